@@ -1,0 +1,372 @@
+//go:build unix
+
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+//go:embed prosody.cfg.lua.in
+var configTemplate string
+
+// Options shape one server. The zero value is a fast, flat-file Prosody for
+// domain "rounds.test" offering SCRAM-SHA-1.
+type Options struct {
+	// Domain is the XMPP domain (default "rounds.test"). It never needs to resolve:
+	// clients connect to 127.0.0.1 and name the domain in the stream header.
+	Domain string
+	// Dir keeps the server's config, data and log. Empty means a fresh temporary
+	// directory that Stop removes; a given Dir is kept (the demo uses one).
+	Dir string
+	// SQL selects SQLite storage (needs lua-dbi-sqlite3). The default flat files
+	// re-read a whole archive for every MAM page; benchmarks use SQL.
+	SQL bool
+	// SCRAMSHA256 stores SHA-256 hashes so the server offers SCRAM-SHA-256
+	// instead of SCRAM-SHA-1. It must be chosen before accounts are created.
+	SCRAMSHA256 bool
+	// HibernationSeconds is how long a dropped XEP-0198 session stays resumable
+	// (default 60).
+	HibernationSeconds int
+	// LogLevel is Prosody's minimum log level (default "warn", or
+	// $ROUNDS_PROSODY_LOG).
+	LogLevel string
+	// Ports, when non-zero, fix the ports (the demo keeps its URL stable).
+	HTTPPort, HTTPSPort, C2SPort int
+}
+
+// Server is one running (or stopped) Prosody.
+type Server struct {
+	Domain    string
+	Dir       string
+	HTTPPort  int
+	HTTPSPort int
+	C2SPort   int
+	// CertPEM is the self-signed certificate the server presents on wss:// and
+	// STARTTLS; RootCAs holds it for clients that verify.
+	CertPEM []byte
+	RootCAs *x509.CertPool
+
+	opts    Options
+	cfgPath string
+	ownDir  bool
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	stopped bool
+}
+
+// ErrProsodyMissing means the prosody binary is not installed; `make test` and
+// `make demo` install it (scripts/install-deps.sh).
+var ErrProsodyMissing = errors.New("testserver: prosody is not installed (run scripts/install-deps.sh or `make test`)")
+
+// Start renders a configuration, starts prosody in the foreground and returns once
+// its HTTP listener answers on the WebSocket path.
+func Start(opts Options) (*Server, error) {
+	if _, err := exec.LookPath("prosody"); err != nil {
+		return nil, ErrProsodyMissing
+	}
+	sweepStale()
+	if opts.Domain == "" {
+		opts.Domain = "rounds.test"
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = os.Getenv("ROUNDS_PROSODY_LOG")
+		if opts.LogLevel == "" {
+			opts.LogLevel = "warn"
+		}
+	}
+	if opts.HibernationSeconds == 0 {
+		opts.HibernationSeconds = 60
+	}
+	s := &Server{Domain: opts.Domain, opts: opts}
+	if opts.Dir == "" {
+		dir, err := os.MkdirTemp("", staleDirPrefix)
+		if err != nil {
+			return nil, fmt.Errorf("testserver: temp dir: %w", err)
+		}
+		s.Dir, s.ownDir = dir, true
+		if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+			return nil, err
+		}
+	} else {
+		abs, err := filepath.Abs(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		s.Dir = abs
+	}
+	if err := s.prepare(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	if err := s.launch(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) prepare() error {
+	for _, d := range []string{"certs", "data"} {
+		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o700); err != nil {
+			return err
+		}
+	}
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	s.HTTPPort, s.HTTPSPort, s.C2SPort = pick(s.opts.HTTPPort, ports[0]), pick(s.opts.HTTPSPort, ports[1]), pick(s.opts.C2SPort, ports[2])
+	crt := filepath.Join(s.Dir, "certs", s.Domain+".crt")
+	key := filepath.Join(s.Dir, "certs", s.Domain+".key")
+	if pem, err := os.ReadFile(crt); err == nil && !s.ownDir {
+		// A kept directory (the demo) keeps its certificate so clients that
+		// trusted it once still do.
+		pool := x509.NewCertPool()
+		if pool.AppendCertsFromPEM(pem) {
+			s.RootCAs, s.CertPEM = pool, pem
+		}
+	}
+	if s.RootCAs == nil {
+		pool, pem, err := writeSelfSigned(crt, key, s.Domain)
+		if err != nil {
+			return err
+		}
+		s.RootCAs, s.CertPEM = pool, pem
+	}
+	passwordHash := "-- password_hash = \"SHA-1\" (Prosody default)"
+	if s.opts.SCRAMSHA256 {
+		passwordHash = `password_hash = "SHA-256"`
+	}
+	storage := `storage = "internal"`
+	if s.opts.SQL {
+		storage = `storage = "sql"
+sql = { driver = "SQLite3", database = "prosody.sqlite" }`
+	}
+	cfg := strings.NewReplacer(
+		"@RUNDIR@", s.Dir,
+		"@DOMAIN@", s.Domain,
+		"@LOG_LEVEL@", s.opts.LogLevel,
+		"@HTTP_PORT@", strconv.Itoa(s.HTTPPort),
+		"@HTTPS_PORT@", strconv.Itoa(s.HTTPSPort),
+		"@C2S_PORT@", strconv.Itoa(s.C2SPort),
+		"@PASSWORD_HASH@", passwordHash,
+		"@STORAGE@", storage,
+		"@SMACKS_HIBERNATION@", strconv.Itoa(s.opts.HibernationSeconds),
+	).Replace(configTemplate)
+	s.cfgPath = filepath.Join(s.Dir, "prosody.cfg.lua")
+	return os.WriteFile(s.cfgPath, []byte(cfg), 0o600)
+}
+
+func pick(fixed, free int) int {
+	if fixed != 0 {
+		return fixed
+	}
+	return free
+}
+
+// launch starts the process and waits for readiness. Ports picked as free can be
+// taken by someone else in between; a failed start is retried on new ports.
+func (s *Server) launch() error {
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 && s.opts.HTTPPort == 0 {
+			if err := s.prepare(); err != nil {
+				return err
+			}
+		}
+		if lastErr = s.launchOnce(); lastErr == nil {
+			return nil
+		}
+	}
+	return lastErr
+}
+
+func (s *Server) launchOnce() error {
+	cmd := exec.Command("prosody", "--config", s.cfgPath, "-F")
+	cmd.Dir = s.Dir
+	cmd.SysProcAttr = serverProcAttr()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("testserver: start prosody: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.mu.Lock()
+	s.cmd, s.exited, s.stopped = cmd, exited, false
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(15 * time.Second)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case <-exited:
+			return fmt.Errorf("testserver: prosody exited during start: %s\n%s", strings.TrimSpace(out.String()), s.tailLog())
+		default:
+		}
+		// Both listeners must answer: HTTP for ws:// and c2s for slixmpp peers.
+		resp, err := client.Get(s.HTTPURL() + "/xmpp-websocket")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				if c, err := net.DialTimeout("tcp", s.C2SAddr(), time.Second); err == nil {
+					c.Close()
+					return nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			s.kill()
+			return fmt.Errorf("testserver: prosody not ready after 15s: %v\n%s", err, s.tailLog())
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// HTTPURL is the plain HTTP base on loopback (WebSocket, uploads, host-meta).
+func (s *Server) HTTPURL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTTPPort) }
+
+// WSURL is the RFC 7395 endpoint over plain ws:// (loopback only).
+func (s *Server) WSURL() string {
+	return "ws://127.0.0.1:" + strconv.Itoa(s.HTTPPort) + "/xmpp-websocket"
+}
+
+// WSSURL is the RFC 7395 endpoint over TLS; verify it with RootCAs.
+func (s *Server) WSSURL() string {
+	return "wss://127.0.0.1:" + strconv.Itoa(s.HTTPSPort) + "/xmpp-websocket"
+}
+
+// C2SAddr is the TCP c2s listener (STARTTLS) for scripted foreign clients.
+func (s *Server) C2SAddr() string { return "127.0.0.1:" + strconv.Itoa(s.C2SPort) }
+
+// TLSConfig verifies the server's self-signed certificate for the given name.
+func (s *Server) TLSConfig() *tls.Config {
+	return &tls.Config{RootCAs: s.RootCAs, ServerName: s.Domain, MinVersion: tls.VersionTLS12}
+}
+
+// JID returns user@domain.
+func (s *Server) JID(user string) string { return user + "@" + s.Domain }
+
+// CreateAccount registers user@Domain with prosodyctl. It works while the server
+// runs (prosodyctl writes to the same storage).
+func (s *Server) CreateAccount(user, password string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "prosodyctl", "--config", s.cfgPath, "register", user, s.Domain, password)
+	cmd.Dir = s.Dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("testserver: register %s: %w: %s", user, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// CreateAccounts registers several accounts, all with the same password.
+func (s *Server) CreateAccounts(password string, users ...string) error {
+	for _, u := range users {
+		if err := s.CreateAccount(u, password); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Log returns the server's log so far, for test failure messages.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "prosody.log"))
+	return string(b)
+}
+
+func (s *Server) tailLog() string {
+	l := s.Log()
+	if len(l) > 4000 {
+		l = l[len(l)-4000:]
+	}
+	return l
+}
+
+// Kill ends the server abruptly (SIGKILL), as a crash or power loss would; data
+// already written stays for Restart.
+func (s *Server) Kill() { s.kill() }
+
+func (s *Server) kill() {
+	s.signal(syscall.SIGKILL)
+}
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.stopped = true
+	s.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	// Negative pid: the whole process group.
+	_ = syscall.Kill(-cmd.Process.Pid, sig)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
+}
+
+// Halt stops the process gracefully but keeps its directory, for Restart.
+func (s *Server) Halt() { s.signal(syscall.SIGTERM) }
+
+// Restart stops the server gracefully and starts it again on the same ports with
+// the same data: accounts and archives survive, live sessions do not.
+func (s *Server) Restart() error {
+	s.Halt()
+	return s.launchOnce()
+}
+
+// Stop ends the server and removes its temporary directory. Safe to call twice.
+func (s *Server) Stop() {
+	s.Halt()
+	s.cleanup()
+}
+
+func (s *Server) cleanup() {
+	if s.ownDir && s.Dir != "" {
+		_ = os.RemoveAll(s.Dir)
+	}
+}
+
+// freePorts asks the kernel for n distinct free loopback ports.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("testserver: free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

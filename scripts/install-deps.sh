@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what Rounds needs on Debian 12 that a fresh machine (Go, gcc, git) lacks.
+# Usage: scripts/install-deps.sh [demo|test]   (default: test)
+# Only missing packages are installed, so a warm machine pays a few dpkg queries.
+set -euo pipefail
+
+want=${1:-test}
+
+server=(prosody prosody-modules lua-dbi-sqlite3)
+# The desktop build's cgo headers (DESIGN.md §5); pkg-config is easy to forget.
+build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
+       libxinerama-dev libxi-dev libxxf86vm-dev)
+# Tests: a display (Xvfb + Mesa), screenshots, a session bus with a notification
+# daemon and an unlockable keyring, and a foreign XMPP client for interop.
+tests=(xvfb xauth xdotool imagemagick libgl1-mesa-dri dbus dbus-x11 gnome-keyring
+       libsecret-tools dunst python3-slixmpp procps)
+
+pkgs=("${server[@]}" "${build[@]}")
+[ "$want" = test ] && pkgs+=("${tests[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's prosody package may start a system instance on 5222/5280; the project
+# never uses it (tests and demo run their own on other ports), so stop it if it runs.
+if command -v prosodyctl >/dev/null && [ -f /run/prosody/prosody.pid ]; then
+  $sudo prosodyctl stop >/dev/null 2>&1 || true
+fi

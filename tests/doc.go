@@ -1,0 +1,2 @@
+// Package tests will hold end-to-end tests: a real server and several clients.
+package tests

@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// SignIn is what the first screen collects. ServerURL is empty unless the user (or
+// the hospital's setup) overrides the WebSocket URL that XEP-0156 would discover
+// from the address's domain.
+type SignIn struct {
+	Address   string
+	Password  string
+	ServerURL string
+}
+
+// SignInScreen is the first screen: a work address, a password and, folded away,
+// a server URL for hospitals whose server does not publish host-meta. submit runs
+// off the UI thread's critical path only in the sense that its error is shown
+// inline; it must not block for long.
+func SignInScreen(icon fyne.Resource, defaults SignIn, submit func(SignIn) error) fyne.CanvasObject {
+	logo := canvas.NewImageFromResource(icon)
+	logo.FillMode = canvas.ImageFillContain
+	logo.SetMinSize(fyne.NewSize(72, 72))
+	title := widget.NewLabelWithStyle("Rounds", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	subtitle := widget.NewLabelWithStyle("Secure messaging for your care team", fyne.TextAlignCenter, fyne.TextStyle{})
+
+	address := widget.NewEntry()
+	address.SetPlaceHolder("name@hospital.org")
+	address.SetText(defaults.Address)
+	address.Validator = func(s string) error { return ValidateAddress(s) }
+	password := widget.NewPasswordEntry()
+	password.SetPlaceHolder("Password")
+	password.SetText(defaults.Password)
+	server := widget.NewEntry()
+	server.SetPlaceHolder("wss://chat.hospital.org/xmpp-websocket")
+	server.SetText(defaults.ServerURL)
+
+	status := widget.NewLabel("")
+	status.Wrapping = fyne.TextWrapWord
+	status.Importance = widget.DangerImportance
+	status.Hide()
+
+	var button *widget.Button
+	button = widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), func() {
+		in := SignIn{Address: strings.TrimSpace(address.Text), Password: password.Text, ServerURL: strings.TrimSpace(server.Text)}
+		if err := ValidateAddress(in.Address); err != nil {
+			status.SetText(err.Error())
+			status.Show()
+			return
+		}
+		if err := submit(in); err != nil {
+			status.SetText(err.Error())
+			status.Show()
+			return
+		}
+		status.Hide()
+	})
+	button.Importance = widget.HighImportance
+	password.OnSubmitted = func(string) { button.OnTapped() }
+
+	advanced := widget.NewAccordion(widget.NewAccordionItem("Server settings",
+		widget.NewForm(widget.NewFormItem("WebSocket URL", server))))
+	if defaults.ServerURL != "" {
+		advanced.Open(0)
+	}
+
+	form := container.NewVBox(
+		container.NewCenter(logo), title, subtitle,
+		widget.NewLabel("Work address"), address,
+		widget.NewLabel("Password"), password,
+		advanced, button, status,
+	)
+	// A readable column on wide desktop windows, the full width on phones.
+	return container.NewVScroll(container.New(layout.NewCustomPaddedLayout(24, 24, 24, 24),
+		container.New(&maxWidth{width: 420}, form)))
+}
+
+// ValidateAddress checks the shape of a work address (a bare JID) before anything
+// goes on the wire, so a typo gets a message the user can act on.
+func ValidateAddress(s string) error {
+	s = strings.TrimSpace(s)
+	local, domain, ok := strings.Cut(s, "@")
+	switch {
+	case s == "":
+		return errors.New("Enter your work address, for example name@hospital.org")
+	case !ok || local == "" || domain == "" || strings.ContainsAny(s, " /\"<>'&") || strings.Count(s, "@") != 1:
+		return errors.New("A work address looks like name@hospital.org")
+	}
+	return nil
+}
+
+// maxWidth centres its content and caps its width.
+type maxWidth struct{ width float32 }
+
+func (m *maxWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	min := fyne.NewSize(0, 0)
+	for _, o := range objs {
+		min = min.Max(o.MinSize())
+	}
+	return min
+}
+
+func (m *maxWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	w := size.Width
+	if w > m.width {
+		w = m.width
+	}
+	for _, o := range objs {
+		o.Resize(fyne.NewSize(w, o.MinSize().Height))
+		o.Move(fyne.NewPos((size.Width-w)/2, 0))
+	}
+}
