@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"rounds/assets"
 	"rounds/ui"
 )
 
@@ -29,7 +30,9 @@ func main() {
 	if accounts := os.Getenv("ROUNDS_DEMO_ACCOUNTS"); accounts != "" {
 		defaults.Address, _, _ = strings.Cut(accounts, ",")
 	}
-	w.SetContent(ui.SignInScreen(a.Metadata().Icon, defaults, func(ui.SignIn) error { return errNoSyncYet }))
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	a.SetIcon(icon)
+	w.SetContent(ui.SignInScreen(icon, defaults, func(ui.SignIn) error { return errNoSyncYet }))
 	w.Resize(fyne.NewSize(900, 640))
 	w.ShowAndRun()
 }
