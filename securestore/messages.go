@@ -1,0 +1,436 @@
+package securestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Index-key tags keep the HMAC domains apart.
+const (
+	tagConv    = 'c'
+	tagStanza  = 's'
+	tagOrigin  = 'o'
+	tagCursor  = 'm'
+	tagContact = 'r'
+	tagSetting = 'k'
+	tagAttach  = 'a'
+)
+
+// orderTime is the time a message sorts and expires by: server time when
+// known, else local arrival.
+func orderTime(m *Message) time.Time {
+	if !m.Timestamp.IsZero() {
+		return m.Timestamp
+	}
+	return m.ReceivedAt
+}
+
+// orderKey is the conversation index key: HMAC(conv) | time (ns, big-endian)
+// | local id. The time is in clear so the index sorts; see docs/STORE.md.
+func orderKey(convMAC []byte, t time.Time, id MessageID) []byte {
+	k := make([]byte, 0, macSize+16)
+	k = append(k, convMAC...)
+	ns := t.UnixNano()
+	if ns < 0 || t.IsZero() {
+		ns = 0
+	}
+	k = binary.BigEndian.AppendUint64(k, uint64(ns))
+	return binary.BigEndian.AppendUint64(k, uint64(id))
+}
+
+// appendTx holds what one write transaction touches, so a batch updates each
+// conversation once and publishes new period keys only after commit.
+type appendTx struct {
+	s       *Store
+	tx      *bbolt.Tx
+	msgs    *bbolt.Bucket
+	cix     *bbolt.Bucket
+	sid     *bbolt.Bucket
+	oid     *bbolt.Bucket
+	convs   map[string]*convState
+	pending map[uint64]*periodKey
+	scratch []byte
+}
+
+type convState struct {
+	mac   []byte
+	c     Conversation
+	dirty bool
+}
+
+func (s *Store) beginAppend(tx *bbolt.Tx) *appendTx {
+	return &appendTx{s: s, tx: tx,
+		msgs: tx.Bucket(bucketMsg), cix: tx.Bucket(bucketConvIdx),
+		sid: tx.Bucket(bucketStanza), oid: tx.Bucket(bucketOrigin),
+		convs: map[string]*convState{}, pending: map[uint64]*periodKey{}}
+}
+
+func (a *appendTx) conversation(id string) (*convState, error) {
+	if cs := a.convs[id]; cs != nil {
+		return cs, nil
+	}
+	mac := a.s.mac(tagConv, id)
+	cs := &convState{mac: mac}
+	raw, err := a.s.getV1(a.tx, bucketConv, mac)
+	switch {
+	case err == ErrNotFound:
+		cs.c = Conversation{ID: id}
+		cs.dirty = true
+	case err != nil:
+		return nil, err
+	default:
+		if cs.c, err = decodeConversation(raw); err != nil {
+			return nil, err
+		}
+	}
+	a.convs[id] = cs
+	return cs, nil
+}
+
+// duplicate reports whether a message with the same stanza-id or origin-id is
+// already in the conversation (including earlier in this batch), returning its id.
+func (a *appendTx) duplicate(m *Message, cs *convState) (sk, ok []byte, dup MessageID) {
+	if m.StanzaID != "" {
+		sk = a.s.mac(tagStanza, m.ConversationID, m.StanzaID)
+		if v := a.sid.Get(sk); len(v) == 8 {
+			return nil, nil, MessageID(binary.BigEndian.Uint64(v))
+		}
+	}
+	if m.OriginID != "" {
+		ok = a.s.mac(tagOrigin, m.ConversationID, m.OriginID)
+		if v := a.oid.Get(ok); len(v) == 8 {
+			return nil, nil, MessageID(binary.BigEndian.Uint64(v))
+		}
+	}
+	return sk, ok, 0
+}
+
+// add stores one message unless it is a duplicate. It returns the stored
+// message (with ID) and whether it was added.
+func (a *appendTx) add(m Message) (Message, MessageID, error) {
+	if m.ConversationID == "" {
+		return m, 0, fmt.Errorf("%w: message without conversation id", ErrInvalid)
+	}
+	cs, err := a.conversation(m.ConversationID)
+	if err != nil {
+		return m, 0, err
+	}
+	sk, ok, dup := a.duplicate(&m, cs)
+	if dup != 0 {
+		return m, dup, nil
+	}
+	if m.ReceivedAt.IsZero() {
+		m.ReceivedAt = a.s.opts.Now().UTC()
+	}
+	seq, err := a.msgs.NextSequence()
+	if err != nil {
+		return m, 0, err
+	}
+	m.ID = MessageID(seq)
+	t := orderTime(&m)
+	p := a.s.periodOf(t)
+	aead, err := a.s.periodAEAD(a.tx, p, a.pending)
+	if err != nil {
+		return m, 0, err
+	}
+	key := be64(seq)
+	a.scratch = encodeMessage(a.scratch[:0], &m)
+	val := sealV2(make([]byte, 0, v2HeaderSize+len(a.scratch)+tagSize), aead, p, bucketMsg, key, a.scratch)
+	if err := a.msgs.Put(key, val); err != nil {
+		return m, 0, err
+	}
+	okey := orderKey(cs.mac, t, m.ID)
+	if err := a.cix.Put(okey, []byte{}); err != nil {
+		return m, 0, err
+	}
+	if sk != nil {
+		if err := a.sid.Put(sk, key); err != nil {
+			return m, 0, err
+		}
+	}
+	if ok != nil {
+		if err := a.oid.Put(ok, key); err != nil {
+			return m, 0, err
+		}
+	}
+	if t.After(cs.c.LastActivity) {
+		cs.c.LastActivity = t
+		cs.dirty = true
+	}
+	if m.Direction == Incoming && (cs.c.lastReadKey == nil || bytes.Compare(okey, cs.c.lastReadKey) > 0) {
+		cs.c.Unread++
+		cs.dirty = true
+	}
+	return m, 0, nil
+}
+
+// finish writes the touched conversations.
+func (a *appendTx) finish() error {
+	for _, cs := range a.convs {
+		if cs.dirty {
+			if err := a.s.putV1(a.tx, bucketConv, cs.mac, encodeConversation(&cs.c)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AppendMessages stores a batch in one transaction. Messages whose stanza-id
+// or origin-id is already in their conversation (in the store or earlier in
+// the batch) are skipped, not errors: carbons, MAM and live delivery overlap.
+// Conversation last activity and unread counts (incoming only) are updated.
+// It returns the messages actually added, with their IDs.
+func (s *Store) AppendMessages(batch []Message) ([]Message, error) {
+	return s.AppendMessagesWithCursor(batch, "", "")
+}
+
+// AppendMessagesWithCursor is AppendMessages plus SetCursor(archive, cursor)
+// in the same transaction, so a MAM cursor only advances once the page it
+// covers is durably stored. An empty archive sets no cursor.
+func (s *Store) AppendMessagesWithCursor(batch []Message, archive, cursor string) ([]Message, error) {
+	var added []Message
+	var a *appendTx
+	err := s.update(func(tx *bbolt.Tx) error {
+		added = added[:0]
+		a = s.beginAppend(tx)
+		for _, m := range batch {
+			m, dup, err := a.add(m)
+			if err != nil {
+				return err
+			}
+			if dup == 0 {
+				added = append(added, m)
+			}
+		}
+		if err := a.finish(); err != nil {
+			return err
+		}
+		if archive != "" {
+			return s.putV1(tx, bucketCursor, s.mac(tagCursor, archive), []byte(cursor))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publishKeys(a.pending)
+	return added, nil
+}
+
+// loadMessage reads and opens message id inside tx.
+func (s *Store) loadMessage(tx *bbolt.Tx, id MessageID) (Message, error) {
+	key := be64(uint64(id))
+	v := tx.Bucket(bucketMsg).Get(key)
+	if v == nil {
+		return Message{}, ErrNotFound
+	}
+	return s.openMessage(tx, key, v, nil)
+}
+
+func (s *Store) openMessage(tx *bbolt.Tx, key, v []byte, pending map[uint64]*periodKey) (Message, error) {
+	env, err := decodeEnvelope(v)
+	if err != nil {
+		return Message{}, err
+	}
+	if env.version != recordV2 {
+		return Message{}, corruptf("message record has wrong envelope")
+	}
+	aead, err := s.periodAEAD(tx, env.period, pending)
+	if err != nil {
+		return Message{}, err
+	}
+	pt, err := openEnvelope(aead, env, bucketMsg, key)
+	if err != nil {
+		return Message{}, err
+	}
+	return decodeMessage(pt, MessageID(binary.BigEndian.Uint64(key)))
+}
+
+// Message returns the message with local id id.
+func (s *Store) Message(id MessageID) (Message, error) {
+	var m Message
+	err := s.view(func(tx *bbolt.Tx) (e error) { m, e = s.loadMessage(tx, id); return e })
+	return m, err
+}
+
+// MessageByStanzaID finds a message of a conversation by its XEP-0359
+// stanza-id (MAM references, receipts that cite the archive id).
+func (s *Store) MessageByStanzaID(conv, stanzaID string) (Message, error) {
+	return s.messageByIndex(bucketStanza, s.mac(tagStanza, conv, stanzaID))
+}
+
+// MessageByOriginID finds a message of a conversation by its origin-id
+// (our own echoes, XEP-0184/0333 receipts that reference the sender's id).
+func (s *Store) MessageByOriginID(conv, originID string) (Message, error) {
+	return s.messageByIndex(bucketOrigin, s.mac(tagOrigin, conv, originID))
+}
+
+func (s *Store) messageByIndex(bucket, key []byte) (Message, error) {
+	var m Message
+	err := s.view(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucket).Get(key)
+		if len(v) != 8 {
+			return ErrNotFound
+		}
+		var err error
+		m, err = s.loadMessage(tx, MessageID(binary.BigEndian.Uint64(v)))
+		return err
+	})
+	return m, err
+}
+
+// Latest returns the newest n messages of a conversation, oldest first (the
+// order a conversation view draws them).
+func (s *Store) Latest(conv string, n int) ([]Message, error) {
+	return s.page(conv, 0, n)
+}
+
+// Before returns up to n messages of conv older than the message cursor,
+// oldest first: the next page when the user scrolls up.
+func (s *Store) Before(conv string, cursor MessageID, n int) ([]Message, error) {
+	if cursor == 0 {
+		return nil, fmt.Errorf("%w: zero cursor", ErrInvalid)
+	}
+	return s.page(conv, cursor, n)
+}
+
+func (s *Store) page(conv string, cursor MessageID, n int) ([]Message, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	mac := s.mac(tagConv, conv)
+	var out []Message
+	err := s.view(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketConvIdx).Cursor()
+		var k []byte
+		if cursor == 0 {
+			end := append(clone(mac), bytes.Repeat([]byte{0xff}, 16)...)
+			if k, _ = c.Seek(end); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		} else {
+			m, err := s.loadMessage(tx, cursor)
+			if err != nil {
+				return err
+			}
+			if m.ConversationID != conv {
+				return fmt.Errorf("%w: cursor is in another conversation", ErrInvalid)
+			}
+			k, _ = c.Seek(orderKey(mac, orderTime(&m), m.ID))
+			if k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		}
+		ids := make([]MessageID, 0, n)
+		for ; k != nil && bytes.HasPrefix(k, mac) && len(ids) < n; k, _ = c.Prev() {
+			if len(k) != macSize+16 {
+				return corruptf("bad conversation index key")
+			}
+			ids = append(ids, MessageID(binary.BigEndian.Uint64(k[macSize+8:])))
+		}
+		out = make([]Message, len(ids))
+		for i, id := range ids {
+			m, err := s.loadMessage(tx, id)
+			if err != nil {
+				return err
+			}
+			out[len(ids)-1-i] = m
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AdvanceReceipt moves a message's receipt (member "" for the message as a
+// whole, or a room member's bare JID) forward to state at time at. Receipts
+// never move backwards; reason is kept for ReceiptFailed. It reports whether
+// anything changed, so the sync engine can skip redundant UI events.
+func (s *Store) AdvanceReceipt(id MessageID, member string, state ReceiptState, at time.Time, reason string) (bool, error) {
+	changed := false
+	var pending map[uint64]*periodKey
+	err := s.update(func(tx *bbolt.Tx) error {
+		changed = false
+		pending = map[uint64]*periodKey{}
+		key := be64(uint64(id))
+		v := tx.Bucket(bucketMsg).Get(key)
+		if v == nil {
+			return ErrNotFound
+		}
+		m, err := s.openMessage(tx, key, v, pending)
+		if err != nil {
+			return err
+		}
+		if member == "" {
+			changed = m.Receipt.advance(state, at.UTC(), reason)
+		} else {
+			rc := m.Members[member]
+			if changed = rc.advance(state, at.UTC(), reason); changed {
+				if m.Members == nil {
+					m.Members = map[string]Receipt{}
+				}
+				m.Members[member] = rc
+			}
+		}
+		if !changed {
+			return nil
+		}
+		return s.rewriteMessage(tx, &m, pending)
+	})
+	if err == nil {
+		s.publishKeys(pending)
+	}
+	return changed, err
+}
+
+// rewriteMessage reseals an updated message in its period with a fresh nonce.
+func (s *Store) rewriteMessage(tx *bbolt.Tx, m *Message, pending map[uint64]*periodKey) error {
+	key := be64(uint64(m.ID))
+	p := s.periodOf(orderTime(m))
+	aead, err := s.periodAEAD(tx, p, pending)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMsg).Put(key, sealV2(nil, aead, p, bucketMsg, key, encodeMessage(nil, m)))
+}
+
+// UpdateExtra merges fields into a message's Extra map (correction,
+// retraction flags, attachment refs); an empty value deletes the field.
+func (s *Store) UpdateExtra(id MessageID, fields map[string]string) error {
+	var pending map[uint64]*periodKey
+	err := s.update(func(tx *bbolt.Tx) error {
+		pending = map[uint64]*periodKey{}
+		key := be64(uint64(id))
+		v := tx.Bucket(bucketMsg).Get(key)
+		if v == nil {
+			return ErrNotFound
+		}
+		m, err := s.openMessage(tx, key, v, pending)
+		if err != nil {
+			return err
+		}
+		if m.Extra == nil {
+			m.Extra = map[string]string{}
+		}
+		for k, val := range fields {
+			if val == "" {
+				delete(m.Extra, k)
+			} else {
+				m.Extra[k] = val
+			}
+		}
+		return s.rewriteMessage(tx, &m, pending)
+	})
+	if err == nil {
+		s.publishKeys(pending)
+	}
+	return err
+}
