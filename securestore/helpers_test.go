@@ -110,3 +110,5 @@ func incoming(conv, stanzaID, body string, at time.Time) Message {
 		Direction: Incoming, Body: body, StanzaID: stanzaID, StanzaIDBy: "me@hospital.example",
 		OriginID: "o-" + stanzaID, Timestamp: at}
 }
+
+func hexID(s *Store) string { return (&header{id: s.id}).idHex() }
