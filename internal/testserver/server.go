@@ -370,3 +370,9 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// CertFile is the path of the server's certificate (PEM), for clients such as
+// slixmpp that take a CA file.
+func (s *Server) CertFile() string {
+	return filepath.Join(s.Dir, "certs", s.Domain+".crt")
+}
