@@ -36,22 +36,22 @@ type Options struct {
 
 // Event is one JSON line the peer printed.
 type Event struct {
-	Event           string       `json:"event"`
-	JID             string       `json:"jid,omitempty"`
-	From            string       `json:"from,omitempty"`
-	Type            string       `json:"type,omitempty"`
-	ID              string       `json:"id,omitempty"`
-	Body            string       `json:"body,omitempty"`
-	OriginID        string       `json:"origin_id,omitempty"`
-	StanzaID        string       `json:"stanza_id,omitempty"`
-	StanzaIDBy      string       `json:"stanza_id_by,omitempty"`
-	ReceiptRequest  bool         `json:"receipt_requested,omitempty"`
-	Markable        bool         `json:"markable,omitempty"`
-	Error           string       `json:"error,omitempty"`
-	Count           int          `json:"count,omitempty"`
-	Messages        []MAMMessage `json:"messages,omitempty"`
-	CPUSeconds      float64      `json:"cpu_seconds,omitempty"`
-	WallSeconds     float64      `json:"wall_seconds,omitempty"`
+	Event          string       `json:"event"`
+	JID            string       `json:"jid,omitempty"`
+	From           string       `json:"from,omitempty"`
+	Type           string       `json:"type,omitempty"`
+	ID             string       `json:"id,omitempty"`
+	Body           string       `json:"body,omitempty"`
+	OriginID       string       `json:"origin_id,omitempty"`
+	StanzaID       string       `json:"stanza_id,omitempty"`
+	StanzaIDBy     string       `json:"stanza_id_by,omitempty"`
+	ReceiptRequest bool         `json:"receipt_requested,omitempty"`
+	Markable       bool         `json:"markable,omitempty"`
+	Error          string       `json:"error,omitempty"`
+	Count          int          `json:"count,omitempty"`
+	Messages       []MAMMessage `json:"messages,omitempty"`
+	CPUSeconds     float64      `json:"cpu_seconds,omitempty"`
+	WallSeconds    float64      `json:"wall_seconds,omitempty"`
 }
 
 // MAMMessage is one archived message as slixmpp read it.
