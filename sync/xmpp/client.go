@@ -1,0 +1,433 @@
+package xmpp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Config describes one account's connection. URL and JID are required; the rest
+// has safe defaults.
+type Config struct {
+	// URL is the RFC 7395 endpoint: wss://..., or ws:// to loopback only. Find it
+	// with DiscoverWebSocket, or take it from the user (manual override).
+	URL string
+	// JID is the account's bare JID (user@domain).
+	JID string
+	// Credentials: the password and/or stored SCRAM keys (see Client.SCRAMKeys).
+	Credentials Credentials
+	// Resource to request at bind; the server may assign another.
+	Resource string
+	// TLSConfig verifies wss:// (nil: system roots). Ignored if HTTPClient is set.
+	TLSConfig *tls.Config
+	// HTTPClient dials the WebSocket (proxies, custom dialers, tests). Its
+	// redirects are never followed.
+	HTTPClient *http.Client
+	// Limits on incoming frames; zero fields take DefaultLimits.
+	Limits Limits
+	// Logger (nil: slog.Default()). Bodies and passwords are never logged.
+	Logger *slog.Logger
+	// DisableStreamManagement turns XEP-0198 off (tests, broken servers).
+	DisableStreamManagement bool
+	// Disco describes us for XEP-0030 / XEP-0115; zero means DefaultDiscoInfo.
+	Disco DiscoInfo
+
+	// Callbacks run on the read loop goroutine, in stream order. They must not
+	// block or call SendIQ (the answer could never be read); hand work to another
+	// goroutine. A stanza counts as handled for XEP-0198 once its callback
+	// returned, so an engine that persists inside the callback loses nothing.
+
+	// OnMessage gets every message no HandleMessage handler consumed, parsed;
+	// carbons are unwrapped and marked (only when they come from our bare JID).
+	OnMessage func(*Message)
+	// OnPresence gets presence stanzas no handler consumed.
+	OnPresence func(*Presence)
+	// OnRosterPush gets roster pushes (RFC 6121 §2.1.6) from our own server.
+	OnRosterPush func(RosterItem)
+	// OnAcked fires once per stanza the server acknowledged (XEP-0198), oldest
+	// first, with the very *Element passed to Send. Also called from Resume.
+	OnAcked func(*Element)
+	// OnDisconnect reports the socket ending for any reason other than Close.
+	// With resumable stream management, call Resume; otherwise Dial again.
+	OnDisconnect func(error)
+}
+
+// Client is one XMPP session of one account, possibly spanning several
+// sockets through XEP-0198 resumption.
+type Client struct {
+	cfg     Config
+	log     *slog.Logger
+	account JID
+	iqs     *iqTracker
+	routes  *router
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	mu       sync.Mutex
+	tr       *transport
+	loopDone chan struct{}
+	jid      JID
+	sm       *smState
+	creds    Credentials
+	keys     *SCRAMKeys
+	mech     string
+	features *Element
+	closed   bool
+}
+
+// Dial connects, authenticates, binds a resource and enables stream
+// management. It returns typed errors: *InsecureTransportError for a refused
+// URL or mechanism, errors.Is(err, ErrNotAuthorized) for bad credentials (do
+// not retry), anything else is worth a retry with backoff.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		c.cancel()
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewClient prepares a Client without connecting, so handlers can be
+// registered before the first stanza arrives; then call Connect.
+func NewClient(cfg Config) (*Client, error) {
+	acct, err := ParseJID(cfg.JID)
+	if err != nil || acct.Local == "" {
+		return nil, fmt.Errorf("xmpp: account JID %q: want user@domain", cfg.JID)
+	}
+	if _, err := CheckURL(cfg.URL); err != nil {
+		return nil, err
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Disco.Identity.Category == "" {
+		cfg.Disco = DefaultDiscoInfo()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		cfg: cfg, log: cfg.Logger.With("account", acct.Bare().String()), account: acct.Bare(),
+		iqs: newIQTracker(), routes: newRouter(), ctx: ctx, cancel: cancel,
+		creds: cfg.Credentials,
+	}
+	c.registerBuiltins()
+	return c, nil
+}
+
+// Connect performs a fresh login and session start (not a resumption).
+func (c *Client) Connect(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if c.tr != nil {
+		c.mu.Unlock()
+		return errors.New("xmpp: already connected")
+	}
+	c.sm = nil
+	c.mu.Unlock()
+	t, feats, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	return c.startSession(ctx, t, feats)
+}
+
+// login opens a socket, authenticates and restarts the stream. Stored keys that
+// no longer fit the server (it rehashed) fall back to the password once.
+func (c *Client) login(ctx context.Context) (*transport, *Element, error) {
+	creds := c.currentCreds()
+	for attempt := 0; ; attempt++ {
+		t, err := dialTransport(ctx, c.cfg.URL, c.cfg.HTTPClient, c.cfg.TLSConfig, c.cfg.Limits, c.log)
+		if err != nil {
+			return nil, nil, err
+		}
+		feats, err := t.open(ctx, c.account.Domain)
+		if err != nil {
+			t.abort()
+			return nil, nil, err
+		}
+		mech, keys, err := authenticate(ctx, t, feats, c.account.Local, creds)
+		if err != nil {
+			t.abort()
+			var ae *AuthError
+			if errors.As(err, &ae) && ae.Condition == "stale-keys" && creds.Password != "" && attempt == 0 {
+				creds.Keys = nil
+				continue
+			}
+			c.log.Warn("xmpp: authentication failed", "mechanism", mech, "err", err)
+			return nil, nil, err
+		}
+		c.mu.Lock()
+		c.mech = mech
+		if keys != nil {
+			c.keys = keys
+			// Keep the keys for resumption; they spare a PBKDF2 run and let the
+			// app drop the password.
+			c.creds.Keys = []SCRAMKeys{*keys}
+		}
+		c.mu.Unlock()
+		c.log.Info("xmpp: authenticated", "mechanism", mech)
+		feats, err = t.open(ctx, c.account.Domain)
+		if err != nil {
+			t.abort()
+			return nil, nil, err
+		}
+		return t, feats, nil
+	}
+}
+
+func (c *Client) currentCreds() Credentials {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Credentials{Password: c.creds.Password, Keys: append([]SCRAMKeys(nil), c.creds.Keys...)}
+}
+
+// startSession binds a resource, enables stream management and starts reading.
+func (c *Client) startSession(ctx context.Context, t *transport, feats *Element) error {
+	j, err := bind(ctx, t, feats, c.cfg.Resource)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	var sm *smState
+	var early []*Element
+	if !c.cfg.DisableStreamManagement && feats.Child(nsSM, "sm") != nil {
+		if sm, early, err = enableSM(ctx, t); err != nil {
+			t.abort()
+			return err
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		t.shutdown("")
+		return ErrClosed
+	}
+	c.jid, c.sm, c.features = j, sm, feats
+	c.attach(t, early)
+	c.mu.Unlock()
+	c.log.Info("xmpp: session started", "stream_management", sm != nil, "resumable", sm != nil && sm.resumable)
+	return nil
+}
+
+// attach makes t the live transport and starts its read loop. c.mu is held.
+func (c *Client) attach(t *transport, early []*Element) {
+	c.tr = t
+	done := make(chan struct{})
+	c.loopDone = done
+	go c.readLoop(t, done, early)
+}
+
+func (c *Client) readLoop(t *transport, done chan struct{}, early []*Element) {
+	defer close(done)
+	for _, st := range early {
+		c.dispatch(st)
+	}
+	for {
+		el, err := t.readElement(c.ctx)
+		if err == nil {
+			switch {
+			case el.Name.Space == nsSM:
+				err = c.handleSM(t, el)
+			case el.IsStanza():
+				c.dispatch(el)
+				c.mu.Lock()
+				if c.sm != nil && c.tr == t {
+					c.sm.inH++
+				}
+				c.mu.Unlock()
+			default:
+				// RFC 6120 §4.9.3.24: a top-level element we do not know.
+				err = &StreamError{Condition: "unsupported-stanza-type", Local: true,
+					Err: fmt.Errorf("<%s xmlns=%q>", el.Name.Local, el.Name.Space)}
+			}
+		}
+		if err != nil {
+			var se *StreamError
+			if errors.As(err, &se) && se.Local && el != nil {
+				t.shutdown(se.Condition)
+			}
+			c.lost(t, err)
+			return
+		}
+	}
+}
+
+// lost retires transport t after err.
+func (c *Client) lost(t *transport, err error) {
+	c.mu.Lock()
+	if c.tr != t {
+		c.mu.Unlock()
+		return
+	}
+	c.tr = nil
+	closed := c.closed
+	resumable := c.sm != nil && c.sm.resumable
+	c.mu.Unlock()
+	t.abort()
+	if !resumable {
+		c.iqs.failAll(ErrDisconnected)
+	}
+	if closed {
+		return
+	}
+	c.log.Warn("xmpp: connection lost", "err", err, "resumable", resumable)
+	if c.cfg.OnDisconnect != nil {
+		c.cfg.OnDisconnect(err)
+	}
+}
+
+// Send writes one element. Stanzas get xmlns="jabber:client". With stream
+// management on, a stanza joins the unacknowledged queue before the write; if
+// the socket is down but the session resumable, Send queues it and returns nil:
+// Resume replays it, or hands it back in ResumeFailedError. Without stream
+// management a down socket is ErrDisconnected.
+func (c *Client) Send(st *Element) error {
+	switch st.Name.Local {
+	case "message", "presence", "iq":
+		if st.Name.Space == "" {
+			st.Name.Space = NSClient
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	counted := c.sm != nil && st.IsStanza()
+	if c.tr == nil {
+		if counted && c.sm.resumable {
+			c.sm.queue = append(c.sm.queue, st)
+			return nil
+		}
+		return ErrDisconnected
+	}
+	if counted {
+		c.sm.queue = append(c.sm.queue, st)
+	}
+	if err := c.tr.writeElement(c.ctx, st); err != nil {
+		if counted && c.sm.resumable {
+			return nil // queued; the read loop reports the loss
+		}
+		return err
+	}
+	if counted && !c.sm.requested {
+		c.sm.requested = true
+		if err := c.tr.writeElement(c.ctx, NewElement(nsSM, "r")); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Close ends the session cleanly (RFC 7395 <close/>), which also ends any
+// XEP-0198 session: the server will not keep it for resumption.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	t, done := c.tr, c.loopDone
+	if t != nil && c.sm != nil {
+		_ = t.writeElement(c.ctx, NewElement(nsSM, "a", "h", fmt.Sprint(c.sm.inH)))
+	}
+	c.mu.Unlock()
+	if t != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = t.writeElement(ctx, NewElement(NSFraming, "close"))
+		select { // the server answers <close/>; the read loop then ends
+		case <-done:
+		case <-ctx.Done():
+		}
+		cancel()
+		t.abort()
+	}
+	c.cancel()
+	c.iqs.failAll(ErrClosed)
+	return nil
+}
+
+// Drop cuts the socket without any goodbye, as a network loss would; the
+// session stays resumable. For tests and for an engine that knows the network
+// changed (the old socket is dead even if TCP has not noticed yet).
+func (c *Client) Drop() {
+	c.mu.Lock()
+	t := c.tr
+	c.mu.Unlock()
+	if t != nil {
+		t.abort()
+	}
+}
+
+// Connected reports whether a socket is live.
+func (c *Client) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tr != nil
+}
+
+// Done is closed when the current socket's read loop ends (nil when not
+// connected).
+func (c *Client) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loopDone == nil {
+		return nil
+	}
+	return c.loopDone
+}
+
+// JID is the full JID the server bound.
+func (c *Client) JID() JID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.jid
+}
+
+// Account is the bare account JID.
+func (c *Client) Account() JID { return c.account }
+
+// SCRAMKeys returns the keys of the last SCRAM login (nil after PLAIN): store
+// them in Credentials.Keys to log in later without the password.
+func (c *Client) SCRAMKeys() *SCRAMKeys {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil {
+		return nil
+	}
+	k := *c.keys
+	return &k
+}
+
+// Mechanism is the SASL mechanism of the last login.
+func (c *Client) Mechanism() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mech
+}
+
+// ChannelBound reports whether the last login used a -PLUS mechanism.
+func (c *Client) ChannelBound() bool {
+	m := c.Mechanism()
+	return len(m) > 5 && m[len(m)-5:] == "-PLUS"
+}
+
+// Features returns the stream features after authentication.
+func (c *Client) Features() *Element {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.features
+}

@@ -1,0 +1,89 @@
+package xmpp
+
+// RFC 6121 §5 messages, with the extensions this package understands parsed
+// into fields, and the stanza itself kept for the rest.
+
+// CarbonDirection says whether a message reached us as an XEP-0280 carbon.
+type CarbonDirection int
+
+const (
+	NotCarbon      CarbonDirection = iota
+	CarbonReceived                 // someone sent it to another of our devices
+	CarbonSent                     // another of our devices sent it
+)
+
+// Message is a parsed <message/>.
+type Message struct {
+	ID, From, To, Type string
+	Body, Subject, Thread string
+	// OriginID is the sender's XEP-0359 origin-id; StanzaIDs the ids assigned
+	// by archives (check By before trusting one: only our server's or the room's).
+	OriginID  string
+	StanzaIDs []StanzaID
+	// Delay is XEP-0203 delayed delivery (zero when absent).
+	Delay Delay
+	// XEP-0184: the sender wants a receipt; ReceiptFor is a receipt for that id.
+	ReceiptRequested bool
+	ReceiptFor       string
+	// XEP-0333: Markable asks for markers; DisplayedFor is a displayed marker.
+	Markable     bool
+	DisplayedFor string
+	// Carbon is set for XEP-0280 carbons validated as coming from our account.
+	Carbon CarbonDirection
+	// Error is set for type="error".
+	Error *StanzaError
+	// Stanza is the message element (the inner one for carbons and MAM results),
+	// with Raw bytes, for extensions this package does not parse.
+	Stanza *Element
+}
+
+// ParseMessage reads the fields of a message element. It does not unwrap
+// carbons or MAM results (that needs the account to validate the sender).
+func ParseMessage(st *Element) *Message {
+	m := &Message{
+		ID: st.ID(), From: st.From(), To: st.To(), Type: st.Type(), Stanza: st,
+		Body:    st.ChildText(NSClient, "body"),
+		Subject: st.ChildText(NSClient, "subject"),
+		Thread:  st.ChildText(NSClient, "thread"),
+	}
+	if m.Type == "" {
+		m.Type = "normal"
+	}
+	if m.Type == "error" {
+		m.Error = ParseStanzaError(st)
+	}
+	parse0359(st, m)
+	m.Delay = ParseDelay(st)
+	parse0184(st, m)
+	parse0333(st, m)
+	return m
+}
+
+// NewChat builds a chat message with a fresh id that doubles as XEP-0359
+// origin-id (we set one on every message, so resends dedupe), a receipt request
+// (0184) and markable (0333).
+func NewChat(to, body string) *Element {
+	id := randomID()
+	msg := NewElement(NSClient, "message", "type", "chat", "to", to, "id", id)
+	msg.Append(NewElement(NSClient, "body").SetText(body))
+	msg.Append(NewElement(NSReceipts, "request"))
+	msg.Append(NewElement(NSMarkers, "markable"))
+	msg.Append(NewElement(NSSID, "origin-id", "id", id))
+	return msg
+}
+
+// deliverMessage unwraps a carbon (after checking it came from our account),
+// parses and hands the message to OnMessage. It runs on the read loop.
+func (c *Client) deliverMessage(st *Element) {
+	inner, dir, err := c.unwrapCarbon(st)
+	if err != nil {
+		c.log.Warn("xmpp: dropping message", "err", err)
+		return
+	}
+	if c.cfg.OnMessage == nil {
+		return
+	}
+	m := ParseMessage(inner)
+	m.Carbon = dir
+	c.cfg.OnMessage(m)
+}

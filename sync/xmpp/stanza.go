@@ -1,0 +1,365 @@
+package xmpp
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// NSClient is the content namespace of client stanzas. RFC 7395 §3.3.3: every
+// <message/>, <presence/> and <iq/> sent over WebSocket carries it explicitly
+// (Prosody answers unsupported-stanza-type otherwise).
+const NSClient = "jabber:client"
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// Element is one XML element of a received frame or of a stanza being built.
+// Names are namespace-resolved (Name.Space is the namespace URI, never a prefix),
+// so lookups do not depend on how the sender chose its prefixes.
+//
+// Unknown extensions are kept whole: Children holds every child, and Raw holds the
+// exact bytes the element had on the wire, so a higher layer can read an extension
+// this package has never heard of.
+type Element struct {
+	Name     xml.Name
+	Attrs    []xml.Attr // namespace declarations are not kept; xml:lang is {nsXML, "lang"}
+	Children []*Element
+	// Text is the element's own character data, concatenated (the interleaving
+	// with children is kept only in Raw).
+	Text string
+	// Raw is the element as received (a sub-slice of its frame), nil for
+	// elements built locally.
+	Raw []byte
+}
+
+// NewElement starts an element; attrs are name/value pairs.
+func NewElement(space, local string, attrs ...string) *Element {
+	e := &Element{Name: xml.Name{Space: space, Local: local}}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		e.SetAttr(attrs[i], attrs[i+1])
+	}
+	return e
+}
+
+// Attr returns the value of an unqualified attribute, or "".
+func (e *Element) Attr(local string) string {
+	if e == nil {
+		return ""
+	}
+	for _, a := range e.Attrs {
+		if a.Name.Local == local && a.Name.Space == "" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// SetAttr sets (or with an empty value removes) an unqualified attribute.
+func (e *Element) SetAttr(local, value string) *Element {
+	for i, a := range e.Attrs {
+		if a.Name.Local == local && a.Name.Space == "" {
+			if value == "" {
+				e.Attrs = append(e.Attrs[:i], e.Attrs[i+1:]...)
+			} else {
+				e.Attrs[i].Value = value
+			}
+			return e
+		}
+	}
+	if value != "" {
+		e.Attrs = append(e.Attrs, xml.Attr{Name: xml.Name{Local: local}, Value: value})
+	}
+	return e
+}
+
+// SetText replaces the character data.
+func (e *Element) SetText(s string) *Element { e.Text = s; return e }
+
+// Append adds children and returns e.
+func (e *Element) Append(children ...*Element) *Element {
+	e.Children = append(e.Children, children...)
+	return e
+}
+
+// Child returns the first child with this local name, in namespace space (any
+// namespace when space is ""), or nil.
+func (e *Element) Child(space, local string) *Element {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.Children {
+		if c.Name.Local == local && (space == "" || c.Name.Space == space) {
+			return c
+		}
+	}
+	return nil
+}
+
+// ChildNS returns the first child in namespace space, whatever its name.
+func (e *Element) ChildNS(space string) *Element {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.Children {
+		if c.Name.Space == space {
+			return c
+		}
+	}
+	return nil
+}
+
+// ChildrenNamed returns all children with this name.
+func (e *Element) ChildrenNamed(space, local string) []*Element {
+	if e == nil {
+		return nil
+	}
+	var out []*Element
+	for _, c := range e.Children {
+		if c.Name.Local == local && (space == "" || c.Name.Space == space) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ChildText is the text of Child(space, local), or "".
+func (e *Element) ChildText(space, local string) string {
+	if c := e.Child(space, local); c != nil {
+		return c.Text
+	}
+	return ""
+}
+
+// Stanza attribute shortcuts.
+func (e *Element) ID() string   { return e.Attr("id") }
+func (e *Element) From() string { return e.Attr("from") }
+func (e *Element) To() string   { return e.Attr("to") }
+func (e *Element) Type() string { return e.Attr("type") }
+
+// IsStanza reports whether e is a <message/>, <presence/> or <iq/> in the client
+// namespace: the things XEP-0198 counts.
+func (e *Element) IsStanza() bool {
+	if e == nil || e.Name.Space != NSClient {
+		return false
+	}
+	switch e.Name.Local {
+	case "message", "presence", "iq":
+		return true
+	}
+	return false
+}
+
+// Copy returns a deep copy without Raw (for replay after it was changed).
+func (e *Element) Copy() *Element {
+	if e == nil {
+		return nil
+	}
+	c := &Element{Name: e.Name, Text: e.Text, Attrs: append([]xml.Attr(nil), e.Attrs...)}
+	for _, ch := range e.Children {
+		c.Children = append(c.Children, ch.Copy())
+	}
+	return c
+}
+
+// String serialises the element (for tests and debugging; never log a message
+// stanza, it carries a body).
+func (e *Element) String() string { return string(e.AppendXML(nil)) }
+
+// AppendXML serialises e onto b. The root always declares its namespace; a child
+// declares one only when it differs from its parent's.
+func (e *Element) AppendXML(b []byte) []byte { return e.appendXML(b, "\x00") }
+
+func (e *Element) appendXML(b []byte, parentNS string) []byte {
+	b = append(b, '<')
+	b = append(b, e.Name.Local...)
+	if e.Name.Space != parentNS && !(e.Name.Space == "" && parentNS == "\x00") {
+		b = append(b, ` xmlns="`...)
+		b = appendEscaped(b, e.Name.Space, true)
+		b = append(b, '"')
+	}
+	prefixes := 0
+	for _, a := range e.Attrs {
+		b = append(b, ' ')
+		switch a.Name.Space {
+		case "":
+		case nsXML, "xml":
+			b = append(b, "xml:"...)
+		default:
+			prefixes++
+			p := fmt.Sprintf("ns%d", prefixes)
+			b = append(b, "xmlns:"+p+`="`...)
+			b = appendEscaped(b, a.Name.Space, true)
+			b = append(b, `" `+p+":"...)
+		}
+		b = append(b, a.Name.Local...)
+		b = append(b, `="`...)
+		b = appendEscaped(b, a.Value, true)
+		b = append(b, '"')
+	}
+	if e.Text == "" && len(e.Children) == 0 {
+		return append(b, "/>"...)
+	}
+	b = append(b, '>')
+	b = appendEscaped(b, e.Text, false)
+	ns := e.Name.Space
+	for _, c := range e.Children {
+		b = c.appendXML(b, ns)
+	}
+	b = append(b, "</"...)
+	b = append(b, e.Name.Local...)
+	return append(b, '>')
+}
+
+// appendEscaped escapes XML special characters. Characters XML 1.0 cannot carry
+// at all (most C0 controls, invalid UTF-8) become U+FFFD rather than producing a
+// frame the server must reject.
+func appendEscaped(b []byte, s string, attr bool) []byte {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '<':
+			b = append(b, "&lt;"...)
+		case r == '>':
+			b = append(b, "&gt;"...)
+		case r == '&':
+			b = append(b, "&amp;"...)
+		case r == '"' && attr:
+			b = append(b, "&quot;"...)
+		case r == '\'' && attr:
+			b = append(b, "&apos;"...)
+		case (r == '\n' || r == '\r' || r == '\t') && attr:
+			b = append(b, fmt.Sprintf("&#x%X;", r)...)
+		case r == '\r':
+			b = append(b, "&#xD;"...)
+		case r == utf8.RuneError && size == 1, !isXMLChar(r):
+			b = append(b, "\uFFFD"...)
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}
+
+// DecodeElement parses one RFC 7395 frame: exactly one complete element. It never
+// panics. Anything unacceptable yields a *StreamError (Local) whose Condition is
+// the stream error to send before closing: not-well-formed for broken XML or
+// UTF-8, restricted-xml for comments, processing instructions and DTDs (RFC 6120
+// §11.1), policy-violation for input beyond lim.
+func DecodeElement(frame []byte, lim Limits) (*Element, error) {
+	lim = lim.withDefaults()
+	if int64(len(frame)) > lim.MaxFrameBytes {
+		return nil, &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
+			Err: fmt.Errorf("%d bytes > limit %d", len(frame), lim.MaxFrameBytes)}
+	}
+	if !utf8.Valid(frame) {
+		return nil, &StreamError{Condition: "not-well-formed", Local: true, Err: errors.New("invalid UTF-8")}
+	}
+	d := xml.NewDecoder(bytes.NewReader(frame))
+	d.Strict = true
+	d.CharsetReader = nil // only UTF-8: a declared other encoding is an error
+	var (
+		stack    []*Element
+		starts   []int64
+		root     *Element
+		elements int
+	)
+	bad := func(cond string, err error) (*Element, error) {
+		return nil, &StreamError{Condition: cond, Local: true, Err: err}
+	}
+	for {
+		off := d.InputOffset()
+		tok, err := d.Token()
+		if err == io.EOF {
+			if root == nil || len(stack) > 0 {
+				return bad("not-well-formed", errors.New("incomplete element"))
+			}
+			return root, nil
+		}
+		if err != nil {
+			return bad("not-well-formed", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if root != nil && len(stack) == 0 {
+				return bad("not-well-formed", errors.New("more than one element in a frame"))
+			}
+			if len(stack) >= lim.MaxDepth {
+				return bad("policy-violation", fmt.Errorf("nesting deeper than %d", lim.MaxDepth))
+			}
+			if len(t.Attr) > lim.MaxAttrs {
+				return bad("policy-violation", fmt.Errorf("more than %d attributes", lim.MaxAttrs))
+			}
+			elements++
+			if elements > lim.MaxElements {
+				return bad("policy-violation", fmt.Errorf("more than %d elements", lim.MaxElements))
+			}
+			if undeclaredPrefix(t.Name.Space) {
+				return bad("bad-namespace-prefix", fmt.Errorf("undeclared prefix %q", t.Name.Space))
+			}
+			el := &Element{Name: t.Name}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue
+				}
+				if a.Name.Space == "xml" {
+					a.Name.Space = nsXML
+				}
+				el.Attrs = append(el.Attrs, a)
+			}
+			if n := len(stack); n > 0 {
+				stack[n-1].Children = append(stack[n-1].Children, el)
+			} else {
+				root = el
+			}
+			stack = append(stack, el)
+			starts = append(starts, off)
+		case xml.EndElement:
+			n := len(stack)
+			if n == 0 { // encoding/xml reports this itself; be defensive
+				return bad("not-well-formed", errors.New("unbalanced end tag"))
+			}
+			end := d.InputOffset()
+			if start := starts[n-1]; start >= 0 && end <= int64(len(frame)) && start <= end {
+				stack[n-1].Raw = frame[start:end:end]
+			}
+			stack, starts = stack[:n-1], starts[:n-1]
+		case xml.CharData:
+			if n := len(stack); n > 0 {
+				stack[n-1].Text += string(t)
+			} else if len(bytes.TrimSpace(t)) > 0 {
+				return bad("not-well-formed", errors.New("text outside the element"))
+			}
+		case xml.ProcInst:
+			if t.Target == "xml" && root == nil && off == 0 {
+				continue // an XML declaration at the very start is tolerated
+			}
+			return bad("restricted-xml", errors.New("processing instruction"))
+		case xml.Comment:
+			return bad("restricted-xml", errors.New("comment"))
+		case xml.Directive:
+			return bad("restricted-xml", errors.New("DTD or directive"))
+		}
+	}
+}
+
+// undeclaredPrefix reports an element namespace that encoding/xml could not
+// resolve (it leaves the bare prefix in Name.Space).
+func undeclaredPrefix(space string) bool {
+	return space != "" && !strings.Contains(space, ":")
+}
+
+func xmlLang(lang string) xml.Attr {
+	return xml.Attr{Name: xml.Name{Space: nsXML, Local: "lang"}, Value: lang}
+}
