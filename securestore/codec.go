@@ -20,7 +20,7 @@ const maxCount = 1 << 16
 
 type writer struct{ b []byte }
 
-func (w *writer) u8(v uint8)      { w.b = append(w.b, v) }
+func (w *writer) u8(v uint8)       { w.b = append(w.b, v) }
 func (w *writer) uvarint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 func (w *writer) varint(v int64)   { w.b = binary.AppendVarint(w.b, v) }
 func (w *writer) bytes(v []byte) {

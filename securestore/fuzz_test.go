@@ -58,10 +58,10 @@ func fuzzSeeds() [][]byte {
 		payload,
 		sealed,
 		sealV1(nil, newAEAD(fuzzKey), bucketMsg, be64(1), payload),
-		payload[:len(payload)/2],           // truncated payload
-		append([]byte{9}, payload[1:]...),  // newer payload version
-		sealed[:v2HeaderSize+3],            // short record
-		{},                                 // empty
+		payload[:len(payload)/2],             // truncated payload
+		append([]byte{9}, payload[1:]...),    // newer payload version
+		sealed[:v2HeaderSize+3],              // short record
+		{},                                   // empty
 		{0x7f, 0xff, 0xff, 0xff, 0xff, 0x0f}, // huge length
 	}
 }

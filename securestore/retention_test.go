@@ -119,7 +119,10 @@ func TestPurgeShredsOldPeriods(t *testing.T) {
 	}
 	dataKey := deriveSubkey(master, id, "rounds/data/v1")
 	pairs := scanPages(t, raw)
-	type cand struct{ name string; key []byte }
+	type cand struct {
+		name string
+		key  []byte
+	}
 	keys := []cand{{"master", master}, {"data", dataKey}}
 	for _, kv := range pairs { // period keys found in the file
 		if pt, ok := tryOpen(dataKey, kv, bucketKeys); ok && len(pt) == keySize {

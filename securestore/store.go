@@ -125,6 +125,7 @@ func boltOptions(o Options) *bbolt.Options {
 	return &bbolt.Options{
 		Timeout:      o.LockTimeout,
 		FreelistType: bbolt.FreelistMapType,
+		PageSize:     1024,
 		NoSync:       o.NoSync,
 	}
 }

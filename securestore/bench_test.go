@@ -1,0 +1,267 @@
+package securestore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Benchmarks for docs/BENCHMARKS.md. Run:
+//
+//	go test ./securestore/ -run '^$' -bench . -benchtime 1x -count 3
+const (
+	benchMessages = 100_000
+	benchBatch    = 100
+	benchConvs    = 200
+)
+
+// benchKDF makes unlock cost ~0.1 ms so "open + unlock + first page" measures
+// the store, not Argon2id (the KDF's own cost is reported by BenchmarkKDFDefault).
+var benchKDF = KDFParams{Time: 1, Memory: 64, Threads: 1}
+
+func benchOptions() Options {
+	o := testOptions()
+	o.KDF = benchKDF
+	o.Logger = nil
+	return o
+}
+
+// benchMessage is a realistic clinical chat message: JIDs, XEP-0359 ids, a
+// 120-character body.
+func benchMessage(i int) Message {
+	conv := fmt.Sprintf("clinician%03d@hospital.example", i%benchConvs)
+	return Message{
+		ConversationID: conv,
+		From:           conv + "/phone-7f3a",
+		To:             "nurse.station4@hospital.example/desk",
+		Direction:      Direction(i % 2),
+		Body:           fmt.Sprintf("Bed %02d: BP 118/76, HR 82, SpO2 97%%, pain 3/10. Please review the potassium result before rounds #%06d", i%40, i),
+		OriginID:       fmt.Sprintf("4f1c2a9e-6b1d-4c5e-9a77-%012d", i),
+		StanzaID:       fmt.Sprintf("mam-%016d", i),
+		StanzaIDBy:     "nurse.station4@hospital.example",
+		Timestamp:      day0.Add(time.Duration(i) * time.Second),
+		ReceivedAt:     day0.Add(time.Duration(i)*time.Second + 300*time.Millisecond),
+	}
+}
+
+func appendEncrypted(b *testing.B, s *Store) time.Duration {
+	batch := make([]Message, 0, benchBatch)
+	start := time.Now()
+	for i := 0; i < benchMessages; i += benchBatch {
+		batch = batch[:0]
+		for j := i; j < i+benchBatch; j++ {
+			batch = append(batch, benchMessage(j))
+		}
+		if _, err := s.AppendMessages(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start)
+}
+
+// padKey gives the plain run keys of the same length and the same (uniform)
+// distribution as the HMAC keys, with a non-cryptographic hash (FNV-1a), so
+// the comparison measures sealing and HMAC, not index layout.
+func padKey(parts ...string) []byte {
+	h := fnv.New128a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+	}
+	return h.Sum(nil)
+}
+
+// appendPlain does the same transactions against plain bbolt: same buckets,
+// same key lengths and order, same value sizes (payload + the 49 bytes of
+// envelope and tag), the same dedupe reads and conversation updates, but no
+// sealing and no HMAC.
+func appendPlain(b *testing.B, db *bbolt.DB) time.Duration {
+	const overhead = v2HeaderSize + tagSize
+	start := time.Now()
+	for i := 0; i < benchMessages; i += benchBatch {
+		err := db.Update(func(tx *bbolt.Tx) error {
+			msgs, cix, sid, oid, conv := tx.Bucket(bucketMsg), tx.Bucket(bucketConvIdx), tx.Bucket(bucketStanza), tx.Bucket(bucketOrigin), tx.Bucket(bucketConv)
+			convs := map[string]*Conversation{}
+			var scratch []byte
+			for j := i; j < i+benchBatch; j++ {
+				m := benchMessage(j)
+				c := convs[m.ConversationID]
+				ck := padKey("c", m.ConversationID)
+				if c == nil {
+					c = &Conversation{ID: m.ConversationID}
+					if v := conv.Get(ck); v != nil {
+						if cc, err := decodeConversation(v[:len(v)-v1HeaderSize-tagSize]); err == nil {
+							*c = cc
+						}
+					}
+					convs[m.ConversationID] = c
+				}
+				sk := padKey("s", m.ConversationID, m.StanzaID)
+				ok := padKey("o", m.ConversationID, m.OriginID)
+				if sid.Get(sk) != nil || oid.Get(ok) != nil {
+					continue
+				}
+				seq, _ := msgs.NextSequence()
+				key := be64(seq)
+				scratch = encodeMessage(scratch[:0], &m)
+				val := make([]byte, len(scratch)+overhead)
+				copy(val, scratch)
+				if err := msgs.Put(key, val); err != nil {
+					return err
+				}
+				cix.Put(orderKey(ck, m.Timestamp, MessageID(seq)), []byte{})
+				sid.Put(sk, key)
+				oid.Put(ok, key)
+				c.LastActivity = m.Timestamp
+				if m.Direction == Incoming {
+					c.Unread++
+				}
+			}
+			for id, c := range convs {
+				pt := encodeConversation(c)
+				v := make([]byte, len(pt)+v1HeaderSize+tagSize)
+				copy(v, pt)
+				conv.Put(padKey("c", id), v)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start)
+}
+
+// BenchmarkAppend100k appends 100k messages in batches of 100, encrypted and
+// then plain, in the same run, and reports both rates and the time ratio.
+func BenchmarkAppend100k(b *testing.B) {
+	var encT, plainT time.Duration
+	var size int64
+	for n := 0; n < b.N; n++ {
+		dir := b.TempDir()
+		s, err := Create(filepath.Join(dir, "enc.db"), testPIN, benchOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		encT += appendEncrypted(b, s)
+		s.Close()
+		st, _ := os.Stat(filepath.Join(dir, "enc.db"))
+		size = st.Size()
+
+		db, err := bbolt.Open(filepath.Join(dir, "plain.db"), 0o600, boltOptions(benchOptions()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		db.Update(func(tx *bbolt.Tx) error {
+			for _, name := range allBuckets {
+				tx.CreateBucketIfNotExists(name)
+			}
+			return nil
+		})
+		plainT += appendPlain(b, db)
+		db.Close()
+	}
+	msgs := float64(benchMessages * b.N)
+	b.ReportMetric(msgs/encT.Seconds(), "enc_msgs/s")
+	b.ReportMetric(msgs/plainT.Seconds(), "plain_msgs/s")
+	b.ReportMetric(encT.Seconds()/plainT.Seconds(), "enc/plain")
+	b.ReportMetric(float64(size)/benchMessages, "file_bytes/msg")
+}
+
+var (
+	storeOnce sync.Once
+	storePath string
+	storeDir  string
+)
+
+// bench100k builds (once per process) a closed store with 100k messages in
+// 200 conversations.
+func bench100k(b *testing.B) string {
+	storeOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rounds-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		storeDir = dir
+		storePath = filepath.Join(dir, "100k.db")
+		s, err := Create(storePath, testPIN, benchOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		appendEncrypted(b, s)
+		s.Close()
+	})
+	return storePath
+}
+
+// BenchmarkOpenInbox100k: Open (unlock with the cheap bench KDF) + the first
+// inbox page (50 conversations by last activity) + Close, at 100k messages.
+func BenchmarkOpenInbox100k(b *testing.B) {
+	path := bench100k(b)
+	opts := benchOptions()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		s, err := Open(path, testPIN, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		convs, err := s.Conversations()
+		if err != nil || len(convs) < 50 {
+			b.Fatal(err)
+		}
+		_ = convs[:50]
+		s.Close()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/open+inbox")
+}
+
+// BenchmarkLatest50 reads the newest 50 messages of one conversation in a
+// 100k-message store (warm: the store is open, as in the app).
+func BenchmarkLatest50(b *testing.B) {
+	path := bench100k(b)
+	s, err := Open(path, testPIN, benchOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	conv := benchMessage(7).ConversationID
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		ms, err := s.Latest(conv, 50)
+		if err != nil || len(ms) != 50 {
+			b.Fatal(len(ms), err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/latest50")
+	st, _ := os.Stat(path)
+	b.ReportMetric(float64(st.Size())/benchMessages, "file_bytes/msg")
+}
+
+// BenchmarkKDFDefault is the Argon2id cost this platform pays at unlock,
+// excluded from BenchmarkOpenInbox100k.
+func BenchmarkKDFDefault(b *testing.B) {
+	salt := make([]byte, saltSize)
+	for n := 0; n < b.N; n++ {
+		deriveKEK([]byte("2468"), salt, DefaultKDF())
+	}
+}
+
+// BenchmarkSealMessage is the per-message crypto+encoding cost.
+func BenchmarkSealMessage(b *testing.B) {
+	aead := newAEAD(make([]byte, keySize))
+	m := benchMessage(1)
+	var buf []byte
+	key := binary.BigEndian.AppendUint64(nil, 1)
+	for n := 0; n < b.N; n++ {
+		buf = encodeMessage(buf[:0], &m)
+		sealV2(nil, aead, 1, bucketMsg, key, buf)
+	}
+}
