@@ -172,27 +172,3 @@ func TestSwappedRecords(t *testing.T) {
 	_, err = s.MessageByStanzaID("a@h.example", "1")
 	wantErr(t, err, ErrCorrupt)
 }
-
-// TestRandomDamageNeverPanics flips bytes all over a small store and opens and
-// reads it: every outcome must be an error value or success, never a panic.
-func TestRandomDamageNeverPanics(t *testing.T) {
-	path, opts, _ := recordFile(t)
-	orig, _ := os.ReadFile(path)
-	ps := int(binary.LittleEndian.Uint32(orig[24:28]))
-	opts.MaxWrongPINs = 1 << 20
-	dir := t.TempDir()
-	for off := 2 * ps; off < len(orig); off += 97 {
-		raw := clone(orig)
-		raw[off] ^= 0xff
-		p := filepath.Join(dir, "d.db")
-		os.WriteFile(p, raw, 0o600)
-		s, err := Open(p, testPIN, opts)
-		if err == nil {
-			s.Latest("a@h.example", 10)
-			s.Conversations()
-			s.VerifyAudit()
-			s.Close()
-		}
-		os.Remove(p)
-	}
-}
