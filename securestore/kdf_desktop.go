@@ -3,7 +3,7 @@
 package securestore
 
 // platformKDF on desktops (Windows/macOS/Linux front-desk and physician
-// machines): RFC 9106's second recommended option (t=3, 64 MiB, p=4). About
-// 0.1-0.3 s on a 2-core desktop: a negligible wait at unlock, and an offline
+// machines): RFC 9106's second recommended option (t=3, 64 MiB, p=4). Measured
+// 0.17-0.29 s on a 2-core VM (docs/BENCHMARKS.md): a negligible wait at unlock, and an offline
 // guesser pays the same per PIN guess.
 var platformKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4}
