@@ -29,8 +29,8 @@ type iqTracker struct {
 }
 
 type pendingIQ struct {
-	to  string // as sent; "" means our own server / account
-	ch  chan iqAnswer
+	to string // as sent; "" means our own server / account
+	ch chan iqAnswer
 }
 
 type iqAnswer struct {

@@ -14,7 +14,7 @@ const (
 
 // Message is a parsed <message/>.
 type Message struct {
-	ID, From, To, Type string
+	ID, From, To, Type    string
 	Body, Subject, Thread string
 	// OriginID is the sender's XEP-0359 origin-id; StanzaIDs the ids assigned
 	// by archives (check By before trusting one: only our server's or the room's).

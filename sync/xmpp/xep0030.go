@@ -16,9 +16,9 @@ type Identity struct {
 
 // DiscoInfo is what an entity says about itself.
 type DiscoInfo struct {
-	Identity Identity   // ours; peers' answers may hold more (Identities)
+	Identity   Identity // ours; peers' answers may hold more (Identities)
 	Identities []Identity
-	Features []string
+	Features   []string
 	// CapsNode is our XEP-0115 node URI.
 	CapsNode string
 }
