@@ -50,7 +50,7 @@ type Options struct {
 	HTTPPort, HTTPSPort, C2SPort int
 }
 
-// Server is one running (or stopped) Prosody.
+// Server is one running (or stopped) Prosody or, from StartEjabberd, ejabberd.
 type Server struct {
 	Domain    string
 	Dir       string
@@ -65,6 +65,8 @@ type Server struct {
 	opts    Options
 	cfgPath string
 	ownDir  bool
+	kind    serverKind
+	ej      *ejabberdState // nil for Prosody
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -200,6 +202,9 @@ func (s *Server) launch() error {
 }
 
 func (s *Server) launchOnce() error {
+	if s.kind == kindEjabberd {
+		return s.launchEjabberdOnce()
+	}
 	cmd := exec.Command("prosody", "--config", s.cfgPath, "-F")
 	cmd.Dir = s.Dir
 	cmd.SysProcAttr = serverProcAttr()
@@ -244,14 +249,15 @@ func (s *Server) launchOnce() error {
 // HTTPURL is the plain HTTP base on loopback (WebSocket, uploads, host-meta).
 func (s *Server) HTTPURL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTTPPort) }
 
-// WSURL is the RFC 7395 endpoint over plain ws:// (loopback only).
+// WSURL is the RFC 7395 endpoint over plain ws:// (loopback only). The path is
+// /xmpp-websocket on Prosody and /ws on ejabberd.
 func (s *Server) WSURL() string {
-	return "ws://127.0.0.1:" + strconv.Itoa(s.HTTPPort) + "/xmpp-websocket"
+	return "ws://127.0.0.1:" + strconv.Itoa(s.HTTPPort) + s.wsPath()
 }
 
 // WSSURL is the RFC 7395 endpoint over TLS; verify it with RootCAs.
 func (s *Server) WSSURL() string {
-	return "wss://127.0.0.1:" + strconv.Itoa(s.HTTPSPort) + "/xmpp-websocket"
+	return "wss://127.0.0.1:" + strconv.Itoa(s.HTTPSPort) + s.wsPath()
 }
 
 // C2SAddr is the TCP c2s listener (STARTTLS) for scripted foreign clients.
@@ -265,9 +271,12 @@ func (s *Server) TLSConfig() *tls.Config {
 // JID returns user@domain.
 func (s *Server) JID(user string) string { return user + "@" + s.Domain }
 
-// CreateAccount registers user@Domain with prosodyctl. It works while the server
-// runs (prosodyctl writes to the same storage).
+// CreateAccount registers user@Domain with prosodyctl (ejabberd: its HTTP API on
+// loopback). It works while the server runs (prosodyctl writes to the same storage).
 func (s *Server) CreateAccount(user, password string) error {
+	if s.kind == kindEjabberd {
+		return s.registerEjabberd(user, password)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "prosodyctl", "--config", s.cfgPath, "register", user, s.Domain, password)
@@ -291,7 +300,11 @@ func (s *Server) CreateAccounts(password string, users ...string) error {
 
 // Log returns the server's log so far, for test failure messages.
 func (s *Server) Log() string {
-	b, _ := os.ReadFile(filepath.Join(s.Dir, "prosody.log"))
+	name := "prosody.log"
+	if s.kind == kindEjabberd {
+		name = "ejabberd.log"
+	}
+	b, _ := os.ReadFile(filepath.Join(s.Dir, name))
 	return string(b)
 }
 
@@ -330,7 +343,13 @@ func (s *Server) signal(sig syscall.Signal) {
 }
 
 // Halt stops the process gracefully but keeps its directory, for Restart.
-func (s *Server) Halt() { s.signal(syscall.SIGTERM) }
+func (s *Server) Halt() {
+	if s.kind == kindEjabberd {
+		s.haltEjabberd()
+		return
+	}
+	s.signal(syscall.SIGTERM)
+}
 
 // Restart stops the server gracefully and starts it again on the same ports with
 // the same data: accounts and archives survive, live sessions do not.
@@ -375,4 +394,19 @@ func freePorts(n int) ([]int, error) {
 // slixmpp that take a CA file.
 func (s *Server) CertFile() string {
 	return filepath.Join(s.Dir, "certs", s.Domain+".crt")
+}
+
+// serverKind tells which XMPP server a Server runs.
+type serverKind int
+
+const (
+	kindProsody serverKind = iota
+	kindEjabberd
+)
+
+func (s *Server) wsPath() string {
+	if s.kind == kindEjabberd {
+		return "/ws"
+	}
+	return "/xmpp-websocket"
 }
