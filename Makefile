@@ -5,7 +5,7 @@ GO      ?= go
 # Tests against real servers and cgo builds are slow on 2 cores; one generous bound.
 TESTFLAGS ?= -timeout 40m
 
-.PHONY: demo test deps deps-demo vet unit test-keyring vet-mobile build clean
+.PHONY: demo test deps deps-demo vet unit test-keyring test-ejabberd vet-mobile build clean
 
 demo: deps-demo build
 	scripts/demo.sh
@@ -31,8 +31,13 @@ vet-mobile:
 	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./securestore/... ./sync/... ./app/...
 	GOOS=ios GOARCH=arm64 CGO_ENABLED=0 $(GO) build ./securestore/... ./sync/... ./app/...
 
+# ejabberd is the second real server (interop): its tests are opt-in for a
+# plain `go test ./...` because it is heavy, and always on here.
 unit:
-	$(GO) test $(TESTFLAGS) ./...
+	ROUNDS_EJABBERD=1 $(GO) test $(TESTFLAGS) ./...
+
+test-ejabberd: deps
+	ROUNDS_EJABBERD=1 $(GO) test -count=1 -run Ejabberd ./...
 
 # The OS-keyring path for real: a private session bus with an unlocked
 # gnome-keyring, no mocks.

@@ -11,9 +11,10 @@ server=(prosody prosody-modules lua-dbi-sqlite3)
 build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
        libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: a display (Xvfb + Mesa), screenshots, a session bus with a notification
-# daemon and an unlockable keyring, and a foreign XMPP client for interop.
+# daemon and an unlockable keyring, a foreign XMPP client and a second server
+# (ejabberd) for interop.
 tests=(xvfb xauth xdotool imagemagick libgl1-mesa-dri dbus dbus-x11 gnome-keyring
-       libsecret-tools dunst python3-slixmpp procps)
+       libsecret-tools dunst python3-slixmpp procps ejabberd)
 
 pkgs=("${server[@]}" "${build[@]}")
 [ "$want" = test ] && pkgs+=("${tests[@]}")
