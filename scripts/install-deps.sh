@@ -35,7 +35,7 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 # Debian's prosody package may start a system instance on 5222/5280; the project
 # never uses it (tests and demo run their own on other ports), so stop it if it runs.
 if command -v prosodyctl >/dev/null && [ -f /run/prosody/prosody.pid ]; then
