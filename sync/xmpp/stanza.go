@@ -272,6 +272,7 @@ func DecodeElement(frame []byte, lim Limits) (*Element, error) {
 	var (
 		stack    []*Element
 		starts   []int64
+		texts    [][]byte // character data per open element, joined once at its end
 		root     *Element
 		elements int
 	)
@@ -325,6 +326,7 @@ func DecodeElement(frame []byte, lim Limits) (*Element, error) {
 			}
 			stack = append(stack, el)
 			starts = append(starts, off)
+			texts = append(texts, nil)
 		case xml.EndElement:
 			n := len(stack)
 			if n == 0 { // encoding/xml reports this itself; be defensive
@@ -334,10 +336,11 @@ func DecodeElement(frame []byte, lim Limits) (*Element, error) {
 			if start := starts[n-1]; start >= 0 && end <= int64(len(frame)) && start <= end {
 				stack[n-1].Raw = frame[start:end:end]
 			}
-			stack, starts = stack[:n-1], starts[:n-1]
+			stack[n-1].Text = string(texts[n-1])
+			stack, starts, texts = stack[:n-1], starts[:n-1], texts[:n-1]
 		case xml.CharData:
 			if n := len(stack); n > 0 {
-				stack[n-1].Text += string(t)
+				texts[n-1] = append(texts[n-1], t...)
 			} else if len(bytes.TrimSpace(t)) > 0 {
 				return bad("not-well-formed", errors.New("text outside the element"))
 			}

@@ -61,6 +61,7 @@ func parseH(el *Element) (uint32, bool) {
 
 // handleSM processes <r/> and <a/> on the read loop.
 func (c *Client) handleSM(t *transport, el *Element) error {
+	c.log.Debug("xmpp: sm", "element", el.Name.Local, "h", el.Attr("h"))
 	switch el.Name.Local {
 	case "r":
 		c.mu.Lock()
@@ -77,6 +78,9 @@ func (c *Client) handleSM(t *transport, el *Element) error {
 		acked, err := c.ack(h)
 		c.notifyAcked(acked)
 		c.mu.Lock()
+		if c.sm != nil {
+			c.log.Debug("xmpp: sm acked", "n", len(acked), "pending", len(c.sm.queue), "err", err)
+		}
 		if err == nil && c.sm != nil && c.tr == t {
 			c.sm.requested = false
 			if len(c.sm.queue) > 0 {
@@ -209,6 +213,7 @@ func (c *Client) Resume(ctx context.Context) error {
 				return fmt.Errorf("%w: <resumed/> without h", ErrProtocol)
 			}
 			acked, err := c.ack(h)
+			c.log.Debug("xmpp: resumed", "h", h, "acked", len(acked), "err", err)
 			if err != nil {
 				t.shutdown("undefined-condition")
 				return err
