@@ -18,6 +18,8 @@ var update = flag.Bool("update", false, "regenerate testdata fixtures")
 var fixturePIN = []byte("2468")
 
 // makeFixtures writes the committed bad-file fixtures. Run with -update.
+// fail_old_version.db is not regenerated: it is a real format-1 file, kept as
+// written by the format-1 code (commit 0142dbc and earlier).
 func makeFixtures(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.db")
@@ -93,6 +95,7 @@ func TestBadFiles(t *testing.T) {
 	}{
 		{"fail_truncated.db", ErrCorrupt},
 		{"fail_newer_version.db", ErrNewerVersion},
+		{"fail_old_version.db", ErrOldVersion},
 		{"fail_not_a_store.db", ErrNotAStore},
 		{"fail_foreign_bbolt.db", ErrNotAStore},
 	} {

@@ -21,6 +21,9 @@ var (
 	// ErrNewerVersion: the file was written by a newer Rounds; refuse rather
 	// than misread it.
 	ErrNewerVersion = errors.New("securestore: file format is newer than this build")
+	// ErrOldVersion: the file was written in an older, unreleased format
+	// that this build does not read (no migration). Set the account up again.
+	ErrOldVersion = errors.New("securestore: file format is older than this build reads")
 	// ErrNotAStore: the file is not a bbolt file, or a bbolt file without our header.
 	ErrNotAStore = errors.New("securestore: not a Rounds store")
 	// ErrLocked: the store was closed (locked); unlock it again with Open.
@@ -31,7 +34,8 @@ var (
 	ErrExists = errors.New("securestore: store already exists")
 	// ErrNotFound: no such message, conversation, contact, setting or attachment.
 	ErrNotFound = errors.New("securestore: not found")
-	// ErrDuplicate: Enqueue was given an origin-id that is already stored.
+	// ErrDuplicate: Enqueue was given an origin-id that is already stored, or
+	// SetStanzaID a stanza-id that another message of the conversation owns.
 	ErrDuplicate = errors.New("securestore: duplicate message")
 	// ErrKeyringUnavailable: no OS keyring on this platform or session
 	// (always on Android and iOS, where the PIN path is used).

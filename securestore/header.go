@@ -14,8 +14,12 @@ import (
 )
 
 // formatVersion is the on-disk format this build writes and reads. A file with
-// a higher version is refused with ErrNewerVersion.
-const formatVersion = 1
+// a higher version is refused with ErrNewerVersion, one with a lower version
+// with ErrOldVersion (format 1 was never released; it is not migrated).
+//
+//	1: per-id HMAC dedupe buckets (sid, oid), 1 KiB pages
+//	2: append-only dedupe bucket (dix) keyed by local id, 4 KiB pages
+const formatVersion = 2
 
 // The header lives in the clear "hdr" bucket because it is needed before the
 // master key is known. It holds only what unlocking needs: no names, no JIDs.
@@ -71,6 +75,9 @@ func readHeader(tx *bbolt.Tx) (*header, error) {
 	}
 	if h.version == 0 {
 		return nil, corruptf("header version 0")
+	}
+	if h.version < formatVersion {
+		return nil, fmt.Errorf("%w: file version %d, this build reads version %d only (pre-release format, no migration)", ErrOldVersion, h.version, formatVersion)
 	}
 	k := b.Get(hdrKDF)
 	if len(k) != 9 {

@@ -43,17 +43,19 @@ func orderKey(convMAC []byte, t time.Time, id MessageID) []byte {
 }
 
 // appendTx holds what one write transaction touches, so a batch updates each
-// conversation once and publishes new period keys only after commit.
+// conversation once and publishes new period keys and dedupe entries only
+// after commit.
 type appendTx struct {
 	s       *Store
 	tx      *bbolt.Tx
 	msgs    *bbolt.Bucket
 	cix     *bbolt.Bucket
-	sid     *bbolt.Bucket
-	oid     *bbolt.Bucket
+	dix     *bbolt.Bucket
 	convs   map[string]*convState
 	pending map[uint64]*periodKey
+	newKeys map[dedupeKey]MessageID // dedupe entries written by this tx
 	scratch []byte
+	dedupe  []byte
 }
 
 type convState struct {
@@ -63,10 +65,20 @@ type convState struct {
 }
 
 func (s *Store) beginAppend(tx *bbolt.Tx) *appendTx {
-	return &appendTx{s: s, tx: tx,
-		msgs: tx.Bucket(bucketMsg), cix: tx.Bucket(bucketConvIdx),
-		sid: tx.Bucket(bucketStanza), oid: tx.Bucket(bucketOrigin),
-		convs: map[string]*convState{}, pending: map[uint64]*periodKey{}}
+	a := &appendTx{s: s, tx: tx,
+		msgs: tx.Bucket(bucketMsg), cix: tx.Bucket(bucketConvIdx), dix: tx.Bucket(bucketDedupe),
+		convs: map[string]*convState{}, pending: map[uint64]*periodKey{}, newKeys: map[dedupeKey]MessageID{}}
+	// msg and dix only ever grow at the right edge (sequential local ids):
+	// full pages on split instead of half-full ones.
+	a.msgs.FillPercent = 1.0
+	a.dix.FillPercent = 1.0
+	return a
+}
+
+// committed publishes what the transaction made, once it has committed.
+func (a *appendTx) committed() {
+	a.s.publishKeys(a.pending)
+	a.s.dedupe.publish(a.newKeys)
 }
 
 func (a *appendTx) conversation(id string) (*convState, error) {
@@ -91,22 +103,51 @@ func (a *appendTx) conversation(id string) (*convState, error) {
 	return cs, nil
 }
 
+// owner returns the message of conv that owns dedupe key key, looking at this
+// transaction's own entries and then the committed map. A hit is confirmed
+// against the sealed record's conversation (the key is an HMAC over it), so
+// an edited dix entry cannot suppress a message of another conversation.
+// The id itself is not compared: after SetStanzaID a record carries only its
+// newest stanza-id while earlier ones stay indexed.
+func (a *appendTx) owner(key []byte, conv string) (MessageID, error) {
+	dk := toDedupeKey(key)
+	if got, ok := a.newKeys[dk]; ok {
+		return got, nil
+	}
+	got, ok := a.s.dedupe.lookup(key)
+	if !ok {
+		return 0, nil
+	}
+	m, err := a.s.openMessageByID(a.tx, got, a.pending)
+	if err == ErrNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if m.ConversationID != conv {
+		return 0, nil // the dix entry lies (edited file): not a duplicate
+	}
+	return got, nil
+}
+
 // duplicate reports whether a message with the same stanza-id or origin-id is
-// already in the conversation (including earlier in this batch), returning its id.
-func (a *appendTx) duplicate(m *Message, cs *convState) (sk, ok []byte, dup MessageID) {
+// already in the conversation (including earlier in this batch), returning
+// its id, or else the dedupe keys the new message will own.
+func (a *appendTx) duplicate(m *Message) (sk, ok []byte, dup MessageID, err error) {
 	if m.StanzaID != "" {
 		sk = a.s.mac(tagStanza, m.ConversationID, m.StanzaID)
-		if v := a.sid.Get(sk); len(v) == 8 {
-			return nil, nil, MessageID(binary.BigEndian.Uint64(v))
+		if dup, err = a.owner(sk, m.ConversationID); dup != 0 || err != nil {
+			return nil, nil, dup, err
 		}
 	}
 	if m.OriginID != "" {
 		ok = a.s.mac(tagOrigin, m.ConversationID, m.OriginID)
-		if v := a.oid.Get(ok); len(v) == 8 {
-			return nil, nil, MessageID(binary.BigEndian.Uint64(v))
+		if dup, err = a.owner(ok, m.ConversationID); dup != 0 || err != nil {
+			return nil, nil, dup, err
 		}
 	}
-	return sk, ok, 0
+	return sk, ok, 0, nil
 }
 
 // add stores one message unless it is a duplicate. It returns the stored
@@ -115,13 +156,16 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	if m.ConversationID == "" {
 		return m, 0, fmt.Errorf("%w: message without conversation id", ErrInvalid)
 	}
+	if err := a.s.dedupe.ensure(a.tx); err != nil {
+		return m, 0, err
+	}
 	cs, err := a.conversation(m.ConversationID)
 	if err != nil {
 		return m, 0, err
 	}
-	sk, ok, dup := a.duplicate(&m, cs)
-	if dup != 0 {
-		return m, dup, nil
+	sk, ok, dup, err := a.duplicate(&m)
+	if dup != 0 || err != nil {
+		return m, dup, err
 	}
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = a.s.opts.Now().UTC()
@@ -147,14 +191,17 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	if err := a.cix.Put(okey, []byte{}); err != nil {
 		return m, 0, err
 	}
-	if sk != nil {
-		if err := a.sid.Put(sk, key); err != nil {
+	if sk != nil || ok != nil {
+		dv := make([]byte, 0, len(sk)+len(ok))
+		dv = append(append(dv, sk...), ok...)
+		if err := a.dix.Put(key, dv); err != nil {
 			return m, 0, err
 		}
-	}
-	if ok != nil {
-		if err := a.oid.Put(ok, key); err != nil {
-			return m, 0, err
+		if sk != nil {
+			a.newKeys[toDedupeKey(sk)] = m.ID
+		}
+		if ok != nil {
+			a.newKeys[toDedupeKey(ok)] = m.ID
 		}
 	}
 	if t.After(cs.c.LastActivity) {
@@ -195,7 +242,7 @@ func (s *Store) AppendMessages(batch []Message) ([]Message, error) {
 func (s *Store) AppendMessagesWithCursor(batch []Message, archive, cursor string) ([]Message, error) {
 	var added []Message
 	var a *appendTx
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.updateThen(func(tx *bbolt.Tx) error {
 		added = added[:0]
 		a = s.beginAppend(tx)
 		for _, m := range batch {
@@ -214,22 +261,26 @@ func (s *Store) AppendMessagesWithCursor(batch []Message, archive, cursor string
 			return s.putV1(tx, bucketCursor, s.mac(tagCursor, archive), []byte(cursor))
 		}
 		return nil
-	})
+	}, func() { a.committed() })
 	if err != nil {
 		return nil, err
 	}
-	s.publishKeys(a.pending)
 	return added, nil
 }
 
 // loadMessage reads and opens message id inside tx.
 func (s *Store) loadMessage(tx *bbolt.Tx, id MessageID) (Message, error) {
+	return s.openMessageByID(tx, id, nil)
+}
+
+// openMessageByID is loadMessage inside a write transaction (pending period keys).
+func (s *Store) openMessageByID(tx *bbolt.Tx, id MessageID, pending map[uint64]*periodKey) (Message, error) {
 	key := be64(uint64(id))
 	v := tx.Bucket(bucketMsg).Get(key)
 	if v == nil {
 		return Message{}, ErrNotFound
 	}
-	return s.openMessage(tx, key, v, nil)
+	return s.openMessage(tx, key, v, pending)
 }
 
 func (s *Store) openMessage(tx *bbolt.Tx, key, v []byte, pending map[uint64]*periodKey) (Message, error) {
@@ -259,29 +310,93 @@ func (s *Store) Message(id MessageID) (Message, error) {
 }
 
 // MessageByStanzaID finds a message of a conversation by its XEP-0359
-// stanza-id (MAM references, receipts that cite the archive id).
+// stanza-id (MAM references, receipts that cite the archive id). Stanza-ids
+// recorded later with SetStanzaID are found too, including earlier ones.
 func (s *Store) MessageByStanzaID(conv, stanzaID string) (Message, error) {
-	return s.messageByIndex(bucketStanza, s.mac(tagStanza, conv, stanzaID))
+	return s.messageByIndex(conv, s.mac(tagStanza, conv, stanzaID))
 }
 
 // MessageByOriginID finds a message of a conversation by its origin-id
 // (our own echoes, XEP-0184/0333 receipts that reference the sender's id).
 func (s *Store) MessageByOriginID(conv, originID string) (Message, error) {
-	return s.messageByIndex(bucketOrigin, s.mac(tagOrigin, conv, originID))
+	return s.messageByIndex(conv, s.mac(tagOrigin, conv, originID))
 }
 
-func (s *Store) messageByIndex(bucket, key []byte) (Message, error) {
+func (s *Store) messageByIndex(conv string, key []byte) (Message, error) {
 	var m Message
 	err := s.view(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucket).Get(key)
-		if len(v) != 8 {
+		if err := s.dedupe.ensure(tx); err != nil {
+			return err
+		}
+		id, ok := s.dedupe.lookup(key)
+		if !ok {
 			return ErrNotFound
 		}
 		var err error
-		m, err = s.loadMessage(tx, MessageID(binary.BigEndian.Uint64(v)))
+		m, err = s.loadMessage(tx, id)
+		if err == ErrNotFound {
+			// Published after a commit this read transaction predates.
+			return ErrNotFound
+		}
+		if err == nil && m.ConversationID != conv {
+			return corruptf("dedupe index points into another conversation")
+		}
 		return err
 	})
 	return m, err
+}
+
+// SetStanzaID records the archive-assigned XEP-0359 stanza-id (by = the
+// archive's JID) on a stored message, typically our own outgoing message
+// reflected by a MUC room or found in MAM, and indexes it so
+// MessageByStanzaID finds it (room members' displayed markers quote it).
+// It is a no-op if the message already has that stanza-id from that archive.
+// If the message had another stanza-id, the new one replaces it in the
+// record and both stay indexed. ErrDuplicate if another message of the
+// conversation already owns the stanza-id; ErrNotFound if id is unknown.
+func (s *Store) SetStanzaID(id MessageID, stanzaID, by string) error {
+	if stanzaID == "" {
+		return fmt.Errorf("%w: empty stanza-id", ErrInvalid)
+	}
+	var a *appendTx
+	return s.updateThen(func(tx *bbolt.Tx) error {
+		a = s.beginAppend(tx)
+		if err := s.dedupe.ensure(tx); err != nil {
+			return err
+		}
+		m, err := s.openMessageByID(tx, id, a.pending)
+		if err != nil {
+			return err
+		}
+		if m.StanzaID == stanzaID && m.StanzaIDBy == by {
+			return nil
+		}
+		sk := s.mac(tagStanza, m.ConversationID, stanzaID)
+		owner, err := a.owner(sk, m.ConversationID)
+		if err != nil {
+			return err
+		}
+		if owner != 0 && owner != id {
+			return fmt.Errorf("%w: stanza-id already belongs to message %d", ErrDuplicate, owner)
+		}
+		m.StanzaID, m.StanzaIDBy = stanzaID, by
+		if err := s.rewriteMessage(tx, &m, a.pending); err != nil {
+			return err
+		}
+		key := be64(uint64(id))
+		old := a.dix.Get(key)
+		for v := old; len(v) >= macSize; v = v[macSize:] {
+			if bytes.Equal(v[:macSize], sk) {
+				return nil // already indexed (an earlier SetStanzaID)
+			}
+		}
+		dv := append(append(make([]byte, 0, len(old)+macSize), old...), sk...)
+		if err := a.dix.Put(key, dv); err != nil {
+			return err
+		}
+		a.newKeys[toDedupeKey(sk)] = id
+		return nil
+	}, func() { a.committed() })
 }
 
 // Latest returns the newest n messages of a conversation, oldest first (the
@@ -357,7 +472,7 @@ func (s *Store) page(conv string, cursor MessageID, n int) ([]Message, error) {
 func (s *Store) AdvanceReceipt(id MessageID, member string, state ReceiptState, at time.Time, reason string) (bool, error) {
 	changed := false
 	var pending map[uint64]*periodKey
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.updateThen(func(tx *bbolt.Tx) error {
 		changed = false
 		pending = map[uint64]*periodKey{}
 		key := be64(uint64(id))
@@ -384,10 +499,7 @@ func (s *Store) AdvanceReceipt(id MessageID, member string, state ReceiptState, 
 			return nil
 		}
 		return s.rewriteMessage(tx, &m, pending)
-	})
-	if err == nil {
-		s.publishKeys(pending)
-	}
+	}, func() { s.publishKeys(pending) })
 	return changed, err
 }
 
@@ -406,7 +518,7 @@ func (s *Store) rewriteMessage(tx *bbolt.Tx, m *Message, pending map[uint64]*per
 // retraction flags, attachment refs); an empty value deletes the field.
 func (s *Store) UpdateExtra(id MessageID, fields map[string]string) error {
 	var pending map[uint64]*periodKey
-	err := s.update(func(tx *bbolt.Tx) error {
+	return s.updateThen(func(tx *bbolt.Tx) error {
 		pending = map[uint64]*periodKey{}
 		key := be64(uint64(id))
 		v := tx.Bucket(bucketMsg).Get(key)
@@ -428,9 +540,5 @@ func (s *Store) UpdateExtra(id MessageID, fields map[string]string) error {
 			}
 		}
 		return s.rewriteMessage(tx, &m, pending)
-	})
-	if err == nil {
-		s.publishKeys(pending)
-	}
-	return err
+	}, func() { s.publishKeys(pending) })
 }

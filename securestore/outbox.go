@@ -20,7 +20,7 @@ func (s *Store) Enqueue(m Message) (Message, error) {
 	}
 	var a *appendTx
 	var stored Message
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.updateThen(func(tx *bbolt.Tx) error {
 		a = s.beginAppend(tx)
 		added, dup, err := a.add(m)
 		if err != nil {
@@ -42,14 +42,13 @@ func (s *Store) Enqueue(m Message) (Message, error) {
 			return err
 		}
 		return a.finish()
-	})
+	}, func() { a.committed() })
 	if err != nil {
 		if err == ErrDuplicate {
 			return stored, fmt.Errorf("%w: origin-id already stored", ErrDuplicate)
 		}
 		return Message{}, err
 	}
-	s.publishKeys(a.pending)
 	return stored, nil
 }
 

@@ -38,6 +38,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		cutoff = uint64(u / s.period)
 	}
 	purged := map[uint64]bool{}
+	var delDedupe []dedupeKey
 	err := s.updateLocked(func(tx *bbolt.Tx) error {
 		rep = PurgeReport{}
 		clear(purged)
@@ -54,8 +55,10 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		var delIn []bool
 		convMACs := map[string][]byte{}
 		outIDs := map[MessageID]bool{}
-		var delMsg, delIdx, delSid, delOid [][]byte
+		var delMsg, delIdx [][]byte
+		delDedupe = delDedupe[:0]
 		msgs := tx.Bucket(bucketMsg)
+		dix := tx.Bucket(bucketDedupe)
 		c := msgs.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			env, err := decodeEnvelope(v)
@@ -76,11 +79,12 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 			}
 			delMsg = append(delMsg, clone(k))
 			delIdx = append(delIdx, orderKey(mac, orderTime(&m), m.ID))
-			if m.StanzaID != "" {
-				delSid = append(delSid, s.mac(tagStanza, m.ConversationID, m.StanzaID))
+			dv := dix.Get(k)
+			if len(dv)%macSize != 0 {
+				return corruptf("bad dedupe index entry")
 			}
-			if m.OriginID != "" {
-				delOid = append(delOid, s.mac(tagOrigin, m.ConversationID, m.OriginID))
+			for ; len(dv) > 0; dv = dv[macSize:] {
+				delDedupe = append(delDedupe, toDedupeKey(dv[:macSize]))
 			}
 			delIn = append(delIn, m.Direction == Incoming)
 			if m.Direction == Incoming {
@@ -115,7 +119,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		for _, d := range []struct {
 			b    []byte
 			keys [][]byte
-		}{{bucketMsg, delMsg}, {bucketConvIdx, delIdx}, {bucketStanza, delSid}, {bucketOrigin, delOid}} {
+		}{{bucketMsg, delMsg}, {bucketConvIdx, delIdx}, {bucketDedupe, delMsg}} {
 			b := tx.Bucket(d.b)
 			for _, k := range d.keys {
 				if err := b.Delete(k); err != nil {
@@ -166,6 +170,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		return PurgeReport{}, err
 	}
 	s.forgetKeys(purged)
+	s.dedupe.forget(delDedupe)
 	if rep.Periods == 0 {
 		return rep, nil
 	}

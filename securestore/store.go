@@ -19,7 +19,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -80,9 +82,15 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	// mu guards db (swapped by Purge's compaction, cleared by Close/Wipe).
 	// Every operation holds it for reading; bbolt orders the transactions.
-	mu     sync.RWMutex
+	mu sync.RWMutex
+	// wmu serialises write transactions together with what they publish to
+	// memory after commit (dedupe map, period keys), so the next writer
+	// always sees the previous one's entries.
+	wmu    sync.Mutex
 	db     *bbolt.DB
 	wiped  bool
+	broken atomic.Pointer[error] // set once bbolt faulted or panicked
+	dedupe dedupeIndex
 	path   string
 	opts   Options
 	log    *slog.Logger
@@ -105,8 +113,7 @@ var (
 	bucketMeta     = []byte("meta") // sealed singletons: period length, account, audit head
 	bucketMsg      = []byte("msg")  // local id -> message (v2, period key)
 	bucketConvIdx  = []byte("cix")  // HMAC(conv) | time | local id -> ""
-	bucketStanza   = []byte("sid")  // HMAC(conv, stanza-id) -> local id
-	bucketOrigin   = []byte("oid")  // HMAC(conv, origin-id) -> local id
+	bucketDedupe   = []byte("dix")  // local id -> HMAC(conv, stanza-id/origin-id)[:16]...
 	bucketConv     = []byte("conv") // HMAC(conv) -> conversation
 	bucketOutbox   = []byte("out")  // sequence -> local id
 	bucketCursor   = []byte("cur")  // HMAC(archive) -> cursor
@@ -115,7 +122,7 @@ var (
 	bucketContact  = []byte("ctc")  // HMAC(jid) -> contact
 	bucketSetting  = []byte("set")  // HMAC(name) -> value
 	bucketAudit    = []byte("aud")  // sequence -> audit entry
-	allBuckets     = [][]byte{bucketKeys, bucketMeta, bucketMsg, bucketConvIdx, bucketStanza, bucketOrigin,
+	allBuckets     = [][]byte{bucketKeys, bucketMeta, bucketMsg, bucketConvIdx, bucketDedupe,
 		bucketConv, bucketOutbox, bucketCursor, bucketAttach, bucketAttachID, bucketContact, bucketSetting, bucketAudit}
 	metaPeriod  = []byte("period")
 	metaAccount = []byte("account")
@@ -125,10 +132,17 @@ func boltOptions(o Options) *bbolt.Options {
 	return &bbolt.Options{
 		Timeout:      o.LockTimeout,
 		FreelistType: bbolt.FreelistMapType,
-		PageSize:     1024,
+		PageSize:     pageSize,
 		NoSync:       o.NoSync,
 	}
 }
+
+// pageSize is the bbolt page size of new files (an existing file keeps its
+// own). 4 KiB matches the OS page on Linux, Windows and Android; with the
+// append-friendly layout (docs/STORE.md) a batch dirties few pages, so the
+// 1 KiB pages of format 1 (chosen against random index writes) only added
+// tree depth.
+const pageSize = 4096
 
 // openBolt maps the file with a panic guard: bbolt can panic on a damaged file.
 func openBolt(path string, o Options) (db *bbolt.DB, err error) {
@@ -143,11 +157,28 @@ func openBolt(path string, o Options) (db *bbolt.DB, err error) {
 	return db, err
 }
 
-// guard converts a panic inside bbolt (damaged pages) into ErrCorrupt.
+// errFault marks a guard error caused by a panic or memory fault inside bbolt
+// (as opposed to an ordinary error returned by a transaction).
+type errFault struct{ err error }
+
+func (e *errFault) Error() string { return e.err.Error() }
+func (e *errFault) Unwrap() error { return e.err }
+
+// guard runs fn (a bbolt call) so that damage to the file cannot kill the
+// process: a panic inside bbolt, or a memory fault when bbolt follows a
+// damaged page table outside its mapping (turned into a panic by
+// debug.SetPanicOnFault for this goroutine), becomes an error wrapping
+// ErrCorrupt. The previous SetPanicOnFault setting is restored on return.
+//
+// bbolt runs transactions on the calling goroutine, so the setting covers
+// everything inside fn. Not covered: a damaged page graph that makes bbolt
+// loop or recurse without end (docs/STORE.md, "Bad input").
 func guard(fn func() error) (err error) {
+	prev := debug.SetPanicOnFault(true)
 	defer func() {
+		debug.SetPanicOnFault(prev)
 		if r := recover(); r != nil {
-			err = corruptf("storage engine: %v", r)
+			err = &errFault{corruptf("storage engine failed on a damaged page: %v", r)}
 		}
 	}()
 	return fn()
@@ -386,9 +417,11 @@ func (s *Store) Close() error {
 func (s *Store) closeLocked() error {
 	var err error
 	if s.db != nil {
-		err = s.db.Close()
+		db := s.db
+		err = guard(db.Close)
 		s.db = nil
 	}
+	s.dedupe.reset()
 	zero(s.master)
 	zero(s.dataKey)
 	zero(s.indexKey)
@@ -411,7 +444,11 @@ func (s *Store) Wipe() error {
 		return s.lockedErr()
 	}
 	var h *header
-	_ = s.viewLocked(func(tx *bbolt.Tx) (e error) { h, e = readHeader(tx); return e })
+	if err := s.viewLocked(func(tx *bbolt.Tx) (e error) { h, e = readHeader(tx); return e }); err != nil || h == nil {
+		// Damaged or broken store: still destroy it, and delete any keyring
+		// secret filed under its id (deleting a missing one is not an error).
+		h = &header{id: clone(s.id), keyringSlot: []byte{}}
+	}
 	s.closeLocked()
 	s.wiped = true
 	s.log.Warn("securestore: wiped")
@@ -436,20 +473,64 @@ func (s *Store) viewLocked(fn func(*bbolt.Tx) error) error {
 	if s.db == nil {
 		return s.lockedErr()
 	}
-	return guard(func() error { return s.db.View(fn) })
+	if err := s.brokenErr(); err != nil {
+		return err
+	}
+	return s.checkFault(guard(func() error { return s.db.View(fn) }))
 }
 
 func (s *Store) update(fn func(*bbolt.Tx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.updateLocked(fn)
+	return s.updateThen(fn, nil)
 }
 
+// updateThen runs a write transaction and, only if it committed, committed()
+// (publishing in-memory state such as dedupe entries), both under wmu so the
+// next write transaction sees what this one published.
+func (s *Store) updateThen(fn func(*bbolt.Tx) error, committed func()) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.updateLocked(fn); err != nil {
+		return err
+	}
+	if committed != nil {
+		committed()
+	}
+	return nil
+}
+
+// updateLocked runs a write transaction; callers hold s.mu (read or write).
 func (s *Store) updateLocked(fn func(*bbolt.Tx) error) error {
 	if s.db == nil {
 		return s.lockedErr()
 	}
-	return guard(func() error { return s.db.Update(fn) })
+	if err := s.brokenErr(); err != nil {
+		return err
+	}
+	return s.checkFault(guard(func() error { return s.db.Update(fn) }))
+}
+
+// checkFault marks the store broken when bbolt panicked or faulted: its
+// in-memory state (and the file) can no longer be trusted, so every later
+// call returns ErrCorrupt. Close and Wipe still work.
+func (s *Store) checkFault(err error) error {
+	var f *errFault
+	if errors.As(err, &f) {
+		e := f.err
+		if s.broken.CompareAndSwap(nil, &e) {
+			s.log.Error("securestore: storage engine fault; store marked broken")
+		}
+		return f.err
+	}
+	return err
+}
+
+func (s *Store) brokenErr() error {
+	if p := s.broken.Load(); p != nil {
+		return fmt.Errorf("%w (store marked broken after an earlier fault)", ErrCorrupt)
+	}
+	return nil
 }
 
 // getV1 reads and opens a v1 record.

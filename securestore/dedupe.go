@@ -1,0 +1,121 @@
+package securestore
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"go.etcd.io/bbolt"
+)
+
+// The dedupe index answers "is this stanza-id / origin-id already stored in
+// this conversation, and as which message?".
+//
+// On disk it is the append-only bucket dix: key = local id (8 B, big-endian,
+// so a batch appends at the right edge of the tree and touches one or two
+// leaf pages), value = the message's dedupe keys, each
+// HMAC(tag, conv, id)[:16] (tag 's' for stanza-ids, 'o' for origin-ids),
+// concatenated. Values are opaque; nothing in them is in clear.
+//
+// In memory it is a map from dedupe key to local id, built by one cursor scan
+// of dix on first use after unlock (the first append, lookup or SetStanzaID),
+// and then kept in step by the write transactions: entries are published only
+// after a commit (under Store.wmu, so the next writer sees them), never by a
+// transaction that rolls back. A hit is always confirmed against the sealed
+// message record, so an edited dix (it is not authenticated) can hide nothing
+// and redirect nothing.
+type dedupeIndex struct {
+	mu    sync.RWMutex
+	built bool
+	m     map[dedupeKey]MessageID
+}
+
+type dedupeKey [macSize]byte
+
+func toDedupeKey(b []byte) (k dedupeKey) {
+	copy(k[:], b)
+	return k
+}
+
+// ensure builds the map from tx (read or write) if it is not built yet.
+func (d *dedupeIndex) ensure(tx *bbolt.Tx) error {
+	d.mu.RLock()
+	built := d.built
+	d.mu.RUnlock()
+	if built {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.built {
+		return nil
+	}
+	b := tx.Bucket(bucketDedupe)
+	if b == nil {
+		return corruptf("missing bucket %q", bucketDedupe)
+	}
+	// Size hint: two keys per message ever appended (the msg bucket's
+	// sequence), capped; counting the keys would walk every page.
+	hint := uint64(0)
+	if mb := tx.Bucket(bucketMsg); mb != nil {
+		hint = min(2*mb.Sequence(), 1<<22)
+	}
+	m := make(map[dedupeKey]MessageID, hint)
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) != 8 || len(v)%macSize != 0 {
+			return corruptf("bad dedupe index entry")
+		}
+		id := MessageID(binary.BigEndian.Uint64(k))
+		for ; len(v) > 0; v = v[macSize:] {
+			m[toDedupeKey(v[:macSize])] = id
+		}
+	}
+	d.m, d.built = m, true
+	return nil
+}
+
+// lookup returns the message that owns key, if any. The map must be built.
+func (d *dedupeIndex) lookup(key []byte) (MessageID, bool) {
+	d.mu.RLock()
+	id, ok := d.m[toDedupeKey(key)]
+	d.mu.RUnlock()
+	return id, ok
+}
+
+// publish adds committed entries. Entries for a map that is not built yet are
+// dropped: the build will read them from the file.
+func (d *dedupeIndex) publish(add map[dedupeKey]MessageID) {
+	if len(add) == 0 {
+		return
+	}
+	d.mu.Lock()
+	if d.built {
+		for k, id := range add {
+			d.m[k] = id
+		}
+	}
+	d.mu.Unlock()
+}
+
+// forget removes committed deletions (Purge).
+func (d *dedupeIndex) forget(del []dedupeKey) {
+	d.mu.Lock()
+	if d.built {
+		for _, k := range del {
+			delete(d.m, k)
+		}
+	}
+	d.mu.Unlock()
+}
+
+func (d *dedupeIndex) reset() {
+	d.mu.Lock()
+	d.m, d.built = nil, false
+	d.mu.Unlock()
+}
+
+func (d *dedupeIndex) len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.m)
+}
