@@ -40,6 +40,10 @@ type Options struct {
 	// SCRAMSHA256 stores SHA-256 hashes so the server offers SCRAM-SHA-256
 	// instead of SCRAM-SHA-1. It must be chosen before accounts are created.
 	SCRAMSHA256 bool
+	// NoOffline disables mod_offline, so messages to an offline account live
+	// only in its archive (MAM). Catch-up benchmarks use it so that signing in
+	// does not also replay the same messages as a live flood.
+	NoOffline bool
 	// HibernationSeconds is how long a dropped XEP-0198 session stays resumable
 	// (default 60).
 	HibernationSeconds int
@@ -171,6 +175,7 @@ sql = { driver = "SQLite3", database = "prosody.sqlite" }`
 		"@C2S_PORT@", strconv.Itoa(s.C2SPort),
 		"@PASSWORD_HASH@", passwordHash,
 		"@STORAGE@", storage,
+		"@MODULES_DISABLED@", map[bool]string{true: `; "offline"`, false: ""}[s.opts.NoOffline],
 		"@SMACKS_HIBERNATION@", strconv.Itoa(s.opts.HibernationSeconds),
 	).Replace(configTemplate)
 	s.cfgPath = filepath.Join(s.Dir, "prosody.cfg.lua")

@@ -291,3 +291,14 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+// TestNoOfflineStarts: the catch-up benchmark's configuration (SQLite storage,
+// no offline store) starts and serves.
+func TestNoOfflineSQLStarts(t *testing.T) {
+	s := StartT(t, Options{SQL: true, NoOffline: true}, "dave")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := dialRaw(t, ctx, s.WSURL(), nil)
+	r.open(s.Domain)
+	r.conn.Close(websocket.StatusNormalClosure, "")
+}
