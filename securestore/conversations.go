@@ -93,12 +93,11 @@ func (s *Store) MarkRead(conv string, upTo MessageID) error {
 			return nil
 		}
 		unread := 0
-		c := tx.Bucket(bucketConvIdx).Cursor()
-		k, _ := c.Seek(key)
-		for k, _ = c.Next(); k != nil && bytes.HasPrefix(k, cs.mac); k, _ = c.Next() {
-			if len(k) != macSize+16 {
-				return corruptf("bad conversation index key")
-			}
+		later, err := s.orderKeysAfter(tx, cs.mac, key)
+		if err != nil {
+			return err
+		}
+		for _, k := range later {
 			later, err := s.loadMessage(tx, MessageID(beUint64(k[macSize+8:])))
 			if err != nil {
 				return err

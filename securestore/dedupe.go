@@ -12,9 +12,10 @@ import (
 //
 // On disk it is the append-only bucket dix: key = local id (8 B, big-endian,
 // so a batch appends at the right edge of the tree and touches one or two
-// leaf pages), value = the message's dedupe keys, each
-// HMAC(tag, conv, id)[:16] (tag 's' for stanza-ids, 'o' for origin-ids),
-// concatenated. Values are opaque; nothing in them is in clear.
+// leaf pages), value = HMAC(conv)[:16] | order time (the ordering tail, see
+// order.go) followed by the message's dedupe keys, each
+// HMAC(tag, conv, id)[:16] (tag 's' for stanza-ids, 'o' for origin-ids).
+// Nothing in them is in clear but the time, which cix shows anyway.
 //
 // In memory it is a map from dedupe key to local id, built by one cursor scan
 // of dix on first use after unlock (the first append, lookup or SetStanzaID),
@@ -62,11 +63,11 @@ func (d *dedupeIndex) ensure(tx *bbolt.Tx) error {
 	m := make(map[dedupeKey]MessageID, hint)
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if len(k) != 8 || len(v)%macSize != 0 {
-			return corruptf("bad dedupe index entry")
+		if err := checkDixEntry(k, v); err != nil {
+			return err
 		}
 		id := MessageID(binary.BigEndian.Uint64(k))
-		for ; len(v) > 0; v = v[macSize:] {
+		for v = v[dixHeader:]; len(v) > 0; v = v[macSize:] {
 			m[toDedupeKey(v[:macSize])] = id
 		}
 	}

@@ -188,21 +188,20 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 		return m, 0, err
 	}
 	okey := orderKey(cs.mac, t, m.ID)
-	if err := a.cix.Put(okey, []byte{}); err != nil {
+	// One dix entry per message: the ordering tail (conv, time) and the
+	// dedupe keys. cix gets it later, in mergeTail.
+	dv := make([]byte, 0, dixHeader+len(sk)+len(ok))
+	dv = append(dv, cs.mac...)
+	dv = binary.BigEndian.AppendUint64(dv, orderNS(&m))
+	dv = append(append(dv, sk...), ok...)
+	if err := a.dix.Put(key, dv); err != nil {
 		return m, 0, err
 	}
-	if sk != nil || ok != nil {
-		dv := make([]byte, 0, len(sk)+len(ok))
-		dv = append(append(dv, sk...), ok...)
-		if err := a.dix.Put(key, dv); err != nil {
-			return m, 0, err
-		}
-		if sk != nil {
-			a.newKeys[toDedupeKey(sk)] = m.ID
-		}
-		if ok != nil {
-			a.newKeys[toDedupeKey(ok)] = m.ID
-		}
+	if sk != nil {
+		a.newKeys[toDedupeKey(sk)] = m.ID
+	}
+	if ok != nil {
+		a.newKeys[toDedupeKey(ok)] = m.ID
 	}
 	if t.After(cs.c.LastActivity) {
 		cs.c.LastActivity = t
@@ -215,8 +214,12 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	return m, 0, nil
 }
 
-// finish writes the touched conversations.
+// finish writes the touched conversations and merges the ordering tail into
+// cix when it is due.
 func (a *appendTx) finish() error {
+	if err := a.mergeTail(); err != nil {
+		return err
+	}
 	for _, cs := range a.convs {
 		if cs.dirty {
 			if err := a.s.putV1(a.tx, bucketConv, cs.mac, encodeConversation(&cs.c)); err != nil {
@@ -385,7 +388,10 @@ func (s *Store) SetStanzaID(id MessageID, stanzaID, by string) error {
 		}
 		key := be64(uint64(id))
 		old := a.dix.Get(key)
-		for v := old; len(v) >= macSize; v = v[macSize:] {
+		if err := checkDixEntry(key, old); err != nil {
+			return err
+		}
+		for v := old[dixHeader:]; len(v) >= macSize; v = v[macSize:] {
 			if bytes.Equal(v[:macSize], sk) {
 				return nil // already indexed (an earlier SetStanzaID)
 			}
@@ -421,16 +427,8 @@ func (s *Store) page(conv string, cursor MessageID, n int) ([]Message, error) {
 	mac := s.mac(tagConv, conv)
 	var out []Message
 	err := s.view(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketConvIdx).Cursor()
-		var k []byte
-		if cursor == 0 {
-			end := append(clone(mac), bytes.Repeat([]byte{0xff}, 16)...)
-			if k, _ = c.Seek(end); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		} else {
+		var bound []byte
+		if cursor != 0 {
 			m, err := s.loadMessage(tx, cursor)
 			if err != nil {
 				return err
@@ -438,27 +436,19 @@ func (s *Store) page(conv string, cursor MessageID, n int) ([]Message, error) {
 			if m.ConversationID != conv {
 				return fmt.Errorf("%w: cursor is in another conversation", ErrInvalid)
 			}
-			k, _ = c.Seek(orderKey(mac, orderTime(&m), m.ID))
-			if k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
+			bound = orderKey(mac, orderTime(&m), m.ID)
 		}
-		ids := make([]MessageID, 0, n)
-		for ; k != nil && bytes.HasPrefix(k, mac) && len(ids) < n; k, _ = c.Prev() {
-			if len(k) != macSize+16 {
-				return corruptf("bad conversation index key")
-			}
-			ids = append(ids, MessageID(binary.BigEndian.Uint64(k[macSize+8:])))
+		keys, err := s.orderKeysBefore(tx, mac, bound, n)
+		if err != nil {
+			return err
 		}
-		out = make([]Message, len(ids))
-		for i, id := range ids {
-			m, err := s.loadMessage(tx, id)
+		out = make([]Message, len(keys))
+		for i, k := range keys {
+			m, err := s.loadMessage(tx, MessageID(beUint64(k[macSize+8:])))
 			if err != nil {
 				return err
 			}
-			out[len(ids)-1-i] = m
+			out[len(keys)-1-i] = m
 		}
 		return nil
 	})

@@ -80,8 +80,11 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 			delMsg = append(delMsg, clone(k))
 			delIdx = append(delIdx, orderKey(mac, orderTime(&m), m.ID))
 			dv := dix.Get(k)
-			if len(dv)%macSize != 0 {
-				return corruptf("bad dedupe index entry")
+			if dv != nil {
+				if err := checkDixEntry(k, dv); err != nil {
+					return err
+				}
+				dv = dv[dixHeader:]
 			}
 			for ; len(dv) > 0; dv = dv[macSize:] {
 				delDedupe = append(delDedupe, toDedupeKey(dv[:macSize]))
