@@ -78,6 +78,8 @@ type Client struct {
 	mech     string
 	features *Element
 	closed   bool
+
+	mam mamState // XEP-0313 queries in flight (xep0313.go)
 }
 
 // Dial connects, authenticates, binds a resource and enables stream
@@ -120,6 +122,7 @@ func NewClient(cfg Config) (*Client, error) {
 		creds: cfg.Credentials,
 	}
 	c.registerBuiltins()
+	c.registerExtensions()
 	return c, nil
 }
 
