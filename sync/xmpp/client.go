@@ -80,6 +80,7 @@ type Client struct {
 	closed   bool
 
 	mam mamState // XEP-0313 queries in flight (xep0313.go)
+	muc mucState // XEP-0045 joins (xep0045.go)
 }
 
 // Dial connects, authenticates, binds a resource and enables stream

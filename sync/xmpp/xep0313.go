@@ -70,6 +70,7 @@ type mamQuery struct {
 // core: MAM results, MUC join tracking, XEP-0490 notifications.
 func (c *Client) registerExtensions() {
 	c.HandleMessage(NSMAM, c.handleMAMResult)
+	c.HandlePresence("", c.handleMUCPresence)
 }
 
 // QueryArchive fetches one page of an archive. Results whose wrapper does not
