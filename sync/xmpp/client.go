@@ -49,6 +49,10 @@ type Config struct {
 	OnPresence func(*Presence)
 	// OnRosterPush gets roster pushes (RFC 6121 §2.1.6) from our own server.
 	OnRosterPush func(RosterItem)
+	// OnDisplayedSync gets XEP-0490 notifications from our own account: conv
+	// (a bare JID) has been displayed up to the message with stanza-id
+	// stanzaID on another device. Setting it advertises +notify in our caps.
+	OnDisplayedSync func(conv, stanzaID string)
 	// OnAcked fires once per stanza the server acknowledged (XEP-0198), oldest
 	// first, with the very *Element passed to Send. Also called from Resume.
 	OnAcked func(*Element)

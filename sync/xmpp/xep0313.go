@@ -71,6 +71,11 @@ type mamQuery struct {
 func (c *Client) registerExtensions() {
 	c.HandleMessage(NSMAM, c.handleMAMResult)
 	c.HandlePresence("", c.handleMUCPresence)
+	c.HandleMessage(NSPubSubEvent, c.handlePEPEvent)
+	if c.cfg.OnDisplayedSync != nil {
+		// PEP notifies the resources whose caps carry +notify (XEP-0163 §4).
+		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), NSMDS+"+notify")
+	}
 }
 
 // QueryArchive fetches one page of an archive. Results whose wrapper does not
