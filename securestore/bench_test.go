@@ -269,6 +269,55 @@ func BenchmarkLatest50(b *testing.B) {
 	b.ReportMetric(float64(st.Size())/benchMessages, "file_bytes/msg")
 }
 
+// BenchmarkLatest50FullTail is BenchmarkLatest50 at the worst point of the
+// ordering tail: mergeEvery-1 messages not yet merged into cix, all of which
+// the read scans. It works on a copy of the 100k store topped up with
+// messages of other conversations.
+func BenchmarkLatest50FullTail(b *testing.B) {
+	src, err := os.ReadFile(bench100k(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "tail.db")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	s, err := Open(path, testPIN, benchOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var w uint64
+	s.view(func(tx *bbolt.Tx) (e error) { w, e = s.mergedUpTo(tx); return e })
+	next := benchMessages
+	for uint64(next) < w+mergeEvery-1 {
+		n := min(benchBatch, int(w+mergeEvery-1)-next)
+		batch := make([]Message, 0, n)
+		for j := next; j < next+n; j++ {
+			m := benchMessage(j)
+			m.ConversationID = fmt.Sprintf("other%03d@hospital.example", j%benchConvs)
+			batch = append(batch, m)
+		}
+		if _, err := s.AppendMessages(batch); err != nil {
+			b.Fatal(err)
+		}
+		next += n
+	}
+	tail := 0
+	s.view(func(tx *bbolt.Tx) error { return s.tail(tx, nil, func([]byte) error { tail++; return nil }) })
+	conv := benchMessage(7).ConversationID
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		ms, err := s.Latest(conv, 50)
+		if err != nil || len(ms) != 50 {
+			b.Fatal(len(ms), err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/latest50")
+	b.ReportMetric(float64(tail), "tail_entries")
+}
+
 // BenchmarkKDFDefault is the Argon2id cost this platform pays at unlock,
 // excluded from BenchmarkOpenInbox100k.
 func BenchmarkKDFDefault(b *testing.B) {

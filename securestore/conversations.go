@@ -59,15 +59,16 @@ func (s *Store) SetConversation(id string, kind ConversationKind, title string) 
 	if id == "" {
 		return fmt.Errorf("%w: empty conversation id", ErrInvalid)
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		a := s.beginAppend(tx)
+	var a *appendTx
+	return s.updateThen(func(tx *bbolt.Tx) error {
+		a = s.beginAppend(tx)
 		cs, err := a.conversation(id)
 		if err != nil {
 			return err
 		}
 		cs.c.Kind, cs.c.Title, cs.dirty = kind, title, true
 		return a.finish()
-	})
+	}, func() { a.committed() })
 }
 
 // MarkRead records that the user has seen conv up to message upTo and
@@ -75,8 +76,9 @@ func (s *Store) SetConversation(id string, kind ConversationKind, title string) 
 // message than the current read position is a no-op (markers race across
 // devices, XEP-0490).
 func (s *Store) MarkRead(conv string, upTo MessageID) error {
-	return s.update(func(tx *bbolt.Tx) error {
-		a := s.beginAppend(tx)
+	var a *appendTx
+	return s.updateThen(func(tx *bbolt.Tx) error {
+		a = s.beginAppend(tx)
 		cs, err := a.conversation(conv)
 		if err != nil {
 			return err
@@ -108,5 +110,5 @@ func (s *Store) MarkRead(conv string, upTo MessageID) error {
 		}
 		cs.c.LastReadID, cs.c.lastReadKey, cs.c.Unread, cs.dirty = upTo, key, unread, true
 		return a.finish()
-	})
+	}, func() { a.committed() })
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -76,13 +77,54 @@ func (s *Store) beginAppend(tx *bbolt.Tx) *appendTx {
 }
 
 // committed publishes what the transaction made, once it has committed.
+// Callers hold wmu (or s.mu exclusively), so the next writer sees it.
 func (a *appendTx) committed() {
 	a.s.publishKeys(a.pending)
 	a.s.dedupe.publish(a.newKeys)
+	a.s.convs.publish(a.convs)
+}
+
+// convCache holds the committed state of conversations that write
+// transactions have touched, so a batch does not re-derive the HMAC and
+// re-open the sealed record of every conversation it touches. Only writers
+// use it (readers read the file); it is filled only after commit by the
+// single writer (wmu), and emptied on Close.
+type convCache struct {
+	mu sync.Mutex
+	m  map[string]convState
+}
+
+func (c *convCache) get(id string) (convState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs, ok := c.m[id]
+	return cs, ok
+}
+
+func (c *convCache) publish(convs map[string]*convState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]convState{}
+	}
+	for id, cs := range convs {
+		c.m[id] = convState{mac: cs.mac, c: cs.c}
+	}
+}
+
+func (c *convCache) reset() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
 }
 
 func (a *appendTx) conversation(id string) (*convState, error) {
 	if cs := a.convs[id]; cs != nil {
+		return cs, nil
+	}
+	if cached, ok := a.s.convs.get(id); ok {
+		cs := &cached // a copy: the cache changes only after commit
+		a.convs[id] = cs
 		return cs, nil
 	}
 	mac := a.s.mac(tagConv, id)

@@ -25,7 +25,7 @@ import (
 // instead of once per batch. Readers merge the tail (at most mergeEvery +
 // one batch entries, scanned in order) with cix.
 // A variable only so tests can exercise merges with small stores.
-var mergeEvery uint64 = 2048
+var mergeEvery uint64 = 4096
 
 var metaMerged = []byte("cix.merged")
 

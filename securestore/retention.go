@@ -39,6 +39,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	}
 	purged := map[uint64]bool{}
 	var delDedupe []dedupeKey
+	var a *appendTx
 	err := s.updateLocked(func(tx *bbolt.Tx) error {
 		rep = PurgeReport{}
 		clear(purged)
@@ -98,7 +99,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		rep.Messages = len(delMsg)
 		// Unread counts: purged incoming messages after the read position no
 		// longer count.
-		a := s.beginAppend(tx)
+		a = s.beginAppend(tx)
 		a.pending = pending
 		for conv := range convDec {
 			cs, err := a.conversation(conv)
@@ -174,6 +175,9 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	}
 	s.forgetKeys(purged)
 	s.dedupe.forget(delDedupe)
+	if a != nil {
+		s.convs.publish(a.convs)
+	}
 	if rep.Periods == 0 {
 		return rep, nil
 	}

@@ -91,6 +91,7 @@ type Store struct {
 	wiped  bool
 	broken atomic.Pointer[error] // set once bbolt faulted or panicked
 	dedupe dedupeIndex
+	convs  convCache
 	path   string
 	opts   Options
 	log    *slog.Logger
@@ -422,6 +423,7 @@ func (s *Store) closeLocked() error {
 		s.db = nil
 	}
 	s.dedupe.reset()
+	s.convs.reset()
 	zero(s.master)
 	zero(s.dataKey)
 	zero(s.indexKey)
