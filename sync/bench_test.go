@@ -1,0 +1,251 @@
+package sync
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"rounds/internal/testpeer"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// cpuTime is this process's user+system CPU time. Prosody is another process,
+// so during a catch-up it measures the client alone.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// fillArchive sends n chat messages from "sender" to "reader" while the
+// reader is offline, so they sit in the reader's archive only (NoOffline).
+func fillArchive(b *testing.B, srv *testserver.Server, n int) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var acked = make(chan struct{}, n)
+	c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("sender"),
+		Credentials: xmpp.Credentials{Password: testserver.Password},
+		OnAcked:     func(*xmpp.Element) { acked <- struct{}{} }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for i := range n {
+		if err := c.Send(xmpp.NewChat(srv.JID("reader"), fmt.Sprintf("Obs round %05d: HR 72, BP 118/76, SpO2 98%%, no change.", i))); err != nil {
+			b.Fatal(err)
+		}
+		if i%500 == 499 {
+			_ = c.RequestAck()
+		}
+	}
+	_ = c.RequestAck()
+	for range n {
+		select {
+		case <-acked:
+		case <-ctx.Done():
+			b.Fatal("server did not ack the archive fill")
+		}
+	}
+}
+
+// rawCatchUp is the server's own limit: sign in with the least possible work
+// and read every MAM page off the socket without parsing the messages.
+func rawCatchUp(b *testing.B, srv *testserver.Server, page int) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, srv.WSURL(), &websocket.DialOptions{Subprotocols: []string{"xmpp"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	defer conn.CloseNow()
+	send := func(s string) {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read := func() string {
+		_, p, err := conn.Read(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return string(p)
+	}
+	open := `<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="` + srv.Domain + `" version="1.0"/>`
+	send(open)
+	read()
+	read()
+	send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">` +
+		base64.StdEncoding.EncodeToString([]byte("\x00reader\x00"+testserver.Password)) + `</auth>`)
+	if f := read(); !strings.Contains(f, "success") {
+		b.Fatalf("raw auth: %s", f)
+	}
+	send(open)
+	read()
+	read()
+	send(`<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`)
+	read()
+	after, count := "", 0
+	for q := 0; ; q++ {
+		set := fmt.Sprintf("<max>%d</max>", page)
+		if after != "" {
+			set += "<after>" + after + "</after>"
+		}
+		send(fmt.Sprintf(`<iq xmlns="jabber:client" type="set" id="q%d"><query xmlns="urn:xmpp:mam:2" queryid="q%d"><set xmlns="http://jabber.org/protocol/rsm">%s</set></query></iq>`, q, q, set))
+		for {
+			f := read()
+			if strings.Contains(f, "<result") {
+				count++
+				continue
+			}
+			if i := strings.Index(f, "<fin"); i >= 0 {
+				complete := strings.Contains(f[i:], `complete="true"`) || strings.Contains(f[i:], `complete='true'`)
+				l := strings.Index(f, "<last>")
+				if complete || l < 0 {
+					return count
+				}
+				after = f[l+6 : strings.Index(f, "</last>")]
+				break
+			}
+		}
+	}
+}
+
+// engineCatchUp signs a fresh store in and returns once the Session is online,
+// which is after the whole archive is stored.
+func engineCatchUp(b *testing.B, srv *testserver.Server) (int, time.Duration, time.Duration) {
+	path := filepath.Join(b.TempDir(), "reader.db")
+	st := openStore(b, path)
+	defer st.Close()
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: srv.WSURL(), JID: srv.JID("reader"),
+		Credentials: xmpp.Credentials{Password: testserver.Password}}, StepTimeout: 2 * time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	online := make(chan struct{})
+	go func() {
+		for e := range s.Events() {
+			if cc, ok := e.(ConnectionChanged); ok && cc.State.Connectivity == Online {
+				close(online)
+			}
+		}
+	}()
+	cpu0, t0 := cpuTime(), time.Now()
+	go func() { _ = s.Run(ctx) }()
+	<-online
+	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	msgs, err := st.Latest(srv.JID("sender"), 1_000_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(msgs), wall, cpu
+}
+
+// BenchmarkCatchUp10k measures MAM catch-up of 10,000 messages into the
+// encrypted store against two baselines in the same run: a raw reader of the
+// same pages (wall time: the server is the bound) and slixmpp fetching the same
+// archive and storing nothing (client CPU per message).
+func BenchmarkCatchUp10k(b *testing.B) {
+	const n = 10_000
+	srv := testserver.StartT(b, testserver.Options{SQL: true, NoOffline: true}, "sender", "reader")
+	fillArchive(b, srv, n)
+	var rawWall, engWall, engCPU time.Duration
+	var slixCPU float64
+	for range b.N {
+		t0 := time.Now()
+		if got := rawCatchUp(b, srv, 250); got != n {
+			b.Fatalf("raw reader read %d of %d", got, n)
+		}
+		rawWall += time.Since(t0)
+
+		got, wall, cpu := engineCatchUp(b, srv)
+		if got != n {
+			b.Fatalf("engine stored %d of %d", got, n)
+		}
+		engWall += wall
+		engCPU += cpu
+
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		peer, err := testpeer.Start(ctx, b.TempDir(), testpeer.Options{JID: srv.JID("reader"), Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := peer.MAM(ctx, "", true)
+		peer.Close()
+		cancel()
+		if err != nil || res.Count != n {
+			b.Fatalf("slixmpp read %d of %d: %v", res.Count, n, err)
+		}
+		slixCPU += res.CPUSeconds
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N*n) }
+	b.ReportMetric(engWall.Seconds()/float64(b.N), "engine-s")
+	b.ReportMetric(rawWall.Seconds()/float64(b.N), "raw-s")
+	b.ReportMetric(engWall.Seconds()/rawWall.Seconds(), "wall-ratio")
+	b.ReportMetric(per(engCPU), "engine-cpu-µs/msg")
+	b.ReportMetric(slixCPU*1e6/float64(b.N*n), "slixmpp-cpu-µs/msg")
+	b.ReportMetric(slixCPU*1e6/float64(b.N*n)/per(engCPU), "slixmpp/engine")
+}
+
+// BenchmarkSendLatency10k: send → the peer's engine has stored it, over
+// loopback, one message at a time, 10,000 times.
+func BenchmarkSendLatency10k(b *testing.B) {
+	const n = 10_000
+	srv := testserver.StartT(b, testserver.Options{SQL: true}, "alice", "bob")
+	alice := startDevice(b, srv, "alice", deviceOptions{})
+	bob := startDevice(b, srv, "bob", deviceOptions{})
+	// Read bob's events directly: each MessagesAdded ends one measurement.
+	arrived := make(chan string, 16)
+	bob.mu.Lock()
+	bob.events = nil
+	bob.mu.Unlock()
+	go func() {
+		seen := 0
+		for range bob.notify {
+			bob.mu.Lock()
+			evs := bob.events[seen:]
+			seen = len(bob.events)
+			bob.mu.Unlock()
+			for _, e := range evs {
+				if ma, ok := e.(MessagesAdded); ok {
+					for _, m := range ma.Messages {
+						arrived <- m.Body
+					}
+				}
+			}
+		}
+	}()
+	var lat []time.Duration
+	for range b.N {
+		lat = lat[:0]
+		for i := range n {
+			body := fmt.Sprintf("lat-%d-%d", b.N, i)
+			t0 := time.Now()
+			if _, err := alice.session.Send(bob.jid, body, SendOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			for got := <-arrived; got != body; got = <-arrived {
+			}
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(1.0), "max-ms")
+	_ = securestore.ReceiptSent
+}

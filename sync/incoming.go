@@ -1,0 +1,274 @@
+package sync
+
+import (
+	"errors"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// onMessage runs on the read loop for every message stanza, live or carbon. It
+// stores first and only then answers (receipt) or announces (event): the
+// XEP-0198 counter counts the stanza as handled when this returns, so a crash
+// before the store commit means the server still owes us the stanza.
+func (s *Session) onMessage(m *xmpp.Message) {
+	switch {
+	case m.Type == "error":
+		s.onMessageError(m)
+		return
+	case m.ReceiptFor != "":
+		s.onReceipt(m)
+	case m.DisplayedFor != "":
+		s.onDisplayed(m)
+	}
+	if m.Body == "" {
+		return
+	}
+	sm, ok := s.toStored(m, xmpp.NotCarbon)
+	if !ok {
+		return
+	}
+	added, err := s.store.AppendMessages([]securestore.Message{sm})
+	if err != nil {
+		// Not stored, so not acknowledged as delivered: MAM catch-up fetches it
+		// again after the next sign-in.
+		s.log.Error("sync: storing message", "err", err)
+		return
+	}
+	if len(added) > 0 {
+		s.emit(MessagesAdded{Messages: added})
+	} else if sm.Direction == securestore.Outgoing {
+		s.learnStanzaID(sm)
+	}
+	if m.ReceiptRequested && m.Carbon == xmpp.NotCarbon && sm.Direction == securestore.Incoming {
+		if r := xmpp.NewReceipt(m); r != nil {
+			if c := s.currentClient(); c != nil {
+				_ = c.Send(r)
+			}
+		}
+	}
+}
+
+// toStored turns a wire message into a store message: which conversation,
+// which direction, which ids we trust. archiveBy is the MAM archive's owner
+// for archived copies ("" for live), whose stanza-id is the one to keep.
+func (s *Session) toStored(m *xmpp.Message, _ xmpp.CarbonDirection) (securestore.Message, bool) {
+	now := s.clock.Now()
+	sm := securestore.Message{
+		From: m.From, To: m.To, Body: m.Body, OriginID: m.OriginID,
+		Timestamp: now, ReceivedAt: now,
+	}
+	if sm.OriginID == "" {
+		// Without an origin-id the sender's stanza id is the best stable key a
+		// receipt or marker will quote.
+		sm.OriginID = m.ID
+	}
+	if !m.Delay.Stamp.IsZero() {
+		sm.Timestamp = m.Delay.Stamp
+	}
+	if m.Markable {
+		sm.Extra = map[string]string{extraMarkable: "1"}
+	}
+	from := xmpp.BareJID(m.From)
+	switch {
+	case m.Type == "groupchat":
+		room := from
+		if !s.isRoom(room) {
+			return sm, false // not a room we joined: ignore, as XEP-0045 clients do
+		}
+		sm.ConversationID = room
+		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(room), room
+		sm.Direction = securestore.Incoming
+		if s.isOwnOccupant(m.From) {
+			sm.Direction = securestore.Outgoing
+		}
+	case m.Carbon == xmpp.CarbonSent || (from == s.account && m.From != ""):
+		// Sent by another of our devices.
+		sm.ConversationID = xmpp.BareJID(m.To)
+		sm.Direction = securestore.Outgoing
+		sm.Receipt.State = securestore.ReceiptSent
+		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(s.account), s.account
+	default:
+		sm.ConversationID = from
+		if sm.ConversationID == "" {
+			sm.ConversationID = xmpp.BareJID(s.account) // from our server itself
+		}
+		sm.Direction = securestore.Incoming
+		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(s.account), s.account
+	}
+	if sm.StanzaID == "" {
+		sm.StanzaIDBy = ""
+	}
+	if sm.ConversationID == "" {
+		return sm, false
+	}
+	return sm, true
+}
+
+// extraMarkable records that the sender asked for XEP-0333 markers.
+const extraMarkable = "markable"
+
+// learnStanzaID: our own message came back (MUC reflection, MAM) with the id
+// the archive gave it; the store already has it by origin-id. Room members'
+// markers quote that stanza-id, so it must be findable.
+func (s *Session) learnStanzaID(sm securestore.Message) {
+	if sm.StanzaID == "" {
+		return
+	}
+	stored, err := s.store.MessageByOriginID(sm.ConversationID, sm.OriginID)
+	if err != nil || stored.StanzaID != "" {
+		return
+	}
+	if err := s.store.SetStanzaID(stored.ID, sm.StanzaID, sm.StanzaIDBy); err != nil {
+		s.log.Warn("sync: recording stanza-id", "err", err)
+	}
+	if stored.Direction == securestore.Outgoing && stored.Receipt.State < securestore.ReceiptSent {
+		// The archive has it, so the server received it.
+		s.markSent(stored.ID)
+	}
+}
+
+// onReceipt: a XEP-0184 receipt from a recipient's device moves our message to
+// delivered. It quotes the id we sent, which is our origin-id.
+func (s *Session) onReceipt(m *xmpp.Message) {
+	if m.Carbon == xmpp.CarbonSent {
+		return // our other device acknowledged someone else's message
+	}
+	conv := xmpp.BareJID(m.From)
+	msg, err := s.store.MessageByOriginID(conv, m.ReceiptFor)
+	if err != nil || msg.Direction != securestore.Outgoing {
+		return
+	}
+	s.advance(msg.ID, "", securestore.ReceiptDelivered, "")
+}
+
+// onDisplayed: a XEP-0333 displayed marker. From a peer it moves our message
+// to read; in a room it is per member; from our own other device (a sent
+// carbon) it means the user read the conversation there.
+func (s *Session) onDisplayed(m *xmpp.Message) {
+	if m.Carbon == xmpp.CarbonSent {
+		conv := xmpp.BareJID(m.To)
+		if msg, err := s.findReferenced(conv, m.DisplayedFor); err == nil {
+			s.markReadLocally(conv, msg.ID)
+		}
+		return
+	}
+	conv := xmpp.BareJID(m.From)
+	if m.Type == "groupchat" {
+		if !s.isRoom(conv) || s.isOwnOccupant(m.From) {
+			return
+		}
+		msg, err := s.store.MessageByStanzaID(conv, m.DisplayedFor)
+		if err != nil || msg.Direction != securestore.Outgoing {
+			return
+		}
+		s.advanceUpTo(msg, s.memberKey(m.From), securestore.ReceiptRead)
+		return
+	}
+	msg, err := s.store.MessageByOriginID(conv, m.DisplayedFor)
+	if err != nil || msg.Direction != securestore.Outgoing {
+		return
+	}
+	s.advanceUpTo(msg, "", securestore.ReceiptRead)
+}
+
+// advanceUpTo applies a marker to a message and to the earlier outgoing ones
+// of its conversation: XEP-0333 markers mean "everything up to here". The walk
+// back stops at the first message already in that state, so each marker costs
+// a page at most once; the oldest are advanced first, so whoever sees the
+// referenced message advanced can rely on the earlier ones.
+func (s *Session) advanceUpTo(msg securestore.Message, member string, st securestore.ReceiptState) {
+	var earlier []securestore.MessageID
+	cursor := msg.ID
+walk:
+	for {
+		page, err := s.store.Before(msg.ConversationID, cursor, 50)
+		if err != nil || len(page) == 0 {
+			break
+		}
+		for i := len(page) - 1; i >= 0; i-- {
+			m := page[i]
+			if m.Direction != securestore.Outgoing {
+				continue
+			}
+			cur := m.Receipt.State
+			if member != "" {
+				cur = m.Members[member].State
+			}
+			if cur >= st && cur != securestore.ReceiptFailed {
+				break walk
+			}
+			earlier = append(earlier, m.ID)
+		}
+		cursor = page[0].ID
+	}
+	for i := len(earlier) - 1; i >= 0; i-- {
+		s.advance(earlier[i], member, st, "")
+	}
+	s.advance(msg.ID, member, st, "")
+}
+
+// findReferenced looks a message up by either XEP-0359 id.
+func (s *Session) findReferenced(conv, id string) (securestore.Message, error) {
+	msg, err := s.store.MessageByOriginID(conv, id)
+	if errors.Is(err, securestore.ErrNotFound) {
+		msg, err = s.store.MessageByStanzaID(conv, id)
+	}
+	return msg, err
+}
+
+// onMessageError: the server or the recipient's server bounced our message.
+func (s *Session) onMessageError(m *xmpp.Message) {
+	conv := xmpp.BareJID(m.From)
+	msg, err := s.store.MessageByOriginID(conv, m.ID)
+	if err != nil || msg.Direction != securestore.Outgoing {
+		return
+	}
+	reason := "the server could not deliver this message"
+	if m.Error != nil && m.Error.Condition != "" {
+		reason = "the server could not deliver this message (" + m.Error.Condition + ")"
+	}
+	if err := s.store.OutboxRemove(msg.ID); err != nil {
+		s.log.Warn("sync: outbox remove", "err", err)
+	}
+	s.advance(msg.ID, "", securestore.ReceiptFailed, reason)
+}
+
+// advance moves a receipt forward and tells the app if it moved.
+func (s *Session) advance(id securestore.MessageID, member string, st securestore.ReceiptState, reason string) {
+	now := s.clock.Now()
+	changed, err := s.store.AdvanceReceipt(id, member, st, now, reason)
+	if err != nil {
+		s.log.Warn("sync: receipt", "err", err)
+		return
+	}
+	if changed {
+		s.emit(ReceiptChanged{Message: id, Member: member, State: st, At: now, Reason: reason})
+	}
+}
+
+func (s *Session) onPresence(p *xmpp.Presence) {
+	if s.onRoomPresence(p) {
+		return
+	}
+	switch p.Type {
+	case "", "unavailable":
+		s.emit(PresenceChanged{From: p.From, Available: p.Type == "", Show: p.Show, Status: p.Status})
+	}
+}
+
+func (s *Session) onRosterPush(it xmpp.RosterItem) {
+	c := securestore.Contact{JID: xmpp.BareJID(it.JID), Name: it.Name, Subscription: it.Subscription, Groups: it.Groups}
+	if it.Subscription == "remove" {
+		if err := s.store.DeleteContact(c.JID); err != nil && !errors.Is(err, securestore.ErrNotFound) {
+			s.log.Warn("sync: roster remove", "err", err)
+		}
+		s.emit(RosterChanged{Contact: c, Removed: true})
+		return
+	}
+	if err := s.store.PutContact(c); err != nil {
+		s.log.Warn("sync: roster push", "err", err)
+		return
+	}
+	s.emit(RosterChanged{Contact: c})
+}

@@ -1,0 +1,133 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// SendOptions carry what a message needs beyond its text.
+type SendOptions struct {
+	Urgency securestore.Urgency
+}
+
+// Send stores an outgoing message in the Outbox (state queued) and, if the
+// Session is connected, puts it on the wire. It returns once the message is
+// durable: from then on it will reach the server exactly once as far as
+// recipients can tell, across lost sockets, restarts and crashes.
+func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message, error) {
+	if body == "" {
+		return securestore.Message{}, errors.New("sync: empty message")
+	}
+	if _, err := xmpp.ParseJID(conv); err != nil {
+		return securestore.Message{}, fmt.Errorf("sync: conversation %q: %w", conv, err)
+	}
+	now := s.clock.Now()
+	m, err := s.store.Enqueue(securestore.Message{
+		ConversationID: xmpp.BareJID(conv),
+		From:           s.account,
+		To:             xmpp.BareJID(conv),
+		Direction:      securestore.Outgoing,
+		Body:           body,
+		OriginID:       xmpp.NewID(),
+		Timestamp:      now,
+		ReceivedAt:     now,
+		Urgency:        opts.Urgency,
+	})
+	if err != nil {
+		return securestore.Message{}, err
+	}
+	s.emit(MessagesAdded{Messages: []securestore.Message{m}})
+	if c := s.currentClient(); c != nil {
+		s.transmit(c, m)
+	}
+	return m, nil
+}
+
+// stanzaFor builds the wire form of a stored outgoing message. Its id and
+// origin-id are the stored OriginID, so a resend is recognisably the same
+// message and receipts (which quote the id) find it.
+func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
+	typ := "chat"
+	if s.isRoom(m.ConversationID) {
+		typ = "groupchat"
+	}
+	el := xmpp.NewElement(xmpp.NSClient, "message", "type", typ, "to", m.ConversationID, "id", m.OriginID)
+	el.Append(xmpp.NewElement(xmpp.NSClient, "body").SetText(m.Body))
+	if typ == "chat" {
+		el.Append(xmpp.NewElement(xmpp.NSReceipts, "request"))
+	}
+	el.Append(xmpp.NewElement(xmpp.NSMarkers, "markable"))
+	el.Append(xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID))
+	return el
+}
+
+// transmit hands a message to the client once per XMPP session. Errors are not
+// returned: the message stays in the Outbox and the next sign-in sends it.
+func (s *Session) transmit(c *xmpp.Client, m securestore.Message) {
+	s.mu.Lock()
+	if f, ok := s.inflight[m.OriginID]; ok && f.gen == s.gen {
+		s.mu.Unlock()
+		return
+	}
+	s.inflight[m.OriginID] = inflight{id: m.ID, gen: s.gen}
+	s.mu.Unlock()
+	if err := c.Send(s.stanzaFor(m)); err != nil {
+		s.log.Info("sync: message waits in outbox", "err", err)
+		s.mu.Lock()
+		delete(s.inflight, m.OriginID)
+		s.mu.Unlock()
+	}
+}
+
+// flushOutbox sends, in order, every message the server has not acknowledged.
+// It runs after catch-up, which already removed those the archive shows the
+// server had received.
+func (s *Session) flushOutbox(c *xmpp.Client) error {
+	pending, err := s.store.Outbox()
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		s.transmit(c, m)
+	}
+	return nil
+}
+
+// onAcked runs on the read loop when the server acknowledged a stanza
+// (XEP-0198): only now is a message "sent".
+func (s *Session) onAcked(el *xmpp.Element) {
+	if el.Name.Local != "message" {
+		return
+	}
+	origin := el.ID()
+	if o := el.Child(xmpp.NSSID, "origin-id"); o != nil {
+		origin = o.Attr("id")
+	}
+	s.mu.Lock()
+	f, ok := s.inflight[origin]
+	delete(s.inflight, origin)
+	s.mu.Unlock()
+	if !ok {
+		return // a receipt, marker or other message we do not track
+	}
+	s.markSent(f.id)
+}
+
+// markSent advances a message to sent and takes it out of the Outbox.
+func (s *Session) markSent(id securestore.MessageID) {
+	now := s.clock.Now()
+	changed, err := s.store.AdvanceReceipt(id, "", securestore.ReceiptSent, now, "")
+	if err != nil {
+		s.log.Warn("sync: marking sent", "err", err)
+		return
+	}
+	if err := s.store.OutboxRemove(id); err != nil && !errors.Is(err, securestore.ErrNotFound) {
+		s.log.Warn("sync: outbox remove", "err", err)
+	}
+	if changed {
+		s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
+	}
+}

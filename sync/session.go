@@ -1,0 +1,340 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	gosync "sync"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// Config describes one account's Session.
+type Config struct {
+	// Store is the account's unlocked store. The Session writes messages,
+	// receipts, cursors, contacts and the SCRAM keys into it.
+	Store *securestore.Store
+	// XMPP says where and as whom to connect (URL, JID, Credentials, TLS,
+	// Resource, Limits). Its callbacks are the Session's own and are replaced.
+	XMPP xmpp.Config
+	// Clock drives backoff and keepalive (default: the system clock).
+	Clock Clock
+	// Backoff spaces reconnect attempts (default 0.5 s doubling to 60 s).
+	Backoff Backoff
+	// KeepAlive is how often an idle Session pings the server to find a dead
+	// socket (default 60 s); PingTimeout bounds each ping (default 20 s).
+	KeepAlive, PingTimeout time.Duration
+	// StepTimeout bounds each network step of a sign-in (default 30 s).
+	StepTimeout time.Duration
+	// CatchUpPage is the MAM page size (default 250, Prosody's cap).
+	CatchUpPage int
+	Logger      *slog.Logger
+}
+
+// Session keeps one account's store in step with its server. Create it with
+// New, run it with Run, talk to it with Send, MarkDisplayed, JoinRoom.
+type Session struct {
+	cfg     Config
+	store   *securestore.Store
+	log     *slog.Logger
+	clock   Clock
+	rnd     *rand.Rand
+	events  *eventQueue
+	account string // bare JID
+	lost    chan error
+
+	mu     gosync.Mutex
+	state  ConnState
+	client *xmpp.Client
+	// gen counts fresh XMPP sessions; inflight records in which one each
+	// outgoing message (by origin-id) was handed to the wire, so a flush after
+	// sign-in and a concurrent Send never put the same message twice on one
+	// stream.
+	gen      int
+	inflight map[string]inflight
+	rooms    map[string]*room
+}
+
+type inflight struct {
+	id  securestore.MessageID
+	gen int
+}
+
+// New prepares a Session; nothing happens on the network until Run.
+func New(cfg Config) (*Session, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("sync: Config.Store is required")
+	}
+	acct, err := xmpp.ParseJID(cfg.XMPP.JID)
+	if err != nil || acct.Local == "" {
+		return nil, fmt.Errorf("sync: account %q: want user@domain", cfg.XMPP.JID)
+	}
+	if _, err := xmpp.CheckURL(cfg.XMPP.URL); err != nil {
+		return nil, err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 60 * time.Second
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = 20 * time.Second
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = 30 * time.Second
+	}
+	if cfg.CatchUpPage <= 0 {
+		cfg.CatchUpPage = 250
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Backoff = cfg.Backoff.withDefaults()
+	s := &Session{
+		cfg: cfg, store: cfg.Store, clock: cfg.Clock,
+		log:      cfg.Logger.With("account", acct.Bare().String()),
+		rnd:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		events:   newEventQueue(),
+		account:  acct.Bare().String(),
+		lost:     make(chan error, 1),
+		inflight: map[string]inflight{},
+		rooms:    map[string]*room{},
+		state:    ConnState{Connectivity: Offline, Since: cfg.Clock.Now()},
+	}
+	return s, nil
+}
+
+// Events delivers what happened, in order. It is closed when Run returns.
+func (s *Session) Events() <-chan Event { return s.events.out }
+
+// State is the current connection state.
+func (s *Session) State() ConnState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Account is the bare JID this Session signs in as.
+func (s *Session) Account() string { return s.account }
+
+func (s *Session) setState(c Connectivity, reason error, attempt int, retryAt time.Time) {
+	s.mu.Lock()
+	st := ConnState{Connectivity: c, Reason: reason, Since: s.clock.Now(), Attempt: attempt, RetryAt: retryAt}
+	changed := s.state.Connectivity != c || s.state.Attempt != attempt
+	s.state = st
+	s.mu.Unlock()
+	if changed {
+		s.emit(ConnectionChanged{State: st})
+	}
+}
+
+func (s *Session) emit(e Event) { s.events.push(e) }
+
+// Run connects and keeps the Session connected until ctx ends or the server
+// refuses the credentials (then it returns an error matching
+// xmpp.ErrNotAuthorized and the state is AuthFailed). Everything else is
+// retried: a lost socket is resumed (XEP-0198) or signed in again with backoff.
+func (s *Session) Run(ctx context.Context) error {
+	defer s.events.close()
+	var c *xmpp.Client
+	defer func() {
+		if c != nil {
+			_ = c.Close()
+		}
+	}()
+	needSetup := true
+	attempt := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			s.setState(Offline, err, 0, time.Time{})
+			return err
+		}
+		s.setState(Connecting, nil, attempt, time.Time{})
+		var err error
+		if c == nil {
+			c, err = s.connect(ctx)
+			needSetup = true
+		} else {
+			err = s.resume(ctx, c)
+			var rf *xmpp.ResumeFailedError
+			if errors.As(err, &rf) {
+				// The old session is gone; the client signed in afresh on the
+				// new socket. What was unacknowledged is still in the outbox.
+				s.log.Info("sync: resumption refused; signing in afresh", "reason", rf.Condition)
+				needSetup, err = true, nil
+			}
+		}
+		if err == nil && needSetup {
+			if err = s.setup(ctx, c); err == nil {
+				needSetup = false
+			} else {
+				c.Drop()
+			}
+		}
+		if err == nil {
+			attempt = 0
+			s.setState(Online, nil, 0, time.Time{})
+			err = s.online(ctx, c)
+			if ctx.Err() != nil {
+				continue
+			}
+			s.setState(Offline, err, 0, time.Time{})
+			continue // resume at once; back off only if that fails
+		}
+		if errors.Is(err, xmpp.ErrNotAuthorized) {
+			s.setState(AuthFailed, err, attempt+1, time.Time{})
+			s.log.Warn("sync: credentials refused; not retrying")
+			return err
+		}
+		if ctx.Err() != nil {
+			continue
+		}
+		attempt++
+		delay := s.cfg.Backoff.Delay(attempt, s.rnd)
+		s.log.Info("sync: offline", "err", err, "attempt", attempt, "retry_in", delay)
+		s.setState(Offline, err, attempt, s.clock.Now().Add(delay))
+		select {
+		case <-s.clock.After(delay):
+		case <-ctx.Done():
+		}
+	}
+}
+
+// connect creates the client and signs in (a fresh session).
+func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
+	cfg := s.cfg.XMPP
+	if cfg.Logger == nil {
+		cfg.Logger = s.cfg.Logger
+	}
+	cfg.OnMessage = s.onMessage
+	cfg.OnPresence = s.onPresence
+	cfg.OnRosterPush = s.onRosterPush
+	cfg.OnAcked = s.onAcked
+	cfg.OnDisplayedSync = s.onDisplayedSync
+	cfg.OnDisconnect = func(err error) {
+		select {
+		case s.lost <- err:
+		default:
+		}
+	}
+	c, err := xmpp.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+	defer cancel()
+	if err := c.Connect(sctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	s.mu.Lock()
+	s.client = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+func (s *Session) resume(ctx context.Context, c *xmpp.Client) error {
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+	defer cancel()
+	return c.Resume(sctx)
+}
+
+// setup runs after every fresh sign-in (not after a resumption, which loses
+// nothing): keep the SCRAM keys instead of the password, carbons, roster,
+// presence, rooms, catch-up from the archives, and only then the outbox.
+func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
+	s.mu.Lock()
+	s.gen++
+	s.mu.Unlock()
+	s.keepCredentials(c)
+	step := func(name string, f func(context.Context) error) error {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+		defer cancel()
+		if err := f(sctx); err != nil {
+			return fmt.Errorf("sync: %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := step("carbons", c.EnableCarbons); err != nil {
+		// A server without carbons still works: this device just will not see
+		// what the user's other devices send.
+		s.log.Warn("sync: carbons unavailable", "err", err)
+	}
+	if err := step("roster", func(ctx context.Context) error { return s.syncRoster(ctx, c) }); err != nil {
+		return err
+	}
+	if err := c.SetPresence("", ""); err != nil {
+		return err
+	}
+	if err := s.rejoinRooms(ctx, c); err != nil {
+		return err
+	}
+	if err := s.catchUp(ctx, c); err != nil {
+		return err
+	}
+	return s.flushOutbox(c)
+}
+
+// keepCredentials stores the SCRAM keys from this sign-in so the password need
+// not be kept (DESIGN §4).
+func (s *Session) keepCredentials(c *xmpp.Client) {
+	k := c.SCRAMKeys()
+	if k == nil {
+		return
+	}
+	a, err := s.store.Account()
+	if err != nil && !errors.Is(err, securestore.ErrNotFound) {
+		s.log.Warn("sync: reading account", "err", err)
+		return
+	}
+	if a.JID == "" {
+		a.JID = s.account
+	}
+	a.Credentials = securestore.Credentials{
+		Mechanism: c.Mechanism(), Salt: k.Salt, Iterations: k.Iterations,
+		ClientKey: k.ClientKey, ServerKey: k.ServerKey,
+	}
+	if err := s.store.SetAccount(a); err != nil {
+		s.log.Warn("sync: storing credentials", "err", err)
+	}
+}
+
+// online waits while connected, pinging when idle so a socket whose network
+// vanished is found within KeepAlive+PingTimeout rather than never.
+func (s *Session) online(ctx context.Context, c *xmpp.Client) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-s.lost:
+			if c.Connected() {
+				continue // a stale report from an earlier socket
+			}
+			if err == nil {
+				err = xmpp.ErrDisconnected
+			}
+			return err
+		case <-s.clock.After(s.cfg.KeepAlive):
+			pctx, cancel := context.WithTimeout(ctx, s.cfg.PingTimeout)
+			err := c.Ping(pctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				s.log.Info("sync: keepalive failed; dropping socket", "err", err)
+				c.Drop()
+			}
+		}
+	}
+}
+
+// Stop is Run's context being cancelled; Close here ends the stream cleanly so
+// the server does not keep a resumable session around.
+func (s *Session) currentClient() *xmpp.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.client
+}
