@@ -198,7 +198,7 @@ func (s *Store) compactLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := guard(func() error { return bbolt.Compact(dst, s.db, 64<<20) }); err != nil {
+	if err := s.checkFault(guard(func() error { return bbolt.Compact(dst, s.db, 64<<20) })); err != nil {
 		dst.Close()
 		os.Remove(tmp)
 		return err
