@@ -233,12 +233,18 @@ func TestGuardRestoresPanicOnFault(t *testing.T) {
 			t.Fatalf("SetPanicOnFault left at %v, want %v", got, want)
 		}
 	}
-	// A panic inside a transaction becomes ErrCorrupt and breaks the store.
+	// A panic inside a transaction becomes ErrCorrupt and breaks the store;
+	// writes are refused too, and Wipe still destroys the file.
 	err := s.view(func(*bbolt.Tx) error { panic("simulated bbolt panic") })
 	wantErr(t, err, ErrCorrupt)
 	_, err = s.Conversations()
 	wantErr(t, err, ErrCorrupt)
-	if err := s.Close(); err != nil {
+	_, err = s.AppendMessages([]Message{incoming("a@h.example", "1", "x", day0)})
+	wantErr(t, err, ErrCorrupt)
+	if err := s.Wipe(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("broken store not wiped: %v", err)
 	}
 }
