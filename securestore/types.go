@@ -74,6 +74,16 @@ func (r *Receipt) advance(s ReceiptState, at time.Time, reason string) bool {
 		}
 	} else if s <= r.State {
 		return false
+	} else {
+		// A state skipped over is implied by the later one (a recipient's
+		// receipt can overtake the server's ack): record it at the time we
+		// learned it, the earliest moment we know it was reached, so an
+		// export never shows "delivered" without "sent".
+		for k := max(r.State+1, ReceiptSent); k < s; k++ {
+			if r.At[k].IsZero() {
+				r.At[k] = at
+			}
+		}
 	}
 	r.State = s
 	r.At[s] = at

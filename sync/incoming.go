@@ -87,6 +87,7 @@ func (s *Session) toStored(m *xmpp.Message, _ xmpp.CarbonDirection) (securestore
 		sm.ConversationID = xmpp.BareJID(m.To)
 		sm.Direction = securestore.Outgoing
 		sm.Receipt.State = securestore.ReceiptSent
+		sm.Receipt.At[securestore.ReceiptSent] = sm.Timestamp
 		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(s.account), s.account
 	default:
 		sm.ConversationID = from

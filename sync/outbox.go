@@ -40,7 +40,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 		return securestore.Message{}, err
 	}
 	s.emit(MessagesAdded{Messages: []securestore.Message{m}})
-	if c := s.currentClient(); c != nil {
+	if c := s.readyClient(); c != nil {
 		s.transmit(c, m)
 	}
 	return m, nil

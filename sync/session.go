@@ -57,6 +57,11 @@ type Session struct {
 	gen      int
 	inflight map[string]inflight
 	rooms    map[string]*room
+	// ready is true while the session is fully set up (rooms joined, caught
+	// up). Only then does Send put messages straight on the wire; before, they
+	// wait in the Outbox for the flush at the end of setup, so a room message
+	// never reaches a room we have not rejoined yet.
+	ready bool
 }
 
 type inflight struct {
@@ -135,6 +140,22 @@ func (s *Session) setState(c Connectivity, reason error, attempt int, retryAt ti
 
 func (s *Session) emit(e Event) { s.events.push(e) }
 
+func (s *Session) setReady(r bool) {
+	s.mu.Lock()
+	s.ready = r
+	s.mu.Unlock()
+}
+
+// readyClient is the client if the session is fully set up, else nil.
+func (s *Session) readyClient() *xmpp.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ready {
+		return nil
+	}
+	return s.client
+}
+
 // Run connects and keeps the Session connected until ctx ends or the server
 // refuses the credentials (then it returns an error matching
 // xmpp.ErrNotAuthorized and the state is AuthFailed). Everything else is
@@ -154,6 +175,7 @@ func (s *Session) Run(ctx context.Context) error {
 			s.setState(Offline, err, 0, time.Time{})
 			return err
 		}
+		s.setReady(false)
 		s.setState(Connecting, nil, attempt, time.Time{})
 		var err error
 		if c == nil {
@@ -175,6 +197,15 @@ func (s *Session) Run(ctx context.Context) error {
 			} else {
 				c.Drop()
 			}
+		}
+		if err == nil {
+			// Ready first, flush second: a Send that saw "not ready" had
+			// already stored its message, so this flush finds it; one that saw
+			// "ready" sent it itself, and the flush skips it. After a
+			// resumption the server replayed what it had not acknowledged; the
+			// flush adds what was queued while the socket was down.
+			s.setReady(true)
+			err = s.flushOutbox(c)
 		}
 		if err == nil {
 			attempt = 0
@@ -246,7 +277,7 @@ func (s *Session) resume(ctx context.Context, c *xmpp.Client) error {
 
 // setup runs after every fresh sign-in (not after a resumption, which loses
 // nothing): keep the SCRAM keys instead of the password, carbons, roster,
-// presence, rooms, catch-up from the archives, and only then the outbox.
+// presence, rooms, catch-up from the archives. The outbox is flushed after it.
 func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	s.mu.Lock()
 	s.gen++
@@ -274,10 +305,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err
 	}
-	if err := s.catchUp(ctx, c); err != nil {
-		return err
-	}
-	return s.flushOutbox(c)
+	return s.catchUp(ctx, c)
 }
 
 // keepCredentials stores the SCRAM keys from this sign-in so the password need
