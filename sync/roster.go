@@ -49,11 +49,26 @@ func (s *Session) AddContact(ctx context.Context, jid, name string) error {
 	return c.Subscribe(xmpp.BareJID(jid))
 }
 
-// SetPresence publishes availability and a status text ("In surgery").
+// SetPresence publishes availability ("", "away", "dnd", "xa") and a status
+// text ("In surgery"), now if connected and again after every sign-in.
 func (s *Session) SetPresence(show, status string) error {
-	c := s.currentClient()
-	if c == nil {
-		return xmpp.ErrDisconnected
+	s.mu.Lock()
+	s.show, s.status = show, status
+	s.mu.Unlock()
+	if c := s.readyClient(); c != nil {
+		return c.SetPresence(show, status)
 	}
-	return c.SetPresence(show, status)
+	return nil
+}
+
+// SetActive tells the server whether the app is in the foreground (XEP-0352):
+// in the background it may hold back presence updates and other chatter.
+func (s *Session) SetActive(active bool) error {
+	s.mu.Lock()
+	s.active = active
+	s.mu.Unlock()
+	if c := s.readyClient(); c != nil {
+		return c.SetActive(active)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -62,6 +63,10 @@ type Session struct {
 	// wait in the Outbox for the flush at the end of setup, so a room message
 	// never reaches a room we have not rejoined yet.
 	ready bool
+	// show and status are the presence the user chose; every fresh sign-in
+	// announces them again.
+	show, status string
+	active       bool
 }
 
 type inflight struct {
@@ -110,6 +115,7 @@ func New(cfg Config) (*Session, error) {
 		inflight: map[string]inflight{},
 		rooms:    map[string]*room{},
 		state:    ConnState{Connectivity: Offline, Since: cfg.Clock.Now()},
+		active:   true,
 	}
 	return s, nil
 }
@@ -242,6 +248,7 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = s.cfg.Logger
 	}
+	cfg.Credentials = s.credentials(cfg.Credentials)
 	cfg.OnMessage = s.onMessage
 	cfg.OnPresence = s.onPresence
 	cfg.OnRosterPush = s.onRosterPush
@@ -299,8 +306,14 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := step("roster", func(ctx context.Context) error { return s.syncRoster(ctx, c) }); err != nil {
 		return err
 	}
-	if err := c.SetPresence("", ""); err != nil {
+	s.mu.Lock()
+	show, status, active := s.show, s.status, s.active
+	s.mu.Unlock()
+	if err := c.SetPresence(show, status); err != nil {
 		return err
+	}
+	if !active {
+		_ = c.SetActive(false)
 	}
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err
@@ -330,6 +343,25 @@ func (s *Session) keepCredentials(c *xmpp.Client) {
 	if err := s.store.SetAccount(a); err != nil {
 		s.log.Warn("sync: storing credentials", "err", err)
 	}
+}
+
+// credentials adds the SCRAM keys kept in the store to what the app passed,
+// so a device that dropped the password still signs in.
+func (s *Session) credentials(given xmpp.Credentials) xmpp.Credentials {
+	a, err := s.store.Account()
+	if err != nil {
+		return given
+	}
+	k := a.Credentials
+	if len(k.ClientKey) == 0 || len(k.ServerKey) == 0 {
+		return given
+	}
+	hash := "SHA-1"
+	if strings.HasPrefix(k.Mechanism, "SCRAM-SHA-256") {
+		hash = "SHA-256"
+	}
+	given.Keys = append(given.Keys, xmpp.SCRAMKeys{Hash: hash, Salt: k.Salt, Iterations: k.Iterations, ClientKey: k.ClientKey, ServerKey: k.ServerKey})
+	return given
 }
 
 // online waits while connected, pinging when idle so a socket whose network
