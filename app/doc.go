@@ -1,4 +1,8 @@
-// Package app will hold the application: one signed-in account is one Client, with
-// conversations, unread counts, urgency and escalation, org policy, auto-lock and
-// notifications, over sync/ and securestore/. Platform services are interfaces here.
+// Package app is the application: one signed-in account is one Client, wiring
+// the encrypted store (securestore) to the server (sync). It owns behaviour and
+// policy — inbox and conversation view models, unread counts, receipts shown
+// per message and member, auto-lock, notifications without PHI — and knows
+// nothing of Fyne: platform services (notifier, clock, sound, keyring, file
+// opener) are interfaces implemented in ui/ or per platform, and every test
+// here runs headless against a real Prosody.
 package app

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// ConversationRow is one line of the inbox.
+type ConversationRow struct {
+	ID           string // peer bare JID or room JID
+	Title        string // contact name, room name, or the JID when nothing better is known
+	IsRoom       bool
+	LastActivity time.Time
+	Unread       int
+	// Preview is the last message's text, shortened; empty while the app is
+	// locked. The inbox shows it; notifications never do by default.
+	Preview string
+	// Presence of the peer (chats only): "" unknown/offline, "available",
+	// "away", "dnd", "xa".
+	Presence string
+	// Urgent pins the row on top (the clinical layer sets it for unacknowledged
+	// urgent messages).
+	Urgent bool
+}
+
+// MessageRow is one message as a conversation view draws it.
+type MessageRow struct {
+	ID        securestore.MessageID
+	Outgoing  bool
+	Sender    string // display name (rooms: the member; chats: the peer or "You")
+	Body      string // untrusted plain text: draw as text, never as markup
+	Timestamp time.Time
+	// Receipt is the message's state with every time it reached (outgoing).
+	Receipt securestore.Receipt
+	// Members holds per-member receipts in rooms, by member display name.
+	Members map[string]securestore.Receipt
+	Urgency securestore.Urgency
+	// DayBreak is true for the first message of a calendar day (local time), so
+	// the view draws a day separator above it.
+	DayBreak bool
+}
+
+// ContactRow is one entry of the directory.
+type ContactRow struct {
+	JID      string
+	Name     string
+	Groups   []string
+	Presence string
+	Status   string // e.g. "In surgery"
+}
+
+// Connection is what the status bar shows.
+type Connection = sync.ConnState
+
+// Notification is what the OS shows for new messages. By default it carries
+// no PHI: the sender or room name only, never the message text.
+type Notification struct {
+	ConversationID string
+	Title          string // "Rounds"
+	Body           string // "New message from Dr Osei" / "New message in ICU team"
+	Urgent         bool
+}
+
+// Notifier shows and withdraws OS notifications (implemented in ui/ per
+// platform). Clear is called when a conversation is read on any device.
+type Notifier interface {
+	Notify(Notification)
+	Clear(conversationID string)
+}
+
+// Sound plays the new-message sound (implemented in ui/).
+type Sound interface {
+	NewMessage(urgent bool)
+}
+
+// Clock is injected so lock timeouts are tested without sleeping.
+type Clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is the part of *time.Timer the app uses.
+type Timer interface{ Stop() bool }
+
+// PreviewLevel says how much a notification may reveal (org policy).
+type PreviewLevel int
+
+const (
+	PreviewSender  PreviewLevel = iota // "New message from Dr Osei" (default)
+	PreviewNone                        // "New message"
+	PreviewContent                     // sender and text: only where policy allows
+)
+
+// Policy is what the hospital's IT sets (later issues read it from an org
+// policy node); zero values mean the defaults in the comments.
+type Policy struct {
+	LockAfter    time.Duration // idle time before auto-lock; default 5 min
+	MaxWrongPINs int           // then the store wipes itself; default 10
+	Preview      PreviewLevel  // notification content; default PreviewSender
+	AllowKeyring bool          // may the OS keyring unlock the store without PIN
+}
