@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -13,7 +14,21 @@ import (
 // stored once on each side and the sender's copies move queued → sent →
 // delivered → read, each with its time.
 func TestChatReceiptsAndMarkers(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	chatScenario(t, testserver.StartT(t, testserver.Options{}, "alice", "bob"))
+}
+
+// TestEjabberdChatAndRoom runs the main end-to-end scenarios against the second
+// real server, ejabberd (make test sets ROUNDS_EJABBERD=1).
+func TestEjabberdChatAndRoom(t *testing.T) {
+	if os.Getenv("ROUNDS_EJABBERD") != "1" {
+		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
+	}
+	srv := testserver.StartEjabberdT(t, testserver.Options{}, "alice", "bob", "carol")
+	t.Run("chat", func(t *testing.T) { chatScenario(t, srv) })
+	t.Run("room", func(t *testing.T) { roomScenario(t, srv, "ejab-icu") })
+}
+
+func chatScenario(t *testing.T, srv *testserver.Server) {
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 

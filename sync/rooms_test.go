@@ -13,9 +13,12 @@ import (
 // stored once by everyone (the sender's own reflection included), and read
 // markers are kept per member.
 func TestRoomThreeMembers(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	roomScenario(t, testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol"), "icu-team")
+}
+
+func roomScenario(t *testing.T, srv *testserver.Server, name string) {
 	ctx := context.Background()
-	room := "icu-team@conference." + srv.Domain
+	room := name + "@conference." + srv.Domain
 	devs := map[string]*device{}
 	for _, u := range []string{"alice", "bob", "carol"} {
 		d := startDevice(t, srv, u, deviceOptions{})
