@@ -1,0 +1,299 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// One account per device is the supported case: a hospital phone or desktop
+// belongs to one member of staff at a time. Each account's store lives at
+// <DataDir>/<first 16 hex digits of sha256(bare JID)>.db; nothing else is
+// written in clear, so which account a file belongs to is known only after it
+// is unlocked. (The hash hides the JID from a casual look at the disk, not
+// from someone who guesses JIDs and hashes them.)
+const storeExt = ".db"
+
+// StorePath is where the store of account (a bare JID) lives in dataDir.
+func StorePath(dataDir, account string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(xmpp.BareJID(account))))
+	return filepath.Join(dataDir, hex.EncodeToString(sum[:])[:16]+storeExt)
+}
+
+// storeFiles lists the store files in DataDir, sorted.
+func storeFiles(dataDir string) ([]string, error) {
+	ents, err := os.ReadDir(dataDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(n, storeExt) && len(n) == 16+len(storeExt) {
+			if _, err := hex.DecodeString(strings.TrimSuffix(n, storeExt)); err == nil {
+				out = append(out, filepath.Join(dataDir, n))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// HasAccount reports whether an account is set up on this device, so the UI
+// shows the unlock screen rather than sign-in.
+func HasAccount(cfg Config) bool {
+	files, err := storeFiles(cfg.DataDir)
+	return err == nil && len(files) > 0
+}
+
+// parseAddress validates a user-typed address and returns the bare JID.
+func parseAddress(address string) (xmpp.JID, error) {
+	address = strings.TrimSpace(address)
+	j, err := xmpp.ParseJID(address)
+	if err != nil || j.Local == "" || j.Domain == "" || j.Resource != "" || strings.ContainsAny(j.Domain, " /") {
+		return xmpp.JID{}, &signInError{kind: ErrInvalidAddress}
+	}
+	return j.Bare(), nil
+}
+
+// SignIn sets this device up for an account: it finds the server (XEP-0156
+// when serverURL is empty), checks the password with one real connection
+// (so a wrong password never creates a store), creates the encrypted store
+// locked by pin, and starts syncing. The password is never stored: the store
+// keeps the SCRAM keys of this sign-in.
+//
+// Errors match ErrInvalidAddress, ErrNoServerFound, ErrInsecureURL,
+// ErrServerUnreachable, ErrBadCertificate, ErrWrongPassword or
+// ErrAccountExists. Signing in again as the account already on the device
+// (e.g. after the password changed) opens its store with pin instead.
+func SignIn(ctx context.Context, cfg Config, address, password, serverURL string, pin []byte) (*Client, error) {
+	cfg = cfg.withDefaults()
+	jid, err := parseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	if len(pin) == 0 {
+		return nil, fmt.Errorf("%w: choose a PIN", securestore.ErrInvalid)
+	}
+	account := jid.String()
+	path := StorePath(cfg.DataDir, account)
+	files, err := storeFiles(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f != path {
+			return nil, ErrAccountExists
+		}
+	}
+	serverURL = strings.TrimSpace(serverURL)
+	if serverURL == "" {
+		dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+		serverURL, err = xmpp.DiscoverWebSocket(dctx, cfg.HTTPClient, jid.Domain)
+		cancel()
+		if err != nil {
+			return nil, &signInError{kind: ErrNoServerFound, cause: err}
+		}
+	}
+	if _, err := xmpp.CheckURL(serverURL); err != nil {
+		return nil, &signInError{kind: ErrInsecureURL, cause: err}
+	}
+	resource := cfg.Resource
+	if resource == "" {
+		resource = randomResource()
+	}
+	creds, err := checkCredentials(ctx, cfg, account, password, serverURL, resource)
+	if err != nil {
+		cfg.Logger.Info("app: sign-in refused", "reason", classify(err))
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := securestore.Create(path, pin, cfg.storeOptions())
+	if errors.Is(err, securestore.ErrExists) {
+		st, err = openStore(path, pin, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	acct := securestore.Account{JID: account, WebSocketURL: serverURL, Resource: resource, Credentials: creds}
+	if err := st.SetAccount(acct); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := st.Audit(securestore.AuditSignIn, ""); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.Policy.AllowKeyring {
+		if err := st.EnableKeyring(); err != nil {
+			cfg.Logger.Info("app: keyring unlock not available", "err", err)
+		}
+	}
+	c := newClient(cfg, path)
+	if err := c.start(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkCredentials signs in once and returns what to keep instead of the
+// password.
+func checkCredentials(ctx context.Context, cfg Config, account, password, url, resource string) (securestore.Credentials, error) {
+	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	c, err := xmpp.Dial(cctx, xmpp.Config{
+		URL: url, JID: account, Resource: resource + "-check",
+		Credentials: xmpp.Credentials{Password: password},
+		TLSConfig:   cfg.TLSConfig, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+		DisableStreamManagement: true,
+	})
+	if err != nil {
+		return securestore.Credentials{}, &signInError{kind: classify(err), cause: err}
+	}
+	defer c.Close()
+	creds := securestore.Credentials{Mechanism: c.Mechanism()}
+	if k := c.SCRAMKeys(); k != nil {
+		creds.Salt, creds.Iterations, creds.ClientKey, creds.ServerKey = k.Salt, k.Iterations, k.ClientKey, k.ServerKey
+	} else {
+		// A server offering nothing but PLAIN (over TLS): the only way to
+		// sign in again is the password itself, sealed in the store.
+		creds.PlainPassword = password
+	}
+	return creds, nil
+}
+
+// classify maps a connection error to the sentinel the UI explains.
+func classify(err error) error {
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		certInvalid x509.CertificateInvalidError
+		certVerify  *tls.CertificateVerificationError
+		dnsErr      *net.DNSError
+		opErr       *net.OpError
+	)
+	switch {
+	case errors.Is(err, xmpp.ErrNotAuthorized):
+		return ErrWrongPassword
+	case errors.Is(err, xmpp.ErrInsecureTransport):
+		return ErrInsecureURL
+	case errors.Is(err, xmpp.ErrProtocol):
+		return ErrNoServerFound // something answered, but not XMPP over WebSocket
+	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certInvalid), errors.As(err, &certVerify):
+		return ErrBadCertificate
+	}
+	// The WebSocket dial error reaches us as text (wrapped with %v), so look
+	// at the message too.
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls: failed to verify certificate"):
+		return ErrBadCertificate
+	case errors.As(err, &dnsErr), errors.As(err, &opErr),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, xmpp.ErrDisconnected):
+		return ErrServerUnreachable
+	}
+	return ErrServerUnreachable
+}
+
+// openStore opens a store with the PIN and maps the store's errors to the
+// app's.
+func openStore(path string, pin []byte, cfg Config) (*securestore.Store, error) {
+	st, err := securestore.Open(path, pin, cfg.storeOptions())
+	var wp *securestore.WrongPINError
+	switch {
+	case errors.As(err, &wp):
+		cfg.Logger.Warn("app: wrong PIN", "attempts_left", wp.Remaining)
+		return nil, &WrongPINError{Remaining: wp.Remaining}
+	case errors.Is(err, securestore.ErrWrongPIN):
+		return nil, &WrongPINError{}
+	case errors.Is(err, securestore.ErrWiped):
+		cfg.Logger.Warn("app: wrong-PIN limit reached; local data erased")
+		return nil, fmt.Errorf("%w (%v)", ErrWiped, err)
+	}
+	return st, err
+}
+
+// Unlock opens the account on this device with the PIN and starts syncing
+// from the stored account and SCRAM keys (no password). A wrong PIN returns a
+// *WrongPINError (errors.Is ErrWrongPIN) with the attempts left; at the
+// policy's limit the store erases itself and Unlock returns ErrWiped.
+//
+// One account per device is the expected case. Should several store files
+// exist, each is tried in turn with the PIN — which counts a wrong PIN on
+// every store the PIN does not open; SignIn prevents this by refusing a
+// second account.
+func Unlock(ctx context.Context, cfg Config, pin []byte) (*Client, error) {
+	cfg = cfg.withDefaults()
+	files, err := storeFiles(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, ErrNoAccount
+	}
+	var firstErr error
+	for _, f := range files {
+		st, err := openStore(f, pin, cfg)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		c := newClient(cfg, f)
+		if err := c.start(st); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, firstErr
+}
+
+// UnlockWithKeyring opens the account with the secret kept in the OS keyring,
+// without a PIN, where Policy.AllowKeyring (desktop only; SignIn filed the
+// secret). It fails with ErrKeyringNotAllowed otherwise.
+func UnlockWithKeyring(ctx context.Context, cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if !cfg.Policy.AllowKeyring {
+		return nil, ErrKeyringNotAllowed
+	}
+	files, err := storeFiles(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, ErrNoAccount
+	}
+	st, err := securestore.OpenWithKeyring(files[0], cfg.Secrets, cfg.storeOptions())
+	if errors.Is(err, securestore.ErrNoKeyringSlot) || errors.Is(err, securestore.ErrKeyringUnavailable) {
+		return nil, fmt.Errorf("%w: %v", ErrKeyringNotAllowed, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := newClient(cfg, files[0])
+	if err := c.start(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}

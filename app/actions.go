@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// actionTimeout bounds the network part of an action (marker, join, roster).
+const actionTimeout = 15 * time.Second
+
+// Send stores a message for conv and sends it when connected (it is queued
+// while offline). The text is trimmed; empty text returns ErrEmptyMessage,
+// more than MaxMessageRunes characters ErrMessageTooLong.
+func (c *Client) Send(conv, text string) (securestore.MessageID, error) {
+	return c.SendUrgent(conv, text, securestore.UrgencyNormal)
+}
+
+// SendUrgent is Send with a clinical urgency (the clinical layer builds
+// acknowledgement and escalation on it).
+func (c *Client) SendUrgent(conv, text string, urgency securestore.Urgency) (securestore.MessageID, error) {
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if text == "" {
+		return 0, ErrEmptyMessage
+	}
+	if utf8.RuneCountInString(text) > MaxMessageRunes {
+		return 0, ErrMessageTooLong
+	}
+	jid, err := chatJID(conv)
+	if err != nil {
+		return 0, err
+	}
+	_, s, err := c.sess()
+	if err != nil {
+		return 0, err
+	}
+	c.Touch()
+	m, err := s.Send(jid, text, sync.SendOptions{Urgency: urgency})
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return m.ID, nil
+}
+
+// MarkShown records that the user has seen conv up to message upTo: unread
+// drops, the sender gets a displayed marker, the user's other devices learn
+// it (XEP-0490) and the notification is withdrawn. It waits for the network
+// at most a few seconds; call it off the UI goroutine.
+func (c *Client) MarkShown(conv string, upTo securestore.MessageID) error {
+	_, s, err := c.sess()
+	if err != nil {
+		return err
+	}
+	conv = xmpp.BareJID(conv)
+	c.clearNotification(conv)
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	return mapErr(s.MarkDisplayed(ctx, conv, upTo))
+}
+
+// chatJID validates a user-typed address for a chat or room.
+func chatJID(s string) (string, error) {
+	j, err := xmpp.ParseJID(strings.TrimSpace(s))
+	if err != nil || j.Domain == "" || strings.ContainsAny(j.Domain, " /") {
+		return "", fmt.Errorf("%w: %q", ErrInvalidAddress, s)
+	}
+	return j.Bare().String(), nil
+}
+
+// StartChat opens (creating if needed) the conversation with jid and returns
+// its id.
+func (c *Client) StartChat(jid string) (string, error) {
+	bare, err := chatJID(jid)
+	if err != nil {
+		return "", err
+	}
+	if j, _ := xmpp.ParseJID(bare); j.Local == "" {
+		return "", fmt.Errorf("%w: %q", ErrInvalidAddress, jid)
+	}
+	st, err := c.unlocked()
+	if err != nil {
+		return "", err
+	}
+	if _, err := st.Conversation(bare); err == nil {
+		return bare, nil
+	} else if !errors.Is(err, securestore.ErrNotFound) {
+		return "", mapErr(err)
+	}
+	if err := st.SetConversation(bare, securestore.KindChat, ""); err != nil {
+		return "", mapErr(err)
+	}
+	c.changes.push(Change{Kind: InboxChanged})
+	return bare, nil
+}
+
+// JoinRoom joins (or creates) a group chat room under nick (default: our
+// address's local part) and keeps it joined across sign-ins.
+func (c *Client) JoinRoom(room, nick string) (string, error) {
+	bare, err := chatJID(room)
+	if err != nil {
+		return "", err
+	}
+	_, s, err := c.sess()
+	if err != nil {
+		return "", err
+	}
+	nick = strings.TrimSpace(nick)
+	if nick == "" {
+		nick = localPart(c.Account())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	if err := s.JoinRoom(ctx, bare, nick); err != nil {
+		return "", mapErr(err)
+	}
+	c.changes.push(Change{Kind: InboxChanged})
+	return bare, nil
+}
+
+// SetPresence sets availability ("" available, "away", "dnd", "xa", "chat")
+// and a status text ("In surgery"); kept across sign-ins and unlocks.
+func (c *Client) SetPresence(show, status string) error {
+	switch show {
+	case "", "away", "dnd", "xa", "chat":
+	default:
+		return ErrInvalidPresence
+	}
+	status = strings.TrimSpace(status)
+	if utf8.RuneCountInString(status) > 200 {
+		status = string([]rune(status)[:200])
+	}
+	c.mu.Lock()
+	c.show, c.status = show, status
+	s := c.session
+	c.mu.Unlock()
+	if s == nil {
+		return nil // applied at the next unlock
+	}
+	return s.SetPresence(show, status)
+}
+
+// Presence is what SetPresence last set.
+func (c *Client) Presence() (show, status string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.show, c.status
+}
+
+// AddContact adds jid to the roster under name and asks to see their
+// presence. Needs a connection.
+func (c *Client) AddContact(jid, name string) error {
+	bare, err := chatJID(jid)
+	if err != nil {
+		return err
+	}
+	_, s, err := c.sess()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	return mapErr(s.AddContact(ctx, bare, strings.TrimSpace(name)))
+}

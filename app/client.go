@@ -1,0 +1,315 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	gosync "sync"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// Client is one account on this device: its encrypted store, the sync Session
+// keeping it current, and the app's behaviour on top (view models, actions,
+// notifications, auto-lock). All methods are safe for concurrent use.
+//
+// Locking (Lock, auto-lock, Background on mobile) stops the Session and closes
+// the store, so a locked app holds no key and no PHI in memory (DESIGN §4).
+// While locked nothing syncs and no notification can be raised (that needs
+// the store): waking a locked phone for new messages is content-free push
+// (XEP-0357), a later issue. Unlock with the PIN resumes, and catch-up fetches
+// what arrived meanwhile. The Client object and its Changes channel survive
+// lock and unlock; only SignOut and WipeDevice end them.
+type Client struct {
+	cfg     Config
+	path    string
+	log     *slog.Logger
+	changes *changeQueue
+
+	mu        gosync.Mutex
+	account   string // bare JID; kept while locked (the unlock screen may show it)
+	store     *securestore.Store
+	session   *sync.Session
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the Session and its event loop ended
+	ended     bool          // signed out or wiped
+	presence  map[string]map[string]presence
+	show      string
+	status    string
+	open      string
+	focused   bool
+	bg        bool
+	notified  map[string]notice
+	lastTouch time.Time
+	timer     Timer
+	timerGen  int
+}
+
+type presence struct{ show, status string }
+
+func newClient(cfg Config, path string) *Client {
+	c := &Client{
+		cfg: cfg, path: path, log: cfg.Logger,
+		changes:  newChangeQueue(coalesceWindow),
+		presence: map[string]map[string]presence{},
+		notified: map[string]notice{},
+	}
+	return c
+}
+
+// start runs the Session over an unlocked store.
+func (c *Client) start(st *securestore.Store) error {
+	acct, err := st.Account()
+	if err != nil {
+		return fmt.Errorf("app: account record: %w", err)
+	}
+	sess, err := sync.New(sync.Config{
+		Store: st,
+		XMPP: xmpp.Config{
+			URL: acct.WebSocketURL, JID: acct.JID, Resource: acct.Resource,
+			Credentials: xmpp.Credentials{Password: acct.Credentials.PlainPassword},
+			TLSConfig:   c.cfg.TLSConfig, HTTPClient: c.cfg.HTTPClient,
+		},
+		Logger: c.log,
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return ErrSignedOut
+	}
+	if c.show != "" || c.status != "" {
+		_ = sess.SetPresence(c.show, c.status)
+	}
+	if c.bg {
+		_ = sess.SetActive(false)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	c.account = acct.JID
+	c.store, c.session, c.stop, c.done = st, sess, cancel, done
+	c.presence = map[string]map[string]presence{}
+	c.notified = map[string]notice{}
+	c.lastTouch = c.cfg.Clock.Now()
+	c.armTimerLocked(c.cfg.Policy.LockAfter)
+	c.mu.Unlock()
+
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		if err := sess.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			c.log.Warn("app: sync stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer close(done)
+		for e := range sess.Events() {
+			c.handle(st, e)
+		}
+		<-runDone
+	}()
+	c.changes.push(Change{Kind: Unlocked})
+	c.changes.push(Change{Kind: InboxChanged})
+	c.changes.push(Change{Kind: ConnectionChanged})
+	return nil
+}
+
+// halt stops the Session and closes the store; it reports whether the Client
+// was unlocked. The store key leaves memory.
+func (c *Client) halt() (*securestore.Store, bool) {
+	c.mu.Lock()
+	st, stop, done := c.store, c.stop, c.done
+	if st == nil {
+		c.mu.Unlock()
+		return nil, false
+	}
+	c.store, c.session, c.stop, c.done = nil, nil, nil, nil
+	c.presence = map[string]map[string]presence{}
+	c.notified = map[string]notice{}
+	c.stopTimerLocked()
+	c.mu.Unlock()
+	stop()
+	<-done
+	return st, true
+}
+
+// Lock stops syncing and closes the store: no key and no PHI stay in memory.
+// The UI gets a Locked change and shows the unlock screen.
+func (c *Client) Lock() {
+	var shown []string
+	if c.cfg.Policy.Preview == PreviewContent {
+		// Notifications showing message text must not outlive the unlock.
+		shown = c.shownNotifications()
+	}
+	st, ok := c.halt()
+	if !ok {
+		return
+	}
+	for _, conv := range shown {
+		c.cfg.Notifier.Clear(conv)
+	}
+	if err := st.Close(); err != nil {
+		c.log.Warn("app: closing store", "err", err)
+	}
+	c.log.Info("app: locked")
+	c.changes.push(Change{Kind: Locked})
+}
+
+// Locked reports whether the Client is locked (or signed out).
+func (c *Client) Locked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.store == nil
+}
+
+// Unlock reopens a locked Client with the PIN and resumes syncing. Errors as
+// for the package-level Unlock (WrongPINError, ErrWiped).
+func (c *Client) Unlock(ctx context.Context, pin []byte) error {
+	c.mu.Lock()
+	ended, unlocked := c.ended, c.store != nil
+	c.mu.Unlock()
+	if ended {
+		return ErrSignedOut
+	}
+	if unlocked {
+		return nil
+	}
+	st, err := openStore(c.path, pin, c.cfg)
+	if err != nil {
+		return err
+	}
+	if err := c.start(st); err != nil {
+		st.Close()
+		return err
+	}
+	return nil
+}
+
+// Account is the signed-in bare JID.
+func (c *Client) Account() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.account
+}
+
+// SignOut stops syncing and closes the store, keeping the data on the device
+// (the next start shows the unlock screen). The Client is finished and its
+// Changes channel closes.
+func (c *Client) SignOut() {
+	if st, ok := c.halt(); ok {
+		if err := st.Close(); err != nil {
+			c.log.Warn("app: closing store", "err", err)
+		}
+	}
+	c.finish()
+}
+
+func (c *Client) finish() {
+	c.mu.Lock()
+	already := c.ended
+	c.ended = true
+	c.mu.Unlock()
+	if !already {
+		c.changes.push(Change{Kind: SignedOut})
+		c.changes.close()
+	}
+}
+
+// WipeDevice erases this account's data from the device: the store file is
+// overwritten and removed and the keyring secret deleted (an audit entry is
+// written first, though it goes with the file). Works only while unlocked.
+func (c *Client) WipeDevice() error {
+	c.mu.Lock()
+	st := c.store
+	c.mu.Unlock()
+	if st == nil {
+		return ErrLocked
+	}
+	if err := st.Audit(securestore.AuditWipe, "user wiped this device"); err != nil {
+		c.log.Warn("app: audit before wipe", "err", err)
+	}
+	shown := c.shownNotifications()
+	st, _ = c.halt()
+	if st == nil {
+		return ErrLocked
+	}
+	err := st.Wipe()
+	for _, conv := range shown {
+		c.cfg.Notifier.Clear(conv)
+	}
+	c.finish()
+	c.log.Warn("app: device wiped")
+	return err
+}
+
+// ChangePIN re-wraps the store key under a new PIN. A wrong old PIN returns
+// ErrWrongPIN (not counted: the store is already open).
+func (c *Client) ChangePIN(oldPIN, newPIN []byte) error {
+	st, err := c.unlocked()
+	if err != nil {
+		return err
+	}
+	if len(newPIN) == 0 {
+		return fmt.Errorf("%w: empty PIN", securestore.ErrInvalid)
+	}
+	err = st.ChangePIN(oldPIN, newPIN)
+	if errors.Is(err, securestore.ErrWrongPIN) {
+		return ErrWrongPIN
+	}
+	return mapErr(err)
+}
+
+// unlocked returns the open store or ErrLocked / ErrSignedOut.
+func (c *Client) unlocked() (*securestore.Store, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.store == nil {
+		if c.ended {
+			return nil, ErrSignedOut
+		}
+		return nil, ErrLocked
+	}
+	return c.store, nil
+}
+
+func (c *Client) sess() (*securestore.Store, *sync.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.store == nil {
+		if c.ended {
+			return nil, nil, ErrSignedOut
+		}
+		return nil, nil, ErrLocked
+	}
+	return c.store, c.session, nil
+}
+
+// mapErr turns a store's "closed under us" into the app's ErrLocked.
+func mapErr(err error) error {
+	if errors.Is(err, securestore.ErrLocked) {
+		return ErrLocked
+	}
+	return err
+}
+
+// Connection is the current connection state (Offline while locked).
+func (c *Client) Connection() Connection {
+	c.mu.Lock()
+	s := c.session
+	c.mu.Unlock()
+	if s == nil {
+		return Connection{Connectivity: sync.Offline, Reason: ErrLocked}
+	}
+	return s.State()
+}
+
+// Changes tells the UI what to redraw. Bursts are coalesced: at most one
+// change of each kind (per conversation) every 100 ms. It closes after
+// SignOut or WipeDevice.
+func (c *Client) Changes() <-chan Change { return c.changes.out }

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// handle turns one engine event into UI changes and notifications. It runs on
+// the Client's event loop, with the store the event came from (still open:
+// Lock waits for this loop to end before closing it).
+func (c *Client) handle(st *securestore.Store, e sync.Event) {
+	switch e := e.(type) {
+	case sync.MessagesAdded:
+		seen := map[string]bool{}
+		for _, m := range e.Messages {
+			if !seen[m.ConversationID] {
+				seen[m.ConversationID] = true
+				c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+			}
+		}
+		c.changes.push(Change{Kind: InboxChanged})
+		c.notifyFor(st, e.Messages, e.CatchUp)
+	case sync.ReceiptChanged:
+		if m, err := st.Message(e.Message); err == nil {
+			c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+		}
+	case sync.ConnectionChanged:
+		c.changes.push(Change{Kind: ConnectionChanged})
+	case sync.RosterChanged:
+		c.changes.push(Change{Kind: DirectoryChanged})
+		c.changes.push(Change{Kind: InboxChanged})
+	case sync.PresenceChanged:
+		if c.notePresence(e) {
+			c.changes.push(Change{Kind: DirectoryChanged})
+			c.changes.push(Change{Kind: InboxChanged})
+		}
+	case sync.ConversationRead:
+		c.clearNotification(e.Conversation)
+		c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Conversation})
+		c.changes.push(Change{Kind: InboxChanged})
+	}
+}
+
+// notePresence records a contact device's presence; it reports whether
+// anything changed.
+func (c *Client) notePresence(e sync.PresenceChanged) bool {
+	j, err := xmpp.ParseJID(e.From)
+	if err != nil {
+		return false
+	}
+	bare := j.Bare().String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bare == c.account {
+		return false // our own other devices
+	}
+	devs := c.presence[bare]
+	if !e.Available {
+		if _, ok := devs[j.Resource]; !ok {
+			return false
+		}
+		delete(devs, j.Resource)
+		if len(devs) == 0 {
+			delete(c.presence, bare)
+		}
+		return true
+	}
+	if devs == nil {
+		devs = map[string]presence{}
+		c.presence[bare] = devs
+	}
+	p := presence{show: e.Show, status: e.Status}
+	if p.show == "" || p.show == "chat" {
+		p.show = "available"
+	}
+	if old, ok := devs[j.Resource]; ok && old == p {
+		return false
+	}
+	devs[j.Resource] = p
+	return true
+}
+
+// presenceOf is a contact's best presence over their devices: available
+// beats dnd beats away beats xa; "" when offline or unknown.
+func (c *Client) presenceOf(bare string) (show, status string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	best := -1
+	for _, p := range c.presence[bare] {
+		if r := showRank(p.show); r > best {
+			best, show, status = r, p.show, p.status
+		}
+	}
+	return show, status
+}
+
+func showRank(s string) int {
+	switch s {
+	case "available":
+		return 4
+	case "dnd":
+		return 3
+	case "away":
+		return 2
+	case "xa":
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,76 @@
+package app
+
+import "time"
+
+// Touch records user activity; the Client locks itself after
+// Policy.LockAfter without any. Cheap enough to call on every input event.
+func (c *Client) Touch() {
+	c.mu.Lock()
+	c.lastTouch = c.cfg.Clock.Now()
+	c.mu.Unlock()
+}
+
+// armTimerLocked schedules the idle check; c.mu is held.
+func (c *Client) armTimerLocked(d time.Duration) {
+	c.stopTimerLocked()
+	gen := c.timerGen
+	c.timer = c.cfg.Clock.AfterFunc(d, func() { c.idleCheck(gen) })
+}
+
+func (c *Client) stopTimerLocked() {
+	c.timerGen++
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
+// idleCheck runs when the idle timer fires: lock if idle long enough, else
+// check again when it could be.
+func (c *Client) idleCheck(gen int) {
+	c.mu.Lock()
+	if gen != c.timerGen || c.store == nil {
+		c.mu.Unlock()
+		return
+	}
+	idle := c.cfg.Clock.Now().Sub(c.lastTouch)
+	if left := c.cfg.Policy.LockAfter - idle; left > 0 {
+		c.armTimerLocked(left)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.log.Info("app: idle; locking")
+	c.Lock()
+}
+
+// Background is the app leaving the screen (mobile lifecycle, or a desktop
+// window minimised). On Android and iOS it locks at once (DESIGN §4); on the
+// desktop it only tells the server we are inactive (XEP-0352) and keeps
+// syncing and notifying.
+func (c *Client) Background() {
+	c.mu.Lock()
+	c.bg = true
+	s := c.session
+	c.mu.Unlock()
+	if lockInBackground {
+		c.Lock()
+		return
+	}
+	if s != nil {
+		_ = s.SetActive(false)
+	}
+}
+
+// Foreground reverses Background (on mobile the UI then shows the unlock
+// screen, since Background locked).
+func (c *Client) Foreground() {
+	c.mu.Lock()
+	c.bg = false
+	s := c.session
+	c.mu.Unlock()
+	c.Touch()
+	if s != nil {
+		_ = s.SetActive(true)
+	}
+}

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// notice remembers a notification on show, so a burst updates nothing and
+// rings once instead of once per message.
+type notice struct {
+	at     time.Time
+	urgent bool
+}
+
+// renotifyAfter: a conversation whose notification is still showing is
+// notified again (replacing it, with a sound) only after this quiet time, or
+// at once when an urgent message follows normal ones.
+const renotifyAfter = 30 * time.Second
+
+// SetOpenConversation tells the app which conversation the user has open and
+// whether its window has focus; new messages there raise no notification,
+// and opening it focused withdraws its notification.
+func (c *Client) SetOpenConversation(conv string, focused bool) {
+	conv = xmpp.BareJID(conv)
+	c.mu.Lock()
+	c.open, c.focused = conv, focused
+	c.mu.Unlock()
+	if conv != "" && focused {
+		c.clearNotification(conv)
+	}
+}
+
+func (c *Client) viewing(conv string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return conv != "" && c.open == conv && c.focused && !c.bg
+}
+
+func (c *Client) clearNotification(conv string) {
+	c.mu.Lock()
+	_, shown := c.notified[conv]
+	delete(c.notified, conv)
+	c.mu.Unlock()
+	if shown {
+		c.cfg.Notifier.Clear(conv)
+	}
+}
+
+func (c *Client) shownNotifications() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.notified))
+	for conv := range c.notified {
+		out = append(out, conv)
+	}
+	return out
+}
+
+// notifyFor raises at most one notification per conversation for a batch of
+// stored messages: only incoming ones, never for the conversation in view,
+// and for catch-up only where something is still unread.
+func (c *Client) notifyFor(st *securestore.Store, msgs []securestore.Message, catchUp bool) {
+	type group struct {
+		n      int
+		urgent bool
+		last   securestore.Message
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, m := range msgs {
+		if m.Direction != securestore.Incoming {
+			continue
+		}
+		g := groups[m.ConversationID]
+		if g == nil {
+			g = &group{}
+			groups[m.ConversationID] = g
+			order = append(order, m.ConversationID)
+		}
+		g.n++
+		g.urgent = g.urgent || m.Urgency >= securestore.UrgencyHigh
+		g.last = m
+	}
+	for _, conv := range order {
+		g := groups[conv]
+		if c.viewing(conv) {
+			continue
+		}
+		cv, err := st.Conversation(conv)
+		if err != nil || (catchUp && cv.Unread == 0) {
+			continue
+		}
+		now := c.cfg.Clock.Now()
+		c.mu.Lock()
+		prev, shown := c.notified[conv]
+		quiet := shown && now.Sub(prev.at) < renotifyAfter && !(g.urgent && !prev.urgent)
+		if !quiet && c.store != nil {
+			c.notified[conv] = notice{at: now, urgent: g.urgent || (shown && prev.urgent)}
+		}
+		c.mu.Unlock()
+		if quiet {
+			continue
+		}
+		n := c.notification(st, cv, g.n, g.urgent, g.last)
+		c.cfg.Notifier.Notify(n)
+		c.cfg.Sound.NewMessage(g.urgent)
+		c.log.Info("app: notified", "urgent", g.urgent, "catch_up", catchUp)
+	}
+}
+
+// notification builds what the OS shows, per Policy.Preview. By default it
+// names the sender or room and never carries message text.
+func (c *Client) notification(st *securestore.Store, cv securestore.Conversation, n int, urgent bool, last securestore.Message) Notification {
+	out := Notification{ConversationID: cv.ID, Title: "Rounds", Urgent: urgent}
+	what := "New message"
+	if urgent {
+		what = "Urgent message"
+	} else if n > 1 {
+		what = "New messages"
+	}
+	switch c.cfg.Policy.Preview {
+	case PreviewNone:
+		out.Body = what
+	case PreviewContent:
+		name := conversationTitle(st, cv, nil)
+		if cv.Kind == securestore.KindRoom {
+			name = senderName(st, cv, last, nil) + " in " + name
+		}
+		out.Title = name
+		out.Body = previewText(last.Body)
+		if urgent {
+			out.Body = "URGENT: " + out.Body
+		}
+	default: // PreviewSender
+		name := conversationTitle(st, cv, nil)
+		if cv.Kind == securestore.KindRoom {
+			out.Body = fmt.Sprintf("%s in %s", what, name)
+		} else {
+			out.Body = fmt.Sprintf("%s from %s", what, name)
+		}
+	}
+	return out
+}
+
+// previewRunes bounds previews (inbox rows, content notifications).
+const previewRunes = 80
+
+// previewText is the first non-empty line, at most 80 runes.
+func previewText(body string) string {
+	body = strings.TrimSpace(body)
+	if i := strings.IndexAny(body, "\r\n"); i >= 0 {
+		body = strings.TrimSpace(body[:i])
+	}
+	if utf8.RuneCountInString(body) <= previewRunes {
+		return body
+	}
+	r := []rune(body)
+	return strings.TrimSpace(string(r[:previewRunes-1])) + "…"
+}

@@ -1,0 +1,295 @@
+package app
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// contactNames caches roster lookups for one view-model call; nil means
+// "look each up in the store".
+type contactNames map[string]securestore.Contact
+
+func lookupContact(st *securestore.Store, names contactNames, jid string) (securestore.Contact, bool) {
+	if names != nil {
+		ct, ok := names[jid]
+		return ct, ok
+	}
+	ct, err := st.Contact(jid)
+	return ct, err == nil
+}
+
+func loadContacts(st *securestore.Store) (contactNames, error) {
+	cs, err := st.Contacts()
+	if err != nil {
+		return nil, err
+	}
+	out := make(contactNames, len(cs))
+	for _, ct := range cs {
+		out[ct.JID] = ct
+	}
+	return out, nil
+}
+
+func localPart(jid string) string {
+	if j, err := xmpp.ParseJID(jid); err == nil && j.Local != "" {
+		return j.Local
+	}
+	return jid
+}
+
+// conversationTitle: chats by the contact's roster name, rooms by their
+// title (subject) or the room JID's local part; the JID when nothing better.
+func conversationTitle(st *securestore.Store, cv securestore.Conversation, names contactNames) string {
+	if cv.Kind == securestore.KindRoom {
+		if cv.Title != "" {
+			return cv.Title
+		}
+		return localPart(cv.ID)
+	}
+	if ct, ok := lookupContact(st, names, cv.ID); ok && strings.TrimSpace(ct.Name) != "" {
+		return strings.TrimSpace(ct.Name)
+	}
+	if cv.Title != "" {
+		return cv.Title
+	}
+	return cv.ID
+}
+
+// memberName names a room member (bare JID or nick) or a peer for display.
+func memberName(st *securestore.Store, key string, names contactNames) string {
+	if strings.Contains(key, "@") {
+		if ct, ok := lookupContact(st, names, xmpp.BareJID(key)); ok && strings.TrimSpace(ct.Name) != "" {
+			return strings.TrimSpace(ct.Name)
+		}
+		return localPart(key)
+	}
+	return key
+}
+
+// senderName: "You" for our own messages; in rooms the member's nick (or
+// roster name when the nick is a JID we know); in chats the peer's name.
+func senderName(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames) string {
+	if m.Direction == securestore.Outgoing {
+		return "You"
+	}
+	if cv.Kind == securestore.KindRoom {
+		if j, err := xmpp.ParseJID(m.From); err == nil && j.Resource != "" {
+			return j.Resource
+		}
+		return localPart(m.From)
+	}
+	return conversationTitle(st, cv, names)
+}
+
+// Inbox lists conversations, urgent ones first, then by last activity, with
+// unread counts, a preview of the last message and the peer's presence.
+// query filters by title or JID (case-insensitive).
+func (c *Client) Inbox(query string) ([]ConversationRow, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	convs, err := st.Conversations()
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	names, err := loadContacts(st)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	q := strings.ToLower(strings.TrimSpace(query))
+	rows := make([]ConversationRow, 0, len(convs))
+	for _, cv := range convs {
+		row := ConversationRow{
+			ID: cv.ID, Title: conversationTitle(st, cv, names), IsRoom: cv.Kind == securestore.KindRoom,
+			LastActivity: cv.LastActivity, Unread: cv.Unread,
+		}
+		if q != "" && !strings.Contains(strings.ToLower(row.Title), q) && !strings.Contains(strings.ToLower(row.ID), q) {
+			continue
+		}
+		last, err := st.Latest(cv.ID, 1)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if len(last) == 1 {
+			row.Preview = previewText(last[0].Body)
+			// Hook for the clinical layer: an unread urgent last message pins
+			// the conversation until it is read (acknowledgement comes later).
+			row.Urgent = cv.Unread > 0 && last[0].Direction == securestore.Incoming && last[0].Urgency >= securestore.UrgencyHigh
+		}
+		if !row.IsRoom {
+			row.Presence, _ = c.presenceOf(cv.ID)
+		}
+		rows = append(rows, row)
+	}
+	slices.SortStableFunc(rows, func(a, b ConversationRow) int {
+		if a.Urgent != b.Urgent {
+			if a.Urgent {
+				return -1
+			}
+			return 1
+		}
+		if r := b.LastActivity.Compare(a.LastActivity); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return rows, nil
+}
+
+// Messages returns the latest n messages of conv, oldest first.
+func (c *Client) Messages(conv string, n int) ([]MessageRow, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	conv = xmpp.BareJID(conv)
+	ms, err := st.Latest(conv, n)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return c.rows(st, conv, ms)
+}
+
+// Older returns up to n messages of conv before the message before, oldest
+// first: the page to prepend when the user scrolls up.
+func (c *Client) Older(conv string, before securestore.MessageID, n int) ([]MessageRow, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	conv = xmpp.BareJID(conv)
+	ms, err := st.Before(conv, before, n)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return c.rows(st, conv, ms)
+}
+
+// rows turns stored messages into view rows. DayBreak compares local
+// calendar days, with the message before the page for the first row.
+func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Message) ([]MessageRow, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	cv, err := st.Conversation(conv)
+	if err != nil {
+		if !errors.Is(err, securestore.ErrNotFound) {
+			return nil, mapErr(err)
+		}
+		cv = securestore.Conversation{ID: conv}
+	}
+	names, err := loadContacts(st)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var prevDay time.Time
+	if prev, err := st.Before(conv, ms[0].ID, 1); err == nil && len(prev) == 1 {
+		prevDay = localDay(prev[0].Timestamp)
+	}
+	out := make([]MessageRow, len(ms))
+	for i, m := range ms {
+		day := localDay(m.Timestamp)
+		r := MessageRow{
+			ID: m.ID, Outgoing: m.Direction == securestore.Outgoing,
+			Sender: senderName(st, cv, m, names), Body: m.Body, Timestamp: m.Timestamp,
+			Receipt: m.Receipt, Urgency: m.Urgency,
+			DayBreak: !day.Equal(prevDay),
+		}
+		if len(m.Members) > 0 {
+			r.Members = make(map[string]securestore.Receipt, len(m.Members))
+			for k, rc := range m.Members {
+				r.Members[memberName(st, k, names)] = rc
+			}
+		}
+		prevDay = day
+		out[i] = r
+	}
+	return out, nil
+}
+
+func localDay(t time.Time) time.Time {
+	t = t.Local()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)
+}
+
+// FirstUnread is the oldest unread incoming message of conv, for "jump to
+// first unread"; false when everything is read.
+func (c *Client) FirstUnread(conv string) (securestore.MessageID, bool) {
+	st, err := c.unlocked()
+	if err != nil {
+		return 0, false
+	}
+	conv = xmpp.BareJID(conv)
+	cv, err := st.Conversation(conv)
+	if err != nil || cv.Unread == 0 {
+		return 0, false
+	}
+	// Unread counts the incoming messages after the read position: the
+	// Unread-th incoming message from the end is the first unread.
+	left := cv.Unread
+	const page = 200
+	ms, err := st.Latest(conv, page)
+	for err == nil && len(ms) > 0 {
+		for i := len(ms) - 1; i >= 0; i-- {
+			if ms[i].Direction == securestore.Incoming {
+				left--
+				if left == 0 {
+					return ms[i].ID, true
+				}
+			}
+		}
+		ms, err = st.Before(conv, ms[0].ID, page)
+	}
+	return 0, false
+}
+
+// Directory lists the roster by name, filtered by name, JID or group.
+func (c *Client) Directory(query string) ([]ContactRow, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.Contacts()
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	q := strings.ToLower(strings.TrimSpace(query))
+	out := make([]ContactRow, 0, len(cs))
+	for _, ct := range cs {
+		if q != "" && !matchContact(ct, q) {
+			continue
+		}
+		row := ContactRow{JID: ct.JID, Name: strings.TrimSpace(ct.Name), Groups: slices.Clone(ct.Groups)}
+		if row.Name == "" {
+			row.Name = localPart(ct.JID)
+		}
+		row.Presence, row.Status = c.presenceOf(ct.JID)
+		out = append(out, row)
+	}
+	slices.SortFunc(out, func(a, b ContactRow) int {
+		if r := cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.JID, b.JID)
+	})
+	return out, nil
+}
+
+func matchContact(ct securestore.Contact, q string) bool {
+	if strings.Contains(strings.ToLower(ct.Name), q) || strings.Contains(strings.ToLower(ct.JID), q) {
+		return true
+	}
+	for _, g := range ct.Groups {
+		if strings.Contains(strings.ToLower(g), q) {
+			return true
+		}
+	}
+	return false
+}
