@@ -34,6 +34,10 @@ func (s *Session) cursorKey(archive string) string {
 // in one transaction together with the cursor that covers it, so a crash or a
 // cut socket mid-way resumes from the last committed page and never skips one;
 // pages fetched twice are harmless because everything dedupes.
+//
+// Fetching and storing overlap: the next page is requested as soon as the
+// previous one has arrived, while a single writer commits pages strictly in
+// order. Catch-up is then bound by the server, not by our fsyncs.
 func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive string) error {
 	key := s.cursorKey(archive)
 	cursor, err := s.store.Cursor(key)
@@ -44,66 +48,112 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 	if owner == "" {
 		owner = s.account
 	}
-	for {
-		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
-		page, err := c.QueryArchive(sctx, xmpp.ArchiveQuery{Archive: archive, After: cursor, Max: s.cfg.CatchUpPage})
-		cancel()
-		if errors.Is(err, xmpp.ErrArchiveCursorGone) && cursor != "" {
-			// Our cursor expired from the server's archive (retention): read
-			// what it still has; everything we already hold dedupes.
-			s.log.Warn("sync: archive cursor expired; reading the whole archive", "archive_is_room", archive != "")
-			cursor = ""
+	// A failed commit (disk full, store closed) stops the fetching too.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pages := make(chan archivedPage, 1)
+	stored := make(chan error, 1)
+	go func() {
+		var err error
+		for p := range pages {
+			if err == nil {
+				if err = s.storePage(key, p); err != nil {
+					stop()
+				}
+			}
+		}
+		stored <- err
+	}()
+	fetchErr := func() error {
+		for {
+			sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+			page, err := c.QueryArchive(sctx, xmpp.ArchiveQuery{Archive: archive, After: cursor, Max: s.cfg.CatchUpPage})
+			cancel()
+			if errors.Is(err, xmpp.ErrArchiveCursorGone) && cursor != "" {
+				// Our cursor expired from the server's archive (retention):
+				// read what it still has; everything we already hold dedupes.
+				s.log.Warn("sync: archive cursor expired; reading the whole archive", "archive_is_room", archive != "")
+				cursor = ""
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			p := s.convertPage(page, owner)
+			p.cursor = page.Last
+			if p.cursor == "" {
+				p.cursor = cursor
+			}
+			select {
+			case pages <- p:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if page.Complete || len(page.Results) == 0 || page.Last == "" {
+				return nil
+			}
+			cursor = page.Last
+		}
+	}()
+	close(pages)
+	if err := <-stored; err != nil {
+		return err
+	}
+	return fetchErr
+}
+
+// archivedPage is one MAM page turned into store messages, plus the receipts
+// and markers it carried.
+type archivedPage struct {
+	batch   []securestore.Message
+	signals []*xmpp.Message
+	cursor  string
+}
+
+func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage {
+	p := archivedPage{batch: make([]securestore.Message, 0, len(page.Results))}
+	for _, r := range page.Results {
+		m := r.Message
+		if m.Body == "" {
+			if m.ReceiptFor != "" || m.DisplayedFor != "" {
+				p.signals = append(p.signals, m)
+			}
 			continue
 		}
-		if err != nil {
-			return err
+		sm, ok := s.toStored(m, xmpp.NotCarbon)
+		if !ok {
+			continue
 		}
-		batch := make([]securestore.Message, 0, len(page.Results))
-		var signals []*xmpp.Message
-		for _, r := range page.Results {
-			m := r.Message
-			if m.Body == "" {
-				if m.ReceiptFor != "" || m.DisplayedFor != "" {
-					signals = append(signals, m)
-				}
-				continue
-			}
-			sm, ok := s.toStored(m, xmpp.NotCarbon)
-			if !ok {
-				continue
-			}
-			sm.StanzaID, sm.StanzaIDBy = r.ID, owner
-			if !r.Timestamp.IsZero() {
-				sm.Timestamp = r.Timestamp
-			}
-			batch = append(batch, sm)
+		sm.StanzaID, sm.StanzaIDBy = r.ID, owner
+		if !r.Timestamp.IsZero() {
+			sm.Timestamp = r.Timestamp
 		}
-		last := page.Last
-		if last == "" {
-			last = cursor
-		}
-		added, err := s.store.AppendMessagesWithCursor(batch, key, last)
-		if err != nil {
-			return err
-		}
-		if len(added) > 0 {
-			s.emit(MessagesAdded{Messages: added, CatchUp: true})
-		}
-		if len(added) < len(batch) {
-			s.reconcileOwn(batch, added)
-		}
-		for _, m := range signals {
-			if m.ReceiptFor != "" {
-				s.onReceipt(m)
-			} else {
-				s.onDisplayed(m)
-			}
-		}
-		if page.Complete || len(page.Results) == 0 || page.Last == "" {
-			return nil
-		}
-		cursor = page.Last
+		p.batch = append(p.batch, sm)
 	}
+	return p
+}
+
+// storePage commits one page and its cursor, then tells the app and applies
+// the page's receipts and markers.
+func (s *Session) storePage(key string, p archivedPage) error {
+	added, err := s.store.AppendMessagesWithCursor(p.batch, key, p.cursor)
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 {
+		s.emit(MessagesAdded{Messages: added, CatchUp: true})
+	}
+	if len(added) < len(p.batch) {
+		s.reconcileOwn(p.batch, added)
+	}
+	for _, m := range p.signals {
+		if m.ReceiptFor != "" {
+			s.onReceipt(m)
+		} else {
+			s.onDisplayed(m)
+		}
+	}
+	return nil
 }
 
 // reconcileOwn handles archived copies of our own messages that were already
