@@ -26,27 +26,64 @@ var screenSizes = map[string]fyne.Size{
 // set it writes the PNGs so a person can look at them (the Linux mobile simulator
 // draws black under Xvfb, so this is how phone sizes get looked at here).
 func TestScreenshots(t *testing.T) {
-	icon := fyne.NewStaticResource("icon.png", assets.Icon)
-	screens := map[string]func() fyne.CanvasObject{
-		"signin": func() fyne.CanvasObject {
-			return SignInScreen(icon, SignIn{Address: "nurse.kim@rounds.test"}, func(SignIn) error { return nil })
-		},
-	}
 	dir := os.Getenv("ROUNDS_SCREENSHOT_DIR")
-	for name, build := range screens {
+	for _, sc := range screenshotScreens() {
 		for sizeName, size := range screenSizes {
-			a := test.NewTempApp(t)
-			a.Settings().SetTheme(theme.DarkTheme())
-			w := test.NewTempWindow(t, build())
-			w.Resize(size)
-			img := w.Canvas().Capture()
-			if distinctColours(img) < 3 {
-				t.Errorf("%s at %s renders blank", name, sizeName)
-			}
-			if dir != "" {
-				writePNG(t, filepath.Join(dir, name+"-"+sizeName+".png"), img)
+			for _, variant := range []string{"dark", "light"} {
+				a := test.NewTempApp(t)
+				if variant == "dark" {
+					a.Settings().SetTheme(theme.DarkTheme())
+				} else {
+					a.Settings().SetTheme(theme.LightTheme())
+				}
+				if sc.theme != nil {
+					a.Settings().SetTheme(sc.theme(a.Settings().Theme()))
+				}
+				restore := isMobile
+				isMobile = func() bool { return sizeName == "phone" }
+				w := test.NewTempWindow(t, sc.build())
+				w.Resize(size)
+				if sc.after != nil {
+					sc.after(t, w)
+				}
+				img := w.Canvas().Capture()
+				isMobile = restore
+				if distinctColours(img) < 3 {
+					t.Errorf("%s at %s renders blank", sc.name, sizeName)
+				}
+				if dir != "" {
+					name := sc.name + "-" + sizeName
+					if variant == "light" {
+						name += "-light"
+					}
+					writePNG(t, filepath.Join(dir, name+".png"), img)
+				}
 			}
 		}
+	}
+}
+
+type screenshot struct {
+	name  string
+	build func() fyne.CanvasObject
+	after func(*testing.T, fyne.Window)
+	theme func(fyne.Theme) fyne.Theme
+}
+
+func screenshotScreens() []screenshot {
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	return []screenshot{
+		{name: "signin", build: func() fyne.CanvasObject {
+			return SignInScreen(icon, SignIn{Address: "nurse.kim@rounds.test"}, func(SignIn) error { return nil })
+		}},
+		{name: "conversation-room", build: func() fyne.CanvasObject {
+			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, HasOlder: true}, roomMessages(), &fakeActions{})
+		}},
+		{name: "conversation-chat", build: func() fyne.CanvasObject {
+			v := NewConversationView(ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei", Presence: "dnd", Unread: 2}, chatMessages(), &fakeActions{})
+			v.OnBack = func() {}
+			return v
+		}},
 	}
 }
 

@@ -1,0 +1,138 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+)
+
+// nowFunc is the clock the screens read for relative times; tests pin it.
+var nowFunc = time.Now
+
+// isMobile says whether to draw touch variants (PIN pad, send button only).
+// Tests override it to look at both variants on one machine.
+var isMobile = func() bool { return fyne.CurrentDevice().IsMobile() }
+
+// presenceText is the words shown next to every presence dot, so colour is
+// never the only cue.
+func presenceText(p string) string {
+	switch p {
+	case "available":
+		return "Available"
+	case "away":
+		return "Away"
+	case "xa":
+		return "Away (long)"
+	case "dnd":
+		return "Do not disturb"
+	}
+	return "Offline"
+}
+
+func presenceColor(p string) color.Color {
+	th := fyne.CurrentApp().Settings().Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	switch p {
+	case "available":
+		return th.Color(theme.ColorNameSuccess, v)
+	case "away", "xa":
+		return th.Color(theme.ColorNameWarning, v)
+	case "dnd":
+		return th.Color(theme.ColorNameError, v)
+	}
+	return th.Color(theme.ColorNameDisabled, v)
+}
+
+func newPresenceDot() *canvas.Circle {
+	c := canvas.NewCircle(color.Transparent)
+	c.StrokeWidth = 0
+	return c
+}
+
+// relativeTime is the inbox's short time: "now", "5 min", "14:32", "Yesterday",
+// "Mon", "12 Mar", "12 Mar 2024".
+func relativeTime(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute && d > -time.Minute:
+		return "now"
+	case d > 0 && d < time.Hour:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	}
+	ny, nm, nd := now.Date()
+	ty, tm, td := t.Date()
+	today := time.Date(ny, nm, nd, 0, 0, 0, 0, now.Location())
+	switch {
+	case ty == ny && tm == nm && td == nd:
+		return t.Format("15:04")
+	case !t.Before(today.AddDate(0, 0, -1)):
+		return "Yesterday"
+	case !t.Before(today.AddDate(0, 0, -6)):
+		return t.Format("Mon")
+	case ty == ny:
+		return t.Format("2 Jan")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// dayLabel is the text of a day separator in a conversation.
+func dayLabel(now, t time.Time) string {
+	ny, nm, nd := now.Date()
+	ty, tm, td := t.Date()
+	today := time.Date(ny, nm, nd, 0, 0, 0, 0, now.Location())
+	switch {
+	case ty == ny && tm == nm && td == nd:
+		return "Today"
+	case !t.Before(today.AddDate(0, 0, -1)) && t.Before(today):
+		return "Yesterday"
+	case ty == ny:
+		return t.Format("Monday 2 January")
+	}
+	return t.Format("Monday 2 January 2006")
+}
+
+// stampFormat is how receipt details print a time: seconds matter in an audit.
+const stampFormat = "Mon 2 Jan 15:04:05"
+
+// firstLine shortens s to one line for previews.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	return s
+}
+
+// ErrPINMismatch and ErrPINTooShort are the PIN step's own errors.
+var (
+	ErrPINTooShort = errors.New("A PIN has at least 4 digits")
+	ErrPINDigits   = errors.New("A PIN is digits only")
+	ErrPINMismatch = errors.New("The two PINs do not match")
+)
+
+// MinPINLength is the shortest PIN the screens accept.
+const MinPINLength = 4
+
+// ValidatePIN checks a new PIN and its confirmation.
+func ValidatePIN(pin, confirm string) error {
+	for _, r := range pin {
+		if r < '0' || r > '9' {
+			return ErrPINDigits
+		}
+	}
+	if len(pin) < MinPINLength {
+		return ErrPINTooShort
+	}
+	if pin != confirm {
+		return ErrPINMismatch
+	}
+	return nil
+}

@@ -1,0 +1,904 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/securestore"
+)
+
+// ConversationActions is what the conversation screen asks of the app.
+//
+// Send is called on the UI goroutine and should return quickly (persist, then
+// queue); its error is shown under the composer and the text is kept.
+// MarkShown and LoadOlder are called on their own goroutines; deliver the older
+// page with fyne.Do(func() { view.Prepend(older, hasMore) }).
+type ConversationActions interface {
+	Send(conv, text string) error
+	// MarkShown says the user has seen the conversation up to and including
+	// message upTo (the newest incoming message drawn on screen).
+	MarkShown(conv string, upTo securestore.MessageID)
+	// LoadOlder asks for the page of messages before message before.
+	LoadOlder(conv string, before securestore.MessageID)
+}
+
+// ConversationInfo is the header of a conversation and what the view needs to
+// know about it beyond its messages.
+type ConversationInfo struct {
+	ID       string
+	Title    string
+	IsRoom   bool
+	Presence string
+	// Unread is how many of the newest incoming messages are unread, for
+	// "jump to first unread".
+	Unread int
+	// HasOlder says the store or archive holds messages before the first row.
+	HasOlder bool
+}
+
+// ConversationView draws one conversation: a virtualised list of message
+// bubbles with precomputed heights, and a composer.
+type ConversationView struct {
+	widget.BaseWidget
+
+	info    ConversationInfo
+	actions ConversationActions
+	// OnBack, when set, shows a back button (phone layout).
+	OnBack func()
+
+	rows     []app.MessageRow
+	index    map[securestore.MessageID]int
+	metrics  []rowMetric
+	hasOlder bool
+
+	geo       geometry
+	bubbleMax float32 // the bubble width the metrics were computed for
+	list      *widget.List
+	listBox   *fyne.Container
+	scrollEnd bool    // scroll to the newest message after the next layout
+	keepAt    float32 // or restore this offset, when >= 0
+
+	title    *widget.Label
+	subtitle *widget.Label
+	dot      *canvas.Circle
+	back     *widget.Button
+	composer *composerEntry
+	send     *widget.Button
+	sendErr  *widget.Label
+	jump     *widget.Button
+
+	firstUnread int // row index, -1 when none
+	ready       bool
+	olderAsked  securestore.MessageID
+	popup       *widget.PopUp
+
+	shownMu      sync.Mutex
+	shownIdx     int
+	shownSent    int
+	shownPending bool
+}
+
+type rowMetric struct {
+	h, bubbleW, textW float32
+	lines             int
+}
+
+// geometry holds the sizes every row shares, from the current theme.
+type geometry struct {
+	m                     *measurer
+	pad, capSize, capH    float32
+	dayH, loaderH, tick   float32
+	metaW, gap, bubblePad float32
+	senderW               map[string]float32
+}
+
+func newGeometry() geometry {
+	g := geometry{m: bodyMeasurer(), senderW: map[string]float32{}}
+	g.pad = theme.Padding()
+	g.capSize = theme.CaptionTextSize()
+	g.capH = fyne.MeasureText("Ag", g.capSize, fyne.TextStyle{}).Height
+	g.tick = g.capH
+	g.dayH = g.capH + 4*g.pad
+	g.loaderH = widget.NewButton("Load older messages", nil).MinSize().Height + 2*g.pad
+	g.metaW = fyne.MeasureText("00:00", g.capSize, fyne.TextStyle{}).Width + g.pad + g.tick
+	g.gap = g.pad * 1.5
+	g.bubblePad = g.pad
+	return g
+}
+
+func (g *geometry) sender(name string) float32 {
+	if w, ok := g.senderW[name]; ok {
+		return w
+	}
+	w := fyne.MeasureText(name, g.capSize, fyne.TextStyle{Bold: true}).Width
+	g.senderW[name] = w
+	return w
+}
+
+// NewConversationView builds the screen for one conversation with its newest
+// messages (oldest first). The list is built with every row height set before
+// it is first shown.
+func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions ConversationActions) *ConversationView {
+	v := &ConversationView{info: info, actions: actions, keepAt: -1, firstUnread: -1, shownIdx: -1, shownSent: -1}
+	v.ExtendBaseWidget(v)
+	v.listBox = container.NewStack()
+	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.title.Truncation = fyne.TextTruncateEllipsis
+	v.subtitle = widget.NewLabel("")
+	v.subtitle.SizeName = theme.SizeNameCaptionText
+	v.dot = newPresenceDot()
+	v.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() {
+		if v.OnBack != nil {
+			v.OnBack()
+		}
+	})
+	v.back.Importance = widget.LowImportance
+
+	v.composer = newComposer(v.submit)
+	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
+	v.send.Importance = widget.HighImportance
+	v.sendErr = widget.NewLabel("")
+	v.sendErr.Importance = widget.DangerImportance
+	v.sendErr.Wrapping = fyne.TextWrapWord
+	v.sendErr.Hide()
+	v.jump = widget.NewButtonWithIcon("", theme.MoveUpIcon(), v.JumpToFirstUnread)
+	v.jump.Hide()
+	v.setInfo(info)
+	v.SetMessages(rows, info.HasOlder)
+	return v
+}
+
+func (v *ConversationView) setInfo(info ConversationInfo) {
+	v.info = info
+	v.title.SetText(info.Title)
+	if info.IsRoom {
+		v.subtitle.SetText("Room · " + info.ID)
+		v.dot.Hide()
+	} else {
+		v.subtitle.SetText(presenceText(info.Presence) + " · " + info.ID)
+		v.dot.FillColor = presenceColor(info.Presence)
+		v.dot.Show()
+	}
+}
+
+// ID is the conversation shown.
+func (v *ConversationView) ID() string { return v.info.ID }
+
+// SetInfo updates the header (presence, title) without touching the messages.
+func (v *ConversationView) SetInfo(info ConversationInfo) {
+	v.setInfo(info)
+	v.dot.Refresh()
+}
+
+// SetMessages replaces every message (oldest first). The list is rebuilt with
+// all heights set in bulk before it is shown, and scrolled to the newest.
+func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
+	v.rows = rows
+	v.hasOlder = hasOlder
+	v.reindex()
+	v.firstUnread = -1
+	if n := v.info.Unread; n > 0 {
+		for i := len(rows) - 1; i >= 0; i-- {
+			if !rows[i].Outgoing {
+				n--
+				if n == 0 {
+					v.firstUnread = i
+					break
+				}
+			}
+		}
+	}
+	if v.firstUnread >= 0 {
+		v.jump.SetText(fmt.Sprintf("%d unread", v.info.Unread))
+		v.jump.Show()
+	} else {
+		v.jump.Hide()
+	}
+	v.shownIdx, v.shownSent = -1, -1
+	v.scrollEnd, v.keepAt = true, -1
+	v.invalidate()
+}
+
+// Prepend adds an older page above the first message (the answer to
+// LoadOlder), keeping the messages the user is looking at in place.
+func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
+	if len(older) == 0 {
+		v.hasOlder = hasMore
+		v.invalidate()
+		return
+	}
+	offset := float32(0)
+	if v.list != nil {
+		offset = v.list.GetScrollOffset()
+		g := v.geometry()
+		for _, r := range older {
+			offset += v.measure(&g, r, v.bubbleMax).h + g.pad
+		}
+		if v.hasOlder && !hasMore {
+			offset -= g.loaderH + g.pad
+		} else if !v.hasOlder && hasMore {
+			offset += g.loaderH + g.pad
+		}
+	}
+	v.rows = append(append(make([]app.MessageRow, 0, len(older)+len(v.rows)), older...), v.rows...)
+	v.hasOlder = hasMore
+	v.reindex()
+	if v.firstUnread >= 0 {
+		v.firstUnread += len(older)
+	}
+	v.shownMu.Lock()
+	if v.shownIdx >= 0 {
+		v.shownIdx += len(older)
+		v.shownSent += len(older)
+	}
+	v.shownMu.Unlock()
+	v.scrollEnd, v.keepAt = false, offset
+	v.invalidate()
+}
+
+// Append adds new messages at the bottom. A few rows get their heights set one
+// by one; a burst (catch-up) rebuilds the list in bulk.
+func (v *ConversationView) Append(rows ...app.MessageRow) {
+	atEnd := v.atEnd()
+	start := len(v.rows)
+	v.rows = append(v.rows, rows...)
+	for i := start; i < len(v.rows); i++ {
+		v.index[v.rows[i].ID] = i
+	}
+	if v.list == nil || len(rows) > 20 {
+		v.scrollEnd = v.scrollEnd || atEnd
+		v.invalidate()
+		return
+	}
+	g := v.geometry()
+	for i := start; i < len(v.rows); i++ {
+		m := v.measure(&g, v.rows[i], v.bubbleMax)
+		v.metrics = append(v.metrics, m)
+		v.list.SetItemHeight(i+v.offset(), m.h)
+	}
+	v.list.Refresh()
+	if atEnd {
+		v.list.ScrollToBottom()
+	}
+}
+
+// Update redraws one message whose receipt (or text) changed.
+func (v *ConversationView) Update(row app.MessageRow) {
+	i, ok := v.index[row.ID]
+	if !ok {
+		return
+	}
+	v.rows[i] = row
+	if v.list == nil || i >= len(v.metrics) {
+		return
+	}
+	g := v.geometry()
+	m := v.measure(&g, row, v.bubbleMax)
+	if m != v.metrics[i] {
+		v.metrics[i] = m
+		v.list.SetItemHeight(i+v.offset(), m.h)
+	}
+	v.list.RefreshItem(i + v.offset())
+}
+
+// JumpToFirstUnread scrolls to the oldest unread message.
+func (v *ConversationView) JumpToFirstUnread() {
+	if v.firstUnread >= 0 && v.list != nil {
+		v.list.ScrollTo(v.firstUnread + v.offset())
+	}
+	v.jump.Hide()
+}
+
+func (v *ConversationView) reindex() {
+	v.index = make(map[securestore.MessageID]int, len(v.rows))
+	for i, r := range v.rows {
+		v.index[r.ID] = i
+	}
+}
+
+// invalidate drops the list so the next layout builds a new one with heights
+// set in bulk (never row by row on a shown list: that is quadratic).
+func (v *ConversationView) invalidate() {
+	v.bubbleMax = 0
+	v.Refresh()
+}
+
+func (v *ConversationView) atEnd() bool {
+	if v.list == nil {
+		return true
+	}
+	content := float32(0)
+	for _, m := range v.metrics {
+		content += m.h + v.geo.pad
+	}
+	return v.list.GetScrollOffset()+v.list.Size().Height >= content-4*v.geo.pad
+}
+
+func (v *ConversationView) offset() int {
+	if v.hasOlder {
+		return 1
+	}
+	return 0
+}
+
+func (v *ConversationView) geometry() geometry {
+	if v.geo.m == nil || v.geo.m.size != theme.TextSize() {
+		v.geo = newGeometry()
+	}
+	return v.geo
+}
+
+// measure computes one row's height and bubble width.
+func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax float32) rowMetric {
+	textMax := bubbleMax - g.m.padW
+	lines, textW := g.m.wrap(displayText(r.Body), textMax)
+	h := g.m.textHeight(lines) + g.bubblePad + g.capH + g.bubblePad + g.gap
+	w := textW + g.m.padW + 2 // slack: rounding must not wrap a line that fits
+	if v.showSender(r) {
+		h += g.capH
+		label := r.Sender
+		if r.Urgency != securestore.UrgencyNormal {
+			label = urgencyText(r.Urgency) + " · " + label
+		}
+		w = max(w, g.sender(label)+g.m.padW)
+	}
+	if r.DayBreak {
+		h += g.dayH
+	}
+	w = max(w, g.metaW+g.m.padW)
+	return rowMetric{h: h, bubbleW: min(w, bubbleMax), textW: textW, lines: lines}
+}
+
+func (v *ConversationView) showSender(r app.MessageRow) bool {
+	return (v.info.IsRoom && !r.Outgoing) || r.Urgency != securestore.UrgencyNormal
+}
+
+func urgencyText(u securestore.Urgency) string {
+	if u >= securestore.UrgencyCritical {
+		return "CRITICAL"
+	}
+	return "URGENT"
+}
+
+// bubbleMaxFor is the widest a bubble may be in a list this wide, in steps of
+// 16 so that small resizes do not rebuild the list.
+func bubbleMaxFor(width float32) float32 {
+	w := width * 0.78
+	if w > 560 {
+		w = 560
+	}
+	if w < 120 {
+		w = 120
+	}
+	return float32(int(w/16) * 16)
+}
+
+// ensureList (re)builds the list when the rows or the width changed: all
+// heights are computed and set before the new list is shown.
+func (v *ConversationView) ensureList(width float32) {
+	bm := bubbleMaxFor(width)
+	if v.list != nil && bm == v.bubbleMax {
+		return
+	}
+	if v.list != nil && v.bubbleMax != 0 && !v.scrollEnd && v.keepAt < 0 {
+		v.keepAt = v.list.GetScrollOffset() // a resize: stay roughly where we were
+	}
+	v.bubbleMax = bm
+	g := v.geometry()
+	v.metrics = make([]rowMetric, len(v.rows))
+	for i, r := range v.rows {
+		v.metrics[i] = v.measure(&g, r, bm)
+	}
+	v.ready = false
+	l := widget.NewList(func() int { return len(v.rows) + v.offset() }, v.createRow, v.updateRow)
+	l.HideSeparators = true
+	off := v.offset()
+	if off == 1 {
+		l.SetItemHeight(0, g.loaderH)
+	}
+	for i, m := range v.metrics {
+		l.SetItemHeight(i+off, m.h)
+	}
+	v.list = l
+	v.listBox.Objects = []fyne.CanvasObject{l}
+	l.MinSize() // creates the renderer, so scrolling works before the first paint
+}
+
+func (v *ConversationView) afterLayout() {
+	if v.list == nil {
+		return
+	}
+	switch {
+	case v.scrollEnd:
+		v.list.ScrollToBottom()
+	case v.keepAt >= 0:
+		v.list.ScrollToOffset(v.keepAt)
+	}
+	v.scrollEnd, v.keepAt = false, -1
+	v.ready = true
+}
+
+func (v *ConversationView) createRow() fyne.CanvasObject {
+	l := &messageLayout{v: v}
+	l.day = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	l.day.TextSize = theme.CaptionTextSize()
+	l.day.TextStyle.Bold = true
+	l.dayBg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	l.dayBg.CornerRadius = theme.InputRadiusSize()
+	l.bg = canvas.NewRectangle(color.Transparent)
+	l.bg.CornerRadius = 2 * theme.InputRadiusSize()
+	l.sender = canvas.NewText("", theme.Color(theme.ColorNamePrimary))
+	l.sender.TextSize = theme.CaptionTextSize()
+	l.sender.TextStyle.Bold = true
+	l.body = widget.NewRichText()
+	l.body.Wrapping = fyne.TextWrapWord
+	l.when = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	l.when.TextSize = theme.CaptionTextSize()
+	l.tick = newTapIcon(nil, nil)
+	l.loader = widget.NewButtonWithIcon("Load older messages", theme.HistoryIcon(), nil)
+	l.loader.Importance = widget.LowImportance
+	return container.New(l, l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader)
+}
+
+func (v *ConversationView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	c := o.(*fyne.Container)
+	l := c.Layout.(*messageLayout)
+	if v.hasOlder && id == 0 {
+		l.bind(-1)
+		l.Layout(c.Objects, c.Size())
+		if v.ready && len(v.rows) > 0 && v.olderAsked != v.rows[0].ID {
+			v.requestOlder()
+		}
+		return
+	}
+	i := id - v.offset()
+	if i < 0 || i >= len(v.rows) || i >= len(v.metrics) {
+		return
+	}
+	l.bind(i)
+	l.Layout(c.Objects, c.Size())
+	if !v.rows[i].Outgoing && v.ready {
+		v.noteShown(i)
+	}
+	if i == v.firstUnread && v.ready {
+		v.jump.Hide()
+	}
+}
+
+func (v *ConversationView) requestOlder() {
+	if len(v.rows) == 0 {
+		return
+	}
+	before := v.rows[0].ID
+	v.olderAsked = before
+	conv := v.info.ID
+	go v.actions.LoadOlder(conv, before)
+}
+
+// noteShown records that row i is on screen; MarkShown follows shortly after,
+// once per burst of scrolling.
+func (v *ConversationView) noteShown(i int) {
+	v.shownMu.Lock()
+	defer v.shownMu.Unlock()
+	if i <= v.shownIdx {
+		return
+	}
+	v.shownIdx = i
+	if !v.shownPending {
+		v.shownPending = true
+		time.AfterFunc(300*time.Millisecond, func() { fyne.Do(v.flushShown) })
+	}
+}
+
+func (v *ConversationView) flushShown() {
+	v.shownMu.Lock()
+	v.shownPending = false
+	i := v.shownIdx
+	if i <= v.shownSent || i >= len(v.rows) {
+		v.shownMu.Unlock()
+		return
+	}
+	v.shownSent = i
+	id := v.rows[i].ID
+	v.shownMu.Unlock()
+	conv := v.info.ID
+	go v.actions.MarkShown(conv, id)
+}
+
+func (v *ConversationView) submit() {
+	text := strings.TrimSpace(v.composer.Text)
+	if text == "" {
+		return
+	}
+	if err := v.actions.Send(v.info.ID, text); err != nil {
+		v.sendErr.SetText("Not sent: " + err.Error())
+		v.sendErr.Show()
+		return
+	}
+	v.sendErr.Hide()
+	v.composer.SetText("")
+}
+
+// showReceipt opens the detail view of one message's receipts.
+func (v *ConversationView) showReceipt(r app.MessageRow) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return
+	}
+	content := container.NewVBox()
+	add := func(o fyne.CanvasObject) { content.Add(o) }
+	add(widget.NewLabelWithStyle("Message details", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	add(widget.NewLabel("Written " + r.Timestamp.Local().Format(stampFormat)))
+	add(receiptTable(r.Receipt))
+	if len(r.Members) > 0 {
+		names := make([]string, 0, len(r.Members))
+		for n := range r.Members {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			add(widget.NewSeparator())
+			add(widget.NewLabelWithStyle(n, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			add(receiptTable(r.Members[n]))
+		}
+	}
+	var pop *widget.PopUp
+	closeBtn := widget.NewButton("Close", func() { pop.Hide() })
+	body := container.NewBorder(nil, closeBtn, nil, nil, container.NewVScroll(content))
+	pop = widget.NewModalPopUp(container.NewPadded(body), c)
+	size := c.Size()
+	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), 420), min(size.Height*0.8, content.MinSize().Height+closeBtn.MinSize().Height+4*theme.Padding())))
+	v.popup = pop
+	pop.Show()
+}
+
+var receiptOrder = []securestore.ReceiptState{
+	securestore.ReceiptQueued, securestore.ReceiptSent, securestore.ReceiptDelivered,
+	securestore.ReceiptRead, securestore.ReceiptAcknowledged, securestore.ReceiptFailed,
+}
+
+func receiptName(s securestore.ReceiptState) string {
+	switch s {
+	case securestore.ReceiptQueued:
+		return "Queued"
+	case securestore.ReceiptSent:
+		return "Sent"
+	case securestore.ReceiptDelivered:
+		return "Delivered"
+	case securestore.ReceiptRead:
+		return "Read"
+	case securestore.ReceiptAcknowledged:
+		return "Acknowledged"
+	case securestore.ReceiptFailed:
+		return "Failed"
+	}
+	return "Not sent"
+}
+
+// receiptTable lists every state with its time ("—" when not reached).
+func receiptTable(r securestore.Receipt) fyne.CanvasObject {
+	form := container.New(layout.NewFormLayout())
+	for _, s := range receiptOrder {
+		if s == securestore.ReceiptFailed && r.State != securestore.ReceiptFailed {
+			continue
+		}
+		at := "—"
+		if t := r.At[s]; !t.IsZero() {
+			at = t.Local().Format(stampFormat)
+		}
+		if s == securestore.ReceiptFailed && r.Reason != "" {
+			at += " · " + r.Reason
+		}
+		name := widget.NewLabel(receiptName(s))
+		val := widget.NewLabel(at)
+		val.Wrapping = fyne.TextWrapWord
+		form.Add(name)
+		form.Add(val)
+	}
+	return form
+}
+
+func tickIcon(s securestore.ReceiptState) fyne.Resource {
+	switch s {
+	case securestore.ReceiptQueued:
+		return tickQueued
+	case securestore.ReceiptSent:
+		return tickSent
+	case securestore.ReceiptDelivered:
+		return tickDelivered
+	case securestore.ReceiptRead:
+		return tickRead
+	case securestore.ReceiptAcknowledged:
+		return tickAcked
+	case securestore.ReceiptFailed:
+		return tickFailed
+	}
+	return nil
+}
+
+// messageLayout places one row: an optional day separator, then the bubble
+// with sender, body and time+tick, left for incoming and right for outgoing.
+type messageLayout struct {
+	v      *ConversationView
+	i      int // row index, -1 for the loader row
+	day    *canvas.Text
+	dayBg  *canvas.Rectangle
+	bg     *canvas.Rectangle
+	sender *canvas.Text
+	body   *widget.RichText
+	when   *canvas.Text
+	tick   *tapIcon
+	loader *widget.Button
+}
+
+func (l *messageLayout) bind(i int) {
+	l.i = i
+	v := l.v
+	if i < 0 {
+		for _, o := range []fyne.CanvasObject{l.day, l.dayBg, l.bg, l.sender, l.body, l.when, l.tick} {
+			o.Hide()
+		}
+		l.loader.OnTapped = v.requestOlder
+		l.loader.Show()
+		return
+	}
+	l.loader.Hide()
+	r := v.rows[i]
+	fg := theme.Color(theme.ColorNameForeground)
+	if r.DayBreak {
+		l.day.Text = dayLabel(nowFunc(), r.Timestamp.Local())
+		l.day.Color = fg
+		l.day.Show()
+		l.dayBg.FillColor = theme.Color(theme.ColorNameInputBackground)
+		l.dayBg.Show()
+		l.day.Refresh()
+	} else {
+		l.day.Hide()
+		l.dayBg.Hide()
+	}
+	if r.Outgoing {
+		p := theme.Color(theme.ColorNamePrimary)
+		pr, pg, pb, _ := p.RGBA()
+		l.bg.FillColor = color.NRGBA{R: uint8(pr >> 8), G: uint8(pg >> 8), B: uint8(pb >> 8), A: 0x38}
+	} else {
+		l.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
+	}
+	if r.Urgency != securestore.UrgencyNormal {
+		l.bg.StrokeColor = theme.Color(theme.ColorNameError)
+		l.bg.StrokeWidth = 2
+	} else {
+		l.bg.StrokeWidth = 0
+	}
+	l.bg.Show()
+	l.bg.Refresh()
+	if v.showSender(r) {
+		label := r.Sender
+		if r.Urgency != securestore.UrgencyNormal {
+			label = urgencyText(r.Urgency) + " · " + label
+			l.sender.Color = theme.Color(theme.ColorNameError)
+		} else {
+			l.sender.Color = theme.Color(theme.ColorNamePrimary)
+		}
+		l.sender.Text = label
+		l.sender.Show()
+		l.sender.Refresh()
+	} else {
+		l.sender.Hide()
+	}
+	l.body.Segments = bodySegments(r.Body)
+	l.body.Show()
+	l.body.Refresh()
+	l.when.Text = r.Timestamp.Local().Format("15:04")
+	l.when.Color = fg
+	l.when.Show()
+	l.when.Refresh()
+	if r.Outgoing {
+		if res := tickIcon(r.Receipt.State); res != nil {
+			l.tick.setResource(res)
+			l.tick.onTap = func() { v.showReceipt(v.rows[l.i]) }
+			l.tick.Show()
+		} else {
+			l.tick.Hide()
+		}
+	} else {
+		l.tick.Hide()
+	}
+}
+
+func (l *messageLayout) MinSize([]fyne.CanvasObject) fyne.Size {
+	return fyne.NewSize(100, 10)
+}
+
+func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	v := l.v
+	g := v.geo
+	if l.i < 0 {
+		ms := l.loader.MinSize()
+		l.loader.Resize(ms)
+		l.loader.Move(fyne.NewPos((size.Width-ms.Width)/2, g.pad))
+		return
+	}
+	if l.i >= len(v.rows) || l.i >= len(v.metrics) || g.m == nil {
+		return
+	}
+	r, m := v.rows[l.i], v.metrics[l.i]
+	y := float32(0)
+	if r.DayBreak {
+		tw := fyne.MeasureText(l.day.Text, l.day.TextSize, l.day.TextStyle)
+		l.dayBg.Resize(fyne.NewSize(tw.Width+4*g.pad, g.capH+2*g.pad))
+		l.dayBg.Move(fyne.NewPos((size.Width-tw.Width)/2-2*g.pad, g.pad))
+		l.day.Resize(tw)
+		l.day.Move(fyne.NewPos((size.Width-tw.Width)/2, 2*g.pad))
+		y += g.dayH
+	}
+	side := 2 * g.pad
+	x := side
+	if r.Outgoing {
+		x = size.Width - side - m.bubbleW
+	}
+	bubbleH := size.Height - y - g.gap
+	l.bg.Move(fyne.NewPos(x, y))
+	l.bg.Resize(fyne.NewSize(m.bubbleW, bubbleH))
+	inner := g.m.padW / 2
+	y += g.bubblePad
+	if v.showSender(r) {
+		l.sender.Move(fyne.NewPos(x+inner, y))
+		l.sender.Resize(fyne.NewSize(m.bubbleW-2*inner, g.capH))
+		y += g.capH
+	}
+	bodyH := g.m.textHeight(m.lines)
+	l.body.Move(fyne.NewPos(x, y-inner/2))
+	l.body.Resize(fyne.NewSize(m.bubbleW, bodyH))
+	y += bodyH - inner/2
+	tw := fyne.MeasureText(l.when.Text, l.when.TextSize, l.when.TextStyle).Width
+	right := x + m.bubbleW - inner
+	if l.tick.Visible() {
+		l.tick.Resize(fyne.NewSize(g.tick, g.tick))
+		l.tick.Move(fyne.NewPos(right-g.tick, y))
+		right -= g.tick + g.pad
+	}
+	l.when.Move(fyne.NewPos(right-tw, y))
+	l.when.Resize(fyne.NewSize(tw, g.capH))
+}
+
+// tapIcon is an icon that can be tapped (the receipt tick).
+type tapIcon struct {
+	widget.BaseWidget
+	img   *canvas.Image
+	onTap func()
+}
+
+func newTapIcon(res fyne.Resource, onTap func()) *tapIcon {
+	t := &tapIcon{img: canvas.NewImageFromResource(res), onTap: onTap}
+	t.img.FillMode = canvas.ImageFillContain
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *tapIcon) setResource(res fyne.Resource) {
+	if t.img.Resource != res {
+		t.img.Resource = res
+		t.img.Refresh()
+	}
+}
+
+func (t *tapIcon) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(t.img) }
+
+func (t *tapIcon) MinSize() fyne.Size {
+	s := theme.CaptionTextSize() + 2
+	return fyne.NewSize(s, s)
+}
+
+func (t *tapIcon) Tapped(*fyne.PointEvent) {
+	if t.onTap != nil {
+		t.onTap()
+	}
+}
+
+// composerEntry is a multi-line entry that sends on Enter on desktop
+// (Shift+Enter for a new line); on mobile Enter is a new line and the send
+// button sends.
+type composerEntry struct {
+	widget.Entry
+	shift  bool
+	onSend func()
+}
+
+func newComposer(onSend func()) *composerEntry {
+	e := &composerEntry{onSend: onSend}
+	e.MultiLine = true
+	e.Wrapping = fyne.TextWrapWord
+	e.SetPlaceHolder("Write a message")
+	e.SetMinRowsVisible(2)
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *composerEntry) KeyDown(k *fyne.KeyEvent) {
+	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
+		e.shift = true
+	}
+	e.Entry.KeyDown(k)
+}
+
+func (e *composerEntry) KeyUp(k *fyne.KeyEvent) {
+	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
+		e.shift = false
+	}
+	e.Entry.KeyUp(k)
+}
+
+func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
+	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !e.shift && !isMobile() {
+		e.onSend()
+		return
+	}
+	e.Entry.TypedKey(k)
+}
+
+func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
+	header := container.NewBorder(nil, nil,
+		container.NewHBox(v.back, container.NewCenter(sizedDot(v.dot))), nil,
+		container.NewVBox(v.title, v.subtitle))
+	v.back.Hidden = v.OnBack == nil
+	composer := container.NewBorder(nil, v.sendErr, nil, container.NewVBox(layout.NewSpacer(), v.send), v.composer)
+	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}
+	return widget.NewSimpleRenderer(container.New(l, l.headerBg, header, v.listBox, composer, v.jump, widget.NewSeparator()))
+}
+
+type conversationLayout struct {
+	v                *ConversationView
+	header, composer fyne.CanvasObject
+	headerBg         *canvas.Rectangle
+}
+
+func (c *conversationLayout) MinSize([]fyne.CanvasObject) fyne.Size {
+	h, k := c.header.MinSize(), c.composer.MinSize()
+	return fyne.NewSize(max(h.Width, k.Width), h.Height+k.Height+100)
+}
+
+func (c *conversationLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	v := c.v
+	v.back.Hidden = v.OnBack == nil
+	hh := c.header.MinSize().Height
+	c.headerBg.FillColor = theme.Color(theme.ColorNameHeaderBackground)
+	c.headerBg.Resize(fyne.NewSize(size.Width, hh))
+	c.header.Resize(fyne.NewSize(size.Width, hh))
+	c.header.Move(fyne.NewPos(0, 0))
+	sep := objs[len(objs)-1]
+	ch := c.composer.MinSize().Height
+	c.composer.Resize(fyne.NewSize(size.Width-2*theme.Padding(), ch))
+	c.composer.Move(fyne.NewPos(theme.Padding(), size.Height-ch-theme.Padding()))
+	sep.Resize(fyne.NewSize(size.Width, theme.SeparatorThicknessSize()))
+	sep.Move(fyne.NewPos(0, size.Height-ch-2*theme.Padding()))
+	listH := size.Height - hh - ch - 2*theme.Padding()
+	v.ensureList(size.Width)
+	v.listBox.Move(fyne.NewPos(0, hh))
+	v.listBox.Resize(fyne.NewSize(size.Width, listH))
+	if v.list != nil {
+		v.list.Resize(fyne.NewSize(size.Width, listH))
+	}
+	js := v.jump.MinSize()
+	v.jump.Resize(js)
+	v.jump.Move(fyne.NewPos(size.Width-js.Width-3*theme.Padding(), hh+2*theme.Padding()))
+	v.afterLayout()
+}
+
+// sizedDot gives a presence circle a fixed size.
+func sizedDot(c *canvas.Circle) fyne.CanvasObject {
+	s := theme.CaptionTextSize()
+	return container.NewGridWrap(fyne.NewSize(s, s), c)
+}

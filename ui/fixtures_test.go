@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"rounds/app"
+	"rounds/securestore"
+)
+
+// fixedNow is the moment every screenshot and test is drawn at.
+var fixedNow = time.Date(2025, 3, 12, 14, 30, 0, 0, time.Local)
+
+func init() { nowFunc = func() time.Time { return fixedNow } }
+
+func receipt(state securestore.ReceiptState, at time.Time) securestore.Receipt {
+	var r securestore.Receipt
+	r.State = state
+	for s := securestore.ReceiptQueued; s <= state && s <= securestore.ReceiptAcknowledged; s++ {
+		r.At[s] = at.Add(time.Duration(s) * 7 * time.Second)
+	}
+	if state == securestore.ReceiptFailed {
+		r.At[securestore.ReceiptQueued] = at
+		r.At[securestore.ReceiptFailed] = at.Add(time.Minute)
+		r.Reason = "the recipient's server is unreachable"
+	}
+	return r
+}
+
+// roomMessages is a short, realistic ICU room conversation.
+func roomMessages() []app.MessageRow {
+	t0 := fixedNow.Add(-26 * time.Hour)
+	msgs := []app.MessageRow{
+		{ID: 1, Sender: "Dr Osei", Body: "Morning all. Bed 4 is for step-down today if the lactate stays under 2.", Timestamp: t0, DayBreak: true},
+		{ID: 2, Outgoing: true, Sender: "You", Body: "Noted, I'll call the step-down unit.", Timestamp: t0.Add(3 * time.Minute)},
+		{ID: 3, Sender: "Nurse Kim", Body: "Bed 12 K+ 6.1, please review", Timestamp: fixedNow.Add(-50 * time.Minute), DayBreak: true, Urgency: securestore.UrgencyHigh},
+		{ID: 4, Sender: "Dr Osei", Body: "On my way. Repeat the K+ and get an ECG.\nHold the spironolactone.", Timestamp: fixedNow.Add(-48 * time.Minute)},
+		{ID: 5, Outgoing: true, Sender: "You", Body: "ECG done, peaked T waves. Protocol: https://intranet.hospital.org/protocols/hyperkalaemia", Timestamp: fixedNow.Add(-40 * time.Minute)},
+		{ID: 6, Sender: "Pharmacy", Body: "Calcium gluconate 10% sent up to ICU with the porter.", Timestamp: fixedNow.Add(-35 * time.Minute)},
+		{ID: 7, Outgoing: true, Sender: "You", Body: "Thanks. Repeat K+ 5.4 after insulin-dextrose.", Timestamp: fixedNow.Add(-5 * time.Minute)},
+	}
+	msgs[1].Receipt = receipt(securestore.ReceiptRead, msgs[1].Timestamp)
+	msgs[4].Receipt = receipt(securestore.ReceiptDelivered, msgs[4].Timestamp)
+	msgs[4].Members = map[string]securestore.Receipt{
+		"Dr Osei":   receipt(securestore.ReceiptRead, msgs[4].Timestamp),
+		"Nurse Kim": receipt(securestore.ReceiptDelivered, msgs[4].Timestamp),
+		"Pharmacy":  receipt(securestore.ReceiptSent, msgs[4].Timestamp),
+	}
+	msgs[6].Receipt = receipt(securestore.ReceiptSent, msgs[6].Timestamp)
+	return msgs
+}
+
+func chatMessages() []app.MessageRow {
+	t := fixedNow.Add(-20 * time.Minute)
+	msgs := []app.MessageRow{
+		{ID: 11, Sender: "Dr Osei", Body: "Can you check the drain output for bed 7?", Timestamp: t, DayBreak: true},
+		{ID: 12, Outgoing: true, Sender: "You", Body: "120 ml serous since 8am.", Timestamp: t.Add(2 * time.Minute)},
+		{ID: 13, Sender: "Dr Osei", Body: "Good. Leave it in until tomorrow's round.", Timestamp: t.Add(4 * time.Minute)},
+		{ID: 14, Outgoing: true, Sender: "You", Body: "Will do.", Timestamp: t.Add(5 * time.Minute)},
+		{ID: 15, Outgoing: true, Sender: "You", Body: "Family asking for an update at 4pm, are you free?", Timestamp: t.Add(6 * time.Minute)},
+		{ID: 16, Outgoing: true, Sender: "You", Body: "Also the X-ray is back.", Timestamp: t.Add(7 * time.Minute)},
+	}
+	msgs[1].Receipt = receipt(securestore.ReceiptRead, msgs[1].Timestamp)
+	msgs[3].Receipt = receipt(securestore.ReceiptDelivered, msgs[3].Timestamp)
+	msgs[4].Receipt = receipt(securestore.ReceiptFailed, msgs[4].Timestamp)
+	msgs[5].Receipt = receipt(securestore.ReceiptQueued, msgs[5].Timestamp)
+	return msgs
+}
+
+var bodies = []string{
+	"Bed 12 K+ 6.1, please review",
+	"On my way.",
+	"Can someone cover bay 3 while I take the patient to CT? Back in about twenty minutes, handover sheet is on the desk.",
+	"Noted",
+	"Family of bed 9 would like to speak to the consultant this afternoon, they are available after 3pm.\nDaughter is the contact.",
+	"ECG done, peaked T waves, see https://intranet.hospital.org/ecg/12",
+	"Pharmacy says the IV amoxicillin will be up by 14:00",
+	"Thanks!",
+}
+
+// manyMessages builds n messages over n/40 days.
+func manyMessages(n int) []app.MessageRow {
+	rows := make([]app.MessageRow, n)
+	start := fixedNow.Add(-time.Duration(n) * 10 * time.Minute)
+	var lastDay int
+	for i := range rows {
+		ts := start.Add(time.Duration(i) * 10 * time.Minute)
+		out := i%3 == 1
+		rows[i] = app.MessageRow{
+			ID: securestore.MessageID(i + 1), Outgoing: out, Body: bodies[i%len(bodies)],
+			Sender: []string{"Dr Osei", "Nurse Kim", "Dr Patel"}[i%3], Timestamp: ts,
+			DayBreak: ts.YearDay() != lastDay,
+		}
+		if out {
+			rows[i].Sender = "You"
+			rows[i].Receipt = receipt(securestore.ReceiptRead, ts)
+		}
+		lastDay = ts.YearDay()
+	}
+	return rows
+}
+
+// fakeActions records every intent the screens forward.
+type fakeActions struct {
+	mu       sync.Mutex
+	sent     []string
+	opened   []string
+	shown    []securestore.MessageID
+	older    []securestore.MessageID
+	started  []string
+	joined   []string
+	presence []string
+	calls    []string
+	sendErr  error
+}
+
+func (f *fakeActions) record(s string) { f.mu.Lock(); f.calls = append(f.calls, s); f.mu.Unlock() }
+
+func (f *fakeActions) Send(conv, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return f.sendErr
+	}
+	f.sent = append(f.sent, conv+": "+text)
+	return nil
+}
+func (f *fakeActions) MarkShown(conv string, upTo securestore.MessageID) {
+	f.mu.Lock()
+	f.shown = append(f.shown, upTo)
+	f.mu.Unlock()
+}
+func (f *fakeActions) LoadOlder(conv string, before securestore.MessageID) {
+	f.mu.Lock()
+	f.older = append(f.older, before)
+	f.mu.Unlock()
+}
+func (f *fakeActions) Open(conv string) { f.mu.Lock(); f.opened = append(f.opened, conv); f.mu.Unlock() }
+
+func (f *fakeActions) snapshot(get func(*fakeActions) int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return get(f)
+}
+
+// waitFor polls cond for up to two seconds (intents run on goroutines).
+func waitFor(cond func() bool) bool {
+	for i := 0; i < 200; i++ {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+var _ = fmt.Sprint
