@@ -47,6 +47,10 @@ func main() {
 		s.Halt()
 		fail(err)
 	}
+	if err := seed(s, demoPassword); err != nil {
+		s.Halt()
+		fail(err)
+	}
 	env := fmt.Sprintf("ROUNDS_SERVER_URL=%s\nROUNDS_DEMO_DOMAIN=%s\nROUNDS_DEMO_PASSWORD=%s\nROUNDS_DEMO_ACCOUNTS=%s\n",
 		s.WSURL(), s.Domain, demoPassword, joinJIDs(s))
 	if err := os.WriteFile(filepath.Join(s.Dir, "demo.env"), []byte(env), 0o600); err != nil {
