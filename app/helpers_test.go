@@ -86,6 +86,12 @@ func (s *fakeSound) NewMessage(urgent bool) {
 }
 
 // fakeClock fires AfterFunc callbacks when Advance passes their time.
+func (s *fakeSound) counts() (plays, urgent int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.plays, s.urgent
+}
+
 type fakeClock struct {
 	mu     gosync.Mutex
 	now    time.Time
