@@ -148,6 +148,7 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 	}
 	c := newClient(cfg, path)
 	if err := c.start(st); err != nil {
+		c.changes.close()
 		st.Close()
 		return nil, err
 	}
@@ -260,6 +261,7 @@ func Unlock(ctx context.Context, cfg Config, pin []byte) (*Client, error) {
 		}
 		c := newClient(cfg, f)
 		if err := c.start(st); err != nil {
+			c.changes.close()
 			st.Close()
 			return nil, err
 		}
@@ -292,6 +294,7 @@ func UnlockWithKeyring(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := newClient(cfg, files[0])
 	if err := c.start(st); err != nil {
+		c.changes.close()
 		st.Close()
 		return nil, err
 	}

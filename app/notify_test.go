@@ -88,6 +88,24 @@ func TestNotifications(t *testing.T) {
 		waitFor(t, "notification when unfocused", 30*time.Second, func() bool { return bob.notifier.countFor(alice.jid) == 1 })
 		bob.c.SetOpenConversation("", false)
 	})
+	t.Run("background desktop keeps syncing and notifies the open conversation", func(t *testing.T) {
+		if lockInBackground {
+			t.Skip("mobile build: Background locks")
+		}
+		bob.c.MarkShown(alice.jid, lastIncoming(t, bob, alice.jid))
+		bob.notifier.reset()
+		bob.c.SetOpenConversation(alice.jid, true)
+		bob.c.Background()
+		if bob.c.Locked() {
+			t.Fatal("desktop locked on Background")
+		}
+		if _, err := alice.c.Send(bob.jid, "while minimised"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "notification in background", 30*time.Second, func() bool { return bob.notifier.countFor(alice.jid) == 1 })
+		bob.c.Foreground()
+		bob.c.SetOpenConversation("", false)
+	})
 	t.Run("urgent", func(t *testing.T) {
 		bob.c.MarkShown(alice.jid, lastIncoming(t, bob, alice.jid))
 		bob.notifier.reset()
