@@ -136,7 +136,11 @@ func (f *fakeActions) LoadOlder(conv string, before securestore.MessageID) {
 	f.older = append(f.older, before)
 	f.mu.Unlock()
 }
-func (f *fakeActions) Open(conv string) { f.mu.Lock(); f.opened = append(f.opened, conv); f.mu.Unlock() }
+func (f *fakeActions) Open(conv string) {
+	f.mu.Lock()
+	f.opened = append(f.opened, conv)
+	f.mu.Unlock()
+}
 
 func (f *fakeActions) snapshot(get func(*fakeActions) int) int {
 	f.mu.Lock()
@@ -156,3 +160,24 @@ func waitFor(cond func() bool) bool {
 }
 
 var _ = fmt.Sprint
+
+func inboxRows() []app.ConversationRow {
+	return []app.ConversationRow{
+		{ID: "dr.osei@rounds.test", Title: "Dr Osei", LastActivity: fixedNow.Add(-13 * time.Minute), Unread: 2, Preview: "Good. Leave it in until tomorrow's round.", Presence: "dnd"},
+		{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, LastActivity: fixedNow.Add(-50 * time.Minute), Unread: 5, Preview: "Nurse Kim: Bed 12 K+ 6.1, please review", Urgent: true},
+		{ID: "pharmacy@rounds.test", Title: "Pharmacy", LastActivity: fixedNow.Add(-3 * time.Hour), Preview: "Calcium gluconate 10% sent up to ICU", Presence: "available"},
+		{ID: "ward7@rooms.rounds.test", Title: "Ward 7 handover", IsRoom: true, LastActivity: fixedNow.Add(-26 * time.Hour), Preview: "Handover at 19:30 in the day room"},
+		{ID: "dr.patel@rounds.test", Title: "Dr Patel", LastActivity: fixedNow.Add(-72 * time.Hour), Preview: "Thanks, see you on the ward", Presence: "away"},
+		{ID: "frontdesk@rounds.test", Title: "Front desk", LastActivity: fixedNow.Add(-30 * 24 * time.Hour), Preview: "Visitor for bed 3 at reception", Presence: ""},
+	}
+}
+
+func manyConversations(n int) []app.ConversationRow {
+	rows := make([]app.ConversationRow, n)
+	for i := range rows {
+		rows[i] = app.ConversationRow{ID: fmt.Sprintf("staff%d@rounds.test", i), Title: fmt.Sprintf("Staff member %d", i),
+			LastActivity: fixedNow.Add(-time.Duration(i) * time.Minute), Unread: i % 4, Preview: bodies[i%len(bodies)],
+			IsRoom: i%5 == 0, Presence: []string{"available", "away", "dnd", ""}[i%4], Urgent: i%97 == 0}
+	}
+	return rows
+}

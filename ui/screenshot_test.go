@@ -1,17 +1,21 @@
 package ui
 
 import (
+	"errors"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
+	"rounds/app"
 	"rounds/assets"
+	"rounds/sync"
 )
 
 // screenSizes are the sizes every screen is looked at: a front-desk window and a
@@ -75,6 +79,14 @@ func screenshotScreens() []screenshot {
 	return []screenshot{
 		{name: "signin", build: func() fyne.CanvasObject {
 			return SignInScreen(icon, SignIn{Address: "nurse.kim@rounds.test"}, func(SignIn) error { return nil })
+		}},
+		{name: "choosepin", build: func() fyne.CanvasObject {
+			return ChoosePINScreen(func(string) error { return nil })
+		}},
+		{name: "inbox", build: func() fyne.CanvasObject {
+			v := NewInboxView(inboxRows(), &fakeActions{})
+			v.SetConnection(app.Connection{Connectivity: sync.Offline, Reason: errors.New("connection reset by peer"), RetryAt: fixedNow.Add(20 * time.Second)})
+			return v
 		}},
 		{name: "conversation-room", build: func() fyne.CanvasObject {
 			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, HasOlder: true}, roomMessages(), &fakeActions{})

@@ -1,8 +1,14 @@
 package ui
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -10,6 +16,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"rounds/sync/xmpp"
 )
 
 // SignIn is what the first screen collects. ServerURL is empty unless the user (or
@@ -23,8 +31,8 @@ type SignIn struct {
 
 // SignInScreen is the first screen: a work address, a password and, folded away,
 // a server URL for hospitals whose server does not publish host-meta. submit runs
-// off the UI thread's critical path only in the sense that its error is shown
-// inline; it must not block for long.
+// on its own goroutine (it goes over the network) while the button says
+// "Signing in…"; its error is shown inline in words (SignInErrorText).
 func SignInScreen(icon fyne.Resource, defaults SignIn, submit func(SignIn) error) fyne.CanvasObject {
 	logo := canvas.NewImageFromResource(icon)
 	logo.FillMode = canvas.ImageFillContain
@@ -56,12 +64,21 @@ func SignInScreen(icon fyne.Resource, defaults SignIn, submit func(SignIn) error
 			status.Show()
 			return
 		}
-		if err := submit(in); err != nil {
-			status.SetText(err.Error())
-			status.Show()
-			return
-		}
+		// Signing in goes over the network: keep the window alive meanwhile.
+		button.Disable()
+		button.SetText("Signing in…")
 		status.Hide()
+		go func() {
+			err := submit(in)
+			fyne.Do(func() {
+				button.Enable()
+				button.SetText("Sign in")
+				if err != nil {
+					status.SetText(SignInErrorText(err))
+					status.Show()
+				}
+			})
+		}()
 	})
 	button.Importance = widget.HighImportance
 	password.OnSubmitted = func(string) { button.OnTapped() }
@@ -117,4 +134,82 @@ func (m *maxWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		o.Resize(fyne.NewSize(w, o.MinSize().Height))
 		o.Move(fyne.NewPos((size.Width-w)/2, 0))
 	}
+}
+
+// SignInErrorText turns a sign-in or connection error into words a nurse can
+// act on. Errors are matched by type through any wrapping (errors.Is/As), so
+// app/ may add context freely; anything unknown is shown as it is.
+func SignInErrorText(err error) string {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		verify    *tls.CertificateVerificationError
+		dnsErr    *net.DNSError
+		insecure  *xmpp.InsecureTransportError
+		authErr   *xmpp.AuthError
+		opErr     *net.OpError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, xmpp.ErrNotAuthorized):
+		if errors.As(err, &authErr) && authErr.Condition == "credentials-expired" {
+			return "Your password has expired. Change it with your hospital's IT service, then sign in again."
+		}
+		return "Wrong address or password. Check both and try again."
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+		return "The server's certificate could not be verified, so Rounds did not connect. Ask your IT service (" + err.Error() + ")."
+	case errors.Is(err, xmpp.ErrNoWebSocketEndpoint):
+		return "No Rounds server was found for this address. Check the address, or enter the server URL under Server settings."
+	case errors.As(err, &insecure), errors.Is(err, xmpp.ErrInsecureTransport):
+		return "The server URL must start with wss:// (a secure connection)."
+	case errors.As(err, &dnsErr):
+		return "No server was found for this address (" + dnsErr.Name + "). Check the address, or enter the server URL under Server settings."
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &opErr):
+		return "The server could not be reached. Check the network (hospital Wi-Fi or VPN) and try again."
+	case errors.Is(err, xmpp.ErrNoMechanism):
+		return "The server offers no secure way to sign in that Rounds accepts. Ask your IT service."
+	}
+	return err.Error()
+}
+
+// ChoosePINScreen is the step after the first sign-in: choose a PIN (at least
+// MinPINLength digits) and type it again. choose saves it (the app derives the
+// store key from it); its error is shown inline.
+func ChoosePINScreen(choose func(pin string) error) fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("Choose a PIN", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	help := widget.NewLabel(fmt.Sprintf("You will use this PIN to open Rounds on this device. At least %d digits.", MinPINLength))
+	help.Wrapping = fyne.TextWrapWord
+	help.Alignment = fyne.TextAlignCenter
+	pin := widget.NewPasswordEntry()
+	pin.SetPlaceHolder("PIN")
+	confirm := widget.NewPasswordEntry()
+	confirm.SetPlaceHolder("PIN again")
+	status := widget.NewLabel("")
+	status.Wrapping = fyne.TextWrapWord
+	status.Importance = widget.DangerImportance
+	status.Hide()
+	button := widget.NewButtonWithIcon("Save PIN", theme.ConfirmIcon(), func() {
+		err := ValidatePIN(pin.Text, confirm.Text)
+		if err == nil {
+			err = choose(pin.Text)
+		}
+		if err != nil {
+			status.SetText(err.Error())
+			status.Show()
+			return
+		}
+		status.Hide()
+	})
+	button.Importance = widget.HighImportance
+	pin.OnSubmitted = func(string) {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(pin); c != nil {
+			c.Focus(confirm)
+		}
+	}
+	confirm.OnSubmitted = func(string) { button.OnTapped() }
+	form := container.NewVBox(title, help, widget.NewLabel("New PIN"), pin, widget.NewLabel("Confirm PIN"), confirm, button, status)
+	return container.NewVScroll(container.New(layout.NewCustomPaddedLayout(24, 24, 24, 24),
+		container.New(&maxWidth{width: 420}, form)))
 }

@@ -1,12 +1,19 @@
 package ui
 
 import (
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"rounds/sync/xmpp"
 )
 
 func TestValidateAddress(t *testing.T) {
@@ -71,10 +78,11 @@ func TestSignInShowsErrors(t *testing.T) {
 	address.SetText("nurse.kim@rounds.test")
 	test.Type(password, "pw")
 	test.Tap(button)
+	waitFor(func() bool { return button.Text == "Sign in" && status.Visible() })
 	if len(got) != 1 || got[0].Address != "nurse.kim@rounds.test" || got[0].Password != "pw" {
 		t.Fatalf("submit got %+v", got)
 	}
-	if status.Text != submitErr.Error() || !status.Visible() {
+	if status.Text != SignInErrorText(submitErr) || !status.Visible() {
 		t.Fatalf("status = %q (visible %v), want the submit error", status.Text, status.Visible())
 	}
 }
@@ -95,5 +103,67 @@ func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
 		for _, c := range test.WidgetRenderer(v).Objects() {
 			walk(c, visit)
 		}
+	}
+}
+
+func TestSignInErrorText(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("app: sign in: %w", &xmpp.AuthError{Mechanism: "SCRAM-SHA-256", Condition: "not-authorized"}), "Wrong address or password"},
+		{fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}), "certificate could not be verified"},
+		{fmt.Errorf("discover: %w", xmpp.ErrNoWebSocketEndpoint), "No Rounds server was found"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, "could not be reached"},
+		{&net.DNSError{Name: "hospital.invalid", Err: "no such host"}, "No server was found for this address (hospital.invalid)"},
+		{errors.New("something else"), "something else"},
+	}
+	for _, c := range cases {
+		if got := SignInErrorText(c.err); !strings.Contains(got, c.want) {
+			t.Errorf("SignInErrorText(%v) = %q, want it to contain %q", c.err, got, c.want)
+		}
+	}
+}
+
+func TestChoosePIN(t *testing.T) {
+	test.NewTempApp(t)
+	var chosen []string
+	screen := ChoosePINScreen(func(pin string) error { chosen = append(chosen, pin); return nil })
+	w := test.NewTempWindow(t, screen)
+	w.Resize(fyne.NewSize(390, 844))
+	entries := findAll[*widget.Entry](screen)
+	buttons := findAll[*widget.Button](screen)
+	var status *widget.Label
+	walk(screen, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && l.Importance == widget.DangerImportance {
+			status = l
+		}
+	})
+	if len(entries) != 2 || len(buttons) != 1 {
+		t.Fatalf("%d entries, %d buttons", len(entries), len(buttons))
+	}
+	try := func(pin, confirm string) string {
+		entries[0].SetText(pin)
+		entries[1].SetText(confirm)
+		test.Tap(buttons[0])
+		if status.Visible() {
+			return status.Text
+		}
+		return ""
+	}
+	if got := try("12", "12"); got != ErrPINTooShort.Error() {
+		t.Errorf("short PIN: %q", got)
+	}
+	if got := try("12a4", "12a4"); got != ErrPINDigits.Error() {
+		t.Errorf("letters: %q", got)
+	}
+	if got := try("123456", "123465"); got != ErrPINMismatch.Error() {
+		t.Errorf("mismatch: %q", got)
+	}
+	if len(chosen) != 0 {
+		t.Fatalf("bad PINs reached the app: %q", chosen)
+	}
+	if got := try("482916", "482916"); got != "" || len(chosen) != 1 || chosen[0] != "482916" {
+		t.Fatalf("good PIN: status %q, chosen %q", got, chosen)
 	}
 }

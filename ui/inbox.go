@@ -1,0 +1,336 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/sync"
+)
+
+// InboxActions is what the inbox asks of the app.
+type InboxActions interface {
+	// Open shows a conversation; the app answers with its messages.
+	Open(conv string)
+}
+
+// InboxView is the conversation list: urgent ones pinned on top, then by last
+// activity; a search box, a "new chat" button and the connection status bar.
+type InboxView struct {
+	widget.BaseWidget
+	actions InboxActions
+	// OnNewChat opens the directory to start a chat.
+	OnNewChat func()
+	// OnSignInAgain is offered when the server refused the credentials.
+	OnSignInAgain func()
+	// OnOpen runs after actions.Open (the shell navigates).
+	OnOpen func(app.ConversationRow)
+
+	all, shown []app.ConversationRow
+	search     *widget.Entry
+	list       *widget.List
+	status     *statusBar
+	empty      *widget.Label
+	selected   string
+}
+
+// NewInboxView builds the inbox with its first rows.
+func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
+	v := &InboxView{actions: actions}
+	v.ExtendBaseWidget(v)
+	v.search = widget.NewEntry()
+	v.search.SetPlaceHolder("Search conversations")
+	v.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	v.search.OnChanged = func(string) { v.filter() }
+	v.status = newStatusBar(func() {
+		if v.OnSignInAgain != nil {
+			v.OnSignInAgain()
+		}
+	})
+	v.empty = widget.NewLabelWithStyle("No conversations", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	v.list = widget.NewList(func() int { return len(v.shown) }, newInboxRow, func(id widget.ListItemID, o fyne.CanvasObject) {
+		if id < len(v.shown) {
+			o.(*inboxRow).bind(v.shown[id])
+		}
+	})
+	v.list.OnSelected = func(id widget.ListItemID) {
+		if id >= len(v.shown) {
+			return
+		}
+		r := v.shown[id]
+		v.selected = r.ID
+		v.actions.Open(r.ID)
+		if v.OnOpen != nil {
+			v.OnOpen(r)
+		}
+	}
+	v.SetRows(rows)
+	return v
+}
+
+// SetRows replaces the conversations (any order; the view sorts them).
+func (v *InboxView) SetRows(rows []app.ConversationRow) {
+	v.all = append(v.all[:0:0], rows...)
+	sort.SliceStable(v.all, func(i, j int) bool {
+		a, b := v.all[i], v.all[j]
+		if a.Urgent != b.Urgent {
+			return a.Urgent
+		}
+		return a.LastActivity.After(b.LastActivity)
+	})
+	v.filter()
+}
+
+// SetConnection updates the status bar.
+func (v *InboxView) SetConnection(c app.Connection) { v.status.set(c) }
+
+// Unselect clears the highlighted row (after "back" on a phone).
+func (v *InboxView) Unselect() {
+	v.selected = ""
+	v.list.UnselectAll()
+}
+
+func (v *InboxView) filter() {
+	q := strings.ToLower(strings.TrimSpace(v.search.Text))
+	v.shown = v.shown[:0]
+	for _, r := range v.all {
+		if q == "" || strings.Contains(strings.ToLower(r.Title), q) || strings.Contains(strings.ToLower(r.ID), q) || strings.Contains(strings.ToLower(r.Preview), q) {
+			v.shown = append(v.shown, r)
+		}
+	}
+	if len(v.shown) == 0 {
+		if q != "" {
+			v.empty.SetText("No conversation matches “" + v.search.Text + "”")
+		} else {
+			v.empty.SetText("No conversations yet. Start one with New chat.")
+		}
+		v.empty.Show()
+	} else {
+		v.empty.Hide()
+	}
+	v.list.UnselectAll()
+	v.list.Refresh()
+}
+
+func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
+	newChat := widget.NewButtonWithIcon("New chat", themedNewChat, func() {
+		if v.OnNewChat != nil {
+			v.OnNewChat()
+		}
+	})
+	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
+	body := container.NewStack(v.list, container.NewCenter(v.empty))
+	return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, bar, body))
+}
+
+// stackTop puts its objects one under the other, each at its height for the
+// full width (measured after resizing, so wrapped text gets its real height),
+// and gives the last one the rest.
+type stackTop struct{}
+
+func (stackTop) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		if o.Visible() {
+			m := o.MinSize()
+			s = fyne.NewSize(max(s.Width, m.Width), s.Height+m.Height)
+		}
+	}
+	return s
+}
+
+func (stackTop) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for i, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		if i == len(objs)-1 {
+			o.Move(fyne.NewPos(0, y))
+			o.Resize(fyne.NewSize(size.Width, size.Height-y))
+			break
+		}
+		o.Resize(fyne.NewSize(size.Width, o.MinSize().Height))
+		h := o.MinSize().Height // again, now that wrapping knows the width
+		o.Resize(fyne.NewSize(size.Width, h))
+		o.Move(fyne.NewPos(0, y))
+		y += h + theme.Padding()
+	}
+}
+
+// inboxRow draws one conversation.
+type inboxRow struct {
+	widget.BaseWidget
+	urgentBar *canvas.Rectangle
+	icon      *widget.Icon
+	dot       *canvas.Circle
+	title     *widget.Label
+	presence  *widget.Label
+	pin       *widget.Icon
+	urgent    *canvas.Text
+	preview   *widget.Label
+	when      *widget.Label
+	badge     *canvas.Circle
+	badgeText *canvas.Text
+	badgeBox  *fyne.Container
+	dotBox    fyne.CanvasObject
+	urgentTag *fyne.Container
+}
+
+func newInboxRow() fyne.CanvasObject {
+	r := &inboxRow{
+		urgentBar: canvas.NewRectangle(theme.Color(theme.ColorNameError)),
+		icon:      widget.NewIcon(themedPerson),
+		dot:       newPresenceDot(),
+		title:     widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		presence:  widget.NewLabel(""),
+		pin:       widget.NewIcon(themedUrgent),
+		urgent:    canvas.NewText("URGENT", theme.Color(theme.ColorNameError)),
+		preview:   widget.NewLabel(""),
+		when:      widget.NewLabel(""),
+		badge:     canvas.NewCircle(theme.Color(theme.ColorNamePrimary)),
+		badgeText: canvas.NewText("", theme.Color(theme.ColorNameForegroundOnPrimary)),
+	}
+	r.title.Truncation = fyne.TextTruncateEllipsis
+	r.preview.Truncation = fyne.TextTruncateEllipsis
+	r.presence.SizeName = theme.SizeNameCaptionText
+	r.when.SizeName = theme.SizeNameCaptionText
+	r.urgent.TextStyle.Bold = true
+	r.urgent.TextSize = theme.CaptionTextSize()
+	r.badgeText.TextStyle.Bold = true
+	r.badgeText.TextSize = theme.CaptionTextSize()
+	r.badgeText.Alignment = fyne.TextAlignCenter
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *inboxRow) bind(c app.ConversationRow) {
+	if c.IsRoom {
+		r.icon.SetResource(themedPeople)
+		r.dot.Hide()
+		r.presence.SetText("Room")
+	} else {
+		r.icon.SetResource(themedPerson)
+		r.dot.FillColor = presenceColor(c.Presence)
+		r.dot.Show()
+		r.dot.Refresh()
+		r.presence.SetText(presenceText(c.Presence))
+	}
+	r.title.SetText(c.Title)
+	r.preview.SetText(firstLine(c.Preview))
+	r.when.SetText(relativeTime(nowFunc(), c.LastActivity))
+	r.urgentBar.Hidden = !c.Urgent
+	r.urgentTag.Hidden = !c.Urgent
+	r.urgentBar.FillColor = theme.Color(theme.ColorNameError)
+	r.urgent.Color = theme.Color(theme.ColorNameError)
+	if c.Unread > 0 {
+		n := fmt.Sprint(c.Unread)
+		if c.Unread > 99 {
+			n = "99+"
+		}
+		r.badgeText.Text = n
+		r.badge.FillColor = theme.Color(theme.ColorNamePrimary)
+		if c.Urgent {
+			r.badge.FillColor = theme.Color(theme.ColorNameError)
+		}
+		r.badgeText.Color = theme.Color(theme.ColorNameForegroundOnPrimary)
+		r.badgeBox.Show()
+		r.badgeBox.Refresh()
+	} else {
+		r.badgeBox.Hide()
+	}
+	r.Refresh()
+}
+
+func (r *inboxRow) CreateRenderer() fyne.WidgetRenderer {
+	s := theme.CaptionTextSize()
+	r.dotBox = container.NewGridWrap(fyne.NewSize(s*0.8, s*0.8), r.dot)
+	bs := theme.TextSize() + 6
+	r.badgeBox = container.NewGridWrap(fyne.NewSize(bs+4, bs), container.NewStack(r.badge, container.NewCenter(r.badgeText)))
+	r.badgeBox.Hide()
+	iconSize := theme.IconInlineSize() * 1.6
+	avatar := container.NewGridWrap(fyne.NewSize(iconSize, iconSize), r.icon)
+	r.urgentTag = container.NewHBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(s, s), r.pin)), container.NewCenter(r.urgent))
+	line1 := container.NewBorder(nil, nil, nil, r.when,
+		container.NewBorder(nil, nil, r.urgentTag, container.NewHBox(container.NewCenter(r.dotBox), r.presence), r.title))
+	line2 := container.NewBorder(nil, nil, nil, container.NewCenter(r.badgeBox), r.preview)
+	body := container.NewBorder(nil, nil, container.NewCenter(avatar), nil,
+		container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), line1, line2))
+	r.urgentBar.SetMinSize(fyne.NewSize(4, 1))
+	r.urgentTag.Hide()
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, r.urgentBar, nil, body))
+}
+
+// statusBar shows the connection: hidden when online, otherwise what is
+// happening and what the user can do.
+type statusBar struct {
+	widget.BaseWidget
+	bg     *canvas.Rectangle
+	text   *widget.Label
+	action *widget.Button
+	state  app.Connection
+}
+
+func newStatusBar(signInAgain func()) *statusBar {
+	s := &statusBar{bg: canvas.NewRectangle(theme.Color(theme.ColorNameWarning)), text: widget.NewLabel("")}
+	s.text.Wrapping = fyne.TextWrapWord
+	s.action = widget.NewButton("Sign in again", signInAgain)
+	s.action.Hide()
+	s.ExtendBaseWidget(s)
+	s.set(app.Connection{Connectivity: sync.Connecting})
+	return s
+}
+
+// Text is what the bar says (for tests and screen readers).
+func (s *statusBar) Text() string { return s.text.Text }
+
+func (s *statusBar) set(c app.Connection) {
+	s.state = c
+	s.action.Hide()
+	s.Show()
+	switch c.Connectivity {
+	case sync.Online:
+		s.text.SetText("Online")
+		s.Hide()
+	case sync.Connecting:
+		s.text.SetText("Connecting…")
+		s.bg.FillColor = theme.Color(theme.ColorNameWarning)
+	case sync.Offline:
+		msg := "Offline"
+		if c.Reason != nil {
+			msg += ": " + SignInErrorText(c.Reason)
+		}
+		if !c.RetryAt.IsZero() {
+			if d := c.RetryAt.Sub(nowFunc()); d > 0 && d < time.Minute {
+				msg += fmt.Sprintf(" · retrying in %d s", int(d.Seconds()+0.5))
+			} else {
+				msg += " · retrying at " + c.RetryAt.Local().Format("15:04")
+			}
+		}
+		s.text.SetText(msg + ". Messages you send wait and go out when back online.")
+		s.bg.FillColor = theme.Color(theme.ColorNameWarning)
+	case sync.AuthFailed:
+		msg := "Sign-in refused by the server"
+		if c.Reason != nil {
+			msg = SignInErrorText(c.Reason)
+		}
+		s.text.SetText(msg)
+		s.bg.FillColor = theme.Color(theme.ColorNameError)
+		s.action.Show()
+	}
+	s.bg.Refresh()
+	s.Refresh()
+}
+
+func (s *statusBar) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewStack(s.bg, container.NewBorder(nil, nil, nil, container.NewCenter(s.action), s.text)))
+}
