@@ -178,7 +178,20 @@ func TestLockUnlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.waitUnread(bob.jid, 1)
-	waitFor(t, "Unlocked change", 5*time.Second, func() bool { return alice.changeCount(Change{Kind: Unlocked}) >= 2 })
+	// Locked and Unlocked supersede each other while pending; what must hold
+	// is that the last of them the UI saw says "unlocked".
+	waitFor(t, "Unlocked change after Locked", 5*time.Second, func() bool {
+		cs := alice.changeList()
+		for i := len(cs) - 1; i >= 0; i-- {
+			switch cs[i].Kind {
+			case Unlocked:
+				return true
+			case Locked:
+				return false
+			}
+		}
+		return false
+	})
 
 	// Sign out keeps the data; Unlock from cold; then the wrong-PIN limit.
 	alice.c.SignOut()

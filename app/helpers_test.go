@@ -238,6 +238,12 @@ func (d *device) changeCount(want Change) int {
 	return n
 }
 
+func (d *device) changeList() []Change {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Change(nil), d.changes...)
+}
+
 func (d *device) waitOnline() {
 	d.t.Helper()
 	waitFor(d.t, d.jid+" online", 30*time.Second, func() bool { return d.c.Connection().Connectivity == 2 })

@@ -131,3 +131,26 @@ func TestNoPasswordKept(t *testing.T) {
 	defer c.SignOut()
 	waitFor(t, "online from stored keys", 30*time.Second, func() bool { return c.Connection().Connectivity == 2 })
 }
+
+// TestUpdatePassword: a wrong password changes nothing; the right one
+// restarts syncing with fresh keys.
+func TestUpdatePassword(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	alice := signIn(t, srv, "alice", Config{})
+	if alice.c.NeedsPassword() {
+		t.Fatal("NeedsPassword while online")
+	}
+	err := alice.c.UpdatePassword(context.Background(), "wrong")
+	wantErr(t, err, ErrWrongPassword)
+	if alice.c.Connection().Connectivity != 2 {
+		t.Fatal("a wrong password disturbed the session")
+	}
+	if err := alice.c.UpdatePassword(context.Background(), testserver.Password); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitOnline()
+	st, _ := alice.c.unlocked()
+	if a, _ := st.Account(); a.Credentials.PlainPassword != "" || len(a.Credentials.ClientKey) == 0 {
+		t.Fatal("credentials not kept as SCRAM keys")
+	}
+}
