@@ -181,3 +181,54 @@ func manyConversations(n int) []app.ConversationRow {
 	}
 	return rows
 }
+
+func (f *fakeActions) StartChat(jid string) { f.record("start " + jid) }
+func (f *fakeActions) JoinRoom(room, nick string) error {
+	f.record("join " + room + " as " + nick)
+	return nil
+}
+func (f *fakeActions) SetPresence(show, status string) error {
+	f.record("presence " + show + " " + status)
+	return nil
+}
+func (f *fakeActions) SetNotificationPreview(p app.PreviewLevel) error {
+	f.record(fmt.Sprint("preview ", int(p)))
+	return nil
+}
+func (f *fakeActions) SetLockAfter(d time.Duration) error { f.record("lock " + d.String()); return nil }
+func (f *fakeActions) ChangePIN(o, n string) error        { f.record("pin " + o + " " + n); return nil }
+func (f *fakeActions) SignOut() error                     { f.record("signout"); return nil }
+func (f *fakeActions) Wipe() error                        { f.record("wipe"); return nil }
+
+func (f *fakeActions) has(call string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.calls {
+		if c == call {
+			return true
+		}
+	}
+	return false
+}
+
+var _ Actions = (*fakeActions)(nil)
+
+func contacts() []app.ContactRow {
+	return []app.ContactRow{
+		{JID: "dr.osei@rounds.test", Name: "Dr Osei", Groups: []string{"ICU", "Consultants"}, Presence: "dnd", Status: "In surgery"},
+		{JID: "nurse.kim@rounds.test", Name: "Nurse Kim", Groups: []string{"ICU", "Nursing"}, Presence: "available", Status: "Bay 2"},
+		{JID: "pharmacy@rounds.test", Name: "Pharmacy", Groups: []string{"Pharmacy"}, Presence: "available"},
+		{JID: "dr.patel@rounds.test", Name: "Dr Patel", Groups: []string{"Cardiology"}, Presence: "away", Status: "On call from 18:00"},
+		{JID: "frontdesk@rounds.test", Name: "Front desk", Groups: []string{"Reception"}},
+	}
+}
+
+func settingsState() SettingsState {
+	return SettingsState{Account: "nurse.kim@rounds.test", Presence: "dnd", Status: "In surgery", Preview: app.PreviewSender,
+		LockAfter: 5 * time.Minute, Policy: app.Policy{LockAfter: 10 * time.Minute, Preview: app.PreviewSender}, Version: "0.1.0"}
+}
+
+type wrongPIN int
+
+func (w wrongPIN) Error() string     { return "wrong PIN" }
+func (w wrongPIN) AttemptsLeft() int { return int(w) }

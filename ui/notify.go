@@ -1,0 +1,253 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"rounds/app"
+)
+
+// OSNotifier shows app.Notifications through the OS (fyne.App.SendNotification:
+// D-Bus org.freedesktop.Notifications on Linux, the notification centre on
+// macOS/Windows/mobile). It keeps one notification per conversation: while one
+// is outstanding for a conversation, further messages there do not raise
+// another (urgent ones always do), until Clear says it was read. Fyne's API
+// cannot withdraw a notification already on screen, so Clear only re-arms.
+type OSNotifier struct {
+	App fyne.App
+
+	mu          sync.Mutex
+	outstanding map[string]bool
+	// OnChange, when set, is called (from any goroutine) with the number of
+	// conversations with an outstanding notification (the tray uses it).
+	OnChange func(n int)
+}
+
+var _ app.Notifier = (*OSNotifier)(nil)
+
+// NewOSNotifier returns a notifier over a.
+func NewOSNotifier(a fyne.App) *OSNotifier {
+	return &OSNotifier{App: a, outstanding: map[string]bool{}}
+}
+
+// Notify shows n unless its conversation already has one outstanding.
+func (o *OSNotifier) Notify(n app.Notification) {
+	o.mu.Lock()
+	if o.outstanding[n.ConversationID] && !n.Urgent {
+		o.mu.Unlock()
+		return
+	}
+	o.outstanding[n.ConversationID] = true
+	count := len(o.outstanding)
+	o.mu.Unlock()
+	title := n.Title
+	if title == "" {
+		title = "Rounds"
+	}
+	if n.Urgent && !strings.HasPrefix(strings.ToLower(n.Body), "urgent") {
+		title += " — urgent"
+	}
+	o.App.SendNotification(fyne.NewNotification(title, n.Body))
+	if o.OnChange != nil {
+		o.OnChange(count)
+	}
+}
+
+// Clear re-arms notifications for a conversation that was read.
+func (o *OSNotifier) Clear(conversationID string) {
+	o.mu.Lock()
+	delete(o.outstanding, conversationID)
+	count := len(o.outstanding)
+	o.mu.Unlock()
+	if o.OnChange != nil {
+		o.OnChange(count)
+	}
+}
+
+// SessionBusReachable reports whether a D-Bus session bus answers: the
+// address in DBUS_SESSION_BUS_ADDRESS names a unix socket we can connect to.
+// Without one the Linux system tray (StatusNotifierItem) must not be set up,
+// or the app cannot quit cleanly.
+func SessionBusReachable() bool {
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if addr == "" {
+		return false
+	}
+	for _, a := range strings.Split(addr, ";") {
+		kind, rest, ok := strings.Cut(a, ":")
+		if !ok || kind != "unix" {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			var path string
+			switch k {
+			case "path":
+				path = v
+			case "abstract":
+				path = "@" + v
+			default:
+				continue
+			}
+			c, err := net.DialTimeout("unix", path, 500*time.Millisecond)
+			if err == nil {
+				c.Close()
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trayNeedsBus says whether this platform's tray goes through D-Bus.
+func trayNeedsBus() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return true
+	}
+	return false
+}
+
+// Tray is the desktop system-tray menu: "N unread" and "Open Rounds".
+type Tray struct {
+	app    desktop.App
+	open   func()
+	unread *fyne.MenuItem
+	menu   *fyne.Menu
+}
+
+// SetupTray installs the tray menu when the platform has one and (on Linux)
+// a session bus is reachable; otherwise it returns nil and the app runs
+// without a tray. open shows the main window.
+func SetupTray(a fyne.App, icon fyne.Resource, open func()) *Tray {
+	d, ok := a.(desktop.App)
+	if !ok {
+		return nil
+	}
+	if trayNeedsBus() && !SessionBusReachable() {
+		return nil
+	}
+	t := &Tray{app: d, open: open}
+	t.unread = fyne.NewMenuItem("No unread messages", open)
+	t.menu = fyne.NewMenu("Rounds", t.unread, fyne.NewMenuItem("Open Rounds", open))
+	d.SetSystemTrayMenu(t.menu)
+	if icon != nil {
+		d.SetSystemTrayIcon(icon)
+	}
+	return t
+}
+
+// SetUnread updates the menu label; nil-safe, call on the UI goroutine.
+func (t *Tray) SetUnread(n int) {
+	if t == nil {
+		return
+	}
+	t.unread.Label = trayLabel(n)
+	t.menu.Refresh()
+}
+
+func trayLabel(n int) string {
+	switch n {
+	case 0:
+		return "No unread messages"
+	case 1:
+		return "1 unread message"
+	}
+	return fmt.Sprintf("%d unread messages", n)
+}
+
+// CommandSound plays a short generated tone with the platform's command-line
+// player (paplay or aplay on Linux, afplay on macOS). Where none is found it
+// does nothing: the OS notification still makes its own sound.
+type CommandSound struct {
+	once   sync.Once
+	player string
+	normal string
+	urgent string
+}
+
+var _ app.Sound = (*CommandSound)(nil)
+
+func (s *CommandSound) setup() {
+	for _, p := range []string{"paplay", "aplay", "afplay"} {
+		if path, err := exec.LookPath(p); err == nil {
+			s.player = path
+			break
+		}
+	}
+	if s.player == "" {
+		return
+	}
+	dir, err := os.MkdirTemp("", "rounds-sound")
+	if err != nil {
+		s.player = ""
+		return
+	}
+	s.normal = filepath.Join(dir, "message.wav")
+	s.urgent = filepath.Join(dir, "urgent.wav")
+	if os.WriteFile(s.normal, ToneWAV([]float64{880}, 120*time.Millisecond), 0o600) != nil ||
+		os.WriteFile(s.urgent, ToneWAV([]float64{988, 740, 988, 740}, 140*time.Millisecond), 0o600) != nil {
+		s.player = ""
+	}
+}
+
+// NewMessage plays the tone without waiting for it.
+func (s *CommandSound) NewMessage(urgent bool) {
+	s.once.Do(s.setup)
+	if s.player == "" {
+		return
+	}
+	f := s.normal
+	if urgent {
+		f = s.urgent
+	}
+	cmd := exec.Command(s.player, f)
+	if cmd.Start() == nil {
+		go cmd.Wait()
+	}
+}
+
+// ToneWAV renders a sequence of sine tones (each lasting step) as a 16-bit
+// mono 22.05 kHz WAV with short fades, so it does not click.
+func ToneWAV(freqs []float64, step time.Duration) []byte {
+	const rate = 22050
+	per := int(step.Seconds() * rate)
+	fade := rate / 200
+	samples := make([]int16, 0, per*len(freqs))
+	for _, f := range freqs {
+		for i := 0; i < per; i++ {
+			amp := 0.35
+			if i < fade {
+				amp *= float64(i) / float64(fade)
+			} else if per-i < fade {
+				amp *= float64(per-i) / float64(fade)
+			}
+			samples = append(samples, int16(amp*32767*math.Sin(2*math.Pi*f*float64(i)/rate)))
+		}
+	}
+	var b bytes.Buffer
+	data := len(samples) * 2
+	b.WriteString("RIFF")
+	binary.Write(&b, binary.LittleEndian, uint32(36+data))
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(rate * 2), uint16(2), uint16(16)} {
+		binary.Write(&b, binary.LittleEndian, v)
+	}
+	b.WriteString("data")
+	binary.Write(&b, binary.LittleEndian, uint32(data))
+	binary.Write(&b, binary.LittleEndian, samples)
+	return b.Bytes()
+}

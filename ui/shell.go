@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+)
+
+// Actions is everything the signed-in screens ask of the app; app.Client
+// satisfies it (main.go wires it).
+type Actions interface {
+	InboxActions
+	ConversationActions
+	DirectoryActions
+	SettingsActions
+}
+
+// PhoneWidth is the width below which the shell shows one pane at a time.
+const PhoneWidth = 700
+
+// Shell is the signed-in window: on phones one pane with tabs (Inbox,
+// Directory, Settings) and a conversation over them with a back button; on
+// desktops the tabs and the open conversation side by side. It follows the
+// window's width, so a narrow desktop window gets the phone layout.
+type Shell struct {
+	actions   Actions
+	Inbox     *InboxView
+	Directory *DirectoryView
+	Settings  fyne.CanvasObject
+
+	conv        *ConversationView
+	placeholder fyne.CanvasObject
+	root        *fyne.Container
+	layout      *shellLayout
+	tab         int
+}
+
+// NewShell builds the signed-in screens with empty data; the app fills them
+// (SetInbox, SetContacts, ShowConversation ...) through fyne.Do.
+func NewShell(actions Actions, settings SettingsState) *Shell {
+	s := &Shell{actions: actions}
+	s.Inbox = NewInboxView(nil, actions)
+	s.Directory = NewDirectoryView(nil, actions)
+	s.Settings = SettingsScreen(settings, actions)
+	s.Inbox.OnOpen = func(r app.ConversationRow) {
+		s.ShowConversation(ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread}, nil, false)
+	}
+	s.Inbox.OnNewChat = func() { s.SelectTab(1) }
+	s.Directory.OnStarted = func(conv string) {
+		info := ConversationInfo{ID: conv, Title: conv}
+		for _, c := range s.Directory.all {
+			if c.JID == conv {
+				info.Title, info.Presence = name(c), c.Presence
+			}
+		}
+		s.ShowConversation(info, nil, false)
+		s.actions.Open(conv)
+	}
+	hint := widget.NewLabelWithStyle("Choose a conversation", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	s.placeholder = container.NewCenter(container.NewVBox(container.NewCenter(widget.NewIcon(themedNewChat)), hint))
+	s.layout = &shellLayout{s: s, mode: -1}
+	s.root = container.New(s.layout)
+	return s
+}
+
+// Content is the window content.
+func (s *Shell) Content() fyne.CanvasObject { return s.root }
+
+// Conversation is the open conversation, or nil.
+func (s *Shell) Conversation() *ConversationView { return s.conv }
+
+// ShowConversation opens a conversation, or refreshes it with its messages
+// when it is already open.
+func (s *Shell) ShowConversation(info ConversationInfo, rows []app.MessageRow, hasOlder bool) {
+	if s.conv != nil && s.conv.ID() == info.ID {
+		if info.Title != "" {
+			s.conv.SetInfo(info)
+		}
+		if rows != nil {
+			s.conv.SetMessages(rows, hasOlder)
+		}
+		return
+	}
+	info.HasOlder = hasOlder
+	s.conv = NewConversationView(info, rows, s.actions)
+	s.conv.OnBack = s.Back
+	s.layout.mode = -1
+	s.root.Refresh()
+}
+
+// Back closes the conversation on a phone (desktop keeps it open).
+func (s *Shell) Back() {
+	s.conv = nil
+	s.Inbox.Unselect()
+	s.layout.mode = -1
+	s.root.Refresh()
+}
+
+// SelectTab shows Inbox (0), Directory (1) or Settings (2).
+func (s *Shell) SelectTab(i int) {
+	s.tab = i
+	if s.layout.tabs != nil {
+		s.layout.tabs.SelectIndex(i)
+	}
+	if s.layout.phone && s.conv != nil {
+		s.conv = nil
+		s.layout.mode = -1
+		s.root.Refresh()
+	}
+}
+
+// Phone reports whether the one-pane layout is showing.
+func (s *Shell) Phone() bool { return s.layout.phone }
+
+type shellLayout struct {
+	s     *Shell
+	mode  int // 0 desktop, 1 phone list, 2 phone conversation; -1 rebuild
+	phone bool
+	tabs  *container.AppTabs
+	split *container.Split
+}
+
+func (l *shellLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(320, 480) }
+
+func (l *shellLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	s := l.s
+	mode := 0
+	if size.Width < PhoneWidth {
+		mode = 1
+		if s.conv != nil {
+			mode = 2
+		}
+	}
+	if mode != l.mode {
+		l.rebuild(mode)
+	}
+	for _, o := range s.root.Objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (l *shellLayout) rebuild(mode int) {
+	s := l.s
+	l.mode = mode
+	l.phone = mode != 0
+	if s.conv != nil {
+		if l.phone {
+			s.conv.OnBack = s.Back
+		} else {
+			s.conv.OnBack = nil
+		}
+	}
+	if mode == 2 {
+		s.root.Objects = []fyne.CanvasObject{s.conv}
+		return
+	}
+	l.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Inbox", theme.MailComposeIcon(), s.Inbox),
+		container.NewTabItemWithIcon("Directory", theme.AccountIcon(), s.Directory),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.Settings),
+	)
+	l.tabs.SelectIndex(s.tab)
+	l.tabs.OnSelected = func(*container.TabItem) { s.tab = l.tabs.SelectedIndex() }
+	if mode == 1 {
+		l.tabs.SetTabLocation(container.TabLocationBottom)
+		s.root.Objects = []fyne.CanvasObject{l.tabs}
+		return
+	}
+	var right fyne.CanvasObject = s.placeholder
+	if s.conv != nil {
+		right = s.conv
+	}
+	offset := 0.38
+	if l.split != nil {
+		offset = l.split.Offset
+	}
+	l.split = container.NewHSplit(l.tabs, right)
+	l.split.Offset = offset
+	s.root.Objects = []fyne.CanvasObject{l.split}
+}
