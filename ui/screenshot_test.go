@@ -88,6 +88,36 @@ func screenshotScreens() []screenshot {
 			v.SetConnection(app.Connection{Connectivity: sync.Offline, Reason: errors.New("connection reset by peer"), RetryAt: fixedNow.Add(20 * time.Second)})
 			return v
 		}},
+		{name: "unlock", build: func() fyne.CanvasObject {
+			return UnlockScreen(icon, "nurse.kim@rounds.test", func(string) error { return wrongPIN(3) })
+		}},
+		{name: "directory", build: func() fyne.CanvasObject {
+			return NewDirectoryView(contacts(), &fakeActions{})
+		}},
+		{name: "settings", build: func() fyne.CanvasObject {
+			return SettingsScreen(settingsState(), &fakeActions{})
+		}},
+		{name: "shell", build: func() fyne.CanvasObject {
+			s := NewShell(&fakeActions{}, settingsState())
+			s.Inbox.SetRows(inboxRows())
+			s.Inbox.SetConnection(app.Connection{Connectivity: sync.Online})
+			s.Directory.SetContacts(contacts())
+			s.ShowConversation(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), true)
+			return s.Content()
+		}},
+		{name: "shell-largetext", theme: func(t fyne.Theme) fyne.Theme { return &scaledTheme{Theme: t, scale: 1.5} }, build: func() fyne.CanvasObject {
+			s := NewShell(&fakeActions{}, settingsState())
+			s.Inbox.SetRows(inboxRows())
+			s.Inbox.SetConnection(app.Connection{Connectivity: sync.Online})
+			s.ShowConversation(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), false)
+			return s.Content()
+		}},
+		{name: "receipt-detail", build: func() fyne.CanvasObject {
+			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), &fakeActions{})
+		}, after: func(t *testing.T, w fyne.Window) {
+			v := w.Content().(*ConversationView)
+			v.showReceipt(v.rows[4])
+		}},
 		{name: "conversation-room", build: func() fyne.CanvasObject {
 			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, HasOlder: true}, roomMessages(), &fakeActions{})
 		}},
@@ -122,3 +152,12 @@ func writePNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+// scaledTheme is the system theme with every size scaled, as a user with
+// large text set would see it.
+type scaledTheme struct {
+	fyne.Theme
+	scale float32
+}
+
+func (s *scaledTheme) Size(n fyne.ThemeSizeName) float32 { return s.Theme.Size(n) * s.scale }

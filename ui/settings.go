@@ -134,7 +134,6 @@ func (s *settingsScreen) build() fyne.CanvasObject {
 	s.status.SetPlaceHolder("Status, e.g. In surgery")
 	s.status.SetText(st.Status)
 	s.presence = widget.NewRadioGroup(labels, nil)
-	s.presence.Horizontal = true
 	s.presence.Required = true
 	s.presence.SetSelected(presenceText(st.Presence))
 	if s.presence.Selected == "Offline" || s.presence.Selected == "" {
