@@ -110,9 +110,9 @@ func TestTwoClients(t *testing.T) {
 	if r, _ := bob.row(alice.jid); r.Unread != 1 {
 		t.Fatalf("unread after MarkShown = %d", r.Unread)
 	}
-	if alice.changeCount(Change{Kind: ConversationChanged, Conversation: bob.jid}) == 0 {
-		t.Fatal("no ConversationChanged for receipts")
-	}
+	waitFor(t, "ConversationChanged for receipts", 5*time.Second, func() bool {
+		return alice.changeCount(Change{Kind: ConversationChanged, Conversation: bob.jid}) > 0
+	})
 
 	// Directory from the roster.
 	if err := bob.c.AddContact(alice.jid, "Dr Alice Osei"); err != nil {
