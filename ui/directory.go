@@ -46,7 +46,7 @@ func NewDirectoryView(contacts []app.ContactRow, actions DirectoryActions) *Dire
 	v := &DirectoryView{actions: actions}
 	v.ExtendBaseWidget(v)
 	v.search = widget.NewEntry()
-	v.search.SetPlaceHolder("Search name, address, unit or status")
+	v.search.SetPlaceHolder("Search name, unit or status")
 	v.search.ActionItem = widget.NewIcon(theme.SearchIcon())
 	v.search.OnChanged = func(string) { v.filter() }
 	v.empty = widget.NewLabel("")
