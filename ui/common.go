@@ -136,3 +136,7 @@ func ValidatePIN(pin, confirm string) error {
 	}
 	return nil
 }
+
+// doUI runs f on the UI goroutine (fyne.Do); tests swap it for a queue they
+// drain on their own goroutine, since Fyne's test driver runs fyne.Do inline.
+var doUI = fyne.Do

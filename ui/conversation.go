@@ -499,7 +499,7 @@ func (v *ConversationView) noteShown(i int) {
 	v.shownIdx = i
 	if !v.shownPending {
 		v.shownPending = true
-		time.AfterFunc(300*time.Millisecond, func() { fyne.Do(v.flushShown) })
+		time.AfterFunc(300*time.Millisecond, func() { doUI(v.flushShown) })
 	}
 }
 

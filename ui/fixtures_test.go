@@ -12,7 +12,25 @@ import (
 // fixedNow is the moment every screenshot and test is drawn at.
 var fixedNow = time.Date(2025, 3, 12, 14, 30, 0, 0, time.Local)
 
-func init() { nowFunc = func() time.Time { return fixedNow } }
+// uiQueue holds work the screens post to the UI goroutine; waitFor runs it on
+// the test goroutine, as the real driver runs it on the main one.
+var uiQueue = make(chan func(), 1024)
+
+func init() {
+	nowFunc = func() time.Time { return fixedNow }
+	doUI = func(f func()) { uiQueue <- f }
+}
+
+func drainUI() {
+	for {
+		select {
+		case f := <-uiQueue:
+			f()
+		default:
+			return
+		}
+	}
+}
 
 func receipt(state securestore.ReceiptState, at time.Time) securestore.Receipt {
 	var r securestore.Receipt
@@ -151,6 +169,7 @@ func (f *fakeActions) snapshot(get func(*fakeActions) int) int {
 // waitFor polls cond for up to two seconds (intents run on goroutines).
 func waitFor(cond func() bool) bool {
 	for i := 0; i < 200; i++ {
+		drainUI()
 		if cond() {
 			return true
 		}

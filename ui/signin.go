@@ -70,7 +70,7 @@ func SignInScreen(icon fyne.Resource, defaults SignIn, submit func(SignIn) error
 		status.Hide()
 		go func() {
 			err := submit(in)
-			fyne.Do(func() {
+			doUI(func() {
 				button.Enable()
 				button.SetText("Sign in")
 				if err != nil {

@@ -118,7 +118,7 @@ func (u *unlockScreen) submit() {
 	u.busy = true
 	go func() {
 		err := u.unlock(pin)
-		fyne.Do(func() {
+		doUI(func() {
 			u.busy = false
 			u.pin = ""
 			if u.dots != nil {
