@@ -201,10 +201,13 @@ func BenchmarkCatchUp10k(b *testing.B) {
 }
 
 // BenchmarkSendLatency10k: send → the peer's engine has stored it, over
-// loopback, one message at a time, 10,000 times.
+// loopback, one message at a time, 10,000 times. Prosody runs with its default
+// flat-file storage here: with SQLite every message costs the server two
+// synchronous SQLite commits (both archives), which is the server's latency,
+// not the client's (BenchmarkSendLatencyWire measures that floor).
 func BenchmarkSendLatency10k(b *testing.B) {
 	const n = 10_000
-	srv := testserver.StartT(b, testserver.Options{SQL: true}, "alice", "bob")
+	srv := testserver.StartT(b, testserver.Options{}, "alice", "bob")
 	alice := startDevice(b, srv, "alice", deviceOptions{})
 	bob := startDevice(b, srv, "bob", deviceOptions{})
 	// Read bob's events directly: each MessagesAdded ends one measurement.
@@ -248,4 +251,50 @@ func BenchmarkSendLatency10k(b *testing.B) {
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(q(1.0), "max-ms")
 	_ = securestore.ReceiptSent
+}
+
+// BenchmarkSendLatencyWire is the floor under BenchmarkSendLatency10k: the same
+// loopback round through Prosody with two bare wire clients that store nothing.
+func BenchmarkSendLatencyWire(b *testing.B) {
+	const n = 2000
+	srv := testserver.StartT(b, testserver.Options{}, "alice", "bob")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	got := make(chan string, 16)
+	bob, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("bob"), Credentials: xmpp.Credentials{Password: testserver.Password},
+		OnMessage: func(m *xmpp.Message) {
+			if m.Body != "" {
+				got <- m.Body
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bob.Close()
+	if err := bob.SetPresence("", ""); err != nil {
+		b.Fatal(err)
+	}
+	alice, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice"), Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer alice.Close()
+	var lat []time.Duration
+	for range b.N {
+		lat = lat[:0]
+		for i := range n {
+			body := fmt.Sprintf("wire-%d", i)
+			t0 := time.Now()
+			if err := alice.Send(xmpp.NewChat(srv.JID("bob"), body)); err != nil {
+				b.Fatal(err)
+			}
+			for g := <-got; g != body; g = <-got {
+			}
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
 }
