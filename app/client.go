@@ -47,6 +47,9 @@ type Client struct {
 	lastTouch time.Time
 	timer     Timer
 	timerGen  int
+	// The user's choices within policy (prefs.go).
+	prefPreview   *PreviewLevel
+	prefLockAfter time.Duration
 }
 
 type presence struct{ show, status string }
@@ -97,7 +100,8 @@ func (c *Client) start(st *securestore.Store) error {
 	c.presence = map[string]map[string]presence{}
 	c.notified = map[string]notice{}
 	c.lastTouch = c.cfg.Clock.Now()
-	c.armTimerLocked(c.cfg.Policy.LockAfter)
+	c.loadPrefsLocked(st)
+	c.armTimerLocked(c.lockAfterLocked())
 	c.mu.Unlock()
 
 	runDone := make(chan struct{})
@@ -143,7 +147,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 // The UI gets a Locked change and shows the unlock screen.
 func (c *Client) Lock() {
 	var shown []string
-	if c.cfg.Policy.Preview == PreviewContent {
+	if c.NotificationPreview() == PreviewContent {
 		// Notifications showing message text must not outlive the unlock.
 		shown = c.shownNotifications()
 	}

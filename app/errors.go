@@ -56,6 +56,10 @@ const MaxMessageRunes = 10_000
 // store erases itself. It matches ErrWrongPIN.
 type WrongPINError struct{ Remaining int }
 
+// AttemptsLeft is how many more wrong PINs wipe the store (the unlock screen
+// shows it).
+func (e *WrongPINError) AttemptsLeft() int { return e.Remaining }
+
 func (e *WrongPINError) Error() string {
 	if e.Remaining == 1 {
 		return "wrong PIN: 1 attempt left before the data on this device is erased"

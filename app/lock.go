@@ -34,7 +34,7 @@ func (c *Client) idleCheck(gen int) {
 		return
 	}
 	idle := c.cfg.Clock.Now().Sub(c.lastTouch)
-	if left := c.cfg.Policy.LockAfter - idle; left > 0 {
+	if left := c.lockAfterLocked() - idle; left > 0 {
 		c.armTimerLocked(left)
 		c.mu.Unlock()
 		return

@@ -123,7 +123,10 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 	} else if n > 1 {
 		what = "New messages"
 	}
-	switch c.cfg.Policy.Preview {
+	c.mu.Lock()
+	level := c.previewLocked()
+	c.mu.Unlock()
+	switch level {
 	case PreviewNone:
 		out.Body = what
 	case PreviewContent:
