@@ -84,4 +84,4 @@ func (e *signInError) Error() string {
 	return e.kind.Error() + ": " + e.cause.Error()
 }
 func (e *signInError) Is(target error) bool { return target == e.kind }
-func (e *signInError) Unwrap() error       { return e.cause }
+func (e *signInError) Unwrap() error        { return e.cause }

@@ -161,7 +161,6 @@ type fakeKeyring struct {
 	mu gosync.Map
 }
 
-
 func (k *fakeKeyring) Get(id string) ([]byte, error) {
 	v, ok := k.mu.Load(id)
 	if !ok {
