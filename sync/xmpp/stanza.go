@@ -1,12 +1,9 @@
 package xmpp
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -256,7 +253,8 @@ func isXMLChar(r rune) bool {
 // panics. Anything unacceptable yields a *StreamError (Local) whose Condition is
 // the stream error to send before closing: not-well-formed for broken XML or
 // UTF-8, restricted-xml for comments, processing instructions and DTDs (RFC 6120
-// §11.1), policy-violation for input beyond lim.
+// §11.1), bad-namespace-prefix for undeclared prefixes, policy-violation for
+// input beyond lim. The parser is in decode.go.
 func DecodeElement(frame []byte, lim Limits) (*Element, error) {
 	lim = lim.withDefaults()
 	if int64(len(frame)) > lim.MaxFrameBytes {
@@ -266,101 +264,7 @@ func DecodeElement(frame []byte, lim Limits) (*Element, error) {
 	if !utf8.Valid(frame) {
 		return nil, &StreamError{Condition: "not-well-formed", Local: true, Err: errors.New("invalid UTF-8")}
 	}
-	d := xml.NewDecoder(bytes.NewReader(frame))
-	d.Strict = true
-	d.CharsetReader = nil // only UTF-8: a declared other encoding is an error
-	var (
-		stack    []*Element
-		starts   []int64
-		texts    [][]byte // character data per open element, joined once at its end
-		root     *Element
-		elements int
-	)
-	bad := func(cond string, err error) (*Element, error) {
-		return nil, &StreamError{Condition: cond, Local: true, Err: err}
-	}
-	for {
-		off := d.InputOffset()
-		tok, err := d.Token()
-		if err == io.EOF {
-			if root == nil || len(stack) > 0 {
-				return bad("not-well-formed", errors.New("incomplete element"))
-			}
-			return root, nil
-		}
-		if err != nil {
-			return bad("not-well-formed", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if root != nil && len(stack) == 0 {
-				return bad("not-well-formed", errors.New("more than one element in a frame"))
-			}
-			if len(stack) >= lim.MaxDepth {
-				return bad("policy-violation", fmt.Errorf("nesting deeper than %d", lim.MaxDepth))
-			}
-			if len(t.Attr) > lim.MaxAttrs {
-				return bad("policy-violation", fmt.Errorf("more than %d attributes", lim.MaxAttrs))
-			}
-			elements++
-			if elements > lim.MaxElements {
-				return bad("policy-violation", fmt.Errorf("more than %d elements", lim.MaxElements))
-			}
-			if undeclaredPrefix(t.Name.Space) {
-				return bad("bad-namespace-prefix", fmt.Errorf("undeclared prefix %q", t.Name.Space))
-			}
-			el := &Element{Name: t.Name}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-					continue
-				}
-				if a.Name.Space == "xml" {
-					a.Name.Space = nsXML
-				}
-				el.Attrs = append(el.Attrs, a)
-			}
-			if n := len(stack); n > 0 {
-				stack[n-1].Children = append(stack[n-1].Children, el)
-			} else {
-				root = el
-			}
-			stack = append(stack, el)
-			starts = append(starts, off)
-			texts = append(texts, nil)
-		case xml.EndElement:
-			n := len(stack)
-			if n == 0 { // encoding/xml reports this itself; be defensive
-				return bad("not-well-formed", errors.New("unbalanced end tag"))
-			}
-			end := d.InputOffset()
-			if start := starts[n-1]; start >= 0 && end <= int64(len(frame)) && start <= end {
-				stack[n-1].Raw = frame[start:end:end]
-			}
-			stack[n-1].Text = string(texts[n-1])
-			stack, starts, texts = stack[:n-1], starts[:n-1], texts[:n-1]
-		case xml.CharData:
-			if n := len(stack); n > 0 {
-				texts[n-1] = append(texts[n-1], t...)
-			} else if len(bytes.TrimSpace(t)) > 0 {
-				return bad("not-well-formed", errors.New("text outside the element"))
-			}
-		case xml.ProcInst:
-			if t.Target == "xml" && root == nil && off == 0 {
-				continue // an XML declaration at the very start is tolerated
-			}
-			return bad("restricted-xml", errors.New("processing instruction"))
-		case xml.Comment:
-			return bad("restricted-xml", errors.New("comment"))
-		case xml.Directive:
-			return bad("restricted-xml", errors.New("DTD or directive"))
-		}
-	}
-}
-
-// undeclaredPrefix reports an element namespace that encoding/xml could not
-// resolve (it leaves the bare prefix in Name.Space).
-func undeclaredPrefix(space string) bool {
-	return space != "" && !strings.Contains(space, ":")
+	return decodeFrame(frame, lim)
 }
 
 func xmlLang(lang string) xml.Attr {
