@@ -59,6 +59,9 @@ type transport struct {
 	// tlsState is the TLS connection under the WebSocket (nil on loopback ws://);
 	// SCRAM-PLUS binds to it and PLAIN requires it.
 	tlsState *tls.ConnectionState
+	// rbuf is readFrame's buffer, reused from frame to frame (reads are
+	// sequential: one reader at a time on a WebSocket).
+	rbuf []byte
 }
 
 // dialTransport opens the WebSocket with the "xmpp" subprotocol, which RFC 7395
@@ -129,7 +132,10 @@ func (t *transport) writeElement(ctx context.Context, e *Element) error {
 	return nil
 }
 
-// readFrame returns the next text message, enforcing the frame limit.
+// readFrame returns the next text message, enforcing the frame limit. The
+// message is read into a buffer kept for the next one and handed out as one
+// copy of exactly its size (the decoded element's Raw points into it), rather
+// than through a bytes.Buffer growing from 512 bytes on every message.
 func (t *transport) readFrame(ctx context.Context) ([]byte, error) {
 	typ, r, err := t.ws.Reader(ctx)
 	if err != nil {
@@ -138,16 +144,32 @@ func (t *transport) readFrame(ctx context.Context) ([]byte, error) {
 	if typ != websocket.MessageText {
 		return nil, &StreamError{Condition: "unsupported-encoding", Text: "binary WebSocket message", Local: true}
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, t.lim.MaxFrameBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: read: %v", ErrDisconnected, err)
+	buf := t.rbuf[:0]
+	if buf == nil {
+		buf = make([]byte, 0, 4<<10)
 	}
-	if n > t.lim.MaxFrameBytes {
-		return nil, &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
-			Err: fmt.Errorf("more than %d bytes", t.lim.MaxFrameBytes)}
+	limit := int(t.lim.MaxFrameBytes) + 1
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > int(t.lim.MaxFrameBytes) {
+			return nil, &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
+				Err: fmt.Errorf("more than %d bytes", t.lim.MaxFrameBytes)}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: read: %v", ErrDisconnected, err)
+		}
 	}
-	return buf.Bytes(), nil
+	if cap(buf) <= 64<<10 {
+		t.rbuf = buf // a rare large frame's buffer is not kept
+	}
+	return bytes.Clone(buf), nil
 }
 
 // readElement returns the next element. The framing <close/> and a server

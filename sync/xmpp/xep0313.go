@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -183,11 +184,24 @@ func (c *Client) handleMAMResult(st *Element) bool {
 
 // fromArchiveOwner: results from our own archive come with no from or our
 // bare JID; a room's results from the room's bare JID (never an occupant).
+// It runs once per archived message: it compares parts instead of building
+// bare JID strings.
 func (c *Client) fromArchiveOwner(from, owner string) bool {
-	if owner == "" {
-		return from == "" || (BareJID(from) == c.account.String() && !hasResource(from))
+	if owner == "" && from == "" {
+		return true
 	}
-	return BareJID(from) == owner && !hasResource(from)
+	j, err := ParseJID(from)
+	if err != nil || j.Resource != "" {
+		return false
+	}
+	if owner == "" {
+		return j.Local == c.account.Local && j.Domain == c.account.Domain
+	}
+	if j.Local == "" {
+		return owner == j.Domain
+	}
+	return len(owner) == len(j.Local)+1+len(j.Domain) && owner[len(j.Local)] == '@' &&
+		strings.HasPrefix(owner, j.Local) && strings.HasSuffix(owner, j.Domain)
 }
 
 func hasResource(s string) bool {
