@@ -2,37 +2,75 @@
 //
 // Environment (all optional; `make demo` sets them):
 //
+//	ROUNDS_DATA_DIR       where the encrypted store lives (default: the user's config dir)
 //	ROUNDS_SERVER_URL     WebSocket URL override (otherwise discovered from the address)
-//	ROUNDS_DEMO_ACCOUNTS  comma-separated demo addresses; the first is prefilled
+//	ROUNDS_ACCOUNT        the address to prefill on the sign-in screen
 //	ROUNDS_DEMO_PASSWORD  prefilled password for demo accounts
+//	ROUNDS_WINDOW_SIZE    initial window size WIDTHxHEIGHT, e.g. 390x844 (default 960x680)
 package main
 
 import (
-	"errors"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"rounds/app"
 	"rounds/assets"
 	"rounds/ui"
 )
 
-// errNoSyncYet is shown on sign-in until the sync engine lands: the screen is real,
-// the connection behind it is not built yet, and the user is told so plainly.
-var errNoSyncYet = errors.New("Signing in is not available in this build yet: the connection to the hospital's server is still being built.")
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
 
 func main() {
-	a := fyneapp.New()
+	a := fyneapp.NewWithID("app.rounds.client")
 	w := a.NewWindow("Rounds")
-	defaults := ui.SignIn{ServerURL: os.Getenv("ROUNDS_SERVER_URL"), Password: os.Getenv("ROUNDS_DEMO_PASSWORD")}
-	if accounts := os.Getenv("ROUNDS_DEMO_ACCOUNTS"); accounts != "" {
-		defaults.Address, _, _ = strings.Cut(accounts, ",")
-	}
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
-	w.SetContent(ui.SignInScreen(icon, defaults, func(ui.SignIn) error { return errNoSyncYet }))
-	w.Resize(fyne.NewSize(900, 640))
+
+	dataDir := os.Getenv("ROUNDS_DATA_DIR")
+	if dataDir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			base = a.Storage().RootURI().Path()
+		}
+		dataDir = filepath.Join(base, "rounds")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		slog.Error("rounds: data dir", "err", err)
+		os.Exit(1)
+	}
+	notifier := ui.NewOSNotifier(a)
+	ctl := &ui.Controller{
+		App: a, Window: w, Icon: icon, Version: version,
+		Config: app.Config{DataDir: dataDir, Notifier: notifier, Sound: &ui.CommandSound{}},
+		Defaults: ui.SignIn{
+			Address:   os.Getenv("ROUNDS_ACCOUNT"),
+			Password:  os.Getenv("ROUNDS_DEMO_PASSWORD"),
+			ServerURL: os.Getenv("ROUNDS_SERVER_URL"),
+		},
+	}
+	ctl.Tray = ui.SetupTray(a, icon, func() { w.Show(); w.RequestFocus() })
+	w.Resize(windowSize(os.Getenv("ROUNDS_WINDOW_SIZE"), fyne.NewSize(960, 680)))
+	ctl.Start()
 	w.ShowAndRun()
+}
+
+// windowSize parses ROUNDS_WINDOW_SIZE ("390x844"); anything else gives def.
+func windowSize(v string, def fyne.Size) fyne.Size {
+	w, h, ok := strings.Cut(strings.ToLower(strings.TrimSpace(v)), "x")
+	if !ok {
+		return def
+	}
+	wi, err1 := strconv.Atoi(w)
+	hi, err2 := strconv.Atoi(h)
+	if err1 != nil || err2 != nil || wi < 1 || hi < 1 {
+		return def
+	}
+	return fyne.NewSize(float32(wi), float32(hi))
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 
 want=${1:-test}
 
-server=(prosody prosody-modules lua-dbi-sqlite3)
+server=(prosody prosody-modules lua-dbi-sqlite3 curl)
 # The desktop build's cgo headers (DESIGN.md §5); pkg-config is easy to forget.
 build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
        libxinerama-dev libxi-dev libxxf86vm-dev)

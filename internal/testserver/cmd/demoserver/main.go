@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,15 @@ func main() {
 
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		fail(err)
+	}
+	// Prosody keeps running when a port is taken, and the readiness probe would
+	// then talk to whoever holds it: refuse to start next to another server.
+	for _, port := range []int{*httpPort, *httpsPort, *c2sPort} {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			fail(fmt.Errorf("port %d is in use (is a demo server already running?): %w", port, err))
+		}
+		l.Close()
 	}
 	s, err := testserver.Start(testserver.Options{
 		Domain: "rounds.test", Dir: *dir, SCRAMSHA256: true,

@@ -13,8 +13,13 @@ import (
 	"rounds/sync/xmpp"
 )
 
-// demoConversation is one seeded exchange: who writes to whom, in order.
+// demoLine is one seeded message: who writes to whom, in order.
 type demoLine struct{ from, to, body string }
+
+// demoNames are the roster names every demo account gives the others.
+var demoNames = map[string]string{
+	"nurse.kim": "Nurse Kim", "dr.osei": "Dr Osei", "charge.nurse": "Charge Nurse Ade", "frontdesk": "Front Desk",
+}
 
 // demoScript is a morning on a ward, invented: no real patient data.
 var demoScript = []demoLine{
@@ -29,10 +34,23 @@ var demoScript = []demoLine{
 // seed writes the demo conversations once; a marker file keeps restarts from
 // seeding twice.
 func seed(s *testserver.Server, password string) error {
+	// The marker is taken before seeding (O_EXCL), so two servers started on
+	// the same directory never seed twice.
 	marker := filepath.Join(s.Dir, "seeded")
-	if _, err := os.Stat(marker); err == nil {
-		return nil
+	f, err := os.OpenFile(marker, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		if os.IsExist(err) {
+			return nil
+		}
+		return err
 	}
+	f.Close()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.Remove(marker)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	clients := map[string]*xmpp.Client{}
@@ -41,27 +59,51 @@ func seed(s *testserver.Server, password string) error {
 			_ = c.Close()
 		}
 	}()
-	acked := make(chan struct{}, len(demoScript))
-	for _, l := range demoScript {
-		c := clients[l.from]
-		if c == nil {
-			var err error
-			c, err = xmpp.Dial(ctx, xmpp.Config{URL: s.WSURL(), JID: s.JID(l.from), Resource: "seed",
-				Credentials: xmpp.Credentials{Password: password},
-				OnAcked: func(el *xmpp.Element) {
-					if el.Name.Local == "message" {
-						acked <- struct{}{}
-					}
-				}})
-			if err != nil {
-				return fmt.Errorf("seed: sign in %s: %w", l.from, err)
-			}
-			clients[l.from] = c
+	acked := make(chan struct{}, 64)
+	// Everyone signs in, names the others in their roster and subscribes to
+	// their presence; each approves the others' requests, so the demo shows
+	// names and presence dots instead of bare addresses.
+	for user := range demoNames {
+		var c *xmpp.Client
+		var err error
+		c, err = xmpp.Dial(ctx, xmpp.Config{URL: s.WSURL(), JID: s.JID(user), Resource: "seed",
+			Credentials: xmpp.Credentials{Password: password},
+			OnAcked: func(el *xmpp.Element) {
+				if el.Name.Local == "message" {
+					acked <- struct{}{}
+				}
+			},
+			OnPresence: func(p *xmpp.Presence) {
+				if p.Type == "subscribe" {
+					go func() { _ = c.ApproveSubscription(xmpp.BareJID(p.From)) }()
+				}
+			}})
+		if err != nil {
+			return fmt.Errorf("seed: sign in %s: %w", user, err)
 		}
-		if err := c.Send(xmpp.NewChat(s.JID(l.to), l.body)); err != nil {
+		clients[user] = c
+	}
+	for user, c := range clients {
+		for other, name := range demoNames {
+			if other == user {
+				continue
+			}
+			if err := c.RosterSet(ctx, xmpp.RosterItem{JID: s.JID(other), Name: name, Groups: []string{"ICU"}}); err != nil {
+				return fmt.Errorf("seed: roster: %w", err)
+			}
+			if err := c.Subscribe(s.JID(other)); err != nil {
+				return fmt.Errorf("seed: subscribe: %w", err)
+			}
+		}
+	}
+	time.Sleep(time.Second) // let the subscription handshakes finish
+	for _, l := range demoScript {
+		if err := clients[l.from].Send(xmpp.NewChat(s.JID(l.to), l.body)); err != nil {
 			return fmt.Errorf("seed: send: %w", err)
 		}
-		time.Sleep(50 * time.Millisecond) // distinct timestamps, natural order
+		// Archives and delay stamps keep whole seconds: one message a second
+		// keeps the demo conversations in the order they were written.
+		time.Sleep(1100 * time.Millisecond)
 	}
 	for range demoScript {
 		select {
@@ -70,5 +112,6 @@ func seed(s *testserver.Server, password string) error {
 			return fmt.Errorf("seed: server did not acknowledge the demo messages")
 		}
 	}
-	return os.WriteFile(marker, []byte("1\n"), 0o600)
+	ok = true
+	return nil
 }

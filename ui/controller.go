@@ -1,0 +1,437 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	gosync "sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
+	"rounds/app"
+	"rounds/securestore"
+)
+
+// pageSize is how many messages a conversation shows at first and per "load
+// older" step.
+const pageSize = 200
+
+// Controller runs Rounds in one window: first sign-in (then a PIN) or unlock,
+// then the shell, with every app change pushed into the screens. It is the
+// only place ui/ talks to app.Client; the screens only draw.
+type Controller struct {
+	App      fyne.App
+	Window   fyne.Window
+	Config   app.Config
+	Icon     fyne.Resource
+	Defaults SignIn
+	Version  string
+	// Tray, when set, shows the unread count.
+	Tray *Tray
+
+	mu     gosync.Mutex
+	client *app.Client
+	shell  *Shell
+	open   string
+	// shown holds the ids drawn in the open conversation: rows are ordered by
+	// time, not id, so "newer than the last id" cannot tell new from known.
+	shown map[securestore.MessageID]bool
+	// newest is the latest timestamp drawn; a fresh row older than it (a
+	// catch-up filling a gap) reloads the view instead of appending.
+	newest time.Time
+}
+
+// Start shows the first screen: unlock if this device has an account, else
+// sign-in.
+func (c *Controller) Start() {
+	c.App.Lifecycle().SetOnEnteredForeground(func() {
+		if cl := c.current(); cl != nil {
+			cl.Foreground()
+		}
+	})
+	c.App.Lifecycle().SetOnExitedForeground(func() {
+		if cl := c.current(); cl != nil {
+			cl.Background()
+		}
+	})
+	if app.HasAccount(c.Config) {
+		c.showUnlock(nil)
+		return
+	}
+	c.showSignIn(c.Defaults)
+}
+
+func (c *Controller) current() *app.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client
+}
+
+func (c *Controller) showSignIn(defaults SignIn) {
+	c.Window.SetContent(SignInScreen(c.Icon, defaults, func(in SignIn) error {
+		// The credentials are checked by app.SignIn once a PIN exists to
+		// protect what it stores; choose the PIN next.
+		doUI(func() { c.showChoosePIN(in) })
+		return nil
+	}))
+}
+
+func (c *Controller) showChoosePIN(in SignIn) {
+	c.Window.SetContent(ChoosePINScreen(func(pin string) error {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cl, err := app.SignIn(ctx, c.Config, in.Address, in.Password, in.ServerURL, []byte(pin))
+			doUI(func() {
+				if err != nil {
+					back := in
+					back.Password = ""
+					c.showSignIn(back)
+					dialog.ShowError(errors.New(SignInErrorText(err)), c.Window)
+					return
+				}
+				c.signedIn(cl)
+			})
+		}()
+		return nil
+	}))
+}
+
+func (c *Controller) showUnlock(cl *app.Client) {
+	account := ""
+	if cl != nil {
+		account = cl.Account()
+	}
+	c.Window.SetContent(UnlockScreen(c.Icon, account, func(pin string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if cl != nil {
+			if err := cl.Unlock(ctx, []byte(pin)); err != nil {
+				return c.unlockFailed(err)
+			}
+			doUI(func() { c.showShell(cl) })
+			return nil
+		}
+		fresh, err := app.Unlock(ctx, c.Config, []byte(pin))
+		if err != nil {
+			return c.unlockFailed(err)
+		}
+		doUI(func() { c.signedIn(fresh) })
+		return nil
+	}))
+}
+
+// unlockFailed: a wiped store sends the user back to sign-in.
+func (c *Controller) unlockFailed(err error) error {
+	if errors.Is(err, app.ErrWiped) {
+		doUI(func() {
+			c.showSignIn(c.Defaults)
+			dialog.ShowInformation("Rounds was wiped", "Too many wrong PINs: this device's messages were deleted. Sign in again.", c.Window)
+		})
+	}
+	return err
+}
+
+// signedIn starts following a new Client's changes and shows the shell.
+func (c *Controller) signedIn(cl *app.Client) {
+	c.mu.Lock()
+	c.client = cl
+	c.mu.Unlock()
+	go c.follow(cl)
+	c.showShell(cl)
+}
+
+func (c *Controller) showShell(cl *app.Client) {
+	show, status := cl.Presence()
+	if show == "" {
+		show = "available"
+	}
+	c.mu.Lock()
+	c.shell = NewShell(&actions{c: c, cl: cl}, SettingsState{
+		Account: cl.Account(), Presence: show, Status: status,
+		Preview: cl.NotificationPreview(), LockAfter: cl.LockAfter(),
+		Policy: c.Config.Policy, Version: c.Version,
+	})
+	c.open, c.shown = "", nil
+	shell := c.shell
+	c.mu.Unlock()
+	c.Window.SetContent(shell.Content())
+	go c.refreshAll(cl)
+}
+
+// refreshAll reloads the inbox, directory and connection state.
+func (c *Controller) refreshAll(cl *app.Client) {
+	c.refreshInbox(cl)
+	if contacts, err := cl.Directory(""); err == nil {
+		doUI(func() {
+			if s := c.currentShell(); s != nil {
+				s.Directory.SetContacts(contacts)
+			}
+		})
+	}
+	conn := cl.Connection()
+	doUI(func() {
+		if s := c.currentShell(); s != nil {
+			s.Inbox.SetConnection(conn)
+		}
+	})
+}
+
+func (c *Controller) currentShell() *Shell {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shell
+}
+
+func (c *Controller) refreshInbox(cl *app.Client) {
+	rows, err := cl.Inbox("")
+	if err != nil {
+		return
+	}
+	unread := 0
+	for _, r := range rows {
+		unread += r.Unread
+	}
+	doUI(func() {
+		if s := c.currentShell(); s != nil {
+			s.Inbox.SetRows(rows)
+		}
+		if c.Tray != nil {
+			c.Tray.SetUnread(unread)
+		}
+	})
+}
+
+// follow applies the Client's changes until it signs out.
+func (c *Controller) follow(cl *app.Client) {
+	for ch := range cl.Changes() {
+		switch ch.Kind {
+		case app.InboxChanged:
+			c.refreshInbox(cl)
+		case app.ConversationChanged:
+			c.refreshConversation(cl, ch.Conversation)
+		case app.DirectoryChanged:
+			if contacts, err := cl.Directory(""); err == nil {
+				doUI(func() {
+					if s := c.currentShell(); s != nil {
+						s.Directory.SetContacts(contacts)
+					}
+				})
+			}
+		case app.ConnectionChanged:
+			conn := cl.Connection()
+			doUI(func() {
+				if s := c.currentShell(); s != nil {
+					s.Inbox.SetConnection(conn)
+				}
+			})
+		case app.Locked, app.Unlocked:
+			if cl.Locked() {
+				doUI(func() {
+					c.mu.Lock()
+					c.shell = nil
+					c.mu.Unlock()
+					c.showUnlock(cl)
+				})
+			}
+		}
+	}
+	// Signed out or wiped.
+	doUI(func() {
+		c.mu.Lock()
+		c.client, c.shell = nil, nil
+		c.mu.Unlock()
+		if app.HasAccount(c.Config) {
+			c.showUnlock(nil)
+		} else {
+			c.showSignIn(c.Defaults)
+		}
+	})
+}
+
+// refreshConversation brings the open conversation up to date: new messages
+// are appended, changed receipts updated in place.
+func (c *Controller) refreshConversation(cl *app.Client, conv string) {
+	c.mu.Lock()
+	open := c.open
+	c.mu.Unlock()
+	if conv != open {
+		return
+	}
+	rows, err := cl.Messages(conv, 50)
+	if err != nil {
+		return
+	}
+	doUI(func() {
+		s := c.currentShell()
+		if s == nil || s.Conversation() == nil || s.Conversation().ID() != conv {
+			return
+		}
+		var fresh []app.MessageRow
+		c.mu.Lock()
+		for _, r := range rows {
+			if !c.shown[r.ID] {
+				fresh = append(fresh, r)
+				c.shown[r.ID] = true
+			}
+		}
+		inOrder := len(fresh) == 0 || !fresh[0].Timestamp.Before(c.newest)
+		if len(fresh) > 0 && fresh[len(fresh)-1].Timestamp.After(c.newest) {
+			c.newest = fresh[len(fresh)-1].Timestamp
+		}
+		c.mu.Unlock()
+		if !inOrder {
+			go c.reload(cl, conv)
+			return
+		}
+		for _, r := range rows {
+			s.Conversation().Update(r)
+		}
+		if len(fresh) > 0 {
+			s.Conversation().Append(fresh...)
+		}
+	})
+}
+
+// reload redraws the open conversation from the store.
+func (c *Controller) reload(cl *app.Client, conv string) {
+	rows, err := cl.Messages(conv, pageSize)
+	if err != nil {
+		return
+	}
+	doUI(func() {
+		s := c.currentShell()
+		if s == nil || s.Conversation() == nil || s.Conversation().ID() != conv {
+			return
+		}
+		c.mu.Lock()
+		c.shown = make(map[securestore.MessageID]bool, len(rows))
+		for _, r := range rows {
+			c.shown[r.ID] = true
+			if r.Timestamp.After(c.newest) {
+				c.newest = r.Timestamp
+			}
+		}
+		c.mu.Unlock()
+		s.Conversation().SetMessages(rows, len(rows) == pageSize)
+	})
+}
+
+// actions adapts app.Client to what the screens ask (ui.Actions).
+type actions struct {
+	c  *Controller
+	cl *app.Client
+}
+
+func (a *actions) Open(conv string) {
+	a.cl.Touch()
+	a.cl.SetOpenConversation(conv, true)
+	go func() {
+		rows, err := a.cl.Messages(conv, pageSize)
+		if err != nil {
+			slog.Warn("ui: open conversation", "err", err)
+			return
+		}
+		var info ConversationInfo
+		if inbox, err := a.cl.Inbox(""); err == nil {
+			for _, r := range inbox {
+				if r.ID == conv {
+					info = ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread}
+				}
+			}
+		}
+		if info.ID == "" {
+			info = ConversationInfo{ID: conv, Title: conv}
+		}
+		shown := make(map[securestore.MessageID]bool, len(rows))
+		var newest time.Time
+		for _, r := range rows {
+			shown[r.ID] = true
+			if r.Timestamp.After(newest) {
+				newest = r.Timestamp
+			}
+		}
+		doUI(func() {
+			a.c.mu.Lock()
+			a.c.open, a.c.shown, a.c.newest = conv, shown, newest
+			a.c.mu.Unlock()
+			if s := a.c.currentShell(); s != nil {
+				s.ShowConversation(info, rows, len(rows) == pageSize)
+			}
+		})
+	}()
+}
+
+func (a *actions) Send(conv, text string) error {
+	a.cl.Touch()
+	_, err := a.cl.Send(conv, text)
+	return err
+}
+
+func (a *actions) MarkShown(conv string, upTo securestore.MessageID) {
+	a.cl.Touch()
+	if err := a.cl.MarkShown(conv, upTo); err != nil && !errors.Is(err, app.ErrLocked) {
+		slog.Info("ui: mark shown", "err", err)
+	}
+}
+
+func (a *actions) LoadOlder(conv string, before securestore.MessageID) {
+	rows, err := a.cl.Older(conv, before, pageSize)
+	if err != nil {
+		return
+	}
+	doUI(func() {
+		if s := a.c.currentShell(); s != nil && s.Conversation() != nil && s.Conversation().ID() == conv {
+			a.c.mu.Lock()
+			for _, r := range rows {
+				a.c.shown[r.ID] = true
+			}
+			a.c.mu.Unlock()
+			s.Conversation().Prepend(rows, len(rows) == pageSize)
+		}
+	})
+}
+
+func (a *actions) StartChat(jid string) {
+	conv, err := a.cl.StartChat(jid)
+	if err != nil {
+		doUI(func() { dialog.ShowError(err, a.c.Window) })
+		return
+	}
+	a.Open(conv)
+}
+
+func (a *actions) JoinRoom(room, nick string) error {
+	conv, err := a.cl.JoinRoom(room, nick)
+	if err != nil {
+		return err
+	}
+	a.Open(conv)
+	return nil
+}
+
+func (a *actions) SetPresence(show, status string) error {
+	if show == "available" {
+		show = ""
+	}
+	return a.cl.SetPresence(show, status)
+}
+
+func (a *actions) SetNotificationPreview(p app.PreviewLevel) error {
+	return a.cl.SetNotificationPreview(p)
+}
+
+func (a *actions) SetLockAfter(d time.Duration) error { return a.cl.SetLockAfter(d) }
+
+func (a *actions) ChangePIN(oldPIN, newPIN string) error {
+	return a.cl.ChangePIN([]byte(oldPIN), []byte(newPIN))
+}
+
+func (a *actions) SignOut() error {
+	a.cl.SignOut()
+	return nil
+}
+
+func (a *actions) Wipe() error { return a.cl.WipeDevice() }
