@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -171,7 +173,16 @@ func BenchmarkCatchUp10k(b *testing.B) {
 		}
 		rawWall += time.Since(t0)
 
+		var prof *os.File
+		if path := os.Getenv("ROUNDS_CATCHUP_PROFILE"); path != "" {
+			prof, _ = os.Create(path)
+			_ = pprof.StartCPUProfile(prof)
+		}
 		got, wall, cpu := engineCatchUp(b, srv)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+		}
 		if got != n {
 			b.Fatalf("engine stored %d of %d", got, n)
 		}
