@@ -21,13 +21,13 @@ var (
 // Themed variants, built once.
 var (
 	themedPeople  = theme.NewThemedResource(iconPeople)
-	themedPerson  = theme.NewThemedResource(theme.AccountIcon())
-	tickQueued    = theme.NewThemedResource(theme.HistoryIcon())
+	themedPerson  = theme.NewThemedResource(theme.DefaultTheme().Icon(theme.IconNameAccount))
+	tickQueued    = theme.NewThemedResource(theme.DefaultTheme().Icon(theme.IconNameHistory))
 	tickSent      = theme.NewThemedResource(iconDone)
 	tickDelivered = theme.NewThemedResource(iconDoneAll)
 	tickRead      = theme.NewPrimaryThemedResource(iconDoneAll)
 	tickAcked     = theme.NewSuccessThemedResource(iconDoneAll)
-	tickFailed    = theme.NewErrorThemedResource(theme.ErrorIcon())
+	tickFailed    = theme.NewErrorThemedResource(theme.DefaultTheme().Icon(theme.IconNameError))
 	themedUrgent  = theme.NewErrorThemedResource(iconPin)
 	themedNewChat = theme.NewThemedResource(iconChat)
 )
