@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	gosync "sync"
 	"time"
 
@@ -118,6 +119,9 @@ func (c *Client) start(st *securestore.Store) error {
 		}
 		<-runDone
 	}()
+	// Argon2id just used 64 MiB that the Go runtime would otherwise keep from
+	// the OS for minutes; give it back once (docs/BENCHMARKS.md, ## app).
+	debug.FreeOSMemory()
 	c.changes.push(Change{Kind: Unlocked})
 	c.changes.push(Change{Kind: InboxChanged})
 	c.changes.push(Change{Kind: ConnectionChanged})

@@ -332,3 +332,30 @@ func TestLockedAfterClose(t *testing.T) {
 		t.Fatal("opened a missing file")
 	}
 }
+
+// TestMarkSentDequeuesInOneStep: the server's ack moves a queued message to
+// sent and off the outbox together.
+func TestMarkSentDequeuesInOneStep(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	m, err := s.Enqueue(Message{ConversationID: "bob@h.example", Body: "BP 90/60", OriginID: "o-sent", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := s.MarkSent(m.ID, day0.Add(time.Second))
+	if err != nil || !changed {
+		t.Fatalf("MarkSent = %v, %v", changed, err)
+	}
+	if out, _ := s.Outbox(); len(out) != 0 {
+		t.Fatalf("outbox still holds %d", len(out))
+	}
+	got, _ := s.Message(m.ID)
+	if got.Receipt.State != ReceiptSent || got.Receipt.At[ReceiptSent].IsZero() {
+		t.Fatalf("receipt %+v", got.Receipt)
+	}
+	if changed, err := s.MarkSent(m.ID, day0.Add(2*time.Second)); err != nil || changed {
+		t.Fatalf("second MarkSent = %v, %v", changed, err)
+	}
+	if _, err := s.MarkSent(999999, day0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -217,7 +218,10 @@ func BenchmarkCatchUp10k(b *testing.B) {
 // synchronous SQLite commits (both archives), which is the server's latency,
 // not the client's (BenchmarkSendLatencyWire measures that floor).
 func BenchmarkSendLatency10k(b *testing.B) {
-	const n = 10_000
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("ROUNDS_LATENCY_N")); err == nil && v > 0 {
+		n = v // shorter diagnostic runs
+	}
 	srv := testserver.StartT(b, testserver.Options{}, "alice", "bob")
 	alice := startDevice(b, srv, "alice", deviceOptions{})
 	bob := startDevice(b, srv, "bob", deviceOptions{})

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	gosync "sync"
 	"testing"
@@ -43,6 +44,9 @@ type deviceOptions struct {
 func openStore(t testing.TB, path string) *securestore.Store {
 	t.Helper()
 	opts := securestore.Options{KDF: testKDF, Secrets: noSecrets{}}
+	// Diagnostic only (benchmarks): how much of a latency tail is fsync on a
+	// shared disk. Never set in tests.
+	opts.NoSync = os.Getenv("ROUNDS_BENCH_NOSYNC") == "1"
 	st, err := securestore.Open(path, []byte("2468"), opts)
 	if err != nil {
 		st, err = securestore.Create(path, []byte("2468"), opts)

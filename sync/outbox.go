@@ -119,13 +119,10 @@ func (s *Session) onAcked(el *xmpp.Element) {
 // markSent advances a message to sent and takes it out of the Outbox.
 func (s *Session) markSent(id securestore.MessageID) {
 	now := s.clock.Now()
-	changed, err := s.store.AdvanceReceipt(id, "", securestore.ReceiptSent, now, "")
+	changed, err := s.store.MarkSent(id, now)
 	if err != nil {
 		s.log.Warn("sync: marking sent", "err", err)
 		return
-	}
-	if err := s.store.OutboxRemove(id); err != nil && !errors.Is(err, securestore.ErrNotFound) {
-		s.log.Warn("sync: outbox remove", "err", err)
 	}
 	if changed {
 		s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
