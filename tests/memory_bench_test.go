@@ -1,6 +1,6 @@
 //go:build linux
 
-package app_test
+package tests
 
 import (
 	"bufio"
