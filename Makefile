@@ -3,7 +3,8 @@
 
 GO      ?= go
 # Tests against real servers and cgo builds are slow on 2 cores; one generous bound.
-TESTFLAGS ?= -timeout 40m
+# -count=1: a cached pass must not stand in for a run against a real server.
+TESTFLAGS ?= -timeout 40m -count=1
 
 .PHONY: demo test deps deps-demo vet unit test-keyring test-ejabberd vet-mobile build clean
 
