@@ -120,7 +120,7 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 			}
 			continue
 		}
-		sm, ok := s.toStored(m, xmpp.NotCarbon)
+		sm, ok := s.toStored(m)
 		if !ok {
 			continue
 		}

@@ -24,7 +24,7 @@ func (s *Session) onMessage(m *xmpp.Message) {
 	if m.Body == "" {
 		return
 	}
-	sm, ok := s.toStored(m, xmpp.NotCarbon)
+	sm, ok := s.toStored(m)
 	if !ok {
 		return
 	}
@@ -50,9 +50,9 @@ func (s *Session) onMessage(m *xmpp.Message) {
 }
 
 // toStored turns a wire message into a store message: which conversation,
-// which direction, which ids we trust. archiveBy is the MAM archive's owner
-// for archived copies ("" for live), whose stanza-id is the one to keep.
-func (s *Session) toStored(m *xmpp.Message, _ xmpp.CarbonDirection) (securestore.Message, bool) {
+// which direction, which ids we trust (only the stanza-id our own server or
+// the room assigned; catch-up then sets the archive's id itself).
+func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 	now := s.clock.Now()
 	sm := securestore.Message{
 		From: m.From, To: m.To, Body: m.Body, OriginID: m.OriginID,
