@@ -81,7 +81,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -504,41 +503,7 @@ func (s *Server) launchEjabberdOnce() error {
 	}
 	defer out.Close() // the child has its own copy
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("testserver: start ejabberd: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	s.mu.Lock()
-	s.cmd, s.exited, s.stopped = cmd, exited, false
-	s.mu.Unlock()
-
-	deadline := time.Now().Add(45 * time.Second)
-	client := &http.Client{Timeout: time.Second}
-	for {
-		select {
-		case <-exited:
-			return fmt.Errorf("testserver: ejabberd exited during start:\n%s\n%s", tailFile(outPath, 3000), s.tailLog())
-		default:
-		}
-		// Any HTTP answer on /ws (ejabberd sends 200 with an HTML page to a plain
-		// GET) means the listeners are up; c2s must accept too, for slixmpp peers.
-		resp, err := client.Get(s.HTTPURL() + "/ws")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			var c net.Conn
-			if c, err = net.DialTimeout("tcp", s.C2SAddr(), time.Second); err == nil {
-				c.Close()
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("testserver: ejabberd not ready after 45s: %v\n%s\n%s", err, tailFile(outPath, 3000), s.tailLog())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return s.startAndWait(cmd, "ejabberd", 45*time.Second, func() string { return tailFile(outPath, 3000) })
 }
 
 func tailFile(path string, n int) string {

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -215,8 +216,15 @@ func (s *Server) launchOnce() error {
 	cmd.SysProcAttr = serverProcAttr()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	return s.startAndWait(cmd, "prosody", 15*time.Second, func() string { return strings.TrimSpace(out.String()) })
+}
+
+// startAndWait starts a server process (Prosody or ejabberd) and returns once
+// both listeners answer: HTTP on the WebSocket path for ws://, and c2s for
+// slixmpp peers. output describes what the process printed, for errors.
+func (s *Server) startAndWait(cmd *exec.Cmd, name string, timeout time.Duration, output func() string) error {
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("testserver: start prosody: %w", err)
+		return fmt.Errorf("testserver: start %s: %w", name, err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -224,31 +232,43 @@ func (s *Server) launchOnce() error {
 	s.cmd, s.exited, s.stopped = cmd, exited, false
 	s.mu.Unlock()
 
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	for {
 		select {
 		case <-exited:
-			return fmt.Errorf("testserver: prosody exited during start: %s\n%s", strings.TrimSpace(out.String()), s.tailLog())
+			return fmt.Errorf("testserver: %s exited during start:\n%s\n%s", name, output(), s.tailLog())
 		default:
 		}
-		// Both listeners must answer: HTTP for ws:// and c2s for slixmpp peers.
-		resp, err := client.Get(s.HTTPURL() + "/xmpp-websocket")
+		err := s.listening(client)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if c, err := net.DialTimeout("tcp", s.C2SAddr(), time.Second); err == nil {
-					c.Close()
-					return nil
-				}
-			}
+			return nil
 		}
 		if time.Now().After(deadline) {
 			s.kill()
-			return fmt.Errorf("testserver: prosody not ready after 15s: %v\n%s", err, s.tailLog())
+			return fmt.Errorf("testserver: %s not ready after %v: %v\n%s\n%s", name, timeout, err, output(), s.tailLog())
 		}
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// listening reports nil once the WebSocket path answers 200 (both servers
+// answer a plain GET with a page) and the c2s port accepts.
+func (s *Server) listening(client *http.Client) error {
+	resp, err := client.Get(s.HTTPURL() + s.wsPath())
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", s.wsPath(), resp.Status)
+	}
+	c, err := net.DialTimeout("tcp", s.C2SAddr(), time.Second)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // HTTPURL is the plain HTTP base on loopback (WebSocket, uploads, host-meta).

@@ -139,15 +139,30 @@ func TestServerOffersWhatRoundsNeeds(t *testing.T) {
 	s := StartT(t, Options{}, "alice")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-
-	r := dialRaw(t, ctx, s.WSURL(), nil)
+	r, _ := proveOffers(t, ctx, s)
 	defer r.conn.Close(websocket.StatusNormalClosure, "")
+	r.send(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)
+	if f := r.readUntil("close"); !strings.Contains(f, "urn:ietf:params:xml:ns:xmpp-framing") {
+		t.Fatalf("close: %s", f)
+	}
+}
+
+// proveOffers opens an RFC 7395 stream to s, signs alice in (PLAIN: loopback
+// ws:// counts as secure on both servers), binds, enables resumable stream
+// management and checks by disco that the server offers every service the
+// client depends on: carbons, MAM, MUC, pubsub and upload. It returns the open
+// stream and each component's disco#info for server-specific checks.
+func proveOffers(t *testing.T, ctx context.Context, s *Server) (*rawStream, map[string]discoInfo) {
+	t.Helper()
+	r := dialRaw(t, ctx, s.WSURL(), nil)
 	var pre features
 	if err := xml.Unmarshal([]byte(r.open(s.Domain)), &pre); err != nil {
 		t.Fatal(err)
 	}
-	if !contains(pre.Mechanisms, "SCRAM-SHA-1") {
-		t.Fatalf("mechanisms %v lack SCRAM-SHA-1", pre.Mechanisms)
+	for _, m := range []string{"SCRAM-SHA-1", "PLAIN"} {
+		if !contains(pre.Mechanisms, m) {
+			t.Fatalf("mechanisms %v lack %s", pre.Mechanisms, m)
+		}
 	}
 
 	auth := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + Password))
@@ -192,8 +207,10 @@ func TestServerOffersWhatRoundsNeeds(t *testing.T) {
 		"urn:xmpp:http:upload:0":            "upload." + s.Domain,
 	}
 	found := map[string]bool{}
+	components := map[string]discoInfo{}
 	for i, it := range items.Items {
 		info := r.disco(fmt.Sprintf("i%d", i), it.JID, "http://jabber.org/protocol/disco#info")
+		components[it.JID] = info
 		for feature := range want {
 			if info.hasFeature(feature) {
 				found[feature] = true
@@ -205,10 +222,7 @@ func TestServerOffersWhatRoundsNeeds(t *testing.T) {
 			t.Errorf("no component offers %s (expected on %s); items: %v", feature, component, items.Items)
 		}
 	}
-	r.send(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)
-	if f := r.readUntil("close"); !strings.Contains(f, "urn:ietf:params:xml:ns:xmpp-framing") {
-		t.Fatalf("close: %s", f)
-	}
+	return r, components
 }
 
 // TestWSSVerifiesAgainstHarnessCert proves the wss:// listener presents the
