@@ -75,10 +75,13 @@ type layout struct {
 	phone          bool
 	wantW, wantH   int
 	minSignInWidth int
+	// trayHost: a panel hosts tray icons (desktop run) or none does (phone
+	// run, like stock GNOME): the app must hide to the tray only with one.
+	trayHost bool
 }
 
 var (
-	desktopLayout = layout{name: "desktop", screenW: 1280, screenH: 720, window: "", listFrac: 0.38, wantW: 960, wantH: 680, minSignInWidth: 200}
+	desktopLayout = layout{name: "desktop", screenW: 1280, screenH: 720, window: "", listFrac: 0.38, wantW: 960, wantH: 680, minSignInWidth: 200, trayHost: true}
 	// The phone size runs the desktop binary in a phone-sized window: the
 	// `-tags mobile` simulator renders black under Xvfb (ui/screenshot_test.go
 	// covers the mobile driver's sizes with the software renderer). Below
@@ -100,6 +103,9 @@ func signInSendReceipt(t *testing.T, lay layout) {
 	bin := appBinary(t)
 	x := startXvfb(t, lay.screenW, lay.screenH)
 	bus := startBus(t)
+	if lay.trayHost {
+		startTrayHost(t, bus)
+	}
 	notes := startDunst(t, x, bus)
 	dataDir := t.TempDir()
 	extra := []string{
@@ -311,6 +317,9 @@ func signInSendReceipt(t *testing.T, lay layout) {
 		t.Fatalf("app died: %v\n%s", rounds.err, tail(rounds.out.String(), 40))
 	}
 	quitThroughTray := checkTray(t, bus, rounds, "No unread messages")
+	if quitThroughTray != lay.trayHost {
+		t.Fatalf("tray set up: %v, but a tray host is present: %v", quitThroughTray, lay.trayHost)
+	}
 	if err := closeWindow(x.display, win.id); err != nil {
 		t.Fatal(err)
 	}

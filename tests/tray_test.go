@@ -72,3 +72,38 @@ func (m *trayMenu) items() (map[string]int32, error) {
 func (m *trayMenu) click(id int32) error {
 	return m.obj.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(0)).Err
 }
+
+// trayHost stands in for a panel that hosts tray icons: it owns
+// org.kde.StatusNotifierWatcher on the private bus and accepts
+// registrations, as KDE's or XFCE's panel would. A fake is right here: the
+// panel is a platform service, and what is under test is whether Rounds
+// sets up its tray only when a host exists.
+type trayHost struct{ items []string }
+
+func (h *trayHost) RegisterStatusNotifierItem(service string) *dbus.Error {
+	h.items = append(h.items, service)
+	return nil
+}
+
+func (h *trayHost) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
+
+func startTrayHost(t interface {
+	Helper()
+	Fatalf(string, ...any)
+	Cleanup(func())
+}, bus string) {
+	t.Helper()
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatalf("tray host: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	h := &trayHost{}
+	if err := conn.Export(h, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatalf("tray host: %v", err)
+	}
+	reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("tray host: name not owned (%v, %v)", reply, err)
+	}
+}

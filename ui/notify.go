@@ -130,14 +130,15 @@ type Tray struct {
 }
 
 // SetupTray installs the tray menu when the platform has one and (on Linux)
-// a session bus is reachable; otherwise it returns nil and the app runs
-// without a tray. open shows the main window.
+// a session bus is reachable and a tray host (StatusNotifierWatcher) owns
+// its name there; otherwise it returns nil and the app runs without a tray,
+// so closing the window quits. open shows the main window.
 func SetupTray(a fyne.App, icon fyne.Resource, open func()) *Tray {
 	d, ok := a.(desktop.App)
 	if !ok {
 		return nil
 	}
-	if trayNeedsBus() && !SessionBusReachable() {
+	if trayNeedsBus() && (!SessionBusReachable() || !trayHostPresent()) {
 		return nil
 	}
 	t := &Tray{app: d, open: open}
