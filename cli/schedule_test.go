@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/sync/xmpp"
+)
+
+func readScheduleFile(t *testing.T, path string) ([]shift, error) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readSchedule(path, bytes.NewReader(b))
+}
+
+// TestScheduleExamplesAgree: the CSV and iCal examples in docs/examples
+// describe the same rota, and read to the same shifts.
+func TestScheduleExamplesAgree(t *testing.T) {
+	fromCSV, err := readScheduleFile(t, "../docs/examples/oncall.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromICal, err := readScheduleFile(t, "../docs/examples/oncall.ics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := scheduleElement(fromCSV).String(), scheduleElement(fromICal).String()
+	if a != b {
+		t.Fatalf("CSV and iCal examples differ:\n%s\n%s", a, b)
+	}
+	if len(fromCSV) != 4 {
+		t.Fatalf("%d shifts, want 4", len(fromCSV))
+	}
+	first := fromCSV[0]
+	want := shift{Role: "Cardiology on call", JID: "dr.osei@rounds.test", Backup: "charge.nurse@rounds.test", Orders: true,
+		From: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)}
+	first.where = ""
+	if first != want {
+		t.Fatalf("first shift %+v, want %+v", first, want)
+	}
+	if !strings.Contains(a, `<shift xmlns="urn:rounds:oncall:0"`) && !strings.Contains(a, `<schedule xmlns="urn:rounds:oncall:0"><shift role=`) {
+		t.Fatalf("payload not in the on-call namespace: %s", a)
+	}
+}
+
+func TestScheduleGoodFixtures(t *testing.T) {
+	s, err := readScheduleFile(t, "testdata/good_reordered.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 1 || s[0].Role != "Cardiology, on call" || s[0].Backup != "" || s[0].Orders ||
+		!s[0].From.Equal(time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)) || s[0].From.Location() != time.UTC {
+		t.Fatalf("good_reordered.csv: %+v", s)
+	}
+	s, err = readScheduleFile(t, "testdata/good_folded.ics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cancelled event is not a shift; Berlin 09:00 is 08:00 UTC in November.
+	if len(s) != 1 || s[0].Role != "Cardiology, on call" || s[0].JID != "dr.osei@rounds.test" ||
+		!s[0].From.Equal(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)) ||
+		!s[0].Until.Equal(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)) {
+		t.Fatalf("good_folded.ics: %+v", s)
+	}
+}
+
+// TestScheduleFailFixtures: every fail_* file is refused with an error that
+// names the problem (and, where there is one, the line).
+func TestScheduleFailFixtures(t *testing.T) {
+	want := map[string]string{
+		"fail_no_header_column.csv":    `no "until" column`,
+		"fail_unknown_column.csv":      `unknown column "pager"`,
+		"fail_floating_time.csv":       "line 2: from: \"2026-11-23 08:00\" is not an RFC 3339 time with a zone",
+		"fail_ends_before_start.csv":   "line 2: ends",
+		"fail_overlap.csv":             "line 3 overlaps line 2",
+		"fail_bad_jid.csv":             `line 2: holder "dr.osei": want user@domain`,
+		"fail_bad_orders.csv":          `line 2: orders: "maybe"`,
+		"fail_short_row.csv":           "line 2: 3 fields, the header has 6",
+		"fail_backup_is_holder.csv":    "line 2: backup is the holder",
+		"fail_no_role.csv":             "line 2: no role",
+		"fail_header_only.csv":         "no shifts",
+		"fail_bare_quote.csv":          "line 2:",
+		"fail_rrule.ics":               "line 7: RRULE (recurring events) is not supported",
+		"fail_floating_time.ics":       "floating time",
+		"fail_all_day.ics":             "is a DATE",
+		"fail_two_attendees.ics":       "2 attendees; name the holder with X-ROUNDS-JID",
+		"fail_no_holder.ics":           "no holder",
+		"fail_unknown_tzid.ics":        `TZID "Mars/Olympus" is not in the time zone database`,
+		"fail_duration.ics":            "DURATION is not supported",
+		"fail_truncated.ics":           "END:VCALENDAR missing",
+		"fail_summary_twice.ics":       "line 5: SUMMARY twice in one event",
+		"fail_no_calendar.ics":         "line 1: file must start with BEGIN:VCALENDAR",
+		"fail_attendee_not_mailto.ics": "is not a mailto: address",
+	}
+	files, _ := filepath.Glob("testdata/fail_*.*")
+	seen := 0
+	for _, f := range files {
+		if ext := filepath.Ext(f); ext != ".csv" && ext != ".ics" {
+			continue
+		}
+		seen++
+		name := filepath.Base(f)
+		w, ok := want[name]
+		if !ok {
+			t.Errorf("%s: no expected error listed", name)
+			continue
+		}
+		_, err := readScheduleFile(t, f)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), w) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error %q, want it to name the file and say %q", name, err, w)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d fail fixtures on disk, %d listed", seen, len(want))
+	}
+}
+
+func TestScheduleUnknownExtension(t *testing.T) {
+	if _, err := readSchedule("rota.xlsx", strings.NewReader("x")); err == nil || !strings.Contains(err.Error(), "want a .csv or .ics") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// FuzzScheduleCSV and FuzzScheduleICal: any input is read or refused, never a
+// panic, and whatever is accepted is a valid schedule that survives the wire.
+func FuzzScheduleCSV(f *testing.F) {
+	for _, p := range fixtureSeeds(f, "*.csv") {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzSchedule(t, "f.csv", data) })
+}
+
+func FuzzScheduleICal(f *testing.F) {
+	for _, p := range fixtureSeeds(f, "*.ics") {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzSchedule(t, "f.ics", data) })
+}
+
+func fixtureSeeds(f *testing.F, pattern string) [][]byte {
+	var out [][]byte
+	for _, dir := range []string{"testdata", "../docs/examples"} {
+		files, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, p := range files {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func fuzzSchedule(t *testing.T, name string, data []byte) {
+	shifts, err := readSchedule(name, bytes.NewReader(data))
+	if err != nil {
+		return
+	}
+	if err := checkSchedule(shifts); err != nil {
+		t.Fatalf("accepted a schedule that does not check: %v", err)
+	}
+	el := scheduleElement(shifts)
+	back, err := xmpp.DecodeElement([]byte(el.String()), xmpp.Limits{})
+	if err != nil {
+		t.Fatalf("payload does not decode: %v\n%s", err, el)
+	}
+	if got := len(back.ChildrenNamed(nsOnCall, "shift")); got != len(shifts) {
+		t.Fatalf("%d shifts on the wire, %d read", got, len(shifts))
+	}
+}
