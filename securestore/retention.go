@@ -161,6 +161,9 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 			}
 		}
 		rep.Attachments = len(delAtt)
+		if _, err := purgeBlobs(tx, purged); err != nil {
+			return err
+		}
 		for p := range purged {
 			if err := keys.Delete(be64(p)); err != nil {
 				return err
@@ -181,6 +184,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	if rep.Periods == 0 {
 		return rep, nil
 	}
+	s.sweepBlobsLocked(false)
 	if err := s.compactLocked(); err != nil {
 		return rep, fmt.Errorf("securestore: purge committed but compaction failed: %w", err)
 	}

@@ -354,6 +354,7 @@ func open(path string, opts Options, unlock func(*header) ([]byte, error)) (*Sto
 		s.closeLocked()
 		return nil, err
 	}
+	s.sweepBlobs(true) // vault files of crashed writes or purged periods
 	return s, nil
 }
 
@@ -401,6 +402,7 @@ func destroy(path string, h *header, opts Options) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)
 	}
+	errs = append(errs, removeVault(path))
 	syncDir(path)
 	if h != nil && h.keyringSlot != nil {
 		errs = append(errs, opts.Secrets.Delete(h.idHex()))
