@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"rounds/sync/xmpp"
+)
+
+// adminFlags are the options of `rounds admin ...`.
+type adminFlags struct {
+	accountFlags
+	dryRun bool
+}
+
+func (a *adminFlags) flagSet(name string, stderr io.Writer, dry bool) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	a.register(fs)
+	if dry {
+		fs.BoolVar(&a.dryRun, "dry-run", false, "check the file and print what would be published; do not sign in")
+	}
+	return fs
+}
+
+// publishOnCallCommand publishes an on-call schedule from CSV or iCalendar to
+// the on-call node, replacing the current one. The whole file is checked
+// first: a schedule with one bad row is not published at all.
+func publishOnCallCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var a adminFlags
+	fs := a.flagSet("rounds admin publish-oncall", stderr, true)
+	pos, err := parseFlagsArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	fh, err := os.Open(pos[0])
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	shifts, err := readSchedule(pos[0], fh)
+	fh.Close()
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	payload := scheduleElement(shifts)
+	if err := checkSchedulePayload(payload); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	if a.dryRun {
+		fmt.Fprintln(stdout, payload.String())
+		return nil
+	}
+	b, err := signIn(ctx, a.accountFlags, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := publish(ctx, b, nsOnCall, payload, a.connectTimeout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published %d shifts to %s\n", len(shifts), nsOnCall)
+	return nil
+}
+
+// publishPolicyCommand publishes the organisation policy after decoding it
+// exactly as every client will: a policy clients would reject is never
+// published.
+func publishPolicyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var a adminFlags
+	fs := a.flagSet("rounds admin publish-policy", stderr, true)
+	pos, err := parseFlagsArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	payload, err := readPolicyFile(pos[0])
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	if a.dryRun {
+		fmt.Fprintln(stdout, payload.String())
+		return nil
+	}
+	b, err := signIn(ctx, a.accountFlags, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := publish(ctx, b, nsPolicy, payload, a.connectTimeout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published the policy to %s\n", nsPolicy)
+	return nil
+}
+
+// maxPolicySize bounds a policy file.
+const maxPolicySize = 64 << 10
+
+// readPolicyFile decodes policy.xml with the client's own decoder and policy
+// parser.
+func readPolicyFile(path string) (*xmpp.Element, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxPolicySize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxPolicySize {
+		return nil, fmt.Errorf("%s: larger than %d KiB", path, maxPolicySize>>10)
+	}
+	el, err := decodePolicy(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return el, nil
+}
+
+// wipeCommand sends a remote-wipe directive to every device of a user.
+func wipeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var a adminFlags
+	fs := a.flagSet("rounds admin wipe", stderr, false)
+	pos, err := parseFlagsArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	who, err := checkPerson(pos[0])
+	if err != nil {
+		return fail(ExitUsage, "%q: %v", pos[0], err)
+	}
+	b, err := signIn(ctx, a.accountFlags, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := sendWipe(ctx, b, who, a.connectTimeout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wipe directive sent to %s\n", who)
+	return nil
+}

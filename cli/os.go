@@ -1,0 +1,5 @@
+package cli
+
+import "runtime"
+
+func isWindows() bool { return runtime.GOOS == "windows" }

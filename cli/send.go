@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// maxBodySize bounds a message read from stdin or a file; Rounds messages are
+// short, and the server's stanza limit is 256 KiB.
+const maxBodySize = 64 << 10
+
+// sendFlags are `rounds send`'s options.
+type sendFlags struct {
+	accountFlags
+	to, room, role string
+	urgency        string
+	ack, order     bool
+	wait           string
+	timeout        time.Duration
+	textFile       string
+	nick           string
+}
+
+var waitStates = map[string]securestore.ReceiptState{
+	"sent": securestore.ReceiptSent, "delivered": securestore.ReceiptDelivered,
+	"read": securestore.ReceiptRead, "ack": securestore.ReceiptAcknowledged,
+	"acknowledged": securestore.ReceiptAcknowledged,
+}
+
+var urgencies = map[string]securestore.Urgency{
+	"routine": securestore.UrgencyNormal, "urgent": securestore.UrgencyHigh, "stat": securestore.UrgencyCritical,
+}
+
+func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var f sendFlags
+	fs := flag.NewFlagSet("rounds send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.StringVar(&f.to, "to", "", "send to this person (user@domain)")
+	fs.StringVar(&f.room, "room", "", "send to this room (room@conference.domain); the account joins it")
+	fs.StringVar(&f.role, "role", "", `send to whoever holds this role now, from the on-call schedule (e.g. "Cardiology on call")`)
+	fs.StringVar(&f.urgency, "urgency", "routine", "routine, urgent or stat (urgent and stat always ask for an acknowledgement)")
+	fs.BoolVar(&f.ack, "ack", false, "ask the recipient to acknowledge")
+	fs.BoolVar(&f.order, "order", false, "the message is a clinical order: refused unless the recipient may receive orders")
+	fs.StringVar(&f.wait, "wait", "sent", "wait until the message is sent (the server has it), delivered, read or ack(nowledged)")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long to wait for --wait's state (exit 5 after)")
+	fs.StringVar(&f.textFile, "text-file", "", "read the message from this file (default: stdin)")
+	fs.StringVar(&f.nick, "nick", "", "nickname in --room (default: the account's local part)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: rounds send --account BOT --secret-file FILE (--to JID | --room JID | --role ROLE) [options] < message.txt")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	targets := 0
+	for _, v := range []string{f.to, f.room, f.role} {
+		if strings.TrimSpace(v) != "" {
+			targets++
+		}
+	}
+	if targets != 1 {
+		return fail(ExitUsage, "give exactly one of --to, --room, --role")
+	}
+	want, ok := waitStates[strings.ToLower(f.wait)]
+	if !ok {
+		return fail(ExitUsage, "--wait %q: want sent, delivered, read or ack", f.wait)
+	}
+	urgency, ok := urgencies[strings.ToLower(f.urgency)]
+	if !ok {
+		return fail(ExitUsage, "--urgency %q: want routine, urgent or stat", f.urgency)
+	}
+	if f.timeout <= 0 {
+		return fail(ExitUsage, "--timeout must be positive")
+	}
+	if f.order && f.room != "" {
+		return fail(ExitRefused, "an order goes to one authorised person, not to a room")
+	}
+	for _, p := range []*string{&f.to, &f.room} {
+		if *p == "" {
+			continue
+		}
+		j, err := checkPerson(*p)
+		if err != nil {
+			return fail(ExitUsage, "%q: %v", *p, err)
+		}
+		*p = j
+	}
+	body, err := readBody(f.textFile, stdin)
+	if err != nil {
+		return err
+	}
+
+	b, err := signIn(ctx, f.accountFlags, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+
+	conv := f.to
+	switch {
+	case f.role != "":
+		holder, until, err := resolveRole(ctx, b, f.role, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%s is held by %s until %s\n", f.role, holder, until.UTC().Format(time.RFC3339))
+		conv = holder
+	case f.room != "":
+		nick := f.nick
+		if nick == "" {
+			nick, _, _ = strings.Cut(b.account, "@")
+		}
+		jctx, cancel := context.WithTimeout(ctx, f.connectTimeout)
+		err := b.session.JoinRoom(jctx, f.room, nick)
+		cancel()
+		if err != nil {
+			return fail(ExitRefused, "could not join %s: %v", f.room, err)
+		}
+		conv = f.room
+	}
+	if f.order {
+		if err := checkOrderRecipient(ctx, b, conv, time.Now()); err != nil {
+			return err
+		}
+	}
+	opts := sendOptions(urgency, f.ack, f.order, f.role)
+	if ackRequired(opts) && want < securestore.ReceiptAcknowledged {
+		fmt.Fprintln(stderr, "note: this message asks for an acknowledgement; use --wait ack to wait for it")
+	}
+	m, err := b.session.Send(conv, body, opts)
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return waitFor(ctx, b, m, want, f.timeout, stdout, stderr)
+}
+
+// readBody reads the message text; it never comes from argv, where every
+// user of the machine could read it.
+func readBody(file string, stdin io.Reader) (string, error) {
+	r := stdin
+	if file != "" && file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return "", fail(ExitUsage, "--text-file: %v", err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxBodySize+1))
+	if err != nil {
+		return "", fail(ExitUsage, "reading the message: %v", err)
+	}
+	if len(b) > maxBodySize {
+		return "", fail(ExitUsage, "message longer than %d KiB", maxBodySize>>10)
+	}
+	body := strings.TrimRight(string(b), "\r\n")
+	if strings.TrimSpace(body) == "" {
+		return "", fail(ExitUsage, "empty message (give it on stdin or with --text-file)")
+	}
+	return body, nil
+}
+
+// outcome is how far a sent message got, and with whom.
+type outcome struct {
+	state securestore.ReceiptState
+	at    time.Time
+	who   string
+}
+
+// progress reads the message's receipts from the store (the Session writes
+// there before it tells anyone). In a room the furthest member counts: a page
+// to a team is answered when one of them has it.
+func progress(m securestore.Message) outcome {
+	o := outcome{state: m.Receipt.State, at: m.Receipt.At[m.Receipt.State], who: m.ConversationID}
+	if o.state == securestore.ReceiptFailed {
+		return o
+	}
+	for member, r := range m.Members {
+		if r.State != securestore.ReceiptFailed && r.State > o.state {
+			o = outcome{state: r.State, at: r.At[r.State], who: member}
+		}
+	}
+	return o
+}
+
+// waitFor waits until the message reaches want, fails, is declined, or the
+// timeout passes, and prints one line on stdout: "<state> <who> <time>".
+func waitFor(ctx context.Context, b *bot, m securestore.Message, want securestore.ReceiptState, timeout time.Duration, stdout, stderr io.Writer) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	seen := 0
+	for {
+		cur, err := b.store.Message(m.ID)
+		if err != nil {
+			return fmt.Errorf("reading the sent message: %w", err)
+		}
+		o := progress(cur)
+		var events []sync.Event
+		events, seen = b.watch.since(seen)
+		if d, ok := declined(events, cur); ok {
+			fmt.Fprintf(stdout, "declined %s %s\n", d.who, d.at.UTC().Format(time.RFC3339))
+			return fail(ExitDeclined, "%s declined the message", d.who)
+		}
+		switch {
+		case o.state == securestore.ReceiptFailed:
+			fmt.Fprintf(stdout, "failed %s %s\n", o.who, o.at.UTC().Format(time.RFC3339))
+			return fail(ExitRefused, "not delivered: %s", cur.Receipt.Reason)
+		case o.state >= want:
+			fmt.Fprintf(stdout, "%s %s %s\n", o.state, o.who, o.at.UTC().Format(time.RFC3339))
+			return nil
+		}
+		select {
+		case <-b.watch.changed():
+		case <-time.After(250 * time.Millisecond):
+		case <-deadline.C:
+			fmt.Fprintf(stdout, "%s %s %s\n", o.state, o.who, o.at.UTC().Format(time.RFC3339))
+			if o.state < securestore.ReceiptSent {
+				return fail(ExitTimedOut, "timed out waiting for %s: the server never confirmed the message (state %s)", want, o.state)
+			}
+			return fail(ExitTimedOut, "timed out waiting for %s; reached %s at %s", want, o.state, o.at.UTC().Format(time.RFC3339))
+		case <-ctx.Done():
+			return fail(ExitTimedOut, "interrupted while waiting for %s; reached %s", want, o.state)
+		}
+	}
+}
+
+// resolveRole finds who holds role at now in the published on-call schedule.
+func resolveRole(ctx context.Context, b *bot, role string, now time.Time) (string, time.Time, error) {
+	shifts, err := fetchSchedule(ctx, b)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	role = strings.TrimSpace(role)
+	known := false
+	for _, s := range shifts {
+		if !strings.EqualFold(s.Role, role) {
+			continue
+		}
+		known = true
+		if !now.Before(s.From) && now.Before(s.Until) {
+			return s.JID, s.Until, nil
+		}
+	}
+	if !known {
+		return "", time.Time{}, fail(ExitRefused, "no role %q in the on-call schedule", role)
+	}
+	return "", time.Time{}, fail(ExitRefused, "nobody holds %q now (%s)", role, now.UTC().Format(time.RFC3339))
+}
+
+// checkOrderRecipient refuses an order to anyone not on the specified contact
+// list: the policy's order-recipients, or whoever holds a shift marked
+// orders=true right now.
+func checkOrderRecipient(ctx context.Context, b *bot, to string, now time.Time) error {
+	allowed, err := orderRecipients(ctx, b, now)
+	if err != nil {
+		return err
+	}
+	for _, j := range allowed {
+		if xmpp.SameBare(j, to) {
+			return nil
+		}
+	}
+	return fail(ExitRefused, "%s is not on the specified contact list for orders; not sent", to)
+}
+
+var errNoClinical = errors.New("this build's sync engine does not have the clinical extensions yet")

@@ -1,0 +1,176 @@
+//go:build unix
+
+package cli
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+
+	"rounds/internal/testserver"
+)
+
+// TestSendWaitsForRead: the bot pages a physician whose phone opens the
+// message; `--wait read` exits 0 and names who read it.
+func TestSendWaitsForRead(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	doc := startPeer(t, srv, "dr.osei", read)
+	state := t.TempDir()
+	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", state)...)
+	args = append(args, "--to", srv.JID("dr.osei"), "--wait", "read", "--timeout", "60s")
+	code, out, _ := runCLI(t, "K+ 6.9 mmol/L, bed 4\n", args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	if !strings.HasPrefix(out, "read "+srv.JID("dr.osei")+" ") {
+		t.Fatalf("stdout %q, want the read state and who", out)
+	}
+	ms := doc.messages()
+	if len(ms) != 1 || ms[0].Body != "K+ 6.9 mmol/L, bed 4" || ms[0].From == "" || !strings.HasPrefix(ms[0].From, srv.JID("lab.bot")) {
+		t.Fatalf("physician received %+v", ms)
+	}
+	// A second page reuses the bot's state (no new slot, no second copy of
+	// the first message), and delivered is reached too.
+	args[len(args)-3] = "delivered"
+	if code, out, _ := runCLI(t, "second", args...); code != ExitOK || !strings.HasPrefix(out, "delivered ") && !strings.HasPrefix(out, "read ") {
+		t.Fatalf("second send: exit %d, %q", code, out)
+	}
+	doc.waitFor("second message", func() bool { return len(doc.messages()) == 2 })
+	slots, _ := filepath.Glob(filepath.Join(state, srv.JID("lab.bot"), "slot-*.db"))
+	if len(slots) != 1 {
+		t.Fatalf("state slots %v, want one reused", slots)
+	}
+}
+
+// TestSendTimesOut: nobody is online to confirm delivery; the message is on
+// the server (sent) and the command exits 5 saying so.
+func TestSendTimesOut(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", t.TempDir())...)
+	args = append(args, "--to", srv.JID("dr.osei"), "--wait", "delivered", "--timeout", "2s")
+	code, out, errOut := runCLI(t, "troponin 2300 ng/L", args...)
+	if code != ExitTimedOut {
+		t.Fatalf("exit %d, want %d", code, ExitTimedOut)
+	}
+	if !strings.HasPrefix(out, "sent "+srv.JID("dr.osei")) || !strings.Contains(errOut, "timed out waiting for delivered; reached sent") {
+		t.Fatalf("stdout %q stderr %q: want the state reached", out, errOut)
+	}
+	// The physician signs in later and still gets it (offline storage): a
+	// timed-out page is not lost, and not sent twice.
+	doc := startPeer(t, srv, "dr.osei", nil)
+	doc.waitFor("the page", func() bool { return len(doc.messages()) >= 1 })
+	if n := len(doc.messages()); n != 1 {
+		t.Fatalf("physician got %d copies", n)
+	}
+}
+
+// TestSendBadCredentials: a wrong password exits 3.
+func TestSendBadCredentials(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	code, _, errOut := runCLI(t, "hello", "send", "--account", srv.JID("lab.bot"),
+		"--secret-file", secretFile(t, "not the password", 0o600), "--server", srv.WSURL(),
+		"--state-dir", t.TempDir(), "--to", srv.JID("dr.osei"))
+	if code != ExitCredentials || !strings.Contains(errOut, "refused the credentials") {
+		t.Fatalf("exit %d (%s), want %d", code, errOut, ExitCredentials)
+	}
+}
+
+// TestSendUnreachable: nothing listens at the server's address; exit 4 after
+// the connect timeout.
+func TestSendUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	code, _, errOut := runCLI(t, "hello", "send", "--account", "lab.bot@rounds.test",
+		"--secret-file", secretFile(t, "pw", 0o600), "--server", "ws://"+addr+"/xmpp-websocket",
+		"--state-dir", t.TempDir(), "--connect-timeout", "2s", "--to", "dr.osei@rounds.test")
+	if code != ExitUnreachable || !strings.Contains(errOut, "not reachable") {
+		t.Fatalf("exit %d (%s), want %d", code, errOut, ExitUnreachable)
+	}
+}
+
+// TestSecretFileMustBePrivate: a password file others can read is refused
+// before anything touches the network; so is a password on argv.
+func TestSecretFileMustBePrivate(t *testing.T) {
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+		f := secretFile(t, "pw", mode)
+		code, _, errOut := runCLI(t, "hello", "send", "--account", "lab.bot@rounds.test", "--secret-file", f,
+			"--server", "ws://127.0.0.1:1/x", "--state-dir", t.TempDir(), "--to", "dr.osei@rounds.test")
+		if code != ExitUsage || !strings.Contains(errOut, "readable by others") || !strings.Contains(errOut, "chmod 600") {
+			t.Fatalf("mode %04o: exit %d (%s)", mode, code, errOut)
+		}
+	}
+	code, _, _ := runCLI(t, "", "send", "--account", "lab.bot@rounds.test", "--password", "pw", "--to", "dr.osei@rounds.test")
+	if code != ExitUsage {
+		t.Fatalf("--password accepted: exit %d", code)
+	}
+	empty := secretFile(t, "", 0o600)
+	if code, _, errOut := runCLI(t, "hello", "send", "--account", "lab.bot@rounds.test", "--secret-file", empty,
+		"--server", "ws://127.0.0.1:1/x", "--to", "dr.osei@rounds.test"); code != ExitUsage || !strings.Contains(errOut, "empty") {
+		t.Fatalf("empty secret: exit %d (%s)", code, errOut)
+	}
+}
+
+// TestSendUsage: every malformed command line exits 2 with a reason.
+func TestSendUsage(t *testing.T) {
+	base := []string{"send", "--account", "lab.bot@rounds.test", "--secret-file", secretFile(t, "pw", 0o600), "--server", "ws://127.0.0.1:1/x"}
+	cases := []struct {
+		stdin string
+		extra []string
+		want  string
+	}{
+		{"x", nil, "exactly one of --to, --room, --role"},
+		{"x", []string{"--to", "a@b", "--room", "r@c"}, "exactly one of"},
+		{"x", []string{"--to", "a@b", "--wait", "soon"}, `--wait "soon"`},
+		{"x", []string{"--to", "a@b", "--urgency", "high"}, `--urgency "high"`},
+		{"  \n", []string{"--to", "a@b"}, "empty message"},
+		{"x", []string{"--to", "not-a-jid"}, "want user@domain"},
+		{"x", []string{"--to", "a@b", "extra"}, "want 0 argument"},
+	}
+	for _, c := range cases {
+		code, _, errOut := runCLI(t, c.stdin, append(append([]string{}, base...), c.extra...)...)
+		if code != ExitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d (%s), want 2 and %q", c.extra, code, errOut, c.want)
+		}
+	}
+	if code, _, _ := runCLI(t, "", "fly"); code != ExitUsage {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+// TestSendConcurrentRuns: two pages at once from one bot account use two
+// state slots and two XMPP resources; both are delivered, once each.
+func TestSendConcurrentRuns(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	doc := startPeer(t, srv, "dr.osei", nil)
+	state := t.TempDir()
+	var wg gosync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		args := append([]string{"send"}, botArgs(t, srv, "lab.bot", state)...)
+		args = append(args, "--to", srv.JID("dr.osei"), "--wait", "delivered", "--timeout", "60s")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, _ = runCLI(t, "page "+string(rune('A'+i)), args...)
+		}()
+	}
+	wg.Wait()
+	if codes[0] != ExitOK || codes[1] != ExitOK {
+		t.Fatalf("exit codes %v", codes)
+	}
+	doc.waitFor("both pages", func() bool { return len(doc.messages()) >= 2 })
+	if n := len(doc.messages()); n != 2 {
+		t.Fatalf("physician got %d messages, want 2", n)
+	}
+	slots, _ := filepath.Glob(filepath.Join(state, srv.JID("lab.bot"), "slot-*.db"))
+	if len(slots) != 2 {
+		t.Fatalf("state slots %v, want 2", slots)
+	}
+}
