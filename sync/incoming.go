@@ -69,6 +69,7 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 	if m.Markable {
 		sm.Extra = map[string]string{extraMarkable: "1"}
 	}
+	s.noteAttachments(&sm, m)
 	from := xmpp.BareJID(m.From)
 	switch {
 	case m.Type == "groupchat":

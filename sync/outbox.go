@@ -61,6 +61,7 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	}
 	el.Append(xmpp.NewElement(xmpp.NSMarkers, "markable"))
 	el.Append(xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID))
+	s.decorateAttachment(el, m)
 	return el
 }
 

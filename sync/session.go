@@ -67,6 +67,7 @@ type Session struct {
 	// announces them again.
 	show, status string
 	active       bool
+	uploads      uploadCache // attachments.go
 }
 
 type inflight struct {

@@ -51,6 +51,10 @@ type Options struct {
 	// LogLevel is Prosody's minimum log level (default "warn", or
 	// $ROUNDS_PROSODY_LOG).
 	LogLevel string
+	// UploadSizeLimit is http_file_share's per-file limit in bytes (default
+	// 10 MiB, Prosody's); the daily quota is 10 times it. Attachment
+	// benchmarks raise it for 50 MB files.
+	UploadSizeLimit int64
 	// Ports, when non-zero, fix the ports (the demo keeps its URL stable).
 	HTTPPort, HTTPSPort, C2SPort int
 }
@@ -178,9 +182,18 @@ sql = { driver = "SQLite3", database = "prosody.sqlite" }`
 		"@STORAGE@", storage,
 		"@MODULES_DISABLED@", map[bool]string{true: `; "offline"`, false: ""}[s.opts.NoOffline],
 		"@SMACKS_HIBERNATION@", strconv.Itoa(s.opts.HibernationSeconds),
+		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
+		"@UPLOAD_DAILY_QUOTA@", strconv.FormatInt(10*uploadLimit(s.opts.UploadSizeLimit), 10),
 	).Replace(configTemplate)
 	s.cfgPath = filepath.Join(s.Dir, "prosody.cfg.lua")
 	return os.WriteFile(s.cfgPath, []byte(cfg), 0o600)
+}
+
+func uploadLimit(n int64) int64 {
+	if n <= 0 {
+		return 10 << 20
+	}
+	return n
 }
 
 func pick(fixed, free int) int {
