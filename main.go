@@ -28,6 +28,7 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	runCommandLine() // `rounds send|admin|audit|secret ...` runs without a window (main_cli.go)
 	a := fyneapp.NewWithID("app.rounds.client")
 	w := a.NewWindow("Rounds")
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
