@@ -73,12 +73,19 @@ func (s *shift) check() error {
 	case strings.ContainsFunc(s.Role, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return fmt.Errorf("%s: role contains control characters", s.where)
 	}
-	j, err := checkPerson(s.JID)
-	if err != nil {
-		return fmt.Errorf("%s: holder %q: %v", s.where, s.JID, err)
+	// A shift may name only a backup: the post is vacant and the backup
+	// covers it (clients reach the backup, and say so).
+	if strings.TrimSpace(s.JID) == "" && strings.TrimSpace(s.Backup) == "" {
+		return fmt.Errorf("%s: no holder and no backup", s.where)
 	}
-	s.JID = j
-	if s.Backup != "" {
+	if strings.TrimSpace(s.JID) != "" {
+		j, err := checkPerson(s.JID)
+		if err != nil {
+			return fmt.Errorf("%s: holder %q: %v", s.where, s.JID, err)
+		}
+		s.JID = j
+	}
+	if strings.TrimSpace(s.Backup) != "" {
 		b, err := checkPerson(s.Backup)
 		if err != nil {
 			return fmt.Errorf("%s: backup %q: %v", s.where, s.Backup, err)
@@ -155,8 +162,11 @@ func scheduleElement(shifts []shift) *xmpp.Element {
 	})
 	el := xmpp.NewElement(nsOnCall, "schedule")
 	for _, s := range sorted {
-		sh := xmpp.NewElement(nsOnCall, "shift", "role", s.Role, "jid", s.JID,
+		sh := xmpp.NewElement(nsOnCall, "shift", "role", s.Role,
 			"from", s.From.Format(time.RFC3339), "until", s.Until.Format(time.RFC3339))
+		if s.JID != "" {
+			sh.SetAttr("jid", s.JID)
+		}
 		if s.Backup != "" {
 			sh.SetAttr("backup", s.Backup)
 		}

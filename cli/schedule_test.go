@@ -85,6 +85,7 @@ func TestScheduleFailFixtures(t *testing.T) {
 		"fail_short_row.csv":           "line 2: 3 fields, the header has 6",
 		"fail_backup_is_holder.csv":    "line 2: backup is the holder",
 		"fail_no_role.csv":             "line 2: no role",
+		"fail_no_holder_no_backup.csv": "line 2: no holder and no backup",
 		"fail_header_only.csv":         "no shifts",
 		"fail_bare_quote.csv":          "line 2:",
 		"fail_rrule.ics":               "line 7: RRULE (recurring events) is not supported",
@@ -178,5 +179,38 @@ func fuzzSchedule(t *testing.T, name string, data []byte) {
 	}
 	if got := len(back.ChildrenNamed(nsOnCall, "shift")); got != len(shifts) {
 		t.Fatalf("%d shifts on the wire, %d read", got, len(shifts))
+	}
+}
+
+// TestResolveShift: a role resolves to whoever's shift covers the moment
+// (from inclusive, until exclusive), the later-started of two overlapping
+// shifts, the backup of a vacant shift; unknown roles and gaps are refused.
+func TestResolveShift(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 23, h, 0, 0, 0, time.UTC) }
+	shifts := []shift{
+		{Role: "Cardiology on call", JID: "dr.osei@x", From: at(8), Until: at(20)},
+		{Role: "Cardiology on call", JID: "dr.ali@x", From: at(19), Until: at(23)}, // early handover
+		{Role: "Charge nurse ICU", Backup: "nurse.kim@x", From: at(8), Until: at(20)},
+	}
+	cases := []struct {
+		role string
+		at   time.Time
+		want string
+		code int
+	}{
+		{"Cardiology on call", at(8), "dr.osei@x", 0},
+		{"cardiology ON CALL ", at(12), "dr.osei@x", 0},
+		{"Cardiology on call", at(19), "dr.ali@x", 0},
+		{"Cardiology on call", at(20), "dr.ali@x", 0},
+		{"Cardiology on call", at(23), "", ExitRefused},
+		{"Cardiology on call", at(7), "", ExitRefused},
+		{"Charge nurse ICU", at(9), "nurse.kim@x", 0},
+		{"Neurology on call", at(9), "", ExitRefused},
+	}
+	for _, c := range cases {
+		got, _, err := resolveShift(shifts, c.role, c.at)
+		if got != c.want || codeOf(err) != c.code {
+			t.Errorf("%q at %s: %q, %v; want %q (exit %d)", c.role, c.at.Format("15:04"), got, err, c.want, c.code)
+		}
 	}
 }

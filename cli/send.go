@@ -235,27 +235,44 @@ func waitFor(ctx context.Context, b *bot, m securestore.Message, want securestor
 	}
 }
 
-// resolveRole finds who holds role at now in the published on-call schedule.
+// resolveRole finds who holds role at now in the published on-call schedule,
+// the way every Rounds device does: shifts cover [from, until); where two
+// overlap (an early handover) the one that started last holds the role; a
+// shift that names no holder is covered by its backup.
 func resolveRole(ctx context.Context, b *bot, role string, now time.Time) (string, time.Time, error) {
 	shifts, err := fetchSchedule(ctx, b)
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	return resolveShift(shifts, role, now)
+}
+
+func resolveShift(shifts []shift, role string, now time.Time) (string, time.Time, error) {
 	role = strings.TrimSpace(role)
 	known := false
-	for _, s := range shifts {
-		if !strings.EqualFold(s.Role, role) {
+	var best *shift
+	for i := range shifts {
+		s := &shifts[i]
+		if !strings.EqualFold(strings.TrimSpace(s.Role), role) {
 			continue
 		}
 		known = true
-		if !now.Before(s.From) && now.Before(s.Until) {
-			return s.JID, s.Until, nil
+		if now.Before(s.From) || !now.Before(s.Until) || s.JID == "" && s.Backup == "" {
+			continue
+		}
+		if best == nil || s.From.After(best.From) {
+			best = s
 		}
 	}
-	if !known {
-		return "", time.Time{}, fail(ExitRefused, "no role %q in the on-call schedule", role)
+	switch {
+	case best != nil && best.JID != "":
+		return best.JID, best.Until, nil
+	case best != nil:
+		return best.Backup, best.Until, nil
+	case !known:
+		return "", time.Time{}, fail(ExitRefused, "no role %q in the on-call schedule; not sent", role)
 	}
-	return "", time.Time{}, fail(ExitRefused, "nobody holds %q now (%s)", role, now.UTC().Format(time.RFC3339))
+	return "", time.Time{}, fail(ExitRefused, "nobody holds %q now (%s); not sent", role, now.UTC().Format(time.RFC3339))
 }
 
 // checkOrderRecipient refuses an order to anyone not on the specified contact
