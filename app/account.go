@@ -87,8 +87,8 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 	if err != nil {
 		return nil, err
 	}
-	if len(pin) == 0 {
-		return nil, fmt.Errorf("%w: choose a PIN", securestore.ErrInvalid)
+	if err := checkPINLength(pin, cfg.Policy.withDefaults().MinPINLength); err != nil {
+		return nil, err
 	}
 	account := jid.String()
 	path := StorePath(cfg.DataDir, account)
@@ -147,6 +147,7 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 		}
 	}
 	c := newClient(cfg, path)
+	c.setPINLen(pin)
 	if err := c.start(st); err != nil {
 		c.changes.close()
 		st.Close()
@@ -260,6 +261,7 @@ func Unlock(ctx context.Context, cfg Config, pin []byte) (*Client, error) {
 			continue
 		}
 		c := newClient(cfg, f)
+		c.setPINLen(pin)
 		if err := c.start(st); err != nil {
 			c.changes.close()
 			st.Close()

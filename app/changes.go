@@ -24,6 +24,10 @@ const (
 	Unlocked
 	// SignedOut: the Client is finished (sign-out or wipe); Changes closes.
 	SignedOut
+	// PolicyChanged: the org policy in force changed (Client.Policy).
+	PolicyChanged
+	// RolesChanged: the on-call schedule changed (Client.Roles).
+	RolesChanged
 )
 
 func (k ChangeKind) String() string {
@@ -42,6 +46,10 @@ func (k ChangeKind) String() string {
 		return "unlocked"
 	case SignedOut:
 		return "signed out"
+	case PolicyChanged:
+		return "policy"
+	case RolesChanged:
+		return "roles"
 	}
 	return "unknown"
 }

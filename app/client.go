@@ -51,6 +51,14 @@ type Client struct {
 	// The user's choices within policy (prefs.go).
 	prefPreview   *PreviewLevel
 	prefLockAfter time.Duration
+	// Clinical policy (policy.go, oncall.go, retention.go, wipe.go).
+	org       *OrgPolicy
+	shifts    []Shift
+	pinLen    int // length of the PIN last used to unlock (never the PIN)
+	retTimer  Timer
+	retGen    int
+	purgeMu   gosync.Mutex
+	wipesSeen map[string]bool
 }
 
 type presence struct{ show, status string }
@@ -102,8 +110,13 @@ func (c *Client) start(st *securestore.Store) error {
 	c.notified = map[string]notice{}
 	c.lastTouch = c.cfg.Clock.Now()
 	c.loadPrefsLocked(st)
+	c.loadOrgPolicyLocked(st)
+	c.loadScheduleLocked(st)
 	c.armTimerLocked(c.lockAfterLocked())
+	pol := c.policyLocked()
 	c.mu.Unlock()
+	c.enforceKeyring(st, pol)
+	c.armRetention(st, true)
 
 	runDone := make(chan struct{})
 	go func() {
@@ -141,6 +154,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	c.presence = map[string]map[string]presence{}
 	c.notified = map[string]notice{}
 	c.stopTimerLocked()
+	c.stopRetentionLocked()
 	c.mu.Unlock()
 	stop()
 	<-done
@@ -192,6 +206,7 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 	if err != nil {
 		return err
 	}
+	c.setPINLen(pin)
 	if err := c.start(st); err != nil {
 		st.Close()
 		return err
@@ -232,14 +247,17 @@ func (c *Client) finish() {
 // WipeDevice erases this account's data from the device: the store file is
 // overwritten and removed and the keyring secret deleted (an audit entry is
 // written first, though it goes with the file). Works only while unlocked.
-func (c *Client) WipeDevice() error {
+func (c *Client) WipeDevice() error { return c.wipeDevice("user wiped this device") }
+
+// wipeDevice is WipeDevice with the audit detail (user or remote wipe).
+func (c *Client) wipeDevice(detail string) error {
 	c.mu.Lock()
 	st := c.store
 	c.mu.Unlock()
 	if st == nil {
 		return ErrLocked
 	}
-	if err := st.Audit(securestore.AuditWipe, "user wiped this device"); err != nil {
+	if err := st.Audit(securestore.AuditWipe, detail); err != nil {
 		c.log.Warn("app: audit before wipe", "err", err)
 	}
 	shown := c.shownNotifications()
@@ -263,12 +281,17 @@ func (c *Client) ChangePIN(oldPIN, newPIN []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(newPIN) == 0 {
-		return fmt.Errorf("%w: empty PIN", securestore.ErrInvalid)
+	if err := checkPINLength(newPIN, c.Policy().MinPINLength); err != nil {
+		return err
 	}
 	err = st.ChangePIN(oldPIN, newPIN)
 	if errors.Is(err, securestore.ErrWrongPIN) {
 		return ErrWrongPIN
+	}
+	if err == nil {
+		c.mu.Lock()
+		c.pinLen = len([]rune(string(newPIN)))
+		c.mu.Unlock()
 	}
 	return mapErr(err)
 }

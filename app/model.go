@@ -49,6 +49,8 @@ type ContactRow struct {
 	Groups   []string
 	Presence string
 	Status   string // e.g. "In surgery"
+	// Roles are the on-call roles the contact holds now ("Cardiology on call").
+	Roles []string
 }
 
 // Connection is what the status bar shows.
@@ -93,11 +95,32 @@ const (
 	PreviewContent                     // sender and text: only where policy allows
 )
 
-// Policy is what the hospital's IT sets (later issues read it from an org
-// policy node); zero values mean the defaults in the comments.
+// Policy is what the hospital's IT sets: configured on the device
+// (Config.Policy) and published on the org policy node (policy.go merges the
+// two, strictest wins); zero values mean the defaults in the comments.
 type Policy struct {
 	LockAfter    time.Duration // idle time before auto-lock; default 5 min
 	MaxWrongPINs int           // then the store wipes itself; default 10
 	Preview      PreviewLevel  // notification content; default PreviewSender
 	AllowKeyring bool          // may the OS keyring unlock the store without PIN
+	MinPINLength int           // default 4
+	// Retention is how long messages stay on this device (crypto-shredded
+	// after); 0 keeps them.
+	Retention time.Duration
+	// UrgentRepeat and UrgentRepeatCount: how often an unread (unacknowledged)
+	// urgent alert repeats; default every 2 min, 10 times.
+	UrgentRepeat      time.Duration
+	UrgentRepeatCount int
+	// Escalation is the default ladder for ack-required messages (default:
+	// after 5 min, no steps unless the org policy names them).
+	Escalation EscalationPolicy
+	// Admins may wipe this device remotely (bare JIDs).
+	Admins []string
+	// OrderRecipients is the specified contact list: who may receive orders
+	// (besides holders of an on-call shift marked orders='true').
+	OrderRecipients []string
+	// Levels are the urgency levels' display names.
+	Levels UrgencyLevelNames
+	// Version is the org policy's version in force (0: none received).
+	Version int
 }

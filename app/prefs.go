@@ -41,16 +41,20 @@ func (c *Client) NotificationPreview() PreviewLevel {
 }
 
 func (c *Client) previewLocked() PreviewLevel {
-	if c.prefPreview != nil && previewRank(*c.prefPreview) < previewRank(c.cfg.Policy.Preview) {
+	limit := c.policyLocked().Preview
+	if c.prefPreview != nil && previewRank(*c.prefPreview) < previewRank(limit) {
 		return *c.prefPreview
 	}
-	return c.cfg.Policy.Preview
+	return limit
 }
 
 // SetNotificationPreview chooses what notifications reveal, within policy.
 func (c *Client) SetNotificationPreview(p PreviewLevel) error {
-	if previewRank(p) > previewRank(c.cfg.Policy.Preview) {
-		return fmt.Errorf("%w: notifications may reveal at most %v", ErrBeyondPolicy, c.cfg.Policy.Preview)
+	c.mu.Lock()
+	limit := c.policyLocked().Preview
+	c.mu.Unlock()
+	if previewRank(p) > previewRank(limit) {
+		return fmt.Errorf("%w: notifications may reveal at most %v", ErrBeyondPolicy, limit)
 	}
 	c.mu.Lock()
 	st := c.store
@@ -70,16 +74,20 @@ func (c *Client) LockAfter() time.Duration {
 }
 
 func (c *Client) lockAfterLocked() time.Duration {
-	if c.prefLockAfter > 0 && c.prefLockAfter < c.cfg.Policy.LockAfter {
+	limit := c.policyLocked().LockAfter
+	if c.prefLockAfter > 0 && c.prefLockAfter < limit {
 		return c.prefLockAfter
 	}
-	return c.cfg.Policy.LockAfter
+	return limit
 }
 
 // SetLockAfter shortens the idle lock timeout (never beyond policy).
 func (c *Client) SetLockAfter(d time.Duration) error {
-	if d <= 0 || d > c.cfg.Policy.LockAfter {
-		return fmt.Errorf("%w: lock after at most %v", ErrBeyondPolicy, c.cfg.Policy.LockAfter)
+	c.mu.Lock()
+	limit := c.policyLocked().LockAfter
+	c.mu.Unlock()
+	if d <= 0 || d > limit {
+		return fmt.Errorf("%w: lock after at most %v", ErrBeyondPolicy, limit)
 	}
 	c.mu.Lock()
 	st := c.store

@@ -262,11 +262,13 @@ func (c *Client) Directory(query string) ([]ContactRow, error) {
 	}
 	q := strings.ToLower(strings.TrimSpace(query))
 	out := make([]ContactRow, 0, len(cs))
+	shifts, now := c.schedule(), c.cfg.Clock.Now()
 	for _, ct := range cs {
 		if q != "" && !matchContact(ct, q) {
 			continue
 		}
-		row := ContactRow{JID: ct.JID, Name: strings.TrimSpace(ct.Name), Groups: slices.Clone(ct.Groups)}
+		row := ContactRow{JID: ct.JID, Name: strings.TrimSpace(ct.Name), Groups: slices.Clone(ct.Groups),
+			Roles: rolesHeld(shifts, strings.ToLower(ct.JID), now)}
 		if row.Name == "" {
 			row.Name = localPart(ct.JID)
 		}

@@ -1,0 +1,260 @@
+package app
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+)
+
+// The on-call schedule (urn:rounds:oncall:0) says who holds each role when:
+// "Cardiology on call" is Dr Osei from 08:00 to 20:00, with Dr Lee as backup.
+// A message to a role is resolved on the sender's device at the moment it is
+// sent (and an escalation step naming a role, at the moment the step fires),
+// so it reaches whoever holds the role then, and the sender sees who that was.
+
+// ErrRoleUnstaffed: nobody holds the role now (a gap in the schedule, or no
+// such role); the message was not sent. Call the switchboard.
+var ErrRoleUnstaffed = errors.New("no one holds this role now")
+
+// Shift is one entry of the on-call schedule: JID holds Role from From until
+// Until; Backup answers when the shift names no holder. Orders marks a shift
+// whose holder may receive clinical orders while on it.
+type Shift struct {
+	Role   string    `json:"role"`
+	JID    string    `json:"jid,omitempty"`
+	From   time.Time `json:"from"`
+	Until  time.Time `json:"until"`
+	Backup string    `json:"backup,omitempty"`
+	Orders bool      `json:"orders,omitempty"`
+}
+
+// covers reports whether the shift runs at t (From inclusive, Until exclusive,
+// so a handover at 20:00 belongs to the next shift).
+func (s Shift) covers(t time.Time) bool { return !t.Before(s.From) && t.Before(s.Until) }
+
+// RoleRow is one role as the directory shows it now.
+type RoleRow struct {
+	Role       string
+	Holder     string // bare JID reached now ("" when unstaffed)
+	HolderName string // roster name, or the JID's local part
+	// Backup is true when Holder is the shift's backup (the shift names no
+	// holder).
+	Backup bool
+	// BackupJID is the shift's named backup, if any.
+	BackupJID string
+	Until     time.Time // end of the current shift
+	// Next is when the next shift of this role starts, while unstaffed.
+	Next   time.Time
+	Orders bool // the holder may receive orders on this shift
+}
+
+// RoleSent says whom a message to a role reached.
+type RoleSent struct {
+	Role     string
+	To       string // bare JID
+	ToName   string
+	Backup   bool // the backup was reached (the shift names no holder)
+	Until    time.Time
+	Message  securestore.MessageID
+	Resolved time.Time // when the role was resolved (the sender's clock)
+}
+
+func sameRole(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// resolveShift finds the shift of role covering now. Overlapping shifts
+// (an early handover) resolve to the one that started last. It returns the
+// JID reached: the holder, else the backup.
+func resolveShift(shifts []Shift, role string, now time.Time) (Shift, string, bool, error) {
+	known := false
+	var best *Shift
+	for i := range shifts {
+		s := &shifts[i]
+		if !sameRole(s.Role, role) {
+			continue
+		}
+		known = true
+		if !s.covers(now) || (s.JID == "" && s.Backup == "") {
+			continue
+		}
+		if best == nil || s.From.After(best.From) {
+			best = s
+		}
+	}
+	switch {
+	case !known:
+		return Shift{}, "", false, fmt.Errorf("%w: the on-call schedule has no role %q", ErrRoleUnstaffed, role)
+	case best == nil:
+		return Shift{}, "", false, fmt.Errorf("%w: no one is on call as %q at %s", ErrRoleUnstaffed, role, now.Local().Format("Mon 15:04"))
+	case best.JID != "":
+		return *best, best.JID, false, nil
+	}
+	return *best, best.Backup, true, nil
+}
+
+// nextShift is the start of the earliest shift of role after now (zero if
+// none).
+func nextShift(shifts []Shift, role string, now time.Time) time.Time {
+	var next time.Time
+	for _, s := range shifts {
+		if sameRole(s.Role, role) && s.From.After(now) && (next.IsZero() || s.From.Before(next)) {
+			next = s.From
+		}
+	}
+	return next
+}
+
+// rolesHeld lists the roles jid holds at now (as the named holder, or as the
+// backup of a shift without one).
+func rolesHeld(shifts []Shift, jid string, now time.Time) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range shifts {
+		key := strings.ToLower(strings.TrimSpace(s.Role))
+		if seen[key] {
+			continue
+		}
+		if _, who, _, err := resolveShift(shifts, s.Role, now); err == nil && strings.EqualFold(who, jid) {
+			seen[key] = true
+			out = append(out, strings.TrimSpace(s.Role))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// mayTakeOrders reports whether jid is on a shift marked orders='true' now.
+func mayTakeOrders(shifts []Shift, jid string, now time.Time) bool {
+	for _, s := range shifts {
+		if s.Orders && s.covers(now) && (strings.EqualFold(s.JID, jid) || (s.JID == "" && strings.EqualFold(s.Backup, jid))) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeShifts cleans a received schedule: bare lower-case JIDs, trimmed
+// role names, and shifts that cannot apply (no role, empty or inverted
+// interval, nobody named) dropped.
+func normalizeShifts(in []Shift) []Shift {
+	out := make([]Shift, 0, len(in))
+	for _, s := range in {
+		s.Role = strings.TrimSpace(s.Role)
+		s.JID, s.Backup = normJID(s.JID), normJID(s.Backup)
+		if s.Role == "" || !s.Until.After(s.From) || (s.JID == "" && s.Backup == "") {
+			continue
+		}
+		s.From, s.Until = s.From.UTC(), s.Until.UTC()
+		out = append(out, s)
+	}
+	slices.SortStableFunc(out, func(a, b Shift) int {
+		if r := cmp.Compare(strings.ToLower(a.Role), strings.ToLower(b.Role)); r != 0 {
+			return r
+		}
+		return a.From.Compare(b.From)
+	})
+	return out
+}
+
+const settingOnCall = "app.oncall"
+
+func (c *Client) loadScheduleLocked(st *securestore.Store) {
+	c.shifts = nil
+	b, err := st.Setting(settingOnCall)
+	if err != nil {
+		if !errors.Is(err, securestore.ErrNotFound) {
+			c.log.Warn("app: reading stored on-call schedule", "err", err)
+		}
+		return
+	}
+	var s []Shift
+	if err := json.Unmarshal(b, &s); err != nil {
+		c.log.Warn("app: stored on-call schedule unreadable", "err", err)
+		return
+	}
+	c.shifts = s
+}
+
+// applySchedule makes shifts the on-call schedule in force and persists it,
+// so roles resolve offline too (with the last schedule known).
+func (c *Client) applySchedule(st *securestore.Store, shifts []Shift) error {
+	shifts = normalizeShifts(shifts)
+	b, err := json.Marshal(shifts)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	old, _ := json.Marshal(c.shifts)
+	c.mu.Unlock()
+	if string(old) == string(b) {
+		return nil
+	}
+	if err := st.SetSetting(settingOnCall, b); err != nil {
+		return mapErr(err)
+	}
+	c.mu.Lock()
+	c.shifts = shifts
+	c.mu.Unlock()
+	c.log.Info("app: on-call schedule applied", "shifts", len(shifts))
+	c.changes.push(Change{Kind: RolesChanged})
+	c.changes.push(Change{Kind: DirectoryChanged})
+	return nil
+}
+
+func (c *Client) schedule() []Shift {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shifts
+}
+
+// Roles lists every role of the on-call schedule with who holds it now,
+// sorted by role name.
+func (c *Client) Roles() ([]RoleRow, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	shifts, now := c.schedule(), c.cfg.Clock.Now()
+	names, err := loadContacts(st)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var out []RoleRow
+	seen := map[string]bool{}
+	for _, s := range shifts {
+		key := strings.ToLower(s.Role)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		row := RoleRow{Role: s.Role}
+		if sh, who, backup, err := resolveShift(shifts, s.Role, now); err == nil {
+			row.Holder, row.Backup, row.BackupJID, row.Until, row.Orders = who, backup, sh.Backup, sh.Until, sh.Orders
+			row.HolderName = memberName(st, who, names)
+		} else {
+			row.Next = nextShift(shifts, s.Role, now)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// ResolveRole is who holds role now (the holder, else the shift's backup);
+// ErrRoleUnstaffed when no one does.
+func (c *Client) ResolveRole(role string) (string, error) {
+	_, who, _, err := resolveShift(c.schedule(), role, c.cfg.Clock.Now())
+	return who, err
+}
+
+// RolesOf lists the roles jid holds now ("Cardiology on call").
+func (c *Client) RolesOf(jid string) []string {
+	return rolesHeld(c.schedule(), normJID(jid), c.cfg.Clock.Now())
+}
+

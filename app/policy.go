@@ -1,0 +1,385 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// The hospital speaks through two channels: the Policy the device was
+// configured with (Config.Policy, set when IT packages or deploys the app)
+// and the org policy node (urn:rounds:policy:0) IT publishes on the server's
+// pubsub service. Where they disagree on a safety setting the strictest wins
+// (shorter lock, longer PIN, less revealing notifications, keyring only if
+// both allow, shorter retention); the user's own choices (prefs.go) can only
+// tighten further. Clinical settings the device config cannot know better
+// (urgent repeats, escalation ladder, order recipients, level names) come
+// from the node when it says anything.
+
+// Policy node names (docs/PROTOCOL.md, "Rounds extensions").
+const (
+	PolicyNode = "urn:rounds:policy:0"
+	OnCallNode = "urn:rounds:oncall:0"
+)
+
+// Defaults for the clinical fields of Policy.
+const (
+	DefaultMinPINLength      = 4
+	DefaultUrgentRepeat      = 2 * time.Minute
+	DefaultUrgentRepeatCount = 10
+	DefaultEscalationAfter   = 5 * time.Minute
+)
+
+// OrgPolicy is the org policy document as published by IT. Every field is
+// optional: a zero value means "the document says nothing about it", and the
+// device's configured Policy stands.
+type OrgPolicy struct {
+	Version           int               `json:"version"`
+	RetentionDays     int               `json:"retention_days,omitempty"`
+	LockMax           time.Duration     `json:"lock_max,omitempty"`
+	PINMinLength      int               `json:"pin_min_length,omitempty"`
+	KeyringAllowed    *bool             `json:"keyring_allowed,omitempty"`
+	Preview           *PreviewLevel     `json:"preview,omitempty"`
+	UrgentRepeat      time.Duration     `json:"urgent_repeat,omitempty"`
+	UrgentRepeatCount int               `json:"urgent_repeat_count,omitempty"`
+	Escalation        EscalationPolicy  `json:"escalation,omitzero"`
+	Admins            []string          `json:"admins,omitempty"`
+	OrderRecipients   []string          `json:"order_recipients,omitempty"`
+	Levels            UrgencyLevelNames `json:"levels,omitzero"`
+}
+
+// EscalationPolicy is the default ladder for ack-required messages: after
+// After without an acknowledgement, go to the next step.
+type EscalationPolicy struct {
+	After time.Duration    `json:"after,omitempty"`
+	Steps []EscalationStep `json:"steps,omitempty"`
+}
+
+// EscalationStep names one target: a person, a role (resolved when the step
+// fires) or a room. Exactly one is set.
+type EscalationStep struct {
+	To   string `json:"to,omitempty"`
+	Role string `json:"role,omitempty"`
+	Room string `json:"room,omitempty"`
+}
+
+// UrgencyLevelNames are the display names of the three levels; empty means
+// the default ("Routine", "Urgent", "STAT").
+type UrgencyLevelNames struct {
+	Routine string `json:"routine,omitempty"`
+	Urgent  string `json:"urgent,omitempty"`
+	STAT    string `json:"stat,omitempty"`
+}
+
+// Name is the display name of u.
+func (n UrgencyLevelNames) Name(u securestore.Urgency) string {
+	switch u {
+	case securestore.UrgencyHigh:
+		return cmpOr(n.Urgent, "Urgent")
+	case securestore.UrgencyCritical:
+		return cmpOr(n.STAT, "STAT")
+	}
+	return cmpOr(n.Routine, "Routine")
+}
+
+func cmpOr(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+var (
+	// ErrPINTooShort: the new PIN is shorter than the hospital's minimum;
+	// see *PINTooShortError for the minimum.
+	ErrPINTooShort = errors.New("the PIN is too short")
+)
+
+// PINTooShortError says how long a PIN must be. It matches ErrPINTooShort.
+type PINTooShortError struct{ Min int }
+
+func (e *PINTooShortError) Error() string {
+	return fmt.Sprintf("your hospital requires a PIN of at least %d characters", e.Min)
+}
+
+// Is makes errors.Is(err, ErrPINTooShort) true.
+func (e *PINTooShortError) Is(target error) bool { return target == ErrPINTooShort }
+
+// checkPINLength refuses a PIN shorter than min (counted in characters).
+func checkPINLength(pin []byte, min int) error {
+	if min <= 0 {
+		min = 1
+	}
+	if n := len([]rune(string(pin))); n < min {
+		if n == 0 && min == 1 {
+			return fmt.Errorf("%w: choose a PIN", securestore.ErrInvalid)
+		}
+		return &PINTooShortError{Min: min}
+	}
+	return nil
+}
+
+// previewFromWire maps the policy document's words to PreviewLevel.
+func previewFromWire(s string) (PreviewLevel, bool) {
+	switch s {
+	case "none":
+		return PreviewNone, true
+	case "sender":
+		return PreviewSender, true
+	case "content":
+		return PreviewContent, true
+	}
+	return 0, false
+}
+
+// withDefaults fills the zero values of a configured Policy.
+func (p Policy) withDefaults() Policy {
+	if p.LockAfter <= 0 {
+		p.LockAfter = DefaultLockAfter
+	}
+	if p.MaxWrongPINs <= 0 {
+		p.MaxWrongPINs = DefaultMaxWrongPINs
+	}
+	if p.MinPINLength <= 0 {
+		p.MinPINLength = DefaultMinPINLength
+	}
+	if p.UrgentRepeat <= 0 {
+		p.UrgentRepeat = DefaultUrgentRepeat
+	}
+	if p.UrgentRepeatCount <= 0 {
+		p.UrgentRepeatCount = DefaultUrgentRepeatCount
+	}
+	if p.Escalation.After <= 0 {
+		p.Escalation.After = DefaultEscalationAfter
+	}
+	return p
+}
+
+// mergePolicy combines the configured policy (defaults applied) with the org
+// policy document, strictest wins. org may be nil (none received yet).
+func mergePolicy(base Policy, org *OrgPolicy) Policy {
+	p := base
+	p.Admins = slices.Clone(base.Admins)
+	p.OrderRecipients = slices.Clone(base.OrderRecipients)
+	p.Escalation.Steps = slices.Clone(base.Escalation.Steps)
+	if org == nil {
+		return p
+	}
+	p.Version = org.Version
+	if org.LockMax > 0 && org.LockMax < p.LockAfter {
+		p.LockAfter = org.LockMax
+	}
+	if org.PINMinLength > p.MinPINLength {
+		p.MinPINLength = org.PINMinLength
+	}
+	if org.KeyringAllowed != nil && !*org.KeyringAllowed {
+		p.AllowKeyring = false
+	}
+	if org.Preview != nil && previewRank(*org.Preview) < previewRank(p.Preview) {
+		p.Preview = *org.Preview
+	}
+	if org.RetentionDays > 0 {
+		r := time.Duration(org.RetentionDays) * 24 * time.Hour
+		if p.Retention <= 0 || r < p.Retention {
+			p.Retention = r
+		}
+	}
+	if org.UrgentRepeat > 0 {
+		p.UrgentRepeat = org.UrgentRepeat
+	}
+	if org.UrgentRepeatCount > 0 {
+		p.UrgentRepeatCount = org.UrgentRepeatCount
+	}
+	if org.Escalation.After > 0 {
+		p.Escalation.After = org.Escalation.After
+	}
+	if len(org.Escalation.Steps) > 0 {
+		p.Escalation.Steps = slices.Clone(org.Escalation.Steps)
+	}
+	// Both the deployment and the node are IT's word on who may wipe: either
+	// may. The node's order list, when it names anyone, is the specified
+	// contact list (it replaces the deployment's, never widens it silently).
+	for _, a := range org.Admins {
+		if a = normJID(a); a != "" && !slices.Contains(p.Admins, a) {
+			p.Admins = append(p.Admins, a)
+		}
+	}
+	if len(org.OrderRecipients) > 0 {
+		p.OrderRecipients = nil
+		for _, r := range org.OrderRecipients {
+			if r = normJID(r); r != "" {
+				p.OrderRecipients = append(p.OrderRecipients, r)
+			}
+		}
+	}
+	if org.Levels.Routine != "" {
+		p.Levels.Routine = org.Levels.Routine
+	}
+	if org.Levels.Urgent != "" {
+		p.Levels.Urgent = org.Levels.Urgent
+	}
+	if org.Levels.STAT != "" {
+		p.Levels.STAT = org.Levels.STAT
+	}
+	return p
+}
+
+// normJID is the lower-cased bare form of a JID, "" if it is not one.
+func normJID(s string) string {
+	j, err := xmpp.ParseJID(strings.TrimSpace(s))
+	if err != nil || j.Domain == "" {
+		return ""
+	}
+	return strings.ToLower(j.Bare().String())
+}
+
+// Policy is the policy in force on this device: the configured policy and the
+// org policy node merged, strictest wins. The user's own choices within it
+// are NotificationPreview and LockAfter. The settings screen offers only what
+// this allows.
+func (c *Client) Policy() Policy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.policyLocked()
+}
+
+func (c *Client) policyLocked() Policy {
+	return mergePolicy(c.cfg.Policy.withDefaults(), c.org)
+}
+
+// effectivePolicy is Policy with the user's tighter choices applied: what
+// alerts, escalation, auto-lock and notifications obey.
+func (c *Client) effectivePolicy() Policy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.policyLocked()
+	p.Preview = c.previewLocked()
+	p.LockAfter = c.lockAfterLocked()
+	return p
+}
+
+// OrgPolicyVersion is the version of the org policy in force (0: none
+// received yet, the configured policy alone applies).
+func (c *Client) OrgPolicyVersion() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.org == nil {
+		return 0
+	}
+	return c.org.Version
+}
+
+// PINChangeRequired reports that the PIN this device was unlocked with is
+// shorter than the policy now requires: the UI should ask for a new one
+// (ChangePIN enforces the minimum).
+func (c *Client) PINChangeRequired() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pinLen > 0 && c.pinLen < c.policyLocked().MinPINLength
+}
+
+const (
+	settingOrgPolicy = "app.org-policy"
+	// auditPolicyChanged records every change of the org policy in force.
+	auditPolicyChanged = "policy-changed"
+)
+
+// loadOrgPolicyLocked reads the last org policy received, so it applies from
+// the first moment after unlock, before (or without) a connection.
+func (c *Client) loadOrgPolicyLocked(st *securestore.Store) {
+	c.org = nil
+	b, err := st.Setting(settingOrgPolicy)
+	if err != nil {
+		if !errors.Is(err, securestore.ErrNotFound) {
+			c.log.Warn("app: reading stored org policy", "err", err)
+		}
+		return
+	}
+	var p OrgPolicy
+	if err := json.Unmarshal(b, &p); err != nil {
+		c.log.Warn("app: stored org policy unreadable; waiting for the server's", "err", err)
+		return
+	}
+	c.org = &p
+}
+
+// applyOrgPolicy makes p the org policy in force: persisted, applied at once
+// (lock timer, keyring, retention, the views) and audited. An identical
+// document changes nothing and is not audited again.
+func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	var old []byte
+	oldVersion := 0
+	if c.org != nil {
+		old, _ = json.Marshal(c.org)
+		oldVersion = c.org.Version
+	}
+	c.mu.Unlock()
+	if bytes.Equal(old, b) {
+		return nil
+	}
+	if err := st.SetSetting(settingOrgPolicy, b); err != nil {
+		return mapErr(err)
+	}
+	c.mu.Lock()
+	if c.store != st {
+		c.mu.Unlock()
+		return ErrLocked
+	}
+	prevRetention := c.policyLocked().Retention
+	c.org = &p
+	eff := c.policyLocked()
+	// The lock timer re-checks idleness against the new limit now, so a
+	// shorter lock takes effect without waiting for the old timeout.
+	c.armTimerLocked(max(c.lockAfterLocked()-c.cfg.Clock.Now().Sub(c.lastTouch), 0))
+	c.mu.Unlock()
+
+	detail := fmt.Sprintf("policy changed: version %d", p.Version)
+	if old != nil {
+		detail += fmt.Sprintf(" (was %d)", oldVersion)
+	}
+	c.auditWith(st, auditPolicyChanged, detail)
+	c.log.Info("app: org policy applied", "version", p.Version)
+	c.enforceKeyring(st, eff)
+	if eff.Retention != prevRetention {
+		c.armRetention(st, true)
+	}
+	c.changes.push(Change{Kind: PolicyChanged})
+	return nil
+}
+
+// enforceKeyring removes the keyring slot when the policy forbids unlocking
+// without the PIN (the store audits the removal).
+func (c *Client) enforceKeyring(st *securestore.Store, p Policy) {
+	if p.AllowKeyring {
+		return
+	}
+	on, err := st.KeyringEnabled()
+	if err != nil || !on {
+		return
+	}
+	if err := st.DisableKeyring(); err != nil {
+		c.log.Warn("app: disabling keyring unlock per policy", "err", err)
+		return
+	}
+	c.log.Info("app: keyring unlock disabled by policy")
+}
+
+// setPINLen remembers how long the unlocking PIN was (for PINChangeRequired);
+// the PIN itself is not kept.
+func (c *Client) setPINLen(pin []byte) {
+	c.mu.Lock()
+	c.pinLen = len([]rune(string(pin)))
+	c.mu.Unlock()
+}

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"rounds/securestore"
+)
+
+// Remote wipe: a lost phone is wiped by a directive (urn:rounds:wipe:0) from
+// one of the policy's admin JIDs. The sync engine reports every directive it
+// sees; the app decides. From an admin: the directive is audited, then the
+// device is wiped (keys destroyed, store overwritten and removed, signed out).
+// From anyone else: ignored and audited, so IT can see the attempt. A
+// directive issued before this store was created is a replay (offline storage
+// or the archive handing an old directive to a freshly set-up device) and is
+// ignored too — otherwise a phone wiped once could never be set up again.
+
+// wipeDecision is the pure rule.
+type wipeDecision int
+
+const (
+	wipeNow wipeDecision = iota
+	wipeNotAdmin
+	wipeStale
+)
+
+func decideWipe(p Policy, from string, issued, createdAt time.Time) wipeDecision {
+	if !slices.Contains(p.Admins, normJID(from)) {
+		return wipeNotAdmin
+	}
+	if issued.IsZero() || (!createdAt.IsZero() && issued.Before(createdAt)) {
+		return wipeStale
+	}
+	return wipeNow
+}
+
+// storeCreated is when this store was set up (its first audit entry), the
+// earliest moment a wipe directive can be meant for it.
+func storeCreated(st *securestore.Store) time.Time {
+	es, err := st.AuditLog()
+	if err != nil {
+		return time.Time{}
+	}
+	for _, e := range es {
+		if e.Kind == securestore.AuditCreated || e.Kind == securestore.AuditSignIn {
+			return e.Time
+		}
+	}
+	return time.Time{}
+}
+
+// onWipeRequested runs on the event loop; the wipe itself runs on its own
+// goroutine, since stopping the Session waits for this loop to end.
+func (c *Client) onWipeRequested(st *securestore.Store, from, id string, issued time.Time) {
+	c.mu.Lock()
+	p := c.policyLocked()
+	seen := c.wipesSeen[id]
+	if c.wipesSeen == nil {
+		c.wipesSeen = map[string]bool{}
+	}
+	c.wipesSeen[id] = true
+	c.mu.Unlock()
+	if seen && id != "" {
+		return // the same directive again (carbon, archive)
+	}
+	who := normJID(from)
+	if who == "" {
+		who = "an unknown sender"
+	}
+	switch decideWipe(p, from, issued, storeCreated(st)) {
+	case wipeNotAdmin:
+		c.log.Warn("app: wipe directive from a non-admin ignored")
+		c.auditWith(st, AuditWipeIgnored, fmt.Sprintf("wipe directive ignored from %s: not a policy admin (id %s)", who, id))
+		return
+	case wipeStale:
+		c.log.Info("app: wipe directive issued before this device signed in ignored")
+		c.auditWith(st, AuditWipeIgnored, fmt.Sprintf("wipe directive ignored from %s: issued %s, before this device signed in (id %s)",
+			who, issued.UTC().Format(time.RFC3339), id))
+		return
+	}
+	c.log.Warn("app: remote wipe by an administrator")
+	go func() {
+		if err := c.wipeDevice(fmt.Sprintf("remote wipe by %s (id %s, issued %s)", who, id, issued.UTC().Format(time.RFC3339))); err != nil {
+			c.log.Warn("app: remote wipe", "err", err)
+		}
+	}()
+}
