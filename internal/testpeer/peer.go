@@ -51,6 +51,8 @@ type Event struct {
 	Count          int          `json:"count,omitempty"`
 	Messages       []MAMMessage `json:"messages,omitempty"`
 	CPUSeconds     float64      `json:"cpu_seconds,omitempty"`
+	URL            string       `json:"url,omitempty"`    // uploaded: the aesgcm:// link sent
+	SHA256         string       `json:"sha256,omitempty"` // downloaded: hex SHA-256 of the plaintext
 	WallSeconds    float64      `json:"wall_seconds,omitempty"`
 }
 
@@ -139,6 +141,25 @@ func (p *Peer) MAM(ctx context.Context, with string, countOnly bool) (Event, err
 		return Event{}, err
 	}
 	return p.Next(ctx, func(e Event) bool { return e.Event == "mam" })
+}
+
+// Upload encrypts the file at path with slixmpp's XEP-0454 code, uploads it
+// through the XEP-0363 service, and sends the aesgcm:// link to `to` (body and
+// XEP-0066 OOB). The returned event's URL is the link.
+func (p *Peer) Upload(ctx context.Context, service, to, path, filename string) (Event, error) {
+	if err := p.command(map[string]any{"cmd": "upload", "service": service, "to": to, "path": path, "filename": filename}); err != nil {
+		return Event{}, err
+	}
+	return p.Next(ctx, func(e Event) bool { return e.Event == "uploaded" })
+}
+
+// Download fetches an aesgcm:// link, decrypts it with slixmpp's XEP-0454 code
+// and writes the plaintext to path. The event's Count is its size, SHA256 its hash.
+func (p *Peer) Download(ctx context.Context, url, path string) (Event, error) {
+	if err := p.command(map[string]any{"cmd": "download", "url": url, "path": path}); err != nil {
+		return Event{}, err
+	}
+	return p.Next(ctx, func(e Event) bool { return e.Event == "downloaded" })
 }
 
 func (p *Peer) command(c map[string]any) error {

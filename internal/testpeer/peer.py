@@ -6,14 +6,26 @@ as JSON lines on stdout. It answers receipt requests (XEP-0184) by itself, and
 displayed markers (XEP-0333) when asked to.
 """
 import asyncio
+import hashlib
+import io
 import json
 import logging
 import resource
 import ssl
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 import slixmpp
+from slixmpp.xmlstream import ET
+
+# XEP-0454 file encryption from slixmpp itself (python3-cryptography). Its
+# XEP-0363 uploader needs aiohttp, which Debian's python3-slixmpp does not
+# pull in, so the slot request is a plain IQ and the HTTP is urllib.
+from slixmpp.plugins.xep_0454 import XEP_0454
+
+NS_UPLOAD = "urn:xmpp:http:upload:0"
 
 
 def emit(obj):
@@ -115,10 +127,60 @@ class Peer(slixmpp.ClientXMPP):
             emit({"event": "mam", "count": count, "messages": out,
                   "cpu_seconds": cpu_seconds() - start_cpu,
                   "wall_seconds": time.monotonic() - start})
+        elif cmd == "upload":
+            # Encrypts a file as XEP-0454, uploads it through the XEP-0363
+            # service c["service"] and sends the aesgcm:// link (body + OOB).
+            with open(c["path"], "rb") as f:
+                payload, fragment = XEP_0454.encrypt(input_file=f)
+            iq = self.make_iq_get(ito=c["service"])
+            req = ET.Element("{%s}request" % NS_UPLOAD,
+                             {"filename": c.get("filename", "file.bin"), "size": str(len(payload)),
+                              "content-type": "application/octet-stream"})
+            iq.xml.append(req)
+            res = await iq.send()
+            slot = res.xml.find("{%s}slot" % NS_UPLOAD)
+            put = slot.find("{%s}put" % NS_UPLOAD)
+            get_url = slot.find("{%s}get" % NS_UPLOAD).get("url")
+            headers = {h.get("name"): h.text for h in put.findall("{%s}header" % NS_UPLOAD)}
+            headers["Content-Type"] = "application/octet-stream"
+            status = await asyncio.get_event_loop().run_in_executor(
+                None, http_put, put.get("url"), payload, headers)
+            link = "aesgcm://" + get_url.split("://", 1)[1] + "#" + fragment
+            m = self.make_message(mto=c["to"], mbody=link, mtype="chat")
+            x = ET.SubElement(m.xml, "{jabber:x:oob}x")
+            ET.SubElement(x, "{jabber:x:oob}url").text = link
+            m.send()
+            emit({"event": "uploaded", "url": link, "count": status})
+        elif cmd == "download":
+            # Fetches an aesgcm:// link and decrypts it with slixmpp's XEP-0454.
+            link = c["url"]
+            rest, fragment = link[len("aesgcm://"):].split("#", 1)
+            host = urllib.parse.urlsplit("https://" + rest).hostname
+            scheme = "http" if host in ("127.0.0.1", "localhost", "::1") else "https"
+            data = await asyncio.get_event_loop().run_in_executor(None, http_get, scheme + "://" + rest)
+            try:
+                plain = XEP_0454.decrypt(io.BytesIO(data), fragment)
+            except Exception as e:
+                emit({"event": "error", "error": "decrypt: " + repr(e)})
+                return
+            with open(c["path"], "wb") as f:
+                f.write(plain)
+            emit({"event": "downloaded", "count": len(plain), "sha256": hashlib.sha256(plain).hexdigest()})
         elif cmd == "quit":
             self.disconnect()
         else:
             emit({"event": "error", "error": "unknown command " + cmd})
+
+
+def http_put(url, payload, headers):
+    req = urllib.request.Request(url, data=payload, method="PUT", headers=headers)
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.status
+
+
+def http_get(url):
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return r.read()
 
 
 def main():
