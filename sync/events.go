@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // Event is what a Session tells the app. Every event describes something that is
@@ -54,7 +55,58 @@ type ConversationRead struct {
 	Message      securestore.MessageID
 }
 
+// ResponseReceived: a quick response (urn:rounds:response:0) to an urgent
+// message arrived and is stored as Message. To is the local id of the message
+// it answers (0 if that message is not in the store). Own is true when one of
+// our own devices sent it (carbon or archive); a response sent from this
+// device through Session.Respond produces no ResponseReceived.
+type ResponseReceived struct {
+	Message securestore.Message
+	To      securestore.MessageID
+	Kind    ResponseKind
+	From    string // sender: bare JID in chats, occupant JID in rooms
+	At      time.Time
+	Own     bool
+}
+
+// MessageRetracted: a message was recalled by its author (here, on another of
+// our devices, or by the peer); the store holds its tombstone.
+type MessageRetracted struct {
+	Conversation string
+	Message      securestore.MessageID
+	At           time.Time
+}
+
+// MessageCorrected: a message's text was corrected by its author; the store
+// holds the new body and the history.
+type MessageCorrected struct {
+	Conversation string
+	Message      securestore.MessageID
+}
+
+// NodeUpdated: a node of the org's pubsub service (policy, on-call) has new
+// items: a live notification, or the current items fetched after each fresh
+// sign-in (notifications are not stored for offline devices).
+type NodeUpdated struct {
+	Node  string
+	Items []xmpp.PubSubItem
+}
+
+// WipeRequested: a wipe directive arrived (live, offline store or archive).
+// The engine does not judge it: the app checks From against the policy's
+// admins and the directive's time against this device's sign-in.
+type WipeRequested struct {
+	From   string // bare JID of the sender
+	ID     string
+	Issued time.Time
+}
+
 func (MessagesAdded) isEvent()     {}
+func (ResponseReceived) isEvent()  {}
+func (MessageRetracted) isEvent()  {}
+func (MessageCorrected) isEvent()  {}
+func (NodeUpdated) isEvent()       {}
+func (WipeRequested) isEvent()     {}
 func (ReceiptChanged) isEvent()    {}
 func (ConnectionChanged) isEvent() {}
 func (RosterChanged) isEvent()     {}

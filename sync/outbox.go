@@ -10,7 +10,23 @@ import (
 
 // SendOptions carry what a message needs beyond its text.
 type SendOptions struct {
+	// Urgency: Normal is routine, High urgent, Critical STAT
+	// (urn:rounds:urgency:0 with the XEP-0131 header and a fallback prefix).
 	Urgency securestore.Urgency
+	// AckRequired asks for an explicit acknowledgement; it is forced on for
+	// High and Critical.
+	AckRequired bool
+	// Order marks a clinical order (urn:rounds:order:0). The engine does not
+	// check the recipient: the app refuses orders to people not on the
+	// specified contact list before calling Send.
+	Order bool
+	// Role is the role the message was addressed to, already resolved by
+	// the app to the conversation it is sent to (urn:rounds:role:0).
+	Role string
+	// Escalation marks an escalated copy or a ladder notice.
+	Escalation *Escalation
+	// extra carries engine-internal Extra fields (responses, wipe).
+	extra map[string]string
 }
 
 // Send stores an outgoing message in the Outbox (state queued) and, if the
@@ -35,6 +51,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 		Timestamp:      now,
 		ReceivedAt:     now,
 		Urgency:        opts.Urgency,
+		Extra:          opts.storedExtra(),
 	})
 	if err != nil {
 		return securestore.Message{}, err

@@ -33,7 +33,11 @@ type Config struct {
 	StepTimeout time.Duration
 	// CatchUpPage is the MAM page size (default 250, Prosody's cap).
 	CatchUpPage int
-	Logger      *slog.Logger
+	// PubSubService is the JID of the pubsub service holding the org policy
+	// and on-call nodes (default "pubsub." + the account's domain). Event
+	// notifications are accepted from this JID only.
+	PubSubService string
+	Logger        *slog.Logger
 }
 
 // Session keeps one account's store in step with its server. Create it with
@@ -104,6 +108,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.PubSubService == "" {
+		cfg.PubSubService = "pubsub." + acct.Domain
 	}
 	cfg.Backoff = cfg.Backoff.withDefaults()
 	s := &Session{

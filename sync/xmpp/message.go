@@ -32,6 +32,21 @@ type Message struct {
 	Carbon CarbonDirection
 	// Error is set for type="error".
 	Error *StanzaError
+	// Rounds clinical payloads and the XEPs they lean on (nil/empty when
+	// absent): urgency with its SHIM headers, XEP-0428 fallbacks, order, role,
+	// response, escalation, wipe, XEP-0424 retraction, XEP-0308 correction,
+	// and an XEP-0060 event notification.
+	Urgency    *Urgency
+	Headers    map[string]string
+	Fallbacks  []Fallback
+	Order      bool
+	Role       string
+	Response   *Response
+	Escalation *Escalation
+	Wipe       *Wipe
+	RetractID  string
+	ReplaceID  string
+	PubSub     *PubSubEvent
 	// Stanza is the message element (the inner one for carbons and MAM results),
 	// with Raw bytes, for extensions this package does not parse.
 	Stanza *Element
@@ -56,6 +71,7 @@ func ParseMessage(st *Element) *Message {
 	m.Delay = ParseDelay(st)
 	parse0184(st, m)
 	parse0333(st, m)
+	parseClinical(st, m)
 	return m
 }
 
@@ -86,4 +102,37 @@ func (c *Client) deliverMessage(st *Element) {
 	m := ParseMessage(inner)
 	m.Carbon = dir
 	c.cfg.OnMessage(m)
+}
+
+// parseClinical fills the Rounds and related fields. Most messages carry none
+// of them; the namespace check keeps that case to one pass over the children.
+func parseClinical(st *Element, m *Message) {
+	for _, c := range st.Children {
+		switch c.Name.Space {
+		case NSUrgency:
+			m.Urgency = ParseUrgency(st)
+		case NSSHIM:
+			m.Headers = ParseHeaders(st)
+		case NSFallback:
+			if m.Fallbacks == nil {
+				m.Fallbacks = ParseFallbacks(st)
+			}
+		case NSOrder:
+			m.Order = true
+		case NSRole:
+			m.Role = ParseAddressedRole(st)
+		case NSResponse:
+			m.Response = ParseResponse(st)
+		case NSEscalation:
+			m.Escalation = ParseEscalation(st)
+		case NSWipe:
+			m.Wipe = ParseWipe(st)
+		case NSRetract:
+			m.RetractID = ParseRetract(st)
+		case NSCorrect:
+			m.ReplaceID = ParseReplace(st)
+		case NSPubSubEvent:
+			m.PubSub = ParsePubSubEvent(st)
+		}
+	}
 }

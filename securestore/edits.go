@@ -1,0 +1,273 @@
+package securestore
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Recall (XEP-0424 retraction) and correction (XEP-0308) of stored messages.
+// Both rewrite the message in place, re-sealed under the key of the period it
+// already belongs to (its timestamp does not change), so crypto-shredding that
+// period still removes every version.
+
+// Extra keys written here (the sync engine re-exports them).
+const (
+	// ExtraRetracted is the RFC 3339 time the message was recalled; its body,
+	// history and attachments are gone, the row stays as a tombstone.
+	ExtraRetracted = "retracted"
+	// ExtraCorrected is the RFC 3339 time of the latest correction.
+	ExtraCorrected = "corrected"
+	// ExtraHistory is a JSON array of the prior versions, oldest first.
+	ExtraHistory = "history"
+	// ExtraEditPending marks one of our own messages whose retraction or
+	// correction is still to be sent: "retract:<id>" or "correct:<id>", where
+	// id is the edit stanza's origin-id. The message is on the Outbox while it
+	// is set.
+	ExtraEditPending = "edit-pending"
+)
+
+// BodyVersion is one earlier text of a corrected message.
+type BodyVersion struct {
+	Body string    `json:"body"`
+	At   time.Time `json:"at"`
+	// ID is the origin-id of the correction that replaced this text ("" for
+	// corrections made without one); it makes replays idempotent.
+	ID string `json:"id,omitempty"`
+}
+
+// History returns the earlier texts of m, oldest first (nil when never
+// corrected or unreadable).
+func History(m Message) []BodyVersion {
+	raw := m.Extra[ExtraHistory]
+	if raw == "" {
+		return nil
+	}
+	var h []BodyVersion
+	if err := json.Unmarshal([]byte(raw), &h); err != nil {
+		return nil
+	}
+	return h
+}
+
+// PendingEdit reports the retraction or correction of m still to be sent:
+// kind "retract" or "correct" and the edit's origin-id, or "", "".
+func PendingEdit(m Message) (kind, editID string) {
+	kind, editID, ok := strings.Cut(m.Extra[ExtraEditPending], ":")
+	if !ok {
+		return "", ""
+	}
+	return kind, editID
+}
+
+// editMessage loads message id, lets fn change it, and rewrites it when fn
+// reports a change. fn runs inside the write transaction.
+func (s *Store) editMessage(id MessageID, fn func(tx *bbolt.Tx, m *Message) (bool, error)) (bool, error) {
+	changed := false
+	var pending map[uint64]*periodKey
+	err := s.updateThen(func(tx *bbolt.Tx) error {
+		changed = false
+		pending = map[uint64]*periodKey{}
+		key := be64(uint64(id))
+		v := tx.Bucket(bucketMsg).Get(key)
+		if v == nil {
+			return ErrNotFound
+		}
+		m, err := s.openMessage(tx, key, v, pending)
+		if err != nil {
+			return err
+		}
+		if m.Extra == nil {
+			m.Extra = map[string]string{}
+		}
+		if changed, err = fn(tx, &m); err != nil || !changed {
+			return err
+		}
+		return s.rewriteMessage(tx, &m, pending)
+	}, func() { s.publishKeys(pending) })
+	return changed, err
+}
+
+// Retract turns a message into a tombstone recalled at at: the body, the
+// history of corrections and the attachments' metadata (with their keys) are
+// removed; the row, its ids, receipts and ExtraRetracted stay, so the thread
+// can show "message recalled at 14:02". Retracting twice changes nothing and
+// reports false.
+func (s *Store) Retract(id MessageID, at time.Time) (bool, error) {
+	return s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		return s.retract(tx, m, at)
+	})
+}
+
+func (s *Store) retract(tx *bbolt.Tx, m *Message, at time.Time) (bool, error) {
+	if m.Extra[ExtraRetracted] != "" {
+		return false, nil
+	}
+	m.Body = ""
+	delete(m.Extra, ExtraHistory)
+	delete(m.Extra, ExtraCorrected)
+	m.Extra[ExtraRetracted] = at.UTC().Format(time.RFC3339)
+	return true, s.deleteAttachments(tx, m.ID)
+}
+
+// deleteAttachments removes a message's attachment records and their id index.
+func (s *Store) deleteAttachments(tx *bbolt.Tx, id MessageID) error {
+	prefix := be64(uint64(id))
+	b := tx.Bucket(bucketAttach)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		keys = append(keys, clone(k))
+		if a, err := s.openAttachment(tx, k, v, nil); err == nil {
+			if err := tx.Bucket(bucketAttachID).Delete(s.mac(tagAttach, a.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Correct replaces a message's body with body at time at, keeping the prior
+// text in its history. A correction to the text it already has, or of a
+// recalled message, changes nothing and reports false.
+func (s *Store) Correct(id MessageID, body string, at time.Time) (bool, error) {
+	return s.ApplyCorrection(id, "", body, at)
+}
+
+// ApplyCorrection is Correct for a correction that has an id (the XEP-0308
+// message's origin-id): a correction already applied (live, then again from
+// the archive) changes nothing, even when later ones followed it.
+func (s *Store) ApplyCorrection(id MessageID, correctionID, body string, at time.Time) (bool, error) {
+	return s.editMessage(id, func(_ *bbolt.Tx, m *Message) (bool, error) {
+		return correct(m, correctionID, body, at)
+	})
+}
+
+func correct(m *Message, correctionID, body string, at time.Time) (bool, error) {
+	if body == "" {
+		return false, fmt.Errorf("%w: empty correction", ErrInvalid)
+	}
+	if m.Extra[ExtraRetracted] != "" || body == m.Body {
+		return false, nil
+	}
+	h := History(*m)
+	if correctionID != "" {
+		if m.Extra[ExtraCorrectionID] == correctionID {
+			return false, nil
+		}
+		for _, v := range h {
+			if v.ID == correctionID {
+				return false, nil
+			}
+		}
+	}
+	h = append(h, BodyVersion{Body: m.Body, At: at.UTC(), ID: m.Extra[ExtraCorrectionID]})
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return false, err
+	}
+	m.Extra[ExtraHistory] = string(raw)
+	m.Body = body
+	m.Extra[ExtraCorrected] = at.UTC().Format(time.RFC3339)
+	if correctionID != "" {
+		m.Extra[ExtraCorrectionID] = correctionID
+	} else {
+		delete(m.Extra, ExtraCorrectionID)
+	}
+	return true, nil
+}
+
+// ExtraCorrectionID is the id of the correction that produced the current
+// body (history entries carry the ids of the ones before).
+const ExtraCorrectionID = "correction-id"
+
+// QueueRetraction recalls one of our own messages and puts the retraction on
+// the Outbox in the same transaction ("persist first"): after a crash or a
+// restart the sync engine still sends it. editID is the retraction stanza's
+// origin-id. Recalling an already recalled message only re-queues the
+// retraction if one is still pending.
+func (s *Store) QueueRetraction(id MessageID, editID string, at time.Time) error {
+	return s.queueEdit(id, "retract", editID, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		if m.Extra[ExtraRetracted] != "" {
+			k, _ := PendingEdit(*m)
+			return k == "retract", nil
+		}
+		return s.retract(tx, m, at)
+	})
+}
+
+// QueueCorrection corrects one of our own messages and puts the correction
+// on the Outbox in the same transaction. A pending correction not yet sent is
+// superseded (receivers get the newest text either way).
+func (s *Store) QueueCorrection(id MessageID, editID, body string, at time.Time) error {
+	return s.queueEdit(id, "correct", editID, func(_ *bbolt.Tx, m *Message) (bool, error) {
+		if m.Extra[ExtraRetracted] != "" {
+			return false, fmt.Errorf("%w: message was recalled", ErrInvalid)
+		}
+		return correct(m, editID, body, at)
+	})
+}
+
+func (s *Store) queueEdit(id MessageID, kind, editID string, edit func(*bbolt.Tx, *Message) (bool, error)) error {
+	if editID == "" || strings.Contains(editID, ":") {
+		return fmt.Errorf("%w: bad edit id", ErrInvalid)
+	}
+	_, err := s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		if m.Direction != Outgoing {
+			return false, fmt.Errorf("%w: only our own messages can be recalled or corrected", ErrInvalid)
+		}
+		changed, err := edit(tx, m)
+		if err != nil || !changed {
+			return false, err
+		}
+		m.Extra[ExtraEditPending] = kind + ":" + editID
+		return true, addToOutbox(tx, m.ID)
+	})
+	return err
+}
+
+// addToOutbox lists id on the Outbox unless it already is.
+func addToOutbox(tx *bbolt.Tx, id MessageID) error {
+	out := tx.Bucket(bucketOutbox)
+	c := out.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(v) == 8 && MessageID(beUint64(v)) == id {
+			return nil
+		}
+	}
+	seq, err := out.NextSequence()
+	if err != nil {
+		return err
+	}
+	return out.Put(be64(seq), be64(uint64(id)))
+}
+
+// EditSent records that the server acknowledged the edit editID of message
+// id: the pending mark is cleared and the message leaves the Outbox, and the
+// message itself counts as sent. An acknowledgement of an older, superseded
+// edit changes nothing. It reports whether the receipt moved to sent.
+func (s *Store) EditSent(id MessageID, editID string, at time.Time) (bool, error) {
+	advanced := false
+	_, err := s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		advanced = false
+		if _, pending := PendingEdit(*m); pending != editID {
+			return false, nil
+		}
+		delete(m.Extra, ExtraEditPending)
+		if err := removeFromOutbox(tx, map[MessageID]bool{m.ID: true}); err != nil {
+			return false, err
+		}
+		advanced = m.Receipt.advance(ReceiptSent, at.UTC(), "")
+		return true, nil
+	})
+	return advanced, err
+}

@@ -1,0 +1,299 @@
+package xmpp
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// urn:rounds:policy:0 — the organisation's policy, published by an
+// administrator as item "current" of node urn:rounds:policy:0 on the server's
+// pubsub service. Every field is optional (zero means "the policy says
+// nothing"); the app merges it with the user's settings, strictest wins.
+const NSPolicy = "urn:rounds:policy:0"
+
+// PolicyItemID is the item that holds the policy in force.
+const PolicyItemID = "current"
+
+// OrgPolicy is a parsed <policy/>.
+type OrgPolicy struct {
+	Version             int
+	RetentionDays       int   // <retention days/>: 1..3650
+	LockMaxSeconds      int   // <lock max-seconds/>: 10..86400
+	PINMinLength        int   // <pin min-length/>: 4..64
+	KeyringAllowed      *bool // <keyring allowed/>; nil: not said
+	NotificationPreview string
+	UrgentRepeatSeconds int // <urgent repeat-seconds/>: 10..3600
+	UrgentRepeatCount   int // <urgent repeat-count/>: 1..100
+	Escalation          EscalationPolicy
+	Admins              []string // bare JIDs allowed to wipe devices
+	OrderRecipients     []string // the specified contact list for orders
+	LevelNames          LevelNames
+}
+
+// EscalationPolicy is the default ladder.
+type EscalationPolicy struct {
+	AfterSeconds int // 30..86400; 0: no default ladder
+	Steps        []EscalationStep
+}
+
+// EscalationStep names exactly one target: a person, a role or a room.
+type EscalationStep struct{ To, Role, Room string }
+
+// LevelNames are the display names of the urgency levels ("" = default).
+type LevelNames struct{ Routine, Urgent, STAT string }
+
+// Notification preview values.
+const (
+	PreviewSender  = "sender"
+	PreviewNone    = "none"
+	PreviewContent = "content"
+)
+
+// Bounds of a policy document (beyond them it is refused, not clipped: an
+// admin who typed 3000 seconds for a lock wants to hear about it).
+const (
+	maxPolicyList  = 200
+	maxPolicyText  = 200
+	maxLadderSteps = 20
+)
+
+// PolicyError says which part of a policy or schedule is wrong.
+type PolicyError struct {
+	Element, Attr string
+	Reason        string
+}
+
+func (e *PolicyError) Error() string {
+	if e.Attr == "" {
+		return fmt.Sprintf("xmpp: policy: <%s>: %s", e.Element, e.Reason)
+	}
+	return fmt.Sprintf("xmpp: policy: <%s %s>: %s", e.Element, e.Attr, e.Reason)
+}
+
+func intAttr(el *Element, attr string, lo, hi int) (int, error) {
+	s := el.Attr(attr)
+	if s == "" {
+		return 0, &PolicyError{el.Name.Local, attr, "missing"}
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, &PolicyError{el.Name.Local, attr, fmt.Sprintf("%q is not a whole number", s)}
+	}
+	if v < lo || v > hi {
+		return 0, &PolicyError{el.Name.Local, attr, fmt.Sprintf("%d is outside %d..%d", v, lo, hi)}
+	}
+	return v, nil
+}
+
+func bareJIDAttr(el *Element, attr string, required bool) (string, error) {
+	s := el.Attr(attr)
+	if s == "" {
+		if required {
+			return "", &PolicyError{el.Name.Local, attr, "missing"}
+		}
+		return "", nil
+	}
+	j, err := ParseJID(s)
+	if err != nil || j.Resource != "" || j.Domain == "" {
+		return "", &PolicyError{el.Name.Local, attr, fmt.Sprintf("%q is not a bare JID", s)}
+	}
+	return j.Bare().String(), nil
+}
+
+func textAttr(el *Element, attr string) (string, error) {
+	s := el.Attr(attr)
+	if len(s) > maxPolicyText {
+		return "", &PolicyError{el.Name.Local, attr, "too long"}
+	}
+	return s, nil
+}
+
+// ParseOrgPolicy reads a <policy xmlns='urn:rounds:policy:0'/> element.
+// Unknown children are ignored (a newer admin tool may add some); a known
+// child given twice, a value out of bounds or a malformed JID is an error
+// naming the element, and nothing of the document applies.
+func ParseOrgPolicy(el *Element) (OrgPolicy, error) {
+	var p OrgPolicy
+	if el == nil || el.Name.Space != NSPolicy || el.Name.Local != "policy" {
+		return p, &PolicyError{"policy", "", "not a urn:rounds:policy:0 <policy/> element"}
+	}
+	if el.Attr("version") != "" {
+		v, err := intAttr(el, "version", 0, 1<<30)
+		if err != nil {
+			return OrgPolicy{}, err
+		}
+		p.Version = v
+	}
+	seen := map[string]bool{}
+	once := func(c *Element) error {
+		if seen[c.Name.Local] {
+			return &PolicyError{c.Name.Local, "", "given twice"}
+		}
+		seen[c.Name.Local] = true
+		return nil
+	}
+	var err error
+	for _, c := range el.Children {
+		if c.Name.Space != NSPolicy {
+			continue
+		}
+		switch c.Name.Local {
+		case "retention":
+			if err = once(c); err == nil {
+				p.RetentionDays, err = intAttr(c, "days", 1, 3650)
+			}
+		case "lock":
+			if err = once(c); err == nil {
+				p.LockMaxSeconds, err = intAttr(c, "max-seconds", 10, 86400)
+			}
+		case "pin":
+			if err = once(c); err == nil {
+				p.PINMinLength, err = intAttr(c, "min-length", 4, 64)
+			}
+		case "keyring":
+			if err = once(c); err == nil {
+				switch c.Attr("allowed") {
+				case "true", "1":
+					t := true
+					p.KeyringAllowed = &t
+				case "false", "0":
+					f := false
+					p.KeyringAllowed = &f
+				default:
+					err = &PolicyError{"keyring", "allowed", fmt.Sprintf("%q is not true or false", c.Attr("allowed"))}
+				}
+			}
+		case "notifications":
+			if err = once(c); err == nil {
+				switch v := c.Attr("preview"); v {
+				case PreviewSender, PreviewNone, PreviewContent:
+					p.NotificationPreview = v
+				default:
+					err = &PolicyError{"notifications", "preview", fmt.Sprintf("%q is not sender, none or content", v)}
+				}
+			}
+		case "urgent":
+			if err = once(c); err == nil {
+				if p.UrgentRepeatSeconds, err = intAttr(c, "repeat-seconds", 10, 3600); err == nil {
+					p.UrgentRepeatCount, err = intAttr(c, "repeat-count", 1, 100)
+				}
+			}
+		case "escalation":
+			if err = once(c); err == nil {
+				p.Escalation, err = parseLadder(c)
+			}
+		case "admin":
+			var j string
+			if j, err = bareJIDAttr(c, "jid", true); err == nil {
+				if len(p.Admins) >= maxPolicyList {
+					err = &PolicyError{"admin", "", "too many"}
+				}
+				p.Admins = append(p.Admins, j)
+			}
+		case "order-recipient":
+			var j string
+			if j, err = bareJIDAttr(c, "jid", true); err == nil {
+				if len(p.OrderRecipients) >= maxPolicyList {
+					err = &PolicyError{"order-recipient", "", "too many"}
+				}
+				p.OrderRecipients = append(p.OrderRecipients, j)
+			}
+		case "levels":
+			if err = once(c); err == nil {
+				if p.LevelNames.Routine, err = textAttr(c, "routine"); err == nil {
+					if p.LevelNames.Urgent, err = textAttr(c, "urgent"); err == nil {
+						p.LevelNames.STAT, err = textAttr(c, "stat")
+					}
+				}
+			}
+		}
+		if err != nil {
+			return OrgPolicy{}, err
+		}
+	}
+	return p, nil
+}
+
+func parseLadder(c *Element) (EscalationPolicy, error) {
+	var e EscalationPolicy
+	var err error
+	if e.AfterSeconds, err = intAttr(c, "after-seconds", 30, 86400); err != nil {
+		return EscalationPolicy{}, err
+	}
+	for _, s := range c.ChildrenNamed(NSPolicy, "step") {
+		if len(e.Steps) >= maxLadderSteps {
+			return EscalationPolicy{}, &PolicyError{"step", "", fmt.Sprintf("more than %d steps", maxLadderSteps)}
+		}
+		var st EscalationStep
+		n := 0
+		if st.To, err = bareJIDAttr(s, "to", false); err != nil {
+			return EscalationPolicy{}, err
+		}
+		if st.Room, err = bareJIDAttr(s, "room", false); err != nil {
+			return EscalationPolicy{}, err
+		}
+		if st.Role, err = textAttr(s, "role"); err != nil {
+			return EscalationPolicy{}, err
+		}
+		for _, v := range []string{st.To, st.Room, st.Role} {
+			if v != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			return EscalationPolicy{}, &PolicyError{"step", "", "needs exactly one of to, role, room"}
+		}
+		e.Steps = append(e.Steps, st)
+	}
+	return e, nil
+}
+
+// DecodeOrgPolicy parses a policy document from XML text (admin tools, fixtures).
+func DecodeOrgPolicy(doc []byte) (OrgPolicy, error) {
+	el, err := DecodeElement(doc, Limits{})
+	if err != nil {
+		return OrgPolicy{}, fmt.Errorf("xmpp: policy: %w", err)
+	}
+	return ParseOrgPolicy(el)
+}
+
+// Element encodes the policy for publishing (admin tools, demo seeding).
+func (p OrgPolicy) Element() *Element {
+	el := NewElement(NSPolicy, "policy", "version", strconv.Itoa(p.Version))
+	add := func(local string, attrs ...string) { el.Append(NewElement(NSPolicy, local, attrs...)) }
+	if p.RetentionDays > 0 {
+		add("retention", "days", strconv.Itoa(p.RetentionDays))
+	}
+	if p.LockMaxSeconds > 0 {
+		add("lock", "max-seconds", strconv.Itoa(p.LockMaxSeconds))
+	}
+	if p.PINMinLength > 0 {
+		add("pin", "min-length", strconv.Itoa(p.PINMinLength))
+	}
+	if p.KeyringAllowed != nil {
+		add("keyring", "allowed", strconv.FormatBool(*p.KeyringAllowed))
+	}
+	if p.NotificationPreview != "" {
+		add("notifications", "preview", p.NotificationPreview)
+	}
+	if p.UrgentRepeatSeconds > 0 || p.UrgentRepeatCount > 0 {
+		add("urgent", "repeat-seconds", strconv.Itoa(p.UrgentRepeatSeconds), "repeat-count", strconv.Itoa(p.UrgentRepeatCount))
+	}
+	if p.Escalation.AfterSeconds > 0 {
+		e := NewElement(NSPolicy, "escalation", "after-seconds", strconv.Itoa(p.Escalation.AfterSeconds))
+		for _, s := range p.Escalation.Steps {
+			e.Append(NewElement(NSPolicy, "step", "to", s.To, "role", s.Role, "room", s.Room))
+		}
+		el.Append(e)
+	}
+	for _, a := range p.Admins {
+		add("admin", "jid", a)
+	}
+	for _, o := range p.OrderRecipients {
+		add("order-recipient", "jid", o)
+	}
+	if p.LevelNames != (LevelNames{}) {
+		add("levels", "routine", p.LevelNames.Routine, "urgent", p.LevelNames.Urgent, "stat", p.LevelNames.STAT)
+	}
+	return el
+}
