@@ -163,15 +163,25 @@ func (s *Session) uploadService(ctx context.Context) (xmpp.UploadService, error)
 // httpClient is the client for uploads and downloads: the XMPP config's
 // (proxies, test transports), else one that verifies with its TLS config.
 // No overall timeout: the caller's context bounds a transfer.
+// Redirects are followed only to URLs CheckHTTPURL accepts (https, or http
+// to loopback), so a file server cannot downgrade a transfer to plain http.
 func (s *Session) httpClient() *http.Client {
+	c := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("sync: too many redirects")
+		}
+		return xmpp.CheckHTTPURL(req.URL.String())
+	}}
 	if hc := s.cfg.XMPP.HTTPClient; hc != nil {
-		return &http.Client{Transport: hc.Transport, Jar: hc.Jar}
+		c.Transport, c.Jar = hc.Transport, hc.Jar
+		return c
 	}
-	return &http.Client{Transport: &http.Transport{
+	c.Transport = &http.Transport{
 		Proxy:             http.ProxyFromEnvironment,
 		TLSClientConfig:   s.cfg.XMPP.TLSConfig,
 		ForceAttemptHTTP2: true,
-	}}
+	}
+	return c
 }
 
 // Upload encrypts file (size bytes, read once, streamed) with a fresh key,
