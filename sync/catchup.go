@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -107,13 +108,23 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 type archivedPage struct {
 	batch   []securestore.Message
 	signals []*xmpp.Message
+	edits   []archivedEdit // retractions and corrections, applied after the batch
 	cursor  string
+}
+
+type archivedEdit struct {
+	m  *xmpp.Message
+	at time.Time
 }
 
 func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage {
 	p := archivedPage{batch: make([]securestore.Message, 0, len(page.Results))}
 	for _, r := range page.Results {
 		m := r.Message
+		if m.RetractID != "" || m.ReplaceID != "" {
+			p.edits = append(p.edits, archivedEdit{m, r.Timestamp})
+			continue
+		}
 		if m.Body == "" {
 			if m.ReceiptFor != "" || m.DisplayedFor != "" {
 				p.signals = append(p.signals, m)
@@ -142,6 +153,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 	}
 	if len(added) > 0 {
 		s.emit(MessagesAdded{Messages: added, CatchUp: true})
+		s.afterStored(added)
 	}
 	if len(added) < len(p.batch) {
 		s.reconcileOwn(p.batch, added)
@@ -152,6 +164,9 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		} else {
 			s.onDisplayed(m)
 		}
+	}
+	for _, e := range p.edits {
+		s.applyEdit(e.m, e.at)
 	}
 	return nil
 }

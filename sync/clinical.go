@@ -3,7 +3,10 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -94,23 +97,396 @@ func (o SendOptions) storedExtra() map[string]string {
 	return x
 }
 
-// Respond sends a quick response to message to of conversation conv. Like
-// Send, it returns once the response is stored in the Outbox.
+// Respond sends a quick response to message to of conversation conv: the
+// structured kind, and a body other clients show (the kind's label, then the
+// free text if any; for ResponseText the text alone). Like Send it returns
+// once the response is stored in the Outbox, and the same exactly-once story
+// applies. An ack moves the original to acknowledged on the sender's side.
 func (s *Session) Respond(ctx context.Context, conv string, to securestore.MessageID, kind ResponseKind, text string) (securestore.Message, error) {
-	return securestore.Message{}, errors.New("sync: Respond not implemented yet")
+	if !xmpp.ValidResponseKind(string(kind)) {
+		return securestore.Message{}, fmt.Errorf("sync: unknown response kind %q", kind)
+	}
+	text = strings.TrimSpace(text)
+	if kind == ResponseText && text == "" {
+		return securestore.Message{}, errors.New("sync: a text response needs text")
+	}
+	orig, err := s.store.Message(to)
+	if err != nil {
+		return securestore.Message{}, fmt.Errorf("sync: response to message %d: %w", to, err)
+	}
+	if orig.ConversationID != xmpp.BareJID(conv) {
+		return securestore.Message{}, errors.New("sync: message is not in that conversation")
+	}
+	ref := orig.OriginID
+	if s.isRoom(orig.ConversationID) && orig.StanzaID != "" {
+		ref = orig.StanzaID // room members quote what the room assigned, as markers do
+	}
+	if ref == "" {
+		return securestore.Message{}, errors.New("sync: that message has no id to respond to")
+	}
+	body := text
+	if kind != ResponseText {
+		body = xmpp.ResponseFallbackText(string(kind))
+		if text != "" {
+			body += ": " + text
+		}
+	}
+	return s.Send(conv, body, SendOptions{extra: map[string]string{
+		ExtraResponse: string(kind), ExtraResponseTo: orig.OriginID, extraResponseRef: ref,
+	}})
 }
 
-// Retract recalls one of our own messages.
+// Retract recalls one of our own messages: it becomes a tombstone here at
+// once (body, history and attachments gone), and an XEP-0424 retraction goes
+// to the conversation through the Outbox, so it survives a restart and is
+// sent exactly like a message. Every Rounds device of every recipient, and
+// our own other devices (carbons, archive), apply it.
 func (s *Session) Retract(conv string, id securestore.MessageID) error {
-	return errors.New("sync: Retract not implemented yet")
+	m, err := s.ownMessage(conv, id)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	if err := s.store.QueueRetraction(id, xmpp.NewID(), now); err != nil {
+		return fmt.Errorf("sync: recall: %w", err)
+	}
+	s.emit(MessageRetracted{Conversation: m.ConversationID, Message: id, At: now})
+	s.sendNow(id)
+	return nil
 }
 
-// Correct replaces the text of one of our own messages.
+// Correct replaces the text of one of our own messages (XEP-0308); the prior
+// text stays in the message's history. Like Retract it goes through the
+// Outbox.
 func (s *Session) Correct(conv string, id securestore.MessageID, newBody string) error {
-	return errors.New("sync: Correct not implemented yet")
+	if strings.TrimSpace(newBody) == "" {
+		return errors.New("sync: empty correction")
+	}
+	m, err := s.ownMessage(conv, id)
+	if err != nil {
+		return err
+	}
+	if m.Body == newBody {
+		return nil
+	}
+	if err := s.store.QueueCorrection(id, xmpp.NewID(), newBody, s.clock.Now()); err != nil {
+		return fmt.Errorf("sync: correction: %w", err)
+	}
+	s.emit(MessageCorrected{Conversation: m.ConversationID, Message: id})
+	s.sendNow(id)
+	return nil
 }
 
-// SendWipe sends a remote wipe directive to the account to.
+func (s *Session) ownMessage(conv string, id securestore.MessageID) (securestore.Message, error) {
+	m, err := s.store.Message(id)
+	if err != nil {
+		return m, fmt.Errorf("sync: message %d: %w", id, err)
+	}
+	if m.ConversationID != xmpp.BareJID(conv) {
+		return m, errors.New("sync: message is not in that conversation")
+	}
+	if m.Direction != securestore.Outgoing {
+		return m, errors.New("sync: only your own messages can be recalled or corrected")
+	}
+	return m, nil
+}
+
+// sendNow puts a stored message (or its pending edit) on the wire if the
+// Session is ready; otherwise the Outbox flush after sign-in does.
+func (s *Session) sendNow(id securestore.MessageID) {
+	c := s.readyClient()
+	if c == nil {
+		return
+	}
+	m, err := s.store.Message(id)
+	if err != nil {
+		return
+	}
+	s.transmit(c, m)
+}
+
+// SendWipe sends a remote wipe directive to the account to (admin tool). It
+// is an ordinary chat message with a body, stored and sent through the
+// Outbox, so the server archives it and keeps it for a device that is off.
+// Whether it wipes anything is the receiving app's decision.
 func (s *Session) SendWipe(ctx context.Context, to string) error {
-	return errors.New("sync: SendWipe not implemented yet")
+	j, err := xmpp.ParseJID(to)
+	if err != nil || j.Local == "" {
+		return fmt.Errorf("sync: wipe target %q: want user@domain", to)
+	}
+	if s.isRoom(j.Bare().String()) {
+		return errors.New("sync: a wipe directive goes to a person, not a room")
+	}
+	_, err = s.Send(j.Bare().String(), xmpp.WipeFallback, SendOptions{extra: map[string]string{
+		ExtraWipe: xmpp.NewID(), ExtraWipeIssued: s.clock.Now().UTC().Format(time.RFC3339),
+	}})
+	return err
+}
+
+// urgencyLevel maps the stored urgency to the wire level.
+func urgencyLevel(u securestore.Urgency) string {
+	switch {
+	case u >= securestore.UrgencyCritical:
+		return xmpp.UrgencySTAT
+	case u == securestore.UrgencyHigh:
+		return xmpp.UrgencyUrgent
+	}
+	return xmpp.UrgencyRoutine
+}
+
+func storedUrgency(level string) securestore.Urgency {
+	switch level {
+	case xmpp.UrgencySTAT:
+		return securestore.UrgencyCritical
+	case xmpp.UrgencyUrgent:
+		return securestore.UrgencyHigh
+	}
+	return securestore.UrgencyNormal
+}
+
+// decorateClinical adds the clinical payloads of a stored message to its
+// stanza: urgency (+ SHIM header), order, role, escalation, response, wipe,
+// and the fallback prefix with its XEP-0428 ranges.
+func (s *Session) decorateClinical(el *xmpp.Element, m securestore.Message) {
+	level := urgencyLevel(m.Urgency)
+	ack := m.Extra[ExtraAck] == "required"
+	order := m.Extra[ExtraOrder] != ""
+	if level != xmpp.UrgencyRoutine || ack {
+		el.Append(xmpp.NewUrgency(level, ack))
+	}
+	if h := xmpp.UrgencyHeader(level); h != "" {
+		el.Append(xmpp.NewHeaders(xmpp.HeaderUrgency, h))
+	}
+	if order {
+		el.Append(xmpp.NewOrder())
+	}
+	if r := m.Extra[ExtraRole]; r != "" {
+		el.Append(xmpp.NewAddressed(r))
+	}
+	if of := m.Extra[ExtraEscalationOf]; of != "" {
+		step, _ := strconv.Atoi(m.Extra[ExtraEscalationStep])
+		el.Append(xmpp.Escalation{ID: of, Step: max(step, 1), To: m.Extra[ExtraEscalationTo],
+			Role: m.Extra[ExtraEscalationRole], Reason: m.Extra[ExtraEscalationReason]}.Element())
+	}
+	if kind := m.Extra[ExtraResponse]; kind != "" {
+		ref := m.Extra[extraResponseRef]
+		if ref == "" {
+			ref = m.Extra[ExtraResponseTo]
+		}
+		el.Append(xmpp.NewResponse(ref, kind))
+		if kind != xmpp.ResponseText && m.Body == xmpp.ResponseFallbackText(kind) {
+			el.Append(xmpp.NewFallback(xmpp.NSResponse, 0, 0))
+		}
+	}
+	if id := m.Extra[ExtraWipe]; id != "" {
+		issued, _ := time.Parse(time.RFC3339, m.Extra[ExtraWipeIssued])
+		if issued.IsZero() {
+			issued = m.Timestamp
+		}
+		el.Append(xmpp.NewWipe(id, issued), xmpp.NewFallback(xmpp.NSWipe, 0, 0), xmpp.NewStoreHint())
+	}
+	prefix, fbs := xmpp.ClinicalPrefix(level, order)
+	if prefix != "" {
+		if b := el.Child(xmpp.NSClient, "body"); b != nil {
+			b.SetText(prefix + b.Text)
+		}
+		el.Append(fbs...)
+	}
+}
+
+// editStanza is the wire form of a pending retraction or correction of m.
+func (s *Session) editStanza(m securestore.Message, kind, editID string) *xmpp.Element {
+	typ := "chat"
+	room := s.isRoom(m.ConversationID)
+	if room {
+		typ = "groupchat"
+	}
+	el := xmpp.NewElement(xmpp.NSClient, "message", "type", typ, "to", m.ConversationID, "id", editID)
+	switch kind {
+	case "retract":
+		ref := m.OriginID
+		if room && m.StanzaID != "" {
+			ref = m.StanzaID // XEP-0424 §4: in a room, the id the room assigned
+		}
+		el.Append(xmpp.NewElement(xmpp.NSClient, "body").SetText(xmpp.RetractFallback),
+			xmpp.NewRetract(ref), xmpp.NewFallback(xmpp.NSRetract, 0, 0))
+	default:
+		prefix, fbs := xmpp.ClinicalPrefix(urgencyLevel(m.Urgency), m.Extra[ExtraOrder] != "")
+		el.Append(xmpp.NewElement(xmpp.NSClient, "body").SetText(prefix+m.Body), xmpp.NewReplace(m.OriginID))
+		el.Append(fbs...)
+	}
+	el.Append(xmpp.NewStoreHint(), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", editID))
+	return el
+}
+
+// noteClinical copies the clinical payloads of a received message (live,
+// carbon or archived: all three come through toStored) into the store form,
+// and strips the urgency and order fallback prefixes from the body.
+func (s *Session) noteClinical(sm *securestore.Message, m *xmpp.Message) {
+	set := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if sm.Extra == nil {
+			sm.Extra = map[string]string{}
+		}
+		sm.Extra[k] = v
+	}
+	switch {
+	case m.Urgency != nil:
+		sm.Urgency = storedUrgency(m.Urgency.Level)
+		if m.Urgency.AckRequired || sm.Urgency >= securestore.UrgencyHigh {
+			set(ExtraAck, "required")
+		}
+	case m.Headers[xmpp.HeaderUrgency] == "high":
+		// Another client's urgent message: raise it, without asking for a
+		// Rounds acknowledgement that client cannot send.
+		sm.Urgency = securestore.UrgencyHigh
+	}
+	if m.Order {
+		set(ExtraOrder, "1")
+	}
+	set(ExtraRole, m.Role)
+	if e := m.Escalation; e != nil {
+		set(ExtraEscalationOf, e.ID)
+		set(ExtraEscalationStep, strconv.Itoa(e.Step))
+		set(ExtraEscalationTo, e.To)
+		set(ExtraEscalationRole, e.Role)
+		set(ExtraEscalationReason, e.Reason)
+	}
+	if r := m.Response; r != nil {
+		set(ExtraResponse, r.Kind)
+		set(ExtraResponseTo, r.ID)
+		set(extraResponseRef, r.ID)
+	}
+	if w := m.Wipe; w != nil && m.Type != "groupchat" {
+		set(ExtraWipe, w.ID)
+		if !w.Issued.IsZero() {
+			set(ExtraWipeIssued, w.Issued.UTC().Format(time.RFC3339))
+		}
+	}
+	if len(m.Fallbacks) > 0 {
+		if b := xmpp.StripFallback(sm.Body, m.Fallbacks, func(ns string) bool {
+			return ns == xmpp.NSUrgency || ns == xmpp.NSOrder
+		}); b != "" {
+			sm.Body = b
+		}
+	}
+}
+
+// resolveResponse names the answered message by its origin-id when it is
+// already stored (in rooms the wire quotes its stanza-id).
+func (s *Session) resolveResponse(sm *securestore.Message) {
+	ref := sm.Extra[extraResponseRef]
+	if ref == "" {
+		return
+	}
+	if t, err := s.findReferenced(sm.ConversationID, ref); err == nil && t.OriginID != "" {
+		sm.Extra[ExtraResponseTo] = t.OriginID
+	}
+}
+
+// afterStored applies what newly stored messages mean beyond their text:
+// responses (an ack acknowledges our message) and wipe directives.
+func (s *Session) afterStored(added []securestore.Message) {
+	for _, sm := range added {
+		if sm.Extra[ExtraResponse] != "" {
+			s.applyResponse(sm)
+		}
+		if id := sm.Extra[ExtraWipe]; id != "" && sm.Direction == securestore.Incoming && !s.isRoom(sm.ConversationID) {
+			issued, _ := time.Parse(time.RFC3339, sm.Extra[ExtraWipeIssued])
+			s.emit(WipeRequested{From: xmpp.BareJID(sm.From), ID: id, Issued: issued})
+		}
+	}
+}
+
+func (s *Session) applyResponse(sm securestore.Message) {
+	kind := ResponseKind(sm.Extra[ExtraResponse])
+	ref := sm.Extra[extraResponseRef]
+	if ref == "" {
+		ref = sm.Extra[ExtraResponseTo]
+	}
+	room := s.isRoom(sm.ConversationID)
+	own := sm.Direction == securestore.Outgoing
+	ev := ResponseReceived{Message: sm, Kind: kind, From: sm.From, At: sm.Timestamp, Own: own}
+	if !room {
+		ev.From = xmpp.BareJID(sm.From)
+		if own {
+			ev.From = s.account
+		}
+	}
+	if target, err := s.findReferenced(sm.ConversationID, ref); err == nil {
+		ev.To = target.ID
+		if kind == ResponseAck && !own && target.Direction == securestore.Outgoing {
+			member := ""
+			if room {
+				member = s.memberKey(sm.From)
+			}
+			s.advance(target.ID, member, securestore.ReceiptAcknowledged, "")
+		}
+	}
+	s.emit(ev)
+}
+
+// applyEdit applies a received retraction or correction (live, carbon or
+// archived). Only the author may edit a message: the edit must come from the
+// same side (our devices for our messages), from the same peer (the lookup
+// is within the conversation) and in rooms from the same occupant. Anything
+// else is ignored, as is an edit of a message we do not have.
+func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
+	sm, ok := s.toStored(m)
+	if !ok {
+		return
+	}
+	if !at.IsZero() {
+		sm.Timestamp = at
+	}
+	ref := m.RetractID
+	if ref == "" {
+		ref = m.ReplaceID
+	}
+	target, err := s.findReferenced(sm.ConversationID, ref)
+	if err != nil {
+		return
+	}
+	if target.Direction != sm.Direction ||
+		(s.isRoom(sm.ConversationID) && sm.Direction == securestore.Incoming && target.From != sm.From) {
+		s.log.Warn("sync: ignoring an edit of a message by someone else", "conversation_is_room", s.isRoom(sm.ConversationID))
+		return
+	}
+	if m.RetractID != "" {
+		changed, err := s.store.Retract(target.ID, sm.Timestamp)
+		if err != nil {
+			s.log.Warn("sync: recall", "err", err)
+			return
+		}
+		s.ownEditSeen(target, sm.OriginID)
+		if changed {
+			s.emit(MessageRetracted{Conversation: target.ConversationID, Message: target.ID, At: sm.Timestamp})
+		}
+		return
+	}
+	if sm.Body == "" {
+		return
+	}
+	changed, err := s.store.ApplyCorrection(target.ID, sm.OriginID, sm.Body, sm.Timestamp)
+	if err != nil {
+		s.log.Warn("sync: correction", "err", err)
+		return
+	}
+	s.ownEditSeen(target, sm.OriginID)
+	if changed {
+		s.emit(MessageCorrected{Conversation: target.ConversationID, Message: target.ID})
+	}
+}
+
+// ownEditSeen: our own pending edit came back (room reflection, archive), so
+// the server has it and it need not be sent again.
+func (s *Session) ownEditSeen(target securestore.Message, editID string) {
+	if _, pending := securestore.PendingEdit(target); pending == "" || pending != editID {
+		return
+	}
+	if changed, err := s.store.EditSent(target.ID, editID, s.clock.Now()); err == nil && changed {
+		s.emit(ReceiptChanged{Message: target.ID, State: securestore.ReceiptSent, At: s.clock.Now()})
+	}
 }

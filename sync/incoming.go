@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -15,6 +16,12 @@ func (s *Session) onMessage(m *xmpp.Message) {
 	switch {
 	case m.Type == "error":
 		s.onMessageError(m)
+		return
+	case m.PubSub != nil:
+		s.onNodeEvent(m)
+		return
+	case m.RetractID != "" || m.ReplaceID != "":
+		s.applyEdit(m, time.Time{})
 		return
 	case m.ReceiptFor != "":
 		s.onReceipt(m)
@@ -37,6 +44,7 @@ func (s *Session) onMessage(m *xmpp.Message) {
 	}
 	if len(added) > 0 {
 		s.emit(MessagesAdded{Messages: added})
+		s.afterStored(added)
 	} else if sm.Direction == securestore.Outgoing {
 		s.learnStanzaID(sm)
 	}
@@ -70,6 +78,7 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 		sm.Extra = map[string]string{extraMarkable: "1"}
 	}
 	s.noteAttachments(&sm, m)
+	s.noteClinical(&sm, m)
 	from := xmpp.BareJID(m.From)
 	switch {
 	case m.Type == "groupchat":
@@ -104,6 +113,9 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 	if sm.ConversationID == "" {
 		return sm, false
 	}
+	if sm.Extra[extraResponseRef] != "" {
+		s.resolveResponse(&sm)
+	}
 	return sm, true
 }
 
@@ -125,8 +137,13 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 		s.log.Warn("sync: recording stanza-id", "err", err)
 	}
 	if stored.Direction == securestore.Outgoing && stored.Receipt.State < securestore.ReceiptSent {
-		// The archive has it, so the server received it.
-		s.markSent(stored.ID)
+		// The archive has it, so the server received it. A pending recall or
+		// correction keeps it on the Outbox.
+		if kind, _ := securestore.PendingEdit(stored); kind != "" {
+			s.advance(stored.ID, "", securestore.ReceiptSent, "")
+		} else {
+			s.markSent(stored.ID)
+		}
 	}
 }
 

@@ -79,24 +79,53 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	el.Append(xmpp.NewElement(xmpp.NSMarkers, "markable"))
 	el.Append(xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID))
 	s.decorateAttachment(el, m)
+	s.decorateClinical(el, m)
 	return el
+}
+
+// outgoing is one stanza for a stored message: the message itself, or its
+// pending retraction or correction (securestore.PendingEdit), which travel
+// through the Outbox like messages so they survive restarts.
+type outgoing struct {
+	el  *xmpp.Element
+	key string // origin-id of the stanza: what the server's ack names
+	f   inflight
+}
+
+func (s *Session) wireFor(m securestore.Message) []outgoing {
+	kind, editID := securestore.PendingEdit(m)
+	if kind == "" {
+		return []outgoing{{s.stanzaFor(m), m.OriginID, inflight{id: m.ID}}}
+	}
+	var out []outgoing
+	if kind == "correct" && m.Receipt.State < securestore.ReceiptSent {
+		// The original may never have reached the server: send it (with the
+		// new text, same id; receivers dedupe) before the correction, and
+		// keep it on the Outbox until the correction is acknowledged too.
+		out = append(out, outgoing{s.stanzaFor(m), m.OriginID, inflight{id: m.ID, keep: true}})
+	}
+	return append(out, outgoing{s.editStanza(m, kind, editID), editID, inflight{id: m.ID, edit: editID}})
 }
 
 // transmit hands a message to the client once per XMPP session. Errors are not
 // returned: the message stays in the Outbox and the next sign-in sends it.
 func (s *Session) transmit(c *xmpp.Client, m securestore.Message) {
-	s.mu.Lock()
-	if f, ok := s.inflight[m.OriginID]; ok && f.gen == s.gen {
-		s.mu.Unlock()
-		return
-	}
-	s.inflight[m.OriginID] = inflight{id: m.ID, gen: s.gen}
-	s.mu.Unlock()
-	if err := c.Send(s.stanzaFor(m)); err != nil {
-		s.log.Info("sync: message waits in outbox", "err", err)
+	for _, o := range s.wireFor(m) {
 		s.mu.Lock()
-		delete(s.inflight, m.OriginID)
+		if f, ok := s.inflight[o.key]; ok && f.gen == s.gen {
+			s.mu.Unlock()
+			continue
+		}
+		o.f.gen = s.gen
+		s.inflight[o.key] = o.f
 		s.mu.Unlock()
+		if err := c.Send(o.el); err != nil {
+			s.log.Info("sync: message waits in outbox", "err", err)
+			s.mu.Lock()
+			delete(s.inflight, o.key)
+			s.mu.Unlock()
+			return
+		}
 	}
 }
 
@@ -131,7 +160,19 @@ func (s *Session) onAcked(el *xmpp.Element) {
 	if !ok {
 		return // a receipt, marker or other message we do not track
 	}
-	s.markSent(f.id)
+	switch {
+	case f.edit != "":
+		now := s.clock.Now()
+		if changed, err := s.store.EditSent(f.id, f.edit, now); err != nil {
+			s.log.Warn("sync: marking edit sent", "err", err)
+		} else if changed {
+			s.emit(ReceiptChanged{Message: f.id, State: securestore.ReceiptSent, At: now})
+		}
+	case f.keep:
+		s.advance(f.id, "", securestore.ReceiptSent, "")
+	default:
+		s.markSent(f.id)
+	}
 }
 
 // markSent advances a message to sent and takes it out of the Outbox.

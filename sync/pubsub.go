@@ -3,22 +3,96 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"rounds/sync/xmpp"
 )
 
-// Nodes of the org's pubsub service the Session follows.
+// Nodes of the org's pubsub service the Session follows: after every fresh
+// sign-in it subscribes to them (idempotent), reads their items and reports
+// them as NodeUpdated, and from then on reports each notification.
 const (
 	NodePolicy = xmpp.NSPolicy
 	NodeOnCall = xmpp.NSOnCall
 )
 
-// FetchNode reads the items of node from the pubsub service.
+// ErrNotConnected: the request needs the server and the Session is not
+// signed in.
+var ErrNotConnected = errors.New("sync: not connected to the server")
+
+// PubSubService is the JID of the org's pubsub service.
+func (s *Session) PubSubService() string { return s.cfg.PubSubService }
+
+// FetchNode reads the items of node from the pubsub service (Config.PubSubService).
 func (s *Session) FetchNode(ctx context.Context, node string) ([]xmpp.PubSubItem, error) {
-	return nil, errors.New("sync: FetchNode not implemented yet")
+	c := s.currentClient()
+	if c == nil || !c.Connected() {
+		return nil, ErrNotConnected
+	}
+	items, err := c.GetItems(ctx, s.cfg.PubSubService, node)
+	if err != nil {
+		return nil, fmt.Errorf("sync: reading %s: %w", node, err)
+	}
+	return items, nil
 }
 
-// PublishNode publishes payload as item itemID of node (admin tools).
+// PublishNode publishes payload as item itemID of node on the pubsub service
+// (admin tools, tests, demo seeding). The node is created first if it does not
+// exist, readable by everyone on the service and published to by its owner
+// only; the server decides who may do either (docs/ADMIN.md: only the admins
+// named for the pubsub component).
 func (s *Session) PublishNode(ctx context.Context, node, itemID string, payload *xmpp.Element) error {
-	return errors.New("sync: PublishNode not implemented yet")
+	c := s.currentClient()
+	if c == nil || !c.Connected() {
+		return ErrNotConnected
+	}
+	if err := c.CreateNode(ctx, s.cfg.PubSubService, node, map[string]string{
+		"pubsub#access_model":  "open",
+		"pubsub#publish_model": "publishers",
+		"pubsub#persist_items": "true",
+		"pubsub#max_items":     "1",
+	}); err != nil {
+		return fmt.Errorf("sync: creating %s: %w", node, err)
+	}
+	if err := c.Publish(ctx, s.cfg.PubSubService, node, itemID, payload); err != nil {
+		return fmt.Errorf("sync: publishing %s: %w", node, err)
+	}
+	return nil
+}
+
+// followNodes subscribes to the org nodes and reports their current items.
+// It runs after every fresh sign-in, off the setup path: a server without a
+// pubsub service must not delay messaging.
+func (s *Session) followNodes(ctx context.Context, c *xmpp.Client) {
+	for _, node := range []string{NodePolicy, NodeOnCall} {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+		if err := c.SubscribeNode(sctx, s.cfg.PubSubService, node); err != nil {
+			s.log.Info("sync: org node not followed", "node", node, "err", err)
+		}
+		items, err := c.GetItems(sctx, s.cfg.PubSubService, node)
+		cancel()
+		if err != nil {
+			s.log.Info("sync: org node not read", "node", node, "err", err)
+			continue
+		}
+		if len(items) > 0 {
+			s.emit(NodeUpdated{Node: node, Items: items})
+		}
+	}
+}
+
+// onNodeEvent reports a pubsub notification, if it comes from the org's
+// service itself (anyone else could otherwise push a policy).
+func (s *Session) onNodeEvent(m *xmpp.Message) {
+	from, err := xmpp.ParseJID(m.From)
+	want, err2 := xmpp.ParseJID(s.cfg.PubSubService)
+	if err != nil || err2 != nil || from != want {
+		if m.PubSub.Node == NodePolicy || m.PubSub.Node == NodeOnCall {
+			s.log.Warn("sync: dropping org node notification from another sender")
+		}
+		return
+	}
+	if len(m.PubSub.Items) > 0 {
+		s.emit(NodeUpdated{Node: m.PubSub.Node, Items: m.PubSub.Items})
+	}
 }

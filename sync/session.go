@@ -77,6 +77,11 @@ type Session struct {
 type inflight struct {
 	id  securestore.MessageID
 	gen int
+	// edit is the origin-id of a retraction or correction of message id;
+	// keep says the message stays on the Outbox after its ack (an edit of it
+	// is still pending).
+	edit string
+	keep bool
 }
 
 // New prepares a Session; nothing happens on the network until Run.
@@ -326,7 +331,11 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err
 	}
-	return s.catchUp(ctx, c)
+	if err := s.catchUp(ctx, c); err != nil {
+		return err
+	}
+	go s.followNodes(ctx, c)
+	return nil
 }
 
 // keepCredentials stores the SCRAM keys from this sign-in so the password need

@@ -83,6 +83,11 @@ type Server struct {
 	stopped bool
 }
 
+// PubSubAdmin is the local part of the account Prosody's pubsub component
+// (pubsub.<Domain>) treats as its admin: only it may create the org policy
+// and on-call nodes and publish to them. Create it with CreateAccount.
+const PubSubAdmin = "it.admin"
+
 // ErrProsodyMissing means the prosody binary is not installed; `make test` and
 // `make demo` install it (scripts/install-deps.sh).
 var ErrProsodyMissing = errors.New("testserver: prosody is not installed (run scripts/install-deps.sh or `make test`)")
