@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"rounds/securestore"
@@ -11,32 +13,144 @@ import (
 	"rounds/sync/xmpp"
 )
 
-// Placeholders until the sync engine's clinical API lands.
+// The clinical parts of the command line: what a page asks of the recipient,
+// the on-call and policy nodes, wipe. The wire formats are sync/xmpp's
+// (docs/PROTOCOL.md); the checks are the ones every Rounds device makes.
 
 func sendOptions(u securestore.Urgency, ack, order bool, role string) sync.SendOptions {
-	return sync.SendOptions{Urgency: u}
+	return sync.SendOptions{Urgency: u, AckRequired: ack || u != securestore.UrgencyNormal, Order: order, Role: strings.TrimSpace(role)}
 }
 
-func ackRequired(o sync.SendOptions) bool { return o.Urgency != securestore.UrgencyNormal }
+func ackRequired(o sync.SendOptions) bool {
+	return o.AckRequired || o.Urgency != securestore.UrgencyNormal
+}
 
-func declined(events []sync.Event, m securestore.Message) (outcome, bool) { return outcome{}, false }
+// declined reports a decline of m among events.
+func declined(events []sync.Event, m securestore.Message) (outcome, bool) {
+	for _, e := range events {
+		r, ok := e.(sync.ResponseReceived)
+		if !ok || r.Own || r.Kind != sync.ResponseDecline {
+			continue
+		}
+		if r.To == m.ID || r.To == 0 && r.Message.Extra[sync.ExtraResponseTo] == m.OriginID {
+			who := r.From
+			if who == "" {
+				who = m.ConversationID
+			}
+			return outcome{state: securestore.ReceiptFailed, at: r.At, who: who}, true
+		}
+	}
+	return outcome{}, false
+}
 
-func fetchSchedule(ctx context.Context, b *bot) ([]shift, error) { return nil, errNoClinical }
+// currentItem fetches item "current" of node; nil if nothing is published.
+func currentItem(ctx context.Context, b *bot, node string) (*xmpp.Element, error) {
+	items, err := b.session.FetchNode(ctx, node)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", node, err)
+	}
+	for _, it := range items {
+		if it.ID == itemCurrent && it.Payload != nil {
+			return it.Payload, nil
+		}
+	}
+	return nil, nil
+}
 
+// fetchSchedule reads the published on-call schedule.
+func fetchSchedule(ctx context.Context, b *bot) ([]shift, error) {
+	el, err := currentItem(ctx, b, sync.NodeOnCall)
+	if err != nil {
+		return nil, err
+	}
+	if el == nil {
+		return nil, fail(ExitRefused, "no on-call schedule is published; not sent")
+	}
+	wire, err := xmpp.ParseSchedule(el)
+	if err != nil {
+		return nil, fail(ExitRefused, "the published on-call schedule does not read: %v; not sent", err)
+	}
+	out := make([]shift, len(wire))
+	for i, s := range wire {
+		out[i] = shift{Role: s.Role, JID: s.JID, From: s.From, Until: s.Until, Backup: s.Backup, Orders: s.Orders}
+	}
+	return out, nil
+}
+
+// orderRecipients is the specified contact list at now: the policy's
+// order-recipients and whoever holds a shift with orders=true.
 func orderRecipients(ctx context.Context, b *bot, now time.Time) ([]string, error) {
-	return nil, errNoClinical
+	var out []string
+	el, err := currentItem(ctx, b, sync.NodePolicy)
+	if err != nil {
+		return nil, err
+	}
+	if el != nil {
+		p, err := xmpp.ParseOrgPolicy(el)
+		if err != nil {
+			return nil, fail(ExitRefused, "the published policy does not read: %v; order not sent", err)
+		}
+		out = append(out, p.OrderRecipients...)
+	}
+	if sched, err := currentItem(ctx, b, sync.NodeOnCall); err == nil && sched != nil {
+		if shifts, err := xmpp.ParseSchedule(sched); err == nil {
+			for _, s := range shifts {
+				if s.Orders && !now.Before(s.From) && now.Before(s.Until) {
+					out = append(out, s.JID)
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
-func checkSchedulePayload(el *xmpp.Element) error { return nil }
+// checkSchedulePayload reads the payload back with the clients' own decoder,
+// so what is published is what every device will read.
+func checkSchedulePayload(el *xmpp.Element) error {
+	back, err := xmpp.DecodeSchedule([]byte(el.String()))
+	if err != nil {
+		return fmt.Errorf("the schedule would not read on the devices: %w", err)
+	}
+	if n := len(el.ChildrenNamed(nsOnCall, "shift")); len(back) != n {
+		return fmt.Errorf("the devices would read %d of %d shifts", len(back), n)
+	}
+	return nil
+}
 
-func decodePolicy(data []byte) (*xmpp.Element, error) { return nil, errNoClinical }
+// decodePolicy checks a policy document with the clients' decoder and
+// returns the element to publish.
+func decodePolicy(data []byte) (*xmpp.Element, error) {
+	el, err := decodeXMLFile(data)
+	if err != nil {
+		return nil, err
+	}
+	if el.Name.Space != nsPolicy || el.Name.Local != "policy" {
+		return nil, fmt.Errorf("the root element is {%s}%s, want <policy xmlns='%s'>", el.Name.Space, el.Name.Local, nsPolicy)
+	}
+	if _, err := xmpp.ParseOrgPolicy(el); err != nil {
+		return nil, err
+	}
+	return el, nil
+}
 
+// publish puts payload as item "current" of node, replacing what was there.
 func publish(ctx context.Context, b *bot, node string, payload *xmpp.Element, timeout time.Duration) error {
-	return errNoClinical
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := b.session.PublishNode(pctx, node, itemCurrent, payload); err != nil {
+		return fmt.Errorf("publishing to %s: %w", node, err)
+	}
+	return nil
 }
 
+// sendWipe sends the wipe directive.
 func sendWipe(ctx context.Context, b *bot, to string, timeout time.Duration) error {
-	return errNoClinical
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := b.session.SendWipe(wctx, to); err != nil {
+		return fmt.Errorf("wipe: %w", err)
+	}
+	return nil
 }
 
 var errAuditTampered = errors.New("tampered")

@@ -15,7 +15,7 @@ import (
 // rows; anything far larger is the wrong file.
 const (
 	maxScheduleBytes  = 4 << 20
-	maxScheduleShifts = 20000
+	maxScheduleShifts = 10000 // the devices' own limit (sync/xmpp)
 	maxRoleLength     = 100
 )
 
@@ -73,18 +73,11 @@ func (s *shift) check() error {
 	case strings.ContainsFunc(s.Role, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return fmt.Errorf("%s: role contains control characters", s.where)
 	}
-	// A shift may name only a backup: the post is vacant and the backup
-	// covers it (clients reach the backup, and say so).
-	if strings.TrimSpace(s.JID) == "" && strings.TrimSpace(s.Backup) == "" {
-		return fmt.Errorf("%s: no holder and no backup", s.where)
+	j, err := checkPerson(s.JID)
+	if err != nil {
+		return fmt.Errorf("%s: holder %q: %v", s.where, s.JID, err)
 	}
-	if strings.TrimSpace(s.JID) != "" {
-		j, err := checkPerson(s.JID)
-		if err != nil {
-			return fmt.Errorf("%s: holder %q: %v", s.where, s.JID, err)
-		}
-		s.JID = j
-	}
+	s.JID = j
 	if strings.TrimSpace(s.Backup) != "" {
 		b, err := checkPerson(s.Backup)
 		if err != nil {

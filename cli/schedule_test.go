@@ -85,7 +85,7 @@ func TestScheduleFailFixtures(t *testing.T) {
 		"fail_short_row.csv":           "line 2: 3 fields, the header has 6",
 		"fail_backup_is_holder.csv":    "line 2: backup is the holder",
 		"fail_no_role.csv":             "line 2: no role",
-		"fail_no_holder_no_backup.csv": "line 2: no holder and no backup",
+		"fail_no_holder.csv":           `line 2: holder ""`,
 		"fail_header_only.csv":         "no shifts",
 		"fail_bare_quote.csv":          "line 2:",
 		"fail_rrule.ics":               "line 7: RRULE (recurring events) is not supported",
