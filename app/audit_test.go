@@ -16,7 +16,9 @@ import (
 // the audit and export paths, which read only the store.
 func offlineClient(t testing.TB) *Client {
 	t.Helper()
-	cfg := testConfig(t).withDefaults()
+	cfg := testConfig(t)
+	cfg.Clock = newFakeClock()
+	cfg = cfg.withDefaults()
 	path := filepath.Join(cfg.DataDir, "a.db")
 	st, err := securestore.Create(path, testPIN, cfg.storeOptions())
 	if err != nil {
@@ -25,7 +27,10 @@ func offlineClient(t testing.TB) *Client {
 	t.Cleanup(func() { st.Close() })
 	c := newClient(cfg, path)
 	t.Cleanup(c.changes.close)
-	c.store, c.account = st, "nurse.ana@hospital.test"
+	done := make(chan struct{})
+	close(done)
+	c.store, c.account, c.stop, c.done = st, "nurse.ana@hospital.test", func() {}, done
+	c.lastTouch = cfg.Clock.Now()
 	for _, e := range [][2]string{
 		{securestore.AuditSignIn, ""},
 		{auditPolicyChanged, "policy changed: version 3"},

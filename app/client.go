@@ -59,6 +59,8 @@ type Client struct {
 	retGen    int
 	purgeMu   gosync.Mutex
 	wipesSeen map[string]bool
+	staleSeen int          // an older org policy version already audited as ignored
+	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
 }
 
 type presence struct{ show, status string }
@@ -86,7 +88,8 @@ func (c *Client) start(st *securestore.Store) error {
 			Credentials: xmpp.Credentials{Password: acct.Credentials.PlainPassword},
 			TLSConfig:   c.cfg.TLSConfig, HTTPClient: c.cfg.HTTPClient,
 		},
-		Logger: c.log,
+		Logger:        c.log,
+		PubSubService: c.cfg.PubSubService,
 	})
 	if err != nil {
 		return err

@@ -39,6 +39,10 @@ type Config struct {
 	Resource string
 	// ConnectTimeout bounds sign-in's credential check (default 20 s).
 	ConnectTimeout time.Duration
+	// PubSubService is the JID of the service holding the org policy and
+	// on-call nodes (default "pubsub." + the account's domain); policy from
+	// anywhere else is ignored.
+	PubSubService string
 }
 
 // Defaults of Policy's zero values.

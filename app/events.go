@@ -35,6 +35,10 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			c.changes.push(Change{Kind: DirectoryChanged})
 			c.changes.push(Change{Kind: InboxChanged})
 		}
+	case sync.NodeUpdated:
+		c.onNodeItems(st, e.Node, e.Items)
+	case sync.WipeRequested:
+		c.onWipeRequested(st, e.From, e.ID, e.Issued)
 	case sync.ConversationRead:
 		c.clearNotification(e.Conversation)
 		c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Conversation})

@@ -312,7 +312,8 @@ func (c *Client) loadOrgPolicyLocked(st *securestore.Store) {
 
 // applyOrgPolicy makes p the org policy in force: persisted, applied at once
 // (lock timer, keyring, retention, the views) and audited. An identical
-// document changes nothing and is not audited again.
+// document changes nothing and is not audited again; an older version than
+// the one in force is refused (audited).
 func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -327,6 +328,18 @@ func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 	}
 	c.mu.Unlock()
 	if bytes.Equal(old, b) {
+		return nil
+	}
+	if old != nil && p.Version < oldVersion {
+		// A fetch racing a newer notification, or an archive replay: never
+		// step back. (IT bumps the version with every edit, docs/ADMIN.md.)
+		c.mu.Lock()
+		again := c.staleSeen == p.Version
+		c.staleSeen = p.Version
+		c.mu.Unlock()
+		if !again {
+			c.auditWith(st, auditPolicyChanged, fmt.Sprintf("policy version %d ignored: older than version %d in force", p.Version, oldVersion))
+		}
 		return nil
 	}
 	if err := st.SetSetting(settingOrgPolicy, b); err != nil {
@@ -382,4 +395,78 @@ func (c *Client) setPINLen(pin []byte) {
 	c.mu.Lock()
 	c.pinLen = len([]rune(string(pin)))
 	c.mu.Unlock()
+}
+
+// orgPolicyFromWire converts the parsed policy document (sync/xmpp checks
+// its bounds) to the app's form.
+func orgPolicyFromWire(w xmpp.OrgPolicy) OrgPolicy {
+	secs := func(n int) time.Duration { return time.Duration(n) * time.Second }
+	p := OrgPolicy{Version: w.Version, RetentionDays: w.RetentionDays, LockMax: secs(w.LockMaxSeconds),
+		PINMinLength: w.PINMinLength, KeyringAllowed: w.KeyringAllowed,
+		UrgentRepeat: secs(w.UrgentRepeatSeconds), UrgentRepeatCount: w.UrgentRepeatCount,
+		Escalation: EscalationPolicy{After: secs(w.Escalation.AfterSeconds)},
+		Admins:     slices.Clone(w.Admins), OrderRecipients: slices.Clone(w.OrderRecipients),
+		Levels: UrgencyLevelNames{Routine: w.LevelNames.Routine, Urgent: w.LevelNames.Urgent, STAT: w.LevelNames.STAT}}
+	if pv, ok := previewFromWire(w.NotificationPreview); ok {
+		p.Preview = &pv
+	}
+	for _, s := range w.Escalation.Steps {
+		p.Escalation.Steps = append(p.Escalation.Steps, EscalationStep{To: s.To, Role: s.Role, Room: s.Room})
+	}
+	return p
+}
+
+func shiftsFromWire(w []xmpp.Shift) []Shift {
+	out := make([]Shift, len(w))
+	for i, s := range w {
+		out[i] = Shift{Role: s.Role, JID: s.JID, From: s.From, Until: s.Until, Backup: s.Backup, Orders: s.Orders}
+	}
+	return out
+}
+
+// currentItem is the node's item in force: id "current", else the last one.
+func currentItem(items []xmpp.PubSubItem) *xmpp.Element {
+	var last *xmpp.Element
+	for _, it := range items {
+		if it.ID == xmpp.PolicyItemID && it.Payload != nil {
+			return it.Payload
+		}
+		if it.Payload != nil {
+			last = it.Payload
+		}
+	}
+	return last
+}
+
+// onNodeItems applies the policy or on-call node's items, fetched or
+// notified. The sync engine accepts them only from the configured pubsub
+// service. A document that does not parse changes nothing: the last good
+// one stays in force.
+func (c *Client) onNodeItems(st *securestore.Store, node string, items []xmpp.PubSubItem) {
+	doc := currentItem(items)
+	if doc == nil {
+		return
+	}
+	c.nodeMu.Lock()
+	defer c.nodeMu.Unlock()
+	switch node {
+	case PolicyNode:
+		w, err := xmpp.ParseOrgPolicy(doc)
+		if err != nil {
+			c.log.Warn("app: org policy refused; the last one stays in force", "err", err)
+			return
+		}
+		if err := c.applyOrgPolicy(st, orgPolicyFromWire(w)); err != nil {
+			c.log.Warn("app: applying org policy", "err", err)
+		}
+	case OnCallNode:
+		w, err := xmpp.ParseSchedule(doc)
+		if err != nil {
+			c.log.Warn("app: on-call schedule refused; the last one stays in force", "err", err)
+			return
+		}
+		if err := c.applySchedule(st, shiftsFromWire(w)); err != nil {
+			c.log.Warn("app: applying on-call schedule", "err", err)
+		}
+	}
 }

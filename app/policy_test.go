@@ -3,8 +3,11 @@ package app
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"rounds/sync/xmpp"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -115,5 +118,97 @@ func TestDecideWipe(t *testing.T) {
 	}
 	if decideWipe(mergePolicy(Policy{}.withDefaults(), nil), "it@h.org", created.Add(time.Hour), created) != wipeNotAdmin {
 		t.Error("wipe honoured with no admin configured")
+	}
+}
+
+func decodeDoc(t *testing.T, s string) *xmpp.Element {
+	t.Helper()
+	el, err := xmpp.DecodeElement([]byte(s), xmpp.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return el
+}
+
+// TestPolicyDocumentApplied: a policy item is parsed, merged, persisted and
+// audited; a malformed one, or an older version, changes nothing; the stored
+// policy is what the next unlock starts from; a schedule item fills Roles.
+func TestPolicyDocumentApplied(t *testing.T) {
+	c := offlineClient(t)
+	st := c.store
+	item := func(xml string) []xmpp.PubSubItem {
+		return []xmpp.PubSubItem{{ID: "old", Payload: decodeDoc(t, `<policy xmlns='urn:rounds:policy:0' version='0'/>`)},
+			{ID: "current", Payload: decodeDoc(t, xml)}}
+	}
+	c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='7'><retention days='30'/>`+
+		`<lock max-seconds='120'/><pin min-length='6'/><keyring allowed='false'/><notifications preview='none'/>`+
+		`<urgent repeat-seconds='60' repeat-count='5'/><escalation after-seconds='180'><step role='Charge nurse'/><step to='dr.osei@h.org'/></escalation>`+
+		`<admin jid='it@h.org'/><order-recipient jid='dr.osei@h.org'/><levels stat='Code blue'/></policy>`))
+	p := c.effectivePolicy()
+	if p.Version != 7 || p.Retention != 30*24*time.Hour || p.LockAfter != 2*time.Minute || p.MinPINLength != 6 || p.AllowKeyring ||
+		p.Preview != PreviewNone || p.UrgentRepeat != time.Minute || p.UrgentRepeatCount != 5 || p.Escalation.After != 3*time.Minute ||
+		len(p.Escalation.Steps) != 2 || p.Escalation.Steps[1].To != "dr.osei@h.org" || !slices.Equal(p.Admins, []string{"it@h.org"}) ||
+		!slices.Equal(p.OrderRecipients, []string{"dr.osei@h.org"}) || p.Levels.Name(2) != "Code blue" {
+		t.Fatalf("applied policy: %+v", p)
+	}
+	audited := func(detail string) int {
+		rows, _ := c.AuditEntries()
+		n := 0
+		for _, r := range rows {
+			if r.Kind == AuditPolicyChanged && strings.Contains(r.Detail, detail) {
+				n++
+			}
+		}
+		return n
+	}
+	if audited("policy changed: version 7") != 1 {
+		t.Fatal("policy change not audited")
+	}
+	// The same document again: nothing new.
+	c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='7'><retention days='30'/>`+
+		`<lock max-seconds='120'/><pin min-length='6'/><keyring allowed='false'/><notifications preview='none'/>`+
+		`<urgent repeat-seconds='60' repeat-count='5'/><escalation after-seconds='180'><step role='Charge nurse'/><step to='dr.osei@h.org'/></escalation>`+
+		`<admin jid='it@h.org'/><order-recipient jid='dr.osei@h.org'/><levels stat='Code blue'/></policy>`))
+	if audited("policy changed: version 7") != 1 {
+		t.Fatal("an identical document was audited again")
+	}
+	// Malformed (lock below the 10 s bound): refused, v7 stays.
+	c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='4'><lock max-seconds='5'/></policy>`))
+	if c.OrgPolicyVersion() != 7 {
+		t.Fatal("a malformed policy replaced the one in force")
+	}
+	// Older: refused, audited once however often it comes.
+	for range 3 {
+		c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='2'><lock max-seconds='3600'/></policy>`))
+	}
+	if c.OrgPolicyVersion() != 7 || audited("policy version 2 ignored") != 1 {
+		t.Fatalf("older version: in force %d, audited %d", c.OrgPolicyVersion(), audited("policy version 2 ignored"))
+	}
+	// The stored policy is what a restart starts from.
+	c.mu.Lock()
+	c.org = nil
+	c.loadOrgPolicyLocked(st)
+	c.mu.Unlock()
+	if got := c.Policy(); got.Version != 7 || got.LockAfter != 2*time.Minute {
+		t.Fatalf("reloaded: %+v", got)
+	}
+
+	c.onNodeItems(st, OnCallNode, []xmpp.PubSubItem{{ID: "current", Payload: decodeDoc(t,
+		`<schedule xmlns='urn:rounds:oncall:0'><shift role='Cardiology on call' jid='dr.osei@h.org' from='2000-01-01T00:00:00Z' until='2100-01-01T00:00:00Z' orders='true'/></schedule>`)}})
+	rs, err := c.Roles()
+	if err != nil || len(rs) != 1 || rs[0].Holder != "dr.osei@h.org" || !rs[0].Orders {
+		t.Fatalf("roles: %+v %v", rs, err)
+	}
+	if err := c.CheckOrderRecipient("dr.osei@h.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckOrderRecipient("ana@h.org"); !errors.Is(err, ErrNotOrderRecipient) {
+		t.Fatalf("order to ana: %v", err)
+	}
+	// A malformed schedule leaves the last good one.
+	c.onNodeItems(st, OnCallNode, []xmpp.PubSubItem{{ID: "current", Payload: decodeDoc(t,
+		`<schedule xmlns='urn:rounds:oncall:0'><shift role='X' jid='not a jid' from='x' until='y'/></schedule>`)}})
+	if rs, _ := c.Roles(); len(rs) != 1 {
+		t.Fatalf("a malformed schedule replaced the good one: %+v", rs)
 	}
 }

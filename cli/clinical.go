@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"rounds/app"
 	"strings"
 	"time"
 
@@ -153,6 +153,7 @@ func sendWipe(ctx context.Context, b *bot, to string, timeout time.Duration) err
 	return nil
 }
 
-var errAuditTampered = errors.New("tampered")
+// verifyAuditExport checks an audit export with the app's verifier.
+func verifyAuditExport(r io.Reader) error { return app.VerifyAuditExport(r) }
 
-func verifyAuditExport(r io.Reader) error { return errNoClinical }
+var errAuditTampered = app.ErrAuditTampered
