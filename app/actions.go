@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"rounds/securestore"
-	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -23,30 +22,12 @@ func (c *Client) Send(conv, text string) (securestore.MessageID, error) {
 	return c.SendUrgent(conv, text, securestore.UrgencyNormal)
 }
 
-// SendUrgent is Send with a clinical urgency (the clinical layer builds
-// acknowledgement and escalation on it).
+// SendUrgent is Send with a clinical urgency: urgent and STAT require an
+// acknowledgement and start the policy's escalation ladder (SendClinical
+// has the other options).
 func (c *Client) SendUrgent(conv, text string, urgency securestore.Urgency) (securestore.MessageID, error) {
-	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
-	if text == "" {
-		return 0, ErrEmptyMessage
-	}
-	if utf8.RuneCountInString(text) > MaxMessageRunes {
-		return 0, ErrMessageTooLong
-	}
-	jid, err := chatJID(conv)
-	if err != nil {
-		return 0, err
-	}
-	_, s, err := c.sess()
-	if err != nil {
-		return 0, err
-	}
-	c.Touch()
-	m, err := s.Send(jid, text, sync.SendOptions{Urgency: urgency})
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return m.ID, nil
+	s, err := c.SendClinical(conv, text, ClinicalOptions{Urgency: urgency})
+	return s.ID, err
 }
 
 // MarkShown records that the user has seen conv up to message upTo: unread

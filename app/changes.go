@@ -28,6 +28,9 @@ const (
 	PolicyChanged
 	// RolesChanged: the on-call schedule changed (Client.Roles).
 	RolesChanged
+	// AlertsChanged: an urgent alert opened, repeated or ended
+	// (Client.Alerts).
+	AlertsChanged
 )
 
 func (k ChangeKind) String() string {
@@ -50,6 +53,8 @@ func (k ChangeKind) String() string {
 		return "policy"
 	case RolesChanged:
 		return "roles"
+	case AlertsChanged:
+		return "alerts"
 	}
 	return "unknown"
 }

@@ -61,6 +61,8 @@ type Client struct {
 	wipesSeen map[string]bool
 	staleSeen int          // an older org policy version already audited as ignored
 	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
+	// Alerts and escalation ladders (alerts.go, escalation.go).
+	clin clinical
 }
 
 type presence struct{ show, status string }
@@ -120,6 +122,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.mu.Unlock()
 	c.enforceKeyring(st, pol)
 	c.armRetention(st, true)
+	c.clinicalFor(st) // resume alerts and escalation ladders
 
 	runDone := make(chan struct{})
 	go func() {
@@ -159,6 +162,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	c.stopTimerLocked()
 	c.stopRetentionLocked()
 	c.mu.Unlock()
+	c.stopClinical()
 	stop()
 	<-done
 	return st, true

@@ -20,10 +20,22 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			}
 		}
 		c.changes.push(Change{Kind: InboxChanged})
-		c.notifyFor(st, e.Messages, e.CatchUp)
+		// Responses first, so an alert is not raised for a message this
+		// batch already shows acknowledged (catch-up after another device).
+		c.responsesIn(st, e.Messages)
+		c.escalationClosed(e.Messages)
+		alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
+		c.notifyExcept(st, e.Messages, e.CatchUp, alerted)
 	case sync.ReceiptChanged:
 		if m, err := st.Message(e.Message); err == nil {
 			c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+			if e.State == securestore.ReceiptAcknowledged {
+				by := e.Member
+				if by == "" {
+					by = m.ConversationID
+				}
+				c.ladderAcknowledged(st, e.Message, by, e.At)
+			}
 		}
 	case sync.ConnectionChanged:
 		c.changes.push(Change{Kind: ConnectionChanged})
@@ -40,9 +52,12 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	case sync.WipeRequested:
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)
 	case sync.ConversationRead:
+		c.alertsRead(st, e.Conversation, e.Message)
 		c.clearNotification(e.Conversation)
 		c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Conversation})
 		c.changes.push(Change{Kind: InboxChanged})
+	default:
+		c.handleClinical(st, e)
 	}
 }
 

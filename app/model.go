@@ -40,6 +40,34 @@ type MessageRow struct {
 	// DayBreak is true for the first message of a calendar day (local time), so
 	// the view draws a day separator above it.
 	DayBreak bool
+
+	// Clinical (alerts.go, responses.go, escalation.go, recall.go).
+
+	// AckRequired: the sender asked for an explicit acknowledgement.
+	AckRequired bool
+	// Alerting (outgoing, ack required): the message reached the recipient's
+	// device, where it is alerting until acknowledged.
+	Alerting bool
+	// Responses are the quick responses to this message, oldest first, each
+	// with its time (the sender's live view; the recipient's own too).
+	Responses []ResponseRow
+	// Response is set when this message is itself a quick response.
+	Response ResponseKind
+	// Recalled is when the sender recalled the message (zero if not); Body
+	// is then the tombstone "Message recalled at 14:02".
+	Recalled time.Time
+	// Corrected: the text was corrected (Client.History has the earlier
+	// texts); CorrectedAt is the last correction.
+	Corrected   bool
+	CorrectedAt time.Time
+	// Escalation is the message's escalation ladder (outgoing ack-required
+	// messages sent from this device), nil if none.
+	Escalation *EscalationView
+	// Notice: an escalation notice posted into the thread ("Escalated to Dr
+	// Osei (Cardiology on call): not acknowledged in 5 min"); EscalationStep
+	// is the step of a notice or of an escalated copy (0 otherwise).
+	Notice         bool
+	EscalationStep int
 }
 
 // ContactRow is one entry of the directory.
@@ -63,6 +91,10 @@ type Notification struct {
 	Title          string // "Rounds"
 	Body           string // "New message from Dr Osei" / "New message in ICU team"
 	Urgent         bool
+	// Message and AckRequired are set for urgent alerts, so the notification
+	// can offer quick responses (Client.Respond).
+	Message     securestore.MessageID
+	AckRequired bool
 }
 
 // Notifier shows and withdraws OS notifications (implemented in ui/ per

@@ -65,6 +65,12 @@ func (c *Client) shownNotifications() []string {
 // stored messages: only incoming ones, never for the conversation in view,
 // and for catch-up only where something is still unread.
 func (c *Client) notifyFor(st *securestore.Store, msgs []securestore.Message, catchUp bool) {
+	c.notifyExcept(st, msgs, catchUp, nil)
+}
+
+// notifyExcept is notifyFor leaving out the conversations an urgent alert
+// already notified (alerts.go).
+func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message, catchUp bool, skip map[string]bool) {
 	type group struct {
 		n      int
 		urgent bool
@@ -73,7 +79,7 @@ func (c *Client) notifyFor(st *securestore.Store, msgs []securestore.Message, ca
 	var order []string
 	groups := map[string]*group{}
 	for _, m := range msgs {
-		if m.Direction != securestore.Incoming {
+		if m.Direction != securestore.Incoming || skip[m.ConversationID] {
 			continue
 		}
 		g := groups[m.ConversationID]
@@ -117,15 +123,18 @@ func (c *Client) notifyFor(st *securestore.Store, msgs []securestore.Message, ca
 // names the sender or room and never carries message text.
 func (c *Client) notification(st *securestore.Store, cv securestore.Conversation, n int, urgent bool, last securestore.Message) Notification {
 	out := Notification{ConversationID: cv.ID, Title: "Rounds", Urgent: urgent}
+	c.mu.Lock()
+	level := c.previewLocked()
+	levels := c.policyLocked().Levels
+	c.mu.Unlock()
 	what := "New message"
+	urgency := max(last.Urgency, securestore.UrgencyHigh)
 	if urgent {
-		what = "Urgent message"
+		// The level's configured name: "STAT message in ICU team".
+		what = levels.Name(urgency) + " message"
 	} else if n > 1 {
 		what = "New messages"
 	}
-	c.mu.Lock()
-	level := c.previewLocked()
-	c.mu.Unlock()
 	switch level {
 	case PreviewNone:
 		out.Body = what
@@ -137,7 +146,7 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		out.Title = name
 		out.Body = previewText(last.Body)
 		if urgent {
-			out.Body = "URGENT: " + out.Body
+			out.Body = strings.ToUpper(levels.Name(urgency)) + ": " + out.Body
 		}
 	default: // PreviewSender
 		name := conversationTitle(st, cv, nil)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +105,8 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		return nil, mapErr(err)
 	}
 	q := strings.ToLower(strings.TrimSpace(query))
+	c.clinicalFor(st)
+	alerting, waiting := c.alertingConversations(), c.ladderActiveConversations()
 	rows := make([]ConversationRow, 0, len(convs))
 	for _, cv := range convs {
 		row := ConversationRow{
@@ -119,10 +122,14 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		}
 		if len(last) == 1 {
 			row.Preview = previewText(last[0].Body)
-			// Hook for the clinical layer: an unread urgent last message pins
-			// the conversation until it is read (acknowledgement comes later).
-			row.Urgent = cv.Unread > 0 && last[0].Direction == securestore.Incoming && last[0].Urgency >= securestore.UrgencyHigh
+			if t := recalledAt(last[0]); !t.IsZero() {
+				row.Preview = c.tombstone(t)
+			}
 		}
+		// Pinned: an urgent alert is open here (unread, or unacknowledged
+		// where acknowledgement is required), or an ack-required message of
+		// ours still waits for its acknowledgement.
+		row.Urgent = alerting[cv.ID] || waiting[cv.ID]
 		if !row.IsRoom {
 			row.Presence, _ = c.presenceOf(cv.ID)
 		}
@@ -207,6 +214,9 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 			for k, rc := range m.Members {
 				r.Members[memberName(st, k, names)] = rc
 			}
+		}
+		if len(m.Extra) > 0 {
+			c.clinicalRow(st, cv, m, names, &r)
 		}
 		prevDay = day
 		out[i] = r
@@ -294,4 +304,37 @@ func matchContact(ct securestore.Contact, q string) bool {
 		}
 	}
 	return false
+}
+
+// clinicalRow fills a row's clinical fields from the message's stored
+// extras: acknowledgement, responses, recall, correction, escalation.
+func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames, r *MessageRow) {
+	r.AckRequired = ackRequired(m)
+	if r.Outgoing && r.AckRequired {
+		st := m.Receipt.State
+		for _, rc := range m.Members {
+			st = max(st, rc.State)
+		}
+		r.Alerting = (st == securestore.ReceiptDelivered || st == securestore.ReceiptRead) && !acknowledged(m)
+	}
+	r.Responses = responseRows(st, cv, m, names)
+	r.Response = ResponseKind(m.Extra[extraResponse])
+	if r.Response == "" && m.Extra[extraResponseTo] != "" {
+		r.Response = ResponseText
+	}
+	if t := recalledAt(m); !t.IsZero() {
+		r.Recalled = t
+		r.Body = c.tombstone(t)
+		r.Responses = nil
+	}
+	if t := extraTime(m.Extra[extraCorrected]); !t.IsZero() {
+		r.Corrected, r.CorrectedAt = true, t
+	}
+	if m.Extra[extraLadder] != "" || r.AckRequired && r.Outgoing {
+		r.Escalation = c.escalationView(st, m, names)
+	}
+	if m.Extra[extraEscalationOf] != "" {
+		r.EscalationStep, _ = strconv.Atoi(m.Extra[extraEscalStep])
+		r.Notice = !r.AckRequired && m.Urgency == securestore.UrgencyNormal
+	}
 }

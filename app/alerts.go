@@ -1,0 +1,450 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	gosync "sync"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// An urgent message must not be missed by a nurse who was with a patient
+// when it arrived: it alerts again every policy interval until it is read,
+// and for acknowledgement-required levels (urgent and STAT from Rounds)
+// until someone on this account acknowledges it, here or on another device.
+
+// Alert is an incoming urgent message still demanding attention. The UI
+// shows it as a distinct alert (modal on desktop) with quick responses.
+type Alert struct {
+	Conversation string
+	Message      securestore.MessageID
+	From         string // sender's display name
+	Title        string // conversation title (the room's name in rooms)
+	Urgency      securestore.Urgency
+	// AckRequired: only an acknowledgement ends the alert; reading it does not.
+	AckRequired bool
+	// Repeats counts the alerts sounded after the first; no more than
+	// MaxRepeats (policy) are sounded, but an unacknowledged alert stays
+	// listed (and its conversation pinned) after the last.
+	Repeats, MaxRepeats int
+	Since               time.Time // when it was raised
+	NextAt              time.Time // next repeat; zero when no more will sound
+}
+
+// settingAlerts holds the open alerts so they survive a lock or restart.
+const settingAlerts = "app.alerts"
+
+// clinical is a Client's clinical state: alerts on incoming urgent messages
+// and escalation ladders of its outgoing ones. Its own lock, so timers and
+// the event loop never wait on the Client's.
+type clinical struct {
+	mu  gosync.Mutex
+	gen int // bumped at every start and stop: a stale timer does nothing
+	st  *securestore.Store
+	s   *sync.Session
+
+	alerts  map[securestore.MessageID]*alertRun
+	ladders map[securestore.MessageID]*ladderRun
+}
+
+type alertRun struct {
+	Alert
+	origin       string // the message's origin-id
+	escalationOf string // the message is an escalated copy of this origin-id
+	timer        Timer
+}
+
+// storedAlert is an alert's persisted form (names are looked up again).
+type storedAlert struct {
+	Conversation string                `json:"conv"`
+	Message      securestore.MessageID `json:"msg"`
+	Urgency      securestore.Urgency   `json:"urgency"`
+	AckRequired  bool                  `json:"ack,omitempty"`
+	Repeats      int                   `json:"repeats"`
+	MaxRepeats   int                   `json:"max"`
+	Since        time.Time             `json:"since"`
+	NextAt       time.Time             `json:"next,omitzero"`
+	Origin       string                `json:"origin,omitempty"`
+	EscalationOf string                `json:"esc,omitempty"`
+}
+
+// urgentRepeat is the policy's repeat interval and count.
+func (c *Client) urgentRepeat() (time.Duration, int) {
+	p := c.effectivePolicy()
+	return p.UrgentRepeat, p.UrgentRepeatCount
+}
+
+// clinicalFor binds the clinical state to the open store st, loading the
+// alerts and ladders saved before the last lock or restart and scheduling
+// them on the Clock (due ones fire at once). Every clinical entry point
+// calls it, so the state follows unlocks without a hook in the lifecycle;
+// timers of an earlier unlock see another generation and do nothing. It
+// reports false when st is no longer the open store.
+func (c *Client) clinicalFor(st *securestore.Store) bool {
+	c.mu.Lock()
+	open, s := c.store, c.session
+	c.mu.Unlock()
+	if open != st || st == nil {
+		return false
+	}
+	cl := &c.clin
+	cl.mu.Lock()
+	if cl.st == st {
+		cl.mu.Unlock()
+		return true
+	}
+	c.stopClinicalLocked()
+	cl.gen++
+	cl.st, cl.s = st, s
+	cl.alerts = map[securestore.MessageID]*alertRun{}
+	cl.ladders = map[securestore.MessageID]*ladderRun{}
+	gen := cl.gen
+	c.loadAlertsLocked(st, gen)
+	due := c.loadLaddersLocked(st, gen)
+	cl.mu.Unlock()
+	c.changes.push(Change{Kind: AlertsChanged})
+	for _, id := range due {
+		go c.ladderDue(gen, id)
+	}
+	return true
+}
+
+// stopClinical stops every timer (the store is about to close).
+func (c *Client) stopClinical() {
+	cl := &c.clin
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	c.stopClinicalLocked()
+}
+
+func (c *Client) stopClinicalLocked() {
+	cl := &c.clin
+	cl.gen++
+	for _, a := range cl.alerts {
+		if a.timer != nil {
+			a.timer.Stop()
+		}
+	}
+	for _, l := range cl.ladders {
+		if l.timer != nil {
+			l.timer.Stop()
+		}
+	}
+	cl.alerts, cl.ladders, cl.st, cl.s = nil, nil, nil, nil
+}
+
+// loadAlertsLocked restores saved alerts (cl.mu held).
+func (c *Client) loadAlertsLocked(st *securestore.Store, gen int) {
+	b, err := st.Setting(settingAlerts)
+	if err != nil {
+		if !errors.Is(err, securestore.ErrNotFound) {
+			c.log.Warn("app: loading alerts", "err", err)
+		}
+		return
+	}
+	var saved []storedAlert
+	if err := json.Unmarshal(b, &saved); err != nil {
+		c.log.Warn("app: alerts record unreadable; dropped", "err", err)
+		return
+	}
+	now := c.cfg.Clock.Now()
+	cl := &c.clin
+	for _, s := range saved {
+		if _, err := st.Message(s.Message); err != nil {
+			continue // purged by retention, or recalled and gone
+		}
+		a := &alertRun{Alert: Alert{
+			Conversation: s.Conversation, Message: s.Message, Urgency: s.Urgency, AckRequired: s.AckRequired,
+			Repeats: s.Repeats, MaxRepeats: s.MaxRepeats, Since: s.Since, NextAt: s.NextAt,
+		}, origin: s.Origin, escalationOf: s.EscalationOf}
+		cl.alerts[s.Message] = a
+		if !a.NextAt.IsZero() {
+			c.scheduleAlertLocked(a, max(a.NextAt.Sub(now), 0), gen)
+		}
+	}
+}
+
+// saveAlertsLocked writes the open alerts (cl.mu held, so saves never
+// overtake each other).
+func (c *Client) saveAlertsLocked() {
+	cl := &c.clin
+	if cl.st == nil {
+		return
+	}
+	out := make([]storedAlert, 0, len(cl.alerts))
+	for _, a := range cl.alerts {
+		out = append(out, storedAlert{
+			Conversation: a.Conversation, Message: a.Message, Urgency: a.Urgency, AckRequired: a.AckRequired,
+			Repeats: a.Repeats, MaxRepeats: a.MaxRepeats, Since: a.Since, NextAt: a.NextAt,
+			Origin: a.origin, EscalationOf: a.escalationOf,
+		})
+	}
+	slices.SortFunc(out, func(a, b storedAlert) int { return int(a.Message) - int(b.Message) })
+	b, _ := json.Marshal(out)
+	if err := cl.st.SetSetting(settingAlerts, b); err != nil {
+		c.log.Warn("app: saving alerts", "err", err)
+	}
+}
+
+func (c *Client) scheduleAlertLocked(a *alertRun, d time.Duration, gen int) {
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	id := a.Message
+	a.timer = c.cfg.Clock.AfterFunc(d, func() { c.alertDue(gen, id) })
+}
+
+// alertWanted says whether an incoming message raises an alert: urgent or
+// STAT, or routine with an acknowledgement asked (a silent alert: it only
+// keeps the conversation pinned until acknowledged); never a response or a
+// recalled message.
+func alertWanted(m securestore.Message) bool {
+	if m.Direction != securestore.Incoming || (m.Urgency < securestore.UrgencyHigh && !ackRequired(m)) {
+		return false
+	}
+	if m.Extra[extraResponseTo] != "" || m.Extra[extraRetracted] != "" {
+		return false
+	}
+	return true
+}
+
+func ackRequired(m securestore.Message) bool { return m.Extra[extraAck] == "required" }
+
+// raiseAlerts opens an alert for each incoming urgent message in a batch
+// and sounds it (unless the batch itself holds our own acknowledgement,
+// as a catch-up after another device acked does). It returns the
+// conversations it notified, which the ordinary notification skips.
+func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, catchUp bool) map[string]bool {
+	var candidates []securestore.Message
+	for _, m := range msgs {
+		if alertWanted(m) {
+			candidates = append(candidates, m)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	if !c.clinicalFor(st) {
+		return nil
+	}
+	interval, count := c.urgentRepeat()
+	now := c.cfg.Clock.Now()
+	cl := &c.clin
+	var ring []Alert
+	cl.mu.Lock()
+	if cl.st != st {
+		cl.mu.Unlock()
+		return nil
+	}
+	gen := cl.gen
+	for _, m := range candidates {
+		if _, ok := cl.alerts[m.ID]; ok {
+			continue
+		}
+		// The stored copy has the responses recorded since (responsesIn).
+		fresh, err := st.Message(m.ID)
+		if err != nil || !alertWanted(fresh) {
+			continue
+		}
+		m = fresh
+		ack := ackRequired(m)
+		if acknowledged(m) {
+			continue
+		}
+		if !ack && catchUp {
+			if cv, err := st.Conversation(m.ConversationID); err == nil && cv.Unread == 0 {
+				continue // read on another device meanwhile
+			}
+		}
+		a := &alertRun{Alert: Alert{
+			Conversation: m.ConversationID, Message: m.ID, Urgency: m.Urgency, AckRequired: ack,
+			MaxRepeats: count, Since: now,
+		}, origin: m.OriginID, escalationOf: m.Extra[extraEscalationOf]}
+		// A message older than the whole repeat window (a catch-up after a
+		// night offline) is listed and pinned but no longer rings; nor does
+		// a routine one.
+		if m.Urgency < securestore.UrgencyHigh {
+			a.MaxRepeats = 0
+		} else if m.Timestamp.IsZero() || now.Sub(m.Timestamp) < interval*time.Duration(count+1) {
+			a.NextAt = now.Add(interval)
+			if count == 0 {
+				a.NextAt = time.Time{}
+			}
+			ring = append(ring, a.Alert)
+		} else {
+			a.Repeats = count
+		}
+		cl.alerts[m.ID] = a
+		if !a.NextAt.IsZero() {
+			c.scheduleAlertLocked(a, interval, gen)
+		}
+	}
+	c.saveAlertsLocked()
+	cl.mu.Unlock()
+	c.changes.push(Change{Kind: AlertsChanged})
+	notified := map[string]bool{}
+	for _, a := range ring {
+		if notified[a.Conversation] {
+			continue
+		}
+		notified[a.Conversation] = true
+		c.ringAlert(st, a, !c.viewing(a.Conversation))
+	}
+	return notified
+}
+
+// alertDue sounds a repeat and schedules the next.
+func (c *Client) alertDue(gen int, id securestore.MessageID) {
+	interval, _ := c.urgentRepeat() // before cl.mu: never c.mu inside cl.mu
+	cl := &c.clin
+	cl.mu.Lock()
+	a := cl.alerts[id]
+	if gen != cl.gen || a == nil || a.NextAt.IsZero() {
+		cl.mu.Unlock()
+		return
+	}
+	st := cl.st
+	a.Repeats++
+	a.NextAt = time.Time{}
+	if a.Repeats < a.MaxRepeats {
+		a.NextAt = c.cfg.Clock.Now().Add(interval)
+		c.scheduleAlertLocked(a, interval, gen)
+	} else {
+		a.timer = nil
+	}
+	snap := a.Alert
+	c.saveAlertsLocked()
+	cl.mu.Unlock()
+	c.changes.push(Change{Kind: AlertsChanged})
+	c.ringAlert(st, snap, true)
+	c.log.Info("app: urgent alert repeated", "repeat", snap.Repeats, "of", snap.MaxRepeats)
+}
+
+// ringAlert shows the alert's notification (no PHI by default: "STAT
+// message from Dr Osei") and plays the urgent sound.
+func (c *Client) ringAlert(st *securestore.Store, a Alert, notify bool) {
+	if notify {
+		cv, err := st.Conversation(a.Conversation)
+		if err != nil {
+			cv = securestore.Conversation{ID: a.Conversation}
+		}
+		m, err := st.Message(a.Message)
+		if err != nil {
+			return // gone meanwhile (recalled, purged)
+		}
+		now := c.cfg.Clock.Now()
+		c.mu.Lock()
+		if c.store == st {
+			c.notified[a.Conversation] = notice{at: now, urgent: true}
+		}
+		c.mu.Unlock()
+		n := c.notification(st, cv, 1, true, m)
+		n.Message, n.AckRequired = a.Message, a.AckRequired
+		c.cfg.Notifier.Notify(n)
+	}
+	c.cfg.Sound.NewMessage(true)
+}
+
+// endAlerts removes the alerts matching keep==false and reports whether any
+// ended.
+func (c *Client) endAlerts(match func(a *alertRun) bool) bool {
+	cl := &c.clin
+	cl.mu.Lock()
+	ended := false
+	for id, a := range cl.alerts {
+		if match(a) {
+			if a.timer != nil {
+				a.timer.Stop()
+			}
+			delete(cl.alerts, id)
+			ended = true
+		}
+	}
+	if ended {
+		c.saveAlertsLocked()
+	}
+	cl.mu.Unlock()
+	if ended {
+		c.changes.push(Change{Kind: AlertsChanged})
+		c.changes.push(Change{Kind: InboxChanged})
+	}
+	return ended
+}
+
+// alertsRead ends the alerts of conv that need no acknowledgement and are
+// now read (here or on another device).
+func (c *Client) alertsRead(st *securestore.Store, conv string, upTo securestore.MessageID) {
+	cv, err := st.Conversation(conv)
+	if err != nil {
+		return
+	}
+	var bound time.Time
+	if m, err := st.Message(upTo); err == nil {
+		bound = m.Timestamp
+	}
+	c.endAlerts(func(a *alertRun) bool {
+		if a.Conversation != conv || a.AckRequired {
+			return false
+		}
+		if cv.Unread == 0 || a.Message == upTo {
+			return true
+		}
+		m, err := st.Message(a.Message)
+		return err != nil || !m.Timestamp.After(bound)
+	})
+}
+
+// alertAcknowledged ends the alert on message id (our acknowledgement,
+// here or from another of our devices).
+func (c *Client) alertAcknowledged(id securestore.MessageID) bool {
+	return c.endAlerts(func(a *alertRun) bool { return a.Message == id })
+}
+
+// Alerts lists the open alerts, newest first. An alert with Urgency
+// routine is silent (an acknowledgement was asked for a routine message).
+func (c *Client) Alerts() []Alert {
+	st, err := c.unlocked()
+	if err != nil || !c.clinicalFor(st) {
+		return nil
+	}
+	cl := &c.clin
+	cl.mu.Lock()
+	out := make([]Alert, 0, len(cl.alerts))
+	for _, a := range cl.alerts {
+		out = append(out, a.Alert)
+	}
+	cl.mu.Unlock()
+	names, _ := loadContacts(st)
+	for i := range out {
+		cv, err := st.Conversation(out[i].Conversation)
+		if err != nil {
+			cv = securestore.Conversation{ID: out[i].Conversation}
+		}
+		out[i].Title = conversationTitle(st, cv, names)
+		if m, err := st.Message(out[i].Message); err == nil {
+			out[i].From = senderName(st, cv, m, names)
+		}
+	}
+	slices.SortFunc(out, func(a, b Alert) int {
+		if r := b.Since.Compare(a.Since); r != 0 {
+			return r
+		}
+		return int(b.Message) - int(a.Message)
+	})
+	return out
+}
+
+// alertingConversations is the set of conversations with an open alert.
+func (c *Client) alertingConversations() map[string]bool {
+	cl := &c.clin
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	out := map[string]bool{}
+	for _, a := range cl.alerts {
+		out[a.Conversation] = true
+	}
+	return out
+}

@@ -1,0 +1,323 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// Clinical tests share one fake clock per test (hospital time): Advance runs
+// every client's due alerts and ladder steps, so nothing waits minutes. The
+// clock starts at the real time, because message timestamps come from the
+// server. Auto-lock is pushed out of the way of the advancing clock.
+
+func clinicalClock() *fakeClock {
+	c := newFakeClock()
+	c.now = time.Now().UTC()
+	return c
+}
+
+func clinicalSignIn(t *testing.T, srv *testserver.Server, user, resource string, clk *fakeClock) *device {
+	t.Helper()
+	return signIn(t, srv, user, Config{Clock: clk, Resource: resource, Policy: Policy{LockAfter: 24 * time.Hour}})
+}
+
+func urgentSounds(d *device) int {
+	_, u := d.sound.counts()
+	return u
+}
+
+// alertOn returns d's open alert in conv.
+func alertOn(d *device, conv string) (Alert, bool) {
+	for _, a := range d.c.Alerts() {
+		if a.Conversation == conv {
+			return a, true
+		}
+	}
+	return Alert{}, false
+}
+
+func (d *device) messageRow(conv string, id securestore.MessageID) (MessageRow, bool) {
+	ms, err := d.c.Messages(conv, 200)
+	if err != nil {
+		return MessageRow{}, false
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return MessageRow{}, false
+}
+
+// lastFrom is the newest incoming message row in conv whose body contains s.
+func (d *device) waitIncoming(conv, s string) MessageRow {
+	d.t.Helper()
+	var got MessageRow
+	waitFor(d.t, d.jid+" receives "+s, 30*time.Second, func() bool {
+		ms, err := d.c.Messages(conv, 200)
+		if err != nil {
+			return false
+		}
+		for i := len(ms) - 1; i >= 0; i-- {
+			if !ms[i].Outgoing && strings.Contains(ms[i].Body, s) {
+				got = ms[i]
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// TestUrgentStatAlertUntilAcknowledged: a STAT message alerts on both of
+// bob's devices, again every 2 minutes, at most 10 repeats; reading it does
+// not stop it (ack required); "call me" is shown to the sender with its time
+// and does not end it; an acknowledgement on the desk ends the alert on the
+// phone too; the sender's live view goes alerting → read → acknowledged,
+// with times and the responses.
+func TestUrgentStatAlertUntilAcknowledged(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+
+	sent, err := alice.c.SendClinical(phone.jid, "MARKER-9 bed 4 K+ 6.9", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{phone, desk} {
+		waitFor(t, "alert on "+d.cfg.Resource, 30*time.Second, func() bool { _, ok := alertOn(d, alice.jid); return ok })
+		waitFor(t, "first ring", 10*time.Second, func() bool { return urgentSounds(d) == 1 })
+		ns := d.notifier.notifications()
+		if len(ns) != 1 || ns[0].Body != "STAT message from "+alice.jid || !ns[0].Urgent || !ns[0].AckRequired || ns[0].Message == 0 {
+			t.Fatalf("%s notifications %+v", d.cfg.Resource, ns)
+		}
+		if containsAny(ns[0], "MARKER") || containsAny(ns[0], "bed") {
+			t.Fatalf("PHI in the alert: %+v", ns[0])
+		}
+		a, _ := alertOn(d, alice.jid)
+		if !a.AckRequired || a.Urgency != securestore.UrgencyCritical || a.MaxRepeats != 10 || a.From != alice.jid {
+			t.Fatalf("alert %+v", a)
+		}
+		if r, _ := d.row(alice.jid); !r.Urgent {
+			t.Fatal("STAT conversation not pinned")
+		}
+	}
+	// The sender sees it alerting on bob's device once delivered.
+	waitFor(t, "alerting on the recipient's device", 30*time.Second, func() bool {
+		r, ok := alice.messageRow(phone.jid, sent.ID)
+		return ok && r.Alerting && r.AckRequired && r.Receipt.State == securestore.ReceiptDelivered
+	})
+	if r, _ := alice.row(phone.jid); !r.Urgent {
+		t.Fatal("sender's conversation not pinned while waiting for the acknowledgement")
+	}
+
+	clk.Advance(2 * time.Minute)
+	for _, d := range []*device{phone, desk} {
+		if n := urgentSounds(d); n != 2 {
+			t.Fatalf("%s: %d rings after 2 min", d.cfg.Resource, n)
+		}
+	}
+	// Reading on the phone does not stop an ack-required alert.
+	msg := phone.waitIncoming(alice.jid, "MARKER-9")
+	if err := phone.c.MarkShown(alice.jid, msg.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "read receipt at the sender", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptRead && r.Alerting
+	})
+	waitFor(t, "desk read", 30*time.Second, func() bool { r, _ := desk.row(alice.jid); return r.Unread == 0 })
+	clk.Advance(2 * time.Minute)
+	if urgentSounds(phone) != 3 || urgentSounds(desk) != 3 {
+		t.Fatalf("read stopped an ack-required alert: %d %d", urgentSounds(phone), urgentSounds(desk))
+	}
+
+	// "Call me" from the phone: recorded with its time at the sender, the
+	// alert stays, its next ring one interval later.
+	if err := phone.c.Respond(alice.jid, msg.ID, ResponseCallMe, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "call-me at the sender", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return len(r.Responses) == 1 && r.Responses[0].Kind == ResponseCallMe && r.Responses[0].From == "bob" && !r.Responses[0].At.IsZero()
+	})
+	if r, _ := alice.messageRow(phone.jid, sent.ID); r.Receipt.State == securestore.ReceiptAcknowledged {
+		t.Fatal("call-me counted as acknowledgement")
+	}
+	if _, ok := alertOn(phone, alice.jid); !ok {
+		t.Fatal("call-me ended the alert")
+	}
+	// Past the cap: at most 10 repeats after the first ring.
+	clk.Advance(30 * time.Minute)
+	if n := urgentSounds(desk); n != 11 {
+		t.Fatalf("desk rang %d times, want 1 + 10 repeats", n)
+	}
+	if a, ok := alertOn(desk, alice.jid); !ok || a.Repeats != 10 || !a.NextAt.IsZero() {
+		t.Fatalf("exhausted alert %+v %v (must stay open until acknowledged)", a, ok)
+	}
+
+	// Acknowledged on the desk: the phone's alert ends too (carbon).
+	dmsg := desk.waitIncoming(alice.jid, "MARKER-9")
+	if err := desk.c.Respond(alice.jid, dmsg.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := alertOn(desk, alice.jid); ok {
+		t.Fatal("desk alert survives its own acknowledgement")
+	}
+	waitFor(t, "phone alert ends on the desk's ack", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return !ok })
+	waitFor(t, "acknowledged at the sender", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged && !r.Alerting && len(r.Responses) == 2 && r.Responses[1].Kind == ResponseAck
+	})
+	r, _ := alice.messageRow(phone.jid, sent.ID)
+	rc := r.Receipt
+	for _, s := range []securestore.ReceiptState{securestore.ReceiptSent, securestore.ReceiptDelivered, securestore.ReceiptRead, securestore.ReceiptAcknowledged} {
+		if rc.At[s].IsZero() {
+			t.Fatalf("no time for %v: %+v", s, rc)
+		}
+	}
+	if rc.At[securestore.ReceiptAcknowledged].Before(rc.At[securestore.ReceiptRead]) {
+		t.Fatalf("acknowledged before read: %+v", rc)
+	}
+	waitFor(t, "sender unpinned", 30*time.Second, func() bool { r, _ := alice.row(phone.jid); return !r.Urgent })
+	for _, d := range []*device{phone, desk} {
+		if r, _ := d.row(alice.jid); r.Urgent {
+			t.Fatalf("%s still pinned after the ack", d.cfg.Resource)
+		}
+	}
+	// The recipient's own thread shows their responses too.
+	if rr, _ := desk.messageRow(alice.jid, dmsg.ID); len(rr.Responses) < 1 || rr.Responses[len(rr.Responses)-1].From != "You" {
+		t.Fatalf("desk responses %+v", rr.Responses)
+	}
+	before := urgentSounds(phone)
+	clk.Advance(10 * time.Minute)
+	if urgentSounds(phone) != before {
+		t.Fatal("rang after the acknowledgement")
+	}
+	// The acknowledgement is audited on the device that gave it.
+	entries, err := desk.c.AuditEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || e.Kind == auditAck
+	}
+	if !found {
+		t.Fatal("acknowledgement not audited")
+	}
+	// Responding to one's own message is refused.
+	if err := alice.c.Respond(phone.jid, sent.ID, ResponseAck, ""); err != ErrCannotRespond {
+		t.Fatalf("own message ack: %v", err)
+	}
+	if err := desk.c.Respond(alice.jid, dmsg.ID, "maybe", ""); err == nil {
+		t.Fatal("unknown response accepted")
+	}
+}
+
+// TestUrgentDeclineShownToSender: a decline is recorded at the sender with
+// its time, ends the decliner's alert, and does not acknowledge: the sender
+// still waits (pinned) and the escalation goes on.
+func TestUrgentDeclineShownToSender(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-3 please review", ClinicalOptions{Urgency: securestore.UrgencyHigh,
+		Ladder: &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{To: carol.jid}}}})
+	if err != nil || !sent.Escalation {
+		t.Fatalf("%+v %v", sent, err)
+	}
+	msg := bob.waitIncoming(alice.jid, "MARKER-3")
+	if err := bob.c.Respond(alice.jid, msg.ID, ResponseDecline, "in theatre"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := alertOn(bob, alice.jid); ok {
+		t.Fatal("decline left the decliner's alert ringing")
+	}
+	waitFor(t, "decline at the sender", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return len(r.Responses) == 1 && r.Responses[0].Kind == ResponseDecline && r.Responses[0].Text == "in theatre" && !r.Responses[0].At.IsZero()
+	})
+	r, _ := alice.messageRow(bob.jid, sent.ID)
+	if r.Receipt.State == securestore.ReceiptAcknowledged || r.Escalation == nil || !r.Escalation.Active {
+		t.Fatalf("decline acknowledged or stopped the ladder: %+v", r)
+	}
+	if row, _ := alice.row(bob.jid); !row.Urgent {
+		t.Fatal("sender unpinned by a decline")
+	}
+	clk.Advance(5 * time.Minute)
+	carol.waitIncoming(alice.jid, "MARKER-3")
+	waitFor(t, "carol alerted", 30*time.Second, func() bool { _, ok := alertOn(carol, alice.jid); return ok })
+}
+
+// TestUrgentAlertStopsWhenReadElsewhere: an urgent message from another XMPP
+// client (only the XEP-0131 Urgency header: no acknowledgement asked) alerts
+// on both of bob's devices and repeats; reading it on the phone stops the
+// alert on the desk too (XEP-0490), and nothing rings after.
+func TestUrgentAlertStopsWhenReadElsewhere(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob", "carol")
+	clk := clinicalClock()
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+
+	other, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: srv.JID("carol"), Resource: "other-client",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	id := xmpp.NewID()
+	msg := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", phone.jid, "id", id).Append(
+		xmpp.NewElement(xmpp.NSClient, "body").SetText("MARKER-U call ward 3"),
+		xmpp.NewElement("http://jabber.org/protocol/shim", "headers").Append(
+			xmpp.NewElement("http://jabber.org/protocol/shim", "header", "name", "Urgency").SetText("high")),
+		xmpp.NewElement(xmpp.NSSID, "origin-id", "id", id))
+	if err := other.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	carol := srv.JID("carol")
+	for _, d := range []*device{phone, desk} {
+		waitFor(t, "alert on "+d.cfg.Resource, 30*time.Second, func() bool { _, ok := alertOn(d, carol); return ok })
+		a, _ := alertOn(d, carol)
+		if a.AckRequired || a.Urgency != securestore.UrgencyHigh {
+			t.Fatalf("alert %+v", a)
+		}
+		if n := d.notifier.notifications(); len(n) != 1 || n[0].Body != "Urgent message from "+carol {
+			t.Fatalf("notifications %+v", n)
+		}
+		if r, _ := d.row(carol); !r.Urgent {
+			t.Fatal("not pinned")
+		}
+	}
+	clk.Advance(2 * time.Minute)
+	if urgentSounds(phone) != 2 || urgentSounds(desk) != 2 {
+		t.Fatalf("rings after 2 min: %d %d", urgentSounds(phone), urgentSounds(desk))
+	}
+	in := phone.waitIncoming(carol, "MARKER-U")
+	if err := phone.c.MarkShown(carol, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := alertOn(phone, carol); ok {
+		t.Fatal("phone alert survives reading")
+	}
+	waitFor(t, "desk alert ends when read on the phone", 30*time.Second, func() bool { _, ok := alertOn(desk, carol); return !ok })
+	clk.Advance(10 * time.Minute)
+	if urgentSounds(phone) != 2 || urgentSounds(desk) != 2 {
+		t.Fatalf("rang after being read: %d %d", urgentSounds(phone), urgentSounds(desk))
+	}
+	for _, d := range []*device{phone, desk} {
+		if r, _ := d.row(carol); r.Urgent {
+			t.Fatal("still pinned after read")
+		}
+	}
+}

@@ -1,0 +1,700 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// An acknowledgement-required message that nobody acknowledges must reach
+// someone who will act. The sender's client runs a ladder: after the
+// policy's interval without an acknowledgement it sends an escalated copy to
+// the next target (a person, a role resolved at that moment, or a room),
+// posts a notice into the original thread so everyone in it sees the step,
+// and goes on down the ladder. Only an explicit acknowledgement from anyone
+// reached ends it: a decline or "call me" keeps it running. The ladder is
+// saved in the store, so it resumes after a restart with the time it had
+// left. (The server-side component that would run it without the sender's
+// device is designed in docs/PROTOCOL.md.)
+
+// ClinicalOptions say how a clinical message is sent.
+type ClinicalOptions struct {
+	Urgency securestore.Urgency
+	// AckRequired asks for an explicit acknowledgement; always true for
+	// urgent and STAT.
+	AckRequired bool
+	// Order marks a clinical order: refused unless the recipient is on the
+	// hospital's order list (ErrNotOrderRecipient).
+	Order bool
+	// Role sends to whoever holds it now (conv may then be empty).
+	Role string
+	// Ladder overrides the policy's escalation ladder for this message; a
+	// ladder with no steps means none.
+	Ladder *EscalationPolicy
+}
+
+// Sent is what SendClinical stored and whom it reached.
+type Sent struct {
+	ID           securestore.MessageID
+	Conversation string // where the message is (the role holder's chat)
+	To           string // bare JID reached (the conversation for a room)
+	ToName       string
+	Role         *RoleSent // set when sent to a role
+	// Escalation is set when a ladder runs for the message.
+	Escalation bool
+}
+
+// EscalationView is a message's ladder as the sender's thread shows it.
+type EscalationView struct {
+	Steps []EscalationRow
+	// Active: still waiting for an acknowledgement.
+	Active bool
+	// NextAt is when the next step (or the "nobody acknowledged" notice) is
+	// due; zero when nothing more will happen without an acknowledgement.
+	NextAt time.Time
+	// Exhausted: every step was tried and nobody acknowledged.
+	Exhausted bool
+	EndedAt   time.Time
+	EndedBy   string // who acknowledged (display name)
+	EndReason string // "acknowledged", "cancelled", "recalled"
+}
+
+// EscalationRow is one step taken.
+type EscalationRow struct {
+	Step   int // 1-based
+	To     string
+	ToName string
+	Role   string // the role the step named, if any
+	Room   bool
+	At     time.Time
+	Copy   securestore.MessageID // the escalated copy (0 if it failed)
+	Failed string                // why the step could not reach anyone
+}
+
+// settingLadders lists the messages whose ladders are still running.
+const settingLadders = "app.ladders"
+
+// extraLadder is the app's key on the original message: its ladder, kept
+// with the message (and shredded with it by retention).
+const extraLadder = "app-ladder"
+
+const (
+	endAcknowledged = "acknowledged"
+	endCancelled    = "cancelled"
+	endRecalled     = "recalled"
+)
+
+// ladderState is the persisted state machine of one ladder.
+type ladderState struct {
+	Conv      string                `json:"conv"`
+	Message   securestore.MessageID `json:"msg"`
+	Origin    string                `json:"origin"`
+	Urgency   securestore.Urgency   `json:"urgency"`
+	Steps     []EscalationStep      `json:"steps,omitempty"`
+	After     time.Duration         `json:"after"`
+	Started   time.Time             `json:"started"`
+	Next      int                   `json:"next"`
+	DueAt     time.Time             `json:"due,omitzero"`
+	Reached   []reachedStep         `json:"reached,omitempty"`
+	Exhausted bool                  `json:"exhausted,omitempty"`
+	EndedAt   time.Time             `json:"ended,omitzero"`
+	EndedBy   string                `json:"by,omitempty"`
+	EndReason string                `json:"why,omitempty"`
+}
+
+type reachedStep struct {
+	Step   int                   `json:"step"`
+	Target EscalationStep        `json:"target"`
+	JID    string                `json:"jid,omitempty"` // resolved address
+	Copy   securestore.MessageID `json:"copy,omitempty"`
+	Notice securestore.MessageID `json:"notice,omitempty"`
+	At     time.Time             `json:"at"`
+	Failed string                `json:"failed,omitempty"`
+}
+
+type ladderRun struct {
+	ladderState
+	timer    Timer
+	stepping bool
+}
+
+// newLadder starts a ladder for an ack-required message sent at now. With
+// no steps it only tracks the acknowledgement (the conversation stays
+// pinned until it comes).
+func newLadder(conv string, id securestore.MessageID, origin string, u securestore.Urgency, p EscalationPolicy, now time.Time) ladderState {
+	if p.After <= 0 {
+		p.After = DefaultEscalationAfter
+	}
+	l := ladderState{Conv: conv, Message: id, Origin: origin, Urgency: u,
+		Steps: slices.Clone(p.Steps), After: p.After, Started: now}
+	if len(l.Steps) > 0 {
+		l.DueAt = now.Add(p.After)
+	}
+	return l
+}
+
+func (l *ladderState) active() bool { return l.EndedAt.IsZero() }
+
+// due reports whether the next action is due at now.
+func (l *ladderState) due(now time.Time) bool {
+	return l.active() && !l.DueAt.IsZero() && !now.Before(l.DueAt)
+}
+
+// pending is the next step to take; ok is false when only the
+// "nobody acknowledged" notice is left.
+func (l *ladderState) pending() (step EscalationStep, n int, ok bool) {
+	if l.Next < len(l.Steps) {
+		return l.Steps[l.Next], l.Next + 1, true
+	}
+	return EscalationStep{}, 0, false
+}
+
+// record notes a step taken at now: the next one is due After later, or at
+// once when this one reached nobody.
+func (l *ladderState) record(r reachedStep, now time.Time) {
+	l.Reached = append(l.Reached, r)
+	l.Next++
+	if r.Failed != "" {
+		l.DueAt = now
+	} else {
+		l.DueAt = now.Add(l.After)
+	}
+}
+
+// exhaust notes that every step was tried.
+func (l *ladderState) exhaust() {
+	l.Exhausted = true
+	l.DueAt = time.Time{}
+}
+
+// end stops the ladder; false if it had already ended.
+func (l *ladderState) end(now time.Time, by, reason string) bool {
+	if !l.active() {
+		return false
+	}
+	l.EndedAt, l.EndedBy, l.EndReason = now, by, reason
+	l.DueAt = time.Time{}
+	return true
+}
+
+// covers: id is the original or one of its escalated copies.
+func (l *ladderState) covers(id securestore.MessageID) bool {
+	if l.Message == id {
+		return true
+	}
+	for _, r := range l.Reached {
+		if r.Copy == id && id != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// waited says how long the message has waited, for the notices.
+func (l *ladderState) waited(now time.Time) string {
+	return shortDuration(now.Sub(l.Started))
+}
+
+func shortDuration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m < 120 {
+		return fmt.Sprintf("%d min", m)
+	}
+	return fmt.Sprintf("%d h %d min", m/60, m%60)
+}
+
+// SendClinical sends a clinical message: urgent/STAT, ack-required, an order,
+// or to a role. Orders go only to people on the order list
+// (ErrNotOrderRecipient, nothing stored). A role is resolved now and Sent
+// says whom it reached. An ack-required message starts the escalation
+// ladder (o.Ladder or the policy's); its conversation stays pinned until
+// acknowledged.
+func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error) {
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if text == "" {
+		return Sent{}, ErrEmptyMessage
+	}
+	if len([]rune(text)) > MaxMessageRunes {
+		return Sent{}, ErrMessageTooLong
+	}
+	if o.Urgency > securestore.UrgencyCritical {
+		return Sent{}, fmt.Errorf("%w: urgency %d", securestore.ErrInvalid, o.Urgency)
+	}
+	st, s, err := c.sess()
+	if err != nil {
+		return Sent{}, err
+	}
+	out := Sent{}
+	role := strings.TrimSpace(o.Role)
+	if role != "" {
+		rs, err := c.reachRole(st, role)
+		if err != nil {
+			return Sent{}, err
+		}
+		out.Role = &rs
+		conv = rs.To
+	}
+	jid, err := chatJID(conv)
+	if err != nil {
+		return Sent{}, err
+	}
+	if o.Order {
+		if err := c.CheckOrderRecipient(jid); err != nil {
+			return Sent{}, c.refuseOrder(err, jid)
+		}
+	}
+	ack := o.AckRequired || o.Urgency >= securestore.UrgencyHigh
+	c.Touch()
+	m, err := sendClinical(s, jid, text, clinicalSend{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role})
+	if err != nil {
+		return Sent{}, mapErr(err)
+	}
+	out.ID, out.Conversation, out.To = m.ID, m.ConversationID, m.ConversationID
+	out.ToName = memberName(st, m.ConversationID, nil)
+	if out.Role != nil {
+		out.Role.Message = m.ID
+	}
+	if ack {
+		pol := c.effectivePolicy().Escalation
+		if o.Ladder != nil {
+			pol = *o.Ladder
+			if pol.After <= 0 {
+				pol.After = c.effectivePolicy().Escalation.After
+			}
+		}
+		l := newLadder(m.ConversationID, m.ID, m.OriginID, o.Urgency, pol, c.cfg.Clock.Now())
+		c.startLadder(st, l)
+		out.Escalation = len(l.Steps) > 0
+	}
+	return out, nil
+}
+
+// reachRole resolves role now, saying whom it reached.
+func (c *Client) reachRole(st *securestore.Store, role string) (RoleSent, error) {
+	now := c.cfg.Clock.Now()
+	sh, who, backup, err := resolveShift(c.schedule(), role, now)
+	if err != nil {
+		return RoleSent{}, err
+	}
+	return RoleSent{Role: sh.Role, To: who, ToName: memberName(st, who, nil), Backup: backup,
+		Until: sh.Until, Resolved: now}, nil
+}
+
+func (c *Client) startLadder(st *securestore.Store, l ladderState) {
+	if !c.clinicalFor(st) {
+		return
+	}
+	cl := &c.clin
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.st != st {
+		return
+	}
+	r := &ladderRun{ladderState: l}
+	cl.ladders[l.Message] = r
+	c.saveLadderLocked(r)
+	c.saveLadderIndexLocked()
+	c.scheduleLadderLocked(r, cl.gen)
+	c.changes.push(Change{Kind: InboxChanged})
+	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+}
+
+func (c *Client) scheduleLadderLocked(r *ladderRun, gen int) {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	if !r.active() || r.DueAt.IsZero() {
+		return
+	}
+	id := r.Message
+	d := max(r.DueAt.Sub(c.cfg.Clock.Now()), 0)
+	r.timer = c.cfg.Clock.AfterFunc(d, func() { c.ladderDue(gen, id) })
+}
+
+// saveLadderLocked writes the ladder onto its message (cl.mu held).
+func (c *Client) saveLadderLocked(r *ladderRun) {
+	b, _ := json.Marshal(r.ladderState)
+	if err := c.clin.st.UpdateExtra(r.Message, map[string]string{extraLadder: string(b)}); err != nil {
+		c.log.Warn("app: saving an escalation ladder", "err", err)
+	}
+}
+
+// saveLadderIndexLocked writes the list of running ladders (cl.mu held).
+func (c *Client) saveLadderIndexLocked() {
+	ids := make([]securestore.MessageID, 0, len(c.clin.ladders))
+	for id := range c.clin.ladders {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b, _ := json.Marshal(ids)
+	if err := c.clin.st.SetSetting(settingLadders, b); err != nil {
+		c.log.Warn("app: saving the ladder list", "err", err)
+	}
+}
+
+// loadLaddersLocked restores the running ladders (cl.mu held) and returns
+// the ones already due, which the caller runs at once.
+func (c *Client) loadLaddersLocked(st *securestore.Store, gen int) []securestore.MessageID {
+	b, err := st.Setting(settingLadders)
+	if err != nil {
+		if !errors.Is(err, securestore.ErrNotFound) {
+			c.log.Warn("app: loading ladders", "err", err)
+		}
+		return nil
+	}
+	var ids []securestore.MessageID
+	if err := json.Unmarshal(b, &ids); err != nil {
+		c.log.Warn("app: ladder list unreadable; dropped", "err", err)
+		return nil
+	}
+	now := c.cfg.Clock.Now()
+	var due []securestore.MessageID
+	for _, id := range ids {
+		m, err := st.Message(id)
+		if err != nil {
+			continue // purged
+		}
+		var l ladderState
+		if json.Unmarshal([]byte(m.Extra[extraLadder]), &l) != nil || !l.active() {
+			continue
+		}
+		r := &ladderRun{ladderState: l}
+		c.clin.ladders[id] = r
+		if l.due(now) {
+			due = append(due, id)
+		} else {
+			c.scheduleLadderLocked(r, gen)
+		}
+	}
+	return due
+}
+
+// ladderDue takes the ladder's next step.
+func (c *Client) ladderDue(gen int, id securestore.MessageID) {
+	cl := &c.clin
+	cl.mu.Lock()
+	r := cl.ladders[id]
+	if gen != cl.gen || r == nil || r.stepping || !r.due(c.cfg.Clock.Now()) {
+		cl.mu.Unlock()
+		return
+	}
+	r.stepping = true
+	l := r.ladderState
+	l.Reached = slices.Clone(l.Reached)
+	st, s := cl.st, cl.s
+	cl.mu.Unlock()
+
+	now := c.cfg.Clock.Now()
+	step, n, ok := l.pending()
+	var rs reachedStep
+	if ok {
+		rs = c.escalate(st, s, l, step, n, now)
+	} else {
+		c.postNotice(s, l, len(l.Steps), "", "", fmt.Sprintf("Not acknowledged by anyone on the escalation ladder after %s", l.waited(now)))
+	}
+
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	r.stepping = false
+	if gen != cl.gen {
+		return
+	}
+	if cl.ladders[id] != r {
+		// Acknowledged (or cancelled) while this step was sending: keep
+		// the step on record and tell its target no action is needed.
+		if ok && rs.Copy != 0 && !r.active() {
+			r.Reached = append(r.Reached, rs)
+			c.saveLadderLocked(r)
+			if r.EndReason != endRecalled {
+				go c.closeStep(s, r.ladderState, rs.JID)
+			}
+		}
+		return
+	}
+	if ok {
+		r.record(rs, now)
+	} else {
+		r.exhaust()
+	}
+	c.saveLadderLocked(r)
+	if r.active() {
+		c.scheduleLadderLocked(r, gen)
+	}
+	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+	c.changes.push(Change{Kind: InboxChanged})
+	c.log.Info("app: escalation step", "step", n, "failed", rs.Failed != "")
+}
+
+// escalate takes step n: resolve the target, send the escalated copy, post
+// the notice into the original thread.
+func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState, step EscalationStep, n int, now time.Time) reachedStep {
+	rs := reachedStep{Step: n, Target: step, At: now}
+	reason := "not acknowledged in " + l.waited(now)
+	var label string
+	switch {
+	case step.Role != "":
+		who, err := c.ResolveRole(step.Role)
+		if err != nil {
+			rs.Failed = "no one holds this role now"
+			c.postNotice(s, l, n, "", step.Role, fmt.Sprintf("Could not escalate to %s: %s", step.Role, rs.Failed))
+			return rs
+		}
+		rs.JID = who
+		label = fmt.Sprintf("%s (%s)", memberName(st, who, nil), step.Role)
+	case step.Room != "":
+		room, err := chatJID(step.Room)
+		if err != nil {
+			rs.Failed = "not a room address"
+			c.postNotice(s, l, n, "", "", "Could not escalate to a room: "+rs.Failed)
+			return rs
+		}
+		rs.JID = room
+		label = roomLabel(st, room)
+		if cv, err := st.Conversation(room); err != nil || cv.Kind != securestore.KindRoom {
+			ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+			err := s.JoinRoom(ctx, room, localPart(c.Account()))
+			cancel()
+			if err != nil {
+				rs.Failed = "could not join the room"
+				c.postNotice(s, l, n, room, "", fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
+				return rs
+			}
+		}
+	default:
+		to, err := chatJID(step.To)
+		if err != nil {
+			rs.Failed = "not an address"
+			c.postNotice(s, l, n, "", "", "Could not escalate: "+rs.Failed)
+			return rs
+		}
+		rs.JID = to
+		label = memberName(st, to, nil)
+	}
+	orig, err := st.Message(l.Message)
+	if err != nil {
+		rs.Failed = "the message is gone"
+		return rs
+	}
+	esc := &escalationTag{Of: l.Origin, Step: n, To: rs.JID, Role: step.Role, Reason: reason}
+	cp, err := sendClinical(s, rs.JID, orig.Body, clinicalSend{Urgency: l.Urgency, AckRequired: true, Escalation: esc})
+	if err != nil {
+		rs.Failed = "could not send"
+		c.log.Warn("app: escalated copy not stored", "err", err)
+		c.postNotice(s, l, n, rs.JID, step.Role, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
+		return rs
+	}
+	rs.Copy = cp.ID
+	rs.Notice = c.postNotice(s, l, n, rs.JID, step.Role, fmt.Sprintf("Escalated to %s: %s", label, reason))
+	return rs
+}
+
+func roomLabel(st *securestore.Store, room string) string {
+	if cv, err := st.Conversation(room); err == nil {
+		return conversationTitle(st, cv, nil)
+	}
+	return localPart(room)
+}
+
+// postNotice sends a ladder notice into the original thread, so everyone in
+// it sees the step.
+func (c *Client) postNotice(s *sync.Session, l ladderState, step int, to, role, text string) securestore.MessageID {
+	m, err := sendClinical(s, l.Conv, text, clinicalSend{Escalation: &escalationTag{Of: l.Origin, Step: step, To: to, Role: role, Reason: text}})
+	if err != nil {
+		c.log.Warn("app: escalation notice not stored", "err", err)
+		return 0
+	}
+	return m.ID
+}
+
+// ladderAcknowledged ends the ladder covering id: someone reached (by the
+// original or an escalated copy) acknowledged. Everyone who got a copy
+// learns that no action is needed, so their alerts stop.
+func (c *Client) ladderAcknowledged(st *securestore.Store, id securestore.MessageID, by string, at time.Time) {
+	if at.IsZero() {
+		at = c.cfg.Clock.Now()
+	}
+	c.endLadder(st, func(l *ladderState) bool { return l.covers(id) }, responderName(st, by), endAcknowledged, at)
+}
+
+// endLadder ends the matching running ladders.
+func (c *Client) endLadder(st *securestore.Store, match func(*ladderState) bool, by, reason string, at time.Time) {
+	if !c.clinicalFor(st) {
+		return
+	}
+	cl := &c.clin
+	cl.mu.Lock()
+	var ended []ladderState
+	for id, r := range cl.ladders {
+		if !match(&r.ladderState) || !r.end(at, by, reason) {
+			continue
+		}
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
+		c.saveLadderLocked(r)
+		delete(cl.ladders, id)
+		ended = append(ended, r.ladderState)
+	}
+	if len(ended) > 0 {
+		c.saveLadderIndexLocked()
+	}
+	s := cl.s
+	cl.mu.Unlock()
+	for _, l := range ended {
+		c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+		c.log.Info("app: escalation ended", "reason", reason, "steps", len(l.Reached))
+		if reason == endRecalled {
+			continue // the copies are recalled instead
+		}
+		// Everyone the ladder reached, and the original thread, learn that
+		// it is over: their alerts for it stop.
+		targets := []string{}
+		for _, r := range l.Reached {
+			if r.Copy != 0 && !slices.Contains(targets, r.JID) {
+				targets = append(targets, r.JID)
+			}
+		}
+		if len(targets) > 0 && !slices.Contains(targets, l.Conv) {
+			targets = append(targets, l.Conv)
+		}
+		for _, to := range targets {
+			c.closeStep(s, l, to)
+		}
+	}
+	if len(ended) > 0 {
+		c.changes.push(Change{Kind: InboxChanged})
+	}
+}
+
+// closeStep tells to (a target reached, or the original thread) that the
+// ladder is over: a closing notice, which ends their alerts for it.
+func (c *Client) closeStep(s *sync.Session, l ladderState, to string) {
+	if s == nil {
+		return
+	}
+	text := "Acknowledged by " + l.EndedBy + " at " + c.clockTime(l.EndedAt) + ". No action needed."
+	if l.EndReason == endCancelled {
+		text = "The sender stopped the escalation at " + c.clockTime(l.EndedAt) + ". No action needed."
+	}
+	// The wire numbers steps from 1: the closing notice carries the last
+	// step reached and, as its reason, the machine word "acknowledged" or
+	// "cancelled" (the body says it in words).
+	tag := &escalationTag{Of: l.Origin, Step: max(len(l.Reached), 1), To: to, Reason: l.EndReason}
+	if _, err := sendClinical(s, to, text, clinicalSend{Escalation: tag}); err != nil {
+		c.log.Warn("app: escalation closing notice not stored", "err", err)
+	}
+}
+
+// CancelEscalation stops the ladder of message id (the sender reached
+// someone another way). The people already reached learn that no action
+// is needed.
+func (c *Client) CancelEscalation(conv string, id securestore.MessageID) error {
+	st, err := c.unlocked()
+	if err != nil {
+		return err
+	}
+	m, err := st.Message(id)
+	if err != nil || m.ConversationID != xmpp.BareJID(conv) {
+		return ErrNoSuchMessage
+	}
+	c.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endCancelled, c.cfg.Clock.Now())
+	return nil
+}
+
+// escalationClosed: an incoming notice that a ladder is over (reason
+// "acknowledged" or "cancelled") ends our alerts on the original and the
+// escalated copies it covered.
+func (c *Client) escalationClosed(msgs []securestore.Message) {
+	for _, m := range msgs {
+		of := m.Extra[extraEscalationOf]
+		if of == "" || m.Direction != securestore.Incoming || ackRequired(m) || m.Urgency >= securestore.UrgencyHigh {
+			continue
+		}
+		if r := m.Extra[extraEscalationReason]; r != endAcknowledged && r != endCancelled {
+			continue // a step notice: the ladder goes on
+		}
+		conv := m.ConversationID
+		c.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
+	}
+}
+
+// ladderActiveConversations are the conversations with a running ladder.
+func (c *Client) ladderActiveConversations() map[string]bool {
+	cl := &c.clin
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	out := map[string]bool{}
+	for _, r := range cl.ladders {
+		out[r.Conv] = true
+	}
+	return out
+}
+
+// escalationView is the ladder of m for its row (running: from memory;
+// ended: from the message).
+func (c *Client) escalationView(st *securestore.Store, m securestore.Message, names contactNames) *EscalationView {
+	var l ladderState
+	cl := &c.clin
+	cl.mu.Lock()
+	r := cl.ladders[m.ID]
+	if r != nil && cl.st == st {
+		l = r.ladderState
+		l.Reached = slices.Clone(l.Reached)
+	}
+	cl.mu.Unlock()
+	if r == nil {
+		s := m.Extra[extraLadder]
+		if s == "" || json.Unmarshal([]byte(s), &l) != nil {
+			return nil
+		}
+	}
+	v := &EscalationView{Active: l.active(), NextAt: l.DueAt, Exhausted: l.Exhausted,
+		EndedAt: l.EndedAt, EndedBy: l.EndedBy, EndReason: l.EndReason}
+	for _, rs := range l.Reached {
+		row := EscalationRow{Step: rs.Step, To: rs.JID, Role: rs.Target.Role, Room: rs.Target.Room != "",
+			At: rs.At, Copy: rs.Copy, Failed: rs.Failed}
+		switch {
+		case rs.JID == "":
+		case row.Room:
+			row.ToName = roomLabel(st, rs.JID)
+		default:
+			row.ToName = memberName(st, rs.JID, names)
+		}
+		v.Steps = append(v.Steps, row)
+	}
+	return v
+}
+
+// clockTime is a time as a thread shows it ("14:02"; with the date when
+// not today).
+func (c *Client) clockTime(t time.Time) string {
+	t = t.Local()
+	if localDay(t).Equal(localDay(c.cfg.Clock.Now())) {
+		return t.Format("15:04")
+	}
+	return t.Format("2 Jan 15:04")
+}
+
+// responderName names whoever responded: a room member by nick, anyone
+// else by roster name.
+func responderName(st *securestore.Store, from string) string {
+	if j, err := xmpp.ParseJID(from); err == nil && j.Resource != "" {
+		if cv, err := st.Conversation(j.Bare().String()); err == nil && cv.Kind == securestore.KindRoom {
+			return j.Resource
+		}
+	}
+	return memberName(st, from, nil)
+}

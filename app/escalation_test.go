@@ -1,0 +1,282 @@
+package app
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// TestLadderStateMachine walks a three-step ladder through its states
+// without a server: due times, a step that reaches nobody, exhaustion, the
+// end on an acknowledgement, and a JSON round trip (what a restart reads).
+func TestLadderStateMachine(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
+	p := EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{
+		{To: "osei@h.org"}, {Role: "Cardiology on call"}, {Room: "icu@conference.h.org"},
+	}}
+	l := newLadder("bob@h.org", 7, "orig-1", securestore.UrgencyCritical, p, t0)
+	if !l.active() || l.due(t0.Add(4*time.Minute+59*time.Second)) || !l.due(t0.Add(5*time.Minute)) {
+		t.Fatalf("first step due at %v", l.DueAt)
+	}
+	step, n, ok := l.pending()
+	if !ok || n != 1 || step.To != "osei@h.org" {
+		t.Fatalf("pending = %+v %d %v", step, n, ok)
+	}
+	t1 := t0.Add(5 * time.Minute)
+	l.record(reachedStep{Step: 1, Target: step, JID: "osei@h.org", Copy: 11, At: t1}, t1)
+	if l.DueAt != t1.Add(5*time.Minute) || l.Next != 1 {
+		t.Fatalf("after step 1: next %d due %v", l.Next, l.DueAt)
+	}
+	if got := l.waited(t1); got != "5 min" {
+		t.Fatalf("waited %q", got)
+	}
+	// Step 2 reaches nobody (role unstaffed): step 3 is due at once.
+	t2 := t1.Add(5 * time.Minute)
+	step, n, _ = l.pending()
+	l.record(reachedStep{Step: n, Target: step, Failed: "no one holds this role now", At: t2}, t2)
+	if !l.due(t2) {
+		t.Fatal("a failed step does not move on at once")
+	}
+	step, n, _ = l.pending()
+	if n != 3 || step.Room == "" {
+		t.Fatalf("step 3 = %+v", step)
+	}
+	l.record(reachedStep{Step: 3, Target: step, JID: "icu@conference.h.org", Copy: 13, At: t2}, t2)
+	if _, _, ok := l.pending(); ok {
+		t.Fatal("a fourth step")
+	}
+	if !l.due(t2.Add(5 * time.Minute)) {
+		t.Fatal("exhaustion notice not due after the last step's wait")
+	}
+	l.exhaust()
+	if !l.active() || !l.DueAt.IsZero() || l.due(t2.Add(time.Hour)) {
+		t.Fatal("exhausted ladder must stay active (waiting for an ack) with nothing due")
+	}
+	if !l.covers(7) || !l.covers(11) || !l.covers(13) || l.covers(12) || l.covers(0) {
+		t.Fatal("covers")
+	}
+
+	// What a restart reads back.
+	b, err := json.Marshal(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ladderState
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Next != 3 || len(back.Reached) != 3 || back.Reached[1].Failed == "" || !back.Exhausted || back.After != 5*time.Minute || !back.Started.Equal(t0) {
+		t.Fatalf("round trip: %+v", back)
+	}
+
+	if !l.end(t2.Add(time.Hour), "Dr Osei", endAcknowledged) || l.active() || l.end(t2, "x", endCancelled) {
+		t.Fatal("end")
+	}
+	if l.EndedBy != "Dr Osei" || l.EndReason != endAcknowledged {
+		t.Fatalf("ended %+v", l)
+	}
+}
+
+// TestLadderWithoutSteps only tracks the acknowledgement.
+func TestLadderWithoutSteps(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
+	l := newLadder("bob@h.org", 7, "o", securestore.UrgencyHigh, EscalationPolicy{}, t0)
+	if !l.active() || !l.DueAt.IsZero() || l.due(t0.Add(24*time.Hour)) {
+		t.Fatalf("%+v", l)
+	}
+	if l.After != DefaultEscalationAfter {
+		t.Fatalf("after %v", l.After)
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "30 s", 5 * time.Minute: "5 min", 10*time.Minute + 20*time.Second: "10 min",
+		119 * time.Minute: "119 min", 150 * time.Minute: "2 h 30 min",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestParseHistory(t *testing.T) {
+	h, err := parseHistory(`[{"body":"5 mg","at":"2026-11-22T14:00:00Z"},{"body":"50 mg","at":"2026-11-22T14:01:00Z"}]`)
+	if err != nil || len(h) != 2 || h[0].Body != "5 mg" || h[1].At.Minute() != 1 {
+		t.Fatalf("%+v %v", h, err)
+	}
+	if h, err := parseHistory(""); err != nil || h != nil {
+		t.Fatal("empty history")
+	}
+	if _, err := parseHistory("{broken"); err == nil {
+		t.Fatal("broken history accepted")
+	}
+}
+
+// TestLadderThreeStepsEndsOnAck: bob does not acknowledge a STAT message;
+// every 5 minutes alice's client escalates — to carol (a person), to
+// "Cardiology on call" (resolved at that moment to dave), to the ICU room —
+// posting each step into bob's thread; erin acknowledges the room copy at
+// step 3 and the ladder ends; bob, carol and dave are told no action is
+// needed and their alerts stop.
+func TestLadderThreeStepsEndsOnAck(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol", "dave", "erin")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+	dave := clinicalSignIn(t, srv, "dave", "phone", clk)
+	erin := clinicalSignIn(t, srv, "erin", "phone", clk)
+	room := "icu@conference." + srv.Domain
+	if _, err := erin.c.JoinRoom(room, ""); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := alice.c.unlocked()
+	now := clk.Now()
+	// dave holds the role only from 8 minutes on: resolved when the step
+	// fires (10 min), not when the message was sent.
+	if err := alice.c.applySchedule(st, []Shift{
+		{Role: "Cardiology on call", JID: carol.jid, From: now.Add(-time.Hour), Until: now.Add(8 * time.Minute)},
+		{Role: "Cardiology on call", JID: dave.jid, From: now.Add(8 * time.Minute), Until: now.Add(8 * time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-L bed 9 hypotensive", ClinicalOptions{Urgency: securestore.UrgencyCritical,
+		Ladder: &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{To: carol.jid}, {Role: "Cardiology on call"}, {Room: room}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitIncoming(alice.jid, "MARKER-L")
+
+	clk.Advance(5 * time.Minute)
+	carol.waitIncoming(alice.jid, "MARKER-L")
+	waitFor(t, "carol alerted", 30*time.Second, func() bool { _, ok := alertOn(carol, alice.jid); return ok })
+	bob.waitIncoming(alice.jid, "Escalated to carol: not acknowledged in 5 min")
+
+	clk.Advance(5 * time.Minute)
+	dave.waitIncoming(alice.jid, "MARKER-L")
+	waitFor(t, "dave alerted", 30*time.Second, func() bool { _, ok := alertOn(dave, alice.jid); return ok })
+	notice := bob.waitIncoming(alice.jid, "Escalated to dave (Cardiology on call): not acknowledged in 10 min")
+	if !notice.Notice || notice.EscalationStep != 2 {
+		t.Fatalf("notice row %+v", notice)
+	}
+
+	clk.Advance(5 * time.Minute)
+	cp := erin.waitIncoming(room, "MARKER-L")
+	if !cp.AckRequired || cp.EscalationStep != 3 {
+		t.Fatalf("room copy %+v", cp)
+	}
+	bob.waitIncoming(alice.jid, "Escalated to icu: not acknowledged in 15 min")
+	r, _ := alice.messageRow(bob.jid, sent.ID)
+	if r.Escalation == nil || !r.Escalation.Active || len(r.Escalation.Steps) != 3 {
+		t.Fatalf("sender's ladder %+v", r.Escalation)
+	}
+	if s := r.Escalation.Steps; s[0].To != carol.jid || s[1].To != dave.jid || s[1].Role != "Cardiology on call" || !s[2].Room || s[2].Copy == 0 {
+		t.Fatalf("steps %+v", s)
+	}
+
+	if err := erin.c.Respond(room, cp.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ladder ended by erin", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && !r.Escalation.Active && r.Escalation.EndReason == endAcknowledged && r.Escalation.EndedBy == "erin"
+	})
+	for _, d := range []*device{carol, dave, bob} {
+		d.waitIncoming(alice.jid, "Acknowledged by erin at")
+		waitFor(t, d.jid+" alert ends", 30*time.Second, func() bool { _, ok := alertOn(d, alice.jid); return !ok })
+	}
+	waitFor(t, "sender unpinned", 30*time.Second, func() bool { r, _ := alice.row(bob.jid); return !r.Urgent })
+	// Nothing more happens.
+	ms, _ := bob.c.Messages(alice.jid, 100)
+	clk.Advance(30 * time.Minute)
+	time.Sleep(300 * time.Millisecond)
+	if ms2, _ := bob.c.Messages(alice.jid, 100); len(ms2) != len(ms) {
+		t.Fatalf("ladder went on after the ack: %d → %d messages", len(ms), len(ms2))
+	}
+}
+
+// TestLadderResumesAfterRestart: alice's client stops 3 minutes into a
+// 5-minute step; after a restart the step fires 2 minutes later, not 5, and
+// not at once.
+func TestLadderResumesAfterRestart(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+
+	t0 := clk.Now()
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-S sats 84%", ClinicalOptions{Urgency: securestore.UrgencyHigh,
+		Ladder: &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{To: carol.jid}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitIncoming(alice.jid, "MARKER-S")
+	clk.Advance(3 * time.Minute)
+	alice.c.SignOut()
+
+	c2, err := Unlock(t.Context(), alice.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := &device{t: t, cfg: alice.cfg, c: c2, notifier: alice.notifier, sound: alice.sound, jid: alice.jid}
+	again.collect()
+	t.Cleanup(c2.SignOut)
+	again.waitOnline()
+	r, _ := again.messageRow(bob.jid, sent.ID)
+	if r.Escalation == nil || !r.Escalation.Active || !r.Escalation.NextAt.Equal(t0.Add(5*time.Minute)) {
+		t.Fatalf("restored ladder %+v", r.Escalation)
+	}
+	if row, _ := again.row(bob.jid); !row.Urgent {
+		t.Fatal("not pinned after restart")
+	}
+	clk.Advance(2*time.Minute - time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if ms, _ := carol.c.Messages(alice.jid, 10); len(ms) != 0 {
+		t.Fatal("escalated before the remaining time")
+	}
+	clk.Advance(time.Second)
+	carol.waitIncoming(alice.jid, "MARKER-S")
+	bob.waitIncoming(alice.jid, "Escalated to carol: not acknowledged in 5 min")
+}
+
+// TestUrgentInboxPinning: an unacknowledged STAT conversation stays on top
+// of a newer routine one until acknowledged.
+func TestUrgentInboxPinning(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+
+	if _, err := alice.c.SendClinical(bob.jid, "MARKER-P", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	msg := bob.waitIncoming(alice.jid, "MARKER-P")
+	if _, err := carol.c.Send(bob.jid, "coffee?"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitIncoming(carol.jid, "coffee?")
+	rows, _ := bob.c.Inbox("")
+	if len(rows) != 2 || rows[0].ID != alice.jid || !rows[0].Urgent || rows[1].Urgent {
+		t.Fatalf("inbox %+v", rows)
+	}
+	if err := bob.c.MarkShown(alice.jid, msg.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := bob.c.Inbox(""); rows[0].ID != alice.jid {
+		t.Fatal("reading unpinned an ack-required conversation")
+	}
+	if err := bob.c.Respond(alice.jid, msg.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Unpinned: the order is by activity again (the ack itself is the
+	// newest message there).
+	if rows, _ := bob.c.Inbox(""); rows[0].Urgent || rows[1].Urgent {
+		t.Fatalf("inbox after ack %+v", rows)
+	}
+}

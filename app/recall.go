@@ -1,0 +1,244 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// A message sent to the wrong person or with a wrong dose must be taken back
+// everywhere it went: Recall retracts it (XEP-0424) on every device of every
+// recipient running Rounds, leaves a tombstone "Message recalled at 14:02"
+// in the thread, audits it, and shreds the keys of its attachments so the
+// uploaded files cannot be read any more. Correct replaces the text
+// (XEP-0308) and keeps every earlier version in the message's history.
+
+var (
+	// ErrNotYourMessage: only the sender may recall or correct a message.
+	ErrNotYourMessage = errors.New("you can recall or correct only messages you sent")
+	// ErrRecalled: the message was recalled; it cannot be corrected.
+	ErrRecalled = errors.New("this message was recalled")
+)
+
+// BodyVersion is an earlier text of a corrected message.
+type BodyVersion struct {
+	Body string
+	At   time.Time // when this text was written (sent or corrected)
+}
+
+// ownMessage loads message id of conv and checks it is ours.
+func ownMessage(st *securestore.Store, conv string, id securestore.MessageID) (securestore.Message, error) {
+	m, err := st.Message(id)
+	if errors.Is(err, securestore.ErrNotFound) || (err == nil && m.ConversationID != xmpp.BareJID(conv)) {
+		return m, ErrNoSuchMessage
+	} else if err != nil {
+		return m, mapErr(err)
+	}
+	if m.Direction != securestore.Outgoing {
+		return m, ErrNotYourMessage
+	}
+	return m, nil
+}
+
+// Recall retracts one of our messages everywhere. Recalling twice is not
+// an error. An escalation running for the message ends and its escalated
+// copies are recalled too.
+func (c *Client) Recall(conv string, id securestore.MessageID) error {
+	st, s, err := c.sess()
+	if err != nil {
+		return err
+	}
+	conv = xmpp.BareJID(conv)
+	m, err := ownMessage(st, conv, id)
+	if err != nil {
+		return err
+	}
+	if m.Extra[extraRetracted] != "" {
+		return nil
+	}
+	c.Touch()
+	// Before the store's retraction drops the attachment records that
+	// name the vault files.
+	c.discardAttachments(st, s, id)
+	if err := retractOn(s, conv, id); err != nil {
+		return mapErr(err)
+	}
+	c.auditWith(st, securestore.AuditRecall, fmt.Sprintf("recalled message %d (origin-id %s)", id, m.OriginID))
+	c.afterRecall(st, s, id)
+	return nil
+}
+
+// afterRecall runs wherever a message was recalled (here, or the carbon of
+// a recall from another device): alerts on it end, attachment keys go, and
+// a ladder of ours ends with its copies recalled.
+func (c *Client) afterRecall(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
+	c.alertAcknowledged(id)
+	c.discardAttachments(st, s, id)
+	m, err := st.Message(id)
+	if err != nil {
+		return
+	}
+	if m.Direction == securestore.Outgoing && c.clinicalFor(st) {
+		var copies []reachedStep
+		cl := &c.clin
+		cl.mu.Lock()
+		if r := cl.ladders[id]; r != nil {
+			copies = append(copies, r.Reached...)
+		} else if v := m.Extra[extraLadder]; v != "" {
+			var l ladderState
+			if json.Unmarshal([]byte(v), &l) == nil {
+				copies = l.Reached
+			}
+		}
+		cl.mu.Unlock()
+		c.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endRecalled, c.cfg.Clock.Now())
+		for _, r := range copies {
+			if r.Copy == 0 || s == nil {
+				continue
+			}
+			if cp, err := st.Message(r.Copy); err == nil && cp.Extra[extraRetracted] == "" {
+				if err := retractOn(s, cp.ConversationID, r.Copy); err != nil {
+					c.log.Warn("app: recalling an escalated copy", "err", err)
+				}
+			}
+		}
+	}
+	c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+	c.changes.push(Change{Kind: InboxChanged})
+}
+
+// discardAttachments forgets a recalled message's attachments on this
+// device: the vault copy and the download key (also the key inside the
+// stored link), so nothing here can decrypt the uploaded file any more.
+// XEP-0363 has no delete: the encrypted file stays on the upload server
+// until its own expiry (docs/ADMIN.md).
+func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
+	m, err := st.Message(id)
+	if err != nil {
+		return
+	}
+	var as []securestore.Attachment
+	if s != nil {
+		as, err = s.Attachments(m)
+	} else {
+		as, err = st.Attachments(id)
+	}
+	if err != nil {
+		c.log.Warn("app: listing a recalled message's attachments", "err", err)
+	}
+	for _, a := range as {
+		if s != nil {
+			err = s.ForgetAttachment(a.ID)
+		} else {
+			clear(a.Key)
+			a.Key, a.URL = nil, ""
+			err = st.PutAttachment(a)
+		}
+		if err != nil {
+			c.log.Warn("app: discarding an attachment key", "err", err)
+		}
+	}
+	if m.Extra[sync.ExtraAttachmentURL] != "" {
+		if err := st.UpdateExtra(id, map[string]string{sync.ExtraAttachmentURL: ""}); err != nil {
+			c.log.Warn("app: discarding an attachment link", "err", err)
+		}
+	}
+	if len(as) > 0 {
+		c.log.Info("app: attachments of a recalled message discarded", "count", len(as))
+	}
+}
+
+// Correct replaces the text of one of our messages; the earlier text stays
+// in History. The same text again changes nothing.
+func (c *Client) Correct(conv string, id securestore.MessageID, text string) error {
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if text == "" {
+		return ErrEmptyMessage
+	}
+	if utf8.RuneCountInString(text) > MaxMessageRunes {
+		return ErrMessageTooLong
+	}
+	st, s, err := c.sess()
+	if err != nil {
+		return err
+	}
+	conv = xmpp.BareJID(conv)
+	m, err := ownMessage(st, conv, id)
+	if err != nil {
+		return err
+	}
+	if m.Extra[extraRetracted] != "" {
+		return ErrRecalled
+	}
+	if m.Body == text {
+		return nil
+	}
+	c.Touch()
+	if err := correctOn(s, conv, id, text); err != nil {
+		return mapErr(err)
+	}
+	c.changes.push(Change{Kind: ConversationChanged, Conversation: conv})
+	return nil
+}
+
+// History lists a message's earlier texts, oldest first (empty when never
+// corrected). A recalled message has none: its text is gone.
+func (c *Client) History(id securestore.MessageID) ([]BodyVersion, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	m, err := st.Message(id)
+	if errors.Is(err, securestore.ErrNotFound) {
+		return nil, ErrNoSuchMessage
+	} else if err != nil {
+		return nil, mapErr(err)
+	}
+	return parseHistory(m.Extra[extraHistory])
+}
+
+func parseHistory(s string) ([]BodyVersion, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var raw []struct {
+		Body string    `json:"body"`
+		At   time.Time `json:"at"`
+	}
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, fmt.Errorf("%w: message history unreadable", securestore.ErrInvalid)
+	}
+	out := make([]BodyVersion, len(raw))
+	for i, r := range raw {
+		out[i] = BodyVersion{Body: r.Body, At: r.At}
+	}
+	return out, nil
+}
+
+// recalledAt is when m was recalled (zero if not).
+func recalledAt(m securestore.Message) time.Time {
+	return extraTime(m.Extra[extraRetracted])
+}
+
+func extraTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Unix(0, 0) // set but unreadable: still recalled
+	}
+	return t
+}
+
+// tombstone is what a thread shows instead of a recalled message.
+func (c *Client) tombstone(at time.Time) string {
+	return "Message recalled at " + c.clockTime(at)
+}

@@ -1,0 +1,286 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// A quick response answers an urgent message in one tap, from the alert or
+// the message: Acknowledge, Decline, Call me, 5 minutes, or free text. It
+// travels as its own message (urn:rounds:response:0) so non-Rounds clients
+// still read it, and the sender sees each one with its time. Only
+// Acknowledge counts as the acknowledgement the escalation ladder waits for.
+
+// extraResponses is the app's own key on an urgent message: the responses
+// it received, so a view needs no scan of the thread.
+const extraResponses = "app-responses"
+
+// auditAck records an acknowledgement given on this device (issue #5's
+// audit list: "urgent acks").
+const auditAck = "urgent-ack"
+
+var (
+	// ErrCannotRespond: quick responses answer someone else's message.
+	ErrCannotRespond = errors.New("you can respond only to a message someone sent you")
+	// ErrUnknownResponse: not one of the quick responses.
+	ErrUnknownResponse = errors.New("unknown response")
+	// ErrNoSuchMessage: the message is not in this conversation (or gone).
+	ErrNoSuchMessage = errors.New("this message is no longer here")
+)
+
+// ResponseRow is one response to a message, as the sender's live view and
+// the recipient's thread show it.
+type ResponseRow struct {
+	From string // display name; "You" for this account
+	Kind ResponseKind
+	Text string // free text (kind text), or what the responder added
+	At   time.Time
+	Own  bool // sent by this account (from any of its devices)
+}
+
+// storedResponse is a ResponseRow as kept on the referenced message.
+type storedResponse struct {
+	ID   securestore.MessageID `json:"id"` // the response message (dedupe)
+	From string                `json:"from"`
+	Own  bool                  `json:"own,omitempty"`
+	Kind ResponseKind          `json:"kind"`
+	Text string                `json:"text,omitempty"`
+	At   time.Time             `json:"at"`
+}
+
+func validResponse(k ResponseKind) bool {
+	switch k {
+	case ResponseAck, ResponseDecline, ResponseCallMe, ResponseFiveMinutes, ResponseText:
+		return true
+	}
+	return false
+}
+
+// Respond answers message msg of conv with a quick response. Free text
+// (ResponseText) needs text; the other kinds take optional text. An
+// acknowledgement ends this account's alert for the message on every
+// device and is audited; a decline ends the alert here (the sender's
+// escalation goes on); the others keep the alert, next sounding one
+// interval from now (5 minutes for "5 minutes").
+func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKind, text string) error {
+	if !validResponse(kind) {
+		return fmt.Errorf("%w: %q", ErrUnknownResponse, kind)
+	}
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if kind == ResponseText && text == "" {
+		return ErrEmptyMessage
+	}
+	if utf8.RuneCountInString(text) > MaxMessageRunes {
+		return ErrMessageTooLong
+	}
+	st, s, err := c.sess()
+	if err != nil {
+		return err
+	}
+	conv = xmpp.BareJID(conv)
+	m, err := st.Message(msg)
+	if errors.Is(err, securestore.ErrNotFound) || (err == nil && m.ConversationID != conv) {
+		return ErrNoSuchMessage
+	} else if err != nil {
+		return mapErr(err)
+	}
+	if m.Direction != securestore.Incoming {
+		return ErrCannotRespond
+	}
+	c.Touch()
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	r, err := respondOn(ctx, s, conv, msg, kind, text)
+	if err != nil {
+		return mapErr(err)
+	}
+	if kind == ResponseAck {
+		c.auditWith(st, auditAck, fmt.Sprintf("acknowledged message %d (origin-id %s)", msg, m.OriginID))
+	}
+	at := r.Timestamp
+	if at.IsZero() {
+		at = c.cfg.Clock.Now()
+	}
+	c.noteResponse(st, m, storedResponse{ID: r.ID, From: c.Account(), Own: true, Kind: kind, Text: text, At: at})
+	return nil
+}
+
+// responsesIn handles the responses in a batch of stored messages (live,
+// carbons of our other devices' responses, catch-up): each is recorded on
+// the message it answers.
+func (c *Client) responsesIn(st *securestore.Store, msgs []securestore.Message) {
+	for _, m := range msgs {
+		ref := m.Extra[extraResponseTo]
+		if ref == "" {
+			continue
+		}
+		orig, err := st.MessageByOriginID(m.ConversationID, ref)
+		if err != nil {
+			if orig, err = st.MessageByStanzaID(m.ConversationID, ref); err != nil {
+				continue // the original is not here (purged, or never received)
+			}
+		}
+		c.noteResponse(st, orig, responseOf(m))
+	}
+}
+
+func responseOf(m securestore.Message) storedResponse {
+	r := storedResponse{ID: m.ID, From: m.From, Own: m.Direction == securestore.Outgoing,
+		Kind: ResponseKind(m.Extra[extraResponse]), Text: m.Body, At: m.Timestamp}
+	if r.Kind == "" {
+		r.Kind = ResponseText
+	}
+	// The body is the kind's label for other clients, then any text the
+	// responder added ("✗ Declined: in theatre"): keep only the text.
+	if r.Kind != ResponseText {
+		label := xmpp.ResponseFallbackText(string(r.Kind))
+		r.Text = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(r.Text, label), ":"))
+	}
+	if r.Own {
+		r.From = xmpp.BareJID(m.From)
+	}
+	return r
+}
+
+// onResponseReceived handles the engine's event for a response (its
+// original already resolved).
+func (c *Client) onResponseReceived(st *securestore.Store, resp securestore.Message, to securestore.MessageID, kind ResponseKind, from string, at time.Time, own bool) {
+	orig, err := st.Message(to)
+	if err != nil {
+		return
+	}
+	r := responseOf(resp)
+	r.Kind, r.Own = kind, own
+	if from != "" && !own {
+		r.From = from
+	}
+	if !at.IsZero() {
+		r.At = at
+	}
+	c.noteResponse(st, orig, r)
+}
+
+// noteResponse records r on orig (once) and applies it: alerts end or
+// snooze, a ladder ends on an acknowledgement.
+func (c *Client) noteResponse(st *securestore.Store, orig securestore.Message, r storedResponse) {
+	if !c.clinicalFor(st) {
+		return
+	}
+	added := c.recordResponse(st, orig.ID, r)
+	switch {
+	case r.Kind == ResponseAck:
+		// Ours (any device) ends our alert; in a room someone else's ack
+		// means the team's page is taken.
+		c.alertAcknowledged(orig.ID)
+		if !r.Own {
+			c.ladderAcknowledged(st, orig.ID, r.From, r.At)
+		}
+	case r.Own && r.Kind == ResponseDecline:
+		c.alertAcknowledged(orig.ID)
+	case r.Own:
+		wait, _ := c.urgentRepeat()
+		if r.Kind == ResponseFiveMinutes {
+			wait = 5 * time.Minute
+		}
+		c.snoozeAlert(orig.ID, wait)
+	}
+	if added {
+		c.changes.push(Change{Kind: ConversationChanged, Conversation: orig.ConversationID})
+	}
+}
+
+// recordResponse appends r to orig's responses unless already there.
+func (c *Client) recordResponse(st *securestore.Store, orig securestore.MessageID, r storedResponse) bool {
+	cl := &c.clin
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	m, err := st.Message(orig)
+	if err != nil {
+		return false
+	}
+	rs := parseResponses(m.Extra[extraResponses])
+	for _, x := range rs {
+		if x.ID == r.ID {
+			return false
+		}
+	}
+	rs = append(rs, r)
+	slices.SortStableFunc(rs, func(a, b storedResponse) int { return a.At.Compare(b.At) })
+	b, _ := json.Marshal(rs)
+	if err := st.UpdateExtra(orig, map[string]string{extraResponses: string(b)}); err != nil {
+		c.log.Warn("app: recording a response", "err", err)
+		return false
+	}
+	return true
+}
+
+func parseResponses(s string) []storedResponse {
+	if s == "" {
+		return nil
+	}
+	var rs []storedResponse
+	if json.Unmarshal([]byte(s), &rs) != nil {
+		return nil
+	}
+	return rs
+}
+
+// acknowledged: m has an acknowledgement recorded (ours from any device,
+// or, in a room, anyone's).
+func acknowledged(m securestore.Message) bool {
+	for _, r := range parseResponses(m.Extra[extraResponses]) {
+		if r.Kind == ResponseAck {
+			return true
+		}
+	}
+	return false
+}
+
+// snoozeAlert moves an alert's next sounding to wait from now.
+func (c *Client) snoozeAlert(id securestore.MessageID, wait time.Duration) {
+	cl := &c.clin
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	a := cl.alerts[id]
+	if a == nil || a.NextAt.IsZero() {
+		return
+	}
+	a.NextAt = c.cfg.Clock.Now().Add(wait)
+	c.scheduleAlertLocked(a, wait, cl.gen)
+	c.saveAlertsLocked()
+}
+
+// responseRows turns a message's recorded responses into view rows.
+func responseRows(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames) []ResponseRow {
+	rs := parseResponses(m.Extra[extraResponses])
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]ResponseRow, len(rs))
+	for i, r := range rs {
+		row := ResponseRow{Kind: r.Kind, Text: r.Text, At: r.At, Own: r.Own}
+		switch {
+		case r.Own:
+			row.From = "You"
+		case cv.Kind == securestore.KindRoom:
+			if j, err := xmpp.ParseJID(r.From); err == nil && j.Resource != "" {
+				row.From = j.Resource
+			} else {
+				row.From = memberName(st, r.From, names)
+			}
+		default:
+			row.From = memberName(st, r.From, names)
+		}
+		out[i] = row
+	}
+	return out
+}
