@@ -137,9 +137,9 @@ func wipeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer b.close()
-	if err := sendWipe(ctx, b, who, a.connectTimeout); err != nil {
+	if err := sendWipe(ctx, b, who, a.connectTimeout, stdout, stderr); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wipe directive sent to %s\n", who)
+	fmt.Fprintf(stderr, "wipe directive for %s is on the server; devices act on it only if %s is a policy admin\n", who, b.account)
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"rounds/app"
@@ -143,14 +144,24 @@ func publish(ctx context.Context, b *bot, node string, payload *xmpp.Element, ti
 	return nil
 }
 
-// sendWipe sends the wipe directive.
-func sendWipe(ctx context.Context, b *bot, to string, timeout time.Duration) error {
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := b.session.SendWipe(wctx, to); err != nil {
+// sendWipe sends the wipe directive and waits until the server has it (it
+// then reaches every online device at once and offline ones when they
+// connect). The directive is stored in the outbox first, like any message.
+func sendWipe(ctx context.Context, b *bot, to string, timeout time.Duration, stdout, stderr io.Writer) error {
+	if err := b.session.SendWipe(ctx, to); err != nil {
 		return fmt.Errorf("wipe: %w", err)
 	}
-	return nil
+	// SendWipe returns once the directive is stored: find it there.
+	recent, err := b.store.Latest(xmpp.BareJID(to), 20)
+	if err != nil {
+		return fmt.Errorf("wipe: %w", err)
+	}
+	for i := len(recent) - 1; i >= 0; i-- {
+		if m := recent[i]; m.Direction == securestore.Outgoing && m.Extra[sync.ExtraWipe] != "" {
+			return waitFor(ctx, b, m, securestore.ReceiptSent, timeout, stdout, stderr)
+		}
+	}
+	return errors.New("wipe: the directive was not stored")
 }
 
 // verifyAuditExport checks an audit export with the app's verifier.
