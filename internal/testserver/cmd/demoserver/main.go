@@ -2,7 +2,9 @@
 
 // Command demoserver runs the loopback Prosody that `make demo` signs in to. It keeps
 // its data in -dir so demo conversations survive restarts, registers the demo staff
-// accounts, writes the connection details to <dir>/demo.env, and runs until
+// accounts and the command-line tools' accounts (it.admin, lab.bot, passwords in
+// <dir>/<user>.secret), publishes the example policy and an on-call rota starting
+// this hour, writes the connection details to <dir>/demo.env, and runs until
 // interrupted.
 package main
 
@@ -30,6 +32,7 @@ func main() {
 	httpPort := flag.Int("http-port", 15280, "loopback port for ws:// and HTTP upload")
 	httpsPort := flag.Int("https-port", 15281, "loopback port for wss://")
 	c2sPort := flag.Int("c2s-port", 15222, "loopback port for XMPP over TCP")
+	examples := flag.String("examples", "docs/examples", "directory with policy.xml and oncall.csv to publish")
 	flag.Parse()
 
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
@@ -53,11 +56,19 @@ func main() {
 	}
 	// Registering an existing account only resets its password, so this is safe
 	// on every start.
-	if err := s.CreateAccounts(demoPassword, demoStaff...); err != nil {
+	if err := s.CreateAccounts(demoPassword, append(demoStaff, demoTools...)...); err != nil {
+		s.Halt()
+		fail(err)
+	}
+	if err := writeSecrets(s, demoPassword); err != nil {
 		s.Halt()
 		fail(err)
 	}
 	if err := seed(s, demoPassword); err != nil {
+		s.Halt()
+		fail(err)
+	}
+	if err := seedClinical(s, *examples); err != nil {
 		s.Halt()
 		fail(err)
 	}
