@@ -163,6 +163,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	c.stopRetentionLocked()
 	c.mu.Unlock()
 	c.stopClinical()
+	c.dropThumbnails() // decoded pictures leave memory with the key (attachments.go)
 	stop()
 	<-done
 	return st, true

@@ -68,6 +68,10 @@ type MessageRow struct {
 	// is the step of a notice or of an escalated copy (0 otherwise).
 	Notice         bool
 	EscalationStep int
+
+	// Attachments are the files the message shares (attachments.go); Body
+	// is then empty (the link carries the file's key and is never shown).
+	Attachments []AttachmentRow
 }
 
 // ContactRow is one entry of the directory.

@@ -122,6 +122,9 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		}
 		if len(last) == 1 {
 			row.Preview = previewText(last[0].Body)
+			if p := attachmentPreview(st, last[0]); p != "" {
+				row.Preview = p
+			}
 			if t := recalledAt(last[0]); !t.IsZero() {
 				row.Preview = c.tombstone(t)
 			}
@@ -218,6 +221,7 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 		if len(m.Extra) > 0 {
 			c.clinicalRow(st, cv, m, names, &r)
 		}
+		c.attachmentRows(st, m, &r)
 		prevDay = day
 		out[i] = r
 	}

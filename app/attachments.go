@@ -1,0 +1,767 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// Attachments as the app offers them: photos, PDFs and other files shared
+// in a conversation. sync encrypts, uploads, downloads and verifies; the
+// store's vault keeps the plaintext encrypted on this device. The app adds
+// the policy on top:
+//
+//   - photos are shrunk (longest side MaxImageSide) and re-encoded before
+//     they leave the device, so EXIF metadata (GPS position, camera serial,
+//     time) goes with nothing but pixels, unless the user asks for the
+//     original;
+//   - a file is only ever read back from the vault: thumbnails and the
+//     viewer decode it in memory, thumbnails are cached in memory only and
+//     dropped at lock; nothing is written to a gallery, a downloads folder
+//     or a cache directory;
+//   - the one way out of the vault is ExportForPlatform, which the UI offers
+//     only after warning the user, for types Rounds cannot show itself.
+
+// AttachmentKind says how the viewer can show an attachment.
+type AttachmentKind int
+
+const (
+	// AttachmentOther is shown as name, type and size; opening it means
+	// handing it to another app (ExportForPlatform).
+	AttachmentOther AttachmentKind = iota
+	// AttachmentImage is a JPEG, PNG or GIF: thumbnail and full-size viewer.
+	AttachmentImage
+	// AttachmentPDF: page-1 preview where a renderer exists (PDFPreview),
+	// otherwise as AttachmentOther.
+	AttachmentPDF
+)
+
+// AttachmentRow is one attachment of a MessageRow.
+type AttachmentRow struct {
+	ID   string
+	Name string // the sender's file name (ours when we sent it); untrusted text
+	MIME string
+	// Size in bytes; 0 for an incoming file not downloaded yet (the link does
+	// not say).
+	Size int64
+	// Downloaded: the plaintext is in this device's vault (always true for
+	// files sent from here).
+	Downloaded bool
+	Kind       AttachmentKind
+}
+
+// AttachOptions shape SendFile.
+type AttachOptions struct {
+	// Original sends a picture byte for byte, metadata and all (the user
+	// chose "send original"); otherwise it is shrunk and re-encoded.
+	Original bool
+}
+
+// MaxImageSide is the longest side, in pixels, of a picture sent without
+// Original: enough to read a wound's edge or an ECG strip's grid on any
+// phone, a tenth of the bytes of a camera original.
+const MaxImageSide = 2048
+
+const (
+	// maxDecodePixels bounds what SendFile, Thumbnail and ViewImage decode: a
+	// "photo" claiming 60000×60000 pixels would otherwise ask for 14 GB.
+	maxDecodePixels = 60_000_000
+	// maxShrinkBytes bounds the picture SendFile reads into memory to shrink.
+	maxShrinkBytes = 64 << 20
+	// thumbCacheEntries bounds the in-memory thumbnail cache.
+	thumbCacheEntries = 128
+	// jpegQuality for re-encoded photos.
+	jpegQuality = 85
+	// pdfRenderTimeout bounds the page-1 renderer.
+	pdfRenderTimeout = 20 * time.Second
+)
+
+var (
+	// ErrNoSuchAttachment: the id names no attachment on this device (or its
+	// message was purged by retention).
+	ErrNoSuchAttachment = errors.New("this attachment is no longer on this device")
+	// ErrNotDownloaded: the file is not in the vault yet; Download it first.
+	ErrNotDownloaded = errors.New("this attachment has not been downloaded yet")
+	// ErrAttachmentRecalled: the message was recalled and its key discarded.
+	ErrAttachmentRecalled = errors.New("this attachment was recalled")
+	// ErrNotImage: Thumbnail or ViewImage on something that is not a picture
+	// Rounds can decode, or a picture whose data is damaged.
+	ErrNotImage = errors.New("this file is not a picture Rounds can show")
+	// ErrImageTooLarge: the picture has too many pixels (or bytes) to shrink
+	// on this device; the user may send it as the original.
+	ErrImageTooLarge = errors.New("this picture is too large to shrink; send it as the original or choose a smaller one")
+	// ErrFileTypeMismatch: the file's content is not what its name says (a
+	// ".jpg" that is a PDF); receivers would refuse it, so it is not sent.
+	ErrFileTypeMismatch = errors.New("the file's content does not match its name; it was not sent")
+	// ErrEmptyFile: nothing to send.
+	ErrEmptyFile = errors.New("the file is empty")
+	// ErrNoPDFPreview: no PDF renderer on this device (phones; desktops
+	// without poppler-utils); show the document's details and offer
+	// "Open with…" instead.
+	ErrNoPDFPreview = errors.New("no PDF preview on this device")
+	// ErrUploadTooLarge wraps sync's *TooLargeError for errors.Is.
+	ErrUploadTooLarge = errors.New("the file is larger than the server accepts")
+	// ErrNotConnected: an upload needs the server; it is not queued.
+	ErrNotConnected = errors.New("not connected: the file was not sent")
+)
+
+// UploadLimit asks the server (once per sign-in) for the largest file it
+// accepts and returns the largest plaintext that fits (the encrypted file
+// is 16 bytes longer); 0 means the server names no limit. The UI shows it
+// before the user picks a file. Offline it returns ErrNotConnected.
+func (c *Client) UploadLimit() (int64, error) {
+	_, s, err := c.sess()
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	max, err := s.UploadLimit(ctx)
+	if err != nil {
+		return 0, attachErr(err)
+	}
+	if max > 16 {
+		max -= 16
+	}
+	return max, nil
+}
+
+// SendFile sends a file to conv: name is the user's file name (kept on this
+// device and shown to the recipient's Rounds through the link's extension
+// only; the server never sees it), r gives exactly size bytes. JPEG and PNG
+// pictures are shrunk and re-encoded unless opts.Original. The upload runs
+// in the caller's goroutine; cancel ctx to stop it (nothing is sent then,
+// nothing is left in the vault). progress (may be nil) sees bytes uploaded
+// out of the total, called often from this goroutine.
+//
+// Errors: ErrEmptyFile, ErrFileTypeMismatch, ErrImageTooLarge,
+// ErrUploadTooLarge (as *UploadTooLargeError with the limit),
+// ErrNotConnected, context.Canceled, or the upload's failure
+// (*sync.HTTPStatusError ...). On any error no message exists.
+func (c *Client) SendFile(ctx context.Context, conv, name string, r io.Reader, size int64, opts AttachOptions, progress func(done, total int64)) (securestore.MessageID, error) {
+	_, s, err := c.sess()
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		return 0, ErrEmptyFile
+	}
+	if size < 0 {
+		return 0, fmt.Errorf("%w: negative size", sync.ErrUploadSize)
+	}
+	c.Touch()
+	name = cleanFileName(name)
+	br := bufio.NewReaderSize(r, 4096)
+	head, _ := br.Peek(512)
+	mimeType, name, err := fileType(name, head)
+	if err != nil {
+		return 0, err
+	}
+	var src io.Reader = br
+	if !opts.Original && (mimeType == "image/jpeg" || mimeType == "image/png") {
+		data, err := shrinkImage(br, size, mimeType)
+		if err != nil {
+			return 0, err
+		}
+		src, size = bytes.NewReader(data), int64(len(data))
+	}
+	m, _, err := s.Upload(ctx, conv, src, name, mimeType, size, sync.Progress(progress))
+	if err != nil {
+		return 0, attachErr(err)
+	}
+	c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+	c.changes.push(Change{Kind: InboxChanged})
+	return m.ID, nil
+}
+
+// UploadTooLargeError: the file is over the server's limit (Max, plaintext
+// bytes). It matches ErrUploadTooLarge.
+type UploadTooLargeError struct{ Size, Max int64 }
+
+func (e *UploadTooLargeError) Error() string {
+	return fmt.Sprintf("the file (%s) is larger than the server accepts (%s)", FormatSize(e.Size), FormatSize(e.Max))
+}
+
+// Is makes errors.Is(err, ErrUploadTooLarge) true.
+func (e *UploadTooLargeError) Is(target error) bool { return target == ErrUploadTooLarge }
+
+// attachErr turns sync's transfer errors into the app's.
+func attachErr(err error) error {
+	var tl *sync.TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return &UploadTooLargeError{Size: max(tl.Size-16, 0), Max: max(tl.Max-16, 0)}
+	case errors.Is(err, sync.ErrOffline):
+		return ErrNotConnected
+	case errors.Is(err, securestore.ErrNotFound):
+		return ErrNoSuchAttachment
+	}
+	return mapErr(err)
+}
+
+// cleanFileName keeps the base name of a picked file, without path or
+// control characters, bounded.
+func cleanFileName(name string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" || name == "." || name == "/" {
+		name = "file"
+	}
+	if r := []rune(name); len(r) > 120 {
+		ext := path.Ext(name)
+		if len([]rune(ext)) > 10 {
+			ext = ""
+		}
+		name = string(r[:120-len([]rune(ext))]) + ext
+	}
+	return name
+}
+
+// signatureTypes are the types whose content has a reliable signature:
+// a file named as one of them must look like it (receivers check the same).
+var signatureTypes = map[string]bool{
+	"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/bmp": true,
+	"application/pdf": true, "application/zip": true,
+}
+
+// fileType decides a file's MIME type from its name and first bytes. A name
+// whose type contradicts the content is refused; content of a known type
+// under a name without (or with an unknown) extension gets the type's
+// extension, so the recipient (who learns the type from the link's
+// extension only) sees it as what it is.
+func fileType(name string, head []byte) (string, string, error) {
+	declared := ""
+	if ext := strings.ToLower(path.Ext(name)); ext != "" {
+		declared = mime.TypeByExtension(ext)
+		if i := strings.IndexByte(declared, ';'); i >= 0 {
+			declared = declared[:i]
+		}
+	}
+	detected := http.DetectContentType(head)
+	if i := strings.IndexByte(detected, ';'); i >= 0 {
+		detected = detected[:i]
+	}
+	switch {
+	case signatureTypes[declared] && declared != detected:
+		return "", name, fmt.Errorf("%w (named %s, content looks like %s)", ErrFileTypeMismatch, declared, detected)
+	case declared == "text/plain" && detected != "text/plain":
+		return "", name, fmt.Errorf("%w (named text, content is binary)", ErrFileTypeMismatch)
+	case declared != "":
+		return declared, name, nil
+	case signatureTypes[detected]:
+		if exts, _ := mime.ExtensionsByType(detected); len(exts) > 0 {
+			ext := exts[0]
+			if detected == "image/jpeg" {
+				ext = ".jpg"
+			}
+			name += ext
+		}
+		return detected, name, nil
+	}
+	return "application/octet-stream", name, nil
+}
+
+// shrinkImage decodes a JPEG or PNG, turns it upright (EXIF orientation),
+// scales it so its longest side is at most MaxImageSide, and encodes it
+// again in the same format: the result carries pixels only, no EXIF, XMP,
+// ICC or text chunks.
+func shrinkImage(r io.Reader, size int64, mimeType string) ([]byte, error) {
+	if size > maxShrinkBytes {
+		return nil, ErrImageTooLarge
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, fmt.Errorf("%w: %v", sync.ErrUploadSize, err)
+	}
+	var one [1]byte
+	if n, _ := r.Read(one[:]); n > 0 {
+		return nil, fmt.Errorf("%w: more than %d bytes", sync.ErrUploadSize, size)
+	}
+	img, err := decodeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	img = fitImage(img, MaxImageSide, draw.CatmullRom)
+	var out bytes.Buffer
+	if mimeType == "image/png" {
+		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&out, img)
+	} else {
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: jpegQuality})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("app: re-encoding picture: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// decodeImage decodes a JPEG, PNG or GIF within maxDecodePixels and turns a
+// JPEG upright by its EXIF orientation.
+func decodeImage(data []byte) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, ErrNotImage
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxDecodePixels {
+		return nil, ErrImageTooLarge
+	}
+	var img image.Image
+	switch format {
+	case "jpeg":
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	case "png":
+		img, err = png.Decode(bytes.NewReader(data))
+	case "gif":
+		img, err = gif.Decode(bytes.NewReader(data))
+	default:
+		return nil, ErrNotImage
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
+	}
+	if format == "jpeg" {
+		img = orient(img, exifOrientation(data))
+	}
+	return img, nil
+}
+
+// fitImage scales img down so that its longest side is at most side.
+func fitImage(img image.Image, side int, scaler draw.Scaler) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= side && h <= side {
+		return img
+	}
+	if w >= h {
+		h, w = max(1, h*side/w), side
+	} else {
+		w, h = max(1, w*side/h), side
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	scaler.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
+}
+
+// Download fetches an incoming attachment into the vault (verified and
+// decrypted on the way; streamed, never whole in memory). Cancel ctx to
+// stop: nothing half-written stays. A file already in the vault returns at
+// once. progress (may be nil) sees bytes received out of the total (-1 when
+// the server does not say).
+func (c *Client) Download(ctx context.Context, attID string, progress func(done, total int64)) (AttachmentRow, error) {
+	st, s, err := c.sess()
+	if err != nil {
+		return AttachmentRow{}, err
+	}
+	a, err := st.Attachment(attID)
+	if err != nil {
+		return AttachmentRow{}, attachErr(err)
+	}
+	if _, err := st.BlobSize(attID); err == nil {
+		return attachmentRow(st, a), nil
+	}
+	if m, err := st.Message(a.MessageID); err == nil && m.Extra[sync.ExtraRetracted] != "" {
+		return AttachmentRow{}, ErrAttachmentRecalled
+	}
+	c.Touch()
+	a, err = s.Download(ctx, attID, sync.Progress(progress))
+	if err != nil {
+		return AttachmentRow{}, attachErr(err)
+	}
+	c.dropThumbnails(attID)
+	if m, err := st.Message(a.MessageID); err == nil {
+		c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+	}
+	return attachmentRow(st, a), nil
+}
+
+// OpenAttachment opens an attachment's plaintext from the vault (the only
+// place it is read from); close it when done. One 64 KiB chunk is in memory
+// at a time.
+func (c *Client) OpenAttachment(attID string) (io.ReadSeekCloser, AttachmentRow, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, AttachmentRow{}, err
+	}
+	a, err := st.Attachment(attID)
+	if err != nil {
+		return nil, AttachmentRow{}, attachErr(err)
+	}
+	r, err := st.OpenBlob(attID)
+	if errors.Is(err, securestore.ErrNotFound) {
+		return nil, AttachmentRow{}, ErrNotDownloaded
+	} else if err != nil {
+		return nil, AttachmentRow{}, mapErr(err)
+	}
+	c.Touch()
+	return r, attachmentRow(st, a), nil
+}
+
+// readAttachment reads a whole attachment from the vault, up to limit bytes.
+func (c *Client) readAttachment(attID string, limit int64) ([]byte, AttachmentRow, error) {
+	r, row, err := c.OpenAttachment(attID)
+	if err != nil {
+		return nil, row, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, row, mapErr(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, row, ErrImageTooLarge
+	}
+	return data, row, nil
+}
+
+// Thumbnail decodes a picture from the vault, upright, scaled to fit in
+// maxPx×maxPx. Thumbnails are cached in memory (never on disk) until the
+// app locks, the file is recalled, or retention purges it.
+func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
+	if maxPx <= 0 {
+		maxPx = 256
+	}
+	st, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.BlobSize(attID); err != nil {
+		// Gone from the vault (recall, purge) or not downloaded yet: a cached
+		// thumbnail must not outlive the file.
+		c.dropThumbnails(attID)
+		if errors.Is(err, securestore.ErrNotFound) {
+			return nil, ErrNotDownloaded
+		}
+		return nil, mapErr(err)
+	}
+	cache := thumbnailsOf(c)
+	key := thumbKey{st: st, id: attID, px: maxPx}
+	if img := cache.get(key); img != nil {
+		return img, nil
+	}
+	img, err := c.ViewImage(attID)
+	if err != nil {
+		return nil, err
+	}
+	img = fitImage(img, maxPx, draw.BiLinear)
+	cache.put(key, img)
+	return img, nil
+}
+
+// ViewImage decodes a picture from the vault at full size, upright, for the
+// viewer. It is not cached.
+func (c *Client) ViewImage(attID string) (image.Image, error) {
+	data, row, err := c.readAttachment(attID, maxShrinkBytes)
+	if err != nil {
+		return nil, err
+	}
+	if row.Kind != AttachmentImage {
+		return nil, ErrNotImage
+	}
+	return decodeImage(data)
+}
+
+// PDFPreview renders page 1 of a PDF from the vault, fitting maxPx×maxPx.
+// Go has no maintained PDF renderer, so this runs poppler's pdftoppm where
+// it is installed (Linux desktops with poppler-utils), feeding it the
+// plaintext through a pipe and reading the PNG back through another: the
+// document never touches the disk. Elsewhere (phones, Windows, macOS
+// without poppler) it returns ErrNoPDFPreview and the viewer shows the
+// document's details with "Open with…".
+func (c *Client) PDFPreview(attID string, maxPx int) (image.Image, error) {
+	if maxPx <= 0 {
+		maxPx = 1024
+	}
+	tool := pdfRenderer()
+	if tool == "" {
+		return nil, ErrNoPDFPreview
+	}
+	r, row, err := c.OpenAttachment(attID)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if row.Kind != AttachmentPDF {
+		return nil, fmt.Errorf("%w: not a PDF", ErrNoPDFPreview)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pdfRenderTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tool, "-png", "-f", "1", "-l", "1", "-singlefile",
+		"-scale-to", fmt.Sprint(maxPx), "-")
+	cmd.Stdin = r
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &limitedBuffer{b: &out, max: 64 << 20}
+	cmd.Stderr = &limitedBuffer{b: &errOut, max: 4 << 10}
+	if err := cmd.Run(); err != nil {
+		// pdftoppm's messages may quote the document; they are not logged.
+		return nil, fmt.Errorf("%w: the renderer could not read this PDF", ErrNoPDFPreview)
+	}
+	img, err := png.Decode(&out)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoPDFPreview, err)
+	}
+	return img, nil
+}
+
+// pdfRenderer is the path of pdftoppm, or "" where there is none. A
+// variable so tests can take it away.
+var pdfRenderer = func() string {
+	p, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+type limitedBuffer struct {
+	b   *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if l.b.Len()+len(p) > l.max {
+		return 0, errors.New("output too large")
+	}
+	return l.b.Write(p)
+}
+
+// ExportForPlatform copies an attachment OUT OF THE VAULT, in clear, into a
+// new private temporary directory (0700, the file 0600, named
+// "attachment" + the file's extension, never the sender's file name), so
+// another app can open a type Rounds cannot show. This is the one place
+// plaintext leaves the encrypted vault: the UI calls it only after the
+// user was warned, and calls cleanup (which removes the directory) at lock,
+// sign-out, or a few minutes later. The app it is handed to may keep its own
+// copy; Rounds cannot stop that.
+func (c *Client) ExportForPlatform(attID string) (string, func(), error) {
+	r, row, err := c.OpenAttachment(attID)
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	dir, err := os.MkdirTemp("", "rounds-open-")
+	if err != nil {
+		return "", nil, fmt.Errorf("app: export: %w", err)
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	if err := os.Chmod(dir, 0o700); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("app: export: %w", err)
+	}
+	ext := strings.ToLower(path.Ext(row.Name))
+	if len(ext) > 10 || strings.ContainsAny(ext, `/\ `) {
+		ext = ""
+	}
+	p := filepath.Join(dir, "attachment"+ext)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("app: export: %w", err)
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("app: export: %w", mapErr(err))
+	}
+	c.log.Info("app: attachment exported for another app") // no name, no path
+	c.audit(securestore.AuditExport, "attachment handed to another app (left the vault)")
+	return p, cleanup, nil
+}
+
+// attachmentRows fills a view row's attachments from its message. The
+// message body of a file is its aesgcm:// link, which carries the file's
+// key: it is never shown, the row's Body becomes empty.
+func (c *Client) attachmentRows(st *securestore.Store, m securestore.Message, r *MessageRow) {
+	if m.Extra[sync.ExtraAttachment] == "" && m.Extra[sync.ExtraAttachmentURL] == "" || m.Extra[sync.ExtraRetracted] != "" {
+		return // a recalled message's files are gone (recall.go discards them)
+	}
+	atts, err := st.Attachments(m.ID)
+	if err == nil && len(atts) == 0 && m.Extra[sync.ExtraAttachmentURL] != "" {
+		c.mu.Lock()
+		s := c.session
+		c.mu.Unlock()
+		if s != nil {
+			atts, err = s.Attachments(m)
+		}
+	}
+	if err != nil {
+		c.log.Warn("app: reading attachments", "err", err)
+	}
+	for _, a := range atts {
+		r.Attachments = append(r.Attachments, attachmentRow(st, a))
+	}
+	if strings.TrimSpace(r.Body) == strings.TrimSpace(m.Body) && (len(atts) > 0 || isLink(m.Body)) {
+		r.Body = ""
+	}
+}
+
+func isLink(s string) bool {
+	s = strings.TrimSpace(s)
+	return !strings.ContainsAny(s, " \n") && (strings.HasPrefix(s, "aesgcm://") || strings.HasPrefix(s, "https://"))
+}
+
+// attachmentPreview is the inbox preview of a message sharing a file
+// ("Photo", "PDF: Potassium result.pdf"), "" for other messages.
+func attachmentPreview(st *securestore.Store, m securestore.Message) string {
+	if m.Extra[sync.ExtraAttachment] == "" && m.Extra[sync.ExtraAttachmentURL] == "" {
+		return ""
+	}
+	if atts, err := st.Attachments(m.ID); err == nil && len(atts) > 0 {
+		a := attachmentRow(st, atts[0])
+		switch a.Kind {
+		case AttachmentImage:
+			return "Photo"
+		case AttachmentPDF:
+			return previewText("PDF: " + a.Name)
+		}
+		return previewText("File: " + a.Name)
+	}
+	return "Attachment"
+}
+
+func attachmentRow(st *securestore.Store, a securestore.Attachment) AttachmentRow {
+	row := AttachmentRow{ID: a.ID, Name: a.Name, MIME: a.MIME, Size: a.Size, Kind: kindOf(a.MIME)}
+	if n, err := st.BlobSize(a.ID); err == nil {
+		row.Downloaded, row.Size = true, n
+	}
+	return row
+}
+
+func kindOf(mimeType string) AttachmentKind {
+	switch strings.ToLower(mimeType) {
+	case "image/jpeg", "image/jpg", "image/png", "image/gif":
+		return AttachmentImage
+	case "application/pdf":
+		return AttachmentPDF
+	}
+	return AttachmentOther
+}
+
+// FormatSize is a byte count for people: "820 KB", "4.2 MB".
+func FormatSize(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%d KB", (n+500)/1000)
+	case n < 10*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%d MB", (n+500_000)/1_000_000)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+}
+
+// Thumbnail cache: memory only, per Client, bounded, emptied at lock (the
+// cache is keyed by the open store, and dropThumbnails runs from halt).
+
+type thumbKey struct {
+	st *securestore.Store
+	id string
+	px int
+}
+
+type thumbCache struct {
+	mu    gosync.Mutex
+	items map[thumbKey]image.Image
+	order []thumbKey
+}
+
+var thumbCaches gosync.Map // *Client → *thumbCache
+
+func thumbnailsOf(c *Client) *thumbCache {
+	v, _ := thumbCaches.LoadOrStore(c, &thumbCache{items: map[thumbKey]image.Image{}})
+	return v.(*thumbCache)
+}
+
+func (t *thumbCache) get(k thumbKey) image.Image {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.items[k]
+}
+
+func (t *thumbCache) put(k thumbKey, img image.Image) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.items[k]; !ok {
+		t.order = append(t.order, k)
+	}
+	t.items[k] = img
+	for len(t.order) > thumbCacheEntries {
+		delete(t.items, t.order[0])
+		t.order = t.order[1:]
+	}
+}
+
+// dropThumbnails forgets cached thumbnails: of the given attachments, or
+// all of them when none is named.
+func (c *Client) dropThumbnails(ids ...string) {
+	v, ok := thumbCaches.Load(c)
+	if !ok {
+		return
+	}
+	t := v.(*thumbCache)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(ids) == 0 {
+		clear(t.items)
+		t.order = nil
+		return
+	}
+	keep := t.order[:0]
+	for _, k := range t.order {
+		drop := false
+		for _, id := range ids {
+			drop = drop || k.id == id
+		}
+		if drop {
+			delete(t.items, k)
+		} else {
+			keep = append(keep, k)
+		}
+	}
+	t.order = keep
+}
+
+// cachedThumbnails counts the thumbnails held in memory (tests).
+func (c *Client) cachedThumbnails() int {
+	v, ok := thumbCaches.Load(c)
+	if !ok {
+		return 0
+	}
+	t := v.(*thumbCache)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.items)
+}
