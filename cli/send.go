@@ -127,6 +127,13 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		if err != nil {
 			return fail(ExitRefused, "could not join %s: %v", f.room, err)
 		}
+		// Leave when done: a remembered room is rejoined (and its archive
+		// read) at every later sign-in, which would slow every page after.
+		defer func() {
+			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = b.session.LeaveRoom(lctx, f.room)
+		}()
 		conv = f.room
 	}
 	if f.order {

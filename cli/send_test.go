@@ -3,12 +3,14 @@
 package cli
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 
 	"rounds/internal/testserver"
 )
@@ -172,5 +174,34 @@ func TestSendConcurrentRuns(t *testing.T) {
 	slots, _ := filepath.Glob(filepath.Join(state, srv.JID("lab.bot"), "slot-*.db"))
 	if len(slots) != 2 {
 		t.Fatalf("state slots %v, want 2", slots)
+	}
+}
+
+// TestSendToRoom: the bot joins a care team's room and pages it; the first
+// member to read it completes `--wait read`, named on stdout.
+func TestSendToRoom(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "nurse.kim")
+	nurse := startPeer(t, srv, "nurse.kim", read)
+	room := "icu@conference." + srv.Domain
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := nurse.session.JoinRoom(ctx, room, "Kim"); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", t.TempDir())...)
+	code, out, _ := runCLI(t, "Bed 7 monitor alarm: VT", append(args, "--room", room, "--wait", "read", "--timeout", "60s")...)
+	if code != ExitOK || !strings.HasPrefix(out, "read ") {
+		t.Fatalf("exit %d, %q", code, out)
+	}
+	nurse.waitFor("the page in the room", func() bool {
+		for _, m := range nurse.messages() {
+			if m.ConversationID == room && m.Body == "Bed 7 monitor alarm: VT" {
+				return true
+			}
+		}
+		return false
+	})
+	if code, _, errOut := runCLI(t, "x", append(args, "--room", room, "--order")...); code != ExitRefused || !strings.Contains(errOut, "not to a room") {
+		t.Fatalf("order to a room: exit %d, %s", code, errOut)
 	}
 }
