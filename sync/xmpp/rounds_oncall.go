@@ -27,6 +27,14 @@ const maxShifts = 10000
 // shift makes the whole schedule an error naming it (a half-read rota sends
 // pages to the wrong physician).
 func ParseSchedule(el *Element) ([]Shift, error) {
+	out, err := parseSchedule(el)
+	if err != nil {
+		return nil, fmt.Errorf("xmpp: on-call schedule: %w", err)
+	}
+	return out, nil
+}
+
+func parseSchedule(el *Element) ([]Shift, error) {
 	if el == nil || el.Name.Space != NSOnCall || el.Name.Local != "schedule" {
 		return nil, &PolicyError{"schedule", "", "not a urn:rounds:oncall:0 <schedule/> element"}
 	}
@@ -71,7 +79,7 @@ func parseShift(s *Element) (Shift, error) {
 		if err != nil {
 			return sh, &PolicyError{"shift", a.name, fmt.Sprintf("%q is not an RFC 3339 time", v)}
 		}
-		*a.t = t
+		*a.t = t.UTC() // one zone, so comparisons and encodings agree
 	}
 	if !sh.Until.After(sh.From) {
 		return sh, &PolicyError{"shift", "until", "is not after from"}
@@ -90,7 +98,7 @@ func parseShift(s *Element) (Shift, error) {
 func DecodeSchedule(doc []byte) ([]Shift, error) {
 	el, err := DecodeElement(doc, Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("xmpp: schedule: %w", err)
+		return nil, fmt.Errorf("xmpp: on-call schedule: %w", err)
 	}
 	return ParseSchedule(el)
 }

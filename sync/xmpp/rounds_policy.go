@@ -65,9 +65,9 @@ type PolicyError struct {
 
 func (e *PolicyError) Error() string {
 	if e.Attr == "" {
-		return fmt.Sprintf("xmpp: policy: <%s>: %s", e.Element, e.Reason)
+		return fmt.Sprintf("<%s>: %s", e.Element, e.Reason)
 	}
-	return fmt.Sprintf("xmpp: policy: <%s %s>: %s", e.Element, e.Attr, e.Reason)
+	return fmt.Sprintf("<%s %s>: %s", e.Element, e.Attr, e.Reason)
 }
 
 func intAttr(el *Element, attr string, lo, hi int) (int, error) {
@@ -94,8 +94,8 @@ func bareJIDAttr(el *Element, attr string, required bool) (string, error) {
 		return "", nil
 	}
 	j, err := ParseJID(s)
-	if err != nil || j.Resource != "" || j.Domain == "" {
-		return "", &PolicyError{el.Name.Local, attr, fmt.Sprintf("%q is not a bare JID", s)}
+	if err != nil || j.Resource != "" || j.Local == "" || j.Domain == "" {
+		return "", &PolicyError{el.Name.Local, attr, fmt.Sprintf("%q is not a bare JID like name@hospital.org", s)}
 	}
 	return j.Bare().String(), nil
 }
@@ -113,6 +113,14 @@ func textAttr(el *Element, attr string) (string, error) {
 // child given twice, a value out of bounds or a malformed JID is an error
 // naming the element, and nothing of the document applies.
 func ParseOrgPolicy(el *Element) (OrgPolicy, error) {
+	p, err := parseOrgPolicy(el)
+	if err != nil {
+		return OrgPolicy{}, fmt.Errorf("xmpp: org policy: %w", err)
+	}
+	return p, nil
+}
+
+func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 	var p OrgPolicy
 	if el == nil || el.Name.Space != NSPolicy || el.Name.Local != "policy" {
 		return p, &PolicyError{"policy", "", "not a urn:rounds:policy:0 <policy/> element"}
@@ -252,7 +260,7 @@ func parseLadder(c *Element) (EscalationPolicy, error) {
 func DecodeOrgPolicy(doc []byte) (OrgPolicy, error) {
 	el, err := DecodeElement(doc, Limits{})
 	if err != nil {
-		return OrgPolicy{}, fmt.Errorf("xmpp: policy: %w", err)
+		return OrgPolicy{}, fmt.Errorf("xmpp: org policy: %w", err)
 	}
 	return ParseOrgPolicy(el)
 }
