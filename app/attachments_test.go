@@ -485,6 +485,8 @@ func TestAttachmentRecall(t *testing.T) {
 		rows, _ := bob.c.Messages(alice.jid, 10)
 		return len(rows) == 1 && !rows[0].Recalled.IsZero() && len(rows[0].Attachments) == 0
 	})
+	// The key and vault copy go right after the tombstone is stored.
+	waitFor(t, "bob's vault emptied", 20*time.Second, func() bool { return len(vaultFiles(t, bob)) == 0 })
 	if _, _, err := bob.c.OpenAttachment(in.Attachments[0].ID); err == nil {
 		t.Fatal("bob can still open the recalled file")
 	}
