@@ -1,0 +1,171 @@
+package securestore
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestRetractLeavesTombstone: a recalled message keeps its row, ids and time
+// but loses its body, its history and its attachments (with their keys);
+// recalling again changes nothing, and a correction cannot revive it.
+func TestRetractLeavesTombstone(t *testing.T) {
+	s, path, _ := newTestStore(t)
+	added := mustAppend(t, s, incoming("ward7@hospital.example", "s1", "RECALLME wrong patient", day0))
+	id := added[0].ID
+	if err := s.PutAttachment(Attachment{ID: "att1", MessageID: id, Name: "scan.png", Key: []byte("0123456789abcdef0123456789abcdef"), URL: "aesgcm://x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Correct(id, "RECALLME v2", day0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	at := day0.Add(2 * time.Minute)
+	changed, err := s.Retract(id, at)
+	if err != nil || !changed {
+		t.Fatalf("Retract: %v %v", changed, err)
+	}
+	m, err := s.Message(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Body != "" || m.Extra[ExtraRetracted] != at.Format(time.RFC3339) || m.Extra[ExtraHistory] != "" || History(m) != nil {
+		t.Fatalf("tombstone %+v", m)
+	}
+	if m.StanzaID != "s1" || m.OriginID != "o-s1" || !m.Timestamp.Equal(day0) {
+		t.Errorf("tombstone lost its ids or time: %+v", m)
+	}
+	if atts, err := s.Attachments(id); err != nil || len(atts) != 0 {
+		t.Errorf("attachments after recall: %v %v", atts, err)
+	}
+	if _, err := s.Attachment("att1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("attachment by id after recall: %v", err)
+	}
+	if changed, err := s.Retract(id, at.Add(time.Hour)); err != nil || changed {
+		t.Errorf("second Retract: %v %v", changed, err)
+	}
+	if changed, err := s.Correct(id, "revived", at.Add(time.Hour)); err != nil || changed {
+		t.Errorf("Correct after recall: %v %v", changed, err)
+	}
+	if m2, _ := s.Message(id); m2.Extra[ExtraRetracted] != m.Extra[ExtraRetracted] {
+		t.Errorf("second Retract moved the recall time")
+	}
+	if _, err := s.Retract(MessageID(9999), at); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Retract of a missing message: %v", err)
+	}
+	// By found again through the same indexes.
+	if got, err := s.MessageByOriginID("ward7@hospital.example", "o-s1"); err != nil || got.ID != id {
+		t.Errorf("tombstone not found by origin-id: %v", err)
+	}
+	s.Close()
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("RECALLME")) {
+		t.Error("recalled text in clear in the file")
+	}
+}
+
+// TestCorrectKeepsHistory: corrections keep the prior texts in order with
+// their times; replays of a correction (live, then from the archive) and
+// corrections to the current text change nothing; the message stays in its
+// period, so purging that period removes every version.
+func TestCorrectKeepsHistory(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	id := mustAppend(t, s, incoming("ward7@hospital.example", "s1", "Heparin 5000", day0))[0].ID
+	t1, t2 := day0.Add(time.Minute), day0.Add(2*time.Minute)
+	for _, c := range []struct {
+		cid, body string
+		at        time.Time
+		want      bool
+	}{
+		{"c1", "Heparin 500", t1, true},
+		{"c2", "Heparin 5000 SC", t2, true},
+		{"c1", "Heparin 500", t1, false},     // replay of an older correction
+		{"c2", "Heparin 5000 SC", t2, false}, // replay of the current one
+		{"c3", "Heparin 5000 SC", t2, false}, // same text
+	} {
+		changed, err := s.ApplyCorrection(id, c.cid, c.body, c.at)
+		if err != nil || changed != c.want {
+			t.Fatalf("ApplyCorrection(%s): %v %v, want changed=%v", c.cid, changed, err, c.want)
+		}
+	}
+	if _, err := s.ApplyCorrection(id, "c4", "", t2); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty correction: %v", err)
+	}
+	m, _ := s.Message(id)
+	h := History(m)
+	if m.Body != "Heparin 5000 SC" || len(h) != 2 || h[0].Body != "Heparin 5000" || h[1].Body != "Heparin 500" ||
+		!h[0].At.Equal(t1) || !h[1].At.Equal(t2) || h[1].ID != "c1" || m.Extra[ExtraCorrected] != t2.Format(time.RFC3339) {
+		t.Fatalf("after corrections: body %q history %+v extra %v", m.Body, h, m.Extra)
+	}
+	s.keysMu.Lock()
+	periods := len(s.periodKeys)
+	s.keysMu.Unlock()
+	if periods != 1 {
+		t.Errorf("%d period keys after corrections, want the message's one", periods)
+	}
+	if _, err := s.Purge(day0.Add(48 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Message(id); err == nil {
+		t.Error("corrected message survived the purge of its period")
+	}
+}
+
+// TestQueuedEditsOutlastRestart: a recall of our own message is on the
+// Outbox in the same commit as the tombstone, still there after reopening,
+// and leaves only when the server acknowledged that very edit.
+func TestQueuedEditsOutlastRestart(t *testing.T) {
+	s, path, opts := newTestStore(t)
+	m, err := s.Enqueue(Message{ConversationID: "dr.osei@hospital.example", To: "dr.osei@hospital.example", Body: "Wrong bed", OriginID: "o1", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkSent(m.ID, day0); err != nil {
+		t.Fatal(err)
+	}
+	in := mustAppend(t, s, incoming("dr.osei@hospital.example", "s9", "theirs", day0))[0]
+	if err := s.QueueRetraction(in.ID, "e0", day0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("recall of someone else's message: %v", err)
+	}
+	if err := s.QueueRetraction(m.ID, "bad:id", day0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("edit id with a colon: %v", err)
+	}
+	if err := s.QueueCorrection(m.ID, "e1", "Bed 4", day0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueRetraction(m.ID, "e2", day0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueCorrection(m.ID, "e3", "again", day0.Add(3*time.Minute)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("correction of a recalled message: %v", err)
+	}
+	s.Close()
+	s, err = Open(path, testPIN, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Outbox()
+	if err != nil || len(out) != 1 || out[0].ID != m.ID {
+		t.Fatalf("outbox after reopen: %+v %v", out, err)
+	}
+	if kind, eid := PendingEdit(out[0]); kind != "retract" || eid != "e2" || out[0].Body != "" {
+		t.Fatalf("pending edit %q %q body %q", kind, eid, out[0].Body)
+	}
+	if _, err := s.EditSent(m.ID, "e1", day0); err != nil { // the superseded correction's ack
+		t.Fatal(err)
+	}
+	if out, _ := s.Outbox(); len(out) != 1 {
+		t.Fatal("an older edit's ack took the recall off the Outbox")
+	}
+	if _, err := s.EditSent(m.ID, "e2", day0); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.Outbox(); len(out) != 0 {
+		t.Fatalf("outbox after the recall's ack: %d", len(out))
+	}
+	if got, _ := s.Message(m.ID); got.Extra[ExtraEditPending] != "" || got.Extra[ExtraRetracted] == "" {
+		t.Errorf("after ack: %+v", got.Extra)
+	}
+}
