@@ -61,6 +61,7 @@ type Client struct {
 	wipesSeen map[string]bool
 	staleSeen int          // an older org policy version already audited as ignored
 	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
+	heldWipes []heldWipe   // wipe directives waiting for a policy (wipe.go)
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
 }

@@ -71,8 +71,10 @@ func sameRole(a, b string) bool {
 
 // resolveShift finds the shift of role covering now. Overlapping shifts
 // (an early handover) resolve to the one that started last. It returns the
-// JID reached: the holder, else the backup.
-func resolveShift(shifts []Shift, role string, now time.Time) (Shift, string, bool, error) {
+// JID reached: the holder, else the backup. The backup also answers when the
+// holder is in exclude: the holder paging their own role (asking for cover),
+// or an escalation step that already reached the holder.
+func resolveShift(shifts []Shift, role string, now time.Time, exclude ...string) (Shift, string, bool, error) {
 	known := false
 	var best *Shift
 	for i := range shifts {
@@ -93,10 +95,17 @@ func resolveShift(shifts []Shift, role string, now time.Time) (Shift, string, bo
 		return Shift{}, "", false, fmt.Errorf("%w: the on-call schedule has no role %q", ErrRoleUnstaffed, role)
 	case best == nil:
 		return Shift{}, "", false, fmt.Errorf("%w: no one is on call as %q at %s", ErrRoleUnstaffed, role, now.Local().Format("Mon 15:04"))
-	case best.JID != "":
-		return *best, best.JID, false, nil
 	}
-	return *best, best.Backup, true, nil
+	excluded := func(j string) bool {
+		return slices.ContainsFunc(exclude, func(x string) bool { return strings.EqualFold(x, j) })
+	}
+	switch {
+	case best.JID != "" && !excluded(best.JID):
+		return *best, best.JID, false, nil
+	case best.Backup != "" && !excluded(best.Backup):
+		return *best, best.Backup, true, nil
+	}
+	return Shift{}, "", false, fmt.Errorf("%w: no one else holds %q now (the shift's holder and backup are you or already reached)", ErrRoleUnstaffed, role)
 }
 
 // nextShift is the start of the earliest shift of role after now (zero if
@@ -246,10 +255,11 @@ func (c *Client) Roles() ([]RoleRow, error) {
 	return out, nil
 }
 
-// ResolveRole is who holds role now (the holder, else the shift's backup);
-// ErrRoleUnstaffed when no one does.
+// ResolveRole is who holds role now (the holder, else the shift's backup,
+// who also covers when the holder is this account); ErrRoleUnstaffed when no
+// one does.
 func (c *Client) ResolveRole(role string) (string, error) {
-	_, who, _, err := resolveShift(c.schedule(), role, c.cfg.Clock.Now())
+	_, who, _, err := resolveShift(c.schedule(), role, c.cfg.Clock.Now(), c.Account())
 	return who, err
 }
 
@@ -258,3 +268,14 @@ func (c *Client) RolesOf(jid string) []string {
 	return rolesHeld(c.schedule(), normJID(jid), c.cfg.Clock.Now())
 }
 
+// SendToRole sends text to whoever holds role now (the holder, else the
+// shift's backup), records the role on the message, and says whom it
+// reached; ErrRoleUnstaffed when nobody does (nothing is stored). o.Role is
+// set to role; the rest of o applies as for SendClinical.
+func (c *Client) SendToRole(role, text string, o ClinicalOptions) (Sent, error) {
+	if strings.TrimSpace(role) == "" {
+		return Sent{}, fmt.Errorf("%w: no role named", ErrRoleUnstaffed)
+	}
+	o.Role = role
+	return c.SendClinical("", text, o)
+}

@@ -57,6 +57,14 @@ func TestResolveRoleBySchedule(t *testing.T) {
 			t.Errorf("%q at %.2f h: shift %+v does not cover the time", tc.role, tc.at, sh)
 		}
 	}
+	// The holder paging their own role reaches the backup; with no backup,
+	// nobody.
+	if _, who, backup, err := resolveShift(s, "Cardiology on call", at(12), "Dr.Osei@h.org"); err != nil || who != "lee@h.org" || !backup {
+		t.Errorf("holder paging own role: %q %v %v", who, backup, err)
+	}
+	if _, _, _, err := resolveShift(s, "Cardiology on call", at(21), "lee@h.org"); !errors.Is(err, ErrRoleUnstaffed) {
+		t.Errorf("holder without backup paging own role: %v", err)
+	}
 	if _, _, _, err := resolveShift(s, "Dermatology", at(12)); !strings.Contains(err.Error(), "no role") {
 		t.Errorf("unknown role error does not say so: %v", err)
 	}

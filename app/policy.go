@@ -369,6 +369,7 @@ func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 		c.armRetention(st, true)
 	}
 	c.changes.push(Change{Kind: PolicyChanged})
+	c.judgeHeldWipes(st)
 	return nil
 }
 

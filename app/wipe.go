@@ -30,7 +30,9 @@ func decideWipe(p Policy, from string, issued, createdAt time.Time) wipeDecision
 	if !slices.Contains(p.Admins, normJID(from)) {
 		return wipeNotAdmin
 	}
-	if issued.IsZero() || (!createdAt.IsZero() && issued.Before(createdAt)) {
+	// Issued times travel with second precision: a directive stamped in the
+	// second the device was set up is meant for it.
+	if issued.IsZero() || (!createdAt.IsZero() && issued.Before(createdAt.Truncate(time.Second))) {
 		return wipeStale
 	}
 	return wipeNow
@@ -51,11 +53,25 @@ func storeCreated(st *securestore.Store) time.Time {
 	return time.Time{}
 }
 
+// heldWipe is a directive that arrived before any org policy did (a fresh
+// device catches up its archive before it reads the policy node): it is
+// judged when the policy arrives, not dismissed as "not an admin".
+type heldWipe struct {
+	from, id string
+	issued   time.Time
+}
+
 // onWipeRequested runs on the event loop; the wipe itself runs on its own
 // goroutine, since stopping the Session waits for this loop to end.
 func (c *Client) onWipeRequested(st *securestore.Store, from, id string, issued time.Time) {
 	c.mu.Lock()
 	p := c.policyLocked()
+	if c.org == nil && len(p.Admins) == 0 {
+		c.heldWipes = append(c.heldWipes, heldWipe{from, id, issued})
+		c.mu.Unlock()
+		c.log.Info("app: wipe directive held until the org policy arrives")
+		return
+	}
 	seen := c.wipesSeen[id]
 	if c.wipesSeen == nil {
 		c.wipesSeen = map[string]bool{}
@@ -86,4 +102,16 @@ func (c *Client) onWipeRequested(st *securestore.Store, from, id string, issued 
 			c.log.Warn("app: remote wipe", "err", err)
 		}
 	}()
+}
+
+// judgeHeldWipes decides the directives held for want of a policy, now that
+// one is in force.
+func (c *Client) judgeHeldWipes(st *securestore.Store) {
+	c.mu.Lock()
+	held := c.heldWipes
+	c.heldWipes = nil
+	c.mu.Unlock()
+	for _, w := range held {
+		c.onWipeRequested(st, w.from, w.id, w.issued)
+	}
 }
