@@ -52,6 +52,7 @@ type clinical struct {
 
 type alertRun struct {
 	Alert
+	pending      bool   // the first ring waits for catch-up to settle
 	origin       string // the message's origin-id
 	escalationOf string // the message is an escalated copy of this origin-id
 	timer        Timer
@@ -67,6 +68,7 @@ type storedAlert struct {
 	MaxRepeats   int                   `json:"max"`
 	Since        time.Time             `json:"since"`
 	NextAt       time.Time             `json:"next,omitzero"`
+	Pending      bool                  `json:"pending,omitempty"`
 	Origin       string                `json:"origin,omitempty"`
 	EscalationOf string                `json:"esc,omitempty"`
 }
@@ -159,7 +161,7 @@ func (c *Client) loadAlertsLocked(st *securestore.Store, gen int) {
 		a := &alertRun{Alert: Alert{
 			Conversation: s.Conversation, Message: s.Message, Urgency: s.Urgency, AckRequired: s.AckRequired,
 			Repeats: s.Repeats, MaxRepeats: s.MaxRepeats, Since: s.Since, NextAt: s.NextAt,
-		}, origin: s.Origin, escalationOf: s.EscalationOf}
+		}, pending: s.Pending, origin: s.Origin, escalationOf: s.EscalationOf}
 		cl.alerts[s.Message] = a
 		if !a.NextAt.IsZero() {
 			c.scheduleAlertLocked(a, max(a.NextAt.Sub(now), 0), gen)
@@ -179,7 +181,7 @@ func (c *Client) saveAlertsLocked() {
 		out = append(out, storedAlert{
 			Conversation: a.Conversation, Message: a.Message, Urgency: a.Urgency, AckRequired: a.AckRequired,
 			Repeats: a.Repeats, MaxRepeats: a.MaxRepeats, Since: a.Since, NextAt: a.NextAt,
-			Origin: a.origin, EscalationOf: a.escalationOf,
+			Pending: a.pending, Origin: a.origin, EscalationOf: a.escalationOf,
 		})
 	}
 	slices.SortFunc(out, func(a, b storedAlert) int { return int(a.Message) - int(b.Message) })
@@ -213,23 +215,31 @@ func alertWanted(m securestore.Message) bool {
 
 func ackRequired(m securestore.Message) bool { return m.Extra[extraAck] == "required" }
 
+// settleAfter delays the first ring of a message that arrives late (archive
+// catch-up, a resumed stream): the read or acknowledgement another device
+// already gave usually follows within moments, and a message that waited
+// minutes can wait seconds more rather than ring for nothing.
+const settleAfter = 5 * time.Second
+
+// lateBy is how old a message is on arrival before it counts as late.
+const lateBy = 30 * time.Second
+
 // raiseAlerts opens an alert for each incoming urgent message in a batch
-// and sounds it (unless the batch itself holds our own acknowledgement,
-// as a catch-up after another device acked does). It returns the
-// conversations it notified, which the ordinary notification skips.
-func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, catchUp bool) map[string]bool {
+// and sounds it, unless it is already acknowledged (the batch recorded our
+// other device's ack) or, needing no ack, already read. It returns the
+// messages it took over (the ordinary notification leaves them out) and
+// the conversations it notified.
+func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, catchUp bool) (handled map[securestore.MessageID]bool, notified map[string]bool) {
 	var candidates []securestore.Message
 	for _, m := range msgs {
 		if alertWanted(m) {
 			candidates = append(candidates, m)
 		}
 	}
-	if len(candidates) == 0 {
-		return nil
+	if len(candidates) == 0 || !c.clinicalFor(st) {
+		return nil, nil
 	}
-	if !c.clinicalFor(st) {
-		return nil
-	}
+	handled = map[securestore.MessageID]bool{}
 	interval, count := c.urgentRepeat()
 	now := c.cfg.Clock.Now()
 	cl := &c.clin
@@ -237,10 +247,11 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 	cl.mu.Lock()
 	if cl.st != st {
 		cl.mu.Unlock()
-		return nil
+		return nil, nil
 	}
 	gen := cl.gen
 	for _, m := range candidates {
+		handled[m.ID] = true
 		if _, ok := cl.alerts[m.ID]; ok {
 			continue
 		}
@@ -266,26 +277,31 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 		// A message older than the whole repeat window (a catch-up after a
 		// night offline) is listed and pinned but no longer rings; nor does
 		// a routine one.
-		if m.Urgency < securestore.UrgencyHigh {
+		late := catchUp || (!m.Timestamp.IsZero() && m.ReceivedAt.Sub(m.Timestamp) > lateBy)
+		switch {
+		case m.Urgency < securestore.UrgencyHigh:
 			a.MaxRepeats = 0
-		} else if m.Timestamp.IsZero() || now.Sub(m.Timestamp) < interval*time.Duration(count+1) {
+		case !m.Timestamp.IsZero() && now.Sub(m.Timestamp) >= interval*time.Duration(count+1):
+			a.Repeats = count
+		case late:
+			a.pending = true
+			a.NextAt = now.Add(settleAfter)
+		default:
 			a.NextAt = now.Add(interval)
 			if count == 0 {
 				a.NextAt = time.Time{}
 			}
 			ring = append(ring, a.Alert)
-		} else {
-			a.Repeats = count
 		}
 		cl.alerts[m.ID] = a
 		if !a.NextAt.IsZero() {
-			c.scheduleAlertLocked(a, interval, gen)
+			c.scheduleAlertLocked(a, a.NextAt.Sub(now), gen)
 		}
 	}
 	c.saveAlertsLocked()
 	cl.mu.Unlock()
 	c.changes.push(Change{Kind: AlertsChanged})
-	notified := map[string]bool{}
+	notified = map[string]bool{}
 	for _, a := range ring {
 		if notified[a.Conversation] {
 			continue
@@ -293,7 +309,7 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 		notified[a.Conversation] = true
 		c.ringAlert(st, a, !c.viewing(a.Conversation))
 	}
-	return notified
+	return handled, notified
 }
 
 // alertDue sounds a repeat and schedules the next.
@@ -307,7 +323,12 @@ func (c *Client) alertDue(gen int, id securestore.MessageID) {
 		return
 	}
 	st := cl.st
-	a.Repeats++
+	first := a.pending
+	if first {
+		a.pending = false // the settled first ring, not a repeat
+	} else {
+		a.Repeats++
+	}
 	a.NextAt = time.Time{}
 	if a.Repeats < a.MaxRepeats {
 		a.NextAt = c.cfg.Clock.Now().Add(interval)
@@ -319,8 +340,8 @@ func (c *Client) alertDue(gen int, id securestore.MessageID) {
 	c.saveAlertsLocked()
 	cl.mu.Unlock()
 	c.changes.push(Change{Kind: AlertsChanged})
-	c.ringAlert(st, snap, true)
-	c.log.Info("app: urgent alert repeated", "repeat", snap.Repeats, "of", snap.MaxRepeats)
+	c.ringAlert(st, snap, !first || !c.viewing(snap.Conversation))
+	c.log.Info("app: urgent alert rang", "repeat", snap.Repeats, "of", snap.MaxRepeats)
 }
 
 // ringAlert shows the alert's notification (no PHI by default: "STAT

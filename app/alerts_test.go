@@ -258,6 +258,20 @@ func TestUrgentDeclineShownToSender(t *testing.T) {
 	clk.Advance(5 * time.Minute)
 	carol.waitIncoming(alice.jid, "MARKER-3")
 	waitFor(t, "carol alerted", 30*time.Second, func() bool { _, ok := alertOn(carol, alice.jid); return ok })
+
+	// alice reached bob by phone: she stops the ladder; carol is told.
+	if err := alice.c.CancelEscalation(bob.jid, sent.ID); err != nil {
+		t.Fatal(err)
+	}
+	carol.waitIncoming(alice.jid, "The sender stopped the escalation at")
+	waitFor(t, "carol's alert ends", 30*time.Second, func() bool { _, ok := alertOn(carol, alice.jid); return !ok })
+	r, _ = alice.messageRow(bob.jid, sent.ID)
+	if r.Escalation == nil || r.Escalation.Active || r.Escalation.EndReason != endCancelled || len(r.Escalation.Steps) != 1 {
+		t.Fatalf("cancelled ladder %+v", r.Escalation)
+	}
+	if row, _ := alice.row(bob.jid); row.Urgent {
+		t.Fatal("pinned after the ladder was stopped")
+	}
 }
 
 // TestUrgentAlertStopsWhenReadElsewhere: an urgent message from another XMPP
@@ -292,6 +306,7 @@ func TestUrgentAlertStopsWhenReadElsewhere(t *testing.T) {
 		if a.AckRequired || a.Urgency != securestore.UrgencyHigh {
 			t.Fatalf("alert %+v", a)
 		}
+		waitFor(t, "first ring", 10*time.Second, func() bool { return urgentSounds(d) == 1 })
 		if n := d.notifier.notifications(); len(n) != 1 || n[0].Body != "Urgent message from "+carol {
 			t.Fatalf("notifications %+v", n)
 		}
@@ -319,5 +334,97 @@ func TestUrgentAlertStopsWhenReadElsewhere(t *testing.T) {
 		if r, _ := d.row(carol); r.Urgent {
 			t.Fatal("still pinned after read")
 		}
+	}
+}
+
+// TestUrgentAlertAcrossLockAndCatchUp: an open alert survives a lock (it is
+// saved) and rings again after unlock; a STAT message acknowledged on the
+// desk while the phone was locked never rings on the phone when it
+// catches up.
+func TestUrgentAlertAcrossLockAndCatchUp(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+
+	if _, err := alice.c.SendClinical(phone.jid, "MARKER-A1", ClinicalOptions{Urgency: securestore.UrgencyHigh, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "desk alert", 30*time.Second, func() bool { _, ok := alertOn(desk, alice.jid); return ok })
+	desk.c.Lock()
+	clk.Advance(3 * time.Minute) // the repeat falls due while locked
+	if err := desk.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	a, ok := alertOn(desk, alice.jid)
+	if !ok || a.Repeats != 0 {
+		t.Fatalf("alert after unlock %+v %v", a, ok)
+	}
+	before := urgentSounds(desk)
+	clk.Advance(0)
+	if urgentSounds(desk) != before+1 {
+		t.Fatal("the overdue repeat did not ring after unlock")
+	}
+	in := desk.waitIncoming(alice.jid, "MARKER-A1")
+	if err := desk.c.Respond(alice.jid, in.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "phone alert ends", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return !ok })
+
+	// Now the phone is locked while a second STAT arrives and the desk
+	// acknowledges it.
+	phone.c.Lock()
+	sent, err := alice.c.SendClinical(phone.jid, "MARKER-A2", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in2 := desk.waitIncoming(alice.jid, "MARKER-A2")
+	if err := desk.c.Respond(alice.jid, in2.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "acknowledged", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+	rings := urgentSounds(phone)
+	notes := len(phone.notifier.notifications())
+	if err := phone.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitIncoming(alice.jid, "MARKER-A2")
+	waitFor(t, "own ack caught up", 30*time.Second, func() bool {
+		r, _ := phone.messageRow(alice.jid, phone.waitIncoming(alice.jid, "MARKER-A2").ID)
+		return len(r.Responses) == 1 && r.Responses[0].Own
+	})
+	time.Sleep(200 * time.Millisecond)
+	clk.Advance(settleAfter)
+	if _, ok := alertOn(phone, alice.jid); ok || urgentSounds(phone) != rings || len(phone.notifier.notifications()) != notes {
+		t.Fatalf("an acknowledged message alerted after catch-up (rings %d→%d)", rings, urgentSounds(phone))
+	}
+
+	// Unacknowledged while bob was offline: after sign-in it rings once
+	// (at once when fresh, or once catch-up settled when late), then repeats.
+	phone.c.Lock()
+	desk.c.Lock()
+	if _, err := alice.c.SendClinical(phone.jid, "MARKER-A3", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	rings = urgentSounds(phone)
+	if err := phone.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitIncoming(alice.jid, "MARKER-A3")
+	waitFor(t, "alert after sign-in", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return ok })
+	clk.Advance(settleAfter)
+	waitFor(t, "one ring", 10*time.Second, func() bool { return urgentSounds(phone) == rings+1 })
+	time.Sleep(200 * time.Millisecond)
+	if urgentSounds(phone) != rings+1 {
+		t.Fatalf("STAT received while offline rang %d times", urgentSounds(phone)-rings)
+	}
+	clk.Advance(2 * time.Minute)
+	if urgentSounds(phone) != rings+2 {
+		t.Fatalf("no repeat: %d", urgentSounds(phone)-rings)
 	}
 }

@@ -24,8 +24,17 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		// batch already shows acknowledged (catch-up after another device).
 		c.responsesIn(st, e.Messages)
 		c.escalationClosed(e.Messages)
-		alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
-		c.notifyExcept(st, e.Messages, e.CatchUp, alerted)
+		handled, alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
+		rest := e.Messages
+		if len(handled) > 0 {
+			rest = make([]securestore.Message, 0, len(e.Messages))
+			for _, m := range e.Messages {
+				if !handled[m.ID] {
+					rest = append(rest, m)
+				}
+			}
+		}
+		c.notifyExcept(st, rest, e.CatchUp, alerted)
 	case sync.ReceiptChanged:
 		if m, err := st.Message(e.Message); err == nil {
 			c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
