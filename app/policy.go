@@ -350,7 +350,7 @@ func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 		c.mu.Unlock()
 		return ErrLocked
 	}
-	prevRetention := c.policyLocked().Retention
+	prevRetention, prevPreview := c.policyLocked().Retention, c.previewLocked()
 	c.org = &p
 	eff := c.policyLocked()
 	// The lock timer re-checks idleness against the new limit now, so a
@@ -365,6 +365,13 @@ func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 	c.auditWith(st, auditPolicyChanged, detail)
 	c.log.Info("app: org policy applied", "version", p.Version)
 	c.enforceKeyring(st, eff)
+	if prevPreview == PreviewContent && c.NotificationPreview() != PreviewContent {
+		// Message text on screen is now beyond policy: withdraw it (the
+		// conversations stay unread).
+		for _, conv := range c.shownNotifications() {
+			c.clearNotification(conv)
+		}
+	}
 	if eff.Retention != prevRetention {
 		c.armRetention(st, true)
 	}

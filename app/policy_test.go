@@ -212,3 +212,26 @@ func TestPolicyDocumentApplied(t *testing.T) {
 		t.Fatalf("a malformed schedule replaced the good one: %+v", rs)
 	}
 }
+
+// TestPolicyWithdrawsContentNotifications: when the policy stops allowing
+// message text in notifications, those on screen are withdrawn.
+func TestPolicyWithdrawsContentNotifications(t *testing.T) {
+	c := offlineClient(t)
+	c.cfg.Policy.Preview = PreviewContent
+	c.mu.Lock()
+	c.notified["dr.osei@h.org"] = notice{}
+	c.mu.Unlock()
+	n := c.cfg.Notifier.(*fakeNotifier)
+	if err := c.applyOrgPolicy(c.store, OrgPolicy{Version: 1, LockMax: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if n.clearedFor("dr.osei@h.org") {
+		t.Fatal("withdrawn although content is still allowed")
+	}
+	if err := c.applyOrgPolicy(c.store, OrgPolicy{Version: 2, Preview: ptr(PreviewSender)}); err != nil {
+		t.Fatal(err)
+	}
+	if !n.clearedFor("dr.osei@h.org") {
+		t.Fatal("a notification with message text stayed on screen beyond policy")
+	}
+}

@@ -177,6 +177,7 @@ func (c *Controller) refreshAll(cl *app.Client) {
 			s.Inbox.SetConnection(conn)
 		}
 	})
+	c.refreshClinical(cl) // levels, roles, alerts (alert.go)
 }
 
 func (c *Controller) currentShell() *Shell {
@@ -220,6 +221,12 @@ func (c *Controller) follow(cl *app.Client) {
 					}
 				})
 			}
+		case app.AlertsChanged:
+			c.refreshAlerts(cl)
+		case app.RolesChanged:
+			c.refreshRoles(cl)
+		case app.PolicyChanged:
+			c.refreshPolicy(cl)
 		case app.ConnectionChanged:
 			conn := cl.Connection()
 			doUI(func() {

@@ -89,6 +89,9 @@ type ConversationView struct {
 	shownIdx     int
 	shownSent    int
 	shownPending bool
+
+	// Urgency, orders, responses, recall (urgency.go, history.go).
+	clin clinicalParts
 }
 
 type rowMetric struct {
@@ -349,12 +352,9 @@ func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax floa
 	w := textW + g.m.padW + 2 // slack: rounding must not wrap a line that fits
 	if v.showSender(r) {
 		h += g.capH
-		label := r.Sender
-		if r.Urgency != securestore.UrgencyNormal {
-			label = urgencyText(r.Urgency) + " · " + label
-		}
-		w = max(w, g.sender(label)+g.m.padW)
+		w = max(w, g.sender(v.senderLine(r))+g.m.padW)
 	}
+	h, w = v.measureClinical(g, r, h, w)
 	if r.DayBreak {
 		h += g.dayH
 	}
@@ -363,7 +363,7 @@ func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax floa
 }
 
 func (v *ConversationView) showSender(r app.MessageRow) bool {
-	return (v.info.IsRoom && !r.Outgoing) || r.Urgency != securestore.UrgencyNormal
+	return !r.Notice && ((v.info.IsRoom && !r.Outgoing) || badgeText(v.clin.levels, r) != "")
 }
 
 func urgencyText(u securestore.Urgency) string {
@@ -450,7 +450,8 @@ func (v *ConversationView) createRow() fyne.CanvasObject {
 	l.tick = newTapIcon(nil, nil)
 	l.loader = widget.NewButtonWithIcon("Load older messages", theme.HistoryIcon(), nil)
 	l.loader.Importance = widget.LowImportance
-	return container.New(l, l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader)
+	l.clin = newRowClinical()
+	return container.New(l, append([]fyne.CanvasObject{l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader}, l.clin.objects()...)...)
 }
 
 func (v *ConversationView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -523,8 +524,8 @@ func (v *ConversationView) submit() {
 	if text == "" {
 		return
 	}
-	if err := v.actions.Send(v.info.ID, text); err != nil {
-		v.sendErr.SetText("Not sent: " + err.Error())
+	if err := v.sendText(text); err != nil {
+		v.sendErr.SetText(sendErrorText(err))
 		v.sendErr.Show()
 		return
 	}
@@ -642,6 +643,7 @@ type messageLayout struct {
 	when   *canvas.Text
 	tick   *tapIcon
 	loader *widget.Button
+	clin   rowClinical
 }
 
 func (l *messageLayout) bind(i int) {
@@ -651,6 +653,7 @@ func (l *messageLayout) bind(i int) {
 		for _, o := range []fyne.CanvasObject{l.day, l.dayBg, l.bg, l.sender, l.body, l.when, l.tick} {
 			o.Hide()
 		}
+		l.clin.hide()
 		l.loader.OnTapped = v.requestOlder
 		l.loader.Show()
 		return
@@ -685,23 +688,18 @@ func (l *messageLayout) bind(i int) {
 	l.bg.Show()
 	l.bg.Refresh()
 	if v.showSender(r) {
-		label := r.Sender
-		if r.Urgency != securestore.UrgencyNormal {
-			label = urgencyText(r.Urgency) + " · " + label
-			l.sender.Color = theme.Color(theme.ColorNameError)
-		} else {
-			l.sender.Color = theme.Color(theme.ColorNamePrimary)
-		}
-		l.sender.Text = label
+		l.sender.Color = theme.Color(theme.ColorNamePrimary)
+		l.sender.Text = v.senderLine(r)
 		l.sender.Show()
 		l.sender.Refresh()
 	} else {
 		l.sender.Hide()
 	}
 	l.body.Segments = bodySegments(r.Body)
+	l.bindClinical(r)
 	l.body.Show()
 	l.body.Refresh()
-	l.when.Text = r.Timestamp.Local().Format("15:04")
+	l.when.Text = whenText(r)
 	l.when.Color = fg
 	l.when.Show()
 	l.when.Refresh()
@@ -749,13 +747,17 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	if r.Outgoing {
 		x = size.Width - side - m.bubbleW
 	}
+	if r.Notice {
+		x = (size.Width - m.bubbleW) / 2 // a system row: centred
+	}
 	bubbleH := size.Height - y - g.gap
 	l.bg.Move(fyne.NewPos(x, y))
 	l.bg.Resize(fyne.NewSize(m.bubbleW, bubbleH))
 	inner := g.m.padW / 2
 	y += g.bubblePad
 	if v.showSender(r) {
-		l.sender.Move(fyne.NewPos(x+inner, y))
+		sx := l.layoutBadge(x+inner, y)
+		l.sender.Move(fyne.NewPos(sx, y))
 		l.sender.Resize(fyne.NewSize(m.bubbleW-2*inner, g.capH))
 		y += g.capH
 	}
@@ -763,6 +765,7 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	l.body.Move(fyne.NewPos(x, y-inner/2))
 	l.body.Resize(fyne.NewSize(m.bubbleW, bodyH))
 	y += bodyH - inner/2
+	y = l.layoutStatus(x+inner, y, m.bubbleW-2*inner)
 	tw := fyne.MeasureText(l.when.Text, l.when.TextSize, l.when.TextStyle).Width
 	right := x + m.bubbleW - inner
 	if l.tick.Visible() {
@@ -770,6 +773,7 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		l.tick.Move(fyne.NewPos(right-g.tick, y))
 		right -= g.tick + g.pad
 	}
+	right = l.layoutMore(right, y)
 	l.when.Move(fyne.NewPos(right-tw, y))
 	l.when.Resize(fyne.NewSize(tw, g.capH))
 }
@@ -851,10 +855,10 @@ func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
 
 func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 	header := container.NewBorder(nil, nil,
-		container.NewHBox(v.back, container.NewCenter(sizedDot(v.dot))), nil,
+		container.NewHBox(v.back, container.NewCenter(sizedDot(v.dot))), v.headerMenu(),
 		container.NewVBox(v.title, v.subtitle))
 	v.back.Hidden = v.OnBack == nil
-	composer := container.NewBorder(nil, v.sendErr, nil, container.NewVBox(layout.NewSpacer(), v.send), v.composer)
+	composer := container.NewBorder(v.composerBar(), v.sendErr, nil, container.NewVBox(layout.NewSpacer(), v.send), v.composer)
 	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}
 	return widget.NewSimpleRenderer(container.New(l, l.headerBg, header, v.listBox, composer, v.jump, widget.NewSeparator()))
 }

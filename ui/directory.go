@@ -39,6 +39,7 @@ type DirectoryView struct {
 	empty      *widget.Label
 	join       *widget.Button
 	popup      *widget.PopUp
+	roles      *RolesView // on-call roles (roles.go)
 }
 
 // NewDirectoryView builds the directory with its contacts.
@@ -67,6 +68,7 @@ func NewDirectoryView(contacts []app.ContactRow, actions DirectoryActions) *Dire
 		}
 		v.list.UnselectAll()
 	}
+	v.initRoles(actions)
 	v.SetContacts(contacts)
 	return v
 }
@@ -89,6 +91,7 @@ func name(c app.ContactRow) string {
 
 func (v *DirectoryView) filter() {
 	q := strings.ToLower(strings.TrimSpace(v.search.Text))
+	v.roles.filter(q)
 	v.shown = v.shown[:0]
 	for _, c := range v.all {
 		hay := strings.ToLower(c.Name + "\n" + c.JID + "\n" + strings.Join(c.Groups, "\n") + "\n" + c.Status)
@@ -161,7 +164,7 @@ func (v *DirectoryView) showJoin() {
 
 func (v *DirectoryView) CreateRenderer() fyne.WidgetRenderer {
 	bar := container.NewBorder(nil, nil, nil, v.join, v.search)
-	return widget.NewSimpleRenderer(container.New(&stackTop{}, bar, container.NewStack(v.list, container.NewCenter(v.empty))))
+	return widget.NewSimpleRenderer(container.New(&stackTop{}, bar, v.roles, container.NewStack(v.list, container.NewCenter(v.empty))))
 }
 
 type contactRow struct {

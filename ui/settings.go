@@ -228,6 +228,7 @@ func (s *settingsScreen) build() fyne.CanvasObject {
 		section("Lock", container.NewBorder(nil, nil, widget.NewLabel("Lock after"), nil, s.lock), s.errLabel("lock"), changePIN, s.errLabel("pin")),
 		widget.NewSeparator(),
 		section("This device", signOut, s.errLabel("signout"), s.wipeButton, s.errLabel("wipe")),
+		s.auditSection(),
 		widget.NewSeparator(),
 		section("About", about),
 	)

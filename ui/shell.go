@@ -36,6 +36,11 @@ type Shell struct {
 	root        *fyne.Container
 	layout      *shellLayout
 	tab         int
+
+	// Alert covers the shell while an urgent alert is open (alert.go).
+	Alert  *AlertView
+	outer  *fyne.Container
+	levels app.UrgencyLevelNames
 }
 
 // NewShell builds the signed-in screens with empty data; the app fills them
@@ -63,11 +68,12 @@ func NewShell(actions Actions, settings SettingsState) *Shell {
 	s.placeholder = container.NewCenter(container.NewVBox(container.NewCenter(widget.NewIcon(themedNewChat)), hint))
 	s.layout = &shellLayout{s: s, mode: -1}
 	s.root = container.New(s.layout)
+	s.initClinical()
 	return s
 }
 
 // Content is the window content.
-func (s *Shell) Content() fyne.CanvasObject { return s.root }
+func (s *Shell) Content() fyne.CanvasObject { return s.outer }
 
 // Conversation is the open conversation, or nil.
 func (s *Shell) Conversation() *ConversationView { return s.conv }
@@ -86,6 +92,7 @@ func (s *Shell) ShowConversation(info ConversationInfo, rows []app.MessageRow, h
 	}
 	info.HasOlder = hasOlder
 	s.conv = NewConversationView(info, rows, s.actions)
+	s.conv.SetLevels(s.levels)
 	s.conv.OnBack = s.Back
 	s.layout.mode = -1
 	s.root.Refresh()

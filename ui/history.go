@@ -1,0 +1,250 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/securestore"
+)
+
+// A message's ⋮ menu: on one's own message Recall (after a confirmation:
+// it removes the message from every recipient's device) and Correct; on an
+// incoming urgent message the quick responses; on a corrected message its
+// history (every earlier text with its time); on every message its
+// details (receipts).
+
+// rowAction is one entry of a message's menu.
+type rowAction struct {
+	Label string
+	Run   func()
+}
+
+// canRespond: an incoming message that asked for a response and has not
+// been acknowledged by us yet.
+func canRespond(r app.MessageRow) bool {
+	if r.Outgoing || !r.Recalled.IsZero() || r.Notice || r.Response != "" {
+		return false
+	}
+	if r.Urgency == securestore.UrgencyNormal && !r.AckRequired {
+		return false
+	}
+	for _, x := range r.Responses {
+		if x.Own && x.Kind == app.ResponseAck {
+			return false
+		}
+	}
+	return true
+}
+
+// rowActions lists what the user can do with r (empty: no ⋮ button).
+func (v *ConversationView) rowActions(r app.MessageRow) []rowAction {
+	ca, ok := v.clinicalActions()
+	if !ok || r.Notice {
+		return nil
+	}
+	conv := v.info.ID
+	var out []rowAction
+	if canRespond(r) {
+		for _, k := range []app.ResponseKind{app.ResponseAck, app.ResponseDecline, app.ResponseCallMe, app.ResponseFiveMinutes} {
+			out = append(out, rowAction{responseLabel(k), func() { v.respond(ca, r.ID, k, "") }})
+		}
+		out = append(out, rowAction{"Reply…", func() { v.showReply(ca, r) }})
+	}
+	if r.Outgoing && r.Recalled.IsZero() && r.Response == "" {
+		if r.Body != "" {
+			out = append(out, rowAction{"Correct…", func() { v.showCorrect(ca, r) }})
+		}
+		out = append(out, rowAction{"Recall…", func() { v.confirmRecall(ca, r) }})
+	}
+	if r.Corrected && r.Recalled.IsZero() {
+		out = append(out, rowAction{"Edit history", func() { v.showHistory(ca, r) }})
+	}
+	if len(out) > 0 && r.Outgoing {
+		out = append(out, rowAction{"Details", func() { v.showReceipt(r) }})
+	}
+	_ = conv
+	return out
+}
+
+func (v *ConversationView) showRowMenu(r app.MessageRow, anchor fyne.CanvasObject) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return
+	}
+	var items []*fyne.MenuItem
+	for _, a := range v.rowActions(r) {
+		items = append(items, fyne.NewMenuItem(a.Label, a.Run))
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(anchor)
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
+}
+
+// respond sends a quick response off the UI goroutine; a failure shows
+// under the composer.
+func (v *ConversationView) respond(ca ClinicalActions, id securestore.MessageID, k app.ResponseKind, text string) {
+	conv := v.info.ID
+	go func() {
+		err := ca.Respond(conv, id, k, text)
+		doUI(func() {
+			if err != nil {
+				v.sendErr.SetText(responseLabel(k) + " not sent: " + err.Error())
+				v.sendErr.Show()
+			}
+		})
+	}()
+}
+
+// modal shows content in a modal pop-up over the conversation.
+func (v *ConversationView) modal(content fyne.CanvasObject, width float32) *widget.PopUp {
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return nil
+	}
+	pop := widget.NewModalPopUp(container.NewPadded(content), c)
+	size := c.Size()
+	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), width), min(size.Height-2*theme.Padding(), content.MinSize().Height+3*theme.Padding())))
+	v.clin.popup = pop
+	pop.Show()
+	return pop
+}
+
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+func wrapped(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func (v *ConversationView) showReply(ca ClinicalActions, r app.MessageRow) {
+	entry := widget.NewMultiLineEntry()
+	entry.Wrapping = fyne.TextWrapWord
+	entry.SetPlaceHolder("Reply to " + r.Sender)
+	status := errorLabel()
+	var pop *widget.PopUp
+	send := widget.NewButtonWithIcon("Send reply", theme.MailSendIcon(), func() {
+		text := strings.TrimSpace(entry.Text)
+		if text == "" {
+			status.SetText("Write a reply first")
+			status.Show()
+			return
+		}
+		pop.Hide()
+		v.respond(ca, r.ID, app.ResponseText, text)
+	})
+	send.Importance = widget.HighImportance
+	pop = v.modal(container.NewVBox(
+		widget.NewLabelWithStyle("Reply", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		wrapped(clip(r.Body, 120)), entry, status,
+		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), send)), 440)
+}
+
+// confirmRecall asks before recalling: it cannot be undone.
+func (v *ConversationView) confirmRecall(ca ClinicalActions, r app.MessageRow) {
+	status := errorLabel()
+	var pop *widget.PopUp
+	conv := v.info.ID
+	recall := widget.NewButtonWithIcon("Recall", theme.DeleteIcon(), func() {
+		go func() {
+			err := ca.Recall(conv, r.ID)
+			doUI(func() {
+				if err != nil {
+					status.SetText("Not recalled: " + err.Error())
+					status.Show()
+					return
+				}
+				pop.Hide()
+			})
+		}()
+	})
+	recall.Importance = widget.DangerImportance
+	pop = v.modal(container.NewVBox(
+		widget.NewLabelWithStyle("Recall this message?", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		wrapped("It is removed from every device of everyone it reached that runs Rounds, and any attached file can no longer be opened. The thread and the audit log keep a note that it was recalled. Other apps may already have shown it."),
+		wrapped("“"+clip(r.Body, 120)+"”"), status,
+		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), recall)), 440)
+}
+
+func (v *ConversationView) showCorrect(ca ClinicalActions, r app.MessageRow) {
+	entry := widget.NewMultiLineEntry()
+	entry.Wrapping = fyne.TextWrapWord
+	entry.SetText(r.Body)
+	entry.SetMinRowsVisible(3)
+	status := errorLabel()
+	var pop *widget.PopUp
+	conv := v.info.ID
+	save := widget.NewButton("Save correction", func() {
+		text := entry.Text
+		go func() {
+			err := ca.Correct(conv, r.ID, text)
+			doUI(func() {
+				if err != nil {
+					status.SetText("Not corrected: " + err.Error())
+					status.Show()
+					return
+				}
+				pop.Hide()
+			})
+		}()
+	})
+	save.Importance = widget.HighImportance
+	pop = v.modal(container.NewVBox(
+		widget.NewLabelWithStyle("Correct message", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		wrapped("Everyone sees the corrected text marked “edited”; the earlier text stays in the message's history."),
+		entry, status,
+		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), save)), 480)
+}
+
+// historyEntries are the texts a history dialog lists, newest first: the
+// current text, then each earlier one with when it was written.
+func historyEntries(r app.MessageRow, earlier []app.BodyVersion) [][2]string {
+	out := [][2]string{{"Now (edited " + clock(r.CorrectedAt) + ")", r.Body}}
+	for i := len(earlier) - 1; i >= 0; i-- {
+		label := "Written " + clock(earlier[i].At)
+		if i == 0 {
+			label = "Sent " + clock(earlier[i].At)
+		}
+		out = append(out, [2]string{label, earlier[i].Body})
+	}
+	return out
+}
+
+func (v *ConversationView) showHistory(ca ClinicalActions, r app.MessageRow) {
+	content := container.NewVBox(widget.NewLabelWithStyle("Edit history", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	earlier, err := ca.History(r.ID)
+	if err != nil {
+		l := errorLabel()
+		l.SetText("History unavailable: " + err.Error())
+		l.Show()
+		content.Add(l)
+	}
+	for _, e := range historyEntries(r, earlier) {
+		head := widget.NewLabelWithStyle(e[0], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		head.SizeName = theme.SizeNameCaptionText
+		content.Add(head)
+		content.Add(wrapped(e[1]))
+	}
+	var pop *widget.PopUp
+	closeBtn := widget.NewButton("Close", func() { pop.Hide() })
+	body := container.NewBorder(nil, closeBtn, nil, nil, container.NewVScroll(content))
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return
+	}
+	pop = widget.NewModalPopUp(container.NewPadded(body), c)
+	size := c.Size()
+	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), 460), min(size.Height*0.8, content.MinSize().Height+closeBtn.MinSize().Height+4*theme.Padding())))
+	v.clin.popup = pop
+	pop.Show()
+}

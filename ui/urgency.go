@@ -1,0 +1,668 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/securestore"
+)
+
+// A clinical message must be unmistakable on screen: its level is a badge
+// with words and colour (never colour alone), the sender follows its
+// acknowledgement live under the bubble, and each quick response shows with
+// its time. The decisions (who may receive an order, when an alert stops,
+// what a recall removes) are the app's; this file only draws them and
+// forwards the user's choice.
+
+// ClinicalActions is what the conversation screen asks of the app for
+// urgent messages, orders, quick responses, recall and correction, and
+// conversation export. The controller's actions implement it; a screen
+// whose actions do not offers none of it.
+type ClinicalActions interface {
+	SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error)
+	Respond(conv string, msg securestore.MessageID, kind app.ResponseKind, text string) error
+	Recall(conv string, id securestore.MessageID) error
+	Correct(conv string, id securestore.MessageID, text string) error
+	History(id securestore.MessageID) ([]app.BodyVersion, error)
+	ExportConversation(w io.Writer, conv, format string) error
+}
+
+// urgencyLevels are the choices of the composer's picker, lowest first.
+var urgencyLevels = []securestore.Urgency{securestore.UrgencyNormal, securestore.UrgencyHigh, securestore.UrgencyCritical}
+
+// urgencyColorName is the theme colour of a level's badge and bubble
+// outline: STAT red, urgent amber, a routine message asking for an
+// acknowledgement the primary colour.
+func urgencyColorName(u securestore.Urgency) fyne.ThemeColorName {
+	switch {
+	case u >= securestore.UrgencyCritical:
+		return theme.ColorNameError
+	case u >= securestore.UrgencyHigh:
+		return theme.ColorNameWarning
+	}
+	return theme.ColorNamePrimary
+}
+
+func urgencyOnColorName(u securestore.Urgency) fyne.ThemeColorName {
+	switch {
+	case u >= securestore.UrgencyCritical:
+		return theme.ColorNameForegroundOnError
+	case u >= securestore.UrgencyHigh:
+		return theme.ColorNameForegroundOnWarning
+	}
+	return theme.ColorNameForegroundOnPrimary
+}
+
+// badgeText is the words on a row's badge ("" when it has none).
+func badgeText(levels app.UrgencyLevelNames, r app.MessageRow) string {
+	switch {
+	case !r.Recalled.IsZero() || r.Notice:
+		return ""
+	case r.Urgency != securestore.UrgencyNormal:
+		return strings.ToUpper(levels.Name(r.Urgency))
+	case r.AckRequired:
+		return "ACK REQUESTED"
+	}
+	return ""
+}
+
+// clock is a time as the thread shows it: "14:02", with the day when not today.
+func clock(t time.Time) string {
+	t = t.Local()
+	now := nowFunc().Local()
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04")
+	}
+	return t.Format("2 Jan 15:04")
+}
+
+func responseLabel(k app.ResponseKind) string {
+	switch k {
+	case app.ResponseAck:
+		return "Acknowledged"
+	case app.ResponseDecline:
+		return "Declined"
+	case app.ResponseCallMe:
+		return "Call me"
+	case app.ResponseFiveMinutes:
+		return "5 minutes"
+	}
+	return "Reply"
+}
+
+// responseLine is one quick response under a message: "Declined 14:03",
+// "Dr Osei: Call me 14:05" (rooms), "You: Acknowledged 14:04".
+func responseLine(r app.ResponseRow, room bool) string {
+	s := responseLabel(r.Kind) + " " + clock(r.At)
+	if t := strings.TrimSpace(r.Text); t != "" {
+		s += ": " + clip(t, 60)
+	}
+	if r.Own || room {
+		s = r.From + ": " + s
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + "…"
+	}
+	if rs := []rune(s); len(rs) > n {
+		s = string(rs[:n-1]) + "…"
+	}
+	return s
+}
+
+// statusLines are the lines drawn under a message's text: for an outgoing
+// message that asked for an acknowledgement the sender's live view
+// (alerting → read → acknowledged, with times), then each quick response
+// with its time, then the escalation ladder's state. peer names the
+// recipient of a chat.
+func statusLines(r app.MessageRow, peer string, room bool) []string {
+	if !r.Recalled.IsZero() || r.Notice {
+		return nil
+	}
+	var out []string
+	acked := false
+	if r.Outgoing && r.AckRequired {
+		var ack *app.ResponseRow
+		for i := range r.Responses {
+			if r.Responses[i].Kind == app.ResponseAck {
+				ack = &r.Responses[i]
+				break
+			}
+		}
+		rc := r.Receipt
+		state := rc.State
+		for _, m := range r.Members {
+			state = max(state, m.State)
+		}
+		where := peer + "'s device"
+		if room {
+			where = "the team's devices"
+		}
+		switch {
+		case ack != nil:
+			acked = true
+			out = append(out, "Acknowledged "+clock(ack.At)+" by "+ack.From)
+		case state == securestore.ReceiptAcknowledged:
+			acked = true
+			out = append(out, "Acknowledged "+clock(receiptTime(r, securestore.ReceiptAcknowledged)))
+		case state == securestore.ReceiptRead:
+			out = append(out, "Read "+clock(receiptTime(r, securestore.ReceiptRead))+" · alerting until acknowledged")
+		case state == securestore.ReceiptDelivered || r.Alerting:
+			out = append(out, "Alerting on "+where+" since "+clock(receiptTime(r, securestore.ReceiptDelivered)))
+		case state == securestore.ReceiptFailed:
+			out = append(out, "Not delivered: nobody is alerted")
+		default:
+			out = append(out, "Not yet delivered · acknowledgement required")
+		}
+	}
+	for _, resp := range r.Responses {
+		if acked && resp.Kind == app.ResponseAck && !room {
+			continue // already the live view's line
+		}
+		out = append(out, responseLine(resp, room))
+	}
+	if e := r.Escalation; e != nil && r.Outgoing {
+		switch {
+		case e.Active && !e.NextAt.IsZero() && !acked:
+			out = append(out, "Escalates at "+clock(e.NextAt)+" unless acknowledged")
+		case e.Exhausted && e.EndedAt.IsZero():
+			out = append(out, "Escalation ended: nobody acknowledged")
+		}
+	}
+	return out
+}
+
+// receiptTime is when r (or, in a room, its first member) reached s.
+func receiptTime(r app.MessageRow, s securestore.ReceiptState) time.Time {
+	if t := r.Receipt.At[s]; !t.IsZero() {
+		return t
+	}
+	var first time.Time
+	for _, m := range r.Members {
+		if t := m.At[s]; !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if first.IsZero() {
+		return r.Timestamp
+	}
+	return first
+}
+
+// whenText is the meta line's text: the time, "edited" when corrected.
+func whenText(r app.MessageRow) string {
+	t := r.Timestamp.Local().Format("15:04")
+	if r.Corrected && r.Recalled.IsZero() {
+		return "edited · " + t
+	}
+	return t
+}
+
+// clinicalParts is a conversation's clinical state: the composer's
+// urgency picker and order switch, the level names in force, and the
+// dialog open over it.
+type clinicalParts struct {
+	levels app.UrgencyLevelNames
+	urg    *widget.Select
+	ack    *widget.Check
+	order  *widget.Check
+	bar    fyne.CanvasObject
+	menu   *widget.Button
+	popup  *widget.PopUp
+}
+
+func (v *ConversationView) clinicalActions() (ClinicalActions, bool) {
+	ca, ok := v.actions.(ClinicalActions)
+	return ca, ok
+}
+
+// SetLevels sets the urgency levels' display names (the org policy's).
+func (v *ConversationView) SetLevels(l app.UrgencyLevelNames) {
+	v.clin.levels = l
+	if v.clin.urg != nil {
+		sel := v.urgency()
+		v.clin.urg.Options = levelNames(l)
+		v.clin.urg.SetSelectedIndex(levelIndex(sel))
+	}
+	v.invalidate()
+}
+
+func levelNames(l app.UrgencyLevelNames) []string {
+	out := make([]string, len(urgencyLevels))
+	for i, u := range urgencyLevels {
+		out[i] = l.Name(u)
+	}
+	return out
+}
+
+func levelIndex(u securestore.Urgency) int {
+	for i, x := range urgencyLevels {
+		if x == u {
+			return i
+		}
+	}
+	return 0
+}
+
+// urgency is the level chosen in the composer.
+func (v *ConversationView) urgency() securestore.Urgency {
+	if v.clin.urg == nil {
+		return securestore.UrgencyNormal
+	}
+	if i := v.clin.urg.SelectedIndex(); i >= 0 && i < len(urgencyLevels) {
+		return urgencyLevels[i]
+	}
+	return securestore.UrgencyNormal
+}
+
+// composerBar is the row above the composer: urgency, acknowledgement
+// (implied and shown for urgent and STAT), order. Empty when the actions
+// cannot send clinical messages.
+func (v *ConversationView) composerBar() fyne.CanvasObject {
+	if v.clin.bar != nil {
+		return v.clin.bar
+	}
+	if _, ok := v.clinicalActions(); !ok {
+		v.clin.bar = container.NewStack()
+		return v.clin.bar
+	}
+	v.clin.urg = widget.NewSelect(levelNames(v.clin.levels), nil)
+	v.clin.ack = widget.NewCheck("Ack required", nil)
+	v.clin.order = widget.NewCheck("Order", nil)
+	v.clin.urg.OnChanged = func(string) { v.syncAck() }
+	v.clin.urg.SetSelectedIndex(0)
+	v.clin.bar = container.NewHBox(v.clin.urg, v.clin.ack, v.clin.order)
+	return v.clin.bar
+}
+
+// syncAck: urgent and STAT always require an acknowledgement, and say so.
+func (v *ConversationView) syncAck() {
+	if v.clin.ack == nil {
+		return
+	}
+	if v.urgency() >= securestore.UrgencyHigh {
+		v.clin.ack.SetChecked(true)
+		v.clin.ack.Disable()
+	} else {
+		v.clin.ack.Enable()
+	}
+}
+
+// sendText sends the composer's text: a plain message, or a clinical one
+// when a level, an acknowledgement or an order is chosen. The error (an
+// order refused, say) is shown under the composer and the text is kept.
+func (v *ConversationView) sendText(text string) error {
+	ca, ok := v.clinicalActions()
+	u := v.urgency()
+	if !ok || v.clin.ack == nil || (u == securestore.UrgencyNormal && !v.clin.ack.Checked && !v.clin.order.Checked) {
+		return v.actions.Send(v.info.ID, text)
+	}
+	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || u >= securestore.UrgencyHigh, Order: v.clin.order.Checked}
+	if _, err := ca.SendClinical(v.info.ID, text, o); err != nil {
+		return err
+	}
+	// Back to routine: the next message is not STAT by accident.
+	v.clin.urg.SetSelectedIndex(0)
+	v.clin.ack.SetChecked(false)
+	v.clin.order.SetChecked(false)
+	return nil
+}
+
+// sendErrorText is the line under the composer for a refused send.
+func sendErrorText(err error) string {
+	if errors.Is(err, app.ErrNotOrderRecipient) {
+		return "Order not sent: " + err.Error()
+	}
+	return "Not sent: " + err.Error()
+}
+
+// headerMenu is the conversation header's ⋮ button (export).
+func (v *ConversationView) headerMenu() fyne.CanvasObject {
+	if _, ok := v.clinicalActions(); !ok {
+		return nil
+	}
+	v.clin.menu = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), func() {
+		c := fyne.CurrentApp().Driver().CanvasForObject(v)
+		if c == nil {
+			return
+		}
+		m := fyne.NewMenu("",
+			fyne.NewMenuItem("Export conversation (JSON)", func() { v.exportConversation("json") }),
+			fyne.NewMenuItem("Export conversation (CSV)", func() { v.exportConversation("csv") }))
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.clin.menu)
+		widget.ShowPopUpMenuAtPosition(m, c, pos.Add(fyne.NewPos(0, v.clin.menu.Size().Height)))
+	})
+	v.clin.menu.Importance = widget.LowImportance
+	return v.clin.menu
+}
+
+// exportConversation asks where to save and lets the app write (and audit)
+// the export.
+func (v *ConversationView) exportConversation(format string) {
+	ca, ok := v.clinicalActions()
+	if !ok {
+		return
+	}
+	conv := v.info.ID
+	saveExport(v, "conversation-"+safeFileName(conv)+"."+format, func(w io.Writer) error {
+		return ca.ExportConversation(w, conv, format)
+	}, func(msg string, err error) {
+		if err != nil {
+			v.sendErr.SetText("Export failed: " + err.Error())
+		} else {
+			v.sendErr.SetText(msg)
+		}
+		v.sendErr.Show()
+	})
+}
+
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// saveExport shows Fyne's save dialog over obj's window and hands the chosen
+// file to write; done reports the outcome on the UI goroutine.
+func saveExport(obj fyne.CanvasObject, name string, write func(io.Writer) error, done func(string, error)) {
+	win := windowFor(obj)
+	if win == nil {
+		done("", errors.New("no window to show the save dialog in"))
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			if err != nil {
+				done("", err)
+			}
+			return
+		}
+		go func() {
+			err := write(w)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				// Leave no partial export behind.
+				_ = storage.Delete(w.URI())
+			}
+			doUI(func() { done("Exported to "+w.URI().Name(), err) })
+		}()
+	}, win)
+	d.SetFileName(name)
+	d.Show()
+}
+
+// windowFor finds the window showing obj.
+func windowFor(obj fyne.CanvasObject) fyne.Window {
+	a := fyne.CurrentApp()
+	if a == nil {
+		return nil
+	}
+	c := a.Driver().CanvasForObject(obj)
+	for _, w := range a.Driver().AllWindows() {
+		if c == nil || w.Canvas() == c {
+			return w
+		}
+	}
+	return nil
+}
+
+// rowClinical is a message row's clinical drawing: the level badge, the
+// status lines and the ⋮ actions button.
+type rowClinical struct {
+	badgeBg *canvas.Rectangle
+	badge   *canvas.Text
+	status  []*canvas.Text
+	more    *tapIcon
+}
+
+// maxStatusLines bounds the lines under one bubble; the rest are in the
+// message's details.
+const maxStatusLines = 6
+
+func newRowClinical() rowClinical {
+	rc := rowClinical{badgeBg: canvas.NewRectangle(color.Transparent), badge: canvas.NewText("", color.White)}
+	rc.badgeBg.CornerRadius = theme.InputRadiusSize()
+	rc.badge.TextSize = theme.CaptionTextSize()
+	rc.badge.TextStyle.Bold = true
+	rc.status = make([]*canvas.Text, maxStatusLines)
+	for i := range rc.status {
+		t := canvas.NewText("", theme.Color(theme.ColorNameForeground))
+		t.TextSize = theme.CaptionTextSize()
+		rc.status[i] = t
+	}
+	rc.more = newTapIcon(theme.MoreVerticalIcon(), nil)
+	return rc
+}
+
+func (rc *rowClinical) objects() []fyne.CanvasObject {
+	out := []fyne.CanvasObject{rc.badgeBg, rc.badge, rc.more}
+	for _, t := range rc.status {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (rc *rowClinical) hide() {
+	for _, o := range rc.objects() {
+		o.Hide()
+	}
+}
+
+// rowStatus is statusLines bounded to what a bubble draws.
+func (v *ConversationView) rowStatus(r app.MessageRow) []string {
+	lines := statusLines(r, v.info.Title, v.info.IsRoom)
+	if len(lines) > maxStatusLines {
+		more := len(lines) - maxStatusLines + 1
+		lines = append(lines[:maxStatusLines-1], fmt.Sprintf("and %d more (⋮ → Details)", more))
+	}
+	return lines
+}
+
+// bindClinical draws r's badge, status lines and actions button.
+func (l *messageLayout) bindClinical(r app.MessageRow) {
+	v, rc := l.v, &l.clin
+	if b := badgeText(v.clin.levels, r); b != "" {
+		rc.badge.Text = b
+		rc.badge.Color = theme.Color(urgencyOnColorName(r.Urgency))
+		rc.badgeBg.FillColor = theme.Color(urgencyColorName(r.Urgency))
+		rc.badge.Show()
+		rc.badgeBg.Show()
+		rc.badge.Refresh()
+		rc.badgeBg.Refresh()
+	} else {
+		rc.badge.Hide()
+		rc.badgeBg.Hide()
+	}
+	lines := v.rowStatus(r)
+	fg := theme.Color(theme.ColorNameForeground)
+	for i, t := range rc.status {
+		if i < len(lines) {
+			t.Text = lines[i]
+			t.Color = fg
+			if strings.HasPrefix(lines[i], "Acknowledged") {
+				t.TextStyle.Bold = true
+			} else {
+				t.TextStyle.Bold = false
+			}
+			t.Show()
+			t.Refresh()
+		} else {
+			t.Hide()
+		}
+	}
+	if len(v.rowActions(r)) > 0 {
+		rc.more.onTap = func() { v.showRowMenu(v.rows[l.i], rc.more) }
+		rc.more.Show()
+	} else {
+		rc.more.Hide()
+	}
+	if r.Notice {
+		w := theme.Color(theme.ColorNameWarning)
+		cr, cg, cb, _ := w.RGBA()
+		l.bg.FillColor = color.NRGBA{R: uint8(cr >> 8), G: uint8(cg >> 8), B: uint8(cb >> 8), A: 0x30}
+		l.bg.StrokeWidth = 0
+	} else if r.Recalled.IsZero() && (r.Urgency != securestore.UrgencyNormal || r.AckRequired) {
+		l.bg.StrokeColor = theme.Color(urgencyColorName(r.Urgency))
+		l.bg.StrokeWidth = 2
+	} else {
+		l.bg.StrokeWidth = 0
+	}
+	l.bg.Refresh()
+	if !r.Recalled.IsZero() {
+		l.body.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: r.Body,
+			Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Italic: true}}}}
+	}
+}
+
+// senderLine is the sender shown beside the badge (rooms, incoming urgent).
+func (v *ConversationView) senderLine(r app.MessageRow) string {
+	if r.Outgoing {
+		if badgeText(v.clin.levels, r) != "" {
+			return "" // the badge alone
+		}
+		return r.Sender
+	}
+	return r.Sender
+}
+
+// badgeWidth is the width of r's badge with its padding (0 when none).
+func (g *geometry) badgeWidth(text string) float32 {
+	if text == "" {
+		return 0
+	}
+	return fyne.MeasureText(text, g.capSize, fyne.TextStyle{Bold: true}).Width + 2*g.pad
+}
+
+func (g *geometry) caption(s string) float32 {
+	return fyne.MeasureText(s, g.capSize, fyne.TextStyle{}).Width
+}
+
+// measureClinical adds r's badge, status lines, edited marker and actions
+// button to a row's height h and bubble width w.
+func (v *ConversationView) measureClinical(g *geometry, r app.MessageRow, h, w float32) (float32, float32) {
+	lines := v.rowStatus(r)
+	for _, s := range lines {
+		h += g.capH
+		w = max(w, fyne.MeasureText(s, g.capSize, fyne.TextStyle{Bold: strings.HasPrefix(s, "Acknowledged")}).Width+g.m.padW)
+	}
+	if v.showSender(r) {
+		bw := g.badgeWidth(badgeText(v.clin.levels, r))
+		if bw > 0 {
+			w = max(w, bw+g.pad+g.sender(v.senderLine(r))+g.m.padW)
+		}
+	}
+	meta := g.metaW
+	if r.Corrected && r.Recalled.IsZero() {
+		meta += g.caption("edited · ")
+	}
+	if len(v.rowActions(r)) > 0 {
+		meta += g.tick + g.pad
+	}
+	w = max(w, meta+g.m.padW)
+	return h, w
+}
+
+// layoutClinical places the badge at the sender line (returning where the
+// sender's name starts) — see layoutStatus for the lines under the text.
+func (l *messageLayout) layoutBadge(x, y float32) float32 {
+	g := l.v.geo
+	if !l.clin.badge.Visible() {
+		return x
+	}
+	tw := fyne.MeasureText(l.clin.badge.Text, l.clin.badge.TextSize, l.clin.badge.TextStyle)
+	l.clin.badgeBg.Move(fyne.NewPos(x, y))
+	l.clin.badgeBg.Resize(fyne.NewSize(tw.Width+2*g.pad, g.capH))
+	l.clin.badge.Move(fyne.NewPos(x+g.pad, y))
+	l.clin.badge.Resize(fyne.NewSize(tw.Width, g.capH))
+	return x + tw.Width + 3*g.pad
+}
+
+// layoutStatus places the status lines from y and returns the y below them.
+func (l *messageLayout) layoutStatus(x, y, width float32) float32 {
+	g := l.v.geo
+	for _, t := range l.clin.status {
+		if !t.Visible() {
+			continue
+		}
+		t.Move(fyne.NewPos(x, y))
+		t.Resize(fyne.NewSize(width, g.capH))
+		y += g.capH
+	}
+	return y
+}
+
+// layoutMore places the actions button left of right on the meta line and
+// returns the new right edge.
+func (l *messageLayout) layoutMore(right, y float32) float32 {
+	g := l.v.geo
+	if !l.clin.more.Visible() {
+		return right
+	}
+	l.clin.more.Resize(fyne.NewSize(g.tick, g.tick))
+	l.clin.more.Move(fyne.NewPos(right-g.tick, y))
+	return right - g.tick - g.pad
+}
+
+// The controller's actions forward the clinical intents to the Client.
+
+func (a *actions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error) {
+	a.cl.Touch()
+	return a.cl.SendClinical(conv, text, o)
+}
+
+func (a *actions) Respond(conv string, msg securestore.MessageID, kind app.ResponseKind, text string) error {
+	return a.cl.Respond(conv, msg, kind, text)
+}
+
+func (a *actions) Recall(conv string, id securestore.MessageID) error { return a.cl.Recall(conv, id) }
+
+func (a *actions) Correct(conv string, id securestore.MessageID, text string) error {
+	return a.cl.Correct(conv, id, text)
+}
+
+func (a *actions) History(id securestore.MessageID) ([]app.BodyVersion, error) {
+	return a.cl.History(id)
+}
+
+func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
+	return a.cl.ExportConversation(w, conv, format)
+}
+
+func (a *actions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
+	a.cl.Touch()
+	return a.cl.SendToRole(role, text, o)
+}
+
+func (a *actions) AuditEntries() ([]app.AuditRow, error) { return a.cl.AuditEntries() }
+func (a *actions) AuditIntact() error                    { return a.cl.AuditIntact() }
+func (a *actions) ExportAudit(w io.Writer, format string) error {
+	return a.cl.ExportAudit(w, format)
+}
+
+var (
+	_ ClinicalActions = (*actions)(nil)
+	_ AlertActions    = (*actions)(nil)
+	_ RoleActions     = (*actions)(nil)
+	_ AuditActions    = (*actions)(nil)
+)
