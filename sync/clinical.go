@@ -66,33 +66,32 @@ const (
 
 // storedExtra is the Extra map a message sent with these options starts with.
 func (o SendOptions) storedExtra() map[string]string {
-	x := map[string]string{}
-	for k, v := range o.extra {
+	var x map[string]string
+	set := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if x == nil {
+			x = map[string]string{}
+		}
 		x[k] = v
 	}
+	for k, v := range o.extra {
+		set(k, v)
+	}
 	if o.AckRequired || o.Urgency >= securestore.UrgencyHigh {
-		x[ExtraAck] = "required"
+		set(ExtraAck, "required")
 	}
 	if o.Order {
-		x[ExtraOrder] = "1"
+		set(ExtraOrder, "1")
 	}
-	if o.Role != "" {
-		x[ExtraRole] = o.Role
-	}
+	set(ExtraRole, o.Role)
 	if e := o.Escalation; e != nil {
-		x[ExtraEscalationOf] = e.Of
-		x[ExtraEscalationStep] = strconv.Itoa(e.Step)
-		x[ExtraEscalationTo] = e.To
-		x[ExtraEscalationRole] = e.Role
-		x[ExtraEscalationReason] = e.Reason
-		for k, v := range x {
-			if v == "" {
-				delete(x, k)
-			}
-		}
-	}
-	if len(x) == 0 {
-		return nil
+		set(ExtraEscalationOf, e.Of)
+		set(ExtraEscalationStep, strconv.Itoa(e.Step))
+		set(ExtraEscalationTo, e.To)
+		set(ExtraEscalationRole, e.Role)
+		set(ExtraEscalationReason, e.Reason)
 	}
 	return x
 }

@@ -40,6 +40,9 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 	if _, err := xmpp.ParseJID(conv); err != nil {
 		return securestore.Message{}, fmt.Errorf("sync: conversation %q: %w", conv, err)
 	}
+	if e := opts.Escalation; e != nil && (e.Of == "" || e.Step < 1) {
+		return securestore.Message{}, errors.New("sync: an escalation names the original's origin-id and a step from 1")
+	}
 	now := s.clock.Now()
 	m, err := s.store.Enqueue(securestore.Message{
 		ConversationID: xmpp.BareJID(conv),
