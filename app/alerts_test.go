@@ -428,3 +428,46 @@ func TestUrgentAlertAcrossLockAndCatchUp(t *testing.T) {
 		t.Fatalf("no repeat: %d", urgentSounds(phone)-rings)
 	}
 }
+
+// TestUrgentRoomAckByOneMember: a STAT message to a room alerts every
+// member; the first member's acknowledgement ends the alert for the whole
+// team and the sender sees who acknowledged, when.
+func TestUrgentRoomAckByOneMember(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+	room := "icu-team@conference." + srv.Domain
+	for _, d := range []*device{alice, bob, carol} {
+		if _, err := d.c.JoinRoom(room, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent, err := alice.c.SendClinical(room, "MARKER-T bed 2 arrest", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in MessageRow
+	for _, d := range []*device{bob, carol} {
+		in = d.waitIncoming(room, "MARKER-T")
+		waitFor(t, "room alert", 30*time.Second, func() bool { _, ok := alertOn(d, room); return ok })
+		waitFor(t, "room ring", 10*time.Second, func() bool { return urgentSounds(d) == 1 })
+		if n := d.notifier.notifications(); len(n) != 1 || n[0].Body != "STAT message in icu-team" {
+			t.Fatalf("room alert notification %+v", n)
+		}
+	}
+	bin := bob.waitIncoming(room, "MARKER-T")
+	if err := bob.c.Respond(room, bin.ID, ResponseAck, "on my way"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "carol's alert ends on bob's ack", 30*time.Second, func() bool { _, ok := alertOn(carol, room); return !ok })
+	waitFor(t, "sender sees bob's ack", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(room, sent.ID)
+		return len(r.Responses) == 1 && r.Responses[0].From == "bob" && r.Responses[0].Text == "on my way" && !r.Alerting
+	})
+	if r, _ := carol.messageRow(room, in.ID); len(r.Responses) != 1 || r.Responses[0].From != "bob" {
+		t.Fatalf("carol does not see who acknowledged: %+v", r.Responses)
+	}
+	waitFor(t, "sender unpinned", 30*time.Second, func() bool { r, _ := alice.row(room); return !r.Urgent })
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -278,5 +279,66 @@ func TestUrgentInboxPinning(t *testing.T) {
 	// newest message there).
 	if rows, _ := bob.c.Inbox(""); rows[0].Urgent || rows[1].Urgent {
 		t.Fatalf("inbox after ack %+v", rows)
+	}
+}
+
+// TestLadderFromPolicy: without per-message options the policy decides —
+// SendUrgent starts the policy's ladder (a role, resolved when the step
+// fires) and the recipient's alert repeats at the policy's interval and
+// count. Sending to a role says whom it reached; an order to someone not on
+// the order list is refused before anything is stored.
+func TestLadderFromPolicy(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol", "dave")
+	clk := clinicalClock()
+	alice := signIn(t, srv, "alice", Config{Clock: clk, Resource: "phone", Policy: Policy{LockAfter: 24 * time.Hour,
+		Escalation: EscalationPolicy{After: 3 * time.Minute, Steps: []EscalationStep{{Role: "Cardiology on call"}}}}})
+	bob := signIn(t, srv, "bob", Config{Clock: clk, Resource: "phone", Policy: Policy{LockAfter: 24 * time.Hour,
+		UrgentRepeat: time.Minute, UrgentRepeatCount: 2}})
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+	dave := clinicalSignIn(t, srv, "dave", "phone", clk)
+	st, _ := alice.c.unlocked()
+	now := clk.Now()
+	if err := alice.c.applySchedule(st, []Shift{{Role: "Cardiology on call", JID: dave.jid, From: now.Add(-time.Hour), Until: now.Add(8 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	id, err := alice.c.SendUrgent(bob.jid, "MARKER-Q", securestore.UrgencyHigh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob alerted", 30*time.Second, func() bool { return urgentSounds(bob) == 1 })
+	if a, _ := alertOn(bob, alice.jid); a.MaxRepeats != 2 {
+		t.Fatalf("policy repeat count not applied: %+v", a)
+	}
+	clk.Advance(time.Minute)
+	clk.Advance(time.Minute)
+	clk.Advance(time.Minute) // and the ladder's step falls due
+	if n := urgentSounds(bob); n != 3 {
+		t.Fatalf("bob rang %d times, want 1 + 2 repeats a minute apart", n)
+	}
+	dave.waitIncoming(alice.jid, "MARKER-Q")
+	bob.waitIncoming(alice.jid, "Escalated to dave (Cardiology on call): not acknowledged in 3 min")
+	if r, _ := alice.messageRow(bob.jid, id); r.Escalation == nil || len(r.Escalation.Steps) != 1 || r.Escalation.Steps[0].ToName != "dave" {
+		t.Fatalf("ladder %+v", r.Escalation)
+	}
+
+	sent, err := alice.c.SendClinical("", "MARKER-role please call", ClinicalOptions{Role: "cardiology ON CALL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent.To != dave.jid || sent.Conversation != dave.jid || sent.Role == nil || sent.Role.To != dave.jid || sent.Role.Message != sent.ID || sent.Escalation {
+		t.Fatalf("sent to a role: %+v %+v", sent, sent.Role)
+	}
+	in := dave.waitIncoming(alice.jid, "MARKER-role")
+	if in.Urgency != securestore.UrgencyNormal || in.AckRequired {
+		t.Fatalf("routine role message %+v", in)
+	}
+
+	before, _ := alice.c.Messages(carol.jid, 10)
+	if _, err := alice.c.SendClinical(carol.jid, "MARKER-order 40 mg", ClinicalOptions{Order: true}); !errors.Is(err, ErrNotOrderRecipient) {
+		t.Fatalf("order to carol: %v", err)
+	}
+	if after, _ := alice.c.Messages(carol.jid, 10); len(after) != len(before) {
+		t.Fatal("a refused order was stored")
 	}
 }
