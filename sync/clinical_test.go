@@ -731,3 +731,35 @@ func TestClinicalWipeDirective(t *testing.T) {
 		t.Error("SendWipe to a bad JID accepted")
 	}
 }
+
+// TestClinicalAckWhileSenderOffline: the sender's device is off when the
+// ack comes; at its next sign-in the archive (no offline store here) brings
+// the response, and the message is acknowledged with the response reported.
+func TestClinicalAckWhileSenderOffline(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	path := filepath.Join(t.TempDir(), "alice.db")
+	alice := startDevice(t, srv, "alice", deviceOptions{storePath: path})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	sent, err := alice.session.Send(bob.jid, "Sepsis screen positive bed 3", SendOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onBob := byOrigin(t, bob, alice.jid, sent.OriginID)
+	alice.allAtLeast([]securestore.MessageID{sent.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	alice.stop()
+	if _, err := bob.session.Respond(context.Background(), alice.jid, onBob.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("response sent", 30*time.Second, func() bool {
+		out, err := bob.store.Outbox()
+		return err == nil && len(out) == 0
+	})
+	alice = startDevice(t, srv, "alice", deviceOptions{storePath: path})
+	alice.waitFor("acknowledged from the archive", 30*time.Second, func() bool {
+		return alice.receiptState(sent.ID) == securestore.ReceiptAcknowledged
+	})
+	alice.waitFor("ResponseReceived", 10*time.Second, func() bool { return len(eventsOf[ResponseReceived](alice)) == 1 })
+	if r := eventsOf[ResponseReceived](alice)[0]; r.To != sent.ID || r.Kind != ResponseAck || r.Own {
+		t.Errorf("ResponseReceived after catch-up %+v", r)
+	}
+}
