@@ -241,8 +241,24 @@ func TestLadderResumesAfterRestart(t *testing.T) {
 		t.Fatal("escalated before the remaining time")
 	}
 	clk.Advance(time.Second)
-	carol.waitIncoming(alice.jid, "MARKER-S")
+	cp := carol.waitIncoming(alice.jid, "MARKER-S")
 	bob.waitIncoming(alice.jid, "Escalated to carol: not acknowledged in 5 min")
+	waitFor(t, "carol alerted", 30*time.Second, func() bool { _, ok := alertOn(carol, alice.jid); return ok })
+
+	// Recalling the original recalls the escalated copy too and ends the
+	// ladder.
+	if err := again.c.Recall(bob.jid, sent.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "copy recalled at carol", 30*time.Second, func() bool {
+		r, _ := carol.messageRow(alice.jid, cp.ID)
+		return !r.Recalled.IsZero()
+	})
+	waitFor(t, "carol's alert ends", 30*time.Second, func() bool { _, ok := alertOn(carol, alice.jid); return !ok })
+	r, _ = again.messageRow(bob.jid, sent.ID)
+	if r.Escalation == nil || r.Escalation.Active || r.Escalation.EndReason != endRecalled {
+		t.Fatalf("ladder after recall %+v", r.Escalation)
+	}
 }
 
 // TestUrgentInboxPinning: an unacknowledged STAT conversation stays on top
