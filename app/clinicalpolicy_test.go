@@ -521,6 +521,100 @@ func TestAuditAndConversationExport(t *testing.T) {
 		t.Fatalf("export of an unknown conversation: %v", err)
 	}
 
+	// An urgent message acknowledged by bob: the export has the time of the
+	// acknowledgement and says it was required.
+	sent, err := alice.c.SendClinical(bob.jid, "K+ 6.8 now, please review", ClinicalOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitUnread(alice.jid, 2)
+	var urgentAtBob securestore.MessageID
+	waitFor(t, "urgent message at bob", 20*time.Second, func() bool {
+		ms, _ := bob.c.Messages(alice.jid, 10)
+		for _, m := range ms {
+			if m.Body == "K+ 6.8 now, please review" {
+				urgentAtBob = m.ID
+			}
+		}
+		return urgentAtBob != 0
+	})
+	if err := bob.c.Respond(alice.jid, urgentAtBob, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "acknowledged at alice", 30*time.Second, func() bool {
+		ms, _ := alice.c.Messages(bob.jid, 20)
+		for _, m := range ms {
+			if m.ID == sent.ID {
+				return m.Receipt.State == securestore.ReceiptAcknowledged
+			}
+		}
+		return false
+	})
+	js.Reset()
+	if err := alice.c.ExportConversation(&js, bob.jid, "json"); err != nil {
+		t.Fatal(err)
+	}
+	x = conversationExport{}
+	if err := json.Unmarshal(js.Bytes(), &x); err != nil {
+		t.Fatal(err)
+	}
+	var urgent *ExportedMessage
+	for i := range x.Messages {
+		if x.Messages[i].ID == sent.ID {
+			urgent = &x.Messages[i]
+		}
+	}
+	if urgent == nil || urgent.Urgency != "Urgent" || !urgent.AckRequired || urgent.Receipt.State != "acknowledged" ||
+		urgent.Receipt.Acknowledged.IsZero() || urgent.Receipt.Acknowledged.Before(urgent.Receipt.Sent) {
+		t.Fatalf("urgent message in the export: %+v", urgent)
+	}
+
+	// A room: one row per member with that member's receipt.
+	room := "icu-export@conference." + srv.Domain
+	if _, err := alice.c.JoinRoom(room, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.JoinRoom(room, "Dr Bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Send(room, "Huddle at 3"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitUnread(room, 1)
+	rms, _ := bob.c.Messages(room, 10)
+	if err := bob.c.MarkShown(room, rms[len(rms)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "member read receipt", 30*time.Second, func() bool {
+		ms, _ := alice.c.Messages(room, 10)
+		for _, m := range ms {
+			for _, rc := range m.Members {
+				if rc.State == securestore.ReceiptRead {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	cs.Reset()
+	if err := alice.c.ExportConversation(&cs, room, "csv"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = csv.NewReader(&cs).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	memberRow := -1
+	for i, r := range rows[1:] {
+		if r[col("member")] != "" {
+			memberRow = i + 1
+		}
+	}
+	if len(rows) < 3 || memberRow < 0 || rows[memberRow][col("state")] != "read" || rows[memberRow][col("read")] == "" ||
+		rows[memberRow][col("body")] != "" || rows[1][col("body")] != "Huddle at 3" {
+		t.Fatalf("room export rows %q", rows)
+	}
+
 	var audit bytes.Buffer
 	if err := alice.c.ExportAudit(&audit, "json"); err != nil {
 		t.Fatal(err)
@@ -529,7 +623,8 @@ func TestAuditAndConversationExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := audit.String()
-	for _, want := range []string{`"sign-in"`, "conversation " + bob.jid + " exported as json: 3 messages", "exported as csv: 3 messages", "audit log exported as json"} {
+	for _, want := range []string{`"sign-in"`, "conversation " + bob.jid + " exported as json: 3 messages", "exported as csv: 3 messages",
+		"conversation " + room + " exported as csv", "audit log exported as json"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("audit export lacks %q", want)
 		}
