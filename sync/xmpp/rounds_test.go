@@ -268,3 +268,37 @@ func FuzzSchedule(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseClinical: what the clinical pass adds to ParseMessage, on a
+// plain chat message (the common case) and on a STAT order with every
+// payload. Compare parseClinical's ns/op with ParseMessage's in the same run.
+func BenchmarkParseClinical(b *testing.B) {
+	plain := mustDecode(b, NewChat("bob@hospital.org", "Bed 12 potassium 4.1, no change").String())
+	stat := NewChat("bob@hospital.org", "")
+	prefix, fbs := ClinicalPrefix(UrgencySTAT, true)
+	stat.Child(NSClient, "body").SetText(prefix + "Bed 4 arrest")
+	stat.Append(NewUrgency(UrgencySTAT, true), NewHeaders(HeaderUrgency, "high"), NewOrder(), NewAddressed("Cardiology on call"),
+		Escalation{ID: "o1", Step: 1, To: "kim@hospital.org", Reason: "not acknowledged in 5 min"}.Element())
+	stat.Append(fbs...)
+	statEl := mustDecode(b, stat.String())
+	for _, c := range []struct {
+		name string
+		el   *Element
+	}{{"plain", plain}, {"stat-order", statEl}} {
+		b.Run(c.name+"/ParseMessage", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if ParseMessage(c.el).Body == "" {
+					b.Fatal("no body")
+				}
+			}
+		})
+		b.Run(c.name+"/parseClinical", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var m Message
+				parseClinical(c.el, &m)
+			}
+		})
+	}
+}
