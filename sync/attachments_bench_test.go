@@ -46,6 +46,7 @@ func BenchmarkAttachment50MB(b *testing.B) {
 	hc := alice.session.httpClient()
 	plainFile := filepath.Join(b.TempDir(), "plain.bin")
 	var tPut, tUp, tGet, tDown time.Duration
+	var prevPut, prevUp, prevGet, prevDown time.Duration
 	var allocUp, allocDown uint64
 	var ms runtime.MemStats
 	b.SetBytes(size)
@@ -112,6 +113,9 @@ func BenchmarkAttachment50MB(b *testing.B) {
 		if got.Size != size {
 			b.Fatalf("downloaded %d bytes", got.Size)
 		}
+		// Per iteration, so a shared machine's noise is visible in -v output.
+		b.Logf("iteration %d: put-plain %v upload-enc %v get-plain %v download-dec %v", i, tPut-prevPut, tUp-prevUp, tGet-prevGet, tDown-prevDown)
+		prevPut, prevUp, prevGet, prevDown = tPut, tUp, tGet, tDown
 	}
 	b.StopTimer()
 	n := float64(b.N)

@@ -52,7 +52,7 @@ type Options struct {
 	// $ROUNDS_PROSODY_LOG).
 	LogLevel string
 	// UploadSizeLimit is http_file_share's per-file limit in bytes (default
-	// 10 MiB, Prosody's); the daily quota is 10 times it. Attachment
+	// 10 MiB, Prosody's); the daily quota is 100 times it. Attachment
 	// benchmarks raise it for 50 MB files.
 	UploadSizeLimit int64
 	// Ports, when non-zero, fix the ports (the demo keeps its URL stable).
@@ -188,7 +188,7 @@ sql = { driver = "SQLite3", database = "prosody.sqlite" }`
 		"@MODULES_DISABLED@", map[bool]string{true: `; "offline"`, false: ""}[s.opts.NoOffline],
 		"@SMACKS_HIBERNATION@", strconv.Itoa(s.opts.HibernationSeconds),
 		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
-		"@UPLOAD_DAILY_QUOTA@", strconv.FormatInt(10*uploadLimit(s.opts.UploadSizeLimit), 10),
+		"@UPLOAD_DAILY_QUOTA@", strconv.FormatInt(100*uploadLimit(s.opts.UploadSizeLimit), 10),
 	).Replace(configTemplate)
 	s.cfgPath = filepath.Join(s.Dir, "prosody.cfg.lua")
 	return os.WriteFile(s.cfgPath, []byte(cfg), 0o600)
