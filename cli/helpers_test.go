@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -16,18 +15,6 @@ import (
 	"rounds/sync"
 	"rounds/sync/xmpp"
 )
-
-// runCLI runs one command as the binary would and returns its exit code and
-// output.
-func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	code = Main(ctx, args, bytes.NewBufferString(stdin), &out, &errb)
-	t.Logf("rounds %v → %d\nstdout: %s\nstderr: %s", args, code, out.String(), errb.String())
-	return code, out.String(), errb.String()
-}
 
 // secretFile writes a password file with the given mode.
 func secretFile(t *testing.T, password string, mode os.FileMode) string {
