@@ -18,4 +18,3 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 	t.Logf("rounds %v → %d\nstdout: %s\nstderr: %s", args, code, out.String(), errb.String())
 	return code, out.String(), errb.String()
 }
-
