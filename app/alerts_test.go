@@ -249,7 +249,7 @@ func TestUrgentDeclineShownToSender(t *testing.T) {
 		return len(r.Responses) == 1 && r.Responses[0].Kind == ResponseDecline && r.Responses[0].Text == "in theatre" && !r.Responses[0].At.IsZero()
 	})
 	r, _ := alice.messageRow(bob.jid, sent.ID)
-	if r.Receipt.State == securestore.ReceiptAcknowledged || r.Escalation == nil || !r.Escalation.Active {
+	if r.Receipt.State == securestore.ReceiptAcknowledged || r.Escalation == nil || !r.Escalation.Active || r.Alerting {
 		t.Fatalf("decline acknowledged or stopped the ladder: %+v", r)
 	}
 	if row, _ := alice.row(bob.jid); !row.Urgent {

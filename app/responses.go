@@ -96,6 +96,9 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 	if m.Direction != securestore.Incoming {
 		return ErrCannotRespond
 	}
+	if m.Extra[extraRetracted] != "" {
+		return ErrRecalled
+	}
 	c.Touch()
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
@@ -232,6 +235,17 @@ func parseResponses(s string) []storedResponse {
 		return nil
 	}
 	return rs
+}
+
+// declined: someone declined m (in a chat: the recipient, whose device
+// stopped alerting).
+func declined(m securestore.Message) bool {
+	for _, r := range parseResponses(m.Extra[extraResponses]) {
+		if r.Kind == ResponseDecline && !r.Own {
+			return true
+		}
+	}
+	return false
 }
 
 // acknowledged: m has an acknowledgement recorded (ours from any device,

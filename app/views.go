@@ -319,7 +319,10 @@ func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation,
 		for _, rc := range m.Members {
 			st = max(st, rc.State)
 		}
-		r.Alerting = (st == securestore.ReceiptDelivered || st == securestore.ReceiptRead) && !acknowledged(m)
+		// A decline in a chat stopped the recipient's device alerting (the
+		// ladder goes on); in a room the others' devices still alert.
+		r.Alerting = (st == securestore.ReceiptDelivered || st == securestore.ReceiptRead) && !acknowledged(m) &&
+			!(cv.Kind == securestore.KindChat && declined(m))
 	}
 	r.Responses = responseRows(st, cv, m, names)
 	r.Response = ResponseKind(m.Extra[extraResponse])
