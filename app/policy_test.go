@@ -1,7 +1,9 @@
 package app
 
 import (
+	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -233,5 +235,51 @@ func TestPolicyWithdrawsContentNotifications(t *testing.T) {
 	}
 	if !n.clearedFor("dr.osei@h.org") {
 		t.Fatal("a notification with message text stayed on screen beyond policy")
+	}
+}
+
+// TestHeldWipeJudgedWhenPolicyArrives: a directive that arrives before any
+// policy (a fresh device's catch-up runs before it reads the policy node) is
+// neither obeyed nor dismissed until a policy says who the admins are.
+func TestHeldWipeJudgedWhenPolicyArrives(t *testing.T) {
+	// A stranger's and a replayed directive: judged and audited once the
+	// policy arrives, nothing wiped.
+	c := offlineClient(t)
+	created := storeCreated(c.store)
+	c.onWipeRequested(c.store, "mallory@h.org", "w1", created.Add(time.Hour))
+	c.onWipeRequested(c.store, "it@h.org", "w0", created.Add(-time.Hour))
+	if rows, _ := c.AuditEntries(); rows[len(rows)-1].Kind == AuditWipeIgnored {
+		t.Fatal("a directive was judged before any policy")
+	}
+	if err := c.applyOrgPolicy(c.store, OrgPolicy{Version: 1, Admins: []string{"it@h.org"}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := c.AuditEntries()
+	var ignored []string
+	for _, r := range rows {
+		if r.Kind == AuditWipeIgnored && strings.Contains(r.Detail, "@h.org") {
+			ignored = append(ignored, r.Detail)
+		}
+	}
+	if len(ignored) != 2 || !strings.Contains(ignored[0], "mallory@h.org: not a policy admin") ||
+		!strings.Contains(ignored[1], "before this device signed in") || c.Locked() {
+		t.Fatalf("held directives judged as %q (locked %v)", ignored, c.Locked())
+	}
+
+	// An admin's directive issued after set-up: wiped once the policy says
+	// who the admins are.
+	c = offlineClient(t)
+	c.onWipeRequested(c.store, "it@h.org", "w2", storeCreated(c.store).Add(time.Hour))
+	if c.Locked() {
+		t.Fatal("wiped before any policy named an admin")
+	}
+	if err := c.applyOrgPolicy(c.store, OrgPolicy{Version: 1, Admins: []string{"it@h.org"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "wiped and signed out", 10*time.Second, func() bool {
+		return errors.Is(c.Unlock(context.Background(), testPIN), ErrSignedOut)
+	})
+	if _, err := os.Stat(c.path); !os.IsNotExist(err) {
+		t.Fatalf("store file still there: %v", err)
 	}
 }
