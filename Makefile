@@ -7,6 +7,7 @@ GO      ?= go
 TESTFLAGS ?= -timeout 40m -count=1
 
 .PHONY: demo test deps deps-demo vet unit test-keyring test-ejabberd vet-mobile build clean
+.PHONY: deps-package package-linux package-windows package-check
 
 demo: deps-demo build
 	scripts/demo.sh
@@ -15,13 +16,39 @@ build:
 	$(GO) build -o bin/rounds .
 	$(GO) build -o bin/demoserver ./internal/testserver/cmd/demoserver
 
-test: deps vet vet-mobile unit test-keyring
+# The packages come first: package-check inspects what they produced.
+test: deps vet vet-mobile build package-linux package-windows package-check unit test-keyring
 
 deps:
 	scripts/install-deps.sh test
 
 deps-demo:
 	scripts/install-deps.sh demo
+
+deps-package:
+	scripts/install-deps.sh package
+
+# Packaging (README "Build"): the fyne CLI, pinned, installed into bin/tools/.
+# scripts/package.sh works in a copy of the tree (fyne package writes into it).
+FYNE_TOOLS_VERSION := v1.7.4
+FYNE := bin/tools/fyne-$(FYNE_TOOLS_VERSION)/fyne
+
+$(FYNE):
+	GOBIN=$(CURDIR)/$(dir $(FYNE)) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+
+# dist/Rounds-VERSION-linux-amd64.tar.xz: binary, .desktop, metainfo, icons, install Makefile.
+package-linux: deps-package $(FYNE)
+	FYNE=$(CURDIR)/$(FYNE) scripts/package.sh linux
+
+# dist/Rounds.exe: cross-compiled with mingw-w64; icon, version info and manifest inside.
+package-windows: deps-package $(FYNE)
+	FYNE=$(CURDIR)/$(FYNE) scripts/package.sh windows
+
+# Opens what the two targets above produced (tagged, so plain `go test ./...`
+# does not look for dist/).
+package-check:
+	$(GO) vet -tags packaging ./packaging/
+	$(GO) test -tags packaging -count=1 -timeout 10m ./packaging/
 
 vet:
 	$(GO) vet ./...
@@ -46,4 +73,4 @@ test-keyring:
 	dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; ROUNDS_REAL_KEYRING=1 $(GO) test -count=1 -run Keyring ./securestore/'
 
 clean:
-	rm -rf bin .demo
+	rm -rf bin .demo dist

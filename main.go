@@ -12,7 +12,6 @@ package main
 import (
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -36,11 +35,7 @@ func main() {
 
 	dataDir := os.Getenv("ROUNDS_DATA_DIR")
 	if dataDir == "" {
-		base, err := os.UserConfigDir()
-		if err != nil {
-			base = a.Storage().RootURI().Path()
-		}
-		dataDir = filepath.Join(base, "rounds")
+		dataDir = defaultDataDir(a) // datadir_desktop.go, datadir_mobile.go
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		slog.Error("rounds: data dir", "err", err)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Rounds needs on Debian 12 that a fresh machine (Go, gcc, git) lacks.
-# Usage: scripts/install-deps.sh [demo|test]   (default: test)
+# Usage: scripts/install-deps.sh [demo|test|package]   (default: test)
 # Only missing packages are installed, so a warm machine pays a few dpkg queries.
 set -euo pipefail
 
@@ -16,8 +16,15 @@ build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-de
 tests=(xvfb xauth xdotool imagemagick libgl1-mesa-dri dbus dbus-x11 gnome-keyring
        libsecret-tools dunst python3-slixmpp procps ejabberd)
 
-pkgs=("${server[@]}" "${build[@]}")
-[ "$want" = test ] && pkgs+=("${tests[@]}")
+# Packages (make package-linux / package-windows): the Windows cross-compiler,
+# xz for the archive, and the .desktop and AppStream validators the checks run.
+packaging=(gcc-mingw-w64-x86-64 xz-utils desktop-file-utils appstream)
+
+case $want in
+  package) pkgs=("${build[@]}" "${packaging[@]}") ;;
+  test)    pkgs=("${server[@]}" "${build[@]}" "${tests[@]}" "${packaging[@]}") ;;
+  *)       pkgs=("${server[@]}" "${build[@]}") ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
