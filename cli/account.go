@@ -160,6 +160,9 @@ func (b *bot) waitOnline(ctx context.Context) error {
 			if st.Reason != nil {
 				reason = st.Reason.Error()
 			}
+			if strings.Contains(reason, "x509:") || strings.Contains(reason, "tls: failed to verify certificate") {
+				return fail(ExitUnreachable, "the server's certificate is not trusted (give the hospital's CA with --ca-file): %s", reason)
+			}
 			return fail(ExitUnreachable, "server not reachable within the connect timeout (%s)", reason)
 		}
 	}

@@ -205,3 +205,19 @@ func TestSendToRoom(t *testing.T) {
 		t.Fatalf("order to a room: exit %d, %s", code, errOut)
 	}
 }
+
+// TestSendPrivateCA: over wss:// the server's certificate must be trusted:
+// with --ca-file naming the hospital's CA the page goes; without it the
+// command gives up with exit 4 and says why.
+func TestSendPrivateCA(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	base := []string{"send", "--account", srv.JID("lab.bot"), "--secret-file", secretFile(t, testserver.Password, 0o600),
+		"--server", srv.WSSURL(), "--state-dir", t.TempDir(), "--to", srv.JID("dr.osei")}
+	if code, out, _ := runCLI(t, "hello", append(base, "--ca-file", srv.CertFile())...); code != ExitOK || !strings.HasPrefix(out, "sent ") {
+		t.Fatalf("with --ca-file: exit %d, %q", code, out)
+	}
+	code, _, errOut := runCLI(t, "hello", append(base, "--connect-timeout", "2s")...)
+	if code != ExitUnreachable || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("without --ca-file: exit %d, %s", code, errOut)
+	}
+}
