@@ -271,3 +271,23 @@ func (s *Store) EditSent(id MessageID, editID string, at time.Time) (bool, error
 	})
 	return advanced, err
 }
+
+// MarkSentKeepingEdits is MarkSent for a message that may have gained a
+// pending recall or correction after it was put on the wire: the message
+// counts as sent, but leaves the Outbox only if no edit is pending (the
+// edit's own acknowledgement, EditSent, takes it off). One transaction, like
+// MarkSent.
+func (s *Store) MarkSentKeepingEdits(id MessageID, at time.Time) (bool, error) {
+	advanced := false
+	_, err := s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		advanced = false
+		if kind, _ := PendingEdit(*m); kind == "" {
+			if err := removeFromOutbox(tx, map[MessageID]bool{m.ID: true}); err != nil {
+				return false, err
+			}
+		}
+		advanced = m.Receipt.advance(ReceiptSent, at.UTC(), "")
+		return advanced, nil
+	})
+	return advanced, err
+}

@@ -169,3 +169,33 @@ func TestQueuedEditsOutlastRestart(t *testing.T) {
 		t.Errorf("after ack: %+v", got.Extra)
 	}
 }
+
+// TestMarkSentKeepsPendingEdit: the server's ack of a message that was
+// recalled after it went on the wire marks it sent but leaves the recall on
+// the Outbox; without a pending edit it behaves as MarkSent.
+func TestMarkSentKeepsPendingEdit(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	a, err := s.Enqueue(Message{ConversationID: "kim@hospital.example", To: "kim@hospital.example", Body: "one", OriginID: "a", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Enqueue(Message{ConversationID: "kim@hospital.example", To: "kim@hospital.example", Body: "two", OriginID: "b", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueRetraction(a.ID, "ra", day0); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []MessageID{a.ID, b.ID} {
+		if changed, err := s.MarkSentKeepingEdits(id, day0.Add(time.Second)); err != nil || !changed {
+			t.Fatalf("MarkSentKeepingEdits(%d): %v %v", id, changed, err)
+		}
+	}
+	out, _ := s.Outbox()
+	if len(out) != 1 || out[0].ID != a.ID || out[0].Receipt.State != ReceiptSent {
+		t.Fatalf("outbox %+v", out)
+	}
+	if changed, _ := s.MarkSentKeepingEdits(b.ID, day0.Add(2*time.Second)); changed {
+		t.Error("second ack changed the receipt")
+	}
+}

@@ -137,13 +137,8 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 		s.log.Warn("sync: recording stanza-id", "err", err)
 	}
 	if stored.Direction == securestore.Outgoing && stored.Receipt.State < securestore.ReceiptSent {
-		// The archive has it, so the server received it. A pending recall or
-		// correction keeps it on the Outbox.
-		if kind, _ := securestore.PendingEdit(stored); kind != "" {
-			s.advance(stored.ID, "", securestore.ReceiptSent, "")
-		} else {
-			s.markSent(stored.ID)
-		}
+		// The archive has it, so the server received it.
+		s.markSent(stored.ID)
 	}
 }
 

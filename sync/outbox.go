@@ -181,7 +181,9 @@ func (s *Session) onAcked(el *xmpp.Element) {
 // markSent advances a message to sent and takes it out of the Outbox.
 func (s *Session) markSent(id securestore.MessageID) {
 	now := s.clock.Now()
-	changed, err := s.store.MarkSent(id, now)
+	// A recall or correction may have been queued since the message went on
+	// the wire; it keeps the message on the Outbox until its own ack.
+	changed, err := s.store.MarkSentKeepingEdits(id, now)
 	if err != nil {
 		s.log.Warn("sync: marking sent", "err", err)
 		return
