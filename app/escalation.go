@@ -262,6 +262,9 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 	}
 	out.ID, out.Conversation, out.To = m.ID, m.ConversationID, m.ConversationID
 	out.ToName = memberName(st, m.ConversationID, nil)
+	if cv, err := st.Conversation(m.ConversationID); err == nil && cv.Kind == securestore.KindRoom {
+		out.ToName = roomLabel(st, m.ConversationID)
+	}
 	if out.Role != nil {
 		out.Role.Message = m.ID
 	}

@@ -296,6 +296,31 @@ func TestUrgentInboxPinning(t *testing.T) {
 	if rows, _ := bob.c.Inbox(""); rows[0].Urgent || rows[1].Urgent {
 		t.Fatalf("inbox after ack %+v", rows)
 	}
+
+	// A routine message asking for an acknowledgement: no ringing, but it
+	// stays pinned until acknowledged.
+	rings := urgentSounds(bob)
+	if _, err := carol.c.SendClinical(bob.jid, "MARKER-P2 please confirm", ClinicalOptions{AckRequired: true, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	in := bob.waitIncoming(carol.jid, "MARKER-P2")
+	waitFor(t, "silent alert", 30*time.Second, func() bool { _, ok := alertOn(bob, carol.jid); return ok })
+	if a, _ := alertOn(bob, carol.jid); a.Urgency != securestore.UrgencyNormal || !a.AckRequired || a.MaxRepeats != 0 || !a.NextAt.IsZero() {
+		t.Fatalf("routine ack alert %+v", a)
+	}
+	clk.Advance(10 * time.Minute)
+	if urgentSounds(bob) != rings {
+		t.Fatal("a routine message rang as urgent")
+	}
+	if r, _ := bob.row(carol.jid); !r.Urgent {
+		t.Fatal("routine ack-required message not pinned")
+	}
+	if err := bob.c.Respond(carol.jid, in.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := bob.row(carol.jid); r.Urgent {
+		t.Fatal("pinned after the ack")
+	}
 }
 
 // TestLadderFromPolicy: without per-message options the policy decides —
