@@ -55,7 +55,7 @@ type AlertView struct {
 
 	dim, band          *canvas.Rectangle
 	level, from, where *canvas.Text
-	repeats            *canvas.Text
+	repeats, since     *canvas.Text
 	body               *widget.Label
 	reply              *widget.Entry
 	status             *widget.Label
@@ -84,6 +84,7 @@ func NewAlertView(actions AlertActions) *AlertView {
 	v.from = big(ts*1.7, true)
 	v.where = big(ts*1.1, false)
 	v.repeats = big(ts, false)
+	v.since = big(ts, false)
 	v.body = widget.NewLabel("")
 	v.body.Wrapping = fyne.TextWrapWord
 	v.body.TextStyle.Bold = true
@@ -95,7 +96,7 @@ func NewAlertView(actions AlertActions) *AlertView {
 	v.status.Importance = widget.DangerImportance
 	v.status.Hide()
 	for _, k := range []app.ResponseKind{app.ResponseAck, app.ResponseDecline, app.ResponseCallMe, app.ResponseFiveMinutes} {
-		b := widget.NewButton(responseLabel(k), func() { v.respond(k, "") })
+		b := widget.NewButton(responseButton(k), func() { v.respond(k, "") })
 		v.buttons[k] = b
 	}
 	v.buttons[app.ResponseAck].Importance = widget.HighImportance
@@ -170,19 +171,23 @@ func (v *AlertView) show() {
 	v.level.Text = strings.ToUpper(level)
 	v.from.Text = "from " + it.From
 	v.where.Text = ""
+	v.where.Hide()
 	if it.Title != "" && it.Title != it.From {
 		v.where.Text = "in " + it.Title
+		v.where.Show()
 	}
 	rep := "Repeats until read"
 	if it.AckRequired {
 		rep = "Repeats until acknowledged"
 	}
+	since := ""
 	if it.Repeats > 0 {
-		rep += fmt.Sprintf(" · alerted %d times since %s", it.Repeats+1, clock(it.Since))
+		since = fmt.Sprintf("Alerted %d times since %s", it.Repeats+1, clock(it.Since))
 	} else if !it.Since.IsZero() {
-		rep += " · since " + clock(it.Since)
+		since = "Since " + clock(it.Since)
 	}
 	v.repeats.Text = rep
+	v.since.Text = since
 	body := it.Body
 	if body == "" {
 		body = "Open the conversation to read the message."
@@ -191,7 +196,7 @@ func (v *AlertView) show() {
 	bg := theme.Color(urgencyColorName(it.Urgency))
 	on := theme.Color(urgencyOnColorName(it.Urgency))
 	v.band.FillColor = bg
-	for _, t := range []*canvas.Text{v.level, v.from, v.where, v.repeats} {
+	for _, t := range []*canvas.Text{v.level, v.from, v.where, v.repeats, v.since} {
 		t.Color = on
 		t.Refresh()
 	}
@@ -270,7 +275,7 @@ func (v *AlertView) openConversation() {
 }
 
 func (v *AlertView) CreateRenderer() fyne.WidgetRenderer {
-	v.head = container.NewVBox(v.level, v.from, v.where, v.repeats)
+	v.head = container.NewVBox(v.level, v.from, v.where, v.repeats, v.since)
 	grid := container.NewGridWithColumns(2,
 		v.buttons[app.ResponseAck], v.buttons[app.ResponseDecline],
 		v.buttons[app.ResponseCallMe], v.buttons[app.ResponseFiveMinutes])

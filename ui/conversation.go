@@ -525,8 +525,7 @@ func (v *ConversationView) submit() {
 		return
 	}
 	if err := v.sendText(text); err != nil {
-		v.sendErr.SetText(sendErrorText(err))
-		v.sendErr.Show()
+		v.showComposerNote(sendErrorText(err))
 		return
 	}
 	v.sendErr.Hide()

@@ -51,7 +51,7 @@ func (v *ConversationView) rowActions(r app.MessageRow) []rowAction {
 	var out []rowAction
 	if canRespond(r) {
 		for _, k := range []app.ResponseKind{app.ResponseAck, app.ResponseDecline, app.ResponseCallMe, app.ResponseFiveMinutes} {
-			out = append(out, rowAction{responseLabel(k), func() { v.respond(ca, r.ID, k, "") }})
+			out = append(out, rowAction{responseButton(k), func() { v.respond(ca, r.ID, k, "") }})
 		}
 		out = append(out, rowAction{"Reply…", func() { v.showReply(ca, r) }})
 	}
@@ -92,8 +92,7 @@ func (v *ConversationView) respond(ca ClinicalActions, id securestore.MessageID,
 		err := ca.Respond(conv, id, k, text)
 		doUI(func() {
 			if err != nil {
-				v.sendErr.SetText(responseLabel(k) + " not sent: " + err.Error())
-				v.sendErr.Show()
+				v.showComposerNote(responseButton(k) + " not sent: " + err.Error())
 			}
 		})
 	}()

@@ -5,6 +5,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -106,17 +108,36 @@ func localName(jid string) string {
 }
 
 func (v *RolesView) roleRow(r app.RoleRow) fyne.CanvasObject {
-	b := widget.NewButtonWithIcon(r.Role, themedPeople, func() { v.compose(r) })
-	b.Alignment = widget.ButtonAlignLeading
-	b.Importance = widget.LowImportance
+	name := widget.NewLabelWithStyle(r.Role, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Truncation = fyne.TextTruncateEllipsis
 	who := widget.NewLabel(holderText(r))
 	who.Truncation = fyne.TextTruncateEllipsis
-	who.SizeName = theme.SizeNameCaptionText
 	if r.Holder == "" {
 		who.Importance = widget.WarningImportance
 	}
-	return container.New(&stackTop{}, b, container.NewPadded(who))
+	iconSize := theme.IconInlineSize() * 1.6
+	icon := container.NewCenter(container.NewGridWrap(fyne.NewSize(iconSize, iconSize), widget.NewIcon(themedPeople)))
+	row := container.NewBorder(nil, nil, icon, widget.NewIcon(theme.MailComposeIcon()),
+		container.New(layout.NewCustomPaddedVBoxLayout(-3*theme.Padding()), name, who))
+	return newTapRow(row, func() { v.compose(r) })
 }
+
+// tapRow is a tappable list row.
+type tapRow struct {
+	widget.BaseWidget
+	content fyne.CanvasObject
+	onTap   func()
+}
+
+func newTapRow(content fyne.CanvasObject, onTap func()) *tapRow {
+	t := &tapRow{content: content, onTap: onTap}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *tapRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(t.content) }
+func (t *tapRow) Tapped(*fyne.PointEvent)             { t.onTap() }
+func (t *tapRow) Cursor() desktop.Cursor              { return desktop.PointerCursor }
 
 // compose writes to a role: text, level, then the app resolves the role
 // and the dialog says whom it reached.

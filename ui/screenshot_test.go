@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,11 @@ var screenSizes = map[string]fyne.Size{
 // draws black under Xvfb, so this is how phone sizes get looked at here).
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("ROUNDS_SCREENSHOT_DIR")
-	for _, sc := range screenshotScreens() {
+	only := os.Getenv("ROUNDS_SCREENSHOT_ONLY") // a name prefix, to look at a few screens
+	for _, sc := range append(screenshotScreens(), clinicalScreens()...) {
+		if only != "" && !strings.HasPrefix(sc.name, only) {
+			continue
+		}
 		for sizeName, size := range screenSizes {
 			for _, variant := range []string{"dark", "light"} {
 				a := test.NewTempApp(t)

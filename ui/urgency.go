@@ -103,6 +103,17 @@ func responseLabel(k app.ResponseKind) string {
 	return "Reply"
 }
 
+// responseButton is a quick response as a button says it.
+func responseButton(k app.ResponseKind) string {
+	switch k {
+	case app.ResponseAck:
+		return "Acknowledge"
+	case app.ResponseDecline:
+		return "Decline"
+	}
+	return responseLabel(k)
+}
+
 // responseLine is one quick response under a message: "Declined 14:03",
 // "Dr Osei: Call me 14:05" (rooms), "You: Acknowledged 14:04".
 func responseLine(r app.ResponseRow, room bool) string {
@@ -324,6 +335,15 @@ func (v *ConversationView) sendText(text string) error {
 	return nil
 }
 
+// showComposerNote shows a line under the composer (a refusal, a failed
+// response, an export's outcome) and lays the screen out again for it.
+func (v *ConversationView) showComposerNote(text string) {
+	v.sendErr.SetText(text)
+	v.sendErr.Show()
+	v.Refresh()
+	v.Refresh() // a wrapped label knows its height once it has its width
+}
+
 // sendErrorText is the line under the composer for a refused send.
 func sendErrorText(err error) string {
 	if errors.Is(err, app.ErrNotOrderRecipient) {
@@ -364,11 +384,10 @@ func (v *ConversationView) exportConversation(format string) {
 		return ca.ExportConversation(w, conv, format)
 	}, func(msg string, err error) {
 		if err != nil {
-			v.sendErr.SetText("Export failed: " + err.Error())
+			v.showComposerNote("Export failed: " + err.Error())
 		} else {
-			v.sendErr.SetText(msg)
+			v.showComposerNote(msg)
 		}
-		v.sendErr.Show()
 	})
 }
 
