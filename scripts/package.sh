@@ -39,7 +39,8 @@ export GOFLAGS="${GOFLAGS:-} -buildvcs=false -ldflags=-X=main.version=$version"
 start=$(date +%s)
 case $target in
 linux)
-  (cd "$stage" && "$fyne" package -os linux --app-version "$version" --app-build "$build")
+  # fyne's archive is only unpacked again below: compress it fast (-0).
+  (cd "$stage" && XZ_OPT=-0 "$fyne" package -os linux --app-version "$version" --app-build "$build")
   # fyne's archive has the binary, a .desktop generated from FyneApp.toml, the
   # icon and an install Makefile. Swap in our .desktop and Makefile and add the
   # AppStream metainfo and the hicolor icon sizes, so software centres list it.
@@ -62,7 +63,7 @@ linux)
   install -m644 assets/linux/Makefile "$top/Makefile"
   mkdir -p dist
   out=dist/Rounds-$version-linux-$(go env GOARCH).tar.xz
-  tar -C "$work" --owner=0 --group=0 --sort=name -cJf "$out" "$(basename "$top")"
+  XZ_OPT=${XZ_OPT:--6 -T0} tar -C "$work" --owner=0 --group=0 --sort=name -cJf "$out" "$(basename "$top")"
   ;;
 windows)
   command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "package: x86_64-w64-mingw32-gcc missing (apt install gcc-mingw-w64-x86-64)" >&2; exit 1; }
