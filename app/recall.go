@@ -124,12 +124,9 @@ func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id s
 	if err != nil {
 		return
 	}
-	var as []securestore.Attachment
-	if s != nil {
-		as, err = s.Attachments(m)
-	} else {
-		as, err = st.Attachments(id)
-	}
+	// The stored records only: sync's Attachments would make a record
+	// from the link again.
+	as, err := st.Attachments(id)
 	if err != nil {
 		c.log.Warn("app: listing a recalled message's attachments", "err", err)
 	}
@@ -145,6 +142,8 @@ func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id s
 			c.log.Warn("app: discarding an attachment key", "err", err)
 		}
 	}
+	// The link itself carries the key (aesgcm://…#key) and outlives the
+	// store's retraction: drop it.
 	if m.Extra[sync.ExtraAttachmentURL] != "" {
 		if err := st.UpdateExtra(id, map[string]string{sync.ExtraAttachmentURL: ""}); err != nil {
 			c.log.Warn("app: discarding an attachment link", "err", err)

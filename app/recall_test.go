@@ -1,13 +1,16 @@
 package app
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync"
 )
 
 // TestRecallAcrossDevices: alice recalls a STAT message from her phone; on
@@ -141,5 +144,66 @@ func TestCorrectionHistory(t *testing.T) {
 	}
 	if ms, _ := bob.c.Messages(alice.jid, 10); len(ms) != 1 {
 		t.Fatalf("%d messages after two corrections", len(ms))
+	}
+}
+
+// TestRecallAttachment: recalling a message that shared a file makes the
+// file unreadable on both sides: the recipient's downloaded copy and the
+// link carrying its key are gone, and so is the sender's.
+func TestRecallAttachment(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	pdf, err := os.ReadFile("testdata/good_report.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := alice.c.SendFile(t.Context(), bob.jid, "report.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in MessageRow
+	waitFor(t, "bob gets the file", 30*time.Second, func() bool {
+		ms, _ := bob.c.Messages(alice.jid, 10)
+		if len(ms) == 1 && len(ms[0].Attachments) == 1 {
+			in = ms[0]
+			return true
+		}
+		return false
+	})
+	att := in.Attachments[0].ID
+	if _, err := bob.c.Download(t.Context(), att, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f, _, err := bob.c.OpenAttachment(att); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Close()
+	}
+	own, _ := alice.messageRow(bob.jid, id)
+	if len(own.Attachments) != 1 {
+		t.Fatalf("sender's row %+v", own)
+	}
+	if err := alice.c.Recall(bob.jid, id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "recalled at bob", 30*time.Second, func() bool {
+		r, _ := bob.messageRow(alice.jid, in.ID)
+		return !r.Recalled.IsZero()
+	})
+	r, _ := bob.messageRow(alice.jid, in.ID)
+	if len(r.Attachments) != 0 {
+		t.Fatalf("recalled row still shows files: %+v", r.Attachments)
+	}
+	if _, _, err := bob.c.OpenAttachment(att); err == nil {
+		t.Fatal("the recipient can still open a recalled file")
+	}
+	st, _ := bob.c.unlocked()
+	if m, err := st.Message(in.ID); err != nil || m.Extra[sync.ExtraAttachmentURL] != "" {
+		t.Fatalf("the link with the file's key survives the recall: %v", err)
+	}
+	if _, _, err := alice.c.OpenAttachment(own.Attachments[0].ID); err == nil {
+		t.Fatal("the sender can still open a recalled file")
 	}
 }
