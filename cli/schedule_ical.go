@@ -7,6 +7,11 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	// TZIDs resolve the same on every platform (Windows and slim servers
+	// have no zoneinfo of their own): a rota must not read differently on
+	// the machine that publishes it.
+	_ "time/tzdata"
 )
 
 // parseScheduleICal reads an on-call schedule from an iCalendar file (RFC
