@@ -44,6 +44,21 @@ func declined(events []sync.Event, m securestore.Message) (outcome, bool) {
 	return outcome{}, false
 }
 
+// otherResponses are the answers to m that neither acknowledge nor decline
+// it ("call me", "5 minutes", free text): worth telling the operator, not an
+// end to the wait.
+func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseReceived {
+	var out []sync.ResponseReceived
+	for _, e := range events {
+		r, ok := e.(sync.ResponseReceived)
+		if !ok || r.Own || r.To != m.ID || r.Kind == sync.ResponseAck || r.Kind == sync.ResponseDecline {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // currentItem fetches item "current" of node; nil if nothing is published.
 func currentItem(ctx context.Context, b *bot, node string) (*xmpp.Element, error) {
 	items, err := b.session.FetchNode(ctx, node)

@@ -63,6 +63,30 @@ func TestSendDeclined(t *testing.T) {
 	}
 }
 
+// TestSendCallMeThenAck: a "call me" answer is reported on stderr and the
+// wait goes on until the acknowledgement.
+func TestSendCallMeThenAck(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	startPeer(t, srv, "dr.osei", func(p *peer, m securestore.Message) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := p.session.Respond(ctx, m.ConversationID, m.ID, sync.ResponseCallMe, ""); err != nil {
+				p.t.Logf("respond: %v", err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			if _, err := p.session.Respond(ctx, m.ConversationID, m.ID, sync.ResponseAck, ""); err != nil {
+				p.t.Logf("respond: %v", err)
+			}
+		}()
+	})
+	code, out, errOut := runCLI(t, "Glucose 1.8 mmol/L", sendArgs(t, srv, t.TempDir(),
+		"--to", srv.JID("dr.osei"), "--wait", "ack", "--timeout", "60s")...)
+	if code != ExitOK || !strings.HasPrefix(out, "acknowledged ") || !strings.Contains(errOut, `answered "call-me"`) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 // TestSendAckTimesOut: the physician reads the page but never acknowledges
 // it; `--wait ack` gives up after the timeout with exit 5 and says it was read.
 func TestSendAckTimesOut(t *testing.T) {

@@ -141,7 +141,8 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			return err
 		}
 	}
-	opts := sendOptions(urgency, f.ack, f.order, f.role)
+	// Waiting for an acknowledgement means asking for one.
+	opts := sendOptions(urgency, f.ack || want == securestore.ReceiptAcknowledged, f.order, f.role)
 	if ackRequired(opts) && want < securestore.ReceiptAcknowledged {
 		fmt.Fprintln(stderr, "note: this message asks for an acknowledgement; use --wait ack to wait for it")
 	}
@@ -215,6 +216,9 @@ func waitFor(ctx context.Context, b *bot, m securestore.Message, want securestor
 		o := progress(cur)
 		var events []sync.Event
 		events, seen = b.watch.since(seen)
+		for _, r := range otherResponses(events, cur) {
+			fmt.Fprintf(stderr, "%s answered %q at %s\n", r.From, r.Kind, r.At.UTC().Format(time.RFC3339))
+		}
 		if d, ok := declined(events, cur); ok {
 			fmt.Fprintf(stdout, "declined %s %s\n", d.who, d.at.UTC().Format(time.RFC3339))
 			return fail(ExitDeclined, "%s declined the message", d.who)
