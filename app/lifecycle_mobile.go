@@ -2,5 +2,6 @@
 
 package app
 
-// lockInBackground: phones lock as soon as the app leaves the screen.
-const lockInBackground = true
+// lockInBackground: phones lock as soon as the app leaves the screen. A
+// variable only so that tests can run both behaviours (lifecycle_test.go).
+var lockInBackground = true
