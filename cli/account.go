@@ -59,6 +59,10 @@ type bot struct {
 	log     *slog.Logger
 }
 
+// stateRetention is how long a slot keeps messages (its own pages and
+// whatever the account received): long enough to look into a recent page.
+const stateRetention = 30 * 24 * time.Hour
+
 // maxSlots is how many commands may run at once for one account. Each
 // concurrent run needs its own store file (bbolt allows one writer) and its
 // own XMPP resource (two sessions with one resource would keep replacing each
@@ -114,6 +118,11 @@ func signIn(ctx context.Context, a accountFlags, stderr io.Writer) (*bot, error)
 		return nil, err
 	}
 	abandonOutbox(st, log)
+	// The bot's record of what it sent is kept for stateRetention and then
+	// crypto-shredded, so a state dir used for years stays small.
+	if _, err := st.Purge(time.Now().Add(-stateRetention)); err != nil {
+		log.Warn("cli: state retention", "err", err)
+	}
 	s, err := sync.New(sync.Config{
 		Store: st,
 		XMPP: xmpp.Config{URL: url, JID: account, Resource: "rounds-cli-" + strconv.Itoa(slot),
