@@ -296,6 +296,27 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 	}
 }
 
+// Where policy lets notifications show text, a file's message shows as
+// "Attachment"/"Photo", never its link (which carries the file's key).
+func TestAttachmentNotificationHidesLink(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{Policy: Policy{Preview: PreviewContent}})
+	if err := bob.c.SetNotificationPreview(PreviewContent); err != nil {
+		t.Fatal(err)
+	}
+	pdf := fixture(t, "good_report.pdf")
+	if _, err := alice.c.SendFile(context.Background(), bob.jid, "result.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "notification", 20*time.Second, func() bool { return bob.notifier.countFor(alice.jid) > 0 })
+	for _, n := range bob.notifier.notifications() {
+		if strings.Contains(n.Body, "aesgcm") || strings.Contains(n.Body, "://") || n.Body == "" {
+			t.Fatalf("notification body %q", n.Body)
+		}
+	}
+}
+
 // With Original the photo goes byte for byte, EXIF and all (the user chose).
 func TestSendFileOriginal(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice")

@@ -145,6 +145,9 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		}
 		out.Title = name
 		out.Body = previewText(last.Body)
+		if p := attachmentPreview(st, last); p != "" {
+			out.Body = p // never a file's link: it carries the file's key
+		}
 		if urgent {
 			out.Body = strings.ToUpper(levels.Name(urgency)) + ": " + out.Body
 		}

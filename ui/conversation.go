@@ -92,6 +92,10 @@ type ConversationView struct {
 
 	// Urgency, orders, responses, recall (urgency.go, history.go).
 	clin clinicalParts
+
+	// Files: attach button, transfers, thumbnails, viewer (attachments.go).
+	att    attachmentState
+	viewer *Viewer
 }
 
 type rowMetric struct {
@@ -159,6 +163,7 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.sendErr.Hide()
 	v.jump = widget.NewButtonWithIcon("", theme.MoveUpIcon(), v.JumpToFirstUnread)
 	v.jump.Hide()
+	v.initAttachments()
 	v.setInfo(info)
 	v.SetMessages(rows, info.HasOlder)
 	return v
@@ -348,8 +353,13 @@ func (v *ConversationView) geometry() geometry {
 func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax float32) rowMetric {
 	textMax := bubbleMax - g.m.padW
 	lines, textW := g.m.wrap(displayText(r.Body), textMax)
-	h := g.m.textHeight(lines) + g.bubblePad + g.capH + g.bubblePad + g.gap
-	w := textW + g.m.padW + 2 // slack: rounding must not wrap a line that fits
+	textH := g.m.textHeight(lines)
+	if r.Body == "" && len(r.Attachments) > 0 {
+		lines, textW, textH = 0, 0, 0 // a file alone: no text line
+	}
+	attW, attH := v.attachmentSize(g, r, bubbleMax)
+	h := textH + attH + g.bubblePad + g.capH + g.bubblePad + g.gap
+	w := max(textW+g.m.padW+2, attW) // slack: rounding must not wrap a line that fits
 	if v.showSender(r) {
 		h += g.capH
 		w = max(w, g.sender(v.senderLine(r))+g.m.padW)
@@ -450,8 +460,9 @@ func (v *ConversationView) createRow() fyne.CanvasObject {
 	l.tick = newTapIcon(nil, nil)
 	l.loader = widget.NewButtonWithIcon("Load older messages", theme.HistoryIcon(), nil)
 	l.loader.Importance = widget.LowImportance
+	l.att = newAttachmentBox(v)
 	l.clin = newRowClinical()
-	return container.New(l, append([]fyne.CanvasObject{l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader}, l.clin.objects()...)...)
+	return container.New(l, append([]fyne.CanvasObject{l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader, l.att}, l.clin.objects()...)...)
 }
 
 func (v *ConversationView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -642,6 +653,7 @@ type messageLayout struct {
 	when   *canvas.Text
 	tick   *tapIcon
 	loader *widget.Button
+	att    *attachmentBox
 	clin   rowClinical
 }
 
@@ -649,7 +661,7 @@ func (l *messageLayout) bind(i int) {
 	l.i = i
 	v := l.v
 	if i < 0 {
-		for _, o := range []fyne.CanvasObject{l.day, l.dayBg, l.bg, l.sender, l.body, l.when, l.tick} {
+		for _, o := range []fyne.CanvasObject{l.day, l.dayBg, l.bg, l.sender, l.body, l.when, l.tick, l.att} {
 			o.Hide()
 		}
 		l.clin.hide()
@@ -698,6 +710,7 @@ func (l *messageLayout) bind(i int) {
 	l.bindClinical(r)
 	l.body.Show()
 	l.body.Refresh()
+	l.att.bind(r)
 	l.when.Text = whenText(r)
 	l.when.Color = fg
 	l.when.Show()
@@ -761,9 +774,19 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		y += g.capH
 	}
 	bodyH := g.m.textHeight(m.lines)
+	if m.lines == 0 {
+		bodyH = inner / 2 // a file alone (see measure)
+	}
 	l.body.Move(fyne.NewPos(x, y-inner/2))
 	l.body.Resize(fyne.NewSize(m.bubbleW, bodyH))
 	y += bodyH - inner/2
+	if l.att.Visible() {
+		_, attH := v.attachmentSize(&g, r, v.bubbleMax)
+		l.att.Move(fyne.NewPos(x+inner, y))
+		l.att.Resize(fyne.NewSize(m.bubbleW-2*inner, attH))
+		l.att.place(&g, m.bubbleW-2*inner)
+		y += attH
+	}
 	y = l.layoutStatus(x+inner, y, m.bubbleW-2*inner)
 	tw := fyne.MeasureText(l.when.Text, l.when.TextSize, l.when.TextStyle).Width
 	right := x + m.bubbleW - inner
@@ -857,7 +880,7 @@ func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 		container.NewHBox(v.back, container.NewCenter(sizedDot(v.dot))), v.headerMenu(),
 		container.NewVBox(v.title, v.subtitle))
 	v.back.Hidden = v.OnBack == nil
-	composer := container.NewBorder(v.composerBar(), v.sendErr, nil, container.NewVBox(layout.NewSpacer(), v.send), v.composer)
+	composer := container.NewBorder(container.NewVBox(v.uploadBox(), v.composerBar()), v.sendErr, v.attachButton(), container.NewVBox(layout.NewSpacer(), v.send), v.composer)
 	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}
 	return widget.NewSimpleRenderer(container.New(l, l.headerBg, header, v.listBox, composer, v.jump, widget.NewSeparator()))
 }
