@@ -235,7 +235,7 @@ func (v *AlertView) respond(k app.ResponseKind, text string) {
 		doUI(func() {
 			v.busy = false
 			if err != nil {
-				v.status.SetText(responseLabel(k) + " not sent: " + err.Error())
+				v.status.SetText(responseButton(k) + " not sent: " + err.Error())
 				v.status.Show()
 				v.show()
 				return

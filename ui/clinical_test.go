@@ -1,0 +1,468 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/securestore"
+)
+
+// drawnTexts is every visible canvas text under o (the rows' badges,
+// status lines and times are canvas texts).
+func drawnTexts(o fyne.CanvasObject) string {
+	var b []string
+	for _, t := range findAll[*canvas.Text](o) {
+		b = append(b, t.Text)
+	}
+	return strings.Join(b, "|")
+}
+
+func rowByID(v *ConversationView, id securestore.MessageID) app.MessageRow {
+	return v.rows[v.index[id]]
+}
+
+// TestAlertShowsRespondsAndStops: an open alert covers the shell with the
+// level, the sender and "repeats until acknowledged"; its buttons call the
+// app; it disappears when the app's alerts no longer list it; "Call me"
+// puts it aside until its next repeat.
+func TestAlertShowsRespondsAndStops(t *testing.T) {
+	for _, size := range []fyne.Size{screenSizes["desktop"], screenSizes["phone"]} {
+		t.Run(fmt.Sprint(size.Width), func(t *testing.T) {
+			test.NewTempApp(t)
+			f := newClinicalActions()
+			s := NewShell(f, settingsState())
+			s.SetLevels(app.UrgencyLevelNames{STAT: "Code STAT"})
+			w := test.NewTempWindow(t, s.Content())
+			w.Resize(size)
+			if s.Alert.Visible() {
+				t.Fatal("alert shown with no alert open")
+			}
+			a := clinicalAlert()
+			s.SetAlerts([]AlertItem{a})
+			if !s.Alert.Visible() {
+				t.Fatal("alert not shown")
+			}
+			texts := drawnTexts(s.Alert)
+			for _, want := range []string{"CODE STAT", "from Dr Osei", "Repeats until acknowledged", "Alerted 3 times since 14:26"} {
+				if !strings.Contains(texts, want) {
+					t.Errorf("alert lacks %q: %s", want, texts)
+				}
+			}
+			if !strings.Contains(labelsText(s.Alert), a.Body) {
+				t.Errorf("alert lacks the message text: %s", labelsText(s.Alert))
+			}
+			// It covers the window: desktop a centred card over a dimmed
+			// shell, phone the whole screen.
+			card := s.Alert.card
+			if size.Width < PhoneWidth {
+				if card.Size() != s.Alert.Size() {
+					t.Errorf("phone sheet is %v, window %v", card.Size(), s.Alert.Size())
+				}
+			} else if !s.Alert.dim.Visible() || card.Size().Width >= s.Alert.Size().Width {
+				t.Errorf("desktop overlay: dim %v, card %v in %v", s.Alert.dim.Visible(), card.Size(), s.Alert.Size())
+			}
+
+			test.Tap(buttonNamed(t, s.Alert, "Acknowledge"))
+			if !waitFor(func() bool { return f.has("respond dr.osei@rounds.test 27 ack ") }) {
+				t.Fatalf("Acknowledge did not call the app: %q", f.calls)
+			}
+			// The app has not said the alert stopped: it stays.
+			if !s.Alert.Visible() {
+				t.Fatal("alert hidden before the app ended it")
+			}
+			// Another device acknowledged (or this one's ack went through):
+			// the app lists no alert, the overlay goes.
+			s.SetAlerts(nil)
+			if s.Alert.Visible() {
+				t.Fatal("alert still shown after the app ended it")
+			}
+
+			// Call me: the app keeps the alert (snoozed); it is put aside
+			// until its next repeat.
+			s.SetAlerts([]AlertItem{a})
+			test.Tap(buttonNamed(t, s.Alert, "Call me"))
+			if !waitFor(func() bool { return f.has("respond dr.osei@rounds.test 27 call-me ") && !s.Alert.Visible() }) {
+				t.Fatalf("Call me: calls %q, visible %v", f.calls, s.Alert.Visible())
+			}
+			s.SetAlerts([]AlertItem{a})
+			if s.Alert.Visible() {
+				t.Fatal("alert put aside came back before its next repeat")
+			}
+			a.Repeats++
+			s.SetAlerts([]AlertItem{a})
+			if !s.Alert.Visible() {
+				t.Fatal("alert did not come back at its next repeat")
+			}
+
+			// Free text, then a failure shown on the alert.
+			test.Type(s.Alert.reply, "On my way, 2 min")
+			test.Tap(s.Alert.send)
+			if !waitFor(func() bool { return f.has("respond dr.osei@rounds.test 27 text On my way, 2 min") }) {
+				t.Fatalf("reply not sent: %q", f.calls)
+			}
+			if s.Alert.Visible() {
+				t.Fatal("a reply did not put the alert aside until its next repeat")
+			}
+			a.Repeats++
+			s.SetAlerts([]AlertItem{a})
+			f.mu.Lock()
+			f.respondErr = errors.New("not connected")
+			f.mu.Unlock()
+			test.Tap(buttonNamed(t, s.Alert, "Decline"))
+			if !waitFor(func() bool { return strings.Contains(labelsText(s.Alert), "Decline not sent: not connected") }) {
+				t.Fatalf("failure not shown: %s", labelsText(s.Alert))
+			}
+			if !s.Alert.Visible() {
+				t.Fatal("alert hidden after a failed response")
+			}
+		})
+	}
+}
+
+// TestAlertLeavesWithTheShell: locking replaces the window's content (the
+// shell) with the unlock screen; the alert, drawn inside the shell, goes
+// with it, so no message text shows over the lock.
+func TestAlertLeavesWithTheShell(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewShell(newClinicalActions(), settingsState())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(screenSizes["desktop"])
+	s.SetAlerts([]AlertItem{clinicalAlert()})
+	w.SetContent(UnlockScreen(nil, "nurse.kim@rounds.test", func(string) error { return nil }))
+	all := labelsText(w.Content()) + drawnTexts(w.Content())
+	if strings.Contains(all, "hyperkalaemia") || strings.Contains(all, "Dr Osei") {
+		t.Fatalf("alert content visible over the lock screen: %s", all)
+	}
+}
+
+// TestSenderLiveView follows an ack-required message through its states
+// as the sender sees it, in the model and on screen.
+func TestSenderLiveView(t *testing.T) {
+	test.NewTempApp(t)
+	t0 := fixedNow.Add(-28 * time.Minute) // 14:02
+	r := app.MessageRow{ID: 40, Outgoing: true, Sender: "You", Body: "Bed 12 K+ 6.8", Timestamp: t0,
+		Urgency: securestore.UrgencyCritical, AckRequired: true}
+	set := func(state securestore.ReceiptState, at time.Time) {
+		r.Receipt.State = state
+		r.Receipt.At[state] = at
+	}
+	v, _, w := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, []app.MessageRow{r}, newClinicalActions(), screenSizes["phone"])
+	_ = w
+	check := func(want string) {
+		t.Helper()
+		v.Update(r)
+		lines := strings.Join(v.rowStatus(r), "\n")
+		if !strings.Contains(lines, want) {
+			t.Fatalf("status %q lacks %q", lines, want)
+		}
+		if !strings.Contains(drawnTexts(v), want) {
+			t.Fatalf("screen lacks %q: %s", want, drawnTexts(v))
+		}
+	}
+	set(securestore.ReceiptSent, t0)
+	check("Not yet delivered · acknowledgement required")
+	set(securestore.ReceiptDelivered, t0)
+	r.Alerting = true
+	check("Alerting on Dr Osei's device since 14:02")
+	set(securestore.ReceiptRead, t0.Add(time.Minute))
+	check("Read 14:03 · alerting until acknowledged")
+	r.Responses = append(r.Responses, app.ResponseRow{From: "Dr Osei", Kind: app.ResponseDecline, Text: "in theatre", At: t0.Add(time.Minute)})
+	check("Declined 14:03: in theatre")
+	r.Responses = append(r.Responses, app.ResponseRow{From: "Dr Osei", Kind: app.ResponseCallMe, At: t0.Add(3 * time.Minute)})
+	check("Call me 14:05")
+	r.Alerting = false
+	set(securestore.ReceiptAcknowledged, t0.Add(2*time.Minute))
+	r.Responses = append(r.Responses, app.ResponseRow{From: "Dr Osei", Kind: app.ResponseAck, At: t0.Add(2 * time.Minute)})
+	check("Acknowledged 14:04 by Dr Osei")
+	if strings.Contains(strings.Join(v.rowStatus(r), "\n"), "alerting") {
+		t.Fatalf("still 'alerting' after the ack: %q", v.rowStatus(r))
+	}
+	// The badge names the level in words, not colour alone.
+	if !strings.Contains(drawnTexts(v), "STAT") {
+		t.Fatalf("no STAT badge: %s", drawnTexts(v))
+	}
+	// Rows grew to hold the lines: the bubble's height covers them.
+	m := v.metrics[0]
+	g := v.geometry()
+	if min := float32(len(v.rowStatus(r)))*g.capH + g.capH*2; m.h < min {
+		t.Fatalf("row height %v cannot hold %d status lines", m.h, len(v.rowStatus(r)))
+	}
+}
+
+func openConversationWith(t testing.TB, info ConversationInfo, rows []app.MessageRow, a ConversationActions, size fyne.Size) (*ConversationView, ConversationActions, fyne.Window) {
+	t.Helper()
+	v := NewConversationView(info, rows, a)
+	w := test.NewTempWindow(t, v)
+	w.Resize(size)
+	return v, a, w
+}
+
+// TestEscalationNoticeAndRecallTombstone: escalation notices are system
+// rows without a badge or menu; a recalled message shows its tombstone,
+// offers nothing, and Recall asks before calling the app.
+func TestEscalationNoticeAndRecallTombstone(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), f, screenSizes["desktop"])
+	notice := rowByID(v, 25)
+	if v.showSender(notice) || badgeText(v.clin.levels, notice) != "" || len(v.rowActions(notice)) != 0 {
+		t.Fatal("an escalation notice drawn like a message")
+	}
+	tomb := rowByID(v, 24)
+	if len(v.rowActions(tomb)) != 0 || len(v.rowStatus(tomb)) != 0 {
+		t.Fatalf("a recalled message offers %v", v.rowActions(tomb))
+	}
+	v.list.ScrollTo(v.index[24])
+	if !waitFor(func() bool { return strings.Contains(richTexts(v), "Message recalled at 14:12") }) {
+		t.Fatalf("tombstone not drawn: %s", richTexts(v))
+	}
+
+	own := rowByID(v, 26) // corrected, own
+	acts := actionLabels(v.rowActions(own))
+	for _, want := range []string{"Correct…", "Recall…", "Edit history", "Details"} {
+		if !strings.Contains(acts, want) {
+			t.Fatalf("own message actions %q lack %q", acts, want)
+		}
+	}
+	runAction(t, v.rowActions(own), "Recall…")
+	if f.has("recall dr.osei@rounds.test 26") {
+		t.Fatal("recalled without confirmation")
+	}
+	pop := v.clin.popup
+	if pop == nil || !strings.Contains(labelsText(pop.Content), "removed from every device") {
+		t.Fatal("no recall confirmation")
+	}
+	test.Tap(buttonNamed(t, pop.Content, "Recall"))
+	if !waitFor(func() bool { return f.has("recall dr.osei@rounds.test 26") && !pop.Visible() }) {
+		t.Fatalf("Recall not called: %q", f.calls)
+	}
+
+	// Edit history lists the current text, then the earlier ones with times.
+	f.history = []app.BodyVersion{{Body: "Family of bed 9 will be here at 15:00.", At: own.Timestamp}}
+	runAction(t, v.rowActions(own), "Edit history")
+	hist := labelsText(v.clin.popup.Content)
+	for _, want := range []string{"Now (edited 14:17)", own.Body, "Sent 14:15", "here at 15:00."} {
+		if !strings.Contains(hist, want) {
+			t.Fatalf("history lacks %q: %s", want, hist)
+		}
+	}
+}
+
+func richTexts(o fyne.CanvasObject) string {
+	var b []string
+	for _, r := range findAll[*widget.RichText](o) {
+		b = append(b, r.String())
+	}
+	return strings.Join(b, "|")
+}
+
+func actionLabels(as []rowAction) string {
+	var b []string
+	for _, a := range as {
+		b = append(b, a.Label)
+	}
+	return strings.Join(b, ",")
+}
+
+func runAction(t *testing.T, as []rowAction, label string) {
+	t.Helper()
+	for _, a := range as {
+		if a.Label == label {
+			a.Run()
+			return
+		}
+	}
+	t.Fatalf("no %q among %s", label, actionLabels(as))
+}
+
+// TestQuickResponsesFromMessage: an incoming urgent message offers the
+// quick responses; each calls the app; once we acknowledged, none remain.
+func TestQuickResponsesFromMessage(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), f, screenSizes["phone"])
+	in := rowByID(v, 27)
+	if got := actionLabels(v.rowActions(in)); got != "Acknowledge,Decline,Call me,5 minutes,Reply…" {
+		t.Fatalf("incoming urgent message offers %q", got)
+	}
+	for _, c := range []struct{ label, call string }{
+		{"Acknowledge", "ack"}, {"Decline", "decline"}, {"Call me", "call-me"}, {"5 minutes", "five-minutes"},
+	} {
+		runAction(t, v.rowActions(in), c.label)
+		want := "respond dr.osei@rounds.test 27 " + c.call + " "
+		if !waitFor(func() bool { return f.has(want) }) {
+			t.Fatalf("%s did not call %q: %q", c.label, want, f.calls)
+		}
+	}
+	runAction(t, v.rowActions(in), "Reply…")
+	pop := v.clin.popup
+	entry := findAll[*widget.Entry](pop.Content)
+	if len(entry) == 0 {
+		t.Fatal("no reply field")
+	}
+	test.Type(entry[0], "Protocol started")
+	test.Tap(buttonNamed(t, pop.Content, "Send reply"))
+	if !waitFor(func() bool { return f.has("respond dr.osei@rounds.test 27 text Protocol started") }) {
+		t.Fatalf("reply not sent: %q", f.calls)
+	}
+	// A failed response is shown under the composer.
+	f.mu.Lock()
+	f.respondErr = errors.New("this message is no longer here")
+	f.mu.Unlock()
+	runAction(t, v.rowActions(in), "Decline")
+	if !waitFor(func() bool { return strings.Contains(v.sendErr.Text, "Decline not sent: this message is no longer here") }) {
+		t.Fatalf("failure not shown: %q", v.sendErr.Text)
+	}
+	in.Responses = []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseAck, At: fixedNow}}
+	v.Update(in)
+	if len(v.rowActions(in)) != 0 {
+		t.Fatalf("acknowledged message still offers %s", actionLabels(v.rowActions(in)))
+	}
+	if !strings.Contains(strings.Join(v.rowStatus(in), "|"), "You: Acknowledged 14:30") {
+		t.Fatalf("own ack not shown: %q", v.rowStatus(in))
+	}
+	// A routine message from someone offers nothing.
+	if len(v.rowActions(app.MessageRow{ID: 1, Sender: "Dr Osei", Body: "ok"})) != 0 {
+		t.Fatal("routine incoming message offers responses")
+	}
+}
+
+// TestComposerUrgencyAndOrder: the picker names the policy's levels;
+// urgent and STAT tick and lock "Ack required"; the options reach the app;
+// an order refusal is shown under the composer with the text kept; after
+// a send the picker returns to routine.
+func TestComposerUrgencyAndOrder(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, chatMessages(), f, screenSizes["desktop"])
+	v.SetLevels(app.UrgencyLevelNames{Routine: "Routine", Urgent: "Priority", STAT: "Emergency"})
+	if got := strings.Join(v.clin.urg.Options, ","); got != "Routine,Priority,Emergency" {
+		t.Fatalf("levels %q", got)
+	}
+	// Routine: the plain send path.
+	test.Type(v.composer, "Drain output 120 ml")
+	test.Tap(v.send)
+	if len(f.sent) != 1 || len(f.clinical) != 0 {
+		t.Fatalf("routine send: %q %v", f.sent, f.clinical)
+	}
+	v.clin.urg.SetSelected("Emergency")
+	if !v.clin.ack.Checked || !v.clin.ack.Disabled() {
+		t.Fatal("STAT does not show 'Ack required' as implied")
+	}
+	v.clin.order.SetChecked(true)
+	f.sendErr = fmt.Errorf("%w (dr.osei@rounds.test)", app.ErrNotOrderRecipient)
+	test.Type(v.composer, "Give calcium gluconate 10 ml IV")
+	test.Tap(v.send)
+	if !v.sendErr.Visible() || !strings.HasPrefix(v.sendErr.Text, "Order not sent: this person may not receive orders") {
+		t.Fatalf("refusal not shown: %q", v.sendErr.Text)
+	}
+	if v.composer.Text != "Give calcium gluconate 10 ml IV" {
+		t.Fatalf("text lost after a refusal: %q", v.composer.Text)
+	}
+	f.sendErr = nil
+	v.clin.order.SetChecked(false)
+	test.Tap(v.send)
+	if len(f.clinical) != 1 || f.clinical[0] != (app.ClinicalOptions{Urgency: securestore.UrgencyCritical, AckRequired: true}) {
+		t.Fatalf("clinical options %+v", f.clinical)
+	}
+	if v.urgency() != securestore.UrgencyNormal || v.clin.ack.Checked || v.clin.ack.Disabled() || v.composer.Text != "" {
+		t.Fatal("composer not back to routine after sending")
+	}
+	// A routine message may ask for an acknowledgement.
+	v.clin.ack.SetChecked(true)
+	test.Type(v.composer, "Please confirm the family meeting")
+	test.Tap(v.send)
+	if len(f.clinical) != 2 || f.clinical[1] != (app.ClinicalOptions{AckRequired: true}) {
+		t.Fatalf("routine ack options %+v", f.clinical)
+	}
+}
+
+// TestRolesList: the directory lists each role with its holder now (or
+// the backup, or nobody); tapping one writes to the role and says whom it
+// reached.
+func TestRolesList(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	v := NewDirectoryView(contacts(), f)
+	w := test.NewTempWindow(t, v)
+	w.Resize(screenSizes["phone"])
+	if v.roles.Visible() {
+		t.Fatal("roles section shown with no schedule")
+	}
+	v.SetRoles(clinicalRoles())
+	text := labelsText(v)
+	for _, want := range []string{"Cardiology on call", "Dr Osei until 20:00 · backup dr.patel", "Nurse Kim (backup) until 19:00", "Rapid response", "Nobody now · next shift 18:00"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("roles lack %q: %s", want, text)
+		}
+	}
+	test.Type(v.search, "cardio")
+	if got := len(v.roles.shown); got != 1 {
+		t.Fatalf("search shows %d roles", got)
+	}
+	var started []string
+	v.OnStarted = func(conv string) { started = append(started, conv) }
+	rows := findAll[*tapRow](v)
+	if len(rows) != 1 {
+		t.Fatalf("%d role rows", len(rows))
+	}
+	test.Tap(rows[0])
+	pop := v.roles.popup
+	if pop == nil {
+		t.Fatal("no message-to-role dialog")
+	}
+	entry := findAll[*widget.Entry](pop.Content)
+	test.Type(entry[0], "New AF in bed 3, rate 150")
+	test.Tap(buttonNamed(t, pop.Content, "Send to role"))
+	if !waitFor(func() bool {
+		return f.has("role Cardiology on call: New AF in bed 3, rate 150") &&
+			strings.Contains(labelsText(pop.Content), "Sent to Dr Osei (Cardiology on call, on call until 20:00).")
+	}) {
+		t.Fatalf("send to role: %q; dialog: %s", f.calls, labelsText(pop.Content))
+	}
+	test.Tap(buttonNamed(t, pop.Content, "Open conversation"))
+	if len(started) != 1 || started[0] != "dr.osei@rounds.test" {
+		t.Fatalf("opened %q", started)
+	}
+}
+
+// TestAuditViewer lists entries newest first with time and kind, and says
+// whether the chain verifies and where it breaks.
+func TestAuditViewer(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	f.audit = auditRows()
+	s := SettingsScreen(settingsState(), f)
+	w := test.NewTempWindow(t, s)
+	w.Resize(screenSizes["desktop"])
+	buttonNamed(t, s, "View audit log").OnTapped()
+	views := findAll[*AuditView](w.Canvas().Overlays().Top())
+	if len(views) != 1 {
+		t.Fatal("audit viewer not shown")
+	}
+	v := views[0]
+	if v.ChainText() != "✓ Chain verified: 6 entries, none changed or removed" {
+		t.Fatalf("chain line %q", v.ChainText())
+	}
+	text := labelsText(v)
+	if !strings.Contains(text, "#6 · 12 Mar 2025 13:35:00 · export|conversation dr.osei@rounds.test exported as csv") {
+		t.Fatalf("newest entry not first: %s", text)
+	}
+	f.auditErr = fmt.Errorf("%w: audit chain broken: entry 4: hash mismatch", app.ErrAuditTampered)
+	v.Reload()
+	if v.ChainText() != "✗ Chain broken at entry 4: an entry was changed or removed" {
+		t.Fatalf("chain line %q", v.ChainText())
+	}
+	if got := chainText(0, errors.New("store closed")); got != "Could not verify the chain: store closed" {
+		t.Fatalf("other error: %q", got)
+	}
+}
