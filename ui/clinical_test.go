@@ -319,7 +319,9 @@ func TestQuickResponsesFromMessage(t *testing.T) {
 	f.respondErr = errors.New("this message is no longer here")
 	f.mu.Unlock()
 	runAction(t, v.rowActions(in), "Decline")
-	if !waitFor(func() bool { return strings.Contains(v.sendErr.Text, "Decline not sent: this message is no longer here") }) {
+	if !waitFor(func() bool {
+		return strings.Contains(v.sendErr.Text, "Decline not sent: this message is no longer here")
+	}) {
 		t.Fatalf("failure not shown: %q", v.sendErr.Text)
 	}
 	in.Responses = []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseAck, At: fixedNow}}
