@@ -130,4 +130,3 @@ func moveRota(data []byte, start time.Time) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
-
