@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -51,70 +52,96 @@ func BenchmarkAttachment50MB(b *testing.B) {
 	var ms runtime.MemStats
 	b.SetBytes(size)
 	b.ResetTimer()
+	var upRatios, downRatios []float64
 	for i := 0; i < b.N; i++ {
-		// Baseline PUT.
-		t0 := time.Now()
-		slot, err := alice.session.currentClient().RequestUploadSlot(ctx, svc.JID, xmpp.NewID()+".bin", size, "application/octet-stream")
-		if err != nil {
-			b.Fatal(err)
+		var slot xmpp.UploadSlot
+		var attID string
+		putPlain := func() {
+			t0 := time.Now()
+			var err error
+			slot, err = alice.session.currentClient().RequestUploadSlot(ctx, svc.JID, xmpp.NewID()+".bin", size, "application/octet-stream")
+			if err != nil {
+				b.Fatal(err)
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPut, slot.PutURL, bytes.NewReader(data))
+			req.ContentLength = size
+			for k, v := range slot.PutHeaders {
+				req.Header[k] = v
+			}
+			req.Header.Set("Content-Type", "application/octet-stream")
+			resp, err := hc.Do(req)
+			if err != nil || resp.StatusCode/100 != 2 {
+				b.Fatalf("plain PUT: %v %v", err, resp)
+			}
+			resp.Body.Close()
+			tPut += time.Since(t0)
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, slot.PutURL, bytes.NewReader(data))
-		req.ContentLength = size
-		for k, v := range slot.PutHeaders {
-			req.Header[k] = v
+		uploadEnc := func() {
+			runtime.ReadMemStats(&ms)
+			a0 := ms.TotalAlloc
+			t0 := time.Now()
+			_, att, err := alice.session.Upload(ctx, srv.JID("bob"), bytes.NewReader(data), "scan.bin", "application/octet-stream", size, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tUp += time.Since(t0)
+			runtime.ReadMemStats(&ms)
+			allocUp += ms.TotalAlloc - a0
+			attID = att.ID
 		}
-		req.Header.Set("Content-Type", "application/octet-stream")
-		resp, err := hc.Do(req)
-		if err != nil || resp.StatusCode/100 != 2 {
-			b.Fatalf("plain PUT: %v %v", err, resp)
+		getPlain := func() {
+			// Baseline GET into a file on the same disk, synced.
+			t0 := time.Now()
+			resp, err := hc.Get(slot.GetURL)
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatalf("plain GET: %v", err)
+			}
+			f, err := os.Create(plainFile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(f, resp.Body); err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+			f.Sync()
+			f.Close()
+			tGet += time.Since(t0)
 		}
-		resp.Body.Close()
-		tPut += time.Since(t0)
-
-		runtime.ReadMemStats(&ms)
-		a0 := ms.TotalAlloc
-		t0 = time.Now()
-		_, att, err := alice.session.Upload(ctx, srv.JID("bob"), bytes.NewReader(data), "scan.bin", "application/octet-stream", size, nil)
-		if err != nil {
-			b.Fatal(err)
+		downloadDec := func() {
+			runtime.ReadMemStats(&ms)
+			a0 := ms.TotalAlloc
+			t0 := time.Now()
+			got, err := alice.session.Download(ctx, attID, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tDown += time.Since(t0)
+			runtime.ReadMemStats(&ms)
+			allocDown += ms.TotalAlloc - a0
+			if got.Size != size {
+				b.Fatalf("downloaded %d bytes", got.Size)
+			}
 		}
-		tUp += time.Since(t0)
-		runtime.ReadMemStats(&ms)
-		allocUp += ms.TotalAlloc - a0
-
-		// Baseline GET into a file on the same disk, synced.
-		t0 = time.Now()
-		resp, err = hc.Get(slot.GetURL)
-		if err != nil || resp.StatusCode != 200 {
-			b.Fatalf("plain GET: %v", err)
+		// Alternate which goes first, so neither side always pays for what
+		// the server (or the disk) is still doing after the previous one.
+		if i%2 == 0 {
+			putPlain()
+			uploadEnc()
+			getPlain()
+			downloadDec()
+		} else {
+			uploadEnc()
+			putPlain()
+			downloadDec()
+			getPlain()
 		}
-		f, err := os.Create(plainFile)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(f, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		f.Sync()
-		f.Close()
-		tGet += time.Since(t0)
-
-		runtime.ReadMemStats(&ms)
-		a0 = ms.TotalAlloc
-		t0 = time.Now()
-		got, err := alice.session.Download(ctx, att.ID, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tDown += time.Since(t0)
-		runtime.ReadMemStats(&ms)
-		allocDown += ms.TotalAlloc - a0
-		if got.Size != size {
-			b.Fatalf("downloaded %d bytes", got.Size)
-		}
+		dPut, dUp, dGet, dDown := tPut-prevPut, tUp-prevUp, tGet-prevGet, tDown-prevDown
+		upRatios = append(upRatios, float64(dUp)/float64(dPut))
+		downRatios = append(downRatios, float64(dDown)/float64(dGet))
 		// Per iteration, so a shared machine's noise is visible in -v output.
-		b.Logf("iteration %d: put-plain %v upload-enc %v get-plain %v download-dec %v", i, tPut-prevPut, tUp-prevUp, tGet-prevGet, tDown-prevDown)
+		b.Logf("iteration %d: put-plain %v upload-enc %v (%.2fx) get-plain %v download-dec %v (%.2fx)",
+			i, dPut, dUp, upRatios[i], dGet, dDown, downRatios[i])
 		prevPut, prevUp, prevGet, prevDown = tPut, tUp, tGet, tDown
 	}
 	b.StopTimer()
@@ -125,6 +152,20 @@ func BenchmarkAttachment50MB(b *testing.B) {
 	b.ReportMetric(tDown.Seconds()*1000/n, "download-dec-ms")
 	b.ReportMetric(float64(tUp)/float64(tPut), "upload-ratio")
 	b.ReportMetric(float64(tDown)/float64(tGet), "download-ratio")
+	b.ReportMetric(median(upRatios), "upload-ratio-median")
+	b.ReportMetric(median(downRatios), "download-ratio-median")
 	b.ReportMetric(float64(allocUp)/n/(1<<20), "upload-alloc-MiB")
 	b.ReportMetric(float64(allocDown)/n/(1<<20), "download-alloc-MiB")
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
