@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 )
 
@@ -32,7 +31,7 @@ func readSecretFile(path string) (string, error) {
 	}
 	// Windows has no permission bits worth checking here; its ACLs are the
 	// administrator's to set.
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+	if !isWindows() && fi.Mode().Perm()&0o077 != 0 {
 		return "", fail(ExitUsage, "secret file %s is readable by others (mode %04o): run chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))

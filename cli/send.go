@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -301,5 +300,3 @@ func checkOrderRecipient(ctx context.Context, b *bot, to string, now time.Time) 
 	}
 	return fail(ExitRefused, "%s is not on the specified contact list for orders; not sent", to)
 }
-
-var errNoClinical = errors.New("this build's sync engine does not have the clinical extensions yet")
