@@ -106,10 +106,13 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	defer b.close()
 
+	// Reading the on-call and policy nodes is bounded like signing in.
+	nctx, cancelNodes := context.WithTimeout(ctx, f.connectTimeout)
+	defer cancelNodes()
 	conv := f.to
 	switch {
 	case f.role != "":
-		holder, until, err := resolveRole(ctx, b, f.role, time.Now())
+		holder, until, err := resolveRole(nctx, b, f.role, time.Now())
 		if err != nil {
 			return err
 		}
@@ -136,7 +139,7 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		conv = f.room
 	}
 	if f.order {
-		if err := checkOrderRecipient(ctx, b, conv, time.Now()); err != nil {
+		if err := checkOrderRecipient(nctx, b, conv, time.Now()); err != nil {
 			return err
 		}
 	}
