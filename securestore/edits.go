@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -98,42 +100,83 @@ func (s *Store) editMessage(id MessageID, fn func(tx *bbolt.Tx, m *Message) (boo
 // can show "message recalled at 14:02". Retracting twice changes nothing and
 // reports false.
 func (s *Store) Retract(id MessageID, at time.Time) (bool, error) {
-	return s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
-		return s.retract(tx, m, at)
+	var files []string
+	changed, err := s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		return s.retract(tx, m, at, &files)
 	})
+	if err == nil {
+		s.unlinkVaultFiles(files)
+	}
+	return changed, err
 }
 
-func (s *Store) retract(tx *bbolt.Tx, m *Message, at time.Time) (bool, error) {
+func (s *Store) retract(tx *bbolt.Tx, m *Message, at time.Time, files *[]string) (bool, error) {
 	if m.Extra[ExtraRetracted] != "" {
 		return false, nil
 	}
 	m.Body = ""
 	delete(m.Extra, ExtraHistory)
 	delete(m.Extra, ExtraCorrected)
+	// Links of shared files carry their key (aesgcm://…#key): the
+	// attachment fields go with the body.
+	for k := range m.Extra {
+		if strings.HasPrefix(k, "attachment") {
+			delete(m.Extra, k)
+		}
+	}
 	m.Extra[ExtraRetracted] = at.UTC().Format(time.RFC3339)
-	return true, s.deleteAttachments(tx, m.ID)
+	var err error
+	*files, err = s.deleteAttachments(tx, m.ID)
+	return true, err
 }
 
-// deleteAttachments removes a message's attachment records and their id index.
-func (s *Store) deleteAttachments(tx *bbolt.Tx, id MessageID) error {
+// unlinkVaultFiles removes vault files whose records a committed transaction
+// deleted.
+func (s *Store) unlinkVaultFiles(names []string) {
+	for _, n := range names {
+		p := filepath.Join(s.vaultDir(), n)
+		if os.Remove(p) == nil {
+			syncDir(p)
+		}
+	}
+}
+
+// deleteAttachments removes a message's attachment records, their id index
+// and their vault records; it returns the vault file names to unlink once the
+// transaction committed.
+func (s *Store) deleteAttachments(tx *bbolt.Tx, id MessageID) ([]string, error) {
 	prefix := be64(uint64(id))
 	b := tx.Bucket(bucketAttach)
+	blobs := tx.Bucket(bucketBlob)
 	var keys [][]byte
+	var files []string
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		keys = append(keys, clone(k))
 		if a, err := s.openAttachment(tx, k, v, nil); err == nil {
 			if err := tx.Bucket(bucketAttachID).Delete(s.mac(tagAttach, a.ID)); err != nil {
-				return err
+				return nil, err
+			}
+		}
+		if blobs != nil {
+			if bv := blobs.Get(k); bv != nil {
+				if rec, err := s.openBlobRecord(tx, k, bv, nil); err == nil {
+					files = append(files, rec.name)
+				}
 			}
 		}
 	}
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
-			return err
+			return nil, err
+		}
+		if blobs != nil {
+			if err := blobs.Delete(k); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil
+	return files, nil
 }
 
 // Correct replaces a message's body with body at time at, keeping the prior
@@ -196,13 +239,19 @@ const ExtraCorrectionID = "correction-id"
 // origin-id. Recalling an already recalled message only re-queues the
 // retraction if one is still pending.
 func (s *Store) QueueRetraction(id MessageID, editID string, at time.Time) error {
-	return s.queueEdit(id, "retract", editID, func(tx *bbolt.Tx, m *Message) (bool, error) {
+	var files []string
+	err := s.queueEdit(id, "retract", editID, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		files = nil
 		if m.Extra[ExtraRetracted] != "" {
 			k, _ := PendingEdit(*m)
 			return k == "retract", nil
 		}
-		return s.retract(tx, m, at)
+		return s.retract(tx, m, at, &files)
 	})
+	if err == nil {
+		s.unlinkVaultFiles(files)
+	}
+	return err
 }
 
 // QueueCorrection corrects one of our own messages and puts the correction

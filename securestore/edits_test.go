@@ -18,6 +18,22 @@ func TestRetractLeavesTombstone(t *testing.T) {
 	if err := s.PutAttachment(Attachment{ID: "att1", MessageID: id, Name: "scan.png", Key: []byte("0123456789abcdef0123456789abcdef"), URL: "aesgcm://x"}); err != nil {
 		t.Fatal(err)
 	}
+	w, err := s.CreateBlob("att1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("RECALLME scan bytes")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateExtra(id, map[string]string{"attachment.url": "aesgcm://x/scan.png#00ff", "attachment": "att1"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.vaultFiles()) != 1 {
+		t.Fatalf("vault before recall: %v", s.vaultFiles())
+	}
 	if _, err := s.Correct(id, "RECALLME v2", day0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +57,15 @@ func TestRetractLeavesTombstone(t *testing.T) {
 	}
 	if _, err := s.Attachment("att1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("attachment by id after recall: %v", err)
+	}
+	if m.Extra["attachment.url"] != "" || m.Extra["attachment"] != "" {
+		t.Errorf("attachment link (with its key) kept on the tombstone: %v", m.Extra)
+	}
+	if files := s.vaultFiles(); len(files) != 0 {
+		t.Errorf("vault files after recall: %v", files)
+	}
+	if _, err := s.OpenBlob("att1"); err == nil {
+		t.Error("vault copy still opens after recall")
 	}
 	if changed, err := s.Retract(id, at.Add(time.Hour)); err != nil || changed {
 		t.Errorf("second Retract: %v %v", changed, err)
