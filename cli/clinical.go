@@ -62,6 +62,10 @@ func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseR
 // currentItem fetches item "current" of node; nil if nothing is published.
 func currentItem(ctx context.Context, b *bot, node string) (*xmpp.Element, error) {
 	items, err := b.session.FetchNode(ctx, node)
+	var se *xmpp.StanzaError
+	if errors.As(err, &se) && se.Condition == "item-not-found" {
+		return nil, nil // the node was never created: nothing published
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", node, err)
 	}

@@ -152,6 +152,9 @@ func fetchShifts(t *testing.T, p *peer) []xmpp.Shift {
 func TestPublishOnCallAndSendToRole(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "lab.bot", "dr.osei", "charge.nurse", "dr.lee")
 	doc := startPeer(t, srv, "dr.osei", nil)
+	if code, _, errOut := runCLI(t, "x", sendArgs(t, srv, t.TempDir(), "--role", "Cardiology on call")...); code != ExitRefused || !strings.Contains(errOut, "no on-call schedule is published") {
+		t.Fatalf("role before any schedule: exit %d, %s", code, errOut)
+	}
 	rota := rotaCSV(t, srv)
 	code, out, _ := runCLI(t, "", append(append([]string{"admin", "publish-oncall"}, adminArgs(t, srv, t.TempDir())...), rota)...)
 	if code != ExitOK || !strings.Contains(out, "published 3 shifts") {
