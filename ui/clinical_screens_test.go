@@ -2,9 +2,12 @@ package ui
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
 	"rounds/sync"
@@ -38,6 +41,30 @@ func clinicalScreens() []screenshot {
 			v.composer.SetText("Give calcium gluconate 10 ml 10% IV now")
 			v.actions.(*clinicalActions).sendErr = app.ErrNotOrderRecipient
 			v.submit()
+		}},
+		{name: "clinical-recall-confirm", build: func() fyne.CanvasObject { return chat() }, after: func(t *testing.T, w fyne.Window) {
+			v := w.Content().(*ConversationView)
+			runAction(t, v.rowActions(rowByID(v, 26)), "Recall…")
+		}},
+		{name: "clinical-history", build: func() fyne.CanvasObject {
+			v := chat()
+			v.actions.(*clinicalActions).history = []app.BodyVersion{{Body: "Family of bed 9 will be here at 15:00.", At: rowByID(v, 26).Timestamp}}
+			return v
+		}, after: func(t *testing.T, w fyne.Window) {
+			v := w.Content().(*ConversationView)
+			runAction(t, v.rowActions(rowByID(v, 26)), "Edit history")
+		}},
+		{name: "clinical-role-message", build: func() fyne.CanvasObject {
+			v := NewDirectoryView(contacts(), newClinicalActions())
+			v.SetRoles(clinicalRoles())
+			return v
+		}, after: func(t *testing.T, w fyne.Window) {
+			v := w.Content().(*DirectoryView)
+			test.Tap(findAll[*tapRow](v)[0])
+			pop := v.roles.popup
+			test.Type(findAll[*widget.Entry](pop.Content)[0], "New AF in bed 3, rate 150, BP stable")
+			test.Tap(buttonNamed(t, pop.Content, "Send to role"))
+			waitFor(func() bool { return strings.Contains(labelsText(pop.Content), "Sent to") })
 		}},
 		{name: "clinical-alert", build: func() fyne.CanvasObject {
 			s := shell(newClinicalActions())

@@ -243,7 +243,7 @@ func (v *ConversationView) showHistory(ca ClinicalActions, r app.MessageRow) {
 	}
 	pop = widget.NewModalPopUp(container.NewPadded(body), c)
 	size := c.Size()
-	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), 460), min(size.Height*0.8, content.MinSize().Height+closeBtn.MinSize().Height+4*theme.Padding())))
+	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), 460), min(size.Height*0.8, content.MinSize().Height+closeBtn.MinSize().Height+8*theme.Padding())))
 	v.clin.popup = pop
 	pop.Show()
 }

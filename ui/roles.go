@@ -163,6 +163,8 @@ func (v *RolesView) compose(r app.RoleRow) {
 	urg.SetSelectedIndex(0)
 	status := errorLabel()
 	result := wrapped("")
+	result.Importance = widget.SuccessImportance
+	result.TextStyle.Bold = true
 	result.Hide()
 	var pop *widget.PopUp
 	var send *widget.Button
