@@ -184,6 +184,26 @@ func TestLinuxArchiveInstalls(t *testing.T) {
 			t.Errorf("make uninstall left %s", p)
 		}
 	}
+
+	// make user-install: under ~/.local, with Exec pointing at the binary
+	// there, since ~/.local/bin is often not on a desktop session's PATH.
+	home := t.TempDir()
+	run(t, filepath.Join(work, "rounds"), "make", "user-install", "HOME="+home)
+	bin := filepath.Join(home, ".local", "bin", "rounds")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("make user-install: %v", err)
+	}
+	entry, err := os.ReadFile(filepath.Join(home, ".local", "share", "applications", m.ID+".desktop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^Exec=` + regexp.QuoteMeta(bin) + `$`).Match(entry) {
+		t.Errorf("user-installed .desktop does not start %s:\n%s", bin, entry)
+	}
+	run(t, filepath.Join(work, "rounds"), "make", "user-uninstall", "HOME="+home)
+	if _, err := os.Stat(bin); err == nil {
+		t.Error("make user-uninstall left the binary")
+	}
 }
 
 func run(t *testing.T, dir, name string, args ...string) {
