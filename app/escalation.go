@@ -405,7 +405,8 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 	if ok {
 		rs = c.escalate(st, s, l, step, n, now)
 	} else {
-		c.postNotice(s, l, len(l.Steps), "", "", fmt.Sprintf("Not acknowledged by anyone on the escalation ladder after %s", l.waited(now)))
+		c.postNotice(s, l, len(l.Steps), "", "", "nobody on the ladder acknowledged",
+			fmt.Sprintf("Not acknowledged by anyone on the escalation ladder after %s", l.waited(now)))
 	}
 
 	cl.mu.Lock()
@@ -451,7 +452,7 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		who, err := c.ResolveRole(step.Role)
 		if err != nil {
 			rs.Failed = "no one holds this role now"
-			c.postNotice(s, l, n, "", step.Role, fmt.Sprintf("Could not escalate to %s: %s", step.Role, rs.Failed))
+			c.postNotice(s, l, n, "", step.Role, rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", step.Role, rs.Failed))
 			return rs
 		}
 		rs.JID = who
@@ -460,7 +461,7 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		room, err := chatJID(step.Room)
 		if err != nil {
 			rs.Failed = "not a room address"
-			c.postNotice(s, l, n, "", "", "Could not escalate to a room: "+rs.Failed)
+			c.postNotice(s, l, n, "", "", rs.Failed, "Could not escalate to a room: "+rs.Failed)
 			return rs
 		}
 		rs.JID = room
@@ -471,7 +472,7 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 			cancel()
 			if err != nil {
 				rs.Failed = "could not join the room"
-				c.postNotice(s, l, n, room, "", fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
+				c.postNotice(s, l, n, room, "", rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
 				return rs
 			}
 		}
@@ -479,7 +480,7 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		to, err := chatJID(step.To)
 		if err != nil {
 			rs.Failed = "not an address"
-			c.postNotice(s, l, n, "", "", "Could not escalate: "+rs.Failed)
+			c.postNotice(s, l, n, "", "", rs.Failed, "Could not escalate: "+rs.Failed)
 			return rs
 		}
 		rs.JID = to
@@ -495,11 +496,11 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 	if err != nil {
 		rs.Failed = "could not send"
 		c.log.Warn("app: escalated copy not stored", "err", err)
-		c.postNotice(s, l, n, rs.JID, step.Role, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
+		c.postNotice(s, l, n, rs.JID, step.Role, rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
 		return rs
 	}
 	rs.Copy = cp.ID
-	rs.Notice = c.postNotice(s, l, n, rs.JID, step.Role, fmt.Sprintf("Escalated to %s: %s", label, reason))
+	rs.Notice = c.postNotice(s, l, n, rs.JID, step.Role, reason, fmt.Sprintf("Escalated to %s: %s", label, reason))
 	return rs
 }
 
@@ -512,8 +513,8 @@ func roomLabel(st *securestore.Store, room string) string {
 
 // postNotice sends a ladder notice into the original thread, so everyone in
 // it sees the step.
-func (c *Client) postNotice(s *sync.Session, l ladderState, step int, to, role, text string) securestore.MessageID {
-	m, err := sendClinical(s, l.Conv, text, clinicalSend{Escalation: &escalationTag{Of: l.Origin, Step: step, To: to, Role: role, Reason: text}})
+func (c *Client) postNotice(s *sync.Session, l ladderState, step int, to, role, reason, text string) securestore.MessageID {
+	m, err := sendClinical(s, l.Conv, text, clinicalSend{Escalation: &escalationTag{Of: l.Origin, Step: max(step, 1), To: to, Role: role, Reason: reason}})
 	if err != nil {
 		c.log.Warn("app: escalation notice not stored", "err", err)
 		return 0

@@ -383,3 +383,34 @@ func TestLadderFromPolicy(t *testing.T) {
 		t.Fatal("a refused order was stored")
 	}
 }
+
+// TestLadderUnstaffedRoleAndExhaustion: a role nobody holds is reported in
+// the thread and the next step follows at once; after the last step's wait
+// the thread says nobody acknowledged, and the message stays pinned.
+func TestLadderUnstaffedRoleAndExhaustion(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-N", ClinicalOptions{Urgency: securestore.UrgencyHigh,
+		Ladder: &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{Role: "Night registrar"}, {To: carol.jid}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitIncoming(alice.jid, "MARKER-N")
+	clk.Advance(5 * time.Minute)
+	bob.waitIncoming(alice.jid, "Could not escalate to Night registrar: no one holds this role now")
+	carol.waitIncoming(alice.jid, "MARKER-N")
+	bob.waitIncoming(alice.jid, "Escalated to carol: not acknowledged in 5 min")
+	clk.Advance(5 * time.Minute)
+	bob.waitIncoming(alice.jid, "Not acknowledged by anyone on the escalation ladder after 10 min")
+	r, _ := alice.messageRow(bob.jid, sent.ID)
+	if e := r.Escalation; e == nil || !e.Active || !e.Exhausted || !e.NextAt.IsZero() || len(e.Steps) != 2 || e.Steps[0].Failed == "" || e.Steps[0].Copy != 0 || e.Steps[1].Copy == 0 {
+		t.Fatalf("exhausted ladder %+v", r.Escalation)
+	}
+	if row, _ := alice.row(bob.jid); !row.Urgent {
+		t.Fatal("an unacknowledged message unpinned after the ladder ran out")
+	}
+}
