@@ -468,3 +468,38 @@ func TestAuditViewer(t *testing.T) {
 		t.Fatalf("other error: %q", got)
 	}
 }
+
+// TestAlertBlocksTheShell: while the alert is up, a tap outside its card
+// does not reach the screens under it.
+func TestAlertBlocksTheShell(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewShell(newClinicalActions(), settingsState())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(screenSizes["desktop"])
+	taps := 0
+	var btn *widget.Button
+	for _, b := range findAll[*widget.Button](s.Content()) {
+		if b.Text == "New chat" {
+			btn = b
+		}
+	}
+	if btn == nil {
+		t.Fatal("no New chat button")
+	}
+	btn.OnTapped = func() { taps++ }
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(btn).Add(fyne.NewPos(btn.Size().Width/2, btn.Size().Height/2))
+	test.TapCanvas(w.Canvas(), at)
+	if taps != 1 {
+		t.Fatalf("the button is not at %v", at)
+	}
+	s.SetAlerts([]AlertItem{clinicalAlert()})
+	test.TapCanvas(w.Canvas(), at)
+	if taps != 1 {
+		t.Fatal("a tap went through the alert")
+	}
+	s.SetAlerts(nil)
+	test.TapCanvas(w.Canvas(), at)
+	if taps != 2 {
+		t.Fatal("the shell is not usable after the alert ended")
+	}
+}
