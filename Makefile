@@ -46,7 +46,7 @@ package-windows: deps-package $(FYNE)
 
 # Opens what the two targets above produced (tagged, so plain `go test ./...`
 # does not look for dist/).
-package-check:
+package-check: deps-package
 	$(GO) vet -tags packaging ./packaging/
 	$(GO) test -tags packaging -count=1 -timeout 10m ./packaging/
 

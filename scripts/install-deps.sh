@@ -17,8 +17,10 @@ tests=(xvfb xauth xdotool imagemagick libgl1-mesa-dri dbus dbus-x11 gnome-keyrin
        libsecret-tools dunst python3-slixmpp procps ejabberd)
 
 # Packages (make package-linux / package-windows): the Windows cross-compiler,
-# xz for the archive, and the .desktop and AppStream validators the checks run.
-packaging=(gcc-mingw-w64-x86-64 xz-utils desktop-file-utils appstream)
+# xz for the archive; for make package-check the .desktop and AppStream
+# validators and a display to start the packaged binary on.
+packaging=(gcc-mingw-w64-x86-64 xz-utils desktop-file-utils appstream
+           xvfb xauth xdotool libgl1-mesa-dri)
 
 case $want in
   package) pkgs=("${build[@]}" "${packaging[@]}") ;;
