@@ -93,7 +93,7 @@ func TestSendAckTimesOut(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
 	startPeer(t, srv, "dr.osei", read)
 	code, out, errOut := runCLI(t, "Lactate 6.1", sendArgs(t, srv, t.TempDir(),
-		"--to", srv.JID("dr.osei"), "--ack", "--wait", "ack", "--timeout", "3s")...)
+		"--to", srv.JID("dr.osei"), "--ack", "--wait", "ack", "--timeout", "6s")...)
 	if code != ExitTimedOut || !strings.HasPrefix(out, "read ") || !strings.Contains(errOut, "reached read") {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want 5 having reached read", code, out, errOut)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"rounds/internal/testserver"
+	"rounds/securestore"
 )
 
 // TestSendWaitsForRead: the bot pages a physician whose phone opens the
@@ -147,16 +148,24 @@ func TestSendUsage(t *testing.T) {
 }
 
 // TestSendConcurrentRuns: two pages at once from one bot account use two
-// state slots and two XMPP resources; both are delivered, once each.
+// state slots and two XMPP resources; both are read, once each. The
+// physician opens them only when both have arrived, so neither run can end
+// before the other has started: the overlap is certain, not a race.
 func TestSendConcurrentRuns(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
-	doc := startPeer(t, srv, "dr.osei", nil)
+	doc := startPeer(t, srv, "dr.osei", func(p *peer, m securestore.Message) {
+		if ms := p.messages(); len(ms) == 2 {
+			for _, m := range ms {
+				read(p, m)
+			}
+		}
+	})
 	state := t.TempDir()
 	var wg gosync.WaitGroup
 	codes := make([]int, 2)
 	for i := range codes {
 		args := append([]string{"send"}, botArgs(t, srv, "lab.bot", state)...)
-		args = append(args, "--to", srv.JID("dr.osei"), "--wait", "delivered", "--timeout", "60s")
+		args = append(args, "--to", srv.JID("dr.osei"), "--wait", "read", "--timeout", "60s")
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
