@@ -59,6 +59,11 @@ func (f *clinicalActions) ExportConversation(w io.Writer, conv, format string) e
 	return err
 }
 
+func (f *clinicalActions) CancelEscalation(conv string, id securestore.MessageID) error {
+	f.record(fmt.Sprintf("stop escalation %s %d", conv, id))
+	return nil
+}
+
 func (f *clinicalActions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
 	f.record("role " + role + ": " + text)
 	return app.Sent{ID: 7, Conversation: "dr.osei@rounds.test", To: "dr.osei@rounds.test", ToName: "Dr Osei",
@@ -150,4 +155,29 @@ func auditRows() []app.AuditRow {
 		out[i] = app.AuditRow{Seq: uint64(i + 1), Time: t.Add(time.Duration(i) * 25 * time.Minute), Kind: k[0], Detail: k[1]}
 	}
 	return out
+}
+
+// clinicalRoom is an ICU room: a STAT page to the team acknowledged by one
+// member while another asks to be called, an escalation notice, and an
+// urgent message from a member.
+func clinicalRoom() []app.MessageRow {
+	t := fixedNow.Add(-40 * time.Minute) // 13:50
+	page := app.MessageRow{ID: 51, Outgoing: true, Sender: "You", Body: "Bed 3 desaturating to 84% on 15 L, need airway support now.", Timestamp: t, DayBreak: true,
+		Urgency: securestore.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(securestore.ReceiptAcknowledged, t),
+		Members: map[string]securestore.Receipt{
+			"Dr Osei":   ackReceipt(securestore.ReceiptAcknowledged, t),
+			"Nurse Kim": ackReceipt(securestore.ReceiptRead, t),
+		},
+		Responses: []app.ResponseRow{
+			{From: "Nurse Kim", Kind: app.ResponseCallMe, At: t.Add(time.Minute)},
+			{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)},
+			{From: "Dr Osei", Kind: app.ResponseText, Text: "Coming from theatre 2, start bagging", At: t.Add(2 * time.Minute)},
+		}}
+	return []app.MessageRow{
+		page,
+		{ID: 52, Sender: "Dr Osei", Body: "Coming from theatre 2, start bagging", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseText},
+		{ID: 53, Sender: "Charge nurse", Body: "Escalated to Dr Patel (Anaesthetics on call): not acknowledged in 5 min", Timestamp: t.Add(6 * time.Minute), Notice: true, EscalationStep: 1},
+		{ID: 54, Sender: "Nurse Kim", Body: "Bed 5 new confusion, GCS 13.", Timestamp: t.Add(9 * time.Minute), Urgency: securestore.UrgencyHigh, AckRequired: true,
+			Responses: []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseFiveMinutes, At: t.Add(10 * time.Minute)}}},
+	}
 }

@@ -31,6 +31,15 @@ func clinicalScreens() []screenshot {
 	}
 	return []screenshot{
 		{name: "clinical-conversation", build: func() fyne.CanvasObject { return chat() }},
+		{name: "clinical-room", build: func() fyne.CanvasObject {
+			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, clinicalRoom(), newClinicalActions())
+		}},
+		{name: "clinical-details", build: func() fyne.CanvasObject {
+			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, clinicalRoom(), newClinicalActions())
+		}, after: func(t *testing.T, w fyne.Window) {
+			v := w.Content().(*ConversationView)
+			runAction(t, v.rowActions(rowByID(v, 51)), "Details")
+		}},
 		{name: "clinical-conversation-top", build: func() fyne.CanvasObject { return chat() }, after: func(t *testing.T, w fyne.Window) {
 			w.Content().(*ConversationView).list.ScrollToTop()
 		}},

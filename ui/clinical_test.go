@@ -246,6 +246,17 @@ func TestEscalationNoticeAndRecallTombstone(t *testing.T) {
 		t.Fatalf("Recall not called: %q", f.calls)
 	}
 
+	// A running escalation can be stopped, after a confirmation.
+	esc := rowByID(v, 23)
+	runAction(t, v.rowActions(esc), "Stop escalation…")
+	if f.has("stop escalation dr.osei@rounds.test 23") {
+		t.Fatal("escalation stopped without confirmation")
+	}
+	test.Tap(buttonNamed(t, v.clin.popup.Content, "Stop escalation"))
+	if !waitFor(func() bool { return f.has("stop escalation dr.osei@rounds.test 23") }) {
+		t.Fatalf("CancelEscalation not called: %q", f.calls)
+	}
+
 	// Edit history lists the current text, then the earlier ones with times.
 	f.history = []app.BodyVersion{{Body: "Family of bed 9 will be here at 15:00.", At: own.Timestamp}}
 	runAction(t, v.rowActions(own), "Edit history")

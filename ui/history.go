@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -61,11 +63,14 @@ func (v *ConversationView) rowActions(r app.MessageRow) []rowAction {
 		}
 		out = append(out, rowAction{"Recall…", func() { v.confirmRecall(ca, r) }})
 	}
+	if e := r.Escalation; r.Outgoing && e != nil && e.Active && r.Recalled.IsZero() {
+		out = append(out, rowAction{"Stop escalation…", func() { v.confirmStopEscalation(ca, r) }})
+	}
 	if r.Corrected && r.Recalled.IsZero() {
 		out = append(out, rowAction{"Edit history", func() { v.showHistory(ca, r) }})
 	}
 	if len(out) > 0 && r.Outgoing {
-		out = append(out, rowAction{"Details", func() { v.showReceipt(r) }})
+		out = append(out, rowAction{"Details", func() { v.showDetails(r) }})
 	}
 	_ = conv
 	return out
@@ -173,6 +178,95 @@ func (v *ConversationView) confirmRecall(ca ClinicalActions, r app.MessageRow) {
 		wrapped("It is removed from every device of everyone it reached that runs Rounds, and any attached file can no longer be opened. The thread and the audit log keep a note that it was recalled. Other apps may already have shown it."),
 		wrapped("“"+clip(r.Body, 120)+"”"), status,
 		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), recall)), 440)
+}
+
+// showDetails is the receipt detail plus every response and escalation
+// step in full (the bubble may shorten them).
+func (v *ConversationView) showDetails(r app.MessageRow) {
+	if len(r.Responses) == 0 && (r.Escalation == nil || len(r.Escalation.Steps) == 0) {
+		v.showReceipt(r)
+		return
+	}
+	content := container.NewVBox(widget.NewLabelWithStyle("Message details", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	content.Add(widget.NewLabel("Written " + r.Timestamp.Local().Format(stampFormat)))
+	content.Add(receiptTable(r.Receipt))
+	names := make([]string, 0, len(r.Members))
+	for n := range r.Members {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		content.Add(widget.NewLabelWithStyle(n, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		content.Add(receiptTable(r.Members[n]))
+	}
+	if len(r.Responses) > 0 {
+		content.Add(widget.NewSeparator())
+		content.Add(widget.NewLabelWithStyle("Responses", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, x := range r.Responses {
+			line := x.From + ": " + responseLabel(x.Kind) + " " + x.At.Local().Format(stampFormat)
+			if t := strings.TrimSpace(x.Text); t != "" {
+				line += "\n" + t
+			}
+			content.Add(wrapped(line))
+		}
+	}
+	if e := r.Escalation; e != nil && len(e.Steps) > 0 {
+		content.Add(widget.NewSeparator())
+		content.Add(widget.NewLabelWithStyle("Escalation", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, st := range e.Steps {
+			who := st.ToName
+			if who == "" {
+				who = st.To
+			}
+			if st.Role != "" {
+				who += " (" + st.Role + ")"
+			}
+			line := fmt.Sprintf("Step %d, %s: %s", st.Step, st.At.Local().Format(stampFormat), who)
+			if st.Failed != "" {
+				line += ": not reached, " + st.Failed
+			}
+			content.Add(wrapped(line))
+		}
+	}
+	var pop *widget.PopUp
+	closeBtn := widget.NewButton("Close", func() { pop.Hide() })
+	body := container.NewBorder(nil, closeBtn, nil, nil, container.NewVScroll(content))
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return
+	}
+	pop = widget.NewModalPopUp(container.NewPadded(body), c)
+	size := c.Size()
+	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), 460), min(size.Height*0.85, content.MinSize().Height+closeBtn.MinSize().Height+8*theme.Padding())))
+	v.clin.popup = pop
+	pop.Show()
+}
+
+// confirmStopEscalation asks before ending a ladder: nobody further will
+// be paged about this message.
+func (v *ConversationView) confirmStopEscalation(ca ClinicalActions, r app.MessageRow) {
+	status := errorLabel()
+	var pop *widget.PopUp
+	conv := v.info.ID
+	stop := widget.NewButton("Stop escalation", func() {
+		go func() {
+			err := ca.CancelEscalation(conv, r.ID)
+			doUI(func() {
+				if err != nil {
+					status.SetText("Escalation not stopped: " + err.Error())
+					status.Show()
+					return
+				}
+				pop.Hide()
+			})
+		}()
+	})
+	stop.Importance = widget.WarningImportance
+	pop = v.modal(container.NewVBox(
+		widget.NewLabelWithStyle("Stop escalating this message?", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		wrapped("Nobody further is paged about it, and those already reached are told no action is needed. Do this only when you have reached someone another way."),
+		status,
+		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), stop)), 440)
 }
 
 func (v *ConversationView) showCorrect(ca ClinicalActions, r app.MessageRow) {

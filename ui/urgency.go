@@ -38,6 +38,9 @@ type ClinicalActions interface {
 	Correct(conv string, id securestore.MessageID, text string) error
 	History(id securestore.MessageID) ([]app.BodyVersion, error)
 	ExportConversation(w io.Writer, conv, format string) error
+	// CancelEscalation stops a running escalation ladder (the sender
+	// reached someone another way).
+	CancelEscalation(conv string, id securestore.MessageID) error
 }
 
 // urgencyLevels are the choices of the composer's picker, lowest first.
@@ -148,11 +151,12 @@ func statusLines(r app.MessageRow, peer string, room bool) []string {
 	}
 	var out []string
 	acked := false
+	headline := -1 // the response the live view's line already names
 	if r.Outgoing && r.AckRequired {
 		var ack *app.ResponseRow
 		for i := range r.Responses {
 			if r.Responses[i].Kind == app.ResponseAck {
-				ack = &r.Responses[i]
+				ack, headline = &r.Responses[i], i
 				break
 			}
 		}
@@ -182,8 +186,8 @@ func statusLines(r app.MessageRow, peer string, room bool) []string {
 			out = append(out, "Not yet delivered · acknowledgement required")
 		}
 	}
-	for _, resp := range r.Responses {
-		if acked && resp.Kind == app.ResponseAck && !room {
+	for i, resp := range r.Responses {
+		if i == headline {
 			continue // already the live view's line
 		}
 		out = append(out, responseLine(resp, room))
@@ -493,9 +497,32 @@ func (v *ConversationView) rowStatus(r app.MessageRow) []string {
 	lines := statusLines(r, v.info.Title, v.info.IsRoom)
 	if len(lines) > maxStatusLines {
 		more := len(lines) - maxStatusLines + 1
-		lines = append(lines[:maxStatusLines-1], fmt.Sprintf("and %d more (⋮ → Details)", more))
+		lines = append(lines[:maxStatusLines-1], fmt.Sprintf("and %d more: ⋮ Details", more))
 	}
 	return lines
+}
+
+// fitStatus shortens lines wider than the bubble's text width with "…"
+// (the message's details have them whole).
+func (v *ConversationView) fitStatus(lines []string) []string {
+	g := v.geo
+	if g.m == nil || v.bubbleMax <= 0 {
+		return lines
+	}
+	maxW := v.bubbleMax - g.m.padW
+	out := lines[:0:0]
+	for _, s := range lines {
+		style := fyne.TextStyle{Bold: strings.HasPrefix(s, "Acknowledged")}
+		if fyne.MeasureText(s, g.capSize, style).Width > maxW {
+			rs := []rune(s)
+			for len(rs) > 1 && fyne.MeasureText(string(rs)+"…", g.capSize, style).Width > maxW {
+				rs = rs[:len(rs)-1]
+			}
+			s = strings.TrimRight(string(rs), " ") + "…"
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // bindClinical draws r's badge, status lines and actions button.
@@ -513,7 +540,7 @@ func (l *messageLayout) bindClinical(r app.MessageRow) {
 		rc.badge.Hide()
 		rc.badgeBg.Hide()
 	}
-	lines := v.rowStatus(r)
+	lines := v.fitStatus(v.rowStatus(r))
 	fg := theme.Color(theme.ColorNameForeground)
 	for i, t := range rc.status {
 		if i < len(lines) {
@@ -580,7 +607,7 @@ func (g *geometry) caption(s string) float32 {
 // measureClinical adds r's badge, status lines, edited marker and actions
 // button to a row's height h and bubble width w.
 func (v *ConversationView) measureClinical(g *geometry, r app.MessageRow, h, w float32) (float32, float32) {
-	lines := v.rowStatus(r)
+	lines := v.fitStatus(v.rowStatus(r))
 	for _, s := range lines {
 		h += g.capH
 		w = max(w, fyne.MeasureText(s, g.capSize, fyne.TextStyle{Bold: strings.HasPrefix(s, "Acknowledged")}).Width+g.m.padW)
@@ -666,6 +693,10 @@ func (a *actions) History(id securestore.MessageID) ([]app.BodyVersion, error) {
 
 func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
 	return a.cl.ExportConversation(w, conv, format)
+}
+
+func (a *actions) CancelEscalation(conv string, id securestore.MessageID) error {
+	return a.cl.CancelEscalation(conv, id)
 }
 
 func (a *actions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
