@@ -191,12 +191,29 @@ func (s *Session) httpClient() *http.Client {
 // kept in the store; the server sees neither (the upload is named by a
 // random id with the file's extension, so receivers can guess its type).
 // A copy of the plaintext goes into the vault, so the sender can view it
-// without downloading.
+// without downloading (UploadWith can skip that).
 //
 // On any error (cancelled ctx, lost connection, HTTP failure, size limit)
 // no message exists and nothing is left in the vault; retrying is the
 // user's choice. progress (may be nil) sees encrypted bytes sent.
 func (s *Session) Upload(ctx context.Context, conv string, file io.Reader, name, mimeType string, size int64, progress Progress) (securestore.Message, securestore.Attachment, error) {
+	return s.UploadWith(ctx, conv, file, UploadOptions{Name: name, MIME: mimeType, Size: size, Progress: progress})
+}
+
+// UploadOptions describe one file for UploadWith.
+type UploadOptions struct {
+	Name, MIME string
+	Size       int64
+	Progress   Progress
+	// NoLocalCopy skips the vault copy of the plaintext: for a file that
+	// stays where the user picked it (a document on a desktop). The sender
+	// then views it by downloading it like a recipient.
+	NoLocalCopy bool
+}
+
+// UploadWith is Upload with every option.
+func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o UploadOptions) (securestore.Message, securestore.Attachment, error) {
+	name, mimeType, size, progress := o.Name, o.MIME, o.Size, o.Progress
 	var none securestore.Message
 	if _, err := xmpp.ParseJID(conv); err != nil {
 		return none, securestore.Attachment{}, fmt.Errorf("sync: conversation %q: %w", conv, err)
@@ -231,14 +248,18 @@ func (s *Session) Upload(ctx context.Context, conv string, file io.Reader, name,
 		return none, securestore.Attachment{}, err
 	}
 	attID := xmpp.NewID()
-	blob, err := s.store.CreateBlob(attID)
-	if err != nil {
-		return none, securestore.Attachment{}, err
-	}
-	defer blob.Abort()
+	var blob *securestore.BlobWriter
 	sum := sha256.New()
 	src := &exactReader{r: file, want: size}
-	enc, err := xmpp.NewAESGCMEncrypter(io.TeeReader(io.TeeReader(src, blob), sum), key, iv)
+	var plain io.Reader = io.TeeReader(src, sum)
+	if !o.NoLocalCopy {
+		if blob, err = s.store.CreateBlob(attID); err != nil {
+			return none, securestore.Attachment{}, err
+		}
+		defer blob.Abort()
+		plain = io.TeeReader(plain, blob)
+	}
+	enc, err := xmpp.NewAESGCMEncrypter(plain, key, iv)
 	if err != nil {
 		return none, securestore.Attachment{}, err
 	}
@@ -295,6 +316,8 @@ func (s *Session) Upload(ctx context.Context, conv string, file io.Reader, name,
 	// or keep the local copy only means the sender must download it to view.
 	if err := s.store.PutAttachment(att); err != nil {
 		s.log.Warn("sync: recording attachment", "err", err)
+	} else if blob == nil {
+		// No local copy wanted.
 	} else if err := blob.Commit(); err != nil {
 		s.log.Warn("sync: keeping local copy of upload", "err", err)
 	}

@@ -23,6 +23,7 @@ import (
 //
 //	put-plain:     PUT of the bytes to a fresh XEP-0363 slot (the baseline)
 //	upload-enc:    Session.Upload: slot, streaming AES-256-GCM, PUT, vault copy, message
+//	upload-enc-nocopy: the same without the vault copy (UploadOptions.NoLocalCopy)
 //	get-plain:     GET of the plain upload, written to a file and fsynced (baseline)
 //	download-dec:  Session.Download: GET, streaming GCM verify+decrypt into the vault
 //
@@ -52,7 +53,8 @@ func BenchmarkAttachment50MB(b *testing.B) {
 	var ms runtime.MemStats
 	b.SetBytes(size)
 	b.ResetTimer()
-	var upRatios, downRatios []float64
+	var upRatios, upNCRatios, downRatios []float64
+	var tUpNC, prevUpNC time.Duration
 	for i := 0; i < b.N; i++ {
 		var slot xmpp.UploadSlot
 		var attID string
@@ -75,6 +77,14 @@ func BenchmarkAttachment50MB(b *testing.B) {
 			}
 			resp.Body.Close()
 			tPut += time.Since(t0)
+		}
+		uploadNoCopy := func() {
+			t0 := time.Now()
+			if _, _, err := alice.session.UploadWith(ctx, srv.JID("bob"), bytes.NewReader(data),
+				UploadOptions{Name: "scan.bin", Size: size, NoLocalCopy: true}); err != nil {
+				b.Fatal(err)
+			}
+			tUpNC += time.Since(t0)
 		}
 		uploadEnc := func() {
 			runtime.ReadMemStats(&ms)
@@ -128,21 +138,25 @@ func BenchmarkAttachment50MB(b *testing.B) {
 		if i%2 == 0 {
 			putPlain()
 			uploadEnc()
+			uploadNoCopy()
 			getPlain()
 			downloadDec()
 		} else {
+			uploadNoCopy()
 			uploadEnc()
 			putPlain()
 			downloadDec()
 			getPlain()
 		}
 		dPut, dUp, dGet, dDown := tPut-prevPut, tUp-prevUp, tGet-prevGet, tDown-prevDown
+		dUpNC := tUpNC - prevUpNC
 		upRatios = append(upRatios, float64(dUp)/float64(dPut))
+		upNCRatios = append(upNCRatios, float64(dUpNC)/float64(dPut))
 		downRatios = append(downRatios, float64(dDown)/float64(dGet))
 		// Per iteration, so a shared machine's noise is visible in -v output.
-		b.Logf("iteration %d: put-plain %v upload-enc %v (%.2fx) get-plain %v download-dec %v (%.2fx)",
-			i, dPut, dUp, upRatios[i], dGet, dDown, downRatios[i])
-		prevPut, prevUp, prevGet, prevDown = tPut, tUp, tGet, tDown
+		b.Logf("iteration %d: put-plain %v upload-enc %v (%.2fx) upload-enc-nocopy %v (%.2fx) get-plain %v download-dec %v (%.2fx)",
+			i, dPut, dUp, upRatios[i], dUpNC, upNCRatios[i], dGet, dDown, downRatios[i])
+		prevPut, prevUp, prevGet, prevDown, prevUpNC = tPut, tUp, tGet, tDown, tUpNC
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -153,6 +167,8 @@ func BenchmarkAttachment50MB(b *testing.B) {
 	b.ReportMetric(float64(tUp)/float64(tPut), "upload-ratio")
 	b.ReportMetric(float64(tDown)/float64(tGet), "download-ratio")
 	b.ReportMetric(median(upRatios), "upload-ratio-median")
+	b.ReportMetric(median(upNCRatios), "upload-nocopy-ratio-median")
+	b.ReportMetric(tUpNC.Seconds()*1000/n, "upload-enc-nocopy-ms")
 	b.ReportMetric(median(downRatios), "download-ratio-median")
 	b.ReportMetric(float64(allocUp)/n/(1<<20), "upload-alloc-MiB")
 	b.ReportMetric(float64(allocDown)/n/(1<<20), "download-alloc-MiB")
