@@ -19,9 +19,15 @@ type clinicalActions struct {
 	roles      []string
 	audit      []app.AuditRow
 	auditErr   error
+	marks      map[securestore.MessageID]app.MessageMarks
 }
 
-func newClinicalActions() *clinicalActions { return &clinicalActions{fakeActions: &fakeActions{}} }
+func newClinicalActions() *clinicalActions {
+	return &clinicalActions{fakeActions: &fakeActions{}, marks: map[securestore.MessageID]app.MessageMarks{
+		28: {Role: "Cardiology on call"}, // clinicalChat: sent to the role, reached Dr Osei
+		27: {Order: true},                // clinicalChat: Dr Osei's order
+	}}
+}
 
 func (f *clinicalActions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error) {
 	f.mu.Lock()
@@ -62,6 +68,18 @@ func (f *clinicalActions) ExportConversation(w io.Writer, conv, format string) e
 func (f *clinicalActions) CancelEscalation(conv string, id securestore.MessageID) error {
 	f.record(fmt.Sprintf("stop escalation %s %d", conv, id))
 	return nil
+}
+
+func (f *clinicalActions) Marks(conv string, ids []securestore.MessageID) (map[securestore.MessageID]app.MessageMarks, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[securestore.MessageID]app.MessageMarks{}
+	for _, id := range ids {
+		if mk, ok := f.marks[id]; ok {
+			out[id] = mk
+		}
+	}
+	return out, nil
 }
 
 func (f *clinicalActions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {

@@ -94,6 +94,17 @@ func TestUrgentAlertEndToEnd(t *testing.T) {
 		return false
 	})
 
+	// An order to bob, who is on no order list: refused under the
+	// composer, the text kept, nothing sent.
+	v.clin.order.SetChecked(true)
+	test.Type(v.composer, "Give 10 units insulin IV")
+	test.Tap(v.send)
+	if !strings.HasPrefix(v.sendErr.Text, "Order not sent: ") || v.composer.Text != "Give 10 units insulin IV" {
+		t.Fatalf("order to bob: note %q, composer %q", v.sendErr.Text, v.composer.Text)
+	}
+	v.clin.order.SetChecked(false)
+	v.composer.SetText("")
+
 	// Alice picks STAT ("Ack required" is implied) and sends.
 	v.clin.urg.SetSelectedIndex(2)
 	if !v.clin.ack.Checked {

@@ -214,7 +214,7 @@ func TestEscalationNoticeAndRecallTombstone(t *testing.T) {
 	f := newClinicalActions()
 	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), f, screenSizes["desktop"])
 	notice := rowByID(v, 25)
-	if v.showSender(notice) || badgeText(v.clin.levels, notice) != "" || len(v.rowActions(notice)) != 0 {
+	if v.showSender(notice) || v.badge(notice) != "" || len(v.rowActions(notice)) != 0 {
 		t.Fatal("an escalation notice drawn like a message")
 	}
 	tomb := rowByID(v, 24)
@@ -512,5 +512,32 @@ func TestAlertBlocksTheShell(t *testing.T) {
 	test.TapCanvas(w.Canvas(), at)
 	if taps != 2 {
 		t.Fatal("the shell is not usable after the alert ended")
+	}
+}
+
+// TestOrderAndRoleMarks: the app's marks put "ORDER" on the badge and say
+// whom a message to a role reached.
+func TestOrderAndRoleMarks(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), f, screenSizes["desktop"])
+	if !waitFor(func() bool { return len(v.clin.marks) == 2 }) {
+		t.Fatalf("marks not fetched: %v", v.clin.marks)
+	}
+	if got := v.badge(rowByID(v, 27)); got != "URGENT · ORDER" {
+		t.Fatalf("order badge %q", got)
+	}
+	if got := v.rowStatus(rowByID(v, 28)); len(got) == 0 || got[0] != "To Cardiology on call: reached Dr Osei" {
+		t.Fatalf("role line %q", got)
+	}
+	if !strings.Contains(drawnTexts(v), "To Cardiology on call: reached Dr Osei") || !strings.Contains(drawnTexts(v), "URGENT · ORDER") {
+		t.Fatalf("marks not drawn: %s", drawnTexts(v))
+	}
+	in := app.MessageRow{ID: 5, Sender: "Nurse Kim", Body: "x"}
+	if got := roleLine(in, app.MessageMarks{Role: "Charge nurse"}, "Nurse Kim"); got != "To you as Charge nurse" {
+		t.Fatalf("incoming role line %q", got)
+	}
+	if got := badgeText(app.UrgencyLevelNames{}, in, app.MessageMarks{Order: true}); got != "ORDER" {
+		t.Fatalf("routine order badge %q", got)
 	}
 }

@@ -194,6 +194,7 @@ func (v *ConversationView) SetInfo(info ConversationInfo) {
 // SetMessages replaces every message (oldest first). The list is rebuilt with
 // all heights set in bulk before it is shown, and scrolled to the newest.
 func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
+	v.askMarks(rows)
 	v.rows = rows
 	v.hasOlder = hasOlder
 	v.reindex()
@@ -241,6 +242,7 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 			offset += g.loaderH + g.pad
 		}
 	}
+	v.askMarks(older)
 	v.rows = append(append(make([]app.MessageRow, 0, len(older)+len(v.rows)), older...), v.rows...)
 	v.hasOlder = hasMore
 	v.reindex()
@@ -261,6 +263,7 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 // by one; a burst (catch-up) rebuilds the list in bulk.
 func (v *ConversationView) Append(rows ...app.MessageRow) {
 	atEnd := v.atEnd()
+	v.askMarks(rows)
 	start := len(v.rows)
 	v.rows = append(v.rows, rows...)
 	for i := start; i < len(v.rows); i++ {
@@ -373,7 +376,7 @@ func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax floa
 }
 
 func (v *ConversationView) showSender(r app.MessageRow) bool {
-	return !r.Notice && ((v.info.IsRoom && !r.Outgoing) || badgeText(v.clin.levels, r) != "")
+	return !r.Notice && ((v.info.IsRoom && !r.Outgoing) || v.badge(r) != "")
 }
 
 func urgencyText(u securestore.Urgency) string {

@@ -38,6 +38,9 @@ type ClinicalActions interface {
 	Correct(conv string, id securestore.MessageID, text string) error
 	History(id securestore.MessageID) ([]app.BodyVersion, error)
 	ExportConversation(w io.Writer, conv, format string) error
+	// Marks says which of the messages are orders or were addressed to a
+	// role (called off the UI goroutine).
+	Marks(conv string, ids []securestore.MessageID) (map[securestore.MessageID]app.MessageMarks, error)
 	// CancelEscalation stops a running escalation ladder (the sender
 	// reached someone another way).
 	CancelEscalation(conv string, id securestore.MessageID) error
@@ -70,16 +73,91 @@ func urgencyOnColorName(u securestore.Urgency) fyne.ThemeColorName {
 }
 
 // badgeText is the words on a row's badge ("" when it has none).
-func badgeText(levels app.UrgencyLevelNames, r app.MessageRow) string {
+func badgeText(levels app.UrgencyLevelNames, r app.MessageRow, mk app.MessageMarks) string {
+	var b string
 	switch {
 	case !r.Recalled.IsZero() || r.Notice:
 		return ""
 	case r.Urgency != securestore.UrgencyNormal:
-		return strings.ToUpper(levels.Name(r.Urgency))
+		b = strings.ToUpper(levels.Name(r.Urgency))
 	case r.AckRequired:
-		return "ACK REQUESTED"
+		b = "ACK REQUESTED"
 	}
-	return ""
+	if mk.Order {
+		if b == "" {
+			return "ORDER"
+		}
+		b += " · ORDER"
+	}
+	return b
+}
+
+// badge is r's badge text with its marks.
+func (v *ConversationView) badge(r app.MessageRow) string {
+	return badgeText(v.clin.levels, r, v.clin.marks[r.ID])
+}
+
+// roleLine says a message went to a role: on the sender's side whom it
+// reached (the chat's peer), on the recipient's that it came to them as
+// the role holder.
+func roleLine(r app.MessageRow, mk app.MessageMarks, peer string) string {
+	if mk.Role == "" || !r.Recalled.IsZero() || r.Notice {
+		return ""
+	}
+	if r.Outgoing {
+		return "To " + mk.Role + ": reached " + peer
+	}
+	return "To you as " + mk.Role
+}
+
+// askMarks fetches the marks of rows off the UI goroutine and redraws
+// the rows that have any.
+func (v *ConversationView) askMarks(rows []app.MessageRow) {
+	ca, ok := v.clinicalActions()
+	if !ok || len(rows) == 0 {
+		return
+	}
+	ids := make([]securestore.MessageID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	conv := v.info.ID
+	go func() {
+		marks, err := ca.Marks(conv, ids)
+		if err != nil || len(marks) == 0 {
+			return
+		}
+		doUI(func() {
+			if v.info.ID != conv {
+				return
+			}
+			if v.clin.marks == nil {
+				v.clin.marks = map[securestore.MessageID]app.MessageMarks{}
+			}
+			atEnd := v.atEnd()
+			changed := 0
+			for id, mk := range marks {
+				if v.clin.marks[id] != mk {
+					v.clin.marks[id] = mk
+					changed++
+				}
+			}
+			switch {
+			case changed == 0:
+			case changed > 20 || v.list == nil:
+				v.invalidate()
+			default:
+				for id := range marks {
+					if i, ok := v.index[id]; ok {
+						v.Update(v.rows[i])
+					}
+				}
+				if atEnd {
+					v.list.ScrollToBottom()
+				}
+			}
+		})
+	}()
 }
 
 // clock is a time as the thread shows it: "14:02", with the day when not today.
@@ -234,6 +312,7 @@ func whenText(r app.MessageRow) string {
 // dialog open over it.
 type clinicalParts struct {
 	levels app.UrgencyLevelNames
+	marks  map[securestore.MessageID]app.MessageMarks
 	urg    *widget.Select
 	ack    *widget.Check
 	order  *widget.Check
@@ -495,6 +574,9 @@ func (rc *rowClinical) hide() {
 // rowStatus is statusLines bounded to what a bubble draws.
 func (v *ConversationView) rowStatus(r app.MessageRow) []string {
 	lines := statusLines(r, v.info.Title, v.info.IsRoom)
+	if l := roleLine(r, v.clin.marks[r.ID], v.info.Title); l != "" {
+		lines = append([]string{l}, lines...)
+	}
 	if len(lines) > maxStatusLines {
 		more := len(lines) - maxStatusLines + 1
 		lines = append(lines[:maxStatusLines-1], fmt.Sprintf("and %d more: ⋮ Details", more))
@@ -528,7 +610,7 @@ func (v *ConversationView) fitStatus(lines []string) []string {
 // bindClinical draws r's badge, status lines and actions button.
 func (l *messageLayout) bindClinical(r app.MessageRow) {
 	v, rc := l.v, &l.clin
-	if b := badgeText(v.clin.levels, r); b != "" {
+	if b := v.badge(r); b != "" {
 		rc.badge.Text = b
 		rc.badge.Color = theme.Color(urgencyOnColorName(r.Urgency))
 		rc.badgeBg.FillColor = theme.Color(urgencyColorName(r.Urgency))
@@ -584,7 +666,7 @@ func (l *messageLayout) bindClinical(r app.MessageRow) {
 // senderLine is the sender shown beside the badge (rooms, incoming urgent).
 func (v *ConversationView) senderLine(r app.MessageRow) string {
 	if r.Outgoing {
-		if badgeText(v.clin.levels, r) != "" {
+		if v.badge(r) != "" {
 			return "" // the badge alone
 		}
 		return r.Sender
@@ -613,7 +695,7 @@ func (v *ConversationView) measureClinical(g *geometry, r app.MessageRow, h, w f
 		w = max(w, fyne.MeasureText(s, g.capSize, fyne.TextStyle{Bold: strings.HasPrefix(s, "Acknowledged")}).Width+g.m.padW)
 	}
 	if v.showSender(r) {
-		bw := g.badgeWidth(badgeText(v.clin.levels, r))
+		bw := g.badgeWidth(v.badge(r))
 		if bw > 0 {
 			w = max(w, bw+g.pad+g.sender(v.senderLine(r))+g.m.padW)
 		}
@@ -697,6 +779,10 @@ func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
 
 func (a *actions) CancelEscalation(conv string, id securestore.MessageID) error {
 	return a.cl.CancelEscalation(conv, id)
+}
+
+func (a *actions) Marks(conv string, ids []securestore.MessageID) (map[securestore.MessageID]app.MessageMarks, error) {
+	return a.cl.Marks(conv, ids)
 }
 
 func (a *actions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
