@@ -304,11 +304,13 @@ func shrinkImage(r io.Reader, size int64, mimeType string) ([]byte, error) {
 	if n, _ := r.Read(one[:]); n > 0 {
 		return nil, fmt.Errorf("%w: more than %d bytes", sync.ErrUploadSize, size)
 	}
-	img, err := decodeImage(data)
+	img, o, err := decodeImage(data)
 	if err != nil {
 		return nil, err
 	}
-	img = fitImage(img, MaxImageSide, draw.CatmullRom)
+	// Scale, then turn: the longest side does not change with a quarter
+	// turn, and turning the smaller picture costs less.
+	img = orient(fitImage(img, MaxImageSide, shrinkScaler(img.Bounds())), o)
 	var out bytes.Buffer
 	if mimeType == "image/png" {
 		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&out, img)
@@ -321,18 +323,31 @@ func shrinkImage(r io.Reader, size int64, mimeType string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// decodeImage decodes a JPEG, PNG or GIF within maxDecodePixels and turns a
-// JPEG upright by its EXIF orientation.
-func decodeImage(data []byte) (image.Image, error) {
+// shrinkScaler picks the scaler for sending: BiLinear up to a reduction of
+// 2 (a 12-Mpixel phone photo is 4032 px wide: 1.97), where it samples
+// every source pixel; beyond that CatmullRom, which widens its kernel with
+// the reduction so a 48-Mpixel original does not alias, at about four
+// times the cost (docs/BENCHMARKS.md, ## attachments).
+var shrinkScaler = func(b image.Rectangle) draw.Scaler {
+	if max(b.Dx(), b.Dy()) > 2*MaxImageSide {
+		return draw.CatmullRom
+	}
+	return draw.BiLinear
+}
+
+// decodeImage decodes a JPEG, PNG or GIF within maxDecodePixels and returns
+// it as stored with its EXIF orientation (1 unless a JPEG says otherwise);
+// orient turns it upright.
+func decodeImage(data []byte) (image.Image, int, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
+		return nil, 1, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, ErrNotImage
+		return nil, 1, ErrNotImage
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxDecodePixels {
-		return nil, ErrImageTooLarge
+		return nil, 1, ErrImageTooLarge
 	}
 	var img image.Image
 	switch format {
@@ -343,15 +358,16 @@ func decodeImage(data []byte) (image.Image, error) {
 	case "gif":
 		img, err = gif.Decode(bytes.NewReader(data))
 	default:
-		return nil, ErrNotImage
+		return nil, 1, ErrNotImage
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
+		return nil, 1, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}
+	o := 1
 	if format == "jpeg" {
-		img = orient(img, exifOrientation(data))
+		o = exifOrientation(data)
 	}
-	return img, nil
+	return img, o, nil
 }
 
 // fitImage scales img down so that its longest side is at most side.
@@ -467,11 +483,11 @@ func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
 	if img := cache.get(key); img != nil {
 		return img, nil
 	}
-	img, err := c.ViewImage(attID)
+	img, o, err := c.decodeAttachment(attID)
 	if err != nil {
 		return nil, err
 	}
-	img = fitImage(img, maxPx, draw.BiLinear)
+	img = orient(fitImage(img, maxPx, draw.BiLinear), o)
 	cache.put(key, img)
 	return img, nil
 }
@@ -479,12 +495,20 @@ func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
 // ViewImage decodes a picture from the vault at full size, upright, for the
 // viewer. It is not cached.
 func (c *Client) ViewImage(attID string) (image.Image, error) {
-	data, row, err := c.readAttachment(attID, maxShrinkBytes)
+	img, o, err := c.decodeAttachment(attID)
 	if err != nil {
 		return nil, err
 	}
+	return orient(img, o), nil
+}
+
+func (c *Client) decodeAttachment(attID string) (image.Image, int, error) {
+	data, row, err := c.readAttachment(attID, maxShrinkBytes)
+	if err != nil {
+		return nil, 1, err
+	}
 	if row.Kind != AttachmentImage {
-		return nil, ErrNotImage
+		return nil, 1, ErrNotImage
 	}
 	return decodeImage(data)
 }

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/image/draw"
+
 	"rounds/internal/testserver"
 	"rounds/securestore"
 )
@@ -640,5 +642,54 @@ func TestFormatSize(t *testing.T) {
 		if got := FormatSize(n); got != want {
 			t.Errorf("%d: %q", n, got)
 		}
+	}
+}
+
+// Picture processing cost (docs/BENCHMARKS.md, ## attachments): shrinking
+// a 3000×2000 camera photo for sending, and making a thumbnail, each against
+// decoding the same JPEG alone in the same run.
+func BenchmarkPhotoDecodeBaseline(b *testing.B) {
+	photo := fixture(b, "good_exif_gps.jpg")
+	b.SetBytes(int64(len(photo)))
+	for b.Loop() {
+		if _, err := jpeg.Decode(bytes.NewReader(photo)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPhotoShrinkForSending(b *testing.B) {
+	photo := fixture(b, "good_exif_gps.jpg")
+	b.SetBytes(int64(len(photo)))
+	for b.Loop() {
+		if _, err := shrinkImage(bytes.NewReader(photo), int64(len(photo)), "image/jpeg"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The same with CatmullRom, the scaler used only beyond a 2× reduction.
+func BenchmarkPhotoShrinkCatmullRom(b *testing.B) {
+	photo := fixture(b, "good_exif_gps.jpg")
+	restore := shrinkScaler
+	shrinkScaler = func(image.Rectangle) draw.Scaler { return draw.CatmullRom }
+	defer func() { shrinkScaler = restore }()
+	b.SetBytes(int64(len(photo)))
+	for b.Loop() {
+		if _, err := shrinkImage(bytes.NewReader(photo), int64(len(photo)), "image/jpeg"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPhotoThumbnail(b *testing.B) {
+	photo := fixture(b, "good_exif_gps.jpg")
+	b.SetBytes(int64(len(photo)))
+	for b.Loop() {
+		img, o, err := decodeImage(photo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		orient(fitImage(img, 400, draw.BiLinear), o)
 	}
 }

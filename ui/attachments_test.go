@@ -49,14 +49,27 @@ func newFakeFiles() *fakeFiles {
 
 func (f *fakeFiles) UploadLimit() (int64, error) { return f.limit, nil }
 
-func (f *fakeFiles) transfer(ctx context.Context, total int64, progress func(done, total int64)) error {
-	progress(total/2, total)
-	if f.progress != nil {
-		f.progress <- struct{}{}
-	}
+// release lets held transfers finish and new ones run through.
+func (f *fakeFiles) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.hold != nil {
+		close(f.hold)
+		f.hold = nil
+	}
+}
+
+func (f *fakeFiles) transfer(ctx context.Context, total int64, progress func(done, total int64)) error {
+	f.mu.Lock()
+	hold, signal := f.hold, f.progress
+	f.mu.Unlock()
+	progress(total/2, total)
+	if signal != nil {
+		signal <- struct{}{}
+	}
+	if hold != nil {
 		select {
-		case <-f.hold:
+		case <-hold:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -231,7 +244,7 @@ func TestAttachFileProgressThenThumbnail(t *testing.T) {
 	if !strings.Contains(labelsIn(v.att.uploads), "Sending wound.jpg") {
 		t.Fatalf("upload row: %q", labelsIn(v.att.uploads))
 	}
-	close(f.hold)
+	f.release()
 	if !waitFor(func() bool { return len(v.att.uploads.Objects) == 0 }) {
 		t.Fatal("upload row stays after the file was sent")
 	}
@@ -311,7 +324,7 @@ func TestDownloadProgressAndCancel(t *testing.T) {
 		t.Fatal("download restarted by itself after cancel")
 	}
 	// Tapping Download fetches it; the bubble flips to the thumbnail.
-	f.hold = nil
+	f.release()
 	test.Tap(c.action)
 	<-f.progress
 	if !waitFor(func() bool { c = cellFor(v, "m30"); return c != nil && c.img.Image != nil }) {
@@ -470,10 +483,7 @@ func TestAttachmentScreenshots(t *testing.T) {
 					}
 					writePNG(t, filepath.Join(dir, name+".png"), img)
 				}
-				if f.hold != nil {
-					close(f.hold)
-					f.hold = nil
-				}
+				f.release()
 				drainUI()
 			}
 		}
