@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -50,6 +51,7 @@ type AuditView struct {
 	OnClose func()
 
 	rows   []app.AuditRow
+	broken uint64 // the entry where the chain breaks (0: none known)
 	chain  *widget.Label
 	status *widget.Label
 	list   *widget.List
@@ -67,7 +69,8 @@ func NewAuditView(actions AuditActions) *AuditView {
 	v.status.Hide()
 	v.list = widget.NewList(func() int { return len(v.rows) }, newAuditRow, func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(v.rows) {
-			o.(*auditRow).bind(v.rows[len(v.rows)-1-id])
+			e := v.rows[len(v.rows)-1-id]
+			o.(*auditRow).bind(e, v.broken != 0 && e.Seq == v.broken)
 		}
 	})
 	v.Reload()
@@ -88,6 +91,12 @@ func (v *AuditView) Reload() {
 	v.rows = rows
 	ierr := v.actions.AuditIntact()
 	v.chain.SetText(chainText(len(rows), ierr))
+	v.broken = 0
+	if ierr != nil {
+		if m := brokenEntry.FindStringSubmatch(ierr.Error()); m != nil {
+			fmt.Sscan(m[1], &v.broken)
+		}
+	}
 	if ierr != nil {
 		v.chain.Importance = widget.DangerImportance
 	} else {
@@ -141,13 +150,19 @@ func newAuditRow() fyne.CanvasObject {
 	return r
 }
 
-func (r *auditRow) bind(e app.AuditRow) {
-	r.head.SetText(fmt.Sprintf("#%d · %s · %s", e.Seq, e.Time.Local().Format("2 Jan 2006 15:04:05"), e.Kind))
+func (r *auditRow) bind(e app.AuditRow, broken bool) {
+	head := fmt.Sprintf("#%d · %s · %s", e.Seq, e.Time.Local().Format("2 Jan 2006 15:04:05"), e.Kind)
+	r.head.Importance = widget.MediumImportance
+	if broken {
+		head = "✗ The chain breaks here · " + head
+		r.head.Importance = widget.DangerImportance
+	}
+	r.head.SetText(head)
 	r.detail.SetText(e.Detail)
 }
 
 func (r *auditRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.New(&stackTop{}, r.head, r.detail))
+	return widget.NewSimpleRenderer(container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), r.head, r.detail))
 }
 
 // auditSection is Settings' entry to the viewer (nothing when the actions

@@ -3,12 +3,16 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -475,6 +479,10 @@ func TestAuditViewer(t *testing.T) {
 	if v.ChainText() != "✗ Chain broken at entry 4: an entry was changed or removed" {
 		t.Fatalf("chain line %q", v.ChainText())
 	}
+	v.list.Refresh()
+	if !strings.Contains(labelsText(v), "✗ The chain breaks here · #4 ·") {
+		t.Fatalf("broken entry not marked: %s", labelsText(v))
+	}
 	if got := chainText(0, errors.New("store closed")); got != "Could not verify the chain: store closed" {
 		t.Fatalf("other error: %q", got)
 	}
@@ -539,5 +547,47 @@ func TestOrderAndRoleMarks(t *testing.T) {
 	}
 	if got := badgeText(app.UrgencyLevelNames{}, in, app.MessageMarks{Order: true}); got != "ORDER" {
 		t.Fatalf("routine order badge %q", got)
+	}
+}
+
+// TestExportWritesTheFile: the chosen file gets the app's export; a failed
+// export removes the partial file.
+func TestExportWritesTheFile(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		write func(io.Writer) error
+		ok    bool
+	}{
+		{"conversation.json", func(w io.Writer) error { return f.ExportConversation(w, "dr.osei@rounds.test", "json") }, true},
+		{"audit.csv", func(w io.Writer) error { return f.ExportAudit(w, "csv") }, true},
+		{"broken.json", func(w io.Writer) error { io.WriteString(w, "{\"partial"); return errors.New("store locked") }, false},
+	} {
+		uri := storage.NewFileURI(filepath.Join(dir, c.name))
+		w, err := storage.Writer(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg string
+		var got error
+		doneCalled := false
+		writeExport(w, c.write, func(m string, err error) { msg, got, doneCalled = m, err, true })
+		if !waitFor(func() bool { return doneCalled }) {
+			t.Fatalf("%s: never reported", c.name)
+		}
+		_, statErr := os.Stat(filepath.Join(dir, c.name))
+		if c.ok {
+			b, _ := os.ReadFile(filepath.Join(dir, c.name))
+			if got != nil || msg != "Exported to "+c.name || string(b) != "{}" {
+				t.Fatalf("%s: %q %v %q", c.name, msg, got, b)
+			}
+		} else if got == nil || statErr == nil {
+			t.Fatalf("%s: error %v, partial file left: %v", c.name, got, statErr == nil)
+		}
+	}
+	if !f.has("export dr.osei@rounds.test json") || !f.has("export audit csv") {
+		t.Fatalf("app exports not called: %q", f.calls)
 	}
 }

@@ -498,20 +498,23 @@ func saveExport(obj fyne.CanvasObject, name string, write func(io.Writer) error,
 			}
 			return
 		}
-		go func() {
-			err := write(w)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				// Leave no partial export behind.
-				_ = storage.Delete(w.URI())
-			}
-			doUI(func() { done("Exported to "+w.URI().Name(), err) })
-		}()
+		go writeExport(w, write, done)
 	}, win)
 	d.SetFileName(name)
 	d.Show()
+}
+
+// writeExport writes the chosen file and reports on the UI goroutine; a
+// failed export leaves no partial file behind.
+func writeExport(w fyne.URIWriteCloser, write func(io.Writer) error, done func(string, error)) {
+	err := write(w)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = storage.Delete(w.URI())
+	}
+	doUI(func() { done("Exported to "+w.URI().Name(), err) })
 }
 
 // windowFor finds the window showing obj.
