@@ -166,7 +166,7 @@ func (v *AlertView) show() {
 	}
 	level := v.levels.Name(it.Urgency)
 	if it.Urgency == securestore.UrgencyNormal {
-		level = "Acknowledgement requested"
+		level = "Ack requested"
 	}
 	v.level.Text = strings.ToUpper(level)
 	v.from.Text = "from " + it.From
@@ -307,8 +307,24 @@ func (r *alertRenderer) Layout(size fyne.Size) {
 		cs = fyne.NewSize(min(560, size.Width-8*theme.Padding()), min(size.Height-8*theme.Padding(), want.Height))
 		pos = fyne.NewPos((size.Width-cs.Width)/2, (size.Height-cs.Height)/2)
 	}
+	// Long names shrink to fit rather than run off the card.
+	ts := theme.TextSize()
+	for _, f := range []struct {
+		t     *canvas.Text
+		scale float32
+	}{{v.level, 2.6}, {v.from, 1.7}, {v.where, 1.1}, {v.repeats, 1}, {v.since, 1}} {
+		fitText(f.t, ts*f.scale, cs.Width-4*theme.Padding())
+	}
 	v.card.Resize(cs)
 	v.card.Move(pos)
+}
+
+// fitText sets t's size to size, or smaller until it fits maxW.
+func fitText(t *canvas.Text, size, maxW float32) {
+	t.TextSize = size
+	for t.TextSize > 8 && fyne.MeasureText(t.Text, t.TextSize, t.TextStyle).Width > maxW {
+		t.TextSize *= 0.9
+	}
 }
 
 func (r *alertRenderer) MinSize() fyne.Size           { return fyne.NewSize(0, 0) }

@@ -591,3 +591,22 @@ func TestExportWritesTheFile(t *testing.T) {
 		t.Fatalf("app exports not called: %q", f.calls)
 	}
 }
+
+// TestAlertTextFitsAPhone: a long name shrinks instead of running off the
+// sheet.
+func TestAlertTextFitsAPhone(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewShell(newClinicalActions(), settingsState())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(screenSizes["phone"])
+	a := clinicalAlert()
+	a.From = "Dr Adaeze Okonkwo-Fitzgerald (Anaesthetics registrar)"
+	a.Urgency, a.AckRequired = securestore.UrgencyNormal, true
+	s.SetAlerts([]AlertItem{a})
+	s.Alert.Refresh()
+	for _, tx := range []*canvas.Text{s.Alert.level, s.Alert.from} {
+		if wd := fyne.MeasureText(tx.Text, tx.TextSize, tx.TextStyle).Width; wd > s.Alert.card.Size().Width {
+			t.Fatalf("%q is %v wide on a %v card", tx.Text, wd, s.Alert.card.Size().Width)
+		}
+	}
+}
