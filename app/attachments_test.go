@@ -501,12 +501,36 @@ func TestAttachmentRecall(t *testing.T) {
 	if _, err := bob.c.Download(context.Background(), in.Attachments[0].ID, nil); err != nil {
 		t.Fatal(err)
 	}
+	photo := fixture(t, "good_exif_gps.jpg")
+	pid, err := alice.c.SendFile(context.Background(), bob.jid, "wound.jpg", bytes.NewReader(photo), int64(len(photo)), AttachOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photoAtt := alice.attachmentRowOf(bob.jid, func(r MessageRow) bool { return r.ID == pid }).Attachments[0].ID
+	if _, err := alice.c.Thumbnail(photoAtt, 64); err != nil || alice.c.cachedThumbnails() != 1 {
+		t.Fatalf("thumbnail before recall: %v", err)
+	}
+	if err := alice.c.Recall(bob.jid, pid); err != nil {
+		t.Fatal(err)
+	}
+	if n := alice.c.cachedThumbnails(); n != 0 {
+		t.Fatalf("%d thumbnails in memory after the photo was recalled", n)
+	}
+	waitFor(t, "bob got the photo", 20*time.Second, func() bool {
+		rows, _ := bob.c.Messages(alice.jid, 10)
+		return len(rows) == 2
+	})
 	if err := alice.c.Recall(bob.jid, id); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "recall reaches bob", 20*time.Second, func() bool {
 		rows, _ := bob.c.Messages(alice.jid, 10)
-		return len(rows) == 1 && !rows[0].Recalled.IsZero() && len(rows[0].Attachments) == 0
+		for _, r := range rows {
+			if r.Recalled.IsZero() || len(r.Attachments) != 0 {
+				return false
+			}
+		}
+		return len(rows) == 2
 	})
 	// The key and vault copy go right after the tombstone is stored.
 	waitFor(t, "bob's vault emptied", 20*time.Second, func() bool { return len(vaultFiles(t, bob)) == 0 })

@@ -131,6 +131,7 @@ func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id s
 		c.log.Warn("app: listing a recalled message's attachments", "err", err)
 	}
 	for _, a := range as {
+		c.dropThumbnails(a.ID) // decoded pictures in memory (attachments.go)
 		if s != nil {
 			err = s.ForgetAttachment(a.ID)
 		} else {
