@@ -62,6 +62,7 @@ type Client struct {
 	staleSeen int          // an older org policy version already audited as ignored
 	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
 	heldWipes []heldWipe   // wipe directives waiting for a policy (wipe.go)
+	wiping    bool         // a wipe is under way: Unlock refuses
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
 }
@@ -203,7 +204,7 @@ func (c *Client) Locked() bool {
 // for the package-level Unlock (WrongPINError, ErrWiped).
 func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 	c.mu.Lock()
-	ended, unlocked := c.ended, c.store != nil
+	ended, unlocked := c.ended || c.wiping, c.store != nil
 	c.mu.Unlock()
 	if ended {
 		return ErrSignedOut
@@ -262,6 +263,9 @@ func (c *Client) WipeDevice() error { return c.wipeDevice("user wiped this devic
 func (c *Client) wipeDevice(detail string) error {
 	c.mu.Lock()
 	st := c.store
+	if st != nil {
+		c.wiping = true // no Unlock may reopen the file being destroyed
+	}
 	c.mu.Unlock()
 	if st == nil {
 		return ErrLocked

@@ -277,8 +277,13 @@ func TestHeldWipeJudgedWhenPolicyArrives(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "wiped and signed out", 10*time.Second, func() bool {
-		return errors.Is(c.Unlock(context.Background(), testPIN), ErrSignedOut)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.ended
 	})
+	if err := c.Unlock(context.Background(), testPIN); !errors.Is(err, ErrSignedOut) {
+		t.Fatalf("unlock after wipe: %v", err)
+	}
 	if _, err := os.Stat(c.path); !os.IsNotExist(err) {
 		t.Fatalf("store file still there: %v", err)
 	}
