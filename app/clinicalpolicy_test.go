@@ -315,6 +315,10 @@ func TestRolesResolveBySchedule(t *testing.T) {
 	if rs, _ := alice.c.Roles(); rs[1].Role != "Rapid response" || rs[1].Holder != alice.jid {
 		t.Fatalf("roles at t0+6.5h: %+v", rs)
 	}
+	if _, err := alice.c.SendToRole("Rapid response", "cover please", ClinicalOptions{}); !errors.Is(err, ErrRoleUnstaffed) ||
+		!strings.Contains(err.Error(), carol.jid) {
+		t.Fatalf("holder sending to own role: %v", err)
+	}
 	if _, err := alice.c.SendToRole("Dermatology", "x", ClinicalOptions{}); !errors.Is(err, ErrRoleUnstaffed) {
 		t.Fatalf("unknown role: %v", err)
 	}
