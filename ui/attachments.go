@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"log/slog"
@@ -87,6 +88,7 @@ type attachmentState struct {
 
 	button  *widget.Button
 	uploads *fyne.Container
+	limit   int64 // the server's, from the last sheet (0: unknown)
 	popup   *widget.PopUp
 	// pick, when set, replaces the file dialog (tests).
 	pick func(func(name string, r io.ReadCloser, size int64))
@@ -157,6 +159,7 @@ func (v *ConversationView) showAttachSheet() {
 			case err != nil:
 				limitText.SetText("The server's size limit is unknown: " + err.Error())
 			case limit > 0:
+				v.att.limit = limit
 				limitText.SetText("Files up to " + app.FormatSize(limit) + " (this server's limit).")
 			default:
 				limitText.SetText("This server names no size limit.")
@@ -192,11 +195,19 @@ func (v *ConversationView) pickFile(original bool) {
 			return
 		}
 		// A content:// URI (Android) has no size: read it into memory,
-		// bounded, so the upload can announce its length.
+		// bounded by the server's limit, so the upload can announce its
+		// length.
+		bound := v.att.limit
+		if bound <= 0 {
+			bound = 100 << 20
+		}
 		go func() {
 			defer rc.Close()
-			data, err := io.ReadAll(io.LimitReader(rc, 512<<20+1))
+			data, err := io.ReadAll(io.LimitReader(rc, bound+1))
 			doUI(func() {
+				if err == nil && int64(len(data)) > bound {
+					err = fmt.Errorf("%w (more than %s)", app.ErrUploadTooLarge, app.FormatSize(bound))
+				}
 				if err != nil {
 					v.showSendError(err)
 					return
