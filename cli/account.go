@@ -242,13 +242,20 @@ func openSlot(ctx context.Context, dir string, log *slog.Logger) (*securestore.S
 				return nil, 0, err
 			}
 			st, err := securestore.Open(path, key, opts)
-			if errors.Is(err, securestore.ErrNotAStore) && !fileHasData(path) {
-				// A run killed between creating the file and writing it.
-				_ = os.Remove(path)
-				err = os.ErrNotExist
+			if errors.Is(err, securestore.ErrNotAStore) {
+				switch emptyFile(path) {
+				case emptyNew:
+					continue // another run is creating this slot right now
+				case emptyOld:
+					// A run killed between creating the file and writing it.
+					_ = os.Remove(path)
+					err = os.ErrNotExist
+				}
 			}
 			if errors.Is(err, os.ErrNotExist) {
-				st, err = securestore.Create(path, key, opts)
+				if err = createSlot(path, key, opts); err == nil {
+					st, err = securestore.Open(path, key, opts)
+				}
 			}
 			if errors.Is(err, securestore.ErrInUse) || errors.Is(err, securestore.ErrExists) {
 				continue // another run has it, or is creating it right now
@@ -266,12 +273,47 @@ func openSlot(ctx context.Context, dir string, log *slog.Logger) (*securestore.S
 	}
 }
 
-// fileHasData is false for an empty file left a while ago by a run killed
-// between creating a slot's file and writing it; a fresh empty file may be
-// another run creating that slot right now, so it counts as data.
-func fileHasData(path string) bool {
+// createSlot makes a slot's store aside and links it into place, so another
+// run opening the slot finds no file or a whole store, never one half made.
+// ErrExists: another run made it first.
+func createSlot(path string, key []byte, opts securestore.Options) error {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path + ".new-" + hex.EncodeToString(rnd[:])
+	st, err := securestore.Create(tmp, key, opts)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := st.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); errors.Is(err, os.ErrExist) {
+		return securestore.ErrExists
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+type emptiness int
+
+const (
+	notEmpty emptiness = iota
+	emptyNew           // empty and recent: another run may be creating it
+	emptyOld           // empty for a minute: left by a run that was killed
+)
+
+// emptyFile tells an empty slot file being created from one left behind.
+func emptyFile(path string) emptiness {
 	fi, err := os.Stat(path)
-	return err != nil || fi.Size() > 0 || time.Since(fi.ModTime()) < time.Minute
+	switch {
+	case err != nil || fi.Size() > 0:
+		return notEmpty
+	case time.Since(fi.ModTime()) < time.Minute:
+		return emptyNew
+	}
+	return emptyOld
 }
 
 // slotKey reads a slot's key, creating it (O_EXCL, mode 600) if missing.
@@ -291,21 +333,27 @@ func slotKey(path string) ([]byte, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	// Written aside and linked into place, so a concurrent run finds either
+	// no key or the whole key, never a half-written file.
 	k := make([]byte, 32)
 	if _, err := rand.Read(k); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return slotKey(path) // another run created it first
-	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
 	if err != nil {
 		return nil, err
 	}
-	_, werr := f.WriteString(hex.EncodeToString(k) + "\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(hex.EncodeToString(k) + "\n")
+	cherr := tmp.Chmod(0o600)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cherr, serr, cerr); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return slotKey(path) // another run filed it first
+	} else if err != nil {
 		return nil, err
 	}
 	return k, nil

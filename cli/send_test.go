@@ -147,14 +147,14 @@ func TestSendUsage(t *testing.T) {
 	}
 }
 
-// TestSendConcurrentRuns: two pages at once from one bot account use two
-// state slots and two XMPP resources; both are read, once each. The
-// physician opens them only when both have arrived, so neither run can end
-// before the other has started: the overlap is certain, not a race.
+// TestSendConcurrentRuns: four pages at once from one bot account use four
+// state slots (created concurrently) and four XMPP resources; all are read,
+// once each. The physician opens them only when all have arrived, so no run
+// can end before the others have started: the overlap is certain.
 func TestSendConcurrentRuns(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
 	doc := startPeer(t, srv, "dr.osei", func(p *peer, m securestore.Message) {
-		if ms := p.messages(); len(ms) == 2 {
+		if ms := p.messages(); len(ms) == 4 {
 			for _, m := range ms {
 				read(p, m)
 			}
@@ -162,7 +162,7 @@ func TestSendConcurrentRuns(t *testing.T) {
 	})
 	state := t.TempDir()
 	var wg gosync.WaitGroup
-	codes := make([]int, 2)
+	codes := make([]int, 4)
 	for i := range codes {
 		args := append([]string{"send"}, botArgs(t, srv, "lab.bot", state)...)
 		args = append(args, "--to", srv.JID("dr.osei"), "--wait", "read", "--timeout", "60s")
@@ -173,16 +173,18 @@ func TestSendConcurrentRuns(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if codes[0] != ExitOK || codes[1] != ExitOK {
-		t.Fatalf("exit codes %v", codes)
+	for _, c := range codes {
+		if c != ExitOK {
+			t.Fatalf("exit codes %v", codes)
+		}
 	}
-	doc.waitFor("both pages", func() bool { return len(doc.messages()) >= 2 })
-	if n := len(doc.messages()); n != 2 {
-		t.Fatalf("physician got %d messages, want 2", n)
+	doc.waitFor("all pages", func() bool { return len(doc.messages()) >= 4 })
+	if n := len(doc.messages()); n != 4 {
+		t.Fatalf("physician got %d messages, want 4", n)
 	}
 	slots, _ := filepath.Glob(filepath.Join(state, srv.JID("lab.bot"), "slot-*.db"))
-	if len(slots) != 2 {
-		t.Fatalf("state slots %v, want 2", slots)
+	if len(slots) != 4 {
+		t.Fatalf("state slots %v, want 4", slots)
 	}
 }
 
