@@ -315,10 +315,11 @@ func TestRolesResolveBySchedule(t *testing.T) {
 	if rs, _ := alice.c.Roles(); rs[1].Role != "Rapid response" || rs[1].Holder != alice.jid {
 		t.Fatalf("roles at t0+6.5h: %+v", rs)
 	}
-	if _, err := alice.c.SendToRole("Rapid response", "cover please", ClinicalOptions{}); !errors.Is(err, ErrRoleUnstaffed) ||
-		!strings.Contains(err.Error(), carol.jid) {
-		t.Fatalf("holder sending to own role: %v", err)
+	sent, err = alice.c.SendToRole("Rapid response", "cover please", ClinicalOptions{})
+	if err != nil || sent.Role == nil || sent.Role.To != carol.jid || !sent.Role.Backup || sent.Conversation != carol.jid {
+		t.Fatalf("holder sending to own role reached %+v (%v), want the backup %s", sent, err, carol.jid)
 	}
+	carol.waitUnread(alice.jid, 2)
 	if _, err := alice.c.SendToRole("Dermatology", "x", ClinicalOptions{}); !errors.Is(err, ErrRoleUnstaffed) {
 		t.Fatalf("unknown role: %v", err)
 	}

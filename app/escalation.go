@@ -283,10 +283,12 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 	return out, nil
 }
 
-// reachRole resolves role now, saying whom it reached.
+// reachRole resolves role now, saying whom it reached. The sender is never
+// the one reached: the holder paging their own role (or a ladder step naming
+// a role the sender holds) wants cover, so the shift's backup answers.
 func (c *Client) reachRole(st *securestore.Store, role string) (RoleSent, error) {
 	now := c.cfg.Clock.Now()
-	sh, who, backup, err := resolveShift(c.schedule(), role, now)
+	sh, who, backup, err := resolveShift(c.schedule(), role, now, c.Account())
 	if err != nil {
 		return RoleSent{}, err
 	}

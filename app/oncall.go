@@ -269,21 +269,13 @@ func (c *Client) RolesOf(jid string) []string {
 }
 
 // SendToRole sends text to whoever holds role now (the holder, else the
-// shift's backup), records the role on the message, and says whom it
-// reached; ErrRoleUnstaffed when nobody does (nothing is stored), and when
-// the sender holds the role (the error names the backup to message). o.Role
-// is set to role; the rest of o applies as for SendClinical.
+// shift's backup; when the sender holds the role, the backup), records the
+// role on the message, and says whom it reached; ErrRoleUnstaffed when nobody
+// does (nothing is stored). o.Role is set to role; the rest of o applies as
+// for SendClinical.
 func (c *Client) SendToRole(role, text string, o ClinicalOptions) (Sent, error) {
 	if strings.TrimSpace(role) == "" {
 		return Sent{}, fmt.Errorf("%w: no role named", ErrRoleUnstaffed)
-	}
-	// The holder paging their own role wants cover, not a note to self.
-	me := c.Account()
-	if _, who, _, err := resolveShift(c.schedule(), role, c.cfg.Clock.Now()); err == nil && strings.EqualFold(who, me) {
-		if backup, err := c.ResolveRole(role); err == nil {
-			return Sent{}, fmt.Errorf("%w: you hold %q yourself; message your backup %s directly", ErrRoleUnstaffed, role, backup)
-		}
-		return Sent{}, fmt.Errorf("%w: you hold %q yourself and the shift names no backup", ErrRoleUnstaffed, role)
 	}
 	o.Role = role
 	return c.SendClinical("", text, o)
