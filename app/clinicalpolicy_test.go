@@ -414,6 +414,15 @@ func TestRemoteWipe(t *testing.T) {
 	if alice.c.Locked() || len(storeFilesIn(t, alice.cfg.DataDir)) != 1 {
 		t.Fatal("a stranger's wipe did something")
 	}
+	// Its fallback text ("your administrator has wiped this device") would be
+	// false here: the thread and the inbox say it was ignored.
+	rows, err := alice.c.Messages(mallory.jid, 10)
+	if err != nil || len(rows) != 1 || !rows[0].Notice || !strings.Contains(rows[0].Body, "ignored") {
+		t.Fatalf("a stranger's wipe directive shows as %+v (%v)", rows, err)
+	}
+	if inbox, _ := alice.c.Inbox(""); len(inbox) != 1 || inbox[0].Preview != "Remote-wipe request ignored" {
+		t.Fatalf("inbox row of a stranger's wipe directive: %+v", inbox)
+	}
 
 	_, is, _ := it.c.sess()
 	if err := is.SendWipe(ctx, alice.jid); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -127,6 +128,9 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 			}
 			if t := recalledAt(last[0]); !t.IsZero() {
 				row.Preview = c.tombstone(t)
+			}
+			if last[0].Extra[sync.ExtraWipe] != "" && last[0].Direction == securestore.Incoming {
+				row.Preview = "Remote-wipe request ignored"
 			}
 		}
 		// Pinned: an urgent alert is open here (unread, or unacknowledged
@@ -343,5 +347,14 @@ func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation,
 	if m.Extra[extraEscalationOf] != "" {
 		r.EscalationStep, _ = strconv.Atoi(m.Extra[extraEscalStep])
 		r.Notice = !r.AckRequired && m.Urgency == securestore.UrgencyNormal
+	}
+	if m.Extra[sync.ExtraWipe] != "" && !r.Outgoing {
+		// A directive from an administrator wipes the device before anyone
+		// reads it here; one still on screen did not (it came from someone
+		// else, or is waiting for the policy to say who the administrators
+		// are). Its fallback text, "your administrator has wiped this
+		// device", would then be false, so the row says what happened.
+		r.Notice = true
+		r.Body = "Remote-wipe request from " + r.Sender + " ignored: only the hospital's administrators can wipe this device."
 	}
 }
