@@ -14,6 +14,7 @@ import (
 
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // TestSendWaitsForRead: the bot pages a physician whose phone opens the
@@ -230,5 +231,54 @@ func TestSendPrivateCA(t *testing.T) {
 	code, _, errOut := runCLI(t, "hello", append(base, "--connect-timeout", "2s")...)
 	if code != ExitUnreachable || !strings.Contains(errOut, "certificate") {
 		t.Fatalf("without --ca-file: exit %d, %s", code, errOut)
+	}
+}
+
+// TestEarlierUnsentNotSentLate: a message an earlier run stored but never got
+// onto the server (the run was killed) is not sent by the next run; it is
+// marked failed in the bot's record. The earlier caller saw a failure and
+// owns the retry; a late copy would page the physician twice.
+func TestEarlierUnsentNotSentLate(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+	doc := startPeer(t, srv, "dr.osei", nil)
+	state := t.TempDir()
+	dir, err := stateDir(state, srv.JID("lab.bot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, _, err := openSlot(ctx, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	old, err := st.Enqueue(securestore.Message{ConversationID: srv.JID("dr.osei"), From: srv.JID("lab.bot"), To: srv.JID("dr.osei"),
+		Direction: securestore.Outgoing, Body: "page from a killed run", OriginID: xmpp.NewID(), Timestamp: now, ReceivedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", state)...)
+	if code, _, _ := runCLI(t, "new page", append(args, "--to", srv.JID("dr.osei"), "--wait", "delivered", "--timeout", "60s")...); code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	doc.waitFor("the new page", func() bool { return len(doc.messages()) >= 1 })
+	time.Sleep(500 * time.Millisecond) // a late copy would have arrived by now, before the new page's receipt
+	if ms := doc.messages(); len(ms) != 1 || ms[0].Body != "new page" {
+		t.Fatalf("physician received %d messages: %+v", len(ms), ms)
+	}
+	st, _, err = openSlot(ctx, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.Message(old.ID)
+	if err != nil || m.Receipt.State != securestore.ReceiptFailed || !strings.Contains(m.Receipt.Reason, "abandoned") {
+		t.Fatalf("earlier message: %+v (%v)", m.Receipt, err)
+	}
+	if left, _ := st.Outbox(); len(left) != 0 {
+		t.Fatalf("outbox still holds %d", len(left))
 	}
 }
