@@ -282,3 +282,15 @@ func TestEarlierUnsentNotSentLate(t *testing.T) {
 		t.Fatalf("outbox still holds %d", len(left))
 	}
 }
+
+// TestSendBounced: a page to an address the server does not know bounces;
+// the command exits 7 with the server's reason instead of waiting out the
+// timeout.
+func TestSendBounced(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot")
+	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", t.TempDir())...)
+	code, out, errOut := runCLI(t, "K+ 6.9", append(args, "--to", srv.JID("dr.nobody"), "--wait", "delivered", "--timeout", "60s")...)
+	if code != ExitRefused || !strings.HasPrefix(out, "failed ") || !strings.Contains(errOut, "could not deliver") {
+		t.Fatalf("exit %d, %q, %q", code, out, errOut)
+	}
+}
