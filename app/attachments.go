@@ -761,6 +761,7 @@ func (c *Client) dropThumbnails(ids ...string) {
 	if len(ids) == 0 {
 		clear(t.items)
 		t.order = nil
+		thumbCaches.Delete(c) // nor keep the Client reachable after sign-out
 		return
 	}
 	keep := t.order[:0]
