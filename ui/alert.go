@@ -432,9 +432,11 @@ func (c *Controller) refreshClinical(cl *app.Client) {
 
 func (c *Controller) refreshPolicy(cl *app.Client) {
 	levels := cl.Policy().Levels
+	settings := c.settingsState(cl)
 	doUI(func() {
 		if s := c.currentShell(); s != nil {
 			s.SetLevels(levels)
+			s.SetSettings(settings)
 		}
 	})
 }

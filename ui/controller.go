@@ -144,21 +144,28 @@ func (c *Controller) signedIn(cl *app.Client) {
 }
 
 func (c *Controller) showShell(cl *app.Client) {
-	show, status := cl.Presence()
-	if show == "" {
-		show = "available"
-	}
 	c.mu.Lock()
-	c.shell = NewShell(&actions{c: c, cl: cl}, SettingsState{
-		Account: cl.Account(), Presence: show, Status: status,
-		Preview: cl.NotificationPreview(), LockAfter: cl.LockAfter(),
-		Policy: c.Config.Policy, Version: c.Version,
-	})
+	c.shell = NewShell(&actions{c: c, cl: cl}, c.settingsState(cl))
 	c.open, c.shown = "", nil
 	shell := c.shell
 	c.mu.Unlock()
 	c.Window.SetContent(shell.Content())
 	go c.refreshAll(cl)
+}
+
+// settingsState is what the settings screen offers: the user's choices
+// within the policy in force (the device's configuration merged with the
+// hospital's org policy node, strictest wins).
+func (c *Controller) settingsState(cl *app.Client) SettingsState {
+	show, status := cl.Presence()
+	if show == "" {
+		show = "available"
+	}
+	return SettingsState{
+		Account: cl.Account(), Presence: show, Status: status,
+		Preview: cl.NotificationPreview(), LockAfter: cl.LockAfter(),
+		Policy: cl.Policy(), Version: c.Version,
+	}
 }
 
 // refreshAll reloads the inbox, directory and connection state.

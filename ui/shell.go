@@ -106,6 +106,16 @@ func (s *Shell) Back() {
 	s.root.Refresh()
 }
 
+// SetSettings rebuilds the settings screen, e.g. when the hospital's policy
+// changed what it may offer (a shorter lock limit, less notification text).
+func (s *Shell) SetSettings(st SettingsState) {
+	s.Settings = SettingsScreen(st, s.actions)
+	if l := s.layout; l != nil && l.tabs != nil && len(l.tabs.Items) == 3 {
+		l.tabs.Items[2].Content = s.Settings
+		l.tabs.Refresh()
+	}
+}
+
 // SelectTab shows Inbox (0), Directory (1) or Settings (2).
 func (s *Shell) SelectTab(i int) {
 	s.tab = i
