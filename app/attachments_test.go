@@ -152,6 +152,10 @@ func readAll(t testing.TB, c *Client, id string) []byte {
 // server's upload storage nor either device's data directory holds
 // plaintext of either file (or their names).
 func TestAttachmentsPhotoAndPDF(t *testing.T) {
+	// Every temporary file made from here on (ours, pdftoppm's, Prosody's)
+	// lands in tmp, which is scanned at the end.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := signIn(t, srv, "alice", Config{})
 	bob := signIn(t, srv, "bob", Config{})
@@ -250,6 +254,14 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 	if b := readAll(t, bob.c, gotPDF.ID); !bytes.Equal(b, pdf) {
 		t.Fatal("bob's PDF differs")
 	}
+	if _, err := bob.c.ViewImage(got.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pdfRenderer() != "" {
+		if _, err := bob.c.PDFPreview(gotPDF.ID, 400); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if r := bob.attachmentRowOf(alice.jid, func(r MessageRow) bool { return r.ID == inPhoto.ID }); !r.Attachments[0].Downloaded {
 		t.Fatal("row not marked downloaded")
 	}
@@ -296,6 +308,8 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 			t.Fatalf("%s: only %d files scanned", d.jid, n)
 		}
 	}
+	// Thumbnails, the viewer and the PDF preview wrote nothing in clear.
+	scanNoPlaintext(t, "temp dir", tmp, needles)
 }
 
 // Where policy lets notifications show text, a file's message shows as
