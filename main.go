@@ -55,6 +55,7 @@ func main() {
 	w.Resize(windowSize(os.Getenv("ROUNDS_WINDOW_SIZE"), fyne.NewSize(960, 680)))
 	ctl.Start()
 	w.ShowAndRun()
+	ctl.Stop()
 }
 
 // windowSize parses ROUNDS_WINDOW_SIZE ("390x844"); anything else gives def.

@@ -63,6 +63,14 @@ func (c *Controller) Start() {
 	c.showSignIn(c.Defaults)
 }
 
+// Stop runs when the app quits: it locks the signed-in Client, so the
+// session ends and the store is closed cleanly with its keys out of memory.
+func (c *Controller) Stop() {
+	if cl := c.current(); cl != nil {
+		cl.Lock()
+	}
+}
+
 func (c *Controller) current() *app.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
