@@ -18,6 +18,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -347,6 +348,15 @@ func TestViewerImageAndPDF(t *testing.T) {
 	if v.viewer.openBtn.Visible() {
 		t.Fatal("a picture offers Open with…")
 	}
+	// Actual size, scrollable, and back.
+	test.Tap(v.viewer.zoom)
+	if v.viewer.image.FillMode != canvas.ImageFillOriginal || len(findAll[*container.Scroll](v.viewer.imageBox)) != 1 {
+		t.Fatal("zoom did not show the picture at actual size in a scroller")
+	}
+	test.Tap(v.viewer.zoom)
+	if v.viewer.image.FillMode != canvas.ImageFillContain || len(findAll[*container.Scroll](v.viewer.imageBox)) != 0 {
+		t.Fatal("zoom did not fit the picture again")
+	}
 	closeViewer(t, v)
 
 	waitFor(func() bool { c = cellFor(v, "m23"); return c != nil })
@@ -435,6 +445,12 @@ func TestAttachmentScreenshots(t *testing.T) {
 			f.photo = samplePhoto(1365)
 			v.showViewer(v.rows[1].Attachments[0])
 			waitFor(func() bool { return v.viewer != nil && v.viewer.image.Image != nil })
+		}},
+		{"viewer-image-actualsize", func(v *ConversationView, f *fakeFiles, w fyne.Window) {
+			f.photo = samplePhoto(1365)
+			v.showViewer(v.rows[1].Attachments[0])
+			waitFor(func() bool { return v.viewer != nil && v.viewer.image.Image != nil })
+			v.viewer.setActualSize(true)
 		}},
 		{"viewer-pdf-page1", func(v *ConversationView, f *fakeFiles, w fyne.Window) {
 			// What a Linux desktop with poppler-utils shows: pdftoppm's own

@@ -36,6 +36,27 @@ type Viewer struct {
 	body    *fyne.Container
 	page    *canvas.Rectangle // backdrop that sets a white page apart
 	frame   *fyne.Container
+	// zoom switches between fitted and actual size (scrolled): Fyne has no
+	// pinch zoom.
+	zoom     *widget.Button
+	imageBox *fyne.Container
+	actual   bool
+}
+
+// setActualSize shows the picture pixel for pixel in a scroller, or fitted.
+func (vw *Viewer) setActualSize(on bool) {
+	vw.actual = on
+	if on {
+		vw.image.FillMode = canvas.ImageFillOriginal
+		vw.imageBox.Objects = []fyne.CanvasObject{container.NewScroll(vw.image)}
+		vw.zoom.SetIcon(theme.ZoomFitIcon())
+	} else {
+		vw.image.FillMode = canvas.ImageFillContain
+		vw.imageBox.Objects = []fyne.CanvasObject{vw.image}
+		vw.zoom.SetIcon(theme.ZoomInIcon())
+	}
+	vw.image.Refresh()
+	vw.imageBox.Refresh()
 }
 
 // showViewer opens the viewer for a downloaded attachment.
@@ -64,11 +85,15 @@ func (v *ConversationView) showViewer(a app.AttachmentRow) {
 	details.SizeName = theme.SizeNameCaptionText
 	closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), nil)
 	closeBtn.Importance = widget.LowImportance
-	header := container.NewBorder(nil, nil, nil, closeBtn, container.NewVBox(title, details))
+	vw.zoom = widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { vw.setActualSize(!vw.actual) })
+	vw.zoom.Importance = widget.LowImportance
+	vw.zoom.Hide()
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(vw.zoom, closeBtn), container.NewVBox(title, details))
 	info := container.NewVBox(layout.NewSpacer(), vw.status, container.NewCenter(vw.openBtn), layout.NewSpacer())
 	vw.page = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	vw.page.Hide()
-	vw.body = container.NewStack(vw.page, vw.image, info)
+	vw.imageBox = container.NewStack(vw.image)
+	vw.body = container.NewStack(vw.page, vw.imageBox, info)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
 	vw.frame = container.NewBorder(header, container.NewPadded(container.NewCenter(vw.pageBtn)), nil, nil, vw.body)
 	content := container.NewStack(bg, vw.frame)
@@ -105,6 +130,7 @@ func (vw *Viewer) show(img image.Image, err error) {
 		vw.image.Image = img
 		vw.image.Show()
 		vw.image.Refresh()
+		vw.zoom.Show()
 		if vw.att.Kind == app.AttachmentPDF {
 			vw.status.SetText("")
 			vw.status.Hide()
