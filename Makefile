@@ -15,6 +15,7 @@ demo: deps-demo build
 build:
 	$(GO) build -o bin/rounds .
 	$(GO) build -o bin/demoserver ./internal/testserver/cmd/demoserver
+	$(GO) build -o bin/rounds-cli ./cmd/rounds-cli
 
 # The packages come first: package-check inspects what they produced.
 test: deps vet vet-mobile build package-linux package-windows package-check unit test-keyring
