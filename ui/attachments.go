@@ -696,8 +696,10 @@ func (a *actions) DownloadAttachment(ctx context.Context, id string, progress fu
 	return err
 }
 
-func (a *actions) Thumbnail(id string, maxPx int) (image.Image, error) { return a.cl.Thumbnail(id, maxPx) }
-func (a *actions) ViewImage(id string) (image.Image, error)           { return a.cl.ViewImage(id) }
+func (a *actions) Thumbnail(id string, maxPx int) (image.Image, error) {
+	return a.cl.Thumbnail(id, maxPx)
+}
+func (a *actions) ViewImage(id string) (image.Image, error) { return a.cl.ViewImage(id) }
 func (a *actions) PDFPreview(id string, maxPx int) (image.Image, error) {
 	return a.cl.PDFPreview(id, maxPx)
 }

@@ -99,7 +99,7 @@ func (f *fakeFiles) DownloadAttachment(ctx context.Context, id string, progress 
 }
 
 func (f *fakeFiles) Thumbnail(id string, maxPx int) (image.Image, error) { return f.photo, nil }
-func (f *fakeFiles) ViewImage(id string) (image.Image, error)           { return f.photo, nil }
+func (f *fakeFiles) ViewImage(id string) (image.Image, error)            { return f.photo, nil }
 func (f *fakeFiles) PDFPreview(id string, maxPx int) (image.Image, error) {
 	if f.pdfPage != nil {
 		return f.pdfPage, nil
