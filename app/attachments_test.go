@@ -589,6 +589,11 @@ func TestExportForPlatformAndPDFPreview(t *testing.T) {
 	}
 
 	if pdfRenderer() == "" {
+		// make test installs poppler-utils (scripts/install-deps.sh): in CI
+		// a missing renderer is a failure, not a skipped check.
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftoppm not installed: scripts/install-deps.sh test installs poppler-utils")
+		}
 		t.Log("pdftoppm not installed: page-1 preview not exercised")
 	} else {
 		img, err := alice.c.PDFPreview(attID, 300)

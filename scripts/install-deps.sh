@@ -7,6 +7,9 @@ set -euo pipefail
 want=${1:-test}
 
 server=(prosody prosody-modules lua-dbi-sqlite3 curl)
+# The attachment viewer draws page 1 of a PDF with poppler's pdftoppm where it
+# is installed (Linux desktops); the demo and the tests want it.
+viewer=(poppler-utils)
 # The desktop build's cgo headers (DESIGN.md §5); pkg-config is easy to forget.
 build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
        libxinerama-dev libxi-dev libxxf86vm-dev)
@@ -24,8 +27,8 @@ packaging=(gcc-mingw-w64-x86-64 xz-utils desktop-file-utils appstream
 
 case $want in
   package) pkgs=("${build[@]}" "${packaging[@]}") ;;
-  test)    pkgs=("${server[@]}" "${build[@]}" "${tests[@]}" "${packaging[@]}") ;;
-  *)       pkgs=("${server[@]}" "${build[@]}") ;;
+  test)    pkgs=("${server[@]}" "${viewer[@]}" "${build[@]}" "${tests[@]}" "${packaging[@]}") ;;
+  *)       pkgs=("${server[@]}" "${viewer[@]}" "${build[@]}") ;;
 esac
 
 missing=()
