@@ -124,15 +124,41 @@ func orderRecipients(ctx context.Context, b *bot, now time.Time) ([]string, erro
 	return out, nil
 }
 
+// A published item reaches the devices wrapped in a pubsub answer or event
+// (iq/pubsub/items/item, a few hundred bytes and four elements), and a device
+// closes its stream on any frame beyond xmpp.DefaultMaxFrameBytes or
+// xmpp.DefaultMaxElements (Prosody's own c2s_stanza_size_limit is the same
+// 256 KiB for the publish). A payload that only just fits the decoder's
+// limits would therefore disconnect every device after every sign-in, so the
+// schedule must leave this room for the wrapper.
+const (
+	itemWrapperBytes    = 4 << 10
+	itemWrapperElements = 16
+	maxScheduleBytesOut = xmpp.DefaultMaxFrameBytes - itemWrapperBytes
+	maxScheduleElements = xmpp.DefaultMaxElements - itemWrapperElements
+)
+
 // checkSchedulePayload reads the payload back with the clients' own decoder,
-// so what is published is what every device will read.
+// so what is published is what every device will read, and refuses one too
+// large to reach them inside a pubsub item.
 func checkSchedulePayload(el *xmpp.Element) error {
-	back, err := xmpp.DecodeSchedule([]byte(el.String()))
+	doc := el.String()
+	shifts := len(el.ChildrenNamed(nsOnCall, "shift"))
+	if len(doc) > maxScheduleBytesOut || shifts+1 > maxScheduleElements {
+		fit := shifts
+		if len(doc) > maxScheduleBytesOut {
+			fit = int(int64(shifts) * maxScheduleBytesOut / int64(len(doc)))
+		}
+		fit = min(fit, maxScheduleElements-1)
+		return fmt.Errorf("the schedule is %d shifts (%d KiB); devices read at most %d KiB per published item, about %d shifts like these: publish a shorter period (e.g. the next two weeks) and publish again before it runs out",
+			shifts, (len(doc)+1023)>>10, maxScheduleBytesOut>>10, fit)
+	}
+	back, err := xmpp.DecodeSchedule([]byte(doc))
 	if err != nil {
 		return fmt.Errorf("the schedule would not read on the devices: %w", err)
 	}
-	if n := len(el.ChildrenNamed(nsOnCall, "shift")); len(back) != n {
-		return fmt.Errorf("the devices would read %d of %d shifts", len(back), n)
+	if len(back) != shifts {
+		return fmt.Errorf("the devices would read %d of %d shifts", len(back), shifts)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 // rows; anything far larger is the wrong file.
 const (
 	maxScheduleBytes  = 4 << 20
-	maxScheduleShifts = 10000 // the devices' own limit (sync/xmpp)
+	maxScheduleShifts = 10000 // sync/xmpp's count limit; the item's size binds first (checkSchedulePayload: about 1500 shifts)
 	maxRoleLength     = 100
 )
 

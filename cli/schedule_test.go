@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,5 +213,66 @@ func TestResolveShift(t *testing.T) {
 		if got != c.want || codeOf(err) != c.code {
 			t.Errorf("%q at %s: %q, %v; want %q (exit %d)", c.role, c.at.Format("15:04"), got, err, c.want, c.code)
 		}
+	}
+}
+
+// TestSchedulePayloadFitsAPubSubItem: devices close their stream on a frame
+// over 256 KiB, and the schedule reaches them wrapped in a pubsub answer. The
+// largest schedule accepted still reads on a device once wrapped; the next
+// one up, which the devices' decoder would still take bare (the check used
+// to stop there), is refused with a message that says what to do; a month of
+// a large hospital's rota is refused the same way by the command itself.
+func TestSchedulePayloadFitsAPubSubItem(t *testing.T) {
+	rota := func(n int) []shift {
+		t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+		var out []shift
+		for i := 0; i < n; i++ {
+			out = append(out, shift{Role: fmt.Sprintf("Cardiology on call %02d", i%40), JID: "dr.osei@hospital.org",
+				Backup: "dr.lind@hospital.org", From: t0.Add(time.Duration(i/40) * 12 * time.Hour),
+				Until: t0.Add(time.Duration(i/40+1) * 12 * time.Hour), Orders: true, where: "row"})
+		}
+		return out
+	}
+	size := func(n int) int { return len(scheduleElement(rota(n)).String()) }
+	n, hi := 1, 4000 // size(n) fits, size(hi) does not
+	for hi-n > 1 {
+		if mid := (n + hi) / 2; size(mid) <= maxScheduleBytesOut {
+			n = mid
+		} else {
+			hi = mid
+		}
+	}
+	largest := scheduleElement(rota(n))
+	if err := checkSchedulePayload(largest); err != nil {
+		t.Fatalf("%d shifts refused: %v", n, err)
+	}
+	wrapped := xmpp.NewElement(xmpp.NSClient, "iq", "type", "result", "from", "pubsub.hospital.org",
+		"to", "charge.nurse@hospital.org/rounds-7f3k2m", "id", "k3x9q2m7v1b8").Append(
+		xmpp.NewElement("http://jabber.org/protocol/pubsub", "pubsub").Append(
+			xmpp.NewElement("http://jabber.org/protocol/pubsub", "items", "node", nsOnCall).Append(
+				xmpp.NewElement("http://jabber.org/protocol/pubsub", "item", "id", itemCurrent, "publisher", "it.admin@hospital.org").Append(largest))))
+	if _, err := xmpp.DecodeElement([]byte(wrapped.String()), xmpp.DefaultLimits()); err != nil {
+		t.Fatalf("the largest accepted schedule (%d shifts) does not reach a device: %v", n, err)
+	}
+	over := scheduleElement(rota(n + 1))
+	if _, err := xmpp.DecodeSchedule([]byte(over.String())); err != nil {
+		t.Fatalf("test premise: %d shifts should still decode bare: %v", n+1, err)
+	}
+	if err := checkSchedulePayload(over); err == nil || !strings.Contains(err.Error(), "publish a shorter period") {
+		t.Fatalf("%d shifts (%d bytes): err %v", n+1, len(over.String()), err)
+	}
+
+	var csv strings.Builder
+	csv.WriteString("role,jid,from,until,backup,orders\n")
+	for _, s := range rota(2400) { // 40 roles, two shifts a day, a month
+		csv.WriteString(s.Role + "," + s.JID + "," + s.From.Format(time.RFC3339) + "," + s.Until.Format(time.RFC3339) + "," + s.Backup + ",true\n")
+	}
+	p := filepath.Join(t.TempDir(), "month.csv")
+	if err := os.WriteFile(p, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "admin", "publish-oncall", "--dry-run", p)
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "2400 shifts") || !strings.Contains(errOut, "publish a shorter period") {
+		t.Fatalf("a month's rota: exit %d, stdout %d bytes, stderr %q", code, len(out), errOut)
 	}
 }
