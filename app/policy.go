@@ -112,6 +112,12 @@ func (e *PINTooShortError) Error() string {
 // Is makes errors.Is(err, ErrPINTooShort) true.
 func (e *PINTooShortError) Is(target error) bool { return target == ErrPINTooShort }
 
+// SignInPINMinimum is the shortest PIN SignIn accepts with cfg: the
+// configured policy's minimum (the org policy node cannot be read before the
+// first sign-in; once it arrives, PINChangeRequired says whether the PIN
+// chosen here is still long enough).
+func SignInPINMinimum(cfg Config) int { return cfg.Policy.withDefaults().MinPINLength }
+
 // checkPINLength refuses a PIN shorter than min (counted in characters).
 func checkPINLength(pin []byte, min int) error {
 	if min <= 0 {

@@ -384,7 +384,7 @@ func (s *Shell) initClinical() {
 	s.Alert.OnOpen = func(conv string) {
 		s.ShowConversation(ConversationInfo{ID: conv, Title: conv}, nil, false)
 	}
-	s.outer = container.NewStack(s.root, s.Alert)
+	s.outer = container.NewStack(s.body, s.Alert)
 }
 
 // SetAlerts shows the open alerts (Client.Alerts) over the shell.

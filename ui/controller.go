@@ -87,12 +87,19 @@ func (c *Controller) showSignIn(defaults SignIn) {
 }
 
 func (c *Controller) showChoosePIN(in SignIn) {
-	c.Window.SetContent(ChoosePINScreen(func(pin string) error {
+	c.Window.SetContent(ChoosePINScreen(app.SignInPINMinimum(c.Config), func(pin string) error {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			cl, err := app.SignIn(ctx, c.Config, in.Address, in.Password, in.ServerURL, []byte(pin))
 			doUI(func() {
+				if errors.Is(err, app.ErrPINTooShort) {
+					// The app's minimum is stricter than the screen's: say
+					// so and let the user choose again.
+					c.showChoosePIN(in)
+					dialog.ShowError(err, c.Window)
+					return
+				}
 				if err != nil {
 					back := in
 					back.Password = ""
@@ -157,6 +164,7 @@ func (c *Controller) showShell(cl *app.Client) {
 	c.open, c.shown = "", nil
 	shell := c.shell
 	c.mu.Unlock()
+	shell.SetPINChangeRequired(cl.PINChangeRequired(), cl.Policy().MinPINLength)
 	c.Window.SetContent(shell.Content())
 	go c.refreshAll(cl)
 }
@@ -193,6 +201,17 @@ func (c *Controller) refreshAll(cl *app.Client) {
 		}
 	})
 	c.refreshClinical(cl) // levels, roles, alerts (alert.go)
+}
+
+// refreshPINChange shows or removes the shell's "change your PIN" banner:
+// the policy may have lengthened the minimum, or the PIN was just changed.
+func (c *Controller) refreshPINChange(cl *app.Client) {
+	required, min := cl.PINChangeRequired(), cl.Policy().MinPINLength
+	doUI(func() {
+		if s := c.currentShell(); s != nil {
+			s.SetPINChangeRequired(required, min)
+		}
+	})
 }
 
 func (c *Controller) currentShell() *Shell {
@@ -242,6 +261,7 @@ func (c *Controller) follow(cl *app.Client) {
 			c.refreshRoles(cl)
 		case app.PolicyChanged:
 			c.refreshPolicy(cl)
+			c.refreshPINChange(cl)
 		case app.ConnectionChanged:
 			conn := cl.Connection()
 			doUI(func() {
@@ -450,7 +470,11 @@ func (a *actions) SetNotificationPreview(p app.PreviewLevel) error {
 func (a *actions) SetLockAfter(d time.Duration) error { return a.cl.SetLockAfter(d) }
 
 func (a *actions) ChangePIN(oldPIN, newPIN string) error {
-	return a.cl.ChangePIN([]byte(oldPIN), []byte(newPIN))
+	err := a.cl.ChangePIN([]byte(oldPIN), []byte(newPIN))
+	if err == nil {
+		go a.c.refreshPINChange(a.cl)
+	}
+	return err
 }
 
 func (a *actions) SignOut() error {

@@ -86,7 +86,7 @@ func screenshotScreens() []screenshot {
 			return SignInScreen(icon, SignIn{Address: "nurse.kim@rounds.test"}, func(SignIn) error { return nil })
 		}},
 		{name: "choosepin", build: func() fyne.CanvasObject {
-			return ChoosePINScreen(func(string) error { return nil })
+			return ChoosePINScreen(MinPINLength, func(string) error { return nil })
 		}},
 		{name: "inbox", build: func() fyne.CanvasObject {
 			v := NewInboxView(inboxRows(), &fakeActions{})

@@ -249,6 +249,17 @@ func (s *settingsScreen) modal(content fyne.CanvasObject) *widget.PopUp {
 }
 
 func (s *settingsScreen) showChangePIN() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(s.root)
+	if c == nil {
+		return
+	}
+	s.popup = ShowChangePIN(c, s.actions.ChangePIN, s.st.Policy.MinPINLength, "", nil)
+}
+
+// ShowChangePIN opens the change-PIN dialog on c: current PIN, new PIN
+// (at least minLen digits, never fewer than MinPINLength) twice. why, when set,
+// says why the PIN must change; done runs after change succeeded.
+func ShowChangePIN(c fyne.Canvas, change func(oldPIN, newPIN string) error, minLen int, why string, done func()) *widget.PopUp {
 	old, pin, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	status := widget.NewLabel("")
 	status.Importance = widget.DangerImportance
@@ -256,9 +267,9 @@ func (s *settingsScreen) showChangePIN() {
 	status.Hide()
 	var pop *widget.PopUp
 	save := widget.NewButton("Change PIN", func() {
-		err := ValidatePIN(pin.Text, confirm.Text)
+		err := ValidatePINAtLeast(pin.Text, confirm.Text, minLen)
 		if err == nil {
-			err = s.actions.ChangePIN(old.Text, pin.Text)
+			err = change(old.Text, pin.Text)
 		}
 		if err != nil {
 			status.SetText(err.Error())
@@ -266,12 +277,27 @@ func (s *settingsScreen) showChangePIN() {
 			return
 		}
 		pop.Hide()
+		if done != nil {
+			done()
+		}
 	})
 	save.Importance = widget.HighImportance
-	pop = s.modal(container.NewVBox(
-		widget.NewLabelWithStyle("Change PIN", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("Current PIN"), old, widget.NewLabel("New PIN"), pin, widget.NewLabel("New PIN again"), confirm, status,
-		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), save)))
+	items := []fyne.CanvasObject{widget.NewLabelWithStyle("Change PIN", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
+	if why != "" {
+		l := widget.NewLabel(why)
+		l.Wrapping = fyne.TextWrapWord
+		items = append(items, l)
+	}
+	rule := widget.NewLabel(pinRuleText(minLen))
+	rule.SizeName = theme.SizeNameCaptionText
+	items = append(items, widget.NewLabel("Current PIN"), old, widget.NewLabel("New PIN"), pin, rule,
+		widget.NewLabel("New PIN again"), confirm, status,
+		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), save))
+	content := container.NewVBox(items...)
+	pop = widget.NewModalPopUp(container.NewPadded(content), c)
+	pop.Resize(fyne.NewSize(min(c.Size().Width-2*theme.Padding(), 420), content.MinSize().Height+2*theme.Padding()))
+	pop.Show()
+	return pop
 }
 
 func (s *settingsScreen) confirmSignOut() {

@@ -1,7 +1,11 @@
 package ui
 
 import (
+	"fmt"
+	"image/color"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -41,6 +45,14 @@ type Shell struct {
 	Alert  *AlertView
 	outer  *fyne.Container
 	levels app.UrgencyLevelNames
+
+	// body is root under the PIN banner, shown while the hospital's policy
+	// requires a longer PIN than the one in use (SetPINChangeRequired).
+	body       *fyne.Container
+	pinBanner  *fyne.Container
+	pinText    *widget.Label
+	pinMin     int
+	pinChanger *widget.PopUp
 }
 
 // NewShell builds the signed-in screens with empty data; the app fills them
@@ -68,6 +80,8 @@ func NewShell(actions Actions, settings SettingsState) *Shell {
 	s.placeholder = container.NewCenter(container.NewVBox(container.NewCenter(widget.NewIcon(themedNewChat)), hint))
 	s.layout = &shellLayout{s: s, mode: -1}
 	s.root = container.New(s.layout)
+	s.initPINBanner()
+	s.body = container.NewBorder(s.pinBanner, nil, nil, nil, s.root)
 	s.initClinical()
 	return s
 }
@@ -198,4 +212,61 @@ func (l *shellLayout) rebuild(mode int) {
 	l.split = container.NewHSplit(l.tabs, right)
 	l.split.Offset = offset
 	s.root.Objects = []fyne.CanvasObject{l.split}
+}
+
+// initPINBanner builds the banner that asks for a longer PIN. It has no close
+// button: it goes away only when the PIN meets the policy.
+func (s *Shell) initPINBanner() {
+	s.pinText = widget.NewLabel("")
+	s.pinText.Wrapping = fyne.TextWrapWord
+	s.pinText.TextStyle.Bold = true
+	change := widget.NewButtonWithIcon("Change PIN now", theme.SettingsIcon(), s.ShowPINChange)
+	change.Importance = widget.HighImportance
+	tint := theme.Color(theme.ColorNameWarning)
+	r, g, b, _ := tint.RGBA()
+	bg := canvas.NewRectangle(color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x40})
+	s.pinBanner = container.NewStack(bg, container.NewPadded(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), container.NewCenter(change), s.pinText)))
+	s.pinBanner.Hide()
+}
+
+// pinChangeText is what the banner and the dialog say.
+func pinChangeText(min int) string {
+	return fmt.Sprintf("Your hospital now requires a PIN of at least %d digits. Change your PIN to keep using Rounds.", min)
+}
+
+// SetPINChangeRequired shows the banner asking for a PIN of at least min
+// digits, or hides it (and any change-PIN dialog it opened) when the PIN in
+// use meets the policy.
+func (s *Shell) SetPINChangeRequired(required bool, min int) {
+	if !required {
+		s.pinMin = 0
+		s.pinBanner.Hide()
+		if s.pinChanger != nil {
+			s.pinChanger.Hide()
+			s.pinChanger = nil
+		}
+		s.body.Refresh()
+		return
+	}
+	s.pinMin = min
+	s.pinText.SetText(pinChangeText(min))
+	s.pinBanner.Show()
+	s.body.Refresh()
+}
+
+// PINChangeRequired reports whether the banner is showing.
+func (s *Shell) PINChangeRequired() bool { return s.pinBanner.Visible() }
+
+// ShowPINChange opens the change-PIN dialog with the policy's reason; a
+// successful change removes the banner.
+func (s *Shell) ShowPINChange() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(s.outer)
+	if c == nil || s.pinMin == 0 {
+		return
+	}
+	s.pinChanger = ShowChangePIN(c, s.actions.ChangePIN, s.pinMin, pinChangeText(s.pinMin), func() {
+		s.pinChanger = nil
+		s.SetPINChangeRequired(false, 0)
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"syscall"
@@ -175,11 +174,12 @@ func SignInErrorText(err error) string {
 }
 
 // ChoosePINScreen is the step after the first sign-in: choose a PIN (at least
-// MinPINLength digits) and type it again. choose saves it (the app derives the
-// store key from it); its error is shown inline.
-func ChoosePINScreen(choose func(pin string) error) fyne.CanvasObject {
+// minLen digits, the minimum the app enforces, never fewer than MinPINLength)
+// and type it again. choose saves it (the app derives the store key from
+// it); its error is shown inline.
+func ChoosePINScreen(minLen int, choose func(pin string) error) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("Choose a PIN", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	help := widget.NewLabel(fmt.Sprintf("You will use this PIN to open Rounds on this device. At least %d digits.", MinPINLength))
+	help := widget.NewLabel("You will use this PIN to open Rounds on this device. " + pinRuleText(minLen))
 	help.Wrapping = fyne.TextWrapWord
 	help.Alignment = fyne.TextAlignCenter
 	pin := widget.NewPasswordEntry()
@@ -191,7 +191,7 @@ func ChoosePINScreen(choose func(pin string) error) fyne.CanvasObject {
 	status.Importance = widget.DangerImportance
 	status.Hide()
 	button := widget.NewButtonWithIcon("Save PIN", theme.ConfirmIcon(), func() {
-		err := ValidatePIN(pin.Text, confirm.Text)
+		err := ValidatePINAtLeast(pin.Text, confirm.Text, minLen)
 		if err == nil {
 			err = choose(pin.Text)
 		}

@@ -128,7 +128,7 @@ func TestSignInErrorText(t *testing.T) {
 func TestChoosePIN(t *testing.T) {
 	test.NewTempApp(t)
 	var chosen []string
-	screen := ChoosePINScreen(func(pin string) error { chosen = append(chosen, pin); return nil })
+	screen := ChoosePINScreen(MinPINLength, func(pin string) error { chosen = append(chosen, pin); return nil })
 	w := test.NewTempWindow(t, screen)
 	w.Resize(fyne.NewSize(390, 844))
 	entries := findAll[*widget.Entry](screen)
