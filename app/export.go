@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -141,7 +144,7 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 		Exported: c.cfg.Clock.Now().UTC(), Messages: make([]ExportedMessage, len(ms))}
 	for i, m := range ms {
 		e := ExportedMessage{ID: m.ID, OriginID: m.OriginID, StanzaID: m.StanzaID, Time: m.Timestamp.UTC(),
-			From: m.From, To: m.To, Sender: senderName(st, cv, m, names), Body: m.Body,
+			From: m.From, To: m.To, Sender: senderName(st, cv, m, names), Body: exportBody(st, m),
 			Urgency: levels.Name(m.Urgency), AckRequired: m.Extra["ack"] == "required",
 			Order: m.Extra[extraOrder] == "1", Role: m.Extra[extraRole],
 			ResponseTo: m.Extra["response-to"], Response: m.Extra["response"],
@@ -227,3 +230,36 @@ func cell(s string) string {
 	}
 	return s
 }
+
+// exportBody is the text an export gives for m. The body of a message that
+// shares a file is its aesgcm:// link, whose fragment is the file's key: with
+// it, anyone holding the export could fetch and decrypt the file from the
+// server. So a file is described instead ("[file: Potassium result.pdf,
+// application/pdf, 82 KB]"), and any other aesgcm:// link in a text loses
+// its fragment. The key stays in the encrypted store.
+func exportBody(st *securestore.Store, m securestore.Message) string {
+	if m.Extra[sync.ExtraAttachment] == "" && m.Extra[sync.ExtraAttachmentURL] == "" {
+		return aesgcmFragment.ReplaceAllString(m.Body, "$1#(key removed)")
+	}
+	atts, err := st.Attachments(m.ID)
+	if err != nil || len(atts) == 0 {
+		name := "file"
+		if u, err := xmpp.ParseAESGCMURL(m.Extra[sync.ExtraAttachmentURL]); err == nil {
+			name = path.Base(u.HTTPURL)
+		}
+		return "[file: " + name + "]"
+	}
+	parts := make([]string, len(atts))
+	for i, a := range atts {
+		r := attachmentRow(st, a)
+		parts[i] = "[file: " + r.Name + ", " + r.MIME
+		if r.Size > 0 {
+			parts[i] += ", " + FormatSize(r.Size)
+		}
+		parts[i] += "]"
+	}
+	return strings.Join(parts, " ")
+}
+
+// aesgcmFragment finds an aesgcm:// link's key fragment.
+var aesgcmFragment = regexp.MustCompile(`(?i)(aesgcm://[^\s#]*)#[0-9a-f]*`)
