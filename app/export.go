@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,7 +238,7 @@ func cell(s string) string {
 // its fragment. The key stays in the encrypted store.
 func exportBody(st *securestore.Store, m securestore.Message) string {
 	if m.Extra[sync.ExtraAttachment] == "" && m.Extra[sync.ExtraAttachmentURL] == "" {
-		return aesgcmFragment.ReplaceAllString(m.Body, "$1#(key removed)")
+		return withoutFileKeys(m.Body)
 	}
 	atts, err := st.Attachments(m.ID)
 	if err != nil || len(atts) == 0 {
@@ -260,6 +259,3 @@ func exportBody(st *securestore.Store, m securestore.Message) string {
 	}
 	return strings.Join(parts, " ")
 }
-
-// aesgcmFragment finds an aesgcm:// link's key fragment.
-var aesgcmFragment = regexp.MustCompile(`(?i)(aesgcm://[^\s#]*)#[0-9a-f]*`)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"rounds/internal/testserver"
 )
@@ -75,6 +76,41 @@ func TestConversationExportKeepsFileKeys(t *testing.T) {
 		}
 		if text != "see aesgcm://upload.example.org/f/a.pdf#(key removed) from yesterday" {
 			t.Fatalf("%s: pasted link exported as %q", d.jid, text)
+		}
+	}
+}
+
+// TestNotificationCutsPastedFileKeys: where notifications may show text, a
+// file link pasted into a message (not sent as a file) reaches the OS
+// without its key fragment.
+func TestNotificationCutsPastedFileKeys(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{Policy: Policy{Preview: PreviewContent}})
+	if err := bob.c.SetNotificationPreview(PreviewContent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Send(bob.jid, "aesgcm://upload.example.org/a.pdf#"+strings.Repeat("0f", 44)+" is the ECG"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "notification", 20*time.Second, func() bool { return bob.notifier.countFor(alice.jid) > 0 })
+	for _, n := range bob.notifier.notifications() {
+		if !strings.HasPrefix(n.Body, "aesgcm://upload.example.org/a.pdf#(key removed)") || strings.Contains(n.Body, "0f0f") {
+			t.Fatalf("notification body %q", n.Body)
+		}
+	}
+}
+
+func TestWithoutFileKeys(t *testing.T) {
+	k := strings.Repeat("Ab", 44)
+	for in, want := range map[string]string{
+		"plain text":            "plain text",
+		"AESGCM://h/p.jpg#" + k: "AESGCM://h/p.jpg#(key removed)",
+		"a aesgcm://h/x#" + k + " b aesgcm://g/y#" + k: "a aesgcm://h/x#(key removed) b aesgcm://g/y#(key removed)",
+		"https://h/p#frag": "https://h/p#frag",
+	} {
+		if got := withoutFileKeys(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
 		}
 	}
 }

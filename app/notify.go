@@ -144,7 +144,7 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 			name = senderName(st, cv, last, nil) + " in " + name
 		}
 		out.Title = name
-		out.Body = previewText(last.Body)
+		out.Body = previewText(withoutFileKeys(last.Body))
 		if p := attachmentPreview(st, last); p != "" {
 			out.Body = p // never a file's link: it carries the file's key
 		}
