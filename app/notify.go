@@ -61,15 +61,10 @@ func (c *Client) shownNotifications() []string {
 	return out
 }
 
-// notifyFor raises at most one notification per conversation for a batch of
-// stored messages: only incoming ones, never for the conversation in view,
-// and for catch-up only where something is still unread.
-func (c *Client) notifyFor(st *securestore.Store, msgs []securestore.Message, catchUp bool) {
-	c.notifyExcept(st, msgs, catchUp, nil)
-}
-
-// notifyExcept is notifyFor leaving out the conversations an urgent alert
-// already notified (alerts.go).
+// notifyExcept raises at most one notification per conversation for a batch
+// of stored messages: only incoming ones, never for the conversation in view
+// nor for those an urgent alert already notified (skip, alerts.go), and for
+// catch-up only where something is still unread.
 func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message, catchUp bool, skip map[string]bool) {
 	type group struct {
 		n      int
