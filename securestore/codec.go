@@ -3,7 +3,6 @@ package securestore
 import (
 	"encoding/binary"
 	"errors"
-	"math"
 	"time"
 )
 
@@ -116,15 +115,6 @@ func (r *reader) count() int {
 		return 0
 	}
 	return int(n)
-}
-
-func (r *reader) int() int {
-	v := r.varint()
-	if v > math.MaxInt32 || v < math.MinInt32 {
-		r.fail()
-		return 0
-	}
-	return int(v)
 }
 
 func (r *reader) time() time.Time {

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // formatVersion is the on-disk format this build writes and reads. A file with
@@ -235,11 +236,11 @@ func mapBoltErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, bbolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return fmt.Errorf("%w: %v", ErrInUse, err)
-	case errors.Is(err, bbolt.ErrInvalid):
+	case errors.Is(err, berrors.ErrInvalid):
 		return fmt.Errorf("%w: %v", ErrNotAStore, err)
-	case errors.Is(err, bbolt.ErrVersionMismatch), errors.Is(err, bbolt.ErrChecksum):
+	case errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return err

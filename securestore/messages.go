@@ -56,7 +56,6 @@ type appendTx struct {
 	pending map[uint64]*periodKey
 	newKeys map[dedupeKey]MessageID // dedupe entries written by this tx
 	scratch []byte
-	dedupe  []byte
 }
 
 type convState struct {

@@ -46,7 +46,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		pending := map[uint64]*periodKey{}
 		keys := tx.Bucket(bucketKeys)
 		kc := keys.Cursor()
-		for k, _ := kc.First(); k != nil && len(k) == 8 && beUint64(k) < cutoff; k, _ = kc.Next() {
+		for k, _ := kc.First(); len(k) == 8 && beUint64(k) < cutoff; k, _ = kc.Next() {
 			purged[beUint64(k)] = true
 		}
 		if len(purged) == 0 {
