@@ -34,5 +34,13 @@ func ParseEscalation(st *Element) *Escalation {
 	if err != nil || step < 1 || step > 1000 {
 		return nil
 	}
+	for _, b := range []struct {
+		attr string
+		max  int
+	}{{"id", maxClinicalID}, {"to", maxJIDBytes}, {"role", maxPolicyText}, {"reason", maxClinicalReason}} {
+		if _, ok := boundedAttr(el, b.attr, b.max); !ok {
+			return nil
+		}
+	}
 	return &Escalation{ID: el.Attr("id"), Step: step, To: el.Attr("to"), Role: el.Attr("role"), Reason: el.Attr("reason")}
 }

@@ -20,7 +20,11 @@ func NewAddressed(role string) *Element { return NewElement(NSRole, "addressed",
 
 // ParseAddressedRole returns the role a message was addressed to, or "".
 func ParseAddressedRole(st *Element) string {
-	return st.Child(NSRole, "addressed").Attr("role")
+	r, ok := boundedAttr(st.Child(NSRole, "addressed"), "role", maxPolicyText)
+	if !ok {
+		return ""
+	}
+	return r
 }
 
 // ClinicalPrefix is the fallback prefix for an urgency level and order flag,

@@ -57,6 +57,22 @@ const (
 	maxLadderSteps = 20
 )
 
+// Bounds of the clinical payloads on messages. Anyone can send them, and
+// what they carry is stored, drawn ("To you as …") and audited, so an
+// element whose id, role or reason is longer is ignored like a malformed
+// one (the body still shows). Ids we make are 16-32 characters.
+const (
+	maxClinicalID     = 256
+	maxClinicalReason = 500
+	maxJIDBytes       = 3 * 1023 // RFC 7622: each part at most 1023 bytes
+)
+
+// boundedAttr is el's attribute, or ok=false if it is longer than max.
+func boundedAttr(el *Element, attr string, max int) (string, bool) {
+	v := el.Attr(attr)
+	return v, len(v) <= max
+}
+
 // PolicyError says which part of a policy or schedule is wrong.
 type PolicyError struct {
 	Element, Attr string

@@ -37,7 +37,7 @@ func NewResponse(id, kind string) *Element {
 // kind is nil: it cannot be applied, and the body still shows.
 func ParseResponse(st *Element) *Response {
 	r := st.Child(NSResponse, "response")
-	if r == nil || r.Attr("id") == "" || !ValidResponseKind(r.Attr("kind")) {
+	if id, ok := boundedAttr(r, "id", maxClinicalID); r == nil || id == "" || !ok || !ValidResponseKind(r.Attr("kind")) {
 		return nil
 	}
 	return &Response{ID: r.Attr("id"), Kind: r.Attr("kind")}

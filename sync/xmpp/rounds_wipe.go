@@ -25,7 +25,7 @@ func NewWipe(id string, issued time.Time) *Element {
 // ParseWipe reads <wipe/>; one without an id is nil.
 func ParseWipe(st *Element) *Wipe {
 	el := st.Child(NSWipe, "wipe")
-	if el == nil || el.Attr("id") == "" {
+	if id, ok := boundedAttr(el, "id", maxClinicalID); el == nil || id == "" || !ok {
 		return nil
 	}
 	w := &Wipe{ID: el.Attr("id")}
