@@ -417,7 +417,7 @@ func TestRolesList(t *testing.T) {
 	}
 	v.SetRoles(clinicalRoles())
 	text := labelsText(v)
-	for _, want := range []string{"Cardiology on call", "Dr Osei until 20:00 · backup dr.patel", "Nurse Kim (backup) until 19:00", "Rapid response", "Nobody now · next shift 18:00"} {
+	for _, want := range []string{"Cardiology on call", "Dr Osei until 20:00", "backup dr.patel", "Nurse Kim (backup) until 19:00", "Rapid response", "Nobody now · next shift 18:00"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("roles lack %q: %s", want, text)
 		}

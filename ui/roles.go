@@ -75,9 +75,19 @@ func (v *RolesView) filter(q string) {
 	v.Refresh()
 }
 
-// holderText says who holds the role now: "Dr Osei until 20:00",
-// "Dr Lee (backup) until 20:00", "Nobody now · next shift 20:00".
+// holderText says who holds the role now and who backs them up:
+// "Dr Osei until 20:00 · backup charge.nurse".
 func holderText(r app.RoleRow) string {
+	s := holderNow(r)
+	if b := backupText(r); b != "" {
+		s += " · " + b
+	}
+	return s
+}
+
+// holderNow says who holds the role now: "Dr Osei until 20:00",
+// "Dr Lee (backup) until 20:00", "Nobody now · next shift 20:00".
+func holderNow(r app.RoleRow) string {
 	if r.Holder == "" {
 		if r.Next.IsZero() {
 			return "Nobody now"
@@ -94,10 +104,16 @@ func holderText(r app.RoleRow) string {
 	if !r.Until.IsZero() {
 		s += " until " + clock(r.Until)
 	}
-	if r.BackupJID != "" && !r.Backup {
-		s += " · backup " + localName(r.BackupJID)
-	}
 	return s
+}
+
+// backupText names the shift's backup ("backup charge.nurse"), or "" when
+// there is none or the backup already holds the role.
+func backupText(r app.RoleRow) string {
+	if r.BackupJID == "" || r.Backup || r.Holder == "" {
+		return ""
+	}
+	return "backup " + localName(r.BackupJID)
 }
 
 func localName(jid string) string {
@@ -110,15 +126,25 @@ func localName(jid string) string {
 func (v *RolesView) roleRow(r app.RoleRow) fyne.CanvasObject {
 	name := widget.NewLabelWithStyle(r.Role, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
-	who := widget.NewLabel(holderText(r))
+	// The holder and the backup on lines of their own (like a person's
+	// row): with a shift ending tomorrow the date makes one line too long
+	// for the list, and the backup is what gets cut.
+	who := widget.NewLabel(holderNow(r))
 	who.Truncation = fyne.TextTruncateEllipsis
 	if r.Holder == "" {
 		who.Importance = widget.WarningImportance
 	}
+	lines := []fyne.CanvasObject{name, who}
+	if b := backupText(r); b != "" {
+		backup := widget.NewLabel(b)
+		backup.Truncation = fyne.TextTruncateEllipsis
+		backup.SizeName = theme.SizeNameCaptionText
+		lines = append(lines, backup)
+	}
 	iconSize := theme.IconInlineSize() * 1.6
 	icon := container.NewCenter(container.NewGridWrap(fyne.NewSize(iconSize, iconSize), widget.NewIcon(themedPeople)))
 	row := container.NewBorder(nil, nil, icon, widget.NewIcon(theme.MailComposeIcon()),
-		container.New(layout.NewCustomPaddedVBoxLayout(-3*theme.Padding()), name, who))
+		container.New(layout.NewCustomPaddedVBoxLayout(-3*theme.Padding()), lines...))
 	return newTapRow(row, func() { v.compose(r) })
 }
 
