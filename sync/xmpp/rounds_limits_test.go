@@ -1,9 +1,11 @@
 package xmpp
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestClinicalAttributesBounded: anyone can send the clinical payloads, and
@@ -49,5 +51,30 @@ func TestClinicalAttributesBounded(t *testing.T) {
 		if c.got(parse(c.over)) {
 			t.Errorf("%s over the bound was accepted", c.name)
 		}
+	}
+}
+
+// TestPolicyErrorsQuoteShortly: a refused value is quoted in the error (the
+// admin needs to see it) but cut to 64 bytes, on a rune boundary, with its
+// length: the error is logged by every device and a value can be a whole
+// stanza long.
+func TestPolicyErrorsQuoteShortly(t *testing.T) {
+	huge := strings.Repeat("é", 100000)
+	for name, doc := range map[string]string{
+		"policy":   `<policy xmlns='urn:rounds:policy:0'><lock max-seconds='` + huge + `'/></policy>`,
+		"schedule": `<schedule xmlns='urn:rounds:oncall:0'><shift role='r' jid='a@b' from='` + huge + `' until='2026-11-22T08:00:00Z'/></schedule>`,
+	} {
+		var err error
+		if name == "policy" {
+			_, err = DecodeOrgPolicy([]byte(doc))
+		} else {
+			_, err = DecodeSchedule([]byte(doc))
+		}
+		if err == nil || len(err.Error()) > 300 || !strings.Contains(err.Error(), "… (200000 bytes)") || !utf8.ValidString(err.Error()) {
+			t.Fatalf("%s: %d-byte error: %.300v", name, len(fmt.Sprint(err)), err)
+		}
+	}
+	if got := shown("8h"); got != `"8h"` {
+		t.Fatalf("short value shown as %s", got)
 	}
 }

@@ -77,7 +77,7 @@ func parseShift(s *Element) (Shift, error) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return sh, &PolicyError{"shift", a.name, fmt.Sprintf("%q is not an RFC 3339 time", v)}
+			return sh, &PolicyError{"shift", a.name, fmt.Sprintf("%s is not an RFC 3339 time", shown(v))}
 		}
 		*a.t = t.UTC() // one zone, so comparisons and encodings agree
 	}
@@ -89,7 +89,7 @@ func parseShift(s *Element) (Shift, error) {
 	case "true", "1":
 		sh.Orders = true
 	default:
-		return sh, &PolicyError{"shift", "orders", fmt.Sprintf("%q is not true or false", v)}
+		return sh, &PolicyError{"shift", "orders", fmt.Sprintf("%s is not true or false", shown(v))}
 	}
 	return sh, nil
 }

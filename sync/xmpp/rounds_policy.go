@@ -3,6 +3,7 @@ package xmpp
 import (
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // urn:rounds:policy:0 — the organisation's policy, published by an
@@ -67,6 +68,21 @@ const (
 	maxJIDBytes       = 3 * 1023 // RFC 7622: each part at most 1023 bytes
 )
 
+// shown quotes a refused value for an error message, cut to 64 bytes: the
+// error is logged on every device and printed by admin tools, and the value
+// can be as long as a stanza.
+func shown(v string) string {
+	const max = 64
+	if len(v) <= max {
+		return strconv.Quote(v)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strconv.Quote(v[:cut]) + fmt.Sprintf("… (%d bytes)", len(v))
+}
+
 // boundedAttr is el's attribute, or ok=false if it is longer than max.
 func boundedAttr(el *Element, attr string, max int) (string, bool) {
 	v := el.Attr(attr)
@@ -93,7 +109,7 @@ func intAttr(el *Element, attr string, lo, hi int) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, &PolicyError{el.Name.Local, attr, fmt.Sprintf("%q is not a whole number", s)}
+		return 0, &PolicyError{el.Name.Local, attr, fmt.Sprintf("%s is not a whole number", shown(s))}
 	}
 	if v < lo || v > hi {
 		return 0, &PolicyError{el.Name.Local, attr, fmt.Sprintf("%d is outside %d..%d", v, lo, hi)}
@@ -111,7 +127,7 @@ func bareJIDAttr(el *Element, attr string, required bool) (string, error) {
 	}
 	j, err := ParseJID(s)
 	if err != nil || j.Resource != "" || j.Local == "" || j.Domain == "" {
-		return "", &PolicyError{el.Name.Local, attr, fmt.Sprintf("%q is not a bare JID like name@hospital.org", s)}
+		return "", &PolicyError{el.Name.Local, attr, fmt.Sprintf("%s is not a bare JID like name@hospital.org", shown(s))}
 	}
 	return j.Bare().String(), nil
 }
@@ -184,7 +200,7 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 					f := false
 					p.KeyringAllowed = &f
 				default:
-					err = &PolicyError{"keyring", "allowed", fmt.Sprintf("%q is not true or false", c.Attr("allowed"))}
+					err = &PolicyError{"keyring", "allowed", fmt.Sprintf("%s is not true or false", shown(c.Attr("allowed")))}
 				}
 			}
 		case "notifications":
@@ -193,7 +209,7 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 				case PreviewSender, PreviewNone, PreviewContent:
 					p.NotificationPreview = v
 				default:
-					err = &PolicyError{"notifications", "preview", fmt.Sprintf("%q is not sender, none or content", v)}
+					err = &PolicyError{"notifications", "preview", fmt.Sprintf("%s is not sender, none or content", shown(v))}
 				}
 			}
 		case "urgent":
