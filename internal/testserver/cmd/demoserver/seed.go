@@ -83,6 +83,13 @@ func seed(s *testserver.Server, password string) error {
 		}
 		clients[user] = c
 	}
+	// Subscription requests reach only available resources (or wait on the
+	// server until the user next sends presence): be available first.
+	for user, c := range clients {
+		if err := c.SetPresence(xmpp.ShowAvailable, ""); err != nil {
+			return fmt.Errorf("seed: presence %s: %w", user, err)
+		}
+	}
 	for user, c := range clients {
 		for other, name := range demoNames {
 			if other == user {
@@ -96,7 +103,30 @@ func seed(s *testserver.Server, password string) error {
 			}
 		}
 	}
-	time.Sleep(time.Second) // let the subscription handshakes finish
+	// Wait for the handshakes: every roster entry mutual, so the demo shows
+	// everyone's presence from the first sign-in.
+	for user, c := range clients {
+		for {
+			items, err := c.Roster(ctx)
+			if err != nil {
+				return fmt.Errorf("seed: roster %s: %w", user, err)
+			}
+			mutual := 0
+			for _, it := range items {
+				if it.Subscription == "both" {
+					mutual++
+				}
+			}
+			if mutual == len(demoNames)-1 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("seed: %s has %d of %d subscriptions approved", user, mutual, len(demoNames)-1)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
 	for _, l := range demoScript {
 		if err := clients[l.from].Send(xmpp.NewChat(s.JID(l.to), l.body)); err != nil {
 			return fmt.Errorf("seed: send: %w", err)

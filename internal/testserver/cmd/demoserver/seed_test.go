@@ -1,0 +1,47 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/sync/xmpp"
+)
+
+// TestSeedMakesEveryoneMutual: after seeding, every demo account sees every
+// other one with a mutual subscription, so the demo's directory and inbox show
+// presence instead of "Offline" for people who are online.
+func TestSeedMakesEveryoneMutual(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{Domain: "rounds.test"})
+	if err := srv.CreateAccounts(demoPassword, demoStaff...); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed(srv, demoPassword); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, user := range demoStaff {
+		c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID(user), Resource: "check",
+			Credentials: xmpp.Credentials{Password: demoPassword}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, err := c.Roster(ctx)
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != len(demoStaff)-1 {
+			t.Fatalf("%s has %d contacts, want %d", user, len(items), len(demoStaff)-1)
+		}
+		for _, it := range items {
+			if it.Subscription != "both" || it.Name == "" {
+				t.Errorf("%s sees %s as %q (subscription %s), want a name and both", user, it.JID, it.Name, it.Subscription)
+			}
+		}
+	}
+}
