@@ -591,7 +591,7 @@ func (c *Client) ExportForPlatform(attID string) (string, func(), error) {
 		return "", nil, err
 	}
 	defer r.Close()
-	dir, err := os.MkdirTemp("", "rounds-open-")
+	dir, err := os.MkdirTemp("", exportPrefix)
 	if err != nil {
 		return "", nil, fmt.Errorf("app: export: %w", err)
 	}

@@ -81,6 +81,9 @@ func newClient(cfg Config, path string) *Client {
 
 // start runs the Session over an unlocked store.
 func (c *Client) start(st *securestore.Store) error {
+	if n := sweepStaleExports(time.Now()); n > 0 {
+		c.log.Info("app: removed attachment copies a previous run left behind", "count", n)
+	}
 	acct, err := st.Account()
 	if err != nil {
 		return fmt.Errorf("app: account record: %w", err)
