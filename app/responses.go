@@ -100,6 +100,7 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 		return ErrRecalled
 	}
 	c.Touch()
+	c.markRespondedShown(conv, msg)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	r, err := respondOn(ctx, s, conv, msg, kind, text)
@@ -115,6 +116,25 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 	}
 	c.noteResponse(st, m, storedResponse{ID: r.ID, From: c.Account(), Own: true, Kind: kind, Text: text, At: at})
 	return nil
+}
+
+// markRespondedShown marks conv shown up to msg when msg is the
+// conversation's first unread message: answering it (from the alert or the
+// thread) means the user has read it, so the inbox badge drops, the sender
+// gets the read receipt and the user's other devices stop counting it. It
+// runs before the response is sent, so the sender sees "read" no later than
+// "acknowledged". When earlier incoming messages are still unread, nothing
+// is marked: the user answered the page without having seen those, and
+// marking up to msg would hide them (the display marker covers everything
+// before it). A failed mark is logged; the response still goes out.
+func (c *Client) markRespondedShown(conv string, msg securestore.MessageID) {
+	first, ok := c.FirstUnread(conv)
+	if !ok || first != msg {
+		return
+	}
+	if err := c.MarkShown(conv, msg); err != nil {
+		c.log.Warn("app: marking an answered message shown", "err", err)
+	}
 }
 
 // responsesIn handles the responses in a batch of stored messages (live,
