@@ -362,7 +362,8 @@ func (c *Client) ringAlert(st *securestore.Store, a Alert, notify bool) {
 			c.notified[a.Conversation] = notice{at: now, urgent: true}
 		}
 		c.mu.Unlock()
-		n := c.notification(st, cv, 1, true, m)
+		// A silent alert (routine, ack asked) notifies as urgent.
+		n := c.notification(st, cv, 1, max(m.Urgency, securestore.UrgencyHigh), m)
 		n.Message, n.AckRequired = a.Message, a.AckRequired
 		c.cfg.Notifier.Notify(n)
 	}
@@ -458,14 +459,15 @@ func (c *Client) Alerts() []Alert {
 	return out
 }
 
-// alertingConversations is the set of conversations with an open alert.
-func (c *Client) alertingConversations() map[string]bool {
+// alertingConversations maps each conversation with an open alert to the
+// highest level among its alerts.
+func (c *Client) alertingConversations() map[string]securestore.Urgency {
 	cl := &c.clin
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	out := map[string]bool{}
+	out := map[string]securestore.Urgency{}
 	for _, a := range cl.alerts {
-		out[a.Conversation] = true
+		out[a.Conversation] = max(out[a.Conversation], a.Urgency)
 	}
 	return out
 }

@@ -637,14 +637,15 @@ func (c *Client) escalationClosed(msgs []securestore.Message) {
 	}
 }
 
-// ladderActiveConversations are the conversations with a running ladder.
-func (c *Client) ladderActiveConversations() map[string]bool {
+// ladderActiveConversations maps each conversation with a running ladder
+// to the highest level among its waiting messages.
+func (c *Client) ladderActiveConversations() map[string]securestore.Urgency {
 	cl := &c.clin
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	out := map[string]bool{}
+	out := map[string]securestore.Urgency{}
 	for _, r := range cl.ladders {
-		out[r.Conv] = true
+		out[r.Conv] = max(out[r.Conv], r.Urgency)
 	}
 	return out
 }

@@ -23,6 +23,11 @@ type ConversationRow struct {
 	// Urgent pins the row on top (the clinical layer sets it for unacknowledged
 	// urgent messages).
 	Urgent bool
+	// UrgentLevel is the highest level among what pins the row (open alerts
+	// and our messages awaiting acknowledgement), so the row names it with
+	// the policy's name ("STAT"); routine when only a routine message asked
+	// for an acknowledgement. Meaningless when Urgent is false.
+	UrgentLevel securestore.Urgency
 }
 
 // MessageRow is one message as a conversation view draws it.
@@ -95,6 +100,9 @@ type Notification struct {
 	Title          string // "Rounds"
 	Body           string // "New message from Dr Osei" / "New message in ICU team"
 	Urgent         bool
+	// Level is the urgency level's display name (policy Levels: "STAT",
+	// "Urgent") when Urgent, so the title can say which level it is.
+	Level string
 	// Message and AckRequired are set for urgent alerts, so the notification
 	// can offer quick responses (Client.Respond).
 	Message     securestore.MessageID

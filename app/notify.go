@@ -67,9 +67,10 @@ func (c *Client) shownNotifications() []string {
 // catch-up only where something is still unread.
 func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message, catchUp bool, skip map[string]bool) {
 	type group struct {
-		n      int
-		urgent bool
-		last   securestore.Message
+		n       int
+		urgent  bool
+		urgency securestore.Urgency // the batch's highest level
+		last    securestore.Message
 	}
 	var order []string
 	groups := map[string]*group{}
@@ -85,6 +86,7 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		}
 		g.n++
 		g.urgent = g.urgent || m.Urgency >= securestore.UrgencyHigh
+		g.urgency = max(g.urgency, m.Urgency)
 		g.last = m
 	}
 	for _, conv := range order {
@@ -107,7 +109,7 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		if quiet {
 			continue
 		}
-		n := c.notification(st, cv, g.n, g.urgent, g.last)
+		n := c.notification(st, cv, g.n, g.urgency, g.last)
 		c.cfg.Notifier.Notify(n)
 		c.cfg.Sound.NewMessage(g.urgent)
 		c.log.Info("app: notified", "urgent", g.urgent, "catch_up", catchUp)
@@ -115,18 +117,21 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 }
 
 // notification builds what the OS shows, per Policy.Preview. By default it
-// names the sender or room and never carries message text.
-func (c *Client) notification(st *securestore.Store, cv securestore.Conversation, n int, urgent bool, last securestore.Message) Notification {
+// names the sender or room and never carries message text. urgency is the
+// highest level among the messages it announces (last is the newest); urgent
+// and STAT make it an urgent notification named by the level.
+func (c *Client) notification(st *securestore.Store, cv securestore.Conversation, n int, urgency securestore.Urgency, last securestore.Message) Notification {
+	urgent := urgency >= securestore.UrgencyHigh
 	out := Notification{ConversationID: cv.ID, Title: "Rounds", Urgent: urgent}
 	c.mu.Lock()
 	level := c.previewLocked()
 	levels := c.policyLocked().Levels
 	c.mu.Unlock()
 	what := "New message"
-	urgency := max(last.Urgency, securestore.UrgencyHigh)
 	if urgent {
 		// The level's configured name: "STAT message in ICU team".
-		what = levels.Name(urgency) + " message"
+		out.Level = levels.Name(urgency)
+		what = out.Level + " message"
 	} else if n > 1 {
 		what = "New messages"
 	}

@@ -136,7 +136,12 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		// Pinned: an urgent alert is open here (unread, or unacknowledged
 		// where acknowledgement is required), or an ack-required message of
 		// ours still waits for its acknowledgement.
-		row.Urgent = alerting[cv.ID] || waiting[cv.ID]
+		ua, isAlerting := alerting[cv.ID]
+		uw, isWaiting := waiting[cv.ID]
+		row.Urgent = isAlerting || isWaiting
+		if row.Urgent {
+			row.UrgentLevel = max(ua, uw)
+		}
 		if !row.IsRoom {
 			row.Presence, _ = c.presenceOf(cv.ID)
 		}

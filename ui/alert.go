@@ -398,6 +398,7 @@ func (s *Shell) SetLevels(l app.UrgencyLevelNames) {
 		s.conv.SetLevels(l)
 	}
 	s.Directory.SetLevels(l)
+	s.Inbox.SetLevels(l)
 }
 
 // refreshAlerts shows the Client's open alerts over the shell, each with

@@ -379,13 +379,6 @@ func (v *ConversationView) showSender(r app.MessageRow) bool {
 	return !r.Notice && ((v.info.IsRoom && !r.Outgoing) || v.badge(r) != "")
 }
 
-func urgencyText(u securestore.Urgency) string {
-	if u >= securestore.UrgencyCritical {
-		return "CRITICAL"
-	}
-	return "URGENT"
-}
-
 // bubbleMaxFor is the widest a bubble may be in a list this wide, in steps of
 // 16 so that small resizes do not rebuild the list.
 func bubbleMaxFor(width float32) float32 {

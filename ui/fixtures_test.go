@@ -183,7 +183,7 @@ var _ = fmt.Sprint
 func inboxRows() []app.ConversationRow {
 	return []app.ConversationRow{
 		{ID: "dr.osei@rounds.test", Title: "Dr Osei", LastActivity: fixedNow.Add(-13 * time.Minute), Unread: 2, Preview: "Good. Leave it in until tomorrow's round.", Presence: "dnd"},
-		{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, LastActivity: fixedNow.Add(-50 * time.Minute), Unread: 5, Preview: "Nurse Kim: Bed 12 K+ 6.1, please review", Urgent: true},
+		{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, LastActivity: fixedNow.Add(-50 * time.Minute), Unread: 5, Preview: "Nurse Kim: Bed 12 K+ 6.1, please review", Urgent: true, UrgentLevel: securestore.UrgencyHigh},
 		{ID: "pharmacy@rounds.test", Title: "Pharmacy", LastActivity: fixedNow.Add(-3 * time.Hour), Preview: "Calcium gluconate 10% sent up to ICU", Presence: "available"},
 		{ID: "ward7@rooms.rounds.test", Title: "Ward 7 handover", IsRoom: true, LastActivity: fixedNow.Add(-26 * time.Hour), Preview: "Handover at 19:30 in the day room"},
 		{ID: "dr.patel@rounds.test", Title: "Dr Patel", LastActivity: fixedNow.Add(-72 * time.Hour), Preview: "Thanks, see you on the ward", Presence: "away"},

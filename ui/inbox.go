@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
+	"rounds/securestore"
 	"rounds/sync"
 )
 
@@ -41,6 +42,7 @@ type InboxView struct {
 	status     *statusBar
 	empty      *widget.Label
 	selected   string
+	levels     app.UrgencyLevelNames
 }
 
 // NewInboxView builds the inbox with its first rows.
@@ -59,7 +61,7 @@ func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
 	v.empty = widget.NewLabelWithStyle("No conversations", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	v.list = widget.NewList(func() int { return len(v.shown) }, newInboxRow, func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(v.shown) {
-			o.(*inboxRow).bind(v.shown[id])
+			o.(*inboxRow).bind(v.shown[id], v.levels)
 		}
 	})
 	v.list.OnSelected = func(id widget.ListItemID) {
@@ -88,6 +90,23 @@ func (v *InboxView) SetRows(rows []app.ConversationRow) {
 		return a.LastActivity.After(b.LastActivity)
 	})
 	v.filter()
+}
+
+// SetLevels sets the urgency levels' display names for the pinned rows'
+// labels.
+func (v *InboxView) SetLevels(l app.UrgencyLevelNames) {
+	v.levels = l
+	v.list.Refresh()
+}
+
+// pinnedLabel names what pins a row: the level's display name in capitals
+// ("STAT", "URGENT"), like the message badges; a routine message that asks
+// for an acknowledgement says so.
+func pinnedLabel(levels app.UrgencyLevelNames, c app.ConversationRow) string {
+	if c.UrgentLevel == securestore.UrgencyNormal {
+		return "ACK REQUESTED"
+	}
+	return strings.ToUpper(levels.Name(c.UrgentLevel))
 }
 
 // SetConnection updates the status bar.
@@ -194,7 +213,7 @@ func newInboxRow() fyne.CanvasObject {
 		title:     widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		presence:  widget.NewLabel(""),
 		pin:       widget.NewIcon(themedUrgent),
-		urgent:    canvas.NewText("URGENT", theme.Color(theme.ColorNameError)),
+		urgent:    canvas.NewText("", theme.Color(theme.ColorNameError)),
 		preview:   widget.NewLabel(""),
 		when:      widget.NewLabel(""),
 		badge:     canvas.NewCircle(theme.Color(theme.ColorNamePrimary)),
@@ -213,7 +232,7 @@ func newInboxRow() fyne.CanvasObject {
 	return r
 }
 
-func (r *inboxRow) bind(c app.ConversationRow) {
+func (r *inboxRow) bind(c app.ConversationRow, levels app.UrgencyLevelNames) {
 	if c.IsRoom {
 		r.icon.SetResource(themedPeople)
 		r.dot.Hide()
@@ -232,6 +251,9 @@ func (r *inboxRow) bind(c app.ConversationRow) {
 	r.urgentTag.Hidden = !c.Urgent
 	r.urgentBar.FillColor = theme.Color(theme.ColorNameError)
 	r.urgent.Color = theme.Color(theme.ColorNameError)
+	if c.Urgent {
+		r.urgent.Text = pinnedLabel(levels, c)
+	}
 	if c.Unread > 0 {
 		n := fmt.Sprint(c.Unread)
 		if c.Unread > 99 {

@@ -57,13 +57,27 @@ func (o *OSNotifier) Notify(n app.Notification) {
 	if title == "" {
 		title = "Rounds"
 	}
-	if n.Urgent && !strings.HasPrefix(strings.ToLower(n.Body), "urgent") {
-		title += " — urgent"
+	if t := urgentTitle(title, n); t != "" {
+		title = t
 	}
 	o.App.SendNotification(fyne.NewNotification(title, n.Body))
 	if o.OnChange != nil {
 		o.OnChange(count)
 	}
+}
+
+// urgentTitle names the level of an urgent notification in its title
+// ("Rounds — STAT", the policy's name for the level), so a glance at a
+// truncated banner tells STAT from urgent; "" when nothing is added.
+func urgentTitle(title string, n app.Notification) string {
+	if !n.Urgent {
+		return ""
+	}
+	level := strings.TrimSpace(n.Level)
+	if level == "" {
+		level = "Urgent"
+	}
+	return title + " — " + level
 }
 
 // Clear re-arms notifications for a conversation that was read.
