@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -23,7 +24,12 @@ type Alert struct {
 	Message      securestore.MessageID
 	From         string // sender's display name
 	Title        string // conversation title (the room's name in rooms)
-	Urgency      securestore.Urgency
+	// Role is the on-call role the page reached this user as ("Cardiology
+	// on call": addressed to the role, or escalated to it), "" when it was
+	// sent by name: whoever holds the pager must see it came to them as the
+	// role.
+	Role    string
+	Urgency securestore.Urgency
 	// AckRequired: only an acknowledgement ends the alert; reading it does not.
 	AckRequired bool
 	// Repeats counts the alerts sounded after the first; no more than
@@ -448,6 +454,7 @@ func (c *Client) Alerts() []Alert {
 		out[i].Title = conversationTitle(st, cv, names)
 		if m, err := st.Message(out[i].Message); err == nil {
 			out[i].From = senderName(st, cv, m, names)
+			out[i].Role = alertRole(m)
 		}
 	}
 	slices.SortFunc(out, func(a, b Alert) int {
@@ -457,6 +464,16 @@ func (c *Client) Alerts() []Alert {
 		return int(b.Message) - int(a.Message)
 	})
 	return out
+}
+
+// alertRole is the on-call role a message reached this user as: the role
+// it was addressed to, or the role an escalation step named when the copy
+// came to us as that role's holder.
+func alertRole(m securestore.Message) string {
+	if r := strings.TrimSpace(m.Extra[sync.ExtraRole]); r != "" {
+		return r
+	}
+	return strings.TrimSpace(m.Extra[sync.ExtraEscalationRole])
 }
 
 // alertingConversations maps each conversation with an open alert to the

@@ -53,17 +53,18 @@ type AlertView struct {
 	cur   *AlertItem
 	busy  bool
 
-	dim, band          *canvas.Rectangle
-	level, from, where *canvas.Text
-	repeats, since     *canvas.Text
-	body               *widget.Label
-	reply              *widget.Entry
-	status             *widget.Label
-	buttons            map[app.ResponseKind]*widget.Button
-	send, open         *widget.Button
-	count              *widget.Label
-	card               *fyne.Container
-	head               *fyne.Container
+	dim, band         *canvas.Rectangle
+	level, from, role *canvas.Text
+	where             *canvas.Text
+	repeats, since    *canvas.Text
+	body              *widget.Label
+	reply             *widget.Entry
+	status            *widget.Label
+	buttons           map[app.ResponseKind]*widget.Button
+	send, open        *widget.Button
+	count             *widget.Label
+	card              *fyne.Container
+	head              *fyne.Container
 }
 
 // NewAlertView builds the (hidden) overlay.
@@ -82,6 +83,7 @@ func NewAlertView(actions AlertActions) *AlertView {
 	ts := theme.TextSize()
 	v.level = big(ts*2.6, true)
 	v.from = big(ts*1.7, true)
+	v.role = big(ts*1.1, false)
 	v.where = big(ts*1.1, false)
 	v.repeats = big(ts, false)
 	v.since = big(ts, false)
@@ -170,6 +172,14 @@ func (v *AlertView) show() {
 	}
 	v.level.Text = strings.ToUpper(level)
 	v.from.Text = "from " + it.From
+	// A page to an on-call role reached this user as its holder: say so,
+	// or they may take it for a personal message.
+	v.role.Text = ""
+	v.role.Hide()
+	if it.Role != "" {
+		v.role.Text = "to you as " + it.Role
+		v.role.Show()
+	}
 	v.where.Text = ""
 	v.where.Hide()
 	if it.Title != "" && it.Title != it.From {
@@ -196,7 +206,7 @@ func (v *AlertView) show() {
 	bg := theme.Color(urgencyColorName(it.Urgency))
 	on := theme.Color(urgencyOnColorName(it.Urgency))
 	v.band.FillColor = bg
-	for _, t := range []*canvas.Text{v.level, v.from, v.where, v.repeats, v.since} {
+	for _, t := range []*canvas.Text{v.level, v.from, v.role, v.where, v.repeats, v.since} {
 		t.Color = on
 		t.Refresh()
 	}
@@ -275,7 +285,7 @@ func (v *AlertView) openConversation() {
 }
 
 func (v *AlertView) CreateRenderer() fyne.WidgetRenderer {
-	v.head = container.NewVBox(v.level, v.from, v.where, v.repeats, v.since)
+	v.head = container.NewVBox(v.level, v.from, v.role, v.where, v.repeats, v.since)
 	grid := container.NewGridWithColumns(2,
 		v.buttons[app.ResponseAck], v.buttons[app.ResponseDecline],
 		v.buttons[app.ResponseCallMe], v.buttons[app.ResponseFiveMinutes])
@@ -312,7 +322,7 @@ func (r *alertRenderer) Layout(size fyne.Size) {
 	for _, f := range []struct {
 		t     *canvas.Text
 		scale float32
-	}{{v.level, 2.6}, {v.from, 1.7}, {v.where, 1.1}, {v.repeats, 1}, {v.since, 1}} {
+	}{{v.level, 2.6}, {v.from, 1.7}, {v.role, 1.1}, {v.where, 1.1}, {v.repeats, 1}, {v.since, 1}} {
 		fitText(f.t, ts*f.scale, cs.Width-4*theme.Padding())
 	}
 	v.card.Resize(cs)
