@@ -252,12 +252,20 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 	sum := sha256.New()
 	src := &exactReader{r: file, want: size}
 	var plain io.Reader = io.TeeReader(src, sum)
+	var local *senderCopy
 	if !o.NoLocalCopy {
 		if blob, err = s.store.CreateBlob(attID); err != nil {
 			return none, securestore.Attachment{}, err
 		}
-		defer blob.Abort()
-		plain = io.TeeReader(plain, blob)
+		// The copy is written beside the upload (sendercopy.go); on every
+		// way out it is stopped before the pending file is discarded (a
+		// no-op once committed).
+		local = newSenderCopy(blob)
+		defer func() {
+			local.abort()
+			blob.Abort()
+		}()
+		plain = io.TeeReader(plain, local)
 	}
 	enc, err := xmpp.NewAESGCMEncrypter(plain, key, iv)
 	if err != nil {
@@ -290,6 +298,13 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 	}
 	if src.err != nil || src.n != size {
 		return none, securestore.Attachment{}, ErrUploadSize
+	}
+	if local != nil {
+		// The local copy failing ends the upload as it did when written
+		// inline: no message, nothing in the vault.
+		if err := local.finish(); err != nil {
+			return none, securestore.Attachment{}, fmt.Errorf("sync: keeping local copy of upload: %w", err)
+		}
 	}
 	// The server has the whole file: now it becomes a message, persisted
 	// before it is sent like every other.
