@@ -74,6 +74,8 @@ type ConversationView struct {
 	title    *widget.Label
 	subtitle *widget.Label
 	dot      *canvas.Circle
+	dotBox   *fyne.Container // the dot at its size, centred on the title line
+	subShift *canvas.Rectangle // as wide as dotBox: the subtitle lines up with the name
 	back     *widget.Button
 	composer *composerEntry
 	send     *widget.Button
@@ -147,6 +149,9 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.subtitle = widget.NewLabel("")
 	v.subtitle.SizeName = theme.SizeNameCaptionText
 	v.dot = newPresenceDot()
+	v.dotBox = container.NewCenter(sizedDot(v.dot))
+	v.subShift = canvas.NewRectangle(color.Transparent)
+	v.subShift.SetMinSize(fyne.NewSize(theme.CaptionTextSize(), 0))
 	v.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() {
 		if v.OnBack != nil {
 			v.OnBack()
@@ -175,10 +180,14 @@ func (v *ConversationView) setInfo(info ConversationInfo) {
 	if info.IsRoom {
 		v.subtitle.SetText("Room · " + info.ID)
 		v.dot.Hide()
+		v.dotBox.Hide() // no gap before a room's name
+		v.subShift.Hide()
 	} else {
 		v.subtitle.SetText(presenceText(info.Presence) + " · " + info.ID)
 		v.dot.FillColor = presenceColor(info.Presence)
 		v.dot.Show()
+		v.dotBox.Show()
+		v.subShift.Show()
 	}
 }
 
@@ -872,9 +881,11 @@ func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
 }
 
 func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
-	header := container.NewBorder(nil, nil,
-		container.NewHBox(v.back, container.NewCenter(sizedDot(v.dot))), v.headerMenu(),
-		container.NewVBox(v.title, v.subtitle))
+	// The presence dot leads the name on its own line, centred on it (the
+	// Border stretches it to the title's height); the name still truncates.
+	titleLine := container.NewBorder(nil, nil, v.dotBox, nil, v.title)
+	header := container.NewBorder(nil, nil, v.back, v.headerMenu(),
+		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle)))
 	v.back.Hidden = v.OnBack == nil
 	composer := container.NewBorder(container.NewVBox(v.uploadBox(), v.composerBar()), v.sendErr, v.attachButton(), container.NewVBox(layout.NewSpacer(), v.send), v.composer)
 	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}
