@@ -74,7 +74,7 @@ type ConversationView struct {
 	title    *widget.Label
 	subtitle *widget.Label
 	dot      *canvas.Circle
-	dotBox   *fyne.Container // the dot at its size, centred on the title line
+	dotBox   *fyne.Container   // the dot at its size, centred on the title line
 	subShift *canvas.Rectangle // as wide as dotBox: the subtitle lines up with the name
 	back     *widget.Button
 	composer *composerEntry
