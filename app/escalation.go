@@ -244,6 +244,7 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 		}
 		out.Role = &rs
 		conv = rs.To
+		role = rs.Role // the schedule's spelling, not the sender's typing
 	}
 	jid, err := chatJID(conv)
 	if err != nil {

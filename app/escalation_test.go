@@ -374,6 +374,12 @@ func TestLadderFromPolicy(t *testing.T) {
 	if in.Urgency != securestore.UrgencyNormal || in.AckRequired {
 		t.Fatalf("routine role message %+v", in)
 	}
+	// The role travels as the schedule spells it, not as the sender typed it.
+	if dst, err := dave.c.unlocked(); err != nil {
+		t.Fatal(err)
+	} else if m, err := dst.Message(in.ID); err != nil || m.Extra[extraRole] != "Cardiology on call" {
+		t.Fatalf("dave's copy names the role %q (%v)", m.Extra[extraRole], err)
+	}
 
 	before, _ := alice.c.Messages(carol.jid, 10)
 	if _, err := alice.c.SendClinical(carol.jid, "MARKER-order 40 mg", ClinicalOptions{Order: true}); !errors.Is(err, ErrNotOrderRecipient) {
