@@ -62,8 +62,9 @@ type AttachmentRow struct {
 	ID   string
 	Name string // the sender's file name (ours when we sent it); untrusted text
 	MIME string
-	// Size in bytes; 0 for an incoming file not downloaded yet (the link does
-	// not say).
+	// Size in bytes: as the sender declared it (XEP-0446 metadata, checked
+	// on download) for an incoming file not downloaded yet; 0 when the
+	// sender's client declared none.
 	Size int64
 	// Downloaded: the plaintext is in this device's vault (always true for
 	// files sent from here).

@@ -230,6 +230,13 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 			t.Fatalf("incoming row: body %q (the link must not show), %+v", r.Body, r.Attachments[0])
 		}
 	}
+	// The sender's XEP-0446 metadata names the files before any download.
+	if a := inPDF.Attachments[0]; a.Name != pdfName || a.MIME != "application/pdf" || a.Size != int64(len(pdf)) {
+		t.Fatalf("incoming PDF before download: %+v", a)
+	}
+	if a := inPhoto.Attachments[0]; a.Name != photoName || a.Size == 0 {
+		t.Fatalf("incoming photo before download: %+v", a)
+	}
 	if _, err := bob.c.Thumbnail(inPhoto.Attachments[0].ID, 256); !errors.Is(err, ErrNotDownloaded) {
 		t.Fatalf("thumbnail before download: %v", err)
 	}
@@ -284,14 +291,23 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 	needles = append(needles, leakNeedles(photo, "GPS-MARKER")...)
 	needles = append(needles, leakNeedles(uploaded, "")...)
 	needles = append(needles, leakNeedles(pdf, "PLAINTEXT-PDF-MARKER")...)
-	needles = append(needles, []byte(photoName), []byte(pdfName))
 	if n := scanNoPlaintext(t, "server", srv.Dir, needles); n == 0 {
 		t.Fatal("nothing scanned under the server's directory")
 	}
+	// The names travel in the messages (XEP-0446), so the server's message
+	// archive holds them like every message; the upload storage (and so
+	// the HTTP server's logs and paths) never does.
+	names := [][]byte{[]byte(photoName), []byte(pdfName)}
 	shares := 0
 	filepath.WalkDir(srv.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(p, "http_file_share") {
 			shares++
+			b, _ := os.ReadFile(p)
+			for _, n := range names {
+				if bytes.Contains(b, n) || strings.Contains(p, string(n)) {
+					t.Errorf("a file name reached the upload storage: %s", p)
+				}
+			}
 		}
 		return nil
 	})
@@ -304,12 +320,20 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 	alice.c.SignOut()
 	bob.c.SignOut()
 	for _, d := range []*device{alice, bob} {
-		if n := scanNoPlaintext(t, d.jid, d.cfg.DataDir, needles); n < 3 {
+		if n := scanNoPlaintext(t, d.jid, d.cfg.DataDir, append(needles, names...)); n < 3 {
 			t.Fatalf("%s: only %d files scanned", d.jid, n)
 		}
 	}
-	// Thumbnails, the viewer and the PDF preview wrote nothing in clear.
+	// Thumbnails, the viewer and the PDF preview wrote nothing in clear:
+	// neither content anywhere in the temp dir, nor names outside the
+	// server's directory (its archive holds them, above).
 	scanNoPlaintext(t, "temp dir", tmp, needles)
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if p := filepath.Join(tmp, e.Name()); !strings.HasPrefix(srv.Dir+string(filepath.Separator), p+string(filepath.Separator)) {
+			scanNoPlaintext(t, "temp dir", p, names)
+		}
+	}
 }
 
 // Where policy lets notifications show text, a file's message shows as

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -50,6 +51,11 @@ const (
 	// ExtraAttachmentURL is the aesgcm:// (or plain https://) link of an
 	// incoming attachment not yet given its own row.
 	ExtraAttachmentURL = "attachment.url"
+	// ExtraAttachmentMeta is the XEP-0446 <file/> element (serialized) the
+	// message carries: built by Upload so a resend rebuilds the same stanza,
+	// or received and checked by noteAttachments. It is sealed with the
+	// message like every Extra field.
+	ExtraAttachmentMeta = "attachment.meta"
 )
 
 // NSFallback is XEP-0428 Fallback Indication.
@@ -75,6 +81,12 @@ var (
 	// ErrAttachmentAuth is xmpp.ErrAESGCMAuth: wrong key, or the file was
 	// altered or cut on the server or on the way.
 	ErrAttachmentAuth = xmpp.ErrAESGCMAuth
+	// ErrAttachmentMismatch: the file on the server is not the one its
+	// message described (another size, another SHA-256). Nothing was stored.
+	ErrAttachmentMismatch = errors.New("sync: the file is not the one its message described; nothing was stored")
+	// errRedirectRefused replaces CheckHTTPURL's error on a redirect, which
+	// would quote the URL.
+	errRedirectRefused = errors.New("the file server redirected to a URL that is not https")
 )
 
 // HTTPStatusError is an HTTP answer other than success from the upload or
@@ -170,7 +182,10 @@ func (s *Session) httpClient() *http.Client {
 		if len(via) >= 5 {
 			return errors.New("sync: too many redirects")
 		}
-		return xmpp.CheckHTTPURL(req.URL.String())
+		if xmpp.CheckHTTPURL(req.URL.String()) != nil {
+			return errRedirectRefused
+		}
+		return nil
 	}}
 	if hc := s.cfg.XMPP.HTTPClient; hc != nil {
 		c.Transport, c.Jar = hc.Transport, hc.Jar
@@ -202,9 +217,14 @@ func (s *Session) Upload(ctx context.Context, conv string, file io.Reader, name,
 
 // UploadOptions describe one file for UploadWith.
 type UploadOptions struct {
+	// Name and MIME travel to the recipients in the message's XEP-0446
+	// metadata (never to the upload server). A name that could be read as a
+	// path (xmpp.CheckFileName) is kept locally but not sent.
 	Name, MIME string
 	Size       int64
-	Progress   Progress
+	// Width and Height (pixels, 0 if unknown) of a photo, sent as metadata.
+	Width, Height int
+	Progress      Progress
 	// NoLocalCopy skips the vault copy of the plaintext: for a file that
 	// stays where the user picked it (a document on a desktop). The sender
 	// then views it by downloading it like a recipient.
@@ -289,7 +309,7 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 		if ctx.Err() != nil {
 			return none, securestore.Attachment{}, ctx.Err()
 		}
-		return none, securestore.Attachment{}, fmt.Errorf("sync: upload: %w", err)
+		return none, securestore.Attachment{}, transferError("upload", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -307,7 +327,9 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 		}
 	}
 	// The server has the whole file: now it becomes a message, persisted
-	// before it is sent like every other.
+	// before it is sent like every other. Its metadata is kept with it so
+	// a resend after a reconnect carries the same <file/> element.
+	meta := outgoingMetadata(o, sum.Sum(nil))
 	now := s.clock.Now()
 	m, err := s.store.Enqueue(securestore.Message{
 		ConversationID: xmpp.BareJID(conv),
@@ -318,14 +340,14 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 		OriginID:       xmpp.NewID(),
 		Timestamp:      now,
 		ReceivedAt:     now,
-		Extra:          map[string]string{ExtraAttachment: attID},
+		Extra:          map[string]string{ExtraAttachment: attID, ExtraAttachmentMeta: meta.Element().String()},
 	})
 	if err != nil {
 		return none, securestore.Attachment{}, err
 	}
 	att := securestore.Attachment{
 		ID: attID, MessageID: m.ID, Name: name, MIME: mimeType, Size: size,
-		URL: link.String(), Key: append(append([]byte(nil), iv...), key...), SHA256: sum.Sum(nil),
+		URL: link.String(), Key: append(append([]byte(nil), iv...), key...), SHA256: meta.SHA256,
 	}
 	// The message is durable from here; a failure to record the attachment
 	// or keep the local copy only means the sender must download it to view.
@@ -359,14 +381,41 @@ func uploadName(name string) string {
 	return xmpp.NewID() + ext
 }
 
-// decorateAttachment adds the out-of-band element and the fallback marker
-// to the stanza of a stored message that shares a file.
+// outgoingMetadata is the XEP-0446 element of an upload: what the sender's
+// client knows of the file, checked as strictly as a receiver will.
+func outgoingMetadata(o UploadOptions, sha []byte) xmpp.FileMetadata {
+	f := xmpp.FileMetadata{Size: o.Size, SHA256: sha}
+	if xmpp.CheckFileName(o.Name) == nil {
+		f.Name = o.Name
+	}
+	if o.MIME != "" {
+		if m, err := xmpp.DecodeFileMetadata([]byte(xmpp.FileMetadata{MediaType: o.MIME, Size: -1}.Element().String())); err == nil {
+			f.MediaType = m.MediaType
+		}
+	}
+	if o.Width > 0 && o.Height > 0 && o.Width <= 1<<16 && o.Height <= 1<<16 {
+		f.Width, f.Height = o.Width, o.Height
+	}
+	return f
+}
+
+// decorateAttachment adds the out-of-band element, the fallback marker and
+// the file's XEP-0446 metadata to the stanza of a stored message that
+// shares a file.
 func (s *Session) decorateAttachment(el *xmpp.Element, m securestore.Message) {
 	if m.Extra[ExtraAttachment] == "" || !xmpp.LooksLikeAESGCM(m.Body) {
 		return
 	}
 	el.Append(xmpp.OOBElement(m.Body, ""))
 	el.Append(xmpp.NewElement(NSFallback, "fallback", "for", xmpp.NSOOB))
+	if raw := m.Extra[ExtraAttachmentMeta]; raw != "" {
+		meta, err := xmpp.DecodeFileMetadata([]byte(raw))
+		if err != nil {
+			s.log.Warn("sync: stored file metadata unreadable; sending the link alone", "err", err)
+			return
+		}
+		el.Append(meta.Element())
+	}
 }
 
 // noteAttachments marks an incoming (or carbon, or archived) message that
@@ -392,11 +441,28 @@ func (s *Session) noteAttachments(sm *securestore.Message, m *xmpp.Message) {
 		sm.Extra = map[string]string{}
 	}
 	sm.Extra[ExtraAttachmentURL] = link
+	if m.Stanza == nil {
+		return
+	}
+	// The sender's metadata, if it reads cleanly; otherwise the message is
+	// kept and shown with what the link says (nothing lost).
+	fe, err := xmpp.FindFileMetadata(m.Stanza)
+	if err == nil && fe != nil {
+		var meta xmpp.FileMetadata
+		if meta, err = xmpp.ParseFileMetadata(fe); err == nil {
+			sm.Extra[ExtraAttachmentMeta] = meta.Element().String()
+		}
+	}
+	if err != nil {
+		s.log.Warn("sync: ignoring an attachment's file metadata", "err", err)
+	}
 }
 
 // Attachments returns the attachments of a stored message, making the row
 // of an incoming one on first use (its id is "m" + the message's local id).
-// Name and type come from the link's file name; Size is 0 until downloaded.
+// Name, type, size and SHA-256 come from the sender's XEP-0446 metadata
+// when the message had it; otherwise name and type come from the link's
+// file name and Size is 0 until downloaded.
 func (s *Session) Attachments(m securestore.Message) ([]securestore.Attachment, error) {
 	atts, err := s.store.Attachments(m.ID)
 	if err != nil || len(atts) > 0 {
@@ -414,6 +480,20 @@ func (s *Session) Attachments(m securestore.Message) ([]securestore.Attachment, 
 		a.Name, a.MIME = nameAndType(link)
 	} else {
 		return nil, nil // a link we cannot fetch: shown as text only
+	}
+	if raw := m.Extra[ExtraAttachmentMeta]; raw != "" {
+		if meta, err := xmpp.DecodeFileMetadata([]byte(raw)); err == nil {
+			if meta.Name != "" {
+				a.Name = meta.Name
+			}
+			if meta.MediaType != "" {
+				a.MIME = meta.MediaType
+			}
+			if meta.Size >= 0 {
+				a.Size = meta.Size
+			}
+			a.SHA256 = meta.SHA256
+		}
 	}
 	if err := s.store.PutAttachment(a); err != nil {
 		return nil, err
@@ -442,12 +522,18 @@ func nameAndType(raw string) (string, string) {
 
 // Download fetches an attachment, verifies and decrypts it into the vault,
 // and returns its updated metadata (Size, SHA256). The plaintext goes only
-// into a pending vault file that becomes visible after the GCM tag checked
-// and the content matched its declared type; on any failure nothing is
-// stored and the error is typed: *HTTPStatusError, *TooLargeError,
-// ErrDownloadTruncated, ErrAttachmentAuth (wrong key, altered file),
+// into a pending vault file that becomes visible after the GCM tag checked,
+// the content matched its declared type and, when the message declared
+// them (XEP-0446), its size and SHA-256. A declared size (Size > 0 before
+// the download) must agree with the server's Content-Length and the bytes
+// received, and fit the download limit before anything is fetched.
+// On any failure nothing is stored and the error is typed: *HTTPStatusError,
+// *TooLargeError, ErrDownloadTruncated, ErrAttachmentAuth (wrong key,
+// altered file), ErrAttachmentMismatch (size or hash not as declared),
 // *TypeMismatchError, ErrNotAttachment, or ctx's error when cancelled.
-// progress (may be nil) sees encrypted bytes received.
+// Errors never quote the URL (its path may name the file; an aesgcm://
+// link's fragment is the key). progress (may be nil) sees encrypted bytes
+// received.
 func (s *Session) Download(ctx context.Context, attachmentID string, progress Progress) (securestore.Attachment, error) {
 	a, err := s.store.Attachment(attachmentID)
 	if err != nil {
@@ -461,16 +547,28 @@ func (s *Session) Download(ctx context.Context, attachmentID string, progress Pr
 		return a, fmt.Errorf("%w: %v", ErrNotAttachment, err)
 	}
 	limit := s.downloadLimit()
+	// want is the declared length on the wire (-1: not declared); the
+	// ciphertext of an aesgcm:// file carries a 16-byte tag.
+	want := int64(-1)
+	if a.Size > 0 {
+		want = a.Size
+		if key != nil {
+			want += 16
+		}
+		if want > limit {
+			return a, &TooLargeError{Size: want, Max: limit}
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, getURL, nil)
 	if err != nil {
-		return a, fmt.Errorf("%w: %v", ErrNotAttachment, err)
+		return a, fmt.Errorf("%w: %v", ErrNotAttachment, withoutURL(err))
 	}
 	resp, err := s.httpClient().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return a, ctx.Err()
 		}
-		return a, fmt.Errorf("sync: download: %w", err)
+		return a, transferError("download", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -478,6 +576,13 @@ func (s *Session) Download(ctx context.Context, attachmentID string, progress Pr
 	}
 	if resp.ContentLength > limit {
 		return a, &TooLargeError{Size: resp.ContentLength, Max: limit}
+	}
+	if want >= 0 && resp.ContentLength >= 0 && resp.ContentLength != want {
+		return a, fmt.Errorf("%w: expected %d bytes from the server (declared size, encrypted), it has %d", ErrAttachmentMismatch, want, resp.ContentLength)
+	}
+	readMax := limit
+	if want >= 0 {
+		readMax = want
 	}
 	blob, err := s.store.CreateBlob(a.ID)
 	if err != nil {
@@ -494,7 +599,7 @@ func (s *Session) Download(ctx context.Context, attachmentID string, progress Pr
 		}
 		sink = dec
 	}
-	body := &progressReader{r: io.LimitReader(resp.Body, limit+1), total: resp.ContentLength, fn: progress}
+	body := &progressReader{r: io.LimitReader(resp.Body, readMax+1), total: resp.ContentLength, fn: progress}
 	n, err := io.Copy(sink, body)
 	switch {
 	case ctx.Err() != nil:
@@ -502,11 +607,15 @@ func (s *Session) Download(ctx context.Context, attachmentID string, progress Pr
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return a, ErrDownloadTruncated
 	case err != nil:
-		return a, fmt.Errorf("sync: download: %w", err)
+		return a, transferError("download", err)
+	case want >= 0 && n > want:
+		return a, fmt.Errorf("%w: expected %d bytes from the server (declared size, encrypted), it sent more", ErrAttachmentMismatch, want)
 	case n > limit:
 		return a, &TooLargeError{Size: n, Max: limit}
 	case resp.ContentLength >= 0 && n != resp.ContentLength:
 		return a, ErrDownloadTruncated
+	case want >= 0 && n != want:
+		return a, fmt.Errorf("%w: expected %d bytes from the server (declared size, encrypted), it sent %d", ErrAttachmentMismatch, want, n)
 	}
 	if dec != nil {
 		if err := dec.Close(); err != nil {
@@ -516,11 +625,15 @@ func (s *Session) Download(ctx context.Context, attachmentID string, progress Pr
 	if err := checkType(a.MIME, sniff.head); err != nil {
 		return a, err
 	}
+	got := sum.Sum(nil)
+	if len(a.SHA256) > 0 && !bytes.Equal(a.SHA256, got) {
+		return a, fmt.Errorf("%w: its SHA-256 differs from the one declared", ErrAttachmentMismatch)
+	}
 	if err := blob.Commit(); err != nil {
 		return a, err
 	}
 	a.Size = sniff.n
-	a.SHA256 = sum.Sum(nil)
+	a.SHA256 = got
 	if err := s.store.PutAttachment(a); err != nil {
 		s.log.Warn("sync: recording downloaded size", "err", err)
 	}
@@ -544,6 +657,22 @@ func (s *Session) ForgetAttachment(attachmentID string) error {
 	clear(a.Key)
 	a.Key = nil
 	return s.store.PutAttachment(a)
+}
+
+// transferError is an HTTP client failure without the request's URL:
+// *url.Error quotes it, and its path may name the file (an old upload, a
+// plain https link). Only the cause is kept, so typed errors underneath
+// (net.Error, x509 errors, context errors) still match errors.Is/As.
+func transferError(op string, err error) error {
+	return fmt.Errorf("sync: %s: %w", op, withoutURL(err))
+}
+
+func withoutURL(err error) error {
+	var ue *url.Error
+	for errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err
 }
 
 func (s *Session) downloadLimit() int64 {

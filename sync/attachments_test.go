@@ -6,15 +6,20 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,11 +128,14 @@ func TestAttachmentPhotoAndPDF(t *testing.T) {
 		{"good_photo.jpg", "Wound left heel, bed 12.jpg", "image/jpeg", "PLAINTEXT-PHOTO-MARKER"},
 		{"good_report.pdf", "Potassium result.pdf", "application/pdf", "PLAINTEXT-PDF-MARKER"},
 	}
-	var needles [][]byte
+	// needles: the files' content, in no server or device file; names:
+	// the files' names, sent in the message's metadata (so in the server's
+	// message archive, like every body) but never in the upload storage.
+	var needles, names [][]byte
 	for i, f := range files {
 		data := readFixture(t, f.fixture)
 		needles = append(needles, windows(data, f.marker)...)
-		needles = append(needles, []byte(f.name))
+		names = append(names, []byte(f.name))
 		var last, total int64
 		m, att, err := alice.session.Upload(context.Background(), bob.jid, bytes.NewReader(data), f.name, f.mime, int64(len(data)),
 			func(done, tot int64) { last, total = done, tot })
@@ -152,8 +160,12 @@ func TestAttachmentPhotoAndPDF(t *testing.T) {
 		if in.Body != m.Body {
 			t.Fatalf("%s: received body differs", f.fixture)
 		}
-		if inAtt.MIME != f.mime {
-			t.Fatalf("%s: type from link %q", f.fixture, inAtt.MIME)
+		// Before any download, the sender's XEP-0446 metadata names the file.
+		if inAtt.MIME != f.mime || inAtt.Name != f.name || inAtt.Size != int64(len(data)) || !bytes.Equal(inAtt.SHA256, att.SHA256) {
+			t.Fatalf("%s: before download: name %q type %q size %d", f.fixture, inAtt.Name, inAtt.MIME, inAtt.Size)
+		}
+		if _, err := bob.store.BlobSize(inAtt.ID); !errors.Is(err, securestore.ErrNotFound) {
+			t.Fatalf("%s: recipient has a vault file before downloading: %v", f.fixture, err)
 		}
 		var dl int64
 		got, err := bob.session.Download(context.Background(), inAtt.ID, func(done, _ int64) { dl = done })
@@ -176,6 +188,12 @@ func TestAttachmentPhotoAndPDF(t *testing.T) {
 	filepath.WalkDir(srv.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(p, "http_file_share") {
 			uploads++
+			b, _ := os.ReadFile(p)
+			for _, n := range names {
+				if bytes.Contains(b, n) || strings.Contains(p, string(n)) {
+					t.Errorf("a file name reached the upload storage: %s", p)
+				}
+			}
 		}
 		return nil
 	})
@@ -186,7 +204,7 @@ func TestAttachmentPhotoAndPDF(t *testing.T) {
 	alice.stop()
 	bob.stop()
 	for _, d := range []*device{alice, bob} {
-		if n := assertNoPlaintextUnder(t, d.jid+" store", filepath.Dir(d.path), needles); n < 2 {
+		if n := assertNoPlaintextUnder(t, d.jid+" store", filepath.Dir(d.path), append(needles, names...)); n < 2 {
 			t.Fatalf("%s: only %d files scanned", d.jid, n)
 		}
 	}
@@ -242,6 +260,9 @@ func TestAttachmentUploadFailures(t *testing.T) {
 	_, _, err = alice.session.Upload(context.Background(), bob, &slowReader{r: bytes.NewReader(data), after: 1 << 20, do: srv.Kill}, "a.bin", "", int64(len(data)), nil)
 	if err == nil {
 		t.Fatal("upload to a killed server succeeded")
+	}
+	if strings.Contains(err.Error(), "http://") || strings.Contains(err.Error(), "https://") {
+		t.Fatalf("upload error quotes the upload URL: %v", err)
 	}
 	nothingLeft("dropped connection")
 	if _, _, err := alice.session.Upload(context.Background(), bob, bytes.NewReader(data), "a.bin", "", int64(len(data)), nil); err == nil {
@@ -458,5 +479,221 @@ func TestNoteAttachments(t *testing.T) {
 		if got := sm.Extra[ExtraAttachmentURL] != ""; got != c.want {
 			t.Errorf("body %q oob %q: attachment %v", c.body, c.oob, got)
 		}
+	}
+}
+
+// TestAttachmentMetadata: the XEP-0446 <file/> element reaches the
+// recipient live, another device of the sender's as a carbon, and a device
+// that was off as an archive (MAM) result, so each shows the real name,
+// type and size before downloading. A message whose metadata lies about the
+// size or the hash of the file behind its link gets a clear error on
+// download and nothing is stored.
+func TestAttachmentMetadata(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{resource: "phone"})
+	desk := startDevice(t, srv, "alice", deviceOptions{resource: "desk"})
+	bob := startDevice(t, srv, "bob", deviceOptions{resource: "phone"})
+
+	pdf := readFixture(t, "good_report.pdf")
+	const name = "Potassium result – bed 4.pdf"
+	m, att, err := alice.session.Upload(context.Background(), bob.jid, bytes.NewReader(pdf), name, "application/pdf", int64(len(pdf)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Extra[ExtraAttachmentMeta] == "" {
+		t.Fatal("the stored message keeps no metadata to resend")
+	}
+	if el := alice.session.stanzaFor(m); el.Child(xmpp.NSFileMetadata, "file") == nil {
+		t.Fatalf("the stanza rebuilt for a resend has no <file/>: %s", el)
+	}
+	check := func(who string, a securestore.Attachment) {
+		t.Helper()
+		if a.Name != name || a.MIME != "application/pdf" || a.Size != int64(len(pdf)) || !bytes.Equal(a.SHA256, att.SHA256) {
+			t.Fatalf("%s: name %q type %q size %d", who, a.Name, a.MIME, a.Size)
+		}
+	}
+	_, live := bob.incomingAttachment(alice.jid, 0)
+	check("live", live)
+
+	var carbon securestore.Message
+	desk.waitFor("carbon of the attachment", 20*time.Second, func() bool {
+		for _, cm := range desk.conversation(bob.jid) {
+			if cm.Extra[ExtraAttachmentURL] != "" {
+				carbon = cm
+				return true
+			}
+		}
+		return false
+	})
+	atts, err := desk.session.Attachments(carbon)
+	if err != nil || len(atts) != 1 {
+		t.Fatalf("carbon: %v %v", atts, err)
+	}
+	check("carbon", atts[0])
+
+	tablet := startDevice(t, srv, "bob", deviceOptions{resource: "tablet", storePath: filepath.Join(t.TempDir(), "bob-tablet.db")})
+	_, archived := tablet.incomingAttachment(alice.jid, 0)
+	check("archive", archived)
+
+	// Lying metadata on the same (valid) link, sent raw by alice's client.
+	lies := []struct {
+		what string
+		meta xmpp.FileMetadata
+	}{
+		{"size", xmpp.FileMetadata{Name: "a.pdf", MediaType: "application/pdf", Size: int64(len(pdf)) + 1, SHA256: att.SHA256}},
+		{"smaller size", xmpp.FileMetadata{Name: "a.pdf", MediaType: "application/pdf", Size: int64(len(pdf)) - 1}},
+		{"hash", xmpp.FileMetadata{Name: "a.pdf", MediaType: "application/pdf", Size: int64(len(pdf)), SHA256: make([]byte, 32)}},
+	}
+	for i, l := range lies {
+		st := xmpp.NewChat(bob.jid, m.Body)
+		st.Append(xmpp.OOBElement(m.Body, ""), l.meta.Element())
+		if err := alice.session.currentClient().Send(st); err != nil {
+			t.Fatal(err)
+		}
+		_, a := bob.incomingAttachment(alice.jid, i+1)
+		if a.Size != l.meta.Size {
+			t.Fatalf("%s: row size %d", l.what, a.Size)
+		}
+		_, err := bob.session.Download(context.Background(), a.ID, nil)
+		if !errors.Is(err, ErrAttachmentMismatch) {
+			t.Fatalf("lying %s: %v", l.what, err)
+		}
+		if _, err := bob.store.BlobSize(a.ID); !errors.Is(err, securestore.ErrNotFound) {
+			t.Fatalf("lying %s: something was stored (%v)", l.what, err)
+		}
+		t.Logf("lying %s: %v", l.what, err)
+	}
+	// The honest one still downloads.
+	if _, err := bob.session.Download(context.Background(), live.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Metadata that cannot be used safely is ignored: the message is kept and
+// shown with what its link says.
+func TestNoteAttachmentsMetadata(t *testing.T) {
+	s, _, _ := hostileSession(t)
+	link := "aesgcm://files.example/a/3zue63usms3hwhdn.pdf#" + strings.Repeat("ab", 44)
+	for _, c := range []struct {
+		file     string
+		wantMeta bool
+	}{
+		{`<file xmlns='urn:xmpp:file:metadata:0'><name>Bed 4 ECG.pdf</name><size>10</size></file>`, true},
+		{`<file-sharing xmlns='urn:xmpp:sfs:0'><file xmlns='urn:xmpp:file:metadata:0'><name>Bed 4 ECG.pdf</name></file></file-sharing>`, true},
+		{`<file xmlns='urn:xmpp:file:metadata:0'><name>../../Bed 4 ECG.pdf</name></file>`, false},
+		{`<file xmlns='urn:xmpp:file:metadata:0'><size>-5</size></file>`, false},
+		{`<file xmlns='urn:xmpp:file:metadata:0'/><file xmlns='urn:xmpp:file:metadata:0'/>`, false},
+	} {
+		raw := `<message xmlns='jabber:client' type='chat' from='a@b/c'><body>` + link + `</body>` + c.file + `</message>`
+		st, err := xmpp.DecodeElement([]byte(raw), xmpp.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sm securestore.Message
+		s.noteAttachments(&sm, xmpp.ParseMessage(st))
+		if sm.Extra[ExtraAttachmentURL] != link {
+			t.Errorf("%s: the attachment was not noted", c.file)
+		}
+		if got := sm.Extra[ExtraAttachmentMeta] != ""; got != c.wantMeta {
+			t.Errorf("%s: metadata kept %v", c.file, got)
+		}
+	}
+}
+
+// A declared size or hash the file does not match, or a declared size over
+// the limit, is refused before anything is stored; a failed request's error
+// quotes neither the URL's path nor its key.
+func TestAttachmentDownloadDeclared(t *testing.T) {
+	photo := readFixture(t, "good_photo.jpg")
+	key, iv := make([]byte, 32), make([]byte, 12)
+	rand.Read(key)
+	rand.Read(iv)
+	enc := sealFile(key, iv, photo)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/f/x.jpg", func(w http.ResponseWriter, r *http.Request) { w.Write(enc) })
+	mux.HandleFunc("/chunked/x.jpg", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(enc[:10])
+		w.(http.Flusher).Flush()
+		w.Write(enc[10:])
+	})
+	mux.HandleFunc("/redirect/Jane-Doe-HIV.jpg", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://files.example/Jane-Doe-HIV.jpg", http.StatusFound)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	s, st, _ := hostileSession(t)
+	s.uploads.max = 2 << 20
+	msgs, err := st.AppendMessages([]securestore.Message{{
+		ConversationID: "doctor@rounds.test", From: "doctor@rounds.test/phone", Direction: securestore.Incoming,
+		Body: "x", OriginID: "o1", Timestamp: time.Now(), ReceivedAt: time.Now(),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := func(base, p string) string {
+		u, err := xmpp.NewAESGCMURL(base+p, iv, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.String()
+	}
+	good := sha256.Sum256(photo)
+	n := int64(len(photo))
+	var tooLarge *TooLargeError
+	for i, c := range []struct {
+		what  string
+		url   string
+		size  int64
+		sha   []byte
+		check func(error) bool
+	}{
+		{"honest", link(srv.URL, "/f/x.jpg"), n, good[:], func(err error) bool { return err == nil }},
+		{"honest, chunked", link(srv.URL, "/chunked/x.jpg"), n, good[:], func(err error) bool { return err == nil }},
+		{"size vs Content-Length", link(srv.URL, "/f/x.jpg"), n + 1, nil, func(err error) bool { return errors.Is(err, ErrAttachmentMismatch) }},
+		{"size, chunked, short", link(srv.URL, "/chunked/x.jpg"), n + 1, nil, func(err error) bool { return errors.Is(err, ErrAttachmentMismatch) }},
+		{"size, chunked, long", link(srv.URL, "/chunked/x.jpg"), n - 1, nil, func(err error) bool { return errors.Is(err, ErrAttachmentMismatch) }},
+		{"hash", link(srv.URL, "/f/x.jpg"), n, make([]byte, 32), func(err error) bool { return errors.Is(err, ErrAttachmentMismatch) }},
+		{"over the limit", link(srv.URL, "/f/x.jpg"), 3 << 20, nil, func(err error) bool { return errors.As(err, &tooLarge) && tooLarge.Size == 3<<20+16 }},
+	} {
+		id := fmt.Sprint("declared-", i)
+		if err := st.PutAttachment(securestore.Attachment{ID: id, MessageID: msgs[0].ID, URL: c.url, MIME: "image/jpeg", Size: c.size, SHA256: c.sha}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Download(context.Background(), id, nil)
+		if !c.check(err) {
+			t.Errorf("%s: %v", c.what, err)
+			continue
+		}
+		_, sizeErr := st.BlobSize(id)
+		if (err == nil) != (sizeErr == nil) {
+			t.Errorf("%s: err %v, vault %v", c.what, err, sizeErr)
+		}
+	}
+
+	// Failed requests: nothing listens; a redirect to plain http.
+	dead := link("http://127.0.0.1:1", "/Jane-Doe-HIV/result.jpg")
+	for i, u := range []string{dead, link(srv.URL, "/redirect/Jane-Doe-HIV.jpg")} {
+		id := fmt.Sprint("failed-", i)
+		if err := st.PutAttachment(securestore.Attachment{ID: id, MessageID: msgs[0].ID, URL: u, MIME: "image/jpeg"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Download(context.Background(), id, nil)
+		if err == nil {
+			t.Fatalf("%s: downloaded", id)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "Jane") || strings.Contains(msg, "HIV") || strings.Contains(msg, "aesgcm") ||
+			strings.Contains(msg, hex.EncodeToString(key)) || strings.Contains(msg, hex.EncodeToString(iv)) || strings.Contains(msg, "http://") {
+			t.Errorf("%s: error quotes the URL: %s", id, msg)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			t.Errorf("%s: a *url.Error is still in the chain", id)
+		}
+		t.Logf("%s: %v", id, err)
+	}
+	var ne net.Error
+	if _, err := s.Download(context.Background(), "failed-0", nil); !errors.As(err, &ne) && !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("refused connection lost its type: %v", err)
 	}
 }
