@@ -23,11 +23,17 @@ import (
 // upload (XEP-0454 AES-256-GCM, one fresh key per file), uploaded through
 // the server's XEP-0363 service, and announced by a message whose body is the
 // aesgcm:// link, with an XEP-0066 out-of-band element and an XEP-0428
-// fallback marker, as Conversations, Dino and Monal send them.
+// fallback marker, as Conversations, Dino and Monal send them, plus an
+// XEP-0446 <file/> element with the file's name, type, size and SHA-256 so
+// the receiver can show what it is before downloading and check the
+// download against it. The name travels only in the message (which the
+// XMPP server sees anyway, key included); the upload URL keeps a random
+// name, so the HTTP file server and its logs never learn it.
 //
 // How a message with an attachment is stored:
 //   - the message's Body is the aesgcm:// link (it carries the key, so it is
 //     sealed under the message's retention period like every body);
+//   - Extra[ExtraAttachmentMeta] is the <file/> element sent or received;
 //   - Extra[ExtraAttachment] is the attachment id; one securestore.Attachment
 //     row per attachment holds name, MIME type, size, link, IV+key and the
 //     SHA-256 of the plaintext once known;
@@ -202,9 +208,10 @@ func (s *Session) httpClient() *http.Client {
 // Upload encrypts file (size bytes, read once, streamed) with a fresh key,
 // uploads it through the server's XEP-0363 service and, only once the
 // server has stored all of it, stores and sends a message to conv carrying
-// the link. name and mimeType describe the file for this device and are
-// kept in the store; the server sees neither (the upload is named by a
-// random id with the file's extension, so receivers can guess its type).
+// the link. name and mimeType describe the file: kept in the store and sent
+// to the recipients in the message's XEP-0446 metadata; the upload server
+// sees neither (the upload is named by a random id with the file's
+// extension, so clients without XEP-0446 can still guess its type).
 // A copy of the plaintext goes into the vault, so the sender can view it
 // without downloading (UploadWith can skip that).
 //
