@@ -301,7 +301,7 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 	body := &progressReader{r: enc, total: encSize, fn: progress}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.PutURL, body)
 	if err != nil {
-		return none, securestore.Attachment{}, err
+		return none, securestore.Attachment{}, transferError("upload", err)
 	}
 	req.ContentLength = encSize
 	for k, vs := range slot.PutHeaders {
