@@ -51,6 +51,7 @@ func main() {
 			ServerURL: os.Getenv("ROUNDS_SERVER_URL"),
 		},
 	}
+	notifier.OnOpen = ctl.OpenFromNotification // a tap on a notification (Linux with a notification daemon)
 	ctl.Tray = ui.SetupTray(a, icon, func() { w.Show(); w.RequestFocus() })
 	w.Resize(windowSize(os.Getenv("ROUNDS_WINDOW_SIZE"), fyne.NewSize(960, 680)))
 	ctl.Start()

@@ -71,6 +71,24 @@ func (c *Controller) Stop() {
 	}
 }
 
+// OpenFromNotification answers a tap on a conversation's notification
+// (OSNotifier.OnOpen, any goroutine): it brings the window forward and, when
+// unlocked, opens that conversation. While locked it only shows the unlock
+// screen; the tap does not get past the PIN.
+func (c *Controller) OpenFromNotification(conv string) {
+	doUI(func() {
+		c.Window.Show()
+		c.Window.RequestFocus()
+		c.mu.Lock()
+		cl, shell := c.client, c.shell
+		c.mu.Unlock()
+		if cl == nil || shell == nil || cl.Locked() {
+			return
+		}
+		(&actions{c: c, cl: cl}).Open(conv)
+	})
+}
+
 func (c *Controller) current() *app.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()

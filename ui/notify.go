@@ -20,12 +20,19 @@ import (
 	"rounds/app"
 )
 
-// OSNotifier shows app.Notifications through the OS (fyne.App.SendNotification:
-// D-Bus org.freedesktop.Notifications on Linux, the notification centre on
-// macOS/Windows/mobile). It keeps one notification per conversation: while one
-// is outstanding for a conversation, further messages there do not raise
-// another (urgent ones always do), until Clear says it was read. Fyne's API
-// cannot withdraw a notification already on screen, so Clear only re-arms.
+// OSNotifier shows app.Notifications through the OS. It keeps one
+// notification per conversation: while one is outstanding for a conversation,
+// further messages there do not raise another (urgent ones always do), until
+// Clear says it was read.
+//
+// On Linux, when a notification daemon answers on the session bus, it speaks
+// org.freedesktop.Notifications itself (notify_dbus_linux.go): Fyne's
+// SendNotification has no tap callback and cannot withdraw a notification,
+// while the daemon's "default" action tells us which conversation was tapped
+// (OnOpen) and CloseNotification takes a read conversation's notification off
+// the screen. Elsewhere, or without a daemon, it uses fyne.App.SendNotification
+// (the notification centre on macOS/Windows/mobile), where a tap only brings
+// the app forward and Clear only re-arms.
 type OSNotifier struct {
 	App fyne.App
 
@@ -34,6 +41,37 @@ type OSNotifier struct {
 	// OnChange, when set, is called (from any goroutine) with the number of
 	// conversations with an outstanding notification (the tray uses it).
 	OnChange func(n int)
+	// OnOpen, when set, is called (from any goroutine) with the conversation
+	// whose notification the user tapped. Only platforms with a tap callback
+	// call it (Linux with a notification daemon); set it before the first
+	// Notify.
+	OnOpen func(conversationID string)
+
+	deskOnce sync.Once
+	desk     desktopNotifications
+}
+
+// desktopNotifications is a platform notification service that can report a
+// tap and withdraw a notification (Linux: org.freedesktop.Notifications).
+type desktopNotifications interface {
+	// show raises (or replaces) the conversation's notification; false means
+	// it could not, and the caller falls back to Fyne.
+	show(conversationID, title, body string, urgent bool) bool
+	// close withdraws the conversation's notification if one is on screen.
+	close(conversationID string)
+}
+
+// desktop connects the platform service on first use, so constructing the
+// notifier never waits on a bus; nil when there is none.
+func (o *OSNotifier) desktop() desktopNotifications {
+	o.deskOnce.Do(func() {
+		o.desk = newDesktopNotifications(func(conv string) {
+			if o.OnOpen != nil {
+				o.OnOpen(conv)
+			}
+		})
+	})
+	return o.desk
 }
 
 var _ app.Notifier = (*OSNotifier)(nil)
@@ -60,7 +98,9 @@ func (o *OSNotifier) Notify(n app.Notification) {
 	if t := urgentTitle(title, n); t != "" {
 		title = t
 	}
-	o.App.SendNotification(fyne.NewNotification(title, n.Body))
+	if d := o.desktop(); d == nil || !d.show(n.ConversationID, title, n.Body, n.Urgent) {
+		o.App.SendNotification(fyne.NewNotification(title, n.Body))
+	}
 	if o.OnChange != nil {
 		o.OnChange(count)
 	}
@@ -80,12 +120,16 @@ func urgentTitle(title string, n app.Notification) string {
 	return title + " — " + level
 }
 
-// Clear re-arms notifications for a conversation that was read.
+// Clear re-arms notifications for a conversation that was read and, where
+// the platform can, withdraws the one on screen.
 func (o *OSNotifier) Clear(conversationID string) {
 	o.mu.Lock()
 	delete(o.outstanding, conversationID)
 	count := len(o.outstanding)
 	o.mu.Unlock()
+	if d := o.desktop(); d != nil {
+		d.close(conversationID)
+	}
 	if o.OnChange != nil {
 		o.OnChange(count)
 	}

@@ -1,0 +1,254 @@
+package tests
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/godbus/dbus/v5"
+
+	"rounds/app"
+	"rounds/ui"
+)
+
+// A notification raised through ui.OSNotifier on Linux goes to the session
+// bus's notification daemon (here dunst on a private bus and X display) as
+// "Rounds" with the title and body the app gave, no message text; Clear
+// takes it off the screen (Fyne alone could not).
+func TestNotificationDunst(t *testing.T) {
+	requireTools(t)
+	x := startXvfb(t, 800, 600)
+	bus := startBus(t)
+	notes := startDunst(t, x, bus)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus)
+
+	n := ui.NewOSNotifier(test.NewApp())
+	secret := "PHI-bed12-potassium"
+	n.Notify(app.Notification{ConversationID: "ward@rounds.test", Title: "Rounds", Body: "New message from Dr Osei"})
+	eventually(t, 30*time.Second, "dunst to show the notification", func() bool {
+		return notes.count("displayed") == 1
+	})
+	n.Clear("ward@rounds.test")
+	eventually(t, 30*time.Second, "Clear to close the notification", func() bool {
+		return notes.count("displayed") == 0
+	})
+	var shown []shownNotification
+	eventually(t, 30*time.Second, "the closed notification in dunst's history", func() bool {
+		var err error
+		shown, err = notes.history()
+		return err == nil && len(shown) == 1
+	})
+	got := shown[0]
+	if got.AppName != "Rounds" || got.Summary != "Rounds" || got.Body != "New message from Dr Osei" {
+		t.Errorf("dunst shows %+v, want app Rounds, summary Rounds, body \"New message from Dr Osei\"", got)
+	}
+	if strings.Contains(got.AppName+got.Summary+got.Body, secret) {
+		t.Errorf("the notification carries message text: %+v", got)
+	}
+
+	// An urgent one names its level in the title.
+	n.Notify(app.Notification{ConversationID: "icu@rounds.test", Title: "Rounds", Body: "New message in ICU team", Urgent: true, Level: "STAT"})
+	eventually(t, 30*time.Second, "dunst to show the urgent notification", func() bool {
+		return notes.count("displayed") == 1
+	})
+	n.Clear("icu@rounds.test")
+	eventually(t, 30*time.Second, "Clear to close the urgent notification", func() bool {
+		return notes.count("displayed") == 0
+	})
+	eventually(t, 30*time.Second, "the urgent notification in dunst's history", func() bool {
+		var err error
+		shown, err = notes.history()
+		return err == nil && len(shown) == 2
+	})
+	var stat bool
+	for _, s := range shown {
+		if s.Summary == "Rounds — STAT" && s.Body == "New message in ICU team" {
+			stat = true
+		}
+	}
+	if !stat {
+		t.Errorf("no \"Rounds — STAT\" notification in %+v", shown)
+	}
+}
+
+// fakeNotifications is a stand-in org.freedesktop.Notifications daemon (a
+// platform service): it records what it is asked and can emit the signals a
+// real daemon sends when the user clicks.
+type fakeNotifications struct {
+	mu     sync.Mutex
+	nextID uint32
+	notify []fakeNotify
+	closed []uint32
+}
+
+type fakeNotify struct {
+	appName       string
+	replaces      uint32
+	summary, body string
+	actions       []string
+	hints         map[string]dbus.Variant
+	id            uint32
+}
+
+func (f *fakeNotifications) Notify(appName string, replaces uint32, icon, summary, body string, actions []string, hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := replaces
+	if id == 0 {
+		f.nextID++
+		id = f.nextID
+	}
+	f.notify = append(f.notify, fakeNotify{appName, replaces, summary, body, actions, hints, id})
+	return id, nil
+}
+
+func (f *fakeNotifications) CloseNotification(id uint32) *dbus.Error {
+	f.mu.Lock()
+	f.closed = append(f.closed, id)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeNotifications) GetCapabilities() ([]string, *dbus.Error) {
+	return []string{"actions", "body"}, nil
+}
+
+func (f *fakeNotifications) GetServerInformation() (string, string, string, string, *dbus.Error) {
+	return "fake", "rounds tests", "1", "1.2", nil
+}
+
+func (f *fakeNotifications) snapshot() ([]fakeNotify, []uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeNotify(nil), f.notify...), append([]uint32(nil), f.closed...)
+}
+
+const notificationsPath = dbus.ObjectPath("/org/freedesktop/Notifications")
+
+func serveFakeNotifications(t *testing.T, bus string) (*fakeNotifications, *dbus.Conn) {
+	t.Helper()
+	conn, err := dbus.Dial(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.Auth(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeNotifications{}
+	if err := conn.Export(f, notificationsPath, "org.freedesktop.Notifications"); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("owning org.freedesktop.Notifications: %v %v", reply, err)
+	}
+	return f, conn
+}
+
+// Tapping a notification (the daemon's ActionInvoked "default" for the id
+// Notify returned) calls OnOpen with that conversation; Clear sends
+// CloseNotification for it.
+func TestNotificationTapAndClose(t *testing.T) {
+	requireTools(t)
+	bus := startBus(t)
+	fake, daemon := serveFakeNotifications(t, bus)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus)
+
+	opened := make(chan string, 4)
+	n := ui.NewOSNotifier(test.NewApp())
+	n.OnOpen = func(conv string) { opened <- conv }
+
+	n.Notify(app.Notification{ConversationID: "ward@rounds.test", Title: "Rounds", Body: "New message from Dr Osei"})
+	n.Notify(app.Notification{ConversationID: "icu@rounds.test", Title: "Rounds", Body: "New message in ICU team", Urgent: true, Level: "STAT"})
+	// A second urgent one in the same conversation replaces its notification.
+	n.Notify(app.Notification{ConversationID: "icu@rounds.test", Title: "Rounds", Body: "New message in ICU team", Urgent: true, Level: "STAT"})
+	sent, _ := fake.snapshot()
+	if len(sent) != 3 {
+		t.Fatalf("the daemon got %d Notify calls, want 3: %+v", len(sent), sent)
+	}
+	for i, s := range sent {
+		if s.appName != "Rounds" || strings.Join(s.actions, ",") != "default,Open" {
+			t.Errorf("Notify %d: app %q actions %q, want Rounds and default,Open", i, s.appName, s.actions)
+		}
+		if de, _ := s.hints["desktop-entry"].Value().(string); de != "app.rounds.client" {
+			t.Errorf("Notify %d: desktop-entry hint %v", i, s.hints["desktop-entry"])
+		}
+	}
+	if sent[0].summary != "Rounds" || sent[0].body != "New message from Dr Osei" {
+		t.Errorf("first notification %q / %q", sent[0].summary, sent[0].body)
+	}
+	if u, _ := sent[0].hints["urgency"].Value().(byte); u != 1 {
+		t.Errorf("normal notification urgency %v, want 1", sent[0].hints["urgency"])
+	}
+	if sent[1].summary != "Rounds — STAT" {
+		t.Errorf("urgent summary %q", sent[1].summary)
+	}
+	if u, _ := sent[1].hints["urgency"].Value().(byte); u != 2 {
+		t.Errorf("urgent notification urgency %v, want 2", sent[1].hints["urgency"])
+	}
+	if sent[2].replaces != sent[1].id {
+		t.Errorf("the second urgent notification replaces %d, want %d (one per conversation)", sent[2].replaces, sent[1].id)
+	}
+	ward, icu := sent[0].id, sent[1].id
+
+	// A non-default action and an unknown id open nothing.
+	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", ward, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", uint32(999), "default"); err != nil {
+		t.Fatal(err)
+	}
+	// The tap.
+	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", icu, "default"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case conv := <-opened:
+		if conv != "icu@rounds.test" {
+			t.Errorf("OnOpen(%q), want icu@rounds.test", conv)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnOpen was not called after ActionInvoked(default)")
+	}
+	select {
+	case conv := <-opened:
+		t.Errorf("a second OnOpen(%q)", conv)
+	case <-time.After(500 * time.Millisecond):
+	}
+
+	// Reading a conversation closes its notification; one never shown closes nothing.
+	n.Clear("ward@rounds.test")
+	n.Clear("nobody@rounds.test")
+	_, closed := fake.snapshot()
+	if len(closed) != 1 || closed[0] != ward {
+		t.Errorf("CloseNotification calls %v, want [%d]", closed, ward)
+	}
+	// The daemon says it closed icu's (user dismissed it): Clear then has nothing to close.
+	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.NotificationClosed", icu, uint32(2)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	n.Clear("icu@rounds.test")
+	if _, closed = fake.snapshot(); len(closed) != 1 {
+		t.Errorf("CloseNotification calls %v after the daemon closed it, want only [%d]", closed, ward)
+	}
+}
+
+// Without a notification daemon on the bus, notifications go through Fyne.
+func TestNotificationFallsBackToFyne(t *testing.T) {
+	requireTools(t)
+	bus := startBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus)
+	n := ui.NewOSNotifier(test.NewApp())
+	test.AssertNotificationSent(t, fyne.NewNotification("Rounds", "New message from Dr Osei"), func() {
+		n.Notify(app.Notification{ConversationID: "ward@rounds.test", Title: "Rounds", Body: "New message from Dr Osei"})
+	})
+	n.Clear("ward@rounds.test") // nothing to close, must not block
+}
