@@ -1,6 +1,10 @@
+//go:build linux
+
 package tests
 
 import (
+	"context"
+	"image"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +15,8 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"rounds/app"
+	"rounds/internal/testserver"
+	"rounds/securestore"
 	"rounds/ui"
 )
 
@@ -251,4 +257,122 @@ func TestNotificationFallsBackToFyne(t *testing.T) {
 		n.Notify(app.Notification{ConversationID: "ward@rounds.test", Title: "Rounds", Body: "New message from Dr Osei"})
 	})
 	n.Clear("ward@rounds.test") // nothing to close, must not block
+}
+
+// The real binary, with a fake notification daemon on its session bus: a
+// message from bob raises a notification (no text); the daemon's
+// ActionInvoked("default") for it opens bob's conversation, which marks the
+// message read (bob sees "read"), and reading it closes the notification.
+func TestNotificationTapOpensConversation(t *testing.T) {
+	requireTools(t)
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	bin := appBinary(t)
+	x := startXvfb(t, 1280, 720)
+	bus := startBus(t)
+	fake, daemon := serveFakeNotifications(t, bus)
+	dataDir := t.TempDir()
+	rounds := startProc(t, "rounds", appEnv(t, x, bus, dataDir,
+		"ROUNDS_ACCOUNT="+srv.JID("alice"),
+		"ROUNDS_DEMO_PASSWORD="+testserver.Password,
+		"ROUNDS_SERVER_URL="+srv.WSURL()), nil, bin)
+	win := x.waitWindow(t, rounds, 90*time.Second)
+	shots := newShots(t, x, "notify-tap")
+	shots.crop = win.rect()
+
+	// Sign in and choose a PIN, as signInSendReceipt does.
+	var signIn image.Point
+	eventually(t, 60*time.Second, "the sign-in button", func() bool {
+		var ok bool
+		signIn, ok = wideBand(shots.grab(), win.rect(), 200)
+		return ok
+	})
+	moved := func() bool {
+		p, ok := wideBand(shots.grab(), win.rect(), 200)
+		return ok && (p.Y < signIn.Y-20 || p.Y > signIn.Y+20)
+	}
+	for attempt := 1; ; attempt++ {
+		x.click(t, signIn)
+		deadline := time.Now().Add(20 * time.Second)
+		for !moved() && time.Now().Before(deadline) {
+			time.Sleep(250 * time.Millisecond)
+		}
+		if moved() {
+			break
+		}
+		if attempt == 3 {
+			t.Fatal("the choose-PIN screen did not appear after three clicks on Sign in")
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	x.key(t, "Tab")
+	x.typeText(t, pin)
+	x.key(t, "Return")
+	x.typeText(t, pin)
+	x.key(t, "Return")
+	eventually(t, 120*time.Second, "alice's encrypted store", func() bool {
+		return len(storeFiles(dataDir)) == 1
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	bob, err := app.SignIn(ctx, app.Config{DataDir: t.TempDir(), KDF: testKDF}, srv.JID("bob"), testserver.Password, srv.WSURL(), []byte(pin))
+	if err != nil {
+		t.Fatalf("bob signs in: %v", err)
+	}
+	t.Cleanup(bob.SignOut)
+	conv, err := bob.StartChat(srv.JID("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := marker("PHI-tap-")
+	sentID, err := bob.Send(conv, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var note fakeNotify
+	eventually(t, 90*time.Second, "the app's Notify call", func() bool {
+		sent, _ := fake.snapshot()
+		if len(sent) == 0 {
+			return false
+		}
+		note = sent[len(sent)-1]
+		return true
+	})
+	if note.appName != "Rounds" || !strings.Contains(note.body, "bob") || strings.Contains(note.summary+note.body, secret) {
+		t.Errorf("notification app %q summary %q body %q: want Rounds, naming bob, no text", note.appName, note.summary, note.body)
+	}
+	read := func() bool {
+		rows, err := bob.Messages(conv, 50)
+		if err != nil {
+			return false
+		}
+		for _, r := range rows {
+			if r.ID == sentID && r.Receipt.State >= securestore.ReceiptRead {
+				return true
+			}
+		}
+		return false
+	}
+	time.Sleep(2 * time.Second)
+	if read() {
+		t.Fatal("bob's message is read before the notification was tapped")
+	}
+	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", note.id, "default"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the tap to open bob's conversation (bob sees his message read)", read)
+	eventually(t, 30*time.Second, "reading it to close the notification", func() bool {
+		_, closed := fake.snapshot()
+		for _, id := range closed {
+			if id == note.id {
+				return true
+			}
+		}
+		return false
+	})
+	shots.save("opened")
+	if rounds.exited() {
+		t.Fatalf("app died: %v\n%s", rounds.err, tail(rounds.out.String(), 40))
+	}
 }
