@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -67,8 +68,34 @@ func (s *Session) SetActive(active bool) error {
 	s.mu.Lock()
 	s.active = active
 	s.mu.Unlock()
-	if c := s.readyClient(); c != nil {
-		return c.SetActive(active)
+	c := s.readyClient()
+	if c == nil {
+		return nil
+	}
+	if err := c.SetActive(active); err != nil {
+		return err
+	}
+	if !active {
+		// Prosody 0.12's mod_csi_simple pauses writes the moment <inactive/>
+		// arrives; a message it had queued for the socket a moment before
+		// (already past its "important, send now" check) then waits until the
+		// client next sends something — up to the keepalive, a minute later.
+		// Any bytes from us flush that buffer, so ask for an ack shortly after
+		// (TestBackgroundOnDesktopKeepsSyncing caught it about 1 run in 40
+		// under load). Wall time on purpose: this is about the server's event
+		// loop, not about policy.
+		time.AfterFunc(csiFlushAfter, func() {
+			s.mu.Lock()
+			still := !s.active
+			s.mu.Unlock()
+			if still && s.readyClient() == c {
+				_ = c.RequestAck()
+			}
+		})
 	}
 	return nil
 }
+
+// csiFlushAfter is how long after going inactive the Session nudges the
+// server to flush what it may have held back (see SetActive).
+const csiFlushAfter = 500 * time.Millisecond
