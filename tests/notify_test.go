@@ -211,6 +211,15 @@ func TestNotificationTapAndClose(t *testing.T) {
 	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", uint32(999), "default"); err != nil {
 		t.Fatal(err)
 	}
+	// Another program on the bus forging the daemon's signal opens nothing.
+	imposter, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imposter.Close()
+	if err := imposter.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", ward, "default"); err != nil {
+		t.Fatal(err)
+	}
 	// The tap.
 	if err := daemon.Emit(notificationsPath, "org.freedesktop.Notifications.ActionInvoked", icu, "default"); err != nil {
 		t.Fatal(err)

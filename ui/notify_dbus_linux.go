@@ -53,7 +53,7 @@ func newDesktopNotifications(onOpen func(conversationID string)) desktopNotifica
 		return nil
 	}
 	b := &busNotifications{conn: conn, onOpen: onOpen, byConv: map[string]uint32{}, byID: map[uint32]string{}}
-	if err := conn.AddMatchSignal(dbus.WithMatchObjectPath(notificationsPath), dbus.WithMatchInterface(notificationsIface)); err != nil {
+	if err := conn.AddMatchSignal(dbus.WithMatchSender(notificationsName), dbus.WithMatchObjectPath(notificationsPath), dbus.WithMatchInterface(notificationsIface)); err != nil {
 		conn.Close()
 		return nil
 	}
@@ -66,6 +66,12 @@ func newDesktopNotifications(onOpen func(conversationID string)) desktopNotifica
 // listen handles the daemon's signals until the connection closes.
 func (b *busNotifications) listen(signals <-chan *dbus.Signal) {
 	for s := range signals {
+		// Only the daemon speaks for its notifications: any program on the
+		// session bus can send a signal straight to us, and a forged
+		// ActionInvoked would open a conversation on an unlocked screen.
+		if !b.fromDaemon(s.Sender) {
+			continue
+		}
 		switch s.Name {
 		case notificationsIface + ".ActionInvoked":
 			var id uint32
@@ -87,6 +93,17 @@ func (b *busNotifications) listen(signals <-chan *dbus.Signal) {
 			b.forget(id)
 		}
 	}
+}
+
+// fromDaemon reports whether sender (a unique bus name) is the current
+// owner of org.freedesktop.Notifications. Signals are rare, so it asks the
+// bus each time rather than tracking owner changes.
+func (b *busNotifications) fromDaemon(sender string) bool {
+	var owner string
+	if err := b.conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, notificationsName).Store(&owner); err != nil {
+		return false
+	}
+	return sender != "" && sender == owner
 }
 
 func (b *busNotifications) forget(id uint32) {
