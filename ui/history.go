@@ -156,15 +156,36 @@ func (v *ConversationView) showReply(ca ClinicalActions, r app.MessageRow) {
 
 // confirmRecall asks before recalling: it cannot be undone.
 func (v *ConversationView) confirmRecall(ca ClinicalActions, r app.MessageRow) {
+	conv := v.info.ID
+	v.confirmAction("Recall this message?", dialogAction{
+		Label: "Recall", Icon: theme.DeleteIcon(), Importance: widget.DangerImportance, Failed: "Not recalled: ",
+		Run: func() error { return ca.Recall(conv, r.ID) },
+	},
+		wrapped("It is removed from every device of everyone it reached that runs Rounds, and any attached file can no longer be opened. The thread and the audit log keep a note that it was recalled. Other apps may already have shown it."),
+		wrapped("“"+clip(r.Body, 120)+"”"))
+}
+
+// dialogAction is the one button of a confirmation besides Cancel.
+type dialogAction struct {
+	Label      string
+	Icon       fyne.Resource
+	Importance widget.Importance
+	Failed     string       // shown before the error when Run fails
+	Run        func() error // called off the UI goroutine
+}
+
+// confirmAction shows a modal with a bold title, the explanation, Cancel and
+// act's button. The action runs off the UI goroutine; on failure the dialog
+// stays open with the error under the explanation, so the user can retry.
+func (v *ConversationView) confirmAction(title string, act dialogAction, explain ...fyne.CanvasObject) {
 	status := errorLabel()
 	var pop *widget.PopUp
-	conv := v.info.ID
-	recall := widget.NewButtonWithIcon("Recall", theme.DeleteIcon(), func() {
+	btn := widget.NewButtonWithIcon(act.Label, act.Icon, func() {
 		go func() {
-			err := ca.Recall(conv, r.ID)
+			err := act.Run()
 			doUI(func() {
 				if err != nil {
-					status.SetText("Not recalled: " + err.Error())
+					status.SetText(act.Failed + err.Error())
 					status.Show()
 					return
 				}
@@ -172,12 +193,10 @@ func (v *ConversationView) confirmRecall(ca ClinicalActions, r app.MessageRow) {
 			})
 		}()
 	})
-	recall.Importance = widget.DangerImportance
-	pop = v.modal(container.NewVBox(
-		widget.NewLabelWithStyle("Recall this message?", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		wrapped("It is removed from every device of everyone it reached that runs Rounds, and any attached file can no longer be opened. The thread and the audit log keep a note that it was recalled. Other apps may already have shown it."),
-		wrapped("“"+clip(r.Body, 120)+"”"), status,
-		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), recall)), 440)
+	btn.Importance = act.Importance
+	rows := append([]fyne.CanvasObject{widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}, explain...)
+	rows = append(rows, status, container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), btn))
+	pop = v.modal(container.NewVBox(rows...), 440)
 }
 
 // showDetails is the receipt detail plus every response and escalation
@@ -245,28 +264,12 @@ func (v *ConversationView) showDetails(r app.MessageRow) {
 // confirmStopEscalation asks before ending a ladder: nobody further will
 // be paged about this message.
 func (v *ConversationView) confirmStopEscalation(ca ClinicalActions, r app.MessageRow) {
-	status := errorLabel()
-	var pop *widget.PopUp
 	conv := v.info.ID
-	stop := widget.NewButton("Stop escalation", func() {
-		go func() {
-			err := ca.CancelEscalation(conv, r.ID)
-			doUI(func() {
-				if err != nil {
-					status.SetText("Escalation not stopped: " + err.Error())
-					status.Show()
-					return
-				}
-				pop.Hide()
-			})
-		}()
-	})
-	stop.Importance = widget.WarningImportance
-	pop = v.modal(container.NewVBox(
-		widget.NewLabelWithStyle("Stop escalating this message?", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		wrapped("Nobody further is paged about it, and those already reached are told no action is needed. Do this only when you have reached someone another way."),
-		status,
-		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), stop)), 440)
+	v.confirmAction("Stop escalating this message?", dialogAction{
+		Label: "Stop escalation", Importance: widget.WarningImportance, Failed: "Escalation not stopped: ",
+		Run: func() error { return ca.CancelEscalation(conv, r.ID) },
+	},
+		wrapped("Nobody further is paged about it, and those already reached are told no action is needed. Do this only when you have reached someone another way."))
 }
 
 func (v *ConversationView) showCorrect(ca ClinicalActions, r app.MessageRow) {
