@@ -49,20 +49,7 @@ func publishOnCallCommand(ctx context.Context, args []string, stdout, stderr io.
 	if err := checkSchedulePayload(payload); err != nil {
 		return withCode(ExitUsage, err)
 	}
-	if a.dryRun {
-		fmt.Fprintln(stdout, payload.String())
-		return nil
-	}
-	b, err := signIn(ctx, a.accountFlags, stderr)
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	if err := publish(ctx, b, nsOnCall, payload, a.connectTimeout); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "published %d shifts to %s\n", len(shifts), nsOnCall)
-	return nil
+	return a.publishOrShow(ctx, nsOnCall, payload, fmt.Sprintf("published %d shifts to %s", len(shifts), nsOnCall), stdout, stderr)
 }
 
 // publishPolicyCommand publishes the organisation policy after decoding it
@@ -79,6 +66,12 @@ func publishPolicyCommand(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
+	return a.publishOrShow(ctx, nsPolicy, payload, "published the policy to "+nsPolicy, stdout, stderr)
+}
+
+// publishOrShow prints the checked payload (--dry-run) or signs in as the
+// admin account and publishes it to node, then prints done.
+func (a *adminFlags) publishOrShow(ctx context.Context, node string, payload *xmpp.Element, done string, stdout, stderr io.Writer) error {
 	if a.dryRun {
 		fmt.Fprintln(stdout, payload.String())
 		return nil
@@ -88,10 +81,10 @@ func publishPolicyCommand(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	defer b.close()
-	if err := publish(ctx, b, nsPolicy, payload, a.connectTimeout); err != nil {
+	if err := publish(ctx, b, node, payload, a.connectTimeout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "published the policy to %s\n", nsPolicy)
+	fmt.Fprintln(stdout, done)
 	return nil
 }
 
