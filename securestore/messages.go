@@ -564,21 +564,7 @@ func (s *Store) rewriteMessage(tx *bbolt.Tx, m *Message, pending map[uint64]*per
 // UpdateExtra merges fields into a message's Extra map (correction,
 // retraction flags, attachment refs); an empty value deletes the field.
 func (s *Store) UpdateExtra(id MessageID, fields map[string]string) error {
-	var pending map[uint64]*periodKey
-	return s.updateThen(func(tx *bbolt.Tx) error {
-		pending = map[uint64]*periodKey{}
-		key := be64(uint64(id))
-		v := tx.Bucket(bucketMsg).Get(key)
-		if v == nil {
-			return ErrNotFound
-		}
-		m, err := s.openMessage(tx, key, v, pending)
-		if err != nil {
-			return err
-		}
-		if m.Extra == nil {
-			m.Extra = map[string]string{}
-		}
+	_, err := s.editMessage(id, func(_ *bbolt.Tx, m *Message) (bool, error) {
 		for k, val := range fields {
 			if val == "" {
 				delete(m.Extra, k)
@@ -586,6 +572,7 @@ func (s *Store) UpdateExtra(id MessageID, fields map[string]string) error {
 				m.Extra[k] = val
 			}
 		}
-		return s.rewriteMessage(tx, &m, pending)
-	}, func() { s.publishKeys(pending) })
+		return true, nil
+	})
+	return err
 }
