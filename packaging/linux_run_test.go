@@ -56,6 +56,9 @@ func TestLinuxBinaryOpensItsWindow(t *testing.T) {
 		"DISPLAY=" + display,
 		"ROUNDS_DATA_DIR=" + filepath.Join(dir, "data"),
 		"LIBGL_ALWAYS_SOFTWARE=1",
+		// No session bus: without an address D-Bus autolaunches a daemon
+		// through X11 (dbus-launch) that outlives the test.
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/rounds-no-bus",
 	}
 	app.Stdout, app.Stderr = &out, &out
 	if err := app.Start(); err != nil {
