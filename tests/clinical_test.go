@@ -66,45 +66,6 @@ func primaryBlock(img image.Image, r image.Rectangle, minW int) (image.Point, bo
 	return image.Pt((best.x0+best.x1)/2, best.top+best.n/2), true
 }
 
-// signInThroughWindow presses the prefilled sign-in screen's button, chooses
-// the PIN and waits for the encrypted store (as signInSendReceipt does).
-func signInThroughWindow(t *testing.T, x *xserver, win window, shots *shots, dataDir string, minW int) {
-	t.Helper()
-	var signIn image.Point
-	eventually(t, 60*time.Second, "the sign-in button", func() bool {
-		var ok bool
-		signIn, ok = wideBand(shots.grab(), win.rect(), minW)
-		return ok
-	})
-	moved := func() bool {
-		p, ok := wideBand(shots.grab(), win.rect(), minW)
-		return ok && (p.Y < signIn.Y-20 || p.Y > signIn.Y+20)
-	}
-	for attempt := 1; ; attempt++ {
-		x.click(t, signIn)
-		deadline := time.Now().Add(20 * time.Second)
-		for !moved() && time.Now().Before(deadline) {
-			time.Sleep(250 * time.Millisecond)
-		}
-		if moved() {
-			break
-		}
-		if attempt == 3 {
-			t.Fatal("the choose-PIN screen did not appear after three clicks on Sign in")
-		}
-		t.Logf("Sign in click %d had no effect; clicking again", attempt)
-	}
-	time.Sleep(300 * time.Millisecond)
-	x.key(t, "Tab")
-	x.typeText(t, pin)
-	x.key(t, "Return")
-	x.typeText(t, pin)
-	x.key(t, "Return")
-	eventually(t, 120*time.Second, "the encrypted store in ROUNDS_DATA_DIR", func() bool {
-		return len(storeFiles(dataDir)) == 1
-	})
-}
-
 // TestDesktopStatAlertAcknowledged: a lab system pages alice STAT with the
 // headless sender (`rounds send`, the same binary); alice's window is covered
 // by the red alert overlay, the OS notification says a STAT page arrived

@@ -125,51 +125,9 @@ func signInSendReceipt(t *testing.T, lay layout) {
 	shots := newShots(t, x, lay.name)
 	shots.crop = win.rect()
 
-	// 1. Sign-in screen, prefilled: press "Sign in" (the wide primary button).
-	var signIn image.Point
-	eventually(t, 60*time.Second, "the sign-in button", func() bool {
-		var ok bool
-		signIn, ok = wideBand(shots.grab(), win.rect(), lay.minSignInWidth)
-		return ok
-	})
-	shots.save("1-signin")
-
-	// 2. Choose a PIN: its "Save PIN" button is elsewhere, so wait for the
-	// wide button to move (clicking again if a click was lost while the app
-	// was busy), then type the PIN twice (Tab focuses the first field, Enter
-	// moves to the second, Enter again saves).
-	moved := func() bool {
-		p, ok := wideBand(shots.grab(), win.rect(), lay.minSignInWidth)
-		return ok && (p.Y < signIn.Y-20 || p.Y > signIn.Y+20)
-	}
-	for attempt := 1; ; attempt++ {
-		x.click(t, signIn)
-		deadline := time.Now().Add(20 * time.Second)
-		for !moved() && time.Now().Before(deadline) {
-			time.Sleep(250 * time.Millisecond)
-		}
-		if moved() {
-			break
-		}
-		if attempt == 3 {
-			shots.save("failed-signin")
-			t.Fatal("the choose-PIN screen did not appear after three clicks on Sign in")
-		}
-		t.Logf("Sign in click %d had no effect; clicking again", attempt)
-	}
-	time.Sleep(300 * time.Millisecond)
-	x.key(t, "Tab")
-	x.typeText(t, pin)
-	x.key(t, "Return")
-	x.typeText(t, pin)
-	shots.save("2-choose-pin")
-	x.key(t, "Return")
-
-	// Signing in checks the password on the server and creates the
-	// encrypted store (production Argon2id): the store file appears.
-	eventually(t, 120*time.Second, "alice's encrypted store in ROUNDS_DATA_DIR", func() bool {
-		return len(storeFiles(dataDir)) == 1
-	})
+	// 1–2. Sign in from the prefilled screen (the wide primary button),
+	// choose the PIN, wait for the encrypted store.
+	signInThroughWindow(t, x, win, shots, dataDir, lay.minSignInWidth)
 
 	// 3. Bob (an in-process client on the same server) writes to alice.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

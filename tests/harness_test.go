@@ -723,3 +723,47 @@ func (s *shots) saveCropped(name string, crop image.Rectangle) image.Image {
 	s.t.Logf("screenshot %s", path)
 	return img
 }
+
+// signInThroughWindow presses the prefilled sign-in screen's button, chooses
+// the PIN and waits for the encrypted store (as signInSendReceipt does).
+func signInThroughWindow(t *testing.T, x *xserver, win window, shots *shots, dataDir string, minW int) {
+	t.Helper()
+	var signIn image.Point
+	eventually(t, 60*time.Second, "the sign-in button", func() bool {
+		var ok bool
+		signIn, ok = wideBand(shots.grab(), win.rect(), minW)
+		return ok
+	})
+	shots.save("1-signin")
+	moved := func() bool {
+		p, ok := wideBand(shots.grab(), win.rect(), minW)
+		return ok && (p.Y < signIn.Y-20 || p.Y > signIn.Y+20)
+	}
+	for attempt := 1; ; attempt++ {
+		x.click(t, signIn)
+		deadline := time.Now().Add(20 * time.Second)
+		for !moved() && time.Now().Before(deadline) {
+			time.Sleep(250 * time.Millisecond)
+		}
+		if moved() {
+			break
+		}
+		if attempt == 3 {
+			shots.save("failed-signin")
+			t.Fatal("the choose-PIN screen did not appear after three clicks on Sign in")
+		}
+		t.Logf("Sign in click %d had no effect; clicking again", attempt)
+	}
+	time.Sleep(300 * time.Millisecond)
+	x.key(t, "Tab")
+	x.typeText(t, pin)
+	x.key(t, "Return")
+	x.typeText(t, pin)
+	shots.save("2-choose-pin")
+	x.key(t, "Return")
+	// Signing in checks the password on the server and creates the
+	// encrypted store (production Argon2id): the store file appears.
+	eventually(t, 120*time.Second, "the encrypted store in ROUNDS_DATA_DIR", func() bool {
+		return len(storeFiles(dataDir)) == 1
+	})
+}

@@ -4,7 +4,6 @@ package tests
 
 import (
 	"context"
-	"image"
 	"strings"
 	"sync"
 	"testing"
@@ -288,39 +287,7 @@ func TestNotificationTapOpensConversation(t *testing.T) {
 	shots := newShots(t, x, "notify-tap")
 	shots.crop = win.rect()
 
-	// Sign in and choose a PIN, as signInSendReceipt does.
-	var signIn image.Point
-	eventually(t, 60*time.Second, "the sign-in button", func() bool {
-		var ok bool
-		signIn, ok = wideBand(shots.grab(), win.rect(), 200)
-		return ok
-	})
-	moved := func() bool {
-		p, ok := wideBand(shots.grab(), win.rect(), 200)
-		return ok && (p.Y < signIn.Y-20 || p.Y > signIn.Y+20)
-	}
-	for attempt := 1; ; attempt++ {
-		x.click(t, signIn)
-		deadline := time.Now().Add(20 * time.Second)
-		for !moved() && time.Now().Before(deadline) {
-			time.Sleep(250 * time.Millisecond)
-		}
-		if moved() {
-			break
-		}
-		if attempt == 3 {
-			t.Fatal("the choose-PIN screen did not appear after three clicks on Sign in")
-		}
-	}
-	time.Sleep(300 * time.Millisecond)
-	x.key(t, "Tab")
-	x.typeText(t, pin)
-	x.key(t, "Return")
-	x.typeText(t, pin)
-	x.key(t, "Return")
-	eventually(t, 120*time.Second, "alice's encrypted store", func() bool {
-		return len(storeFiles(dataDir)) == 1
-	})
+	signInThroughWindow(t, x, win, shots, dataDir, 200)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
