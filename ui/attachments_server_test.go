@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -31,38 +30,11 @@ func TestFilesEndToEnd(t *testing.T) {
 	}
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	fa := test.NewTempApp(t)
-	kdf := securestore.KDFParams{Time: 1, Memory: 64, Threads: 1}
-	signIn := func(user string) (*app.Client, *Controller) {
-		cfg := app.Config{DataDir: t.TempDir(), KDF: kdf, Secrets: &memKeyring{}, Policy: app.Policy{LockAfter: time.Hour}}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cl, err := app.SignIn(ctx, cfg, srv.JID(user), testserver.Password, srv.WSURL(), []byte("482913"))
-		if err != nil {
-			t.Fatalf("%s signs in: %v", user, err)
-		}
-		w := test.NewTempWindow(t, widget.NewLabel(""))
-		w.Resize(screenSizes["desktop"])
-		c := &Controller{App: fa, Window: w, Config: cfg}
-		c.signedIn(cl)
-		t.Cleanup(func() {
-			cl.SignOut()
-			drainUI()
-		})
-		return cl, c
-	}
+	signIn := func(user string) (*app.Client, *Controller) { return signInController(t, srv, fa, user) }
 	alice, aliceUI := signIn("alice")
 	bob, bobUI := signIn("bob")
 	open := func(cl *app.Client, ui *Controller, conv string) *ConversationView {
-		(&actions{c: ui, cl: cl}).Open(conv)
-		var v *ConversationView
-		eventually(t, 10*time.Second, "conversation open", func() bool {
-			if s := ui.currentShell(); s != nil && s.Conversation() != nil && s.Conversation().ID() == conv {
-				v = s.Conversation()
-				return true
-			}
-			return false
-		})
-		return v
+		return openRealConversation(t, cl, ui, conv)
 	}
 	conv, err := alice.StartChat(srv.JID("bob"))
 	if err != nil {

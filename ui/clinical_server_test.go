@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
 	"rounds/internal/testserver"
@@ -57,25 +55,7 @@ func TestUrgentAlertEndToEnd(t *testing.T) {
 	}
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	fa := test.NewTempApp(t)
-	kdf := securestore.KDFParams{Time: 1, Memory: 64, Threads: 1}
-	signIn := func(user string) (*app.Client, *Controller) {
-		cfg := app.Config{DataDir: t.TempDir(), KDF: kdf, Secrets: &memKeyring{}, Policy: app.Policy{LockAfter: time.Hour}}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cl, err := app.SignIn(ctx, cfg, srv.JID(user), testserver.Password, srv.WSURL(), []byte("482913"))
-		if err != nil {
-			t.Fatalf("%s signs in: %v", user, err)
-		}
-		w := test.NewTempWindow(t, widget.NewLabel(""))
-		w.Resize(screenSizes["desktop"])
-		c := &Controller{App: fa, Window: w, Config: cfg}
-		c.signedIn(cl)
-		t.Cleanup(func() {
-			cl.SignOut()
-			drainUI()
-		})
-		return cl, c
-	}
+	signIn := func(user string) (*app.Client, *Controller) { return signInController(t, srv, fa, user) }
 	alice, aliceUI := signIn("alice")
 	bob, bobUI := signIn("bob")
 	_ = bob
@@ -84,15 +64,7 @@ func TestUrgentAlertEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	(&actions{c: aliceUI, cl: alice}).Open(conv)
-	var v *ConversationView
-	eventually(t, 10*time.Second, "alice's conversation with bob", func() bool {
-		if s := aliceUI.currentShell(); s != nil && s.Conversation() != nil && s.Conversation().ID() == conv {
-			v = s.Conversation()
-			return true
-		}
-		return false
-	})
+	v := openRealConversation(t, alice, aliceUI, conv)
 
 	// An order to bob, who is on no order list: refused under the
 	// composer, the text kept, nothing sent.
