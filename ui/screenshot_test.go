@@ -57,19 +57,27 @@ func TestScreenshots(t *testing.T) {
 				}
 				img := w.Canvas().Capture()
 				isMobile = restore
-				if distinctColours(img) < 3 {
-					t.Errorf("%s at %s renders blank", sc.name, sizeName)
-				}
-				if dir != "" {
-					name := sc.name + "-" + sizeName
-					if variant == "light" {
-						name += "-light"
-					}
-					writePNG(t, filepath.Join(dir, name+".png"), img)
-				}
+				keepScreen(t, dir, sc.name, sizeName, variant, img)
 			}
 		}
 	}
+}
+
+// keepScreen fails a capture that renders blank (fewer than three colours)
+// and, when dir is set, writes it as NAME-SIZE[-light].png.
+func keepScreen(t *testing.T, dir, name, sizeName, variant string, img image.Image) {
+	t.Helper()
+	if distinctColours(img) < 3 {
+		t.Errorf("%s at %s renders blank", name, sizeName)
+	}
+	if dir == "" {
+		return
+	}
+	name += "-" + sizeName
+	if variant == "light" {
+		name += "-light"
+	}
+	writePNG(t, filepath.Join(dir, name+".png"), img)
 }
 
 type screenshot struct {
