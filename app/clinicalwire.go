@@ -1,15 +1,12 @@
 package app
 
 import (
-	"context"
-
 	"rounds/securestore"
 	"rounds/sync"
 )
 
-// The clinical layer's only contact with the sync engine's clinical API
-// (urgency, responses, escalation, retraction, correction): one place to
-// follow it as it changes.
+// The clinical layer's names for the sync engine's clinical API (responses,
+// stored Extra keys) and its handling of the engine's clinical events.
 
 // ResponseKind is a quick response's kind (urn:rounds:response:0).
 type ResponseKind = sync.ResponseKind
@@ -35,34 +32,6 @@ const (
 	extraEscalStep        = sync.ExtraEscalationStep
 	extraEscalationReason = sync.ExtraEscalationReason
 )
-
-// escalationTag marks a message as a ladder's escalated copy or notice.
-type escalationTag = sync.Escalation
-
-type clinicalSend struct {
-	Urgency     securestore.Urgency
-	AckRequired bool
-	Order       bool
-	Role        string
-	Escalation  *escalationTag
-}
-
-func sendClinical(s *sync.Session, conv, body string, o clinicalSend) (securestore.Message, error) {
-	return s.Send(conv, body, sync.SendOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order,
-		Role: o.Role, Escalation: o.Escalation})
-}
-
-func respondOn(ctx context.Context, s *sync.Session, conv string, to securestore.MessageID, kind ResponseKind, text string) (securestore.Message, error) {
-	return s.Respond(ctx, conv, to, kind, text)
-}
-
-func retractOn(s *sync.Session, conv string, id securestore.MessageID) error {
-	return s.Retract(conv, id)
-}
-
-func correctOn(s *sync.Session, conv string, id securestore.MessageID, body string) error {
-	return s.Correct(conv, id, body)
-}
 
 // handleClinical handles the engine's clinical events; false if e is not one.
 func (c *Client) handleClinical(st *securestore.Store, e sync.Event) bool {

@@ -257,7 +257,7 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 	}
 	ack := o.AckRequired || o.Urgency >= securestore.UrgencyHigh
 	c.Touch()
-	m, err := sendClinical(s, jid, text, clinicalSend{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role})
+	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role})
 	if err != nil {
 		return Sent{}, mapErr(err)
 	}
@@ -494,8 +494,8 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		rs.Failed = "the message is gone"
 		return rs
 	}
-	esc := &escalationTag{Of: l.Origin, Step: n, To: rs.JID, Role: step.Role, Reason: reason}
-	cp, err := sendClinical(s, rs.JID, orig.Body, clinicalSend{Urgency: l.Urgency, AckRequired: true, Escalation: esc})
+	esc := &sync.Escalation{Of: l.Origin, Step: n, To: rs.JID, Role: step.Role, Reason: reason}
+	cp, err := s.Send(rs.JID, orig.Body, sync.SendOptions{Urgency: l.Urgency, AckRequired: true, Escalation: esc})
 	if err != nil {
 		rs.Failed = "could not send"
 		c.log.Warn("app: escalated copy not stored", "err", err)
@@ -517,7 +517,7 @@ func roomLabel(st *securestore.Store, room string) string {
 // postNotice sends a ladder notice into the original thread, so everyone in
 // it sees the step.
 func (c *Client) postNotice(s *sync.Session, l ladderState, step int, to, role, reason, text string) securestore.MessageID {
-	m, err := sendClinical(s, l.Conv, text, clinicalSend{Escalation: &escalationTag{Of: l.Origin, Step: max(step, 1), To: to, Role: role, Reason: reason}})
+	m, err := s.Send(l.Conv, text, sync.SendOptions{Escalation: &sync.Escalation{Of: l.Origin, Step: max(step, 1), To: to, Role: role, Reason: reason}})
 	if err != nil {
 		c.log.Warn("app: escalation notice not stored", "err", err)
 		return 0
@@ -599,8 +599,8 @@ func (c *Client) closeStep(s *sync.Session, l ladderState, to string) {
 	// The wire numbers steps from 1: the closing notice carries the last
 	// step reached and, as its reason, the machine word "acknowledged" or
 	// "cancelled" (the body says it in words).
-	tag := &escalationTag{Of: l.Origin, Step: max(len(l.Reached), 1), To: to, Reason: l.EndReason}
-	if _, err := sendClinical(s, to, text, clinicalSend{Escalation: tag}); err != nil {
+	tag := &sync.Escalation{Of: l.Origin, Step: max(len(l.Reached), 1), To: to, Reason: l.EndReason}
+	if _, err := s.Send(to, text, sync.SendOptions{Escalation: tag}); err != nil {
 		c.log.Warn("app: escalation closing notice not stored", "err", err)
 	}
 }

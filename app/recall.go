@@ -67,7 +67,7 @@ func (c *Client) Recall(conv string, id securestore.MessageID) error {
 	// Before the store's retraction drops the attachment records that
 	// name the vault files.
 	c.discardAttachments(st, s, id)
-	if err := retractOn(s, conv, id); err != nil {
+	if err := s.Retract(conv, id); err != nil {
 		return mapErr(err)
 	}
 	c.auditWith(st, securestore.AuditRecall, fmt.Sprintf("recalled message %d (origin-id %s)", id, m.OriginID))
@@ -104,7 +104,7 @@ func (c *Client) afterRecall(st *securestore.Store, s *sync.Session, id securest
 				continue
 			}
 			if cp, err := st.Message(r.Copy); err == nil && cp.Extra[extraRetracted] == "" {
-				if err := retractOn(s, cp.ConversationID, r.Copy); err != nil {
+				if err := s.Retract(cp.ConversationID, r.Copy); err != nil {
 					c.log.Warn("app: recalling an escalated copy", "err", err)
 				}
 			}
@@ -181,7 +181,7 @@ func (c *Client) Correct(conv string, id securestore.MessageID, text string) err
 		return nil
 	}
 	c.Touch()
-	if err := correctOn(s, conv, id, text); err != nil {
+	if err := s.Correct(conv, id, text); err != nil {
 		return mapErr(err)
 	}
 	c.changes.push(Change{Kind: ConversationChanged, Conversation: conv})

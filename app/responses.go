@@ -103,7 +103,7 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 	c.markRespondedShown(conv, msg)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
-	r, err := respondOn(ctx, s, conv, msg, kind, text)
+	r, err := s.Respond(ctx, conv, msg, kind, text)
 	if err != nil {
 		return mapErr(err)
 	}
