@@ -22,6 +22,9 @@ const (
 	AuditRecall          = "recall"
 	AuditPurge           = "purge"
 	AuditWipe            = "wipe"
+	// AuditRejected: the sync engine dropped stanzas that claimed what their
+	// source cannot say (a room's archive speaking for a colleague, say).
+	AuditRejected = "rejected"
 )
 
 // AuditEntry is one line of the local audit log. Hash covers Prev, Seq, Time,

@@ -119,8 +119,18 @@ type archivedEdit struct {
 
 func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage {
 	p := archivedPage{batch: make([]securestore.Message, 0, len(page.Results))}
+	var rejected []rejectedResult
+	defer func() { s.auditRejected(owner, rejected) }()
 	for _, r := range page.Results {
 		m := r.Message
+		if why := s.archiveClaimProblem(m, owner); why != "" {
+			rj := rejectedResult{id: r.ID, reason: why}
+			if m != nil {
+				rj.from, rj.typ = m.From, m.Type
+			}
+			rejected = append(rejected, rj)
+			continue
+		}
 		if m.RetractID != "" || m.ReplaceID != "" {
 			p.edits = append(p.edits, archivedEdit{m, r.Timestamp})
 			continue

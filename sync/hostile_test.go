@@ -27,7 +27,10 @@ func hostileDevice(t *testing.T, srv *hostile.Server) *device {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	go func() {
-		for range s.Events() {
+		for e := range s.Events() {
+			d.mu.Lock()
+			d.events = append(d.events, e)
+			d.mu.Unlock()
 			select {
 			case d.notify <- struct{}{}:
 			default:

@@ -30,10 +30,13 @@ const (
 // Session is what the server does on one connection after sign-in: frames to
 // send (in order, after the client's setup IQs were answered) and MAM results
 // (inner <result/> payloads, wrapped per query; each entry is a full
-// <message/> frame template in which QUERYID is replaced).
+// <message/> frame template in which QUERYID is replaced). RoomMAM holds the
+// results of each room's archive (key: the room's bare JID); a room is joined
+// whenever the client asks (self-presence, status 110, its real JID shown).
 type Session struct {
 	Frames     []string
 	MAMResults []string
+	RoomMAM    map[string][]string
 }
 
 // Server serves one Session per connection, in order; connections beyond the
@@ -83,6 +86,7 @@ func (s *Server) Received() []string {
 var (
 	reID      = regexp.MustCompile(`\bid=["']([^"']+)["']`)
 	reQueryID = regexp.MustCompile(`queryid=["']([^"']+)["']`)
+	reTo      = regexp.MustCompile(`\bto=["']([^"']+)["']`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -132,8 +136,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
+		if strings.HasPrefix(f, "<presence") {
+			// A room join (to room@service/nick): answer as the room would.
+			if to := reTo.FindStringSubmatch(f); to != nil && strings.Contains(to[1], "/") && !strings.Contains(f, `type="unavailable"`) {
+				send(`<presence xmlns="jabber:client" from="` + to[1] + `" to="` + Account + `/r1"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="` + Account + `/r1"/><status code="110"/></x></presence>`)
+			}
+			continue
+		}
 		if !strings.HasPrefix(f, "<iq") {
-			continue // presence, receipts: the scripted frames wait for the MAM query
+			continue // receipts: the scripted frames wait for the MAM query
 		}
 		m := reID.FindStringSubmatch(f)
 		if m == nil {
@@ -148,10 +159,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			if qm := reQueryID.FindStringSubmatch(f); qm != nil {
 				q = qm[1]
 			}
-			for _, res := range sess.MAMResults {
+			results, from := sess.MAMResults, ""
+			if to := reTo.FindStringSubmatch(f); to != nil && to[1] != Account {
+				results, from = sess.RoomMAM[to[1]], ` from="`+to[1]+`"`
+			}
+			for _, res := range results {
 				send(strings.ReplaceAll(res, "QUERYID", q))
 			}
-			send(`<iq xmlns="jabber:client" type="result" id="` + id + `"><fin xmlns="urn:xmpp:mam:2" complete="true"><set xmlns="http://jabber.org/protocol/rsm"><last>end</last></set></fin></iq>`)
+			send(`<iq xmlns="jabber:client" type="result"` + from + ` id="` + id + `"><fin xmlns="urn:xmpp:mam:2" complete="true"><set xmlns="http://jabber.org/protocol/rsm"><last>end</last></set></fin></iq>`)
 			if !scripted {
 				scripted = true
 				go func() {
