@@ -583,8 +583,8 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 // "attachment" + the file's extension, never the sender's file name), so
 // another app can open a type Rounds cannot show. This is the one place
 // plaintext leaves the encrypted vault: the UI calls it only after the
-// user was warned, and calls cleanup (which removes the directory) at lock,
-// sign-out, or a few minutes later. The app it is handed to may keep its own
+// user was warned. The directory goes when cleanup is called, after
+// exportLife, or at Lock, SignOut or wipe, whichever is first (exportsweep.go). The app it is handed to may keep its own
 // copy; Rounds cannot stop that.
 func (c *Client) ExportForPlatform(attID string) (string, func(), error) {
 	r, row, err := c.OpenAttachment(attID)
@@ -592,11 +592,10 @@ func (c *Client) ExportForPlatform(attID string) (string, func(), error) {
 		return "", nil, err
 	}
 	defer r.Close()
-	dir, err := os.MkdirTemp("", exportPrefix)
+	dir, cleanup, err := c.exportDir()
 	if err != nil {
 		return "", nil, fmt.Errorf("app: export: %w", err)
 	}
-	cleanup := func() { os.RemoveAll(dir) }
 	if err := os.Chmod(dir, 0o700); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("app: export: %w", err)

@@ -59,10 +59,11 @@ type Client struct {
 	retGen    int
 	purgeMu   gosync.Mutex
 	wipesSeen map[string]bool
-	staleSeen int          // an older org policy version already audited as ignored
-	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
-	heldWipes []heldWipe   // wipe directives waiting for a policy (wipe.go)
-	wiping    bool         // a wipe is under way: Unlock refuses
+	staleSeen int              // an older org policy version already audited as ignored
+	nodeMu    gosync.Mutex     // serialises applying node items (fetch vs. live)
+	heldWipes []heldWipe       // wipe directives waiting for a policy (wipe.go)
+	exports   map[string]Timer // plaintext copies handed to other apps (exportsweep.go)
+	wiping    bool             // a wipe is under way: Unlock refuses
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
 }
@@ -183,6 +184,7 @@ func (c *Client) Lock() {
 		shown = c.shownNotifications()
 	}
 	st, ok := c.halt()
+	c.removeExports() // plaintext copies must not outlive the unlock
 	if !ok {
 		return
 	}
@@ -243,6 +245,7 @@ func (c *Client) SignOut() {
 			c.log.Warn("app: closing store", "err", err)
 		}
 	}
+	c.removeExports()
 	c.finish()
 }
 
@@ -278,6 +281,7 @@ func (c *Client) wipeDevice(detail string) error {
 	}
 	shown := c.shownNotifications()
 	st, _ = c.halt()
+	c.removeExports()
 	if st == nil {
 		return ErrLocked
 	}
@@ -290,8 +294,11 @@ func (c *Client) wipeDevice(detail string) error {
 	return err
 }
 
-// ChangePIN re-wraps the store key under a new PIN. A wrong old PIN returns
-// ErrWrongPIN (not counted: the store is already open).
+// ChangePIN re-wraps the store key under a new PIN. A wrong old PIN counts
+// towards the policy's wrong-PIN limit like a wrong PIN at unlock (an
+// unattended unlocked device must not be a free PIN oracle): it returns a
+// *WrongPINError with the attempts left, and at the limit the store erases
+// itself, the Client signs out and ChangePIN returns ErrWiped.
 func (c *Client) ChangePIN(oldPIN, newPIN []byte) error {
 	st, err := c.unlocked()
 	if err != nil {
@@ -301,8 +308,26 @@ func (c *Client) ChangePIN(oldPIN, newPIN []byte) error {
 		return err
 	}
 	err = st.ChangePIN(oldPIN, newPIN)
-	if errors.Is(err, securestore.ErrWrongPIN) {
-		return ErrWrongPIN
+	var wp *securestore.WrongPINError
+	switch {
+	case errors.As(err, &wp):
+		c.log.Warn("app: wrong PIN at PIN change", "attempts_left", wp.Remaining)
+		return &WrongPINError{Remaining: wp.Remaining}
+	case errors.Is(err, securestore.ErrWrongPIN):
+		return &WrongPINError{}
+	case errors.Is(err, securestore.ErrWiped):
+		c.log.Warn("app: wrong-PIN limit reached at PIN change; local data erased")
+		c.mu.Lock()
+		c.wiping = true
+		c.mu.Unlock()
+		shown := c.shownNotifications()
+		c.halt()
+		c.removeExports()
+		for _, conv := range shown {
+			c.cfg.Notifier.Clear(conv)
+		}
+		c.finish()
+		return fmt.Errorf("%w (%v)", ErrWiped, err)
 	}
 	if err == nil {
 		c.mu.Lock()

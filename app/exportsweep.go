@@ -3,15 +3,16 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
 // exportPrefix names the private directories ExportForPlatform makes.
 const exportPrefix = "rounds-open-"
 
-// staleExportAge is when an exported copy is surely no longer in use: the UI
-// removes its own after ten minutes (ui/attachments.go), so anything older
-// was left by a Rounds that crashed or was killed before it could.
+// staleExportAge is when an exported copy is surely no longer in use: the app
+// removes its own after exportLife (and at lock), so anything older was left
+// by a Rounds that crashed or was killed before it could.
 const staleExportAge = 15 * time.Minute
 
 // sweepStaleExports removes plaintext copies of attachments that a previous
@@ -31,4 +32,61 @@ func sweepStaleExports(now time.Time) (removed int) {
 		}
 	}
 	return removed
+}
+
+// exportLife is how long a copy handed to another app stays in the temp
+// directory while Rounds stays unlocked. Lock, sign-out and wipe remove it
+// at once (removeExports).
+const exportLife = 10 * time.Minute
+
+// exportDir makes the private directory for one plaintext copy and tracks it:
+// it goes after exportLife on the injected Clock, or at Lock, SignOut or wipe,
+// whichever comes first. The UI keeps no timer of its own: a copy must not
+// outlive the key that protected it because a UI forgot to clean up.
+func (c *Client) exportDir() (string, func(), error) {
+	dir, err := os.MkdirTemp("", exportPrefix)
+	if err != nil {
+		return "", nil, err
+	}
+	c.mu.Lock()
+	if c.exports == nil {
+		c.exports = map[string]Timer{}
+	}
+	var once sync.Once
+	remove := func() {
+		once.Do(func() {
+			c.mu.Lock()
+			if t := c.exports[dir]; t != nil {
+				t.Stop()
+			}
+			delete(c.exports, dir)
+			c.mu.Unlock()
+			os.RemoveAll(dir)
+		})
+	}
+	c.exports[dir] = c.cfg.Clock.AfterFunc(exportLife, remove)
+	c.mu.Unlock()
+	return dir, remove, nil
+}
+
+// removeExports deletes every plaintext copy this Client handed out and has
+// not removed yet (Lock, SignOut, wipe).
+func (c *Client) removeExports() {
+	c.mu.Lock()
+	dirs := make([]string, 0, len(c.exports))
+	for d, t := range c.exports {
+		t.Stop()
+		dirs = append(dirs, d)
+	}
+	clear(c.exports)
+	c.mu.Unlock()
+	n := 0
+	for _, d := range dirs {
+		if os.RemoveAll(d) == nil {
+			n++
+		}
+	}
+	if n > 0 {
+		c.log.Info("app: removed attachment copies handed to other apps", "count", n)
+	}
 }

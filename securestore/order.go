@@ -129,7 +129,9 @@ func (s *Store) orderKeysBefore(tx *bbolt.Tx, mac, bound []byte, n int) ([][]byt
 	} else {
 		k, _ = c.Prev()
 	}
-	keys := make([][]byte, 0, n)
+	// n is the caller's page size, not a count of what exists: allocate for
+	// what is read, not for n (Latest(conv, MaxInt) must not fault).
+	keys := make([][]byte, 0, min(n, 64))
 	for ; k != nil && bytes.HasPrefix(k, mac) && len(keys) < n; k, _ = c.Prev() {
 		if len(k) != macSize+16 {
 			return nil, corruptf("bad conversation index key")

@@ -8,13 +8,20 @@ import (
 
 // ChangePIN re-wraps the master key under a new PIN (new salt, current
 // platform KDF parameters). Records are not re-encrypted: only the header slot
-// changes. A wrong old PIN returns ErrWrongPIN without touching the counter,
-// since the store is already unlocked.
+// changes.
+//
+// A wrong old PIN counts like a wrong PIN at unlock: the header's counter goes
+// up (durably, before ChangePIN returns) and the error is a *WrongPINError
+// with the attempts left; at Options.MaxWrongPINs the store destroys itself
+// and ChangePIN returns ErrWiped. Otherwise an unlocked but unattended device
+// would let anyone guess the PIN without limit (and then learn it). A right
+// old PIN resets the counter and audits the failures before it, as Open does.
 func (s *Store) ChangePIN(oldPIN, newPIN []byte) error {
 	if len(newPIN) == 0 {
 		return fmt.Errorf("%w: empty PIN", ErrInvalid)
 	}
-	return s.update(func(tx *bbolt.Tx) error {
+	var wrong *WrongPINError
+	err := s.update(func(tx *bbolt.Tx) error {
 		h, err := readHeader(tx)
 		if err != nil {
 			return err
@@ -23,9 +30,14 @@ func (s *Store) ChangePIN(oldPIN, newPIN []byte) error {
 		mk, ok := unwrapKey(kek, h.pinSlot, slotAD("pin", h))
 		zero(kek)
 		if !ok {
-			return ErrWrongPIN
+			// Commit the count (returning an error would roll it back).
+			h.wrongPINs++
+			wrong = &WrongPINError{Remaining: s.opts.MaxWrongPINs - int(h.wrongPINs)}
+			return writeHeader(tx, h)
 		}
 		zero(mk)
+		failed := h.wrongPINs
+		h.wrongPINs = 0
 		h.kdf, h.salt = s.opts.KDF, randomBytes(saltSize)
 		kek = deriveKEK(newPIN, h.salt, h.kdf)
 		h.pinSlot = wrapKey(kek, s.master, slotAD("pin", h))
@@ -33,8 +45,25 @@ func (s *Store) ChangePIN(oldPIN, newPIN []byte) error {
 		if err := writeHeader(tx, h); err != nil {
 			return err
 		}
+		if failed > 0 {
+			if err := s.appendAudit(tx, AuditUnlockFailed, fmt.Sprintf("%d failed attempts before this PIN change", failed)); err != nil {
+				return err
+			}
+		}
 		return s.appendAudit(tx, AuditPINChanged, "")
 	})
+	if err != nil || wrong == nil {
+		return err
+	}
+	s.log.Warn("securestore: wrong PIN at PIN change", "attempts_left", max(wrong.Remaining, 0))
+	if wrong.Remaining > 0 {
+		return wrong
+	}
+	if err := s.Wipe(); err != nil {
+		return fmt.Errorf("%w (incomplete: %v)", ErrWiped, err)
+	}
+	s.log.Warn("securestore: wrong-PIN limit reached at PIN change, store wiped")
+	return ErrWiped
 }
 
 // EnableKeyring files a new random secret in the OS keyring and adds a header

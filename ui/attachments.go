@@ -704,17 +704,15 @@ func (a *actions) PDFPreview(id string, maxPx int) (image.Image, error) {
 	return a.cl.PDFPreview(id, maxPx)
 }
 
-// exportLife is how long a file handed to another app stays in the temp
-// directory (it also goes at lock and sign-out).
-const exportLife = 10 * time.Minute
-
 func (a *actions) OpenWithPlatform(id string) error {
 	p, cleanup, err := a.cl.ExportForPlatform(id)
 	if err != nil {
 		return err
 	}
+	// The app removes the copy after a while and at lock, sign-out and wipe
+	// (app/exportsweep.go, on its injected clock); keepExport only lets the
+	// UI remove it sooner.
 	once := a.c.keepExport(cleanup)
-	time.AfterFunc(exportLife, once)
 	u := &url.URL{Scheme: "file", Path: p}
 	if err := fyne.CurrentApp().OpenURL(u); err != nil {
 		once()
