@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -291,6 +292,23 @@ func (s *Session) decorateClinical(el *xmpp.Element, m securestore.Message) {
 		}
 		el.Append(fbs...)
 	}
+	if ack {
+		s.appendAckInstruction(el, m.ConversationID)
+	}
+}
+
+// appendAckInstruction ends the body of a message that asks for an
+// acknowledgement with the line telling other clients' readers how to give
+// it (textack.go), marked as fallback.
+func (s *Session) appendAckInstruction(el *xmpp.Element, conv string) {
+	line := s.ackInstruction(conv)
+	b := el.Child(xmpp.NSClient, "body")
+	if line == "" || b == nil {
+		return
+	}
+	suffix, fb := xmpp.AckInstructionSuffix(utf8.RuneCountInString(b.Text), line)
+	b.SetText(b.Text + suffix)
+	el.Append(fb)
 }
 
 // editStanza is the wire form of a pending retraction or correction of m.
@@ -313,6 +331,9 @@ func (s *Session) editStanza(m securestore.Message, kind, editID string) *xmpp.E
 		prefix, fbs := xmpp.ClinicalPrefix(urgencyLevel(m.Urgency), m.Extra[ExtraOrder] != "")
 		el.Append(xmpp.NewElement(xmpp.NSClient, "body").SetText(prefix+m.Body), xmpp.NewReplace(m.OriginID))
 		el.Append(fbs...)
+		if m.Extra[ExtraAck] == "required" {
+			s.appendAckInstruction(el, m.ConversationID)
+		}
 	}
 	el.Append(xmpp.NewStoreHint(), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", editID))
 	return el
@@ -386,7 +407,8 @@ func (s *Session) resolveResponse(sm *securestore.Message) {
 }
 
 // afterStored applies what newly stored messages mean beyond their text:
-// responses (an ack acknowledges our message) and wipe directives.
+// responses (an ack acknowledges our message), wipe directives, and plain
+// text replies to a page (textack.go).
 func (s *Session) afterStored(added []securestore.Message) {
 	for _, sm := range added {
 		if sm.Extra[ExtraResponse] != "" {
@@ -397,6 +419,7 @@ func (s *Session) afterStored(added []securestore.Message) {
 			s.emit(WipeRequested{From: xmpp.BareJID(sm.From), ID: id, Issued: issued})
 		}
 	}
+	s.textReplies(added)
 }
 
 func (s *Session) applyResponse(sm securestore.Message) {

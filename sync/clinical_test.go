@@ -148,7 +148,7 @@ func TestClinicalUrgentRoundTrip(t *testing.T) {
 	}
 
 	w := onWire(t, wire, stat.OriginID)
-	if w.Body != "[STAT] [ORDER] Bed 4 arrest" {
+	if w.Body != "[STAT] [ORDER] Bed 4 arrest\n"+xmpp.AckInstruction("ack") {
 		t.Errorf("wire body %q", w.Body)
 	}
 	if w.Urgency == nil || w.Urgency.Level != xmpp.UrgencySTAT || !w.Urgency.AckRequired {
@@ -170,7 +170,7 @@ func TestClinicalUrgentRoundTrip(t *testing.T) {
 		t.Errorf("wire fallbacks %+v lack %v", w.Fallbacks, want)
 	}
 	w = onWire(t, wire, routine.OriginID)
-	if w.Body != "Please sign the chart" || w.Headers != nil || w.Urgency == nil || w.Urgency.Level != xmpp.UrgencyRoutine || !w.Urgency.AckRequired {
+	if w.Body != "Please sign the chart\n"+xmpp.AckInstruction("ack") || w.Headers != nil || w.Urgency == nil || w.Urgency.Level != xmpp.UrgencyRoutine || !w.Urgency.AckRequired {
 		t.Errorf("routine ack-required on the wire: body %q headers %v urgency %+v", w.Body, w.Headers, w.Urgency)
 	}
 

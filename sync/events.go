@@ -60,6 +60,11 @@ type ConversationRead struct {
 // it answers (0 if that message is not in the store). Own is true when one of
 // our own devices sent it (carbon or archive); a response sent from this
 // device through Session.Respond produces no ResponseReceived.
+//
+// ByText marks a plain-text reply from a client without Rounds, read as an
+// answer to the page it follows (textack.go): Kind is ResponseAck when its
+// text is an accepted acknowledgement (the page is then acknowledged "by
+// text reply"), ResponseText otherwise.
 type ResponseReceived struct {
 	Message securestore.Message
 	To      securestore.MessageID
@@ -67,6 +72,7 @@ type ResponseReceived struct {
 	From    string // sender: bare JID in chats, occupant JID in rooms
 	At      time.Time
 	Own     bool
+	ByText  bool
 }
 
 // MessageRetracted: a message was recalled by its author (here, on another of

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"rounds/securestore"
@@ -37,7 +38,11 @@ type Config struct {
 	// and on-call nodes (default "pubsub." + the account's domain). Event
 	// notifications are accepted from this JID only.
 	PubSubService string
-	Logger        *slog.Logger
+	// TextAck says whether a plain-text reply can acknowledge a page, and
+	// with which words (textack.go); the zero value counts DefaultAckWords.
+	// SetTextAck changes it while running.
+	TextAck TextAckRules
+	Logger  *slog.Logger
 }
 
 // Session keeps one account's store in step with its server. Create it with
@@ -71,7 +76,8 @@ type Session struct {
 	// announces them again.
 	show, status string
 	active       bool
-	uploads      uploadCache // attachments.go
+	uploads      uploadCache             // attachments.go
+	textAck      atomic.Pointer[textAck] // textack.go
 }
 
 type inflight struct {
@@ -130,6 +136,7 @@ func New(cfg Config) (*Session, error) {
 		state:    ConnState{Connectivity: Offline, Since: cfg.Clock.Now()},
 		active:   true,
 	}
+	s.textAck.Store(cfg.TextAck.compile())
 	return s, nil
 }
 

@@ -54,6 +54,15 @@ type Event struct {
 	URL            string       `json:"url,omitempty"`    // uploaded: the aesgcm:// link sent
 	SHA256         string       `json:"sha256,omitempty"` // downloaded: hex SHA-256 of the plaintext
 	WallSeconds    float64      `json:"wall_seconds,omitempty"`
+	// Fallbacks are a received message's XEP-0428 ranges (code points).
+	Fallbacks []Fallback `json:"fallbacks,omitempty"`
+}
+
+// Fallback is one <fallback for><body start end/></fallback> range.
+type Fallback struct {
+	For   string `json:"for"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
 }
 
 // MAMMessage is one archived message as slixmpp read it.
@@ -148,6 +157,16 @@ func (p *Peer) MAM(ctx context.Context, with string, countOnly bool) (Event, err
 // XEP-0066 OOB). The returned event's URL is the link.
 func (p *Peer) Upload(ctx context.Context, service, to, path, filename string) (Event, error) {
 	if err := p.command(map[string]any{"cmd": "upload", "service": service, "to": to, "path": path, "filename": filename}); err != nil {
+		return Event{}, err
+	}
+	return p.Next(ctx, func(e Event) bool { return e.Event == "uploaded" })
+}
+
+// UploadPlain uploads the file at path as it is (no XEP-0454) and sends its
+// https:// link to `to` (body and XEP-0066 OOB), as clients without file
+// encryption do. The returned event's URL is the link.
+func (p *Peer) UploadPlain(ctx context.Context, service, to, path, filename string) (Event, error) {
+	if err := p.command(map[string]any{"cmd": "upload", "plain": true, "service": service, "to": to, "path": path, "filename": filename}); err != nil {
 		return Event{}, err
 	}
 	return p.Next(ctx, func(e Event) bool { return e.Event == "uploaded" })

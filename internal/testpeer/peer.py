@@ -72,6 +72,7 @@ class Peer(slixmpp.ClientXMPP):
             "stanza_id_by": str(msg["stanza_id"]["by"]),
             "receipt_requested": msg["request_receipt"],
             "markable": bool(msg.xml.find("{urn:xmpp:chat-markers:0}markable") is not None),
+            "fallbacks": fallbacks(msg.xml),
         })
         if self.auto_displayed and msg.xml.find("{urn:xmpp:chat-markers:0}markable") is not None:
             self["xep_0333"].send_marker(msg["from"], msg["id"], "displayed")
@@ -130,8 +131,14 @@ class Peer(slixmpp.ClientXMPP):
         elif cmd == "upload":
             # Encrypts a file as XEP-0454, uploads it through the XEP-0363
             # service c["service"] and sends the aesgcm:// link (body + OOB).
+            # With "plain", the file goes up as it is and the link is the
+            # https:// GET URL: what clients without XEP-0454 (or with
+            # OMEMO off) send, readable by anyone holding the link.
             with open(c["path"], "rb") as f:
-                payload, fragment = XEP_0454.encrypt(input_file=f)
+                if c.get("plain"):
+                    payload, fragment = f.read(), None
+                else:
+                    payload, fragment = XEP_0454.encrypt(input_file=f)
             iq = self.make_iq_get(ito=c["service"])
             req = ET.Element("{%s}request" % NS_UPLOAD,
                              {"filename": c.get("filename", "file.bin"), "size": str(len(payload)),
@@ -145,7 +152,10 @@ class Peer(slixmpp.ClientXMPP):
             headers["Content-Type"] = "application/octet-stream"
             status = await asyncio.get_event_loop().run_in_executor(
                 None, http_put, put.get("url"), payload, headers)
-            link = "aesgcm://" + get_url.split("://", 1)[1] + "#" + fragment
+            if fragment is None:
+                link = get_url
+            else:
+                link = "aesgcm://" + get_url.split("://", 1)[1] + "#" + fragment
             m = self.make_message(mto=c["to"], mbody=link, mtype="chat")
             x = ET.SubElement(m.xml, "{jabber:x:oob}x")
             ET.SubElement(x, "{jabber:x:oob}url").text = link
@@ -170,6 +180,16 @@ class Peer(slixmpp.ClientXMPP):
             self.disconnect()
         else:
             emit({"event": "error", "error": "unknown command " + cmd})
+
+
+def fallbacks(xml):
+    """The XEP-0428 ranges of a message, as the stanza carries them."""
+    out = []
+    for f in xml.findall("{urn:xmpp:fallback:0}fallback"):
+        for b in f.findall("{urn:xmpp:fallback:0}body"):
+            out.append({"for": f.get("for", ""), "start": int(b.get("start", "-1")),
+                        "end": int(b.get("end", "-1"))})
+    return out
 
 
 def http_put(url, payload, headers):

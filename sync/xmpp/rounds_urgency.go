@@ -1,6 +1,9 @@
 package xmpp
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // urn:rounds:urgency:0 — the clinical urgency of a message (docs/PROTOCOL.md,
 // "Rounds extensions"). Urgent and STAT messages also carry the XEP-0131
@@ -72,3 +75,29 @@ func UrgencyHeader(level string) string {
 
 // prefixLen is a prefix's length in code points (XEP-0428 counts those).
 func prefixLen(p string) int { return utf8.RuneCountInString(p) }
+
+// Acknowledgement instructions: the last line of the fallback body of a
+// message that asks for an acknowledgement, for readers whose client does
+// not know <urgency ack='required'/> (profanity, poezio, Conversations). It
+// is an XEP-0428 range for NSUrgency, so Rounds clients strip it and show
+// exactly what the sender typed.
+
+// AckInstruction is the line that tells a reader which reply counts as an
+// acknowledgement: word is the sender's first accepted reply word, shown in
+// capitals ("Reply \"ACK\" to acknowledge.").
+func AckInstruction(word string) string {
+	return `Reply "` + strings.ToUpper(word) + `" to acknowledge.`
+}
+
+// AckInstructionNoText is the line used when the sender's policy does not
+// count text replies: the reader has to acknowledge in Rounds.
+const AckInstructionNoText = "Acknowledge this message in Rounds; a text reply does not count."
+
+// AckInstructionSuffix is what follows a body of bodyRunes code points
+// (prefix included) to add instruction as its last line, and the fallback
+// element marking it (the line break with it, so stripping leaves the body
+// as typed).
+func AckInstructionSuffix(bodyRunes int, instruction string) (string, *Element) {
+	suffix := "\n" + instruction
+	return suffix, NewFallback(NSUrgency, bodyRunes, bodyRunes+prefixLen(suffix))
+}

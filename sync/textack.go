@@ -1,0 +1,236 @@
+package sync
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// Acknowledgement by text reply. A page to someone whose client does not
+// speak Rounds (profanity, poezio, Conversations) can never carry
+// urn:rounds:response:0, so the page's fallback body ends with a line
+// saying which reply counts (decorateClinical), and a plain-text reply that
+// is exactly one of the accepted words counts as the acknowledgement, marked
+// as given "by text reply" in the page's Extra, its receipt and the audit
+// log. The rules, from docs/PROTOCOL.md "Acknowledgement by text reply":
+//
+//   - only in a 1:1 conversation, from the person the page went to (the
+//     conversation's bare JID); rooms are not covered (a room member's
+//     identity is the other engine rules' business, and a team page is
+//     acknowledged with Rounds);
+//   - the whole reply, trimmed, with runs of spaces made one, trailing full
+//     stops and exclamation marks dropped and case folded, must equal an
+//     accepted word: "not ack", "can't ack" and "ack?" are not acks;
+//   - it answers the most recent page of that conversation that asks for an
+//     acknowledgement, was sent (the server has it) and is not yet
+//     acknowledged, recalled or failed;
+//   - "after the page" is arrival order on this device (the store's local
+//     sequence), never a timestamp the replier's client chose; a page still
+//     waiting in the Outbox has not reached anyone, so nothing answers it;
+//   - the org policy can switch it off (SetTextAck), and choose the words.
+//
+// Any other plain-text reply from the addressed person while a page waits
+// is reported (ResponseReceived, Kind text, ByText) but changes nothing.
+
+// DefaultAckWords are the replies that acknowledge when the policy names
+// none: short, unambiguous, and what the fallback line asks for ("ACK").
+// "ok" and "got it" are left out on purpose: they answer many things.
+var DefaultAckWords = []string{"ack", "acked", "acknowledged"}
+
+// Extra keys written when a text reply acknowledged a page.
+const (
+	// ExtraAckBy on the page: how it was acknowledged (AckByTextReply).
+	ExtraAckBy = "ack-by"
+	// ExtraAckReply on the page: the local id of the reply that counted.
+	ExtraAckReply = "ack-reply"
+	// ExtraTextAckOf on the reply: origin-id of the page it acknowledged.
+	ExtraTextAckOf = "text-ack-of"
+)
+
+// AckByTextReply is ExtraAckBy's value for an acknowledgement by text reply.
+const AckByTextReply = "text reply"
+
+// AuditTextAck is the audit kind of an acknowledgement by text reply. Its
+// detail names ids and the JID, never the reply's text.
+const AuditTextAck = "text-ack"
+
+// textAckWindow is how many of the conversation's latest messages are
+// searched for the page a reply answers.
+const textAckWindow = 200
+
+// TextAckRules say whether a plain-text reply can acknowledge a page, and
+// with which words. The zero value counts DefaultAckWords.
+type TextAckRules struct {
+	Off   bool
+	Words []string // nil or empty: DefaultAckWords
+}
+
+// textAck is the normalised form the engine reads.
+type textAck struct {
+	off   bool
+	words map[string]bool
+	first string // shown in the fallback line
+}
+
+func (r TextAckRules) compile() *textAck {
+	t := &textAck{off: r.Off, words: map[string]bool{}}
+	words := r.Words
+	if len(words) == 0 {
+		words = DefaultAckWords
+	}
+	for _, w := range words {
+		if w = NormalizeReply(w); w != "" && !t.words[w] {
+			t.words[w] = true
+			if t.first == "" {
+				t.first = w
+			}
+		}
+	}
+	if len(t.words) == 0 {
+		t.off = true
+	}
+	return t
+}
+
+// SetTextAck replaces the text-acknowledgement rules (the app calls it with
+// the policy in force at sign-in and whenever the policy changes). It
+// applies to replies stored from now on and to pages put on the wire from
+// now on.
+func (s *Session) SetTextAck(r TextAckRules) { s.textAck.Store(r.compile()) }
+
+func (s *Session) textAckRules() *textAck {
+	if t := s.textAck.Load(); t != nil {
+		return t
+	}
+	return defaultTextAck
+}
+
+var defaultTextAck = TextAckRules{}.compile()
+
+// NormalizeReply is the form a reply (or an accepted word) is compared in:
+// trimmed, inner white space made single spaces, trailing "." and "!"
+// dropped, lower case. Anything else (a question mark, a negation, a
+// quote) stays and so does not match.
+func NormalizeReply(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.TrimRightFunc(s, func(r rune) bool { return r == '.' || r == '!' || unicode.IsSpace(r) })
+	return strings.ToLower(s)
+}
+
+// Accepts reports whether a reply's whole text is an accepted word.
+func (t *textAck) accepts(body string) bool {
+	return !t.off && t.words[NormalizeReply(body)]
+}
+
+// ackInstruction is the fallback line for a page to conv, "" for none
+// (rooms: a text reply there is not counted).
+func (s *Session) ackInstruction(conv string) string {
+	if s.isRoom(conv) {
+		return ""
+	}
+	t := s.textAckRules()
+	if t.off {
+		return xmpp.AckInstructionNoText
+	}
+	return xmpp.AckInstruction(t.first)
+}
+
+// plainReply: an incoming message that is only text, the kind of answer a
+// client without Rounds sends (no quick response, file, wipe or page of its
+// own).
+func plainReply(m securestore.Message) bool {
+	if m.Direction != securestore.Incoming || strings.TrimSpace(m.Body) == "" {
+		return false
+	}
+	for _, k := range []string{ExtraResponse, ExtraWipe, ExtraAttachmentURL, ExtraAttachment,
+		ExtraEscalationOf, ExtraAck, ExtraOrder, ExtraRetracted} {
+		if m.Extra[k] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// textReplies applies the text-acknowledgement rules to newly stored
+// messages (live, carbon or archive, in arrival order).
+func (s *Session) textReplies(added []securestore.Message) {
+	for _, m := range added {
+		if plainReply(m) {
+			s.textReply(m)
+		}
+	}
+}
+
+func (s *Session) textReply(reply securestore.Message) {
+	conv := reply.ConversationID
+	if s.isRoom(conv) || xmpp.BareJID(reply.From) != conv || conv == s.account {
+		return
+	}
+	page, ok := s.pendingPage(conv, reply.ID)
+	if !ok {
+		return
+	}
+	ev := ResponseReceived{Message: reply, To: page.ID, Kind: ResponseText, From: conv, At: reply.Timestamp, ByText: true}
+	if s.textAckRules().accepts(reply.Body) && s.ackByText(page, reply) {
+		ev.Kind = ResponseAck
+	}
+	s.emit(ev)
+}
+
+// pendingPage is the page a reply with local id before answers: the latest
+// outgoing message of conv stored before it that asks for an acknowledgement,
+// reached the server, and is not acknowledged, failed or recalled.
+func (s *Session) pendingPage(conv string, before securestore.MessageID) (securestore.Message, bool) {
+	msgs, err := s.store.Latest(conv, textAckWindow)
+	if err != nil {
+		s.log.Warn("sync: looking for the page a reply answers", "err", err)
+		return securestore.Message{}, false
+	}
+	var best securestore.Message
+	for _, m := range msgs {
+		if m.ID >= before || m.ID <= best.ID || m.Direction != securestore.Outgoing ||
+			m.Extra[ExtraAck] != "required" || m.Extra[ExtraRetracted] != "" {
+			continue
+		}
+		switch m.Receipt.State {
+		case securestore.ReceiptNone, securestore.ReceiptQueued, securestore.ReceiptAcknowledged, securestore.ReceiptFailed:
+			continue
+		}
+		best = m
+	}
+	return best, best.ID != 0
+}
+
+// ackByText records that reply acknowledged page: the marks first (so
+// whoever reads the page on ReceiptChanged sees how), then the receipt,
+// then the audit entry. False if the page was acknowledged meanwhile.
+func (s *Session) ackByText(page, reply securestore.Message) bool {
+	if err := s.store.UpdateExtra(page.ID, map[string]string{
+		ExtraAckBy: AckByTextReply, ExtraAckReply: strconv.FormatUint(uint64(reply.ID), 10)}); err != nil {
+		s.log.Warn("sync: marking an acknowledgement by text reply", "err", err)
+		return false
+	}
+	now := s.clock.Now()
+	changed, err := s.store.AdvanceReceipt(page.ID, "", securestore.ReceiptAcknowledged, now, "")
+	if err != nil || !changed {
+		if err != nil {
+			s.log.Warn("sync: receipt", "err", err)
+		}
+		_ = s.store.UpdateExtra(page.ID, map[string]string{ExtraAckBy: "", ExtraAckReply: ""})
+		return false
+	}
+	if err := s.store.UpdateExtra(reply.ID, map[string]string{ExtraTextAckOf: page.OriginID}); err != nil {
+		s.log.Warn("sync: marking a text reply as an acknowledgement", "err", err)
+	}
+	if err := s.store.Audit(AuditTextAck, fmt.Sprintf("message %d (origin-id %s) to %s acknowledged by text reply (message %d)",
+		page.ID, page.OriginID, page.ConversationID, reply.ID)); err != nil {
+		s.log.Warn("sync: audit", "kind", AuditTextAck, "err", err)
+	}
+	s.log.Info("sync: acknowledged by text reply", "message", page.ID, "reply", reply.ID)
+	s.emit(ReceiptChanged{Message: page.ID, State: securestore.ReceiptAcknowledged, At: now})
+	return true
+}

@@ -1,0 +1,243 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testpeer"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// TestNormalizeReply: the whole reply must be an accepted word; negations,
+// questions and longer sentences are not acknowledgements.
+func TestNormalizeReply(t *testing.T) {
+	rules := TextAckRules{}.compile()
+	for _, yes := range []string{"ack", "ACK", " Ack. ", "ack!", "Acknowledged", "acked", "ACK\n"} {
+		if !rules.accepts(yes) {
+			t.Errorf("%q should acknowledge", yes)
+		}
+	}
+	for _, no := range []string{"not ack", "can't ack", "cant ack now", "ack?", "no ack", "ok", "got it",
+		"5 min", "call me", "> [STAT] K+ 6.9\nack", "acknowledged?", "a ck", "ack ack", ""} {
+		if rules.accepts(no) {
+			t.Errorf("%q should not acknowledge", no)
+		}
+	}
+	custom := TextAckRules{Words: []string{" Roger  That ", "ACK"}}.compile()
+	if !custom.accepts("roger that.") || !custom.accepts("ack") || custom.accepts("acknowledged") || custom.first != "roger that" {
+		t.Errorf("custom words %+v", custom)
+	}
+	if off := (TextAckRules{Off: true}).compile(); off.accepts("ack") {
+		t.Error("rules switched off still accept ack")
+	}
+	if none := (TextAckRules{Words: []string{" ", "..."}}).compile(); !none.off {
+		t.Error("a word list with no usable word must switch text acks off, not fall back to the defaults")
+	}
+}
+
+// stripRanges removes the XEP-0428 ranges a foreign client was given.
+func stripRanges(body string, fbs []testpeer.Fallback, ns string) string {
+	var x []xmpp.Fallback
+	for _, f := range fbs {
+		x = append(x, xmpp.Fallback{For: f.For, Ranges: []xmpp.FallbackRange{{Start: f.Start, End: f.End}}})
+	}
+	return xmpp.StripFallback(body, x, func(f string) bool { return f == ns })
+}
+
+// TestTextAckFromForeignClient: a STAT page to a user of a client that does
+// not speak Rounds (slixmpp on the same Prosody). Her client shows the
+// fallback line saying how to acknowledge, marked as fallback so a Rounds
+// client strips it; a reply that arrived before the page reached her, a
+// third party's "ack", "can't ack now" and "5 min" do not acknowledge (the
+// last two are reported as text replies); "Ack." does, marked "by text
+// reply" on the page and in the audit log. With the policy switch off, the
+// line says so and "ack" no longer counts; with policy words, they do.
+func TestTextAckFromForeignClient(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "carol", "dave")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: srv.JID("carol"), Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	aliceJID, carolJID := srv.JID("alice"), srv.JID("carol")
+
+	// Alice pages carol while offline: the page waits in her Outbox. Carol,
+	// answering something else, says "ack"; the server has it before the
+	// page. At sign-in catch-up stores carol's "ack" after the page (local
+	// order) but before the page was sent: it answers nothing.
+	path := filepath.Join(t.TempDir(), "alice.db")
+	st := openStore(t, path)
+	offline, err := New(Config{Store: st, XMPP: xmpp.Config{URL: srv.WSURL(), JID: aliceJID, Resource: "desk",
+		Credentials: xmpp.Credentials{Password: testserver.Password}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const text = "K+ 6.9 mmol/L, bed 4. Please review."
+	page, err := offline.Send(carolJID, text, SendOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	if err := carol.Send(aliceJID, "ack", "early-ack"); err != nil {
+		t.Fatal(err)
+	}
+	if mam, err := carol.MAM(ctx, aliceJID, false); err != nil || len(mam.Messages) != 1 {
+		t.Fatalf("carol's early ack not archived before alice signs in: %+v %v", mam, err)
+	}
+	alice := startDevice(t, srv, "alice", deviceOptions{storePath: path, resource: "desk"})
+	early := byOrigin(t, alice, carolJID, "early-ack")
+	if early.ID < page.ID {
+		t.Fatalf("the early ack (%d) was stored before the page (%d): the test does not test the Outbox case", early.ID, page.ID)
+	}
+
+	got, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "K+ 6.9") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[STAT] " + text + "\n" + `Reply "ACK" to acknowledge.`; got.Body != want {
+		t.Errorf("carol's client shows %q, want %q", got.Body, want)
+	}
+	if typed := stripRanges(got.Body, got.Fallbacks, xmpp.NSUrgency); typed != text {
+		t.Errorf("stripping the urgency fallback ranges %+v leaves %q, want what alice typed", got.Fallbacks, typed)
+	}
+	alice.allAtLeast([]securestore.MessageID{page.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	if s := alice.receiptState(page.ID); s == securestore.ReceiptAcknowledged {
+		t.Fatal("carol's ack sent before the page reached the server acknowledged it")
+	}
+
+	// A third party's "ack" is in another conversation.
+	dave := rawClient(t, srv, "dave")
+	fromDave := xmpp.NewChat(aliceJID, "ack")
+	if err := dave.Send(fromDave); err != nil {
+		t.Fatal(err)
+	}
+	byOrigin(t, alice, srv.JID("dave"), fromDave.ID())
+
+	textReply := func(body, id string) ResponseReceived {
+		t.Helper()
+		if err := carol.Send(aliceJID, body, id); err != nil {
+			t.Fatal(err)
+		}
+		var ev ResponseReceived
+		alice.waitFor("the engine's reading of "+id, 30*time.Second, func() bool {
+			for _, e := range eventsOf[ResponseReceived](alice) {
+				if e.Message.OriginID == id {
+					ev = e
+					return true
+				}
+			}
+			return false
+		})
+		return ev
+	}
+	for _, r := range []struct{ body, id string }{{"can't ack now", "cant"}, {"5 min", "five"}, {"not ack", "not"}} {
+		ev := textReply(r.body, r.id)
+		if ev.Kind != ResponseText || !ev.ByText || ev.To != page.ID || ev.From != carolJID {
+			t.Errorf("%q read as %+v, want a text reply to the page", r.body, ev)
+		}
+		if s := alice.receiptState(page.ID); s == securestore.ReceiptAcknowledged {
+			t.Fatalf("%q acknowledged the page", r.body)
+		}
+	}
+	for _, e := range eventsOf[ResponseReceived](alice) {
+		if e.Message.OriginID == "early-ack" || e.Message.OriginID == fromDave.ID() {
+			t.Errorf("a reply that cannot answer the page was read as one: %+v", e)
+		}
+	}
+
+	ev := textReply("Ack.", "real-ack")
+	if ev.Kind != ResponseAck || !ev.ByText || ev.To != page.ID {
+		t.Fatalf(`"Ack." read as %+v`, ev)
+	}
+	acked := stored(t, alice, page.ID)
+	reply := byOrigin(t, alice, carolJID, "real-ack")
+	if acked.Receipt.State != securestore.ReceiptAcknowledged || acked.Receipt.At[securestore.ReceiptAcknowledged].IsZero() ||
+		acked.Extra[ExtraAckBy] != AckByTextReply || acked.Extra[ExtraAckReply] != fmt.Sprint(reply.ID) {
+		t.Fatalf("page after carol's ack: receipt %+v extra %v", acked.Receipt, acked.Extra)
+	}
+	if reply.Extra[ExtraTextAckOf] != page.OriginID || reply.Body != "Ack." {
+		t.Errorf("the reply is stored as %q with %v", reply.Body, reply.Extra)
+	}
+	entries, err := alice.store.AuditLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := 0
+	for _, e := range entries {
+		if e.Kind == AuditTextAck {
+			audited++
+			if !strings.Contains(e.Detail, page.OriginID) || !strings.Contains(e.Detail, carolJID) || strings.Contains(e.Detail, "Ack") {
+				t.Errorf("audit detail %q", e.Detail)
+			}
+		}
+	}
+	if audited != 1 {
+		t.Errorf("%d %s audit entries, want 1", audited, AuditTextAck)
+	}
+	receiptEvent := false
+	for _, e := range eventsOf[ReceiptChanged](alice) {
+		receiptEvent = receiptEvent || (e.Message == page.ID && e.State == securestore.ReceiptAcknowledged)
+	}
+	if !receiptEvent {
+		t.Error("no ReceiptChanged(acknowledged) for the page")
+	}
+
+	// Policy off: the line sends the reader to Rounds, and "ack" is only a
+	// text reply.
+	alice.session.SetTextAck(TextAckRules{Off: true})
+	page2, err := alice.session.Send(carolJID, "Bed 7 SpO2 84%", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "Bed 7") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[URGENT] Bed 7 SpO2 84%\n" + xmpp.AckInstructionNoText; got.Body != want {
+		t.Errorf("with text acks off carol's client shows %q, want %q", got.Body, want)
+	}
+	alice.allAtLeast([]securestore.MessageID{page2.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	if ev := textReply("ack", "ack-off"); ev.Kind != ResponseText || ev.To != page2.ID {
+		t.Errorf("with text acks off, ack read as %+v", ev)
+	}
+	if s := alice.receiptState(page2.ID); s == securestore.ReceiptAcknowledged {
+		t.Fatal("with text acks off, ack acknowledged the page")
+	}
+
+	// The policy's own words.
+	alice.session.SetTextAck(TextAckRules{Words: []string{"roger"}})
+	page3, err := alice.session.Send(carolJID, "Bed 9 lactate 5.1", SendOptions{AckRequired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "Bed 9") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Bed 9 lactate 5.1\n" + `Reply "ROGER" to acknowledge.`; got.Body != want {
+		t.Errorf("with policy words carol's client shows %q, want %q", got.Body, want)
+	}
+	alice.allAtLeast([]securestore.MessageID{page3.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	if ev := textReply("ack", "ack-not-a-word"); ev.Kind != ResponseText || ev.To != page3.ID {
+		t.Errorf("ack, not a policy word, read as %+v", ev)
+	}
+	if ev := textReply("Roger", "roger"); ev.Kind != ResponseAck || ev.To != page3.ID {
+		t.Errorf("roger read as %+v", ev)
+	}
+	if s := alice.receiptState(page3.ID); s != securestore.ReceiptAcknowledged {
+		t.Errorf("page 3 is %v after roger", s)
+	}
+	if s := alice.receiptState(page2.ID); s == securestore.ReceiptAcknowledged {
+		t.Error("roger answered the older page too")
+	}
+}
