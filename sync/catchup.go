@@ -146,9 +146,7 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 			continue
 		}
 		sm.StanzaID, sm.StanzaIDBy = r.ID, owner
-		if !r.Timestamp.IsZero() {
-			sm.Timestamp = r.Timestamp
-		}
+		s.stampTime(&sm, m, r.Timestamp)
 		p.batch = append(p.batch, sm)
 	}
 	return p

@@ -461,7 +461,7 @@ func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
 		return
 	}
 	if !at.IsZero() {
-		sm.Timestamp = at
+		s.stampTime(&sm, m, at)
 	}
 	ref := m.RetractID
 	if ref == "" {

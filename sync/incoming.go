@@ -71,12 +71,10 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 		// receipt or marker will quote.
 		sm.OriginID = m.ID
 	}
-	if !m.Delay.Stamp.IsZero() {
-		sm.Timestamp = m.Delay.Stamp
-	}
 	if m.Markable {
 		sm.Extra = map[string]string{extraMarkable: "1"}
 	}
+	s.stampTime(&sm, m, time.Time{})
 	s.noteAttachments(&sm, m)
 	s.noteClinical(&sm, m)
 	from := xmpp.BareJID(m.From)

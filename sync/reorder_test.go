@@ -12,8 +12,11 @@ import (
 )
 
 // TestDuplicatedAndReorderedDelivery: a peer's client resends stanzas (same
-// origin-id) and delivers them out of order with delay stamps. Each is stored
-// once, and the conversation reads in timestamp order.
+// origin-id) and delivers them out of order with delay stamps of its own.
+// Each is stored once. The stamps are the sender's claim (kept for display,
+// ExtraClaimedAt), not the order: the conversation reads in the order the
+// user's server delivered them (issue #11: a sender's stamp must not slip a
+// message into old history).
 func TestDuplicatedAndReorderedDelivery(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := startDevice(t, srv, "alice", deviceOptions{})
@@ -47,8 +50,11 @@ func TestDuplicatedAndReorderedDelivery(t *testing.T) {
 	expectExactlyOnce(t, alice.bodies(srv.JID("bob"), securestore.Incoming), "obs", n)
 	conv := alice.conversation(srv.JID("bob"))
 	for i, m := range conv {
-		if want := fmt.Sprintf("obs-%04d", i); m.Body != want {
-			t.Fatalf("position %d holds %s, want %s: not in timestamp order", i, m.Body, want)
+		if want := fmt.Sprintf("obs-%04d", n-1-i); m.Body != want {
+			t.Fatalf("position %d holds %s, want %s: not in the order delivered", i, m.Body, want)
+		}
+		if want := base.Add(time.Duration(n-1-i) * time.Minute).Format(time.RFC3339); m.Extra[ExtraClaimedAt] != want {
+			t.Fatalf("%s: claimed time %q, want %q", m.Body, m.Extra[ExtraClaimedAt], want)
 		}
 	}
 	if c, _ := alice.store.Conversation(srv.JID("bob")); c.Unread != n {

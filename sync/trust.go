@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -80,4 +81,70 @@ func (s *Session) auditRejected(owner string, rs []rejectedResult) {
 	if err := s.store.Audit(securestore.AuditRejected, b.String()); err != nil {
 		s.log.Warn("sync: audit", "err", err)
 	}
+}
+
+// When a message was sent. A <delay/> stamp is believed only from whoever
+// held the stanza for us: the user's own server (offline storage, XEP-0198
+// replay: from = our domain or our bare JID) while it is still delivering
+// what it held, that is while the stream is being set up (offline messages
+// follow the initial presence, before the answers to the setup's later
+// queries), or, in a room, the room itself. Once the Session is ready,
+// messages are live: a "server" stamp then came from the sender (Prosody
+// passes a sender's <delay/> through unchanged). A sender's stamp is the
+// sender's claim: it neither orders the conversation nor decides retention
+// or whether an urgent message still rings. An archive's own stamp
+// (<forwarded><delay/>) is its owner's and trusted. Nothing is in the future:
+// a later stamp is clamped to the time of receipt.
+
+// ExtraClaimedAt holds, in RFC 3339, the time a sender's <delay/> claimed
+// when it was not believed and differs from the stored time by more than a
+// minute: shown, never used for order, retention or alerting.
+const ExtraClaimedAt = "claimed-at"
+
+// stampTime sets sm.Timestamp (and ExtraClaimedAt) for wire message m;
+// archived is the archive's stamp for it (zero for live and carbon copies).
+func (s *Session) stampTime(sm *securestore.Message, m *xmpp.Message, archived time.Time) {
+	now := s.clock.Now()
+	at := now
+	if !archived.IsZero() {
+		at = archived
+	} else if d, ok := s.trustedDelay(m); ok {
+		at = d
+	}
+	if at.After(now) {
+		at = now
+	}
+	sm.Timestamp = at
+	delete(sm.Extra, ExtraClaimedAt)
+	if len(m.Delays) > 0 {
+		if c := m.Delays[0].Stamp; c.Sub(at) > time.Minute || at.Sub(c) > time.Minute {
+			if sm.Extra == nil {
+				sm.Extra = map[string]string{}
+			}
+			sm.Extra[ExtraClaimedAt] = c.UTC().Format(time.RFC3339)
+		}
+	}
+}
+
+// trustedDelay returns the stamp of the last <delay/> added by whoever held
+// m for us: our server while the stream is set up, or the room m comes from.
+func (s *Session) trustedDelay(m *xmpp.Message) (time.Time, bool) {
+	s.mu.Lock()
+	flushing := !s.ready
+	s.mu.Unlock()
+	domain := ""
+	if j, err := xmpp.ParseJID(s.account); err == nil {
+		domain = j.Domain
+	}
+	for i := len(m.Delays) - 1; i >= 0; i-- {
+		d := m.Delays[i]
+		switch {
+		case d.From == "":
+		case flushing && (d.From == domain || d.From == s.account):
+			return d.Stamp, true
+		case m.Type == "groupchat" && d.From == xmpp.BareJID(m.From) && s.isRoom(d.From):
+			return d.Stamp, true
+		}
+	}
+	return time.Time{}, false
 }

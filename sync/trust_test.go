@@ -8,6 +8,7 @@ import (
 
 	"rounds/internal/hostile"
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // Tests of who said it, when, and which id names it (issue #11 items 2-6),
@@ -128,5 +129,104 @@ func TestOwnArchiveClaims(t *testing.T) {
 	rej := auditKinds(t, d.store, securestore.AuditRejected)
 	if len(rej) != 1 || !strings.Contains(rej[0].Detail, `"o1"`) || !strings.Contains(rej[0].Detail, `"o2"`) || strings.Contains(rej[0].Detail, `"o3"`) {
 		t.Errorf("audit: %+v", rej)
+	}
+}
+
+// TestSenderTimestampsNotTrusted: a sender's <delay/> decides neither order
+// nor retention. A 2099 stamp (the sender's, "our server's" on a live
+// message, or an archive's) is clamped to the time of receipt, so it cannot
+// pin a conversation to the top of the inbox; a backdated one is stored at
+// its time of receipt, after what was already there, with the claim kept
+// for display.
+func TestSenderTimestampsNotTrusted(t *testing.T) {
+	start := time.Now().Add(-time.Second)
+	carolArchived := `<message xmlns="jabber:client" to="alice@evil.test/r1"><result xmlns="urn:xmpp:mam:2" queryid="QUERYID" id="c0"><forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="` +
+		time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `"/><message xmlns="jabber:client" type="chat" from="carol@evil.test/x" to="alice@evil.test" id="c0"><body>an hour ago</body></message></forwarded></result></message>`
+	futureArchived := `<message xmlns="jabber:client" to="alice@evil.test/r1"><result xmlns="urn:xmpp:mam:2" queryid="QUERYID" id="e0"><forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="2099-01-01T00:00:00Z"/><message xmlns="jabber:client" type="chat" from="erin@evil.test/x" to="alice@evil.test" id="e0"><body>archive says 2099</body></message></forwarded></result></message>`
+	delayed := func(from, id, body, stamp, by string) string {
+		byAttr := ""
+		if by != "" {
+			byAttr = ` from="` + by + `"`
+		}
+		return `<message xmlns="jabber:client" type="chat" from="` + from + `" to="alice@evil.test/r1" id="` + id + `"><body>` + body + `</body><delay xmlns="urn:xmpp:delay"` + byAttr + ` stamp="` + stamp + `"/></message>`
+	}
+	backdated := time.Now().Add(-30 * time.Minute).UTC().Format(time.RFC3339)
+	srv := hostile.Start(hostile.Session{
+		MAMResults: []string{carolArchived, futureArchived},
+		Frames: []string{
+			delayed("bob@evil.test/x", "b1", "from the future", "2099-01-01T00:00:00Z", ""),
+			delayed("dave@evil.test/x", "d1", "future, claiming our server", "2099-01-01T00:00:00Z", "evil.test"),
+			delayed("carol@evil.test/x", "c1", "backdated", backdated, "carol@evil.test"),
+		},
+	})
+	defer srv.Close()
+	d := hostileDevice(t, srv)
+	d.waitFor("all messages", 10*time.Second, func() bool {
+		return len(d.conversation("bob@evil.test")) == 1 && len(d.conversation("dave@evil.test")) == 1 &&
+			len(d.conversation("carol@evil.test")) == 2 && len(d.conversation("erin@evil.test")) == 1
+	})
+	end := time.Now().Add(time.Second)
+	for _, conv := range []string{"bob@evil.test", "dave@evil.test", "erin@evil.test"} {
+		m := d.conversation(conv)[0]
+		if m.Timestamp.Before(start) || m.Timestamp.After(end) {
+			t.Errorf("%s: stored at %v, want the time of receipt", conv, m.Timestamp)
+		}
+		c, err := d.store.Conversation(conv)
+		if err != nil || c.LastActivity.After(end) {
+			t.Errorf("%s pinned to the future: %+v %v", conv, c, err)
+		}
+	}
+	carol := d.conversation("carol@evil.test")
+	if carol[1].Body != "backdated" || carol[1].Timestamp.Before(start) {
+		t.Errorf("backdated message slipped into old history: %+v", carol)
+	}
+	if carol[1].Extra[ExtraClaimedAt] != backdated {
+		t.Errorf("claimed time not kept: %q", carol[1].Extra[ExtraClaimedAt])
+	}
+	if got := d.conversation("bob@evil.test")[0].Extra[ExtraClaimedAt]; got != "2099-01-01T00:00:00Z" {
+		t.Errorf("claimed future time not kept: %q", got)
+	}
+}
+
+// TestServerDelayBelievedOnlyWhileSettingUp: our server's stamp (offline
+// storage, from our domain or bare JID) is believed while the stream is
+// being set up, when the server delivers what it held; once the Session is
+// ready the same stamp is a sender's claim. A room's stamp on its own
+// groupchat message is believed; a stamp naming another room is not.
+func TestServerDelayBelievedOnlyWhileSettingUp(t *testing.T) {
+	st := openStore(t, t.TempDir()+"/a.db")
+	defer st.Close()
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rooms["icu@rooms.hospital.test"] = &room{jid: "icu@rooms.hospital.test", nick: "alice", members: map[string]string{}}
+	held := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	stamp := func(m *xmpp.Message) time.Time {
+		var sm securestore.Message
+		s.stampTime(&sm, m, time.Time{})
+		return sm.Timestamp
+	}
+	for _, by := range []string{"hospital.test", "alice@hospital.test"} {
+		m := &xmpp.Message{Type: "chat", From: "bob@hospital.test/x", Delays: []xmpp.Delay{{Stamp: held, From: by}}}
+		if got := stamp(m); !got.Equal(held) {
+			t.Errorf("setting up, stamp by %s: got %v, want %v", by, got, held)
+		}
+	}
+	forged := &xmpp.Message{Type: "chat", From: "bob@hospital.test/x", Delays: []xmpp.Delay{{Stamp: held, From: "bob@hospital.test"}}}
+	if got := stamp(forged); got.Equal(held) {
+		t.Error("the sender's own stamp was believed")
+	}
+	room := &xmpp.Message{Type: "groupchat", From: "icu@rooms.hospital.test/bob", Delays: []xmpp.Delay{{Stamp: held, From: "icu@rooms.hospital.test"}}}
+	other := &xmpp.Message{Type: "groupchat", From: "icu@rooms.hospital.test/bob", Delays: []xmpp.Delay{{Stamp: held, From: "lab@rooms.hospital.test"}}}
+	s.setReady(true)
+	if got := stamp(&xmpp.Message{Type: "chat", From: "bob@hospital.test/x", Delays: []xmpp.Delay{{Stamp: held, From: "hospital.test"}}}); got.Equal(held) {
+		t.Error("a server stamp on a live message (session ready) was believed")
+	}
+	if got := stamp(room); !got.Equal(held) {
+		t.Errorf("the room's stamp: got %v", got)
+	}
+	if got := stamp(other); got.Equal(held) {
+		t.Error("a stamp naming another room was believed")
 	}
 }

@@ -20,8 +20,10 @@ type Message struct {
 	// by archives (check By before trusting one: only our server's or the room's).
 	OriginID  string
 	StanzaIDs []StanzaID
-	// Delay is XEP-0203 delayed delivery (zero when absent).
-	Delay Delay
+	// Delays are the XEP-0203 delayed-delivery stamps, in document order
+	// (anyone on the path may add one; the sender too). Each names who
+	// stamped it in From: check it before trusting the time.
+	Delays []Delay
 	// XEP-0184: the sender wants a receipt; ReceiptFor is a receipt for that id.
 	ReceiptRequested bool
 	ReceiptFor       string
@@ -68,7 +70,7 @@ func ParseMessage(st *Element) *Message {
 		m.Error = ParseStanzaError(st)
 	}
 	parse0359(st, m)
-	m.Delay = ParseDelay(st)
+	m.Delays = ParseDelays(st)
 	parse0184(st, m)
 	parse0333(st, m)
 	parseClinical(st, m)

@@ -25,3 +25,18 @@ func ParseDelay(st *Element) Delay {
 	}
 	return Delay{Stamp: t.UTC(), From: d.Attr("from"), Reason: d.Text}
 }
+
+// ParseDelays reads every delay child of st, in document order; unparsable
+// stamps are left out. A server that holds a stanza for later delivery
+// appends its own delay, so the sender's (if any) comes first.
+func ParseDelays(st *Element) []Delay {
+	var out []Delay
+	for _, d := range st.ChildrenNamed(NSDelay, "delay") {
+		t, err := time.Parse(time.RFC3339Nano, d.Attr("stamp"))
+		if err != nil {
+			continue
+		}
+		out = append(out, Delay{Stamp: t.UTC(), From: d.Attr("from"), Reason: d.Text})
+	}
+	return out
+}
