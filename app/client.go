@@ -52,18 +52,21 @@ type Client struct {
 	prefPreview   *PreviewLevel
 	prefLockAfter time.Duration
 	// Clinical policy (policy.go, oncall.go, retention.go, wipe.go).
-	org       *OrgPolicy
-	shifts    []Shift
-	pinLen    int // length of the PIN last used to unlock (never the PIN)
-	retTimer  Timer
-	retGen    int
-	purgeMu   gosync.Mutex
-	wipesSeen map[string]bool
-	staleSeen int              // an older org policy version already audited as ignored
-	nodeMu    gosync.Mutex     // serialises applying node items (fetch vs. live)
-	heldWipes []heldWipe       // wipe directives waiting for a policy (wipe.go)
-	exports   map[string]Timer // plaintext copies handed to other apps (exportsweep.go)
-	wiping    bool             // a wipe is under way: Unlock refuses
+	org      *OrgPolicy
+	shifts   []Shift
+	pinLen   int // length of the PIN last used to unlock (never the PIN)
+	retTimer Timer
+	retGen   int
+	purgeMu  gosync.Mutex
+	// The retention clock's anchor in this process (retention.go).
+	retBase, retBaseLast time.Time
+	retClockWarned       bool
+	wipesSeen            map[string]bool
+	staleSeen            int              // an older org policy version already audited as ignored
+	nodeMu               gosync.Mutex     // serialises applying node items (fetch vs. live)
+	heldWipes            []heldWipe       // wipe directives waiting for a policy (wipe.go)
+	exports              map[string]Timer // plaintext copies handed to other apps (exportsweep.go)
+	wiping               bool             // a wipe is under way: Unlock refuses
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
 }

@@ -18,14 +18,50 @@ type PurgeReport struct {
 	Periods     int // period keys destroyed
 	Messages    int
 	Attachments int
+	// Failed are unsent messages (still in the outbox) found in an expired
+	// period: they are marked failed with ReasonRetention and taken off the
+	// outbox, and their period is kept (Held) until a later Purge, so the
+	// user sees the failure before the message goes.
+	Failed []MessageID
+	// Held is how many expired periods were kept for such messages.
+	Held int
+	// CompactionPending: the purge is committed but its compaction has not
+	// succeeded yet (recorded in the file; retried by every Purge and by
+	// FinishPurge). Free pages were scrubbed already when Scrubbed is set.
+	CompactionPending bool
+	Scrubbed          bool
 }
 
+// ReasonRetention is the failure reason of a message that was never sent
+// before its retention period ended: the user sees it on the message, and
+// Purge removes the message only at a later run (unsentGrace).
+const ReasonRetention = "not sent before its retention period ended; send it again if still needed"
+
+// unsentGrace is how long a message failed by retention stays visible before
+// a Purge may remove it (on the store's clock; a clock that jumps forward
+// only shortens this, it never removes a message that was not failed first).
+const unsentGrace = 24 * time.Hour
+
+// metaCompactPending, when present in meta, says a purge committed and its
+// compaction has not yet replaced the file: until then, old copies of the
+// purged records and period keys may sit in free pages.
+var metaCompactPending = []byte("compact.pending")
+
+// compactFault, when set (tests), fails the compaction as a full disk would.
+var compactFault func() error
+
 // Purge applies retention: every period that ends at or before `before` loses
-// its key and all its records (messages, their index entries, attachments,
-// outbox entries) in one transaction. Then the file is compacted into a fresh
-// file that replaces it, so no free page still holds a purged key or record.
-// Without the period key, any copy of the old ciphertext that survives (an old
-// backup, flash blocks not yet erased) cannot be opened.
+// its key and all its records (messages, their index entries, attachments)
+// in one transaction, which also records that a compaction is pending. Then
+// every free page of the file is overwritten with zeros in place (no extra
+// disk space needed) and the file is compacted into a fresh file that
+// replaces it; the pending mark goes only with a successful compaction, and
+// every later Purge (or FinishPurge) retries until one succeeds.
+//
+// A period that holds an unsent message (in the outbox) is not destroyed: the
+// message is failed with ReasonRetention and leaves the outbox, and the
+// period goes at a later Purge at least unsentGrace after that. Purge never
+// deletes a queued message silently, whatever the caller's clock says.
 func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -37,13 +73,17 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	if u := before.Unix(); u > 0 {
 		cutoff = uint64(u / s.period)
 	}
+	now := s.opts.Now().UTC()
 	purged := map[uint64]bool{}
 	var delDedupe []dedupeKey
 	var a *appendTx
+	pendingCompaction := false
 	err := s.updateLocked(func(tx *bbolt.Tx) error {
 		rep = PurgeReport{}
 		clear(purged)
 		pending := map[uint64]*periodKey{}
+		meta := tx.Bucket(bucketMeta)
+		pendingCompaction = meta.Get(metaCompactPending) != nil
 		keys := tx.Bucket(bucketKeys)
 		kc := keys.Cursor()
 		for k, _ := kc.First(); len(k) == 8 && beUint64(k) < cutoff; k, _ = kc.Next() {
@@ -52,14 +92,26 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		if len(purged) == 0 {
 			return nil
 		}
-		convDec := map[string]int{}
-		var delIn []bool
-		convMACs := map[string][]byte{}
-		outIDs := map[MessageID]bool{}
-		var delMsg, delIdx [][]byte
-		delDedupe = delDedupe[:0]
+		outbox := map[MessageID]bool{}
+		if err := tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			if len(v) == 8 {
+				outbox[MessageID(beUint64(v))] = true
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		// First pass: which expired periods must be held back for unsent
+		// messages (failed now, or failed by retention too recently).
+		type victim struct {
+			k      []byte
+			m      Message
+			period uint64
+		}
+		var victims []victim
+		var toFail []Message
+		held := map[uint64]bool{}
 		msgs := tx.Bucket(bucketMsg)
-		dix := tx.Bucket(bucketDedupe)
 		c := msgs.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			env, err := decodeEnvelope(v)
@@ -73,12 +125,54 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 			if err != nil {
 				return err
 			}
+			switch {
+			case outbox[m.ID]:
+				toFail = append(toFail, m)
+				held[env.period] = true
+			case m.Receipt.State == ReceiptFailed && m.Receipt.Reason == ReasonRetention &&
+				now.Before(m.Receipt.At[ReceiptFailed].Add(unsentGrace)):
+				held[env.period] = true
+			}
+			victims = append(victims, victim{clone(k), m, env.period})
+		}
+		for p := range held {
+			delete(purged, p)
+		}
+		rep.Held = len(held)
+		failIDs := map[MessageID]bool{}
+		for i := range toFail {
+			m := &toFail[i]
+			m.Receipt.advance(ReceiptFailed, now, ReasonRetention)
+			if err := s.rewriteMessage(tx, m, pending); err != nil {
+				return err
+			}
+			failIDs[m.ID] = true
+			rep.Failed = append(rep.Failed, m.ID)
+		}
+		if err := removeFromOutbox(tx, failIDs); err != nil {
+			return err
+		}
+		if len(purged) == 0 {
+			return s.appendAudit(tx, AuditPurge, fmt.Sprintf("periods=0 messages=0 attachments=0 held=%d failed-unsent=%d",
+				rep.Held, len(rep.Failed)))
+		}
+		convDec := map[string]int{}
+		var delIn []bool
+		convMACs := map[string][]byte{}
+		var delMsg, delIdx [][]byte
+		delDedupe = delDedupe[:0]
+		dix := tx.Bucket(bucketDedupe)
+		for _, vi := range victims {
+			if !purged[vi.period] {
+				continue
+			}
+			k, m := vi.k, vi.m
 			mac := convMACs[m.ConversationID]
 			if mac == nil {
 				mac = s.mac(tagConv, m.ConversationID)
 				convMACs[m.ConversationID] = mac
 			}
-			delMsg = append(delMsg, clone(k))
+			delMsg = append(delMsg, k)
 			delIdx = append(delIdx, orderKey(mac, orderTime(&m), m.ID))
 			dv := dix.Get(k)
 			if dv != nil {
@@ -94,7 +188,6 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 			if m.Direction == Incoming {
 				convDec[m.ConversationID]++
 			}
-			outIDs[m.ID] = true
 		}
 		rep.Messages = len(delMsg)
 		// Unread counts: purged incoming messages after the read position no
@@ -130,9 +223,6 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 					return err
 				}
 			}
-		}
-		if err := removeFromOutbox(tx, outIDs); err != nil {
-			return err
 		}
 		// Attachments sealed under purged periods, and their id index.
 		att, ati := tx.Bucket(bucketAttach), tx.Bucket(bucketAttachID)
@@ -170,8 +260,12 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 			}
 		}
 		rep.Periods = len(purged)
-		return s.appendAudit(tx, AuditPurge, fmt.Sprintf("periods=%d messages=%d attachments=%d",
-			rep.Periods, rep.Messages, rep.Attachments))
+		pendingCompaction = true
+		if err := s.putV1(tx, bucketMeta, metaCompactPending, []byte{1}); err != nil {
+			return err
+		}
+		return s.appendAudit(tx, AuditPurge, fmt.Sprintf("periods=%d messages=%d attachments=%d held=%d failed-unsent=%d",
+			rep.Periods, rep.Messages, rep.Attachments, rep.Held, len(rep.Failed)))
 	})
 	if err != nil {
 		return PurgeReport{}, err
@@ -181,15 +275,142 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	if a != nil {
 		s.convs.publish(a.convs)
 	}
-	if rep.Periods == 0 {
+	if rep.Periods > 0 {
+		s.sweepBlobsLocked(false)
+		s.log.Info("securestore: purged", "periods", rep.Periods, "messages", rep.Messages)
+	}
+	if len(rep.Failed) > 0 {
+		s.log.Warn("securestore: unsent messages past retention failed", "count", len(rep.Failed), "held_periods", rep.Held)
+	}
+	if !pendingCompaction {
 		return rep, nil
 	}
-	s.sweepBlobsLocked(false)
-	if err := s.compactLocked(); err != nil {
-		return rep, fmt.Errorf("securestore: purge committed but compaction failed: %w", err)
+	rep.Scrubbed, err = s.finishPurgeLocked()
+	rep.CompactionPending = err != nil
+	if err != nil {
+		return rep, fmt.Errorf("securestore: purge committed but compaction failed (will retry): %w", err)
 	}
-	s.log.Info("securestore: purged", "periods", rep.Periods, "messages", rep.Messages)
 	return rep, nil
+}
+
+// FinishPurge retries the compaction of an earlier Purge that failed (disk
+// full, I/O error, crash); it does nothing when none is pending. It reports
+// whether a compaction was pending and is now done.
+func (s *Store) FinishPurge() (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return false, s.lockedErr()
+	}
+	pending, err := s.compactionPendingLocked()
+	if err != nil || !pending {
+		return false, err
+	}
+	if _, err := s.finishPurgeLocked(); err != nil {
+		return false, fmt.Errorf("securestore: compaction after purge failed (will retry): %w", err)
+	}
+	return true, nil
+}
+
+// CompactionPending reports whether a purge's compaction is still to be done.
+func (s *Store) CompactionPending() (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return false, s.lockedErr()
+	}
+	return s.compactionPendingLocked()
+}
+
+func (s *Store) compactionPendingLocked() (bool, error) {
+	pending := false
+	err := s.viewLocked(func(tx *bbolt.Tx) error {
+		pending = tx.Bucket(bucketMeta).Get(metaCompactPending) != nil
+		return nil
+	})
+	return pending, err
+}
+
+// finishPurgeLocked scrubs the free pages in place, then compacts. The scrub
+// needs no free disk space, so even when the compaction fails (a full disk is
+// the usual reason) no purged record or period key stays in the file's free
+// pages. It reports whether the scrub completed. Callers hold s.mu.
+func (s *Store) finishPurgeLocked() (bool, error) {
+	n, serr := s.scrubFreePagesLocked()
+	if serr != nil {
+		s.log.Warn("securestore: scrubbing free pages after purge failed", "err", serr)
+	} else {
+		s.log.Info("securestore: free pages scrubbed", "pages", n)
+	}
+	if err := s.compactLocked(); err != nil {
+		return serr == nil, err
+	}
+	return serr == nil, serr
+}
+
+// scrubFreePagesLocked overwrites every page bbolt counts as free (released
+// or pending) and anything past the last page in use with zeros, then
+// fsyncs. bbolt never reads a free page, and no transaction is open (s.mu is
+// held for writing), so this cannot disturb the database. It returns the
+// number of pages overwritten.
+func (s *Store) scrubFreePagesLocked() (int, error) {
+	if s.db == nil {
+		return 0, s.lockedErr()
+	}
+	return scrubFreePages(s.db, s.path, s.checkFault)
+}
+
+// scrubFreePages zeroes the free pages of db (the file at path); see
+// scrubFreePagesLocked. No transaction may be open on db.
+func scrubFreePages(db *bbolt.DB, path string, checkFault func(error) error) (int, error) {
+	ps := int64(db.Info().PageSize)
+	var free []int64
+	var inUse int64
+	err := checkFault(guard(func() error {
+		return db.View(func(tx *bbolt.Tx) error {
+			free = free[:0]
+			for id := 2; ; id++ {
+				info, err := tx.Page(id)
+				if err != nil {
+					return err
+				}
+				if info == nil {
+					inUse = int64(id)
+					return nil
+				}
+				if info.Type == "free" {
+					free = append(free, int64(id))
+				}
+			}
+		})
+	}))
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	zeros := make([]byte, ps)
+	n := 0
+	for _, id := range free {
+		if _, err := f.WriteAt(zeros, id*ps); err != nil {
+			return n, err
+		}
+		n++
+	}
+	for off := inUse * ps; off < st.Size(); off += ps {
+		if _, err := f.WriteAt(zeros[:min(ps, st.Size()-off)], off); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, f.Sync()
 }
 
 // compactLocked rewrites the live data into a fresh file in the same directory,
@@ -198,11 +419,29 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 func (s *Store) compactLocked() error {
 	tmp := s.path + compactSuffix
 	os.Remove(tmp)
+	if compactFault != nil {
+		if err := compactFault(); err != nil {
+			return err
+		}
+	}
 	dst, err := bbolt.Open(tmp, 0o600, boltOptions(s.opts))
 	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := s.checkFault(guard(func() error { return bbolt.Compact(dst, s.db, 64<<20) })); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return err
+	}
+	// The copy is the finished purge: it carries no pending mark. Deleting
+	// it rewrites the root page (small buckets are inline), so the copy's
+	// own free pages are scrubbed too.
+	err = dst.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(metaCompactPending) })
+	if err == nil {
+		_, err = scrubFreePages(dst, tmp, s.checkFault)
+	}
+	if err != nil {
 		dst.Close()
 		os.Remove(tmp)
 		return err

@@ -108,42 +108,9 @@ func TestPurgeShredsOldPeriods(t *testing.T) {
 	}
 	// 2. Forensic scan: every key/value on every page (live or free) opened
 	// with every key the attacker can recover.
-	var id []byte
-	for _, kv := range scanPages(t, raw) {
-		if bytes.Equal(kv.k, hdrID) && len(kv.v) == storeIDSize {
-			id = kv.v
-		}
-	}
-	if id == nil {
-		t.Fatal("store id not found by the page scan")
-	}
-	dataKey := deriveSubkey(master, id, "rounds/data/v1")
-	pairs := scanPages(t, raw)
-	type cand struct {
-		name string
-		key  []byte
-	}
-	keys := []cand{{"master", master}, {"data", dataKey}}
-	for _, kv := range pairs { // period keys found in the file
-		if pt, ok := tryOpen(dataKey, kv, bucketKeys); ok && len(pt) == keySize {
-			keys = append(keys, cand{"period", pt})
-		}
-	}
-	for p, k := range purgedKeys {
-		keys = append(keys, cand{fmt.Sprint("purged-oracle-", p), k})
-	}
-	if len(keys) != 2+2+3 {
-		t.Fatalf("attacker found %d keys, want master, data, 2 live period keys and 3 oracle keys", len(keys))
-	}
-	var recovered []byte
-	for _, kv := range pairs {
-		for _, k := range keys {
-			for _, b := range allBuckets {
-				if pt, ok := tryOpen(k.key, kv, b); ok {
-					recovered = append(recovered, pt...)
-				}
-			}
-		}
+	recovered, nkeys := forensicRecover(t, raw, master, purgedKeys)
+	if nkeys != 2+2+3 {
+		t.Fatalf("attacker found %d keys, want master, data, 2 live period keys and 3 oracle keys", nkeys)
 	}
 	for d := 0; d < days; d++ {
 		for i := 0; i < perDay; i++ {
@@ -168,6 +135,46 @@ func TestPurgeShredsOldPeriods(t *testing.T) {
 	if got, _ := s.Latest("ward7@hospital.example", 1000); len(got) != 2*perDay {
 		t.Fatal("reopen after purge")
 	}
+}
+
+// forensicRecover is what an attacker who has the file and the master key
+// (the PIN) can read: every key/value on every page (live or free) opened
+// with the master key, the data key, every period key found sealed in the
+// file, and the oracle keys given (which a real attacker would not have).
+// It returns the concatenated plaintexts and how many keys were tried.
+func forensicRecover(t *testing.T, raw, master []byte, oracle map[uint64][]byte) ([]byte, int) {
+	t.Helper()
+	var id []byte
+	pairs := scanPages(t, raw)
+	for _, kv := range pairs {
+		if bytes.Equal(kv.k, hdrID) && len(kv.v) == storeIDSize {
+			id = kv.v
+		}
+	}
+	if id == nil {
+		t.Fatal("store id not found by the page scan")
+	}
+	dataKey := deriveSubkey(master, id, "rounds/data/v1")
+	keys := [][]byte{master, dataKey}
+	for _, kv := range pairs { // period keys found in the file, live or free
+		if pt, ok := tryOpen(dataKey, kv, bucketKeys); ok && len(pt) == keySize {
+			keys = append(keys, pt)
+		}
+	}
+	for _, k := range oracle {
+		keys = append(keys, k)
+	}
+	var recovered []byte
+	for _, kv := range pairs {
+		for _, k := range keys {
+			for _, b := range allBuckets {
+				if pt, ok := tryOpen(k, kv, b); ok {
+					recovered = append(recovered, pt...)
+				}
+			}
+		}
+	}
+	return recovered, len(keys)
 }
 
 type rawKV struct{ k, v []byte }
