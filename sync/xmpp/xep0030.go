@@ -1,6 +1,9 @@
 package xmpp
 
-import "sort"
+import (
+	"context"
+	"sort"
+)
 
 // XEP-0030 Service Discovery: we answer disco#info about ourselves (peers and
 // the server learn what we support), and query others.
@@ -96,3 +99,23 @@ func ParseDiscoInfo(q *Element) DiscoInfo {
 
 // Has reports whether feature is listed.
 func (d DiscoInfo) Has(feature string) bool { return contains(d.Features, feature) }
+
+// QueryDiscoInfo asks jid what it is and what it supports. An error answer
+// comes back as *StanzaError (item-not-found: no such entity).
+func (c *Client) QueryDiscoInfo(ctx context.Context, jid string) (DiscoInfo, error) {
+	q, err := c.discoInfoOf(ctx, jid)
+	if err != nil {
+		return DiscoInfo{}, err
+	}
+	return ParseDiscoInfo(q), nil
+}
+
+// HasIdentity reports whether one of the identities is category/typ.
+func (d DiscoInfo) HasIdentity(category, typ string) bool {
+	for _, id := range d.identities() {
+		if id.Category == category && (typ == "" || id.Type == typ) {
+			return true
+		}
+	}
+	return false
+}

@@ -55,7 +55,7 @@ func TestDisplayedSyncAgainstProsody(t *testing.T) {
 		}
 	}
 	room := "icu@conference." + s.Domain
-	if err := phone.JoinRoom(ctxT(t), room, "alice"); err != nil {
+	if err := phone.CreateRoom(ctxT(t), room, "alice", RoomConfig{}); err != nil {
 		t.Fatal(err)
 	}
 
