@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -81,8 +82,10 @@ func (c *Client) StartChat(jid string) (string, error) {
 	return bare, nil
 }
 
-// JoinRoom joins (or creates) a group chat room under nick (default: our
-// address's local part) and keeps it joined across sign-ins.
+// JoinRoom joins an existing group chat room under nick (default: our
+// address's local part) and keeps it joined across sign-ins. It never creates
+// one: a room that does not exist is ErrRoomNotFound (CreateRoom creates
+// rooms, on purpose and configured for a hospital).
 func (c *Client) JoinRoom(room, nick string) (string, error) {
 	bare, err := chatJID(room)
 	if err != nil {
@@ -99,10 +102,61 @@ func (c *Client) JoinRoom(room, nick string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	if err := s.JoinRoom(ctx, bare, nick); err != nil {
-		return "", mapErr(err)
+		return "", roomErr(err)
+	}
+	c.mu.Lock()
+	delete(c.roomsOut, bare)
+	c.mu.Unlock()
+	c.changes.push(Change{Kind: InboxChanged})
+	return bare, nil
+}
+
+// CreateRoom creates a group chat room at room and joins it as its owner
+// under nick (default: our address's local part). The room is members-only
+// (members are the bare JIDs let in besides us), non-anonymous (everyone sees
+// who is who), persistent, hidden from the server's room list and archived,
+// so every member's devices catch up. name is what members see ("" leaves the
+// address). A room already at that address is ErrRoomExists. Needs a
+// connection.
+func (c *Client) CreateRoom(room, nick, name string, members []string) (string, error) {
+	bare, err := chatJID(room)
+	if err != nil {
+		return "", err
+	}
+	var ms []string
+	for _, m := range members {
+		b, err := chatJID(m)
+		if err != nil {
+			return "", err
+		}
+		ms = append(ms, b)
+	}
+	_, s, err := c.sess()
+	if err != nil {
+		return "", err
+	}
+	nick = strings.TrimSpace(nick)
+	if nick == "" {
+		nick = localPart(c.Account())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	if err := s.CreateRoom(ctx, bare, nick, strings.TrimSpace(name), ms); err != nil {
+		return "", roomErr(err)
 	}
 	c.changes.push(Change{Kind: InboxChanged})
 	return bare, nil
+}
+
+// roomErr maps the engine's room errors to the app's.
+func roomErr(err error) error {
+	switch {
+	case errors.Is(err, sync.ErrRoomNotFound):
+		return ErrRoomNotFound
+	case errors.Is(err, sync.ErrRoomExists):
+		return ErrRoomExists
+	}
+	return mapErr(err)
 }
 
 // SetPresence sets availability ("" available, "away", "dnd", "xa", "chat")

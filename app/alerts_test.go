@@ -439,7 +439,10 @@ func TestUrgentRoomAckByOneMember(t *testing.T) {
 	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
 	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
 	room := "icu-team@conference." + srv.Domain
-	for _, d := range []*device{alice, bob, carol} {
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid, carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{bob, carol} {
 		if _, err := d.c.JoinRoom(room, ""); err != nil {
 			t.Fatal(err)
 		}

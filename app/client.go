@@ -48,6 +48,11 @@ type Client struct {
 	lastTouch time.Time
 	timer     Timer
 	timerGen  int
+
+	// roomsOut: remembered rooms the last sign-in could not rejoin, with why
+	// (ConversationRow.Unavailable).
+	roomsOut map[string]string
+
 	// The user's choices within policy (prefs.go).
 	prefPreview   *PreviewLevel
 	prefLockAfter time.Duration
@@ -121,6 +126,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.account = acct.JID
 	c.store, c.session, c.stop, c.done = st, sess, cancel, done
 	c.presence = map[string]map[string]presence{}
+	c.roomsOut = nil
 	c.notified = map[string]notice{}
 	c.lastTouch = c.cfg.Clock.Now()
 	c.loadPrefsLocked(st)
@@ -167,6 +173,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	}
 	c.store, c.session, c.stop, c.done = nil, nil, nil, nil
 	c.presence = map[string]map[string]presence{}
+	c.roomsOut = nil
 	c.notified = map[string]notice{}
 	c.stopTimerLocked()
 	c.stopRetentionLocked()

@@ -378,7 +378,7 @@ func TestOrdersOnlyToSpecifiedList(t *testing.T) {
 	}
 	// A room never takes orders.
 	room := "ward7@conference." + srv.Domain
-	if _, err := alice.c.JoinRoom(room, ""); err != nil {
+	if _, err := alice.c.CreateRoom(room, "", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := alice.c.SendClinical(room, "Order for the room", ClinicalOptions{Order: true}); !errors.Is(err, ErrNotOrderRecipient) {
@@ -585,7 +585,7 @@ func TestAuditAndConversationExport(t *testing.T) {
 
 	// A room: one row per member with that member's receipt.
 	room := "icu-export@conference." + srv.Domain
-	if _, err := alice.c.JoinRoom(room, ""); err != nil {
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bob.c.JoinRoom(room, "Dr Bob"); err != nil {

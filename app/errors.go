@@ -47,6 +47,11 @@ var (
 	// ErrKeyringNotAllowed: policy forbids unlocking with the OS keyring, or
 	// the store has no keyring slot.
 	ErrKeyringNotAllowed = errors.New("unlocking without PIN is not enabled on this device")
+	// ErrRoomNotFound: there is no room at that address (joining never
+	// creates one).
+	ErrRoomNotFound = errors.New("there is no room at this address; check it, or ask for the room to be created")
+	// ErrRoomExists: CreateRoom found a room already at that address.
+	ErrRoomExists = errors.New("a room already exists at this address")
 )
 
 // MaxMessageRunes bounds one message's text.

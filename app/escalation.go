@@ -469,12 +469,18 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		}
 		rs.JID = room
 		label = roomLabel(st, room)
-		if cv, err := st.Conversation(room); err != nil || cv.Kind != securestore.KindRoom {
+		if cv, err := st.Conversation(room); err != nil || cv.Kind != securestore.KindRoom || !s.InRoom(room) {
+			// Joining never creates a room: a mistyped or deleted room fails
+			// here, and the ladder moves on to the next step at once.
 			ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 			err := s.JoinRoom(ctx, room, localPart(c.Account()))
 			cancel()
 			if err != nil {
 				rs.Failed = "could not join the room"
+				if errors.Is(err, sync.ErrRoomNotFound) {
+					rs.Failed = "there is no such room"
+				}
+				c.log.Warn("app: escalation step to a room failed", "room", room, "err", err)
 				c.postNotice(s, l, n, room, "", rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
 				return rs
 			}

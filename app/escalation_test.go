@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // TestLadderStateMachine walks a three-step ladder through its states
@@ -132,7 +134,7 @@ func TestLadderThreeStepsEndsOnAck(t *testing.T) {
 	dave := clinicalSignIn(t, srv, "dave", "phone", clk)
 	erin := clinicalSignIn(t, srv, "erin", "phone", clk)
 	room := "icu@conference." + srv.Domain
-	if _, err := erin.c.JoinRoom(room, ""); err != nil {
+	if _, err := erin.c.CreateRoom(room, "", "ICU", []string{alice.jid}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := alice.c.unlocked()
@@ -418,5 +420,55 @@ func TestLadderUnstaffedRoleAndExhaustion(t *testing.T) {
 	}
 	if row, _ := alice.row(bob.jid); !row.Urgent {
 		t.Fatal("an unacknowledged message unpinned after the ladder ran out")
+	}
+}
+
+// TestLadderStepToMissingRoomMovesOn: a ladder's first step names a room
+// that does not exist (a typo). The step fails loudly: the ladder records
+// why, bob's thread (and so alice, the sender) gets "Could not escalate",
+// the next step (carol) is taken at once, not a step later, and the server
+// still has no such room (joining did not create it, nothing was posted).
+func TestLadderStepToMissingRoomMovesOn(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	carol := clinicalSignIn(t, srv, "carol", "phone", clk)
+	missing := "icu-tpyo@conference." + srv.Domain
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-R bed 4 desaturating", ClinicalOptions{Urgency: securestore.UrgencyCritical,
+		Ladder: &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{Room: missing}, {To: carol.jid}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitIncoming(alice.jid, "MARKER-R")
+
+	clk.Advance(5 * time.Minute)
+	bob.waitIncoming(alice.jid, "Could not escalate to icu-tpyo: there is no such room")
+	carol.waitIncoming(alice.jid, "MARKER-R") // at once: no further 5 minutes
+	waitFor(t, "both steps on the sender's ladder", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && len(r.Escalation.Steps) == 2
+	})
+	r, _ := alice.messageRow(bob.jid, sent.ID)
+	s := r.Escalation.Steps
+	if s[0].Failed != "there is no such room" || s[0].Copy != 0 || s[1].To != carol.jid || s[1].Copy == 0 || s[1].Failed != "" {
+		t.Fatalf("steps %+v", s)
+	}
+	st, _ := alice.c.unlocked()
+	if _, err := st.Conversation(missing); !errors.Is(err, securestore.ErrNotFound) {
+		t.Fatalf("the missing room became a conversation: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("carol"), Resource: "disco",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var se *xmpp.StanzaError
+	if _, err := c.QueryDiscoInfo(ctx, missing); !errors.As(err, &se) || se.Condition != "item-not-found" {
+		t.Fatalf("disco#info on the mistyped room: %v; the escalation created it", err)
 	}
 }

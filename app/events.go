@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"rounds/securestore"
 	"rounds/sync"
 	"rounds/sync/xmpp"
@@ -60,6 +62,8 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.onNodeItems(st, e.Node, e.Items)
 	case sync.WipeRequested:
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)
+	case sync.RoomUnavailable:
+		c.onRoomUnavailable(st, e)
 	case sync.ConversationRead:
 		c.alertsRead(st, e.Conversation, e.Message)
 		c.clearNotification(e.Conversation)
@@ -135,4 +139,38 @@ func showRank(s string) int {
 		return 1
 	}
 	return 0
+}
+
+// AuditRoomUnavailable: a remembered room could not be rejoined at sign-in.
+const AuditRoomUnavailable = "room-unavailable"
+
+// onRoomUnavailable records why a room was not rejoined, so its row says so,
+// and audits it (room address and the server's condition only).
+func (c *Client) onRoomUnavailable(st *securestore.Store, e sync.RoomUnavailable) {
+	why := "Could not rejoin this room; trying again at the next sign-in."
+	detail := e.Room + " " + e.Condition
+	switch {
+	case e.Gone:
+		why, detail = "This room no longer exists.", e.Room+" gone"
+	case e.Condition == "registration-required":
+		why = "You are no longer a member of this room."
+	case e.Condition == "forbidden":
+		why = "This room no longer lets you in."
+	}
+	c.mu.Lock()
+	if c.roomsOut == nil {
+		c.roomsOut = map[string]string{}
+	}
+	c.roomsOut[e.Room] = why
+	c.mu.Unlock()
+	c.auditWith(st, AuditRoomUnavailable, strings.TrimSpace(detail))
+	c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Room})
+	c.changes.push(Change{Kind: InboxChanged})
+}
+
+// roomUnavailable is why room was not rejoined, or "".
+func (c *Client) roomUnavailable(room string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roomsOut[room]
 }

@@ -28,6 +28,10 @@ type ConversationRow struct {
 	// the policy's name ("STAT"); routine when only a routine message asked
 	// for an acknowledgement. Meaningless when Urgent is false.
 	UrgentLevel securestore.Urgency
+	// Unavailable says why this room could not be rejoined at the last
+	// sign-in ("" when it was, or for chats): it no longer exists, or it no
+	// longer lets us in. Nothing from the room arrives while it is set.
+	Unavailable string
 }
 
 // MessageRow is one message as a conversation view draws it.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	gosync "sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync"
+	"rounds/sync/xmpp"
 )
 
 // TestRoom: a care-team room — titles, sender names, per-member receipts
@@ -19,7 +21,7 @@ func TestRoom(t *testing.T) {
 	alice := signIn(t, srv, "alice", Config{})
 	bob := signIn(t, srv, "bob", Config{})
 	room := "icu-team@conference." + srv.Domain
-	if _, err := alice.c.JoinRoom(room, ""); err != nil {
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bob.c.JoinRoom(room, "Dr Bob"); err != nil {
@@ -171,3 +173,60 @@ func (s *syncBuffer) Bytes() []byte {
 	return append([]byte(nil), s.b.Bytes()...)
 }
 func (s *syncBuffer) String() string { return string(s.Bytes()) }
+
+// TestRoomGoneWhileSignedOut: bob's room is destroyed while he is signed
+// out. His next unlock comes online anyway, the room's row says it no
+// longer exists, the audit log records it, and his other conversations work.
+func TestRoomGoneWhileSignedOut(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	room := "night-shift@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.JoinRoom(room, ""); err != nil {
+		t.Fatal(err)
+	}
+	bob.c.SignOut()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	owner, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: alice.jid, Resource: "admin",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if err := owner.DestroyRoom(ctx, room, "shift over"); err != nil {
+		t.Fatal(err)
+	}
+
+	c2, err := Unlock(t.Context(), bob.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := &device{t: t, cfg: bob.cfg, c: c2, notifier: bob.notifier, sound: bob.sound, jid: bob.jid}
+	again.collect()
+	t.Cleanup(c2.SignOut)
+	again.waitOnline()
+	waitFor(t, "room row says it is gone", 30*time.Second, func() bool {
+		r, ok := again.row(room)
+		return ok && r.Unavailable == "This room no longer exists."
+	})
+	rows, err := c2.AuditEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		found = found || (r.Kind == AuditRoomUnavailable && r.Detail == room+" gone")
+	}
+	if !found {
+		t.Fatalf("no %s audit entry: %+v", AuditRoomUnavailable, rows)
+	}
+	if _, err := alice.c.Send(bob.jid, marker); err != nil {
+		t.Fatal(err)
+	}
+	again.waitUnread(alice.jid, 1)
+}

@@ -144,6 +144,8 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		}
 		if !row.IsRoom {
 			row.Presence, _ = c.presenceOf(cv.ID)
+		} else {
+			row.Unavailable = c.roomUnavailable(cv.ID)
 		}
 		rows = append(rows, row)
 	}

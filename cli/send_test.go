@@ -197,7 +197,7 @@ func TestSendToRoom(t *testing.T) {
 	room := "icu@conference." + srv.Domain
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := nurse.session.JoinRoom(ctx, room, "Kim"); err != nil {
+	if err := nurse.session.CreateRoom(ctx, room, "Kim", "ICU", []string{srv.JID("lab.bot")}); err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", t.TempDir())...)

@@ -10,13 +10,14 @@ import (
 )
 
 // catchUp reads, after every fresh sign-in, what the archives (XEP-0313) hold
-// beyond our cursors: the user's own archive, then each joined room's.
+// beyond our cursors: the user's own archive, then the archive of each room
+// joined on this sign-in.
 func (s *Session) catchUp(ctx context.Context, c *xmpp.Client) error {
 	if err := s.catchUpArchive(ctx, c, ""); err != nil {
 		return err
 	}
-	for _, r := range s.roomList() {
-		if err := s.catchUpArchive(ctx, c, r.jid); err != nil {
+	for _, r := range s.joinedRooms() {
+		if err := s.catchUpArchive(ctx, c, r); err != nil {
 			return err
 		}
 	}

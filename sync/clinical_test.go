@@ -265,7 +265,13 @@ func TestClinicalRoomAckPerMember(t *testing.T) {
 	devs := map[string]*device{}
 	for _, u := range []string{"alice", "bob", "carol"} {
 		d := startDevice(t, srv, u, deviceOptions{})
-		if err := d.session.JoinRoom(ctx, room, u); err != nil {
+		join := func() error { return d.session.JoinRoom(ctx, room, u) }
+		if u == "alice" {
+			join = func() error {
+				return d.session.CreateRoom(ctx, room, u, "", []string{srv.JID("bob"), srv.JID("carol")})
+			}
+		}
+		if err := join(); err != nil {
 			t.Fatal(err)
 		}
 		devs[u] = d
@@ -459,7 +465,10 @@ func TestClinicalEditByNonAuthorIgnored(t *testing.T) {
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	carol := startDevice(t, srv, "carol", deviceOptions{})
-	for _, d := range []*device{alice, bob, carol} {
+	if err := alice.session.CreateRoom(ctx, room, "alice", "", []string{bob.jid, carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{bob, carol} {
 		if err := d.session.JoinRoom(ctx, room, strings.Split(d.jid, "@")[0]); err != nil {
 			t.Fatal(err)
 		}

@@ -107,7 +107,20 @@ type WipeRequested struct {
 	Issued time.Time
 }
 
+// RoomUnavailable: a remembered room could not be joined after sign-in. The
+// Session came online without it. Gone: the room no longer exists (destroyed,
+// or it never did: joining did not create it); the Session forgot it, its
+// messages stay in the store. Otherwise the room refused us (Condition is the
+// server's, e.g. registration-required when our membership was revoked,
+// forbidden when banned) or did not answer, and the next sign-in tries again.
+type RoomUnavailable struct {
+	Room      string
+	Gone      bool
+	Condition string
+}
+
 func (MessagesAdded) isEvent()     {}
+func (RoomUnavailable) isEvent()   {}
 func (ResponseReceived) isEvent()  {}
 func (MessageRetracted) isEvent()  {}
 func (MessageCorrected) isEvent()  {}

@@ -2,12 +2,13 @@ package sync
 
 import (
 	"context"
+	"errors"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
 )
 
-// room is a joined XEP-0045 room: care teams and units.
+// room is a remembered XEP-0045 room: care teams and units.
 type room struct {
 	jid  string // bare room JID
 	nick string
@@ -15,27 +16,87 @@ type room struct {
 	// (non-anonymous rooms, which hospital rooms should be), so per-member
 	// receipts name people, not nicknames.
 	members map[string]string
+	// joined: the room let us in on the current sign-in (catch-up reads
+	// only these rooms' archives).
+	joined bool
 }
 
-// JoinRoom joins a room (without the server's history: catch-up reads the
-// room's archive from our cursor instead, which dedupes) and remembers it, so
-// it is rejoined after every fresh sign-in.
+// ErrRoomNotFound: there is no room at that address. Joining never creates
+// one (a room created by a join has the server's defaults: on Prosody,
+// public and open to anyone); CreateRoom does, on purpose.
+var ErrRoomNotFound = xmpp.ErrRoomNotFound
+
+// ErrRoomExists: CreateRoom found a room already at that address.
+var ErrRoomExists = xmpp.ErrRoomExists
+
+// JoinRoom joins an existing room (without the server's history: catch-up
+// reads the room's archive from our cursor instead, which dedupes) and
+// remembers it, so it is rejoined after every fresh sign-in. A room that does
+// not exist is ErrRoomNotFound and is not remembered (nothing is created on
+// the server either). While offline the room is only remembered; the next
+// sign-in joins it or reports RoomUnavailable.
 func (s *Session) JoinRoom(ctx context.Context, roomJID, nick string) error {
 	roomJID = xmpp.BareJID(roomJID)
+	c := s.currentClient()
+	if c == nil {
+		s.mu.Lock()
+		s.rooms[roomJID] = &room{jid: roomJID, nick: nick, members: map[string]string{}}
+		s.mu.Unlock()
+		if err := s.store.SetConversation(roomJID, securestore.KindRoom, ""); err != nil {
+			return err
+		}
+		return s.saveRooms() // joined on the next sign-in
+	}
+	return s.enterRoom(ctx, c, roomJID, nick, func(ctx context.Context) error {
+		return c.JoinRoom(ctx, roomJID, nick)
+	})
+}
+
+// CreateRoom creates a room on purpose, configured as hospital rooms must be
+// (members-only with members as its members, non-anonymous, persistent,
+// hidden, archived; see xmpp.Client.CreateRoom), joins it as its owner under
+// nick and remembers it like JoinRoom. It needs a connection. A room already
+// at that address is ErrRoomExists.
+func (s *Session) CreateRoom(ctx context.Context, roomJID, nick, name string, members []string) error {
+	roomJID = xmpp.BareJID(roomJID)
+	c := s.currentClient()
+	if c == nil {
+		return ErrNotConnected
+	}
+	return s.enterRoom(ctx, c, roomJID, nick, func(ctx context.Context) error {
+		return c.CreateRoom(ctx, roomJID, nick, xmpp.RoomConfig{Name: name, Members: members})
+	})
+}
+
+// enterRoom runs join with the room known to the Session (its presences
+// and messages arrive while join waits), remembers the room once join
+// succeeded and reads its archive; a failed join leaves the Session as it
+// was.
+func (s *Session) enterRoom(ctx context.Context, c *xmpp.Client, roomJID, nick string, join func(context.Context) error) error {
 	s.mu.Lock()
-	s.rooms[roomJID] = &room{jid: roomJID, nick: nick, members: map[string]string{}}
+	prev := s.rooms[roomJID]
+	r := &room{jid: roomJID, nick: nick, members: map[string]string{}}
+	s.rooms[roomJID] = r
+	s.mu.Unlock()
+	if err := join(ctx); err != nil {
+		s.mu.Lock()
+		if s.rooms[roomJID] == r {
+			if prev != nil {
+				s.rooms[roomJID] = prev
+			} else {
+				delete(s.rooms, roomJID)
+			}
+		}
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Lock()
+	r.joined = true
 	s.mu.Unlock()
 	if err := s.store.SetConversation(roomJID, securestore.KindRoom, ""); err != nil {
 		return err
 	}
 	if err := s.saveRooms(); err != nil {
-		return err
-	}
-	c := s.currentClient()
-	if c == nil {
-		return nil // joined on the next sign-in
-	}
-	if err := c.JoinRoom(ctx, roomJID, nick); err != nil {
 		return err
 	}
 	return s.catchUpArchive(ctx, c, roomJID)
@@ -57,19 +118,86 @@ func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
 	return nil
 }
 
+// rejoinRooms joins the remembered rooms after a fresh sign-in. One room
+// that refuses us or no longer exists must not keep the Session offline (a
+// failed setup reconnects, and would meet the same room again, forever): it
+// is skipped and reported (RoomUnavailable), and a room that no longer
+// exists is forgotten (its messages stay). Only a dead connection fails the
+// setup.
 func (s *Session) rejoinRooms(ctx context.Context, c *xmpp.Client) error {
 	if err := s.loadRooms(); err != nil {
 		return err
 	}
+	gone := false
 	for _, r := range s.roomList() {
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
 		err := c.JoinRoom(sctx, r.jid, r.nick)
 		cancel()
-		if err != nil {
+		if err == nil {
+			s.setJoined(r.jid, true)
+			continue
+		}
+		if ctx.Err() != nil || errors.Is(err, xmpp.ErrClosed) || isDone(c) {
 			return err
 		}
+		s.setJoined(r.jid, false)
+		ev := RoomUnavailable{Room: r.jid, Gone: errors.Is(err, xmpp.ErrRoomNotFound)}
+		var se *xmpp.StanzaError
+		if errors.As(err, &se) {
+			ev.Condition = se.Condition
+		}
+		if ev.Gone {
+			s.mu.Lock()
+			delete(s.rooms, r.jid)
+			s.mu.Unlock()
+			gone = true
+		}
+		s.log.Warn("sync: room not joined; going on without it", "room", r.jid, "gone", ev.Gone, "err", err)
+		s.emit(ev)
+	}
+	if gone {
+		return s.saveRooms()
 	}
 	return nil
+}
+
+func isDone(c *xmpp.Client) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Session) setJoined(roomJID string, joined bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rooms[roomJID]; r != nil {
+		r.joined = joined
+	}
+}
+
+// InRoom reports whether room is remembered and was joined on the current
+// (or, while offline, the last) sign-in.
+func (s *Session) InRoom(roomJID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[xmpp.BareJID(roomJID)]
+	return r != nil && r.joined
+}
+
+// joinedRooms lists the rooms joined on this sign-in.
+func (s *Session) joinedRooms() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		if r.joined {
+			out = append(out, r.jid)
+		}
+	}
+	return out
 }
 
 func (s *Session) roomList() []room {

@@ -2,11 +2,13 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // TestRoomThreeMembers: a care-team room with three staff. Each message is
@@ -22,7 +24,13 @@ func roomScenario(t *testing.T, srv *testserver.Server, name string) {
 	devs := map[string]*device{}
 	for _, u := range []string{"alice", "bob", "carol"} {
 		d := startDevice(t, srv, u, deviceOptions{})
-		if err := d.session.JoinRoom(ctx, room, u); err != nil {
+		join := func() error { return d.session.JoinRoom(ctx, room, u) }
+		if u == "alice" {
+			join = func() error {
+				return d.session.CreateRoom(ctx, room, u, "", []string{srv.JID("bob"), srv.JID("carol")})
+			}
+		}
+		if err := join(); err != nil {
 			t.Fatalf("%s join: %v", u, err)
 		}
 		devs[u] = d
@@ -71,10 +79,11 @@ func TestRoomRejoinAfterRestart(t *testing.T) {
 	room := "ward-3@conference." + srv.Domain
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
-	for _, d := range []*device{alice, bob} {
-		if err := d.session.JoinRoom(ctx, room, d.jid[:3]); err != nil {
-			t.Fatal(err)
-		}
+	if err := alice.session.CreateRoom(ctx, room, "ali", "", []string{bob.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.JoinRoom(ctx, room, "bob"); err != nil {
+		t.Fatal(err)
 	}
 	alice.send(room, "early", 10)
 	bob.waitFor("early", 30*time.Second, func() bool { return len(bob.bodies(room, securestore.Incoming)) >= 10 })
@@ -86,4 +95,105 @@ func TestRoomRejoinAfterRestart(t *testing.T) {
 	got := bob.bodies(room, securestore.Incoming)
 	expectExactlyOnce(t, got, "early", 10)
 	expectExactlyOnce(t, got, "late", 10)
+}
+
+// TestJoinMissingRoomCreatesNothing: joining a room that does not exist is
+// ErrRoomNotFound; the Session does not remember it (no conversation, not
+// rejoined), and the server has no such room afterwards (disco#info).
+func TestJoinMissingRoomCreatesNothing(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	ctx := context.Background()
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	room := "icu-typo@conference." + srv.Domain
+	if err := alice.session.JoinRoom(ctx, room, "alice"); !errors.Is(err, ErrRoomNotFound) {
+		t.Fatalf("join of a missing room: %v", err)
+	}
+	if alice.session.isRoom(room) {
+		t.Fatal("missing room remembered")
+	}
+	if _, err := alice.store.Conversation(room); !errors.Is(err, securestore.ErrNotFound) {
+		t.Fatalf("missing room has a conversation: %v", err)
+	}
+	expectNoRoom(t, srv, room)
+}
+
+// expectNoRoom: disco#info on room answers item-not-found (or gone).
+func expectNoRoom(t *testing.T, srv *testserver.Server, room string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("bob"), Resource: "disco-" + xmpp.NewID()[:6],
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.QueryDiscoInfo(ctx, room)
+	var se *xmpp.StanzaError
+	if !errors.As(err, &se) || (se.Condition != "item-not-found" && se.Condition != "gone") {
+		t.Fatalf("disco#info on %s: %v; the room exists", room, err)
+	}
+}
+
+// TestRejoinSkipsUnavailableRooms: bob is in three rooms. While he is
+// offline, one is destroyed and his membership of another is revoked. His
+// next sign-in still comes online (before, the first failed join failed the
+// setup and the Session reconnected forever), reports both rooms
+// (RoomUnavailable: gone, and registration-required), forgets the destroyed
+// one without recreating it, and the third room still syncs.
+func TestRejoinSkipsUnavailableRooms(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	ctx := context.Background()
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	gone, revoked, kept := "closed-ward@conference."+srv.Domain, "old-team@conference."+srv.Domain, "icu@conference."+srv.Domain
+	for _, r := range []string{gone, revoked, kept} {
+		if err := alice.session.CreateRoom(ctx, r, "alice", "", []string{bob.jid}); err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.session.JoinRoom(ctx, r, "bob"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bobStore := bob.path
+	bob.stop()
+
+	owner, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: alice.jid, Resource: "admin",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if err := owner.DestroyRoom(ctx, gone, "ward closed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.SendIQ(ctx, xmpp.NewElement(xmpp.NSClient, "iq", "type", "set", "to", revoked).Append(
+		xmpp.NewElement(xmpp.NSMUCAdmin, "query").Append(
+			xmpp.NewElement(xmpp.NSMUCAdmin, "item", "affiliation", "none", "jid", bob.jid)))); err != nil {
+		t.Fatal(err)
+	}
+
+	bob = startDevice(t, srv, "bob", deviceOptions{storePath: bobStore}) // waits until online
+	var seenGone, seenRevoked bool
+	bob.waitFor("both rooms reported", 10*time.Second, func() bool {
+		bob.mu.Lock()
+		defer bob.mu.Unlock()
+		for _, e := range bob.events {
+			if ru, ok := e.(RoomUnavailable); ok {
+				seenGone = seenGone || (ru.Room == gone && ru.Gone)
+				seenRevoked = seenRevoked || (ru.Room == revoked && !ru.Gone && ru.Condition == "registration-required")
+			}
+		}
+		return seenGone && seenRevoked
+	})
+	if bob.session.isRoom(gone) || !bob.session.isRoom(revoked) {
+		t.Fatalf("remembered: gone %v, revoked %v (want false, true)", bob.session.isRoom(gone), bob.session.isRoom(revoked))
+	}
+	expectNoRoom(t, srv, gone)
+
+	alice.send(kept, "still here", 3)
+	bob.waitFor("the kept room syncs", 30*time.Second, func() bool {
+		return len(bob.bodies(kept, securestore.Incoming)) >= 3
+	})
+	expectExactlyOnce(t, bob.bodies(kept, securestore.Incoming), "still here", 3)
 }
