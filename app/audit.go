@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"rounds/securestore"
+	"rounds/sync"
 )
 
 // The audit log is securestore's hash chain: every entry's hash covers the
@@ -34,6 +35,9 @@ const (
 	AuditWipeIgnored   = "wipe-ignored"
 	AuditUrgentAck     = "urgent-ack"
 	AuditOrderRefused  = auditOrderRefused
+	// AuditTextAck is written by the sync engine when a plain-text reply
+	// acknowledged a page (ids and the JID only).
+	AuditTextAck = sync.AuditTextAck
 )
 
 // AuditRow is one audit entry as the viewer shows it.

@@ -134,6 +134,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.loadScheduleLocked(st)
 	c.armTimerLocked(c.lockAfterLocked())
 	pol := c.policyLocked()
+	sess.SetTextAck(textAckRules(pol))
 	c.mu.Unlock()
 	c.enforceKeyring(st, pol)
 	c.armRetention(st, true)

@@ -64,8 +64,12 @@ type ExportedReceipt struct {
 	Delivered    time.Time `json:"delivered,omitzero"`
 	Read         time.Time `json:"read,omitzero"`
 	Acknowledged time.Time `json:"acknowledged,omitzero"`
-	Failed       time.Time `json:"failed,omitzero"`
-	Reason       string    `json:"reason,omitempty"`
+	// AcknowledgedBy says how an acknowledgement was given when it was not a
+	// Rounds acknowledgement: "text reply" (a plain-text reply from a client
+	// without Rounds, docs/PROTOCOL.md).
+	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
+	Failed         time.Time `json:"failed,omitzero"`
+	Reason         string    `json:"reason,omitempty"`
 }
 
 func exportReceipt(r securestore.Receipt) ExportedReceipt {
@@ -149,6 +153,9 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 			ResponseTo: m.Extra["response-to"], Response: m.Extra["response"],
 			Retracted: m.Extra["retracted"], Corrected: m.Extra["corrected"],
 			Receipt: exportReceipt(m.Receipt)}
+		if by := m.Extra[sync.ExtraAckBy]; by != "" && !e.Receipt.Acknowledged.IsZero() {
+			e.Receipt.AcknowledgedBy = by
+		}
 		if !m.ReceivedAt.IsZero() {
 			e.ReceivedAt = m.ReceivedAt.UTC()
 		}
@@ -180,7 +187,7 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 
 var conversationCSVHeader = []string{"conversation", "message_id", "origin_id", "time", "direction", "from", "sender", "member",
 	"body", "urgency", "ack_required", "order", "role", "response_to", "response", "retracted", "corrected",
-	"state", "queued", "sent", "delivered", "read", "acknowledged", "failed", "reason"}
+	"state", "queued", "sent", "delivered", "read", "acknowledged", "acknowledged_by", "failed", "reason"}
 
 // writeConversationCSV writes one row per message and, in rooms, one more
 // row per member with that member's receipt (member column set, body empty).
@@ -199,7 +206,7 @@ func writeConversationCSV(w io.Writer, x conversationExport) error {
 		return []string{x.Conversation, strconv.FormatUint(uint64(m.ID), 10), m.OriginID, ts(m.Time), m.Direction,
 			cell(m.From), cell(m.Sender), cell(member), cell(body), m.Urgency, strconv.FormatBool(m.AckRequired),
 			strconv.FormatBool(m.Order), cell(m.Role), m.ResponseTo, m.Response, m.Retracted, m.Corrected,
-			r.State, ts(r.Queued), ts(r.Sent), ts(r.Delivered), ts(r.Read), ts(r.Acknowledged), ts(r.Failed), cell(r.Reason)}
+			r.State, ts(r.Queued), ts(r.Sent), ts(r.Delivered), ts(r.Read), ts(r.Acknowledged), r.AcknowledgedBy, ts(r.Failed), cell(r.Reason)}
 	}
 	for _, m := range x.Messages {
 		if err := cw.Write(row(m, "", m.Body, m.Receipt)); err != nil {

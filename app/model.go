@@ -169,6 +169,11 @@ type Policy struct {
 	OrderRecipients []string
 	// Levels are the urgency levels' display names.
 	Levels UrgencyLevelNames
+	// TextAck: whether a plain-text reply from a client without Rounds may
+	// acknowledge a page, and which replies count (docs/PROTOCOL.md,
+	// "Acknowledgement by text reply"). The zero value allows it with the
+	// engine's default words.
+	TextAck TextAckPolicy
 	// Version is the org policy's version in force (0: none received).
 	Version int
 }

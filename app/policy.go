@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -53,6 +54,17 @@ type OrgPolicy struct {
 	Admins            []string          `json:"admins,omitempty"`
 	OrderRecipients   []string          `json:"order_recipients,omitempty"`
 	Levels            UrgencyLevelNames `json:"levels,omitzero"`
+	TextAck           *TextAckPolicy    `json:"text_ack,omitempty"`
+}
+
+// TextAckPolicy says whether a plain-text reply ("ack") from someone whose
+// client does not speak Rounds acknowledges a page. Off turns it off; Words,
+// when given, are the only replies that count (compared whole, trimmed and
+// case-folded); none given means the engine's defaults (ack, acked,
+// acknowledged).
+type TextAckPolicy struct {
+	Off   bool     `json:"off,omitempty"`
+	Words []string `json:"words,omitempty"`
 }
 
 // EscalationPolicy is the default ladder for ack-required messages: after
@@ -175,6 +187,7 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 	p.Admins = slices.Clone(base.Admins)
 	p.OrderRecipients = slices.Clone(base.OrderRecipients)
 	p.Escalation.Steps = slices.Clone(base.Escalation.Steps)
+	p.TextAck.Words = slices.Clone(base.TextAck.Words)
 	if org == nil {
 		return p
 	}
@@ -225,6 +238,9 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 			}
 		}
 	}
+	if t := org.TextAck; t != nil {
+		p.TextAck = mergeTextAck(p.TextAck, *t)
+	}
 	if org.Levels.Routine != "" {
 		p.Levels.Routine = org.Levels.Routine
 	}
@@ -235,6 +251,36 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 		p.Levels.STAT = org.Levels.STAT
 	}
 	return p
+}
+
+// mergeTextAck: strictest wins. Either side can switch text
+// acknowledgements off; where both name words, only words both accept count
+// (none in common: off); where one does, its words.
+func mergeTextAck(base, org TextAckPolicy) TextAckPolicy {
+	out := TextAckPolicy{Off: base.Off || org.Off, Words: slices.Clone(base.Words)}
+	if len(org.Words) == 0 {
+		return out
+	}
+	if len(base.Words) == 0 {
+		out.Words = slices.Clone(org.Words)
+		return out
+	}
+	out.Words = nil
+	for _, w := range base.Words {
+		if slices.ContainsFunc(org.Words, func(o string) bool { return sync.NormalizeReply(o) == sync.NormalizeReply(w) }) {
+			out.Words = append(out.Words, w)
+		}
+	}
+	if len(out.Words) == 0 {
+		out.Off = true
+	}
+	return out
+}
+
+// textAckRules is the engine's form of the policy's text-acknowledgement
+// setting.
+func textAckRules(p Policy) sync.TextAckRules {
+	return sync.TextAckRules{Off: p.TextAck.Off, Words: slices.Clone(p.TextAck.Words)}
 }
 
 // normJID is the lower-cased bare form of a JID, "" if it is not one.
@@ -359,6 +405,9 @@ func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 	prevRetention, prevPreview := c.policyLocked().Retention, c.previewLocked()
 	c.org = &p
 	eff := c.policyLocked()
+	if c.session != nil {
+		c.session.SetTextAck(textAckRules(eff))
+	}
 	// The lock timer re-checks idleness against the new limit now, so a
 	// shorter lock takes effect without waiting for the old timeout.
 	c.armTimerLocked(max(c.lockAfterLocked()-c.cfg.Clock.Now().Sub(c.lastTouch), 0))
@@ -421,6 +470,9 @@ func orgPolicyFromWire(w xmpp.OrgPolicy) OrgPolicy {
 		Escalation: EscalationPolicy{After: secs(w.Escalation.AfterSeconds)},
 		Admins:     slices.Clone(w.Admins), OrderRecipients: slices.Clone(w.OrderRecipients),
 		Levels: UrgencyLevelNames{Routine: w.LevelNames.Routine, Urgent: w.LevelNames.Urgent, STAT: w.LevelNames.STAT}}
+	if t := w.TextAck; t != nil {
+		p.TextAck = &TextAckPolicy{Off: !t.Allowed, Words: slices.Clone(t.Words)}
+	}
 	if pv, ok := previewFromWire(w.NotificationPreview); ok {
 		p.Preview = &pv
 	}

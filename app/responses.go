@@ -45,6 +45,10 @@ type ResponseRow struct {
 	Text string // free text (kind text), or what the responder added
 	At   time.Time
 	Own  bool // sent by this account (from any of its devices)
+	// ByText: a plain-text reply from a client without Rounds, read as an
+	// answer to the page; with Kind ResponseAck it acknowledged the page
+	// "by text reply" (docs/PROTOCOL.md).
+	ByText bool
 }
 
 // storedResponse is a ResponseRow as kept on the referenced message.
@@ -55,6 +59,8 @@ type storedResponse struct {
 	Kind ResponseKind          `json:"kind"`
 	Text string                `json:"text,omitempty"`
 	At   time.Time             `json:"at"`
+	// ByText: read from a plain-text reply (sync.ResponseReceived.ByText).
+	ByText bool `json:"by_text,omitempty"`
 }
 
 func validResponse(k ResponseKind) bool {
@@ -176,13 +182,13 @@ func responseOf(m securestore.Message) storedResponse {
 
 // onResponseReceived handles the engine's event for a response (its
 // original already resolved).
-func (c *Client) onResponseReceived(st *securestore.Store, resp securestore.Message, to securestore.MessageID, kind ResponseKind, from string, at time.Time, own bool) {
+func (c *Client) onResponseReceived(st *securestore.Store, resp securestore.Message, to securestore.MessageID, kind ResponseKind, from string, at time.Time, own, byText bool) {
 	orig, err := st.Message(to)
 	if err != nil {
 		return
 	}
 	r := responseOf(resp)
-	r.Kind, r.Own = kind, own
+	r.Kind, r.Own, r.ByText = kind, own, byText
 	if from != "" && !own {
 		r.From = from
 	}
@@ -301,7 +307,7 @@ func responseRows(st *securestore.Store, cv securestore.Conversation, m securest
 	}
 	out := make([]ResponseRow, len(rs))
 	for i, r := range rs {
-		row := ResponseRow{Kind: r.Kind, Text: r.Text, At: r.At, Own: r.Own}
+		row := ResponseRow{Kind: r.Kind, Text: r.Text, At: r.At, Own: r.Own, ByText: r.ByText}
 		switch {
 		case r.Own:
 			row.From = "You"

@@ -3,6 +3,8 @@ package xmpp
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,7 +31,23 @@ type OrgPolicy struct {
 	Admins              []string // bare JIDs allowed to wipe devices
 	OrderRecipients     []string // the specified contact list for orders
 	LevelNames          LevelNames
+	TextAck             *TextAckPolicy // <text-ack/>; nil: not said
 }
+
+// TextAckPolicy is <text-ack allowed='true|false'><word>ack</word>…</text-ack>:
+// whether a plain-text reply from a client without Rounds may acknowledge a
+// page (docs/PROTOCOL.md, "Acknowledgement by text reply"), and which
+// replies count (none listed: the client's defaults).
+type TextAckPolicy struct {
+	Allowed bool
+	Words   []string
+}
+
+// Bounds of <text-ack/>: a handful of short words.
+const (
+	maxTextAckWords   = 20
+	maxTextAckWordLen = 40
+)
 
 // EscalationPolicy is the default ladder.
 type EscalationPolicy struct {
@@ -238,6 +256,10 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 				}
 				p.OrderRecipients = append(p.OrderRecipients, j)
 			}
+		case "text-ack":
+			if err = once(c); err == nil {
+				p.TextAck, err = parseTextAck(c)
+			}
 		case "levels":
 			if err = once(c); err == nil {
 				if p.LevelNames.Routine, err = textAttr(c, "routine"); err == nil {
@@ -252,6 +274,33 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 		}
 	}
 	return p, nil
+}
+
+func parseTextAck(c *Element) (*TextAckPolicy, error) {
+	t := &TextAckPolicy{}
+	switch c.Attr("allowed") {
+	case "true", "1":
+		t.Allowed = true
+	case "false", "0":
+	default:
+		return nil, &PolicyError{"text-ack", "allowed", fmt.Sprintf("%s is not true or false", shown(c.Attr("allowed")))}
+	}
+	for _, w := range c.ChildrenNamed(NSPolicy, "word") {
+		if len(t.Words) >= maxTextAckWords {
+			return nil, &PolicyError{"word", "", fmt.Sprintf("more than %d words", maxTextAckWords)}
+		}
+		word := strings.TrimSpace(w.Text)
+		switch {
+		case word == "":
+			return nil, &PolicyError{"word", "", "empty"}
+		case utf8.RuneCountInString(word) > maxTextAckWordLen:
+			return nil, &PolicyError{"word", "", fmt.Sprintf("%s is longer than %d characters", shown(word), maxTextAckWordLen)}
+		case strings.IndexFunc(word, unicode.IsControl) >= 0:
+			return nil, &PolicyError{"word", "", fmt.Sprintf("%s holds a control character", shown(word))}
+		}
+		t.Words = append(t.Words, word)
+	}
+	return t, nil
 }
 
 func parseLadder(c *Element) (EscalationPolicy, error) {
@@ -331,6 +380,13 @@ func (p OrgPolicy) Element() *Element {
 	}
 	for _, o := range p.OrderRecipients {
 		add("order-recipient", "jid", o)
+	}
+	if t := p.TextAck; t != nil {
+		e := NewElement(NSPolicy, "text-ack", "allowed", strconv.FormatBool(t.Allowed))
+		for _, w := range t.Words {
+			e.Append(NewElement(NSPolicy, "word").SetText(w))
+		}
+		el.Append(e)
 	}
 	if p.LevelNames != (LevelNames{}) {
 		add("levels", "routine", p.LevelNames.Routine, "urgent", p.LevelNames.Urgent, "stat", p.LevelNames.STAT)

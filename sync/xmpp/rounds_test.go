@@ -176,6 +176,9 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		"fail_negative_version":     "<policy version>",
 		"fail_truncated":            "org policy",
 		"fail_not_xml":              "org policy",
+		"fail_text_ack_maybe":       `<text-ack allowed>: "maybe" is not true or false`,
+		"fail_text_ack_empty_word":  "<word>: empty",
+		"fail_text_ack_long_word":   "is longer than 40 characters",
 	})
 	p, err := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_full.xml"))
 	if err != nil {
@@ -186,12 +189,16 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		NotificationPreview: PreviewSender, UrgentRepeatSeconds: 120, UrgentRepeatCount: 10,
 		Escalation: EscalationPolicy{AfterSeconds: 300, Steps: []EscalationStep{{To: "dr.osei@hospital.org"}, {Role: "Charge nurse"}, {Room: "icu@conference.hospital.org"}}},
 		Admins:     []string{"it.admin@hospital.org", "night.it@hospital.org"}, OrderRecipients: []string{"dr.osei@hospital.org"},
-		LevelNames: LevelNames{Routine: "Routine", Urgent: "Urgent", STAT: "STAT"}}
+		LevelNames: LevelNames{Routine: "Routine", Urgent: "Urgent", STAT: "STAT"},
+		TextAck:    &TextAckPolicy{Allowed: true, Words: []string{"ack", "Roger that"}}}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("good_full:\n got %+v\nwant %+v", p, want)
 	}
 	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_empty.xml")); !reflect.DeepEqual(p, OrgPolicy{Version: 1}) {
 		t.Errorf("good_empty: %+v", p)
+	}
+	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_text_ack_off.xml")); p.TextAck == nil || p.TextAck.Allowed || len(p.TextAck.Words) != 0 {
+		t.Errorf("good_text_ack_off: %+v", p.TextAck)
 	}
 }
 

@@ -1,0 +1,178 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testpeer"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// TestMergeTextAck: strictest wins. Either side switches text
+// acknowledgements off; words are those both accept.
+func TestMergeTextAck(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		base, org TextAckPolicy
+		want      TextAckPolicy
+	}{
+		{"node silent on words", TextAckPolicy{}, TextAckPolicy{}, TextAckPolicy{}},
+		{"node off", TextAckPolicy{}, TextAckPolicy{Off: true}, TextAckPolicy{Off: true}},
+		{"device off, node on", TextAckPolicy{Off: true}, TextAckPolicy{Words: []string{"ack"}}, TextAckPolicy{Off: true, Words: []string{"ack"}}},
+		{"node words", TextAckPolicy{}, TextAckPolicy{Words: []string{"ack", "roger"}}, TextAckPolicy{Words: []string{"ack", "roger"}}},
+		{"both: common words", TextAckPolicy{Words: []string{"ACK", "acked"}}, TextAckPolicy{Words: []string{"ack", "roger"}}, TextAckPolicy{Words: []string{"ACK"}}},
+		{"both: nothing in common", TextAckPolicy{Words: []string{"acked"}}, TextAckPolicy{Words: []string{"roger"}}, TextAckPolicy{Off: true}},
+	} {
+		got := mergeTextAck(c.base, c.org)
+		if got.Off != c.want.Off || !slices.Equal(got.Words, c.want.Words) {
+			t.Errorf("%s: %+v", c.name, got)
+		}
+	}
+	p := mergePolicy(Policy{}.withDefaults(), &OrgPolicy{Version: 2, TextAck: &TextAckPolicy{Off: true}})
+	if !p.TextAck.Off || textAckRules(p).Off != true {
+		t.Errorf("org policy off: %+v", p.TextAck)
+	}
+	w := orgPolicyFromWire(xmpp.OrgPolicy{Version: 3, TextAck: &xmpp.TextAckPolicy{Allowed: false}})
+	if w.TextAck == nil || !w.TextAck.Off {
+		t.Errorf("from the wire: %+v", w.TextAck)
+	}
+}
+
+// TestTextAckEndsLadder: alice pages carol, whose client does not speak
+// Rounds (slixmpp), STAT with a ladder to dave. Carol's "5 min" is shown
+// under the page and the ladder goes on; her "ACK" acknowledges the page by
+// text reply: the ladder ends (dave never gets a copy), the sender's view
+// says how, the audit log has it and the conversation export says "text
+// reply". With the org policy's <text-ack allowed='false'/> her "ack" is
+// only a reply and the ladder escalates.
+func TestTextAckEndsLadder(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "carol", "dave")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	dave := clinicalSignIn(t, srv, "dave", "phone", clk)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carolJID := srv.JID("carol")
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: carolJID, Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	ladder := &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{To: dave.jid}}}
+
+	sent, err := alice.c.SendClinical(carolJID, "MARKER-T K+ 6.9 bed 4", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: ladder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "MARKER-T") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(got.Body, "\n"+`Reply "ACK" to acknowledge.`) {
+		t.Fatalf("carol's client shows %q", got.Body)
+	}
+	row := func(id securestore.MessageID) MessageRow {
+		r, _ := alice.messageRow(carolJID, id)
+		return r
+	}
+	waitFor(t, "page delivered", 30*time.Second, func() bool { return row(sent.ID).Receipt.State >= securestore.ReceiptDelivered })
+
+	if err := carol.Send(alice.jid, "5 min", "five"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "5 min shown under the page", 30*time.Second, func() bool {
+		for _, r := range row(sent.ID).Responses {
+			if r.ByText && r.Kind == ResponseText && r.Text == "5 min" {
+				return true
+			}
+		}
+		return false
+	})
+	if r := row(sent.ID); r.Receipt.State == securestore.ReceiptAcknowledged || r.Escalation == nil || !r.Escalation.Active {
+		t.Fatalf("after 5 min: receipt %v ladder %+v", r.Receipt.State, r.Escalation)
+	}
+
+	if err := carol.Send(alice.jid, "ACK", "ack1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ladder ended by carol's text reply", 30*time.Second, func() bool {
+		r := row(sent.ID)
+		return r.Escalation != nil && !r.Escalation.Active && r.Escalation.EndReason == endAcknowledged &&
+			slices.ContainsFunc(r.Responses, func(x ResponseRow) bool { return x.Kind == ResponseAck })
+	})
+	r := row(sent.ID)
+	if r.Receipt.State != securestore.ReceiptAcknowledged || r.Escalation.EndedBy != "carol" {
+		t.Fatalf("after ACK: receipt %v, ended by %q", r.Receipt.State, r.Escalation.EndedBy)
+	}
+	if i := slices.IndexFunc(r.Responses, func(x ResponseRow) bool { return x.Kind == ResponseAck }); i < 0 || !r.Responses[i].ByText {
+		t.Fatalf("responses %+v lack the acknowledgement by text reply", r.Responses)
+	}
+	entries, err := alice.c.AuditEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(entries, func(e AuditRow) bool {
+		return e.Kind == AuditTextAck && strings.Contains(e.Detail, fmt.Sprintf("message %d ", sent.ID)) && strings.Contains(e.Detail, carolJID) && !strings.Contains(e.Detail, "ACK")
+	}) {
+		t.Fatalf("no %s audit entry for message %d: %+v", AuditTextAck, sent.ID, entries)
+	}
+	var out bytes.Buffer
+	if err := alice.c.ExportConversation(&out, carolJID, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var x conversationExport
+	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(x.Messages, func(m ExportedMessage) bool { return m.ID == sent.ID }); i < 0 ||
+		x.Messages[i].Receipt.AcknowledgedBy != "text reply" || x.Messages[i].Receipt.Acknowledged.IsZero() {
+		t.Fatalf("export of the page: %+v", x.Messages)
+	}
+	clk.Advance(10 * time.Minute)
+	time.Sleep(500 * time.Millisecond)
+	if ms, _ := dave.c.Messages(alice.jid, 10); len(ms) != 0 {
+		t.Fatalf("the ladder went on after the text acknowledgement: dave got %d messages", len(ms))
+	}
+
+	// The org policy switches text acknowledgements off.
+	st, err := alice.c.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.c.applyOrgPolicy(st, OrgPolicy{Version: 2, TextAck: &TextAckPolicy{Off: true}}); err != nil {
+		t.Fatal(err)
+	}
+	sent2, err := alice.c.SendClinical(carolJID, "MARKER-U SpO2 84% bed 7", ClinicalOptions{Urgency: securestore.UrgencyHigh, Ladder: ladder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "MARKER-U") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(got.Body, "\n"+xmpp.AckInstructionNoText) {
+		t.Fatalf("with text acks off carol's client shows %q", got.Body)
+	}
+	waitFor(t, "second page delivered", 30*time.Second, func() bool { return row(sent2.ID).Receipt.State >= securestore.ReceiptDelivered })
+	if err := carol.Send(alice.jid, "ack", "ack2"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ack shown as a reply", 30*time.Second, func() bool {
+		return slices.ContainsFunc(row(sent2.ID).Responses, func(x ResponseRow) bool { return x.ByText && x.Text == "ack" })
+	})
+	if r := row(sent2.ID); r.Receipt.State == securestore.ReceiptAcknowledged || !r.Escalation.Active {
+		t.Fatalf("with text acks off: receipt %v ladder %+v", r.Receipt.State, r.Escalation)
+	}
+	clk.Advance(5 * time.Minute)
+	dave.waitIncoming(alice.jid, "MARKER-U")
+}
