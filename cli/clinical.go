@@ -45,8 +45,8 @@ func declined(events []sync.Event, m securestore.Message) (outcome, bool) {
 }
 
 // otherResponses are the answers to m that neither acknowledge nor decline
-// it ("call me", "5 minutes", free text): worth telling the operator, not an
-// end to the wait.
+// it ("call me", "5 minutes", free text, a plain-text reply from a client
+// without Rounds): worth telling the operator, not an end to the wait.
 func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseReceived {
 	var out []sync.ResponseReceived
 	for _, e := range events {
@@ -57,6 +57,53 @@ func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseR
 		out = append(out, r)
 	}
 	return out
+}
+
+// reportResponse prints one answer on stderr, one line: a quick response by
+// its kind, a text (typed in Rounds, or a plain reply from another client)
+// quoted, with line breaks and control characters escaped. The operator who
+// sent the page asked for it (README, "Headless sender"); it goes to no log.
+func reportResponse(stderr io.Writer, r sync.ResponseReceived) {
+	at := r.At.UTC().Format(time.RFC3339)
+	if r.Kind == sync.ResponseText || r.ByText {
+		fmt.Fprintf(stderr, "%s replied %q at %s\n", r.From, r.Message.Body, at)
+		return
+	}
+	fmt.Fprintf(stderr, "%s answered %q at %s\n", r.From, r.Kind, at)
+}
+
+// ackedHow is the note after an acknowledgement that was not a Rounds
+// acknowledgement: " (by text reply)".
+func ackedHow(m securestore.Message, o outcome) string {
+	if o.state == securestore.ReceiptAcknowledged && o.who == m.ConversationID && m.Extra[sync.ExtraAckBy] != "" {
+		return " (by " + m.Extra[sync.ExtraAckBy] + ")"
+	}
+	return ""
+}
+
+// applyTextAckPolicy hands the published policy's <text-ack/> to the engine
+// before a page that asks for an acknowledgement, as every Rounds device
+// does: whether a plain "ack" from a client without Rounds counts, and which
+// words. No policy published, or none saying anything: the engine's
+// defaults. A policy that cannot be read switches text acknowledgements off
+// (it may be the one that forbids them) and says so.
+func applyTextAckPolicy(ctx context.Context, b *bot, stderr io.Writer) {
+	el, err := currentItem(ctx, b, sync.NodePolicy)
+	if err == nil && el == nil {
+		return
+	}
+	var p xmpp.OrgPolicy
+	if err == nil {
+		p, err = xmpp.ParseOrgPolicy(el)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "note: the published policy could not be read (%v); a text reply will not count as an acknowledgement\n", err)
+		b.session.SetTextAck(sync.TextAckRules{Off: true})
+		return
+	}
+	if t := p.TextAck; t != nil {
+		b.session.SetTextAck(sync.TextAckRules{Off: !t.Allowed, Words: t.Words})
+	}
 }
 
 // currentItem fetches item "current" of node; nil if nothing is published.

@@ -148,6 +148,9 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if ackRequired(opts) && want < securestore.ReceiptAcknowledged {
 		fmt.Fprintln(stderr, "note: this message asks for an acknowledgement; use --wait ack to wait for it")
 	}
+	if ackRequired(opts) {
+		applyTextAckPolicy(nctx, b, stderr)
+	}
 	m, err := b.session.Send(conv, body, opts)
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
@@ -219,7 +222,7 @@ func waitFor(ctx context.Context, b *bot, m securestore.Message, want securestor
 		var events []sync.Event
 		events, seen = b.watch.since(seen)
 		for _, r := range otherResponses(events, cur) {
-			fmt.Fprintf(stderr, "%s answered %q at %s\n", r.From, r.Kind, r.At.UTC().Format(time.RFC3339))
+			reportResponse(stderr, r)
 		}
 		if d, ok := declined(events, cur); ok {
 			fmt.Fprintf(stdout, "declined %s %s\n", d.who, d.at.UTC().Format(time.RFC3339))
@@ -230,7 +233,7 @@ func waitFor(ctx context.Context, b *bot, m securestore.Message, want securestor
 			fmt.Fprintf(stdout, "failed %s %s\n", o.who, o.at.UTC().Format(time.RFC3339))
 			return fail(ExitRefused, "not delivered: %s", cur.Receipt.Reason)
 		case o.state >= want:
-			fmt.Fprintf(stdout, "%s %s %s\n", o.state, o.who, o.at.UTC().Format(time.RFC3339))
+			fmt.Fprintf(stdout, "%s %s %s%s\n", o.state, o.who, o.at.UTC().Format(time.RFC3339), ackedHow(cur, o))
 			return nil
 		}
 		select {
