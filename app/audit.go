@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/csv"
@@ -21,12 +22,22 @@ import (
 
 // The audit log is securestore's hash chain: every entry's hash covers the
 // previous one, so editing or deleting an entry breaks the chain. The export
-// carries each entry with its hashes and the chain's head (count and last
-// hash), so VerifyAuditExport — `rounds audit verify FILE` — can check a
-// copy handed to a reviewer without the device or its PIN. What a file alone
-// cannot prove: a forger who rewrites the tail and the head together. Each
-// export is itself audited with the head it exported, so the next export (or
-// the device) contradicts a truncated earlier one.
+// carries each entry with its hashes, the chain's head (count and last hash)
+// and an ed25519 signature over account, export time and head, made with the
+// device's audit key (sealed in the store under the master key); the public
+// key travels with the export. VerifyAuditExport — `rounds audit verify
+// FILE` — checks a copy handed to a reviewer without the device or its PIN.
+//
+// Why signed, not an HMAC: an HMAC key would have to be given to the
+// reviewer, who could then forge exports; a signature verifies with the
+// public key alone. What a file alone cannot prove: that the key is the
+// device's. A forger can rewrite an export and sign it with his own key, so
+// the reviewer compares the key's fingerprint (VerifyAuditExportInfo,
+// AuditKeyFingerprint on the device) with the one on record. Someone who
+// holds the device and its PIN holds the key too and can sign a rewritten
+// log; an earlier export the reviewer kept still contradicts any rewrite of
+// the entries it covers (VerifyAuditExportExtends), and each export is
+// itself audited with the head it exported.
 
 // Audit kinds written by the app (securestore's own are sign-in,
 // unlock-failed, pin-changed, keyring-*, export, recall, purge, wipe).
@@ -107,8 +118,8 @@ func (c *Client) AuditIntact() error {
 }
 
 // auditExportFormat names the export's layout; VerifyAuditExport refuses
-// others.
-const auditExportFormat = "rounds-audit/1"
+// others (format 1 had no signature: anyone could recompute its hashes).
+const auditExportFormat = "rounds-audit/2"
 
 type auditFile struct {
 	Format   string       `json:"format"`
@@ -116,6 +127,47 @@ type auditFile struct {
 	Exported time.Time    `json:"exported"`
 	Entries  []auditEntry `json:"entries"`
 	Head     auditHead    `json:"head"`
+	// Key is the device's ed25519 audit public key (hex), Signature the
+	// signature (hex) over signedSummary.
+	Key       string `json:"key"`
+	Signature string `json:"signature"`
+}
+
+// signedSummary is what the signature covers: the format, the account, the
+// export time and the head, which commits to every entry through the chain.
+func (f *auditFile) signedSummary() []byte {
+	return []byte(fmt.Sprintf("%s\n%s\n%s\n%d\n%s\n", f.Format, f.Account,
+		f.Exported.UTC().Format(time.RFC3339Nano), f.Head.Count, f.Head.Hash))
+}
+
+// keyFingerprint names an audit key for people: the first 16 bytes of its
+// SHA-256, hex, in groups of four.
+func keyFingerprint(pub []byte) string {
+	sum := sha256.Sum256(pub)
+	h := hex.EncodeToString(sum[:16])
+	var b strings.Builder
+	for i := 0; i < len(h); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(h[i : i+4])
+	}
+	return b.String()
+}
+
+// AuditKeyFingerprint is this device's audit key fingerprint, which a
+// reviewer compares with the one an export was signed with (shown in the
+// audit screen and recorded when the device is issued).
+func (c *Client) AuditKeyFingerprint() (string, error) {
+	st, err := c.unlocked()
+	if err != nil {
+		return "", err
+	}
+	pub, err := st.AuditPublicKey()
+	if err != nil {
+		return "", mapErr(err)
+	}
+	return keyFingerprint(pub), nil
 }
 
 type auditEntry struct {
@@ -170,6 +222,11 @@ func (c *Client) ExportAudit(w io.Writer, format string) error {
 	if n := len(es); n > 0 {
 		f.Head = auditHead{Count: es[n-1].Seq, Hash: f.Entries[n-1].Hash}
 	}
+	pub, sig, err := st.SignAuditExport(f.signedSummary())
+	if err != nil {
+		return mapErr(err)
+	}
+	f.Key, f.Signature = hex.EncodeToString(pub), hex.EncodeToString(sig)
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -186,8 +243,9 @@ func (c *Client) ExportAudit(w io.Writer, format string) error {
 	return nil
 }
 
-// The CSV layout: a header row, one row per entry, then a head row
-// ("head", count, "", "", "", last hash). Times are RFC 3339 with
+// The CSV layout: a header row, one row per entry, a head row
+// ("head", count, "", "", "", last hash), then a signature row ("signed",
+// export time, format, account, key, signature). Times are RFC 3339 with
 // nanoseconds, so the hashes can be recomputed.
 func writeAuditCSV(w io.Writer, f auditFile) error {
 	cw := csv.NewWriter(w)
@@ -202,6 +260,9 @@ func writeAuditCSV(w io.Writer, f auditFile) error {
 	if err := cw.Write([]string{"head", strconv.FormatUint(f.Head.Count, 10), "", "", "", f.Head.Hash}); err != nil {
 		return err
 	}
+	if err := cw.Write([]string{"signed", f.Exported.UTC().Format(time.RFC3339Nano), f.Format, f.Account, f.Key, f.Signature}); err != nil {
+		return err
+	}
 	cw.Flush()
 	return cw.Error()
 }
@@ -212,19 +273,100 @@ const maxAuditExport = 64 << 20
 
 // VerifyAuditExport checks an audit export (JSON or CSV, as ExportAudit wrote
 // it): sequence numbers contiguous from 1, each entry's hash recomputed, each
-// entry chained to the one before, and the head matching the last entry. Any
-// change of an entry's time, kind or detail, a removed, reordered or inserted
-// entry, or a truncated tail (unless the head was rewritten to match) returns
-// an error matching ErrAuditTampered; a file that is not an audit export
-// returns another error saying what is wrong.
+// entry chained to the one before, the head matching the last entry, and the
+// signature over account, export time and head verifying with the key in the
+// file. Any change of an entry's time, kind or detail, a removed, reordered
+// or inserted entry, a truncated tail (with or without the head rewritten to
+// match), or a changed account or export time returns an error matching
+// ErrAuditTampered; a file that is not an audit export (or an unsigned one
+// of format 1) returns another error saying what is wrong. It does not say
+// whose key signed: see VerifyAuditExportInfo.
 func VerifyAuditExport(r io.Reader) error {
+	_, err := VerifyAuditExportInfo(r)
+	return err
+}
+
+// AuditExportInfo is what a verified export says about itself.
+type AuditExportInfo struct {
+	Account  string
+	Exported time.Time
+	Entries  uint64
+	// KeyFingerprint names the key that signed the export: compare it with
+	// the device's (AuditKeyFingerprint) on record. A forger can sign with
+	// his own key; only this comparison catches that.
+	KeyFingerprint string
+}
+
+// VerifyAuditExportInfo is VerifyAuditExport returning what the export says
+// about itself, the signing key's fingerprint included.
+func VerifyAuditExportInfo(r io.Reader) (AuditExportInfo, error) {
+	f, err := readAuditExport(r)
+	if err != nil {
+		return AuditExportInfo{}, err
+	}
+	return verifyAuditFile(f)
+}
+
+func verifyAuditFile(f auditFile) (AuditExportInfo, error) {
+	if err := verifyChain(f); err != nil {
+		return AuditExportInfo{}, err
+	}
+	pub, err1 := hex.DecodeString(f.Key)
+	sig, err2 := hex.DecodeString(f.Signature)
+	if err1 != nil || err2 != nil || len(pub) != ed25519.PublicKeySize {
+		return AuditExportInfo{}, fmt.Errorf("%w: the signature or key is missing or malformed", ErrAuditTampered)
+	}
+	if !securestore.VerifyAuditExportSignature(pub, f.signedSummary(), sig) {
+		return AuditExportInfo{}, fmt.Errorf("%w: the signature does not match the head, account or export time (entries removed or the head rewritten)", ErrAuditTampered)
+	}
+	return AuditExportInfo{Account: f.Account, Exported: f.Exported, Entries: f.Head.Count, KeyFingerprint: keyFingerprint(pub)}, nil
+}
+
+// VerifyAuditExportExtends checks two exports of one device, an older one a
+// reviewer kept and a newer one: both verify, both are signed by the same
+// key, and the newer one's chain passes through the older one's head, so no
+// entry the older one covered was removed or rewritten since (a rollback of
+// the device's file, or a log rewritten by someone holding the PIN, shows
+// here). Failures match ErrAuditTampered.
+func VerifyAuditExportExtends(older, newer io.Reader) error {
+	fo, err := readAuditExport(older)
+	if err != nil {
+		return fmt.Errorf("older export: %w", err)
+	}
+	oi, err := verifyAuditFile(fo)
+	if err != nil {
+		return fmt.Errorf("older export: %w", err)
+	}
+	fn, err := readAuditExport(newer)
+	if err != nil {
+		return fmt.Errorf("newer export: %w", err)
+	}
+	ni, err := verifyAuditFile(fn)
+	if err != nil {
+		return fmt.Errorf("newer export: %w", err)
+	}
+	switch {
+	case oi.KeyFingerprint != ni.KeyFingerprint:
+		return fmt.Errorf("%w: the exports are signed by different keys (%s, %s)", ErrAuditTampered, oi.KeyFingerprint, ni.KeyFingerprint)
+	case oi.Account != ni.Account:
+		return fmt.Errorf("%w: the exports are of different accounts", ErrAuditTampered)
+	case ni.Entries < oi.Entries:
+		return fmt.Errorf("%w: rolled back: the newer export has %d entries, the older %d", ErrAuditTampered, ni.Entries, oi.Entries)
+	case fn.Entries[oi.Entries-1].Hash != fo.Head.Hash:
+		return fmt.Errorf("%w: entries 1..%d differ from the older export's (the log was rolled back or rewritten)", ErrAuditTampered, oi.Entries)
+	}
+	return nil
+}
+
+// readAuditExport parses an export (JSON or CSV) without verifying it.
+func readAuditExport(r io.Reader) (auditFile, error) {
 	br := bufio.NewReader(io.LimitReader(r, maxAuditExport+1))
 	data, err := io.ReadAll(br)
 	if err != nil {
-		return fmt.Errorf("reading the audit export: %w", err)
+		return auditFile{}, fmt.Errorf("reading the audit export: %w", err)
 	}
 	if len(data) > maxAuditExport {
-		return fmt.Errorf("not an audit export: larger than %d MiB", maxAuditExport>>20)
+		return auditFile{}, fmt.Errorf("not an audit export: larger than %d MiB", maxAuditExport>>20)
 	}
 	var f auditFile
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
@@ -232,15 +374,18 @@ func VerifyAuditExport(r io.Reader) error {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
-			return fmt.Errorf("not an audit export (JSON): %w", err)
-		}
-		if f.Format != auditExportFormat {
-			return fmt.Errorf("not an audit export: format %q, want %q", f.Format, auditExportFormat)
+			return f, fmt.Errorf("not an audit export (JSON): %w", err)
 		}
 	} else if f, err = readAuditCSV(trimmed); err != nil {
-		return err
+		return f, err
 	}
-	return verifyChain(f)
+	if f.Format == "rounds-audit/1" {
+		return f, errors.New("not a verifiable audit export: format rounds-audit/1 is unsigned (anyone can recompute its hashes); export the log again")
+	}
+	if f.Format != auditExportFormat {
+		return f, fmt.Errorf("not an audit export: format %q, want %q", f.Format, auditExportFormat)
+	}
+	return f, nil
 }
 
 func readAuditCSV(data []byte) (auditFile, error) {
@@ -254,6 +399,16 @@ func readAuditCSV(data []byte) (auditFile, error) {
 	if len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(csvAuditHeader, ",") {
 		return f, errors.New("not an audit export (CSV): the first row must be " + strings.Join(csvAuditHeader, ","))
 	}
+	signed := rows[len(rows)-1]
+	if signed[0] != "signed" || len(rows) < 3 {
+		return f, fmt.Errorf("%w: the signature row is missing (the file was cut short, or it is an unsigned format-1 export)", ErrAuditTampered)
+	}
+	t, err := time.Parse(time.RFC3339Nano, signed[1])
+	if err != nil {
+		return f, fmt.Errorf("%w: export time %q", ErrAuditTampered, signed[1])
+	}
+	f.Exported, f.Format, f.Account, f.Key, f.Signature = t, signed[2], signed[3], signed[4], signed[5]
+	rows = rows[:len(rows)-1]
 	last := rows[len(rows)-1]
 	if last[0] != "head" {
 		return f, fmt.Errorf("%w: the head row is missing (the file was cut short)", ErrAuditTampered)

@@ -2,12 +2,14 @@ package app
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"rounds/securestore"
 )
@@ -131,15 +133,33 @@ func tamperings(t *testing.T, format string) map[string]func(string) string {
 				}
 				a.Head.Count--
 			}),
+			// Truncation with the head rewritten to match: a consistent
+			// chain, which only the signature catches.
+			"reheaded": edit(func(a *auditFile) {
+				a.Entries = a.Entries[:len(a.Entries)-2]
+				a.Head = auditHead{Count: uint64(len(a.Entries)), Hash: a.Entries[len(a.Entries)-1].Hash}
+			}),
+			"changed account":  edit(func(a *auditFile) { a.Account = "nurse.bea@hospital.test" }),
+			"changed exported": edit(func(a *auditFile) { a.Exported = a.Exported.Add(-time.Hour) }),
+			"no signature":     edit(func(a *auditFile) { a.Signature = "" }),
 		}
 	}
 	lines := func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
 	join := func(l []string) string { return strings.Join(l, "\n") + "\n" }
+	// Lines: header, entries..., head, signed.
 	return map[string]func(string) string{
 		"changed detail": func(s string) string { return strings.Replace(s, "version 3", "version 2", 1) },
 		"removed middle": func(s string) string { l := lines(s); return join(append(l[:3:3], l[4:]...)) },
-		"removed last":   func(s string) string { l := lines(s); return join(append(l[:len(l)-2:len(l)-2], l[len(l)-1])) },
-		"no head row":    func(s string) string { l := lines(s); return join(l[:len(l)-1]) },
+		"removed last":   func(s string) string { l := lines(s); return join(append(l[:len(l)-3:len(l)-3], l[len(l)-2:]...)) },
+		"no head row":    func(s string) string { l := lines(s); return join(append(l[:len(l)-2:len(l)-2], l[len(l)-1])) },
+		"no signature":   func(s string) string { l := lines(s); return join(l[:len(l)-1]) },
+		"reheaded": func(s string) string {
+			l := lines(s)
+			n := len(l) - 2 // index of the head row
+			last := strings.Split(l[n-3], ",")
+			head := fmt.Sprintf("head,%s,,,,%s", last[0], last[len(last)-1])
+			return join(append(append(l[:n-2:n-2], head), l[n+1]))
+		},
 	}
 }
 
@@ -197,9 +217,11 @@ func TestWriteAuditFixtures(t *testing.T) {
 		write("fail_audit_changed."+format, m["changed detail"](buf.String()))
 		write("fail_audit_removed."+format, m["removed middle"](buf.String()))
 		write("fail_audit_truncated."+format, m["removed last"](buf.String()))
+		write("fail_audit_reheaded."+format, m["reheaded"](buf.String()))
 	}
 	write("fail_audit_notexport.json", `{"format":"something-else/1","entries":[]}`)
 	write("fail_audit_notexport.csv", "name,dose\nheparin,5000\n")
+	writeAuditRollbackFixtures(t, c, write)
 }
 
 // FuzzVerifyAuditExport: hostile files never panic or hang the verifier.

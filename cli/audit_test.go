@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,5 +40,28 @@ func TestAuditVerify(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "", "audit", "verify", "testdata/does-not-exist.json"); code != ExitUsage {
 		t.Errorf("missing file: exit %d", code)
+	}
+}
+
+// TestAuditVerifyKey: --key accepts the export's signing key (any spacing
+// or case) and refuses another, so a forgery signed with the forger's own
+// key exits 1.
+func TestAuditVerifyKey(t *testing.T) {
+	file := filepath.Join("testdata", "good_audit.json")
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := verifyAuditExport(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := strings.ToUpper(strings.ReplaceAll(info.KeyFingerprint, " ", ":"))
+	if code, out, errOut := runCLI(t, "", "audit", "verify", "--key", right, file); code != ExitOK {
+		t.Fatalf("right key: exit %d %s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "audit", "verify", "--key", "0123 4567 89ab cdef 0123 4567 89ab cdef", file); code != ExitFailure || !strings.Contains(out+errOut, "not the device's key") {
+		t.Fatalf("wrong key: exit %d %s%s", code, out, errOut)
 	}
 }

@@ -17,7 +17,7 @@ const usage = `usage:
   rounds admin publish-policy --account ADMIN --secret-file FILE [--dry-run] policy.xml
   rounds admin publish-oncall --account ADMIN --secret-file FILE [--dry-run] schedule.csv|schedule.ics
   rounds admin wipe           --account ADMIN --secret-file FILE user@domain
-  rounds audit verify EXPORT.json|EXPORT.csv
+  rounds audit verify [--key FINGERPRINT] EXPORT.json|EXPORT.csv
   rounds secret set --account ACCOUNT                        (password on stdin, filed in the OS keyring)
 Passwords never go on the command line: --secret-file (mode 600) or --keyring.
 Run a command with -h for its options. Exit codes: 0 done, 1 failure, 2 usage,
@@ -122,6 +122,7 @@ func parseFlagsArgs(fs *flag.FlagSet, args []string, positional int) ([]string, 
 func auditVerifyCommand(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rounds audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	key := fs.String("key", "", "the device's audit key fingerprint on record: the export must be signed by it")
 	pos, err := parseFlagsArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -131,10 +132,17 @@ func auditVerifyCommand(args []string, stdout, stderr io.Writer) error {
 		return fail(ExitUsage, "%v", err)
 	}
 	defer f.Close()
-	err = verifyAuditExport(f)
+	info, err := verifyAuditExport(f)
+	norm := func(s string) string { return strings.ToLower(strings.NewReplacer(" ", "", ":", "").Replace(s)) }
 	switch {
+	case err == nil && *key != "" && norm(*key) != norm(info.KeyFingerprint):
+		return fail(ExitFailure, "%s: signed by key %s, not the device's key %s", pos[0], info.KeyFingerprint, *key)
 	case err == nil:
-		fmt.Fprintf(stdout, "%s: the audit log verifies\n", pos[0])
+		fmt.Fprintf(stdout, "%s: the audit log verifies: %d entries of %s, exported %s, signed by key %s\n",
+			pos[0], info.Entries, info.Account, info.Exported.UTC().Format("2006-01-02 15:04:05Z"), info.KeyFingerprint)
+		if *key == "" {
+			fmt.Fprintln(stdout, "Compare the key with the device's audit key on record (or pass --key): anyone can sign a forged export with a key of their own.")
+		}
 		return nil
 	case errors.Is(err, errAuditTampered):
 		return fail(ExitFailure, "%s: %v", pos[0], err)

@@ -256,7 +256,8 @@ func sendWipe(ctx context.Context, b *bot, to string, timeout time.Duration, std
 	return errors.New("wipe: the directive was not stored")
 }
 
-// verifyAuditExport checks an audit export with the app's verifier.
-func verifyAuditExport(r io.Reader) error { return app.VerifyAuditExport(r) }
+// verifyAuditExport checks an audit export with the app's verifier and says
+// which key signed it.
+func verifyAuditExport(r io.Reader) (app.AuditExportInfo, error) { return app.VerifyAuditExportInfo(r) }
 
 var errAuditTampered = app.ErrAuditTampered

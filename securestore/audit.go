@@ -2,8 +2,11 @@ package securestore
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,7 +86,9 @@ func decodeAudit(b []byte) (AuditEntry, error) {
 }
 
 // head is the sealed (count, last hash) pair, so deleting the newest entries
-// is detected too.
+// is detected too. An older head is not kept anywhere in the file (free
+// pages are scrubbed after each append), and where the store has a keyring
+// slot the keyring anchor catches an older copy of the file (docs/STORE.md).
 func (s *Store) auditHead(tx *bbolt.Tx) (uint64, [32]byte, error) {
 	var h [32]byte
 	v, err := s.getV1(tx, bucketMeta, metaAuditHead)
@@ -110,7 +115,99 @@ func (s *Store) appendAudit(tx *bbolt.Tx, kind, detail string) error {
 	if err := s.putV1(tx, bucketAudit, be64(e.Seq), encodeAudit(&e)); err != nil {
 		return err
 	}
-	return s.putV1(tx, bucketMeta, metaAuditHead, append(be64(e.Seq), e.Hash[:]...))
+	if err := s.putV1(tx, bucketMeta, metaAuditHead, append(be64(e.Seq), e.Hash[:]...)); err != nil {
+		return err
+	}
+	// After commit: the previous head now sits in a free page; it must not
+	// stay there for someone with the file to put back (scrubAuditHistory),
+	// and the keyring anchor moves on.
+	anchored := tx.Bucket(bucketHeader).Get(hdrKeyringSlot) != nil
+	tx.OnCommit(func() {
+		s.auditScrub.Store(true)
+		if anchored {
+			s.writeAuditAnchor(e.Seq, e.Hash)
+		}
+	})
+	return nil
+}
+
+// scrubAuditHistory overwrites the free pages after a committed audit
+// append, so the file holds no older sealed audit head (or older copy of
+// the header) that could be restored after deleting the newest entries. It
+// runs at the end of every public call that appends to the audit log, under
+// the exclusive lock (no transaction open). Failures are logged: the entry
+// is committed, and the next append scrubs again.
+func (s *Store) scrubAuditHistory() {
+	if !s.auditScrub.Load() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil || !s.auditScrub.Swap(false) {
+		return
+	}
+	if _, err := s.scrubFreePagesLocked(); err != nil {
+		s.auditScrub.Store(true)
+		s.log.Warn("securestore: scrubbing free pages after an audit entry failed", "err", err)
+	}
+}
+
+// The keyring anchor: where the store has a keyring slot, every audit append
+// also files (count, head hash, HMAC) in the OS keyring under the store id +
+// auditAnchorSuffix. The keyring lives outside the file, so restoring an
+// older copy of the whole file (or of its pages) is detected by VerifyAudit
+// as long as the keyring entry was not rolled back too.
+const auditAnchorSuffix = ".audit"
+
+func (s *Store) anchorMAC(count uint64, hash [32]byte) []byte {
+	k := deriveSubkey(s.master, s.id, "rounds/audit-anchor/v1")
+	defer zero(k)
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte("rounds/audit-anchor/v1"))
+	m.Write(s.id)
+	m.Write(be64(count))
+	m.Write(hash[:])
+	return m.Sum(nil)
+}
+
+func (s *Store) writeAuditAnchor(count uint64, hash [32]byte) {
+	v := append(be64(count), hash[:]...)
+	v = append(v, s.anchorMAC(count, hash)...)
+	if err := s.opts.Secrets.Set((&header{id: s.id}).idHex()+auditAnchorSuffix, v); err != nil {
+		s.log.Warn("securestore: audit anchor not filed in the keyring", "err", err)
+	}
+}
+
+// checkAuditAnchor compares the file's audit head with the keyring anchor.
+// No anchor (no keyring slot, keyring unavailable, nothing filed yet) is
+// not an error: the check then rests on the file alone.
+func (s *Store) checkAuditAnchor(count uint64, hash [32]byte) error {
+	v, err := s.opts.Secrets.Get((&header{id: s.id}).idHex() + auditAnchorSuffix)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrKeyringUnavailable) {
+		return nil
+	}
+	if err != nil {
+		s.log.Warn("securestore: audit anchor unreadable", "err", err)
+		return nil
+	}
+	if len(v) != 8+32+32 {
+		return fmt.Errorf("%w: the keyring's audit anchor is malformed", ErrAuditBroken)
+	}
+	var ah [32]byte
+	copy(ah[:], v[8:40])
+	ac := beUint64(v[:8])
+	if !hmac.Equal(v[40:], s.anchorMAC(ac, ah)) {
+		return fmt.Errorf("%w: the keyring's audit anchor does not verify", ErrAuditBroken)
+	}
+	switch {
+	case ac > count:
+		return fmt.Errorf("%w: rolled back: the keyring anchor records %d entries, the file has %d", ErrAuditBroken, ac, count)
+	case ac == count && ah != hash:
+		return fmt.Errorf("%w: rolled back: the last entry differs from the one the keyring anchor records", ErrAuditBroken)
+	}
+	// ac < count: the anchor lags (a crash between commit and keyring
+	// write, or the keyring slot was added later). Nothing to conclude.
+	return nil
 }
 
 // Audit appends an entry to the audit log (sign-in, export, recall, ...).
@@ -119,7 +216,66 @@ func (s *Store) Audit(kind, detail string) error {
 	if kind == "" {
 		return fmt.Errorf("%w: empty audit kind", ErrInvalid)
 	}
+	defer s.scrubAuditHistory()
 	return s.update(func(tx *bbolt.Tx) error { return s.appendAudit(tx, kind, detail) })
+}
+
+// auditKey returns the store's audit signing key, made on first use and
+// kept sealed under the data key (so only the master key opens it).
+func (s *Store) auditKey(tx *bbolt.Tx) (ed25519.PrivateKey, error) {
+	seed, err := s.getV1(tx, bucketMeta, metaAuditKey)
+	if err == ErrNotFound && tx.Writable() {
+		seed = randomBytes(ed25519.SeedSize)
+		if err := s.putV1(tx, bucketMeta, metaAuditKey, seed); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, corruptf("audit key has wrong size")
+	}
+	defer zero(seed)
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+var metaAuditKey = []byte("audit.key")
+
+// auditSignContext separates audit export signatures from any other use of
+// the key.
+const auditSignContext = "rounds/audit-export/v2\x00"
+
+// SignAuditExport signs msg (an audit export's summary, built by the app)
+// with the store's ed25519 audit key, prefixed with a fixed context string,
+// and returns the public key with the signature. An auditor verifies with
+// the public key alone, no PIN; the key's fingerprint is what must be
+// compared with the one on record for the device.
+func (s *Store) SignAuditExport(msg []byte) (ed25519.PublicKey, []byte, error) {
+	var pub ed25519.PublicKey
+	var sig []byte
+	err := s.update(func(tx *bbolt.Tx) error {
+		k, err := s.auditKey(tx)
+		if err != nil {
+			return err
+		}
+		defer zero(k)
+		pub = clone(k.Public().(ed25519.PublicKey))
+		sig = ed25519.Sign(k, append([]byte(auditSignContext), msg...))
+		return nil
+	})
+	return pub, sig, err
+}
+
+// AuditPublicKey returns the public half of the audit signing key (made on
+// first use), for the device's record and the audit screen.
+func (s *Store) AuditPublicKey() (ed25519.PublicKey, error) {
+	pub, _, err := s.SignAuditExport(nil)
+	return pub, err
+}
+
+// VerifyAuditExportSignature checks a signature made by SignAuditExport.
+func VerifyAuditExportSignature(pub ed25519.PublicKey, msg, sig []byte) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, append([]byte(auditSignContext), msg...), sig)
 }
 
 // AuditLog returns all entries, oldest first. It does not verify the chain.
@@ -177,6 +333,9 @@ func (s *Store) VerifyAudit() error {
 		}
 		if seq != n || !bytes.Equal(prev[:], head[:]) {
 			return fmt.Errorf("%w: log ends at %d, head says %d", ErrAuditBroken, seq, n)
+		}
+		if tx.Bucket(bucketHeader).Get(hdrKeyringSlot) != nil {
+			return s.checkAuditAnchor(n, head)
 		}
 		return nil
 	})

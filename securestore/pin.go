@@ -21,6 +21,7 @@ func (s *Store) ChangePIN(oldPIN, newPIN []byte) error {
 		return fmt.Errorf("%w: empty PIN", ErrInvalid)
 	}
 	var wrong *WrongPINError
+	defer s.scrubAuditHistory()
 	err := s.update(func(tx *bbolt.Tx) error {
 		h, err := readHeader(tx)
 		if err != nil {
@@ -72,6 +73,7 @@ func (s *Store) ChangePIN(oldPIN, newPIN []byte) error {
 func (s *Store) EnableKeyring() error {
 	secret := randomBytes(keySize)
 	defer zero(secret)
+	defer s.scrubAuditHistory()
 	return s.update(func(tx *bbolt.Tx) error {
 		h, err := readHeader(tx)
 		if err != nil {
@@ -91,6 +93,7 @@ func (s *Store) EnableKeyring() error {
 // DisableKeyring removes the keyring slot and deletes the secret, so only the
 // PIN opens the store (policy change, or shared device).
 func (s *Store) DisableKeyring() error {
+	defer s.scrubAuditHistory()
 	return s.update(func(tx *bbolt.Tx) error {
 		h, err := readHeader(tx)
 		if err != nil {
@@ -102,6 +105,9 @@ func (s *Store) DisableKeyring() error {
 		}
 		if err := s.appendAudit(tx, AuditKeyringDisabled, ""); err != nil {
 			return err
+		}
+		if err := s.opts.Secrets.Delete(h.idHex() + auditAnchorSuffix); err != nil {
+			s.log.Warn("securestore: audit anchor left in the keyring", "err", err)
 		}
 		return s.opts.Secrets.Delete(h.idHex())
 	})

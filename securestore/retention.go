@@ -283,8 +283,18 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		s.log.Warn("securestore: unsent messages past retention failed", "count", len(rep.Failed), "held_periods", rep.Held)
 	}
 	if !pendingCompaction {
+		// Held periods only: the audit entry's free pages still need the
+		// scrub every audit append gets (audit.go).
+		if !s.auditScrub.Swap(false) {
+			return rep, nil
+		}
+		if _, err := s.scrubFreePagesLocked(); err != nil {
+			s.auditScrub.Store(true)
+			s.log.Warn("securestore: scrubbing free pages after an audit entry failed", "err", err)
+		}
 		return rep, nil
 	}
+	s.auditScrub.Store(false) // the purge's own scrub covers its audit entry
 	rep.Scrubbed, err = s.finishPurgeLocked()
 	rep.CompactionPending = err != nil
 	if err != nil {

@@ -90,6 +90,9 @@ type Store struct {
 	db     *bbolt.DB
 	wiped  bool
 	broken atomic.Pointer[error] // set once bbolt faulted or panicked
+	// auditScrub: an audit append committed; its free pages (holding the
+	// previous head) are still to be scrubbed (audit.go).
+	auditScrub atomic.Bool
 	dedupe dedupeIndex
 	convs  convCache
 	path   string
@@ -354,6 +357,7 @@ func open(path string, opts Options, unlock func(*header) ([]byte, error)) (*Sto
 		s.closeLocked()
 		return nil, err
 	}
+	s.scrubAuditHistory()
 	s.sweepBlobs(true) // vault files of crashed writes or purged periods
 	return s, nil
 }
@@ -406,6 +410,11 @@ func destroy(path string, h *header, opts Options) error {
 	syncDir(path)
 	if h != nil && h.keyringSlot != nil {
 		errs = append(errs, opts.Secrets.Delete(h.idHex()))
+		// The audit anchor is no secret; a keyring that cannot delete it
+		// does not make the wipe incomplete.
+		if err := opts.Secrets.Delete(h.idHex() + auditAnchorSuffix); err != nil {
+			opts.Logger.Warn("securestore: audit anchor left in the keyring", "err", err)
+		}
 	}
 	return errors.Join(errs...)
 }
