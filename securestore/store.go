@@ -90,9 +90,6 @@ type Store struct {
 	db     *bbolt.DB
 	wiped  bool
 	broken atomic.Pointer[error] // set once bbolt faulted or panicked
-	// auditScrub: an audit append committed; its free pages (holding the
-	// previous head) are still to be scrubbed (audit.go).
-	auditScrub atomic.Bool
 	dedupe dedupeIndex
 	convs  convCache
 	path   string
@@ -109,6 +106,10 @@ type Store struct {
 
 	keysMu     sync.Mutex
 	periodKeys map[uint64]*periodKey
+
+	// auditScrub: an audit append committed; its free pages (holding the
+	// previous head) are still to be scrubbed (audit.go).
+	auditScrub atomic.Bool
 }
 
 // Bucket names. Short, because they are part of every record's associated data.
