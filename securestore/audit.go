@@ -28,6 +28,10 @@ const (
 	// AuditRejected: the sync engine dropped stanzas that claimed what their
 	// source cannot say (a room's archive speaking for a colleague, say).
 	AuditRejected = "rejected"
+	// AuditUnreadable: a message arrived that could not be read (too large,
+	// malformed) and a placeholder stands for it; the detail holds its ids,
+	// sender, reason and size.
+	AuditUnreadable = "unreadable-message"
 )
 
 // AuditEntry is one line of the local audit log. Hash covers Prev, Seq, Time,

@@ -132,6 +132,12 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 			rejected = append(rejected, rj)
 			continue
 		}
+		if m.Unreadable != nil {
+			if sm, ok := s.archivedUnreadable(r, owner); ok {
+				p.batch = append(p.batch, sm)
+			}
+			continue
+		}
 		if m.RetractID != "" || m.ReplaceID != "" {
 			p.edits = append(p.edits, archivedEdit{m, r.Timestamp})
 			continue
@@ -163,6 +169,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 	if len(added) > 0 {
 		s.emit(MessagesAdded{Messages: added, CatchUp: true})
 		s.afterStored(added)
+		s.auditUnreadable(added)
 	}
 	if len(added) < len(p.batch) {
 		s.reconcileOwn(p.batch, added)

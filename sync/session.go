@@ -269,7 +269,7 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 		cfg.Logger = s.cfg.Logger
 	}
 	cfg.Credentials = s.credentials(cfg.Credentials)
-	cfg.OnMessage = s.onMessage
+	cfg.OnMessage = s.onWireMessage
 	cfg.OnPresence = s.onPresence
 	cfg.OnRosterPush = s.onRosterPush
 	cfg.OnAcked = s.onAcked

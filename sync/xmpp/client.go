@@ -243,18 +243,24 @@ func (c *Client) readLoop(t *transport, done chan struct{}, early []*Element) {
 		c.dispatch(st)
 	}
 	for {
-		el, err := t.readElement(c.ctx)
+		el, err := t.readStanza(c.ctx)
+		var uf *unreadableFrame
+		if errors.As(err, &uf) {
+			// Skipped, not fatal: see unreadable.go. A skipped stanza is
+			// handled as far as XEP-0198 goes, or a resumed stream would
+			// bring it back.
+			if c.skipUnreadable(uf) {
+				c.countHandled(t)
+			}
+			continue
+		}
 		if err == nil {
 			switch {
 			case el.Name.Space == nsSM:
 				err = c.handleSM(t, el)
 			case el.IsStanza():
 				c.dispatch(el)
-				c.mu.Lock()
-				if c.sm != nil && c.tr == t {
-					c.sm.inH++
-				}
-				c.mu.Unlock()
+				c.countHandled(t)
 			default:
 				// RFC 6120 §4.9.3.24: a top-level element we do not know.
 				err = &StreamError{Condition: "unsupported-stanza-type", Local: true,
@@ -263,13 +269,23 @@ func (c *Client) readLoop(t *transport, done chan struct{}, early []*Element) {
 		}
 		if err != nil {
 			var se *StreamError
-			if errors.As(err, &se) && se.Local && el != nil {
+			if errors.As(err, &se) && se.Local {
+				t.log.Warn("xmpp: closing stream on bad input", "condition", se.Condition, "err", se.Err)
 				t.shutdown(se.Condition)
 			}
 			c.lost(t, err)
 			return
 		}
 	}
+}
+
+// countHandled adds one to our XEP-0198 h for a stanza received on t.
+func (c *Client) countHandled(t *transport) {
+	c.mu.Lock()
+	if c.sm != nil && c.tr == t {
+		c.sm.inH++
+	}
+	c.mu.Unlock()
 }
 
 // lost retires transport t after err.

@@ -124,7 +124,7 @@ func TestHostileFramesCloseWithStreamError(t *testing.T) {
 		{"malformed", func(f *fakeConn) { f.send(`<message xmlns="jabber:client"><body>x</message>`) }, "not-well-formed"},
 		{"bad utf8", func(f *fakeConn) { f.send("<message xmlns=\"jabber:client\"><body>\xff</body></message>") }, "not-well-formed"},
 		{"oversized", func(f *fakeConn) {
-			f.send(`<message xmlns="jabber:client"><body>` + strings.Repeat("A", 300<<10) + `</body></message>`)
+			f.send(`<message xmlns="jabber:client"><body>` + strings.Repeat("A", DefaultMaxFrameBytes+1) + `</body></message>`)
 		}, "policy-violation"},
 		{"deep", func(f *fakeConn) {
 			f.send(`<a xmlns="x:y">` + strings.Repeat("<b>", 50) + strings.Repeat("</b>", 50) + `</a>`)

@@ -52,6 +52,10 @@ type Message struct {
 	// Stanza is the message element (the inner one for carbons and MAM results),
 	// with Raw bytes, for extensions this package does not parse.
 	Stanza *Element
+	// Unreadable is set for a message the client could not decode (too large,
+	// too deep, malformed): then only ID, From, To, Type, OriginID, StanzaIDs
+	// and Carbon are known, read from its first bytes, and Stanza is nil.
+	Unreadable *Unreadable
 }
 
 // ParseMessage reads the fields of a message element. It does not unwrap

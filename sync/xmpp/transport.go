@@ -85,9 +85,10 @@ func dialTransport(ctx context.Context, rawURL string, hc *http.Client, tlsConf 
 		return nil, fmt.Errorf("%w: server did not select the xmpp WebSocket subprotocol (RFC 7395 §3.1)", ErrProtocol)
 	}
 	lim = lim.withDefaults()
-	// Our own limit is enforced in readElement so that we can send a stream error
-	// first; the library's limit only backs it up.
-	ws.SetReadLimit(lim.MaxFrameBytes + 1)
+	// Our own limit is enforced in readFrame, which discards the rest of an
+	// oversized message instead of ending the connection as the library's
+	// limit would; maxDiscardBytes bounds how long we keep discarding.
+	ws.SetReadLimit(-1)
 	t := &transport{ws: ws, lim: lim, log: log}
 	if u.Scheme == "wss" {
 		if resp == nil || resp.TLS == nil {
@@ -136,6 +137,12 @@ func (t *transport) writeElement(ctx context.Context, e *Element) error {
 // message is read into a buffer kept for the next one and handed out as one
 // copy of exactly its size (the decoded element's Raw points into it), rather
 // than through a bytes.Buffer growing from 512 bytes on every message.
+//
+// A message over Limits.MaxFrameBytes comes back as an *unreadableFrame with
+// its first unreadablePrefixBytes: the rest is read and thrown away as it
+// arrives, so the stream stays in step (RFC 7395: one stanza per message)
+// and memory stays bounded. Only a message beyond maxDiscardBytes, which no
+// server sends, ends the stream.
 func (t *transport) readFrame(ctx context.Context) ([]byte, error) {
 	typ, r, err := t.ws.Reader(ctx)
 	if err != nil {
@@ -156,8 +163,7 @@ func (t *transport) readFrame(ctx context.Context) ([]byte, error) {
 		n, err := r.Read(buf[len(buf):min(cap(buf), limit)])
 		buf = buf[:len(buf)+n]
 		if len(buf) > int(t.lim.MaxFrameBytes) {
-			return nil, &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
-				Err: fmt.Errorf("more than %d bytes", t.lim.MaxFrameBytes)}
+			return nil, t.discardRest(r, buf)
 		}
 		if err == io.EOF {
 			break
@@ -172,34 +178,87 @@ func (t *transport) readFrame(ctx context.Context) ([]byte, error) {
 	return bytes.Clone(buf), nil
 }
 
+// maxDiscardBytes bounds how much of one oversized message readFrame reads
+// and throws away before it gives up on the stream: 64 MiB is far beyond what
+// any server lets a client send, and bounds the time a hostile server can
+// keep us reading one endless message.
+const maxDiscardBytes = 64 << 20
+
+// discardRest reads what is left of an oversized message without keeping it
+// and reports the message as unreadable, with its prefix and true size.
+func (t *transport) discardRest(r io.Reader, read []byte) error {
+	size := int64(len(read))
+	prefix := bytes.Clone(read[:min(len(read), unreadablePrefixBytes)])
+	var scratch [32 << 10]byte
+	for {
+		n, err := r.Read(scratch[:])
+		size += int64(n)
+		if size > maxDiscardBytes {
+			return &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
+				Err: fmt.Errorf("more than %d bytes", maxDiscardBytes)}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: read: %v", ErrDisconnected, err)
+		}
+	}
+	return &unreadableFrame{prefix: prefix, size: size, reason: ReasonTooLarge,
+		cause: &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
+			Err: fmt.Errorf("%d bytes > limit %d", size, t.lim.MaxFrameBytes)}}
+}
+
 // readElement returns the next element. The framing <close/> and a server
 // <stream:error/> end the stream and come back as errors; input we cannot
 // accept is answered with a stream error and a close, and returned as a
-// *StreamError with Local set.
+// *StreamError with Local set. It serves the steps before the session starts
+// (open, authentication, bind, resumption), where nothing may be skipped;
+// the session's read loop uses readStanza.
 func (t *transport) readElement(ctx context.Context) (*Element, error) {
-	frame, err := t.readFrame(ctx)
-	if err == nil {
-		var el *Element
-		el, err = DecodeElement(frame, t.lim)
-		if err == nil {
-			switch {
-			case el.Name.Space == NSFraming && el.Name.Local == "close":
-				t.shutdown("")
-				return nil, fmt.Errorf("%w: server closed the stream", ErrDisconnected)
-			case el.Name.Space == nsStream && el.Name.Local == "error":
-				se := parseStreamError(el)
-				t.shutdown("")
-				return nil, se
-			}
-			return el, nil
-		}
+	el, err := t.readStanza(ctx)
+	var uf *unreadableFrame
+	if errors.As(err, &uf) {
+		err = uf.cause
 	}
 	var se *StreamError
 	if errors.As(err, &se) && se.Local {
 		t.log.Warn("xmpp: closing stream on bad input", "condition", se.Condition, "err", se.Err)
 		t.shutdown(se.Condition)
 	}
-	return nil, err
+	return el, err
+}
+
+// readStanza is readElement for the session's read loop: a frame that cannot
+// be read but was framed (oversized, too deep, too many elements or
+// attributes, malformed XML, bad UTF-8) comes back as an *unreadableFrame and
+// the stream stays open; the caller skips it. Anything else that is wrong
+// still ends the stream (and is returned as a Local *StreamError, not yet
+// answered: the caller shuts down).
+func (t *transport) readStanza(ctx context.Context) (*Element, error) {
+	frame, err := t.readFrame(ctx)
+	if err != nil {
+		return nil, err
+	}
+	el, err := DecodeElement(frame, t.lim)
+	if err != nil {
+		var se *StreamError
+		if errors.As(err, &se) && se.Local {
+			return nil, &unreadableFrame{prefix: frame[:min(len(frame), unreadablePrefixBytes)],
+				size: int64(len(frame)), reason: unreadableReason(se), cause: se}
+		}
+		return nil, err
+	}
+	switch {
+	case el.Name.Space == NSFraming && el.Name.Local == "close":
+		t.shutdown("")
+		return nil, fmt.Errorf("%w: server closed the stream", ErrDisconnected)
+	case el.Name.Space == nsStream && el.Name.Local == "error":
+		se := parseStreamError(el)
+		t.shutdown("")
+		return nil, se
+	}
+	return el, nil
 }
 
 func parseStreamError(el *Element) *StreamError {

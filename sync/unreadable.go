@@ -1,0 +1,109 @@
+package sync
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// A message the client could not read (too large, too deep, malformed; see
+// sync/xmpp/unreadable.go) is not lost silently and does not stop syncing: it
+// is stored as a placeholder in the conversation it belongs to, with no body
+// and the reason in its Extra, so the user sees that a message from that
+// person exists and can ask for it another way. Which conversation, which
+// direction and which ids count follow toStored, exactly as for a readable
+// message; an archived one is keyed by its archive id, so fetching the page
+// again finds it already stored. Each placeholder stored is audited once.
+
+// Extra keys of a placeholder.
+const (
+	ExtraUnreadable     = "unreadable"      // xmpp.Reason*: why it could not be read
+	ExtraUnreadableSize = "unreadable.size" // size in bytes of what the server sent
+)
+
+// unreadablePlaceholder turns an unreadable message into the store message
+// that stands for it, or false if it belongs to no conversation we keep.
+func (s *Session) unreadablePlaceholder(m *xmpp.Message) (securestore.Message, bool) {
+	if m.From == "" && m.To == "" {
+		return securestore.Message{}, false // whose it was is not in the part we read
+	}
+	sm, ok := s.toStored(m)
+	if !ok {
+		return sm, false
+	}
+	sm.Body = ""
+	extra := make(map[string]string, len(sm.Extra)+2)
+	for k, v := range sm.Extra {
+		extra[k] = v
+	}
+	extra[ExtraUnreadable] = m.Unreadable.Reason
+	extra[ExtraUnreadableSize] = strconv.FormatInt(m.Unreadable.Size, 10)
+	sm.Extra = extra
+	return sm, true
+}
+
+// archivedUnreadable is convertPage's step for an unreadable archive result:
+// the placeholder, keyed by the archive's id.
+func (s *Session) archivedUnreadable(r xmpp.ArchivedMessage, owner string) (securestore.Message, bool) {
+	sm, ok := s.unreadablePlaceholder(r.Message)
+	if !ok {
+		s.log.Warn("sync: unreadable archived message has no conversation", "archive_id", r.ID,
+			"reason", r.Message.Unreadable.Reason, "bytes", r.Message.Unreadable.Size)
+		return sm, false
+	}
+	sm.StanzaID, sm.StanzaIDBy = r.ID, owner
+	s.stampTime(&sm, r.Message, r.Timestamp)
+	return sm, true
+}
+
+// onUnreadable stores the placeholder of a live (or carbon) message we
+// could not read. No receipt is sent: the sender must not believe the reader
+// got what it cannot show.
+func (s *Session) onUnreadable(m *xmpp.Message) {
+	sm, ok := s.unreadablePlaceholder(m)
+	if !ok {
+		s.log.Warn("sync: unreadable message has no conversation", "id", m.ID, "from", m.From,
+			"reason", m.Unreadable.Reason, "bytes", m.Unreadable.Size)
+		return
+	}
+	added, err := s.store.AppendMessages([]securestore.Message{sm})
+	if err != nil {
+		s.log.Error("sync: storing placeholder of an unreadable message", "err", err)
+		return
+	}
+	if len(added) > 0 {
+		s.emit(MessagesAdded{Messages: added})
+		s.auditUnreadable(added)
+	}
+}
+
+// onWireMessage is the Client's OnMessage: unreadable messages to their
+// placeholder, everything else to onMessage.
+func (s *Session) onWireMessage(m *xmpp.Message) {
+	if m.Unreadable != nil {
+		s.onUnreadable(m)
+		return
+	}
+	s.onMessage(m)
+}
+
+// auditUnreadable records each newly stored placeholder in the audit log:
+// ids, sender, reason and size, never content (there is none to leak: the
+// body was never decoded).
+func (s *Session) auditUnreadable(added []securestore.Message) {
+	for _, m := range added {
+		reason := m.Extra[ExtraUnreadable]
+		if reason == "" {
+			continue
+		}
+		detail := fmt.Sprintf("message %d in %s from %s could not be read (%s, %s bytes): origin-id %q, stanza-id %q by %q, at %s",
+			m.ID, m.ConversationID, m.From, reason, m.Extra[ExtraUnreadableSize], m.OriginID, m.StanzaID, m.StanzaIDBy,
+			m.Timestamp.UTC().Format(time.RFC3339))
+		if err := s.store.Audit(securestore.AuditUnreadable, detail); err != nil {
+			s.log.Error("sync: auditing an unreadable message", "err", err)
+		}
+	}
+}
