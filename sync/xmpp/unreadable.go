@@ -92,10 +92,13 @@ type stanzaPrefix struct {
 	// Stamp is the <forwarded><delay stamp> of a MAM result or carbon.
 	Stamp time.Time
 	// Inner is the forwarded message of a MAM result or carbon.
-	Inner struct {
-		ID, From, To, Type, OriginID string
-		Seen                         bool
-	}
+	Inner prefixInner
+}
+
+// prefixInner is the forwarded message inside a MAM result or carbon.
+type prefixInner struct {
+	ID, From, To, Type, OriginID string
+	Seen                         bool // its start tag was in the prefix
 }
 
 // maxPrefixAttr bounds a value kept from the prefix (a JID is at most 3071
