@@ -145,3 +145,64 @@ func TestUnreadableReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableStanzasSkipped: stanzas the client cannot read (over the
+// frame limit, too deep, malformed, bad UTF-8) are skipped and the stream
+// stays up: the message after them arrives, each unreadable message is
+// reported once with its sender and reason, a request gets an error answer,
+// and a spoofed carbon is still refused.
+func TestUnreadableStanzasSkipped(t *testing.T) {
+	big := strings.Repeat("A", 20<<10)
+	fs := startFake(t, true, fakeLogin(func(f *fakeConn) {
+		f.send(`<message xmlns="jabber:client" type="chat" from="bob@evil.test/x" to="alice@evil.test/r1" id="big"><body>` + big + `</body></message>`)
+		f.send(`<message xmlns="jabber:client" type="chat" from="bob@evil.test/x" id="deep">` + strings.Repeat("<b>", 100) + strings.Repeat("</b>", 100) + `</message>`)
+		f.send(`<message xmlns="jabber:client" type="chat" from="bob@evil.test/x" id="bad"><body>x</message>`)
+		f.send("<message xmlns=\"jabber:client\" type=\"chat\" from=\"bob@evil.test/x\" id=\"utf\"><body>\xff</body></message>")
+		f.send(`<iq xmlns="jabber:client" type="set" id="push1" from="evil.test"><query xmlns="jabber:iq:roster"><item jid="` + big + `"/></query></iq>`)
+		f.send(`<message xmlns="jabber:client" from="mallory@evil.test/x" to="alice@evil.test/r1"><received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client" from="chief@evil.test/x" to="alice@evil.test" type="chat" id="spoof"><body>` + big + `</body></message></forwarded></received></message>`)
+		f.send(`<message xmlns="jabber:client" type="chat" from="bob@evil.test/x" to="alice@evil.test/r1" id="after"><body>after</body></message>`)
+		f.readUntil("never")
+	}))
+	var box inbox
+	disconnected := make(chan error, 1)
+	c := dialT(t, Config{URL: fs.url(), JID: "alice@evil.test", Credentials: Credentials{Password: "pw"},
+		TLSConfig: fs.tlsConfig(), Logger: testLogger(), OnMessage: box.add, Limits: Limits{MaxFrameBytes: 16 << 10},
+		OnDisconnect: func(err error) { disconnected <- err }})
+	waitFor(t, "the message after the bad ones", func() bool { return box.find(func(m *Message) bool { return m.ID == "after" }) != nil })
+	select {
+	case err := <-disconnected:
+		t.Fatalf("stream ended: %v", err)
+	default:
+	}
+	if !c.Connected() {
+		t.Fatal("not connected")
+	}
+	want := map[string]string{"big": ReasonTooLarge, "deep": ReasonTooDeep, "bad": ReasonMalformed, "utf": ReasonBadUTF8}
+	got := map[string]string{}
+	for _, m := range box.snapshot() {
+		if m.Unreadable == nil {
+			if m.ID != "after" || m.Body != "after" {
+				t.Errorf("unexpected readable message %+v", m)
+			}
+			continue
+		}
+		if m.From != "bob@evil.test/x" || m.Body != "" || m.Stanza != nil {
+			t.Errorf("unreadable %s: from %q body %d bytes", m.ID, m.From, len(m.Body))
+		}
+		if _, dup := got[m.ID]; dup {
+			t.Errorf("%s reported twice", m.ID)
+		}
+		got[m.ID] = m.Unreadable.Reason
+		if m.ID == "big" && m.Unreadable.Size < int64(len(big)) {
+			t.Errorf("big: size %d", m.Unreadable.Size)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unreadable reported %v, want %v", got, want)
+	}
+	waitFor(t, "error answer to the unreadable request", func() bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		return strings.Contains(strings.Join(fs.frames, "\n"), `type="error" id="push1" to="evil.test"><error type="modify"><policy-violation`)
+	})
+}

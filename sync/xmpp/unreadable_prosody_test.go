@@ -1,0 +1,132 @@
+package xmpp
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+)
+
+// TestUnreadableArchiveResultKeepsPage (real Prosody): a MAM result over the
+// client's frame limit becomes an entry of its page, marked unreadable, in
+// archive order between the readable ones, with its archive id (so the page's
+// <last> covers it), its sender and delay; the query succeeds and the client
+// stays connected.
+func TestUnreadableArchiveResultKeepsPage(t *testing.T) {
+	s := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := dialT(t, baseConfig(s, "alice"))
+	bcfg := baseConfig(s, "bob")
+	bcfg.Limits = Limits{MaxFrameBytes: 16 << 10}
+	disconnected := make(chan error, 1)
+	bcfg.OnDisconnect = func(err error) { disconnected <- err }
+	bob := dialT(t, bcfg)
+	var ids []string
+	for _, body := range []string{"before", strings.Repeat("large ", 5000), "after"} {
+		m := NewChat(s.JID("bob"), body)
+		ids = append(ids, m.ID())
+		if err := alice.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var page ArchivePage
+	waitFor(t, "three results in bob's archive", func() bool {
+		p, err := bob.QueryArchive(ctxT(t), ArchiveQuery{With: s.JID("alice"), Max: 10})
+		if err != nil {
+			t.Fatalf("query: %v", err)
+		}
+		page = p
+		return len(p.Results) >= 3
+	})
+	if len(page.Results) != 3 || page.Last != page.Results[2].ID {
+		t.Fatalf("page: %d results, last %q", len(page.Results), page.Last)
+	}
+	for i, r := range page.Results {
+		m := r.Message
+		if m.ID != ids[i] || !SameBare(m.From, s.JID("alice")) || r.ID == "" || r.Timestamp.IsZero() {
+			t.Errorf("result %d: id %q from %q archive id %q at %v", i, m.ID, m.From, r.ID, r.Timestamp)
+		}
+		if unreadable := m.Unreadable != nil; unreadable != (i == 1) {
+			t.Errorf("result %d: unreadable %v", i, m.Unreadable)
+		}
+	}
+	if u := page.Results[1].Message.Unreadable; u == nil || u.Reason != ReasonTooLarge || u.Size <= 30000 {
+		t.Errorf("large result: %+v", u)
+	}
+	select {
+	case err := <-disconnected:
+		t.Fatalf("stream ended: %v", err)
+	default:
+	}
+	if !bob.Connected() {
+		t.Fatal("bob disconnected")
+	}
+}
+
+// TestUnreadableCountedForResumption (real Prosody): a live message over the
+// frame limit is skipped without ending the stream, and counts as handled
+// for XEP-0198: after a cut and a resumption Prosody sends neither it nor the
+// message after it again.
+func TestUnreadableCountedForResumption(t *testing.T) {
+	s := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	var cut cutter
+	var box inbox
+	disconnected := make(chan error, 4)
+	bcfg := baseConfig(s, "bob")
+	bcfg.Limits = Limits{MaxFrameBytes: 16 << 10}
+	bcfg.HTTPClient = cut.client(s)
+	bcfg.OnMessage = box.add
+	bcfg.OnDisconnect = func(err error) { disconnected <- err }
+	bob := dialT(t, bcfg)
+	if err := bob.SetPresence(ShowAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	if on, resumable := bob.StreamManagement(); !on || !resumable {
+		t.Fatal("stream management not resumable")
+	}
+	alice := dialT(t, baseConfig(s, "alice"))
+	big := NewChat(s.JID("bob"), strings.Repeat("large ", 5000))
+	for _, m := range []*Element{big, NewChat(s.JID("bob"), "after")} {
+		if err := alice.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the message after the large one", func() bool {
+		return box.find(func(m *Message) bool { return m.Body == "after" }) != nil
+	})
+	select {
+	case err := <-disconnected:
+		t.Fatalf("stream ended on the large message: %v", err)
+	default:
+	}
+	cut.cut()
+	select {
+	case <-disconnected:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no disconnect after the cut")
+	}
+	if err := bob.Resume(ctxT(t)); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if err := alice.Send(NewChat(s.JID("bob"), "later")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a message after the resumption", func() bool {
+		return box.find(func(m *Message) bool { return m.Body == "later" }) != nil
+	})
+	unreadable, after := 0, 0
+	for _, m := range box.snapshot() {
+		if m.Unreadable != nil {
+			unreadable++
+			if m.ID != big.ID() || !SameBare(m.From, s.JID("alice")) || m.Unreadable.Reason != ReasonTooLarge {
+				t.Errorf("unreadable: id %q from %q %+v", m.ID, m.From, m.Unreadable)
+			}
+		}
+		if m.Body == "after" {
+			after++
+		}
+	}
+	if unreadable != 1 || after != 1 {
+		t.Fatalf("after resumption: the large message reported %d times, the one after it %d times; want 1 and 1", unreadable, after)
+	}
+}
