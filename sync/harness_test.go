@@ -39,6 +39,7 @@ type deviceOptions struct {
 	resource  string
 	storePath string
 	keepAlive time.Duration
+	limits    xmpp.Limits // zero: the defaults
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -76,6 +77,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 		XMPP: xmpp.Config{
 			URL: o.url, JID: d.jid, Resource: o.resource,
 			Credentials: xmpp.Credentials{Password: testserver.Password},
+			Limits:      o.limits,
 		},
 		Backoff:   Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 		KeepAlive: o.keepAlive,
