@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/internal/hostile"
 	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -202,5 +203,121 @@ func TestUnreadableLiveMessageSkipped(t *testing.T) {
 	}
 	if n := bob.onlineTransitions(); n != 1 {
 		t.Errorf("bob came online %d times", n)
+	}
+}
+
+// badContent is the inside of a message the client cannot read, by kind.
+var badContent = map[string]string{
+	"oversized": `<body>` + strings.Repeat("A", xmpp.DefaultMaxFrameBytes+1) + `</body>`,
+	"deep":      `<x xmlns="urn:example:x">` + strings.Repeat("<b>", 100) + strings.Repeat("</b>", 100) + `</x>`,
+	"malformed": `<body>x</bodyy>`,
+	"bad-utf8":  "<body>\xff\xfe</body>",
+}
+
+var badReason = map[string]string{"oversized": xmpp.ReasonTooLarge, "deep": xmpp.ReasonTooDeep,
+	"malformed": xmpp.ReasonMalformed, "bad-utf8": xmpp.ReasonBadUTF8}
+
+// TestHostileUnreadableInArchiveAndLive: a server that sends the same
+// unreadable message in every archive page (between two good results) and
+// live (between two good messages), on every connection. The Session comes
+// online once and stays on that connection, stores the good messages once,
+// one placeholder for each unreadable message (the archived one under its
+// archive id, in page order), audits each once, and flushes its outbox. A
+// second sign-in on the same store fetches the same page and gets the same
+// live message again: nothing new is stored or audited.
+func TestHostileUnreadableInArchiveAndLive(t *testing.T) {
+	for kind, content := range badContent {
+		t.Run(kind, func(t *testing.T) {
+			badArchived := `<message xmlns="jabber:client" to="alice@evil.test/r1"><result xmlns="urn:xmpp:mam:2" queryid="QUERYID" id="bad-arch"><forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T08:00:00Z"/><message xmlns="jabber:client" type="chat" from="bob@evil.test/x" to="alice@evil.test" id="o-bad-arch">` + content + `</message></forwarded></result></message>`
+			badLive := `<message xmlns="jabber:client" type="chat" from="bob@evil.test/x" to="alice@evil.test/r1" id="bad-live">` + content + `</message>`
+			srv := hostile.Start(hostile.Session{
+				MAMResults: []string{archived("", "a1", ""), badArchived, archived("", "a3", "")},
+				Frames:     []string{chat("bob@evil.test/x", "m1", "before"), badLive, chat("bob@evil.test/x", "m2", "after")},
+			})
+			defer srv.Close()
+			path := filepath.Join(t.TempDir(), "alice.db")
+			d := hostileDeviceAt(t, srv, path)
+			if _, err := d.session.Send("bob@evil.test", "sent while signing in", SendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			d.waitFor("the live message after the bad one", 20*time.Second, func() bool {
+				return d.bodies("bob@evil.test", securestore.Incoming)["after"] == 1
+			})
+			d.waitFor("the outbox flushed", 10*time.Second, func() bool {
+				return strings.Contains(strings.Join(srv.Received(), "\n"), "sent while signing in")
+			})
+			time.Sleep(time.Second) // a reconnect loop, if any, would show now
+			if n := srv.Connections(); n != 1 {
+				t.Fatalf("%d connections", n)
+			}
+			if n := d.onlineTransitions(); n != 1 {
+				t.Errorf("came online %d times", n)
+			}
+			if d.session.State().Connectivity != Online {
+				t.Errorf("state %v", d.session.State())
+			}
+			check := func() {
+				t.Helper()
+				got := d.bodies("bob@evil.test", securestore.Incoming)
+				for _, b := range []string{"archived a1", "archived a3", "before", "after"} {
+					if got[b] != 1 {
+						t.Errorf("%q stored %d times", b, got[b])
+					}
+				}
+				ph := d.placeholders("bob@evil.test")
+				if len(ph) != 2 || got[""] != 2 {
+					t.Fatalf("%d placeholders (%v)", len(ph), got)
+				}
+				var arch, live securestore.Message
+				for _, m := range ph {
+					if m.StanzaID == "bad-arch" {
+						arch = m
+					} else {
+						live = m
+					}
+				}
+				if arch.StanzaIDBy != hostile.Account || arch.OriginID != "o-bad-arch" || arch.From != "bob@evil.test/x" ||
+					!arch.Timestamp.Equal(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)) || arch.Extra[ExtraUnreadable] != badReason[kind] {
+					t.Errorf("archived placeholder: %+v", arch)
+				}
+				if live.OriginID != "bad-live" || live.From != "bob@evil.test/x" || live.Extra[ExtraUnreadable] != badReason[kind] {
+					t.Errorf("live placeholder: %+v", live)
+				}
+				// Page order: the archived placeholder sits between a1 and a3.
+				var order []string
+				for _, m := range d.conversation("bob@evil.test") {
+					if m.StanzaID == "a1" || m.StanzaID == "bad-arch" || m.StanzaID == "a3" {
+						order = append(order, m.StanzaID)
+					}
+				}
+				if strings.Join(order, ",") != "a1,bad-arch,a3" {
+					t.Errorf("archive order %v", order)
+				}
+				audits := unreadableAudits(t, d.store)
+				if len(audits) != 2 {
+					t.Errorf("%d audit entries, want 2", len(audits))
+				}
+				for _, a := range audits {
+					if !strings.Contains(a.Detail, "bob@evil.test/x") || strings.Contains(a.Detail, "AAAA") {
+						t.Errorf("audit detail %q", a.Detail)
+					}
+				}
+				if err := d.store.VerifyAudit(); err != nil {
+					t.Errorf("audit chain: %v", err)
+				}
+			}
+			check()
+
+			d.stop()
+			d = hostileDeviceAt(t, srv, path)
+			d.waitFor("the second connection's live messages", 20*time.Second, func() bool {
+				return srv.Connections() == 2 && d.session.State().Connectivity == Online
+			})
+			time.Sleep(time.Second) // the same page and live messages again
+			if n := srv.Connections(); n != 2 {
+				t.Fatalf("%d connections after one restart", n)
+			}
+			check()
+		})
 	}
 }
