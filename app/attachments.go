@@ -70,7 +70,19 @@ type AttachmentRow struct {
 	// files sent from here).
 	Downloaded bool
 	Kind       AttachmentKind
+	// Unencrypted: the file came as a plain https:// link (another
+	// client's upload without file encryption), so it sat on the upload
+	// server in clear. The thread says so with UnencryptedFileNote.
+	Unencrypted bool
 }
+
+// What the thread says of a file that came unencrypted, so a nurse knows it
+// was readable on the server: the label beside the file, and the sentence
+// where there is room (the viewer, the export's reviewer).
+const (
+	UnencryptedFileLabel = "Not encrypted"
+	UnencryptedFileNote  = "Not encrypted: this file was stored on the server in clear"
+)
 
 // AttachOptions shape SendFile.
 type AttachOptions struct {
@@ -676,10 +688,25 @@ func attachmentPreview(st *securestore.Store, m securestore.Message) string {
 
 func attachmentRow(st *securestore.Store, a securestore.Attachment) AttachmentRow {
 	row := AttachmentRow{ID: a.ID, Name: a.Name, MIME: a.MIME, Size: a.Size, Kind: kindOf(a.MIME)}
+	if m, err := st.Message(a.MessageID); err == nil {
+		row.Unencrypted = inClear(m, a)
+	}
 	if n, err := st.BlobSize(a.ID); err == nil {
 		row.Downloaded, row.Size = true, n
 	}
 	return row
+}
+
+// inClear: the file came as a plain https:// link. The engine marks such
+// messages on arrival; a message stored before it did is recognised by its
+// link (no key, https), unless it was recalled (recall drops the key of
+// our own encrypted files too).
+func inClear(m securestore.Message, a securestore.Attachment) bool {
+	if m.Extra[sync.ExtraAttachmentInClear] != "" {
+		return true
+	}
+	return m.Extra[sync.ExtraRetracted] == "" && m.Direction == securestore.Incoming &&
+		len(a.Key) == 0 && strings.HasPrefix(strings.ToLower(a.URL), "https://")
 }
 
 func kindOf(mimeType string) AttachmentKind {

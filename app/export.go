@@ -262,6 +262,9 @@ func exportBody(st *securestore.Store, m securestore.Message) string {
 		if r.Size > 0 {
 			parts[i] += ", " + FormatSize(r.Size)
 		}
+		if r.Unencrypted {
+			parts[i] += ", not encrypted"
+		}
 		parts[i] += "]"
 	}
 	return strings.Join(parts, " ")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"rounds/internal/testpeer"
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -175,4 +177,80 @@ func TestTextAckEndsLadder(t *testing.T) {
 	}
 	clk.Advance(5 * time.Minute)
 	dave.waitIncoming(alice.jid, "MARKER-U")
+}
+
+// TestUnencryptedFileMarked: a file from a client without file encryption
+// (slixmpp's plain XEP-0363 upload, https:// link with XEP-0066) is marked
+// in the thread as having sat on the server in clear, before and after the
+// download, and in the conversation export; an aesgcm:// file from the same
+// client is not.
+func TestUnencryptedFileMarked(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carolJID := srv.JID("carol")
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: carolJID, Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	pdf, err := filepath.Abs("../sync/testdata/good_report.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := carol.UploadPlain(ctx, "upload."+srv.Domain, alice.jid, pdf, "plain.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(plain.URL, "http") {
+		t.Fatalf("plain upload link %q", plain.URL)
+	}
+	if _, err := carol.Upload(ctx, "upload."+srv.Domain, alice.jid, pdf, "sealed.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	files := func() map[string]AttachmentRow {
+		out := map[string]AttachmentRow{}
+		ms, _ := alice.c.Messages(carolJID, 20)
+		for _, m := range ms {
+			for _, a := range m.Attachments {
+				out[a.Name] = a
+			}
+		}
+		return out
+	}
+	waitFor(t, "both files", 30*time.Second, func() bool { return len(files()) == 2 })
+	f := files()
+	if !f["plain.pdf"].Unencrypted || f["sealed.pdf"].Unencrypted {
+		t.Fatalf("rows %+v", f)
+	}
+	st, err := alice.c.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"plain.pdf": "1", "sealed.pdf": ""} {
+		a, err := st.Attachment(f[name].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := st.Message(a.MessageID); err != nil || m.Extra[sync.ExtraAttachmentInClear] != want {
+			t.Errorf("%s: the engine marked it %q (%v), want %q", name, m.Extra[sync.ExtraAttachmentInClear], err, want)
+		}
+	}
+	row, err := alice.c.Download(ctx, f["plain.pdf"].ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !row.Unencrypted || !files()["plain.pdf"].Downloaded || !files()["plain.pdf"].Unencrypted {
+		t.Fatalf("after download: %+v, %+v", row, files()["plain.pdf"])
+	}
+	var out bytes.Buffer
+	if err := alice.c.ExportConversation(&out, carolJID, "csv"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "plain.pdf, application/pdf") || strings.Count(out.String(), "not encrypted]") != 1 {
+		t.Fatalf("export:\n%s", out.String())
+	}
 }

@@ -62,6 +62,11 @@ const (
 	// or received and checked by noteAttachments. It is sealed with the
 	// message like every Extra field.
 	ExtraAttachmentMeta = "attachment.meta"
+	// ExtraAttachmentInClear ("1") marks a message whose file link is a
+	// plain https:// URL (XEP-0363/0066 without XEP-0454), as clients
+	// without file encryption send: the file sat on the upload server
+	// unencrypted, readable by the server and anyone holding the link.
+	ExtraAttachmentInClear = "attachment.in-clear"
 )
 
 // NSFallback is XEP-0428 Fallback Indication.
@@ -427,7 +432,8 @@ func (s *Session) decorateAttachment(el *xmpp.Element, m securestore.Message) {
 
 // noteAttachments marks an incoming (or carbon, or archived) message that
 // shares a file: an out-of-band URL equal to the body, or a body that is an
-// aesgcm:// link on its own.
+// aesgcm:// link on its own. A link that is not aesgcm:// is marked in clear
+// (ExtraAttachmentInClear).
 func (s *Session) noteAttachments(sm *securestore.Message, m *xmpp.Message) {
 	link := ""
 	body := strings.TrimSpace(m.Body)
@@ -448,6 +454,9 @@ func (s *Session) noteAttachments(sm *securestore.Message, m *xmpp.Message) {
 		sm.Extra = map[string]string{}
 	}
 	sm.Extra[ExtraAttachmentURL] = link
+	if !xmpp.LooksLikeAESGCM(link) {
+		sm.Extra[ExtraAttachmentInClear] = "1"
+	}
 	if m.Stanza == nil {
 		return
 	}

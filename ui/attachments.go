@@ -573,6 +573,10 @@ func (c *attachmentCellView) bind(a app.AttachmentRow) {
 		c.action.OnTapped = func() { v.showViewer(a) }
 		c.action.Show()
 	}
+	if a.Unencrypted && t == nil {
+		// First, so a narrow cell's ellipsis never hides it.
+		c.detail.SetText(app.UnencryptedFileLabel + " · " + c.detail.Text)
+	}
 	c.img.Image = nil
 	if a.Kind == app.AttachmentImage && a.Downloaded && t == nil {
 		c.img.Image = v.thumbnail(a)

@@ -250,7 +250,11 @@ func statusLines(r app.MessageRow, peer string, room bool) []string {
 		switch {
 		case ack != nil:
 			acked = true
-			out = append(out, "Acknowledged "+clock(ack.At)+" by "+ack.From)
+			line := "Acknowledged " + clock(ack.At) + " by " + ack.From
+			if ack.ByText {
+				line += " (by text reply)"
+			}
+			out = append(out, line)
 		case state == securestore.ReceiptAcknowledged:
 			acked = true
 			out = append(out, "Acknowledged "+clock(receiptTime(r, securestore.ReceiptAcknowledged)))

@@ -81,7 +81,11 @@ func (v *ConversationView) showViewer(a app.AttachmentRow) {
 
 	title := widget.NewLabelWithStyle(a.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Truncation = fyne.TextTruncateEllipsis
-	details := widget.NewLabel(kindText(a) + " · " + sizeOrUnknown(a.Size))
+	detailText := kindText(a) + " · " + sizeOrUnknown(a.Size)
+	if a.Unencrypted {
+		detailText = app.UnencryptedFileNote + " · " + detailText
+	}
+	details := widget.NewLabel(detailText)
 	details.SizeName = theme.SizeNameCaptionText
 	closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), nil)
 	closeBtn.Importance = widget.LowImportance
