@@ -406,21 +406,41 @@ func scrubFreePages(db *bbolt.DB, path string, checkFault func(error) error) (in
 	if err != nil {
 		return 0, err
 	}
-	zeros := make([]byte, ps)
-	n := 0
-	for _, id := range free {
-		if _, err := f.WriteAt(zeros, id*ps); err != nil {
-			return n, err
+	// Runs of adjacent pages go in one write each (ids come in order).
+	zeros := make([]byte, 64*ps)
+	zeroRun := func(off, size int64) error {
+		for size > 0 {
+			k := min(size, int64(len(zeros)))
+			if _, err := f.WriteAt(zeros[:k], off); err != nil {
+				return err
+			}
+			off, size = off+k, size-k
 		}
-		n++
+		return nil
 	}
-	for off := inUse * ps; off < st.Size(); off += ps {
-		if _, err := f.WriteAt(zeros[:min(ps, st.Size()-off)], off); err != nil {
-			return n, err
+	n := len(free)
+	for i := 0; i < len(free); {
+		j := i + 1
+		for j < len(free) && free[j] == free[j-1]+1 {
+			j++
 		}
-		n++
+		if err := zeroRun(free[i]*ps, int64(j-i)*ps); err != nil {
+			return 0, err
+		}
+		i = j
 	}
-	return n, f.Sync()
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	// Past the last page in use bbolt has written nothing unless a commit
+	// failed half-way; on many filesystems it is a hole, and filling it
+	// needs space a full disk does not have. So this part is best effort.
+	if tail := st.Size() - inUse*ps; tail > 0 {
+		if zeroRun(inUse*ps, tail) == nil && f.Sync() == nil {
+			n += int((tail + ps - 1) / ps)
+		}
+	}
+	return n, nil
 }
 
 // compactLocked rewrites the live data into a fresh file in the same directory,
