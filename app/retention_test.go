@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,5 +113,70 @@ func TestRetentionClockJumpKeepsHistoryAndQueue(t *testing.T) {
 	}
 	if failed == nil || failed.Receipt.State != securestore.ReceiptFailed || failed.Receipt.Reason != securestore.ReasonRetention {
 		t.Fatalf("queued message after an expiring purge: %+v", failed)
+	}
+}
+
+// TestRetentionRetriesPendingCompaction: the compaction after a purge fails
+// (here: something occupies the path of the compacted copy, as a full disk
+// would fail it); the purge is committed, the app retries every
+// retentionRetry on its clock, and the retry completes once it can, also
+// after the retention policy was lifted.
+func TestRetentionRetriesPendingCompaction(t *testing.T) {
+	for _, lifted := range []bool{false, true} {
+		cfg := testConfig(t)
+		clk := &fakeClock{now: time.Now()}
+		cfg.Clock = clk
+		cfg.Policy.Retention = 24 * time.Hour
+		cfg = cfg.withDefaults()
+		path := filepath.Join(cfg.DataDir, "a.db")
+		st, err := securestore.Create(path, testPIN, cfg.storeOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		c := newClient(cfg, path)
+		t.Cleanup(c.changes.close)
+		done := make(chan struct{})
+		close(done)
+		c.store, c.account, c.stop, c.done = st, "nurse.ana@hospital.test", func() {}, done
+		old, err := st.AppendMessages([]securestore.Message{{ConversationID: "ward7@hospital.test", From: "ward7@hospital.test/desk",
+			Direction: securestore.Incoming, Body: "obs", StanzaID: "s1", StanzaIDBy: "hospital.test", Timestamp: clk.Now().Add(-72 * time.Hour)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		block := path + ".compact"
+		if err := os.MkdirAll(filepath.Join(block, "x"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		c.armRetention(st, true)
+		retryArmed := func() bool {
+			clk.mu.Lock()
+			defer clk.mu.Unlock()
+			for _, tm := range clk.timers {
+				if !tm.stopped && tm.at.Equal(clk.now.Add(retentionRetry)) {
+					return true
+				}
+			}
+			return false
+		}
+		waitFor(t, "purge committed, compaction pending, retry armed", 10*time.Second, func() bool {
+			p, _ := st.CompactionPending()
+			_, gone := st.Message(old[0].ID)
+			return p && gone != nil && retryArmed()
+		})
+		if lifted {
+			c.mu.Lock()
+			c.cfg.Policy.Retention = 0
+			c.mu.Unlock()
+		}
+		clk.Advance(retentionRetry) // still blocked: the retry fails, another is armed
+		if p, _ := st.CompactionPending(); !p || !retryArmed() {
+			t.Fatal("compaction done while blocked, or no further retry armed")
+		}
+		os.RemoveAll(block)
+		clk.Advance(retentionRetry)
+		if p, err := st.CompactionPending(); p || err != nil {
+			t.Fatalf("lifted=%v: compaction still pending after a retry with room: %v", lifted, err)
+		}
 	}
 }
