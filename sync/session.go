@@ -78,6 +78,7 @@ type Session struct {
 	active       bool
 	uploads      uploadCache             // attachments.go
 	textAck      atomic.Pointer[textAck] // textack.go
+	textAckMu    gosync.Mutex            // one reply matched at a time (live and catch-up)
 }
 
 type inflight struct {

@@ -170,14 +170,19 @@ func (s *Session) textReply(reply securestore.Message) {
 	if s.isRoom(conv) || xmpp.BareJID(reply.From) != conv || conv == s.account {
 		return
 	}
+	// Live messages and catch-up pages are stored by different goroutines:
+	// two replies must not both find the same page pending.
+	s.textAckMu.Lock()
 	page, ok := s.pendingPage(conv, reply.ID)
 	if !ok {
+		s.textAckMu.Unlock()
 		return
 	}
 	ev := ResponseReceived{Message: reply, To: page.ID, Kind: ResponseText, From: conv, At: reply.Timestamp, ByText: true}
 	if s.textAckRules().accepts(reply.Body) && s.ackByText(page, reply) {
 		ev.Kind = ResponseAck
 	}
+	s.textAckMu.Unlock()
 	s.emit(ev)
 }
 
