@@ -1,6 +1,7 @@
 package securestore
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"os"
@@ -98,5 +99,38 @@ func TestLatestHugeCountDoesNotPreallocate(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if d := after.TotalAlloc - before.TotalAlloc; d > 8<<20 {
 		t.Fatalf("two-message pages allocated %d MiB", d>>20)
+	}
+}
+
+// TestChangePINLeavesNoOldSlot: after ChangePIN the file holds only the new
+// PIN slot. Before, the previous slot (the master key wrapped under the old
+// PIN, with its salt) stayed in a free page, so whoever knew the old PIN,
+// the usual reason to change it, could still open a copy of the file.
+func TestChangePINLeavesNoOldSlot(t *testing.T) {
+	s, path, opts := newTestStore(t)
+	mustAppend(t, s, incoming("a@h.example", "s1", "hello", day0))
+	if err := s.ChangePIN(testPIN, []byte("1357")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots := map[string]bool{}
+	salts := map[string]bool{}
+	for _, kv := range scanPages(t, raw) {
+		switch {
+		case bytes.Equal(kv.k, hdrPINSlot):
+			slots[string(kv.v)] = true
+		case bytes.Equal(kv.k, hdrSalt):
+			salts[string(kv.v)] = true
+		}
+	}
+	if len(slots) != 1 || len(salts) != 1 {
+		t.Fatalf("the file holds %d PIN slots and %d salts after ChangePIN, want 1 each", len(slots), len(salts))
+	}
+	if _, err := Open(path, []byte("1357"), opts); err != nil {
+		t.Fatal(err)
 	}
 }
