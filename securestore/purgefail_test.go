@@ -105,6 +105,17 @@ func TestPurgeNeverDropsUnsentSilently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A message sent days ago whose recall has not gone out yet.
+	r, err := s.Enqueue(Message{ConversationID: "ward7@hospital.example", To: "ward7@hospital.example", Body: "Bed 3: wrong patient", OriginID: "o-r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkSent(r.ID, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueRetraction(r.ID, "retract-1", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
 	// The clock jumps a year ahead; retention of 30 days says everything
 	// stored so far is expired.
 	clk.Advance(365 * 24 * time.Hour)
@@ -112,7 +123,7 @@ func TestPurgeNeverDropsUnsentSilently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Failed) != 1 || rep.Failed[0] != q.ID || rep.Held != 1 {
+	if len(rep.Failed) != 1 || rep.Failed[0] != q.ID || rep.Held != 1 { // q and r share a period
 		t.Fatalf("purge report %+v, want the queued message failed and its period held", rep)
 	}
 	m, err := s.Message(q.ID)
@@ -122,8 +133,8 @@ func TestPurgeNeverDropsUnsentSilently(t *testing.T) {
 	if m.Receipt.State != ReceiptFailed || m.Receipt.Reason != ReasonRetention {
 		t.Fatalf("queued message receipt %+v, want failed with the retention reason", m.Receipt)
 	}
-	if ob, _ := s.Outbox(); len(ob) != 0 {
-		t.Fatalf("failed message still in the outbox: %d", len(ob))
+	if ob, _ := s.Outbox(); len(ob) != 1 || ob[0].ID != r.ID {
+		t.Fatalf("outbox after the purge: %d entries, want only the pending recall", len(ob))
 	}
 	// History in another expired period, with nothing unsent, did go.
 	wantErr(t, func() error { _, err := s.Message(old.ID); return err }(), ErrNotFound)
@@ -136,8 +147,19 @@ func TestPurgeNeverDropsUnsentSilently(t *testing.T) {
 		t.Fatalf("failed message removed within the grace: %v", err)
 	}
 	clk.Advance(2 * time.Minute)
-	if rep, err = s.Purge(clk.Now().Add(-30 * 24 * time.Hour)); err != nil || rep.Messages != 1 {
-		t.Fatalf("after the grace: %+v %v", rep, err)
+	if rep, err = s.Purge(clk.Now().Add(-30 * 24 * time.Hour)); err != nil || rep.Messages != 0 || rep.Held != 1 {
+		t.Fatalf("after the grace, recall still pending: %+v %v", rep, err)
+	}
+	if _, err := s.Message(r.ID); err != nil {
+		t.Fatalf("message with a pending recall purged: %v", err)
+	}
+	// The recall goes; then the period goes.
+	if _, err := s.EditSent(r.ID, "retract-1", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = s.Purge(clk.Now().Add(-30 * 24 * time.Hour)); err != nil || rep.Messages != 2 {
+		t.Fatalf("after the grace and the recall: %+v %v", rep, err)
 	}
 	wantErr(t, func() error { _, err := s.Message(q.ID); return err }(), ErrNotFound)
+	wantErr(t, func() error { _, err := s.Message(r.ID); return err }(), ErrNotFound)
 }

@@ -61,7 +61,9 @@ var compactFault func() error
 // A period that holds an unsent message (in the outbox) is not destroyed: the
 // message is failed with ReasonRetention and leaves the outbox, and the
 // period goes at a later Purge at least unsentGrace after that. Purge never
-// deletes a queued message silently, whatever the caller's clock says.
+// deletes a queued message silently, whatever the caller's clock says. A
+// sent message whose recall or correction is still in the outbox keeps its
+// period until that edit has gone.
 func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -126,6 +128,11 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 				return err
 			}
 			switch {
+			case outbox[m.ID] && m.Receipt.State > ReceiptQueued:
+				// Sent, with a recall or correction still to go: the
+				// recall protects the recipients' copies, so the period
+				// waits for it (the next purge after it went).
+				held[env.period] = true
 			case outbox[m.ID]:
 				toFail = append(toFail, m)
 				held[env.period] = true
