@@ -156,6 +156,10 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 		if by := m.Extra[sync.ExtraAckBy]; by != "" && !e.Receipt.Acknowledged.IsZero() {
 			e.Receipt.AcknowledgedBy = by
 		}
+		if of := m.Extra[sync.ExtraTextAckOf]; of != "" && e.Response == "" {
+			// A plain-text reply the engine counted as the acknowledgement.
+			e.ResponseTo, e.Response = of, "ack (text reply)"
+		}
 		if !m.ReceivedAt.IsZero() {
 			e.ReceivedAt = m.ReceivedAt.UTC()
 		}

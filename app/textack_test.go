@@ -140,6 +140,11 @@ func TestTextAckEndsLadder(t *testing.T) {
 		x.Messages[i].Receipt.AcknowledgedBy != "text reply" || x.Messages[i].Receipt.Acknowledged.IsZero() {
 		t.Fatalf("export of the page: %+v", x.Messages)
 	}
+	page := x.Messages[slices.IndexFunc(x.Messages, func(m ExportedMessage) bool { return m.ID == sent.ID })]
+	if i := slices.IndexFunc(x.Messages, func(m ExportedMessage) bool { return m.Body == "ACK" }); i < 0 ||
+		x.Messages[i].Response != "ack (text reply)" || x.Messages[i].ResponseTo != page.OriginID || page.OriginID == "" {
+		t.Fatalf("export of the reply: %+v", x.Messages)
+	}
 	clk.Advance(10 * time.Minute)
 	time.Sleep(500 * time.Millisecond)
 	if ms, _ := dave.c.Messages(alice.jid, 10); len(ms) != 0 {
