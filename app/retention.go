@@ -92,9 +92,6 @@ func (c *Client) retentionDue(st *securestore.Store, gen int) {
 		return
 	}
 	if c.purge(st) {
-		c.mu.Lock()
-		c.retTimer = nil
-		c.mu.Unlock()
 		c.retryRetention(st, gen)
 		return
 	}
