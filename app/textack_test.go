@@ -259,3 +259,51 @@ func TestUnencryptedFileMarked(t *testing.T) {
 		t.Fatalf("export:\n%s", out.String())
 	}
 }
+
+// TestTextAckOfEscalatedCopy: the ladder's next target uses a client
+// without Rounds. The escalated copy tells her how to acknowledge; her "ack"
+// acknowledges the copy, which ends the whole ladder, and the first
+// recipient (a Rounds user who never answered) is told no action is needed.
+func TestTextAckOfEscalatedCopy(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carolJID := srv.JID("carol")
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: carolJID, Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-E bed 9 hypotensive", ClinicalOptions{Urgency: securestore.UrgencyCritical,
+		Ladder: &EscalationPolicy{After: 5 * time.Minute, Steps: []EscalationStep{{To: carolJID}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitIncoming(alice.jid, "MARKER-E")
+	clk.Advance(5 * time.Minute)
+	got, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "MARKER-E") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(got.Body, "\n"+`Reply "ACK" to acknowledge.`) {
+		t.Fatalf("the escalated copy reads %q", got.Body)
+	}
+	waitFor(t, "copy delivered", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && len(r.Escalation.Steps) == 1 && r.Escalation.Steps[0].Copy != 0 &&
+			func() bool { c, _ := alice.messageRow(carolJID, r.Escalation.Steps[0].Copy); return c.Receipt.State >= securestore.ReceiptDelivered }()
+	})
+	if err := carol.Send(alice.jid, "ack", "ack-copy"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ladder ended by carol", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && !r.Escalation.Active && r.Escalation.EndReason == endAcknowledged && r.Escalation.EndedBy == "carol"
+	})
+	bob.waitIncoming(alice.jid, "Acknowledged by carol at")
+}
