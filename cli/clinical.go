@@ -172,16 +172,18 @@ func orderRecipients(ctx context.Context, b *bot, now time.Time) ([]string, erro
 }
 
 // A published item reaches the devices wrapped in a pubsub answer or event
-// (iq/pubsub/items/item, a few hundred bytes and four elements), and a device
-// closes its stream on any frame beyond xmpp.DefaultMaxFrameBytes or
-// xmpp.DefaultMaxElements (Prosody's own c2s_stanza_size_limit is the same
-// 256 KiB for the publish). A payload that only just fits the decoder's
-// limits would therefore disconnect every device after every sign-in, so the
-// schedule must leave this room for the wrapper.
+// (iq/pubsub/items/item, a few hundred bytes and four elements). The publish
+// itself must pass the server's limit on what a client may send (Prosody's
+// c2s_stanza_size_limit and ejabberd's max_stanza_size, both 256 KiB in
+// their shipped configurations: serverStanzaBytes), and a device skips, as
+// unreadable, a frame with more than xmpp.DefaultMaxElements elements. A
+// payload that only just fits would be refused by the server or skipped by
+// every device, so the schedule leaves this room for the wrapper.
 const (
+	serverStanzaBytes   = 256 << 10
 	itemWrapperBytes    = 4 << 10
 	itemWrapperElements = 16
-	maxScheduleBytesOut = xmpp.DefaultMaxFrameBytes - itemWrapperBytes
+	maxScheduleBytesOut = serverStanzaBytes - itemWrapperBytes
 	maxScheduleElements = xmpp.DefaultMaxElements - itemWrapperElements
 )
 

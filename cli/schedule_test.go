@@ -216,8 +216,9 @@ func TestResolveShift(t *testing.T) {
 	}
 }
 
-// TestSchedulePayloadFitsAPubSubItem: devices close their stream on a frame
-// over 256 KiB, and the schedule reaches them wrapped in a pubsub answer. The
+// TestSchedulePayloadFitsAPubSubItem: the server refuses a publish over its
+// 256 KiB stanza limit, and the schedule reaches devices wrapped in a pubsub
+// answer. The
 // largest schedule accepted still reads on a device once wrapped; the next
 // one up, which the devices' decoder would still take bare (the check used
 // to stop there), is refused with a message that says what to do; a month of

@@ -179,8 +179,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		case strings.Contains(f, "jabber:iq:roster"):
 			send(`<iq xmlns="jabber:client" type="result" id="` + id + `"><query xmlns="jabber:iq:roster"/></iq>`)
+		case strings.Contains(f, "disco#info"):
+			// Every address asked about exists; a room answers as a safe
+			// hospital room would, so joins (which disco first) go ahead.
+			from := ""
+			if to := reTo.FindStringSubmatch(f); to != nil {
+				from = ` from="` + to[1] + `"`
+			}
+			send(`<iq xmlns="jabber:client" type="result"` + from + ` id="` + id + `"><query xmlns="http://jabber.org/protocol/disco#info">` +
+				`<identity category="conference" type="text"/><feature var="http://jabber.org/protocol/muc"/>` +
+				`<feature var="muc_membersonly"/><feature var="muc_nonanonymous"/><feature var="muc_persistent"/><feature var="urn:xmpp:mam:2"/></query></iq>`)
 		default:
-			send(`<iq xmlns="jabber:client" type="result" id="` + id + `"/>`)
+			from := ""
+			if to := reTo.FindStringSubmatch(f); to != nil {
+				from = ` from="` + to[1] + `"`
+			}
+			send(`<iq xmlns="jabber:client" type="result"` + from + ` id="` + id + `"/>`)
 		}
 	}
 }
