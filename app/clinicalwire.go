@@ -37,7 +37,7 @@ const (
 func (c *Client) handleClinical(st *securestore.Store, e sync.Event) bool {
 	switch e := e.(type) {
 	case sync.ResponseReceived:
-		c.onResponseReceived(st, e.Message, e.To, e.Kind, e.From, e.At, e.Own, e.ByText)
+		c.onResponseReceived(st, e)
 	case sync.MessageRetracted:
 		_, s, _ := c.sess()
 		c.afterRecall(st, s, e.Message)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -182,13 +183,17 @@ func responseOf(m securestore.Message) storedResponse {
 
 // onResponseReceived handles the engine's event for a response (its
 // original already resolved).
-func (c *Client) onResponseReceived(st *securestore.Store, resp securestore.Message, to securestore.MessageID, kind ResponseKind, from string, at time.Time, own, byText bool) {
+func (c *Client) onResponseReceived(st *securestore.Store, e sync.ResponseReceived) {
+	resp, to, kind, from, at, own := e.Message, e.To, e.Kind, e.From, e.At, e.Own
 	orig, err := st.Message(to)
 	if err != nil {
 		return
 	}
 	r := responseOf(resp)
-	r.Kind, r.Own, r.ByText = kind, own, byText
+	r.Kind, r.Own, r.ByText = kind, own, e.ByText
+	if e.ByText {
+		r.Text = e.Text // the reply's own words, without a quote of the page
+	}
 	if from != "" && !own {
 		r.From = from
 	}

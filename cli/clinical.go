@@ -65,7 +65,11 @@ func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseR
 // sent the page asked for it (README, "Headless sender"); it goes to no log.
 func reportResponse(stderr io.Writer, r sync.ResponseReceived) {
 	at := r.At.UTC().Format(time.RFC3339)
-	if r.Kind == sync.ResponseText || r.ByText {
+	if r.ByText {
+		fmt.Fprintf(stderr, "%s replied %q at %s\n", r.From, r.Text, at)
+		return
+	}
+	if r.Kind == sync.ResponseText {
 		fmt.Fprintf(stderr, "%s replied %q at %s\n", r.From, r.Message.Body, at)
 		return
 	}

@@ -385,6 +385,7 @@ func (s *Session) noteClinical(sm *securestore.Message, m *xmpp.Message) {
 			set(ExtraWipeIssued, w.Issued.UTC().Format(time.RFC3339))
 		}
 	}
+	noteReply(sm, m) // textack.go
 	if len(m.Fallbacks) > 0 {
 		if b := xmpp.StripFallback(sm.Body, m.Fallbacks, func(ns string) bool {
 			return ns == xmpp.NSUrgency || ns == xmpp.NSOrder

@@ -73,6 +73,9 @@ type ResponseReceived struct {
 	At      time.Time
 	Own     bool
 	ByText  bool
+	// Text is a ByText reply's own words (an XEP-0461 reply's quote left
+	// out); empty otherwise.
+	Text string
 }
 
 // MessageRetracted: a message was recalled by its author (here, on another of

@@ -51,6 +51,14 @@ const (
 	ExtraTextAckOf = "text-ack-of"
 )
 
+// Extra keys of an incoming XEP-0461 reply (noteReply): the id it quotes
+// and its quote's fallback ranges ("start-end,…" in code points), so the
+// reply's own words can be told from the quote.
+const (
+	ExtraReplyTo       = "reply-to"
+	ExtraReplyFallback = "reply-fallback"
+)
+
 // AckByTextReply is ExtraAckBy's value for an acknowledgement by text reply.
 const AckByTextReply = "text reply"
 
@@ -139,6 +147,51 @@ func (s *Session) ackInstruction(conv string) string {
 	return xmpp.AckInstruction(t.first)
 }
 
+// noteReply records what an XEP-0461 reply (Conversations' swipe-to-reply)
+// quotes: the answered message's id and the ranges of the quote.
+func noteReply(sm *securestore.Message, m *xmpp.Message) {
+	r := xmpp.ParseReply(m.Stanza)
+	if r == nil {
+		return
+	}
+	var ranges []string
+	for _, f := range m.Fallbacks {
+		if f.For != xmpp.NSReply {
+			continue
+		}
+		for _, rg := range f.Ranges {
+			ranges = append(ranges, strconv.Itoa(rg.Start)+"-"+strconv.Itoa(rg.End))
+		}
+	}
+	if sm.Extra == nil {
+		sm.Extra = map[string]string{}
+	}
+	sm.Extra[ExtraReplyTo] = r.ID
+	if len(ranges) > 0 {
+		sm.Extra[ExtraReplyFallback] = strings.Join(ranges, ",")
+	}
+}
+
+// ownWords is the reply's text without the quote of an XEP-0461 reply.
+func ownWords(m securestore.Message) string {
+	raw := m.Extra[ExtraReplyFallback]
+	if raw == "" {
+		return m.Body
+	}
+	var fb xmpp.Fallback
+	for _, part := range strings.Split(raw, ",") {
+		a, b, ok := strings.Cut(part, "-")
+		start, err1 := strconv.Atoi(a)
+		end, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil {
+			continue
+		}
+		fb.Ranges = append(fb.Ranges, xmpp.FallbackRange{Start: start, End: end})
+	}
+	fb.For = xmpp.NSReply
+	return xmpp.StripFallback(m.Body, []xmpp.Fallback{fb}, func(string) bool { return true })
+}
+
 // plainReply: an incoming message that is only text, the kind of answer a
 // client without Rounds sends (no quick response, file, wipe or page of its
 // own).
@@ -173,13 +226,24 @@ func (s *Session) textReply(reply securestore.Message) {
 	// Live messages and catch-up pages are stored by different goroutines:
 	// two replies must not both find the same page pending.
 	s.textAckMu.Lock()
-	page, ok := s.pendingPage(conv, reply.ID)
+	var page securestore.Message
+	ok := false
+	if ref := reply.Extra[ExtraReplyTo]; ref != "" {
+		// An XEP-0461 reply names what it answers: that message, if it
+		// is a pending page, and nothing else.
+		if t, err := s.findReferenced(conv, ref); err == nil && pending(t, reply.ID) {
+			page, ok = t, true
+		}
+	} else {
+		page, ok = s.pendingPage(conv, reply.ID)
+	}
 	if !ok {
 		s.textAckMu.Unlock()
 		return
 	}
-	ev := ResponseReceived{Message: reply, To: page.ID, Kind: ResponseText, From: conv, At: reply.Timestamp, ByText: true}
-	if s.textAckRules().accepts(reply.Body) && s.ackByText(page, reply) {
+	words := ownWords(reply)
+	ev := ResponseReceived{Message: reply, To: page.ID, Kind: ResponseText, From: conv, At: reply.Timestamp, ByText: true, Text: words}
+	if s.textAckRules().accepts(words) && s.ackByText(page, reply) {
 		ev.Kind = ResponseAck
 	}
 	s.textAckMu.Unlock()
@@ -197,17 +261,25 @@ func (s *Session) pendingPage(conv string, before securestore.MessageID) (secure
 	}
 	var best securestore.Message
 	for _, m := range msgs {
-		if m.ID >= before || m.ID <= best.ID || m.Direction != securestore.Outgoing ||
-			m.Extra[ExtraAck] != "required" || m.Extra[ExtraRetracted] != "" {
-			continue
+		if m.ID > best.ID && pending(m, before) {
+			best = m
 		}
-		switch m.Receipt.State {
-		case securestore.ReceiptNone, securestore.ReceiptQueued, securestore.ReceiptAcknowledged, securestore.ReceiptFailed:
-			continue
-		}
-		best = m
 	}
 	return best, best.ID != 0
+}
+
+// pending: m is a page a reply stored as local id before can answer: ours,
+// asking for an acknowledgement, stored earlier, on the server, and not
+// acknowledged, failed or recalled.
+func pending(m securestore.Message, before securestore.MessageID) bool {
+	if m.ID >= before || m.Direction != securestore.Outgoing || m.Extra[ExtraAck] != "required" || m.Extra[ExtraRetracted] != "" {
+		return false
+	}
+	switch m.Receipt.State {
+	case securestore.ReceiptNone, securestore.ReceiptQueued, securestore.ReceiptAcknowledged, securestore.ReceiptFailed:
+		return false
+	}
+	return true
 }
 
 // ackByText records that reply acknowledged page: the marks first (so

@@ -241,3 +241,93 @@ func TestTextAckFromForeignClient(t *testing.T) {
 		t.Error("roger answered the older page too")
 	}
 }
+
+// TestTextAckXEP0461Reply: a Conversations-style reply (XEP-0461, the quote
+// marked as fallback) answers the message it names. "Ack" quoting the older
+// of two pending pages acknowledges that one, not the newer; "ack" quoting a
+// routine message answers no page; a quote typed by hand (no <reply/>) is
+// part of the whole reply, which then is no acknowledgement.
+func TestTextAckXEP0461Reply(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "carol")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: srv.JID("carol"), Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	carolJID := srv.JID("carol")
+	send := func(body string, o SendOptions) (securestore.Message, testpeer.Event) {
+		t.Helper()
+		m, err := alice.session.Send(carolJID, body, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, body) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, e
+	}
+	older, olderWire := send("Bed 4 K+ 6.9", SendOptions{Urgency: securestore.UrgencyCritical})
+	newer, _ := send("Bed 6 BP 70/40", SendOptions{Urgency: securestore.UrgencyHigh})
+	_, routineWire := send("Family is here", SendOptions{})
+	alice.allAtLeast([]securestore.MessageID{older.ID, newer.ID}, securestore.ReceiptDelivered, 30*time.Second)
+
+	read := func(id string) (ResponseReceived, bool) {
+		for _, e := range eventsOf[ResponseReceived](alice) {
+			if e.Message.OriginID == id {
+				return e, true
+			}
+		}
+		return ResponseReceived{}, false
+	}
+	waitRead := func(id string) ResponseReceived {
+		t.Helper()
+		var ev ResponseReceived
+		alice.waitFor("the engine's reading of "+id, 30*time.Second, func() bool {
+			var ok bool
+			ev, ok = read(id)
+			return ok
+		})
+		return ev
+	}
+	quote := func(e testpeer.Event) string { return "> " + strings.ReplaceAll(e.Body, "\n", "\n> ") + "\n" }
+
+	if err := carol.Reply(alice.jid, quote(routineWire), "ack", "to-routine", alice.jid, routineWire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.Reply(alice.jid, quote(olderWire), "5 min", "five", alice.jid, olderWire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ev := waitRead("five"); ev.Kind != ResponseText || ev.To != older.ID || ev.Text != "5 min" {
+		t.Errorf("a quoted 5 min read as %+v", ev)
+	}
+	if ev, ok := read("to-routine"); ok {
+		t.Errorf("ack quoting a routine message read as %+v", ev)
+	}
+	if err := carol.Reply(alice.jid, quote(olderWire), "Ack", "ack-older", alice.jid, olderWire.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ev := waitRead("ack-older"); ev.Kind != ResponseAck || ev.To != older.ID || ev.Text != "Ack" {
+		t.Errorf("Ack quoting the older page read as %+v", ev)
+	}
+	if s := alice.receiptState(older.ID); s != securestore.ReceiptAcknowledged {
+		t.Errorf("older page %v", s)
+	}
+	if s := alice.receiptState(newer.ID); s == securestore.ReceiptAcknowledged {
+		t.Error("the newer page was acknowledged by a reply quoting the older one")
+	}
+	if err := carol.Send(alice.jid, "> [URGENT] Bed 6 BP 70/40\nack", "hand-quote"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := waitRead("hand-quote"); ev.Kind != ResponseText || ev.To != newer.ID {
+		t.Errorf("a hand-typed quote with ack read as %+v", ev)
+	}
+	if s := alice.receiptState(newer.ID); s == securestore.ReceiptAcknowledged {
+		t.Error("a hand-typed quote and ack acknowledged the page")
+	}
+}

@@ -139,6 +139,14 @@ func (p *Peer) Send(to, body, id string) error {
 	return p.command(map[string]any{"cmd": "send", "to": to, "body": body, "id": id})
 }
 
+// Reply sends an XEP-0461 reply to message replyID (by replyTo): quote
+// then body, the quote marked as the reply's XEP-0428 fallback, as
+// Conversations does.
+func (p *Peer) Reply(to, quote, body, id, replyTo, replyID string) error {
+	return p.command(map[string]any{"cmd": "reply", "to": to, "quote": quote, "body": body, "id": id,
+		"reply_to": replyTo, "reply_id": replyID})
+}
+
 // SendDisplayed sends a XEP-0333 displayed marker for message id.
 func (p *Peer) SendDisplayed(to, id string) error {
 	return p.command(map[string]any{"cmd": "displayed", "to": to, "id": id})

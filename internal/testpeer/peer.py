@@ -105,6 +105,18 @@ class Peer(slixmpp.ClientXMPP):
             m.xml.append(slixmpp.xmlstream.ET.Element("{urn:xmpp:chat-markers:0}markable"))
             m.send()
             emit({"event": "sent", "id": c["id"]})
+        elif cmd == "reply":
+            # An XEP-0461 reply as Conversations sends one: the quote of the
+            # answered message first, marked as the reply's fallback.
+            quote = c["quote"]
+            m = self.make_message(mto=c["to"], mbody=quote + c["body"], mtype="chat")
+            m["id"] = c["id"]
+            m["origin_id"]["id"] = c["id"]
+            ET.SubElement(m.xml, "{urn:xmpp:reply:0}reply", {"to": c["reply_to"], "id": c["reply_id"]})
+            fb = ET.SubElement(m.xml, "{urn:xmpp:fallback:0}fallback", {"for": "urn:xmpp:reply:0"})
+            ET.SubElement(fb, "{urn:xmpp:fallback:0}body", {"start": "0", "end": str(len(quote))})
+            m.send()
+            emit({"event": "sent", "id": c["id"]})
         elif cmd == "receipt":
             ack = self.Message()
             ack["to"] = c["to"]
