@@ -296,7 +296,10 @@ func TestTextAckOfEscalatedCopy(t *testing.T) {
 	waitFor(t, "copy delivered", 30*time.Second, func() bool {
 		r, _ := alice.messageRow(bob.jid, sent.ID)
 		return r.Escalation != nil && len(r.Escalation.Steps) == 1 && r.Escalation.Steps[0].Copy != 0 &&
-			func() bool { c, _ := alice.messageRow(carolJID, r.Escalation.Steps[0].Copy); return c.Receipt.State >= securestore.ReceiptDelivered }()
+			func() bool {
+				c, _ := alice.messageRow(carolJID, r.Escalation.Steps[0].Copy)
+				return c.Receipt.State >= securestore.ReceiptDelivered
+			}()
 	})
 	if err := carol.Send(alice.jid, "ack", "ack-copy"); err != nil {
 		t.Fatal(err)
