@@ -27,7 +27,8 @@ import (
 //     accepted word: "not ack", "can't ack" and "ack?" are not acks;
 //   - it answers the most recent page of that conversation that asks for an
 //     acknowledgement, was sent (the server has it) and is not yet
-//     acknowledged, recalled or failed;
+//     acknowledged, recalled or failed; an XEP-0461 reply answers only the
+//     message it names, and its quote is not part of its words;
 //   - "after the page" is arrival order on this device (the store's local
 //     sequence), never a timestamp the replier's client chose; a page still
 //     waiting in the Outbox has not reached anyone, so nothing answers it;
@@ -74,7 +75,7 @@ const textAckWindow = 200
 // with which words. The zero value counts DefaultAckWords.
 type TextAckRules struct {
 	Off   bool
-	Words []string // nil or empty: DefaultAckWords
+	Words []string // nil or empty: DefaultAckWords; none usable (all blank): off
 }
 
 // textAck is the normalised form the engine reads.
