@@ -1,0 +1,249 @@
+package arrows
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The rooms and the arrows between them (docs/ARCHITECTURE.md, "Allowed
+// imports"). Each package of the module is placed here with the packages of
+// ours its shipped code may import; a package not placed fails the test, so
+// whoever adds one decides where it lives. Tests (_test.go files) are not
+// checked: they may reach further down to set up a scenario (seed a store,
+// start a server or a foreign peer).
+var rooms = map[string][]string{
+	// ui → app. Fyne and assets are the only other things the screens use.
+	"rounds/ui": {"rounds/app", "rounds/assets"},
+	// app → {sync, securestore}. app reaches the server only through sync.
+	"rounds/app": {"rounds/sync", "rounds/securestore"},
+	// sync → {sync/xmpp, securestore}.
+	"rounds/sync": {"rounds/sync/xmpp", "rounds/securestore"},
+	// The wire and the disk import nothing of ours.
+	"rounds/sync/xmpp":   nil,
+	"rounds/securestore": nil,
+	// The headless tools drive app like the UI does.
+	"rounds/cli":            {"rounds/app"},
+	"rounds/cmd/rounds-cli": {"rounds/cli"},
+	// main wires the desktop binary: screens, the app and the CLI it also runs.
+	"rounds": {"rounds/ui", "rounds/app", "rounds/cli", "rounds/assets"},
+	// Icons and desktop files; iconset is the `go run` tool that draws them.
+	"rounds/assets":         nil,
+	"rounds/assets/iconset": nil,
+	// Test-only packages: their shipped code is a doc comment.
+	"rounds/tests":           nil,
+	"rounds/packaging":       nil,
+	"rounds/internal/arrows": nil,
+	// Test helpers: real servers, a fault proxy, a hostile server, a foreign
+	// peer. They serve tests and the demo, never the shipped app.
+	"rounds/internal/testserver": nil,
+	"rounds/internal/faultproxy": nil,
+	"rounds/internal/hostile":    nil,
+	"rounds/internal/testpeer":   nil,
+	// The demo server publishes the demo's policy and rota with the CLI.
+	"rounds/internal/testserver/cmd/demoserver": {"rounds/internal/testserver", "rounds/cli", "rounds/sync/xmpp"},
+}
+
+// leaves are packages every room may import; they import nothing of ours
+// (the JID leaf of docs/ARCHITECTURE.md goes here once it exists).
+var leaves = []string{}
+
+// exceptions are the arrows that break the rules above today and are being
+// removed (issue 12). The list only shrinks: an arrow not listed fails the
+// test, and so does a listed arrow the code no longer has (delete its line).
+// Key: "importer → imported".
+var exceptions = map[string]string{
+	// ui uses the store's words (MessageID, ReceiptState, Urgency) until app
+	// owns them.
+	"rounds/ui → rounds/securestore": "MessageID, Receipt*, Urgency* in alert, controller, conversation, history, inbox, roles, urgency",
+	// ui reads connection states: app/model.go aliases Connection = sync.ConnState.
+	"rounds/ui → rounds/sync": "connection states in inbox, common, settings",
+	// ui classifies xmpp.AuthError and uses xmpp.Presence, xmpp.Wipe, xmpp.Config.
+	"rounds/ui → rounds/sync/xmpp": "signin, controller, settings",
+	// app dials, discovers and checks URLs for sign-in, parses pubsub items
+	// and aesgcm URLs itself instead of asking sync.
+	"rounds/app → rounds/sync/xmpp": "sign-in, policy and on-call nodes, export",
+	// cli drives sync.Session and the store directly instead of app.
+	"rounds/cli → rounds/sync":        "send, account, clinical",
+	"rounds/cli → rounds/securestore": "send, account, clinical",
+	"rounds/cli → rounds/sync/xmpp":   "send, account, clinical, admin",
+}
+
+// The test helpers under rounds/internal/ may be imported by tests, other
+// helpers and the demo server, never by shipped code.
+const internalPrefix = "rounds/internal/"
+
+// fyneUsers are the only packages that may import Fyne: everything below ui
+// is plain Go, tested without a display and built for phones without cgo.
+var fyneUsers = map[string]bool{"rounds": true, "rounds/ui": true}
+
+// targets: build constraints choose files per platform (keyring, data
+// directory, notifications), so the imports are read for each platform
+// Rounds ships on.
+var targets = []struct{ goos, goarch string }{
+	{"linux", "amd64"},
+	{"windows", "amd64"},
+	{"darwin", "arm64"},
+	{"android", "arm64"},
+	{"ios", "arm64"},
+}
+
+// goList runs `go list` at the module root for one platform and returns
+// each package's imports. The module's own packages are those under "rounds".
+func goList(t *testing.T, goos, goarch string, args ...string) map[string][]string {
+	t.Helper()
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, append([]string{"list", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}"}, args...)...)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list (%s/%s): %v\n%s", goos, goarch, err, stderr.String())
+	}
+	pkgs := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		path, imports, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			t.Fatalf("go list: unexpected line %q", sc.Text())
+		}
+		pkgs[path] = strings.Fields(imports)
+	}
+	if len(pkgs) == 0 {
+		t.Fatalf("go list (%s/%s) listed no packages", goos, goarch)
+	}
+	return pkgs
+}
+
+func ours(path string) bool { return path == "rounds" || strings.HasPrefix(path, "rounds/") }
+
+// check applies the rules, with the given exceptions, to one platform's
+// import lists. It returns each problem found and each exception used.
+func check(pkgs map[string][]string, exceptions map[string]string) (problems []string, used map[string]bool) {
+	used = map[string]bool{}
+	leaf := map[string]bool{}
+	for _, l := range leaves {
+		leaf[l] = true
+	}
+	for pkg, imports := range pkgs {
+		allowed, placed := rooms[pkg]
+		if !placed && !leaf[pkg] {
+			problems = append(problems, fmt.Sprintf("%s has no room: place it in rooms (or leaves) in internal/arrows/arrows_test.go and in docs/ARCHITECTURE.md", pkg))
+			continue
+		}
+		ok := map[string]bool{}
+		for _, a := range allowed {
+			ok[a] = true
+		}
+		for _, imp := range imports {
+			switch {
+			case strings.HasPrefix(imp, "fyne.io/") && !fyneUsers[pkg]:
+				problems = append(problems, fmt.Sprintf("%s imports %s: only ui and main may import Fyne", pkg, imp))
+			case !ours(imp):
+			case strings.HasPrefix(imp, internalPrefix) && !strings.HasPrefix(pkg, internalPrefix):
+				problems = append(problems, fmt.Sprintf("%s imports the test helper %s", pkg, imp))
+			case leaf[pkg]:
+				problems = append(problems, fmt.Sprintf("%s is a leaf but imports %s", pkg, imp))
+			case ok[imp] || leaf[imp]:
+			default:
+				edge := pkg + " → " + imp
+				if _, known := exceptions[edge]; known {
+					used[edge] = true
+					continue
+				}
+				problems = append(problems, fmt.Sprintf("%s imports %s: not an allowed arrow (docs/ARCHITECTURE.md)", pkg, imp))
+			}
+		}
+	}
+	return problems, used
+}
+
+// TestImportsPointDown reads the imports of every package for every
+// platform and fails on an arrow the rules do not allow, and on a listed
+// exception the code no longer needs.
+func TestImportsPointDown(t *testing.T) {
+	used := map[string]bool{}
+	seen := map[string]bool{}
+	for _, tg := range targets {
+		pkgs := goList(t, tg.goos, tg.goarch, "rounds/...")
+		problems, u := check(pkgs, exceptions)
+		for _, p := range problems {
+			if !seen[p] {
+				seen[p] = true
+				t.Errorf("%s/%s: %s", tg.goos, tg.goarch, p)
+			}
+		}
+		for e := range u {
+			used[e] = true
+		}
+	}
+	var stale []string
+	for e := range exceptions {
+		if !used[e] {
+			stale = append(stale, e)
+		}
+	}
+	sort.Strings(stale)
+	for _, e := range stale {
+		t.Errorf("exception %q is no longer needed: delete it from exceptions and from docs/ARCHITECTURE.md", e)
+	}
+}
+
+// TestHeadlessSenderHasNoGUI: rounds-cli runs on servers without a display
+// (README), so nothing it links may pull in Fyne or the screens.
+func TestHeadlessSenderHasNoGUI(t *testing.T) {
+	for _, tg := range targets {
+		deps := goList(t, tg.goos, tg.goarch, "-deps", "rounds/cmd/rounds-cli")
+		for pkg := range deps {
+			if strings.HasPrefix(pkg, "fyne.io/") || pkg == "rounds/ui" {
+				t.Errorf("%s/%s: rounds-cli links %s", tg.goos, tg.goarch, pkg)
+			}
+		}
+	}
+}
+
+// TestCheckCatchesBadArrows: the rules reject what they must (so the tests
+// above cannot pass by checking nothing), on a made-up module.
+func TestCheckCatchesBadArrows(t *testing.T) {
+	cases := []struct {
+		name string
+		pkgs map[string][]string
+		want string
+	}{
+		{"upward", map[string][]string{"rounds/securestore": {"rounds/sync"}}, "rounds/securestore imports rounds/sync"},
+		{"skipping a floor", map[string][]string{"rounds/ui": {"rounds/sync/xmpp", "rounds/app"}}, "rounds/ui imports rounds/sync/xmpp"},
+		{"around the door", map[string][]string{"rounds/cli": {"rounds/sync"}}, "rounds/cli imports rounds/sync"},
+		{"unplaced package", map[string][]string{"rounds/newthing": nil}, "rounds/newthing has no room"},
+		{"Fyne below ui", map[string][]string{"rounds/app": {"fyne.io/fyne/v2"}}, "only ui and main may import Fyne"},
+		{"test helper in shipped code", map[string][]string{"rounds/sync": {"rounds/internal/testserver"}}, "test helper"},
+	}
+	for _, c := range cases {
+		problems, _ := check(c.pkgs, nil)
+		if got := strings.Join(problems, "\n"); !strings.Contains(got, c.want) {
+			t.Errorf("%s: want a problem containing %q, got %q", c.name, c.want, got)
+		}
+	}
+	allowed := map[string][]string{"rounds/ui": {"rounds/app", "rounds/assets", "fyne.io/fyne/v2", "strings"}}
+	if problems, _ := check(allowed, nil); len(problems) != 0 {
+		t.Errorf("allowed imports reported: %q", problems)
+	}
+	// A listed exception is used, not reported.
+	listed := map[string]string{"rounds/ui → rounds/sync/xmpp": "test"}
+	problems, used := check(map[string][]string{"rounds/ui": {"rounds/sync/xmpp"}}, listed)
+	if len(problems) != 0 || !used["rounds/ui → rounds/sync/xmpp"] {
+		t.Errorf("listed exception: problems %q, used %v", problems, used)
+	}
+}
