@@ -148,6 +148,9 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		if p := attachmentPreview(st, last); p != "" {
 			out.Body = p // never a file's link: it carries the file's key
 		}
+		if t := unreadableText(last, senderName(st, cv, last, nil)); t != "" {
+			out.Body = previewText(t)
+		}
 		if urgent {
 			out.Body = strings.ToUpper(levels.Name(urgency)) + ": " + out.Body
 		}

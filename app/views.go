@@ -132,6 +132,9 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 			if last[0].Extra[sync.ExtraWipe] != "" && last[0].Direction == securestore.Incoming {
 				row.Preview = "Remote-wipe request ignored"
 			}
+			if t := unreadableText(last[0], senderName(st, cv, last[0], names)); t != "" {
+				row.Preview = previewText(t)
+			}
 		}
 		// Pinned: an urgent alert is open here (unread, or unacknowledged
 		// where acknowledgement is required), or an ack-required message of
@@ -233,6 +236,7 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 			c.clinicalRow(st, cv, m, names, &r)
 		}
 		c.attachmentRows(st, m, &r)
+		unreadableRow(m, &r)
 		prevDay = day
 		out[i] = r
 	}
