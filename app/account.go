@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -213,6 +214,45 @@ func classify(err error) error {
 		return ErrServerUnreachable
 	}
 	return ErrServerUnreachable
+}
+
+// SignInErrorText turns a sign-in or connection error (SignIn's, or
+// Connection().Reason) into words a nurse can act on: the sign-in screen
+// and the status bar show them. Errors are matched by type through any wrapping (errors.Is/As), so
+// callers may add context freely; anything unknown is shown as it is.
+func SignInErrorText(err error) string {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		verify    *tls.CertificateVerificationError
+		dnsErr    *net.DNSError
+		insecure  *xmpp.InsecureTransportError
+		authErr   *xmpp.AuthError
+		opErr     *net.OpError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, xmpp.ErrNotAuthorized):
+		if errors.As(err, &authErr) && authErr.Condition == "credentials-expired" {
+			return "Your password has expired. Change it with your hospital's IT service, then sign in again."
+		}
+		return "Wrong address or password. Check both and try again."
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+		return "The server's certificate could not be verified, so Rounds did not connect. Ask your IT service (" + err.Error() + ")."
+	case errors.Is(err, xmpp.ErrNoWebSocketEndpoint):
+		return "No Rounds server was found for this address. Check the address, or enter the server URL under Server settings."
+	case errors.As(err, &insecure), errors.Is(err, xmpp.ErrInsecureTransport):
+		return "The server URL must start with wss:// (a secure connection)."
+	case errors.As(err, &dnsErr):
+		return "No server was found for this address (" + dnsErr.Name + "). Check the address, or enter the server URL under Server settings."
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &opErr):
+		return "The server could not be reached. Check the network (hospital Wi-Fi or VPN) and try again."
+	case errors.Is(err, xmpp.ErrNoMechanism):
+		return "The server offers no secure way to sign in that Rounds accepts. Ask your IT service."
+	}
+	return err.Error()
 }
 
 // openStore opens a store with the PIN and maps the store's errors to the

@@ -387,9 +387,10 @@ func (c *Client) Connection() Connection {
 	s := c.session
 	c.mu.Unlock()
 	if s == nil {
-		return Connection{Connectivity: sync.Offline, Reason: ErrLocked}
+		return Connection{Connectivity: Offline, Reason: ErrLocked}
 	}
-	return s.State()
+	st := s.State()
+	return Connection{Connectivity: st.Connectivity, Reason: st.Reason, Since: st.Since, Attempt: st.Attempt, RetryAt: st.RetryAt}
 }
 
 // Changes tells the UI what to redraw. Bursts are coalesced: at most one

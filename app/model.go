@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"rounds/securestore"
-	"rounds/sync"
 )
 
 // ConversationRow is one line of the inbox.
@@ -94,8 +93,19 @@ type ContactRow struct {
 	Roles []string
 }
 
-// Connection is what the status bar shows.
-type Connection = sync.ConnState
+// Connection is what the status bar shows: the engine's connection state,
+// as the app's own type so the screens need nothing below app/.
+type Connection struct {
+	Connectivity Connectivity
+	// Reason is the last error while Offline or AuthFailed
+	// (SignInErrorText says it in words).
+	Reason error
+	Since  time.Time
+	// Attempt counts consecutive failed attempts (0 when online).
+	Attempt int
+	// RetryAt is when the next attempt starts, while Offline.
+	RetryAt time.Time
+}
 
 // Notification is what the OS shows for new messages. By default it carries
 // no PHI: the sender or room name only, never the message text.

@@ -4,14 +4,13 @@ import (
 	"context"
 
 	"rounds/securestore"
-	"rounds/sync"
 )
 
 // NeedsPassword reports that the server refused the stored credentials (the
 // password was changed or the account disabled): the Session stopped
 // retrying, and the UI should ask for the password and call UpdatePassword.
 func (c *Client) NeedsPassword() bool {
-	return c.Connection().Connectivity == sync.AuthFailed
+	return c.Connection().Connectivity == AuthFailed
 }
 
 // UpdatePassword checks a new password with one connection, keeps the new

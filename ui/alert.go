@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // An urgent message must not be missed: while the app lists an alert
@@ -28,7 +27,7 @@ import (
 
 // AlertActions is what the alert asks of the app.
 type AlertActions interface {
-	Respond(conv string, msg securestore.MessageID, kind app.ResponseKind, text string) error
+	Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error
 	Open(conv string)
 }
 
@@ -49,7 +48,7 @@ type AlertView struct {
 
 	items []AlertItem
 	// aside: alerts put aside, by message, with the repeat count they had.
-	aside map[securestore.MessageID]int
+	aside map[app.MessageID]int
 	cur   *AlertItem
 	busy  bool
 
@@ -69,7 +68,7 @@ type AlertView struct {
 
 // NewAlertView builds the (hidden) overlay.
 func NewAlertView(actions AlertActions) *AlertView {
-	v := &AlertView{actions: actions, aside: map[securestore.MessageID]int{}, buttons: map[app.ResponseKind]*widget.Button{}}
+	v := &AlertView{actions: actions, aside: map[app.MessageID]int{}, buttons: map[app.ResponseKind]*widget.Button{}}
 	v.ExtendBaseWidget(v)
 	v.dim = canvas.NewRectangle(color.NRGBA{A: 0xC0})
 	v.band = canvas.NewRectangle(color.Black)
@@ -118,7 +117,7 @@ func (v *AlertView) SetLevels(l app.UrgencyLevelNames) { v.levels = l; v.show() 
 // SetAlerts replaces the open alerts (Client.Alerts, newest first).
 func (v *AlertView) SetAlerts(items []AlertItem) {
 	v.items = items
-	live := map[securestore.MessageID]bool{}
+	live := map[app.MessageID]bool{}
 	for _, it := range items {
 		live[it.Message] = true
 	}
@@ -167,7 +166,7 @@ func (v *AlertView) show() {
 		v.status.Hide()
 	}
 	level := v.levels.Name(it.Urgency)
-	if it.Urgency == securestore.UrgencyNormal {
+	if it.Urgency == app.UrgencyNormal {
 		level = "Ack requested"
 	}
 	v.level.Text = strings.ToUpper(level)
@@ -379,7 +378,7 @@ func (v *AlertView) Tapped(*fyne.PointEvent) {}
 // noAlertActions stands in when the shell's actions cannot respond.
 type noAlertActions struct{ open func(string) }
 
-func (noAlertActions) Respond(string, securestore.MessageID, app.ResponseKind, string) error {
+func (noAlertActions) Respond(string, app.MessageID, app.ResponseKind, string) error {
 	return app.ErrUnknownResponse
 }
 func (n noAlertActions) Open(conv string) { n.open(conv) }

@@ -15,7 +15,6 @@ import (
 
 	"rounds/app"
 	"rounds/internal/testserver"
-	"rounds/securestore"
 )
 
 // TestFilesEndToEnd wires two real Clients on a real Prosody to two
@@ -128,7 +127,7 @@ func TestFilesEndToEnd(t *testing.T) {
 			return false
 		}
 		for _, r := range rows {
-			if len(r.Attachments) != 1 || r.Receipt.State != securestore.ReceiptRead {
+			if len(r.Attachments) != 1 || r.Receipt.State != app.ReceiptRead {
 				return false
 			}
 		}

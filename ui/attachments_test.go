@@ -25,7 +25,6 @@ import (
 	"golang.org/x/image/draw"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // fakeFiles is fakeActions with the attachment calls, each observable and,
@@ -169,7 +168,7 @@ func fileMessages() []app.MessageRow {
 		{ID: 25, Sender: "Dr Osei", Timestamp: t.Add(5 * time.Minute),
 			Attachments: []app.AttachmentRow{{ID: "m25", Name: "ecg-0714.pdf", MIME: "application/pdf", Kind: app.AttachmentPDF}}},
 	}
-	rows[1].Receipt = receipt(securestore.ReceiptRead, rows[1].Timestamp)
+	rows[1].Receipt = receipt(app.ReceiptRead, rows[1].Timestamp)
 	return rows
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // clinicalActions is fakeActions plus the clinical intents, recorded.
@@ -19,11 +18,11 @@ type clinicalActions struct {
 	roles      []string
 	audit      []app.AuditRow
 	auditErr   error
-	marks      map[securestore.MessageID]app.MessageMarks
+	marks      map[app.MessageID]app.MessageMarks
 }
 
 func newClinicalActions() *clinicalActions {
-	return &clinicalActions{fakeActions: &fakeActions{}, marks: map[securestore.MessageID]app.MessageMarks{
+	return &clinicalActions{fakeActions: &fakeActions{}, marks: map[app.MessageID]app.MessageMarks{
 		28: {Role: "Cardiology on call"}, // clinicalChat: sent to the role, reached Dr Osei
 		27: {Order: true},                // clinicalChat: Dr Osei's order
 	}}
@@ -40,22 +39,22 @@ func (f *clinicalActions) SendClinical(conv, text string, o app.ClinicalOptions)
 	return app.Sent{ID: 99, Conversation: conv, To: conv}, nil
 }
 
-func (f *clinicalActions) Respond(conv string, msg securestore.MessageID, kind app.ResponseKind, text string) error {
+func (f *clinicalActions) Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error {
 	f.record(fmt.Sprintf("respond %s %d %s %s", conv, msg, kind, text))
 	return f.respondErr
 }
 
-func (f *clinicalActions) Recall(conv string, id securestore.MessageID) error {
+func (f *clinicalActions) Recall(conv string, id app.MessageID) error {
 	f.record(fmt.Sprintf("recall %s %d", conv, id))
 	return nil
 }
 
-func (f *clinicalActions) Correct(conv string, id securestore.MessageID, text string) error {
+func (f *clinicalActions) Correct(conv string, id app.MessageID, text string) error {
 	f.record(fmt.Sprintf("correct %s %d %s", conv, id, text))
 	return nil
 }
 
-func (f *clinicalActions) History(id securestore.MessageID) ([]app.BodyVersion, error) {
+func (f *clinicalActions) History(id app.MessageID) ([]app.BodyVersion, error) {
 	return f.history, nil
 }
 
@@ -65,15 +64,15 @@ func (f *clinicalActions) ExportConversation(w io.Writer, conv, format string) e
 	return err
 }
 
-func (f *clinicalActions) CancelEscalation(conv string, id securestore.MessageID) error {
+func (f *clinicalActions) CancelEscalation(conv string, id app.MessageID) error {
 	f.record(fmt.Sprintf("stop escalation %s %d", conv, id))
 	return nil
 }
 
-func (f *clinicalActions) Marks(conv string, ids []securestore.MessageID) (map[securestore.MessageID]app.MessageMarks, error) {
+func (f *clinicalActions) Marks(conv string, ids []app.MessageID) (map[app.MessageID]app.MessageMarks, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[securestore.MessageID]app.MessageMarks{}
+	out := map[app.MessageID]app.MessageMarks{}
 	for _, id := range ids {
 		if mk, ok := f.marks[id]; ok {
 			out[id] = mk
@@ -103,10 +102,10 @@ var (
 	_ AuditActions    = (*clinicalActions)(nil)
 )
 
-func ackReceipt(state securestore.ReceiptState, at time.Time) securestore.Receipt {
-	var r securestore.Receipt
+func ackReceipt(state app.ReceiptState, at time.Time) app.Receipt {
+	var r app.Receipt
 	r.State = state
-	for s := securestore.ReceiptQueued; s <= state && s <= securestore.ReceiptAcknowledged; s++ {
+	for s := app.ReceiptQueued; s <= state && s <= app.ReceiptAcknowledged; s++ {
 		r.At[s] = at.Add(time.Duration(s) * 15 * time.Second)
 	}
 	return r
@@ -120,32 +119,32 @@ func clinicalChat() []app.MessageRow {
 	t := fixedNow.Add(-28 * time.Minute) // 14:02
 	rows := []app.MessageRow{
 		{ID: 21, Outgoing: true, Sender: "You", Body: "Bed 12 K+ 6.8 on repeat, peaked T waves. Please come now.", Timestamp: t, DayBreak: true,
-			Urgency: securestore.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(securestore.ReceiptAcknowledged, t),
+			Urgency: app.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(app.ReceiptAcknowledged, t),
 			Responses: []app.ResponseRow{{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)}}},
 		{ID: 22, Sender: "Dr Osei", Body: "✓ Acknowledged", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseAck},
 		{ID: 23, Outgoing: true, Sender: "You", Body: "Bed 4 BP 82/50 after the second bolus.", Timestamp: t.Add(6 * time.Minute),
-			Urgency: securestore.UrgencyHigh, AckRequired: true, Receipt: ackReceipt(securestore.ReceiptRead, t.Add(6*time.Minute)),
+			Urgency: app.UrgencyHigh, AckRequired: true, Receipt: ackReceipt(app.ReceiptRead, t.Add(6*time.Minute)),
 			Responses: []app.ResponseRow{
 				{From: "Dr Osei", Kind: app.ResponseDecline, Text: "in theatre", At: t.Add(7 * time.Minute)},
 				{From: "Dr Osei", Kind: app.ResponseCallMe, At: t.Add(9 * time.Minute)}},
 			Escalation: &app.EscalationView{Active: true, NextAt: t.Add(11 * time.Minute)}},
 		{ID: 24, Outgoing: true, Sender: "You", Body: "Message recalled at 14:12", Timestamp: t.Add(9 * time.Minute),
-			Recalled: t.Add(10 * time.Minute), Receipt: ackReceipt(securestore.ReceiptDelivered, t.Add(9*time.Minute))},
+			Recalled: t.Add(10 * time.Minute), Receipt: ackReceipt(app.ReceiptDelivered, t.Add(9*time.Minute))},
 		{ID: 25, Outgoing: true, Sender: "You", Body: "Escalated to Dr Patel (Cardiology on call): not acknowledged in 5 min", Timestamp: t.Add(11 * time.Minute),
-			Notice: true, EscalationStep: 1, Receipt: ackReceipt(securestore.ReceiptSent, t.Add(11*time.Minute))},
+			Notice: true, EscalationStep: 1, Receipt: ackReceipt(app.ReceiptSent, t.Add(11*time.Minute))},
 		{ID: 26, Outgoing: true, Sender: "You", Body: "Family of bed 9 will be here at 16:00.", Timestamp: t.Add(13 * time.Minute),
-			Corrected: true, CorrectedAt: t.Add(15 * time.Minute), Receipt: ackReceipt(securestore.ReceiptRead, t.Add(13*time.Minute))},
+			Corrected: true, CorrectedAt: t.Add(15 * time.Minute), Receipt: ackReceipt(app.ReceiptRead, t.Add(13*time.Minute))},
 		{ID: 27, Sender: "Dr Osei", Body: "Start the hyperkalaemia protocol, I'm 5 minutes away.", Timestamp: t.Add(20 * time.Minute),
-			Urgency: securestore.UrgencyHigh, AckRequired: true},
+			Urgency: app.UrgencyHigh, AckRequired: true},
 		{ID: 28, Outgoing: true, Sender: "You", Body: "Bed 7 febrile 39.4, cultures sent.", Timestamp: t.Add(24 * time.Minute),
-			Urgency: securestore.UrgencyHigh, AckRequired: true, Alerting: true, Receipt: ackReceipt(securestore.ReceiptDelivered, t.Add(24*time.Minute))},
+			Urgency: app.UrgencyHigh, AckRequired: true, Alerting: true, Receipt: ackReceipt(app.ReceiptDelivered, t.Add(24*time.Minute))},
 	}
 	return rows
 }
 
 func clinicalAlert() AlertItem {
 	return AlertItem{Alert: app.Alert{Conversation: "dr.osei@rounds.test", Message: 27, From: "Dr Osei", Title: "Dr Osei",
-		Urgency: securestore.UrgencyCritical, AckRequired: true, Repeats: 2, MaxRepeats: 10,
+		Urgency: app.UrgencyCritical, AckRequired: true, Repeats: 2, MaxRepeats: 10,
 		Since: fixedNow.Add(-4 * time.Minute), NextAt: fixedNow.Add(2 * time.Minute)},
 		Body: "Start the hyperkalaemia protocol, I'm 5 minutes away."}
 }
@@ -181,10 +180,10 @@ func auditRows() []app.AuditRow {
 func clinicalRoom() []app.MessageRow {
 	t := fixedNow.Add(-40 * time.Minute) // 13:50
 	page := app.MessageRow{ID: 51, Outgoing: true, Sender: "You", Body: "Bed 3 desaturating to 84% on 15 L, need airway support now.", Timestamp: t, DayBreak: true,
-		Urgency: securestore.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(securestore.ReceiptAcknowledged, t),
-		Members: map[string]securestore.Receipt{
-			"Dr Osei":   ackReceipt(securestore.ReceiptAcknowledged, t),
-			"Nurse Kim": ackReceipt(securestore.ReceiptRead, t),
+		Urgency: app.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(app.ReceiptAcknowledged, t),
+		Members: map[string]app.Receipt{
+			"Dr Osei":   ackReceipt(app.ReceiptAcknowledged, t),
+			"Nurse Kim": ackReceipt(app.ReceiptRead, t),
 		},
 		Responses: []app.ResponseRow{
 			{From: "Nurse Kim", Kind: app.ResponseCallMe, At: t.Add(time.Minute)},
@@ -195,7 +194,7 @@ func clinicalRoom() []app.MessageRow {
 		page,
 		{ID: 52, Sender: "Dr Osei", Body: "Coming from theatre 2, start bagging", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseText},
 		{ID: 53, Sender: "Charge nurse", Body: "Escalated to Dr Patel (Anaesthetics on call): not acknowledged in 5 min", Timestamp: t.Add(6 * time.Minute), Notice: true, EscalationStep: 1},
-		{ID: 54, Sender: "Nurse Kim", Body: "Bed 5 new confusion, GCS 13.", Timestamp: t.Add(9 * time.Minute), Urgency: securestore.UrgencyHigh, AckRequired: true,
+		{ID: 54, Sender: "Nurse Kim", Body: "Bed 5 new confusion, GCS 13.", Timestamp: t.Add(9 * time.Minute), Urgency: app.UrgencyHigh, AckRequired: true,
 			Responses: []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseFiveMinutes, At: t.Add(10 * time.Minute)}}},
 	}
 }

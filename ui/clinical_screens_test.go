@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/sync"
 )
 
 // clinicalScreens are the clinical layer's screens for TestScreenshots
@@ -30,7 +29,7 @@ func clinicalScreens() []screenshot {
 	shell := func(f *clinicalActions) *Shell {
 		s := NewShell(f, settingsState())
 		s.Inbox.SetRows(inboxRows())
-		s.Inbox.SetConnection(app.Connection{Connectivity: sync.Online})
+		s.Inbox.SetConnection(app.Connection{Connectivity: app.Online})
 		s.Directory.SetContacts(contacts())
 		s.Directory.SetRoles(clinicalRoles())
 		return s

@@ -11,6 +11,8 @@ import (
 
 	"rounds/app"
 	"rounds/internal/testserver"
+	// securestore only because the keyring stand-in of these real-server
+	// tests must answer the store's ErrNotFound; the screens use app/ alone.
 	"rounds/securestore"
 )
 
@@ -96,7 +98,7 @@ func TestUrgentAlertEndToEnd(t *testing.T) {
 		return bobShell != nil && bobShell.Alert.Visible()
 	})
 	cur, _ := bobShell.Alert.Current()
-	if cur.Urgency != securestore.UrgencyCritical || !cur.AckRequired || cur.Body != text {
+	if cur.Urgency != app.UrgencyCritical || !cur.AckRequired || cur.Body != text {
 		t.Fatalf("bob's alert: %+v", cur)
 	}
 	if got := drawnTexts(bobShell.Alert); !strings.Contains(got, "STAT") || !strings.Contains(got, "Repeats until acknowledged") {

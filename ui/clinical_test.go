@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // drawnTexts is every visible canvas text under o (the rows' badges,
@@ -30,7 +29,7 @@ func drawnTexts(o fyne.CanvasObject) string {
 	return strings.Join(b, "|")
 }
 
-func rowByID(v *ConversationView, id securestore.MessageID) app.MessageRow {
+func rowByID(v *ConversationView, id app.MessageID) app.MessageRow {
 	return v.rows[v.index[id]]
 }
 
@@ -154,8 +153,8 @@ func TestSenderLiveView(t *testing.T) {
 	test.NewTempApp(t)
 	t0 := fixedNow.Add(-28 * time.Minute) // 14:02
 	r := app.MessageRow{ID: 40, Outgoing: true, Sender: "You", Body: "Bed 12 K+ 6.8", Timestamp: t0,
-		Urgency: securestore.UrgencyCritical, AckRequired: true}
-	set := func(state securestore.ReceiptState, at time.Time) {
+		Urgency: app.UrgencyCritical, AckRequired: true}
+	set := func(state app.ReceiptState, at time.Time) {
 		r.Receipt.State = state
 		r.Receipt.At[state] = at
 	}
@@ -172,19 +171,19 @@ func TestSenderLiveView(t *testing.T) {
 			t.Fatalf("screen lacks %q: %s", want, drawnTexts(v))
 		}
 	}
-	set(securestore.ReceiptSent, t0)
+	set(app.ReceiptSent, t0)
 	check("Not yet delivered · acknowledgement required")
-	set(securestore.ReceiptDelivered, t0)
+	set(app.ReceiptDelivered, t0)
 	r.Alerting = true
 	check("Alerting on Dr Osei's device since 14:02")
-	set(securestore.ReceiptRead, t0.Add(time.Minute))
+	set(app.ReceiptRead, t0.Add(time.Minute))
 	check("Read 14:03 · alerting until acknowledged")
 	r.Responses = append(r.Responses, app.ResponseRow{From: "Dr Osei", Kind: app.ResponseDecline, Text: "in theatre", At: t0.Add(time.Minute)})
 	check("Declined 14:03: in theatre")
 	r.Responses = append(r.Responses, app.ResponseRow{From: "Dr Osei", Kind: app.ResponseCallMe, At: t0.Add(3 * time.Minute)})
 	check("Call me 14:05")
 	r.Alerting = false
-	set(securestore.ReceiptAcknowledged, t0.Add(2*time.Minute))
+	set(app.ReceiptAcknowledged, t0.Add(2*time.Minute))
 	r.Responses = append(r.Responses, app.ResponseRow{From: "Dr Osei", Kind: app.ResponseAck, At: t0.Add(2 * time.Minute)})
 	check("Acknowledged 14:04 by Dr Osei")
 	if strings.Contains(strings.Join(v.rowStatus(r), "\n"), "alerting") {
@@ -388,10 +387,10 @@ func TestComposerUrgencyAndOrder(t *testing.T) {
 	f.sendErr = nil
 	v.clin.order.SetChecked(false)
 	test.Tap(v.send)
-	if len(f.clinical) != 1 || f.clinical[0] != (app.ClinicalOptions{Urgency: securestore.UrgencyCritical, AckRequired: true}) {
+	if len(f.clinical) != 1 || f.clinical[0] != (app.ClinicalOptions{Urgency: app.UrgencyCritical, AckRequired: true}) {
 		t.Fatalf("clinical options %+v", f.clinical)
 	}
-	if v.urgency() != securestore.UrgencyNormal || v.clin.ack.Checked || v.clin.ack.Disabled() || v.composer.Text != "" {
+	if v.urgency() != app.UrgencyNormal || v.clin.ack.Checked || v.clin.ack.Disabled() || v.composer.Text != "" {
 		t.Fatal("composer not back to routine after sending")
 	}
 	// A routine message may ask for an acknowledgement.
@@ -601,7 +600,7 @@ func TestAlertTextFitsAPhone(t *testing.T) {
 	w.Resize(screenSizes["phone"])
 	a := clinicalAlert()
 	a.From = "Dr Adaeze Okonkwo-Fitzgerald (Anaesthetics registrar)"
-	a.Urgency, a.AckRequired = securestore.UrgencyNormal, true
+	a.Urgency, a.AckRequired = app.UrgencyNormal, true
 	s.SetAlerts([]AlertItem{a})
 	s.Alert.Refresh()
 	for _, tx := range []*canvas.Text{s.Alert.level, s.Alert.from} {

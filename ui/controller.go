@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // pageSize is how many messages a conversation shows at first and per "load
@@ -37,7 +36,7 @@ type Controller struct {
 	open   string
 	// shown holds the ids drawn in the open conversation: rows are ordered by
 	// time, not id, so "newer than the last id" cannot tell new from known.
-	shown map[securestore.MessageID]bool
+	shown map[app.MessageID]bool
 	// newest is the latest timestamp drawn; a fresh row older than it (a
 	// catch-up filling a gap) reloads the view instead of appending.
 	newest time.Time
@@ -122,7 +121,7 @@ func (c *Controller) showChoosePIN(in SignIn) {
 					back := in
 					back.Password = ""
 					c.showSignIn(back)
-					dialog.ShowError(errors.New(SignInErrorText(err)), c.Window)
+					dialog.ShowError(errors.New(app.SignInErrorText(err)), c.Window)
 					return
 				}
 				c.signedIn(cl)
@@ -369,7 +368,7 @@ func (c *Controller) reload(cl *app.Client, conv string) {
 			return
 		}
 		c.mu.Lock()
-		c.shown = make(map[securestore.MessageID]bool, len(rows))
+		c.shown = make(map[app.MessageID]bool, len(rows))
 		for _, r := range rows {
 			c.shown[r.ID] = true
 			if r.Timestamp.After(c.newest) {
@@ -407,7 +406,7 @@ func (a *actions) Open(conv string) {
 		if info.ID == "" {
 			info = ConversationInfo{ID: conv, Title: conv}
 		}
-		shown := make(map[securestore.MessageID]bool, len(rows))
+		shown := make(map[app.MessageID]bool, len(rows))
 		var newest time.Time
 		for _, r := range rows {
 			shown[r.ID] = true
@@ -432,14 +431,14 @@ func (a *actions) Send(conv, text string) error {
 	return err
 }
 
-func (a *actions) MarkShown(conv string, upTo securestore.MessageID) {
+func (a *actions) MarkShown(conv string, upTo app.MessageID) {
 	a.cl.Touch()
 	if err := a.cl.MarkShown(conv, upTo); err != nil && !errors.Is(err, app.ErrLocked) {
 		slog.Info("ui: mark shown", "err", err)
 	}
 }
 
-func (a *actions) LoadOlder(conv string, before securestore.MessageID) {
+func (a *actions) LoadOlder(conv string, before app.MessageID) {
 	rows, err := a.cl.Older(conv, before, pageSize)
 	if err != nil {
 		return

@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // ConversationActions is what the conversation screen asks of the app.
@@ -30,9 +29,9 @@ type ConversationActions interface {
 	Send(conv, text string) error
 	// MarkShown says the user has seen the conversation up to and including
 	// message upTo (the newest incoming message drawn on screen).
-	MarkShown(conv string, upTo securestore.MessageID)
+	MarkShown(conv string, upTo app.MessageID)
 	// LoadOlder asks for the page of messages before message before.
-	LoadOlder(conv string, before securestore.MessageID)
+	LoadOlder(conv string, before app.MessageID)
 }
 
 // ConversationInfo is the header of a conversation and what the view needs to
@@ -60,7 +59,7 @@ type ConversationView struct {
 	OnBack func()
 
 	rows     []app.MessageRow
-	index    map[securestore.MessageID]int
+	index    map[app.MessageID]int
 	metrics  []rowMetric
 	hasOlder bool
 
@@ -84,7 +83,7 @@ type ConversationView struct {
 
 	firstUnread int // row index, -1 when none
 	ready       bool
-	olderAsked  securestore.MessageID
+	olderAsked  app.MessageID
 	popup       *widget.PopUp
 
 	shownMu      sync.Mutex
@@ -323,7 +322,7 @@ func (v *ConversationView) JumpToFirstUnread() {
 }
 
 func (v *ConversationView) reindex() {
-	v.index = make(map[securestore.MessageID]int, len(v.rows))
+	v.index = make(map[app.MessageID]int, len(v.rows))
 	for i, r := range v.rows {
 		v.index[r.ID] = i
 	}
@@ -581,41 +580,41 @@ func (v *ConversationView) showReceipt(r app.MessageRow) {
 	pop.Show()
 }
 
-var receiptOrder = []securestore.ReceiptState{
-	securestore.ReceiptQueued, securestore.ReceiptSent, securestore.ReceiptDelivered,
-	securestore.ReceiptRead, securestore.ReceiptAcknowledged, securestore.ReceiptFailed,
+var receiptOrder = []app.ReceiptState{
+	app.ReceiptQueued, app.ReceiptSent, app.ReceiptDelivered,
+	app.ReceiptRead, app.ReceiptAcknowledged, app.ReceiptFailed,
 }
 
-func receiptName(s securestore.ReceiptState) string {
+func receiptName(s app.ReceiptState) string {
 	switch s {
-	case securestore.ReceiptQueued:
+	case app.ReceiptQueued:
 		return "Queued"
-	case securestore.ReceiptSent:
+	case app.ReceiptSent:
 		return "Sent"
-	case securestore.ReceiptDelivered:
+	case app.ReceiptDelivered:
 		return "Delivered"
-	case securestore.ReceiptRead:
+	case app.ReceiptRead:
 		return "Read"
-	case securestore.ReceiptAcknowledged:
+	case app.ReceiptAcknowledged:
 		return "Acknowledged"
-	case securestore.ReceiptFailed:
+	case app.ReceiptFailed:
 		return "Failed"
 	}
 	return "Not sent"
 }
 
 // receiptTable lists every state with its time ("—" when not reached).
-func receiptTable(r securestore.Receipt) fyne.CanvasObject {
+func receiptTable(r app.Receipt) fyne.CanvasObject {
 	form := container.New(layout.NewFormLayout())
 	for _, s := range receiptOrder {
-		if s == securestore.ReceiptFailed && r.State != securestore.ReceiptFailed {
+		if s == app.ReceiptFailed && r.State != app.ReceiptFailed {
 			continue
 		}
 		at := "—"
 		if t := r.At[s]; !t.IsZero() {
 			at = t.Local().Format(stampFormat)
 		}
-		if s == securestore.ReceiptFailed && r.Reason != "" {
+		if s == app.ReceiptFailed && r.Reason != "" {
 			at += " · " + r.Reason
 		}
 		name := widget.NewLabel(receiptName(s))
@@ -627,19 +626,19 @@ func receiptTable(r securestore.Receipt) fyne.CanvasObject {
 	return form
 }
 
-func tickIcon(s securestore.ReceiptState) fyne.Resource {
+func tickIcon(s app.ReceiptState) fyne.Resource {
 	switch s {
-	case securestore.ReceiptQueued:
+	case app.ReceiptQueued:
 		return tickQueued
-	case securestore.ReceiptSent:
+	case app.ReceiptSent:
 		return tickSent
-	case securestore.ReceiptDelivered:
+	case app.ReceiptDelivered:
 		return tickDelivered
-	case securestore.ReceiptRead:
+	case app.ReceiptRead:
 		return tickRead
-	case securestore.ReceiptAcknowledged:
+	case app.ReceiptAcknowledged:
 		return tickAcked
-	case securestore.ReceiptFailed:
+	case app.ReceiptFailed:
 		return tickFailed
 	}
 	return nil
@@ -695,7 +694,7 @@ func (l *messageLayout) bind(i int) {
 	} else {
 		l.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
 	}
-	if r.Urgency != securestore.UrgencyNormal {
+	if r.Urgency != app.UrgencyNormal {
 		l.bg.StrokeColor = theme.Color(theme.ColorNameError)
 		l.bg.StrokeWidth = 2
 	} else {

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 func openConversation(t testing.TB, info ConversationInfo, rows []app.MessageRow, size fyne.Size) (*ConversationView, *fakeActions, fyne.Window) {
@@ -117,12 +116,12 @@ func TestReceiptDetail(t *testing.T) {
 	}
 	all := strings.Join(texts, "|")
 	r := rows[4]
-	for _, s := range []securestore.ReceiptState{securestore.ReceiptQueued, securestore.ReceiptSent, securestore.ReceiptDelivered} {
+	for _, s := range []app.ReceiptState{app.ReceiptQueued, app.ReceiptSent, app.ReceiptDelivered} {
 		if !strings.Contains(all, r.Receipt.At[s].Local().Format(stampFormat)) {
 			t.Errorf("detail lacks the %v time: %s", s, all)
 		}
 	}
-	for _, want := range []string{"Dr Osei", "Nurse Kim", "Pharmacy", "Read", "Acknowledged", r.Members["Dr Osei"].At[securestore.ReceiptRead].Local().Format(stampFormat)} {
+	for _, want := range []string{"Dr Osei", "Nurse Kim", "Pharmacy", "Read", "Acknowledged", r.Members["Dr Osei"].At[app.ReceiptRead].Local().Format(stampFormat)} {
 		if !strings.Contains(all, want) {
 			t.Errorf("detail lacks %q: %s", want, all)
 		}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // fixedNow is the moment every screenshot and test is drawn at.
@@ -32,15 +31,15 @@ func drainUI() {
 	}
 }
 
-func receipt(state securestore.ReceiptState, at time.Time) securestore.Receipt {
-	var r securestore.Receipt
+func receipt(state app.ReceiptState, at time.Time) app.Receipt {
+	var r app.Receipt
 	r.State = state
-	for s := securestore.ReceiptQueued; s <= state && s <= securestore.ReceiptAcknowledged; s++ {
+	for s := app.ReceiptQueued; s <= state && s <= app.ReceiptAcknowledged; s++ {
 		r.At[s] = at.Add(time.Duration(s) * 7 * time.Second)
 	}
-	if state == securestore.ReceiptFailed {
-		r.At[securestore.ReceiptQueued] = at
-		r.At[securestore.ReceiptFailed] = at.Add(time.Minute)
+	if state == app.ReceiptFailed {
+		r.At[app.ReceiptQueued] = at
+		r.At[app.ReceiptFailed] = at.Add(time.Minute)
 		r.Reason = "the recipient's server is unreachable"
 	}
 	return r
@@ -52,20 +51,20 @@ func roomMessages() []app.MessageRow {
 	msgs := []app.MessageRow{
 		{ID: 1, Sender: "Dr Osei", Body: "Morning all. Bed 4 is for step-down today if the lactate stays under 2.", Timestamp: t0, DayBreak: true},
 		{ID: 2, Outgoing: true, Sender: "You", Body: "Noted, I'll call the step-down unit.", Timestamp: t0.Add(3 * time.Minute)},
-		{ID: 3, Sender: "Nurse Kim", Body: "Bed 12 K+ 6.1, please review", Timestamp: fixedNow.Add(-50 * time.Minute), DayBreak: true, Urgency: securestore.UrgencyHigh},
+		{ID: 3, Sender: "Nurse Kim", Body: "Bed 12 K+ 6.1, please review", Timestamp: fixedNow.Add(-50 * time.Minute), DayBreak: true, Urgency: app.UrgencyHigh},
 		{ID: 4, Sender: "Dr Osei", Body: "On my way. Repeat the K+ and get an ECG.\nHold the spironolactone.", Timestamp: fixedNow.Add(-48 * time.Minute)},
 		{ID: 5, Outgoing: true, Sender: "You", Body: "ECG done, peaked T waves. Protocol: https://intranet.hospital.org/protocols/hyperkalaemia", Timestamp: fixedNow.Add(-40 * time.Minute)},
 		{ID: 6, Sender: "Pharmacy", Body: "Calcium gluconate 10% sent up to ICU with the porter.", Timestamp: fixedNow.Add(-35 * time.Minute)},
 		{ID: 7, Outgoing: true, Sender: "You", Body: "Thanks. Repeat K+ 5.4 after insulin-dextrose.", Timestamp: fixedNow.Add(-5 * time.Minute)},
 	}
-	msgs[1].Receipt = receipt(securestore.ReceiptRead, msgs[1].Timestamp)
-	msgs[4].Receipt = receipt(securestore.ReceiptDelivered, msgs[4].Timestamp)
-	msgs[4].Members = map[string]securestore.Receipt{
-		"Dr Osei":   receipt(securestore.ReceiptRead, msgs[4].Timestamp),
-		"Nurse Kim": receipt(securestore.ReceiptDelivered, msgs[4].Timestamp),
-		"Pharmacy":  receipt(securestore.ReceiptSent, msgs[4].Timestamp),
+	msgs[1].Receipt = receipt(app.ReceiptRead, msgs[1].Timestamp)
+	msgs[4].Receipt = receipt(app.ReceiptDelivered, msgs[4].Timestamp)
+	msgs[4].Members = map[string]app.Receipt{
+		"Dr Osei":   receipt(app.ReceiptRead, msgs[4].Timestamp),
+		"Nurse Kim": receipt(app.ReceiptDelivered, msgs[4].Timestamp),
+		"Pharmacy":  receipt(app.ReceiptSent, msgs[4].Timestamp),
 	}
-	msgs[6].Receipt = receipt(securestore.ReceiptSent, msgs[6].Timestamp)
+	msgs[6].Receipt = receipt(app.ReceiptSent, msgs[6].Timestamp)
 	return msgs
 }
 
@@ -79,10 +78,10 @@ func chatMessages() []app.MessageRow {
 		{ID: 15, Outgoing: true, Sender: "You", Body: "Family asking for an update at 4pm, are you free?", Timestamp: t.Add(6 * time.Minute)},
 		{ID: 16, Outgoing: true, Sender: "You", Body: "Also the X-ray is back.", Timestamp: t.Add(7 * time.Minute)},
 	}
-	msgs[1].Receipt = receipt(securestore.ReceiptRead, msgs[1].Timestamp)
-	msgs[3].Receipt = receipt(securestore.ReceiptDelivered, msgs[3].Timestamp)
-	msgs[4].Receipt = receipt(securestore.ReceiptFailed, msgs[4].Timestamp)
-	msgs[5].Receipt = receipt(securestore.ReceiptQueued, msgs[5].Timestamp)
+	msgs[1].Receipt = receipt(app.ReceiptRead, msgs[1].Timestamp)
+	msgs[3].Receipt = receipt(app.ReceiptDelivered, msgs[3].Timestamp)
+	msgs[4].Receipt = receipt(app.ReceiptFailed, msgs[4].Timestamp)
+	msgs[5].Receipt = receipt(app.ReceiptQueued, msgs[5].Timestamp)
 	return msgs
 }
 
@@ -106,13 +105,13 @@ func manyMessages(n int) []app.MessageRow {
 		ts := start.Add(time.Duration(i) * 10 * time.Minute)
 		out := i%3 == 1
 		rows[i] = app.MessageRow{
-			ID: securestore.MessageID(i + 1), Outgoing: out, Body: bodies[i%len(bodies)],
+			ID: app.MessageID(i + 1), Outgoing: out, Body: bodies[i%len(bodies)],
 			Sender: []string{"Dr Osei", "Nurse Kim", "Dr Patel"}[i%3], Timestamp: ts,
 			DayBreak: ts.YearDay() != lastDay,
 		}
 		if out {
 			rows[i].Sender = "You"
-			rows[i].Receipt = receipt(securestore.ReceiptRead, ts)
+			rows[i].Receipt = receipt(app.ReceiptRead, ts)
 		}
 		lastDay = ts.YearDay()
 	}
@@ -124,8 +123,8 @@ type fakeActions struct {
 	mu       sync.Mutex
 	sent     []string
 	opened   []string
-	shown    []securestore.MessageID
-	older    []securestore.MessageID
+	shown    []app.MessageID
+	older    []app.MessageID
 	started  []string
 	joined   []string
 	presence []string
@@ -144,12 +143,12 @@ func (f *fakeActions) Send(conv, text string) error {
 	f.sent = append(f.sent, conv+": "+text)
 	return nil
 }
-func (f *fakeActions) MarkShown(conv string, upTo securestore.MessageID) {
+func (f *fakeActions) MarkShown(conv string, upTo app.MessageID) {
 	f.mu.Lock()
 	f.shown = append(f.shown, upTo)
 	f.mu.Unlock()
 }
-func (f *fakeActions) LoadOlder(conv string, before securestore.MessageID) {
+func (f *fakeActions) LoadOlder(conv string, before app.MessageID) {
 	f.mu.Lock()
 	f.older = append(f.older, before)
 	f.mu.Unlock()
@@ -183,7 +182,7 @@ var _ = fmt.Sprint
 func inboxRows() []app.ConversationRow {
 	return []app.ConversationRow{
 		{ID: "dr.osei@rounds.test", Title: "Dr Osei", LastActivity: fixedNow.Add(-13 * time.Minute), Unread: 2, Preview: "Good. Leave it in until tomorrow's round.", Presence: "dnd"},
-		{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, LastActivity: fixedNow.Add(-50 * time.Minute), Unread: 5, Preview: "Nurse Kim: Bed 12 K+ 6.1, please review", Urgent: true, UrgentLevel: securestore.UrgencyHigh},
+		{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, LastActivity: fixedNow.Add(-50 * time.Minute), Unread: 5, Preview: "Nurse Kim: Bed 12 K+ 6.1, please review", Urgent: true, UrgentLevel: app.UrgencyHigh},
 		{ID: "pharmacy@rounds.test", Title: "Pharmacy", LastActivity: fixedNow.Add(-3 * time.Hour), Preview: "Calcium gluconate 10% sent up to ICU", Presence: "available"},
 		{ID: "ward7@rooms.rounds.test", Title: "Ward 7 handover", IsRoom: true, LastActivity: fixedNow.Add(-26 * time.Hour), Preview: "Handover at 19:30 in the day room"},
 		{ID: "dr.patel@rounds.test", Title: "Dr Patel", LastActivity: fixedNow.Add(-72 * time.Hour), Preview: "Thanks, see you on the ward", Presence: "away"},

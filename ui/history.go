@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // A message's ⋮ menu: on one's own message Recall (after a confirmation:
@@ -32,7 +31,7 @@ func canRespond(r app.MessageRow) bool {
 	if r.Outgoing || !r.Recalled.IsZero() || r.Notice || r.Response != "" {
 		return false
 	}
-	if r.Urgency == securestore.UrgencyNormal && !r.AckRequired {
+	if r.Urgency == app.UrgencyNormal && !r.AckRequired {
 		return false
 	}
 	for _, x := range r.Responses {
@@ -91,7 +90,7 @@ func (v *ConversationView) showRowMenu(r app.MessageRow, anchor fyne.CanvasObjec
 
 // respond sends a quick response off the UI goroutine; a failure shows
 // under the composer.
-func (v *ConversationView) respond(ca ClinicalActions, id securestore.MessageID, k app.ResponseKind, text string) {
+func (v *ConversationView) respond(ca ClinicalActions, id app.MessageID, k app.ResponseKind, text string) {
 	conv := v.info.ID
 	go func() {
 		err := ca.Respond(conv, id, k, text)

@@ -14,8 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
-	"rounds/sync"
 )
 
 // InboxActions is what the inbox asks of the app.
@@ -103,7 +101,7 @@ func (v *InboxView) SetLevels(l app.UrgencyLevelNames) {
 // ("STAT", "URGENT"), like the message badges; a routine message that asks
 // for an acknowledgement says so.
 func pinnedLabel(levels app.UrgencyLevelNames, c app.ConversationRow) string {
-	if c.UrgentLevel == securestore.UrgencyNormal {
+	if c.UrgentLevel == app.UrgencyNormal {
 		return "ACK REQUESTED"
 	}
 	return strings.ToUpper(levels.Name(c.UrgentLevel))
@@ -308,7 +306,7 @@ func newStatusBar(signInAgain func()) *statusBar {
 	s.action = widget.NewButton("Sign in again", signInAgain)
 	s.action.Hide()
 	s.ExtendBaseWidget(s)
-	s.set(app.Connection{Connectivity: sync.Connecting})
+	s.set(app.Connection{Connectivity: app.Connecting})
 	return s
 }
 
@@ -320,16 +318,16 @@ func (s *statusBar) set(c app.Connection) {
 	s.action.Hide()
 	s.Show()
 	switch c.Connectivity {
-	case sync.Online:
+	case app.Online:
 		s.text.SetText("Online")
 		s.Hide()
-	case sync.Connecting:
+	case app.Connecting:
 		s.text.SetText("Connecting…")
 		s.bg.FillColor = theme.Color(theme.ColorNameWarning)
-	case sync.Offline:
+	case app.Offline:
 		msg := "Offline"
 		if c.Reason != nil {
-			msg += ": " + SignInErrorText(c.Reason)
+			msg += ": " + app.SignInErrorText(c.Reason)
 		}
 		if !c.RetryAt.IsZero() {
 			if d := c.RetryAt.Sub(nowFunc()); d > 0 && d < time.Minute {
@@ -340,10 +338,10 @@ func (s *statusBar) set(c app.Connection) {
 		}
 		s.text.SetText(msg + ". Messages you send wait and go out when back online.")
 		s.bg.FillColor = theme.Color(theme.ColorNameWarning)
-	case sync.AuthFailed:
+	case app.AuthFailed:
 		msg := "Sign-in refused by the server"
 		if c.Reason != nil {
-			msg = SignInErrorText(c.Reason)
+			msg = app.SignInErrorText(c.Reason)
 		}
 		s.text.SetText(msg)
 		s.bg.FillColor = theme.Color(theme.ColorNameError)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 func TestInboxOrderOpenSearch(t *testing.T) {
@@ -71,16 +70,17 @@ func TestStatusBar(t *testing.T) {
 	v.OnSignInAgain = func() { signIn++ }
 	w := test.NewTempWindow(t, v)
 	w.Resize(fyne.NewSize(900, 640))
-	v.SetConnection(app.Connection{Connectivity: sync.Online})
+	v.SetConnection(app.Connection{Connectivity: app.Online})
 	if v.status.Visible() {
 		t.Error("status bar shown while online")
 	}
-	v.SetConnection(app.Connection{Connectivity: sync.Offline, Reason: errors.New("connection reset"), RetryAt: fixedNow.Add(20 * time.Second)})
+	v.SetConnection(app.Connection{Connectivity: app.Offline, Reason: errors.New("connection reset"), RetryAt: fixedNow.Add(20 * time.Second)})
 	if s := v.status.Text(); !v.status.Visible() || !strings.Contains(s, "Offline: connection reset") || !strings.Contains(s, "retrying in 20 s") {
 		t.Errorf("offline bar: %q", s)
 	}
-	v.SetConnection(app.Connection{Connectivity: sync.AuthFailed, Reason: &xmpp.AuthError{Condition: "not-authorized"}})
-	if s := v.status.Text(); !strings.Contains(s, "Wrong address or password") || !v.status.action.Visible() {
+	refused := fmt.Errorf("sign in: %w", app.ErrWrongPassword)
+	v.SetConnection(app.Connection{Connectivity: app.AuthFailed, Reason: refused})
+	if s := v.status.Text(); s != app.SignInErrorText(refused) || !v.status.action.Visible() {
 		t.Errorf("auth failed bar: %q", s)
 	}
 	test.Tap(v.status.action)

@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // TestInboxPinnedLabelNamesTheLevel: a pinned row says which level pins it,
@@ -17,8 +16,8 @@ import (
 func TestInboxPinnedLabelNamesTheLevel(t *testing.T) {
 	test.NewTempApp(t)
 	rows := []app.ConversationRow{
-		{ID: "a@rounds.test", Title: "Dr Osei", LastActivity: fixedNow, Urgent: true, UrgentLevel: securestore.UrgencyCritical},
-		{ID: "b@rounds.test", Title: "Dr Patel", LastActivity: fixedNow.Add(-1), Urgent: true, UrgentLevel: securestore.UrgencyHigh},
+		{ID: "a@rounds.test", Title: "Dr Osei", LastActivity: fixedNow, Urgent: true, UrgentLevel: app.UrgencyCritical},
+		{ID: "b@rounds.test", Title: "Dr Patel", LastActivity: fixedNow.Add(-1), Urgent: true, UrgentLevel: app.UrgencyHigh},
 		{ID: "c@rounds.test", Title: "Pharmacy", LastActivity: fixedNow.Add(-2), Urgent: true},
 		{ID: "d@rounds.test", Title: "Front desk", LastActivity: fixedNow.Add(-3)},
 	}

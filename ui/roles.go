@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // A nurse at 3 a.m. does not know who is "Cardiology on call" tonight; the
@@ -179,7 +178,7 @@ func (v *RolesView) compose(r app.RoleRow) {
 	urg := widget.NewSelect(levelNames(v.levels), nil)
 	ack := widget.NewCheck("Ack required", nil)
 	urg.OnChanged = func(string) {
-		if urgencyLevels[max(urg.SelectedIndex(), 0)] >= securestore.UrgencyHigh {
+		if urgencyLevels[max(urg.SelectedIndex(), 0)] >= app.UrgencyHigh {
 			ack.SetChecked(true)
 			ack.Disable()
 		} else {
@@ -203,7 +202,7 @@ func (v *RolesView) compose(r app.RoleRow) {
 			return
 		}
 		u := urgencyLevels[max(urg.SelectedIndex(), 0)]
-		o := app.ClinicalOptions{Urgency: u, AckRequired: ack.Checked || u >= securestore.UrgencyHigh}
+		o := app.ClinicalOptions{Urgency: u, AckRequired: ack.Checked || u >= app.UrgencyHigh}
 		send.Disable()
 		go func() {
 			sent, err := v.actions.SendToRole(r.Role, text, o)

@@ -16,7 +16,6 @@ import (
 
 	"rounds/app"
 	"rounds/assets"
-	"rounds/sync"
 )
 
 // screenSizes are the sizes every screen is looked at: a front-desk window and a
@@ -98,7 +97,7 @@ func screenshotScreens() []screenshot {
 		}},
 		{name: "inbox", build: func() fyne.CanvasObject {
 			v := NewInboxView(inboxRows(), &fakeActions{})
-			v.SetConnection(app.Connection{Connectivity: sync.Offline, Reason: errors.New("connection reset by peer"), RetryAt: fixedNow.Add(20 * time.Second)})
+			v.SetConnection(app.Connection{Connectivity: app.Offline, Reason: errors.New("connection reset by peer"), RetryAt: fixedNow.Add(20 * time.Second)})
 			return v
 		}},
 		{name: "unlock", build: func() fyne.CanvasObject {
@@ -113,7 +112,7 @@ func screenshotScreens() []screenshot {
 		{name: "shell", build: func() fyne.CanvasObject {
 			s := NewShell(&fakeActions{}, settingsState())
 			s.Inbox.SetRows(inboxRows())
-			s.Inbox.SetConnection(app.Connection{Connectivity: sync.Online})
+			s.Inbox.SetConnection(app.Connection{Connectivity: app.Online})
 			s.Directory.SetContacts(contacts())
 			s.ShowConversation(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), true)
 			return s.Content()
@@ -121,7 +120,7 @@ func screenshotScreens() []screenshot {
 		{name: "shell-largetext", theme: func(t fyne.Theme) fyne.Theme { return &scaledTheme{Theme: t, scale: 1.5} }, build: func() fyne.CanvasObject {
 			s := NewShell(&fakeActions{}, settingsState())
 			s.Inbox.SetRows(inboxRows())
-			s.Inbox.SetConnection(app.Connection{Connectivity: sync.Online})
+			s.Inbox.SetConnection(app.Connection{Connectivity: app.Online})
 			s.ShowConversation(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), false)
 			return s.Content()
 		}},

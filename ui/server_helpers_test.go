@@ -11,6 +11,8 @@ import (
 
 	"rounds/app"
 	"rounds/internal/testserver"
+	// securestore only for the fast KDF of the real store these real-server
+	// tests build; the screens use app/ alone.
 	"rounds/securestore"
 )
 

@@ -1,13 +1,8 @@
 package ui
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"net"
 	"strings"
-	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -16,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"rounds/sync/xmpp"
+	"rounds/app"
 )
 
 // SignIn is what the first screen collects. ServerURL is empty unless the user (or
@@ -31,7 +26,7 @@ type SignIn struct {
 // SignInScreen is the first screen: a work address, a password and, folded away,
 // a server URL for hospitals whose server does not publish host-meta. submit runs
 // on its own goroutine (it goes over the network) while the button says
-// "Signing in…"; its error is shown inline in words (SignInErrorText).
+// "Signing in…"; its error is shown inline in words (app.SignInErrorText).
 func SignInScreen(icon fyne.Resource, defaults SignIn, submit func(SignIn) error) fyne.CanvasObject {
 	logo := canvas.NewImageFromResource(icon)
 	logo.FillMode = canvas.ImageFillContain
@@ -73,7 +68,7 @@ func SignInScreen(icon fyne.Resource, defaults SignIn, submit func(SignIn) error
 				button.Enable()
 				button.SetText("Sign in")
 				if err != nil {
-					status.SetText(SignInErrorText(err))
+					status.SetText(app.SignInErrorText(err))
 					status.Show()
 				}
 			})
@@ -133,44 +128,6 @@ func (m *maxWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		o.Resize(fyne.NewSize(w, o.MinSize().Height))
 		o.Move(fyne.NewPos((size.Width-w)/2, 0))
 	}
-}
-
-// SignInErrorText turns a sign-in or connection error into words a nurse can
-// act on. Errors are matched by type through any wrapping (errors.Is/As), so
-// app/ may add context freely; anything unknown is shown as it is.
-func SignInErrorText(err error) string {
-	var (
-		unknownCA x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		verify    *tls.CertificateVerificationError
-		dnsErr    *net.DNSError
-		insecure  *xmpp.InsecureTransportError
-		authErr   *xmpp.AuthError
-		opErr     *net.OpError
-	)
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, xmpp.ErrNotAuthorized):
-		if errors.As(err, &authErr) && authErr.Condition == "credentials-expired" {
-			return "Your password has expired. Change it with your hospital's IT service, then sign in again."
-		}
-		return "Wrong address or password. Check both and try again."
-	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
-		return "The server's certificate could not be verified, so Rounds did not connect. Ask your IT service (" + err.Error() + ")."
-	case errors.Is(err, xmpp.ErrNoWebSocketEndpoint):
-		return "No Rounds server was found for this address. Check the address, or enter the server URL under Server settings."
-	case errors.As(err, &insecure), errors.Is(err, xmpp.ErrInsecureTransport):
-		return "The server URL must start with wss:// (a secure connection)."
-	case errors.As(err, &dnsErr):
-		return "No server was found for this address (" + dnsErr.Name + "). Check the address, or enter the server URL under Server settings."
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &opErr):
-		return "The server could not be reached. Check the network (hospital Wi-Fi or VPN) and try again."
-	case errors.Is(err, xmpp.ErrNoMechanism):
-		return "The server offers no secure way to sign in that Rounds accepts. Ask your IT service."
-	}
-	return err.Error()
 }
 
 // ChoosePINScreen is the step after the first sign-in: choose a PIN (at least

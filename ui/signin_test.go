@@ -1,19 +1,14 @@
 package ui
 
 import (
-	"crypto/x509"
 	"errors"
-	"fmt"
-	"net"
-	"strings"
-	"syscall"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"rounds/sync/xmpp"
+	"rounds/app"
 )
 
 func TestValidateAddress(t *testing.T) {
@@ -82,7 +77,7 @@ func TestSignInShowsErrors(t *testing.T) {
 	if len(got) != 1 || got[0].Address != "nurse.kim@rounds.test" || got[0].Password != "pw" {
 		t.Fatalf("submit got %+v", got)
 	}
-	if status.Text != SignInErrorText(submitErr) || !status.Visible() {
+	if status.Text != app.SignInErrorText(submitErr) || !status.Visible() {
 		t.Fatalf("status = %q (visible %v), want the submit error", status.Text, status.Visible())
 	}
 }
@@ -102,25 +97,6 @@ func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
 		}
 		for _, c := range test.WidgetRenderer(v).Objects() {
 			walk(c, visit)
-		}
-	}
-}
-
-func TestSignInErrorText(t *testing.T) {
-	cases := []struct {
-		err  error
-		want string
-	}{
-		{fmt.Errorf("app: sign in: %w", &xmpp.AuthError{Mechanism: "SCRAM-SHA-256", Condition: "not-authorized"}), "Wrong address or password"},
-		{fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}), "certificate could not be verified"},
-		{fmt.Errorf("discover: %w", xmpp.ErrNoWebSocketEndpoint), "No Rounds server was found"},
-		{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, "could not be reached"},
-		{&net.DNSError{Name: "hospital.invalid", Err: "no such host"}, "No server was found for this address (hospital.invalid)"},
-		{errors.New("something else"), "something else"},
-	}
-	for _, c := range cases {
-		if got := SignInErrorText(c.err); !strings.Contains(got, c.want) {
-			t.Errorf("SignInErrorText(%v) = %q, want it to contain %q", c.err, got, c.want)
 		}
 	}
 }

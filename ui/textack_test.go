@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // TestUnencryptedFileAndTextAckShown: a file that came unencrypted says so
@@ -30,8 +29,8 @@ func TestUnencryptedFileAndTextAckShown(t *testing.T) {
 	}
 
 	at := fixedNow.Add(-time.Minute)
-	page := app.MessageRow{ID: 30, Outgoing: true, AckRequired: true, Urgency: securestore.UrgencyCritical, Body: "K+ 6.9",
-		Receipt:   receipt(securestore.ReceiptAcknowledged, at),
+	page := app.MessageRow{ID: 30, Outgoing: true, AckRequired: true, Urgency: app.UrgencyCritical, Body: "K+ 6.9",
+		Receipt:   receipt(app.ReceiptAcknowledged, at),
 		Responses: []app.ResponseRow{{From: "Nurse Kim", Kind: app.ResponseAck, Text: "ack", At: at, ByText: true}}}
 	lines := statusLines(page, "Nurse Kim", false)
 	if len(lines) == 0 || !strings.HasPrefix(lines[0], "Acknowledged ") || !strings.HasSuffix(lines[0], " by Nurse Kim (by text reply)") {

@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
-	"rounds/securestore"
 )
 
 // A clinical message must be unmistakable on screen: its level is a badge
@@ -33,40 +32,40 @@ import (
 // whose actions do not offers none of it.
 type ClinicalActions interface {
 	SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error)
-	Respond(conv string, msg securestore.MessageID, kind app.ResponseKind, text string) error
-	Recall(conv string, id securestore.MessageID) error
-	Correct(conv string, id securestore.MessageID, text string) error
-	History(id securestore.MessageID) ([]app.BodyVersion, error)
+	Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error
+	Recall(conv string, id app.MessageID) error
+	Correct(conv string, id app.MessageID, text string) error
+	History(id app.MessageID) ([]app.BodyVersion, error)
 	ExportConversation(w io.Writer, conv, format string) error
 	// Marks says which of the messages are orders or were addressed to a
 	// role (called off the UI goroutine).
-	Marks(conv string, ids []securestore.MessageID) (map[securestore.MessageID]app.MessageMarks, error)
+	Marks(conv string, ids []app.MessageID) (map[app.MessageID]app.MessageMarks, error)
 	// CancelEscalation stops a running escalation ladder (the sender
 	// reached someone another way).
-	CancelEscalation(conv string, id securestore.MessageID) error
+	CancelEscalation(conv string, id app.MessageID) error
 }
 
 // urgencyLevels are the choices of the composer's picker, lowest first.
-var urgencyLevels = []securestore.Urgency{securestore.UrgencyNormal, securestore.UrgencyHigh, securestore.UrgencyCritical}
+var urgencyLevels = []app.Urgency{app.UrgencyNormal, app.UrgencyHigh, app.UrgencyCritical}
 
 // urgencyColorName is the theme colour of a level's badge and bubble
 // outline: STAT red, urgent amber, a routine message asking for an
 // acknowledgement the primary colour.
-func urgencyColorName(u securestore.Urgency) fyne.ThemeColorName {
+func urgencyColorName(u app.Urgency) fyne.ThemeColorName {
 	switch {
-	case u >= securestore.UrgencyCritical:
+	case u >= app.UrgencyCritical:
 		return theme.ColorNameError
-	case u >= securestore.UrgencyHigh:
+	case u >= app.UrgencyHigh:
 		return theme.ColorNameWarning
 	}
 	return theme.ColorNamePrimary
 }
 
-func urgencyOnColorName(u securestore.Urgency) fyne.ThemeColorName {
+func urgencyOnColorName(u app.Urgency) fyne.ThemeColorName {
 	switch {
-	case u >= securestore.UrgencyCritical:
+	case u >= app.UrgencyCritical:
 		return theme.ColorNameForegroundOnError
-	case u >= securestore.UrgencyHigh:
+	case u >= app.UrgencyHigh:
 		return theme.ColorNameForegroundOnWarning
 	}
 	return theme.ColorNameForegroundOnPrimary
@@ -78,7 +77,7 @@ func badgeText(levels app.UrgencyLevelNames, r app.MessageRow, mk app.MessageMar
 	switch {
 	case !r.Recalled.IsZero() || r.Notice:
 		return ""
-	case r.Urgency != securestore.UrgencyNormal:
+	case r.Urgency != app.UrgencyNormal:
 		b = strings.ToUpper(levels.Name(r.Urgency))
 	case r.AckRequired:
 		b = "ACK REQUESTED"
@@ -117,7 +116,7 @@ func (v *ConversationView) askMarks(rows []app.MessageRow) {
 	if !ok || len(rows) == 0 {
 		return
 	}
-	ids := make([]securestore.MessageID, len(rows))
+	ids := make([]app.MessageID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
@@ -132,7 +131,7 @@ func (v *ConversationView) askMarks(rows []app.MessageRow) {
 				return
 			}
 			if v.clin.marks == nil {
-				v.clin.marks = map[securestore.MessageID]app.MessageMarks{}
+				v.clin.marks = map[app.MessageID]app.MessageMarks{}
 			}
 			atEnd := v.atEnd()
 			changed := 0
@@ -255,14 +254,14 @@ func statusLines(r app.MessageRow, peer string, room bool) []string {
 				line += " (by text reply)"
 			}
 			out = append(out, line)
-		case state == securestore.ReceiptAcknowledged:
+		case state == app.ReceiptAcknowledged:
 			acked = true
-			out = append(out, "Acknowledged "+clock(receiptTime(r, securestore.ReceiptAcknowledged)))
-		case state == securestore.ReceiptRead:
-			out = append(out, "Read "+clock(receiptTime(r, securestore.ReceiptRead))+" · alerting until acknowledged")
-		case state == securestore.ReceiptDelivered || r.Alerting:
-			out = append(out, "Alerting on "+where+" since "+clock(receiptTime(r, securestore.ReceiptDelivered)))
-		case state == securestore.ReceiptFailed:
+			out = append(out, "Acknowledged "+clock(receiptTime(r, app.ReceiptAcknowledged)))
+		case state == app.ReceiptRead:
+			out = append(out, "Read "+clock(receiptTime(r, app.ReceiptRead))+" · alerting until acknowledged")
+		case state == app.ReceiptDelivered || r.Alerting:
+			out = append(out, "Alerting on "+where+" since "+clock(receiptTime(r, app.ReceiptDelivered)))
+		case state == app.ReceiptFailed:
 			out = append(out, "Not delivered: nobody is alerted")
 		default:
 			out = append(out, "Not yet delivered · acknowledgement required")
@@ -286,7 +285,7 @@ func statusLines(r app.MessageRow, peer string, room bool) []string {
 }
 
 // receiptTime is when r (or, in a room, its first member) reached s.
-func receiptTime(r app.MessageRow, s securestore.ReceiptState) time.Time {
+func receiptTime(r app.MessageRow, s app.ReceiptState) time.Time {
 	if t := r.Receipt.At[s]; !t.IsZero() {
 		return t
 	}
@@ -316,7 +315,7 @@ func whenText(r app.MessageRow) string {
 // dialog open over it.
 type clinicalParts struct {
 	levels app.UrgencyLevelNames
-	marks  map[securestore.MessageID]app.MessageMarks
+	marks  map[app.MessageID]app.MessageMarks
 	urg    *widget.Select
 	ack    *widget.Check
 	order  *widget.Check
@@ -349,7 +348,7 @@ func levelNames(l app.UrgencyLevelNames) []string {
 	return out
 }
 
-func levelIndex(u securestore.Urgency) int {
+func levelIndex(u app.Urgency) int {
 	for i, x := range urgencyLevels {
 		if x == u {
 			return i
@@ -359,14 +358,14 @@ func levelIndex(u securestore.Urgency) int {
 }
 
 // urgency is the level chosen in the composer.
-func (v *ConversationView) urgency() securestore.Urgency {
+func (v *ConversationView) urgency() app.Urgency {
 	if v.clin.urg == nil {
-		return securestore.UrgencyNormal
+		return app.UrgencyNormal
 	}
 	if i := v.clin.urg.SelectedIndex(); i >= 0 && i < len(urgencyLevels) {
 		return urgencyLevels[i]
 	}
-	return securestore.UrgencyNormal
+	return app.UrgencyNormal
 }
 
 // composerBar is the row above the composer: urgency, acknowledgement
@@ -394,7 +393,7 @@ func (v *ConversationView) syncAck() {
 	if v.clin.ack == nil {
 		return
 	}
-	if v.urgency() >= securestore.UrgencyHigh {
+	if v.urgency() >= app.UrgencyHigh {
 		v.clin.ack.SetChecked(true)
 		v.clin.ack.Disable()
 	} else {
@@ -408,10 +407,10 @@ func (v *ConversationView) syncAck() {
 func (v *ConversationView) sendText(text string) error {
 	ca, ok := v.clinicalActions()
 	u := v.urgency()
-	if !ok || v.clin.ack == nil || (u == securestore.UrgencyNormal && !v.clin.ack.Checked && !v.clin.order.Checked) {
+	if !ok || v.clin.ack == nil || (u == app.UrgencyNormal && !v.clin.ack.Checked && !v.clin.order.Checked) {
 		return v.actions.Send(v.info.ID, text)
 	}
-	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || u >= securestore.UrgencyHigh, Order: v.clin.order.Checked}
+	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || u >= app.UrgencyHigh, Order: v.clin.order.Checked}
 	if _, err := ca.SendClinical(v.info.ID, text, o); err != nil {
 		return err
 	}
@@ -657,7 +656,7 @@ func (l *messageLayout) bindClinical(r app.MessageRow) {
 		cr, cg, cb, _ := w.RGBA()
 		l.bg.FillColor = color.NRGBA{R: uint8(cr >> 8), G: uint8(cg >> 8), B: uint8(cb >> 8), A: 0x30}
 		l.bg.StrokeWidth = 0
-	} else if r.Recalled.IsZero() && (r.Urgency != securestore.UrgencyNormal || r.AckRequired) {
+	} else if r.Recalled.IsZero() && (r.Urgency != app.UrgencyNormal || r.AckRequired) {
 		l.bg.StrokeColor = theme.Color(urgencyColorName(r.Urgency))
 		l.bg.StrokeWidth = 2
 	} else {
@@ -766,17 +765,17 @@ func (a *actions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Se
 	return a.cl.SendClinical(conv, text, o)
 }
 
-func (a *actions) Respond(conv string, msg securestore.MessageID, kind app.ResponseKind, text string) error {
+func (a *actions) Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error {
 	return a.cl.Respond(conv, msg, kind, text)
 }
 
-func (a *actions) Recall(conv string, id securestore.MessageID) error { return a.cl.Recall(conv, id) }
+func (a *actions) Recall(conv string, id app.MessageID) error { return a.cl.Recall(conv, id) }
 
-func (a *actions) Correct(conv string, id securestore.MessageID, text string) error {
+func (a *actions) Correct(conv string, id app.MessageID, text string) error {
 	return a.cl.Correct(conv, id, text)
 }
 
-func (a *actions) History(id securestore.MessageID) ([]app.BodyVersion, error) {
+func (a *actions) History(id app.MessageID) ([]app.BodyVersion, error) {
 	return a.cl.History(id)
 }
 
@@ -784,11 +783,11 @@ func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
 	return a.cl.ExportConversation(w, conv, format)
 }
 
-func (a *actions) CancelEscalation(conv string, id securestore.MessageID) error {
+func (a *actions) CancelEscalation(conv string, id app.MessageID) error {
 	return a.cl.CancelEscalation(conv, id)
 }
 
-func (a *actions) Marks(conv string, ids []securestore.MessageID) (map[securestore.MessageID]app.MessageMarks, error) {
+func (a *actions) Marks(conv string, ids []app.MessageID) (map[app.MessageID]app.MessageMarks, error) {
 	return a.cl.Marks(conv, ids)
 }
 

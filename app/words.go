@@ -1,0 +1,54 @@
+package app
+
+import (
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// The words the screens use for messages, their urgency, their receipts
+// and the connection are the app's: the UI names them here and imports
+// nothing below app/. They are aliases because the store's values pass
+// through unchanged (a MessageID the UI hands back is the store's id), so
+// there is nothing to convert; what each value means is documented where
+// it is kept (securestore/types.go, sync/state.go).
+
+// MessageID is a message's local id on this device (never a protocol id).
+type MessageID = securestore.MessageID
+
+// Urgency is a message's clinical urgency; the policy's level names
+// (UrgencyLevelNames) say how each is called on screen.
+type Urgency = securestore.Urgency
+
+const (
+	UrgencyNormal   = securestore.UrgencyNormal
+	UrgencyHigh     = securestore.UrgencyHigh
+	UrgencyCritical = securestore.UrgencyCritical
+)
+
+// ReceiptState is where an outgoing message is in its delivery story; it
+// only moves forward.
+type ReceiptState = securestore.ReceiptState
+
+const (
+	ReceiptNone         = securestore.ReceiptNone
+	ReceiptQueued       = securestore.ReceiptQueued
+	ReceiptSent         = securestore.ReceiptSent
+	ReceiptDelivered    = securestore.ReceiptDelivered
+	ReceiptRead         = securestore.ReceiptRead
+	ReceiptAcknowledged = securestore.ReceiptAcknowledged
+	ReceiptFailed       = securestore.ReceiptFailed
+)
+
+// Receipt is a message's receipt state with the time each state was
+// reached (or one room member's copy of it).
+type Receipt = securestore.Receipt
+
+// Connectivity is the connection's state as the status bar names it.
+type Connectivity = sync.Connectivity
+
+const (
+	Offline    = sync.Offline
+	Connecting = sync.Connecting
+	Online     = sync.Online
+	AuthFailed = sync.AuthFailed
+)
