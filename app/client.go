@@ -19,7 +19,8 @@ import (
 // notifications, auto-lock). All methods are safe for concurrent use.
 //
 // Locking (Lock, auto-lock, Background on mobile) stops the Session and closes
-// the store, so a locked app holds no key and no PHI in memory (DESIGN §4).
+// the store, so a locked app holds no key and no PHI in memory
+// (docs/ARCHITECTURE.md, "Security model").
 // While locked nothing syncs and no notification can be raised (that needs
 // the store): waking a locked phone for new messages is content-free push
 // (XEP-0357), a later issue. Unlock with the PIN resumes, and catch-up fetches

@@ -45,9 +45,9 @@ func (c *Client) idleCheck(gen int) {
 }
 
 // Background is the app leaving the screen (mobile lifecycle, or a desktop
-// window minimised). On Android and iOS it locks at once (DESIGN §4); on the
-// desktop it only tells the server we are inactive (XEP-0352) and keeps
-// syncing and notifying.
+// window minimised). On Android and iOS it locks at once
+// (docs/ARCHITECTURE.md, "Security model"); on the desktop it only tells the
+// server we are inactive (XEP-0352) and keeps syncing and notifying.
 func (c *Client) Background() {
 	c.mu.Lock()
 	c.bg = true

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// TestPurgeShredsOldPeriods is the crypto-shredding proof from DESIGN §4:
+// TestPurgeShredsOldPeriods is the crypto-shredding proof
+// (docs/ARCHITECTURE.md, "Security model"):
 // recognisable plaintexts never appear in the raw file, and after Purge +
 // Close, an attacker who knows the master key and scans every page of the
 // file (free pages included) recovers the kept days and nothing of the

@@ -27,8 +27,9 @@ const (
 )
 
 // ReceiptState is where an outgoing message is in its delivery story. States
-// only move forward (DESIGN §3); the Joint Commission asks for each one with
-// its date and time, so each keeps a timestamp.
+// only move forward (docs/ARCHITECTURE.md, "Receipt states"); the Joint
+// Commission asks for each one with its date and time, so each keeps a
+// timestamp.
 type ReceiptState uint8
 
 const (

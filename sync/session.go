@@ -347,7 +347,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 }
 
 // keepCredentials stores the SCRAM keys from this sign-in so the password need
-// not be kept (DESIGN §4).
+// not be kept (docs/ARCHITECTURE.md, "Security model").
 func (s *Session) keepCredentials(c *xmpp.Client) {
 	k := c.SCRAMKeys()
 	if k == nil {

@@ -30,7 +30,8 @@ import (
 )
 
 // BenchmarkDesktopMemory100k measures the memory of the app with 100,000
-// stored messages (DESIGN §6: RSS ≤ 150 MB). For docs/BENCHMARKS.md, run:
+// stored messages (docs/ARCHITECTURE.md, "Targets": RSS ≤ 150 MB). For
+// docs/BENCHMARKS.md, run:
 //
 //	go test ./app/ -run '^$' -bench DesktopMemory100k -benchtime 1x -count 3
 //

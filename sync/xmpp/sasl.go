@@ -29,10 +29,11 @@ const (
 // SCRAM by strength. PLAIN is considered only when no SCRAM is offered at all.
 var mechanismPreference = []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"}
 
-// SCRAMKeys is what the app may keep instead of the password (DESIGN.md §4): the
-// SCRAM ClientKey and ServerKey for one hash, salt and iteration count. They let
-// us log in again and still verify the server's signature, without the password.
-// They are password-equivalent for this server: keep them in the secure store.
+// SCRAMKeys is what the app may keep instead of the password
+// (docs/ARCHITECTURE.md, "Security model"): the SCRAM ClientKey and ServerKey
+// for one hash, salt and iteration count. They let us log in again and still
+// verify the server's signature, without the password. They are
+// password-equivalent for this server: keep them in the secure store.
 type SCRAMKeys struct {
 	Hash       string // "SHA-1" or "SHA-256"
 	Salt       []byte
