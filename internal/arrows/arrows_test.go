@@ -60,13 +60,6 @@ var leaves = []string{}
 // test, and so does a listed arrow the code no longer has (delete its line).
 // Key: "importer → imported".
 var exceptions = map[string]string{
-	// ui uses the store's words (MessageID, ReceiptState, Urgency) until app
-	// owns them.
-	"rounds/ui → rounds/securestore": "MessageID, Receipt*, Urgency* in alert, controller, conversation, history, inbox, roles, urgency",
-	// ui reads connection states: app/model.go aliases Connection = sync.ConnState.
-	"rounds/ui → rounds/sync": "connection states in inbox, common, settings",
-	// ui classifies xmpp.AuthError and uses xmpp.Presence, xmpp.Wipe, xmpp.Config.
-	"rounds/ui → rounds/sync/xmpp": "signin, controller, settings",
 	// app dials, discovers and checks URLs for sign-in, parses pubsub items
 	// and aesgcm URLs itself instead of asking sync.
 	"rounds/app → rounds/sync/xmpp": "sign-in, policy and on-call nodes, export",
