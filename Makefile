@@ -29,7 +29,7 @@ deps-demo:
 deps-package:
 	scripts/install-deps.sh package
 
-# Packaging (README "Build"): the fyne CLI, pinned, installed into bin/tools/.
+# Packaging (docs/BUILDING.md): the fyne CLI, pinned, installed into bin/tools/.
 # scripts/package.sh works in a copy of the tree (fyne package writes into it).
 FYNE_TOOLS_VERSION := v1.7.4
 FYNE := bin/tools/fyne-$(FYNE_TOOLS_VERSION)/fyne

@@ -62,7 +62,7 @@ func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseR
 // reportResponse prints one answer on stderr, one line: a quick response by
 // its kind, a text (typed in Rounds, or a plain reply from another client)
 // quoted, with line breaks and control characters escaped. The operator who
-// sent the page asked for it (README, "Headless sender"); it goes to no log.
+// sent the page asked for it (docs/CLI.md); it goes to no log.
 func reportResponse(stderr io.Writer, r sync.ResponseReceived) {
 	at := r.At.UTC().Format(time.RFC3339)
 	if r.ByText {

@@ -10,7 +10,7 @@ server=(prosody prosody-modules lua-dbi-sqlite3 curl)
 # The attachment viewer draws page 1 of a PDF with poppler's pdftoppm where it
 # is installed (Linux desktops); the demo and the tests want it.
 viewer=(poppler-utils)
-# The desktop build's cgo headers (DESIGN.md §5); pkg-config is easy to forget.
+# The desktop build's cgo headers (docs/BUILDING.md); pkg-config is easy to forget.
 build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
        libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: a display (Xvfb + Mesa), screenshots, a session bus with a notification

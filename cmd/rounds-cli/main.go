@@ -3,7 +3,7 @@
 // monitoring) and publishes the organisation's policy and on-call schedule.
 // It has no GUI dependency, so it builds and runs on a headless server.
 // `rounds send|admin|audit|secret ...` in the desktop binary runs the same
-// code. See the README, "Headless sender and admin tools".
+// code. See docs/CLI.md.
 package main
 
 import (

@@ -68,7 +68,7 @@ package testserver
 //
 // Timing (2-core machine, under load from other tests): StartEjabberd 1.7-2.0 s
 // (up to ~4.5 s when the machine is busy), Restart 2.5-3 s, CreateAccount 30-60 ms,
-// EjabberdCtl 0.8-1.4 s, Stop ~1.05 s. The shared README says about 90 MB a node.
+// EjabberdCtl 0.8-1.4 s, Stop ~1.05 s; about 90 MB of memory a node.
 
 import (
 	"bytes"

@@ -23,8 +23,8 @@ import (
 var demoTools = []string{"it.admin", "lab.bot"}
 
 // writeSecrets puts each tool account's password in <dir>/<user>.secret
-// (mode 600), as a hospital would for a service account, so the README's
-// examples run against the demo as written.
+// (mode 600), as a hospital would for a service account, so the examples in
+// README.md and docs/CLI.md run against the demo as written.
 func writeSecrets(s *testserver.Server, password string) error {
 	for _, u := range demoTools {
 		p := filepath.Join(s.Dir, u+".secret")
