@@ -7,10 +7,14 @@ import (
 	"testing"
 )
 
+// auditFixtures holds the audit exports app's tests write and check
+// (TestWriteAuditFixtures): cli verifies the very same files.
+var auditFixtures = filepath.Join("..", "app", "testdata")
+
 // TestAuditVerify: an intact export (JSON or CSV) exits 0; a changed,
-// removed or cut-off entry exits 1 naming what is wrong; a file that is not
-// an audit export exits 2. The fixtures are exports written by app.ExportAudit
-// (copied from app/testdata) and edited by hand.
+// removed or cut-off entry, a rewritten head or a rolled-back log exits 1
+// naming what is wrong; a file that is not an audit export exits 2. The
+// fixtures are exports written by app.ExportAudit and tampered with.
 func TestAuditVerify(t *testing.T) {
 	cases := []struct {
 		file string
@@ -25,20 +29,24 @@ func TestAuditVerify(t *testing.T) {
 		{"fail_audit_removed.csv", ExitFailure, "entry"},
 		{"fail_audit_truncated.json", ExitFailure, "head"},
 		{"fail_audit_truncated.csv", ExitFailure, "head"},
+		{"fail_audit_reheaded.json", ExitFailure, "signature does not match"},
+		{"fail_audit_reheaded.csv", ExitFailure, "signature does not match"},
+		{"fail_audit_rollback.json", ExitFailure, "signature does not match"},
+		{"fail_audit_rollback.csv", ExitFailure, "signature does not match"},
 		{"fail_audit_notexport.json", ExitUsage, "not an audit export"},
 		{"fail_audit_notexport.csv", ExitUsage, "not an audit export"},
 	}
-	files, _ := filepath.Glob("testdata/*_audit*")
+	files, _ := filepath.Glob(filepath.Join(auditFixtures, "*_audit*"))
 	if len(files) != len(cases) {
 		t.Fatalf("%d audit fixtures on disk, %d listed", len(files), len(cases))
 	}
 	for _, c := range cases {
-		code, out, errOut := runCLI(t, "", "audit", "verify", filepath.Join("testdata", c.file))
+		code, out, errOut := runCLI(t, "", "audit", "verify", filepath.Join(auditFixtures, c.file))
 		if code != c.code || !strings.Contains(out+errOut, c.want) || !strings.Contains(out+errOut, c.file) {
 			t.Errorf("%s: exit %d (%s%s), want %d and %q", c.file, code, out, errOut, c.code, c.want)
 		}
 	}
-	if code, _, _ := runCLI(t, "", "audit", "verify", "testdata/does-not-exist.json"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "audit", "verify", filepath.Join(auditFixtures, "does-not-exist.json")); code != ExitUsage {
 		t.Errorf("missing file: exit %d", code)
 	}
 }
@@ -47,7 +55,7 @@ func TestAuditVerify(t *testing.T) {
 // or case) and refuses another, so a forgery signed with the forger's own
 // key exits 1.
 func TestAuditVerifyKey(t *testing.T) {
-	file := filepath.Join("testdata", "good_audit.json")
+	file := filepath.Join(auditFixtures, "good_audit.json")
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
