@@ -33,6 +33,17 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// engineFixture reads one of the engine's test files (sync/testdata): the
+// files both layers check are kept once, below, where the engine uses them.
+func engineFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "sync", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // leakNeedles are byte strings whose presence in a file would mean
 // plaintext leaked: a marker and 48-byte windows from start, middle, end.
 func leakNeedles(data []byte, marker string) [][]byte {
@@ -170,7 +181,7 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 	}
 
 	photo := fixture(t, "good_exif_gps.jpg")
-	pdf := fixture(t, "good_report.pdf")
+	pdf := engineFixture(t, "good_report.pdf")
 	if !readExif(photo).gps || readExif(photo).orientation != 6 {
 		t.Fatalf("fixture lost its EXIF: %+v", readExif(photo))
 	}
@@ -345,7 +356,7 @@ func TestAttachmentNotificationHidesLink(t *testing.T) {
 	if err := bob.c.SetNotificationPreview(PreviewContent); err != nil {
 		t.Fatal(err)
 	}
-	pdf := fixture(t, "good_report.pdf")
+	pdf := engineFixture(t, "good_report.pdf")
 	if _, err := alice.c.SendFile(context.Background(), bob.jid, "result.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +392,7 @@ func TestSendFileRefused(t *testing.T) {
 		_, err := alice.c.SendFile(ctx, conv, name, bytes.NewReader(data), int64(len(data)), AttachOptions{}, progress)
 		return err
 	}
-	html := fixture(t, "fail_html_claiming_jpeg.jpg")
+	html := engineFixture(t, "fail_html_claiming_jpeg.jpg")
 	if err := send("photo.jpg", html, context.Background(), nil); !errors.Is(err, ErrFileTypeMismatch) {
 		t.Fatalf("html named .jpg: %v", err)
 	}
@@ -530,7 +541,7 @@ func TestAttachmentRecall(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := signIn(t, srv, "alice", Config{})
 	bob := signIn(t, srv, "bob", Config{})
-	pdf := fixture(t, "good_report.pdf")
+	pdf := engineFixture(t, "good_report.pdf")
 	id, err := alice.c.SendFile(context.Background(), bob.jid, "result.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -586,7 +597,7 @@ func TestAttachmentRecall(t *testing.T) {
 func TestExportForPlatformAndPDFPreview(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice")
 	alice := signIn(t, srv, "alice", Config{})
-	pdf := fixture(t, "good_report.pdf")
+	pdf := engineFixture(t, "good_report.pdf")
 	id, err := alice.c.SendFile(context.Background(), srv.JID("bob"), "Potassium result.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)

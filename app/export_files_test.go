@@ -25,7 +25,7 @@ func TestConversationExportKeepsFileKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf := fixture(t, "good_report.pdf")
+	pdf := engineFixture(t, "good_report.pdf")
 	if _, err := alice.c.SendFile(context.Background(), conv, "Potassium result.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}

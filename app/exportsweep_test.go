@@ -58,7 +58,7 @@ func TestExportsGoAtLockAndWipe(t *testing.T) {
 	clk := newFakeClock()
 	// LockAfter beyond exportLife, so the idle lock does not do the removal.
 	alice := signIn(t, srv, "alice", Config{Clock: clk, Policy: Policy{LockAfter: time.Hour}})
-	pdf := fixture(t, "good_report.pdf")
+	pdf := engineFixture(t, "good_report.pdf")
 	id, err := alice.c.SendFile(context.Background(), srv.JID("bob"), "Potassium result.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)

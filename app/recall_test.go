@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -155,10 +154,7 @@ func TestRecallAttachment(t *testing.T) {
 	clk := clinicalClock()
 	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
 	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
-	pdf, err := os.ReadFile("testdata/good_report.pdf")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pdf := engineFixture(t, "good_report.pdf")
 	id, err := alice.c.SendFile(t.Context(), bob.jid, "report.pdf", bytes.NewReader(pdf), int64(len(pdf)), AttachOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
