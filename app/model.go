@@ -80,6 +80,19 @@ type MessageRow struct {
 	// Attachments are the files the message shares (attachments.go); Body
 	// is then empty (the link carries the file's key and is never shown).
 	Attachments []AttachmentRow
+
+	// Marks say whether the message is an order and which on-call role it
+	// was addressed to.
+	Marks MessageMarks
+}
+
+// MessageMarks are stored facts about a message that a thread shows beside
+// its text: that it is a clinical order, and the on-call role it was
+// addressed to (so the thread says "To Cardiology on call" and whom that
+// reached).
+type MessageMarks struct {
+	Order bool
+	Role  string
 }
 
 // ContactRow is one entry of the directory.

@@ -329,6 +329,7 @@ func matchContact(ct securestore.Contact, q string) bool {
 // extras: acknowledgement, responses, recall, correction, escalation.
 func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames, r *MessageRow) {
 	r.AckRequired = ackRequired(m)
+	r.Marks = MessageMarks{Order: m.Extra[extraOrder] == "1", Role: m.Extra[extraRole]}
 	if r.Outgoing && r.AckRequired {
 		st := m.Receipt.State
 		for _, rc := range m.Members {

@@ -18,14 +18,10 @@ type clinicalActions struct {
 	roles      []string
 	audit      []app.AuditRow
 	auditErr   error
-	marks      map[app.MessageID]app.MessageMarks
 }
 
 func newClinicalActions() *clinicalActions {
-	return &clinicalActions{fakeActions: &fakeActions{}, marks: map[app.MessageID]app.MessageMarks{
-		28: {Role: "Cardiology on call"}, // clinicalChat: sent to the role, reached Dr Osei
-		27: {Order: true},                // clinicalChat: Dr Osei's order
-	}}
+	return &clinicalActions{fakeActions: &fakeActions{}}
 }
 
 func (f *clinicalActions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error) {
@@ -67,18 +63,6 @@ func (f *clinicalActions) ExportConversation(w io.Writer, conv, format string) e
 func (f *clinicalActions) CancelEscalation(conv string, id app.MessageID) error {
 	f.record(fmt.Sprintf("stop escalation %s %d", conv, id))
 	return nil
-}
-
-func (f *clinicalActions) Marks(conv string, ids []app.MessageID) (map[app.MessageID]app.MessageMarks, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[app.MessageID]app.MessageMarks{}
-	for _, id := range ids {
-		if mk, ok := f.marks[id]; ok {
-			out[id] = mk
-		}
-	}
-	return out, nil
 }
 
 func (f *clinicalActions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
@@ -135,9 +119,10 @@ func clinicalChat() []app.MessageRow {
 		{ID: 26, Outgoing: true, Sender: "You", Body: "Family of bed 9 will be here at 16:00.", Timestamp: t.Add(13 * time.Minute),
 			Corrected: true, CorrectedAt: t.Add(15 * time.Minute), Receipt: ackReceipt(app.ReceiptRead, t.Add(13*time.Minute))},
 		{ID: 27, Sender: "Dr Osei", Body: "Start the hyperkalaemia protocol, I'm 5 minutes away.", Timestamp: t.Add(20 * time.Minute),
-			Urgency: app.UrgencyHigh, AckRequired: true},
+			Urgency: app.UrgencyHigh, AckRequired: true, Marks: app.MessageMarks{Order: true}}, // Dr Osei's order
 		{ID: 28, Outgoing: true, Sender: "You", Body: "Bed 7 febrile 39.4, cultures sent.", Timestamp: t.Add(24 * time.Minute),
-			Urgency: app.UrgencyHigh, AckRequired: true, Alerting: true, Receipt: ackReceipt(app.ReceiptDelivered, t.Add(24*time.Minute))},
+			Urgency: app.UrgencyHigh, AckRequired: true, Alerting: true, Receipt: ackReceipt(app.ReceiptDelivered, t.Add(24*time.Minute)),
+			Marks: app.MessageMarks{Role: "Cardiology on call"}}, // sent to the role, reached Dr Osei
 	}
 	return rows
 }

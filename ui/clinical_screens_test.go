@@ -20,12 +20,6 @@ func clinicalScreens() []screenshot {
 		v.OnBack = func() {}
 		return v
 	}
-	// settled waits for the marks (orders, roles) the view asks the app for.
-	settled := func(w fyne.Window) *ConversationView {
-		v := w.Content().(*ConversationView)
-		waitFor(func() bool { return len(v.clin.marks) > 0 })
-		return v
-	}
 	shell := func(f *clinicalActions) *Shell {
 		s := NewShell(f, settingsState())
 		s.Inbox.SetRows(inboxRows())
@@ -35,7 +29,7 @@ func clinicalScreens() []screenshot {
 		return s
 	}
 	return []screenshot{
-		{name: "clinical-conversation", build: func() fyne.CanvasObject { return chat() }, after: func(t *testing.T, w fyne.Window) { settled(w) }},
+		{name: "clinical-conversation", build: func() fyne.CanvasObject { return chat() }},
 		{name: "clinical-room", build: func() fyne.CanvasObject {
 			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, clinicalRoom(), newClinicalActions())
 		}},
@@ -46,10 +40,10 @@ func clinicalScreens() []screenshot {
 			runAction(t, v.rowActions(rowByID(v, 51)), "Details")
 		}},
 		{name: "clinical-conversation-top", build: func() fyne.CanvasObject { return chat() }, after: func(t *testing.T, w fyne.Window) {
-			settled(w).list.ScrollToTop()
+			w.Content().(*ConversationView).list.ScrollToTop()
 		}},
 		{name: "clinical-order-refused", build: func() fyne.CanvasObject { return chat() }, after: func(t *testing.T, w fyne.Window) {
-			v := settled(w)
+			v := w.Content().(*ConversationView)
 			v.clin.urg.SetSelectedIndex(2)
 			v.clin.order.SetChecked(true)
 			v.composer.SetText("Give calcium gluconate 10 ml 10% IV now")

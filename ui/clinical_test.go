@@ -522,15 +522,13 @@ func TestAlertBlocksTheShell(t *testing.T) {
 	}
 }
 
-// TestOrderAndRoleMarks: the app's marks put "ORDER" on the badge and say
-// whom a message to a role reached.
+// TestOrderAndRoleMarks: the marks a row carries put "ORDER" on the badge
+// and say whom a message to a role reached, drawn with the row (no second
+// ask).
 func TestOrderAndRoleMarks(t *testing.T) {
 	test.NewTempApp(t)
 	f := newClinicalActions()
 	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), f, screenSizes["desktop"])
-	if !waitFor(func() bool { return len(v.clin.marks) == 2 }) {
-		t.Fatalf("marks not fetched: %v", v.clin.marks)
-	}
 	if got := v.badge(rowByID(v, 27)); got != "URGENT · ORDER" {
 		t.Fatalf("order badge %q", got)
 	}

@@ -202,7 +202,6 @@ func (v *ConversationView) SetInfo(info ConversationInfo) {
 // SetMessages replaces every message (oldest first). The list is rebuilt with
 // all heights set in bulk before it is shown, and scrolled to the newest.
 func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
-	v.askMarks(rows)
 	v.rows = rows
 	v.hasOlder = hasOlder
 	v.reindex()
@@ -250,7 +249,6 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 			offset += g.loaderH + g.pad
 		}
 	}
-	v.askMarks(older)
 	v.rows = append(append(make([]app.MessageRow, 0, len(older)+len(v.rows)), older...), v.rows...)
 	v.hasOlder = hasMore
 	v.reindex()
@@ -271,7 +269,6 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 // by one; a burst (catch-up) rebuilds the list in bulk.
 func (v *ConversationView) Append(rows ...app.MessageRow) {
 	atEnd := v.atEnd()
-	v.askMarks(rows)
 	start := len(v.rows)
 	v.rows = append(v.rows, rows...)
 	for i := start; i < len(v.rows); i++ {

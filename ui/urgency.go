@@ -37,9 +37,6 @@ type ClinicalActions interface {
 	Correct(conv string, id app.MessageID, text string) error
 	History(id app.MessageID) ([]app.BodyVersion, error)
 	ExportConversation(w io.Writer, conv, format string) error
-	// Marks says which of the messages are orders or were addressed to a
-	// role (called off the UI goroutine).
-	Marks(conv string, ids []app.MessageID) (map[app.MessageID]app.MessageMarks, error)
 	// CancelEscalation stops a running escalation ladder (the sender
 	// reached someone another way).
 	CancelEscalation(conv string, id app.MessageID) error
@@ -93,7 +90,7 @@ func badgeText(levels app.UrgencyLevelNames, r app.MessageRow, mk app.MessageMar
 
 // badge is r's badge text with its marks.
 func (v *ConversationView) badge(r app.MessageRow) string {
-	return badgeText(v.clin.levels, r, v.clin.marks[r.ID])
+	return badgeText(v.clin.levels, r, r.Marks)
 }
 
 // roleLine says a message went to a role: on the sender's side whom it
@@ -107,56 +104,6 @@ func roleLine(r app.MessageRow, mk app.MessageMarks, peer string) string {
 		return "To " + mk.Role + ": reached " + peer
 	}
 	return "To you as " + mk.Role
-}
-
-// askMarks fetches the marks of rows off the UI goroutine and redraws
-// the rows that have any.
-func (v *ConversationView) askMarks(rows []app.MessageRow) {
-	ca, ok := v.clinicalActions()
-	if !ok || len(rows) == 0 {
-		return
-	}
-	ids := make([]app.MessageID, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	conv := v.info.ID
-	go func() {
-		marks, err := ca.Marks(conv, ids)
-		if err != nil || len(marks) == 0 {
-			return
-		}
-		doUI(func() {
-			if v.info.ID != conv {
-				return
-			}
-			if v.clin.marks == nil {
-				v.clin.marks = map[app.MessageID]app.MessageMarks{}
-			}
-			atEnd := v.atEnd()
-			changed := 0
-			for id, mk := range marks {
-				if v.clin.marks[id] != mk {
-					v.clin.marks[id] = mk
-					changed++
-				}
-			}
-			switch {
-			case changed == 0:
-			case changed > 20 || v.list == nil:
-				v.invalidate()
-			default:
-				for id := range marks {
-					if i, ok := v.index[id]; ok {
-						v.Update(v.rows[i])
-					}
-				}
-				if atEnd {
-					v.list.ScrollToBottom()
-				}
-			}
-		})
-	}()
 }
 
 // clock is a time as the thread shows it: "14:02", with the day when not today.
@@ -315,7 +262,6 @@ func whenText(r app.MessageRow) string {
 // dialog open over it.
 type clinicalParts struct {
 	levels app.UrgencyLevelNames
-	marks  map[app.MessageID]app.MessageMarks
 	urg    *widget.Select
 	ack    *widget.Check
 	order  *widget.Check
@@ -580,7 +526,7 @@ func (rc *rowClinical) hide() {
 // rowStatus is statusLines bounded to what a bubble draws.
 func (v *ConversationView) rowStatus(r app.MessageRow) []string {
 	lines := statusLines(r, v.info.Title, v.info.IsRoom)
-	if l := roleLine(r, v.clin.marks[r.ID], v.info.Title); l != "" {
+	if l := roleLine(r, r.Marks, v.info.Title); l != "" {
 		lines = append([]string{l}, lines...)
 	}
 	if len(lines) > maxStatusLines {
@@ -785,10 +731,6 @@ func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
 
 func (a *actions) CancelEscalation(conv string, id app.MessageID) error {
 	return a.cl.CancelEscalation(conv, id)
-}
-
-func (a *actions) Marks(conv string, ids []app.MessageID) (map[app.MessageID]app.MessageMarks, error) {
-	return a.cl.Marks(conv, ids)
 }
 
 func (a *actions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
