@@ -59,6 +59,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 	if err != nil {
 		return securestore.Message{}, err
 	}
+	s.notePage(m) // textack.go
 	s.emit(MessagesAdded{Messages: []securestore.Message{m}})
 	if c := s.readyClient(); c != nil {
 		s.transmit(c, m)

@@ -76,9 +76,10 @@ type Session struct {
 	// announces them again.
 	show, status string
 	active       bool
-	uploads      uploadCache             // attachments.go
-	textAck      atomic.Pointer[textAck] // textack.go
-	textAckMu    gosync.Mutex            // one reply matched at a time (live and catch-up)
+	uploads      uploadCache                        // attachments.go
+	textAck      atomic.Pointer[textAck]            // textack.go
+	textAckMu    gosync.Mutex                       // one reply matched at a time (live and catch-up); guards pages
+	pages        map[string][]securestore.MessageID // textack.go: pages per conversation
 }
 
 type inflight struct {

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -213,9 +214,43 @@ func plainReply(m securestore.Message) bool {
 // messages (live, carbon or archive, in arrival order).
 func (s *Session) textReplies(added []securestore.Message) {
 	for _, m := range added {
-		if plainReply(m) {
+		switch {
+		case m.Direction == securestore.Outgoing:
+			s.notePage(m) // our page from another device (carbon, archive)
+		case plainReply(m):
 			s.textReply(m)
 		}
+	}
+}
+
+// The pages that may still be answered are kept per conversation in memory
+// (Session.pages), read from the store the first time a reply arrives in
+// that conversation in this session and kept up to date by Send and
+// textReplies: a plain message then costs no store read at all when no page
+// waits, which is almost every message of a catch-up.
+
+// isPage: m asks for an acknowledgement, as a page a text reply can answer.
+func isPage(m securestore.Message) bool {
+	return m.Direction == securestore.Outgoing && m.Extra[ExtraAck] == "required"
+}
+
+// settled: m can never again be answered (acknowledged, failed, recalled).
+func settled(m securestore.Message) bool {
+	return m.Receipt.State == securestore.ReceiptAcknowledged || m.Receipt.State == securestore.ReceiptFailed ||
+		m.Extra[ExtraRetracted] != ""
+}
+
+// notePage adds a newly stored page to its conversation's list, if that
+// list was read already (otherwise the first read finds it).
+func (s *Session) notePage(m securestore.Message) {
+	if !isPage(m) {
+		return
+	}
+	s.textAckMu.Lock()
+	defer s.textAckMu.Unlock()
+	if ids, ok := s.pages[m.ConversationID]; ok && !slices.Contains(ids, m.ID) {
+		s.pages[m.ConversationID] = append(ids, m.ID)
+		slices.Sort(s.pages[m.ConversationID])
 	}
 }
 
@@ -254,19 +289,45 @@ func (s *Session) textReply(reply securestore.Message) {
 // pendingPage is the page a reply with local id before answers: the latest
 // outgoing message of conv stored before it that asks for an acknowledgement,
 // reached the server, and is not acknowledged, failed or recalled.
+// s.textAckMu is held.
 func (s *Session) pendingPage(conv string, before securestore.MessageID) (securestore.Message, bool) {
-	msgs, err := s.store.Latest(conv, textAckWindow)
-	if err != nil {
-		s.log.Warn("sync: looking for the page a reply answers", "err", err)
-		return securestore.Message{}, false
-	}
-	var best securestore.Message
-	for _, m := range msgs {
-		if m.ID > best.ID && pending(m, before) {
-			best = m
+	ids, ok := s.pages[conv]
+	if !ok {
+		msgs, err := s.store.Latest(conv, textAckWindow)
+		if err != nil {
+			s.log.Warn("sync: looking for the page a reply answers", "err", err)
+			return securestore.Message{}, false
+		}
+		ids = []securestore.MessageID{}
+		for _, m := range msgs {
+			if isPage(m) && !settled(m) {
+				ids = append(ids, m.ID)
+			}
+		}
+		slices.Sort(ids)
+		if s.pages == nil {
+			s.pages = map[string][]securestore.MessageID{}
 		}
 	}
-	return best, best.ID != 0
+	var found securestore.Message
+	keep := ids[:0:0]
+	for i := len(ids) - 1; i >= 0; i-- {
+		if ids[i] >= before || found.ID != 0 {
+			keep = append(keep, ids[i])
+			continue
+		}
+		m, err := s.store.Message(ids[i])
+		if err != nil || settled(m) {
+			continue // purged, or never answerable again: forget it
+		}
+		keep = append(keep, ids[i])
+		if pending(m, before) {
+			found = m
+		}
+	}
+	slices.Reverse(keep)
+	s.pages[conv] = keep
+	return found, found.ID != 0
 }
 
 // pending: m is a page a reply stored as local id before can answer: ours,

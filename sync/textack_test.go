@@ -331,3 +331,46 @@ func TestTextAckXEP0461Reply(t *testing.T) {
 		t.Error("a hand-typed quote and ack acknowledged the page")
 	}
 }
+
+// TestTextAckSeenOnOtherDevice: alice's desk already read carol's
+// conversation (a reply before any page); her phone then pages carol, and
+// the desk learns the page by carbon. Carol's "ack" acknowledges the page on
+// both devices: the desk's list of pages follows pages it did not send.
+func TestTextAckSeenOnOtherDevice(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "carol")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: srv.JID("carol"), Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	carolJID := srv.JID("carol")
+	desk := startDevice(t, srv, "alice", deviceOptions{resource: "desk"})
+	phone := startDevice(t, srv, "alice", deviceOptions{resource: "phone"})
+	if err := carol.Send(desk.jid, "morning", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	byOrigin(t, desk, carolJID, "hello")
+	byOrigin(t, phone, carolJID, "hello")
+
+	page, err := phone.session.Send(carolJID, "Bed 2 glucose 1.9", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "glucose") }); err != nil {
+		t.Fatal(err)
+	}
+	onDesk := byOrigin(t, desk, carolJID, page.OriginID)
+	phone.allAtLeast([]securestore.MessageID{page.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	if err := carol.Send(desk.jid, "ack", "ack"); err != nil {
+		t.Fatal(err)
+	}
+	phone.allAtLeast([]securestore.MessageID{page.ID}, securestore.ReceiptAcknowledged, 30*time.Second)
+	desk.allAtLeast([]securestore.MessageID{onDesk.ID}, securestore.ReceiptAcknowledged, 30*time.Second)
+	if m := stored(t, desk, onDesk.ID); m.Extra[ExtraAckBy] != AckByTextReply {
+		t.Errorf("desk's copy of the page: %v", m.Extra)
+	}
+}
