@@ -260,6 +260,9 @@ func (c *Client) unreadableMAMResult(p stanzaPrefix, u *Unreadable) {
 		mq.overflow = true
 		return
 	}
+	if !mq.keep(0) { // the entry holds ids only; it still cannot follow a cut
+		return
+	}
 	m := &Message{ID: p.Inner.ID, From: p.Inner.From, To: p.Inner.To, Type: p.Inner.Type,
 		OriginID: p.Inner.OriginID, Carbon: NotCarbon, Unreadable: u}
 	if m.Type == "" {

@@ -130,3 +130,59 @@ func TestUnreadableCountedForResumption(t *testing.T) {
 		t.Fatalf("after resumption: the large message reported %d times, the one after it %d times; want 1 and 1", unreadable, after)
 	}
 }
+
+// TestArchivePageBoundedInBytes (real Prosody): a page of large results is
+// cut once it holds maxPageBytes of frames, as an incomplete page whose
+// <last> is the last result kept; the next query, after it, returns the rest:
+// nothing skipped, nothing twice, and a phone never holds more than about
+// maxPageBytes of one page.
+func TestArchivePageBoundedInBytes(t *testing.T) {
+	s := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	var acks ackLog
+	acfg := baseConfig(s, "alice")
+	acfg.OnAcked = acks.add
+	alice, bob := dialT(t, acfg), dialT(t, baseConfig(s, "bob"))
+	// 261,000 quotes: under Prosody's 256 KiB limit as sent, about 1.5 MiB
+	// each as archived (Prosody writes " as &quot;).
+	const n = 13
+	var ids []string
+	for range n {
+		m := NewChat(s.JID("bob"), strings.Repeat(`"`, 261000))
+		ids = append(ids, m.ID())
+		if err := alice.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the server acknowledged all", func() bool { return acks.count() >= n })
+	var got []ArchivedMessage
+	after := ""
+	for pages := 0; ; pages++ {
+		p, err := bob.QueryArchive(ctxT(t), ArchiveQuery{With: s.JID("alice"), After: after, Max: 50})
+		if err != nil {
+			t.Fatalf("query: %v", err)
+		}
+		var bytes int
+		for _, r := range p.Results {
+			bytes += len(r.Message.Stanza.Raw) // the inner message; the frame is a little larger
+		}
+		if bytes > maxPageBytes {
+			t.Fatalf("page of %d results holds %d bytes", len(p.Results), bytes)
+		}
+		if pages == 0 && (len(p.Results) == 0 || len(p.Results) >= n || p.Complete || p.Last != p.Results[len(p.Results)-1].ID) {
+			t.Fatalf("first page: %d results, complete %v, last %q: not cut", len(p.Results), p.Complete, p.Last)
+		}
+		got = append(got, p.Results...)
+		if p.Complete || len(p.Results) == 0 || pages > n {
+			break
+		}
+		after = p.Last
+	}
+	if len(got) != n {
+		t.Fatalf("%d results over the pages, want %d", len(got), n)
+	}
+	for i, r := range got {
+		if r.Message.ID != ids[i] || len(r.Message.Body) != 261000 {
+			t.Fatalf("result %d: id %q (want %q), %d bytes", i, r.Message.ID, ids[i], len(r.Message.Body))
+		}
+	}
+}

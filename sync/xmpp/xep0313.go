@@ -65,6 +65,30 @@ type mamQuery struct {
 	limit    int
 	results  []ArchivedMessage
 	overflow bool
+	// bytes counts the frames the results hold; past maxPageBytes the page
+	// is cut after the last result kept (full), see keep.
+	bytes int64
+	full  bool
+}
+
+// maxPageBytes bounds the memory one archive page holds. With frames of up
+// to Limits.MaxFrameBytes (2 MiB), a page of 250 could otherwise hold half a
+// gigabyte; a phone should not. A page that reaches it is handed up cut
+// after the last result kept, marked incomplete with that result's id as
+// its <last>, so the next query starts right after it and nothing is
+// skipped. The first result of a page is always kept, so paging progresses.
+const maxPageBytes = 16 << 20
+
+// keep reports whether a result of size bytes still fits the page; once
+// one does not, none after it is kept either (the page must stay a prefix
+// of the archive). c.mam.mu is held.
+func (mq *mamQuery) keep(size int64) bool {
+	if mq.full || len(mq.results) > 0 && mq.bytes+size > maxPageBytes {
+		mq.full = true
+		return false
+	}
+	mq.bytes += size
+	return true
 }
 
 // registerExtensions installs the routes of the XEPs built on top of the
@@ -120,7 +144,7 @@ func (c *Client) QueryArchive(ctx context.Context, q ArchiveQuery) (ArchivePage,
 	res, err := c.SendIQ(ctx, iq)
 	c.mam.mu.Lock()
 	delete(c.mam.pending, qid)
-	results, overflow := mq.results, mq.overflow
+	results, overflow, full := mq.results, mq.overflow, mq.full
 	c.mam.mu.Unlock()
 	if err != nil {
 		var se *StanzaError
@@ -142,6 +166,11 @@ func (c *Client) QueryArchive(ctx context.Context, q ArchiveQuery) (ArchivePage,
 	page.Last = fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
 	if len(results) > 0 && page.Last == "" {
 		return ArchivePage{}, fmt.Errorf("%w: MAM page with results but no RSM <last>", ErrProtocol)
+	}
+	if full {
+		// Cut at maxPageBytes: the page ends at the last result kept (a MAM
+		// result's id is its RSM id, XEP-0313 §4.1.2).
+		page.Complete, page.Last = false, results[len(results)-1].ID
 	}
 	return page, nil
 }
@@ -174,6 +203,9 @@ func (c *Client) handleMAMResult(st *Element) bool {
 	}
 	if len(mq.results) >= mq.limit {
 		mq.overflow = true
+		return true
+	}
+	if !mq.keep(int64(len(st.Raw))) {
 		return true
 	}
 	m := ParseMessage(inner)
