@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -319,5 +320,68 @@ func TestHostileUnreadableInArchiveAndLive(t *testing.T) {
 			}
 			check()
 		})
+	}
+}
+
+// TestUnreadableRoomMessage (real Prosody): in a room, an unreadable message
+// live and one in the room's archive (read at the next sign-in) each leave
+// one placeholder in the room's conversation, from the occupant who sent it,
+// the archived one under the room's archive id; the messages after them
+// arrive and the Session comes online once per sign-in.
+func TestUnreadableRoomMessage(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	ctx := context.Background()
+	room := "ward-9@conference." + srv.Domain
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	path := filepath.Join(t.TempDir(), "bob.db")
+	small := xmpp.Limits{MaxFrameBytes: 16 << 10}
+	bob := startDevice(t, srv, "bob", deviceOptions{storePath: path, limits: small})
+	if err := alice.session.CreateRoom(ctx, room, "ali", "", []string{bob.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.JoinRoom(ctx, room, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.session.Send(room, strings.Repeat("r", 40<<10), SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	alice.send(room, "live-after", 1)
+	bob.waitFor("the room message after the large one", 20*time.Second, func() bool {
+		return bob.bodies(room, securestore.Incoming)["live-after-0000"] == 1
+	})
+	if ph := bob.placeholders(room); len(ph) != 1 || ph[0].From != room+"/ali" || ph[0].Direction != securestore.Incoming {
+		t.Fatalf("live placeholders: %+v", ph)
+	}
+	bob.stop()
+
+	big, err := alice.session.Send(room, strings.Repeat("s", 40<<10), SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := alice.send(room, "archived-after", 1)
+	alice.allAtLeast(append(ids, big.ID), securestore.ReceiptSent, 20*time.Second)
+	bob = startDevice(t, srv, "bob", deviceOptions{storePath: path, limits: small})
+	bob.waitFor("the archived room message after the large one", 20*time.Second, func() bool {
+		return bob.bodies(room, securestore.Incoming)["archived-after-0000"] == 1
+	})
+	time.Sleep(500 * time.Millisecond)
+	ph := bob.placeholders(room)
+	if len(ph) != 2 {
+		t.Fatalf("%d placeholders in the room", len(ph))
+	}
+	var arch securestore.Message
+	for _, m := range ph {
+		if m.OriginID == big.OriginID {
+			arch = m
+		}
+	}
+	if arch.From != room+"/ali" || arch.StanzaID == "" || arch.StanzaIDBy != room || arch.Extra[ExtraUnreadable] != xmpp.ReasonTooLarge {
+		t.Errorf("archived placeholder: %+v", arch)
+	}
+	if n := len(unreadableAudits(t, bob.store)); n != 2 {
+		t.Errorf("%d audit entries", n)
+	}
+	if n := bob.onlineTransitions(); n != 1 {
+		t.Errorf("bob came online %d times on the second sign-in", n)
 	}
 }
