@@ -106,14 +106,14 @@ func (f *fakeFiles) PDFPreview(id string, maxPx int) (image.Image, error) {
 	return nil, f.pdfErr
 }
 
-// pdftoppmPage is page 1 of app/testdata/good_report.pdf as pdftoppm
+// pdftoppmPage is page 1 of sync/testdata/good_report.pdf as pdftoppm
 // draws it, or nil without pdftoppm.
 func pdftoppmPage(t testing.TB) image.Image {
 	tool, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		return nil
 	}
-	pdf, err := os.ReadFile(filepath.Join("..", "app", "testdata", "good_report.pdf"))
+	pdf, err := os.ReadFile(filepath.Join("..", "sync", "testdata", "good_report.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}
