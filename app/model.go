@@ -84,6 +84,12 @@ type MessageRow struct {
 	// Marks say whether the message is an order and which on-call role it
 	// was addressed to.
 	Marks MessageMarks
+
+	// Status are the lines drawn under the message's text, in words with
+	// their times (status.go): whom a message to a role reached, the
+	// sender's live view of an acknowledgement ("Read 14:03 · alerting until
+	// acknowledged"), each quick response, the escalation ladder's state.
+	Status []string
 }
 
 // MessageMarks are stored facts about a message that a thread shows beside

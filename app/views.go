@@ -213,6 +213,7 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 	if err != nil {
 		return nil, mapErr(err)
 	}
+	title, room := conversationTitle(st, cv, names), cv.Kind == securestore.KindRoom
 	var prevDay time.Time
 	if prev, err := st.Before(conv, ms[0].ID, 1); err == nil && len(prev) == 1 {
 		prevDay = localDay(prev[0].Timestamp)
@@ -237,6 +238,7 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 		}
 		c.attachmentRows(st, m, &r)
 		unreadableRow(m, &r)
+		r.Status = statusLines(r, title, room, c.clockTime)
 		prevDay = day
 		out[i] = r
 	}

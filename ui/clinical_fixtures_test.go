@@ -95,6 +95,9 @@ func ackReceipt(state app.ReceiptState, at time.Time) app.Receipt {
 	return r
 }
 
+// The fixtures' Status lines are what app/status.go says for these rows
+// (its tests prove the words); here they are only drawn.
+
 // clinicalChat is a nurse's chat with a physician: a STAT page
 // acknowledged, an urgent one declined then "call me", a recalled
 // message, an escalation notice, a corrected message, and an incoming
@@ -104,14 +107,16 @@ func clinicalChat() []app.MessageRow {
 	rows := []app.MessageRow{
 		{ID: 21, Outgoing: true, Sender: "You", Body: "Bed 12 K+ 6.8 on repeat, peaked T waves. Please come now.", Timestamp: t, DayBreak: true,
 			Urgency: app.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(app.ReceiptAcknowledged, t),
-			Responses: []app.ResponseRow{{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)}}},
+			Responses: []app.ResponseRow{{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)}},
+			Status:    []string{"Acknowledged 14:04 by Dr Osei"}},
 		{ID: 22, Sender: "Dr Osei", Body: "✓ Acknowledged", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseAck},
 		{ID: 23, Outgoing: true, Sender: "You", Body: "Bed 4 BP 82/50 after the second bolus.", Timestamp: t.Add(6 * time.Minute),
 			Urgency: app.UrgencyHigh, AckRequired: true, Receipt: ackReceipt(app.ReceiptRead, t.Add(6*time.Minute)),
 			Responses: []app.ResponseRow{
 				{From: "Dr Osei", Kind: app.ResponseDecline, Text: "in theatre", At: t.Add(7 * time.Minute)},
 				{From: "Dr Osei", Kind: app.ResponseCallMe, At: t.Add(9 * time.Minute)}},
-			Escalation: &app.EscalationView{Active: true, NextAt: t.Add(11 * time.Minute)}},
+			Escalation: &app.EscalationView{Active: true, NextAt: t.Add(11 * time.Minute)},
+			Status:     []string{"Read 14:09 · alerting until acknowledged", "Declined 14:09: in theatre", "Call me 14:11", "Escalates at 14:13 unless acknowledged"}},
 		{ID: 24, Outgoing: true, Sender: "You", Body: "Message recalled at 14:12", Timestamp: t.Add(9 * time.Minute),
 			Recalled: t.Add(10 * time.Minute), Receipt: ackReceipt(app.ReceiptDelivered, t.Add(9*time.Minute))},
 		{ID: 25, Outgoing: true, Sender: "You", Body: "Escalated to Dr Patel (Cardiology on call): not acknowledged in 5 min", Timestamp: t.Add(11 * time.Minute),
@@ -122,7 +127,8 @@ func clinicalChat() []app.MessageRow {
 			Urgency: app.UrgencyHigh, AckRequired: true, Marks: app.MessageMarks{Order: true}}, // Dr Osei's order
 		{ID: 28, Outgoing: true, Sender: "You", Body: "Bed 7 febrile 39.4, cultures sent.", Timestamp: t.Add(24 * time.Minute),
 			Urgency: app.UrgencyHigh, AckRequired: true, Alerting: true, Receipt: ackReceipt(app.ReceiptDelivered, t.Add(24*time.Minute)),
-			Marks: app.MessageMarks{Role: "Cardiology on call"}}, // sent to the role, reached Dr Osei
+			Marks:  app.MessageMarks{Role: "Cardiology on call"}, // sent to the role, reached Dr Osei
+			Status: []string{"To Cardiology on call: reached Dr Osei", "Alerting on Dr Osei's device since 14:26"}},
 	}
 	return rows
 }
@@ -174,12 +180,14 @@ func clinicalRoom() []app.MessageRow {
 			{From: "Nurse Kim", Kind: app.ResponseCallMe, At: t.Add(time.Minute)},
 			{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)},
 			{From: "Dr Osei", Kind: app.ResponseText, Text: "Coming from theatre 2, start bagging", At: t.Add(2 * time.Minute)},
-		}}
+		},
+		Status: []string{"Acknowledged 13:52 by Dr Osei", "Nurse Kim: Call me 13:51", "Dr Osei: Reply 13:52: Coming from theatre 2, start bagging"}}
 	return []app.MessageRow{
 		page,
 		{ID: 52, Sender: "Dr Osei", Body: "Coming from theatre 2, start bagging", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseText},
 		{ID: 53, Sender: "Charge nurse", Body: "Escalated to Dr Patel (Anaesthetics on call): not acknowledged in 5 min", Timestamp: t.Add(6 * time.Minute), Notice: true, EscalationStep: 1},
 		{ID: 54, Sender: "Nurse Kim", Body: "Bed 5 new confusion, GCS 13.", Timestamp: t.Add(9 * time.Minute), Urgency: app.UrgencyHigh, AckRequired: true,
-			Responses: []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseFiveMinutes, At: t.Add(10 * time.Minute)}}},
+			Responses: []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseFiveMinutes, At: t.Add(10 * time.Minute)}},
+			Status:    []string{"You: 5 minutes 14:00"}},
 	}
 }

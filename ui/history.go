@@ -149,7 +149,7 @@ func (v *ConversationView) showReply(ca ClinicalActions, r app.MessageRow) {
 	send.Importance = widget.HighImportance
 	pop = v.modal(container.NewVBox(
 		widget.NewLabelWithStyle("Reply", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		wrapped(clip(r.Body, 120)), entry, status,
+		wrapped(app.Excerpt(r.Body, 120)), entry, status,
 		container.NewGridWithColumns(2, widget.NewButton("Cancel", func() { pop.Hide() }), send)), 440)
 }
 
@@ -161,7 +161,7 @@ func (v *ConversationView) confirmRecall(ca ClinicalActions, r app.MessageRow) {
 		Run: func() error { return ca.Recall(conv, r.ID) },
 	},
 		wrapped("It is removed from every device of everyone it reached that runs Rounds, and any attached file can no longer be opened. The thread and the audit log keep a note that it was recalled. Other apps may already have shown it."),
-		wrapped("“"+clip(r.Body, 120)+"”"))
+		wrapped("“"+app.Excerpt(r.Body, 120)+"”"))
 }
 
 // dialogAction is the one button of a confirmation besides Cancel.
@@ -221,7 +221,7 @@ func (v *ConversationView) showDetails(r app.MessageRow) {
 		content.Add(widget.NewSeparator())
 		content.Add(widget.NewLabelWithStyle("Responses", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, x := range r.Responses {
-			line := x.From + ": " + responseLabel(x.Kind) + " " + x.At.Local().Format(stampFormat)
+			line := x.From + ": " + app.ResponseLabel(x.Kind) + " " + x.At.Local().Format(stampFormat)
 			if t := strings.TrimSpace(x.Text); t != "" {
 				line += "\n" + t
 			}

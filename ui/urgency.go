@@ -93,19 +93,6 @@ func (v *ConversationView) badge(r app.MessageRow) string {
 	return badgeText(v.clin.levels, r, r.Marks)
 }
 
-// roleLine says a message went to a role: on the sender's side whom it
-// reached (the chat's peer), on the recipient's that it came to them as
-// the role holder.
-func roleLine(r app.MessageRow, mk app.MessageMarks, peer string) string {
-	if mk.Role == "" || !r.Recalled.IsZero() || r.Notice {
-		return ""
-	}
-	if r.Outgoing {
-		return "To " + mk.Role + ": reached " + peer
-	}
-	return "To you as " + mk.Role
-}
-
 // clock is a time as the thread shows it: "14:02", with the day when not today.
 func clock(t time.Time) string {
 	t = t.Local()
@@ -116,20 +103,6 @@ func clock(t time.Time) string {
 	return t.Format("2 Jan 15:04")
 }
 
-func responseLabel(k app.ResponseKind) string {
-	switch k {
-	case app.ResponseAck:
-		return "Acknowledged"
-	case app.ResponseDecline:
-		return "Declined"
-	case app.ResponseCallMe:
-		return "Call me"
-	case app.ResponseFiveMinutes:
-		return "5 minutes"
-	}
-	return "Reply"
-}
-
 // responseButton is a quick response as a button says it.
 func responseButton(k app.ResponseKind) string {
 	switch k {
@@ -138,114 +111,7 @@ func responseButton(k app.ResponseKind) string {
 	case app.ResponseDecline:
 		return "Decline"
 	}
-	return responseLabel(k)
-}
-
-// responseLine is one quick response under a message: "Declined 14:03",
-// "Dr Osei: Call me 14:05" (rooms), "You: Acknowledged 14:04".
-func responseLine(r app.ResponseRow, room bool) string {
-	s := responseLabel(r.Kind) + " " + clock(r.At)
-	if t := strings.TrimSpace(r.Text); t != "" {
-		s += ": " + clip(t, 60)
-	}
-	if r.Own || room {
-		s = r.From + ": " + s
-	}
-	return s
-}
-
-func clip(s string, n int) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + "…"
-	}
-	if rs := []rune(s); len(rs) > n {
-		s = string(rs[:n-1]) + "…"
-	}
-	return s
-}
-
-// statusLines are the lines drawn under a message's text: for an outgoing
-// message that asked for an acknowledgement the sender's live view
-// (alerting → read → acknowledged, with times), then each quick response
-// with its time, then the escalation ladder's state. peer names the
-// recipient of a chat.
-func statusLines(r app.MessageRow, peer string, room bool) []string {
-	if !r.Recalled.IsZero() || r.Notice {
-		return nil
-	}
-	var out []string
-	acked := false
-	headline := -1 // the response the live view's line already names
-	if r.Outgoing && r.AckRequired {
-		var ack *app.ResponseRow
-		for i := range r.Responses {
-			if r.Responses[i].Kind == app.ResponseAck {
-				ack, headline = &r.Responses[i], i
-				break
-			}
-		}
-		rc := r.Receipt
-		state := rc.State
-		for _, m := range r.Members {
-			state = max(state, m.State)
-		}
-		where := peer + "'s device"
-		if room {
-			where = "the team's devices"
-		}
-		switch {
-		case ack != nil:
-			acked = true
-			line := "Acknowledged " + clock(ack.At) + " by " + ack.From
-			if ack.ByText {
-				line += " (by text reply)"
-			}
-			out = append(out, line)
-		case state == app.ReceiptAcknowledged:
-			acked = true
-			out = append(out, "Acknowledged "+clock(receiptTime(r, app.ReceiptAcknowledged)))
-		case state == app.ReceiptRead:
-			out = append(out, "Read "+clock(receiptTime(r, app.ReceiptRead))+" · alerting until acknowledged")
-		case state == app.ReceiptDelivered || r.Alerting:
-			out = append(out, "Alerting on "+where+" since "+clock(receiptTime(r, app.ReceiptDelivered)))
-		case state == app.ReceiptFailed:
-			out = append(out, "Not delivered: nobody is alerted")
-		default:
-			out = append(out, "Not yet delivered · acknowledgement required")
-		}
-	}
-	for i, resp := range r.Responses {
-		if i == headline {
-			continue // already the live view's line
-		}
-		out = append(out, responseLine(resp, room))
-	}
-	if e := r.Escalation; e != nil && r.Outgoing {
-		switch {
-		case e.Active && !e.NextAt.IsZero() && !acked:
-			out = append(out, "Escalates at "+clock(e.NextAt)+" unless acknowledged")
-		case e.Exhausted && e.EndedAt.IsZero():
-			out = append(out, "Escalation ended: nobody acknowledged")
-		}
-	}
-	return out
-}
-
-// receiptTime is when r (or, in a room, its first member) reached s.
-func receiptTime(r app.MessageRow, s app.ReceiptState) time.Time {
-	if t := r.Receipt.At[s]; !t.IsZero() {
-		return t
-	}
-	var first time.Time
-	for _, m := range r.Members {
-		if t := m.At[s]; !t.IsZero() && (first.IsZero() || t.Before(first)) {
-			first = t
-		}
-	}
-	if first.IsZero() {
-		return r.Timestamp
-	}
-	return first
+	return app.ResponseLabel(k)
 }
 
 // whenText is the meta line's text: the time, "edited" when corrected.
@@ -523,12 +389,9 @@ func (rc *rowClinical) hide() {
 	}
 }
 
-// rowStatus is statusLines bounded to what a bubble draws.
+// rowStatus is the row's status lines bounded to what a bubble draws.
 func (v *ConversationView) rowStatus(r app.MessageRow) []string {
-	lines := statusLines(r, v.info.Title, v.info.IsRoom)
-	if l := roleLine(r, r.Marks, v.info.Title); l != "" {
-		lines = append([]string{l}, lines...)
-	}
+	lines := r.Status
 	if len(lines) > maxStatusLines {
 		more := len(lines) - maxStatusLines + 1
 		lines = append(lines[:maxStatusLines-1], fmt.Sprintf("and %d more: ⋮ Details", more))

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"strings"
+	"time"
+)
+
+// The lines under a message (MessageRow.Status) are decided here, once, so
+// every screen draws the same words: whom a message to a role reached, the
+// sender's live view of an acknowledgement, the quick responses with their
+// times, and the escalation ladder's state.
+
+// roleLine says a message went to a role: on the sender's side whom it
+// reached (the chat's peer), on the recipient's that it came to them as
+// the role holder.
+func roleLine(r MessageRow, peer string) string {
+	mk := r.Marks
+	if mk.Role == "" || !r.Recalled.IsZero() || r.Notice {
+		return ""
+	}
+	if r.Outgoing {
+		return "To " + mk.Role + ": reached " + peer
+	}
+	return "To you as " + mk.Role
+}
+
+// ResponseLabel is a quick response as the thread and the message's
+// details name it ("Acknowledged", "Call me").
+func ResponseLabel(k ResponseKind) string {
+	switch k {
+	case ResponseAck:
+		return "Acknowledged"
+	case ResponseDecline:
+		return "Declined"
+	case ResponseCallMe:
+		return "Call me"
+	case ResponseFiveMinutes:
+		return "5 minutes"
+	}
+	return "Reply"
+}
+
+// responseLine is one quick response under a message: "Declined 14:03",
+// "Dr Osei: Call me 14:05" (rooms), "You: Acknowledged 14:04".
+func responseLine(r ResponseRow, room bool, clock func(time.Time) string) string {
+	s := ResponseLabel(r.Kind) + " " + clock(r.At)
+	if t := strings.TrimSpace(r.Text); t != "" {
+		s += ": " + Excerpt(t, 60)
+	}
+	if r.Own || room {
+		s = r.From + ": " + s
+	}
+	return s
+}
+
+// Excerpt is the first line of s, at most n characters, with "…" where it
+// was cut: how a quoted text is shortened on screen.
+func Excerpt(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + "…"
+	}
+	if rs := []rune(s); len(rs) > n {
+		s = string(rs[:n-1]) + "…"
+	}
+	return s
+}
+
+// statusLines are the lines drawn under a message's text: for an outgoing
+// message that asked for an acknowledgement the sender's live view
+// (alerting → read → acknowledged, with times), then each quick response
+// with its time, then the escalation ladder's state. peer names the
+// recipient of a chat; clock says a time as the thread does. The role line
+// (roleLine) comes first.
+func statusLines(r MessageRow, peer string, room bool, clock func(time.Time) string) []string {
+	if !r.Recalled.IsZero() || r.Notice {
+		return nil
+	}
+	var out []string
+	if l := roleLine(r, peer); l != "" {
+		out = append(out, l)
+	}
+	acked := false
+	headline := -1 // the response the live view's line already names
+	if r.Outgoing && r.AckRequired {
+		var ack *ResponseRow
+		for i := range r.Responses {
+			if r.Responses[i].Kind == ResponseAck {
+				ack, headline = &r.Responses[i], i
+				break
+			}
+		}
+		rc := r.Receipt
+		state := rc.State
+		for _, m := range r.Members {
+			state = max(state, m.State)
+		}
+		where := peer + "'s device"
+		if room {
+			where = "the team's devices"
+		}
+		switch {
+		case ack != nil:
+			acked = true
+			line := "Acknowledged " + clock(ack.At) + " by " + ack.From
+			if ack.ByText {
+				line += " (by text reply)"
+			}
+			out = append(out, line)
+		case state == ReceiptAcknowledged:
+			acked = true
+			out = append(out, "Acknowledged "+clock(receiptTime(r, ReceiptAcknowledged)))
+		case state == ReceiptRead:
+			out = append(out, "Read "+clock(receiptTime(r, ReceiptRead))+" · alerting until acknowledged")
+		case state == ReceiptDelivered || r.Alerting:
+			out = append(out, "Alerting on "+where+" since "+clock(receiptTime(r, ReceiptDelivered)))
+		case state == ReceiptFailed:
+			out = append(out, "Not delivered: nobody is alerted")
+		default:
+			out = append(out, "Not yet delivered · acknowledgement required")
+		}
+	}
+	for i, resp := range r.Responses {
+		if i == headline {
+			continue // already the live view's line
+		}
+		out = append(out, responseLine(resp, room, clock))
+	}
+	if e := r.Escalation; e != nil && r.Outgoing {
+		switch {
+		case e.Active && !e.NextAt.IsZero() && !acked:
+			out = append(out, "Escalates at "+clock(e.NextAt)+" unless acknowledged")
+		case e.Exhausted && e.EndedAt.IsZero():
+			out = append(out, "Escalation ended: nobody acknowledged")
+		}
+	}
+	return out
+}
+
+// receiptTime is when r (or, in a room, its first member) reached s.
+func receiptTime(r MessageRow, s ReceiptState) time.Time {
+	if t := r.Receipt.At[s]; !t.IsZero() {
+		return t
+	}
+	var first time.Time
+	for _, m := range r.Members {
+		if t := m.At[s]; !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if first.IsZero() {
+		return r.Timestamp
+	}
+	return first
+}
