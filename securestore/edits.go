@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -339,4 +340,302 @@ func (s *Store) MarkSentKeepingEdits(id MessageID, at time.Time) (bool, error) {
 		return advanced, nil
 	})
 	return advanced, err
+}
+
+// Received edits. A recall or correction that arrives (live, carbon or from an
+// archive) is first recorded here, sealed under the period key of its time
+// like a message, in the same transaction as whatever else arrived with it
+// (an archive page and its cursor); only then is it applied to its target,
+// and the record is deleted in the transaction that applies it. A crash or an
+// error between the two leaves the record, which is applied at the next try
+// (Session start, or when the target arrives): an archive cursor can no
+// longer move past a recall that was never applied. A recall of a message not
+// stored yet waits here for it. Records whose period expires are shredded by
+// Purge with everything else of that period.
+
+// Edit kinds of a ReceivedEdit.
+const (
+	EditRetract = "retract"
+	EditCorrect = "correct"
+)
+
+// bucketEdits: HMAC(conversation) | sequence -> pending edit (v2, period
+// key). Created on first use.
+var bucketEdits = []byte("edt")
+
+const tagEdit = 'e'
+
+// ReceivedEdit is a received recall or correction not yet applied.
+type ReceivedEdit struct {
+	// Seq is its place in the store, set when it is recorded.
+	Seq uint64
+	// Kind is EditRetract or EditCorrect.
+	Kind string
+	// Ref is the id the edit quotes for its target, as received.
+	Ref string
+	// Edit is the edit message in store form: ConversationID, From,
+	// Direction and Extra say who sent it (for the author check), OriginID
+	// is the edit's own id, Body a correction's new text, Timestamp when it
+	// was made.
+	Edit Message
+}
+
+func (e *ReceivedEdit) valid() error {
+	switch {
+	case e.Edit.ConversationID == "":
+		return fmt.Errorf("%w: edit without conversation", ErrInvalid)
+	case e.Ref == "":
+		return fmt.Errorf("%w: edit without a reference", ErrInvalid)
+	case e.Kind == EditCorrect && e.Edit.Body == "":
+		return fmt.Errorf("%w: empty correction", ErrInvalid)
+	case e.Kind != EditRetract && e.Kind != EditCorrect:
+		return fmt.Errorf("%w: edit kind %q", ErrInvalid, e.Kind)
+	}
+	return nil
+}
+
+func encodeReceivedEdit(e *ReceivedEdit) []byte {
+	w := writer{}
+	w.u8(payloadV1)
+	w.str(e.Kind)
+	w.str(e.Ref)
+	w.bytes(encodeMessage(nil, &e.Edit))
+	return w.b
+}
+
+func decodeReceivedEdit(b []byte, seq uint64) (ReceivedEdit, error) {
+	r := reader{b: b}
+	if v := r.u8(); v != payloadV1 {
+		return ReceivedEdit{}, payloadErr("pending edit", &r, v)
+	}
+	e := ReceivedEdit{Seq: seq, Kind: r.str(), Ref: r.str()}
+	mb := r.raw()
+	if r.err != nil {
+		return ReceivedEdit{}, corruptf("pending edit: %v", r.err)
+	}
+	m, err := decodeMessage(mb, 0)
+	if err != nil {
+		return ReceivedEdit{}, err
+	}
+	e.Edit = m
+	if err := e.valid(); err != nil {
+		return ReceivedEdit{}, corruptf("pending edit: %v", err)
+	}
+	return e, nil
+}
+
+func (s *Store) editKey(conv string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(s.mac(tagEdit, conv), seq)
+}
+
+// putReceivedEdits records edits inside tx, sealing each under the period
+// of its time (new period keys go to pending). It returns them with Seq set.
+func (s *Store) putReceivedEdits(tx *bbolt.Tx, edits []ReceivedEdit, pending map[uint64]*periodKey) ([]ReceivedEdit, error) {
+	if len(edits) == 0 {
+		return nil, nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketEdits)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ReceivedEdit, 0, len(edits))
+	for _, e := range edits {
+		if err := e.valid(); err != nil {
+			return nil, err
+		}
+		if e.Edit.ReceivedAt.IsZero() {
+			e.Edit.ReceivedAt = s.opts.Now().UTC()
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		e.Seq = seq
+		p := s.periodOf(orderTime(&e.Edit))
+		aead, err := s.periodAEAD(tx, p, pending)
+		if err != nil {
+			return nil, err
+		}
+		key := s.editKey(e.Edit.ConversationID, seq)
+		if err := b.Put(key, sealV2(nil, aead, p, bucketEdits, key, encodeReceivedEdit(&e))); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// AppendMessagesWithEdits is AppendMessagesWithCursor that also records the
+// page's recalls and corrections (ReceivedEdit) in the same transaction, so
+// the cursor never covers an edit that is not durable. It returns the
+// messages added and the edits as recorded (Seq set), which the caller then
+// applies (ApplyReceivedEdit).
+func (s *Store) AppendMessagesWithEdits(batch []Message, edits []ReceivedEdit, archive, cursor string) ([]Message, []ReceivedEdit, error) {
+	var added []Message
+	var recorded []ReceivedEdit
+	var a *appendTx
+	err := s.updateThen(func(tx *bbolt.Tx) error {
+		added = added[:0]
+		a = s.beginAppend(tx)
+		for _, m := range batch {
+			m, dup, err := a.add(m)
+			if err != nil {
+				return err
+			}
+			if dup == 0 {
+				added = append(added, m)
+			}
+		}
+		if err := a.finish(); err != nil {
+			return err
+		}
+		var err error
+		if recorded, err = s.putReceivedEdits(tx, edits, a.pending); err != nil {
+			return err
+		}
+		if archive != "" {
+			return s.putV1(tx, bucketCursor, s.mac(tagCursor, archive), []byte(cursor))
+		}
+		return nil
+	}, func() { a.committed() })
+	if err != nil {
+		return nil, nil, err
+	}
+	return added, recorded, nil
+}
+
+// RecordEdits records received recalls and corrections (one transaction)
+// before they are applied; it returns them with Seq set.
+func (s *Store) RecordEdits(edits []ReceivedEdit) ([]ReceivedEdit, error) {
+	_, recorded, err := s.AppendMessagesWithEdits(nil, edits, "", "")
+	return recorded, err
+}
+
+// ReceivedEdits lists the edits not yet applied in conversation conv (all
+// conversations when conv is ""), in the order they were recorded within a
+// conversation. A record that does not open (damaged) is skipped and
+// logged, so it cannot hold up the others.
+func (s *Store) ReceivedEdits(conv string) ([]ReceivedEdit, error) {
+	var out []ReceivedEdit
+	err := s.view(func(tx *bbolt.Tx) error {
+		out = nil
+		b := tx.Bucket(bucketEdits)
+		if b == nil {
+			return nil
+		}
+		var prefix []byte
+		if conv != "" {
+			prefix = s.mac(tagEdit, conv)
+		}
+		c := b.Cursor()
+		k, v := c.First()
+		if prefix != nil {
+			k, v = c.Seek(prefix)
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			e, err := s.openReceivedEdit(tx, k, v, nil)
+			if err != nil {
+				s.log.Warn("securestore: unreadable pending edit skipped", "err", err)
+				continue
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) openReceivedEdit(tx *bbolt.Tx, k, v []byte, pending map[uint64]*periodKey) (ReceivedEdit, error) {
+	if len(k) != macSize+8 {
+		return ReceivedEdit{}, corruptf("pending edit key")
+	}
+	env, err := decodeEnvelope(v)
+	if err != nil {
+		return ReceivedEdit{}, err
+	}
+	if env.version != recordV2 {
+		return ReceivedEdit{}, corruptf("pending edit has wrong envelope")
+	}
+	aead, err := s.periodAEAD(tx, env.period, pending)
+	if err != nil {
+		return ReceivedEdit{}, err
+	}
+	pt, err := openEnvelope(aead, env, bucketEdits, k)
+	if err != nil {
+		return ReceivedEdit{}, err
+	}
+	return decodeReceivedEdit(pt, binary.BigEndian.Uint64(k[macSize:]))
+}
+
+// ApplyReceivedEdit applies the recorded edit e to message target and deletes
+// the record, in one transaction: a recall (Retract) or a correction
+// (ApplyCorrection, idempotent by the edit's id). Applying an edit already
+// applied changes nothing (false); an edit no longer recorded (applied or
+// dropped meanwhile) changes nothing either. Which message is the target, and
+// whether the edit's sender may edit it, is the caller's decision.
+func (s *Store) ApplyReceivedEdit(e ReceivedEdit, target MessageID) (bool, error) {
+	var files []string
+	changed, err := s.editMessage(target, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		files = nil
+		b := tx.Bucket(bucketEdits)
+		if b == nil {
+			return false, nil
+		}
+		key := s.editKey(e.Edit.ConversationID, e.Seq)
+		if b.Get(key) == nil {
+			return false, nil
+		}
+		if err := b.Delete(key); err != nil {
+			return false, err
+		}
+		if m.ConversationID != e.Edit.ConversationID {
+			return false, fmt.Errorf("%w: edit and target are in different conversations", ErrInvalid)
+		}
+		if e.Kind == EditRetract {
+			return s.retract(tx, m, e.Edit.Timestamp, &files)
+		}
+		return correct(m, e.Edit.OriginID, e.Edit.Body, e.Edit.Timestamp)
+	})
+	if err == nil {
+		s.unlinkVaultFiles(files)
+	}
+	return changed, err
+}
+
+// DropReceivedEdit deletes the record of an edit that will never apply (its
+// sender may not edit its target).
+func (s *Store) DropReceivedEdit(e ReceivedEdit) error {
+	return s.update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketEdits)
+		if b == nil {
+			return nil
+		}
+		return b.Delete(s.editKey(e.Edit.ConversationID, e.Seq))
+	})
+}
+
+// purgeReceivedEdits deletes, inside Purge's transaction, the pending edits
+// sealed under purged periods.
+func purgeReceivedEdits(tx *bbolt.Tx, purged map[uint64]bool) error {
+	b := tx.Bucket(bucketEdits)
+	if b == nil {
+		return nil
+	}
+	var del [][]byte
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		env, err := decodeEnvelope(v)
+		if err != nil {
+			return err
+		}
+		if purged[env.period] {
+			del = append(del, clone(k))
+		}
+	}
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -224,3 +224,78 @@ func TestMarkSentKeepsPendingEdit(t *testing.T) {
 		t.Error("second ack changed the receipt")
 	}
 }
+
+// TestReceivedEditsDurableUntilApplied: a page's recall and correction are
+// recorded in the page's transaction (with its cursor), survive a reopen
+// sealed (no text in clear), and leave only in the transaction that applies
+// them; applying twice changes nothing; a recall whose target is not stored
+// waits; a bad record is refused; Purge shreds records of expired periods.
+func TestReceivedEditsDurableUntilApplied(t *testing.T) {
+	s, path, opts := newTestStore(t)
+	const conv = "ward7@hospital.example"
+	target := incoming(conv, "s1", "Potassium 6.9", day0)
+	recall := ReceivedEdit{Kind: EditRetract, Ref: "s1", Edit: Message{ConversationID: conv, From: conv + "/phone",
+		Direction: Incoming, OriginID: "r1", Timestamp: day0.Add(time.Minute)}}
+	fix := ReceivedEdit{Kind: EditCorrect, Ref: "s2", Edit: Message{ConversationID: conv, From: conv + "/phone",
+		Direction: Incoming, OriginID: "c1", Body: "CORRECTEDTEXT Na 135", Timestamp: day0.Add(2 * time.Minute)}}
+	early := ReceivedEdit{Kind: EditRetract, Ref: "not-yet", Edit: Message{ConversationID: "other@hospital.example",
+		Direction: Incoming, OriginID: "r9", Timestamp: day0}}
+	added, rec, err := s.AppendMessagesWithEdits([]Message{target, incoming(conv, "s2", "Na 153", day0)},
+		[]ReceivedEdit{recall, fix, early}, "mam:me", "cursor-1")
+	if err != nil || len(added) != 2 || len(rec) != 3 || rec[0].Seq == 0 || rec[0].Seq == rec[1].Seq {
+		t.Fatalf("append: %d added, %+v, %v", len(added), rec, err)
+	}
+	if _, err := s.RecordEdits([]ReceivedEdit{{Kind: EditCorrect, Ref: "s2", Edit: Message{ConversationID: conv}}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("empty correction recorded: %v", err)
+	}
+
+	// A crash here: the page, its cursor and its edits are all on disk.
+	s.Close()
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("CORRECTEDTEXT")) {
+		t.Fatal("a pending correction's text in clear in the file")
+	}
+	s, err = Open(path, testPIN, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, err := s.Cursor("mam:me"); err != nil || c != "cursor-1" {
+		t.Fatalf("cursor %q %v", c, err)
+	}
+	pend, err := s.ReceivedEdits(conv)
+	if err != nil || len(pend) != 2 || pend[0].Kind != EditRetract || pend[1].Edit.Body != "CORRECTEDTEXT Na 135" || pend[0].Edit.From != conv+"/phone" {
+		t.Fatalf("pending after reopen: %+v %v", pend, err)
+	}
+	if all, _ := s.ReceivedEdits(""); len(all) != 3 {
+		t.Fatalf("all pending: %d", len(all))
+	}
+
+	for i, id := range []MessageID{added[0].ID, added[1].ID} {
+		changed, err := s.ApplyReceivedEdit(pend[i], id)
+		if err != nil || !changed {
+			t.Fatalf("apply %s: %v %v", pend[i].Kind, changed, err)
+		}
+		if changed, err := s.ApplyReceivedEdit(pend[i], id); err != nil || changed {
+			t.Fatalf("apply again: %v %v", changed, err)
+		}
+	}
+	if m, _ := s.Message(added[0].ID); m.Body != "" || m.Extra[ExtraRetracted] == "" {
+		t.Fatalf("recalled message %+v", m)
+	}
+	if m, _ := s.Message(added[1].ID); m.Body != "CORRECTEDTEXT Na 135" {
+		t.Fatalf("corrected message %q", m.Body)
+	}
+	if pend, _ := s.ReceivedEdits(conv); len(pend) != 0 {
+		t.Fatalf("applied edits still pending: %+v", pend)
+	}
+	if pend, _ := s.ReceivedEdits("other@hospital.example"); len(pend) != 1 {
+		t.Fatal("the early recall did not wait for its target")
+	}
+	if _, err := s.Purge(day0.AddDate(0, 3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.ReceivedEdits(""); len(all) != 0 {
+		t.Fatalf("Purge left %d pending edits of expired periods", len(all))
+	}
+}

@@ -284,32 +284,8 @@ func (s *Store) AppendMessages(batch []Message) ([]Message, error) {
 // in the same transaction, so a MAM cursor only advances once the page it
 // covers is durably stored. An empty archive sets no cursor.
 func (s *Store) AppendMessagesWithCursor(batch []Message, archive, cursor string) ([]Message, error) {
-	var added []Message
-	var a *appendTx
-	err := s.updateThen(func(tx *bbolt.Tx) error {
-		added = added[:0]
-		a = s.beginAppend(tx)
-		for _, m := range batch {
-			m, dup, err := a.add(m)
-			if err != nil {
-				return err
-			}
-			if dup == 0 {
-				added = append(added, m)
-			}
-		}
-		if err := a.finish(); err != nil {
-			return err
-		}
-		if archive != "" {
-			return s.putV1(tx, bucketCursor, s.mac(tagCursor, archive), []byte(cursor))
-		}
-		return nil
-	}, func() { a.committed() })
-	if err != nil {
-		return nil, err
-	}
-	return added, nil
+	added, _, err := s.AppendMessagesWithEdits(batch, nil, archive, cursor)
+	return added, err
 }
 
 // loadMessage reads and opens message id inside tx.

@@ -261,6 +261,9 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		if _, err := purgeBlobs(tx, purged); err != nil {
 			return err
 		}
+		if err := purgeReceivedEdits(tx, purged); err != nil {
+			return err
+		}
 		for p := range purged {
 			if err := keys.Delete(be64(p)); err != nil {
 				return err
