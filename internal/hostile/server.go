@@ -31,8 +31,10 @@ const (
 // send (in order, after the client's setup IQs were answered) and MAM results
 // (inner <result/> payloads, wrapped per query; each entry is a full
 // <message/> frame template in which QUERYID is replaced). RoomMAM holds the
-// results of each room's archive (key: the room's bare JID); a room is joined
-// whenever the client asks (self-presence, status 110, its real JID shown).
+// results of each room's archive (key: the room's bare JID); those rooms
+// exist (disco#info answers for them, item-not-found for any other) and are
+// joined whenever the client asks (self-presence, status 110, its real JID
+// shown).
 type Session struct {
 	Frames     []string
 	MAMResults []string
@@ -177,6 +179,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 					}
 				}()
 			}
+		case strings.Contains(f, "http://jabber.org/protocol/disco#info"):
+			// A room's disco#info (asked before every join): the rooms of
+			// RoomMAM exist, nothing else does.
+			to := reTo.FindStringSubmatch(f)
+			if to == nil {
+				send(`<iq xmlns="jabber:client" type="result" id="` + id + `"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
+				break
+			}
+			if _, ok := sess.RoomMAM[to[1]]; !ok {
+				send(`<iq xmlns="jabber:client" type="error" from="` + to[1] + `" id="` + id + `"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+				break
+			}
+			send(`<iq xmlns="jabber:client" type="result" from="` + to[1] + `" id="` + id + `"><query xmlns="http://jabber.org/protocol/disco#info"><identity category="conference" type="text"/><feature var="http://jabber.org/protocol/muc"/><feature var="urn:xmpp:mam:2"/></query></iq>`)
 		case strings.Contains(f, "jabber:iq:roster"):
 			send(`<iq xmlns="jabber:client" type="result" id="` + id + `"><query xmlns="jabber:iq:roster"/></iq>`)
 		case strings.Contains(f, "disco#info"):
