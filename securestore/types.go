@@ -94,6 +94,12 @@ func (r *Receipt) advance(s ReceiptState, at time.Time, reason string) bool {
 	return true
 }
 
+// ExtraSender is the Extra key holding a message's author as the sync
+// engine names it stably (an account's bare JID, or a room's identifier for
+// one of its members): opaque to the store, which scopes the ids an author
+// chose (origin-ids) to it. Absent when the author has no stable identity.
+const ExtraSender = "sender"
+
 // Message is one chat or room message, incoming or outgoing.
 type Message struct {
 	ID             MessageID // assigned by the store

@@ -148,7 +148,7 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 			}
 			continue
 		}
-		sm, ok := s.toStored(m)
+		sm, ok := s.toStored(m, true)
 		if !ok {
 			continue
 		}

@@ -454,10 +454,11 @@ func (s *Session) applyResponse(sm securestore.Message) {
 // applyEdit applies a received retraction or correction (live, carbon or
 // archived). Only the author may edit a message: the edit must come from the
 // same side (our devices for our messages), from the same peer (the lookup
-// is within the conversation) and in rooms from the same occupant. Anything
-// else is ignored, as is an edit of a message we do not have.
+// is within the conversation) and in rooms from the same member by stable
+// identity (identity.go), never by nick. Anything else is ignored, as is an
+// edit of a message we do not have.
 func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
-	sm, ok := s.toStored(m)
+	sm, ok := s.toStored(m, !at.IsZero())
 	if !ok {
 		return
 	}
@@ -472,9 +473,15 @@ func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
 	if err != nil {
 		return
 	}
-	if target.Direction != sm.Direction ||
-		(s.isRoom(sm.ConversationID) && sm.Direction == securestore.Incoming && target.From != sm.From) {
-		s.log.Warn("sync: ignoring an edit of a message by someone else", "conversation_is_room", s.isRoom(sm.ConversationID))
+	room := s.isRoom(sm.ConversationID)
+	if !editAuthorised(room, sm, target) {
+		if room && target.Direction == securestore.Outgoing {
+			// A room without stable identities: the echo of our own edit is
+			// known by its id alone. It marks the edit sent, nothing more.
+			s.ownEditSeen(target, sm.OriginID)
+		}
+		s.log.Warn("sync: ignoring an edit of a message by someone else", "conversation_is_room", room,
+			"edit_id", sm.OriginID, "target", target.ID)
 		return
 	}
 	if m.RetractID != "" {
@@ -501,6 +508,22 @@ func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
 	if changed {
 		s.emit(MessageCorrected{Conversation: target.ConversationID, Message: target.ID})
 	}
+}
+
+// editAuthorised: edit (a stored form of a retraction or correction) comes
+// from the author of target. In a chat the lookup is within the peer's
+// conversation, so the same direction is the same author; in a room an
+// incoming edit must come from the same member by stable identity, and one
+// without a stable identity edits nothing.
+func editAuthorised(room bool, edit, target securestore.Message) bool {
+	if target.Direction != edit.Direction {
+		return false
+	}
+	if !room || edit.Direction == securestore.Outgoing {
+		return true
+	}
+	sender := edit.Extra[securestore.ExtraSender]
+	return sender != "" && sender == target.Extra[securestore.ExtraSender]
 }
 
 // ownEditSeen: our own pending edit came back (room reflection, archive), so

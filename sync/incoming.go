@@ -31,7 +31,7 @@ func (s *Session) onMessage(m *xmpp.Message) {
 	if m.Body == "" {
 		return
 	}
-	sm, ok := s.toStored(m)
+	sm, ok := s.toStored(m, false)
 	if !ok {
 		return
 	}
@@ -58,9 +58,11 @@ func (s *Session) onMessage(m *xmpp.Message) {
 }
 
 // toStored turns a wire message into a store message: which conversation,
-// which direction, which ids we trust (only the stanza-id our own server or
-// the room assigned; catch-up then sets the archive's id itself).
-func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
+// which direction, who wrote it (ExtraSender: a bare JID, or a room
+// member's stable identity, identity.go), which ids we trust (only the
+// stanza-id our own server or the room assigned; catch-up then sets the
+// archive's id itself). archived: m came out of an archive.
+func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message, bool) {
 	now := s.clock.Now()
 	sm := securestore.Message{
 		From: m.From, To: m.To, Body: m.Body, OriginID: m.OriginID,
@@ -87,9 +89,13 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 		sm.ConversationID = room
 		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(room), room
 		sm.Direction = securestore.Incoming
-		if s.isOwnOccupant(m.From) {
+		author := s.roomAuthor(m, archived)
+		edit := m.RetractID != "" || m.ReplaceID != ""
+		if s.isOwnAuthor(room, author) || (author == "" && !edit && s.isOwnEcho(m, &sm)) {
 			sm.Direction = securestore.Outgoing
+			author = s.account
 		}
+		setSender(&sm, author)
 	case m.Carbon == xmpp.CarbonSent || (from == s.account && m.From != ""):
 		// Sent by another of our devices.
 		sm.ConversationID = xmpp.BareJID(m.To)
@@ -97,6 +103,7 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 		sm.Receipt.State = securestore.ReceiptSent
 		sm.Receipt.At[securestore.ReceiptSent] = sm.Timestamp
 		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(s.account), s.account
+		setSender(&sm, s.account)
 	default:
 		sm.ConversationID = from
 		if sm.ConversationID == "" {
@@ -104,6 +111,7 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 		}
 		sm.Direction = securestore.Incoming
 		sm.StanzaID, sm.StanzaIDBy = m.StanzaIDBy(s.account), s.account
+		setSender(&sm, from)
 	}
 	if sm.StanzaID == "" {
 		sm.StanzaIDBy = ""
@@ -115,6 +123,18 @@ func (s *Session) toStored(m *xmpp.Message) (securestore.Message, bool) {
 		s.resolveResponse(&sm)
 	}
 	return sm, true
+}
+
+// setSender records the author's stable identity ("" = none).
+func setSender(sm *securestore.Message, sender string) {
+	if sender == "" {
+		delete(sm.Extra, securestore.ExtraSender)
+		return
+	}
+	if sm.Extra == nil {
+		sm.Extra = map[string]string{}
+	}
+	sm.Extra[securestore.ExtraSender] = sender
 }
 
 // extraMarkable records that the sender asked for XEP-0333 markers.
@@ -167,7 +187,12 @@ func (s *Session) onDisplayed(m *xmpp.Message) {
 	}
 	conv := xmpp.BareJID(m.From)
 	if m.Type == "groupchat" {
-		if !s.isRoom(conv) || s.isOwnOccupant(m.From) {
+		if !s.isRoom(conv) {
+			return
+		}
+		// Our own marker (another of our devices) moves nothing. Without a
+		// stable identity the nick decides, which at worst ignores a marker.
+		if author := s.roomAuthor(m, false); s.isOwnAuthor(conv, author) || (author == "" && s.isOwnOccupant(m.From)) {
 			return
 		}
 		msg, err := s.store.MessageByStanzaID(conv, m.DisplayedFor)

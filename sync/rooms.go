@@ -14,11 +14,20 @@ type room struct {
 	nick string
 	// members maps occupant nick to real bare JID where the room reveals it
 	// (non-anonymous rooms, which hospital rooms should be), so per-member
-	// receipts name people, not nicknames.
+	// receipts name people, not nicknames. An occupant who leaves is
+	// forgotten: the next holder of the nick is someone else.
 	members map[string]string
 	// joined: the room let us in on the current sign-in (catch-up reads
 	// only these rooms' archives).
 	joined bool
+	// ids maps occupant nick to XEP-0421 occupant-id; selfID is ours. A room
+	// that stamped our own presence with one stamps (and de-forges) messages
+	// too, so then the occupant-id names authors (identity.go).
+	ids    map[string]string
+	selfID string
+	// nonAnonymous: the room said (status 100) that every occupant sees real
+	// JIDs, so the real JID on its archived messages is the room's word.
+	nonAnonymous bool
 }
 
 // ErrRoomNotFound: there is no room at that address. Joining never creates
@@ -217,7 +226,9 @@ func (s *Session) isRoom(jid string) bool {
 	return ok
 }
 
-// isOwnOccupant: the occupant JID room@service/nick is us in that room.
+// isOwnOccupant: the occupant JID room@service/nick carries our nick in that
+// room. A nick is not an identity (anyone may take it once we leave): this
+// never decides authorship (identity.go), only whether to ignore a marker.
 func (s *Session) isOwnOccupant(occupant string) bool {
 	j, err := xmpp.ParseJID(occupant)
 	if err != nil {
@@ -259,8 +270,35 @@ func (s *Session) onRoomPresence(p *xmpp.Presence) bool {
 	if !ok {
 		return false
 	}
+	nick := j.Resource
+	if nick == "" {
+		return true
+	}
+	if p.Type == "unavailable" {
+		delete(r.members, nick)
+		delete(r.ids, nick)
+		return true
+	}
+	if p.Type != "" {
+		return true
+	}
 	if real := xmpp.OccupantRealJID(p); real != "" {
-		r.members[j.Resource] = xmpp.BareJID(real)
+		r.members[nick] = xmpp.BareJID(real)
+	} else {
+		delete(r.members, nick)
+	}
+	oid := xmpp.OccupantID(p.Stanza)
+	if r.ids == nil {
+		r.ids = map[string]string{}
+	}
+	if oid != "" {
+		r.ids[nick] = oid
+	} else {
+		delete(r.ids, nick)
+	}
+	if xmpp.IsSelfPresence(p) {
+		r.selfID = oid
+		r.nonAnonymous = xmpp.IsNonAnonymousRoom(p)
 	}
 	return true
 }

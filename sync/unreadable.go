@@ -26,11 +26,11 @@ const (
 
 // unreadablePlaceholder turns an unreadable message into the store message
 // that stands for it, or false if it belongs to no conversation we keep.
-func (s *Session) unreadablePlaceholder(m *xmpp.Message) (securestore.Message, bool) {
+func (s *Session) unreadablePlaceholder(m *xmpp.Message, archived bool) (securestore.Message, bool) {
 	if m.From == "" && m.To == "" {
 		return securestore.Message{}, false // whose it was is not in the part we read
 	}
-	sm, ok := s.toStored(m)
+	sm, ok := s.toStored(m, archived)
 	if !ok {
 		return sm, false
 	}
@@ -48,7 +48,7 @@ func (s *Session) unreadablePlaceholder(m *xmpp.Message) (securestore.Message, b
 // archivedUnreadable is convertPage's step for an unreadable archive result:
 // the placeholder, keyed by the archive's id.
 func (s *Session) archivedUnreadable(r xmpp.ArchivedMessage, owner string) (securestore.Message, bool) {
-	sm, ok := s.unreadablePlaceholder(r.Message)
+	sm, ok := s.unreadablePlaceholder(r.Message, true)
 	if !ok {
 		s.log.Warn("sync: unreadable archived message has no conversation", "archive_id", r.ID,
 			"reason", r.Message.Unreadable.Reason, "bytes", r.Message.Unreadable.Size)
@@ -63,7 +63,7 @@ func (s *Session) archivedUnreadable(r xmpp.ArchivedMessage, owner string) (secu
 // could not read. No receipt is sent: the sender must not believe the reader
 // got what it cannot show.
 func (s *Session) onUnreadable(m *xmpp.Message) {
-	sm, ok := s.unreadablePlaceholder(m)
+	sm, ok := s.unreadablePlaceholder(m, false)
 	if !ok {
 		s.log.Warn("sync: unreadable message has no conversation", "id", m.ID, "from", m.From,
 			"reason", m.Unreadable.Reason, "bytes", m.Unreadable.Size)

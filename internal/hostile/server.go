@@ -34,7 +34,7 @@ const (
 // results of each room's archive (key: the room's bare JID); those rooms
 // exist (disco#info answers for them, item-not-found for any other) and are
 // joined whenever the client asks (self-presence, status 110, its real JID
-// shown).
+// shown; non-anonymous, status 100; no XEP-0421 occupant-ids).
 type Session struct {
 	Frames     []string
 	MAMResults []string
@@ -141,7 +141,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(f, "<presence") {
 			// A room join (to room@service/nick): answer as the room would.
 			if to := reTo.FindStringSubmatch(f); to != nil && strings.Contains(to[1], "/") && !strings.Contains(f, `type="unavailable"`) {
-				send(`<presence xmlns="jabber:client" from="` + to[1] + `" to="` + Account + `/r1"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="` + Account + `/r1"/><status code="110"/></x></presence>`)
+				send(`<presence xmlns="jabber:client" from="` + to[1] + `" to="` + Account + `/r1"><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="` + Account + `/r1"/><status code="100"/><status code="110"/></x></presence>`)
 			}
 			continue
 		}

@@ -20,6 +20,10 @@ type Message struct {
 	// by archives (check By before trusting one: only our server's or the room's).
 	OriginID  string
 	StanzaIDs []StanzaID
+	// OccupantID is the XEP-0421 id a room put on a groupchat message, and
+	// RealJID the real JID a non-anonymous room's archive names as its
+	// author (XEP-0313 §5.1.2, muc#user <item jid/>): the room's claims.
+	OccupantID, RealJID string
 	// Delays are the XEP-0203 delayed-delivery stamps, in document order
 	// (anyone on the path may add one; the sender too). Each names who
 	// stamped it in From: check it before trusting the time.
@@ -74,6 +78,10 @@ func ParseMessage(st *Element) *Message {
 		m.Error = ParseStanzaError(st)
 	}
 	parse0359(st, m)
+	if m.Type == "groupchat" {
+		m.OccupantID = OccupantID(st)
+		m.RealJID = messageRealJID(st)
+	}
 	m.Delays = ParseDelays(st)
 	parse0184(st, m)
 	parse0333(st, m)

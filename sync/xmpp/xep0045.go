@@ -21,8 +21,9 @@ const (
 
 // MUC status codes (XEP-0045 §15.6) used here.
 const (
-	mucStatusSelf    = "110" // this presence is about you
-	mucStatusCreated = "201" // a new room was created (and is locked)
+	mucStatusSelf         = "110" // this presence is about you
+	mucStatusNonAnonymous = "100" // every occupant sees real JIDs
+	mucStatusCreated      = "201" // a new room was created (and is locked)
 )
 
 // mucState: joins waiting for the room's answer, and the rooms this client
@@ -444,4 +445,31 @@ func NewGroupChat(room, body string) *Element {
 	msg.Append(NewElement(NSMarkers, "markable"))
 	msg.Append(NewElement(NSSID, "origin-id", "id", id))
 	return msg
+}
+
+// IsSelfPresence reports whether a room presence is about us (status 110).
+func IsSelfPresence(p *Presence) bool {
+	return p != nil && p.Stanza != nil && mucStatusCodes(p.Stanza)[mucStatusSelf]
+}
+
+// IsNonAnonymousRoom reports whether a room presence says that every
+// occupant sees real JIDs (status 100, sent with our own presence).
+func IsNonAnonymousRoom(p *Presence) bool {
+	return p != nil && p.Stanza != nil && mucStatusCodes(p.Stanza)[mucStatusNonAnonymous]
+}
+
+// messageRealJID is the real JID a room put on a groupchat message
+// (non-anonymous rooms add a muc#user <item jid/> to archived messages), or
+// "". A sender can put such an element into its own message; the room adds
+// its own after the sender's, so the last one is the room's.
+func messageRealJID(st *Element) string {
+	real := ""
+	for _, x := range st.ChildrenNamed(NSMUCUser, "x") {
+		for _, it := range x.ChildrenNamed(NSMUCUser, "item") {
+			if j, err := ParseJID(it.Attr("jid")); err == nil && j.Local != "" {
+				real = j.Bare().String()
+			}
+		}
+	}
+	return real
 }
