@@ -23,10 +23,12 @@ func TestRoomNickTakeoverIsNotIdentity(t *testing.T) {
 	room := "icu-nick@conference." + srv.Domain
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
-	for nick, d := range map[string]*device{"alice": alice, "bob": bob} {
-		if err := d.session.JoinRoom(ctx, room, nick); err != nil {
-			t.Fatal(err)
-		}
+	// mallory is a member too: a colleague, not a stranger.
+	if err := alice.session.CreateRoom(ctx, room, "alice", "", []string{bob.jid, srv.JID("mallory")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.JoinRoom(ctx, room, "bob"); err != nil {
+		t.Fatal(err)
 	}
 	a, err := alice.session.Send(room, "Bed 7 needs potassium recheck", SendOptions{})
 	if err != nil {
