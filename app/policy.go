@@ -118,7 +118,10 @@ var (
 type PINTooShortError struct{ Min int }
 
 func (e *PINTooShortError) Error() string {
-	return fmt.Sprintf("your hospital requires a PIN of at least %d characters", e.Min)
+	if e.Min <= MinPINLength {
+		return fmt.Sprintf("A PIN has at least %d digits", e.Min)
+	}
+	return fmt.Sprintf("Your hospital requires a PIN of at least %d digits", e.Min)
 }
 
 // Is makes errors.Is(err, ErrPINTooShort) true.
@@ -129,6 +132,43 @@ func (e *PINTooShortError) Is(target error) bool { return target == ErrPINTooSho
 // first sign-in; once it arrives, PINChangeRequired says whether the PIN
 // chosen here is still long enough).
 func SignInPINMinimum(cfg Config) int { return cfg.Policy.withDefaults().MinPINLength }
+
+// MinPINLength is the floor under every hospital's minimum for a PIN the
+// user chooses (CheckNewPIN): no shorter PIN is offered, whatever the
+// policy says.
+const MinPINLength = DefaultMinPINLength
+
+// The PIN rule's own refusals (besides *PINTooShortError).
+var (
+	ErrPINDigits   = errors.New("A PIN is digits only")
+	ErrPINMismatch = errors.New("The two PINs do not match")
+)
+
+// CheckNewPIN is the rule for a PIN the user chooses, typed twice: digits
+// only, at least min digits (the policy's minimum, never below
+// MinPINLength), the same both times. The screens check with it before
+// calling SignIn or ChangePIN, so the user learns the hospital's rule
+// before the store is touched; SignIn and ChangePIN check the length
+// again (checkPINLength).
+func CheckNewPIN(pin, confirm string, min int) error {
+	for _, r := range pin {
+		if r < '0' || r > '9' {
+			return ErrPINDigits
+		}
+	}
+	if err := checkPINLength([]byte(pin), max(min, MinPINLength)); err != nil {
+		return err
+	}
+	if pin != confirm {
+		return ErrPINMismatch
+	}
+	return nil
+}
+
+// PINRuleText is the rule as shown next to a PIN field.
+func PINRuleText(min int) string {
+	return fmt.Sprintf("At least %d digits.", max(min, MinPINLength))
+}
 
 // checkPINLength refuses a PIN shorter than min (counted in characters).
 func checkPINLength(pin []byte, min int) error {

@@ -288,3 +288,41 @@ func TestHeldWipeJudgedWhenPolicyArrives(t *testing.T) {
 		t.Fatalf("store file still there: %v", err)
 	}
 }
+
+// TestCheckNewPIN: the rule for a chosen PIN, in the words the screens
+// show: digits only, the hospital's minimum but never below MinPINLength,
+// typed the same twice.
+func TestCheckNewPIN(t *testing.T) {
+	for _, tc := range []struct {
+		pin, confirm string
+		min          int
+		want         string // "" when accepted
+	}{
+		{"1234", "1234", 0, ""},
+		{"123", "123", 2, "A PIN has at least 4 digits"},
+		{"12a4", "12a4", 4, ErrPINDigits.Error()},
+		{"äöüß", "äöüß", 4, ErrPINDigits.Error()},
+		{"12345", "12345", 6, "Your hospital requires a PIN of at least 6 digits"},
+		{"123456", "123465", 6, ErrPINMismatch.Error()},
+		{"123456", "123456", 6, ""},
+	} {
+		err := CheckNewPIN(tc.pin, tc.confirm, tc.min)
+		if got := ""; err != nil {
+			got = err.Error()
+			if got != tc.want {
+				t.Errorf("CheckNewPIN(%q, %q, %d) = %q, want %q", tc.pin, tc.confirm, tc.min, got, tc.want)
+			}
+		} else if tc.want != "" {
+			t.Errorf("CheckNewPIN(%q, %q, %d) accepted, want %q", tc.pin, tc.confirm, tc.min, tc.want)
+		}
+		if strings.Contains(tc.want, "at least") && !errors.Is(err, ErrPINTooShort) {
+			t.Errorf("CheckNewPIN(%q) = %v, not ErrPINTooShort", tc.pin, err)
+		}
+	}
+	if got := PINRuleText(2); got != "At least 4 digits." {
+		t.Errorf("PINRuleText(2) = %q", got)
+	}
+	if got := PINRuleText(6); got != "At least 6 digits." {
+		t.Errorf("PINRuleText(6) = %q", got)
+	}
+}

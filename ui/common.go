@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"strings"
@@ -109,60 +108,6 @@ func firstLine(s string) string {
 		s = s[:i] + " …"
 	}
 	return s
-}
-
-// ErrPINMismatch and ErrPINTooShort are the PIN step's own errors.
-var (
-	ErrPINTooShort = errors.New("A PIN has at least 4 digits")
-	ErrPINDigits   = errors.New("A PIN is digits only")
-	ErrPINMismatch = errors.New("The two PINs do not match")
-)
-
-// MinPINLength is the shortest PIN the screens accept.
-const MinPINLength = 4
-
-// ValidatePIN checks a new PIN and its confirmation.
-func ValidatePIN(pin, confirm string) error { return ValidatePINAtLeast(pin, confirm, MinPINLength) }
-
-// ValidatePINAtLeast checks a new PIN against the policy's minimum (never
-// below MinPINLength), so the user learns the hospital's rule before the app
-// refuses the PIN.
-func ValidatePINAtLeast(pin, confirm string, min int) error {
-	for _, r := range pin {
-		if r < '0' || r > '9' {
-			return ErrPINDigits
-		}
-	}
-	if len(pin) < max(min, MinPINLength) {
-		return pinTooShort(min)
-	}
-	if pin != confirm {
-		return ErrPINMismatch
-	}
-	return nil
-}
-
-// pinTooShort is ErrPINTooShort, naming the hospital's minimum when it is
-// above the screens' own.
-func pinTooShort(min int) error {
-	if min <= MinPINLength {
-		return ErrPINTooShort
-	}
-	return pinLengthError(min)
-}
-
-// pinLengthError matches ErrPINTooShort and says the minimum.
-type pinLengthError int
-
-func (e pinLengthError) Error() string {
-	return fmt.Sprintf("Your hospital requires a PIN of at least %d digits", int(e))
-}
-
-func (e pinLengthError) Is(target error) bool { return target == ErrPINTooShort }
-
-// pinRuleText is the minimum as shown next to a PIN field.
-func pinRuleText(min int) string {
-	return fmt.Sprintf("At least %d digits.", max(min, MinPINLength))
 }
 
 // doUI runs f on the UI goroutine (fyne.Do); tests swap it for a queue they

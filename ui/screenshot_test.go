@@ -93,7 +93,7 @@ func screenshotScreens() []screenshot {
 			return SignInScreen(icon, SignIn{Address: "nurse.kim@rounds.test"}, func(SignIn) error { return nil })
 		}},
 		{name: "choosepin", build: func() fyne.CanvasObject {
-			return ChoosePINScreen(MinPINLength, func(string) error { return nil })
+			return ChoosePINScreen(app.MinPINLength, func(string) error { return nil })
 		}},
 		{name: "inbox", build: func() fyne.CanvasObject {
 			v := NewInboxView(inboxRows(), &fakeActions{})

@@ -257,7 +257,7 @@ func (s *settingsScreen) showChangePIN() {
 }
 
 // ShowChangePIN opens the change-PIN dialog on c: current PIN, new PIN
-// (at least minLen digits, never fewer than MinPINLength) twice. why, when set,
+// (at least minLen digits, never fewer than app.MinPINLength) twice. why, when set,
 // says why the PIN must change; done runs after change succeeded.
 func ShowChangePIN(c fyne.Canvas, change func(oldPIN, newPIN string) error, minLen int, why string, done func()) *widget.PopUp {
 	old, pin, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
@@ -267,7 +267,7 @@ func ShowChangePIN(c fyne.Canvas, change func(oldPIN, newPIN string) error, minL
 	status.Hide()
 	var pop *widget.PopUp
 	save := widget.NewButton("Change PIN", func() {
-		err := ValidatePINAtLeast(pin.Text, confirm.Text, minLen)
+		err := app.CheckNewPIN(pin.Text, confirm.Text, minLen)
 		if err == nil {
 			err = change(old.Text, pin.Text)
 		}
@@ -288,7 +288,7 @@ func ShowChangePIN(c fyne.Canvas, change func(oldPIN, newPIN string) error, minL
 		l.Wrapping = fyne.TextWrapWord
 		items = append(items, l)
 	}
-	rule := widget.NewLabel(pinRuleText(minLen))
+	rule := widget.NewLabel(app.PINRuleText(minLen))
 	rule.SizeName = theme.SizeNameCaptionText
 	items = append(items, widget.NewLabel("Current PIN"), old, widget.NewLabel("New PIN"), pin, rule,
 		widget.NewLabel("New PIN again"), confirm, status,

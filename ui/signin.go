@@ -131,12 +131,12 @@ func (m *maxWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 }
 
 // ChoosePINScreen is the step after the first sign-in: choose a PIN (at least
-// minLen digits, the minimum the app enforces, never fewer than MinPINLength)
+// minLen digits, the minimum the app enforces, never fewer than app.MinPINLength)
 // and type it again. choose saves it (the app derives the store key from
 // it); its error is shown inline.
 func ChoosePINScreen(minLen int, choose func(pin string) error) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("Choose a PIN", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	help := widget.NewLabel("You will use this PIN to open Rounds on this device. " + pinRuleText(minLen))
+	help := widget.NewLabel("You will use this PIN to open Rounds on this device. " + app.PINRuleText(minLen))
 	help.Wrapping = fyne.TextWrapWord
 	help.Alignment = fyne.TextAlignCenter
 	pin := widget.NewPasswordEntry()
@@ -148,7 +148,7 @@ func ChoosePINScreen(minLen int, choose func(pin string) error) fyne.CanvasObjec
 	status.Importance = widget.DangerImportance
 	status.Hide()
 	button := widget.NewButtonWithIcon("Save PIN", theme.ConfirmIcon(), func() {
-		err := ValidatePINAtLeast(pin.Text, confirm.Text, minLen)
+		err := app.CheckNewPIN(pin.Text, confirm.Text, minLen)
 		if err == nil {
 			err = choose(pin.Text)
 		}

@@ -104,7 +104,7 @@ func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
 func TestChoosePIN(t *testing.T) {
 	test.NewTempApp(t)
 	var chosen []string
-	screen := ChoosePINScreen(MinPINLength, func(pin string) error { chosen = append(chosen, pin); return nil })
+	screen := ChoosePINScreen(app.MinPINLength, func(pin string) error { chosen = append(chosen, pin); return nil })
 	w := test.NewTempWindow(t, screen)
 	w.Resize(fyne.NewSize(390, 844))
 	entries := findAll[*widget.Entry](screen)
@@ -127,13 +127,13 @@ func TestChoosePIN(t *testing.T) {
 		}
 		return ""
 	}
-	if got := try("12", "12"); got != ErrPINTooShort.Error() {
+	if got := try("12", "12"); got != "A PIN has at least 4 digits" {
 		t.Errorf("short PIN: %q", got)
 	}
-	if got := try("12a4", "12a4"); got != ErrPINDigits.Error() {
+	if got := try("12a4", "12a4"); got != app.ErrPINDigits.Error() {
 		t.Errorf("letters: %q", got)
 	}
-	if got := try("123456", "123465"); got != ErrPINMismatch.Error() {
+	if got := try("123456", "123465"); got != app.ErrPINMismatch.Error() {
 		t.Errorf("mismatch: %q", got)
 	}
 	if len(chosen) != 0 {
