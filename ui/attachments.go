@@ -714,50 +714,13 @@ func (a *actions) OpenWithPlatform(id string) error {
 		return err
 	}
 	// The app removes the copy after a while and at lock, sign-out and wipe
-	// (app/exportsweep.go, on its injected clock); keepExport only lets the
-	// UI remove it sooner.
-	once := a.c.keepExport(cleanup)
+	// (app/exportsweep.go, on its injected clock); the UI keeps no list or
+	// timer of its own and removes it only when no app could be asked to
+	// open it.
 	u := &url.URL{Scheme: "file", Path: p}
 	if err := fyne.CurrentApp().OpenURL(u); err != nil {
-		once()
+		cleanup()
 		return err
 	}
 	return nil
-}
-
-// exports are the cleanups of files handed to other apps.
-var (
-	exportsMu gosync.Mutex
-	exports   = map[int]func(){}
-	exportSeq int
-)
-
-// keepExport remembers a cleanup until it runs (once) or the app locks.
-func (c *Controller) keepExport(cleanup func()) func() {
-	exportsMu.Lock()
-	defer exportsMu.Unlock()
-	exportSeq++
-	k := exportSeq
-	var once gosync.Once
-	run := func() {
-		once.Do(cleanup)
-		exportsMu.Lock()
-		delete(exports, k)
-		exportsMu.Unlock()
-	}
-	exports[k] = run
-	return run
-}
-
-// removeExports deletes every file handed to another app (lock, sign-out).
-func removeExports() {
-	exportsMu.Lock()
-	runs := make([]func(), 0, len(exports))
-	for _, f := range exports {
-		runs = append(runs, f)
-	}
-	exportsMu.Unlock()
-	for _, f := range runs {
-		f()
-	}
 }

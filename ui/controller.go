@@ -288,7 +288,6 @@ func (c *Controller) follow(cl *app.Client) {
 			})
 		case app.Locked, app.Unlocked:
 			if cl.Locked() {
-				removeExports() // files handed to other apps (attachments.go)
 				doUI(func() {
 					c.mu.Lock()
 					c.shell = nil
@@ -299,7 +298,6 @@ func (c *Controller) follow(cl *app.Client) {
 		}
 	}
 	// Signed out or wiped.
-	removeExports()
 	doUI(func() {
 		c.mu.Lock()
 		c.client, c.shell = nil, nil
