@@ -233,8 +233,10 @@ func (c *Client) Resume(ctx context.Context) error {
 				}
 			}
 			c.attach(t, nil)
-			if len(c.sm.queue) > 0 {
-				c.sm.requested = true
+			// An <r/> outstanding on the old socket died with it; left set,
+			// the flag would keep Send from ever asking again.
+			c.sm.requested = len(c.sm.queue) > 0
+			if c.sm.requested {
 				_ = t.writeElement(c.ctx, NewElement(nsSM, "r"))
 			}
 			c.mu.Unlock()
