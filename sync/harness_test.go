@@ -40,6 +40,9 @@ type deviceOptions struct {
 	storePath string
 	keepAlive time.Duration
 	limits    xmpp.Limits // zero: the defaults
+	clock     Clock // nil: the system clock
+	// catchUpPage is the MAM page size (0: the engine's default).
+	catchUpPage int
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -79,8 +82,10 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 			Credentials: xmpp.Credentials{Password: testserver.Password},
 			Limits:      o.limits,
 		},
-		Backoff:   Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
-		KeepAlive: o.keepAlive,
+		Backoff:     Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+		KeepAlive:   o.keepAlive,
+		Clock:       o.clock,
+		CatchUpPage: o.catchUpPage,
 	})
 	if err != nil {
 		t.Fatal(err)
