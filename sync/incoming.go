@@ -154,8 +154,11 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 	if err := s.store.SetStanzaID(stored.ID, sm.StanzaID, sm.StanzaIDBy); err != nil {
 		s.log.Warn("sync: recording stanza-id", "err", err)
 	}
-	if stored.Direction == securestore.Outgoing && stored.Receipt.State < securestore.ReceiptSent {
-		// The archive has it, so the server received it.
+	if stored.Direction == securestore.Outgoing {
+		// The archive has it, so the server received it: off the Outbox,
+		// whatever its receipt says. A recipient's receipt can overtake the
+		// server's ack (delivered before sent), and an ack lost with a socket
+		// leaves such a message queued; resending it would reach the peer twice.
 		s.markSent(stored.ID)
 	}
 }
