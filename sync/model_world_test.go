@@ -181,14 +181,15 @@ func newWorld(t *testing.T, seed int64) *world {
 		room:  "ward@conference." + srv.Domain,
 		model: &model{},
 	}
-	w.createRoom()
 	w.bob = startDevice(t, srv, "bob", deviceOptions{resource: "bob-ws"})
 	w.desk = startDevice(t, srv, "alice", deviceOptions{resource: "desk"})
 	w.startPhone()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := w.bob.session.JoinRoom(ctx, w.room, "bob"); err != nil {
-		t.Fatalf("bob joins the room: %v", err)
+	// Made as Rounds makes care-team rooms: members-only, non-anonymous,
+	// persistent, archived; alice and carol are members.
+	if err := w.bob.session.CreateRoom(ctx, w.room, "bob", "Ward", []string{srv.JID("alice"), srv.JID("carol")}); err != nil {
+		t.Fatalf("bob creates the room: %v", err)
 	}
 	if err := w.phone.session.JoinRoom(ctx, w.room, "alice"); err != nil {
 		t.Fatalf("the phone joins the room: %v", err)
@@ -219,43 +220,6 @@ func (w *world) dial(user, resource string) *xmpp.Client {
 	}
 	w.t.Fatalf("%s signs in: %v", user, err)
 	return nil
-}
-
-// createRoom sets the room up as Rounds' care-team rooms are (docs/ADMIN.md):
-// persistent, members-only, non-anonymous; alice, bob and carol are members.
-func (w *world) createRoom() {
-	c := w.dial("bob", "setup")
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.JoinRoom(ctx, w.room, "bob-setup"); err != nil {
-		w.t.Fatalf("create room: %v", err)
-	}
-	field := func(name, value string) *xmpp.Element {
-		return xmpp.NewElement(xmpp.NSDataForm, "field", "var", name).Append(xmpp.NewElement(xmpp.NSDataForm, "value").SetText(value))
-	}
-	form := xmpp.NewElement(xmpp.NSDataForm, "x", "type", "submit").Append(
-		field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"),
-		field("muc#roomconfig_persistentroom", "1"),
-		field("muc#roomconfig_membersonly", "1"),
-		field("muc#roomconfig_whois", "anyone"),
-		field("muc#roomconfig_publicroom", "0"),
-		field("muc#roomconfig_enablearchiving", "1"))
-	iq := xmpp.NewElement(xmpp.NSClient, "iq", "type", "set", "to", w.room).Append(
-		xmpp.NewElement(xmpp.NSMUCOwner, "query").Append(form))
-	if _, err := c.SendIQ(ctx, iq); err != nil {
-		w.t.Fatalf("configure room: %v", err)
-	}
-	q := xmpp.NewElement("http://jabber.org/protocol/muc#admin", "query")
-	for _, u := range []string{"alice", "carol"} {
-		q.Append(xmpp.NewElement("http://jabber.org/protocol/muc#admin", "item", "affiliation", "member", "jid", w.srv.JID(u)))
-	}
-	if _, err := c.SendIQ(ctx, xmpp.NewElement(xmpp.NSClient, "iq", "type", "set", "to", w.room).Append(q)); err != nil {
-		w.t.Fatalf("room members: %v", err)
-	}
-	if err := c.LeaveRoom(w.room, "bob-setup"); err != nil {
-		w.t.Fatalf("leave room: %v", err)
-	}
 }
 
 // body names a message uniquely: seed, step, index.
