@@ -40,7 +40,7 @@ type deviceOptions struct {
 	storePath string
 	keepAlive time.Duration
 	limits    xmpp.Limits // zero: the defaults
-	clock     Clock // nil: the system clock
+	clock     Clock       // nil: the system clock
 	// catchUpPage is the MAM page size (0: the engine's default).
 	catchUpPage int
 }
