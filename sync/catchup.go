@@ -13,6 +13,8 @@ import (
 // beyond our cursors: the user's own archive, then the archive of each room
 // joined on this sign-in.
 func (s *Session) catchUp(ctx context.Context, c *xmpp.Client) error {
+	// Edits recorded but not applied (a crash, an error) go first.
+	s.settleEdits(nil, nil)
 	if err := s.catchUpArchive(ctx, c, ""); err != nil {
 		return err
 	}
@@ -159,14 +161,26 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 	return p
 }
 
-// storePage commits one page and its cursor, then tells the app and applies
-// the page's receipts and markers.
+// storePage commits one page, its recalls and corrections and its cursor in
+// one transaction, so the cursor never moves past an edit that is not
+// durable; then it applies the edits (and older ones waiting for a message
+// this page brought), tells the app, and applies the page's receipts and
+// markers.
 func (s *Session) storePage(key string, p archivedPage) error {
-	added, err := s.store.AppendMessagesWithCursor(p.batch, key, p.cursor)
+	edits := make([]securestore.ReceivedEdit, 0, len(p.edits))
+	for _, e := range p.edits {
+		if re, ok := s.receivedEdit(e.m, e.at); ok {
+			edits = append(edits, re)
+		}
+	}
+	added, recorded, err := s.store.AppendMessagesWithEdits(p.batch, edits, key, p.cursor)
 	if err != nil {
 		return err
 	}
-	if len(added) > 0 {
+	if s.pageCommitted != nil {
+		s.pageCommitted(len(recorded))
+	}
+	if added = s.settleEdits(editConversations(added, recorded), added); len(added) > 0 {
 		s.emit(MessagesAdded{Messages: added, CatchUp: true})
 		s.afterStored(added)
 		s.auditUnreadable(added)
@@ -180,9 +194,6 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		} else {
 			s.onDisplayed(m)
 		}
-	}
-	for _, e := range p.edits {
-		s.applyEdit(e.m, e.at)
 	}
 	return nil
 }

@@ -451,27 +451,60 @@ func (s *Session) applyResponse(sm securestore.Message) {
 	s.emit(ev)
 }
 
-// applyEdit applies a received retraction or correction (live, carbon or
-// archived). Only the author may edit a message: the edit must come from the
-// same side (our devices for our messages), from the same peer (the lookup
-// is within the conversation) and in rooms from the same member by stable
-// identity (identity.go), never by nick. Anything else is ignored, as is an
-// edit of a message we do not have.
+// applyEdit takes a received retraction or correction (live or carbon):
+// it is recorded in the store first, so an error or a crash before it is
+// applied cannot lose it (edits.go retries it), then applied.
 func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
-	sm, ok := s.toStored(m, !at.IsZero())
+	e, ok := s.receivedEdit(m, at)
 	if !ok {
 		return
+	}
+	rec, err := s.store.RecordEdits([]securestore.ReceivedEdit{e})
+	if err != nil {
+		// Not recorded: like a message that could not be stored, catch-up
+		// reads it from the archive again after the next sign-in.
+		s.log.Error("sync: recording an edit", "err", err)
+		return
+	}
+	s.settleEdit(rec[0])
+}
+
+// receivedEdit turns a wire retraction or correction into its store record
+// (who sent it, its id, a correction's text, when it was made).
+func (s *Session) receivedEdit(m *xmpp.Message, at time.Time) (securestore.ReceivedEdit, bool) {
+	sm, ok := s.toStored(m, !at.IsZero())
+	if !ok {
+		return securestore.ReceivedEdit{}, false
 	}
 	if !at.IsZero() {
 		s.stampTime(&sm, m, at)
 	}
-	ref := m.RetractID
-	if ref == "" {
-		ref = m.ReplaceID
+	e := securestore.ReceivedEdit{Kind: securestore.EditRetract, Ref: m.RetractID, Edit: sm}
+	if m.RetractID == "" {
+		if sm.Body == "" || m.ReplaceID == "" {
+			return e, false
+		}
+		e.Kind, e.Ref = securestore.EditCorrect, m.ReplaceID
 	}
-	target, err := s.findReferenced(sm.ConversationID, ref)
+	return e, true
+}
+
+// settleEdit applies a recorded edit to its target, if the target is
+// stored; otherwise the edit waits for it (edits.go). Only the author may
+// edit a message: the edit must come from the same side (our devices for our
+// messages), from the same peer (the lookup is within the conversation) and
+// in rooms from the same member by stable identity (identity.go), never by
+// nick (editAuthorised). Anything else is dropped. It reports whether the
+// target changed.
+func (s *Session) settleEdit(e securestore.ReceivedEdit) (securestore.MessageID, bool) {
+	sm := e.Edit
+	target, err := s.findReferenced(sm.ConversationID, e.Ref)
+	if errors.Is(err, securestore.ErrNotFound) {
+		return 0, false // applied when its target arrives
+	}
 	if err != nil {
-		return
+		s.log.Warn("sync: edit kept for a retry", "err", err)
+		return 0, false
 	}
 	room := s.isRoom(sm.ConversationID)
 	if !editAuthorised(room, sm, target) {
@@ -482,32 +515,26 @@ func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
 		}
 		s.log.Warn("sync: ignoring an edit of a message by someone else", "conversation_is_room", room,
 			"edit_id", sm.OriginID, "target", target.ID)
-		return
-	}
-	if m.RetractID != "" {
-		changed, err := s.store.Retract(target.ID, sm.Timestamp)
-		if err != nil {
-			s.log.Warn("sync: recall", "err", err)
-			return
+		if err := s.store.DropReceivedEdit(e); err != nil {
+			s.log.Warn("sync: dropping a refused edit", "err", err)
 		}
-		s.ownEditSeen(target, sm.OriginID)
-		if changed {
-			s.emit(MessageRetracted{Conversation: target.ConversationID, Message: target.ID, At: sm.Timestamp})
-		}
-		return
+		return 0, false
 	}
-	if sm.Body == "" {
-		return
-	}
-	changed, err := s.store.ApplyCorrection(target.ID, sm.OriginID, sm.Body, sm.Timestamp)
+	changed, err := s.store.ApplyReceivedEdit(e, target.ID)
 	if err != nil {
-		s.log.Warn("sync: correction", "err", err)
-		return
+		s.log.Warn("sync: edit kept for a retry", "kind", e.Kind, "err", err)
+		return 0, false
 	}
 	s.ownEditSeen(target, sm.OriginID)
-	if changed {
+	if !changed {
+		return 0, false
+	}
+	if e.Kind == securestore.EditRetract {
+		s.emit(MessageRetracted{Conversation: target.ConversationID, Message: target.ID, At: sm.Timestamp})
+	} else {
 		s.emit(MessageCorrected{Conversation: target.ConversationID, Message: target.ID})
 	}
+	return target.ID, true
 }
 
 // editAuthorised: edit (a stored form of a retraction or correction) comes

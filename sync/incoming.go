@@ -43,8 +43,12 @@ func (s *Session) onMessage(m *xmpp.Message) {
 		return
 	}
 	if len(added) > 0 {
-		s.emit(MessagesAdded{Messages: added})
-		s.afterStored(added)
+		// A recall or correction that arrived before this message applies
+		// now, before the app hears of it.
+		if added = s.settleEdits([]string{sm.ConversationID}, added); len(added) > 0 {
+			s.emit(MessagesAdded{Messages: added})
+			s.afterStored(added)
+		}
 	} else if sm.Direction == securestore.Outgoing {
 		s.learnStanzaID(sm)
 	}

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // childSpec tells a child process what to be.
 type childSpec struct {
-	Mode      string // "send" or "catchup"
+	Mode      string // "send", "catchup" or "catchup-stop-at-edits"
 	StorePath string
 	URL, JID  string
 	Password  string
@@ -51,6 +51,16 @@ func childMain(raw string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 2
+	}
+	if spec.Mode == "catchup-stop-at-edits" {
+		// Stop for good right after a page that recorded edits committed,
+		// before they are applied: the parent kills us there.
+		s.pageCommitted = func(edits int) {
+			if edits > 0 {
+				fmt.Printf("edits committed %d\n", edits)
+				select {}
+			}
+		}
 	}
 	go func() {
 		for e := range s.Events() {

@@ -80,6 +80,10 @@ type Session struct {
 	textAck      atomic.Pointer[textAck]            // textack.go
 	textAckMu    gosync.Mutex                       // one reply matched at a time (live and catch-up); guards pages
 	pages        map[string][]securestore.MessageID // textack.go: pages per conversation
+	// pageCommitted, when a test sets it, runs after each archive page (and
+	// the edits it recorded) committed and before those edits are applied:
+	// the crash point tests kill the process at.
+	pageCommitted func(edits int)
 }
 
 type inflight struct {

@@ -1,0 +1,131 @@
+package sync
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// TestKilledBetweenPageAndRecall: bob's client catches up a page holding a
+// message and its recall, and is SIGKILLed right after the page (and its
+// cursor) committed, before the recall is applied. The store then holds the
+// message with its text and the recall recorded beside it; after a restart
+// the recall is applied and the text is gone, although the cursor is already
+// past that page. (Before, the recall was applied in a later transaction
+// only: killed there, it was lost for good and the recalled text stayed.)
+func TestKilledBetweenPageAndRecall(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bobJID := srv.JID("bob")
+	m, err := alice.session.Send(bobJID, "RECALLPHI K+ 6.9 bed 4 (wrong patient)", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.allAtLeast([]securestore.MessageID{m.ID}, securestore.ReceiptSent, 30*time.Second)
+	if err := alice.session.Retract(bobJID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("recall sent", 30*time.Second, func() bool { out, _ := alice.store.Outbox(); return len(out) == 0 })
+
+	path := filepath.Join(t.TempDir(), "bob.db")
+	cmd, lines := runChild(t, childSpec{Mode: "catchup-stop-at-edits", StorePath: path, URL: srv.WSURL(), JID: bobJID,
+		Password: testserver.Password, Page: 50})
+	waitLines(t, lines, "edits committed", 1, 60*time.Second)
+	kill(t, cmd)
+
+	st := openStore(t, path)
+	got, err := st.MessageByOriginID(alice.jid, m.OriginID)
+	if err != nil || !strings.HasPrefix(got.Body, "RECALLPHI") {
+		t.Fatalf("crash point: message %+v %v (want it stored, not yet recalled)", got, err)
+	}
+	if pend, err := st.ReceivedEdits(alice.jid); err != nil || len(pend) != 1 || pend[0].Kind != securestore.EditRetract {
+		t.Fatalf("crash point: pending edits %+v %v", pend, err)
+	}
+	if c, err := st.Cursor("mam:" + bobJID); err != nil || c == "" {
+		t.Fatalf("crash point: cursor %q %v (want past the page)", c, err)
+	}
+	_ = st.Close()
+
+	bob := startDevice(t, srv, "bob", deviceOptions{storePath: path})
+	bob.waitFor("recall applied after the restart", 30*time.Second, func() bool {
+		got, err := bob.store.MessageByOriginID(alice.jid, m.OriginID)
+		return err == nil && got.Body == "" && got.Extra[securestore.ExtraRetracted] != ""
+	})
+	if pend, _ := bob.store.ReceivedEdits(""); len(pend) != 0 {
+		t.Fatalf("edits still pending: %+v", pend)
+	}
+}
+
+// TestRecallBeforeItsTarget: a recall that arrives before the message it
+// recalls (a sender's client that sends them out of order, live; or pages
+// of an archive) waits in the store and wins when the message arrives: the
+// message is stored as a tombstone and is never announced with its text.
+func TestRecallBeforeItsTarget(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	bob := startDevice(t, srv, "bob", deviceOptions{catchUpPage: 1})
+	ctx := context.Background()
+	alice, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice"), Resource: "raw",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	recallFirst := func(id, body string) {
+		t.Helper()
+		recall := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", "r-"+id).Append(
+			xmpp.NewElement(xmpp.NSClient, "body").SetText(xmpp.RetractFallback), xmpp.NewRetract(id),
+			xmpp.NewStoreHint(), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", "r-"+id))
+		msg := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", id).Append(
+			xmpp.NewElement(xmpp.NSClient, "body").SetText(body), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", id))
+		for _, el := range []*xmpp.Element{recall, msg} {
+			if err := alice.Send(el); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tombstone := func(d *device, id string) bool {
+		m, err := d.store.MessageByOriginID(srv.JID("alice"), id)
+		return err == nil && m.Body == "" && m.Extra[securestore.ExtraRetracted] != ""
+	}
+	announced := func(d *device) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, e := range d.events {
+			if ma, ok := e.(MessagesAdded); ok {
+				for _, m := range ma.Messages {
+					if strings.Contains(m.Body, "EARLYPHI") {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+
+	// Live.
+	recallFirst("live-1", "EARLYPHI live: bed 2 for theatre")
+	bob.waitFor("live tombstone", 30*time.Second, func() bool { return tombstone(bob, "live-1") })
+	if announced(bob) {
+		t.Fatal("a recalled message was announced with its text (live)")
+	}
+
+	// From the archive, one message a page: the recall's page first.
+	path := bob.path
+	bob.stop()
+	recallFirst("arch-1", "EARLYPHI archived: bed 3 for theatre")
+	time.Sleep(200 * time.Millisecond) // both archived before bob signs in
+	bob = startDevice(t, srv, "bob", deviceOptions{storePath: path, catchUpPage: 1})
+	bob.waitFor("archived tombstone", 30*time.Second, func() bool { return tombstone(bob, "arch-1") })
+	if announced(bob) {
+		t.Fatal("a recalled message was announced with its text (archive)")
+	}
+	if pend, _ := bob.store.ReceivedEdits(""); len(pend) != 0 {
+		t.Fatalf("edits still pending: %+v", pend)
+	}
+}
