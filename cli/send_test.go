@@ -294,3 +294,22 @@ func TestSendBounced(t *testing.T) {
 		t.Fatalf("exit %d, %q, %q", code, out, errOut)
 	}
 }
+
+// TestSendToMissingRoom: paging a room that does not exist (a typo) is
+// refused (exit ExitRefused, the reason on stderr) and creates no room.
+func TestSendToMissingRoom(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "nurse.kim")
+	room := "icu-tpyo@conference." + srv.Domain
+	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", t.TempDir())...)
+	code, _, errOut := runCLI(t, "Bed 7 monitor alarm: VT", append(args, "--room", room, "--timeout", "20s")...)
+	if code != ExitRefused || !strings.Contains(errOut, "no such room") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	// The room still does not exist: creating it now succeeds.
+	nurse := startPeer(t, srv, "nurse.kim", read)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := nurse.session.CreateRoom(ctx, room, "Kim", "", nil); err != nil {
+		t.Fatalf("the failed send left a room behind: %v", err)
+	}
+}
