@@ -14,7 +14,12 @@ import (
 // so a batch appends at the right edge of the tree and touches one or two
 // leaf pages), value = HMAC(conv)[:16] | order time (the ordering tail, see
 // order.go) followed by the message's dedupe keys, each
-// HMAC(tag, conv, id)[:16] (tag 's' for stanza-ids, 'o' for origin-ids).
+// HMAC(tag, conv, id)[:16] (tag 's' for stanza-ids, 'o' for origin-ids in
+// any sender's scope) or HMAC('O', conv, sender, id)[:16] (an origin-id in
+// its sender's scope, ExtraSender; written since the trust review, issue
+// #11; entries written before carry 's' and 'o' only and are still read).
+// Several messages may own one 'o' or 'O' key (a sender's id reused for a
+// different text): the newest wins in the map.
 // Nothing in them is in clear but the time, which cix shows anyway.
 //
 // In memory it is a map from dedupe key to local id, built by one cursor scan
@@ -98,12 +103,21 @@ func (d *dedupeIndex) publish(add map[dedupeKey]MessageID) {
 	d.mu.Unlock()
 }
 
-// forget removes committed deletions (Purge).
-func (d *dedupeIndex) forget(del []dedupeKey) {
+// dedupeEntry is one key of a purged message.
+type dedupeEntry struct {
+	k  dedupeKey
+	id MessageID
+}
+
+// forget removes committed deletions (Purge). A key that now names a newer
+// message (two messages may share the unscoped origin key) stays.
+func (d *dedupeIndex) forget(del []dedupeEntry) {
 	d.mu.Lock()
 	if d.built {
-		for _, k := range del {
-			delete(d.m, k)
+		for _, e := range del {
+			if d.m[e.k] == e.id {
+				delete(d.m, e.k)
+			}
 		}
 	}
 	d.mu.Unlock()

@@ -3,6 +3,7 @@ package securestore
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -12,13 +13,16 @@ import (
 
 // Index-key tags keep the HMAC domains apart.
 const (
-	tagConv    = 'c'
-	tagStanza  = 's'
-	tagOrigin  = 'o'
-	tagCursor  = 'm'
-	tagContact = 'r'
-	tagSetting = 'k'
-	tagAttach  = 'a'
+	tagConv   = 'c'
+	tagStanza = 's'
+	tagOrigin = 'o'
+	// tagSenderOrigin keys an origin-id within its sender's scope: ids are
+	// chosen by senders, and two senders (or one restarted counter) reuse them.
+	tagSenderOrigin = 'O'
+	tagCursor       = 'm'
+	tagContact      = 'r'
+	tagSetting      = 'k'
+	tagAttach       = 'a'
 )
 
 // orderTime is the time a message sorts and expires by: server time when
@@ -172,23 +176,81 @@ func (a *appendTx) owner(key []byte, conv string) (MessageID, error) {
 	return got, nil
 }
 
-// duplicate reports whether a message with the same stanza-id or origin-id is
-// already in the conversation (including earlier in this batch), returning
-// its id, or else the dedupe keys the new message will own.
-func (a *appendTx) duplicate(m *Message) (sk, ok []byte, dup MessageID, err error) {
+// duplicate reports whether m is already in its conversation (including
+// earlier in this batch), returning its id, or else the dedupe keys m will
+// own. A stanza-id is assigned by the archive (the sync engine keeps only
+// trusted ones), so it alone decides. An origin-id is chosen by the sender:
+// it is looked up within the sender's scope (then, for records written
+// before scoping, within the conversation), and it makes m a duplicate only
+// if the stored message says the same thing (sameContent).
+func (a *appendTx) duplicate(m *Message) (keys [][]byte, dup MessageID, err error) {
 	if m.StanzaID != "" {
-		sk = a.s.mac(tagStanza, m.ConversationID, m.StanzaID)
+		sk := a.s.mac(tagStanza, m.ConversationID, m.StanzaID)
 		if dup, err = a.owner(sk, m.ConversationID); dup != 0 || err != nil {
-			return nil, nil, dup, err
+			return nil, dup, err
 		}
+		keys = append(keys, sk)
 	}
 	if m.OriginID != "" {
-		ok = a.s.mac(tagOrigin, m.ConversationID, m.OriginID)
-		if dup, err = a.owner(ok, m.ConversationID); dup != 0 || err != nil {
-			return nil, nil, dup, err
+		scoped := a.s.mac(tagSenderOrigin, m.ConversationID, m.Extra[ExtraSender], m.OriginID)
+		if dup, err = a.originOwner(scoped, m); dup != 0 || err != nil {
+			return nil, dup, err
+		}
+		anyKey := a.s.mac(tagOrigin, m.ConversationID, m.OriginID)
+		if dup, err = a.originOwner(anyKey, m); dup != 0 || err != nil {
+			return nil, dup, err
+		}
+		keys = append(keys, scoped, anyKey)
+	}
+	return keys, 0, nil
+}
+
+// originOwner returns the message that owns origin key key if it is the
+// same message as m: same conversation, origin-id and sender (a record
+// written before senders were kept has none), and the same content.
+func (a *appendTx) originOwner(key []byte, m *Message) (MessageID, error) {
+	got, ok := a.newKeys[toDedupeKey(key)]
+	if !ok {
+		if got, ok = a.s.dedupe.lookup(key); !ok {
+			return 0, nil
 		}
 	}
-	return sk, ok, 0, nil
+	old, err := a.s.openMessageByID(a.tx, got, a.pending)
+	if err == ErrNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if old.ConversationID != m.ConversationID || old.OriginID != m.OriginID {
+		return 0, nil
+	}
+	if s := old.Extra[ExtraSender]; s != "" && s != m.Extra[ExtraSender] {
+		return 0, nil
+	}
+	if !sameContent(&old, m) {
+		return 0, nil
+	}
+	return got, nil
+}
+
+// sameContent: a stored message and a new copy with the same sender-chosen
+// id are one message only if they say the same thing. Our own messages
+// (outgoing) carry ids we chose at random, so the id is enough (and our
+// archive's copy may differ in wire decoration). A recalled message is never
+// brought back by a copy; a corrected one is compared by its first text.
+func sameContent(old, m *Message) bool {
+	if old.Direction != m.Direction {
+		return false
+	}
+	if old.Direction == Outgoing || old.Extra[ExtraRetracted] != "" {
+		return true
+	}
+	body := old.Body
+	if h := History(*old); len(h) > 0 {
+		body = h[0].Body
+	}
+	return body == m.Body
 }
 
 // add stores one message unless it is a duplicate. It returns the stored
@@ -204,7 +266,7 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	if err != nil {
 		return m, 0, err
 	}
-	sk, ok, dup, err := a.duplicate(&m)
+	keys, dup, err := a.duplicate(&m)
 	if dup != 0 || err != nil {
 		return m, dup, err
 	}
@@ -231,18 +293,17 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	okey := orderKey(cs.mac, t, m.ID)
 	// One dix entry per message: the ordering tail (conv, time) and the
 	// dedupe keys. cix gets it later, in mergeTail.
-	dv := make([]byte, 0, dixHeader+len(sk)+len(ok))
+	dv := make([]byte, 0, dixHeader+len(keys)*macSize)
 	dv = append(dv, cs.mac...)
 	dv = binary.BigEndian.AppendUint64(dv, orderNS(&m))
-	dv = append(append(dv, sk...), ok...)
+	for _, k := range keys {
+		dv = append(dv, k...)
+	}
 	if err := a.dix.Put(key, dv); err != nil {
 		return m, 0, err
 	}
-	if sk != nil {
-		a.newKeys[toDedupeKey(sk)] = m.ID
-	}
-	if ok != nil {
-		a.newKeys[toDedupeKey(ok)] = m.ID
+	for _, k := range keys {
+		a.newKeys[toDedupeKey(k)] = m.ID
 	}
 	if t.After(cs.c.LastActivity) {
 		cs.c.LastActivity = t
@@ -336,10 +397,30 @@ func (s *Store) MessageByStanzaID(conv, stanzaID string) (Message, error) {
 	return s.messageByIndex(conv, s.mac(tagStanza, conv, stanzaID))
 }
 
-// MessageByOriginID finds a message of a conversation by its origin-id
-// (our own echoes, XEP-0184/0333 receipts that reference the sender's id).
+// MessageByOriginID finds a message of a conversation by its origin-id,
+// whoever sent it (the newest, if several senders used the id). Origin-ids
+// are chosen by senders: to resolve a reference, use
+// MessageBySenderOriginID with the sender the reference must name.
 func (s *Store) MessageByOriginID(conv, originID string) (Message, error) {
 	return s.messageByIndex(conv, s.mac(tagOrigin, conv, originID))
+}
+
+// MessageBySenderOriginID finds the message of a conversation that sender
+// (its ExtraSender) sent with this origin-id. A message stored before
+// senders were kept (no ExtraSender) matches any sender.
+func (s *Store) MessageBySenderOriginID(conv, sender, originID string) (Message, error) {
+	m, err := s.messageByIndex(conv, s.mac(tagSenderOrigin, conv, sender, originID))
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return m, err
+	}
+	m, err = s.messageByIndex(conv, s.mac(tagOrigin, conv, originID))
+	if err != nil {
+		return m, err
+	}
+	if m.OriginID != originID || (m.Extra[ExtraSender] != "" && m.Extra[ExtraSender] != sender) {
+		return Message{}, ErrNotFound
+	}
+	return m, nil
 }
 
 func (s *Store) messageByIndex(conv string, key []byte) (Message, error) {

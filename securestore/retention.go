@@ -77,7 +77,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 	}
 	now := s.opts.Now().UTC()
 	purged := map[uint64]bool{}
-	var delDedupe []dedupeKey
+	var delDedupe []dedupeEntry
 	var a *appendTx
 	pendingCompaction := false
 	err := s.updateLocked(func(tx *bbolt.Tx) error {
@@ -189,7 +189,7 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 				dv = dv[dixHeader:]
 			}
 			for ; len(dv) > 0; dv = dv[macSize:] {
-				delDedupe = append(delDedupe, toDedupeKey(dv[:macSize]))
+				delDedupe = append(delDedupe, dedupeEntry{toDedupeKey(dv[:macSize]), m.ID})
 			}
 			delIn = append(delIn, m.Direction == Incoming)
 			if m.Direction == Incoming {

@@ -352,7 +352,7 @@ func (s *Session) UploadWith(ctx context.Context, conv string, file io.Reader, o
 		OriginID:       xmpp.NewID(),
 		Timestamp:      now,
 		ReceivedAt:     now,
-		Extra:          map[string]string{ExtraAttachment: attID, ExtraAttachmentMeta: meta.Element().String()},
+		Extra:          s.ownExtra(map[string]string{ExtraAttachment: attID, ExtraAttachmentMeta: meta.Element().String()}),
 	})
 	if err != nil {
 		return none, securestore.Attachment{}, err

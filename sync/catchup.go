@@ -186,6 +186,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		s.auditUnreadable(added)
 	}
 	if len(added) < len(p.batch) {
+		s.log.Info("sync: archived duplicates not stored", "archive", key, "count", len(p.batch)-len(added), "cursor", p.cursor)
 		s.reconcileOwn(p.batch, added)
 	}
 	for _, m := range p.signals {

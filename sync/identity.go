@@ -82,6 +82,6 @@ func (s *Session) isOwnEcho(m *xmpp.Message, sm *securestore.Message) bool {
 	if !ours {
 		return false
 	}
-	mine, err := s.store.MessageByOriginID(sm.ConversationID, sm.OriginID)
+	mine, err := s.store.MessageBySenderOriginID(sm.ConversationID, s.account, sm.OriginID)
 	return err == nil && mine.Direction == securestore.Outgoing && mine.Body == sm.Body
 }

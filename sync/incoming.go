@@ -49,8 +49,13 @@ func (s *Session) onMessage(m *xmpp.Message) {
 			s.emit(MessagesAdded{Messages: added})
 			s.afterStored(added)
 		}
-	} else if sm.Direction == securestore.Outgoing {
-		s.learnStanzaID(sm)
+	} else {
+		// Ids only: which copy was dropped, never what it said.
+		s.log.Info("sync: duplicate not stored", "conversation", sm.ConversationID,
+			"origin_id", sm.OriginID, "stanza_id", sm.StanzaID, "carbon", m.Carbon != xmpp.NotCarbon)
+		if sm.Direction == securestore.Outgoing {
+			s.learnStanzaID(sm)
+		}
 	}
 	if m.ReceiptRequested && m.Carbon == xmpp.NotCarbon && sm.Direction == securestore.Incoming {
 		if r := xmpp.NewReceipt(m); r != nil {
@@ -129,6 +134,16 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 	return sm, true
 }
 
+// ownExtra adds the author (this account) to the Extra of a message we
+// send, so its copies (carbon, reflection, archive) dedupe in its scope.
+func (s *Session) ownExtra(x map[string]string) map[string]string {
+	if x == nil {
+		x = map[string]string{}
+	}
+	x[securestore.ExtraSender] = s.account
+	return x
+}
+
 // setSender records the author's stable identity ("" = none).
 func setSender(sm *securestore.Message, sender string) {
 	if sender == "" {
@@ -151,7 +166,7 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 	if sm.StanzaID == "" {
 		return
 	}
-	stored, err := s.store.MessageByOriginID(sm.ConversationID, sm.OriginID)
+	stored, err := s.store.MessageBySenderOriginID(sm.ConversationID, s.account, sm.OriginID)
 	if err != nil || stored.StanzaID != "" {
 		return
 	}
@@ -174,7 +189,7 @@ func (s *Session) onReceipt(m *xmpp.Message) {
 		return // our other device acknowledged someone else's message
 	}
 	conv := xmpp.BareJID(m.From)
-	msg, err := s.store.MessageByOriginID(conv, m.ReceiptFor)
+	msg, err := s.store.MessageBySenderOriginID(conv, s.account, m.ReceiptFor)
 	if err != nil || msg.Direction != securestore.Outgoing {
 		return
 	}
@@ -209,7 +224,7 @@ func (s *Session) onDisplayed(m *xmpp.Message) {
 		s.advanceUpTo(msg, s.memberKey(m.From), securestore.ReceiptRead)
 		return
 	}
-	msg, err := s.store.MessageByOriginID(conv, m.DisplayedFor)
+	msg, err := s.store.MessageBySenderOriginID(conv, s.account, m.DisplayedFor)
 	if err != nil || msg.Direction != securestore.Outgoing {
 		return
 	}
@@ -264,7 +279,7 @@ func (s *Session) findReferenced(conv, id string) (securestore.Message, error) {
 // onMessageError: the server or the recipient's server bounced our message.
 func (s *Session) onMessageError(m *xmpp.Message) {
 	conv := xmpp.BareJID(m.From)
-	msg, err := s.store.MessageByOriginID(conv, m.ID)
+	msg, err := s.store.MessageBySenderOriginID(conv, s.account, m.ID)
 	if err != nil || msg.Direction != securestore.Outgoing {
 		return
 	}

@@ -54,7 +54,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 		Timestamp:      now,
 		ReceivedAt:     now,
 		Urgency:        opts.Urgency,
-		Extra:          opts.storedExtra(),
+		Extra:          s.ownExtra(opts.storedExtra()),
 	})
 	if err != nil {
 		return securestore.Message{}, err

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,41 @@ func TestServerDelayBelievedOnlyWhileSettingUp(t *testing.T) {
 	}
 	if got := stamp(other); got.Equal(held) {
 		t.Error("a stamp naming another room was believed")
+	}
+}
+
+// TestSenderIDsScopedLive: ids a sender chose (no origin-id: the stanza
+// id) decide nothing alone. A lab gateway whose counter restarted sends "1"
+// twice with different results: both stored; its resend of the second:
+// stored once. Two members of a room, both counting from "1": both stored
+// (hostile server; the room is rejoined at sign-in).
+func TestSenderIDsScopedLive(t *testing.T) {
+	plain := func(from, typ, id, body string) string {
+		return `<message xmlns="jabber:client" type="` + typ + `" from="` + from + `" to="alice@evil.test/r1" id="` + id + `"><body>` + body + `</body></message>`
+	}
+	srv := hostile.Start(hostile.Session{Frames: []string{
+		plain("lab@evil.test/gw", "chat", "1", "K+ 4.1"),
+		plain("lab@evil.test/gw", "chat", "1", "K+ 6.9"),
+		plain("lab@evil.test/gw", "chat", "1", "K+ 6.9"),
+		plain(hostileRoom+"/nurse1", "groupchat", "1", "BP 120/80 bed 3"),
+		plain(hostileRoom+"/nurse2", "groupchat", "1", "BP 90/60 bed 5"),
+		plain("lab@evil.test/gw", "chat", "end", "end"),
+	}, RoomMAM: map[string][]string{hostileRoom: nil}})
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "alice.db")
+	st := openStore(t, path)
+	if err := st.SetSetting(settingRooms, []byte(hostileRoom+"\x00alice\x00")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	d := hostileDeviceAt(t, srv, path)
+	d.waitFor("the last frame", 10*time.Second, func() bool { return d.bodies("lab@evil.test", securestore.Incoming)["end"] == 1 })
+	lab := d.bodies("lab@evil.test", securestore.Incoming)
+	if lab["K+ 4.1"] != 1 || lab["K+ 6.9"] != 1 {
+		t.Errorf("lab results: %v (want each once)", lab)
+	}
+	room := d.bodies(hostileRoom, securestore.Incoming)
+	if room["BP 120/80 bed 3"] != 1 || room["BP 90/60 bed 5"] != 1 {
+		t.Errorf("room members' id 1: %v (want both)", room)
 	}
 }
