@@ -33,13 +33,9 @@ type Controller struct {
 	mu     gosync.Mutex
 	client *app.Client
 	shell  *Shell
-	open   string
-	// shown holds the ids drawn in the open conversation: rows are ordered by
-	// time, not id, so "newer than the last id" cannot tell new from known.
-	shown map[app.MessageID]bool
-	// newest is the latest timestamp drawn; a fresh row older than it (a
-	// catch-up filling a gap) reloads the view instead of appending.
-	newest time.Time
+	// thread is what the open conversation has drawn (app decides which
+	// rows of a refresh are new and when to redraw instead of appending).
+	thread *app.Thread
 }
 
 // Start shows the first screen: unlock if this device has an account, else
@@ -178,7 +174,7 @@ func (c *Controller) signedIn(cl *app.Client) {
 func (c *Controller) showShell(cl *app.Client) {
 	c.mu.Lock()
 	c.shell = NewShell(&actions{c: c, cl: cl}, c.settingsState(cl))
-	c.open, c.shown = "", nil
+	c.thread = nil
 	shell := c.shell
 	c.mu.Unlock()
 	shell.SetPINChangeRequired(cl.PINChangeRequired(), cl.Policy().MinPINLength)
@@ -313,10 +309,7 @@ func (c *Controller) follow(cl *app.Client) {
 // refreshConversation brings the open conversation up to date: new messages
 // are appended, changed receipts updated in place.
 func (c *Controller) refreshConversation(cl *app.Client, conv string) {
-	c.mu.Lock()
-	open := c.open
-	c.mu.Unlock()
-	if conv != open {
+	if c.openThread().Conversation() != conv {
 		return
 	}
 	rows, err := cl.Messages(conv, 50)
@@ -328,20 +321,12 @@ func (c *Controller) refreshConversation(cl *app.Client, conv string) {
 		if s == nil || s.Conversation() == nil || s.Conversation().ID() != conv {
 			return
 		}
-		var fresh []app.MessageRow
-		c.mu.Lock()
-		for _, r := range rows {
-			if !c.shown[r.ID] {
-				fresh = append(fresh, r)
-				c.shown[r.ID] = true
-			}
+		th := c.openThread() // the one drawn now (the conversation may have been opened again)
+		if th.Conversation() != conv {
+			return
 		}
-		inOrder := len(fresh) == 0 || !fresh[0].Timestamp.Before(c.newest)
-		if len(fresh) > 0 && fresh[len(fresh)-1].Timestamp.After(c.newest) {
-			c.newest = fresh[len(fresh)-1].Timestamp
-		}
-		c.mu.Unlock()
-		if !inOrder {
+		fresh, gap := th.Fresh(rows)
+		if gap {
 			go c.reload(cl, conv)
 			return
 		}
@@ -352,6 +337,13 @@ func (c *Controller) refreshConversation(cl *app.Client, conv string) {
 			s.Conversation().Append(fresh...)
 		}
 	})
+}
+
+// openThread is what the open conversation has drawn (nil when none is open).
+func (c *Controller) openThread() *app.Thread {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.thread
 }
 
 // reload redraws the open conversation from the store.
@@ -365,15 +357,9 @@ func (c *Controller) reload(cl *app.Client, conv string) {
 		if s == nil || s.Conversation() == nil || s.Conversation().ID() != conv {
 			return
 		}
-		c.mu.Lock()
-		c.shown = make(map[app.MessageID]bool, len(rows))
-		for _, r := range rows {
-			c.shown[r.ID] = true
-			if r.Timestamp.After(c.newest) {
-				c.newest = r.Timestamp
-			}
+		if th := c.openThread(); th.Conversation() == conv {
+			th.Redrawn(rows)
 		}
-		c.mu.Unlock()
 		s.Conversation().SetMessages(rows, len(rows) == pageSize)
 	})
 }
@@ -404,17 +390,10 @@ func (a *actions) Open(conv string) {
 		if info.ID == "" {
 			info = ConversationInfo{ID: conv, Title: conv}
 		}
-		shown := make(map[app.MessageID]bool, len(rows))
-		var newest time.Time
-		for _, r := range rows {
-			shown[r.ID] = true
-			if r.Timestamp.After(newest) {
-				newest = r.Timestamp
-			}
-		}
+		th := app.NewThread(conv, rows)
 		doUI(func() {
 			a.c.mu.Lock()
-			a.c.open, a.c.shown, a.c.newest = conv, shown, newest
+			a.c.thread = th
 			a.c.mu.Unlock()
 			if s := a.c.currentShell(); s != nil {
 				s.ShowConversation(info, rows, len(rows) == pageSize)
@@ -443,11 +422,9 @@ func (a *actions) LoadOlder(conv string, before app.MessageID) {
 	}
 	doUI(func() {
 		if s := a.c.currentShell(); s != nil && s.Conversation() != nil && s.Conversation().ID() == conv {
-			a.c.mu.Lock()
-			for _, r := range rows {
-				a.c.shown[r.ID] = true
+			if th := a.c.openThread(); th.Conversation() == conv {
+				th.Prepended(rows)
 			}
-			a.c.mu.Unlock()
 			s.Conversation().Prepend(rows, len(rows) == pageSize)
 		}
 	})
