@@ -75,6 +75,9 @@ type Client struct {
 	wiping               bool             // a wipe is under way: Unlock refuses
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
+	// headless is set for a command-line run (headless.go), nil for a
+	// Client behind screens.
+	headless *headlessRun
 }
 
 type presence struct{ show, status string }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/app"
 	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync"
@@ -107,7 +108,7 @@ func writeFileMode(path, s string, mode os.FileMode) error {
 // receipts) and returns its stop function.
 func benchPeer(b *testing.B, srv *testserver.Server) func() {
 	st, err := securestore.Create(filepath.Join(b.TempDir(), "phone.db"), []byte("2468"),
-		securestore.Options{KDF: slotKDF, Secrets: noKeySecrets{}})
+		securestore.Options{KDF: app.SlotKDF, Secrets: app.NoKeySecrets{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"rounds/app"
-	"strings"
 	"time"
 
-	"rounds/securestore"
-	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -18,128 +15,39 @@ import (
 // the on-call and policy nodes, wipe. The wire formats are sync/xmpp's
 // (docs/PROTOCOL.md); the checks are the ones every Rounds device makes.
 
-func sendOptions(u securestore.Urgency, ack, order bool, role string) sync.SendOptions {
-	return sync.SendOptions{Urgency: u, AckRequired: ack || u != securestore.UrgencyNormal, Order: order, Role: strings.TrimSpace(role)}
-}
-
-func ackRequired(o sync.SendOptions) bool {
-	return o.AckRequired || o.Urgency != securestore.UrgencyNormal
-}
-
-// declined reports a decline of m among events.
-func declined(events []sync.Event, m securestore.Message) (outcome, bool) {
-	for _, e := range events {
-		r, ok := e.(sync.ResponseReceived)
-		if !ok || r.Own || r.Kind != sync.ResponseDecline {
-			continue
-		}
-		if r.To == m.ID || r.To == 0 && r.Message.Extra[sync.ExtraResponseTo] == m.OriginID {
-			who := r.From
-			if who == "" {
-				who = m.ConversationID
-			}
-			return outcome{state: securestore.ReceiptFailed, at: r.At, who: who}, true
-		}
-	}
-	return outcome{}, false
-}
-
-// otherResponses are the answers to m that neither acknowledge nor decline
-// it ("call me", "5 minutes", free text, a plain-text reply from a client
-// without Rounds): worth telling the operator, not an end to the wait.
-func otherResponses(events []sync.Event, m securestore.Message) []sync.ResponseReceived {
-	var out []sync.ResponseReceived
-	for _, e := range events {
-		r, ok := e.(sync.ResponseReceived)
-		if !ok || r.Own || r.To != m.ID || r.Kind == sync.ResponseAck || r.Kind == sync.ResponseDecline {
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
 // reportResponse prints one answer on stderr, one line: a quick response by
 // its kind, a text (typed in Rounds, or a plain reply from another client)
 // quoted, with line breaks and control characters escaped. The operator who
 // sent the page asked for it (docs/CLI.md); it goes to no log.
-func reportResponse(stderr io.Writer, r sync.ResponseReceived) {
-	at := r.At.UTC().Format(time.RFC3339)
-	if r.ByText {
-		fmt.Fprintf(stderr, "%s replied %q at %s\n", r.From, r.Text, at)
+func reportResponse(stderr io.Writer, a app.Answer) {
+	at := a.At.UTC().Format(time.RFC3339)
+	if a.IsText {
+		fmt.Fprintf(stderr, "%s replied %q at %s\n", a.From, a.Text, at)
 		return
 	}
-	if r.Kind == sync.ResponseText {
-		fmt.Fprintf(stderr, "%s replied %q at %s\n", r.From, r.Message.Body, at)
-		return
-	}
-	fmt.Fprintf(stderr, "%s answered %q at %s\n", r.From, r.Kind, at)
+	fmt.Fprintf(stderr, "%s answered %q at %s\n", a.From, a.Kind, at)
 }
 
 // ackedHow is the note after an acknowledgement that was not a Rounds
 // acknowledgement: " (by text reply)".
-func ackedHow(m securestore.Message, o outcome) string {
-	if o.state == securestore.ReceiptAcknowledged && o.who == m.ConversationID && m.Extra[sync.ExtraAckBy] != "" {
-		return " (by " + m.Extra[sync.ExtraAckBy] + ")"
+func ackedHow(o app.Progress) string {
+	if o.State == app.ReceiptAcknowledged && o.By != "" {
+		return " (by " + o.By + ")"
 	}
 	return ""
 }
 
-// applyTextAckPolicy hands the published policy's <text-ack/> to the engine
-// before a page that asks for an acknowledgement, as every Rounds device
-// does: whether a plain "ack" from a client without Rounds counts, and which
-// words. No policy published, or none saying anything: the engine's
-// defaults. A policy that cannot be read switches text acknowledgements off
-// (it may be the one that forbids them) and says so.
-func applyTextAckPolicy(ctx context.Context, b *bot, stderr io.Writer) {
-	el, err := currentItem(ctx, b, sync.NodePolicy)
-	if err == nil && el == nil {
-		return
-	}
-	var p xmpp.OrgPolicy
-	if err == nil {
-		p, err = xmpp.ParseOrgPolicy(el)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "note: the published policy could not be read (%v); a text reply will not count as an acknowledgement\n", err)
-		b.session.SetTextAck(sync.TextAckRules{Off: true})
-		return
-	}
-	if t := p.TextAck; t != nil {
-		b.session.SetTextAck(sync.TextAckRules{Off: !t.Allowed, Words: t.Words})
-	}
-}
-
-// currentItem fetches item "current" of node; nil if nothing is published.
-func currentItem(ctx context.Context, b *bot, node string) (*xmpp.Element, error) {
-	items, err := b.session.FetchNode(ctx, node)
-	var se *xmpp.StanzaError
-	if errors.As(err, &se) && se.Condition == "item-not-found" {
-		return nil, nil // the node was never created: nothing published
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", node, err)
-	}
-	for _, it := range items {
-		if it.ID == itemCurrent && it.Payload != nil {
-			return it.Payload, nil
-		}
-	}
-	return nil, nil
-}
-
 // fetchSchedule reads the published on-call schedule.
 func fetchSchedule(ctx context.Context, b *bot) ([]shift, error) {
-	el, err := currentItem(ctx, b, sync.NodeOnCall)
-	if err != nil {
-		return nil, err
-	}
-	if el == nil {
+	wire, err := b.client.PublishedSchedule(ctx)
+	var bad *app.UnreadableNodeError
+	switch {
+	case errors.Is(err, app.ErrNothingPublished):
 		return nil, fail(ExitRefused, "no on-call schedule is published; not sent")
-	}
-	wire, err := xmpp.ParseSchedule(el)
-	if err != nil {
-		return nil, fail(ExitRefused, "the published on-call schedule does not read: %v; not sent", err)
+	case errors.As(err, &bad):
+		return nil, fail(ExitRefused, "the published on-call schedule does not read: %v; not sent", bad.Err)
+	case err != nil:
+		return nil, err
 	}
 	out := make([]shift, len(wire))
 	for i, s := range wire {
@@ -152,19 +60,18 @@ func fetchSchedule(ctx context.Context, b *bot) ([]shift, error) {
 // order-recipients and whoever holds a shift with orders=true.
 func orderRecipients(ctx context.Context, b *bot, now time.Time) ([]string, error) {
 	var out []string
-	el, err := currentItem(ctx, b, sync.NodePolicy)
-	if err != nil {
+	p, err := b.client.PublishedPolicy(ctx)
+	var bad *app.UnreadableNodeError
+	switch {
+	case errors.As(err, &bad):
+		return nil, fail(ExitRefused, "the published policy does not read: %v; order not sent", bad.Err)
+	case err != nil:
 		return nil, err
-	}
-	if el != nil {
-		p, err := xmpp.ParseOrgPolicy(el)
-		if err != nil {
-			return nil, fail(ExitRefused, "the published policy does not read: %v; order not sent", err)
-		}
+	case p != nil:
 		out = append(out, p.OrderRecipients...)
 	}
-	if sched, err := currentItem(ctx, b, sync.NodeOnCall); err == nil && sched != nil {
-		if shifts, err := xmpp.ParseSchedule(sched); err == nil {
+	{
+		if shifts, err := b.client.PublishedSchedule(ctx); err == nil {
 			for _, s := range shifts {
 				if s.Orders && !now.Before(s.From) && now.Before(s.Until) {
 					out = append(out, s.JID)
@@ -236,7 +143,7 @@ func decodePolicy(data []byte) (*xmpp.Element, error) {
 func publish(ctx context.Context, b *bot, node string, payload *xmpp.Element, timeout time.Duration) error {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := b.session.PublishNode(pctx, node, itemCurrent, payload); err != nil {
+	if err := b.client.PublishDocument(pctx, node, payload); err != nil {
 		return fmt.Errorf("publishing to %s: %w", node, err)
 	}
 	return nil
@@ -246,20 +153,11 @@ func publish(ctx context.Context, b *bot, node string, payload *xmpp.Element, ti
 // then reaches every online device at once and offline ones when they
 // connect). The directive is stored in the outbox first, like any message.
 func sendWipe(ctx context.Context, b *bot, to string, timeout time.Duration, stdout, stderr io.Writer) error {
-	if err := b.session.SendWipe(ctx, to); err != nil {
-		return fmt.Errorf("wipe: %w", err)
-	}
-	// SendWipe returns once the directive is stored: find it there.
-	recent, err := b.store.Latest(xmpp.BareJID(to), 20)
+	id, err := b.client.SendWipe(ctx, to)
 	if err != nil {
 		return fmt.Errorf("wipe: %w", err)
 	}
-	for i := len(recent) - 1; i >= 0; i-- {
-		if m := recent[i]; m.Direction == securestore.Outgoing && m.Extra[sync.ExtraWipe] != "" {
-			return waitFor(ctx, b, m, securestore.ReceiptSent, timeout, stdout, stderr)
-		}
-	}
-	return errors.New("wipe: the directive was not stored")
+	return waitFor(ctx, b, id, app.ReceiptSent, timeout, stdout, stderr)
 }
 
 // verifyAuditExport checks an audit export with the app's verifier and says

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/app"
 	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync"
@@ -57,7 +58,7 @@ type peer struct {
 func startPeer(t *testing.T, srv *testserver.Server, user string, onMessage func(p *peer, m securestore.Message)) *peer {
 	t.Helper()
 	st, err := securestore.Create(filepath.Join(t.TempDir(), user+".db"), []byte("2468"),
-		securestore.Options{KDF: slotKDF, Secrets: noKeySecrets{}})
+		securestore.Options{KDF: app.SlotKDF, Secrets: app.NoKeySecrets{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"rounds/securestore"
-	"rounds/sync"
+	"rounds/app"
 	"rounds/sync/xmpp"
 )
 
@@ -30,14 +29,14 @@ type sendFlags struct {
 	nick           string
 }
 
-var waitStates = map[string]securestore.ReceiptState{
-	"sent": securestore.ReceiptSent, "delivered": securestore.ReceiptDelivered,
-	"read": securestore.ReceiptRead, "ack": securestore.ReceiptAcknowledged,
-	"acknowledged": securestore.ReceiptAcknowledged,
+var waitStates = map[string]app.ReceiptState{
+	"sent": app.ReceiptSent, "delivered": app.ReceiptDelivered,
+	"read": app.ReceiptRead, "ack": app.ReceiptAcknowledged,
+	"acknowledged": app.ReceiptAcknowledged,
 }
 
-var urgencies = map[string]securestore.Urgency{
-	"routine": securestore.UrgencyNormal, "urgent": securestore.UrgencyHigh, "stat": securestore.UrgencyCritical,
+var urgencies = map[string]app.Urgency{
+	"routine": app.UrgencyNormal, "urgent": app.UrgencyHigh, "stat": app.UrgencyCritical,
 }
 
 func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -124,7 +123,7 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			nick, _, _ = strings.Cut(b.account, "@")
 		}
 		jctx, cancel := context.WithTimeout(ctx, f.connectTimeout)
-		err := b.session.JoinRoom(jctx, f.room, nick)
+		err := b.client.EnterRoom(jctx, f.room, nick)
 		cancel()
 		if err != nil {
 			return fail(ExitRefused, "could not join %s: %v", f.room, err)
@@ -134,7 +133,7 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		defer func() {
 			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_ = b.session.LeaveRoom(lctx, f.room)
+			_ = b.client.LeaveRoom(lctx, f.room)
 		}()
 		conv = f.room
 	}
@@ -144,18 +143,20 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 	}
 	// Waiting for an acknowledgement means asking for one.
-	opts := sendOptions(urgency, f.ack || want == securestore.ReceiptAcknowledged, f.order, f.role)
-	if ackRequired(opts) && want < securestore.ReceiptAcknowledged {
+	opts := app.PageOptions{Urgency: urgency, AckRequired: f.ack || want == app.ReceiptAcknowledged, Order: f.order, Role: f.role}
+	if opts.AsksAck() && want < app.ReceiptAcknowledged {
 		fmt.Fprintln(stderr, "note: this message asks for an acknowledgement; use --wait ack to wait for it")
 	}
-	if ackRequired(opts) {
-		applyTextAckPolicy(nctx, b, stderr)
+	if opts.AsksAck() {
+		if err := b.client.FollowPublishedTextAck(nctx); err != nil {
+			fmt.Fprintf(stderr, "note: the published policy could not be read (%v); a text reply will not count as an acknowledgement\n", err)
+		}
 	}
-	m, err := b.session.Send(conv, body, opts)
+	id, err := b.client.SendPage(conv, body, opts)
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
-	return waitFor(ctx, b, m, want, f.timeout, stdout, stderr)
+	return waitFor(ctx, b, id, want, f.timeout, stdout, stderr)
 }
 
 // readBody reads the message text; it never comes from argv, where every
@@ -184,71 +185,32 @@ func readBody(file string, stdin io.Reader) (string, error) {
 	return body, nil
 }
 
-// outcome is how far a sent message got, and with whom.
-type outcome struct {
-	state securestore.ReceiptState
-	at    time.Time
-	who   string
-}
-
-// progress reads the message's receipts from the store (the Session writes
-// there before it tells anyone). In a room the furthest member counts: a page
-// to a team is answered when one of them has it.
-func progress(m securestore.Message) outcome {
-	o := outcome{state: m.Receipt.State, at: m.Receipt.At[m.Receipt.State], who: m.ConversationID}
-	if o.state == securestore.ReceiptFailed {
-		return o
-	}
-	for member, r := range m.Members {
-		if r.State != securestore.ReceiptFailed && r.State > o.state {
-			o = outcome{state: r.State, at: r.At[r.State], who: member}
-		}
-	}
-	return o
-}
-
 // waitFor waits until the message reaches want, fails, is declined, or the
 // timeout passes, and prints one line on stdout: "<state> <who> <time>".
-func waitFor(ctx context.Context, b *bot, m securestore.Message, want securestore.ReceiptState, timeout time.Duration, stdout, stderr io.Writer) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	seen := 0
-	for {
-		cur, err := b.store.Message(m.ID)
-		if err != nil {
-			return fmt.Errorf("reading the sent message: %w", err)
-		}
-		o := progress(cur)
-		var events []sync.Event
-		events, seen = b.watch.since(seen)
-		for _, r := range otherResponses(events, cur) {
-			reportResponse(stderr, r)
-		}
-		if d, ok := declined(events, cur); ok {
-			fmt.Fprintf(stdout, "declined %s %s\n", d.who, d.at.UTC().Format(time.RFC3339))
-			return fail(ExitDeclined, "%s declined the message", d.who)
-		}
-		switch {
-		case o.state == securestore.ReceiptFailed:
-			fmt.Fprintf(stdout, "failed %s %s\n", o.who, o.at.UTC().Format(time.RFC3339))
-			return fail(ExitRefused, "not delivered: %s", cur.Receipt.Reason)
-		case o.state >= want:
-			fmt.Fprintf(stdout, "%s %s %s%s\n", o.state, o.who, o.at.UTC().Format(time.RFC3339), ackedHow(cur, o))
-			return nil
-		}
-		select {
-		case <-b.watch.changed():
-		case <-time.After(250 * time.Millisecond):
-		case <-deadline.C:
-			fmt.Fprintf(stdout, "%s %s %s\n", o.state, o.who, o.at.UTC().Format(time.RFC3339))
-			if o.state < securestore.ReceiptSent {
-				return fail(ExitTimedOut, "timed out waiting for %s: the server never confirmed the message (state %s)", want, o.state)
-			}
-			return fail(ExitTimedOut, "timed out waiting for %s; reached %s at %s", want, o.state, o.at.UTC().Format(time.RFC3339))
-		case <-ctx.Done():
-			return fail(ExitTimedOut, "interrupted while waiting for %s; reached %s", want, o.state)
-		}
+func waitFor(ctx context.Context, b *bot, id app.MessageID, want app.ReceiptState, timeout time.Duration, stdout, stderr io.Writer) error {
+	o, end, err := b.client.WaitFor(ctx, id, want, timeout, func(a app.Answer) { reportResponse(stderr, a) })
+	if err != nil {
+		return err
 	}
+	at := o.At.UTC().Format(time.RFC3339)
+	switch end {
+	case app.Declined:
+		fmt.Fprintf(stdout, "declined %s %s\n", o.Who, at)
+		return fail(ExitDeclined, "%s declined the message", o.Who)
+	case app.Failed:
+		fmt.Fprintf(stdout, "failed %s %s\n", o.Who, at)
+		return fail(ExitRefused, "not delivered: %s", o.Reason)
+	case app.Reached:
+		fmt.Fprintf(stdout, "%s %s %s%s\n", o.State, o.Who, at, ackedHow(o))
+		return nil
+	case app.TimedOut:
+		fmt.Fprintf(stdout, "%s %s %s\n", o.State, o.Who, at)
+		if o.State < app.ReceiptSent {
+			return fail(ExitTimedOut, "timed out waiting for %s: the server never confirmed the message (state %s)", want, o.State)
+		}
+		return fail(ExitTimedOut, "timed out waiting for %s; reached %s at %s", want, o.State, at)
+	}
+	return fail(ExitTimedOut, "interrupted while waiting for %s; reached %s", want, o.State)
 }
 
 // resolveRole finds who holds role at now in the published on-call schedule,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/app"
 	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -248,7 +249,7 @@ func TestEarlierUnsentNotSentLate(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, _, err := openSlot(ctx, dir, quiet)
+	st, _, err := app.OpenHeadlessStore(ctx, dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +270,7 @@ func TestEarlierUnsentNotSentLate(t *testing.T) {
 	if ms := doc.messages(); len(ms) != 1 || ms[0].Body != "new page" {
 		t.Fatalf("physician received %d messages: %+v", len(ms), ms)
 	}
-	st, _, err = openSlot(ctx, dir, quiet)
+	st, _, err = app.OpenHeadlessStore(ctx, dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

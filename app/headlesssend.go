@@ -1,0 +1,323 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// PageOptions is what a headless page asks of its recipient.
+type PageOptions struct {
+	Urgency     Urgency
+	AckRequired bool // urgent and STAT always ask
+	Order       bool
+	Role        string // the role it was sent to, recorded on the message
+}
+
+// AsksAck reports whether a page with these options asks for an
+// acknowledgement: when asked, and always for urgent and STAT.
+func (o PageOptions) AsksAck() bool { return o.AckRequired || o.Urgency != UrgencyNormal }
+
+// SendPage stores body for conv and sends it (the outbox carries it over a
+// reconnect), as the headless sender's one message of the run. The checks
+// that refuse a page (orders, roles) run before it: CheckOrderAllowed,
+// RoleHolder.
+func (c *Client) SendPage(conv, body string, o PageOptions) (MessageID, error) {
+	_, s, _, err := c.headlessSess()
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.Send(conv, body, sync.SendOptions{Urgency: o.Urgency, AckRequired: o.AsksAck(), Order: o.Order, Role: strings.TrimSpace(o.Role)})
+	if err != nil {
+		return 0, err
+	}
+	return m.ID, nil
+}
+
+// WaitEnd is why WaitFor returned.
+type WaitEnd int
+
+const (
+	Reached     WaitEnd = iota // the state asked for (or further)
+	Failed                     // bounced or refused
+	Declined                   // the recipient declined
+	TimedOut                   // the timeout passed first
+	Interrupted                // ctx ended first
+)
+
+// Progress is how far a sent message got, and with whom: in a room the
+// furthest member counts (a page to a team is answered when one of them has
+// it).
+type Progress struct {
+	State ReceiptState
+	At    time.Time
+	Who   string
+	// By says how an acknowledgement was given when it was not a Rounds
+	// acknowledgement ("text reply"); empty otherwise.
+	By string
+	// Reason is the server's or engine's reason for a failure.
+	Reason string
+}
+
+// Answer is a response to a page that neither acknowledges nor declines it
+// ("call me", "5 minutes", free text, a plain-text reply from a client
+// without Rounds): worth telling the sender, not an end to the wait.
+type Answer struct {
+	From string
+	At   time.Time
+	// Text is the words of a typed or plain-text reply; Kind names a quick
+	// response otherwise ("call-me").
+	Text   string
+	Kind   string
+	IsText bool
+}
+
+// WaitFor waits until message id reaches want, fails, is declined, or
+// timeout passes (or ctx ends), and says which with the progress then.
+// Every other answer to the message is handed to answered as it arrives.
+func (c *Client) WaitFor(ctx context.Context, id MessageID, want ReceiptState, timeout time.Duration, answered func(Answer)) (Progress, WaitEnd, error) {
+	st, _, h, err := c.headlessSess()
+	if err != nil {
+		return Progress{}, Interrupted, err
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	seen := 0
+	for {
+		cur, err := st.Message(id)
+		if err != nil {
+			return Progress{}, Interrupted, fmt.Errorf("reading the sent message: %w", err)
+		}
+		o := progress(cur)
+		var events []sync.Event
+		events, seen = h.watch.since(seen)
+		for _, a := range otherResponses(events, cur) {
+			if answered != nil {
+				answered(a)
+			}
+		}
+		if d, ok := pageDeclined(events, cur); ok {
+			return d, Declined, nil
+		}
+		switch {
+		case o.State == ReceiptFailed:
+			return o, Failed, nil
+		case o.State >= want:
+			return o, Reached, nil
+		}
+		select {
+		case <-h.watch.changed():
+		case <-time.After(250 * time.Millisecond):
+		case <-deadline.C:
+			return o, TimedOut, nil
+		case <-ctx.Done():
+			return o, Interrupted, nil
+		}
+	}
+}
+
+// progress reads the message's receipts from the store (the Session writes
+// there before it tells anyone).
+func progress(m securestore.Message) Progress {
+	o := Progress{State: m.Receipt.State, At: m.Receipt.At[m.Receipt.State], Who: m.ConversationID}
+	if o.State == ReceiptFailed {
+		o.Reason = m.Receipt.Reason
+		return o
+	}
+	for member, r := range m.Members {
+		if r.State != ReceiptFailed && r.State > o.State {
+			o = Progress{State: r.State, At: r.At[r.State], Who: member}
+		}
+	}
+	if o.State == ReceiptAcknowledged && o.Who == m.ConversationID {
+		o.By = m.Extra[sync.ExtraAckBy]
+	}
+	return o
+}
+
+// pageDeclined reports a decline of m among events.
+func pageDeclined(events []sync.Event, m securestore.Message) (Progress, bool) {
+	for _, e := range events {
+		r, ok := e.(sync.ResponseReceived)
+		if !ok || r.Own || r.Kind != sync.ResponseDecline {
+			continue
+		}
+		if r.To == m.ID || r.To == 0 && r.Message.Extra[sync.ExtraResponseTo] == m.OriginID {
+			who := r.From
+			if who == "" {
+				who = m.ConversationID
+			}
+			return Progress{State: ReceiptFailed, At: r.At, Who: who}, true
+		}
+	}
+	return Progress{}, false
+}
+
+// otherResponses are the answers to m that neither acknowledge nor decline
+// it.
+func otherResponses(events []sync.Event, m securestore.Message) []Answer {
+	var out []Answer
+	for _, e := range events {
+		r, ok := e.(sync.ResponseReceived)
+		if !ok || r.Own || r.To != m.ID || r.Kind == sync.ResponseAck || r.Kind == sync.ResponseDecline {
+			continue
+		}
+		a := Answer{From: r.From, At: r.At, Kind: string(r.Kind)}
+		switch {
+		case r.ByText:
+			a.Text, a.IsText = r.Text, true
+		case r.Kind == sync.ResponseText:
+			a.Text, a.IsText = r.Message.Body, true
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// EnterRoom joins room under nick for this run.
+func (c *Client) EnterRoom(ctx context.Context, room, nick string) error {
+	_, s, _, err := c.headlessSess()
+	if err != nil {
+		return err
+	}
+	return s.JoinRoom(ctx, room, nick)
+}
+
+// LeaveRoom leaves room: a remembered room is rejoined (and its archive
+// read) at every later sign-in, which would slow every later run.
+func (c *Client) LeaveRoom(ctx context.Context, room string) error {
+	_, s, _, err := c.headlessSess()
+	if err != nil {
+		return err
+	}
+	return s.LeaveRoom(ctx, room)
+}
+
+// ErrNothingPublished: the node holds no current item.
+var ErrNothingPublished = errors.New("nothing is published")
+
+// UnreadableNodeError: the published document does not read.
+type UnreadableNodeError struct{ Err error }
+
+func (e *UnreadableNodeError) Error() string { return e.Err.Error() }
+func (e *UnreadableNodeError) Unwrap() error { return e.Err }
+
+// currentNodeItem fetches item "current" of node; nil if nothing is
+// published.
+func (c *Client) currentNodeItem(ctx context.Context, node string) (*xmpp.Element, error) {
+	_, s, _, err := c.headlessSess()
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.FetchNode(ctx, node)
+	var se *xmpp.StanzaError
+	if errors.As(err, &se) && se.Condition == "item-not-found" {
+		return nil, nil // the node was never created: nothing published
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", node, err)
+	}
+	for _, it := range items {
+		if it.ID == xmpp.PolicyItemID && it.Payload != nil {
+			return it.Payload, nil
+		}
+	}
+	return nil, nil
+}
+
+// PublishedSchedule reads the on-call schedule published now:
+// ErrNothingPublished when there is none, *UnreadableNodeError when it does
+// not read.
+func (c *Client) PublishedSchedule(ctx context.Context) ([]Shift, error) {
+	el, err := c.currentNodeItem(ctx, OnCallNode)
+	if err != nil {
+		return nil, err
+	}
+	if el == nil {
+		return nil, ErrNothingPublished
+	}
+	w, err := xmpp.ParseSchedule(el)
+	if err != nil {
+		return nil, &UnreadableNodeError{Err: err}
+	}
+	return shiftsFromWire(w), nil
+}
+
+// PublishedPolicy reads the org policy published now: nil when there is
+// none, *UnreadableNodeError when it does not read.
+func (c *Client) PublishedPolicy(ctx context.Context) (*OrgPolicy, error) {
+	el, err := c.currentNodeItem(ctx, PolicyNode)
+	if err != nil || el == nil {
+		return nil, err
+	}
+	w, err := xmpp.ParseOrgPolicy(el)
+	if err != nil {
+		return nil, &UnreadableNodeError{Err: err}
+	}
+	p := orgPolicyFromWire(w)
+	return &p, nil
+}
+
+// FollowPublishedTextAck hands the published policy's text-acknowledgement
+// rule to the engine before a page that asks for an acknowledgement, as
+// every Rounds device does: whether a plain "ack" from a client without
+// Rounds counts, and which words. No policy published, or none saying
+// anything: the engine's defaults. A policy that cannot be read switches
+// text acknowledgements off (it may be the one that forbids them); the
+// error says why.
+func (c *Client) FollowPublishedTextAck(ctx context.Context) error {
+	_, s, _, err := c.headlessSess()
+	if err != nil {
+		return err
+	}
+	p, err := c.PublishedPolicy(ctx)
+	if err != nil {
+		s.SetTextAck(sync.TextAckRules{Off: true})
+		return err
+	}
+	if p != nil && p.TextAck != nil {
+		s.SetTextAck(sync.TextAckRules{Off: p.TextAck.Off, Words: p.TextAck.Words})
+	}
+	return nil
+}
+
+// PublishDocument puts payload as item "current" of node, replacing what
+// was there (rounds admin publish-policy, publish-oncall).
+func (c *Client) PublishDocument(ctx context.Context, node string, payload *xmpp.Element) error {
+	_, s, _, err := c.headlessSess()
+	if err != nil {
+		return err
+	}
+	return s.PublishNode(ctx, node, xmpp.PolicyItemID, payload)
+}
+
+// SendWipe stores a remote-wipe directive for every device of to and sends
+// it; it returns the directive's id, to wait for the server to have it (it
+// then reaches every online device at once and offline ones when they
+// connect).
+func (c *Client) SendWipe(ctx context.Context, to string) (MessageID, error) {
+	st, s, _, err := c.headlessSess()
+	if err != nil {
+		return 0, err
+	}
+	if err := s.SendWipe(ctx, to); err != nil {
+		return 0, err
+	}
+	// SendWipe returns once the directive is stored: find it there.
+	recent, err := st.Latest(xmpp.BareJID(to), 20)
+	if err != nil {
+		return 0, err
+	}
+	for i := len(recent) - 1; i >= 0; i-- {
+		if m := recent[i]; m.Direction == securestore.Outgoing && m.Extra[sync.ExtraWipe] != "" {
+			return m.ID, nil
+		}
+	}
+	return 0, errors.New("the directive was not stored")
+}
