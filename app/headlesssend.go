@@ -321,3 +321,57 @@ func (c *Client) SendWipe(ctx context.Context, to string) (MessageID, error) {
 	}
 	return 0, errors.New("the directive was not stored")
 }
+
+// CheckPublishedOrderRecipient applies the order rule (orders.go) to what is
+// published now: an order may go to the policy's order recipients and to
+// whoever is on a shift marked orders='true' at this moment. A refusal is
+// ErrNotOrderRecipient, audited like the app's own (no PHI: the address
+// only); a policy that does not read is an *UnreadableNodeError (nothing is
+// sent then either); a schedule that does not read lists nobody.
+func (c *Client) CheckPublishedOrderRecipient(ctx context.Context, to string) error {
+	p, err := c.PublishedPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	var pol Policy
+	if p != nil {
+		for _, r := range p.OrderRecipients {
+			if j := normJID(r); j != "" {
+				pol.OrderRecipients = append(pol.OrderRecipients, j)
+			}
+		}
+	}
+	shifts, err := c.PublishedSchedule(ctx)
+	if err != nil {
+		shifts = nil
+	}
+	jid := normJID(to)
+	if !mayReceiveOrder(pol, normalizeShifts(shifts), jid, c.cfg.Clock) {
+		return c.refuseOrder(fmt.Errorf("%w (%s)", ErrNotOrderRecipient, jid), jid)
+	}
+	return nil
+}
+
+// PublishedRoleHolder is who holds role now in the on-call schedule
+// published now (the holder, else the shift's backup; the rule of
+// ResolveRole), and until when. Errors: ErrNothingPublished,
+// *UnreadableNodeError, ErrRoleNotInSchedule or ErrRoleUnstaffed.
+func (c *Client) PublishedRoleHolder(ctx context.Context, role string) (string, time.Time, error) {
+	shifts, err := c.PublishedSchedule(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return RoleHolderAt(shifts, role, c.cfg.Clock.Now(), c.Account())
+}
+
+// RoleHolderAt is who holds role at now in shifts, and until when: the
+// rule every device resolves a role with (resolveShift), for a schedule read
+// from the server. Those in exclude (the sender) are passed over for the
+// shift's backup.
+func RoleHolderAt(shifts []Shift, role string, now time.Time, exclude ...string) (string, time.Time, error) {
+	sh, who, _, err := resolveShift(normalizeShifts(shifts), strings.TrimSpace(role), now, exclude...)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return who, sh.Until, nil
+}

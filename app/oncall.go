@@ -22,6 +22,20 @@ import (
 // such role); the message was not sent. Call the switchboard.
 var ErrRoleUnstaffed = errors.New("no one holds this role now")
 
+// ErrRoleNotInSchedule: the on-call schedule names no such role at all (a
+// typo, or a role of another schedule). It is ErrRoleUnstaffed too.
+var ErrRoleNotInSchedule = errors.New("the on-call schedule has no such role")
+
+type roleNotInScheduleError struct{ role string }
+
+func (e *roleNotInScheduleError) Error() string {
+	return fmt.Sprintf("%v: the on-call schedule has no role %q", ErrRoleUnstaffed, e.role)
+}
+
+func (e *roleNotInScheduleError) Is(target error) bool {
+	return target == ErrRoleUnstaffed || target == ErrRoleNotInSchedule
+}
+
 // Shift is one entry of the on-call schedule: JID holds Role from From until
 // Until; Backup answers when the shift names no holder. Orders marks a shift
 // whose holder may receive clinical orders while on it.
@@ -92,7 +106,7 @@ func resolveShift(shifts []Shift, role string, now time.Time, exclude ...string)
 	}
 	switch {
 	case !known:
-		return Shift{}, "", false, fmt.Errorf("%w: the on-call schedule has no role %q", ErrRoleUnstaffed, role)
+		return Shift{}, "", false, &roleNotInScheduleError{role: role}
 	case best == nil:
 		return Shift{}, "", false, fmt.Errorf("%w: no one is on call as %q at %s", ErrRoleUnstaffed, role, now.Local().Format("Mon 15:04"))
 	}

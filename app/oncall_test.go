@@ -65,10 +65,10 @@ func TestResolveRoleBySchedule(t *testing.T) {
 	if _, _, _, err := resolveShift(s, "Cardiology on call", at(21), "lee@h.org"); !errors.Is(err, ErrRoleUnstaffed) {
 		t.Errorf("holder without backup paging own role: %v", err)
 	}
-	if _, _, _, err := resolveShift(s, "Dermatology", at(12)); !strings.Contains(err.Error(), "no role") {
+	if _, _, _, err := resolveShift(s, "Dermatology", at(12)); !strings.Contains(err.Error(), "no role") || !errors.Is(err, ErrRoleNotInSchedule) {
 		t.Errorf("unknown role error does not say so: %v", err)
 	}
-	if _, _, _, err := resolveShift(s, "Charge nurse", at(12.5)); !strings.Contains(err.Error(), "no one is on call") {
+	if _, _, _, err := resolveShift(s, "Charge nurse", at(12.5)); !strings.Contains(err.Error(), "no one is on call") || errors.Is(err, ErrRoleNotInSchedule) {
 		t.Errorf("gap error does not say so: %v", err)
 	}
 	if n := nextShift(s, "Charge nurse", at(12.5)); !n.Equal(at(13)) {

@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"rounds/app"
-	"rounds/sync/xmpp"
 )
 
 // accountFlags say as whom and where a command signs in.
@@ -59,14 +57,14 @@ func signIn(ctx context.Context, a accountFlags, stderr io.Writer) (*bot, error)
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	jid, err := xmpp.ParseJID(strings.TrimSpace(a.account))
+	account, err := app.CheckPerson(a.account)
 	if a.account == "" {
 		return nil, fail(ExitUsage, "--account is required")
 	}
-	if err != nil || jid.Local == "" || jid.Resource != "" {
+	if err != nil {
 		return nil, fail(ExitUsage, "--account %q: want user@domain", a.account)
 	}
-	account := jid.Bare().String()
+	_, domain, _ := strings.Cut(account, "@")
 	password, err := readSecret(account, a.secretFile, a.keyring)
 	if err != nil {
 		return nil, err
@@ -80,13 +78,12 @@ func signIn(ctx context.Context, a accountFlags, stderr io.Writer) (*bot, error)
 	defer cancelConnect()
 	url := strings.TrimSpace(a.server)
 	if url == "" {
-		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf}}
-		url, err = xmpp.DiscoverWebSocket(cctx, hc, jid.Domain)
+		url, err = app.DiscoverServer(cctx, tlsConf, domain)
 		if err != nil {
-			return nil, fail(ExitUnreachable, "no server found for %s (give --server wss://...): %v", jid.Domain, err)
+			return nil, fail(ExitUnreachable, "no server found for %s (give --server wss://...): %v", domain, err)
 		}
 	}
-	if _, err := xmpp.CheckURL(url); err != nil {
+	if err := app.CheckServerURL(url); err != nil {
 		return nil, fail(ExitUsage, "--server: %v", err)
 	}
 	dir, err := stateDir(a.stateDir, account)

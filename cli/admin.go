@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"rounds/sync/xmpp"
+	"rounds/app"
 )
 
 // adminFlags are the options of `rounds admin ...`.
@@ -46,7 +46,7 @@ func publishOnCallCommand(ctx context.Context, args []string, stdout, stderr io.
 		return withCode(ExitUsage, err)
 	}
 	payload := scheduleElement(shifts)
-	if err := checkSchedulePayload(payload); err != nil {
+	if err := app.CheckScheduleDocument(payload); err != nil {
 		return withCode(ExitUsage, err)
 	}
 	return a.publishOrShow(ctx, nsOnCall, payload, fmt.Sprintf("published %d shifts to %s", len(shifts), nsOnCall), stdout, stderr)
@@ -71,7 +71,7 @@ func publishPolicyCommand(ctx context.Context, args []string, stdout, stderr io.
 
 // publishOrShow prints the checked payload (--dry-run) or signs in as the
 // admin account and publishes it to node, then prints done.
-func (a *adminFlags) publishOrShow(ctx context.Context, node string, payload *xmpp.Element, done string, stdout, stderr io.Writer) error {
+func (a *adminFlags) publishOrShow(ctx context.Context, node string, payload *app.Document, done string, stdout, stderr io.Writer) error {
 	if a.dryRun {
 		fmt.Fprintln(stdout, payload.String())
 		return nil
@@ -93,7 +93,7 @@ const maxPolicySize = 64 << 10
 
 // readPolicyFile decodes policy.xml with the client's own decoder and policy
 // parser.
-func readPolicyFile(path string) (*xmpp.Element, error) {
+func readPolicyFile(path string) (*app.Document, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func readPolicyFile(path string) (*xmpp.Element, error) {
 	if len(data) > maxPolicySize {
 		return nil, fmt.Errorf("%s: larger than %d KiB", path, maxPolicySize>>10)
 	}
-	el, err := decodePolicy(data)
+	el, err := app.PolicyDocument(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"path/filepath"
+	"rounds/app"
 	"rounds/sync/xmpp"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func FuzzPolicyFile(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		el, err := decodePolicy(data)
+		el, err := app.PolicyDocument(data)
 		if err != nil {
 			return
 		}

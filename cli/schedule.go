@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"rounds/sync/xmpp"
+	"rounds/app"
 )
 
 // Limits on a schedule file: a hospital's month of shifts is a few thousand
 // rows; anything far larger is the wrong file.
 const (
 	maxScheduleBytes  = 4 << 20
-	maxScheduleShifts = 10000 // sync/xmpp's count limit; the item's size binds first (checkSchedulePayload: about 1500 shifts)
+	maxScheduleShifts = 10000 // sync/xmpp's count limit; the item's size binds first (app.CheckScheduleDocument: about 1500 shifts)
 	maxRoleLength     = 100
 )
 
@@ -99,17 +99,7 @@ func (s *shift) check() error {
 }
 
 // checkPerson accepts a bare user@domain JID and returns it normalised.
-func checkPerson(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	j, err := xmpp.ParseJID(s)
-	if err != nil {
-		return "", err
-	}
-	if j.Local == "" || j.Resource != "" {
-		return "", fmt.Errorf("want user@domain")
-	}
-	return j.String(), nil
-}
+func checkPerson(s string) (string, error) { return app.CheckPerson(s) }
 
 // checkSchedule validates every shift, then refuses two shifts of the same
 // role that overlap: at any moment a role has one holder, or "page the
@@ -144,36 +134,18 @@ func checkSchedule(shifts []shift) error {
 }
 
 // scheduleElement is the payload of the on-call node's item "current"
-// (urn:rounds:oncall:0, docs/PROTOCOL.md), shifts in start order.
-func scheduleElement(shifts []shift) *xmpp.Element {
-	sorted := append([]shift(nil), shifts...)
-	sort.SliceStable(sorted, func(a, b int) bool {
-		if !sorted[a].From.Equal(sorted[b].From) {
-			return sorted[a].From.Before(sorted[b].From)
-		}
-		return sorted[a].Role < sorted[b].Role
-	})
-	el := xmpp.NewElement(nsOnCall, "schedule")
-	for _, s := range sorted {
-		sh := xmpp.NewElement(nsOnCall, "shift", "role", s.Role,
-			"from", s.From.Format(time.RFC3339), "until", s.Until.Format(time.RFC3339))
-		if s.JID != "" {
-			sh.SetAttr("jid", s.JID)
-		}
-		if s.Backup != "" {
-			sh.SetAttr("backup", s.Backup)
-		}
-		if s.Orders {
-			sh.SetAttr("orders", "true")
-		}
-		el.Append(sh)
+// (app.ScheduleDocument), shifts in start order.
+func scheduleElement(shifts []shift) *app.Document {
+	out := make([]app.Shift, len(shifts))
+	for i, s := range shifts {
+		out[i] = app.Shift{Role: s.Role, JID: s.JID, From: s.From, Until: s.Until, Backup: s.Backup, Orders: s.Orders}
 	}
-	return el
+	return app.ScheduleDocument(out)
 }
 
 // Node names (docs/PROTOCOL.md, "Rounds extensions").
 const (
-	nsOnCall    = "urn:rounds:oncall:0"
-	nsPolicy    = "urn:rounds:policy:0"
+	nsOnCall    = app.OnCallNode
+	nsPolicy    = app.PolicyNode
 	itemCurrent = "current"
 )

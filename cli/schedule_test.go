@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/app"
 	"rounds/sync/xmpp"
 )
 
@@ -188,7 +189,7 @@ func fuzzSchedule(t *testing.T, name string, data []byte) {
 // shifts, the backup of a vacant shift; unknown roles and gaps are refused.
 func TestResolveShift(t *testing.T) {
 	at := func(h int) time.Time { return time.Date(2026, 11, 23, h, 0, 0, 0, time.UTC) }
-	shifts := []shift{
+	shifts := []app.Shift{
 		{Role: "Cardiology on call", JID: "dr.osei@x", From: at(8), Until: at(20)},
 		{Role: "Cardiology on call", JID: "dr.ali@x", From: at(19), Until: at(23)}, // early handover
 		{Role: "Charge nurse ICU", Backup: "nurse.kim@x", From: at(8), Until: at(20)},
@@ -209,7 +210,8 @@ func TestResolveShift(t *testing.T) {
 		{"Neurology on call", at(9), "", ExitRefused},
 	}
 	for _, c := range cases {
-		got, _, err := resolveShift(shifts, c.role, c.at)
+		got, _, err := app.RoleHolderAt(shifts, c.role, c.at)
+		err = roleError(err, c.role, c.at)
 		if got != c.want || codeOf(err) != c.code {
 			t.Errorf("%q at %s: %q, %v; want %q (exit %d)", c.role, c.at.Format("15:04"), got, err, c.want, c.code)
 		}
@@ -237,14 +239,14 @@ func TestSchedulePayloadFitsAPubSubItem(t *testing.T) {
 	size := func(n int) int { return len(scheduleElement(rota(n)).String()) }
 	n, hi := 1, 4000 // size(n) fits, size(hi) does not
 	for hi-n > 1 {
-		if mid := (n + hi) / 2; size(mid) <= maxScheduleBytesOut {
+		if mid := (n + hi) / 2; size(mid) <= app.MaxScheduleDocumentBytes {
 			n = mid
 		} else {
 			hi = mid
 		}
 	}
 	largest := scheduleElement(rota(n))
-	if err := checkSchedulePayload(largest); err != nil {
+	if err := app.CheckScheduleDocument(largest); err != nil {
 		t.Fatalf("%d shifts refused: %v", n, err)
 	}
 	wrapped := xmpp.NewElement(xmpp.NSClient, "iq", "type", "result", "from", "pubsub.hospital.org",
@@ -259,7 +261,7 @@ func TestSchedulePayloadFitsAPubSubItem(t *testing.T) {
 	if _, err := xmpp.DecodeSchedule([]byte(over.String())); err != nil {
 		t.Fatalf("test premise: %d shifts should still decode bare: %v", n+1, err)
 	}
-	if err := checkSchedulePayload(over); err == nil || !strings.Contains(err.Error(), "publish a shorter period") {
+	if err := app.CheckScheduleDocument(over); err == nil || !strings.Contains(err.Error(), "publish a shorter period") {
 		t.Fatalf("%d shifts (%d bytes): err %v", n+1, len(over.String()), err)
 	}
 

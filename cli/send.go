@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"rounds/app"
-	"rounds/sync/xmpp"
 )
 
 // maxBodySize bounds a message read from stdin or a file; Rounds messages are
@@ -111,7 +111,7 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	conv := f.to
 	switch {
 	case f.role != "":
-		holder, until, err := resolveRole(nctx, b, f.role, time.Now())
+		holder, until, err := roleHolder(nctx, b, f.role, time.Now())
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		conv = f.room
 	}
 	if f.order {
-		if err := checkOrderRecipient(nctx, b, conv, time.Now()); err != nil {
+		if err := checkOrderRecipient(nctx, b, conv); err != nil {
 			return err
 		}
 	}
@@ -213,58 +213,45 @@ func waitFor(ctx context.Context, b *bot, id app.MessageID, want app.ReceiptStat
 	return fail(ExitTimedOut, "interrupted while waiting for %s; reached %s", want, o.State)
 }
 
-// resolveRole finds who holds role at now in the published on-call schedule,
-// the way every Rounds device does: shifts cover [from, until); where two
-// overlap (an early handover) the one that started last holds the role; a
-// shift that names no holder is covered by its backup.
-func resolveRole(ctx context.Context, b *bot, role string, now time.Time) (string, time.Time, error) {
-	shifts, err := fetchSchedule(ctx, b)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	return resolveShift(shifts, role, now)
+// roleHolder finds who holds role now in the published on-call schedule,
+// the way every Rounds device does (app.Client.PublishedRoleHolder): shifts
+// cover [from, until); where two overlap (an early handover) the one that
+// started last holds the role; a shift that names no holder is covered by
+// its backup.
+func roleHolder(ctx context.Context, b *bot, role string, now time.Time) (string, time.Time, error) {
+	holder, until, err := b.client.PublishedRoleHolder(ctx, role)
+	return holder, until, roleError(err, role, now)
 }
 
-func resolveShift(shifts []shift, role string, now time.Time) (string, time.Time, error) {
-	role = strings.TrimSpace(role)
-	known := false
-	var best *shift
-	for i := range shifts {
-		s := &shifts[i]
-		if !strings.EqualFold(strings.TrimSpace(s.Role), role) {
-			continue
-		}
-		known = true
-		if now.Before(s.From) || !now.Before(s.Until) || s.JID == "" && s.Backup == "" {
-			continue
-		}
-		if best == nil || s.From.After(best.From) {
-			best = s
-		}
-	}
+// roleError says why a role could not be paged, with its exit code.
+func roleError(err error, role string, now time.Time) error {
+	var bad *app.UnreadableNodeError
 	switch {
-	case best != nil && best.JID != "":
-		return best.JID, best.Until, nil
-	case best != nil:
-		return best.Backup, best.Until, nil
-	case !known:
-		return "", time.Time{}, fail(ExitRefused, "no role %q in the on-call schedule; not sent", role)
+	case err == nil:
+		return nil
+	case errors.Is(err, app.ErrNothingPublished):
+		return fail(ExitRefused, "no on-call schedule is published; not sent")
+	case errors.As(err, &bad):
+		return fail(ExitRefused, "the published on-call schedule does not read: %v; not sent", bad.Err)
+	case errors.Is(err, app.ErrRoleNotInSchedule):
+		return fail(ExitRefused, "no role %q in the on-call schedule; not sent", strings.TrimSpace(role))
+	case errors.Is(err, app.ErrRoleUnstaffed):
+		return fail(ExitRefused, "nobody holds %q now (%s); not sent", strings.TrimSpace(role), now.UTC().Format(time.RFC3339))
 	}
-	return "", time.Time{}, fail(ExitRefused, "nobody holds %q now (%s); not sent", role, now.UTC().Format(time.RFC3339))
+	return err
 }
 
 // checkOrderRecipient refuses an order to anyone not on the specified contact
 // list: the policy's order-recipients, or whoever holds a shift marked
-// orders=true right now.
-func checkOrderRecipient(ctx context.Context, b *bot, to string, now time.Time) error {
-	allowed, err := orderRecipients(ctx, b, now)
-	if err != nil {
-		return err
+// orders=true right now (app.Client.CheckPublishedOrderRecipient).
+func checkOrderRecipient(ctx context.Context, b *bot, to string) error {
+	err := b.client.CheckPublishedOrderRecipient(ctx, to)
+	var bad *app.UnreadableNodeError
+	switch {
+	case errors.As(err, &bad):
+		return fail(ExitRefused, "the published policy does not read: %v; order not sent", bad.Err)
+	case errors.Is(err, app.ErrNotOrderRecipient):
+		return fail(ExitRefused, "%s is not on the specified contact list for orders; not sent", to)
 	}
-	for _, j := range allowed {
-		if xmpp.SameBare(j, to) {
-			return nil
-		}
-	}
-	return fail(ExitRefused, "%s is not on the specified contact list for orders; not sent", to)
+	return err
 }

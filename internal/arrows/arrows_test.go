@@ -63,9 +63,6 @@ var exceptions = map[string]string{
 	// app dials, discovers and checks URLs for sign-in, parses pubsub items
 	// and aesgcm URLs itself instead of asking sync.
 	"rounds/app → rounds/sync/xmpp": "sign-in, policy and on-call nodes, export",
-	// cli parses JIDs, discovers the server and builds and checks the
-	// policy and on-call documents with sync/xmpp instead of asking app.
-	"rounds/cli → rounds/sync/xmpp": "account, schedule, clinical, admin, xmlfile",
 }
 
 // The test helpers under rounds/internal/ may be imported by tests, other
