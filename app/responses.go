@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -153,14 +154,30 @@ func (c *Client) responsesIn(st *securestore.Store, msgs []securestore.Message) 
 		if ref == "" {
 			continue
 		}
-		orig, err := st.MessageByOriginID(m.ConversationID, ref)
+		orig, err := answered(st, m, ref)
 		if err != nil {
-			if orig, err = st.MessageByStanzaID(m.ConversationID, ref); err != nil {
-				continue // the original is not here (purged, or never received)
-			}
+			continue // the original is not here (purged, or never received)
 		}
 		c.noteResponse(st, orig, responseOf(m))
 	}
+}
+
+// answered is the message response m answers: the one the engine resolved
+// (it knows which id kind and whose message the quoted id may name), or, for
+// responses stored before it recorded that, a lookup of the quoted id.
+func answered(st *securestore.Store, m securestore.Message, ref string) (securestore.Message, error) {
+	if id, err := strconv.ParseUint(m.Extra[sync.ExtraResponseToID], 10, 64); err == nil {
+		orig, err := st.Message(securestore.MessageID(id))
+		if err == nil && orig.ConversationID != m.ConversationID {
+			err = securestore.ErrNotFound
+		}
+		return orig, err
+	}
+	orig, err := st.MessageByOriginID(m.ConversationID, ref)
+	if err != nil {
+		orig, err = st.MessageByStanzaID(m.ConversationID, ref)
+	}
+	return orig, err
 }
 
 func responseOf(m securestore.Message) storedResponse {

@@ -60,6 +60,11 @@ const (
 	ExtraWipe             = "wipe"                     // wipe directive id
 	ExtraWipeIssued       = "wipe-issued"              // RFC 3339 time the directive was issued
 
+	// ExtraResponseToID is the local id (decimal securestore.MessageID) of
+	// the message a response answers, once the engine resolved the quoted id
+	// (referenced): the app reads it rather than looking the id up again.
+	ExtraResponseToID = "response-to-id"
+
 	// extraResponseRef is the id a response quotes on the wire (origin-id in
 	// chats, stanza-id in rooms).
 	extraResponseRef = "response-ref"
@@ -395,16 +400,28 @@ func (s *Session) noteClinical(sm *securestore.Message, m *xmpp.Message) {
 	}
 }
 
-// resolveResponse names the answered message by its origin-id when it is
-// already stored (in rooms the wire quotes its stanza-id).
+// resolveResponse names the answered message by its origin-id and local id
+// when it is already stored (in rooms the wire quotes its stanza-id).
 func (s *Session) resolveResponse(sm *securestore.Message) {
 	ref := sm.Extra[extraResponseRef]
 	if ref == "" {
 		return
 	}
-	if t, err := s.findReferenced(sm.ConversationID, ref); err == nil && t.OriginID != "" {
+	if t, err := s.responseTarget(*sm, ref); err == nil && t.OriginID != "" {
 		sm.Extra[ExtraResponseTo] = t.OriginID
+		sm.Extra[ExtraResponseToID] = strconv.FormatUint(uint64(t.ID), 10)
 	}
+}
+
+// responseTarget resolves the id a response quotes: in a room the room's
+// stanza-id; in a chat a message of the other party first (a response
+// answers someone else's message), then the responder's own.
+func (s *Session) responseTarget(sm securestore.Message, ref string) (securestore.Message, error) {
+	peer := sm.ConversationID
+	if sm.Direction == securestore.Outgoing {
+		return s.referenced(sm.ConversationID, ref, peer, s.account)
+	}
+	return s.referenced(sm.ConversationID, ref, s.account, peer)
 }
 
 // afterStored applies what newly stored messages mean beyond their text:
@@ -438,7 +455,7 @@ func (s *Session) applyResponse(sm securestore.Message) {
 			ev.From = s.account
 		}
 	}
-	if target, err := s.findReferenced(sm.ConversationID, ref); err == nil {
+	if target, err := s.responseTarget(sm, ref); err == nil {
 		ev.To = target.ID
 		if kind == ResponseAck && !own && target.Direction == securestore.Outgoing {
 			member := ""
@@ -498,9 +515,16 @@ func (s *Session) receivedEdit(m *xmpp.Message, at time.Time) (securestore.Recei
 // target changed.
 func (s *Session) settleEdit(e securestore.ReceivedEdit) (securestore.MessageID, bool) {
 	sm := e.Edit
-	target, err := s.findReferenced(sm.ConversationID, e.Ref)
+	target, err := s.editTarget(e)
 	if errors.Is(err, securestore.ErrNotFound) {
 		return 0, false // applied when its target arrives
+	}
+	if errors.Is(err, errNoStableAuthor) {
+		s.log.Warn("sync: ignoring an edit from an occupant without a stable identity", "edit_id", sm.OriginID)
+		if err := s.store.DropReceivedEdit(e); err != nil {
+			s.log.Warn("sync: dropping a refused edit", "err", err)
+		}
+		return 0, false
 	}
 	if err != nil {
 		s.log.Warn("sync: edit kept for a retry", "err", err)
@@ -535,6 +559,26 @@ func (s *Session) settleEdit(e securestore.ReceivedEdit) (securestore.MessageID,
 		s.emit(MessageCorrected{Conversation: target.ConversationID, Message: target.ID})
 	}
 	return target.ID, true
+}
+
+// errNoStableAuthor: an edit from someone the room names by nick only.
+var errNoStableAuthor = errors.New("sync: edit without a stable author")
+
+// editTarget resolves the message an edit names. A retraction in a room
+// quotes the room's stanza-id (XEP-0424 §4); in a chat, the origin-id of
+// the editor's own message. A correction quotes the id of the editor's own
+// message (XEP-0308), in rooms too. The editor's scope is its stable
+// identity (Extra sender): an edit without one finds nothing of anyone's.
+func (s *Session) editTarget(e securestore.ReceivedEdit) (securestore.Message, error) {
+	sm := e.Edit
+	if e.Kind == securestore.EditRetract && s.isRoom(sm.ConversationID) {
+		return s.store.MessageByStanzaID(sm.ConversationID, e.Ref)
+	}
+	sender := sm.Extra[securestore.ExtraSender]
+	if sender == "" {
+		return securestore.Message{}, errNoStableAuthor
+	}
+	return s.store.MessageBySenderOriginID(sm.ConversationID, sender, e.Ref)
 }
 
 // editAuthorised: edit (a stored form of a retraction or correction) comes

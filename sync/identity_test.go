@@ -164,3 +164,115 @@ func TestRoomRealJIDIsIdentity(t *testing.T) {
 		t.Errorf("bob's own recall not applied: %+v", m)
 	}
 }
+
+// TestRoomReferencesByStanzaID: in a room, a recall and an acknowledgement
+// quote the room's stanza-id. A member (mallory) who gives her own message
+// an origin-id equal to another member's stanza-id cannot block that
+// member's recall (bob's recalled text goes) nor catch an acknowledgement
+// meant for alice's page (it reaches alice's page, per member) (Prosody).
+func TestRoomReferencesByStanzaID(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol", "mallory")
+	ctx := context.Background()
+	room := "icu-refs@conference." + srv.Domain
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	carol := startDevice(t, srv, "carol", deviceOptions{})
+	if err := alice.session.CreateRoom(ctx, room, "alice", "", []string{bob.jid, carol.jid, srv.JID("mallory")}); err != nil {
+		t.Fatal(err)
+	}
+	for nick, d := range map[string]*device{"bob": bob, "carol": carol} {
+		if err := d.session.JoinRoom(ctx, room, nick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mal := rawClient(t, srv, "mallory")
+	jctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := mal.JoinRoom(jctx, room, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bob.session.Send(room, "Bed 4: patient name and MRN", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := alice.session.Send(room, "Bed 9 deteriorating", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bOnCarol := byOrigin(t, carol, room, b.OriginID)
+	pOnCarol := byOrigin(t, carol, room, page.OriginID)
+	carol.waitFor("stanza-ids", 30*time.Second, func() bool {
+		bOnCarol, pOnCarol = stored(t, carol, bOnCarol.ID), stored(t, carol, pOnCarol.ID)
+		return bOnCarol.StanzaID != "" && pOnCarol.StanzaID != ""
+	})
+	alice.waitFor("bob's message", 30*time.Second, func() bool {
+		m, err := alice.store.MessageByStanzaID(room, bOnCarol.StanzaID)
+		return err == nil && m.Body != ""
+	})
+	// mallory's decoys: origin-ids equal to the room's stanza-ids.
+	for i, sid := range []string{bOnCarol.StanzaID, pOnCarol.StanzaID} {
+		el := xmpp.NewElement(xmpp.NSClient, "message", "type", "groupchat", "to", room, "id", sid)
+		el.Append(xmpp.NewElement(xmpp.NSClient, "body").SetText([]string{"decoy one", "decoy two"}[i]),
+			xmpp.NewElement(xmpp.NSSID, "origin-id", "id", sid))
+		if err := mal.Send(el); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []*device{alice, carol} {
+		d.waitFor("the decoys", 30*time.Second, func() bool { in := d.bodies(room, securestore.Incoming); return in["decoy one"] == 1 && in["decoy two"] == 1 })
+	}
+
+	// carol acknowledges alice's page; bob recalls his message.
+	if _, err := carol.session.Respond(ctx, room, pOnCarol.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.Retract(room, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("carol's acknowledgement on alice's page", 30*time.Second, func() bool {
+		return stored(t, alice, page.ID).Members[carol.jid].State == securestore.ReceiptAcknowledged
+	})
+	for _, d := range []*device{alice, carol} {
+		d.waitFor("bob's recall", 30*time.Second, func() bool {
+			m, err := d.store.MessageByStanzaID(room, bOnCarol.StanzaID)
+			return err == nil && isTombstone(m)
+		})
+		if in := d.bodies(room, securestore.Incoming); in["decoy one"] != 1 || in["decoy two"] != 1 {
+			t.Errorf("%s: decoys changed: %v", d.jid, in)
+		}
+	}
+}
+
+// TestRoomArchiveRecallNotBlockedByDecoy: from a room's archive, a member's
+// message whose origin-id equals another member's archive id does not
+// block that member's recall (hostile server as the room).
+func TestRoomArchiveRecallNotBlockedByDecoy(t *testing.T) {
+	real := func(jid string) string {
+		return `<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant" jid="` + jid + `"/></x>`
+	}
+	gc := func(id, nick, origin, body, extra string) string {
+		return roomResult(id, `<message xmlns="jabber:client" type="groupchat" from="`+hostileRoom+`/`+nick+`" id="`+origin+`"><body>`+body+`</body><origin-id xmlns="urn:xmpp:sid:0" id="`+origin+`"/>`+extra+`</message>`)
+	}
+	srv := hostile.Start(hostile.Session{RoomMAM: map[string][]string{hostileRoom: {
+		gc("s-1", "bob", "b-1", "Bed 4: patient name", real("bob@evil.test")),
+		gc("s-2", "mallory", "s-1", "decoy", real("mallory@evil.test")),
+		gc("s-3", "bob", "b-2", "recall", `<retract xmlns="urn:xmpp:message-retract:1" id="s-1"/>`+real("bob@evil.test")),
+	}}})
+	defer srv.Close()
+	d := hostileDevice(t, srv)
+	joinHostileRoom(t, d, srv)
+	d.waitFor("room archive", 10*time.Second, func() bool { return len(d.conversation(hostileRoom)) >= 2 })
+	time.Sleep(200 * time.Millisecond)
+	for _, m := range d.conversation(hostileRoom) {
+		switch m.StanzaID {
+		case "s-1":
+			if !isTombstone(m) {
+				t.Errorf("bob's recall blocked by the decoy: %+v", m)
+			}
+		case "s-2":
+			if m.Body != "decoy" {
+				t.Errorf("the decoy was recalled instead: %+v", m)
+			}
+		}
+	}
+}

@@ -202,7 +202,9 @@ func (s *Session) onReceipt(m *xmpp.Message) {
 func (s *Session) onDisplayed(m *xmpp.Message) {
 	if m.Carbon == xmpp.CarbonSent {
 		conv := xmpp.BareJID(m.To)
-		if msg, err := s.findReferenced(conv, m.DisplayedFor); err == nil {
+		// Our other device read the peer's message: the id it quotes is
+		// the peer's (or, for a marker on our own, ours).
+		if msg, err := s.referenced(conv, m.DisplayedFor, conv, s.account); err == nil {
 			s.markReadLocally(conv, msg.ID)
 		}
 		return
@@ -267,13 +269,27 @@ walk:
 	s.advance(msg.ID, member, st, "")
 }
 
-// findReferenced looks a message up by either XEP-0359 id.
-func (s *Session) findReferenced(conv, id string) (securestore.Message, error) {
-	msg, err := s.store.MessageByOriginID(conv, id)
-	if errors.Is(err, securestore.ErrNotFound) {
-		msg, err = s.store.MessageByStanzaID(conv, id)
+// referenced resolves an id that a message of conv quotes, by the id kind
+// the XEPs prescribe there: in a room, the stanza-id the room assigned
+// (XEP-0424 §4, XEP-0461, XEP-0333 in groupchat, Rounds responses); in a
+// chat, the origin-id (or the stanza's id) its sender chose, looked up in
+// the scope of each possible sender in turn (the peer, us). A room member
+// cannot make a quoted stanza-id name their own message by giving it that
+// origin-id, and in a chat an id names only a message of the party given.
+func (s *Session) referenced(conv, id string, senders ...string) (securestore.Message, error) {
+	if id == "" {
+		return securestore.Message{}, securestore.ErrNotFound
 	}
-	return msg, err
+	if s.isRoom(conv) {
+		return s.store.MessageByStanzaID(conv, id)
+	}
+	for _, who := range senders {
+		m, err := s.store.MessageBySenderOriginID(conv, who, id)
+		if !errors.Is(err, securestore.ErrNotFound) {
+			return m, err
+		}
+	}
+	return securestore.Message{}, securestore.ErrNotFound
 }
 
 // onMessageError: the server or the recipient's server bounced our message.

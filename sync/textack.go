@@ -267,7 +267,7 @@ func (s *Session) textReply(reply securestore.Message) {
 	if ref := reply.Extra[ExtraReplyTo]; ref != "" {
 		// An XEP-0461 reply names what it answers: that message, if it
 		// is a pending page, and nothing else.
-		if t, err := s.findReferenced(conv, ref); err == nil && pending(t, reply.ID) {
+		if t, err := s.referenced(conv, ref, s.account); err == nil && pending(t, reply.ID) {
 			page, ok = t, true
 		}
 	} else {
