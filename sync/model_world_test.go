@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,6 +105,24 @@ type model struct {
 	by   map[string]*expected // by body (bodies are unique per genuine message)
 	// forbidden bodies must never be stored anywhere (forgeries).
 	forbidden map[string]string // body -> why
+	// placeholders counts the placeholders of unreadable messages that must
+	// be stored, by placeholderKey.
+	placeholders map[string]int
+}
+
+// placeholderKey names the placeholder of an unreadable message: it has no
+// body, so it is counted by conversation and sender.
+func placeholderKey(conv, sender string) string {
+	return "unreadable message from " + sender + " in " + conv
+}
+
+func (m *model) expectPlaceholder(conv, sender string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.placeholders == nil {
+		m.placeholders = map[string]int{}
+	}
+	m.placeholders[placeholderKey(conv, sender)]++
 }
 
 // expected is one genuine message in the model.
@@ -243,6 +262,7 @@ func (w *world) violations(final bool) []string {
 	}
 	// The phone's store: each genuine message once, nothing else.
 	stored := map[string][]securestore.Message{} // body -> copies (any conversation)
+	placeholders := map[string]int{}             // placeholderKey -> placeholders stored
 	convs, err := phone.store.Conversations()
 	if err != nil {
 		return append(v, "conversations: "+err.Error())
@@ -252,7 +272,24 @@ func (w *world) violations(final bool) []string {
 			v = append(v, fmt.Sprintf("the phone has a conversation with %s, which no step created", c.ID))
 		}
 		for _, m := range phone.conversation(c.ID) {
+			if m.Extra[ExtraUnreadable] != "" {
+				placeholders[placeholderKey(m.ConversationID, xmpp.BareJID(m.From))]++
+				continue
+			}
 			stored[m.Body] = append(stored[m.Body], m)
+		}
+	}
+	w.model.mu.Lock()
+	wantPlaceholders := maps.Clone(w.model.placeholders)
+	w.model.mu.Unlock()
+	for k, n := range placeholders {
+		if wantPlaceholders[k] != n {
+			v = append(v, fmt.Sprintf("%d placeholders stored for an %s, want %d", n, k, wantPlaceholders[k]))
+		}
+	}
+	for k, n := range wantPlaceholders {
+		if placeholders[k] == 0 {
+			v = append(v, fmt.Sprintf("no placeholder stored for an %s, want %d", k, n))
 		}
 	}
 	for body, copies := range stored {
@@ -296,7 +333,7 @@ func (w *world) violations(final bool) []string {
 			v = append(v, fmt.Sprintf("%q stored as %v, want %v", e.body, dirName(m.Direction), dirName(e.dir)))
 		}
 		if !senderIs(m, e, w.room) {
-			v = append(v, fmt.Sprintf("%q stored from %q, want %s (nick %q)", e.body, m.From, e.from, e.nick))
+			v = append(v, fmt.Sprintf("%q stored from %q (author %q), want %s (nick %q)", e.body, m.From, m.Extra[securestore.ExtraSender], e.from, e.nick))
 		}
 		lo, hi := w.clock.offsets(e.sentAt, now)
 		earliest := e.sentAt
@@ -321,6 +358,7 @@ func (w *world) violations(final bool) []string {
 			v = append(v, fmt.Sprintf("step %d: bob's store holds room message %q %d times (want once)", e.step, e.body, roomPeerCount[e.body]))
 		}
 	}
+	v = append(v, w.occupantIdentities(stored)...)
 	if out, err := phone.store.Outbox(); err != nil || len(out) != 0 {
 		var which []string
 		for _, m := range out {
@@ -448,9 +486,51 @@ func readArchive(ctx context.Context, c *xmpp.Client, archive string) ([]xmpp.Ar
 	}
 }
 
+// occupantIdentities: where the engine records a room author as an XEP-0421
+// occupant-id (stable per real JID and room), each true sender must have one
+// identity and no identity may stand for two senders: whoever takes a nick
+// does not become its previous holder.
+func (w *world) occupantIdentities(stored map[string][]securestore.Message) []string {
+	var v []string
+	ids := map[string]map[string]bool{}     // true sender -> identities
+	senders := map[string]map[string]bool{} // identity -> true senders
+	for body, copies := range stored {
+		e, _ := w.model.lookup(body)
+		if e == nil || e.conv != w.room || len(copies) != 1 {
+			continue
+		}
+		who := copies[0].Extra[securestore.ExtraSender]
+		if !strings.HasPrefix(who, "occupant-id:") {
+			continue
+		}
+		if ids[e.from] == nil {
+			ids[e.from] = map[string]bool{}
+		}
+		if senders[who] == nil {
+			senders[who] = map[string]bool{}
+		}
+		ids[e.from][who] = true
+		senders[who][e.from] = true
+	}
+	for from, set := range ids {
+		if len(set) > 1 {
+			v = append(v, fmt.Sprintf("%s's room messages carry %d different author identities", from, len(set)))
+		}
+	}
+	for who, set := range senders {
+		if len(set) > 1 {
+			v = append(v, fmt.Sprintf("author identity %s stands for %d different people: %v", who, len(set), slices.Sorted(maps.Keys(set))))
+		}
+	}
+	return v
+}
+
 // senderIs: a 1:1 message names its sender's bare JID; a room message the
 // occupant (room/nick) or, where the engine records it, the real JID.
 func senderIs(m securestore.Message, e *expected, room string) bool {
+	if who := m.Extra[securestore.ExtraSender]; who != "" && !strings.HasPrefix(who, "occupant-id:") && who != e.from {
+		return false // the author the engine recorded is someone else
+	}
 	if e.dir == securestore.Outgoing {
 		return xmpp.BareJID(m.From) == e.from || m.From == room+"/"+e.nick
 	}
