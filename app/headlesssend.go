@@ -141,14 +141,17 @@ func progress(m securestore.Message) Progress {
 	return o
 }
 
-// pageDeclined reports a decline of m among events.
+// pageDeclined reports a decline of m among events. Which message a
+// response answers is the engine's to say (ResponseReceived.To: resolved
+// within the response's own conversation), never matched again here on the
+// id the response names, which anyone who saw a copy of the page can name.
 func pageDeclined(events []sync.Event, m securestore.Message) (Progress, bool) {
 	for _, e := range events {
 		r, ok := e.(sync.ResponseReceived)
 		if !ok || r.Own || r.Kind != sync.ResponseDecline {
 			continue
 		}
-		if r.To == m.ID || r.To == 0 && r.Message.Extra[sync.ExtraResponseTo] == m.OriginID {
+		if r.To == m.ID {
 			who := r.From
 			if who == "" {
 				who = m.ConversationID

@@ -63,6 +63,39 @@ func TestSendDeclined(t *testing.T) {
 	}
 }
 
+// TestDeclineByThirdPartyIgnored: only the page's recipient can decline it.
+// Someone else who learned the page's origin id (it is in every copy) and
+// sends a decline naming it from their own chat does not end the wait: the
+// engine resolves a response within its conversation only, and the headless
+// sender takes the engine's word instead of matching ids again.
+func TestDeclineByThirdPartyIgnored(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei", "nurse.kim")
+	nurse := startPeer(t, srv, "nurse.kim", nil)
+	startPeer(t, srv, "dr.osei", func(p *peer, m securestore.Message) {
+		read(p, m)
+		go func() {
+			now := time.Now()
+			copied, err := nurse.store.AppendMessages([]securestore.Message{{ConversationID: srv.JID("lab.bot"),
+				From: srv.JID("lab.bot"), To: nurse.jid, Direction: securestore.Incoming, Body: "a copy",
+				OriginID: m.OriginID, Timestamp: now, ReceivedAt: now}})
+			if err != nil || len(copied) != 1 {
+				p.t.Errorf("copying the page to the nurse's store: %v", err)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := nurse.session.Respond(ctx, srv.JID("lab.bot"), copied[0].ID, sync.ResponseDecline, ""); err != nil {
+				p.t.Errorf("nurse's decline: %v", err)
+			}
+		}()
+	})
+	code, out, errOut := runCLI(t, "Troponin rising, bed 9", sendArgs(t, srv, t.TempDir(),
+		"--to", srv.JID("dr.osei"), "--urgency", "urgent", "--wait", "ack", "--timeout", "6s")...)
+	if code != ExitTimedOut || !strings.HasPrefix(out, "read "+srv.JID("dr.osei")) {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %d having reached read (a decline from someone else ignored)", code, out, errOut, ExitTimedOut)
+	}
+}
+
 // TestSendCallMeThenAck: a "call me" answer is reported on stderr and the
 // wait goes on until the acknowledgement.
 func TestSendCallMeThenAck(t *testing.T) {
