@@ -383,7 +383,7 @@ func (a *actions) Open(conv string) {
 		if inbox, err := a.cl.Inbox(""); err == nil {
 			for _, r := range inbox {
 				if r.ID == conv {
-					info = ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread}
+					info = ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable}
 				}
 			}
 		}

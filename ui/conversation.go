@@ -46,6 +46,9 @@ type ConversationInfo struct {
 	Unread int
 	// HasOlder says the store or archive holds messages before the first row.
 	HasOlder bool
+	// Unavailable is app's sentence for a room that could not be rejoined
+	// (app.ConversationRow.Unavailable), drawn under the header; "" otherwise.
+	Unavailable string
 }
 
 // ConversationView draws one conversation: a virtualised list of message
@@ -80,6 +83,9 @@ type ConversationView struct {
 	send     *widget.Button
 	sendErr  *widget.Label
 	jump     *widget.Button
+
+	// unavailable says why nothing arrives from this room (hidden otherwise).
+	unavailable *widget.Label
 
 	firstUnread int // row index, -1 when none
 	ready       bool
@@ -151,6 +157,10 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.dotBox = container.NewCenter(sizedDot(v.dot))
 	v.subShift = canvas.NewRectangle(color.Transparent)
 	v.subShift.SetMinSize(fyne.NewSize(theme.CaptionTextSize(), 0))
+	v.unavailable = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.unavailable.Importance = widget.WarningImportance
+	v.unavailable.Wrapping = fyne.TextWrapWord
+	v.unavailable.Hide()
 	v.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() {
 		if v.OnBack != nil {
 			v.OnBack()
@@ -188,6 +198,8 @@ func (v *ConversationView) setInfo(info ConversationInfo) {
 		v.dotBox.Show()
 		v.subShift.Show()
 	}
+	v.unavailable.SetText(info.Unavailable)
+	v.unavailable.Hidden = info.Unavailable == ""
 }
 
 // ID is the conversation shown.
@@ -881,7 +893,7 @@ func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 	// Border stretches it to the title's height); the name still truncates.
 	titleLine := container.NewBorder(nil, nil, v.dotBox, nil, v.title)
 	header := container.NewBorder(nil, nil, v.back, v.headerMenu(),
-		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle)))
+		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable))
 	v.back.Hidden = v.OnBack == nil
 	composer := container.NewBorder(container.NewVBox(v.uploadBox(), v.composerBar()), v.sendErr, v.attachButton(), container.NewVBox(layout.NewSpacer(), v.send), v.composer)
 	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}

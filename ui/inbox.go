@@ -243,7 +243,17 @@ func (r *inboxRow) bind(c app.ConversationRow, levels app.UrgencyLevelNames) {
 		r.presence.SetText(presenceText(c.Presence))
 	}
 	r.title.SetText(c.Title)
-	r.preview.SetText(firstLine(c.Preview))
+	// A room that could not be rejoined says why where its last message
+	// would be: nothing new arrives from it until it is back.
+	r.preview.Importance = widget.MediumImportance
+	r.preview.TextStyle.Bold = false
+	if c.Unavailable != "" {
+		r.preview.Importance = widget.WarningImportance
+		r.preview.TextStyle.Bold = true
+		r.preview.SetText(c.Unavailable)
+	} else {
+		r.preview.SetText(firstLine(c.Preview))
+	}
 	r.when.SetText(relativeTime(nowFunc(), c.LastActivity))
 	r.urgentBar.Hidden = !c.Urgent
 	r.urgentTag.Hidden = !c.Urgent

@@ -124,6 +124,13 @@ func screenshotScreens() []screenshot {
 			s.ShowConversation(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), false)
 			return s.Content()
 		}},
+		{name: "room-unavailable", build: func() fyne.CanvasObject {
+			s := NewShell(&fakeActions{}, settingsState())
+			s.Inbox.SetRows(unavailableRooms())
+			s.Inbox.SetConnection(app.Connection{Connectivity: app.Online})
+			s.ShowConversation(ConversationInfo{ID: "ward7@rooms.rounds.test", Title: "Ward 7 handover", IsRoom: true, Unavailable: "This room no longer exists."}, roomMessages(), false)
+			return s.Content()
+		}},
 		{name: "receipt-detail", build: func() fyne.CanvasObject {
 			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, roomMessages(), &fakeActions{})
 		}, after: func(t *testing.T, w fyne.Window) {
