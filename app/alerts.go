@@ -261,7 +261,8 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 		if _, ok := cl.alerts[m.ID]; ok {
 			continue
 		}
-		// The stored copy has the responses recorded since (responsesIn).
+		// The stored copy has the responses recorded since (the engine's
+		// ResponseReceived come before the batch's MessagesAdded).
 		fresh, err := st.Message(m.ID)
 		if err != nil || !alertWanted(fresh) {
 			continue

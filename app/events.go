@@ -22,9 +22,10 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			}
 		}
 		c.changes.push(Change{Kind: InboxChanged})
-		// Responses first, so an alert is not raised for a message this
-		// batch already shows acknowledged (catch-up after another device).
-		c.responsesIn(st, e.Messages)
+		// The batch's quick responses are recorded already: the engine
+		// resolves them and sends ResponseReceived before MessagesAdded,
+		// so no alert is raised for a message this batch shows acknowledged
+		// (catch-up after another device).
 		c.escalationClosed(e.Messages)
 		handled, alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
 		rest := e.Messages

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -145,41 +144,8 @@ func (c *Client) markRespondedShown(conv string, msg securestore.MessageID) {
 	}
 }
 
-// responsesIn handles the responses in a batch of stored messages (live,
-// carbons of our other devices' responses, catch-up): each is recorded on
-// the message it answers.
-func (c *Client) responsesIn(st *securestore.Store, msgs []securestore.Message) {
-	for _, m := range msgs {
-		ref := m.Extra[extraResponseTo]
-		if ref == "" {
-			continue
-		}
-		orig, err := answered(st, m, ref)
-		if err != nil {
-			continue // the original is not here (purged, or never received)
-		}
-		c.noteResponse(st, orig, responseOf(m))
-	}
-}
-
-// answered is the message response m answers: the one the engine resolved
-// (it knows which id kind and whose message the quoted id may name), or, for
-// responses stored before it recorded that, a lookup of the quoted id.
-func answered(st *securestore.Store, m securestore.Message, ref string) (securestore.Message, error) {
-	if id, err := strconv.ParseUint(m.Extra[sync.ExtraResponseToID], 10, 64); err == nil {
-		orig, err := st.Message(securestore.MessageID(id))
-		if err == nil && orig.ConversationID != m.ConversationID {
-			err = securestore.ErrNotFound
-		}
-		return orig, err
-	}
-	orig, err := st.MessageByOriginID(m.ConversationID, ref)
-	if err != nil {
-		orig, err = st.MessageByStanzaID(m.ConversationID, ref)
-	}
-	return orig, err
-}
-
+// responseOf is a stored response message as recorded on the message it
+// answers.
 func responseOf(m securestore.Message) storedResponse {
 	r := storedResponse{ID: m.ID, From: m.From, Own: m.Direction == securestore.Outgoing,
 		Kind: ResponseKind(m.Extra[extraResponse]), Text: m.Body, At: m.Timestamp}
@@ -198,8 +164,9 @@ func responseOf(m securestore.Message) storedResponse {
 	return r
 }
 
-// onResponseReceived handles the engine's event for a response (its
-// original already resolved).
+// onResponseReceived records a response from the engine's event: the
+// engine resolved which message it answers (To), once; the app does not
+// look it up again.
 func (c *Client) onResponseReceived(st *securestore.Store, e sync.ResponseReceived) {
 	resp, to, kind, from, at, own := e.Message, e.To, e.Kind, e.From, e.At, e.Own
 	orig, err := st.Message(to)

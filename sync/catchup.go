@@ -181,6 +181,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		s.pageCommitted(len(recorded))
 	}
 	if added = s.settleEdits(editConversations(added, recorded), added); len(added) > 0 {
+		s.applyResponses(added)
 		s.emit(MessagesAdded{Messages: added, CatchUp: true})
 		s.afterStored(added)
 		s.auditUnreadable(added)

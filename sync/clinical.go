@@ -424,14 +424,26 @@ func (s *Session) responseTarget(sm securestore.Message, ref string) (securestor
 	return s.referenced(sm.ConversationID, ref, s.account, peer)
 }
 
-// afterStored applies what newly stored messages mean beyond their text:
-// responses (an ack acknowledges our message), wipe directives, and plain
-// text replies to a page (textack.go).
-func (s *Session) afterStored(added []securestore.Message) {
+// applyResponses resolves each quick response among newly stored messages
+// to the message it answers, once, here: an acknowledgement moves that
+// message's receipt, and ResponseReceived names the message (To) for the
+// app, which records it from the event and resolves nothing itself. It runs
+// before the batch's MessagesAdded is emitted, so the app has recorded a
+// batch's responses before it decides whether the batch's pages alert (a
+// catch-up after another device acknowledged raises no alert).
+func (s *Session) applyResponses(added []securestore.Message) {
 	for _, sm := range added {
 		if sm.Extra[ExtraResponse] != "" {
 			s.applyResponse(sm)
 		}
+	}
+}
+
+// afterStored applies what newly stored messages mean beyond their text and
+// their responses (applyResponses): wipe directives, and plain text replies
+// to a page (textack.go).
+func (s *Session) afterStored(added []securestore.Message) {
+	for _, sm := range added {
 		if id := sm.Extra[ExtraWipe]; id != "" && sm.Direction == securestore.Incoming && !s.isRoom(sm.ConversationID) {
 			issued, _ := time.Parse(time.RFC3339, sm.Extra[ExtraWipeIssued])
 			s.emit(WipeRequested{From: xmpp.BareJID(sm.From), ID: id, Issued: issued})

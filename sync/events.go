@@ -59,7 +59,9 @@ type ConversationRead struct {
 // message arrived and is stored as Message. To is the local id of the message
 // it answers (0 if that message is not in the store). Own is true when one of
 // our own devices sent it (carbon or archive); a response sent from this
-// device through Session.Respond produces no ResponseReceived.
+// device through Session.Respond produces no ResponseReceived. A quick
+// response's event comes before the MessagesAdded of the batch that stored
+// it, so the app records it before deciding whether that batch alerts.
 //
 // ByText marks a plain-text reply from a client without Rounds, read as an
 // answer to the page it follows (textack.go): Kind is ResponseAck when its

@@ -46,6 +46,7 @@ func (s *Session) onMessage(m *xmpp.Message) {
 		// A recall or correction that arrived before this message applies
 		// now, before the app hears of it.
 		if added = s.settleEdits([]string{sm.ConversationID}, added); len(added) > 0 {
+			s.applyResponses(added)
 			s.emit(MessagesAdded{Messages: added})
 			s.afterStored(added)
 		}
