@@ -214,6 +214,10 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%d h %d min", m/60, m%60)
 }
 
+// asksAck: a message asks for an acknowledgement when its sender asks, and
+// always when it is urgent or STAT.
+func asksAck(u securestore.Urgency, asked bool) bool { return asked || u >= securestore.UrgencyHigh }
+
 // SendClinical sends a clinical message: urgent/STAT, ack-required, an order,
 // or to a role. Orders go only to people on the order list
 // (ErrNotOrderRecipient, nothing stored). A role is resolved now and Sent
@@ -255,7 +259,7 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 			return Sent{}, c.refuseOrder(err, jid)
 		}
 	}
-	ack := o.AckRequired || o.Urgency >= securestore.UrgencyHigh
+	ack := asksAck(o.Urgency, o.AckRequired)
 	c.Touch()
 	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role})
 	if err != nil {

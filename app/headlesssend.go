@@ -21,8 +21,8 @@ type PageOptions struct {
 }
 
 // AsksAck reports whether a page with these options asks for an
-// acknowledgement: when asked, and always for urgent and STAT.
-func (o PageOptions) AsksAck() bool { return o.AckRequired || o.Urgency != UrgencyNormal }
+// acknowledgement (asksAck: when asked, and always for urgent and STAT).
+func (o PageOptions) AsksAck() bool { return asksAck(o.Urgency, o.AckRequired) }
 
 // SendPage stores body for conv and sends it (the outbox carries it over a
 // reconnect), as the headless sender's one message of the run. The checks
@@ -285,7 +285,7 @@ func (c *Client) FollowPublishedTextAck(ctx context.Context) error {
 		return err
 	}
 	if p != nil && p.TextAck != nil {
-		s.SetTextAck(sync.TextAckRules{Off: p.TextAck.Off, Words: p.TextAck.Words})
+		s.SetTextAck(textAckRules(mergePolicy(c.cfg.Policy, p)))
 	}
 	return nil
 }
@@ -336,14 +336,7 @@ func (c *Client) CheckPublishedOrderRecipient(ctx context.Context, to string) er
 	if err != nil {
 		return err
 	}
-	var pol Policy
-	if p != nil {
-		for _, r := range p.OrderRecipients {
-			if j := normJID(r); j != "" {
-				pol.OrderRecipients = append(pol.OrderRecipients, j)
-			}
-		}
-	}
+	pol := mergePolicy(c.cfg.Policy, p)
 	shifts, err := c.PublishedSchedule(ctx)
 	if err != nil {
 		shifts = nil
