@@ -88,13 +88,20 @@ func (s *Session) auditRejected(owner string, rs []rejectedResult) {
 // replay: from = our domain or our bare JID) while it is still delivering
 // what it held, that is while the stream is being set up (offline messages
 // follow the initial presence, before the answers to the setup's later
-// queries), or, in a room, the room itself. Once the Session is ready,
-// messages are live: a "server" stamp then came from the sender (Prosody
-// passes a sender's <delay/> through unchanged). A sender's stamp is the
-// sender's claim: it neither orders the conversation nor decides retention
-// or whether an urgent message still rings. An archive's own stamp
-// (<forwarded><delay/>) is its owner's and trusted. Nothing is in the future:
-// a later stamp is clamped to the time of receipt.
+// queries). Our server holds no groupchat message offline, so a groupchat
+// message is believed only with the stamp XEP-0198 replay adds (our bare
+// JID): a room occupant's <delay from="our domain"/> passes the room
+// unchanged. A room's own stamp is never believed on a live message: rooms
+// are joined without history (maxstanzas="0", xep0045.go), so a room never
+// legitimately stamps one, and a room that does not strip an occupant's
+// <delay from="room"/> (Prosody strips only the exact room JID) would let
+// any occupant backdate a message or silence an urgent one. Once the
+// Session is ready, messages are live: a "server" stamp then came from the
+// sender (Prosody passes a sender's <delay/> through unchanged). A sender's
+// stamp is the sender's claim: it neither orders the conversation nor
+// decides retention or whether an urgent message still rings. An archive's
+// own stamp (<forwarded><delay/>) is its owner's and trusted. Nothing is in
+// the future: a later stamp is clamped to the time of receipt.
 
 // ExtraClaimedAt holds, in RFC 3339, the time a sender's <delay/> claimed
 // when it was not believed and differs from the stored time by more than a
@@ -127,11 +134,15 @@ func (s *Session) stampTime(sm *securestore.Message, m *xmpp.Message, archived t
 }
 
 // trustedDelay returns the stamp of the last <delay/> added by whoever held
-// m for us: our server while the stream is set up, or the room m comes from.
+// m for us: our server while the stream is set up (for a groupchat message
+// only XEP-0198 replay's stamp, from our bare JID).
 func (s *Session) trustedDelay(m *xmpp.Message) (time.Time, bool) {
 	s.mu.Lock()
 	flushing := !s.ready
 	s.mu.Unlock()
+	if !flushing {
+		return time.Time{}, false
+	}
 	domain := ""
 	if j, err := xmpp.ParseJID(s.account); err == nil {
 		domain = j.Domain
@@ -140,9 +151,7 @@ func (s *Session) trustedDelay(m *xmpp.Message) (time.Time, bool) {
 		d := m.Delays[i]
 		switch {
 		case d.From == "":
-		case flushing && (d.From == domain || d.From == s.account):
-			return d.Stamp, true
-		case m.Type == "groupchat" && d.From == xmpp.BareJID(m.From) && s.isRoom(d.From):
+		case d.From == s.account, d.From == domain && m.Type != "groupchat":
 			return d.Stamp, true
 		}
 	}

@@ -192,8 +192,11 @@ func TestSenderTimestampsNotTrusted(t *testing.T) {
 // TestServerDelayBelievedOnlyWhileSettingUp: our server's stamp (offline
 // storage, from our domain or bare JID) is believed while the stream is
 // being set up, when the server delivers what it held; once the Session is
-// ready the same stamp is a sender's claim. A room's stamp on its own
-// groupchat message is believed; a stamp naming another room is not.
+// ready the same stamp is a sender's claim. A room's stamp on a live
+// groupchat message is never believed (rooms are joined without history; an
+// occupant can add <delay from="room"/> where the room does not strip it),
+// nor, while setting up, an occupant's stamp naming our domain (our server
+// holds no groupchat offline).
 func TestServerDelayBelievedOnlyWhileSettingUp(t *testing.T) {
 	st := openStore(t, t.TempDir()+"/a.db")
 	defer st.Close()
@@ -220,12 +223,19 @@ func TestServerDelayBelievedOnlyWhileSettingUp(t *testing.T) {
 	}
 	room := &xmpp.Message{Type: "groupchat", From: "icu@rooms.hospital.test/bob", Delays: []xmpp.Delay{{Stamp: held, From: "icu@rooms.hospital.test"}}}
 	other := &xmpp.Message{Type: "groupchat", From: "icu@rooms.hospital.test/bob", Delays: []xmpp.Delay{{Stamp: held, From: "lab@rooms.hospital.test"}}}
+	occupantAsServer := &xmpp.Message{Type: "groupchat", From: "icu@rooms.hospital.test/bob", Delays: []xmpp.Delay{{Stamp: held, From: "hospital.test"}}}
+	if got := stamp(occupantAsServer); got.Equal(held) {
+		t.Error("setting up: a groupchat message's stamp naming our domain (an occupant's claim) was believed")
+	}
+	if got := stamp(&xmpp.Message{Type: "groupchat", From: "icu@rooms.hospital.test/bob", Delays: []xmpp.Delay{{Stamp: held, From: "alice@hospital.test"}}}); !got.Equal(held) {
+		t.Errorf("setting up: XEP-0198 replay's stamp on a groupchat message: got %v, want %v", got, held)
+	}
 	s.setReady(true)
 	if got := stamp(&xmpp.Message{Type: "chat", From: "bob@hospital.test/x", Delays: []xmpp.Delay{{Stamp: held, From: "hospital.test"}}}); got.Equal(held) {
 		t.Error("a server stamp on a live message (session ready) was believed")
 	}
-	if got := stamp(room); !got.Equal(held) {
-		t.Errorf("the room's stamp: got %v", got)
+	if got := stamp(room); got.Equal(held) {
+		t.Error("a room's stamp on a live groupchat message (joined without history) was believed")
 	}
 	if got := stamp(other); got.Equal(held) {
 		t.Error("a stamp naming another room was believed")
