@@ -348,7 +348,7 @@ func (w *world) violations(final bool) []string {
 		}
 		if e.dir == securestore.Outgoing {
 			if m.Receipt.State < securestore.ReceiptSent || m.Receipt.State == securestore.ReceiptFailed {
-				v = append(v, fmt.Sprintf("%q is %v on the phone, want sent or later", e.body, m.Receipt.State))
+				v = append(v, fmt.Sprintf("%q is %v on the phone (%q), want sent or later", e.body, m.Receipt.State, m.Receipt.Reason))
 			}
 		}
 		if e.toBob && peerCount[e.body] != 1 {
