@@ -51,7 +51,12 @@ type ExportedMessage struct {
 	Response    string                `json:"response,omitempty"`
 	Retracted   string                `json:"retracted,omitempty"`
 	Corrected   string                `json:"corrected,omitempty"`
-	Receipt     ExportedReceipt       `json:"receipt"`
+	// Unreadable is why the engine could not read the message
+	// (sync.ExtraUnreadable: too-large, too-deep, …); Body then says so in
+	// words, as the conversation does: a reviewer must see that a message
+	// existed, from whom, and that its text was never received.
+	Unreadable string          `json:"unreadable,omitempty"`
+	Receipt    ExportedReceipt `json:"receipt"`
 	// Members holds per-member receipts in rooms, by member bare JID or nick.
 	Members map[string]ExportedReceipt `json:"members,omitempty"`
 }
@@ -153,6 +158,9 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 			ResponseTo: m.Extra["response-to"], Response: m.Extra["response"],
 			Retracted: m.Extra["retracted"], Corrected: m.Extra["corrected"],
 			Receipt: exportReceipt(m.Receipt)}
+		if t := unreadableText(m, e.Sender); t != "" {
+			e.Body, e.Unreadable = t, m.Extra[sync.ExtraUnreadable]
+		}
 		if by := m.Extra[sync.ExtraAckBy]; by != "" && !e.Receipt.Acknowledged.IsZero() {
 			e.Receipt.AcknowledgedBy = by
 		}
