@@ -556,7 +556,13 @@ func (s *Session) settleEdit(e securestore.ReceivedEdit) (securestore.MessageID,
 		}
 		return 0, false
 	}
-	changed, err := s.store.ApplyReceivedEdit(e, target.ID)
+	var changed bool
+	if s.applyEditFault != nil {
+		err = s.applyEditFault(e)
+	}
+	if err == nil {
+		changed, err = s.store.ApplyReceivedEdit(e, target.ID)
+	}
 	if err != nil {
 		s.log.Warn("sync: edit kept for a retry", "kind", e.Kind, "err", err)
 		return 0, false

@@ -2,8 +2,10 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,4 +130,72 @@ func TestRecallBeforeItsTarget(t *testing.T) {
 	if pend, _ := bob.store.ReceivedEdits(""); len(pend) != 0 {
 		t.Fatalf("edits still pending: %+v", pend)
 	}
+}
+
+// TestLiveRecallKeptWhenTheStoreFails: the store fails while applying a
+// live recall (settleEdit). The recall stays recorded, the message keeps its
+// text until then, and the recall is applied when the conversation next
+// receives a message: a tombstone, MessageRetracted, nothing left pending.
+func TestLiveRecallKeptWhenTheStoreFails(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	var faults atomic.Int32
+	bob := startDevice(t, srv, "bob", deviceOptions{applyEditFault: func(securestore.ReceivedEdit) error {
+		if faults.Add(1) == 1 {
+			return errors.New("injected: disk full")
+		}
+		return nil
+	}})
+	alice, err := xmpp.Dial(context.Background(), xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice"), Resource: "raw",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	send := func(el *xmpp.Element) {
+		t.Helper()
+		if err := alice.Send(el); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chat := func(id, body string) *xmpp.Element {
+		return xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", id).Append(
+			xmpp.NewElement(xmpp.NSClient, "body").SetText(body), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", id))
+	}
+	stored := func(id string) securestore.Message {
+		m, _ := bob.store.MessageByOriginID(srv.JID("alice"), id)
+		return m
+	}
+	send(chat("m-1", "RECALLPHI bed 4 potassium"))
+	bob.waitFor("the message", 30*time.Second, func() bool { return stored("m-1").Body != "" })
+
+	send(xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", "r-1").Append(
+		xmpp.NewElement(xmpp.NSClient, "body").SetText(xmpp.RetractFallback), xmpp.NewRetract("m-1"),
+		xmpp.NewStoreHint(), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", "r-1")))
+	bob.waitFor("the failed apply", 30*time.Second, func() bool { return faults.Load() >= 1 })
+	if pend, err := bob.store.ReceivedEdits(srv.JID("alice")); err != nil || len(pend) != 1 || pend[0].Kind != securestore.EditRetract || pend[0].Ref != "m-1" {
+		t.Fatalf("after the store failed, pending edits %+v (%v), want the recall of m-1", pend, err)
+	}
+	if m := stored("m-1"); m.Extra[securestore.ExtraRetracted] != "" {
+		t.Fatal("recall applied although the store failed")
+	}
+
+	send(chat("m-2", "next message"))
+	bob.waitFor("the recall applied on the retry", 30*time.Second, func() bool {
+		m := stored("m-1")
+		return m.Body == "" && m.Extra[securestore.ExtraRetracted] != ""
+	})
+	if pend, _ := bob.store.ReceivedEdits(""); len(pend) != 0 {
+		t.Fatalf("edits still pending: %+v", pend)
+	}
+	id := stored("m-1").ID
+	bob.waitFor("MessageRetracted", 10*time.Second, func() bool {
+		bob.mu.Lock()
+		defer bob.mu.Unlock()
+		for _, e := range bob.events {
+			if r, ok := e.(MessageRetracted); ok && r.Message == id {
+				return true
+			}
+		}
+		return false
+	})
 }

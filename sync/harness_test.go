@@ -43,6 +43,8 @@ type deviceOptions struct {
 	clock     Clock       // nil: the system clock
 	// catchUpPage is the MAM page size (0: the engine's default).
 	catchUpPage int
+	// applyEditFault is the session's test hook (session.go), set before Run.
+	applyEditFault func(securestore.ReceivedEdit) error
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -104,6 +106,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 			}
 		}
 	}()
+	s.applyEditFault = o.applyEditFault
 	go func() { d.done <- s.Run(ctx) }()
 	t.Cleanup(d.stop)
 	d.waitOnline()

@@ -84,6 +84,10 @@ type Session struct {
 	// the edits it recorded) committed and before those edits are applied:
 	// the crash point tests kill the process at.
 	pageCommitted func(edits int)
+	// applyEditFault, when a test sets it (before Run), stands for the
+	// store's answer to applying a recorded edit: a non-nil error is handled
+	// as ApplyReceivedEdit's would be, and the store is not asked.
+	applyEditFault func(securestore.ReceivedEdit) error
 }
 
 type inflight struct {
