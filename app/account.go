@@ -183,15 +183,23 @@ func checkCredentials(ctx context.Context, cfg Config, account, password, url, r
 	return creds, nil
 }
 
-// classify maps a connection error to the sentinel the UI explains.
-func classify(err error) error {
+// untrustedCertificate: the TLS handshake refused the server's certificate.
+func untrustedCertificate(err error) bool {
 	var (
 		unknownAuth x509.UnknownAuthorityError
 		hostErr     x509.HostnameError
 		certInvalid x509.CertificateInvalidError
 		certVerify  *tls.CertificateVerificationError
-		dnsErr      *net.DNSError
-		opErr       *net.OpError
+	)
+	return errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || errors.As(err, &certVerify)
+}
+
+// classify maps a connection error to the sentinel SignIn returns (its
+// words for the screens are SignInErrorText's, below).
+func classify(err error) error {
+	var (
+		dnsErr *net.DNSError
+		opErr  *net.OpError
 	)
 	switch {
 	case errors.Is(err, xmpp.ErrNotAuthorized):
@@ -200,7 +208,7 @@ func classify(err error) error {
 		return ErrInsecureURL
 	case errors.Is(err, xmpp.ErrProtocol):
 		return ErrNoServerFound // something answered, but not XMPP over WebSocket
-	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certInvalid), errors.As(err, &certVerify):
+	case untrustedCertificate(err):
 		return ErrBadCertificate
 	}
 	// The WebSocket dial error reaches us as text (wrapped with %v), so look
@@ -218,18 +226,15 @@ func classify(err error) error {
 
 // SignInErrorText turns a sign-in or connection error (SignIn's, or
 // Connection().Reason) into words a nurse can act on: the sign-in screen
-// and the status bar show them. Errors are matched by type through any wrapping (errors.Is/As), so
-// callers may add context freely; anything unknown is shown as it is.
+// and the status bar show them. Errors are matched by type through any
+// wrapping (errors.Is/As), so callers may add context freely; anything
+// unknown is shown as it is.
 func SignInErrorText(err error) string {
 	var (
-		unknownCA x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		verify    *tls.CertificateVerificationError
-		dnsErr    *net.DNSError
-		insecure  *xmpp.InsecureTransportError
-		authErr   *xmpp.AuthError
-		opErr     *net.OpError
+		dnsErr   *net.DNSError
+		insecure *xmpp.InsecureTransportError
+		authErr  *xmpp.AuthError
+		opErr    *net.OpError
 	)
 	switch {
 	case err == nil:
@@ -239,7 +244,7 @@ func SignInErrorText(err error) string {
 			return "Your password has expired. Change it with your hospital's IT service, then sign in again."
 		}
 		return "Wrong address or password. Check both and try again."
-	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+	case untrustedCertificate(err):
 		return "The server's certificate could not be verified, so Rounds did not connect. Ask your IT service (" + err.Error() + ")."
 	case errors.Is(err, xmpp.ErrNoWebSocketEndpoint):
 		return "No Rounds server was found for this address. Check the address, or enter the server URL under Server settings."
