@@ -385,3 +385,43 @@ func TestUnreadableRoomMessage(t *testing.T) {
 		t.Errorf("bob came online %d times on the second sign-in", n)
 	}
 }
+
+// TestUnreadablePageAuditedOnce: an archive page of many unreadable
+// messages (a room member's burst of small malformed messages, as the room's
+// archive serves them) leaves one placeholder each but one audit entry for
+// the page naming each of them: every audit append fsyncs and scrubs the
+// file's free pages under the store's exclusive lock, which must not be
+// paid per message of a hostile archive.
+func TestUnreadablePageAuditedOnce(t *testing.T) {
+	const bad = 30
+	var results []string
+	results = append(results, archived("", "a0", ""))
+	for i := range bad {
+		id := fmt.Sprintf("bad-%d", i)
+		results = append(results, `<message xmlns="jabber:client" to="alice@evil.test/r1"><result xmlns="urn:xmpp:mam:2" queryid="QUERYID" id="`+id+`"><forwarded xmlns="urn:xmpp:forward:0"><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T08:00:00Z"/><message xmlns="jabber:client" type="chat" from="bob@evil.test/x" to="alice@evil.test" id="o-`+id+`">`+badContent["deep"]+`</message></forwarded></result></message>`)
+	}
+	results = append(results, archived("", "a1", ""))
+	srv := hostile.Start(hostile.Session{MAMResults: results})
+	defer srv.Close()
+	d := hostileDeviceAt(t, srv, filepath.Join(t.TempDir(), "alice.db"))
+	d.waitFor("the page stored", 20*time.Second, func() bool {
+		return d.bodies("bob@evil.test", securestore.Incoming)["archived a1"] == 1
+	})
+	if n := len(d.placeholders("bob@evil.test")); n != bad {
+		t.Fatalf("%d placeholders, want %d", n, bad)
+	}
+	d.waitFor("the page audited", 10*time.Second, func() bool { return len(unreadableAudits(t, d.store)) > 0 })
+	time.Sleep(time.Second) // entries per message, if any, would all be there now
+	audits := unreadableAudits(t, d.store)
+	if len(audits) != 1 {
+		t.Fatalf("%d audit entries for one page of %d unreadable messages, want 1", len(audits), bad)
+	}
+	for i := range bad {
+		if !strings.Contains(audits[0].Detail, fmt.Sprintf("stanza-id \"bad-%d\"", i)) {
+			t.Errorf("the page's audit entry does not name bad-%d", i)
+		}
+	}
+	if err := d.store.VerifyAudit(); err != nil {
+		t.Fatalf("audit chain: %v", err)
+	}
+}
