@@ -44,6 +44,8 @@ func (w *world) run(st modelStep) {
 		w.clock.jump(time.Duration(st.N) * time.Minute)
 		w.bobSends(w.srv.JID("alice"), "after-jump", 2)
 		w.phoneSends(w.srv.JID("bob"), "after-jump-own", 1)
+	case stepRecall:
+		w.recall(st.K == 1)
 	case stepOwnCorrupted:
 		w.forgedOwn()
 	case stepFutureDelay:
@@ -381,4 +383,46 @@ func (w *world) deepStanza() {
 		from: w.srv.JID("carol"), sentAt: time.Now(), step: w.stepNo}
 	w.model.add(after)
 	w.carolSend(c, w.carolChat(xmpp.NewID(), after.body, time.Time{}, true))
+}
+
+// recall: bob sends a message to alice and one to the room, then recalls
+// both (XEP-0424), with the phone signed out meanwhile if away: then it
+// learns of the recall from the archives' pages. The phone ends with one
+// tombstone each and the text nowhere.
+func (w *world) recall(away bool) {
+	alice := w.srv.JID("alice")
+	type sent struct {
+		e  *expected
+		to string
+		id securestore.MessageID
+	}
+	var msgs []sent
+	for _, to := range []string{alice, w.room} {
+		conv := w.srv.JID("bob")
+		if to == w.room {
+			conv = w.room
+		}
+		e := &expected{body: w.body("recalled", len(msgs)), conv: conv, dir: securestore.Incoming,
+			from: w.srv.JID("bob"), nick: "bob", sentAt: time.Now(), step: w.stepNo, recalled: true}
+		m, err := w.bob.session.Send(to, e.body, SendOptions{})
+		if err != nil {
+			w.t.Fatalf("bob send: %v", err)
+		}
+		e.originID = m.OriginID
+		w.model.add(e)
+		msgs = append(msgs, sent{e, to, m.ID})
+	}
+	w.waitBobSent()
+	if away {
+		w.phone.stop()
+	}
+	for _, m := range msgs {
+		if err := w.bob.session.Retract(m.to, m.id); err != nil {
+			w.t.Fatalf("bob recalls: %v", err)
+		}
+	}
+	w.waitBobSent()
+	if away {
+		w.startPhone()
+	}
 }

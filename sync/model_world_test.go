@@ -142,6 +142,10 @@ type expected struct {
 	// exactly once; toRoom: one the room's archive must hold exactly once.
 	toBob, toRoom bool
 	step          int
+	// recalled: its author retracted it; the phone must hold it once, by
+	// originID, as a tombstone without its text.
+	recalled bool
+	originID string
 }
 
 func (m *model) add(e *expected) {
@@ -263,6 +267,7 @@ func (w *world) violations(final bool) []string {
 	// The phone's store: each genuine message once, nothing else.
 	stored := map[string][]securestore.Message{} // body -> copies (any conversation)
 	placeholders := map[string]int{}             // placeholderKey -> placeholders stored
+	tombstones := map[string]int{}               // conversation/origin-id -> recalled messages stored
 	convs, err := phone.store.Conversations()
 	if err != nil {
 		return append(v, "conversations: "+err.Error())
@@ -274,6 +279,10 @@ func (w *world) violations(final bool) []string {
 		for _, m := range phone.conversation(c.ID) {
 			if m.Extra[ExtraUnreadable] != "" {
 				placeholders[placeholderKey(m.ConversationID, xmpp.BareJID(m.From))]++
+				continue
+			}
+			if m.Body == "" && m.Extra[securestore.ExtraRetracted] != "" {
+				tombstones[m.ConversationID+"/"+m.OriginID]++
 				continue
 			}
 			stored[m.Body] = append(stored[m.Body], m)
@@ -313,7 +322,26 @@ func (w *world) violations(final bool) []string {
 			roomPeerCount[m.Body]++
 		}
 	}
+	wantTombstones := map[string]bool{}
 	for _, e := range w.model.snapshot() {
+		if e.recalled {
+			key := e.conv + "/" + e.originID
+			wantTombstones[key] = true
+			if n := tombstones[key]; n != 1 || len(stored[e.body]) != 0 {
+				v = append(v, fmt.Sprintf("step %d: recalled %q: %d tombstones, %d copies with its text on the phone (want 1, 0)", e.step, e.body, n, len(stored[e.body])))
+			}
+			continue
+		}
+	}
+	for key, n := range tombstones {
+		if !wantTombstones[key] {
+			v = append(v, fmt.Sprintf("%d recalled messages %s on the phone that nobody recalled", n, key))
+		}
+	}
+	for _, e := range w.model.snapshot() {
+		if e.recalled {
+			continue
+		}
 		copies := stored[e.body]
 		if e.maybe && len(copies) == 0 {
 			if peerCount[e.body] != 0 {
@@ -390,8 +418,8 @@ func (w *world) archiveViolations(stored map[string][]securestore.Message) []str
 	}
 	for _, r := range own {
 		m := r.Message
-		if m.Body == "" {
-			continue
+		if m.Body == "" || m.RetractID != "" || m.ReplaceID != "" {
+			continue // edits are not messages of their own
 		}
 		peer := xmpp.BareJID(m.From)
 		if peer == alice {
@@ -407,7 +435,7 @@ func (w *world) archiveViolations(stored map[string][]securestore.Message) []str
 	}
 	roomCount := map[string]int{}
 	for _, r := range roomArchive {
-		if b := r.Message.Body; b != "" {
+		if b := r.Message.Body; b != "" && r.Message.RetractID == "" && r.Message.ReplaceID == "" {
 			roomCount[b]++
 			if !w.heldIn(stored, b, w.room) {
 				v = append(v, fmt.Sprintf("the room's archive holds %q (id %s) but the phone's store does not", b, r.ID))
@@ -458,8 +486,8 @@ func (w *world) archiveViolations(stored map[string][]securestore.Message) []str
 // heldIn: the body is stored in conversation conv, or is a forgery the
 // model says must not be stored (its absence is checked elsewhere).
 func (w *world) heldIn(stored map[string][]securestore.Message, body, conv string) bool {
-	if _, why := w.model.lookup(body); why != "" {
-		return true
+	if e, why := w.model.lookup(body); why != "" || (e != nil && e.recalled) {
+		return true // forbidden (checked elsewhere) or recalled (a tombstone, checked elsewhere)
 	}
 	for _, m := range stored[body] {
 		if m.ConversationID == conv {
