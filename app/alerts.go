@@ -282,13 +282,23 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 			MaxRepeats: count, Since: now,
 		}, origin: m.OriginID, escalationOf: m.Extra[extraEscalationOf]}
 		// A message older than the whole repeat window (a catch-up after a
-		// night offline) is listed and pinned but no longer rings; nor does
-		// a routine one.
+		// night offline) is listed and pinned but no longer repeats; nor
+		// does a routine one ring. One that asks for an acknowledgement and
+		// has none (it was not in this batch) rings once, after catch-up
+		// settles: an unacknowledged page must not arrive without a sound,
+		// and its age is a stamp (offline storage's, or one a sender wrote
+		// that arrived while the stream was set up, sync/trust.go), not a
+		// reason to stay silent.
 		late := catchUp || (!m.Timestamp.IsZero() && m.ReceivedAt.Sub(m.Timestamp) > lateBy)
+		old := !m.Timestamp.IsZero() && now.Sub(m.Timestamp) >= interval*time.Duration(count+1)
 		switch {
 		case m.Urgency < securestore.UrgencyHigh:
 			a.MaxRepeats = 0
-		case !m.Timestamp.IsZero() && now.Sub(m.Timestamp) >= interval*time.Duration(count+1):
+		case old && ack:
+			a.Repeats = count
+			a.pending = true
+			a.NextAt = now.Add(settleAfter)
+		case old:
 			a.Repeats = count
 		case late:
 			a.pending = true

@@ -474,3 +474,40 @@ func TestUrgentRoomAckByOneMember(t *testing.T) {
 	}
 	waitFor(t, "sender unpinned", 30*time.Second, func() bool { r, _ := alice.row(room); return !r.Urgent })
 }
+
+// TestUnacknowledgedStatOlderThanRepeatWindowRings: a STAT page that asks
+// for an acknowledgement and that nobody acknowledged still rings once
+// (after catch-up settles) when it reaches this device later than the whole
+// repeat window (22 min by default): the phone was off, or a stamp our
+// server's offline storage seemed to give (a sender can write one that
+// arrives while the stream is set up) says it is old. Before, it was only
+// listed: an unacknowledged STAT page arrived without a sound.
+func TestUnacknowledgedStatOlderThanRepeatWindowRings(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	phone.c.Lock()
+	if _, err := alice.c.SendClinical(phone.jid, "MARKER-OLD", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	interval, count := DefaultUrgentRepeat, DefaultUrgentRepeatCount
+	clk.Advance(interval*time.Duration(count+1) + 5*time.Minute) // the phone was off longer than the repeat window
+	rings := urgentSounds(phone)
+	if err := phone.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	phone.waitIncoming(alice.jid, "MARKER-OLD")
+	waitFor(t, "alert after sign-in", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return ok })
+	clk.Advance(settleAfter)
+	waitFor(t, "the unacknowledged STAT rings", 10*time.Second, func() bool { return urgentSounds(phone) == rings+1 })
+	clk.Advance(interval)
+	time.Sleep(200 * time.Millisecond)
+	if n := urgentSounds(phone) - rings; n != 1 {
+		t.Fatalf("rang %d times; once is enough for a page older than the repeat window", n)
+	}
+	if _, ok := alertOn(phone, alice.jid); !ok {
+		t.Fatal("the alert is no longer listed")
+	}
+}
