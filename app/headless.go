@@ -76,7 +76,9 @@ func OpenHeadless(ctx context.Context, hc HeadlessConfig) (*Client, error) {
 		st.Close()
 		return nil, &HeadlessConfigError{Err: err}
 	}
-	c := newClient(Config{DataDir: hc.Dir, Logger: log}.withDefaults(), "")
+	// Quiet platform services: no notifier or sound (the defaults), and no
+	// OS keyring: a slot is locked by the key beside it.
+	c := newClient(Config{DataDir: hc.Dir, Logger: log, Secrets: NoKeySecrets{}}.withDefaults(), "")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	h := &headlessRun{runErr: make(chan error, 1)}
