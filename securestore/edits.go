@@ -471,9 +471,21 @@ func (s *Store) putReceivedEdits(tx *bbolt.Tx, edits []ReceivedEdit, pending map
 // messages added and the edits as recorded (Seq set), which the caller then
 // applies (ApplyReceivedEdit).
 func (s *Store) AppendMessagesWithEdits(batch []Message, edits []ReceivedEdit, archive, cursor string) ([]Message, []ReceivedEdit, error) {
+	return s.AppendMessagesAudited(batch, edits, archive, cursor, nil)
+}
+
+// AppendMessagesAudited is AppendMessagesWithEdits that also appends, in the
+// same transaction, the audit entry audit returns for the messages added
+// (IDs set; kind "" for none; not called when nothing was added): messages
+// whose storing must be audited are never stored without their entry,
+// whatever crash comes between. detail must not contain PHI.
+func (s *Store) AppendMessagesAudited(batch []Message, edits []ReceivedEdit, archive, cursor string, audit func(added []Message) (kind, detail string)) ([]Message, []ReceivedEdit, error) {
 	var added []Message
 	var recorded []ReceivedEdit
 	var a *appendTx
+	if audit != nil {
+		defer s.scrubAuditHistory()
+	}
 	err := s.updateThen(func(tx *bbolt.Tx) error {
 		added = added[:0]
 		a = s.beginAppend(tx)
@@ -484,6 +496,13 @@ func (s *Store) AppendMessagesWithEdits(batch []Message, edits []ReceivedEdit, a
 			}
 			if dup == 0 {
 				added = append(added, m)
+			}
+		}
+		if audit != nil && len(added) > 0 {
+			if kind, detail := audit(added); kind != "" {
+				if err := s.appendAudit(tx, kind, detail); err != nil {
+					return err
+				}
 			}
 		}
 		if err := a.finish(); err != nil {

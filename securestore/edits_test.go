@@ -3,6 +3,7 @@ package securestore
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -297,5 +298,53 @@ func TestReceivedEditsDurableUntilApplied(t *testing.T) {
 	}
 	if all, _ := s.ReceivedEdits(""); len(all) != 0 {
 		t.Fatalf("Purge left %d pending edits of expired periods", len(all))
+	}
+}
+
+// TestAppendMessagesAudited: the audit entry a batch asks for is written
+// with it, naming the message added by its ID, none for a batch that adds
+// only a duplicate of a message already stored; the chain still verifies, and a store reopened
+// holds both.
+func TestAppendMessagesAudited(t *testing.T) {
+	s, path, opts := newTestStore(t)
+	const conv = "ward7@hospital.example"
+	audit := func(added []Message) (string, string) {
+		for _, m := range added {
+			if m.Extra["unreadable"] != "" {
+				return AuditUnreadable, fmt.Sprintf("message %d stanza-id %s", m.ID, m.StanzaID)
+			}
+		}
+		return "", ""
+	}
+	ph := incoming(conv, "s1", "", day0)
+	ph.Extra = map[string]string{"unreadable": "too-large"}
+	added, _, err := s.AppendMessagesAudited([]Message{ph, incoming(conv, "s2", "Na 153", day0)}, nil, "mam:me", "c1", audit)
+	if err != nil || len(added) != 2 {
+		t.Fatalf("append: %d added, %v", len(added), err)
+	}
+	if _, _, err := s.AppendMessagesAudited([]Message{ph}, nil, "mam:me", "c2", audit); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	s, err = Open(path, testPIN, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	log, err := s.AuditLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range log {
+		if e.Kind == AuditUnreadable {
+			got = append(got, e.Detail)
+		}
+	}
+	if want := fmt.Sprintf("message %d stanza-id s1", added[0].ID); len(got) != 1 || got[0] != want {
+		t.Fatalf("audit entries %q, want [%q]", got, want)
+	}
+	if err := s.VerifyAudit(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -173,7 +173,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 			edits = append(edits, re)
 		}
 	}
-	added, recorded, err := s.store.AppendMessagesWithEdits(p.batch, edits, key, p.cursor)
+	added, recorded, err := s.store.AppendMessagesAudited(p.batch, edits, key, p.cursor, unreadableAudit)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,6 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		s.applyResponses(added)
 		s.emit(MessagesAdded{Messages: added, CatchUp: true})
 		s.afterStored(added)
-		s.auditUnreadable(added)
 	}
 	if len(added) < len(p.batch) {
 		s.log.Info("sync: archived duplicates not stored", "archive", key, "count", len(p.batch)-len(added), "cursor", p.cursor)

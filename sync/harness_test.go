@@ -45,6 +45,9 @@ type deviceOptions struct {
 	catchUpPage int
 	// applyEditFault is the session's test hook (session.go), set before Run.
 	applyEditFault func(securestore.ReceivedEdit) error
+	// atCrashPoint runs at the session's crash points (session.go:
+	// pageCommitted, unreadableCommitted) with the device's store.
+	atCrashPoint func(*securestore.Store)
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -107,6 +110,10 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 		}
 	}()
 	s.applyEditFault = o.applyEditFault
+	if o.atCrashPoint != nil {
+		s.pageCommitted = func(int) { o.atCrashPoint(d.store) }
+		s.unreadableCommitted = func() { o.atCrashPoint(d.store) }
+	}
 	go func() { d.done <- s.Run(ctx) }()
 	t.Cleanup(d.stop)
 	d.waitOnline()

@@ -88,6 +88,9 @@ type Session struct {
 	// store's answer to applying a recorded edit: a non-nil error is handled
 	// as ApplyReceivedEdit's would be, and the store is not asked.
 	applyEditFault func(securestore.ReceivedEdit) error
+	// unreadableCommitted, when a test sets it (before Run), runs right
+	// after a live unreadable message's placeholder committed: a crash point.
+	unreadableCommitted func()
 }
 
 type inflight struct {

@@ -17,7 +17,8 @@ import (
 // person exists and can ask for it another way. Which conversation, which
 // direction and which ids count follow toStored, exactly as for a readable
 // message; an archived one is keyed by its archive id, so fetching the page
-// again finds it already stored. Each placeholder stored is audited once.
+// again finds it already stored. Each placeholder stored is audited once, in
+// the transaction that stores it.
 
 // Extra keys of a placeholder.
 const (
@@ -70,14 +71,16 @@ func (s *Session) onUnreadable(m *xmpp.Message) {
 			"reason", m.Unreadable.Reason, "bytes", m.Unreadable.Size)
 		return
 	}
-	added, err := s.store.AppendMessages([]securestore.Message{sm})
+	added, _, err := s.store.AppendMessagesAudited([]securestore.Message{sm}, nil, "", "", unreadableAudit)
 	if err != nil {
 		s.log.Error("sync: storing placeholder of an unreadable message", "err", err)
 		return
 	}
+	if s.unreadableCommitted != nil {
+		s.unreadableCommitted()
+	}
 	if len(added) > 0 {
 		s.emit(MessagesAdded{Messages: added})
-		s.auditUnreadable(added)
 	}
 }
 
@@ -91,15 +94,17 @@ func (s *Session) onWireMessage(m *xmpp.Message) {
 	s.onMessage(m)
 }
 
-// auditUnreadable records the newly stored placeholders of one batch (a
-// live message, or an archive page) in one audit entry: ids, sender, reason
-// and size of each, never content (there is none to leak: the body was
-// never decoded). One entry per batch, not per placeholder: every audit
-// append fsyncs, scrubs the file's free pages under the store's exclusive
-// lock and moves the keyring anchor, so a hostile archive of small
-// malformed messages must not cost that per message (a page holds at most
-// 250 results and 16 MiB, xep0313.go, so the entry stays bounded).
-func (s *Session) auditUnreadable(added []securestore.Message) {
+// unreadableAudit is the audit entry for the newly stored placeholders of
+// one batch (a live message, or an archive page), written in the
+// transaction that stores them (AppendMessagesAudited), so a crash cannot
+// leave a placeholder never audited: ids, sender, reason and size of each,
+// never content (there is none to leak: the body was never decoded). One
+// entry per batch, not per placeholder: every audit append fsyncs, scrubs
+// the file's free pages under the store's exclusive lock and moves the
+// keyring anchor, so a hostile archive of small malformed messages must not
+// cost that per message (a page holds at most 250 results and 16 MiB,
+// xep0313.go, so the entry stays bounded). No placeholder, no entry.
+func unreadableAudit(added []securestore.Message) (kind, detail string) {
 	var b strings.Builder
 	n := 0
 	for _, m := range added {
@@ -116,9 +121,7 @@ func (s *Session) auditUnreadable(added []securestore.Message) {
 			m.Timestamp.UTC().Format(time.RFC3339))
 	}
 	if n == 0 {
-		return
+		return "", ""
 	}
-	if err := s.store.Audit(securestore.AuditUnreadable, b.String()); err != nil {
-		s.log.Error("sync: auditing an unreadable message", "err", err)
-	}
+	return securestore.AuditUnreadable, b.String()
 }

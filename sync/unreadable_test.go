@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -423,5 +424,72 @@ func TestUnreadablePageAuditedOnce(t *testing.T) {
 	}
 	if err := d.store.VerifyAudit(); err != nil {
 		t.Fatalf("audit chain: %v", err)
+	}
+}
+
+// TestUnreadablePlaceholderAuditedWithIt: a placeholder and its audit entry
+// are one commit. At the crash points right after a live placeholder
+// committed and right after an archive page holding one committed, the
+// store already holds the audit entry of every placeholder it holds: a crash
+// there cannot leave a placeholder never audited. (Before, the audit was a
+// second transaction after the placeholder's.)
+func TestUnreadablePlaceholderAuditedWithIt(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	conv := srv.JID("alice")
+	type seen struct{ placeholders, audits int }
+	var mu gosync.Mutex
+	var at []seen
+	var bob *device
+	look := func(st *securestore.Store) {
+		var n int
+		msgs, err := st.Latest(conv, 100)
+		if err != nil {
+			t.Error(err)
+		}
+		for _, m := range msgs {
+			if m.Extra[ExtraUnreadable] != "" {
+				n++
+			}
+		}
+		named := 0 // placeholders named by audit entries (one entry per batch)
+		for _, e := range unreadableAudits(t, st) {
+			named += strings.Count(e.Detail, "could not be read")
+		}
+		mu.Lock()
+		at = append(at, seen{n, named})
+		mu.Unlock()
+	}
+	opts := deviceOptions{storePath: filepath.Join(t.TempDir(), "bob.db"), limits: xmpp.Limits{MaxFrameBytes: 16 << 10}, atCrashPoint: look}
+	bob = startDevice(t, srv, "bob", opts)
+	if _, err := alice.session.Send(srv.JID("bob"), "LIVEPHI "+strings.Repeat("y", 40<<10), SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("the live placeholder", 20*time.Second, func() bool { return len(bob.placeholders(conv)) == 1 })
+	bob.stop()
+
+	m, err := alice.session.Send(srv.JID("bob"), "ARCHPHI "+strings.Repeat("z", 40<<10), SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.allAtLeast([]securestore.MessageID{m.ID}, securestore.ReceiptSent, 20*time.Second)
+	bob = startDevice(t, srv, "bob", opts)
+	bob.waitFor("the archived placeholder", 20*time.Second, func() bool { return len(bob.placeholders(conv)) == 2 })
+
+	mu.Lock()
+	defer mu.Unlock()
+	var live, archived bool
+	for _, s := range at {
+		if s.placeholders != s.audits {
+			t.Errorf("at a crash point: %d placeholders stored, %d audited", s.placeholders, s.audits)
+		}
+		live = live || s.placeholders == 1
+		archived = archived || s.placeholders == 2
+	}
+	if !live || !archived {
+		t.Fatalf("crash points seen: %+v (want one after each placeholder)", at)
+	}
+	if n := len(unreadableAudits(t, bob.store)); n != 2 {
+		t.Errorf("%d audit entries, want 2", n)
 	}
 }
