@@ -27,6 +27,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		// so no alert is raised for a message this batch shows acknowledged
 		// (catch-up after another device).
 		c.escalationClosed(e.Messages)
+		c.ownTextAcks(st, e.Messages)
 		handled, alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
 		rest := e.Messages
 		if len(handled) > 0 {

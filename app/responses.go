@@ -313,3 +313,77 @@ func responseRows(st *securestore.Store, cv securestore.Conversation, m securest
 	}
 	return out
 }
+
+// ownTextAcks: a plain-text message of ours (typed here, or on another of
+// our devices and seen as a carbon or in the archive) whose whole text is
+// an accepted acknowledgement word counts as an acknowledgement by text
+// reply for the sender of the page (sync/textack.go), so it ends our own
+// alert too: the most recent incoming page of that 1:1 conversation stored
+// before it that asks for an acknowledgement and has none yet (the one the
+// sender's rule picks). Same rules as the sender's: the policy's words, off
+// when the policy turns text acknowledgement off, never in a room.
+func (c *Client) ownTextAcks(st *securestore.Store, msgs []securestore.Message) {
+	var t *sync.TextAckRules
+	for _, m := range msgs {
+		if m.Direction != securestore.Outgoing || !plainText(m) || xmpp.BareJID(m.ConversationID) == xmpp.BareJID(c.Account()) {
+			continue
+		}
+		if t == nil {
+			r := textAckRules(c.effectivePolicy())
+			t = &r
+		}
+		if !acceptsTextAck(*t, m.Body) {
+			continue
+		}
+		if cv, err := st.Conversation(m.ConversationID); err != nil || cv.Kind == securestore.KindRoom {
+			continue
+		}
+		recent, err := st.Latest(m.ConversationID, 200)
+		if err != nil {
+			continue
+		}
+		for i := len(recent) - 1; i >= 0; i-- {
+			p := recent[i]
+			if p.ID >= m.ID || p.Direction != securestore.Incoming || !ackRequired(p) ||
+				p.Extra[extraRetracted] != "" || p.Extra[extraResponseTo] != "" || acknowledged(p) {
+				continue
+			}
+			c.noteResponse(st, p, storedResponse{ID: m.ID, From: xmpp.BareJID(c.Account()), Own: true,
+				Kind: ResponseAck, Text: strings.TrimSpace(m.Body), At: m.Timestamp, ByText: true})
+			break
+		}
+	}
+}
+
+// plainText: m is only text, as an acknowledgement by text reply must be
+// (no quick response, file, wipe, page, escalation, order or recall).
+func plainText(m securestore.Message) bool {
+	if strings.TrimSpace(m.Body) == "" {
+		return false
+	}
+	for _, k := range []string{sync.ExtraResponse, sync.ExtraWipe, sync.ExtraAttachmentURL, sync.ExtraAttachment,
+		sync.ExtraEscalationOf, sync.ExtraAck, sync.ExtraOrder, sync.ExtraRetracted, sync.ExtraUnreadable} {
+		if m.Extra[k] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// acceptsTextAck: body's whole text is one of r's words (sync's rule).
+func acceptsTextAck(r sync.TextAckRules, body string) bool {
+	if r.Off {
+		return false
+	}
+	words := r.Words
+	if len(words) == 0 {
+		words = sync.DefaultAckWords
+	}
+	b := sync.NormalizeReply(body)
+	for _, w := range words {
+		if w = sync.NormalizeReply(w); w != "" && w == b {
+			return true
+		}
+	}
+	return false
+}

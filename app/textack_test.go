@@ -310,3 +310,40 @@ func TestTextAckOfEscalatedCopy(t *testing.T) {
 	})
 	bob.waitIncoming(alice.jid, "Acknowledged by carol at")
 }
+
+// TestOwnTextAckEndsOwnAlert: a responder who answers a page by typing
+// "ack" in Rounds (instead of pressing Acknowledge) acknowledges it for the
+// sender (acknowledgement by text reply), so her own alarm stops too, on
+// the device she typed on and on her other device (which sees the reply as
+// a carbon). Before, the sender's ladder ended while the responder's phone
+// kept ringing every repeat.
+func TestOwnTextAckEndsOwnAlert(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+	sent, err := alice.c.SendClinical(phone.jid, "MARKER-OT bed 7 sats 84", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{phone, desk} {
+		waitFor(t, "alert", 30*time.Second, func() bool { _, ok := alertOn(d, alice.jid); return ok })
+	}
+	if _, err := phone.c.Send(alice.jid, "ack"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the sender sees it acknowledged", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+	for name, d := range map[string]*device{"phone": phone, "desk": desk} {
+		waitFor(t, name+"'s alert ends", 30*time.Second, func() bool { _, ok := alertOn(d, alice.jid); return !ok })
+	}
+	rings := urgentSounds(phone)
+	clk.Advance(5 * time.Minute)
+	time.Sleep(200 * time.Millisecond)
+	if n := urgentSounds(phone) - rings; n != 0 {
+		t.Fatalf("the phone rang %d more times after its user acknowledged by text", n)
+	}
+}
