@@ -219,7 +219,10 @@ func TestRoomReferencesByStanzaID(t *testing.T) {
 		}
 	}
 	for _, d := range []*device{alice, carol} {
-		d.waitFor("the decoys", 30*time.Second, func() bool { in := d.bodies(room, securestore.Incoming); return in["decoy one"] == 1 && in["decoy two"] == 1 })
+		d.waitFor("the decoys", 30*time.Second, func() bool {
+			in := d.bodies(room, securestore.Incoming)
+			return in["decoy one"] == 1 && in["decoy two"] == 1
+		})
 	}
 
 	// carol acknowledges alice's page; bob recalls his message.
