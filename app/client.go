@@ -32,47 +32,24 @@ type Client struct {
 	log     *slog.Logger
 	changes *changeQueue
 
-	mu        gosync.Mutex
-	account   string // bare JID; kept while locked (the unlock screen may show it)
-	store     *securestore.Store
-	session   *sync.Session
-	stop      context.CancelFunc
-	done      chan struct{} // closed when the Session and its event loop ended
-	ended     bool          // signed out or wiped
-	presence  map[string]map[string]presence
-	show      string
-	status    string
-	open      string
-	focused   bool
-	bg        bool
-	notified  map[string]notice
-	lastTouch time.Time
-	timer     Timer
-	timerGen  int
-
-	// roomsOut: remembered rooms the last sign-in could not rejoin, with why
-	// (ConversationRow.Unavailable).
-	roomsOut map[string]string
-
-	// The user's choices within policy (prefs.go).
-	prefPreview   *PreviewLevel
-	prefLockAfter time.Duration
-	// Clinical policy (policy.go, oncall.go, retention.go, wipe.go).
-	org      *OrgPolicy
-	shifts   []Shift
-	pinLen   int // length of the PIN last used to unlock (never the PIN)
-	retTimer Timer
-	retGen   int
-	purgeMu  gosync.Mutex
-	// The retention clock's anchor in this process (retention.go).
-	retBase, retBaseLast time.Time
-	retClockWarned       bool
-	wipesSeen            map[string]bool
-	staleSeen            int              // an older org policy version already audited as ignored
-	nodeMu               gosync.Mutex     // serialises applying node items (fetch vs. live)
-	heldWipes            []heldWipe       // wipe directives waiting for a policy (wipe.go)
-	exports              map[string]Timer // plaintext copies handed to other apps (exportsweep.go)
-	wiping               bool             // a wipe is under way: Unlock refuses
+	mu      gosync.Mutex
+	account string // bare JID; kept while locked (the unlock screen may show it)
+	store   *securestore.Store
+	session *sync.Session
+	stop    context.CancelFunc
+	done    chan struct{} // closed when the Session and its event loop ended
+	ended   bool          // signed out or wiped
+	// Each concern's state, in the file that holds its methods; all of it
+	// is guarded by mu unless its type says otherwise.
+	presenceBook   // contacts' presence and our own (events.go, actions.go)
+	attention      // what the user is looking at; who was told (notify.go)
+	autoLock       // the idle timer (lock.go)
+	roomsAway      // rooms the last sign-in could not rejoin (events.go)
+	preferences    // the user's choices within policy (prefs.go)
+	policyState    // clinical policy and on-call schedule (policy.go, oncall.go)
+	retentionClock // retention purges and their clock (retention.go)
+	wipeOrders     // remote wipe directives (wipe.go)
+	exportCopies   // plaintext copies handed to other apps (exportsweep.go)
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
 	// headless is set for a command-line run (headless.go), nil for a
@@ -82,12 +59,20 @@ type Client struct {
 
 type presence struct{ show, status string }
 
+// presenceBook is what we know of presence: each contact device's, and the
+// show and status we announce.
+type presenceBook struct {
+	presence map[string]map[string]presence
+	show     string
+	status   string
+}
+
 func newClient(cfg Config, path string) *Client {
 	c := &Client{
 		cfg: cfg, path: path, log: cfg.Logger,
-		changes:  newChangeQueue(coalesceWindow),
-		presence: map[string]map[string]presence{},
-		notified: map[string]notice{},
+		changes:      newChangeQueue(coalesceWindow),
+		presenceBook: presenceBook{presence: map[string]map[string]presence{}},
+		attention:    attention{notified: map[string]notice{}},
 	}
 	return c
 }

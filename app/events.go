@@ -8,6 +8,12 @@ import (
 	"rounds/sync/xmpp"
 )
 
+// roomsAway holds remembered rooms the last sign-in could not rejoin, with
+// why (ConversationRow.Unavailable).
+type roomsAway struct {
+	roomsOut map[string]string
+}
+
 // handle turns one engine event into UI changes and notifications. It runs on
 // the Client's event loop, with the store the event came from (still open:
 // Lock waits for this loop to end before closing it).

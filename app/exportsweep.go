@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// exportCopies are the plaintext copies handed to other apps, each with the
+// timer that removes it.
+type exportCopies struct {
+	exports map[string]Timer
+}
+
 // exportPrefix names the private directories ExportForPlatform makes.
 const exportPrefix = "rounds-open-"
 

@@ -2,6 +2,15 @@ package app
 
 import "time"
 
+// autoLock is the idle timer: the last touch and the timer that locks the
+// app once the policy's idle time has passed (timerGen makes a stale timer
+// do nothing).
+type autoLock struct {
+	lastTouch time.Time
+	timer     Timer
+	timerGen  int
+}
+
 // Touch records user activity; the Client locks itself after
 // Policy.LockAfter without any. Cheap enough to call on every input event.
 func (c *Client) Touch() {

@@ -10,6 +10,16 @@ import (
 	"rounds/sync/xmpp"
 )
 
+// attention is what the user is looking at and what they were already told:
+// the open conversation, window focus, whether the app is in the background,
+// and the notifications still showing.
+type attention struct {
+	open     string
+	focused  bool
+	bg       bool
+	notified map[string]notice
+}
+
 // notice remembers a notification on show, so a burst updates nothing and
 // rings once instead of once per message.
 type notice struct {

@@ -7,12 +7,23 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"rounds/securestore"
 	"rounds/sync"
 	"rounds/sync/xmpp"
 )
+
+// policyState is the clinical policy the organisation published and the
+// on-call schedule (oncall.go), with what applying them needs.
+type policyState struct {
+	org       *OrgPolicy
+	shifts    []Shift
+	pinLen    int          // length of the PIN last used to unlock (never the PIN)
+	staleSeen int          // an older org policy version already audited as ignored
+	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
+}
 
 // The hospital speaks through two channels: the Policy the device was
 // configured with (Config.Policy, set when IT packages or deploys the app)

@@ -9,6 +9,13 @@ import (
 	"rounds/securestore"
 )
 
+// preferences are the user's choices within policy; nil or zero means the
+// policy's default.
+type preferences struct {
+	prefPreview   *PreviewLevel
+	prefLockAfter time.Duration
+}
+
 // The user may make the app stricter than the hospital's policy, never looser:
 // a shorter lock timeout, a notification that reveals less.
 

@@ -4,10 +4,21 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	gosync "sync"
 	"time"
 
 	"rounds/securestore"
 )
+
+// retentionClock runs the retention purges: their timer and the clock's
+// anchor in this process. purgeMu serialises purges (not guarded by mu).
+type retentionClock struct {
+	retTimer             Timer
+	retGen               int
+	purgeMu              gosync.Mutex
+	retBase, retBaseLast time.Time
+	retClockWarned       bool
+}
 
 // Local retention: messages older than the policy's retention are
 // crypto-shredded (securestore.Purge destroys their period keys, scrubs the

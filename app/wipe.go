@@ -8,6 +8,14 @@ import (
 	"rounds/securestore"
 )
 
+// wipeOrders are the remote wipe directives seen, those waiting for a
+// policy, and whether a wipe is under way (Unlock refuses meanwhile).
+type wipeOrders struct {
+	wipesSeen map[string]bool
+	heldWipes []heldWipe
+	wiping    bool
+}
+
 // Remote wipe: a lost phone is wiped by a directive (urn:rounds:wipe:0) from
 // one of the policy's admin JIDs. The sync engine reports every directive it
 // sees; the app decides. From an admin: the directive is audited, then the
