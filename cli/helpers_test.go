@@ -39,6 +39,9 @@ func botArgs(t *testing.T, srv *testserver.Server, user, stateDir string) []stri
 
 // peer is a second Rounds client in a test: a person the bot pages. It runs a
 // real sync.Session against the same server and reacts to what it receives.
+// (That is why these tests import sync and securestore: the peers and the
+// look into a bot's slot do; the commands under test reach them only
+// through app.)
 type peer struct {
 	t       *testing.T
 	jid     string
