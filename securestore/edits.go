@@ -462,7 +462,48 @@ func (s *Store) putReceivedEdits(tx *bbolt.Tx, edits []ReceivedEdit, pending map
 		}
 		out = append(out, e)
 	}
+	seen := map[string]bool{}
+	for _, e := range out {
+		if conv := e.Edit.ConversationID; !seen[conv] {
+			seen[conv] = true
+			if err := s.trimReceivedEdits(b, conv); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
+}
+
+// MaxPendingEdits bounds the edits waiting for their target in one
+// conversation. Every message that arrives in a conversation reads all of
+// its waiting edits (the target may have come), so without a bound a room
+// member or correspondent who sends recalls of ids that never arrive makes
+// every later message there cost more (20,000 waiting: 385 ms just to read
+// them, per message, on every member's device). A genuine edit waits for a
+// reordered target for moments; the oldest beyond the bound are dropped
+// (logged with counts only).
+const MaxPendingEdits = 256
+
+// trimReceivedEdits deletes the oldest pending edits of conv beyond
+// MaxPendingEdits (keys sort by sequence within a conversation).
+func (s *Store) trimReceivedEdits(b *bbolt.Bucket, conv string) error {
+	prefix := s.mac(tagEdit, conv)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	if len(keys) <= MaxPendingEdits {
+		return nil
+	}
+	drop := keys[:len(keys)-MaxPendingEdits]
+	for _, k := range drop {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	s.log.Warn("securestore: oldest pending edits dropped (their targets never arrived)", "dropped", len(drop), "kept", MaxPendingEdits)
+	return nil
 }
 
 // AppendMessagesWithEdits is AppendMessagesWithCursor that also records the

@@ -348,3 +348,42 @@ func TestAppendMessagesAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPendingEditsBounded: a conversation keeps at most MaxPendingEdits
+// edits waiting for their targets, the newest; the oldest are dropped.
+// Every message arriving there reads them all, so a correspondent or room
+// member sending recalls of ids that never arrive must not make each later
+// message cost more without end. Other conversations are untouched.
+func TestPendingEditsBounded(t *testing.T) {
+	st, _, _ := newTestStore(t)
+	defer st.Close()
+	const room, other = "icu@rooms.hospital.test", "bob@hospital.test"
+	total := MaxPendingEdits + 54
+	var batch []ReceivedEdit
+	for i := range total {
+		batch = append(batch, ReceivedEdit{Kind: EditRetract, Ref: fmt.Sprintf("nope-%d", i),
+			Edit: Message{ConversationID: room, From: room + "/mallory", OriginID: fmt.Sprintf("r-%d", i), Timestamp: time.Now()}})
+		if len(batch) == 100 || i == total-1 {
+			if _, err := st.RecordEdits(batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = nil
+		}
+	}
+	if _, err := st.RecordEdits([]ReceivedEdit{{Kind: EditRetract, Ref: "x", Edit: Message{ConversationID: other, From: other + "/p", OriginID: "r", Timestamp: time.Now()}}}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.ReceivedEdits(room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != MaxPendingEdits {
+		t.Fatalf("%d edits pending in the room, want at most %d", len(es), MaxPendingEdits)
+	}
+	if es[0].Ref != fmt.Sprintf("nope-%d", total-MaxPendingEdits) || es[len(es)-1].Ref != fmt.Sprintf("nope-%d", total-1) {
+		t.Fatalf("kept %s … %s, want the newest", es[0].Ref, es[len(es)-1].Ref)
+	}
+	if es, err := st.ReceivedEdits(other); err != nil || len(es) != 1 {
+		t.Fatalf("other conversation: %d pending, %v", len(es), err)
+	}
+}
