@@ -90,6 +90,16 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 	s.noteAttachments(&sm, m)
 	s.noteClinical(&sm, m)
 	from := xmpp.BareJID(m.From)
+	if s.roomPrivateMessage(m) {
+		// A private message through a room (XEP-0045 §7.5: type chat,
+		// from or to room@service/nick) is not said in the room: stored
+		// under the room's conversation, one occupant could show a single
+		// member text, a page or an acknowledgement that the rest of the
+		// team never sees. Rounds does not carry them; colleagues write to
+		// each other's JIDs (rooms are non-anonymous, docs/ADMIN.md).
+		s.log.Warn("sync: private message through a room not stored", "id", m.ID, "from", m.From, "to", m.To)
+		return sm, false
+	}
 	switch {
 	case m.Type == "groupchat":
 		room := from
@@ -133,6 +143,20 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 		s.resolveResponse(&sm)
 	}
 	return sm, true
+}
+
+// roomPrivateMessage: m is not a groupchat message but comes from, or (ours,
+// from another device) goes to, an occupant of a room we joined.
+func (s *Session) roomPrivateMessage(m *xmpp.Message) bool {
+	if m.Type == "groupchat" {
+		return false
+	}
+	peer := m.From
+	if m.Carbon == xmpp.CarbonSent || (xmpp.BareJID(m.From) == s.account && m.From != "") {
+		peer = m.To
+	}
+	j, err := xmpp.ParseJID(peer)
+	return err == nil && j.Resource != "" && s.isRoom(j.Bare().String())
 }
 
 // ownExtra adds the author (this account) to the Extra of a message we

@@ -277,3 +277,34 @@ func TestSenderIDsScopedLive(t *testing.T) {
 		t.Errorf("room members' id 1: %v (want both)", room)
 	}
 }
+
+// TestRoomPrivateMessagesNotStoredAsRoom: a private message through a room
+// (type chat from room@service/nick, or ours to one, from another device)
+// is not stored: under the room's conversation it would show one member a
+// text, page or acknowledgement the rest of the team never saw. Groupchat
+// messages and 1:1 messages are stored as before.
+func TestRoomPrivateMessagesNotStoredAsRoom(t *testing.T) {
+	st := openStore(t, t.TempDir()+"/a.db")
+	defer st.Close()
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const icu = "icu@rooms.hospital.test"
+	s.rooms[icu] = &room{jid: icu, nick: "alice", members: map[string]string{"mallory": "mallory@hospital.test"}}
+	for name, m := range map[string]*xmpp.Message{
+		"private message from an occupant":     {Type: "chat", From: icu + "/mallory", To: "alice@hospital.test/phone", ID: "pm1", Body: "STAT bed 3"},
+		"normal-type message from an occupant": {From: icu + "/mallory", To: "alice@hospital.test/phone", ID: "pm2", Body: "ack"},
+		"our private message, carbon":          {Type: "chat", From: "alice@hospital.test/desk", To: icu + "/mallory", ID: "pm3", Body: "ok", Carbon: xmpp.CarbonSent},
+	} {
+		if sm, ok := s.toStored(m, false); ok {
+			t.Errorf("%s stored in %q", name, sm.ConversationID)
+		}
+	}
+	if sm, ok := s.toStored(&xmpp.Message{Type: "groupchat", From: icu + "/mallory", ID: "g1", Body: "in the room"}, false); !ok || sm.ConversationID != icu {
+		t.Errorf("groupchat message: stored %v in %q", ok, sm.ConversationID)
+	}
+	if sm, ok := s.toStored(&xmpp.Message{Type: "chat", From: "mallory@hospital.test/x", ID: "c1", Body: "1:1"}, false); !ok || sm.ConversationID != "mallory@hospital.test" {
+		t.Errorf("1:1 message: stored %v in %q", ok, sm.ConversationID)
+	}
+}
