@@ -173,6 +173,15 @@ func (s *Session) storePage(key string, p archivedPage) error {
 			edits = append(edits, re)
 		}
 	}
+	// Our own messages that the page shows the server has leave the Outbox
+	// before the page and its cursor commit: after the commit the next
+	// catch-up reads past them, so a crash in between must not leave them
+	// queued, or the flush would send them again.
+	for _, m := range p.batch {
+		if m.Direction == securestore.Outgoing {
+			s.learnStanzaID(m)
+		}
+	}
 	added, recorded, err := s.store.AppendMessagesAudited(p.batch, edits, key, p.cursor, unreadableAudit)
 	if err != nil {
 		return err

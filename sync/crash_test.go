@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // runChild starts this test binary as a Rounds client and returns a channel
@@ -127,4 +129,67 @@ func TestKilledDuringCatchUp(t *testing.T) {
 	bob := startDevice(t, srv, "bob", deviceOptions{storePath: path})
 	bob.waitFor("whole archive", 60*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= n })
 	expectExactlyOnce(t, bob.bodies(alice.jid, securestore.Incoming), "archived", n)
+}
+
+// TestKilledBetweenPageCommitAndReconcile: alice's message is on the server
+// (its archive has it) but still on her Outbox, its ack lost. Her catch-up
+// commits the archive page holding it, with the cursor past it, and the
+// process is killed right there. The next start reads past the page; the
+// message must not be sent again. Found by TestModel (seed 1059, 12 steps).
+func TestKilledBetweenPageCommitAndReconcile(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	alice, bob := srv.JID("alice"), srv.JID("bob")
+	path := filepath.Join(t.TempDir(), "alice.db")
+	st := openStore(t, path)
+	now := time.Now()
+	m, err := st.Enqueue(securestore.Message{ConversationID: bob, From: alice, To: bob, Body: "Na 128",
+		OriginID: xmpp.NewID(), Timestamp: now, ReceivedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	raw, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: alice, Resource: "before-the-crash",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Send(xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob, "id", m.OriginID).Append(
+		xmpp.NewElement(xmpp.NSClient, "body").SetText(m.Body),
+		xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID)))
+	if err := raw.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	cmd, lines := runChild(t, childSpec{Mode: "catchup-stop-at-page", StorePath: path, URL: srv.WSURL(), JID: alice,
+		Password: testserver.Password, Page: 50})
+	waitLines(t, lines, "page committed", 1, 60*time.Second)
+	kill(t, cmd)
+
+	d := startDevice(t, srv, "alice", deviceOptions{storePath: path})
+	d.waitFor("outbox empty", 30*time.Second, func() bool { out, _ := d.store.Outbox(); return len(out) == 0 })
+	time.Sleep(500 * time.Millisecond) // a resend, if any, reaches the archive
+	bc, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: bob, Resource: "checker",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close()
+	page, err := bc.QueryArchive(ctx, xmpp.ArchiveQuery{Max: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range page.Results {
+		if r.Message.OriginID == m.OriginID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("bob's archive holds the message %d times, want 1 (resent after a crash between the page's commit and the Outbox reconcile)", n)
+	}
 }

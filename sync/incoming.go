@@ -192,11 +192,13 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 		return
 	}
 	stored, err := s.store.MessageBySenderOriginID(sm.ConversationID, s.account, sm.OriginID)
-	if err != nil || stored.StanzaID != "" {
+	if err != nil {
 		return
 	}
-	if err := s.store.SetStanzaID(stored.ID, sm.StanzaID, sm.StanzaIDBy); err != nil {
-		s.log.Warn("sync: recording stanza-id", "err", err)
+	if stored.StanzaID == "" {
+		if err := s.store.SetStanzaID(stored.ID, sm.StanzaID, sm.StanzaIDBy); err != nil {
+			s.log.Warn("sync: recording stanza-id", "err", err)
+		}
 	}
 	if stored.Direction == securestore.Outgoing {
 		// The archive has it, so the server received it: off the Outbox,

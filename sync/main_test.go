@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // childSpec tells a child process what to be.
 type childSpec struct {
-	Mode      string // "send", "catchup" or "catchup-stop-at-edits"
+	Mode      string // "send", "catchup", "catchup-stop-at-page" or "catchup-stop-at-edits"
 	StorePath string
 	URL, JID  string
 	Password  string
@@ -51,6 +51,14 @@ func childMain(raw string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 2
+	}
+	if spec.Mode == "catchup-stop-at-page" {
+		// Stop for good right after the first archive page committed: the
+		// parent kills us there.
+		s.pageCommitted = func(int) {
+			fmt.Println("page committed")
+			select {}
+		}
 	}
 	if spec.Mode == "catchup-stop-at-edits" {
 		// Stop for good right after a page that recorded edits committed,
