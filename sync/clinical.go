@@ -472,7 +472,7 @@ func (s *Session) applyResponse(sm securestore.Message) {
 		if kind == ResponseAck && !own && target.Direction == securestore.Outgoing {
 			member := ""
 			if room {
-				member = s.memberKey(sm.From)
+				member = s.responder(sm)
 			}
 			s.advance(target.ID, member, securestore.ReceiptAcknowledged, "")
 		}

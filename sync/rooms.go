@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -252,6 +253,38 @@ func (s *Session) memberKey(occupant string) string {
 	if r, ok := s.rooms[j.Bare().String()]; ok {
 		if real := r.members[j.Resource]; real != "" {
 			return real
+		}
+	}
+	return j.Resource
+}
+
+// responder names the room member who sent stored response sm, for the
+// page's per-member receipts: its stable author (Extra sender, identity.go)
+// when that is a JID, or the JID of whoever holds that occupant-id now;
+// otherwise the nick it was sent under, never mapped through today's
+// occupants. A response read from the archive may be older than today's
+// nick holder: mapped through the current occupants, an acknowledgement
+// that mallory gave under the nick "bob" would be recorded as bob's.
+func (s *Session) responder(sm securestore.Message) string {
+	j, err := xmpp.ParseJID(sm.From)
+	if err != nil {
+		return sm.From
+	}
+	author := sm.Extra[securestore.ExtraSender]
+	id, isOccupantID := strings.CutPrefix(author, occupantIDPrefix)
+	switch {
+	case author == "":
+		return j.Resource
+	case !isOccupantID:
+		return author
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rooms[j.Bare().String()]; r != nil {
+		for nick, oid := range r.ids {
+			if oid == id && r.members[nick] != "" {
+				return r.members[nick]
+			}
 		}
 	}
 	return j.Resource

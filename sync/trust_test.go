@@ -308,3 +308,53 @@ func TestRoomPrivateMessagesNotStoredAsRoom(t *testing.T) {
 		t.Errorf("1:1 message: stored %v in %q", ok, sm.ConversationID)
 	}
 }
+
+// TestRoomAckAttributedToItsAuthor: an acknowledgement in a room is
+// recorded on the page under its author's stable identity (Extra sender),
+// never under whoever holds its nick today: an ack mallory gave under the
+// nick "bob", read from the room's archive after bob took his nick back,
+// must not read as bob's. Without a stable identity only the nick is named.
+func TestRoomAckAttributedToItsAuthor(t *testing.T) {
+	st := openStore(t, t.TempDir()+"/a.db")
+	defer st.Close()
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const icu = "icu@rooms.hospital.test"
+	s.rooms[icu] = &room{jid: icu, nick: "alice", members: map[string]string{"bob": "bob@hospital.test"}}
+	now := time.Now()
+	page := securestore.Message{ConversationID: icu, From: "alice@hospital.test/phone", To: icu, Direction: securestore.Outgoing,
+		Body: "STAT bed 3", OriginID: "p1", StanzaID: "sid-p1", StanzaIDBy: icu, Timestamp: now, ReceivedAt: now,
+		Extra: map[string]string{ExtraAck: "required", securestore.ExtraSender: "alice@hospital.test"}}
+	page.Receipt.State = securestore.ReceiptSent
+	added, err := st.AppendMessages([]securestore.Message{page})
+	if err != nil || len(added) != 1 {
+		t.Fatal(err)
+	}
+	ack := func(origin, sender string) {
+		t.Helper()
+		x := map[string]string{ExtraResponse: string(ResponseAck), ExtraResponseTo: "sid-p1"}
+		if sender != "" {
+			x[securestore.ExtraSender] = sender
+		}
+		got, err := st.AppendMessages([]securestore.Message{{ConversationID: icu, From: icu + "/bob", Direction: securestore.Incoming,
+			Body: "ack", OriginID: origin, Timestamp: now, ReceivedAt: now, Extra: x}})
+		if err != nil || len(got) != 1 {
+			t.Fatal(err)
+		}
+		s.applyResponse(got[0])
+	}
+	ack("a1", "mallory@hospital.test") // mallory, under the nick bob holds now
+	ack("a2", "")                      // someone without a stable identity under that nick
+	m, err := st.Message(added[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := m.Members["bob@hospital.test"]; ok && r.State == securestore.ReceiptAcknowledged {
+		t.Errorf("bob recorded as acknowledging: %+v", m.Members)
+	}
+	if r := m.Members["mallory@hospital.test"]; r.State != securestore.ReceiptAcknowledged {
+		t.Errorf("mallory's acknowledgement not recorded under her JID: %+v", m.Members)
+	}
+}
