@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync/xmpp"
 )
@@ -29,7 +30,7 @@ const storeExt = ".db"
 
 // StorePath is where the store of account (a bare JID) lives in dataDir.
 func StorePath(dataDir, account string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(xmpp.BareJID(account))))
+	sum := sha256.Sum256([]byte(strings.ToLower(jid.Bare(account))))
 	return filepath.Join(dataDir, hex.EncodeToString(sum[:])[:16]+storeExt)
 }
 
@@ -63,11 +64,11 @@ func HasAccount(cfg Config) bool {
 }
 
 // parseAddress validates a user-typed address and returns the bare JID.
-func parseAddress(address string) (xmpp.JID, error) {
+func parseAddress(address string) (jid.JID, error) {
 	address = strings.TrimSpace(address)
-	j, err := xmpp.ParseJID(address)
+	j, err := jid.Parse(address)
 	if err != nil || j.Local == "" || j.Domain == "" || j.Resource != "" || strings.ContainsAny(j.Domain, " /") {
-		return xmpp.JID{}, &signInError{kind: ErrInvalidAddress}
+		return jid.JID{}, &signInError{kind: ErrInvalidAddress}
 	}
 	return j.Bare(), nil
 }

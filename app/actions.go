@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // actionTimeout bounds the network part of an action (marker, join, roster).
@@ -40,7 +40,7 @@ func (c *Client) MarkShown(conv string, upTo securestore.MessageID) error {
 	if err != nil {
 		return err
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	c.clearNotification(conv)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
@@ -49,22 +49,22 @@ func (c *Client) MarkShown(conv string, upTo securestore.MessageID) error {
 
 // chatJID validates a user-typed address for a chat or room.
 func chatJID(s string) (string, error) {
-	j, err := xmpp.ParseJID(strings.TrimSpace(s))
+	j, err := jid.Parse(strings.TrimSpace(s))
 	if err != nil || j.Domain == "" || strings.ContainsAny(j.Domain, " /") {
 		return "", fmt.Errorf("%w: %q", ErrInvalidAddress, s)
 	}
 	return j.Bare().String(), nil
 }
 
-// StartChat opens (creating if needed) the conversation with jid and returns
-// its id.
-func (c *Client) StartChat(jid string) (string, error) {
-	bare, err := chatJID(jid)
+// StartChat opens (creating if needed) the conversation with address and
+// returns its id.
+func (c *Client) StartChat(address string) (string, error) {
+	bare, err := chatJID(address)
 	if err != nil {
 		return "", err
 	}
-	if j, _ := xmpp.ParseJID(bare); j.Local == "" {
-		return "", fmt.Errorf("%w: %q", ErrInvalidAddress, jid)
+	if j, _ := jid.Parse(bare); j.Local == "" {
+		return "", fmt.Errorf("%w: %q", ErrInvalidAddress, address)
 	}
 	st, err := c.unlocked()
 	if err != nil {

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // An acknowledgement-required message that nobody acknowledges must reach
@@ -624,7 +624,7 @@ func (c *Client) CancelEscalation(conv string, id securestore.MessageID) error {
 		return err
 	}
 	m, err := st.Message(id)
-	if err != nil || m.ConversationID != xmpp.BareJID(conv) {
+	if err != nil || m.ConversationID != jid.Bare(conv) {
 		return ErrNoSuchMessage
 	}
 	c.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endCancelled, c.cfg.Clock.Now())
@@ -709,7 +709,7 @@ func (c *Client) clockTime(t time.Time) string {
 // responderName names whoever responded: a room member by nick, anyone
 // else by roster name.
 func responderName(st *securestore.Store, from string) string {
-	if j, err := xmpp.ParseJID(from); err == nil && j.Resource != "" {
+	if j, err := jid.Parse(from); err == nil && j.Resource != "" {
 		if cv, err := st.Conversation(j.Bare().String()); err == nil && cv.Kind == securestore.KindRoom {
 			return j.Resource
 		}

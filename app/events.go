@@ -3,9 +3,9 @@ package app
 import (
 	"strings"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // roomsAway holds remembered rooms the last sign-in could not rejoin, with
@@ -85,7 +85,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 // notePresence records a contact device's presence; it reports whether
 // anything changed.
 func (c *Client) notePresence(e sync.PresenceChanged) bool {
-	j, err := xmpp.ParseJID(e.From)
+	j, err := jid.Parse(e.From)
 	if err != nil {
 		return false
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
 	"rounds/sync/xmpp"
@@ -126,7 +127,7 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 	if format != "json" && format != "csv" {
 		return ErrExportFormat
 	}
-	conv = xmpp.BareJID(strings.TrimSpace(conv))
+	conv = jid.Bare(strings.TrimSpace(conv))
 	st, err := c.unlocked()
 	if err != nil {
 		return err

@@ -6,8 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"rounds/jid"
 	"rounds/securestore"
-	"rounds/sync/xmpp"
 )
 
 // attention is what the user is looking at and what they were already told:
@@ -36,7 +36,7 @@ const renotifyAfter = 30 * time.Second
 // whether its window has focus; new messages there raise no notification,
 // and opening it focused withdraws its notification.
 func (c *Client) SetOpenConversation(conv string, focused bool) {
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	c.mu.Lock()
 	c.open, c.focused = conv, focused
 	c.mu.Unlock()

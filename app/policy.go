@@ -10,6 +10,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
 	"rounds/sync/xmpp"
@@ -336,7 +337,7 @@ func textAckRules(p Policy) sync.TextAckRules {
 
 // normJID is the lower-cased bare form of a JID, "" if it is not one.
 func normJID(s string) string {
-	j, err := xmpp.ParseJID(strings.TrimSpace(s))
+	j, err := jid.Parse(strings.TrimSpace(s))
 	if err != nil || j.Domain == "" {
 		return ""
 	}

@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // A message sent to the wrong person or with a wrong dose must be taken back
@@ -36,7 +36,7 @@ type BodyVersion struct {
 // ownMessage loads message id of conv and checks it is ours.
 func ownMessage(st *securestore.Store, conv string, id securestore.MessageID) (securestore.Message, error) {
 	m, err := st.Message(id)
-	if errors.Is(err, securestore.ErrNotFound) || (err == nil && m.ConversationID != xmpp.BareJID(conv)) {
+	if errors.Is(err, securestore.ErrNotFound) || (err == nil && m.ConversationID != jid.Bare(conv)) {
 		return m, ErrNoSuchMessage
 	} else if err != nil {
 		return m, mapErr(err)
@@ -55,7 +55,7 @@ func (c *Client) Recall(conv string, id securestore.MessageID) error {
 	if err != nil {
 		return err
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	m, err := ownMessage(st, conv, id)
 	if err != nil {
 		return err
@@ -169,7 +169,7 @@ func (c *Client) Correct(conv string, id securestore.MessageID, text string) err
 	if err != nil {
 		return err
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	m, err := ownMessage(st, conv, id)
 	if err != nil {
 		return err

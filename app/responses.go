@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
 	"rounds/sync/xmpp"
@@ -93,7 +94,7 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 	if err != nil {
 		return err
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	m, err := st.Message(msg)
 	if errors.Is(err, securestore.ErrNotFound) || (err == nil && m.ConversationID != conv) {
 		return ErrNoSuchMessage
@@ -159,7 +160,7 @@ func responseOf(m securestore.Message) storedResponse {
 		r.Text = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(r.Text, label), ":"))
 	}
 	if r.Own {
-		r.From = xmpp.BareJID(m.From)
+		r.From = jid.Bare(m.From)
 	}
 	return r
 }
@@ -301,7 +302,7 @@ func responseRows(st *securestore.Store, cv securestore.Conversation, m securest
 		case r.Own:
 			row.From = "You"
 		case cv.Kind == securestore.KindRoom:
-			if j, err := xmpp.ParseJID(r.From); err == nil && j.Resource != "" {
+			if j, err := jid.Parse(r.From); err == nil && j.Resource != "" {
 				row.From = j.Resource
 			} else {
 				row.From = memberName(st, r.From, names)

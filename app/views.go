@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // contactNames caches roster lookups for one view-model call; nil means
@@ -38,11 +38,11 @@ func loadContacts(st *securestore.Store) (contactNames, error) {
 	return out, nil
 }
 
-func localPart(jid string) string {
-	if j, err := xmpp.ParseJID(jid); err == nil && j.Local != "" {
+func localPart(address string) string {
+	if j, err := jid.Parse(address); err == nil && j.Local != "" {
 		return j.Local
 	}
-	return jid
+	return address
 }
 
 // conversationTitle: chats by the contact's roster name, rooms by their
@@ -66,7 +66,7 @@ func conversationTitle(st *securestore.Store, cv securestore.Conversation, names
 // memberName names a room member (bare JID or nick) or a peer for display.
 func memberName(st *securestore.Store, key string, names contactNames) string {
 	if strings.Contains(key, "@") {
-		if ct, ok := lookupContact(st, names, xmpp.BareJID(key)); ok && strings.TrimSpace(ct.Name) != "" {
+		if ct, ok := lookupContact(st, names, jid.Bare(key)); ok && strings.TrimSpace(ct.Name) != "" {
 			return strings.TrimSpace(ct.Name)
 		}
 		return localPart(key)
@@ -81,7 +81,7 @@ func senderName(st *securestore.Store, cv securestore.Conversation, m securestor
 		return "You"
 	}
 	if cv.Kind == securestore.KindRoom {
-		if j, err := xmpp.ParseJID(m.From); err == nil && j.Resource != "" {
+		if j, err := jid.Parse(m.From); err == nil && j.Resource != "" {
 			return j.Resource
 		}
 		return localPart(m.From)
@@ -173,7 +173,7 @@ func (c *Client) Messages(conv string, n int) ([]MessageRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	ms, err := st.Latest(conv, n)
 	if err != nil {
 		return nil, mapErr(err)
@@ -188,7 +188,7 @@ func (c *Client) Older(conv string, before securestore.MessageID, n int) ([]Mess
 	if err != nil {
 		return nil, err
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	ms, err := st.Before(conv, before, n)
 	if err != nil {
 		return nil, mapErr(err)
@@ -257,7 +257,7 @@ func (c *Client) FirstUnread(conv string) (securestore.MessageID, bool) {
 	if err != nil {
 		return 0, false
 	}
-	conv = xmpp.BareJID(conv)
+	conv = jid.Bare(conv)
 	cv, err := st.Conversation(conv)
 	if err != nil || cv.Unread == 0 {
 		return 0, false

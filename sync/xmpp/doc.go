@@ -8,4 +8,8 @@
 // either acknowledged by the server (Config.OnAcked), or handed back for resending
 // (ResumeFailedError.Unacked, Client.Unacked), and that bad input from the network
 // ends in a typed error and a stream error on the wire, never in a panic.
+//
+// It imports one package of ours, the leaf rounds/jid (the address type every
+// layer names people and rooms by; jid.go keeps the wire's own names for it),
+// and nothing else of ours.
 package xmpp
