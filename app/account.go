@@ -17,7 +17,7 @@ import (
 
 	"rounds/jid"
 	"rounds/securestore"
-	"rounds/sync/xmpp"
+	"rounds/sync"
 )
 
 // One account per device is the supported case: a hospital phone or desktop
@@ -106,13 +106,13 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 	serverURL = strings.TrimSpace(serverURL)
 	if serverURL == "" {
 		dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
-		serverURL, err = xmpp.DiscoverWebSocket(dctx, cfg.HTTPClient, jid.Domain)
+		serverURL, err = sync.DiscoverServer(dctx, cfg.HTTPClient, jid.Domain)
 		cancel()
 		if err != nil {
 			return nil, &signInError{kind: ErrNoServerFound, cause: err}
 		}
 	}
-	if _, err := xmpp.CheckURL(serverURL); err != nil {
+	if err := sync.CheckServerURL(serverURL); err != nil {
 		return nil, &signInError{kind: ErrInsecureURL, cause: err}
 	}
 	resource := cfg.Resource
@@ -163,23 +163,12 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 func checkCredentials(ctx context.Context, cfg Config, account, password, url, resource string) (securestore.Credentials, error) {
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
-	c, err := xmpp.Dial(cctx, xmpp.Config{
-		URL: url, JID: account, Resource: resource + "-check",
-		Credentials: xmpp.Credentials{Password: password},
-		TLSConfig:   cfg.TLSConfig, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
-		DisableStreamManagement: true,
+	creds, err := sync.CheckPassword(cctx, sync.Server{
+		URL: url, JID: account, Resource: resource, Password: password,
+		TLSConfig: cfg.TLSConfig, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return securestore.Credentials{}, &signInError{kind: classify(err), cause: err}
-	}
-	defer c.Close()
-	creds := securestore.Credentials{Mechanism: c.Mechanism()}
-	if k := c.SCRAMKeys(); k != nil {
-		creds.Salt, creds.Iterations, creds.ClientKey, creds.ServerKey = k.Salt, k.Iterations, k.ClientKey, k.ServerKey
-	} else {
-		// A server offering nothing but PLAIN (over TLS): the only way to
-		// sign in again is the password itself, sealed in the store.
-		creds.PlainPassword = password
 	}
 	return creds, nil
 }
@@ -203,11 +192,11 @@ func classify(err error) error {
 		opErr  *net.OpError
 	)
 	switch {
-	case errors.Is(err, xmpp.ErrNotAuthorized):
+	case errors.Is(err, sync.ErrNotAuthorized):
 		return ErrWrongPassword
-	case errors.Is(err, xmpp.ErrInsecureTransport):
+	case errors.Is(err, sync.ErrInsecureTransport):
 		return ErrInsecureURL
-	case errors.Is(err, xmpp.ErrProtocol):
+	case errors.Is(err, sync.ErrProtocol):
 		return ErrNoServerFound // something answered, but not XMPP over WebSocket
 	case untrustedCertificate(err):
 		return ErrBadCertificate
@@ -219,7 +208,7 @@ func classify(err error) error {
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls: failed to verify certificate"):
 		return ErrBadCertificate
 	case errors.As(err, &dnsErr), errors.As(err, &opErr),
-		errors.Is(err, context.DeadlineExceeded), errors.Is(err, xmpp.ErrDisconnected):
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, sync.ErrDisconnected):
 		return ErrServerUnreachable
 	}
 	return ErrServerUnreachable
@@ -232,30 +221,28 @@ func classify(err error) error {
 // unknown is shown as it is.
 func SignInErrorText(err error) string {
 	var (
-		dnsErr   *net.DNSError
-		insecure *xmpp.InsecureTransportError
-		authErr  *xmpp.AuthError
-		opErr    *net.OpError
+		dnsErr *net.DNSError
+		opErr  *net.OpError
 	)
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, xmpp.ErrNotAuthorized):
-		if errors.As(err, &authErr) && authErr.Condition == "credentials-expired" {
+	case errors.Is(err, sync.ErrNotAuthorized):
+		if sync.PasswordExpired(err) {
 			return "Your password has expired. Change it with your hospital's IT service, then sign in again."
 		}
 		return "Wrong address or password. Check both and try again."
 	case untrustedCertificate(err):
 		return "The server's certificate could not be verified, so Rounds did not connect. Ask your IT service (" + err.Error() + ")."
-	case errors.Is(err, xmpp.ErrNoWebSocketEndpoint):
+	case errors.Is(err, sync.ErrNoWebSocketEndpoint):
 		return "No Rounds server was found for this address. Check the address, or enter the server URL under Server settings."
-	case errors.As(err, &insecure), errors.Is(err, xmpp.ErrInsecureTransport):
+	case errors.Is(err, sync.ErrInsecureTransport): // also a *InsecureTransportError with its URL
 		return "The server URL must start with wss:// (a secure connection)."
 	case errors.As(err, &dnsErr):
 		return "No server was found for this address (" + dnsErr.Name + "). Check the address, or enter the server URL under Server settings."
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &opErr):
 		return "The server could not be reached. Check the network (hospital Wi-Fi or VPN) and try again."
-	case errors.Is(err, xmpp.ErrNoMechanism):
+	case errors.Is(err, sync.ErrNoMechanism):
 		return "The server offers no secure way to sign in that Rounds accepts. Ask your IT service."
 	}
 	return err.Error()

@@ -11,7 +11,6 @@ import (
 
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // Client is one account on this device: its encrypted store, the sync Session
@@ -88,11 +87,11 @@ func (c *Client) start(st *securestore.Store) error {
 	}
 	sess, err := sync.New(sync.Config{
 		Store: st,
-		XMPP: xmpp.Config{
+		XMPP: sync.Server{
 			URL: acct.WebSocketURL, JID: acct.JID, Resource: acct.Resource,
-			Credentials: xmpp.Credentials{Password: acct.Credentials.PlainPassword},
-			TLSConfig:   c.cfg.TLSConfig, HTTPClient: c.cfg.HTTPClient,
-		},
+			Password:  acct.Credentials.PlainPassword,
+			TLSConfig: c.cfg.TLSConfig, HTTPClient: c.cfg.HTTPClient,
+		}.XMPP(),
 		Logger:        c.log,
 		PubSubService: c.cfg.PubSubService,
 	})

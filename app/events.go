@@ -66,8 +66,10 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			c.changes.push(Change{Kind: DirectoryChanged})
 			c.changes.push(Change{Kind: InboxChanged})
 		}
-	case sync.NodeUpdated:
-		c.onNodeItems(st, e.Node, e.Items)
+	case sync.PolicyUpdated:
+		c.onPolicyUpdated(st, e)
+	case sync.OnCallUpdated:
+		c.onOnCallUpdated(st, e)
 	case sync.WipeRequested:
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)
 	case sync.RoomUnavailable:

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // A Joint Commission review of a conversation asks who said what, when, and
@@ -263,8 +261,8 @@ func exportBody(st *securestore.Store, m securestore.Message) string {
 	atts, err := st.Attachments(m.ID)
 	if err != nil || len(atts) == 0 {
 		name := "file"
-		if u, err := xmpp.ParseAESGCMURL(m.Extra[sync.ExtraAttachmentURL]); err == nil {
-			name = path.Base(u.HTTPURL)
+		if n, ok := sync.SharedFileName(m.Extra[sync.ExtraAttachmentURL]); ok {
+			name = n
 		}
 		return "[file: " + name + "]"
 	}

@@ -13,7 +13,6 @@ import (
 	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // policyState is the clinical policy the organisation published and the
@@ -514,7 +513,7 @@ func (c *Client) setPINLen(pin []byte) {
 
 // orgPolicyFromWire converts the parsed policy document (sync/xmpp checks
 // its bounds) to the app's form.
-func orgPolicyFromWire(w xmpp.OrgPolicy) OrgPolicy {
+func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 	secs := func(n int) time.Duration { return time.Duration(n) * time.Second }
 	p := OrgPolicy{Version: w.Version, RetentionDays: w.RetentionDays, LockMax: secs(w.LockMaxSeconds),
 		PINMinLength: w.PINMinLength, KeyringAllowed: w.KeyringAllowed,
@@ -534,7 +533,7 @@ func orgPolicyFromWire(w xmpp.OrgPolicy) OrgPolicy {
 	return p
 }
 
-func shiftsFromWire(w []xmpp.Shift) []Shift {
+func shiftsFromWire(w []sync.Shift) []Shift {
 	out := make([]Shift, len(w))
 	for i, s := range w {
 		out[i] = Shift{Role: s.Role, JID: s.JID, From: s.From, Until: s.Until, Backup: s.Backup, Orders: s.Orders}
@@ -542,49 +541,23 @@ func shiftsFromWire(w []xmpp.Shift) []Shift {
 	return out
 }
 
-// currentItem is the node's item in force: id "current", else the last one.
-func currentItem(items []xmpp.PubSubItem) *xmpp.Element {
-	var last *xmpp.Element
-	for _, it := range items {
-		if it.ID == xmpp.PolicyItemID && it.Payload != nil {
-			return it.Payload
-		}
-		if it.Payload != nil {
-			last = it.Payload
-		}
-	}
-	return last
-}
-
-// onNodeItems applies the policy or on-call node's items, fetched or
-// notified. The sync engine accepts them only from the configured pubsub
-// service. A document that does not parse changes nothing: the last good
-// one stays in force.
-func (c *Client) onNodeItems(st *securestore.Store, node string, items []xmpp.PubSubItem) {
-	doc := currentItem(items)
-	if doc == nil {
-		return
-	}
+// onPolicyUpdated applies the org policy document the engine parsed from the
+// policy node, fetched or notified. The engine accepts it only from the
+// configured pubsub service and reports nothing for a document that does not
+// parse, so the last good one stays in force.
+func (c *Client) onPolicyUpdated(st *securestore.Store, e sync.PolicyUpdated) {
 	c.nodeMu.Lock()
 	defer c.nodeMu.Unlock()
-	switch node {
-	case PolicyNode:
-		w, err := xmpp.ParseOrgPolicy(doc)
-		if err != nil {
-			c.log.Warn("app: org policy refused; the last one stays in force", "err", err)
-			return
-		}
-		if err := c.applyOrgPolicy(st, orgPolicyFromWire(w)); err != nil {
-			c.log.Warn("app: applying org policy", "err", err)
-		}
-	case OnCallNode:
-		w, err := xmpp.ParseSchedule(doc)
-		if err != nil {
-			c.log.Warn("app: on-call schedule refused; the last one stays in force", "err", err)
-			return
-		}
-		if err := c.applySchedule(st, shiftsFromWire(w)); err != nil {
-			c.log.Warn("app: applying on-call schedule", "err", err)
-		}
+	if err := c.applyOrgPolicy(st, orgPolicyFromWire(e.Policy)); err != nil {
+		c.log.Warn("app: applying org policy", "err", err)
+	}
+}
+
+// onOnCallUpdated applies the on-call schedule, as onPolicyUpdated the policy.
+func (c *Client) onOnCallUpdated(st *securestore.Store, e sync.OnCallUpdated) {
+	c.nodeMu.Lock()
+	defer c.nodeMu.Unlock()
+	if err := c.applySchedule(st, shiftsFromWire(e.Shifts)); err != nil {
+		c.log.Warn("app: applying on-call schedule", "err", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -132,6 +134,14 @@ func decodeDoc(t *testing.T, s string) *xmpp.Element {
 	return el
 }
 
+// applyNode hands items of an org node to the Client as the engine does:
+// parsed by sync, nothing at all for a document that does not parse.
+func applyNode(c *Client, st *securestore.Store, node string, items []xmpp.PubSubItem) {
+	if ev, err := sync.ParseNodeItems(node, items); err == nil && ev != nil {
+		c.handle(st, ev)
+	}
+}
+
 // TestPolicyDocumentApplied: a policy item is parsed, merged, persisted and
 // audited; a malformed one, or an older version, changes nothing; the stored
 // policy is what the next unlock starts from; a schedule item fills Roles.
@@ -142,7 +152,7 @@ func TestPolicyDocumentApplied(t *testing.T) {
 		return []xmpp.PubSubItem{{ID: "old", Payload: decodeDoc(t, `<policy xmlns='urn:rounds:policy:0' version='0'/>`)},
 			{ID: "current", Payload: decodeDoc(t, xml)}}
 	}
-	c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='7'><retention days='30'/>`+
+	applyNode(c, st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='7'><retention days='30'/>`+
 		`<lock max-seconds='120'/><pin min-length='6'/><keyring allowed='false'/><notifications preview='none'/>`+
 		`<urgent repeat-seconds='60' repeat-count='5'/><escalation after-seconds='180'><step role='Charge nurse'/><step to='dr.osei@h.org'/></escalation>`+
 		`<admin jid='it@h.org'/><order-recipient jid='dr.osei@h.org'/><levels stat='Code blue'/></policy>`))
@@ -167,7 +177,7 @@ func TestPolicyDocumentApplied(t *testing.T) {
 		t.Fatal("policy change not audited")
 	}
 	// The same document again: nothing new.
-	c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='7'><retention days='30'/>`+
+	applyNode(c, st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='7'><retention days='30'/>`+
 		`<lock max-seconds='120'/><pin min-length='6'/><keyring allowed='false'/><notifications preview='none'/>`+
 		`<urgent repeat-seconds='60' repeat-count='5'/><escalation after-seconds='180'><step role='Charge nurse'/><step to='dr.osei@h.org'/></escalation>`+
 		`<admin jid='it@h.org'/><order-recipient jid='dr.osei@h.org'/><levels stat='Code blue'/></policy>`))
@@ -175,13 +185,13 @@ func TestPolicyDocumentApplied(t *testing.T) {
 		t.Fatal("an identical document was audited again")
 	}
 	// Malformed (lock below the 10 s bound): refused, v7 stays.
-	c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='4'><lock max-seconds='5'/></policy>`))
+	applyNode(c, st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='4'><lock max-seconds='5'/></policy>`))
 	if c.OrgPolicyVersion() != 7 {
 		t.Fatal("a malformed policy replaced the one in force")
 	}
 	// Older: refused, audited once however often it comes.
 	for range 3 {
-		c.onNodeItems(st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='2'><lock max-seconds='3600'/></policy>`))
+		applyNode(c, st, PolicyNode, item(`<policy xmlns='urn:rounds:policy:0' version='2'><lock max-seconds='3600'/></policy>`))
 	}
 	if c.OrgPolicyVersion() != 7 || audited("policy version 2 ignored") != 1 {
 		t.Fatalf("older version: in force %d, audited %d", c.OrgPolicyVersion(), audited("policy version 2 ignored"))
@@ -195,7 +205,7 @@ func TestPolicyDocumentApplied(t *testing.T) {
 		t.Fatalf("reloaded: %+v", got)
 	}
 
-	c.onNodeItems(st, OnCallNode, []xmpp.PubSubItem{{ID: "current", Payload: decodeDoc(t,
+	applyNode(c, st, OnCallNode, []xmpp.PubSubItem{{ID: "current", Payload: decodeDoc(t,
 		`<schedule xmlns='urn:rounds:oncall:0'><shift role='Cardiology on call' jid='dr.osei@h.org' from='2000-01-01T00:00:00Z' until='2100-01-01T00:00:00Z' orders='true'/></schedule>`)}})
 	rs, err := c.Roles()
 	if err != nil || len(rs) != 1 || rs[0].Holder != "dr.osei@h.org" || !rs[0].Orders {
@@ -208,7 +218,7 @@ func TestPolicyDocumentApplied(t *testing.T) {
 		t.Fatalf("order to ana: %v", err)
 	}
 	// A malformed schedule leaves the last good one.
-	c.onNodeItems(st, OnCallNode, []xmpp.PubSubItem{{ID: "current", Payload: decodeDoc(t,
+	applyNode(c, st, OnCallNode, []xmpp.PubSubItem{{ID: "current", Payload: decodeDoc(t,
 		`<schedule xmlns='urn:rounds:oncall:0'><shift role='X' jid='not a jid' from='x' until='y'/></schedule>`)}})
 	if rs, _ := c.Roles(); len(rs) != 1 {
 		t.Fatalf("a malformed schedule replaced the good one: %+v", rs)

@@ -13,7 +13,6 @@ import (
 	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // A quick response answers an urgent message in one tap, from the alert or
@@ -156,7 +155,7 @@ func responseOf(m securestore.Message) storedResponse {
 	// The body is the kind's label for other clients, then any text the
 	// responder added ("✗ Declined: in theatre"): keep only the text.
 	if r.Kind != ResponseText {
-		label := xmpp.ResponseFallbackText(string(r.Kind))
+		label := r.Kind.Label()
 		r.Text = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(r.Text, label), ":"))
 	}
 	if r.Own {
@@ -326,7 +325,7 @@ func responseRows(st *securestore.Store, cv securestore.Conversation, m securest
 func (c *Client) ownTextAcks(st *securestore.Store, msgs []securestore.Message) {
 	var t *sync.TextAckRules
 	for _, m := range msgs {
-		if m.Direction != securestore.Outgoing || !plainText(m) || xmpp.BareJID(m.ConversationID) == xmpp.BareJID(c.Account()) {
+		if m.Direction != securestore.Outgoing || !plainText(m) || jid.Bare(m.ConversationID) == jid.Bare(c.Account()) {
 			continue
 		}
 		if t == nil {
@@ -349,7 +348,7 @@ func (c *Client) ownTextAcks(st *securestore.Store, msgs []securestore.Message) 
 				p.Extra[extraRetracted] != "" || p.Extra[extraResponseTo] != "" || acknowledged(p) {
 				continue
 			}
-			c.noteResponse(st, p, storedResponse{ID: m.ID, From: xmpp.BareJID(c.Account()), Own: true,
+			c.noteResponse(st, p, storedResponse{ID: m.ID, From: jid.Bare(c.Account()), Own: true,
 				Kind: ResponseAck, Text: strings.TrimSpace(m.Body), At: m.Timestamp, ByText: true})
 			break
 		}

@@ -3,7 +3,6 @@ package app
 import (
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // A message the engine could not read is stored as a placeholder with no
@@ -18,11 +17,11 @@ func unreadableText(m securestore.Message, sender string) string {
 	}
 	why := "it could not be read"
 	switch reason {
-	case xmpp.ReasonTooLarge:
+	case sync.UnreadableTooLarge:
 		why = "too large"
-	case xmpp.ReasonTooDeep, xmpp.ReasonTooManyAttrs, xmpp.ReasonTooMany:
+	case sync.UnreadableTooDeep, sync.UnreadableTooManyAttrs, sync.UnreadableTooMany:
 		why = "too complex"
-	case xmpp.ReasonMalformed, xmpp.ReasonBadUTF8:
+	case sync.UnreadableMalformed, sync.UnreadableBadUTF8:
 		why = "damaged in transit"
 	}
 	if m.Direction == securestore.Outgoing {

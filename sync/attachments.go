@@ -474,6 +474,17 @@ func (s *Session) noteAttachments(sm *securestore.Message, m *xmpp.Message) {
 	}
 }
 
+// SharedFileName is the file name at the end of an aesgcm:// link
+// (XEP-0454), without the key in its fragment: what an export may call the
+// file. ok is false when link is not such a link.
+func SharedFileName(link string) (name string, ok bool) {
+	p, err := xmpp.ParseAESGCMURL(link)
+	if err != nil {
+		return "", false
+	}
+	return path.Base(p.HTTPURL), true
+}
+
 // Attachments returns the attachments of a stored message, making the row
 // of an incoming one on first use (its id is "m" + the message's local id).
 // Name, type, size and SHA-256 come from the sender's XEP-0446 metadata

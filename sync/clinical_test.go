@@ -607,22 +607,12 @@ func TestClinicalOrgNodes(t *testing.T) {
 	if err := admin.session.PublishNode(ctx, NodePolicy, xmpp.PolicyItemID, pol.Element()); err != nil {
 		t.Fatalf("admin publish: %v", err)
 	}
-	policyVersion := func(e NodeUpdated) int {
-		if e.Node != NodePolicy || len(e.Items) != 1 {
-			return -1
-		}
-		p, err := xmpp.ParseOrgPolicy(e.Items[0].Payload)
-		if err != nil {
-			return -1
-		}
-		return p.Version
-	}
 	// bob signs in after the publish: his sign-in subscribes, then reads the
 	// node and reports it.
 	bob := startDevice(t, srv, "bob", deviceOptions{})
-	bob.waitFor("NodeUpdated at sign-in", 30*time.Second, func() bool {
-		ev := eventsOf[NodeUpdated](bob)
-		return len(ev) > 0 && policyVersion(ev[0]) == 3
+	bob.waitFor("PolicyUpdated at sign-in", 30*time.Second, func() bool {
+		ev := eventsOf[PolicyUpdated](bob)
+		return len(ev) > 0 && ev[0].Policy.Version == 3 && ev[0].Policy.RetentionDays == 30
 	})
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	items, err := alice.session.FetchNode(ctx, NodePolicy)
@@ -639,9 +629,9 @@ func TestClinicalOrgNodes(t *testing.T) {
 	if err := admin.session.PublishNode(ctx, NodePolicy, xmpp.PolicyItemID, pol.Element()); err != nil {
 		t.Fatal(err)
 	}
-	bob.waitFor("live NodeUpdated", 30*time.Second, func() bool {
-		for _, e := range eventsOf[NodeUpdated](bob) {
-			if policyVersion(e) == 5 {
+	bob.waitFor("live PolicyUpdated", 30*time.Second, func() bool {
+		for _, e := range eventsOf[PolicyUpdated](bob) {
+			if e.Policy.Version == 5 {
 				return true
 			}
 		}
@@ -669,7 +659,7 @@ func TestClinicalOrgNodes(t *testing.T) {
 		xmpp.NewElement(xmpp.NSPubSubEvent, "event").Append(
 			xmpp.NewElement(xmpp.NSPubSubEvent, "items", "node", NodePolicy).Append(
 				xmpp.NewElement(xmpp.NSPubSubEvent, "item", "id", "current").Append(evil.Element()))))
-	before := len(eventsOf[NodeUpdated](bob))
+	before := len(eventsOf[PolicyUpdated](bob))
 	if err := alice.session.currentClient().Send(ev); err != nil {
 		t.Fatal(err)
 	}
@@ -678,7 +668,7 @@ func TestClinicalOrgNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	seenAdded(bob, marker.OriginID)
-	if n := len(eventsOf[NodeUpdated](bob)); n != before {
+	if n := len(eventsOf[PolicyUpdated](bob)); n != before {
 		t.Errorf("bob accepted a policy notification from a user (%d events, had %d)", n, before)
 	}
 
@@ -696,6 +686,14 @@ func TestClinicalOrgNodes(t *testing.T) {
 	if err != nil || len(gotShifts) != 1 || gotShifts[0] != shifts[0] {
 		t.Fatalf("schedule %+v, %v", gotShifts, err)
 	}
+	bob.waitFor("live OnCallUpdated", 30*time.Second, func() bool {
+		for _, e := range eventsOf[OnCallUpdated](bob) {
+			if len(e.Shifts) == 1 && e.Shifts[0] == shifts[0] {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestClinicalWipeDirective: a wipe directive arrives as WipeRequested with

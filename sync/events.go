@@ -80,6 +80,11 @@ type ResponseReceived struct {
 	Text string
 }
 
+// Label is what a response of kind k says to clients that do not speak
+// Rounds ("✓ Acknowledged"; "" for ResponseText): a response's body is its
+// label, then ": " and any text the responder added.
+func (k ResponseKind) Label() string { return xmpp.ResponseFallbackText(string(k)) }
+
 // MessageRetracted: a message was recalled by its author (here, on another of
 // our devices, or by the peer); the store holds its tombstone.
 type MessageRetracted struct {
@@ -95,12 +100,18 @@ type MessageCorrected struct {
 	Message      securestore.MessageID
 }
 
-// NodeUpdated: a node of the org's pubsub service (policy, on-call) has new
-// items: a live notification, or the current items fetched after each fresh
-// sign-in (notifications are not stored for offline devices).
-type NodeUpdated struct {
-	Node  string
-	Items []xmpp.PubSubItem
+// PolicyUpdated: the org policy node has a new document in force, parsed
+// (pubsub.go): a live notification from the org's pubsub service, or the
+// current item fetched after each fresh sign-in (notifications are not stored
+// for offline devices). A document that does not parse is not reported.
+type PolicyUpdated struct {
+	Policy OrgPolicy
+}
+
+// OnCallUpdated: the on-call node has a new schedule in force, parsed; it
+// arrives like PolicyUpdated.
+type OnCallUpdated struct {
+	Shifts []Shift
 }
 
 // WipeRequested: a wipe directive arrived (live, offline store or archive).
@@ -129,7 +140,8 @@ func (RoomUnavailable) isEvent()   {}
 func (ResponseReceived) isEvent()  {}
 func (MessageRetracted) isEvent()  {}
 func (MessageCorrected) isEvent()  {}
-func (NodeUpdated) isEvent()       {}
+func (PolicyUpdated) isEvent()     {}
+func (OnCallUpdated) isEvent()     {}
 func (WipeRequested) isEvent()     {}
 func (ReceiptChanged) isEvent()    {}
 func (ConnectionChanged) isEvent() {}

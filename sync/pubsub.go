@@ -10,7 +10,8 @@ import (
 
 // Nodes of the org's pubsub service the Session follows: after every fresh
 // sign-in it subscribes to them (idempotent), reads their items and reports
-// them as NodeUpdated, and from then on reports each notification.
+// the document in force as PolicyUpdated or OnCallUpdated, and from then on
+// reports each notification the same way.
 const (
 	NodePolicy = xmpp.NSPolicy
 	NodeOnCall = xmpp.NSOnCall
@@ -75,9 +76,7 @@ func (s *Session) followNodes(ctx context.Context, c *xmpp.Client) {
 			s.log.Info("sync: org node not read", "node", node, "err", err)
 			continue
 		}
-		if len(items) > 0 {
-			s.emit(NodeUpdated{Node: node, Items: items})
-		}
+		s.reportNode(node, items)
 	}
 }
 
@@ -92,7 +91,67 @@ func (s *Session) onNodeEvent(m *xmpp.Message) {
 		}
 		return
 	}
-	if len(m.PubSub.Items) > 0 {
-		s.emit(NodeUpdated{Node: m.PubSub.Node, Items: m.PubSub.Items})
+	s.reportNode(m.PubSub.Node, m.PubSub.Items)
+}
+
+// OrgPolicy is the org policy document as IT published it, decoded and
+// checked against the bounds of docs/PROTOCOL.md; Shift is one shift of the
+// on-call schedule. The app turns them into its own policy and roles.
+type (
+	OrgPolicy = xmpp.OrgPolicy
+	Shift     = xmpp.Shift
+)
+
+// ParseNodeItems turns the items of an org node into the event that reports
+// them: the document in force (item "current", else the last with a payload)
+// of NodePolicy as PolicyUpdated, of NodeOnCall as OnCallUpdated. A document
+// that does not parse is an error, so the last good one stays in force; items
+// of any other node, or without a payload, are no event (nil, nil).
+func ParseNodeItems(node string, items []xmpp.PubSubItem) (Event, error) {
+	doc := currentItem(items)
+	if doc == nil {
+		return nil, nil
+	}
+	switch node {
+	case NodePolicy:
+		p, err := xmpp.ParseOrgPolicy(doc)
+		if err != nil {
+			return nil, err
+		}
+		return PolicyUpdated{Policy: p}, nil
+	case NodeOnCall:
+		shifts, err := xmpp.ParseSchedule(doc)
+		if err != nil {
+			return nil, err
+		}
+		return OnCallUpdated{Shifts: shifts}, nil
+	}
+	return nil, nil
+}
+
+// currentItem is the payload of the node's item in force: id "current",
+// else the last one.
+func currentItem(items []xmpp.PubSubItem) *xmpp.Element {
+	var last *xmpp.Element
+	for _, it := range items {
+		if it.ID == xmpp.PolicyItemID && it.Payload != nil {
+			return it.Payload
+		}
+		if it.Payload != nil {
+			last = it.Payload
+		}
+	}
+	return last
+}
+
+// reportNode emits the event for an org node's items, if they carry one.
+func (s *Session) reportNode(node string, items []xmpp.PubSubItem) {
+	ev, err := ParseNodeItems(node, items)
+	if err != nil {
+		s.log.Warn("sync: org node document refused; the last one stays in force", "node", node, "err", err)
+		return
+	}
+	if ev != nil {
+		s.emit(ev)
 	}
 }

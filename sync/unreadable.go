@@ -26,6 +26,17 @@ const (
 	ExtraUnreadableSize = "unreadable.size" // size in bytes of what the server sent
 )
 
+// The values of ExtraUnreadable: why the wire could not read a message
+// (xmpp.Reason*), for the app to put into words.
+const (
+	UnreadableTooLarge     = xmpp.ReasonTooLarge     // over the frame limit
+	UnreadableTooDeep      = xmpp.ReasonTooDeep      // nested too deep
+	UnreadableTooManyAttrs = xmpp.ReasonTooManyAttrs // an element with too many attributes
+	UnreadableTooMany      = xmpp.ReasonTooMany      // too many elements
+	UnreadableMalformed    = xmpp.ReasonMalformed    // not XML the decoder accepts
+	UnreadableBadUTF8      = xmpp.ReasonBadUTF8      // not UTF-8
+)
+
 // unreadablePlaceholder turns an unreadable message into the store message
 // that stands for it, or false if it belongs to no conversation we keep.
 func (s *Session) unreadablePlaceholder(m *xmpp.Message, archived bool) (securestore.Message, bool) {

@@ -59,11 +59,7 @@ var leaves = []string{"rounds/jid"}
 // removed (issue 12). The list only shrinks: an arrow not listed fails the
 // test, and so does a listed arrow the code no longer has (delete its line).
 // Key: "importer → imported".
-var exceptions = map[string]string{
-	// app dials, discovers and checks URLs for sign-in, parses pubsub items
-	// and aesgcm URLs itself instead of asking sync.
-	"rounds/app → rounds/sync/xmpp": "sign-in, policy and on-call nodes, export",
-}
+var exceptions = map[string]string{}
 
 // The test helpers under rounds/internal/ may be imported by tests, other
 // helpers and the demo server, never by shipped code.

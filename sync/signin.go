@@ -1,0 +1,105 @@
+package sync
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// Sign-in happens before there is a store or a Session: the app finds the
+// server, checks its URL and tries the password once, so that a wrong
+// password never creates a store. These steps speak the wire, so they live
+// here with the rest of the engine and the app never reaches past sync.
+
+// Server says which server an account connects to, and as whom.
+type Server struct {
+	// URL is the server's WebSocket endpoint (wss://; ws:// to loopback).
+	URL string
+	// JID is the account's bare JID; Resource names this device.
+	JID, Resource string
+	// Password is needed only to check a new sign-in (CheckPassword) and for a
+	// server that offers nothing but PLAIN; otherwise the SCRAM keys in the
+	// store sign in.
+	Password string
+	// TLSConfig verifies wss:// (nil: system roots); HTTPClient dials the
+	// WebSocket (proxies, tests). Logger: nil is slog.Default().
+	TLSConfig  *tls.Config
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// XMPP is the wire configuration for s, for Config.XMPP.
+func (s Server) XMPP() xmpp.Config {
+	return xmpp.Config{
+		URL: s.URL, JID: s.JID, Resource: s.Resource,
+		Credentials: xmpp.Credentials{Password: s.Password},
+		TLSConfig:   s.TLSConfig, HTTPClient: s.HTTPClient, Logger: s.Logger,
+	}
+}
+
+// The ways a sign-in or a connection fails that the app explains to the user,
+// matched with errors.Is through any wrapping.
+var (
+	// ErrNotAuthorized: the server refused the address or password (see
+	// PasswordExpired).
+	ErrNotAuthorized = xmpp.ErrNotAuthorized
+	// ErrInsecureTransport: the URL is not wss:// (ws:// only to loopback).
+	ErrInsecureTransport = xmpp.ErrInsecureTransport
+	// ErrProtocol: something answered, but not XMPP over WebSocket.
+	ErrProtocol = xmpp.ErrProtocol
+	// ErrDisconnected: the connection ended.
+	ErrDisconnected = xmpp.ErrDisconnected
+	// ErrNoWebSocketEndpoint: the domain publishes no WebSocket endpoint
+	// (XEP-0156), so the server URL must be entered.
+	ErrNoWebSocketEndpoint = xmpp.ErrNoWebSocketEndpoint
+	// ErrNoMechanism: the server offers no SASL mechanism Rounds accepts.
+	ErrNoMechanism = xmpp.ErrNoMechanism
+)
+
+// PasswordExpired reports whether err is the server refusing a password
+// because it has expired (SASL credentials-expired), which the user mends
+// with IT rather than by typing it again.
+func PasswordExpired(err error) bool {
+	var auth *xmpp.AuthError
+	return errors.As(err, &auth) && auth.Condition == "credentials-expired"
+}
+
+// DiscoverServer finds the WebSocket endpoint the domain publishes
+// (XEP-0156, host-meta over HTTPS).
+func DiscoverServer(ctx context.Context, hc *http.Client, domain string) (string, error) {
+	return xmpp.DiscoverWebSocket(ctx, hc, domain)
+}
+
+// CheckServerURL refuses a URL the engine would not connect to (not wss://,
+// or ws:// beyond loopback); the error matches ErrInsecureTransport.
+func CheckServerURL(raw string) error {
+	_, err := xmpp.CheckURL(raw)
+	return err
+}
+
+// CheckPassword signs in to s once, as a separate resource and without
+// stream management so the check leaves nothing behind on the server, and
+// returns what the store keeps instead of the password: the SCRAM keys, or
+// the password itself for a server offering nothing but PLAIN (over TLS).
+func CheckPassword(ctx context.Context, s Server) (securestore.Credentials, error) {
+	cfg := s.XMPP()
+	cfg.Resource += "-check"
+	cfg.DisableStreamManagement = true
+	c, err := xmpp.Dial(ctx, cfg)
+	if err != nil {
+		return securestore.Credentials{}, err
+	}
+	defer c.Close()
+	creds := securestore.Credentials{Mechanism: c.Mechanism()}
+	if k := c.SCRAMKeys(); k != nil {
+		creds.Salt, creds.Iterations, creds.ClientKey, creds.ServerKey = k.Salt, k.Iterations, k.ClientKey, k.ServerKey
+	} else {
+		creds.PlainPassword = s.Password
+	}
+	return creds, nil
+}
