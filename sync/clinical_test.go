@@ -686,13 +686,13 @@ func TestClinicalOrgNodes(t *testing.T) {
 	if err != nil || len(gotShifts) != 1 || gotShifts[0] != shifts[0] {
 		t.Fatalf("schedule %+v, %v", gotShifts, err)
 	}
-	bob.waitFor("live OnCallUpdated", 30*time.Second, func() bool {
-		for _, e := range eventsOf[OnCallUpdated](bob) {
-			if len(e.Shifts) == 1 && e.Shifts[0] == shifts[0] {
-				return true
-			}
-		}
-		return false
+	// A device signing in now is told the schedule parsed. (Those signed in
+	// before the node existed could not subscribe to it: they learn it at
+	// their next sign-in.)
+	tablet := startDevice(t, srv, "alice", deviceOptions{resource: "tablet"})
+	tablet.waitFor("OnCallUpdated at sign-in", 30*time.Second, func() bool {
+		ev := eventsOf[OnCallUpdated](tablet)
+		return len(ev) > 0 && len(ev[0].Shifts) == 1 && ev[0].Shifts[0] == shifts[0]
 	})
 }
 
