@@ -150,9 +150,10 @@ func TestOrgPolicyStrictestWinsLive(t *testing.T) {
 	if got, p := alice.c.LockAfter(), alice.c.NotificationPreview(); got != time.Minute || p != PreviewNone {
 		t.Fatalf("v2: lock after %v, preview %v", got, p)
 	}
-	if !alice.auditHas(AuditPolicyChanged, "policy changed: version 2 (was 1)") {
-		t.Fatal("v2 not audited")
-	}
+	// The version is in force before its audit entry is written: wait for it.
+	waitFor(t, "v2 audited", 10*time.Second, func() bool {
+		return alice.auditHas(AuditPolicyChanged, "policy changed: version 2 (was 1)")
+	})
 	clk.Advance(61 * time.Second)
 	waitFor(t, "locked after the policy's minute", 10*time.Second, alice.c.Locked)
 	if err := alice.c.Unlock(context.Background(), []byte("135790")); err != nil {
