@@ -12,7 +12,6 @@ import (
 
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // The headless sender (rounds send, rounds admin; docs/CLI.md) is a Client
@@ -67,8 +66,8 @@ func OpenHeadless(ctx context.Context, hc HeadlessConfig) (*Client, error) {
 	}
 	s, err := sync.New(sync.Config{
 		Store: st,
-		XMPP: xmpp.Config{URL: hc.URL, JID: hc.Account, Resource: "rounds-cli-" + strconv.Itoa(slot),
-			Credentials: xmpp.Credentials{Password: hc.Password}, TLSConfig: hc.TLSConfig},
+		XMPP: sync.Server{URL: hc.URL, JID: hc.Account, Resource: "rounds-cli-" + strconv.Itoa(slot),
+			Password: hc.Password, TLSConfig: hc.TLSConfig}.XMPP(),
 		Backoff: sync.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second},
 		Logger:  log,
 	})
@@ -138,7 +137,7 @@ func (c *Client) WaitOnline(ctx context.Context) error {
 		select {
 		case err := <-h.runErr:
 			h.runErr <- err // for Close
-			if errors.Is(err, xmpp.ErrNotAuthorized) {
+			if errors.Is(err, sync.ErrNotAuthorized) {
 				return ErrWrongPassword
 			}
 			return &NotOnlineError{Ended: err}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
-	"rounds/sync/xmpp"
 )
 
 // PageOptions is what a headless page asks of its recipient.
@@ -211,59 +211,51 @@ type UnreadableNodeError struct{ Err error }
 func (e *UnreadableNodeError) Error() string { return e.Err.Error() }
 func (e *UnreadableNodeError) Unwrap() error { return e.Err }
 
-// currentNodeItem fetches item "current" of node; nil if nothing is
-// published.
-func (c *Client) currentNodeItem(ctx context.Context, node string) (*xmpp.Element, error) {
+// publishedDocument reads node's document in force now, parsed by the
+// engine; nil when nothing is published.
+func (c *Client) publishedDocument(ctx context.Context, node string) (sync.Event, error) {
 	_, s, _, err := c.headlessSess()
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.FetchNode(ctx, node)
-	var se *xmpp.StanzaError
-	if errors.As(err, &se) && se.Condition == "item-not-found" {
-		return nil, nil // the node was never created: nothing published
-	}
-	if err != nil {
+	ev, err := s.FetchDocument(ctx, node)
+	var bad *sync.DocumentError
+	switch {
+	case errors.As(err, &bad):
+		return nil, &UnreadableNodeError{Err: bad.Err}
+	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", node, err)
 	}
-	for _, it := range items {
-		if it.ID == xmpp.PolicyItemID && it.Payload != nil {
-			return it.Payload, nil
-		}
-	}
-	return nil, nil
+	return ev, nil
 }
 
 // PublishedSchedule reads the on-call schedule published now:
 // ErrNothingPublished when there is none, *UnreadableNodeError when it does
 // not read.
 func (c *Client) PublishedSchedule(ctx context.Context) ([]Shift, error) {
-	el, err := c.currentNodeItem(ctx, OnCallNode)
+	ev, err := c.publishedDocument(ctx, OnCallNode)
 	if err != nil {
 		return nil, err
 	}
-	if el == nil {
+	e, ok := ev.(sync.OnCallUpdated)
+	if !ok {
 		return nil, ErrNothingPublished
 	}
-	w, err := xmpp.ParseSchedule(el)
-	if err != nil {
-		return nil, &UnreadableNodeError{Err: err}
-	}
-	return shiftsFromWire(w), nil
+	return shiftsFromWire(e.Shifts), nil
 }
 
 // PublishedPolicy reads the org policy published now: nil when there is
 // none, *UnreadableNodeError when it does not read.
 func (c *Client) PublishedPolicy(ctx context.Context) (*OrgPolicy, error) {
-	el, err := c.currentNodeItem(ctx, PolicyNode)
-	if err != nil || el == nil {
+	ev, err := c.publishedDocument(ctx, PolicyNode)
+	if err != nil {
 		return nil, err
 	}
-	w, err := xmpp.ParseOrgPolicy(el)
-	if err != nil {
-		return nil, &UnreadableNodeError{Err: err}
+	e, ok := ev.(sync.PolicyUpdated)
+	if !ok {
+		return nil, nil
 	}
-	p := orgPolicyFromWire(w)
+	p := orgPolicyFromWire(e.Policy)
 	return &p, nil
 }
 
@@ -292,12 +284,12 @@ func (c *Client) FollowPublishedTextAck(ctx context.Context) error {
 
 // PublishDocument puts payload as item "current" of node, replacing what
 // was there (rounds admin publish-policy, publish-oncall).
-func (c *Client) PublishDocument(ctx context.Context, node string, payload *xmpp.Element) error {
+func (c *Client) PublishDocument(ctx context.Context, node string, payload *sync.Document) error {
 	_, s, _, err := c.headlessSess()
 	if err != nil {
 		return err
 	}
-	return s.PublishNode(ctx, node, xmpp.PolicyItemID, payload)
+	return s.PublishDocument(ctx, node, payload)
 }
 
 // SendWipe stores a remote-wipe directive for every device of to and sends
@@ -313,7 +305,7 @@ func (c *Client) SendWipe(ctx context.Context, to string) (MessageID, error) {
 		return 0, err
 	}
 	// SendWipe returns once the directive is stored: find it there.
-	recent, err := st.Latest(xmpp.BareJID(to), 20)
+	recent, err := st.Latest(jid.Bare(to), 20)
 	if err != nil {
 		return 0, err
 	}

@@ -61,6 +61,54 @@ func (s *Session) PublishNode(ctx context.Context, node, itemID string, payload 
 	return nil
 }
 
+// Document is an org node's payload as the admin tools build it: a <policy/>
+// or <schedule/> element (sync/xmpp rounds_policy.go, rounds_oncall.go).
+type Document = xmpp.Element
+
+// PublishDocument publishes payload as the document in force of node (item
+// "current", replacing what was there), as PublishNode does.
+func (s *Session) PublishDocument(ctx context.Context, node string, payload *Document) error {
+	return s.PublishNode(ctx, node, xmpp.PolicyItemID, payload)
+}
+
+// FetchDocument reads the document in force of an org node now (item
+// "current") and parses it as the events are: PolicyUpdated for NodePolicy,
+// OnCallUpdated for NodeOnCall. Nothing published (no such node, or no
+// current item) is nil, nil; a document that does not parse is a
+// *DocumentError; any other error is FetchNode's.
+func (s *Session) FetchDocument(ctx context.Context, node string) (Event, error) {
+	items, err := s.FetchNode(ctx, node)
+	var se *xmpp.StanzaError
+	if errors.As(err, &se) && se.Condition == "item-not-found" {
+		return nil, nil // the node was never created: nothing published
+	}
+	if err != nil {
+		return nil, err
+	}
+	var current []xmpp.PubSubItem
+	for _, it := range items {
+		if it.ID == xmpp.PolicyItemID && it.Payload != nil {
+			current = append(current, it)
+			break
+		}
+	}
+	ev, err := ParseNodeItems(node, current)
+	if err != nil {
+		return nil, &DocumentError{Node: node, Err: err}
+	}
+	return ev, nil
+}
+
+// DocumentError: the document published on an org node does not parse; Err
+// says why, in the parser's words.
+type DocumentError struct {
+	Node string
+	Err  error
+}
+
+func (e *DocumentError) Error() string { return e.Err.Error() }
+func (e *DocumentError) Unwrap() error { return e.Err }
+
 // followNodes subscribes to the org nodes and reports their current items.
 // It runs after every fresh sign-in, off the setup path: a server without a
 // pubsub service must not delay messaging.
