@@ -7,12 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"io"
-	"mime"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -21,8 +17,7 @@ import (
 	gosync "sync"
 	"time"
 
-	"golang.org/x/image/draw"
-
+	"rounds/media"
 	"rounds/securestore"
 	"rounds/sync"
 )
@@ -97,15 +92,8 @@ type AttachOptions struct {
 const MaxImageSide = 2048
 
 const (
-	// maxDecodePixels bounds what SendFile, Thumbnail and ViewImage decode: a
-	// "photo" claiming 60000×60000 pixels would otherwise ask for 14 GB.
-	maxDecodePixels = 60_000_000
-	// maxShrinkBytes bounds the picture SendFile reads into memory to shrink.
-	maxShrinkBytes = 64 << 20
 	// thumbCacheEntries bounds the in-memory thumbnail cache.
 	thumbCacheEntries = 128
-	// jpegQuality for re-encoded photos.
-	jpegQuality = 85
 	// pdfRenderTimeout bounds the page-1 renderer.
 	pdfRenderTimeout = 20 * time.Second
 )
@@ -119,11 +107,11 @@ var (
 	// ErrAttachmentRecalled: the message was recalled and its key discarded.
 	ErrAttachmentRecalled = errors.New("this attachment was recalled")
 	// ErrNotImage: Thumbnail or ViewImage on something that is not a picture
-	// Rounds can decode, or a picture whose data is damaged.
-	ErrNotImage = errors.New("this file is not a picture Rounds can show")
+	// Rounds can decode, or a picture whose data is damaged (media's).
+	ErrNotImage = media.ErrNotImage
 	// ErrImageTooLarge: the picture has too many pixels (or bytes) to shrink
-	// on this device; the user may send it as the original.
-	ErrImageTooLarge = errors.New("this picture is too large to shrink; send it as the original or choose a smaller one")
+	// on this device; the user may send it as the original (media's).
+	ErrImageTooLarge = media.ErrImageTooLarge
 	// ErrFileTypeMismatch: the file's content is not what its name says (a
 	// ".jpg" that is a PDF); receivers would refuse it, so it is not sent.
 	ErrFileTypeMismatch = errors.New("the file's content does not match its name; it was not sent")
@@ -193,8 +181,11 @@ func (c *Client) SendFile(ctx context.Context, conv, name string, r io.Reader, s
 	}
 	var src io.Reader = br
 	if !opts.Original && (mimeType == "image/jpeg" || mimeType == "image/png") {
-		data, err := shrinkImage(br, size, mimeType)
+		data, err := readPicture(br, size)
 		if err != nil {
+			return 0, err
+		}
+		if data, err = media.Shrink(data, mimeType, MaxImageSide); err != nil {
 			return 0, err
 		}
 		src, size = bytes.NewReader(data), int64(len(data))
@@ -257,56 +248,31 @@ func cleanFileName(name string) string {
 	return name
 }
 
-// signatureTypes are the types whose content has a reliable signature:
-// a file named as one of them must look like it (receivers check the same).
-var signatureTypes = map[string]bool{
-	"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/bmp": true,
-	"application/pdf": true, "application/zip": true,
-}
-
 // fileType decides a file's MIME type from its name and first bytes. A name
-// whose type contradicts the content is refused; content of a known type
-// under a name without (or with an unknown) extension gets the type's
-// extension, so the recipient (who learns the type from the link's
-// extension only) sees it as what it is.
+// whose type contradicts the content is refused (receivers judge by the same
+// list, media's); content of a known type under a name without (or with an
+// unknown) extension gets the type's extension, so the recipient (who
+// learns the type from the link's extension only) sees it as what it is.
 func fileType(name string, head []byte) (string, string, error) {
-	declared := ""
-	if ext := strings.ToLower(path.Ext(name)); ext != "" {
-		declared = mime.TypeByExtension(ext)
-		if i := strings.IndexByte(declared, ';'); i >= 0 {
-			declared = declared[:i]
-		}
-	}
-	detected := http.DetectContentType(head)
-	if i := strings.IndexByte(detected, ';'); i >= 0 {
-		detected = detected[:i]
-	}
+	declared := media.TypeByName(name)
+	detected, contradicts := media.Contradicts(declared, head)
 	switch {
-	case signatureTypes[declared] && declared != detected:
-		return "", name, fmt.Errorf("%w (named %s, content looks like %s)", ErrFileTypeMismatch, declared, detected)
-	case declared == "text/plain" && detected != "text/plain":
+	case contradicts && declared == "text/plain":
 		return "", name, fmt.Errorf("%w (named text, content is binary)", ErrFileTypeMismatch)
+	case contradicts:
+		return "", name, fmt.Errorf("%w (named %s, content looks like %s)", ErrFileTypeMismatch, declared, detected)
 	case declared != "":
 		return declared, name, nil
-	case signatureTypes[detected]:
-		if exts, _ := mime.ExtensionsByType(detected); len(exts) > 0 {
-			ext := exts[0]
-			if detected == "image/jpeg" {
-				ext = ".jpg"
-			}
-			name += ext
-		}
-		return detected, name, nil
+	case media.HasSignature(detected):
+		return detected, name + media.Extension(detected), nil
 	}
 	return "application/octet-stream", name, nil
 }
 
-// shrinkImage decodes a JPEG or PNG, turns it upright (EXIF orientation),
-// scales it so its longest side is at most MaxImageSide, and encodes it
-// again in the same format: the result carries pixels only, no EXIF, XMP,
-// ICC or text chunks.
-func shrinkImage(r io.Reader, size int64, mimeType string) ([]byte, error) {
-	if size > maxShrinkBytes {
+// readPicture reads the size bytes of a picture to shrink into memory,
+// refusing one larger than media.MaxImageBytes before reading it.
+func readPicture(r io.Reader, size int64) ([]byte, error) {
+	if size > media.MaxImageBytes {
 		return nil, ErrImageTooLarge
 	}
 	data := make([]byte, size)
@@ -317,87 +283,7 @@ func shrinkImage(r io.Reader, size int64, mimeType string) ([]byte, error) {
 	if n, _ := r.Read(one[:]); n > 0 {
 		return nil, fmt.Errorf("%w: more than %d bytes", sync.ErrUploadSize, size)
 	}
-	img, o, err := decodeImage(data)
-	if err != nil {
-		return nil, err
-	}
-	// Scale, then turn: the longest side does not change with a quarter
-	// turn, and turning the smaller picture costs less.
-	img = orient(fitImage(img, MaxImageSide, shrinkScaler(img.Bounds())), o)
-	var out bytes.Buffer
-	if mimeType == "image/png" {
-		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&out, img)
-	} else {
-		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: jpegQuality})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("app: re-encoding picture: %w", err)
-	}
-	return out.Bytes(), nil
-}
-
-// shrinkScaler picks the scaler for sending: BiLinear up to a reduction of
-// 2 (a 12-Mpixel phone photo is 4032 px wide: 1.97), where it samples
-// every source pixel; beyond that CatmullRom, which widens its kernel with
-// the reduction so a 48-Mpixel original does not alias, at about four
-// times the cost (docs/BENCHMARKS.md, ## attachments).
-var shrinkScaler = func(b image.Rectangle) draw.Scaler {
-	if max(b.Dx(), b.Dy()) > 2*MaxImageSide {
-		return draw.CatmullRom
-	}
-	return draw.BiLinear
-}
-
-// decodeImage decodes a JPEG, PNG or GIF within maxDecodePixels and returns
-// it as stored with its EXIF orientation (1 unless a JPEG says otherwise);
-// orient turns it upright.
-func decodeImage(data []byte) (image.Image, int, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, 1, fmt.Errorf("%w: %v", ErrNotImage, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, 1, ErrNotImage
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxDecodePixels {
-		return nil, 1, ErrImageTooLarge
-	}
-	var img image.Image
-	switch format {
-	case "jpeg":
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	case "png":
-		img, err = png.Decode(bytes.NewReader(data))
-	case "gif":
-		img, err = gif.Decode(bytes.NewReader(data))
-	default:
-		return nil, 1, ErrNotImage
-	}
-	if err != nil {
-		return nil, 1, fmt.Errorf("%w: %v", ErrNotImage, err)
-	}
-	o := 1
-	if format == "jpeg" {
-		o = exifOrientation(data)
-	}
-	return img, o, nil
-}
-
-// fitImage scales img down so that its longest side is at most side.
-func fitImage(img image.Image, side int, scaler draw.Scaler) image.Image {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= side && h <= side {
-		return img
-	}
-	if w >= h {
-		h, w = max(1, h*side/w), side
-	} else {
-		w, h = max(1, w*side/h), side
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	scaler.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-	return dst
+	return data, nil
 }
 
 // Download fetches an incoming attachment into the vault (verified and
@@ -500,7 +386,7 @@ func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img = orient(fitImage(img, maxPx, draw.BiLinear), o)
+	img = media.Upright(media.Fit(img, maxPx), o)
 	cache.put(key, img)
 	return img, nil
 }
@@ -512,18 +398,18 @@ func (c *Client) ViewImage(attID string) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return orient(img, o), nil
+	return media.Upright(img, o), nil
 }
 
 func (c *Client) decodeAttachment(attID string) (image.Image, int, error) {
-	data, row, err := c.readAttachment(attID, maxShrinkBytes)
+	data, row, err := c.readAttachment(attID, media.MaxImageBytes)
 	if err != nil {
 		return nil, 1, err
 	}
 	if row.Kind != AttachmentImage {
 		return nil, 1, ErrNotImage
 	}
-	return decodeImage(data)
+	return media.Decode(data)
 }
 
 // PDFPreview renders page 1 of a PDF from the vault, fitting maxPx×maxPx.

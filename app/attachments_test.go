@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
-	"image"
 	"image/jpeg"
 	"io"
 	"io/fs"
@@ -18,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/image/draw"
-
 	"rounds/internal/testserver"
+	"rounds/media"
 	"rounds/securestore"
 )
 
@@ -182,8 +180,8 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 
 	photo := fixture(t, "good_exif_gps.jpg")
 	pdf := engineFixture(t, "good_report.pdf")
-	if !readExif(photo).gps || readExif(photo).orientation != 6 {
-		t.Fatalf("fixture lost its EXIF: %+v", readExif(photo))
+	if !media.ReadExif(photo).GPS || media.ReadExif(photo).Orientation != 6 {
+		t.Fatalf("fixture lost its EXIF: %+v", media.ReadExif(photo))
 	}
 	const photoName, pdfName = "Wound left heel bed 12.jpg", "Potassium result.pdf"
 
@@ -214,7 +212,7 @@ func TestAttachmentsPhotoAndPDF(t *testing.T) {
 		t.Fatalf("sender's photo row: body %q, %+v", sentPhoto.Body, a)
 	}
 	uploaded := readAll(t, alice.c, a.ID)
-	if readExif(uploaded).found || bytes.Contains(uploaded, []byte("Exif\x00\x00")) || bytes.Contains(uploaded, []byte("GPS-MARKER")) {
+	if media.ReadExif(uploaded).Found || bytes.Contains(uploaded, []byte("Exif\x00\x00")) || bytes.Contains(uploaded, []byte("GPS-MARKER")) {
 		t.Fatal("the uploaded photo still carries EXIF")
 	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(uploaded))
@@ -675,99 +673,10 @@ func TestFileType(t *testing.T) {
 	}
 }
 
-func TestOrient(t *testing.T) {
-	// 3×2 image: the red pixel at (0,0) must end where each orientation
-	// puts the stored top-left corner.
-	src := image.NewRGBA(image.Rect(0, 0, 3, 2))
-	src.Pix[0], src.Pix[3] = 255, 255
-	want := map[int]image.Point{1: {0, 0}, 2: {2, 0}, 3: {2, 1}, 4: {0, 1}, 5: {0, 0}, 6: {1, 0}, 7: {1, 2}, 8: {0, 2}}
-	for o, p := range want {
-		img := orient(src, o)
-		if r, _, _, _ := img.At(p.X, p.Y).RGBA(); r>>8 != 255 {
-			t.Errorf("orientation %d: red not at %v", o, p)
-		}
-		if o >= 5 && img.Bounds().Dx() != 2 {
-			t.Errorf("orientation %d not turned: %v", o, img.Bounds())
-		}
-	}
-}
-
-func TestReadExif(t *testing.T) {
-	info := readExif(fixture(t, "good_exif_gps.jpg"))
-	if !info.found || !info.gps || info.orientation != 6 {
-		t.Fatalf("%+v", info)
-	}
-	for _, bad := range [][]byte{nil, {0xff}, {0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff}, []byte("\xff\xd8\xff\xe1\x00\x10Exif\x00\x00MM\x00\x2a\xff\xff\xff\xff")} {
-		if got := readExif(bad); got.found && got.gps || got.orientation != 1 {
-			t.Errorf("%x: %+v", bad, got)
-		}
-	}
-}
-
-func FuzzReadExif(f *testing.F) {
-	f.Add(fixture(f, "good_exif_gps.jpg")[:512])
-	f.Add([]byte("\xff\xd8\xff\xe1\x00\x10Exif\x00\x00II\x2a\x00\x08\x00\x00\x00"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		info := readExif(b)
-		if info.orientation < 1 || info.orientation > 8 {
-			t.Fatalf("orientation %d", info.orientation)
-		}
-	})
-}
-
 func TestFormatSize(t *testing.T) {
 	for n, want := range map[int64]string{12: "12 bytes", 820_400: "820 KB", 4_240_000: "4.2 MB", 52_000_000: "52 MB"} {
 		if got := FormatSize(n); got != want {
 			t.Errorf("%d: %q", n, got)
 		}
-	}
-}
-
-// Picture processing cost (docs/BENCHMARKS.md, ## attachments): shrinking
-// a 3000×2000 camera photo for sending, and making a thumbnail, each against
-// decoding the same JPEG alone in the same run.
-func BenchmarkPhotoDecodeBaseline(b *testing.B) {
-	photo := fixture(b, "good_exif_gps.jpg")
-	b.SetBytes(int64(len(photo)))
-	for b.Loop() {
-		if _, err := jpeg.Decode(bytes.NewReader(photo)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPhotoShrinkForSending(b *testing.B) {
-	photo := fixture(b, "good_exif_gps.jpg")
-	b.SetBytes(int64(len(photo)))
-	for b.Loop() {
-		if _, err := shrinkImage(bytes.NewReader(photo), int64(len(photo)), "image/jpeg"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// The same with CatmullRom, the scaler used only beyond a 2× reduction.
-func BenchmarkPhotoShrinkCatmullRom(b *testing.B) {
-	photo := fixture(b, "good_exif_gps.jpg")
-	restore := shrinkScaler
-	shrinkScaler = func(image.Rectangle) draw.Scaler { return draw.CatmullRom }
-	defer func() { shrinkScaler = restore }()
-	b.SetBytes(int64(len(photo)))
-	for b.Loop() {
-		if _, err := shrinkImage(bytes.NewReader(photo), int64(len(photo)), "image/jpeg"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPhotoThumbnail(b *testing.B) {
-	photo := fixture(b, "good_exif_gps.jpg")
-	b.SetBytes(int64(len(photo)))
-	for b.Loop() {
-		img, o, err := decodeImage(photo)
-		if err != nil {
-			b.Fatal(err)
-		}
-		orient(fitImage(img, 400, draw.BiLinear), o)
 	}
 }

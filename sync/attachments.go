@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
 	gosync "sync"
 
+	"rounds/media"
 	"rounds/securestore"
 	"rounds/sync/xmpp"
 )
@@ -537,12 +537,9 @@ func nameAndType(raw string) (string, string) {
 	if name == "/" || name == "." || name == "" {
 		name = "file"
 	}
-	t := mime.TypeByExtension(strings.ToLower(path.Ext(name)))
+	t := media.TypeByName(name)
 	if t == "" {
 		t = "application/octet-stream"
-	}
-	if i := strings.IndexByte(t, ';'); i >= 0 {
-		t = t[:i]
 	}
 	return name, t
 }
@@ -711,39 +708,12 @@ func (s *Session) downloadLimit() int64 {
 	return DefaultMaxDownload
 }
 
-// sniffable are the types http.DetectContentType recognises by signature:
-// a file declared as one of them must look like it.
-var sniffable = map[string]bool{
-	"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/bmp": true,
-	"application/pdf": true, "audio/mpeg": true, "audio/wave": true, "audio/ogg": true,
-	"video/mp4": true, "video/webm": true, "application/zip": true, "application/x-gzip": true,
-}
-
-// checkType compares the declared type with what the content looks like.
-// Only types with a reliable signature are checked; an "image/jpeg" that is
-// HTML, a PDF that is a ZIP, a text file that is binary are refused.
+// checkType compares the declared type with what the content looks like,
+// by the list the sender's app checks against too (media): an "image/jpeg"
+// that is HTML, a PDF that is a ZIP, a text file that is binary are refused.
 func checkType(declared string, head []byte) error {
-	decl := strings.ToLower(strings.TrimSpace(declared))
-	if i := strings.IndexByte(decl, ';'); i >= 0 {
-		decl = strings.TrimSpace(decl[:i])
-	}
-	if decl == "image/jpg" {
-		decl = "image/jpeg"
-	}
-	got := http.DetectContentType(head)
-	g := got
-	if i := strings.IndexByte(g, ';'); i >= 0 {
-		g = g[:i]
-	}
-	switch {
-	case sniffable[decl]:
-		if g != decl {
-			return &TypeMismatchError{Declared: declared, Detected: g}
-		}
-	case decl == "text/plain":
-		if g != "text/plain" {
-			return &TypeMismatchError{Declared: declared, Detected: g}
-		}
+	if got, bad := media.Contradicts(declared, head); bad {
+		return &TypeMismatchError{Declared: declared, Detected: got}
 	}
 	return nil
 }

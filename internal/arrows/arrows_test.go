@@ -22,13 +22,16 @@ import (
 var rooms = map[string][]string{
 	// ui → app. Fyne and assets are the only other things the screens use.
 	"rounds/ui": {"rounds/app", "rounds/assets"},
-	// app → {sync, securestore}. app reaches the server only through sync.
-	"rounds/app": {"rounds/sync", "rounds/securestore"},
-	// sync → {sync/xmpp, securestore}.
-	"rounds/sync": {"rounds/sync/xmpp", "rounds/securestore"},
+	// app → {sync, securestore, media}. app reaches the server only through sync.
+	"rounds/app": {"rounds/sync", "rounds/securestore", "rounds/media"},
+	// sync → {sync/xmpp, securestore, media}.
+	"rounds/sync": {"rounds/sync/xmpp", "rounds/securestore", "rounds/media"},
 	// The wire and the disk import nothing of ours but the leaves.
 	"rounds/sync/xmpp":   nil,
 	"rounds/securestore": nil,
+	// Media (file types, pictures) serves app before sending and sync after
+	// receiving, so both judge a file by one list; it imports nothing of ours.
+	"rounds/media": nil,
 	// The headless tools drive app like the UI does.
 	"rounds/cli":            {"rounds/app"},
 	"rounds/cmd/rounds-cli": {"rounds/cli"},

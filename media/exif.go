@@ -1,4 +1,4 @@
-package app
+package media
 
 import (
 	"encoding/binary"
@@ -11,18 +11,18 @@ import (
 // GPS position, device serial), so the turn must be applied to the pixels
 // first, or a wound photo taken upright arrives on its side.
 
-// exifInfo is what Rounds reads from a JPEG's EXIF block.
-type exifInfo struct {
-	found       bool // an APP1 "Exif" segment with a readable TIFF header
-	orientation int  // 1..8 (1: as stored)
-	gps         bool // IFD0 points to a GPS IFD
+// Exif is what Rounds reads from a JPEG's EXIF block.
+type Exif struct {
+	Found       bool // an APP1 "Exif" segment with a readable TIFF header
+	Orientation int  // 1..8 (1: as stored)
+	GPS         bool // IFD0 points to a GPS IFD
 }
 
-// readExif walks a JPEG's segments up to the image data and reads IFD0 of
-// the first EXIF segment. Malformed input gives the zero exifInfo (with
-// orientation 1), never a panic.
-func readExif(data []byte) exifInfo {
-	info := exifInfo{orientation: 1}
+// ReadExif walks a JPEG's segments up to the image data and reads IFD0 of
+// the first EXIF segment. Malformed input gives the zero Exif (with
+// Orientation 1), never a panic.
+func ReadExif(data []byte) Exif {
+	info := Exif{Orientation: 1}
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
 		return info
 	}
@@ -56,8 +56,8 @@ func readExif(data []byte) exifInfo {
 	return info
 }
 
-func readTIFF(t []byte) exifInfo {
-	info := exifInfo{orientation: 1}
+func readTIFF(t []byte) Exif {
+	info := Exif{Orientation: 1}
 	if len(t) < 8 {
 		return info
 	}
@@ -73,7 +73,7 @@ func readTIFF(t []byte) exifInfo {
 	if bo.Uint16(t[2:]) != 42 {
 		return info
 	}
-	info.found = true
+	info.Found = true
 	off := int64(bo.Uint32(t[4:]))
 	if off < 8 || off+2 > int64(len(t)) {
 		return info
@@ -88,21 +88,18 @@ func readTIFF(t []byte) exifInfo {
 		switch {
 		case tag == 0x0112 && typ == 3: // Orientation, SHORT
 			if o := int(bo.Uint16(t[e+8:])); o >= 1 && o <= 8 {
-				info.orientation = o
+				info.Orientation = o
 			}
 		case tag == 0x8825: // GPSInfo IFD pointer
-			info.gps = true
+			info.GPS = true
 		}
 	}
 	return info
 }
 
-// exifOrientation is a JPEG's EXIF orientation (1 when none).
-func exifOrientation(data []byte) int { return readExif(data).orientation }
-
-// orient turns img upright for EXIF orientation o (2..8: mirrored and/or
+// Upright turns img upright for EXIF orientation o (2..8: mirrored and/or
 // rotated by 90° steps); 1 or unknown values return img as it is.
-func orient(img image.Image, o int) image.Image {
+func Upright(img image.Image, o int) image.Image {
 	if o < 2 || o > 8 {
 		return img
 	}
