@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -120,7 +118,7 @@ var (
 	// ErrNoPDFPreview: no PDF renderer on this device (phones; desktops
 	// without poppler-utils); show the document's details and offer
 	// "Open with…" instead.
-	ErrNoPDFPreview = errors.New("no PDF preview on this device")
+	ErrNoPDFPreview = media.ErrNoPDFPreview
 	// ErrUploadTooLarge wraps sync's *TooLargeError for errors.Is.
 	ErrUploadTooLarge = errors.New("the file is larger than the server accepts")
 	// ErrNotConnected: an upload needs the server; it is not queued.
@@ -412,11 +410,9 @@ func (c *Client) decodeAttachment(attID string) (image.Image, int, error) {
 	return media.Decode(data)
 }
 
-// PDFPreview renders page 1 of a PDF from the vault, fitting maxPx×maxPx.
-// Go has no maintained PDF renderer, so this runs poppler's pdftoppm where
-// it is installed (Linux desktops with poppler-utils), feeding it the
-// plaintext through a pipe and reading the PNG back through another: the
-// document never touches the disk. Elsewhere (phones, Windows, macOS
+// PDFPreview renders page 1 of a PDF from the vault, fitting maxPx×maxPx,
+// with poppler's pdftoppm where it is installed (media.RenderPDFPage: the
+// document never touches the disk). Elsewhere (phones, Windows, macOS
 // without poppler) it returns ErrNoPDFPreview and the viewer shows the
 // document's details with "Open with…".
 func (c *Client) PDFPreview(attID string, maxPx int) (image.Image, error) {
@@ -437,44 +433,12 @@ func (c *Client) PDFPreview(attID string, maxPx int) (image.Image, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pdfRenderTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tool, "-png", "-f", "1", "-l", "1", "-singlefile",
-		"-scale-to", fmt.Sprint(maxPx), "-")
-	cmd.Stdin = r
-	var out, errOut bytes.Buffer
-	cmd.Stdout = &limitedBuffer{b: &out, max: 64 << 20}
-	cmd.Stderr = &limitedBuffer{b: &errOut, max: 4 << 10}
-	if err := cmd.Run(); err != nil {
-		// pdftoppm's messages may quote the document; they are not logged.
-		return nil, fmt.Errorf("%w: the renderer could not read this PDF", ErrNoPDFPreview)
-	}
-	img, err := png.Decode(&out)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoPDFPreview, err)
-	}
-	return img, nil
+	return media.RenderPDFPage(ctx, tool, r, maxPx)
 }
 
 // pdfRenderer is the path of pdftoppm, or "" where there is none. A
 // variable so tests can take it away.
-var pdfRenderer = func() string {
-	p, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		return ""
-	}
-	return p
-}
-
-type limitedBuffer struct {
-	b   *bytes.Buffer
-	max int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if l.b.Len()+len(p) > l.max {
-		return 0, errors.New("output too large")
-	}
-	return l.b.Write(p)
-}
+var pdfRenderer = media.PDFRenderer
 
 // ExportForPlatform copies an attachment OUT OF THE VAULT, in clear, into a
 // new private temporary directory (0700, the file 0600, named

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/jpeg"
@@ -70,6 +71,35 @@ func TestShrink(t *testing.T) {
 	}
 	if _, err := Shrink([]byte("not a picture"), "image/jpeg", 1000); !errors.Is(err, ErrNotImage) {
 		t.Fatalf("not a picture: %v", err)
+	}
+}
+
+// TestRenderPDFPage: page 1 of a PDF comes back fitting the box; without a
+// renderer, or from a document the renderer cannot read, ErrNoPDFPreview.
+func TestRenderPDFPage(t *testing.T) {
+	ctx := context.Background()
+	if _, err := RenderPDFPage(ctx, "", bytes.NewReader(nil), 100); !errors.Is(err, ErrNoPDFPreview) {
+		t.Fatalf("without a renderer: %v", err)
+	}
+	tool := PDFRenderer()
+	if tool == "" {
+		// make test installs poppler-utils (scripts/install-deps.sh): in CI
+		// a missing renderer is a failure, not a skipped check.
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftoppm not installed: scripts/install-deps.sh test installs poppler-utils")
+		}
+		t.Skip("pdftoppm not installed")
+	}
+	pdf, err := os.ReadFile(filepath.Join("..", "sync", "testdata", "good_report.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := RenderPDFPage(ctx, tool, bytes.NewReader(pdf), 200)
+	if err != nil || max(img.Bounds().Dx(), img.Bounds().Dy()) != 200 {
+		t.Fatalf("page 1: %v", err)
+	}
+	if _, err := RenderPDFPage(ctx, tool, bytes.NewReader([]byte("not a PDF")), 200); !errors.Is(err, ErrNoPDFPreview) {
+		t.Fatalf("not a PDF: %v", err)
 	}
 }
 
