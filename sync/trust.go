@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -75,12 +76,31 @@ func (s *Session) auditRejected(owner string, rs []rejectedResult) {
 			fmt.Fprintf(&b, " (and %d more)", len(rs)-i)
 			break
 		}
-		fmt.Fprintf(&b, " [id %q from %q type %q: %s]", r.id, r.from, r.typ, r.reason)
+		fmt.Fprintf(&b, " [id %q from %q type %q: %s]", auditField(r.id), auditField(r.from), auditField(r.typ), r.reason)
 	}
 	s.log.Warn("sync: dropped forged archive results", "archive", owner, "count", len(rs))
 	if err := s.store.Audit(securestore.AuditRejected, b.String()); err != nil {
 		s.log.Warn("sync: audit", "err", err)
 	}
+}
+
+// maxAuditField bounds each id or JID an audit entry quotes from the wire.
+// A JID is at most 3071 bytes (RFC 7622); ids have no limit but the frame's:
+// a hostile archive quoting megabyte "ids" must not make the audit log,
+// which is never purged, hold megabytes per entry.
+const maxAuditField = 256
+
+// auditField is s as an audit entry quotes it: cut at maxAuditField bytes
+// (on a rune boundary), with how long it was.
+func auditField(s string) string {
+	if len(s) <= maxAuditField {
+		return s
+	}
+	cut := maxAuditField
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }
 
 // When a message was sent. A <delay/> stamp is believed only from whoever

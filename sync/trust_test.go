@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"rounds/internal/hostile"
 	"rounds/securestore"
@@ -356,5 +357,36 @@ func TestRoomAckAttributedToItsAuthor(t *testing.T) {
 	}
 	if r := m.Members["mallory@hospital.test"]; r.State != securestore.ReceiptAcknowledged {
 		t.Errorf("mallory's acknowledgement not recorded under her JID: %+v", m.Members)
+	}
+}
+
+// TestAuditQuotesBounded: ids and JIDs an audit entry quotes from the wire
+// (a forged archive result's id and from, an unreadable message's ids) are
+// cut to a few hundred bytes each: the audit log is never purged, and a
+// hostile archive could otherwise put megabytes into every entry.
+func TestAuditQuotesBounded(t *testing.T) {
+	st := openStore(t, t.TempDir()+"/a.db")
+	defer st.Close()
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("é", 50000)
+	var rs []rejectedResult
+	for range 25 {
+		rs = append(rs, rejectedResult{id: huge, from: huge + "@x/y", typ: huge, reason: "not a groupchat message"})
+	}
+	s.auditRejected("icu@rooms.hospital.test", rs)
+	_, detail := unreadableAudit([]securestore.Message{{ID: 1, ConversationID: "bob@hospital.test", From: huge, OriginID: huge, StanzaID: huge,
+		StanzaIDBy: "alice@hospital.test", Extra: map[string]string{ExtraUnreadable: xmpp.ReasonTooLarge}}})
+	if len(detail) > 4096 || !utf8.ValidString(detail) {
+		t.Errorf("unreadable audit detail: %d bytes (valid UTF-8 %v)", len(detail), utf8.ValidString(detail))
+	}
+	rej := auditKinds(t, st, securestore.AuditRejected)
+	if len(rej) != 1 {
+		t.Fatalf("%d rejected entries", len(rej))
+	}
+	if n := len(rej[0].Detail); n > 32*1024 || !utf8.ValidString(rej[0].Detail) {
+		t.Errorf("rejected audit detail: %d bytes (valid UTF-8 %v)", n, utf8.ValidString(rej[0].Detail))
 	}
 }

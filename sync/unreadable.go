@@ -128,7 +128,7 @@ func unreadableAudit(added []securestore.Message) (kind, detail string) {
 		}
 		n++
 		fmt.Fprintf(&b, "message %d in %s from %s could not be read (%s, %s bytes): origin-id %q, stanza-id %q by %q, at %s",
-			m.ID, m.ConversationID, m.From, reason, m.Extra[ExtraUnreadableSize], m.OriginID, m.StanzaID, m.StanzaIDBy,
+			m.ID, auditField(m.ConversationID), auditField(m.From), reason, m.Extra[ExtraUnreadableSize], auditField(m.OriginID), auditField(m.StanzaID), auditField(m.StanzaIDBy),
 			m.Timestamp.UTC().Format(time.RFC3339))
 	}
 	if n == 0 {
