@@ -662,6 +662,9 @@ func TestFileType(t *testing.T) {
 		{"notes.txt", []byte("K+ 6.1"), "text/plain", "notes.txt", nil},
 		{"notes.txt", []byte{0, 1, 2, 0xff}, "", "notes.txt", ErrFileTypeMismatch},
 		{"blob", []byte{0, 1, 2}, "application/octet-stream", "blob", nil},
+		// The receivers' list (media's) binds the sender too: an ".mp3"
+		// that is text was sent before and refused by every receiver.
+		{"handover.mp3", []byte("K+ 6.1, recheck at 14:00"), "", "handover.mp3", ErrFileTypeMismatch},
 	} {
 		mt, name, err := fileType(c.name, c.head)
 		if !errors.Is(err, c.err) || (err == nil && (mt != c.mime || name != c.want)) {
