@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"rounds/jid"
 	"rounds/securestore"
@@ -157,35 +156,6 @@ func roomErr(err error) error {
 		return ErrRoomExists
 	}
 	return mapErr(err)
-}
-
-// SetPresence sets availability ("" available, "away", "dnd", "xa", "chat")
-// and a status text ("In surgery"); kept across sign-ins and unlocks.
-func (c *Client) SetPresence(show, status string) error {
-	switch show {
-	case "", "away", "dnd", "xa", "chat":
-	default:
-		return ErrInvalidPresence
-	}
-	status = strings.TrimSpace(status)
-	if utf8.RuneCountInString(status) > 200 {
-		status = string([]rune(status)[:200])
-	}
-	c.mu.Lock()
-	c.show, c.status = show, status
-	s := c.session
-	c.mu.Unlock()
-	if s == nil {
-		return nil // applied at the next unlock
-	}
-	return s.SetPresence(show, status)
-}
-
-// Presence is what SetPresence last set.
-func (c *Client) Presence() (show, status string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.show, c.status
 }
 
 // AddContact adds jid to the roster under name and asks to see their

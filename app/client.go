@@ -40,7 +40,7 @@ type Client struct {
 	ended   bool          // signed out or wiped
 	// Each concern's state, in the file that holds its methods; all of it
 	// is guarded by mu unless its type says otherwise.
-	presenceBook   // contacts' presence and our own (events.go, actions.go)
+	presenceBook   // contacts' presence and our own (presence.go; notePresence in events.go)
 	attention      // what the user is looking at; who was told (notify.go)
 	autoLock       // the idle timer (lock.go)
 	roomsAway      // rooms the last sign-in could not rejoin (events.go)
@@ -54,16 +54,6 @@ type Client struct {
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
-}
-
-type presence struct{ show, status string }
-
-// presenceBook is what we know of presence: each contact device's, and the
-// show and status we announce.
-type presenceBook struct {
-	presence map[string]map[string]presence
-	show     string
-	status   string
 }
 
 func newClient(cfg Config, path string) *Client {

@@ -123,34 +123,6 @@ func (c *Client) notePresence(e sync.PresenceChanged) bool {
 	return true
 }
 
-// presenceOf is a contact's best presence over their devices: available
-// beats dnd beats away beats xa; "" when offline or unknown.
-func (c *Client) presenceOf(bare string) (show, status string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	best := -1
-	for _, p := range c.presence[bare] {
-		if r := showRank(p.show); r > best {
-			best, show, status = r, p.show, p.status
-		}
-	}
-	return show, status
-}
-
-func showRank(s string) int {
-	switch s {
-	case "available":
-		return 4
-	case "dnd":
-		return 3
-	case "away":
-		return 2
-	case "xa":
-		return 1
-	}
-	return 0
-}
-
 // AuditRoomUnavailable: a remembered room could not be rejoined at sign-in.
 const AuditRoomUnavailable = "room-unavailable"
 

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Presence: what we know of each contact device's availability, and the
+// show and status this account announces.
+
+type presence struct{ show, status string }
+
+// presenceBook is what we know of presence: each contact device's, and the
+// show and status we announce.
+type presenceBook struct {
+	presence map[string]map[string]presence
+	show     string
+	status   string
+}
+
+// SetPresence sets availability ("" available, "away", "dnd", "xa", "chat")
+// and a status text ("In surgery"); kept across sign-ins and unlocks.
+func (c *Client) SetPresence(show, status string) error {
+	switch show {
+	case "", "away", "dnd", "xa", "chat":
+	default:
+		return ErrInvalidPresence
+	}
+	status = strings.TrimSpace(status)
+	if utf8.RuneCountInString(status) > 200 {
+		status = string([]rune(status)[:200])
+	}
+	c.mu.Lock()
+	c.show, c.status = show, status
+	s := c.session
+	c.mu.Unlock()
+	if s == nil {
+		return nil // applied at the next unlock
+	}
+	return s.SetPresence(show, status)
+}
+
+// Presence is what SetPresence last set.
+func (c *Client) Presence() (show, status string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.show, c.status
+}
+
+// presenceOf is a contact's best presence over their devices: available
+// beats dnd beats away beats xa; "" when offline or unknown.
+func (c *Client) presenceOf(bare string) (show, status string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	best := -1
+	for _, p := range c.presence[bare] {
+		if r := showRank(p.show); r > best {
+			best, show, status = r, p.show, p.status
+		}
+	}
+	return show, status
+}
+
+func showRank(s string) int {
+	switch s {
+	case "available":
+		return 4
+	case "dnd":
+		return 3
+	case "away":
+		return 2
+	case "xa":
+		return 1
+	}
+	return 0
+}
