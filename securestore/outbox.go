@@ -95,3 +95,31 @@ func removeFromOutbox(tx *bbolt.Tx, ids map[MessageID]bool) error {
 	}
 	return nil
 }
+
+// Requeue puts a stored outgoing message back on the outbox, at its end,
+// keeping its receipt: the server took it but the room it was for bounced it
+// (the sender was not in the room at that moment), so it must be sent again.
+// A message already listed stays where it is.
+func (s *Store) Requeue(id MessageID) error {
+	return s.update(func(tx *bbolt.Tx) error {
+		m, err := s.loadMessage(tx, id)
+		if err != nil {
+			return err
+		}
+		if m.Direction != Outgoing {
+			return fmt.Errorf("securestore: requeue of message %d: not outgoing", id)
+		}
+		out := tx.Bucket(bucketOutbox)
+		c := out.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(v) == 8 && MessageID(beUint64(v)) == id {
+				return nil
+			}
+		}
+		seq, err := out.NextSequence()
+		if err != nil {
+			return err
+		}
+		return out.Put(be64(seq), be64(uint64(id)))
+	})
+}

@@ -326,9 +326,20 @@ func (s *Session) onMessageError(m *xmpp.Message) {
 	if err != nil || msg.Direction != securestore.Outgoing {
 		return
 	}
+	cond := ""
+	if m.Error != nil {
+		cond = m.Error.Condition
+	}
+	room := s.isRoom(conv)
+	if room && s.resendAfterRejoin(conv, msg, cond) {
+		return // roombounce.go
+	}
 	reason := "the server could not deliver this message"
-	if m.Error != nil && m.Error.Condition != "" {
-		reason = "the server could not deliver this message (" + m.Error.Condition + ")"
+	if cond != "" {
+		reason = "the server could not deliver this message (" + cond + ")"
+	}
+	if r := roomBounceReason(cond); room && r != "" {
+		reason = r
 	}
 	if err := s.store.OutboxRemove(msg.ID); err != nil {
 		s.log.Warn("sync: outbox remove", "err", err)

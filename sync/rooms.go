@@ -29,6 +29,11 @@ type room struct {
 	// nonAnonymous: the room said (status 100) that every occupant sees real
 	// JIDs, so the real JID on its archived messages is the room's word.
 	nonAnonymous bool
+	// rejoining: a bounce started a rejoin (roombounce.go); resends counts,
+	// per origin-id, how often the room bounced that message since the
+	// sign-in.
+	rejoining bool
+	resends   map[string]int
 }
 
 // ErrRoomNotFound: there is no room at that address. Joining never creates
