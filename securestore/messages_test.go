@@ -359,3 +359,41 @@ func TestMarkSentDequeuesInOneStep(t *testing.T) {
 		t.Fatalf("unknown id: %v", err)
 	}
 }
+
+// TestRequeue: a message taken off the outbox goes back at its end with its
+// receipt kept; one still listed is not listed twice; an incoming message is
+// refused.
+func TestRequeue(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	var ids []MessageID
+	for i := 0; i < 2; i++ {
+		m, err := s.Enqueue(Message{ConversationID: "room@muc.h.example", Body: fmt.Sprint("out ", i), OriginID: fmt.Sprint("r", i), Timestamp: day0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	if _, err := s.MarkSentKeepingEdits(ids[0], day0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Requeue(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Requeue(ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Outbox()
+	if err != nil || len(out) != 2 || out[0].ID != ids[1] || out[1].ID != ids[0] {
+		t.Fatalf("outbox after requeue: %v %v", bodies(out), err)
+	}
+	if out[1].Receipt.State != ReceiptSent {
+		t.Fatalf("requeued message's receipt %v, want it kept (sent)", out[1].Receipt.State)
+	}
+	in, err := s.AppendMessages([]Message{incoming("a@h.example", "s1", "x", day0)})
+	if err != nil || len(in) != 1 {
+		t.Fatal(err)
+	}
+	if err := s.Requeue(in[0].ID); err == nil {
+		t.Fatal("an incoming message was put on the outbox")
+	}
+}
