@@ -52,8 +52,14 @@ func (c *Client) Presence() (show, status string) {
 func (c *Client) presenceOf(bare string) (show, status string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.presenceBook.best(bare)
+}
+
+// best is bare's best presence over their devices (presenceOf); the caller
+// holds Client.mu.
+func (b *presenceBook) best(bare string) (show, status string) {
 	best := -1
-	for _, p := range c.presence[bare] {
+	for _, p := range b.presence[bare] {
 		if r := showRank(p.show); r > best {
 			best, show, status = r, p.show, p.status
 		}
