@@ -40,7 +40,7 @@ type Client struct {
 	ended   bool          // signed out or wiped
 	// Each concern's state, in the file that holds its methods; all of it
 	// is guarded by mu unless its type says otherwise.
-	presenceBook   // contacts' presence and our own (presence.go; notePresence in events.go)
+	presenceBook   // contacts' presence and our own (presence.go)
 	attention      // what the user is looking at; who was told (notify.go)
 	autoLock       // the idle timer (lock.go)
 	roomsAway      // rooms the last sign-in could not rejoin (events.go)

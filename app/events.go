@@ -3,7 +3,6 @@ package app
 import (
 	"strings"
 
-	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
 )
@@ -82,45 +81,6 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	default:
 		c.handleClinical(st, e)
 	}
-}
-
-// notePresence records a contact device's presence; it reports whether
-// anything changed.
-func (c *Client) notePresence(e sync.PresenceChanged) bool {
-	j, err := jid.Parse(e.From)
-	if err != nil {
-		return false
-	}
-	bare := j.Bare().String()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if bare == c.account {
-		return false // our own other devices
-	}
-	devs := c.presence[bare]
-	if !e.Available {
-		if _, ok := devs[j.Resource]; !ok {
-			return false
-		}
-		delete(devs, j.Resource)
-		if len(devs) == 0 {
-			delete(c.presence, bare)
-		}
-		return true
-	}
-	if devs == nil {
-		devs = map[string]presence{}
-		c.presence[bare] = devs
-	}
-	p := presence{show: e.Show, status: e.Status}
-	if p.show == "" || p.show == "chat" {
-		p.show = "available"
-	}
-	if old, ok := devs[j.Resource]; ok && old == p {
-		return false
-	}
-	devs[j.Resource] = p
-	return true
 }
 
 // AuditRoomUnavailable: a remembered room could not be rejoined at sign-in.

@@ -3,6 +3,9 @@ package app
 import (
 	"strings"
 	"unicode/utf8"
+
+	"rounds/jid"
+	"rounds/sync"
 )
 
 // Presence: what we know of each contact device's availability, and the
@@ -79,4 +82,49 @@ func showRank(s string) int {
 		return 1
 	}
 	return 0
+}
+
+// notePresence records a contact device's presence; it reports whether
+// anything changed.
+func (c *Client) notePresence(e sync.PresenceChanged) bool {
+	j, err := jid.Parse(e.From)
+	if err != nil {
+		return false
+	}
+	bare := j.Bare().String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bare == c.account {
+		return false // our own other devices
+	}
+	return c.presenceBook.note(bare, j.Resource, e.Available, e.Show, e.Status)
+}
+
+// note records one device's presence (notePresence); the caller holds
+// Client.mu.
+func (b *presenceBook) note(bare, resource string, available bool, show, status string) bool {
+	devs := b.presence[bare]
+	if !available {
+		if _, ok := devs[resource]; !ok {
+			return false
+		}
+		delete(devs, resource)
+		if len(devs) == 0 {
+			delete(b.presence, bare)
+		}
+		return true
+	}
+	if devs == nil {
+		devs = map[string]presence{}
+		b.presence[bare] = devs
+	}
+	p := presence{show: show, status: status}
+	if p.show == "" || p.show == "chat" {
+		p.show = "available"
+	}
+	if old, ok := devs[resource]; ok && old == p {
+		return false
+	}
+	devs[resource] = p
+	return true
 }
