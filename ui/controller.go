@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	gosync "sync"
 	"time"
@@ -475,3 +476,50 @@ func (a *actions) SignOut() error {
 }
 
 func (a *actions) Wipe() error { return a.cl.WipeDevice() }
+
+// The controller's actions forward the clinical intents to the Client.
+
+func (a *actions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error) {
+	a.cl.Touch()
+	return a.cl.SendClinical(conv, text, o)
+}
+
+func (a *actions) Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error {
+	return a.cl.Respond(conv, msg, kind, text)
+}
+
+func (a *actions) Recall(conv string, id app.MessageID) error { return a.cl.Recall(conv, id) }
+
+func (a *actions) Correct(conv string, id app.MessageID, text string) error {
+	return a.cl.Correct(conv, id, text)
+}
+
+func (a *actions) History(id app.MessageID) ([]app.BodyVersion, error) {
+	return a.cl.History(id)
+}
+
+func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
+	return a.cl.ExportConversation(w, conv, format)
+}
+
+func (a *actions) CancelEscalation(conv string, id app.MessageID) error {
+	return a.cl.CancelEscalation(conv, id)
+}
+
+func (a *actions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
+	a.cl.Touch()
+	return a.cl.SendToRole(role, text, o)
+}
+
+func (a *actions) AuditEntries() ([]app.AuditRow, error) { return a.cl.AuditEntries() }
+func (a *actions) AuditIntact() error                    { return a.cl.AuditIntact() }
+func (a *actions) ExportAudit(w io.Writer, format string) error {
+	return a.cl.ExportAudit(w, format)
+}
+
+var (
+	_ ClinicalActions = (*actions)(nil)
+	_ AlertActions    = (*actions)(nil)
+	_ RoleActions     = (*actions)(nil)
+	_ AuditActions    = (*actions)(nil)
+)

@@ -11,8 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -289,64 +287,6 @@ func (v *ConversationView) exportConversation(format string) {
 	})
 }
 
-func safeFileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-// saveExport shows Fyne's save dialog over obj's window and hands the chosen
-// file to write; done reports the outcome on the UI goroutine.
-func saveExport(obj fyne.CanvasObject, name string, write func(io.Writer) error, done func(string, error)) {
-	win := windowFor(obj)
-	if win == nil {
-		done("", errors.New("no window to show the save dialog in"))
-		return
-	}
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			if err != nil {
-				done("", err)
-			}
-			return
-		}
-		go writeExport(w, write, done)
-	}, win)
-	d.SetFileName(name)
-	d.Show()
-}
-
-// writeExport writes the chosen file and reports on the UI goroutine; a
-// failed export leaves no partial file behind.
-func writeExport(w fyne.URIWriteCloser, write func(io.Writer) error, done func(string, error)) {
-	err := write(w)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = storage.Delete(w.URI())
-	}
-	doUI(func() { done("Exported to "+w.URI().Name(), err) })
-}
-
-// windowFor finds the window showing obj.
-func windowFor(obj fyne.CanvasObject) fyne.Window {
-	a := fyne.CurrentApp()
-	if a == nil {
-		return nil
-	}
-	c := a.Driver().CanvasForObject(obj)
-	for _, w := range a.Driver().AllWindows() {
-		if c == nil || w.Canvas() == c {
-			return w
-		}
-	}
-	return nil
-}
-
 // rowClinical is a message row's clinical drawing: the level badge, the
 // status lines and the ⋮ actions button.
 type rowClinical struct {
@@ -566,50 +506,3 @@ func (l *messageLayout) layoutMore(right, y float32) float32 {
 	l.clin.more.Move(fyne.NewPos(right-g.tick, y))
 	return right - g.tick - g.pad
 }
-
-// The controller's actions forward the clinical intents to the Client.
-
-func (a *actions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Sent, error) {
-	a.cl.Touch()
-	return a.cl.SendClinical(conv, text, o)
-}
-
-func (a *actions) Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error {
-	return a.cl.Respond(conv, msg, kind, text)
-}
-
-func (a *actions) Recall(conv string, id app.MessageID) error { return a.cl.Recall(conv, id) }
-
-func (a *actions) Correct(conv string, id app.MessageID, text string) error {
-	return a.cl.Correct(conv, id, text)
-}
-
-func (a *actions) History(id app.MessageID) ([]app.BodyVersion, error) {
-	return a.cl.History(id)
-}
-
-func (a *actions) ExportConversation(w io.Writer, conv, format string) error {
-	return a.cl.ExportConversation(w, conv, format)
-}
-
-func (a *actions) CancelEscalation(conv string, id app.MessageID) error {
-	return a.cl.CancelEscalation(conv, id)
-}
-
-func (a *actions) SendToRole(role, text string, o app.ClinicalOptions) (app.Sent, error) {
-	a.cl.Touch()
-	return a.cl.SendToRole(role, text, o)
-}
-
-func (a *actions) AuditEntries() ([]app.AuditRow, error) { return a.cl.AuditEntries() }
-func (a *actions) AuditIntact() error                    { return a.cl.AuditIntact() }
-func (a *actions) ExportAudit(w io.Writer, format string) error {
-	return a.cl.ExportAudit(w, format)
-}
-
-var (
-	_ ClinicalActions = (*actions)(nil)
-	_ AlertActions    = (*actions)(nil)
-	_ RoleActions     = (*actions)(nil)
-	_ AuditActions    = (*actions)(nil)
-)
