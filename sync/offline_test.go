@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,78 @@ func TestDeliveredButUnackedIsNotResent(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("bob's archive holds the message %d times, want 1 (resent after the archive showed the server had it)", n)
+	}
+}
+
+// TestOfflineDelayNotBeforeLastOnline: while the stream is set up, a
+// <delay/> naming our domain is believed (offline storage's stamp), but a
+// sender can write one too: Prosody passes it through and adds its own as
+// the last. A stamp earlier than this device's last time online (less the
+// clock-skew allowance) cannot be the server's: offline storage holds only
+// what came while no resource was online. Bob's 2019 "server" stamp on a
+// message alice receives from offline storage is not believed (stored at
+// receipt, no earlier than her last time online, the claim kept); the
+// genuine offline stamp on his other message still is. (Real Prosody appends
+// its own offline stamp after bob's, and the last one is taken, so this
+// passed before the floor too; TestServerDelayNotBeforeLastOnline covers the
+// single forged stamp on a message arriving live during setup.)
+func TestOfflineDelayNotBeforeLastOnline(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	aliceJID, bobJID := srv.JID("alice"), srv.JID("bob")
+	domain := aliceJID[strings.IndexByte(aliceJID, '@')+1:]
+	path := filepath.Join(t.TempDir(), "alice.db")
+	before := time.Now()
+	alice := startDevice(t, srv, "alice", deviceOptions{storePath: path})
+	alice.stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	acked := make(chan struct{}, 4)
+	bob, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: bobJID, Credentials: xmpp.Credentials{Password: testserver.Password},
+		OnAcked: func(el *xmpp.Element) {
+			if el.Name.Local == "message" {
+				acked <- struct{}{}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	forged := xmpp.NewChat(aliceJID, "backdated by bob")
+	forged.Append(xmpp.NewElement("urn:xmpp:delay", "delay", "from", domain, "stamp", "2019-03-01T08:00:00Z"))
+	genuineSent := time.Now()
+	for _, m := range []*xmpp.Element{xmpp.NewChat(aliceJID, "genuine while offline"), forged} {
+		if err := bob.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = bob.RequestAck()
+	for range 2 {
+		select {
+		case <-acked:
+		case <-ctx.Done():
+			t.Fatal("bob's messages not acknowledged by the server")
+		}
+	}
+	time.Sleep(2 * time.Second) // the genuine message's offline stamp is now clearly older than its receipt
+	reconnect := time.Now()
+	alice = startDevice(t, srv, "alice", deviceOptions{storePath: path})
+	alice.waitFor("both messages", 30*time.Second, func() bool { return len(alice.conversation(bobJID)) == 2 })
+	for _, m := range alice.conversation(bobJID) {
+		switch m.Body {
+		case "backdated by bob":
+			if m.Timestamp.Before(before.Truncate(time.Second)) {
+				t.Errorf("a sender's <delay from=%q/> was believed: stored at %v, before alice's last time online (%v)", domain, m.Timestamp, before)
+			}
+			if m.Extra[ExtraClaimedAt] != "2019-03-01T08:00:00Z" {
+				t.Errorf("claimed time not kept: %q", m.Extra[ExtraClaimedAt])
+			}
+		case "genuine while offline":
+			if m.Timestamp.Before(genuineSent.Add(-time.Second)) || !m.Timestamp.Before(reconnect) {
+				t.Errorf("genuine offline message stored at %v, want the server's stamp (sent %v, received after %v)", m.Timestamp, genuineSent, reconnect)
+			}
+		default:
+			t.Errorf("unexpected message %q", m.Body)
+		}
 	}
 }

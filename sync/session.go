@@ -72,6 +72,10 @@ type Session struct {
 	// wait in the Outbox for the flush at the end of setup, so a room message
 	// never reaches a room we have not rejoined yet.
 	ready bool
+	// lastOnline is the last time this device knew itself online (trust.go:
+	// the floor under a server's <delay/>); lastOnlineSaved when the store
+	// last recorded it.
+	lastOnline, lastOnlineSaved time.Time
 	// show and status are the presence the user chose; every fresh sign-in
 	// announces them again.
 	show, status string
@@ -150,6 +154,8 @@ func New(cfg Config) (*Session, error) {
 		active:   true,
 	}
 	s.textAck.Store(cfg.TextAck.compile())
+	s.lastOnline = s.loadLastOnline()
+	s.lastOnlineSaved = s.lastOnline
 	return s, nil
 }
 
@@ -183,6 +189,9 @@ func (s *Session) setReady(r bool) {
 	s.mu.Lock()
 	s.ready = r
 	s.mu.Unlock()
+	if r {
+		s.noteOnline(true)
+	}
 }
 
 // readyClient is the client if the session is fully set up, else nil.
@@ -420,6 +429,9 @@ func (s *Session) online(ctx context.Context, c *xmpp.Client) error {
 			pctx, cancel := context.WithTimeout(ctx, s.cfg.PingTimeout)
 			err := c.Ping(pctx)
 			cancel()
+			if err == nil {
+				s.noteOnline(false)
+			}
 			if err != nil && ctx.Err() == nil {
 				s.log.Info("sync: keepalive failed; dropping socket", "err", err)
 				c.Drop()

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -122,6 +123,19 @@ func auditField(s string) string {
 // decides retention or whether an urgent message still rings. An archive's
 // own stamp (<forwarded><delay/>) is its owner's and trusted. Nothing is in
 // the future: a later stamp is clamped to the time of receipt.
+//
+// While setting up, a sender can still write <delay from="our domain"/> (or
+// our bare JID) on a message that reaches us live during catch-up, or on one
+// our server held offline: Prosody passes it through unchanged, and its
+// offline storage adds its own stamp as the last <delay/> (so the last one
+// from our server is taken, never an earlier one). Our server held a message
+// only while no resource of ours was online, so its stamp cannot be earlier
+// than this device's last time online: a session became ready, or a
+// keepalive ping was answered (recorded in the store, settingLastOnline, by
+// the device's clock). A stamp earlier than that, less maxServerClockSkew for
+// the two clocks, is not believed: the message is stored at its receipt, and
+// cannot be backdated into old history or an expired retention period. A
+// device that never was online has no floor (its first sign-in).
 
 // ExtraClaimedAt holds, in RFC 3339, the time a sender's <delay/> claimed
 // when it was not believed and differs from the stored time by more than a
@@ -172,8 +186,65 @@ func (s *Session) trustedDelay(m *xmpp.Message) (time.Time, bool) {
 		switch {
 		case d.From == "":
 		case d.From == s.account, d.From == domain && m.Type != "groupchat":
+			if floor := s.onlineFloor(); !floor.IsZero() && d.Stamp.Before(floor.Add(-maxServerClockSkew)) {
+				return time.Time{}, false
+			}
 			return d.Stamp, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// maxServerClockSkew is how far our server's clock may be behind this
+// device's for its <delay/> stamp to be believed (see stampTime).
+const maxServerClockSkew = 5 * time.Minute
+
+// settingLastOnline is the store setting holding lastOnline (RFC 3339).
+const settingLastOnline = "sync.last-online"
+
+// saveLastOnlineEvery bounds how often keepalives write lastOnline.
+const saveLastOnlineEvery = time.Minute
+
+// onlineFloor is the last time this device knew itself online (zero: never).
+func (s *Session) onlineFloor() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastOnline
+}
+
+// noteOnline records that this device is online now: always when a session
+// becomes ready (force), else at most every saveLastOnlineEvery.
+func (s *Session) noteOnline(force bool) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	s.lastOnline = now
+	save := force || now.Sub(s.lastOnlineSaved) >= saveLastOnlineEvery
+	if save {
+		s.lastOnlineSaved = now
+	}
+	s.mu.Unlock()
+	if !save {
+		return
+	}
+	if err := s.store.SetSetting(settingLastOnline, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+		s.log.Warn("sync: last time online not recorded", "err", err)
+	}
+}
+
+// loadLastOnline reads the recorded last time online (zero if none or
+// unreadable: then no floor, as on a first sign-in).
+func (s *Session) loadLastOnline() time.Time {
+	v, err := s.store.Setting(settingLastOnline)
+	if err != nil {
+		if !errors.Is(err, securestore.ErrNotFound) {
+			s.log.Warn("sync: last time online not read", "err", err)
+		}
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		s.log.Warn("sync: last time online unreadable", "err", err)
+		return time.Time{}
+	}
+	return t
 }

@@ -243,6 +243,48 @@ func TestServerDelayBelievedOnlyWhileSettingUp(t *testing.T) {
 	}
 }
 
+// TestServerDelayNotBeforeLastOnline: while setting up, a <delay/> naming
+// our domain or our bare JID may be a sender's (a live message arriving
+// during catch-up carries it unchanged). Our server holds a message only
+// while no resource of ours is online, so a stamp earlier than this device's
+// last time online (recorded in the store, read by the next Session) less
+// the clock-skew allowance is not believed: stored at receipt, claim kept.
+// A stamp within the allowance, or after, still is.
+func TestServerDelayNotBeforeLastOnline(t *testing.T) {
+	st := openStore(t, t.TempDir()+"/a.db")
+	defer st.Close()
+	cfg := Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}}
+	first, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.setReady(true) // online: recorded
+	online := time.Now()
+	s, err := New(cfg) // the next start, setting up
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := func(at time.Time, by string) securestore.Message {
+		var sm securestore.Message
+		s.stampTime(&sm, &xmpp.Message{Type: "chat", From: "bob@hospital.test/x", Delays: []xmpp.Delay{{Stamp: at, From: by}}}, time.Time{})
+		return sm
+	}
+	old := time.Date(2019, 3, 1, 8, 0, 0, 0, time.UTC)
+	for _, by := range []string{"hospital.test", "alice@hospital.test"} {
+		sm := stamp(old, by)
+		if sm.Timestamp.Before(online) {
+			t.Errorf("stamp by %s before the last time online believed: %v", by, sm.Timestamp)
+		}
+		if sm.Extra[ExtraClaimedAt] != "2019-03-01T08:00:00Z" {
+			t.Errorf("claim not kept: %q", sm.Extra[ExtraClaimedAt])
+		}
+	}
+	skewed := online.Add(-time.Minute).UTC().Truncate(time.Second)
+	if got := stamp(skewed, "hospital.test").Timestamp; !got.Equal(skewed) {
+		t.Errorf("stamp within the clock-skew allowance: got %v, want %v", got, skewed)
+	}
+}
+
 // TestSenderIDsScopedLive: ids a sender chose (no origin-id: the stanza
 // id) decide nothing alone. A lab gateway whose counter restarted sends "1"
 // twice with different results: both stored; its resend of the second:
