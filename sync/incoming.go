@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"rounds/securestore"
@@ -210,17 +211,53 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 }
 
 // onReceipt: a XEP-0184 receipt from a recipient's device moves our message to
-// delivered. It quotes the id we sent, which is our origin-id.
+// delivered. It quotes the id we sent, which is our origin-id. In a room
+// (groupchat, or a private message through it) one occupant's receipt says
+// only that this member's device has it: it counts for that member, named
+// by stable identity (identity.go), as read markers do, never for the whole
+// message; from our own occupant, or from one the room gives no stable
+// identity, it counts for nothing.
 func (s *Session) onReceipt(m *xmpp.Message) {
 	if m.Carbon == xmpp.CarbonSent {
 		return // our other device acknowledged someone else's message
 	}
 	conv := xmpp.BareJID(m.From)
+	member := ""
+	if s.isRoom(conv) {
+		if member = s.receiptMember(conv, m); member == "" {
+			return
+		}
+	}
 	msg, err := s.store.MessageBySenderOriginID(conv, s.account, m.ReceiptFor)
 	if err != nil || msg.Direction != securestore.Outgoing {
 		return
 	}
-	s.advance(msg.ID, "", securestore.ReceiptDelivered, "")
+	s.advance(msg.ID, member, securestore.ReceiptDelivered, "")
+}
+
+// receiptMember names the room member whose device sent receipt m, for the
+// per-member receipts: the real JID the room vouches for, or, where only an
+// occupant-id names the author, the JID now holding it (else that
+// occupant-id). "" for our own occupant or one without stable identity.
+func (s *Session) receiptMember(room string, m *xmpp.Message) string {
+	author := s.roomAuthor(m, false)
+	if author == "" || s.isOwnAuthor(room, author) || s.isOwnOccupant(m.From) {
+		return ""
+	}
+	id, isOccupantID := strings.CutPrefix(author, occupantIDPrefix)
+	if !isOccupantID {
+		return author
+	}
+	nick := ""
+	if j, err := xmpp.ParseJID(m.From); err == nil {
+		nick = j.Resource
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rooms[room]; r != nil && r.ids[nick] == id && r.members[nick] != "" {
+		return r.members[nick]
+	}
+	return author
 }
 
 // onDisplayed: a XEP-0333 displayed marker. From a peer it moves our message

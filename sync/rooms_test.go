@@ -197,3 +197,63 @@ func TestRejoinSkipsUnavailableRooms(t *testing.T) {
 	})
 	expectExactlyOnce(t, bob.bodies(kept, securestore.Incoming), "still here", 3)
 }
+
+// TestRoomReceiptCountsPerMember: a XEP-0184 receipt from a room occupant
+// says that member's device has the message, no more: it is recorded under
+// that member's stable identity and does not move the whole message to
+// delivered; a receipt from our own occupant (the room reflects ours)
+// counts for nothing.
+func TestRoomReceiptCountsPerMember(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	ctx := context.Background()
+	room := "ward-9@conference." + srv.Domain
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	if err := alice.session.CreateRoom(ctx, room, "alice", "", []string{srv.JID("bob"), srv.JID("carol")}); err != nil {
+		t.Fatal(err)
+	}
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	if err := bob.session.JoinRoom(ctx, room, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	page, err := alice.session.Send(room, "Bed 4: review K+ now", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.allAtLeast([]securestore.MessageID{page.ID}, securestore.ReceiptSent, 30*time.Second)
+	bob.waitFor("the page", 30*time.Second, func() bool { return len(bob.conversation(room)) == 1 })
+	before := stored(t, alice, page.ID).Receipt.State
+	receipt := func() *xmpp.Element {
+		return xmpp.NewElement(xmpp.NSClient, "message", "to", room, "type", "groupchat", "id", xmpp.NewID()).Append(
+			xmpp.NewElement(xmpp.NSReceipts, "received", "id", page.OriginID))
+	}
+	// alice's own receipt, reflected by the room from room/alice.
+	if err := alice.session.currentClient().Send(receipt()); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.currentClient().Send(receipt()); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("a receipt to count", 30*time.Second, func() bool {
+		m := stored(t, alice, page.ID)
+		return m.Members[bob.jid].State >= securestore.ReceiptDelivered || m.Receipt.State != before
+	})
+	time.Sleep(500 * time.Millisecond) // both receipts handled, whichever came first
+	m := stored(t, alice, page.ID)
+	if m.Members[bob.jid].State != securestore.ReceiptDelivered {
+		t.Errorf("bob's receipt not recorded for bob: %+v", m.Members)
+	}
+	if m.Receipt.State != before {
+		t.Errorf("one occupant's receipt moved the whole page: %v -> %v", before, m.Receipt.State)
+	}
+	if r, ok := m.Members[alice.jid]; ok {
+		t.Errorf("our own reflected receipt counted: %+v", r)
+	}
+	if r, ok := m.Members[srv.JID("carol")]; ok {
+		t.Errorf("carol recorded without a receipt: %+v", r)
+	}
+	for k := range m.Members {
+		if k == "bob" || k == "alice" {
+			t.Errorf("member recorded by nick %q, not identity: %+v", k, m.Members)
+		}
+	}
+}
