@@ -112,9 +112,11 @@ func TestOrgPolicyStrictestWinsLive(t *testing.T) {
 		on, _ := st.KeyringEnabled()
 		return !on
 	})
-	if !alice.auditHas(securestore.AuditKeyringDisabled, "") || !alice.auditHas(AuditPolicyChanged, "policy changed: version 1") {
-		t.Fatal("policy change or keyring removal not audited")
-	}
+	// The audit entries are written after the policy takes effect (outside
+	// the lock): wait for them rather than look once.
+	waitFor(t, "policy change and keyring removal audited", 10*time.Second, func() bool {
+		return alice.auditHas(securestore.AuditKeyringDisabled, "") && alice.auditHas(AuditPolicyChanged, "policy changed: version 1")
+	})
 	waitFor(t, "PolicyChanged", 5*time.Second, func() bool { return alice.changeCount(Change{Kind: PolicyChanged}) > 0 })
 	if err := alice.c.SetNotificationPreview(PreviewContent); !errors.Is(err, ErrBeyondPolicy) {
 		t.Fatalf("content preview beyond policy: %v", err)
