@@ -7,6 +7,7 @@ import (
 
 	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync"
 	"rounds/sync/xmpp"
 )
 
@@ -334,6 +335,65 @@ func TestUrgentAlertStopsWhenReadElsewhere(t *testing.T) {
 		if r, _ := d.row(carol); r.Urgent {
 			t.Fatal("still pinned after read")
 		}
+	}
+}
+
+// TestOwnPageAckDoesNotEndRecipientAlert: in a chat, only the addressed
+// recipient (or their other devices) ends their alert. alice pages bob,
+// then acknowledges her own page from another client: bob records the
+// response, and his alert goes on ringing.
+func TestOwnPageAckDoesNotEndRecipientAlert(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	_, err := alice.c.SendClinical(bob.jid, "MARKER-A bed 6 sats 84", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's alert", 30*time.Second, func() bool { _, ok := alertOn(bob, alice.jid); return ok })
+	in := bob.waitIncoming(alice.jid, "MARKER-A")
+
+	other, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: alice.jid, Resource: "other-client",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	st, _, err := bob.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.Message(in.ID)
+	if err != nil || page.OriginID == "" {
+		t.Fatalf("the page as bob stored it: %+v %v", page, err)
+	}
+	id := xmpp.NewID()
+	ack := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", id).Append(
+		xmpp.NewElement(xmpp.NSClient, "body").SetText(sync.ResponseAck.Label()),
+		xmpp.NewResponse(page.OriginID, string(sync.ResponseAck)),
+		xmpp.NewElement(xmpp.NSSID, "origin-id", "id", id))
+	if err := other.Send(ack); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob records alice's response", 30*time.Second, func() bool {
+		r, _ := bob.messageRow(alice.jid, in.ID)
+		return len(r.Responses) == 1 && r.Responses[0].Kind == ResponseAck
+	})
+	if _, ok := alertOn(bob, alice.jid); !ok {
+		t.Fatal("the page's author acknowledged her own page and ended the recipient's alert")
+	}
+	rings := urgentSounds(bob)
+	clk.Advance(2 * time.Minute)
+	if n := urgentSounds(bob); n != rings+1 {
+		t.Fatalf("alert stopped ringing after the author's own ack: %d -> %d", rings, n)
+	}
+	// bob's own acknowledgement still ends it.
+	if err := bob.c.Respond(alice.jid, in.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := alertOn(bob, alice.jid); ok {
+		t.Fatal("bob's own acknowledgement did not end his alert")
 	}
 }
 

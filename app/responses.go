@@ -62,6 +62,9 @@ type storedResponse struct {
 	At   time.Time             `json:"at"`
 	// ByText: read from a plain-text reply (sync.ResponseReceived.ByText).
 	ByText bool `json:"by_text,omitempty"`
+	// byPageAuthor: the response came from whoever wrote the page it
+	// answers (not kept: it only decides whether it ends our alert).
+	byPageAuthor bool
 }
 
 func validResponse(k ResponseKind) bool {
@@ -184,7 +187,29 @@ func (c *Client) onResponseReceived(st *securestore.Store, e sync.ResponseReceiv
 	if !at.IsZero() {
 		r.At = at
 	}
+	cv, err := st.Conversation(orig.ConversationID)
+	room := err != nil || cv.Kind == securestore.KindRoom // unsure: as a room, by stable identity
+	r.byPageAuthor = !own && byPageAuthor(room, orig, resp)
 	c.noteResponse(st, orig, r)
+}
+
+// byPageAuthor: response resp to page orig was written by the page's own
+// author, who is not the one it asks to acknowledge. In a chat, the peer's
+// response to the peer's own page; in a room, the same member by stable
+// identity (Extra sender), or, where either has none, under the same nick:
+// unsure means the alert keeps ringing. Our own pages have no alert here.
+func byPageAuthor(room bool, orig, resp securestore.Message) bool {
+	if orig.Direction != securestore.Incoming || resp.Direction != securestore.Incoming {
+		return false
+	}
+	if !room {
+		return jid.Bare(resp.From) == jid.Bare(orig.From)
+	}
+	a, b := orig.Extra[securestore.ExtraSender], resp.Extra[securestore.ExtraSender]
+	if a != "" && b != "" {
+		return a == b
+	}
+	return resp.From == orig.From
 }
 
 // noteResponse records r on orig (once) and applies it: alerts end or
@@ -197,8 +222,11 @@ func (c *Client) noteResponse(st *securestore.Store, orig securestore.Message, r
 	switch {
 	case r.Kind == ResponseAck:
 		// Ours (any device) ends our alert; in a room someone else's ack
-		// means the team's page is taken.
-		c.alertAcknowledged(orig.ID)
+		// means the team's page is taken. The page's author cannot
+		// acknowledge their own page for us: only the addressed end it.
+		if !r.byPageAuthor {
+			c.alertAcknowledged(orig.ID)
+		}
 		if !r.Own {
 			c.ladderAcknowledged(st, orig.ID, r.From, r.At)
 		}
