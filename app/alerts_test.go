@@ -397,6 +397,78 @@ func TestOwnPageAckDoesNotEndRecipientAlert(t *testing.T) {
 	}
 }
 
+// TestOwnRoomPageAckDoesNotEndMembersAlerts: in a room, another member's
+// acknowledgement ends the team's alert (TestUrgentRoomAckByOneMember), but
+// not the page author's own: alice pages the room, then acknowledges her
+// own page from another client in the room (another nick, her JID): bob
+// records it, and his alert goes on.
+func TestOwnRoomPageAckDoesNotEndMembersAlerts(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	room := "icu-own@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.JoinRoom(room, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.SendClinical(room, "MARKER-R bed 1 arrest", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	in := bob.waitIncoming(room, "MARKER-R")
+	waitFor(t, "bob's room alert", 30*time.Second, func() bool { _, ok := alertOn(bob, room); return ok })
+	st, _, err := bob.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.Message(in.ID)
+	if err != nil || page.StanzaID == "" {
+		t.Fatalf("the page as bob stored it: %+v %v", page, err)
+	}
+
+	joined := make(chan struct{}, 1)
+	other, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: alice.jid, Resource: "other-client",
+		Credentials: xmpp.Credentials{Password: testserver.Password},
+		OnPresence: func(p *xmpp.Presence) {
+			if p.From == room+"/alice-desk" {
+				select {
+				case joined <- struct{}{}:
+				default:
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Send(xmpp.NewElement(xmpp.NSClient, "presence", "to", room+"/alice-desk").Append(
+		xmpp.NewElement("http://jabber.org/protocol/muc", "x").Append(xmpp.NewElement("http://jabber.org/protocol/muc", "history", "maxstanzas", "0")))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-joined:
+	case <-time.After(30 * time.Second):
+		t.Fatal("alice's other client did not join the room")
+	}
+	id := xmpp.NewID()
+	ack := xmpp.NewElement(xmpp.NSClient, "message", "type", "groupchat", "to", room, "id", id).Append(
+		xmpp.NewElement(xmpp.NSClient, "body").SetText(sync.ResponseAck.Label()),
+		xmpp.NewResponse(page.StanzaID, string(sync.ResponseAck)),
+		xmpp.NewElement(xmpp.NSSID, "origin-id", "id", id))
+	if err := other.Send(ack); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob records alice's response", 30*time.Second, func() bool {
+		r, _ := bob.messageRow(room, in.ID)
+		return len(r.Responses) == 1 && r.Responses[0].Kind == ResponseAck
+	})
+	if _, ok := alertOn(bob, room); !ok {
+		t.Fatal("the page's author acknowledged her own room page and ended a member's alert")
+	}
+}
+
 // TestUrgentAlertAcrossLockAndCatchUp: an open alert survives a lock (it is
 // saved) and rings again after unlock; a STAT message acknowledged on the
 // desk while the phone was locked never rings on the phone when it
