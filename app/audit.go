@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -66,27 +67,55 @@ var ErrAuditTampered = errors.New("the audit log does not verify: an entry was c
 // ErrExportFormat: the export format is not "json" or "csv".
 var ErrExportFormat = errors.New(`export format must be "json" or "csv"`)
 
-// audit appends an entry to the open store's audit log; failures are logged,
-// never fatal to the action audited. detail must not hold PHI.
-func (c *Client) audit(kind, detail string) {
-	st, err := c.unlocked()
-	if err != nil {
-		c.log.Warn("app: audit while locked", "kind", kind)
-		return
-	}
-	c.auditWith(st, kind, detail)
+// auditTrail is the audit concern: it writes entries to the open store's
+// hash chain and reads, verifies and exports them. It keeps no state (the
+// chain is securestore's) and no lock: it reaches the store and the account
+// through auditDoor, whose methods take Client.mu, so none of its methods
+// may be called with Client.mu held except writeTo, which is handed the
+// store and locks nothing. Client's audit methods delegate to it.
+type auditTrail struct {
+	door  auditDoor
+	log   *slog.Logger
+	clock Clock
 }
 
+// auditDoor is what the audit trail needs from the session (Client): the
+// open store, or why there is none, and the account's bare JID.
+type auditDoor interface {
+	unlocked() (*securestore.Store, error)
+	Account() string
+}
+
+// audit appends an entry to the open store's audit log; failures are logged,
+// never fatal to the action audited. detail must not hold PHI.
+func (c *Client) audit(kind, detail string) { c.trail.write(kind, detail) }
+
+// auditWith is audit with the store in hand (safe with Client.mu held).
 func (c *Client) auditWith(st *securestore.Store, kind, detail string) {
+	c.trail.writeTo(st, kind, detail)
+}
+
+func (a *auditTrail) write(kind, detail string) {
+	st, err := a.door.unlocked()
+	if err != nil {
+		a.log.Warn("app: audit while locked", "kind", kind)
+		return
+	}
+	a.writeTo(st, kind, detail)
+}
+
+func (a *auditTrail) writeTo(st *securestore.Store, kind, detail string) {
 	if err := st.Audit(kind, detail); err != nil {
-		c.log.Warn("app: audit", "kind", kind, "err", err)
+		a.log.Warn("app: audit", "kind", kind, "err", err)
 	}
 }
 
 // AuditEntries lists the audit log, oldest first. AuditIntact says whether
 // the log verifies.
-func (c *Client) AuditEntries() ([]AuditRow, error) {
-	st, err := c.unlocked()
+func (c *Client) AuditEntries() ([]AuditRow, error) { return c.trail.entries() }
+
+func (a *auditTrail) entries() ([]AuditRow, error) {
+	st, err := a.door.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +132,10 @@ func (c *Client) AuditEntries() ([]AuditRow, error) {
 
 // AuditIntact verifies the device's audit chain (nil, or ErrAuditTampered
 // with where it breaks).
-func (c *Client) AuditIntact() error {
-	st, err := c.unlocked()
+func (c *Client) AuditIntact() error { return c.trail.intact() }
+
+func (a *auditTrail) intact() error {
+	st, err := a.door.unlocked()
 	if err != nil {
 		return err
 	}
@@ -158,8 +189,10 @@ func keyFingerprint(pub []byte) string {
 // AuditKeyFingerprint is this device's audit key fingerprint, which a
 // reviewer compares with the one an export was signed with (shown in the
 // audit screen and recorded when the device is issued).
-func (c *Client) AuditKeyFingerprint() (string, error) {
-	st, err := c.unlocked()
+func (c *Client) AuditKeyFingerprint() (string, error) { return c.trail.keyFingerprint() }
+
+func (a *auditTrail) keyFingerprint() (string, error) {
+	st, err := a.door.unlocked()
 	if err != nil {
 		return "", err
 	}
@@ -190,11 +223,13 @@ var csvAuditHeader = []string{"seq", "time", "kind", "detail", "prev", "hash"}
 // hashes, so VerifyAuditExport can check it) after auditing the export itself.
 // A log that does not verify on the device is still exported (a reviewer
 // needs it most then), and the error says so.
-func (c *Client) ExportAudit(w io.Writer, format string) error {
+func (c *Client) ExportAudit(w io.Writer, format string) error { return c.trail.export(w, format) }
+
+func (a *auditTrail) export(w io.Writer, format string) error {
 	if format != "json" && format != "csv" {
 		return ErrExportFormat
 	}
-	st, err := c.unlocked()
+	st, err := a.door.unlocked()
 	if err != nil {
 		return err
 	}
@@ -214,7 +249,7 @@ func (c *Client) ExportAudit(w io.Writer, format string) error {
 		return mapErr(err)
 	}
 	intact := st.VerifyAudit()
-	f := auditFile{Format: auditExportFormat, Account: c.Account(), Exported: c.cfg.Clock.Now().UTC(), Entries: make([]auditEntry, len(es))}
+	f := auditFile{Format: auditExportFormat, Account: a.door.Account(), Exported: a.clock.Now().UTC(), Entries: make([]auditEntry, len(es))}
 	for i, e := range es {
 		f.Entries[i] = auditEntry{Seq: e.Seq, Time: e.Time.UTC(), Kind: e.Kind, Detail: e.Detail,
 			Prev: hex.EncodeToString(e.Prev[:]), Hash: hex.EncodeToString(e.Hash[:])}

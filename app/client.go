@@ -51,6 +51,8 @@ type Client struct {
 	exportCopies   // plaintext copies handed to other apps (exportsweep.go)
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
+	// The audit log, a service over the store (audit.go).
+	trail auditTrail
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
@@ -63,6 +65,7 @@ func newClient(cfg Config, path string) *Client {
 		presenceBook: presenceBook{presence: map[string]map[string]presence{}},
 		attention:    attention{notified: map[string]notice{}},
 	}
+	c.trail = auditTrail{door: c, log: cfg.Logger, clock: cfg.Clock}
 	return c
 }
 
