@@ -375,7 +375,7 @@ func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
 		}
 		return nil, mapErr(err)
 	}
-	cache := thumbnailsOf(c)
+	cache := &c.att.thumbs
 	key := thumbKey{st: st, id: attID, px: maxPx}
 	if img := cache.get(key); img != nil {
 		return img, nil
@@ -584,8 +584,14 @@ func FormatSize(n int64) string {
 	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
-// Thumbnail cache: memory only, per Client, bounded, emptied at lock (the
-// cache is keyed by the open store, and dropThumbnails runs from halt).
+// attachmentService is the attachments concern's own memory: the thumbnail
+// cache, which has its own lock and is never guarded by Client.mu (the rest
+// of the concern's state, exportCopies, is). Memory only, bounded, emptied
+// at lock: entries are keyed by the open store, and dropThumbnails runs
+// from halt.
+type attachmentService struct {
+	thumbs thumbCache
+}
 
 type thumbKey struct {
 	st *securestore.Store
@@ -599,13 +605,6 @@ type thumbCache struct {
 	order []thumbKey
 }
 
-var thumbCaches gosync.Map // *Client → *thumbCache
-
-func thumbnailsOf(c *Client) *thumbCache {
-	v, _ := thumbCaches.LoadOrStore(c, &thumbCache{items: map[thumbKey]image.Image{}})
-	return v.(*thumbCache)
-}
-
 func (t *thumbCache) get(k thumbKey) image.Image {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -615,6 +614,9 @@ func (t *thumbCache) get(k thumbKey) image.Image {
 func (t *thumbCache) put(k thumbKey, img image.Image) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.items == nil {
+		t.items = map[thumbKey]image.Image{}
+	}
 	if _, ok := t.items[k]; !ok {
 		t.order = append(t.order, k)
 	}
@@ -627,18 +629,14 @@ func (t *thumbCache) put(k thumbKey, img image.Image) {
 
 // dropThumbnails forgets cached thumbnails: of the given attachments, or
 // all of them when none is named.
-func (c *Client) dropThumbnails(ids ...string) {
-	v, ok := thumbCaches.Load(c)
-	if !ok {
-		return
-	}
-	t := v.(*thumbCache)
+func (c *Client) dropThumbnails(ids ...string) { c.att.thumbs.drop(ids...) }
+
+func (t *thumbCache) drop(ids ...string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(ids) == 0 {
 		clear(t.items)
 		t.order = nil
-		thumbCaches.Delete(c) // nor keep the Client reachable after sign-out
 		return
 	}
 	keep := t.order[:0]
@@ -658,11 +656,7 @@ func (c *Client) dropThumbnails(ids ...string) {
 
 // cachedThumbnails counts the thumbnails held in memory (tests).
 func (c *Client) cachedThumbnails() int {
-	v, ok := thumbCaches.Load(c)
-	if !ok {
-		return 0
-	}
-	t := v.(*thumbCache)
+	t := &c.att.thumbs
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.items)

@@ -51,6 +51,8 @@ type Client struct {
 	exportCopies   // plaintext copies handed to other apps (exportsweep.go)
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
+	// The thumbnail cache, with its own lock (attachments.go).
+	att attachmentService
 	// The audit log, a service over the store (audit.go).
 	trail auditTrail
 	// headless is set for a command-line run (headless.go), nil for a
