@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -46,7 +47,14 @@ const settingAlerts = "app.alerts"
 // clinical is a Client's clinical state: alerts on incoming urgent messages
 // and escalation ladders of its outgoing ones. Its own lock, so timers and
 // the event loop never wait on the Client's.
+//
+// Its methods (stopLocked, saveAlertsLocked, saveLadderLocked,
+// saveLadderIndexLocked, alertingConversations, ladderActiveConversations)
+// use only its own state, the store it holds and its logger; the ones that
+// also reach policy, attention, the session or the clock are still Client's.
 type clinical struct {
+	log *slog.Logger
+
 	mu  gosync.Mutex
 	gen int // bumped at every start and stop: a stale timer does nothing
 	st  *securestore.Store
@@ -104,7 +112,7 @@ func (c *Client) clinicalFor(st *securestore.Store) bool {
 		cl.mu.Unlock()
 		return true
 	}
-	c.stopClinicalLocked()
+	cl.stopLocked()
 	cl.gen++
 	cl.st, cl.s = st, s
 	cl.alerts = map[securestore.MessageID]*alertRun{}
@@ -125,11 +133,10 @@ func (c *Client) stopClinical() {
 	cl := &c.clin
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	c.stopClinicalLocked()
+	cl.stopLocked()
 }
 
-func (c *Client) stopClinicalLocked() {
-	cl := &c.clin
+func (cl *clinical) stopLocked() {
 	cl.gen++
 	for _, a := range cl.alerts {
 		if a.timer != nil {
@@ -177,8 +184,7 @@ func (c *Client) loadAlertsLocked(st *securestore.Store, gen int) {
 
 // saveAlertsLocked writes the open alerts (cl.mu held, so saves never
 // overtake each other).
-func (c *Client) saveAlertsLocked() {
-	cl := &c.clin
+func (cl *clinical) saveAlertsLocked() {
 	if cl.st == nil {
 		return
 	}
@@ -193,7 +199,7 @@ func (c *Client) saveAlertsLocked() {
 	slices.SortFunc(out, func(a, b storedAlert) int { return int(a.Message) - int(b.Message) })
 	b, _ := json.Marshal(out)
 	if err := cl.st.SetSetting(settingAlerts, b); err != nil {
-		c.log.Warn("app: saving alerts", "err", err)
+		cl.log.Warn("app: saving alerts", "err", err)
 	}
 }
 
@@ -315,7 +321,7 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 			c.scheduleAlertLocked(a, a.NextAt.Sub(now), gen)
 		}
 	}
-	c.saveAlertsLocked()
+	cl.saveAlertsLocked()
 	cl.mu.Unlock()
 	c.changes.push(Change{Kind: AlertsChanged})
 	notified = map[string]bool{}
@@ -354,7 +360,7 @@ func (c *Client) alertDue(gen int, id securestore.MessageID) {
 		a.timer = nil
 	}
 	snap := a.Alert
-	c.saveAlertsLocked()
+	cl.saveAlertsLocked()
 	cl.mu.Unlock()
 	c.changes.push(Change{Kind: AlertsChanged})
 	c.ringAlert(st, snap, !first || !c.viewing(snap.Conversation))
@@ -403,7 +409,7 @@ func (c *Client) endAlerts(match func(a *alertRun) bool) bool {
 		}
 	}
 	if ended {
-		c.saveAlertsLocked()
+		cl.saveAlertsLocked()
 	}
 	cl.mu.Unlock()
 	if ended {
@@ -489,8 +495,7 @@ func alertRole(m securestore.Message) string {
 
 // alertingConversations maps each conversation with an open alert to the
 // highest level among its alerts.
-func (c *Client) alertingConversations() map[string]securestore.Urgency {
-	cl := &c.clin
+func (cl *clinical) alertingConversations() map[string]securestore.Urgency {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	out := map[string]securestore.Urgency{}

@@ -313,8 +313,8 @@ func (c *Client) startLadder(st *securestore.Store, l ladderState) {
 	}
 	r := &ladderRun{ladderState: l}
 	cl.ladders[l.Message] = r
-	c.saveLadderLocked(r)
-	c.saveLadderIndexLocked()
+	cl.saveLadderLocked(r)
+	cl.saveLadderIndexLocked()
 	c.scheduleLadderLocked(r, cl.gen)
 	c.changes.push(Change{Kind: InboxChanged})
 	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
@@ -334,23 +334,23 @@ func (c *Client) scheduleLadderLocked(r *ladderRun, gen int) {
 }
 
 // saveLadderLocked writes the ladder onto its message (cl.mu held).
-func (c *Client) saveLadderLocked(r *ladderRun) {
+func (cl *clinical) saveLadderLocked(r *ladderRun) {
 	b, _ := json.Marshal(r.ladderState)
-	if err := c.clin.st.UpdateExtra(r.Message, map[string]string{extraLadder: string(b)}); err != nil {
-		c.log.Warn("app: saving an escalation ladder", "err", err)
+	if err := cl.st.UpdateExtra(r.Message, map[string]string{extraLadder: string(b)}); err != nil {
+		cl.log.Warn("app: saving an escalation ladder", "err", err)
 	}
 }
 
 // saveLadderIndexLocked writes the list of running ladders (cl.mu held).
-func (c *Client) saveLadderIndexLocked() {
-	ids := make([]securestore.MessageID, 0, len(c.clin.ladders))
-	for id := range c.clin.ladders {
+func (cl *clinical) saveLadderIndexLocked() {
+	ids := make([]securestore.MessageID, 0, len(cl.ladders))
+	for id := range cl.ladders {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	b, _ := json.Marshal(ids)
-	if err := c.clin.st.SetSetting(settingLadders, b); err != nil {
-		c.log.Warn("app: saving the ladder list", "err", err)
+	if err := cl.st.SetSetting(settingLadders, b); err != nil {
+		cl.log.Warn("app: saving the ladder list", "err", err)
 	}
 }
 
@@ -427,7 +427,7 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 		// the step on record and tell its target no action is needed.
 		if ok && rs.Copy != 0 && !r.active() {
 			r.Reached = append(r.Reached, rs)
-			c.saveLadderLocked(r)
+			cl.saveLadderLocked(r)
 			if r.EndReason != endRecalled {
 				go c.closeStep(s, r.ladderState, rs.JID)
 			}
@@ -439,7 +439,7 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 	} else {
 		r.exhaust()
 	}
-	c.saveLadderLocked(r)
+	cl.saveLadderLocked(r)
 	if r.active() {
 		c.scheduleLadderLocked(r, gen)
 	}
@@ -561,12 +561,12 @@ func (c *Client) endLadder(st *securestore.Store, match func(*ladderState) bool,
 			r.timer.Stop()
 			r.timer = nil
 		}
-		c.saveLadderLocked(r)
+		cl.saveLadderLocked(r)
 		delete(cl.ladders, id)
 		ended = append(ended, r.ladderState)
 	}
 	if len(ended) > 0 {
-		c.saveLadderIndexLocked()
+		cl.saveLadderIndexLocked()
 	}
 	s := cl.s
 	cl.mu.Unlock()
@@ -650,8 +650,7 @@ func (c *Client) escalationClosed(msgs []securestore.Message) {
 
 // ladderActiveConversations maps each conversation with a running ladder
 // to the highest level among its waiting messages.
-func (c *Client) ladderActiveConversations() map[string]securestore.Urgency {
-	cl := &c.clin
+func (cl *clinical) ladderActiveConversations() map[string]securestore.Urgency {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	out := map[string]securestore.Urgency{}

@@ -313,7 +313,7 @@ func (c *Client) snoozeAlert(id securestore.MessageID, wait time.Duration) {
 	}
 	a.NextAt = c.cfg.Clock.Now().Add(wait)
 	c.scheduleAlertLocked(a, wait, cl.gen)
-	c.saveAlertsLocked()
+	cl.saveAlertsLocked()
 }
 
 // responseRows turns a message's recorded responses into view rows.

@@ -107,7 +107,7 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 	}
 	q := strings.ToLower(strings.TrimSpace(query))
 	c.clinicalFor(st)
-	alerting, waiting := c.alertingConversations(), c.ladderActiveConversations()
+	alerting, waiting := c.clin.alertingConversations(), c.clin.ladderActiveConversations()
 	rows := make([]ConversationRow, 0, len(convs))
 	for _, cv := range convs {
 		row := ConversationRow{
