@@ -49,11 +49,13 @@ const settingAlerts = "app.alerts"
 // the event loop never wait on the Client's.
 //
 // Its methods (stopLocked, saveAlertsLocked, saveLadderLocked,
-// saveLadderIndexLocked, alertingConversations, ladderActiveConversations)
-// use only its own state, the store it holds and its logger; the ones that
-// also reach policy, attention, the session or the clock are still Client's.
+// saveLadderIndexLocked, endAlerts, openAlerts, alertingConversations,
+// ladderActiveConversations) use only its own state, the store it holds,
+// its logger and the Client's change queue; the ones that also reach
+// policy, attention, the session or the clock are still Client's.
 type clinical struct {
-	log *slog.Logger
+	log     *slog.Logger
+	changes *changeQueue // the Client's: screens hear of alerts changing
 
 	mu  gosync.Mutex
 	gen int // bumped at every start and stop: a stale timer does nothing
@@ -395,8 +397,7 @@ func (c *Client) ringAlert(st *securestore.Store, a Alert, notify bool) {
 
 // endAlerts removes the alerts matching keep==false and reports whether any
 // ended.
-func (c *Client) endAlerts(match func(a *alertRun) bool) bool {
-	cl := &c.clin
+func (cl *clinical) endAlerts(match func(a *alertRun) bool) bool {
 	cl.mu.Lock()
 	ended := false
 	for id, a := range cl.alerts {
@@ -413,8 +414,8 @@ func (c *Client) endAlerts(match func(a *alertRun) bool) bool {
 	}
 	cl.mu.Unlock()
 	if ended {
-		c.changes.push(Change{Kind: AlertsChanged})
-		c.changes.push(Change{Kind: InboxChanged})
+		cl.changes.push(Change{Kind: AlertsChanged})
+		cl.changes.push(Change{Kind: InboxChanged})
 	}
 	return ended
 }
@@ -430,7 +431,7 @@ func (c *Client) alertsRead(st *securestore.Store, conv string, upTo securestore
 	if m, err := st.Message(upTo); err == nil {
 		bound = m.Timestamp
 	}
-	c.endAlerts(func(a *alertRun) bool {
+	c.clin.endAlerts(func(a *alertRun) bool {
 		if a.Conversation != conv || a.AckRequired {
 			return false
 		}
@@ -445,7 +446,7 @@ func (c *Client) alertsRead(st *securestore.Store, conv string, upTo securestore
 // alertAcknowledged ends the alert on message id (our acknowledgement,
 // here or from another of our devices).
 func (c *Client) alertAcknowledged(id securestore.MessageID) bool {
-	return c.endAlerts(func(a *alertRun) bool { return a.Message == id })
+	return c.clin.endAlerts(func(a *alertRun) bool { return a.Message == id })
 }
 
 // Alerts lists the open alerts, newest first. An alert with Urgency
@@ -455,13 +456,7 @@ func (c *Client) Alerts() []Alert {
 	if err != nil || !c.clinicalFor(st) {
 		return nil
 	}
-	cl := &c.clin
-	cl.mu.Lock()
-	out := make([]Alert, 0, len(cl.alerts))
-	for _, a := range cl.alerts {
-		out = append(out, a.Alert)
-	}
-	cl.mu.Unlock()
+	out := c.clin.openAlerts()
 	names, _ := loadContacts(st)
 	for i := range out {
 		cv, err := st.Conversation(out[i].Conversation)
@@ -480,6 +475,17 @@ func (c *Client) Alerts() []Alert {
 		}
 		return int(b.Message) - int(a.Message)
 	})
+	return out
+}
+
+// openAlerts copies the open alerts, in no order.
+func (cl *clinical) openAlerts() []Alert {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	out := make([]Alert, 0, len(cl.alerts))
+	for _, a := range cl.alerts {
+		out = append(out, a.Alert)
+	}
 	return out
 }
 

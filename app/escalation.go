@@ -644,7 +644,7 @@ func (c *Client) escalationClosed(msgs []securestore.Message) {
 			continue // a step notice: the ladder goes on
 		}
 		conv := m.ConversationID
-		c.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
+		c.clin.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
 	}
 }
 
