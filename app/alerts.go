@@ -48,14 +48,17 @@ const settingAlerts = "app.alerts"
 // and escalation ladders of its outgoing ones. Its own lock, so timers and
 // the event loop never wait on the Client's.
 //
-// Its methods (stopLocked, saveAlertsLocked, saveLadderLocked,
-// saveLadderIndexLocked, endAlerts, openAlerts, alertingConversations,
-// ladderActiveConversations) use only its own state, the store it holds,
-// its logger and the Client's change queue; the ones that also reach
-// policy, attention, the session or the clock are still Client's.
+// Its methods (loading, saving, scheduling, snoozing and ending alerts;
+// loading, saving and scheduling ladders; recording a response; stopping)
+// use only its own state, the store it holds, its logger, the clock, the
+// Client's change queue, and clinicalDue for timers that fire; the ones
+// that also reach policy, attention, notifications or the session are
+// still Client's and take cl.mu themselves.
 type clinical struct {
 	log     *slog.Logger
 	changes *changeQueue // the Client's: screens hear of alerts changing
+	clock   Clock
+	due     clinicalDue
 
 	mu  gosync.Mutex
 	gen int // bumped at every start and stop: a stale timer does nothing
@@ -64,6 +67,14 @@ type clinical struct {
 
 	alerts  map[securestore.MessageID]*alertRun
 	ladders map[securestore.MessageID]*ladderRun
+}
+
+// clinicalDue is where clinical's timers go when they fire: an alert's
+// next sounding and a ladder's next step, which reach policy, attention,
+// notifications and the session, so they are still Client's.
+type clinicalDue interface {
+	alertDue(gen int, id securestore.MessageID)
+	ladderDue(gen int, id securestore.MessageID)
 }
 
 type alertRun struct {
@@ -120,8 +131,8 @@ func (c *Client) clinicalFor(st *securestore.Store) bool {
 	cl.alerts = map[securestore.MessageID]*alertRun{}
 	cl.ladders = map[securestore.MessageID]*ladderRun{}
 	gen := cl.gen
-	c.loadAlertsLocked(st, gen)
-	due := c.loadLaddersLocked(st, gen)
+	cl.loadAlertsLocked(st, gen)
+	due := cl.loadLaddersLocked(st, gen)
 	cl.mu.Unlock()
 	c.changes.push(Change{Kind: AlertsChanged})
 	for _, id := range due {
@@ -154,21 +165,20 @@ func (cl *clinical) stopLocked() {
 }
 
 // loadAlertsLocked restores saved alerts (cl.mu held).
-func (c *Client) loadAlertsLocked(st *securestore.Store, gen int) {
+func (cl *clinical) loadAlertsLocked(st *securestore.Store, gen int) {
 	b, err := st.Setting(settingAlerts)
 	if err != nil {
 		if !errors.Is(err, securestore.ErrNotFound) {
-			c.log.Warn("app: loading alerts", "err", err)
+			cl.log.Warn("app: loading alerts", "err", err)
 		}
 		return
 	}
 	var saved []storedAlert
 	if err := json.Unmarshal(b, &saved); err != nil {
-		c.log.Warn("app: alerts record unreadable; dropped", "err", err)
+		cl.log.Warn("app: alerts record unreadable; dropped", "err", err)
 		return
 	}
-	now := c.cfg.Clock.Now()
-	cl := &c.clin
+	now := cl.clock.Now()
 	for _, s := range saved {
 		if _, err := st.Message(s.Message); err != nil {
 			continue // purged by retention, or recalled and gone
@@ -179,7 +189,7 @@ func (c *Client) loadAlertsLocked(st *securestore.Store, gen int) {
 		}, pending: s.Pending, origin: s.Origin, escalationOf: s.EscalationOf}
 		cl.alerts[s.Message] = a
 		if !a.NextAt.IsZero() {
-			c.scheduleAlertLocked(a, max(a.NextAt.Sub(now), 0), gen)
+			cl.scheduleAlertLocked(a, max(a.NextAt.Sub(now), 0), gen)
 		}
 	}
 }
@@ -205,12 +215,12 @@ func (cl *clinical) saveAlertsLocked() {
 	}
 }
 
-func (c *Client) scheduleAlertLocked(a *alertRun, d time.Duration, gen int) {
+func (cl *clinical) scheduleAlertLocked(a *alertRun, d time.Duration, gen int) {
 	if a.timer != nil {
 		a.timer.Stop()
 	}
 	id := a.Message
-	a.timer = c.cfg.Clock.AfterFunc(d, func() { c.alertDue(gen, id) })
+	a.timer = cl.clock.AfterFunc(d, func() { cl.due.alertDue(gen, id) })
 }
 
 // alertWanted says whether an incoming message raises an alert: urgent or
@@ -320,7 +330,7 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 		}
 		cl.alerts[m.ID] = a
 		if !a.NextAt.IsZero() {
-			c.scheduleAlertLocked(a, a.NextAt.Sub(now), gen)
+			cl.scheduleAlertLocked(a, a.NextAt.Sub(now), gen)
 		}
 	}
 	cl.saveAlertsLocked()
@@ -357,7 +367,7 @@ func (c *Client) alertDue(gen int, id securestore.MessageID) {
 	a.NextAt = time.Time{}
 	if a.Repeats < a.MaxRepeats {
 		a.NextAt = c.cfg.Clock.Now().Add(interval)
-		c.scheduleAlertLocked(a, interval, gen)
+		cl.scheduleAlertLocked(a, interval, gen)
 	} else {
 		a.timer = nil
 	}

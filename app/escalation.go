@@ -315,12 +315,12 @@ func (c *Client) startLadder(st *securestore.Store, l ladderState) {
 	cl.ladders[l.Message] = r
 	cl.saveLadderLocked(r)
 	cl.saveLadderIndexLocked()
-	c.scheduleLadderLocked(r, cl.gen)
+	cl.scheduleLadderLocked(r, cl.gen)
 	c.changes.push(Change{Kind: InboxChanged})
 	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 }
 
-func (c *Client) scheduleLadderLocked(r *ladderRun, gen int) {
+func (cl *clinical) scheduleLadderLocked(r *ladderRun, gen int) {
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
@@ -329,8 +329,8 @@ func (c *Client) scheduleLadderLocked(r *ladderRun, gen int) {
 		return
 	}
 	id := r.Message
-	d := max(r.DueAt.Sub(c.cfg.Clock.Now()), 0)
-	r.timer = c.cfg.Clock.AfterFunc(d, func() { c.ladderDue(gen, id) })
+	d := max(r.DueAt.Sub(cl.clock.Now()), 0)
+	r.timer = cl.clock.AfterFunc(d, func() { cl.due.ladderDue(gen, id) })
 }
 
 // saveLadderLocked writes the ladder onto its message (cl.mu held).
@@ -356,20 +356,20 @@ func (cl *clinical) saveLadderIndexLocked() {
 
 // loadLaddersLocked restores the running ladders (cl.mu held) and returns
 // the ones already due, which the caller runs at once.
-func (c *Client) loadLaddersLocked(st *securestore.Store, gen int) []securestore.MessageID {
+func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securestore.MessageID {
 	b, err := st.Setting(settingLadders)
 	if err != nil {
 		if !errors.Is(err, securestore.ErrNotFound) {
-			c.log.Warn("app: loading ladders", "err", err)
+			cl.log.Warn("app: loading ladders", "err", err)
 		}
 		return nil
 	}
 	var ids []securestore.MessageID
 	if err := json.Unmarshal(b, &ids); err != nil {
-		c.log.Warn("app: ladder list unreadable; dropped", "err", err)
+		cl.log.Warn("app: ladder list unreadable; dropped", "err", err)
 		return nil
 	}
-	now := c.cfg.Clock.Now()
+	now := cl.clock.Now()
 	var due []securestore.MessageID
 	for _, id := range ids {
 		m, err := st.Message(id)
@@ -381,11 +381,11 @@ func (c *Client) loadLaddersLocked(st *securestore.Store, gen int) []securestore
 			continue
 		}
 		r := &ladderRun{ladderState: l}
-		c.clin.ladders[id] = r
+		cl.ladders[id] = r
 		if l.due(now) {
 			due = append(due, id)
 		} else {
-			c.scheduleLadderLocked(r, gen)
+			cl.scheduleLadderLocked(r, gen)
 		}
 	}
 	return due
@@ -441,7 +441,7 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 	}
 	cl.saveLadderLocked(r)
 	if r.active() {
-		c.scheduleLadderLocked(r, gen)
+		cl.scheduleLadderLocked(r, gen)
 	}
 	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 	c.changes.push(Change{Kind: InboxChanged})

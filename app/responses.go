@@ -218,7 +218,7 @@ func (c *Client) noteResponse(st *securestore.Store, orig securestore.Message, r
 	if !c.clinicalFor(st) {
 		return
 	}
-	added := c.recordResponse(st, orig.ID, r)
+	added := c.clin.recordResponse(st, orig.ID, r)
 	switch {
 	case r.Kind == ResponseAck:
 		// Ours (any device) ends our alert; in a room someone else's ack
@@ -237,7 +237,7 @@ func (c *Client) noteResponse(st *securestore.Store, orig securestore.Message, r
 		if r.Kind == ResponseFiveMinutes {
 			wait = 5 * time.Minute
 		}
-		c.snoozeAlert(orig.ID, wait)
+		c.clin.snoozeAlert(orig.ID, wait)
 	}
 	if added {
 		c.changes.push(Change{Kind: ConversationChanged, Conversation: orig.ConversationID})
@@ -245,8 +245,7 @@ func (c *Client) noteResponse(st *securestore.Store, orig securestore.Message, r
 }
 
 // recordResponse appends r to orig's responses unless already there.
-func (c *Client) recordResponse(st *securestore.Store, orig securestore.MessageID, r storedResponse) bool {
-	cl := &c.clin
+func (cl *clinical) recordResponse(st *securestore.Store, orig securestore.MessageID, r storedResponse) bool {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	m, err := st.Message(orig)
@@ -263,7 +262,7 @@ func (c *Client) recordResponse(st *securestore.Store, orig securestore.MessageI
 	slices.SortStableFunc(rs, func(a, b storedResponse) int { return a.At.Compare(b.At) })
 	b, _ := json.Marshal(rs)
 	if err := st.UpdateExtra(orig, map[string]string{extraResponses: string(b)}); err != nil {
-		c.log.Warn("app: recording a response", "err", err)
+		cl.log.Warn("app: recording a response", "err", err)
 		return false
 	}
 	return true
@@ -303,16 +302,15 @@ func acknowledged(m securestore.Message) bool {
 }
 
 // snoozeAlert moves an alert's next sounding to wait from now.
-func (c *Client) snoozeAlert(id securestore.MessageID, wait time.Duration) {
-	cl := &c.clin
+func (cl *clinical) snoozeAlert(id securestore.MessageID, wait time.Duration) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	a := cl.alerts[id]
 	if a == nil || a.NextAt.IsZero() {
 		return
 	}
-	a.NextAt = c.cfg.Clock.Now().Add(wait)
-	c.scheduleAlertLocked(a, wait, cl.gen)
+	a.NextAt = cl.clock.Now().Add(wait)
+	cl.scheduleAlertLocked(a, wait, cl.gen)
 	cl.saveAlertsLocked()
 }
 
