@@ -142,8 +142,9 @@ func (c *Client) clinicalFor(st *securestore.Store) bool {
 }
 
 // stopClinical stops every timer (the store is about to close).
-func (c *Client) stopClinical() {
-	cl := &c.clin
+func (c *Client) stopClinical() { c.clin.stop() }
+
+func (cl *clinical) stop() {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	cl.stopLocked()

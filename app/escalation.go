@@ -663,15 +663,7 @@ func (cl *clinical) ladderActiveConversations() map[string]securestore.Urgency {
 // escalationView is the ladder of m for its row (running: from memory;
 // ended: from the message).
 func (c *Client) escalationView(st *securestore.Store, m securestore.Message, names contactNames) *EscalationView {
-	var l ladderState
-	cl := &c.clin
-	cl.mu.Lock()
-	r := cl.ladders[m.ID]
-	if r != nil && cl.st == st {
-		l = r.ladderState
-		l.Reached = slices.Clone(l.Reached)
-	}
-	cl.mu.Unlock()
+	l, r := c.clin.runningLadder(st, m.ID)
 	if r == nil {
 		s := m.Extra[extraLadder]
 		if s == "" || json.Unmarshal([]byte(s), &l) != nil {
@@ -693,6 +685,20 @@ func (c *Client) escalationView(st *securestore.Store, m securestore.Message, na
 		v.Steps = append(v.Steps, row)
 	}
 	return v
+}
+
+// runningLadder copies the running ladder of message id (nil run when none;
+// an empty copy when it runs over another store than st).
+func (cl *clinical) runningLadder(st *securestore.Store, id securestore.MessageID) (ladderState, *ladderRun) {
+	var l ladderState
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	r := cl.ladders[id]
+	if r != nil && cl.st == st {
+		l = r.ladderState
+		l.Reached = slices.Clone(l.Reached)
+	}
+	return l, r
 }
 
 // clockTime is a time as a thread shows it ("14:02"; with the date when
