@@ -51,14 +51,14 @@ const settingAlerts = "app.alerts"
 // Its methods (loading, saving, scheduling, snoozing and ending alerts;
 // loading, saving and scheduling ladders; recording a response; stopping)
 // use only its own state, the store it holds, its logger, the clock, the
-// Client's change queue, and clinicalDue for timers that fire; the ones
+// Client's change queue, and clinicalHost for the rest; the ones
 // that also reach policy, attention, notifications or the session are
 // still Client's and take cl.mu themselves.
 type clinical struct {
 	log     *slog.Logger
 	changes *changeQueue // the Client's: screens hear of alerts changing
 	clock   Clock
-	due     clinicalDue
+	host    clinicalHost
 
 	mu  gosync.Mutex
 	gen int // bumped at every start and stop: a stale timer does nothing
@@ -69,11 +69,15 @@ type clinical struct {
 	ladders map[securestore.MessageID]*ladderRun
 }
 
-// clinicalDue is where clinical's timers go when they fire: an alert's
-// next sounding and a ladder's next step, which reach policy, attention,
-// notifications and the session, so they are still Client's.
-type clinicalDue interface {
-	alertDue(gen int, id securestore.MessageID)
+// clinicalHost is what clinical needs from the rest of the Client: the
+// policy's repeat interval, whether the user is looking at a conversation,
+// ringing an alert (notification and sound), and a ladder's next step
+// (which reaches policy and the session, so it is still Client's). They
+// take Client.mu: call them without cl.mu held (never c.mu inside cl.mu).
+type clinicalHost interface {
+	urgentRepeat() (time.Duration, int)
+	viewing(conv string) bool
+	ringAlert(st *securestore.Store, a Alert, notify bool)
 	ladderDue(gen int, id securestore.MessageID)
 }
 
@@ -221,7 +225,7 @@ func (cl *clinical) scheduleAlertLocked(a *alertRun, d time.Duration, gen int) {
 		a.timer.Stop()
 	}
 	id := a.Message
-	a.timer = cl.clock.AfterFunc(d, func() { cl.due.alertDue(gen, id) })
+	a.timer = cl.clock.AfterFunc(d, func() { cl.alertDue(gen, id) })
 }
 
 // alertWanted says whether an incoming message raises an alert: urgent or
@@ -349,9 +353,8 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 }
 
 // alertDue sounds a repeat and schedules the next.
-func (c *Client) alertDue(gen int, id securestore.MessageID) {
-	interval, _ := c.urgentRepeat() // before cl.mu: never c.mu inside cl.mu
-	cl := &c.clin
+func (cl *clinical) alertDue(gen int, id securestore.MessageID) {
+	interval, _ := cl.host.urgentRepeat() // before cl.mu: never c.mu inside cl.mu
 	cl.mu.Lock()
 	a := cl.alerts[id]
 	if gen != cl.gen || a == nil || a.NextAt.IsZero() {
@@ -367,7 +370,7 @@ func (c *Client) alertDue(gen int, id securestore.MessageID) {
 	}
 	a.NextAt = time.Time{}
 	if a.Repeats < a.MaxRepeats {
-		a.NextAt = c.cfg.Clock.Now().Add(interval)
+		a.NextAt = cl.clock.Now().Add(interval)
 		cl.scheduleAlertLocked(a, interval, gen)
 	} else {
 		a.timer = nil
@@ -375,9 +378,9 @@ func (c *Client) alertDue(gen int, id securestore.MessageID) {
 	snap := a.Alert
 	cl.saveAlertsLocked()
 	cl.mu.Unlock()
-	c.changes.push(Change{Kind: AlertsChanged})
-	c.ringAlert(st, snap, !first || !c.viewing(snap.Conversation))
-	c.log.Info("app: urgent alert rang", "repeat", snap.Repeats, "of", snap.MaxRepeats)
+	cl.changes.push(Change{Kind: AlertsChanged})
+	cl.host.ringAlert(st, snap, !first || !cl.host.viewing(snap.Conversation))
+	cl.log.Info("app: urgent alert rang", "repeat", snap.Repeats, "of", snap.MaxRepeats)
 }
 
 // ringAlert shows the alert's notification (no PHI by default: "STAT

@@ -330,7 +330,7 @@ func (cl *clinical) scheduleLadderLocked(r *ladderRun, gen int) {
 	}
 	id := r.Message
 	d := max(r.DueAt.Sub(cl.clock.Now()), 0)
-	r.timer = cl.clock.AfterFunc(d, func() { cl.due.ladderDue(gen, id) })
+	r.timer = cl.clock.AfterFunc(d, func() { cl.host.ladderDue(gen, id) })
 }
 
 // saveLadderLocked writes the ladder onto its message (cl.mu held).
