@@ -70,11 +70,12 @@ type clinical struct {
 }
 
 // clinicalHost is what clinical needs from the rest of the Client: the
-// policy's repeat interval, whether the user is looking at a conversation,
+// open store and its Session, the policy's repeat interval, whether the user is looking at a conversation,
 // ringing an alert (notification and sound), and a ladder's next step
 // (which reaches policy and the session, so it is still Client's). They
 // take Client.mu: call them without cl.mu held (never c.mu inside cl.mu).
 type clinicalHost interface {
+	openSession() (*securestore.Store, *sync.Session)
 	urgentRepeat() (time.Duration, int)
 	viewing(conv string) bool
 	ringAlert(st *securestore.Store, a Alert, notify bool)
@@ -116,14 +117,13 @@ func (c *Client) urgentRepeat() (time.Duration, int) {
 // calls it, so the state follows unlocks without a hook in the lifecycle;
 // timers of an earlier unlock see another generation and do nothing. It
 // reports false when st is no longer the open store.
-func (c *Client) clinicalFor(st *securestore.Store) bool {
-	c.mu.Lock()
-	open, s := c.store, c.session
-	c.mu.Unlock()
+func (c *Client) clinicalFor(st *securestore.Store) bool { return c.clin.follow(st) }
+
+func (cl *clinical) follow(st *securestore.Store) bool {
+	open, s := cl.host.openSession()
 	if open != st || st == nil {
 		return false
 	}
-	cl := &c.clin
 	cl.mu.Lock()
 	if cl.st == st {
 		cl.mu.Unlock()
@@ -138,9 +138,9 @@ func (c *Client) clinicalFor(st *securestore.Store) bool {
 	cl.loadAlertsLocked(st, gen)
 	due := cl.loadLaddersLocked(st, gen)
 	cl.mu.Unlock()
-	c.changes.push(Change{Kind: AlertsChanged})
+	cl.changes.push(Change{Kind: AlertsChanged})
 	for _, id := range due {
-		go c.ladderDue(gen, id)
+		go cl.host.ladderDue(gen, id)
 	}
 	return true
 }

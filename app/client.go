@@ -345,6 +345,13 @@ func (c *Client) unlocked() (*securestore.Store, error) {
 	return c.store, nil
 }
 
+// openSession is the open store and its Session (nil, nil while locked).
+func (c *Client) openSession() (*securestore.Store, *sync.Session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.store, c.session
+}
+
 func (c *Client) sess() (*securestore.Store, *sync.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
