@@ -282,7 +282,7 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 			}
 		}
 		l := newLadder(m.ConversationID, m.ID, m.OriginID, o.Urgency, pol, c.cfg.Clock.Now())
-		c.startLadder(st, l)
+		c.clin.startLadder(st, l)
 		out.Escalation = len(l.Steps) > 0
 	}
 	return out, nil
@@ -301,11 +301,10 @@ func (c *Client) reachRole(st *securestore.Store, role string) (RoleSent, error)
 		Until: sh.Until, Resolved: now}, nil
 }
 
-func (c *Client) startLadder(st *securestore.Store, l ladderState) {
-	if !c.clinicalFor(st) {
+func (cl *clinical) startLadder(st *securestore.Store, l ladderState) {
+	if !cl.follow(st) {
 		return
 	}
-	cl := &c.clin
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.st != st {
@@ -316,8 +315,8 @@ func (c *Client) startLadder(st *securestore.Store, l ladderState) {
 	cl.saveLadderLocked(r)
 	cl.saveLadderIndexLocked()
 	cl.scheduleLadderLocked(r, cl.gen)
-	c.changes.push(Change{Kind: InboxChanged})
-	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+	cl.changes.push(Change{Kind: InboxChanged})
+	cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 }
 
 func (cl *clinical) scheduleLadderLocked(r *ladderRun, gen int) {
@@ -547,29 +546,7 @@ func (c *Client) ladderAcknowledged(st *securestore.Store, id securestore.Messag
 
 // endLadder ends the matching running ladders.
 func (c *Client) endLadder(st *securestore.Store, match func(*ladderState) bool, by, reason string, at time.Time) {
-	if !c.clinicalFor(st) {
-		return
-	}
-	cl := &c.clin
-	cl.mu.Lock()
-	var ended []ladderState
-	for id, r := range cl.ladders {
-		if !match(&r.ladderState) || !r.end(at, by, reason) {
-			continue
-		}
-		if r.timer != nil {
-			r.timer.Stop()
-			r.timer = nil
-		}
-		cl.saveLadderLocked(r)
-		delete(cl.ladders, id)
-		ended = append(ended, r.ladderState)
-	}
-	if len(ended) > 0 {
-		cl.saveLadderIndexLocked()
-	}
-	s := cl.s
-	cl.mu.Unlock()
+	ended, s := c.clin.endLadders(st, match, by, reason, at)
 	for _, l := range ended {
 		c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 		c.log.Info("app: escalation ended", "reason", reason, "steps", len(l.Reached))
@@ -594,6 +571,34 @@ func (c *Client) endLadder(st *securestore.Store, match func(*ladderState) bool,
 	if len(ended) > 0 {
 		c.changes.push(Change{Kind: InboxChanged})
 	}
+}
+
+// endLadders ends the running ladders that match, saving each, and returns
+// them with the Session to tell their targets on (nil when not following
+// st).
+func (cl *clinical) endLadders(st *securestore.Store, match func(*ladderState) bool, by, reason string, at time.Time) ([]ladderState, *sync.Session) {
+	if !cl.follow(st) {
+		return nil, nil
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	var ended []ladderState
+	for id, r := range cl.ladders {
+		if !match(&r.ladderState) || !r.end(at, by, reason) {
+			continue
+		}
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
+		cl.saveLadderLocked(r)
+		delete(cl.ladders, id)
+		ended = append(ended, r.ladderState)
+	}
+	if len(ended) > 0 {
+		cl.saveLadderIndexLocked()
+	}
+	return ended, cl.s
 }
 
 // closeStep tells to (a target reached, or the original thread) that the
@@ -634,7 +639,7 @@ func (c *Client) CancelEscalation(conv string, id securestore.MessageID) error {
 // escalationClosed: an incoming notice that a ladder is over (reason
 // "acknowledged" or "cancelled") ends our alerts on the original and the
 // escalated copies it covered.
-func (c *Client) escalationClosed(msgs []securestore.Message) {
+func (cl *clinical) escalationClosed(msgs []securestore.Message) {
 	for _, m := range msgs {
 		of := m.Extra[extraEscalationOf]
 		if of == "" || m.Direction != securestore.Incoming || ackRequired(m) || m.Urgency >= securestore.UrgencyHigh {
@@ -644,7 +649,7 @@ func (c *Client) escalationClosed(msgs []securestore.Message) {
 			continue // a step notice: the ladder goes on
 		}
 		conv := m.ConversationID
-		c.clin.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
+		cl.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
 	}
 }
 

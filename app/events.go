@@ -31,7 +31,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		// resolves them and sends ResponseReceived before MessagesAdded,
 		// so no alert is raised for a message this batch shows acknowledged
 		// (catch-up after another device).
-		c.escalationClosed(e.Messages)
+		c.clin.escalationClosed(e.Messages)
 		c.ownTextAcks(st, e.Messages)
 		handled, alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
 		rest := e.Messages
