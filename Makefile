@@ -6,7 +6,7 @@ GO      ?= go
 # -count=1: a cached pass must not stand in for a run against a real server.
 TESTFLAGS ?= -timeout 40m -count=1
 
-.PHONY: demo test deps deps-demo vet unit test-keyring test-ejabberd vet-mobile build clean
+.PHONY: demo test deps deps-demo vet unit test-keyring test-fulldisk test-ejabberd vet-mobile build clean
 .PHONY: deps-package package-linux package-windows package-check
 
 demo: deps-demo build
@@ -18,7 +18,7 @@ build:
 	$(GO) build -o bin/rounds-cli ./cmd/rounds-cli
 
 # The packages come first: package-check inspects what they produced.
-test: deps vet vet-mobile build package-linux package-windows package-check unit test-keyring
+test: deps vet vet-mobile build package-linux package-windows package-check unit test-keyring test-fulldisk
 
 deps:
 	scripts/install-deps.sh test
@@ -72,6 +72,14 @@ test-ejabberd: deps
 # gnome-keyring, no mocks.
 test-keyring:
 	dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; ROUNDS_REAL_KEYRING=1 $(GO) test -count=1 -run Keyring ./securestore/'
+
+# A purge on a real full disk (ENOSPC, not an injected fault): a 3 MiB tmpfs
+# of its own, mounted for the run and removed after (root; CI runs as root).
+FULLDISK_DIR := /tmp/rounds-fulldisk
+test-fulldisk:
+	mkdir -p $(FULLDISK_DIR)
+	mountpoint -q $(FULLDISK_DIR) || mount -t tmpfs -o size=3m tmpfs $(FULLDISK_DIR)
+	ROUNDS_FULLDISK_DIR=$(FULLDISK_DIR) $(GO) test -count=1 -run TestPurgeOnRealFullDisk ./securestore/; rc=$$?; umount $(FULLDISK_DIR); exit $$rc
 
 clean:
 	rm -rf bin .demo dist

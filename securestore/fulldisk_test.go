@@ -16,12 +16,14 @@ import (
 // filesystem of its own, so it runs only when ROUNDS_FULLDISK_DIR names one
 // (as root on Linux):
 //
-//	mkdir -p /tmp/full && mount -t tmpfs -o size=3m tmpfs /tmp/full
-//	ROUNDS_FULLDISK_DIR=/tmp/full go test -run TestPurgeOnRealFullDisk ./securestore/
+//	make test-fulldisk   (mounts a 3 MiB tmpfs; part of make test)
+//
+// Like the real-keyring test, the plain ./... run skips it and make test
+// runs it in its own target, where the filesystem exists.
 func TestPurgeOnRealFullDisk(t *testing.T) {
 	dir := os.Getenv("ROUNDS_FULLDISK_DIR")
 	if dir == "" {
-		t.Skip("set ROUNDS_FULLDISK_DIR to a small dedicated filesystem (see the comment)")
+		t.Skip("set ROUNDS_FULLDISK_DIR to a small dedicated filesystem: make test-fulldisk")
 	}
 	path := filepath.Join(dir, "account.db")
 	ballast := filepath.Join(dir, "ballast")
