@@ -173,23 +173,7 @@ func TestKilledBetweenPageCommitAndReconcile(t *testing.T) {
 	d := startDevice(t, srv, "alice", deviceOptions{storePath: path})
 	d.waitFor("outbox empty", 30*time.Second, func() bool { out, _ := d.store.Outbox(); return len(out) == 0 })
 	time.Sleep(500 * time.Millisecond) // a resend, if any, reaches the archive
-	bc, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: bob, Resource: "checker",
-		Credentials: xmpp.Credentials{Password: testserver.Password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bc.Close()
-	page, err := bc.QueryArchive(ctx, xmpp.ArchiveQuery{Max: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, r := range page.Results {
-		if r.Message.OriginID == m.OriginID {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := archivedCopies(t, ctx, srv, bob, m.OriginID); n != 1 {
 		t.Fatalf("bob's archive holds the message %d times, want 1 (resent after a crash between the page's commit and the Outbox reconcile)", n)
 	}
 }
