@@ -94,10 +94,7 @@ func (c *Client) JoinRoom(room, nick string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	nick = strings.TrimSpace(nick)
-	if nick == "" {
-		nick = localPart(c.Account())
-	}
+	nick = c.roomNick(nick)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	if err := s.JoinRoom(ctx, bare, nick); err != nil {
@@ -134,10 +131,7 @@ func (c *Client) CreateRoom(room, nick, name string, members []string) (string, 
 	if err != nil {
 		return "", err
 	}
-	nick = strings.TrimSpace(nick)
-	if nick == "" {
-		nick = localPart(c.Account())
-	}
+	nick = c.roomNick(nick)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	if err := s.CreateRoom(ctx, bare, nick, strings.TrimSpace(name), ms); err != nil {
@@ -172,4 +166,13 @@ func (c *Client) AddContact(jid, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	return mapErr(s.AddContact(ctx, bare, strings.TrimSpace(name)))
+}
+
+// roomNick is the nick to join or create a room under: the one given, else
+// our address's local part.
+func (c *Client) roomNick(nick string) string {
+	if nick = strings.TrimSpace(nick); nick != "" {
+		return nick
+	}
+	return localPart(c.Account())
 }

@@ -109,17 +109,6 @@ func (s *Store) Requeue(id MessageID) error {
 		if m.Direction != Outgoing {
 			return fmt.Errorf("securestore: requeue of message %d: not outgoing", id)
 		}
-		out := tx.Bucket(bucketOutbox)
-		c := out.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(v) == 8 && MessageID(beUint64(v)) == id {
-				return nil
-			}
-		}
-		seq, err := out.NextSequence()
-		if err != nil {
-			return err
-		}
-		return out.Put(be64(seq), be64(uint64(id)))
+		return addToOutbox(tx, id)
 	})
 }
