@@ -199,12 +199,7 @@ func TestSenderTimestampsNotTrusted(t *testing.T) {
 // nor, while setting up, an occupant's stamp naming our domain (our server
 // holds no groupchat offline).
 func TestServerDelayBelievedOnlyWhileSettingUp(t *testing.T) {
-	st := openStore(t, t.TempDir()+"/a.db")
-	defer st.Close()
-	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := unconnectedSession(t)
 	s.rooms["icu@rooms.hospital.test"] = &room{jid: "icu@rooms.hospital.test", nick: "alice", members: map[string]string{}}
 	held := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
 	stamp := func(m *xmpp.Message) time.Time {
@@ -327,12 +322,7 @@ func TestSenderIDsScopedLive(t *testing.T) {
 // text, page or acknowledgement the rest of the team never saw. Groupchat
 // messages and 1:1 messages are stored as before.
 func TestRoomPrivateMessagesNotStoredAsRoom(t *testing.T) {
-	st := openStore(t, t.TempDir()+"/a.db")
-	defer st.Close()
-	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := unconnectedSession(t)
 	const icu = "icu@rooms.hospital.test"
 	s.rooms[icu] = &room{jid: icu, nick: "alice", members: map[string]string{"mallory": "mallory@hospital.test"}}
 	for name, m := range map[string]*xmpp.Message{
@@ -358,12 +348,7 @@ func TestRoomPrivateMessagesNotStoredAsRoom(t *testing.T) {
 // nick "bob", read from the room's archive after bob took his nick back,
 // must not read as bob's. Without a stable identity only the nick is named.
 func TestRoomAckAttributedToItsAuthor(t *testing.T) {
-	st := openStore(t, t.TempDir()+"/a.db")
-	defer st.Close()
-	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := unconnectedSession(t)
 	const icu = "icu@rooms.hospital.test"
 	s.rooms[icu] = &room{jid: icu, nick: "alice", members: map[string]string{"bob": "bob@hospital.test"}}
 	now := time.Now()
@@ -407,12 +392,7 @@ func TestRoomAckAttributedToItsAuthor(t *testing.T) {
 // cut to a few hundred bytes each: the audit log is never purged, and a
 // hostile archive could otherwise put megabytes into every entry.
 func TestAuditQuotesBounded(t *testing.T) {
-	st := openStore(t, t.TempDir()+"/a.db")
-	defer st.Close()
-	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := unconnectedSession(t)
 	huge := strings.Repeat("é", 50000)
 	var rs []rejectedResult
 	for range 25 {
@@ -431,4 +411,17 @@ func TestAuditQuotesBounded(t *testing.T) {
 	if n := len(rej[0].Detail); n > 32*1024 || !utf8.ValidString(rej[0].Detail) {
 		t.Errorf("rejected audit detail: %d bytes (valid UTF-8 %v)", n, utf8.ValidString(rej[0].Detail))
 	}
+}
+
+// unconnectedSession is alice@hospital.test's Session over a fresh store,
+// never connected: tests hand its handlers stanzas directly.
+func unconnectedSession(t *testing.T) (*Session, *securestore.Store) {
+	t.Helper()
+	st := openStore(t, t.TempDir()+"/a.db")
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "wss://example.invalid/ws", JID: "alice@hospital.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, st
 }
