@@ -246,6 +246,13 @@ func (c *Controller) refreshInbox(cl *app.Client) {
 	doUI(func() {
 		if s := c.currentShell(); s != nil {
 			s.Inbox.SetRows(rows)
+			if v := s.Conversation(); v != nil {
+				for _, r := range rows {
+					if r.ID == v.ID() {
+						v.SetHeader(conversationInfo(r))
+					}
+				}
+			}
 		}
 		if c.Tray != nil {
 			c.Tray.SetUnread(unread)
@@ -365,6 +372,13 @@ func (c *Controller) reload(cl *app.Client, conv string) {
 	})
 }
 
+// conversationInfo is a conversation's header from its inbox row: the inbox
+// and the header read the same row, at opening and at every inbox change, so
+// the header never says Offline while the list says Available.
+func conversationInfo(r app.ConversationRow) ConversationInfo {
+	return ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable}
+}
+
 // actions adapts app.Client to what the screens ask (ui.Actions).
 type actions struct {
 	c  *Controller
@@ -384,7 +398,7 @@ func (a *actions) Open(conv string) {
 		if inbox, err := a.cl.Inbox(""); err == nil {
 			for _, r := range inbox {
 				if r.ID == conv {
-					info = ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable}
+					info = conversationInfo(r)
 				}
 			}
 		}

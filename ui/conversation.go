@@ -211,6 +211,19 @@ func (v *ConversationView) SetInfo(info ConversationInfo) {
 	v.dot.Refresh()
 }
 
+// SetHeader redraws the header (title, presence, room availability) from
+// info and keeps what the view knows of its messages (unread, older pages).
+func (v *ConversationView) SetHeader(info ConversationInfo) {
+	if info.ID != v.info.ID {
+		return
+	}
+	info.Unread, info.HasOlder = v.info.Unread, v.info.HasOlder
+	if info == v.info {
+		return
+	}
+	v.SetInfo(info)
+}
+
 // SetMessages replaces every message (oldest first). The list is rebuilt with
 // all heights set in bulk before it is shown, and scrolled to the newest.
 func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
