@@ -44,20 +44,22 @@ type Alert struct {
 // settingAlerts holds the open alerts so they survive a lock or restart.
 const settingAlerts = "app.alerts"
 
-// clinical is a Client's clinical state: alerts on incoming urgent messages
-// and escalation ladders of its outgoing ones. Its own lock, so timers and
-// the event loop never wait on the Client's.
+// clinical is the clinical service: alerts on incoming urgent messages
+// (alerts.go), escalation ladders of outgoing ones (escalation.go) and
+// quick responses (responses.go). It has its own lock, cl.mu, which guards
+// everything below it, so timers and the event loop never wait on the
+// Client's. It follows the open store itself (follow) and reaches the rest
+// of the Client only through clinicalHost. Client keeps one-line facades
+// for the screens and the headless tools (clinicalhost.go).
 //
-// Its methods (loading, saving, scheduling, snoozing and ending alerts;
-// loading, saving and scheduling ladders; recording a response; stopping)
-// use only its own state, the store it holds, its logger, the clock, the
-// Client's change queue, and clinicalHost for the rest; the ones
-// that also reach policy, attention, notifications or the session are
-// still Client's and take cl.mu themselves.
+// Locking: cl.mu is never held while calling clinicalHost (whose methods
+// take Client.mu), nor while sending; Client.mu may be held when taking
+// cl.mu, never the reverse.
 type clinical struct {
 	log     *slog.Logger
 	changes *changeQueue // the Client's: screens hear of alerts changing
 	clock   Clock
+	sound   Sound
 	host    clinicalHost
 
 	mu  gosync.Mutex
@@ -69,17 +71,32 @@ type clinical struct {
 	ladders map[securestore.MessageID]*ladderRun
 }
 
-// clinicalHost is what clinical needs from the rest of the Client: the
-// open store and its Session, the policy's repeat interval, whether the user is looking at a conversation,
-// ringing an alert (notification and sound), and a ladder's next step
-// (which reaches policy and the session, so it is still Client's). They
-// take Client.mu: call them without cl.mu held (never c.mu inside cl.mu).
+// clinicalHost is what clinical needs from the rest of the Client, by
+// concern. Its methods take Client.mu: call them without cl.mu held.
 type clinicalHost interface {
+	// The session (client.go): the open store and its Session (nil, nil
+	// when locked), or them with ErrLocked; the account; activity, which
+	// defers auto-lock (lock.go).
 	openSession() (*securestore.Store, *sync.Session)
-	urgentRepeat() (time.Duration, int)
+	sess() (*securestore.Store, *sync.Session, error)
+	unlocked() (*securestore.Store, error)
+	Account() string
+	Touch()
+	// Policy, on-call and orders (policy.go, oncall.go, orders.go).
+	effectivePolicy() Policy
+	schedule() []Shift
+	ResolveRole(role string) (string, error)
+	CheckOrderRecipient(conv string) error
+	refuseOrder(err error, conv string) error
+	// Attention and notifications (notify.go): whether the user is
+	// looking at conv; showing an alert's notification.
 	viewing(conv string) bool
-	ringAlert(st *securestore.Store, a Alert, notify bool)
-	ladderDue(gen int, id securestore.MessageID)
+	notifyAlert(st *securestore.Store, cv securestore.Conversation, m securestore.Message, a Alert)
+	// Messages (views.go, actions.go): marking an answered page read.
+	FirstUnread(conv string) (securestore.MessageID, bool)
+	MarkShown(conv string, upTo securestore.MessageID) error
+	// The audit log (audit.go).
+	auditWith(st *securestore.Store, kind, detail string)
 }
 
 type alertRun struct {
@@ -106,19 +123,17 @@ type storedAlert struct {
 }
 
 // urgentRepeat is the policy's repeat interval and count.
-func (c *Client) urgentRepeat() (time.Duration, int) {
-	p := c.effectivePolicy()
+func (cl *clinical) urgentRepeat() (time.Duration, int) {
+	p := cl.host.effectivePolicy()
 	return p.UrgentRepeat, p.UrgentRepeatCount
 }
 
-// clinicalFor binds the clinical state to the open store st, loading the
+// follow binds the clinical state to the open store st, loading the
 // alerts and ladders saved before the last lock or restart and scheduling
 // them on the Clock (due ones fire at once). Every clinical entry point
 // calls it, so the state follows unlocks without a hook in the lifecycle;
 // timers of an earlier unlock see another generation and do nothing. It
 // reports false when st is no longer the open store.
-func (c *Client) clinicalFor(st *securestore.Store) bool { return c.clin.follow(st) }
-
 func (cl *clinical) follow(st *securestore.Store) bool {
 	open, s := cl.host.openSession()
 	if open != st || st == nil {
@@ -140,13 +155,10 @@ func (cl *clinical) follow(st *securestore.Store) bool {
 	cl.mu.Unlock()
 	cl.changes.push(Change{Kind: AlertsChanged})
 	for _, id := range due {
-		go cl.host.ladderDue(gen, id)
+		go cl.ladderDue(gen, id)
 	}
 	return true
 }
-
-// stopClinical stops every timer (the store is about to close).
-func (c *Client) stopClinical() { c.clin.stop() }
 
 func (cl *clinical) stop() {
 	cl.mu.Lock()
@@ -258,20 +270,19 @@ const lateBy = 30 * time.Second
 // other device's ack) or, needing no ack, already read. It returns the
 // messages it took over (the ordinary notification leaves them out) and
 // the conversations it notified.
-func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, catchUp bool) (handled map[securestore.MessageID]bool, notified map[string]bool) {
+func (cl *clinical) raiseAlerts(st *securestore.Store, msgs []securestore.Message, catchUp bool) (handled map[securestore.MessageID]bool, notified map[string]bool) {
 	var candidates []securestore.Message
 	for _, m := range msgs {
 		if alertWanted(m) {
 			candidates = append(candidates, m)
 		}
 	}
-	if len(candidates) == 0 || !c.clinicalFor(st) {
+	if len(candidates) == 0 || !cl.follow(st) {
 		return nil, nil
 	}
 	handled = map[securestore.MessageID]bool{}
-	interval, count := c.urgentRepeat()
-	now := c.cfg.Clock.Now()
-	cl := &c.clin
+	interval, count := cl.urgentRepeat()
+	now := cl.clock.Now()
 	var ring []Alert
 	cl.mu.Lock()
 	if cl.st != st {
@@ -340,21 +351,21 @@ func (c *Client) raiseAlerts(st *securestore.Store, msgs []securestore.Message, 
 	}
 	cl.saveAlertsLocked()
 	cl.mu.Unlock()
-	c.changes.push(Change{Kind: AlertsChanged})
+	cl.changes.push(Change{Kind: AlertsChanged})
 	notified = map[string]bool{}
 	for _, a := range ring {
 		if notified[a.Conversation] {
 			continue
 		}
 		notified[a.Conversation] = true
-		c.ringAlert(st, a, !c.viewing(a.Conversation))
+		cl.ringAlert(st, a, !cl.host.viewing(a.Conversation))
 	}
 	return handled, notified
 }
 
 // alertDue sounds a repeat and schedules the next.
 func (cl *clinical) alertDue(gen int, id securestore.MessageID) {
-	interval, _ := cl.host.urgentRepeat() // before cl.mu: never c.mu inside cl.mu
+	interval, _ := cl.urgentRepeat() // before cl.mu: never c.mu inside cl.mu
 	cl.mu.Lock()
 	a := cl.alerts[id]
 	if gen != cl.gen || a == nil || a.NextAt.IsZero() {
@@ -379,13 +390,13 @@ func (cl *clinical) alertDue(gen int, id securestore.MessageID) {
 	cl.saveAlertsLocked()
 	cl.mu.Unlock()
 	cl.changes.push(Change{Kind: AlertsChanged})
-	cl.host.ringAlert(st, snap, !first || !cl.host.viewing(snap.Conversation))
+	cl.ringAlert(st, snap, !first || !cl.host.viewing(snap.Conversation))
 	cl.log.Info("app: urgent alert rang", "repeat", snap.Repeats, "of", snap.MaxRepeats)
 }
 
 // ringAlert shows the alert's notification (no PHI by default: "STAT
 // message from Dr Osei") and plays the urgent sound.
-func (c *Client) ringAlert(st *securestore.Store, a Alert, notify bool) {
+func (cl *clinical) ringAlert(st *securestore.Store, a Alert, notify bool) {
 	if notify {
 		cv, err := st.Conversation(a.Conversation)
 		if err != nil {
@@ -395,18 +406,9 @@ func (c *Client) ringAlert(st *securestore.Store, a Alert, notify bool) {
 		if err != nil {
 			return // gone meanwhile (recalled, purged)
 		}
-		now := c.cfg.Clock.Now()
-		c.mu.Lock()
-		if c.store == st {
-			c.notified[a.Conversation] = notice{at: now, urgent: true}
-		}
-		c.mu.Unlock()
-		// A silent alert (routine, ack asked) notifies as urgent.
-		n := c.notification(st, cv, 1, max(m.Urgency, securestore.UrgencyHigh), m)
-		n.Message, n.AckRequired = a.Message, a.AckRequired
-		c.cfg.Notifier.Notify(n)
+		cl.host.notifyAlert(st, cv, m, a)
 	}
-	c.cfg.Sound.NewMessage(true)
+	cl.sound.NewMessage(true)
 }
 
 // endAlerts removes the alerts matching keep==false and reports whether any
@@ -436,7 +438,7 @@ func (cl *clinical) endAlerts(match func(a *alertRun) bool) bool {
 
 // alertsRead ends the alerts of conv that need no acknowledgement and are
 // now read (here or on another device).
-func (c *Client) alertsRead(st *securestore.Store, conv string, upTo securestore.MessageID) {
+func (cl *clinical) alertsRead(st *securestore.Store, conv string, upTo securestore.MessageID) {
 	cv, err := st.Conversation(conv)
 	if err != nil {
 		return
@@ -445,7 +447,7 @@ func (c *Client) alertsRead(st *securestore.Store, conv string, upTo securestore
 	if m, err := st.Message(upTo); err == nil {
 		bound = m.Timestamp
 	}
-	c.clin.endAlerts(func(a *alertRun) bool {
+	cl.endAlerts(func(a *alertRun) bool {
 		if a.Conversation != conv || a.AckRequired {
 			return false
 		}
@@ -459,18 +461,17 @@ func (c *Client) alertsRead(st *securestore.Store, conv string, upTo securestore
 
 // alertAcknowledged ends the alert on message id (our acknowledgement,
 // here or from another of our devices).
-func (c *Client) alertAcknowledged(id securestore.MessageID) bool {
-	return c.clin.endAlerts(func(a *alertRun) bool { return a.Message == id })
+func (cl *clinical) alertAcknowledged(id securestore.MessageID) bool {
+	return cl.endAlerts(func(a *alertRun) bool { return a.Message == id })
 }
 
-// Alerts lists the open alerts, newest first. An alert with Urgency
-// routine is silent (an acknowledgement was asked for a routine message).
-func (c *Client) Alerts() []Alert {
-	st, err := c.unlocked()
-	if err != nil || !c.clinicalFor(st) {
+// listAlerts is Client.Alerts.
+func (cl *clinical) listAlerts() []Alert {
+	st, err := cl.host.unlocked()
+	if err != nil || !cl.follow(st) {
 		return nil
 	}
-	out := c.clin.openAlerts()
+	out := cl.openAlerts()
 	names, _ := loadContacts(st)
 	for i := range out {
 		cv, err := st.Conversation(out[i].Conversation)

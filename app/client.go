@@ -67,7 +67,7 @@ func newClient(cfg Config, path string) *Client {
 		presenceBook: presenceBook{presence: map[string]map[string]presence{}},
 		attention:    attention{notified: map[string]notice{}},
 	}
-	c.clin.log, c.clin.changes, c.clin.clock, c.clin.host = cfg.Logger, c.changes, cfg.Clock, c
+	c.clin.log, c.clin.changes, c.clin.clock, c.clin.sound, c.clin.host = cfg.Logger, c.changes, cfg.Clock, cfg.Sound, c
 	c.trail = auditTrail{door: c, log: cfg.Logger, clock: cfg.Clock}
 	return c
 }

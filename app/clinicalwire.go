@@ -37,7 +37,7 @@ const (
 func (c *Client) handleClinical(st *securestore.Store, e sync.Event) bool {
 	switch e := e.(type) {
 	case sync.ResponseReceived:
-		c.onResponseReceived(st, e)
+		c.clin.onResponseReceived(st, e)
 	case sync.MessageRetracted:
 		_, s, _ := c.sess()
 		c.afterRecall(st, s, e.Message)

@@ -218,13 +218,8 @@ func shortDuration(d time.Duration) string {
 // always when it is urgent or STAT.
 func asksAck(u securestore.Urgency, asked bool) bool { return asked || u >= securestore.UrgencyHigh }
 
-// SendClinical sends a clinical message: urgent/STAT, ack-required, an order,
-// or to a role. Orders go only to people on the order list
-// (ErrNotOrderRecipient, nothing stored). A role is resolved now and Sent
-// says whom it reached. An ack-required message starts the escalation
-// ladder (o.Ladder or the policy's); its conversation stays pinned until
-// acknowledged.
-func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error) {
+// send is Client.SendClinical.
+func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
 	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
 	if text == "" {
 		return Sent{}, ErrEmptyMessage
@@ -235,14 +230,14 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 	if o.Urgency > securestore.UrgencyCritical {
 		return Sent{}, fmt.Errorf("%w: urgency %d", securestore.ErrInvalid, o.Urgency)
 	}
-	st, s, err := c.sess()
+	st, s, err := cl.host.sess()
 	if err != nil {
 		return Sent{}, err
 	}
 	out := Sent{}
 	role := strings.TrimSpace(o.Role)
 	if role != "" {
-		rs, err := c.reachRole(st, role)
+		rs, err := cl.reachRole(st, role)
 		if err != nil {
 			return Sent{}, err
 		}
@@ -255,12 +250,12 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 		return Sent{}, err
 	}
 	if o.Order {
-		if err := c.CheckOrderRecipient(jid); err != nil {
-			return Sent{}, c.refuseOrder(err, jid)
+		if err := cl.host.CheckOrderRecipient(jid); err != nil {
+			return Sent{}, cl.host.refuseOrder(err, jid)
 		}
 	}
 	ack := asksAck(o.Urgency, o.AckRequired)
-	c.Touch()
+	cl.host.Touch()
 	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role})
 	if err != nil {
 		return Sent{}, mapErr(err)
@@ -274,15 +269,15 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 		out.Role.Message = m.ID
 	}
 	if ack {
-		pol := c.effectivePolicy().Escalation
+		pol := cl.host.effectivePolicy().Escalation
 		if o.Ladder != nil {
 			pol = *o.Ladder
 			if pol.After <= 0 {
-				pol.After = c.effectivePolicy().Escalation.After
+				pol.After = cl.host.effectivePolicy().Escalation.After
 			}
 		}
-		l := newLadder(m.ConversationID, m.ID, m.OriginID, o.Urgency, pol, c.cfg.Clock.Now())
-		c.clin.startLadder(st, l)
+		l := newLadder(m.ConversationID, m.ID, m.OriginID, o.Urgency, pol, cl.clock.Now())
+		cl.startLadder(st, l)
 		out.Escalation = len(l.Steps) > 0
 	}
 	return out, nil
@@ -291,9 +286,9 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 // reachRole resolves role now, saying whom it reached. The sender is never
 // the one reached: the holder paging their own role (or a ladder step naming
 // a role the sender holds) wants cover, so the shift's backup answers.
-func (c *Client) reachRole(st *securestore.Store, role string) (RoleSent, error) {
-	now := c.cfg.Clock.Now()
-	sh, who, backup, err := resolveShift(c.schedule(), role, now, c.Account())
+func (cl *clinical) reachRole(st *securestore.Store, role string) (RoleSent, error) {
+	now := cl.clock.Now()
+	sh, who, backup, err := resolveShift(cl.host.schedule(), role, now, cl.host.Account())
 	if err != nil {
 		return RoleSent{}, err
 	}
@@ -329,7 +324,7 @@ func (cl *clinical) scheduleLadderLocked(r *ladderRun, gen int) {
 	}
 	id := r.Message
 	d := max(r.DueAt.Sub(cl.clock.Now()), 0)
-	r.timer = cl.clock.AfterFunc(d, func() { cl.host.ladderDue(gen, id) })
+	r.timer = cl.clock.AfterFunc(d, func() { cl.ladderDue(gen, id) })
 }
 
 // saveLadderLocked writes the ladder onto its message (cl.mu held).
@@ -391,11 +386,10 @@ func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securest
 }
 
 // ladderDue takes the ladder's next step.
-func (c *Client) ladderDue(gen int, id securestore.MessageID) {
-	cl := &c.clin
+func (cl *clinical) ladderDue(gen int, id securestore.MessageID) {
 	cl.mu.Lock()
 	r := cl.ladders[id]
-	if gen != cl.gen || r == nil || r.stepping || !r.due(c.cfg.Clock.Now()) {
+	if gen != cl.gen || r == nil || r.stepping || !r.due(cl.clock.Now()) {
 		cl.mu.Unlock()
 		return
 	}
@@ -405,13 +399,13 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 	st, s := cl.st, cl.s
 	cl.mu.Unlock()
 
-	now := c.cfg.Clock.Now()
+	now := cl.clock.Now()
 	step, n, ok := l.pending()
 	var rs reachedStep
 	if ok {
-		rs = c.escalate(st, s, l, step, n, now)
+		rs = cl.escalate(st, s, l, step, n, now)
 	} else {
-		c.postNotice(s, l, len(l.Steps), "", "", "nobody on the ladder acknowledged",
+		cl.postNotice(s, l, len(l.Steps), "", "", "nobody on the ladder acknowledged",
 			fmt.Sprintf("Not acknowledged by anyone on the escalation ladder after %s", l.waited(now)))
 	}
 
@@ -428,7 +422,7 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 			r.Reached = append(r.Reached, rs)
 			cl.saveLadderLocked(r)
 			if r.EndReason != endRecalled {
-				go c.closeStep(s, r.ladderState, rs.JID)
+				go cl.closeStep(s, r.ladderState, rs.JID)
 			}
 		}
 		return
@@ -442,23 +436,23 @@ func (c *Client) ladderDue(gen int, id securestore.MessageID) {
 	if r.active() {
 		cl.scheduleLadderLocked(r, gen)
 	}
-	c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
-	c.changes.push(Change{Kind: InboxChanged})
-	c.log.Info("app: escalation step", "step", n, "failed", rs.Failed != "")
+	cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+	cl.changes.push(Change{Kind: InboxChanged})
+	cl.log.Info("app: escalation step", "step", n, "failed", rs.Failed != "")
 }
 
 // escalate takes step n: resolve the target, send the escalated copy, post
 // the notice into the original thread.
-func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState, step EscalationStep, n int, now time.Time) reachedStep {
+func (cl *clinical) escalate(st *securestore.Store, s *sync.Session, l ladderState, step EscalationStep, n int, now time.Time) reachedStep {
 	rs := reachedStep{Step: n, Target: step, At: now}
 	reason := "not acknowledged in " + l.waited(now)
 	var label string
 	switch {
 	case step.Role != "":
-		who, err := c.ResolveRole(step.Role)
+		who, err := cl.host.ResolveRole(step.Role)
 		if err != nil {
 			rs.Failed = "no one holds this role now"
-			c.postNotice(s, l, n, "", step.Role, rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", step.Role, rs.Failed))
+			cl.postNotice(s, l, n, "", step.Role, rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", step.Role, rs.Failed))
 			return rs
 		}
 		rs.JID = who
@@ -467,7 +461,7 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		room, err := chatJID(step.Room)
 		if err != nil {
 			rs.Failed = "not a room address"
-			c.postNotice(s, l, n, "", "", rs.Failed, "Could not escalate to a room: "+rs.Failed)
+			cl.postNotice(s, l, n, "", "", rs.Failed, "Could not escalate to a room: "+rs.Failed)
 			return rs
 		}
 		rs.JID = room
@@ -476,15 +470,15 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 			// Joining never creates a room: a mistyped or deleted room fails
 			// here, and the ladder moves on to the next step at once.
 			ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
-			err := s.JoinRoom(ctx, room, localPart(c.Account()))
+			err := s.JoinRoom(ctx, room, localPart(cl.host.Account()))
 			cancel()
 			if err != nil {
 				rs.Failed = "could not join the room"
 				if errors.Is(err, sync.ErrRoomNotFound) {
 					rs.Failed = "there is no such room"
 				}
-				c.log.Warn("app: escalation step to a room failed", "room", room, "err", err)
-				c.postNotice(s, l, n, room, "", rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
+				cl.log.Warn("app: escalation step to a room failed", "room", room, "err", err)
+				cl.postNotice(s, l, n, room, "", rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
 				return rs
 			}
 		}
@@ -492,7 +486,7 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 		to, err := chatJID(step.To)
 		if err != nil {
 			rs.Failed = "not an address"
-			c.postNotice(s, l, n, "", "", rs.Failed, "Could not escalate: "+rs.Failed)
+			cl.postNotice(s, l, n, "", "", rs.Failed, "Could not escalate: "+rs.Failed)
 			return rs
 		}
 		rs.JID = to
@@ -507,12 +501,12 @@ func (c *Client) escalate(st *securestore.Store, s *sync.Session, l ladderState,
 	cp, err := s.Send(rs.JID, orig.Body, sync.SendOptions{Urgency: l.Urgency, AckRequired: true, Escalation: esc})
 	if err != nil {
 		rs.Failed = "could not send"
-		c.log.Warn("app: escalated copy not stored", "err", err)
-		c.postNotice(s, l, n, rs.JID, step.Role, rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
+		cl.log.Warn("app: escalated copy not stored", "err", err)
+		cl.postNotice(s, l, n, rs.JID, step.Role, rs.Failed, fmt.Sprintf("Could not escalate to %s: %s", label, rs.Failed))
 		return rs
 	}
 	rs.Copy = cp.ID
-	rs.Notice = c.postNotice(s, l, n, rs.JID, step.Role, reason, fmt.Sprintf("Escalated to %s: %s", label, reason))
+	rs.Notice = cl.postNotice(s, l, n, rs.JID, step.Role, reason, fmt.Sprintf("Escalated to %s: %s", label, reason))
 	return rs
 }
 
@@ -525,10 +519,10 @@ func roomLabel(st *securestore.Store, room string) string {
 
 // postNotice sends a ladder notice into the original thread, so everyone in
 // it sees the step.
-func (c *Client) postNotice(s *sync.Session, l ladderState, step int, to, role, reason, text string) securestore.MessageID {
+func (cl *clinical) postNotice(s *sync.Session, l ladderState, step int, to, role, reason, text string) securestore.MessageID {
 	m, err := s.Send(l.Conv, text, sync.SendOptions{Escalation: &sync.Escalation{Of: l.Origin, Step: max(step, 1), To: to, Role: role, Reason: reason}})
 	if err != nil {
-		c.log.Warn("app: escalation notice not stored", "err", err)
+		cl.log.Warn("app: escalation notice not stored", "err", err)
 		return 0
 	}
 	return m.ID
@@ -537,19 +531,19 @@ func (c *Client) postNotice(s *sync.Session, l ladderState, step int, to, role, 
 // ladderAcknowledged ends the ladder covering id: someone reached (by the
 // original or an escalated copy) acknowledged. Everyone who got a copy
 // learns that no action is needed, so their alerts stop.
-func (c *Client) ladderAcknowledged(st *securestore.Store, id securestore.MessageID, by string, at time.Time) {
+func (cl *clinical) ladderAcknowledged(st *securestore.Store, id securestore.MessageID, by string, at time.Time) {
 	if at.IsZero() {
-		at = c.cfg.Clock.Now()
+		at = cl.clock.Now()
 	}
-	c.endLadder(st, func(l *ladderState) bool { return l.covers(id) }, responderName(st, by), endAcknowledged, at)
+	cl.endLadder(st, func(l *ladderState) bool { return l.covers(id) }, responderName(st, by), endAcknowledged, at)
 }
 
 // endLadder ends the matching running ladders.
-func (c *Client) endLadder(st *securestore.Store, match func(*ladderState) bool, by, reason string, at time.Time) {
-	ended, s := c.clin.endLadders(st, match, by, reason, at)
+func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bool, by, reason string, at time.Time) {
+	ended, s := cl.endLadders(st, match, by, reason, at)
 	for _, l := range ended {
-		c.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
-		c.log.Info("app: escalation ended", "reason", reason, "steps", len(l.Reached))
+		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+		cl.log.Info("app: escalation ended", "reason", reason, "steps", len(l.Reached))
 		if reason == endRecalled {
 			continue // the copies are recalled instead
 		}
@@ -565,11 +559,11 @@ func (c *Client) endLadder(st *securestore.Store, match func(*ladderState) bool,
 			targets = append(targets, l.Conv)
 		}
 		for _, to := range targets {
-			c.closeStep(s, l, to)
+			cl.closeStep(s, l, to)
 		}
 	}
 	if len(ended) > 0 {
-		c.changes.push(Change{Kind: InboxChanged})
+		cl.changes.push(Change{Kind: InboxChanged})
 	}
 }
 
@@ -603,28 +597,26 @@ func (cl *clinical) endLadders(st *securestore.Store, match func(*ladderState) b
 
 // closeStep tells to (a target reached, or the original thread) that the
 // ladder is over: a closing notice, which ends their alerts for it.
-func (c *Client) closeStep(s *sync.Session, l ladderState, to string) {
+func (cl *clinical) closeStep(s *sync.Session, l ladderState, to string) {
 	if s == nil {
 		return
 	}
-	text := "Acknowledged by " + l.EndedBy + " at " + c.clockTime(l.EndedAt) + ". No action needed."
+	text := "Acknowledged by " + l.EndedBy + " at " + threadTime(l.EndedAt, cl.clock.Now()) + ". No action needed."
 	if l.EndReason == endCancelled {
-		text = "The sender stopped the escalation at " + c.clockTime(l.EndedAt) + ". No action needed."
+		text = "The sender stopped the escalation at " + threadTime(l.EndedAt, cl.clock.Now()) + ". No action needed."
 	}
 	// The wire numbers steps from 1: the closing notice carries the last
 	// step reached and, as its reason, the machine word "acknowledged" or
 	// "cancelled" (the body says it in words).
 	tag := &sync.Escalation{Of: l.Origin, Step: max(len(l.Reached), 1), To: to, Reason: l.EndReason}
 	if _, err := s.Send(to, text, sync.SendOptions{Escalation: tag}); err != nil {
-		c.log.Warn("app: escalation closing notice not stored", "err", err)
+		cl.log.Warn("app: escalation closing notice not stored", "err", err)
 	}
 }
 
-// CancelEscalation stops the ladder of message id (the sender reached
-// someone another way). The people already reached learn that no action
-// is needed.
-func (c *Client) CancelEscalation(conv string, id securestore.MessageID) error {
-	st, err := c.unlocked()
+// cancelEscalation is Client.CancelEscalation.
+func (cl *clinical) cancelEscalation(conv string, id securestore.MessageID) error {
+	st, err := cl.host.unlocked()
 	if err != nil {
 		return err
 	}
@@ -632,8 +624,39 @@ func (c *Client) CancelEscalation(conv string, id securestore.MessageID) error {
 	if err != nil || m.ConversationID != jid.Bare(conv) {
 		return ErrNoSuchMessage
 	}
-	c.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endCancelled, c.cfg.Clock.Now())
+	cl.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endCancelled, cl.clock.Now())
 	return nil
+}
+
+// ladderRecalled: our message m was recalled; its running ladder ends
+// and the escalated copies it sent are recalled too.
+func (cl *clinical) ladderRecalled(st *securestore.Store, s *sync.Session, m securestore.Message) {
+	if !cl.follow(st) {
+		return
+	}
+	id := m.ID
+	var copies []reachedStep
+	cl.mu.Lock()
+	if r := cl.ladders[id]; r != nil {
+		copies = append(copies, r.Reached...)
+	} else if v := m.Extra[extraLadder]; v != "" {
+		var l ladderState
+		if json.Unmarshal([]byte(v), &l) == nil {
+			copies = l.Reached
+		}
+	}
+	cl.mu.Unlock()
+	cl.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endRecalled, cl.clock.Now())
+	for _, r := range copies {
+		if r.Copy == 0 || s == nil {
+			continue
+		}
+		if cp, err := st.Message(r.Copy); err == nil && cp.Extra[extraRetracted] == "" {
+			if err := s.Retract(cp.ConversationID, r.Copy); err != nil {
+				cl.log.Warn("app: recalling an escalated copy", "err", err)
+			}
+		}
+	}
 }
 
 // escalationClosed: an incoming notice that a ladder is over (reason
@@ -667,8 +690,8 @@ func (cl *clinical) ladderActiveConversations() map[string]securestore.Urgency {
 
 // escalationView is the ladder of m for its row (running: from memory;
 // ended: from the message).
-func (c *Client) escalationView(st *securestore.Store, m securestore.Message, names contactNames) *EscalationView {
-	l, r := c.clin.runningLadder(st, m.ID)
+func (cl *clinical) escalationView(st *securestore.Store, m securestore.Message, names contactNames) *EscalationView {
+	l, r := cl.runningLadder(st, m.ID)
 	if r == nil {
 		s := m.Extra[extraLadder]
 		if s == "" || json.Unmarshal([]byte(s), &l) != nil {
@@ -704,16 +727,6 @@ func (cl *clinical) runningLadder(st *securestore.Store, id securestore.MessageI
 		l.Reached = slices.Clone(l.Reached)
 	}
 	return l, r
-}
-
-// clockTime is a time as a thread shows it ("14:02"; with the date when
-// not today).
-func (c *Client) clockTime(t time.Time) string {
-	t = t.Local()
-	if localDay(t).Equal(localDay(c.cfg.Clock.Now())) {
-		return t.Format("15:04")
-	}
-	return t.Format("2 Jan 15:04")
 }
 
 // responderName names whoever responded: a room member by nick, anyone

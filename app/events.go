@@ -32,8 +32,8 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		// so no alert is raised for a message this batch shows acknowledged
 		// (catch-up after another device).
 		c.clin.escalationClosed(e.Messages)
-		c.ownTextAcks(st, e.Messages)
-		handled, alerted := c.raiseAlerts(st, e.Messages, e.CatchUp)
+		c.clin.ownTextAcks(st, e.Messages)
+		handled, alerted := c.clin.raiseAlerts(st, e.Messages, e.CatchUp)
 		rest := e.Messages
 		if len(handled) > 0 {
 			rest = make([]securestore.Message, 0, len(e.Messages))
@@ -52,7 +52,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 				if by == "" {
 					by = m.ConversationID
 				}
-				c.ladderAcknowledged(st, e.Message, by, e.At)
+				c.clin.ladderAcknowledged(st, e.Message, by, e.At)
 			}
 		}
 	case sync.ConnectionChanged:
@@ -74,7 +74,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	case sync.RoomUnavailable:
 		c.onRoomUnavailable(st, e)
 	case sync.ConversationRead:
-		c.alertsRead(st, e.Conversation, e.Message)
+		c.clin.alertsRead(st, e.Conversation, e.Message)
 		c.clearNotification(e.Conversation)
 		c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Conversation})
 		c.changes.push(Change{Kind: InboxChanged})

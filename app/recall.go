@@ -79,36 +79,14 @@ func (c *Client) Recall(conv string, id securestore.MessageID) error {
 // a recall from another device): alerts on it end, attachment keys go, and
 // a ladder of ours ends with its copies recalled.
 func (c *Client) afterRecall(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
-	c.alertAcknowledged(id)
+	c.clin.alertAcknowledged(id)
 	c.discardAttachments(st, s, id)
 	m, err := st.Message(id)
 	if err != nil {
 		return
 	}
-	if m.Direction == securestore.Outgoing && c.clinicalFor(st) {
-		var copies []reachedStep
-		cl := &c.clin
-		cl.mu.Lock()
-		if r := cl.ladders[id]; r != nil {
-			copies = append(copies, r.Reached...)
-		} else if v := m.Extra[extraLadder]; v != "" {
-			var l ladderState
-			if json.Unmarshal([]byte(v), &l) == nil {
-				copies = l.Reached
-			}
-		}
-		cl.mu.Unlock()
-		c.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endRecalled, c.cfg.Clock.Now())
-		for _, r := range copies {
-			if r.Copy == 0 || s == nil {
-				continue
-			}
-			if cp, err := st.Message(r.Copy); err == nil && cp.Extra[extraRetracted] == "" {
-				if err := s.Retract(cp.ConversationID, r.Copy); err != nil {
-					c.log.Warn("app: recalling an escalated copy", "err", err)
-				}
-			}
-		}
+	if m.Direction == securestore.Outgoing {
+		c.clin.ladderRecalled(st, s, m)
 	}
 	c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
 	c.changes.push(Change{Kind: InboxChanged})

@@ -75,13 +75,8 @@ func validResponse(k ResponseKind) bool {
 	return false
 }
 
-// Respond answers message msg of conv with a quick response. Free text
-// (ResponseText) needs text; the other kinds take optional text. An
-// acknowledgement ends this account's alert for the message on every
-// device and is audited; a decline ends the alert here (the sender's
-// escalation goes on); the others keep the alert, next sounding one
-// interval from now (5 minutes for "5 minutes").
-func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKind, text string) error {
+// respond is Client.Respond.
+func (cl *clinical) respond(conv string, msg securestore.MessageID, kind ResponseKind, text string) error {
 	if !validResponse(kind) {
 		return fmt.Errorf("%w: %q", ErrUnknownResponse, kind)
 	}
@@ -92,7 +87,7 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 	if utf8.RuneCountInString(text) > MaxMessageRunes {
 		return ErrMessageTooLong
 	}
-	st, s, err := c.sess()
+	st, s, err := cl.host.sess()
 	if err != nil {
 		return err
 	}
@@ -109,8 +104,8 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 	if m.Extra[extraRetracted] != "" {
 		return ErrRecalled
 	}
-	c.Touch()
-	c.markRespondedShown(conv, msg)
+	cl.host.Touch()
+	cl.markRespondedShown(conv, msg)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	r, err := s.Respond(ctx, conv, msg, kind, text)
@@ -118,13 +113,13 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 		return mapErr(err)
 	}
 	if kind == ResponseAck {
-		c.auditWith(st, auditAck, fmt.Sprintf("acknowledged message %d (origin-id %s)", msg, m.OriginID))
+		cl.host.auditWith(st, auditAck, fmt.Sprintf("acknowledged message %d (origin-id %s)", msg, m.OriginID))
 	}
 	at := r.Timestamp
 	if at.IsZero() {
-		at = c.cfg.Clock.Now()
+		at = cl.clock.Now()
 	}
-	c.noteResponse(st, m, storedResponse{ID: r.ID, From: c.Account(), Own: true, Kind: kind, Text: text, At: at})
+	cl.noteResponse(st, m, storedResponse{ID: r.ID, From: cl.host.Account(), Own: true, Kind: kind, Text: text, At: at})
 	return nil
 }
 
@@ -137,13 +132,13 @@ func (c *Client) Respond(conv string, msg securestore.MessageID, kind ResponseKi
 // is marked: the user answered the page without having seen those, and
 // marking up to msg would hide them (the display marker covers everything
 // before it). A failed mark is logged; the response still goes out.
-func (c *Client) markRespondedShown(conv string, msg securestore.MessageID) {
-	first, ok := c.FirstUnread(conv)
+func (cl *clinical) markRespondedShown(conv string, msg securestore.MessageID) {
+	first, ok := cl.host.FirstUnread(conv)
 	if !ok || first != msg {
 		return
 	}
-	if err := c.MarkShown(conv, msg); err != nil {
-		c.log.Warn("app: marking an answered message shown", "err", err)
+	if err := cl.host.MarkShown(conv, msg); err != nil {
+		cl.log.Warn("app: marking an answered message shown", "err", err)
 	}
 }
 
@@ -170,7 +165,7 @@ func responseOf(m securestore.Message) storedResponse {
 // onResponseReceived records a response from the engine's event: the
 // engine resolved which message it answers (To), once; the app does not
 // look it up again.
-func (c *Client) onResponseReceived(st *securestore.Store, e sync.ResponseReceived) {
+func (cl *clinical) onResponseReceived(st *securestore.Store, e sync.ResponseReceived) {
 	resp, to, kind, from, at, own := e.Message, e.To, e.Kind, e.From, e.At, e.Own
 	orig, err := st.Message(to)
 	if err != nil {
@@ -190,7 +185,7 @@ func (c *Client) onResponseReceived(st *securestore.Store, e sync.ResponseReceiv
 	cv, err := st.Conversation(orig.ConversationID)
 	room := err != nil || cv.Kind == securestore.KindRoom // unsure: as a room, by stable identity
 	r.byPageAuthor = !own && byPageAuthor(room, orig, resp)
-	c.noteResponse(st, orig, r)
+	cl.noteResponse(st, orig, r)
 }
 
 // byPageAuthor: response resp to page orig was written by the page's own
@@ -214,33 +209,33 @@ func byPageAuthor(room bool, orig, resp securestore.Message) bool {
 
 // noteResponse records r on orig (once) and applies it: alerts end or
 // snooze, a ladder ends on an acknowledgement.
-func (c *Client) noteResponse(st *securestore.Store, orig securestore.Message, r storedResponse) {
-	if !c.clinicalFor(st) {
+func (cl *clinical) noteResponse(st *securestore.Store, orig securestore.Message, r storedResponse) {
+	if !cl.follow(st) {
 		return
 	}
-	added := c.clin.recordResponse(st, orig.ID, r)
+	added := cl.recordResponse(st, orig.ID, r)
 	switch {
 	case r.Kind == ResponseAck:
 		// Ours (any device) ends our alert; in a room someone else's ack
 		// means the team's page is taken. The page's author cannot
 		// acknowledge their own page for us: only the addressed end it.
 		if !r.byPageAuthor {
-			c.alertAcknowledged(orig.ID)
+			cl.alertAcknowledged(orig.ID)
 		}
 		if !r.Own {
-			c.ladderAcknowledged(st, orig.ID, r.From, r.At)
+			cl.ladderAcknowledged(st, orig.ID, r.From, r.At)
 		}
 	case r.Own && r.Kind == ResponseDecline:
-		c.alertAcknowledged(orig.ID)
+		cl.alertAcknowledged(orig.ID)
 	case r.Own:
-		wait, _ := c.urgentRepeat()
+		wait, _ := cl.urgentRepeat()
 		if r.Kind == ResponseFiveMinutes {
 			wait = 5 * time.Minute
 		}
-		c.clin.snoozeAlert(orig.ID, wait)
+		cl.snoozeAlert(orig.ID, wait)
 	}
 	if added {
-		c.changes.push(Change{Kind: ConversationChanged, Conversation: orig.ConversationID})
+		cl.changes.push(Change{Kind: ConversationChanged, Conversation: orig.ConversationID})
 	}
 }
 
@@ -348,14 +343,14 @@ func responseRows(st *securestore.Store, cv securestore.Conversation, m securest
 // before it that asks for an acknowledgement and has none yet (the one the
 // sender's rule picks). Same rules as the sender's: the policy's words, off
 // when the policy turns text acknowledgement off, never in a room.
-func (c *Client) ownTextAcks(st *securestore.Store, msgs []securestore.Message) {
+func (cl *clinical) ownTextAcks(st *securestore.Store, msgs []securestore.Message) {
 	var t *sync.TextAckRules
 	for _, m := range msgs {
-		if m.Direction != securestore.Outgoing || !plainText(m) || jid.Bare(m.ConversationID) == jid.Bare(c.Account()) {
+		if m.Direction != securestore.Outgoing || !plainText(m) || jid.Bare(m.ConversationID) == jid.Bare(cl.host.Account()) {
 			continue
 		}
 		if t == nil {
-			r := textAckRules(c.effectivePolicy())
+			r := textAckRules(cl.host.effectivePolicy())
 			t = &r
 		}
 		if !acceptsTextAck(*t, m.Body) {
@@ -374,7 +369,7 @@ func (c *Client) ownTextAcks(st *securestore.Store, msgs []securestore.Message) 
 				p.Extra[extraRetracted] != "" || p.Extra[extraResponseTo] != "" || acknowledged(p) {
 				continue
 			}
-			c.noteResponse(st, p, storedResponse{ID: m.ID, From: jid.Bare(c.Account()), Own: true,
+			cl.noteResponse(st, p, storedResponse{ID: m.ID, From: jid.Bare(cl.host.Account()), Own: true,
 				Kind: ResponseAck, Text: strings.TrimSpace(m.Body), At: m.Timestamp, ByText: true})
 			break
 		}

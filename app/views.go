@@ -250,6 +250,19 @@ func localDay(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)
 }
 
+// clockTime is a time as a thread shows it ("14:02"; with the date when
+// not today).
+func (c *Client) clockTime(t time.Time) string { return threadTime(t, c.cfg.Clock.Now()) }
+
+// threadTime is t as a thread shows it when the clock says now.
+func threadTime(t, now time.Time) string {
+	t = t.Local()
+	if localDay(t).Equal(localDay(now)) {
+		return t.Format("15:04")
+	}
+	return t.Format("2 Jan 15:04")
+}
+
 // FirstUnread is the oldest unread incoming message of conv, for "jump to
 // first unread"; false when everything is read.
 func (c *Client) FirstUnread(conv string) (securestore.MessageID, bool) {
@@ -356,7 +369,7 @@ func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation,
 		r.Corrected, r.CorrectedAt = true, t
 	}
 	if m.Extra[extraLadder] != "" || r.AckRequired && r.Outgoing {
-		r.Escalation = c.escalationView(st, m, names)
+		r.Escalation = c.clin.escalationView(st, m, names)
 	}
 	if m.Extra[extraEscalationOf] != "" {
 		r.EscalationStep, _ = strconv.Atoi(m.Extra[extraEscalStep])
