@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -858,47 +857,6 @@ func (t *tapIcon) Tapped(*fyne.PointEvent) {
 	if t.onTap != nil {
 		t.onTap()
 	}
-}
-
-// composerEntry is a multi-line entry that sends on Enter on desktop
-// (Shift+Enter for a new line); on mobile Enter is a new line and the send
-// button sends.
-type composerEntry struct {
-	widget.Entry
-	shift  bool
-	onSend func()
-}
-
-func newComposer(onSend func()) *composerEntry {
-	e := &composerEntry{onSend: onSend}
-	e.MultiLine = true
-	e.Wrapping = fyne.TextWrapWord
-	e.SetPlaceHolder("Write a message")
-	e.SetMinRowsVisible(2)
-	e.ExtendBaseWidget(e)
-	return e
-}
-
-func (e *composerEntry) KeyDown(k *fyne.KeyEvent) {
-	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
-		e.shift = true
-	}
-	e.Entry.KeyDown(k)
-}
-
-func (e *composerEntry) KeyUp(k *fyne.KeyEvent) {
-	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
-		e.shift = false
-	}
-	e.Entry.KeyUp(k)
-}
-
-func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
-	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !e.shift && !isMobile() {
-		e.onSend()
-		return
-	}
-	e.Entry.TypedKey(k)
 }
 
 func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {

@@ -1,0 +1,258 @@
+package ui
+
+import (
+	"slices"
+	"unicode"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// composerEntry is a multi-line, word-wrapping entry that sends on Enter on
+// desktop (Shift+Enter for a new line); on mobile Enter is a new line and the
+// send button sends.
+//
+// It keeps its own cursor, at, as a rune offset into the text, because Fyne
+// 2.7.1's Entry keeps only a visual row and column and cannot map every
+// offset to one. Word wrapping drops the whitespace where a line breaks from
+// every row; when that whitespace is the last rune (a space just typed at the
+// wrap point) no row and column means "after it": rowColFromTextPos returns
+// a row past the last, and the next Refresh (truncatePosition) clamps it to
+// the end of the last row, before the space. The next letter then went in
+// before the space: "start cardiac monitoring" was sent as "start
+// cardiacmonitoring ". The row and column also go stale when the width
+// changes (the same column of a re-wrapped row is another offset), and
+// Shift+Enter moved the cursor a row too far at a wrap point.
+//
+// So every edit is handed to the Entry with its cursor put back at at
+// (place: the row whose start is the last at or before at, and the column
+// from there, which Fyne's own offset arithmetic, row start + column, reads
+// back exactly even past the row's end), and at moves by what the edit did
+// (at+1 after a rune, at+len after a paste), not by where Fyne's clamp left
+// the row and column. Moves the Entry makes itself (arrows, Home/End, a
+// click or drag) are read back from it: they land on offsets a row and
+// column can say. TestComposerSendsExactlyWhatWasTyped and
+// TestComposerEditsMatchAModel prove it.
+type composerEntry struct {
+	widget.Entry
+	shift  bool
+	onSend func()
+
+	at     int    // the cursor, in runes
+	placed [2]int // the row and column after the last edit, as Fyne left them
+}
+
+func newComposer(onSend func()) *composerEntry {
+	e := &composerEntry{onSend: onSend}
+	e.MultiLine = true
+	e.Wrapping = fyne.TextWrapWord
+	e.SetPlaceHolder("Write a message")
+	e.SetMinRowsVisible(2)
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// rowStarts is the rune offset where each visual row begins, read from the
+// Entry's own row/column arithmetic (row start + column 0; a row past the
+// last reads as 0).
+func (e *composerEntry) rowStarts() []int {
+	r0, c0 := e.CursorRow, e.CursorColumn
+	starts := []int{0}
+	for r := 1; ; r++ {
+		e.CursorRow, e.CursorColumn = r, 0
+		b := e.CursorTextOffset()
+		if b <= starts[len(starts)-1] {
+			break
+		}
+		starts = append(starts, b)
+	}
+	e.CursorRow, e.CursorColumn = r0, c0
+	return starts
+}
+
+// rowCol is a row and column Fyne reads back as the offset at.
+func (e *composerEntry) rowCol(at int) (int, int) {
+	starts := e.rowStarts()
+	r := len(starts) - 1
+	for r > 0 && starts[r] > at {
+		r--
+	}
+	return r, at - starts[r]
+}
+
+// begin brings at up to date before an edit: a move the Entry made itself
+// (a click, an arrow, SetText) shows as a row and column other than the ones
+// the last edit left, and is read back; then the cursor is put at at.
+func (e *composerEntry) begin() {
+	if [2]int{e.CursorRow, e.CursorColumn} != e.placed {
+		e.at = e.CursorTextOffset()
+	}
+	e.at = min(max(e.at, 0), len([]rune(e.Text)))
+	e.CursorRow, e.CursorColumn = e.rowCol(e.at)
+}
+
+// end records where the cursor is after an edit and shows it there.
+func (e *composerEntry) end(at int) {
+	e.at = min(max(at, 0), len([]rune(e.Text)))
+	r, c := e.rowCol(e.at)
+	if r != e.CursorRow || c != e.CursorColumn {
+		e.CursorRow, e.CursorColumn = r, c
+		e.Refresh() // Fyne clamps a column past the row's end for drawing
+	}
+	e.placed = [2]int{e.CursorRow, e.CursorColumn}
+}
+
+// edited works out the cursor after an edit that replaced the selection sel
+// (or nothing) at the cursor with ins, turning before into after.
+func (e *composerEntry) edited(before []rune, sel string, ins []rune) int {
+	after := []rune(e.Text)
+	k := len([]rune(sel))
+	if k == 0 {
+		return e.at + len(ins)
+	}
+	// The selection runs from the cursor backwards or forwards.
+	var fits []int
+	for _, s := range []int{e.at - k, e.at} {
+		if s < 0 || s+k > len(before) || string(before[s:s+k]) != sel {
+			continue
+		}
+		want := slices.Concat(before[:s], ins, before[s+k:])
+		if string(want) == string(after) {
+			fits = append(fits, s+len(ins))
+		}
+	}
+	if len(fits) == 1 {
+		return fits[0]
+	}
+	return e.CursorTextOffset() // both read the same text: Fyne's cursor decides
+}
+
+// TypedRune inserts r at the cursor (over the selection, if any).
+func (e *composerEntry) TypedRune(r rune) {
+	e.insert([]rune{r}, func() { e.Entry.TypedRune(r) })
+}
+
+func (e *composerEntry) insert(ins []rune, do func()) {
+	e.begin()
+	before, sel := []rune(e.Text), e.SelectedText()
+	do()
+	e.end(e.edited(before, sel, ins))
+}
+
+func (e *composerEntry) KeyDown(k *fyne.KeyEvent) {
+	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
+		e.shift = true
+	}
+	e.Entry.KeyDown(k)
+}
+
+func (e *composerEntry) KeyUp(k *fyne.KeyEvent) {
+	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
+		e.shift = false
+	}
+	e.Entry.KeyUp(k)
+}
+
+func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if !e.shift && !isMobile() {
+			e.onSend()
+			return
+		}
+		// A new line is a rune like any other (Fyne's own Return moves the
+		// cursor a row down, a row too far at a wrap point).
+		e.TypedRune('\n')
+		return
+	case fyne.KeyBackspace, fyne.KeyDelete:
+		e.begin()
+		before, sel := []rune(e.Text), e.SelectedText()
+		e.Entry.TypedKey(k)
+		switch {
+		case sel != "":
+			e.end(e.edited(before, sel, nil))
+		case k.Name == fyne.KeyBackspace && len([]rune(e.Text)) < len(before):
+			e.end(e.at - 1)
+		default:
+			e.end(e.at)
+		}
+		return
+	}
+	// A move: Fyne's arrows, Home and End work on rows and columns.
+	e.begin()
+	e.Entry.TypedKey(k)
+	e.end(e.moved(k.Name))
+}
+
+// moved is the cursor after a move the Entry made: its own offset, except
+// that End (and Down or Page Down on the last row) reach the end of the text
+// even when its last rune is whitespace hidden by the wrap.
+func (e *composerEntry) moved(key fyne.KeyName) int {
+	at := e.CursorTextOffset()
+	text := []rune(e.Text)
+	hiddenEnd := at == len(text)-1 && unicode.IsSpace(text[at]) && e.CursorRow == len(e.rowStarts())-1
+	if hiddenEnd && (key == fyne.KeyEnd || key == fyne.KeyDown || key == fyne.KeyPageDown) {
+		return len(text)
+	}
+	return at
+}
+
+// TypedShortcut: paste inserts the clipboard at the cursor; cut and the
+// word deletes remove text; the rest (copy, select all, undo, word moves)
+// leave the cursor where the Entry puts it.
+func (e *composerEntry) TypedShortcut(s fyne.Shortcut) {
+	e.begin()
+	before, sel := []rune(e.Text), e.SelectedText()
+	switch s := s.(type) {
+	case *fyne.ShortcutPaste:
+		ins := []rune(s.Clipboard.Content())
+		e.Entry.TypedShortcut(s)
+		if len(ins) == 0 && sel == "" {
+			e.end(e.at)
+			return
+		}
+		e.end(e.edited(before, sel, ins))
+		return
+	case *fyne.ShortcutCut:
+		e.Entry.TypedShortcut(s)
+		if sel == "" {
+			e.end(e.at)
+		} else {
+			e.end(e.edited(before, sel, nil))
+		}
+		return
+	case *desktop.CustomShortcut:
+		if s.KeyName == fyne.KeyBackspace || s.KeyName == fyne.KeyDelete {
+			e.Entry.TypedShortcut(s)
+			gone := len(before) - len([]rune(e.Text))
+			if s.KeyName == fyne.KeyBackspace {
+				e.end(e.at - gone)
+			} else {
+				e.end(e.at)
+			}
+			return
+		}
+	}
+	e.Entry.TypedShortcut(s)
+	e.end(e.CursorTextOffset())
+}
+
+// Resize keeps the cursor on the same character when the rows re-wrap.
+func (e *composerEntry) Resize(size fyne.Size) {
+	if size == e.Size() {
+		return
+	}
+	e.begin()
+	e.Entry.Resize(size)
+	e.end(e.at)
+}
+
+// SetText replaces the text and puts the cursor at its end.
+func (e *composerEntry) SetText(text string) {
+	e.Entry.SetText(text)
+	e.CursorRow, e.CursorColumn = e.rowCol(len([]rune(text)))
+	e.Refresh()
+	e.at = len([]rune(text))
+	e.placed = [2]int{e.CursorRow, e.CursorColumn}
+}
