@@ -49,10 +49,15 @@ type Message struct {
 	Role       string
 	Response   *Response
 	Escalation *Escalation
-	Wipe       *Wipe
-	RetractID  string
-	ReplaceID  string
-	PubSub     *PubSubEvent
+	// Plan is a ladder handed to the escalation service (PlanErr: it was
+	// there and malformed); Held the service's confirmation (an origin-id).
+	Plan      *EscalationPlan
+	PlanErr   error
+	Held      string
+	Wipe      *Wipe
+	RetractID string
+	ReplaceID string
+	PubSub    *PubSubEvent
 	// Stanza is the message element (the inner one for carbons and MAM results),
 	// with Raw bytes, for extensions this package does not parse.
 	Stanza *Element
@@ -139,6 +144,8 @@ func parseClinical(st *Element, m *Message) {
 			m.Response = ParseResponse(st)
 		case NSEscalation:
 			m.Escalation = ParseEscalation(st)
+			m.Plan, m.PlanErr = ParseEscalationPlan(st)
+			m.Held = ParseHeld(st)
 		case NSWipe:
 			m.Wipe = ParseWipe(st)
 		case NSRetract:

@@ -53,6 +53,11 @@ const (
 type EscalationPolicy struct {
 	AfterSeconds int // 30..86400; 0: no default ladder
 	Steps        []EscalationStep
+	// Service is the bare JID of the hospital's escalation service
+	// (<escalation service='…'/>, cmd/rounds-escalation): devices hand
+	// ladders to it and accept its notices from this JID only. "": none,
+	// every ladder runs on the sender's device.
+	Service string
 }
 
 // EscalationStep names exactly one target: a person, a role or a room.
@@ -309,32 +314,45 @@ func parseLadder(c *Element) (EscalationPolicy, error) {
 	if e.AfterSeconds, err = intAttr(c, "after-seconds", 30, 86400); err != nil {
 		return EscalationPolicy{}, err
 	}
+	if e.Service, err = bareJIDAttr(c, "service", false); err != nil {
+		return EscalationPolicy{}, err
+	}
 	for _, s := range c.ChildrenNamed(NSPolicy, "step") {
 		if len(e.Steps) >= maxLadderSteps {
 			return EscalationPolicy{}, &PolicyError{"step", "", fmt.Sprintf("more than %d steps", maxLadderSteps)}
 		}
-		var st EscalationStep
-		n := 0
-		if st.To, err = bareJIDAttr(s, "to", false); err != nil {
+		st, err := parseStep(s)
+		if err != nil {
 			return EscalationPolicy{}, err
-		}
-		if st.Room, err = bareJIDAttr(s, "room", false); err != nil {
-			return EscalationPolicy{}, err
-		}
-		if st.Role, err = textAttr(s, "role"); err != nil {
-			return EscalationPolicy{}, err
-		}
-		for _, v := range []string{st.To, st.Room, st.Role} {
-			if v != "" {
-				n++
-			}
-		}
-		if n != 1 {
-			return EscalationPolicy{}, &PolicyError{"step", "", "needs exactly one of to, role, room"}
 		}
 		e.Steps = append(e.Steps, st)
 	}
 	return e, nil
+}
+
+// parseStep reads a ladder's <step/> (the policy's and a hand-off's).
+func parseStep(s *Element) (EscalationStep, error) {
+	var st EscalationStep
+	var err error
+	if st.To, err = bareJIDAttr(s, "to", false); err != nil {
+		return EscalationStep{}, err
+	}
+	if st.Room, err = bareJIDAttr(s, "room", false); err != nil {
+		return EscalationStep{}, err
+	}
+	if st.Role, err = textAttr(s, "role"); err != nil {
+		return EscalationStep{}, err
+	}
+	n := 0
+	for _, v := range []string{st.To, st.Room, st.Role} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return EscalationStep{}, &PolicyError{"step", "", "needs exactly one of to, role, room"}
+	}
+	return st, nil
 }
 
 // DecodeOrgPolicy parses a policy document from XML text (admin tools, fixtures).
@@ -369,7 +387,7 @@ func (p OrgPolicy) Element() *Element {
 		add("urgent", "repeat-seconds", strconv.Itoa(p.UrgentRepeatSeconds), "repeat-count", strconv.Itoa(p.UrgentRepeatCount))
 	}
 	if p.Escalation.AfterSeconds > 0 {
-		e := NewElement(NSPolicy, "escalation", "after-seconds", strconv.Itoa(p.Escalation.AfterSeconds))
+		e := NewElement(NSPolicy, "escalation", "after-seconds", strconv.Itoa(p.Escalation.AfterSeconds), "service", p.Escalation.Service)
 		for _, s := range p.Escalation.Steps {
 			e.Append(NewElement(NSPolicy, "step", "to", s.To, "role", s.Role, "room", s.Room))
 		}

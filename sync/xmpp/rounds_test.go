@@ -159,26 +159,27 @@ func fixtures[T any](t *testing.T, dir string, decode func([]byte) (T, error), e
 
 func TestOrgPolicyFixtures(t *testing.T) {
 	fixtures(t, "policy", DecodeOrgPolicy, OrgPolicy.Element, map[string]string{
-		"fail_retention_zero":       "<retention days>: 0 is outside 1..3650",
-		"fail_retention_text":       `"thirty" is not a whole number`,
-		"fail_lock_too_long":        "<lock max-seconds>: 100000 is outside",
-		"fail_pin_short":            "<pin min-length>: 3 is outside 4..64",
-		"fail_keyring_maybe":        `<keyring allowed>: "maybe" is not true or false`,
-		"fail_preview_bad":          "<notifications preview>",
-		"fail_urgent_missing_count": "<urgent repeat-count>: missing",
-		"fail_escalation_too_quick": "<escalation after-seconds>: 5 is outside",
-		"fail_step_two_targets":     "<step>: needs exactly one of to, role, room",
-		"fail_step_no_target":       "<step>: needs exactly one",
-		"fail_admin_full_jid":       "is not a bare JID",
-		"fail_admin_missing":        "<admin jid>: missing",
-		"fail_duplicate_lock":       "<lock>: given twice",
-		"fail_wrong_namespace":      "not a urn:rounds:policy:0 <policy/> element",
-		"fail_negative_version":     "<policy version>",
-		"fail_truncated":            "org policy",
-		"fail_not_xml":              "org policy",
-		"fail_text_ack_maybe":       `<text-ack allowed>: "maybe" is not true or false`,
-		"fail_text_ack_empty_word":  "<word>: empty",
-		"fail_text_ack_long_word":   "is longer than 40 characters",
+		"fail_retention_zero":              "<retention days>: 0 is outside 1..3650",
+		"fail_retention_text":              `"thirty" is not a whole number`,
+		"fail_lock_too_long":               "<lock max-seconds>: 100000 is outside",
+		"fail_pin_short":                   "<pin min-length>: 3 is outside 4..64",
+		"fail_keyring_maybe":               `<keyring allowed>: "maybe" is not true or false`,
+		"fail_preview_bad":                 "<notifications preview>",
+		"fail_urgent_missing_count":        "<urgent repeat-count>: missing",
+		"fail_escalation_too_quick":        "<escalation after-seconds>: 5 is outside",
+		"fail_step_two_targets":            "<step>: needs exactly one of to, role, room",
+		"fail_step_no_target":              "<step>: needs exactly one",
+		"fail_escalation_service_full_jid": "<escalation service>: \"escalation@hospital.org/a\" is not a bare JID",
+		"fail_admin_full_jid":              "is not a bare JID",
+		"fail_admin_missing":               "<admin jid>: missing",
+		"fail_duplicate_lock":              "<lock>: given twice",
+		"fail_wrong_namespace":             "not a urn:rounds:policy:0 <policy/> element",
+		"fail_negative_version":            "<policy version>",
+		"fail_truncated":                   "org policy",
+		"fail_not_xml":                     "org policy",
+		"fail_text_ack_maybe":              `<text-ack allowed>: "maybe" is not true or false`,
+		"fail_text_ack_empty_word":         "<word>: empty",
+		"fail_text_ack_long_word":          "is longer than 40 characters",
 	})
 	p, err := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_full.xml"))
 	if err != nil {
@@ -187,7 +188,7 @@ func TestOrgPolicyFixtures(t *testing.T) {
 	f := false
 	want := OrgPolicy{Version: 3, RetentionDays: 30, LockMaxSeconds: 300, PINMinLength: 6, KeyringAllowed: &f,
 		NotificationPreview: PreviewSender, UrgentRepeatSeconds: 120, UrgentRepeatCount: 10,
-		Escalation: EscalationPolicy{AfterSeconds: 300, Steps: []EscalationStep{{To: "dr.osei@hospital.org"}, {Role: "Charge nurse"}, {Room: "icu@conference.hospital.org"}}},
+		Escalation: EscalationPolicy{AfterSeconds: 300, Service: "escalation@hospital.org", Steps: []EscalationStep{{To: "dr.osei@hospital.org"}, {Role: "Charge nurse"}, {Room: "icu@conference.hospital.org"}}},
 		Admins:     []string{"it.admin@hospital.org", "night.it@hospital.org"}, OrderRecipients: []string{"dr.osei@hospital.org"},
 		LevelNames: LevelNames{Routine: "Routine", Urgent: "Urgent", STAT: "STAT"},
 		TextAck:    &TextAckPolicy{Allowed: true, Words: []string{"ack", "Roger that"}}}
@@ -200,6 +201,48 @@ func TestOrgPolicyFixtures(t *testing.T) {
 	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_text_ack_off.xml")); p.TextAck == nil || p.TextAck.Allowed || len(p.TextAck.Words) != 0 {
 		t.Errorf("good_text_ack_off: %+v", p.TextAck)
 	}
+}
+
+// TestEscalationPlanFixtures: the hand-off's plan is read like the policy's
+// ladder (same step rules) and refused with an error naming what is wrong.
+func TestEscalationPlanFixtures(t *testing.T) {
+	fixtures(t, "plan", DecodeEscalationPlan, EscalationPlan.Element, map[string]string{
+		"fail_no_id":       "<escalation-plan id>: missing",
+		"fail_to_full_jid": "<escalation-plan to>",
+		"fail_too_quick":   "<escalation-plan after-seconds>: 5 is outside 30..86400",
+		"fail_step_two":    "<step>: needs exactly one of to, role, room",
+		"fail_wrong_root":  "not a urn:rounds:escalation:0 <escalation-plan/> element",
+		"fail_not_xml":     "escalation plan",
+	})
+	p, err := DecodeEscalationPlan(mustRead(t, "testdata/plan/good_full.xml"))
+	want := EscalationPlan{ID: "k3x9", To: "dr.osei@hospital.org", AfterSeconds: 300,
+		Steps: []EscalationStep{{To: "kim@hospital.org"}, {Role: "Charge nurse"}, {Room: "icu@conference.hospital.org"}}}
+	if err != nil || !reflect.DeepEqual(p, want) {
+		t.Errorf("good_full: %+v %v", p, err)
+	}
+	st := mustDecode(t, `<message xmlns='jabber:client'><escalation-plan xmlns='urn:rounds:escalation:0' id='a' to='b@c'/><held xmlns='urn:rounds:escalation:0' id='a'/></message>`)
+	if m := ParseMessage(st); m.Plan == nil || m.PlanErr != nil || m.Plan.To != "b@c" || m.Held != "a" {
+		t.Errorf("message: plan %+v (%v), held %q", m.Plan, m.PlanErr, m.Held)
+	}
+	st = mustDecode(t, `<message xmlns='jabber:client'><escalation-plan xmlns='urn:rounds:escalation:0' id='a'/></message>`)
+	if m := ParseMessage(st); m.Plan != nil || m.PlanErr == nil {
+		t.Errorf("a plan without to: %+v, %v", m.Plan, m.PlanErr)
+	}
+}
+
+// FuzzEscalationPlan is FuzzOrgPolicy for the hand-off's plan.
+func FuzzEscalationPlan(f *testing.F) {
+	addFixtureSeeds(f, "plan")
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		p, err := DecodeEscalationPlan(doc)
+		if err != nil {
+			return
+		}
+		again, err := DecodeEscalationPlan([]byte(p.Element().String()))
+		if err != nil || !reflect.DeepEqual(again, p) {
+			t.Fatalf("round trip: %+v → %+v (%v)", p, again, err)
+		}
+	})
 }
 
 func TestScheduleFixtures(t *testing.T) {
