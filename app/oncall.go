@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rounds/securestore"
+	"rounds/sync"
 )
 
 // The on-call schedule (urn:rounds:oncall:0) says who holds each role when:
@@ -89,37 +90,21 @@ func sameRole(a, b string) bool {
 // holder is in exclude: the holder paging their own role (asking for cover),
 // or an escalation step that already reached the holder.
 func resolveShift(shifts []Shift, role string, now time.Time, exclude ...string) (Shift, string, bool, error) {
-	known := false
-	var best *Shift
-	for i := range shifts {
-		s := &shifts[i]
-		if !sameRole(s.Role, role) {
-			continue
-		}
-		known = true
-		if !s.covers(now) || (s.JID == "" && s.Backup == "") {
-			continue
-		}
-		if best == nil || s.From.After(best.From) {
-			best = s
-		}
+	wire := make([]sync.Shift, len(shifts))
+	for i, s := range shifts {
+		wire[i] = sync.Shift(s)
 	}
+	// One rule for the devices and the escalation service (sync/oncall.go).
+	sh, who, backup, known := sync.RoleHolder(wire, role, now, exclude...)
 	switch {
 	case !known:
 		return Shift{}, "", false, &roleNotInScheduleError{role: role}
-	case best == nil:
+	case sh.Role == "":
 		return Shift{}, "", false, fmt.Errorf("%w: no one is on call as %q at %s", ErrRoleUnstaffed, role, now.Local().Format("Mon 15:04"))
+	case who == "":
+		return Shift{}, "", false, fmt.Errorf("%w: no one else holds %q now (the shift's holder and backup are you or already reached)", ErrRoleUnstaffed, role)
 	}
-	excluded := func(j string) bool {
-		return slices.ContainsFunc(exclude, func(x string) bool { return strings.EqualFold(x, j) })
-	}
-	switch {
-	case best.JID != "" && !excluded(best.JID):
-		return *best, best.JID, false, nil
-	case best.Backup != "" && !excluded(best.Backup):
-		return *best, best.Backup, true, nil
-	}
-	return Shift{}, "", false, fmt.Errorf("%w: no one else holds %q now (the shift's holder and backup are you or already reached)", ErrRoleUnstaffed, role)
+	return Shift(sh), who, backup, nil
 }
 
 // nextShift is the start of the earliest shift of role after now (zero if

@@ -39,6 +39,9 @@ type Escalation struct {
 	To     string // the JID the step went to
 	Role   string // the role it was resolved from, if any
 	Reason string // e.g. "not acknowledged in 5 min"
+	// Sender and Thread name the original's sender and conversation on what
+	// the escalation service sends (escalation.go); empty from a client.
+	Sender, Thread string
 }
 
 // Extra keys of stored messages (securestore.Message.Extra) written by the
@@ -98,6 +101,11 @@ func (o SendOptions) storedExtra() map[string]string {
 		set(ExtraEscalationTo, e.To)
 		set(ExtraEscalationRole, e.Role)
 		set(ExtraEscalationReason, e.Reason)
+		set(ExtraEscalationSender, e.Sender)
+		set(ExtraEscalationThread, e.Thread)
+	}
+	if o.Plan != nil {
+		set(ExtraPlan, planExtra(o.Plan))
 	}
 	return x
 }
@@ -271,8 +279,10 @@ func (s *Session) decorateClinical(el *xmpp.Element, m securestore.Message) {
 	if of := m.Extra[ExtraEscalationOf]; of != "" {
 		step, _ := strconv.Atoi(m.Extra[ExtraEscalationStep])
 		el.Append(xmpp.Escalation{ID: of, Step: max(step, 1), To: m.Extra[ExtraEscalationTo],
-			Role: m.Extra[ExtraEscalationRole], Reason: m.Extra[ExtraEscalationReason]}.Element())
+			Role: m.Extra[ExtraEscalationRole], Reason: m.Extra[ExtraEscalationReason],
+			Sender: m.Extra[ExtraEscalationSender], Thread: m.Extra[ExtraEscalationThread]}.Element())
 	}
+	decoratePlan(el, m)
 	if kind := m.Extra[ExtraResponse]; kind != "" {
 		ref := m.Extra[extraResponseRef]
 		if ref == "" {
@@ -378,6 +388,13 @@ func (s *Session) noteClinical(sm *securestore.Message, m *xmpp.Message) {
 		set(ExtraEscalationTo, e.To)
 		set(ExtraEscalationRole, e.Role)
 		set(ExtraEscalationReason, e.Reason)
+		set(ExtraEscalationSender, e.Sender)
+		set(ExtraEscalationThread, e.Thread)
+	}
+	if m.Plan != nil {
+		set(ExtraPlan, planExtra(m.Plan))
+	} else if m.PlanErr != nil {
+		set(ExtraPlanError, m.PlanErr.Error())
 	}
 	if r := m.Response; r != nil {
 		set(ExtraResponse, r.Kind)

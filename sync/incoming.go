@@ -28,6 +28,8 @@ func (s *Session) onMessage(m *xmpp.Message) {
 		s.onReceipt(m)
 	case m.DisplayedFor != "":
 		s.onDisplayed(m)
+	case m.Held != "":
+		s.onHeld(m) // escalation.go
 	}
 	if m.Body == "" {
 		return
@@ -127,6 +129,9 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 		setSender(&sm, s.account)
 	default:
 		sm.ConversationID = from
+		if thread := s.serviceThread(m); thread != "" {
+			sm.ConversationID = thread // the escalation service's notice (escalation.go)
+		}
 		if sm.ConversationID == "" {
 			sm.ConversationID = xmpp.BareJID(s.account) // from our server itself
 		}

@@ -25,6 +25,15 @@ type SendOptions struct {
 	Role string
 	// Escalation marks an escalated copy or a ladder notice.
 	Escalation *Escalation
+	// Plan makes the message a hand-off to the escalation service
+	// (escalation.go): sent to the service with the original's text.
+	Plan *EscalationPlan
+	// OriginID, when set, is the message's origin-id, chosen by the caller
+	// so that sending it again is recognisably the same message: Send
+	// returns the stored one if this account already stored it in conv, and
+	// receivers dedupe a copy sent from another store (escalation service
+	// failover). Empty: a fresh id.
+	OriginID string
 	// extra carries engine-internal Extra fields (responses, wipe).
 	extra map[string]string
 }
@@ -43,6 +52,13 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 	if e := opts.Escalation; e != nil && (e.Of == "" || e.Step < 1) {
 		return securestore.Message{}, errors.New("sync: an escalation names the original's origin-id and a step from 1")
 	}
+	if m, ok, err := s.sendExisting(conv, opts.OriginID); ok || err != nil {
+		return m, err
+	}
+	origin := opts.OriginID
+	if origin == "" {
+		origin = xmpp.NewID()
+	}
 	now := s.clock.Now()
 	m, err := s.store.Enqueue(securestore.Message{
 		ConversationID: xmpp.BareJID(conv),
@@ -50,7 +66,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 		To:             xmpp.BareJID(conv),
 		Direction:      securestore.Outgoing,
 		Body:           body,
-		OriginID:       xmpp.NewID(),
+		OriginID:       origin,
 		Timestamp:      now,
 		ReceivedAt:     now,
 		Urgency:        opts.Urgency,

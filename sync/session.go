@@ -82,6 +82,7 @@ type Session struct {
 	active       bool
 	uploads      uploadCache                        // attachments.go
 	textAck      atomic.Pointer[textAck]            // textack.go
+	escService   atomic.Pointer[string]             // escalation.go
 	textAckMu    gosync.Mutex                       // one reply matched at a time (live and catch-up); guards pages
 	pages        map[string][]securestore.MessageID // textack.go: pages per conversation
 	// pageCommitted, when a test sets it, runs after each archive page (and

@@ -1,0 +1,168 @@
+package sync
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// The engine's part of server-side escalation (docs/PROTOCOL.md, "Server-side
+// escalation"): a ladder handed to the hospital's escalation service rides on
+// a stored copy of the page (SendOptions.Plan), the service confirms with
+// <held/> (SendHeld, LadderHeld), and its notices are filed into the thread
+// they are about — but only when they come from the service the org policy
+// names (SetEscalationService). Anyone else's <escalation/> stays a plain
+// message in its sender's own conversation.
+
+type (
+	// EscalationPlan is a ladder handed to the escalation service: the
+	// original's origin-id (ID), its conversation (To), the wait before each
+	// step and the steps (none: the service's policy ladder).
+	EscalationPlan = xmpp.EscalationPlan
+	// EscalationStep is one target of a ladder: a person, a role or a room.
+	EscalationStep = xmpp.EscalationStep
+)
+
+// Extra keys of the hand-off.
+const (
+	// ExtraPlan is the plan of a hand-off (JSON of EscalationPlan), on the
+	// copy sent to the service and on the service's received copy.
+	ExtraPlan = "escalation-plan"
+	// ExtraPlanError says why a received plan was refused by the decoder
+	// (the service then refuses the hand-off).
+	ExtraPlanError = "escalation-plan-error"
+	// ExtraEscalationSender is the original's sender named on an escalated
+	// copy or notice the service sent.
+	ExtraEscalationSender = "escalation-sender"
+	// ExtraEscalationThread is the original's conversation (the sender's
+	// view) named on what the service sent.
+	ExtraEscalationThread = "escalation-thread"
+)
+
+// LadderHeld: the escalation service the policy names confirmed that it
+// holds the ladder of our message with origin-id Of.
+type LadderHeld struct {
+	From string // the service's bare JID
+	Of   string
+}
+
+func (LadderHeld) isEvent() {}
+
+// SetEscalationService sets the bare JID of the escalation service the org
+// policy names ("" none): only its <held/> is reported and only its notices
+// are filed into the thread they name.
+func (s *Session) SetEscalationService(j string) {
+	j = strings.ToLower(xmpp.BareJID(j))
+	s.escService.Store(&j)
+}
+
+// EscalationService is the service set by SetEscalationService.
+func (s *Session) EscalationService() string {
+	if p := s.escService.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// fromService: m comes from the escalation service the policy names.
+func (s *Session) fromService(m *xmpp.Message) bool {
+	svc := s.EscalationService()
+	return svc != "" && m.Type != "groupchat" && strings.EqualFold(xmpp.BareJID(m.From), svc)
+}
+
+// serviceThread is the conversation a notice from the escalation service
+// belongs in ("" when it is not one, or not from the service): the thread
+// between the original's sender and its recipient, seen from this account.
+func (s *Session) serviceThread(m *xmpp.Message) string {
+	e := m.Escalation
+	if e == nil || e.Sender == "" || e.Thread == "" || !s.fromService(m) || m.Urgency != nil {
+		return "" // an escalated copy (it asks for an ack) stays in the service's conversation
+	}
+	switch {
+	case strings.EqualFold(xmpp.BareJID(e.Sender), s.account):
+		return xmpp.BareJID(e.Thread)
+	case strings.EqualFold(xmpp.BareJID(e.Thread), s.account):
+		return xmpp.BareJID(e.Sender)
+	case s.isRoom(xmpp.BareJID(e.Thread)):
+		return xmpp.BareJID(e.Thread)
+	}
+	return ""
+}
+
+// onHeld reports the service's confirmation of a hand-off.
+func (s *Session) onHeld(m *xmpp.Message) {
+	if m.Carbon != xmpp.NotCarbon || !s.fromService(m) {
+		if m.Held != "" {
+			s.log.Info("sync: <held/> not from the escalation service ignored", "from", m.From)
+		}
+		return
+	}
+	s.emit(LadderHeld{From: xmpp.BareJID(m.From), Of: m.Held})
+}
+
+// SendHeld tells the sender of a hand-off that this account (the escalation
+// service) holds the ladder of its message of origin-id of. It is not
+// stored: a sender that is gone by then has nothing to stop.
+func (s *Session) SendHeld(to, of string) error {
+	c := s.currentClient()
+	if c == nil || !c.Connected() {
+		return ErrNotConnected
+	}
+	el := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", xmpp.BareJID(to), "id", xmpp.NewID())
+	el.Append(xmpp.NewHeld(of))
+	el.Append(xmpp.NewElement("urn:xmpp:hints", "no-store"))
+	return c.Send(el)
+}
+
+// planExtra stores a plan on a message (outgoing hand-off or received).
+func planExtra(p *xmpp.EscalationPlan) string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// PlanOf reads the plan a stored message carries (nil when none or unreadable).
+func PlanOf(m securestore.Message) *EscalationPlan {
+	raw := m.Extra[ExtraPlan]
+	if raw == "" {
+		return nil
+	}
+	var p EscalationPlan
+	if json.Unmarshal([]byte(raw), &p) != nil || p.ID == "" {
+		return nil
+	}
+	return &p
+}
+
+// decoratePlan adds <escalation-plan/> to a hand-off's stanza.
+func decoratePlan(el *xmpp.Element, m securestore.Message) {
+	if p := PlanOf(m); p != nil {
+		el.Append(p.Element())
+	}
+}
+
+// sendExisting: a caller-chosen origin-id (SendOptions.OriginID) that is
+// already stored in conv is that message: Send returns it instead of storing
+// a second one (the escalation service re-running a step after a restart).
+func (s *Session) sendExisting(conv, originID string) (securestore.Message, bool, error) {
+	if originID == "" {
+		return securestore.Message{}, false, nil
+	}
+	m, err := s.store.MessageBySenderOriginID(xmpp.BareJID(conv), s.account, originID)
+	switch {
+	case err == nil:
+		return m, true, nil
+	case errors.Is(err, securestore.ErrNotFound):
+		return securestore.Message{}, false, nil
+	}
+	return securestore.Message{}, false, err
+}
+
+// SentWithOrigin reports whether a message with originID from this account
+// is stored in conv (and which).
+func (s *Session) SentWithOrigin(conv, originID string) (securestore.Message, bool) {
+	m, ok, _ := s.sendExisting(conv, originID)
+	return m, ok
+}
