@@ -24,6 +24,9 @@ type (
 	EscalationPlan = xmpp.EscalationPlan
 	// EscalationStep is one target of a ladder: a person, a role or a room.
 	EscalationStep = xmpp.EscalationStep
+	// EscalationPolicy is the org policy's <escalation/>: the default
+	// ladder and the service's JID.
+	EscalationPolicy = xmpp.EscalationPolicy
 )
 
 // Extra keys of the hand-off.

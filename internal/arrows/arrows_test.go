@@ -35,6 +35,10 @@ var rooms = map[string][]string{
 	// The headless tools drive app like the UI does.
 	"rounds/cli":            {"rounds/app"},
 	"rounds/cmd/rounds-cli": {"rounds/cli"},
+	// The escalation service is a headless account over the engine, like a
+	// device without app: it holds ladders and fires their steps.
+	"rounds/escalation":            {"rounds/sync", "rounds/securestore"},
+	"rounds/cmd/rounds-escalation": {"rounds/escalation"},
 	// main wires the desktop binary: screens, the app and the CLI it also runs.
 	"rounds": {"rounds/ui", "rounds/app", "rounds/cli", "rounds/assets"},
 	// Icons and desktop files; iconset is the `go run` tool that draws them.

@@ -1,0 +1,56 @@
+// Command rounds-escalation is the hospital's escalation service: it holds
+// the escalation ladders Rounds devices hand to it and fires their steps
+// while the sender's device is off (docs/ADMIN.md, "Escalation service").
+// It signs in as an ordinary XMPP account; the work is package escalation's.
+//
+//	rounds-escalation -dir /var/lib/rounds-escalation -url wss://xmpp.hospital.org/xmpp-websocket \
+//	    -account escalation@hospital.org -password-file /etc/rounds-escalation/password
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"rounds/escalation"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("rounds-escalation", flag.ContinueOnError)
+	var o escalation.Options
+	var passwordFile string
+	fs.StringVar(&o.Dir, "dir", "", "state directory (store, key, audit log)")
+	fs.StringVar(&o.URL, "url", "", "the XMPP server's WebSocket URL (wss://…)")
+	fs.StringVar(&o.Account, "account", "", "the service's account, as the org policy names it (escalation@hospital.org)")
+	fs.StringVar(&passwordFile, "password-file", "", "file holding the account's password (or $ROUNDS_ESCALATION_PASSWORD)")
+	fs.StringVar(&o.Resource, "resource", "", "this instance's name (default escalation-<host>)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.Password = os.Getenv("ROUNDS_ESCALATION_PASSWORD")
+	if passwordFile != "" {
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rounds-escalation:", err)
+			return 2
+		}
+		o.Password = strings.TrimSpace(string(b))
+	}
+	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := escalation.Run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "rounds-escalation:", err)
+		return 1
+	}
+	return 0
+}

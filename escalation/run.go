@@ -1,0 +1,127 @@
+package escalation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// Options say how cmd/rounds-escalation runs the service (docs/ADMIN.md,
+// "Escalation service").
+type Options struct {
+	// Dir holds the service's state: escalation.db (its encrypted store:
+	// ladders, the copies of the pages, the audit log) and escalation.key
+	// (the store's key, created on first run, readable by the service's
+	// user only).
+	Dir string
+	// URL is the XMPP server's WebSocket endpoint (wss://; ws:// to loopback).
+	URL string
+	// Account is the service's bare JID (the policy's <escalation service/>).
+	Account string
+	// Password of the account; needed on every start (the service signs in
+	// like a device; the store keeps the SCRAM keys too).
+	Password string
+	// Resource names this instance (two instances: two resources).
+	Resource  string
+	TLSConfig *tls.Config
+	Logger    *slog.Logger
+}
+
+// Run opens the state, signs in and holds ladders until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Dir == "" || o.URL == "" || o.Account == "" {
+		return errors.New("escalation: the state directory, the server URL and the account are required")
+	}
+	if o.Resource == "" {
+		host, _ := os.Hostname()
+		o.Resource = "escalation-" + strings.SplitN(host, ".", 2)[0]
+	}
+	st, err := OpenStore(o.Dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, err := sync.New(sync.Config{
+		Store: st,
+		XMPP: sync.Server{URL: o.URL, JID: o.Account, Resource: o.Resource, Password: o.Password,
+			TLSConfig: o.TLSConfig, Logger: o.Logger}.XMPP(),
+		Backoff: sync.Backoff{Min: 500 * time.Millisecond, Max: 10 * time.Second},
+		Logger:  o.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	svc, err := New(Config{Session: s, Store: st, Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.Run(ctx) }()
+	o.Logger.Info("escalation: running", "account", o.Account, "resource", o.Resource, "ladders", len(svc.Active()))
+	err = svc.Run(ctx)
+	cancel()
+	<-runErr
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// OpenStore opens (or on first run creates) the service's store in dir,
+// keyed by dir/escalation.key.
+func OpenStore(dir string) (*securestore.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("escalation: state directory: %w", err)
+	}
+	keyPath := filepath.Join(dir, "escalation.key")
+	key, err := os.ReadFile(keyPath)
+	if errors.Is(err, os.ErrNotExist) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		key = []byte(hex.EncodeToString(b))
+		if err := os.WriteFile(keyPath, key, 0o600); err != nil {
+			return nil, fmt.Errorf("escalation: writing the store key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("escalation: reading the store key: %w", err)
+	}
+	key = []byte(strings.TrimSpace(string(key)))
+	// A wrong key file must never wipe the ladders: no wrong-key limit that
+	// matters, and no OS keyring on a server.
+	opts := securestore.Options{Secrets: noKeyring{}, MaxWrongPINs: 1 << 30}
+	path := filepath.Join(dir, "escalation.db")
+	var st *securestore.Store
+	if _, err = os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		st, err = securestore.Create(path, key, opts)
+	} else {
+		st, err = securestore.Open(path, key, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("escalation: store %s: %w", path, err)
+	}
+	return st, nil
+}
+
+type noKeyring struct{}
+
+func (noKeyring) Get(string) ([]byte, error) { return nil, securestore.ErrKeyringUnavailable }
+func (noKeyring) Set(string, []byte) error   { return securestore.ErrKeyringUnavailable }
+func (noKeyring) Delete(string) error        { return nil }

@@ -1,0 +1,156 @@
+package escalation
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+func escalatedCopy(of string) func(securestore.Message) bool {
+	return func(m securestore.Message) bool {
+		return m.Direction == securestore.Incoming && m.Extra[sync.ExtraEscalationOf] == of && m.Extra[sync.ExtraAck] == "required"
+	}
+}
+
+func notice(of, reason string) func(securestore.Message) bool {
+	return func(m securestore.Message) bool {
+		return m.Direction == securestore.Incoming && m.Extra[sync.ExtraEscalationOf] == of && m.Extra[sync.ExtraAck] == "" &&
+			(reason == "" || m.Extra[sync.ExtraEscalationReason] == reason)
+	}
+}
+
+// TestLadderWithSenderGone: Alice pages Bob STAT and hands the ladder to the
+// service, which confirms; her device is gone right after. When the
+// deadline passes (injected clock) the service sends the escalated copy to
+// the role's holder (Kim, resolved from the on-call node), naming Alice, and
+// posts the notice into Alice and Bob's thread on Bob's device; Kim's
+// acknowledgement ends the ladder: Bob and Kim get the closing notice, no
+// second step fires, and the service's audit log records plan, step and ack
+// without the page's text.
+func TestLadderWithSenderGone(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "lee", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	now := clock.Now()
+	publish(t, srv, policyDoc(srv, 60, `<step role='Charge nurse'/><step to='`+srv.JID("lee")+`'/>`),
+		scheduleDoc("Charge nurse", srv.JID("kim"), now.Add(-time.Hour), now.Add(time.Hour)))
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(1)
+	bob := start(t, srv, "bob", nodeOptions{})
+	bob.s.SetEscalationService(srv.JID("escalation"))
+	kim := start(t, srv, "kim", nodeOptions{})
+	lee := start(t, srv, "lee", nodeOptions{})
+
+	alice := start(t, srv, "alice", nodeOptions{})
+	const text = "Bed 4 arrest, come now"
+	of := alice.page(srv.JID("bob"), text, nil)
+	alice.waitFor("the service's confirmation", 10*time.Second, func() bool { return alice.held(of) })
+	alice.stop() // the sender's device is gone
+
+	bob.waitFor("the page", 10*time.Second, func() bool {
+		return bob.count(srv.JID("alice"), func(m securestore.Message) bool { return m.OriginID == of }) == 1
+	})
+	clock.Advance(59 * time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if n := kim.count(srv.JID("escalation"), escalatedCopy(of)); n != 0 {
+		t.Fatalf("a step fired before its deadline (%d copies)", n)
+	}
+	clock.Advance(2 * time.Second)
+	kim.waitFor("the escalated copy", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+	cp := kim.messages(srv.JID("escalation"))[0]
+	if !strings.Contains(cp.Body, text) || !strings.Contains(cp.Body, srv.JID("alice")) || cp.Urgency != securestore.UrgencyCritical {
+		t.Errorf("escalated copy %q (urgency %d): want the page's text naming its sender, STAT", cp.Body, cp.Urgency)
+	}
+	bob.waitFor("the step's notice in the thread with Alice", 10*time.Second, func() bool {
+		return bob.count(srv.JID("alice"), notice(of, "")) == 1
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := kim.s.Respond(ctx, srv.JID("escalation"), cp.ID, sync.ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("the closing notice", 10*time.Second, func() bool { return bob.count(srv.JID("alice"), notice(of, endAcknowledged)) == 1 })
+	kim.waitFor("the closing notice", 10*time.Second, func() bool {
+		return kim.count(srv.JID("escalation"), notice(of, endAcknowledged)) == 1
+	})
+	clock.Advance(10 * time.Minute)
+	time.Sleep(500 * time.Millisecond)
+	if n := lee.count(srv.JID("escalation"), escalatedCopy(of)); n != 0 {
+		t.Errorf("the ladder went on after the ack: Lee got %d copies", n)
+	}
+	if a := svc.svc.Active(); len(a) != 0 {
+		t.Errorf("active ladders after the ack: %+v", a)
+	}
+	log, _ := svc.store.AuditLog()
+	kinds := map[string]bool{}
+	for _, e := range log {
+		kinds[e.Kind] = true
+		if strings.Contains(e.Detail, "arrest") {
+			t.Errorf("audit %s holds the page's text: %q", e.Kind, e.Detail)
+		}
+	}
+	for _, k := range []string{"escalation-plan", "escalation-step", "escalation-ack"} {
+		if !kinds[k] {
+			t.Errorf("audit has no %s entry: %v", k, svc.auditKinds())
+		}
+	}
+}
+
+// TestRestartFiresOnce: the service is down when step 1 falls due. Started
+// again on its store, it fires step 1 at once, exactly once (Kim has one
+// copy, Bob one notice), and not step 2 early. A crash between saving a
+// step and marking it sent (the step saved with Sent false) re-sends it
+// with the same origin-ids at the next start: still one copy.
+func TestRestartFiresOnce(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "lee", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/><step to='`+srv.JID("lee")+`'/>`), "")
+	path := t.TempDir() + "/escalation.db"
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	svc.waitPolicy(0)
+	bob := start(t, srv, "bob", nodeOptions{})
+	bob.s.SetEscalationService(srv.JID("escalation"))
+	kim := start(t, srv, "kim", nodeOptions{})
+	lee := start(t, srv, "lee", nodeOptions{})
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "K+ 7.1 bed 12", nil)
+	alice.waitFor("the service's confirmation", 10*time.Second, func() bool { return alice.held(of) })
+
+	svc.stop()
+	clock.Advance(90 * time.Second) // step 1 falls due while the service is down
+	svc = start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	kim.waitFor("step 1 after the restart", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+	bob.waitFor("step 1's notice", 10*time.Second, func() bool { return bob.count(srv.JID("alice"), notice(of, "")) >= 1 })
+
+	// A crash after saving step 1 and before marking it sent.
+	svc.waitFor("step 1 marked sent", 10*time.Second, func() bool {
+		a := svc.svc.ladders[ladderKey(srv.JID("alice"), of)]
+		svc.svc.mu.Lock()
+		defer svc.svc.mu.Unlock()
+		return a != nil && len(a.Fired) == 1 && a.Fired[0].Sent
+	})
+	svc.svc.mu.Lock()
+	l := svc.svc.ladders[ladderKey(srv.JID("alice"), of)]
+	l.Fired[0].Sent = false
+	svc.svc.saveLocked(l)
+	svc.svc.mu.Unlock()
+	svc.stop()
+	svc = start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	time.Sleep(time.Second)
+	if n := kim.count(srv.JID("escalation"), escalatedCopy(of)); n != 1 {
+		t.Errorf("Kim has %d copies of step 1, want exactly 1", n)
+	}
+	if n := bob.count(srv.JID("alice"), notice(of, "")); n != 1 {
+		t.Errorf("Bob has %d notices of step 1, want exactly 1", n)
+	}
+	if n := lee.count(srv.JID("escalation"), escalatedCopy(of)); n != 0 {
+		t.Errorf("step 2 fired early (%d copies)", n)
+	}
+	clock.Advance(61 * time.Second)
+	lee.waitFor("step 2", 10*time.Second, func() bool { return lee.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+}
