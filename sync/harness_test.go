@@ -48,6 +48,8 @@ type deviceOptions struct {
 	// atCrashPoint runs at the session's crash points (session.go:
 	// pageCommitted, unreadableCommitted) with the device's store.
 	atCrashPoint func(*securestore.Store)
+	// beforeRun runs on the new Session before Run (the locked inbox merge).
+	beforeRun func(*Session)
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -113,6 +115,9 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 	if o.atCrashPoint != nil {
 		s.pageCommitted = func(int) { o.atCrashPoint(d.store) }
 		s.unreadableCommitted = func() { o.atCrashPoint(d.store) }
+	}
+	if o.beforeRun != nil {
+		o.beforeRun(s)
 	}
 	go func() { d.done <- s.Run(ctx) }()
 	t.Cleanup(d.stop)

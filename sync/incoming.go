@@ -13,7 +13,12 @@ import (
 // stores first and only then answers (receipt) or announces (event): the
 // XEP-0198 counter counts the stanza as handled when this returns, so a crash
 // before the store commit means the server still owes us the stanza.
-func (s *Session) onMessage(m *xmpp.Message) {
+func (s *Session) onMessage(m *xmpp.Message) { s.handleMessage(m, nil) }
+
+// handleMessage is onMessage, and the locked inbox merge's step for one
+// entry (r non-nil: the message is stored with the merge cursor, at the
+// time it arrived, and no receipt is sent, as one went out while locked).
+func (s *Session) handleMessage(m *xmpp.Message, r *replayed) {
 	switch {
 	case m.Type == "error":
 		s.onMessageError(m)
@@ -38,7 +43,16 @@ func (s *Session) onMessage(m *xmpp.Message) {
 	if !ok {
 		return
 	}
-	added, err := s.store.AppendMessages([]securestore.Message{sm})
+	var added []securestore.Message
+	var err error
+	if r != nil {
+		sm.ReceivedAt = r.at
+		s.stampTime(&sm, m, r.stamp)
+		added, err = s.store.AppendFromInbox([]securestore.Message{sm}, r.gen, r.seq)
+		r.merged, r.err = err == nil, err
+	} else {
+		added, err = s.store.AppendMessages([]securestore.Message{sm})
+	}
 	if err != nil {
 		// Not stored, so not acknowledged as delivered: MAM catch-up fetches it
 		// again after the next sign-in.
@@ -61,7 +75,7 @@ func (s *Session) onMessage(m *xmpp.Message) {
 			s.learnStanzaID(sm)
 		}
 	}
-	if m.ReceiptRequested && m.Carbon == xmpp.NotCarbon && sm.Direction == securestore.Incoming {
+	if r == nil && m.ReceiptRequested && m.Carbon == xmpp.NotCarbon && sm.Direction == securestore.Incoming {
 		if r := xmpp.NewReceipt(m); r != nil {
 			if c := s.currentClient(); c != nil {
 				_ = c.Send(r)
@@ -413,6 +427,11 @@ func (s *Session) onPresence(p *xmpp.Presence) {
 }
 
 func (s *Session) onRosterPush(it xmpp.RosterItem) {
+	release, locked := s.enterHandler()
+	defer release()
+	if locked != nil {
+		return // the unlocked Session's sign-in reads the whole roster
+	}
 	c := securestore.Contact{JID: xmpp.BareJID(it.JID), Name: it.Name, Subscription: it.Subscription, Groups: it.Groups}
 	if it.Subscription == "remove" {
 		if err := s.store.DeleteContact(c.JID); err != nil && !errors.Is(err, securestore.ErrNotFound) {

@@ -153,6 +153,9 @@ func (s *Session) transmit(c *xmpp.Client, m securestore.Message) {
 // It runs after catch-up, which already removed those the archive shows the
 // server had received.
 func (s *Session) flushOutbox(c *xmpp.Client) error {
+	if s.Locked() {
+		return nil // the unlocked Session flushes it
+	}
 	pending, err := s.store.Outbox()
 	if err != nil {
 		return err
@@ -167,6 +170,13 @@ func (s *Session) flushOutbox(c *xmpp.Client) error {
 // (XEP-0198): only now is a message "sent".
 func (s *Session) onAcked(el *xmpp.Element) {
 	if el.Name.Local != "message" {
+		return
+	}
+	release, locked := s.enterHandler()
+	defer release()
+	if locked != nil {
+		// Locked: the store is closed. The message stays on the Outbox
+		// and the unlocked Session sends it again (the receiver dedupes).
 		return
 	}
 	origin := el.ID()

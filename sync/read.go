@@ -74,6 +74,13 @@ func (s *Session) markReadLocally(conv string, id securestore.MessageID) {
 // onDisplayedSync handles a XEP-0490 notification from our own account: the
 // user read conv up to stanzaID on another device.
 func (s *Session) onDisplayedSync(conv, stanzaID string) {
+	release, locked := s.enterHandler()
+	defer release()
+	if locked != nil {
+		// Locked: the store is closed. The displayed marker's carbon, if
+		// the other device sent one, is sealed and merged at the unlock.
+		return
+	}
 	m, err := s.store.MessageByStanzaID(conv, stanzaID)
 	if err != nil {
 		return

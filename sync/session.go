@@ -96,6 +96,8 @@ type Session struct {
 	// unreadableCommitted, when a test sets it (before Run), runs right
 	// after a live unreadable message's placeholder committed: a crash point.
 	unreadableCommitted func()
+	// lk is the locked-but-listening state (locked.go).
+	lk lockedListen
 }
 
 type inflight struct {
@@ -291,7 +293,11 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = s.cfg.Logger
 	}
-	cfg.Credentials = s.credentials(cfg.Credentials)
+	if ls := s.lk.state.Load(); ls != nil {
+		cfg.Credentials = ls.creds
+	} else {
+		cfg.Credentials = s.credentials(cfg.Credentials)
+	}
 	cfg.OnMessage = s.onWireMessage
 	cfg.OnPresence = s.onPresence
 	cfg.OnRosterPush = s.onRosterPush
@@ -332,7 +338,10 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	s.mu.Lock()
 	s.gen++
 	s.mu.Unlock()
-	s.keepCredentials(c)
+	locked := s.Locked()
+	if !locked {
+		s.keepCredentials(c)
+	}
 	step := func(name string, f func(context.Context) error) error {
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
 		defer cancel()
@@ -345,6 +354,9 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 		// A server without carbons still works: this device just will not see
 		// what the user's other devices send.
 		s.log.Warn("sync: carbons unavailable", "err", err)
+	}
+	if locked {
+		return s.setupLocked(ctx, c)
 	}
 	if err := step("roster", func(ctx context.Context) error { return s.syncRoster(ctx, c) }); err != nil {
 		return err

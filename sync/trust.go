@@ -223,7 +223,7 @@ func (s *Session) noteOnline(force bool) {
 		s.lastOnlineSaved = now
 	}
 	s.mu.Unlock()
-	if !save {
+	if !save || s.Locked() {
 		return
 	}
 	if err := s.store.SetSetting(settingLastOnline, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {

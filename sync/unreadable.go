@@ -98,6 +98,12 @@ func (s *Session) onUnreadable(m *xmpp.Message) {
 // onWireMessage is the Client's OnMessage: unreadable messages to their
 // placeholder, everything else to onMessage.
 func (s *Session) onWireMessage(m *xmpp.Message) {
+	release, locked := s.enterHandler()
+	defer release()
+	if locked != nil {
+		s.sealArrival(locked, m)
+		return
+	}
 	if m.Unreadable != nil {
 		s.onUnreadable(m)
 		return

@@ -1,0 +1,312 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// Locked but listening (docs/STORE.md, "Locked inbox"; docs/PROTOCOL.md,
+// "While locked"). When the app locks, the Session does not stop: Lock hands
+// it the store's locked inbox, and from then on it never touches the store
+// (which the app closes). Every message stanza is sealed into the inbox as
+// it arrived, and only when that is on disk does the handler return (so the
+// XEP-0198 ack follows the fsync) and a delivery receipt go out. A read
+// marker never goes out: nothing can be displayed. The app hears only
+// ArrivedLocked: a level, no sender, no text.
+//
+// Catch-up from the archives waits for the unlock: a fresh sign-in while
+// locked (the socket was cut and could not be resumed) joins the rooms the
+// Session knows and announces presence, but leaves the store's archive
+// cursors where they were, so the unlocked Session's catch-up fetches
+// whatever the gap held. Nothing is lost either way; what was sealed and is
+// fetched again is deduplicated at the merge.
+//
+// At unlock the app starts a new Session on the reopened store, which merges
+// the inbox (MergeLockedInbox) through the same path live messages take,
+// before it signs in.
+
+// lockedListen is the Session's locked state. handling is held for reading
+// by every handler that may write the store, and for writing by Lock, so
+// that once Lock returns no handler is still inside the store.
+type lockedListen struct {
+	handling gosync.RWMutex
+	state    atomic.Pointer[lockedState]
+}
+
+type lockedState struct {
+	inbox *securestore.Inbox
+	// creds are the SCRAM keys (and what the app passed) read from the
+	// store before it closed, to sign in again while locked.
+	creds xmpp.Credentials
+	mu    gosync.Mutex
+	seen  map[string]bool // who|id of messages announced while locked
+}
+
+// ArrivedLocked: a message arrived while locked and is sealed in the locked
+// inbox; it is in the store only after the unlock. It carries what a
+// content-free notification needs and nothing else: the level.
+type ArrivedLocked struct {
+	Urgency     securestore.Urgency
+	AckRequired bool
+}
+
+func (ArrivedLocked) isEvent() {}
+
+// Lock puts a running Session into locked mode: from its return on, the
+// Session does not use its store, and incoming messages go to inbox. The
+// caller closes the store afterwards. A Session once locked stays locked
+// until it ends (the unlock starts a new one).
+func (s *Session) Lock(inbox *securestore.Inbox) {
+	creds := s.credentials(s.cfg.XMPP.Credentials)
+	s.lk.handling.Lock()
+	s.lk.state.Store(&lockedState{inbox: inbox, creds: creds, seen: map[string]bool{}})
+	s.lk.handling.Unlock()
+	s.log.Info("sync: locked; listening into the locked inbox")
+}
+
+// Locked reports whether Lock was called.
+func (s *Session) Locked() bool { return s.lk.state.Load() != nil }
+
+// enterHandler holds off Lock while a handler that may write the store
+// runs; locked says the store is not to be used.
+func (s *Session) enterHandler() (release func(), locked *lockedState) {
+	s.lk.handling.RLock()
+	return s.lk.handling.RUnlock, s.lk.state.Load()
+}
+
+// lockedEntry is one inbox entry: the message as it arrived and what this
+// device knew about it then. Encoded as JSON inside the sealed box.
+type lockedEntry struct {
+	V int `json:"v"`
+	// Stanza is the message element (the inner one of a carbon),
+	// re-serialised; Carbon is the carbon direction the client validated.
+	Stanza []byte `json:"stanza,omitempty"`
+	Carbon int    `json:"carbon,omitempty"`
+	// Unreadable is the part known of a message that could not be decoded.
+	Unreadable *lockedUnreadable `json:"unreadable,omitempty"`
+	// At is this device's clock at arrival; Stamp the time stampTime
+	// chose then (a <delay/> is believed or not by who held the stream).
+	At    time.Time `json:"at"`
+	Stamp time.Time `json:"stamp"`
+	// Receipt: a delivery receipt was sent for it.
+	Receipt bool `json:"receipt,omitempty"`
+}
+
+type lockedUnreadable struct {
+	ID, From, To, Type, OriginID string
+	StanzaIDs                    []xmpp.StanzaID
+	Reason                       string
+	Size                         int64
+}
+
+const lockedEntryVersion = 1
+
+// sealArrival is onWireMessage while locked.
+func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
+	now := s.clock.Now()
+	e := lockedEntry{V: lockedEntryVersion, At: now, Carbon: int(m.Carbon)}
+	var sm securestore.Message
+	sm.Timestamp = now
+	s.stampTime(&sm, m, time.Time{})
+	e.Stamp = sm.Timestamp
+	if u := m.Unreadable; u != nil {
+		e.Unreadable = &lockedUnreadable{ID: m.ID, From: m.From, To: m.To, Type: m.Type, OriginID: m.OriginID,
+			StanzaIDs: m.StanzaIDs, Reason: u.Reason, Size: u.Size}
+	} else if m.Stanza != nil {
+		e.Stanza = m.Stanza.AppendXML(nil)
+	} else {
+		return
+	}
+	incoming := m.Unreadable == nil && s.lockedIncoming(m)
+	e.Receipt = incoming && m.ReceiptRequested && m.Carbon == xmpp.NotCarbon
+	b, err := json.Marshal(e)
+	if err != nil {
+		s.log.Error("sync: encoding a locked inbox entry", "err", err)
+		return
+	}
+	err = ls.inbox.Put(b)
+	clear(b)
+	clear(e.Stanza)
+	if err != nil {
+		// Not sealed, so no receipt: the unlocked Session's catch-up
+		// fetches it from the archive.
+		s.log.Error("sync: sealing a message while locked", "err", err)
+		return
+	}
+	if e.Receipt {
+		if r := xmpp.NewReceipt(m); r != nil {
+			if c := s.currentClient(); c != nil {
+				_ = c.Send(r)
+			}
+		}
+	}
+	if !incoming {
+		return
+	}
+	key := xmpp.BareJID(m.From) + "|" + m.StanzaIDBy(s.account)
+	if m.Type == "groupchat" {
+		key = xmpp.BareJID(m.From) + "|" + m.StanzaIDBy(xmpp.BareJID(m.From))
+	}
+	if m.OriginID != "" {
+		key += "|" + m.OriginID
+	} else {
+		key += "|" + m.ID
+	}
+	ls.mu.Lock()
+	dup := ls.seen[key]
+	ls.seen[key] = true
+	ls.mu.Unlock()
+	if dup {
+		s.log.Info("sync: duplicate arrived while locked; sealed, not announced")
+		return
+	}
+	var clin securestore.Message
+	s.noteClinical(&clin, m)
+	s.emit(ArrivedLocked{Urgency: clin.Urgency, AckRequired: clin.Extra[ExtraAck] == "required"})
+}
+
+// setupLocked is the rest of setup after a fresh sign-in while locked:
+// presence and the rooms the Session knows. No roster, no catch-up, no org
+// nodes, no outbox: they read or write the store, and the unlocked
+// Session's sign-in does them (its catch-up starts from the cursors the
+// store kept, so the gap a cut socket left is fetched then).
+func (s *Session) setupLocked(ctx context.Context, c *xmpp.Client) error {
+	s.mu.Lock()
+	show, status, active := s.show, s.status, s.active
+	s.mu.Unlock()
+	if err := c.SetPresence(show, status); err != nil {
+		return err
+	}
+	if !active {
+		_ = c.SetActive(false)
+	}
+	for _, r := range s.roomList() {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+		err := c.JoinRoom(sctx, r.jid, r.nick)
+		cancel()
+		s.setJoined(r.jid, err == nil)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, xmpp.ErrClosed) || isDone(c) {
+				return err
+			}
+			s.log.Warn("sync: room not joined while locked", "room", r.jid, "err", err)
+		}
+	}
+	return nil
+}
+
+// lockedIncoming: m is a message someone else wrote to us that the
+// unlocked path would store as incoming (not our own copy, not an edit, a
+// receipt or a marker only, not a room we are not in).
+func (s *Session) lockedIncoming(m *xmpp.Message) bool {
+	switch {
+	case m.Type == "error", m.PubSub != nil, m.Body == "", m.RetractID != "", m.ReplaceID != "":
+		return false
+	case m.Carbon == xmpp.CarbonSent, xmpp.BareJID(m.From) == s.account:
+		return false
+	case s.roomPrivateMessage(m):
+		return false
+	case m.Type == "groupchat":
+		return s.isRoom(m.From) && !s.isOwnOccupant(m.From)
+	}
+	return true
+}
+
+// decodeLockedEntry reads an inbox entry back into the wire message it
+// was. It never panics on damaged input.
+func decodeLockedEntry(b []byte) (*xmpp.Message, lockedEntry, error) {
+	var e lockedEntry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, e, fmt.Errorf("sync: locked inbox entry: %w", err)
+	}
+	if e.V != lockedEntryVersion {
+		return nil, e, fmt.Errorf("sync: locked inbox entry version %d", e.V)
+	}
+	if e.Carbon < int(xmpp.NotCarbon) || e.Carbon > int(xmpp.CarbonSent) {
+		return nil, e, errors.New("sync: locked inbox entry: bad carbon direction")
+	}
+	if u := e.Unreadable; u != nil {
+		if len(e.Stanza) != 0 {
+			return nil, e, errors.New("sync: locked inbox entry: both a stanza and an unreadable message")
+		}
+		m := &xmpp.Message{ID: u.ID, From: u.From, To: u.To, Type: u.Type, OriginID: u.OriginID, StanzaIDs: u.StanzaIDs,
+			Carbon: xmpp.CarbonDirection(e.Carbon), Unreadable: &xmpp.Unreadable{Reason: u.Reason, Size: u.Size}}
+		return m, e, nil
+	}
+	el, err := xmpp.DecodeElement(e.Stanza, xmpp.Limits{})
+	if err != nil {
+		return nil, e, fmt.Errorf("sync: locked inbox entry: %w", err)
+	}
+	if el.Name.Local != "message" || el.Name.Space != xmpp.NSClient {
+		return nil, e, fmt.Errorf("sync: locked inbox entry is a %q, not a message", el.Name.Local)
+	}
+	m := xmpp.ParseMessage(el)
+	m.Carbon = xmpp.CarbonDirection(e.Carbon)
+	return m, e, nil
+}
+
+// replayed says that a message comes from the locked inbox: when it
+// arrived, the time stampTime chose then, which entry it was, and whether
+// the merge stored it (moving the merge cursor with it).
+type replayed struct {
+	at, stamp time.Time
+	gen       string
+	seq       uint64
+	merged    bool
+	err       error // storing failed: the merge stops here
+}
+
+// MergeLockedInbox stores what arrived while the app was locked: every
+// entry of the store's locked inbox, in arrival order, through the path a
+// live message takes (dedupe, edits, receipts, clinical), each stored with
+// the inbox's merge cursor in one transaction, and then removes the inbox.
+// Call it on a new Session before Run: it sends nothing (the receipts went
+// out while locked). It returns how many entries it merged.
+func (s *Session) MergeLockedInbox() (int, error) {
+	gen, entries, damaged, err := s.store.LockedInbox()
+	if err != nil {
+		return 0, err
+	}
+	if gen == "" {
+		return 0, nil
+	}
+	if damaged > 0 {
+		s.log.Warn("sync: locked inbox entries that do not open were skipped", "count", damaged)
+	}
+	if err := s.loadRooms(); err != nil {
+		s.log.Warn("sync: rooms not loaded before the locked inbox merge", "err", err)
+	}
+	for _, en := range entries {
+		m, e, err := decodeLockedEntry(en.Data)
+		clear(en.Data)
+		r := &replayed{gen: gen, seq: en.Seq, at: e.At, stamp: e.Stamp}
+		if err != nil {
+			s.log.Warn("sync: locked inbox entry skipped", "seq", en.Seq, "err", err)
+		} else if m.Unreadable != nil {
+			s.onUnreadable(m)
+		} else {
+			s.handleMessage(m, r)
+		}
+		if r.err != nil {
+			return 0, fmt.Errorf("sync: locked inbox merge: %w", r.err)
+		}
+		if !r.merged {
+			if _, err := s.store.AppendFromInbox(nil, gen, en.Seq); err != nil {
+				return 0, fmt.Errorf("sync: locked inbox merge: %w", err)
+			}
+		}
+	}
+	if err := s.store.DiscardLockedInbox(gen); err != nil {
+		s.log.Warn("sync: merged locked inbox not removed", "err", err)
+	}
+	s.log.Info("sync: locked inbox merged", "entries", len(entries))
+	return len(entries), nil
+}
