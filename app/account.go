@@ -2,16 +2,13 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -20,48 +17,9 @@ import (
 	"rounds/sync"
 )
 
-// One account per device is the supported case: a hospital phone or desktop
-// belongs to one member of staff at a time. Each account's store lives at
-// <DataDir>/<first 16 hex digits of sha256(bare JID)>.db; nothing else is
-// written in clear, so which account a file belongs to is known only after it
-// is unlocked. (The hash hides the JID from a casual look at the disk, not
-// from someone who guesses JIDs and hashes them.)
-const storeExt = ".db"
-
-// StorePath is where the store of account (a bare JID) lives in dataDir.
-func StorePath(dataDir, account string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(jid.Bare(account))))
-	return filepath.Join(dataDir, hex.EncodeToString(sum[:])[:16]+storeExt)
-}
-
-// storeFiles lists the store files in DataDir, sorted.
-func storeFiles(dataDir string) ([]string, error) {
-	ents, err := os.ReadDir(dataDir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.Type().IsRegular() && strings.HasSuffix(n, storeExt) && len(n) == 16+len(storeExt) {
-			if _, err := hex.DecodeString(strings.TrimSuffix(n, storeExt)); err == nil {
-				out = append(out, filepath.Join(dataDir, n))
-			}
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// HasAccount reports whether an account is set up on this device, so the UI
-// shows the unlock screen rather than sign-in.
-func HasAccount(cfg Config) bool {
-	files, err := storeFiles(cfg.DataDir)
-	return err == nil && len(files) > 0
-}
+// Each account on this device is a profile with a store of its own
+// (profiles.go: the layout, the list the lock screen reads, and the move
+// from the single-profile layout of earlier versions).
 
 // parseAddress validates a user-typed address and returns the bare JID.
 func parseAddress(address string) (jid.JID, error) {
@@ -77,32 +35,59 @@ func parseAddress(address string) (jid.JID, error) {
 // when serverURL is empty), checks the password with one real connection
 // (so a wrong password never creates a store), creates the encrypted store
 // locked by pin, and starts syncing. The password is never stored: the store
-// keeps the SCRAM keys of this sign-in.
+// keeps the SCRAM keys of this sign-in. It is CheckSignIn followed by
+// PendingSignIn.Finish, with the PIN's length checked before anything goes
+// on the wire.
 //
 // Errors match ErrInvalidAddress, ErrNoServerFound, ErrInsecureURL,
-// ErrServerUnreachable, ErrBadCertificate, ErrWrongPassword or
-// ErrAccountExists. Signing in again as the account already on the device
-// (e.g. after the password changed) opens its store with pin instead.
+// ErrServerUnreachable, ErrBadCertificate or ErrWrongPassword. Another
+// account on the device is another profile (profiles.go); signing in again
+// as an account already on the device (e.g. after the password changed)
+// opens its store with pin instead.
 func SignIn(ctx context.Context, cfg Config, address, password, serverURL string, pin []byte) (*Client, error) {
 	cfg = cfg.withDefaults()
-	jid, err := parseAddress(address)
-	if err != nil {
+	if _, err := parseAddress(address); err != nil {
 		return nil, err
 	}
 	if err := checkPINLength(pin, cfg.Policy.withDefaults().MinPINLength); err != nil {
 		return nil, err
 	}
-	account := jid.String()
-	path := StorePath(cfg.DataDir, account)
-	files, err := storeFiles(cfg.DataDir)
+	p, err := CheckSignIn(ctx, cfg, address, password, serverURL)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		if f != path {
-			return nil, ErrAccountExists
-		}
+	return p.Finish(pin)
+}
+
+// PendingSignIn is a sign-in whose password the server accepted, waiting
+// for the PIN that will lock what it stores. It holds the SCRAM keys of the
+// sign-in (never the password) in memory only; Discard forgets them.
+type PendingSignIn struct {
+	cfg      Config
+	account  string
+	url      string
+	resource string
+	creds    securestore.Credentials
+	minPIN   int // the PIN minimum with the org policy read at the check
+	// Existing: this account already has a profile on the device, so
+	// Finish opens it with its PIN instead of choosing a new one.
+	Existing bool
+}
+
+// Account is the bare JID the server accepted.
+func (p *PendingSignIn) Account() string { return p.account }
+
+// CheckSignIn checks the address and password with the server (finding it
+// by XEP-0156 when serverURL is empty) and creates nothing on the device: a
+// wrong password costs the user nothing, in particular not a PIN choice.
+// Errors as for SignIn.
+func CheckSignIn(ctx context.Context, cfg Config, address, password, serverURL string) (*PendingSignIn, error) {
+	cfg = cfg.withDefaults()
+	jid, err := parseAddress(address)
+	if err != nil {
+		return nil, err
 	}
+	account := jid.String()
 	serverURL = strings.TrimSpace(serverURL)
 	if serverURL == "" {
 		dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -119,12 +104,60 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 	if resource == "" {
 		resource = randomResource()
 	}
-	creds, err := checkCredentials(ctx, cfg, account, password, serverURL, resource)
+	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	creds, org, err := sync.CheckPasswordReadPolicy(cctx, sync.Server{
+		URL: serverURL, JID: account, Resource: resource, Password: password,
+		TLSConfig: cfg.TLSConfig, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+	}, cfg.PubSubService)
 	if err != nil {
 		cfg.Logger.Info("app: sign-in refused", "reason", classify(err))
+		return nil, &signInError{kind: classify(err), cause: err}
+	}
+	pol := cfg.Policy.withDefaults()
+	if org != nil {
+		o := orgPolicyFromWire(*org)
+		pol = mergePolicy(pol, &o)
+	}
+	_, _ = Profiles(cfg) // a single-profile install is moved before looking
+	_, statErr := os.Stat(StorePath(cfg.DataDir, account))
+	return &PendingSignIn{cfg: cfg, account: account, url: serverURL, resource: resource, creds: creds,
+		minPIN: pol.MinPINLength, Existing: statErr == nil}, nil
+}
+
+// MinPINLength is the shortest PIN Finish accepts for a new profile: the
+// device's minimum or, when the hospital published a longer one in its org
+// policy, that one (read during the check, before any PIN is asked for).
+func (p *PendingSignIn) MinPINLength() int { return max(p.minPIN, MinPINLength) }
+
+// Discard forgets the keys of a sign-in that will not be finished.
+func (p *PendingSignIn) Discard() {
+	clear(p.creds.SaltedPassword)
+	clear(p.creds.ClientKey)
+	clear(p.creds.ServerKey)
+	p.creds = securestore.Credentials{}
+}
+
+// Finish creates the account's profile and store locked by pin (or, for an
+// account already on the device, opens its store with its PIN), keeps the
+// checked keys and starts syncing. A PIN shorter than the policy's minimum
+// returns a *PINTooShortError and leaves the sign-in pending, so the user
+// chooses again without retyping the password.
+func (p *PendingSignIn) Finish(pin []byte) (*Client, error) {
+	cfg := p.cfg
+	if p.creds.Mechanism == "" && p.creds.PlainPassword == "" && p.creds.ClientKey == nil {
+		return nil, ErrSignedOut // discarded
+	}
+	if !p.Existing {
+		if err := checkPINLength(pin, p.MinPINLength()); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := Profiles(cfg); err != nil { // moves a single-profile install first
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	path := StorePath(cfg.DataDir, p.account)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
 	st, err := securestore.Create(path, pin, cfg.storeOptions())
@@ -134,7 +167,7 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 	if err != nil {
 		return nil, err
 	}
-	acct := securestore.Account{JID: account, WebSocketURL: serverURL, Resource: resource, Credentials: creds}
+	acct := securestore.Account{JID: p.account, WebSocketURL: p.url, Resource: p.resource, Credentials: p.creds}
 	if err := st.SetAccount(acct); err != nil {
 		st.Close()
 		return nil, err
@@ -155,6 +188,8 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 		st.Close()
 		return nil, err
 	}
+	p.Discard()
+	profileUsed(cfg, p.account)
 	return c, nil
 }
 
@@ -266,43 +301,19 @@ func openStore(path string, pin []byte, cfg Config) (*securestore.Store, error) 
 	return st, err
 }
 
-// Unlock opens the account on this device with the PIN and starts syncing
-// from the stored account and SCRAM keys (no password). A wrong PIN returns a
-// *WrongPINError (errors.Is ErrWrongPIN) with the attempts left; at the
-// policy's limit the store erases itself and Unlock returns ErrWiped.
-//
-// One account per device is the expected case. Should several store files
-// exist, each is tried in turn with the PIN — which counts a wrong PIN on
-// every store the PIN does not open; SignIn prevents this by refusing a
-// second account.
+// Unlock opens the only profile on this device with the PIN and starts
+// syncing from the stored account and SCRAM keys (no password). A wrong PIN
+// returns a *WrongPINError (errors.Is ErrWrongPIN) with the attempts left; at
+// the policy's limit the store erases itself and Unlock returns ErrWiped.
+// With several profiles it returns ErrChooseProfile: a PIN is tried on the
+// store of the person who typed it only (UnlockProfile), never on the others'.
 func Unlock(ctx context.Context, cfg Config, pin []byte) (*Client, error) {
 	cfg = cfg.withDefaults()
-	files, err := storeFiles(cfg.DataDir)
+	id, err := onlyProfile(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, ErrNoAccount
-	}
-	var firstErr error
-	for _, f := range files {
-		st, err := openStore(f, pin, cfg)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		c := newClient(cfg, f)
-		c.setPINLen(pin)
-		if err := c.start(st); err != nil {
-			c.changes.close()
-			st.Close()
-			return nil, err
-		}
-		return c, nil
-	}
-	return nil, firstErr
+	return UnlockProfile(ctx, cfg, id, pin)
 }
 
 // UnlockWithKeyring opens the account with the secret kept in the OS keyring,
@@ -313,25 +324,24 @@ func UnlockWithKeyring(ctx context.Context, cfg Config) (*Client, error) {
 	if !cfg.Policy.AllowKeyring {
 		return nil, ErrKeyringNotAllowed
 	}
-	files, err := storeFiles(cfg.DataDir)
+	id, err := onlyProfile(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, ErrNoAccount
-	}
-	st, err := securestore.OpenWithKeyring(files[0], cfg.Secrets, cfg.storeOptions())
+	path := ProfileStorePath(cfg.DataDir, id)
+	st, err := securestore.OpenWithKeyring(path, cfg.Secrets, cfg.storeOptions())
 	if errors.Is(err, securestore.ErrNoKeyringSlot) || errors.Is(err, securestore.ErrKeyringUnavailable) {
 		return nil, fmt.Errorf("%w: %v", ErrKeyringNotAllowed, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	c := newClient(cfg, files[0])
+	c := newClient(cfg, path)
 	if err := c.start(st); err != nil {
 		c.changes.close()
 		st.Close()
 		return nil, err
 	}
+	profileUsed(cfg, c.Account())
 	return c, nil
 }

@@ -22,9 +22,6 @@ var (
 	ErrNoServerFound = errors.New("no Rounds server found for this address; enter the server URL")
 	// ErrInsecureURL: ws:// to a host other than loopback (or another scheme).
 	ErrInsecureURL = errors.New("the server URL must start with wss://")
-	// ErrAccountExists: another account is already set up on this device (one
-	// account per device); wipe this device first.
-	ErrAccountExists = errors.New("another account is set up on this device")
 	// ErrNoAccount: no account is set up on this device.
 	ErrNoAccount = errors.New("no account on this device")
 	// ErrWrongPIN: the PIN did not unlock; see *WrongPINError for the

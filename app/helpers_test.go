@@ -281,13 +281,19 @@ func (d *device) waitUnread(conv string, n int) {
 	})
 }
 
+// storeFilesIn lists the stores in dir: the profiles' (profiles.go) and any
+// left in the single-profile layout.
 func storeFilesIn(t testing.TB, dir string) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*.db"))
+	m, err := filepath.Glob(filepath.Join(dir, "profiles", "*", "store.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	old, err := filepath.Glob(filepath.Join(dir, "*.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(m, old...)
 }
 
 func wantErr(t testing.TB, err, target error) {

@@ -203,6 +203,11 @@ type Policy struct {
 	// "Acknowledgement by text reply"). The zero value allows it with the
 	// engine's default words.
 	TextAck TextAckPolicy
+	// ShiftKeep is how long a shared device keeps a profile, locked, after
+	// its owner ends their shift (for the same person's next shift); 0
+	// removes the profile and its data at the end of the shift (profiles.go,
+	// shift.go).
+	ShiftKeep time.Duration
 	// Version is the org policy's version in force (0: none received).
 	Version int
 }

@@ -66,6 +66,9 @@ type OrgPolicy struct {
 	OrderRecipients   []string          `json:"order_recipients,omitempty"`
 	Levels            UrgencyLevelNames `json:"levels,omitzero"`
 	TextAck           *TextAckPolicy    `json:"text_ack,omitempty"`
+	// ShiftKeep, when set, replaces the device's Policy.ShiftKeep: how long
+	// a profile is kept locked after "End shift" (0: removed at once).
+	ShiftKeep *time.Duration `json:"shift_keep,omitempty"`
 }
 
 // TextAckPolicy says whether a plain-text reply ("ack") from someone whose
@@ -291,6 +294,12 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 	}
 	if t := org.TextAck; t != nil {
 		p.TextAck = mergeTextAck(p.TextAck, *t)
+	}
+	if org.ShiftKeep != nil {
+		// What a shared phone keeps between shifts is the hospital's
+		// decision about its own devices: the node's word replaces the
+		// built-in one (remove at end of shift) in either direction.
+		p.ShiftKeep = max(*org.ShiftKeep, 0)
 	}
 	if org.Levels.Routine != "" {
 		p.Levels.Routine = org.Levels.Routine
@@ -523,6 +532,10 @@ func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 		Levels: UrgencyLevelNames{Routine: w.LevelNames.Routine, Urgent: w.LevelNames.Urgent, STAT: w.LevelNames.STAT}}
 	if t := w.TextAck; t != nil {
 		p.TextAck = &TextAckPolicy{Off: !t.Allowed, Words: slices.Clone(t.Words)}
+	}
+	if h := w.ShiftKeepHours; h != nil {
+		d := time.Duration(*h) * time.Hour
+		p.ShiftKeep = &d
 	}
 	if pv, ok := previewFromWire(w.NotificationPreview); ok {
 		p.Preview = &pv

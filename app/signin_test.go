@@ -79,21 +79,27 @@ func TestSignInErrors(t *testing.T) {
 		_, err := SignIn(ctx, cfg, "alice@rounds.invalid", "pw", "", testPIN)
 		wantErr(t, err, ErrNoServerFound)
 	})
-	t.Run("second account refused, same account re-signs in", func(t *testing.T) {
+	t.Run("second account is a second profile, same account re-signs in", func(t *testing.T) {
 		cfg := testConfig(t)
 		c, err := SignIn(ctx, cfg, srv.JID("alice"), testserver.Password, srv.WSURL(), testPIN)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.SignOut()
-		_, err = SignIn(ctx, cfg, srv.JID("bob"), testserver.Password, srv.WSURL(), testPIN)
-		wantErr(t, err, ErrAccountExists)
+		c, err = SignIn(ctx, cfg, srv.JID("bob"), testserver.Password, srv.WSURL(), testPIN)
+		if err != nil {
+			t.Fatalf("second profile: %v", err)
+		}
+		c.SignOut()
+		if f := storeFilesIn(t, cfg.DataDir); len(f) != 2 {
+			t.Fatalf("store files %v", f)
+		}
 		c, err = SignIn(ctx, cfg, strings.ToUpper("alice")+"@"+srv.Domain, testserver.Password, srv.WSURL(), testPIN)
 		if err != nil {
 			t.Fatalf("re-sign-in: %v", err)
 		}
 		c.SignOut()
-		if f := storeFilesIn(t, cfg.DataDir); len(f) != 1 {
+		if f := storeFilesIn(t, cfg.DataDir); len(f) != 2 {
 			t.Fatalf("store files %v", f)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -87,12 +88,29 @@ func CheckServerURL(raw string) error {
 // returns what the store keeps instead of the password: the SCRAM keys, or
 // the password itself for a server offering nothing but PLAIN (over TLS).
 func CheckPassword(ctx context.Context, s Server) (securestore.Credentials, error) {
+	creds, _, err := checkPassword(ctx, s, false, "")
+	return creds, err
+}
+
+// CheckPasswordReadPolicy is CheckPassword that, once the server accepted
+// the password, also reads the org policy in force from pubsubService
+// (default "pubsub." + the account's domain) on the same connection
+// (docs/PROTOCOL.md, urn:rounds:policy:0), so the device can ask for a PIN
+// as long as the hospital requires before any store exists. The policy is
+// nil when none is published, the read fails or the document is refused:
+// the device's own rules stand, and the Session reads the node again after
+// sign-in.
+func CheckPasswordReadPolicy(ctx context.Context, s Server, pubsubService string) (securestore.Credentials, *OrgPolicy, error) {
+	return checkPassword(ctx, s, true, pubsubService)
+}
+
+func checkPassword(ctx context.Context, s Server, readPolicy bool, pubsubService string) (securestore.Credentials, *OrgPolicy, error) {
 	cfg := s.XMPP()
 	cfg.Resource += "-check"
 	cfg.DisableStreamManagement = true
 	c, err := xmpp.Dial(ctx, cfg)
 	if err != nil {
-		return securestore.Credentials{}, err
+		return securestore.Credentials{}, nil, err
 	}
 	defer c.Close()
 	creds := securestore.Credentials{Mechanism: c.Mechanism()}
@@ -101,5 +119,26 @@ func CheckPassword(ctx context.Context, s Server) (securestore.Credentials, erro
 	} else {
 		creds.PlainPassword = s.Password
 	}
-	return creds, nil
+	if !readPolicy {
+		return creds, nil, nil
+	}
+	if pubsubService == "" {
+		j, err := xmpp.ParseJID(s.JID)
+		if err != nil {
+			return creds, nil, nil
+		}
+		pubsubService = "pubsub." + j.Domain
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	items, err := c.GetItems(pctx, pubsubService, NodePolicy)
+	if err != nil {
+		return creds, nil, nil // no node, or no pubsub service: nothing said
+	}
+	if ev, err := ParseNodeItems(NodePolicy, items); err == nil {
+		if p, ok := ev.(PolicyUpdated); ok {
+			return creds, &p.Policy, nil
+		}
+	}
+	return creds, nil, nil
 }

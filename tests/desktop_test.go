@@ -59,9 +59,10 @@ func appEnv(t *testing.T, x *xserver, bus, dataDir string, extra ...string) []st
 	return append(env, extra...)
 }
 
-// storeFiles lists the encrypted stores in the app's data dir.
+// storeFiles lists the encrypted stores in the app's data dir (one per
+// profile, app/profiles.go).
 func storeFiles(dir string) []string {
-	m, _ := filepath.Glob(filepath.Join(dir, "*.db"))
+	m, _ := filepath.Glob(filepath.Join(dir, "profiles", "*", "store.db"))
 	return m
 }
 

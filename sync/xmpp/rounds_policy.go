@@ -32,6 +32,10 @@ type OrgPolicy struct {
 	OrderRecipients     []string // the specified contact list for orders
 	LevelNames          LevelNames
 	TextAck             *TextAckPolicy // <text-ack/>; nil: not said
+	// ShiftKeepHours is <shift-end keep-hours/>: 0..168, how long a shared
+	// device keeps a profile locked after its owner ends their shift (0:
+	// removed at once); nil: not said.
+	ShiftKeepHours *int
 }
 
 // TextAckPolicy is <text-ack allowed='true|false'><word>ack</word>…</text-ack>:
@@ -265,6 +269,13 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 			if err = once(c); err == nil {
 				p.TextAck, err = parseTextAck(c)
 			}
+		case "shift-end":
+			if err = once(c); err == nil {
+				var h int
+				if h, err = intAttr(c, "keep-hours", 0, 168); err == nil {
+					p.ShiftKeepHours = &h
+				}
+			}
 		case "levels":
 			if err = once(c); err == nil {
 				if p.LevelNames.Routine, err = textAttr(c, "routine"); err == nil {
@@ -405,6 +416,9 @@ func (p OrgPolicy) Element() *Element {
 			e.Append(NewElement(NSPolicy, "word").SetText(w))
 		}
 		el.Append(e)
+	}
+	if p.ShiftKeepHours != nil {
+		add("shift-end", "keep-hours", strconv.Itoa(*p.ShiftKeepHours))
 	}
 	if p.LevelNames != (LevelNames{}) {
 		add("levels", "routine", p.LevelNames.Routine, "urgent", p.LevelNames.Urgent, "stat", p.LevelNames.STAT)

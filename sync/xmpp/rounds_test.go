@@ -180,18 +180,19 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		"fail_text_ack_maybe":              `<text-ack allowed>: "maybe" is not true or false`,
 		"fail_text_ack_empty_word":         "<word>: empty",
 		"fail_text_ack_long_word":          "is longer than 40 characters",
+		"fail_shift_end_too_long":          "<shift-end keep-hours>: 200 is outside 0..168",
 	})
 	p, err := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_full.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := false
+	f, twelve := false, 12
 	want := OrgPolicy{Version: 3, RetentionDays: 30, LockMaxSeconds: 300, PINMinLength: 6, KeyringAllowed: &f,
 		NotificationPreview: PreviewSender, UrgentRepeatSeconds: 120, UrgentRepeatCount: 10,
 		Escalation: EscalationPolicy{AfterSeconds: 300, Service: "escalation@hospital.org", Steps: []EscalationStep{{To: "dr.osei@hospital.org"}, {Role: "Charge nurse"}, {Room: "icu@conference.hospital.org"}}},
 		Admins:     []string{"it.admin@hospital.org", "night.it@hospital.org"}, OrderRecipients: []string{"dr.osei@hospital.org"},
 		LevelNames: LevelNames{Routine: "Routine", Urgent: "Urgent", STAT: "STAT"},
-		TextAck:    &TextAckPolicy{Allowed: true, Words: []string{"ack", "Roger that"}}}
+		TextAck:    &TextAckPolicy{Allowed: true, Words: []string{"ack", "Roger that"}}, ShiftKeepHours: &twelve}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("good_full:\n got %+v\nwant %+v", p, want)
 	}
@@ -200,6 +201,9 @@ func TestOrgPolicyFixtures(t *testing.T) {
 	}
 	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_text_ack_off.xml")); p.TextAck == nil || p.TextAck.Allowed || len(p.TextAck.Words) != 0 {
 		t.Errorf("good_text_ack_off: %+v", p.TextAck)
+	}
+	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_shift_end_remove.xml")); p.ShiftKeepHours == nil || *p.ShiftKeepHours != 0 {
+		t.Errorf("good_shift_end_remove: %v", p.ShiftKeepHours)
 	}
 }
 
