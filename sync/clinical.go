@@ -144,9 +144,13 @@ func (s *Session) Respond(ctx context.Context, conv string, to securestore.Messa
 			body += ": " + text
 		}
 	}
-	return s.Send(conv, body, SendOptions{extra: map[string]string{
+	sent, err := s.Send(conv, body, SendOptions{extra: map[string]string{
 		ExtraResponse: string(kind), ExtraResponseTo: orig.OriginID, extraResponseRef: ref,
 	}})
+	if err == nil {
+		s.tellService(orig, kind, body) // escalation.go
+	}
+	return sent, err
 }
 
 // Retract recalls one of our own messages: it becomes a tombstone here at

@@ -169,3 +169,21 @@ func (s *Session) SentWithOrigin(conv, originID string) (securestore.Message, bo
 	m, ok, _ := s.sendExisting(conv, originID)
 	return m, ok
 }
+
+// tellService addresses a response to the escalation service as well,
+// so a ladder it holds for the page ends (ack) or moves on (decline) while
+// the sender's device is off: an ack or decline of an incoming 1:1 page
+// that asks for one, when the policy names a service and the page is not
+// the service's own copy (a response to that reaches it anyway).
+func (s *Session) tellService(orig securestore.Message, kind ResponseKind, body string) {
+	svc := s.EscalationService()
+	if svc == "" || (kind != ResponseAck && kind != ResponseDecline) || orig.Direction != securestore.Incoming ||
+		orig.Extra[ExtraAck] != "required" || s.isRoom(orig.ConversationID) || strings.EqualFold(orig.ConversationID, svc) {
+		return
+	}
+	if _, err := s.Send(svc, body, SendOptions{extra: map[string]string{
+		ExtraResponse: string(kind), ExtraResponseTo: orig.OriginID, extraResponseRef: orig.OriginID,
+	}}); err != nil {
+		s.log.Warn("sync: response not addressed to the escalation service", "err", err)
+	}
+}

@@ -57,6 +57,10 @@ type Options struct {
 	UploadSizeLimit int64
 	// Ports, when non-zero, fix the ports (the demo keeps its URL stable).
 	HTTPPort, HTTPSPort, C2SPort int
+	// StrangerDomain, when set, is a second virtual host on the same Prosody
+	// (another hospital, routed locally): accounts there are made with
+	// CreateAccountAt. Prosody only.
+	StrangerDomain string
 }
 
 // Server is one running (or stopped) Prosody or, from StartEjabberd, ejabberd.
@@ -190,6 +194,9 @@ sql = { driver = "SQLite3", database = "prosody.sqlite" }`
 		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
 		"@UPLOAD_DAILY_QUOTA@", strconv.FormatInt(100*uploadLimit(s.opts.UploadSizeLimit), 10),
 	).Replace(configTemplate)
+	if d := s.opts.StrangerDomain; d != "" {
+		cfg += "\nVirtualHost \"" + d + "\"\n"
+	}
 	s.cfgPath = filepath.Join(s.Dir, "prosody.cfg.lua")
 	return os.WriteFile(s.cfgPath, []byte(cfg), 0o600)
 }
@@ -320,9 +327,15 @@ func (s *Server) CreateAccount(user, password string) error {
 	if s.kind == kindEjabberd {
 		return s.registerEjabberd(user, password)
 	}
+	return s.CreateAccountAt(user, s.Domain, password)
+}
+
+// CreateAccountAt registers user@domain on Prosody: domain is Domain or
+// Options.StrangerDomain.
+func (s *Server) CreateAccountAt(user, domain, password string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "prosodyctl", "--config", s.cfgPath, "register", user, s.Domain, password)
+	cmd := exec.CommandContext(ctx, "prosodyctl", "--config", s.cfgPath, "register", user, domain, password)
 	cmd.Dir = s.Dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -1,0 +1,200 @@
+package escalation
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testpeer"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// TestStrangerPlanRefused: a hand-off from an account of another domain
+// (eve@stranger…, routed by the same server) and a malformed plan from our
+// own domain are refused: no ladder, no <held/>, no step ever fires, and
+// the refusals are audited. A good plan from our domain is held.
+func TestStrangerPlanRefused(t *testing.T) {
+	const stranger = "stranger.rounds.test"
+	srv := testserver.StartT(t, testserver.Options{StrangerDomain: stranger}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	if err := srv.CreateAccountAt("eve", stranger, testserver.Password); err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	kim := start(t, srv, "kim", nodeOptions{})
+
+	eve := start(t, srv, "eve@"+stranger, nodeOptions{})
+	eve.s.SetEscalationService(srv.JID("escalation"))
+	m, err := eve.s.Send(srv.JID("bob"), "fake page", sync.SendOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eve.s.Send(srv.JID("escalation"), "fake page", sync.SendOptions{Urgency: securestore.UrgencyCritical,
+		Plan: &sync.EscalationPlan{ID: m.OriginID, To: srv.JID("bob"), Steps: []sync.EscalationStep{{To: srv.JID("kim")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	alice := start(t, srv, "alice", nodeOptions{})
+	good := alice.page(srv.JID("bob"), "real page", nil)
+	alice.waitFor("the good plan held", 10*time.Second, func() bool { return alice.held(good) })
+	svc.waitFor("the stranger's plan refused", 10*time.Second, func() bool { return slices.Contains(svc.auditKinds(), "escalation-refused") })
+	if eve.held(m.OriginID) {
+		t.Error("the stranger's plan was confirmed")
+	}
+	if a := svc.svc.Active(); len(a) != 1 || a[0].Sender != srv.JID("alice") {
+		t.Fatalf("ladders held: %+v, want only Alice's", a)
+	}
+	clock.Advance(61 * time.Second)
+	kim.waitFor("the good ladder's step", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(good)) == 1 })
+	if n := kim.count(srv.JID("escalation"), escalatedCopy(m.OriginID)); n != 0 {
+		t.Errorf("the stranger's ladder fired: %d copies", n)
+	}
+}
+
+// TestFakeServiceIgnored: mallory, an account of our own domain that the
+// policy does not name, sends Bob a "ladder over" notice naming Alice's
+// thread and sends Alice a <held/>: Bob's device keeps the notice in
+// Mallory's own conversation (not in the thread with Alice), and Alice's
+// engine reports no LadderHeld. The same from the real service is filed
+// into the thread and reported.
+func TestFakeServiceIgnored(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "mallory", "escalation")
+	bob := start(t, srv, "bob", nodeOptions{})
+	bob.s.SetEscalationService(srv.JID("escalation"))
+	alice := start(t, srv, "alice", nodeOptions{})
+	alice.s.SetEscalationService(srv.JID("escalation"))
+	tag := &sync.Escalation{Of: "orig1", Step: 1, Reason: endAcknowledged, Sender: srv.JID("alice"), Thread: srv.JID("bob")}
+	for _, who := range []string{"mallory", "escalation"} {
+		n := start(t, srv, who, nodeOptions{})
+		if _, err := n.s.Send(srv.JID("bob"), "Acknowledged by "+who+". No action needed.", sync.SendOptions{Escalation: tag}); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.s.SendHeld(srv.JID("alice"), "orig-"+who); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.waitFor("the real service's notice in the thread with Alice", 10*time.Second, func() bool {
+		return bob.count(srv.JID("alice"), notice("orig1", endAcknowledged)) == 1
+	})
+	alice.waitFor("the real service's <held/>", 10*time.Second, func() bool { return alice.held("orig-escalation") })
+	bob.waitFor("Mallory's notice", 10*time.Second, func() bool {
+		return bob.count(srv.JID("mallory"), notice("orig1", endAcknowledged)) == 1
+	})
+	if n := bob.count(srv.JID("alice"), notice("orig1", "")); n != 1 {
+		t.Errorf("the thread with Alice holds %d notices, want only the service's", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if alice.held("orig-mallory") {
+		t.Error("Mallory's <held/> was reported")
+	}
+}
+
+// TestRoleAtFireTimeAndDecline: the ladder's first step names a role. The
+// hand-off happens while Kim holds it; the shift hands over to Lee before
+// the step falls due, so the step reaches Lee (resolved when it fires).
+// Lee declines: the next step (Dan) fires at once, with no clock advance.
+func TestRoleAtFireTimeAndDecline(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "lee", "dan", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	now := clock.Now()
+	schedule := `<schedule xmlns='urn:rounds:oncall:0'>` +
+		`<shift role='Charge nurse' jid='` + srv.JID("kim") + `' from='` + now.Add(-time.Hour).UTC().Format(time.RFC3339) + `' until='` + now.Add(time.Minute).UTC().Format(time.RFC3339) + `'/>` +
+		`<shift role='Charge nurse' jid='` + srv.JID("lee") + `' from='` + now.Add(time.Minute).UTC().Format(time.RFC3339) + `' until='` + now.Add(time.Hour).UTC().Format(time.RFC3339) + `'/>` +
+		`</schedule>`
+	publish(t, srv, policyDoc(srv, 120, `<step role='Charge nurse'/><step to='`+srv.JID("dan")+`'/>`), schedule)
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(2)
+	kim := start(t, srv, "kim", nodeOptions{})
+	lee := start(t, srv, "lee", nodeOptions{})
+	dan := start(t, srv, "dan", nodeOptions{})
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "Sats 82% bed 3", nil)
+	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(of) })
+	clock.Advance(121 * time.Second)
+	lee.waitFor("the role step", 10*time.Second, func() bool { return lee.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+	if n := kim.count(srv.JID("escalation"), escalatedCopy(of)); n != 0 {
+		t.Errorf("the role was resolved at hand-off: Kim got %d copies", n)
+	}
+	cp := lee.messages(srv.JID("escalation"))[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := lee.s.Respond(ctx, srv.JID("escalation"), cp.ID, sync.ResponseDecline, "in theatre"); err != nil {
+		t.Fatal(err)
+	}
+	dan.waitFor("the next step at once after the decline", 10*time.Second, func() bool {
+		return dan.count(srv.JID("escalation"), escalatedCopy(of)) == 1
+	})
+}
+
+// TestAcks: the original's recipient acknowledges in Rounds; her engine
+// addresses the response to the service the policy names as well as to the
+// sender, and the ladder ends before any step. On a second ladder, a
+// foreign client (slixmpp) reached by the escalated copy answers "ack" as
+// text: that ends it too.
+func TestAcks(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("carol")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	bob := start(t, srv, "bob", nodeOptions{})
+	bob.s.SetEscalationService(srv.JID("escalation"))
+	alice := start(t, srv, "alice", nodeOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// A Rounds recipient's ack, addressed to the service too.
+	first := alice.page(srv.JID("bob"), "first page", nil)
+	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(first) })
+	var orig securestore.Message
+	bob.waitFor("the page", 10*time.Second, func() bool {
+		for _, m := range bob.messages(srv.JID("alice")) {
+			if m.OriginID == first {
+				orig = m
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := bob.s.Respond(ctx, srv.JID("alice"), orig.ID, sync.ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	svc.waitFor("the ladder ended by Bob's ack", 10*time.Second, func() bool { return len(svc.svc.Active()) == 0 })
+
+	// A foreign client's text ack of the escalated copy.
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{JID: srv.JID("carol"), Password: testserver.Password,
+		Addr: srv.C2SAddr(), CAFile: srv.CertFile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	second := alice.page(srv.JID("bob"), "second page", nil)
+	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(second) })
+	clock.Advance(61 * time.Second)
+	if _, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && e.From != "" && e.Body != "" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.Send(srv.JID("escalation"), "ack", "carol-ack-1"); err != nil {
+		t.Fatal(err)
+	}
+	svc.waitFor("the ladder ended by Carol's text ack", 10*time.Second, func() bool { return len(svc.svc.Active()) == 0 })
+	var how []string
+	svc.waitFor("two acks audited", 10*time.Second, func() bool {
+		log, _ := svc.store.AuditLog()
+		how = how[:0]
+		for _, e := range log {
+			if e.Kind == "escalation-ack" {
+				how = append(how, e.Detail)
+			}
+		}
+		return len(how) == 2
+	})
+	if !strings.Contains(how[0], "by="+srv.JID("bob")+" how=quick response") || !strings.Contains(how[1], "by="+srv.JID("carol")+" how=text reply") {
+		t.Errorf("audited acks: %q", how)
+	}
+}
