@@ -17,6 +17,7 @@ const usage = `usage:
   rounds admin publish-policy --account ADMIN --secret-file FILE [--dry-run] policy.xml
   rounds admin publish-oncall --account ADMIN --secret-file FILE [--dry-run] schedule.csv|schedule.ics
   rounds admin wipe           --account ADMIN --secret-file FILE user@domain
+  rounds admin server-config  --server prosody|ejabberd --domain DOMAIN [--public-host NAME] [--behind-proxy] [--write DIR]
   rounds audit verify [--key FINGERPRINT] EXPORT.json|EXPORT.csv
   rounds secret set --account ACCOUNT                        (password on stdin, filed in the OS keyring)
 Passwords never go on the command line: --secret-file (mode 600) or --keyring.
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return publishPolicyCommand(ctx, rest[1:], stdout, stderr)
 	case cmd == "admin" && sub == "publish-oncall":
 		return publishOnCallCommand(ctx, rest[1:], stdout, stderr)
+	case cmd == "admin" && sub == "server-config":
+		return serverConfigCommand(rest[1:], stdout, stderr)
 	case cmd == "admin" && sub == "wipe":
 		return wipeCommand(ctx, rest[1:], stdout, stderr)
 	case cmd == "audit" && sub == "verify":

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -60,20 +61,27 @@ type peer struct {
 // every incoming message.
 func startPeer(t *testing.T, srv *testserver.Server, user string, onMessage func(p *peer, m securestore.Message)) *peer {
 	t.Helper()
+	return startPeerAt(t, xmpp.Config{URL: srv.WSURL(), JID: srv.JID(user), Resource: "phone",
+		Credentials: xmpp.Credentials{Password: testserver.Password}}, onMessage)
+}
+
+// startPeerAt signs in with cfg (any server, e.g. one started from a
+// generated configuration).
+func startPeerAt(t *testing.T, cfg xmpp.Config, onMessage func(p *peer, m securestore.Message)) *peer {
+	t.Helper()
+	user, _, _ := strings.Cut(cfg.JID, "@")
 	st, err := securestore.Create(filepath.Join(t.TempDir(), user+".db"), []byte("2468"),
 		securestore.Options{KDF: app.SlotKDF, Secrets: app.NoKeySecrets{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sync.New(sync.Config{Store: st,
-		XMPP: xmpp.Config{URL: srv.WSURL(), JID: srv.JID(user), Resource: "phone",
-			Credentials: xmpp.Credentials{Password: testserver.Password}},
+	s, err := sync.New(sync.Config{Store: st, XMPP: cfg,
 		Backoff: sync.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &peer{t: t, jid: srv.JID(user), store: st, session: s, cancel: cancel, done: make(chan error, 1), notify: make(chan struct{}, 1)}
+	p := &peer{t: t, jid: cfg.JID, store: st, session: s, cancel: cancel, done: make(chan error, 1), notify: make(chan struct{}, 1)}
 	go func() {
 		for e := range s.Events() {
 			p.mu.Lock()

@@ -1,0 +1,291 @@
+//go:build linux
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// The deployment tests play the hospital admin of docs/ADMIN.md: generate the
+// configuration with `rounds admin server-config`, give the server
+// certificates from the hospital's CA for the names the generator lists,
+// start the real server from exactly that file (not the test harness's),
+// create accounts the documented way, and use Rounds' headless tools against
+// it. The domain is "localhost" because it is the one name that resolves on
+// every machine without touching DNS, so discovery (host-meta on
+// https://localhost/, port 443) runs for real.
+
+// deployedServer is a server started from a generated configuration.
+type deployedServer struct {
+	dir     string // the generated files, data, logs
+	cfg     string // the configuration file as generated
+	caFile  string // the hospital CA clients are given with --ca-file
+	roots   *x509.CertPool
+	domain  string
+	wss     string // what host-meta names
+	kind    string
+	cmd     *exec.Cmd
+	output  bytes.Buffer
+	exited  chan struct{}
+	logFile string
+}
+
+// hospitalCA makes a CA and, for each name, a certificate it signed, written
+// as NAME.crt and NAME.key into dir (Prosody's layout) and NAME.pem (cert
+// and key, ejabberd's). It returns the CA's PEM file.
+func hospitalCA(t *testing.T, dir string, names ...string) (string, *x509.CertPool) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Hospital test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	caFile := filepath.Join(dir, "hospital-ca.crt")
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range names {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 2)), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			DNSNames: []string{name}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, _ := x509.MarshalECPrivateKey(key)
+		crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		k := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+		for file, data := range map[string][]byte{name + ".crt": crt, name + ".key": k, name + ".pem": append(append([]byte{}, crt...), k...)} {
+			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return caFile, pool
+}
+
+// freeLoopbackPorts returns n free TCP ports on 127.0.0.1.
+func freeLoopbackPorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// needPort443 fails the test when https://localhost/ cannot be served here:
+// host-meta is only ever fetched from port 443.
+func needPort443(t *testing.T) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:443")
+	if err != nil {
+		t.Fatalf("port 443 on loopback is needed for host-meta discovery (run as root, nothing else on 443): %v", err)
+	}
+	l.Close()
+}
+
+// deployProsody generates a Prosody configuration with extra generator
+// flags, starts Prosody from it and registers the accounts with prosodyctl.
+func deployProsody(t *testing.T, extra []string, accounts ...string) *deployedServer {
+	t.Helper()
+	if _, err := exec.LookPath("prosody"); err != nil {
+		t.Fatal("prosody is not installed (scripts/install-deps.sh)")
+	}
+	dir, err := os.MkdirTemp("", "rounds-deploy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, d := range []string{"certs", "data", "log", "run", "well-known", "conf"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ports := freeLoopbackPorts(t, 2)
+	args := []string{"admin", "server-config", "--server", "prosody", "--domain", "localhost",
+		"--listen", "127.0.0.1", "--http-port", strconv.Itoa(ports[0]), "--c2s-port", strconv.Itoa(ports[1]),
+		"--data-dir", filepath.Join(dir, "data"), "--cert-dir", filepath.Join(dir, "certs"),
+		"--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run"),
+		"--www-dir", filepath.Join(dir, "well-known"), "--run-as-root", "--write", filepath.Join(dir, "conf")}
+	args = append(args, extra...)
+	code, out, _ := runCLI(t, "", args...)
+	if code != ExitOK {
+		t.Fatalf("server-config: exit %d", code)
+	}
+	d := &deployedServer{dir: dir, cfg: filepath.Join(dir, "conf", "prosody.cfg.lua"), domain: "localhost", kind: "prosody",
+		logFile: filepath.Join(dir, "log", "prosody.log")}
+	for _, line := range strings.Split(out, "\n") {
+		if w, ok := strings.CutPrefix(line, "WebSocket: "); ok {
+			d.wss = w
+		}
+		if names, ok := strings.CutPrefix(line, "certificates needed for: "); ok {
+			d.caFile, d.roots = hospitalCA(t, filepath.Join(dir, "certs"), strings.Split(names, ", ")...)
+		}
+	}
+	if d.wss == "" || d.caFile == "" {
+		t.Fatalf("server-config did not say the WebSocket URL and the certificate names: %q", out)
+	}
+	// The documented step: host-meta into the folder served as /.well-known/.
+	hm, err := os.ReadFile(filepath.Join(dir, "conf", "host-meta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "well-known", "host-meta"), hm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.start(t, exec.Command("prosody", "--config", d.cfg, "-F"))
+	for _, a := range accounts {
+		d.prosodyctl(t, "register", a, "localhost", "correct horse battery staple")
+	}
+	return d
+}
+
+func (d *deployedServer) prosodyctl(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("prosodyctl", append([]string{"--config", d.cfg}, args...)...)
+	cmd.Dir = d.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("prosodyctl %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+// start runs the server in its own process group and waits until the
+// WebSocket URL it is configured for answers over verified TLS.
+func (d *deployedServer) start(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Dir = d.dir
+	cmd.Stdout, cmd.Stderr = &d.output, &d.output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd, d.exited = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(d.exited) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(d.logFile)
+			t.Logf("%s output:\n%s\nlog:\n%s", d.kind, d.output.String(), log)
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-d.exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-d.exited
+		}
+	})
+	probe := "https" + strings.TrimPrefix(d.wss, "wss")
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.roots}}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-d.exited:
+			t.Fatalf("%s exited during start", d.kind)
+		default:
+		}
+		resp, err := hc.Get(probe)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("GET %s: %s", probe, resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready: %v", d.kind, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// accountArgs signs in as user with a secret file and the hospital CA, and
+// no --server: the endpoint is discovered from the domain as on a phone.
+func (d *deployedServer) accountArgs(t *testing.T, user, state string) []string {
+	return []string{"--account", user + "@" + d.domain, "--secret-file", secretFile(t, "correct horse battery staple", 0o600),
+		"--ca-file", d.caFile, "--state-dir", state, "--connect-timeout", "30s"}
+}
+
+// TestDeployProsodyDirectTLS: Prosody terminating TLS itself on 443 from the
+// generated configuration. host-meta is discovered, a bot pages a colleague
+// who receives it, and IT publishes the policy.
+func TestDeployProsodyDirectTLS(t *testing.T) {
+	needPort443(t)
+	d := deployProsody(t, []string{"--https-port", "443"}, "it.admin", "lab.bot", "dr.osei")
+	if d.wss != "wss://localhost/xmpp-websocket" {
+		t.Fatalf("WebSocket %q", d.wss)
+	}
+	pageThrough(t, d)
+}
+
+// pageThrough signs a colleague in over the discovered endpoint and has the
+// bot page them with --wait delivered, then publishes the example policy as
+// IT.
+func pageThrough(t *testing.T, d *deployedServer) {
+	t.Helper()
+	url, err := xmpp.DiscoverWebSocket(context.Background(),
+		&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.roots}}}, d.domain)
+	if err != nil || url != d.wss {
+		t.Fatalf("host-meta: %q, %v; want %s", url, err, d.wss)
+	}
+	doc := startPeerAt(t, xmpp.Config{URL: url, JID: "dr.osei@" + d.domain, Resource: "phone",
+		TLSConfig: &tls.Config{RootCAs: d.roots}, Credentials: xmpp.Credentials{Password: "correct horse battery staple"}}, nil)
+	args := append([]string{"send"}, d.accountArgs(t, "lab.bot", t.TempDir())...)
+	args = append(args, "--to", "dr.osei@"+d.domain, "--wait", "delivered", "--timeout", "60s")
+	if code, out, _ := runCLI(t, "K+ 6.9 mmol/L, bed 4", args...); code != ExitOK || !strings.HasPrefix(out, "delivered dr.osei@"+d.domain) {
+		t.Fatalf("send: exit %d, %q", code, out)
+	}
+	doc.waitFor("the page", func() bool { return len(doc.messages()) == 1 })
+	if m := doc.messages()[0]; m.Body != "K+ 6.9 mmol/L, bed 4" || m.Direction != securestore.Incoming {
+		t.Fatalf("received %+v", m)
+	}
+	args = append([]string{"admin", "publish-policy"}, d.accountArgs(t, "it.admin", t.TempDir())...)
+	if code, _, _ := runCLI(t, "", append(args, "../docs/examples/policy.xml")...); code != ExitOK {
+		t.Fatalf("publish-policy: exit %d", code)
+	}
+}
