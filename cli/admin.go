@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"rounds/app"
 )
@@ -48,6 +50,12 @@ func publishOnCallCommand(ctx context.Context, args []string, stdout, stderr io.
 	payload := scheduleElement(shifts)
 	if err := app.CheckScheduleDocument(payload); err != nil {
 		return withCode(ExitUsage, err)
+	}
+	// A rota that starts tomorrow is valid, but until then a page to its
+	// roles is refused: say so before anyone relies on it.
+	if empty := uncoveredRoles(shifts, time.Now()); len(empty) > 0 {
+		fmt.Fprintf(stderr, "warning: nobody holds %s now (no shift covers %s); pages to these roles are refused until a shift covers them\n",
+			strings.Join(empty, ", "), time.Now().UTC().Format(time.RFC3339))
 	}
 	return a.publishOrShow(ctx, nsOnCall, payload, fmt.Sprintf("published %d shifts to %s", len(shifts), nsOnCall), stdout, stderr)
 }

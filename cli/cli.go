@@ -17,6 +17,8 @@ const usage = `usage:
   rounds admin publish-policy --account ADMIN --secret-file FILE [--dry-run] policy.xml
   rounds admin publish-oncall --account ADMIN --secret-file FILE [--dry-run] schedule.csv|schedule.ics
   rounds admin wipe           --account ADMIN --secret-file FILE user@domain
+  rounds admin sample         --domain DOMAIN [--write DIR]     (a policy and a rota starting this hour)
+  rounds admin check          --account CHECK-USER --secret-file FILE [--domain DOMAIN]
   rounds admin server-config  --server prosody|ejabberd --domain DOMAIN [--public-host NAME] [--behind-proxy] [--write DIR]
   rounds audit verify [--key FINGERPRINT] EXPORT.json|EXPORT.csv
   rounds secret set --account ACCOUNT                        (password on stdin, filed in the OS keyring)
@@ -71,6 +73,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return publishPolicyCommand(ctx, rest[1:], stdout, stderr)
 	case cmd == "admin" && sub == "publish-oncall":
 		return publishOnCallCommand(ctx, rest[1:], stdout, stderr)
+	case cmd == "admin" && sub == "sample":
+		return sampleCommand(rest[1:], stdout, stderr)
+	case cmd == "admin" && sub == "check":
+		return checkCommand(ctx, rest[1:], stdout, stderr)
 	case cmd == "admin" && sub == "server-config":
 		return serverConfigCommand(rest[1:], stdout, stderr)
 	case cmd == "admin" && sub == "wipe":

@@ -17,6 +17,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +63,7 @@ func hospitalCA(t *testing.T, dir string, names ...string) (string, *x509.CertPo
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Hospital test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(60 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
@@ -76,7 +78,7 @@ func hospitalCA(t *testing.T, dir string, names ...string) (string, *x509.CertPo
 	for i, name := range names {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 2)), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(60 * 24 * time.Hour),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 			DNSNames: []string{name}}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
@@ -176,6 +178,9 @@ func deployProsody(t *testing.T, extra []string, accounts ...string) *deployedSe
 	if err := os.WriteFile(filepath.Join(dir, "well-known", "host-meta"), hm, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if contains(extra, "--behind-proxy") {
+		d.reverseProxy(t, "http://127.0.0.1:"+strconv.Itoa(ports[0]))
+	}
 	d.start(t, exec.Command("prosody", "--config", d.cfg, "-F"))
 	for _, a := range accounts {
 		d.prosodyctl(t, "register", a, "localhost", "correct horse battery staple")
@@ -256,18 +261,31 @@ func (d *deployedServer) accountArgs(t *testing.T, user, state string) []string 
 // who receives it, and IT publishes the policy.
 func TestDeployProsodyDirectTLS(t *testing.T) {
 	needPort443(t)
-	d := deployProsody(t, []string{"--https-port", "443"}, "it.admin", "lab.bot", "dr.osei")
+	d := deployProsody(t, []string{"--https-port", "443"}, "it.admin", "lab.bot", "dr.osei", "rounds.check")
 	if d.wss != "wss://localhost/xmpp-websocket" {
 		t.Fatalf("WebSocket %q", d.wss)
 	}
 	pageThrough(t, d)
 }
 
-// pageThrough signs a colleague in over the discovered endpoint and has the
-// bot page them with --wait delivered, then publishes the example policy as
-// IT.
+// pageThrough walks docs/ADMIN.md's last steps: IT publishes the sample
+// policy and rota (generated for the domain, starting this hour), a
+// colleague signs in over the discovered endpoint, the lab bot pages the role
+// (which the sample resolves to dr.osei now) with --wait delivered, and the
+// server check finds nothing to fix.
 func pageThrough(t *testing.T, d *deployedServer) {
 	t.Helper()
+	samples := t.TempDir()
+	if code, _, _ := runCLI(t, "", "admin", "sample", "--domain", d.domain, "--write", samples); code != ExitOK {
+		t.Fatalf("sample: exit %d", code)
+	}
+	admin := d.accountArgs(t, "it.admin", t.TempDir())
+	if code, _, _ := runCLI(t, "", append(append([]string{"admin", "publish-policy"}, admin...), filepath.Join(samples, "policy.xml"))...); code != ExitOK {
+		t.Fatalf("publish-policy: exit %d", code)
+	}
+	if code, _, errOut := runCLI(t, "", append(append([]string{"admin", "publish-oncall"}, admin...), filepath.Join(samples, "oncall.csv"))...); code != ExitOK || strings.Contains(errOut, "nobody holds") {
+		t.Fatalf("publish-oncall: exit %d, %s", code, errOut)
+	}
 	url, err := xmpp.DiscoverWebSocket(context.Background(),
 		&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.roots}}}, d.domain)
 	if err != nil || url != d.wss {
@@ -276,7 +294,7 @@ func pageThrough(t *testing.T, d *deployedServer) {
 	doc := startPeerAt(t, xmpp.Config{URL: url, JID: "dr.osei@" + d.domain, Resource: "phone",
 		TLSConfig: &tls.Config{RootCAs: d.roots}, Credentials: xmpp.Credentials{Password: "correct horse battery staple"}}, nil)
 	args := append([]string{"send"}, d.accountArgs(t, "lab.bot", t.TempDir())...)
-	args = append(args, "--to", "dr.osei@"+d.domain, "--wait", "delivered", "--timeout", "60s")
+	args = append(args, "--role", "Cardiology on call", "--wait", "delivered", "--timeout", "60s")
 	if code, out, _ := runCLI(t, "K+ 6.9 mmol/L, bed 4", args...); code != ExitOK || !strings.HasPrefix(out, "delivered dr.osei@"+d.domain) {
 		t.Fatalf("send: exit %d, %q", code, out)
 	}
@@ -284,8 +302,51 @@ func pageThrough(t *testing.T, d *deployedServer) {
 	if m := doc.messages()[0]; m.Body != "K+ 6.9 mmol/L, bed 4" || m.Direction != securestore.Incoming {
 		t.Fatalf("received %+v", m)
 	}
-	args = append([]string{"admin", "publish-policy"}, d.accountArgs(t, "it.admin", t.TempDir())...)
-	if code, _, _ := runCLI(t, "", append(args, "../docs/examples/policy.xml")...); code != ExitOK {
-		t.Fatalf("publish-policy: exit %d", code)
+	check := append([]string{"admin", "check"}, d.accountArgs(t, "rounds.check", t.TempDir())...)
+	code, out, _ := runCLI(t, "", check...)
+	if code != ExitOK || strings.Contains(out, "FAIL") || strings.Contains(out, "warn") || !strings.Contains(out, "localhost is ready for Rounds") {
+		t.Fatalf("check: exit %d:\n%s", code, out)
 	}
+	for _, want := range []string{"names " + d.wss, "SCRAM-SHA-256", "archive pages of 250", "came back through https://localhost/",
+		"members-only, non-anonymous, persistent, hidden and archived", "policy version 1", "Cardiology on call: dr.osei@localhost"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check does not say %q", want)
+		}
+	}
+}
+
+// reverseProxy is the hospital's TLS-terminating proxy in front of the
+// server: https://localhost/ (the certificate the generator named) forwarded
+// as plain HTTP to upstream, WebSocket upgrades included, the Host header
+// kept.
+func (d *deployedServer) reverseProxy(t *testing.T, upstream string) {
+	t.Helper()
+	u, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(d.dir, "certs", "localhost.crt"), filepath.Join(d.dir, "certs", "localhost.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tls.Listen("tcp", "127.0.0.1:443", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(u), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// TestDeployProsodyBehindProxy: the common hospital shape. A reverse proxy
+// terminates TLS on 443 and forwards plain HTTP to Prosody on loopback; the
+// generated configuration trusts it (consider_websocket_secure,
+// trusted_proxies) and names the public URL for uploads.
+func TestDeployProsodyBehindProxy(t *testing.T) {
+	needPort443(t)
+	d := deployProsody(t, []string{"--behind-proxy"}, "it.admin", "lab.bot", "dr.osei", "rounds.check")
+	if d.wss != "wss://localhost/xmpp-websocket" {
+		t.Fatalf("WebSocket %q", d.wss)
+	}
+	pageThrough(t, d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -472,4 +473,45 @@ func messageRealJID(st *Element) string {
 		}
 	}
 	return real
+}
+
+// RoomDefaults reports the configuration a server gives a new room before its
+// owner changes anything: what any other client creating a room by joining
+// it gets. It creates room (which must not exist yet), reads the owner form,
+// and destroys the room again. Each form field maps to its value (several
+// values joined by ","). An admin's server check uses it; Rounds itself
+// always configures the rooms it creates.
+func (c *Client) RoomDefaults(ctx context.Context, room, nick string) (map[string]string, error) {
+	bare := BareJID(room)
+	if bare == "" {
+		return nil, fmt.Errorf("xmpp: room %q", room)
+	}
+	created, err := c.enterRoom(ctx, bare, nick)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		_ = c.LeaveRoom(bare, nick)
+		return nil, fmt.Errorf("xmpp: room %s already exists", bare)
+	}
+	defer func() { _ = c.DestroyRoom(context.WithoutCancel(ctx), bare, "server check") }()
+	res, err := c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "get", "to", bare).Append(NewElement(NSMUCOwner, "query")))
+	if err != nil {
+		return nil, err
+	}
+	form := res.Child(NSMUCOwner, "query").Child(NSDataForm, "x")
+	if form == nil {
+		return nil, fmt.Errorf("%w: no configuration form", ErrProtocol)
+	}
+	fields := map[string]string{}
+	for _, f := range form.ChildrenNamed(NSDataForm, "field") {
+		var vals []string
+		for _, v := range f.ChildrenNamed(NSDataForm, "value") {
+			vals = append(vals, v.Text)
+		}
+		if name := f.Attr("var"); name != "" {
+			fields[name] = strings.Join(vals, ",")
+		}
+	}
+	return fields, nil
 }

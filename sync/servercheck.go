@@ -1,0 +1,289 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"rounds/sync/xmpp"
+)
+
+// The server check (`rounds admin check`, docs/ADMIN.md) signs in once with a
+// test account and records, as plain facts, what the live server offers of
+// everything Rounds relies on. app words the findings; this file only
+// speaks to the server. It leaves little behind: a probe room it creates
+// and destroys, one small upload, and (only while the account's archive is
+// too small to tell the page size) short messages to itself.
+
+// ServerFacts is what one ProbeServer run saw.
+type ServerFacts struct {
+	URL string // the WebSocket endpoint probed
+
+	// TLS: the certificate the endpoint's name got, or why none.
+	TLSErr      error
+	CertNames   []string
+	CertExpires time.Time
+	// ClockSkew is the server's HTTP Date minus the local clock (0 when no
+	// Date header came back).
+	ClockSkew time.Duration
+	HaveDate  bool
+
+	// SignInErr is the sign-in's error; when it is set the rest is empty.
+	SignInErr   error
+	Mechanism   string
+	SMEnabled   bool
+	SMResumable bool
+	CarbonsErr  error
+	CSI         bool
+
+	MAM bool
+	// ArchivePage is the most results one 250-message query returned;
+	// ArchiveCapped says the server stopped there with more to come.
+	// ArchiveFilled counts messages the check sent itself to tell.
+	ArchivePage   int
+	ArchiveCapped bool
+	ArchiveFilled int
+	ArchiveErr    error
+
+	UploadErr     error
+	UploadService string
+	UploadMax     int64
+	UploadPutURL  string // the slot's PUT URL (no secrets: Prosody signs in the path, so only its host is reported)
+	UploadPut     int    // HTTP status of the PUT
+	UploadGet     int    // HTTP status of the GET
+	UploadSame    bool   // the GET returned what was PUT
+
+	MUCService   string
+	RoomDefaults map[string]string
+	RoomErr      error
+
+	// Nodes maps the policy and on-call node to its current document, parsed
+	// as devices parse it (PolicyUpdated, OnCallUpdated); NodeErrs says why a
+	// node has none.
+	PubSubService string
+	Nodes         map[string]Event
+	NodeErrs      map[string]error
+}
+
+// ProbeServer runs every check against s. An error is returned only for what
+// stops the run before sign-in (a bad URL); everything else is a fact.
+func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
+	f := &ServerFacts{URL: s.URL, Nodes: map[string]Event{}, NodeErrs: map[string]error{}, PubSubService: pubsub}
+	hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLSConfig}}
+	probeTLS(ctx, f, s.TLSConfig)
+	probeDate(ctx, f, hc)
+
+	cfg := s.XMPP()
+	cfg.Resource = "server-check"
+	c, err := xmpp.Dial(ctx, cfg)
+	if err != nil {
+		f.SignInErr = err
+		return f
+	}
+	defer c.Close()
+	f.Mechanism = c.Mechanism()
+	f.SMEnabled, f.SMResumable = c.StreamManagement()
+	f.CSI = c.Features().Child("urn:xmpp:csi:0", "csi") != nil
+	f.CarbonsErr = c.EnableCarbons(ctx)
+
+	if info, err := c.QueryDiscoInfo(ctx, xmpp.BareJID(s.JID)); err == nil {
+		f.MAM = info.Has(xmpp.NSMAM)
+	}
+	probeArchive(ctx, f, c, xmpp.BareJID(s.JID))
+	probeUpload(ctx, f, c, hc)
+	probeRooms(ctx, f, c)
+	for _, node := range []string{NodePolicy, NodeOnCall} {
+		items, err := c.GetItems(ctx, pubsub, node, xmpp.PolicyItemID)
+		var current []xmpp.PubSubItem
+		for _, it := range items {
+			if it.ID == xmpp.PolicyItemID && it.Payload != nil {
+				current = append(current, it)
+			}
+		}
+		switch {
+		case err != nil:
+			f.NodeErrs[node] = err
+		case len(current) == 0:
+			f.NodeErrs[node] = errors.New("nothing published (no item \"current\")")
+		default:
+			ev, err := ParseNodeItems(node, current[:1])
+			if err != nil {
+				f.NodeErrs[node] = &DocumentError{Node: node, Err: err}
+			} else {
+				f.Nodes[node] = ev
+			}
+		}
+	}
+	return f
+}
+
+// probeTLS dials the endpoint's host by name and verifies its certificate
+// as Rounds will.
+func probeTLS(ctx context.Context, f *ServerFacts, base *tls.Config) {
+	u, err := url.Parse(f.URL)
+	if err != nil || u.Scheme != "wss" {
+		return // ws:// to loopback: nothing to verify
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		conf = base.Clone()
+	}
+	conf.ServerName = u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	d := tls.Dialer{Config: conf, NetDialer: &net.Dialer{Timeout: 10 * time.Second}}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		f.TLSErr = err
+		return
+	}
+	defer conn.Close()
+	if certs := conn.(*tls.Conn).ConnectionState().PeerCertificates; len(certs) > 0 {
+		f.CertNames, f.CertExpires = certs[0].DNSNames, certs[0].NotAfter
+	}
+}
+
+// probeDate reads the server's clock from the Date header of the endpoint's
+// HTTP answer.
+func probeDate(ctx context.Context, f *ServerFacts, hc *http.Client) {
+	u := "http" + strings.TrimPrefix(f.URL, "ws")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return
+	}
+	before := time.Now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return
+	}
+	resp.Body.Close()
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		mid := before.Add(time.Since(before) / 2)
+		f.ClockSkew, f.HaveDate = d.Sub(mid.Truncate(time.Second)), true
+	}
+}
+
+// archiveProbePage is the page the engine asks for.
+const archiveProbePage = 250
+
+// probeArchive asks the account's archive for one 250-message page. If the
+// archive holds fewer, the page size cannot be told, so the check sends the
+// account short messages of its own until it can.
+func probeArchive(ctx context.Context, f *ServerFacts, c *xmpp.Client, self string) {
+	for round := 0; round < 2; round++ {
+		page, err := c.QueryArchive(ctx, xmpp.ArchiveQuery{Max: archiveProbePage})
+		if err != nil {
+			f.ArchiveErr = err
+			return
+		}
+		f.ArchivePage = len(page.Results)
+		f.ArchiveCapped = !page.Complete && len(page.Results) < archiveProbePage
+		if len(page.Results) >= archiveProbePage || f.ArchiveCapped || round == 1 {
+			return
+		}
+		for i := len(page.Results); i <= archiveProbePage; i++ {
+			m := xmpp.NewChat(self, "rounds admin check: archive page size probe")
+			if err := c.Send(m); err != nil {
+				f.ArchiveErr = err
+				return
+			}
+			f.ArchiveFilled++
+		}
+		if err := c.Ping(ctx); err != nil { // the messages are archived once the ping returns
+			f.ArchiveErr = err
+			return
+		}
+	}
+}
+
+// probeUpload asks for a slot for a small file, PUTs it and GETs it back
+// through the URLs the server hands out, as a device would.
+func probeUpload(ctx context.Context, f *ServerFacts, c *xmpp.Client, hc *http.Client) {
+	svc, err := c.DiscoverUpload(ctx)
+	if err != nil {
+		f.UploadErr = err
+		return
+	}
+	f.UploadService, f.UploadMax = svc.JID, svc.MaxFileSize
+	body := []byte("rounds admin check " + randomHex(8))
+	slot, err := c.RequestUploadSlot(ctx, svc.JID, "rounds-check.txt", int64(len(body)), "text/plain")
+	if err != nil {
+		f.UploadErr = err
+		return
+	}
+	f.UploadPutURL = slot.PutURL
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.PutURL, bytes.NewReader(body))
+	if err != nil {
+		f.UploadErr = err
+		return
+	}
+	req.Header = slot.PutHeaders.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "text/plain")
+	req.ContentLength = int64(len(body))
+	resp, err := hc.Do(req)
+	if err != nil {
+		f.UploadErr = fmt.Errorf("PUT: %w", err)
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	f.UploadPut = resp.StatusCode
+	greq, err := http.NewRequestWithContext(ctx, http.MethodGet, slot.GetURL, nil)
+	if err != nil {
+		f.UploadErr = err
+		return
+	}
+	gresp, err := hc.Do(greq)
+	if err != nil {
+		f.UploadErr = fmt.Errorf("GET: %w", err)
+		return
+	}
+	got, _ := io.ReadAll(io.LimitReader(gresp.Body, 1<<16))
+	gresp.Body.Close()
+	f.UploadGet, f.UploadSame = gresp.StatusCode, bytes.Equal(got, body)
+}
+
+// probeRooms finds the room service and reads the defaults a room created by
+// any client gets.
+func probeRooms(ctx context.Context, f *ServerFacts, c *xmpp.Client) {
+	domain := c.Account().Domain
+	res, err := c.SendIQ(ctx, xmpp.NewElement(xmpp.NSClient, "iq", "type", "get", "to", domain).
+		Append(xmpp.NewElement(xmpp.NSDiscoItems, "query")))
+	if err != nil {
+		f.RoomErr = err
+		return
+	}
+	for _, it := range res.Child(xmpp.NSDiscoItems, "query").ChildrenNamed(xmpp.NSDiscoItems, "item") {
+		info, err := c.QueryDiscoInfo(ctx, it.Attr("jid"))
+		if err == nil && info.HasIdentity("conference", "text") {
+			f.MUCService = it.Attr("jid")
+			break
+		}
+	}
+	if f.MUCService == "" {
+		f.RoomErr = errors.New("no room service (XEP-0045) listed by the server")
+		return
+	}
+	f.RoomDefaults, f.RoomErr = c.RoomDefaults(ctx, "rounds-check-"+randomHex(6)+"@"+f.MUCService, "check")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
