@@ -131,7 +131,7 @@ func needPort443(t *testing.T) {
 
 // deployProsody generates a Prosody configuration with extra generator
 // flags, starts Prosody from it and registers the accounts with prosodyctl.
-func deployProsody(t *testing.T, extra []string, accounts ...string) *deployedServer {
+func deployProsody(t *testing.T, extra []string, mutate func(string) string, accounts ...string) *deployedServer {
 	t.Helper()
 	if _, err := exec.LookPath("prosody"); err != nil {
 		t.Fatal("prosody is not installed (scripts/install-deps.sh)")
@@ -169,6 +169,15 @@ func deployProsody(t *testing.T, extra []string, accounts ...string) *deployedSe
 	}
 	if d.wss == "" || d.caFile == "" {
 		t.Fatalf("server-config did not say the WebSocket URL and the certificate names: %q", out)
+	}
+	if mutate != nil {
+		cfg, err := os.ReadFile(d.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(d.cfg, []byte(mutate(string(cfg))), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The documented step: host-meta into the folder served as /.well-known/.
 	hm, err := os.ReadFile(filepath.Join(dir, "conf", "host-meta"))
@@ -261,7 +270,7 @@ func (d *deployedServer) accountArgs(t *testing.T, user, state string) []string 
 // who receives it, and IT publishes the policy.
 func TestDeployProsodyDirectTLS(t *testing.T) {
 	needPort443(t)
-	d := deployProsody(t, []string{"--https-port", "443"}, "it.admin", "lab.bot", "dr.osei", "rounds.check")
+	d := deployProsody(t, []string{"--https-port", "443"}, nil, "it.admin", "lab.bot", "dr.osei", "rounds.check")
 	if d.wss != "wss://localhost/xmpp-websocket" {
 		t.Fatalf("WebSocket %q", d.wss)
 	}
@@ -344,9 +353,57 @@ func (d *deployedServer) reverseProxy(t *testing.T, upstream string) {
 // trusted_proxies) and names the public URL for uploads.
 func TestDeployProsodyBehindProxy(t *testing.T) {
 	needPort443(t)
-	d := deployProsody(t, []string{"--behind-proxy"}, "it.admin", "lab.bot", "dr.osei", "rounds.check")
+	d := deployProsody(t, []string{"--behind-proxy"}, nil, "it.admin", "lab.bot", "dr.osei", "rounds.check")
 	if d.wss != "wss://localhost/xmpp-websocket" {
 		t.Fatalf("WebSocket %q", d.wss)
 	}
 	pageThrough(t, d)
+}
+
+// TestCheckMisconfiguredProsody: the generated configuration with the
+// mistakes issue 19 found (archive pages capped at Prosody's default 50, room
+// defaults open and anonymous, upload URLs on a name nobody resolves, no
+// stream management) and nothing published. The check fails each with its
+// fix and exits 1; a wrong password exits 3; an endpoint whose name the
+// certificate does not cover exits 4 naming TLS.
+func TestCheckMisconfiguredProsody(t *testing.T) {
+	needPort443(t)
+	d := deployProsody(t, []string{"--https-port", "443"}, func(cfg string) string {
+		return strings.NewReplacer(
+			"max_archive_query_results = 250", "",
+			"muc_room_default_members_only = true", "muc_room_default_members_only = false",
+			"muc_room_default_public_jids = true", "muc_room_default_public_jids = false",
+			`http_external_url = "https://localhost/"`+"\n\thttp_file_share", `http_external_url = "https://upload.localhost/"`+"\n\thttp_file_share",
+			`"smacks";`, "",
+		).Replace(cfg)
+	}, "rounds.check")
+	check := append([]string{"admin", "check"}, d.accountArgs(t, "rounds.check", t.TempDir())...)
+	code, out, errOut := runCLI(t, "", check...)
+	if code != ExitFailure || !strings.Contains(errOut, "not ready for Rounds") {
+		t.Fatalf("check: exit %d, %s", code, errOut)
+	}
+	for _, want := range []string{
+		"FAIL  stream management  XEP-0198 is not offered",
+		"FAIL  archive            the server returns at most 50 messages per archive page",
+		"fix: Prosody: max_archive_query_results = 250",
+		"FAIL  upload",
+		"https://upload.localhost/",
+		"FAIL  rooms", "open to anyone on the server (muc_room_default_members_only = true", "anonymous (muc_room_default_public_jids = true",
+		"FAIL  policy", "FAIL  on-call",
+		"ok    host-meta", "ok    tls", "ok    sign-in",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check does not say %q", want)
+		}
+	}
+
+	wrong := append([]string{"admin", "check"}, d.accountArgs(t, "rounds.check", t.TempDir())...)
+	wrong[5] = secretFile(t, "not the password", 0o600)
+	if code, _, errOut := runCLI(t, "", wrong...); code != ExitCredentials || !strings.Contains(errOut, "refused the credentials") {
+		t.Fatalf("wrong password: exit %d, %s", code, errOut)
+	}
+	byIP := append(check, "--server", "wss://127.0.0.1/xmpp-websocket")
+	if code, out, _ := runCLI(t, "", byIP...); code != ExitUnreachable || !strings.Contains(out, "FAIL  tls                127.0.0.1:") {
+		t.Fatalf("endpoint by a name the certificate lacks: exit %d:\n%s", code, out)
+	}
 }

@@ -39,12 +39,12 @@ type deployment struct {
 	RetentionDays int
 	UploadLimitMB int
 
-	Listen                      string // interfaces for c2s and HTTPS
-	HTTPListen                  string // interface for plain HTTP (the proxy's upstream)
+	Listen                       string // interfaces for c2s and HTTPS
+	HTTPListen                   string // interface for plain HTTP (the proxy's upstream)
 	HTTPPort, HTTPSPort, C2SPort int
-	DataDir, CertDir, LogDir    string
-	RunDir, WWWDir              string
-	RunAsRoot                   bool
+	DataDir, CertDir, LogDir     string
+	RunDir, WWWDir               string
+	RunAsRoot                    bool
 }
 
 // minArchivePage is the smallest archive page size the generator accepts:
