@@ -515,13 +515,17 @@ func alertRole(m securestore.Message) string {
 }
 
 // alertingConversations maps each conversation with an open alert to the
-// highest level among its alerts.
-func (cl *clinical) alertingConversations() map[string]securestore.Urgency {
+// alert that speaks for it in the inbox: the highest level, then the
+// newest.
+func (cl *clinical) alertingConversations() map[string]Alert {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	out := map[string]securestore.Urgency{}
+	out := map[string]Alert{}
 	for _, a := range cl.alerts {
-		out[a.Conversation] = max(out[a.Conversation], a.Urgency)
+		b, ok := out[a.Conversation]
+		if !ok || a.Urgency > b.Urgency || (a.Urgency == b.Urgency && a.Since.After(b.Since)) {
+			out[a.Conversation] = a.Alert
+		}
 	}
 	return out
 }

@@ -643,3 +643,36 @@ func TestUnacknowledgedStatOlderThanRepeatWindowRings(t *testing.T) {
 		t.Fatal("the alert is no longer listed")
 	}
 }
+
+// TestInboxPreviewShowsTheOpenAlert: while a STAT waits for bob's
+// acknowledgement his inbox line for the conversation shows the STAT, not
+// his own later "5 minutes" reply; once acknowledged, the latest line again.
+func TestInboxPreviewShowsTheOpenAlert(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+
+	if _, err := alice.c.SendClinical(bob.jid, "MARKER-14 bed 4 K+ 6.9 start the protocol", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alert", 30*time.Second, func() bool { _, ok := alertOn(bob, alice.jid); return ok })
+	msg := bob.waitIncoming(alice.jid, "MARKER-14")
+	if err := bob.c.Respond(alice.jid, msg.ID, ResponseFiveMinutes, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply stored", 30*time.Second, func() bool {
+		ms, _ := bob.c.Messages(alice.jid, 10)
+		return len(ms) > 0 && ms[len(ms)-1].Outgoing
+	})
+	if r, _ := bob.row(alice.jid); r.Preview != "STAT: MARKER-14 bed 4 K+ 6.9 start the protocol" {
+		t.Fatalf("preview while the STAT is open: %q", r.Preview)
+	}
+	if err := bob.c.Respond(alice.jid, msg.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the latest line again", 30*time.Second, func() bool {
+		r, _ := bob.row(alice.jid)
+		return !strings.Contains(r.Preview, "MARKER-14")
+	})
+}

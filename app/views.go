@@ -143,7 +143,15 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		uw, isWaiting := waiting[cv.ID]
 		row.Urgent = isAlerting || isWaiting
 		if row.Urgent {
-			row.UrgentLevel = max(ua, uw)
+			row.UrgentLevel = max(ua.Urgency, uw)
+		}
+		// An open alert speaks for the conversation: the preview is the
+		// page still waiting for this user, not a later line (their own
+		// "In 5 minutes", say).
+		if isAlerting {
+			if p := c.alertPreview(st, ua); p != "" {
+				row.Preview = p
+			}
 		}
 		if !row.IsRoom {
 			row.Presence, _ = c.presenceOf(cv.ID)
@@ -165,6 +173,20 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return rows, nil
+}
+
+// alertPreview is an open alert's inbox line: its level and the first line
+// of its text ("" when the message cannot be read).
+func (c *Client) alertPreview(st *securestore.Store, a Alert) string {
+	m, err := st.Message(a.Message)
+	if err != nil || strings.TrimSpace(m.Body) == "" || !recalledAt(m).IsZero() {
+		return ""
+	}
+	level := "Ack requested"
+	if a.Urgency > securestore.UrgencyNormal {
+		level = c.effectivePolicy().Levels.Name(a.Urgency)
+	}
+	return level + ": " + previewText(m.Body)
 }
 
 // Messages returns the latest n messages of conv, oldest first.

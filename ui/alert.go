@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -15,10 +16,11 @@ import (
 )
 
 // An urgent message must not be missed: while the app lists an alert
-// (Client.Alerts) the shell is covered by it — on a desktop a full-window
-// overlay in the level's colour with the sender large, on a phone a
-// full-screen sheet — with the quick responses one tap away. It lives
-// inside the unlocked shell, so locking the app (which replaces the shell
+// (Client.Alerts) the shell is covered by it — on a desktop a card over the
+// dimmed window, on a phone a full-screen sheet, framed and headed in the
+// level's colour — with the message in the largest type, who sent it under
+// it and the quick responses one tap away. It lives inside the unlocked
+// shell, so locking the app (which replaces the shell
 // with the unlock screen) takes it and the message text away; the OS
 // notification and the repeating sound are the app's. It goes when the app
 // says the alert stopped (acknowledged or read here or on another device).
@@ -64,6 +66,7 @@ type AlertView struct {
 	count             *widget.Label
 	card              *fyne.Container
 	head              *fyne.Container
+	middle            *fyne.Container // the text and who sent it, scrolled when long
 }
 
 // NewAlertView builds the (hidden) overlay.
@@ -80,15 +83,23 @@ func NewAlertView(actions AlertActions) *AlertView {
 		return t
 	}
 	ts := theme.TextSize()
-	v.level = big(ts*2.6, true)
-	v.from = big(ts*1.7, true)
-	v.role = big(ts*1.1, false)
-	v.where = big(ts*1.1, false)
-	v.repeats = big(ts, false)
-	v.since = big(ts, false)
+	v.level = big(ts*alertScale.level, true)
+	v.repeats = big(ts*alertScale.repeats, false)
+	v.since = big(ts*alertScale.repeats, false)
+	// Who and where sit under the text, in the card's own colours.
+	who := func(size float32, bold bool) *canvas.Text {
+		t := big(size, bold)
+		t.Alignment = fyne.TextAlignLeading
+		return t
+	}
+	v.from = who(ts*alertScale.from, true)
+	v.role = who(ts*alertScale.from, false)
+	v.where = who(ts*alertScale.from, false)
+	// The clinical text is the largest thing on the card.
 	v.body = widget.NewLabel("")
 	v.body.Wrapping = fyne.TextWrapWord
 	v.body.TextStyle.Bold = true
+	v.body.SizeName = theme.SizeNameHeadingText
 	v.reply = widget.NewEntry()
 	v.reply.SetPlaceHolder("Reply…")
 	v.reply.OnSubmitted = func(string) { v.sendReply() }
@@ -170,7 +181,10 @@ func (v *AlertView) show() {
 		level = "Ack requested"
 	}
 	v.level.Text = strings.ToUpper(level)
-	v.from.Text = "from " + it.From
+	v.from.Text = "From " + it.From
+	if !it.Since.IsZero() {
+		v.from.Text += " · " + clock(it.Since)
+	}
 	// A page to an on-call role reached this user as its holder: say so,
 	// or they may take it for a personal message.
 	v.role.Text = ""
@@ -205,8 +219,12 @@ func (v *AlertView) show() {
 	bg := theme.Color(urgencyColorName(it.Urgency))
 	on := theme.Color(urgencyOnColorName(it.Urgency))
 	v.band.FillColor = bg
-	for _, t := range []*canvas.Text{v.level, v.from, v.role, v.where, v.repeats, v.since} {
+	for _, t := range []*canvas.Text{v.level, v.repeats, v.since} {
 		t.Color = on
+		t.Refresh()
+	}
+	for _, t := range []*canvas.Text{v.from, v.role, v.where} {
+		t.Color = theme.Color(theme.ColorNameForeground)
 		t.Refresh()
 	}
 	v.band.Refresh()
@@ -283,14 +301,24 @@ func (v *AlertView) openConversation() {
 	}
 }
 
+// alertScale sizes the card's lines against the theme's text size: the
+// message itself (heading size) is the largest, then the level, then who
+// sent it, then the repeat lines.
+var alertScale = struct{ level, from, repeats float32 }{level: 1.5, from: 1.1, repeats: 0.95}
+
 func (v *AlertView) CreateRenderer() fyne.WidgetRenderer {
-	v.head = container.NewVBox(v.level, v.from, v.role, v.where, v.repeats, v.since)
+	v.head = container.NewVBox(v.level, v.repeats, v.since)
+	// The canvas texts line up with the label's text, inside its padding.
+	who := container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), theme.InnerPadding()), container.NewVBox(v.from, v.role, v.where))
+	v.middle = container.NewVBox(v.body, who)
 	grid := container.NewGridWithColumns(2,
 		v.buttons[app.ResponseAck], v.buttons[app.ResponseDecline],
 		v.buttons[app.ResponseCallMe], v.buttons[app.ResponseFiveMinutes])
-	panel := container.NewVBox(v.body, grid, container.NewBorder(nil, nil, nil, v.send, v.reply), v.status, v.open, v.count)
+	panel := container.NewVBox(grid, container.NewBorder(nil, nil, nil, v.send, v.reply), v.status, v.open, v.count)
 	panelBg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	v.card = container.New(&alertCardLayout{v: v}, v.band, panelBg, container.NewPadded(v.head), container.NewPadded(panel))
+	panelBg.StrokeWidth = 4
+	v.card = container.New(&alertCardLayout{v: v}, panelBg, v.band, container.NewPadded(v.head),
+		container.NewVScroll(container.NewPadded(v.middle)), container.NewPadded(panel))
 	return &alertRenderer{v: v, objs: []fyne.CanvasObject{v.dim, v.card}, panelBg: panelBg}
 }
 
@@ -305,6 +333,20 @@ func (r *alertRenderer) Layout(size fyne.Size) {
 	r.v.dim.Resize(size)
 	r.v.dim.Move(fyne.NewPos(0, 0))
 	phone := size.Width < PhoneWidth
+	width := size.Width
+	if !phone {
+		width = min(560, size.Width-8*theme.Padding())
+	}
+	// Long names shrink to fit rather than run off the card.
+	ts := theme.TextSize()
+	for _, f := range []struct {
+		t     *canvas.Text
+		scale float32
+	}{{v.level, alertScale.level}, {v.from, alertScale.from}, {v.role, alertScale.from}, {v.where, alertScale.from}, {v.repeats, alertScale.repeats}, {v.since, alertScale.repeats}} {
+		fitText(f.t, ts*f.scale, width-4*theme.Padding())
+	}
+	// The wrapped text knows its height once it has its width.
+	v.middle.Resize(fyne.NewSize(width-2*theme.Padding(), v.middle.MinSize().Height))
 	var cs fyne.Size
 	var pos fyne.Position
 	if phone {
@@ -312,17 +354,8 @@ func (r *alertRenderer) Layout(size fyne.Size) {
 		v.dim.Hide()
 	} else {
 		v.dim.Show()
-		want := v.card.MinSize()
-		cs = fyne.NewSize(min(560, size.Width-8*theme.Padding()), min(size.Height-8*theme.Padding(), want.Height))
+		cs = fyne.NewSize(width, min(size.Height-8*theme.Padding(), v.card.MinSize().Height))
 		pos = fyne.NewPos((size.Width-cs.Width)/2, (size.Height-cs.Height)/2)
-	}
-	// Long names shrink to fit rather than run off the card.
-	ts := theme.TextSize()
-	for _, f := range []struct {
-		t     *canvas.Text
-		scale float32
-	}{{v.level, 2.6}, {v.from, 1.7}, {v.role, 1.1}, {v.where, 1.1}, {v.repeats, 1}, {v.since, 1}} {
-		fitText(f.t, ts*f.scale, cs.Width-4*theme.Padding())
 	}
 	v.card.Resize(cs)
 	v.card.Move(pos)
@@ -341,34 +374,40 @@ func (r *alertRenderer) Objects() []fyne.CanvasObject { return r.objs }
 func (r *alertRenderer) Destroy()                     {}
 func (r *alertRenderer) Refresh() {
 	r.panelBg.FillColor = theme.Color(theme.ColorNameBackground)
+	r.panelBg.StrokeColor = r.v.band.FillColor
 	r.panelBg.Refresh()
 	r.Layout(r.v.Size())
 	canvas.Refresh(r.v)
 }
 
-// alertCardLayout: the coloured band with the level and sender on top,
-// the message and responses below; on a phone the band takes the free
-// height so the sheet fills the screen.
+// alertCardLayout: a slim band in the level's colour (the level, how often
+// it has sounded), then the message in large type with who sent it, then
+// the responses, at the bottom on a phone where the thumb is. The card is
+// framed in the level's colour; the free height of a phone sheet is the
+// card's background, not the band.
 type alertCardLayout struct{ v *AlertView }
 
 func (l *alertCardLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	h, p := objs[2].MinSize(), objs[3].MinSize()
-	return fyne.NewSize(max(h.Width, p.Width), h.Height+p.Height)
+	h, p := objs[2].MinSize(), objs[4].MinSize()
+	m := l.v.middle.MinSize()
+	m.Height += 2 * theme.Padding()
+	return fyne.NewSize(max(h.Width, p.Width, m.Width), h.Height+m.Height+p.Height)
 }
 
 func (l *alertCardLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	band, panelBg, head, panel := objs[0], objs[1], objs[2], objs[3]
-	ph := panel.MinSize().Height
-	hh := max(head.MinSize().Height, size.Height-ph)
+	bg, band, head, middle, panel := objs[0], objs[1], objs[2], objs[3], objs[4]
+	bg.Move(fyne.NewPos(0, 0))
+	bg.Resize(size)
+	hh := head.MinSize().Height
 	band.Move(fyne.NewPos(0, 0))
 	band.Resize(fyne.NewSize(size.Width, hh))
-	hm := head.MinSize().Height
-	head.Move(fyne.NewPos(0, (hh-hm)/2))
-	head.Resize(fyne.NewSize(size.Width, hm))
-	panelBg.Move(fyne.NewPos(0, hh))
-	panelBg.Resize(fyne.NewSize(size.Width, size.Height-hh))
-	panel.Move(fyne.NewPos(0, hh))
+	head.Move(fyne.NewPos(0, 0))
+	head.Resize(fyne.NewSize(size.Width, hh))
+	ph := panel.MinSize().Height
+	panel.Move(fyne.NewPos(0, size.Height-ph))
 	panel.Resize(fyne.NewSize(size.Width, ph))
+	middle.Move(fyne.NewPos(0, hh))
+	middle.Resize(fyne.NewSize(size.Width, max(0, size.Height-hh-ph)))
 }
 
 // Tapped swallows taps on the overlay, so nothing under it is touched

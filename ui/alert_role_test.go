@@ -24,7 +24,7 @@ func TestAlertSaysTheRole(t *testing.T) {
 			s.SetAlerts([]AlertItem{a})
 			s.Alert.Refresh()
 			texts := drawnTexts(s.Alert)
-			if !strings.Contains(texts, "from Dr Osei|to you as Cardiology on call") {
+			if !strings.Contains(texts, "From Dr Osei · 14:26|to you as Cardiology on call") {
 				t.Fatalf("role line missing or not under the sender: %s", texts)
 			}
 			if s.Alert.role.Position().Y <= s.Alert.from.Position().Y {

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
@@ -55,7 +56,7 @@ func TestAlertShowsRespondsAndStops(t *testing.T) {
 				t.Fatal("alert not shown")
 			}
 			texts := drawnTexts(s.Alert)
-			for _, want := range []string{"CODE STAT", "from Dr Osei", "Repeats until acknowledged", "Alerted 3 times since 14:26"} {
+			for _, want := range []string{"CODE STAT", "From Dr Osei", "Repeats until acknowledged", "Alerted 3 times since 14:26"} {
 				if !strings.Contains(texts, want) {
 					t.Errorf("alert lacks %q: %s", want, texts)
 				}
@@ -583,5 +584,90 @@ func TestAlertTextFitsAPhone(t *testing.T) {
 		if wd := fyne.MeasureText(tx.Text, tx.TextSize, tx.TextStyle).Width; wd > s.Alert.card.Size().Width {
 			t.Fatalf("%q is %v wide on a %v card", tx.Text, wd, s.Alert.card.Size().Width)
 		}
+	}
+}
+
+// TestAlertPutsTheMessageFirst: on the alert card the clinical text is the
+// largest type, above who sent it, above the responses; on a phone the
+// level's coloured band is a header, not most of the screen.
+func TestAlertPutsTheMessageFirst(t *testing.T) {
+	for _, size := range []fyne.Size{screenSizes["desktop"], screenSizes["phone"]} {
+		t.Run(fmt.Sprint(size.Width), func(t *testing.T) {
+			test.NewTempApp(t)
+			s := NewShell(newClinicalActions(), settingsState())
+			w := test.NewTempWindow(t, s.Content())
+			w.Resize(size)
+			s.SetAlerts([]AlertItem{clinicalAlert()})
+			v := s.Alert
+			bodySize := theme.Size(v.body.SizeName)
+			if v.body.SizeName == "" {
+				bodySize = theme.TextSize()
+			}
+			own := map[*canvas.Text]bool{}
+			for _, tx := range drawnTextObjects(v.body) {
+				own[tx] = true
+			}
+			for _, tx := range drawnTextObjects(v) {
+				if !own[tx] && tx.Text != "" && tx.TextSize >= bodySize {
+					t.Errorf("%q is %v px, the message %v px", tx.Text, tx.TextSize, bodySize)
+				}
+			}
+			d := fyne.CurrentApp().Driver()
+			body, from, ack := d.AbsolutePositionForObject(v.body).Y, d.AbsolutePositionForObject(v.from).Y, d.AbsolutePositionForObject(buttonNamed(t, v, "Acknowledge")).Y
+			if !(body < from && from < ack) {
+				t.Errorf("top to bottom: message at %v, sender at %v, Acknowledge at %v", body, from, ack)
+			}
+			if band := v.band.Size().Height; size.Width < PhoneWidth && band > 0.15*v.card.Size().Height {
+				t.Errorf("coloured band %v px of a %v px card", band, v.card.Size().Height)
+			}
+		})
+	}
+}
+
+func drawnTextObjects(o fyne.CanvasObject) []*canvas.Text {
+	var out []*canvas.Text
+	walk(o, func(o fyne.CanvasObject) {
+		if tx, ok := o.(*canvas.Text); ok && o.Visible() {
+			out = append(out, tx)
+		}
+	})
+	return out
+}
+
+// TestSnoozedStatKeepsAcknowledgeInSight: an urgent message put aside on the alert
+// ("5 minutes") still waits in its conversation: a strip under the header
+// names it with its level and offers Acknowledge without the ⋮ menu; it
+// goes once acknowledged.
+func TestSnoozedStatKeepsAcknowledgeInSight(t *testing.T) {
+	for _, size := range []fyne.Size{screenSizes["desktop"], screenSizes["phone"]} {
+		t.Run(fmt.Sprint(size.Width), func(t *testing.T) {
+			test.NewTempApp(t)
+			f := newClinicalActions()
+			v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), f, size)
+			in := rowByID(v, 27)
+			in.Responses = []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseFiveMinutes, At: fixedNow}}
+			v.Update(in)
+			var ack *widget.Button
+			for _, b := range findAll[*widget.Button](v) {
+				if b.Text == "Acknowledge" && b.Visible() {
+					ack = b
+				}
+			}
+			if ack == nil || !strings.Contains(labelsText(v), "Urgent 14:22 · "+firstLine(in.Body)) {
+				t.Fatalf("no Acknowledge in sight for the waiting STAT: %s", labelsText(v))
+			}
+			if d := fyne.CurrentApp().Driver(); d.AbsolutePositionForObject(ack).Y > d.AbsolutePositionForObject(v.listBox).Y {
+				t.Fatal("Acknowledge is not under the header")
+			}
+			test.Tap(ack)
+			if !waitFor(func() bool { return f.has("respond dr.osei@rounds.test 27 ack ") }) {
+				t.Fatalf("Acknowledge did not call the app: %q", f.calls)
+			}
+			in.Responses = append(in.Responses, app.ResponseRow{From: "You", Own: true, Kind: app.ResponseAck, At: fixedNow})
+			v.Update(in)
+			if v.await.box.Visible() {
+				t.Fatal("the strip stays after the acknowledgement")
+			}
+		})
 	}
 }

@@ -99,6 +99,9 @@ type ConversationView struct {
 	// Urgency, orders, responses, recall (urgency.go, history.go).
 	clin clinicalParts
 
+	// The message waiting for this user's acknowledgement (awaiting.go).
+	await awaitingBar
+
 	// Files: attach button, transfers, thumbnails, viewer (attachments.go).
 	att    attachmentState
 	viewer *Viewer
@@ -177,6 +180,7 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.jump = widget.NewButtonWithIcon("", theme.MoveUpIcon(), v.JumpToFirstUnread)
 	v.jump.Hide()
 	v.initAttachments()
+	v.initAwaiting()
 	v.setInfo(info)
 	v.SetMessages(rows, info.HasOlder)
 	return v
@@ -249,6 +253,7 @@ func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
 	}
 	v.shownIdx, v.shownSent = -1, -1
 	v.scrollEnd, v.keepAt = true, -1
+	v.syncAwaiting()
 	v.invalidate()
 }
 
@@ -286,6 +291,7 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 	}
 	v.shownMu.Unlock()
 	v.scrollEnd, v.keepAt = false, offset
+	v.syncAwaiting()
 	v.invalidate()
 }
 
@@ -298,6 +304,7 @@ func (v *ConversationView) Append(rows ...app.MessageRow) {
 	for i := start; i < len(v.rows); i++ {
 		v.index[v.rows[i].ID] = i
 	}
+	v.syncAwaiting()
 	if v.list == nil || len(rows) > 20 {
 		v.scrollEnd = v.scrollEnd || atEnd
 		v.invalidate()
@@ -322,6 +329,7 @@ func (v *ConversationView) Update(row app.MessageRow) {
 		return
 	}
 	v.rows[i] = row
+	v.syncAwaiting()
 	if v.list == nil || i >= len(v.metrics) {
 		return
 	}
@@ -863,8 +871,9 @@ func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 	// The presence dot leads the name on its own line, centred on it (the
 	// Border stretches it to the title's height); the name still truncates.
 	titleLine := container.NewBorder(nil, nil, v.dotBox, nil, v.title)
-	header := container.NewBorder(nil, nil, v.back, v.headerMenu(),
-		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable))
+	header := container.NewVBox(container.NewBorder(nil, nil, v.back, v.headerMenu(),
+		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable)),
+		v.await.box)
 	v.back.Hidden = v.OnBack == nil
 	composer := container.NewBorder(container.NewVBox(v.uploadBox(), v.composerBar()), v.sendErr, v.attachButton(), container.NewVBox(layout.NewSpacer(), v.send), v.composer)
 	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}

@@ -147,6 +147,7 @@ func (v *ConversationView) SetLevels(l app.UrgencyLevelNames) {
 		v.clin.urg.Options = levelNames(l)
 		v.clin.urg.SetSelectedIndex(levelIndex(sel))
 	}
+	v.syncAwaiting()
 	v.invalidate()
 }
 
