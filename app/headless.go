@@ -70,6 +70,9 @@ func OpenHeadless(ctx context.Context, hc HeadlessConfig) (*Client, error) {
 			Password: hc.Password, TLSConfig: hc.TLSConfig}.XMPP(),
 		Backoff: sync.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second},
 		Logger:  log,
+		// The secret file is read every run: the slot keeps no keys that
+		// would sign in without it (docs/ADMIN.md, "The bot's state folder").
+		PasswordEveryTime: true,
 	})
 	if err != nil {
 		st.Close()

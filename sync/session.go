@@ -32,6 +32,11 @@ type Config struct {
 	KeepAlive, PingTimeout time.Duration
 	// StepTimeout bounds each network step of a sign-in (default 30 s).
 	StepTimeout time.Duration
+	// PasswordEveryTime: the caller hands the password to every Session (the
+	// headless tools read it from a secret file each run). No SCRAM keys are
+	// kept in the store, and keys an earlier version kept are removed, so a
+	// copy of the store is no way to sign in as the account.
+	PasswordEveryTime bool
 	// CatchUpPage is the MAM page size (default 250, Prosody's cap).
 	CatchUpPage int
 	// PubSubService is the JID of the pubsub service holding the org policy
@@ -395,6 +400,15 @@ func (s *Session) keepCredentials(c *xmpp.Client) {
 	if a.JID == "" {
 		a.JID = s.account
 	}
+	if s.cfg.PasswordEveryTime {
+		if len(a.Credentials.ClientKey) > 0 || a.Credentials.PlainPassword != "" || errors.Is(err, securestore.ErrNotFound) {
+			a.Credentials = securestore.Credentials{}
+			if err := s.store.SetAccount(a); err != nil {
+				s.log.Warn("sync: removing kept credentials", "err", err)
+			}
+		}
+		return
+	}
 	a.Credentials = securestore.Credentials{
 		Mechanism: c.Mechanism(), Salt: k.Salt, Iterations: k.Iterations,
 		ClientKey: k.ClientKey, ServerKey: k.ServerKey,
@@ -405,8 +419,14 @@ func (s *Session) keepCredentials(c *xmpp.Client) {
 }
 
 // credentials adds the SCRAM keys kept in the store to what the app passed,
-// so a device that dropped the password still signs in.
+// so a device that dropped the password still signs in. A password passed
+// now wins over keys kept from an earlier one: a headless run handed a
+// changed (or wrong) secret file must sign in with it or be refused, never
+// slip in on keys the state folder still holds (issue 19).
 func (s *Session) credentials(given xmpp.Credentials) xmpp.Credentials {
+	if given.Password != "" {
+		return given
+	}
 	a, err := s.store.Account()
 	if err != nil {
 		return given
