@@ -31,6 +31,9 @@ const (
 	// AlertsChanged: an urgent alert opened, repeated or ended
 	// (Client.Alerts).
 	AlertsChanged
+	// DNDChanged: do-not-disturb went on or off, here or on another of the
+	// user's devices (Client.DND).
+	DNDChanged
 )
 
 func (k ChangeKind) String() string {
@@ -55,6 +58,8 @@ func (k ChangeKind) String() string {
 		return "roles"
 	case AlertsChanged:
 		return "alerts"
+	case DNDChanged:
+		return "do not disturb"
 	}
 	return "unknown"
 }

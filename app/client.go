@@ -55,6 +55,8 @@ type Client struct {
 	att attachmentService
 	// The audit log, a service over the store (audit.go).
 	trail auditTrail
+	// Do not disturb with coverage, with its own lock (dnd.go).
+	dnd dndService
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
@@ -123,6 +125,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.enforceKeyring(st, pol)
 	c.armRetention(st, true)
 	c.clinicalFor(st) // resume alerts and escalation ladders
+	c.dndStarted(st, sess)
 
 	runDone := make(chan struct{})
 	go func() {
@@ -164,6 +167,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	c.stopRetentionLocked()
 	c.mu.Unlock()
 	c.stopClinical()
+	c.dndStopped()
 	c.dropThumbnails() // decoded pictures leave memory with the key (attachments.go)
 	stop()
 	<-done

@@ -33,11 +33,14 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		// (catch-up after another device).
 		c.clin.escalationClosed(e.Messages)
 		c.clin.ownTextAcks(st, e.Messages)
-		handled, alerted := c.clin.raiseAlerts(st, e.Messages, e.CatchUp)
-		rest := e.Messages
+		// Do not disturb (dnd.go) answers, forwards, and keeps quiet what
+		// the policy does not let through.
+		msgs := withoutIDs(e.Messages, c.dndIncoming(st, e.Messages))
+		handled, alerted := c.clin.raiseAlerts(st, msgs, e.CatchUp)
+		rest := msgs
 		if len(handled) > 0 {
-			rest = make([]securestore.Message, 0, len(e.Messages))
-			for _, m := range e.Messages {
+			rest = make([]securestore.Message, 0, len(msgs))
+			for _, m := range msgs {
 				if !handled[m.ID] {
 					rest = append(rest, m)
 				}
@@ -65,6 +68,8 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			c.changes.push(Change{Kind: DirectoryChanged})
 			c.changes.push(Change{Kind: InboxChanged})
 		}
+	case sync.DNDChanged:
+		c.onDNDChanged(st, e)
 	case sync.PolicyUpdated:
 		c.onPolicyUpdated(st, e)
 	case sync.OnCallUpdated:

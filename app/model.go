@@ -85,6 +85,12 @@ type MessageRow struct {
 	// was addressed to.
 	Marks MessageMarks
 
+	// Automatic: the sender's client wrote it by itself (a do-not-disturb
+	// reply or notice, a forward to the cover); Forward is set for a
+	// forward (dnd.go). The Status lines say so in words.
+	Automatic bool
+	Forward   *ForwardView
+
 	// Status are the lines drawn under the message's text, in words with
 	// their times (status.go): whom a message to a role reached, the
 	// sender's live view of an acknowledgement ("Read 14:03 · alerting until
@@ -208,6 +214,9 @@ type Policy struct {
 	// removes the profile and its data at the end of the shift (profiles.go,
 	// shift.go).
 	ShiftKeep time.Duration
+	// DND says which urgent levels ring through do not disturb (dnd.go);
+	// the zero value lets urgent and STAT through.
+	DND DNDPolicy
 	// Version is the org policy's version in force (0: none received).
 	Version int
 }

@@ -69,6 +69,7 @@ type OrgPolicy struct {
 	// ShiftKeep, when set, replaces the device's Policy.ShiftKeep: how long
 	// a profile is kept locked after "End shift" (0: removed at once).
 	ShiftKeep *time.Duration `json:"shift_keep,omitempty"`
+	DND       *DNDPolicy     `json:"dnd,omitempty"`
 }
 
 // TextAckPolicy says whether a plain-text reply ("ack") from someone whose
@@ -300,6 +301,9 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 		// decision about its own devices: the node's word replaces the
 		// built-in one (remove at end of shift) in either direction.
 		p.ShiftKeep = max(*org.ShiftKeep, 0)
+	}
+	if d := org.DND; d != nil {
+		p.DND = *d // a clinical setting: the node's word, when it says one
 	}
 	if org.Levels.Routine != "" {
 		p.Levels.Routine = org.Levels.Routine
@@ -536,6 +540,9 @@ func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 	if h := w.ShiftKeepHours; h != nil {
 		d := time.Duration(*h) * time.Hour
 		p.ShiftKeep = &d
+	}
+	if d := w.DND; d != nil {
+		p.DND = &DNDPolicy{UrgentSilenced: !d.Urgent, STATSilenced: !d.STAT}
 	}
 	if pv, ok := previewFromWire(w.NotificationPreview); ok {
 		p.Preview = &pv

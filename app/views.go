@@ -257,10 +257,11 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 		}
 		if len(m.Extra) > 0 {
 			c.clinicalRow(st, cv, m, names, &r)
+			autoRow(st, m, names, &r) // dnd.go
 		}
 		c.attachmentRows(st, m, &r)
 		unreadableRow(m, &r)
-		r.Status = statusLines(r, title, room, c.clockTime)
+		r.Status = append(autoLines(r, c.clockTime), statusLines(r, title, room, c.clockTime)...)
 		prevDay = day
 		out[i] = r
 	}

@@ -106,6 +106,7 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 	s.stampTime(&sm, m, time.Time{})
 	s.noteAttachments(&sm, m)
 	s.noteClinical(&sm, m)
+	noteAuto(&sm, m) // autoreply.go
 	from := xmpp.BareJID(m.From)
 	if s.roomPrivateMessage(m) {
 		// A private message through a room (XEP-0045 §7.5: type chat,

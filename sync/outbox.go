@@ -100,6 +100,7 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	el.Append(xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID))
 	s.decorateAttachment(el, m)
 	s.decorateClinical(el, m)
+	s.decorateAuto(el, m) // autoreply.go
 	return el
 }
 

@@ -308,6 +308,7 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	cfg.OnRosterPush = s.onRosterPush
 	cfg.OnAcked = s.onAcked
 	cfg.OnDisplayedSync = s.onDisplayedSync
+	cfg.OnDND = s.onDND
 	cfg.OnDisconnect = func(err error) {
 		select {
 		case s.lost <- err:
@@ -382,6 +383,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 		return err
 	}
 	go s.followNodes(ctx, c)
+	go s.followDND(ctx, c) // autoreply.go
 	return nil
 }
 

@@ -53,6 +53,10 @@ type Config struct {
 	// (a bare JID) has been displayed up to the message with stanza-id
 	// stanzaID on another device. Setting it advertises +notify in our caps.
 	OnDisplayedSync func(conv, stanzaID string)
+	// OnDND gets our own do-not-disturb state (urn:rounds:dnd:0, rounds_dnd.go)
+	// when another of our devices publishes it. Setting it advertises
+	// +notify for that node in our caps.
+	OnDND func(DND)
 	// OnAcked fires once per stanza the server acknowledged (XEP-0198), oldest
 	// first, with the very *Element passed to Send. Also called from Resume.
 	OnAcked func(*Element)

@@ -36,7 +36,13 @@ type OrgPolicy struct {
 	// device keeps a profile locked after its owner ends their shift (0:
 	// removed at once); nil: not said.
 	ShiftKeepHours *int
+	DND            *DNDPolicy // <dnd/>; nil: not said
 }
+
+// DNDPolicy is <dnd urgent='ring|silent' stat='ring|silent'/>: which urgent
+// levels ring through a user's do-not-disturb (routine never does). An
+// attribute left out rings.
+type DNDPolicy struct{ Urgent, STAT bool }
 
 // TextAckPolicy is <text-ack allowed='true|false'><word>ack</word>…</text-ack>:
 // whether a plain-text reply from a client without Rounds may acknowledge a
@@ -276,6 +282,10 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 					p.ShiftKeepHours = &h
 				}
 			}
+		case "dnd":
+			if err = once(c); err == nil {
+				p.DND, err = parseDNDPolicy(c)
+			}
 		case "levels":
 			if err = once(c); err == nil {
 				if p.LevelNames.Routine, err = textAttr(c, "routine"); err == nil {
@@ -290,6 +300,28 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 		}
 	}
 	return p, nil
+}
+
+func parseDNDPolicy(c *Element) (*DNDPolicy, error) {
+	ring := func(attr string) (bool, error) {
+		switch v := c.Attr(attr); v {
+		case "", "ring":
+			return true, nil
+		case "silent":
+			return false, nil
+		default:
+			return false, &PolicyError{"dnd", attr, fmt.Sprintf("%s is not ring or silent", shown(v))}
+		}
+	}
+	var d DNDPolicy
+	var err error
+	if d.Urgent, err = ring("urgent"); err != nil {
+		return nil, err
+	}
+	if d.STAT, err = ring("stat"); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 func parseTextAck(c *Element) (*TextAckPolicy, error) {
@@ -419,6 +451,15 @@ func (p OrgPolicy) Element() *Element {
 	}
 	if p.ShiftKeepHours != nil {
 		add("shift-end", "keep-hours", strconv.Itoa(*p.ShiftKeepHours))
+	}
+	if d := p.DND; d != nil {
+		word := func(ring bool) string {
+			if ring {
+				return "ring"
+			}
+			return "silent"
+		}
+		add("dnd", "urgent", word(d.Urgent), "stat", word(d.STAT))
 	}
 	if p.LevelNames != (LevelNames{}) {
 		add("levels", "routine", p.LevelNames.Routine, "urgent", p.LevelNames.Urgent, "stat", p.LevelNames.STAT)

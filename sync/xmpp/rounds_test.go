@@ -181,6 +181,7 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		"fail_text_ack_empty_word":         "<word>: empty",
 		"fail_text_ack_long_word":          "is longer than 40 characters",
 		"fail_shift_end_too_long":          "<shift-end keep-hours>: 200 is outside 0..168",
+		"fail_dnd_value":                   `<dnd urgent>: "maybe" is not ring or silent`,
 	})
 	p, err := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_full.xml"))
 	if err != nil {
@@ -355,4 +356,89 @@ func BenchmarkParseClinical(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestDNDFixtures(t *testing.T) {
+	fixtures(t, "dnd", DecodeDND, DND.Element, map[string]string{
+		"fail_until_before_since": "<dnd until>: is not after since",
+		"fail_bad_time":           `<dnd since>: "07/12/2026 09:00" is not an RFC 3339 time`,
+		"fail_cover_full_jid":     "<dnd cover>",
+		"fail_off_shift_maybe":    `<dnd off-shift>: "maybe" is not true or false`,
+		"fail_control_char":       "<dnd reply>: holds a control character",
+		"fail_wrong_root":         "not a urn:rounds:dnd:0 <dnd/> element",
+		"fail_reply_too_long":     "<dnd reply>: is longer than 500 characters",
+	})
+	d, err := DecodeDND(mustRead(t, "testdata/dnd/good_on.xml"))
+	if err != nil || d.Cover != "lee@hospital.org" || !strings.HasPrefix(d.Reply, "In theatre until 14:00") || !strings.Contains(d.Reply, "\n") ||
+		d.Since.Nanosecond() != 123e6 || !d.On(d.Since) || d.On(d.Until) {
+		t.Fatalf("good_on: %+v %v", d, err)
+	}
+	off, err := DecodeDND(mustRead(t, "testdata/dnd/good_off.xml"))
+	if err != nil || off.On(time.Now()) || off.Changed.IsZero() {
+		t.Fatalf("good_off: %+v %v", off, err)
+	}
+	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_dnd.xml")); p.DND == nil || p.DND.Urgent || !p.DND.STAT {
+		t.Errorf("good_dnd policy: %+v", p.DND)
+	}
+}
+
+// FuzzDND is FuzzOrgPolicy for the do-not-disturb item.
+func FuzzDND(f *testing.F) {
+	addFixtureSeeds(f, "dnd")
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		d, err := DecodeDND(doc)
+		if err != nil {
+			return
+		}
+		again, err := DecodeDND([]byte(d.Element().String()))
+		if err != nil || !reflect.DeepEqual(again, d) {
+			t.Fatalf("round trip: %+v → %+v (%v)", d, again, err)
+		}
+	})
+}
+
+// TestForwardedAndAutoSubmitted: a forward's original is read from the
+// message's own <forwarded/> (its author reduced to a bare JID, a claim),
+// not from anywhere else; Auto-Submitted is any value but "no".
+func TestForwardedAndAutoSubmitted(t *testing.T) {
+	at := time.Date(2026, 12, 7, 13, 2, 0, 0, time.UTC)
+	m := NewChat("lee@hospital.org", "Forwarded from kim@hospital.org: Bed 4")
+	m.Append(NewForwarded(Forwarded{From: "kim@hospital.org/phone", Stamp: at, Body: "Bed 4"}))
+	el := mustDecode(t, m.String())
+	f := ParseForwarded(el)
+	if f == nil || f.From != "kim@hospital.org" || f.Body != "Bed 4" || !f.Stamp.Equal(at) {
+		t.Fatalf("forwarded: %+v", f)
+	}
+	if ParseForwarded(mustDecode(t, NewChat("lee@hospital.org", "plain").String())) != nil {
+		t.Fatal("a plain message read as a forward")
+	}
+	noBody := NewChat("lee@hospital.org", "x").Append(NewElement(NSForward, "forwarded").Append(NewElement(NSClient, "message", "from", "kim@hospital.org")))
+	if ParseForwarded(mustDecode(t, noBody.String())) != nil {
+		t.Fatal("a forward without a body read as one")
+	}
+	notJID := NewChat("lee@hospital.org", "x").Append(NewForwarded(Forwarded{From: "@@", Body: "y"}))
+	if f := ParseForwarded(mustDecode(t, notJID.String())); f == nil || f.From != "" {
+		t.Fatalf("author that is not a JID: %+v", f)
+	}
+	for v, want := range map[string]bool{"auto-replied": true, "Auto-Generated": true, "no": false, " NO ": false, "": false} {
+		if got := AutoSubmitted(map[string]string{HeaderAutoSubmitted: v}); got != want {
+			t.Errorf("AutoSubmitted(%q) = %v", v, got)
+		}
+	}
+}
+
+// FuzzParseForwarded: any stanza is read or refused, never panics.
+func FuzzParseForwarded(f *testing.F) {
+	f.Add([]byte(NewChat("a@b", "x").Append(NewForwarded(Forwarded{From: "k@h", Body: "y"})).String()))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		el, err := DecodeElement(doc, Limits{})
+		if err != nil {
+			return
+		}
+		if fw := ParseForwarded(el); fw != nil && fw.From != "" {
+			if _, err := ParseJID(fw.From); err != nil {
+				t.Fatalf("author %q is not a JID", fw.From)
+			}
+		}
+	})
 }

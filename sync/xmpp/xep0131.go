@@ -1,5 +1,7 @@
 package xmpp
 
+import "strings"
+
 // XEP-0131 Stanza Headers and Internet Metadata (SHIM). Rounds sets the
 // "Urgency" header on urgent and STAT messages so that a client which knows
 // nothing of urn:rounds:urgency:0 but honours SHIM can still raise it.
@@ -36,4 +38,21 @@ func ParseHeaders(st *Element) map[string]string {
 		}
 	}
 	return out
+}
+
+// HeaderAutoSubmitted is RFC 3834's Auto-Submitted header, carried in SHIM:
+// "auto-replied" on an automatic reply (do-not-disturb), so that a receiver
+// shows it as automatic and never answers it automatically (no reply loops
+// between two auto-responders, RFC 3834 §2). "no", or no header, is a
+// message a person wrote.
+const (
+	HeaderAutoSubmitted = "Auto-Submitted"
+	AutoReplied         = "auto-replied"
+)
+
+// AutoSubmitted says whether a message's headers mark it as automatic
+// (RFC 3834 §5: any value but "no").
+func AutoSubmitted(h map[string]string) bool {
+	v := strings.ToLower(strings.TrimSpace(h[HeaderAutoSubmitted]))
+	return v != "" && v != "no"
 }

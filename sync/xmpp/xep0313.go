@@ -97,9 +97,13 @@ func (c *Client) registerExtensions() {
 	c.HandleMessage(NSMAM, c.handleMAMResult)
 	c.HandlePresence("", c.handleMUCPresence)
 	c.HandleMessage(NSPubSubEvent, c.handlePEPEvent)
+	c.HandleMessage(NSPubSubEvent, c.handleDNDEvent)
 	if c.cfg.OnDisplayedSync != nil {
 		// PEP notifies the resources whose caps carry +notify (XEP-0163 §4).
 		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), NSMDS+"+notify")
+	}
+	if c.cfg.OnDND != nil {
+		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), NSDND+"+notify")
 	}
 }
 

@@ -2,7 +2,6 @@ package xmpp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -21,32 +20,10 @@ const (
 	nsNodeConfig     = "http://jabber.org/protocol/pubsub#node_config"
 )
 
-// mdsNodeOptions are the node settings XEP-0490 §4 asks for: private
-// (whitelist: only our own account), persistent, one item per conversation.
-var mdsNodeOptions = [][2]string{
-	{"pubsub#persist_items", "true"},
-	{"pubsub#max_items", "max"},
-	{"pubsub#send_last_published_item", "never"},
-	{"pubsub#access_model", "whitelist"},
-}
-
-func mdsForm(formType string) *Element {
-	f := dataForm(formType)
-	for _, o := range mdsNodeOptions {
-		f.Append(formField(o[0], o[1]))
-	}
-	return f
-}
-
 // PublishDisplayed records that everything up to stanzaID in conversation
 // conv (a bare JID) has been displayed. The stanza-id's "by" is the archive
 // that assigned it: the room for a room this client joined (JoinRoom), our
-// own bare JID for a 1:1 chat.
-//
-// The publish carries publish-options. A server that rejects them gets the
-// item without them and then a node configuration with the same settings
-// (best effort: failures are logged), so the node does not stay readable by
-// our contacts under the server's default access model.
+// own bare JID for a 1:1 chat. The node is private (publishPrivate, XEP-0223).
 func (c *Client) PublishDisplayed(ctx context.Context, conv, stanzaID string) error {
 	bare := BareJID(conv)
 	if bare == "" || stanzaID == "" {
@@ -56,41 +33,8 @@ func (c *Client) PublishDisplayed(ctx context.Context, conv, stanzaID string) er
 	if c.isJoinedRoom(bare) {
 		by = bare
 	}
-	build := func(withOptions bool) *Element {
-		item := NewElement(NSPubSub, "item", "id", bare).Append(
-			NewElement(NSMDS, "displayed").Append(NewElement(NSSID, "stanza-id", "id", stanzaID, "by", by)))
-		ps := NewElement(NSPubSub, "pubsub").Append(NewElement(NSPubSub, "publish", "node", NSMDS).Append(item))
-		if withOptions {
-			ps.Append(NewElement(NSPubSub, "publish-options").Append(mdsForm(nsPublishOptions)))
-		}
-		return NewElement(NSClient, "iq", "type", "set").Append(ps)
-	}
-	_, err := c.SendIQ(ctx, build(true))
-	var se *StanzaError
-	if err == nil || !errors.As(err, &se) || !publishOptionsRejected(se) {
-		return err
-	}
-	c.log.Info("xmpp: publish-options rejected; publishing displayed state without them", "condition", se.Condition)
-	if _, err := c.SendIQ(ctx, build(false)); err != nil {
-		return err
-	}
-	cfg := NewElement(NSClient, "iq", "type", "set").Append(NewElement(NSPubSubOwner, "pubsub").Append(
-		NewElement(NSPubSubOwner, "configure", "node", NSMDS).Append(mdsForm(nsNodeConfig))))
-	if _, err := c.SendIQ(ctx, cfg); err != nil {
-		c.log.Warn("xmpp: could not configure the displayed-sync node as private", "err", err)
-	}
-	return nil
-}
-
-// publishOptionsRejected: the answers of a server that does not support
-// publish-options, or whose existing node has other settings
-// (precondition-not-met comes as conflict).
-func publishOptionsRejected(se *StanzaError) bool {
-	switch se.Condition {
-	case "conflict", "bad-request", "feature-not-implemented", "not-acceptable", "policy-violation":
-		return true
-	}
-	return false
+	return c.publishPrivate(ctx, NSMDS, bare,
+		NewElement(NSMDS, "displayed").Append(NewElement(NSSID, "stanza-id", "id", stanzaID, "by", by)))
 }
 
 // handlePEPEvent delivers displayed-sync notifications. Only our own account

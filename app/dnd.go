@@ -1,0 +1,547 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	gosync "sync"
+	"time"
+	"unicode/utf8"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// Do not disturb with coverage. While it is on (until its end time, or
+// until turned off) routine messages arrive without a sound or a
+// notification, and urgent and STAT ones as the policy says per level
+// (Policy.DND); everyone who writes gets one automatic reply per
+// conversation per period; a colleague (or an on-call role) may cover, and
+// then urgent messages are forwarded to them, audited, and the sender is
+// told whom they went to. The state is the user's own: kept in the store
+// (it survives restart) and shared with their other devices through a
+// private node on the server (sync/autoreply.go, docs/PROTOCOL.md).
+//
+// The forward is sent by this device: while none of the user's devices is
+// online nothing is forwarded and no reply goes out (the messages wait in
+// the server's offline storage and archive); the first device to come
+// online answers those still inside the period.
+
+// DNDSettings are what the user chooses.
+type DNDSettings struct {
+	// Until is when it ends by itself; zero: until turned off.
+	Until time.Time
+	// Reply is the automatic reply, as typed ("In theatre until 14:00 —
+	// urgent: page Dr Osei"); empty: a reply in the app's words.
+	Reply string
+	// Cover is the colleague who covers (a bare JID), or CoverRole an
+	// on-call role resolved when a message is forwarded; at most one.
+	Cover, CoverRole string
+	// OffShift: "off shift" rather than "do not disturb" (same handling,
+	// other words and presence).
+	OffShift bool
+}
+
+// DNDView is the state as the screens show it.
+type DNDView struct {
+	On bool
+	DNDSettings
+	Since time.Time
+	// CoverName names the cover ("Dr Lee", "ICU registrar"); "" without one.
+	CoverName string
+	// Line is the one-line state for the header and settings: "Do not
+	// disturb until 14:00 · Dr Lee covers"; "" when off.
+	Line string
+}
+
+// Errors of SetDND.
+var (
+	ErrDNDUntilPast  = errors.New("The end time has already passed")
+	ErrDNDReplyLong  = fmt.Errorf("An automatic reply has at most %d characters", maxDNDReply)
+	ErrDNDCoverTwice = errors.New("Choose a colleague or a role to cover, not both")
+	ErrDNDCoverSelf  = errors.New("You cannot cover for yourself")
+)
+
+const maxDNDReply = 500 // sync/xmpp MaxDNDReplyRunes
+
+// AuditDNDForward is the audit kind of an urgent message forwarded to the
+// cover. Its detail names ids and addresses, never the text.
+const AuditDNDForward = "dnd.forward"
+
+// settingDND holds the state and the conversations already answered in
+// this period, sealed in the store like every setting.
+const settingDND = "app.dnd"
+
+// dndService is the do-not-disturb state of the open store, with its own
+// lock (never held while calling the Session or the store).
+type dndService struct {
+	mu      gosync.Mutex
+	st      *securestore.Store
+	state   sync.DND
+	replied map[string]bool // conversations answered in this period
+	timer   Timer
+}
+
+type dndRecord struct {
+	Since, Until, Changed time.Time
+	Reply, Cover, Role    string
+	OffShift              bool
+	Replied               []string
+}
+
+// dndStarted loads the state of a store just opened and, when it is on,
+// announces it (before the Session signs in, so the first presence says
+// so). Called by start.
+func (c *Client) dndStarted(st *securestore.Store, sess *sync.Session) {
+	var rec dndRecord
+	if b, err := st.Setting(settingDND); err == nil && len(b) > 0 {
+		if err := json.Unmarshal(b, &rec); err != nil {
+			c.log.Warn("app: do-not-disturb setting unreadable; off", "err", err)
+			rec = dndRecord{}
+		}
+	}
+	d := &c.dnd
+	d.mu.Lock()
+	d.st = st
+	d.state = sync.DND{Since: rec.Since, Until: rec.Until, Changed: rec.Changed, Reply: rec.Reply,
+		Cover: rec.Cover, CoverRole: rec.Role, OffShift: rec.OffShift}
+	d.replied = map[string]bool{}
+	for _, r := range rec.Replied {
+		d.replied[r] = true
+	}
+	d.mu.Unlock()
+	c.dndApply(st, sess)
+}
+
+// dndStopped forgets the store (lock, sign out).
+func (c *Client) dndStopped() {
+	d := &c.dnd
+	d.mu.Lock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	d.st = nil
+	d.mu.Unlock()
+}
+
+// dndApply makes presence and the end timer follow the state: dnd (xa off
+// shift) with the reply as status while on, the user's own choice after.
+func (c *Client) dndApply(st *securestore.Store, sess *sync.Session) {
+	now := c.cfg.Clock.Now()
+	d := &c.dnd
+	d.mu.Lock()
+	if d.st != st {
+		d.mu.Unlock()
+		return
+	}
+	state := d.state
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if state.On(now) && !state.Until.IsZero() {
+		d.timer = c.cfg.Clock.AfterFunc(state.Until.Sub(now), func() {
+			if s, ss, err := c.sess(); err == nil && s == st {
+				c.dndApply(st, ss)
+			}
+		})
+	}
+	d.mu.Unlock()
+	show, status := c.Presence()
+	if state.On(now) {
+		show, status = "dnd", previewText(c.dndReplyText(state, ""))
+		if state.OffShift {
+			show = "xa"
+		}
+	}
+	if sess != nil {
+		_ = sess.SetPresence(show, status)
+	}
+	c.changes.push(Change{Kind: DNDChanged})
+}
+
+// DND is the do-not-disturb state now.
+func (c *Client) DND() DNDView {
+	now := c.cfg.Clock.Now()
+	c.dnd.mu.Lock()
+	state := c.dnd.state
+	c.dnd.mu.Unlock()
+	if !state.On(now) {
+		return DNDView{}
+	}
+	v := DNDView{On: true, Since: state.Since, DNDSettings: DNDSettings{Until: state.Until, Reply: state.Reply,
+		Cover: state.Cover, CoverRole: state.CoverRole, OffShift: state.OffShift}}
+	v.CoverName = c.coverName(state)
+	v.Line = "Do not disturb"
+	if state.OffShift {
+		v.Line = "Off shift"
+	}
+	if !state.Until.IsZero() {
+		v.Line += " until " + c.clockTime(state.Until)
+	}
+	if v.CoverName != "" {
+		v.Line += " · " + v.CoverName + " covers"
+	}
+	return v
+}
+
+// SetDND turns do-not-disturb on (again: a new period, everyone gets a
+// reply again) with s, saves it and tells the user's other devices.
+func (c *Client) SetDND(s DNDSettings) error {
+	now := c.cfg.Clock.Now()
+	s.Reply = strings.TrimSpace(s.Reply)
+	s.CoverRole = strings.TrimSpace(s.CoverRole)
+	switch {
+	case !s.Until.IsZero() && !s.Until.After(now):
+		return ErrDNDUntilPast
+	case utf8.RuneCountInString(s.Reply) > maxDNDReply:
+		return ErrDNDReplyLong
+	case strings.TrimSpace(s.Cover) != "" && s.CoverRole != "":
+		return ErrDNDCoverTwice
+	}
+	if strings.TrimSpace(s.Cover) != "" {
+		bare, err := chatJID(s.Cover)
+		if err != nil {
+			return err
+		}
+		if strings.EqualFold(bare, c.Account()) {
+			return ErrDNDCoverSelf
+		}
+		s.Cover = bare
+	}
+	since := now.UTC().Truncate(time.Millisecond)
+	if !s.Until.IsZero() {
+		s.Until = s.Until.UTC().Truncate(time.Second)
+	}
+	return c.setDNDState(sync.DND{Since: since, Until: s.Until, Changed: since, Reply: s.Reply,
+		Cover: s.Cover, CoverRole: s.CoverRole, OffShift: s.OffShift}, true)
+}
+
+// EndDND turns do-not-disturb off here and on the user's other devices.
+func (c *Client) EndDND() error {
+	return c.setDNDState(sync.DND{Changed: c.cfg.Clock.Now().UTC().Truncate(time.Millisecond)}, true)
+}
+
+// setDNDState saves state, applies it and, when publish, shares it.
+func (c *Client) setDNDState(state sync.DND, publish bool) error {
+	st, sess, err := c.sess()
+	if err != nil {
+		return err
+	}
+	d := &c.dnd
+	d.mu.Lock()
+	if d.st != st {
+		d.mu.Unlock()
+		return ErrLocked
+	}
+	if !state.Since.Equal(d.state.Since) {
+		d.replied = map[string]bool{} // a new period
+	}
+	d.state = state
+	d.mu.Unlock()
+	if err := c.saveDND(st); err != nil {
+		return mapErr(err)
+	}
+	c.dndApply(st, sess)
+	if publish {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		if err := sess.PublishDND(ctx, state); err != nil {
+			// Kept here; published at the next sign-in (onDNDChanged).
+			c.log.Info("app: do-not-disturb not shared yet", "err", err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) saveDND(st *securestore.Store) error {
+	d := &c.dnd
+	d.mu.Lock()
+	rec := dndRecord{Since: d.state.Since, Until: d.state.Until, Changed: d.state.Changed, Reply: d.state.Reply,
+		Cover: d.state.Cover, Role: d.state.CoverRole, OffShift: d.state.OffShift}
+	for conv := range d.replied {
+		rec.Replied = append(rec.Replied, conv)
+	}
+	d.mu.Unlock()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return st.SetSetting(settingDND, b)
+}
+
+// onDNDChanged applies the state another device published, or the one read
+// at sign-in: the later change wins, and a change made here while offline
+// is published now.
+func (c *Client) onDNDChanged(st *securestore.Store, e sync.DNDChanged) {
+	d := &c.dnd
+	d.mu.Lock()
+	if d.st != st {
+		d.mu.Unlock()
+		return
+	}
+	mine := d.state
+	d.mu.Unlock()
+	if e.State.Changed.Before(mine.Changed) || (e.Fetched && e.State.Changed.Equal(mine.Changed) && !e.State.Since.Equal(mine.Since)) {
+		if e.Fetched {
+			if err := c.setDNDState(mine, true); err != nil {
+				c.log.Info("app: do-not-disturb not shared", "err", err)
+			}
+		}
+		return
+	}
+	if e.State.Changed.Equal(mine.Changed) && e.State.Since.Equal(mine.Since) {
+		return
+	}
+	if err := c.setDNDState(e.State, false); err != nil {
+		c.log.Info("app: do-not-disturb from another device not applied", "err", err)
+	}
+}
+
+// dndIncoming handles a batch of stored messages while do-not-disturb is
+// on: it answers and forwards, and returns the ids to keep quiet (no
+// alert, no notification, no sound): routine ones, and urgent or STAT ones
+// whose level the policy does not let through.
+func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) map[securestore.MessageID]bool {
+	now := c.cfg.Clock.Now()
+	d := &c.dnd
+	d.mu.Lock()
+	state, mine := d.state, d.st == st
+	d.mu.Unlock()
+	if !mine || !state.On(now) {
+		return nil
+	}
+	pol := c.Policy().DND
+	quiet := map[securestore.MessageID]bool{}
+	for _, m := range msgs {
+		if m.Direction != securestore.Incoming {
+			if m.Extra[sync.ExtraAuto] == sync.AutoReplied {
+				c.dndReplied(st, m.ConversationID, state) // another device of ours answered
+			}
+			continue
+		}
+		if !pol.breaksThrough(m.Urgency) {
+			quiet[m.ID] = true
+		}
+		if !dndAnswerable(st, m, state) {
+			continue
+		}
+		c.dndAnswer(st, m, state)
+	}
+	return quiet
+}
+
+// dndAnswerable: a person wrote m to us in a chat during the period. No
+// reply goes to an automatic message (no loops between two people on do
+// not disturb), a forward, a quick response, a room, or ourselves.
+func dndAnswerable(st *securestore.Store, m securestore.Message, state sync.DND) bool {
+	switch {
+	case m.Extra[sync.ExtraAuto] != "", m.Extra[sync.ExtraForwardedFrom] != "",
+		m.Extra[sync.ExtraResponse] != "", m.Extra[sync.ExtraWipe] != "":
+		return false
+	case !m.Timestamp.IsZero() && m.Timestamp.Before(state.Since):
+		return false // written before the period (a catch-up)
+	}
+	cv, err := st.Conversation(m.ConversationID)
+	return err == nil && cv.Kind != securestore.KindRoom
+}
+
+// dndAnswer sends the period's reply to m's conversation (once), and
+// forwards m to the cover when it is urgent.
+func (c *Client) dndAnswer(st *securestore.Store, m securestore.Message, state sync.DND) {
+	_, sess, err := c.sess()
+	if err != nil {
+		return
+	}
+	conv := m.ConversationID
+	cover, coverName := c.resolveCover(st, state)
+	if m.Urgency >= securestore.UrgencyHigh && cover != "" && !strings.EqualFold(cover, conv) {
+		c.dndForward(st, sess, m, cover, coverName)
+	}
+	c.dnd.mu.Lock()
+	done := c.dnd.replied[conv]
+	c.dnd.mu.Unlock()
+	if done {
+		return
+	}
+	key := "reply\x00" + conv + "\x00" + state.Since.UTC().Format(time.RFC3339)
+	_, err = sess.SendAuto(conv, c.dndReplyText(state, coverName), sync.AutoReplied, key, sync.SendOptions{})
+	if err != nil && !errors.Is(err, sync.ErrAlreadySent) {
+		c.log.Warn("app: automatic reply not sent", "err", err)
+		return
+	}
+	c.dndReplied(st, conv, state)
+}
+
+// dndReplied records that conv was answered in the period that began at
+// state.Since.
+func (c *Client) dndReplied(st *securestore.Store, conv string, state sync.DND) {
+	d := &c.dnd
+	d.mu.Lock()
+	if d.st != st || !d.state.Since.Equal(state.Since) || d.replied[conv] {
+		d.mu.Unlock()
+		return
+	}
+	d.replied[conv] = true
+	d.mu.Unlock()
+	if err := c.saveDND(st); err != nil {
+		c.log.Warn("app: saving do-not-disturb replies", "err", err)
+	}
+}
+
+// dndForward passes urgent message m on to the cover, audits it, and tells
+// the sender whom it went to.
+func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m securestore.Message, cover, coverName string) {
+	fwd, err := sess.Forward(cover, m, sync.SendOptions{})
+	if errors.Is(err, sync.ErrAlreadySent) {
+		return // another device of ours forwarded it
+	}
+	if err != nil {
+		c.log.Warn("app: urgent message not forwarded to the cover", "err", err)
+		return
+	}
+	c.auditWith(st, AuditDNDForward, fmt.Sprintf("message %d (origin-id %s) from %s forwarded to %s (covering) as message %d",
+		m.ID, m.OriginID, m.ConversationID, cover, fwd.ID))
+	level := c.Policy().Levels.Name(m.Urgency)
+	notice := fmt.Sprintf("Automatic: your %s message was forwarded to %s, who covers for me.", level, coverName)
+	if _, err := sess.SendAuto(m.ConversationID, notice, sync.AutoReplied, "notice\x00"+m.OriginID, sync.SendOptions{}); err != nil &&
+		!errors.Is(err, sync.ErrAlreadySent) {
+		c.log.Warn("app: forward notice not sent", "err", err)
+	}
+}
+
+// resolveCover is the JID that covers now and how to name it: the
+// colleague, or whoever holds the role (its backup when the holder is us).
+func (c *Client) resolveCover(st *securestore.Store, state sync.DND) (string, string) {
+	if state.Cover != "" {
+		return state.Cover, memberName(st, state.Cover, nil)
+	}
+	if state.CoverRole == "" {
+		return "", ""
+	}
+	sh, who, _, err := resolveShift(c.schedule(), state.CoverRole, c.cfg.Clock.Now(), c.Account())
+	if err != nil {
+		return "", ""
+	}
+	return who, memberName(st, who, nil) + " (" + sh.Role + ")"
+}
+
+// coverName names the cover for the screens without resolving a role.
+func (c *Client) coverName(state sync.DND) string {
+	if state.CoverRole != "" {
+		return state.CoverRole
+	}
+	if state.Cover == "" {
+		return ""
+	}
+	if st, err := c.unlocked(); err == nil {
+		return memberName(st, state.Cover, nil)
+	}
+	return state.Cover
+}
+
+// dndReplyText is the automatic reply: the user's text (else the state in
+// words), and the cover when there is one.
+func (c *Client) dndReplyText(state sync.DND, coverName string) string {
+	text := state.Reply
+	if text == "" {
+		text = "Do not disturb"
+		if state.OffShift {
+			text = "Off shift"
+		}
+		if !state.Until.IsZero() {
+			text += " until " + c.clockTime(state.Until)
+		}
+		text += "."
+	}
+	if coverName != "" {
+		text += "\nCovering for me: " + coverName + "."
+	}
+	return text
+}
+
+// DNDPolicy says which urgent levels ring through do-not-disturb (routine
+// never does). The zero value lets urgent and STAT through.
+type DNDPolicy struct {
+	UrgentSilenced bool // urgent messages stay quiet too
+	STATSilenced   bool // STAT messages stay quiet too
+}
+
+func (p DNDPolicy) breaksThrough(u securestore.Urgency) bool {
+	switch {
+	case u >= securestore.UrgencyCritical:
+		return !p.STATSilenced
+	case u >= securestore.UrgencyHigh:
+		return !p.UrgentSilenced
+	}
+	return false
+}
+
+// withoutIDs is msgs less those in drop.
+func withoutIDs(msgs []securestore.Message, drop map[securestore.MessageID]bool) []securestore.Message {
+	if len(drop) == 0 {
+		return msgs
+	}
+	out := make([]securestore.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if !drop[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// autoRow marks a row written by its sender's client: an automatic reply,
+// or a forward, which names who forwarded it (the sender the server
+// vouched for) and whom that person says wrote it.
+func autoRow(st *securestore.Store, m securestore.Message, names contactNames, r *MessageRow) {
+	if m.Extra[sync.ExtraAuto] != "" {
+		r.Automatic = true
+	}
+	from := m.Extra[sync.ExtraForwardedFrom]
+	if from == "" {
+		return
+	}
+	fw := &ForwardView{FromJID: from, From: memberName(st, from, names), By: r.Sender}
+	if from == "?" {
+		fw.From, fw.FromJID = "someone not named", ""
+	}
+	if t, err := time.Parse(time.RFC3339, m.Extra[sync.ExtraForwardedAt]); err == nil {
+		fw.At = t
+	}
+	r.Forward = fw
+}
+
+// ForwardView is what a thread says of a forwarded message: By forwarded it
+// (the server vouches for that), From is whom By says wrote it (a claim).
+type ForwardView struct {
+	By, From, FromJID string
+	At                time.Time
+}
+
+// autoLines are the words a thread shows above a row's status: that it is
+// automatic, and for a forward who forwarded it and whom they name.
+func autoLines(r MessageRow, clock func(time.Time) string) []string {
+	var out []string
+	if f := r.Forward; f != nil {
+		by := f.By
+		if r.Outgoing {
+			by = "you"
+		}
+		line := "Forwarded by " + by + " · says it is from " + f.From
+		if f.FromJID != "" && f.FromJID != f.From {
+			line += " (" + f.FromJID + ")"
+		}
+		if !f.At.IsZero() {
+			line += ", " + clock(f.At)
+		}
+		out = append(out, line)
+	}
+	if r.Automatic && r.Forward == nil {
+		out = append(out, "Automatic reply")
+	}
+	return out
+}

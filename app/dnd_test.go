@@ -1,0 +1,424 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// dndSignIn signs user in on its own resource with a real clock (the end
+// time and the message stamps are compared with it) and a long lock.
+func dndSignIn(t *testing.T, srv *testserver.Server, user, resource string, p Policy) *device {
+	t.Helper()
+	p.LockAfter = 24 * time.Hour
+	return signIn(t, srv, user, Config{Resource: resource, Policy: p})
+}
+
+// rowsFrom are conv's rows in d's store, the incoming ones only.
+func rowsFrom(d *device, conv string) []MessageRow {
+	ms, err := d.c.Messages(conv, 200)
+	if err != nil {
+		return nil
+	}
+	var out []MessageRow
+	for _, m := range ms {
+		if !m.Outgoing {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func automatic(rows []MessageRow) []MessageRow {
+	var out []MessageRow
+	for _, r := range rows {
+		if r.Automatic {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestDNDSilencesRoutineNotUrgent: on do not disturb a routine message is
+// stored and counted unread without a sound or a notification, and a STAT
+// one rings. A device whose policy keeps urgent silent rings for STAT only.
+func TestDNDSilencesRoutineNotUrgent(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{DND: DNDPolicy{UrgentSilenced: true}})
+	for _, d := range []*device{bob, carol} {
+		if err := d.c.SetDND(DNDSettings{Until: time.Now().Add(time.Hour), Reply: "In theatre"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	send := func(to *device, text string, u securestore.Urgency) {
+		t.Helper()
+		if _, err := alice.c.SendClinical(to.jid, text, ClinicalOptions{Urgency: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(bob, "routine for bob", securestore.UrgencyNormal)
+	bob.waitUnread(alice.jid, 1)
+	send(carol, "urgent for carol", securestore.UrgencyHigh)
+	carol.waitUnread(alice.jid, 1)
+	// The replies went out after the messages were handled: by then their
+	// sounds would have played.
+	waitFor(t, "bob's reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) == 1 })
+	waitFor(t, "carol's reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, carol.jid))) == 1 })
+	for _, d := range []*device{bob, carol} {
+		if plays, _ := d.sound.counts(); plays != 0 || len(d.notifier.notifications()) != 0 {
+			t.Fatalf("%s on do not disturb: %d sounds, notifications %+v", d.jid, plays, d.notifier.notifications())
+		}
+	}
+	if _, ok := alertOn(carol, alice.jid); ok {
+		t.Fatal("an urgent message the policy keeps silent raised an alert")
+	}
+
+	send(bob, "STAT for bob", securestore.UrgencyCritical)
+	send(carol, "STAT for carol", securestore.UrgencyCritical)
+	for _, d := range []*device{bob, carol} {
+		waitFor(t, "STAT rings through at "+d.jid, 30*time.Second, func() bool { return urgentSounds(d) >= 1 })
+		if _, ok := alertOn(d, alice.jid); !ok {
+			t.Fatalf("no STAT alert at %s", d.jid)
+		}
+	}
+	// Urgent rings through where the policy says nothing.
+	send(bob, "urgent for bob", securestore.UrgencyHigh)
+	waitFor(t, "urgent rings through at bob", 30*time.Second, func() bool { return urgentSounds(bob) >= 2 })
+
+	// Off again: routine notifies (from carol: alice's conversation has a
+	// notification showing, which a routine message would not renew).
+	if err := bob.c.EndDND(); err != nil {
+		t.Fatal(err)
+	}
+	plays, _ := bob.sound.counts()
+	if _, err := carol.c.Send(bob.jid, "routine after"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "routine sound after do not disturb", 30*time.Second, func() bool { p, _ := bob.sound.counts(); return p > plays })
+}
+
+// TestDNDAutoReplyOncePerConversation: everyone who writes gets the reply,
+// marked automatic on the wire and in the thread, once per conversation per
+// period; a new period answers again. The reply is the typed text.
+func TestDNDAutoReplyOncePerConversation(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	// A raw client of carol's sees the wire form.
+	raw, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: carol.jid, Resource: "raw",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+
+	reply := "In theatre until 14:00 — urgent: page Dr Osei"
+	if err := bob.c.SetDND(DNDSettings{Reply: reply}); err != nil {
+		t.Fatal(err)
+	}
+	if v := bob.c.DND(); !v.On || v.Line != "Do not disturb" {
+		t.Fatalf("DND view: %+v", v)
+	}
+	for i := range 3 {
+		if _, err := alice.c.Send(bob.jid, "question "+string(rune('1'+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.Send(xmpp.NewChat(bob.jid, "from carol's other client")); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitUnread(alice.jid, 3)
+	waitFor(t, "carol's reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(carol, bob.jid))) == 1 })
+	waitFor(t, "alice's reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) >= 1 })
+	// Once: more messages, no second reply.
+	if _, err := alice.c.Send(bob.jid, "question 4"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitUnread(alice.jid, 4)
+	time.Sleep(500 * time.Millisecond) // a second reply would be on its way
+	got := automatic(rowsFrom(alice, bob.jid))
+	if len(got) != 1 {
+		t.Fatalf("alice got %d automatic replies", len(got))
+	}
+	r := got[0]
+	if r.Body != reply || len(r.Status) == 0 || r.Status[0] != "Automatic reply" {
+		t.Fatalf("reply row: body %q status %q", r.Body, r.Status)
+	}
+	// Bob's own thread shows what he sent, marked too.
+	ms, _ := bob.c.Messages(alice.jid, 50)
+	var own []MessageRow
+	for _, m := range ms {
+		if m.Outgoing && m.Automatic {
+			own = append(own, m)
+		}
+	}
+	if len(own) != 1 {
+		t.Fatalf("bob's thread holds %d automatic replies to alice", len(own))
+	}
+
+	// A new period answers again.
+	if err := bob.c.EndDND(); err != nil {
+		t.Fatal(err)
+	}
+	if bob.c.DND().On {
+		t.Fatal("still on after EndDND")
+	}
+	if err := bob.c.SetDND(DNDSettings{Reply: reply}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Send(bob.jid, "question 5"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second period's reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) == 2 })
+}
+
+// TestDNDAutoReplyWire: the reply carries RFC 3834's Auto-Submitted header
+// in SHIM, the marker a receiver reads.
+func TestDNDAutoReplyWire(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob", "carol")
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	got := make(chan *xmpp.Message, 4)
+	raw, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: srv.JID("carol"), Resource: "raw",
+		Credentials: xmpp.Credentials{Password: testserver.Password},
+		OnMessage: func(m *xmpp.Message) {
+			if m.Body != "" {
+				got <- m
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.SetPresence(xmpp.ShowAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.c.SetDND(DNDSettings{Reply: "Back at 14:00"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Send(xmpp.NewChat(bob.jid, "hello")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m.Body != "Back at 14:00" || !xmpp.AutoSubmitted(m.Headers) || m.Headers[xmpp.HeaderAutoSubmitted] != "auto-replied" {
+			t.Fatalf("reply on the wire: body %q headers %v", m.Body, m.Headers)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no reply on the wire")
+	}
+}
+
+// TestDNDNoReplyLoop: two people on do not disturb write to each other;
+// each gets the other's reply, and neither answers a reply.
+func TestDNDNoReplyLoop(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	for _, d := range []*device{alice, bob} {
+		if err := d.c.SetDND(DNDSettings{Reply: "Away: " + d.jid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := alice.c.Send(bob.jid, "are you free?"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's reply at alice", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) == 1 })
+	// Whatever alice's client would answer goes out as it handles the
+	// reply, a round trip away: watch bob's thread for a while.
+	for range 40 {
+		if got := automatic(rowsFrom(bob, alice.jid)); len(got) != 0 {
+			t.Fatalf("alice answered bob's automatic reply: %q", got[0].Body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := automatic(rowsFrom(alice, bob.jid)); len(got) != 1 {
+		t.Fatalf("alice holds %d replies of bob's", len(got))
+	}
+}
+
+// TestDNDCoverForwardsUrgent: bob is on do not disturb and carol covers.
+// alice's routine message gets the reply naming carol and is not
+// forwarded; her STAT message is: carol's thread with bob shows alice's
+// exact text at STAT, forwarded by bob and naming alice as a claim, and it
+// alerts her; bob's audit records the forward without the text; alice is
+// told it went to carol.
+func TestDNDCoverForwardsUrgent(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if v := bob.c.DND(); !strings.Contains(v.Line, "covers") || v.Cover != carol.jid {
+		t.Fatalf("DND view: %+v", v)
+	}
+	if _, err := alice.c.Send(bob.jid, "routine question"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) == 1 })
+	if r := automatic(rowsFrom(alice, bob.jid))[0]; !strings.Contains(r.Body, "In theatre") || !strings.Contains(r.Body, "Covering for me: carol") {
+		t.Fatalf("reply does not name the cover: %q", r.Body)
+	}
+
+	text := "  Bed 12 K+ 6.8,\n come now  "
+	sent, err := alice.c.SendClinical(bob.jid, text, ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fwd MessageRow
+	waitFor(t, "the forward at carol", 30*time.Second, func() bool {
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil {
+				fwd = r
+				return true
+			}
+		}
+		return false
+	})
+	stored, _ := alice.c.Messages(bob.jid, 50)
+	var want string
+	for _, r := range stored {
+		if r.ID == sent.ID {
+			want = r.Body
+		}
+	}
+	if fwd.Body != want || fwd.Urgency != securestore.UrgencyCritical || fwd.Forward.FromJID != alice.jid || fwd.Forward.By != fwd.Sender ||
+		!strings.HasPrefix(fwd.Status[0], "Forwarded by "+fwd.Sender+" · says it is from ") {
+		t.Fatalf("forward at carol: %+v (want body %q)", fwd, want)
+	}
+	waitFor(t, "carol's alert", 30*time.Second, func() bool { _, ok := alertOn(carol, bob.jid); return ok })
+	if len(rowsFrom(carol, bob.jid)) != 1 {
+		t.Fatalf("the routine message was forwarded too: %+v", rowsFrom(carol, bob.jid))
+	}
+
+	waitFor(t, "the sender's notice", 30*time.Second, func() bool {
+		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
+			if strings.Contains(r.Body, "forwarded to carol") && strings.Contains(r.Body, "STAT") {
+				return true
+			}
+		}
+		return false
+	})
+	entries, err := bob.c.AuditEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		if e.Kind == AuditDNDForward {
+			found = true
+			if strings.Contains(e.Detail, "K+") || !strings.Contains(e.Detail, carol.jid) || !strings.Contains(e.Detail, alice.jid) {
+				t.Fatalf("audit detail: %q", e.Detail)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the forward is not audited")
+	}
+}
+
+// TestForgedForwardShownAsForwarder: mallory forwards carol a STAT order
+// "from" the chief. Carol's thread is mallory's, the row is mallory's, and
+// the chief is only what mallory says.
+func TestForgedForwardShownAsForwarder(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "carol", "mallory", "chief")
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	mallory, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: srv.JID("mallory"), Resource: "raw",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mallory.Close()
+	chief := srv.JID("chief")
+	msg := xmpp.NewChat(carol.jid, "Forwarded from "+chief+": Give 10 units insulin IV")
+	msg.Append(xmpp.NewUrgency(xmpp.UrgencySTAT, true),
+		xmpp.NewForwarded(xmpp.Forwarded{From: chief + "/desk", Stamp: time.Now(), Body: "Give 10 units insulin IV"}))
+	if err := mallory.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	malloryJID := srv.JID("mallory")
+	var r MessageRow
+	waitFor(t, "the forward at carol", 30*time.Second, func() bool {
+		rows := rowsFrom(carol, malloryJID)
+		if len(rows) == 1 {
+			r = rows[0]
+			return true
+		}
+		return false
+	})
+	if rows := rowsFrom(carol, chief); len(rows) != 0 {
+		t.Fatalf("the forward landed in the chief's conversation: %+v", rows)
+	}
+	if r.Sender != malloryJID || r.Forward == nil || r.Forward.By != malloryJID || r.Forward.FromJID != chief ||
+		r.Body != "Give 10 units insulin IV" || len(r.Status) == 0 || !strings.HasPrefix(r.Status[0], "Forwarded by "+malloryJID+" · says it is from chief") {
+		t.Fatalf("forged forward row: %+v", r)
+	}
+}
+
+// TestDNDAcrossDevicesAndRestart: bob turns do not disturb on at his desk;
+// his phone follows (the private node's notification), both answer alice
+// once between them, the state survives the phone's restart, a device
+// signing in for the first time reads it, and turning it off on the phone
+// turns it off at the desk.
+func TestDNDAcrossDevicesAndRestart(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	desk := dndSignIn(t, srv, "bob", "desk", Policy{})
+	phone := dndSignIn(t, srv, "bob", "phone", Policy{})
+	until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	if err := desk.c.SetDND(DNDSettings{Until: until, Reply: "In theatre", Cover: alice.jid}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the phone follows", 30*time.Second, func() bool {
+		v := phone.c.DND()
+		return v.On && v.Until.Equal(until) && v.Reply == "In theatre" && v.Cover == alice.jid
+	})
+	waitFor(t, "the desk's change at the phone", 5*time.Second, func() bool { return phone.changeCount(Change{Kind: DNDChanged}) > 0 })
+
+	// Both devices get alice's messages; alice gets one reply.
+	if err := desk.c.SetDND(DNDSettings{Until: until, Reply: "In theatre"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the phone follows again", 30*time.Second, func() bool { return phone.c.DND().Cover == "" })
+	if _, err := alice.c.Send(desk.jid, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	desk.waitUnread(alice.jid, 1)
+	phone.waitUnread(alice.jid, 1)
+	waitFor(t, "the reply", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, desk.jid))) >= 1 })
+	time.Sleep(500 * time.Millisecond)
+	if n := len(automatic(rowsFrom(alice, desk.jid))); n != 1 {
+		t.Fatalf("alice got %d replies from bob's two devices", n)
+	}
+
+	// The phone restarts: still on, from its own store.
+	phone.c.SignOut()
+	pc, err := Unlock(context.Background(), phone.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pc.SignOut)
+	if v := pc.DND(); !v.On || !v.Until.Equal(until) {
+		t.Fatalf("after restart: %+v", v)
+	}
+
+	// A device new to the account reads it from the server.
+	tablet := dndSignIn(t, srv, "bob", "tablet", Policy{})
+	waitFor(t, "the new device reads it", 30*time.Second, func() bool { return tablet.c.DND().On })
+
+	// Off on the phone: off at the desk.
+	if err := pc.EndDND(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the desk follows off", 30*time.Second, func() bool { return !desk.c.DND().On })
+}
