@@ -367,7 +367,7 @@ func (c *Client) dndAnswer(st *securestore.Store, m securestore.Message, state s
 	if done {
 		return
 	}
-	key := "reply\x00" + conv + "\x00" + state.Since.UTC().Format(time.RFC3339)
+	key := "reply\x00" + conv + "\x00" + state.Since.UTC().Format(time.RFC3339Nano)
 	_, err = sess.SendAuto(conv, c.dndReplyText(state, coverName), sync.AutoReplied, key, sync.SendOptions{})
 	if err != nil && !errors.Is(err, sync.ErrAlreadySent) {
 		c.log.Warn("app: automatic reply not sent", "err", err)
