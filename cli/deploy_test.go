@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync/xmpp"
 )
@@ -406,4 +407,44 @@ func TestCheckMisconfiguredProsody(t *testing.T) {
 	if code, out, _ := runCLI(t, "", byIP...); code != ExitUnreachable || !strings.Contains(out, "FAIL  tls                127.0.0.1:") {
 		t.Fatalf("endpoint by a name the certificate lacks: exit %d:\n%s", code, out)
 	}
+}
+
+// TestDeployEjabberdBehindProxy: ejabberd 23.01 started from the generated
+// configuration (behind the same reverse proxy shape), accounts created with
+// ejabberdctl as docs/ADMIN.md says, then the same walk as on Prosody: the
+// sample policy and rota, a page to a role, and a clean server check.
+func TestDeployEjabberdBehindProxy(t *testing.T) {
+	if os.Getenv("ROUNDS_EJABBERD") != "1" {
+		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
+	}
+	needPort443(t)
+	d := &deployedServer{domain: "localhost", kind: "ejabberd"}
+	srv, err := testserver.StartEjabberd(testserver.Options{Domain: "localhost", Render: func(s *testserver.Server) (string, error) {
+		d.dir = s.Dir
+		code, out, _ := runCLI(t, "", "admin", "server-config", "--server", "ejabberd", "--domain", "localhost", "--behind-proxy",
+			"--listen", "127.0.0.1", "--http-port", strconv.Itoa(s.HTTPPort), "--c2s-port", strconv.Itoa(s.C2SPort),
+			"--data-dir", s.Dir, "--cert-dir", filepath.Join(s.Dir, "certs"))
+		if code != ExitOK {
+			return "", fmt.Errorf("server-config: exit %d", code)
+		}
+		d.caFile, d.roots = hospitalCA(t, filepath.Join(s.Dir, "certs"), "localhost")
+		return out, nil
+	}})
+	if err != nil {
+		t.Fatalf("ejabberd from the generated configuration: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("ejabberd log:\n%s", srv.Log())
+		}
+		srv.Stop()
+	})
+	d.wss = "wss://localhost/ws"
+	d.reverseProxy(t, srv.HTTPURL())
+	for _, u := range []string{"it.admin", "lab.bot", "dr.osei", "rounds.check"} {
+		if out, err := srv.EjabberdCtl("register", u, "localhost", "correct horse battery staple"); err != nil {
+			t.Fatalf("ejabberdctl register %s: %v: %s", u, err, out)
+		}
+	}
+	pageThrough(t, d)
 }

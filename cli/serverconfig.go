@@ -438,7 +438,6 @@ modules:
   mod_client_state: {}     # XEP-0352
   mod_disco: {}
   mod_host_meta:           # XEP-0156: staff type only name@{{.Domain}}
-    bosh_service_url: ""
     websocket_url: "{{.WSS}}"
   mod_http_upload:         # XEP-0363; files are encrypted on the device before upload
     host: "upload.{{.Domain}}"

@@ -389,6 +389,11 @@ func (s *Server) prepareEjabberd() error {
 		"@SCRAM_HASH@", scramHash,
 		"@SM_RESUME_TIMEOUT@", strconv.Itoa(s.opts.HibernationSeconds),
 	).Replace(ejabberdTemplate)
+	if s.opts.Render != nil {
+		if cfg, err = s.opts.Render(s); err != nil {
+			return err
+		}
+	}
 	s.cfgPath = filepath.Join(s.Dir, "ejabberd.yml")
 	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
 		return err

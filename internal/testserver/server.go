@@ -61,6 +61,14 @@ type Options struct {
 	// (another hospital, routed locally): accounts there are made with
 	// CreateAccountAt. Prosody only.
 	StrangerDomain string
+	// Render, when set, writes ejabberd's configuration instead of the
+	// harness's template. It is called with the ports and directory chosen
+	// for this run (certs/ in it may be overwritten), so a test can start
+	// the server from a configuration generated the way an admin would
+	// (cli's deployment tests, from `rounds admin server-config`). The
+	// server must still answer GET /ws on HTTPPort and accept on C2SPort.
+	// ejabberd only.
+	Render func(s *Server) (string, error)
 }
 
 // Server is one running (or stopped) Prosody or, from StartEjabberd, ejabberd.
