@@ -59,6 +59,7 @@ type appendTx struct {
 	convs   map[string]*convState
 	pending map[uint64]*periodKey
 	newKeys map[dedupeKey]MessageID // dedupe entries written by this tx
+	indexed []indexEntry            // for an active search index, after commit
 	scratch []byte
 }
 
@@ -85,6 +86,7 @@ func (a *appendTx) committed() {
 	a.s.publishKeys(a.pending)
 	a.s.dedupe.publish(a.newKeys)
 	a.s.convs.publish(a.convs)
+	a.s.noteIndexed(a.indexed)
 }
 
 // convCache holds the committed state of conversations that write
@@ -304,6 +306,9 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	}
 	for _, k := range keys {
 		a.newKeys[toDedupeKey(k)] = m.ID
+	}
+	if x := a.s.search.Load(); x != nil && x.active.Load() {
+		a.indexed = append(a.indexed, entryOf(&m))
 	}
 	if t.After(cs.c.LastActivity) {
 		cs.c.LastActivity = t
@@ -615,7 +620,13 @@ func (s *Store) rewriteMessage(tx *bbolt.Tx, m *Message, pending map[uint64]*per
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketMsg).Put(key, sealV2(nil, aead, p, bucketMsg, key, encodeMessage(nil, m)))
+	if err := tx.Bucket(bucketMsg).Put(key, sealV2(nil, aead, p, bucketMsg, key, encodeMessage(nil, m))); err != nil {
+		return err
+	}
+	// Before commit: should the transaction roll back, Search's check
+	// against the store drops what the index then wrongly proposes.
+	s.noteIndexed([]indexEntry{entryOf(m)})
+	return nil
 }
 
 // UpdateExtra merges fields into a message's Extra map (correction,

@@ -92,6 +92,7 @@ type Store struct {
 	broken atomic.Pointer[error] // set once bbolt faulted or panicked
 	dedupe dedupeIndex
 	convs  convCache
+	search atomic.Pointer[searchIndex] // built on the first Search (search.go)
 	path   string
 	opts   Options
 	log    *slog.Logger
@@ -436,6 +437,7 @@ func (s *Store) closeLocked() error {
 	}
 	s.dedupe.reset()
 	s.convs.reset()
+	s.dropSearch()
 	zero(s.master)
 	zero(s.dataKey)
 	zero(s.indexKey)
