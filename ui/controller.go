@@ -52,11 +52,8 @@ func (c *Controller) Start() {
 			cl.Background()
 		}
 	})
-	if app.HasAccount(c.Config) {
-		c.showUnlock(nil)
-		return
-	}
-	c.showSignIn(c.Defaults)
+	c.offerLockNow()
+	c.showStart()
 }
 
 // Stop runs when the app quits: it locks the signed-in Client, so the
@@ -91,73 +88,67 @@ func (c *Controller) current() *app.Client {
 	return c.client
 }
 
-func (c *Controller) showSignIn(defaults SignIn) {
-	c.Window.SetContent(SignInScreen(c.Icon, defaults, func(in SignIn) error {
-		// The credentials are checked by app.SignIn once a PIN exists to
-		// protect what it stores; choose the PIN next.
-		doUI(func() { c.showChoosePIN(in) })
-		return nil
-	}))
-}
-
-func (c *Controller) showChoosePIN(in SignIn) {
-	c.Window.SetContent(ChoosePINScreen(app.SignInPINMinimum(c.Config), func(pin string) error {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			cl, err := app.SignIn(ctx, c.Config, in.Address, in.Password, in.ServerURL, []byte(pin))
-			doUI(func() {
-				if errors.Is(err, app.ErrPINTooShort) {
-					// The app's minimum is stricter than the screen's: say
-					// so and let the user choose again.
-					c.showChoosePIN(in)
-					dialog.ShowError(err, c.Window)
-					return
-				}
-				if err != nil {
-					back := in
-					back.Password = ""
-					c.showSignIn(back)
-					dialog.ShowError(errors.New(app.SignInErrorText(err)), c.Window)
-					return
-				}
-				c.signedIn(cl)
-			})
-		}()
-		return nil
-	}))
-}
-
-func (c *Controller) showUnlock(cl *app.Client) {
-	account := ""
-	if cl != nil {
-		account = cl.Account()
-	}
-	c.Window.SetContent(UnlockScreen(c.Icon, account, func(pin string) error {
+// showSignIn asks for the address and password. The server checks them
+// (app.CheckSignIn, on submit's goroutine while the button says "Signing
+// in…") before the PIN is asked for: a wrong password is shown on this
+// screen and costs no PIN choice. back, when set, returns to the lock
+// screen (signing in another person on a shared device).
+func (c *Controller) showSignIn(defaults SignIn, back func()) {
+	c.Window.SetContent(withBack(SignInScreen(c.Icon, defaults, func(in SignIn) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if cl != nil {
-			if err := cl.Unlock(ctx, []byte(pin)); err != nil {
-				return c.unlockFailed(err)
-			}
-			doUI(func() { c.showShell(cl) })
-			return nil
-		}
-		fresh, err := app.Unlock(ctx, c.Config, []byte(pin))
+		p, err := app.CheckSignIn(ctx, c.Config, in.Address, in.Password, in.ServerURL)
 		if err != nil {
-			return c.unlockFailed(err)
+			return err
 		}
-		doUI(func() { c.signedIn(fresh) })
+		doUI(func() { c.showChoosePIN(p, in, back) })
 		return nil
-	}))
+	}), back))
 }
 
-// unlockFailed: a wiped store sends the user back to sign-in.
+// showChoosePIN asks for the PIN of a sign-in the server accepted: a new
+// one (as long as the hospital's policy, read at the check, requires) or,
+// for someone already set up on this device, their own.
+func (c *Controller) showChoosePIN(p *app.PendingSignIn, in SignIn, back func()) {
+	finish := func(pin string) {
+		cl, err := p.Finish([]byte(pin))
+		doUI(func() {
+			if errors.Is(err, app.ErrPINTooShort) {
+				c.showChoosePIN(p, in, back)
+				dialog.ShowError(err, c.Window)
+				return
+			}
+			if err != nil {
+				p.Discard()
+				again := in
+				again.Password = ""
+				c.showSignIn(again, back)
+				dialog.ShowError(errors.New(app.SignInErrorText(err)), c.Window)
+				return
+			}
+			c.signedIn(cl)
+		})
+	}
+	if p.Existing {
+		c.Window.SetContent(withBack(UnlockScreen(c.Icon, p.Account(), func(pin string) error {
+			finish(pin)
+			return nil
+		}), back))
+		return
+	}
+	c.Window.SetContent(withBack(ChoosePINScreen(p.MinPINLength(), func(pin string) error {
+		go finish(pin)
+		return nil
+	}), back))
+}
+
+// unlockFailed: a wiped store leaves the device; the lock screen of whoever
+// else is set up on it (or sign-in) comes next.
 func (c *Controller) unlockFailed(err error) error {
 	if errors.Is(err, app.ErrWiped) {
 		doUI(func() {
-			c.showSignIn(c.Defaults)
-			dialog.ShowInformation("Rounds was wiped", "Too many wrong PINs: this device's messages were deleted. Sign in again.", c.Window)
+			c.showStart()
+			dialog.ShowInformation("Rounds was wiped", "Too many wrong PINs: this person's messages were deleted from this device. Sign in again.", c.Window)
 		})
 	}
 	return err
@@ -294,22 +285,29 @@ func (c *Controller) follow(cl *app.Client) {
 			if cl.Locked() {
 				doUI(func() {
 					c.mu.Lock()
-					c.shell = nil
+					mine := c.client == cl
+					if mine {
+						c.shell, c.thread = nil, nil
+					}
 					c.mu.Unlock()
-					c.showUnlock(cl)
+					if mine {
+						c.showUnlock(cl)
+					}
 				})
 			}
 		}
 	}
-	// Signed out or wiped.
+	// Signed out, wiped or the shift ended. After a switch of user the
+	// next person's screen is already up: leave it alone.
 	doUI(func() {
 		c.mu.Lock()
-		c.client, c.shell = nil, nil
+		mine := c.client == cl
+		if mine {
+			c.client, c.shell, c.thread = nil, nil, nil
+		}
 		c.mu.Unlock()
-		if app.HasAccount(c.Config) {
-			c.showUnlock(nil)
-		} else {
-			c.showSignIn(c.Defaults)
+		if mine {
+			c.showStart()
 		}
 	})
 }

@@ -22,7 +22,7 @@ type AttemptsLefter interface{ AttemptsLeft() int }
 // (with the attempts left when the error says so).
 func UnlockScreen(icon fyne.Resource, account string, unlock func(pin string) error) fyne.CanvasObject {
 	u := &unlockScreen{unlock: unlock}
-	return u.build(icon, account)
+	return u.build(icon, widget.NewLabelWithStyle(account, fyne.TextAlignCenter, fyne.TextStyle{}), nil)
 }
 
 type unlockScreen struct {
@@ -35,7 +35,9 @@ type unlockScreen struct {
 	buttons map[string]*widget.Button
 }
 
-func (u *unlockScreen) build(icon fyne.Resource, account string) fyne.CanvasObject {
+// build lays the screen out: who is signed in under the title, the PIN
+// entry, then extra (the shared device's "Switch user", lockscreen.go).
+func (u *unlockScreen) build(icon fyne.Resource, who, extra fyne.CanvasObject) fyne.CanvasObject {
 	var logo fyne.CanvasObject = layout.NewSpacer()
 	if icon != nil {
 		img := canvas.NewImageFromResource(icon)
@@ -44,7 +46,6 @@ func (u *unlockScreen) build(icon fyne.Resource, account string) fyne.CanvasObje
 		logo = container.NewCenter(img)
 	}
 	title := widget.NewLabelWithStyle("Rounds is locked", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	who := widget.NewLabelWithStyle(account, fyne.TextAlignCenter, fyne.TextStyle{})
 	u.status = widget.NewLabel("")
 	u.status.Importance = widget.DangerImportance
 	u.status.Wrapping = fyne.TextWrapWord
@@ -81,6 +82,9 @@ func (u *unlockScreen) build(icon fyne.Resource, account string) fyne.CanvasObje
 		entry = container.NewVBox(widget.NewLabel("PIN"), u.field, b)
 	}
 	form := container.NewVBox(logo, title, who, entry, u.status)
+	if extra != nil {
+		form.Add(extra)
+	}
 	return container.NewVScroll(container.New(layout.NewCustomPaddedLayout(24, 24, 24, 24),
 		container.New(&maxWidth{width: 420}, form)))
 }

@@ -1,0 +1,275 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// sharedConfig is one shared phone's app configuration for the real-server
+// tests (fast KDF, memory keyring, no idle lock during the test).
+func sharedConfig(t *testing.T, minPIN int) app.Config {
+	return app.Config{DataDir: t.TempDir(), KDF: securestore.KDFParams{Time: 1, Memory: 64, Threads: 1},
+		Secrets: &memKeyring{}, Policy: app.Policy{LockAfter: time.Hour, MinPINLength: minPIN}}
+}
+
+// screenTexts is every text the window draws now, its pop-ups included.
+func screenTexts(w fyne.Window) string {
+	var b strings.Builder
+	visit := func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *canvas.Text:
+			b.WriteString(v.Text + "\n")
+		case *widget.Label:
+			b.WriteString(v.Text + "\n")
+		case *widget.Button:
+			b.WriteString(v.Text + "\n")
+		case *widget.Entry:
+			b.WriteString(v.Text + "\n")
+		}
+	}
+	walk(w.Content(), visit)
+	for _, o := range w.Canvas().Overlays().List() {
+		walk(o, visit)
+	}
+	return b.String()
+}
+
+func labelledButton(w fyne.Window, label string) *widget.Button {
+	var found *widget.Button
+	walk(w.Content(), func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label && found == nil {
+			found = b
+		}
+	})
+	return found
+}
+
+func waitButton(t *testing.T, w fyne.Window, label string) *widget.Button {
+	t.Helper()
+	var b *widget.Button
+	eventually(t, 20*time.Second, "button "+label, func() bool { b = labelledButton(w, label); return b != nil })
+	return b
+}
+
+func entries(w fyne.Window) (plain, password []*widget.Entry) {
+	walk(w.Content(), func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok {
+			if e.Password {
+				password = append(password, e)
+			} else {
+				plain = append(plain, e)
+			}
+		}
+	})
+	return
+}
+
+// TestSignInAsksPINOnlyAfterServerSaysYes: the sign-in screen checks the
+// password with the server before the PIN screen appears. A wrong
+// password stays on sign-in with its words and no PIN is asked for; the
+// right one leads to the PIN screen, whose hint states the policy's
+// minimum (6 here, not the built-in 4).
+func TestSignInAsksPINOnlyAfterServerSaysYes(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	fa := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(screenSizes["desktop"])
+	cfg := sharedConfig(t, 6)
+	c := &Controller{App: fa, Window: w, Config: cfg, Defaults: SignIn{ServerURL: srv.WSURL()}}
+	c.Start()
+	t.Cleanup(func() {
+		if cl := c.current(); cl != nil {
+			cl.SignOut()
+		}
+		drainUI()
+	})
+
+	plain, password := entries(w)
+	if len(plain) < 1 || len(password) != 1 {
+		t.Fatalf("sign-in screen: %d fields, %d password fields", len(plain), len(password))
+	}
+	plain[0].SetText(srv.JID("alice"))
+	password[0].SetText("not the password")
+	test.Tap(labelledButton(w, "Sign in"))
+	want := app.SignInErrorText(app.ErrWrongPassword)
+	eventually(t, 20*time.Second, "wrong password shown", func() bool {
+		return strings.Contains(screenTexts(w), "Wrong address or password") || strings.Contains(screenTexts(w), want)
+	})
+	if txt := screenTexts(w); strings.Contains(txt, "Choose a PIN") {
+		t.Fatalf("PIN asked for after a wrong password:\n%s", txt)
+	}
+	if app.HasAccount(cfg) {
+		t.Fatal("a wrong password created a profile")
+	}
+
+	password[0].SetText(testserver.Password)
+	test.Tap(labelledButton(w, "Sign in"))
+	eventually(t, 20*time.Second, "PIN screen", func() bool { return strings.Contains(screenTexts(w), "Choose a PIN") })
+	if txt := screenTexts(w); !strings.Contains(txt, "At least 6 digits.") {
+		t.Fatalf("PIN hint does not state the policy's minimum:\n%s", txt)
+	}
+	_, pins := entries(w)
+	pins[0].SetText("482913")
+	pins[1].SetText("482913")
+	test.Tap(labelledButton(w, "Save PIN"))
+	eventually(t, 20*time.Second, "signed in", func() bool { return c.current() != nil && c.currentShell() != nil })
+}
+
+// TestSwitchUserShowsNothingOfThePrevious: two nurses on one phone. The lock
+// screen names the one who used it last and offers "Switch user"; the
+// other chooses her name, types her PIN and sees her messages; after
+// "Lock now" (Ctrl+L) and a switch back, nothing of hers is on the screen
+// or reachable through the Controller, and her Client is signed out.
+func TestSwitchUserShowsNothingOfThePrevious(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	cfg := sharedConfig(t, 0)
+	ctx := context.Background()
+	carolCfg := sharedConfig(t, 0)
+	carol, err := app.SignIn(ctx, carolCfg, srv.JID("carol"), testserver.Password, srv.WSURL(), []byte("111111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(carol.SignOut)
+	for _, u := range []struct{ name, pin string }{{"alice", "222222"}, {"bob", "333333"}} {
+		cl, err := app.SignIn(ctx, cfg, srv.JID(u.name), testserver.Password, srv.WSURL(), []byte(u.pin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.SignOut()
+	}
+	if _, err := carol.Send(srv.JID("alice"), "MARKER-ALICE bed 7 pain score 8"); err != nil {
+		t.Fatal(err)
+	}
+
+	fa := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(screenSizes["desktop"])
+	c := &Controller{App: fa, Window: w, Config: cfg}
+	c.Start()
+	t.Cleanup(func() {
+		if cl := c.current(); cl != nil {
+			cl.SignOut()
+		}
+		drainUI()
+	})
+
+	// Bob used the phone last: his lock screen, with Switch user.
+	if txt := screenTexts(w); !strings.Contains(txt, "bob") || !strings.Contains(txt, "Rounds is locked") {
+		t.Fatalf("lock screen:\n%s", txt)
+	}
+	test.Tap(waitButton(t, w, "Switch user"))
+	test.Tap(waitButton(t, w, "alice  ("+srv.JID("alice")+")"))
+	unlockAs := func(pin string) {
+		t.Helper()
+		_, pw := entries(w)
+		if len(pw) != 1 {
+			t.Fatalf("%d PIN fields", len(pw))
+		}
+		pw[0].SetText(pin)
+		test.Tap(labelledButton(w, "Unlock"))
+	}
+	unlockAs("222222")
+	eventually(t, 20*time.Second, "alice's shell", func() bool { return c.currentShell() != nil })
+	alice := c.current()
+	if alice == nil || alice.Account() != srv.JID("alice") {
+		t.Fatal("alice not signed in")
+	}
+	eventually(t, 30*time.Second, "alice's message", func() bool {
+		rows, _ := alice.Inbox("")
+		return len(rows) == 1
+	})
+
+	// Lock now, from the keyboard.
+	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(LockShortcut)
+	eventually(t, 10*time.Second, "locked by Ctrl+L", func() bool {
+		return alice.Locked() && strings.Contains(screenTexts(w), "Rounds is locked")
+	})
+	test.Tap(waitButton(t, w, "Switch user"))
+	test.Tap(waitButton(t, w, "bob  ("+srv.JID("bob")+")"))
+	unlockAs("333333")
+	eventually(t, 20*time.Second, "bob's shell", func() bool {
+		cl := c.current()
+		return cl != nil && cl.Account() == srv.JID("bob") && c.currentShell() != nil
+	})
+	time.Sleep(300 * time.Millisecond) // let any late change of alice's reach the screen
+	drainUI()
+	if txt := screenTexts(w); strings.Contains(txt, "MARKER-ALICE") || strings.Contains(txt, "carol") {
+		t.Fatalf("alice's data on bob's screen:\n%s", txt)
+	}
+	if _, err := alice.Inbox(""); !errors.Is(err, app.ErrSignedOut) {
+		t.Fatalf("alice's Client still open: %v", err)
+	}
+	if th := c.openThread(); th != nil {
+		t.Fatalf("a thread kept across the switch: %v", th.Conversation())
+	}
+}
+
+// fakeShift is a settings screen's actions with the shift actions.
+type fakeShift struct {
+	fakeActions
+	locked, ended int
+	endErr        error
+}
+
+func (f *fakeShift) LockNow() { f.locked++ }
+func (f *fakeShift) ShiftHandover() (app.ShiftHandover, error) {
+	return app.ShiftHandover{Alerts: 1, Escalations: 1, Roles: []string{"Ward 3 charge nurse"}}, nil
+}
+func (f *fakeShift) EndShift() (app.ShiftHandover, error) {
+	f.ended++
+	return app.ShiftHandover{}, f.endErr
+}
+
+// TestSettingsLockNowAndEndShift: settings offer "Lock now" and "End
+// shift…"; End shift says what it hands over before it acts, and a
+// hand-over that could not be sent is shown, not swallowed.
+func TestSettingsLockNowAndEndShift(t *testing.T) {
+	test.NewTempApp(t)
+	f := &fakeShift{endErr: app.ErrHandoverNotSent}
+	w := test.NewTempWindow(t, SettingsScreen(settingsState(), f))
+	w.Resize(fyne.NewSize(390, 844))
+	test.Tap(labelledButton(w, "Lock now"))
+	if f.locked != 1 {
+		t.Fatal("Lock now did not lock")
+	}
+	test.Tap(labelledButton(w, "End shift…"))
+	txt := screenTexts(w)
+	for _, want := range []string{"End your shift?", "1 alert waiting for you goes back", "1 escalation you started", "Ward 3 charge nurse", "removed from this device"} {
+		if !strings.Contains(txt, want) {
+			t.Fatalf("confirmation lacks %q:\n%s", want, txt)
+		}
+	}
+	if f.ended != 0 {
+		t.Fatal("ended before confirming")
+	}
+	var end *widget.Button
+	for _, o := range w.Canvas().Overlays().List() {
+		walk(o, func(o fyne.CanvasObject) {
+			if b, ok := o.(*widget.Button); ok && b.Text == "End shift" {
+				end = b
+			}
+		})
+	}
+	if end == nil {
+		t.Fatal("no End shift button in the confirmation")
+	}
+	test.Tap(end)
+	if !waitFor(func() bool { return strings.Contains(screenTexts(w), app.ErrHandoverNotSent.Error()) }) {
+		t.Fatalf("hand-over failure not shown:\n%s", screenTexts(w))
+	}
+	if f.ended != 1 {
+		t.Fatalf("EndShift called %d times", f.ended)
+	}
+}
