@@ -44,8 +44,7 @@ type Client struct {
 	attention      // what the user is looking at; who was told (notify.go)
 	autoLock       // the idle timer (lock.go)
 	roomsAway      // rooms the last sign-in could not rejoin (events.go)
-	preferences    // the user's choices within policy (prefs.go)
-	policyState    // clinical policy and on-call schedule (policy.go, oncall.go)
+	policyState    // policy, preferences, on-call, orders: a service under mu (policy.go)
 	retentionClock // retention purges and their clock (retention.go)
 	wipeOrders     // remote wipe directives (wipe.go)
 	exportCopies   // plaintext copies handed to other apps (exportsweep.go)
@@ -71,6 +70,8 @@ func newClient(cfg Config, path string) *Client {
 	}
 	c.clin.log, c.clin.changes, c.clin.clock, c.clin.sound, c.clin.host = cfg.Logger, c.changes, cfg.Clock, cfg.Sound, c
 	c.trail = auditTrail{door: c, log: cfg.Logger, clock: cfg.Clock}
+	ps := &c.policyState
+	ps.mu, ps.configured, ps.log, ps.clock, ps.changes, ps.host = &c.mu, cfg.Policy, cfg.Logger, cfg.Clock, c.changes, c
 	return c
 }
 

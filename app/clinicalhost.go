@@ -20,6 +20,15 @@ func (c *Client) SendClinical(conv, text string, o ClinicalOptions) (Sent, error
 	return c.clin.send(conv, text, o)
 }
 
+// SendToRole sends text to whoever holds role now (the holder, else the
+// shift's backup; when the sender holds the role, the backup), records the
+// role on the message, and says whom it reached; ErrRoleUnstaffed when nobody
+// does (nothing is stored). o.Role is set to role; the rest of o applies as
+// for SendClinical.
+func (c *Client) SendToRole(role, text string, o ClinicalOptions) (Sent, error) {
+	return c.clin.sendToRole(role, text, o)
+}
+
 // CancelEscalation stops the ladder of message id (the sender reached
 // someone another way). The people already reached learn that no action
 // is needed.

@@ -283,6 +283,15 @@ func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
 	return out, nil
 }
 
+// sendToRole is Client.SendToRole.
+func (cl *clinical) sendToRole(role, text string, o ClinicalOptions) (Sent, error) {
+	if strings.TrimSpace(role) == "" {
+		return Sent{}, fmt.Errorf("%w: no role named", ErrRoleUnstaffed)
+	}
+	o.Role = role
+	return cl.send("", text, o)
+}
+
 // reachRole resolves role now, saying whom it reached. The sender is never
 // the one reached: the holder paging their own role (or a ladder step naming
 // a role the sender holds) wants cover, so the shift's backup answers.

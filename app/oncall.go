@@ -173,63 +173,63 @@ func normalizeShifts(in []Shift) []Shift {
 
 const settingOnCall = "app.oncall"
 
-func (c *Client) loadScheduleLocked(st *securestore.Store) {
-	c.shifts = nil
+func (ps *policyState) loadScheduleLocked(st *securestore.Store) {
+	ps.shifts = nil
 	b, err := st.Setting(settingOnCall)
 	if err != nil {
 		if !errors.Is(err, securestore.ErrNotFound) {
-			c.log.Warn("app: reading stored on-call schedule", "err", err)
+			ps.log.Warn("app: reading stored on-call schedule", "err", err)
 		}
 		return
 	}
 	var s []Shift
 	if err := json.Unmarshal(b, &s); err != nil {
-		c.log.Warn("app: stored on-call schedule unreadable", "err", err)
+		ps.log.Warn("app: stored on-call schedule unreadable", "err", err)
 		return
 	}
-	c.shifts = s
+	ps.shifts = s
 }
 
 // applySchedule makes shifts the on-call schedule in force and persists it,
 // so roles resolve offline too (with the last schedule known).
-func (c *Client) applySchedule(st *securestore.Store, shifts []Shift) error {
+func (ps *policyState) applySchedule(st *securestore.Store, shifts []Shift) error {
 	shifts = normalizeShifts(shifts)
 	b, err := json.Marshal(shifts)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	old, _ := json.Marshal(c.shifts)
-	c.mu.Unlock()
+	ps.mu.Lock()
+	old, _ := json.Marshal(ps.shifts)
+	ps.mu.Unlock()
 	if string(old) == string(b) {
 		return nil
 	}
 	if err := st.SetSetting(settingOnCall, b); err != nil {
 		return mapErr(err)
 	}
-	c.mu.Lock()
-	c.shifts = shifts
-	c.mu.Unlock()
-	c.log.Info("app: on-call schedule applied", "shifts", len(shifts))
-	c.changes.push(Change{Kind: RolesChanged})
-	c.changes.push(Change{Kind: DirectoryChanged})
+	ps.mu.Lock()
+	ps.shifts = shifts
+	ps.mu.Unlock()
+	ps.log.Info("app: on-call schedule applied", "shifts", len(shifts))
+	ps.changes.push(Change{Kind: RolesChanged})
+	ps.changes.push(Change{Kind: DirectoryChanged})
 	return nil
 }
 
-func (c *Client) schedule() []Shift {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.shifts
+func (ps *policyState) schedule() []Shift {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.shifts
 }
 
 // Roles lists every role of the on-call schedule with who holds it now,
 // sorted by role name.
-func (c *Client) Roles() ([]RoleRow, error) {
-	st, err := c.unlocked()
+func (ps *policyState) Roles() ([]RoleRow, error) {
+	st, err := ps.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
-	shifts, now := c.schedule(), c.cfg.Clock.Now()
+	shifts, now := ps.schedule(), ps.clock.Now()
 	names, err := loadContacts(st)
 	if err != nil {
 		return nil, mapErr(err)
@@ -257,25 +257,12 @@ func (c *Client) Roles() ([]RoleRow, error) {
 // ResolveRole is who holds role now (the holder, else the shift's backup,
 // who also covers when the holder is this account); ErrRoleUnstaffed when no
 // one does.
-func (c *Client) ResolveRole(role string) (string, error) {
-	_, who, _, err := resolveShift(c.schedule(), role, c.cfg.Clock.Now(), c.Account())
+func (ps *policyState) ResolveRole(role string) (string, error) {
+	_, who, _, err := resolveShift(ps.schedule(), role, ps.clock.Now(), ps.host.Account())
 	return who, err
 }
 
 // RolesOf lists the roles jid holds now ("Cardiology on call").
-func (c *Client) RolesOf(jid string) []string {
-	return rolesHeld(c.schedule(), normJID(jid), c.cfg.Clock.Now())
-}
-
-// SendToRole sends text to whoever holds role now (the holder, else the
-// shift's backup; when the sender holds the role, the backup), records the
-// role on the message, and says whom it reached; ErrRoleUnstaffed when nobody
-// does (nothing is stored). o.Role is set to role; the rest of o applies as
-// for SendClinical.
-func (c *Client) SendToRole(role, text string, o ClinicalOptions) (Sent, error) {
-	if strings.TrimSpace(role) == "" {
-		return Sent{}, fmt.Errorf("%w: no role named", ErrRoleUnstaffed)
-	}
-	o.Role = role
-	return c.SendClinical("", text, o)
+func (ps *policyState) RolesOf(jid string) []string {
+	return rolesHeld(ps.schedule(), normJID(jid), ps.clock.Now())
 }

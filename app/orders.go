@@ -30,22 +30,22 @@ func mayReceiveOrder(p Policy, shifts []Shift, jid string, c Clock) bool {
 // ErrNotOrderRecipient with the reason. Rooms never may (an order goes to one
 // accountable person). The send paths call it before storing anything; the
 // UI may call it to grey out "Send as order".
-func (c *Client) CheckOrderRecipient(conv string) error {
+func (ps *policyState) CheckOrderRecipient(conv string) error {
 	jid := normJID(conv)
 	if jid == "" {
 		return fmt.Errorf("%w: %q", ErrInvalidAddress, conv)
 	}
-	st, err := c.unlocked()
+	st, err := ps.host.unlocked()
 	if err != nil {
 		return err
 	}
 	if cv, err := st.Conversation(jid); err == nil && cv.Kind == securestore.KindRoom {
 		return fmt.Errorf("%w: orders go to one person, not a room", ErrNotOrderRecipient)
 	}
-	c.mu.Lock()
-	p, shifts := c.policyLocked(), c.shifts
-	c.mu.Unlock()
-	if !mayReceiveOrder(p, shifts, jid, c.cfg.Clock) {
+	ps.mu.Lock()
+	p, shifts := ps.policyLocked(), ps.shifts
+	ps.mu.Unlock()
+	if !mayReceiveOrder(p, shifts, jid, ps.clock) {
 		return fmt.Errorf("%w (%s)", ErrNotOrderRecipient, jid)
 	}
 	return nil
@@ -53,9 +53,9 @@ func (c *Client) CheckOrderRecipient(conv string) error {
 
 // refuseOrder audits a refused order (no PHI: the recipient's address only)
 // and returns the error for the caller.
-func (c *Client) refuseOrder(err error, conv string) error {
+func (ps *policyState) refuseOrder(err error, conv string) error {
 	if errors.Is(err, ErrNotOrderRecipient) {
-		c.audit(auditOrderRefused, "order not sent to "+normJID(conv)+": not on the order list")
+		ps.host.audit(auditOrderRefused, "order not sent to "+normJID(conv)+": not on the order list")
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -15,14 +16,57 @@ import (
 	"rounds/sync"
 )
 
-// policyState is the clinical policy the organisation published and the
-// on-call schedule (oncall.go), with what applying them needs.
+// policyState is the policy service: the clinical policy the organisation
+// published, the user's stricter choices (prefs.go), the on-call schedule
+// (oncall.go) and the order rule (orders.go), with what applying them
+// needs. Client embeds it, so its methods are Client's facade as they are.
+//
+// Locking: its state is guarded by Client.mu (mu points at it), not a lock
+// of its own: auto-lock, notifications and the lifecycle read the policy
+// together with the session under that one lock (the …Locked methods
+// expect it held). nodeMu serialises applying node items (fetch vs. live);
+// it is taken before Client.mu. The rest of the Client is reached only
+// through policyHost.
 type policyState struct {
-	org       *OrgPolicy
-	shifts    []Shift
-	pinLen    int          // length of the PIN last used to unlock (never the PIN)
-	staleSeen int          // an older org policy version already audited as ignored
-	nodeMu    gosync.Mutex // serialises applying node items (fetch vs. live)
+	mu         *gosync.Mutex // Client.mu
+	configured Policy        // Config.Policy: the device's own word
+	log        *slog.Logger
+	clock      Clock
+	changes    *changeQueue // the Client's: screens hear of policy and roles changing
+	host       policyHost
+
+	preferences // the user's choices within policy (prefs.go)
+	org         *OrgPolicy
+	shifts      []Shift
+	pinLen      int          // length of the PIN last used to unlock (never the PIN)
+	staleSeen   int          // an older org policy version already audited as ignored
+	nodeMu      gosync.Mutex // serialises applying node items (fetch vs. live)
+}
+
+// policyHost is what the policy service needs from the rest of the Client.
+// The …Locked methods expect Client.mu held; the others take it.
+type policyHost interface {
+	// The session (client.go): the open store and its Session (nil, nil
+	// while locked), Client.mu held; or the open store, or ErrLocked; the
+	// account.
+	sessionLocked() (*securestore.Store, *sync.Session)
+	unlocked() (*securestore.Store, error)
+	Account() string
+	// Auto-lock (lock.go): time since the last activity, and re-arming the
+	// idle timer, for a lock limit that changed.
+	idleLocked() time.Duration
+	armTimerLocked(d time.Duration)
+	// Notifications (notify.go): withdrawing the ones that show more than
+	// a stricter preview allows.
+	shownNotifications() []string
+	clearNotification(conv string)
+	// Retention and wipe (retention.go, wipe.go): a new retention period
+	// re-arms the purge; a new admin list judges held wipe requests.
+	armRetention(st *securestore.Store, now bool)
+	judgeHeldWipes(st *securestore.Store)
+	// The audit log (audit.go).
+	audit(kind, detail string)
+	auditWith(st *securestore.Store, kind, detail string)
 }
 
 // The hospital speaks through two channels: the Policy the device was
@@ -360,45 +404,45 @@ func normJID(s string) string {
 // org policy node merged, strictest wins. The user's own choices within it
 // are NotificationPreview and LockAfter. The settings screen offers only what
 // this allows.
-func (c *Client) Policy() Policy {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.policyLocked()
+func (ps *policyState) Policy() Policy {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.policyLocked()
 }
 
-func (c *Client) policyLocked() Policy {
-	return mergePolicy(c.cfg.Policy.withDefaults(), c.org)
+func (ps *policyState) policyLocked() Policy {
+	return mergePolicy(ps.configured.withDefaults(), ps.org)
 }
 
 // effectivePolicy is Policy with the user's tighter choices applied: what
 // alerts, escalation, auto-lock and notifications obey.
-func (c *Client) effectivePolicy() Policy {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.policyLocked()
-	p.Preview = c.previewLocked()
-	p.LockAfter = c.lockAfterLocked()
+func (ps *policyState) effectivePolicy() Policy {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p := ps.policyLocked()
+	p.Preview = ps.previewLocked()
+	p.LockAfter = ps.lockAfterLocked()
 	return p
 }
 
 // OrgPolicyVersion is the version of the org policy in force (0: none
 // received yet, the configured policy alone applies).
-func (c *Client) OrgPolicyVersion() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.org == nil {
+func (ps *policyState) OrgPolicyVersion() int {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.org == nil {
 		return 0
 	}
-	return c.org.Version
+	return ps.org.Version
 }
 
 // PINChangeRequired reports that the PIN this device was unlocked with is
 // shorter than the policy now requires: the UI should ask for a new one
 // (ChangePIN enforces the minimum).
-func (c *Client) PINChangeRequired() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.pinLen > 0 && c.pinLen < c.policyLocked().MinPINLength
+func (ps *policyState) PINChangeRequired() bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.pinLen > 0 && ps.pinLen < ps.policyLocked().MinPINLength
 }
 
 const (
@@ -409,99 +453,100 @@ const (
 
 // loadOrgPolicyLocked reads the last org policy received, so it applies from
 // the first moment after unlock, before (or without) a connection.
-func (c *Client) loadOrgPolicyLocked(st *securestore.Store) {
-	c.org = nil
+func (ps *policyState) loadOrgPolicyLocked(st *securestore.Store) {
+	ps.org = nil
 	b, err := st.Setting(settingOrgPolicy)
 	if err != nil {
 		if !errors.Is(err, securestore.ErrNotFound) {
-			c.log.Warn("app: reading stored org policy", "err", err)
+			ps.log.Warn("app: reading stored org policy", "err", err)
 		}
 		return
 	}
 	var p OrgPolicy
 	if err := json.Unmarshal(b, &p); err != nil {
-		c.log.Warn("app: stored org policy unreadable; waiting for the server's", "err", err)
+		ps.log.Warn("app: stored org policy unreadable; waiting for the server's", "err", err)
 		return
 	}
-	c.org = &p
+	ps.org = &p
 }
 
 // applyOrgPolicy makes p the org policy in force: persisted, applied at once
 // (lock timer, keyring, retention, the views) and audited. An identical
 // document changes nothing and is not audited again; an older version than
 // the one in force is refused (audited).
-func (c *Client) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
+func (ps *policyState) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
+	ps.mu.Lock()
 	var old []byte
 	oldVersion := 0
-	if c.org != nil {
-		old, _ = json.Marshal(c.org)
-		oldVersion = c.org.Version
+	if ps.org != nil {
+		old, _ = json.Marshal(ps.org)
+		oldVersion = ps.org.Version
 	}
-	c.mu.Unlock()
+	ps.mu.Unlock()
 	if bytes.Equal(old, b) {
 		return nil
 	}
 	if old != nil && p.Version < oldVersion {
 		// A fetch racing a newer notification, or an archive replay: never
 		// step back. (IT bumps the version with every edit, docs/ADMIN.md.)
-		c.mu.Lock()
-		again := c.staleSeen == p.Version
-		c.staleSeen = p.Version
-		c.mu.Unlock()
+		ps.mu.Lock()
+		again := ps.staleSeen == p.Version
+		ps.staleSeen = p.Version
+		ps.mu.Unlock()
 		if !again {
-			c.auditWith(st, auditPolicyChanged, fmt.Sprintf("policy version %d ignored: older than version %d in force", p.Version, oldVersion))
+			ps.host.auditWith(st, auditPolicyChanged, fmt.Sprintf("policy version %d ignored: older than version %d in force", p.Version, oldVersion))
 		}
 		return nil
 	}
 	if err := st.SetSetting(settingOrgPolicy, b); err != nil {
 		return mapErr(err)
 	}
-	c.mu.Lock()
-	if c.store != st {
-		c.mu.Unlock()
+	ps.mu.Lock()
+	open, sess := ps.host.sessionLocked()
+	if open != st {
+		ps.mu.Unlock()
 		return ErrLocked
 	}
-	prevRetention, prevPreview := c.policyLocked().Retention, c.previewLocked()
-	c.org = &p
-	eff := c.policyLocked()
-	if c.session != nil {
-		c.session.SetTextAck(textAckRules(eff))
+	prevRetention, prevPreview := ps.policyLocked().Retention, ps.previewLocked()
+	ps.org = &p
+	eff := ps.policyLocked()
+	if sess != nil {
+		sess.SetTextAck(textAckRules(eff))
 	}
 	// The lock timer re-checks idleness against the new limit now, so a
 	// shorter lock takes effect without waiting for the old timeout.
-	c.armTimerLocked(max(c.lockAfterLocked()-c.cfg.Clock.Now().Sub(c.lastTouch), 0))
-	c.mu.Unlock()
+	ps.host.armTimerLocked(max(ps.lockAfterLocked()-ps.host.idleLocked(), 0))
+	ps.mu.Unlock()
 
 	detail := fmt.Sprintf("policy changed: version %d", p.Version)
 	if old != nil {
 		detail += fmt.Sprintf(" (was %d)", oldVersion)
 	}
-	c.auditWith(st, auditPolicyChanged, detail)
-	c.log.Info("app: org policy applied", "version", p.Version)
-	c.enforceKeyring(st, eff)
-	if prevPreview == PreviewContent && c.NotificationPreview() != PreviewContent {
+	ps.host.auditWith(st, auditPolicyChanged, detail)
+	ps.log.Info("app: org policy applied", "version", p.Version)
+	ps.enforceKeyring(st, eff)
+	if prevPreview == PreviewContent && ps.NotificationPreview() != PreviewContent {
 		// Message text on screen is now beyond policy: withdraw it (the
 		// conversations stay unread).
-		for _, conv := range c.shownNotifications() {
-			c.clearNotification(conv)
+		for _, conv := range ps.host.shownNotifications() {
+			ps.host.clearNotification(conv)
 		}
 	}
 	if eff.Retention != prevRetention {
-		c.armRetention(st, true)
+		ps.host.armRetention(st, true)
 	}
-	c.changes.push(Change{Kind: PolicyChanged})
-	c.judgeHeldWipes(st)
+	ps.changes.push(Change{Kind: PolicyChanged})
+	ps.host.judgeHeldWipes(st)
 	return nil
 }
 
 // enforceKeyring removes the keyring slot when the policy forbids unlocking
 // without the PIN (the store audits the removal).
-func (c *Client) enforceKeyring(st *securestore.Store, p Policy) {
+func (ps *policyState) enforceKeyring(st *securestore.Store, p Policy) {
 	if p.AllowKeyring {
 		return
 	}
@@ -510,18 +555,18 @@ func (c *Client) enforceKeyring(st *securestore.Store, p Policy) {
 		return
 	}
 	if err := st.DisableKeyring(); err != nil {
-		c.log.Warn("app: disabling keyring unlock per policy", "err", err)
+		ps.log.Warn("app: disabling keyring unlock per policy", "err", err)
 		return
 	}
-	c.log.Info("app: keyring unlock disabled by policy")
+	ps.log.Info("app: keyring unlock disabled by policy")
 }
 
 // setPINLen remembers how long the unlocking PIN was (for PINChangeRequired);
 // the PIN itself is not kept.
-func (c *Client) setPINLen(pin []byte) {
-	c.mu.Lock()
-	c.pinLen = len([]rune(string(pin)))
-	c.mu.Unlock()
+func (ps *policyState) setPINLen(pin []byte) {
+	ps.mu.Lock()
+	ps.pinLen = len([]rune(string(pin)))
+	ps.mu.Unlock()
 }
 
 // orgPolicyFromWire converts the parsed policy document (sync/xmpp checks
@@ -565,19 +610,19 @@ func shiftsFromWire(w []sync.Shift) []Shift {
 // policy node, fetched or notified. The engine accepts it only from the
 // configured pubsub service and reports nothing for a document that does not
 // parse, so the last good one stays in force.
-func (c *Client) onPolicyUpdated(st *securestore.Store, e sync.PolicyUpdated) {
-	c.nodeMu.Lock()
-	defer c.nodeMu.Unlock()
-	if err := c.applyOrgPolicy(st, orgPolicyFromWire(e.Policy)); err != nil {
-		c.log.Warn("app: applying org policy", "err", err)
+func (ps *policyState) onPolicyUpdated(st *securestore.Store, e sync.PolicyUpdated) {
+	ps.nodeMu.Lock()
+	defer ps.nodeMu.Unlock()
+	if err := ps.applyOrgPolicy(st, orgPolicyFromWire(e.Policy)); err != nil {
+		ps.log.Warn("app: applying org policy", "err", err)
 	}
 }
 
 // onOnCallUpdated applies the on-call schedule, as onPolicyUpdated the policy.
-func (c *Client) onOnCallUpdated(st *securestore.Store, e sync.OnCallUpdated) {
-	c.nodeMu.Lock()
-	defer c.nodeMu.Unlock()
-	if err := c.applySchedule(st, shiftsFromWire(e.Shifts)); err != nil {
-		c.log.Warn("app: applying on-call schedule", "err", err)
+func (ps *policyState) onOnCallUpdated(st *securestore.Store, e sync.OnCallUpdated) {
+	ps.nodeMu.Lock()
+	defer ps.nodeMu.Unlock()
+	if err := ps.applySchedule(st, shiftsFromWire(e.Shifts)); err != nil {
+		ps.log.Warn("app: applying on-call schedule", "err", err)
 	}
 }

@@ -41,32 +41,32 @@ func previewRank(p PreviewLevel) int {
 }
 
 // NotificationPreview is what notifications currently reveal.
-func (c *Client) NotificationPreview() PreviewLevel {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.previewLocked()
+func (ps *policyState) NotificationPreview() PreviewLevel {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.previewLocked()
 }
 
-func (c *Client) previewLocked() PreviewLevel {
-	limit := c.policyLocked().Preview
-	if c.prefPreview != nil && previewRank(*c.prefPreview) < previewRank(limit) {
-		return *c.prefPreview
+func (ps *policyState) previewLocked() PreviewLevel {
+	limit := ps.policyLocked().Preview
+	if ps.prefPreview != nil && previewRank(*ps.prefPreview) < previewRank(limit) {
+		return *ps.prefPreview
 	}
 	return limit
 }
 
 // SetNotificationPreview chooses what notifications reveal, within policy.
-func (c *Client) SetNotificationPreview(p PreviewLevel) error {
-	c.mu.Lock()
-	limit := c.policyLocked().Preview
-	c.mu.Unlock()
+func (ps *policyState) SetNotificationPreview(p PreviewLevel) error {
+	ps.mu.Lock()
+	limit := ps.policyLocked().Preview
+	ps.mu.Unlock()
 	if previewRank(p) > previewRank(limit) {
 		return fmt.Errorf("%w: notifications may reveal at most %v", ErrBeyondPolicy, limit)
 	}
-	c.mu.Lock()
-	st := c.store
-	c.prefPreview = &p
-	c.mu.Unlock()
+	ps.mu.Lock()
+	st, _ := ps.host.sessionLocked()
+	ps.prefPreview = &p
+	ps.mu.Unlock()
 	if st == nil {
 		return ErrLocked
 	}
@@ -74,48 +74,48 @@ func (c *Client) SetNotificationPreview(p PreviewLevel) error {
 }
 
 // LockAfter is the idle time before the app locks itself.
-func (c *Client) LockAfter() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lockAfterLocked()
+func (ps *policyState) LockAfter() time.Duration {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.lockAfterLocked()
 }
 
-func (c *Client) lockAfterLocked() time.Duration {
-	limit := c.policyLocked().LockAfter
-	if c.prefLockAfter > 0 && c.prefLockAfter < limit {
-		return c.prefLockAfter
+func (ps *policyState) lockAfterLocked() time.Duration {
+	limit := ps.policyLocked().LockAfter
+	if ps.prefLockAfter > 0 && ps.prefLockAfter < limit {
+		return ps.prefLockAfter
 	}
 	return limit
 }
 
 // SetLockAfter shortens the idle lock timeout (never beyond policy).
-func (c *Client) SetLockAfter(d time.Duration) error {
-	c.mu.Lock()
-	limit := c.policyLocked().LockAfter
-	c.mu.Unlock()
+func (ps *policyState) SetLockAfter(d time.Duration) error {
+	ps.mu.Lock()
+	limit := ps.policyLocked().LockAfter
+	ps.mu.Unlock()
 	if d <= 0 || d > limit {
 		return fmt.Errorf("%w: lock after at most %v", ErrBeyondPolicy, limit)
 	}
-	c.mu.Lock()
-	st := c.store
-	c.prefLockAfter = d
+	ps.mu.Lock()
+	st, _ := ps.host.sessionLocked()
+	ps.prefLockAfter = d
 	if st != nil {
-		c.armTimerLocked(c.lockAfterLocked())
+		ps.host.armTimerLocked(ps.lockAfterLocked())
 	}
-	c.mu.Unlock()
+	ps.mu.Unlock()
 	if st == nil {
 		return ErrLocked
 	}
 	return st.SetSetting(settingLockAfter, binary.BigEndian.AppendUint64(nil, uint64(d)))
 }
 
-// loadPrefsLocked reads the user's choices from the store (c.mu held).
-func (c *Client) loadPrefsLocked(st *securestore.Store) {
+// loadPrefsLocked reads the user's choices from the store (Client.mu held).
+func (ps *policyState) loadPrefsLocked(st *securestore.Store) {
 	if b, err := st.Setting(settingPreview); err == nil && len(b) == 1 {
 		p := PreviewLevel(b[0])
-		c.prefPreview = &p
+		ps.prefPreview = &p
 	}
 	if b, err := st.Setting(settingLockAfter); err == nil && len(b) == 8 {
-		c.prefLockAfter = time.Duration(binary.BigEndian.Uint64(b))
+		ps.prefLockAfter = time.Duration(binary.BigEndian.Uint64(b))
 	}
 }
