@@ -71,7 +71,7 @@ func newClient(cfg Config, path string) *Client {
 	c.clin.log, c.clin.changes, c.clin.clock, c.clin.sound, c.clin.host = cfg.Logger, c.changes, cfg.Clock, cfg.Sound, c
 	c.trail = auditTrail{door: c, log: cfg.Logger, clock: cfg.Clock}
 	ps := &c.policyState
-	ps.mu, ps.configured, ps.log, ps.clock, ps.changes, ps.host = &c.mu, cfg.Policy, cfg.Logger, cfg.Clock, c.changes, c
+	ps.mu, ps.configured, ps.log, ps.clock, ps.changes, ps.host = &c.mu, &c.cfg.Policy, cfg.Logger, cfg.Clock, c.changes, c
 	return c
 }
 

@@ -29,7 +29,7 @@ import (
 // through policyHost.
 type policyState struct {
 	mu         *gosync.Mutex // Client.mu
-	configured Policy        // Config.Policy: the device's own word
+	configured *Policy       // &Client.cfg.Policy: the device's own word
 	log        *slog.Logger
 	clock      Clock
 	changes    *changeQueue // the Client's: screens hear of policy and roles changing
