@@ -84,6 +84,7 @@ type node struct {
 	store  *securestore.Store
 	s      *sync.Session
 	svc    *Service
+	lease  *PubSubLease
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -95,8 +96,8 @@ type nodeOptions struct {
 	resource string
 	path     string
 	clock    sync.Clock
-	service  bool // run a Service on it
-	lease    Lease
+	service  bool          // run a Service on it
+	leaseTTL time.Duration // one of several instances, with a PubSubLease
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -139,11 +140,23 @@ func start(t testing.TB, srv *testserver.Server, account string, o nodeOptions) 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	if o.service {
-		n.svc, err = New(Config{Session: s, Store: n.store, Clock: o.clock, Lease: o.lease})
+		cfg := Config{Session: s, Store: n.store, Clock: o.clock}
+		if o.leaseTTL > 0 {
+			// The lease runs on the wall clock: the test clock jumps a
+			// ladder's minutes at once, which would make every lease look
+			// expired at the same moment (in service both are one clock
+			// that moves steadily).
+			n.lease = NewPubSubLease(s, o.resource, o.leaseTTL, nil, nil)
+			cfg.Lease = n.lease
+		}
+		n.svc, err = New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		go func() { _ = n.svc.Run(ctx) }()
+		if n.lease != nil {
+			go n.lease.Run(ctx, n.svc.poke)
+		}
 	} else {
 		go func() {
 			for e := range s.Events() {

@@ -33,7 +33,11 @@ type Options struct {
 	// like a device; the store keeps the SCRAM keys too).
 	Password string
 	// Resource names this instance (two instances: two resources).
-	Resource  string
+	Resource string
+	// Lease makes this instance one of several on the same account: it
+	// fires steps only while it holds the lease, renewed every Lease/3
+	// (lease.go). Zero: the only instance.
+	Lease     time.Duration
 	TLSConfig *tls.Config
 	Logger    *slog.Logger
 }
@@ -65,7 +69,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	svc, err := New(Config{Session: s, Store: st, Logger: o.Logger})
+	cfg := Config{Session: s, Store: st, Logger: o.Logger}
+	var lease *PubSubLease
+	if o.Lease > 0 {
+		lease = NewPubSubLease(s, o.Resource, o.Lease, nil, o.Logger)
+		cfg.Lease = lease
+	}
+	svc, err := New(cfg)
 	if err != nil {
 		return err
 	}
@@ -73,6 +83,9 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(ctx) }()
+	if lease != nil {
+		go lease.Run(ctx, svc.poke)
+	}
 	o.Logger.Info("escalation: running", "account", o.Account, "resource", o.Resource, "ladders", len(svc.Active()))
 	err = svc.Run(ctx)
 	cancel()

@@ -105,6 +105,7 @@ func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d
 // caller runs the Session itself.
 func (s *Service) Run(ctx context.Context) error {
 	s.resume()
+	held := s.cfg.Lease == nil || s.cfg.Lease.Held()
 	events := s.s.Events()
 	for {
 		wait := s.untilNext()
@@ -118,6 +119,15 @@ func (s *Service) Run(ctx context.Context) error {
 			s.handle(ev)
 		case <-s.wake:
 		case <-s.clock.After(wait):
+		}
+		if s.cfg.Lease != nil {
+			// Gaining the lease: finish what the other instance may have
+			// saved but not sent, then fire what is due.
+			if h := s.cfg.Lease.Held(); h != held {
+				if held = h; held {
+					s.resume()
+				}
+			}
 		}
 		s.fireDue()
 	}

@@ -1,9 +1,12 @@
 package sync
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -186,4 +189,47 @@ func (s *Session) tellService(orig securestore.Message, kind ResponseKind, body 
 	}}); err != nil {
 		s.log.Warn("sync: response not addressed to the escalation service", "err", err)
 	}
+}
+
+// ReadLease reads the escalation service's lease from its own account's
+// PEP node (holder "" when none was ever written). Only the account itself
+// can read or write it.
+func (s *Session) ReadLease(ctx context.Context) (holder string, until time.Time, err error) {
+	c := s.currentClient()
+	if c == nil || !c.Connected() {
+		return "", time.Time{}, ErrNotConnected
+	}
+	items, err := c.GetItems(ctx, s.account, xmpp.NodeEscalationLease)
+	var se *xmpp.StanzaError
+	if errors.As(err, &se) && se.Condition == "item-not-found" {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sync: reading the lease: %w", err)
+	}
+	for _, it := range items {
+		if h, u, ok := xmpp.ParseLease(it.Payload); ok {
+			return h, u, nil
+		}
+	}
+	return "", time.Time{}, nil
+}
+
+// WriteLease writes the lease (holder until until), creating the node on
+// first use: whitelist access (the account only), one persistent item.
+func (s *Session) WriteLease(ctx context.Context, holder string, until time.Time) error {
+	c := s.currentClient()
+	if c == nil || !c.Connected() {
+		return ErrNotConnected
+	}
+	if err := c.CreateNode(ctx, s.account, xmpp.NodeEscalationLease, map[string]string{
+		"pubsub#access_model": "whitelist", "pubsub#persist_items": "true", "pubsub#max_items": "1",
+	}); err != nil {
+		// Publishing creates it with the server's defaults.
+		s.log.Info("sync: lease node not created", "err", err)
+	}
+	if err := c.Publish(ctx, s.account, xmpp.NodeEscalationLease, "lease", xmpp.NewLease(holder, until)); err != nil {
+		return fmt.Errorf("sync: writing the lease: %w", err)
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ func run(args []string) int {
 	fs.StringVar(&o.Account, "account", "", "the service's account, as the org policy names it (escalation@hospital.org)")
 	fs.StringVar(&passwordFile, "password-file", "", "file holding the account's password (or $ROUNDS_ESCALATION_PASSWORD)")
 	fs.StringVar(&o.Resource, "resource", "", "this instance's name (default escalation-<host>)")
+	fs.DurationVar(&o.Lease, "lease", 0, "run as one of several instances on the account: the lease's length (e.g. 30s); 0: the only instance")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

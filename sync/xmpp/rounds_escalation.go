@@ -3,6 +3,7 @@ package xmpp
 import (
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // urn:rounds:escalation:0 — a step of an escalation ladder. It rides (a) on
@@ -153,4 +154,26 @@ func ParseHeld(st *Element) string {
 		return ""
 	}
 	return id
+}
+
+// NodeEscalationLease is the PEP node (on the escalation service's own
+// account) whose one item holds the lease of the instance that fires steps.
+const NodeEscalationLease = NSEscalation + "#lease"
+
+// NewLease builds <lease holder='…' until='…'/>.
+func NewLease(holder string, until time.Time) *Element {
+	return NewElement(NSEscalation, "lease", "holder", holder, "until", until.UTC().Format(time.RFC3339Nano))
+}
+
+// ParseLease reads <lease/>; ok is false when it is absent or malformed.
+func ParseLease(el *Element) (holder string, until time.Time, ok bool) {
+	if el == nil || el.Name.Space != NSEscalation || el.Name.Local != "lease" {
+		return "", time.Time{}, false
+	}
+	holder, okH := boundedAttr(el, "holder", maxJIDBytes)
+	until, err := time.Parse(time.RFC3339Nano, el.Attr("until"))
+	if !okH || holder == "" || err != nil {
+		return "", time.Time{}, false
+	}
+	return holder, until, true
 }
