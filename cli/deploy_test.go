@@ -275,7 +275,31 @@ func TestDeployProsodyDirectTLS(t *testing.T) {
 	if d.wss != "wss://localhost/xmpp-websocket" {
 		t.Fatalf("WebSocket %q", d.wss)
 	}
-	pageThrough(t, d)
+	doc := pageThrough(t, d)
+	botJoinsWard(t, d, doc, func() {
+		d.prosodyctl(t, "shell", documentedCommand(t, "prosodyctl shell", "hospital.example", "localhost")[2])
+	})
+}
+
+// botJoinsWard: a bot posting to a members-only ward room is refused
+// (registration-required, exit 7) until grant makes it a member with
+// docs/ADMIN.md's command; then it posts (issue 19, gap 5).
+func botJoinsWard(t *testing.T, d *deployedServer, owner *peer, grant func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := owner.session.CreateRoom(ctx, "ward4@conference."+d.domain, "dr.osei", "Ward 4", nil); err != nil {
+		t.Fatal(err)
+	}
+	send := append([]string{"send"}, d.accountArgs(t, "lab.bot", t.TempDir())...)
+	send = append(send, "--room", "ward4@conference."+d.domain)
+	if code, _, errOut := runCLI(t, "Ward 4: new admission", send...); code != ExitRefused || !strings.Contains(errOut, "registration-required") {
+		t.Fatalf("bot before membership: exit %d, %s", code, errOut)
+	}
+	grant()
+	if code, out, errOut := runCLI(t, "Ward 4: new admission", send...); code != ExitOK || !strings.HasPrefix(out, "sent ") {
+		t.Fatalf("bot after membership: exit %d, %q, %s", code, out, errOut)
+	}
 }
 
 // pageThrough walks docs/ADMIN.md's last steps: IT publishes the sample
@@ -283,7 +307,7 @@ func TestDeployProsodyDirectTLS(t *testing.T) {
 // colleague signs in over the discovered endpoint, the lab bot pages the role
 // (which the sample resolves to dr.osei now) with --wait delivered, and the
 // server check finds nothing to fix.
-func pageThrough(t *testing.T, d *deployedServer) {
+func pageThrough(t *testing.T, d *deployedServer) *peer {
 	t.Helper()
 	samples := t.TempDir()
 	if code, _, _ := runCLI(t, "", "admin", "sample", "--domain", d.domain, "--write", samples); code != ExitOK {
@@ -323,6 +347,7 @@ func pageThrough(t *testing.T, d *deployedServer) {
 			t.Errorf("check does not say %q", want)
 		}
 	}
+	return doc
 }
 
 // reverseProxy is the hospital's TLS-terminating proxy in front of the
@@ -446,5 +471,11 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 			t.Fatalf("ejabberdctl register %s: %v: %s", u, err, out)
 		}
 	}
-	pageThrough(t, d)
+	doc := pageThrough(t, d)
+	botJoinsWard(t, d, doc, func() {
+		args := documentedCommand(t, "ejabberdctl set_room_affiliation", "hospital.example", "localhost")[1:]
+		if out, err := srv.EjabberdCtl(args...); err != nil {
+			t.Fatalf("ejabberdctl %v: %v: %s", args, err, out)
+		}
+	})
 }

@@ -297,6 +297,7 @@ modules_enabled = {
 	"pep";          -- XEP-0163: read state across devices (XEP-0490)
 	"websocket";    -- RFC 7395: how Rounds connects
 	"http_files";   -- serves {{.WWWDir}} as /.well-known/ (host-meta)
+	"admin_shell";  -- prosodyctl shell: room memberships (docs/ADMIN.md, step 8)
 }
 modules_disabled = { "s2s" }
 
@@ -464,6 +465,7 @@ modules:
       anonymous: false
       allow_private_messages: false
       mam: true
+  mod_muc_admin: {}         # ejabberdctl set_room_affiliation: room memberships (docs/ADMIN.md, step 8)
   mod_offline:
     use_mam_for_storage: false
   mod_ping: {}
