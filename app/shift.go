@@ -63,24 +63,24 @@ func (h ShiftHandover) Text() string {
 	switch h.Alerts {
 	case 0:
 	case 1:
-		b.WriteString("1 alert waiting for you goes back to its sender as \"Ended shift\".\n")
+		b.WriteString("• 1 alert waiting for you goes back to its sender as \"Ended shift\".\n")
 	default:
-		fmt.Fprintf(&b, "%d alerts waiting for you go back to their senders as \"Ended shift\".\n", h.Alerts)
+		fmt.Fprintf(&b, "• %d alerts waiting for you go back to their senders as \"Ended shift\".\n", h.Alerts)
 	}
 	switch h.Escalations {
 	case 0:
 	case 1:
-		b.WriteString("1 escalation you started goes to its next step now.\n")
+		b.WriteString("• 1 escalation you started goes to its next step now.\n")
 	default:
-		fmt.Fprintf(&b, "%d escalations you started go to their next step now.\n", h.Escalations)
+		fmt.Fprintf(&b, "• %d escalations you started go to their next step now.\n", h.Escalations)
 	}
 	if len(h.Roles) > 0 {
-		fmt.Fprintf(&b, "The on-call schedule still names you for %s: messages to it keep reaching you until the schedule changes.\n", strings.Join(h.Roles, ", "))
+		fmt.Fprintf(&b, "• The on-call schedule still names you for %s: messages to it keep reaching you until the schedule changes.\n", strings.Join(h.Roles, ", "))
 	}
 	if h.Keep > 0 {
-		fmt.Fprintf(&b, "Your messages stay on this device, locked with your PIN, until %s.", h.KeepUntil.Local().Format("Mon 15:04"))
+		fmt.Fprintf(&b, "• Your messages stay on this device, locked with your PIN, until %s.", h.KeepUntil.Local().Format("Mon 15:04"))
 	} else {
-		b.WriteString("Your messages are removed from this device.")
+		b.WriteString("• Your messages are removed from this device.")
 	}
 	return b.String()
 }

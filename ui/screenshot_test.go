@@ -32,7 +32,7 @@ var screenSizes = map[string]fyne.Size{
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("ROUNDS_SCREENSHOT_DIR")
 	only := os.Getenv("ROUNDS_SCREENSHOT_ONLY") // a name prefix, to look at a few screens
-	for _, sc := range append(screenshotScreens(), clinicalScreens()...) {
+	for _, sc := range append(append(screenshotScreens(), clinicalScreens()...), sharedDeviceScreens()...) {
 		if only != "" && !strings.HasPrefix(sc.name, only) {
 			continue
 		}
@@ -50,6 +50,9 @@ func TestScreenshots(t *testing.T) {
 				restore := isMobile
 				isMobile = func() bool { return sizeName == "phone" }
 				w := test.NewTempWindow(t, sc.build())
+				if sc.desktop != (fyne.Size{}) && sizeName == "desktop" {
+					size = sc.desktop
+				}
 				w.Resize(size)
 				if sc.after != nil {
 					sc.after(t, w)
@@ -84,6 +87,9 @@ type screenshot struct {
 	build func() fyne.CanvasObject
 	after func(*testing.T, fyne.Window)
 	theme func(fyne.Theme) fyne.Theme
+	// desktop overrides the desktop size (the shared-device screens are
+	// looked at in the 960x680 window main opens).
+	desktop fyne.Size
 }
 
 func screenshotScreens() []screenshot {

@@ -21,25 +21,25 @@ type ShiftActions interface {
 	EndShift() (app.ShiftHandover, error)
 }
 
-// lockNowButton is "Lock now" (nothing when the actions cannot lock).
-func (s *settingsScreen) lockNowButton() fyne.CanvasObject {
+// lockNow is the "Lock now" button (none when the actions cannot lock).
+func (s *settingsScreen) lockNow() []fyne.CanvasObject {
 	sa, ok := s.actions.(ShiftActions)
 	if !ok {
-		return layoutSpacer()
+		return nil
 	}
-	b := widget.NewButtonWithIcon("Lock now", theme.VisibilityOffIcon(), sa.LockNow)
-	return b
+	return []fyne.CanvasObject{widget.NewButtonWithIcon("Lock now", theme.VisibilityOffIcon(), sa.LockNow)}
 }
 
-// endShiftButton is "End shift…", which asks before it acts.
-func (s *settingsScreen) endShiftButton() fyne.CanvasObject {
+// endShift is the "End shift…" button, which asks before it acts, and its
+// error line.
+func (s *settingsScreen) endShift() []fyne.CanvasObject {
 	sa, ok := s.actions.(ShiftActions)
 	if !ok {
-		return layoutSpacer()
+		return nil
 	}
 	b := widget.NewButtonWithIcon("End shift…", theme.LogoutIcon(), func() { s.confirmEndShift(sa) })
 	b.Importance = widget.WarningImportance
-	return container.NewVBox(b, s.errLabel("endshift"))
+	return []fyne.CanvasObject{b, s.errLabel("endshift")}
 }
 
 // confirmEndShift shows what ending the shift does (the alerts handed back,
@@ -86,5 +86,3 @@ func EndShiftContent(h app.ShiftHandover, extra ...fyne.CanvasObject) fyne.Canva
 	body.Wrapping = fyne.TextWrapWord
 	return container.NewVBox(append([]fyne.CanvasObject{title, body}, extra...)...)
 }
-
-func layoutSpacer() fyne.CanvasObject { return container.NewVBox() }
