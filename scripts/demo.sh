@@ -3,6 +3,7 @@
 # and the Rounds app signed in as a demo member of staff.
 #   scripts/demo.sh               # nurse.kim
 #   AS=dr.osei scripts/demo.sh    # a second window as another user
+#   SHARED=1 scripts/demo.sh      # a shared ward phone (phone-size window, its own data dir)
 # The server stops when the window that started it closes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,10 @@ fi
 set -a; . "$dir/demo.env"; set +a
 echo "demo: Prosody on $ROUNDS_SERVER_URL; staff: $ROUNDS_DEMO_ACCOUNTS (password: $ROUNDS_DEMO_PASSWORD)"
 echo "demo: signing in as $as@$ROUNDS_DEMO_DOMAIN; another window: AS=dr.osei make demo"
+if [ -n "${SHARED:-}" ]; then
+  # One phone, several nurses: every profile lives in this one data dir.
+  echo "demo: a shared ward phone; sign in, then Lock now, Sign in another person, Switch user, End shift"
+  export ROUNDS_WINDOW_SIZE="${ROUNDS_WINDOW_SIZE:-390x844}"
+  ROUNDS_ACCOUNT="$as@$ROUNDS_DEMO_DOMAIN" ROUNDS_DATA_DIR="${ROUNDS_DATA_DIR:-$PWD/.demo/app-shared-phone}" exec bin/rounds "$@"
+fi
 ROUNDS_ACCOUNT="$as@$ROUNDS_DEMO_DOMAIN" ROUNDS_DATA_DIR="${ROUNDS_DATA_DIR:-$PWD/.demo/app-$as}" bin/rounds "$@"
