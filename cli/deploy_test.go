@@ -119,15 +119,38 @@ func freeLoopbackPorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// needPort443 fails the test when https://localhost/ cannot be served here:
-// host-meta is only ever fetched from port 443.
+// needPort443 takes port 443 on loopback for the test: host-meta is only
+// ever fetched from port 443. Test runs on one machine (two checkouts, two
+// `go test` runs) take turns through a lock file; the test fails when the
+// port stays taken by something else.
 func needPort443(t *testing.T) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:443")
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "rounds-port443.lock"), os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
-		t.Fatalf("port 443 on loopback is needed for host-meta discovery (run as root, nothing else on 443): %v", err)
+		t.Fatal(err)
 	}
-	l.Close()
+	deadline := time.Now().Add(5 * time.Minute)
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Now().After(deadline) {
+			f.Close()
+			t.Fatal("port 443: another test run held the lock for 5 minutes")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Cleanups run last-in first-out: this one, registered first, runs after
+	// the server and the proxy have stopped.
+	t.Cleanup(func() { f.Close() })
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:443")
+		if err == nil {
+			l.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("port 443 on loopback is needed for host-meta discovery (run as root, nothing else on 443): %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // deployProsody generates a Prosody configuration with extra generator
