@@ -34,6 +34,9 @@ const (
 	// DNDChanged: do-not-disturb went on or off, here or on another of the
 	// user's devices (Client.DND).
 	DNDChanged
+	// LockedWaiting: a message arrived while locked, or the unlock took
+	// what waited (Client.LockedBanner).
+	LockedWaiting
 )
 
 func (k ChangeKind) String() string {
@@ -60,6 +63,8 @@ func (k ChangeKind) String() string {
 		return "alerts"
 	case DNDChanged:
 		return "do not disturb"
+	case LockedWaiting:
+		return "locked waiting"
 	}
 	return "unknown"
 }

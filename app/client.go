@@ -17,14 +17,14 @@ import (
 // keeping it current, and the app's behaviour on top (view models, actions,
 // notifications, auto-lock). All methods are safe for concurrent use.
 //
-// Locking (Lock, auto-lock, Background on mobile) stops the Session and closes
-// the store, so a locked app holds no key and no PHI in memory
-// (docs/ARCHITECTURE.md, "Security model").
-// While locked nothing syncs and no notification can be raised (that needs
-// the store): waking a locked phone for new messages is content-free push
-// (XEP-0357), a later issue. Unlock with the PIN resumes, and catch-up fetches
-// what arrived meanwhile. The Client object and its Changes channel survive
-// lock and unlock; only SignOut and WipeDevice end them.
+// Locking (Lock, auto-lock, Background on mobile) closes the store, so a
+// locked app holds no key and no PHI in memory (docs/ARCHITECTURE.md,
+// "Security model"), but the Session goes on listening: what arrives is
+// sealed into the store's locked inbox, and urgent messages notify without
+// sender or text (locked.go). Unlock with the PIN merges the inbox, and
+// catch-up fetches what a lost socket missed. The Client object and its
+// Changes channel survive lock and unlock; only SignOut and WipeDevice end
+// them.
 type Client struct {
 	cfg     Config
 	path    string
@@ -40,14 +40,15 @@ type Client struct {
 	ended   bool          // signed out or wiped
 	// Each concern's state, in the file that holds its methods; all of it
 	// is guarded by mu unless its type says otherwise.
-	presenceBook   // contacts' presence and our own (presence.go)
-	attention      // what the user is looking at; who was told (notify.go)
-	autoLock       // the idle timer (lock.go)
-	roomsAway      // rooms the last sign-in could not rejoin (events.go)
-	policyState    // policy, preferences, on-call, orders: a service under mu (policy.go)
-	retentionClock // retention purges and their clock (retention.go)
-	wipeOrders     // remote wipe directives (wipe.go)
-	exportCopies   // plaintext copies handed to other apps (exportsweep.go)
+	presenceBook    // contacts' presence and our own (presence.go)
+	attention       // what the user is looking at; who was told (notify.go)
+	autoLock        // the idle timer (lock.go)
+	lockedListening // the Session listening while locked (locked.go)
+	roomsAway       // rooms the last sign-in could not rejoin (events.go)
+	policyState     // policy, preferences, on-call, orders: a service under mu (policy.go)
+	retentionClock  // retention purges and their clock (retention.go)
+	wipeOrders      // remote wipe directives (wipe.go)
+	exportCopies    // plaintext copies handed to other apps (exportsweep.go)
 	// Alerts and escalation ladders (alerts.go, escalation.go).
 	clin clinical
 	// The thumbnail cache, with its own lock (attachments.go).
@@ -96,6 +97,13 @@ func (c *Client) start(st *securestore.Store) error {
 	})
 	if err != nil {
 		return err
+	}
+	// What arrived while locked, before anything else: its alerts are up
+	// at once, and the sign-in's catch-up finds it stored.
+	if n, err := sess.MergeLockedInbox(); err != nil {
+		c.log.Warn("app: locked inbox not merged; it stays for the next unlock", "err", err)
+	} else if n > 0 {
+		c.log.Info("app: merged what arrived while locked", "entries", n)
 	}
 	c.mu.Lock()
 	if c.ended {
@@ -175,15 +183,16 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	return st, true
 }
 
-// Lock stops syncing and closes the store: no key and no PHI stay in memory.
-// The UI gets a Locked change and shows the unlock screen.
+// Lock closes the store: no key and no PHI stay in memory. The Session goes
+// on into the locked inbox (locked.go). The UI gets a Locked change and
+// shows the unlock screen.
 func (c *Client) Lock() {
 	var shown []string
 	if c.NotificationPreview() == PreviewContent {
 		// Notifications showing message text must not outlive the unlock.
 		shown = c.shownNotifications()
 	}
-	st, ok := c.halt()
+	st, ok := c.lockListening()
 	c.removeExports() // plaintext copies must not outlive the unlock
 	if !ok {
 		return
@@ -219,8 +228,12 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 	}
 	st, err := openStore(c.path, pin, c.cfg)
 	if err != nil {
+		if errors.Is(err, ErrWiped) {
+			c.stopListening() // its inbox went with the store
+		}
 		return err
 	}
+	c.stopListening() // the new Session merges its inbox
 	c.setPINLen(pin)
 	if err := c.start(st); err != nil {
 		st.Close()
@@ -240,6 +253,7 @@ func (c *Client) Account() string {
 // (the next start shows the unlock screen). The Client is finished and its
 // Changes channel closes.
 func (c *Client) SignOut() {
+	c.stopListening()
 	if st, ok := c.halt(); ok {
 		if err := st.Close(); err != nil {
 			c.log.Warn("app: closing store", "err", err)

@@ -60,6 +60,8 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		}
 	case sync.ConnectionChanged:
 		c.changes.push(Change{Kind: ConnectionChanged})
+	case sync.ArrivedLocked:
+		c.arrivedLocked(e)
 	case sync.RosterChanged:
 		c.changes.push(Change{Kind: DirectoryChanged})
 		c.changes.push(Change{Kind: InboxChanged})

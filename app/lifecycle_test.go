@@ -60,8 +60,9 @@ func TestBackgroundOnDesktopKeepsSyncing(t *testing.T) {
 }
 
 // TestBackgroundOnPhoneLocks: a phone that leaves the screen locks at once
-// (session stopped, store closed); coming back shows the lock, and after the
-// PIN what arrived meanwhile is caught up from the server.
+// (store closed; the session listens into the locked inbox for as long as
+// the platform lets the app run); coming back shows the lock, and after the
+// PIN what arrived meanwhile is there.
 func TestBackgroundOnPhoneLocks(t *testing.T) {
 	phoneOrDesktop(t, true)
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")

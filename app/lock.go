@@ -62,12 +62,11 @@ func (c *Client) Background() {
 	c.bg = true
 	s := c.session
 	c.mu.Unlock()
+	if s != nil {
+		_ = s.SetActive(false) // XEP-0352: also for the Session that listens while locked
+	}
 	if lockInBackground {
 		c.Lock()
-		return
-	}
-	if s != nil {
-		_ = s.SetActive(false)
 	}
 }
 

@@ -217,6 +217,11 @@ type Policy struct {
 	// DND says which urgent levels ring through do not disturb (dnd.go);
 	// the zero value lets urgent and STAT through.
 	DND DNDPolicy
+	// QuietRoutineWhileLocked: routine messages that arrive while the app
+	// is locked raise no notification (urgent and STAT always do, without
+	// sender or text). The zero value notifies ("New message — unlock
+	// Rounds").
+	QuietRoutineWhileLocked bool
 	// Version is the org policy's version in force (0: none received).
 	Version int
 }

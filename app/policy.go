@@ -114,6 +114,9 @@ type OrgPolicy struct {
 	// a profile is kept locked after "End shift" (0: removed at once).
 	ShiftKeep *time.Duration `json:"shift_keep,omitempty"`
 	DND       *DNDPolicy     `json:"dnd,omitempty"`
+	// LockedRoutineNotify: do routine messages notify while locked (false:
+	// only urgent and STAT do); nil says nothing.
+	LockedRoutineNotify *bool `json:"locked_routine_notify,omitempty"`
 }
 
 // TextAckPolicy says whether a plain-text reply ("ack") from someone whose
@@ -299,6 +302,9 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 	}
 	if org.KeyringAllowed != nil && !*org.KeyringAllowed {
 		p.AllowKeyring = false
+	}
+	if org.LockedRoutineNotify != nil && !*org.LockedRoutineNotify {
+		p.QuietRoutineWhileLocked = true // quieter wins: the device may be quiet already
 	}
 	if org.Preview != nil && previewRank(*org.Preview) < previewRank(p.Preview) {
 		p.Preview = *org.Preview
@@ -588,6 +594,10 @@ func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 	}
 	if d := w.DND; d != nil {
 		p.DND = &DNDPolicy{UrgentSilenced: !d.Urgent, STATSilenced: !d.STAT}
+	}
+	if b := w.LockedRoutineNotify; b != nil {
+		v := *b
+		p.LockedRoutineNotify = &v
 	}
 	if pv, ok := previewFromWire(w.NotificationPreview); ok {
 		p.Preview = &pv

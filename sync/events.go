@@ -16,7 +16,8 @@ type Event interface{ isEvent() }
 type MessagesAdded struct {
 	Messages []securestore.Message
 	// CatchUp is true for messages fetched from an archive after being offline,
-	// so the app can notify once per batch instead of once per message.
+	// or merged from the locked inbox at unlock, so the app can notify once
+	// per batch instead of once per message.
 	CatchUp bool
 }
 

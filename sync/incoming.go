@@ -64,7 +64,10 @@ func (s *Session) handleMessage(m *xmpp.Message, r *replayed) {
 		// now, before the app hears of it.
 		if added = s.settleEdits([]string{sm.ConversationID}, added); len(added) > 0 {
 			s.applyResponses(added)
-			s.emit(MessagesAdded{Messages: added})
+			// Merged from the locked inbox, it is late like a catch-up:
+			// the alerts it raises wait for the rest of the merge (an
+			// acknowledgement from another device) before they ring.
+			s.emit(MessagesAdded{Messages: added, CatchUp: r != nil})
 			s.afterStored(added)
 		}
 	} else {

@@ -37,6 +37,10 @@ type OrgPolicy struct {
 	// removed at once); nil: not said.
 	ShiftKeepHours *int
 	DND            *DNDPolicy // <dnd/>; nil: not said
+	// LockedRoutineNotify is <locked routine-notify='true|false'/>: whether
+	// routine messages arriving while the app is locked notify (without
+	// sender or text); nil: not said.
+	LockedRoutineNotify *bool
 }
 
 // DNDPolicy is <dnd urgent='ring|silent' stat='ring|silent'/>: which urgent
@@ -236,6 +240,19 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 					err = &PolicyError{"keyring", "allowed", fmt.Sprintf("%s is not true or false", shown(c.Attr("allowed")))}
 				}
 			}
+		case "locked":
+			if err = once(c); err == nil {
+				switch c.Attr("routine-notify") {
+				case "true", "1":
+					t := true
+					p.LockedRoutineNotify = &t
+				case "false", "0":
+					f := false
+					p.LockedRoutineNotify = &f
+				default:
+					err = &PolicyError{"locked", "routine-notify", fmt.Sprintf("%s is not true or false", shown(c.Attr("routine-notify")))}
+				}
+			}
 		case "notifications":
 			if err = once(c); err == nil {
 				switch v := c.Attr("preview"); v {
@@ -425,6 +442,9 @@ func (p OrgPolicy) Element() *Element {
 	}
 	if p.NotificationPreview != "" {
 		add("notifications", "preview", p.NotificationPreview)
+	}
+	if p.LockedRoutineNotify != nil {
+		add("locked", "routine-notify", strconv.FormatBool(*p.LockedRoutineNotify))
 	}
 	if p.UrgentRepeatSeconds > 0 || p.UrgentRepeatCount > 0 {
 		add("urgent", "repeat-seconds", strconv.Itoa(p.UrgentRepeatSeconds), "repeat-count", strconv.Itoa(p.UrgentRepeatCount))

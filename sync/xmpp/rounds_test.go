@@ -182,6 +182,7 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		"fail_text_ack_long_word":          "is longer than 40 characters",
 		"fail_shift_end_too_long":          "<shift-end keep-hours>: 200 is outside 0..168",
 		"fail_dnd_value":                   `<dnd urgent>: "maybe" is not ring or silent`,
+		"fail_locked_routine_maybe":        `<locked routine-notify>: "sometimes" is not true or false`,
 	})
 	p, err := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_full.xml"))
 	if err != nil {
@@ -205,6 +206,9 @@ func TestOrgPolicyFixtures(t *testing.T) {
 	}
 	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_shift_end_remove.xml")); p.ShiftKeepHours == nil || *p.ShiftKeepHours != 0 {
 		t.Errorf("good_shift_end_remove: %v", p.ShiftKeepHours)
+	}
+	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_locked_quiet.xml")); p.LockedRoutineNotify == nil || *p.LockedRoutineNotify {
+		t.Errorf("good_locked_quiet: %+v", p.LockedRoutineNotify)
 	}
 }
 

@@ -1,0 +1,272 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// Locked but listening (docs/STORE.md, "Locked inbox"; docs/PROTOCOL.md,
+// "While locked"). Lock closes the store and drops its keys as before, but
+// the Session keeps running: it seals what arrives into the store's locked
+// inbox and tells the app only each message's level (sync.ArrivedLocked).
+// Urgent and STAT messages then raise a notification without sender or
+// text ("STAT message — unlock Rounds"), repeated on the policy's urgent
+// interval while locked, and the unlock screen shows a count
+// (LockedBanner). Routine ones notify the same way unless the policy
+// keeps them quiet (Policy.QuietRoutineWhileLocked). The unlock starts a
+// new Session on the reopened store, which merges the inbox before it
+// signs in, so the alert for a STAT that came while locked is up at once.
+//
+// What stays in memory while locked: the account, the server's address,
+// the SCRAM keys (to sign in again after a lost socket; they let their
+// holder sign in as the user, as the password would, but they open no
+// message), the store's public receive key, the rooms joined and the
+// counts below. No store key, no message.
+
+// LockedNotification is the ConversationID of the one notification a
+// locked Client raises (it names no conversation: which one is not told
+// while locked). Tapping it only brings Rounds forward.
+const LockedNotification = "rounds:locked"
+
+// lockedListening is the state of a locked Client that still listens.
+type lockedListening struct {
+	listen *listener
+	// waiting counts the messages announced while locked, by level
+	// (securestore.Urgency); ackWaiting the routine ones among them that
+	// ask for acknowledgement (they alert like urgent ones).
+	waiting    [securestore.UrgencyCritical + 1]int
+	ackWaiting int
+	ring       Timer
+	ringGen    int
+	rings      int
+}
+
+// listener is the Session that runs on while the Client is locked, and its
+// locked inbox.
+type listener struct {
+	session *sync.Session
+	inbox   *securestore.Inbox
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+// lockListening is halt for Lock: the Session goes on into the locked
+// inbox (sync.Session.Lock) instead of stopping. It reports the store to
+// close and whether the Client was unlocked. Where the inbox cannot be
+// opened it falls back to halt: a deaf lock, as before.
+func (c *Client) lockListening() (*securestore.Store, bool) {
+	c.mu.Lock()
+	st, sess, stop, done := c.store, c.session, c.stop, c.done
+	if st == nil || sess == nil || c.ended || c.wiping || c.headless != nil {
+		c.mu.Unlock()
+		return c.halt()
+	}
+	c.mu.Unlock()
+	pub, err := st.ReceiveKey()
+	var q *securestore.Inbox
+	if err == nil {
+		q, err = securestore.OpenInbox(c.path, pub, c.cfg.storeOptions())
+	}
+	if err != nil {
+		c.log.Warn("app: locked inbox not opened; locking without listening", "err", err)
+		return c.halt()
+	}
+	// From here on the Session does not touch the store.
+	sess.Lock(q)
+	c.mu.Lock()
+	if c.store != st {
+		// Halted meanwhile (sign-out, wipe): nothing to keep.
+		c.mu.Unlock()
+		q.Close()
+		return nil, false
+	}
+	c.store, c.session, c.stop, c.done = nil, nil, nil, nil
+	c.listen = &listener{session: sess, inbox: q, stop: stop, done: done}
+	c.waiting, c.ackWaiting, c.rings = [securestore.UrgencyCritical + 1]int{}, 0, 0
+	c.presence = map[string]map[string]presence{}
+	c.roomsOut = nil
+	c.notified = map[string]notice{}
+	c.stopTimerLocked()
+	c.stopRetentionLocked()
+	c.mu.Unlock()
+	c.stopClinical()
+	c.dropThumbnails()
+	return st, true
+}
+
+// stopListening ends the locked Session (if any), closes its inbox and
+// withdraws the locked notification. The inbox file stays for the merge.
+func (c *Client) stopListening() {
+	c.mu.Lock()
+	l := c.listen
+	c.listen = nil
+	c.waiting, c.ackWaiting, c.rings = [securestore.UrgencyCritical + 1]int{}, 0, 0
+	c.stopRingLocked()
+	c.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.stop()
+	<-l.done
+	if err := l.inbox.Close(); err != nil {
+		c.log.Warn("app: closing the locked inbox", "err", err)
+	}
+	c.cfg.Notifier.Clear(LockedNotification)
+	c.changes.push(Change{Kind: LockedWaiting})
+}
+
+// Listening reports whether the Client is locked and still receiving.
+func (c *Client) Listening() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.listen != nil
+}
+
+// arrivedLocked is the event loop's step for sync.ArrivedLocked.
+func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
+	urgent := e.Urgency >= securestore.UrgencyHigh || e.AckRequired
+	c.mu.Lock()
+	if c.listen == nil {
+		c.mu.Unlock()
+		return // unlocked meanwhile: the merge raises it
+	}
+	if e.AckRequired && e.Urgency < securestore.UrgencyHigh {
+		c.ackWaiting++
+	} else {
+		c.waiting[min(e.Urgency, securestore.UrgencyCritical)]++
+	}
+	quiet := !urgent && c.policyLocked().QuietRoutineWhileLocked
+	startRing := urgent && c.ring == nil
+	c.mu.Unlock()
+	c.changes.push(Change{Kind: LockedWaiting})
+	if quiet {
+		return
+	}
+	c.notifyLocked()
+	if startRing {
+		c.armRing()
+	}
+}
+
+// notifyLocked raises (or replaces) the locked notification for what
+// waits: no sender, no text, no count of routine messages by conversation.
+func (c *Client) notifyLocked() {
+	c.mu.Lock()
+	w, ack := c.waiting, c.ackWaiting
+	levels := c.policyLocked().Levels
+	quietRoutine := c.policyLocked().QuietRoutineWhileLocked
+	c.mu.Unlock()
+	top := securestore.UrgencyNormal
+	for u := securestore.UrgencyCritical; u > securestore.UrgencyNormal; u-- {
+		if w[u] > 0 {
+			top = u
+			break
+		}
+	}
+	urgent := top >= securestore.UrgencyHigh || ack > 0
+	if !urgent && (quietRoutine || w[securestore.UrgencyNormal] == 0) {
+		return
+	}
+	n := Notification{ConversationID: LockedNotification, Title: "Rounds", Urgent: urgent}
+	what := "New message"
+	if top >= securestore.UrgencyHigh {
+		n.Level = levels.Name(top)
+		what = n.Level + " message"
+	} else if urgent {
+		n.Level = levels.Name(securestore.UrgencyHigh)
+		what = "Message to acknowledge"
+	}
+	n.Body = what + " — unlock Rounds"
+	c.cfg.Notifier.Notify(n)
+	c.cfg.Sound.NewMessage(urgent)
+	c.log.Info("app: notified while locked", "urgent", urgent)
+}
+
+// armRing schedules the next repeat of the locked alert: every
+// Policy.UrgentRepeat, at most UrgentRepeatCount times, while locked.
+func (c *Client) armRing() {
+	p := c.effectivePolicy()
+	every, count := p.UrgentRepeat, p.UrgentRepeatCount
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listen == nil || every <= 0 || c.rings >= count {
+		return
+	}
+	c.stopRingLocked()
+	gen := c.ringGen
+	c.ring = c.cfg.Clock.AfterFunc(every, func() { c.ringDue(gen) })
+}
+
+func (c *Client) stopRingLocked() {
+	c.ringGen++
+	if c.ring != nil {
+		c.ring.Stop()
+		c.ring = nil
+	}
+}
+
+func (c *Client) ringDue(gen int) {
+	c.mu.Lock()
+	if gen != c.ringGen || c.listen == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.ring = nil
+	c.rings++
+	c.mu.Unlock()
+	c.notifyLocked()
+	c.armRing()
+}
+
+// LockedBanner is what the unlock screen says about messages that arrived
+// while locked, without sender or text: "1 STAT message waiting", "2
+// urgent messages and 1 STAT message waiting". Urgent and STAT messages
+// always count; routine ones only where the policy lets them notify while
+// locked. Empty when nothing is waiting. Urgent is true for urgent, STAT
+// or to-acknowledge messages (the screen draws the banner as an alert).
+func (c *Client) LockedBanner() (text string, urgent bool) {
+	c.mu.Lock()
+	w, ack := c.waiting, c.ackWaiting
+	pol := c.policyLocked()
+	listening := c.listen != nil
+	c.mu.Unlock()
+	if !listening {
+		return "", false
+	}
+	type part struct {
+		n    int
+		what string
+	}
+	crit, high := securestore.UrgencyCritical, securestore.UrgencyHigh
+	all := []part{
+		{w[crit], pol.Levels.Name(crit) + " " + plural(w[crit], "message", "messages")},
+		{w[high], pol.Levels.Name(high) + " " + plural(w[high], "message", "messages")},
+		{ack, plural(ack, "message", "messages") + " to acknowledge"},
+	}
+	urgent = w[crit]+w[high]+ack > 0
+	if !pol.QuietRoutineWhileLocked {
+		n := w[securestore.UrgencyNormal]
+		all = append(all, part{n, "new " + plural(n, "message", "messages")})
+	}
+	var parts []string
+	for _, p := range all {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if len(parts) == 0 {
+		return "", false
+	}
+	return strings.Join(parts, " and ") + " waiting", urgent
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

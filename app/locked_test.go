@@ -1,0 +1,199 @@
+package app
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// lockedNotes are d's notifications raised while locked.
+func lockedNotes(d *device) []Notification {
+	var out []Notification
+	for _, n := range d.notifier.notifications() {
+		if n.ConversationID == LockedNotification {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestLockedDesktopRingsForStat: a locked desktop keeps its session; a STAT
+// page arriving then raises a notification without sender or text, which
+// repeats on the policy's interval (injected clock); the sender sees it
+// delivered, never read; the unlock screen's banner counts it; the page
+// cannot be acknowledged while locked. After the unlock the alert is
+// there at once, the banner and the locked notification are gone, the
+// acknowledgement reaches the sender, and the message is stored once
+// (the catch-up's archive copy is a duplicate).
+func TestLockedDesktopRingsForStat(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+
+	desk.c.Lock()
+	if !desk.c.Locked() || !desk.c.Listening() {
+		t.Fatalf("locked %v listening %v", desk.c.Locked(), desk.c.Listening())
+	}
+	if _, err := desk.c.Inbox(""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Inbox while locked: %v", err)
+	}
+	sent, err := alice.c.SendClinical(desk.jid, "MARKER-L1 bed 7 K+ 6.9", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "locked notification", 20*time.Second, func() bool { return len(lockedNotes(desk)) == 1 })
+	n := lockedNotes(desk)[0]
+	if n.Body != "STAT message — unlock Rounds" || !n.Urgent || n.Level != "STAT" || n.Message != 0 {
+		t.Fatalf("locked notification %+v", n)
+	}
+	if containsAny(n, "MARKER") || containsAny(n, "bed") || containsAny(n, "alice") {
+		t.Fatalf("the locked notification tells more than the level: %+v", n)
+	}
+	if text, urgent := desk.c.LockedBanner(); text != "1 STAT message waiting" || !urgent {
+		t.Fatalf("banner %q %v", text, urgent)
+	}
+	waitFor(t, "LockedWaiting change for the unlock screen", 2*time.Second, func() bool { return desk.changeCount(Change{Kind: LockedWaiting}) > 0 })
+	waitFor(t, "delivered at the sender", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(desk.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptDelivered
+	})
+	rings := urgentSounds(desk)
+	clk.Advance(2 * time.Minute)
+	waitFor(t, "repeat while locked", 5*time.Second, func() bool { return urgentSounds(desk) == rings+1 && len(lockedNotes(desk)) == 2 })
+	clk.Advance(2 * time.Minute)
+	waitFor(t, "second repeat", 5*time.Second, func() bool { return urgentSounds(desk) == rings+2 })
+	time.Sleep(200 * time.Millisecond)
+	if r, _ := alice.messageRow(desk.jid, sent.ID); r.Receipt.State != securestore.ReceiptDelivered {
+		t.Fatalf("sender sees %v while the desk is locked", r.Receipt.State)
+	}
+	if err := desk.c.Respond(alice.jid, 1, ResponseAck, ""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("acknowledge while locked: %v", err)
+	}
+	// The store file holds no plaintext of it, nor does the locked inbox.
+	for _, f := range storeFilesIn(t, desk.cfg.DataDir) {
+		for _, name := range []string{f, securestore.InboxPath(f)} {
+			raw, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(raw), "MARKER-L1") {
+				t.Fatalf("%s holds the page in clear", name)
+			}
+		}
+	}
+
+	if err := desk.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alert at once after unlock", 2*time.Second, func() bool { _, ok := alertOn(desk, alice.jid); return ok })
+	if text, _ := desk.c.LockedBanner(); text != "" || desk.c.Listening() {
+		t.Fatalf("after unlock: banner %q listening %v", text, desk.c.Listening())
+	}
+	if !desk.notifier.clearedFor(LockedNotification) {
+		t.Fatal("the locked notification outlived the unlock")
+	}
+	in := desk.waitIncoming(alice.jid, "MARKER-L1")
+	if err := desk.c.Respond(alice.jid, in.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "acknowledged at the sender", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(desk.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+	desk.waitOnline()
+	time.Sleep(300 * time.Millisecond) // the sign-in's catch-up fetched the archive copy
+	ms, err := desk.c.Messages(alice.jid, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := 0
+	for _, m := range ms {
+		if strings.Contains(m.Body, "MARKER-L1") {
+			copies++
+		}
+	}
+	if copies != 1 {
+		t.Fatalf("%d copies of the page after unlock and catch-up", copies)
+	}
+}
+
+// TestLockedRoutineByPolicy: a routine message while locked notifies
+// content-free by default; where the policy keeps routine messages quiet
+// while locked (device config, or the org policy saying
+// routine-notify='false') it raises nothing and the banner leaves it out,
+// while an urgent message still notifies.
+func TestLockedRoutineByPolicy(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{Policy: Policy{QuietRoutineWhileLocked: true}})
+
+	bob.c.Lock()
+	carol.c.Lock()
+	for _, to := range []*device{bob, carol} {
+		if _, err := alice.c.Send(to.jid, "routine MARKER-R"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "bob's locked notification", 20*time.Second, func() bool { return len(lockedNotes(bob)) == 1 })
+	if n := lockedNotes(bob)[0]; n.Body != "New message — unlock Rounds" || n.Urgent {
+		t.Fatalf("routine locked notification %+v", n)
+	}
+	if text, urgent := bob.c.LockedBanner(); text != "1 new message waiting" || urgent {
+		t.Fatalf("bob's banner %q %v", text, urgent)
+	}
+	waitFor(t, "carol's arrival counted", 20*time.Second, func() bool { return carol.changeCount(Change{Kind: LockedWaiting}) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if len(lockedNotes(carol)) != 0 {
+		t.Fatalf("quiet policy notified: %+v", lockedNotes(carol))
+	}
+	if text, _ := carol.c.LockedBanner(); text != "" {
+		t.Fatalf("quiet policy banner %q", text)
+	}
+	if _, err := alice.c.SendUrgent(carol.jid, "urgent MARKER-U", securestore.UrgencyHigh); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "carol's urgent notification", 20*time.Second, func() bool { return len(lockedNotes(carol)) == 1 })
+	if n := lockedNotes(carol)[0]; n.Body != "Urgent message — unlock Rounds" || !n.Urgent {
+		t.Fatalf("urgent locked notification %+v", n)
+	}
+	if text, _ := carol.c.LockedBanner(); text != "1 Urgent message waiting" {
+		t.Fatalf("carol's banner %q", text)
+	}
+
+	// The org policy's <locked routine-notify='false'/> makes a device quiet.
+	f := false
+	if got := mergePolicy(Policy{}.withDefaults(), &OrgPolicy{LockedRoutineNotify: &f}); !got.QuietRoutineWhileLocked {
+		t.Fatal("org policy routine-notify=false did not quieten the device")
+	}
+	tr := true
+	if got := mergePolicy(Policy{QuietRoutineWhileLocked: true}.withDefaults(), &OrgPolicy{LockedRoutineNotify: &tr}); !got.QuietRoutineWhileLocked {
+		t.Fatal("org policy loosened a quiet device")
+	}
+}
+
+// TestSignOutWhileListening: signing out of a locked, listening Client
+// ends its session (nothing keeps receiving for a signed-out account).
+func TestSignOutWhileListening(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	bob.c.Lock()
+	bob.c.SignOut()
+	if bob.c.Listening() {
+		t.Fatal("still listening after sign-out")
+	}
+	if _, err := alice.c.Send(bob.jid, "after sign-out"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if len(lockedNotes(bob)) != 0 {
+		t.Fatal("a signed-out client notified")
+	}
+}
