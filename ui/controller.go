@@ -307,6 +307,7 @@ func (c *Controller) follow(cl *app.Client) {
 		}
 		c.mu.Unlock()
 		if mine {
+			c.withdrawNotifications()
 			c.showStart()
 		}
 	})

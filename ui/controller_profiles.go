@@ -102,8 +102,33 @@ func (c *Controller) leave() {
 		cl.Lock()
 		cl.SignOut()
 	}
+	c.withdrawNotifications()
 	if c.Tray != nil {
 		c.Tray.SetUnread(0)
+	}
+}
+
+// withdrawNotifications takes the previous person's notifications off the
+// screen where the platform can (they name who wrote to them) and re-arms
+// every conversation, so the next person's first message from the same
+// colleague is not taken for one already shown.
+func (c *Controller) withdrawNotifications() {
+	if n, ok := c.Config.Notifier.(interface{ ClearAll() }); ok {
+		n.ClearAll()
+	}
+}
+
+// ClearAll withdraws every outstanding notification (where the platform
+// can; Fyne's own fallback cannot) and re-arms every conversation.
+func (o *OSNotifier) ClearAll() {
+	o.mu.Lock()
+	convs := make([]string, 0, len(o.outstanding))
+	for conv := range o.outstanding {
+		convs = append(convs, conv)
+	}
+	o.mu.Unlock()
+	for _, conv := range convs {
+		o.Clear(conv)
 	}
 }
 

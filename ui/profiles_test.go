@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -156,6 +157,8 @@ func TestSwitchUserShowsNothingOfThePrevious(t *testing.T) {
 	fa := test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(screenSizes["desktop"])
+	notes := &withdrawingNotifier{}
+	cfg.Notifier = notes
 	c := &Controller{App: fa, Window: w, Config: cfg}
 	c.Start()
 	t.Cleanup(func() {
@@ -214,6 +217,29 @@ func TestSwitchUserShowsNothingOfThePrevious(t *testing.T) {
 	if th := c.openThread(); th != nil {
 		t.Fatalf("a thread kept across the switch: %v", th.Conversation())
 	}
+	if n := notes.withdrawn(); n != 2 {
+		t.Fatalf("notifications withdrawn %d times, want at each of the two switches", n)
+	}
+}
+
+// withdrawingNotifier counts ClearAll, as the OS notifier withdraws the
+// previous person's notifications.
+type withdrawingNotifier struct {
+	mu    gosync.Mutex
+	clear int
+}
+
+func (n *withdrawingNotifier) Notify(app.Notification) {}
+func (n *withdrawingNotifier) Clear(string)            {}
+func (n *withdrawingNotifier) ClearAll() {
+	n.mu.Lock()
+	n.clear++
+	n.mu.Unlock()
+}
+func (n *withdrawingNotifier) withdrawn() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.clear
 }
 
 // fakeShift is a settings screen's actions with the shift actions.
@@ -271,5 +297,24 @@ func TestSettingsLockNowAndEndShift(t *testing.T) {
 	}
 	if f.ended != 1 {
 		t.Fatalf("EndShift called %d times", f.ended)
+	}
+}
+
+// TestOSNotifierClearAll: after a switch of user no conversation counts as
+// already notified, so the next person's first message from the same
+// colleague is shown.
+func TestOSNotifierClearAll(t *testing.T) {
+	o := NewOSNotifier(test.NewTempApp(t))
+	o.Notify(app.Notification{ConversationID: "dr.osei@rounds.test", Title: "Rounds", Body: "New message from Dr Osei"})
+	o.Notify(app.Notification{ConversationID: "icu@rooms.rounds.test", Title: "Rounds", Body: "New message in ICU team"})
+	last := -1
+	o.OnChange = func(n int) { last = n }
+	o.ClearAll()
+	if last != 0 {
+		t.Fatalf("outstanding after ClearAll: %d", last)
+	}
+	o.Notify(app.Notification{ConversationID: "dr.osei@rounds.test", Title: "Rounds", Body: "New message from Dr Osei"})
+	if last != 1 {
+		t.Fatalf("a conversation notified before the switch stayed silenced: %d", last)
 	}
 }
