@@ -185,7 +185,7 @@ func (c *Controller) settingsState(cl *app.Client) SettingsState {
 	return SettingsState{
 		Account: cl.Account(), Presence: show, Status: status,
 		Preview: cl.NotificationPreview(), LockAfter: cl.LockAfter(),
-		Policy: cl.Policy(), Version: c.Version,
+		Policy: cl.Policy(), Version: c.Version, DND: cl.DND(),
 	}
 }
 
@@ -206,6 +206,18 @@ func (c *Controller) refreshAll(cl *app.Client) {
 		}
 	})
 	c.refreshClinical(cl) // levels, roles, alerts (alert.go)
+	c.refreshDND(cl)
+}
+
+// refreshDND shows do not disturb's state in the inbox and settings.
+func (c *Controller) refreshDND(cl *app.Client) {
+	state, settings := cl.DND(), c.settingsState(cl)
+	doUI(func() {
+		if s := c.currentShell(); s != nil {
+			s.Inbox.SetDND(state)
+			s.SetSettings(settings)
+		}
+	})
 }
 
 // refreshPINChange shows or removes the shell's "change your PIN" banner:
@@ -269,6 +281,8 @@ func (c *Controller) follow(cl *app.Client) {
 			}
 		case app.AlertsChanged:
 			c.refreshAlerts(cl)
+		case app.DNDChanged:
+			c.refreshDND(cl)
 		case app.RolesChanged:
 			c.refreshRoles(cl)
 		case app.PolicyChanged:
@@ -461,6 +475,10 @@ func (a *actions) JoinRoom(room, nick string) error {
 	a.Open(conv)
 	return nil
 }
+
+func (a *actions) SetDND(s app.DNDSettings) error { a.cl.Touch(); return a.cl.SetDND(s) }
+func (a *actions) EndDND() error                  { a.cl.Touch(); return a.cl.EndDND() }
+func (a *actions) DND() app.DNDView               { return a.cl.DND() }
 
 func (a *actions) SetPresence(show, status string) error {
 	if show == "available" {

@@ -39,6 +39,7 @@ type InboxView struct {
 	list       *widget.List
 	status     *statusBar
 	empty      *widget.Label
+	dnd        *dndBar // nil when the actions have no do-not-disturb controls (dnd.go)
 	selected   string
 	levels     app.UrgencyLevelNames
 }
@@ -57,6 +58,9 @@ func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
 		}
 	})
 	v.empty = widget.NewLabelWithStyle("No conversations", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	if a, ok := actions.(DNDActions); ok {
+		v.dnd = newDNDBar(a)
+	}
 	v.list = widget.NewList(func() int { return len(v.shown) }, newInboxRow, func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(v.shown) {
 			o.(*inboxRow).bind(v.shown[id], v.levels)
@@ -107,6 +111,13 @@ func pinnedLabel(levels app.UrgencyLevelNames, c app.ConversationRow) string {
 	return strings.ToUpper(levels.Name(c.UrgentLevel))
 }
 
+// SetDND shows do not disturb's state (a line while on; dnd.go).
+func (v *InboxView) SetDND(state app.DNDView) {
+	if v.dnd != nil {
+		v.dnd.set(state)
+	}
+}
+
 // SetConnection updates the status bar.
 func (v *InboxView) SetConnection(c app.Connection) { v.status.set(c) }
 
@@ -146,6 +157,10 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 	})
 	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
 	body := container.NewStack(v.list, container.NewCenter(v.empty))
+	if v.dnd != nil {
+		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), v.search)
+		return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, v.dnd, bar, body))
+	}
 	return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, bar, body))
 }
 

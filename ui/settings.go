@@ -35,6 +35,8 @@ type SettingsState struct {
 	LockAfter time.Duration
 	Policy    app.Policy
 	Version   string
+	// DND is do not disturb's state (dnd.go draws its section).
+	DND app.DNDView
 }
 
 // WipeConfirmation is the word the user types to wipe this device.
@@ -222,6 +224,7 @@ func (s *settingsScreen) build() fyne.CanvasObject {
 		section("Account", widget.NewLabel(st.Account)),
 		widget.NewSeparator(),
 		section("Presence", s.presence, container.NewBorder(nil, nil, nil, statusSet, s.status), s.errLabel("presence")),
+		s.dndSection(),
 		widget.NewSeparator(),
 		section("Notifications", s.preview, previewHelp, s.errLabel("preview")),
 		widget.NewSeparator(),

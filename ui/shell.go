@@ -63,7 +63,7 @@ func NewShell(actions Actions, settings SettingsState) *Shell {
 	s.Directory = NewDirectoryView(nil, actions)
 	s.Settings = SettingsScreen(settings, actions)
 	s.Inbox.OnOpen = func(r app.ConversationRow) {
-		s.ShowConversation(ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable}, nil, false)
+		s.ShowConversation(conversationInfo(r), nil, false)
 	}
 	s.Inbox.OnNewChat = func() { s.SelectTab(1) }
 	s.Directory.OnStarted = func(conv string) {
