@@ -430,6 +430,47 @@ func (a *actions) Open(conv string) {
 	}()
 }
 
+// OpenAt opens conv on message id (a search hit): the thread reaches back
+// to it and the view scrolls to it.
+func (a *actions) OpenAt(conv string, id app.MessageID) {
+	a.cl.Touch()
+	a.cl.SetOpenConversation(conv, true)
+	go func() {
+		rows, hasOlder, _, err := a.cl.ThreadAround(conv, id)
+		if err != nil {
+			slog.Warn("ui: open conversation at a message", "err", err)
+			return
+		}
+		info := ConversationInfo{ID: conv, Title: conv}
+		if inbox, err := a.cl.Inbox(""); err == nil {
+			for _, r := range inbox {
+				if r.ID == conv {
+					info = conversationInfo(r)
+				}
+			}
+		}
+		th := app.NewThread(conv, rows)
+		doUI(func() {
+			a.c.mu.Lock()
+			a.c.thread = th
+			a.c.mu.Unlock()
+			if s := a.c.currentShell(); s != nil {
+				s.ShowConversation(info, rows, hasOlder)
+				if v := s.Conversation(); v != nil && v.ID() == conv {
+					v.ScrollToMessage(id)
+				}
+			}
+		})
+	}()
+}
+
+func (a *actions) PrepareSearch() { a.cl.PrepareSearch() }
+
+func (a *actions) SearchMessages(q app.MessageSearch) ([]app.SearchHit, error) {
+	a.cl.Touch()
+	return a.cl.SearchMessages(q)
+}
+
 func (a *actions) Send(conv, text string) error {
 	a.cl.Touch()
 	_, err := a.cl.Send(conv, text)

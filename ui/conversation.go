@@ -71,6 +71,7 @@ type ConversationView struct {
 	listBox   *fyne.Container
 	scrollEnd bool    // scroll to the newest message after the next layout
 	keepAt    float32 // or restore this offset, when >= 0
+	scrollTo  int     // or scroll to this row, when >= 0 (ScrollToMessage, search.go)
 
 	title    *widget.Label
 	subtitle *widget.Label
@@ -148,7 +149,7 @@ func (g *geometry) sender(name string) float32 {
 // messages (oldest first). The list is built with every row height set before
 // it is first shown.
 func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions ConversationActions) *ConversationView {
-	v := &ConversationView{info: info, actions: actions, keepAt: -1, firstUnread: -1, shownIdx: -1, shownSent: -1}
+	v := &ConversationView{info: info, actions: actions, keepAt: -1, scrollTo: -1, firstUnread: -1, shownIdx: -1, shownSent: -1}
 	v.ExtendBaseWidget(v)
 	v.listBox = container.NewStack()
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -252,7 +253,7 @@ func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
 		v.jump.Hide()
 	}
 	v.shownIdx, v.shownSent = -1, -1
-	v.scrollEnd, v.keepAt = true, -1
+	v.scrollEnd, v.keepAt, v.scrollTo = true, -1, -1
 	v.syncAwaiting()
 	v.invalidate()
 }
@@ -465,12 +466,14 @@ func (v *ConversationView) afterLayout() {
 		return
 	}
 	switch {
+	case v.scrollTo >= 0 && v.scrollTo < len(v.rows):
+		v.list.ScrollTo(v.scrollTo + v.offset())
 	case v.scrollEnd:
 		v.list.ScrollToBottom()
 	case v.keepAt >= 0:
 		v.list.ScrollToOffset(v.keepAt)
 	}
-	v.scrollEnd, v.keepAt = false, -1
+	v.scrollEnd, v.keepAt, v.scrollTo = false, -1, -1
 	v.ready = true
 }
 

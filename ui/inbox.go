@@ -42,6 +42,7 @@ type InboxView struct {
 	dnd        *dndBar // nil when the actions have no do-not-disturb controls (dnd.go)
 	selected   string
 	levels     app.UrgencyLevelNames
+	hits       *messageHits // nil when actions cannot search messages (search.go)
 }
 
 // NewInboxView builds the inbox with its first rows.
@@ -52,6 +53,7 @@ func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
 	v.search.SetPlaceHolder("Search conversations")
 	v.search.ActionItem = widget.NewIcon(theme.SearchIcon())
 	v.search.OnChanged = func(string) { v.filter() }
+	v.initSearch()
 	v.status = newStatusBar(func() {
 		if v.OnSignInAgain != nil {
 			v.OnSignInAgain()
@@ -156,7 +158,7 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 		}
 	})
 	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
-	body := container.NewStack(v.list, container.NewCenter(v.empty))
+	body := v.searchBody(container.NewStack(v.list, container.NewCenter(v.empty)))
 	if v.dnd != nil {
 		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), v.search)
 		return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, v.dnd, bar, body))
