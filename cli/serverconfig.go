@@ -257,18 +257,17 @@ consider_websocket_secure = true
 {{- else}}
 https_ports      = { {{.HTTPSPort}} }
 https_interfaces = { "{{.Listen}}" }
--- One certificate for HTTPS, valid for {{.PublicHost}}{{if ne .UploadHost .PublicHost}} and {{.UploadHost}}{{end}}. Without it Prosody picks a
--- certificate by the name the client asks for and refuses names it has none for
--- ("tls: unrecognized name").
+-- HTTPS answers the names given as http_host below ({{.PublicHost}}{{if ne .UploadHost .PublicHost}}, {{.UploadHost}}{{end}}), each with
+-- its certificate from {{.CertDir}}/NAME.crt; a name without a host of its own is refused
+-- ("tls: unrecognized name"). This one is for clients that name none.
 https_ssl = {
 	certificate = "{{.CertDir}}/{{.PublicHost}}.crt";
 	key         = "{{.CertDir}}/{{.PublicHost}}.key";
 }
 {{- end}}
--- Every HTTP request, whatever name it came in under ({{.Domain}}, {{.PublicHost}}{{if ne .UploadHost .PublicHost}}, {{.UploadHost}}{{end}}),
--- is served by the {{.Domain}} host: WebSocket, host-meta and uploads.
-http_default_host = "{{.Domain}}"
-http_external_url = "{{.UploadURL}}"
+-- The {{.Domain}} host's WebSocket and host-meta are served as {{.PublicHost}}
+-- (http_host under VirtualHost), and so is any request under another name.
+http_default_host = "{{.PublicHost}}"
 
 -- Client connections (STARTTLS on {{.C2SPort}}) use the domain's certificate.
 ssl = {
@@ -317,6 +316,7 @@ smacks_hibernation_time = 300   -- a lift ride or a Wi-Fi handover resumes witho
 c2s_stanza_size_limit   = 262144
 
 VirtualHost "{{.Domain}}"
+	http_host = "{{.PublicHost}}"
 
 -- Rooms: nobody creates a room with the server's defaults by accident, and the
 -- defaults are the safe ones (members-only, non-anonymous, persistent, hidden, archived).
@@ -340,7 +340,7 @@ Component "pubsub.{{.Domain}}" "pubsub"
 
 -- Attachments (XEP-0363). Files are encrypted on the device before upload.
 Component "upload.{{.Domain}}" "http_file_share"
-	http_host = "{{.Domain}}"
+	http_host = "{{.UploadHost}}"
 	http_external_url = "{{.UploadURL}}"
 	http_file_share_size_limit = {{.UploadLimitMB}}*1024*1024
 	http_file_share_daily_quota = 100*{{.UploadLimitMB}}*1024*1024
