@@ -44,15 +44,15 @@ import (
 
 // deployedServer is a server started from a generated configuration.
 type deployedServer struct {
-	dir     string // the generated files, data, logs
-	cfg     string // the configuration file as generated
-	caFile  string // the hospital CA clients are given with --ca-file
-	roots   *x509.CertPool
-	domain  string
-	wss     string // what host-meta names
+	dir    string // the generated files, data, logs
+	cfg    string // the configuration file as generated
+	caFile string // the hospital CA clients are given with --ca-file
+	roots  *x509.CertPool
+	domain string
+	wss    string // what host-meta names
 	// server is given to every command as --server when the domain does not
 	// resolve (it is not "localhost"); "" means discovery from the domain.
-	server string
+	server  string
 	kind    string
 	cmd     *exec.Cmd
 	output  bytes.Buffer
