@@ -1,6 +1,7 @@
 package app
 
 import (
+	"image/color"
 	"time"
 
 	"rounds/securestore"
@@ -31,6 +32,18 @@ type ConversationRow struct {
 	// sign-in ("" when it was, or for chats): it no longer exists, or it no
 	// longer lets us in. Nothing from the room arrives while it is set.
 	Unavailable string
+	// Avatar of a chat's peer (empty for rooms): initials on the
+	// address's XEP-0392 colour, and what their card says they do.
+	Avatar Avatar
+	Role   string
+}
+
+// Avatar is what stands for a person where there is no picture: up to two
+// initials on a colour derived from their address (XEP-0392), the same in
+// every XMPP client that follows it.
+type Avatar struct {
+	Initials string
+	Colour   color.NRGBA
 }
 
 // MessageRow is one message as a conversation view draws it.
@@ -116,6 +129,11 @@ type ContactRow struct {
 	Status   string // e.g. "In surgery"
 	// Roles are the on-call roles the contact holds now ("Cardiology on call").
 	Roles []string
+	// From their own card (XEP-0292), as they claim them; Claimed says
+	// Name comes from it too (no roster name).
+	Role, Unit, Phone string
+	Claimed           bool
+	Avatar            Avatar
 }
 
 // Connection is what the status bar shows: the engine's connection state,

@@ -61,9 +61,10 @@ type RoleRow struct {
 	// Backup is true when Holder is the shift's backup (the shift names no
 	// holder).
 	Backup bool
-	// BackupJID is the shift's named backup, if any.
-	BackupJID string
-	Until     time.Time // end of the current shift
+	// BackupJID is the shift's named backup, if any; BackupName how the
+	// screens name them ("You" for this account).
+	BackupJID, BackupName string
+	Until                 time.Time // end of the current shift
 	// Next is when the next shift of this role starts, while unstaffed.
 	Next   time.Time
 	Orders bool // the holder may receive orders on this shift
@@ -246,6 +247,9 @@ func (ps *policyState) Roles() ([]RoleRow, error) {
 		if sh, who, backup, err := resolveShift(shifts, s.Role, now); err == nil {
 			row.Holder, row.Backup, row.BackupJID, row.Until, row.Orders = who, backup, sh.Backup, sh.Until, sh.Orders
 			row.HolderName = memberName(st, who, names)
+			if sh.Backup != "" {
+				row.BackupName = memberName(st, sh.Backup, names)
+			}
 		} else {
 			row.Next = nextShift(shifts, s.Role, now)
 		}

@@ -22,20 +22,12 @@ func lookupContact(st *securestore.Store, names contactNames, jid string) (secur
 		ct, ok := names[jid]
 		return ct, ok
 	}
-	ct, err := st.Contact(jid)
-	return ct, err == nil
-}
-
-func loadContacts(st *securestore.Store) (contactNames, error) {
-	cs, err := st.Contacts()
+	names, err := loadContacts(st)
 	if err != nil {
-		return nil, err
+		return securestore.Contact{}, false
 	}
-	out := make(contactNames, len(cs))
-	for _, ct := range cs {
-		out[ct.JID] = ct
-	}
-	return out, nil
+	ct, ok := names[jid]
+	return ct, ok
 }
 
 func localPart(address string) string {
@@ -106,6 +98,7 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		return nil, mapErr(err)
 	}
 	q := strings.ToLower(strings.TrimSpace(query))
+	cards := sync.Profiles(st)
 	c.clinicalFor(st)
 	alerting, waiting := c.clin.alertingConversations(), c.clin.ladderActiveConversations()
 	rows := make([]ConversationRow, 0, len(convs))
@@ -155,6 +148,8 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		}
 		if !row.IsRoom {
 			row.Presence, _ = c.presenceOf(cv.ID)
+			row.Avatar = AvatarOf(row.Title, cv.ID)
+			row.Role = cards[jid.Bare(cv.ID)].Role
 		} else {
 			row.Unavailable = c.roomUnavailable(cv.ID)
 		}
@@ -327,18 +322,28 @@ func (c *Client) Directory(query string) ([]ContactRow, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
+	names, err := loadContacts(st)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	cards := sync.Profiles(st)
 	q := strings.ToLower(strings.TrimSpace(query))
 	out := make([]ContactRow, 0, len(cs))
 	shifts, now := c.schedule(), c.cfg.Clock.Now()
 	for _, ct := range cs {
-		if q != "" && !matchContact(ct, q) {
+		card := cards[ct.JID]
+		named := names[ct.JID]
+		named.Groups = ct.Groups
+		if q != "" && !matchContact(named, q) && !strings.Contains(strings.ToLower(card.Role+" "+card.Unit), q) {
 			continue
 		}
-		row := ContactRow{JID: ct.JID, Name: strings.TrimSpace(ct.Name), Groups: slices.Clone(ct.Groups),
-			Roles: rolesHeld(shifts, strings.ToLower(ct.JID), now)}
+		row := ContactRow{JID: ct.JID, Name: named.Name, Groups: slices.Clone(ct.Groups),
+			Roles: rolesHeld(shifts, strings.ToLower(ct.JID), now),
+			Role:  card.Role, Unit: card.Unit, Phone: card.Phone, Claimed: strings.TrimSpace(ct.Name) == "" && card.Name != ""}
 		if row.Name == "" {
 			row.Name = localPart(ct.JID)
 		}
+		row.Avatar = AvatarOf(row.Name, ct.JID)
 		row.Presence, row.Status = c.presenceOf(ct.JID)
 		out = append(out, row)
 	}

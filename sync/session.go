@@ -103,6 +103,9 @@ type Session struct {
 	unreadableCommitted func()
 	// lk is the locked-but-listening state (locked.go).
 	lk lockedListen
+	// profilesMu: one merge of read cards into the store at a time
+	// (profiles.go).
+	profilesMu gosync.Mutex
 }
 
 type inflight struct {
@@ -384,6 +387,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	}
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
+	go s.followProfiles(ctx, c)
 	return nil
 }
 

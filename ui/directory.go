@@ -169,7 +169,7 @@ func (v *DirectoryView) CreateRenderer() fyne.WidgetRenderer {
 
 type contactRow struct {
 	widget.BaseWidget
-	icon     *widget.Icon
+	icon     *avatar
 	dot      *canvas.Circle
 	name     *widget.Label
 	presence *widget.Label
@@ -177,7 +177,7 @@ type contactRow struct {
 }
 
 func newContactRow() fyne.CanvasObject {
-	r := &contactRow{icon: widget.NewIcon(themedPerson), dot: newPresenceDot(),
+	r := &contactRow{icon: newAvatar(themedPerson), dot: newPresenceDot(),
 		name:     widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		presence: widget.NewLabel(""), detail: widget.NewLabel("")}
 	r.name.Truncation = fyne.TextTruncateEllipsis
@@ -197,11 +197,19 @@ func (r *contactRow) bind(c app.ContactRow) {
 		p += " · " + c.Status
 	}
 	r.presence.SetText(p)
-	d := c.JID
-	if len(c.Groups) > 0 {
-		d = strings.Join(c.Groups, ", ") + " · " + c.JID
+	r.icon.set(c.Avatar, themedPerson)
+	// What they do (their card's claim), then the address the server
+	// vouches for: a name from a card is never shown without it.
+	var d []string
+	for _, s := range []string{c.Role, c.Unit} {
+		if s != "" {
+			d = append(d, s)
+		}
 	}
-	r.detail.SetText(d)
+	if len(d) == 0 && len(c.Groups) > 0 {
+		d = append(d, strings.Join(c.Groups, ", "))
+	}
+	r.detail.SetText(strings.Join(append(d, c.JID), " · "))
 }
 
 func (r *contactRow) CreateRenderer() fyne.WidgetRenderer {

@@ -180,7 +180,7 @@ func waitFor(cond func() bool) bool {
 var _ = fmt.Sprint
 
 func inboxRows() []app.ConversationRow {
-	return []app.ConversationRow{
+	rows := []app.ConversationRow{
 		{ID: "dr.osei@rounds.test", Title: "Dr Osei", LastActivity: fixedNow.Add(-13 * time.Minute), Unread: 2, Preview: "Good. Leave it in until tomorrow's round.", Presence: "dnd"},
 		{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, LastActivity: fixedNow.Add(-50 * time.Minute), Unread: 5, Preview: "Nurse Kim: Bed 12 K+ 6.1, please review", Urgent: true, UrgentLevel: app.UrgencyHigh},
 		{ID: "pharmacy@rounds.test", Title: "Pharmacy", LastActivity: fixedNow.Add(-3 * time.Hour), Preview: "Calcium gluconate 10% sent up to ICU", Presence: "available"},
@@ -188,6 +188,13 @@ func inboxRows() []app.ConversationRow {
 		{ID: "dr.patel@rounds.test", Title: "Dr Patel", LastActivity: fixedNow.Add(-72 * time.Hour), Preview: "Thanks, see you on the ward", Presence: "away"},
 		{ID: "frontdesk@rounds.test", Title: "Front desk", LastActivity: fixedNow.Add(-30 * 24 * time.Hour), Preview: "Visitor for bed 3 at reception", Presence: ""},
 	}
+	// People get their initials on their address's colour, as app gives.
+	for i, r := range rows {
+		if !r.IsRoom {
+			rows[i].Avatar = app.AvatarOf(r.Title, r.ID)
+		}
+	}
+	return rows
 }
 
 func manyConversations(n int) []app.ConversationRow {
@@ -232,13 +239,17 @@ func (f *fakeActions) has(call string) bool {
 var _ Actions = (*fakeActions)(nil)
 
 func contacts() []app.ContactRow {
-	return []app.ContactRow{
-		{JID: "dr.osei@rounds.test", Name: "Dr Osei", Groups: []string{"ICU", "Consultants"}, Presence: "dnd", Status: "In surgery"},
-		{JID: "nurse.kim@rounds.test", Name: "Nurse Kim", Groups: []string{"ICU", "Nursing"}, Presence: "available", Status: "Bay 2"},
+	rows := []app.ContactRow{
+		{JID: "dr.osei@rounds.test", Name: "Dr Osei", Groups: []string{"ICU", "Consultants"}, Presence: "dnd", Status: "In surgery", Role: "Cardiology registrar", Unit: "Cardiology"},
+		{JID: "nurse.kim@rounds.test", Name: "Nurse Kim", Groups: []string{"ICU", "Nursing"}, Presence: "available", Status: "Bay 2", Role: "Staff nurse", Unit: "ICU"},
 		{JID: "pharmacy@rounds.test", Name: "Pharmacy", Groups: []string{"Pharmacy"}, Presence: "available"},
 		{JID: "dr.patel@rounds.test", Name: "Dr Patel", Groups: []string{"Cardiology"}, Presence: "away", Status: "On call from 18:00"},
 		{JID: "frontdesk@rounds.test", Name: "Front desk", Groups: []string{"Reception"}},
 	}
+	for i, r := range rows {
+		rows[i].Avatar = app.AvatarOf(r.Name, r.JID)
+	}
+	return rows
 }
 
 func settingsState() SettingsState {

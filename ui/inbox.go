@@ -205,7 +205,7 @@ func (stackTop) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 type inboxRow struct {
 	widget.BaseWidget
 	urgentBar *canvas.Rectangle
-	icon      *widget.Icon
+	icon      *avatar
 	dot       *canvas.Circle
 	title     *widget.Label
 	presence  *widget.Label
@@ -223,7 +223,7 @@ type inboxRow struct {
 func newInboxRow() fyne.CanvasObject {
 	r := &inboxRow{
 		urgentBar: canvas.NewRectangle(theme.Color(theme.ColorNameError)),
-		icon:      widget.NewIcon(themedPerson),
+		icon:      newAvatar(themedPerson),
 		dot:       newPresenceDot(),
 		title:     widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		presence:  widget.NewLabel(""),
@@ -249,11 +249,11 @@ func newInboxRow() fyne.CanvasObject {
 
 func (r *inboxRow) bind(c app.ConversationRow, levels app.UrgencyLevelNames) {
 	if c.IsRoom {
-		r.icon.SetResource(themedPeople)
+		r.icon.set(app.Avatar{}, themedPeople)
 		r.dot.Hide()
 		r.presence.SetText("Room")
 	} else {
-		r.icon.SetResource(themedPerson)
+		r.icon.set(c.Avatar, themedPerson)
 		r.dot.FillColor = presenceColor(c.Presence)
 		r.dot.Show()
 		r.dot.Refresh()

@@ -106,13 +106,19 @@ func holderNow(r app.RoleRow) string {
 	return s
 }
 
-// backupText names the shift's backup ("backup charge.nurse"), or "" when
+// backupText names the shift's backup ("backup Ade Bello"), or "" when
 // there is none or the backup already holds the role.
 func backupText(r app.RoleRow) string {
 	if r.BackupJID == "" || r.Backup || r.Holder == "" {
 		return ""
 	}
-	return "backup " + localName(r.BackupJID)
+	switch r.BackupName {
+	case "":
+		return "backup " + localName(r.BackupJID)
+	case "You":
+		return "you are the backup"
+	}
+	return "backup " + r.BackupName
 }
 
 func localName(jid string) string {

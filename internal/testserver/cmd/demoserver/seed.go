@@ -21,6 +21,35 @@ var demoNames = map[string]string{
 	"nurse.kim": "Nurse Kim", "dr.osei": "Dr Osei", "charge.nurse": "Charge Nurse Ade", "frontdesk": "Front Desk",
 }
 
+// demoCards are the demo staff's own vCard4 cards (XEP-0292), published by
+// each account on its PEP node: what the screens show for people nobody
+// named in their roster (lab.bot), and everyone's job title and unit.
+// Invented people; the phone numbers are Ofcom's drama range.
+var demoCards = map[string]xmpp.VCard{
+	"nurse.kim":    {Name: "Nurse Kim Lee", Role: "Staff nurse", Unit: "ICU", Phone: "+44 20 7946 0011"},
+	"dr.osei":      {Name: "Dr Ama Osei", Role: "Cardiology registrar", Unit: "Cardiology", Phone: "+44 20 7946 0012"},
+	"charge.nurse": {Name: "Ade Bello", Role: "Charge nurse", Unit: "ICU", Phone: "+44 20 7946 0013"},
+	"frontdesk":    {Name: "Front Desk", Role: "Ward clerk", Unit: "ICU reception", Phone: "+44 20 7946 0014"},
+	"lab.bot":      {Name: "Pathology lab", Role: "Automated results", Unit: "Pathology"},
+}
+
+// publishCards signs each demo account in and publishes its card.
+func publishCards(ctx context.Context, s *testserver.Server, password string) error {
+	for user, card := range demoCards {
+		c, err := xmpp.Dial(ctx, xmpp.Config{URL: s.WSURL(), JID: s.JID(user), Resource: "card",
+			Credentials: xmpp.Credentials{Password: password}})
+		if err != nil {
+			return fmt.Errorf("seed: sign in %s: %w", user, err)
+		}
+		err = c.PublishVCard(ctx, card)
+		_ = c.Close()
+		if err != nil {
+			return fmt.Errorf("seed: card of %s: %w", user, err)
+		}
+	}
+	return nil
+}
+
 // demoScript is a morning on a ward, invented: no real patient data.
 var demoScript = []demoLine{
 	{"dr.osei", "nurse.kim", "Morning Kim, I'm covering ICU today. Anything overnight?"},
@@ -59,6 +88,9 @@ func seed(s *testserver.Server, password string) error {
 			_ = c.Close()
 		}
 	}()
+	if err := publishCards(ctx, s, password); err != nil {
+		return err
+	}
 	acked := make(chan struct{}, 64)
 	// Everyone signs in, names the others in their roster and subscribes to
 	// their presence; each approves the others' requests, so the demo shows

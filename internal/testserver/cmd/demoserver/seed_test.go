@@ -16,7 +16,7 @@ import (
 // presence instead of "Offline" for people who are online.
 func TestSeedMakesEveryoneMutual(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{Domain: "rounds.test"})
-	if err := srv.CreateAccounts(demoPassword, demoStaff...); err != nil {
+	if err := srv.CreateAccounts(demoPassword, append(demoStaff, demoTools...)...); err != nil {
 		t.Fatal(err)
 	}
 	if err := seed(srv, demoPassword); err != nil {
@@ -42,6 +42,32 @@ func TestSeedMakesEveryoneMutual(t *testing.T) {
 			if it.Subscription != "both" || it.Name == "" {
 				t.Errorf("%s sees %s as %q (subscription %s), want a name and both", user, it.JID, it.Name, it.Subscription)
 			}
+		}
+	}
+}
+
+// TestSeedPublishesTheStaffCards: after seeding, anyone signed in reads each
+// demo account's vCard4 card (XEP-0292) as seeded.
+func TestSeedPublishesTheStaffCards(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{Domain: "rounds.test"})
+	if err := srv.CreateAccounts(demoPassword, append(demoStaff, demoTools...)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed(srv, demoPassword); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("it.admin"), Resource: "check",
+		Credentials: xmpp.Credentials{Password: demoPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for user, want := range demoCards {
+		got, ok, err := c.FetchVCard(ctx, srv.JID(user))
+		if err != nil || !ok || got != want {
+			t.Errorf("%s: card %+v (ok %v, err %v), want %+v", user, got, ok, err, want)
 		}
 	}
 }
