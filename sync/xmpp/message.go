@@ -58,6 +58,9 @@ type Message struct {
 	RetractID string
 	ReplaceID string
 	PubSub    *PubSubEvent
+	// Reactions is an XEP-0444 reaction set (nil when absent or malformed:
+	// a malformed one is dropped, never half-read).
+	Reactions *Reactions
 	// Stanza is the message element (the inner one for carbons and MAM results),
 	// with Raw bytes, for extensions this package does not parse.
 	Stanza *Element
@@ -132,6 +135,8 @@ func parseClinical(st *Element, m *Message) {
 			m.Urgency = ParseUrgency(st)
 		case NSSHIM:
 			m.Headers = ParseHeaders(st)
+		case NSReactions:
+			m.Reactions, _ = ReadReactions(st)
 		case NSFallback:
 			if m.Fallbacks == nil {
 				m.Fallbacks = ParseFallbacks(st)
