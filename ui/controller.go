@@ -37,6 +37,8 @@ type Controller struct {
 	// thread is what the open conversation has drawn (app decides which
 	// rows of a refresh are new and when to redraw instead of appending).
 	thread *app.Thread
+	// banner is the lock screen's count of what arrived while locked.
+	banner *LockBanner
 }
 
 // Start shows the first screen: unlock if this device has an account, else
@@ -293,6 +295,17 @@ func (c *Controller) follow(cl *app.Client) {
 			doUI(func() {
 				if s := c.currentShell(); s != nil {
 					s.Inbox.SetConnection(conn)
+				}
+			})
+		case app.LockedWaiting:
+			text, urgent := cl.LockedBanner()
+			doUI(func() {
+				c.mu.Lock()
+				b := c.banner
+				mine := c.client == cl
+				c.mu.Unlock()
+				if mine && b != nil {
+					b.Set(text, urgent)
 				}
 			})
 		case app.Locked, app.Unlocked:

@@ -54,7 +54,15 @@ func (c *Controller) showLock(p app.Profile, cl *app.Client) {
 		switchUser = func() { c.leave(); c.showSwitchUser() }
 	}
 	another := func() { c.leave(); c.showSignInAnother() }
-	c.Window.SetContent(LockScreen(c.Icon, LockWhoOf(p), func(pin string) error {
+	banner := NewLockBanner()
+	if cl != nil {
+		banner.Set(cl.LockedBanner())
+	}
+	c.mu.Lock()
+	c.banner = banner
+	c.mu.Unlock()
+	defer banner.FocusPIN(c.Window.Canvas())
+	c.Window.SetContent(LockScreenWithBanner(c.Icon, LockWhoOf(p), banner, func(pin string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		if cl != nil {

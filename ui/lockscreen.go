@@ -37,7 +37,13 @@ func LockWhoOf(p app.Profile) LockWho {
 // LockScreen asks who.Name for their PIN, with "Switch user" and "Sign in
 // another person" under it (either may be nil: not offered).
 func LockScreen(icon fyne.Resource, who LockWho, unlock func(pin string) error, switchUser, signInAnother func()) fyne.CanvasObject {
-	u := &unlockScreen{unlock: unlock}
+	return LockScreenWithBanner(icon, who, nil, unlock, switchUser, signInAnother)
+}
+
+// LockScreenWithBanner is LockScreen with banner (nil: none) above who is
+// signed in: what arrived while locked, without sender or text.
+func LockScreenWithBanner(icon fyne.Resource, who LockWho, banner *LockBanner, unlock func(pin string) error, switchUser, signInAnother func()) fyne.CanvasObject {
+	u := &unlockScreen{unlock: unlock, banner: banner}
 	name := widget.NewLabelWithStyle(who.Name, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	lines := []fyne.CanvasObject{widget.NewLabelWithStyle("Signed in on this device", fyne.TextAlignCenter, fyne.TextStyle{Italic: true}), name}
 	if who.Account != "" && who.Account != who.Name {

@@ -33,6 +33,8 @@ type unlockScreen struct {
 	status  *widget.Label
 	busy    bool
 	buttons map[string]*widget.Button
+	// banner, when set, counts what arrived while locked (lockbanner.go).
+	banner *LockBanner
 }
 
 // build lays the screen out: who is signed in under the title, the PIN
@@ -81,7 +83,14 @@ func (u *unlockScreen) build(icon fyne.Resource, who, extra fyne.CanvasObject) f
 		u.buttons["OK"] = b
 		entry = container.NewVBox(widget.NewLabel("PIN"), u.field, b)
 	}
-	form := container.NewVBox(logo, title, who, entry, u.status)
+	form := container.NewVBox(logo, title)
+	if u.banner != nil {
+		u.banner.pin = u.field
+		form.Add(u.banner.box)
+	}
+	form.Add(who)
+	form.Add(entry)
+	form.Add(u.status)
 	if extra != nil {
 		form.Add(extra)
 	}

@@ -1,0 +1,73 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// LockBanner is the lock screen's line about messages that arrived while
+// Rounds was locked ("1 STAT message waiting", app.Client.LockedBanner):
+// a count and a level, never a sender or text. Hidden while empty. It
+// also knows the screen's PIN field, so the Controller can focus it.
+type LockBanner struct {
+	box  *fyne.Container
+	bg   *canvas.Rectangle
+	text *canvas.Text
+	icon *widget.Icon
+	pin  fyne.Focusable
+}
+
+// NewLockBanner makes an empty (hidden) banner.
+func NewLockBanner() *LockBanner {
+	b := &LockBanner{bg: canvas.NewRectangle(color.Transparent), text: canvas.NewText("", color.White),
+		icon: widget.NewIcon(theme.WarningIcon())}
+	b.bg.CornerRadius = theme.InputRadiusSize()
+	b.text.TextStyle = fyne.TextStyle{Bold: true}
+	b.text.TextSize = theme.TextSize() + 2
+	b.text.Alignment = fyne.TextAlignCenter
+	b.box = container.NewStack(b.bg, container.NewPadded(container.NewCenter(container.NewHBox(b.icon, b.text))))
+	b.box.Hide()
+	return b
+}
+
+// Set shows text ("" hides the banner); urgent draws it as an alert.
+// Call on the UI goroutine.
+func (b *LockBanner) Set(text string, urgent bool) {
+	if text == "" {
+		b.box.Hide()
+		return
+	}
+	b.text.Text = text
+	if urgent {
+		b.bg.FillColor = theme.Color(theme.ColorNameError)
+		b.text.Color = theme.Color(theme.ColorNameForegroundOnError)
+		b.icon.SetResource(theme.NewColoredResource(theme.WarningIcon(), theme.ColorNameForegroundOnError))
+	} else {
+		b.bg.FillColor = theme.Color(theme.ColorNamePrimary)
+		b.text.Color = theme.Color(theme.ColorNameForegroundOnPrimary)
+		b.icon.SetResource(theme.NewColoredResource(theme.MailComposeIcon(), theme.ColorNameForegroundOnPrimary))
+	}
+	b.box.Show()
+	b.box.Refresh()
+}
+
+// Text is what the banner says ("" when hidden).
+func (b *LockBanner) Text() string {
+	if !b.box.Visible() {
+		return ""
+	}
+	return b.text.Text
+}
+
+// FocusPIN puts the keyboard in the PIN field (desktop; the phone's PIN pad
+// needs none).
+func (b *LockBanner) FocusPIN(c fyne.Canvas) {
+	if b.pin != nil && c != nil {
+		c.Focus(b.pin)
+	}
+}
