@@ -180,7 +180,7 @@ func (c *Client) notifyLocked() {
 		n.Level = levels.Name(securestore.UrgencyHigh)
 		what = "Message to acknowledge"
 	}
-	n.Body = what + " — unlock Rounds"
+	n.Body = what + c.lockedFor() + " — unlock Rounds"
 	c.cfg.Notifier.Notify(n)
 	c.cfg.Sound.NewMessage(urgent)
 	c.log.Info("app: notified while locked", "urgent", urgent)

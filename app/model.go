@@ -232,6 +232,11 @@ type Policy struct {
 	// removes the profile and its data at the end of the shift (profiles.go,
 	// shift.go).
 	ShiftKeep time.Duration
+	// NameWhileLocked lets the content-free notification of a locked
+	// device name the person it is for ("STAT message for nurse.kim —
+	// unlock Rounds"), so whoever holds a shared phone knows whom to hand
+	// it to; off by default.
+	NameWhileLocked bool
 	// DND says which urgent levels ring through do not disturb (dnd.go);
 	// the zero value lets urgent and STAT through.
 	DND DNDPolicy

@@ -113,6 +113,8 @@ type OrgPolicy struct {
 	// ShiftKeep, when set, replaces the device's Policy.ShiftKeep: how long
 	// a profile is kept locked after "End shift" (0: removed at once).
 	ShiftKeep *time.Duration `json:"shift_keep,omitempty"`
+	// LockedName, when set, replaces Policy.NameWhileLocked.
+	LockedName *bool `json:"locked_name,omitempty"`
 	DND       *DNDPolicy     `json:"dnd,omitempty"`
 	// LockedRoutineNotify: do routine messages notify while locked (false:
 	// only urgent and STAT do); nil says nothing.
@@ -345,6 +347,11 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 	}
 	if t := org.TextAck; t != nil {
 		p.TextAck = mergeTextAck(p.TextAck, *t)
+	}
+	if org.LockedName != nil {
+		// Like ShiftKeep, a shared-device decision of the hospital's: the
+		// node's word replaces the device's (off unless it says so).
+		p.NameWhileLocked = *org.LockedName
 	}
 	if org.ShiftKeep != nil {
 		// What a shared phone keeps between shifts is the hospital's
@@ -587,6 +594,10 @@ func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 		Levels: UrgencyLevelNames{Routine: w.LevelNames.Routine, Urgent: w.LevelNames.Urgent, STAT: w.LevelNames.STAT}}
 	if t := w.TextAck; t != nil {
 		p.TextAck = &TextAckPolicy{Off: !t.Allowed, Words: slices.Clone(t.Words)}
+	}
+	if b := w.LockedNameAllowed; b != nil {
+		v := *b
+		p.LockedName = &v
 	}
 	if h := w.ShiftKeepHours; h != nil {
 		d := time.Duration(*h) * time.Hour

@@ -401,3 +401,18 @@ func onlyProfile(cfg Config) (string, error) {
 	}
 	return "", ErrChooseProfile
 }
+
+// lockedFor is " for <name>" when the policy lets a locked device's
+// notification name the person it is for (Policy.NameWhileLocked), else
+// "": on a shared phone the lock screen shows the name anyway (the profile
+// list), and the notification then tells whoever holds the phone whom to
+// hand it to.
+func (c *Client) lockedFor() string {
+	if !c.Policy().NameWhileLocked {
+		return ""
+	}
+	if name := localPart(c.Account()); name != "" {
+		return " for " + name
+	}
+	return ""
+}

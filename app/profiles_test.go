@@ -251,3 +251,34 @@ func TestCheckSignInBeforePIN(t *testing.T) {
 		t.Fatal("a finished sign-in finished twice")
 	}
 }
+
+// TestLockedNotificationNamesThePerson: where the policy allows it, the
+// content-free notification of a locked phone says whom it is for, so the
+// nurse holding a shared phone knows whom to hand it to; still no sender
+// and no text. Without the policy it names nobody.
+func TestLockedNotificationNamesThePerson(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	bob := clinicalSignIn(t, srv, "bob", "desk", clk)
+	for _, allowed := range []bool{true, false} {
+		phone := sharedPhone(t, clk, Policy{LockAfter: 24 * time.Hour, NameWhileLocked: allowed})
+		alice := signIn(t, srv, "alice", phone)
+		alice.c.Lock()
+		if !alice.c.Listening() {
+			t.Fatal("a locked phone stopped listening")
+		}
+		if _, err := bob.c.SendClinical(alice.jid, "MARKER-N bed 3 sats 84%", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "locked notification", 20*time.Second, func() bool { return len(lockedNotes(alice)) == 1 })
+		n := lockedNotes(alice)[0]
+		want := "STAT message — unlock Rounds"
+		if allowed {
+			want = "STAT message for alice — unlock Rounds"
+		}
+		if n.Body != want || containsAny(n, "MARKER") || containsAny(n, "bob") {
+			t.Fatalf("policy %v: locked notification %+v, want body %q", allowed, n, want)
+		}
+		alice.c.SignOut()
+	}
+}

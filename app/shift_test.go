@@ -153,8 +153,9 @@ func TestEndShiftKeepsUntilMaxAge(t *testing.T) {
 	}
 }
 
-// TestShiftKeepPolicy: the org policy node's keep time replaces the
-// device's, either way.
+// TestShiftKeepPolicy: the org policy node's keep time, and its word on
+// naming the person in a locked notification, replace the device's, either
+// way.
 func TestShiftKeepPolicy(t *testing.T) {
 	keep, none := 12*time.Hour, time.Duration(0)
 	if p := mergePolicy(Policy{}.withDefaults(), &OrgPolicy{ShiftKeep: &keep}); p.ShiftKeep != keep {
@@ -165,5 +166,12 @@ func TestShiftKeepPolicy(t *testing.T) {
 	}
 	if p := mergePolicy(Policy{ShiftKeep: time.Hour}.withDefaults(), &OrgPolicy{}); p.ShiftKeep != time.Hour {
 		t.Fatalf("node silent: %v", p.ShiftKeep)
+	}
+	yes, no := true, false
+	if p := mergePolicy(Policy{}.withDefaults(), &OrgPolicy{LockedName: &yes}); !p.NameWhileLocked {
+		t.Fatal("node allows naming: not allowed")
+	}
+	if p := mergePolicy(Policy{NameWhileLocked: true}.withDefaults(), &OrgPolicy{LockedName: &no}); p.NameWhileLocked {
+		t.Fatal("node forbids naming: allowed")
 	}
 }

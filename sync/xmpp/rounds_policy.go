@@ -36,6 +36,10 @@ type OrgPolicy struct {
 	// device keeps a profile locked after its owner ends their shift (0:
 	// removed at once); nil: not said.
 	ShiftKeepHours *int
+	// LockedNameAllowed is <locked-name allowed='true|false'/>: whether a
+	// locked device's content-free notification may name the person it is
+	// for ("STAT message for nurse.kim"); nil: not said.
+	LockedNameAllowed *bool
 	DND            *DNDPolicy // <dnd/>; nil: not said
 	// LockedRoutineNotify is <locked routine-notify='true|false'/>: whether
 	// routine messages arriving while the app is locked notify (without
@@ -292,6 +296,19 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 			if err = once(c); err == nil {
 				p.TextAck, err = parseTextAck(c)
 			}
+		case "locked-name":
+			if err = once(c); err == nil {
+				switch c.Attr("allowed") {
+				case "true", "1":
+					t := true
+					p.LockedNameAllowed = &t
+				case "false", "0":
+					f := false
+					p.LockedNameAllowed = &f
+				default:
+					err = &PolicyError{"locked-name", "allowed", fmt.Sprintf("%s is not true or false", shown(c.Attr("allowed")))}
+				}
+			}
 		case "shift-end":
 			if err = once(c); err == nil {
 				var h int
@@ -468,6 +485,9 @@ func (p OrgPolicy) Element() *Element {
 			e.Append(NewElement(NSPolicy, "word").SetText(w))
 		}
 		el.Append(e)
+	}
+	if p.LockedNameAllowed != nil {
+		add("locked-name", "allowed", strconv.FormatBool(*p.LockedNameAllowed))
 	}
 	if p.ShiftKeepHours != nil {
 		add("shift-end", "keep-hours", strconv.Itoa(*p.ShiftKeepHours))

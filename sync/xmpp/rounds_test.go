@@ -181,6 +181,7 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		"fail_text_ack_empty_word":         "<word>: empty",
 		"fail_text_ack_long_word":          "is longer than 40 characters",
 		"fail_shift_end_too_long":          "<shift-end keep-hours>: 200 is outside 0..168",
+		"fail_locked_name_maybe":           `<locked-name allowed>: "maybe" is not true or false`,
 		"fail_dnd_value":                   `<dnd urgent>: "maybe" is not ring or silent`,
 		"fail_locked_routine_maybe":        `<locked routine-notify>: "sometimes" is not true or false`,
 	})
@@ -188,13 +189,13 @@ func TestOrgPolicyFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, twelve := false, 12
+	f, twelve, yes := false, 12, true
 	want := OrgPolicy{Version: 3, RetentionDays: 30, LockMaxSeconds: 300, PINMinLength: 6, KeyringAllowed: &f,
 		NotificationPreview: PreviewSender, UrgentRepeatSeconds: 120, UrgentRepeatCount: 10,
 		Escalation: EscalationPolicy{AfterSeconds: 300, Service: "escalation@hospital.org", Steps: []EscalationStep{{To: "dr.osei@hospital.org"}, {Role: "Charge nurse"}, {Room: "icu@conference.hospital.org"}}},
 		Admins:     []string{"it.admin@hospital.org", "night.it@hospital.org"}, OrderRecipients: []string{"dr.osei@hospital.org"},
 		LevelNames: LevelNames{Routine: "Routine", Urgent: "Urgent", STAT: "STAT"},
-		TextAck:    &TextAckPolicy{Allowed: true, Words: []string{"ack", "Roger that"}}, ShiftKeepHours: &twelve}
+		TextAck:    &TextAckPolicy{Allowed: true, Words: []string{"ack", "Roger that"}}, ShiftKeepHours: &twelve, LockedNameAllowed: &yes}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("good_full:\n got %+v\nwant %+v", p, want)
 	}
