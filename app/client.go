@@ -46,10 +46,10 @@ type Client struct {
 	lockedListening // the Session listening while locked (locked.go)
 	roomsAway       // rooms the last sign-in could not rejoin (events.go)
 	policyState     // policy, preferences, on-call, orders: a service under mu (policy.go)
-	retentionClock  // retention purges and their clock (retention.go)
-	wipeOrders      // remote wipe directives (wipe.go)
+	retentionClock  // retention purges and their clock: a service under mu (retention.go)
+	wipeOrders      // remote wipe directives: a service under mu (wipe.go)
 	exportCopies    // plaintext copies handed to other apps (exportsweep.go)
-	// Alerts and escalation ladders (alerts.go, escalation.go).
+	// Alerts, escalation ladders and responses, with its own lock (alerts.go).
 	clin clinical
 	// The thumbnail cache, with its own lock (attachments.go).
 	att attachmentService
@@ -73,6 +73,10 @@ func newClient(cfg Config, path string) *Client {
 	c.trail = auditTrail{door: c, log: cfg.Logger, clock: cfg.Clock}
 	ps := &c.policyState
 	ps.mu, ps.configured, ps.log, ps.clock, ps.changes, ps.host = &c.mu, &c.cfg.Policy, cfg.Logger, cfg.Clock, c.changes, c
+	rc := &c.retentionClock
+	rc.mu, rc.log, rc.clock, rc.changes, rc.host = &c.mu, cfg.Logger, cfg.Clock, c.changes, c
+	wo := &c.wipeOrders
+	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
 	return c
 }
 

@@ -449,6 +449,9 @@ func (ps *policyState) OrgPolicyVersion() int {
 	return ps.org.Version
 }
 
+// hasOrgPolicyLocked: an org policy was received (Client.mu held).
+func (ps *policyState) hasOrgPolicyLocked() bool { return ps.org != nil }
+
 // PINChangeRequired reports that the PIN this device was unlocked with is
 // shorter than the policy now requires: the UI should ask for a new one
 // (ChangePIN enforces the minimum).

@@ -4,20 +4,43 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	gosync "sync"
 	"time"
 
 	"rounds/securestore"
 )
 
-// retentionClock runs the retention purges: their timer and the clock's
-// anchor in this process. purgeMu serialises purges (not guarded by mu).
+// retentionClock is the retention service: it runs the retention purges,
+// with their timer and the clock's anchor in this process.
+//
+// Locking: its state is guarded by Client.mu (mu points at it), as the
+// lifecycle stops its timer under that lock (client.go, halt) and its
+// checks that the store is still open must hold with the policy's
+// retention read at the same moment. purgeMu serialises purges; it is taken
+// before Client.mu. The rest of the Client is reached only through
+// retentionHost.
 type retentionClock struct {
+	mu      *gosync.Mutex // Client.mu
+	log     *slog.Logger
+	clock   Clock
+	changes *changeQueue // the Client's: purged conversations are redrawn
+	host    retentionHost
+
 	retTimer             Timer
 	retGen               int
 	purgeMu              gosync.Mutex
 	retBase, retBaseLast time.Time
 	retClockWarned       bool
+}
+
+// retentionHost is what the retention service needs from the rest of the
+// Client, all with Client.mu held but auditWith: the open store, the
+// policy's retention, and the audit log.
+type retentionHost interface {
+	storeLocked() *securestore.Store
+	policyLocked() Policy
+	auditWith(st *securestore.Store, kind, detail string)
 }
 
 // Local retention: messages older than the policy's retention are
@@ -51,23 +74,23 @@ const settingRetentionClock = "retention.clock"
 // armRetention schedules the daily purge for st (and purges at once when
 // now). Without a retention in force nothing is scheduled, unless a
 // compaction is still pending.
-func (c *Client) armRetention(st *securestore.Store, now bool) {
-	c.mu.Lock()
-	if c.store != st {
-		c.mu.Unlock()
+func (rc *retentionClock) armRetention(st *securestore.Store, now bool) {
+	rc.mu.Lock()
+	if rc.host.storeLocked() != st {
+		rc.mu.Unlock()
 		return
 	}
-	c.stopRetentionLocked()
-	keep := c.policyLocked().Retention
-	gen := c.retGen
+	rc.stopRetentionLocked()
+	keep := rc.host.policyLocked().Retention
+	gen := rc.retGen
 	if keep > 0 {
-		c.retTimer = c.cfg.Clock.AfterFunc(retentionEvery, func() { c.retentionDue(st, gen) })
+		rc.retTimer = rc.clock.AfterFunc(retentionEvery, func() { rc.retentionDue(st, gen) })
 	}
-	c.mu.Unlock()
+	rc.mu.Unlock()
 	if now {
 		go func() {
-			if c.purge(st) {
-				c.retryRetention(st, gen)
+			if rc.purge(st) {
+				rc.retryRetention(st, gen)
 			}
 		}()
 	}
@@ -75,50 +98,50 @@ func (c *Client) armRetention(st *securestore.Store, now bool) {
 
 // retryRetention replaces the daily timer with a retry in retentionRetry
 // (a compaction is pending), unless st was locked or re-armed meanwhile.
-func (c *Client) retryRetention(st *securestore.Store, gen int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.retGen || c.store != st {
+func (rc *retentionClock) retryRetention(st *securestore.Store, gen int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if gen != rc.retGen || rc.host.storeLocked() != st {
 		return
 	}
-	if c.retTimer != nil {
-		c.retTimer.Stop()
+	if rc.retTimer != nil {
+		rc.retTimer.Stop()
 	}
-	c.retTimer = c.cfg.Clock.AfterFunc(retentionRetry, func() { c.retentionDue(st, gen) })
+	rc.retTimer = rc.clock.AfterFunc(retentionRetry, func() { rc.retentionDue(st, gen) })
 }
 
-func (c *Client) stopRetentionLocked() {
-	c.retGen++
-	if c.retTimer != nil {
-		c.retTimer.Stop()
-		c.retTimer = nil
+func (rc *retentionClock) stopRetentionLocked() {
+	rc.retGen++
+	if rc.retTimer != nil {
+		rc.retTimer.Stop()
+		rc.retTimer = nil
 	}
 }
 
-func (c *Client) retentionDue(st *securestore.Store, gen int) {
-	c.mu.Lock()
-	stale := gen != c.retGen || c.store != st
-	c.mu.Unlock()
+func (rc *retentionClock) retentionDue(st *securestore.Store, gen int) {
+	rc.mu.Lock()
+	stale := gen != rc.retGen || rc.host.storeLocked() != st
+	rc.mu.Unlock()
 	if stale {
 		return
 	}
-	if c.purge(st) {
-		c.retryRetention(st, gen)
+	if rc.purge(st) {
+		rc.retryRetention(st, gen)
 		return
 	}
-	c.armRetention(st, false)
+	rc.armRetention(st, false)
 }
 
 // purge applies the retention in force to st and reports whether a
 // compaction is still pending (retry soon). Serialised, so a policy change
 // and the daily timer do not compact the file twice at once.
-func (c *Client) purge(st *securestore.Store) (pending bool) {
-	c.purgeMu.Lock()
-	defer c.purgeMu.Unlock()
-	c.mu.Lock()
-	keep := c.policyLocked().Retention
-	open := c.store == st
-	c.mu.Unlock()
+func (rc *retentionClock) purge(st *securestore.Store) (pending bool) {
+	rc.purgeMu.Lock()
+	defer rc.purgeMu.Unlock()
+	rc.mu.Lock()
+	keep := rc.host.policyLocked().Retention
+	open := rc.host.storeLocked() == st
+	rc.mu.Unlock()
 	if !open {
 		return false
 	}
@@ -129,39 +152,39 @@ func (c *Client) purge(st *securestore.Store) (pending bool) {
 			if errors.Is(err, securestore.ErrLocked) {
 				return false
 			}
-			c.log.Warn("app: finishing an earlier purge", "err", err)
+			rc.log.Warn("app: finishing an earlier purge", "err", err)
 			return true
 		}
 		if done {
-			c.log.Info("app: earlier purge's compaction completed")
+			rc.log.Info("app: earlier purge's compaction completed")
 		}
 		return false
 	}
-	rep, err := st.Purge(c.retentionNow(st).Add(-keep))
+	rep, err := st.Purge(rc.retentionNow(st).Add(-keep))
 	if err != nil && !rep.CompactionPending {
 		if !errors.Is(err, securestore.ErrLocked) {
-			c.log.Warn("app: retention purge", "err", err)
+			rc.log.Warn("app: retention purge", "err", err)
 		}
 		return false
 	}
 	if err != nil {
-		c.log.Warn("app: retention purge committed; compaction pending, will retry", "err", err)
+		rc.log.Warn("app: retention purge committed; compaction pending, will retry", "err", err)
 	}
 	if len(rep.Failed) > 0 {
-		c.log.Warn("app: unsent messages past retention marked failed", "count", len(rep.Failed))
+		rc.log.Warn("app: unsent messages past retention marked failed", "count", len(rep.Failed))
 		for _, id := range rep.Failed {
 			if m, err := st.Message(id); err == nil {
-				c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+				rc.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
 			}
 		}
-		c.changes.push(Change{Kind: InboxChanged})
+		rc.changes.push(Change{Kind: InboxChanged})
 	}
 	if rep.Messages > 0 || rep.Attachments > 0 {
-		c.log.Info("app: retention purge", "periods", rep.Periods, "messages", rep.Messages)
-		c.changes.push(Change{Kind: InboxChanged})
+		rc.log.Info("app: retention purge", "periods", rep.Periods, "messages", rep.Messages)
+		rc.changes.push(Change{Kind: InboxChanged})
 		if convs, err := st.Conversations(); err == nil {
 			for _, cv := range convs {
-				c.changes.push(Change{Kind: ConversationChanged, Conversation: cv.ID})
+				rc.changes.push(Change{Kind: ConversationChanged, Conversation: cv.ID})
 			}
 		}
 	}
@@ -182,38 +205,38 @@ func (c *Client) purge(st *securestore.Store) (pending bool) {
 // maxClockStep per app start plus real time; a wrong clock can shred at most
 // maxClockStep of extra history per app start. Unsent messages are never
 // shredded by it at all (securestore.Purge fails them first).
-func (c *Client) retentionNow(st *securestore.Store) time.Time {
-	now := c.cfg.Clock.Now()
+func (rc *retentionClock) retentionNow(st *securestore.Store) time.Time {
+	now := rc.clock.Now()
 	var last time.Time
 	if b, err := st.Setting(settingRetentionClock); err == nil && len(b) == 8 {
 		last = time.Unix(0, int64(binary.BigEndian.Uint64(b)))
 	}
-	c.mu.Lock()
-	if c.retBase.IsZero() {
-		c.retBase, c.retBaseLast = now, last
+	rc.mu.Lock()
+	if rc.retBase.IsZero() {
+		rc.retBase, rc.retBaseLast = now, last
 	}
-	base, anchor := c.retBase, c.retBaseLast
-	c.mu.Unlock()
+	base, anchor := rc.retBase, rc.retBaseLast
+	rc.mu.Unlock()
 	r := now
 	if !last.IsZero() {
 		if anchor.IsZero() {
 			anchor = base
 		}
 		elapsed := now.Sub(base) // monotonic with the real Clock
-		if ec, ok := c.cfg.Clock.(interface {
+		if ec, ok := rc.clock.(interface {
 			Elapsed(since time.Time) time.Duration
 		}); ok {
 			elapsed = ec.Elapsed(base) // a test clock that simulates wall jumps
 		}
 		limit := anchor.Add(maxClockStep + max(elapsed, 0))
 		if r.After(limit) {
-			c.mu.Lock()
-			warned := c.retClockWarned
-			c.retClockWarned = true
-			c.mu.Unlock()
-			c.log.Warn("app: device clock ahead of the retention clock; retention uses the last known time", "ahead", now.Sub(limit).Round(time.Minute).String())
+			rc.mu.Lock()
+			warned := rc.retClockWarned
+			rc.retClockWarned = true
+			rc.mu.Unlock()
+			rc.log.Warn("app: device clock ahead of the retention clock; retention uses the last known time", "ahead", now.Sub(limit).Round(time.Minute).String())
 			if !warned {
-				c.auditWith(st, securestore.AuditPurge, fmt.Sprintf("retention clock held back: device clock %s ahead of the last known time",
+				rc.host.auditWith(st, securestore.AuditPurge, fmt.Sprintf("retention clock held back: device clock %s ahead of the last known time",
 					now.Sub(limit).Round(time.Minute)))
 			}
 			r = limit
@@ -224,7 +247,7 @@ func (c *Client) retentionNow(st *securestore.Store) time.Time {
 	}
 	if r.After(last) {
 		if err := st.SetSetting(settingRetentionClock, binary.BigEndian.AppendUint64(nil, uint64(r.UnixNano()))); err != nil {
-			c.log.Warn("app: recording the retention clock", "err", err)
+			rc.log.Warn("app: recording the retention clock", "err", err)
 		}
 	}
 	return r

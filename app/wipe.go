@@ -2,18 +2,40 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
+	gosync "sync"
 	"time"
 
 	"rounds/securestore"
 )
 
-// wipeOrders are the remote wipe directives seen, those waiting for a
-// policy, and whether a wipe is under way (Unlock refuses meanwhile).
+// wipeOrders is the remote wipe service: the directives seen, those
+// waiting for a policy, and whether a wipe is under way (Unlock refuses
+// meanwhile).
+//
+// Locking: its state is guarded by Client.mu (mu points at it), as the
+// lifecycle reads and sets wiping under that lock (client.go) and a
+// directive is judged against the policy read at the same moment. The
+// rest of the Client is reached only through wipeHost.
 type wipeOrders struct {
+	mu   *gosync.Mutex // Client.mu
+	log  *slog.Logger
+	host wipeHost
+
 	wipesSeen map[string]bool
 	heldWipes []heldWipe
 	wiping    bool
+}
+
+// wipeHost is what the wipe service needs from the rest of the Client:
+// the policy in force and whether an org policy arrived (Client.mu held),
+// the audit log, and the wipe itself (client.go; it takes Client.mu).
+type wipeHost interface {
+	policyLocked() Policy
+	hasOrgPolicyLocked() bool
+	auditWith(st *securestore.Store, kind, detail string)
+	wipeDevice(detail string) error
 }
 
 // Remote wipe: a lost phone is wiped by a directive (urn:rounds:wipe:0) from
@@ -71,21 +93,21 @@ type heldWipe struct {
 
 // onWipeRequested runs on the event loop; the wipe itself runs on its own
 // goroutine, since stopping the Session waits for this loop to end.
-func (c *Client) onWipeRequested(st *securestore.Store, from, id string, issued time.Time) {
-	c.mu.Lock()
-	p := c.policyLocked()
-	if c.org == nil && len(p.Admins) == 0 {
-		c.heldWipes = append(c.heldWipes, heldWipe{from, id, issued})
-		c.mu.Unlock()
-		c.log.Info("app: wipe directive held until the org policy arrives")
+func (wo *wipeOrders) onWipeRequested(st *securestore.Store, from, id string, issued time.Time) {
+	wo.mu.Lock()
+	p := wo.host.policyLocked()
+	if !wo.host.hasOrgPolicyLocked() && len(p.Admins) == 0 {
+		wo.heldWipes = append(wo.heldWipes, heldWipe{from, id, issued})
+		wo.mu.Unlock()
+		wo.log.Info("app: wipe directive held until the org policy arrives")
 		return
 	}
-	seen := c.wipesSeen[id]
-	if c.wipesSeen == nil {
-		c.wipesSeen = map[string]bool{}
+	seen := wo.wipesSeen[id]
+	if wo.wipesSeen == nil {
+		wo.wipesSeen = map[string]bool{}
 	}
-	c.wipesSeen[id] = true
-	c.mu.Unlock()
+	wo.wipesSeen[id] = true
+	wo.mu.Unlock()
 	if seen && id != "" {
 		return // the same directive again (carbon, archive)
 	}
@@ -95,31 +117,31 @@ func (c *Client) onWipeRequested(st *securestore.Store, from, id string, issued 
 	}
 	switch decideWipe(p, from, issued, storeCreated(st)) {
 	case wipeNotAdmin:
-		c.log.Warn("app: wipe directive from a non-admin ignored")
-		c.auditWith(st, AuditWipeIgnored, fmt.Sprintf("wipe directive ignored from %s: not a policy admin (id %s)", who, id))
+		wo.log.Warn("app: wipe directive from a non-admin ignored")
+		wo.host.auditWith(st, AuditWipeIgnored, fmt.Sprintf("wipe directive ignored from %s: not a policy admin (id %s)", who, id))
 		return
 	case wipeStale:
-		c.log.Info("app: wipe directive issued before this device signed in ignored")
-		c.auditWith(st, AuditWipeIgnored, fmt.Sprintf("wipe directive ignored from %s: issued %s, before this device signed in (id %s)",
+		wo.log.Info("app: wipe directive issued before this device signed in ignored")
+		wo.host.auditWith(st, AuditWipeIgnored, fmt.Sprintf("wipe directive ignored from %s: issued %s, before this device signed in (id %s)",
 			who, issued.UTC().Format(time.RFC3339), id))
 		return
 	}
-	c.log.Warn("app: remote wipe by an administrator")
+	wo.log.Warn("app: remote wipe by an administrator")
 	go func() {
-		if err := c.wipeDevice(fmt.Sprintf("remote wipe by %s (id %s, issued %s)", who, id, issued.UTC().Format(time.RFC3339))); err != nil {
-			c.log.Warn("app: remote wipe", "err", err)
+		if err := wo.host.wipeDevice(fmt.Sprintf("remote wipe by %s (id %s, issued %s)", who, id, issued.UTC().Format(time.RFC3339))); err != nil {
+			wo.log.Warn("app: remote wipe", "err", err)
 		}
 	}()
 }
 
 // judgeHeldWipes decides the directives held for want of a policy, now that
 // one is in force.
-func (c *Client) judgeHeldWipes(st *securestore.Store) {
-	c.mu.Lock()
-	held := c.heldWipes
-	c.heldWipes = nil
-	c.mu.Unlock()
+func (wo *wipeOrders) judgeHeldWipes(st *securestore.Store) {
+	wo.mu.Lock()
+	held := wo.heldWipes
+	wo.heldWipes = nil
+	wo.mu.Unlock()
 	for _, w := range held {
-		c.onWipeRequested(st, w.from, w.id, w.issued)
+		wo.onWipeRequested(st, w.from, w.id, w.issued)
 	}
 }
