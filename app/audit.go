@@ -68,7 +68,8 @@ var ErrAuditTampered = errors.New("the audit log does not verify: an entry was c
 var ErrExportFormat = errors.New(`export format must be "json" or "csv"`)
 
 // auditTrail is the audit concern: it writes entries to the open store's
-// hash chain and reads, verifies and exports them. It keeps no state (the
+// hash chain and reads, verifies and exports them, and exports a
+// conversation for review (export.go). It keeps no state (the
 // chain is securestore's) and no lock: it reaches the store and the account
 // through auditDoor, whose methods take Client.mu, so none of its methods
 // may be called with Client.mu held except writeTo, which is handed the
@@ -79,11 +80,14 @@ type auditTrail struct {
 	clock Clock
 }
 
-// auditDoor is what the audit trail needs from the session (Client): the
-// open store, or why there is none, and the account's bare JID.
+// auditDoor is what the audit trail needs from the rest of the Client: the
+// open store, or why there is none, and the account's bare JID (the
+// session); the policy in force, for the level names a conversation export
+// writes.
 type auditDoor interface {
 	unlocked() (*securestore.Store, error)
 	Account() string
+	Policy() Policy
 }
 
 // audit appends an entry to the open store's audit log; failures are logged,

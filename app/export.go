@@ -122,11 +122,16 @@ func conversationMessages(st *securestore.Store, conv string) ([]securestore.Mes
 // states and times to w, as format "json" or "csv", and audits the export.
 // Times are UTC, RFC 3339.
 func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
+	return c.trail.exportConversation(w, conv, format)
+}
+
+// exportConversation is Client.ExportConversation.
+func (a *auditTrail) exportConversation(w io.Writer, conv, format string) error {
 	if format != "json" && format != "csv" {
 		return ErrExportFormat
 	}
 	conv = jid.Bare(strings.TrimSpace(conv))
-	st, err := c.unlocked()
+	st, err := a.door.unlocked()
 	if err != nil {
 		return err
 	}
@@ -145,10 +150,10 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	levels := c.Policy().Levels
-	x := conversationExport{Format: "rounds-conversation/1", Account: c.Account(), Conversation: conv,
+	levels := a.door.Policy().Levels
+	x := conversationExport{Format: "rounds-conversation/1", Account: a.door.Account(), Conversation: conv,
 		Title: conversationTitle(st, cv, names), IsRoom: cv.Kind == securestore.KindRoom,
-		Exported: c.cfg.Clock.Now().UTC(), Messages: make([]ExportedMessage, len(ms))}
+		Exported: a.clock.Now().UTC(), Messages: make([]ExportedMessage, len(ms))}
 	for i, m := range ms {
 		e := ExportedMessage{ID: m.ID, OriginID: m.OriginID, StanzaID: m.StanzaID, Time: m.Timestamp.UTC(),
 			From: m.From, To: m.To, Sender: senderName(st, cv, m, names), Body: exportBody(st, m),
@@ -173,7 +178,7 @@ func (c *Client) ExportConversation(w io.Writer, conv, format string) error {
 		e.Direction = "in"
 		if m.Direction == securestore.Outgoing {
 			e.Direction = "out"
-			e.Sender = c.Account()
+			e.Sender = a.door.Account()
 		}
 		if len(m.Members) > 0 {
 			e.Members = make(map[string]ExportedReceipt, len(m.Members))
