@@ -192,7 +192,7 @@ func CheckServer(ctx context.Context, sc ServerCheck) ([]Finding, error) {
 		add(CheckOK, "upload", fmt.Sprintf("%s: %s; a test file went up and came back through %s", f.UploadService, limit, uploadHost(f.UploadPutURL)), "")
 	}
 	out = append(out, roomFindings(f)...)
-	out = append(out, nodeFindings(f, sc.Now())...)
+	out = append(out, nodeFindings(f, sc.Account, sc.Now())...)
 	return out, nil
 }
 
@@ -235,9 +235,23 @@ func roomFindings(f *sync.ServerFacts) []Finding {
 	return []Finding{{CheckOK, "rooms", f.MUCService + ": new rooms are members-only, non-anonymous, persistent, hidden and archived", ""}}
 }
 
-// nodeFindings reads the policy and on-call nodes as devices do.
-func nodeFindings(f *sync.ServerFacts, now time.Time) []Finding {
+// nodeFindings reads the policy and on-call nodes as devices do, and tells
+// whether an ordinary user may create nodes next to them.
+func nodeFindings(f *sync.ServerFacts, account string, now time.Time) []Finding {
 	var out []Finding
+	switch refused := f.CreateNodeRefused; {
+	case f.CreatedNode:
+		out = append(out, Finding{CheckFail, "pubsub", fmt.Sprintf("%s could create a node on %s: any user could have created the policy or on-call node before IT, and own it", account, f.PubSubService),
+			"Prosody: only the component's admins (admins = { ... }), no autocreate_on_publish; ejabberd: access_createnode limited to IT (or run the check as an ordinary user, not IT)"})
+	case refused == "forbidden" || refused == "not-allowed" || refused == "not-authorized":
+		out = append(out, Finding{CheckOK, "pubsub", fmt.Sprintf("ordinary users may not create nodes on %s (%s)", f.PubSubService, refused), ""})
+	default:
+		why := refused
+		if f.CreateNodeErr != nil {
+			why = f.CreateNodeErr.Error()
+		}
+		out = append(out, Finding{CheckWarn, "pubsub", fmt.Sprintf("who may create nodes on %s could not be told: %s", f.PubSubService, why), ""})
+	}
 	if err := f.NodeErrs[PolicyNode]; err != nil {
 		out = append(out, Finding{CheckFail, "policy", fmt.Sprintf("%s on %s: %v", PolicyNode, f.PubSubService, err),
 			"publish it: rounds-cli admin publish-policy --account IT-ADMIN ... policy.xml"})

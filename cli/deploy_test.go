@@ -391,7 +391,8 @@ func pageThrough(t *testing.T, d *deployedServer) *peer {
 		hostMeta = "staff would have to type " + d.wss
 	}
 	for _, want := range []string{hostMeta, "SCRAM-SHA-256", "archive pages of 250", "came back through https://localhost/",
-		"members-only, non-anonymous, persistent, hidden and archived", "policy version 1", "Cardiology on call: dr.osei@" + d.domain} {
+		"members-only, non-anonymous, persistent, hidden and archived", "policy version 1", "Cardiology on call: dr.osei@" + d.domain,
+		"ordinary users may not create nodes on pubsub." + d.domain} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check does not say %q", want)
 		}
@@ -544,4 +545,20 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 			t.Fatalf("ejabberdctl %v: %v: %s", args, err, out)
 		}
 	})
+}
+
+// TestCheckEjabberdOpenNodeCreation: the test harness's ejabberd lets every
+// local user create pubsub nodes (its access_createnode allows local), the
+// mistake docs/ADMIN.md warns about: a user could create the policy node
+// before IT and own it. The check, as an ordinary user, says so and fails.
+func TestCheckEjabberdOpenNodeCreation(t *testing.T) {
+	if os.Getenv("ROUNDS_EJABBERD") != "1" {
+		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
+	}
+	srv := testserver.StartEjabberdT(t, testserver.Options{}, "rounds.check")
+	args := append([]string{"admin", "check"}, botArgs(t, srv, "rounds.check", t.TempDir())...)
+	code, out, _ := runCLI(t, "", args...)
+	if code != ExitFailure || !strings.Contains(out, "FAIL  pubsub             "+srv.JID("rounds.check")+" could create a node on pubsub."+srv.Domain) {
+		t.Fatalf("check: exit %d:\n%s", code, out)
+	}
 }

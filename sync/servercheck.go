@@ -73,6 +73,14 @@ type ServerFacts struct {
 	PubSubService string
 	Nodes         map[string]Event
 	NodeErrs      map[string]error
+	// CreatedNode: the check account could create a node of its own on the
+	// pubsub service (it was deleted again), so any user could have created
+	// the policy node before IT. Otherwise CreateNodeRefused is the
+	// server's stanza error condition ("forbidden"), or CreateNodeErr says
+	// what else went wrong.
+	CreatedNode       bool
+	CreateNodeRefused string
+	CreateNodeErr     error
 }
 
 // ProbeServer runs every check against s. An error is returned only for what
@@ -123,6 +131,18 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 				f.Nodes[node] = ev
 			}
 		}
+	}
+	scratch := "urn:rounds:check:" + randomHex(6)
+	err = c.CreateNode(ctx, pubsub, scratch, nil)
+	var se *xmpp.StanzaError
+	switch {
+	case err == nil:
+		f.CreatedNode = true
+		_ = c.DeleteNode(ctx, pubsub, scratch)
+	case errors.As(err, &se):
+		f.CreateNodeRefused = se.Condition
+	default:
+		f.CreateNodeErr = err
 	}
 	return f
 }

@@ -135,6 +135,16 @@ func (c *Client) CreateNode(ctx context.Context, service, node string, config ma
 	return err
 }
 
+// DeleteNode deletes node at service (XEP-0060 §8.4); only its owner may.
+func (c *Client) DeleteNode(ctx context.Context, service, node string) error {
+	if err := checkPubSubArgs(service, node); err != nil {
+		return err
+	}
+	_, err := c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "set", "to", service).Append(
+		NewElement(NSPubSubOwner, "pubsub").Append(NewElement(NSPubSubOwner, "delete", "node", node))))
+	return err
+}
+
 // SubscribeNode subscribes our bare JID to node at service, so every signed-in
 // device gets its notifications.
 func (c *Client) SubscribeNode(ctx context.Context, service, node string) error {
