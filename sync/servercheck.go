@@ -83,8 +83,9 @@ type ServerFacts struct {
 	CreateNodeErr     error
 }
 
-// ProbeServer runs every check against s. An error is returned only for what
-// stops the run before sign-in (a bad URL); everything else is a fact.
+// ProbeServer runs every check against s (as the account s names) and
+// returns what it saw; a failed sign-in is SignInErr, and nothing after it
+// is probed. pubsub is the service holding the org nodes.
 func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	f := &ServerFacts{URL: s.URL, Nodes: map[string]Event{}, NodeErrs: map[string]error{}, PubSubService: pubsub}
 	hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLSConfig}}
