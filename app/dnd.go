@@ -480,6 +480,16 @@ func (p DNDPolicy) breaksThrough(u securestore.Urgency) bool {
 	return false
 }
 
+// dndKeepsQuiet says whether a message of level u arriving now stays
+// quiet because do not disturb is on (a locked device's arrivals: the state
+// stays in memory while locked; it holds no message).
+func (c *Client) dndKeepsQuiet(u securestore.Urgency) bool {
+	c.dnd.mu.Lock()
+	state := c.dnd.state
+	c.dnd.mu.Unlock()
+	return state.On(c.cfg.Clock.Now()) && !c.Policy().DND.breaksThrough(u)
+}
+
 // withoutIDs is msgs less those in drop.
 func withoutIDs(msgs []securestore.Message, drop map[securestore.MessageID]bool) []securestore.Message {
 	if len(drop) == 0 {

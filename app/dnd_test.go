@@ -422,3 +422,35 @@ func TestDNDAcrossDevicesAndRestart(t *testing.T) {
 	}
 	waitFor(t, "the desk follows off", 30*time.Second, func() bool { return !desk.c.DND().On })
 }
+
+// TestDNDQuietWhileLocked: a locked device on do not disturb raises no
+// locked notification for a routine message; a STAT one rings through. The
+// replies go out at the unlock, when the messages are merged.
+func TestDNDQuietWhileLocked(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre"}); err != nil {
+		t.Fatal(err)
+	}
+	bob.c.Lock()
+	if !bob.c.Listening() {
+		t.Fatal("not listening while locked")
+	}
+	if _, err := alice.c.Send(bob.jid, "routine while locked"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the arrival counted", 20*time.Second, func() bool { return bob.changeCount(Change{Kind: LockedWaiting}) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if n := lockedNotes(bob); len(n) != 0 {
+		t.Fatalf("routine notified while locked on do not disturb: %+v", n)
+	}
+	if _, err := alice.c.SendClinical(bob.jid, "STAT while locked", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the STAT locked notification", 20*time.Second, func() bool { return len(lockedNotes(bob)) == 1 })
+	if err := bob.c.Unlock(context.Background(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply after the unlock", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) == 1 })
+}

@@ -143,7 +143,7 @@ func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
 	startRing := urgent && c.ring == nil
 	c.mu.Unlock()
 	c.changes.push(Change{Kind: LockedWaiting})
-	if quiet {
+	if quiet || c.dndKeepsQuiet(e.Urgency) { // do not disturb (dnd.go)
 		return
 	}
 	c.notifyLocked()
