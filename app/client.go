@@ -134,6 +134,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.armTimerLocked(c.lockAfterLocked())
 	pol := c.policyLocked()
 	sess.SetTextAck(textAckRules(pol))
+	sess.SetEscalationService(pol.Escalation.Service)
 	c.mu.Unlock()
 	c.enforceKeyring(st, pol)
 	c.armRetention(st, true)

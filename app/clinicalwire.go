@@ -38,6 +38,8 @@ func (c *Client) handleClinical(st *securestore.Store, e sync.Event) bool {
 	switch e := e.(type) {
 	case sync.ResponseReceived:
 		c.clin.onResponseReceived(st, e)
+	case sync.LadderHeld:
+		c.clin.ladderHeld(e)
 	case sync.MessageRetracted:
 		_, s, _ := c.sess()
 		c.afterRecall(st, s, e.Message)

@@ -65,7 +65,18 @@ type EscalationView struct {
 	EndedAt   time.Time
 	EndedBy   string // who acknowledged (display name)
 	EndReason string // "acknowledged", "cancelled", "recalled"
+	// HeldByService: the hospital's escalation service holds the ladder
+	// (it takes the steps, even with this device off); Steps then lists
+	// none of them.
+	HeldByService bool
 }
+
+// HandOffWait is how long a device waits for the escalation service to
+// confirm a hand-off (<held/>). Without a confirmation by then the device
+// runs the ladder itself, as it does when the policy names no service; a
+// confirmation arriving later is ignored (both may then escalate, which is
+// safer than neither).
+const HandOffWait = 10 * time.Second
 
 // EscalationRow is one step taken.
 type EscalationRow struct {
@@ -108,6 +119,13 @@ type ladderState struct {
 	EndedAt   time.Time             `json:"ended,omitzero"`
 	EndedBy   string                `json:"by,omitempty"`
 	EndReason string                `json:"why,omitempty"`
+	// HandedTo is the escalation service the ladder was handed to (the
+	// policy's <escalation service/>), at HandedAt; Held says the service
+	// confirmed in time (HandOffWait): this device then takes no step of
+	// its own and only tracks the acknowledgement.
+	HandedTo string    `json:"handed,omitempty"`
+	HandedAt time.Time `json:"handed_at,omitzero"`
+	Held     bool      `json:"held,omitempty"`
 }
 
 type reachedStep struct {
@@ -277,6 +295,7 @@ func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
 			}
 		}
 		l := newLadder(m.ConversationID, m.ID, m.OriginID, o.Urgency, pol, cl.clock.Now())
+		cl.handOff(st, s, &l, text)
 		cl.startLadder(st, l)
 		out.Escalation = len(l.Steps) > 0
 	}
@@ -328,8 +347,8 @@ func (cl *clinical) scheduleLadderLocked(r *ladderRun, gen int) {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	if !r.active() || r.DueAt.IsZero() {
-		return
+	if !r.active() || r.DueAt.IsZero() || r.Held {
+		return // a ladder the escalation service holds takes no step here
 	}
 	id := r.Message
 	d := max(r.DueAt.Sub(cl.clock.Now()), 0)
@@ -398,7 +417,7 @@ func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securest
 func (cl *clinical) ladderDue(gen int, id securestore.MessageID) {
 	cl.mu.Lock()
 	r := cl.ladders[id]
-	if gen != cl.gen || r == nil || r.stepping || !r.due(cl.clock.Now()) {
+	if gen != cl.gen || r == nil || r.stepping || r.Held || !r.due(cl.clock.Now()) {
 		cl.mu.Unlock()
 		return
 	}
@@ -553,6 +572,14 @@ func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bo
 	for _, l := range ended {
 		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 		cl.log.Info("app: escalation ended", "reason", reason, "steps", len(l.Reached))
+		if l.Held && s != nil {
+			// The service holds it: it tells everyone it reached. An
+			// acknowledgement seen here (a text reply from a client
+			// without Rounds reaches only the sender) or a cancel stops it.
+			if err := s.StopHandOff(l.HandedTo, l.Origin); err != nil {
+				cl.log.Warn("app: the escalation service was not told the ladder ended", "err", err)
+			}
+		}
 		if reason == endRecalled {
 			continue // the copies are recalled instead
 		}
@@ -707,7 +734,7 @@ func (cl *clinical) escalationView(st *securestore.Store, m securestore.Message,
 			return nil
 		}
 	}
-	v := &EscalationView{Active: l.active(), NextAt: l.DueAt, Exhausted: l.Exhausted,
+	v := &EscalationView{Active: l.active(), NextAt: l.DueAt, Exhausted: l.Exhausted, HeldByService: l.Held,
 		EndedAt: l.EndedAt, EndedBy: l.EndedBy, EndReason: l.EndReason}
 	for _, rs := range l.Reached {
 		row := EscalationRow{Step: rs.Step, To: rs.JID, Role: rs.Target.Role, Room: rs.Target.Room != "",
@@ -747,4 +774,55 @@ func responderName(st *securestore.Store, from string) string {
 		}
 	}
 	return memberName(st, from, nil)
+}
+
+// handOff hands the ladder of a page to the escalation service the policy
+// names (docs/PROTOCOL.md, "Server-side escalation"): a copy of the page
+// with the plan goes to the service, and the device waits HandOffWait for
+// its <held/>. Rooms, ladders without steps, and waits the wire cannot
+// carry (under 30 s) stay on the device.
+func (cl *clinical) handOff(st *securestore.Store, s *sync.Session, l *ladderState, text string) {
+	svc := cl.host.effectivePolicy().Escalation.Service
+	after := int(l.After / time.Second)
+	if svc == "" || len(l.Steps) == 0 || after < 30 || after > 86400 {
+		return
+	}
+	if cv, err := st.Conversation(l.Conv); err == nil && cv.Kind == securestore.KindRoom {
+		return
+	}
+	plan := &sync.EscalationPlan{ID: l.Origin, To: l.Conv, AfterSeconds: after}
+	for _, st := range l.Steps {
+		plan.Steps = append(plan.Steps, sync.EscalationStep{To: st.To, Role: st.Role, Room: st.Room})
+	}
+	if _, err := s.Send(svc, text, sync.SendOptions{Urgency: l.Urgency, AckRequired: true, Plan: plan}); err != nil {
+		cl.log.Warn("app: hand-off to the escalation service not stored; this device runs the ladder", "err", err)
+		return
+	}
+	l.HandedTo, l.HandedAt = svc, cl.clock.Now()
+}
+
+// ladderHeld: the escalation service confirmed it holds the ladder of the
+// message with origin-id of. In time (HandOffWait, before this device took
+// a step) the device stops stepping; later, it keeps its own ladder.
+func (cl *clinical) ladderHeld(e sync.LadderHeld) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for _, r := range cl.ladders {
+		if r.Origin != e.Of || !strings.EqualFold(r.HandedTo, e.From) || r.Held || !r.active() {
+			continue
+		}
+		if len(r.Reached) > 0 || cl.clock.Now().Sub(r.HandedAt) > HandOffWait {
+			cl.log.Warn("app: the escalation service confirmed too late; this device runs the ladder")
+			return
+		}
+		r.Held = true
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
+		cl.saveLadderLocked(r)
+		cl.changes.push(Change{Kind: ConversationChanged, Conversation: r.Conv})
+		cl.log.Info("app: the escalation service holds the ladder")
+		return
+	}
 }

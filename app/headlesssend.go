@@ -279,6 +279,9 @@ func (c *Client) FollowPublishedTextAck(ctx context.Context) error {
 	if p != nil && p.TextAck != nil {
 		s.SetTextAck(textAckRules(mergePolicy(c.cfg.Policy, p)))
 	}
+	if p != nil {
+		s.SetEscalationService(p.Escalation.Service)
+	}
 	return nil
 }
 
@@ -362,4 +365,70 @@ func RoleHolderAt(shifts []Shift, role string, now time.Time, exclude ...string)
 		return "", time.Time{}, err
 	}
 	return who, sh.Until, nil
+}
+
+// ErrNoEscalationService: the published org policy names no escalation
+// service (or no ladder), so a page cannot be handed over; nothing would
+// escalate it once the headless sender exits.
+var ErrNoEscalationService = errors.New("the org policy names no escalation service and ladder")
+
+// ErrHandOffUnconfirmed: the escalation service did not confirm the
+// hand-off in time; nothing escalates the page unless someone runs a ladder.
+var ErrHandOffUnconfirmed = errors.New("the escalation service did not confirm the hand-off")
+
+// HandOffPage hands the ladder of page id (sent with SendPage, asking for an
+// acknowledgement) to the escalation service the published policy names,
+// with the policy's ladder, and waits up to timeout for the service's
+// confirmation (rounds send --escalate). It returns the service's JID.
+func (c *Client) HandOffPage(ctx context.Context, id MessageID, timeout time.Duration) (string, error) {
+	st, s, h, err := c.headlessSess()
+	if err != nil {
+		return "", err
+	}
+	p, err := c.PublishedPolicy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if p == nil || p.Escalation.Service == "" || p.Escalation.After <= 0 || len(p.Escalation.Steps) == 0 {
+		return "", ErrNoEscalationService
+	}
+	svc := p.Escalation.Service
+	s.SetEscalationService(svc)
+	m, err := st.Message(id)
+	if err != nil {
+		return "", fmt.Errorf("reading the sent message: %w", err)
+	}
+	if !ackRequired(m) {
+		return "", errors.New("only a page that asks for an acknowledgement escalates")
+	}
+	_, seen := h.watch.since(1 << 30)
+	// The ladder this run read from the policy goes with the plan, so the
+	// service needs no policy of its own to hold it.
+	plan := &sync.EscalationPlan{ID: m.OriginID, To: m.ConversationID, AfterSeconds: int(p.Escalation.After / time.Second)}
+	for _, st := range p.Escalation.Steps {
+		plan.Steps = append(plan.Steps, sync.EscalationStep{To: st.To, Role: st.Role, Room: st.Room})
+	}
+	if _, err := s.Send(svc, m.Body, sync.SendOptions{Urgency: m.Urgency, AckRequired: true, Plan: plan}); err != nil {
+		return "", err
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		var events []sync.Event
+		events, seen = h.watch.since(seen)
+		for _, e := range events {
+			if held, ok := e.(sync.LadderHeld); ok && held.Of == m.OriginID {
+				c.trail.writeTo(st, "escalation-held", fmt.Sprintf("escalation of message %s held by %s", m.OriginID, svc))
+				return svc, nil
+			}
+		}
+		select {
+		case <-h.watch.changed():
+		case <-time.After(250 * time.Millisecond):
+		case <-deadline.C:
+			return svc, ErrHandOffUnconfirmed
+		case <-ctx.Done():
+			return svc, ctx.Err()
+		}
+	}
 }

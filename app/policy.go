@@ -136,6 +136,10 @@ type TextAckPolicy struct {
 type EscalationPolicy struct {
 	After time.Duration    `json:"after,omitempty"`
 	Steps []EscalationStep `json:"steps,omitempty"`
+	// Service is the hospital's escalation service (bare JID): ladders
+	// are handed to it, and only its notices are filed into threads. Only
+	// the org policy names it.
+	Service string `json:"service,omitempty"`
 }
 
 // EscalationStep names one target: a person, a role (resolved when the step
@@ -328,6 +332,9 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 	}
 	if len(org.Escalation.Steps) > 0 {
 		p.Escalation.Steps = slices.Clone(org.Escalation.Steps)
+	}
+	if org.Escalation.Service != "" {
+		p.Escalation.Service = org.Escalation.Service
 	}
 	// Both the deployment and the node are IT's word on who may wipe: either
 	// may. The node's order list, when it names anyone, is the specified
@@ -532,6 +539,7 @@ func (ps *policyState) applyOrgPolicy(st *securestore.Store, p OrgPolicy) error 
 	eff := ps.policyLocked()
 	if sess != nil {
 		sess.SetTextAck(textAckRules(eff))
+		sess.SetEscalationService(eff.Escalation.Service)
 	}
 	// The lock timer re-checks idleness against the new limit now, so a
 	// shorter lock takes effect without waiting for the old timeout.
@@ -592,7 +600,7 @@ func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 	p := OrgPolicy{Version: w.Version, RetentionDays: w.RetentionDays, LockMax: secs(w.LockMaxSeconds),
 		PINMinLength: w.PINMinLength, KeyringAllowed: w.KeyringAllowed,
 		UrgentRepeat: secs(w.UrgentRepeatSeconds), UrgentRepeatCount: w.UrgentRepeatCount,
-		Escalation: EscalationPolicy{After: secs(w.Escalation.AfterSeconds)},
+		Escalation: EscalationPolicy{After: secs(w.Escalation.AfterSeconds), Service: w.Escalation.Service},
 		Admins:     slices.Clone(w.Admins), OrderRecipients: slices.Clone(w.OrderRecipients),
 		Levels: UrgencyLevelNames{Routine: w.LevelNames.Routine, Urgent: w.LevelNames.Urgent, STAT: w.LevelNames.STAT}}
 	if t := w.TextAck; t != nil {

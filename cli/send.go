@@ -23,6 +23,7 @@ type sendFlags struct {
 	to, room, role string
 	urgency        string
 	ack, order     bool
+	escalate       bool
 	wait           string
 	timeout        time.Duration
 	textFile       string
@@ -39,6 +40,9 @@ var urgencies = map[string]app.Urgency{
 	"routine": app.UrgencyNormal, "urgent": app.UrgencyHigh, "stat": app.UrgencyCritical,
 }
 
+// handOffTimeout bounds --escalate's wait for the service's confirmation.
+const handOffTimeout = 30 * time.Second
+
 func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var f sendFlags
 	fs := flag.NewFlagSet("rounds send", flag.ContinueOnError)
@@ -49,6 +53,7 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs.StringVar(&f.role, "role", "", `send to whoever holds this role now, from the on-call schedule (e.g. "Cardiology on call")`)
 	fs.StringVar(&f.urgency, "urgency", "routine", "routine, urgent or stat (urgent and stat always ask for an acknowledgement)")
 	fs.BoolVar(&f.ack, "ack", false, "ask the recipient to acknowledge")
+	fs.BoolVar(&f.escalate, "escalate", false, "hand the acknowledgement ladder to the hospital's escalation service (the org policy's) and exit once it confirms; implies --ack")
 	fs.BoolVar(&f.order, "order", false, "the message is a clinical order: refused unless the recipient may receive orders")
 	fs.StringVar(&f.wait, "wait", "sent", "wait until the message is sent (the server has it), delivered, read or ack(nowledged)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long to wait for --wait's state (exit 5 after)")
@@ -83,6 +88,9 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	if f.order && f.room != "" {
 		return fail(ExitRefused, "an order goes to one authorised person, not to a room")
+	}
+	if f.escalate && f.room != "" {
+		return fail(ExitUsage, "--escalate: a page to a room is escalated by its members' devices, not handed to the service")
 	}
 	for _, p := range []*string{&f.to, &f.room} {
 		if *p == "" {
@@ -143,8 +151,8 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 	}
 	// Waiting for an acknowledgement means asking for one.
-	opts := app.PageOptions{Urgency: urgency, AckRequired: f.ack || want == app.ReceiptAcknowledged, Order: f.order, Role: f.role}
-	if opts.AsksAck() && want < app.ReceiptAcknowledged {
+	opts := app.PageOptions{Urgency: urgency, AckRequired: f.ack || f.escalate || want == app.ReceiptAcknowledged, Order: f.order, Role: f.role}
+	if opts.AsksAck() && want < app.ReceiptAcknowledged && !f.escalate {
 		fmt.Fprintln(stderr, "note: this message asks for an acknowledgement; use --wait ack to wait for it")
 	}
 	if opts.AsksAck() {
@@ -155,6 +163,18 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	id, err := b.client.SendPage(conv, body, opts)
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
+	}
+	if f.escalate {
+		hctx, cancel := context.WithTimeout(ctx, f.connectTimeout)
+		svc, err := b.client.HandOffPage(hctx, id, min(f.timeout, handOffTimeout))
+		cancel()
+		switch {
+		case errors.Is(err, app.ErrHandOffUnconfirmed):
+			return fail(ExitTimedOut, "sent, but %s did not confirm the escalation in time: the page escalates only if the service takes it up when it is back", svc)
+		case err != nil:
+			return fail(ExitRefused, "sent, but not escalated: %v", err)
+		}
+		fmt.Fprintf(stderr, "escalation held by %s\n", svc)
 	}
 	return waitFor(ctx, b, id, want, f.timeout, stdout, stderr)
 }

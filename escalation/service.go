@@ -64,6 +64,16 @@ type Service struct {
 	ladders map[string]*ladder // by key
 	policy  sync.EscalationPolicy
 	shifts  []sync.Shift
+	// hasPolicy: the org policy was read; until then a hand-off that
+	// relies on its ladder waits in waiting.
+	hasPolicy bool
+	waiting   []securestore.Message
+}
+
+func (s *Service) policyKnown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hasPolicy
 }
 
 // Settings the service keeps in its store.
@@ -189,8 +199,15 @@ func (s *Service) handle(ev sync.Event) {
 	switch e := ev.(type) {
 	case sync.PolicyUpdated:
 		s.mu.Lock()
-		s.policy = e.Policy.Escalation
+		s.policy, s.hasPolicy = e.Policy.Escalation, true
+		waiting := s.waiting
+		s.waiting = nil
 		s.mu.Unlock()
+		defer func() {
+			for _, m := range waiting {
+				s.handOff(m)
+			}
+		}()
 		rules := sync.TextAckRules{}
 		if t := e.Policy.TextAck; t != nil {
 			rules = sync.TextAckRules{Off: !t.Allowed, Words: t.Words}
@@ -265,6 +282,13 @@ func (s *Service) handOff(m securestore.Message) {
 		after = time.Duration(pol.AfterSeconds) * time.Second
 	}
 	if len(steps) == 0 || after <= 0 {
+		if !s.policyKnown() {
+			// Just started: the org policy's ladder is not read yet.
+			s.mu.Lock()
+			s.waiting = append(s.waiting, m)
+			s.mu.Unlock()
+			return
+		}
 		refuse("no ladder (the plan names none and the org policy has none)")
 		return
 	}

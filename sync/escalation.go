@@ -233,3 +233,18 @@ func (s *Session) WriteLease(ctx context.Context, holder string, until time.Time
 	}
 	return nil
 }
+
+// StopHandOff tells the escalation service svc that the sender ended the
+// ladder of its message of origin-id of (cancelled, or acknowledged as
+// only the sender could see: a text reply from a client without Rounds).
+// It is a quick response from the sender quoting the original, which the
+// service reads as "stop" and announces to everyone it reached.
+func (s *Session) StopHandOff(svc, of string) error {
+	if svc == "" || of == "" {
+		return errors.New("sync: no escalation service or message to stop")
+	}
+	_, err := s.Send(svc, "The sender stopped the escalation.", SendOptions{extra: map[string]string{
+		ExtraResponse: string(ResponseAck), ExtraResponseTo: of, extraResponseRef: of,
+	}})
+	return err
+}

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/escalation"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// serviceClock lets the escalation service run on a test's fake clock.
+type serviceClock struct{ c *fakeClock }
+
+func (s serviceClock) Now() time.Time { return s.c.Now() }
+func (s serviceClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	s.c.AfterFunc(d, func() { ch <- s.c.Now() })
+	return ch
+}
+
+// startService runs the escalation service as srv's "escalation" account on
+// clk, until the test ends.
+func startService(t *testing.T, srv *testserver.Server, clk *fakeClock) *escalation.Service {
+	t.Helper()
+	st, err := escalation.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sync.New(sync.Config{Store: st, XMPP: sync.Server{URL: srv.WSURL(), JID: srv.JID("escalation"), Resource: "svc",
+		Password: testserver.Password}.XMPP()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := escalation.New(escalation.Config{Session: s, Store: st, Clock: serviceClock{clk}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { _ = s.Run(ctx); done <- struct{}{} }()
+	go func() { _ = svc.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done; st.Close() })
+	return svc
+}
+
+func escalationPolicy(srv *testserver.Server, steps string) string {
+	return policyXML(1, `<escalation after-seconds='60' service='`+srv.JID("escalation")+`'>`+steps+`</escalation>`)
+}
+
+// TestHandOffToService: Alice's device hands the ladder of her STAT page to
+// the service the policy names and, confirmed, shows the ladder as held by
+// the service and takes no step itself: at the deadline only the service
+// pages Kim (from the service, naming Alice), and it posts
+// the step into Alice and Bob's thread on Bob's device; Kim's ack in Rounds
+// ends the ladder and Bob's alert for the page stops.
+func TestHandOffToService(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/>`))
+	startService(t, srv, clk)
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	for _, d := range []*device{alice, bob, kim} {
+		d.waitPolicy(1)
+	}
+
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-H Bed 4 arrest", ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the ladder held by the service", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && r.Escalation.HeldByService
+	})
+	page := bob.waitIncoming(alice.jid, "MARKER-H")
+	waitFor(t, "Bob's alert", 20*time.Second, func() bool { _, ok := alertOn(bob, alice.jid); return ok })
+	clk.Advance(61 * time.Second)
+	cp := kim.waitIncoming(srv.JID("escalation"), "MARKER-H")
+	if !strings.Contains(cp.Body, alice.jid) {
+		t.Errorf("the escalated copy %q does not name the sender", cp.Body)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if ms, _ := kim.c.Messages(alice.jid, 50); len(ms) != 0 {
+		t.Errorf("Alice's device escalated too: Kim has %d messages from her", len(ms))
+	}
+	waitFor(t, "the step's notice in Bob's thread with Alice", 20*time.Second, func() bool {
+		ms, _ := bob.c.Messages(alice.jid, 50)
+		for _, m := range ms {
+			if m.ID != page.ID && strings.Contains(m.Body, "escalated to") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := kim.c.Respond(srv.JID("escalation"), cp.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Bob's alert ended by the service's closing notice", 20*time.Second, func() bool {
+		_, ok := alertOn(bob, alice.jid)
+		return !ok
+	})
+}
+
+// TestHandOffUnconfirmedFallsBack: the policy names a service that is not
+// running. No confirmation comes, so Alice's device keeps the ladder and,
+// at the deadline, pages Kim itself.
+func TestHandOffUnconfirmedFallsBack(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/>`))
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	alice.waitPolicy(1)
+	sent, err := alice.c.SendClinical(srv.JID("bob"), "MARKER-F K+ 7.0", ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(HandOffWait + time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if r, _ := alice.messageRow(srv.JID("bob"), sent.ID); r.Escalation == nil || r.Escalation.HeldByService || !r.Escalation.Active {
+		t.Fatalf("ladder %+v: want the device's own, running", r.Escalation)
+	}
+	clk.Advance(60 * time.Second)
+	kim.waitIncoming(alice.jid, "MARKER-F")
+}
