@@ -311,8 +311,8 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 	d.mu.Lock()
 	state, mine := d.state, d.st == st
 	d.mu.Unlock()
-	if !mine || !state.On(now) {
-		return nil
+	if !mine || !state.On(now) || c.isHeadless() {
+		return nil // a command-line run never answers for its account
 	}
 	pol := c.Policy().DND
 	quiet := map[securestore.MessageID]bool{}
@@ -332,6 +332,12 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 		c.dndAnswer(st, m, state)
 	}
 	return quiet
+}
+
+func (c *Client) isHeadless() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.headless != nil
 }
 
 // dndAnswerable: a person wrote m to us in a chat during the period. No

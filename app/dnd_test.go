@@ -454,3 +454,33 @@ func TestDNDQuietWhileLocked(t *testing.T) {
 	}
 	waitFor(t, "the reply after the unlock", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) == 1 })
 }
+
+// TestDNDEndsAtItsTime: the end time is a timer on the device's clock:
+// when it passes, do not disturb is off, the screens are told, and routine
+// messages notify again.
+func TestDNDEndsAtItsTime(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "desk", clk)
+	bob := clinicalSignIn(t, srv, "bob", "desk", clk)
+	if err := bob.c.SetDND(DNDSettings{Until: clk.Now().Add(time.Hour), Reply: "Back at noon"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.c.SetDND(DNDSettings{Until: clk.Now().Add(-time.Minute)}); err != ErrDNDUntilPast {
+		t.Fatalf("an end time in the past: %v", err)
+	}
+	waitFor(t, "the change", 5*time.Second, func() bool { return bob.changeCount(Change{Kind: DNDChanged}) > 0 })
+	before := bob.changeCount(Change{Kind: DNDChanged})
+	clk.Advance(61 * time.Minute)
+	if bob.c.DND().On {
+		t.Fatal("still on after its end time")
+	}
+	waitFor(t, "the end told to the screens", 5*time.Second, func() bool { return bob.changeCount(Change{Kind: DNDChanged}) > before })
+	if _, err := alice.c.Send(bob.jid, "after noon"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a routine sound", 30*time.Second, func() bool { p, _ := bob.sound.counts(); return p > 0 })
+	if n := len(automatic(rowsFrom(alice, bob.jid))); n != 0 {
+		t.Fatalf("%d automatic replies after the end", n)
+	}
+}
