@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -14,6 +15,48 @@ import (
 
 // actionTimeout bounds the network part of an action (marker, join, roster).
 const actionTimeout = 15 * time.Second
+
+// conversations is the messages service: chats and rooms, the rows the
+// screens draw (views.go), recall and correction (recall.go). It keeps no
+// state of its own (messages are the store's; rooms the last sign-in could
+// not rejoin are roomsAway's) and no lock. It reaches the rest of the
+// Client only through conversationsHost, whose methods take Client.mu, and
+// the clinical service (its own lock), so none of its methods may be
+// called with Client.mu held. Client embeds it: its methods are Client's
+// facade as they are.
+type conversations struct {
+	log     *slog.Logger
+	clock   Clock
+	changes *changeQueue // the Client's
+	clin    *clinical    // alerts and ladders pin conversations and mark rows
+	host    conversationsHost
+}
+
+// conversationsHost is what the messages service needs from the rest of
+// the Client, by concern.
+type conversationsHost interface {
+	// The session (client.go): the open store, with its Session; the
+	// account; activity, which defers auto-lock (lock.go).
+	unlocked() (*securestore.Store, error)
+	sess() (*securestore.Store, *sync.Session, error)
+	Account() string
+	Touch()
+	// Policy and on-call (policy.go, oncall.go): level names, roles held.
+	effectivePolicy() Policy
+	schedule() []Shift
+	// Presence (presence.go), rooms not rejoined (events.go), notifications
+	// (notify.go).
+	presenceOf(bare string) (show, status string)
+	roomUnavailable(room string) string
+	roomRejoined(room string)
+	clearNotification(conv string)
+	// Attachments (attachments.go): a row's files; forgetting a recalled
+	// message's.
+	attachmentRows(st *securestore.Store, m securestore.Message, r *MessageRow)
+	discardAttachments(st *securestore.Store, s *sync.Session, id securestore.MessageID)
+	// The audit log (audit.go).
+	auditWith(st *securestore.Store, kind, detail string)
+}
 
 // Send stores a message for conv and sends it when connected (it is queued
 // while offline). The text is trimmed; empty text returns ErrEmptyMessage,
@@ -34,13 +77,13 @@ func (c *Client) SendUrgent(conv, text string, urgency securestore.Urgency) (sec
 // drops, the sender gets a displayed marker, the user's other devices learn
 // it (XEP-0490) and the notification is withdrawn. It waits for the network
 // at most a few seconds; call it off the UI goroutine.
-func (c *Client) MarkShown(conv string, upTo securestore.MessageID) error {
-	_, s, err := c.sess()
+func (cc *conversations) MarkShown(conv string, upTo securestore.MessageID) error {
+	_, s, err := cc.host.sess()
 	if err != nil {
 		return err
 	}
 	conv = jid.Bare(conv)
-	c.clearNotification(conv)
+	cc.host.clearNotification(conv)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	return mapErr(s.MarkDisplayed(ctx, conv, upTo))
@@ -57,7 +100,7 @@ func chatJID(s string) (string, error) {
 
 // StartChat opens (creating if needed) the conversation with address and
 // returns its id.
-func (c *Client) StartChat(address string) (string, error) {
+func (cc *conversations) StartChat(address string) (string, error) {
 	bare, err := chatJID(address)
 	if err != nil {
 		return "", err
@@ -65,7 +108,7 @@ func (c *Client) StartChat(address string) (string, error) {
 	if j, _ := jid.Parse(bare); j.Local == "" {
 		return "", fmt.Errorf("%w: %q", ErrInvalidAddress, address)
 	}
-	st, err := c.unlocked()
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +120,7 @@ func (c *Client) StartChat(address string) (string, error) {
 	if err := st.SetConversation(bare, securestore.KindChat, ""); err != nil {
 		return "", mapErr(err)
 	}
-	c.changes.push(Change{Kind: InboxChanged})
+	cc.changes.push(Change{Kind: InboxChanged})
 	return bare, nil
 }
 
@@ -85,25 +128,23 @@ func (c *Client) StartChat(address string) (string, error) {
 // address's local part) and keeps it joined across sign-ins. It never creates
 // one: a room that does not exist is ErrRoomNotFound (CreateRoom creates
 // rooms, on purpose and configured for a hospital).
-func (c *Client) JoinRoom(room, nick string) (string, error) {
+func (cc *conversations) JoinRoom(room, nick string) (string, error) {
 	bare, err := chatJID(room)
 	if err != nil {
 		return "", err
 	}
-	_, s, err := c.sess()
+	_, s, err := cc.host.sess()
 	if err != nil {
 		return "", err
 	}
-	nick = c.roomNick(nick)
+	nick = cc.roomNick(nick)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	if err := s.JoinRoom(ctx, bare, nick); err != nil {
 		return "", roomErr(err)
 	}
-	c.mu.Lock()
-	delete(c.roomsOut, bare)
-	c.mu.Unlock()
-	c.changes.push(Change{Kind: InboxChanged})
+	cc.host.roomRejoined(bare)
+	cc.changes.push(Change{Kind: InboxChanged})
 	return bare, nil
 }
 
@@ -114,7 +155,7 @@ func (c *Client) JoinRoom(room, nick string) (string, error) {
 // so every member's devices catch up. name is what members see ("" leaves the
 // address). A room already at that address is ErrRoomExists. Needs a
 // connection.
-func (c *Client) CreateRoom(room, nick, name string, members []string) (string, error) {
+func (cc *conversations) CreateRoom(room, nick, name string, members []string) (string, error) {
 	bare, err := chatJID(room)
 	if err != nil {
 		return "", err
@@ -127,17 +168,17 @@ func (c *Client) CreateRoom(room, nick, name string, members []string) (string, 
 		}
 		ms = append(ms, b)
 	}
-	_, s, err := c.sess()
+	_, s, err := cc.host.sess()
 	if err != nil {
 		return "", err
 	}
-	nick = c.roomNick(nick)
+	nick = cc.roomNick(nick)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
 	if err := s.CreateRoom(ctx, bare, nick, strings.TrimSpace(name), ms); err != nil {
 		return "", roomErr(err)
 	}
-	c.changes.push(Change{Kind: InboxChanged})
+	cc.changes.push(Change{Kind: InboxChanged})
 	return bare, nil
 }
 
@@ -154,12 +195,12 @@ func roomErr(err error) error {
 
 // AddContact adds jid to the roster under name and asks to see their
 // presence. Needs a connection.
-func (c *Client) AddContact(jid, name string) error {
+func (cc *conversations) AddContact(jid, name string) error {
 	bare, err := chatJID(jid)
 	if err != nil {
 		return err
 	}
-	_, s, err := c.sess()
+	_, s, err := cc.host.sess()
 	if err != nil {
 		return err
 	}
@@ -170,9 +211,9 @@ func (c *Client) AddContact(jid, name string) error {
 
 // roomNick is the nick to join or create a room under: the one given, else
 // our address's local part.
-func (c *Client) roomNick(nick string) string {
+func (cc *conversations) roomNick(nick string) string {
 	if nick = strings.TrimSpace(nick); nick != "" {
 		return nick
 	}
-	return localPart(c.Account())
+	return localPart(cc.host.Account())
 }

@@ -661,3 +661,44 @@ func (c *Client) cachedThumbnails() int {
 	defer t.mu.Unlock()
 	return len(t.items)
 }
+
+// discardAttachments forgets a recalled message's attachments on this
+// device: the vault copy and the download key (also the key inside the
+// stored link), so nothing here can decrypt the uploaded file any more.
+// XEP-0363 has no delete: the encrypted file stays on the upload server
+// until its own expiry (docs/ADMIN.md).
+func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
+	m, err := st.Message(id)
+	if err != nil {
+		return
+	}
+	// The stored records only: sync's Attachments would make a record
+	// from the link again.
+	as, err := st.Attachments(id)
+	if err != nil {
+		c.log.Warn("app: listing a recalled message's attachments", "err", err)
+	}
+	for _, a := range as {
+		c.dropThumbnails(a.ID) // decoded pictures in memory (attachments.go)
+		if s != nil {
+			err = s.ForgetAttachment(a.ID)
+		} else {
+			clear(a.Key)
+			a.Key, a.URL = nil, ""
+			err = st.PutAttachment(a)
+		}
+		if err != nil {
+			c.log.Warn("app: discarding an attachment key", "err", err)
+		}
+	}
+	// The link itself carries the key (aesgcm://…#key) and outlives the
+	// store's retraction: drop it.
+	if m.Extra[sync.ExtraAttachmentURL] != "" {
+		if err := st.UpdateExtra(id, map[string]string{sync.ExtraAttachmentURL: ""}); err != nil {
+			c.log.Warn("app: discarding an attachment link", "err", err)
+		}
+	}
+	if len(as) > 0 {
+		c.log.Info("app: attachments of a recalled message discarded", "count", len(as))
+	}
+}

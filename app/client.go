@@ -49,6 +49,7 @@ type Client struct {
 	retentionClock  // retention purges and their clock: a service under mu (retention.go)
 	wipeOrders      // remote wipe directives: a service under mu (wipe.go)
 	exportCopies    // plaintext copies handed to other apps (exportsweep.go)
+	conversations   // messages, chats and rooms: a service with no state (actions.go)
 	// Alerts, escalation ladders and responses, with its own lock (alerts.go).
 	clin clinical
 	// The thumbnail cache, with its own lock (attachments.go).
@@ -77,6 +78,7 @@ func newClient(cfg Config, path string) *Client {
 	rc.mu, rc.log, rc.clock, rc.changes, rc.host = &c.mu, cfg.Logger, cfg.Clock, c.changes, c
 	wo := &c.wipeOrders
 	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
+	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, host: c}
 	return c
 }
 

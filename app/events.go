@@ -123,3 +123,10 @@ func (c *Client) roomUnavailable(room string) string {
 	defer c.mu.Unlock()
 	return c.roomsOut[room]
 }
+
+// roomRejoined forgets why room was not rejoined: it is joined now.
+func (c *Client) roomRejoined(room string) {
+	c.mu.Lock()
+	delete(c.roomsOut, room)
+	c.mu.Unlock()
+}

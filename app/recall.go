@@ -50,8 +50,8 @@ func ownMessage(st *securestore.Store, conv string, id securestore.MessageID) (s
 // Recall retracts one of our messages everywhere. Recalling twice is not
 // an error. An escalation running for the message ends and its escalated
 // copies are recalled too.
-func (c *Client) Recall(conv string, id securestore.MessageID) error {
-	st, s, err := c.sess()
+func (cc *conversations) Recall(conv string, id securestore.MessageID) error {
+	st, s, err := cc.host.sess()
 	if err != nil {
 		return err
 	}
@@ -63,79 +63,38 @@ func (c *Client) Recall(conv string, id securestore.MessageID) error {
 	if m.Extra[extraRetracted] != "" {
 		return nil
 	}
-	c.Touch()
+	cc.host.Touch()
 	// Before the store's retraction drops the attachment records that
 	// name the vault files.
-	c.discardAttachments(st, s, id)
+	cc.host.discardAttachments(st, s, id)
 	if err := s.Retract(conv, id); err != nil {
 		return mapErr(err)
 	}
-	c.auditWith(st, securestore.AuditRecall, fmt.Sprintf("recalled message %d (origin-id %s)", id, m.OriginID))
-	c.afterRecall(st, s, id)
+	cc.host.auditWith(st, securestore.AuditRecall, fmt.Sprintf("recalled message %d (origin-id %s)", id, m.OriginID))
+	cc.afterRecall(st, s, id)
 	return nil
 }
 
 // afterRecall runs wherever a message was recalled (here, or the carbon of
 // a recall from another device): alerts on it end, attachment keys go, and
 // a ladder of ours ends with its copies recalled.
-func (c *Client) afterRecall(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
-	c.clin.alertAcknowledged(id)
-	c.discardAttachments(st, s, id)
+func (cc *conversations) afterRecall(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
+	cc.clin.alertAcknowledged(id)
+	cc.host.discardAttachments(st, s, id)
 	m, err := st.Message(id)
 	if err != nil {
 		return
 	}
 	if m.Direction == securestore.Outgoing {
-		c.clin.ladderRecalled(st, s, m)
+		cc.clin.ladderRecalled(st, s, m)
 	}
-	c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
-	c.changes.push(Change{Kind: InboxChanged})
-}
-
-// discardAttachments forgets a recalled message's attachments on this
-// device: the vault copy and the download key (also the key inside the
-// stored link), so nothing here can decrypt the uploaded file any more.
-// XEP-0363 has no delete: the encrypted file stays on the upload server
-// until its own expiry (docs/ADMIN.md).
-func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
-	m, err := st.Message(id)
-	if err != nil {
-		return
-	}
-	// The stored records only: sync's Attachments would make a record
-	// from the link again.
-	as, err := st.Attachments(id)
-	if err != nil {
-		c.log.Warn("app: listing a recalled message's attachments", "err", err)
-	}
-	for _, a := range as {
-		c.dropThumbnails(a.ID) // decoded pictures in memory (attachments.go)
-		if s != nil {
-			err = s.ForgetAttachment(a.ID)
-		} else {
-			clear(a.Key)
-			a.Key, a.URL = nil, ""
-			err = st.PutAttachment(a)
-		}
-		if err != nil {
-			c.log.Warn("app: discarding an attachment key", "err", err)
-		}
-	}
-	// The link itself carries the key (aesgcm://…#key) and outlives the
-	// store's retraction: drop it.
-	if m.Extra[sync.ExtraAttachmentURL] != "" {
-		if err := st.UpdateExtra(id, map[string]string{sync.ExtraAttachmentURL: ""}); err != nil {
-			c.log.Warn("app: discarding an attachment link", "err", err)
-		}
-	}
-	if len(as) > 0 {
-		c.log.Info("app: attachments of a recalled message discarded", "count", len(as))
-	}
+	cc.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+	cc.changes.push(Change{Kind: InboxChanged})
 }
 
 // Correct replaces the text of one of our messages; the earlier text stays
 // in History. The same text again changes nothing.
-func (c *Client) Correct(conv string, id securestore.MessageID, text string) error {
+func (cc *conversations) Correct(conv string, id securestore.MessageID, text string) error {
 	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
 	if text == "" {
 		return ErrEmptyMessage
@@ -143,7 +102,7 @@ func (c *Client) Correct(conv string, id securestore.MessageID, text string) err
 	if utf8.RuneCountInString(text) > MaxMessageRunes {
 		return ErrMessageTooLong
 	}
-	st, s, err := c.sess()
+	st, s, err := cc.host.sess()
 	if err != nil {
 		return err
 	}
@@ -158,18 +117,18 @@ func (c *Client) Correct(conv string, id securestore.MessageID, text string) err
 	if m.Body == text {
 		return nil
 	}
-	c.Touch()
+	cc.host.Touch()
 	if err := s.Correct(conv, id, text); err != nil {
 		return mapErr(err)
 	}
-	c.changes.push(Change{Kind: ConversationChanged, Conversation: conv})
+	cc.changes.push(Change{Kind: ConversationChanged, Conversation: conv})
 	return nil
 }
 
 // History lists a message's earlier texts, oldest first (empty when never
 // corrected). A recalled message has none: its text is gone.
-func (c *Client) History(id securestore.MessageID) ([]BodyVersion, error) {
-	st, err := c.unlocked()
+func (cc *conversations) History(id securestore.MessageID) ([]BodyVersion, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +176,6 @@ func extraTime(s string) time.Time {
 }
 
 // tombstone is what a thread shows instead of a recalled message.
-func (c *Client) tombstone(at time.Time) string {
-	return "Message recalled at " + c.clockTime(at)
+func (cc *conversations) tombstone(at time.Time) string {
+	return "Message recalled at " + cc.clockTime(at)
 }

@@ -84,8 +84,8 @@ func senderName(st *securestore.Store, cv securestore.Conversation, m securestor
 // Inbox lists conversations, urgent ones first, then by last activity, with
 // unread counts, a preview of the last message and the peer's presence.
 // query filters by title or JID (case-insensitive).
-func (c *Client) Inbox(query string) ([]ConversationRow, error) {
-	st, err := c.unlocked()
+func (cc *conversations) Inbox(query string) ([]ConversationRow, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +99,8 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 	}
 	q := strings.ToLower(strings.TrimSpace(query))
 	cards := sync.Profiles(st)
-	c.clinicalFor(st)
-	alerting, waiting := c.clin.alertingConversations(), c.clin.ladderActiveConversations()
+	cc.clin.follow(st)
+	alerting, waiting := cc.clin.alertingConversations(), cc.clin.ladderActiveConversations()
 	rows := make([]ConversationRow, 0, len(convs))
 	for _, cv := range convs {
 		row := ConversationRow{
@@ -120,7 +120,7 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 				row.Preview = p
 			}
 			if t := recalledAt(last[0]); !t.IsZero() {
-				row.Preview = c.tombstone(t)
+				row.Preview = cc.tombstone(t)
 			}
 			if last[0].Extra[sync.ExtraWipe] != "" && last[0].Direction == securestore.Incoming {
 				row.Preview = "Remote-wipe request ignored"
@@ -142,16 +142,16 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 		// page still waiting for this user, not a later line (their own
 		// "In 5 minutes", say).
 		if isAlerting {
-			if p := c.alertPreview(st, ua); p != "" {
+			if p := cc.alertPreview(st, ua); p != "" {
 				row.Preview = p
 			}
 		}
 		if !row.IsRoom {
-			row.Presence, _ = c.presenceOf(cv.ID)
+			row.Presence, _ = cc.host.presenceOf(cv.ID)
 			row.Avatar = AvatarOf(row.Title, cv.ID)
 			row.Role = cards[jid.Bare(cv.ID)].Role
 		} else {
-			row.Unavailable = c.roomUnavailable(cv.ID)
+			row.Unavailable = cc.host.roomUnavailable(cv.ID)
 		}
 		rows = append(rows, row)
 	}
@@ -172,21 +172,21 @@ func (c *Client) Inbox(query string) ([]ConversationRow, error) {
 
 // alertPreview is an open alert's inbox line: its level and the first line
 // of its text ("" when the message cannot be read).
-func (c *Client) alertPreview(st *securestore.Store, a Alert) string {
+func (cc *conversations) alertPreview(st *securestore.Store, a Alert) string {
 	m, err := st.Message(a.Message)
 	if err != nil || strings.TrimSpace(m.Body) == "" || !recalledAt(m).IsZero() {
 		return ""
 	}
 	level := "Ack requested"
 	if a.Urgency > securestore.UrgencyNormal {
-		level = c.effectivePolicy().Levels.Name(a.Urgency)
+		level = cc.host.effectivePolicy().Levels.Name(a.Urgency)
 	}
 	return level + ": " + previewText(m.Body)
 }
 
 // Messages returns the latest n messages of conv, oldest first.
-func (c *Client) Messages(conv string, n int) ([]MessageRow, error) {
-	st, err := c.unlocked()
+func (cc *conversations) Messages(conv string, n int) ([]MessageRow, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -195,13 +195,13 @@ func (c *Client) Messages(conv string, n int) ([]MessageRow, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return c.rows(st, conv, ms)
+	return cc.rows(st, conv, ms)
 }
 
 // Older returns up to n messages of conv before the message before, oldest
 // first: the page to prepend when the user scrolls up.
-func (c *Client) Older(conv string, before securestore.MessageID, n int) ([]MessageRow, error) {
-	st, err := c.unlocked()
+func (cc *conversations) Older(conv string, before securestore.MessageID, n int) ([]MessageRow, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -210,12 +210,12 @@ func (c *Client) Older(conv string, before securestore.MessageID, n int) ([]Mess
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return c.rows(st, conv, ms)
+	return cc.rows(st, conv, ms)
 }
 
 // rows turns stored messages into view rows. DayBreak compares local
 // calendar days, with the message before the page for the first row.
-func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Message) ([]MessageRow, error) {
+func (cc *conversations) rows(st *securestore.Store, conv string, ms []securestore.Message) ([]MessageRow, error) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
@@ -251,12 +251,12 @@ func (c *Client) rows(st *securestore.Store, conv string, ms []securestore.Messa
 			}
 		}
 		if len(m.Extra) > 0 {
-			c.clinicalRow(st, cv, m, names, &r)
+			cc.clinicalRow(st, cv, m, names, &r)
 			autoRow(st, m, names, &r) // dnd.go
 		}
-		c.attachmentRows(st, m, &r)
+		cc.host.attachmentRows(st, m, &r)
 		unreadableRow(m, &r)
-		r.Status = append(autoLines(r, c.clockTime), statusLines(r, title, room, c.clockTime)...)
+		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
 		prevDay = day
 		out[i] = r
 	}
@@ -270,7 +270,7 @@ func localDay(t time.Time) time.Time {
 
 // clockTime is a time as a thread shows it ("14:02"; with the date when
 // not today).
-func (c *Client) clockTime(t time.Time) string { return threadTime(t, c.cfg.Clock.Now()) }
+func (cc *conversations) clockTime(t time.Time) string { return threadTime(t, cc.clock.Now()) }
 
 // threadTime is t as a thread shows it when the clock says now.
 func threadTime(t, now time.Time) string {
@@ -283,8 +283,8 @@ func threadTime(t, now time.Time) string {
 
 // FirstUnread is the oldest unread incoming message of conv, for "jump to
 // first unread"; false when everything is read.
-func (c *Client) FirstUnread(conv string) (securestore.MessageID, bool) {
-	st, err := c.unlocked()
+func (cc *conversations) FirstUnread(conv string) (securestore.MessageID, bool) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return 0, false
 	}
@@ -313,8 +313,8 @@ func (c *Client) FirstUnread(conv string) (securestore.MessageID, bool) {
 }
 
 // Directory lists the roster by name, filtered by name, JID or group.
-func (c *Client) Directory(query string) ([]ContactRow, error) {
-	st, err := c.unlocked()
+func (cc *conversations) Directory(query string) ([]ContactRow, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (c *Client) Directory(query string) ([]ContactRow, error) {
 	cards := sync.Profiles(st)
 	q := strings.ToLower(strings.TrimSpace(query))
 	out := make([]ContactRow, 0, len(cs))
-	shifts, now := c.schedule(), c.cfg.Clock.Now()
+	shifts, now := cc.host.schedule(), cc.clock.Now()
 	for _, ct := range cs {
 		card := cards[ct.JID]
 		named := names[ct.JID]
@@ -344,7 +344,7 @@ func (c *Client) Directory(query string) ([]ContactRow, error) {
 			row.Name = localPart(ct.JID)
 		}
 		row.Avatar = AvatarOf(row.Name, ct.JID)
-		row.Presence, row.Status = c.presenceOf(ct.JID)
+		row.Presence, row.Status = cc.host.presenceOf(ct.JID)
 		out = append(out, row)
 	}
 	slices.SortFunc(out, func(a, b ContactRow) int {
@@ -370,7 +370,7 @@ func matchContact(ct securestore.Contact, q string) bool {
 
 // clinicalRow fills a row's clinical fields from the message's stored
 // extras: acknowledgement, responses, recall, correction, escalation.
-func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames, r *MessageRow) {
+func (cc *conversations) clinicalRow(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames, r *MessageRow) {
 	r.AckRequired = ackRequired(m)
 	r.Marks = MessageMarks{Order: m.Extra[extraOrder] == "1", Role: m.Extra[extraRole]}
 	if r.Outgoing && r.AckRequired {
@@ -390,14 +390,14 @@ func (c *Client) clinicalRow(st *securestore.Store, cv securestore.Conversation,
 	}
 	if t := recalledAt(m); !t.IsZero() {
 		r.Recalled = t
-		r.Body = c.tombstone(t)
+		r.Body = cc.tombstone(t)
 		r.Responses = nil
 	}
 	if t := extraTime(m.Extra[extraCorrected]); !t.IsZero() {
 		r.Corrected, r.CorrectedAt = true, t
 	}
 	if m.Extra[extraLadder] != "" || r.AckRequired && r.Outgoing {
-		r.Escalation = c.clin.escalationView(st, m, names)
+		r.Escalation = cc.clin.escalationView(st, m, names)
 	}
 	if m.Extra[extraEscalationOf] != "" {
 		r.EscalationStep, _ = strconv.Atoi(m.Extra[extraEscalStep])
