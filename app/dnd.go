@@ -350,6 +350,8 @@ func dndAnswerable(st *securestore.Store, m securestore.Message, state sync.DND)
 		return false
 	case !m.Timestamp.IsZero() && m.Timestamp.Before(state.Since):
 		return false // written before the period (a catch-up)
+	case !strings.Contains(m.ConversationID, "@"):
+		return false // a server, not a person
 	}
 	cv, err := st.Conversation(m.ConversationID)
 	return err == nil && cv.Kind != securestore.KindRoom
