@@ -54,8 +54,9 @@ var rooms = map[string][]string{
 	"rounds/internal/faultproxy": nil,
 	"rounds/internal/hostile":    nil,
 	"rounds/internal/testpeer":   nil,
-	// The demo server publishes the demo's policy and rota with the CLI.
-	"rounds/internal/testserver/cmd/demoserver": {"rounds/internal/testserver", "rounds/cli", "rounds/sync/xmpp"},
+	// The demo server publishes the demo's policy and rota with the CLI and
+	// runs the escalation service.
+	"rounds/internal/testserver/cmd/demoserver": {"rounds/internal/testserver", "rounds/cli", "rounds/sync/xmpp", "rounds/escalation"},
 }
 
 // leaves are packages every room may import; they import nothing of ours.

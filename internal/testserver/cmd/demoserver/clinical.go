@@ -18,9 +18,10 @@ import (
 )
 
 // demoTools are the accounts of the demo's command-line tools: IT's admin
-// (publishes the policy and the on-call schedule, may wipe devices) and the
-// lab system's bot (pages people and roles with `rounds send`).
-var demoTools = []string{"it.admin", "lab.bot"}
+// (publishes the policy and the on-call schedule, may wipe devices), the
+// lab system's bot (pages people and roles with `rounds send`) and the
+// escalation service the example policy names (run by the demo server).
+var demoTools = []string{"it.admin", "lab.bot", "escalation"}
 
 // writeSecrets puts each tool account's password in <dir>/<user>.secret
 // (mode 600), as a hospital would for a service account, so the examples in

@@ -3,12 +3,13 @@
 // Command demoserver runs the loopback Prosody that `make demo` signs in to. It keeps
 // its data in -dir so demo conversations survive restarts, registers the demo staff
 // accounts and the command-line tools' accounts (it.admin, lab.bot, passwords in
-// <dir>/<user>.secret), publishes the example policy and an on-call rota starting
+// <dir>/<user>.secret), runs the escalation service, publishes the example policy and an on-call rota starting
 // this hour, writes the connection details to <dir>/demo.env, and runs until
 // interrupted.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"rounds/escalation"
 	"rounds/internal/testserver"
 )
 
@@ -78,12 +80,26 @@ func main() {
 		s.Halt()
 		fail(err)
 	}
+	// The escalation service the example policy names, so a page handed to
+	// it (`rounds send --escalate`) escalates with no sender online.
+	ctx, stopService := context.WithCancel(context.Background())
+	serviceDone := make(chan struct{})
+	go func() {
+		defer close(serviceDone)
+		err := escalation.Run(ctx, escalation.Options{Dir: filepath.Join(s.Dir, "escalation"), URL: s.WSURL(),
+			Account: s.JID("escalation"), Password: demoPassword, Resource: "demo"})
+		if err != nil {
+			slog.Error("demo escalation service stopped", "err", err)
+		}
+	}()
 	slog.Info("demo server ready", "ws", s.WSURL(), "wss", s.WSSURL(), "dir", s.Dir)
 	fmt.Print(env)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
+	stopService()
+	<-serviceDone
 	s.Halt()
 	_ = os.Remove(filepath.Join(s.Dir, "demo.env"))
 }
