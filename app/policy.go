@@ -114,8 +114,8 @@ type OrgPolicy struct {
 	// a profile is kept locked after "End shift" (0: removed at once).
 	ShiftKeep *time.Duration `json:"shift_keep,omitempty"`
 	// LockedName, when set, replaces Policy.NameWhileLocked.
-	LockedName *bool `json:"locked_name,omitempty"`
-	DND       *DNDPolicy     `json:"dnd,omitempty"`
+	LockedName *bool      `json:"locked_name,omitempty"`
+	DND        *DNDPolicy `json:"dnd,omitempty"`
 	// LockedRoutineNotify: do routine messages notify while locked (false:
 	// only urgent and STAT do); nil says nothing.
 	LockedRoutineNotify *bool `json:"locked_routine_notify,omitempty"`

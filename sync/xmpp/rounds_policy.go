@@ -40,7 +40,7 @@ type OrgPolicy struct {
 	// locked device's content-free notification may name the person it is
 	// for ("STAT message for nurse.kim"); nil: not said.
 	LockedNameAllowed *bool
-	DND            *DNDPolicy // <dnd/>; nil: not said
+	DND               *DNDPolicy // <dnd/>; nil: not said
 	// LockedRoutineNotify is <locked routine-notify='true|false'/>: whether
 	// routine messages arriving while the app is locked notify (without
 	// sender or text); nil: not said.
