@@ -93,7 +93,16 @@ func TestOrgPolicyStrictestWinsLive(t *testing.T) {
 	it := signIn(t, srv, testserver.PubSubAdmin, Config{})
 	publish(t, it, PolicyNode, policyXML(1, `<lock max-seconds='300'/><pin min-length='6'/><keyring allowed='false'/>`+
 		`<notifications preview='sender'/><admin jid='`+it.jid+`'/>`))
-	alice := signIn(t, srv, "alice", cfg)
+	// Sign-in reads the policy before the PIN is chosen, so alice's first
+	// PIN already meets version 1's 6 digits; version 2 raises it to 8.
+	c, err := SignIn(context.Background(), cfg, srv.JID("alice"), testserver.Password, srv.WSURL(), []byte("246813"))
+	if err != nil {
+		t.Fatalf("sign in alice: %v", err)
+	}
+	alice := &device{t: t, cfg: cfg, c: c, notifier: cfg.Notifier.(*fakeNotifier), sound: cfg.Sound.(*fakeSound), jid: srv.JID("alice")}
+	alice.collect()
+	t.Cleanup(c.SignOut)
+	alice.waitOnline()
 	alice.waitPolicy(1)
 	if err := alice.c.SetLockAfter(8 * time.Minute); !errors.Is(err, ErrBeyondPolicy) {
 		t.Fatalf("8 min beyond a 5 min policy: %v", err)
@@ -124,20 +133,6 @@ func TestOrgPolicyStrictestWinsLive(t *testing.T) {
 	if err := alice.c.SetLockAfter(7 * time.Minute); !errors.Is(err, ErrBeyondPolicy) {
 		t.Fatalf("7 min beyond a 5 min policy: %v", err)
 	}
-	// PIN: the 4-digit test PIN is now too short.
-	if !alice.c.PINChangeRequired() {
-		t.Fatal("a 4-character PIN under a 6-character policy is not flagged")
-	}
-	var short *PINTooShortError
-	if err := alice.c.ChangePIN(testPIN, []byte("12345")); !errors.As(err, &short) || short.Min != 6 {
-		t.Fatalf("5-character PIN: %v", err)
-	}
-	if err := alice.c.ChangePIN(testPIN, []byte("135790")); err != nil {
-		t.Fatal(err)
-	}
-	if alice.c.PINChangeRequired() {
-		t.Fatal("still flagged after a long enough PIN")
-	}
 	// The user may be stricter than the policy.
 	if err := alice.c.SetLockAfter(3 * time.Minute); err != nil {
 		t.Fatal(err)
@@ -146,11 +141,25 @@ func TestOrgPolicyStrictestWinsLive(t *testing.T) {
 	// Version 2 is stricter still and applies live: the lock comes after 1
 	// minute of idleness, without waiting for the old timer.
 	alice.c.Touch()
-	publish(t, it, PolicyNode, policyXML(2, `<lock max-seconds='60'/><pin min-length='6'/><keyring allowed='false'/>`+
+	publish(t, it, PolicyNode, policyXML(2, `<lock max-seconds='60'/><pin min-length='8'/><keyring allowed='false'/>`+
 		`<notifications preview='none'/><admin jid='`+it.jid+`'/>`))
 	alice.waitPolicy(2)
 	if got, p := alice.c.LockAfter(), alice.c.NotificationPreview(); got != time.Minute || p != PreviewNone {
 		t.Fatalf("v2: lock after %v, preview %v", got, p)
+	}
+	// PIN: the 6-digit PIN chosen under version 1 is now too short.
+	if !alice.c.PINChangeRequired() {
+		t.Fatal("a 6-character PIN under an 8-character policy is not flagged")
+	}
+	var short *PINTooShortError
+	if err := alice.c.ChangePIN([]byte("246813"), []byte("1357902")); !errors.As(err, &short) || short.Min != 8 {
+		t.Fatalf("7-character PIN: %v", err)
+	}
+	if err := alice.c.ChangePIN([]byte("246813"), []byte("13579024")); err != nil {
+		t.Fatal(err)
+	}
+	if alice.c.PINChangeRequired() {
+		t.Fatal("still flagged after a long enough PIN")
 	}
 	// The version is in force before its audit entry is written: wait for it.
 	waitFor(t, "v2 audited", 10*time.Second, func() bool {
@@ -158,7 +167,7 @@ func TestOrgPolicyStrictestWinsLive(t *testing.T) {
 	})
 	clk.Advance(61 * time.Second)
 	waitFor(t, "locked after the policy's minute", 10*time.Second, alice.c.Locked)
-	if err := alice.c.Unlock(context.Background(), []byte("135790")); err != nil {
+	if err := alice.c.Unlock(context.Background(), []byte("13579024")); err != nil {
 		t.Fatal(err)
 	}
 	// Applied from the store at once, before any fetch.
