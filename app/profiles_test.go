@@ -245,10 +245,29 @@ func TestCheckSignInBeforePIN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.SignOut()
 	waitFor(t, "online", 30*time.Second, func() bool { return c.Connection().Connectivity == Online })
 	if _, err := p.Finish([]byte("12345678")); err == nil {
 		t.Fatal("a finished sign-in finished twice")
+	}
+	c.SignOut()
+
+	// Signing in again as someone already on the device asks for their
+	// own PIN (a wrong one counts), not a new one.
+	again, err := CheckSignIn(ctx, cfg, srv.JID("alice"), testserver.Password, srv.WSURL())
+	if err != nil || !again.Existing {
+		t.Fatalf("second sign-in: %+v %v", again, err)
+	}
+	var wp *WrongPINError
+	if _, err := again.Finish([]byte("87654321")); !errors.As(err, &wp) {
+		t.Fatalf("wrong PIN of an existing profile: %v", err)
+	}
+	c, err = again.Finish([]byte("12345678"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.SignOut()
+	if list, _ := Profiles(cfg); len(list) != 1 {
+		t.Fatalf("a second profile for the same person: %+v", list)
 	}
 }
 

@@ -39,6 +39,8 @@ type Controller struct {
 	thread *app.Thread
 	// banner is the lock screen's count of what arrived while locked.
 	banner *LockBanner
+	// quit ends the Controller's own timers (controller_profiles.go).
+	quit chan struct{}
 }
 
 // Start shows the first screen: unlock if this device has an account, else
@@ -55,12 +57,18 @@ func (c *Controller) Start() {
 		}
 	})
 	c.offerLockNow()
+	c.quit = make(chan struct{})
+	go c.expireKeptProfiles(c.quit)
 	c.showStart()
 }
 
 // Stop runs when the app quits: it locks the signed-in Client, so the
 // session ends and the store is closed cleanly with its keys out of memory.
 func (c *Controller) Stop() {
+	if c.quit != nil {
+		close(c.quit)
+		c.quit = nil
+	}
 	if cl := c.current(); cl != nil {
 		cl.Lock()
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -137,6 +138,25 @@ func (o *OSNotifier) ClearAll() {
 	o.mu.Unlock()
 	for _, conv := range convs {
 		o.Clear(conv)
+	}
+}
+
+// expireKeptProfiles removes, every few minutes while Rounds runs, the
+// profiles kept after End shift whose keep time has passed (app.Profiles
+// does it whenever it lists them), so a phone left on a lock screen does not
+// keep them past the policy's time.
+func (c *Controller) expireKeptProfiles(quit <-chan struct{}) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+			if _, err := app.Profiles(c.Config); err != nil {
+				slog.Warn("ui: profile list", "err", err)
+			}
+		}
 	}
 }
 
