@@ -116,7 +116,8 @@ func CheckServer(ctx context.Context, sc ServerCheck) ([]Finding, error) {
 	}
 	switch skew := f.ClockSkew.Round(time.Second); {
 	case !f.HaveDate:
-		add(CheckWarn, "clock", "the server sent no Date header; its clock could not be compared", "")
+		add(CheckWarn, "clock", "the server told its time neither in an HTTP Date header nor over XMPP (XEP-0202); its clock could not be compared",
+			"load time (Prosody) / mod_time (ejabberd)")
 	case skew > time.Minute || skew < -time.Minute:
 		add(CheckFail, "clock", fmt.Sprintf("the server's clock is %v off this machine's", skew),
 			"run NTP on the server (and on this machine): receipts, shifts and archive times depend on it")

@@ -355,16 +355,16 @@ func pageThrough(t *testing.T, d *deployedServer) *peer {
 	if code, _, errOut := runCLI(t, "", append(append([]string{"admin", "publish-oncall"}, admin...), filepath.Join(samples, "oncall.csv"))...); code != ExitOK || strings.Contains(errOut, "nobody holds") {
 		t.Fatalf("publish-oncall: exit %d, %s", code, errOut)
 	}
-	url := d.server
-	if url == "" {
+	endpoint := d.server
+	if endpoint == "" {
 		var err error
-		url, err = xmpp.DiscoverWebSocket(context.Background(),
+		endpoint, err = xmpp.DiscoverWebSocket(context.Background(),
 			&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.roots}}}, d.domain)
-		if err != nil || url != d.wss {
-			t.Fatalf("host-meta: %q, %v; want %s", url, err, d.wss)
+		if err != nil || endpoint != d.wss {
+			t.Fatalf("host-meta: %q, %v; want %s", endpoint, err, d.wss)
 		}
 	}
-	doc := startPeerAt(t, xmpp.Config{URL: url, JID: "dr.osei@" + d.domain, Resource: "phone",
+	doc := startPeerAt(t, xmpp.Config{URL: endpoint, JID: "dr.osei@" + d.domain, Resource: "phone",
 		TLSConfig: &tls.Config{RootCAs: d.roots}, Credentials: xmpp.Credentials{Password: "correct horse battery staple"}}, nil)
 	args := append([]string{"send"}, d.accountArgs(t, "lab.bot", t.TempDir())...)
 	args = append(args, "--role", "Cardiology on call", "--wait", "delivered", "--timeout", "60s")
@@ -390,7 +390,8 @@ func pageThrough(t *testing.T, d *deployedServer) *peer {
 	if d.server != "" {
 		hostMeta = "staff would have to type " + d.wss
 	}
-	for _, want := range []string{hostMeta, "SCRAM-SHA-256", "archive pages of 250", "came back through https://localhost/",
+	ws, _ := url.Parse(d.wss)
+	for _, want := range []string{hostMeta, "SCRAM-SHA-256", "archive pages of 250", "came back through https://" + ws.Host + "/",
 		"members-only, non-anonymous, persistent, hidden and archived", "policy version 1", "Cardiology on call: dr.osei@" + d.domain,
 		"ordinary users may not create nodes on pubsub." + d.domain} {
 		if !strings.Contains(out, want) {
@@ -499,6 +500,48 @@ func TestCheckMisconfiguredProsody(t *testing.T) {
 	if code, out, _ := runCLI(t, "", byIP...); code != ExitUnreachable || !strings.Contains(out, "FAIL  tls                127.0.0.1:") {
 		t.Fatalf("endpoint by a name the certificate lacks: exit %d:\n%s", code, out)
 	}
+}
+
+// TestDeployEjabberdDirectTLS: ejabberd terminating TLS itself from the
+// generated configuration. ejabberd runs as its own user and cannot take
+// port 443, so the endpoint is on another port and commands get --server
+// (host-meta is then the one warning, as on a server whose web site does not
+// serve it).
+func TestDeployEjabberdDirectTLS(t *testing.T) {
+	if os.Getenv("ROUNDS_EJABBERD") != "1" {
+		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
+	}
+	needPort443(t) // nothing else may answer host-meta for localhost meanwhile
+	https := freeLoopbackPorts(t, 1)[0]
+	d := &deployedServer{domain: "localhost", kind: "ejabberd"}
+	srv, err := testserver.StartEjabberd(testserver.Options{Domain: "localhost", Render: func(s *testserver.Server) (string, error) {
+		d.dir = s.Dir
+		code, out, _ := runCLI(t, "", "admin", "server-config", "--server", "ejabberd", "--domain", "localhost",
+			"--listen", "127.0.0.1", "--https-port", strconv.Itoa(https), "--http-port", strconv.Itoa(s.HTTPPort), "--c2s-port", strconv.Itoa(s.C2SPort),
+			"--data-dir", s.Dir, "--cert-dir", filepath.Join(s.Dir, "certs"))
+		if code != ExitOK {
+			return "", fmt.Errorf("server-config: exit %d", code)
+		}
+		d.caFile, d.roots = hospitalCA(t, filepath.Join(s.Dir, "certs"), "localhost")
+		return out, nil
+	}})
+	if err != nil {
+		t.Fatalf("ejabberd from the generated configuration: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("ejabberd log:\n%s", srv.Log())
+		}
+		srv.Stop()
+	})
+	d.wss = "wss://localhost:" + strconv.Itoa(https) + "/ws"
+	d.server = d.wss
+	for _, u := range []string{"it.admin", "lab.bot", "dr.osei", "rounds.check"} {
+		if out, err := srv.EjabberdCtl("register", u, "localhost", "correct horse battery staple"); err != nil {
+			t.Fatalf("ejabberdctl register %s: %v: %s", u, err, out)
+		}
+	}
+	pageThrough(t, d)
 }
 
 // TestDeployEjabberdBehindProxy: ejabberd 23.01 started from the generated

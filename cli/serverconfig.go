@@ -403,6 +403,13 @@ listen:
       /ws: ejabberd_http_ws
       /upload: mod_http_upload
       /.well-known/host-meta: mod_host_meta
+  -
+    # Plain HTTP for this machine only (health checks), as Prosody's http_ports.
+    port: {{.HTTPPort}}
+    ip: "{{.HTTPListen}}"
+    module: ejabberd_http
+    request_handlers:
+      /ws: ejabberd_http_ws
 {{- end}}
 
 auth_method: internal
@@ -483,6 +490,7 @@ modules:
     versioning: true
   mod_stream_mgmt:         # XEP-0198 with resumption
     resume_timeout: 300
+  mod_time: {}             # XEP-0202: rounds-cli admin check compares clocks
   mod_vcard:
     search: false
   mod_version:

@@ -33,8 +33,8 @@ type ServerFacts struct {
 	TLSErr      error
 	CertNames   []string
 	CertExpires time.Time
-	// ClockSkew is the server's HTTP Date minus the local clock (0 when no
-	// Date header came back).
+	// ClockSkew is the server's clock minus the local clock: from the HTTP
+	// Date header, else from XEP-0202 after sign-in (HaveDate false: neither).
 	ClockSkew time.Duration
 	HaveDate  bool
 
@@ -104,6 +104,9 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	f.SMEnabled, f.SMResumable = c.StreamManagement()
 	f.CSI = c.Features().Child("urn:xmpp:csi:0", "csi") != nil
 	f.CarbonsErr = c.EnableCarbons(ctx)
+	if !f.HaveDate {
+		probeEntityTime(ctx, f, c)
+	}
 
 	if info, err := c.QueryDiscoInfo(ctx, xmpp.BareJID(s.JID)); err == nil {
 		f.MAM = info.Has(xmpp.NSMAM)
@@ -194,6 +197,24 @@ func probeDate(ctx context.Context, f *ServerFacts, hc *http.Client) {
 		mid := before.Add(time.Since(before) / 2)
 		f.ClockSkew, f.HaveDate = d.Sub(mid.Truncate(time.Second)), true
 	}
+}
+
+// probeEntityTime asks the server for its clock (XEP-0202) when its HTTP
+// answer carried no Date header (ejabberd's WebSocket listener sends none).
+func probeEntityTime(ctx context.Context, f *ServerFacts, c *xmpp.Client) {
+	const ns = "urn:xmpp:time"
+	before := time.Now()
+	res, err := c.SendIQ(ctx, xmpp.NewElement(xmpp.NSClient, "iq", "type", "get", "to", c.Account().Domain).
+		Append(xmpp.NewElement(ns, "time")))
+	if err != nil {
+		return
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(res.Child(ns, "time").ChildText(ns, "utc")))
+	if err != nil {
+		return
+	}
+	mid := before.Add(time.Since(before) / 2)
+	f.ClockSkew, f.HaveDate = t.Sub(mid), true
 }
 
 // archiveProbePage is the page the engine asks for.
