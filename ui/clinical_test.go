@@ -671,3 +671,48 @@ func TestSnoozedStatKeepsAcknowledgeInSight(t *testing.T) {
 		})
 	}
 }
+
+// TestComposerSaysHowItSends: the level, acknowledgement and order sit
+// behind one button; choosing one names it in a banner in the level's
+// colour and colours the send button; after the send both go back to
+// routine and the options close. The field is focused when the
+// conversation opens on a desktop and grows with its text to five rows.
+func TestComposerSaysHowItSends(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	s := NewShell(f, settingsState())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(screenSizes["desktop"])
+	s.ShowConversation(ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), false)
+	v := s.conv
+	if w.Canvas().Focused() != v.composer {
+		t.Fatalf("focused %T, want the composer", w.Canvas().Focused())
+	}
+	if v.clin.urg.Visible() && v.clin.panel.Visible() {
+		t.Fatal("the options are out before being asked for")
+	}
+	if v.clin.bannerBox.Visible() || v.send.Importance != widget.HighImportance {
+		t.Fatal("routine shows a banner or a coloured send button")
+	}
+	test.Tap(v.clin.opts)
+	if !v.clin.panel.Visible() {
+		t.Fatal("the options button does not show the options")
+	}
+	v.clin.urg.SetSelectedIndex(2)
+	if !v.clin.bannerBox.Visible() || v.clin.banner.Text != "Sending: STAT · ack required" || v.send.Importance != widget.DangerImportance {
+		t.Fatalf("STAT chosen: banner %v %q, send %v", v.clin.bannerBox.Visible(), v.clin.banner.Text, v.send.Importance)
+	}
+	h := v.composer.Size().Height
+	test.Type(v.composer, strings.Repeat("Bed 12 K+ 6.8 on repeat, peaked T waves, start the protocol. ", 3))
+	if v.composer.rows <= composerMinRows || v.composer.Size().Height <= h {
+		t.Fatalf("the field did not grow: %d rows, %v px (was %v)", v.composer.rows, v.composer.Size().Height, h)
+	}
+	test.Type(v.composer, strings.Repeat("More. ", 60))
+	if v.composer.rows != composerMaxRows {
+		t.Fatalf("%d rows, want at most %d", v.composer.rows, composerMaxRows)
+	}
+	v.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if v.clin.bannerBox.Visible() || v.clin.panel.Visible() || v.send.Importance != widget.HighImportance || v.composer.rows != composerMinRows {
+		t.Fatalf("after sending: banner %v, options %v, send %v, rows %d", v.clin.bannerBox.Visible(), v.clin.panel.Visible(), v.send.Importance, v.composer.rows)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/driver/mobile"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -26,31 +27,58 @@ import (
 // Shift+Enter moved the cursor a row too far at a wrap point.
 //
 // So every edit is handed to the Entry with its cursor put back at at
-// (place: the row whose start is the last at or before at, and the column
-// from there, which Fyne's own offset arithmetic, row start + column, reads
-// back exactly even past the row's end), and at moves by what the edit did
-// (at+1 after a rune, at+len after a paste), not by where Fyne's clamp left
-// the row and column. Moves the Entry makes itself (arrows, Home/End, a
-// click or drag) are read back from it: they land on offsets a row and
-// column can say. TestComposerSendsExactlyWhatWasTyped and
+// (the row whose start is the last at or before at, and the column from
+// there, which Fyne's own offset arithmetic, row start + column, reads back
+// exactly even past the row's end), and at moves by what the edit did (at+1
+// after a rune, at+len after a paste), not by where Fyne's clamp left the
+// row and column. Moves the Entry makes itself (arrows, Home/End, a click
+// or drag) are read back from it: they land on offsets a row and column
+// can say. TestComposerSendsExactlyWhatWasTyped and
 // TestComposerEditsMatchAModel prove it.
 type composerEntry struct {
 	widget.Entry
 	shift  bool
 	onSend func()
 
-	at     int    // the cursor, in runes
-	placed [2]int // the row and column after the last edit, as Fyne left them
+	at int // the cursor, in runes
+	// clicked: a click, tap or drag moved the Entry's cursor since the
+	// last edit; the next one reads it back.
+	clicked bool
+
+	// The field grows with its text from two rows to composerMaxRows, then
+	// scrolls; onRows lays the screen out again when it does.
+	rows    int
+	onRows  func()
+	editing bool // between begin and end: a resize then is Fyne's own
 }
+
+const composerMinRows, composerMaxRows = 2, 5
 
 func newComposer(onSend func()) *composerEntry {
 	e := &composerEntry{onSend: onSend}
 	e.MultiLine = true
 	e.Wrapping = fyne.TextWrapWord
 	e.SetPlaceHolder("Write a message")
-	e.SetMinRowsVisible(2)
+	e.SetMinRowsVisible(composerMinRows)
+	e.rows = composerMinRows
 	e.ExtendBaseWidget(e)
 	return e
+}
+
+// fit grows or shrinks the field to its text's rows.
+func (e *composerEntry) fit() {
+	n := min(max(len(e.rowStarts()), composerMinRows), composerMaxRows)
+	if e.Text == "" {
+		n = composerMinRows
+	}
+	if n == e.rows {
+		return
+	}
+	e.rows = n
+	e.SetMinRowsVisible(n)
+	if e.onRows != nil {
+		e.onRows()
+	}
 }
 
 // rowStarts is the rune offset where each visual row begins, read from the
@@ -81,26 +109,31 @@ func (e *composerEntry) rowCol(at int) (int, int) {
 	return r, at - starts[r]
 }
 
-// begin brings at up to date before an edit: a move the Entry made itself
-// (a click, an arrow, SetText) shows as a row and column other than the ones
-// the last edit left, and is read back; then the cursor is put at at.
+// begin brings at up to date before an edit: where a click or drag put
+// the Entry's cursor is read back (it lands on a place a row and column can
+// say); then the cursor is put at at.
 func (e *composerEntry) begin() {
-	if [2]int{e.CursorRow, e.CursorColumn} != e.placed {
+	if e.clicked {
 		e.at = e.CursorTextOffset()
+		e.clicked = false
 	}
 	e.at = min(max(e.at, 0), len([]rune(e.Text)))
 	e.CursorRow, e.CursorColumn = e.rowCol(e.at)
+	e.editing = true
 }
 
-// end records where the cursor is after an edit and shows it there.
+// end records where the cursor is after an edit and shows it there. The
+// field may then grow or shrink (fit), which lays it out again: the cursor
+// is put back at at after that too.
 func (e *composerEntry) end(at int) {
 	e.at = min(max(at, 0), len([]rune(e.Text)))
+	e.editing = false
+	e.fit()
 	r, c := e.rowCol(e.at)
 	if r != e.CursorRow || c != e.CursorColumn {
 		e.CursorRow, e.CursorColumn = r, c
 		e.Refresh() // Fyne clamps a column past the row's end for drawing
 	}
-	e.placed = [2]int{e.CursorRow, e.CursorColumn}
 }
 
 // edited works out the cursor after an edit that replaced the selection sel
@@ -135,6 +168,7 @@ func (e *composerEntry) TypedRune(r rune) {
 
 func (e *composerEntry) insert(ins []rune, do func()) {
 	e.begin()
+
 	before, sel := []rune(e.Text), e.SelectedText()
 	do()
 	e.end(e.edited(before, sel, ins))
@@ -243,6 +277,10 @@ func (e *composerEntry) Resize(size fyne.Size) {
 	if size == e.Size() {
 		return
 	}
+	if e.editing {
+		e.Entry.Resize(size)
+		return
+	}
 	e.begin()
 	e.Entry.Resize(size)
 	e.end(e.at)
@@ -250,9 +288,22 @@ func (e *composerEntry) Resize(size fyne.Size) {
 
 // SetText replaces the text and puts the cursor at its end.
 func (e *composerEntry) SetText(text string) {
+	defer e.fit()
+	e.editing = false
 	e.Entry.SetText(text)
 	e.CursorRow, e.CursorColumn = e.rowCol(len([]rune(text)))
 	e.Refresh()
 	e.at = len([]rune(text))
-	e.placed = [2]int{e.CursorRow, e.CursorColumn}
+	e.clicked = false
 }
+
+// The pointer moves the Entry's cursor by rows and columns; the next edit
+// reads it back (begin).
+func (e *composerEntry) MouseDown(m *desktop.MouseEvent) { e.Entry.MouseDown(m); e.clicked = true }
+func (e *composerEntry) MouseUp(m *desktop.MouseEvent)   { e.Entry.MouseUp(m); e.clicked = true }
+func (e *composerEntry) Dragged(d *fyne.DragEvent)       { e.Entry.Dragged(d); e.clicked = true }
+func (e *composerEntry) DragEnd()                        { e.Entry.DragEnd(); e.clicked = true }
+func (e *composerEntry) Tapped(p *fyne.PointEvent)       { e.Entry.Tapped(p); e.clicked = true }
+func (e *composerEntry) DoubleTapped(p *fyne.PointEvent) { e.Entry.DoubleTapped(p); e.clicked = true }
+func (e *composerEntry) TouchDown(t *mobile.TouchEvent)  { e.Entry.TouchDown(t); e.clicked = true }
+func (e *composerEntry) TouchUp(t *mobile.TouchEvent)    { e.Entry.TouchUp(t); e.clicked = true }

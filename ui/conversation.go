@@ -172,6 +172,7 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.back.Importance = widget.LowImportance
 
 	v.composer = newComposer(v.submit)
+	v.composer.onRows = func() { v.Refresh() } // the field grew or shrank
 	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
 	v.send.Importance = widget.HighImportance
 	v.sendErr = widget.NewLabel("")
@@ -878,7 +879,11 @@ func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable)),
 		v.await.box)
 	v.back.Hidden = v.OnBack == nil
-	composer := container.NewBorder(container.NewVBox(v.uploadBox(), v.composerBar()), v.sendErr, v.attachButton(), container.NewVBox(layout.NewSpacer(), v.send), v.composer)
+	left := v.attachButton()
+	if opts := v.composerOptionsButton(); opts != nil {
+		left = container.NewHBox(left, container.NewVBox(layout.NewSpacer(), opts))
+	}
+	composer := container.NewBorder(container.NewVBox(v.uploadBox(), v.composerBar()), v.sendErr, left, container.NewVBox(layout.NewSpacer(), v.send), v.composer)
 	l := &conversationLayout{v: v, header: header, composer: composer, headerBg: canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))}
 	return widget.NewSimpleRenderer(container.New(l, l.headerBg, header, v.listBox, composer, v.jump, widget.NewSeparator()))
 }

@@ -110,6 +110,12 @@ func (s *Shell) ShowConversation(info ConversationInfo, rows []app.MessageRow, h
 	s.conv.OnBack = s.Back
 	s.layout.mode = -1
 	s.root.Refresh()
+	// Ready to type on a desktop; a phone's keyboard waits for a tap.
+	if !isMobile() {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(s.root); c != nil {
+			c.Focus(s.conv.composer)
+		}
+	}
 }
 
 // Back closes the conversation on a phone (desktop keeps it open).

@@ -125,13 +125,18 @@ func whenText(r app.MessageRow) string {
 // urgency picker and order switch, the level names in force, and the
 // dialog open over it.
 type clinicalParts struct {
-	levels app.UrgencyLevelNames
-	urg    *widget.Select
-	ack    *widget.Check
-	order  *widget.Check
-	bar    fyne.CanvasObject
-	menu   *widget.Button
-	popup  *widget.PopUp
+	levels    app.UrgencyLevelNames
+	urg       *widget.Select
+	ack       *widget.Check
+	order     *widget.Check
+	bar       fyne.CanvasObject
+	panel     *fyne.Container // level, acknowledgement, order: behind opts
+	opts      *widget.Button
+	banner    *canvas.Text
+	bannerBg  *canvas.Rectangle
+	bannerBox *fyne.Container
+	menu      *widget.Button
+	popup     *widget.PopUp
 }
 
 func (v *ConversationView) clinicalActions() (ClinicalActions, bool) {
@@ -179,9 +184,11 @@ func (v *ConversationView) urgency() app.Urgency {
 	return app.UrgencyNormal
 }
 
-// composerBar is the row above the composer: urgency, acknowledgement
-// (implied and shown for urgent and STAT), order. Empty when the actions
-// cannot send clinical messages.
+// composerBar is what sits above the composer: a banner naming how the
+// next message goes when it is not plain routine ("Sending: URGENT · ack
+// required"), and the options panel (level, acknowledgement, order), shown
+// by the options button beside the field (composerOptionsButton) and hidden
+// after each send. Empty when the actions cannot send clinical messages.
 func (v *ConversationView) composerBar() fyne.CanvasObject {
 	if v.clin.bar != nil {
 		return v.clin.bar
@@ -191,12 +198,85 @@ func (v *ConversationView) composerBar() fyne.CanvasObject {
 		return v.clin.bar
 	}
 	v.clin.urg = widget.NewSelect(levelNames(v.clin.levels), nil)
-	v.clin.ack = widget.NewCheck("Ack required", nil)
-	v.clin.order = widget.NewCheck("Order", nil)
-	v.clin.urg.OnChanged = func(string) { v.syncAck() }
+	v.clin.ack = widget.NewCheck("Ack required", func(bool) { v.syncSending() })
+	v.clin.order = widget.NewCheck("Order (a clinical instruction; only to those who may take orders)", func(bool) { v.syncSending() })
+	v.clin.urg.OnChanged = func(string) { v.syncAck(); v.syncSending() }
 	v.clin.urg.SetSelectedIndex(0)
-	v.clin.bar = container.NewHBox(v.clin.urg, v.clin.ack, v.clin.order)
+	v.clin.panel = container.NewVBox(container.NewHBox(v.clin.urg, v.clin.ack), v.clin.order)
+	v.clin.panel.Hide()
+	v.clin.bannerBg = canvas.NewRectangle(color.Transparent)
+	v.clin.banner = canvas.NewText("", color.White)
+	v.clin.banner.TextStyle.Bold = true
+	v.clin.bannerBox = container.NewStack(v.clin.bannerBg, container.NewPadded(v.clin.banner))
+	v.clin.bannerBox.Hide()
+	v.clin.bar = container.NewVBox(v.clin.bannerBox, v.clin.panel)
 	return v.clin.bar
+}
+
+// composerOptionsButton shows and hides the options panel.
+func (v *ConversationView) composerOptionsButton() fyne.CanvasObject {
+	if _, ok := v.clinicalActions(); !ok {
+		return nil
+	}
+	v.composerBar()
+	v.clin.opts = widget.NewButtonWithIcon("", theme.WarningIcon(), func() {
+		v.clin.panel.Hidden = !v.clin.panel.Hidden
+		v.Refresh()
+	})
+	v.clin.opts.Importance = widget.LowImportance
+	return v.clin.opts
+}
+
+// sendingText is the banner for the options chosen ("" for plain routine).
+func (v *ConversationView) sendingText() string {
+	if v.clin.urg == nil {
+		return ""
+	}
+	u := v.urgency()
+	var parts []string
+	if u > app.UrgencyNormal {
+		parts = append(parts, strings.ToUpper(v.clin.levels.Name(u)))
+	}
+	if v.clin.order.Checked {
+		parts = append(parts, "ORDER")
+	}
+	if v.clin.ack.Checked {
+		parts = append(parts, "ack required")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Sending: " + strings.Join(parts, " · ")
+}
+
+// syncSending makes the chosen urgency unmistakable before sending: the
+// banner in the level's colour says it in words, and the send button
+// takes the level's colour.
+func (v *ConversationView) syncSending() {
+	if v.clin.bannerBox == nil {
+		return
+	}
+	u := v.urgency()
+	text := v.sendingText()
+	shown := v.clin.bannerBox.Visible()
+	v.clin.banner.Text = text
+	v.clin.bannerBox.Hidden = text == ""
+	v.clin.bannerBg.FillColor = theme.Color(urgencyColorName(u))
+	v.clin.banner.Color = theme.Color(urgencyOnColorName(u))
+	v.clin.bannerBg.Refresh()
+	v.clin.banner.Refresh()
+	switch {
+	case u >= app.UrgencyCritical:
+		v.send.Importance = widget.DangerImportance
+	case u >= app.UrgencyHigh:
+		v.send.Importance = widget.WarningImportance
+	default:
+		v.send.Importance = widget.HighImportance
+	}
+	v.send.Refresh()
+	if shown != v.clin.bannerBox.Visible() {
+		v.Refresh()
+	}
 }
 
 // syncAck: urgent and STAT always require an acknowledgement, and say so.
@@ -229,6 +309,8 @@ func (v *ConversationView) sendText(text string) error {
 	v.clin.urg.SetSelectedIndex(0)
 	v.clin.ack.SetChecked(false)
 	v.clin.order.SetChecked(false)
+	v.clin.panel.Hide()
+	v.syncSending()
 	return nil
 }
 
