@@ -23,12 +23,17 @@ type fakeNotifier struct {
 	mu      gosync.Mutex
 	shown   []Notification
 	cleared []string
+	// notified, when a benchmark sets it, hears of every notification.
+	notified chan Notification
 }
 
 func (n *fakeNotifier) Notify(x Notification) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.shown = append(n.shown, x)
+	if n.notified != nil {
+		n.notified <- x
+	}
 }
 
 func (n *fakeNotifier) Clear(conv string) {

@@ -100,6 +100,11 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 
 // stopListening ends the locked Session (if any), closes its inbox and
 // withdraws the locked notification. The inbox file stays for the merge.
+// It does not wait for the Session's goodbye to the server (up to seconds
+// while the server flushes what it still had): the inbox is closed first,
+// so a message that comes in the meantime is not sealed and not receipted,
+// and the unlocked Session's catch-up, which starts from the cursors the
+// store kept before the lock, fetches it from the archive.
 func (c *Client) stopListening() {
 	c.mu.Lock()
 	l := c.listen
@@ -111,7 +116,6 @@ func (c *Client) stopListening() {
 		return
 	}
 	l.stop()
-	<-l.done
 	if err := l.inbox.Close(); err != nil {
 		c.log.Warn("app: closing the locked inbox", "err", err)
 	}

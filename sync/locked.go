@@ -220,6 +220,17 @@ func (s *Session) lockedIncoming(m *xmpp.Message) bool {
 	return true
 }
 
+// mergeBatch is how many plain messages one merge transaction stores (a
+// catch-up page's size).
+const mergeBatch = 250
+
+// plainMessage: m is a message with a body and nothing else the live path
+// handles apart (an edit, a receipt or marker, an error, a node event).
+func plainMessage(m *xmpp.Message) bool {
+	return m.Unreadable == nil && m.Body != "" && m.Type != "error" && m.PubSub == nil &&
+		m.RetractID == "" && m.ReplaceID == "" && m.ReceiptFor == "" && m.DisplayedFor == ""
+}
+
 // decodeLockedEntry reads an inbox entry back into the wire message it
 // was. It never panics on damaged input.
 func decodeLockedEntry(b []byte) (*xmpp.Message, lockedEntry, error) {
@@ -284,13 +295,72 @@ func (s *Session) MergeLockedInbox() (int, error) {
 	if err := s.loadRooms(); err != nil {
 		s.log.Warn("sync: rooms not loaded before the locked inbox merge", "err", err)
 	}
+	// Plain messages are stored in batches (one transaction, the cursor
+	// at the batch's last entry), as a catch-up page is: one commit per
+	// entry would keep a STAT at the end of a long queue from its alert
+	// for seconds. Anything else (receipts, markers, edits, errors, node
+	// events, unreadable messages) flushes the batch and takes the live
+	// path, in arrival order.
+	var (
+		batch  []securestore.Message
+		last   uint64 // the last entry handled
+		stored uint64 // the last entry the cursor is past
+	)
+	flush := func() error {
+		if last == stored {
+			return nil
+		}
+		added, err := s.store.AppendFromInbox(batch, gen, last)
+		if err != nil {
+			return fmt.Errorf("sync: locked inbox merge: %w", err)
+		}
+		stored = last
+		convs := map[string]bool{}
+		var list []string
+		for _, m := range batch {
+			if !convs[m.ConversationID] {
+				convs[m.ConversationID] = true
+				list = append(list, m.ConversationID)
+			}
+		}
+		if added = s.settleEdits(list, added); len(added) > 0 {
+			s.applyResponses(added)
+			s.emit(MessagesAdded{Messages: added, CatchUp: true})
+			s.afterStored(added)
+		}
+		if len(added) < len(batch) {
+			s.reconcileOwn(batch, added)
+		}
+		batch = batch[:0]
+		return nil
+	}
 	for _, en := range entries {
 		m, e, err := decodeLockedEntry(en.Data)
 		clear(en.Data)
-		r := &replayed{gen: gen, seq: en.Seq, at: e.At, stamp: e.Stamp}
 		if err != nil {
 			s.log.Warn("sync: locked inbox entry skipped", "seq", en.Seq, "err", err)
-		} else if m.Unreadable != nil {
+			last = en.Seq
+			continue
+		}
+		if plainMessage(m) {
+			if sm, ok := s.toStored(m, false); ok {
+				sm.ReceivedAt = e.At
+				s.stampTime(&sm, m, e.Stamp)
+				batch = append(batch, sm)
+			}
+			last = en.Seq
+			if len(batch) >= mergeBatch {
+				if err := flush(); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			return 0, err
+		}
+		r := &replayed{gen: gen, seq: en.Seq, at: e.At, stamp: e.Stamp}
+		if m.Unreadable != nil {
 			s.onUnreadable(m)
 		} else {
 			s.handleMessage(m, r)
@@ -298,11 +368,13 @@ func (s *Session) MergeLockedInbox() (int, error) {
 		if r.err != nil {
 			return 0, fmt.Errorf("sync: locked inbox merge: %w", r.err)
 		}
-		if !r.merged {
-			if _, err := s.store.AppendFromInbox(nil, gen, en.Seq); err != nil {
-				return 0, fmt.Errorf("sync: locked inbox merge: %w", err)
-			}
+		last = en.Seq
+		if r.merged {
+			stored = en.Seq
 		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
 	}
 	if err := s.store.DiscardLockedInbox(gen); err != nil {
 		s.log.Warn("sync: merged locked inbox not removed", "err", err)
