@@ -20,8 +20,9 @@ import (
 // checked: they may reach further down to set up a scenario (seed a store,
 // start a server or a foreign peer).
 var rooms = map[string][]string{
-	// ui → app. Fyne and assets are the only other things the screens use.
-	"rounds/ui": {"rounds/app", "rounds/assets"},
+	// ui → app. Fyne is the only other thing the screens use (the icons
+	// are main's; ui's tests read assets, and tests are not checked).
+	"rounds/ui": {"rounds/app"},
 	// app → {sync, securestore, media}. app reaches the server only through sync.
 	"rounds/app": {"rounds/sync", "rounds/securestore", "rounds/media"},
 	// sync → {sync/xmpp, securestore, media}.
@@ -125,7 +126,8 @@ func goList(t *testing.T, goos, goarch string, args ...string) map[string][]stri
 func ours(path string) bool { return path == "rounds" || strings.HasPrefix(path, "rounds/") }
 
 // check applies the rules, with the given exceptions, to one platform's
-// import lists. It returns each problem found and each exception used.
+// import lists. It returns each problem found and each exception and
+// allowance ("importer → imported") used.
 func check(pkgs map[string][]string, exceptions map[string]string) (problems []string, used map[string]bool) {
 	used = map[string]bool{}
 	leaf := map[string]bool{}
@@ -151,7 +153,9 @@ func check(pkgs map[string][]string, exceptions map[string]string) (problems []s
 				problems = append(problems, fmt.Sprintf("%s imports the test helper %s", pkg, imp))
 			case leaf[pkg]:
 				problems = append(problems, fmt.Sprintf("%s is a leaf but imports %s", pkg, imp))
-			case ok[imp] || leaf[imp]:
+			case ok[imp]:
+				used[pkg+" → "+imp] = true
+			case leaf[imp]:
 			default:
 				edge := pkg + " → " + imp
 				if _, known := exceptions[edge]; known {
@@ -165,14 +169,43 @@ func check(pkgs map[string][]string, exceptions map[string]string) (problems []s
 	return problems, used
 }
 
+// unneeded lists what the table allows that no platform's code uses: a
+// room for a package that no longer exists, an allowed arrow nothing
+// follows, a listed exception the code no longer has. Each allowance is as
+// narrow as the code, so a new import is a decision, not a free pass.
+func unneeded(present, used map[string]bool, exceptions map[string]string) (stale []string) {
+	for pkg, allowed := range rooms {
+		if !present[pkg] {
+			stale = append(stale, fmt.Sprintf("room %q has no package: delete it from rooms and from docs/ARCHITECTURE.md", pkg))
+			continue
+		}
+		for _, a := range allowed {
+			if !used[pkg+" → "+a] {
+				stale = append(stale, fmt.Sprintf("allowance %q is not used: delete it from rooms and from docs/ARCHITECTURE.md", pkg+" → "+a))
+			}
+		}
+	}
+	for e := range exceptions {
+		if !used[e] {
+			stale = append(stale, fmt.Sprintf("exception %q is no longer needed: delete it from exceptions and from docs/ARCHITECTURE.md", e))
+		}
+	}
+	sort.Strings(stale)
+	return stale
+}
+
 // TestImportsPointDown reads the imports of every package for every
-// platform and fails on an arrow the rules do not allow, and on a listed
-// exception the code no longer needs.
+// platform and fails on an arrow the rules do not allow, and on a room,
+// allowance or listed exception the code no longer needs.
 func TestImportsPointDown(t *testing.T) {
 	used := map[string]bool{}
 	seen := map[string]bool{}
+	present := map[string]bool{}
 	for _, tg := range targets {
 		pkgs := goList(t, tg.goos, tg.goarch, "rounds/...")
+		for pkg := range pkgs {
+			present[pkg] = true
+		}
 		problems, u := check(pkgs, exceptions)
 		for _, p := range problems {
 			if !seen[p] {
@@ -184,15 +217,8 @@ func TestImportsPointDown(t *testing.T) {
 			used[e] = true
 		}
 	}
-	var stale []string
-	for e := range exceptions {
-		if !used[e] {
-			stale = append(stale, e)
-		}
-	}
-	sort.Strings(stale)
-	for _, e := range stale {
-		t.Errorf("exception %q is no longer needed: delete it from exceptions and from docs/ARCHITECTURE.md", e)
+	for _, s := range unneeded(present, used, exceptions) {
+		t.Error(s)
 	}
 }
 
@@ -230,7 +256,7 @@ func TestCheckCatchesBadArrows(t *testing.T) {
 			t.Errorf("%s: want a problem containing %q, got %q", c.name, c.want, got)
 		}
 	}
-	allowed := map[string][]string{"rounds/ui": {"rounds/app", "rounds/assets", "fyne.io/fyne/v2", "strings"}}
+	allowed := map[string][]string{"rounds/ui": {"rounds/app", "rounds/jid", "fyne.io/fyne/v2", "strings"}}
 	if problems, _ := check(allowed, nil); len(problems) != 0 {
 		t.Errorf("allowed imports reported: %q", problems)
 	}
@@ -239,5 +265,29 @@ func TestCheckCatchesBadArrows(t *testing.T) {
 	problems, used := check(map[string][]string{"rounds/ui": {"rounds/sync/xmpp"}}, listed)
 	if len(problems) != 0 || !used["rounds/ui → rounds/sync/xmpp"] {
 		t.Errorf("listed exception: problems %q, used %v", problems, used)
+	}
+}
+
+// TestUnneededAllowancesReported: an allowance nothing follows, a room
+// without a package and an exception the code no longer has are each
+// reported, and a table the code uses in full is not (on the real table).
+func TestUnneededAllowancesReported(t *testing.T) {
+	present, used := map[string]bool{}, map[string]bool{}
+	for pkg, allowed := range rooms {
+		present[pkg] = true
+		for _, a := range allowed {
+			used[pkg+" → "+a] = true
+		}
+	}
+	if stale := unneeded(present, used, nil); len(stale) != 0 {
+		t.Fatalf("a fully used table reported: %q", stale)
+	}
+	delete(used, "rounds/app → rounds/media")
+	delete(present, "rounds/tests")
+	got := strings.Join(unneeded(present, used, map[string]string{"rounds/ui → rounds/sync": "gone"}), "\n")
+	for _, want := range []string{`allowance "rounds/app → rounds/media" is not used`, `room "rounds/tests" has no package`, `exception "rounds/ui → rounds/sync" is no longer needed`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q reported, got %q", want, got)
+		}
 	}
 }
