@@ -39,6 +39,10 @@ type ClinicalOptions struct {
 	// Ladder overrides the policy's escalation ladder for this message; a
 	// ladder with no steps means none.
 	Ladder *EscalationPolicy
+	// ReplyTo makes the message a reply to that message of the same
+	// conversation (Client.Reply sets it, with the quoted author's name).
+	ReplyTo     securestore.MessageID
+	replyAuthor string
 }
 
 // Sent is what SendClinical stored and whom it reached.
@@ -274,7 +278,8 @@ func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
 	}
 	ack := asksAck(o.Urgency, o.AckRequired)
 	cl.host.Touch()
-	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role})
+	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role,
+		ReplyTo: o.ReplyTo, ReplyAuthor: o.replyAuthor})
 	if err != nil {
 		return Sent{}, mapErr(err)
 	}

@@ -58,6 +58,8 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 				c.clin.ladderAcknowledged(st, e.Message, by, e.At)
 			}
 		}
+	case sync.ReactionsChanged:
+		c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Conversation})
 	case sync.ConnectionChanged:
 		c.changes.push(Change{Kind: ConnectionChanged})
 	case sync.ArrivedLocked:

@@ -104,6 +104,14 @@ type MessageRow struct {
 	Automatic bool
 	Forward   *ForwardView
 
+	// ReplyTo is the message this one answers (XEP-0461), as the thread
+	// quotes it above the text; tapping it opens that message. Nil when the
+	// message answers none found in this conversation.
+	ReplyTo *QuotedView
+	// Reactions are the reactions to the message (XEP-0444), one per
+	// emoji, in the order first given.
+	Reactions []ReactionView
+
 	// Status are the lines drawn under the message's text, in words with
 	// their times (status.go): whom a message to a role reached, the
 	// sender's live view of an acknowledgement ("Read 14:03 · alerting until

@@ -255,6 +255,7 @@ func (cc *conversations) rows(st *securestore.Store, conv string, ms []securesto
 			autoRow(st, m, names, &r) // dnd.go
 		}
 		cc.host.attachmentRows(st, m, &r)
+		replyRows(st, cv, m, names, &r) // replies.go
 		unreadableRow(m, &r)
 		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
 		prevDay = day

@@ -29,6 +29,9 @@ func (s *Session) handleMessage(m *xmpp.Message, r *replayed) {
 	case m.RetractID != "" || m.ReplaceID != "":
 		s.applyEdit(m, time.Time{})
 		return
+	case m.Reactions != nil:
+		s.onReactions(m) // replies.go
+		return
 	case m.ReceiptFor != "":
 		s.onReceipt(m)
 	case m.DisplayedFor != "":
@@ -166,6 +169,7 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 	if sm.Extra[extraResponseRef] != "" {
 		s.resolveResponse(&sm)
 	}
+	s.settleReply(&sm, m) // replies.go
 	return sm, true
 }
 

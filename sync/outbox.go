@@ -34,6 +34,11 @@ type SendOptions struct {
 	// receivers dedupe a copy sent from another store (escalation service
 	// failover). Empty: a fresh id.
 	OriginID string
+	// ReplyTo makes the message an XEP-0461 reply to this stored message of
+	// the same conversation (ErrReplyElsewhere otherwise); ReplyAuthor is
+	// the name the quote for other clients gives its author.
+	ReplyTo     securestore.MessageID
+	ReplyAuthor string
 	// extra carries engine-internal Extra fields (responses, wipe).
 	extra map[string]string
 }
@@ -59,6 +64,13 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 	if origin == "" {
 		origin = xmpp.NewID()
 	}
+	extra := s.ownExtra(opts.storedExtra())
+	if opts.ReplyTo != 0 {
+		var err error
+		if extra, err = s.replyExtra(conv, opts.ReplyTo, opts.ReplyAuthor, extra); err != nil {
+			return securestore.Message{}, err
+		}
+	}
 	now := s.clock.Now()
 	m, err := s.store.Enqueue(securestore.Message{
 		ConversationID: xmpp.BareJID(conv),
@@ -70,7 +82,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 		Timestamp:      now,
 		ReceivedAt:     now,
 		Urgency:        opts.Urgency,
-		Extra:          s.ownExtra(opts.storedExtra()),
+		Extra:          extra,
 	})
 	if err != nil {
 		return securestore.Message{}, err
@@ -101,6 +113,7 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	s.decorateAttachment(el, m)
 	s.decorateClinical(el, m)
 	s.decorateAuto(el, m) // autoreply.go
+	decorateReply(el, m)  // replies.go: last, the quote goes before every prefix
 	return el
 }
 

@@ -147,6 +147,15 @@ func (p *Peer) Reply(to, quote, body, id, replyTo, replyID string) error {
 		"reply_to": replyTo, "reply_id": replyID})
 }
 
+// React sends an XEP-0444 reaction set (the whole set; empty withdraws)
+// to message reactID, without a body.
+func (p *Peer) React(to, id, reactID string, reactions []string) error {
+	if reactions == nil {
+		reactions = []string{}
+	}
+	return p.command(map[string]any{"cmd": "react", "to": to, "id": id, "react_id": reactID, "reactions": reactions})
+}
+
 // SendDisplayed sends a XEP-0333 displayed marker for message id.
 func (p *Peer) SendDisplayed(to, id string) error {
 	return p.command(map[string]any{"cmd": "displayed", "to": to, "id": id})

@@ -117,6 +117,17 @@ class Peer(slixmpp.ClientXMPP):
             ET.SubElement(fb, "{urn:xmpp:fallback:0}body", {"start": "0", "end": str(len(quote))})
             m.send()
             emit({"event": "sent", "id": c["id"]})
+        elif cmd == "react":
+            # An XEP-0444 reaction set to message react_id, as Conversations
+            # sends one: no body, a store hint.
+            m = self.make_message(mto=c["to"], mtype=c.get("type", "chat"))
+            m["id"] = c["id"]
+            r = ET.SubElement(m.xml, "{urn:xmpp:reactions:0}reactions", {"id": c["react_id"]})
+            for e in c["reactions"]:
+                ET.SubElement(r, "{urn:xmpp:reactions:0}reaction").text = e
+            ET.SubElement(m.xml, "{urn:xmpp:hints}store")
+            m.send()
+            emit({"event": "sent", "id": c["id"]})
         elif cmd == "receipt":
             ack = self.Message()
             ack["to"] = c["to"]

@@ -30,6 +30,23 @@ func NewFallback(forNS string, start, end int) *Element {
 	return f.Append(NewElement(NSFallback, "body", "start", strconv.Itoa(start), "end", strconv.Itoa(end)))
 }
 
+// ShiftFallbacks moves the ranges of every <fallback/> already in el by n
+// code points: text was put before the body (a reply's quote).
+func ShiftFallbacks(el *Element, n int) {
+	for _, f := range el.ChildrenNamed(NSFallback, "fallback") {
+		for _, b := range f.ChildrenNamed(NSFallback, "body") {
+			s, e := b.Attr("start"), b.Attr("end")
+			start, err1 := strconv.Atoi(s)
+			end, err2 := strconv.Atoi(e)
+			if s == "" && e == "" || err1 != nil || err2 != nil {
+				continue
+			}
+			b.SetAttr("start", strconv.Itoa(start+n))
+			b.SetAttr("end", strconv.Itoa(end+n))
+		}
+	}
+}
+
 // ParseFallbacks reads the <fallback/> elements of a stanza. Ranges that are
 // not numbers, negative or reversed are dropped (the text then stays: showing
 // a fallback is better than losing words).

@@ -1,0 +1,216 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testpeer"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// rowWhere is the newest row of conv that pick accepts.
+func (d *device) rowWhere(conv string, pick func(MessageRow) bool) (MessageRow, bool) {
+	ms, err := d.c.Messages(conv, 200)
+	if err != nil {
+		return MessageRow{}, false
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if pick(ms[i]) {
+			return ms[i], true
+		}
+	}
+	return MessageRow{}, false
+}
+
+func reactionsOf(r MessageRow) string {
+	var out []string
+	for _, v := range r.Reactions {
+		s := v.Emoji + strings.Repeat("+", v.Count-1)
+		if v.Mine {
+			s += "(mine)"
+		}
+		out = append(out, s+"["+strings.Join(v.Who, ",")+"]")
+	}
+	return strings.Join(out, " ")
+}
+
+// TestRepliesAndReactions, through the real Prosody: a Rounds reply reaches
+// the other Rounds with exactly the typed text and the answered message
+// linked (urgent too, the urgency prefix after the quote); reactions go
+// both ways, toggle, and are the same on both sides; a reply or reaction
+// to a message of another conversation is refused.
+func TestRepliesAndReactions(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	if _, err := bob.c.Send(alice.jid, "Bed 4 K+ 6.1\nplease review"); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUnread(bob.jid, 1)
+	orig, _ := alice.rowWhere(bob.jid, func(r MessageRow) bool { return strings.HasPrefix(r.Body, "Bed 4") })
+
+	sent, err := alice.c.Reply(bob.jid, orig.ID, "Repeat sample sent", ClinicalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got MessageRow
+	waitFor(t, "bob sees the reply", 30*time.Second, func() bool {
+		var ok bool
+		got, ok = bob.rowWhere(alice.jid, func(r MessageRow) bool { return strings.Contains(r.Body, "Repeat sample") })
+		return ok
+	})
+	bobsOrig, _ := bob.rowWhere(alice.jid, func(r MessageRow) bool { return strings.HasPrefix(r.Body, "Bed 4") })
+	if got.Body != "Repeat sample sent" || got.ReplyTo == nil || got.ReplyTo.ID != bobsOrig.ID ||
+		got.ReplyTo.Snippet != "Bed 4 K+ 6.1" || got.ReplyTo.Sender != "You" {
+		t.Fatalf("bob's row: body %q reply %+v", got.Body, got.ReplyTo)
+	}
+	mine, _ := alice.messageRow(bob.jid, sent.ID)
+	if mine.Body != "Repeat sample sent" || mine.ReplyTo == nil || mine.ReplyTo.ID != orig.ID || mine.ReplyTo.Sender != bob.jid {
+		t.Fatalf("alice's own row: body %q reply %+v", mine.Body, mine.ReplyTo)
+	}
+
+	// Urgent: the prefix and the quote both stripped, the text exact.
+	if _, err := alice.c.Reply(bob.jid, orig.ID, "  K+ now 6.8, come now  ", ClinicalOptions{Urgency: securestore.UrgencyHigh}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "urgent reply", 30*time.Second, func() bool {
+		var ok bool
+		got, ok = bob.rowWhere(alice.jid, func(r MessageRow) bool { return strings.Contains(r.Body, "come now") })
+		return ok
+	})
+	if got.Body != "K+ now 6.8, come now" || got.Urgency != securestore.UrgencyHigh || got.ReplyTo == nil || got.ReplyTo.ID != bobsOrig.ID {
+		t.Fatalf("urgent reply: %q urgency %v reply %+v", got.Body, got.Urgency, got.ReplyTo)
+	}
+
+	// Reactions both ways.
+	if err := bob.c.React(alice.jid, got.ID, "👍"); err != nil {
+		t.Fatal(err)
+	}
+	var urgentAtAlice MessageRow
+	waitFor(t, "alice sees bob's reaction", 30*time.Second, func() bool {
+		urgentAtAlice, _ = alice.rowWhere(bob.jid, func(r MessageRow) bool { return strings.Contains(r.Body, "come now") })
+		return reactionsOf(urgentAtAlice) == "👍["+bob.jid+"]"
+	})
+	if err := alice.c.React(bob.jid, urgentAtAlice.ID, "👍"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "two thumbs on both sides", 30*time.Second, func() bool {
+		a, _ := alice.messageRow(bob.jid, urgentAtAlice.ID)
+		b, _ := bob.messageRow(alice.jid, got.ID)
+		return reactionsOf(a) == "👍+(mine)["+bob.jid+",You]" && reactionsOf(b) == "👍+(mine)[You,"+alice.jid+"]"
+	})
+	if err := bob.c.React(alice.jid, got.ID, "👍"); err != nil { // a second tap takes it back
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's withdrawn", 30*time.Second, func() bool {
+		a, _ := alice.messageRow(bob.jid, urgentAtAlice.ID)
+		return reactionsOf(a) == "👍(mine)[You]"
+	})
+
+	// Another conversation's message cannot be answered or reacted to here.
+	other, err := alice.c.Send(srv.JID("carol"), "to carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Reply(bob.jid, other, "x", ClinicalOptions{}); !errors.Is(err, sync.ErrReplyElsewhere) {
+		t.Errorf("reply across conversations: %v", err)
+	}
+	if err := alice.c.React(bob.jid, other, "👍"); !errors.Is(err, sync.ErrReplyElsewhere) {
+		t.Errorf("reaction across conversations: %v", err)
+	}
+}
+
+// TestRepliesAndReactionsInterop: slixmpp (as Conversations sends them)
+// replies and reacts to a Rounds message: Rounds shows the reply's own words
+// under the quoted message and the reaction; a reply or reaction naming a
+// message of another conversation answers nothing (the reply's text is kept
+// whole, quote and all); a Rounds reply reaches slixmpp as quote + text
+// with the quote marked as the reply's fallback, so any client reads it.
+func TestRepliesAndReactionsInterop(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	carolJID := srv.JID("carol")
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: carolJID, Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+
+	page, err := alice.c.Send(carolJID, "Bed 9 BP 82/40")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "Bed 9") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	toBob, err := alice.c.Send(bob.jid, "Bed 2 for bob only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobStored, err := alice.c.store.Message(toBob)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	quote := "> Alice wrote:\n> Bed 9 BP 82/40\n"
+	if err := carol.Reply(alice.jid, quote, "Fluids running", "r1", alice.jid, in.OriginID); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.Reply(alice.jid, "> Bed 2\n", "stolen context", "r2", alice.jid, bobStored.OriginID); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.React(alice.jid, "x1", in.OriginID, []string{"👀"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.React(alice.jid, "x2", bobStored.OriginID, []string{"😈"}); err != nil {
+		t.Fatal(err)
+	}
+	var reply, stolen MessageRow
+	waitFor(t, "carol's replies and reaction", 30*time.Second, func() bool {
+		reply, _ = alice.rowWhere(carolJID, func(r MessageRow) bool { return strings.Contains(r.Body, "Fluids") })
+		stolen, _ = alice.rowWhere(carolJID, func(r MessageRow) bool { return strings.Contains(r.Body, "stolen") })
+		p, _ := alice.messageRow(carolJID, page)
+		return reply.ID != 0 && stolen.ID != 0 && reactionsOf(p) == "👀["+carolJID+"]"
+	})
+	if reply.Body != "Fluids running" || reply.ReplyTo == nil || reply.ReplyTo.ID != page {
+		t.Errorf("carol's reply: %q %+v", reply.Body, reply.ReplyTo)
+	}
+	if stolen.Body != "> Bed 2\nstolen context" || stolen.ReplyTo != nil {
+		t.Errorf("reply naming bob's message: %q %+v", stolen.Body, stolen.ReplyTo)
+	}
+	time.Sleep(500 * time.Millisecond) // the stray reaction went through the same socket, after
+	if b, _ := alice.messageRow(bob.jid, toBob); len(b.Reactions) != 0 {
+		t.Errorf("carol's reaction landed on bob's message: %s", reactionsOf(b))
+	}
+
+	// Rounds' reply as slixmpp (and profanity, poezio) receives it.
+	if _, err := alice.c.Reply(carolJID, reply.ID, "Thanks, reviewing at 14:30", ClinicalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "message" && strings.Contains(e.Body, "reviewing") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantQuote := "> " + carolJID + " wrote:\n> Fluids running\n" // her name as the thread shows it
+	if got.Body != wantQuote+"Thanks, reviewing at 14:30" {
+		t.Fatalf("slixmpp shows %q", got.Body)
+	}
+	n := len([]rune(wantQuote))
+	if !slices.ContainsFunc(got.Fallbacks, func(f testpeer.Fallback) bool {
+		return f.For == "urn:xmpp:reply:0" && f.Start == 0 && f.End == n
+	}) {
+		t.Fatalf("fallbacks %+v, want the quote [0,%d) for urn:xmpp:reply:0", got.Fallbacks, n)
+	}
+}

@@ -1,0 +1,74 @@
+package securestore
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// ExtraReactions holds a message's reactions (XEP-0444 on the wire): for
+// each author, as the sync engine names them, the whole set they gave and
+// when. Sealed with the message and shredded with it.
+const ExtraReactions = "reactions"
+
+// Reaction is one author's set of reactions to a message.
+type Reaction struct {
+	Values []string  `json:"v"`
+	At     time.Time `json:"at"`
+}
+
+// Reactions reads a message's reactions by author; nil when none (or
+// unreadable: a damaged field shows no reactions rather than failing the
+// message).
+func Reactions(m Message) map[string]Reaction {
+	raw := m.Extra[ExtraReactions]
+	if raw == "" {
+		return nil
+	}
+	var out map[string]Reaction
+	if json.Unmarshal([]byte(raw), &out) != nil {
+		return nil
+	}
+	return out
+}
+
+// SetReaction replaces author's set of reactions to message id with values
+// (empty: withdrawn), unless the set stored was given later than at: sets
+// arrive live, as carbons and again from archives, in any order, and the
+// latest one an author gave wins. It reports whether anything changed; the
+// same set again changes nothing.
+func (s *Store) SetReaction(id MessageID, author string, values []string, at time.Time) (bool, error) {
+	if author == "" {
+		return false, ErrInvalid
+	}
+	return s.editMessage(id, func(_ *bbolt.Tx, m *Message) (bool, error) {
+		all := Reactions(*m)
+		if all == nil {
+			all = map[string]Reaction{}
+		}
+		old, had := all[author]
+		if had && old.At.After(at) {
+			return false, nil
+		}
+		if had && slices.Equal(old.Values, values) || !had && len(values) == 0 {
+			return false, nil
+		}
+		if len(values) == 0 {
+			delete(all, author)
+		} else {
+			all[author] = Reaction{Values: slices.Clone(values), At: at.UTC()}
+		}
+		if len(all) == 0 {
+			delete(m.Extra, ExtraReactions)
+			return true, nil
+		}
+		raw, err := json.Marshal(all)
+		if err != nil {
+			return false, err
+		}
+		m.Extra[ExtraReactions] = string(raw)
+		return true, nil
+	})
+}

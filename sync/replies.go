@@ -1,0 +1,222 @@
+package sync
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf8"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// Replies (XEP-0461) and reactions (XEP-0444).
+//
+// A reply names the message it answers by the id its XEP prescribes (in a
+// room the room's stanza-id, in a chat the origin-id its author chose), and
+// carries a quote of it for other clients, marked as the reply's XEP-0428
+// fallback. Rounds stores the typed text as the body, the answered message
+// by local id (ExtraReplyToID), and draws the quote itself; a reply whose
+// id does not name a message of the same conversation keeps its body as it
+// came, quote and all, and answers nothing.
+//
+// A reaction set is the author's whole set; the store keeps the latest per
+// author (securestore.SetReaction). It is believed only from someone in the
+// conversation: in a chat the peer or our own account, in a room a member
+// the room names stably (real JID or occupant-id); others are dropped.
+
+const (
+	// ExtraReplyToID is the local id (decimal) of the message a reply
+	// answers, set only when it was found in the same conversation.
+	ExtraReplyToID = "reply-to-id"
+	// ExtraReplyQuote (outgoing replies) is the quote sent before the typed
+	// text for other clients; the body holds only the typed text.
+	ExtraReplyQuote = "reply-quote"
+	// ExtraReplyAuthor (outgoing replies) is the <reply to/> address: the
+	// answered message's author.
+	ExtraReplyAuthor = "reply-author"
+)
+
+// ErrReplyElsewhere: a reply or reaction named a message of another
+// conversation, or one the server has not numbered yet (a room message
+// without its stanza-id), so no other client could find it.
+var ErrReplyElsewhere = errors.New("sync: that message cannot be referred to from this conversation")
+
+// ErrReactionOffline: the reaction is stored here but was not sent.
+var ErrReactionOffline = errors.New("sync: not connected; the reaction is kept here and was not sent")
+
+// wireRef is the id other clients find message t by, in conv, and its
+// author's address for <reply to/>.
+func (s *Session) wireRef(conv string, t securestore.Message) (id, author string, err error) {
+	if t.ConversationID != conv {
+		return "", "", ErrReplyElsewhere
+	}
+	if s.isRoom(conv) {
+		if t.StanzaID == "" {
+			return "", "", ErrReplyElsewhere
+		}
+		return t.StanzaID, t.From, nil
+	}
+	if t.OriginID == "" {
+		return "", "", ErrReplyElsewhere
+	}
+	if t.Direction == securestore.Outgoing {
+		return t.OriginID, s.account, nil
+	}
+	return t.OriginID, conv, nil
+}
+
+// replyExtra fills the Extra of an outgoing reply to message to, quoted
+// under author's name.
+func (s *Session) replyExtra(conv string, to securestore.MessageID, author string, x map[string]string) (map[string]string, error) {
+	t, err := s.store.Message(to)
+	if err != nil {
+		return nil, err
+	}
+	ref, addr, err := s.wireRef(xmpp.BareJID(conv), t)
+	if err != nil {
+		return nil, err
+	}
+	if x == nil {
+		x = map[string]string{}
+	}
+	x[ExtraReplyTo] = ref
+	x[ExtraReplyToID] = strconv.FormatUint(uint64(t.ID), 10)
+	x[ExtraReplyAuthor] = addr
+	x[ExtraReplyQuote] = xmpp.ReplyQuote(author, t.Body)
+	return x, nil
+}
+
+// decorateReply puts an outgoing reply's quote before the body, moves the
+// body's other fallback ranges (urgency prefix, acknowledgement line) past
+// it, and adds <reply/> and the quote's fallback.
+func decorateReply(el *xmpp.Element, m securestore.Message) {
+	quote := m.Extra[ExtraReplyQuote]
+	b := el.Child(xmpp.NSClient, "body")
+	if quote == "" || b == nil || m.Extra[ExtraReplyTo] == "" {
+		return
+	}
+	n := utf8.RuneCountInString(quote)
+	xmpp.ShiftFallbacks(el, n)
+	b.SetText(quote + b.Text)
+	el.Append(xmpp.Reply{To: m.Extra[ExtraReplyAuthor], ID: m.Extra[ExtraReplyTo]}.Element(), xmpp.NewFallback(xmpp.NSReply, 0, n))
+}
+
+// settleReply resolves an incoming reply (noteReply recorded its id) within
+// sm's conversation and, when found and its quote is only quoted lines,
+// stores the body without the quote (clinical prefixes stripped too, in
+// the same pass over the text as received).
+func (s *Session) settleReply(sm *securestore.Message, m *xmpp.Message) {
+	ref := sm.Extra[ExtraReplyTo]
+	if ref == "" {
+		return
+	}
+	peer := sm.ConversationID
+	first, second := peer, s.account
+	if r := xmpp.ParseReply(m.Stanza); r != nil && xmpp.BareJID(r.To) == s.account {
+		first, second = s.account, peer
+	}
+	t, err := s.referenced(sm.ConversationID, ref, first, second)
+	if err != nil || t.ConversationID != sm.ConversationID {
+		return
+	}
+	sm.Extra[ExtraReplyToID] = strconv.FormatUint(uint64(t.ID), 10)
+	n := xmpp.ReplyQuoteRunes(m.Body, m.Fallbacks)
+	if n == 0 {
+		return
+	}
+	strip := func(ns string) bool { return ns == xmpp.NSUrgency || ns == xmpp.NSOrder }
+	if sm.Body != xmpp.StripFallback(m.Body, m.Fallbacks, strip) {
+		return // the body was rewritten for another reason (a forward): leave it
+	}
+	body := xmpp.StripFallback(m.Body, m.Fallbacks, func(ns string) bool { return strip(ns) || ns == xmpp.NSReply })
+	if body == "" {
+		return
+	}
+	sm.Body = body
+	delete(sm.Extra, ExtraReplyFallback) // the body holds no quote now
+}
+
+// ReactionsChanged: a message's reactions changed (someone reacted, here,
+// on another of our devices, or withdrew).
+type ReactionsChanged struct {
+	Conversation string
+	Message      securestore.MessageID
+}
+
+func (ReactionsChanged) isEvent() {}
+
+// onReactions stores a reaction set from someone in the conversation to a
+// message of that conversation; anything else is dropped (ids only in the
+// log).
+func (s *Session) onReactions(m *xmpp.Message) {
+	r := m.Reactions
+	var conv, author string
+	switch {
+	case m.Type == "groupchat":
+		conv = xmpp.BareJID(m.From)
+		if !s.isRoom(conv) {
+			return
+		}
+		if author = s.roomAuthor(m, false); s.isOwnAuthor(conv, author) {
+			author = s.account
+		}
+	case s.roomPrivateMessage(m):
+		return
+	case m.Carbon == xmpp.CarbonSent || (xmpp.BareJID(m.From) == s.account && m.From != ""):
+		conv, author = xmpp.BareJID(m.To), s.account
+	default:
+		conv = xmpp.BareJID(m.From)
+		author = conv
+	}
+	if conv == "" || author == "" {
+		s.log.Info("sync: reaction from no stable member dropped", "conversation", conv, "id", m.ID)
+		return
+	}
+	t, err := s.referenced(conv, r.ID, conv, s.account)
+	if err != nil || t.ConversationID != conv {
+		s.log.Info("sync: reaction to no message of its conversation dropped", "conversation", conv, "id", m.ID)
+		return
+	}
+	at := s.clock.Now()
+	if changed, err := s.store.SetReaction(t.ID, author, r.Reactions, at); err != nil {
+		s.log.Warn("sync: storing reaction", "err", err)
+	} else if changed {
+		s.emit(ReactionsChanged{Conversation: conv, Message: t.ID})
+	}
+}
+
+// React sets this account's reactions to message id of conv (empty:
+// withdraws them): stored first, then sent if online. A reaction is not
+// queued: offline, it is kept here and ErrOffline says the others do not
+// see it.
+func (s *Session) React(conv string, id securestore.MessageID, values []string) error {
+	conv = xmpp.BareJID(conv)
+	t, err := s.store.Message(id)
+	if err != nil {
+		return err
+	}
+	ref, _, err := s.wireRef(conv, t)
+	if err != nil {
+		return err
+	}
+	set := xmpp.Reactions{ID: ref, Reactions: values}
+	if _, err := xmpp.ReadReactions(xmpp.NewElement(xmpp.NSClient, "message").Append(set.Element())); err != nil {
+		return err
+	}
+	changed, err := s.store.SetReaction(id, s.account, values, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.emit(ReactionsChanged{Conversation: conv, Message: id})
+	}
+	c := s.readyClient()
+	if c == nil {
+		return ErrReactionOffline
+	}
+	typ := "chat"
+	if s.isRoom(conv) {
+		typ = "groupchat"
+	}
+	return c.Send(xmpp.NewReactions(conv, typ, xmpp.NewID(), set))
+}
