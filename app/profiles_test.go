@@ -301,3 +301,38 @@ func TestLockedNotificationNamesThePerson(t *testing.T) {
 		alice.c.SignOut()
 	}
 }
+
+// TestWrongPINWipesOnlyThatProfile: too many wrong PINs on one person's
+// profile erase that profile only; it leaves the list, and the other
+// person on the phone still opens theirs.
+func TestWrongPINWipesOnlyThatProfile(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	phone := sharedPhone(t, nil, Policy{MaxWrongPINs: 2})
+	ctx := context.Background()
+	for _, u := range []string{"alice", "bob"} {
+		c, err := SignIn(ctx, phone, srv.JID(u), testserver.Password, srv.WSURL(), testPIN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SignOut()
+	}
+	bobID := profileOf(t, phone, srv.JID("bob")).ID
+	if _, err := UnlockProfile(ctx, phone, bobID, []byte("0000")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("first wrong PIN: %v", err)
+	}
+	if _, err := UnlockProfile(ctx, phone, bobID, []byte("0000")); !errors.Is(err, ErrWiped) {
+		t.Fatalf("second wrong PIN: %v", err)
+	}
+	list, err := Profiles(phone)
+	if err != nil || len(list) != 1 || list[0].Account != srv.JID("alice") {
+		t.Fatalf("after the wipe: %+v %v", list, err)
+	}
+	if _, err := UnlockProfile(ctx, phone, bobID, testPIN); !errors.Is(err, ErrNoSuchProfile) {
+		t.Fatalf("a wiped profile: %v", err)
+	}
+	c, err := UnlockProfile(ctx, phone, list[0].ID, testPIN)
+	if err != nil {
+		t.Fatalf("the other profile: %v", err)
+	}
+	c.SignOut()
+}
