@@ -714,6 +714,29 @@ func (cl *clinical) escalationClosed(msgs []securestore.Message) {
 		}
 		conv := m.ConversationID
 		cl.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
+		cl.serviceClosed(m, of)
+	}
+}
+
+// serviceClosed: the escalation service that holds one of our ladders says
+// it is over (someone it reached acknowledged, or it was stopped): the
+// ladder ends here too, so the page stops waiting in the sender's view.
+// The engine filed the notice into our thread only if it came from the
+// service the policy names; the ladder must also have been handed to it.
+func (cl *clinical) serviceClosed(m securestore.Message, of string) {
+	from := m.Extra[securestore.ExtraSender]
+	cl.mu.Lock()
+	st := cl.st
+	cl.mu.Unlock()
+	if st == nil || from == "" {
+		return
+	}
+	ended, _ := cl.endLadders(st, func(l *ladderState) bool {
+		return l.Held && l.Origin == of && strings.EqualFold(l.HandedTo, from)
+	}, "", m.Extra[extraEscalationReason], m.Timestamp)
+	for _, l := range ended {
+		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
+		cl.changes.push(Change{Kind: InboxChanged})
 	}
 }
 

@@ -56,7 +56,8 @@ func escalationPolicy(srv *testserver.Server, steps string) string {
 // the service and takes no step itself: at the deadline only the service
 // pages Kim (from the service, naming Alice), and it posts
 // the step into Alice and Bob's thread on Bob's device; Kim's ack in Rounds
-// ends the ladder and Bob's alert for the page stops.
+// ends the ladder: Bob's alert for the page stops, and Alice's device shows
+// the ladder ended.
 func TestHandOffToService(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
 	clk := clinicalClock()
@@ -104,6 +105,10 @@ func TestHandOffToService(t *testing.T) {
 	waitFor(t, "Bob's alert ended by the service's closing notice", 20*time.Second, func() bool {
 		_, ok := alertOn(bob, alice.jid)
 		return !ok
+	})
+	waitFor(t, "Alice's held ladder ended by the service's closing notice", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && !r.Escalation.Active && r.Escalation.EndReason == endAcknowledged
 	})
 }
 
