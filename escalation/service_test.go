@@ -2,6 +2,7 @@ package escalation
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,21 @@ func notice(of, reason string) func(securestore.Message) bool {
 // second step fires, and the service's audit log records plan, step and ack
 // without the page's text.
 func TestLadderWithSenderGone(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "lee", "escalation", testserver.PubSubAdmin)
+	ladderScenario(t, testserver.StartT(t, testserver.Options{}, ladderAccounts...))
+}
+
+// TestLadderOnEjabberd is TestLadderWithSenderGone on ejabberd: the
+// service needs nothing of the server that ejabberd lacks.
+func TestLadderOnEjabberd(t *testing.T) {
+	if os.Getenv("ROUNDS_EJABBERD") != "1" {
+		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
+	}
+	ladderScenario(t, testserver.StartEjabberdT(t, testserver.Options{}, ladderAccounts...))
+}
+
+var ladderAccounts = []string{"alice", "bob", "kim", "lee", "escalation", testserver.PubSubAdmin}
+
+func ladderScenario(t *testing.T, srv *testserver.Server) {
 	clock := &testClock{}
 	now := clock.Now()
 	publish(t, srv, policyDoc(srv, 60, `<step role='Charge nurse'/><step to='`+srv.JID("lee")+`'/>`),
