@@ -6,7 +6,7 @@ GO      ?= go
 # -count=1: a cached pass must not stand in for a run against a real server.
 TESTFLAGS ?= -timeout 40m -count=1
 
-.PHONY: demo test deps deps-demo vet unit test-keyring test-fulldisk test-ejabberd vet-mobile build clean
+.PHONY: demo test deps deps-demo vet unit test-keyring test-fulldisk test-ejabberd vet-mobile build clean screenshots
 .PHONY: deps-package package-linux package-windows package-check
 
 demo: deps-demo build
@@ -80,6 +80,13 @@ test-fulldisk:
 	mkdir -p $(FULLDISK_DIR)
 	mountpoint -q $(FULLDISK_DIR) || mount -t tmpfs -o size=3m tmpfs $(FULLDISK_DIR)
 	ROUNDS_FULLDISK_DIR=$(FULLDISK_DIR) $(GO) test -count=1 -run TestPurgeOnRealFullDisk ./securestore/; rc=$$?; umount $(FULLDISK_DIR); exit $$rc
+
+# Regenerates the screens' pictures in docs/screenshots from the code (the
+# same renders TestScreenshots and TestAttachmentScreenshots compare with
+# them in every test run). The real-* and demo-* pictures come from the real
+# binary under Xvfb (tests/, docs/BUILDING.md).
+screenshots:
+	ROUNDS_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestScreenshots|TestAttachmentScreenshots' ./ui/
 
 clean:
 	rm -rf bin .demo dist

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -26,9 +27,11 @@ var screenSizes = map[string]fyne.Size{
 }
 
 // TestScreenshots renders each screen with Fyne's software painter at desktop and
-// phone sizes. It checks the render is not blank, and with ROUNDS_SCREENSHOT_DIR
-// set it writes the PNGs so a person can look at them (the Linux mobile simulator
-// draws black under Xvfb, so this is how phone sizes get looked at here).
+// phone sizes. It checks the render is not blank and matches the one committed
+// in docs/screenshots (keepScreen); with ROUNDS_SCREENSHOT_DIR set it writes the
+// PNGs instead (`make screenshots`), so a person can look at them (the Linux
+// mobile simulator draws black under Xvfb, so this is how phone sizes get
+// looked at here).
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("ROUNDS_SCREENSHOT_DIR")
 	only := os.Getenv("ROUNDS_SCREENSHOT_ONLY") // a name prefix, to look at a few screens
@@ -65,21 +68,71 @@ func TestScreenshots(t *testing.T) {
 	}
 }
 
-// keepScreen fails a capture that renders blank (fewer than three colours)
-// and, when dir is set, writes it as NAME-SIZE[-light].png.
+// keepScreen fails a capture that renders blank (fewer than three colours).
+// With dir set it writes it as NAME-SIZE[-light].png (`make screenshots`
+// writes docs/screenshots this way); without, it compares it with the one
+// committed in docs/screenshots and fails on drift, so the pictures in the
+// docs are the screens the code draws.
 func keepScreen(t *testing.T, dir, name, sizeName, variant string, img image.Image) {
 	t.Helper()
 	if distinctColours(img) < 3 {
 		t.Errorf("%s at %s renders blank", name, sizeName)
 	}
-	if dir == "" {
-		return
-	}
 	name += "-" + sizeName
 	if variant == "light" {
 		name += "-light"
 	}
+	if dir == "" {
+		if msg := screenDrift(filepath.Join("..", "docs", "screenshots", name+".png"), img); msg != "" {
+			t.Errorf("%s: %s; run `make screenshots` and look at the pictures before committing them", name, msg)
+		}
+		return
+	}
 	writePNG(t, filepath.Join(dir, name+".png"), img)
+}
+
+// Drift tolerance: a pixel differs when a channel is off by more than
+// driftChannel (anti-aliasing noise stays under it); a screen drifts when
+// more than driftShare of its pixels differ. A moved label or a new button
+// is far over it.
+const (
+	driftChannel = 24
+	driftShare   = 0.0005
+)
+
+// screenDrift says how img differs from the PNG at path ("" when it does
+// not, within the tolerance).
+func screenDrift(path string, img image.Image) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "no committed screenshot (" + err.Error() + ")"
+	}
+	defer f.Close()
+	want, err := png.Decode(f)
+	if err != nil {
+		return "committed screenshot unreadable: " + err.Error()
+	}
+	if want.Bounds().Size() != img.Bounds().Size() {
+		return fmt.Sprintf("size %v, committed %v", img.Bounds().Size(), want.Bounds().Size())
+	}
+	differ := 0
+	wb, gb := want.Bounds(), img.Bounds()
+	for y := 0; y < wb.Dy(); y++ {
+		for x := 0; x < wb.Dx(); x++ {
+			r1, g1, b1, a1 := want.At(wb.Min.X+x, wb.Min.Y+y).RGBA()
+			r2, g2, b2, a2 := img.At(gb.Min.X+x, gb.Min.Y+y).RGBA()
+			for _, d := range [][2]uint32{{r1, r2}, {g1, g2}, {b1, b2}, {a1, a2}} {
+				if diff := int(d[0]>>8) - int(d[1]>>8); diff > driftChannel || diff < -driftChannel {
+					differ++
+					break
+				}
+			}
+		}
+	}
+	if total := wb.Dx() * wb.Dy(); float64(differ) > driftShare*float64(total) {
+		return fmt.Sprintf("%d of %d pixels differ from the committed screenshot", differ, total)
+	}
+	return ""
 }
 
 type screenshot struct {
