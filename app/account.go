@@ -49,7 +49,7 @@ func SignIn(ctx context.Context, cfg Config, address, password, serverURL string
 	if _, err := parseAddress(address); err != nil {
 		return nil, err
 	}
-	if err := checkPINLength(pin, cfg.Policy.withDefaults().MinPINLength); err != nil {
+	if err := checkNewPIN(pin, cfg.Policy.withDefaults().MinPINLength); err != nil {
 		return nil, err
 	}
 	p, err := CheckSignIn(ctx, cfg, address, password, serverURL)
@@ -149,7 +149,7 @@ func (p *PendingSignIn) Finish(pin []byte) (*Client, error) {
 		return nil, ErrSignedOut // discarded
 	}
 	if !p.Existing {
-		if err := checkPINLength(pin, p.MinPINLength()); err != nil {
+		if err := checkNewPIN(pin, p.MinPINLength()); err != nil {
 			return nil, err
 		}
 	}

@@ -325,7 +325,7 @@ func (c *Client) ChangePIN(oldPIN, newPIN []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPINLength(newPIN, c.Policy().MinPINLength); err != nil {
+	if err := checkNewPIN(newPIN, c.Policy().MinPINLength); err != nil {
 		return err
 	}
 	err = st.ChangePIN(oldPIN, newPIN)

@@ -263,6 +263,10 @@ func TestChangePINAndWipe(t *testing.T) {
 	if err := alice.c.ChangePIN([]byte("1111"), []byte("1357")); !errors.Is(err, ErrWrongPIN) {
 		t.Fatalf("wrong old PIN: %v", err)
 	}
+	// The PIN rule holds at this door too, not only on the screens.
+	if err := alice.c.ChangePIN(testPIN, []byte("13a7")); !errors.Is(err, ErrPINDigits) {
+		t.Fatalf("a PIN with a letter: %v", err)
+	}
 	if err := alice.c.ChangePIN(testPIN, []byte("1357")); err != nil {
 		t.Fatal(err)
 	}

@@ -30,3 +30,26 @@ func TestSignInPINMinimum(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInAppliesThePINRule: SignIn, not only the screens' CheckNewPIN,
+// refuses a PIN with anything but digits and one below the floor
+// MinPINLength that a lower configured minimum would allow, before
+// anything goes on the wire or to disk.
+func TestSignInAppliesThePINRule(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), Policy: Policy{MinPINLength: 2}}
+	if got := SignInPINMinimum(cfg); got != MinPINLength {
+		t.Fatalf("configured 2: the screen states %d, want the floor %d", got, MinPINLength)
+	}
+	for _, tc := range []struct {
+		pin  string
+		want error
+	}{{"12", ErrPINTooShort}, {"12ab56", ErrPINDigits}, {"１２３４", ErrPINDigits}} {
+		_, err := SignIn(context.Background(), cfg, "nurse@rounds.invalid", "pw", "wss://rounds.invalid/ws", []byte(tc.pin))
+		if !errors.Is(err, tc.want) {
+			t.Fatalf("PIN %q: %v, want %v", tc.pin, err, tc.want)
+		}
+	}
+	if HasAccount(cfg) {
+		t.Fatal("a refused PIN created a store")
+	}
+}

@@ -199,7 +199,9 @@ func (e *PINTooShortError) Is(target error) bool { return target == ErrPINTooSho
 // configured policy's minimum (the org policy node cannot be read before the
 // first sign-in; once it arrives, PINChangeRequired says whether the PIN
 // chosen here is still long enough).
-func SignInPINMinimum(cfg Config) int { return cfg.Policy.withDefaults().MinPINLength }
+func SignInPINMinimum(cfg Config) int {
+	return max(cfg.Policy.withDefaults().MinPINLength, MinPINLength)
+}
 
 // MinPINLength is the floor under every hospital's minimum for a PIN the
 // user chooses (CheckNewPIN): no shorter PIN is offered, whatever the
@@ -216,21 +218,29 @@ var (
 // only, at least min digits (the policy's minimum, never below
 // MinPINLength), the same both times. The screens check with it before
 // calling SignIn or ChangePIN, so the user learns the hospital's rule
-// before the store is touched; SignIn and ChangePIN check the length
-// again (checkPINLength).
+// before the store is touched; SignIn, Finish and ChangePIN apply the
+// same rule again (checkNewPIN).
 func CheckNewPIN(pin, confirm string, min int) error {
-	for _, r := range pin {
-		if r < '0' || r > '9' {
-			return ErrPINDigits
-		}
-	}
-	if err := checkPINLength([]byte(pin), max(min, MinPINLength)); err != nil {
+	if err := checkNewPIN([]byte(pin), min); err != nil {
 		return err
 	}
 	if pin != confirm {
 		return ErrPINMismatch
 	}
 	return nil
+}
+
+// checkNewPIN is the PIN rule itself, for the screens (CheckNewPIN) and for
+// every door that sets a PIN (SignIn, PendingSignIn.Finish, ChangePIN), so a
+// caller that skips the screens' check meets the same rule: digits only,
+// at least min digits and never fewer than MinPINLength.
+func checkNewPIN(pin []byte, min int) error {
+	for _, r := range string(pin) {
+		if r < '0' || r > '9' {
+			return ErrPINDigits
+		}
+	}
+	return checkPINLength(pin, max(min, MinPINLength))
 }
 
 // PINRuleText is the rule as shown next to a PIN field.
