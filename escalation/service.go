@@ -68,6 +68,7 @@ type Service struct {
 	// relies on its ladder waits in waiting.
 	hasPolicy bool
 	waiting   []securestore.Message
+	admins    []string // the policy's <admin/>s: they may list and stop ladders (admin.go)
 }
 
 func (s *Service) policyKnown() bool {
@@ -199,7 +200,7 @@ func (s *Service) handle(ev sync.Event) {
 	switch e := ev.(type) {
 	case sync.PolicyUpdated:
 		s.mu.Lock()
-		s.policy, s.hasPolicy = e.Policy.Escalation, true
+		s.policy, s.hasPolicy, s.admins = e.Policy.Escalation, true, e.Policy.Admins
 		waiting := s.waiting
 		s.waiting = nil
 		s.mu.Unlock()
@@ -224,6 +225,8 @@ func (s *Service) handle(ev sync.Event) {
 				s.handOff(m)
 			case m.Direction == securestore.Outgoing && m.Extra[sync.ExtraEscalationOf] != "":
 				s.replicate(m)
+			case m.Direction == securestore.Incoming && m.Extra[sync.ExtraResponse] == "" && m.Extra[sync.ExtraEscalationOf] == "" && !e.CatchUp:
+				s.command(m) // admin.go
 			}
 		}
 	case sync.ResponseReceived:
@@ -587,7 +590,11 @@ func (s *Service) closeLadder(key string) {
 	}
 	text := fmt.Sprintf("Acknowledged by %s at %s. No action needed.", c.EndedBy, c.EndedAt.UTC().Format("15:04 UTC"))
 	if c.EndReason == endCancelled {
-		text = fmt.Sprintf("The sender stopped the escalation at %s. No action needed.", c.EndedAt.UTC().Format("15:04 UTC"))
+		who := "The sender"
+		if c.EndedBy != "" && !strings.EqualFold(c.EndedBy, c.Sender) {
+			who = c.EndedBy // an admin (admin.go)
+		}
+		text = fmt.Sprintf("%s stopped the escalation at %s. No action needed.", who, c.EndedAt.UTC().Format("15:04 UTC"))
 	}
 	step := max(len(c.Fired), 1)
 	s.sendNotices(&c, "closed", text, &sync.Escalation{Of: c.Origin, Step: step, Reason: c.EndReason, Sender: c.Sender, Thread: c.Thread})
