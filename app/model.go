@@ -36,6 +36,8 @@ type ConversationRow struct {
 	// address's XEP-0392 colour, and what their card says they do.
 	Avatar Avatar
 	Role   string
+	// Muted: routine messages here do not notify (mute.go); urgent ones do.
+	Muted bool
 }
 
 // Avatar is what stands for a person where there is no picture: up to two

@@ -108,6 +108,9 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		if err != nil || (catchUp && cv.Unread == 0) {
 			continue
 		}
+		if muted, _ := muteOf(st, conv, c.cfg.Clock.Now()); muted && !g.urgent {
+			continue // mute.go: routine only; urgent always rings
+		}
 		now := c.cfg.Clock.Now()
 		c.mu.Lock()
 		prev, shown := c.notified[conv]

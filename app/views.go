@@ -107,6 +107,7 @@ func (cc *conversations) Inbox(query string) ([]ConversationRow, error) {
 			ID: cv.ID, Title: conversationTitle(st, cv, names), IsRoom: cv.Kind == securestore.KindRoom,
 			LastActivity: cv.LastActivity, Unread: cv.Unread,
 		}
+		row.Muted, _ = muteOf(st, cv.ID, cc.clock.Now()) // mute.go
 		if q != "" && !strings.Contains(strings.ToLower(row.Title), q) && !strings.Contains(strings.ToLower(row.ID), q) {
 			continue
 		}

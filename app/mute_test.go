@@ -1,0 +1,131 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// TestMuteRoutineOnly, through Prosody: a muted conversation's routine
+// message counts as unread but neither notifies nor plays a sound; another
+// conversation still notifies; unmuted, the same conversation notifies
+// again; muted again, an urgent message still notifies and rings.
+func TestMuteRoutineOnly(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+
+	if err := alice.c.MuteConversation(bob.jid, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if muted, until := alice.c.Muted(bob.jid); !muted || !until.IsZero() {
+		t.Fatalf("Muted = %v %v", muted, until)
+	}
+	if _, err := bob.c.Send(alice.jid, "routine while muted"); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUnread(bob.jid, 1)
+	if _, err := carol.c.Send(alice.jid, "routine from carol"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "carol's notification", 30*time.Second, func() bool { return alice.notifier.countFor(carol.jid) == 1 })
+	if n := alice.notifier.countFor(bob.jid); n != 0 {
+		t.Fatalf("muted conversation notified %d times", n)
+	}
+	if plays, _ := alice.sound.counts(); plays != 1 {
+		t.Fatalf("%d sounds, want carol's only", plays)
+	}
+	if r, _ := alice.row(bob.jid); !r.Muted || r.Unread != 1 {
+		t.Fatalf("inbox row %+v", r)
+	}
+
+	if err := alice.c.UnmuteConversation(bob.jid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Send(alice.jid, "routine after unmute"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "notification after unmute", 30*time.Second, func() bool { return alice.notifier.countFor(bob.jid) == 1 })
+
+	if err := alice.c.MuteConversation(bob.jid, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.SendClinical(alice.jid, "urgent while muted", ClinicalOptions{Urgency: securestore.UrgencyHigh}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "urgent rings while muted", 30*time.Second, func() bool {
+		_, urgent := alice.sound.counts()
+		return urgent >= 1 && alice.notifier.countFor(bob.jid) >= 2
+	})
+	if err := alice.c.MuteConversation(bob.jid, time.Now().Add(-time.Minute)); err == nil {
+		t.Error("a mute ending in the past was accepted")
+	}
+}
+
+func TestMuteActive(t *testing.T) {
+	now := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		raw  string
+		want bool
+	}{
+		{untilUnmuted, true},
+		{now.Add(time.Minute).Format(time.RFC3339), true},
+		{now.Format(time.RFC3339), false}, // ended
+		{now.Add(-time.Hour).Format(time.RFC3339), false},
+		{"garbage", false},
+		{"", false},
+	} {
+		if got, _ := muteActive(c.raw, now); got != c.want {
+			t.Errorf("muteActive(%q) = %v", c.raw, got)
+		}
+	}
+}
+
+// TestDrafts: a draft is kept per conversation exactly as typed, survives
+// lock and unlock, is sealed in the store (not in the file in clear), and a
+// blank one deletes it.
+func TestDrafts(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	alice := signIn(t, srv, "alice", Config{})
+	draft := "  Bed 4: DRAFTMARKER K+ 6.1\nrepeat? "
+	if err := alice.c.SaveDraft("bob@"+srv.Domain+"/phone", draft); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.c.SaveDraft("carol@"+srv.Domain, "other"); err != nil {
+		t.Fatal(err)
+	}
+	alice.c.Lock()
+	if got := alice.c.Draft("bob@" + srv.Domain); got != "" {
+		t.Fatalf("locked app returned a draft %q", got)
+	}
+	for _, f := range storeFilesIn(t, alice.cfg.DataDir) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(raw, []byte("DRAFTMARKER")) {
+			t.Fatalf("draft in clear in %s", f)
+		}
+	}
+	if err := alice.c.Unlock(context.Background(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	if got := alice.c.Draft("bob@" + srv.Domain); got != draft {
+		t.Fatalf("draft %q, want %q", got, draft)
+	}
+	if got := alice.c.Draft("carol@" + srv.Domain); got != "other" {
+		t.Fatalf("carol's draft %q", got)
+	}
+	if err := alice.c.SaveDraft("bob@"+srv.Domain, " \n "); err != nil {
+		t.Fatal(err)
+	}
+	if got := alice.c.Draft("bob@" + srv.Domain); got != "" {
+		t.Fatalf("blank draft kept: %q", got)
+	}
+}
