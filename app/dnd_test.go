@@ -437,6 +437,14 @@ func TestDNDQuietWhileLocked(t *testing.T) {
 	if !bob.c.Listening() {
 		t.Fatal("not listening while locked")
 	}
+	// Lock forgets the closed store as halt does (dndStopped); the state
+	// that keeps the device quiet stays.
+	bob.c.dnd.mu.Lock()
+	kept := bob.c.dnd.st
+	bob.c.dnd.mu.Unlock()
+	if kept != nil {
+		t.Fatal("do not disturb still holds the store closed by Lock")
+	}
 	if _, err := alice.c.Send(bob.jid, "routine while locked"); err != nil {
 		t.Fatal(err)
 	}

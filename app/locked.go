@@ -94,6 +94,7 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 	c.stopRetentionLocked()
 	c.mu.Unlock()
 	c.stopClinical()
+	c.dndStopped()
 	c.dropThumbnails()
 	return st, true
 }
