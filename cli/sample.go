@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -81,6 +79,7 @@ func sampleCommand(args []string, stdout, stderr io.Writer) error {
 	domain := fs.String("domain", "", "the hospital's XMPP domain, e.g. hospital.org (required)")
 	admin := fs.String("admin", "", "the IT account that may wipe devices (default it.admin@DOMAIN)")
 	dir := fs.String("write", ".", "folder to write policy.xml and oncall.csv into")
+	force := fs.Bool("force", false, "replace policy.xml and oncall.csv when they are already there")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -94,13 +93,8 @@ func sampleCommand(args []string, stdout, stderr io.Writer) error {
 	if _, err := app.PolicyDocument([]byte(files["policy.xml"])); err != nil {
 		return fail(ExitUsage, "--admin %q: %v", *admin, err) // the rest of the policy is fixed
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	if err := writeGenerated(*dir, map[string][]byte{"policy.xml": []byte(files["policy.xml"]), "oncall.csv": []byte(files["oncall.csv"])}, *force); err != nil {
 		return err
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(*dir, name), []byte(data), 0o644); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(stdout, "wrote policy.xml and oncall.csv (24 hours from %s) to %s\n", time.Now().UTC().Truncate(time.Hour).Format(time.RFC3339), *dir)
 	return nil

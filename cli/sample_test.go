@@ -75,3 +75,41 @@ func TestServerConfigRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedFilesNeverReplaced: `admin sample` and `admin server-config
+// --write` run again into a folder holding an edited policy or a live
+// configuration refuse and leave every file as it was (nothing written);
+// --force replaces them.
+func TestGeneratedFilesNeverReplaced(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		file string
+	}{
+		{[]string{"admin", "sample", "--domain", "hospital.example"}, "policy.xml"},
+		{[]string{"admin", "server-config", "--server", "prosody", "--domain", "hospital.example"}, "prosody.cfg.lua"},
+		{[]string{"admin", "server-config", "--server", "ejabberd", "--domain", "hospital.example"}, "ejabberd.yml"},
+	} {
+		dir := t.TempDir()
+		edited := filepath.Join(dir, c.file)
+		if err := os.WriteFile(edited, []byte("edited by IT for the ward\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append(append([]string{}, c.args...), "--write", dir)
+		code, _, errOut := runCLI(t, "", args...)
+		if code != ExitUsage || !strings.Contains(errOut, edited+" already exists") {
+			t.Fatalf("%v into a folder with %s: exit %d, %q", c.args, c.file, code, errOut)
+		}
+		if got, _ := os.ReadFile(edited); string(got) != "edited by IT for the ward\n" {
+			t.Fatalf("%v replaced %s without --force", c.args, c.file)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("%v wrote %d files beside the refused one", c.args, len(entries)-1)
+		}
+		if code, _, _ := runCLI(t, "", append(args, "--force")...); code != ExitOK {
+			t.Fatalf("%v --force: exit %d", c.args, code)
+		}
+		if got, _ := os.ReadFile(edited); string(got) == "edited by IT for the ward\n" {
+			t.Fatalf("%v --force left %s as it was", c.args, c.file)
+		}
+	}
+}

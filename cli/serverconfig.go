@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -505,6 +504,7 @@ func serverConfigCommand(args []string, stdout, stderr io.Writer) error {
 	var d deployment
 	d.flags(fs)
 	write := fs.String("write", "", "write the configuration and host-meta into this folder instead of printing the configuration")
+	force := fs.Bool("force", false, "with --write: replace the configuration and host-meta when they are already there")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -520,13 +520,8 @@ func serverConfigCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	name := map[string]string{"prosody": "prosody.cfg.lua", "ejabberd": "ejabberd.yml"}[d.Server]
-	if err := os.MkdirAll(*write, 0o755); err != nil {
+	if err := writeGenerated(*write, map[string][]byte{name: cfg.Bytes(), "host-meta": []byte(d.HostMeta())}, *force); err != nil {
 		return err
-	}
-	for file, data := range map[string][]byte{name: cfg.Bytes(), "host-meta": []byte(d.HostMeta())} {
-		if err := os.WriteFile(filepath.Join(*write, file), data, 0o644); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(stdout, "wrote %s and host-meta to %s\nWebSocket: %s\ncertificates needed for: %s\n",
 		name, *write, d.WSS(), strings.Join(d.CertNames(), ", "))
