@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -98,7 +100,11 @@ func Run(ctx context.Context, o Options) error {
 
 // OpenStore opens (or on first run creates) the service's store in dir,
 // keyed by dir/escalation.key.
-func OpenStore(dir string) (*securestore.Store, error) {
+func OpenStore(dir string) (*securestore.Store, error) { return openStateStore(dir, 0) }
+
+// openStateStore opens the store, waiting up to lockWait for a running service
+// to release it (0: the store's default, a second).
+func openStateStore(dir string, lockWait time.Duration) (*securestore.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("escalation: state directory: %w", err)
 	}
@@ -119,7 +125,7 @@ func OpenStore(dir string) (*securestore.Store, error) {
 	key = []byte(strings.TrimSpace(string(key)))
 	// A wrong key file must never wipe the ladders: no wrong-key limit that
 	// matters, and no OS keyring on a server.
-	opts := securestore.Options{Secrets: noKeyring{}, MaxWrongPINs: 1 << 30}
+	opts := securestore.Options{Secrets: noKeyring{}, MaxWrongPINs: 1 << 30, LockTimeout: lockWait}
 	path := filepath.Join(dir, "escalation.db")
 	var st *securestore.Store
 	if _, err = os.Stat(path); errors.Is(err, os.ErrNotExist) {
@@ -138,3 +144,37 @@ type noKeyring struct{}
 func (noKeyring) Get(string) ([]byte, error) { return nil, securestore.ErrKeyringUnavailable }
 func (noKeyring) Set(string, []byte) error   { return securestore.ErrKeyringUnavailable }
 func (noKeyring) Delete(string) error        { return nil }
+
+// ExportAudit writes the service's audit log (dir's store) to w, one JSON
+// object a line (seq, time, kind, detail), after verifying its hash chain:
+// a broken chain is an error and nothing is written. The store is locked
+// while the service runs: stop it (or the instance) first.
+func ExportAudit(dir string, w io.Writer) error {
+	if _, err := os.Stat(filepath.Join(dir, "escalation.db")); err != nil {
+		return fmt.Errorf("escalation: no store in %s: %w", dir, err)
+	}
+	st, err := openStateStore(dir, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.VerifyAudit(); err != nil {
+		return fmt.Errorf("escalation: the audit log does not verify: %w", err)
+	}
+	log, err := st.AuditLog()
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	for _, e := range log {
+		if err := enc.Encode(struct {
+			Seq    uint64    `json:"seq"`
+			Time   time.Time `json:"time"`
+			Kind   string    `json:"kind"`
+			Detail string    `json:"detail"`
+		}{e.Seq, e.Time.UTC(), e.Kind, e.Detail}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

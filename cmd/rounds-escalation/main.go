@@ -5,6 +5,7 @@
 //
 //	rounds-escalation -dir /var/lib/rounds-escalation -url wss://xmpp.hospital.org/xmpp-websocket \
 //	    -account escalation@hospital.org -password-file /etc/rounds-escalation/password
+//	rounds-escalation -dir /var/lib/rounds-escalation -export-audit > ladders-audit.jsonl
 package main
 
 import (
@@ -33,9 +34,17 @@ func run(args []string) int {
 	fs.StringVar(&o.Account, "account", "", "the service's account, as the org policy names it (escalation@hospital.org)")
 	fs.StringVar(&passwordFile, "password-file", "", "file holding the account's password (or $ROUNDS_ESCALATION_PASSWORD)")
 	fs.StringVar(&o.Resource, "resource", "", "this instance's name (default escalation-<host>)")
+	exportAudit := fs.Bool("export-audit", false, "write the audit log of -dir's store to stdout as JSON lines (verified first; stop the service first) and exit")
 	fs.DurationVar(&o.Lease, "lease", 0, "run as one of several instances on the account: the lease's length (e.g. 30s); 0: the only instance")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *exportAudit {
+		if err := escalation.ExportAudit(o.Dir, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "rounds-escalation:", err)
+			return 1
+		}
+		return 0
 	}
 	o.Password = os.Getenv("ROUNDS_ESCALATION_PASSWORD")
 	if passwordFile != "" {
