@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 
 	"rounds/jid"
 	"rounds/securestore"
@@ -136,4 +137,25 @@ func replyRows(st *securestore.Store, cv securestore.Conversation, m securestore
 func isAccount(st *securestore.Store, author string) bool {
 	acc, err := st.Account()
 	return err == nil && jid.Bare(acc.JID) == author
+}
+
+// replyLines are the thread's words for what a reply answers and the
+// reactions: "Reply to Dr Osei: “Bed 4 K+ 6.1”" and "👍 2 (you) · ✅ 1".
+func replyLines(r MessageRow) []string {
+	var out []string
+	if q := r.ReplyTo; q != nil {
+		out = append(out, "Reply to "+q.Sender+": “"+q.Snippet+"”")
+	}
+	if len(r.Reactions) > 0 {
+		parts := make([]string, 0, len(r.Reactions))
+		for _, v := range r.Reactions {
+			p := v.Emoji + " " + strconv.Itoa(v.Count)
+			if v.Mine {
+				p += " (you)"
+			}
+			parts = append(parts, p)
+		}
+		out = append(out, strings.Join(parts, " · "))
+	}
+	return out
 }

@@ -259,6 +259,7 @@ func (cc *conversations) rows(st *securestore.Store, conv string, ms []securesto
 		replyRows(st, cv, m, names, &r) // replies.go
 		unreadableRow(m, &r)
 		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
+		r.Status = append(replyLines(r), r.Status...) // replies.go
 		prevDay = day
 		out[i] = r
 	}

@@ -487,6 +487,17 @@ func (a *actions) OpenAt(conv string, id app.MessageID) {
 
 func (a *actions) PrepareSearch() { a.cl.PrepareSearch() }
 
+func (a *actions) Reply(conv string, to app.MessageID, text string) error {
+	a.cl.Touch()
+	_, err := a.cl.Reply(conv, to, text, app.ClinicalOptions{})
+	return err
+}
+
+func (a *actions) React(conv string, id app.MessageID, emoji string) error {
+	a.cl.Touch()
+	return a.cl.React(conv, id, emoji)
+}
+
 func (a *actions) SearchMessages(q app.MessageSearch) ([]app.SearchHit, error) {
 	a.cl.Touch()
 	return a.cl.SearchMessages(q)
