@@ -111,7 +111,7 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	if info, err := c.QueryDiscoInfo(ctx, xmpp.BareJID(s.JID)); err == nil {
 		f.MAM = info.Has(xmpp.NSMAM)
 	}
-	probeArchive(ctx, f, c, xmpp.BareJID(s.JID))
+	probeArchive(ctx, f, c)
 	probeUpload(ctx, f, c, hc)
 	probeRooms(ctx, f, c)
 	for _, node := range []string{NodePolicy, NodeOnCall} {
@@ -223,7 +223,7 @@ const archiveProbePage = 250
 // probeArchive asks the account's archive for one 250-message page. If the
 // archive holds fewer, the page size cannot be told, so the check sends the
 // account short messages of its own until it can.
-func probeArchive(ctx context.Context, f *ServerFacts, c *xmpp.Client, self string) {
+func probeArchive(ctx context.Context, f *ServerFacts, c *xmpp.Client) {
 	for round := 0; round < 2; round++ {
 		page, err := c.QueryArchive(ctx, xmpp.ArchiveQuery{Max: archiveProbePage})
 		if err != nil {
@@ -236,8 +236,7 @@ func probeArchive(ctx context.Context, f *ServerFacts, c *xmpp.Client, self stri
 			return
 		}
 		for i := len(page.Results); i <= archiveProbePage; i++ {
-			m := xmpp.NewChat(self, "rounds admin check: archive page size probe")
-			if err := c.Send(m); err != nil {
+			if err := c.Send(archiveProbeMessage(c.JID().String())); err != nil {
 				f.ArchiveErr = err
 				return
 			}
@@ -248,6 +247,21 @@ func probeArchive(ctx context.Context, f *ServerFacts, c *xmpp.Client, self stri
 			return
 		}
 	}
+}
+
+// archiveProbeMessage is one of the check's messages to itself. It goes to
+// the check's own session (its full JID) marked private for carbons and
+// no-copy, with a store hint: the archive keeps it, but no other device
+// signed in to the account is shown it (had IT run the check as a real
+// person's account, their phone would otherwise ring 251 times). It asks for
+// no receipt or marker, so nothing answers it.
+func archiveProbeMessage(self string) *xmpp.Element {
+	const hints = "urn:xmpp:hints"
+	return xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", self, "id", randomHex(8)).
+		Append(xmpp.NewElement(xmpp.NSClient, "body").SetText("rounds admin check: archive page size probe")).
+		Append(xmpp.NewElement(xmpp.NSCarbons, "private")).
+		Append(xmpp.NewElement(hints, "no-copy")).
+		Append(xmpp.NewElement(hints, "store"))
 }
 
 // probeUpload asks for a slot for a small file, PUTs it and GETs it back
