@@ -487,6 +487,12 @@ func (a *actions) OpenAt(conv string, id app.MessageID) {
 
 func (a *actions) PrepareSearch() { a.cl.PrepareSearch() }
 
+func (a *actions) MuteConversation(conv string, until time.Time) error {
+	return a.cl.MuteConversation(conv, until)
+}
+func (a *actions) UnmuteConversation(conv string) error { return a.cl.UnmuteConversation(conv) }
+func (a *actions) Muted(conv string) (bool, time.Time)  { return a.cl.Muted(conv) }
+
 func (a *actions) Reply(conv string, to app.MessageID, text string) error {
 	a.cl.Touch()
 	_, err := a.cl.Reply(conv, to, text, app.ClinicalOptions{})

@@ -341,9 +341,9 @@ func (v *ConversationView) headerMenu() fyne.CanvasObject {
 		if c == nil {
 			return
 		}
-		m := fyne.NewMenu("",
+		m := fyne.NewMenu("", append(v.muteItems(), // mute.go
 			fyne.NewMenuItem("Export conversation (JSON)", func() { v.exportConversation("json") }),
-			fyne.NewMenuItem("Export conversation (CSV)", func() { v.exportConversation("csv") }))
+			fyne.NewMenuItem("Export conversation (CSV)", func() { v.exportConversation("csv") }))...)
 		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.clin.menu)
 		widget.ShowPopUpMenuAtPosition(m, c, pos.Add(fyne.NewPos(0, v.clin.menu.Size().Height)))
 	})
