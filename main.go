@@ -29,6 +29,7 @@ var version = "0.1.0-dev"
 func main() {
 	runCommandLine() // `rounds send|admin|audit|secret ...` runs without a window (main_cli.go)
 	a := fyneapp.NewWithID("app.rounds.client")
+	a.Settings().SetTheme(ui.Theme()) // WCAG AA colours in both variants (ui/theme.go)
 	w := a.NewWindow("Rounds")
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)

@@ -473,9 +473,9 @@ func TestAttachmentScreenshots(t *testing.T) {
 			for _, variant := range []string{"dark", "light"} {
 				a := test.NewTempApp(t)
 				if variant == "dark" {
-					a.Settings().SetTheme(theme.DarkTheme())
+					a.Settings().SetTheme(themeVariant(theme.VariantDark))
 				} else {
-					a.Settings().SetTheme(theme.LightTheme())
+					a.Settings().SetTheme(themeVariant(theme.VariantLight))
 				}
 				restore := isMobile
 				isMobile = func() bool { return sizeName == "phone" }

@@ -25,8 +25,10 @@ var (
 	tickQueued    = theme.NewThemedResource(theme.DefaultTheme().Icon(theme.IconNameHistory))
 	tickSent      = theme.NewThemedResource(iconDone)
 	tickDelivered = theme.NewThemedResource(iconDoneAll)
-	tickRead      = theme.NewPrimaryThemedResource(iconDoneAll)
-	tickAcked     = theme.NewSuccessThemedResource(iconDoneAll)
+	// Each receipt state has its own glyph, not only its own colour: read
+	// is an eye, acknowledged a ticked box (TestReceiptStatesByShape).
+	tickRead      = theme.NewPrimaryThemedResource(theme.DefaultTheme().Icon(theme.IconNameVisibility))
+	tickAcked     = theme.NewSuccessThemedResource(theme.DefaultTheme().Icon(theme.IconNameCheckButtonChecked))
 	tickFailed    = theme.NewErrorThemedResource(theme.DefaultTheme().Icon(theme.IconNameError))
 	themedUrgent  = theme.NewErrorThemedResource(iconPin)
 	themedNewChat = theme.NewThemedResource(iconChat)

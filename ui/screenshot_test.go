@@ -43,9 +43,9 @@ func TestScreenshots(t *testing.T) {
 			for _, variant := range []string{"dark", "light"} {
 				a := test.NewTempApp(t)
 				if variant == "dark" {
-					a.Settings().SetTheme(theme.DarkTheme())
+					a.Settings().SetTheme(themeVariant(theme.VariantDark))
 				} else {
-					a.Settings().SetTheme(theme.LightTheme())
+					a.Settings().SetTheme(themeVariant(theme.VariantLight))
 				}
 				if sc.theme != nil {
 					a.Settings().SetTheme(sc.theme(a.Settings().Theme()))
