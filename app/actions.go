@@ -21,14 +21,15 @@ const actionTimeout = 15 * time.Second
 // state of its own (messages are the store's; rooms the last sign-in could
 // not rejoin are roomsAway's) and no lock. It reaches the rest of the
 // Client only through conversationsHost, whose methods take Client.mu, and
-// the clinical service (its own lock), so none of its methods may be
-// called with Client.mu held. Client embeds it: its methods are Client's
-// facade as they are.
+// the clinical and attachments services (their own locks), so none of its
+// methods may be called with Client.mu held. Client embeds it: its methods
+// are Client's facade as they are.
 type conversations struct {
 	log     *slog.Logger
 	clock   Clock
-	changes *changeQueue // the Client's
-	clin    *clinical    // alerts and ladders pin conversations and mark rows
+	changes *changeQueue       // the Client's
+	clin    *clinical          // alerts and ladders pin conversations and mark rows
+	att     *attachmentService // a row's files; forgetting a recalled message's
 	host    conversationsHost
 }
 
@@ -50,10 +51,6 @@ type conversationsHost interface {
 	roomUnavailable(room string) string
 	roomRejoined(room string)
 	clearNotification(conv string)
-	// Attachments (attachments.go): a row's files; forgetting a recalled
-	// message's.
-	attachmentRows(st *securestore.Store, m securestore.Message, r *MessageRow)
-	discardAttachments(st *securestore.Store, s *sync.Session, id securestore.MessageID)
 	// The audit log (audit.go).
 	auditWith(st *securestore.Store, kind, detail string)
 }

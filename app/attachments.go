@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -125,12 +126,12 @@ var (
 	ErrNotConnected = errors.New("not connected: the file was not sent")
 )
 
-// UploadLimit asks the server (once per sign-in) for the largest file it
+// uploadLimit asks the server (once per sign-in) for the largest file it
 // accepts and returns the largest plaintext that fits (the encrypted file
 // is 16 bytes longer); 0 means the server names no limit. The UI shows it
 // before the user picks a file. Offline it returns ErrNotConnected.
-func (c *Client) UploadLimit() (int64, error) {
-	_, s, err := c.sess()
+func (att *attachmentService) uploadLimit() (int64, error) {
+	_, s, err := att.host.sess()
 	if err != nil {
 		return 0, err
 	}
@@ -146,7 +147,7 @@ func (c *Client) UploadLimit() (int64, error) {
 	return max, nil
 }
 
-// SendFile sends a file to conv: name is the user's file name (kept on this
+// send sends a file to conv: name is the user's file name (kept on this
 // device and shown to the recipient's Rounds through the link's extension
 // only; the server never sees it), r gives exactly size bytes. JPEG and PNG
 // pictures are shrunk and re-encoded unless opts.Original. The upload runs
@@ -158,8 +159,8 @@ func (c *Client) UploadLimit() (int64, error) {
 // ErrUploadTooLarge (as *UploadTooLargeError with the limit),
 // ErrNotConnected, context.Canceled, or the upload's failure
 // (*sync.HTTPStatusError ...). On any error no message exists.
-func (c *Client) SendFile(ctx context.Context, conv, name string, r io.Reader, size int64, opts AttachOptions, progress func(done, total int64)) (securestore.MessageID, error) {
-	_, s, err := c.sess()
+func (att *attachmentService) send(ctx context.Context, conv, name string, r io.Reader, size int64, opts AttachOptions, progress func(done, total int64)) (securestore.MessageID, error) {
+	_, s, err := att.host.sess()
 	if err != nil {
 		return 0, err
 	}
@@ -169,7 +170,7 @@ func (c *Client) SendFile(ctx context.Context, conv, name string, r io.Reader, s
 	if size < 0 {
 		return 0, fmt.Errorf("%w: negative size", sync.ErrUploadSize)
 	}
-	c.Touch()
+	att.host.Touch()
 	name = cleanFileName(name)
 	br := bufio.NewReaderSize(r, 4096)
 	head, _ := br.Peek(512)
@@ -192,8 +193,8 @@ func (c *Client) SendFile(ctx context.Context, conv, name string, r io.Reader, s
 	if err != nil {
 		return 0, attachErr(err)
 	}
-	c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
-	c.changes.push(Change{Kind: InboxChanged})
+	att.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+	att.changes.push(Change{Kind: InboxChanged})
 	return m.ID, nil
 }
 
@@ -284,13 +285,13 @@ func readPicture(r io.Reader, size int64) ([]byte, error) {
 	return data, nil
 }
 
-// Download fetches an incoming attachment into the vault (verified and
+// download fetches an incoming attachment into the vault (verified and
 // decrypted on the way; streamed, never whole in memory). Cancel ctx to
 // stop: nothing half-written stays. A file already in the vault returns at
 // once. progress (may be nil) sees bytes received out of the total (-1 when
 // the server does not say).
-func (c *Client) Download(ctx context.Context, attID string, progress func(done, total int64)) (AttachmentRow, error) {
-	st, s, err := c.sess()
+func (att *attachmentService) download(ctx context.Context, attID string, progress func(done, total int64)) (AttachmentRow, error) {
+	st, s, err := att.host.sess()
 	if err != nil {
 		return AttachmentRow{}, err
 	}
@@ -304,23 +305,23 @@ func (c *Client) Download(ctx context.Context, attID string, progress func(done,
 	if m, err := st.Message(a.MessageID); err == nil && m.Extra[sync.ExtraRetracted] != "" {
 		return AttachmentRow{}, ErrAttachmentRecalled
 	}
-	c.Touch()
+	att.host.Touch()
 	a, err = s.Download(ctx, attID, sync.Progress(progress))
 	if err != nil {
 		return AttachmentRow{}, attachErr(err)
 	}
-	c.dropThumbnails(attID)
+	att.dropThumbnails(attID)
 	if m, err := st.Message(a.MessageID); err == nil {
-		c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+		att.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
 	}
 	return attachmentRow(st, a), nil
 }
 
-// OpenAttachment opens an attachment's plaintext from the vault (the only
+// open opens an attachment's plaintext from the vault (the only
 // place it is read from); close it when done. One 64 KiB chunk is in memory
 // at a time.
-func (c *Client) OpenAttachment(attID string) (io.ReadSeekCloser, AttachmentRow, error) {
-	st, err := c.unlocked()
+func (att *attachmentService) open(attID string) (io.ReadSeekCloser, AttachmentRow, error) {
+	st, err := att.host.unlocked()
 	if err != nil {
 		return nil, AttachmentRow{}, err
 	}
@@ -334,13 +335,13 @@ func (c *Client) OpenAttachment(attID string) (io.ReadSeekCloser, AttachmentRow,
 	} else if err != nil {
 		return nil, AttachmentRow{}, mapErr(err)
 	}
-	c.Touch()
+	att.host.Touch()
 	return r, attachmentRow(st, a), nil
 }
 
-// readAttachment reads a whole attachment from the vault, up to limit bytes.
-func (c *Client) readAttachment(attID string, limit int64) ([]byte, AttachmentRow, error) {
-	r, row, err := c.OpenAttachment(attID)
+// read reads a whole attachment from the vault, up to limit bytes.
+func (att *attachmentService) read(attID string, limit int64) ([]byte, AttachmentRow, error) {
+	r, row, err := att.open(attID)
 	if err != nil {
 		return nil, row, err
 	}
@@ -355,32 +356,32 @@ func (c *Client) readAttachment(attID string, limit int64) ([]byte, AttachmentRo
 	return data, row, nil
 }
 
-// Thumbnail decodes a picture from the vault, upright, scaled to fit in
+// thumbnail decodes a picture from the vault, upright, scaled to fit in
 // maxPx×maxPx. Thumbnails are cached in memory (never on disk) until the
 // app locks, the file is recalled, or retention purges it.
-func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
+func (att *attachmentService) thumbnail(attID string, maxPx int) (image.Image, error) {
 	if maxPx <= 0 {
 		maxPx = 256
 	}
-	st, err := c.unlocked()
+	st, err := att.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := st.BlobSize(attID); err != nil {
 		// Gone from the vault (recall, purge) or not downloaded yet: a cached
 		// thumbnail must not outlive the file.
-		c.dropThumbnails(attID)
+		att.dropThumbnails(attID)
 		if errors.Is(err, securestore.ErrNotFound) {
 			return nil, ErrNotDownloaded
 		}
 		return nil, mapErr(err)
 	}
-	cache := &c.att.thumbs
+	cache := &att.thumbs
 	key := thumbKey{st: st, id: attID, px: maxPx}
 	if img := cache.get(key); img != nil {
 		return img, nil
 	}
-	img, o, err := c.decodeAttachment(attID)
+	img, o, err := att.decode(attID)
 	if err != nil {
 		return nil, err
 	}
@@ -389,18 +390,18 @@ func (c *Client) Thumbnail(attID string, maxPx int) (image.Image, error) {
 	return img, nil
 }
 
-// ViewImage decodes a picture from the vault at full size, upright, for the
+// viewImage decodes a picture from the vault at full size, upright, for the
 // viewer. It is not cached.
-func (c *Client) ViewImage(attID string) (image.Image, error) {
-	img, o, err := c.decodeAttachment(attID)
+func (att *attachmentService) viewImage(attID string) (image.Image, error) {
+	img, o, err := att.decode(attID)
 	if err != nil {
 		return nil, err
 	}
 	return media.Upright(img, o), nil
 }
 
-func (c *Client) decodeAttachment(attID string) (image.Image, int, error) {
-	data, row, err := c.readAttachment(attID, media.MaxImageBytes)
+func (att *attachmentService) decode(attID string) (image.Image, int, error) {
+	data, row, err := att.read(attID, media.MaxImageBytes)
 	if err != nil {
 		return nil, 1, err
 	}
@@ -410,12 +411,12 @@ func (c *Client) decodeAttachment(attID string) (image.Image, int, error) {
 	return media.Decode(data)
 }
 
-// PDFPreview renders page 1 of a PDF from the vault, fitting maxPx×maxPx,
+// pdfPreview renders page 1 of a PDF from the vault, fitting maxPx×maxPx,
 // with poppler's pdftoppm where it is installed (media.RenderPDFPage: the
 // document never touches the disk). Elsewhere (phones, Windows, macOS
 // without poppler) it returns ErrNoPDFPreview and the viewer shows the
 // document's details with "Open with…".
-func (c *Client) PDFPreview(attID string, maxPx int) (image.Image, error) {
+func (att *attachmentService) pdfPreview(attID string, maxPx int) (image.Image, error) {
 	if maxPx <= 0 {
 		maxPx = 1024
 	}
@@ -423,7 +424,7 @@ func (c *Client) PDFPreview(attID string, maxPx int) (image.Image, error) {
 	if tool == "" {
 		return nil, ErrNoPDFPreview
 	}
-	r, row, err := c.OpenAttachment(attID)
+	r, row, err := att.open(attID)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +441,7 @@ func (c *Client) PDFPreview(attID string, maxPx int) (image.Image, error) {
 // variable so tests can take it away.
 var pdfRenderer = media.PDFRenderer
 
-// ExportForPlatform copies an attachment OUT OF THE VAULT, in clear, into a
+// exportForPlatform copies an attachment OUT OF THE VAULT, in clear, into a
 // new private temporary directory (0700, the file 0600, named
 // "attachment" + the file's extension, never the sender's file name), so
 // another app can open a type Rounds cannot show. This is the one place
@@ -448,13 +449,13 @@ var pdfRenderer = media.PDFRenderer
 // user was warned. The directory goes when cleanup is called, after
 // exportLife, or at Lock, SignOut or wipe, whichever is first (exportsweep.go). The app it is handed to may keep its own
 // copy; Rounds cannot stop that.
-func (c *Client) ExportForPlatform(attID string) (string, func(), error) {
-	r, row, err := c.OpenAttachment(attID)
+func (att *attachmentService) exportForPlatform(attID string) (string, func(), error) {
+	r, row, err := att.open(attID)
 	if err != nil {
 		return "", nil, err
 	}
 	defer r.Close()
-	dir, cleanup, err := c.exportDir()
+	dir, cleanup, err := att.exportDir()
 	if err != nil {
 		return "", nil, fmt.Errorf("app: export: %w", err)
 	}
@@ -480,29 +481,26 @@ func (c *Client) ExportForPlatform(attID string) (string, func(), error) {
 		cleanup()
 		return "", nil, fmt.Errorf("app: export: %w", mapErr(err))
 	}
-	c.log.Info("app: attachment exported for another app") // no name, no path
-	c.audit(securestore.AuditExport, "attachment handed to another app (left the vault)")
+	att.log.Info("app: attachment exported for another app") // no name, no path
+	att.host.audit(securestore.AuditExport, "attachment handed to another app (left the vault)")
 	return p, cleanup, nil
 }
 
-// attachmentRows fills a view row's attachments from its message. The
+// rows fills a view row's attachments from its message. The
 // message body of a file is its aesgcm:// link, which carries the file's
 // key: it is never shown, the row's Body becomes empty.
-func (c *Client) attachmentRows(st *securestore.Store, m securestore.Message, r *MessageRow) {
+func (att *attachmentService) rows(st *securestore.Store, m securestore.Message, r *MessageRow) {
 	if m.Extra[sync.ExtraAttachment] == "" && m.Extra[sync.ExtraAttachmentURL] == "" || m.Extra[sync.ExtraRetracted] != "" {
 		return // a recalled message's files are gone (recall.go discards them)
 	}
 	atts, err := st.Attachments(m.ID)
 	if err == nil && len(atts) == 0 && m.Extra[sync.ExtraAttachmentURL] != "" {
-		c.mu.Lock()
-		s := c.session
-		c.mu.Unlock()
-		if s != nil {
+		if _, s := att.host.openSession(); s != nil {
 			atts, err = s.Attachments(m)
 		}
 	}
 	if err != nil {
-		c.log.Warn("app: reading attachments", "err", err)
+		att.log.Warn("app: reading attachments", "err", err)
 	}
 	for _, a := range atts {
 		r.Attachments = append(r.Attachments, attachmentRow(st, a))
@@ -584,13 +582,38 @@ func FormatSize(n int64) string {
 	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
-// attachmentService is the attachments concern's own memory: the thumbnail
-// cache, which has its own lock and is never guarded by Client.mu (the rest
-// of the concern's state, exportCopies, is). Memory only, bounded, emptied
-// at lock: entries are keyed by the open store, and dropThumbnails runs
-// from halt.
+// attachmentService is the attachments concern: sending, downloading,
+// showing and handing to another app the files shared in conversations
+// (the methods above), the plaintext copies handed out (exportCopies,
+// exportsweep.go) and the thumbnail cache. Each of the two holds its own
+// lock (copies.mu, thumbs.mu), never Client.mu and never held while
+// calling the host; the rest of its fields are set once by newClient. It
+// reaches the rest of the Client only through attachmentHost, whose
+// methods take Client.mu, so none of its methods may be called with
+// Client.mu held. Thumbnails are memory only, bounded, emptied at lock:
+// entries are keyed by the open store, and dropThumbnails runs from halt.
 type attachmentService struct {
+	log     *slog.Logger
+	clock   Clock
+	changes *changeQueue // the Client's: a sent or downloaded file changes its conversation
+	host    attachmentHost
+
+	copies exportCopies
 	thumbs thumbCache
+}
+
+// attachmentHost is what the attachments service needs from the rest of
+// the Client, by concern.
+type attachmentHost interface {
+	// The session (client.go): the open store, with its Session or
+	// ErrLocked; the Session as it is now (nil when signed out or locked);
+	// activity, which defers auto-lock (lock.go).
+	sess() (*securestore.Store, *sync.Session, error)
+	unlocked() (*securestore.Store, error)
+	openSession() (*securestore.Store, *sync.Session)
+	Touch()
+	// The audit log (audit.go): a copy handed to another app.
+	audit(kind, detail string)
 }
 
 type thumbKey struct {
@@ -629,7 +652,7 @@ func (t *thumbCache) put(k thumbKey, img image.Image) {
 
 // dropThumbnails forgets cached thumbnails: of the given attachments, or
 // all of them when none is named.
-func (c *Client) dropThumbnails(ids ...string) { c.att.thumbs.drop(ids...) }
+func (att *attachmentService) dropThumbnails(ids ...string) { att.thumbs.drop(ids...) }
 
 func (t *thumbCache) drop(ids ...string) {
 	t.mu.Lock()
@@ -655,19 +678,19 @@ func (t *thumbCache) drop(ids ...string) {
 }
 
 // cachedThumbnails counts the thumbnails held in memory (tests).
-func (c *Client) cachedThumbnails() int {
-	t := &c.att.thumbs
+func (att *attachmentService) cachedThumbnails() int {
+	t := &att.thumbs
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.items)
 }
 
-// discardAttachments forgets a recalled message's attachments on this
+// discard forgets a recalled message's attachments on this
 // device: the vault copy and the download key (also the key inside the
 // stored link), so nothing here can decrypt the uploaded file any more.
 // XEP-0363 has no delete: the encrypted file stays on the upload server
 // until its own expiry (docs/ADMIN.md).
-func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
+func (att *attachmentService) discard(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
 	m, err := st.Message(id)
 	if err != nil {
 		return
@@ -676,10 +699,10 @@ func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id s
 	// from the link again.
 	as, err := st.Attachments(id)
 	if err != nil {
-		c.log.Warn("app: listing a recalled message's attachments", "err", err)
+		att.log.Warn("app: listing a recalled message's attachments", "err", err)
 	}
 	for _, a := range as {
-		c.dropThumbnails(a.ID) // decoded pictures in memory (attachments.go)
+		att.dropThumbnails(a.ID) // decoded pictures in memory (attachments.go)
 		if s != nil {
 			err = s.ForgetAttachment(a.ID)
 		} else {
@@ -688,17 +711,17 @@ func (c *Client) discardAttachments(st *securestore.Store, s *sync.Session, id s
 			err = st.PutAttachment(a)
 		}
 		if err != nil {
-			c.log.Warn("app: discarding an attachment key", "err", err)
+			att.log.Warn("app: discarding an attachment key", "err", err)
 		}
 	}
 	// The link itself carries the key (aesgcm://…#key) and outlives the
 	// store's retraction: drop it.
 	if m.Extra[sync.ExtraAttachmentURL] != "" {
 		if err := st.UpdateExtra(id, map[string]string{sync.ExtraAttachmentURL: ""}); err != nil {
-			c.log.Warn("app: discarding an attachment link", "err", err)
+			att.log.Warn("app: discarding an attachment link", "err", err)
 		}
 	}
 	if len(as) > 0 {
-		c.log.Info("app: attachments of a recalled message discarded", "count", len(as))
+		att.log.Info("app: attachments of a recalled message discarded", "count", len(as))
 	}
 }

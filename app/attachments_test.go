@@ -492,11 +492,11 @@ func TestAttachmentsRetentionAndLock(t *testing.T) {
 	if _, err := alice.c.Thumbnail(attID, 64); err != nil {
 		t.Fatal(err)
 	}
-	if alice.c.cachedThumbnails() != 1 {
+	if alice.c.att.cachedThumbnails() != 1 {
 		t.Fatal("thumbnail not cached")
 	}
 	alice.c.Lock()
-	if n := alice.c.cachedThumbnails(); n != 0 {
+	if n := alice.c.att.cachedThumbnails(); n != 0 {
 		t.Fatalf("%d thumbnails in memory after lock", n)
 	}
 	// Unlocking runs the retention purge: the file goes with its message.
@@ -528,13 +528,13 @@ func TestAttachmentsRetentionAndLock(t *testing.T) {
 	if _, err := alice.c.Thumbnail(attID, 64); err == nil {
 		t.Fatal("thumbnail served after purge")
 	}
-	if alice.c.cachedThumbnails() != 0 {
+	if alice.c.att.cachedThumbnails() != 0 {
 		t.Fatal("cached thumbnail outlived the purged file")
 	}
 }
 
 // Recall discards the file's key and vault copy on both sides
-// (discardAttachments in recall.go uses sync.ForgetAttachment).
+// (attachmentService.discard, called by recall.go, uses sync.ForgetAttachment).
 func TestAttachmentRecall(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := signIn(t, srv, "alice", Config{})
@@ -554,13 +554,13 @@ func TestAttachmentRecall(t *testing.T) {
 		t.Fatal(err)
 	}
 	photoAtt := alice.attachmentRowOf(bob.jid, func(r MessageRow) bool { return r.ID == pid }).Attachments[0].ID
-	if _, err := alice.c.Thumbnail(photoAtt, 64); err != nil || alice.c.cachedThumbnails() != 1 {
+	if _, err := alice.c.Thumbnail(photoAtt, 64); err != nil || alice.c.att.cachedThumbnails() != 1 {
 		t.Fatalf("thumbnail before recall: %v", err)
 	}
 	if err := alice.c.Recall(bob.jid, pid); err != nil {
 		t.Fatal(err)
 	}
-	if n := alice.c.cachedThumbnails(); n != 0 {
+	if n := alice.c.att.cachedThumbnails(); n != 0 {
 		t.Fatalf("%d thumbnails in memory after the photo was recalled", n)
 	}
 	waitFor(t, "bob got the photo", 20*time.Second, func() bool {

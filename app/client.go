@@ -48,11 +48,11 @@ type Client struct {
 	policyState     // policy, preferences, on-call, orders: a service under mu (policy.go)
 	retentionClock  // retention purges and their clock: a service under mu (retention.go)
 	wipeOrders      // remote wipe directives: a service under mu (wipe.go)
-	exportCopies    // plaintext copies handed to other apps (exportsweep.go)
 	conversations   // messages, chats and rooms: a service with no state (actions.go)
 	// Alerts, escalation ladders and responses, with its own lock (alerts.go).
 	clin clinical
-	// The thumbnail cache, with its own lock (attachments.go).
+	// Attachments: sending, showing, the copies handed to other apps and
+	// the thumbnail cache, with their own locks (attachments.go).
 	att attachmentService
 	// The audit log, a service over the store (audit.go).
 	trail auditTrail
@@ -78,7 +78,8 @@ func newClient(cfg Config, path string) *Client {
 	rc.mu, rc.log, rc.clock, rc.changes, rc.host = &c.mu, cfg.Logger, cfg.Clock, c.changes, c
 	wo := &c.wipeOrders
 	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
-	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, host: c}
+	c.att.log, c.att.clock, c.att.changes, c.att.host = cfg.Logger, cfg.Clock, c.changes, c
+	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, att: &c.att, host: c}
 	return c
 }
 

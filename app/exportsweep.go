@@ -8,8 +8,10 @@ import (
 )
 
 // exportCopies are the plaintext copies handed to other apps, each with the
-// timer that removes it.
+// timer that removes it, under their own lock (mu, not Client.mu: nothing
+// else is read with them). A part of the attachments service (att.copies).
 type exportCopies struct {
+	mu      sync.Mutex
 	exports map[string]Timer
 }
 
@@ -49,43 +51,43 @@ const exportLife = 10 * time.Minute
 // it goes after exportLife on the injected Clock, or at Lock, SignOut or wipe,
 // whichever comes first. The UI keeps no timer of its own: a copy must not
 // outlive the key that protected it because a UI forgot to clean up.
-func (c *Client) exportDir() (string, func(), error) {
+func (att *attachmentService) exportDir() (string, func(), error) {
 	dir, err := os.MkdirTemp("", exportPrefix)
 	if err != nil {
 		return "", nil, err
 	}
-	c.mu.Lock()
-	if c.exports == nil {
-		c.exports = map[string]Timer{}
+	att.copies.mu.Lock()
+	if att.copies.exports == nil {
+		att.copies.exports = map[string]Timer{}
 	}
 	var once sync.Once
 	remove := func() {
 		once.Do(func() {
-			c.mu.Lock()
-			if t := c.exports[dir]; t != nil {
+			att.copies.mu.Lock()
+			if t := att.copies.exports[dir]; t != nil {
 				t.Stop()
 			}
-			delete(c.exports, dir)
-			c.mu.Unlock()
+			delete(att.copies.exports, dir)
+			att.copies.mu.Unlock()
 			os.RemoveAll(dir)
 		})
 	}
-	c.exports[dir] = c.cfg.Clock.AfterFunc(exportLife, remove)
-	c.mu.Unlock()
+	att.copies.exports[dir] = att.clock.AfterFunc(exportLife, remove)
+	att.copies.mu.Unlock()
 	return dir, remove, nil
 }
 
 // removeExports deletes every plaintext copy this Client handed out and has
 // not removed yet (Lock, SignOut, wipe).
-func (c *Client) removeExports() {
-	c.mu.Lock()
-	dirs := make([]string, 0, len(c.exports))
-	for d, t := range c.exports {
+func (att *attachmentService) removeExports() {
+	att.copies.mu.Lock()
+	dirs := make([]string, 0, len(att.copies.exports))
+	for d, t := range att.copies.exports {
 		t.Stop()
 		dirs = append(dirs, d)
 	}
-	clear(c.exports)
-	c.mu.Unlock()
+	clear(att.copies.exports)
+	att.copies.mu.Unlock()
 	n := 0
 	for _, d := range dirs {
 		if os.RemoveAll(d) == nil {
@@ -93,6 +95,6 @@ func (c *Client) removeExports() {
 		}
 	}
 	if n > 0 {
-		c.log.Info("app: removed attachment copies handed to other apps", "count", n)
+		att.log.Info("app: removed attachment copies handed to other apps", "count", n)
 	}
 }

@@ -66,7 +66,7 @@ func (cc *conversations) Recall(conv string, id securestore.MessageID) error {
 	cc.host.Touch()
 	// Before the store's retraction drops the attachment records that
 	// name the vault files.
-	cc.host.discardAttachments(st, s, id)
+	cc.att.discard(st, s, id)
 	if err := s.Retract(conv, id); err != nil {
 		return mapErr(err)
 	}
@@ -80,7 +80,7 @@ func (cc *conversations) Recall(conv string, id securestore.MessageID) error {
 // a ladder of ours ends with its copies recalled.
 func (cc *conversations) afterRecall(st *securestore.Store, s *sync.Session, id securestore.MessageID) {
 	cc.clin.alertAcknowledged(id)
-	cc.host.discardAttachments(st, s, id)
+	cc.att.discard(st, s, id)
 	m, err := st.Message(id)
 	if err != nil {
 		return

@@ -255,7 +255,7 @@ func (cc *conversations) rows(st *securestore.Store, conv string, ms []securesto
 			cc.clinicalRow(st, cv, m, names, &r)
 			autoRow(st, m, names, &r) // dnd.go
 		}
-		cc.host.attachmentRows(st, m, &r)
+		cc.att.rows(st, m, &r)
 		replyRows(st, cv, m, names, &r) // replies.go
 		unreadableRow(m, &r)
 		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
