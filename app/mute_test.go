@@ -129,3 +129,43 @@ func TestDrafts(t *testing.T) {
 		t.Fatalf("blank draft kept: %q", got)
 	}
 }
+
+// TestMentionNotifiesWhenMuted, through Prosody: in a care-team room alice
+// muted, bob's "@alice" goes out as an XEP-0372 mention of alice's JID and
+// notifies her; a routine message without it does not.
+func TestMentionNotifiesWhenMuted(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	room := "ward4@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.JoinRoom(room, "Dr Bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.c.MuteConversation(room, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Send(room, "bed 7 obs done"); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUnread(room, 1)
+	time.Sleep(300 * time.Millisecond)
+	if n := alice.notifier.countFor(room); n != 0 {
+		t.Fatalf("muted room notified %d times without a mention", n)
+	}
+	id, err := bob.c.Send(room, "@alice can you check bed 4?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "mention notifies in a muted room", 30*time.Second, func() bool { return alice.notifier.countFor(room) == 1 })
+	st, err := bob.c.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := st.Message(id)
+	if err != nil || sent.Extra["mentions"] != alice.jid+"=alice" {
+		t.Fatalf("bob's stored mention %q, %v", sent.Extra["mentions"], err)
+	}
+}

@@ -2,12 +2,14 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"rounds/jid"
 	"rounds/securestore"
+	"rounds/sync"
 )
 
 // attention is what the user is looking at and what they were already told:
@@ -81,6 +83,9 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		urgent  bool
 		urgency securestore.Urgency // the batch's highest level
 		last    securestore.Message
+		// mentioned: a message names this user (XEP-0372): it notifies
+		// in a muted conversation too.
+		mentioned bool
 	}
 	var order []string
 	groups := map[string]*group{}
@@ -98,6 +103,7 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		g.urgent = g.urgent || m.Urgency >= securestore.UrgencyHigh
 		g.urgency = max(g.urgency, m.Urgency)
 		g.last = m
+		g.mentioned = g.mentioned || slices.Contains(sync.Mentions(m), jid.Bare(c.Account()))
 	}
 	for _, conv := range order {
 		g := groups[conv]
@@ -108,8 +114,8 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		if err != nil || (catchUp && cv.Unread == 0) {
 			continue
 		}
-		if muted, _ := muteOf(st, conv, c.cfg.Clock.Now()); muted && !g.urgent {
-			continue // mute.go: routine only; urgent always rings
+		if muted, _ := muteOf(st, conv, c.cfg.Clock.Now()); muted && !g.urgent && !g.mentioned {
+			continue // mute.go: routine only; urgent and mentions always notify
 		}
 		now := c.cfg.Clock.Now()
 		c.mu.Lock()

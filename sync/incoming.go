@@ -170,6 +170,9 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 		s.resolveResponse(&sm)
 	}
 	s.settleReply(&sm, m) // replies.go
+	if sm.Direction == securestore.Incoming {
+		noteMentions(&sm, m) // mentions.go
+	}
 	return sm, true
 }
 

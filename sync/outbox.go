@@ -71,6 +71,9 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 			return securestore.Message{}, err
 		}
 	}
+	if ms := s.mentionsFor(xmpp.BareJID(conv), body); ms != "" {
+		extra[ExtraMentions] = ms // mentions.go
+	}
 	now := s.clock.Now()
 	m, err := s.store.Enqueue(securestore.Message{
 		ConversationID: xmpp.BareJID(conv),
@@ -112,8 +115,9 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	el.Append(xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID))
 	s.decorateAttachment(el, m)
 	s.decorateClinical(el, m)
-	s.decorateAuto(el, m) // autoreply.go
-	decorateReply(el, m)  // replies.go: last, the quote goes before every prefix
+	s.decorateAuto(el, m)   // autoreply.go
+	decorateReply(el, m)    // replies.go: last, the quote goes before every prefix
+	decorateMentions(el, m) // mentions.go: ranges in the final text
 	return el
 }
 
