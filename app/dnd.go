@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"rounds/jid"
 	"rounds/securestore"
 	"rounds/sync"
 )
@@ -315,6 +316,7 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 		return nil // a command-line run never answers for its account
 	}
 	pol := c.Policy().DND
+	account := c.Account()
 	quiet := map[securestore.MessageID]bool{}
 	for _, m := range msgs {
 		if m.Direction != securestore.Incoming {
@@ -326,12 +328,19 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 		if !pol.breaksThrough(m.Urgency) {
 			quiet[m.ID] = true
 		}
-		if !dndAnswerable(st, m, state) {
+		if !dndAnswerable(st, m, state, account) {
 			continue
 		}
 		c.dndAnswer(st, m, state)
 	}
 	return quiet
+}
+
+// sameDomain: a and b are JIDs of one domain.
+func sameDomain(a, b string) bool {
+	x, errA := jid.Parse(a)
+	y, errB := jid.Parse(b)
+	return errA == nil && errB == nil && x.Domain != "" && strings.EqualFold(x.Domain, y.Domain)
 }
 
 func (c *Client) isHeadless() bool {
@@ -340,11 +349,17 @@ func (c *Client) isHeadless() bool {
 	return c.headless != nil
 }
 
-// dndAnswerable: a person wrote m to us in a chat during the period. No
-// reply goes to an automatic message (no loops between two people on do
-// not disturb), a forward, a quick response, a room, or ourselves.
-func dndAnswerable(st *securestore.Store, m securestore.Message, state sync.DND) bool {
+// dndAnswerable: a person of our own domain wrote m to us in a chat during
+// the period. No reply goes to an automatic message (no loops between two
+// people on do not disturb), a forward, a quick response, a room, or
+// ourselves. Nothing goes to, or is forwarded for, an account of another
+// domain the server routes: its STAT page would reach the cover as ours
+// (a stranger's text laundered through a colleague), and the reply says
+// where the user is and who covers.
+func dndAnswerable(st *securestore.Store, m securestore.Message, state sync.DND, account string) bool {
 	switch {
+	case !sameDomain(m.ConversationID, account):
+		return false
 	case m.Extra[sync.ExtraAuto] != "", m.Extra[sync.ExtraForwardedFrom] != "",
 		m.Extra[sync.ExtraResponse] != "", m.Extra[sync.ExtraWipe] != "":
 		return false

@@ -492,3 +492,71 @@ func TestDNDEndsAtItsTime(t *testing.T) {
 		t.Fatalf("%d automatic replies after the end", n)
 	}
 }
+
+// TestDNDStrangerNeitherForwardedNorAnswered: bob is on do not disturb and
+// carol covers. eve, an account of another domain the server routes, sends
+// bob a STAT page: it is stored at bob's (and rings there as any STAT
+// does), but bob's device does not forward it to carol (it would reach her
+// as bob's urgent message, laundering a stranger's page through a
+// colleague) and sends eve no automatic reply (which says where bob is and
+// who covers). alice, of bob's own domain, is forwarded and answered as
+// before.
+func TestDNDStrangerNeitherForwardedNorAnswered(t *testing.T) {
+	const stranger = "stranger.rounds.test"
+	srv := testserver.StartT(t, testserver.Options{StrangerDomain: stranger}, "alice", "bob", "carol")
+	if err := srv.CreateAccountAt("eve", stranger, testserver.Password); err != nil {
+		t.Fatal(err)
+	}
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre until 14:00", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	eveJID := "eve@" + stranger
+	eve, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: eveJID, Resource: "raw",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eve.Close()
+	id := xmpp.NewID()
+	page := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", id).Append(
+		xmpp.NewElement(xmpp.NSClient, "body").SetText("STRANGER-PAGE give 10 units now"),
+		xmpp.NewUrgency(xmpp.UrgencySTAT, true),
+		xmpp.NewElement(xmpp.NSSID, "origin-id", "id", id))
+	if err := eve.Send(page); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "eve's page at bob", 30*time.Second, func() bool { return len(rowsFrom(bob, eveJID)) == 1 })
+	if _, err := alice.c.SendClinical(bob.jid, "ALICE-PAGE bed 3", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	// bob handles his messages in order, so once alice's forward is at
+	// carol's, eve's page has had its turn.
+	waitFor(t, "alice's page forwarded to carol", 30*time.Second, func() bool {
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil && strings.Contains(r.Body, "ALICE-PAGE") {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "alice answered", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) >= 1 })
+	for _, r := range rowsFrom(carol, bob.jid) {
+		if strings.Contains(r.Body, "STRANGER-PAGE") {
+			t.Fatalf("the stranger's page was forwarded to the cover: %+v", r)
+		}
+	}
+	ms, err := bob.c.Messages(eveJID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Outgoing {
+			t.Fatalf("bob's device answered the stranger: %q", m.Body)
+		}
+	}
+}
