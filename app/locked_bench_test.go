@@ -84,6 +84,7 @@ func BenchmarkUnlockToCard(b *testing.B) {
 	alice := signIn(b, srv, "alice", Config{Policy: Policy{LockAfter: 24 * time.Hour}})
 	bob := signIn(b, srv, "bob", Config{Policy: Policy{LockAfter: 24 * time.Hour, QuietRoutineWhileLocked: true}})
 	run := func(routine int, tag string) time.Duration {
+		bob.waitOnline() // the last unlock's sign-in and catch-up are done
 		bob.c.Lock()
 		for i := range routine {
 			if _, err := alice.c.Send(bob.jid, fmt.Sprintf("%s-routine-%d", tag, i)); err != nil {
@@ -93,6 +94,12 @@ func BenchmarkUnlockToCard(b *testing.B) {
 		if _, err := alice.c.SendUrgent(bob.jid, tag+"-STAT", securestore.UrgencyCritical); err != nil {
 			b.Fatal(err)
 		}
+		defer func() {
+			if b.Failed() {
+				text, _ := bob.c.LockedBanner()
+				b.Logf("banner %q listening %v locked %v", text, bob.c.Listening(), bob.c.Locked())
+			}
+		}()
 		waitFor(b, "every message sealed", 60*time.Second, func() bool {
 			text, _ := bob.c.LockedBanner()
 			return text == "1 STAT message waiting"
