@@ -450,6 +450,9 @@ func (v *ConversationView) ensureList(width float32) {
 	v.ready = false
 	l := widget.NewList(func() int { return len(v.rows) + v.offset() }, v.createRow, v.updateRow)
 	l.HideSeparators = true
+	// A message is not a thing to select: a click in the thread would paint
+	// its whole row in the selection colour. Its actions are its ⋮ and tick.
+	l.OnSelected = func(id widget.ListItemID) { l.Unselect(id) }
 	off := v.offset()
 	if off == 1 {
 		l.SetItemHeight(0, g.loaderH)

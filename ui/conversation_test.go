@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"image"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -249,4 +251,36 @@ func BenchmarkOpenConversation10k(b *testing.B) {
 		w.Canvas().Capture()
 		w.Close()
 	}
+}
+
+// TestClickInTheThreadSelectsNothing: clicking a message (the list selects
+// the row it is in) leaves the screen as it was: no row painted in the
+// selection colour (issue 14's navy row).
+func TestClickInTheThreadSelectsNothing(t *testing.T) {
+	test.NewTempApp(t)
+	v, _, w := openConversation(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, chatMessages(), fyne.NewSize(900, 640))
+	before := w.Canvas().Capture()
+	v.list.Select(len(v.rows) - 1 + v.offset())
+	after := w.Canvas().Capture()
+	if msg := imageDiff(before, after); msg != "" {
+		t.Fatalf("selecting a message changed the screen: %s", msg)
+	}
+}
+
+func imageDiff(a, b image.Image) string {
+	if a.Bounds() != b.Bounds() {
+		return "size changed"
+	}
+	n := 0
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return fmt.Sprintf("%d pixels differ", n)
+	}
+	return ""
 }
