@@ -45,8 +45,13 @@ var (
 	metaReceiveKey  = []byte("recv") // in the store's meta bucket: the private half
 )
 
-// ErrInboxClosed is returned by Put after Close.
-var ErrInboxClosed = errors.New("securestore: locked inbox is closed")
+var (
+	// ErrInboxClosed is returned by Put after Close.
+	ErrInboxClosed = errors.New("securestore: locked inbox is closed")
+	// ErrInboxFull is returned by Put when the inbox file has reached
+	// Options.MaxInbox: nothing more is sealed until the unlock.
+	ErrInboxFull = errors.New("securestore: locked inbox is full")
+)
 
 // ReceiveKey returns the public half of the store's receive key pair,
 // creating the pair on first use (stores made before the locked inbox get
@@ -107,6 +112,7 @@ type Inbox struct {
 	db  *bbolt.DB
 	pub [32]byte
 	n   int
+	max int64 // Options.MaxInbox
 }
 
 // InboxPath is the locked inbox file beside the store at storePath.
@@ -137,7 +143,7 @@ func OpenInbox(storePath string, pub []byte, opts Options) (*Inbox, error) {
 			return nil, e
 		}
 	}
-	q := &Inbox{db: db}
+	q := &Inbox{db: db, max: opts.MaxInbox}
 	copy(q.pub[:], pub)
 	err := guard(func() error {
 		return db.Update(func(tx *bbolt.Tx) error {
@@ -185,6 +191,9 @@ func (q *Inbox) Put(entry []byte) error {
 			b := tx.Bucket(bucketInboxQ)
 			if b == nil {
 				return corruptf("inbox without queue")
+			}
+			if tx.Size()+int64(len(sealed)) > q.max {
+				return ErrInboxFull
 			}
 			seq, err := b.NextSequence()
 			if err != nil {

@@ -231,3 +231,46 @@ func TestInboxPadding(t *testing.T) {
 		t.Fatal("a length past the end was accepted")
 	}
 }
+
+// TestLockedInboxBounded: a flood while locked stops at Options.MaxInbox:
+// Put refuses with ErrInboxFull (the caller leaves those messages to the
+// archive's catch-up at unlock), the file stays near the bound, and what
+// was sealed before still opens.
+func TestLockedInboxBounded(t *testing.T) {
+	s, path, opts := newTestStore(t)
+	opts.NoSync = true
+	opts.MaxInbox = 256 << 10
+	q := lockWithInbox(t, s, path, opts)
+	entry := bytes.Repeat([]byte{'x'}, 900)
+	put := 0
+	var err error
+	for range 2000 {
+		if err = q.Put(entry); err != nil {
+			break
+		}
+		put++
+	}
+	if !errors.Is(err, ErrInboxFull) {
+		t.Fatalf("2000 puts into a 256 KiB inbox: %d sealed, last error %v", put, err)
+	}
+	if put == 0 {
+		t.Fatal("nothing sealed")
+	}
+	q.Close()
+	fi, err := os.Stat(InboxPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > 2*opts.MaxInbox {
+		t.Fatalf("inbox file is %d bytes, bound %d", fi.Size(), opts.MaxInbox)
+	}
+	s, err = Open(path, testPIN, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, got, damaged, err := s.LockedInbox()
+	if err != nil || damaged != 0 || len(got) != put {
+		t.Fatalf("LockedInbox: %d entries (sealed %d), damaged %d, err %v", len(got), put, damaged, err)
+	}
+}

@@ -51,6 +51,10 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for tests and the plain-vs-encrypted
 	// benchmark's sanity runs; never in the app.
 	NoSync bool
+	// MaxInbox bounds the locked inbox file (bytes): past it, Inbox.Put
+	// refuses with ErrInboxFull, so a flood while locked cannot fill the
+	// disk. Default 64 MiB (some 60,000 short messages).
+	MaxInbox int64
 }
 
 func (o Options) withDefaults() Options {
@@ -71,6 +75,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.MaxInbox <= 0 {
+		o.MaxInbox = 64 << 20
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = time.Second

@@ -109,6 +109,11 @@ type lockedUnreadable struct {
 
 const lockedEntryVersion = 1
 
+// maxLockedSeen bounds the ids remembered while locked (to announce a
+// message resent after a cut socket once): a flood cannot grow memory
+// without end; past it, a resent message may be announced twice.
+const maxLockedSeen = 20000
+
 // sealArrival is onWireMessage while locked.
 func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 	now := s.clock.Now()
@@ -139,7 +144,12 @@ func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 		// Not sealed, so no receipt: the unlocked Session's catch-up
 		// fetches it from the archive.
 		s.log.Error("sync: sealing a message while locked", "err", err)
-		return
+		if !errors.Is(err, securestore.ErrInboxFull) {
+			return
+		}
+		// A full inbox (a flood) must not silence a STAT page that
+		// comes after it: it is still announced by its level.
+		e.Receipt = false
 	}
 	if e.Receipt {
 		if r := xmpp.NewReceipt(m); r != nil {
@@ -162,7 +172,9 @@ func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 	}
 	ls.mu.Lock()
 	dup := ls.seen[key]
-	ls.seen[key] = true
+	if len(ls.seen) < maxLockedSeen {
+		ls.seen[key] = true
+	}
 	ls.mu.Unlock()
 	if dup {
 		s.log.Info("sync: duplicate arrived while locked; sealed, not announced")

@@ -258,3 +258,57 @@ func FuzzLockedEntry(f *testing.F) {
 		}
 	})
 }
+
+// TestLockedInboxFullStillRings: a flood fills the locked inbox (here a
+// 40 KiB one); a STAT page that comes after is not sealed and gets no
+// delivery receipt, but it is still announced by its level, so the locked
+// device rings; at unlock the catch-up fetches from the archive what was
+// not sealed, and every message is in the store once.
+func TestLockedInboxFullStillRings(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	pub, err := alice.store.ReceiveKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := securestore.OpenInbox(alice.path, pub, securestore.Options{KDF: testKDF, Secrets: noSecrets{}, MaxInbox: 40 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.session.Lock(q)
+	if err := alice.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 40
+	ids := bob.send(alice.jid, "flood", n)
+	bob.allAtLeast(ids, securestore.ReceiptSent, 30*time.Second)
+	alice.waitFor("the flood handled", 20*time.Second, func() bool { return q.Len() > 0 && len(alice.arrivedLocked()) >= q.Len() })
+	time.Sleep(300 * time.Millisecond)
+	if q.Len() >= n {
+		t.Fatalf("a 40 KiB inbox took all %d messages", q.Len())
+	}
+	idStat := bob.sendLevel(alice.jid, "STAT after the flood", securestore.UrgencyCritical)
+	alice.waitFor("the STAT announced", 20*time.Second, func() bool {
+		for _, a := range alice.arrivedLocked() {
+			if a.Urgency == securestore.UrgencyCritical {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(300 * time.Millisecond)
+	if s := bob.receiptState(idStat); s >= securestore.ReceiptDelivered {
+		t.Fatalf("sender sees %v for a page that was not sealed", s)
+	}
+
+	alice2, _ := unlockDevice(t, srv, alice, q, "")
+	alice2.waitFor("every message", 60*time.Second, func() bool { return len(alice2.bodies(bob.jid, securestore.Incoming)) >= n+1 })
+	time.Sleep(300 * time.Millisecond)
+	got := alice2.bodies(bob.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "flood", n)
+	if got["STAT after the flood"] != 1 {
+		t.Fatalf("the STAT is in the store %d times", got["STAT after the flood"])
+	}
+}
