@@ -78,8 +78,11 @@ type EscalationView struct {
 // HandOffWait is how long a device waits for the escalation service to
 // confirm a hand-off (<held/>). Without a confirmation by then the device
 // runs the ladder itself, as it does when the policy names no service; a
-// confirmation arriving later is ignored (both may then escalate, which is
-// safer than neither).
+// confirmation arriving later but before this device took its first step
+// still hands the ladder over (nobody has been paged yet, and the service
+// keeps the same deadlines, from when the page was handed over); one
+// arriving after that is ignored: both then escalate, paging the next
+// person twice, which is safer than neither.
 const HandOffWait = 10 * time.Second
 
 // EscalationRow is one step taken.
@@ -830,8 +833,8 @@ func (cl *clinical) handOff(st *securestore.Store, s *sync.Session, l *ladderSta
 }
 
 // ladderHeld: the escalation service confirmed it holds the ladder of the
-// message with origin-id of. In time (HandOffWait, before this device took
-// a step) the device stops stepping; later, it keeps its own ladder.
+// message with origin-id of. Before this device took a step (even after
+// HandOffWait) the device stops stepping; later, it keeps its own ladder.
 func (cl *clinical) ladderHeld(e sync.LadderHeld) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
@@ -839,8 +842,10 @@ func (cl *clinical) ladderHeld(e sync.LadderHeld) {
 		if r.Origin != e.Of || !strings.EqualFold(r.HandedTo, e.From) || r.Held || !r.active() {
 			continue
 		}
-		if len(r.Reached) > 0 || cl.clock.Now().Sub(r.HandedAt) > HandOffWait {
-			cl.log.Warn("app: the escalation service confirmed too late; this device runs the ladder")
+		if len(r.Reached) > 0 {
+			// This device has paged someone already: the service pages
+			// them too (a double page, safer than a lost one).
+			cl.log.Warn("app: the escalation service confirmed after this device took a step; both run the ladder")
 			return
 		}
 		r.Held = true

@@ -135,3 +135,35 @@ func TestHandOffUnconfirmedFallsBack(t *testing.T) {
 	clk.Advance(60 * time.Second)
 	kim.waitIncoming(alice.jid, "MARKER-F")
 }
+
+// TestHandOffLateConfirmationBeforeFirstStep: the service is down when
+// Alice sends, so no confirmation comes within HandOffWait and her device
+// keeps the ladder; the service starts (it reads the hand-off waiting for
+// it) and confirms before the first step is due. The device then leaves
+// the ladder to the service: at the deadline Kim is paged once, by the
+// service, not by both (a double page with two texts and two alerts).
+func TestHandOffLateConfirmationBeforeFirstStep(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/>`))
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	alice.waitPolicy(1)
+	sent, err := alice.c.SendClinical(srv.JID("bob"), "MARKER-L K+ 7.1", ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(HandOffWait + time.Second)
+	startService(t, srv, clk)
+	waitFor(t, "the late confirmation taken", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(srv.JID("bob"), sent.ID)
+		return r.Escalation != nil && r.Escalation.HeldByService
+	})
+	clk.Advance(60 * time.Second)
+	kim.waitIncoming(srv.JID("escalation"), "MARKER-L")
+	time.Sleep(500 * time.Millisecond)
+	if ms, _ := kim.c.Messages(alice.jid, 50); len(ms) != 0 {
+		t.Errorf("Kim was paged twice: %d messages from Alice's own ladder besides the service's copy", len(ms))
+	}
+}
