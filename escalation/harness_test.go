@@ -93,11 +93,12 @@ type node struct {
 }
 
 type nodeOptions struct {
-	resource string
-	path     string
-	clock    sync.Clock
-	service  bool          // run a Service on it
-	leaseTTL time.Duration // one of several instances, with a PubSubLease
+	resource     string
+	path         string
+	clock        sync.Clock
+	service      bool          // run a Service on it
+	leaseTTL     time.Duration // one of several instances, with a PubSubLease
+	maxPerSender int           // Config.MaxPerSender
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -140,7 +141,7 @@ func start(t testing.TB, srv *testserver.Server, account string, o nodeOptions) 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	if o.service {
-		cfg := Config{Session: s, Store: n.store, Clock: o.clock}
+		cfg := Config{Session: s, Store: n.store, Clock: o.clock, MaxPerSender: o.maxPerSender}
 		if o.leaseTTL > 0 {
 			// The lease runs on the wall clock: the test clock jumps a
 			// ladder's minutes at once, which would make every lease look

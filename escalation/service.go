@@ -42,7 +42,18 @@ type Config struct {
 	// (two instances for availability, lease.go). Nil: always.
 	Lease  Lease
 	Logger *slog.Logger
+	// MaxPerSender caps the ladders one account may have running at once
+	// (default DefaultMaxPerSender): a plan beyond it is refused, so one
+	// account of the domain (a compromised one, or a script in a loop)
+	// cannot grow the service's state and its paging without bound. A
+	// refused hand-off gets no <held/>: the sender's device runs that
+	// ladder itself.
+	MaxPerSender int
 }
+
+// DefaultMaxPerSender is Config.MaxPerSender's default: far more STAT pages
+// than one person or lab system leaves unacknowledged at once.
+const DefaultMaxPerSender = 200
 
 // Lease says whether this instance is the one that fires steps.
 type Lease interface {
@@ -93,6 +104,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxPerSender <= 0 {
+		cfg.MaxPerSender = DefaultMaxPerSender
 	}
 	acct, err := jid.Parse(cfg.Session.Account())
 	if err != nil {
@@ -274,8 +288,18 @@ func (s *Service) handOff(m securestore.Message) {
 		s.held(sender, p.ID) // a resend of the hand-off: confirm again
 		return
 	}
+	running := 0
+	for _, l := range s.ladders {
+		if l.active() && strings.EqualFold(l.Sender, sender) {
+			running++
+		}
+	}
 	pol := s.policy
 	s.mu.Unlock()
+	if running >= s.cfg.MaxPerSender {
+		refuse(fmt.Sprintf("the sender has %d ladders running (the limit)", running))
+		return
+	}
 	steps := p.Steps
 	after := time.Duration(p.AfterSeconds) * time.Second
 	if len(steps) == 0 {

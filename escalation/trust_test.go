@@ -2,6 +2,7 @@ package escalation
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -196,5 +197,34 @@ func TestAcks(t *testing.T) {
 	})
 	if !strings.Contains(how[0], "by="+srv.JID("bob")+" how=quick response") || !strings.Contains(how[1], "by="+srv.JID("carol")+" how=text reply") {
 		t.Errorf("audited acks: %q", how)
+	}
+}
+
+// TestPlanFloodBounded: an account of our own domain hands over more
+// ladders than the per-sender limit (2 here): the ones beyond it are
+// refused (no <held/>, audited, never fired), so one account cannot grow
+// the service's state and paging without bound; another sender's plan is
+// still held.
+func TestPlanFloodBounded(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true, maxPerSender: 2})
+	svc.waitPolicy(0)
+	alice := start(t, srv, "alice", nodeOptions{})
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, alice.page(srv.JID("bob"), fmt.Sprintf("page %d", i), nil))
+	}
+	alice.waitFor("the first two held", 10*time.Second, func() bool { return alice.held(ids[0]) && alice.held(ids[1]) })
+	svc.waitFor("the third refused", 10*time.Second, func() bool { return slices.Contains(svc.auditKinds(), "escalation-refused") })
+	if alice.held(ids[2]) {
+		t.Error("the plan beyond the limit was confirmed")
+	}
+	bob := start(t, srv, "bob", nodeOptions{})
+	other := bob.page(srv.JID("alice"), "bob's page", nil)
+	bob.waitFor("another sender's plan held", 10*time.Second, func() bool { return bob.held(other) })
+	if a := svc.svc.Active(); len(a) != 3 {
+		t.Errorf("%d ladders held, want 3 (two of Alice's, one of Bob's)", len(a))
 	}
 }
