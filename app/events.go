@@ -64,6 +64,8 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.changes.push(Change{Kind: ConnectionChanged})
 	case sync.ArrivedLocked:
 		c.arrivedLocked(e)
+	case sync.LockedAnswered:
+		c.answeredLocked(e)
 	case sync.RosterChanged, sync.ProfilesUpdated:
 		c.changes.push(Change{Kind: DirectoryChanged})
 		c.changes.push(Change{Kind: InboxChanged})

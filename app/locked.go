@@ -25,7 +25,9 @@ import (
 // the SCRAM keys (to sign in again after a lost socket; they let their
 // holder sign in as the user, as the password would, but they open no
 // message), the store's public receive key, the rooms joined and the
-// counts below. No store key, no message.
+// counts below; in sync, the sender and ids of each message announced
+// while locked (a resent copy is announced once, an ack elsewhere ends a
+// page's ring: sync.LockedAnswered). No store key, no message text.
 
 // LockedNotification is the ConversationID of the one notification a
 // locked Client raises (it names no conversation: which one is not told
@@ -155,6 +157,39 @@ func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
 	if startRing {
 		c.armRing()
 	}
+}
+
+// answeredLocked is the event loop's step for sync.LockedAnswered: a page
+// counted while locked was acknowledged on another device (or by the
+// team). It no longer counts as urgent: it waits as a routine message, the
+// ring stops when nothing urgent is left, and the notification is replaced
+// (or withdrawn) without a sound.
+func (c *Client) answeredLocked(e sync.LockedAnswered) {
+	c.mu.Lock()
+	if c.listen == nil {
+		c.mu.Unlock()
+		return
+	}
+	if e.AckRequired && e.Urgency < securestore.UrgencyHigh {
+		c.ackWaiting = max(c.ackWaiting-1, 0)
+	} else if u := min(e.Urgency, securestore.UrgencyCritical); c.waiting[u] > 0 {
+		c.waiting[u]--
+	}
+	c.waiting[securestore.UrgencyNormal]++
+	urgentLeft := c.ackWaiting > 0
+	for u := securestore.UrgencyHigh; u <= securestore.UrgencyCritical; u++ {
+		urgentLeft = urgentLeft || c.waiting[u] > 0
+	}
+	if !urgentLeft {
+		c.stopRingLocked()
+	}
+	c.mu.Unlock()
+	c.changes.push(Change{Kind: LockedWaiting})
+	if urgentLeft {
+		return
+	}
+	c.cfg.Notifier.Clear(LockedNotification)
+	c.log.Info("app: locked alert answered on another device")
 }
 
 // notifyLocked raises (or replaces) the locked notification for what

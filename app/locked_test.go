@@ -197,3 +197,55 @@ func TestSignOutWhileListening(t *testing.T) {
 		t.Fatal("a signed-out client notified")
 	}
 }
+
+// TestLockedRingStopsOnAckElsewhere: bob's desk is locked and rings for a
+// STAT page; bob acknowledges it on his phone. The desk stops repeating the
+// alert while still locked (the clock moves past several repeats), the lock
+// screen no longer counts a STAT message, and the locked notification is
+// withdrawn. A second STAT page, not acknowledged, still rings.
+func TestLockedRingStopsOnAckElsewhere(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+
+	desk.c.Lock()
+	if !desk.c.Listening() {
+		t.Fatal("desk not listening while locked")
+	}
+	if _, err := alice.c.SendClinical(desk.jid, "MARKER-A1 bed 4", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "locked notification", 20*time.Second, func() bool { return len(lockedNotes(desk)) == 1 })
+	in := phone.waitIncoming(alice.jid, "MARKER-A1")
+	if err := phone.c.Respond(alice.jid, in.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the banner drops the STAT", 20*time.Second, func() bool {
+		text, urgent := desk.c.LockedBanner()
+		return !urgent && !strings.Contains(text, "STAT")
+	})
+	if !desk.notifier.clearedFor(LockedNotification) {
+		t.Fatal("the locked notification stays after the ack elsewhere")
+	}
+	rings := urgentSounds(desk)
+	for range 3 {
+		clk.Advance(2 * time.Minute)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := urgentSounds(desk); got != rings {
+		t.Fatalf("the locked desk rang %d more times after bob acknowledged on his phone", got-rings)
+	}
+
+	if _, err := alice.c.SendClinical(desk.jid, "MARKER-A2 bed 5", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second page counted", 20*time.Second, func() bool {
+		text, urgent := desk.c.LockedBanner()
+		return urgent && strings.Contains(text, "1 STAT message")
+	})
+	rings = urgentSounds(desk)
+	clk.Advance(2 * time.Minute)
+	waitFor(t, "the second page repeats", 5*time.Second, func() bool { return urgentSounds(desk) > rings })
+}

@@ -48,7 +48,29 @@ type lockedState struct {
 	creds xmpp.Credentials
 	mu    gosync.Mutex
 	seen  map[string]bool // who|id of messages announced while locked
+	// pages are the messages announced while locked that ask for
+	// acknowledgement, by conversation|the id a response quotes, so
+	// that an acknowledgement from another device (or, in a room, from
+	// the team) ends their alert while locked too.
+	pages map[string]lockedPage
 }
+
+type lockedPage struct {
+	arrived ArrivedLocked
+	from    string // the full JID that sent it (a room occupant)
+}
+
+// LockedAnswered: a message announced by ArrivedLocked was acknowledged
+// (or, by the user, declined) elsewhere while locked: on another of the
+// user's devices, or, in a room, by a member other than its author. It
+// carries what ArrivedLocked carried, so the app can take it off the
+// count and stop ringing for it.
+type LockedAnswered struct {
+	Urgency     securestore.Urgency
+	AckRequired bool
+}
+
+func (LockedAnswered) isEvent() {}
 
 // ArrivedLocked: a message arrived while locked and is sealed in the locked
 // inbox; it is in the store only after the unlock. It carries what a
@@ -67,7 +89,7 @@ func (ArrivedLocked) isEvent() {}
 func (s *Session) Lock(inbox *securestore.Inbox) {
 	creds := s.credentials(s.cfg.XMPP.Credentials)
 	s.lk.handling.Lock()
-	s.lk.state.Store(&lockedState{inbox: inbox, creds: creds, seen: map[string]bool{}})
+	s.lk.state.Store(&lockedState{inbox: inbox, creds: creds, seen: map[string]bool{}, pages: map[string]lockedPage{}})
 	s.lk.handling.Unlock()
 	s.log.Info("sync: locked; listening into the locked inbox")
 }
@@ -158,6 +180,9 @@ func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 			}
 		}
 	}
+	if m.Unreadable == nil {
+		s.lockedAnswer(ls, m)
+	}
 	if !incoming {
 		return
 	}
@@ -182,7 +207,61 @@ func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 	}
 	var clin securestore.Message
 	s.noteClinical(&clin, m)
-	s.emit(ArrivedLocked{Urgency: clin.Urgency, AckRequired: clin.Extra[ExtraAck] == "required"})
+	a := ArrivedLocked{Urgency: clin.Urgency, AckRequired: clin.Extra[ExtraAck] == "required"}
+	if a.AckRequired || a.Urgency >= securestore.UrgencyHigh {
+		// The id a response to it quotes (Respond): the room's
+		// stanza-id in a room, the sender's origin-id (else id) in a chat.
+		ref := m.OriginID
+		if ref == "" {
+			ref = m.ID
+		}
+		if m.Type == "groupchat" {
+			ref = m.StanzaIDBy(xmpp.BareJID(m.From))
+		}
+		if ref != "" {
+			ls.mu.Lock()
+			if len(ls.pages) < maxLockedSeen {
+				ls.pages[xmpp.BareJID(m.From)+"|"+ref] = lockedPage{arrived: a, from: m.From}
+			}
+			ls.mu.Unlock()
+		}
+	}
+	s.emit(a)
+}
+
+// lockedAnswer: m, sealed while locked, acknowledges a page announced
+// while locked: the user's own response from another device (a carbon, or
+// our occupant in a room: an ack or a decline), or in a room an ack from a
+// member other than the page's author. Then LockedAnswered.
+func (s *Session) lockedAnswer(ls *lockedState, m *xmpp.Message) {
+	r := m.Response
+	if r == nil || m.Type == "error" {
+		return
+	}
+	var conv string
+	var own bool
+	switch {
+	case m.Type == "groupchat":
+		if !s.isRoom(m.From) {
+			return
+		}
+		conv, own = xmpp.BareJID(m.From), s.isOwnOccupant(m.From)
+	case m.Carbon == xmpp.CarbonSent:
+		conv, own = xmpp.BareJID(m.To), true
+	default:
+		return
+	}
+	key := conv + "|" + r.ID
+	ls.mu.Lock()
+	p, ok := ls.pages[key]
+	ends := ok && ((r.Kind == xmpp.ResponseAck && (own || m.From != p.from)) || (own && r.Kind == xmpp.ResponseDecline))
+	if ends {
+		delete(ls.pages, key)
+	}
+	ls.mu.Unlock()
+	if ends {
+		s.emit(LockedAnswered(p.arrived))
+	}
 }
 
 // setupLocked is the rest of setup after a fresh sign-in while locked:
