@@ -167,3 +167,53 @@ func TestHandOffLateConfirmationBeforeFirstStep(t *testing.T) {
 		t.Errorf("Kim was paged twice: %d messages from Alice's own ladder besides the service's copy", len(ms))
 	}
 }
+
+// TestServiceConversationHidden: the escalation service is infrastructure.
+// Alice's hand-off copy and Bob's ack addressed to the service are stored in
+// a conversation with the service, which the inbox leaves out (it holds
+// nothing for them to read). Kim, whom the service paged, keeps it: the
+// escalated copy she must acknowledge is there.
+func TestServiceConversationHidden(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/>`))
+	startService(t, srv, clk)
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	for _, d := range []*device{alice, bob, kim} {
+		d.waitPolicy(1)
+	}
+	svc := srv.JID("escalation")
+	sent, err := alice.c.SendClinical(bob.jid, "MARKER-V Bed 9 sats 82%", ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the ladder held by the service", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && r.Escalation.HeldByService
+	})
+	if ms, _ := alice.c.Messages(svc, 10); len(ms) == 0 {
+		t.Fatal("no hand-off copy stored with the service: the test proves nothing")
+	}
+	if _, ok := alice.row(svc); ok {
+		t.Error("Alice's inbox shows a conversation with the escalation service")
+	}
+	clk.Advance(61 * time.Second)
+	kim.waitIncoming(svc, "MARKER-V")
+	if _, ok := kim.row(svc); !ok {
+		t.Error("Kim's inbox hides the escalated copy she must acknowledge")
+	}
+	page := bob.waitIncoming(alice.jid, "MARKER-V")
+	if err := bob.c.Respond(alice.jid, page.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Bob's ack addressed to the service", 20*time.Second, func() bool {
+		ms, _ := bob.c.Messages(svc, 10)
+		return len(ms) > 0
+	})
+	if _, ok := bob.row(svc); ok {
+		t.Error("Bob's inbox shows a conversation with the escalation service")
+	}
+}

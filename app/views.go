@@ -101,8 +101,12 @@ func (cc *conversations) Inbox(query string) ([]ConversationRow, error) {
 	cards := sync.Profiles(st)
 	cc.clin.follow(st)
 	alerting, waiting := cc.clin.alertingConversations(), cc.clin.ladderActiveConversations()
+	service := strings.ToLower(cc.host.effectivePolicy().Escalation.Service)
 	rows := make([]ConversationRow, 0, len(convs))
 	for _, cv := range convs {
+		if service != "" && strings.EqualFold(cv.ID, service) && !serviceConversationShown(st, cv, alerting) {
+			continue
+		}
 		row := ConversationRow{
 			ID: cv.ID, Title: conversationTitle(st, cv, names), IsRoom: cv.Kind == securestore.KindRoom,
 			LastActivity: cv.LastActivity, Unread: cv.Unread,
@@ -169,6 +173,22 @@ func (cc *conversations) Inbox(query string) ([]ConversationRow, error) {
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return rows, nil
+}
+
+// serviceConversationShown: the conversation with the escalation service
+// the policy names is infrastructure (hand-off copies, responses addressed
+// to the service), left out of the inbox unless it holds something for the
+// user to read: an open alert, or a message from the service among the
+// latest (an escalated copy to acknowledge, an admin's command reply).
+func serviceConversationShown(st *securestore.Store, cv securestore.Conversation, alerting map[string]Alert) bool {
+	if _, ok := alerting[cv.ID]; ok || cv.Unread > 0 {
+		return true
+	}
+	latest, err := st.Latest(cv.ID, 50)
+	if err != nil {
+		return true
+	}
+	return slices.ContainsFunc(latest, func(m securestore.Message) bool { return m.Direction == securestore.Incoming })
 }
 
 // alertPreview is an open alert's inbox line: its level and the first line
