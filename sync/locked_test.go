@@ -312,3 +312,40 @@ func TestLockedInboxFullStillRings(t *testing.T) {
 		t.Fatalf("the STAT is in the store %d times", got["STAT after the flood"])
 	}
 }
+
+// TestLockedEditsMergeInOrder: a correction and a recall that arrive while
+// locked, after the messages they edit and between plain messages, are
+// merged in arrival order through the live path: the corrected text and
+// the tombstone are what the store holds, and the plain messages around
+// them (stored in a batch) are there once.
+func TestLockedEditsMergeInOrder(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	q := lockDevice(t, alice)
+
+	first := bob.sendLevel(alice.jid, "first draft", securestore.UrgencyNormal)
+	gone := bob.sendLevel(alice.jid, "to be recalled", securestore.UrgencyNormal)
+	ids := bob.send(alice.jid, "plain", 5)
+	if err := bob.session.Correct(alice.jid, first, "corrected"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.Retract(alice.jid, gone); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, bob.send(alice.jid, "after", 1)...)
+	bob.allAtLeast(append(ids, first, gone), securestore.ReceiptSent, 20*time.Second)
+	alice.waitFor("every stanza sealed", 20*time.Second, func() bool { return q.Len() >= 10 })
+
+	alice2, merged := unlockDevice(t, srv, alice, q, "")
+	if merged < 10 {
+		t.Fatalf("merged %d entries", merged)
+	}
+	time.Sleep(300 * time.Millisecond)
+	got := alice2.bodies(bob.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "plain", 5)
+	expectExactlyOnce(t, got, "after", 1)
+	if got["corrected"] != 1 || got["first draft"] != 0 || got["to be recalled"] != 0 {
+		t.Fatalf("after the merge: %v", got)
+	}
+}
