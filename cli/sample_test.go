@@ -113,3 +113,19 @@ func TestGeneratedFilesNeverReplaced(t *testing.T) {
 		}
 	}
 }
+
+// TestServerConfigWarnsPlainHTTPOnNetwork: behind a proxy the generated
+// configuration treats the plain WebSocket as secure, so moving its listener
+// off loopback is said on stderr; the default (127.0.0.1) says nothing.
+func TestServerConfigWarnsPlainHTTPOnNetwork(t *testing.T) {
+	for _, server := range []string{"prosody", "ejabberd"} {
+		base := []string{"admin", "server-config", "--server", server, "--domain", "hospital.example", "--behind-proxy"}
+		if code, _, errOut := runCLI(t, "", base...); code != ExitOK || errOut != "" {
+			t.Fatalf("%s default: exit %d, stderr %q", server, code, errOut)
+		}
+		code, _, errOut := runCLI(t, "", append(base, "--http-listen", "0.0.0.0")...)
+		if code != ExitOK || !strings.Contains(errOut, "warning: --http-listen 0.0.0.0: plain HTTP") {
+			t.Fatalf("%s --http-listen 0.0.0.0: exit %d, stderr %q", server, code, errOut)
+		}
+	}
+}

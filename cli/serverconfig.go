@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -85,6 +86,12 @@ func (d deployment) CertNames() []string {
 		}
 	}
 	return names
+}
+
+// loopback says whether a listen address is this machine only.
+func loopback(addr string) bool {
+	ip := net.ParseIP(addr)
+	return addr == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func contains(list []string, s string) bool {
@@ -510,6 +517,11 @@ func serverConfigCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := d.check(); err != nil {
 		return withCode(ExitUsage, err)
+	}
+	if d.BehindProxy && !loopback(d.HTTPListen) {
+		// Behind a proxy the plain WebSocket is treated as secure: on a
+		// shared network anyone on it could sign in in clear and be sniffed.
+		fmt.Fprintf(stderr, "warning: --http-listen %s: plain HTTP (the WebSocket, treated as secure) answers on a network interface; only the proxy may reach it (firewall), or keep 127.0.0.1\n", d.HTTPListen)
 	}
 	var cfg bytes.Buffer
 	if err := d.render(&cfg); err != nil {
