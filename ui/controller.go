@@ -37,8 +37,11 @@ type Controller struct {
 	// thread is what the open conversation has drawn (app decides which
 	// rows of a refresh are new and when to redraw instead of appending).
 	thread *app.Thread
-	// banner is the lock screen's count of what arrived while locked.
-	banner *LockBanner
+	// banner is the lock screen's count of what arrived while locked;
+	// bannerOf the Client whose lock screen it is on (nil: a profile
+	// not open yet).
+	banner   *LockBanner
+	bannerOf *app.Client
 	// quit ends the Controller's own timers (controller_profiles.go).
 	quit chan struct{}
 }
@@ -166,6 +169,9 @@ func (c *Controller) unlockFailed(err error) error {
 
 // signedIn starts following a new Client's changes and shows the shell.
 func (c *Controller) signedIn(cl *app.Client) {
+	if c.current() != cl {
+		c.leave() // the person before (still listening while locked) and their notifications
+	}
 	c.mu.Lock()
 	c.client = cl
 	c.mu.Unlock()
@@ -310,7 +316,7 @@ func (c *Controller) follow(cl *app.Client) {
 			doUI(func() {
 				c.mu.Lock()
 				b := c.banner
-				mine := c.client == cl
+				mine := c.client == cl && c.bannerOf == cl
 				c.mu.Unlock()
 				if mine && b != nil {
 					b.Set(text, urgent)

@@ -24,8 +24,13 @@ import (
 var LockShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault}
 
 // showStart shows the lock screen of whoever used the device last, or
-// sign-in when nobody is set up.
+// sign-in when nobody is set up. A person whose locked Client still
+// listens keeps it: their lock screen comes back.
 func (c *Controller) showStart() {
+	if cl := c.current(); cl != nil && cl.Locked() {
+		c.showUnlock(cl)
+		return
+	}
 	profiles, err := app.Profiles(c.Config)
 	if err != nil || len(profiles) == 0 {
 		c.showSignIn(c.Defaults, nil)
@@ -52,7 +57,11 @@ func (c *Controller) showLock(p app.Profile, cl *app.Client) {
 	profiles, _ := app.Profiles(c.Config)
 	var switchUser func()
 	if len(profiles) > 1 {
-		switchUser = func() { c.leave(); c.showSwitchUser() }
+		// Looking at the list signs nobody out: the person whose phone
+		// it is keeps listening (and ringing) until someone else's PIN
+		// opens their profile (signedIn leaves then), so Switch user
+		// and Back cannot make a locked phone deaf.
+		switchUser = c.showSwitchUser
 	}
 	another := func() { c.leave(); c.showSignInAnother() }
 	banner := NewLockBanner()
@@ -60,7 +69,7 @@ func (c *Controller) showLock(p app.Profile, cl *app.Client) {
 		banner.Set(cl.LockedBanner())
 	}
 	c.mu.Lock()
-	c.banner = banner
+	c.banner, c.bannerOf = banner, cl
 	c.mu.Unlock()
 	defer banner.FocusPIN(c.Window.Canvas())
 	c.Window.SetContent(LockScreenWithBanner(c.Icon, LockWhoOf(p), banner, func(pin string) error {
@@ -89,8 +98,15 @@ func (c *Controller) showSwitchUser() {
 		c.showSignIn(c.Defaults, nil)
 		return
 	}
-	c.Window.SetContent(SwitchUserScreen(profiles, func(p app.Profile) { c.showLock(p, nil) },
-		c.showSignInAnother, c.showStart))
+	choose := func(p app.Profile) {
+		if cl := c.current(); cl != nil && strings.EqualFold(cl.Account(), p.Account) {
+			c.showLock(p, cl) // the person still listening: their own Client
+			return
+		}
+		c.showLock(p, nil)
+	}
+	c.Window.SetContent(SwitchUserScreen(profiles, choose,
+		func() { c.leave(); c.showSignInAnother() }, c.showStart))
 }
 
 // showSignInAnother is sign-in for someone new on this device, with a way

@@ -318,3 +318,93 @@ func TestOSNotifierClearAll(t *testing.T) {
 		t.Fatalf("a conversation notified before the switch stayed silenced: %d", last)
 	}
 }
+
+// TestSwitchUserBackKeepsListening: alice locks the shared phone and it
+// keeps listening for her. Someone taps Switch user and Back, or picks bob
+// and types a wrong PIN: alice is still signed in, listening, and a STAT
+// page to her still counts on her lock screen. Only bob's right PIN signs
+// her out. Before, looking at the list signed her out and left the phone
+// deaf to her pages.
+func TestSwitchUserBackKeepsListening(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	cfg := sharedConfig(t, 0)
+	ctx := context.Background()
+	carolCfg := sharedConfig(t, 0)
+	carol, err := app.SignIn(ctx, carolCfg, srv.JID("carol"), testserver.Password, srv.WSURL(), []byte("111111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(carol.SignOut)
+	for _, u := range []struct{ name, pin string }{{"bob", "333333"}, {"alice", "222222"}} {
+		cl, err := app.SignIn(ctx, cfg, srv.JID(u.name), testserver.Password, srv.WSURL(), []byte(u.pin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.SignOut()
+	}
+	fa := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(screenSizes["phone"])
+	c := &Controller{App: fa, Window: w, Config: cfg}
+	c.Start()
+	t.Cleanup(func() {
+		if cl := c.current(); cl != nil {
+			cl.SignOut()
+		}
+		drainUI()
+	})
+	unlockWith := func(pin string) {
+		t.Helper()
+		_, pw := entries(w)
+		if len(pw) != 1 {
+			t.Fatalf("%d PIN fields", len(pw))
+		}
+		pw[0].SetText(pin)
+		test.Tap(labelledButton(w, "Unlock"))
+	}
+	// alice used the phone last: her lock screen; she unlocks and locks.
+	unlockWith("222222")
+	eventually(t, 20*time.Second, "alice's shell", func() bool { return c.currentShell() != nil })
+	alice := c.current()
+	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(LockShortcut)
+	eventually(t, 10*time.Second, "alice locked and listening", func() bool {
+		return alice.Locked() && alice.Listening() && strings.Contains(screenTexts(w), "Rounds is locked")
+	})
+
+	test.Tap(waitButton(t, w, "Switch user"))
+	test.Tap(waitButton(t, w, "Back"))
+	drainUI()
+	if c.current() != alice || !alice.Listening() {
+		t.Fatalf("Switch user and Back: alice current %v, listening %v", c.current() == alice, alice.Listening())
+	}
+	test.Tap(waitButton(t, w, "Switch user"))
+	test.Tap(waitButton(t, w, "bob  ("+srv.JID("bob")+")"))
+	unlockWith("999999")
+	time.Sleep(300 * time.Millisecond)
+	drainUI()
+	if !alice.Listening() {
+		t.Fatal("a wrong PIN for bob stopped alice's listening")
+	}
+	if _, err := carol.SendUrgent(srv.JID("alice"), "MARKER-SW page for alice", securestore.UrgencyCritical); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "alice's page counted while bob's PIN screen shows", func() bool {
+		text, _ := alice.LockedBanner()
+		return text == "1 STAT message waiting"
+	})
+	drainUI()
+	if strings.Contains(screenTexts(w), "STAT message waiting") {
+		t.Fatalf("alice's count on bob's PIN screen:\n%s", screenTexts(w))
+	}
+	unlockWith("333333")
+	eventually(t, 20*time.Second, "bob's shell", func() bool {
+		cl := c.current()
+		return cl != nil && cl.Account() == srv.JID("bob") && c.currentShell() != nil
+	})
+	if alice.Listening() {
+		t.Fatal("alice still listening once bob unlocked")
+	}
+	if _, err := alice.Inbox(""); !errors.Is(err, app.ErrSignedOut) {
+		t.Fatalf("alice's Client still open: %v", err)
+	}
+}
