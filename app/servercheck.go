@@ -253,6 +253,10 @@ func nodeFindings(f *sync.ServerFacts, account string, now time.Time) []Finding 
 		}
 		out = append(out, Finding{CheckWarn, "pubsub", fmt.Sprintf("who may create nodes on %s could not be told: %s", f.PubSubService, why), ""})
 	}
+	if f.LeftNode != "" {
+		out = append(out, Finding{CheckWarn, "pubsub", fmt.Sprintf("the check's scratch node %s could not be deleted from %s: %v", f.LeftNode, f.PubSubService, f.DeleteNodeErr),
+			"delete that node (it holds nothing): prosodyctl shell / ejabberdctl delete_node, or from an XMPP client as " + account})
+	}
 	if err := f.NodeErrs[PolicyNode]; err != nil {
 		out = append(out, Finding{CheckFail, "policy", fmt.Sprintf("%s on %s: %v", PolicyNode, f.PubSubService, err),
 			"publish it: rounds-cli admin publish-policy --account IT-ADMIN ... policy.xml"})

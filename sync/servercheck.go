@@ -81,6 +81,10 @@ type ServerFacts struct {
 	CreatedNode       bool
 	CreateNodeRefused string
 	CreateNodeErr     error
+	// LeftNode names the scratch node when deleting it failed (DeleteNodeErr):
+	// it is still on the service and IT should delete it.
+	LeftNode      string
+	DeleteNodeErr error
 }
 
 // ProbeServer runs every check against s (as the account s names) and
@@ -142,7 +146,12 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	switch {
 	case err == nil:
 		f.CreatedNode = true
-		_ = c.DeleteNode(ctx, pubsub, scratch)
+		// Deleted even when the check's own time ran out meanwhile.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		if err := c.DeleteNode(dctx, pubsub, scratch); err != nil {
+			f.LeftNode, f.DeleteNodeErr = scratch, err
+		}
+		cancel()
 	case errors.As(err, &se):
 		f.CreateNodeRefused = se.Condition
 	default:
