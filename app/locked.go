@@ -147,6 +147,11 @@ func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
 		c.waiting[min(e.Urgency, securestore.UrgencyCritical)]++
 	}
 	quiet := !urgent && c.policyLocked().QuietRoutineWhileLocked
+	if urgent {
+		// Each new page gets the policy's repeats: a later STAT is not
+		// left without any because an earlier one used them up.
+		c.rings = 0
+	}
 	startRing := urgent && c.ring == nil
 	c.mu.Unlock()
 	c.changes.push(Change{Kind: LockedWaiting})

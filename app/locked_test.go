@@ -249,3 +249,38 @@ func TestLockedRingStopsOnAckElsewhere(t *testing.T) {
 	clk.Advance(2 * time.Minute)
 	waitFor(t, "the second page repeats", 5*time.Second, func() bool { return urgentSounds(desk) > rings })
 }
+
+// TestLockedRepeatsForEachPage: with a policy of two repeats, a locked desk
+// rings a first STAT page and its two repeats and then stops; a second STAT
+// page that comes later gets its own repeats, not none because the first
+// used them up.
+func TestLockedRepeatsForEachPage(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	desk := signIn(t, srv, "bob", Config{Clock: clk, Resource: "desk",
+		Policy: Policy{LockAfter: 24 * time.Hour, UrgentRepeat: 2 * time.Minute, UrgentRepeatCount: 2}})
+	desk.c.Lock()
+	if _, err := alice.c.SendClinical(desk.jid, "MARKER-R1", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "first page rings", 20*time.Second, func() bool { return urgentSounds(desk) == 1 })
+	for i := 2; i <= 3; i++ {
+		clk.Advance(2 * time.Minute)
+		waitFor(t, "a repeat", 5*time.Second, func() bool { return urgentSounds(desk) == i })
+	}
+	clk.Advance(2 * time.Minute)
+	time.Sleep(200 * time.Millisecond)
+	if n := urgentSounds(desk); n != 3 {
+		t.Fatalf("%d rings for the first page, want 1 and 2 repeats", n)
+	}
+	if _, err := alice.c.SendClinical(desk.jid, "MARKER-R2", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "second page rings", 20*time.Second, func() bool { return urgentSounds(desk) == 4 })
+	clk.Advance(2 * time.Minute)
+	time.Sleep(200 * time.Millisecond)
+	if n := urgentSounds(desk); n != 5 {
+		t.Fatalf("the second page was not repeated: %d rings, want 5", n)
+	}
+}
