@@ -43,6 +43,7 @@ type Config struct {
 	Lease  Lease
 	Logger *slog.Logger
 	// MaxPerSender caps the ladders one account may have running at once
+	// (with steps still to fire: an exhausted ladder pages nobody)
 	// (default DefaultMaxPerSender): a plan beyond it is refused, so one
 	// account of the domain (a compromised one, or a script in a loop)
 	// cannot grow the service's state and its paging without bound. A
@@ -290,7 +291,7 @@ func (s *Service) handOff(m securestore.Message) {
 	}
 	running := 0
 	for _, l := range s.ladders {
-		if l.active() && strings.EqualFold(l.Sender, sender) {
+		if l.active() && !l.Exhausted && strings.EqualFold(l.Sender, sender) {
 			running++
 		}
 	}

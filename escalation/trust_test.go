@@ -227,4 +227,27 @@ func TestPlanFloodBounded(t *testing.T) {
 	if a := svc.svc.Active(); len(a) != 3 {
 		t.Errorf("%d ladders held, want 3 (two of Alice's, one of Bob's)", len(a))
 	}
+	// Ladders that ran through every step page nobody any more: they do not
+	// count, so a lab system whose pages went unacknowledged for months is
+	// not refused for ever.
+	clock.Advance(61 * time.Second)
+	svc.waitFor("the first steps", 10*time.Second, func() bool {
+		for _, l := range svc.svc.Active() {
+			if l.Steps != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	clock.Advance(61 * time.Second)
+	svc.waitFor("the ladders exhausted", 10*time.Second, func() bool {
+		for _, l := range svc.svc.Active() {
+			if !l.Exhausted {
+				return false
+			}
+		}
+		return true
+	})
+	later := alice.page(srv.JID("bob"), "page 4", nil)
+	alice.waitFor("a plan after the others ran out held", 10*time.Second, func() bool { return alice.held(later) })
 }
