@@ -430,7 +430,7 @@ func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m secures
 		m.ID, m.OriginID, m.ConversationID, cover, fwd.ID))
 	level := c.Policy().Levels.Name(m.Urgency)
 	notice := fmt.Sprintf("Automatic: your %s message was forwarded to %s, who covers for me.", level, coverName)
-	if _, err := sess.SendAuto(m.ConversationID, notice, sync.AutoReplied, "notice\x00"+m.OriginID, sync.SendOptions{}); err != nil &&
+	if _, err := sess.SendAuto(m.ConversationID, notice, sync.AutoReplied, "notice\x00"+m.ConversationID+"\x00"+sess.MessageRef(m), sync.SendOptions{}); err != nil &&
 		!errors.Is(err, sync.ErrAlreadySent) {
 		c.log.Warn("app: forward notice not sent", "err", err)
 	}

@@ -560,3 +560,37 @@ func TestDNDStrangerNeitherForwardedNorAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestDNDForwardsPagesThatReuseAnID: a colleague's client (a gateway whose
+// counter restarted) sends bob, on do not disturb with carol covering, two
+// different STAT pages with the same id and origin-id. Both are stored, so
+// both must reach carol: the forward is made once per message (the id our
+// server gave it), not once per id the sender chose.
+func TestDNDForwardsPagesThatReuseAnID(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	gw := dialRaw(t, srv, "alice")
+	for _, text := range []string{"REUSE-ONE bed 1 arrest", "REUSE-TWO bed 9 arrest"} {
+		page := xmpp.NewElement(xmpp.NSClient, "message", "type", "chat", "to", bob.jid, "id", "gw-1").Append(
+			xmpp.NewElement(xmpp.NSClient, "body").SetText(text),
+			xmpp.NewUrgency(xmpp.UrgencySTAT, true),
+			xmpp.NewElement(xmpp.NSSID, "origin-id", "id", "gw-1"))
+		if err := gw.Send(page); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "both pages at bob", 30*time.Second, func() bool { return len(rowsFrom(bob, srv.JID("alice"))) == 2 })
+	waitFor(t, "both pages forwarded to carol", 30*time.Second, func() bool {
+		n := 0
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil && strings.Contains(r.Body, "REUSE-") {
+				n++
+			}
+		}
+		return n == 2
+	})
+}
