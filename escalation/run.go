@@ -27,6 +27,11 @@ type Options struct {
 	// (the store's key, created on first run, readable by the service's
 	// user only).
 	Dir string
+	// KeyFile, when set, is where the store's key lives instead of
+	// Dir/escalation.key (created there on first run): a key kept apart from
+	// the store (a systemd credential, another volume) means a copy of Dir
+	// (a backup, a snapshot) does not open the pages' text.
+	KeyFile string
 	// URL is the XMPP server's WebSocket endpoint (wss://; ws:// to loopback).
 	URL string
 	// Account is the service's bare JID (the policy's <escalation service/>).
@@ -56,7 +61,7 @@ func Run(ctx context.Context, o Options) error {
 		host, _ := os.Hostname()
 		o.Resource = "escalation-" + strings.SplitN(host, ".", 2)[0]
 	}
-	st, err := OpenStore(o.Dir)
+	st, err := OpenStoreKeyed(o.Dir, o.KeyFile)
 	if err != nil {
 		return err
 	}
@@ -100,16 +105,29 @@ func Run(ctx context.Context, o Options) error {
 
 // OpenStore opens (or on first run creates) the service's store in dir,
 // keyed by dir/escalation.key.
-func OpenStore(dir string) (*securestore.Store, error) { return openStateStore(dir, 0) }
+func OpenStore(dir string) (*securestore.Store, error) { return openStateStore(dir, "", 0) }
+
+// OpenStoreKeyed is OpenStore with the key in keyFile ("": dir/escalation.key).
+func OpenStoreKeyed(dir, keyFile string) (*securestore.Store, error) {
+	return openStateStore(dir, keyFile, 0)
+}
 
 // openStateStore opens the store, waiting up to lockWait for a running service
 // to release it (0: the store's default, a second).
-func openStateStore(dir string, lockWait time.Duration) (*securestore.Store, error) {
+func openStateStore(dir, keyPath string, lockWait time.Duration) (*securestore.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("escalation: state directory: %w", err)
 	}
-	keyPath := filepath.Join(dir, "escalation.key")
+	if keyPath == "" {
+		keyPath = filepath.Join(dir, "escalation.key")
+	}
+	path := filepath.Join(dir, "escalation.db")
 	key, err := os.ReadFile(keyPath)
+	if _, statErr := os.Stat(path); errors.Is(err, os.ErrNotExist) && statErr == nil {
+		// The store exists and its key is missing: a new key would not open
+		// it; say so rather than leave a wrong key behind.
+		return nil, fmt.Errorf("escalation: the store %s exists but its key %s is missing", path, keyPath)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
@@ -126,7 +144,6 @@ func openStateStore(dir string, lockWait time.Duration) (*securestore.Store, err
 	// A wrong key file must never wipe the ladders: no wrong-key limit that
 	// matters, and no OS keyring on a server.
 	opts := securestore.Options{Secrets: noKeyring{}, MaxWrongPINs: 1 << 30, LockTimeout: lockWait}
-	path := filepath.Join(dir, "escalation.db")
 	var st *securestore.Store
 	if _, err = os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		st, err = securestore.Create(path, key, opts)
@@ -149,11 +166,11 @@ func (noKeyring) Delete(string) error        { return nil }
 // object a line (seq, time, kind, detail), after verifying its hash chain:
 // a broken chain is an error and nothing is written. The store is locked
 // while the service runs: stop it (or the instance) first.
-func ExportAudit(dir string, w io.Writer) error {
+func ExportAudit(dir, keyFile string, w io.Writer) error {
 	if _, err := os.Stat(filepath.Join(dir, "escalation.db")); err != nil {
 		return fmt.Errorf("escalation: no store in %s: %w", dir, err)
 	}
-	st, err := openStateStore(dir, 5*time.Second)
+	st, err := openStateStore(dir, keyFile, 5*time.Second)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ func run(args []string) int {
 	var o escalation.Options
 	var passwordFile string
 	fs.StringVar(&o.Dir, "dir", "", "state directory (store, key, audit log)")
+	fs.StringVar(&o.KeyFile, "key-file", "", "the store's key, kept apart from -dir (default: -dir/escalation.key; created on first start)")
 	fs.StringVar(&o.URL, "url", "", "the XMPP server's WebSocket URL (wss://…)")
 	fs.StringVar(&o.Account, "account", "", "the service's account, as the org policy names it (escalation@hospital.org)")
 	fs.StringVar(&passwordFile, "password-file", "", "file holding the account's password (or $ROUNDS_ESCALATION_PASSWORD)")
@@ -40,7 +41,7 @@ func run(args []string) int {
 		return 2
 	}
 	if *exportAudit {
-		if err := escalation.ExportAudit(o.Dir, os.Stdout); err != nil {
+		if err := escalation.ExportAudit(o.Dir, o.KeyFile, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "rounds-escalation:", err)
 			return 1
 		}
