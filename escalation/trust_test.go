@@ -251,3 +251,34 @@ func TestPlanFloodBounded(t *testing.T) {
 	later := alice.page(srv.JID("bob"), "page 4", nil)
 	alice.waitFor("a plan after the others ran out held", 10*time.Second, func() bool { return alice.held(later) })
 }
+
+// TestStopFromOutsiderIgnored: mallory, an account of our own domain that
+// the ladder never reached, sends the service the sender's "stop"
+// (StopHandOff, quoting the page's origin-id, which she may have seen):
+// the ladder goes on and its step fires; Alice's own stop ends it.
+func TestStopFromOutsiderIgnored(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "mallory", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/><step to='`+srv.JID("bob")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	kim := start(t, srv, "kim", nodeOptions{})
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "real page", nil)
+	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(of) })
+	mallory := start(t, srv, "mallory", nodeOptions{})
+	if err := mallory.s.StopHandOff(srv.JID("escalation"), of); err != nil {
+		t.Fatal(err)
+	}
+	svc.waitFor("mallory's stop received", 10*time.Second, func() bool { return svc.count(srv.JID("mallory"), func(securestore.Message) bool { return true }) > 0 })
+	time.Sleep(300 * time.Millisecond)
+	if a := svc.svc.Active(); len(a) != 1 {
+		t.Fatalf("ladders running after mallory's stop: %+v", a)
+	}
+	clock.Advance(61 * time.Second)
+	kim.waitFor("the step despite mallory's stop", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+	if err := alice.s.StopHandOff(srv.JID("escalation"), of); err != nil {
+		t.Fatal(err)
+	}
+	svc.waitFor("Alice's stop", 10*time.Second, func() bool { return len(svc.svc.Active()) == 0 })
+}
