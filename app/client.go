@@ -242,6 +242,15 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 		return err
 	}
 	c.stopListening() // the new Session merges its inbox
+	c.mu.Lock()
+	wiping := c.wiping || c.ended
+	c.mu.Unlock()
+	if wiping {
+		// A remote wipe that arrived while locked claimed the profile
+		// before stopListening did (wipeLocked): its file is going.
+		st.Close()
+		return ErrSignedOut
+	}
 	c.setPINLen(pin)
 	if err := c.start(st); err != nil {
 		st.Close()

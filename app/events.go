@@ -81,6 +81,10 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	case sync.OnCallUpdated:
 		c.onOnCallUpdated(st, e)
 	case sync.WipeRequested:
+		if e.Locked {
+			c.onWipeRequestedLocked(e.From, e.ID, e.Issued) // locked.go
+			break
+		}
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)
 	case sync.RoomUnavailable:
 		c.onRoomUnavailable(st, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"rounds/securestore"
 	"rounds/sync"
@@ -27,7 +28,9 @@ import (
 // message), the store's public receive key, the rooms joined and the
 // counts below; in sync, the sender and ids of each message announced
 // while locked (a resent copy is announced once, an ack elsewhere ends a
-// page's ring: sync.LockedAnswered). No store key, no message text.
+// page's ring: sync.LockedAnswered); the org policy and the store's set-up
+// time, by which a remote wipe arriving while locked is judged at once
+// (onWipeRequestedLocked). No store key, no message text.
 
 // LockedNotification is the ConversationID of the one notification a
 // locked Client raises (it names no conversation: which one is not told
@@ -54,6 +57,14 @@ type listener struct {
 	inbox   *securestore.Inbox
 	stop    context.CancelFunc
 	done    chan struct{}
+	// created is when the store was set up (storeCreated), read before
+	// it closed: with the policy, which stays in memory, it is all a
+	// wipe directive is judged by (decideWipe), so a lost, locked
+	// device is wiped without its key (onWipeRequestedLocked).
+	created time.Time
+	// shown are the conversations with a notification up at the lock:
+	// a wipe withdraws them, as the unlocked wipe does.
+	shown []string
 }
 
 // lockListening is halt for Lock: the Session goes on into the locked
@@ -68,6 +79,7 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 		return c.halt()
 	}
 	c.mu.Unlock()
+	created := storeCreated(st)
 	pub, err := st.ReceiveKey()
 	var q *securestore.Inbox
 	if err == nil {
@@ -87,7 +99,11 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 		return nil, false
 	}
 	c.store, c.session, c.stop, c.done = nil, nil, nil, nil
-	c.listen = &listener{session: sess, inbox: q, stop: stop, done: done}
+	var shown []string
+	for conv := range c.notified {
+		shown = append(shown, conv)
+	}
+	c.listen = &listener{session: sess, inbox: q, stop: stop, done: done, created: created, shown: shown}
 	c.waiting, c.ackWaiting, c.rings = [securestore.UrgencyCritical + 1]int{}, 0, 0
 	c.presence = map[string]map[string]presence{}
 	c.roomsOut = nil
@@ -314,4 +330,60 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// onWipeRequestedLocked is the event loop's step for a sync.WipeRequested
+// that arrived while locked. It is judged at once by the rule the unlocked
+// path uses (decideWipe), against the policy in memory and the store's
+// set-up time kept at the lock. A genuine one wipes the profile without
+// its key (wipeLocked). Anything else does nothing now: the directive is
+// sealed in the locked inbox, and the merge at the unlock reports it again
+// to onWipeRequested, which audits it as ignored (the audit log is in the
+// store, closed while locked) or holds it for a policy not yet arrived.
+func (c *Client) onWipeRequestedLocked(from, id string, issued time.Time) {
+	c.mu.Lock()
+	l := c.listen
+	p := c.policyLocked()
+	known := c.hasOrgPolicyLocked() || len(p.Admins) > 0
+	c.mu.Unlock()
+	if l == nil {
+		return // unlocked meanwhile: the merge judges the sealed copy
+	}
+	if !known || decideWipe(p, from, issued, l.created) != wipeNow {
+		c.log.Info("app: wipe directive while locked not acted on; judged and audited at unlock")
+		return
+	}
+	c.log.Warn("app: remote wipe by an administrator while locked")
+	// Off the event loop: stopping the locked Session waits for it.
+	go func() {
+		if err := c.wipeLocked(l); err != nil {
+			c.log.Warn("app: remote wipe while locked", "err", err)
+		}
+	}()
+}
+
+// wipeLocked is wipeDevice for a locked Client: the store, its attachment
+// vault and its locked inbox are destroyed without the key
+// (securestore.Remove), the locked Session ends and the Client signs out.
+// No audit entry: the audit log is inside the store being destroyed (the
+// unlocked wipe writes one, and it goes with the file all the same).
+// Unlock, which also takes the listener (stopListening), checks wiping
+// after it, so exactly one of them has the profile.
+func (c *Client) wipeLocked(l *listener) error {
+	c.mu.Lock()
+	if c.listen != l || c.wiping || c.ended {
+		c.mu.Unlock()
+		return nil // unlocked, signed out or wiped meanwhile
+	}
+	c.wiping = true // no Unlock may reopen the file being destroyed
+	c.mu.Unlock()
+	c.stopListening()
+	c.removeExports()
+	err := securestore.Remove(c.path, c.cfg.storeOptions())
+	for _, conv := range l.shown {
+		c.cfg.Notifier.Clear(conv)
+	}
+	c.finish()
+	c.log.Warn("app: device wiped while locked")
+	return err
 }

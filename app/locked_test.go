@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -282,5 +283,84 @@ func TestLockedRepeatsForEachPage(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := urgentSounds(desk); n != 5 {
 		t.Fatalf("the second page was not repeated: %d rings, want 5", n)
+	}
+}
+
+// TestLockedRemoteWipe: a remote wipe that arrives while the device is
+// locked is judged at once, by the rule the unlocked path uses, with what
+// the app kept in memory at the lock (the policy's admins, the store's
+// set-up time). A stranger's directive is only sealed (the banner counts
+// it; the store and its locked inbox stay); the admin's wipes the profile
+// without its key: the store file and the locked inbox are gone, the
+// notifications are withdrawn, the Client is signed out and cannot be
+// unlocked.
+func TestLockedRemoteWipe(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "alice", "mallory")
+	it := signIn(t, srv, testserver.PubSubAdmin, Config{})
+	publish(t, it, PolicyNode, policyXML(1, `<admin jid='`+it.jid+`'/>`))
+	alice := signIn(t, srv, "alice", Config{})
+	mallory := signIn(t, srv, "mallory", Config{})
+	alice.waitPolicy(1)
+	files := storeFilesIn(t, alice.cfg.DataDir)
+	if len(files) != 1 {
+		t.Fatalf("store files %v", files)
+	}
+	// A notification up at the lock goes with the wipe.
+	if _, err := mallory.c.Send(alice.jid, "before the lock"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "notification before the lock", 20*time.Second, func() bool { return alice.notifier.countFor(mallory.jid) == 1 })
+	// Issued times travel with second precision: a directive must not
+	// fall in the second alice's store was set up in to prove anything.
+	time.Sleep(1100 * time.Millisecond)
+	alice.c.Lock()
+	if !alice.c.Listening() {
+		t.Fatal("not listening while locked")
+	}
+	inbox := securestore.InboxPath(files[0])
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, ms, _ := mallory.c.sess()
+	if err := ms.SendWipe(ctx, alice.jid); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a stranger's wipe sealed", 20*time.Second, func() bool {
+		text, _ := alice.c.LockedBanner()
+		return text == "1 new message waiting"
+	})
+	time.Sleep(300 * time.Millisecond)
+	for _, f := range []string{files[0], inbox} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("a stranger's wipe while locked removed %s: %v", f, err)
+		}
+	}
+	if !alice.c.Listening() || alice.changeCount(Change{Kind: SignedOut}) != 0 {
+		t.Fatal("a stranger's wipe while locked stopped the Client")
+	}
+
+	_, is, _ := it.c.sess()
+	if err := is.SendWipe(ctx, alice.jid); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alice wiped while locked", 20*time.Second, func() bool {
+		return len(storeFilesIn(t, alice.cfg.DataDir)) == 0 && alice.changeCount(Change{Kind: SignedOut}) == 1
+	})
+	for _, f := range []string{files[0], inbox} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Fatalf("%s still there after a wipe while locked: %v", f, err)
+		}
+	}
+	if alice.c.Listening() {
+		t.Fatal("still listening after a wipe")
+	}
+	if !alice.notifier.clearedFor(mallory.jid) || !alice.notifier.clearedFor(LockedNotification) {
+		t.Fatal("notifications outlived a wipe while locked")
+	}
+	if err := alice.c.Unlock(context.Background(), testPIN); !errors.Is(err, ErrSignedOut) {
+		t.Fatalf("unlock after a wipe while locked: %v", err)
+	}
+	if HasAccount(alice.cfg) {
+		t.Fatal("the device still has an account")
 	}
 }

@@ -122,6 +122,11 @@ type WipeRequested struct {
 	From   string // bare JID of the sender
 	ID     string
 	Issued time.Time
+	// Locked: it arrived while the Session was locked (Lock). It is
+	// sealed in the locked inbox like any message (so the unlocked
+	// Session reports it again at the merge), and reported now so that
+	// a genuine wipe need not wait for an unlock that never comes.
+	Locked bool
 }
 
 // RoomUnavailable: a remembered room could not be joined after sign-in. The
