@@ -458,6 +458,7 @@ func (s *Session) applyResponses(added []securestore.Message) {
 			s.applyResponse(sm)
 		}
 	}
+	s.ownTextReplies(added) // textack.go
 }
 
 // afterStored applies what newly stored messages mean beyond their text and

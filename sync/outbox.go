@@ -217,23 +217,29 @@ func (s *Session) onAcked(el *xmpp.Element) {
 			s.emit(ReceiptChanged{Message: f.id, State: securestore.ReceiptSent, At: now})
 		}
 	case f.keep:
-		s.advance(f.id, "", securestore.ReceiptSent, "")
+		if s.advance(f.id, "", securestore.ReceiptSent, "") {
+			s.ownReplySent(f.id) // textack.go
+		}
 	default:
-		s.markSent(f.id)
+		if s.markSent(f.id) {
+			s.ownReplySent(f.id) // textack.go
+		}
 	}
 }
 
-// markSent advances a message to sent and takes it out of the Outbox.
-func (s *Session) markSent(id securestore.MessageID) {
+// markSent advances a message to sent and takes it out of the Outbox. It
+// reports whether the message is sent only now.
+func (s *Session) markSent(id securestore.MessageID) bool {
 	now := s.clock.Now()
 	// A recall or correction may have been queued since the message went on
 	// the wire; it keeps the message on the Outbox until its own ack.
 	changed, err := s.store.MarkSentKeepingEdits(id, now)
 	if err != nil {
 		s.log.Warn("sync: marking sent", "err", err)
-		return
+		return false
 	}
 	if changed {
 		s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
 	}
+	return changed
 }

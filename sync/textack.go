@@ -37,6 +37,16 @@ import (
 //
 // Any other plain-text reply from the addressed person while a page waits
 // is reported (ResponseReceived, Kind text, ByText) but changes nothing.
+//
+// The same rules hold the other way round (ownTextReply): a plain-text
+// message of ours (typed on this device, or on another of ours and seen as
+// a carbon or in the archive) that is exactly an accepted word
+// acknowledges, for us, the most recent page we received in that 1:1
+// conversation before it that asks for an acknowledgement and that we have
+// not acknowledged yet (or, as an XEP-0461 reply, only the page it names),
+// once it has reached the server: ResponseReceived, Kind ack, Own and
+// ByText, so the app ends our alert as for the Acknowledge button. It is
+// what the page's sender counts as our acknowledgement.
 
 // DefaultAckWords are the replies that acknowledge when the policy names
 // none: short, unambiguous, and what the fallback line asks for ("ACK").
@@ -208,6 +218,135 @@ func plainReply(m securestore.Message) bool {
 		}
 	}
 	return true
+}
+
+// ownPlainReply: a message of ours that is only text (ownTextReply).
+func ownPlainReply(m securestore.Message) bool {
+	if m.Direction != securestore.Outgoing || strings.TrimSpace(m.Body) == "" {
+		return false
+	}
+	for _, k := range []string{ExtraResponse, ExtraWipe, ExtraAttachmentURL, ExtraAttachment,
+		ExtraEscalationOf, ExtraAck, ExtraOrder, ExtraRetracted, ExtraUnreadable, ExtraTextAckOf} {
+		if m.Extra[k] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// onServer: our message m reached the server (a copy from another of our
+// devices always has); one still in the Outbox, or failed, has reached no
+// one and acknowledges nothing.
+func onServer(m securestore.Message) bool {
+	switch m.Receipt.State {
+	case securestore.ReceiptNone, securestore.ReceiptQueued, securestore.ReceiptFailed:
+		return false
+	}
+	return true
+}
+
+// ownTextReplies applies the text-acknowledgement rules to newly stored
+// messages of ours that are on the server already (carbons and archive
+// copies of our other devices' sends). It runs with the quick responses
+// (applyResponses), before the batch's MessagesAdded, so a catch-up that
+// holds both a page and our "ack" to it raises no alert. Our sends from
+// this device are taken when the server has them (ownReplySent).
+func (s *Session) ownTextReplies(added []securestore.Message) {
+	for _, m := range added {
+		if ownPlainReply(m) && onServer(m) {
+			s.ownTextReply(m)
+		}
+	}
+}
+
+// ownReplySent: our message id (sent from this device) reached the server.
+func (s *Session) ownReplySent(id securestore.MessageID) {
+	if s.textAckRules().off {
+		return
+	}
+	if m, err := s.store.Message(id); err == nil && ownPlainReply(m) && onServer(m) {
+		s.ownTextReply(m)
+	}
+}
+
+// ownTextReply: our plain-text reply, if its words are accepted, is our
+// acknowledgement of the page it answers (the rules at the top of this
+// file, with the roles swapped): the reply is marked (ExtraTextAckOf) and
+// ResponseReceived (Own, ByText) tells the app.
+func (s *Session) ownTextReply(reply securestore.Message) {
+	conv := reply.ConversationID
+	if s.isRoom(conv) || conv == s.account {
+		return
+	}
+	words := ownWords(reply)
+	if !s.textAckRules().accepts(words) {
+		return
+	}
+	s.textAckMu.Lock()
+	page, ok := s.ownPendingPage(reply)
+	if ok {
+		if err := s.store.UpdateExtra(reply.ID, map[string]string{ExtraTextAckOf: page.OriginID}); err != nil {
+			s.log.Warn("sync: marking our text reply as an acknowledgement", "err", err)
+		}
+	}
+	s.textAckMu.Unlock()
+	if !ok {
+		return
+	}
+	s.emit(ResponseReceived{Message: reply, To: page.ID, Kind: ResponseAck, From: s.account, At: reply.Timestamp,
+		Own: true, ByText: true, Text: words})
+}
+
+// ownPendingPage is the page our reply answers: the one an XEP-0461 reply
+// names, else the latest of the conversation's textAckWindow latest
+// messages stored before the reply; either way a page we received, that
+// asks for an acknowledgement, is not recalled and that none of our
+// messages in that window acknowledged yet (a quick response, or a text
+// reply counted before). s.textAckMu is held.
+func (s *Session) ownPendingPage(reply securestore.Message) (securestore.Message, bool) {
+	conv := reply.ConversationID
+	recent, err := s.store.Latest(conv, textAckWindow)
+	if err != nil {
+		s.log.Warn("sync: looking for the page our reply answers", "err", err)
+		return securestore.Message{}, false
+	}
+	acked := map[string]bool{}
+	for _, m := range recent {
+		if m.Direction != securestore.Outgoing {
+			continue
+		}
+		if m.Extra[ExtraResponse] == string(ResponseAck) && m.Extra[ExtraResponseTo] != "" {
+			acked[m.Extra[ExtraResponseTo]] = true
+		}
+		if of := m.Extra[ExtraTextAckOf]; of != "" {
+			acked[of] = true
+		}
+	}
+	answerable := func(p securestore.Message) bool {
+		return p.ID < reply.ID && p.ConversationID == conv && p.Direction == securestore.Incoming &&
+			p.Extra[ExtraAck] == "required" && p.Extra[ExtraRetracted] == "" && p.Extra[ExtraResponseTo] == "" &&
+			p.OriginID != "" && !acked[p.OriginID]
+	}
+	if ref := reply.Extra[ExtraReplyTo]; ref != "" {
+		// An XEP-0461 reply names what it answers: that message, if it
+		// is a page we may still acknowledge, and nothing else.
+		var p securestore.Message
+		if id, err := strconv.ParseUint(reply.Extra[ExtraReplyToID], 10, 64); err == nil {
+			p, err = s.store.Message(securestore.MessageID(id))
+			if err != nil {
+				return securestore.Message{}, false
+			}
+		} else if p, err = s.referenced(conv, ref, conv, s.account); err != nil {
+			return securestore.Message{}, false
+		}
+		return p, answerable(p)
+	}
+	for i := len(recent) - 1; i >= 0; i-- {
+		if answerable(recent[i]) {
+			return recent[i], true
+		}
+	}
+	return securestore.Message{}, false
 }
 
 // textReplies applies the text-acknowledgement rules to newly stored
