@@ -236,9 +236,8 @@ func (s *Session) learnStanzaID(sm securestore.Message) {
 		// whatever its receipt says. A recipient's receipt can overtake the
 		// server's ack (delivered before sent), and an ack lost with a socket
 		// leaves such a message queued; resending it would reach the peer twice.
-		if s.markSent(stored.ID) {
-			s.ownReplySent(stored.ID) // textack.go
-		}
+		s.markSent(stored.ID)
+		s.ownReplySent(stored.ID) // textack.go
 	}
 }
 
@@ -416,19 +415,17 @@ func (s *Session) onMessageError(m *xmpp.Message) {
 	s.advance(msg.ID, "", securestore.ReceiptFailed, reason)
 }
 
-// advance moves a receipt forward and tells the app if it moved; it
-// reports whether it moved.
-func (s *Session) advance(id securestore.MessageID, member string, st securestore.ReceiptState, reason string) bool {
+// advance moves a receipt forward and tells the app if it moved.
+func (s *Session) advance(id securestore.MessageID, member string, st securestore.ReceiptState, reason string) {
 	now := s.clock.Now()
 	changed, err := s.store.AdvanceReceipt(id, member, st, now, reason)
 	if err != nil {
 		s.log.Warn("sync: receipt", "err", err)
-		return false
+		return
 	}
 	if changed {
 		s.emit(ReceiptChanged{Message: id, Member: member, State: st, At: now, Reason: reason})
 	}
-	return changed
 }
 
 func (s *Session) onPresence(p *xmpp.Presence) {

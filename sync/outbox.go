@@ -217,29 +217,25 @@ func (s *Session) onAcked(el *xmpp.Element) {
 			s.emit(ReceiptChanged{Message: f.id, State: securestore.ReceiptSent, At: now})
 		}
 	case f.keep:
-		if s.advance(f.id, "", securestore.ReceiptSent, "") {
-			s.ownReplySent(f.id) // textack.go
-		}
+		s.advance(f.id, "", securestore.ReceiptSent, "")
+		s.ownReplySent(f.id) // textack.go
 	default:
-		if s.markSent(f.id) {
-			s.ownReplySent(f.id) // textack.go
-		}
+		s.markSent(f.id)
+		s.ownReplySent(f.id) // textack.go
 	}
 }
 
-// markSent advances a message to sent and takes it out of the Outbox. It
-// reports whether the message is sent only now.
-func (s *Session) markSent(id securestore.MessageID) bool {
+// markSent advances a message to sent and takes it out of the Outbox.
+func (s *Session) markSent(id securestore.MessageID) {
 	now := s.clock.Now()
 	// A recall or correction may have been queued since the message went on
 	// the wire; it keeps the message on the Outbox until its own ack.
 	changed, err := s.store.MarkSentKeepingEdits(id, now)
 	if err != nil {
 		s.log.Warn("sync: marking sent", "err", err)
-		return false
+		return
 	}
 	if changed {
 		s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
 	}
-	return changed
 }

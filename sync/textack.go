@@ -259,7 +259,9 @@ func (s *Session) ownTextReplies(added []securestore.Message) {
 	}
 }
 
-// ownReplySent: our message id (sent from this device) reached the server.
+// ownReplySent: our message id (sent from this device) reached the server
+// (its ack, or its copy in the archive; either may come more than once:
+// a reply already counted is marked and not taken again).
 func (s *Session) ownReplySent(id securestore.MessageID) {
 	if s.textAckRules().off {
 		return
