@@ -27,12 +27,12 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			}
 		}
 		c.changes.push(Change{Kind: InboxChanged})
-		// The batch's quick responses are recorded already: the engine
-		// resolves them and sends ResponseReceived before MessagesAdded,
-		// so no alert is raised for a message this batch shows acknowledged
-		// (catch-up after another device).
+		// The batch's quick responses, and our own acknowledgements by
+		// text reply, are recorded already: the engine resolves them and
+		// sends ResponseReceived before MessagesAdded, so no alert is
+		// raised for a message this batch shows acknowledged (catch-up
+		// after another device).
 		c.clin.escalationClosed(e.Messages)
-		c.clin.ownTextAcks(st, e.Messages)
 		// Do not disturb (dnd.go) answers, forwards, and keeps quiet what
 		// the policy does not let through.
 		msgs := withoutIDs(e.Messages, c.dndIncoming(st, e.Messages))
