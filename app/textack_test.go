@@ -347,3 +347,154 @@ func TestOwnTextAckEndsOwnAlert(t *testing.T) {
 		t.Fatalf("the phone rang %d more times after its user acknowledged by text", n)
 	}
 }
+
+// Our own acknowledgement by text reply is sync's rule (sync/textack.go,
+// ownTextReply), the same as the page sender's: the tests below each pin a
+// point where the app's earlier copy of the rule (ownTextAcks) differed.
+
+// TestOwnTextAckNamesOtherMessage: an own "ack" sent as an XEP-0461 reply
+// to a routine message answers that message, not the page after it, so the
+// page's alert keeps ringing; the same "ack" as a reply to the page ends
+// it. (The app's copy ignored which message a reply names and ended the
+// alert on the first "ack".)
+func TestOwnTextAckNamesOtherMessage(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	if _, err := alice.c.Send(phone.jid, "MARKER-RT family is here"); err != nil {
+		t.Fatal(err)
+	}
+	routine := phone.waitIncoming(alice.jid, "MARKER-RT")
+	sent, err := alice.c.SendClinical(phone.jid, "MARKER-XR bed 3 sats 82", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := phone.waitIncoming(alice.jid, "MARKER-XR")
+	waitFor(t, "alert", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return ok })
+
+	toRoutine, err := phone.c.Reply(alice.jid, routine.ID, "ack", ClinicalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply to the routine message reaches alice", 30*time.Second, func() bool {
+		ms, _ := alice.c.Messages(phone.jid, 50)
+		return slices.ContainsFunc(ms, func(m MessageRow) bool { return !m.Outgoing && m.Body == "ack" })
+	})
+	waitFor(t, "the reply is sent", 30*time.Second, func() bool {
+		r, _ := phone.messageRow(alice.jid, toRoutine.ID)
+		return r.Receipt.State >= securestore.ReceiptSent
+	})
+	time.Sleep(300 * time.Millisecond)
+	if _, ok := alertOn(phone, alice.jid); !ok {
+		t.Fatal("an ack replying to a routine message ended the page's alert")
+	}
+	if r, _ := alice.messageRow(phone.jid, sent.ID); r.Receipt.State == securestore.ReceiptAcknowledged {
+		t.Fatal("the sender counted an ack replying to a routine message")
+	}
+
+	if _, err := phone.c.Reply(alice.jid, page.ID, "ack", ClinicalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the alert ends on the ack replying to the page", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return !ok })
+	r, _ := phone.messageRow(alice.jid, page.ID)
+	if !slices.ContainsFunc(r.Responses, func(x ResponseRow) bool { return x.Own && x.ByText && x.Kind == ResponseAck }) {
+		t.Fatalf("page's responses on the phone: %+v", r.Responses)
+	}
+	waitFor(t, "the sender sees it acknowledged", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+}
+
+// TestOwnTextAckQuoteStripped: bob answers the page from another client
+// (slixmpp) with an XEP-0461 reply whose quote is not in "> " lines, so the
+// stored body keeps it; only his own words count, so the carbon of his
+// "ack" ends the alert on his Rounds phone, as it acknowledges the page for
+// alice. (The app's copy compared the whole body, quote included.)
+func TestOwnTextAckQuoteStripped(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	laptop, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: srv.JID("bob") + "/laptop", Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer laptop.Close()
+	sent, err := alice.c.SendClinical(phone.jid, "MARKER-QS bed 5 K+ 7.1", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.waitIncoming(alice.jid, "MARKER-QS")
+	waitFor(t, "alert", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return ok })
+	st, err := alice.c.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Message(sent.ID)
+	if err != nil || m.OriginID == "" {
+		t.Fatalf("alice's page: %+v, %v", m, err)
+	}
+	if err := laptop.Reply(alice.jid, "MARKER-QS bed 5 K+ 7.1\n", "ack", "own-quoted-ack", alice.jid, m.OriginID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the phone stores the carbon", 30*time.Second, func() bool {
+		ms, _ := phone.c.Messages(alice.jid, 50)
+		return slices.ContainsFunc(ms, func(m MessageRow) bool { return m.Outgoing && strings.HasSuffix(m.Body, "ack") })
+	})
+	waitFor(t, "the phone's alert ends", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return !ok })
+	waitFor(t, "the sender sees it acknowledged", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+}
+
+// TestOwnTextAckOnlyWhenSent: an "ack" typed while the server cannot be
+// reached waits in the Outbox and has acknowledged nothing: the alert keeps
+// ringing until the server has the reply, then ends. (The app's copy ended
+// the alert the moment the reply was queued.)
+func TestOwnTextAckOnlyWhenSent(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	phone := clinicalSignIn(t, srv, "bob", "phone", clk)
+	sent, err := alice.c.SendClinical(phone.jid, "MARKER-OS bed 8 GCS 9", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.waitIncoming(alice.jid, "MARKER-OS")
+	waitFor(t, "alert", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return ok })
+
+	srv.Halt()
+	waitFor(t, "phone offline", 30*time.Second, func() bool { return phone.c.Connection().Connectivity != 2 })
+	id, err := phone.c.Send(alice.jid, "ack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply is shown", 30*time.Second, func() bool { _, ok := phone.messageRow(alice.jid, id); return ok })
+	time.Sleep(300 * time.Millisecond)
+	if r, _ := phone.messageRow(alice.jid, id); r.Receipt.State != securestore.ReceiptQueued {
+		t.Fatalf("reply state %v while the server is down", r.Receipt.State)
+	}
+	if _, ok := alertOn(phone, alice.jid); !ok {
+		t.Fatal("an ack still in the Outbox ended the alert")
+	}
+
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reply is sent", 60*time.Second, func() bool {
+		r, _ := phone.messageRow(alice.jid, id)
+		return r.Receipt.State >= securestore.ReceiptSent
+	})
+	waitFor(t, "the alert ends once the server has the ack", 30*time.Second, func() bool { _, ok := alertOn(phone, alice.jid); return !ok })
+	waitFor(t, "the sender sees it acknowledged", 60*time.Second, func() bool {
+		r, _ := alice.messageRow(phone.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+}
