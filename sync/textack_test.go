@@ -374,3 +374,96 @@ func TestTextAckSeenOnOtherDevice(t *testing.T) {
 		t.Errorf("desk's copy of the page: %v", m.Extra)
 	}
 }
+
+// TestOwnTextAck: the rules the other way round (ownTextReply). Bob pages
+// alice twice; alice types "ack" on her phone: once the server has it, it
+// is her acknowledgement of the newer page (ResponseReceived Own and
+// ByText, the reply marked), on the phone and, from the carbon, on her
+// desk; bob's side counts it too. A second "Ack." answers the older page
+// (the newer one is acknowledged already), a third finds nothing to
+// answer; a page she acknowledged with the quick response is not taken
+// again; with text acks off her "ack" acknowledges nothing.
+func TestOwnTextAck(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	phone := startDevice(t, srv, "alice", deviceOptions{resource: "phone"})
+	desk := startDevice(t, srv, "alice", deviceOptions{resource: "desk"})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	page := func(body string) (onBob, onPhone, onDesk securestore.Message) {
+		t.Helper()
+		m, err := bob.session.Send(phone.jid, body, SendOptions{Urgency: securestore.UrgencyHigh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, byOrigin(t, phone, bob.jid, m.OriginID), byOrigin(t, desk, bob.jid, m.OriginID)
+	}
+	own := func(d *device) []ResponseReceived {
+		var out []ResponseReceived
+		for _, e := range eventsOf[ResponseReceived](d) {
+			if e.Own && e.ByText {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	say := func(body string) securestore.Message {
+		t.Helper()
+		m, err := phone.session.Send(bob.jid, body, SendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		phone.allAtLeast([]securestore.MessageID{m.ID}, securestore.ReceiptSent, 30*time.Second)
+		byOrigin(t, desk, bob.jid, m.OriginID)
+		seenAdded(bob, m.OriginID)
+		return m
+	}
+	olderB, olderP, olderD := page("Bed 1 lactate 6")
+	newerB, newerP, newerD := page("Bed 2 glucose 1.9")
+
+	first := say("ack")
+	phone.waitFor("phone reads its own ack", 30*time.Second, func() bool { return len(own(phone)) == 1 })
+	desk.waitFor("desk reads the carbon", 30*time.Second, func() bool { return len(own(desk)) == 1 })
+	if e := own(phone)[0]; e.To != newerP.ID || e.Kind != ResponseAck || e.Message.ID != first.ID || e.From != phone.jid || e.Text != "ack" {
+		t.Errorf("phone: %+v", e)
+	}
+	if e := own(desk)[0]; e.To != newerD.ID || e.Kind != ResponseAck {
+		t.Errorf("desk: %+v", e)
+	}
+	if m := stored(t, phone, first.ID); m.Extra[ExtraTextAckOf] != newerP.OriginID {
+		t.Errorf("phone's reply: %v", m.Extra)
+	}
+	bob.allAtLeast([]securestore.MessageID{newerB.ID}, securestore.ReceiptAcknowledged, 30*time.Second)
+
+	say("Ack.")
+	phone.waitFor("the second ack", 30*time.Second, func() bool { return len(own(phone)) == 2 })
+	desk.waitFor("the second ack on the desk", 30*time.Second, func() bool { return len(own(desk)) == 2 })
+	if e := own(phone)[1]; e.To != olderP.ID {
+		t.Errorf("second ack answered %d, want the older page %d", e.To, olderP.ID)
+	}
+	if e := own(desk)[1]; e.To != olderD.ID {
+		t.Errorf("desk: second ack answered %d, want %d", e.To, olderD.ID)
+	}
+	bob.allAtLeast([]securestore.MessageID{olderB.ID}, securestore.ReceiptAcknowledged, 30*time.Second)
+	say("ack")
+
+	_, quickP, _ := page("Bed 3 K+ 6.8")
+	if _, err := phone.session.Respond(context.Background(), bob.jid, quickP.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	say("ack")
+
+	phone.session.SetTextAck(TextAckRules{Off: true})
+	page("Bed 4 BP 60/30")
+	say("ack")
+	// Whatever the phone read of its own replies came before this.
+	last, err := bob.session.Send(phone.jid, "thanks", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenAdded(phone, last.OriginID)
+	if got := own(phone); len(got) != 2 {
+		for _, e := range got {
+			t.Logf("own text ack: reply %d answers %d", e.Message.ID, e.To)
+		}
+		t.Errorf("phone read %d own text acks, want 2", len(got))
+	}
+}
