@@ -301,6 +301,10 @@ func (s *Service) handOff(m securestore.Message) {
 		refuse(fmt.Sprintf("the sender has %d ladders running (the limit)", running))
 		return
 	}
+	if why := s.unacceptableStep(p.Steps); why != "" {
+		refuse(why)
+		return
+	}
 	steps := p.Steps
 	after := time.Duration(p.AfterSeconds) * time.Second
 	if len(steps) == 0 {
@@ -332,6 +336,38 @@ func (s *Service) handOff(m securestore.Message) {
 	s.log.Info("escalation: ladder held", "sender", sender, "steps", len(steps))
 	s.held(sender, p.ID)
 	s.poke()
+}
+
+// unacceptableStep says why a step of a sender's own plan may not be run
+// ("" when every step may): the service posts with its own account, which
+// may be a member of rooms the sender is not, and is trusted by every device
+// of the domain. So a step the sender chose is run only when it is a person
+// of the service's own domain or a role the on-call schedule defines; a
+// room (or anything else: a JID of another domain, a server, a JID with a
+// resource) is run only from the org policy's own ladder, which a plan
+// without steps uses. The reason names the kind of step, never its target.
+func (s *Service) unacceptableStep(steps []sync.EscalationStep) string {
+	s.mu.Lock()
+	shifts := s.shifts
+	s.mu.Unlock()
+	for i, st := range steps {
+		n := i + 1
+		switch {
+		case st.Room != "":
+			return fmt.Sprintf("step %d names a room (rooms only from the org policy's ladder)", n)
+		case st.Role != "":
+			if _, _, _, known := sync.RoleHolder(shifts, st.Role, s.clock.Now()); !known {
+				return fmt.Sprintf("step %d names a role the on-call schedule does not define", n)
+			}
+		default:
+			j, err := jid.Parse(st.To)
+			if err != nil || j.Local == "" || j.Resource != "" || !strings.EqualFold(j.Domain, s.domain) ||
+				strings.EqualFold(j.Bare().String(), s.account) {
+				return fmt.Sprintf("step %d is not a person of the service's domain", n)
+			}
+		}
+	}
+	return ""
 }
 
 func (s *Service) held(sender, origin string) {

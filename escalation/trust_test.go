@@ -282,3 +282,62 @@ func TestStopFromOutsiderIgnored(t *testing.T) {
 	}
 	svc.waitFor("Alice's stop", 10*time.Second, func() bool { return len(svc.svc.Active()) == 0 })
 }
+
+// TestPlanStepsChecked: Alice, an account of our own domain, hands over
+// plans whose steps she chose. A step naming a JID of another domain, a
+// room (the service may be a member of rooms Alice is not), or a role the
+// on-call schedule does not define is refused: no ladder, no <held/>
+// (her device runs its own ladder), audited without the page's text. A
+// plan naming a person of our domain and a role the schedule defines is
+// held.
+func TestPlanStepsChecked(t *testing.T) {
+	const stranger = "stranger.rounds.test"
+	srv := testserver.StartT(t, testserver.Options{StrangerDomain: stranger}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	now := clock.Now()
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`),
+		scheduleDoc("Charge nurse", srv.JID("kim"), now.Add(-time.Hour), now.Add(time.Hour)))
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(1)
+	alice := start(t, srv, "alice", nodeOptions{})
+	const text = "Bed 9 K+ 7.1"
+	bad := [][]sync.EscalationStep{
+		{{To: srv.JID("kim")}, {To: "eve@" + stranger}},                                     // another domain
+		{{Room: "icu-consultants@conference." + strings.SplitN(srv.JID("kim"), "@", 2)[1]}}, // a room
+		{{Role: "Chief of everything"}},                                                     // a role the schedule does not define
+	}
+	var refused []string
+	for _, steps := range bad {
+		refused = append(refused, alice.page(srv.JID("bob"), text, &sync.EscalationPlan{AfterSeconds: 60, Steps: steps}))
+	}
+	good := alice.page(srv.JID("bob"), text, &sync.EscalationPlan{AfterSeconds: 60,
+		Steps: []sync.EscalationStep{{Role: "charge nurse"}, {To: srv.JID("kim")}}})
+	alice.waitFor("the good plan held", 10*time.Second, func() bool { return alice.held(good) })
+	svc.waitFor("three plans refused", 10*time.Second, func() bool {
+		n := 0
+		for _, k := range svc.auditKinds() {
+			if k == "escalation-refused" {
+				n++
+			}
+		}
+		return n == 3
+	})
+	time.Sleep(300 * time.Millisecond)
+	for _, of := range refused {
+		if alice.held(of) {
+			t.Errorf("a plan with an unacceptable step was confirmed (%s)", of)
+		}
+	}
+	if a := svc.svc.Active(); len(a) != 1 || a[0].Origin != good {
+		t.Fatalf("ladders held: %+v, want only the good one", a)
+	}
+	log, err := svc.store.AuditLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range log {
+		if strings.Contains(e.Detail, text) || strings.Contains(e.Detail, "eve@") {
+			t.Errorf("audit %s names the page's text or the step's target: %q", e.Kind, e.Detail)
+		}
+	}
+}
