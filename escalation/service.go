@@ -344,15 +344,23 @@ func (s *Service) handOff(m securestore.Message) {
 // of the domain. So a step the sender chose is run only when it is a person
 // of the service's own domain or a role the on-call schedule defines; a
 // room (or anything else: a JID of another domain, a server, a JID with a
-// resource) is run only from the org policy's own ladder, which a plan
-// without steps uses. The reason names the kind of step, never its target.
+// resource) is run only when the org policy's own ladder names it (devices
+// send the policy's ladder as their plan; a plan without steps uses it).
+// The reason names the kind of step, never its target.
 func (s *Service) unacceptableStep(steps []sync.EscalationStep) string {
 	s.mu.Lock()
-	shifts := s.shifts
+	shifts, policySteps := s.shifts, s.policy.Steps
 	s.mu.Unlock()
+	inPolicy := func(st sync.EscalationStep) bool {
+		return slices.ContainsFunc(policySteps, func(p sync.EscalationStep) bool {
+			return strings.EqualFold(jid.Bare(p.To), jid.Bare(st.To)) && strings.EqualFold(jid.Bare(p.Room), jid.Bare(st.Room)) &&
+				strings.EqualFold(strings.TrimSpace(p.Role), strings.TrimSpace(st.Role))
+		})
+	}
 	for i, st := range steps {
 		n := i + 1
 		switch {
+		case inPolicy(st):
 		case st.Room != "":
 			return fmt.Sprintf("step %d names a room (rooms only from the org policy's ladder)", n)
 		case st.Role != "":

@@ -289,22 +289,24 @@ func TestStopFromOutsiderIgnored(t *testing.T) {
 // on-call schedule does not define is refused: no ladder, no <held/>
 // (her device runs its own ladder), audited without the page's text. A
 // plan naming a person of our domain and a role the schedule defines is
-// held.
+// held, and so is the org policy's own ladder with its room step (devices
+// send it as their plan).
 func TestPlanStepsChecked(t *testing.T) {
 	const stranger = "stranger.rounds.test"
 	srv := testserver.StartT(t, testserver.Options{StrangerDomain: stranger}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
 	clock := &testClock{}
 	now := clock.Now()
-	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`),
+	muc := "conference." + strings.SplitN(srv.JID("kim"), "@", 2)[1]
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/><step room='icu-charge@`+muc+`'/>`),
 		scheduleDoc("Charge nurse", srv.JID("kim"), now.Add(-time.Hour), now.Add(time.Hour)))
 	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
 	svc.waitPolicy(1)
 	alice := start(t, srv, "alice", nodeOptions{})
 	const text = "Bed 9 K+ 7.1"
 	bad := [][]sync.EscalationStep{
-		{{To: srv.JID("kim")}, {To: "eve@" + stranger}},                                     // another domain
-		{{Room: "icu-consultants@conference." + strings.SplitN(srv.JID("kim"), "@", 2)[1]}}, // a room
-		{{Role: "Chief of everything"}},                                                     // a role the schedule does not define
+		{{To: srv.JID("kim")}, {To: "eve@" + stranger}}, // another domain
+		{{Room: "icu-consultants@" + muc}},              // a room the policy's ladder does not name
+		{{Role: "Chief of everything"}},                 // a role the schedule does not define
 	}
 	var refused []string
 	for _, steps := range bad {
@@ -313,6 +315,10 @@ func TestPlanStepsChecked(t *testing.T) {
 	good := alice.page(srv.JID("bob"), text, &sync.EscalationPlan{AfterSeconds: 60,
 		Steps: []sync.EscalationStep{{Role: "charge nurse"}, {To: srv.JID("kim")}}})
 	alice.waitFor("the good plan held", 10*time.Second, func() bool { return alice.held(good) })
+	// The policy's own ladder, as devices send it, room step included.
+	policyLadder := alice.page(srv.JID("bob"), text, &sync.EscalationPlan{AfterSeconds: 60,
+		Steps: []sync.EscalationStep{{To: srv.JID("kim")}, {Room: "icu-charge@" + muc}}})
+	alice.waitFor("the policy's ladder held", 10*time.Second, func() bool { return alice.held(policyLadder) })
 	svc.waitFor("three plans refused", 10*time.Second, func() bool {
 		n := 0
 		for _, k := range svc.auditKinds() {
@@ -328,8 +334,8 @@ func TestPlanStepsChecked(t *testing.T) {
 			t.Errorf("a plan with an unacceptable step was confirmed (%s)", of)
 		}
 	}
-	if a := svc.svc.Active(); len(a) != 1 || a[0].Origin != good {
-		t.Fatalf("ladders held: %+v, want only the good one", a)
+	if a := svc.svc.Active(); len(a) != 2 || a[0].Origin != good || a[1].Origin != policyLadder {
+		t.Fatalf("ladders held: %+v, want only the two good ones", a)
 	}
 	log, err := svc.store.AuditLog()
 	if err != nil {
