@@ -81,12 +81,14 @@ test-fulldisk:
 	mountpoint -q $(FULLDISK_DIR) || mount -t tmpfs -o size=3m tmpfs $(FULLDISK_DIR)
 	ROUNDS_FULLDISK_DIR=$(FULLDISK_DIR) $(GO) test -count=1 -run TestPurgeOnRealFullDisk ./securestore/; rc=$$?; umount $(FULLDISK_DIR); exit $$rc
 
-# Regenerates the screens' pictures in docs/screenshots from the code (the
+# Regenerates every picture in docs/screenshots: the screens' renders (the
 # same renders TestScreenshots and TestAttachmentScreenshots compare with
-# them in every test run). The real-* and demo-* pictures come from the real
-# binary under Xvfb (tests/, docs/BUILDING.md).
+# them in every test run), the files-e2e-* captures of TestFilesEndToEnd, and
+# the real-* pictures of the real desktop binary under Xvfb (tests/,
+# docs/BUILDING.md).
 screenshots:
-	ROUNDS_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestScreenshots|TestAttachmentScreenshots' ./ui/
+	ROUNDS_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestScreenshots|TestAttachmentScreenshots|TestFilesEndToEnd' ./ui/
+	ROUNDS_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 ./tests/
 
 clean:
 	rm -rf bin .demo dist
