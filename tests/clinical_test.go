@@ -14,17 +14,18 @@ import (
 	"rounds/internal/testserver"
 )
 
-// statRed is the STAT level's colour (the theme's error colour, ui/urgency.go):
-// the alert overlay's band is filled with it.
-var statRed = color.NRGBA{R: 0xf4, G: 0x43, B: 0x36, A: 0xff}
+// statReds are the STAT level's colour (the theme's error colour,
+// ui/urgency.go, ui/theme.go) in the dark and light variants: the alert
+// overlay's band is filled with it.
+var statReds = []color.NRGBA{{R: 0xff, G: 0x6b, B: 0x6b, A: 0xff}, {R: 0xc6, G: 0x28, B: 0x28, A: 0xff}}
 
-// countNear counts the pixels of r within tol of want.
-func countNear(img image.Image, r image.Rectangle, want color.NRGBA, tol int) int {
+// countNear counts the pixels of r within tol of any of want.
+func countNear(img image.Image, r image.Rectangle, want []color.NRGBA, tol int) int {
 	r = r.Intersect(img.Bounds())
 	k := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
-			if near(img.At(x, y), want, tol) {
+			if nearAny(img.At(x, y), want, tol) {
 				k++
 			}
 		}
@@ -98,7 +99,7 @@ func TestDesktopStatAlertAcknowledged(t *testing.T) {
 		quiet = shots.grab()
 		return changed(a, quiet, win.rect()) == 0
 	})
-	redBefore := countNear(quiet, win.rect(), statRed, 12)
+	redBefore := countNear(quiet, win.rect(), statReds, 12)
 	shots.save("1-inbox")
 
 	// The lab system's page: password and text in owner-only files, never
@@ -129,9 +130,9 @@ func TestDesktopStatAlertAcknowledged(t *testing.T) {
 			t.Fatalf("the sender exited before the alert showed (%v):\n%s", sender.err, sender.out.String())
 		}
 		alert = shots.grab()
-		return countNear(alert, win.rect(), statRed, 12) > redBefore+20000
+		return countNear(alert, win.rect(), statReds, 12) > redBefore+20000
 	})
-	redAlert := countNear(alert, win.rect(), statRed, 12)
+	redAlert := countNear(alert, win.rect(), statReds, 12)
 	t.Logf("STAT-red pixels: %d before the page, %d with the alert", redBefore, redAlert)
 
 	// The OS notification: shown by dunst, without the page's text.
@@ -191,11 +192,11 @@ func TestDesktopStatAlertAcknowledged(t *testing.T) {
 
 	// The overlay goes.
 	eventually(t, 30*time.Second, "the alert overlay to go", func() bool {
-		return countNear(shots.grab(), win.rect(), statRed, 12) < redBefore+redAlert/10
+		return countNear(shots.grab(), win.rect(), statReds, 12) < redBefore+redAlert/10
 	})
 	time.Sleep(500 * time.Millisecond)
 	after := shots.save("3-acknowledged")
-	t.Logf("STAT-red pixels after Acknowledge: %d", countNear(after, win.rect(), statRed, 12))
+	t.Logf("STAT-red pixels after Acknowledge: %d", countNear(after, win.rect(), statReds, 12))
 
 	if rounds.exited() {
 		t.Fatalf("app died: %v\n%s", rounds.err, tail(rounds.out.String(), 40))

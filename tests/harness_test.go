@@ -518,8 +518,10 @@ func waitExit(t *testing.T, p *proc, timeout time.Duration) int {
 
 // ---- reading screenshots ----
 
-// primary is the Fyne theme's primary colour (buttons, badges, read ticks).
-var primary = color.NRGBA{R: 0x29, G: 0x6f, B: 0xf6, A: 0xff}
+// primaries are the Rounds theme's primary colour (buttons, badges, read
+// ticks) in its dark and light variants (ui/theme.go): the binary follows the
+// system's variant, which differs between machines.
+var primaries = []color.NRGBA{{R: 0x64, G: 0xb5, B: 0xf6, A: 0xff}, {R: 0x15, G: 0x65, B: 0xc0, A: 0xff}}
 
 func near(c color.Color, want color.NRGBA, tol int) bool {
 	r, g, b, _ := c.RGBA()
@@ -530,7 +532,16 @@ func near(c color.Color, want color.NRGBA, tol int) bool {
 	return d(r, want.R) && d(g, want.G) && d(b, want.B)
 }
 
-func isPrimary(c color.Color) bool { return near(c, primary, 30) }
+func isPrimary(c color.Color) bool { return nearAny(c, primaries, 30) }
+
+func nearAny(c color.Color, want []color.NRGBA, tol int) bool {
+	for _, w := range want {
+		if near(c, w, tol) {
+			return true
+		}
+	}
+	return false
+}
 
 // wideBand finds the tallest horizontal band of rows inside r that each hold
 // a run of at least minRun primary-coloured pixels (a full-width button),

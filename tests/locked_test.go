@@ -58,7 +58,7 @@ func TestDesktopLockedStatRings(t *testing.T) {
 		return changed(inbox, shots.grab(), win.rect()) > 0.02
 	})
 	locked := settle("the lock screen to settle")
-	redBefore := countNear(locked, win.rect(), statRed, 12)
+	redBefore := countNear(locked, win.rect(), statReds, 12)
 	shots.save("1-locked")
 
 	dir := t.TempDir()
@@ -88,7 +88,7 @@ func TestDesktopLockedStatRings(t *testing.T) {
 	var banner image.Image
 	eventually(t, 30*time.Second, "the STAT banner on the lock screen", func() bool {
 		banner = shots.grab()
-		return countNear(banner, win.rect(), statRed, 12) > redBefore+4000
+		return countNear(banner, win.rect(), statReds, 12) > redBefore+4000
 	})
 	time.Sleep(500 * time.Millisecond)
 	shots.saveFull("2-locked-banner")
@@ -134,7 +134,7 @@ func TestDesktopLockedStatRings(t *testing.T) {
 	var alert image.Image
 	eventually(t, 90*time.Second, "the STAT alert after unlock", func() bool {
 		alert = shots.grab()
-		return countNear(alert, win.rect(), statRed, 12) > redBefore+20000
+		return countNear(alert, win.rect(), statReds, 12) > redBefore+20000
 	})
 	shots.save("3-unlocked-alert")
 	var ack image.Point
