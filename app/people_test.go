@@ -86,3 +86,30 @@ func TestPeopleShowByTheirCards(t *testing.T) {
 		t.Fatalf("carol's message rows: %+v %v", ms, err)
 	}
 }
+
+// TestCardChangeShowsWithoutSignIn: alice follows bob's card once read;
+// when bob publishes a new one, the PEP notification updates alice's inbox
+// title and his title in the directory without a new sign-in or refresh.
+// Through a real Prosody.
+func TestCardChangeShowsWithoutSignIn(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	publishCard(t, bob, sync.Profile{Name: "Bob Mensah", Role: "Staff nurse"})
+	if _, err := bob.c.Send(alice.jid, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's chat", 30*time.Second, func() bool { _, ok := alice.row(bob.jid); return ok })
+	_, s := alice.c.openSession()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.RefreshProfiles(ctx, bob.jid); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "first card", 30*time.Second, func() bool { r, _ := alice.row(bob.jid); return r.Title == "Bob Mensah" })
+	publishCard(t, bob, sync.Profile{Name: "Charge Nurse Bob Mensah", Role: "Charge nurse"})
+	waitFor(t, "new card shown", 30*time.Second, func() bool {
+		r, _ := alice.row(bob.jid)
+		return r.Title == "Charge Nurse Bob Mensah" && r.Role == "Charge nurse"
+	})
+}

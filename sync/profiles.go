@@ -12,7 +12,8 @@ import (
 
 // People's own cards (XEP-0292 vCard4): read from each contact's PEP node
 // after every fresh sign-in (when the copy kept is older than
-// profileMaxAge), kept in the store so names show while offline, and
+// profileMaxAge), followed from then on (a new card arrives as a PEP
+// notification), kept in the store so names show while offline, and
 // reported as ProfilesUpdated. A card is its owner's claim about
 // themselves: the app decides how far to trust a name from one.
 
@@ -91,6 +92,11 @@ func (s *Session) RefreshProfiles(ctx context.Context, bares ...string) error {
 			p = Profile{Name: v.Name, Role: v.Role, Unit: v.Unit, Phone: v.Phone, Read: p.Read}
 		}
 		got[xmpp.BareJID(b)] = p
+		// Ask for their next card as they publish it (names change without
+		// a new sign-in). A server that refuses costs only the live update.
+		if err := c.FollowVCard(ctx, b); err != nil {
+			s.log.Info("sync: card updates not followed", "err", err)
+		}
 	}
 	if err := s.keepProfiles(got); err != nil {
 		return err
@@ -131,6 +137,21 @@ func (s *Session) followProfiles(ctx context.Context, c *xmpp.Client) {
 	if err := s.RefreshProfiles(sctx, due...); err != nil {
 		s.log.Info("sync: cards not read", "err", err)
 	}
+}
+
+// onVCard keeps a card that arrived as a PEP notification (runs on the
+// read loop: one store write, no IQ). Only people whose cards we already
+// read are kept: anyone can send us an event, and a stranger's card would
+// only grow the store.
+func (s *Session) onVCard(bare string, v xmpp.VCard) {
+	if _, ok := Profiles(s.store)[bare]; !ok {
+		return
+	}
+	if err := s.keepProfiles(map[string]Profile{bare: {Name: v.Name, Role: v.Role, Unit: v.Unit, Phone: v.Phone, Read: time.Now()}}); err != nil {
+		s.log.Info("sync: card not kept", "err", err)
+		return
+	}
+	s.emit(ProfilesUpdated{})
 }
 
 // keepProfiles merges got into the cards kept.

@@ -312,6 +312,7 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	cfg.OnAcked = s.onAcked
 	cfg.OnDisplayedSync = s.onDisplayedSync
 	cfg.OnDND = s.onDND
+	cfg.OnVCard = s.onVCard
 	cfg.OnDisconnect = func(err error) {
 		select {
 		case s.lost <- err:

@@ -57,6 +57,10 @@ type Config struct {
 	// when another of our devices publishes it. Setting it advertises
 	// +notify for that node in our caps.
 	OnDND func(DND)
+	// OnVCard gets a person's card (XEP-0292) when they publish a new one:
+	// bare is whose card it is, v is their own claim. Setting it advertises
+	// +notify for urn:xmpp:vcard4 in our caps.
+	OnVCard func(bare string, v VCard)
 	// OnAcked fires once per stanza the server acknowledged (XEP-0198), oldest
 	// first, with the very *Element passed to Send. Also called from Resume.
 	OnAcked func(*Element)

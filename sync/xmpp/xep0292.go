@@ -161,3 +161,78 @@ func (c *Client) FetchVCard(ctx context.Context, bare string) (v VCard, ok bool,
 	}
 	return VCard{}, false, nil
 }
+
+// VCardNotify is the XEP-0163 feature that asks the server to send us the
+// cards of the people we follow whenever they publish a new one.
+const VCardNotify = nodeVCard4 + "+notify"
+
+// ErrNotVCardEvent: the stanza is not a notification of a vCard4 node.
+var ErrNotVCardEvent = errors.New("xmpp: not a vCard4 notification")
+
+// ParseVCardEvent reads a PEP notification of someone's card: whose card
+// (the bare JID the event comes from; empty from is our own account,
+// named by our own server) and what it now says. The card is still only
+// its owner's claim. A full JID as sender is refused: PEP events come from
+// the account itself, so a resource means a peer's client forged one.
+func ParseVCardEvent(st *Element, self string) (bare string, v VCard, err error) {
+	var items *Element
+	for _, it := range st.Child(NSPubSubEvent, "event").ChildrenNamed(NSPubSubEvent, "items") {
+		if it.Attr("node") == nodeVCard4 {
+			items = it
+		}
+	}
+	if items == nil {
+		return "", VCard{}, ErrNotVCardEvent
+	}
+	from := st.From()
+	switch {
+	case from == "":
+		bare = BareJID(self)
+	case hasResource(from) || BareJID(from) == "":
+		return "", VCard{}, fmt.Errorf("%w: card event from %q", ErrSpoofed, from)
+	default:
+		bare = BareJID(from)
+	}
+	var card *Element
+	for _, item := range items.ChildrenNamed(NSPubSubEvent, "item") {
+		if id := item.Attr("id"); id != "current" && id != "" {
+			continue
+		}
+		if c := item.Child(NSVCard4, "vcard"); c != nil {
+			card = c
+		}
+	}
+	if card == nil {
+		return "", VCard{}, errors.New("xmpp: vCard4 notification carries no current card")
+	}
+	v, err = ParseVCard(card)
+	if err != nil {
+		return "", VCard{}, err
+	}
+	return bare, v, nil
+}
+
+// handleVCardEvent delivers notifications of people's cards to OnVCard.
+// Events of other nodes pass on.
+func (c *Client) handleVCardEvent(st *Element) bool {
+	bare, v, err := ParseVCardEvent(st, c.account.String())
+	if errors.Is(err, ErrNotVCardEvent) {
+		return false
+	}
+	if err != nil {
+		c.log.Warn("xmpp: ignoring a card notification", "err", err)
+		return true
+	}
+	if c.cfg.OnVCard != nil {
+		c.cfg.OnVCard(bare, v)
+	}
+	return true
+}
+
+// FollowVCard asks bare's PEP service to send us their card whenever they
+// publish a new one (an explicit XEP-0060 subscription: it works without a
+// presence subscription, which Rounds does not manage; cards are published
+// with access model open). Subscribing again is harmless.
+func (c *Client) FollowVCard(ctx context.Context, bare string) error {
+	return c.SubscribeNode(ctx, BareJID(bare), nodeVCard4)
+}

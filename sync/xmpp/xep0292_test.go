@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,4 +114,58 @@ func TestVCardPublishAndFetch(t *testing.T) {
 	if _, ok, err := bob.FetchVCard(ctxT(t), srv.JID("carol")); err != nil || ok {
 		t.Fatalf("carol's (none): ok %v err %v", ok, err)
 	}
+}
+
+// TestVCardEventFixtures: a card notification is read from the account it
+// comes from (our own when from is empty); one from a full JID (a peer's
+// client forging its account's event), a retraction, an empty card,
+// another item or node, is refused.
+func TestVCardEventFixtures(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "vcardevent", "*.xml"))
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, p := range files {
+		_, _, err := decodeVCardEvent(t, mustRead(t, p))
+		if strings.HasPrefix(filepath.Base(p), "fail_") != (err != nil) {
+			t.Errorf("%s: err %v", p, err)
+		}
+	}
+	want := VCard{Name: "Dr Bob Mensah", Role: "Charge nurse"}
+	if bare, v, err := decodeVCardEvent(t, mustRead(t, filepath.Join("testdata", "vcardevent", "good_contact.xml"))); err != nil || bare != "bob@rounds.test" || v != want {
+		t.Errorf("good_contact: %q %+v %v", bare, v, err)
+	}
+	if bare, _, err := decodeVCardEvent(t, mustRead(t, filepath.Join("testdata", "vcardevent", "good_own_account.xml"))); err != nil || bare != "alice@rounds.test" {
+		t.Errorf("good_own_account: %q %v", bare, err)
+	}
+	if _, _, err := decodeVCardEvent(t, mustRead(t, filepath.Join("testdata", "vcardevent", "fail_full_jid.xml"))); !errors.Is(err, ErrSpoofed) {
+		t.Errorf("fail_full_jid: %v, want ErrSpoofed", err)
+	}
+}
+
+func decodeVCardEvent(t testing.TB, doc []byte) (string, VCard, error) {
+	el, err := DecodeElement(doc, Limits{})
+	if err != nil {
+		return "", VCard{}, err
+	}
+	return ParseVCardEvent(el, "alice@rounds.test/phone")
+}
+
+// FuzzVCardEvent: any stanza is read or refused, never panics; what is
+// read names a bare JID and a card that survives encode → decode.
+func FuzzVCardEvent(f *testing.F) {
+	addFixtureSeeds(f, "vcardevent")
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		bare, v, err := decodeVCardEvent(t, doc)
+		if err != nil {
+			return
+		}
+		if bare == "" || hasResource(bare) {
+			t.Fatalf("read from %q", bare)
+		}
+		again, err := ParseVCard(v.Element())
+		if err != nil || again != v {
+			t.Fatalf("round trip: %+v → %+v (%v)", v, again, err)
+		}
+	})
 }

@@ -98,6 +98,10 @@ func (c *Client) registerExtensions() {
 	c.HandlePresence("", c.handleMUCPresence)
 	c.HandleMessage(NSPubSubEvent, c.handlePEPEvent)
 	c.HandleMessage(NSPubSubEvent, c.handleDNDEvent)
+	c.HandleMessage(NSPubSubEvent, c.handleVCardEvent)
+	if c.cfg.OnVCard != nil {
+		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), VCardNotify)
+	}
 	if c.cfg.OnDisplayedSync != nil {
 		// PEP notifies the resources whose caps carry +notify (XEP-0163 §4).
 		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), NSMDS+"+notify")
