@@ -594,3 +594,91 @@ func TestDNDForwardsPagesThatReuseAnID(t *testing.T) {
 		return n == 2
 	})
 }
+
+// TestDNDCoversWhileLocked: bob is on do not disturb with carol covering,
+// and his device is locked (listening). alice, a colleague, sends him a STAT
+// page: carol gets the forward and alice the automatic reply and the
+// forwarded notice while bob stays locked. After the unlock the merge
+// forwards nothing again: one forward in bob's store, one reply and one
+// notice at alice, and one audit entry, written at the merge.
+func TestDNDCoversWhileLocked(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	bob.c.Lock()
+	if !bob.c.Listening() {
+		t.Fatal("not listening while locked")
+	}
+	if _, err := alice.c.SendClinical(bob.jid, "Bed 4 K+ 7.1 while bob is locked", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	forwards := func() int {
+		n := 0
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the forward at carol while bob is locked", 30*time.Second, func() bool { return forwards() == 1 })
+	notice := func() int {
+		n := 0
+		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
+			if strings.Contains(r.Body, "forwarded to carol") {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the reply and the notice at alice while bob is locked", 30*time.Second, func() bool {
+		return len(automatic(rowsFrom(alice, bob.jid))) == 2 && notice() == 1
+	})
+	if !bob.c.Listening() {
+		t.Fatal("bob is no longer locked")
+	}
+	if err := bob.c.Unlock(context.Background(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	audited := func() int {
+		entries, err := bob.c.AuditEntries()
+		if err != nil {
+			return -1
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Kind == AuditDNDForward {
+				n++
+				if strings.Contains(e.Detail, "K+") || !strings.Contains(e.Detail, carol.jid) {
+					t.Errorf("audit detail: %q", e.Detail)
+				}
+			}
+		}
+		return n
+	}
+	waitFor(t, "the audit entry after the unlock", 30*time.Second, func() bool { return audited() >= 1 })
+	time.Sleep(2 * time.Second) // anything the unlock would send twice has gone by now
+	own, err := bob.c.Messages(carol.jid, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, r := range own {
+		if r.Outgoing {
+			sent++
+		}
+	}
+	if sent != 1 || forwards() != 1 {
+		t.Fatalf("forwards: %d in bob's store, %d at carol; want 1", sent, forwards())
+	}
+	if n := len(automatic(rowsFrom(alice, bob.jid))); n != 2 || notice() != 1 {
+		t.Fatalf("alice has %d automatic messages (%d notices); want the reply and one notice", n, notice())
+	}
+	if n := audited(); n != 1 {
+		t.Fatalf("%d audit entries for the forward; want 1", n)
+	}
+}
