@@ -83,6 +83,9 @@ type dndService struct {
 	state   sync.DND
 	replied map[string]bool // conversations answered in this period
 	timer   Timer
+	// lockedCover is the cover resolved at the lock, with its name (the
+	// store that names it is closed while locked).
+	lockedCover struct{ jid, name string }
 }
 
 type dndRecord struct {
@@ -328,7 +331,7 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 		if !pol.breaksThrough(m.Urgency) {
 			quiet[m.ID] = true
 		}
-		if !dndAnswerable(st, m, state, account) {
+		if !dndAnswerable(m, state, account, isRoomConv(st, m.ConversationID)) {
 			continue
 		}
 		c.dndAnswer(st, m, state)
@@ -356,7 +359,7 @@ func (c *Client) isHeadless() bool {
 // domain the server routes: its STAT page would reach the cover as ours
 // (a stranger's text laundered through a colleague), and the reply says
 // where the user is and who covers.
-func dndAnswerable(st *securestore.Store, m securestore.Message, state sync.DND, account string) bool {
+func dndAnswerable(m securestore.Message, state sync.DND, account string, room bool) bool {
 	switch {
 	case !sameDomain(m.ConversationID, account):
 		return false
@@ -368,8 +371,13 @@ func dndAnswerable(st *securestore.Store, m securestore.Message, state sync.DND,
 	case !strings.Contains(m.ConversationID, "@"):
 		return false // a server, not a person
 	}
-	cv, err := st.Conversation(m.ConversationID)
-	return err == nil && cv.Kind != securestore.KindRoom
+	return !room
+}
+
+// isRoomConv: conv is a room in st (or unknown there: not answered).
+func isRoomConv(st *securestore.Store, conv string) bool {
+	cv, err := st.Conversation(conv)
+	return err != nil || cv.Kind == securestore.KindRoom
 }
 
 // dndAnswer sends the period's reply to m's conversation (once), and
@@ -379,8 +387,15 @@ func (c *Client) dndAnswer(st *securestore.Store, m securestore.Message, state s
 	if err != nil {
 		return
 	}
-	conv := m.ConversationID
 	cover, coverName := c.resolveCover(st, state)
+	c.dndRespond(st, sess, m, state, cover, coverName)
+}
+
+// dndRespond is dndAnswer's work, unlocked (st) or locked (st nil: the
+// Session sends on the wire and seals its copy; the merge stores it, and
+// the audit entry is written then, see dndForward).
+func (c *Client) dndRespond(st *securestore.Store, sess *sync.Session, m securestore.Message, state sync.DND, cover, coverName string) {
+	conv := m.ConversationID
 	if m.Urgency >= securestore.UrgencyHigh && cover != "" && !strings.EqualFold(cover, conv) {
 		c.dndForward(st, sess, m, cover, coverName)
 	}
@@ -391,9 +406,19 @@ func (c *Client) dndAnswer(st *securestore.Store, m securestore.Message, state s
 		return
 	}
 	key := "reply\x00" + conv + "\x00" + state.Since.UTC().Format(time.RFC3339Nano)
-	_, err = sess.SendAuto(conv, c.dndReplyText(state, coverName), sync.AutoReplied, key, sync.SendOptions{})
+	_, err := sess.SendAuto(conv, c.dndReplyText(state, coverName), sync.AutoReplied, key, sync.SendOptions{})
 	if err != nil && !errors.Is(err, sync.ErrAlreadySent) {
 		c.log.Warn("app: automatic reply not sent", "err", err)
+		return
+	}
+	if st == nil {
+		// Locked: remembered in memory; the merge stores the reply,
+		// and dndIncoming records it then.
+		c.dnd.mu.Lock()
+		if c.dnd.state.Since.Equal(state.Since) {
+			c.dnd.replied[conv] = true
+		}
+		c.dnd.mu.Unlock()
 		return
 	}
 	c.dndReplied(st, conv, state)
@@ -415,25 +440,66 @@ func (c *Client) dndReplied(st *securestore.Store, conv string, state sync.DND) 
 	}
 }
 
+// dndLocked is the locked Session's do-not-disturb decision (LockAnswering):
+// the same rule (dndAnswerable) and the same sends as unlocked, from what
+// the lock kept in memory: the state, the conversations answered in the
+// period, and the cover as resolved at the lock.
+func (c *Client) dndLocked(sess *sync.Session, account string) func(securestore.Message, bool) {
+	return func(m securestore.Message, room bool) {
+		now := c.cfg.Clock.Now()
+		d := &c.dnd
+		d.mu.Lock()
+		state, lc := d.state, d.lockedCover
+		d.mu.Unlock()
+		if !state.On(now) || !dndAnswerable(m, state, account, room) {
+			return
+		}
+		cover, name := lc.jid, lc.name
+		if state.CoverRole != "" {
+			// Whoever holds the role now (the schedule is in memory).
+			sh, who, _, err := resolveShift(c.schedule(), state.CoverRole, now, account)
+			if err != nil {
+				return
+			}
+			if !strings.EqualFold(who, lc.jid) {
+				name = who + " (" + sh.Role + ")"
+			}
+			cover = who
+		}
+		c.dndRespond(nil, sess, m, state, cover, name)
+	}
+}
+
 // dndForward passes urgent message m on to the cover, audits it, and tells
-// the sender whom it went to.
+// the sender whom it went to. Locked (st nil) it is not audited: the merge
+// stores our copy marked ExtraSentLocked, and the unlocked path, finding
+// it already sent, audits it then (once: the merge stores each entry once).
 func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m securestore.Message, cover, coverName string) {
 	fwd, err := sess.Forward(cover, m, sync.SendOptions{})
 	if errors.Is(err, sync.ErrAlreadySent) {
-		return // another device of ours forwarded it
+		if st != nil && fwd.Extra[sync.ExtraSentLocked] != "" {
+			c.auditForward(st, m, cover, fwd, " while locked")
+		}
+		return // another device of ours forwarded it, or this one while locked
 	}
 	if err != nil {
 		c.log.Warn("app: urgent message not forwarded to the cover", "err", err)
 		return
 	}
-	c.auditWith(st, AuditDNDForward, fmt.Sprintf("message %d (origin-id %s) from %s forwarded to %s (covering) as message %d",
-		m.ID, m.OriginID, m.ConversationID, cover, fwd.ID))
+	if st != nil {
+		c.auditForward(st, m, cover, fwd, "")
+	}
 	level := c.Policy().Levels.Name(m.Urgency)
 	notice := fmt.Sprintf("Automatic: your %s message was forwarded to %s, who covers for me.", level, coverName)
 	if _, err := sess.SendAuto(m.ConversationID, notice, sync.AutoReplied, "notice\x00"+m.ConversationID+"\x00"+sess.MessageRef(m), sync.SendOptions{}); err != nil &&
 		!errors.Is(err, sync.ErrAlreadySent) {
 		c.log.Warn("app: forward notice not sent", "err", err)
 	}
+}
+
+func (c *Client) auditForward(st *securestore.Store, m securestore.Message, cover string, fwd securestore.Message, how string) {
+	c.auditWith(st, AuditDNDForward, fmt.Sprintf("message %d (origin-id %s) from %s forwarded to %s (covering)%s as message %d",
+		m.ID, m.OriginID, m.ConversationID, cover, how, fwd.ID))
 }
 
 // resolveCover is the JID that covers now and how to name it: the

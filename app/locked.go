@@ -89,8 +89,17 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 		c.log.Warn("app: locked inbox not opened; locking without listening", "err", err)
 		return c.halt()
 	}
+	// What do not disturb needs while locked, kept in memory (docs/STORE.md):
+	// the cover resolved and named now, while the store can name it.
+	c.dnd.mu.Lock()
+	state := c.dnd.state
+	c.dnd.mu.Unlock()
+	cover, coverName := c.resolveCover(st, state)
+	c.dnd.mu.Lock()
+	c.dnd.lockedCover.jid, c.dnd.lockedCover.name = cover, coverName
+	c.dnd.mu.Unlock()
 	// From here on the Session does not touch the store.
-	sess.Lock(q)
+	sess.LockAnswering(q, c.dndLocked(sess, c.Account()))
 	c.mu.Lock()
 	if c.store != st {
 		// Halted meanwhile (sign-out, wipe): nothing to keep.

@@ -47,6 +47,10 @@ const (
 	// ExtraForwardOf is the local id (decimal MessageID) of the message a
 	// forward of ours passes on, on our stored copy of the forward.
 	ExtraForwardOf = "forward-of"
+	// ExtraSentLocked marks our stored copy of an automatic message this
+	// device sent while locked (stored at the merge): the app audits a
+	// forward so marked when it finds it already sent.
+	ExtraSentLocked = "sent-locked"
 )
 
 // Auto-Submitted values Rounds writes.
@@ -76,6 +80,9 @@ func (s *Session) SendAuto(conv, body, kind, key string, opts SendOptions) (secu
 	}
 	opts.extra = extra
 	opts.OriginID = autoOriginID(s.account, kind, key)
+	if ls := s.lk.state.Load(); ls != nil {
+		return s.sendLocked(ls, conv, body, opts) // locked.go
+	}
 	if m, ok, err := s.sendExisting(conv, opts.OriginID); ok || err != nil {
 		if ok {
 			err = ErrAlreadySent

@@ -425,8 +425,8 @@ func (s *Session) noteClinical(sm *securestore.Message, m *xmpp.Message) {
 // when it is already stored (in rooms the wire quotes its stanza-id).
 func (s *Session) resolveResponse(sm *securestore.Message) {
 	ref := sm.Extra[extraResponseRef]
-	if ref == "" {
-		return
+	if ref == "" || s.Locked() {
+		return // locked: the store is closed (the merge resolves it)
 	}
 	if t, err := s.responseTarget(*sm, ref); err == nil && t.OriginID != "" {
 		sm.Extra[ExtraResponseTo] = t.OriginID

@@ -53,6 +53,11 @@ type lockedState struct {
 	// that an acknowledgement from another device (or, in a room, from
 	// the team) ends their alert while locked too.
 	pages map[string]lockedPage
+	// answer is the app's do-not-disturb decision, given each message
+	// someone else wrote to us once it is sealed (LockAnswering).
+	answer func(m securestore.Message, room bool)
+	// sent are the origin-ids of automatic messages sent while locked.
+	sent map[string]bool
 }
 
 type lockedPage struct {
@@ -86,10 +91,20 @@ func (ArrivedLocked) isEvent() {}
 // Session does not use its store, and incoming messages go to inbox. The
 // caller closes the store afterwards. A Session once locked stays locked
 // until it ends (the unlock starts a new one).
-func (s *Session) Lock(inbox *securestore.Inbox) {
+func (s *Session) Lock(inbox *securestore.Inbox) { s.LockAnswering(inbox, nil) }
+
+// LockAnswering is Lock, and while locked it hands answer each chat
+// message someone else wrote to us, after it is sealed, as the unlocked
+// path would store it (room: its conversation is a room), so that do not
+// disturb answers and forwards while locked: answer may call SendAuto and
+// Forward, which send on the wire and seal our copy into the inbox (the
+// merge stores it, and finds the same derived origin-id already stored
+// when the unlocked path decides again). answer runs on the read loop.
+func (s *Session) LockAnswering(inbox *securestore.Inbox, answer func(m securestore.Message, room bool)) {
 	creds := s.credentials(s.cfg.XMPP.Credentials)
 	s.lk.handling.Lock()
-	s.lk.state.Store(&lockedState{inbox: inbox, creds: creds, seen: map[string]bool{}, pages: map[string]lockedPage{}})
+	s.lk.state.Store(&lockedState{inbox: inbox, creds: creds, seen: map[string]bool{}, pages: map[string]lockedPage{},
+		answer: answer, sent: map[string]bool{}})
 	s.lk.handling.Unlock()
 	s.log.Info("sync: locked; listening into the locked inbox")
 }
@@ -120,6 +135,9 @@ type lockedEntry struct {
 	Stamp time.Time `json:"stamp"`
 	// Receipt: a delivery receipt was sent for it.
 	Receipt bool `json:"receipt,omitempty"`
+	// SentLocked: our own automatic message, sent by this device while
+	// locked (the merge marks the stored copy ExtraSentLocked).
+	SentLocked bool `json:"sent_locked,omitempty"`
 }
 
 type lockedUnreadable struct {
@@ -233,6 +251,67 @@ func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 		}
 	}
 	s.emit(a)
+	if ls.answer != nil && m.Type != "groupchat" && plainMessage(m) {
+		if sm, ok := s.toStored(m, false); ok && sm.Direction == securestore.Incoming {
+			sm.Timestamp = e.Stamp
+			ls.answer(sm, s.isRoom(sm.ConversationID))
+		}
+	}
+}
+
+// sendLocked is SendAuto while locked: the store is closed, so the message
+// goes on the wire at once (not through the Outbox) and, once sent, our
+// copy is sealed into the locked inbox; the merge stores it as sent. Not
+// connected: not sent (an error), and the unlocked path decides again
+// after the merge. A crash between the send and the seal sends it again
+// after the unlock with the same origin-id, which receivers dedupe.
+func (s *Session) sendLocked(ls *lockedState, conv, body string, opts SendOptions) (securestore.Message, error) {
+	if body == "" {
+		return securestore.Message{}, errors.New("sync: empty message")
+	}
+	if _, err := xmpp.ParseJID(conv); err != nil {
+		return securestore.Message{}, fmt.Errorf("sync: conversation %q: %w", conv, err)
+	}
+	ls.mu.Lock()
+	dup := ls.sent[opts.OriginID]
+	ls.mu.Unlock()
+	if dup {
+		return securestore.Message{}, ErrAlreadySent
+	}
+	now := s.clock.Now()
+	m := securestore.Message{
+		ConversationID: xmpp.BareJID(conv), From: s.account, To: xmpp.BareJID(conv),
+		Direction: securestore.Outgoing, Body: body, OriginID: opts.OriginID,
+		Timestamp: now, ReceivedAt: now, Urgency: opts.Urgency,
+		Extra: s.ownExtra(opts.storedExtra()),
+	}
+	el := s.stanzaFor(m)
+	c := s.currentClient()
+	if c == nil {
+		return securestore.Message{}, errors.New("sync: not connected while locked")
+	}
+	if err := c.Send(el); err != nil {
+		return securestore.Message{}, err
+	}
+	ls.mu.Lock()
+	if len(ls.sent) < maxLockedSeen {
+		ls.sent[opts.OriginID] = true
+	}
+	ls.mu.Unlock()
+	e := lockedEntry{V: lockedEntryVersion, At: now, Stamp: now, Carbon: int(xmpp.CarbonSent), SentLocked: true,
+		Stanza: el.AppendXML(nil)}
+	b, err := json.Marshal(e)
+	if err == nil {
+		err = ls.inbox.Put(b)
+		clear(b)
+	}
+	clear(e.Stanza)
+	if err != nil {
+		// Sent but not sealed: after the unlock it is sent again, with
+		// the same origin-id (receivers keep one copy).
+		s.log.Error("sync: sealing an automatic message sent while locked", "err", err)
+	}
+	return m, nil
 }
 
 // lockedAnswer: m, sealed while locked, acknowledges a page announced
@@ -441,6 +520,12 @@ func (s *Session) MergeLockedInbox() (int, error) {
 		}
 		if plainMessage(m) {
 			if sm, ok := s.toStored(m, false); ok {
+				if e.SentLocked && sm.Direction == securestore.Outgoing {
+					if sm.Extra == nil {
+						sm.Extra = map[string]string{}
+					}
+					sm.Extra[ExtraSentLocked] = "1"
+				}
 				sm.ReceivedAt = e.At
 				s.stampTime(&sm, m, e.Stamp)
 				batch = append(batch, sm)

@@ -107,8 +107,8 @@ func decorateReply(el *xmpp.Element, m securestore.Message) {
 // the same pass over the text as received).
 func (s *Session) settleReply(sm *securestore.Message, m *xmpp.Message) {
 	ref := sm.Extra[ExtraReplyTo]
-	if ref == "" {
-		return
+	if ref == "" || s.Locked() {
+		return // locked: the store is closed (the merge resolves it)
 	}
 	peer := sm.ConversationID
 	first, second := peer, s.account
