@@ -600,8 +600,15 @@ func TestDNDForwardsPagesThatReuseAnID(t *testing.T) {
 // page: carol gets the forward and alice the automatic reply and the
 // forwarded notice while bob stays locked. After the unlock the merge
 // forwards nothing again: one forward in bob's store, one reply and one
-// notice at alice, and one audit entry, written at the merge.
+// notice at alice, and one audit entry, written at the merge. The same
+// when bob's app ends while locked and a new one unlocks the profile
+// (what was sent while locked is sealed on disk, not only in memory).
 func TestDNDCoversWhileLocked(t *testing.T) {
+	t.Run("unlock", func(t *testing.T) { dndCoversWhileLocked(t, false) })
+	t.Run("restart", func(t *testing.T) { dndCoversWhileLocked(t, true) })
+}
+
+func dndCoversWhileLocked(t *testing.T, restart bool) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
 	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
 	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
@@ -641,11 +648,20 @@ func TestDNDCoversWhileLocked(t *testing.T) {
 	if !bob.c.Listening() {
 		t.Fatal("bob is no longer locked")
 	}
-	if err := bob.c.Unlock(context.Background(), testPIN); err != nil {
+	bc := bob.c
+	if restart {
+		bob.c.SignOut()
+		c, err := Unlock(context.Background(), bob.cfg, testPIN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.SignOut)
+		bc = c
+	} else if err := bob.c.Unlock(context.Background(), testPIN); err != nil {
 		t.Fatal(err)
 	}
 	audited := func() int {
-		entries, err := bob.c.AuditEntries()
+		entries, err := bc.AuditEntries()
 		if err != nil {
 			return -1
 		}
@@ -664,7 +680,7 @@ func TestDNDCoversWhileLocked(t *testing.T) {
 	}
 	waitFor(t, "the audit entry after the unlock", 30*time.Second, func() bool { return audited() >= 1 })
 	time.Sleep(2 * time.Second) // anything the unlock would send twice has gone by now
-	own, err := bob.c.Messages(carol.jid, 50)
+	own, err := bc.Messages(carol.jid, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
