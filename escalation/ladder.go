@@ -30,6 +30,9 @@ type ladder struct {
 	DueAt     time.Time `json:"due,omitzero"`
 	Fired     []fired   `json:"fired,omitempty"`
 	Exhausted bool      `json:"exhausted,omitempty"`
+	// ExhaustedAt: when the last step's wait ran out (the purge bound
+	// counts from it).
+	ExhaustedAt time.Time `json:"exhausted_at,omitzero"`
 	// ExhaustSent: the "nobody acknowledged" notices are out.
 	ExhaustSent bool      `json:"exhaust_sent,omitempty"`
 	EndedAt     time.Time `json:"ended,omitzero"`
@@ -66,6 +69,19 @@ func (l *ladder) key() string  { return ladderKey(l.Sender, l.Origin) }
 func (l *ladder) active() bool { return l.EndedAt.IsZero() }
 func (l *ladder) due(now time.Time) bool {
 	return l.active() && !l.DueAt.IsZero() && !now.Before(l.DueAt)
+}
+
+// over is when the ladder stopped needing the page's text: when it ended,
+// when it ran out of steps, or (a ladder this instance never fired, the
+// other instance's) when its last step's wait would have run out.
+func (l *ladder) over() time.Time {
+	switch {
+	case !l.EndedAt.IsZero():
+		return l.EndedAt
+	case !l.ExhaustedAt.IsZero():
+		return l.ExhaustedAt
+	}
+	return l.Started.Add(time.Duration(len(l.Steps)+1) * l.After)
 }
 
 // originID is the origin-id of one message of the ladder (what, e.g.

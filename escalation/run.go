@@ -44,7 +44,10 @@ type Options struct {
 	// Lease makes this instance one of several on the same account: it
 	// fires steps only while it holds the lease, renewed every Lease/3
 	// (lease.go). Zero: the only instance.
-	Lease     time.Duration
+	Lease time.Duration
+	// Retention: how long a ladder nobody acknowledged stays listed after
+	// it ran out (Config.Retention; 0: DefaultRetention).
+	Retention time.Duration
 	TLSConfig *tls.Config
 	Logger    *slog.Logger
 }
@@ -76,7 +79,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	cfg := Config{Session: s, Store: st, Logger: o.Logger}
+	cfg := Config{Session: s, Store: st, Logger: o.Logger, Retention: o.Retention}
 	var lease *PubSubLease
 	if o.Lease > 0 {
 		lease = NewPubSubLease(s, o.Resource, o.Lease, nil, o.Logger)

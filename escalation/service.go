@@ -50,7 +50,18 @@ type Config struct {
 	// refused hand-off gets no <held/>: the sender's device runs that
 	// ladder itself.
 	MaxPerSender int
+	// Retention bounds how long a ladder that nobody acknowledged (or whose
+	// closing this instance could not send) stays in the store after it ran
+	// out (default DefaultRetention); the org policy's <retention days/>
+	// applies when shorter. Then its record goes (the audit log stays). The
+	// page's text goes earlier: as soon as the ladder ends or runs out.
+	Retention time.Duration
 }
+
+// DefaultRetention is Config.Retention's default: a week for the sender,
+// the recipient or an admin to look at a ladder nobody acknowledged
+// ("ladders") before it goes.
+const DefaultRetention = 7 * 24 * time.Hour
 
 // DefaultMaxPerSender is Config.MaxPerSender's default: far more STAT pages
 // than one person or lab system leaves unacknowledged at once.
@@ -81,6 +92,8 @@ type Service struct {
 	hasPolicy bool
 	waiting   []securestore.Message
 	admins    []string // the policy's <admin/>s: they may list and stop ladders (admin.go)
+	// policyRetention: the org policy's <retention days/> (0: none).
+	policyRetention time.Duration
 }
 
 func (s *Service) policyKnown() bool {
@@ -108,6 +121,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxPerSender <= 0 {
 		cfg.MaxPerSender = DefaultMaxPerSender
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
 	}
 	acct, err := jid.Parse(cfg.Session.Account())
 	if err != nil {
@@ -156,6 +172,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}
 		s.fireDue()
+		s.purgeExpired()
 	}
 }
 
@@ -207,6 +224,7 @@ func (s *Service) untilNext() time.Duration {
 		if l.active() && !l.DueAt.IsZero() {
 			next = min(next, max(l.DueAt.Sub(now), 0))
 		}
+		next = min(next, max(l.over().Add(s.retentionLocked()).Sub(now), 0))
 	}
 	return next
 }
@@ -216,6 +234,7 @@ func (s *Service) handle(ev sync.Event) {
 	case sync.PolicyUpdated:
 		s.mu.Lock()
 		s.policy, s.hasPolicy, s.admins = e.Policy.Escalation, true, e.Policy.Admins
+		s.policyRetention = time.Duration(e.Policy.RetentionDays) * 24 * time.Hour
 		waiting := s.waiting
 		s.waiting = nil
 		s.mu.Unlock()
@@ -418,7 +437,7 @@ func (s *Service) fireDue() {
 // and moves the deadline; ok is false when the ladder is exhausted instead.
 func (s *Service) takeStepLocked(l *ladder, now time.Time) (fired, bool) {
 	if l.Next >= len(l.Steps) {
-		l.Exhausted = true
+		l.Exhausted, l.ExhaustedAt = true, now
 		l.DueAt = time.Time{}
 		return fired{}, false
 	}
@@ -559,6 +578,7 @@ func (s *Service) sendExhausted(key string) {
 		s.saveLocked(l)
 	}
 	s.mu.Unlock()
+	s.forgetText(&c) // no step needs it any more
 	s.audit("escalation-exhausted", "sender=%s origin=%s steps=%d", c.Sender, c.Origin, len(c.Fired))
 }
 
@@ -654,6 +674,7 @@ func (s *Service) closeLadder(key string) {
 	}
 	c := *l
 	s.mu.Unlock()
+	s.forgetText(&c) // the closing notices do not quote it
 	if s.cfg.Lease != nil && !s.cfg.Lease.Held() {
 		return // the instance that holds the lease tells them
 	}
@@ -679,9 +700,9 @@ func (s *Service) closeLadder(key string) {
 	s.mu.Lock()
 	if l := s.ladders[key]; l != nil {
 		l.CloseSent = true
-		s.saveLocked(l)
 		delete(s.ladders, key)
 		s.saveIndexLocked()
+		s.deleteLocked(key)
 	}
 	s.mu.Unlock()
 }
@@ -708,8 +729,9 @@ func (s *Service) replicate(m securestore.Message) {
 		l.EndedAt, l.EndReason, l.DueAt = m.Timestamp, reason, time.Time{}
 		l.CloseSent = true
 		delete(s.ladders, l.key())
-		s.saveLocked(l)
 		s.saveIndexLocked()
+		s.deleteLocked(l.key())
+		s.forgetText(l)
 	case m.Extra[sync.ExtraAck] == "required" && step == l.Next+1:
 		// The other instance's escalated copy of the step we would fire
 		// next: take it as fired and sent.
@@ -759,6 +781,78 @@ func (s *Service) saveLocked(l *ladder) {
 	b, _ := json.Marshal(l)
 	if err := s.st.SetSetting(settingPrefix+l.key(), b); err != nil {
 		s.log.Error("escalation: saving a ladder", "err", err)
+	}
+}
+
+// deleteLocked removes the record of a ladder that is out of the index.
+func (s *Service) deleteLocked(key string) {
+	if err := s.st.DeleteSetting(settingPrefix + key); err != nil && !errors.Is(err, securestore.ErrNotFound) {
+		s.log.Error("escalation: deleting a ladder", "err", err)
+	}
+}
+
+// forgetText removes the page's text from the store once no step needs it
+// (the ladder ended or ran out): the hand-off's body and every escalated
+// copy's, ours or our other instance's (found by their derived origin-ids),
+// become tombstones (securestore.Retract); a copy still waiting to go out
+// is taken off the outbox, since the ladder is over. The ladder's record
+// and the audit log never held the text.
+func (s *Service) forgetText(l *ladder) {
+	now := s.clock.Now()
+	ids := []securestore.MessageID{l.HandOff}
+	for _, f := range l.Fired {
+		if f.JID == "" {
+			continue
+		}
+		if m, err := s.st.MessageByOriginID(f.JID, l.originID(fmt.Sprintf("copy %d", f.Step))); err == nil {
+			ids = append(ids, m.ID)
+		}
+	}
+	for _, id := range ids {
+		if id == 0 {
+			continue
+		}
+		if err := s.st.OutboxRemove(id); err != nil {
+			s.log.Warn("escalation: taking a copy off the outbox", "err", err)
+		}
+		if _, err := s.st.Retract(id, now); err != nil && !errors.Is(err, securestore.ErrNotFound) {
+			s.log.Error("escalation: removing a page's text", "err", err)
+		}
+	}
+}
+
+// retentionLocked is how long a ladder's record stays after it is over
+// (s.mu held).
+func (s *Service) retentionLocked() time.Duration {
+	if r := s.policyRetention; r > 0 && r < s.cfg.Retention {
+		return r
+	}
+	return s.cfg.Retention
+}
+
+// purgeExpired removes the ladders over for longer than the retention
+// bound (exhausted and never acknowledged, or ended but not closed by this
+// instance): their text (if still there) and their record; the audit log
+// keeps what happened.
+func (s *Service) purgeExpired() {
+	s.mu.Lock()
+	now := s.clock.Now()
+	bound := s.retentionLocked()
+	var gone []*ladder
+	for k, l := range s.ladders {
+		if now.Sub(l.over()) >= bound {
+			gone = append(gone, l)
+			delete(s.ladders, k)
+			s.deleteLocked(k)
+		}
+	}
+	if len(gone) > 0 {
+		s.saveIndexLocked()
+	}
+	s.mu.Unlock()
+	for _, l := range gone {
+		s.forgetText(l)
+		s.audit("escalation-purged", "sender=%s origin=%s steps=%d over=%s", l.Sender, l.Origin, len(l.Fired), l.over().UTC().Format(time.RFC3339))
 	}
 }
 

@@ -37,6 +37,7 @@ func run(args []string) int {
 	fs.StringVar(&o.Resource, "resource", "", "this instance's name (default escalation-<host>)")
 	exportAudit := fs.Bool("export-audit", false, "write the audit log of -dir's store to stdout as JSON lines (verified first; stop the service first) and exit")
 	fs.DurationVar(&o.Lease, "lease", 0, "run as one of several instances on the account: the lease's length (e.g. 30s); 0: the only instance")
+	fs.DurationVar(&o.Retention, "retention", escalation.DefaultRetention, "how long a ladder nobody acknowledged stays (listed, without its text) after it ran out; the org policy's <retention days/> applies when shorter")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
