@@ -60,6 +60,7 @@ func (c *Controller) Start() {
 		}
 	})
 	c.offerLockNow()
+	closeOnEscape(c.Window.Canvas())
 	c.quit = make(chan struct{})
 	go c.expireKeptProfiles(c.quit)
 	c.showStart()

@@ -101,12 +101,12 @@ func (v *ConversationView) showViewer(a app.AttachmentRow) {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
 	vw.frame = container.NewBorder(header, container.NewPadded(container.NewCenter(vw.pageBtn)), nil, nil, vw.body)
 	content := container.NewStack(bg, vw.frame)
-	vw.pop = widget.NewModalPopUp(content, c)
 	closeBtn.OnTapped = func() {
 		vw.pop.Hide()
 		vw.image.Image = nil // the decoded picture leaves memory with the viewer
 		v.viewer = nil
 	}
+	vw.pop = widget.NewModalPopUp(newEscapable(content, closeBtn.OnTapped), c)
 	frame := vw.pop.MinSize().Subtract(content.MinSize()) // the pop-up's own padding
 	vw.pop.Resize(c.Size().Subtract(frame).Subtract(frame))
 	v.viewer = vw
