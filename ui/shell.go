@@ -131,7 +131,7 @@ func (s *Shell) Back() {
 func (s *Shell) SetSettings(st SettingsState) {
 	s.Settings = SettingsScreen(st, s.actions)
 	if l := s.layout; l != nil && l.tabs != nil && len(l.tabs.Items) == 3 {
-		l.tabs.Items[2].Content = s.Settings
+		l.tabs.Items[2].Content = l.tabContent(s.Settings)
 		l.tabs.Refresh()
 	}
 }
@@ -196,9 +196,9 @@ func (l *shellLayout) rebuild(mode int) {
 		return
 	}
 	l.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Inbox", theme.MailComposeIcon(), s.Inbox),
-		container.NewTabItemWithIcon("Directory", theme.AccountIcon(), s.Directory),
-		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.Settings),
+		container.NewTabItemWithIcon("Inbox", theme.MailComposeIcon(), l.tabContent(s.Inbox)),
+		container.NewTabItemWithIcon("Directory", theme.AccountIcon(), l.tabContent(s.Directory)),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), l.tabContent(s.Settings)),
 	)
 	l.tabs.SelectIndex(s.tab)
 	l.tabs.OnSelected = func(*container.TabItem) { s.tab = l.tabs.SelectedIndex() }
@@ -218,6 +218,18 @@ func (l *shellLayout) rebuild(mode int) {
 	l.split = container.NewHSplit(l.tabs, right)
 	l.split.Offset = offset
 	s.root.Objects = []fyne.CanvasObject{l.split}
+}
+
+// tabContent keeps a tab's screen clear of the phone's bottom tab bar: a
+// rule and a gap end the scrolling area above the bar, so a button scrolled
+// to the edge (the red "Wipe this device", "View audit log") is cut off
+// visibly above it, not against the bar or under its selection indicator.
+// Desktop tabs sit at the top and need none.
+func (l *shellLayout) tabContent(o fyne.CanvasObject) fyne.CanvasObject {
+	if !l.phone {
+		return o
+	}
+	return container.NewBorder(nil, widget.NewSeparator(), nil, nil, o)
 }
 
 // initPINBanner builds the banner that asks for a longer PIN. It has no close
