@@ -241,6 +241,7 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 		}
 		return err
 	}
+	unlockOpened() // a test's hook: a locked wipe racing this unlock
 	c.stopListening() // the new Session merges its inbox
 	c.mu.Lock()
 	wiping := c.wiping || c.ended
@@ -258,6 +259,10 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 	}
 	return nil
 }
+
+// unlockOpened runs in Unlock between opening the store and taking the
+// listener; only tests set it (TestLockedWipeRacingUnlock).
+var unlockOpened = func() {}
 
 // Account is the signed-in bare JID.
 func (c *Client) Account() string {

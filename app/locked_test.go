@@ -364,3 +364,71 @@ func TestLockedRemoteWipe(t *testing.T) {
 		t.Fatal("the device still has an account")
 	}
 }
+
+// TestLockedWipeRacingUnlock: a remote wipe while locked that runs while
+// an Unlock has the store open leaves one of two whole outcomes: either
+// the device is wiped (no store file, no keyring secret, signed out) or the
+// unlock won and the profile is intact and open. Never a wipe that could
+// not read the open store's header and so left its keyring secret behind.
+func TestLockedWipeRacingUnlock(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	var cfg Config
+	cfg.Policy.AllowKeyring = true
+	alice := signIn(t, srv, "alice", cfg)
+	keyring := alice.cfg.Secrets.(*fakeKeyring)
+	secrets := func() int {
+		n := 0
+		keyring.mu.Range(func(k, _ any) bool {
+			if !strings.HasSuffix(k.(string), ".audit") {
+				n++
+			}
+			return true
+		})
+		return n
+	}
+	if secrets() == 0 {
+		t.Fatal("no keyring secret: the test proves nothing")
+	}
+	alice.c.Lock()
+	alice.c.mu.Lock()
+	l := alice.c.listen
+	alice.c.mu.Unlock()
+	if l == nil {
+		t.Fatal("not listening while locked")
+	}
+	wiped := make(chan error, 1)
+	unlockOpened = func() {
+		// The wipe starts while Unlock has the store open; it is given
+		// time to finish (or to wait its turn) before Unlock goes on.
+		go func() { wiped <- alice.c.wipeLocked(l) }()
+		select {
+		case err := <-wiped:
+			wiped <- err
+		case <-time.After(3 * time.Second):
+		}
+	}
+	defer func() { unlockOpened = func() {} }()
+	unlockErr := alice.c.Unlock(context.Background(), testPIN)
+	unlockOpened = func() {}
+	select {
+	case err := <-wiped:
+		if err != nil {
+			t.Logf("wipe: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the wipe never finished")
+	}
+	files := storeFilesIn(t, alice.cfg.DataDir)
+	if unlockErr == nil {
+		if alice.c.Locked() || len(files) != 1 || secrets() == 0 {
+			t.Fatalf("unlock won but the profile is not whole: locked %v, files %v, keyring secrets %d", alice.c.Locked(), files, secrets())
+		}
+		return
+	}
+	if !errors.Is(unlockErr, ErrSignedOut) {
+		t.Fatalf("unlock racing a wipe: %v", unlockErr)
+	}
+	if len(files) != 0 || secrets() != 0 {
+		t.Fatalf("wipe racing an unlock left files %v and %d keyring secrets", files, secrets())
+	}
+}
