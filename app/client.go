@@ -31,6 +31,12 @@ type Client struct {
 	log     *slog.Logger
 	changes *changeQueue
 
+	// unlocking is held by Unlock from its first look until it has taken
+	// the listener, and by wipeLocked while it destroys the locked file:
+	// a wipe never runs on a store an Unlock has open (it could not read
+	// the header, and would leave the keyring secret behind).
+	unlocking gosync.Mutex
+
 	mu      gosync.Mutex
 	account string // bare JID; kept while locked (the unlock screen may show it)
 	store   *securestore.Store
@@ -225,13 +231,16 @@ func (c *Client) Locked() bool {
 // Unlock reopens a locked Client with the PIN and resumes syncing. Errors as
 // for the package-level Unlock (WrongPINError, ErrWiped).
 func (c *Client) Unlock(ctx context.Context, pin []byte) error {
+	c.unlocking.Lock()
 	c.mu.Lock()
 	ended, unlocked := c.ended || c.wiping, c.store != nil
 	c.mu.Unlock()
 	if ended {
+		c.unlocking.Unlock()
 		return ErrSignedOut
 	}
 	if unlocked {
+		c.unlocking.Unlock()
 		return nil
 	}
 	st, err := openStore(c.path, pin, c.cfg)
@@ -239,13 +248,15 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 		if errors.Is(err, ErrWiped) {
 			c.stopListening() // its inbox went with the store
 		}
+		c.unlocking.Unlock()
 		return err
 	}
-	unlockOpened() // a test's hook: a locked wipe racing this unlock
+	unlockOpened()    // a test's hook: a locked wipe racing this unlock
 	c.stopListening() // the new Session merges its inbox
 	c.mu.Lock()
 	wiping := c.wiping || c.ended
 	c.mu.Unlock()
+	c.unlocking.Unlock()
 	if wiping {
 		// A remote wipe that arrived while locked claimed the profile
 		// before stopListening did (wipeLocked): its file is going.

@@ -377,8 +377,11 @@ func (c *Client) onWipeRequestedLocked(from, id string, issued time.Time) {
 // No audit entry: the audit log is inside the store being destroyed (the
 // unlocked wipe writes one, and it goes with the file all the same).
 // Unlock, which also takes the listener (stopListening), checks wiping
-// after it, so exactly one of them has the profile.
+// after it, and both hold unlocking, so exactly one of them has the
+// profile and the file is never destroyed while an Unlock has it open.
 func (c *Client) wipeLocked(l *listener) error {
+	c.unlocking.Lock()
+	defer c.unlocking.Unlock()
 	c.mu.Lock()
 	if c.listen != l || c.wiping || c.ended {
 		c.mu.Unlock()
