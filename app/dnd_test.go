@@ -700,3 +700,56 @@ func dndCoversWhileLocked(t *testing.T, restart bool) {
 		t.Fatalf("%d audit entries for the forward; want 1", n)
 	}
 }
+
+// TestDNDLockedForwardAuditedAfterPeriod: a STAT page forwarded to the
+// cover while locked is audited at the unlock even when do-not-disturb
+// ended meanwhile (the unlocked path no longer decides about the page, so
+// it cannot be the one to find the forward already sent).
+func TestDNDLockedForwardAuditedAfterPeriod(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	until := time.Now().Add(12 * time.Second)
+	if err := bob.c.SetDND(DNDSettings{Until: until, Reply: "In theatre", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	bob.c.Lock()
+	if _, err := alice.c.SendClinical(bob.jid, "Bed 9 lactate 6 while bob is locked", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the forward at carol while bob is locked", 30*time.Second, func() bool {
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil {
+				return true
+			}
+		}
+		return false
+	})
+	if d := time.Until(until); d > 0 {
+		time.Sleep(d + time.Second) // the period ends while locked
+	}
+	if err := bob.c.Unlock(context.Background(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	audited := func() (n int) {
+		entries, err := bob.c.AuditEntries()
+		if err != nil {
+			return -1
+		}
+		for _, e := range entries {
+			if e.Kind == AuditDNDForward {
+				n++
+				if strings.Contains(e.Detail, "lactate") || !strings.Contains(e.Detail, carol.jid) || !strings.Contains(e.Detail, "while locked") {
+					t.Errorf("audit detail: %q", e.Detail)
+				}
+			}
+		}
+		return n
+	}
+	waitFor(t, "the audit entry for the forward made while locked", 20*time.Second, func() bool { return audited() >= 1 })
+	time.Sleep(time.Second)
+	if n := audited(); n != 1 {
+		t.Fatalf("%d audit entries for the forward; want 1", n)
+	}
+}
