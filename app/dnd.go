@@ -315,6 +315,9 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 	d.mu.Lock()
 	state, mine := d.state, d.st == st
 	d.mu.Unlock()
+	if mine {
+		c.auditLockedForwards(st, msgs)
+	}
 	if !mine || !state.On(now) || c.isHeadless() {
 		return nil // a command-line run never answers for its account
 	}
@@ -477,10 +480,9 @@ func (c *Client) dndLocked(sess *sync.Session, account string) func(securestore.
 func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m securestore.Message, cover, coverName string) {
 	fwd, err := sess.Forward(cover, m, sync.SendOptions{})
 	if errors.Is(err, sync.ErrAlreadySent) {
-		if st != nil && fwd.Extra[sync.ExtraSentLocked] != "" {
-			c.auditForward(st, m, cover, fwd, " while locked")
-		}
-		return // another device of ours forwarded it, or this one while locked
+		// Another device of ours forwarded it, or this one while locked
+		// (audited when the merge stored it: auditLockedForwards).
+		return
 	}
 	if err != nil {
 		c.log.Warn("app: urgent message not forwarded to the cover", "err", err)
@@ -494,6 +496,20 @@ func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m secures
 	if _, err := sess.SendAuto(m.ConversationID, notice, sync.AutoReplied, "notice\x00"+m.ConversationID+"\x00"+sess.MessageRef(m), sync.SendOptions{}); err != nil &&
 		!errors.Is(err, sync.ErrAlreadySent) {
 		c.log.Warn("app: forward notice not sent", "err", err)
+	}
+}
+
+// auditLockedForwards writes the audit entry of each forward this device
+// sent while locked, as the merge stores it (marked ExtraSentLocked). It
+// runs whether or not do-not-disturb is still on: the period may have
+// ended before the unlock, and the page went to the cover all the same.
+func (c *Client) auditLockedForwards(st *securestore.Store, msgs []securestore.Message) {
+	for _, m := range msgs {
+		if m.Direction != securestore.Outgoing || m.Extra[sync.ExtraSentLocked] == "" || m.Extra[sync.ExtraForwardedFrom] == "" {
+			continue
+		}
+		c.auditWith(st, AuditDNDForward, fmt.Sprintf("message from %s (written %s) forwarded to %s (covering) while locked as message %d",
+			m.Extra[sync.ExtraForwardedFrom], m.Extra[sync.ExtraForwardedAt], m.ConversationID, m.ID))
 	}
 }
 
