@@ -37,6 +37,7 @@ type DirectoryView struct {
 	search     *widget.Entry
 	list       *widget.List
 	empty      *widget.Label
+	emptyBox   *fyne.Container // centres empty; laid out again when its text changes
 	join       *widget.Button
 	popup      *widget.PopUp
 	roles      *RolesView // on-call roles (roles.go)
@@ -52,6 +53,8 @@ func NewDirectoryView(contacts []app.ContactRow, actions DirectoryActions) *Dire
 	v.search.OnChanged = func(string) { v.filter() }
 	v.empty = widget.NewLabel("")
 	v.empty.Alignment = fyne.TextAlignCenter
+	v.empty.Wrapping = fyne.TextWrapWord // a long search must not run off the screen
+	v.emptyBox = container.New(middleWrapped{}, v.empty)
 	v.join = widget.NewButtonWithIcon("Join room", themedPeople, v.showJoin)
 	v.list = widget.NewList(func() int { return len(v.shown) }, newContactRow, func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(v.shown) {
@@ -109,6 +112,7 @@ func (v *DirectoryView) filter() {
 		v.empty.SetText("Your directory is empty")
 		v.empty.Show()
 	}
+	v.emptyBox.Refresh() // the new text may wrap to another number of lines
 	v.list.Refresh()
 }
 
@@ -164,7 +168,7 @@ func (v *DirectoryView) showJoin() {
 
 func (v *DirectoryView) CreateRenderer() fyne.WidgetRenderer {
 	bar := container.NewBorder(nil, nil, nil, v.join, v.search)
-	return widget.NewSimpleRenderer(container.New(&stackTop{}, bar, v.roles, container.NewStack(v.list, container.NewCenter(v.empty))))
+	return widget.NewSimpleRenderer(container.New(&stackTop{}, bar, v.roles, container.NewStack(v.list, v.emptyBox)))
 }
 
 type contactRow struct {

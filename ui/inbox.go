@@ -39,6 +39,7 @@ type InboxView struct {
 	list       *widget.List
 	status     *statusBar
 	empty      *widget.Label
+	emptyBox   *fyne.Container // centres empty; laid out again when its text changes
 	dnd        *dndBar // nil when the actions have no do-not-disturb controls (dnd.go)
 	selected   string
 	levels     app.UrgencyLevelNames
@@ -60,6 +61,8 @@ func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
 		}
 	})
 	v.empty = widget.NewLabelWithStyle("No conversations", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	v.empty.Wrapping = fyne.TextWrapWord // a long search must not run off the screen
+	v.emptyBox = container.New(middleWrapped{}, v.empty)
 	if a, ok := actions.(DNDActions); ok {
 		v.dnd = newDNDBar(a)
 	}
@@ -147,6 +150,7 @@ func (v *InboxView) filter() {
 	} else {
 		v.empty.Hide()
 	}
+	v.emptyBox.Refresh() // the new text may wrap to another number of lines
 	v.list.UnselectAll()
 	v.list.Refresh()
 }
@@ -158,7 +162,7 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 		}
 	})
 	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
-	body := v.searchBody(container.NewStack(v.list, container.NewCenter(v.empty)))
+	body := v.searchBody(container.NewStack(v.list, v.emptyBox))
 	if v.dnd != nil {
 		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), v.search)
 		return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, v.dnd, bar, body))
@@ -170,6 +174,21 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 // full width (measured after resizing, so wrapped text gets its real height),
 // and gives the last one the rest.
 type stackTop struct{}
+
+// middleWrapped centres its one object (a wrapping label) vertically at the
+// full width, measured after resizing like stackTop, so a long "no match"
+// line wraps inside the screen instead of running off both edges.
+type middleWrapped struct{}
+
+func (middleWrapped) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+func (middleWrapped) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	o := objs[0]
+	o.Resize(fyne.NewSize(size.Width, o.MinSize().Height))
+	h := o.MinSize().Height // again, now that wrapping knows the width
+	o.Resize(fyne.NewSize(size.Width, h))
+	o.Move(fyne.NewPos(0, max(0, (size.Height-h)/2)))
+}
 
 func (stackTop) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var s fyne.Size
