@@ -466,12 +466,24 @@ func (s *Session) applyResponses(added []securestore.Message) {
 // to a page (textack.go).
 func (s *Session) afterStored(added []securestore.Message) {
 	for _, sm := range added {
-		if id := sm.Extra[ExtraWipe]; id != "" && sm.Direction == securestore.Incoming && !s.isRoom(sm.ConversationID) {
-			issued, _ := time.Parse(time.RFC3339, sm.Extra[ExtraWipeIssued])
-			s.emit(WipeRequested{From: xmpp.BareJID(sm.From), ID: id, Issued: issued})
+		if w, ok := s.wipeRequest(sm); ok {
+			s.emit(w)
 		}
 	}
 	s.textReplies(added)
+}
+
+// wipeRequest is the one rule for which message is reported as a wipe
+// directive, stored (afterStored) or sealed while locked (sealArrival): a
+// <wipe/> in a chat someone else sent to this account, not in a room or
+// through one. Whether it is genuine is the app's to judge.
+func (s *Session) wipeRequest(sm securestore.Message) (WipeRequested, bool) {
+	id := sm.Extra[ExtraWipe]
+	if id == "" || sm.Direction != securestore.Incoming || s.isRoom(sm.ConversationID) {
+		return WipeRequested{}, false
+	}
+	issued, _ := time.Parse(time.RFC3339, sm.Extra[ExtraWipeIssued])
+	return WipeRequested{From: xmpp.BareJID(sm.From), ID: id, Issued: issued}, true
 }
 
 func (s *Session) applyResponse(sm securestore.Message) {

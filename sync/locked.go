@@ -204,11 +204,15 @@ func (s *Session) sealArrival(ls *lockedState, m *xmpp.Message) {
 	if !incoming {
 		return
 	}
-	if w := m.Wipe; w != nil && m.Type != "groupchat" && !s.isRoom(m.From) {
-		// The directive the unlocked path would report (afterStored):
-		// sent by someone else to this account, not from a room or a
-		// room occupant. Whether it is genuine is the app's to judge.
-		s.emit(WipeRequested{From: xmpp.BareJID(m.From), ID: w.ID, Issued: w.Issued.UTC().Truncate(time.Second), Locked: true})
+	if m.Wipe != nil {
+		// The directive the unlocked path would report, by its rule
+		// (wipeRequest on the message as it would be stored).
+		if sm, ok := s.toStored(m, false); ok {
+			if w, ok := s.wipeRequest(sm); ok {
+				w.Locked = true
+				s.emit(w)
+			}
+		}
 	}
 	key := xmpp.BareJID(m.From) + "|" + m.StanzaIDBy(s.account)
 	if m.Type == "groupchat" {
