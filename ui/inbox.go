@@ -40,7 +40,7 @@ type InboxView struct {
 	status     *statusBar
 	empty      *widget.Label
 	emptyBox   *fyne.Container // centres empty; laid out again when its text changes
-	dnd        *dndBar // nil when the actions have no do-not-disturb controls (dnd.go)
+	dnd        *dndBar         // nil when the actions have no do-not-disturb controls (dnd.go)
 	selected   string
 	levels     app.UrgencyLevelNames
 	hits       *messageHits // nil when actions cannot search messages (search.go)
