@@ -24,7 +24,12 @@ type Alert struct {
 	Conversation string
 	Message      securestore.MessageID
 	From         string // sender's display name
-	Title        string // conversation title (the room's name in rooms)
+	// FromAvatar and FromTitle stand for the sender as everywhere else: their
+	// avatar (initials on their address's colour) and the job title their
+	// own card claims ("" in rooms and for people without a card).
+	FromAvatar Avatar
+	FromTitle  string
+	Title      string // conversation title (the room's name in rooms)
 	// Role is the on-call role the page reached this user as ("Cardiology
 	// on call": addressed to the role, or escalated to it), "" when it was
 	// sent by name: whoever holds the pager must see it came to them as the
@@ -82,6 +87,8 @@ type clinicalHost interface {
 	unlocked() (*securestore.Store, error)
 	Account() string
 	Touch()
+	// People (people.go): how the screens show someone.
+	Person(address string) Person
 	// Policy, on-call and orders (policy.go, oncall.go, orders.go).
 	effectivePolicy() Policy
 	schedule() []Shift
@@ -481,6 +488,11 @@ func (cl *clinical) listAlerts() []Alert {
 		out[i].Title = conversationTitle(st, cv, names)
 		if m, err := st.Message(out[i].Message); err == nil {
 			out[i].From = senderName(st, cv, m, names)
+			out[i].FromAvatar = AvatarOf(out[i].From, m.From)
+			if cv.Kind != securestore.KindRoom {
+				p := cl.host.Person(cv.ID)
+				out[i].FromAvatar, out[i].FromTitle = p.Avatar, p.Role
+			}
 			out[i].Role = alertRole(m)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"rounds/internal/testserver"
+	"rounds/securestore"
 	"rounds/sync"
 )
 
@@ -112,4 +113,13 @@ func TestCardChangeShowsWithoutSignIn(t *testing.T) {
 		r, _ := alice.row(bob.jid)
 		return r.Title == "Charge Nurse Bob Mensah" && r.Role == "Charge nurse"
 	})
+	// The alert card names him the same way, with his avatar and title.
+	if _, err := bob.c.SendUrgent(alice.jid, "K+ 6.8 bed 4", securestore.UrgencyHigh); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's alert", 30*time.Second, func() bool { _, ok := alertOn(alice, bob.jid); return ok })
+	a, _ := alertOn(alice, bob.jid)
+	if a.From != "Charge Nurse Bob Mensah" || a.FromTitle != "Charge nurse" || a.FromAvatar.Initials != "CM" || a.FromAvatar != alice.c.Person(bob.jid).Avatar {
+		t.Errorf("alert from %q, title %q, avatar %+v", a.From, a.FromTitle, a.FromAvatar)
+	}
 }

@@ -57,16 +57,20 @@ type AlertView struct {
 	dim, band         *canvas.Rectangle
 	level, from, role *canvas.Text
 	where             *canvas.Text
-	repeats, since    *canvas.Text
-	body              *widget.Label
-	reply             *widget.Entry
-	status            *widget.Label
-	buttons           map[app.ResponseKind]*widget.Button
-	send, open        *widget.Button
-	count             *widget.Label
-	card              *fyne.Container
-	head              *fyne.Container
-	middle            *fyne.Container // the text and who sent it, scrolled when long
+	// face and job stand for the sender: their avatar and the job title
+	// their card claims (hidden when it says none).
+	face           *avatar
+	job            *canvas.Text
+	repeats, since *canvas.Text
+	body           *widget.Label
+	reply          *widget.Entry
+	status         *widget.Label
+	buttons        map[app.ResponseKind]*widget.Button
+	send, open     *widget.Button
+	count          *widget.Label
+	card           *fyne.Container
+	head           *fyne.Container
+	middle         *fyne.Container // the text and who sent it, scrolled when long
 }
 
 // NewAlertView builds the (hidden) overlay.
@@ -95,6 +99,8 @@ func NewAlertView(actions AlertActions) *AlertView {
 	v.from = who(ts*alertScale.from, true)
 	v.role = who(ts*alertScale.from, false)
 	v.where = who(ts*alertScale.from, false)
+	v.job = who(ts*alertScale.from, false)
+	v.face = newAvatar(themedPerson)
 	// The clinical text is the largest thing on the card.
 	v.body = widget.NewLabel("")
 	v.body.Wrapping = fyne.TextWrapWord
@@ -185,6 +191,9 @@ func (v *AlertView) show() {
 	if !it.Since.IsZero() {
 		v.from.Text += " · " + clock(it.Since)
 	}
+	v.face.set(it.FromAvatar, themedPerson)
+	v.job.Text = it.FromTitle
+	v.job.Hidden = it.FromTitle == ""
 	// A page to an on-call role reached this user as its holder: say so,
 	// or they may take it for a personal message.
 	v.role.Text = ""
@@ -223,7 +232,7 @@ func (v *AlertView) show() {
 		t.Color = on
 		t.Refresh()
 	}
-	for _, t := range []*canvas.Text{v.from, v.role, v.where} {
+	for _, t := range []*canvas.Text{v.from, v.job, v.role, v.where} {
 		t.Color = theme.Color(theme.ColorNameForeground)
 		t.Refresh()
 	}
@@ -309,7 +318,7 @@ var alertScale = struct{ level, from, repeats float32 }{level: 1.5, from: 1.1, r
 func (v *AlertView) CreateRenderer() fyne.WidgetRenderer {
 	v.head = container.NewVBox(v.level, v.repeats, v.since)
 	// The canvas texts line up with the label's text, inside its padding.
-	who := container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), theme.InnerPadding()), container.NewVBox(v.from, v.role, v.where))
+	who := container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), theme.InnerPadding()), container.NewBorder(nil, nil, container.NewVBox(v.face), nil, container.NewVBox(v.from, v.role, v.job, v.where)))
 	v.middle = container.NewVBox(v.body, who)
 	grid := container.NewGridWithColumns(2,
 		v.buttons[app.ResponseAck], v.buttons[app.ResponseDecline],
@@ -339,11 +348,19 @@ func (r *alertRenderer) Layout(size fyne.Size) {
 	}
 	// Long names shrink to fit rather than run off the card.
 	ts := theme.TextSize()
+	face := float32(0) // the sender's avatar stands left of the who lines
+	if v.face.Visible() {
+		face = v.face.MinSize().Width + theme.Padding()
+	}
 	for _, f := range []struct {
 		t     *canvas.Text
 		scale float32
-	}{{v.level, alertScale.level}, {v.from, alertScale.from}, {v.role, alertScale.from}, {v.where, alertScale.from}, {v.repeats, alertScale.repeats}, {v.since, alertScale.repeats}} {
-		fitText(f.t, ts*f.scale, width-4*theme.Padding())
+	}{{v.level, alertScale.level}, {v.from, alertScale.from}, {v.job, alertScale.from}, {v.role, alertScale.from}, {v.where, alertScale.from}, {v.repeats, alertScale.repeats}, {v.since, alertScale.repeats}} {
+		w := width - 4*theme.Padding()
+		if f.t == v.from || f.t == v.job || f.t == v.role || f.t == v.where {
+			w -= face
+		}
+		fitText(f.t, ts*f.scale, w)
 	}
 	// The wrapped text knows its height once it has its width.
 	v.middle.Resize(fyne.NewSize(width-2*theme.Padding(), v.middle.MinSize().Height))

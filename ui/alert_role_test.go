@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"rounds/app"
 	"strings"
 	"testing"
 
@@ -45,5 +46,32 @@ func TestAlertSaysTheRole(t *testing.T) {
 				t.Fatalf("role line on a page sent by name: %s", texts)
 			}
 		})
+	}
+}
+
+// TestAlertShowsThePerson: the alert card draws the sender's avatar
+// (initials on their colour) and the job title their card claims; the
+// conversation header draws the peer's avatar and title. Rooms show none.
+func TestAlertShowsThePerson(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewShell(newClinicalActions(), settingsState())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(screenSizes["phone"])
+	s.SetAlerts([]AlertItem{clinicalAlert()})
+	s.Alert.Refresh()
+	if texts := drawnTexts(s.Alert); !strings.Contains(texts, oseiRole) {
+		t.Fatalf("no job title on the alert: %s", texts)
+	}
+	if f := s.Alert.face; !f.Visible() || f.text.Text != app.AvatarOf("Dr Osei", "dr.osei@rounds.test").Initials || !f.circle.Visible() {
+		t.Fatalf("alert avatar: visible %v, %q", f.Visible(), f.text.Text)
+	}
+
+	v := NewConversationView(oseiInfo(ConversationInfo{Presence: "available"}), nil, &fakeActions{})
+	if v.face.Hidden || v.face.text.Text != "O" || !strings.Contains(v.subtitle.Text, oseiRole) {
+		t.Fatalf("header: avatar hidden %v %q, subtitle %q", v.face.Hidden, v.face.text.Text, v.subtitle.Text)
+	}
+	room := NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, nil, &fakeActions{})
+	if !room.face.Hidden {
+		t.Fatal("a room's header shows a person's avatar")
 	}
 }

@@ -135,6 +135,7 @@ func clinicalChat() []app.MessageRow {
 
 func clinicalAlert() AlertItem {
 	return AlertItem{Alert: app.Alert{Conversation: "dr.osei@rounds.test", Message: 27, From: "Dr Osei", Title: "Dr Osei",
+		FromAvatar: app.AvatarOf("Dr Osei", "dr.osei@rounds.test"), FromTitle: oseiRole,
 		Urgency: app.UrgencyCritical, AckRequired: true, Repeats: 2, MaxRepeats: 10,
 		Since: fixedNow.Add(-4 * time.Minute), NextAt: fixedNow.Add(2 * time.Minute)},
 		Body: "Start the hyperkalaemia protocol, I'm 5 minutes away."}
@@ -190,4 +191,15 @@ func clinicalRoom() []app.MessageRow {
 			Responses: []app.ResponseRow{{From: "You", Own: true, Kind: app.ResponseFiveMinutes, At: t.Add(10 * time.Minute)}},
 			Status:    []string{"You: 5 minutes 14:00"}},
 	}
+}
+
+// oseiRole is the job title Dr Osei's card claims in the fixtures.
+const oseiRole = "Cardiology registrar"
+
+// oseiInfo is the header of the chat with Dr Osei: info's presence and
+// counts, with his name, avatar and job title.
+func oseiInfo(info ConversationInfo) ConversationInfo {
+	info.ID, info.Title = "dr.osei@rounds.test", "Dr Osei"
+	info.Avatar, info.Role = app.AvatarOf("Dr Osei", info.ID), oseiRole
+	return info
 }

@@ -16,7 +16,7 @@ import (
 // (docs/screenshots/clinical-*.png).
 func clinicalScreens() []screenshot {
 	chat := func() *ConversationView {
-		v := NewConversationView(ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei", Presence: "dnd"}, clinicalChat(), newClinicalActions())
+		v := NewConversationView(oseiInfo(ConversationInfo{Presence: "dnd"}), clinicalChat(), newClinicalActions())
 		v.OnBack = func() {}
 		return v
 	}

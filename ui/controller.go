@@ -417,7 +417,7 @@ func (c *Controller) reload(cl *app.Client, conv string) {
 // and the header read the same row, at opening and at every inbox change, so
 // the header never says Offline while the list says Available.
 func conversationInfo(r app.ConversationRow) ConversationInfo {
-	return ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable}
+	return ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable, Avatar: r.Avatar, Role: r.Role}
 }
 
 // actions adapts app.Client to what the screens ask (ui.Actions).

@@ -48,6 +48,10 @@ type ConversationInfo struct {
 	// Unavailable is app's sentence for a room that could not be rejoined
 	// (app.ConversationRow.Unavailable), drawn under the header; "" otherwise.
 	Unavailable string
+	// Avatar and Role stand for a chat's peer (app.ConversationRow): the
+	// header shows who this is, not only an address. Empty for rooms.
+	Avatar app.Avatar
+	Role   string
 }
 
 // ConversationView draws one conversation: a virtualised list of message
@@ -56,6 +60,9 @@ type ConversationView struct {
 	widget.BaseWidget
 
 	info    ConversationInfo
+	face    *avatar // the peer's avatar in the header (hidden in rooms)
+	faceBox *fyne.Container
+	lead    *fyne.Container // back and face; hidden when both are
 	actions ConversationActions
 	// OnBack, when set, shows a back button (phone layout).
 	OnBack func()
@@ -152,10 +159,13 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v := &ConversationView{info: info, actions: actions, keepAt: -1, scrollTo: -1, firstUnread: -1, shownIdx: -1, shownSent: -1}
 	v.ExtendBaseWidget(v)
 	v.listBox = container.NewStack()
+	v.face = newAvatar(themedPerson)
+	v.faceBox = container.NewCenter(v.face)
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.title.Truncation = fyne.TextTruncateEllipsis
 	v.subtitle = widget.NewLabel("")
 	v.subtitle.SizeName = theme.SizeNameCaptionText
+	v.subtitle.Truncation = fyne.TextTruncateEllipsis // a long job title must not widen the screen
 	v.dot = newPresenceDot()
 	v.dotBox = container.NewCenter(sizedDot(v.dot))
 	v.subShift = canvas.NewRectangle(color.Transparent)
@@ -170,6 +180,7 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 		}
 	})
 	v.back.Importance = widget.LowImportance
+	v.lead = container.NewHBox(v.back, v.faceBox)
 
 	v.composer = newComposer(v.submit)
 	v.composer.onRows = func() { v.Refresh() } // the field grew or shrank
@@ -191,13 +202,21 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 func (v *ConversationView) setInfo(info ConversationInfo) {
 	v.info = info
 	v.title.SetText(info.Title)
+	v.face.set(info.Avatar, themedPerson)
+	v.face.Hidden = info.IsRoom || info.Avatar.Initials == ""
+	v.faceBox.Hidden = v.face.Hidden
+	v.lead.Hidden = v.back.Hidden && v.faceBox.Hidden // no gap before a room's name
 	if info.IsRoom {
 		v.subtitle.SetText("Room · " + info.ID)
 		v.dot.Hide()
 		v.dotBox.Hide() // no gap before a room's name
 		v.subShift.Hide()
 	} else {
-		v.subtitle.SetText(presenceText(info.Presence) + " · " + info.ID)
+		sub := presenceText(info.Presence)
+		if info.Role != "" {
+			sub += " · " + info.Role
+		}
+		v.subtitle.SetText(sub + " · " + info.ID)
 		v.dot.FillColor = presenceColor(info.Presence)
 		v.dot.Show()
 		v.dotBox.Show()
@@ -878,10 +897,11 @@ func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 	// The presence dot leads the name on its own line, centred on it (the
 	// Border stretches it to the title's height); the name still truncates.
 	titleLine := container.NewBorder(nil, nil, v.dotBox, nil, v.title)
-	header := container.NewVBox(container.NewBorder(nil, nil, v.back, v.headerMenu(),
+	header := container.NewVBox(container.NewBorder(nil, nil, v.lead, v.headerMenu(),
 		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable)),
 		v.await.box)
 	v.back.Hidden = v.OnBack == nil
+	v.lead.Hidden = v.back.Hidden && v.faceBox.Hidden
 	left := v.attachButton()
 	if opts := v.composerOptionsButton(); opts != nil {
 		left = container.NewHBox(left, container.NewVBox(layout.NewSpacer(), opts))
@@ -905,6 +925,7 @@ func (c *conversationLayout) MinSize([]fyne.CanvasObject) fyne.Size {
 func (c *conversationLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	v := c.v
 	v.back.Hidden = v.OnBack == nil
+	v.lead.Hidden = v.back.Hidden && v.faceBox.Hidden
 	hh := c.header.MinSize().Height
 	c.headerBg.FillColor = theme.Color(theme.ColorNameHeaderBackground)
 	c.headerBg.Resize(fyne.NewSize(size.Width, hh))

@@ -65,7 +65,7 @@ func dndScreens() []screenshot {
 			s.Inbox.SetRows(inboxRows())
 			s.Inbox.SetConnection(app.Connection{Connectivity: app.Online})
 			s.Inbox.SetDND(dndOn())
-			s.ShowConversation(ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei", Presence: "dnd"}, dndMessages(), false)
+			s.ShowConversation(oseiInfo(ConversationInfo{Presence: "dnd"}), dndMessages(), false)
 			return s.Content()
 		}},
 		{name: "dnd-settings", build: func() fyne.CanvasObject {

@@ -200,7 +200,7 @@ func screenshotScreens() []screenshot {
 			return NewConversationView(ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, HasOlder: true}, roomMessages(), &fakeActions{})
 		}},
 		{name: "conversation-chat", build: func() fyne.CanvasObject {
-			v := NewConversationView(ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei", Presence: "dnd", Unread: 2}, chatMessages(), &fakeActions{})
+			v := NewConversationView(oseiInfo(ConversationInfo{Presence: "dnd", Unread: 2}), chatMessages(), &fakeActions{})
 			v.OnBack = func() {}
 			return v
 		}},
