@@ -490,8 +490,9 @@ func (cl *clinical) listAlerts() []Alert {
 			out[i].From = senderName(st, cv, m, names)
 			out[i].FromAvatar = AvatarOf(out[i].From, m.From)
 			if cv.Kind != securestore.KindRoom {
-				p := cl.host.Person(cv.ID)
-				out[i].FromAvatar, out[i].FromTitle = p.Avatar, p.Role
+				// The same initials as the inbox row (AvatarOf its title).
+				out[i].FromAvatar = AvatarOf(out[i].From, cv.ID)
+				out[i].FromTitle = cl.host.Person(cv.ID).Role
 			}
 			out[i].Role = alertRole(m)
 		}
