@@ -170,7 +170,10 @@ func (c *Controller) unlockFailed(err error) error {
 
 // signedIn starts following a new Client's changes and shows the shell.
 func (c *Controller) signedIn(cl *app.Client) {
-	if c.current() != cl {
+	// Only a person before this one is left: on a first sign-in there is
+	// nobody, and leaving would withdraw the notifications the new Client
+	// already raised while it caught up (app.SignIn syncs before it returns).
+	if prev := c.current(); prev != nil && prev != cl {
 		c.leave() // the person before (still listening while locked) and their notifications
 	}
 	c.mu.Lock()
