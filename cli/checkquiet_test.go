@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,9 +24,7 @@ func TestCheckArchiveProbeReachesNoDevice(t *testing.T) {
 
 // TestCheckArchiveProbeReachesNoDeviceEjabberd: the same on ejabberd.
 func TestCheckArchiveProbeReachesNoDeviceEjabberd(t *testing.T) {
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	testserver.NeedEjabberd(t)
 	checkProbeQuiet(t, testserver.StartEjabberdT(t, testserver.Options{}, "rounds.check"))
 }
 

@@ -508,9 +508,7 @@ func TestCheckMisconfiguredProsody(t *testing.T) {
 // (host-meta is then the one warning, as on a server whose web site does not
 // serve it).
 func TestDeployEjabberdDirectTLS(t *testing.T) {
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	testserver.NeedEjabberd(t)
 	needPort443(t) // nothing else may answer host-meta for localhost meanwhile
 	https := freeLoopbackPorts(t, 1)[0]
 	d := &deployedServer{domain: "localhost", kind: "ejabberd"}
@@ -549,9 +547,7 @@ func TestDeployEjabberdDirectTLS(t *testing.T) {
 // ejabberdctl as docs/ADMIN.md says, then the same walk as on Prosody: the
 // sample policy and rota, a page to a role, and a clean server check.
 func TestDeployEjabberdBehindProxy(t *testing.T) {
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	testserver.NeedEjabberd(t)
 	needPort443(t)
 	d := &deployedServer{domain: "localhost", kind: "ejabberd"}
 	srv, err := testserver.StartEjabberd(testserver.Options{Domain: "localhost", Render: func(s *testserver.Server) (string, error) {
@@ -595,9 +591,7 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 // mistake docs/ADMIN.md warns about: a user could create the policy node
 // before IT and own it. The check, as an ordinary user, says so and fails.
 func TestCheckEjabberdOpenNodeCreation(t *testing.T) {
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	testserver.NeedEjabberd(t)
 	srv := testserver.StartEjabberdT(t, testserver.Options{}, "rounds.check")
 	args := append([]string{"admin", "check"}, botArgs(t, srv, "rounds.check", t.TempDir())...)
 	code, out, _ := runCLI(t, "", args...)

@@ -2,7 +2,6 @@ package escalation
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,9 +39,7 @@ func TestLadderWithSenderGone(t *testing.T) {
 // TestLadderOnEjabberd is TestLadderWithSenderGone on ejabberd: the
 // service needs nothing of the server that ejabberd lacks.
 func TestLadderOnEjabberd(t *testing.T) {
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	testserver.NeedEjabberd(t)
 	ladderScenario(t, testserver.StartEjabberdT(t, testserver.Options{}, ladderAccounts...))
 }
 

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -20,9 +19,7 @@ func TestChatReceiptsAndMarkers(t *testing.T) {
 // TestEjabberdChatAndRoom runs the main end-to-end scenarios against the second
 // real server, ejabberd (make test sets ROUNDS_EJABBERD=1).
 func TestEjabberdChatAndRoom(t *testing.T) {
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	testserver.NeedEjabberd(t)
 	srv := testserver.StartEjabberdT(t, testserver.Options{}, "alice", "bob", "carol")
 	t.Run("chat", func(t *testing.T) { chatScenario(t, srv) })
 	t.Run("room", func(t *testing.T) { roomScenario(t, srv, "ejab-icu") })

@@ -31,9 +31,7 @@ import (
 // or broken ejabberd fails the run (StartEjabberdT never skips).
 func requireEjabberd(t *testing.T) {
 	t.Helper()
-	if os.Getenv("ROUNDS_EJABBERD") != "1" {
-		t.Skip("set ROUNDS_EJABBERD=1 or run make test-ejabberd")
-	}
+	NeedEjabberd(t)
 }
 
 // TestEjabberdOffersWhatRoundsNeeds is TestServerOffersWhatRoundsNeeds against
