@@ -73,23 +73,8 @@ func primaryBlock(img image.Image, r image.Rectangle, minW int) (image.Point, bo
 // without its text; alice clicks Acknowledge, the sender (waiting for the
 // acknowledgement) prints "acknowledged" and exits 0, and the overlay goes.
 func TestDesktopStatAlertAcknowledged(t *testing.T) {
-	requireTools(t)
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "labbot")
-	bin := appBinary(t)
-	lay := desktopLayout
-	x := startXvfb(t, lay.screenW, lay.screenH)
-	bus := startBus(t)
-	notes := startDunst(t, x, bus)
-	dataDir := t.TempDir()
-	rounds := startProc(t, "rounds", appEnv(t, x, bus, dataDir,
-		"ROUNDS_ACCOUNT="+srv.JID("alice"),
-		"ROUNDS_DEMO_PASSWORD="+testserver.Password,
-		"ROUNDS_SERVER_URL="+srv.WSURL(),
-	), nil, bin)
-	win := x.waitWindow(t, rounds, 90*time.Second)
-	shots := newShots(t, x, "stat")
-	shots.crop = win.rect()
-	signInThroughWindow(t, x, win, shots, dataDir, lay.minSignInWidth)
+	d := startAliceDesktop(t, "stat")
+	srv, bin, x, notes, rounds, win, shots := d.srv, d.bin, d.x, d.notes, d.rounds, d.win, d.shots
 
 	// The inbox, empty, with nothing red on it yet.
 	var quiet image.Image

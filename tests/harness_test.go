@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"rounds/internal/testserver"
 )
 
 // This file is the machinery of the real-window tests: a private X server
@@ -777,4 +779,40 @@ func signInThroughWindow(t *testing.T, x *xserver, win window, shots *shots, dat
 	eventually(t, 120*time.Second, "the encrypted store in ROUNDS_DATA_DIR", func() bool {
 		return len(storeFiles(dataDir)) == 1
 	})
+}
+
+// aliceDesktop is the real desktop binary at desktop size under its own
+// Xvfb, D-Bus and dunst, signed in as alice through its window, with a lab
+// bot account beside her on a fresh Prosody: the setup of the STAT tests.
+type aliceDesktop struct {
+	srv     *testserver.Server
+	bin     string
+	x       *xserver
+	notes   *notifyd
+	dataDir string
+	rounds  *proc
+	win     window
+	shots   *shots
+}
+
+// startAliceDesktop starts it; shotsName prefixes its screenshots.
+func startAliceDesktop(t *testing.T, shotsName string) aliceDesktop {
+	t.Helper()
+	requireTools(t)
+	d := aliceDesktop{srv: testserver.StartT(t, testserver.Options{}, "alice", "labbot"), bin: appBinary(t)}
+	lay := desktopLayout
+	d.x = startXvfb(t, lay.screenW, lay.screenH)
+	bus := startBus(t)
+	d.notes = startDunst(t, d.x, bus)
+	d.dataDir = t.TempDir()
+	d.rounds = startProc(t, "rounds", appEnv(t, d.x, bus, d.dataDir,
+		"ROUNDS_ACCOUNT="+d.srv.JID("alice"),
+		"ROUNDS_DEMO_PASSWORD="+testserver.Password,
+		"ROUNDS_SERVER_URL="+d.srv.WSURL(),
+	), nil, d.bin)
+	d.win = d.x.waitWindow(t, d.rounds, 90*time.Second)
+	d.shots = newShots(t, d.x, shotsName)
+	d.shots.crop = d.win.rect()
+	signInThroughWindow(t, d.x, d.win, d.shots, d.dataDir, lay.minSignInWidth)
+	return d
 }

@@ -23,23 +23,8 @@ import (
 // which exits 0. Neither the store nor the locked inbox ever held the
 // page's text.
 func TestDesktopLockedStatRings(t *testing.T) {
-	requireTools(t)
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "labbot")
-	bin := appBinary(t)
-	lay := desktopLayout
-	x := startXvfb(t, lay.screenW, lay.screenH)
-	bus := startBus(t)
-	notes := startDunst(t, x, bus)
-	dataDir := t.TempDir()
-	rounds := startProc(t, "rounds", appEnv(t, x, bus, dataDir,
-		"ROUNDS_ACCOUNT="+srv.JID("alice"),
-		"ROUNDS_DEMO_PASSWORD="+testserver.Password,
-		"ROUNDS_SERVER_URL="+srv.WSURL(),
-	), nil, bin)
-	win := x.waitWindow(t, rounds, 90*time.Second)
-	shots := newShots(t, x, "locked")
-	shots.crop = win.rect()
-	signInThroughWindow(t, x, win, shots, dataDir, lay.minSignInWidth)
+	d := startAliceDesktop(t, "locked")
+	srv, bin, x, notes, dataDir, rounds, win, shots := d.srv, d.bin, d.x, d.notes, d.dataDir, d.rounds, d.win, d.shots
 	settle := func(what string) image.Image {
 		var still image.Image
 		eventually(t, 60*time.Second, what, func() bool {
