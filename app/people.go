@@ -145,36 +145,61 @@ func (c *Client) Person(address string) Person {
 	return p
 }
 
-// initials are up to two letters for an avatar: of the name's first and
-// last words, titles (Dr, Nurse...) aside; of the address without a name.
+// initials are up to two letters for an avatar: the first letters of the
+// name's first and last words once the titles in front of it are set
+// aside ("Dr Ama Osei" and "Ama Osei" are both "AO", "Charge Nurse Bob
+// Mensah" is "BM") and the letters after it ("Ama Osei RN"). A name that
+// is a title and one word ("Dr Osei") gives that word's one letter: a
+// second letter from the title would read as a first name. A name of
+// titles only keeps them ("Sister" is "S"); no name, the address's local
+// part. A copy of the address in brackets ("Dr Osei (mallory)") is not
+// part of the name.
 func initials(name, address string) string {
 	words := strings.FieldsFunc(strings.TrimSpace(strings.Split(name, " (")[0]), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
-	var keep []string
-	for _, w := range words {
-		switch strings.ToLower(w) {
-		case "dr", "mr", "mrs", "ms", "miss", "prof", "nurse", "sister", "rn":
-			continue
-		}
-		keep = append(keep, w)
+	keep := words
+	for len(keep) > 0 && nameTitles[strings.ToLower(keep[0])] {
+		keep = keep[1:]
+	}
+	for len(keep) > 1 && nameLetters[strings.ToLower(keep[len(keep)-1])] {
+		keep = keep[:len(keep)-1]
 	}
 	if len(keep) == 0 {
 		keep = words
 	}
 	if len(keep) == 0 {
-		keep = []string{localPart(address)}
+		keep = strings.FieldsFunc(localPart(address), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		})
 	}
-	first := []rune(keep[0])
-	if len(first) == 0 {
+	if len(keep) == 0 {
 		return "?"
 	}
+	first := []rune(keep[0])
 	out := string(unicode.ToUpper(first[0]))
 	if len(keep) > 1 {
 		last := []rune(keep[len(keep)-1])
 		out += string(unicode.ToUpper(last[0]))
 	}
 	return out
+}
+
+// nameTitles are the words set before a name in a hospital (lower case,
+// without their full stop): forms of address and the job titles people
+// put in front of their name.
+var nameTitles = map[string]bool{
+	"dr": true, "doctor": true, "prof": true, "professor": true, "mr": true, "mrs": true,
+	"ms": true, "miss": true, "mx": true, "sir": true, "dame": true, "rev": true,
+	"nurse": true, "sister": true, "matron": true, "charge": true, "staff": true,
+	"midwife": true, "sr": true,
+}
+
+// nameLetters are the letters set after a name (qualifications,
+// registrations).
+var nameLetters = map[string]bool{
+	"rn": true, "rgn": true, "rm": true, "md": true, "mbbs": true, "phd": true,
+	"frcp": true, "frcs": true, "mrcp": true, "bsc": true, "msc": true, "jr": true,
 }
 
 // AvatarOf is the avatar of the person named name at address (the screens' test

@@ -119,7 +119,7 @@ func TestCardChangeShowsWithoutSignIn(t *testing.T) {
 	}
 	waitFor(t, "bob's alert", 30*time.Second, func() bool { _, ok := alertOn(alice, bob.jid); return ok })
 	a, _ := alertOn(alice, bob.jid)
-	if a.From != "Charge Nurse Bob Mensah" || a.FromTitle != "Charge nurse" || a.FromAvatar.Initials != "CM" || a.FromAvatar != func() Avatar { r, _ := alice.row(bob.jid); return r.Avatar }() {
+	if a.From != "Charge Nurse Bob Mensah" || a.FromTitle != "Charge nurse" || a.FromAvatar.Initials != "BM" || a.FromAvatar != func() Avatar { r, _ := alice.row(bob.jid); return r.Avatar }() {
 		t.Errorf("alert from %q, title %q, avatar %+v", a.From, a.FromTitle, a.FromAvatar)
 	}
 }
