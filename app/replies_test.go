@@ -214,3 +214,69 @@ func TestRepliesAndReactionsInterop(t *testing.T) {
 		t.Fatalf("fallbacks %+v, want the quote [0,%d) for urn:xmpp:reply:0", got.Fallbacks, n)
 	}
 }
+
+// TestReactionsFromArchiveCatchUp, through the real Prosody without
+// offline storage: bob reacts and changes his mind while alice is signed
+// out, so the reactions reach her only through the archive (XEP-0313).
+// When she signs in again, the catch-up applies them like live ones: the
+// set bob left shows under her message (his withdrawn ✅ does not), a set
+// withdrawn whole leaves no chip, and none of it becomes a message.
+func TestReactionsFromArchiveCatchUp(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	first, err := alice.c.Send(bob.jid, "Bed 4 K+ 6.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := alice.c.Send(bob.jid, "Bed 5 obs due")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var atBob1, atBob2 MessageRow
+	waitFor(t, "bob has both", 30*time.Second, func() bool {
+		atBob1, _ = bob.rowWhere(alice.jid, func(r MessageRow) bool { return r.Body == "Bed 4 K+ 6.1" })
+		atBob2, _ = bob.rowWhere(alice.jid, func(r MessageRow) bool { return r.Body == "Bed 5 obs due" })
+		return atBob1.ID != 0 && atBob2.ID != 0
+	})
+	before, err := alice.c.Messages(bob.jid, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.c.SignOut()
+
+	for _, step := range []struct {
+		id    MessageID
+		emoji string
+	}{{atBob1.ID, "👍"}, {atBob1.ID, "✅"}, {atBob1.ID, "✅"}, {atBob2.ID, "👀"}, {atBob2.ID, "👀"}} {
+		if err := bob.c.React(alice.jid, step.id, step.emoji); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Bob's own view is the set he left, so the archive holds all five.
+	if b, _ := bob.messageRow(alice.jid, atBob1.ID); reactionsOf(b) != "👍(mine)[You]" {
+		t.Fatalf("bob's own view: %s", reactionsOf(b))
+	}
+
+	c, err := Unlock(context.Background(), alice.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.SignOut)
+	alice.c = c
+	alice.waitOnline()
+	waitFor(t, "bob's reaction from the archive", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, first)
+		return reactionsOf(r) == "👍["+bob.jid+"]"
+	})
+	if r, _ := alice.messageRow(bob.jid, second); len(r.Reactions) != 0 {
+		t.Errorf("a set withdrawn whole still shows: %s", reactionsOf(r))
+	}
+	after, err := alice.c.Messages(bob.jid, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("catch-up added %d rows for reactions", len(after)-len(before))
+	}
+}

@@ -112,7 +112,11 @@ type archivedPage struct {
 	batch   []securestore.Message
 	signals []*xmpp.Message
 	edits   []archivedEdit // retractions and corrections, applied after the batch
-	cursor  string
+	// reactions (and their withdrawals) are applied after the batch, in
+	// archive order, like the live ones: the message they name may be in
+	// this very page.
+	reactions []archivedEdit
+	cursor    string
 }
 
 type archivedEdit struct {
@@ -142,6 +146,12 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 		}
 		if m.RetractID != "" || m.ReplaceID != "" {
 			p.edits = append(p.edits, archivedEdit{m, r.Timestamp})
+			continue
+		}
+		if m.Reactions != nil {
+			// As live (handleMessage): a reaction is never a message of its
+			// own, even with a fallback body for clients without XEP-0444.
+			p.reactions = append(p.reactions, archivedEdit{m, r.Timestamp})
 			continue
 		}
 		if m.Body == "" {
@@ -197,6 +207,9 @@ func (s *Session) storePage(key string, p archivedPage) error {
 	if len(added) < len(p.batch) {
 		s.log.Info("sync: archived duplicates not stored", "archive", key, "count", len(p.batch)-len(added), "cursor", p.cursor)
 		s.reconcileOwn(p.batch, added)
+	}
+	for _, e := range p.reactions {
+		s.onReactions(e.m, e.at) // replies.go
 	}
 	for _, m := range p.signals {
 		if m.ReceiptFor != "" {

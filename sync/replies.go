@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"rounds/securestore"
@@ -147,8 +148,11 @@ func (ReactionsChanged) isEvent() {}
 
 // onReactions stores a reaction set from someone in the conversation to a
 // message of that conversation; anything else is dropped (ids only in the
-// log).
-func (s *Session) onReactions(m *xmpp.Message) {
+// log). at is when the set was given: zero for a live one (now), the
+// archive's time for one read in catch-up (the user's server or the room
+// stamped it, as it does the edits read there), so an older set read again
+// from an archive never replaces a newer one.
+func (s *Session) onReactions(m *xmpp.Message, at time.Time) {
 	r := m.Reactions
 	var conv, author string
 	switch {
@@ -177,7 +181,9 @@ func (s *Session) onReactions(m *xmpp.Message) {
 		s.log.Info("sync: reaction to no message of its conversation dropped", "conversation", conv, "id", m.ID)
 		return
 	}
-	at := s.clock.Now()
+	if at.IsZero() {
+		at = s.clock.Now()
+	}
 	if changed, err := s.store.SetReaction(t.ID, author, r.Reactions, at); err != nil {
 		s.log.Warn("sync: storing reaction", "err", err)
 	} else if changed {
