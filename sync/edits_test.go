@@ -199,3 +199,45 @@ func TestLiveRecallKeptWhenTheStoreFails(t *testing.T) {
 		return false
 	})
 }
+
+// TestCorrectionResendsTheFirstText: a correction queued while its message
+// is not yet acknowledged by the server sends the message again before the
+// correction (it may never have arrived), and that copy carries the text
+// first sent under its id, not the corrected one. The copy may well have
+// arrived already (its ack raced the correction, or the socket was cut
+// before the ack): a receiver takes a copy with the same id as the same
+// message only when it says the same thing, so a copy with the new text was
+// stored as a second message and the original stayed uncorrected beside it
+// (seen as TestLockedEditsMergeInOrder failing 2 runs in 15: "corrected:1
+// first draft:1").
+func TestCorrectionResendsTheFirstText(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "bob.db"))
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "ws://127.0.0.1:1/ws", JID: "bob@rounds.test", Resource: "r1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Send("alice@rounds.test", "first draft", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"second draft", "corrected"} {
+		if err := s.Correct("alice@rounds.test", m.ID, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err = st.Message(m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := s.wireFor(m)
+	if len(out) != 2 {
+		t.Fatalf("%d stanzas for a corrected, unacknowledged message; want the original and the correction", len(out))
+	}
+	if body := out[0].el.Child(xmpp.NSClient, "body").Text; body != "first draft" || out[0].key != m.OriginID {
+		t.Fatalf("the original goes again as %q under %q; want %q under %q", body, out[0].key, "first draft", m.OriginID)
+	}
+	if out[1].el.Child(xmpp.NSCorrect, "replace") == nil || out[1].el.Child(xmpp.NSClient, "body").Text != "corrected" {
+		t.Fatalf("second stanza is not the correction to the latest text")
+	}
+}

@@ -137,10 +137,18 @@ func (s *Session) wireFor(m securestore.Message) []outgoing {
 	}
 	var out []outgoing
 	if kind == "correct" && m.Receipt.State < securestore.ReceiptSent {
-		// The original may never have reached the server: send it (with the
-		// new text, same id; receivers dedupe) before the correction, and
-		// keep it on the Outbox until the correction is acknowledged too.
-		out = append(out, outgoing{s.stanzaFor(m), m.OriginID, inflight{id: m.ID, keep: true}})
+		// The original may never have reached the server: send it before
+		// the correction, and keep it on the Outbox until the correction is
+		// acknowledged too. It goes with the text first sent under its id,
+		// never the new one: it may have arrived already (its ack raced
+		// this send, or the socket was cut before the ack), and receivers
+		// take a copy with the same id as the same message only when it
+		// says the same thing; the correction then changes the text.
+		first := m
+		if h := securestore.History(m); len(h) > 0 {
+			first.Body = h[0].Body
+		}
+		out = append(out, outgoing{s.stanzaFor(first), m.OriginID, inflight{id: m.ID, keep: true}})
 	}
 	return append(out, outgoing{s.editStanza(m, kind, editID), editID, inflight{id: m.ID, edit: editID}})
 }
