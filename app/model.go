@@ -38,6 +38,10 @@ type ConversationRow struct {
 	Role   string
 	// Muted: routine messages here do not notify (mute.go); urgent ones do.
 	Muted bool
+	// Draft is the first line of the unsent text the user left here
+	// (mute.go), "" when none; the inbox shows it in place of the preview
+	// unless an urgent alert speaks for the conversation.
+	Draft string
 }
 
 // Avatar is what stands for a person where there is no picture: up to two
@@ -110,6 +114,9 @@ type MessageRow struct {
 	// quotes it above the text; tapping it opens that message. Nil when the
 	// message answers none found in this conversation.
 	ReplyTo *QuotedView
+	// MentionsMe are the words ("@kim") by which the message mentions the
+	// user (XEP-0372), for the thread to mark wherever they stand in Body.
+	MentionsMe []string
 	// Reactions are the reactions to the message (XEP-0444), one per
 	// emoji, in the order first given.
 	Reactions []ReactionView

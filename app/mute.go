@@ -107,6 +107,16 @@ func (c *Client) SaveDraft(conv, text string) error {
 	return mapErr(st.SetSetting(name, []byte(text)))
 }
 
+// draftPreview is the first line of conv's draft for its inbox row, ""
+// when none.
+func draftPreview(st *securestore.Store, conv string) string {
+	raw, err := st.Setting(settingDraftPrefix + conv)
+	if err != nil {
+		return ""
+	}
+	return previewText(string(raw))
+}
+
 // Draft is conv's saved draft, "" when none.
 func (c *Client) Draft(conv string) string {
 	st, err := c.unlocked()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,11 +124,21 @@ func TestDrafts(t *testing.T) {
 	if got := alice.c.Draft("carol@" + srv.Domain); got != "other" {
 		t.Fatalf("carol's draft %q", got)
 	}
+	// The inbox row says there is a draft, by its first line.
+	if _, err := alice.c.Send("bob@"+srv.Domain, "earlier message"); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := alice.row("bob@" + srv.Domain); !ok || r.Draft != "Bed 4: DRAFTMARKER K+ 6.1" || r.Preview != "earlier message" {
+		t.Fatalf("inbox row with a draft: %+v", r)
+	}
 	if err := alice.c.SaveDraft("bob@"+srv.Domain, " \n "); err != nil {
 		t.Fatal(err)
 	}
 	if got := alice.c.Draft("bob@" + srv.Domain); got != "" {
 		t.Fatalf("blank draft kept: %q", got)
+	}
+	if r, _ := alice.row("bob@" + srv.Domain); r.Draft != "" {
+		t.Fatalf("inbox row keeps a deleted draft: %q", r.Draft)
 	}
 }
 
@@ -160,6 +172,25 @@ func TestMentionNotifiesWhenMuted(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "mention notifies in a muted room", 30*time.Second, func() bool { return alice.notifier.countFor(room) == 1 })
+	// It says it is a mention, by whom and where, and no text (the
+	// default policy).
+	for _, n := range alice.notifier.notifications() {
+		if n.ConversationID == room && (n.Body != "Dr Bob mentioned you in ward4" || containsAny(n, "bed 4")) {
+			t.Errorf("mention notification %+v", n)
+		}
+	}
+	// The thread marks the word that mentions her, and only for her.
+	var row MessageRow
+	waitFor(t, "the mention's row", 30*time.Second, func() bool {
+		row, _ = alice.rowWhere(room, func(r MessageRow) bool { return strings.Contains(r.Body, "check bed 4") })
+		return row.ID != 0
+	})
+	if !slices.Equal(row.MentionsMe, []string{"@alice"}) {
+		t.Errorf("alice's row marks %q", row.MentionsMe)
+	}
+	if r, ok := bob.rowWhere(room, func(r MessageRow) bool { return strings.Contains(r.Body, "check bed 4") }); !ok || len(r.MentionsMe) != 0 {
+		t.Errorf("bob's own row marks %q", r.MentionsMe)
+	}
 	st, err := bob.c.unlocked()
 	if err != nil {
 		t.Fatal(err)

@@ -84,8 +84,9 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		urgency securestore.Urgency // the batch's highest level
 		last    securestore.Message
 		// mentioned: a message names this user (XEP-0372): it notifies
-		// in a muted conversation too.
+		// in a muted conversation too, and says so; by is the newest such.
 		mentioned bool
+		by        securestore.Message
 	}
 	var order []string
 	groups := map[string]*group{}
@@ -103,7 +104,9 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		g.urgent = g.urgent || m.Urgency >= securestore.UrgencyHigh
 		g.urgency = max(g.urgency, m.Urgency)
 		g.last = m
-		g.mentioned = g.mentioned || slices.Contains(sync.Mentions(m), jid.Bare(c.Account()))
+		if slices.Contains(sync.Mentions(m), jid.Bare(c.Account())) {
+			g.mentioned, g.by = true, m
+		}
 	}
 	for _, conv := range order {
 		g := groups[conv]
@@ -129,6 +132,9 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 			continue
 		}
 		n := c.notification(st, cv, g.n, g.urgency, g.last)
+		if g.mentioned && !g.urgent {
+			n = c.mentionNotification(st, cv, n, g.by)
+		}
 		c.cfg.Notifier.Notify(n)
 		c.cfg.Sound.NewMessage(g.urgent)
 		c.log.Info("app: notified", "urgent", g.urgent, "catch_up", catchUp)
@@ -182,6 +188,31 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		}
 	}
 	return out
+}
+
+// mentionNotification words n (routine) as the mention it is: "Dr Bob
+// mentioned you in ICU team" by default, with the text only where the
+// policy shows content, and nothing but "You were mentioned" where it
+// shows none. The name is the one the thread gives the sender.
+func (c *Client) mentionNotification(st *securestore.Store, cv securestore.Conversation, n Notification, by securestore.Message) Notification {
+	c.mu.Lock()
+	level := c.previewLocked()
+	c.mu.Unlock()
+	who := senderName(st, cv, by, nil)
+	if cv.Kind == securestore.KindRoom {
+		who += " mentioned you in " + conversationTitle(st, cv, nil)
+	} else {
+		who += " mentioned you"
+	}
+	switch level {
+	case PreviewNone:
+		n.Body = "You were mentioned"
+	case PreviewContent:
+		n.Title = who
+	default:
+		n.Body = who
+	}
+	return n
 }
 
 // previewRunes bounds previews (inbox rows, content notifications).

@@ -12,10 +12,20 @@ import (
 )
 
 // QuotedView is the message a reply answers, as quoted above the reply.
+// The quote is drawn from the message as stored here, never from the quote
+// the reply carried (the sender's quote may say anything); only when the
+// original is not on this device does it show the sender's quote, marked
+// as theirs (FromSender).
 type QuotedView struct {
+	// ID is the original here; 0 when it is not on this device (not
+	// received, removed by retention, or of another conversation).
 	ID      MessageID
 	Sender  string
 	Snippet string // its first line, shortened; "Message recalled" when it was
+	// FromSender: the original is not on this device; Snippet is the quote
+	// the sender sent with the reply ("" when they sent none) and Sender
+	// the name their quote gives, if any.
+	FromSender bool
 }
 
 // ReactionView is one emoji under a message: how many gave it, whether the
@@ -92,6 +102,7 @@ func (c *Client) React(conv string, id MessageID, emoji string) error {
 
 // replyRows fills a row's quoted message and reactions.
 func replyRows(st *securestore.Store, cv securestore.Conversation, m securestore.Message, names contactNames, r *MessageRow) {
+	r.MentionsMe = mentionsOfMe(st, m)
 	if raw := m.Extra[sync.ExtraReplyToID]; raw != "" {
 		if n, err := strconv.ParseUint(raw, 10, 64); err == nil {
 			if t, err := st.Message(securestore.MessageID(n)); err == nil && t.ConversationID == m.ConversationID {
@@ -102,6 +113,9 @@ func replyRows(st *securestore.Store, cv securestore.Conversation, m securestore
 				r.ReplyTo = q
 			}
 		}
+	}
+	if r.ReplyTo == nil && m.Extra[sync.ExtraReplyTo] != "" && m.Direction == securestore.Incoming {
+		r.ReplyTo = senderQuoted(m, r)
 	}
 	all := securestore.Reactions(m)
 	if len(all) == 0 {
@@ -133,23 +147,99 @@ func replyRows(st *securestore.Store, cv securestore.Conversation, m securestore
 	}
 }
 
+// senderQuoted is the quoted view of a reply whose original is not here:
+// the quote its sender marked (their words, shown as theirs), and the row's
+// text without it. A recalled or otherwise rewritten row keeps its text.
+func senderQuoted(m securestore.Message, r *MessageRow) *QuotedView {
+	q := &QuotedView{FromSender: true}
+	quote, own := sync.SenderQuote(m)
+	if strings.TrimSpace(quote) == "" || strings.TrimSpace(own) == "" || r.Body != m.Body {
+		return q
+	}
+	r.Body = own
+	var lines []string
+	for _, l := range strings.Split(quote, "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), ">"))
+		if l == "" {
+			continue
+		}
+		if name, ok := strings.CutSuffix(l, " wrote:"); ok && len(lines) == 0 && q.Sender == "" {
+			q.Sender = name // "> Dr Osei wrote:", as Rounds and others quote
+			continue
+		}
+		lines = append(lines, l)
+	}
+	q.Snippet = previewText(strings.Join(lines, " "))
+	return q
+}
+
+// mentionsOfMe are the words by which m mentions this store's account.
+func mentionsOfMe(st *securestore.Store, m securestore.Message) []string {
+	if m.Direction != securestore.Incoming || m.Extra[sync.ExtraMentions] == "" {
+		return nil
+	}
+	acc, err := st.Account()
+	if err != nil {
+		return nil
+	}
+	me := jid.Bare(acc.JID)
+	if !slices.Contains(sync.Mentions(m), me) {
+		return nil
+	}
+	if w := sync.MentionWords(m, me); len(w) > 0 {
+		return w
+	}
+	return []string{"@" + localPart(me)} // the range was not one word: the usual spelling
+}
+
 // isAccount: author names this store's account.
 func isAccount(st *securestore.Store, author string) bool {
 	acc, err := st.Account()
 	return err == nil && jid.Bare(acc.JID) == author
 }
 
+// OriginalNotHere is what tapping a quote says when the message it quotes
+// is not on this device.
+const OriginalNotHere = "Original not on this device"
+
+// Heading is the line above a quote: who wrote the original, or that the
+// quote is the sender's own because the original is not here.
+func (q QuotedView) Heading() string {
+	switch {
+	case !q.FromSender:
+		return q.Sender
+	case q.Sender != "":
+		return q.Sender + " · as quoted by the sender"
+	}
+	return "Quoted by the sender"
+}
+
+// Text is the quote's line: the original's first line, or the sender's
+// quote, or what stands for a quote that is neither.
+func (q QuotedView) Text() string {
+	if q.Snippet == "" && q.FromSender {
+		return "A message not on this device"
+	}
+	return q.Snippet
+}
+
+// Label is a reaction chip's words: "👍 2".
+func (v ReactionView) Label() string { return v.Emoji + " " + strconv.Itoa(v.Count) }
+
+// WhoLine names who gave a reaction: "👍 Dr Osei, You".
+func (v ReactionView) WhoLine() string { return v.Emoji + " " + strings.Join(v.Who, ", ") }
+
 // replyLines are the thread's words for what a reply answers and the
 // reactions: "Reply to Dr Osei: “Bed 4 K+ 6.1”" and "👍 2 (you) · ✅ 1".
 func replyLines(r MessageRow) []string {
 	var out []string
 	if q := r.ReplyTo; q != nil {
-		out = append(out, "Reply to "+q.Sender+": “"+q.Snippet+"”")
+		out = append(out, "Reply to "+q.Heading()+": “"+q.Text()+"”")
 	}
 	if len(r.Reactions) > 0 {
 		parts := make([]string, 0, len(r.Reactions))
 		for _, v := range r.Reactions {
-			p := v.Emoji + " " + strconv.Itoa(v.Count)
+			p := v.Label()
 			if v.Mine {
 				p += " (you)"
 			}

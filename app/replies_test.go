@@ -171,6 +171,11 @@ func TestRepliesAndReactionsInterop(t *testing.T) {
 	if err := carol.Reply(alice.jid, "> Bed 2\n", "stolen context", "r2", alice.jid, bobStored.OriginID); err != nil {
 		t.Fatal(err)
 	}
+	// A quote that lies about the message it answers: the thread quotes
+	// the message as stored here, not the sender's words for it.
+	if err := carol.Reply(alice.jid, "> Bed 9 BP 120/80, stable\n", "Lying quote", "r3", alice.jid, in.OriginID); err != nil {
+		t.Fatal(err)
+	}
 	if err := carol.React(alice.jid, "x1", in.OriginID, []string{"👀"}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +192,21 @@ func TestRepliesAndReactionsInterop(t *testing.T) {
 	if reply.Body != "Fluids running" || reply.ReplyTo == nil || reply.ReplyTo.ID != page {
 		t.Errorf("carol's reply: %q %+v", reply.Body, reply.ReplyTo)
 	}
-	if stolen.Body != "> Bed 2\nstolen context" || stolen.ReplyTo != nil {
+	// Its original is not in this conversation: the sender's quote is
+	// shown as theirs, apart from their words, and opens nothing.
+	if stolen.Body != "stolen context" || stolen.ReplyTo == nil || *stolen.ReplyTo != (QuotedView{FromSender: true, Snippet: "Bed 2"}) {
 		t.Errorf("reply naming bob's message: %q %+v", stolen.Body, stolen.ReplyTo)
+	}
+	if h := stolen.ReplyTo.Heading(); h != "Quoted by the sender" {
+		t.Errorf("heading of the sender's quote: %q", h)
+	}
+	var lying MessageRow
+	waitFor(t, "carol's lying quote", 30*time.Second, func() bool {
+		lying, _ = alice.rowWhere(carolJID, func(r MessageRow) bool { return strings.Contains(r.Body, "Lying") })
+		return lying.ID != 0
+	})
+	if lying.Body != "Lying quote" || lying.ReplyTo == nil || lying.ReplyTo.ID != page || lying.ReplyTo.Snippet != "Bed 9 BP 82/40" || lying.ReplyTo.FromSender {
+		t.Errorf("a lying quote: %q %+v", lying.Body, lying.ReplyTo)
 	}
 	time.Sleep(500 * time.Millisecond) // the stray reaction went through the same socket, after
 	if b, _ := alice.messageRow(bob.jid, toBob); len(b.Reactions) != 0 {

@@ -112,6 +112,7 @@ func (cc *conversations) Inbox(query string) ([]ConversationRow, error) {
 			LastActivity: cv.LastActivity, Unread: cv.Unread,
 		}
 		row.Muted, _ = muteOf(st, cv.ID, cc.clock.Now()) // mute.go
+		row.Draft = draftPreview(st, cv.ID)              // mute.go
 		if q != "" && !strings.Contains(strings.ToLower(row.Title), q) && !strings.Contains(strings.ToLower(row.ID), q) {
 			continue
 		}

@@ -18,9 +18,11 @@ import (
 // conversation. A mention is the sender's claim that they addressed you: it
 // only raises a notification, never an alert.
 
-// ExtraMentions lists the bare JIDs a message mentions, comma-separated
-// (received: as the sender marked them; sent: as this account resolved
-// them, "jid=name" so the wire ranges are found in the final text).
+// ExtraMentions lists the bare JIDs a message mentions, comma-separated,
+// each "jid=name" where name is the word the mention covers in the text,
+// without its "@" (received: as the sender marked the range, kept only
+// when it is one plain word, so the thread can draw it; sent: as this
+// account resolved it, so the wire ranges are found in the final text).
 const ExtraMentions = "mentions"
 
 // Mentions returns the bare JIDs message m mentions.
@@ -35,22 +37,57 @@ func Mentions(m securestore.Message) []string {
 	return out
 }
 
-// noteMentions records whom a received message mentions.
+// MentionWords returns the words ("@name", as they stand in the text) by
+// which message m mentions who; none when the mention's range was not one
+// plain word.
+func MentionWords(m securestore.Message, who string) []string {
+	var out []string
+	for _, p := range strings.Split(m.Extra[ExtraMentions], ",") {
+		j, name, _ := strings.Cut(p, "=")
+		if j == who && name != "" && !slices.Contains(out, "@"+name) {
+			out = append(out, "@"+name)
+		}
+	}
+	return out
+}
+
+// noteMentions records whom a received message mentions, and by which word.
 func noteMentions(sm *securestore.Message, m *xmpp.Message) {
 	ms := xmpp.ParseMentions(m.Stanza, m.Body)
 	if len(ms) == 0 {
 		return
 	}
-	var jids []string
+	body := []rune(m.Body)
+	var parts []string
 	for _, x := range ms {
-		if !slices.Contains(jids, x.JID) {
-			jids = append(jids, x.JID)
+		p := x.JID
+		if w := mentionWord(string(body[x.Begin:x.End])); w != "" {
+			p += "=" + w
+		}
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
 		}
 	}
 	if sm.Extra == nil {
 		sm.Extra = map[string]string{}
 	}
-	sm.Extra[ExtraMentions] = strings.Join(jids, ",")
+	sm.Extra[ExtraMentions] = strings.Join(parts, ",")
+}
+
+// mentionWord is the name a mention's range covers ("@kim" or "kim" →
+// "kim"), "" unless it is one word of the characters an "@name" holds
+// (atWords), so the stored list stays parseable.
+func mentionWord(s string) string {
+	s = strings.TrimPrefix(s, "@")
+	if s == "" || len(s) > 64 {
+		return ""
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '_' && r != '-' {
+			return ""
+		}
+	}
+	return s
 }
 
 // mentionsFor resolves the "@name" words of an outgoing body in conv to

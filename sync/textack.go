@@ -186,9 +186,19 @@ func noteReply(sm *securestore.Message, m *xmpp.Message) {
 
 // ownWords is the reply's text without the quote of an XEP-0461 reply.
 func ownWords(m securestore.Message) string {
+	_, own := SenderQuote(m)
+	return own
+}
+
+// SenderQuote splits a received XEP-0461 reply into the quote its sender
+// marked as the reply's fallback (noteReply kept the ranges) and the rest,
+// their own words. The quote is the sender's claim of what they answered:
+// the thread shows it as theirs only where the answered message is not on
+// this device. No ranges: no quote, the whole text.
+func SenderQuote(m securestore.Message) (quote, own string) {
 	raw := m.Extra[ExtraReplyFallback]
 	if raw == "" {
-		return m.Body
+		return "", m.Body
 	}
 	var fb xmpp.Fallback
 	for _, part := range strings.Split(raw, ",") {
@@ -201,7 +211,18 @@ func ownWords(m securestore.Message) string {
 		fb.Ranges = append(fb.Ranges, xmpp.FallbackRange{Start: start, End: end})
 	}
 	fb.For = xmpp.NSReply
-	return xmpp.StripFallback(m.Body, []xmpp.Fallback{fb}, func(string) bool { return true })
+	own = xmpp.StripFallback(m.Body, []xmpp.Fallback{fb}, func(string) bool { return true })
+	rs := []rune(m.Body)
+	var q []rune
+	for i := range rs {
+		for _, r := range fb.Ranges {
+			if i >= r.Start && i < r.End {
+				q = append(q, rs[i])
+				break
+			}
+		}
+	}
+	return string(q), own
 }
 
 // plainReply: an incoming message that is only text, the kind of answer a
