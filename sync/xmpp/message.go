@@ -61,6 +61,13 @@ type Message struct {
 	// Reactions is an XEP-0444 reaction set (nil when absent or malformed:
 	// a malformed one is dropped, never half-read).
 	Reactions *Reactions
+	// Patient is the sender's urn:rounds:patient:0 tag (nil when absent or
+	// malformed: PatientErr says why, without the values).
+	Patient    *Patient
+	PatientErr error
+	// SBAR is the sender's urn:rounds:sbar:0 structure (nil when absent or
+	// malformed).
+	SBAR *SBAR
 	// Stanza is the message element (the inner one for carbons and MAM results),
 	// with Raw bytes, for extensions this package does not parse.
 	Stanza *Element
@@ -137,6 +144,10 @@ func parseClinical(st *Element, m *Message) {
 			m.Headers = ParseHeaders(st)
 		case NSReactions:
 			m.Reactions, _ = ReadReactions(st)
+		case NSPatient:
+			m.Patient, m.PatientErr = ReadPatient(st)
+		case NSSBAR:
+			m.SBAR, _ = ReadSBAR(st)
 		case NSFallback:
 			if m.Fallbacks == nil {
 				m.Fallbacks = ParseFallbacks(st)
