@@ -100,6 +100,16 @@ func (r *Receipt) advance(s ReceiptState, at time.Time, reason string) bool {
 // chose (origin-ids) to it. Absent when the author has no stable identity.
 const ExtraSender = "sender"
 
+// Extra keys of the patient a message is about (the sender's tag, written
+// by the sync engine; docs/PROTOCOL.md "Patient context"): the store
+// indexes them in memory for a search by patient, like the body. Sealed
+// with the message like every Extra field.
+const (
+	ExtraPatientMRN  = "patient-mrn"
+	ExtraPatientName = "patient-name"
+	ExtraPatientBed  = "patient-bed"
+)
+
 // Message is one chat or room message, incoming or outgoing.
 type Message struct {
 	ID             MessageID // assigned by the store

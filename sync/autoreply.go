@@ -105,6 +105,7 @@ func (s *Session) Forward(conv string, orig securestore.Message, opts SendOption
 		return securestore.Message{}, errors.New("sync: only a received message with text can be forwarded")
 	}
 	opts.Urgency = orig.Urgency
+	opts.Patient = PatientOf(orig) // the cover needs to know whom it is about
 	opts.extra = map[string]string{
 		ExtraForwardedFrom: senderOf(orig),
 		ExtraForwardedAt:   orig.Timestamp.UTC().Format(time.RFC3339),

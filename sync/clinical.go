@@ -353,6 +353,7 @@ func (s *Session) editStanza(m securestore.Message, kind, editID string) *xmpp.E
 		if m.Extra[ExtraAck] == "required" {
 			s.appendAckInstruction(el, m.ConversationID)
 		}
+		decoratePatient(el, m) // the corrected text keeps its patient line for other clients
 	}
 	el.Append(xmpp.NewStoreHint(), xmpp.NewElement(xmpp.NSSID, "origin-id", "id", editID))
 	return el
@@ -411,11 +412,10 @@ func (s *Session) noteClinical(sm *securestore.Message, m *xmpp.Message) {
 			set(ExtraWipeIssued, w.Issued.UTC().Format(time.RFC3339))
 		}
 	}
-	noteReply(sm, m) // textack.go
+	notePatientSBAR(sm, m) // patient.go
+	noteReply(sm, m)       // textack.go
 	if len(m.Fallbacks) > 0 {
-		if b := xmpp.StripFallback(sm.Body, m.Fallbacks, func(ns string) bool {
-			return ns == xmpp.NSUrgency || ns == xmpp.NSOrder
-		}); b != "" {
+		if b := xmpp.StripFallback(sm.Body, m.Fallbacks, clinicalFallbacks(m)); b != "" {
 			sm.Body = b
 		}
 	}

@@ -39,6 +39,14 @@ type SendOptions struct {
 	// the name the quote for other clients gives its author.
 	ReplyTo     securestore.MessageID
 	ReplyAuthor string
+	// Patient tags the message with the patient it is about
+	// (urn:rounds:patient:0, patient.go): spaces around each field are
+	// dropped, and a tag without MRN, too long or with control characters
+	// is refused (ErrPatient) before anything is stored.
+	Patient *Patient
+	// SBAR makes the message an SBAR handover: the body must be exactly
+	// SBARText of these fields (urn:rounds:sbar:0, patient.go).
+	SBAR *[4]string
 	// extra carries engine-internal Extra fields (responses, wipe).
 	extra map[string]string
 }
@@ -64,7 +72,23 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 	if origin == "" {
 		origin = xmpp.NewID()
 	}
+	if opts.SBAR != nil && body != SBARText(*opts.SBAR) {
+		return securestore.Message{}, errors.New("sync: an SBAR message's body is the text of its four fields")
+	}
+	var patient Patient
+	if opts.Patient != nil {
+		var err error
+		if patient, err = CheckPatient(*opts.Patient); err != nil {
+			return securestore.Message{}, err
+		}
+	}
 	extra := s.ownExtra(opts.storedExtra())
+	if opts.Patient != nil {
+		setPatient(extra, patient)
+	}
+	if opts.SBAR != nil {
+		extra[ExtraSBAR] = sbarExtra(*opts.SBAR)
+	}
 	if opts.ReplyTo != 0 {
 		var err error
 		if extra, err = s.replyExtra(conv, opts.ReplyTo, opts.ReplyAuthor, extra); err != nil {
@@ -115,6 +139,8 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	el.Append(xmpp.NewElement(xmpp.NSSID, "origin-id", "id", m.OriginID))
 	s.decorateAttachment(el, m)
 	s.decorateClinical(el, m)
+	decoratePatient(el, m)  // patient.go: after the clinical prefix
+	decorateSBAR(el, m)     // patient.go
 	s.decorateAuto(el, m)   // autoreply.go
 	decorateReply(el, m)    // replies.go: last, the quote goes before every prefix
 	decorateMentions(el, m) // mentions.go: ranges in the final text

@@ -125,7 +125,7 @@ func (s *Session) settleReply(sm *securestore.Message, m *xmpp.Message) {
 	if n == 0 {
 		return
 	}
-	strip := func(ns string) bool { return ns == xmpp.NSUrgency || ns == xmpp.NSOrder }
+	strip := clinicalFallbacks(m) // patient.go
 	if sm.Body != xmpp.StripFallback(m.Body, m.Fallbacks, strip) {
 		return // the body was rewritten for another reason (a forward): leave it
 	}

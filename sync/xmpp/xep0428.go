@@ -47,6 +47,33 @@ func ShiftFallbacks(el *Element, n int) {
 	}
 }
 
+// InsertFallback puts text into el's body at code point at, moves the
+// ranges of the fallbacks already in el that start at or after at by its
+// length, and marks it as the fallback for forNS. Without a body it does
+// nothing.
+func InsertFallback(el *Element, at int, text, forNS string) {
+	b := el.Child(NSClient, "body")
+	if b == nil || text == "" {
+		return
+	}
+	rs := []rune(b.Text)
+	at = max(0, min(at, len(rs)))
+	n := utf8.RuneCountInString(text)
+	for _, f := range el.ChildrenNamed(NSFallback, "fallback") {
+		for _, r := range f.ChildrenNamed(NSFallback, "body") {
+			start, err1 := strconv.Atoi(r.Attr("start"))
+			end, err2 := strconv.Atoi(r.Attr("end"))
+			if err1 != nil || err2 != nil || start < at {
+				continue
+			}
+			r.SetAttr("start", strconv.Itoa(start+n))
+			r.SetAttr("end", strconv.Itoa(end+n))
+		}
+	}
+	b.SetText(string(rs[:at]) + text + string(rs[at:]))
+	el.Append(NewFallback(forNS, at, at+n))
+}
+
 // ParseFallbacks reads the <fallback/> elements of a stanza. Ranges that are
 // not numbers, negative or reversed are dropped (the text then stays: showing
 // a fallback is better than losing words).
