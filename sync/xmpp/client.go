@@ -61,6 +61,10 @@ type Config struct {
 	// bare is whose card it is, v is their own claim. Setting it advertises
 	// +notify for urn:xmpp:vcard4 in our caps.
 	OnVCard func(bare string, v VCard)
+	// OnAvatar gets a person's avatar metadata (XEP-0084) when they publish
+	// a new picture or take theirs down. Setting it advertises +notify for
+	// urn:xmpp:avatar:metadata in our caps.
+	OnAvatar func(bare string, m AvatarMetadata)
 	// OnAcked fires once per stanza the server acknowledged (XEP-0198), oldest
 	// first, with the very *Element passed to Send. Also called from Resume.
 	OnAcked func(*Element)

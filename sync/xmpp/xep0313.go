@@ -99,8 +99,12 @@ func (c *Client) registerExtensions() {
 	c.HandleMessage(NSPubSubEvent, c.handlePEPEvent)
 	c.HandleMessage(NSPubSubEvent, c.handleDNDEvent)
 	c.HandleMessage(NSPubSubEvent, c.handleVCardEvent)
+	c.HandleMessage(NSPubSubEvent, c.handleAvatarEvent)
 	if c.cfg.OnVCard != nil {
 		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), VCardNotify)
+	}
+	if c.cfg.OnAvatar != nil {
+		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), AvatarNotify)
 	}
 	if c.cfg.OnDisplayedSync != nil {
 		// PEP notifies the resources whose caps carry +notify (XEP-0163 §4).
