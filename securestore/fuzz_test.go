@@ -37,6 +37,11 @@ func FuzzRecordDecode(f *testing.F) {
 		decodeAccount(b)
 		decodeAttachment(b)
 		decodeAudit(b)
+		if a, err := decodeAvatar(b); err == nil {
+			if a2, err := decodeAvatar(encodeAvatar(&a)); err != nil || !reflect.DeepEqual(a, a2) {
+				t.Fatalf("avatar does not round-trip: %v", err)
+			}
+		}
 	})
 }
 
@@ -63,6 +68,7 @@ func fuzzSeeds() [][]byte {
 		sealed[:v2HeaderSize+3],              // short record
 		{},                                   // empty
 		{0x7f, 0xff, 0xff, 0xff, 0xff, 0x0f}, // huge length
+		encodeAvatar(&Avatar{ID: "111f4b3c50d7b0df729d299bc6f8e9ef9066971f", Type: "image/png", Data: []byte("png"), Fetched: m.Timestamp}),
 	}
 }
 
