@@ -48,6 +48,8 @@ type conversationsHost interface {
 	// Presence (presence.go), rooms not rejoined (events.go), notifications
 	// (notify.go).
 	presenceOf(bare string) (show, status string)
+	// People (faces.go): a person's picture or initials.
+	avatarOf(st *securestore.Store, name, bare string) Avatar
 	roomUnavailable(room string) string
 	roomRejoined(room string)
 	clearNotification(conv string)

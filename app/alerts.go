@@ -89,6 +89,7 @@ type clinicalHost interface {
 	Touch()
 	// People (people.go): how the screens show someone.
 	Person(address string) Person
+	avatarOf(st *securestore.Store, name, bare string) Avatar
 	// Policy, on-call and orders (policy.go, oncall.go, orders.go).
 	effectivePolicy() Policy
 	schedule() []Shift
@@ -488,10 +489,10 @@ func (cl *clinical) listAlerts() []Alert {
 		out[i].Title = conversationTitle(st, cv, names)
 		if m, err := st.Message(out[i].Message); err == nil {
 			out[i].From = senderName(st, cv, m, names)
-			out[i].FromAvatar = AvatarOf(out[i].From, m.From)
+			out[i].FromAvatar = AvatarOf(out[i].From, m.From) // a room's occupant: initials
 			if cv.Kind != securestore.KindRoom {
-				// The same initials as the inbox row (AvatarOf its title).
-				out[i].FromAvatar = AvatarOf(out[i].From, cv.ID)
+				// The same face as the inbox row (its title's initials).
+				out[i].FromAvatar = cl.host.avatarOf(st, out[i].From, cv.ID)
 				out[i].FromTitle = cl.host.Person(cv.ID).Role
 			}
 			out[i].Role = alertRole(m)

@@ -46,7 +46,9 @@ type Client struct {
 	ended   bool          // signed out or wiped
 	// Each concern's state, in the file that holds its methods; all of it
 	// is guarded by mu unless its type says otherwise.
-	presenceBook    // contacts' presence and our own (presence.go)
+	presenceBook // contacts' presence and our own (presence.go)
+	// People's decoded pictures, with their own lock (faces.go).
+	faces           faceBook
 	attention       // what the user is looking at; who was told (notify.go)
 	autoLock        // the idle timer (lock.go)
 	lockedListening // the Session listening while locked (locked.go)
@@ -217,6 +219,7 @@ func (c *Client) Lock() {
 	if err := st.Close(); err != nil {
 		c.log.Warn("app: closing store", "err", err)
 	}
+	c.faces.forget()
 	c.log.Info("app: locked")
 	c.changes.push(Change{Kind: Locked})
 }

@@ -67,6 +67,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	case sync.LockedAnswered:
 		c.answeredLocked(e)
 	case sync.RosterChanged, sync.ProfilesUpdated:
+		c.faces.forget() // a picture may have changed
 		c.changes.push(Change{Kind: DirectoryChanged})
 		c.changes.push(Change{Kind: InboxChanged})
 	case sync.PresenceChanged:

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"image"
 	"image/color"
 	"time"
 
@@ -44,12 +45,17 @@ type ConversationRow struct {
 	Draft string
 }
 
-// Avatar is what stands for a person where there is no picture: up to two
-// initials on a colour derived from their address (XEP-0392), the same in
-// every XMPP client that follows it.
+// Avatar is what stands for a person: their picture (XEP-0084) when they
+// publish one that passed its checks, else up to two initials on a colour
+// derived from their address (XEP-0392), the same in every XMPP client
+// that follows it. Initials and Colour are always set for a person.
 type Avatar struct {
 	Initials string
 	Colour   color.NRGBA
+	// Picture is their picture, decoded and at most 128 px a side; nil
+	// when there is none. The same person gets the same Picture value
+	// until pictures change.
+	Picture image.Image
 }
 
 // MessageRow is one message as a conversation view draws it.

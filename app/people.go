@@ -142,6 +142,9 @@ func (c *Client) Person(address string) Person {
 		p.Name, p.Claimed = selfName, false
 	}
 	p.Avatar = AvatarOf(p.Name, bare)
+	if st, err := c.unlocked(); err == nil {
+		p.Avatar = c.avatarOf(st, p.Name, bare)
+	}
 	return p
 }
 

@@ -154,7 +154,7 @@ func (cc *conversations) Inbox(query string) ([]ConversationRow, error) {
 		}
 		if !row.IsRoom {
 			row.Presence, _ = cc.host.presenceOf(cv.ID)
-			row.Avatar = AvatarOf(row.Title, cv.ID)
+			row.Avatar = cc.host.avatarOf(st, row.Title, cv.ID)
 			row.Role = cards[jid.Bare(cv.ID)].Role
 		} else {
 			row.Unavailable = cc.host.roomUnavailable(cv.ID)
@@ -367,7 +367,7 @@ func (cc *conversations) Directory(query string) ([]ContactRow, error) {
 		if row.Name == "" {
 			row.Name = localPart(ct.JID)
 		}
-		row.Avatar = AvatarOf(row.Name, ct.JID)
+		row.Avatar = cc.host.avatarOf(st, row.Name, ct.JID)
 		row.Presence, row.Status = cc.host.presenceOf(ct.JID)
 		out = append(out, row)
 	}

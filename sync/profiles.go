@@ -97,6 +97,10 @@ func (s *Session) RefreshProfiles(ctx context.Context, bares ...string) error {
 		if err := c.FollowVCard(ctx, b); err != nil {
 			s.log.Info("sync: card updates not followed", "err", err)
 		}
+		// Their picture (avatars.go): one refused costs only the picture.
+		if _, err := s.refreshAvatar(ctx, c, b); err != nil {
+			s.log.Info("sync: picture not kept", "err", err)
+		}
 	}
 	if err := s.keepProfiles(got); err != nil {
 		return err

@@ -106,6 +106,8 @@ type Session struct {
 	// profilesMu: one merge of read cards into the store at a time
 	// (profiles.go).
 	profilesMu gosync.Mutex
+	// avatars: the picture each person last announced (avatars.go).
+	avatars avatarWanted
 }
 
 type inflight struct {
@@ -313,6 +315,7 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	cfg.OnDisplayedSync = s.onDisplayedSync
 	cfg.OnDND = s.onDND
 	cfg.OnVCard = s.onVCard
+	cfg.OnAvatar = s.onAvatar
 	cfg.OnDisconnect = func(err error) {
 		select {
 		case s.lost <- err:
