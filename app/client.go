@@ -46,9 +46,7 @@ type Client struct {
 	ended   bool          // signed out or wiped
 	// Each concern's state, in the file that holds its methods; all of it
 	// is guarded by mu unless its type says otherwise.
-	presenceBook // contacts' presence and our own (presence.go)
-	// People's decoded pictures, with their own lock (faces.go).
-	faces           faceBook
+	presenceBook    // contacts' presence and our own (presence.go)
 	attention       // what the user is looking at; who was told (notify.go)
 	autoLock        // the idle timer (lock.go)
 	lockedListening // the Session listening while locked (locked.go)
@@ -66,6 +64,8 @@ type Client struct {
 	trail auditTrail
 	// Do not disturb with coverage, with its own lock (dnd.go).
 	dnd dndService
+	// People's decoded pictures, with their own lock (faces.go).
+	faces faceBook
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
