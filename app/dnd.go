@@ -631,14 +631,18 @@ func autoRow(st *securestore.Store, m securestore.Message, names contactNames, r
 }
 
 // ForwardView is what a thread says of a forwarded message: By forwarded it
-// (the server vouches for that), From is whom By says wrote it (a claim).
+// (the server vouches for that), From is whom By says wrote it and At when
+// (claims, shown as By's). Header is the small line drawn above the text:
+// "Forwarded · from Dr Ama Osei · 14:02".
 type ForwardView struct {
 	By, From, FromJID string
 	At                time.Time
+	Header            string
 }
 
 // autoLines are the words a thread shows above a row's status: that it is
-// automatic, and for a forward who forwarded it and whom they name.
+// automatic, and for a forward who forwarded it and whom they name. They
+// set the forward's Header too.
 func autoLines(r MessageRow, clock func(time.Time) string) []string {
 	var out []string
 	if f := r.Forward; f != nil {
@@ -646,12 +650,14 @@ func autoLines(r MessageRow, clock func(time.Time) string) []string {
 		if r.Outgoing {
 			by = "you"
 		}
-		line := "Forwarded by " + by + " · says it is from " + f.From
+		line := "Forwarded by " + by + ": originally from " + f.From
 		if f.FromJID != "" && f.FromJID != f.From {
 			line += " (" + f.FromJID + ")"
 		}
+		f.Header = "Forwarded · from " + f.From
 		if !f.At.IsZero() {
-			line += ", " + clock(f.At)
+			line += " at " + clock(f.At)
+			f.Header += " · " + clock(f.At)
 		}
 		out = append(out, line)
 	}

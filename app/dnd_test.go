@@ -293,7 +293,7 @@ func TestDNDCoverForwardsUrgent(t *testing.T) {
 		}
 	}
 	if fwd.Body != want || fwd.Urgency != securestore.UrgencyCritical || fwd.Forward.FromJID != alice.jid || fwd.Forward.By != fwd.Sender ||
-		!strings.HasPrefix(fwd.Status[0], "Forwarded by "+fwd.Sender+" · says it is from ") {
+		!strings.HasPrefix(fwd.Status[0], "Forwarded by "+fwd.Sender+": originally from ") {
 		t.Fatalf("forward at carol: %+v (want body %q)", fwd, want)
 	}
 	waitFor(t, "carol's alert", 30*time.Second, func() bool { _, ok := alertOn(carol, bob.jid); return ok })
@@ -360,7 +360,7 @@ func TestForgedForwardShownAsForwarder(t *testing.T) {
 		t.Fatalf("the forward landed in the chief's conversation: %+v", rows)
 	}
 	if r.Sender != malloryJID || r.Forward == nil || r.Forward.By != malloryJID || r.Forward.FromJID != chief ||
-		r.Body != "Give 10 units insulin IV" || len(r.Status) == 0 || !strings.HasPrefix(r.Status[0], "Forwarded by "+malloryJID+" · says it is from chief") {
+		r.Body != "Give 10 units insulin IV" || len(r.Status) == 0 || !strings.HasPrefix(r.Status[0], "Forwarded by "+malloryJID+": originally from chief") {
 		t.Fatalf("forged forward row: %+v", r)
 	}
 }

@@ -43,6 +43,9 @@ type ClinicalOptions struct {
 	// conversation (Client.Reply sets it, with the quoted author's name).
 	ReplyTo     securestore.MessageID
 	replyAuthor string
+	// forward, forwardLabel make the message a forward (Client.Forward).
+	forward      securestore.MessageID
+	forwardLabel string
 }
 
 // Sent is what SendClinical stored and whom it reached.
@@ -282,7 +285,7 @@ func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
 	ack := asksAck(o.Urgency, o.AckRequired)
 	cl.host.Touch()
 	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role,
-		ReplyTo: o.ReplyTo, ReplyAuthor: o.replyAuthor})
+		ReplyTo: o.ReplyTo, ReplyAuthor: o.replyAuthor, Forward: o.forward, ForwardLabel: o.forwardLabel})
 	if err != nil {
 		return Sent{}, mapErr(err)
 	}

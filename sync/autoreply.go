@@ -144,9 +144,8 @@ func autoOriginID(account, kind, key string) string {
 }
 
 // decorateAuto marks an automatic message on the wire: the Auto-Submitted
-// header (in the SHIM block the urgency header may have started), and for a
-// forward the original in <forwarded/>, with a body that names its author
-// for clients that do not read <forwarded/>.
+// header (in the SHIM block the urgency header may have started). A
+// forward's <forwarded/> is decorateForward's (forward.go).
 func (s *Session) decorateAuto(el *xmpp.Element, m securestore.Message) {
 	kind := m.Extra[ExtraAuto]
 	if kind == "" {
@@ -156,17 +155,6 @@ func (s *Session) decorateAuto(el *xmpp.Element, m securestore.Message) {
 		h.Append(xmpp.NewElement(xmpp.NSSHIM, "header", "name", xmpp.HeaderAutoSubmitted).SetText(kind))
 	} else {
 		el.Append(xmpp.NewHeaders(xmpp.HeaderAutoSubmitted, kind))
-	}
-	from := m.Extra[ExtraForwardedFrom]
-	if from == "" {
-		return
-	}
-	at, _ := time.Parse(time.RFC3339, m.Extra[ExtraForwardedAt])
-	el.Append(xmpp.NewForwarded(xmpp.Forwarded{From: from, Stamp: at, Body: m.Body}))
-	if b := el.Child(xmpp.NSClient, "body"); b != nil {
-		// The clinical prefix ("STAT: ", with its XEP-0428 range) stays first.
-		prefix := strings.TrimSuffix(b.Text, m.Body)
-		b.SetText(prefix + "Forwarded from " + from + ": " + m.Body)
 	}
 }
 
@@ -188,7 +176,7 @@ func noteAuto(sm *securestore.Message, m *xmpp.Message) {
 		}
 		set(ExtraAuto, v)
 	}
-	if m.Stanza == nil || m.Type == "groupchat" {
+	if m.Stanza == nil {
 		return
 	}
 	f := xmpp.ParseForwarded(m.Stanza)

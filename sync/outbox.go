@@ -47,6 +47,12 @@ type SendOptions struct {
 	// SBAR makes the message an SBAR handover: the body must be exactly
 	// SBARText of these fields (urn:rounds:sbar:0, patient.go).
 	SBAR *[4]string
+	// Forward makes the message a forward (XEP-0297) of this stored
+	// message, whose text it sends exactly (the body given is ignored);
+	// ForwardLabel names its author and time in the body other clients
+	// show (forward.go).
+	Forward      securestore.MessageID
+	ForwardLabel string
 	// extra carries engine-internal Extra fields (responses, wipe).
 	extra map[string]string
 }
@@ -56,6 +62,17 @@ type SendOptions struct {
 // durable: from then on it will reach the server exactly once as far as
 // recipients can tell, across lost sockets, restarts and crashes.
 func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message, error) {
+	extra := opts.storedExtra()
+	if opts.Forward != 0 {
+		orig, x, err := s.forwardExtra(opts.Forward, opts.ForwardLabel, extra)
+		if err != nil {
+			return securestore.Message{}, err
+		}
+		body, extra = orig.Body, x
+		if opts.Patient == nil {
+			opts.Patient = PatientOf(orig) // whom it is about travels with it
+		}
+	}
 	if body == "" {
 		return securestore.Message{}, errors.New("sync: empty message")
 	}
@@ -82,7 +99,7 @@ func (s *Session) Send(conv, body string, opts SendOptions) (securestore.Message
 			return securestore.Message{}, err
 		}
 	}
-	extra := s.ownExtra(opts.storedExtra())
+	extra = s.ownExtra(extra)
 	if opts.Patient != nil {
 		setPatient(extra, patient)
 	}
@@ -142,6 +159,7 @@ func (s *Session) stanzaFor(m securestore.Message) *xmpp.Element {
 	decoratePatient(el, m)  // patient.go: after the clinical prefix
 	decorateSBAR(el, m)     // patient.go
 	s.decorateAuto(el, m)   // autoreply.go
+	decorateForward(el, m)  // forward.go
 	decorateReply(el, m)    // replies.go: last, the quote goes before every prefix
 	decorateMentions(el, m) // mentions.go: ranges in the final text
 	return el

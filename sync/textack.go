@@ -227,13 +227,13 @@ func SenderQuote(m securestore.Message) (quote, own string) {
 
 // plainReply: an incoming message that is only text, the kind of answer a
 // client without Rounds sends (no quick response, file, wipe or page of its
-// own).
+// own). A forward is not: its words are someone else's, quoted.
 func plainReply(m securestore.Message) bool {
 	if m.Direction != securestore.Incoming || strings.TrimSpace(m.Body) == "" {
 		return false
 	}
 	for _, k := range []string{ExtraResponse, ExtraWipe, ExtraAttachmentURL, ExtraAttachment,
-		ExtraEscalationOf, ExtraAck, ExtraOrder, ExtraRetracted} {
+		ExtraEscalationOf, ExtraAck, ExtraOrder, ExtraRetracted, ExtraForwardedFrom} {
 		if m.Extra[k] != "" {
 			return false
 		}
@@ -247,7 +247,7 @@ func ownPlainReply(m securestore.Message) bool {
 		return false
 	}
 	for _, k := range []string{ExtraResponse, ExtraWipe, ExtraAttachmentURL, ExtraAttachment,
-		ExtraEscalationOf, ExtraAck, ExtraOrder, ExtraRetracted, ExtraUnreadable, ExtraTextAckOf} {
+		ExtraEscalationOf, ExtraAck, ExtraOrder, ExtraRetracted, ExtraUnreadable, ExtraTextAckOf, ExtraForwardedFrom} {
 		if m.Extra[k] != "" {
 			return false
 		}
