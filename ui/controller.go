@@ -509,6 +509,17 @@ func (a *actions) Reply(conv string, to app.MessageID, text string) error {
 	return err
 }
 
+func (a *actions) ForwardTargets() ([]app.ConversationRow, error) {
+	a.cl.Touch()
+	return a.cl.Inbox("")
+}
+
+func (a *actions) Forward(id app.MessageID, to string, urgency app.Urgency) error {
+	a.cl.Touch()
+	_, err := a.cl.Forward(id, to, app.ClinicalOptions{Urgency: urgency})
+	return err
+}
+
 func (a *actions) React(conv string, id app.MessageID, emoji string) error {
 	a.cl.Touch()
 	return a.cl.React(conv, id, emoji)

@@ -434,7 +434,7 @@ func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax floa
 }
 
 func (v *ConversationView) showSender(r app.MessageRow) bool {
-	return !r.Notice && ((v.info.IsRoom && !r.Outgoing) || v.badge(r) != "")
+	return !r.Notice && ((v.info.IsRoom && !r.Outgoing) || v.badge(r) != "" || r.Forward != nil)
 }
 
 // bubbleMaxFor is the widest a bubble may be in a list this wide, in steps of

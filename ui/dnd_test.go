@@ -45,7 +45,8 @@ func dndMessages() []app.MessageRow {
 		{ID: 2, Sender: "Dr Osei", Body: "In theatre until 14:00 — urgent: page Dr Osei\nCovering for me: Dr Patel.", Timestamp: t.Add(time.Second),
 			Automatic: true, Status: []string{"Automatic reply"}},
 		{ID: 3, Sender: "Dr Osei", Body: "Bed 4 arrest, come now", Timestamp: t.Add(5 * time.Minute), Urgency: app.UrgencyCritical, AckRequired: true,
-			Automatic: true, Forward: &app.ForwardView{By: "Dr Osei", From: "Nurse Kim", FromJID: "nurse.kim@rounds.test", At: t.Add(4 * time.Minute)},
+			Automatic: true, Forward: &app.ForwardView{By: "Dr Osei", From: "Nurse Kim", FromJID: "nurse.kim@rounds.test", At: t.Add(4 * time.Minute),
+				Header: "Forwarded · from Nurse Kim · " + t.Add(4*time.Minute).Format("15:04")},
 			Status: []string{"Forwarded by Dr Osei: originally from Nurse Kim (nurse.kim@rounds.test) at " + t.Add(4*time.Minute).Format("15:04")}},
 	}
 }

@@ -503,6 +503,14 @@ func (l *messageLayout) bindClinical(r app.MessageRow) {
 
 // senderLine is the sender shown beside the badge (rooms, incoming urgent).
 func (v *ConversationView) senderLine(r app.MessageRow) string {
+	if f := r.Forward; f != nil && f.Header != "" {
+		// The small "Forwarded · from Y · 14:02" header; in a room after
+		// the member who forwarded it.
+		if v.info.IsRoom && !r.Outgoing {
+			return r.Sender + " · " + f.Header
+		}
+		return f.Header
+	}
 	if r.Outgoing {
 		if v.badge(r) != "" {
 			return "" // the badge alone
