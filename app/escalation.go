@@ -46,6 +46,11 @@ type ClinicalOptions struct {
 	// forward, forwardLabel make the message a forward (Client.Forward).
 	forward      securestore.MessageID
 	forwardLabel string
+	// Patient tags the message with the patient it is about (patient.go):
+	// CheckPatient's errors when it cannot be sent.
+	Patient *PatientTag
+	// sbar: the text is an SBAR handover's (SendSBAR), sent untrimmed.
+	sbar *[4]string
 }
 
 // Sent is what SendClinical stored and whom it reached.
@@ -248,9 +253,19 @@ func asksAck(u securestore.Urgency, asked bool) bool { return asked || u >= secu
 
 // send is Client.SendClinical.
 func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
-	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if o.sbar == nil { // an SBAR handover is sent exactly as typed
+		text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	}
 	if text == "" {
 		return Sent{}, ErrEmptyMessage
+	}
+	var patient *sync.Patient
+	if o.Patient != nil {
+		p, err := CheckPatient(*o.Patient)
+		if err != nil {
+			return Sent{}, err
+		}
+		patient = (*sync.Patient)(&p)
 	}
 	if len([]rune(text)) > MaxMessageRunes {
 		return Sent{}, ErrMessageTooLong
@@ -285,7 +300,8 @@ func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {
 	ack := asksAck(o.Urgency, o.AckRequired)
 	cl.host.Touch()
 	m, err := s.Send(jid, text, sync.SendOptions{Urgency: o.Urgency, AckRequired: ack, Order: o.Order, Role: role,
-		ReplyTo: o.ReplyTo, ReplyAuthor: o.replyAuthor, Forward: o.forward, ForwardLabel: o.forwardLabel})
+		ReplyTo: o.ReplyTo, ReplyAuthor: o.replyAuthor, Forward: o.forward, ForwardLabel: o.forwardLabel,
+		Patient: patient, SBAR: o.sbar})
 	if err != nil {
 		return Sent{}, mapErr(err)
 	}

@@ -54,10 +54,21 @@ type ExportedMessage struct {
 	// (sync.ExtraUnreadable: too-large, too-deep, …); Body then says so in
 	// words, as the conversation does: a reviewer must see that a message
 	// existed, from whom, and that its text was never received.
-	Unreadable string          `json:"unreadable,omitempty"`
-	Receipt    ExportedReceipt `json:"receipt"`
+	Unreadable string `json:"unreadable,omitempty"`
+	// Patient is the patient the sender tagged the message with, as
+	// they claimed it (patient.go).
+	Patient *ExportedPatient `json:"patient,omitempty"`
+	Receipt ExportedReceipt  `json:"receipt"`
 	// Members holds per-member receipts in rooms, by member bare JID or nick.
 	Members map[string]ExportedReceipt `json:"members,omitempty"`
+}
+
+// ExportedPatient is a message's patient tag in an export: the sender's
+// claim, as sent.
+type ExportedPatient struct {
+	MRN  string `json:"mrn"`
+	Name string `json:"name,omitempty"`
+	Bed  string `json:"bed,omitempty"`
 }
 
 // ExportedReceipt is a receipt with every state's time (zero: not reached).
@@ -165,6 +176,9 @@ func (a *auditTrail) exportConversation(w io.Writer, conv, format string) error 
 		if t := unreadableText(m, e.Sender); t != "" {
 			e.Body, e.Unreadable = t, m.Extra[sync.ExtraUnreadable]
 		}
+		if p := sync.PatientOf(m); p != nil {
+			e.Patient = &ExportedPatient{MRN: p.MRN, Name: p.Name, Bed: p.Bed}
+		}
 		if by := m.Extra[sync.ExtraAckBy]; by != "" && !e.Receipt.Acknowledged.IsZero() {
 			e.Receipt.AcknowledgedBy = by
 		}
@@ -203,7 +217,8 @@ func (a *auditTrail) exportConversation(w io.Writer, conv, format string) error 
 
 var conversationCSVHeader = []string{"conversation", "message_id", "origin_id", "time", "direction", "from", "sender", "member",
 	"body", "urgency", "ack_required", "order", "role", "response_to", "response", "retracted", "corrected",
-	"state", "queued", "sent", "delivered", "read", "acknowledged", "acknowledged_by", "failed", "reason"}
+	"state", "queued", "sent", "delivered", "read", "acknowledged", "acknowledged_by", "failed", "reason",
+	"patient_mrn", "patient_name", "patient_bed"}
 
 // writeConversationCSV writes one row per message and, in rooms, one more
 // row per member with that member's receipt (member column set, body empty).
@@ -219,10 +234,15 @@ func writeConversationCSV(w io.Writer, x conversationExport) error {
 		return t.Format(time.RFC3339Nano)
 	}
 	row := func(m ExportedMessage, member, body string, r ExportedReceipt) []string {
-		return []string{x.Conversation, strconv.FormatUint(uint64(m.ID), 10), m.OriginID, ts(m.Time), m.Direction,
+		out := []string{x.Conversation, strconv.FormatUint(uint64(m.ID), 10), m.OriginID, ts(m.Time), m.Direction,
 			cell(m.From), cell(m.Sender), cell(member), cell(body), m.Urgency, strconv.FormatBool(m.AckRequired),
 			strconv.FormatBool(m.Order), cell(m.Role), m.ResponseTo, m.Response, m.Retracted, m.Corrected,
-			r.State, ts(r.Queued), ts(r.Sent), ts(r.Delivered), ts(r.Read), ts(r.Acknowledged), r.AcknowledgedBy, ts(r.Failed), cell(r.Reason)}
+			r.State, ts(r.Queued), ts(r.Sent), ts(r.Delivered), ts(r.Read), ts(r.Acknowledged), r.AcknowledgedBy, ts(r.Failed), cell(r.Reason),
+			"", "", ""}
+		if p := m.Patient; p != nil && member == "" {
+			copy(out[len(out)-3:], []string{cell(p.MRN), cell(p.Name), cell(p.Bed)})
+		}
+		return out
 	}
 	for _, m := range x.Messages {
 		if err := cw.Write(row(m, "", m.Body, m.Receipt)); err != nil {

@@ -127,6 +127,13 @@ type MessageRow struct {
 	// emoji, in the order first given.
 	Reactions []ReactionView
 
+	// Patient is the patient the sender tagged the message with (a chip
+	// that says whose claim it is), nil if none; SBAR is set for an SBAR
+	// handover whose text is exactly its four fields (a card), nil
+	// otherwise (patient.go).
+	Patient *PatientView
+	SBAR    *SBARView
+
 	// Status are the lines drawn under the message's text, in words with
 	// their times (status.go): whom a message to a role reached, the
 	// sender's live view of an acknowledgement ("Read 14:03 · alerting until

@@ -176,6 +176,9 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		if t := unreadableText(last, senderName(st, cv, last, nil)); t != "" {
 			out.Body = previewText(t)
 		}
+		if sync.PatientOf(last) != nil {
+			out.Body = PatientHidden // patient.go: never the tag, nor the text about it
+		}
 		if urgent {
 			out.Body = strings.ToUpper(levels.Name(urgency)) + ": " + out.Body
 		}

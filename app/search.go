@@ -25,6 +25,10 @@ type MessageSearch struct {
 	Urgent bool
 	// Since, Until: message time within [Since, Until); zero = open.
 	Since, Until time.Time
+	// Patient: only messages tagged with this patient: "bed 4", "MRN
+	// 123456", or words matched against the MRN, bed and name
+	// (patient.go, patientFilter).
+	Patient string
 	// Limit: at most this many hits, newest first; <= 0 means 50.
 	Limit int
 }
@@ -42,6 +46,9 @@ type SearchHit struct {
 	Timestamp time.Time
 	Time      string // as the thread shows it ("14:02", "3 Mar 14:02")
 	Urgency   securestore.Urgency
+	// Patient is the patient tag's label ("Ama Osei · MRN 123456 · Bed
+	// 4"), "" when the message has none.
+	Patient string
 }
 
 // PrepareSearch builds the search index in the background, so the first
@@ -67,14 +74,15 @@ func (c *Client) SearchMessages(q MessageSearch) ([]SearchHit, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(q.Text) == "" && q.Conversation == "" && q.Person == "" && !q.Urgent &&
-		q.Since.IsZero() && q.Until.IsZero() {
+		q.Since.IsZero() && q.Until.IsZero() && strings.TrimSpace(q.Patient) == "" {
 		return nil, nil
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	sq := securestore.SearchQuery{Text: q.Text, Since: q.Since, Until: q.Until, Limit: limit + 10}
+	sq := securestore.SearchQuery{Text: q.Text, Since: q.Since, Until: q.Until, Limit: limit + 10,
+		Patient: patientFilter(q.Patient)}
 	if q.Conversation != "" {
 		sq.Conversation = jid.Bare(q.Conversation)
 	}
@@ -109,7 +117,11 @@ func (c *Client) SearchMessages(q MessageSearch) ([]SearchHit, error) {
 			}
 			convs[m.ConversationID] = cv
 		}
-		out = append(out, SearchHit{
+		var patient string
+		if p := sync.PatientOf(m); p != nil {
+			patient = PatientTag(*p).Label()
+		}
+		out = append(out, SearchHit{Patient: patient,
 			Conversation: cv.ID, Title: conversationTitle(st, cv, names), IsRoom: cv.Kind == securestore.KindRoom,
 			Message: m.ID, Sender: senderName(st, cv, m, names), Snippet: snippet(m.Body, q.Text),
 			Timestamp: m.Timestamp, Time: c.clockTime(m.Timestamp), Urgency: m.Urgency,

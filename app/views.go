@@ -279,6 +279,7 @@ func (cc *conversations) rows(st *securestore.Store, conv string, ms []securesto
 		cc.att.rows(st, m, &r)
 		replyRows(st, cv, m, names, &r) // replies.go
 		unreadableRow(m, &r)
+		patientRow(m, r.Sender, &r) // patient.go
 		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
 		r.Status = append(replyLines(r), r.Status...) // replies.go
 		prevDay = day

@@ -38,9 +38,50 @@ type SearchQuery struct {
 	MinUrgency Urgency
 	// Since, Until: order time within [Since, Until); zero = open.
 	Since, Until time.Time
+	// Patient: only messages tagged with a patient that matches
+	// (ExtraPatientMRN, -Name, -Bed); zero = any message.
+	Patient PatientMatch
 	// Limit: at most this many hits, newest first; <= 0 means 50.
 	Limit int
 }
+
+// PatientMatch narrows a search to messages about a patient. MRN and Bed
+// match a tag's field whole (any case, spaces around ignored), Name
+// matches when each of its words starts a word of the tag's name. Every
+// field set must match, or with Any, at least one of them.
+type PatientMatch struct {
+	MRN, Name, Bed string
+	Any            bool
+}
+
+func (p PatientMatch) set() bool { return p.MRN != "" || p.Name != "" || p.Bed != "" }
+
+// matches says whether a message's tag (mrn, name, bed) passes p.
+func (p PatientMatch) matches(mrn, name, bed string) bool {
+	if mrn == "" {
+		return false
+	}
+	var ok []bool
+	if p.MRN != "" {
+		ok = append(ok, patientKey(p.MRN) == patientKey(mrn))
+	}
+	if p.Bed != "" {
+		ok = append(ok, patientKey(p.Bed) == patientKey(bed))
+	}
+	if p.Name != "" {
+		ok = append(ok, bodyMatches(name, words(p.Name)) && len(words(p.Name)) > 0)
+	}
+	for _, v := range ok {
+		if v == p.Any {
+			return v
+		}
+	}
+	return !p.Any
+}
+
+// patientKey is an MRN or bed as compared: lower case, inner spaces
+// collapsed, spaces around dropped.
+func patientKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // SearchResult is what Search found: the newest Limit hits, opened from the
 // store, and how many indexed messages matched before that check and limit.
@@ -59,6 +100,8 @@ type searchDoc struct {
 	sender uint32
 	urg    Urgency
 	hash   uint64
+	// patient is the message's tag (0: none), an index into patients.
+	patient uint32
 }
 
 // searchIndex is the in-memory inverted index. Posting lists grow only:
@@ -78,7 +121,13 @@ type searchIndex struct {
 	terms    map[string][]int32
 	vocab    []string // the keys of terms, for prefix scans
 	names    map[string]uint32
+	// patients are the distinct patient tags, patients[0] none.
+	patients   []patientTag
+	patientIDs map[patientTag]uint32
 }
+
+// patientTag is a message's patient tag as the index keeps it.
+type patientTag struct{ mrn, name, bed string }
 
 // indexEntry is what the index takes from a message.
 type indexEntry struct {
@@ -88,10 +137,19 @@ type indexEntry struct {
 	sender string
 	urg    Urgency
 	body   string
+	pt     patientTag
 }
 
 func entryOf(m *Message) indexEntry {
-	return indexEntry{id: m.ID, at: orderTime(m), conv: m.ConversationID, sender: searchSender(m), urg: m.Urgency, body: m.Body}
+	return indexEntry{id: m.ID, at: orderTime(m), conv: m.ConversationID, sender: searchSender(m), urg: m.Urgency, body: m.Body,
+		pt: patientOf(m)}
+}
+
+func patientOf(m *Message) patientTag {
+	if m.Extra[ExtraPatientMRN] == "" {
+		return patientTag{}
+	}
+	return patientTag{m.Extra[ExtraPatientMRN], m.Extra[ExtraPatientName], m.Extra[ExtraPatientBed]}
 }
 
 // searchSender is the author a sender filter matches.
@@ -104,7 +162,8 @@ func searchSender(m *Message) string {
 }
 
 func newSearchIndex() *searchIndex {
-	return &searchIndex{byID: map[MessageID]int32{}, terms: map[string][]int32{}, names: map[string]uint32{"": 0}}
+	return &searchIndex{byID: map[MessageID]int32{}, terms: map[string][]int32{}, names: map[string]uint32{"": 0},
+		patients: []patientTag{{}}, patientIDs: map[patientTag]uint32{{}: 0}}
 }
 
 func (x *searchIndex) name(s string) uint32 {
@@ -116,6 +175,16 @@ func (x *searchIndex) name(s string) uint32 {
 	return n
 }
 
+func (x *searchIndex) patient(p patientTag) uint32 {
+	if n, ok := x.patientIDs[p]; ok {
+		return n
+	}
+	n := uint32(len(x.patients))
+	x.patients = append(x.patients, p)
+	x.patientIDs[p] = n
+	return n
+}
+
 // upsert adds or updates one message; the caller holds mu (or owns x).
 func (x *searchIndex) upsert(e indexEntry) {
 	h := fnv.New64a()
@@ -124,6 +193,7 @@ func (x *searchIndex) upsert(e indexEntry) {
 	i, ok := x.byID[e.id]
 	if ok {
 		d := &x.docs[i]
+		d.patient = x.patient(e.pt)
 		if d.hash == sum {
 			return
 		}
@@ -131,7 +201,7 @@ func (x *searchIndex) upsert(e indexEntry) {
 	} else {
 		i = int32(len(x.docs))
 		x.docs = append(x.docs, searchDoc{id: e.id, at: e.at.UnixNano(), conv: x.name(e.conv),
-			sender: x.name(e.sender), urg: e.urg, hash: sum})
+			sender: x.name(e.sender), urg: e.urg, hash: sum, patient: x.patient(e.pt)})
 		x.byID[e.id] = i
 	}
 	eachWord(e.body, func(w string) {
@@ -273,6 +343,7 @@ func (s *Store) searchIndex() (*searchIndex, error) {
 		return nil, err
 	}
 	x.docs, x.byID, x.terms, x.vocab, x.names = fresh.docs, fresh.byID, fresh.terms, fresh.vocab, fresh.names
+	x.patients, x.patientIDs = fresh.patients, fresh.patientIDs
 	for _, e := range x.pending {
 		x.upsert(e)
 	}
@@ -368,6 +439,13 @@ func (x *searchIndex) candidates(q SearchQuery, qw []string) []int32 {
 	if !q.Until.IsZero() {
 		until = q.Until.UnixNano()
 	}
+	var patients []bool // nil: any message; else which tags pass
+	if q.Patient.set() {
+		patients = make([]bool, len(x.patients))
+		for i, p := range x.patients {
+			patients[i] = q.Patient.matches(p.mrn, p.name, p.bed)
+		}
+	}
 	var out []int32
 	for i := range x.docs {
 		if set != nil && set[i>>6]&(1<<(i&63)) == 0 {
@@ -375,7 +453,7 @@ func (x *searchIndex) candidates(q SearchQuery, qw []string) []int32 {
 		}
 		d := &x.docs[i]
 		if conv != 0 && d.conv != conv || sender != 0 && d.sender != sender || d.urg < q.MinUrgency ||
-			d.at < since || d.at >= until {
+			d.at < since || d.at >= until || patients != nil && !patients[d.patient] {
 			continue
 		}
 		out = append(out, int32(i))
@@ -417,7 +495,8 @@ func (s *Store) Search(q SearchQuery) (SearchResult, error) {
 			}
 			if m.Extra[ExtraRetracted] != "" || !bodyMatches(m.Body, qw) ||
 				q.Conversation != "" && m.ConversationID != q.Conversation ||
-				q.Sender != "" && searchSender(&m) != q.Sender {
+				q.Sender != "" && searchSender(&m) != q.Sender ||
+				q.Patient.set() && !q.Patient.matches(m.Extra[ExtraPatientMRN], m.Extra[ExtraPatientName], m.Extra[ExtraPatientBed]) {
 				continue
 			}
 			res.Hits = append(res.Hits, m)

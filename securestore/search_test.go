@@ -157,3 +157,34 @@ func TestSearchWhileAppending(t *testing.T) {
 		t.Errorf("found %d of 50 messages appended during the build", len(res.Hits))
 	}
 }
+
+// TestSearchByPatient: a patient filter finds the messages whose tag
+// matches (bed and MRN whole, any case and spacing; name by the start of
+// its words), alone or with words and other filters; a message with no
+// tag is never a hit; Any takes the fields as alternatives; a message
+// appended after the index was built is found by its tag too.
+func TestSearchByPatient(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	tagged := func(m Message, mrn, name, bed string) Message {
+		m.Extra[ExtraPatientMRN], m.Extra[ExtraPatientName], m.Extra[ExtraPatientBed] = mrn, name, bed
+		return m
+	}
+	mustAppend(t, s,
+		tagged(searchMsg("ana@h.example", "ana@h.example", "BP 80/50", 1, UrgencyHigh), "123456", "Ama Osei", "4"),
+		tagged(searchMsg("ben@h.example", "ben@h.example", "glucose 2.9", 2, UrgencyNormal), "777", "Kofi Mensah", "14"),
+		searchMsg("ben@h.example", "ben@h.example", "bed 4 is free", 3, UrgencyNormal),
+		tagged(searchMsg("ana@h.example", "ana@h.example", "BP 95/60 now", 4, UrgencyNormal), "123456", "Ama Osei", "ICU  4B"),
+	)
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{Bed: "4"}}, "BP 80/50")
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{Bed: " icu 4b "}}, "BP 95/60 now")
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{MRN: "123456"}}, "BP 95/60 now", "BP 80/50")
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{MRN: "12345"}})
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{Name: "osei am"}}, "BP 95/60 now", "BP 80/50")
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{Name: "sei"}})
+	wantHits(t, s, SearchQuery{Text: "bp", Patient: PatientMatch{Bed: "4"}}, "BP 80/50")
+	wantHits(t, s, SearchQuery{MinUrgency: UrgencyHigh, Patient: PatientMatch{MRN: "123456"}}, "BP 80/50")
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{MRN: "14", Bed: "14", Name: "14", Any: true}}, "glucose 2.9")
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{MRN: "777", Bed: "4"}})
+	mustAppend(t, s, tagged(searchMsg("cat@h.example", "cat@h.example", "transfer to ward", 5, UrgencyNormal), "888", "", "4"))
+	wantHits(t, s, SearchQuery{Patient: PatientMatch{Bed: "4"}}, "transfer to ward", "BP 80/50")
+}
