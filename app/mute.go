@@ -97,14 +97,23 @@ func (c *Client) SaveDraft(conv, text string) error {
 	if err != nil {
 		return err
 	}
-	name := settingDraftPrefix + jid.Bare(conv)
+	conv = jid.Bare(conv)
+	name := settingDraftPrefix + conv
+	before := draftPreview(st, conv)
 	if strings.TrimSpace(text) == "" {
-		return mapErr(st.DeleteSetting(name))
-	}
-	if len([]rune(text)) > MaxMessageRunes {
+		err = st.DeleteSetting(name)
+	} else if len([]rune(text)) > MaxMessageRunes {
 		return ErrMessageTooLong
+	} else {
+		err = st.SetSetting(name, []byte(text))
 	}
-	return mapErr(st.SetSetting(name, []byte(text)))
+	if err != nil {
+		return mapErr(err)
+	}
+	if draftPreview(st, conv) != before {
+		c.changes.push(Change{Kind: InboxChanged}) // the row says "Draft: …"
+	}
+	return nil
 }
 
 // draftPreview is the first line of conv's draft for its inbox row, ""

@@ -228,24 +228,3 @@ func (v ReactionView) Label() string { return v.Emoji + " " + strconv.Itoa(v.Cou
 
 // WhoLine names who gave a reaction: "👍 Dr Osei, You".
 func (v ReactionView) WhoLine() string { return v.Emoji + " " + strings.Join(v.Who, ", ") }
-
-// replyLines are the thread's words for what a reply answers and the
-// reactions: "Reply to Dr Osei: “Bed 4 K+ 6.1”" and "👍 2 (you) · ✅ 1".
-func replyLines(r MessageRow) []string {
-	var out []string
-	if q := r.ReplyTo; q != nil {
-		out = append(out, "Reply to "+q.Heading()+": “"+q.Text()+"”")
-	}
-	if len(r.Reactions) > 0 {
-		parts := make([]string, 0, len(r.Reactions))
-		for _, v := range r.Reactions {
-			p := v.Label()
-			if v.Mine {
-				p += " (you)"
-			}
-			parts = append(parts, p)
-		}
-		out = append(out, strings.Join(parts, " · "))
-	}
-	return out
-}

@@ -281,7 +281,6 @@ func (cc *conversations) rows(st *securestore.Store, conv string, ms []securesto
 		unreadableRow(m, &r)
 		patientRow(m, r.Sender, &r) // patient.go
 		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
-		r.Status = append(replyLines(r), r.Status...) // replies.go
 		prevDay = day
 		out[i] = r
 	}

@@ -420,7 +420,7 @@ func (c *Controller) reload(cl *app.Client, conv string) {
 // and the header read the same row, at opening and at every inbox change, so
 // the header never says Offline while the list says Available.
 func conversationInfo(r app.ConversationRow) ConversationInfo {
-	return ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable, Avatar: r.Avatar, Role: r.Role}
+	return ConversationInfo{ID: r.ID, Title: r.Title, IsRoom: r.IsRoom, Presence: r.Presence, Unread: r.Unread, Unavailable: r.Unavailable, Avatar: r.Avatar, Role: r.Role, Muted: r.Muted}
 }
 
 // actions adapts app.Client to what the screens ask (ui.Actions).
@@ -502,6 +502,8 @@ func (a *actions) MuteConversation(conv string, until time.Time) error {
 }
 func (a *actions) UnmuteConversation(conv string) error { return a.cl.UnmuteConversation(conv) }
 func (a *actions) Muted(conv string) (bool, time.Time)  { return a.cl.Muted(conv) }
+func (a *actions) SaveDraft(conv, text string) error    { return a.cl.SaveDraft(conv, text) }
+func (a *actions) Draft(conv string) string             { return a.cl.Draft(conv) }
 
 func (a *actions) Reply(conv string, to app.MessageID, text string) error {
 	a.cl.Touch()

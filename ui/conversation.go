@@ -52,6 +52,9 @@ type ConversationInfo struct {
 	// header shows who this is, not only an address. Empty for rooms.
 	Avatar app.Avatar
 	Role   string
+	// Muted: routine messages here do not notify; the header says so with
+	// the bell-off mark and in words (mute.go).
+	Muted bool
 }
 
 // ConversationView draws one conversation: a virtualised list of message
@@ -81,6 +84,7 @@ type ConversationView struct {
 	scrollTo  int     // or scroll to this row, when >= 0 (ScrollToMessage, search.go)
 
 	title    *widget.Label
+	muted    *widget.Icon // the bell-off mark beside the name when muted
 	subtitle *widget.Label
 	dot      *canvas.Circle
 	dotBox   *fyne.Container   // the dot at its size, centred on the title line
@@ -113,6 +117,10 @@ type ConversationView struct {
 	// Files: attach button, transfers, thumbnails, viewer (attachments.go).
 	att    attachmentState
 	viewer *Viewer
+
+	// lit is the message highlighted for a moment after a quote or a
+	// search hit scrolled to it (replies.go); 0 when none.
+	lit app.MessageID
 }
 
 type rowMetric struct {
@@ -163,6 +171,8 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.faceBox = container.NewCenter(v.face)
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.title.Truncation = fyne.TextTruncateEllipsis
+	v.muted = widget.NewIcon(themedMuted)
+	v.muted.Hide()
 	v.subtitle = widget.NewLabel("")
 	v.subtitle.SizeName = theme.SizeNameCaptionText
 	v.subtitle.Truncation = fyne.TextTruncateEllipsis // a long job title must not widen the screen
@@ -194,6 +204,7 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.jump.Hide()
 	v.initAttachments()
 	v.initAwaiting()
+	v.initDraft() // mute.go
 	v.setInfo(info)
 	v.SetMessages(rows, info.HasOlder)
 	return v
@@ -222,6 +233,11 @@ func (v *ConversationView) setInfo(info ConversationInfo) {
 		v.dotBox.Show()
 		v.subShift.Show()
 	}
+	if info.Muted {
+		v.subtitle.SetText("Muted · " + v.subtitle.Text)
+	}
+	v.muted.Hidden = !info.Muted
+	v.muted.Refresh()
 	v.unavailable.SetText(info.Unavailable)
 	v.unavailable.Hidden = info.Unavailable == ""
 }
@@ -426,6 +442,7 @@ func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax floa
 		w = max(w, g.sender(v.senderLine(r))+g.m.padW)
 	}
 	h, w = v.measureClinical(g, r, h, w)
+	h, w = v.measureReply(g, r, h, w) // replies.go
 	if r.DayBreak {
 		h += g.dayH
 	}
@@ -521,7 +538,9 @@ func (v *ConversationView) createRow() fyne.CanvasObject {
 	l.loader.Importance = widget.LowImportance
 	l.att = newAttachmentBox(v)
 	l.clin = newRowClinical()
-	return container.New(l, append([]fyne.CanvasObject{l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader, l.att}, l.clin.objects()...)...)
+	l.reply = newRowReplies()
+	objs := append([]fyne.CanvasObject{l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader, l.att}, l.clin.objects()...)
+	return container.New(l, append(objs, l.reply.objects()...)...)
 }
 
 func (v *ConversationView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -714,6 +733,7 @@ type messageLayout struct {
 	loader *widget.Button
 	att    *attachmentBox
 	clin   rowClinical
+	reply  rowReplies
 }
 
 func (l *messageLayout) bind(i int) {
@@ -724,6 +744,7 @@ func (l *messageLayout) bind(i int) {
 			o.Hide()
 		}
 		l.clin.hide()
+		l.reply.hide()
 		l.loader.OnTapped = v.requestOlder
 		l.loader.Show()
 		return
@@ -765,8 +786,9 @@ func (l *messageLayout) bind(i int) {
 	} else {
 		l.sender.Hide()
 	}
-	l.body.Segments = bodySegments(r.Body)
+	l.body.Segments = mentionSegments(bodySegments(r.Body), r.MentionsMe) // replies.go
 	l.bindClinical(r)
+	l.bindReplies(r)
 	l.body.Show()
 	l.body.Refresh()
 	l.att.bind(r)
@@ -785,6 +807,7 @@ func (l *messageLayout) bind(i int) {
 	} else {
 		l.tick.Hide()
 	}
+	l.bindHighlight(r)
 }
 
 func (l *messageLayout) MinSize([]fyne.CanvasObject) fyne.Size {
@@ -821,7 +844,7 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	if r.Notice {
 		x = (size.Width - m.bubbleW) / 2 // a system row: centred
 	}
-	bubbleH := size.Height - y - g.gap
+	bubbleH := size.Height - y - g.gap - g.chipH(r)
 	l.bg.Move(fyne.NewPos(x, y))
 	l.bg.Resize(fyne.NewSize(m.bubbleW, bubbleH))
 	inner := g.m.padW / 2
@@ -832,6 +855,7 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		l.sender.Resize(fyne.NewSize(m.bubbleW-2*inner, g.capH))
 		y += g.capH
 	}
+	y = l.layoutQuote(x+inner, y, m.bubbleW-2*inner) // replies.go
 	bodyH := g.m.textHeight(m.lines)
 	if m.lines == 0 {
 		bodyH = inner / 2 // a file alone (see measure)
@@ -857,6 +881,9 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	right = l.layoutMore(right, y)
 	l.when.Move(fyne.NewPos(right-tw, y))
 	l.when.Resize(fyne.NewSize(tw, g.capH))
+	if g.chipH(r) > 0 {
+		l.layoutChips(x, x+m.bubbleW, l.bg.Position().Y+bubbleH+g.pad/2, r.Outgoing)
+	}
 }
 
 // tapIcon is an icon that can be tapped (the receipt tick).
@@ -896,7 +923,7 @@ func (t *tapIcon) Tapped(*fyne.PointEvent) {
 func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 	// The presence dot leads the name on its own line, centred on it (the
 	// Border stretches it to the title's height); the name still truncates.
-	titleLine := container.NewBorder(nil, nil, v.dotBox, nil, v.title)
+	titleLine := container.NewBorder(nil, nil, v.dotBox, sizedIcon(v.muted), v.title)
 	header := container.NewVBox(container.NewBorder(nil, nil, v.lead, v.headerMenu(),
 		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable)),
 		v.await.box)
@@ -954,4 +981,10 @@ func (c *conversationLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 func sizedDot(c *canvas.Circle) fyne.CanvasObject {
 	s := theme.CaptionTextSize()
 	return container.NewGridWrap(fyne.NewSize(s, s), c)
+}
+
+// sizedIcon gives an icon the caption's size, centred on its line.
+func sizedIcon(i *widget.Icon) fyne.CanvasObject {
+	s := theme.IconInlineSize()
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(s, s), i))
 }

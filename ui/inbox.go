@@ -237,6 +237,9 @@ type inboxRow struct {
 	badgeBox  *fyne.Container
 	dotBox    fyne.CanvasObject
 	urgentTag *fyne.Container
+	// mutedTag is the bell-off mark with its word, so a muted
+	// conversation says so in words too (mute.go).
+	mutedTag *fyne.Container
 }
 
 func newInboxRow() fyne.CanvasObject {
@@ -283,13 +286,21 @@ func (r *inboxRow) bind(c app.ConversationRow, levels app.UrgencyLevelNames) {
 	// would be: nothing new arrives from it until it is back.
 	r.preview.Importance = widget.MediumImportance
 	r.preview.TextStyle.Bold = false
-	if c.Unavailable != "" {
+	r.preview.TextStyle.Italic = false
+	switch {
+	case c.Unavailable != "":
 		r.preview.Importance = widget.WarningImportance
 		r.preview.TextStyle.Bold = true
 		r.preview.SetText(c.Unavailable)
-	} else {
+	case c.Draft != "" && !c.Urgent:
+		// What the user left unsent, said as such (an open alert still
+		// speaks for the conversation).
+		r.preview.TextStyle.Italic = true
+		r.preview.SetText(draftLine(c.Draft))
+	default:
 		r.preview.SetText(firstLine(c.Preview))
 	}
+	r.mutedTag.Hidden = !c.Muted
 	r.when.SetText(relativeTime(nowFunc(), c.LastActivity))
 	r.urgentBar.Hidden = !c.Urgent
 	r.urgentTag.Hidden = !c.Urgent
@@ -328,7 +339,11 @@ func (r *inboxRow) CreateRenderer() fyne.WidgetRenderer {
 	r.urgentTag = container.NewHBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(s, s), r.pin)), container.NewCenter(r.urgent))
 	line1 := container.NewBorder(nil, nil, nil, r.when,
 		container.NewBorder(nil, nil, r.urgentTag, container.NewHBox(container.NewCenter(r.dotBox), r.presence), r.title))
-	line2 := container.NewBorder(nil, nil, nil, container.NewCenter(r.badgeBox), r.preview)
+	mutedWord := widget.NewLabel("Muted")
+	mutedWord.SizeName = theme.SizeNameCaptionText
+	r.mutedTag = container.NewHBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(s, s), widget.NewIcon(themedMuted))), mutedWord)
+	r.mutedTag.Hide()
+	line2 := container.NewBorder(nil, nil, nil, container.NewHBox(r.mutedTag, container.NewCenter(r.badgeBox)), r.preview)
 	body := container.NewBorder(nil, nil, container.NewCenter(avatar), nil,
 		container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), line1, line2))
 	r.urgentBar.SetMinSize(fyne.NewSize(4, 1))
@@ -400,3 +415,6 @@ func (s *statusBar) set(c app.Connection) {
 func (s *statusBar) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewStack(s.bg, container.NewBorder(nil, nil, nil, container.NewCenter(s.action), s.text)))
 }
+
+// draftLine is an inbox row's line for an unsent draft.
+func draftLine(d string) string { return "Draft: " + firstLine(d) }

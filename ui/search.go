@@ -247,7 +247,7 @@ func (v *InboxView) initSearch() {
 }
 
 // ScrollToMessage scrolls the thread to message id after the next layout
-// (a search hit opened in its conversation).
+// and highlights it for a moment (a search hit or a quote opened it).
 func (v *ConversationView) ScrollToMessage(id app.MessageID) {
 	i, ok := v.index[id]
 	if !ok {
@@ -255,6 +255,7 @@ func (v *ConversationView) ScrollToMessage(id app.MessageID) {
 	}
 	v.scrollTo = i
 	v.scrollEnd, v.keepAt = false, -1
+	v.highlight(id) // replies.go
 	if v.list != nil && v.ready && v.bubbleMax != 0 {
 		// No rebuild pending (SetMessages asks for one): scroll now; the
 		// next layout scrolls there once more and forgets it.
