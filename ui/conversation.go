@@ -85,6 +85,7 @@ type ConversationView struct {
 
 	title    *widget.Label
 	muted    *widget.Icon // the bell-off mark beside the name when muted
+	mutedBox fyne.CanvasObject
 	subtitle *widget.Label
 	dot      *canvas.Circle
 	dotBox   *fyne.Container   // the dot at its size, centred on the title line
@@ -135,6 +136,7 @@ type geometry struct {
 	dayH, loaderH, tick   float32
 	metaW, gap, bubblePad float32
 	senderW               map[string]float32
+	chipSize, chipTextH   float32 // reaction chips' text (replies.go)
 }
 
 func newGeometry() geometry {
@@ -148,6 +150,8 @@ func newGeometry() geometry {
 	g.metaW = fyne.MeasureText("00:00", g.capSize, fyne.TextStyle{}).Width + g.pad + g.tick
 	g.gap = g.pad * 1.5
 	g.bubblePad = g.pad
+	g.chipSize = theme.TextSize()
+	g.chipTextH = fyne.MeasureText("Ag", g.chipSize, fyne.TextStyle{}).Height
 	return g
 }
 
@@ -172,7 +176,8 @@ func NewConversationView(info ConversationInfo, rows []app.MessageRow, actions C
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.title.Truncation = fyne.TextTruncateEllipsis
 	v.muted = widget.NewIcon(themedMuted)
-	v.muted.Hide()
+	v.mutedBox = sizedIcon(v.muted)
+	v.mutedBox.Hide()
 	v.subtitle = widget.NewLabel("")
 	v.subtitle.SizeName = theme.SizeNameCaptionText
 	v.subtitle.Truncation = fyne.TextTruncateEllipsis // a long job title must not widen the screen
@@ -236,8 +241,12 @@ func (v *ConversationView) setInfo(info ConversationInfo) {
 	if info.Muted {
 		v.subtitle.SetText("Muted · " + v.subtitle.Text)
 	}
-	v.muted.Hidden = !info.Muted
-	v.muted.Refresh()
+	if info.Muted {
+		v.mutedBox.Show()
+	} else {
+		v.mutedBox.Hide()
+	}
+	v.mutedBox.Refresh()
 	v.unavailable.SetText(info.Unavailable)
 	v.unavailable.Hidden = info.Unavailable == ""
 }
@@ -923,7 +932,7 @@ func (t *tapIcon) Tapped(*fyne.PointEvent) {
 func (v *ConversationView) CreateRenderer() fyne.WidgetRenderer {
 	// The presence dot leads the name on its own line, centred on it (the
 	// Border stretches it to the title's height); the name still truncates.
-	titleLine := container.NewBorder(nil, nil, v.dotBox, sizedIcon(v.muted), v.title)
+	titleLine := container.NewBorder(nil, nil, v.dotBox, v.mutedBox, v.title)
 	header := container.NewVBox(container.NewBorder(nil, nil, v.lead, v.headerMenu(),
 		container.NewVBox(titleLine, container.NewBorder(nil, nil, v.subShift, nil, v.subtitle), v.unavailable)),
 		v.await.box)

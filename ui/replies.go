@@ -190,7 +190,7 @@ type reactionChip struct {
 func newReactionChip() *reactionChip {
 	c := &reactionChip{bg: canvas.NewRectangle(color.Transparent), label: canvas.NewText("", color.Black)}
 	c.bg.CornerRadius = theme.InputRadiusSize() * 2
-	c.label.TextSize = theme.CaptionTextSize()
+	c.label.TextSize = theme.TextSize() // an emoji at caption size is a smudge
 	c.label.Alignment = fyne.TextAlignCenter
 	c.ExtendBaseWidget(c)
 	return c
@@ -233,7 +233,7 @@ func (c *reactionChip) CreateRenderer() fyne.WidgetRenderer {
 
 // chipWidth is the width of a chip saying text.
 func (g *geometry) chipWidth(text string, mine bool) float32 {
-	return fyne.MeasureText(text, g.capSize, fyne.TextStyle{Bold: mine}).Width + 3*g.pad
+	return fyne.MeasureText(text, g.chipSize, fyne.TextStyle{Bold: mine}).Width + 3*g.pad
 }
 
 // chipH is the height of the chips' line under a bubble (0 without).
@@ -241,7 +241,7 @@ func (g *geometry) chipH(r app.MessageRow) float32 {
 	if len(r.Reactions) == 0 {
 		return 0
 	}
-	return g.capH + g.pad + g.pad/2
+	return g.chipTextH + g.pad + g.pad/2
 }
 
 // chipTexts are the chips drawn for r within width: each reaction's label,
@@ -391,7 +391,7 @@ func (l *messageLayout) layoutChips(left, right, y float32, outgoing bool) {
 	for i, w := range ws {
 		c := l.reply.chips[i]
 		c.Move(fyne.NewPos(x, y))
-		c.Resize(fyne.NewSize(w, g.capH+g.pad))
+		c.Resize(fyne.NewSize(w, g.chipTextH+g.pad))
 		x += w + g.pad
 	}
 }
@@ -474,19 +474,20 @@ func (v *ConversationView) highlight(id app.MessageID) {
 func (v *ConversationView) Highlighted() app.MessageID { return v.lit }
 
 // bindHighlight draws the highlight over the bubble's other marks: a
-// thick outline in the focus colour and a stronger fill.
+// thick outline in the primary colour.
 func (l *messageLayout) bindHighlight(r app.MessageRow) {
 	if r.ID == 0 || r.ID != l.v.lit {
 		return
 	}
-	l.bg.StrokeColor = theme.Color(theme.ColorNameFocus)
+	l.bg.StrokeColor = theme.Color(theme.ColorNamePrimary)
 	l.bg.StrokeWidth = 3
 	l.bg.Refresh()
 }
 
 // mentionSegments marks the words by which a message mentions the user in
-// its text segments: bold, underlined, in the primary colour (not colour
-// alone).
+// its text segments: bold in the primary colour (not by colour alone). A
+// RichText cannot draw a background behind a run of text and still wrap
+// it with the rest, so the mark is the weight and the colour.
 func mentionSegments(segs []widget.RichTextSegment, words []string) []widget.RichTextSegment {
 	if len(words) == 0 {
 		return segs
@@ -509,7 +510,7 @@ func mentionSegments(segs []widget.RichTextSegment, words []string) []widget.Ric
 			}
 			style := ts.Style
 			style.ColorName = theme.ColorNamePrimary
-			style.TextStyle.Bold, style.TextStyle.Underline = true, true
+			style.TextStyle.Bold = true
 			out = append(out, &widget.TextSegment{Style: style, Text: rest[at : at+len(w)]})
 			rest = rest[at+len(w):]
 		}
