@@ -64,7 +64,7 @@ func replyMessages() []app.MessageRow {
 		app.MessageRow{ID: 21, Sender: "Dr Osei", Body: "Yes, that one too.", Timestamp: t.Add(2 * time.Minute),
 			ReplyTo: &app.QuotedView{FromSender: true, Sender: "Nurse Kim", Snippet: "Bed 2 obs due at 15:00"}},
 		app.MessageRow{ID: 22, Sender: "Dr Osei", Body: "Thanks, noted.", Timestamp: t.Add(3 * time.Minute),
-			ReplyTo: &app.QuotedView{ID: 5, Sender: "You", Snippet: "Morning bloods sent"},
+			ReplyTo:   &app.QuotedView{ID: 5, Sender: "You", Snippet: "Morning bloods sent"},
 			Reactions: []app.ReactionView{{Emoji: "🙏", Count: 1, Who: []string{"Dr Osei"}}}},
 		app.MessageRow{ID: 23, Sender: "Dr Osei", Body: "@kim can you check bed 4 before the round? cc @kimberly", Timestamp: t.Add(4 * time.Minute),
 			MentionsMe: []string{"@kim"}},
