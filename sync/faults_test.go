@@ -1,7 +1,10 @@
 package sync
 
 import (
+	"fmt"
 	"strings"
+	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,4 +110,184 @@ func TestResumeRefusedCatchesUpFromArchive(t *testing.T) {
 	alice.allAtLeast(queued, securestore.ReceiptSent, 30*time.Second)
 	bob.waitFor("queued messages", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 10 })
 	expectExactlyOnce(t, bob.bodies(alice.jid, securestore.Incoming), "queued-offline", 10)
+}
+
+// lostInFlight makes n messages from from to d lost on d's socket: the proxy
+// swallows d's traffic while from sends them, the server takes each (its
+// stream-management ack), and then d's socket is cut. Each message is then
+// in d's archive and nowhere else on d's side. It runs inside a Session hook,
+// off the test goroutine, so it reports with Errorf.
+func lostInFlight(t *testing.T, p *faultproxy.Proxy, from *device, to, prefix string, n int) {
+	p.Blackhole(true)
+	defer p.Blackhole(false)
+	ids := make([]securestore.MessageID, 0, n)
+	for i := range n {
+		m, err := from.session.Send(to, fmt.Sprintf("%s-%04d", prefix, i), SendOptions{})
+		if err != nil {
+			t.Errorf("send %s: %v", prefix, err)
+			return
+		}
+		ids = append(ids, m.ID)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for {
+			m, err := from.store.Message(id)
+			if err == nil && m.Receipt.State >= securestore.ReceiptSent {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: the server did not take the messages sent while the socket was swallowed", prefix)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	p.Cut()
+}
+
+// smState reports the stream-management state of s's current stream.
+func smState(s *Session) (enabled, resumable bool) {
+	if c := s.currentClient(); c != nil {
+		return c.StreamManagement()
+	}
+	return false, false
+}
+
+// TestCutDuringCatchUpLosesNothing: the archive is read before stream
+// management is enabled (so the server keeps no resend copy of each result),
+// which leaves that part of the stream unresumable. Live messages arrive
+// during the catch-up: some are delivered, some are lost on the wire when
+// the socket is cut between two pages. The fresh sign-in reads on from the
+// last committed page, and everything is stored exactly once.
+func TestCutDuringCatchUpLosesNothing(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	const n, live, lost = 300, 20, 20
+	ids := bob.send(srv.JID("alice"), "archived", n)
+	bob.allAtLeast(ids, securestore.ReceiptSent, 60*time.Second)
+
+	pa, urlA := proxiedURL(t, srv)
+	var pages int // the page writer's own
+	var smDuringCatchUp atomic.Bool
+	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA, catchUpPage: 50, beforeRun: func(s *Session) {
+		s.pageCommitted = func(int) {
+			pages++
+			switch pages {
+			case 1:
+				// Delivered live during the catch-up, and archived too.
+				on, _ := smState(s)
+				smDuringCatchUp.Store(on)
+				ids := make([]securestore.MessageID, 0, live)
+				for i := range live {
+					m, err := bob.session.Send(s.account, fmt.Sprintf("live-%04d", i), SendOptions{})
+					if err != nil {
+						t.Errorf("send live: %v", err)
+						return
+					}
+					ids = append(ids, m.ID)
+				}
+				deadline := time.Now().Add(30 * time.Second)
+				for _, id := range ids {
+					for m, err := bob.store.Message(id); err != nil || m.Receipt.State < securestore.ReceiptSent; m, err = bob.store.Message(id) {
+						if time.Now().After(deadline) {
+							t.Errorf("live messages not taken by the server")
+							return
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+				}
+			case 3:
+				lostInFlight(t, pa, bob, s.account, "lost", lost)
+			}
+		}
+	}})
+	alice.waitFor("everything", 60*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n+live+lost })
+	got := alice.bodies(bob.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "archived", n)
+	expectExactlyOnce(t, got, "live", live)
+	expectExactlyOnce(t, got, "lost", lost)
+	if smDuringCatchUp.Load() {
+		t.Fatal("stream management was on while the archive was read: the server kept a resend copy of every result")
+	}
+	if pa.Accepted() < 2 {
+		t.Fatalf("the cut did not force a new sign-in (accepted %d)", pa.Accepted())
+	}
+	if on, res := smState(alice.session); !on || !res {
+		t.Fatalf("after setup stream management is on=%v resumable=%v, want both", on, res)
+	}
+}
+
+// TestCutBeforeStreamManagement: the catch-up is complete, stream
+// management not yet enabled, and live messages are lost on the wire when the
+// socket is cut. They are in the archive after the cursor, so the fresh
+// sign-in's catch-up stores them.
+func TestCutBeforeStreamManagement(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	const n, lost = 60, 20
+	ids := bob.send(srv.JID("alice"), "archived", n)
+	bob.allAtLeast(ids, securestore.ReceiptSent, 30*time.Second)
+	pa, urlA := proxiedURL(t, srv)
+	var once gosync.Once
+	var smBefore atomic.Bool
+	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA, beforeRun: func(s *Session) {
+		s.beforeSM = func() {
+			once.Do(func() {
+				on, _ := smState(s)
+				smBefore.Store(on)
+				lostInFlight(t, pa, bob, s.account, "lost", lost)
+			})
+		}
+	}})
+	alice.waitFor("everything", 60*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n+lost })
+	got := alice.bodies(bob.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "archived", n)
+	expectExactlyOnce(t, got, "lost", lost)
+	if smBefore.Load() {
+		t.Fatal("stream management was on before setup enabled it")
+	}
+	if pa.Accepted() < 2 {
+		t.Fatalf("the cut did not force a new sign-in (accepted %d)", pa.Accepted())
+	}
+}
+
+// TestCutAfterStreamManagement: right after setup enabled stream
+// management, live messages are lost on the wire and the socket is cut. The
+// stream resumes and the server sends them again; nothing is read twice.
+func TestCutAfterStreamManagement(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	const n, lost = 60, 20
+	ids := bob.send(srv.JID("alice"), "archived", n)
+	bob.allAtLeast(ids, securestore.ReceiptSent, 30*time.Second)
+	pa, urlA := proxiedURL(t, srv)
+	var once gosync.Once
+	var smOn, smResumable atomic.Bool
+	var catchUps atomic.Int32
+	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA, beforeRun: func(s *Session) {
+		s.beforeSM = func() { catchUps.Add(1) }
+		s.afterSM = func() {
+			once.Do(func() {
+				on, res := smState(s)
+				smOn.Store(on)
+				smResumable.Store(res)
+				lostInFlight(t, pa, bob, s.account, "lost", lost)
+			})
+		}
+	}})
+	alice.waitFor("everything", 60*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n+lost })
+	got := alice.bodies(bob.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "archived", n)
+	expectExactlyOnce(t, got, "lost", lost)
+	if !smOn.Load() || !smResumable.Load() {
+		t.Fatalf("after enabling: stream management on=%v resumable=%v, want both", smOn.Load(), smResumable.Load())
+	}
+	alice.waitOnline()
+	if pa.Accepted() < 2 {
+		t.Fatalf("the cut did not force a reconnect (accepted %d)", pa.Accepted())
+	}
+	if n := catchUps.Load(); n != 1 {
+		t.Fatalf("setup ran %d times; the cut after enabling should have been resumed, not signed in afresh", n)
+	}
 }

@@ -101,6 +101,10 @@ type Session struct {
 	// unreadableCommitted, when a test sets it (before Run), runs right
 	// after a live unreadable message's placeholder committed: a crash point.
 	unreadableCommitted func()
+	// beforeSM and afterSM, when a test sets them (before Run), run right
+	// before and right after setup enables stream management: the cut
+	// points of the window in which live traffic is not resumable.
+	beforeSM, afterSM func()
 	// lk is the locked-but-listening state (locked.go).
 	lk lockedListen
 	// profilesMu: one merge of read cards into the store at a time
@@ -308,6 +312,9 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	} else {
 		cfg.Credentials = s.credentials(cfg.Credentials)
 	}
+	// The archives are read before stream management is on (setup enables
+	// it after the catch-up): see enableStreamManagement.
+	cfg.LateStreamManagement = true
 	cfg.OnMessage = s.onWireMessage
 	cfg.OnPresence = s.onPresence
 	cfg.OnRosterPush = s.onRosterPush
@@ -369,6 +376,12 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 		s.log.Warn("sync: carbons unavailable", "err", err)
 	}
 	if locked {
+		// Locked, nothing is read from the archives, and what arrives live
+		// may ring an alert: managed from the start, as before presence
+		// nothing is routed to us.
+		if err := s.enableStreamManagement(ctx, c); err != nil {
+			return err
+		}
 		return s.setupLocked(ctx, c)
 	}
 	if err := step("roster", func(ctx context.Context) error { return s.syncRoster(ctx, c) }); err != nil {
@@ -389,9 +402,45 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.catchUp(ctx, c); err != nil {
 		return err
 	}
+	if err := s.enableStreamManagement(ctx, c); err != nil {
+		return err
+	}
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
 	go s.followProfiles(ctx, c)
+	return nil
+}
+
+// enableStreamManagement turns XEP-0198 on at the end of setup, once the
+// archives are read. A server keeps a copy of every stanza it sends on a
+// managed stream until we acknowledge it: with stream management on during
+// catch-up, Prosody's smacks copied each of thousands of MAM results into its
+// resend queue, costing the (single-threaded) server a third more time than
+// the read itself (docs/BENCHMARKS.md).
+//
+// Why nothing is lost in the window this opens (sign-in until <enabled/>):
+// what arrives live in it is stored by the read loop as it arrives, and a
+// cut in it cannot be resumed, so Run signs in afresh and runs setup again,
+// whose catch-up reads on from the cursor of the last committed page. Every
+// message the server routed to us in the window is in our archive after that
+// cursor (the cursor only moves with pages read from the archive, never with
+// live traffic), so it is read again; what was stored live dedupes. From
+// <enabled/> on, the stream resumes as before. Presence, carbons, rooms and
+// the roster are set up afresh by the new session. Proved by
+// TestCutDuringCatchUpLosesNothing, TestCutBeforeStreamManagement and
+// TestCutAfterStreamManagement (faults_test.go).
+func (s *Session) enableStreamManagement(ctx context.Context, c *xmpp.Client) error {
+	if s.beforeSM != nil {
+		s.beforeSM()
+	}
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+	defer cancel()
+	if err := c.EnableStreamManagement(sctx); err != nil {
+		return fmt.Errorf("sync: stream management: %w", err)
+	}
+	if s.afterSM != nil {
+		s.afterSM()
+	}
 	return nil
 }
 

@@ -34,6 +34,15 @@ type Config struct {
 	Logger *slog.Logger
 	// DisableStreamManagement turns XEP-0198 off (tests, broken servers).
 	DisableStreamManagement bool
+	// LateStreamManagement: a fresh session (Connect, or the new session
+	// after a refused Resume) starts without XEP-0198; the caller enables it
+	// with EnableStreamManagement once it has read the archives. A server
+	// keeps a copy of every stanza it sends on a managed stream until we
+	// acknowledge it (Prosody's smacks queues each MAM result), so an
+	// archive read outside stream management costs the server a copy less
+	// per message. What arrives before then is not resumable: the caller
+	// must be able to read it again from the archive after a cut.
+	LateStreamManagement bool
 	// Disco describes us for XEP-0030 / XEP-0115; zero means DefaultDiscoInfo.
 	Disco DiscoInfo
 
@@ -89,6 +98,9 @@ type Client struct {
 	loopDone chan struct{}
 	jid      JID
 	sm       *smState
+	// smAnswer receives the server's answer to a late <enable/>
+	// (EnableStreamManagement) from the read loop.
+	smAnswer chan error
 	creds    Credentials
 	keys     *SCRAMKeys
 	mech     string
@@ -222,7 +234,7 @@ func (c *Client) startSession(ctx context.Context, t *transport, feats *Element)
 	}
 	var sm *smState
 	var early []*Element
-	if !c.cfg.DisableStreamManagement && feats.Child(nsSM, "sm") != nil {
+	if !c.cfg.DisableStreamManagement && !c.cfg.LateStreamManagement && feats.Child(nsSM, "sm") != nil {
 		if sm, early, err = enableSM(ctx, t); err != nil {
 			t.abort()
 			return err
@@ -294,7 +306,7 @@ func (c *Client) readLoop(t *transport, done chan struct{}, early []*Element) {
 // countHandled adds one to our XEP-0198 h for a stanza received on t.
 func (c *Client) countHandled(t *transport) {
 	c.mu.Lock()
-	if c.sm != nil && c.tr == t {
+	if c.sm != nil && !c.sm.enabling && c.tr == t {
 		c.sm.inH++
 	}
 	c.mu.Unlock()
@@ -358,7 +370,7 @@ func (c *Client) Send(st *Element) error {
 		}
 		return err
 	}
-	if counted && !c.sm.requested {
+	if counted && !c.sm.requested && !c.sm.enabling {
 		c.sm.requested = true
 		if err := c.tr.writeElement(c.ctx, NewElement(nsSM, "r")); err != nil {
 			return nil
@@ -377,7 +389,7 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	t, done := c.tr, c.loopDone
-	if t != nil && c.sm != nil {
+	if t != nil && c.sm != nil && !c.sm.enabling {
 		_ = t.writeElement(c.ctx, NewElement(nsSM, "a", "h", fmt.Sprint(c.sm.inH)))
 	}
 	c.mu.Unlock()

@@ -24,6 +24,10 @@ type smState struct {
 	// requested is true while an <r/> is outstanding, so that a burst of sends
 	// costs one ack request, not one per stanza.
 	requested bool
+	// enabling: a late <enable/> is written and its answer not yet read.
+	// Our stanzas written after it are queued (the server counts them once
+	// it enabled), but nothing we receive counts until <enabled/> arrives.
+	enabling bool
 }
 
 // enableSM asks for stream management with resumption. Stanzas that arrive
@@ -54,6 +58,80 @@ func enableSM(ctx context.Context, t *transport) (*smState, []*Element, error) {
 	}
 }
 
+// EnableStreamManagement enables XEP-0198 on a session that started without
+// it (Config.LateStreamManagement), after the caller read the archives. It
+// returns once the server answered: with <enabled/> the session is managed
+// (and resumable if the server said so) from that point of the stream on;
+// with <failed/> it carries on unmanaged, as with a server without XEP-0198,
+// and the error is nil too: StreamManagement says which. It does nothing
+// when stream management is on already, disabled, or not offered.
+//
+// Stanzas received before <enabled/> are not counted; those we send after
+// the <enable/> are (the server processes the stream in order). The read
+// loop reads the answer, so nothing it dispatched before is left out.
+func (c *Client) EnableStreamManagement(ctx context.Context) error {
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case c.tr == nil:
+		c.mu.Unlock()
+		return ErrDisconnected
+	case c.sm != nil && !c.sm.enabling, c.cfg.DisableStreamManagement,
+		c.features == nil || c.features.Child(nsSM, "sm") == nil:
+		c.mu.Unlock()
+		return nil
+	}
+	answer, done, t := c.smAnswer, c.loopDone, c.tr
+	if c.sm == nil {
+		answer = make(chan error, 1)
+		if err := t.writeElement(c.ctx, NewElement(nsSM, "enable", "resume", "true")); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+		c.sm, c.smAnswer = &smState{enabling: true}, answer
+	}
+	c.mu.Unlock()
+	select {
+	case err := <-answer:
+		answer <- err // for a second caller
+		return err
+	case <-done:
+		return ErrDisconnected
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// lateAnswer takes the server's answer to EnableStreamManagement's
+// <enable/>, on the read loop of transport t.
+func (c *Client) lateAnswer(t *transport, el *Element) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sm == nil || !c.sm.enabling || c.tr != t {
+		return
+	}
+	sm := c.sm
+	if el.Name.Local == "failed" {
+		// The session works on unmanaged; what was queued was written and
+		// will never be acknowledged, as on a server without XEP-0198.
+		c.sm = nil
+		c.log.Warn("xmpp: stream management refused; carrying on without")
+	} else {
+		r := el.Attr("resume")
+		sm.id = el.Attr("id")
+		sm.resumable = (r == "true" || r == "1") && sm.id != ""
+		sm.enabling = false
+		if len(sm.queue) > 0 {
+			sm.requested = true
+			_ = t.writeElement(c.ctx, NewElement(nsSM, "r"))
+		}
+		c.log.Info("xmpp: stream management enabled", "resumable", sm.resumable)
+	}
+	c.smAnswer <- nil
+}
+
 func parseH(el *Element) (uint32, bool) {
 	v, err := strconv.ParseUint(el.Attr("h"), 10, 32)
 	return uint32(v), err == nil
@@ -63,10 +141,13 @@ func parseH(el *Element) (uint32, bool) {
 func (c *Client) handleSM(t *transport, el *Element) error {
 	c.log.Debug("xmpp: sm", "element", el.Name.Local, "h", el.Attr("h"))
 	switch el.Name.Local {
+	case "enabled", "failed":
+		c.lateAnswer(t, el)
+		return nil
 	case "r":
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.sm == nil || c.tr != t {
+		if c.sm == nil || c.sm.enabling || c.tr != t {
 			return nil
 		}
 		return t.writeElement(c.ctx, NewElement(nsSM, "a", "h", strconv.FormatUint(uint64(c.sm.inH), 10)))

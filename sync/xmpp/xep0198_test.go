@@ -239,3 +239,106 @@ func TestResumeAfterLostAckRequest(t *testing.T) {
 	}
 	waitFor(t, "the ack of the message sent after resuming", func() bool { return acks.count() == 2 })
 }
+
+// TestLateStreamManagement: a session started with LateStreamManagement is
+// unmanaged until EnableStreamManagement; then it is managed from that point
+// of the stream on. What either side sent before is not counted: our h
+// matches the server's count, so a cut after enabling resumes and the server
+// replays exactly what we had not received, and only our later stanzas are
+// acknowledged. On both servers.
+func TestLateStreamManagement(t *testing.T) {
+	t.Run("prosody", func(t *testing.T) {
+		lateStreamManagement(t, testserver.StartT(t, testserver.Options{}, "alice", "bob"))
+	})
+	t.Run("ejabberd", func(t *testing.T) {
+		testserver.NeedEjabberd(t)
+		lateStreamManagement(t, testserver.StartEjabberdT(t, testserver.Options{}, "alice", "bob"))
+	})
+}
+
+func lateStreamManagement(t *testing.T, s *testserver.Server) {
+	var cut cutter
+	var acks ackLog
+	var aliceBox, bobBox inbox
+	down := make(chan struct{}, 2)
+	acfg := baseConfig(s, "alice")
+	acfg.LateStreamManagement = true
+	acfg.HTTPClient = cut.client(s)
+	acfg.OnAcked = acks.add
+	acfg.OnMessage = aliceBox.add
+	acfg.OnDisconnect = func(error) { down <- struct{}{} }
+	alice := dialT(t, acfg)
+	bcfg := baseConfig(s, "bob")
+	bcfg.OnMessage = bobBox.add
+	bob := dialT(t, bcfg)
+	for _, c := range []*Client{alice, bob} {
+		if err := c.SetPresence(ShowAvailable, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if on, _ := alice.StreamManagement(); on {
+		t.Fatal("stream management on before EnableStreamManagement")
+	}
+	send := func(from *Client, to, prefix string, n int) []string {
+		var ids []string
+		for i := range n {
+			m := NewChat(to, fmt.Sprintf("%s %d", prefix, i))
+			ids = append(ids, m.ID())
+			if err := from.Send(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ids
+	}
+	unmanaged := send(alice, s.JID("bob"), "unmanaged", 5)
+	send(bob, s.JID("alice"), "early", 5)
+	waitFor(t, "early messages", func() bool { d, _ := countBodies(&aliceBox, "early "); return d == 5 })
+	if err := alice.EnableStreamManagement(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if on, res := alice.StreamManagement(); !on || !res {
+		t.Fatalf("after EnableStreamManagement: on=%v resumable=%v", on, res)
+	}
+	if err := alice.EnableStreamManagement(ctxT(t)); err != nil {
+		t.Fatalf("a second call: %v", err)
+	}
+	managed := send(alice, s.JID("bob"), "managed", 5)
+	waitFor(t, "acks of the managed messages", func() bool { return acks.count() == 5 })
+	acks.mu.Lock()
+	got := append([]string(nil), acks.ids...)
+	acks.mu.Unlock()
+	for i := range managed {
+		if got[i] != managed[i] {
+			t.Fatalf("acked %v, want the managed messages %v", got, managed)
+		}
+	}
+	send(bob, s.JID("alice"), "live", 5)
+	waitFor(t, "live messages", func() bool { d, _ := countBodies(&aliceBox, "live "); return d == 5 })
+	cut.cut()
+	<-down
+	send(bob, s.JID("alice"), "while-cut", 5)
+	if err := bob.Ping(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Resume(ctxT(t)); err != nil {
+		t.Fatalf("resume after a late enable: %v", err)
+	}
+	waitFor(t, "messages sent while cut", func() bool { d, _ := countBodies(&aliceBox, "while-cut "); return d == 5 })
+	if err := alice.Ping(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"early ", "live ", "while-cut "} {
+		if d, n := countBodies(&aliceBox, p); d != 5 || n != 5 {
+			t.Fatalf("%q: %d distinct of %d received, want 5 once each", p, d, n)
+		}
+	}
+	acks.mu.Lock()
+	defer acks.mu.Unlock()
+	for _, id := range acks.ids {
+		for _, u := range unmanaged {
+			if id == u {
+				t.Fatalf("message %s sent before EnableStreamManagement was acknowledged", id)
+			}
+		}
+	}
+}
