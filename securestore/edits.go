@@ -521,7 +521,9 @@ func (s *Store) AppendMessagesWithEdits(batch []Message, edits []ReceivedEdit, a
 // whose storing must be audited are never stored without their entry,
 // whatever crash comes between. detail must not contain PHI.
 func (s *Store) AppendMessagesAudited(batch []Message, edits []ReceivedEdit, archive, cursor string, audit func(added []Message) (kind, detail string)) ([]Message, []ReceivedEdit, error) {
-	var added []Message
+	// Sized for the batch: growing it a message at a time copied each
+	// catch-up page's messages about ten times over.
+	added := make([]Message, 0, len(batch))
 	var recorded []ReceivedEdit
 	var a *appendTx
 	if audit != nil {

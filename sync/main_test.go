@@ -18,7 +18,11 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv("ROUNDS_SYNC_CHILD"); spec != "" {
 		os.Exit(childMain(spec))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if catchUpArchive.srv != nil {
+		catchUpArchive.srv.Stop()
+	}
+	os.Exit(code)
 }
 
 // childSpec tells a child process what to be.

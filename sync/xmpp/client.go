@@ -266,8 +266,14 @@ func (c *Client) readLoop(t *transport, done chan struct{}, early []*Element) {
 	for _, st := range early {
 		c.dispatch(st)
 	}
+	// The loop reads with a context that is never cancelled: the WebSocket
+	// library registers a cancel watcher (context.AfterFunc) for every read
+	// on a cancellable context, several per frame, which during a catch-up of
+	// thousands of frames is measurable CPU. The loop still ends on Close,
+	// Drop or loss, which all close the socket (t.abort) under the read.
+	rctx := context.WithoutCancel(c.ctx)
 	for {
-		el, err := t.readStanza(c.ctx)
+		el, err := t.readStanza(rctx)
 		var uf *unreadableFrame
 		if errors.As(err, &uf) {
 			// Skipped, not fatal: see unreadable.go. A skipped stanza is
