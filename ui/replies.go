@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -185,6 +186,10 @@ type reactionChip struct {
 	label *canvas.Text
 	onTap func()
 	onWho func()
+	// who names those who gave it ("👍 Dr Osei, You"), shown while the
+	// pointer rests on the chip (desktop); tip is that label's pop-up.
+	who string
+	tip *widget.PopUp
 }
 
 func newReactionChip() *reactionChip {
@@ -224,6 +229,29 @@ func (c *reactionChip) Tapped(*fyne.PointEvent) {
 func (c *reactionChip) TappedSecondary(*fyne.PointEvent) {
 	if c.onWho != nil {
 		c.onWho()
+	}
+}
+
+// MouseIn shows who gave the reaction under the chip (desktop hover).
+func (c *reactionChip) MouseIn(*desktop.MouseEvent) {
+	cv := fyne.CurrentApp().Driver().CanvasForObject(c)
+	if c.who == "" || cv == nil {
+		return
+	}
+	lb := widget.NewLabel(c.who)
+	lb.SizeName = theme.SizeNameCaptionText
+	c.tip = widget.NewPopUp(lb, cv)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(c)
+	c.tip.ShowAtPosition(pos.Add(fyne.NewPos(0, c.Size().Height+2)))
+}
+
+func (c *reactionChip) MouseMoved(*desktop.MouseEvent) {}
+
+// MouseOut hides who gave the reaction.
+func (c *reactionChip) MouseOut() {
+	if c.tip != nil {
+		c.tip.Hide()
+		c.tip = nil
 	}
 }
 
@@ -348,9 +376,11 @@ func (l *messageLayout) bindReplies(r app.MessageRow) {
 		}
 		c.set(labels[i], mine[i])
 		c.onWho = func() { v.showWhoReacted(v.rows[l.i]) }
+		c.who = ""
 		if i < len(r.Reactions) && labels[i] == r.Reactions[i].Label() {
 			e := r.Reactions[i].Emoji
 			c.onTap = func() { v.react(v.rows[l.i], e) }
+			c.who = r.Reactions[i].WhoLine()
 		} else {
 			c.onTap = c.onWho // "+N"
 		}

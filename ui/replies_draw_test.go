@@ -149,7 +149,8 @@ func TestQuoteAboveReply(t *testing.T) {
 
 // TestReactionChips: reactions are chips under the bubble, emoji and
 // count, the user's own with a border and in bold; a tap toggles the
-// user's reaction; a long press (secondary tap) says who gave each; many
+// user's reaction; hovering, a long press (secondary tap) and the ⋮ menu
+// say who gave each; many
 // reactions end in a "+N" chip.
 func TestReactionChips(t *testing.T) {
 	test.NewTempApp(t)
@@ -180,6 +181,14 @@ func TestReactionChips(t *testing.T) {
 	chips[1].Tapped(nil)
 	if !waitFor(func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.reacted) == 1 }) || f.reacted[0] != "dr.osei@rounds.test ✅" {
 		t.Errorf("tap on a chip reacted %q", f.reacted)
+	}
+	chips[1].MouseIn(nil) // desktop: the pointer rests on the chip
+	if chips[1].tip == nil || !chips[1].tip.Visible() || chips[1].who != "✅ Dr Osei" {
+		t.Errorf("hover shows %q", chips[1].who)
+	}
+	chips[1].MouseOut()
+	if chips[1].tip != nil {
+		t.Error("the hover's pop-up stays")
 	}
 	chips[0].TappedSecondary(nil)
 	if v.clin.popup == nil || !v.clin.popup.Visible() {
