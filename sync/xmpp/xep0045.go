@@ -495,6 +495,23 @@ func (c *Client) RoomDefaults(ctx context.Context, room, nick string) (map[strin
 		return nil, fmt.Errorf("xmpp: room %s already exists", bare)
 	}
 	defer func() { _ = c.DestroyRoom(context.WithoutCancel(ctx), bare, "server check") }()
+	return c.roomForm(ctx, bare)
+}
+
+// RoomConfiguration reads a room's configuration as the room itself states
+// it in its owner form (XEP-0045 §10.2): each field maps to its value
+// (several values joined by ","). Only an owner may read it. Tests and the
+// server check use it to see which settings really applied, beyond what
+// disco#info shows.
+func (c *Client) RoomConfiguration(ctx context.Context, room string) (map[string]string, error) {
+	bare := BareJID(room)
+	if bare == "" {
+		return nil, fmt.Errorf("xmpp: room %q", room)
+	}
+	return c.roomForm(ctx, bare)
+}
+
+func (c *Client) roomForm(ctx context.Context, bare string) (map[string]string, error) {
 	res, err := c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "get", "to", bare).Append(NewElement(NSMUCOwner, "query")))
 	if err != nil {
 		return nil, err
