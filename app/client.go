@@ -107,8 +107,9 @@ func (c *Client) start(st *securestore.Store) error {
 			Password:  acct.Credentials.PlainPassword,
 			TLSConfig: c.cfg.TLSConfig, HTTPClient: c.cfg.HTTPClient,
 		}.XMPP(),
-		Logger:        c.log,
-		PubSubService: c.cfg.PubSubService,
+		Logger:          c.log,
+		PubSubService:   c.cfg.PubSubService,
+		FollowBookmarks: true,
 	})
 	if err != nil {
 		return err

@@ -50,6 +50,9 @@ type deviceOptions struct {
 	atCrashPoint func(*securestore.Store)
 	// beforeRun runs on the new Session before Run (the locked inbox merge).
 	beforeRun func(*Session)
+	// bookmarks: the device follows the account's room bookmarks
+	// (Config.FollowBookmarks), as the app's devices do.
+	bookmarks bool
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -92,7 +95,8 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 		Backoff:     Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 		KeepAlive:   o.keepAlive,
 		Clock:       o.clock,
-		CatchUpPage: o.catchUpPage,
+		CatchUpPage:     o.catchUpPage,
+		FollowBookmarks: o.bookmarks,
 	})
 	if err != nil {
 		t.Fatal(err)

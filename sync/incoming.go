@@ -19,9 +19,15 @@ func (s *Session) onMessage(m *xmpp.Message) { s.handleMessage(m, nil) }
 // entry (r non-nil: the message is stored with the merge cursor, at the
 // time it arrived, and no receipt is sent, as one went out while locked).
 func (s *Session) handleMessage(m *xmpp.Message, r *replayed) {
-	switch {
+	switch inv, err := xmpp.ParseDirectInvite(m.Stanza); {
 	case m.Type == "error":
 		s.onMessageError(m)
+		return
+	case inv != nil:
+		s.onInvitation(m, inv) // invites.go
+		return
+	case err != nil:
+		s.log.Info("sync: malformed invitation ignored", "err", err)
 		return
 	case m.PubSub != nil:
 		s.onNodeEvent(m)

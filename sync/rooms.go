@@ -60,11 +60,27 @@ func (s *Session) JoinRoom(ctx context.Context, roomJID, nick string) error {
 		if err := s.store.SetConversation(roomJID, securestore.KindRoom, ""); err != nil {
 			return err
 		}
+		if s.cfg.FollowBookmarks {
+			s.noteLeaving(roomJID, false) // published at the next sign-in
+		}
 		return s.saveRooms() // joined on the next sign-in
 	}
-	return s.enterRoom(ctx, c, roomJID, nick, func(ctx context.Context) error {
+	if err := s.enterRoom(ctx, c, roomJID, nick, func(ctx context.Context) error {
 		return c.JoinRoom(ctx, roomJID, nick)
-	})
+	}); err != nil {
+		return err
+	}
+	s.joinedHere(ctx, c, roomJID, nick)
+	return nil
+}
+
+// joinedHere: the user joined or created room on this device. Their other
+// devices follow (bookmarks.go) and an invitation to it is done with.
+func (s *Session) joinedHere(ctx context.Context, c *xmpp.Client, roomJID, nick string) {
+	s.publishBookmark(ctx, c, roomJID, nick)
+	if err := s.DismissInvitation(roomJID); err != nil {
+		s.log.Warn("sync: forgetting an invitation", "err", err)
+	}
 }
 
 // CreateRoom creates a room on purpose, configured as hospital rooms must be
@@ -78,9 +94,13 @@ func (s *Session) CreateRoom(ctx context.Context, roomJID, nick, name string, me
 	if c == nil {
 		return ErrNotConnected
 	}
-	return s.enterRoom(ctx, c, roomJID, nick, func(ctx context.Context) error {
+	if err := s.enterRoom(ctx, c, roomJID, nick, func(ctx context.Context) error {
 		return c.CreateRoom(ctx, roomJID, nick, xmpp.RoomConfig{Name: name, Members: members})
-	})
+	}); err != nil {
+		return err
+	}
+	s.joinedHere(ctx, c, roomJID, nick)
+	return nil
 }
 
 // enterRoom runs join with the room known to the Session (its presences
@@ -118,6 +138,7 @@ func (s *Session) enterRoom(ctx context.Context, c *xmpp.Client, roomJID, nick s
 }
 
 // LeaveRoom leaves a room and forgets it; its messages stay in the store.
+// Our other devices leave it too (its bookmark is retracted).
 func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
 	roomJID = xmpp.BareJID(roomJID)
 	s.mu.Lock()
@@ -127,7 +148,9 @@ func (s *Session) LeaveRoom(ctx context.Context, roomJID string) error {
 	if err := s.saveRooms(); err != nil {
 		return err
 	}
-	if c := s.currentClient(); c != nil && r != nil {
+	c := s.currentClient()
+	s.retractBookmark(ctx, c, roomJID)
+	if c != nil && r != nil {
 		return c.LeaveRoom(roomJID, r.nick)
 	}
 	return nil

@@ -37,6 +37,13 @@ type Config struct {
 	// kept in the store, and keys an earlier version kept are removed, so a
 	// copy of the store is no way to sign in as the account.
 	PasswordEveryTime bool
+	// FollowBookmarks: this is one of the user's own devices, whose rooms
+	// follow the account's XEP-0402 bookmarks (bookmarks.go): joining and
+	// leaving publish them, sign-in and notifications join and leave what
+	// other devices did. Off for the headless tools (a run that joins a
+	// room to send one message must not make every device leave it) and
+	// service accounts.
+	FollowBookmarks bool
 	// CatchUpPage is the MAM page size (default 250, Prosody's cap).
 	CatchUpPage int
 	// PubSubService is the JID of the pubsub service holding the org policy
@@ -112,6 +119,9 @@ type Session struct {
 	profilesMu gosync.Mutex
 	// avatars: the picture each person last announced (avatars.go).
 	avatars avatarWanted
+	// roomRecordsMu: one change at a time to the kept invitations
+	// (invites.go) and the rooms seen bookmarked (bookmarks.go).
+	roomRecordsMu gosync.Mutex
 }
 
 type inflight struct {
@@ -323,6 +333,9 @@ func (s *Session) connect(ctx context.Context) (*xmpp.Client, error) {
 	cfg.OnDND = s.onDND
 	cfg.OnVCard = s.onVCard
 	cfg.OnAvatar = s.onAvatar
+	if s.cfg.FollowBookmarks {
+		cfg.OnBookmarks = s.onBookmarks // bookmarks.go
+	}
 	cfg.OnDisconnect = func(err error) {
 		select {
 		case s.lost <- err:
@@ -395,6 +408,11 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	}
 	if !active {
 		_ = c.SetActive(false)
+	}
+	if s.cfg.FollowBookmarks {
+		if err := step("bookmarks", func(ctx context.Context) error { return s.syncBookmarks(ctx, c) }); err != nil {
+			return err
+		}
 	}
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err

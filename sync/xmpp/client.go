@@ -74,6 +74,10 @@ type Config struct {
 	// a new picture or take theirs down. Setting it advertises +notify for
 	// urn:xmpp:avatar:metadata in our caps.
 	OnAvatar func(bare string, m AvatarMetadata)
+	// OnBookmarks gets changes to our own room bookmarks (XEP-0402,
+	// xep0402.go) made by another of our devices: rooms added or changed,
+	// and rooms removed. Setting it advertises +notify for the node.
+	OnBookmarks func(set []Bookmark, removed []string)
 	// OnAcked fires once per stanza the server acknowledged (XEP-0198), oldest
 	// first, with the very *Element passed to Send. Also called from Resume.
 	OnAcked func(*Element)

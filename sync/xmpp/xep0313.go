@@ -100,6 +100,10 @@ func (c *Client) registerExtensions() {
 	c.HandleMessage(NSPubSubEvent, c.handleDNDEvent)
 	c.HandleMessage(NSPubSubEvent, c.handleVCardEvent)
 	c.HandleMessage(NSPubSubEvent, c.handleAvatarEvent)
+	c.HandleMessage(NSPubSubEvent, c.handleBookmarksEvent)
+	if c.cfg.OnBookmarks != nil {
+		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), BookmarksNotify)
+	}
 	if c.cfg.OnVCard != nil {
 		c.cfg.Disco.Features = append(append([]string(nil), c.cfg.Disco.Features...), VCardNotify)
 	}

@@ -1,0 +1,203 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// TestRoomInvitation: alice creates a care-team room with nobody else in it
+// and invites bob. Bob's device keeps the invitation (who, which room, the
+// reason) and joins nothing by itself; accepting joins the members-only room
+// (the invitation made him a member) and forgets the invitation. Inviting
+// him again does not demote the admin he has since become.
+func TestRoomInvitation(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	ctx := context.Background()
+	room := "icu-team@conference." + srv.Domain
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	if err := alice.session.CreateRoom(ctx, room, "alice", "ICU team", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.session.InviteToRoom(ctx, room, bob.jid, "Night shift ICU"); err != nil {
+		t.Fatal(err)
+	}
+	var inv []Invitation
+	bob.waitFor("the invitation", 30*time.Second, func() bool {
+		inv, _ = bob.session.Invitations()
+		return len(inv) == 1
+	})
+	if inv[0].Room != room || inv[0].From != alice.jid || inv[0].Reason != "Night shift ICU" {
+		t.Fatalf("invitation %+v", inv[0])
+	}
+	if bob.session.isRoom(room) {
+		t.Fatal("an invitation joined the room by itself")
+	}
+	if err := bob.session.AcceptInvitation(ctx, room, "bob"); err != nil {
+		t.Fatalf("accepting: %v", err)
+	}
+	if !bob.session.InRoom(room) {
+		t.Fatal("not in the room after accepting")
+	}
+	if inv, _ := bob.session.Invitations(); len(inv) != 0 {
+		t.Fatalf("invitation kept after joining: %+v", inv)
+	}
+	if err := alice.session.SetRoomMember(ctx, room, bob.jid, AffiliationAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.session.InviteToRoom(ctx, room, bob.jid, ""); err != nil {
+		t.Fatal(err)
+	}
+	members, err := alice.session.RoomMembers(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(members, RoomMember{JID: bob.jid, Affiliation: AffiliationAdmin}) {
+		t.Fatalf("inviting an admin again changed him: %+v", members)
+	}
+	if err := bob.session.AcceptInvitation(ctx, "nowhere@conference."+srv.Domain, "bob"); !errors.Is(err, securestore.ErrNotFound) {
+		t.Fatalf("accepting an invitation never received: %v", err)
+	}
+}
+
+// TestInvitationTrust: invitations bob's device must not keep: one to a
+// room that does not exist, one sent through a room he is in (from an
+// occupant's address, not a person's), and one that is not a room JID. An
+// invitation from a colleague to a real room that follows them is kept;
+// none of them joins anything.
+func TestInvitationTrust(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "mallory")
+	ctx := context.Background()
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	lounge, icu := "lounge@conference."+srv.Domain, "icu@conference."+srv.Domain
+	if err := alice.session.CreateRoom(ctx, lounge, "alice", "", []string{bob.jid, srv.JID("mallory")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.session.CreateRoom(ctx, icu, "alice", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.session.JoinRoom(ctx, lounge, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	mc, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("mallory"), Resource: "m",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	if err := mc.JoinRoom(ctx, lounge, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	invite := func(to, room string) {
+		t.Helper()
+		m := xmpp.NewElement(xmpp.NSClient, "message", "to", to, "id", xmpp.NewID()).Append(
+			xmpp.NewElement(xmpp.NSDirectInvite, "x", "jid", room))
+		if err := mc.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invite(bob.jid, "ghost-ward@conference."+srv.Domain)
+	invite(lounge+"/bob", icu)
+	invite(bob.jid, "conference."+srv.Domain)
+	invite(bob.jid, lounge) // he is in it already
+	if err := alice.session.InviteToRoom(ctx, icu, bob.jid, ""); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("alice's invitation", 30*time.Second, func() bool {
+		inv, _ := bob.session.Invitations()
+		return slices.ContainsFunc(inv, func(i Invitation) bool { return i.From == alice.jid })
+	})
+	// The checks run per invitation: give the earlier ones the same time.
+	time.Sleep(500 * time.Millisecond)
+	inv, _ := bob.session.Invitations()
+	if len(inv) != 1 || inv[0].Room != icu || inv[0].From != alice.jid {
+		t.Fatalf("kept %+v, want only alice's to %s", inv, icu)
+	}
+	if bob.session.isRoom(icu) {
+		t.Fatal("an invitation joined a room by itself")
+	}
+}
+
+// TestBookmarksFollowDevices: the rooms of an account follow it across its
+// devices through XEP-0402 bookmarks. A room alice joins on her phone is
+// joined by her desktop when it signs in; a room she creates while both are
+// online is joined by the other at once (+notify), and leaving it on one
+// leaves it on the other. Bob cannot read her bookmarks (whitelist).
+func TestBookmarksFollowDevices(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	ctx := context.Background()
+	ward, icu := "ward-7@conference."+srv.Domain, "icu@conference."+srv.Domain
+	phone := startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "phone"})
+	if err := phone.session.CreateRoom(ctx, ward, "alice", "Ward 7", nil); err != nil {
+		t.Fatal(err)
+	}
+	desk := startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "desk"})
+	if !desk.session.InRoom(ward) {
+		t.Fatal("the second device did not join the room bookmarked by the first at sign-in")
+	}
+	if cv, err := desk.store.Conversation(ward); err != nil || cv.Kind != securestore.KindRoom {
+		t.Fatalf("bookmarked room's conversation: %+v, %v", cv, err)
+	}
+	if err := phone.session.CreateRoom(ctx, icu, "alice", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	desk.waitFor("joining the room created on the phone", 30*time.Second, func() bool { return desk.session.InRoom(icu) })
+	if err := phone.session.LeaveRoom(ctx, icu); err != nil {
+		t.Fatal(err)
+	}
+	desk.waitFor("leaving the room left on the phone", 30*time.Second, func() bool { return !desk.session.isRoom(icu) })
+	if !desk.session.InRoom(ward) {
+		t.Fatal("leaving one room left another")
+	}
+
+	bc, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("bob"), Resource: "b",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close()
+	items, err := bc.GetItems(ctx, phone.jid, xmpp.NSBookmarks)
+	if err == nil || len(items) > 0 {
+		t.Fatalf("bob read alice's bookmarks: %d items, %v", len(items), err)
+	}
+}
+
+// TestLeaveOfflineRetractsAtSignIn: a room left while offline is not
+// joined again at the next sign-in (its bookmark is retracted then, before
+// it could read as joined on another device).
+func TestLeaveOfflineRetractsAtSignIn(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	ctx := context.Background()
+	ward := "ward-2@conference." + srv.Domain
+	path := t.TempDir() + "/alice.db"
+	d := startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "phone", storePath: path})
+	if err := d.session.CreateRoom(ctx, ward, "alice", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	d.stop()
+	st := openStore(t, path)
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice")}, FollowBookmarks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LeaveRoom(ctx, ward); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	d = startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "phone", storePath: path})
+	if d.session.isRoom(ward) {
+		t.Fatal("a room left offline was joined again from its bookmark")
+	}
+	other := startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "desk"})
+	if other.session.isRoom(ward) {
+		t.Fatal("the bookmark of a room left offline is still there")
+	}
+}
