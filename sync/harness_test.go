@@ -92,9 +92,9 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 			Credentials: xmpp.Credentials{Password: testserver.Password},
 			Limits:      o.limits,
 		},
-		Backoff:     Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
-		KeepAlive:   o.keepAlive,
-		Clock:       o.clock,
+		Backoff:         Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+		KeepAlive:       o.keepAlive,
+		Clock:           o.clock,
 		CatchUpPage:     o.catchUpPage,
 		FollowBookmarks: o.bookmarks,
 	})
