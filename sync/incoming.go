@@ -324,7 +324,11 @@ func (s *Session) onDisplayed(m *xmpp.Message) {
 		if err != nil || msg.Direction != securestore.Outgoing {
 			return
 		}
-		s.advanceUpTo(msg, s.memberKey(m.From), securestore.ReceiptRead)
+		member := s.memberKey(m.From)
+		if member == "" {
+			return // no real JID for this occupant: nobody to credit
+		}
+		s.advanceUpTo(msg, member, securestore.ReceiptRead)
 		return
 	}
 	msg, err := s.store.MessageBySenderOriginID(conv, s.account, m.DisplayedFor)

@@ -269,21 +269,21 @@ func (s *Session) isOwnOccupant(occupant string) bool {
 	return ok && r.nick == j.Resource
 }
 
-// memberKey names a room member for per-member receipts: the real bare JID if
-// the room told us, else the nick.
+// memberKey names a room member for per-member receipts: the real bare JID
+// the room told us for that occupant (non-anonymous rooms), else "": a nick
+// alone names nobody (anyone may take it once its holder leaves), so a
+// marker from such an occupant must not say who read a message.
 func (s *Session) memberKey(occupant string) string {
 	j, err := xmpp.ParseJID(occupant)
 	if err != nil {
-		return occupant
+		return ""
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.rooms[j.Bare().String()]; ok {
-		if real := r.members[j.Resource]; real != "" {
-			return real
-		}
+		return r.members[j.Resource]
 	}
-	return j.Resource
+	return ""
 }
 
 // responder names the room member who sent stored response sm, for the

@@ -201,3 +201,70 @@ func TestLeaveOfflineRetractsAtSignIn(t *testing.T) {
 		t.Fatal("the bookmark of a room left offline is still there")
 	}
 }
+
+// TestRoomMarkerNeedsRealJID: in a room that shows real JIDs to moderators
+// only, a member's displayed marker names nobody alice can verify (only a
+// nick, which anyone may take once its holder leaves), so it must not
+// appear in her message's "read by". Before, the marker was recorded under
+// the nick.
+func TestRoomMarkerNeedsRealJID(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	ctx := context.Background()
+	room := "semi@conference." + srv.Domain
+	dial := func(user string, onMsg func(*xmpp.Message)) *xmpp.Client {
+		c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID(user), Resource: "raw",
+			Credentials: xmpp.Credentials{Password: testserver.Password}, OnMessage: onMsg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	carol := dial("carol", nil)
+	if err := carol.CreateRoom(ctx, room, "carol", xmpp.RoomConfig{Members: []string{srv.JID("alice"), srv.JID("bob")}}); err != nil {
+		t.Fatal(err)
+	}
+	form := xmpp.NewElement("jabber:x:data", "x", "type", "submit")
+	for _, f := range [][2]string{{"FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"}, {"muc#roomconfig_whois", "moderators"},
+		{"muc#roomconfig_membersonly", "1"}, {"muc#roomconfig_persistentroom", "1"}, {"muc#roomconfig_publicroom", "0"}} {
+		form.Append(xmpp.NewElement("jabber:x:data", "field", "var", f[0]).Append(xmpp.NewElement("jabber:x:data", "value").SetText(f[1])))
+	}
+	if _, err := carol.SendIQ(ctx, xmpp.NewElement(xmpp.NSClient, "iq", "type", "set", "to", room).Append(
+		xmpp.NewElement(xmpp.NSMUCOwner, "query").Append(form))); err != nil {
+		t.Fatal(err)
+	}
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	if err := alice.session.JoinRoom(ctx, room, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *xmpp.Message, 16)
+	bob := dial("bob", func(m *xmpp.Message) {
+		if m.Type == "groupchat" && m.Body != "" {
+			got <- m
+		}
+	})
+	if err := bob.JoinRoom(ctx, room, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	ids := alice.send(room, "obs", 1)
+	var msg *xmpp.Message
+	select {
+	case msg = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("bob did not get alice's message")
+	}
+	if err := bob.Send(xmpp.NewDisplayed(msg, room)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Send(xmpp.NewGroupChat(room, "fence")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("bob's fence", 20*time.Second, func() bool { return alice.bodies(room, securestore.Incoming)["fence"] == 1 })
+	m, err := alice.store.Message(ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Members) != 0 {
+		t.Fatalf("a marker from an occupant without a real JID was recorded: %+v", m.Members)
+	}
+}
