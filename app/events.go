@@ -89,6 +89,10 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)
 	case sync.RoomUnavailable:
 		c.onRoomUnavailable(st, e)
+	case sync.RoomInvited, sync.RoomsChanged:
+		// An invitation waits in the inbox (careteam.go); rooms another
+		// device joined or left appear or go.
+		c.changes.push(Change{Kind: InboxChanged})
 	case sync.ConversationRead:
 		c.clin.alertsRead(st, e.Conversation, e.Message)
 		c.clearNotification(e.Conversation)

@@ -54,11 +54,11 @@ func (s *Session) InviteToRoom(ctx context.Context, room, user, reason string) e
 	}
 	affs, err := c.RoomAffiliations(ctx, room)
 	if err != nil {
-		return err
+		return roomRefused(err)
 	}
 	if !slices.ContainsFunc(affs, func(a xmpp.RoomAffiliation) bool { return a.JID == user }) {
 		if err := c.SetRoomAffiliation(ctx, room, user, xmpp.AffiliationMember); err != nil {
-			return err
+			return roomRefused(err)
 		}
 	}
 	return c.Send(inv)

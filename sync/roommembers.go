@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"rounds/sync/xmpp"
@@ -35,7 +36,7 @@ func (s *Session) RoomMembers(ctx context.Context, room string) ([]RoomMember, e
 	}
 	affs, err := c.RoomAffiliations(ctx, xmpp.BareJID(room))
 	if err != nil {
-		return nil, err
+		return nil, roomRefused(err)
 	}
 	out := make([]RoomMember, 0, len(affs))
 	for _, a := range affs {
@@ -57,5 +58,22 @@ func (s *Session) SetRoomMember(ctx context.Context, room, user, affiliation str
 	if bare == s.account && affiliation == AffiliationNone {
 		return fmt.Errorf("sync: removing ourselves from %s: leave the room instead", xmpp.BareJID(room))
 	}
-	return c.SetRoomAffiliation(ctx, xmpp.BareJID(room), bare, affiliation)
+	return roomRefused(c.SetRoomAffiliation(ctx, xmpp.BareJID(room), bare, affiliation))
+}
+
+// ErrRoomRefused: the room does not let us do that (we are not its owner or
+// admin, or, for the member list, not a member).
+var ErrRoomRefused = errors.New("sync: the room refused")
+
+// roomRefused wraps the room's refusals (forbidden, not-allowed,
+// not-authorized) as ErrRoomRefused, keeping the stanza error.
+func roomRefused(err error) error {
+	var se *xmpp.StanzaError
+	if errors.As(err, &se) {
+		switch se.Condition {
+		case "forbidden", "not-allowed", "not-authorized":
+			return fmt.Errorf("%w: %w", ErrRoomRefused, err)
+		}
+	}
+	return err
 }

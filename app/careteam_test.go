@@ -1,0 +1,132 @@
+package app
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+)
+
+// TestReadByThreeMembers: alice's care-team room has bob, carol and dave;
+// bob and carol read her message (carol by reading a later one), dave does
+// not. "Read by" lists bob and carol with their times and dave as not yet.
+func TestReadByThreeMembers(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol", "dave")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+	dave := signIn(t, srv, "dave", Config{})
+	room := "icu-team@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "ICU team", []string{bob.jid, carol.jid, dave.jid}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{bob, carol, dave} {
+		if _, err := d.c.JoinRoom(room, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := alice.c.Send(room, "Bed 4 obs due")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.Send(room, "Bed 5 obs due"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*device{bob, carol, dave} {
+		d.waitUnread(room, 2)
+	}
+	bms, _ := bob.c.Messages(room, 10)
+	if err := bob.c.MarkShown(room, bms[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	cms, _ := carol.c.Messages(room, 10)
+	if err := carol.c.MarkShown(room, cms[len(cms)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	var rows []ReadByRow
+	waitFor(t, "two readers", 30*time.Second, func() bool {
+		rows, err = alice.c.ReadBy(room, first)
+		n := 0
+		for _, r := range rows {
+			if r.Read {
+				n++
+			}
+		}
+		return err == nil && n == 2
+	})
+	if len(rows) != 3 {
+		t.Fatalf("read-by rows %+v, want bob, carol and dave", rows)
+	}
+	read := map[string]bool{}
+	for _, r := range rows[:2] {
+		if !r.Read || r.At.IsZero() {
+			t.Fatalf("reader without a time: %+v", r)
+		}
+		read[r.Address] = true
+	}
+	if !read[bob.jid] || !read[carol.jid] {
+		t.Fatalf("readers %+v", rows[:2])
+	}
+	if rows[2].Address != dave.jid || rows[2].Read || rows[2].Name != "dave" {
+		t.Fatalf("not yet read: %+v", rows[2])
+	}
+}
+
+// TestCareTeamMembersAndInvitation: alice creates a room and adds bob
+// (member list + invitation); bob's inbox offers the invitation, which he
+// accepts; alice makes him an admin and removes carol; bob, as admin, sees
+// the team with roles; carol, no longer a member, may not manage it.
+func TestCareTeamMembersAndInvitation(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+	room := "ward-7@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "Ward 7", []string{carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.c.AddRoomMember(room, bob.jid); err != nil {
+		t.Fatal(err)
+	}
+	var inv []InvitationRow
+	waitFor(t, "bob's invitation", 30*time.Second, func() bool {
+		inv, _ = bob.c.Invitations()
+		return len(inv) == 1
+	})
+	if inv[0].Room != room || inv[0].From != alice.jid || inv[0].FromName != "alice" {
+		t.Fatalf("invitation row %+v", inv[0])
+	}
+	if _, err := bob.c.AcceptInvitation(room); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := bob.row(room); !ok || !r.IsRoom {
+		t.Fatalf("room not in bob's inbox after accepting: %+v", r)
+	}
+	if inv, _ := bob.c.Invitations(); len(inv) != 0 {
+		t.Fatalf("invitation left after accepting: %+v", inv)
+	}
+	if err := alice.c.MakeRoomAdmin(room, bob.jid); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.c.RemoveRoomMember(room, carol.jid); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := bob.c.RoomMembers(room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RoomMemberRow{
+		{Address: alice.jid, Name: "alice", Role: RoomRoleOwner},
+		{Address: bob.jid, Name: "You", Role: RoomRoleAdmin, Self: true},
+	}
+	if len(rows) != len(want) || rows[0] != want[0] || rows[1] != want[1] {
+		t.Fatalf("team %+v, want %+v", rows, want)
+	}
+	if !CanManageRoom(rows) {
+		t.Fatal("an admin may not manage the team")
+	}
+	if err := carol.c.AddRoomMember(room, srv.JID("carol")); !errors.Is(err, ErrRoomRefused) {
+		t.Fatalf("a removed member managing the team: %v", err)
+	}
+}
