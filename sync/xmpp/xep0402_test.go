@@ -154,7 +154,12 @@ func TestBookmarksSpoofedEvent(t *testing.T) {
 	var box inbox
 	dialT(t, Config{URL: fs.url(), JID: "alice@evil.test", Credentials: Credentials{Password: "pw"},
 		TLSConfig: fs.tlsConfig(), Logger: testLogger(), OnMessage: box.add,
-		OnBookmarks: func(s []Bookmark, r []string) { mu.Lock(); set = append(set, s...); gone = append(gone, r...); mu.Unlock() }})
+		OnBookmarks: func(s []Bookmark, r []string) {
+			mu.Lock()
+			set = append(set, s...)
+			gone = append(gone, r...)
+			mu.Unlock()
+		}})
 	waitFor(t, "fence", func() bool { return len(box.snapshot()) > 0 })
 	mu.Lock()
 	defer mu.Unlock()
