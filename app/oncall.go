@@ -58,6 +58,8 @@ type RoleRow struct {
 	Role       string
 	Holder     string // bare JID reached now ("" when unstaffed)
 	HolderName string // roster name, or the JID's local part
+	// HolderAvatar is the holder's face (empty when unstaffed).
+	HolderAvatar Avatar
 	// Backup is true when Holder is the shift's backup (the shift names no
 	// holder).
 	Backup bool
@@ -247,6 +249,7 @@ func (ps *policyState) Roles() ([]RoleRow, error) {
 		if sh, who, backup, err := resolveShift(shifts, s.Role, now); err == nil {
 			row.Holder, row.Backup, row.BackupJID, row.Until, row.Orders = who, backup, sh.Backup, sh.Until, sh.Orders
 			row.HolderName = memberName(st, who, names)
+			row.HolderAvatar = ps.host.avatarOf(st, row.HolderName, who)
 			if sh.Backup != "" {
 				row.BackupName = memberName(st, sh.Backup, names)
 			}

@@ -52,6 +52,8 @@ type policyHost interface {
 	sessionLocked() (*securestore.Store, *sync.Session)
 	unlocked() (*securestore.Store, error)
 	Account() string
+	// People (faces.go): a role holder's face.
+	avatarOf(st *securestore.Store, name, bare string) Avatar
 	// Auto-lock (lock.go): time since the last activity, and re-arming the
 	// idle timer, for a lock limit that changed.
 	idleLocked() time.Duration

@@ -11,27 +11,45 @@ import (
 	"rounds/app"
 )
 
-// avatar stands for a person: their initials on the colour of their
-// address (XEP-0392, app.Avatar), or an icon (a room, or no initials).
+// avatar stands for a person: their picture (XEP-0084, app.Avatar) in a
+// circle, else their initials on the colour of their address (XEP-0392),
+// or an icon (a room, or no initials).
 type avatar struct {
 	widget.BaseWidget
-	icon   *widget.Icon
-	circle *canvas.Circle
-	text   *canvas.Text
+	icon    *widget.Icon
+	circle  *canvas.Circle
+	text    *canvas.Text
+	picture *canvas.Image
 }
 
 func newAvatar(fallback fyne.Resource) *avatar {
-	a := &avatar{icon: widget.NewIcon(fallback), circle: canvas.NewCircle(color.Transparent), text: canvas.NewText("", color.White)}
+	a := &avatar{icon: widget.NewIcon(fallback), circle: canvas.NewCircle(color.Transparent), text: canvas.NewText("", color.White),
+		picture: &canvas.Image{FillMode: canvas.ImageFillCover, ScaleMode: canvas.ImageScaleSmooth}}
 	a.text.TextStyle.Bold = true
 	a.text.Alignment = fyne.TextAlignCenter
 	a.circle.Hide()
 	a.text.Hide()
+	a.picture.Hide()
 	a.ExtendBaseWidget(a)
 	return a
 }
 
-// set shows av's initials, or the icon res when it has none.
+// set shows av's picture, else its initials, else the icon res.
 func (a *avatar) set(av app.Avatar, res fyne.Resource) {
+	if av.Picture != nil {
+		a.icon.Hide()
+		a.circle.Hide()
+		a.text.Hide()
+		if a.picture.Image != av.Picture {
+			a.picture.Image = av.Picture
+			a.picture.Refresh()
+		}
+		a.picture.Show()
+		a.Refresh()
+		return
+	}
+	a.picture.Hide()
+	a.picture.Image = nil
 	if av.Initials == "" {
 		a.icon.SetResource(res)
 		a.icon.Show()
@@ -57,7 +75,7 @@ func readableOn(bg color.Color) color.Color {
 }
 
 func (a *avatar) CreateRenderer() fyne.WidgetRenderer {
-	return &avatarRenderer{a: a, objs: []fyne.CanvasObject{a.icon, a.circle, a.text}}
+	return &avatarRenderer{a: a, objs: []fyne.CanvasObject{a.icon, a.circle, a.text, a.picture}}
 }
 
 type avatarRenderer struct {
@@ -71,6 +89,9 @@ func (r *avatarRenderer) Layout(size fyne.Size) {
 	pos := fyne.NewPos((size.Width-d)/2, (size.Height-d)/2)
 	r.a.circle.Move(pos)
 	r.a.circle.Resize(fyne.NewSize(d, d))
+	r.a.picture.Move(pos)
+	r.a.picture.Resize(fyne.NewSize(d, d))
+	r.a.picture.CornerRadius = d / 2
 	r.a.text.TextSize = d * 0.42
 	ts := r.a.text.MinSize()
 	r.a.text.Move(fyne.NewPos((size.Width-ts.Width)/2, (size.Height-ts.Height)/2))

@@ -143,8 +143,8 @@ func clinicalAlert() AlertItem {
 
 func clinicalRoles() []app.RoleRow {
 	return []app.RoleRow{
-		{Role: "Cardiology on call", Holder: "dr.osei@rounds.test", HolderName: "Dr Osei", BackupJID: "dr.patel@rounds.test", Until: fixedNow.Add(5*time.Hour + 30*time.Minute), Orders: true},
-		{Role: "Charge nurse", Holder: "nurse.kim@rounds.test", HolderName: "Nurse Kim", Backup: true, Until: fixedNow.Add(4*time.Hour + 30*time.Minute)},
+		{Role: "Cardiology on call", Holder: "dr.osei@rounds.test", HolderName: "Dr Osei", HolderAvatar: fixtureAvatar("Dr Osei", "dr.osei@rounds.test"), BackupJID: "dr.patel@rounds.test", Until: fixedNow.Add(5*time.Hour + 30*time.Minute), Orders: true},
+		{Role: "Charge nurse", Holder: "nurse.kim@rounds.test", HolderName: "Nurse Kim", HolderAvatar: fixtureAvatar("Nurse Kim", "nurse.kim@rounds.test"), Backup: true, Until: fixedNow.Add(4*time.Hour + 30*time.Minute)},
 		{Role: "Rapid response", Next: fixedNow.Add(3*time.Hour + 30*time.Minute)},
 	}
 }

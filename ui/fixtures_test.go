@@ -191,7 +191,7 @@ func inboxRows() []app.ConversationRow {
 	// People get their initials on their address's colour, as app gives.
 	for i, r := range rows {
 		if !r.IsRoom {
-			rows[i].Avatar = app.AvatarOf(r.Title, r.ID)
+			rows[i].Avatar = fixtureAvatar(r.Title, r.ID)
 		}
 	}
 	return rows
@@ -247,7 +247,7 @@ func contacts() []app.ContactRow {
 		{JID: "frontdesk@rounds.test", Name: "Front desk", Groups: []string{"Reception"}},
 	}
 	for i, r := range rows {
-		rows[i].Avatar = app.AvatarOf(r.Name, r.JID)
+		rows[i].Avatar = fixtureAvatar(r.Name, r.JID)
 	}
 	return rows
 }

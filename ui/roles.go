@@ -146,8 +146,12 @@ func (v *RolesView) roleRow(r app.RoleRow) fyne.CanvasObject {
 		backup.SizeName = theme.SizeNameCaptionText
 		lines = append(lines, backup)
 	}
+	// The holder's face (picture or initials); the role's icon while
+	// no one holds it.
+	face := newAvatar(themedPeople)
+	face.set(r.HolderAvatar, themedPeople)
 	iconSize := theme.IconInlineSize() * 1.6
-	icon := container.NewCenter(container.NewGridWrap(fyne.NewSize(iconSize, iconSize), widget.NewIcon(themedPeople)))
+	icon := container.NewCenter(container.NewGridWrap(fyne.NewSize(iconSize, iconSize), face))
 	row := container.NewBorder(nil, nil, icon, widget.NewIcon(theme.MailComposeIcon()),
 		container.New(layout.NewCustomPaddedVBoxLayout(-3*theme.Padding()), lines...))
 	return newTapRow(row, func() { v.compose(r) })
