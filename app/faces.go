@@ -97,3 +97,15 @@ func (c *Client) SetOwnPicture(ctx context.Context, data []byte) error {
 	c.faces.forget()
 	return nil
 }
+
+// OwnAvatar is this account's face as colleagues see it: the picture it
+// published, else the initials of the name its card gives (of the
+// address without one).
+func (c *Client) OwnAvatar() Avatar {
+	acct := c.Account()
+	st, err := c.unlocked()
+	if err != nil {
+		return AvatarOf("", acct)
+	}
+	return c.avatarOf(st, sync.Profiles(st)[acct].Name, acct)
+}

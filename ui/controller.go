@@ -206,6 +206,7 @@ func (c *Controller) settingsState(cl *app.Client) SettingsState {
 		Account: cl.Account(), Presence: show, Status: status,
 		Preview: cl.NotificationPreview(), LockAfter: cl.LockAfter(),
 		Policy: cl.Policy(), Version: c.Version, DND: cl.DND(),
+		Avatar: cl.OwnAvatar(),
 	}
 }
 
@@ -581,6 +582,15 @@ func (a *actions) JoinRoom(room, nick string) error {
 func (a *actions) SetDND(s app.DNDSettings) error { a.cl.Touch(); return a.cl.SetDND(s) }
 func (a *actions) EndDND() error                  { a.cl.Touch(); return a.cl.EndDND() }
 func (a *actions) DND() app.DNDView               { return a.cl.DND() }
+
+func (a *actions) SetOwnPicture(data []byte) (app.Avatar, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.cl.SetOwnPicture(ctx, data); err != nil {
+		return app.Avatar{}, err
+	}
+	return a.cl.OwnAvatar(), nil
+}
 
 func (a *actions) SetPresence(show, status string) error {
 	if show == "available" {

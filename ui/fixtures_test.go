@@ -224,6 +224,10 @@ func (f *fakeActions) SetLockAfter(d time.Duration) error { f.record("lock " + d
 func (f *fakeActions) ChangePIN(o, n string) error        { f.record("pin " + o + " " + n); return nil }
 func (f *fakeActions) SignOut() error                     { f.record("signout"); return nil }
 func (f *fakeActions) Wipe() error                        { f.record("wipe"); return nil }
+func (f *fakeActions) SetOwnPicture(data []byte) (app.Avatar, error) {
+	f.record(fmt.Sprint("picture ", len(data)))
+	return fixtureAvatar("Nurse Kim", "nurse.kim@rounds.test"), nil
+}
 
 func (f *fakeActions) has(call string) bool {
 	f.mu.Lock()
@@ -254,7 +258,8 @@ func contacts() []app.ContactRow {
 
 func settingsState() SettingsState {
 	return SettingsState{Account: "nurse.kim@rounds.test", Presence: "dnd", Status: "In surgery", Preview: app.PreviewSender,
-		LockAfter: 5 * time.Minute, Policy: app.Policy{LockAfter: 10 * time.Minute, Preview: app.PreviewSender}, Version: "0.1.0"}
+		LockAfter: 5 * time.Minute, Policy: app.Policy{LockAfter: 10 * time.Minute, Preview: app.PreviewSender}, Version: "0.1.0",
+		Avatar: fixtureAvatar("Nurse Kim", "nurse.kim@rounds.test")}
 }
 
 type wrongPIN int

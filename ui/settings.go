@@ -2,11 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -24,6 +27,10 @@ type SettingsActions interface {
 	SignOut() error
 	// Wipe deletes this device's store and keys (after a typed confirmation).
 	Wipe() error
+	// SetOwnPicture publishes the picture file's bytes as this account's
+	// picture (it takes a round trip to the server) and returns the face
+	// colleagues now see.
+	SetOwnPicture(data []byte) (app.Avatar, error)
 }
 
 // SettingsState is what the settings screen shows.
@@ -37,6 +44,8 @@ type SettingsState struct {
 	Version   string
 	// DND is do not disturb's state (dnd.go draws its section).
 	DND app.DNDView
+	// Avatar is this account's face as colleagues see it.
+	Avatar app.Avatar
 }
 
 // WipeConfirmation is the word the user types to wipe this device.
@@ -221,7 +230,7 @@ func (s *settingsScreen) build() fyne.CanvasObject {
 	about.Wrapping = fyne.TextWrapWord
 
 	content := container.NewVBox(
-		section("Account", widget.NewLabel(st.Account)),
+		section("Account", s.accountRow()),
 		widget.NewSeparator(),
 		section("Presence", s.presence, container.NewBorder(nil, nil, nil, statusSet, s.status), s.errLabel("presence")),
 		s.dndSection(),
@@ -238,6 +247,55 @@ func (s *settingsScreen) build() fyne.CanvasObject {
 	)
 	s.root = container.NewVScroll(container.NewPadded(container.New(&maxWidth{width: 560}, content)))
 	return s.root
+}
+
+// accountRow is the account's address beside its face, with the button
+// that publishes a new picture.
+func (s *settingsScreen) accountRow() fyne.CanvasObject {
+	face := newAvatar(themedPerson)
+	face.set(s.st.Avatar, themedPerson)
+	side := theme.IconInlineSize() * 2.4
+	status := s.errLabel("picture")
+	var choose *widget.Button
+	choose = widget.NewButtonWithIcon("Choose picture…", theme.FileImageIcon(), func() {
+		w := fileWindow(s.root)
+		if w == nil {
+			return
+		}
+		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+			if err != nil || rc == nil {
+				return
+			}
+			choose.Disable()
+			go func() {
+				defer rc.Close()
+				// A camera photo is a few MB; the app shrinks it to 96 px.
+				data, err := io.ReadAll(io.LimitReader(rc, 32<<20))
+				var av app.Avatar
+				if err == nil {
+					av, err = s.actions.SetOwnPicture(data)
+				}
+				doUI(func() {
+					choose.Enable()
+					s.report("picture", err)
+					if err == nil {
+						face.set(av, themedPerson)
+					}
+				})
+			}()
+		}, w)
+		d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG"}))
+		d.Show()
+	})
+	help := widget.NewLabel("Colleagues see your picture beside your name.")
+	help.Wrapping = fyne.TextWrapWord
+	help.SizeName = theme.SizeNameCaptionText
+	account := widget.NewLabel(s.st.Account)
+	account.Truncation = fyne.TextTruncateEllipsis
+	return container.NewVBox(
+		container.NewBorder(nil, nil, container.NewCenter(container.NewGridWrap(fyne.NewSize(side, side), face)), nil,
+			container.NewVBox(account, container.NewHBox(choose))),
+		help, status)
 }
 
 func (s *settingsScreen) modal(content fyne.CanvasObject) *widget.PopUp {
