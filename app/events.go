@@ -68,8 +68,14 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.answeredLocked(e)
 	case sync.RosterChanged, sync.ProfilesUpdated:
 		c.faces.forget() // a picture may have changed
+		if rc, ok := e.(sync.RosterChanged); ok && !rc.Removed {
+			c.onRosterAnswered(rc.Contact)
+		}
 		c.changes.push(Change{Kind: DirectoryChanged})
 		c.changes.push(Change{Kind: InboxChanged})
+	case sync.PresenceRequested:
+		_, s := c.openSession()
+		c.onPresenceRequested(s, e)
 	case sync.PresenceChanged:
 		if c.notePresence(e) {
 			c.changes.push(Change{Kind: DirectoryChanged})

@@ -19,6 +19,8 @@ type presenceBook struct {
 	presence map[string]map[string]presence
 	show     string
 	status   string
+	// requests: who asks to see ours, oldest first (requests.go).
+	requests []string
 }
 
 // SetPresence sets availability ("" available, "away", "dnd", "xa", "chat")

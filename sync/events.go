@@ -49,6 +49,13 @@ type PresenceChanged struct {
 	Status    string // e.g. "In surgery"
 }
 
+// PresenceRequested: someone asks to see this account's presence (RFC 6121
+// §3.1). The server delivers a request again at every sign-in until it is
+// answered (AnswerPresenceRequest).
+type PresenceRequested struct {
+	From string // bare JID
+}
+
 // ConversationRead: messages up to Message were read (here, or on another of
 // our devices through XEP-0490), so alerts for them stop everywhere.
 type ConversationRead struct {
@@ -153,4 +160,5 @@ func (ReceiptChanged) isEvent()    {}
 func (ConnectionChanged) isEvent() {}
 func (RosterChanged) isEvent()     {}
 func (PresenceChanged) isEvent()   {}
+func (PresenceRequested) isEvent() {}
 func (ConversationRead) isEvent()  {}

@@ -445,6 +445,12 @@ func (s *Session) onPresence(p *xmpp.Presence) {
 	switch p.Type {
 	case "", "unavailable":
 		s.emit(PresenceChanged{From: p.From, Available: p.Type == "", Show: p.Show, Status: p.Status})
+	case "subscribe":
+		// The requester's address is stamped by their server (and, across
+		// servers, checked by ours); whatever else the stanza says is theirs.
+		if bare := xmpp.BareJID(p.From); bare != "" && bare != s.account {
+			s.emit(PresenceRequested{From: bare})
+		}
 	}
 }
 

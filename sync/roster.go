@@ -50,6 +50,28 @@ func (s *Session) AddContact(ctx context.Context, jid, name string) error {
 	return c.Subscribe(xmpp.BareJID(jid))
 }
 
+// AnswerPresenceRequest lets from see this account's presence (allow) or
+// refuses (RFC 6121 §3.1: subscribed or unsubscribed). Allowing also asks
+// to see theirs, unless the roster says we already do: colleagues
+// who may see each other see each other.
+func (s *Session) AnswerPresenceRequest(from string, allow bool) error {
+	c := s.readyClient()
+	if c == nil {
+		return ErrNotConnected
+	}
+	bare := xmpp.BareJID(from)
+	if !allow {
+		return c.RefuseSubscription(bare)
+	}
+	if err := c.ApproveSubscription(bare); err != nil {
+		return err
+	}
+	if ct, err := s.store.Contact(bare); err == nil && (ct.Subscription == "to" || ct.Subscription == "both") {
+		return nil
+	}
+	return c.Subscribe(bare)
+}
+
 // SetPresence publishes availability ("", "away", "dnd", "xa") and a status
 // text ("In surgery"), now if connected and again after every sign-in.
 func (s *Session) SetPresence(show, status string) error {

@@ -69,3 +69,9 @@ func (c *Client) Subscribe(jid string) error {
 func (c *Client) ApproveSubscription(jid string) error {
 	return c.Send(NewElement(NSClient, "presence", "to", BareJID(jid), "type", "subscribed"))
 }
+
+// RefuseSubscription answers a subscribe request with a refusal (RFC 6121
+// §3.2), or withdraws an approval given before.
+func (c *Client) RefuseSubscription(jid string) error {
+	return c.Send(NewElement(NSClient, "presence", "to", BareJID(jid), "type", "unsubscribed"))
+}
