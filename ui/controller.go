@@ -263,6 +263,7 @@ func (c *Controller) refreshInbox(cl *app.Client) {
 	if err != nil {
 		return
 	}
+	reqs := cl.PresenceRequests()
 	unread := 0
 	for _, r := range rows {
 		unread += r.Unread
@@ -270,6 +271,7 @@ func (c *Controller) refreshInbox(cl *app.Client) {
 	doUI(func() {
 		if s := c.currentShell(); s != nil {
 			s.Inbox.SetRows(rows)
+			s.Inbox.SetPresenceRequests(reqs)
 			if v := s.Conversation(); v != nil {
 				for _, r := range rows {
 					if r.ID == v.ID() {
@@ -590,6 +592,10 @@ func (a *actions) SetOwnPicture(data []byte) (app.Avatar, error) {
 		return app.Avatar{}, err
 	}
 	return a.cl.OwnAvatar(), nil
+}
+
+func (a *actions) AnswerPresenceRequest(from string, allow bool) error {
+	return a.cl.AnswerPresenceRequest(from, allow)
 }
 
 func (a *actions) SetPresence(show, status string) error {

@@ -5,7 +5,9 @@ import (
 	"image/color"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
 )
@@ -69,5 +71,53 @@ func TestAvatarDrawsPicture(t *testing.T) {
 	a.set(app.Avatar{}, themedPeople)
 	if a.picture.Visible() || a.text.Visible() || !a.icon.Visible() {
 		t.Fatal("a role without a holder does not show the icon")
+	}
+}
+
+// TestPresenceRequestRow: a request shows its line, the person's face and
+// Allow / Refuse, which answer for that address; with none, nothing shows.
+func TestPresenceRequestRow(t *testing.T) {
+	test.NewTempApp(t)
+	f := &fakeActions{}
+	v := NewInboxView(inboxRows(), f)
+	w := test.NewTempWindow(t, v)
+	w.Resize(fyne.NewSize(390, 844))
+	if v.requests == nil || v.requests.Visible() {
+		t.Fatal("the request bar shows with no request")
+	}
+	v.SetPresenceRequests(presenceRequests())
+	w.Resize(fyne.NewSize(391, 844)) // lay out again, as the driver does
+	w.Resize(fyne.NewSize(390, 844))
+	if !v.requests.Visible() {
+		t.Fatal("the request bar is hidden")
+	}
+	var line *widget.Label
+	var allow, refuse *widget.Button
+	walk(v.requests.box, func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Label:
+			line = o
+		case *widget.Button:
+			if o.Text == "Allow" {
+				allow = o
+			} else if o.Text == "Refuse" {
+				refuse = o
+			}
+		}
+	})
+	if line == nil || line.Text != "Dr Ama Osei (ama.osei@rounds.test) wants to see when you are available" || allow == nil || refuse == nil {
+		t.Fatalf("row: line %v, allow %v, refuse %v", line, allow, refuse)
+	}
+	if p, s := line.Position(), line.Size(); s.Width <= 0 || p.X+s.Width > 390 {
+		t.Errorf("line drawn %v wide at %v in a 390 wide screen", s.Width, p.X)
+	}
+	test.Tap(allow)
+	test.Tap(refuse)
+	if !f.has("answer ama.osei@rounds.test true") || !f.has("answer ama.osei@rounds.test false") {
+		t.Errorf("answers: %v", f.calls)
+	}
+	v.SetPresenceRequests(nil)
+	if v.requests.Visible() {
+		t.Error("the request bar stays after the last answer")
 	}
 }

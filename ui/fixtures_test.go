@@ -224,6 +224,17 @@ func (f *fakeActions) SetLockAfter(d time.Duration) error { f.record("lock " + d
 func (f *fakeActions) ChangePIN(o, n string) error        { f.record("pin " + o + " " + n); return nil }
 func (f *fakeActions) SignOut() error                     { f.record("signout"); return nil }
 func (f *fakeActions) Wipe() error                        { f.record("wipe"); return nil }
+func (f *fakeActions) AnswerPresenceRequest(from string, allow bool) error {
+	f.record(fmt.Sprint("answer ", from, " ", allow))
+	return nil
+}
+
+// presenceRequests: a colleague asks to see when Nurse Kim is available.
+func presenceRequests() []app.PresenceRequest {
+	return []app.PresenceRequest{{Address: "ama.osei@rounds.test", Name: "Dr Ama Osei", Avatar: app.AvatarOf("Dr Ama Osei", "ama.osei@rounds.test"),
+		Text: "Dr Ama Osei (ama.osei@rounds.test) wants to see when you are available"}}
+}
+
 func (f *fakeActions) SetOwnPicture(data []byte) (app.Avatar, error) {
 	f.record(fmt.Sprint("picture ", len(data)))
 	return fixtureAvatar("Nurse Kim", "nurse.kim@rounds.test"), nil

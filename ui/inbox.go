@@ -41,6 +41,7 @@ type InboxView struct {
 	empty      *widget.Label
 	emptyBox   *fyne.Container // centres empty; laid out again when its text changes
 	dnd        *dndBar         // nil when the actions have no do-not-disturb controls (dnd.go)
+	requests   *requestsBar    // nil when the actions cannot answer presence requests (requests.go)
 	selected   string
 	levels     app.UrgencyLevelNames
 	hits       *messageHits // nil when actions cannot search messages (search.go)
@@ -65,6 +66,9 @@ func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
 	v.emptyBox = container.New(middleWrapped{}, v.empty)
 	if a, ok := actions.(DNDActions); ok {
 		v.dnd = newDNDBar(a)
+	}
+	if a, ok := actions.(PresenceRequestActions); ok {
+		v.requests = newRequestsBar(a)
 	}
 	v.list = widget.NewList(func() int { return len(v.shown) }, newInboxRow, func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(v.shown) {
@@ -123,6 +127,14 @@ func (v *InboxView) SetDND(state app.DNDView) {
 	}
 }
 
+// SetPresenceRequests shows who asks to see this account's presence
+// (requests.go).
+func (v *InboxView) SetPresenceRequests(reqs []app.PresenceRequest) {
+	if v.requests != nil {
+		v.requests.set(reqs)
+	}
+}
+
 // SetConnection updates the status bar.
 func (v *InboxView) SetConnection(c app.Connection) { v.status.set(c) }
 
@@ -163,11 +175,15 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 	})
 	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
 	body := v.searchBody(container.NewStack(v.list, v.emptyBox))
+	top := []fyne.CanvasObject{v.status}
 	if v.dnd != nil {
 		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), v.search)
-		return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, v.dnd, bar, body))
+		top = append(top, v.dnd)
 	}
-	return widget.NewSimpleRenderer(container.New(&stackTop{}, v.status, bar, body))
+	if v.requests != nil {
+		top = append(top, v.requests)
+	}
+	return widget.NewSimpleRenderer(container.New(&stackTop{}, append(top, bar, body)...))
 }
 
 // stackTop puts its objects one under the other, each at its height for the

@@ -159,6 +159,12 @@ func screenshotScreens() []screenshot {
 			v.SetConnection(app.Connection{Connectivity: app.Offline, Reason: errors.New("connection reset by peer"), RetryAt: fixedNow.Add(20 * time.Second)})
 			return v
 		}},
+		{name: "inbox-request", build: func() fyne.CanvasObject {
+			v := NewInboxView(inboxRows(), &fakeActions{})
+			v.SetConnection(app.Connection{Connectivity: app.Online})
+			v.SetPresenceRequests(presenceRequests())
+			return v
+		}},
 		{name: "unlock", build: func() fyne.CanvasObject {
 			return UnlockScreen(icon, "nurse.kim@rounds.test", func(string) error { return wrongPIN(3) })
 		}},
