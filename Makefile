@@ -65,8 +65,11 @@ vet-mobile:
 unit:
 	ROUNDS_EJABBERD=1 $(GO) test $(TESTFLAGS) ./...
 
+# The ejabberd half of the server matrix (every test that runs through
+# testserver.EachServer) and the ejabberd-only tests.
+MATRIX_TESTS = $(shell grep -rhoE 'testserver\.EachServer\(t, test[A-Za-z0-9_]+\)' --include='*_test.go' . | sed -E 's/.*\(t, test(.*)\)/Test\1/' | sort -u | paste -sd'|')
 test-ejabberd: deps
-	ROUNDS_EJABBERD=1 $(GO) test -count=1 -run Ejabberd ./...
+	ROUNDS_EJABBERD=1 ROUNDS_SERVERS=ejabberd $(GO) test -count=1 -run 'Ejabberd|^($(MATRIX_TESTS))$$' ./...
 
 # The OS-keyring path for real: a private session bus with an unlocked
 # gnome-keyring, no mocks.

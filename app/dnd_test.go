@@ -371,7 +371,11 @@ func TestForgedForwardShownAsForwarder(t *testing.T) {
 // signing in for the first time reads it, and turning it off on the phone
 // turns it off at the desk.
 func TestDNDAcrossDevicesAndRestart(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	testserver.EachServer(t, testDNDAcrossDevicesAndRestart)
+}
+
+func testDNDAcrossDevicesAndRestart(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
 	desk := dndSignIn(t, srv, "bob", "desk", Policy{})
 	phone := dndSignIn(t, srv, "bob", "phone", Policy{})

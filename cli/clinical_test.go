@@ -38,8 +38,10 @@ func sendArgs(t *testing.T, srv *testserver.Server, state string, extra ...strin
 // TestSendAcknowledged: a STAT page to a physician who acknowledges it; the
 // bot exits 0 with "acknowledged" and who. The physician's copy carries the
 // urgency and the ack request.
-func TestSendAcknowledged(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+func TestSendAcknowledged(t *testing.T) { testserver.EachServer(t, testSendAcknowledged) }
+
+func testSendAcknowledged(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
 	doc := startPeer(t, srv, "dr.osei", respond(sync.ResponseAck))
 	code, out, _ := runCLI(t, "K+ 6.9 mmol/L, bed 4", sendArgs(t, srv, t.TempDir(),
 		"--to", srv.JID("dr.osei"), "--urgency", "stat", "--wait", "ack", "--timeout", "60s")...)
@@ -183,7 +185,11 @@ func fetchShifts(t *testing.T, p *peer) []xmpp.Shift {
 // whoever holds it now; a role nobody holds is refused (exit 7). Publishing
 // the iCalendar example replaces the schedule.
 func TestPublishOnCallAndSendToRole(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "lab.bot", "dr.osei", "charge.nurse", "dr.lee")
+	testserver.EachServer(t, testPublishOnCallAndSendToRole)
+}
+
+func testPublishOnCallAndSendToRole(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "lab.bot", "dr.osei", "charge.nurse", "dr.lee")
 	doc := startPeer(t, srv, "dr.osei", nil)
 	if code, _, errOut := runCLI(t, "x", sendArgs(t, srv, t.TempDir(), "--role", "Cardiology on call")...); code != ExitRefused || !strings.Contains(errOut, "no on-call schedule is published") {
 		t.Fatalf("role before any schedule: exit %d, %s", code, errOut)
@@ -224,8 +230,10 @@ func TestPublishOnCallAndSendToRole(t *testing.T) {
 // TestPublishPolicy: an invalid policy is refused with the reason and
 // nothing reaches the node; a valid one is published and read back by a
 // device exactly.
-func TestPublishPolicy(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "dr.osei")
+func TestPublishPolicy(t *testing.T) { testserver.EachServer(t, testPublishPolicy) }
+
+func testPublishPolicy(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "dr.osei")
 	doc := startPeer(t, srv, "dr.osei", nil)
 	state := t.TempDir()
 	code, _, errOut := runCLI(t, "", append(append([]string{"admin", "publish-policy"}, adminArgs(t, srv, state)...), "testdata/fail_policy_preview.xml")...)
@@ -254,8 +262,10 @@ func TestPublishPolicy(t *testing.T) {
 
 // TestPublishNeedsRights: an account that is not the pubsub service's admin
 // cannot publish the policy: exit 1, and the node stays as it was.
-func TestPublishNeedsRights(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "dr.osei", "lab.bot")
+func TestPublishNeedsRights(t *testing.T) { testserver.EachServer(t, testPublishNeedsRights) }
+
+func testPublishNeedsRights(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "dr.osei", "lab.bot")
 	code, _, errOut := runCLI(t, "", append(append([]string{"admin", "publish-policy"}, botArgs(t, srv, "lab.bot", t.TempDir())...), "../docs/examples/policy.xml")...)
 	if code != ExitFailure || !strings.Contains(errOut, "publishing to urn:rounds:policy:0") {
 		t.Fatalf("exit %d, %s", code, errOut)

@@ -20,8 +20,10 @@ import (
 
 // TestSendWaitsForRead: the bot pages a physician whose phone opens the
 // message; `--wait read` exits 0 and names who read it.
-func TestSendWaitsForRead(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
+func TestSendWaitsForRead(t *testing.T) { testserver.EachServer(t, testSendWaitsForRead) }
+
+func testSendWaitsForRead(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "lab.bot", "dr.osei")
 	doc := startPeer(t, srv, "dr.osei", read)
 	state := t.TempDir()
 	args := append([]string{"send"}, botArgs(t, srv, "lab.bot", state)...)
@@ -192,8 +194,10 @@ func TestSendConcurrentRuns(t *testing.T) {
 
 // TestSendToRoom: the bot joins a care team's room and pages it; the first
 // member to read it completes `--wait read`, named on stdout.
-func TestSendToRoom(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "nurse.kim")
+func TestSendToRoom(t *testing.T) { testserver.EachServer(t, testSendToRoom) }
+
+func testSendToRoom(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "lab.bot", "nurse.kim")
 	nurse := startPeer(t, srv, "nurse.kim", read)
 	room := "icu@conference." + srv.Domain
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -115,8 +115,10 @@ func readBlob(t testing.TB, st *securestore.Store, id string) []byte {
 // from one user to another through the real Prosody upload component,
 // with progress and receipts, and neither the server's upload storage nor
 // either device's store directory holds plaintext of either.
-func TestAttachmentPhotoAndPDF(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+func TestAttachmentPhotoAndPDF(t *testing.T) { testserver.EachServer(t, testAttachmentPhotoAndPDF) }
+
+func testAttachmentPhotoAndPDF(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 
@@ -180,13 +182,20 @@ func TestAttachmentPhotoAndPDF(t *testing.T) {
 		}
 		alice.allAtLeast([]securestore.MessageID{m.ID}, securestore.ReceiptDelivered, 20*time.Second)
 	}
-	// Raw server storage: Prosody's data directory holds the uploads.
+	// Raw server storage: the server's directory holds the uploads.
 	if n := assertNoPlaintextUnder(t, "server storage", srv.Dir, needles); n == 0 {
 		t.Fatal("no files in the server's directory")
 	}
 	uploads := 0
+	// Prosody's http_file_share keeps uploads under data/…http_file_share…;
+	// the test ejabberd's mod_http_upload under its docroot, upload/, in a
+	// folder per slot named after the file name the client asked for.
+	store := "http_file_share"
+	if k == testserver.Ejabberd {
+		store = filepath.Join(srv.Dir, "upload") + string(filepath.Separator)
+	}
 	filepath.WalkDir(srv.Dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(p, "http_file_share") {
+		if err == nil && !d.IsDir() && strings.Contains(p, store) {
 			uploads++
 			b, _ := os.ReadFile(p)
 			for _, n := range names {

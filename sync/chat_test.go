@@ -12,17 +12,10 @@ import (
 // TestChatReceiptsAndMarkers: two staff exchange messages; every message is
 // stored once on each side and the sender's copies move queued → sent →
 // delivered → read, each with its time.
-func TestChatReceiptsAndMarkers(t *testing.T) {
-	chatScenario(t, testserver.StartT(t, testserver.Options{}, "alice", "bob"))
-}
+func TestChatReceiptsAndMarkers(t *testing.T) { testserver.EachServer(t, testChatReceiptsAndMarkers) }
 
-// TestEjabberdChatAndRoom runs the main end-to-end scenarios against the second
-// real server, ejabberd (make test sets ROUNDS_EJABBERD=1).
-func TestEjabberdChatAndRoom(t *testing.T) {
-	testserver.NeedEjabberd(t)
-	srv := testserver.StartEjabberdT(t, testserver.Options{}, "alice", "bob", "carol")
-	t.Run("chat", func(t *testing.T) { chatScenario(t, srv) })
-	t.Run("room", func(t *testing.T) { roomScenario(t, srv, "ejab-icu") })
+func testChatReceiptsAndMarkers(t *testing.T, k testserver.Kind) {
+	chatScenario(t, k.StartT(t, testserver.Options{}, "alice", "bob"))
 }
 
 func chatScenario(t *testing.T, srv *testserver.Server) {

@@ -114,8 +114,10 @@ func stored(t *testing.T, d *device, id securestore.MessageID) securestore.Messa
 // archive): <urgency/>, the SHIM Urgency header, the "[STAT] " fallback
 // prefix with its XEP-0428 range. In the recipient's store: the level, the
 // ack flag, the role, and the body without the prefix.
-func TestClinicalUrgentRoundTrip(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+func TestClinicalUrgentRoundTrip(t *testing.T) { testserver.EachServer(t, testClinicalUrgentRoundTrip) }
+
+func testClinicalUrgentRoundTrip(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	wire := rawClient(t, srv, "bob")
@@ -192,8 +194,10 @@ func TestClinicalUrgentRoundTrip(t *testing.T) {
 // alice's urgent message to acknowledged with a time and reaches his desktop
 // as his own response (carbon); a decline is recorded and shown but does not
 // acknowledge.
-func TestClinicalResponses(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+func TestClinicalResponses(t *testing.T) { testserver.EachServer(t, testClinicalResponses) }
+
+func testClinicalResponses(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := startDevice(t, srv, "alice", deviceOptions{})
 	phone := startDevice(t, srv, "bob", deviceOptions{resource: "phone"})
 	desk := startDevice(t, srv, "bob", deviceOptions{resource: "desk"})
@@ -597,8 +601,10 @@ func TestClinicalCorrectionKeepsHistory(t *testing.T) {
 // TestClinicalOrgNodes: the admin publishes the policy; a client fetches it
 // and another already signed in gets it live; a non-admin cannot overwrite
 // it; a notification forged by a user is ignored.
-func TestClinicalOrgNodes(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "alice", "bob")
+func TestClinicalOrgNodes(t *testing.T) { testserver.EachServer(t, testClinicalOrgNodes) }
+
+func testClinicalOrgNodes(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "alice", "bob")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	admin := startDevice(t, srv, testserver.PubSubAdmin, deviceOptions{})
@@ -743,7 +749,11 @@ func TestClinicalWipeDirective(t *testing.T) {
 // ack comes; at its next sign-in the archive (no offline store here) brings
 // the response, and the message is acknowledged with the response reported.
 func TestClinicalAckWhileSenderOffline(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	testserver.EachServer(t, testClinicalAckWhileSenderOffline)
+}
+
+func testClinicalAckWhileSenderOffline(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
 	path := filepath.Join(t.TempDir(), "alice.db")
 	alice := startDevice(t, srv, "alice", deviceOptions{storePath: path})
 	bob := startDevice(t, srv, "bob", deviceOptions{})

@@ -21,7 +21,7 @@ func proxiedURL(t *testing.T, srv *testserver.Server) (*faultproxy.Proxy, string
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return p, "ws://" + p.Addr() + "/xmpp-websocket"
+	return p, "ws://" + p.Addr() + srv.WSPath()
 }
 
 // TestSocketCutMidStream cuts the sender's and the receiver's sockets again
@@ -91,7 +91,11 @@ func TestServerRestart(t *testing.T) {
 // stays dead longer than the server keeps her session. Messages sent to her in
 // that time exist only in her archive; the fresh sign-in must fetch them.
 func TestResumeRefusedCatchesUpFromArchive(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{HibernationSeconds: 1}, "alice", "bob")
+	testserver.EachServer(t, testResumeRefusedCatchesUpFromArchive)
+}
+
+func testResumeRefusedCatchesUpFromArchive(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{HibernationSeconds: 1}, "alice", "bob")
 	pa, urlA := proxiedURL(t, srv)
 	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA})
 	bob := startDevice(t, srv, "bob", deviceOptions{})

@@ -17,7 +17,11 @@ import (
 // At sign-in they arrive twice (offline flood after presence, MAM catch-up);
 // each must be stored once.
 func TestOfflineStorageAndArchiveOverlap(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	testserver.EachServer(t, testOfflineStorageAndArchiveOverlap)
+}
+
+func testOfflineStorageAndArchiveOverlap(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob")
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	ids := bob.send(srv.JID("alice"), "while-never-online", 40)
 	bob.allAtLeast(ids, securestore.ReceiptSent, 30*time.Second)

@@ -14,8 +14,10 @@ import (
 // TestRoomThreeMembers: a care-team room with three staff. Each message is
 // stored once by everyone (the sender's own reflection included), and read
 // markers are kept per member.
-func TestRoomThreeMembers(t *testing.T) {
-	roomScenario(t, testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol"), "icu-team")
+func TestRoomThreeMembers(t *testing.T) { testserver.EachServer(t, testRoomThreeMembers) }
+
+func testRoomThreeMembers(t *testing.T, k testserver.Kind) {
+	roomScenario(t, k.StartT(t, testserver.Options{}, "alice", "bob", "carol"), "icu-team")
 }
 
 func roomScenario(t *testing.T, srv *testserver.Server, name string) {
@@ -204,7 +206,11 @@ func TestRejoinSkipsUnavailableRooms(t *testing.T) {
 // delivered; a receipt from our own occupant (the room reflects ours)
 // counts for nothing.
 func TestRoomReceiptCountsPerMember(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	testserver.EachServer(t, testRoomReceiptCountsPerMember)
+}
+
+func testRoomReceiptCountsPerMember(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob", "carol")
 	ctx := context.Background()
 	room := "ward-9@conference." + srv.Domain
 	alice := startDevice(t, srv, "alice", deviceOptions{})

@@ -388,6 +388,8 @@ func (s *Server) prepareEjabberd() error {
 		"@C2S_PORT@", strconv.Itoa(s.C2SPort),
 		"@SCRAM_HASH@", scramHash,
 		"@SM_RESUME_TIMEOUT@", strconv.Itoa(s.opts.HibernationSeconds),
+		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
+		"@MOD_OFFLINE@", map[bool]string{true: "", false: "  mod_offline:\n    use_mam_for_storage: false\n"}[s.opts.NoOffline],
 	).Replace(ejabberdTemplate)
 	if s.opts.Render != nil {
 		if cfg, err = s.opts.Render(s); err != nil {

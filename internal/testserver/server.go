@@ -501,6 +501,10 @@ const (
 	kindEjabberd
 )
 
+// WSPath is the WebSocket endpoint's path on this server, for clients that
+// reach it through a proxy of their own.
+func (s *Server) WSPath() string { return s.wsPath() }
+
 func (s *Server) wsPath() string {
 	if s.kind == kindEjabberd {
 		return "/ws"

@@ -62,10 +62,12 @@ func (c *Client) publishPrivate(ctx context.Context, node, itemID string, payloa
 
 // publishOptionsRejected: the answers of a server that does not support
 // publish-options, or whose existing node has other settings
-// (precondition-not-met comes as conflict).
+// (precondition-not-met comes as conflict). ejabberd 23.01 answers an
+// option it does not know (pubsub#max_items) with wait/resource-constraint
+// ("Unknown field 'pubsub#max_items' of type …publish-options").
 func publishOptionsRejected(se *StanzaError) bool {
 	switch se.Condition {
-	case "conflict", "bad-request", "feature-not-implemented", "not-acceptable", "policy-violation":
+	case "conflict", "bad-request", "feature-not-implemented", "not-acceptable", "policy-violation", "resource-constraint":
 		return true
 	}
 	return false

@@ -37,12 +37,16 @@ func (d *displayedLog) all() []string {
 	return append([]string(nil), d.got...)
 }
 
-// TestDisplayedSyncAgainstProsody: alice's phone publishes the displayed
+// TestDisplayedSyncAgainstServers: alice's phone publishes the displayed
 // state of a chat and of a room; her desktop is told (once caps +notify is
 // known to the server); the node is private; an event forged by bob is
 // ignored.
-func TestDisplayedSyncAgainstProsody(t *testing.T) {
-	s := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+func TestDisplayedSyncAgainstServers(t *testing.T) {
+	testserver.EachServer(t, testDisplayedSyncAgainstServers)
+}
+
+func testDisplayedSyncAgainstServers(t *testing.T, k testserver.Kind) {
+	s := k.StartT(t, testserver.Options{}, "alice", "bob")
 	var desk displayedLog
 	var deskBox inbox
 	pc, dc := baseConfig(s, "alice"), baseConfig(s, "alice")
