@@ -586,13 +586,21 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 	})
 }
 
-// TestCheckEjabberdOpenNodeCreation: the test harness's ejabberd lets every
-// local user create pubsub nodes (its access_createnode allows local), the
-// mistake docs/ADMIN.md warns about: a user could create the policy node
-// before IT and own it. The check, as an ordinary user, says so and fails.
+// TestCheckEjabberdOpenNodeCreation: the test harness's ejabberd with its
+// access_createnode opened to every local user, the mistake docs/ADMIN.md
+// warns about: a user could create the policy node before IT and own it.
+// The check, as an ordinary user, says so and fails.
 func TestCheckEjabberdOpenNodeCreation(t *testing.T) {
 	testserver.NeedEjabberd(t)
-	srv := testserver.StartEjabberdT(t, testserver.Options{}, "rounds.check")
+	open := func(s *testserver.Server) (string, error) {
+		cfg := s.HarnessEjabberdConfig()
+		const adminOnly = "  pubsub_createnode:\n    allow: admin\n"
+		if !strings.Contains(cfg, adminOnly) {
+			return "", fmt.Errorf("the harness's ejabberd.yml no longer has %q", adminOnly)
+		}
+		return strings.Replace(cfg, adminOnly, "  pubsub_createnode:\n    allow: local\n", 1), nil
+	}
+	srv := testserver.StartEjabberdT(t, testserver.Options{Render: open}, "rounds.check")
 	args := append([]string{"admin", "check"}, botArgs(t, srv, "rounds.check", t.TempDir())...)
 	code, out, _ := runCLI(t, "", args...)
 	if code != ExitFailure || !strings.Contains(out, "FAIL  pubsub             "+srv.JID("rounds.check")+" could create a node on pubsub."+srv.Domain) ||

@@ -375,22 +375,7 @@ func (s *Server) prepareEjabberd() error {
 		return err
 	}
 
-	scramHash := "sha"
-	if s.opts.SCRAMSHA256 {
-		scramHash = "sha256"
-	}
-	cfg := strings.NewReplacer(
-		"@RUNDIR@", s.Dir,
-		"@DOMAIN@", s.Domain,
-		"@LOG_LEVEL@", s.opts.LogLevel,
-		"@HTTP_PORT@", strconv.Itoa(s.HTTPPort),
-		"@HTTPS_PORT@", strconv.Itoa(s.HTTPSPort),
-		"@C2S_PORT@", strconv.Itoa(s.C2SPort),
-		"@SCRAM_HASH@", scramHash,
-		"@SM_RESUME_TIMEOUT@", strconv.Itoa(s.opts.HibernationSeconds),
-		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
-		"@MOD_OFFLINE@", map[bool]string{true: "", false: "  mod_offline:\n    use_mam_for_storage: false\n"}[s.opts.NoOffline],
-	).Replace(ejabberdTemplate)
+	cfg := s.HarnessEjabberdConfig()
 	if s.opts.Render != nil {
 		if cfg, err = s.opts.Render(s); err != nil {
 			return err
@@ -417,6 +402,28 @@ EJABBERD_BYPASS_WARNINGS=true
 		return err
 	}
 	return chownTree(s.Dir, s.ej.uid, s.ej.gid)
+}
+
+// HarnessEjabberdConfig is the harness's own ejabberd.yml for this server's
+// directory, ports and options: what runs when Options.Render is nil. A test
+// that needs the same server with one key changed renders this and edits it.
+func (s *Server) HarnessEjabberdConfig() string {
+	scramHash := "sha"
+	if s.opts.SCRAMSHA256 {
+		scramHash = "sha256"
+	}
+	return strings.NewReplacer(
+		"@RUNDIR@", s.Dir,
+		"@DOMAIN@", s.Domain,
+		"@LOG_LEVEL@", s.opts.LogLevel,
+		"@HTTP_PORT@", strconv.Itoa(s.HTTPPort),
+		"@HTTPS_PORT@", strconv.Itoa(s.HTTPSPort),
+		"@C2S_PORT@", strconv.Itoa(s.C2SPort),
+		"@SCRAM_HASH@", scramHash,
+		"@SM_RESUME_TIMEOUT@", strconv.Itoa(s.opts.HibernationSeconds),
+		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
+		"@MOD_OFFLINE@", map[bool]string{true: "", false: "  mod_offline:\n    use_mam_for_storage: false\n"}[s.opts.NoOffline],
+	).Replace(ejabberdTemplate)
 }
 
 // erlDistArgs keep Erlang distribution on loopback and private to this instance.
