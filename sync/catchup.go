@@ -40,8 +40,10 @@ func (s *Session) cursorKey(archive string) string {
 // pages fetched twice are harmless because everything dedupes.
 //
 // Fetching and storing overlap: the next page is requested as soon as the
-// previous one has arrived, while a single writer commits pages strictly in
-// order. Catch-up is then bound by the server, not by our fsyncs.
+// previous one has arrived, before it is even converted, while a single
+// writer converts and commits pages strictly in order, up to fetchAhead
+// pages behind. Catch-up is then bound by the server, not by our fsyncs:
+// the server never waits for our work between two pages.
 func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive string) error {
 	key := s.cursorKey(archive)
 	cursor, err := s.store.Cursor(key)
@@ -55,12 +57,14 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 	// A failed commit (disk full, store closed) stops the fetching too.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	pages := make(chan archivedPage, 1)
+	pages := make(chan fetchedPage, fetchAhead)
 	stored := make(chan error, 1)
 	go func() {
 		var err error
-		for p := range pages {
+		for f := range pages {
 			if err == nil {
+				p := s.convertPage(f.page, owner)
+				p.cursor = f.cursor
 				if err = s.storePage(key, p); err != nil {
 					stop()
 				}
@@ -83,13 +87,12 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 			if err != nil {
 				return err
 			}
-			p := s.convertPage(page, owner)
-			p.cursor = page.Last
-			if p.cursor == "" {
-				p.cursor = cursor
+			f := fetchedPage{page: page, cursor: page.Last}
+			if f.cursor == "" {
+				f.cursor = cursor
 			}
 			select {
-			case pages <- p:
+			case pages <- f:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -104,6 +107,17 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 		return err
 	}
 	return fetchErr
+}
+
+// fetchAhead is how many fetched pages may wait for the writer: a page of
+// 250 messages holds well under a megabyte.
+const fetchAhead = 4
+
+// fetchedPage is one MAM page as the server sent it, and the cursor that
+// covers it.
+type fetchedPage struct {
+	page   xmpp.ArchivePage
+	cursor string
 }
 
 // archivedPage is one MAM page turned into store messages, plus the receipts
