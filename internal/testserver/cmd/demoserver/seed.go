@@ -3,8 +3,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"time"
@@ -42,12 +46,49 @@ func publishCards(ctx context.Context, s *testserver.Server, password string) er
 			return fmt.Errorf("seed: sign in %s: %w", user, err)
 		}
 		err = c.PublishVCard(ctx, card)
+		if p, ok := demoPictures[user]; ok && err == nil {
+			_, err = c.PublishAvatar(ctx, p, "image/png", demoPictureSide, demoPictureSide)
+		}
 		_ = c.Close()
 		if err != nil {
 			return fmt.Errorf("seed: card of %s: %w", user, err)
 		}
 	}
 	return nil
+}
+
+// demoPictureSide is the side of the demo staff's pictures.
+const demoPictureSide = 96
+
+// demoPictures are the XEP-0084 pictures some demo staff publish (drawn
+// stand-ins for photos: a head and shoulders on a plain background); the
+// others show by their initials.
+var demoPictures = map[string][]byte{
+	"dr.osei":      portrait(color.NRGBA{0xe6, 0xdc, 0xc8, 0xff}, color.NRGBA{0x5c, 0x3a, 0x24, 0xff}, color.NRGBA{0x1f, 0x6f, 0x5c, 0xff}),
+	"charge.nurse": portrait(color.NRGBA{0xc9, 0xd8, 0xe8, 0xff}, color.NRGBA{0x8d, 0x5a, 0x3b, 0xff}, color.NRGBA{0x2b, 0x4c, 0x7e, 0xff}),
+}
+
+// portrait draws a head and shoulders and encodes it as a PNG.
+func portrait(bg, skin, shirt color.NRGBA) []byte {
+	const n = demoPictureSide
+	img := image.NewNRGBA(image.Rect(0, 0, n, n))
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			c := bg
+			dx, dy := float64(x-n/2), float64(y-38)
+			if dx*dx/(17*17)+dy*dy/(21*21) <= 1 {
+				c = skin
+			}
+			sx, sy := float64(x-n/2), float64(y-n-4)
+			if sx*sx/(40*40)+sy*sy/(36*36) <= 1 {
+				c = shirt
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img) // an in-memory image always encodes
+	return b.Bytes()
 }
 
 // demoScript is a morning on a ward, invented: no real patient data.

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -68,6 +69,17 @@ func TestSeedPublishesTheStaffCards(t *testing.T) {
 		got, ok, err := c.FetchVCard(ctx, srv.JID(user))
 		if err != nil || !ok || got != want {
 			t.Errorf("%s: card %+v (ok %v, err %v), want %+v", user, got, ok, err, want)
+		}
+	}
+	// And the pictures (XEP-0084), which pass the checks every device makes.
+	for user, want := range demoPictures {
+		m, ok, err := c.FetchAvatarMetadata(ctx, srv.JID(user))
+		if err != nil || !ok || m.Info == nil || m.Info.ID != xmpp.AvatarID(want) {
+			t.Errorf("%s: picture metadata %+v (ok %v, err %v)", user, m.Info, ok, err)
+			continue
+		}
+		if got, err := c.FetchAvatarData(ctx, srv.JID(user), *m.Info); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: picture data: %v", user, err)
 		}
 	}
 }
