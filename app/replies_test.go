@@ -298,3 +298,48 @@ func TestReactionsFromArchiveCatchUp(t *testing.T) {
 		t.Errorf("catch-up added %d rows for reactions", len(after)-len(before))
 	}
 }
+
+// TestRoomReactionsFromArchiveCatchUp: in a care-team room, bob reacts to
+// alice's message while she is signed out; at her next sign-in the room's
+// archive brings the reaction and it shows under her message, credited to
+// bob.
+func TestRoomReactionsFromArchiveCatchUp(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	room := "ward4@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.JoinRoom(room, "Dr Bob"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := alice.c.Send(room, "Bed 7 drain 120 ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var atBob MessageRow
+	waitFor(t, "bob has it with the room's id", 30*time.Second, func() bool {
+		atBob, _ = bob.rowWhere(room, func(r MessageRow) bool { return r.Body == "Bed 7 drain 120 ml" })
+		if atBob.ID == 0 {
+			return false
+		}
+		m, err := alice.c.store.Message(id)
+		return err == nil && m.StanzaID != ""
+	})
+	alice.c.SignOut()
+	if err := bob.c.React(room, atBob.ID, "👀"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Unlock(context.Background(), alice.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.SignOut)
+	alice.c = c
+	alice.waitOnline()
+	waitFor(t, "bob's room reaction from the archive", 30*time.Second, func() bool {
+		r, _ := alice.messageRow(room, id)
+		return len(r.Reactions) == 1 && r.Reactions[0].Emoji == "👀" && !r.Reactions[0].Mine
+	})
+}
