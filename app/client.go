@@ -66,6 +66,8 @@ type Client struct {
 	dnd dndService
 	// People's decoded pictures, with their own lock (faces.go).
 	faces faceBook
+	// Broadcast records' writer lock (broadcast.go).
+	broadcasts broadcastBook
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
