@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
@@ -104,10 +105,38 @@ func (c *Client) SendBroadcast(to []string, role, text string, o ClinicalOptions
 	if strings.TrimSpace(text) == "" {
 		return BroadcastView{}, ErrEmptyMessage
 	}
-	people, err := c.broadcastRecipients(to, role)
+	people, err := c.broadcastRecipients(to, role, c.schedule())
 	if err != nil {
 		return BroadcastView{}, err
 	}
+	return c.sendBroadcast(st, people, role, text, o)
+}
+
+// SendHeadlessBroadcast is SendBroadcast for the headless sender: a role
+// group is resolved from the on-call schedule published now.
+func (c *Client) SendHeadlessBroadcast(ctx context.Context, to []string, role, text string, o PageOptions) (BroadcastView, error) {
+	st, _, _, err := c.headlessSess()
+	if err != nil {
+		return BroadcastView{}, err
+	}
+	if strings.TrimSpace(text) == "" {
+		return BroadcastView{}, ErrEmptyMessage
+	}
+	var shifts []Shift
+	if strings.TrimSpace(role) != "" {
+		if shifts, err = c.PublishedSchedule(ctx); err != nil {
+			return BroadcastView{}, err
+		}
+	}
+	people, err := c.broadcastRecipients(to, role, shifts)
+	if err != nil {
+		return BroadcastView{}, err
+	}
+	return c.sendBroadcast(st, people, role, text, ClinicalOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order})
+}
+
+// sendBroadcast records the broadcast, then sends each message.
+func (c *Client) sendBroadcast(st *securestore.Store, people []string, role, text string, o ClinicalOptions) (BroadcastView, error) {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
 	rec := broadcastRecord{ID: "b-" + hex.EncodeToString(raw[:]), At: c.cfg.Clock.Now().UTC(), Role: strings.TrimSpace(role),
@@ -122,6 +151,7 @@ func (c *Client) SendBroadcast(to []string, role, text string, o ClinicalOptions
 	var ids []string
 	for i, p := range people {
 		var id MessageID
+		var err error
 		if c.headless != nil {
 			id, err = c.SendPage(p, text, PageOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order})
 		} else {
@@ -149,7 +179,7 @@ func (c *Client) SendBroadcast(to []string, role, text string, o ClinicalOptions
 
 // broadcastRecipients is the list and the role group, each once, checked,
 // without the user.
-func (c *Client) broadcastRecipients(to []string, role string) ([]string, error) {
+func (c *Client) broadcastRecipients(to []string, role string, shifts []Shift) ([]string, error) {
 	self := jid.Bare(c.Account())
 	var out []string
 	add := func(a string) error {
@@ -171,7 +201,7 @@ func (c *Client) broadcastRecipients(to []string, role string) ([]string, error)
 		}
 	}
 	if role = strings.TrimSpace(role); role != "" {
-		holders, err := roleGroup(c.schedule(), role, c.cfg.Clock.Now())
+		holders, err := roleGroup(shifts, role, c.cfg.Clock.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,8 @@ const maxBodySize = 64 << 10
 type sendFlags struct {
 	accountFlags
 	to, room, role string
+	broadcast      string // comma-separated addresses
+	broadcastRole  string
 	urgency        string
 	ack, order     bool
 	escalate       bool
@@ -51,6 +53,8 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs.StringVar(&f.to, "to", "", "send to this person (user@domain)")
 	fs.StringVar(&f.room, "room", "", "send to this room (room@conference.domain); the account joins it")
 	fs.StringVar(&f.role, "role", "", `send to whoever holds this role now, from the on-call schedule (e.g. "Cardiology on call")`)
+	fs.StringVar(&f.broadcast, "broadcast", "", "send to each of these people (a@x,b@x), one message each, tracked as one broadcast")
+	fs.StringVar(&f.broadcastRole, "broadcast-role", "", `send to everyone holding this role now, one message each (with --broadcast: both)`)
 	fs.StringVar(&f.urgency, "urgency", "routine", "routine, urgent or stat (urgent and stat always ask for an acknowledgement)")
 	fs.BoolVar(&f.ack, "ack", false, "ask the recipient to acknowledge")
 	fs.BoolVar(&f.escalate, "escalate", false, "hand the acknowledgement ladder to the hospital's escalation service (the org policy's) and exit once it confirms; implies --ack")
@@ -60,20 +64,20 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs.StringVar(&f.textFile, "text-file", "", "read the message from this file (default: stdin)")
 	fs.StringVar(&f.nick, "nick", "", "nickname in --room (default: the account's local part)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rounds send --account BOT --secret-file FILE (--to JID | --room JID | --role ROLE) [options] < message.txt")
+		fmt.Fprintln(stderr, "usage: rounds send --account BOT --secret-file FILE (--to JID | --room JID | --role ROLE | --broadcast JID,JID | --broadcast-role ROLE) [options] < message.txt")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	targets := 0
-	for _, v := range []string{f.to, f.room, f.role} {
+	for _, v := range []string{f.to, f.room, f.role, f.broadcast + f.broadcastRole} {
 		if strings.TrimSpace(v) != "" {
 			targets++
 		}
 	}
 	if targets != 1 {
-		return fail(ExitUsage, "give exactly one of --to, --room, --role")
+		return fail(ExitUsage, "give exactly one of --to, --room, --role, --broadcast/--broadcast-role")
 	}
 	want, ok := waitStates[strings.ToLower(f.wait)]
 	if !ok {
@@ -85,6 +89,24 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	if f.timeout <= 0 {
 		return fail(ExitUsage, "--timeout must be positive")
+	}
+	isBroadcast := strings.TrimSpace(f.broadcast+f.broadcastRole) != ""
+	if f.order && isBroadcast {
+		return fail(ExitRefused, "an order goes to one authorised person, not to a broadcast")
+	}
+	if f.escalate && isBroadcast {
+		return fail(ExitUsage, "--escalate: each message of a broadcast escalates from this account's devices, not through the service")
+	}
+	var list []string
+	for _, a := range strings.Split(f.broadcast, ",") {
+		if strings.TrimSpace(a) == "" {
+			continue
+		}
+		j, err := checkPerson(a)
+		if err != nil {
+			return fail(ExitUsage, "--broadcast %q: %v", a, err)
+		}
+		list = append(list, j)
 	}
 	if f.order && f.room != "" {
 		return fail(ExitRefused, "an order goes to one authorised person, not to a room")
@@ -116,6 +138,9 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	// Reading the on-call and policy nodes is bounded like signing in.
 	nctx, cancelNodes := context.WithTimeout(ctx, f.connectTimeout)
 	defer cancelNodes()
+	if isBroadcast {
+		return sendBroadcast(ctx, nctx, b, f, list, body, want, urgency, stdout, stderr)
+	}
 	conv := f.to
 	switch {
 	case f.role != "":
@@ -177,6 +202,68 @@ func sendCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stderr, "escalation held by %s\n", svc)
 	}
 	return waitFor(ctx, b, id, want, f.timeout, stdout, stderr)
+}
+
+// sendBroadcast sends one message to each of list and of the role group,
+// then waits for each to reach want within one --timeout, one line per
+// recipient on stdout ("delivered bob@x 2026-…"). The exit code is the
+// worst outcome: not sent or failed, declined, timed out.
+func sendBroadcast(ctx, nctx context.Context, b *bot, f sendFlags, list []string, body string, want app.ReceiptState,
+	urgency app.Urgency, stdout, stderr io.Writer) error {
+	opts := app.PageOptions{Urgency: urgency, AckRequired: f.ack || want == app.ReceiptAcknowledged}
+	if opts.AsksAck() {
+		if err := b.client.FollowPublishedTextAck(nctx); err != nil {
+			fmt.Fprintf(stderr, "note: the published policy could not be read (%v); a text reply will not count as an acknowledgement\n", err)
+		}
+	}
+	v, err := b.client.SendHeadlessBroadcast(nctx, list, f.broadcastRole, body, opts)
+	switch {
+	case errors.Is(err, app.ErrNoRecipients), errors.Is(err, app.ErrTooManyRecipients):
+		return fail(ExitUsage, "%v", err)
+	case err != nil && f.broadcastRole != "":
+		if rerr := roleError(err, f.broadcastRole, time.Now()); rerr != err {
+			return rerr
+		}
+		return fmt.Errorf("broadcast: %w", err)
+	case err != nil:
+		return fmt.Errorf("broadcast: %w", err)
+	}
+	fmt.Fprintf(stderr, "broadcast %s to %d people\n", v.ID, len(v.Recipients))
+	deadline := time.Now().Add(f.timeout)
+	var worst error
+	rank := func(code int) int { return map[int]int{ExitTimedOut: 1, ExitDeclined: 2, ExitRefused: 3}[code] }
+	note := func(code int, format string, a ...any) {
+		var cur *exitError
+		if worst == nil || (errors.As(worst, &cur) && rank(code) > rank(cur.code)) {
+			worst = fail(code, format, a...)
+		}
+	}
+	for _, r := range v.Recipients {
+		if r.Message == 0 {
+			fmt.Fprintf(stdout, "not-sent %s\n", r.JID)
+			note(ExitRefused, "not sent to %s: %s", r.JID, r.State)
+			continue
+		}
+		o, end, err := b.client.WaitFor(ctx, r.Message, want, max(time.Until(deadline), time.Millisecond), func(a app.Answer) { reportResponse(stderr, a) })
+		if err != nil {
+			return err
+		}
+		at := o.At.UTC().Format(time.RFC3339)
+		switch end {
+		case app.Reached:
+			fmt.Fprintf(stdout, "%s %s %s%s\n", o.State, r.JID, at, ackedHow(o))
+		case app.Declined:
+			fmt.Fprintf(stdout, "declined %s %s\n", r.JID, at)
+			note(ExitDeclined, "%s declined the message", r.JID)
+		case app.Failed:
+			fmt.Fprintf(stdout, "failed %s %s\n", r.JID, at)
+			note(ExitRefused, "not delivered to %s: %s", r.JID, o.Reason)
+		default:
+			fmt.Fprintf(stdout, "%s %s %s\n", o.State, r.JID, at)
+			note(ExitTimedOut, "timed out waiting for %s from %s; reached %s", want, r.JID, o.State)
+		}
+	}
+	return worst
 }
 
 // readBody reads the message text; it never comes from argv, where every
