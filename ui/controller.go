@@ -514,6 +514,26 @@ func (a *actions) Reply(conv string, to app.MessageID, text string) error {
 	return err
 }
 
+func (a *actions) SendBroadcast(to []string, role, text string, urgency app.Urgency, ack bool) (app.BroadcastView, error) {
+	a.cl.Touch()
+	return a.cl.SendBroadcast(to, role, text, app.ClinicalOptions{Urgency: urgency, AckRequired: ack})
+}
+
+func (a *actions) Broadcasts() ([]app.BroadcastView, error) {
+	a.cl.Touch()
+	return a.cl.Broadcasts()
+}
+
+func (a *actions) Broadcast(id string) (app.BroadcastView, error) {
+	a.cl.Touch()
+	return a.cl.Broadcast(id)
+}
+
+func (a *actions) ExportBroadcast(w io.Writer, id string) error {
+	a.cl.Touch()
+	return a.cl.ExportBroadcast(w, id)
+}
+
 func (a *actions) ForwardTargets() ([]app.ConversationRow, error) {
 	a.cl.Touch()
 	return a.cl.Inbox("")

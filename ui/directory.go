@@ -167,7 +167,11 @@ func (v *DirectoryView) showJoin() {
 }
 
 func (v *DirectoryView) CreateRenderer() fyne.WidgetRenderer {
-	bar := container.NewBorder(nil, nil, nil, v.join, v.search)
+	var right fyne.CanvasObject = v.join
+	if b := v.broadcastButton(); b != nil {
+		right = container.NewHBox(b, v.join) // broadcast.go
+	}
+	bar := container.NewBorder(nil, nil, nil, right, v.search)
 	return widget.NewSimpleRenderer(container.New(&stackTop{}, bar, v.roles, container.NewStack(v.list, v.emptyBox)))
 }
 
