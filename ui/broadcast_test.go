@@ -86,7 +86,9 @@ func TestBroadcastComposer(t *testing.T) {
 		t.Fatal("nothing sent")
 	}
 	want := contacts()
-	slices.SortFunc(want, func(a, b app.ContactRow) int { return strings.Compare(strings.ToLower(name(a)), strings.ToLower(name(b))) })
+	slices.SortFunc(want, func(a, b app.ContactRow) int {
+		return strings.Compare(strings.ToLower(name(a)), strings.ToLower(name(b)))
+	})
 	if f.sent[0] != want[0].JID+","+want[1].JID+"||Fire drill at 15:00" {
 		t.Errorf("sent %q", f.sent[0])
 	}
