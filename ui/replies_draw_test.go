@@ -325,15 +325,15 @@ func TestComposerKeepsDraft(t *testing.T) {
 }
 
 // repliesScreens are the screenshots of replies, reactions, mentions,
-// drafts and mute (docs/screenshots).
+// drafts and mute (docs/screenshots), at the desktop window's 960x680.
 func repliesScreens() []screenshot {
 	return []screenshot{
-		{name: "conversation-replies", build: func() fyne.CanvasObject {
+		{name: "conversation-replies", desktop: fyne.NewSize(960, 680), build: func() fyne.CanvasObject {
 			v := NewConversationView(oseiInfo(ConversationInfo{Presence: "available", Muted: true}), replyMessages(), newOpeningActions())
 			v.OnBack = func() {}
 			return v
 		}},
-		{name: "conversation-replies-highlight", build: func() fyne.CanvasObject {
+		{name: "conversation-replies-highlight", desktop: fyne.NewSize(960, 680), build: func() fyne.CanvasObject {
 			return NewConversationView(oseiInfo(ConversationInfo{Presence: "available"}), replyMessages(), newOpeningActions())
 		}, after: func(t *testing.T, w fyne.Window) {
 			v := w.Content().(*ConversationView)
@@ -341,7 +341,7 @@ func repliesScreens() []screenshot {
 			drainUI()
 			v.Refresh()
 		}},
-		{name: "inbox-drafts", build: func() fyne.CanvasObject {
+		{name: "inbox-drafts", desktop: fyne.NewSize(960, 680), build: func() fyne.CanvasObject {
 			rows := inboxRows()
 			rows[0].Draft, rows[0].Muted = "Bed 4 K+ repeat due at 16:00", true
 			rows[3].Muted = true
