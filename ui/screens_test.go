@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -224,7 +225,7 @@ func TestShellAdaptive(t *testing.T) {
 	if _, ok := s.root.Objects[0].(*fyne.Container); !ok && s.layout.split == nil {
 		t.Fatal("no split")
 	}
-	if s.layout.split.Trailing != s.Conversation() {
+	if o, ok := s.layout.split.Trailing.(*container.ThemeOverride); !ok || o.Content != s.Conversation() {
 		t.Fatal("conversation not beside the list")
 	}
 	s.Inbox.OnNewChat()

@@ -215,9 +215,10 @@ func (l *shellLayout) rebuild(mode int) {
 	if l.split != nil {
 		offset = l.split.Offset
 	}
-	l.split = container.NewHSplit(l.tabs, right)
+	var split fyne.CanvasObject
+	l.split, split = newPaneSplit(l.tabs, right)
 	l.split.Offset = offset
-	s.root.Objects = []fyne.CanvasObject{l.split}
+	s.root.Objects = []fyne.CanvasObject{split}
 }
 
 // tabContent keeps a tab's screen clear of the phone's bottom tab bar: a
