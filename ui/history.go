@@ -86,8 +86,34 @@ func (v *ConversationView) showRowMenu(r app.MessageRow, anchor fyne.CanvasObjec
 	for _, a := range v.rowActions(r) {
 		items = append(items, fyne.NewMenuItem(a.Label, a.Run))
 	}
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(anchor)
-	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
+	showMenu(c, fyne.NewMenu("", items...), fyne.CurrentApp().Driver().AbsolutePositionForObject(anchor), anchor.Size())
+}
+
+// showMenu opens menu from an anchor of size anchor at at (menuPosition).
+func showMenu(c fyne.Canvas, menu *fyne.Menu, at fyne.Position, anchor fyne.Size) {
+	m := widget.NewPopUpMenu(menu, c)
+	_, area := c.InteractiveArea()
+	m.ShowAtPosition(menuPosition(at, anchor, m.MinSize(), area, theme.Padding()))
+}
+
+// menuPosition places a menu of size menu opened from an anchor at at:
+// below and right of the anchor's top left corner where it fits, else
+// opening leftwards (ending at the anchor's right edge) and upwards (ending
+// at its bottom), always at least margin inside the window's area
+// (positions are relative to it, as for Fyne's pop-ups). Fyne only pushes
+// a menu back inside the area flush against its edge, where its border and
+// shadow are cut off.
+func menuPosition(at fyne.Position, anchor, menu, area fyne.Size, margin float32) fyne.Position {
+	maxX, maxY := area.Width-margin-menu.Width, area.Height-margin-menu.Height
+	x, y := at.X, at.Y
+	if x > maxX {
+		x = at.X + anchor.Width - menu.Width
+	}
+	if y > maxY {
+		y = at.Y + anchor.Height - menu.Height
+	}
+	// A menu larger than the area starts at its top left corner.
+	return fyne.NewPos(max(min(x, maxX), margin), max(min(y, maxY), margin))
 }
 
 // respond sends a quick response off the UI goroutine; a failure shows

@@ -344,8 +344,9 @@ func (v *ConversationView) headerMenu() fyne.CanvasObject {
 		m := fyne.NewMenu("", append(v.muteItems(), // mute.go
 			fyne.NewMenuItem("Export conversation (JSON)", func() { v.exportConversation("json") }),
 			fyne.NewMenuItem("Export conversation (CSV)", func() { v.exportConversation("csv") }))...)
+		// Opened below the button (an anchor of no height under it).
 		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.clin.menu)
-		widget.ShowPopUpMenuAtPosition(m, c, pos.Add(fyne.NewPos(0, v.clin.menu.Size().Height)))
+		showMenu(c, m, pos.Add(fyne.NewPos(0, v.clin.menu.Size().Height)), fyne.NewSize(v.clin.menu.Size().Width, 0))
 	})
 	v.clin.menu.Importance = widget.LowImportance
 	return v.clin.menu
