@@ -83,6 +83,11 @@ func findAll[T any](o fyne.CanvasObject) []T {
 		if v, ok := o.(T); ok && o.Visible() {
 			out = append(out, v)
 		}
+		if f, ok := o.(*field); ok && f.Visible() { // a dialog's text field is an Entry too
+			if v, ok := any(&f.Entry).(T); ok {
+				out = append(out, v)
+			}
+		}
 	})
 	return out
 }

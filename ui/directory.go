@@ -121,9 +121,9 @@ func (v *DirectoryView) showJoin() {
 	if c == nil {
 		return
 	}
-	room := widget.NewEntry()
+	room := newField()
 	room.SetPlaceHolder("icu@rooms.hospital.org")
-	nick := widget.NewEntry()
+	nick := newField()
 	nick.SetText(v.DefaultNick)
 	nick.SetPlaceHolder("Your name in the room")
 	status := widget.NewLabel("")

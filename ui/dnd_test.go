@@ -99,8 +99,8 @@ func TestDNDControls(t *testing.T) {
 	var start *widget.Button
 	walk(pop.Content, func(o fyne.CanvasObject) {
 		switch x := o.(type) {
-		case *widget.Entry:
-			entries = append(entries, x)
+		case *field:
+			entries = append(entries, &x.Entry)
 		case *widget.Button:
 			if x.Text == "Start" {
 				start = x

@@ -7,6 +7,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
 )
 
 // pressEscape delivers Escape as the desktop driver does: to the focused
@@ -38,13 +40,17 @@ func TestEscapeClosesDialog(t *testing.T) {
 }
 
 // Escape closes the image viewer like its close button (the picture is
-// dropped, the conversation has no viewer any more).
+// dropped, the conversation has no viewer any more), also when the
+// composer under it had the cursor.
 func TestEscapeClosesViewer(t *testing.T) {
 	test.NewTempApp(t)
 	v, _, w := openFiles(t, fileMessages(), fyne.NewSize(900, 640))
 	closeOnEscape(w.Canvas())
 	var c *attachmentCellView
 	waitFor(func() bool { c = cellFor(v, "a1"); return c != nil && c.img.Image != nil })
+	// The composer has the cursor when the picture is opened: the viewer
+	// on top of it still closes on Escape.
+	w.Canvas().Focus(v.composer)
 	test.Tap(c)
 	if !waitFor(func() bool { return v.viewer != nil && v.viewer.image.Image != nil }) {
 		t.Fatal("viewer shows no picture")
@@ -56,5 +62,99 @@ func TestEscapeClosesViewer(t *testing.T) {
 	}
 	if vw.image.Image != nil {
 		t.Fatal("closed viewer keeps the decoded picture")
+	}
+}
+
+// Escape typed into a dialog's focused text field closes the dialog, in
+// every dialog that has one (issue 14, glitch 5): Fyne gives the key to the
+// focused field only, so the window's Escape never saw it. Each dialog's
+// text fields are all fields (no plain Entry that would keep Escape).
+func TestEscapeClosesDialogFromItsField(t *testing.T) {
+	own, in := app.MessageID(26), app.MessageID(27) // clinicalChat: own corrected, incoming urgent
+	conversation := func(label string, id app.MessageID) func(t *testing.T) fyne.Window {
+		return func(t *testing.T) fyne.Window {
+			a := &replyingActions{clinicalActions: newClinicalActions()}
+			v, _, w := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, clinicalChat(), a, fyne.NewSize(960, 680))
+			closeOnEscape(w.Canvas())
+			runAction(t, v.rowActions(rowByID(v, id)), label)
+			return w
+		}
+	}
+	for name, open := range map[string]func(t *testing.T) fyne.Window{
+		"reply":            conversation("Reply…", in),
+		"reply with quote": conversation("Reply with quote…", in),
+		"correct":          conversation("Correct…", own),
+		"join room": func(t *testing.T) fyne.Window {
+			v := NewDirectoryView(nil, &fakeActions{})
+			w := test.NewTempWindow(t, v)
+			w.Resize(fyne.NewSize(390, 844))
+			closeOnEscape(w.Canvas())
+			v.showJoin()
+			return w
+		},
+		"do not disturb": func(t *testing.T) fyne.Window {
+			w := test.NewTempWindow(t, widget.NewLabel("inbox"))
+			w.Resize(fyne.NewSize(390, 844))
+			closeOnEscape(w.Canvas())
+			ShowDNDDialog(w.Canvas(), &dndActions{fakeActions: &fakeActions{}})
+			return w
+		},
+		"role message": func(t *testing.T) fyne.Window {
+			v := newRolesView(newClinicalActions())
+			w := test.NewTempWindow(t, v)
+			w.Resize(fyne.NewSize(960, 680))
+			closeOnEscape(w.Canvas())
+			v.compose(clinicalRoles()[0])
+			return w
+		},
+		"change PIN": func(t *testing.T) fyne.Window {
+			w := test.NewTempWindow(t, widget.NewLabel("settings"))
+			w.Resize(fyne.NewSize(390, 844))
+			closeOnEscape(w.Canvas())
+			ShowChangePIN(w.Canvas(), func(string, string) error { return nil }, 6, "", nil)
+			return w
+		},
+		"wipe": func(t *testing.T) fyne.Window {
+			s := NewShell(&fakeActions{}, settingsState())
+			w := test.NewTempWindow(t, s.Content())
+			w.Resize(fyne.NewSize(960, 680))
+			closeOnEscape(w.Canvas())
+			test.Tap(buttonNamed(t, s.Settings, "Wipe this device"))
+			return w
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			test.NewTempApp(t)
+			// Each field in turn, in a dialog opened afresh.
+			for i, n := 0, 1; i < n; i++ {
+				w := open(t)
+				top := w.Canvas().Overlays().Top()
+				if top == nil {
+					t.Fatal("no dialog")
+				}
+				var fields []*field
+				walk(top, func(o fyne.CanvasObject) {
+					switch f := o.(type) {
+					case *field:
+						fields = append(fields, f)
+					case *widget.Entry:
+						t.Errorf("a plain Entry in the dialog (placeholder %q) keeps Escape", f.PlaceHolder)
+					}
+				})
+				if n = len(fields); n == 0 {
+					t.Fatal("the dialog has no text field")
+				}
+				f := fields[i]
+				w.Canvas().Focus(f)
+				if w.Canvas().Focused() != f {
+					t.Fatalf("field %d not focused", i)
+				}
+				test.Type(f, "ab")
+				pressEscape(w.Canvas())
+				if w.Canvas().Overlays().Top() == top {
+					t.Fatalf("dialog still open after Escape typed into its field %d (%q)", i, f.PlaceHolder)
+				}
+			}
+		})
 	}
 }

@@ -159,7 +159,7 @@ func wrapped(s string) *widget.Label {
 }
 
 func (v *ConversationView) showReply(ca ClinicalActions, r app.MessageRow) {
-	entry := widget.NewMultiLineEntry()
+	entry := newMultiLineField()
 	entry.Wrapping = fyne.TextWrapWord
 	entry.SetPlaceHolder("Reply to " + r.Sender)
 	status := errorLabel()
@@ -300,7 +300,7 @@ func (v *ConversationView) confirmStopEscalation(ca ClinicalActions, r app.Messa
 }
 
 func (v *ConversationView) showCorrect(ca ClinicalActions, r app.MessageRow) {
-	entry := widget.NewMultiLineEntry()
+	entry := newMultiLineField()
 	entry.Wrapping = fyne.TextWrapWord
 	entry.SetText(r.Body)
 	entry.SetMinRowsVisible(3)

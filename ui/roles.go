@@ -181,7 +181,7 @@ func (v *RolesView) compose(r app.RoleRow) {
 	if c == nil {
 		return
 	}
-	entry := widget.NewMultiLineEntry()
+	entry := newMultiLineField()
 	entry.Wrapping = fyne.TextWrapWord
 	entry.SetPlaceHolder("Message to " + r.Role)
 	entry.SetMinRowsVisible(3)

@@ -322,7 +322,7 @@ func (s *settingsScreen) showChangePIN() {
 // (at least minLen digits, never fewer than app.MinPINLength) twice. why, when set,
 // says why the PIN must change; done runs after change succeeded.
 func ShowChangePIN(c fyne.Canvas, change func(oldPIN, newPIN string) error, minLen int, why string, done func()) *widget.PopUp {
-	old, pin, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	old, pin, confirm := newPasswordField(), newPasswordField(), newPasswordField()
 	status := widget.NewLabel("")
 	status.Importance = widget.DangerImportance
 	status.Wrapping = fyne.TextWrapWord
@@ -379,7 +379,7 @@ func (s *settingsScreen) showWipe() {
 	var pop *widget.PopUp
 	msg := widget.NewLabel("This deletes every message, contact and key stored on this device. It cannot be undone. Messages kept by the hospital's server are not affected.\n\nType " + WipeConfirmation + " to confirm.")
 	msg.Wrapping = fyne.TextWrapWord
-	entry := widget.NewEntry()
+	entry := newField()
 	entry.SetPlaceHolder(WipeConfirmation)
 	wipe := widget.NewButtonWithIcon("Wipe", theme.DeleteIcon(), func() {
 		if strings.TrimSpace(entry.Text) != WipeConfirmation {
