@@ -84,6 +84,16 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 		"reply":            conversation("Reply…", in),
 		"reply with quote": conversation("Reply with quote…", in),
 		"correct":          conversation("Correct…", own),
+		"forward": func(t *testing.T) fyne.Window {
+			f := &forwardingActions{clinicalActions: newClinicalActions()}
+			rows := forwardedMessages()
+			v := NewConversationView(oseiInfo(ConversationInfo{}), rows, f)
+			w := test.NewTempWindow(t, v)
+			w.Resize(fyne.NewSize(390, 844))
+			closeOnEscape(w.Canvas())
+			runAction(t, v.rowActions(rows[2]), "Forward…")
+			return w
+		},
 		"join room": func(t *testing.T) fyne.Window {
 			v := NewDirectoryView(nil, &fakeActions{})
 			w := test.NewTempWindow(t, v)

@@ -69,7 +69,7 @@ func (v *ConversationView) showForward(fa ForwardActions, r app.MessageRow) {
 		}
 		list.Refresh()
 	}
-	search := widget.NewEntry()
+	search := newField()
 	search.SetPlaceHolder("Search conversations")
 	search.OnChanged = fill
 	fill("")
