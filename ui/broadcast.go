@@ -77,7 +77,7 @@ func (v *DirectoryView) showBroadcast(ba BroadcastActions) {
 	}
 	role := widget.NewSelect(roles, nil)
 	role.SetSelectedIndex(0)
-	text := widget.NewMultiLineEntry()
+	text := newMultiLineField()
 	text.Wrapping = fyne.TextWrapWord
 	text.SetPlaceHolder("Message to each of them")
 	levels := levelNames(v.roles.levels)

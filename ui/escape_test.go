@@ -94,6 +94,14 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 			runAction(t, v.rowActions(rows[2]), "Forward…")
 			return w
 		},
+		"broadcast": func(t *testing.T) fyne.Window {
+			v := NewDirectoryView(contacts(), &broadcastingActions{fakeActions: &fakeActions{}})
+			w := test.NewTempWindow(t, v)
+			w.Resize(fyne.NewSize(390, 844))
+			closeOnEscape(w.Canvas())
+			test.Tap(buttonIn(v, "Broadcast"))
+			return w
+		},
 		"join room": func(t *testing.T) fyne.Window {
 			v := NewDirectoryView(nil, &fakeActions{})
 			w := test.NewTempWindow(t, v)
