@@ -23,6 +23,11 @@ import (
 // largest avatar drawn (the alert card's) on a high-density screen.
 const faceSide = 128
 
+// maxFaces bounds the decoded pictures held (at most 64 KiB each): a
+// directory of thousands does not keep thousands in memory. Past it the
+// cache starts again.
+const maxFaces = 512
+
 // faceBook caches decoded pictures by bare JID (nil: none kept, or one
 // that does not decode).
 type faceBook struct {
@@ -49,7 +54,7 @@ func (f *faceBook) picture(st *securestore.Store, bare string) image.Image {
 			img = media.Upright(media.Fit(got, faceSide), o)
 		}
 	}
-	if f.by == nil {
+	if f.by == nil || len(f.by) >= maxFaces {
 		f.by = map[string]image.Image{}
 	}
 	f.by[bare] = img
