@@ -103,6 +103,23 @@ func (c *Client) SetOwnPicture(ctx context.Context, data []byte) error {
 	return nil
 }
 
+// RemoveOwnPicture takes this account's picture down: colleagues see its
+// initials again. Needs a connection.
+func (c *Client) RemoveOwnPicture(ctx context.Context) error {
+	_, s, err := c.sess()
+	if err != nil {
+		return err
+	}
+	if err := s.TakeDownAvatar(ctx); err != nil {
+		if errors.Is(err, sync.ErrNotConnected) {
+			return ErrPictureOffline
+		}
+		return err
+	}
+	c.faces.forget()
+	return nil
+}
+
 // OwnAvatar is this account's face as colleagues see it: the picture it
 // published, else the initials of the name its card gives (of the
 // address without one).

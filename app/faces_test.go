@@ -50,9 +50,9 @@ var (
 // the picture bob publishes (a 300×300 PNG, shrunk to 96 px) shows for
 // alice on his inbox row, his directory row, as his Person and on the alert
 // card, and sealed in her store; the picture he publishes next replaces it
-// without a new sign-in (PEP notification); a picture whose data does not
-// hash to the id its metadata names is refused and he shows by his
-// initials again.
+// without a new sign-in (PEP notification), and one he takes down goes; a
+// picture whose data does not hash to the id its metadata names is refused
+// and he shows by his initials again.
 func TestPicturesShowForColleagues(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	alice := signIn(t, srv, "alice", Config{})
@@ -110,6 +110,19 @@ func TestPicturesShowForColleagues(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "bob's new picture", 30*time.Second, func() bool { r, _ := alice.row(bob.jid); return pictureIs(r.Avatar, blue) })
+
+	// Taken down, he shows by his initials; then he publishes one again.
+	if err := bob.c.RemoveOwnPicture(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if bob.c.OwnAvatar().Picture != nil {
+		t.Error("bob still sees his own picture")
+	}
+	waitFor(t, "bob's picture taken down", 30*time.Second, func() bool { r, _ := alice.row(bob.jid); return r.Avatar.Picture == nil })
+	if err := bob.c.SetOwnPicture(ctx, solidPNG(t, 64, 64, blue)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's picture again", 30*time.Second, func() bool { r, _ := alice.row(bob.jid); return pictureIs(r.Avatar, blue) })
 
 	// A data item that does not hold what the metadata announced: another
 	// good picture of the same size in bytes, so only the id tells.

@@ -165,6 +165,24 @@ func (s *Session) onAvatar(bare string, m xmpp.AvatarMetadata) {
 	}()
 }
 
+// TakeDownAvatar takes this account's picture down (followers show its
+// initials) and forgets the copy kept.
+func (s *Session) TakeDownAvatar(ctx context.Context) error {
+	c := s.currentClient()
+	if c == nil || !c.Connected() {
+		return ErrNotConnected
+	}
+	if err := c.TakeDownAvatar(ctx); err != nil {
+		return err
+	}
+	s.avatars.set(s.account, "")
+	if err := s.store.DeleteAvatar(s.account); err != nil {
+		return err
+	}
+	s.emit(ProfilesUpdated{})
+	return nil
+}
+
 // PublishAvatar publishes data (a PNG or JPEG picture) as this account's
 // picture, scaled down to OwnAvatarSide without its metadata, and keeps it.
 func (s *Session) PublishAvatar(ctx context.Context, data []byte) error {

@@ -614,6 +614,15 @@ func (a *actions) SetOwnPicture(data []byte) (app.Avatar, error) {
 	return a.cl.OwnAvatar(), nil
 }
 
+func (a *actions) RemoveOwnPicture() (app.Avatar, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.cl.RemoveOwnPicture(ctx); err != nil {
+		return app.Avatar{}, err
+	}
+	return a.cl.OwnAvatar(), nil
+}
+
 func (a *actions) AnswerPresenceRequest(from string, allow bool) error {
 	return a.cl.AnswerPresenceRequest(from, allow)
 }

@@ -224,6 +224,11 @@ func (f *fakeActions) SetLockAfter(d time.Duration) error { f.record("lock " + d
 func (f *fakeActions) ChangePIN(o, n string) error        { f.record("pin " + o + " " + n); return nil }
 func (f *fakeActions) SignOut() error                     { f.record("signout"); return nil }
 func (f *fakeActions) Wipe() error                        { f.record("wipe"); return nil }
+func (f *fakeActions) RemoveOwnPicture() (app.Avatar, error) {
+	f.record("picture removed")
+	return app.AvatarOf("Nurse Kim", "nurse.kim@rounds.test"), nil
+}
+
 func (f *fakeActions) AnswerPresenceRequest(from string, allow bool) error {
 	f.record(fmt.Sprint("answer ", from, " ", allow))
 	return nil

@@ -31,6 +31,9 @@ type SettingsActions interface {
 	// picture (it takes a round trip to the server) and returns the face
 	// colleagues now see.
 	SetOwnPicture(data []byte) (app.Avatar, error)
+	// RemoveOwnPicture takes the picture down and returns the face
+	// colleagues now see (initials).
+	RemoveOwnPicture() (app.Avatar, error)
 }
 
 // SettingsState is what the settings screen shows.
@@ -256,7 +259,28 @@ func (s *settingsScreen) accountRow() fyne.CanvasObject {
 	face.set(s.st.Avatar, themedPerson)
 	side := theme.IconInlineSize() * 2.4
 	status := s.errLabel("picture")
-	var choose *widget.Button
+	var choose, remove *widget.Button
+	shown := func(av app.Avatar) {
+		face.set(av, themedPerson)
+		if av.Picture != nil {
+			remove.Show()
+		} else {
+			remove.Hide()
+		}
+	}
+	remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
+		remove.Disable()
+		go func() {
+			av, err := s.actions.RemoveOwnPicture()
+			doUI(func() {
+				remove.Enable()
+				s.report("picture", err)
+				if err == nil {
+					shown(av)
+				}
+			})
+		}()
+	})
 	choose = widget.NewButtonWithIcon("Choose picture…", theme.FileImageIcon(), func() {
 		w := fileWindow(s.root)
 		if w == nil {
@@ -279,7 +303,7 @@ func (s *settingsScreen) accountRow() fyne.CanvasObject {
 					choose.Enable()
 					s.report("picture", err)
 					if err == nil {
-						face.set(av, themedPerson)
+						shown(av)
 					}
 				})
 			}()
@@ -287,6 +311,7 @@ func (s *settingsScreen) accountRow() fyne.CanvasObject {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG"}))
 		d.Show()
 	})
+	shown(s.st.Avatar)
 	help := widget.NewLabel("Colleagues see your picture beside your name.")
 	help.Wrapping = fyne.TextWrapWord
 	help.SizeName = theme.SizeNameCaptionText
@@ -294,7 +319,7 @@ func (s *settingsScreen) accountRow() fyne.CanvasObject {
 	account.Truncation = fyne.TextTruncateEllipsis
 	return container.NewVBox(
 		container.NewBorder(nil, nil, container.NewCenter(container.NewGridWrap(fyne.NewSize(side, side), face)), nil,
-			container.NewVBox(account, container.NewHBox(choose))),
+			container.NewVBox(account, container.NewHBox(choose, remove))),
 		help, status)
 }
 

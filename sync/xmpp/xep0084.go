@@ -272,25 +272,32 @@ func (c *Client) PublishAvatar(ctx context.Context, data []byte, typ string, wid
 		return "", avatarErr("refusing to publish %d bytes of %q", len(data), typ)
 	}
 	id := AvatarID(data)
-	open := func() *Element {
-		return NewElement(NSPubSub, "publish-options").Append(
-			dataForm(nsPublishOptions).Append(formField("pubsub#access_model", "open")))
-	}
-	publish := func(node string, payload *Element) error {
-		ps := NewElement(NSPubSub, "pubsub").Append(
-			NewElement(NSPubSub, "publish", "node", node).Append(NewElement(NSPubSub, "item", "id", id).Append(payload)),
-			open())
-		_, err := c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "set").Append(ps))
-		return err
-	}
-	if err := publish(NSAvatarData, NewElement(NSAvatarData, "data").SetText(base64.StdEncoding.EncodeToString(data))); err != nil {
+	if err := c.publishOpen(ctx, NSAvatarData, id, NewElement(NSAvatarData, "data").SetText(base64.StdEncoding.EncodeToString(data))); err != nil {
 		return "", err
 	}
 	meta := AvatarMetadata{Info: &AvatarInfo{ID: id, Bytes: len(data), Type: typ, Width: width, Height: height}}
-	if err := publish(NSAvatarMetadata, meta.Element()); err != nil {
+	if err := c.publishOpen(ctx, NSAvatarMetadata, id, meta.Element()); err != nil {
 		return "", err
 	}
 	return id, nil
+}
+
+// TakeDownAvatar publishes empty metadata (XEP-0084 §4.6): followers stop
+// showing our picture.
+func (c *Client) TakeDownAvatar(ctx context.Context) error {
+	return c.publishOpen(ctx, NSAvatarMetadata, "none", AvatarMetadata{}.Element())
+}
+
+// publishOpen publishes payload as item id of our PEP node, readable by
+// anyone who can reach our account.
+func (c *Client) publishOpen(ctx context.Context, node, id string, payload *Element) error {
+	opts := NewElement(NSPubSub, "publish-options").Append(
+		dataForm(nsPublishOptions).Append(formField("pubsub#access_model", "open")))
+	ps := NewElement(NSPubSub, "pubsub").Append(
+		NewElement(NSPubSub, "publish", "node", node).Append(NewElement(NSPubSub, "item", "id", id).Append(payload)),
+		opts)
+	_, err := c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "set").Append(ps))
+	return err
 }
 
 // ErrNotAvatarEvent: the stanza is not a notification of avatar metadata.
