@@ -268,10 +268,12 @@ func (c *Controller) refreshInbox(cl *app.Client) {
 	for _, r := range rows {
 		unread += r.Unread
 	}
+	invites, _ := cl.Invitations()
 	doUI(func() {
 		if s := c.currentShell(); s != nil {
 			s.Inbox.SetRows(rows)
 			s.Inbox.SetPresenceRequests(reqs)
+			s.Inbox.SetInvitations(invites)
 			if v := s.Conversation(); v != nil {
 				for _, r := range rows {
 					if r.ID == v.ID() {
@@ -506,7 +508,36 @@ func (a *actions) MuteConversation(conv string, until time.Time) error {
 func (a *actions) UnmuteConversation(conv string) error { return a.cl.UnmuteConversation(conv) }
 func (a *actions) Muted(conv string) (bool, time.Time)  { return a.cl.Muted(conv) }
 func (a *actions) SaveDraft(conv, text string) error    { return a.cl.SaveDraft(conv, text) }
-func (a *actions) Draft(conv string) string             { return a.cl.Draft(conv) }
+
+// Care teams (careteam.go).
+func (a *actions) RoomMembers(room string) ([]app.RoomMemberRow, error) {
+	return a.cl.RoomMembers(room)
+}
+func (a *actions) AddRoomMember(room, address string) error {
+	a.cl.Touch()
+	return a.cl.AddRoomMember(room, address)
+}
+func (a *actions) RemoveRoomMember(room, address string) error {
+	a.cl.Touch()
+	return a.cl.RemoveRoomMember(room, address)
+}
+func (a *actions) MakeRoomAdmin(room, address string) error {
+	a.cl.Touch()
+	return a.cl.MakeRoomAdmin(room, address)
+}
+func (a *actions) ReadBy(room string, id app.MessageID) ([]app.ReadByRow, error) {
+	return a.cl.ReadBy(room, id)
+}
+func (a *actions) Invitations() ([]app.InvitationRow, error) { return a.cl.Invitations() }
+func (a *actions) AcceptInvitation(room string) (string, error) {
+	a.cl.Touch()
+	return a.cl.AcceptInvitation(room)
+}
+func (a *actions) DeclineInvitation(room string) error {
+	a.cl.Touch()
+	return a.cl.DeclineInvitation(room)
+}
+func (a *actions) Draft(conv string) string { return a.cl.Draft(conv) }
 
 func (a *actions) Reply(conv string, to app.MessageID, text string) error {
 	a.cl.Touch()

@@ -71,6 +71,7 @@ func (v *ConversationView) rowActions(r app.MessageRow) []rowAction {
 	if len(out) > 0 && r.Outgoing {
 		out = append(out, rowAction{"Details", func() { v.showDetails(r) }})
 	}
+	out = append(out, v.readByAction(r)...)  // careteam.go
 	out = append(out, v.replyActions(r)...)  // replies.go
 	out = append(out, v.forwardAction(r)...) // forward.go
 	_ = conv

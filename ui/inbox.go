@@ -45,6 +45,7 @@ type InboxView struct {
 	selected   string
 	levels     app.UrgencyLevelNames
 	hits       *messageHits // nil when actions cannot search messages (search.go)
+	invites    *inviteBar   // nil when actions cannot answer invitations (careteam.go)
 }
 
 // NewInboxView builds the inbox with its first rows.
@@ -69,6 +70,9 @@ func NewInboxView(rows []app.ConversationRow, actions InboxActions) *InboxView {
 	}
 	if a, ok := actions.(PresenceRequestActions); ok {
 		v.requests = newRequestsBar(a)
+	}
+	if a, ok := actions.(InvitationActions); ok {
+		v.invites = newInviteBar(a)
 	}
 	v.list = widget.NewList(func() int { return len(v.shown) }, newInboxRow, func(id widget.ListItemID, o fyne.CanvasObject) {
 		if id < len(v.shown) {
@@ -135,6 +139,14 @@ func (v *InboxView) SetPresenceRequests(reqs []app.PresenceRequest) {
 	}
 }
 
+// SetInvitations shows the invitations to rooms waiting for an answer
+// (careteam.go); without InvitationActions it does nothing.
+func (v *InboxView) SetInvitations(list []app.InvitationRow) {
+	if v.invites != nil {
+		v.invites.set(list)
+	}
+}
+
 // SetConnection updates the status bar.
 func (v *InboxView) SetConnection(c app.Connection) { v.status.set(c) }
 
@@ -176,6 +188,9 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
 	body := v.searchBody(container.NewStack(v.list, v.emptyBox))
 	top := []fyne.CanvasObject{v.status}
+	if v.invites != nil {
+		body = container.NewBorder(v.invites.box, nil, nil, nil, body)
+	}
 	if v.dnd != nil {
 		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), v.search)
 		top = append(top, v.dnd)

@@ -341,7 +341,7 @@ func (v *ConversationView) headerMenu() fyne.CanvasObject {
 		if c == nil {
 			return
 		}
-		m := fyne.NewMenu("", append(v.muteItems(), // mute.go
+		m := fyne.NewMenu("", append(append(v.careTeamItems(), v.muteItems()...), // careteam.go, mute.go
 			fyne.NewMenuItem("Export conversation (JSON)", func() { v.exportConversation("json") }),
 			fyne.NewMenuItem("Export conversation (CSV)", func() { v.exportConversation("csv") }))...)
 		// Opened below the button (an anchor of no height under it).

@@ -1,0 +1,285 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+)
+
+// CareTeamActions is what the room info and "Read by" screens ask of the
+// app. The controller's actions answer it; without it rooms offer neither.
+type CareTeamActions interface {
+	RoomMembers(room string) ([]app.RoomMemberRow, error)
+	AddRoomMember(room, address string) error
+	RemoveRoomMember(room, address string) error
+	MakeRoomAdmin(room, address string) error
+	ReadBy(room string, id app.MessageID) ([]app.ReadByRow, error)
+}
+
+// InvitationActions lets the inbox show invitations to rooms and answer
+// them.
+type InvitationActions interface {
+	Invitations() ([]app.InvitationRow, error)
+	AcceptInvitation(room string) (string, error)
+	DeclineInvitation(room string) error
+}
+
+// careTeamItems are the header menu's room entries.
+func (v *ConversationView) careTeamItems() []*fyne.MenuItem {
+	ta, ok := v.actions.(CareTeamActions)
+	if !ok || !v.info.IsRoom {
+		return nil
+	}
+	return []*fyne.MenuItem{fyne.NewMenuItem("Care team (members)…", func() { v.showCareTeam(ta) })}
+}
+
+// readByAction is the ⋮ menu's "Read by" for our own room messages.
+func (v *ConversationView) readByAction(r app.MessageRow) []rowAction {
+	ta, ok := v.actions.(CareTeamActions)
+	if !ok || !v.info.IsRoom || !r.Outgoing || r.Notice {
+		return nil
+	}
+	return []rowAction{{"Read by…", func() { v.showReadBy(ta, r) }}}
+}
+
+// teamPopup shows content with a Close button, as tall as the screen
+// allows.
+func (v *ConversationView) teamPopup(title string, content fyne.CanvasObject, status *widget.Label, footer ...fyne.CanvasObject) (*container.Scroll, *widget.PopUp) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return nil, nil
+	}
+	var pop *widget.PopUp
+	closeBtn := widget.NewButton("Close", func() { pop.Hide() })
+	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(content)
+	body := container.NewBorder(container.NewVBox(head, status), container.NewVBox(append(footer, closeBtn)...), nil, nil, scroll)
+	pop = widget.NewModalPopUp(container.NewPadded(body), c)
+	size := c.Size()
+	pop.Resize(fyne.NewSize(min(size.Width-2*theme.Padding(), 460), size.Height*0.8))
+	v.popup = pop
+	pop.Show()
+	return scroll, pop
+}
+
+// showReadBy lists who of the care team has read our message r, when, and
+// who has not yet.
+func (v *ConversationView) showReadBy(ta CareTeamActions, r app.MessageRow) {
+	conv := v.info.ID
+	list := container.NewVBox()
+	status := widget.NewLabel("Asking the room…")
+	status.Wrapping = fyne.TextWrapWord
+	scroll, _ := v.teamPopup("Read by", list, status)
+	go func() {
+		rows, err := ta.ReadBy(conv, r.ID)
+		doUI(func() {
+			if err != nil {
+				status.SetText("Not available: " + err.Error())
+				return
+			}
+			status.SetText(readBySummary(rows))
+			for _, row := range rows {
+				when := "Not yet"
+				if row.Read {
+					when = "Read " + row.At.Local().Format(stampFormat)
+				}
+				name := widget.NewLabelWithStyle(row.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: row.Read})
+				state := widget.NewLabel(when)
+				if !row.Read {
+					state.Importance = widget.LowImportance
+				}
+				list.Add(container.NewBorder(nil, nil, name, state))
+			}
+			if scroll != nil {
+				scroll.Refresh()
+			}
+		})
+	}()
+}
+
+// readBySummary is the line above the list: "2 of 3 have read it".
+func readBySummary(rows []app.ReadByRow) string {
+	n := 0
+	for _, r := range rows {
+		if r.Read {
+			n++
+		}
+	}
+	switch {
+	case len(rows) == 0:
+		return "Nobody else is in this room."
+	case n == len(rows):
+		return "Everyone has read it."
+	}
+	return strconv.Itoa(n) + " of " + strconv.Itoa(len(rows)) + " have read it"
+}
+
+// showCareTeam is the room info screen: the care team with roles; owners
+// and admins add members (who get an invitation), make admins and remove.
+func (v *ConversationView) showCareTeam(ta CareTeamActions) {
+	conv := v.info.ID
+	list := container.NewVBox()
+	status := widget.NewLabel("Asking the room…")
+	status.Wrapping = fyne.TextWrapWord
+	title := "Care team · " + v.info.Title
+	content := container.NewVBox(list)
+	var reload func()
+	act := func(what string, f func() error) func() {
+		return func() {
+			status.SetText(what + "…")
+			go func() {
+				err := f()
+				doUI(func() {
+					if err != nil {
+						status.SetText(what + ": " + err.Error())
+						return
+					}
+					reload()
+				})
+			}()
+		}
+	}
+	add := widget.NewEntry()
+	add.SetPlaceHolder("colleague@hospital.org")
+	addBtn := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), nil)
+	addBtn.OnTapped = func() {
+		addr := strings.TrimSpace(add.Text)
+		if addr == "" {
+			return
+		}
+		act("Adding "+addr, func() error { return ta.AddRoomMember(conv, addr) })()
+		add.SetText("")
+	}
+	add.OnSubmitted = func(string) { addBtn.OnTapped() }
+	addRow := container.NewBorder(widget.NewLabel("Add a member (they get an invitation)"), nil, nil, addBtn, add)
+	addRow.Hide()
+	scroll, pop := v.teamPopup(title, content, status, addRow)
+	reload = func() {
+		go func() {
+			rows, err := ta.RoomMembers(conv)
+			doUI(func() {
+				list.RemoveAll()
+				if err != nil {
+					status.SetText("Members not available: " + err.Error())
+					return
+				}
+				manage := app.CanManageRoom(rows)
+				status.SetText(strconv.Itoa(len(rows)) + " members")
+				for _, m := range rows {
+					list.Add(memberRow(m, manage, act, ta, conv))
+				}
+				if manage {
+					addRow.Show()
+				} else {
+					addRow.Hide()
+				}
+				content.Refresh()
+				if scroll != nil {
+					scroll.Refresh()
+				}
+				if pop != nil {
+					pop.Refresh() // the footer's add row appeared: lay out again
+				}
+			})
+		}()
+	}
+	reload()
+}
+
+// memberRow is one member: name and address, role, and for managers the
+// actions on others who are not owners.
+func memberRow(m app.RoomMemberRow, manage bool, act func(string, func() error) func(), ta CareTeamActions, conv string) fyne.CanvasObject {
+	name := widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	addr := widget.NewLabel(m.Address)
+	addr.Importance = widget.LowImportance
+	addr.Truncation = fyne.TextTruncateEllipsis
+	role := widget.NewLabel(m.Role)
+	var buttons []fyne.CanvasObject
+	if manage && !m.Self && m.Role != app.RoomRoleOwner {
+		if m.Role == app.RoomRoleMember {
+			b := widget.NewButton("Make admin", act("Making "+m.Name+" admin", func() error { return ta.MakeRoomAdmin(conv, m.Address) }))
+			b.Importance = widget.LowImportance
+			buttons = append(buttons, b)
+		}
+		rm := widget.NewButtonWithIcon("", theme.DeleteIcon(), act("Removing "+m.Name, func() error { return ta.RemoveRoomMember(conv, m.Address) }))
+		rm.Importance = widget.DangerImportance
+		buttons = append(buttons, rm)
+	}
+	right := container.NewCenter(container.NewHBox(append([]fyne.CanvasObject{role}, buttons...)...))
+	return container.NewBorder(nil, nil, nil, right, container.NewVBox(name, addr))
+}
+
+// inviteBar is the inbox's list of invitations to rooms, each with Join
+// and Decline; hidden when there are none.
+type inviteBar struct {
+	actions InvitationActions
+	box     *fyne.Container
+	onJoin  func(room string)
+}
+
+func newInviteBar(a InvitationActions) *inviteBar {
+	b := &inviteBar{actions: a, box: container.NewVBox()}
+	b.box.Hide()
+	return b
+}
+
+// set shows list (newest first).
+func (b *inviteBar) set(list []app.InvitationRow) {
+	b.box.RemoveAll()
+	for _, inv := range list {
+		b.box.Add(b.card(inv))
+	}
+	if len(list) == 0 {
+		b.box.Hide()
+	} else {
+		b.box.Show()
+	}
+	b.box.Refresh()
+}
+
+func (b *inviteBar) card(inv app.InvitationRow) fyne.CanvasObject {
+	text := inv.FromName + " invites you to the room " + inv.Title
+	if inv.Reason != "" {
+		text += ": “" + inv.Reason + "”"
+	}
+	line := widget.NewLabel(text)
+	line.Wrapping = fyne.TextWrapWord
+	addr := widget.NewLabel(inv.Room + " · from " + inv.From)
+	addr.Importance = widget.LowImportance
+	addr.Truncation = fyne.TextTruncateEllipsis
+	status := widget.NewLabel("")
+	status.Importance = widget.DangerImportance
+	status.Wrapping = fyne.TextWrapWord
+	status.Hide()
+	room := inv.Room
+	var join, decline *widget.Button
+	join = widget.NewButton("Join", func() {
+		join.Disable()
+		go func() {
+			_, err := b.actions.AcceptInvitation(room)
+			doUI(func() {
+				if err != nil {
+					join.Enable()
+					status.SetText("Not joined: " + err.Error())
+					status.Show()
+					return
+				}
+				if b.onJoin != nil {
+					b.onJoin(room)
+				}
+			})
+		}()
+	})
+	join.Importance = widget.HighImportance
+	decline = widget.NewButton("Decline", func() {
+		go func() { _ = b.actions.DeclineInvitation(room) }()
+	})
+	return widget.NewCard("", "", container.NewVBox(line, addr, status, container.NewHBox(join, decline)))
+}
