@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -245,15 +246,20 @@ func (b *inviteBar) set(list []app.InvitationRow) {
 }
 
 func (b *inviteBar) card(inv app.InvitationRow) fyne.CanvasObject {
-	text := inv.FromName + " invites you to the room " + inv.Title
+	// One line each, cut with an ellipsis: a wrapped label in the inbox's
+	// top bar is measured before it has its width.
+	line := widget.NewLabelWithStyle(inv.FromName+" invites you to the room "+inv.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	line.Truncation = fyne.TextTruncateEllipsis
+	lines := []fyne.CanvasObject{line}
 	if inv.Reason != "" {
-		text += ": “" + inv.Reason + "”"
+		reason := widget.NewLabelWithStyle("“"+inv.Reason+"”", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		reason.Truncation = fyne.TextTruncateEllipsis
+		lines = append(lines, reason)
 	}
-	line := widget.NewLabel(text)
-	line.Wrapping = fyne.TextWrapWord
 	addr := widget.NewLabel(inv.Room + " · from " + inv.From)
 	addr.Importance = widget.LowImportance
 	addr.Truncation = fyne.TextTruncateEllipsis
+	lines = append(lines, addr)
 	status := widget.NewLabel("")
 	status.Importance = widget.DangerImportance
 	status.Wrapping = fyne.TextWrapWord
@@ -281,5 +287,7 @@ func (b *inviteBar) card(inv app.InvitationRow) fyne.CanvasObject {
 	decline = widget.NewButton("Decline", func() {
 		go func() { _ = b.actions.DeclineInvitation(room) }()
 	})
-	return widget.NewCard("", "", container.NewVBox(line, addr, status, container.NewHBox(join, decline)))
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	bg.CornerRadius = theme.InputRadiusSize()
+	return container.NewStack(bg, container.NewPadded(container.NewVBox(append(lines, status, container.NewHBox(join, decline))...)))
 }

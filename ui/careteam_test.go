@@ -167,7 +167,7 @@ func TestInvitationInInbox(t *testing.T) {
 	w := test.NewTempWindow(t, v)
 	w.Resize(fyne.NewSize(900, 640))
 	text := labelsIn(v.invites.box)
-	if !strings.Contains(text, "Dr Patel invites you to the room theatre-3: “Theatre 3 list today”") {
+	if !strings.Contains(text, "Dr Patel invites you to the room theatre-3\n“Theatre 3 list today”") {
 		t.Fatalf("invitation card: %q", text)
 	}
 	test.Tap(buttonIn(v.invites.box, "Join"))
