@@ -258,9 +258,38 @@ func loadBroadcasts(st *securestore.Store) ([]broadcastRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseBroadcasts(raw)
+}
+
+// errBroadcastRecords: the stored records do not read; they are left as
+// they are (nothing is sent as a broadcast until they do).
+var errBroadcastRecords = errors.New("the broadcast records on this device do not read")
+
+// parseBroadcasts reads the stored records, refusing any that is not
+// what saveBroadcast writes: an id "b-" and 16 hex digits, at most
+// maxBroadcastsKept records of at most MaxBroadcastRecipients bare
+// addresses each, an urgency Rounds knows.
+func parseBroadcasts(raw []byte) ([]broadcastRecord, error) {
 	var recs []broadcastRecord
 	if err := json.Unmarshal(raw, &recs); err != nil {
-		return nil, fmt.Errorf("broadcast records unreadable: %w", err)
+		return nil, fmt.Errorf("%w: %v", errBroadcastRecords, err)
+	}
+	if len(recs) > maxBroadcastsKept {
+		return nil, fmt.Errorf("%w: %d records", errBroadcastRecords, len(recs))
+	}
+	for _, r := range recs {
+		id, ok := strings.CutPrefix(r.ID, "b-")
+		if _, err := hex.DecodeString(id); !ok || len(id) != 16 || err != nil {
+			return nil, fmt.Errorf("%w: a record's id is not one Rounds writes", errBroadcastRecords)
+		}
+		if len(r.To) == 0 || len(r.To) > MaxBroadcastRecipients || r.Urgency > securestore.UrgencyCritical || len(r.Role) > 200 {
+			return nil, fmt.Errorf("%w: record %s", errBroadcastRecords, r.ID)
+		}
+		for _, t := range r.To {
+			if j, err := chatJID(t.JID); err != nil || j != t.JID || len(t.Error) > 1000 {
+				return nil, fmt.Errorf("%w: record %s names no address", errBroadcastRecords, r.ID)
+			}
+		}
 	}
 	return recs, nil
 }

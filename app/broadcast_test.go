@@ -3,7 +3,10 @@ package app
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -143,4 +146,85 @@ func TestRoleGroup(t *testing.T) {
 	if _, err := roleGroup(shifts, "Porters", now); err == nil {
 		t.Fatal("a role not in the schedule resolved")
 	}
+}
+
+// TestBroadcastToRoleGroup, through Prosody: the on-call node names two
+// ICU nurses on shift now (and alice, who sends, and one whose shift has
+// not started); alice's broadcast to the role reaches the two, each once.
+func TestBroadcastToRoleGroup(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "alice", "bob", "carol", "dave")
+	it := signIn(t, srv, testserver.PubSubAdmin, Config{})
+	now := time.Now().UTC().Truncate(time.Second)
+	h := func(n int) time.Time { return now.Add(time.Duration(n) * time.Hour) }
+	const role = "ICU nurses"
+	publish(t, it, OnCallNode, scheduleXML(
+		Shift{Role: role, JID: srv.JID("bob"), From: h(-1), Until: h(2)},
+		Shift{Role: role, JID: srv.JID("carol"), From: h(-1), Until: h(2)},
+		Shift{Role: role, JID: srv.JID("alice"), From: h(-1), Until: h(2)},
+		Shift{Role: role, JID: srv.JID("dave"), From: h(3), Until: h(5)},
+	))
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+	waitFor(t, "schedule at alice", 30*time.Second, func() bool { rs, _ := alice.c.Roles(); return len(rs) == 1 })
+	v, err := alice.c.SendBroadcast(nil, "icu NURSES", "ROLEB-1 handover moved to 19:45", ClinicalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who []string
+	for _, r := range v.Recipients {
+		who = append(who, r.JID)
+	}
+	if !slices.Equal(who, []string{bob.jid, carol.jid}) || v.Role != "icu NURSES" {
+		t.Fatalf("role group reached %v (role %q)", who, v.Role)
+	}
+	bob.waitIncoming(alice.jid, "ROLEB-1")
+	carol.waitIncoming(alice.jid, "ROLEB-1")
+}
+
+// TestParseBroadcasts: the stored records that saveBroadcast writes read
+// back; records it never writes (a strange id, a full JID, an unknown
+// urgency, nobody, cut short) are refused with errBroadcastRecords.
+func TestParseBroadcasts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/broadcasts/*.json")
+	if len(files) < 7 {
+		t.Fatalf("fixtures: %v", files)
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := parseBroadcasts(b)
+		switch name := filepath.Base(p); {
+		case strings.HasPrefix(name, "good_"):
+			if err != nil || len(recs) == 0 {
+				t.Errorf("%s: %v", name, err)
+			}
+		case !errors.Is(err, errBroadcastRecords):
+			t.Errorf("%s: %v, want errBroadcastRecords", name, err)
+		}
+	}
+}
+
+func FuzzParseBroadcasts(f *testing.F) {
+	files, _ := filepath.Glob("testdata/broadcasts/*.json")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, err := parseBroadcasts(b)
+		if err != nil {
+			return
+		}
+		again, err := json.Marshal(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parseBroadcasts(again); err != nil {
+			t.Fatalf("records read once do not read again: %v", err)
+		}
+	})
 }

@@ -174,3 +174,38 @@ func TestForwardIsNoTextAck(t *testing.T) {
 		t.Fatalf("alice's forward ended her own alert: %+v", a)
 	}
 }
+
+// TestForwardIntoRoom: alice forwards bob's chat message into a care-team
+// room; carol, a member, sees it in the room as alice's, "originally from
+// bob", with bob's exact text, and nothing in her conversation with bob.
+func TestForwardIntoRoom(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+	room := "ward4@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "Ward 4", []string{carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.c.JoinRoom(room, "Nurse Carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Send(alice.jid, "ROOMFWD-1 Bed 9 febrile 38.9"); err != nil {
+		t.Fatal(err)
+	}
+	orig := alice.waitIncoming(bob.jid, "ROOMFWD-1")
+	if _, err := alice.c.Forward(orig.ID, room, ClinicalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := carol.waitIncoming(room, "ROOMFWD-1")
+	if got.Body != orig.Body || got.Forward == nil || got.Forward.FromJID != bob.jid || got.Outgoing {
+		t.Fatalf("carol's room row: %+v forward %+v", got, got.Forward)
+	}
+	if rows := rowsFrom(carol, bob.jid); len(rows) != 0 {
+		t.Fatalf("the forward made a message in carol's conversation with bob: %+v", rows)
+	}
+	mine, ok := alice.rowWhere(room, func(r MessageRow) bool { return strings.Contains(r.Body, "ROOMFWD-1") })
+	if !ok || !mine.Outgoing || mine.Forward == nil || mine.Forward.FromJID != bob.jid {
+		t.Fatalf("alice's room row: %+v", mine)
+	}
+}
