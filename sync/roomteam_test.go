@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"rounds/internal/testpeer"
 	"rounds/internal/testserver"
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -267,4 +268,45 @@ func TestRoomMarkerNeedsRealJID(t *testing.T) {
 	if len(m.Members) != 0 {
 		t.Fatalf("a marker from an occupant without a real JID was recorded: %+v", m.Members)
 	}
+}
+
+// TestInvitationInteropSlixmpp: invitations between Rounds and another
+// client (slixmpp's XEP-0249 plugin, as Gajim-era clients and poezio use
+// it): carol (slixmpp) reads alice's invitation with its room and reason;
+// carol's invitation to alice's room reaches bob's device and is kept for
+// him to accept.
+func TestInvitationInteropSlixmpp(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	carol, err := testpeer.Start(ctx, t.TempDir(), testpeer.Options{
+		JID: srv.JID("carol"), Password: testserver.Password, Addr: srv.C2SAddr(), CAFile: srv.CertFile(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer carol.Close()
+	alice := startDevice(t, srv, "alice", deviceOptions{})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	room := "icu@conference." + srv.Domain
+	if err := alice.session.CreateRoom(ctx, room, "alice", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.session.InviteToRoom(ctx, room, srv.JID("carol"), "ICU team"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := carol.Next(ctx, func(e testpeer.Event) bool { return e.Event == "invite" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.JID != room || e.Body != "ICU team" || xmpp.BareJID(e.From) != alice.jid {
+		t.Fatalf("slixmpp read the invitation as %+v", e)
+	}
+	if err := carol.Invite(bob.jid, room, "join us"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("carol's invitation", 30*time.Second, func() bool {
+		inv, _ := bob.session.Invitations()
+		return len(inv) == 1 && inv[0].From == srv.JID("carol") && inv[0].Room == room && inv[0].Reason == "join us"
+	})
 }

@@ -198,6 +198,13 @@ func (p *Peer) Download(ctx context.Context, url, path string) (Event, error) {
 	return p.Next(ctx, func(e Event) bool { return e.Event == "downloaded" })
 }
 
+// Invite sends an XEP-0249 direct invitation to room through slixmpp's
+// plugin. Invitations received arrive as Event "invite" (From, JID = the
+// room, Body = the reason).
+func (p *Peer) Invite(to, room, reason string) error {
+	return p.command(map[string]any{"cmd": "invite", "to": to, "room": room, "reason": reason})
+}
+
 func (p *Peer) command(c map[string]any) error {
 	b, _ := json.Marshal(c)
 	_, err := p.stdin.Write(append(b, '\n'))

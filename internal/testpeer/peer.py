@@ -44,8 +44,9 @@ class Peer(slixmpp.ClientXMPP):
         self.auto_displayed = auto_displayed
         self.ssl_context = ssl.create_default_context(cafile=cafile)
         for p in ("xep_0030", "xep_0059", "xep_0184", "xep_0199", "xep_0280",
-                  "xep_0297", "xep_0313", "xep_0333", "xep_0359"):
+                  "xep_0297", "xep_0313", "xep_0333", "xep_0359", "xep_0249"):
             self.register_plugin(p)
+        self.add_event_handler("groupchat_direct_invite", self.on_invite)
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("receipt_received", self.on_receipt)
@@ -82,6 +83,11 @@ class Peer(slixmpp.ClientXMPP):
 
     def on_displayed(self, msg):
         emit({"event": "displayed", "from": str(msg["from"]), "id": msg["displayed"]["id"]})
+
+    def on_invite(self, msg):
+        # An XEP-0249 invitation, as slixmpp's plugin reads it.
+        emit({"event": "invite", "from": str(msg["from"]), "jid": str(msg["groupchat_invite"]["jid"]),
+              "body": msg["groupchat_invite"]["reason"]})
 
     async def read_commands(self):
         loop = asyncio.get_event_loop()
@@ -128,6 +134,9 @@ class Peer(slixmpp.ClientXMPP):
             ET.SubElement(m.xml, "{urn:xmpp:hints}store")
             m.send()
             emit({"event": "sent", "id": c["id"]})
+        elif cmd == "invite":
+            self["xep_0249"].send_invitation(c["to"], c["room"], reason=c.get("reason") or None)
+            emit({"event": "sent", "id": c["room"]})
         elif cmd == "receipt":
             ack = self.Message()
             ack["to"] = c["to"]
