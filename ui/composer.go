@@ -191,7 +191,7 @@ func (e *composerEntry) KeyUp(k *fyne.KeyEvent) {
 func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
-		if !e.shift && !isMobile() {
+		if !e.shift && !isMobile() && e.onSend != nil { // no onSend: Enter is a new line
 			e.onSend()
 			return
 		}

@@ -693,6 +693,11 @@ func (a *actions) SendClinical(conv, text string, o app.ClinicalOptions) (app.Se
 	return a.cl.SendClinical(conv, text, o)
 }
 
+func (a *actions) SendSBAR(conv string, f [4]string, o app.ClinicalOptions) (app.Sent, error) {
+	a.cl.Touch()
+	return a.cl.SendSBAR(conv, f, o)
+}
+
 func (a *actions) Respond(conv string, msg app.MessageID, kind app.ResponseKind, text string) error {
 	return a.cl.Respond(conv, msg, kind, text)
 }

@@ -111,6 +111,8 @@ type ConversationView struct {
 
 	// Urgency, orders, responses, recall (urgency.go, history.go).
 	clin clinicalParts
+	// The patient the next message is about (patient.go).
+	pat composerPatient
 
 	// The message waiting for this user's acknowledgement (awaiting.go).
 	await awaitingBar
@@ -452,6 +454,7 @@ func (v *ConversationView) measure(g *geometry, r app.MessageRow, bubbleMax floa
 	}
 	h, w = v.measureClinical(g, r, h, w)
 	h, w = v.measureReply(g, r, h, w) // replies.go
+	h, w = v.measurePatient(g, r, h, w, bubbleMax)
 	if r.DayBreak {
 		h += g.dayH
 	}
@@ -548,8 +551,10 @@ func (v *ConversationView) createRow() fyne.CanvasObject {
 	l.att = newAttachmentBox(v)
 	l.clin = newRowClinical()
 	l.reply = newRowReplies()
+	l.tags = newRowPatient()
 	objs := append([]fyne.CanvasObject{l.dayBg, l.day, l.bg, l.sender, l.body, l.when, l.tick, l.loader, l.att}, l.clin.objects()...)
-	return container.New(l, append(objs, l.reply.objects()...)...)
+	objs = append(objs, l.reply.objects()...)
+	return container.New(l, append(objs, l.tags.objects()...)...)
 }
 
 func (v *ConversationView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -743,6 +748,7 @@ type messageLayout struct {
 	att    *attachmentBox
 	clin   rowClinical
 	reply  rowReplies
+	tags   rowPatient // patient.go
 }
 
 func (l *messageLayout) bind(i int) {
@@ -754,6 +760,7 @@ func (l *messageLayout) bind(i int) {
 		}
 		l.clin.hide()
 		l.reply.hide()
+		l.tags.hide()
 		l.loader.OnTapped = v.requestOlder
 		l.loader.Show()
 		return
@@ -798,6 +805,7 @@ func (l *messageLayout) bind(i int) {
 	l.body.Segments = mentionSegments(bodySegments(r.Body), r.MentionsMe) // replies.go
 	l.bindClinical(r)
 	l.bindReplies(r)
+	l.bindPatient(r) // patient.go
 	l.body.Show()
 	l.body.Refresh()
 	l.att.bind(r)
@@ -865,6 +873,7 @@ func (l *messageLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		y += g.capH
 	}
 	y = l.layoutQuote(x+inner, y, m.bubbleW-2*inner) // replies.go
+	y = l.layoutPatient(x+inner, y, m.bubbleW-2*inner, r)
 	bodyH := g.m.textHeight(m.lines)
 	if m.lines == 0 {
 		bodyH = inner / 2 // a file alone (see measure)

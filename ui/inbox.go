@@ -46,6 +46,7 @@ type InboxView struct {
 	levels     app.UrgencyLevelNames
 	hits       *messageHits // nil when actions cannot search messages (search.go)
 	invites    *inviteBar   // nil when actions cannot answer invitations (careteam.go)
+	filters    *searchFilters
 }
 
 // NewInboxView builds the inbox with its first rows.
@@ -185,20 +186,28 @@ func (v *InboxView) CreateRenderer() fyne.WidgetRenderer {
 			v.OnNewChat()
 		}
 	})
-	bar := container.NewBorder(nil, nil, nil, newChat, v.search)
+	field := fyne.CanvasObject(v.search)
+	none := container.NewStack()
+	none.Hide() // no filters: takes no room
+	var filters fyne.CanvasObject = none
+	if v.filters != nil {
+		field = container.NewBorder(nil, nil, nil, v.filters.toggle, v.search)
+		filters = v.filters.box
+	}
+	bar := container.NewBorder(nil, nil, nil, newChat, field)
 	body := v.searchBody(container.NewStack(v.list, v.emptyBox))
 	top := []fyne.CanvasObject{v.status}
 	if v.invites != nil {
 		body = container.NewBorder(v.invites.box, nil, nil, nil, body)
 	}
 	if v.dnd != nil {
-		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), v.search)
+		bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.dnd.toggle, newChat), field)
 		top = append(top, v.dnd)
 	}
 	if v.requests != nil {
 		top = append(top, v.requests)
 	}
-	return widget.NewSimpleRenderer(container.New(&stackTop{}, append(top, bar, body)...))
+	return widget.NewSimpleRenderer(container.New(&stackTop{}, append(top, bar, filters, body)...))
 }
 
 // stackTop puts its objects one under the other, each at its height for the

@@ -35,7 +35,7 @@ var screenSizes = map[string]fyne.Size{
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("ROUNDS_SCREENSHOT_DIR")
 	only := os.Getenv("ROUNDS_SCREENSHOT_ONLY") // a name prefix, to look at a few screens
-	for _, sc := range append(append(append(append(append(append(append(append(append(screenshotScreens(), clinicalScreens()...), sharedDeviceScreens()...), dndScreens()...), searchScreens()...), lockedScreens()...), forwardScreens()...), repliesScreens()...), broadcastScreens()...), careTeamScreens()...) {
+	for _, sc := range append(append(append(append(append(append(append(append(append(append(screenshotScreens(), clinicalScreens()...), sharedDeviceScreens()...), dndScreens()...), searchScreens()...), lockedScreens()...), forwardScreens()...), repliesScreens()...), broadcastScreens()...), careTeamScreens()...), patientScreens()...) {
 		if only != "" && !strings.HasPrefix(sc.name, only) {
 			continue
 		}

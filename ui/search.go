@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -63,9 +64,10 @@ func newMessageHits(open func(app.SearchHit)) *messageHits {
 	return h
 }
 
-// search runs q (debounced, off the UI goroutine) and shows the answer.
-func (h *messageHits) search(sa SearchActions, q string) {
-	q = strings.TrimSpace(q)
+// search runs q (debounced, off the UI goroutine) and shows the answer;
+// label names the query in the "no match" line.
+func (h *messageHits) search(sa SearchActions, ms app.MessageSearch, label string) {
+	q := strings.TrimSpace(label)
 	h.mu.Lock()
 	h.seq++
 	seq := h.seq
@@ -86,7 +88,7 @@ func (h *messageHits) search(sa SearchActions, q string) {
 		if stale {
 			return
 		}
-		hits, err := sa.SearchMessages(app.MessageSearch{Text: q})
+		hits, err := sa.SearchMessages(ms)
 		if err != nil {
 			hits = nil
 		}
@@ -168,7 +170,11 @@ func (r *hitRow) bind(h app.SearchHit) {
 	if h.Urgency > app.UrgencyNormal {
 		r.snippet.Importance = widget.DangerImportance
 	}
-	r.snippet.SetText(h.Snippet)
+	snip := h.Snippet
+	if h.Patient != "" {
+		snip = "[" + h.Patient + "] " + snip
+	}
+	r.snippet.SetText(snip)
 	r.Refresh()
 }
 
@@ -239,11 +245,153 @@ func (v *InboxView) initSearch() {
 			v.OnOpen(app.ConversationRow{ID: h.Conversation, Title: h.Title, IsRoom: h.IsRoom})
 		}
 	})
+	v.filters = newSearchFilters(v, func() { v.runSearch(sa) })
 	filter := v.search.OnChanged
 	v.search.OnChanged = func(s string) {
 		filter(s)
-		v.hits.search(sa, s)
+		v.runSearch(sa)
 	}
+}
+
+// runSearch searches messages for the field's words and the filters set.
+func (v *InboxView) runSearch(sa SearchActions) {
+	q := app.MessageSearch{Text: strings.TrimSpace(v.search.Text)}
+	label := q.Text
+	if f := v.filters; f != nil {
+		f.apply(&q)
+		if d := f.describe(); d != "" {
+			label = strings.TrimSpace(label + " · " + d)
+		}
+	}
+	v.hits.search(sa, q, label)
+}
+
+// searchFilters narrow the message search: by person, by room, to urgent
+// messages, to a time span, and to a patient (a bed, an MRN or a name).
+// They show under the search field when its filter button is on.
+type searchFilters struct {
+	person, room, when *widget.Select
+	urgent             *widget.Check
+	patient            *widget.Entry
+	toggle             *widget.Button
+	box                *fyne.Container
+	// people and rooms map the choices' titles to addresses.
+	people, rooms map[string]string
+}
+
+// searchSpans are the time filters offered, from now back.
+var searchSpans = []struct {
+	label string
+	d     time.Duration
+}{{"Any time", 0}, {"Last 24 hours", 24 * time.Hour}, {"Last 7 days", 7 * 24 * time.Hour}, {"Last 30 days", 30 * 24 * time.Hour}}
+
+const anyone, anyRoom = "Anyone", "Any conversation"
+
+func newSearchFilters(v *InboxView, changed func()) *searchFilters {
+	f := &searchFilters{people: map[string]string{}, rooms: map[string]string{}}
+	f.person = widget.NewSelect([]string{anyone}, func(string) { changed() })
+	f.room = widget.NewSelect([]string{anyRoom}, func(string) { changed() })
+	spans := make([]string, len(searchSpans))
+	for i, s := range searchSpans {
+		spans[i] = s.label
+	}
+	f.when = widget.NewSelect(spans, func(string) { changed() })
+	f.urgent = widget.NewCheck("Urgent and STAT only", func(bool) { changed() })
+	f.patient = widget.NewEntry()
+	f.patient.SetPlaceHolder("Bed 4, MRN or name")
+	f.patient.OnChanged = func(string) { changed() }
+	f.person.SetSelectedIndex(0)
+	f.room.SetSelectedIndex(0)
+	f.when.SetSelectedIndex(0)
+	clear := widget.NewButton("Clear filters", func() {
+		f.person.SetSelectedIndex(0)
+		f.room.SetSelectedIndex(0)
+		f.when.SetSelectedIndex(0)
+		f.urgent.SetChecked(false)
+		f.patient.SetText("")
+	})
+	clear.Importance = widget.LowImportance
+	form := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Person"), f.person,
+		widget.NewLabel("In"), f.room,
+		widget.NewLabel("When"), f.when,
+		widget.NewLabel("Patient"), f.patient)
+	f.box = container.NewVBox(form, container.NewBorder(nil, nil, nil, clear, f.urgent), widget.NewSeparator())
+	f.box.Hide()
+	f.toggle = widget.NewButtonWithIcon("", theme.ListIcon(), func() {
+		f.box.Hidden = !f.box.Hidden
+		if f.box.Hidden {
+			f.toggle.Importance = widget.LowImportance
+		} else {
+			f.toggle.Importance = widget.HighImportance
+			f.setChoices(v.all)
+		}
+		f.toggle.Refresh()
+		v.Refresh()
+	})
+	f.toggle.Importance = widget.LowImportance
+	return f
+}
+
+// setChoices offers the people of the user's chats and the conversations
+// in the person and room pickers, keeping what is chosen.
+func (f *searchFilters) setChoices(rows []app.ConversationRow) {
+	people, rooms := []string{anyone}, []string{anyRoom}
+	f.people, f.rooms = map[string]string{}, map[string]string{}
+	for _, r := range rows {
+		title := r.Title
+		if _, dup := f.rooms[title]; dup {
+			title += " (" + r.ID + ")"
+		}
+		f.rooms[title] = r.ID
+		rooms = append(rooms, title)
+		if !r.IsRoom {
+			f.people[title] = r.ID
+			people = append(people, title)
+		}
+	}
+	keep := func(s *widget.Select, opts []string) {
+		sel := s.Selected
+		s.Options = opts
+		s.SetSelected(sel)
+		if s.SelectedIndex() < 0 {
+			s.SetSelectedIndex(0)
+		}
+	}
+	keep(f.person, people)
+	keep(f.room, rooms)
+}
+
+// apply narrows q by the filters chosen.
+func (f *searchFilters) apply(q *app.MessageSearch) {
+	q.Person = f.people[f.person.Selected]
+	q.Conversation = f.rooms[f.room.Selected]
+	q.Urgent = f.urgent.Checked
+	q.Patient = strings.TrimSpace(f.patient.Text)
+	if i := f.when.SelectedIndex(); i > 0 {
+		q.Since = nowFunc().Add(-searchSpans[i].d)
+	}
+}
+
+// describe names the filters set, for the "no match" line ("" for none).
+func (f *searchFilters) describe() string {
+	var parts []string
+	if id := f.people[f.person.Selected]; id != "" {
+		parts = append(parts, "from "+f.person.Selected)
+	}
+	if id := f.rooms[f.room.Selected]; id != "" {
+		parts = append(parts, "in "+f.room.Selected)
+	}
+	if f.urgent.Checked {
+		parts = append(parts, "urgent")
+	}
+	if i := f.when.SelectedIndex(); i > 0 {
+		parts = append(parts, strings.ToLower(searchSpans[i].label))
+	}
+	if p := strings.TrimSpace(f.patient.Text); p != "" {
+		parts = append(parts, "patient "+p)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // ScrollToMessage scrolls the thread to message id after the next layout

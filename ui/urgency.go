@@ -202,14 +202,15 @@ func (v *ConversationView) composerBar() fyne.CanvasObject {
 	v.clin.order = widget.NewCheck("Order (a clinical instruction; only to those who may take orders)", func(bool) { v.syncSending() })
 	v.clin.urg.OnChanged = func(string) { v.syncAck(); v.syncSending() }
 	v.clin.urg.SetSelectedIndex(0)
-	v.clin.panel = container.NewVBox(container.NewHBox(v.clin.urg, v.clin.ack), v.clin.order)
+	patientButtons, pending := v.patientControls() // patient.go
+	v.clin.panel = container.NewVBox(container.NewHBox(v.clin.urg, v.clin.ack), v.clin.order, patientButtons)
 	v.clin.panel.Hide()
 	v.clin.bannerBg = canvas.NewRectangle(color.Transparent)
 	v.clin.banner = canvas.NewText("", color.White)
 	v.clin.banner.TextStyle.Bold = true
 	v.clin.bannerBox = container.NewStack(v.clin.bannerBg, container.NewPadded(v.clin.banner))
 	v.clin.bannerBox.Hide()
-	v.clin.bar = container.NewVBox(v.clin.bannerBox, v.clin.panel)
+	v.clin.bar = container.NewVBox(v.clin.bannerBox, pending, v.clin.panel)
 	return v.clin.bar
 }
 
@@ -298,20 +299,30 @@ func (v *ConversationView) syncAck() {
 func (v *ConversationView) sendText(text string) error {
 	ca, ok := v.clinicalActions()
 	u := v.urgency()
-	if !ok || v.clin.ack == nil || (u == app.UrgencyNormal && !v.clin.ack.Checked && !v.clin.order.Checked) {
+	if !ok || v.clin.ack == nil || (u == app.UrgencyNormal && !v.clin.ack.Checked && !v.clin.order.Checked && v.pat.tag == nil) {
 		return v.actions.Send(v.info.ID, text)
 	}
-	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || u >= app.UrgencyHigh, Order: v.clin.order.Checked}
+	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || u >= app.UrgencyHigh, Order: v.clin.order.Checked,
+		Patient: v.pat.tag}
 	if _, err := ca.SendClinical(v.info.ID, text, o); err != nil {
 		return err
 	}
-	// Back to routine: the next message is not STAT by accident.
+	v.resetOptions()
+	return nil
+}
+
+// resetOptions puts the composer back to routine after a send: the next
+// message is not STAT by accident, nor about the same patient.
+func (v *ConversationView) resetOptions() {
+	if v.clin.urg == nil {
+		return
+	}
 	v.clin.urg.SetSelectedIndex(0)
 	v.clin.ack.SetChecked(false)
 	v.clin.order.SetChecked(false)
 	v.clin.panel.Hide()
+	v.setPendingPatient(nil) // patient.go
 	v.syncSending()
-	return nil
 }
 
 // showComposerNote shows a line under the composer (a refusal, a failed
