@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	gosync "sync"
@@ -35,12 +36,16 @@ type device struct {
 }
 
 type deviceOptions struct {
-	url       string
-	resource  string
-	storePath string
-	keepAlive time.Duration
-	limits    xmpp.Limits // zero: the defaults
-	clock     Clock       // nil: the system clock
+	url string
+	// alternates and httpClient: more endpoints (a cluster's nodes) and the
+	// dialer that reaches them (the cluster's namespace).
+	alternates []string
+	httpClient *http.Client
+	resource   string
+	storePath  string
+	keepAlive  time.Duration
+	limits     xmpp.Limits // zero: the defaults
+	clock      Clock       // nil: the system clock
 	// catchUpPage is the MAM page size (0: the engine's default).
 	catchUpPage int
 	// applyEditFault is the session's test hook (session.go), set before Run.
@@ -88,7 +93,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 	s, err := New(Config{
 		Store: d.store,
 		XMPP: xmpp.Config{
-			URL: o.url, JID: d.jid, Resource: o.resource,
+			URL: o.url, Alternates: o.alternates, HTTPClient: o.httpClient, JID: d.jid, Resource: o.resource,
 			Credentials: xmpp.Credentials{Password: testserver.Password},
 			Limits:      o.limits,
 		},

@@ -143,8 +143,10 @@ func New(cfg Config) (*Session, error) {
 	if err != nil || acct.Local == "" {
 		return nil, fmt.Errorf("sync: account %q: want user@domain", cfg.XMPP.JID)
 	}
-	if _, err := xmpp.CheckURL(cfg.XMPP.URL); err != nil {
-		return nil, err
+	for _, u := range append([]string{cfg.XMPP.URL}, cfg.XMPP.Alternates...) {
+		if _, err := xmpp.CheckURL(u); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}

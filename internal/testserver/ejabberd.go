@@ -235,6 +235,9 @@ func (s *Server) EjabberdCtl(args ...string) (string, error) {
 		"--node", s.ej.node,
 	}, args...)
 	cmd := exec.CommandContext(ctx, s.ej.ctl, full...)
+	if s.member != nil {
+		cmd = exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", s.member.netns, s.ej.ctl}, full...)...)
+	}
 	cmd.Dir = s.Dir
 	out, err := cmd.CombinedOutput()
 	text := strings.TrimSpace(string(out))
@@ -333,6 +336,16 @@ func (s *Server) prepareEjabberd() error {
 	}
 	s.HTTPPort, s.HTTPSPort, s.C2SPort = pick(s.opts.HTTPPort, ports[0]), pick(s.opts.HTTPSPort, ports[1]), pick(s.opts.C2SPort, ports[2])
 	s.ej.distPort = ports[3]
+	if m := s.member; m != nil {
+		// Every node of a cluster has its own namespace: the same ports on
+		// each, and the same distribution port, which is how nodes without
+		// epmd find each other.
+		s.HTTPPort, s.HTTPSPort, s.C2SPort, s.ej.distPort = 5280, 5443, 5222, 4370
+		s.ej.node, s.ej.cookie = m.node, m.cookie
+		if err := os.WriteFile(filepath.Join(s.Dir, ejabberdNodeFile), []byte(m.node+" "+m.cookie+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
 
 	// Node name and cookie: reused from a kept directory, because the Mnesia
 	// schema in db/ belongs to the node that created it.
@@ -387,6 +400,9 @@ func (s *Server) prepareEjabberd() error {
 	}
 	// "localhost" from a file, so the node name never depends on DNS.
 	inetrc := "{lookup,[\"file\",\"native\"]}.\n{host,{127,0,0,1}, [\"localhost\"]}.\n"
+	if s.member != nil {
+		inetrc += s.member.hosts
+	}
 	if err := os.WriteFile(filepath.Join(s.Dir, "inetrc"), []byte(inetrc), 0o644); err != nil {
 		return err
 	}
@@ -431,9 +447,16 @@ func (s *Server) HarnessEjabberdConfig() string {
 func (s *Server) erlDistArgs() []string {
 	return []string{
 		"-setcookie", s.ej.cookie,
-		"-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+		"-kernel", "inet_dist_use_interface", s.distInterface(),
 		"-env", "ERL_CRASH_DUMP_BYTES", "0",
 	}
+}
+
+func (s *Server) distInterface() string {
+	if s.member != nil {
+		return "{" + strings.ReplaceAll(s.member.ip, ".", ",") + "}"
+	}
+	return "{127,0,0,1}"
 }
 
 func newPool(pemBytes []byte) *x509.CertPool {
@@ -554,7 +577,7 @@ func (s *Server) haltEjabberd() {
 // registerEjabberd creates an account through mod_http_api on loopback.
 func (s *Server) registerEjabberd(user, password string) error {
 	body, _ := json.Marshal(map[string]string{"user": user, "host": s.Domain, "password": password})
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := s.httpClient(10 * time.Second)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := client.Post(s.HTTPURL()+"/api/register", "application/json", bytes.NewReader(body))

@@ -89,6 +89,10 @@ type Server struct {
 	kind    serverKind
 	ej      *ejabberdState // nil for Prosody
 
+	// member is set for a node of an ejabberd cluster (cluster.go): it runs in
+	// its own network namespace, reached only through member.dial.
+	member *clusterMember
+
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -256,7 +260,11 @@ func (s *Server) launchOnce() error {
 // both listeners answer: HTTP on the WebSocket path for ws://, and c2s for
 // slixmpp peers. output describes what the process printed, for errors.
 func (s *Server) startAndWait(cmd *exec.Cmd, name string, timeout time.Duration, output func() string) error {
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if s.member != nil {
+		start = func() error { return s.member.start(cmd) }
+	}
+	if err := start(); err != nil {
 		return fmt.Errorf("testserver: start %s: %w", name, err)
 	}
 	exited := make(chan struct{})
@@ -266,7 +274,7 @@ func (s *Server) startAndWait(cmd *exec.Cmd, name string, timeout time.Duration,
 	s.mu.Unlock()
 
 	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: time.Second}
+	client := s.httpClient(time.Second)
 	for {
 		select {
 		case <-exited:
@@ -297,7 +305,9 @@ func (s *Server) listening(client *http.Client) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", s.wsPath(), resp.Status)
 	}
-	c, err := net.DialTimeout("tcp", s.C2SAddr(), time.Second)
+	dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c, err := s.dialContext(dctx, "tcp", s.C2SAddr())
 	if err != nil {
 		return err
 	}
@@ -305,21 +315,47 @@ func (s *Server) listening(client *http.Client) error {
 }
 
 // HTTPURL is the plain HTTP base on loopback (WebSocket, uploads, host-meta).
-func (s *Server) HTTPURL() string { return "http://127.0.0.1:" + strconv.Itoa(s.HTTPPort) }
+func (s *Server) HTTPURL() string { return "http://" + s.host() + ":" + strconv.Itoa(s.HTTPPort) }
+
+// host is the address the server listens on: loopback, or a cluster
+// node's own address in its namespace.
+func (s *Server) host() string {
+	if s.member != nil {
+		return s.member.ip
+	}
+	return "127.0.0.1"
+}
+
+func (s *Server) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if s.member != nil {
+		return s.member.dial(ctx, network, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// httpClient reaches the server's HTTP listener (through the cluster's client
+// namespace for a cluster node).
+func (s *Server) httpClient(timeout time.Duration) *http.Client {
+	if s.member == nil {
+		return &http.Client{Timeout: timeout}
+	}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{DialContext: s.member.dial}}
+}
 
 // WSURL is the RFC 7395 endpoint over plain ws:// (loopback only). The path is
 // /xmpp-websocket on Prosody and /ws on ejabberd.
 func (s *Server) WSURL() string {
-	return "ws://127.0.0.1:" + strconv.Itoa(s.HTTPPort) + s.wsPath()
+	return "ws://" + s.host() + ":" + strconv.Itoa(s.HTTPPort) + s.wsPath()
 }
 
 // WSSURL is the RFC 7395 endpoint over TLS; verify it with RootCAs.
 func (s *Server) WSSURL() string {
-	return "wss://127.0.0.1:" + strconv.Itoa(s.HTTPSPort) + s.wsPath()
+	return "wss://" + s.host() + ":" + strconv.Itoa(s.HTTPSPort) + s.wsPath()
 }
 
 // C2SAddr is the TCP c2s listener (STARTTLS) for scripted foreign clients.
-func (s *Server) C2SAddr() string { return "127.0.0.1:" + strconv.Itoa(s.C2SPort) }
+func (s *Server) C2SAddr() string { return s.host() + ":" + strconv.Itoa(s.C2SPort) }
 
 // TLSConfig verifies the server's self-signed certificate for the given name.
 func (s *Server) TLSConfig() *tls.Config {

@@ -17,6 +17,11 @@ type Config struct {
 	// URL is the RFC 7395 endpoint: wss://..., or ws:// to loopback only. Find it
 	// with DiscoverWebSocket, or take it from the user (manual override).
 	URL string
+	// Alternates are more endpoints of the same service (the nodes of a
+	// cluster, from host-meta's several links or the admin's list). When the
+	// endpoint in use cannot be reached, the next one is tried, in order,
+	// and the client stays on the first that answers.
+	Alternates []string
 	// JID is the account's bare JID (user@domain).
 	JID string
 	// Credentials: the password and/or stored SCRAM keys (see Client.SCRAMKeys).
@@ -111,6 +116,9 @@ type Client struct {
 	features *Element
 	closed   bool
 
+	// endpoint indexes [URL]+Alternates: the one last reached (dialAny).
+	endpoint int
+
 	mam mamState // XEP-0313 queries in flight (xep0313.go)
 	muc mucState // XEP-0045 joins (xep0045.go)
 }
@@ -138,8 +146,10 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil || acct.Local == "" {
 		return nil, fmt.Errorf("xmpp: account JID %q: want user@domain", cfg.JID)
 	}
-	if _, err := CheckURL(cfg.URL); err != nil {
-		return nil, err
+	for _, u := range append([]string{cfg.URL}, cfg.Alternates...) {
+		if _, err := CheckURL(u); err != nil {
+			return nil, err
+		}
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.Logger == nil {
@@ -179,12 +189,55 @@ func (c *Client) Connect(ctx context.Context) error {
 	return c.startSession(ctx, t, feats)
 }
 
+// dialAny opens the WebSocket to the endpoint last reached, else to the next
+// ones in order. Each try gets an equal share of what is left of ctx, so a
+// node that swallows packets cannot use up the time of the others. A node
+// that was killed refuses at once, and the next is tried straight away.
+func (c *Client) dialAny(ctx context.Context) (*transport, error) {
+	urls := append([]string{c.cfg.URL}, c.cfg.Alternates...)
+	c.mu.Lock()
+	start := c.endpoint
+	c.mu.Unlock()
+	var errs []error
+	for i := range urls {
+		idx := (start + i) % len(urls)
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if deadline, ok := ctx.Deadline(); ok && len(urls)-i > 1 {
+			dctx, cancel = context.WithTimeout(ctx, time.Until(deadline)/time.Duration(len(urls)-i))
+		}
+		t, err := dialTransport(dctx, urls[idx], c.cfg.HTTPClient, c.cfg.TLSConfig, c.cfg.Limits, c.log)
+		cancel()
+		if err == nil {
+			if idx != start {
+				c.log.Info("xmpp: endpoint changed", "url", urls[idx])
+			}
+			c.mu.Lock()
+			c.endpoint = idx
+			c.mu.Unlock()
+			return t, nil
+		}
+		if len(urls) == 1 || ctx.Err() != nil {
+			return nil, err
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// Endpoint is the URL of the endpoint the client last reached (URL until
+// then).
+func (c *Client) Endpoint() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string{c.cfg.URL}, c.cfg.Alternates...)[c.endpoint]
+}
+
 // login opens a socket, authenticates and restarts the stream. Stored keys that
 // no longer fit the server (it rehashed) fall back to the password once.
 func (c *Client) login(ctx context.Context) (*transport, *Element, error) {
 	creds := c.currentCreds()
 	for attempt := 0; ; attempt++ {
-		t, err := dialTransport(ctx, c.cfg.URL, c.cfg.HTTPClient, c.cfg.TLSConfig, c.cfg.Limits, c.log)
+		t, err := c.dialAny(ctx)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -27,8 +28,20 @@ const maxHostMetaBytes = 64 << 10
 // links are accepted: host-meta is fetched over TLS, and a plain link would
 // undo that. Redirects are followed only to https:// URLs.
 func DiscoverWebSocket(ctx context.Context, hc *http.Client, domain string) (string, error) {
+	urls, err := DiscoverWebSockets(ctx, hc, domain)
+	if err != nil {
+		return "", err
+	}
+	return urls[0], nil
+}
+
+// DiscoverWebSockets is DiscoverWebSocket returning every usable wss://
+// endpoint of the first document that lists any, in the document's order: a
+// cluster publishes one link per node (or per load balancer), and the client
+// moves to the next when one cannot be reached (Config.Alternates).
+func DiscoverWebSockets(ctx context.Context, hc *http.Client, domain string) ([]string, error) {
 	if domain == "" || strings.ContainsAny(domain, "/@?#") {
-		return "", fmt.Errorf("xmpp: bad domain %q", domain)
+		return nil, fmt.Errorf("xmpp: bad domain %q", domain)
 	}
 	var c http.Client
 	if hc != nil {
@@ -50,15 +63,19 @@ func DiscoverWebSocket(ctx context.Context, hc *http.Client, domain string) (str
 			errs = append(errs, err)
 			continue
 		}
+		var found []string
 		for _, href := range doc.parse(body) {
-			if strings.HasPrefix(href, "wss://") {
+			if strings.HasPrefix(href, "wss://") && !slices.Contains(found, href) {
 				if _, err := CheckURL(href); err == nil {
-					return href, nil
+					found = append(found, href)
 				}
 			}
 		}
+		if len(found) > 0 {
+			return found, nil
+		}
 	}
-	return "", fmt.Errorf("%w for %s: %v", ErrNoWebSocketEndpoint, domain, errors.Join(errs...))
+	return nil, fmt.Errorf("%w for %s: %v", ErrNoWebSocketEndpoint, domain, errors.Join(errs...))
 }
 
 func fetchHostMeta(ctx context.Context, c *http.Client, u string) ([]byte, error) {

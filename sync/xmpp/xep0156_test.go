@@ -53,3 +53,18 @@ func TestDiscoverWebSocketNothingUsable(t *testing.T) {
 		t.Fatal("untrusted certificate accepted")
 	}
 }
+
+// TestDiscoverWebSocketsCluster: a cluster's host-meta lists one link per
+// node; every wss:// one comes back, in the document's order, once each.
+func TestDiscoverWebSocketsCluster(t *testing.T) {
+	srv, domain := hostMetaServer(t, `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="wss://node1.hospital.example/ws"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="ws://node3.hospital.example/ws"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="wss://node2.hospital.example/ws"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="wss://node1.hospital.example/ws"/>
+</XRD>`, "")
+	urls, err := DiscoverWebSockets(ctxT(t), srv.Client(), domain)
+	if err != nil || strings.Join(urls, " ") != "wss://node1.hospital.example/ws wss://node2.hospital.example/ws" {
+		t.Fatalf("got %q, %v", urls, err)
+	}
+}

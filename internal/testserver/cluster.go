@@ -1,0 +1,284 @@
+//go:build linux
+
+package testserver
+
+// A two-node (or n-node) ejabberd cluster, each node in a network namespace of
+// its own with its own address, built and removed by the test
+// (/work/shared/ejabberd/CLUSTER-NOTES.md has the shape and its pitfalls):
+//
+//   - namespaces: one for the clients (a bridge, 192.0.2.1/24) and one per
+//     node (lo, and a veth to the bridge with 192.0.2.1N/24). The addresses
+//     are TEST-NET-1 (RFC 5737): they exist only inside these namespaces,
+//     none of which has a default route.
+//   - the test process stays in its own namespace; it reaches the nodes by
+//     dialling from a thread that joined the client namespace (Dial, and
+//     HTTPClient for xmpp.Config). A socket keeps the namespace it was made
+//     in, whichever thread uses it later.
+//   - each node is started from a thread that joined the node's namespace
+//     (the child inherits it) as user ejabberd, node name rounds@ejN, one
+//     cookie, distribution port 4370 in every namespace and no epmd; node
+//     names resolve through the inetrc the harness writes.
+//   - nodes 2..n join node 1 (ejabberdctl join_cluster): Mnesia is shared, so
+//     an account made on one exists on all.
+
+import (
+	"context"
+	"fmt"
+	"golang.org/x/sys/unix"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// clusterMember is what a Server needs to know to be a cluster node.
+type clusterMember struct {
+	netns  string // the node's namespace
+	ip     string
+	node   string // rounds@ejN
+	cookie string
+	hosts  string // inetrc lines naming every node
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// start starts cmd from a thread inside the node's namespace. The thread
+// stays (locked, parked) for as long as the test binary lives: the child's
+// Pdeathsig fires when the thread that started it ends.
+func (m *clusterMember) start(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: this thread is the node's parent
+		if err := setns(m.netns); err != nil {
+			errc <- err
+			return
+		}
+		errc <- cmd.Start()
+		select {}
+	}()
+	return <-errc
+}
+
+func setns(name string) error {
+	f, err := os.Open("/run/netns/" + name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
+		return fmt.Errorf("setns %s: %w", name, e)
+	}
+	return nil
+}
+
+// Cluster is n ejabberd nodes sharing one Mnesia, each in its own namespace.
+type Cluster struct {
+	Domain string
+	Nodes  []*Server
+	netns  []string // [0] the clients', then one per node
+	t      testing.TB
+}
+
+// ErrNoNetns means the machine cannot make network namespaces (not root, or
+// no iproute2).
+var ErrNoNetns = fmt.Errorf("testserver: network namespaces need root and iproute2 (ip)")
+
+// StartEjabberdClusterT builds the namespaces, starts n nodes, joins them and
+// creates the accounts; everything is removed in t.Cleanup. It fails (never
+// skips) when something is missing; gating is the caller's (NeedCluster).
+func StartEjabberdClusterT(t testing.TB, n int, accounts ...string) *Cluster {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal(ErrNoNetns)
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Fatal(ErrNoNetns)
+	}
+	tag := randomHex(3)
+	c := &Cluster{Domain: "rounds.test", t: t}
+	t.Cleanup(c.remove)
+	c.netns = append(c.netns, "rounds-"+tag+"-c")
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("netns", "add", c.netns[0])
+	run("-n", c.netns[0], "link", "set", "lo", "up")
+	run("-n", c.netns[0], "link", "add", "br0", "type", "bridge")
+	run("-n", c.netns[0], "addr", "add", "192.0.2.1/24", "dev", "br0")
+	run("-n", c.netns[0], "link", "set", "br0", "up")
+	cookie := randomHex(16)
+	var hosts strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&hosts, "{host,{192,0,2,%d}, [\"ej%d\"]}.\n", 10+i, i)
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return c.Dial(ctx, network, addr)
+	}
+	for i := 1; i <= n; i++ {
+		ns := fmt.Sprintf("rounds-%s-%d", tag, i)
+		c.netns = append(c.netns, ns)
+		run("netns", "add", ns)
+		run("-n", ns, "link", "set", "lo", "up")
+		// The veth is made in the node's namespace, its peer moved to the
+		// clients': nothing is ever added to the test's own namespace.
+		run("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "n"+strconv.Itoa(i), "netns", c.netns[0])
+		run("-n", ns, "addr", "add", fmt.Sprintf("192.0.2.%d/24", 10+i), "dev", "eth0")
+		run("-n", ns, "link", "set", "eth0", "up")
+		run("-n", c.netns[0], "link", "set", "n"+strconv.Itoa(i), "master", "br0", "up")
+	}
+	// One certificate for every node: clients verify any of them with it.
+	var first *Server
+	for i := 1; i <= n; i++ {
+		m := &clusterMember{netns: c.netns[i], ip: fmt.Sprintf("192.0.2.%d", 10+i),
+			node: fmt.Sprintf("rounds@ej%d", i), cookie: cookie, hosts: hosts.String(), dial: dial}
+		s, err := startEjabberdMember(m, first)
+		if err != nil {
+			t.Fatalf("cluster node %d: %v", i, err)
+		}
+		c.Nodes = append(c.Nodes, s)
+		if first == nil {
+			first = s
+		} else if out, err := s.EjabberdCtl("join_cluster", first.ej.node); err != nil {
+			t.Fatalf("join_cluster: %v: %s", err, out)
+		}
+	}
+	for _, a := range accounts {
+		if err := c.Nodes[0].CreateAccount(a, Password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+func startEjabberdMember(m *clusterMember, first *Server) (*Server, error) {
+	ej, err := findEjabberd()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", ejabberdDirPrefix)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{Domain: "rounds.test", LogLevel: ejabberdLogLevel(os.Getenv("ROUNDS_EJABBERD_LOG")), HibernationSeconds: 60}
+	opts.Render = func(s *Server) (string, error) {
+		cfg := s.HarnessEjabberdConfig()
+		// Listen on the node's address; the HTTP API and registration answer
+		// the clients' subnet (there is no loopback between namespaces).
+		cfg = strings.ReplaceAll(cfg, `ip: "127.0.0.1"`, `ip: "`+m.ip+`"`)
+		cfg = strings.ReplaceAll(cfg, "ip: 127.0.0.1/8", "ip: 192.0.2.0/24")
+		cfg = strings.ReplaceAll(cfg, "      - 127.0.0.0/8\n", "      - 127.0.0.0/8\n      - 192.0.2.0/24\n")
+		return cfg, nil
+	}
+	s := &Server{Domain: opts.Domain, opts: opts, kind: kindEjabberd, ej: ej, Dir: dir, ownDir: true, member: m}
+	if err := os.WriteFile(dir+"/"+ownerFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return nil, err
+	}
+	if first != nil {
+		s.RootCAs, s.CertPEM = first.RootCAs, first.CertPEM
+		for _, f := range []string{"/certs/" + first.Domain + ".crt", "/certs/" + first.Domain + ".key"} {
+			b, err := os.ReadFile(first.Dir + f)
+			if err != nil {
+				return nil, err
+			}
+			_ = os.MkdirAll(dir+"/certs", 0o750)
+			if err := os.WriteFile(dir+f, b, 0o600); err != nil {
+				return nil, err
+			}
+		}
+		s.ownDir = false // keep the copied certificate in prepare
+		defer func() { s.ownDir = true }()
+	}
+	if err := s.prepareEjabberd(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	if err := s.launchEjabberdOnce(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dial opens a connection from the clients' namespace.
+func (c *Cluster) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		if err := setns(c.netns[0]); err != nil {
+			ch <- res{nil, err}
+			return
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, network, addr)
+		ch <- res{conn, err}
+	}()
+	r := <-ch
+	return r.c, r.err
+}
+
+// HTTPClient dials from the clients' namespace and verifies the nodes'
+// certificate: for xmpp.Config.HTTPClient and host-meta.
+func (c *Cluster) HTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: c.Dial, TLSClientConfig: c.Nodes[0].TLSConfig(),
+		ForceAttemptHTTP2: false}}
+}
+
+// WSSURLs are the nodes' WebSocket endpoints over TLS, node 1 first (off
+// loopback Rounds refuses ws://). HTTPClient verifies them.
+func (c *Cluster) WSSURLs() []string {
+	var out []string
+	for _, s := range c.Nodes {
+		out = append(out, s.WSSURL())
+	}
+	return out
+}
+
+// JID returns user@domain.
+func (c *Cluster) JID(user string) string { return user + "@" + c.Domain }
+
+// Kill SIGKILLs node i (0-based), as a crashed machine.
+func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
+
+// Restart starts node i again on its data; it rejoins the cluster by itself
+// (its Mnesia schema names the others). Mnesia waits for the node that went
+// down last: restart nodes in the reverse order of their deaths.
+func (c *Cluster) Restart(i int) error { return c.Nodes[i].launchEjabberdOnce() }
+
+// remove stops every node and deletes the namespaces (with their veths and
+// bridge).
+func (c *Cluster) remove() {
+	for _, s := range c.Nodes {
+		if c.t.Failed() {
+			c.t.Logf("ejabberd %s log:\n%s", s.Node(), s.tailLog())
+		}
+		s.Stop()
+	}
+	for _, ns := range c.netns {
+		_ = exec.Command("ip", "netns", "del", ns).Run()
+	}
+}
+
+// NeedCluster gates the cluster tests: ejabberd wanted (NeedEjabberd) and
+// root for the namespaces. Under CI (CI set) a run without root fails.
+func NeedCluster(t testing.TB) {
+	t.Helper()
+	NeedEjabberd(t)
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal(ErrNoNetns)
+	}
+	t.Skip(ErrNoNetns)
+}
