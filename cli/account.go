@@ -33,7 +33,7 @@ func (a *accountFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.account, "account", "", "the account to sign in as, e.g. lab.bot@hospital.org (required)")
 	fs.StringVar(&a.secretFile, "secret-file", "", "file holding the account's password (mode 600)")
 	fs.BoolVar(&a.keyring, "keyring", false, "read the password from the OS keyring (filed with `rounds secret set`)")
-	fs.StringVar(&a.server, "server", os.Getenv("ROUNDS_SERVER_URL"), "WebSocket URL, e.g. wss://xmpp.hospital.org/xmpp-websocket (default: $ROUNDS_SERVER_URL, else discovered from the domain, XEP-0156)")
+	fs.StringVar(&a.server, "server", os.Getenv("ROUNDS_SERVER_URL"), "WebSocket URL, e.g. wss://xmpp.hospital.org/xmpp-websocket, or a cluster's nodes separated by spaces, tried in order (default: $ROUNDS_SERVER_URL, else discovered from the domain, XEP-0156)")
 	fs.StringVar(&a.caFile, "ca-file", "", "PEM file of the CA that signed the server's certificate (default: the system's roots)")
 	fs.StringVar(&a.stateDir, "state-dir", os.Getenv("ROUNDS_CLI_STATE"), "where the account's encrypted state lives (default: $ROUNDS_CLI_STATE, else <user config dir>/rounds-cli)")
 	fs.DurationVar(&a.connectTimeout, "connect-timeout", 30*time.Second, "give up signing in after this long (exit 4)")

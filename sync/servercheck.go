@@ -91,7 +91,11 @@ type ServerFacts struct {
 // returns what it saw; a failed sign-in is SignInErr, and nothing after it
 // is probed. pubsub is the service holding the org nodes.
 func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
-	f := &ServerFacts{URL: s.URL, Nodes: map[string]Event{}, NodeErrs: map[string]error{}, PubSubService: pubsub}
+	first := s.URL
+	if eps := Endpoints(s.URL); len(eps) > 0 {
+		first = eps[0] // a cluster: the node tried first is the one probed
+	}
+	f := &ServerFacts{URL: first, Nodes: map[string]Event{}, NodeErrs: map[string]error{}, PubSubService: pubsub}
 	hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLSConfig}}
 	probeTLS(ctx, f, s.TLSConfig)
 	probeDate(ctx, f, hc)

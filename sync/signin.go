@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"rounds/securestore"
@@ -36,8 +37,17 @@ type Server struct {
 
 // XMPP is the wire configuration for s, for Config.XMPP.
 func (s Server) XMPP() xmpp.Config {
+	eps := Endpoints(s.URL)
+	first := s.URL
+	if len(eps) > 0 {
+		first = eps[0]
+	}
+	var more []string
+	if len(eps) > 1 {
+		more = eps[1:]
+	}
 	return xmpp.Config{
-		URL: s.URL, JID: s.JID, Resource: s.Resource,
+		URL: first, Alternates: more, JID: s.JID, Resource: s.Resource,
 		Credentials: xmpp.Credentials{Password: s.Password},
 		TLSConfig:   s.TLSConfig, HTTPClient: s.HTTPClient, Logger: s.Logger,
 	}
@@ -70,18 +80,35 @@ func PasswordExpired(err error) bool {
 	return errors.As(err, &auth) && auth.Condition == "credentials-expired"
 }
 
-// DiscoverServer finds the WebSocket endpoint the domain publishes
-// (XEP-0156, host-meta over HTTPS).
+// DiscoverServer finds the WebSocket endpoints the domain publishes
+// (XEP-0156, host-meta over HTTPS): one URL, or a cluster's several
+// separated by spaces, in host-meta's order (Endpoints).
 func DiscoverServer(ctx context.Context, hc *http.Client, domain string) (string, error) {
-	return xmpp.DiscoverWebSocket(ctx, hc, domain)
+	urls, err := xmpp.DiscoverWebSockets(ctx, hc, domain)
+	return strings.Join(urls, " "), err
 }
 
 // CheckServerURL refuses a URL the engine would not connect to (not wss://,
 // or ws:// beyond loopback); the error matches ErrInsecureTransport.
 func CheckServerURL(raw string) error {
-	_, err := xmpp.CheckURL(raw)
-	return err
+	eps := Endpoints(raw)
+	if len(eps) == 0 {
+		_, err := xmpp.CheckURL(raw)
+		return err
+	}
+	for _, u := range eps {
+		if _, err := xmpp.CheckURL(u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// Endpoints splits a server URL as the app stores it and the admin types it
+// (--server): one WebSocket URL, or several separated by spaces, the nodes
+// of a cluster in the order to try them (a URL holds no space). The engine
+// uses the first and moves to the next when one cannot be reached.
+func Endpoints(serverURL string) []string { return strings.Fields(serverURL) }
 
 // CheckPassword signs in to s once, as a separate resource and without
 // stream management so the check leaves nothing behind on the server, and

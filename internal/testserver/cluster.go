@@ -255,6 +255,22 @@ func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
 // down last: restart nodes in the reverse order of their deaths.
 func (c *Cluster) Restart(i int) error { return c.Nodes[i].launchEjabberdOnce() }
 
+// Heal restarts every node that is not running (after a failed phase that
+// did not restart what it killed), so the next phase starts with all nodes.
+func (c *Cluster) Heal() error {
+	for _, s := range c.Nodes {
+		s.mu.Lock()
+		down := s.stopped
+		s.mu.Unlock()
+		if down {
+			if err := s.launchEjabberdOnce(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // remove stops every node and deletes the namespaces (with their veths and
 // bridge).
 func (c *Cluster) remove() {
