@@ -343,3 +343,83 @@ func TestRoomReactionsFromArchiveCatchUp(t *testing.T) {
 		return len(r.Reactions) == 1 && r.Reactions[0].Emoji == "👀" && !r.Reactions[0].Mine
 	})
 }
+
+// TestRoomArchiveReactionCreditsItsGiver: a reaction read from a room's
+// archive is credited to whoever the archive names as its giver, never to
+// whoever holds that nick now. Carol reacts as "Dr Bob" while alice is
+// signed out and leaves; bob then takes the nick. At alice's next sign-in
+// the reaction is carol's, not bob's.
+func TestRoomArchiveReactionCreditsItsGiver(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+	room := "ward5@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "", []string{bob.jid, carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.c.JoinRoom(room, "Dr Bob"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := alice.c.Send(room, "Bed 9 NG tube position?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var atCarol MessageRow
+	waitFor(t, "carol has it with the room's id", 30*time.Second, func() bool {
+		atCarol, _ = carol.rowWhere(room, func(r MessageRow) bool { return r.Body == "Bed 9 NG tube position?" })
+		if atCarol.ID == 0 {
+			return false
+		}
+		m, err := alice.c.store.Message(id)
+		return err == nil && m.StanzaID != ""
+	})
+	alice.c.SignOut()
+	if err := carol.c.React(room, atCarol.ID, "👎"); err != nil {
+		t.Fatal(err)
+	}
+	_, cs, err := carol.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.LeaveRoom(context.Background(), room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.JoinRoom(room, "Dr Bob"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Unlock(context.Background(), alice.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.SignOut)
+	alice.c = c
+	alice.waitOnline()
+	var r MessageRow
+	waitFor(t, "carol's room reaction from the archive", 30*time.Second, func() bool {
+		r, _ = alice.messageRow(room, id)
+		return len(r.Reactions) == 1
+	})
+	if r.Reactions[0].Emoji != "👎" || len(r.Reactions[0].Who) != 1 {
+		t.Fatalf("reactions: %s", reactionsOf(r))
+	}
+	if who := r.Reactions[0].Who[0]; who != "carol" {
+		t.Fatalf("carol's archived reaction is credited to %q, not carol (bob holds her nick now): %s", who, reactionsOf(r))
+	}
+	// Live, a reaction is credited to the member the room names for the
+	// occupant, by name.
+	atBob, _ := bob.rowWhere(room, func(r MessageRow) bool { return r.Body == "Bed 9 NG tube position?" })
+	if atBob.ID == 0 {
+		t.Fatal("bob has no copy of the message")
+	}
+	if err := bob.c.React(room, atBob.ID, "👀"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's live reaction", 30*time.Second, func() bool {
+		r, _ = alice.messageRow(room, id)
+		return len(r.Reactions) == 2
+	})
+	if got := reactionsOf(r); got != "👎[carol] 👀[bob]" {
+		t.Fatalf("reactions: %s", got)
+	}
+}

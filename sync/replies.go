@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -161,9 +162,7 @@ func (s *Session) onReactions(m *xmpp.Message, at time.Time) {
 		if !s.isRoom(conv) {
 			return
 		}
-		if author = s.roomAuthor(m, false); s.isOwnAuthor(conv, author) {
-			author = s.account
-		}
+		author = s.reactionAuthor(conv, m, !at.IsZero())
 	case s.roomPrivateMessage(m):
 		return
 	case m.Carbon == xmpp.CarbonSent || (xmpp.BareJID(m.From) == s.account && m.From != ""):
@@ -189,6 +188,41 @@ func (s *Session) onReactions(m *xmpp.Message, at time.Time) {
 	} else if changed {
 		s.emit(ReactionsChanged{Conversation: conv, Message: t.ID})
 	}
+}
+
+// reactionAuthor names who gave a room reaction, as the key its set is
+// kept under, so a later set (live or archived) from the same person
+// replaces it: this account for our own; else the real JID the room
+// vouches for, so the screens can name them: live, the JID now holding
+// the occupant-id it came under, archived, the one the room's archive put
+// on it (never whoever holds the nick now: mallory's archived reaction
+// under the nick "bob" is not bob's); else the occupant-id; "" for none.
+func (s *Session) reactionAuthor(room string, m *xmpp.Message, archived bool) string {
+	author := s.roomAuthor(m, archived)
+	if s.isOwnAuthor(room, author) {
+		return s.account
+	}
+	id, isOccupantID := strings.CutPrefix(author, occupantIDPrefix)
+	if !isOccupantID {
+		return author
+	}
+	j, err := xmpp.ParseJID(m.From)
+	if err != nil {
+		return author
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[room]
+	switch {
+	case r == nil:
+	case archived:
+		if r.nonAnonymous && m.RealJID != "" {
+			return xmpp.BareJID(m.RealJID)
+		}
+	case r.ids[j.Resource] == id && r.members[j.Resource] != "":
+		return r.members[j.Resource]
+	}
+	return author
 }
 
 // React sets this account's reactions to message id of conv (empty:
