@@ -456,7 +456,11 @@ func BenchmarkSendLatencyWire(b *testing.B) {
 // socket, the page round trips and the goroutine hand-offs, which
 // BenchmarkCatchUp10k includes.
 func BenchmarkStoreArchive10k(b *testing.B) {
-	const n, page = 10_000, 250
+	const n = 10_000
+	page := 250
+	if v, err := strconv.Atoi(os.Getenv("ROUNDS_STORE_PAGE")); err == nil && v > 0 {
+		page = v // diagnostic: what a larger commit per step would save
+	}
 	frames := make([][]byte, n)
 	for i := range n {
 		id := fmt.Sprintf("%016d", i)
