@@ -42,7 +42,8 @@ func (s *Session) cursorKey(archive string) string {
 // Fetching and storing overlap: the next page is requested as soon as the
 // previous one has arrived, before it is even converted, while a single
 // writer converts and commits pages strictly in order, up to fetchAhead
-// pages behind. Catch-up is then bound by the server, not by our fsyncs:
+// pages behind; the pages waiting when it is free go into one transaction
+// with the cursor of the last. Catch-up is then bound by the server, not by our fsyncs:
 // the server never waits for our work between two pages.
 func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive string) error {
 	key := s.cursorKey(archive)
@@ -62,12 +63,33 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 	go func() {
 		var err error
 		for f := range pages {
-			if err == nil {
-				p := s.convertPage(f.page, owner)
-				p.cursor = f.cursor
-				if err = s.storePage(key, p); err != nil {
-					stop()
+			if err != nil {
+				continue // drain
+			}
+			p := s.convertPage(f.page, owner)
+			p.cursor = f.cursor
+			// Pages that arrived while the last one was committing go into
+			// the same transaction, in order, with the cursor of the last:
+			// a commit (page writes, two fdatasyncs) costs per transaction,
+			// not per message.
+		more:
+			for range fetchAhead {
+				select {
+				case g, ok := <-pages:
+					if !ok {
+						break more
+					}
+					q := s.convertPage(g.page, owner)
+					p.batch = append(p.batch, q.batch...)
+					p.signals = append(p.signals, q.signals...)
+					p.edits = append(p.edits, q.edits...)
+					p.cursor = g.cursor
+				default:
+					break more
 				}
+			}
+			if err = s.storePage(key, p); err != nil {
+				stop()
 			}
 		}
 		stored <- err
