@@ -151,9 +151,9 @@ func (cc *conversations) JoinRoom(room, nick string) (string, error) {
 // under nick (default: our address's local part). The room is members-only
 // (members are the bare JIDs let in besides us), non-anonymous (everyone sees
 // who is who), persistent, hidden from the server's room list and archived,
-// so every member's devices catch up. name is what members see ("" leaves the
-// address). A room already at that address is ErrRoomExists. Needs a
-// connection.
+// so every member's devices catch up; each member is sent an invitation.
+// name is what members see ("" leaves the address). A room already at that
+// address is ErrRoomExists. Needs a connection.
 func (cc *conversations) CreateRoom(room, nick, name string, members []string) (string, error) {
 	bare, err := chatJID(room)
 	if err != nil {
@@ -176,6 +176,13 @@ func (cc *conversations) CreateRoom(room, nick, name string, members []string) (
 	defer cancel()
 	if err := s.CreateRoom(ctx, bare, nick, strings.TrimSpace(name), ms); err != nil {
 		return "", roomErr(err)
+	}
+	// The members' devices show the room as an invitation (XEP-0249) to
+	// accept; without it they would have to be told its address.
+	for _, m := range ms {
+		if err := s.InviteToRoom(ctx, bare, m, strings.TrimSpace(name)); err != nil {
+			cc.log.Warn("app: invitation to a new room not sent", "room", bare, "err", err)
+		}
 	}
 	cc.changes.push(Change{Kind: InboxChanged})
 	return bare, nil

@@ -73,7 +73,8 @@ func TestReadByThreeMembers(t *testing.T) {
 	}
 }
 
-// TestCareTeamMembersAndInvitation: alice creates a room and adds bob
+// TestCareTeamMembersAndInvitation: alice creates a room with carol (who is
+// invited) and adds bob
 // (member list + invitation); bob's inbox offers the invitation, which he
 // accepts; alice makes him an admin and removes carol; bob, as admin, sees
 // the team with roles; carol, no longer a member, may not manage it.
@@ -86,6 +87,10 @@ func TestCareTeamMembersAndInvitation(t *testing.T) {
 	if _, err := alice.c.CreateRoom(room, "", "Ward 7", []string{carol.jid}); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "carol's invitation from the room's creation", 30*time.Second, func() bool {
+		inv, _ := carol.c.Invitations()
+		return len(inv) == 1 && inv[0].Room == room && inv[0].Reason == "Ward 7"
+	})
 	if err := alice.c.AddRoomMember(room, bob.jid); err != nil {
 		t.Fatal(err)
 	}

@@ -104,6 +104,9 @@ func (s *Session) checkInvitation(c *xmpp.Client, inv Invitation) {
 		s.log.Info("sync: invitation to a room that does not exist; ignored", "room", inv.Room, "err", err)
 		return
 	}
+	if s.isRoom(inv.Room) {
+		return // joined meanwhile (the invitation followed a join, or crossed it)
+	}
 	if err := s.keepInvitation(inv); err != nil {
 		s.log.Warn("sync: keeping an invitation", "err", err)
 		return

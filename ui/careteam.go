@@ -291,3 +291,89 @@ func (b *inviteBar) card(inv app.InvitationRow) fyne.CanvasObject {
 	bg.CornerRadius = theme.InputRadiusSize()
 	return container.NewStack(bg, container.NewPadded(container.NewVBox(append(lines, status, container.NewHBox(join, decline))...)))
 }
+
+// RoomCreateActions lets the directory create a care-team room.
+type RoomCreateActions interface {
+	// CreateRoom creates a members-only, non-anonymous, archived room at
+	// address named name, with members (who are invited), and opens it.
+	CreateRoom(address, name string, members []string) error
+}
+
+// showCreateRoom is the "New care team" dialog: the room's address, its
+// name and the members' addresses (one per line or comma separated).
+func (v *DirectoryView) showCreateRoom(ra RoomCreateActions) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	if c == nil {
+		return
+	}
+	if v.popup != nil {
+		v.popup.Hide()
+	}
+	room := newField()
+	room.SetPlaceHolder("icu-team@rooms.hospital.org")
+	name := newField()
+	name.SetPlaceHolder("ICU team")
+	members := widget.NewMultiLineEntry()
+	members.SetPlaceHolder("kim@hospital.org, osei@hospital.org")
+	members.SetMinRowsVisible(3)
+	status := widget.NewLabel("")
+	status.Importance = widget.DangerImportance
+	status.Wrapping = fyne.TextWrapWord
+	status.Hide()
+	var pop *widget.PopUp
+	var create *widget.Button
+	create = widget.NewButton("Create", func() {
+		r := strings.TrimSpace(room.Text)
+		if err := ValidateAddress(r); err != nil {
+			status.SetText("A room address looks like icu-team@rooms.hospital.org")
+			status.Show()
+			return
+		}
+		var ms []string
+		for _, m := range strings.FieldsFunc(members.Text, func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == ';' }) {
+			if err := ValidateAddress(m); err != nil {
+				status.SetText("Not an address: " + m)
+				status.Show()
+				return
+			}
+			ms = append(ms, m)
+		}
+		create.Disable()
+		status.Importance = widget.MediumImportance
+		status.SetText("Creating the room…")
+		status.Show()
+		n := strings.TrimSpace(name.Text)
+		go func() {
+			err := ra.CreateRoom(r, n, ms)
+			doUI(func() {
+				create.Enable()
+				if err != nil {
+					status.Importance = widget.DangerImportance
+					status.SetText(err.Error())
+					status.Refresh()
+					return
+				}
+				pop.Hide()
+				if v.OnStarted != nil {
+					v.OnStarted(r)
+				}
+			})
+		}()
+	})
+	create.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { pop.Hide() })
+	note := widget.NewLabel("Only members get in; everyone sees who is who; the room keeps its history for every member's devices. Members get an invitation.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	content := container.NewVBox(
+		widget.NewLabelWithStyle("New care team", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel("Room address"), room, widget.NewLabel("Name"), name,
+		widget.NewLabel("Members"), members, note, status,
+		container.NewGridWithColumns(2, cancel, create))
+	pop = widget.NewModalPopUp(container.NewPadded(content), c)
+	width := min(c.Size().Width-2*theme.Padding(), 440)
+	pop.Resize(fyne.NewSize(width, min(c.Size().Height-2*theme.Padding(), content.MinSize().Height+6*theme.Padding())))
+	v.popup = pop
+	pop.Show()
+	c.Focus(room)
+}

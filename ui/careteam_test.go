@@ -204,6 +204,17 @@ func careTeamScreens() []screenshot {
 			v.showReadBy(v.actions.(*teamActions), own(roomMessages()))
 			waitFor(func() bool { return strings.Contains(labelsIn(v.popup.Content), "Not yet") })
 		}},
+		{name: "directory-new-care-team", build: func() fyne.CanvasObject {
+			return NewDirectoryView(nil, &creatingActions{fakeActions: &fakeActions{}})
+		}, after: func(t *testing.T, w fyne.Window) {
+			v := w.Content().(*DirectoryView)
+			v.showJoin()
+			test.Tap(buttonIn(v.popup.Content, "New care team…"))
+			entries := findAll[*widget.Entry](v.popup.Content)
+			entries[0].SetText("icu-team@rooms.rounds.test")
+			entries[1].SetText("ICU team")
+			entries[2].SetText("kim@rounds.test, dr.osei@rounds.test")
+		}},
 		{name: "inbox-invitation", build: func() fyne.CanvasObject {
 			f := newTeamActions()
 			v := NewInboxView(inboxRows(), f)
@@ -211,5 +222,54 @@ func careTeamScreens() []screenshot {
 			v.SetConnection(app.Connection{Connectivity: app.Online})
 			return v
 		}},
+	}
+}
+
+// creatingActions records CreateRoom.
+type creatingActions struct {
+	*fakeActions
+	mu      sync.Mutex
+	created []string
+}
+
+func (f *creatingActions) CreateRoom(address, name string, members []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.created = append(f.created, address+"|"+name+"|"+strings.Join(members, ","))
+	return nil
+}
+
+// TestCreateCareTeamDialog: "Join room" offers "New care team…", whose
+// dialog creates the room with its name and the members typed (comma or
+// line separated), refuses a member that is not an address, and opens the
+// room.
+func TestCreateCareTeamDialog(t *testing.T) {
+	test.NewTempApp(t)
+	f := &creatingActions{fakeActions: &fakeActions{}}
+	v := NewDirectoryView(nil, f)
+	var opened string
+	v.OnStarted = func(conv string) { opened = conv }
+	w := test.NewTempWindow(t, v)
+	w.Resize(fyne.NewSize(900, 640))
+	v.showJoin()
+	test.Tap(buttonIn(v.popup.Content, "New care team…"))
+	entries := findAll[*widget.Entry](v.popup.Content)
+	if len(entries) != 3 {
+		t.Fatalf("%d fields, want address, name, members", len(entries))
+	}
+	test.Type(entries[0], "icu-team@rooms.rounds.test")
+	test.Type(entries[1], "ICU team")
+	test.Type(entries[2], "kim@rounds.test, not an address")
+	test.Tap(buttonIn(v.popup.Content, "Create"))
+	if got := labelsIn(v.popup.Content); !strings.Contains(got, "Not an address: not") {
+		t.Fatalf("a bad member was not refused: %q", got)
+	}
+	entries[2].SetText("kim@rounds.test,\nosei@rounds.test")
+	test.Tap(buttonIn(v.popup.Content, "Create"))
+	if !waitFor(func() bool { return opened != "" }) {
+		t.Fatal("the room was not opened")
+	}
+	if len(f.created) != 1 || f.created[0] != "icu-team@rooms.rounds.test|ICU team|kim@rounds.test,osei@rounds.test" {
+		t.Fatalf("created %v", f.created)
 	}
 }

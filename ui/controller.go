@@ -623,6 +623,16 @@ func (a *actions) StartChat(jid string) {
 	a.Open(conv)
 }
 
+func (a *actions) CreateRoom(address, name string, members []string) error {
+	a.cl.Touch()
+	conv, err := a.cl.CreateRoom(address, "", name, members)
+	if err != nil {
+		return err
+	}
+	a.Open(conv)
+	return nil
+}
+
 func (a *actions) JoinRoom(room, nick string) error {
 	conv, err := a.cl.JoinRoom(room, nick)
 	if err != nil {

@@ -159,6 +159,12 @@ func (v *DirectoryView) showJoin() {
 		widget.NewLabelWithStyle("Join a room", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		widget.NewLabel("Room address"), room, widget.NewLabel("Nickname"), nick, status,
 		container.NewGridWithColumns(2, cancel, joinBtn))
+	if ra, ok := v.actions.(RoomCreateActions); ok { // careteam.go
+		newTeam := widget.NewButtonWithIcon("New care team…", theme.ContentAddIcon(), func() { v.showCreateRoom(ra) })
+		newTeam.Importance = widget.LowImportance
+		content.Add(widget.NewSeparator())
+		content.Add(newTeam)
+	}
 	pop = widget.NewModalPopUp(container.NewPadded(content), c)
 	pop.Resize(fyne.NewSize(min(c.Size().Width-2*theme.Padding(), 400), content.MinSize().Height+2*theme.Padding()))
 	v.popup = pop
