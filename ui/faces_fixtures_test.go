@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"fmt"
 	"image"
 	"image/color"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -119,5 +121,48 @@ func TestPresenceRequestRow(t *testing.T) {
 	v.SetPresenceRequests(nil)
 	if v.requests.Visible() {
 		t.Error("the request bar stays after the last answer")
+	}
+}
+
+// TestPresenceRequestFloodKeepsInbox: anyone who can reach the account can
+// ask to see its presence (the app keeps up to 50 requests). However many
+// ask, the conversations keep most of a phone's screen: one request is
+// shown at a time with a count of the others waiting, so a flood cannot
+// push an urgent conversation out of sight.
+func TestPresenceRequestFloodKeepsInbox(t *testing.T) {
+	test.NewTempApp(t)
+	f := &fakeActions{}
+	v := NewInboxView(inboxRows(), f)
+	w := test.NewTempWindow(t, v)
+	w.Resize(fyne.NewSize(390, 844))
+	var reqs []app.PresenceRequest
+	for i := range 50 {
+		a := fmt.Sprintf("asker%d@elsewhere.test", i)
+		name := strings.Repeat("Dr Very Long Claimed Name ", 8)
+		reqs = append(reqs, app.PresenceRequest{Address: a, Name: name, Avatar: app.AvatarOf(name, a),
+			Text: name + " (" + a + ") wants to see when you are available"})
+	}
+	v.SetPresenceRequests(reqs)
+	w.Resize(fyne.NewSize(391, 844)) // lay out again, as the driver does
+	w.Resize(fyne.NewSize(390, 844))
+	if h := v.list.Size().Height; h < 844/2 {
+		t.Fatalf("50 presence requests leave the conversations %v of 844 px", h)
+	}
+	var more *widget.Label
+	allows := 0
+	walk(v.requests.box, func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Label:
+			if strings.Contains(o.Text, "more") {
+				more = o
+			}
+		case *widget.Button:
+			if o.Text == "Allow" {
+				allows++
+			}
+		}
+	})
+	if allows != 1 || more == nil || more.Text != "49 more people are asking" {
+		t.Fatalf("%d requests shown, count line %v", allows, more)
 	}
 }

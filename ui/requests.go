@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -38,11 +40,22 @@ func newRequestsBar(a PresenceRequestActions) *requestsBar {
 	return b
 }
 
-// set shows reqs (none: the bar hides).
+// set shows the oldest of reqs and how many more wait (none: the bar
+// hides). One at a time: anyone who can reach the account may ask, and a
+// row per request would push the conversations, urgent ones too, off the
+// screen; the next shows once this one is answered.
 func (b *requestsBar) set(reqs []app.PresenceRequest) {
 	b.box.RemoveAll()
-	for _, r := range reqs {
-		b.box.Add(b.row(r))
+	if len(reqs) > 0 {
+		b.box.Add(b.row(reqs[0]))
+	}
+	if n := len(reqs) - 1; n > 0 {
+		more := widget.NewLabel(fmt.Sprintf("%d more people are asking", n))
+		if n == 1 {
+			more.SetText("1 more person is asking")
+		}
+		more.TextStyle.Italic = true
+		b.box.Add(more)
 	}
 	if len(reqs) == 0 {
 		b.err.Hide()
