@@ -199,6 +199,13 @@ func (e *composerEntry) TypedKey(k *fyne.KeyEvent) {
 		// cursor a row down, a row too far at a wrap point).
 		e.TypedRune('\n')
 		return
+	case fyne.KeyEscape:
+		// A field of a dialog (SBAR) hands Escape to the window, which
+		// closes the dialog (escape.go); the composer keeps it.
+		if c := fyne.CurrentApp().Driver().CanvasForObject(e); e.onSend == nil && c != nil && c.OnTypedKey() != nil {
+			c.OnTypedKey()(k)
+			return
+		}
 	case fyne.KeyBackspace, fyne.KeyDelete:
 		e.begin()
 		before, sel := []rune(e.Text), e.SelectedText()

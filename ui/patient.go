@@ -209,7 +209,7 @@ func dialogWidth(c fyne.Canvas) float32 {
 
 // patientForm is the patient dialog's fields and its button.
 type patientForm struct {
-	mrn, name, bed, paste *widget.Entry
+	mrn, name, bed, paste *field
 	use                   *widget.Button
 	status                *widget.Label
 }
@@ -221,7 +221,7 @@ func (v *ConversationView) showPatientDialog() *patientForm {
 	if c == nil {
 		return nil
 	}
-	mrn, name, bed, paste := widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	mrn, name, bed, paste := newField(), newField(), newField(), newField() // escape.go: Escape closes the dialog
 	mrn.SetPlaceHolder("123456")
 	name.SetPlaceHolder("Ama Osei")
 	bed.SetPlaceHolder("4, ICU 2, Room 12")

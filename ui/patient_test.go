@@ -292,3 +292,31 @@ func patientScreens() []screenshot {
 		}},
 	}
 }
+
+// TestEscapeClosesPatientAndSBARDialogs: Escape typed into a field of the
+// Patient… or SBAR… dialog closes it (escape.go), as in every other
+// dialog; in the composer itself Escape closes nothing and types nothing.
+func TestEscapeClosesPatientAndSBARDialogs(t *testing.T) {
+	test.NewTempApp(t)
+	v, _, w := openConversationWith(t, oseiInfo(ConversationInfo{}), chatMessages(), newPatientActions(), fyne.NewSize(390, 844))
+	closeOnEscape(w.Canvas())
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	pf := v.showPatientDialog()
+	w.Canvas().Focus(pf.bed)
+	w.Canvas().Focused().TypedKey(esc)
+	if v.clin.popup.Visible() {
+		t.Fatal("patient dialog still open after Escape typed into its Bed field")
+	}
+	sf := v.showSBARDialog()
+	w.Canvas().Focus(sf.fields[2])
+	w.Canvas().Focused().TypedKey(esc)
+	if v.clin.popup.Visible() {
+		t.Fatal("SBAR dialog still open after Escape typed into its Assessment field")
+	}
+	w.Canvas().Focus(v.composer)
+	test.Type(v.composer, "BP")
+	w.Canvas().Focused().TypedKey(esc)
+	if v.composer.Text != "BP" {
+		t.Fatalf("composer after Escape: %q", v.composer.Text)
+	}
+}
