@@ -24,6 +24,8 @@ package testserver
 import (
 	"context"
 	"fmt"
+	"time"
+
 	"golang.org/x/sys/unix"
 	"net"
 	"net/http"
@@ -267,6 +269,59 @@ func (c *Cluster) Heal() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// Loss drops percent of the packets the clients' namespace sends and
+// receives (nftables, numgen random), as a ward's Wi-Fi does; 0 removes it.
+func (c *Cluster) Loss(percent int) error {
+	ns := c.netns[0]
+	_ = exec.Command("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "wifi").Run()
+	if percent <= 0 {
+		return nil
+	}
+	rules := fmt.Sprintf(`table inet wifi {
+	chain in { type filter hook input priority 0; numgen random mod 100 < %d counter drop; }
+	chain out { type filter hook output priority 0; numgen random mod 100 < %d counter drop; }
+}
+`, percent, percent)
+	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft: %v: %s", err, out)
+	}
+	return nil
+}
+
+// Dropped is how many packets Loss has dropped so far (both ways): a test
+// shows with it that the shaping was in place.
+func (c *Cluster) Dropped() (int, error) {
+	out, err := exec.Command("ip", "netns", "exec", c.netns[0], "nft", "list", "table", "inet", "wifi").CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("nft list: %v: %s", err, out)
+	}
+	total := 0
+	f := strings.Fields(string(out))
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "packets" {
+			n, _ := strconv.Atoi(f[i+1])
+			total += n
+		}
+	}
+	return total, nil
+}
+
+// LinkDown takes the link to node i down for d and brings it back, as an
+// access-point handoff: sockets stay open, packets go nowhere meanwhile.
+func (c *Cluster) LinkDown(i int, d time.Duration) error {
+	veth := "n" + strconv.Itoa(i+1)
+	if out, err := exec.Command("ip", "-n", c.netns[0], "link", "set", veth, "down").CombinedOutput(); err != nil {
+		return fmt.Errorf("link down: %v: %s", err, out)
+	}
+	time.Sleep(d)
+	if out, err := exec.Command("ip", "-n", c.netns[0], "link", "set", veth, "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("link up: %v: %s", err, out)
 	}
 	return nil
 }
