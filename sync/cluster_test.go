@@ -31,6 +31,8 @@ import (
 //   - catch-up: bob was offline while alice sent 120; he signs in on node 1
 //     and it dies after his first archive page: he finishes on node 2, each
 //     message once.
+//   - rolling restart: node 1 is stopped (SIGTERM) and started again, then
+//     node 2, with the conversation going on: each message once.
 //   - urgent ack: alice's STAT page waits for bob's ack; her node dies; bob
 //     acks; she sees it acknowledged after moving.
 func TestClusterFailover(t *testing.T) {
@@ -137,6 +139,38 @@ func TestClusterFailover(t *testing.T) {
 		expectExactlyOnce(t, dave.bodies(carol.jid, securestore.Incoming), "while-away", n)
 		if err := cl.Restart(0); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("rolling restart", func(t *testing.T) {
+		t.Cleanup(func() {
+			if err := cl.Heal(); err != nil {
+				t.Error(err)
+			}
+		})
+		alice := startDevice(t, cl.Nodes[0], "alice", deviceOptions{url: urls[0], alternates: other(0), httpClient: hc})
+		bob := startDevice(t, cl.Nodes[1], "bob", deviceOptions{url: urls[1], alternates: other(1), httpClient: hc})
+		before := len(bob.bodies(alice.jid, securestore.Incoming))
+		// Node 1 is stopped and started again, then node 2: each time the
+		// users on it move to the other, and the conversation goes on.
+		for i, node := range []int{0, 1} {
+			prefix := fmt.Sprintf("rolling%d", i)
+			ids := alice.send(bob.jid, prefix+"-before", 5)
+			bob.waitFor(prefix+" before", 60*time.Second, func() bool {
+				return len(bob.bodies(alice.jid, securestore.Incoming)) >= before+5
+			})
+			cl.Stop(node)
+			ids = append(ids, alice.send(bob.jid, prefix+"-during", 5)...)
+			if err := cl.Restart(node); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, alice.send(bob.jid, prefix+"-after", 5)...)
+			before += 15
+			bob.waitFor(prefix+" all", 60*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= before })
+			alice.allAtLeast(ids, securestore.ReceiptSent, 60*time.Second)
+			for _, part := range []string{"-before", "-during", "-after"} {
+				expectExactlyOnce(t, bob.bodies(alice.jid, securestore.Incoming), prefix+part, 5)
+			}
 		}
 	})
 

@@ -252,6 +252,10 @@ func (c *Cluster) JID(user string) string { return user + "@" + c.Domain }
 // Kill SIGKILLs node i (0-based), as a crashed machine.
 func (c *Cluster) Kill(i int) { c.Nodes[i].Kill() }
 
+// Stop stops node i gracefully (SIGTERM), keeping its data for Restart: a
+// rolling restart's first half.
+func (c *Cluster) Stop(i int) { c.Nodes[i].Halt() }
+
 // Restart starts node i again on its data; it rejoins the cluster by itself
 // (its Mnesia schema names the others). Mnesia waits for the node that went
 // down last: restart nodes in the reverse order of their deaths.
