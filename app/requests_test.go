@@ -99,8 +99,19 @@ func TestPresenceRequestAllowOrRefuse(t *testing.T) {
 		rs := alice.c.PresenceRequests()
 		return len(rs) == 1 && rs[0].Address == carol && strings.HasPrefix(rs[0].Text, carol+" wants")
 	})
+	// Carol's card was read to name her in the request; a stranger's card
+	// is not kept once she is refused (anyone can ask; kept cards are bounded).
+	profileKept := func() bool {
+		st, _ := alice.c.openSession()
+		_, ok := sync.Profiles(st)[carol]
+		return ok
+	}
+	waitFor(t, "carol's card read for her request", 30*time.Second, profileKept)
 	if err := alice.c.AnswerPresenceRequest(carol, false); err != nil {
 		t.Fatal(err)
+	}
+	if profileKept() {
+		t.Error("refused stranger's card still kept")
 	}
 	if err := alice.c.AnswerPresenceRequest(carol, false); err != ErrNoPresenceRequest {
 		t.Errorf("answering twice: %v", err)

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"rounds/securestore"
@@ -61,7 +62,10 @@ func (s *Session) AnswerPresenceRequest(from string, allow bool) error {
 	}
 	bare := xmpp.BareJID(from)
 	if !allow {
-		return c.RefuseSubscription(bare)
+		if err := c.RefuseSubscription(bare); err != nil {
+			return err
+		}
+		return s.forgetStranger(bare)
 	}
 	if err := c.ApproveSubscription(bare); err != nil {
 		return err
@@ -121,3 +125,40 @@ func (s *Session) SetActive(active bool) error {
 // csiFlushAfter is how long after going inactive the Session nudges the
 // server to flush what it may have held back (see SetActive).
 const csiFlushAfter = 500 * time.Millisecond
+
+// forgetStranger drops the card and picture read to name bare in their
+// presence request, once refused, unless bare is in the roster or has a
+// conversation here: as with cards sent as notifications (onVCard), a
+// stranger's card would only grow the store, and anyone can ask (the cards
+// kept are bounded, so strangers would in time crowd out colleagues).
+func (s *Session) forgetStranger(bare string) error {
+	if _, err := s.store.Contact(bare); err == nil {
+		return nil
+	}
+	if _, err := s.store.Conversation(bare); err == nil {
+		return nil
+	}
+	s.profilesMu.Lock()
+	all := Profiles(s.store)
+	_, had := all[bare]
+	var err error
+	if had {
+		delete(all, bare)
+		var buf []byte
+		if buf, err = json.Marshal(all); err == nil {
+			err = s.store.SetSetting(settingProfiles, buf)
+		}
+	}
+	s.profilesMu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.avatars.set(bare, "")
+	if err := s.store.DeleteAvatar(bare); err != nil {
+		return err
+	}
+	if had {
+		s.emit(ProfilesUpdated{})
+	}
+	return nil
+}
