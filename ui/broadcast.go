@@ -125,6 +125,30 @@ func (v *DirectoryView) showBroadcast(ba BroadcastActions) {
 		container.NewGridWithColumns(3, widget.NewButton("Cancel", func() { pop.Hide() }), sent, send)), 520)
 }
 
+// openBroadcast is the broadcast view on screen: the controller redraws it
+// when a message changes (a receipt arrived), through ShowBroadcastState.
+type openBroadcast struct {
+	id   string
+	pop  *widget.PopUp
+	fill func(app.BroadcastView)
+}
+
+// OpenBroadcast is the id of the broadcast view on screen ("" when none).
+func (v *DirectoryView) OpenBroadcast() string {
+	if b := v.bcast; b != nil && b.pop != nil && b.pop.Visible() && v.popup == b.pop {
+		return b.id
+	}
+	return ""
+}
+
+// ShowBroadcastState redraws the broadcast view with b's states, when it
+// is still b's view on screen.
+func (v *DirectoryView) ShowBroadcastState(b app.BroadcastView) {
+	if v.OpenBroadcast() == b.ID && b.ID != "" {
+		v.bcast.fill(b)
+	}
+}
+
 // showBroadcastView lists each recipient's state, with Refresh and Export.
 func (v *DirectoryView) showBroadcastView(ba BroadcastActions, b app.BroadcastView) {
 	rows := container.NewVBox()
@@ -186,6 +210,7 @@ func (v *DirectoryView) showBroadcastView(ba BroadcastActions, b app.BroadcastVi
 		widget.NewLabelWithStyle(head, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		wrapped("“"+app.Excerpt(b.Preview, 120)+"”"), summary, scroll, note,
 		container.NewGridWithColumns(3, widget.NewButton("Close", func() { pop.Hide() }), refresh, export)), 520)
+	v.bcast = &openBroadcast{id: id, pop: pop, fill: fill}
 }
 
 // showBroadcastList lists the broadcasts sent from this device, newest

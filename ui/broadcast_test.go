@@ -101,6 +101,21 @@ func TestBroadcastComposer(t *testing.T) {
 			t.Errorf("broadcast view lacks %q: %q", s, got)
 		}
 	}
+
+	// A receipt arrives: the controller hands the view the new states.
+	nb := sampleBroadcast()
+	if v.OpenBroadcast() != nb.ID {
+		t.Fatalf("open broadcast %q", v.OpenBroadcast())
+	}
+	nb.Recipients[2].State, nb.Summary = "Delivered 14:30 · not read yet", "3 people · 1 acknowledged · 1 read · 1 delivered"
+	v.ShowBroadcastState(nb)
+	if got := labelsIn(v.popup.Content); !strings.Contains(got, "Delivered 14:30") || !strings.Contains(got, "1 delivered") {
+		t.Errorf("after the receipt: %q", got)
+	}
+	v.popup.Hide()
+	if v.OpenBroadcast() != "" {
+		t.Error("a closed broadcast view still counts as open")
+	}
 }
 
 func broadcastScreens() []screenshot {

@@ -296,6 +296,7 @@ func (c *Controller) follow(cl *app.Client) {
 			c.refreshInbox(cl)
 		case app.ConversationChanged:
 			c.refreshConversation(cl, ch.Conversation)
+			c.refreshBroadcast(cl)
 		case app.DirectoryChanged:
 			if contacts, err := cl.Directory(""); err == nil {
 				doUI(func() {
@@ -365,6 +366,25 @@ func (c *Controller) follow(cl *app.Client) {
 
 // refreshConversation brings the open conversation up to date: new messages
 // are appended, changed receipts updated in place.
+// refreshBroadcast redraws the broadcast view on screen, if any: a
+// message changed, perhaps a recipient's receipt (ui/broadcast.go).
+func (c *Controller) refreshBroadcast(cl *app.Client) {
+	doUI(func() {
+		s := c.currentShell()
+		if s == nil || s.Directory.OpenBroadcast() == "" {
+			return
+		}
+		id := s.Directory.OpenBroadcast()
+		go func() {
+			b, err := cl.Broadcast(id)
+			if err != nil {
+				return
+			}
+			doUI(func() { s.Directory.ShowBroadcastState(b) })
+		}()
+	})
+}
+
 func (c *Controller) refreshConversation(cl *app.Client, conv string) {
 	if c.openThread().Conversation() != conv {
 		return

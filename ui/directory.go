@@ -40,7 +40,8 @@ type DirectoryView struct {
 	emptyBox   *fyne.Container // centres empty; laid out again when its text changes
 	join       *widget.Button
 	popup      *widget.PopUp
-	roles      *RolesView // on-call roles (roles.go)
+	roles      *RolesView     // on-call roles (roles.go)
+	bcast      *openBroadcast // the broadcast view on screen (broadcast.go)
 }
 
 // NewDirectoryView builds the directory with its contacts.
