@@ -83,6 +83,8 @@ type Cluster struct {
 	Nodes  []*Server
 	netns  []string // [0] the clients', then one per node
 	t      testing.TB
+	// hostsDir is /etc/netns/<clients' namespace>, removed with it.
+	hostsDir string
 }
 
 // ErrNoNetns means the machine cannot make network namespaces (not root, or
@@ -134,6 +136,21 @@ func StartEjabberdClusterT(t testing.TB, n int, accounts ...string) *Cluster {
 		run("-n", ns, "addr", "add", fmt.Sprintf("192.0.2.%d/24", 10+i), "dev", "eth0")
 		run("-n", ns, "link", "set", "eth0", "up")
 		run("-n", c.netns[0], "link", "set", "n"+strconv.Itoa(i), "master", "br0", "up")
+	}
+	// Names for programs run in the clients' namespace (Command): `ip netns
+	// exec` bind-mounts this file over /etc/hosts; the certificate covers
+	// *.rounds.test.
+	var names strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&names, "192.0.2.%d ej%d.%s\n", 10+i, i, c.Domain)
+	}
+	hostsDir := "/etc/netns/" + c.netns[0]
+	if err := os.MkdirAll(hostsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.hostsDir = hostsDir
+	if err := os.WriteFile(hostsDir+"/hosts", []byte("127.0.0.1 localhost\n"+names.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	// One certificate for every node: clients verify any of them with it.
 	var first *Server
@@ -246,6 +263,22 @@ func (c *Cluster) WSSURLs() []string {
 	return out
 }
 
+// Command runs a program in the clients' namespace, where the nodes are
+// ej1.<Domain>, ej2.<Domain>… (WSSNames).
+func (c *Cluster) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", c.netns[0], name}, args...)...)
+}
+
+// WSSNames are the nodes' endpoints by name (ej1.<Domain>…), for programs run
+// with Command; the nodes' certificate (Nodes[0].CertFile()) covers them.
+func (c *Cluster) WSSNames() []string {
+	var out []string
+	for i, s := range c.Nodes {
+		out = append(out, fmt.Sprintf("wss://ej%d.%s:%d%s", i+1, c.Domain, s.HTTPSPort, s.WSPath()))
+	}
+	return out
+}
+
 // JID returns user@domain.
 func (c *Cluster) JID(user string) string { return user + "@" + c.Domain }
 
@@ -341,6 +374,9 @@ func (c *Cluster) remove() {
 	}
 	for _, ns := range c.netns {
 		_ = exec.Command("ip", "netns", "del", ns).Run()
+	}
+	if c.hostsDir != "" {
+		_ = os.RemoveAll(c.hostsDir)
 	}
 }
 
