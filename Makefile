@@ -66,10 +66,11 @@ unit:
 	ROUNDS_EJABBERD=1 $(GO) test $(TESTFLAGS) ./...
 
 # The ejabberd half of the server matrix (every test that runs through
-# testserver.EachServer) and the ejabberd-only tests.
+# testserver.EachServer), the ejabberd-only tests, and the cluster and Wi-Fi
+# tests (root: they build network namespaces).
 MATRIX_TESTS = $(shell grep -rhoE 'testserver\.EachServer\(t, test[A-Za-z0-9_]+\)' --include='*_test.go' . | sed -E 's/.*\(t, test(.*)\)/Test\1/' | sort -u | paste -sd'|')
 test-ejabberd: deps
-	ROUNDS_EJABBERD=1 ROUNDS_SERVERS=ejabberd $(GO) test -count=1 -run 'Ejabberd|^($(MATRIX_TESTS))$$' ./...
+	ROUNDS_EJABBERD=1 ROUNDS_SERVERS=ejabberd $(GO) test -count=1 -run 'Ejabberd|Cluster|WardWiFi|^($(MATRIX_TESTS))$$' ./...
 
 # The OS-keyring path for real: a private session bus with an unlocked
 # gnome-keyring, no mocks.
