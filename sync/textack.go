@@ -186,21 +186,20 @@ func noteReply(sm *securestore.Message, m *xmpp.Message) {
 
 // ownWords is the reply's text without the quote of an XEP-0461 reply.
 func ownWords(m securestore.Message) string {
-	_, own := SenderQuote(m)
-	return own
+	fb, ok := replyFallback(m)
+	if !ok {
+		return m.Body
+	}
+	return xmpp.StripFallback(m.Body, []xmpp.Fallback{fb}, func(string) bool { return true })
 }
 
-// SenderQuote splits a received XEP-0461 reply into the quote its sender
-// marked as the reply's fallback (noteReply kept the ranges) and the rest,
-// their own words. The quote is the sender's claim of what they answered:
-// the thread shows it as theirs only where the answered message is not on
-// this device. No ranges: no quote, the whole text.
-func SenderQuote(m securestore.Message) (quote, own string) {
+// replyFallback is the reply fallback noteReply kept for m.
+func replyFallback(m securestore.Message) (xmpp.Fallback, bool) {
 	raw := m.Extra[ExtraReplyFallback]
 	if raw == "" {
-		return "", m.Body
+		return xmpp.Fallback{}, false
 	}
-	var fb xmpp.Fallback
+	fb := xmpp.Fallback{For: xmpp.NSReply}
 	for _, part := range strings.Split(raw, ",") {
 		a, b, ok := strings.Cut(part, "-")
 		start, err1 := strconv.Atoi(a)
@@ -210,19 +209,28 @@ func SenderQuote(m securestore.Message) (quote, own string) {
 		}
 		fb.Ranges = append(fb.Ranges, xmpp.FallbackRange{Start: start, End: end})
 	}
-	fb.For = xmpp.NSReply
-	own = xmpp.StripFallback(m.Body, []xmpp.Fallback{fb}, func(string) bool { return true })
-	rs := []rune(m.Body)
-	var q []rune
-	for i := range rs {
-		for _, r := range fb.Ranges {
-			if i >= r.Start && i < r.End {
-				q = append(q, rs[i])
-				break
-			}
-		}
+	return fb, len(fb.Ranges) > 0
+}
+
+// SenderQuote splits a received XEP-0461 reply into the quote its sender
+// marked as the reply's fallback (noteReply kept the ranges) and the rest,
+// their own words. The quote is the sender's claim of what they answered:
+// the thread shows it as theirs only where the answered message is not on
+// this device. Only a quote that can be set apart safely is (as when the
+// original is here, xmpp.ReplyQuoteRunes: one range from the start, every
+// line quoted with ">"); else no quote and the whole text, so no word the
+// sender wrote moves into a quote block drawn as theirs and cut short.
+func SenderQuote(m securestore.Message) (quote, own string) {
+	fb, ok := replyFallback(m)
+	if !ok {
+		return "", m.Body
 	}
-	return string(q), own
+	n := xmpp.ReplyQuoteRunes(m.Body, []xmpp.Fallback{fb})
+	if n == 0 {
+		return "", m.Body
+	}
+	rs := []rune(m.Body)
+	return string(rs[:n]), string(rs[n:])
 }
 
 // plainReply: an incoming message that is only text, the kind of answer a
