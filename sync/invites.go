@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"rounds/securestore"
@@ -33,8 +34,9 @@ type RoomInvited struct{ Invitation Invitation }
 
 func (RoomInvited) isEvent() {}
 
-// maxInvitations bounds the invitations kept: a flood of them from one
-// sender must not grow the store without end. The oldest give way.
+// maxInvitations bounds the invitations kept: a flood of them must not
+// grow the store without end, nor push a colleague's out. Over the bound,
+// the flood gives way (dropInvitation), not the oldest.
 const maxInvitations = 50
 
 const settingInvitations = "sync.invitations"
@@ -123,10 +125,43 @@ func (s *Session) keepInvitation(inv Invitation) error {
 	}
 	list = slices.DeleteFunc(list, func(x Invitation) bool { return x.Room == inv.Room })
 	list = append(list, inv)
-	if len(list) > maxInvitations {
-		list = list[len(list)-maxInvitations:]
+	for len(list) > maxInvitations {
+		list = dropInvitation(list)
 	}
 	return s.saveInvitations(list)
+}
+
+// dropInvitation removes one invitation from a list over the bound: the
+// oldest of the sender holding the most, within the sender domain holding
+// the most. Anyone can send invitations to real rooms (their own), from one
+// account or many on their own server; the flood is then what gives way,
+// and a colleague's single invitation stays. Ties go to the oldest, so the
+// newest (last) is never the one dropped.
+func dropInvitation(list []Invitation) []Invitation {
+	domain := func(from string) string { return from[strings.LastIndexByte(from, '@')+1:] }
+	byDomain, bySender := map[string]int{}, map[string]int{}
+	for _, x := range list {
+		byDomain[domain(x.From)]++
+		bySender[x.From]++
+	}
+	drop := -1
+	for i, x := range list {
+		if drop < 0 {
+			drop = i
+			continue
+		}
+		d := list[drop]
+		if c, cd := byDomain[domain(x.From)], byDomain[domain(d.From)]; c != cd {
+			if c > cd {
+				drop = i
+			}
+			continue
+		}
+		if bySender[x.From] > bySender[d.From] {
+			drop = i
+		}
+	}
+	return slices.Delete(list, drop, drop+1)
 }
 
 // Invitations lists the invitations kept, oldest first.

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -309,4 +310,46 @@ func TestInvitationInteropSlixmpp(t *testing.T) {
 		inv, _ := bob.session.Invitations()
 		return len(inv) == 1 && inv[0].From == srv.JID("carol") && inv[0].Room == room && inv[0].Reason == "join us"
 	})
+}
+
+// TestInvitationFloodKeepsColleagues: anyone can send invitations to real
+// rooms (their own, on their own server), and only the 50 newest were kept,
+// so a stranger's flood pushed a colleague's invitation out. The store's
+// bound now gives way in the flood: the domain holding the most kept
+// invitations, within it the sender holding the most, oldest first.
+func TestInvitationFloodKeepsColleagues(t *testing.T) {
+	st := openStore(t, t.TempDir()+"/bob.db")
+	defer st.Close()
+	s, err := New(Config{Store: st, XMPP: xmpp.Config{URL: "ws://127.0.0.1:1/ws", JID: "bob@hospital.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(room, from string) {
+		t.Helper()
+		if err := s.keepInvitation(Invitation{Room: room, From: from, At: time.Unix(0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	icu := "icu@conference.hospital.example"
+	keep(icu, "alice@hospital.example")
+	// One stranger on the hospital's server, then many on their own.
+	for i := range maxInvitations + 10 {
+		keep(fmt.Sprintf("flood-%d@conference.hospital.example", i), "mallory@hospital.example")
+	}
+	for i := range maxInvitations + 10 {
+		keep(fmt.Sprintf("r%d@muc.evil.example", i), fmt.Sprintf("m%d@evil.example", i))
+	}
+	list, err := s.Invitations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) > maxInvitations {
+		t.Fatalf("%d invitations kept, bound is %d", len(list), maxInvitations)
+	}
+	if !slices.ContainsFunc(list, func(i Invitation) bool { return i.Room == icu && i.From == "alice@hospital.example" }) {
+		t.Fatalf("a flood of %d invitations pushed out alice's", 2*(maxInvitations+10))
+	}
+	if list[len(list)-1].From != fmt.Sprintf("m%d@evil.example", maxInvitations+9) {
+		t.Fatalf("the newest invitation was not kept: last is %+v", list[len(list)-1])
+	}
 }
