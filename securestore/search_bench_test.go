@@ -71,6 +71,10 @@ func searchBenchMessage(r *rand.Rand, rare []string, i int) Message {
 	if i%20 == 0 {
 		m.Urgency = UrgencyHigh
 	}
+	if i%50 == 7 { // 1 in 50 tagged with one of 500 patients in 40 beds
+		m.Extra[ExtraPatientMRN] = fmt.Sprintf("%d", 100000+i%500)
+		m.Extra[ExtraPatientBed] = fmt.Sprintf("%d", i%40)
+	}
 	return m
 }
 
@@ -118,8 +122,8 @@ func searchStore(b *testing.B) string {
 }
 
 // searchBenchQueries: a rare word, a common word, two words, a two-letter
-// prefix (the widest as-you-type case), a filter alone, and a word in one
-// conversation.
+// prefix (the widest as-you-type case), a filter alone, a word in one
+// conversation, and a patient's bed alone.
 func searchBenchQueries() []struct {
 	name string
 	q    SearchQuery
@@ -135,6 +139,7 @@ func searchBenchQueries() []struct {
 		{"prefix2", SearchQuery{Text: "po"}},
 		{"urgentonly", SearchQuery{MinUrgency: UrgencyHigh}},
 		{"inconv", SearchQuery{Text: "glucose", Conversation: "clinician042@hospital.example"}},
+		{"patientbed", SearchQuery{Patient: PatientMatch{Bed: "17"}}},
 	}
 }
 
@@ -179,7 +184,8 @@ func BenchmarkSearch100k(b *testing.B) {
 				for i := range all {
 					m := &all[i]
 					if (c.q.Conversation == "" || m.ConversationID == c.q.Conversation) &&
-						m.Urgency >= c.q.MinUrgency && bodyMatches(m.Body, qw) {
+						m.Urgency >= c.q.MinUrgency && bodyMatches(m.Body, qw) &&
+						(!c.q.Patient.set() || c.q.Patient.matches(m.Extra[ExtraPatientMRN], m.Extra[ExtraPatientName], m.Extra[ExtraPatientBed])) {
 						hits++
 					}
 				}
