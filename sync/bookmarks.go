@@ -12,8 +12,9 @@ import (
 // The rooms an account is in follow it across devices through its XEP-0402
 // bookmarks (xmpp/xep0402.go): joining a room publishes its bookmark
 // (autojoin), leaving retracts it, every sign-in reads the list and joins
-// what another device joined, and the notifications of the node (ours
-// only: the client drops anyone else's) join and leave while signed in.
+// what another device joined (on our own server: onOwnService), and the
+// notifications of the node (ours only: the client drops anyone else's)
+// join and leave while signed in.
 
 // RoomsChanged: rooms were joined or left because another of our devices
 // did (its bookmarks changed); the inbox lists them accordingly.
@@ -107,7 +108,7 @@ func (s *Session) syncBookmarks(ctx context.Context, c *xmpp.Client) error {
 	s.mu.Lock()
 	for _, b := range marks {
 		listed[b.Room] = true
-		if !b.Autojoin || s.rooms[b.Room] != nil {
+		if !b.Autojoin || s.rooms[b.Room] != nil || !s.onOwnService(b.Room) {
 			continue
 		}
 		nick := b.Nick
@@ -178,7 +179,7 @@ func (s *Session) followBookmarks(c *xmpp.Client, set []xmpp.Bookmark, removed [
 			}
 			return l
 		})
-		if !b.Autojoin || s.isRoom(b.Room) {
+		if !b.Autojoin || s.isRoom(b.Room) || !s.onOwnService(b.Room) {
 			continue
 		}
 		nick := b.Nick
@@ -213,6 +214,19 @@ func (s *Session) followBookmarks(c *xmpp.Client, set []xmpp.Bookmark, removed [
 	if len(ev.Joined) > 0 || len(ev.Left) > 0 {
 		s.emit(ev)
 	}
+}
+
+// onOwnService: room is on our own server's domain or one under it (the
+// hospital's room service). Only those are joined from a bookmark: the
+// bookmarks are shared with every client of the account, and a room on
+// another server that one of them joined (a personal phone's public room,
+// or a bookmark a server planted) must not turn up among the care teams of
+// a ward device, nor carry what is typed there off the hospital's servers.
+// Joining one by hand (or from an invitation) is still the user's choice.
+func (s *Session) onOwnService(room string) bool {
+	own := strings.ToLower(s.account[strings.LastIndexByte(s.account, '@')+1:])
+	d := strings.ToLower(room[strings.LastIndexByte(room, '@')+1:])
+	return d == own || strings.HasSuffix(d, "."+own)
 }
 
 // localPart is the local part of a bare JID.

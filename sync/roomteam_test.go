@@ -353,3 +353,43 @@ func TestInvitationFloodKeepsColleagues(t *testing.T) {
 		t.Fatalf("the newest invitation was not kept: last is %+v", list[len(list)-1])
 	}
 }
+
+// TestBookmarkOnForeignServerNotJoined: the bookmarks are shared with every
+// client of the account, so a room on another server bookmarked with
+// autojoin (by a personal client, or planted) was remembered and joined by
+// every Rounds device at sign-in, listed among its care teams. Only rooms
+// on the account's own domain or one under it are followed; the foreign
+// bookmark is left as it is.
+func TestBookmarkOnForeignServerNotJoined(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	ctx := context.Background()
+	foreign := "lobby@conference.elsewhere.example"
+	ward := "ward-3@conference." + srv.Domain
+	ac, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice"), Resource: "personal",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	if err := ac.PublishBookmark(ctx, xmpp.Bookmark{Room: foreign, Autojoin: true}); err != nil {
+		t.Fatal(err)
+	}
+	phone := startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "phone"})
+	if err := phone.session.CreateRoom(ctx, ward, "alice", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	desk := startDevice(t, srv, "alice", deviceOptions{bookmarks: true, resource: "desk"})
+	if desk.session.isRoom(foreign) {
+		t.Fatal("a bookmarked room on another server was joined at sign-in")
+	}
+	if cv, err := desk.store.Conversation(foreign); err == nil {
+		t.Fatalf("a bookmarked room on another server is listed: %+v", cv)
+	}
+	if !desk.session.isRoom(ward) {
+		t.Fatal("the bookmarked room on our own server was not followed")
+	}
+	marks, err := ac.FetchBookmarks(ctx)
+	if err != nil || !slices.ContainsFunc(marks, func(b xmpp.Bookmark) bool { return b.Room == foreign }) {
+		t.Fatalf("the foreign bookmark was not left as it was: %+v, %v", marks, err)
+	}
+}
