@@ -3,6 +3,7 @@ package xmpp
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // XEP-0223 Persistent Storage of Private Data via PubSub: a PEP node on our
@@ -31,9 +32,12 @@ func privateNodeForm(formType string) *Element {
 // publishPrivate publishes payload as item itemID of our own private node.
 //
 // The publish carries publish-options. A server that rejects them gets the
-// item without them and then a node configuration with the same settings
-// (best effort: failures are logged), so the node does not stay readable by
-// our contacts under the server's default access model.
+// node configured (or created) with the same settings first, and the item
+// without options only once the server accepted that: a new PEP node takes
+// the server's default access model (presence), under which our contacts
+// would be sent the item at once. When the node cannot be made private (a
+// server overloaded, answering wait/resource-constraint) nothing is
+// published and the error is returned, so the caller tries again later.
 func (c *Client) publishPrivate(ctx context.Context, node, itemID string, payload *Element) error {
 	build := func(withOptions bool) *Element {
 		item := NewElement(NSPubSub, "item", "id", itemID).Append(payload)
@@ -48,16 +52,34 @@ func (c *Client) publishPrivate(ctx context.Context, node, itemID string, payloa
 	if err == nil || !errors.As(err, &se) || !publishOptionsRejected(se) {
 		return err
 	}
-	c.log.Info("xmpp: publish-options rejected; publishing private item without them", "node", node, "condition", se.Condition)
-	if _, err := c.SendIQ(ctx, build(false)); err != nil {
+	c.log.Info("xmpp: publish-options rejected; making the node private before publishing", "node", node, "condition", se.Condition)
+	if err := c.makeNodePrivate(ctx, node); err != nil {
+		return fmt.Errorf("xmpp: private node %s not published: %w", node, err)
+	}
+	_, err = c.SendIQ(ctx, build(false))
+	return err
+}
+
+// makeNodePrivate configures our own node with the private settings, or
+// creates it with them when it does not exist yet.
+func (c *Client) makeNodePrivate(ctx context.Context, node string) error {
+	configure := func() error {
+		_, err := c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "set").Append(NewElement(NSPubSubOwner, "pubsub").Append(
+			NewElement(NSPubSubOwner, "configure", "node", node).Append(privateNodeForm(nsNodeConfig)))))
 		return err
 	}
-	cfg := NewElement(NSClient, "iq", "type", "set").Append(NewElement(NSPubSubOwner, "pubsub").Append(
-		NewElement(NSPubSubOwner, "configure", "node", node).Append(privateNodeForm(nsNodeConfig))))
-	if _, err := c.SendIQ(ctx, cfg); err != nil {
-		c.log.Warn("xmpp: could not configure a private node as private", "node", node, "err", err)
+	err := configure()
+	var se *StanzaError
+	if err == nil || !errors.As(err, &se) || se.Condition != "item-not-found" {
+		return err
 	}
-	return nil
+	_, err = c.SendIQ(ctx, NewElement(NSClient, "iq", "type", "set").Append(NewElement(NSPubSub, "pubsub").Append(
+		NewElement(NSPubSub, "create", "node", node),
+		NewElement(NSPubSub, "configure").Append(privateNodeForm(nsNodeConfig)))))
+	if errors.As(err, &se) && se.Condition == "conflict" {
+		return configure() // another of our devices created it meanwhile
+	}
+	return err
 }
 
 // publishOptionsRejected: the answers of a server that does not support

@@ -158,7 +158,7 @@ func TestDisplayedSyncSpoofedEvent(t *testing.T) {
 }
 
 // TestDisplayedPublishOptionsFallback: a server that rejects publish-options
-// gets the item without them, then a node configuration making it private.
+// gets a node configuration making it private, then the item without them.
 func TestDisplayedPublishOptionsFallback(t *testing.T) {
 	iqID := func(frame string) string {
 		i := strings.Index(frame, ` id="`)
@@ -200,12 +200,53 @@ func TestDisplayedPublishOptionsFallback(t *testing.T) {
 			t.Errorf("first publish lacks %s: %s", w, frames[0])
 		}
 	}
-	if strings.Contains(frames[1], "publish-options") || !strings.Contains(frames[1], `id="sid1"`) {
-		t.Errorf("retry: %s", frames[1])
-	}
 	for _, w := range []string{NSPubSubOwner, "<configure", "pubsub#node_config", "whitelist", "pubsub#max_items"} {
-		if !strings.Contains(frames[2], w) {
-			t.Errorf("configure lacks %s: %s", w, frames[2])
+		if !strings.Contains(frames[1], w) {
+			t.Errorf("configure lacks %s: %s", w, frames[1])
+		}
+	}
+	if strings.Contains(frames[2], "publish-options") || !strings.Contains(frames[2], `id="sid1"`) {
+		t.Errorf("retry: %s", frames[2])
+	}
+}
+
+// TestPrivatePublishWaitsForPrivateNode: a server that answers the publish
+// with wait/resource-constraint (ejabberd 23.01 refusing an option, or a
+// server genuinely overloaded) must not get the item without options before
+// the node is known to be private: a new PEP node takes the server's default
+// access model (presence), and contacts asking +notify would be sent the
+// read state at once. Here the node configuration is refused too (still
+// overloaded): the publish fails and nothing is published without options.
+func TestPrivatePublishWaitsForPrivateNode(t *testing.T) {
+	iqID := func(frame string) string {
+		i := strings.Index(frame, ` id="`)
+		s := frame[i+5:]
+		return s[:strings.IndexByte(s, '"')]
+	}
+	var mu sync.Mutex
+	var frames []string
+	fs := startFake(t, true, fakeLogin(func(f *fakeConn) {
+		for {
+			a := f.readUntil(NSMDS)
+			if a == "" {
+				return
+			}
+			mu.Lock()
+			frames = append(frames, a)
+			mu.Unlock()
+			f.send(`<iq xmlns="jabber:client" type="error" id="` + iqID(a) + `"><error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+		}
+	}))
+	c := dialT(t, Config{URL: fs.url(), JID: "alice@evil.test", Credentials: Credentials{Password: "pw"},
+		TLSConfig: fs.tlsConfig(), Logger: testLogger()})
+	if err := c.PublishDisplayed(ctxT(t), "bob@evil.test/phone", "sid1"); err == nil {
+		t.Errorf("publish reported done although the node was never made private")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, fr := range frames[1:] {
+		if strings.Contains(fr, "<publish ") && !strings.Contains(fr, "publish-options") {
+			t.Fatalf("frame %d published the item without options before the node was private: %s", i+1, fr)
 		}
 	}
 }
