@@ -102,7 +102,8 @@ func StartEjabberdClusterT(t testing.TB, n int, accounts ...string) *Cluster {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Fatal(ErrNoNetns)
 	}
-	tag := randomHex(3)
+	sweepStaleNetns()
+	tag := fmt.Sprintf("p%d-%s", os.Getpid(), randomHex(3))
 	c := &Cluster{Domain: "rounds.test", t: t}
 	t.Cleanup(c.remove)
 	c.netns = append(c.netns, "rounds-"+tag+"-c")

@@ -4,7 +4,9 @@ package testserver
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,4 +62,32 @@ func alive(pid int) bool {
 func isProsody(pid int, dir string) bool {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 	return err == nil && strings.Contains(string(b), dir)
+}
+
+// staleNetns matches the namespaces StartEjabberdClusterT names:
+// rounds-p<pid of the test binary>-<random>-<c or node number>.
+var staleNetns = regexp.MustCompile(`^rounds-p([0-9]+)-[0-9a-f]+-(c|[0-9]+)$`)
+
+// sweepStaleNetns removes the cluster namespaces (and their /etc/netns
+// files) of test binaries that died before their cleanup ran (SIGKILL,
+// timeout panic). Pdeathsig already killed their nodes, but a namespace
+// stays while its /run/netns mount does, and every crashed run would leave
+// its bridge, veths and nftables table behind. Namespaces of a binary still
+// running (another test run on the machine) are left alone.
+func sweepStaleNetns() {
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		m := staleNetns.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(m[1]); err != nil || alive(pid) {
+			continue
+		}
+		_ = exec.Command("ip", "netns", "del", e.Name()).Run()
+		_ = os.RemoveAll(filepath.Join("/etc/netns", e.Name()))
+	}
 }
