@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -207,5 +208,59 @@ func TestForwardIntoRoom(t *testing.T) {
 	mine, ok := alice.rowWhere(room, func(r MessageRow) bool { return strings.Contains(r.Body, "ROOMFWD-1") })
 	if !ok || !mine.Outgoing || mine.Forward == nil || mine.Forward.FromJID != bob.jid {
 		t.Fatalf("alice's room row: %+v", mine)
+	}
+}
+
+// TestForwardNotCorrected: a forward quotes someone else's words, so it is
+// never corrected. Alice forwards bob's message to carol: Rounds refuses
+// her correction (the thread offered "Correct…" and it went through, her
+// row and carol's then read "originally from bob" over words bob never
+// wrote), and carol's device ignores a correction of the forward sent by
+// another client of alice's.
+func TestForwardNotCorrected(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{})
+	if _, err := bob.c.Send(alice.jid, "FIX-1 give 5 mg"); err != nil {
+		t.Fatal(err)
+	}
+	orig := alice.waitIncoming(bob.jid, "FIX-1")
+	sent, err := alice.c.Forward(orig.ID, carol.jid, ClinicalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := carol.waitIncoming(alice.jid, "FIX-1")
+	if err := alice.c.Correct(carol.jid, sent.ID, "FIX-1 give 50 mg"); !errors.Is(err, ErrForwardNotCorrectable) {
+		t.Fatalf("correcting a forward: %v", err)
+	}
+	if mine, _ := alice.messageRow(carol.jid, sent.ID); mine.Body != orig.Body || mine.Corrected {
+		t.Fatalf("alice's forward after a refused correction: %q corrected %v", mine.Body, mine.Corrected)
+	}
+	st, err := alice.c.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Message(sent.ID)
+	if err != nil || m.OriginID == "" {
+		t.Fatalf("alice's forward: %+v %v", m, err)
+	}
+	raw, err := xmpp.Dial(t.Context(), xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice"), Resource: "other-client",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	fix := xmpp.NewChat(carol.jid, "FIX-1 give 50 mg")
+	fix.Append(xmpp.NewReplace(m.OriginID))
+	if err := raw.Send(fix); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Send(xmpp.NewChat(carol.jid, "FIX-2 after the correction")); err != nil {
+		t.Fatal(err)
+	}
+	carol.waitIncoming(alice.jid, "FIX-2")
+	if r, _ := carol.messageRow(alice.jid, got.ID); r.Body != orig.Body || r.Corrected || r.Forward == nil {
+		t.Fatalf("carol's forward after another client's correction: %q corrected %v forward %+v", r.Body, r.Corrected, r.Forward)
 	}
 }

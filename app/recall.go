@@ -25,6 +25,9 @@ var (
 	ErrNotYourMessage = errors.New("you can recall or correct only messages you sent")
 	// ErrRecalled: the message was recalled; it cannot be corrected.
 	ErrRecalled = errors.New("this message was recalled")
+	// ErrForwardNotCorrectable: a forward quotes another person's words;
+	// recall it and forward again instead.
+	ErrForwardNotCorrectable = errors.New("a forwarded message cannot be corrected: it quotes someone else's words (recall it instead)")
 )
 
 // BodyVersion is an earlier text of a corrected message.
@@ -119,6 +122,9 @@ func (cc *conversations) Correct(conv string, id securestore.MessageID, text str
 	}
 	cc.host.Touch()
 	if err := s.Correct(conv, id, text); err != nil {
+		if errors.Is(err, sync.ErrForwardNotCorrectable) {
+			return ErrForwardNotCorrectable
+		}
 		return mapErr(err)
 	}
 	cc.changes.push(Change{Kind: ConversationChanged, Conversation: conv})

@@ -183,6 +183,9 @@ func (s *Session) Correct(conv string, id securestore.MessageID, newBody string)
 	if err != nil {
 		return err
 	}
+	if IsForward(m) {
+		return ErrForwardNotCorrectable // forward.go
+	}
 	if m.Body == newBody {
 		return nil
 	}
@@ -585,6 +588,16 @@ func (s *Session) settleEdit(e securestore.ReceivedEdit) (securestore.MessageID,
 		}
 		s.log.Warn("sync: ignoring an edit of a message by someone else", "conversation_is_room", room,
 			"edit_id", sm.OriginID, "target", target.ID)
+		if err := s.store.DropReceivedEdit(e); err != nil {
+			s.log.Warn("sync: dropping a refused edit", "err", err)
+		}
+		return 0, false
+	}
+	if e.Kind == securestore.EditCorrect && IsForward(target) {
+		// Another client (or a forger) rewriting a forward would put new
+		// words under the original author's name (forward.go); a recall of
+		// it still applies.
+		s.log.Warn("sync: ignoring a correction of a forwarded message", "edit_id", sm.OriginID, "target", target.ID)
 		if err := s.store.DropReceivedEdit(e); err != nil {
 			s.log.Warn("sync: dropping a refused edit", "err", err)
 		}

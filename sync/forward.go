@@ -32,6 +32,14 @@ const ExtraForwardLabel = "forward-label"
 // a recalled message, a quick response or another control message).
 var ErrNotForwardable = errors.New("sync: only a message with text can be forwarded")
 
+// ErrForwardNotCorrectable: a forward quotes someone else's words, so it
+// is never corrected (XEP-0308): the thread would keep naming the original
+// author over text they never wrote. Recall it and forward again instead.
+var ErrForwardNotCorrectable = errors.New("sync: a forwarded message cannot be corrected")
+
+// IsForward: m passes on someone else's message (ours or received).
+func IsForward(m securestore.Message) bool { return m.Extra[ExtraForwardedFrom] != "" }
+
 // forwardExtra fills the Extra of a forward of stored message id, and
 // returns the original, whose text is sent exactly as stored.
 func (s *Session) forwardExtra(id securestore.MessageID, label string, x map[string]string) (securestore.Message, map[string]string, error) {

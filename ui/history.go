@@ -57,7 +57,7 @@ func (v *ConversationView) rowActions(r app.MessageRow) []rowAction {
 		out = append(out, rowAction{"Reply…", func() { v.showReply(ca, r) }})
 	}
 	if r.Outgoing && r.Recalled.IsZero() && r.Response == "" {
-		if r.Body != "" {
+		if r.Body != "" && r.Forward == nil {
 			out = append(out, rowAction{"Correct…", func() { v.showCorrect(ca, r) }})
 		}
 		out = append(out, rowAction{"Recall…", func() { v.confirmRecall(ca, r) }})
