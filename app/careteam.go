@@ -157,10 +157,17 @@ type InvitationRow struct {
 	Room     string
 	Title    string // the room's local part
 	From     string // inviter's bare JID
-	FromName string
+	FromName string // the contact's name, else the whole address
 	Reason   string
 	At       time.Time
+	Caution  string // InvitationNotAContact, or "" for a contact
 }
+
+// InvitationNotAContact: the inviter is not among the user's contacts.
+// Anyone on the network may send an invitation, under any name; the screen
+// shows their whole address with these words so a lookalike
+// (dr.patel@another-server) does not pass for a colleague.
+const InvitationNotAContact = "Not in your contacts: check the address"
 
 // Invitations lists the invitations waiting, newest first.
 func (cc *conversations) Invitations() ([]InvitationRow, error) {
@@ -176,8 +183,15 @@ func (cc *conversations) Invitations() ([]InvitationRow, error) {
 	out := make([]InvitationRow, 0, len(list))
 	for i := len(list) - 1; i >= 0; i-- {
 		inv := list[i]
-		out = append(out, InvitationRow{Room: inv.Room, Title: localPart(inv.Room), From: inv.From,
-			FromName: memberName(st, inv.From, names), Reason: inv.Reason, At: inv.At})
+		row := InvitationRow{Room: inv.Room, Title: localPart(inv.Room), From: inv.From,
+			FromName: inv.From, Reason: inv.Reason, At: inv.At, Caution: InvitationNotAContact}
+		if ct, ok := lookupContact(st, names, inv.From); ok {
+			row.Caution = ""
+			if n := strings.TrimSpace(ct.Name); n != "" {
+				row.FromName = n
+			}
+		}
+		out = append(out, row)
 	}
 	return out, nil
 }

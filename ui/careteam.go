@@ -256,7 +256,19 @@ func (b *inviteBar) card(inv app.InvitationRow) fyne.CanvasObject {
 		reason.Truncation = fyne.TextTruncateEllipsis
 		lines = append(lines, reason)
 	}
-	addr := widget.NewLabel(inv.Room + " · from " + inv.From)
+	// The sender's whole address has a line of its own, before the room's:
+	// after the room's address it was cut off at phone width, where a
+	// lookalike (dr.patel@another-server) is what the user must see.
+	from := widget.NewLabel("From " + inv.From)
+	from.Truncation = fyne.TextTruncateEllipsis
+	lines = append(lines, from)
+	if inv.Caution != "" {
+		caution := widget.NewLabelWithStyle("⚠ "+inv.Caution, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		caution.Importance = widget.WarningImportance
+		caution.Truncation = fyne.TextTruncateEllipsis
+		lines = append(lines, caution)
+	}
+	addr := widget.NewLabel("Room " + inv.Room)
 	addr.Importance = widget.LowImportance
 	addr.Truncation = fyne.TextTruncateEllipsis
 	lines = append(lines, addr)

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"rounds/app"
@@ -177,6 +178,41 @@ func TestInvitationInInbox(t *testing.T) {
 	v.SetInvitations(nil)
 	if v.invites.box.Visible() {
 		t.Fatal("the invitation bar stays with no invitations")
+	}
+}
+
+// TestInvitationFromStrangerAtPhoneWidth: an invitation from someone not in
+// the user's contacts shows their whole address, uncut at phone width, and
+// the app's caution. Before, the address followed the room's on one line
+// and was cut ("from dr.patel@r…"), and the name was the local part alone,
+// so dr.patel@another-server read as the colleague.
+func TestInvitationFromStrangerAtPhoneWidth(t *testing.T) {
+	test.NewTempApp(t)
+	f := newTeamActions()
+	stranger := "dr.patel@rounds-test.example"
+	f.invites = []app.InvitationRow{{Room: "theatre-3@conference.rounds-test.example", Title: "theatre-3", From: stranger,
+		FromName: stranger, Reason: "Theatre 3 list today", At: fixedNow, Caution: app.InvitationNotAContact}}
+	v := NewInboxView(inboxRows(), f)
+	v.SetInvitations(f.invites)
+	w := test.NewTempWindow(t, v)
+	w.Resize(fyne.NewSize(390, 844))
+	var from, caution *widget.Label
+	for _, l := range findAll[*widget.Label](v.invites.box) {
+		if strings.Contains(l.Text, "From "+stranger) || strings.Contains(l.Text, "from "+stranger) {
+			from = l
+		}
+		if strings.Contains(l.Text, app.InvitationNotAContact) {
+			caution = l
+		}
+	}
+	if from == nil || caution == nil {
+		t.Fatalf("invitation card without the sender's address or the caution: %q", labelsIn(v.invites.box))
+	}
+	for _, l := range []*widget.Label{from, caution} {
+		need := fyne.MeasureText(l.Text, theme.TextSize(), l.TextStyle).Width + 2*theme.InnerPadding()
+		if need > l.Size().Width {
+			t.Fatalf("%q is cut at phone width: needs %.0f px, has %.0f", l.Text, need, l.Size().Width)
+		}
 	}
 }
 
