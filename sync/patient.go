@@ -175,9 +175,9 @@ func notePatientSBAR(sm *securestore.Message, m *xmpp.Message) {
 
 // clinicalFallbacks says which XEP-0428 fallbacks of m the stored body
 // drops: the urgency and order prefixes, and the patient line when the tag
-// was read and its range is exactly one line.
+// was read and its range holds exactly the line that tag generates.
 func clinicalFallbacks(m *xmpp.Message) func(ns string) bool {
-	patient := m.Patient != nil && xmpp.PatientLineStrippable(m.Body, m.Fallbacks)
+	patient := m.Patient != nil && xmpp.PatientLineStrippable(m.Body, m.Fallbacks, *m.Patient)
 	return func(ns string) bool {
 		return ns == xmpp.NSUrgency || ns == xmpp.NSOrder || patient && ns == xmpp.NSPatient
 	}

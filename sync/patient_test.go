@@ -147,6 +147,43 @@ more</body><patient xmlns='urn:rounds:patient:0' mrn='1'/><fallback xmlns='urn:x
 	}
 }
 
+// TestPatientLineMustMatchTag: the patient fallback is stripped only when
+// it holds exactly the line the tag generates. A hostile sender's range
+// over a line of clinical text does not hide it, and a line naming another
+// patient than the tag (line Bed 5 Mensah, tag Bed 4 Osei; or a look-alike
+// Cyrillic letter in the name) stays in the body under the chip, so the
+// nurse sees the disagreement.
+func TestPatientLineMustMatchTag(t *testing.T) {
+	s, _ := unconnectedSession(t)
+	const tag = `<patient xmlns='urn:rounds:patient:0' mrn='123456' name='Ama Osei' bed='4'/>`
+	for name, c := range map[string]struct{ body, cover string }{
+		"range over clinical text": {"Patient: Ama Osei · MRN 123456 · Bed 4\nDo NOT give the 16:00 furosemide\nBP 82/40",
+			"Do NOT give the 16:00 furosemide\n"},
+		"line names another patient": {"Patient: Kofi Mensah · MRN 654321 · Bed 5\nGive 40 mg furosemide IV now",
+			"Patient: Kofi Mensah · MRN 654321 · Bed 5\n"},
+		"look-alike letter in the line": {"Patient: Ama \u041esei · MRN 123456 · Bed 4\nGive 40 mg furosemide IV now",
+			"Patient: Ama \u041esei · MRN 123456 · Bed 4\n"},
+	} {
+		start := utf8.RuneCountInString(c.body[:strings.Index(c.body, c.cover)])
+		end := start + utf8.RuneCountInString(c.cover)
+		el, err := xmpp.DecodeElement([]byte(`<message xmlns='jabber:client' type='chat' from='mallory@hospital.test/x' id='m1'><body>`+c.body+`</body>`+
+			tag+`<fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:patient:0'><body start='`+itoa(start)+`' end='`+itoa(end)+`'/></fallback></message>`), xmpp.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm, ok := s.toStored(xmpp.ParseMessage(el), false)
+		if !ok {
+			t.Fatalf("%s: not stored", name)
+		}
+		if sm.Body != c.body {
+			t.Errorf("%s: stored body %q, sent %q", name, sm.Body, c.body)
+		}
+		if p := PatientOf(sm); p == nil || *p != (Patient{MRN: "123456", Name: "Ama Osei", Bed: "4"}) {
+			t.Errorf("%s: patient %+v", name, p)
+		}
+	}
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestSBARRoundTrip: an SBAR handover reaches Bob's Rounds with each field

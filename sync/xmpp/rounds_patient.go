@@ -105,10 +105,14 @@ func PatientLine(p Patient) string {
 
 // PatientLineStrippable says whether the fallback for NSPatient can be
 // stripped from body safely: exactly one range, within the body, holding
-// one line that ends with its line break (wherever the urgency prefix or a
-// reply's quote put it). Anything else: the body is shown as sent, since
-// losing a word of a clinical message is worse than showing a line twice.
-func PatientLineStrippable(body string, fbs []Fallback) bool {
+// exactly PatientLine(p), byte for byte (wherever the urgency prefix or a
+// reply's quote put it). The range and the tag are the sender's: a range
+// over a line of clinical text ("Do NOT give…\n"), or a line naming
+// another patient than the tag (Bed 5 Mensah under a Bed 4 Osei chip),
+// would otherwise vanish from what the nurse reads. Anything else: the body
+// is shown as sent, since losing a word of a clinical message is worse than
+// showing a line twice.
+func PatientLineStrippable(body string, fbs []Fallback, p Patient) bool {
 	var ranges []FallbackRange
 	for _, f := range fbs {
 		if f.For == NSPatient {
@@ -125,6 +129,5 @@ func PatientLineStrippable(body string, fbs []Fallback) bool {
 	if ranges[0].End > len(rs) {
 		return false
 	}
-	line := string(rs[ranges[0].Start:ranges[0].End])
-	return strings.IndexByte(line, '\n') == len(line)-1
+	return string(rs[ranges[0].Start:ranges[0].End]) == PatientLine(p)
 }

@@ -81,7 +81,7 @@ func TestPatientLine(t *testing.T) {
 	}
 }
 
-// TestPatientLineStrippable: only one range holding exactly one line.
+// TestPatientLineStrippable: only one range holding exactly the tag's line.
 func TestPatientLineStrippable(t *testing.T) {
 	body := "[URGENT] Patient: MRN 1 · Bed 4\nBP 80/50"
 	line := utf8.RuneCountInString("Patient: MRN 1 · Bed 4\n")
@@ -99,7 +99,7 @@ func TestPatientLineStrippable(t *testing.T) {
 		{"two ranges", fb(FallbackRange{9, 9 + line}, FallbackRange{0, 1}), false},
 		{"other namespace", []Fallback{{For: NSUrgency, Ranges: []FallbackRange{{0, 9}}}}, false},
 	} {
-		if got := PatientLineStrippable(body, c.fbs); got != c.want {
+		if got := PatientLineStrippable(body, c.fbs, Patient{MRN: "1", Bed: "4"}); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
