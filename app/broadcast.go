@@ -147,6 +147,14 @@ func (c *Client) sendBroadcast(st *securestore.Store, people []string, role, tex
 	if err := c.saveBroadcast(st, rec); err != nil {
 		return BroadcastView{}, err
 	}
+	// Who a role group resolved to is known only now (the schedule moves
+	// on); it is audited before the first message goes, so a broadcast cut
+	// short by a crash is still on record with everyone it was meant for.
+	whom := fmt.Sprintf("broadcast %s to %d people", rec.ID, len(people))
+	if rec.Role != "" {
+		whom += " holding " + rec.Role + " now"
+	}
+	c.auditWith(st, AuditBroadcast, whom+": "+strings.Join(people, ", "))
 	o.Role, o.ReplyTo = "", 0
 	var ids []string
 	for i, p := range people {

@@ -180,6 +180,19 @@ func TestBroadcastToRoleGroup(t *testing.T) {
 	}
 	bob.waitIncoming(alice.jid, "ROLEB-1")
 	carol.waitIncoming(alice.jid, "ROLEB-1")
+	// The audit says whom the role resolved to at sending time (the
+	// schedule moves on; the record alone is not the audit trail).
+	entries, err := alice.c.AuditEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved := slices.ContainsFunc(entries, func(e AuditRow) bool {
+		return e.Kind == AuditBroadcast && strings.Contains(e.Detail, v.ID) && strings.Contains(e.Detail, "icu NURSES") &&
+			strings.Contains(e.Detail, bob.jid) && strings.Contains(e.Detail, carol.jid) && !strings.Contains(e.Detail, "ROLEB")
+	})
+	if !resolved {
+		t.Fatalf("no audit entry names the role's holders: %+v", entries)
+	}
 }
 
 // TestParseBroadcasts: the stored records that saveBroadcast writes read
