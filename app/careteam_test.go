@@ -1,11 +1,13 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"rounds/internal/testserver"
+	"rounds/sync/xmpp"
 )
 
 // TestReadByThreeMembers: alice's care-team room has bob, carol and dave;
@@ -136,5 +138,43 @@ func TestCareTeamMembersAndInvitation(t *testing.T) {
 	}
 	if err := carol.c.AddRoomMember(room, srv.JID("carol")); !errors.Is(err, ErrRoomRefused) {
 		t.Fatalf("a removed member managing the team: %v", err)
+	}
+}
+
+// TestRoomsFollowedElsewhereAudited: a room another device of the account
+// joined is joined here at sign-in, and one it left is left here at once;
+// neither is the user's act on this device, and neither was audited, so a
+// care-team room could vanish from a ward device without a trace.
+func TestRoomsFollowedElsewhereAudited(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	phone := signIn(t, srv, "alice", Config{Resource: "phone"})
+	room := "ward-9@conference." + srv.Domain
+	if _, err := phone.c.CreateRoom(room, "", "Ward 9", nil); err != nil {
+		t.Fatal(err)
+	}
+	desk := signIn(t, srv, "alice", Config{Resource: "desk"})
+	// Another client of the account leaves: its bookmark is retracted.
+	ctx := context.Background()
+	other, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("alice"), Resource: "other",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.RetractBookmark(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	has := func(kind string) bool {
+		rows, _ := desk.c.AuditEntries()
+		for _, r := range rows {
+			if r.Kind == kind && r.Detail == room {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "the room left on the phone audited on the desk", 30*time.Second, func() bool { return has(AuditRoomLeftElsewhere) })
+	if !has(AuditRoomJoinedElsewhere) {
+		t.Fatal("the room joined at sign-in from the phone's bookmark was not audited")
 	}
 }

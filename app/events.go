@@ -95,9 +95,19 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)
 	case sync.RoomUnavailable:
 		c.onRoomUnavailable(st, e)
-	case sync.RoomInvited, sync.RoomsChanged:
-		// An invitation waits in the inbox (careteam.go); rooms another
-		// device joined or left appear or go.
+	case sync.RoomInvited:
+		// An invitation waits in the inbox (careteam.go).
+		c.changes.push(Change{Kind: InboxChanged})
+	case sync.RoomsChanged:
+		// Rooms another device of the account joined or left appear or go
+		// here too, without the user acting on this device: audited, so a
+		// room that vanished from a ward device can be accounted for.
+		for _, r := range e.Joined {
+			c.auditWith(st, AuditRoomJoinedElsewhere, r)
+		}
+		for _, r := range e.Left {
+			c.auditWith(st, AuditRoomLeftElsewhere, r)
+		}
 		c.changes.push(Change{Kind: InboxChanged})
 	case sync.ConversationRead:
 		c.clin.alertsRead(st, e.Conversation, e.Message)
@@ -108,6 +118,13 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.handleClinical(st, e)
 	}
 }
+
+// Audit kinds of rooms followed from another device's bookmarks (detail:
+// the room's address).
+const (
+	AuditRoomJoinedElsewhere = "room-joined-elsewhere"
+	AuditRoomLeftElsewhere   = "room-left-elsewhere"
+)
 
 // AuditRoomUnavailable: a remembered room could not be rejoined at sign-in.
 const AuditRoomUnavailable = "room-unavailable"
