@@ -58,6 +58,14 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	// After a run of every test, a committed real-* picture that none made
+	// is one no command produces any more.
+	if code == 0 && wholeRun() {
+		if orphans := orphanShots(); len(orphans) > 0 {
+			fmt.Fprintf(os.Stderr, "docs/screenshots has real-* pictures no test makes any more (delete them): %s\n", strings.Join(orphans, ", "))
+			code = 1
+		}
+	}
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
@@ -651,8 +659,9 @@ func changed(a, b image.Image, r image.Rectangle) float64 {
 	return float64(k) / float64(r.Dx()*r.Dy())
 }
 
-// shots saves numbered screenshots into the test's temp dir and, when
-// ROUNDS_SCREENSHOT_DIR is set, copies them there as real-<prefix>-<name>.png.
+// shots saves numbered screenshots into the test's temp dir and compares
+// them with docs/screenshots/real-<prefix>-<name>.png or, when
+// ROUNDS_SCREENSHOT_DIR is set, writes them there (drift_test.go).
 type shots struct {
 	t      *testing.T
 	x      *xserver
@@ -710,10 +719,7 @@ func (s *shots) saveCropped(name string, crop image.Rectangle) image.Image {
 	s.t.Helper()
 	path := filepath.Join(s.dir, "real-"+s.prefix+"-"+name+".png")
 	img := s.x.screenshot(s.t, path)
-	if out := os.Getenv("ROUNDS_SCREENSHOT_DIR"); out != "" {
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			s.t.Fatal(err)
-		}
+	if !strings.HasPrefix(name, "failed-") {
 		keep := img
 		if !crop.Empty() {
 			if si, ok := img.(interface {
@@ -722,16 +728,7 @@ func (s *shots) saveCropped(name string, crop image.Rectangle) image.Image {
 				keep = si.SubImage(crop.Intersect(img.Bounds()))
 			}
 		}
-		f, err := os.Create(filepath.Join(out, filepath.Base(path)))
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		if err := png.Encode(f, keep); err != nil {
-			s.t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			s.t.Fatal(err)
-		}
+		keepReal(s.t, filepath.Base(path), keep) // drift_test.go
 	}
 	s.t.Logf("screenshot %s", path)
 	return img
@@ -779,6 +776,13 @@ func signInThroughWindow(t *testing.T, x *xserver, win window, shots *shots, dat
 	eventually(t, 120*time.Second, "the encrypted store in ROUNDS_DATA_DIR", func() bool {
 		return len(storeFiles(dataDir)) == 1
 	})
+	// The PIN screen (its wide button) stays while the app signs in and
+	// catches up: wait for the inbox, so that what follows, and its
+	// pictures, start from the inbox however loaded the machine is.
+	eventually(t, 120*time.Second, "the inbox after the PIN screen", func() bool {
+		_, ok := wideBand(shots.grab(), win.rect(), minW)
+		return !ok
+	})
 }
 
 // aliceDesktop is the real desktop binary at desktop size under its own
@@ -815,4 +819,21 @@ func startAliceDesktop(t *testing.T, shotsName string) aliceDesktop {
 	d.shots.crop = d.win.rect()
 	signInThroughWindow(t, d.x, d.win, d.shots, d.dataDir, lay.minSignInWidth)
 	return d
+}
+
+func writeShot(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
