@@ -147,7 +147,7 @@ func (v *ConversationView) showCareTeam(ta CareTeamActions) {
 			}()
 		}
 	}
-	add := widget.NewEntry()
+	add := newField()
 	add.SetPlaceHolder("colleague@hospital.org")
 	addBtn := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), nil)
 	addBtn.OnTapped = func() {
@@ -325,7 +325,7 @@ func (v *DirectoryView) showCreateRoom(ra RoomCreateActions) {
 	room.SetPlaceHolder("icu-team@rooms.hospital.org")
 	name := newField()
 	name.SetPlaceHolder("ICU team")
-	members := widget.NewMultiLineEntry()
+	members := newMultiLineField()
 	members.SetPlaceHolder("kim@hospital.org, osei@hospital.org")
 	members.SetMinRowsVisible(3)
 	status := widget.NewLabel("")

@@ -102,6 +102,15 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 			test.Tap(buttonIn(v, "Broadcast"))
 			return w
 		},
+		"new care team": func(t *testing.T) fyne.Window {
+			v := NewDirectoryView(nil, &creatingActions{fakeActions: &fakeActions{}})
+			w := test.NewTempWindow(t, v)
+			w.Resize(fyne.NewSize(900, 640))
+			closeOnEscape(w.Canvas())
+			v.showJoin()
+			test.Tap(buttonIn(v.popup.Content, "New care team…"))
+			return w
+		},
 		"join room": func(t *testing.T) fyne.Window {
 			v := NewDirectoryView(nil, &fakeActions{})
 			w := test.NewTempWindow(t, v)
