@@ -27,9 +27,9 @@ import (
 // focused field blinks. The data is fixed (marker). So the comparison has
 // a tolerance: a pixel differs when a channel is off by more than
 // realDriftChannel, and a picture drifts when more than realDriftPixels of
-// its pixels differ. Measured on this machine (docs/BUILDING.md): two runs
-// eight minutes apart differ by 0 to 249 pixels per picture (208 for two
-// changed digits in both times of the alert card, 249 for the port); the
+// its pixels differ. Measured on this machine (docs/BUILDING.md): runs
+// minutes apart differ by 0 to 290 pixels per picture (290 for three
+// changed digits in the alert card's two times, 271 for the port); the
 // README's main picture without its send button differs by 1,010
 // (TestRealDriftCatchesAMissingButton).
 const (
