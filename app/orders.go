@@ -20,6 +20,13 @@ var ErrNotOrderRecipient = errors.New("this person may not receive orders by mes
 
 const auditOrderRefused = "order-refused"
 
+// The composer's order switch: a short label, and what it means on its own
+// line under it (one line of both ran off a phone screen).
+const (
+	OrderCheckLabel = "Order"
+	OrderCheckHint  = "A clinical instruction; goes only to those who may take orders."
+)
+
 // mayReceiveOrder is the pure rule: jid (bare, lower-case) is on the list, or
 // on an orders shift now.
 func mayReceiveOrder(p Policy, shifts []Shift, jid string, c Clock) bool {

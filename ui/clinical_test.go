@@ -716,3 +716,22 @@ func TestComposerSaysHowItSends(t *testing.T) {
 		t.Fatalf("after sending: banner %v, options %v, send %v, rows %d", v.clin.bannerBox.Visible(), v.clin.panel.Visible(), v.send.Importance, v.composer.rows)
 	}
 }
+
+// TestComposerOptionsFitPhone: the composer's options panel (urgency, ack,
+// order, patient) is no wider than a phone screen, so the order checkbox's
+// explanation is read whole (it ran off the 390-point screen as one line).
+func TestComposerOptionsFitPhone(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	phone := screenSizes["phone"]
+	v, _, _ := openConversationWith(t, ConversationInfo{ID: "dr.osei@rounds.test", Title: "Dr Osei"}, chatMessages(), f, phone)
+	if v.clin.panel == nil {
+		t.Fatal("no options panel")
+	}
+	if w := v.clin.panel.MinSize().Width; w > phone.Width {
+		t.Fatalf("options panel needs %.0f points, the phone is %.0f wide", w, phone.Width)
+	}
+	if v.clin.orderHint == nil || !strings.Contains(v.clin.orderHint.Text, "only to those who may take orders") {
+		t.Fatalf("order hint %q", v.clin.orderHint.Text)
+	}
+}

@@ -129,6 +129,7 @@ type clinicalParts struct {
 	urg       *widget.Select
 	ack       *widget.Check
 	order     *widget.Check
+	orderHint *widget.Label // what an order is, wrapped under the checkbox
 	bar       fyne.CanvasObject
 	panel     *fyne.Container // level, acknowledgement, order: behind opts
 	opts      *widget.Button
@@ -199,11 +200,14 @@ func (v *ConversationView) composerBar() fyne.CanvasObject {
 	}
 	v.clin.urg = widget.NewSelect(levelNames(v.clin.levels), nil)
 	v.clin.ack = widget.NewCheck("Ack required", func(bool) { v.syncSending() })
-	v.clin.order = widget.NewCheck("Order (a clinical instruction; only to those who may take orders)", func(bool) { v.syncSending() })
+	v.clin.order = widget.NewCheck(app.OrderCheckLabel, func(bool) { v.syncSending() })
+	v.clin.orderHint = widget.NewLabel(app.OrderCheckHint)
+	v.clin.orderHint.Wrapping = fyne.TextWrapWord
+	v.clin.orderHint.SizeName = theme.SizeNameCaptionText
 	v.clin.urg.OnChanged = func(string) { v.syncAck(); v.syncSending() }
 	v.clin.urg.SetSelectedIndex(0)
 	patientButtons, pending := v.patientControls() // patient.go
-	v.clin.panel = container.NewVBox(container.NewHBox(v.clin.urg, v.clin.ack), v.clin.order, patientButtons)
+	v.clin.panel = container.NewVBox(container.NewHBox(v.clin.urg, v.clin.ack), v.clin.order, v.clin.orderHint, patientButtons)
 	v.clin.panel.Hide()
 	v.clin.bannerBg = canvas.NewRectangle(color.Transparent)
 	v.clin.banner = canvas.NewText("", color.White)
