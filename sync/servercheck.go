@@ -97,7 +97,7 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	}
 	f := &ServerFacts{URL: first, Nodes: map[string]Event{}, NodeErrs: map[string]error{}, PubSubService: pubsub}
 	hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLSConfig}}
-	probeTLS(ctx, f, s.TLSConfig)
+	probeTLS(ctx, f, Endpoints(s.URL), s.TLSConfig)
 	probeDate(ctx, f, hc)
 
 	cfg := s.XMPP()
@@ -164,31 +164,42 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	return f
 }
 
-// probeTLS dials the endpoint's host by name and verifies its certificate
-// as Rounds will.
-func probeTLS(ctx context.Context, f *ServerFacts, base *tls.Config) {
-	u, err := url.Parse(f.URL)
-	if err != nil || u.Scheme != "wss" {
-		return // ws:// to loopback: nothing to verify
+// probeTLS dials every endpoint's host by name (a cluster's nodes: the one
+// the client moves to when the first dies must pass too) and verifies its
+// certificate as Rounds will. TLSErr is the first that fails, named by its
+// host; CertNames and CertExpires are those of the certificate that expires
+// first.
+func probeTLS(ctx context.Context, f *ServerFacts, urls []string, base *tls.Config) {
+	if len(urls) == 0 {
+		urls = []string{f.URL}
 	}
-	conf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if base != nil {
-		conf = base.Clone()
-	}
-	conf.ServerName = u.Hostname()
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	d := tls.Dialer{Config: conf, NetDialer: &net.Dialer{Timeout: 10 * time.Second}}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
-	if err != nil {
-		f.TLSErr = err
-		return
-	}
-	defer conn.Close()
-	if certs := conn.(*tls.Conn).ConnectionState().PeerCertificates; len(certs) > 0 {
-		f.CertNames, f.CertExpires = certs[0].DNSNames, certs[0].NotAfter
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "wss" {
+			continue // ws:// to loopback: nothing to verify
+		}
+		conf := &tls.Config{MinVersion: tls.VersionTLS12}
+		if base != nil {
+			conf = base.Clone()
+		}
+		conf.ServerName = u.Hostname()
+		port := u.Port()
+		if port == "" {
+			port = "443"
+		}
+		d := tls.Dialer{Config: conf, NetDialer: &net.Dialer{Timeout: 10 * time.Second}}
+		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+		if err != nil {
+			if f.TLSErr == nil {
+				f.TLSErr = fmt.Errorf("%s: %w", u.Host, err)
+			}
+			continue
+		}
+		if certs := conn.(*tls.Conn).ConnectionState().PeerCertificates; len(certs) > 0 &&
+			(f.CertExpires.IsZero() || certs[0].NotAfter.Before(f.CertExpires)) {
+			f.CertNames, f.CertExpires = certs[0].DNSNames, certs[0].NotAfter
+		}
+		conn.Close()
 	}
 }
 
