@@ -209,7 +209,18 @@ func memberRow(m app.RoomMemberRow, manage bool, act func(string, func() error) 
 			b.Importance = widget.LowImportance
 			buttons = append(buttons, b)
 		}
-		rm := widget.NewButtonWithIcon("", theme.DeleteIcon(), act("Removing "+m.Name, func() error { return ta.RemoveRoomMember(conv, m.Address) }))
+		// Removing takes a second tap on the same button, which then says
+		// what it does: one tap on an icon beside "Make admin" took a
+		// colleague out of the team (and the room) at once.
+		remove := act("Removing "+m.Name, func() error { return ta.RemoveRoomMember(conv, m.Address) })
+		var rm *widget.Button
+		rm = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+			if rm.Text == "" {
+				rm.SetText("Remove?")
+				return
+			}
+			remove()
+		})
 		rm.Importance = widget.DangerImportance
 		buttons = append(buttons, rm)
 	}

@@ -116,6 +116,48 @@ func TestCareTeamScreen(t *testing.T) {
 	}
 }
 
+// TestRemoveMemberTakesSecondTap: the remove button beside a member asks
+// "Remove?" on the first tap and removes only on the second. Before, one tap
+// on the icon (beside "Make admin", small at phone width) removed the
+// colleague from the care team at once.
+func TestRemoveMemberTakesSecondTap(t *testing.T) {
+	test.NewTempApp(t)
+	f := newTeamActions()
+	v := NewConversationView(icuInfo, roomMessages(), f)
+	w := test.NewTempWindow(t, v)
+	w.Resize(fyne.NewSize(390, 844))
+	v.showCareTeam(f)
+	pop := v.popup
+	if !waitFor(func() bool { return strings.Contains(labelsIn(pop.Content), "Nurse Kim") }) {
+		t.Fatalf("members not shown: %q", labelsIn(pop.Content))
+	}
+	var rm *widget.Button
+	for _, b := range findAll[*widget.Button](pop.Content) {
+		if b.Text == "" && b.Importance == widget.DangerImportance {
+			rm = b
+			break
+		}
+	}
+	if rm == nil {
+		t.Fatal("no remove button")
+	}
+	test.Tap(rm)
+	time.Sleep(300 * time.Millisecond)
+	f.mu.Lock()
+	removed := append([]string(nil), f.removed...)
+	f.mu.Unlock()
+	if len(removed) != 0 {
+		t.Fatalf("one tap removed %v", removed)
+	}
+	if rm.Text != "Remove?" {
+		t.Fatalf("after one tap the button says %q, want \"Remove?\"", rm.Text)
+	}
+	test.Tap(rm)
+	if !waitFor(func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.removed) == 1 }) {
+		t.Fatal("the second tap did not remove")
+	}
+}
+
 // TestReadByScreen: "Read by" from our message's menu lists the two who
 // read it with their times and the one who has not yet.
 func TestReadByScreen(t *testing.T) {
