@@ -264,3 +264,36 @@ func TestForwardNotCorrected(t *testing.T) {
 		t.Fatalf("carol's forward after another client's correction: %q corrected %v forward %+v", r.Body, r.Corrected, r.Forward)
 	}
 }
+
+// TestForwardNotificationSaysForwarded: where policy lets notifications
+// show text, a forward's notification says whose words they are: it read
+// "alice" over bob's text, as if alice had written it (a STAT forward of an
+// old page then reads as the forwarder's own new page).
+func TestForwardNotificationSaysForwarded(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := signIn(t, srv, "alice", Config{})
+	bob := signIn(t, srv, "bob", Config{})
+	carol := signIn(t, srv, "carol", Config{Policy: Policy{Preview: PreviewContent}})
+	if err := carol.c.SetNotificationPreview(PreviewContent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Send(alice.jid, "NOTE-1 stop the heparin"); err != nil {
+		t.Fatal(err)
+	}
+	orig := alice.waitIncoming(bob.jid, "NOTE-1")
+	if _, err := alice.c.Forward(orig.ID, carol.jid, ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "carol's notification", 20*time.Second, func() bool { return carol.notifier.countFor(alice.jid) > 0 })
+	ns := carol.notifier.notifications()
+	said := false
+	for _, n := range ns {
+		if strings.Contains(n.Body, "NOTE-1") && !strings.Contains(n.Body, "Forwarded from bob: NOTE-1") {
+			t.Fatalf("notification of a forward: title %q body %q", n.Title, n.Body)
+		}
+		said = said || strings.Contains(n.Body, "Forwarded from bob: NOTE-1")
+	}
+	if !said {
+		t.Fatalf("no notification shows the forward: %+v", ns)
+	}
+}

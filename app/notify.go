@@ -179,6 +179,15 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		if sync.PatientOf(last) != nil {
 			out.Body = PatientHidden // patient.go: never the tag, nor the text about it
 		}
+		if from := last.Extra[sync.ExtraForwardedFrom]; from != "" {
+			// A forward's words are someone else's: under the forwarder's
+			// name they read as the forwarder's own (dnd.go ForwardView).
+			who := "someone not named"
+			if from != "?" {
+				who = memberName(st, from, nil)
+			}
+			out.Body = previewText("Forwarded from " + who + ": " + out.Body)
+		}
 		if urgent {
 			out.Body = strings.ToUpper(levels.Name(urgency)) + ": " + out.Body
 		}
