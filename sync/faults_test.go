@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	gosync "sync"
@@ -310,4 +312,48 @@ func testCutAfterStreamManagement(t *testing.T, k testserver.Kind) {
 	if n := catchUps.Load(); n != 1 {
 		t.Fatalf("setup ran %d times; the cut after enabling should have been resumed, not signed in afresh", n)
 	}
+}
+
+// TestInviteNotSentBeforeStreamManagement: an invitation is a stanza outside
+// the Outbox, so one written in the window before setup enables stream
+// management is lost for good if the socket is cut before the server read
+// it, while InviteToRoom had reported it sent. In that window InviteToRoom
+// says ErrNotConnected (the user tries again once online); once online the
+// invitation goes on the managed stream and arrives.
+func TestInviteNotSentBeforeStreamManagement(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	ctx := context.Background()
+	room := "icu-window@conference." + srv.Domain
+	phone := startDevice(t, srv, "alice", deviceOptions{resource: "phone"})
+	if err := phone.session.CreateRoom(ctx, room, "alice", "ICU team", nil); err != nil {
+		t.Fatal(err)
+	}
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	inWindow := make(chan error, 1)
+	var once gosync.Once
+	desk := startDevice(t, srv, "alice", deviceOptions{resource: "desk", beforeRun: func(s *Session) {
+		s.beforeSM = func() {
+			once.Do(func() {
+				ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				inWindow <- s.InviteToRoom(ictx, room, srv.JID("bob"), "ICU")
+			})
+		}
+	}})
+	select {
+	case err := <-inWindow:
+		if !errors.Is(err, ErrNotConnected) {
+			t.Fatalf("InviteToRoom before stream management: %v, want ErrNotConnected (an unmanaged invitation is lost on a cut)", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("setup did not reach stream management")
+	}
+	desk.waitOnline()
+	if err := desk.session.InviteToRoom(ctx, room, bob.jid, "ICU"); err != nil {
+		t.Fatalf("InviteToRoom online: %v", err)
+	}
+	bob.waitFor("the invitation", 30*time.Second, func() bool {
+		inv, _ := bob.session.Invitations()
+		return len(inv) == 1 && inv[0].Room == room
+	})
 }

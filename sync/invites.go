@@ -44,8 +44,12 @@ const settingInvitations = "sync.invitations"
 // InviteToRoom makes user a member of room (unless they already are an
 // owner, admin or member: an admin is not demoted) and sends them an
 // invitation with reason. We must own or administer the room.
+//
+// Only once the Session is ready: before setup enabled stream management
+// (after the catch-up) the invitation, which is not on the Outbox, would go
+// out unmanaged and a cut would lose it after we reported it sent.
 func (s *Session) InviteToRoom(ctx context.Context, room, user, reason string) error {
-	c := s.currentClient()
+	c := s.readyClient()
 	if c == nil {
 		return ErrNotConnected
 	}
