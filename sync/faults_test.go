@@ -319,7 +319,8 @@ func testCutAfterStreamManagement(t *testing.T, k testserver.Kind) {
 // management is lost for good if the socket is cut before the server read
 // it, while InviteToRoom had reported it sent. In that window InviteToRoom
 // says ErrNotConnected (the user tries again once online); once online the
-// invitation goes on the managed stream and arrives.
+// invitation goes on the managed stream and arrives. CreateRoom, whose
+// invitations usually follow, waits likewise.
 func TestInviteNotSentBeforeStreamManagement(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
 	ctx := context.Background()
@@ -336,6 +337,9 @@ func TestInviteNotSentBeforeStreamManagement(t *testing.T) {
 			once.Do(func() {
 				ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
+				if err := s.CreateRoom(ictx, "icu-other@conference."+srv.Domain, "alice", "ICU", nil); !errors.Is(err, ErrNotConnected) {
+					t.Errorf("CreateRoom before stream management: %v, want ErrNotConnected (its invitations could not go out)", err)
+				}
 				inWindow <- s.InviteToRoom(ictx, room, srv.JID("bob"), "ICU")
 			})
 		}

@@ -87,10 +87,12 @@ func (s *Session) joinedHere(ctx context.Context, c *xmpp.Client, roomJID, nick 
 // (members-only with members as its members, non-anonymous, persistent,
 // hidden, archived; see xmpp.Client.CreateRoom), joins it as its owner under
 // nick and remembers it like JoinRoom. It needs a connection. A room already
-// at that address is ErrRoomExists.
+// at that address is ErrRoomExists. Like InviteToRoom, whose invitations
+// usually follow, only once the Session is ready: not a room made during
+// setup whose invitations could not go out.
 func (s *Session) CreateRoom(ctx context.Context, roomJID, nick, name string, members []string) error {
 	roomJID = xmpp.BareJID(roomJID)
-	c := s.currentClient()
+	c := s.readyClient()
 	if c == nil {
 		return ErrNotConnected
 	}
