@@ -174,11 +174,13 @@ func notePatientSBAR(sm *securestore.Message, m *xmpp.Message) {
 }
 
 // clinicalFallbacks says which XEP-0428 fallbacks of m the stored body
-// drops: the urgency and order prefixes, and the patient line when the tag
+// drops: the urgency and order prefixes (only while every such range holds
+// exactly a generated prefix or acknowledgement line), and the patient line when the tag
 // was read and its range holds exactly the line that tag generates.
 func clinicalFallbacks(m *xmpp.Message) func(ns string) bool {
 	patient := m.Patient != nil && xmpp.PatientLineStrippable(m.Body, m.Fallbacks, *m.Patient)
+	clinical := xmpp.ClinicalFallbacksExact(m.Body, m.Fallbacks)
 	return func(ns string) bool {
-		return ns == xmpp.NSUrgency || ns == xmpp.NSOrder || patient && ns == xmpp.NSPatient
+		return clinical && (ns == xmpp.NSUrgency || ns == xmpp.NSOrder) || patient && ns == xmpp.NSPatient
 	}
 }

@@ -184,6 +184,42 @@ func TestPatientLineMustMatchTag(t *testing.T) {
 	}
 }
 
+// TestClinicalFallbackOnlyGeneratedText: a sender's urgency or order
+// fallback range is stripped only when it holds exactly "[URGENT] ",
+// "[STAT] ", "[ORDER] " or the acknowledgement line; a range over the
+// clinical text hides no word, and the body is kept as sent.
+func TestClinicalFallbackOnlyGeneratedText(t *testing.T) {
+	s, _ := unconnectedSession(t)
+	store := func(doc string) string {
+		el, err := xmpp.DecodeElement([]byte(doc), xmpp.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm, ok := s.toStored(xmpp.ParseMessage(el), false)
+		if !ok {
+			t.Fatal("not stored")
+		}
+		return sm.Body
+	}
+	const body = "[URGENT] Do NOT give the 16:00 furosemide, BP 82/40"
+	for name, fb := range map[string]string{
+		"urgency over NOT": `<fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:urgency:0'><body start='0' end='9'/><body start='12' end='16'/></fallback>`,
+		"order over NOT":   `<fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:urgency:0'><body start='0' end='9'/></fallback><fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:order:0'><body start='12' end='16'/></fallback>`,
+	} {
+		if got := store(`<message xmlns='jabber:client' type='chat' from='mallory@hospital.test/x' id='u1'><body>` + body + `</body><urgency xmlns='urn:rounds:urgency:0' level='urgent'/>` + fb + `</message>`); got != body {
+			t.Errorf("%s: stored %q, sent %q", name, got, body)
+		}
+	}
+	ack := "[STAT] [ORDER] Give 10 ml calcium gluconate IV\nReply \"ACK\" to acknowledge."
+	n := utf8.RuneCountInString(ack)
+	got := store(`<message xmlns='jabber:client' type='chat' from='dr.osei@hospital.test/x' id='u2'><body>` + ack + `</body><urgency xmlns='urn:rounds:urgency:0' level='stat'/><order xmlns='urn:rounds:order:0'/>` +
+		`<fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:urgency:0'><body start='0' end='7'/></fallback><fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:order:0'><body start='7' end='15'/></fallback>` +
+		`<fallback xmlns='urn:xmpp:fallback:0' for='urn:rounds:urgency:0'><body start='46' end='` + itoa(n) + `'/></fallback></message>`)
+	if got != "Give 10 ml calcium gluconate IV" {
+		t.Errorf("generated prefixes and line not stripped: %q", got)
+	}
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestSBARRoundTrip: an SBAR handover reaches Bob's Rounds with each field

@@ -101,3 +101,39 @@ func AckInstructionSuffix(bodyRunes int, instruction string) (string, *Element) 
 	suffix := "\n" + instruction
 	return suffix, NewFallback(NSUrgency, bodyRunes, bodyRunes+prefixLen(suffix))
 }
+
+// ClinicalFallbacksExact says whether every range the sender marked as the
+// fallback for NSUrgency or NSOrder holds exactly a text Rounds generates
+// for it: "[URGENT] " or "[STAT] ", "[ORDER] ", or the acknowledgement line
+// with its line break. The ranges are the sender's: one over "NOT " would
+// otherwise take the word out of "Do NOT give…". A whole-body range is
+// never stripped (StripFallback), so it passes here.
+func ClinicalFallbacksExact(body string, fbs []Fallback) bool {
+	rs := []rune(body)
+	for _, f := range fbs {
+		if f.For != NSUrgency && f.For != NSOrder {
+			continue
+		}
+		for _, r := range f.Ranges {
+			if r.End > len(rs) || r.End <= r.Start {
+				return false
+			}
+			if !clinicalFallbackText(f.For, string(rs[r.Start:r.End])) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func clinicalFallbackText(ns, text string) bool {
+	if ns == NSOrder {
+		return text == OrderPrefix
+	}
+	if text == UrgencyPrefix(UrgencyUrgent) || text == UrgencyPrefix(UrgencySTAT) || text == "\n"+AckInstructionNoText {
+		return true
+	}
+	word, ok := strings.CutPrefix(text, "\nReply \"")
+	word, ok2 := strings.CutSuffix(word, "\" to acknowledge.")
+	return ok && ok2 && word != "" && !strings.ContainsAny(word, "\"\n")
+}
