@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -17,7 +20,7 @@ func closeOnEscape(c fyne.Canvas) {
 			return
 		}
 		top := c.Overlays().Top()
-		if top == nil {
+		if top == nil || holdsTypedText(top) {
 			return
 		}
 		if p, ok := top.(*widget.PopUp); ok {
@@ -28,6 +31,32 @@ func closeOnEscape(c fyne.Canvas) {
 		}
 		top.Hide()
 	})
+}
+
+// holdsTypedText reports whether o holds clinical text typed and not sent:
+// a multi-line field (a reply, a correction, a broadcast) or a composer
+// field (SBAR) that is not blank. Escape leaves such a dialog open (Cancel
+// closes it): one stray key threw a whole SBAR handover away.
+func holdsTypedText(o fyne.CanvasObject) bool {
+	switch o := o.(type) {
+	case *widget.PopUp:
+		return holdsTypedText(o.Content)
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			if holdsTypedText(c) {
+				return true
+			}
+		}
+	case *container.Scroll:
+		return holdsTypedText(o.Content)
+	case *escapable:
+		return holdsTypedText(o.content)
+	case *field:
+		return o.MultiLine && strings.TrimSpace(o.Text) != ""
+	case *composerEntry:
+		return strings.TrimSpace(o.Text) != ""
+	}
+	return false
 }
 
 // escapable is a pop-up's content that must do more than disappear when

@@ -320,3 +320,31 @@ func TestEscapeClosesPatientAndSBARDialogs(t *testing.T) {
 		t.Fatalf("composer after Escape: %q", v.composer.Text)
 	}
 }
+
+// TestEscapeKeepsTypedClinicalText: Escape does not close a dialog whose
+// clinical text (an SBAR field, a reply) holds typed words: one stray key
+// threw away a whole SBAR handover, unsent and unrecoverable. Cancel does.
+func TestEscapeKeepsTypedClinicalText(t *testing.T) {
+	test.NewTempApp(t)
+	v, _, w := openConversationWith(t, oseiInfo(ConversationInfo{}), chatMessages(), newPatientActions(), fyne.NewSize(390, 844))
+	closeOnEscape(w.Canvas())
+	sf := v.showSBARDialog()
+	w.Canvas().Focus(sf.fields[0])
+	test.Type(sf.fields[0], "BP 82/40, HR 130")
+	w.Canvas().Focus(sf.fields[2]) // an empty field has the cursor
+	pressEscape(w.Canvas())
+	if !v.clin.popup.Visible() {
+		t.Fatal("SBAR dialog closed by Escape with its Situation typed: the handover is lost")
+	}
+	if got := sf.fields[0].Text; got != "BP 82/40, HR 130" {
+		t.Fatalf("Situation after Escape: %q", got)
+	}
+	// Blank text is nothing to lose: Escape closes as before.
+	sf = v.showSBARDialog()
+	w.Canvas().Focus(sf.fields[1])
+	test.Type(sf.fields[1], " \n ")
+	pressEscape(w.Canvas())
+	if v.clin.popup.Visible() {
+		t.Fatal("SBAR dialog with only blanks still open after Escape")
+	}
+}
