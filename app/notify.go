@@ -176,8 +176,10 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 		if t := unreadableText(last, senderName(st, cv, last, nil)); t != "" {
 			out.Body = previewText(t)
 		}
-		if sync.PatientOf(last) != nil {
-			out.Body = PatientHidden // patient.go: never the tag, nor the text about it
+		if sync.PatientOf(last) != nil || last.Extra[sync.ExtraPatientRefused] != "" {
+			// patient.go: never the tag, nor the text about it; a tag that
+			// could not be read left its patient line in the body.
+			out.Body = PatientHidden
 		}
 		if from := last.Extra[sync.ExtraForwardedFrom]; from != "" {
 			// A forward's words are someone else's: under the forwarder's

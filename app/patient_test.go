@@ -10,8 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"rounds/internal/testserver"
+	"rounds/sync/xmpp"
 )
 
 // lockedBuffer is a log sink two goroutines may write.
@@ -213,6 +215,37 @@ func TestParsePatient(t *testing.T) {
 	for _, in := range []string{"Ama Osei · Bed 4", "<patient xmlns='urn:rounds:patient:0' bed='4'/>", "<b>x</b>", ""} {
 		if _, err := ParsePatient(in); err == nil {
 			t.Errorf("%q read as a tag", in)
+		}
+	}
+}
+
+// TestRefusedPatientTagNotificationHidden: where policy shows content, a
+// message whose patient tag could not be read (here a bed holding a
+// right-to-left override) still notifies as "Patient details hidden": its
+// patient line stays in the body (the sender's words are kept) but the
+// notification never shows it.
+func TestRefusedPatientTagNotificationHidden(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "mallory", "bob")
+	bob := signIn(t, srv, "bob", Config{Policy: Policy{Preview: PreviewContent}})
+	if err := bob.c.SetNotificationPreview(PreviewContent); err != nil {
+		t.Fatal(err)
+	}
+	raw := dialRaw(t, srv, "mallory")
+	const line = "Patient: Ama Osei · MRN 123456 · Bed 4\n"
+	st := xmpp.NewElement(xmpp.NSClient, "message", "to", bob.jid, "type", "chat", "id", "r1")
+	st.Append(xmpp.NewElement(xmpp.NSClient, "body").SetText(line + "Started IV fluids"))
+	st.Append(xmpp.NewElement(xmpp.NSPatient, "patient", "mrn", "123456", "name", "Ama Osei", "bed", "\u202e4"))
+	st.Append(xmpp.NewFallback(xmpp.NSPatient, 0, utf8.RuneCountInString(line)))
+	if err := raw.Send(st); err != nil {
+		t.Fatal(err)
+	}
+	mallory := srv.JID("mallory")
+	waitFor(t, "the notification", 20*time.Second, func() bool { return bob.notifier.countFor(mallory) > 0 })
+	for _, n := range bob.notifier.notifications() {
+		for _, secret := range []string{"Ama", "Osei", "123456", "IV fluids"} {
+			if containsAny(n, secret) {
+				t.Fatalf("notification %+v shows %q", n, secret)
+			}
 		}
 	}
 }
