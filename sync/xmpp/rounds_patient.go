@@ -59,6 +59,11 @@ func (p Patient) Check() error {
 			return fmt.Errorf("<patient %s>: control characters", f.attr)
 		case f.v != strings.TrimSpace(f.v):
 			return fmt.Errorf("<patient %s>: leading or trailing space", f.attr)
+		case f.attr == "mrn" && strings.ContainsFunc(f.v, func(r rune) bool { return r > unicode.MaxASCII }):
+			// A hospital number is ASCII; a look-alike (Cyrillic З for 3,
+			// full-width digits) reads on the chip as another patient's
+			// number and escapes a search for the real one.
+			return fmt.Errorf("<patient %s>: not ASCII", f.attr)
 		}
 	}
 	return nil

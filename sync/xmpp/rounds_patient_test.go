@@ -41,6 +41,8 @@ func TestPatientFixtures(t *testing.T) {
 		"fail_tab_mrn":            "<patient mrn>: control characters",
 		"fail_rtl_override_bed":   "<patient bed>: control characters",
 		"fail_line_separator_bed": "<patient bed>: control characters",
+		"fail_lookalike_mrn":      "<patient mrn>: not ASCII",
+		"fail_fullwidth_mrn":      "<patient mrn>: not ASCII",
 	})
 }
 
