@@ -7,16 +7,21 @@ package faultproxy
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Proxy forwards every connection accepted on Addr to the target.
+// Proxy forwards every connection accepted on Addr to the target (or dial's).
 type Proxy struct {
-	target string
+	dial   func() (net.Conn, error)
 	ln     net.Listener
+
+	// delay and jitter (nanoseconds) hold back every chunk in each direction
+	// (SetLatency).
+	delay, jitter atomic.Int64
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
@@ -32,10 +37,26 @@ func Start(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}}
+	return Serve(ln, func() (net.Conn, error) { return net.DialTimeout("tcp", target, 5*time.Second) }), nil
+}
+
+// Serve forwards every connection accepted on ln to a connection from dial
+// (a dialer in another network namespace, for the ward Wi-Fi tests). Close
+// closes ln.
+func Serve(ln net.Listener, dial func() (net.Conn, error)) *Proxy {
+	p := &Proxy{dial: dial, ln: ln, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
-	return p, nil
+	return p
+}
+
+// SetLatency holds back every chunk read, in each direction, by delay plus a
+// uniform random extra in [-jitter, +jitter] (never below zero), keeping the
+// order of the bytes as TCP does: a chunk never overtakes the one before it.
+// It applies to chunks read from now on; zero turns it off.
+func (p *Proxy) SetLatency(delay, jitter time.Duration) {
+	p.delay.Store(int64(delay))
+	p.jitter.Store(int64(jitter))
 }
 
 // Addr is host:port to dial instead of the target.
@@ -59,7 +80,7 @@ func (p *Proxy) accept() {
 			abort(c)
 			continue
 		}
-		up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+		up, err := p.dial()
 		if err != nil {
 			abort(c)
 			continue
@@ -80,17 +101,46 @@ func (p *Proxy) track(cs ...net.Conn) {
 }
 
 // pipe copies src to dst; while black-holed, bytes are read and dropped.
+// With a latency set, a writer releases each chunk at its due time, in order;
+// the bounded queue between them pushes back on the reader as a slow link does.
 func (p *Proxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
+	type chunk struct {
+		b   []byte
+		due time.Time
+	}
+	q := make(chan chunk, 64)
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range q {
+			if err != nil {
+				continue
+			}
+			if d := time.Until(c.due); d > 0 {
+				time.Sleep(d)
+			}
+			_, err = dst.Write(c.b)
+		}
+		werr <- err
+	}()
+	var last time.Time
 	buf := make([]byte, 32*1024)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 && !p.black.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				err = werr
+			due := time.Now().Add(p.lag())
+			if due.Before(last) {
+				due = last
 			}
+			last = due
+			q <- chunk{append([]byte(nil), buf[:n]...), due}
 		}
 		if err != nil {
+			close(q)
+			if e := <-werr; e != nil && errors.Is(err, io.EOF) {
+				err = e
+			}
 			if !errors.Is(err, io.EOF) {
 				abort(dst)
 			} else if tc, ok := dst.(*net.TCPConn); ok {
@@ -100,6 +150,15 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 			return
 		}
 	}
+}
+
+// lag is one chunk's hold: the delay plus its jitter.
+func (p *Proxy) lag() time.Duration {
+	d, j := p.delay.Load(), p.jitter.Load()
+	if j > 0 {
+		d += rand.Int64N(2*j+1) - j
+	}
+	return time.Duration(max(d, 0))
 }
 
 func (p *Proxy) forget(c net.Conn) {

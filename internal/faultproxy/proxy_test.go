@@ -98,3 +98,50 @@ func TestBlackholeSwallowsTraffic(t *testing.T) {
 		t.Fatalf("after black hole: %q, %v", got, err)
 	}
 }
+
+// TestLatencyKeepsOrder: with a delay and a jitter wider than the gap between
+// writes, every chunk still arrives, in the order written, and none sooner
+// than the delay less the jitter (chunks reordered or passed straight through
+// fail it).
+func TestLatencyKeepsOrder(t *testing.T) {
+	p, err := Start(echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetLatency(40*time.Millisecond, 30*time.Millisecond)
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	start := time.Now()
+	const n = 200
+	go func() {
+		for i := 0; i < n; i++ {
+			c.Write([]byte{byte(i)})
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	got := make([]byte, 0, n)
+	buf := make([]byte, n)
+	for len(got) < n {
+		k, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", len(got), err)
+		}
+		if len(got) == 0 {
+			// Two hops (there and back), each at least 10 ms.
+			if e := time.Since(start); e < 20*time.Millisecond {
+				t.Fatalf("first byte back after %v; want at least 20 ms", e)
+			}
+		}
+		got = append(got, buf[:k]...)
+	}
+	for i, b := range got {
+		if b != byte(i) {
+			t.Fatalf("byte %d is %d: reordered", i, b)
+		}
+	}
+}
