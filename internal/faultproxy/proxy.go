@@ -16,8 +16,8 @@ import (
 
 // Proxy forwards every connection accepted on Addr to the target (or dial's).
 type Proxy struct {
-	dial   func() (net.Conn, error)
-	ln     net.Listener
+	dial func() (net.Conn, error)
+	ln   net.Listener
 
 	// delay and jitter (nanoseconds) hold back every chunk in each direction
 	// (SetLatency).
