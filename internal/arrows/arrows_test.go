@@ -53,6 +53,8 @@ var rooms = map[string][]string{
 	// peer. They serve tests and the demo, never the shipped app.
 	"rounds/internal/testserver": nil,
 	"rounds/internal/faultproxy": nil,
+	// Ward Wi-Fi for tests: namespaces, loss, rate, handoffs around the proxy.
+	"rounds/internal/wardnet": {"rounds/internal/faultproxy"},
 	"rounds/internal/hostile":    nil,
 	"rounds/internal/testpeer":   nil,
 	// The demo server publishes the demo's policy and rota with the CLI and

@@ -1,0 +1,2 @@
+// Package wardnet shapes a test's link like a ward's Wi-Fi (Linux, root).
+package wardnet
