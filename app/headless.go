@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -36,6 +37,9 @@ type HeadlessConfig struct {
 	URL       string
 	TLSConfig *tls.Config
 	Logger    *slog.Logger
+	// HTTPClient, when set, dials the WebSocket and carries uploads (a
+	// proxy; the ward Wi-Fi tests' shaped link), as Config.HTTPClient does.
+	HTTPClient *http.Client
 }
 
 // headlessRun is what a headless Client has besides a UI Client's state.
@@ -67,7 +71,7 @@ func OpenHeadless(ctx context.Context, hc HeadlessConfig) (*Client, error) {
 	s, err := sync.New(sync.Config{
 		Store: st,
 		XMPP: sync.Server{URL: hc.URL, JID: hc.Account, Resource: "rounds-cli-" + strconv.Itoa(slot),
-			Password: hc.Password, TLSConfig: hc.TLSConfig}.XMPP(),
+			Password: hc.Password, TLSConfig: hc.TLSConfig, HTTPClient: hc.HTTPClient}.XMPP(),
 		Backoff: sync.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second},
 		Logger:  log,
 		// The secret file is read every run: the slot keeps no keys that

@@ -53,10 +53,12 @@ var rooms = map[string][]string{
 	// peer. They serve tests and the demo, never the shipped app.
 	"rounds/internal/testserver": nil,
 	"rounds/internal/faultproxy": nil,
-	// Ward Wi-Fi for tests: namespaces, loss, rate, handoffs around the proxy.
-	"rounds/internal/wardnet":  {"rounds/internal/faultproxy"},
-	"rounds/internal/hostile":  nil,
-	"rounds/internal/testpeer": nil,
+	"rounds/internal/hostile":    nil,
+	"rounds/internal/testpeer":   nil,
+
+	// Ward Wi-Fi for tests: namespaces, loss, rate and handoffs around the
+	// fault proxy.
+	"rounds/internal/wardnet": {"rounds/internal/faultproxy"},
 	// The demo server publishes the demo's policy and rota with the CLI and
 	// runs the escalation service.
 	"rounds/internal/testserver/cmd/demoserver": {"rounds/internal/testserver", "rounds/cli", "rounds/sync/xmpp", "rounds/escalation"},
