@@ -6,6 +6,7 @@ GO      ?= go
 # -count=1: a cached pass must not stand in for a run against a real server.
 TESTFLAGS ?= -timeout 40m -count=1
 
+.PHONY: test-ward-soak
 .PHONY: demo test deps deps-demo vet unit test-keyring test-fulldisk test-ejabberd vet-mobile build clean screenshots
 .PHONY: deps-package package-linux package-windows package-check
 
@@ -96,3 +97,9 @@ screenshots:
 
 clean:
 	rm -rf bin .demo dist
+
+# The ward Wi-Fi soak (issue 17, docs/BENCHMARKS.md "Ward Wi-Fi"): the mixed
+# load over each profile for WARD_SOAK each (4 profiles: 2 h at 30m). Root.
+WARD_SOAK ?= 30m
+test-ward-soak: deps
+	ROUNDS_WARD_SOAK=$(WARD_SOAK) $(GO) test -count=1 -timeout 4h -v -run 'TestWardWiFi' ./app/
