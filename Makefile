@@ -102,4 +102,4 @@ clean:
 # load over each profile for WARD_SOAK each (4 profiles: 2 h at 30m). Root.
 WARD_SOAK ?= 30m
 test-ward-soak: deps
-	ROUNDS_WARD_SOAK=$(WARD_SOAK) $(GO) test -count=1 -timeout 4h -v -run 'TestWardWiFi' ./app/
+	ROUNDS_WARD_SOAK=$(WARD_SOAK) $(GO) test -count=1 -timeout 4h -v -run 'TestWardLinkMixedLoad' ./app/

@@ -47,13 +47,13 @@ func needWard(t *testing.T) {
 // profile (10% loss each way, 300±150 ms, TCP resending with backoff).
 const wardWait = 3 * time.Minute
 
-// TestWardWiFi: over each profile, every chat message arrives exactly once,
+// TestWardLinkMixedLoad: over each profile, every chat message arrives exactly once,
 // in both directions; every outgoing message reaches "read" once the other
 // side has shown it; the page reaches "acknowledged" at the headless sender
 // and no alert is left on the recipient after the ack; the photo arrives
 // byte for byte (an upload or download that fails is retried and must then
 // succeed). It logs the send → shown-at-recipient latency p50/p99 per profile.
-func TestWardWiFi(t *testing.T) {
+func TestWardLinkMixedLoad(t *testing.T) {
 	needWard(t)
 	soak := time.Duration(0)
 	if s := os.Getenv("ROUNDS_WARD_SOAK"); s != "" {
