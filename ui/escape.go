@@ -52,7 +52,7 @@ func holdsTypedText(o fyne.CanvasObject) bool {
 	case *escapable:
 		return holdsTypedText(o.content)
 	case *field:
-		return o.MultiLine && strings.TrimSpace(o.Text) != ""
+		return o.MultiLine && o.typed && strings.TrimSpace(o.Text) != ""
 	case *composerEntry:
 		return strings.TrimSpace(o.Text) != ""
 	}
@@ -84,6 +84,7 @@ func (e *escapable) CreateRenderer() fyne.WidgetRenderer {
 // dialog or pop-up is one (newField, newMultiLineField, newPasswordField).
 type field struct {
 	widget.Entry
+	typed bool // the user edited it (Correct… opens with the message's text)
 }
 
 func newField() *field {
@@ -115,7 +116,24 @@ func (f *field) TypedKey(k *fyne.KeyEvent) {
 			return
 		}
 	}
+	switch k.Name {
+	case fyne.KeyBackspace, fyne.KeyDelete, fyne.KeyReturn, fyne.KeyEnter:
+		f.typed = true
+	}
 	f.Entry.TypedKey(k)
+}
+
+func (f *field) TypedRune(r rune) {
+	f.typed = true
+	f.Entry.TypedRune(r)
+}
+
+func (f *field) TypedShortcut(s fyne.Shortcut) {
+	switch s.(type) {
+	case *fyne.ShortcutPaste, *fyne.ShortcutCut:
+		f.typed = true
+	}
+	f.Entry.TypedShortcut(s)
 }
 
 // revealer is a password field's eye button: it shows or hides the text.
