@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -210,5 +211,35 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Escape at an open STAT alert neither responds to it nor hides it, with the
+// cursor in its reply or nowhere: the alert is not a dialog, only
+// Acknowledge (or a response) ends it.
+func TestEscapeLeavesTheAlert(t *testing.T) {
+	test.NewTempApp(t)
+	f := newClinicalActions()
+	s := NewShell(f, settingsState())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(fyne.NewSize(390, 844))
+	closeOnEscape(w.Canvas())
+	s.SetAlerts([]AlertItem{clinicalAlert()})
+	pressEscape(w.Canvas())
+	w.Canvas().Focus(s.Alert.reply)
+	test.Type(s.Alert.reply, "on my way")
+	pressEscape(w.Canvas())
+	if !s.Alert.Visible() {
+		t.Fatal("Escape hid the alert")
+	}
+	if s.Alert.reply.Text != "on my way" {
+		t.Fatalf("the alert's reply after Escape: %q", s.Alert.reply.Text)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "respond ") {
+			t.Fatalf("Escape responded to the alert: %q", c)
+		}
 	}
 }
