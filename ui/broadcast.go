@@ -77,8 +77,7 @@ func (v *DirectoryView) showBroadcast(ba BroadcastActions) {
 	}
 	role := widget.NewSelect(roles, nil)
 	role.SetSelectedIndex(0)
-	text := newMultiLineField()
-	text.Wrapping = fyne.TextWrapWord
+	text := newClinicalField()
 	text.SetPlaceHolder("Message to each of them")
 	levels := levelNames(v.roles.levels)
 	urg := widget.NewRadioGroup(levels, nil)

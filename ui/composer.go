@@ -65,6 +65,17 @@ func newComposer(onSend func()) *composerEntry {
 	return e
 }
 
+// newClinicalField is a dialog's multi-line field for clinical text (Reply…,
+// Correct…, a role message, the do-not-disturb reply, a broadcast): the
+// composer's exact entry, because a plain word-wrapping Entry moves a space
+// typed where the line wraps. Enter is a new line there and Escape goes to
+// the dialog (TypedKey, onSend nil).
+func newClinicalField() *composerEntry {
+	e := newComposer(nil)
+	e.SetPlaceHolder("")
+	return e
+}
+
 // fit grows or shrinks the field to its text's rows.
 func (e *composerEntry) fit() {
 	n := min(max(len(e.rowStarts()), composerMinRows), composerMaxRows)

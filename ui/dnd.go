@@ -121,10 +121,9 @@ func ShowDNDDialog(c fyne.Canvas, a DNDActions) *widget.PopUp {
 	until := widget.NewSelect(opts, nil)
 	until.SetSelectedIndex(1)
 	offShift := widget.NewCheck("Off shift (not just busy)", nil)
-	reply := newMultiLineField()
+	reply := newClinicalField()
 	reply.SetPlaceHolder("In theatre until 14:00 — urgent: page Dr Osei")
 	reply.SetMinRowsVisible(2)
-	reply.Wrapping = fyne.TextWrapWord
 	cover := newField()
 	cover.SetPlaceHolder("colleague@hospital.org or an on-call role")
 	help := widget.NewLabel("Routine messages arrive without a sound. Urgent and STAT ring as your hospital's policy says. " +

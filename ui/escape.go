@@ -81,7 +81,8 @@ func (e *escapable) CreateRenderer() fyne.WidgetRenderer {
 // widget only, never to the canvas as well, and an Entry ignores Escape: a
 // dialog whose field had the cursor stayed open. A field hands Escape to
 // its window's handler (closeOnEscape) instead. Every text field in a
-// dialog or pop-up is one (newField, newMultiLineField, newPasswordField).
+// dialog or pop-up is one (newField, newMultiLineField, newPasswordField),
+// or for clinical text the composer's exact entry (newClinicalField).
 type field struct {
 	widget.Entry
 	typed bool // the user edited it (Correct… opens with the message's text)

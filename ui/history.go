@@ -160,8 +160,7 @@ func wrapped(s string) *widget.Label {
 }
 
 func (v *ConversationView) showReply(ca ClinicalActions, r app.MessageRow) {
-	entry := newMultiLineField()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := newClinicalField()
 	entry.SetPlaceHolder("Reply to " + r.Sender)
 	status := errorLabel()
 	var pop *widget.PopUp
@@ -301,8 +300,7 @@ func (v *ConversationView) confirmStopEscalation(ca ClinicalActions, r app.Messa
 }
 
 func (v *ConversationView) showCorrect(ca ClinicalActions, r app.MessageRow) {
-	entry := newMultiLineField()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := newClinicalField()
 	entry.SetText(r.Body)
 	entry.SetMinRowsVisible(3)
 	status := errorLabel()

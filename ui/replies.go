@@ -61,8 +61,7 @@ func (v *ConversationView) replyActions(r app.MessageRow) []rowAction {
 // showQuotedReply asks for the reply's text under the message it answers.
 func (v *ConversationView) showQuotedReply(ra ReplyActions, r app.MessageRow) {
 	conv := v.info.ID
-	entry := newMultiLineField()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := newClinicalField()
 	entry.SetPlaceHolder("Reply to " + r.Sender)
 	status := errorLabel()
 	var pop *widget.PopUp

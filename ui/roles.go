@@ -181,8 +181,7 @@ func (v *RolesView) compose(r app.RoleRow) {
 	if c == nil {
 		return
 	}
-	entry := newMultiLineField()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := newClinicalField()
 	entry.SetPlaceHolder("Message to " + r.Role)
 	entry.SetMinRowsVisible(3)
 	urg := widget.NewSelect(levelNames(v.levels), nil)
