@@ -50,6 +50,11 @@ type composerEntry struct {
 	rows    int
 	onRows  func()
 	editing bool // between begin and end: a resize then is Fyne's own
+
+	// set is the text SetText last put in (Correct… opens with the
+	// message's text): Escape may close a dialog still holding it, not
+	// one holding text the user typed (holdsTypedText).
+	set string
 }
 
 const composerMinRows, composerMaxRows = 2, 5
@@ -308,6 +313,7 @@ func (e *composerEntry) Resize(size fyne.Size) {
 func (e *composerEntry) SetText(text string) {
 	defer e.fit()
 	e.editing = false
+	e.set = text
 	e.Entry.SetText(text)
 	e.CursorRow, e.CursorColumn = e.rowCol(len([]rune(text)))
 	e.Refresh()

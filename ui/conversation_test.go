@@ -88,6 +88,11 @@ func findAll[T any](o fyne.CanvasObject) []T {
 				out = append(out, v)
 			}
 		}
+		if f, ok := o.(*composerEntry); ok && f.onSend == nil && f.Visible() { // so is a dialog's clinical field
+			if v, ok := any(&f.Entry).(T); ok {
+				out = append(out, v)
+			}
+		}
 	})
 	return out
 }

@@ -101,6 +101,8 @@ func TestDNDControls(t *testing.T) {
 		switch x := o.(type) {
 		case *field:
 			entries = append(entries, &x.Entry)
+		case *composerEntry: // the reply: clinical text, the exact field
+			entries = append(entries, &x.Entry)
 		case *widget.Button:
 			if x.Text == "Start" {
 				start = x

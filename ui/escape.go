@@ -54,7 +54,7 @@ func holdsTypedText(o fyne.CanvasObject) bool {
 	case *field:
 		return o.MultiLine && o.typed && strings.TrimSpace(o.Text) != ""
 	case *composerEntry:
-		return strings.TrimSpace(o.Text) != ""
+		return strings.TrimSpace(o.Text) != "" && o.Text != o.set
 	}
 	return false
 }

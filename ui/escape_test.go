@@ -160,22 +160,12 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 				if top == nil {
 					t.Fatal("no dialog")
 				}
-				var fields []fyne.Focusable
-				walk(top, func(o fyne.CanvasObject) {
-					switch f := o.(type) {
-					case *field:
-						fields = append(fields, f)
-					case *composerEntry: // newClinicalField
-						fields = append(fields, f)
-					case *widget.Entry:
-						t.Errorf("a plain Entry in the dialog (placeholder %q) keeps Escape", f.PlaceHolder)
-					}
-				})
+				fields := dialogFields(t, top)
 				if n = len(fields); n == 0 {
 					t.Fatal("the dialog has no text field")
 				}
 				f := fields[i]
-				w.Canvas().Focus(f)
+				w.Canvas().Focus(f.Focusable)
 				if f.MultiLine && f.Text != "" {
 					// Opened with text (Correct…) and not edited:
 					// nothing typed to lose, Escape closes.
@@ -185,19 +175,13 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 					}
 					w = open(t)
 					top = w.Canvas().Overlays().Top()
-					fields = fields[:0]
-					walk(top, func(o fyne.CanvasObject) {
-						if ff, ok := o.(*field); ok {
-							fields = append(fields, ff)
-						}
-					})
-					f = fields[i]
-					w.Canvas().Focus(f)
+					f = dialogFields(t, top)[i]
+					w.Canvas().Focus(f.Focusable)
 				}
-				if w.Canvas().Focused() != f {
+				if w.Canvas().Focused() != f.Focusable {
 					t.Fatalf("field %d not focused", i)
 				}
-				test.Type(f, "ab")
+				test.Type(f.Focusable, "ab")
 				if f.MultiLine {
 					// Typed words are not thrown away by one key
 					// (holdsTypedText); once cleared, Escape closes.
@@ -205,11 +189,11 @@ func TestEscapeClosesDialogFromItsField(t *testing.T) {
 					if w.Canvas().Overlays().Top() != top {
 						t.Fatalf("Escape closed the dialog with %q typed into its field %d (%q)", f.Text, i, f.PlaceHolder)
 					}
-					f.SetText("")
+					f.Focusable.(interface{ SetText(string) }).SetText("")
 				}
 				pressEscape(w.Canvas())
 				if w.Canvas().Overlays().Top() == top {
-					t.Fatalf("dialog still open after Escape typed into its field %d (%T)", i, f)
+					t.Fatalf("dialog still open after Escape typed into its field %d (%T)", i, f.Focusable)
 				}
 			}
 		})
@@ -244,4 +228,29 @@ func TestEscapeLeavesTheAlert(t *testing.T) {
 			t.Fatalf("Escape responded to the alert: %q", c)
 		}
 	}
+}
+
+// dialogField is a text field of a dialog: a field, or the exact clinical
+// entry (newClinicalField), with the Entry both are made of.
+type dialogField struct {
+	fyne.Focusable
+	*widget.Entry
+}
+
+// dialogFields lists the text fields of a dialog, and reports a plain
+// Entry (which would keep Escape) as an error.
+func dialogFields(t *testing.T, top fyne.CanvasObject) []dialogField {
+	t.Helper()
+	var fields []dialogField
+	walk(top, func(o fyne.CanvasObject) {
+		switch f := o.(type) {
+		case *field:
+			fields = append(fields, dialogField{f, &f.Entry})
+		case *composerEntry: // newClinicalField
+			fields = append(fields, dialogField{f, &f.Entry})
+		case *widget.Entry:
+			t.Errorf("a plain Entry in the dialog (placeholder %q) keeps Escape", f.PlaceHolder)
+		}
+	})
+	return fields
 }
