@@ -59,6 +59,9 @@ var rooms = map[string][]string{
 	// Ward Wi-Fi for tests: namespaces, loss, rate and handoffs around the
 	// fault proxy.
 	"rounds/internal/wardnet": {"rounds/internal/faultproxy"},
+	// The load generator: many headless engines (sync over securestore)
+	// against a test server; its tests start the servers.
+	"rounds/internal/loadgen": {"rounds/sync", "rounds/securestore"},
 	// The demo server publishes the demo's policy and rota with the CLI and
 	// runs the escalation service.
 	"rounds/internal/testserver/cmd/demoserver": {"rounds/internal/testserver", "rounds/cli", "rounds/sync/xmpp", "rounds/escalation"},
