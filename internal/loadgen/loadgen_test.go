@@ -165,7 +165,7 @@ func loadClients() int {
 func report(b *testing.B, name string, rep *Report) {
 	var s strings.Builder
 	rep.Table(&s)
-	b.Logf("%s, load average before %.1f:\n%s", name, loadAverage(), s.String())
+	b.Logf("%s, load average at the end %.1f:\n%s", name, loadAverage(), s.String())
 	b.ReportMetric(rep.Best, "best-msg/s")
 	b.ReportMetric(rep.SignIn.Seconds(), "signin-s")
 	checkInvariants(b, rep)
