@@ -103,3 +103,11 @@ clean:
 WARD_SOAK ?= 30m
 test-ward-soak: deps
 	ROUNDS_WARD_SOAK=$(WARD_SOAK) $(GO) test -count=1 -timeout 4h -v -run 'TestWardLinkMixedLoad' ./app/
+
+# The load figures (issue 17, docs/BENCHMARKS.md "Load"): 200 headless
+# engines on one Prosody, then on the two-node ejabberd cluster (root, for
+# the namespaces), stepping 5…500 msg/s until p99 send → stored passes 1 s.
+# About 3-4 minutes each on 2 cores. ROUNDS_LOAD_CLIENTS / _RATES / _STEP narrow it.
+.PHONY: test-load
+test-load: deps
+	ROUNDS_EJABBERD=1 $(GO) test -count=1 -timeout 30m -run '^$$' -bench 'BenchmarkLoad(Prosody|Cluster)$$' -benchtime 1x ./internal/loadgen/

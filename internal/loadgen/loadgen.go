@@ -85,6 +85,9 @@ type Config struct {
 	// ServerCores is how many cores the server can use at most (Prosody: 1,
 	// it is one Lua thread; an ejabberd node: all of the machine's).
 	ServerCores float64
+	// ServerPIDs, when set, are the server's processes (one per node): how
+	// long their threads waited for a CPU is read from /proc.
+	ServerPIDs func() []int
 	Seed        int64
 	Logger      *slog.Logger
 	// Progress, when set, gets one line per phase (the benchmark logs it).
@@ -108,6 +111,11 @@ type Step struct {
 	// one core (1.0 = one core busy); ClientCPU the same for this process
 	// (the 2×clients engines and stores).
 	ServerCPU, ClientCPU float64
+	// ServerWait and ClientWait are how long the threads of the server and
+	// of this process stood runnable without a CPU (Linux schedstat), as a
+	// share of the step's wall time summed over threads: CPU contention
+	// from everything else on the machine, which CPU time alone hides.
+	ServerWait, ClientWait float64
 	// Machine is the whole machine's CPU over the step: busy and iowait as
 	// shares of all cores (/proc/stat), and the load average at the end.
 	Busy, IOWait, Load float64
@@ -434,6 +442,7 @@ func (r *run) step(ctx context.Context, si int, rate float64, rng *rand.Rand) (S
 	st := Step{Rate: rate}
 	first := r.numRecords()
 	cpu0, self0, m0 := r.cfg.ServerCPU(), selfCPU(), machineCPU()
+	sw0, cw0 := runWait(r.serverPIDs()...), runWait(os.Getpid())
 	start := time.Now()
 	interval := time.Duration(float64(time.Second) / rate)
 	n := len(r.clients)
@@ -475,6 +484,8 @@ func (r *run) step(ctx context.Context, si int, rate float64, rng *rand.Rand) (S
 	wall := time.Since(start)
 	st.ServerCPU = (r.cfg.ServerCPU() - cpu0).Seconds() / wall.Seconds()
 	st.ClientCPU = (selfCPU() - self0).Seconds() / wall.Seconds()
+	st.ServerWait = (runWait(r.serverPIDs()...) - sw0).Seconds() / wall.Seconds()
+	st.ClientWait = (runWait(os.Getpid()) - cw0).Seconds() / wall.Seconds()
 	m1 := machineCPU()
 	if tot := m1.total - m0.total; tot > 0 {
 		st.Busy = float64(m1.busy-m0.busy) / float64(tot)
@@ -520,6 +531,42 @@ func (r *run) step(ctx context.Context, si int, rate float64, rng *rand.Rand) (S
 	}
 	st.Pass = st.Late == 0 && st.SendErrors == 0 && st.P99 < r.cfg.Target
 	return st, nil
+}
+
+func (r *run) serverPIDs() []int {
+	if r.cfg.ServerPIDs == nil {
+		return nil
+	}
+	return r.cfg.ServerPIDs()
+}
+
+// runWait sums how long every thread of the given processes has waited on
+// a run queue so far (/proc/PID/task/TID/schedstat, second field, ns).
+func runWait(pids ...int) time.Duration {
+	var total time.Duration
+	for _, pid := range pids {
+		if pid <= 0 {
+			continue
+		}
+		dir := "/proc/" + strconv.Itoa(pid) + "/task"
+		tasks, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, t := range tasks {
+			b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(b))
+			if len(f) < 2 {
+				continue
+			}
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			total += time.Duration(ns)
+		}
+	}
+	return total
 }
 
 func (r *run) numRecords() int {
@@ -627,6 +674,8 @@ func (s Step) saturated(serverCores float64) string {
 	case s.ServerCPU >= 0.85*serverCores:
 		return "server"
 	case s.Busy >= 0.90:
+		// The cores were busy, but not with the server: other processes
+		// (the clients, or whatever else runs on the machine) took them.
 		return "machine CPU"
 	case s.IOWait >= 0.20:
 		return "disk"
@@ -635,9 +684,9 @@ func (s Step) saturated(serverCores float64) string {
 }
 
 func (s Step) String() string {
-	return fmt.Sprintf("%6.0f msg/s (achieved %.1f): sent %d, received %d, late %d, p50 %v p99 %v max %v (sender's share p99 %v); server CPU %.0f%% of a core, clients %.0f%%, machine busy %.0f%% iowait %.0f%%, load %.1f; pass=%v",
+	return fmt.Sprintf("%6.0f msg/s (achieved %.1f): sent %d, received %d, late %d, p50 %v p99 %v max %v (sender's share p99 %v); server CPU %.0f%% of a core (waiting for a CPU %.0f%%), clients %.0f%% (waiting %.0f%%), machine busy %.0f%% iowait %.0f%%, load %.1f; pass=%v",
 		s.Rate, s.Achieved, s.Sent, s.Received, s.Late, s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.Max.Round(time.Millisecond), s.SendP99.Round(time.Millisecond),
-		100*s.ServerCPU, 100*s.ClientCPU, 100*s.Busy, 100*s.IOWait, s.Load, s.Pass)
+		100*s.ServerCPU, 100*s.ServerWait, 100*s.ClientCPU, 100*s.ClientWait, 100*s.Busy, 100*s.IOWait, s.Load, s.Pass)
 }
 
 // selfCPU is this process's user+system CPU time (Linux /proc; 0 elsewhere).
@@ -702,11 +751,11 @@ func loadAverage() float64 {
 
 // Table writes the report as the Markdown table docs/BENCHMARKS.md keeps.
 func (rep *Report) Table(w io.Writer) {
-	fmt.Fprintf(w, "| rate asked | achieved | received/sent | p50 | p99 | max | due → sent p99 | server CPU (cores) | client process CPU (cores) | machine busy | iowait | load | p99 < 1 s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| rate asked | achieved | received/sent | p50 | p99 | max | due → sent p99 | server CPU (cores) | server run-queue wait | client process CPU (cores) | client run-queue wait | machine busy | iowait | load | p99 < 1 s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range rep.Steps {
-		fmt.Fprintf(w, "| %.0f | %.1f | %d/%d | %v | %v | %v | %v | %.2f | %.2f | %.0f%% | %.0f%% | %.1f | %v |\n",
+		fmt.Fprintf(w, "| %.0f | %.1f | %d/%d | %v | %v | %v | %v | %.2f | %.2f | %.2f | %.2f | %.0f%% | %.0f%% | %.1f | %v |\n",
 			s.Rate, s.Achieved, s.Received, s.Sent, s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.Max.Round(time.Millisecond),
-			s.SendP99.Round(time.Millisecond), s.ServerCPU, s.ClientCPU, 100*s.Busy, 100*s.IOWait, s.Load, map[bool]string{true: "yes", false: "**no**"}[s.Pass])
+			s.SendP99.Round(time.Millisecond), s.ServerCPU, s.ServerWait, s.ClientCPU, s.ClientWait, 100*s.Busy, 100*s.IOWait, s.Load, map[bool]string{true: "yes", false: "**no**"}[s.Pass])
 	}
 	fmt.Fprintf(w, "\n%d clients signed in in %v (server CPU %v); best rate with p99 < 1 s: %.0f msg/s; saturated first: %q; lost %d, duplicated %d, misrouted %d, store mismatches %d\n",
 		rep.Clients, rep.SignIn.Round(time.Millisecond), rep.SignInServerCPU, rep.Best, rep.Saturated, rep.Lost, rep.Duplicated, rep.Misrouted, rep.StoreMismatch)

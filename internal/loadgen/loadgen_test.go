@@ -73,7 +73,7 @@ func TestLoadShort(t *testing.T) {
 		Rates: []float64{5, 20}, Step: 3 * time.Second, Drain: 10 * time.Second,
 		// A loaded CI machine may miss 1 s; the test is about delivery.
 		Target:    time.Hour,
-		ServerCPU: srv.CPUTime, Seed: 1, Progress: func(s string) { t.Log(s) },
+		ServerCPU: srv.CPUTime, ServerPIDs: func() []int { return []int{srv.PID()} }, Seed: 1, Progress: func(s string) { t.Log(s) },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -137,7 +137,7 @@ func TestLoadRefusesOffTestAddresses(t *testing.T) {
 // total rate until p99 send → stored passes 1 s. ROUNDS_LOAD_CLIENTS,
 // ROUNDS_LOAD_RATES (comma-separated) and ROUNDS_LOAD_STEP narrow it.
 func loadConfig(b *testing.B) Config {
-	cfg := Config{Rates: []float64{5, 10, 20, 50, 100, 200}, Step: 15 * time.Second, Drain: 5 * time.Second, Seed: 7}
+	cfg := Config{Rates: []float64{5, 10, 20, 50, 100, 200, 300, 500}, Step: 15 * time.Second, Drain: 5 * time.Second, Seed: 7}
 	if v := os.Getenv("ROUNDS_LOAD_RATES"); v != "" {
 		cfg.Rates = nil
 		for _, f := range strings.Split(v, ",") {
@@ -177,6 +177,7 @@ func BenchmarkLoadProsody(b *testing.B) {
 		cfg := loadConfig(b)
 		cfg.URL, cfg.Accounts, cfg.Dir = srv.WSURL(), accounts(b, srv, loadClients()), b.TempDir()
 		cfg.ServerCPU, cfg.ServerCores = srv.CPUTime, 1 // one Lua thread
+		cfg.ServerPIDs = func() []int { return []int{srv.PID()} }
 		b.Logf("prosody: load average %.1f", loadAverage())
 		rep, err := Run(context.Background(), cfg)
 		if err != nil {
@@ -196,6 +197,7 @@ func BenchmarkLoadCluster(b *testing.B) {
 		cfg.Accounts, cfg.Dir = accounts(b, cl.Nodes[0], loadClients()), b.TempDir()
 		cfg.ServerCPU = func() time.Duration { return cl.Nodes[0].CPUTime() + cl.Nodes[1].CPUTime() }
 		cfg.ServerCores = 2 // the machine's: both nodes' schedulers share it
+		cfg.ServerPIDs = func() []int { return []int{cl.Nodes[0].PID(), cl.Nodes[1].PID()} }
 		b.Logf("cluster: load average %.1f", loadAverage())
 		rep, err := Run(context.Background(), cfg)
 		if err != nil {

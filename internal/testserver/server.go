@@ -458,6 +458,17 @@ func (s *Server) Restart() error {
 	return s.launchOnce()
 }
 
+// PID is the server process's id (0 when it is not running): the load
+// generator reads how long its threads waited for a CPU (/proc/PID/task).
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // CPUTime is the server process's user+system CPU time so far (Linux, from
 // /proc; 0 elsewhere or when it is not running): benchmarks compare what
 // the server spends on different clients' work.
