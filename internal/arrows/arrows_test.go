@@ -51,14 +51,16 @@ var rooms = map[string][]string{
 	"rounds/internal/arrows": nil,
 	// Test helpers: real servers, a fault proxy, a hostile server, a foreign
 	// peer. They serve tests and the demo, never the shipped app.
-	"rounds/internal/testserver": nil,
+	"rounds/internal/testserver": {"rounds/internal/netns"},
 	"rounds/internal/faultproxy": nil,
 	"rounds/internal/hostile":    nil,
 	"rounds/internal/testpeer":   nil,
 
 	// Ward Wi-Fi for tests: namespaces, loss, rate and handoffs around the
 	// fault proxy.
-	"rounds/internal/wardnet": {"rounds/internal/faultproxy"},
+	"rounds/internal/wardnet": {"rounds/internal/faultproxy", "rounds/internal/netns"},
+	// Code or a server run inside a network namespace, keeping the thread.
+	"rounds/internal/netns": nil,
 	// The load generator: many headless engines (sync over securestore)
 	// against a test server; its tests start the servers.
 	"rounds/internal/loadgen": {"rounds/sync", "rounds/securestore"},

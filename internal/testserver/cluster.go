@@ -15,7 +15,7 @@ package testserver
 //     HTTPClient for xmpp.Config). A socket keeps the namespace it was made
 //     in, whichever thread uses it later.
 //   - each node is started from a thread that joined the node's namespace
-//     (the child inherits it) as user ejabberd, node name rounds@ejN, one
+//     (the child inherits it; the thread is held until the node ends) as user ejabberd, node name rounds@ejN, one
 //     cookie, distribution port 4370 in every namespace and no epmd; node
 //     names resolve through the inetrc the harness writes.
 //   - nodes 2..n join node 1 (ejabberdctl join_cluster): Mnesia is shared, so
@@ -24,18 +24,16 @@ package testserver
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"golang.org/x/sys/unix"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+	"time"
+
+	"rounds/internal/netns"
 )
 
 // clusterMember is what a Server needs to know to be a cluster node.
@@ -48,33 +46,11 @@ type clusterMember struct {
 	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// start starts cmd from a thread inside the node's namespace. The thread
-// stays (locked, parked) for as long as the test binary lives: the child's
-// Pdeathsig fires when the thread that started it ends.
-func (m *clusterMember) start(cmd *exec.Cmd) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: this thread is the node's parent
-		if err := setns(m.netns); err != nil {
-			errc <- err
-			return
-		}
-		errc <- cmd.Start()
-		select {}
-	}()
-	return <-errc
-}
-
-func setns(name string) error {
-	f, err := os.Open("/run/netns/" + name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
-		return fmt.Errorf("setns %s: %w", name, e)
-	}
-	return nil
+// start starts cmd from a thread inside the node's namespace. That thread is
+// held until exited closes (the node has ended): the child's Pdeathsig fires
+// when the thread that started it ends (internal/netns).
+func (m *clusterMember) start(cmd *exec.Cmd, exited <-chan struct{}) error {
+	return netns.Start(m.netns, cmd, exited)
 }
 
 // Cluster is n ejabberd nodes sharing one Mnesia, each in its own namespace.
@@ -228,23 +204,13 @@ func startEjabberdMember(m *clusterMember, first *Server) (*Server, error) {
 
 // Dial opens a connection from the clients' namespace.
 func (c *Cluster) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	type res struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
-		if err := setns(c.netns[0]); err != nil {
-			ch <- res{nil, err}
-			return
-		}
+	var conn net.Conn
+	err := netns.Run(c.netns[0], func() (err error) {
 		var d net.Dialer
-		conn, err := d.DialContext(ctx, network, addr)
-		ch <- res{conn, err}
-	}()
-	r := <-ch
-	return r.c, r.err
+		conn, err = d.DialContext(ctx, network, addr)
+		return err
+	})
+	return conn, err
 }
 
 // HTTPClient dials from the clients' namespace and verifies the nodes'

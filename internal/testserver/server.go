@@ -260,14 +260,14 @@ func (s *Server) launchOnce() error {
 // both listeners answer: HTTP on the WebSocket path for ws://, and c2s for
 // slixmpp peers. output describes what the process printed, for errors.
 func (s *Server) startAndWait(cmd *exec.Cmd, name string, timeout time.Duration, output func() string) error {
+	exited := make(chan struct{})
 	start := cmd.Start
 	if s.member != nil {
-		start = func() error { return s.member.start(cmd) }
+		start = func() error { return s.member.start(cmd, exited) }
 	}
 	if err := start(); err != nil {
 		return fmt.Errorf("testserver: start %s: %w", name, err)
 	}
-	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	s.mu.Lock()
 	s.cmd, s.exited, s.stopped = cmd, exited, false

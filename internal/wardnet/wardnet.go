@@ -21,16 +21,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"rounds/internal/faultproxy"
+	"rounds/internal/netns"
 )
 
 // Profile is one kind of ward Wi-Fi.
@@ -249,54 +247,9 @@ func (l *Link) Close() {
 }
 
 // inNS runs f on a thread switched into the named namespace; sockets made
-// there stay in it. The thread is switched back and unlocked afterwards, so
-// it lives on: a thread that ends sends its children's Pdeathsig, and the
-// thread that forked the test's Prosody (testserver sets Pdeathsig) may be
-// this one, so letting it end would SIGKILL the server (seen here). Only a
-// thread that cannot be switched back is left locked, to end with f's
-// goroutine rather than run others in the wrong namespace.
-func inNS(name string, f func() error) error {
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		home, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- err
-			return
-		}
-		defer home.Close()
-		fd, err := os.Open("/run/netns/" + name)
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- err
-			return
-		}
-		defer fd.Close()
-		if err := setns(fd); err != nil {
-			runtime.UnlockOSThread()
-			done <- fmt.Errorf("setns %s: %w", name, err)
-			return
-		}
-		ferr := f()
-		if err := setns(home); err != nil {
-			// The thread stays in the namespace: it dies with this
-			// goroutine, since it is never unlocked.
-			done <- errors.Join(ferr, fmt.Errorf("setns back: %w", err))
-			return
-		}
-		runtime.UnlockOSThread()
-		done <- ferr
-	}()
-	return <-done
-}
-
-func setns(f *os.File) error {
-	if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
-		return e
-	}
-	return nil
-}
+// there stay in it. The thread is switched back and lives on (internal/netns
+// says why: the thread that forked the test's Prosody may be this one).
+func inNS(name string, f func() error) error { return netns.Run(name, f) }
 
 func ip(args ...string) error { return run("ip", args...) }
 
