@@ -11,10 +11,13 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
+	"rounds/internal/faultproxy"
 	"rounds/internal/testserver"
+	"rounds/internal/wardnet"
 )
 
 // The desktop's sign-in against a two-node ejabberd cluster (issue 17 part
@@ -186,4 +189,96 @@ func TestSignInClusterSurvivesNodeKill(t *testing.T) {
 	if n := len(bodiesIn(t, doctor, nurse.jid, false)) + len(bodiesIn(t, nurse, doctor.jid, false)); n != total+2 {
 		t.Errorf("%d distinct messages received, want %d", n, total+2)
 	}
+}
+
+// TestClusterWardLink: the ward Wi-Fi profiles of TestWardLinkMixedLoad
+// (busy ward, bad corner, a 3–8 s handoff, 256 kbit/s) on the link between
+// the clients and the two-node ejabberd cluster: the same mixed load (chat
+// both ways, read receipts, an acknowledged page from the headless sender,
+// a photo) with every client holding both nodes' URLs. Loss (nftables) and
+// rate (tc tbf) act in the clients' namespace on every veth to a node, a
+// handoff takes the clients' bridge down, and the fault proxy's delay ±
+// jitter sits in front of each node. ROUNDS_WARD_SOAK repeats rounds as for
+// the Prosody run (make test-cluster-ward-soak).
+func TestClusterWardLink(t *testing.T) {
+	needWard(t)
+	testserver.NeedCluster(t)
+	soak := wardSoak(t)
+	var accounts []string
+	for _, p := range wardnet.Profiles {
+		accounts = append(accounts, "nurse-"+p.Name, "doctor-"+p.Name, "pager-"+p.Name)
+	}
+	cl := testserver.StartEjabberdClusterT(t, 2, accounts...)
+	urls := cl.WSSURLs()
+	// One delaying relay per node address, made on first use.
+	var (
+		mu     gosync.Mutex
+		relays = map[string]*faultproxy.Proxy{}
+		delay  [2]time.Duration
+	)
+	relayFor := func(addr string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r, ok := relays[addr]; ok {
+			return r.Addr(), nil
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		r := faultproxy.Serve(ln, func() (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return cl.Dial(ctx, "tcp", addr)
+		})
+		r.SetLatency(delay[0], delay[1])
+		relays[addr] = r
+		t.Cleanup(r.Close)
+		return r.Addr(), nil
+	}
+	shape := func(p wardnet.Profile) error {
+		mu.Lock()
+		delay = [2]time.Duration{p.Delay, p.Jitter}
+		for _, r := range relays {
+			r.SetLatency(p.Delay, p.Jitter)
+		}
+		mu.Unlock()
+		if err := cl.Loss(p.LossPercent); err != nil {
+			return err
+		}
+		return cl.Rate(p.RateKbit)
+	}
+	hc := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: cl.Nodes[0].TLSConfig(),
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			to, err := relayFor(addr)
+			if err != nil {
+				return nil, err
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, to)
+		},
+	}}
+	site := wardSite{url: strings.Join(urls, " "), jid: cl.JID, hc: hc, tls: cl.Nodes[0].TLSConfig(),
+		handoff: cl.Handoff, dropped: cl.Dropped}
+	var summary []string
+	for _, p := range wardnet.Profiles {
+		t.Run(p.Name, func(t *testing.T) {
+			if err := shape(p); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := shape(wardnet.Profile{}); err != nil {
+					t.Error(err)
+				}
+			})
+			lat := runWardAt(t, site, p, soak)
+			line := fmt.Sprintf("cluster ward %-10s loss %2d%% delay %v±%v rate %dkbit handoff %v-%v: %d messages, p50 %v, p99 %v, max %v",
+				p.Name, p.LossPercent, p.Delay, p.Jitter, p.RateKbit, p.MinDown, p.MaxDown,
+				len(lat), pct(lat, 50), pct(lat, 99), pct(lat, 100))
+			t.Log(line)
+			summary = append(summary, line)
+		})
+	}
+	t.Log("summary:\n" + strings.Join(summary, "\n"))
 }

@@ -5,6 +5,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"image"
 	"image/color"
@@ -55,14 +56,7 @@ const wardWait = 3 * time.Minute
 // succeed). It logs the send → shown-at-recipient latency p50/p99 per profile.
 func TestWardLinkMixedLoad(t *testing.T) {
 	needWard(t)
-	soak := time.Duration(0)
-	if s := os.Getenv("ROUNDS_WARD_SOAK"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("ROUNDS_WARD_SOAK=%q: %v", s, err)
-		}
-		soak = d
-	}
+	soak := wardSoak(t)
 	var accounts []string
 	for _, p := range wardnet.Profiles {
 		accounts = append(accounts, "nurse-"+p.Name, "doctor-"+p.Name, "pager-"+p.Name)
@@ -82,6 +76,20 @@ func TestWardLinkMixedLoad(t *testing.T) {
 	t.Log("summary:\n" + strings.Join(summary, "\n"))
 }
 
+// wardSoak is ROUNDS_WARD_SOAK: how long to repeat rounds on each profile
+// (0: one round).
+func wardSoak(t *testing.T) time.Duration {
+	s := os.Getenv("ROUNDS_WARD_SOAK")
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("ROUNDS_WARD_SOAK=%q: %v", s, err)
+	}
+	return d
+}
+
 func pct(d []time.Duration, p int) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -90,6 +98,18 @@ func pct(d []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	i := (len(s)*p + 99) / 100
 	return s[max(min(i, len(s))-1, 0)].Round(time.Millisecond)
+}
+
+// wardSite is where a ward run signs in: a server's URL field, its domain,
+// and the shaped network (an HTTPClient that dials through it, and the
+// handoff and drop counter of its link).
+type wardSite struct {
+	url     string // as typed in the server field: one URL, or a cluster's several
+	jid     func(user string) string
+	hc      *http.Client
+	tls     *tls.Config
+	handoff func(time.Duration) error
+	dropped func() (int, error)
 }
 
 // runWard signs the three in over a link shaped as p and runs rounds of the
@@ -106,20 +126,32 @@ func runWard(t *testing.T, srv *testserver.Server, p wardnet.Profile, soak time.
 			return d.DialContext(ctx, "tcp", link.Addr())
 		},
 	}}
+	return runWardAt(t, wardSite{url: srv.WSURL(), jid: srv.JID, hc: hc, handoff: link.Handoff, dropped: link.Dropped}, p, soak)
+}
+
+func runWardAt(t *testing.T, site wardSite, p wardnet.Profile, soak time.Duration) []time.Duration {
 	onWard := func(user string) *device {
 		cfg := testConfig(t)
-		cfg.HTTPClient = hc
+		cfg.HTTPClient = site.hc
+		cfg.TLSConfig = site.tls
 		cfg.ConnectTimeout = wardWait
 		cfg.Policy = Policy{LockAfter: 24 * time.Hour}
 		cfg.Resource = "ward"
-		d := signIn(t, srv, user, cfg)
+		c, err := SignIn(context.Background(), cfg, site.jid(user), testserver.Password, site.url, testPIN)
+		if err != nil {
+			t.Fatalf("sign in %s: %v", user, err)
+		}
+		d := &device{t: t, cfg: cfg, c: c, notifier: cfg.Notifier.(*fakeNotifier), sound: cfg.Sound.(*fakeSound), jid: site.jid(user)}
+		d.collect()
+		t.Cleanup(c.SignOut)
+		d.waitOnline()
 		return d
 	}
 	nurse, doctor := onWard("nurse-"+p.Name), onWard("doctor-"+p.Name)
 	ctx, cancel := context.WithTimeout(context.Background(), wardWait)
 	defer cancel()
-	pager, err := OpenHeadless(ctx, HeadlessConfig{Dir: t.TempDir(), Account: srv.JID("pager-" + p.Name),
-		Password: testserver.Password, URL: srv.WSURL(), HTTPClient: hc})
+	pager, err := OpenHeadless(ctx, HeadlessConfig{Dir: t.TempDir(), Account: site.jid("pager-" + p.Name),
+		Password: testserver.Password, URL: site.url, TLSConfig: site.tls, HTTPClient: site.hc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +181,7 @@ func runWard(t *testing.T, srv *testserver.Server, p wardnet.Profile, soak time.
 			go func() {
 				defer handoff.Done()
 				time.Sleep(300 * time.Millisecond)
-				if err := link.Handoff(down); err != nil {
+				if err := site.handoff(down); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -179,7 +211,7 @@ func runWard(t *testing.T, srv *testserver.Server, p wardnet.Profile, soak time.
 			}
 		}
 	}
-	if n, err := link.Dropped(); err == nil {
+	if n, err := site.dropped(); err == nil {
 		t.Logf("%s: the link dropped %d packets", p.Name, n)
 	}
 	return lat

@@ -170,6 +170,11 @@ func startEjabberdMember(m *clusterMember, first *Server) (*Server, error) {
 		cfg = strings.ReplaceAll(cfg, `ip: "127.0.0.1"`, `ip: "`+m.ip+`"`)
 		cfg = strings.ReplaceAll(cfg, "ip: 127.0.0.1/8", "ip: 192.0.2.0/24")
 		cfg = strings.ReplaceAll(cfg, "      - 127.0.0.0/8\n", "      - 127.0.0.0/8\n      - 192.0.2.0/24\n")
+		// Upload slots name the node's own HTTPS listener (clients refuse
+		// plain http:// off loopback). Each node keeps its own docroot: a
+		// hospital's cluster shares it (docs/ADMIN.md).
+		cfg = strings.ReplaceAll(cfg, "http://127.0.0.1:"+strconv.Itoa(s.HTTPPort)+"/upload",
+			"https://"+m.ip+":"+strconv.Itoa(s.HTTPSPort)+"/upload")
 		return cfg, nil
 	}
 	s := &Server{Domain: opts.Domain, opts: opts, kind: kindEjabberd, ej: ej, Dir: dir, ownDir: true, member: m}
@@ -314,6 +319,40 @@ func (c *Cluster) Dropped() (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// Rate limits the link between the clients and every node to kbit kbit/s
+// each way (tc tbf on both ends of each veth, as an access point's rate
+// limiter); 0 removes it.
+func (c *Cluster) Rate(kbit int) error {
+	for i := range c.Nodes {
+		for _, end := range [][2]string{{c.netns[0], "n" + strconv.Itoa(i+1)}, {c.netns[i+1], "eth0"}} {
+			_ = exec.Command("ip", "netns", "exec", end[0], "tc", "qdisc", "del", "dev", end[1], "root").Run()
+			if kbit <= 0 {
+				continue
+			}
+			out, err := exec.Command("ip", "netns", "exec", end[0], "tc", "qdisc", "add", "dev", end[1], "root", "tbf",
+				"rate", strconv.Itoa(kbit)+"kbit", "burst", "6kb", "latency", "500ms").CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("tc: %v: %s", err, out)
+			}
+		}
+	}
+	return nil
+}
+
+// Handoff takes the clients' side of the network down for d (the bridge
+// every node hangs off) and brings it back, as a phone changing access
+// point: every node is out of reach meanwhile, sockets stay open.
+func (c *Cluster) Handoff(d time.Duration) error {
+	if out, err := exec.Command("ip", "-n", c.netns[0], "link", "set", "br0", "down").CombinedOutput(); err != nil {
+		return fmt.Errorf("link down: %v: %s", err, out)
+	}
+	time.Sleep(d)
+	if out, err := exec.Command("ip", "-n", c.netns[0], "link", "set", "br0", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("link up: %v: %s", err, out)
+	}
+	return nil
 }
 
 // LinkDown takes the link to node i down for d and brings it back, as an
