@@ -6,7 +6,7 @@ GO      ?= go
 # -count=1: a cached pass must not stand in for a run against a real server.
 TESTFLAGS ?= -timeout 40m -count=1
 
-.PHONY: test-ward-soak
+.PHONY: test-ward-soak test-cluster-ward-soak
 .PHONY: demo test deps deps-demo vet unit test-keyring test-fulldisk test-ejabberd vet-mobile build clean screenshots
 .PHONY: deps-package package-linux package-windows package-check
 
@@ -103,6 +103,9 @@ clean:
 WARD_SOAK ?= 30m
 test-ward-soak: deps
 	ROUNDS_WARD_SOAK=$(WARD_SOAK) $(GO) test -count=1 -timeout 4h -v -run 'TestWardLinkMixedLoad' ./app/
+# The same profiles and load on the link to the two-node ejabberd cluster.
+test-cluster-ward-soak: deps
+	ROUNDS_EJABBERD=1 ROUNDS_WARD_SOAK=$(WARD_SOAK) $(GO) test -count=1 -timeout 4h -v -run 'TestClusterWardLink' ./app/
 
 # The load figures (issue 17, docs/BENCHMARKS.md "Load"): 200 headless
 # engines on one Prosody, then on the two-node ejabberd cluster (root, for
