@@ -1,48 +1,169 @@
 package ui
 
 import (
-	"image/color"
-
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 )
 
-// newPaneSplit is the desktop's inbox | conversation split with a divider
-// in the theme's separator colour. Fyne's divider draws its grip in the
-// text colour (a white bar in the middle of the dark theme, a black one in
-// the light) on a translucent shadow; Rounds' divider is a plain separator
-// line that lights up (hover colour) under the pointer, with the resize
-// cursor. Fyne's divider is not exported, so its colours come from a theme
-// override on the split; the two panes get the app's own theme back.
-func newPaneSplit(leading, trailing fyne.CanvasObject) (*container.Split, fyne.CanvasObject) {
-	split := container.NewHSplit(
-		container.NewThemeOverride(leading, appTheme{}),
-		container.NewThemeOverride(trailing, appTheme{}))
-	return split, container.NewThemeOverride(split, dividerTheme{})
+// paneSplit is the desktop's inbox | conversation split. Its divider is a
+// plain line in the theme's separator colour that lights up (hover colour)
+// under the pointer, with the resize cursor; Fyne's divider draws a grip in
+// the text colour (a white bar in the dark theme) on a translucent shadow.
+//
+// It is Rounds' own rather than container.Split under theme overrides (the
+// only way to recolour Fyne's unexported divider) because Fyne caches font
+// faces per theme-override scope: the split's override and the two panes'
+// made Fyne parse every font, its 4 MB colour-emoji font included, three
+// more times, ≈ 27 MB of Go heap held for the app's life
+// (docs/BENCHMARKS.md, "app").
+type paneSplit struct {
+	widget.BaseWidget
+	// Offset is the leading pane's share of the width without the
+	// divider (0–1), kept within both panes' minimum widths.
+	Offset            float64
+	Leading, Trailing fyne.CanvasObject
+	div               *paneDivider
 }
 
-// appTheme is whatever theme the app has now (it follows a switch between
-// light and dark, and the larger text setting).
-type appTheme struct{}
-
-func (appTheme) current() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
-
-func (t appTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	return t.current().Color(n, v)
+func newPaneSplit(leading, trailing fyne.CanvasObject) *paneSplit {
+	s := &paneSplit{Offset: 0.5, Leading: leading, Trailing: trailing}
+	s.div = &paneDivider{split: s}
+	s.div.ExtendBaseWidget(s.div)
+	s.ExtendBaseWidget(s)
+	return s
 }
-func (t appTheme) Font(s fyne.TextStyle) fyne.Resource     { return t.current().Font(s) }
-func (t appTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return t.current().Icon(n) }
-func (t appTheme) Size(n fyne.ThemeSizeName) float32       { return t.current().Size(n) }
 
-// dividerTheme is the app's theme with the colours Fyne's divider asks for
-// (shadow for the bar, foreground for the grip) made the separator's.
-type dividerTheme struct{ appTheme }
+// dividerWidth is as wide as Fyne's divider, so the panes sit where they did.
+func dividerWidth() float32 { return 2 * theme.Padding() }
 
-func (t dividerTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	switch n {
-	case theme.ColorNameShadow, theme.ColorNameForeground:
-		n = theme.ColorNameSeparator
+// lengths splits width between the panes (without the divider), keeping
+// each at least its minimum width, as Fyne's split does.
+func (s *paneSplit) lengths(width float32) (float32, float32) {
+	avail := float64(width - dividerWidth())
+	if avail <= 0 {
+		return 0, 0
 	}
-	return t.appTheme.Color(n, v)
+	ld, tr := float64(s.Leading.MinSize().Width), float64(s.Trailing.MinSize().Width)
+	off := s.Offset
+	if lo, hi := ld/avail, 1-tr/avail; lo <= hi {
+		off = min(max(off, lo), hi)
+	} else {
+		off = ld / (ld + tr)
+	}
+	return float32(off * avail), float32(avail - off*avail)
+}
+
+func (s *paneSplit) CreateRenderer() fyne.WidgetRenderer {
+	return &paneSplitRenderer{s: s}
+}
+
+type paneSplitRenderer struct{ s *paneSplit }
+
+func (r *paneSplitRenderer) Layout(size fyne.Size) {
+	s := r.s
+	lw, tw := s.lengths(size.Width)
+	s.Leading.Move(fyne.NewPos(0, 0))
+	s.Leading.Resize(fyne.NewSize(lw, size.Height))
+	s.div.Move(fyne.NewPos(lw, 0))
+	s.div.Resize(fyne.NewSize(dividerWidth(), size.Height))
+	s.Trailing.Move(fyne.NewPos(lw+dividerWidth(), 0))
+	s.Trailing.Resize(fyne.NewSize(tw, size.Height))
+}
+
+func (r *paneSplitRenderer) MinSize() fyne.Size {
+	l, t := r.s.Leading.MinSize(), r.s.Trailing.MinSize()
+	return fyne.NewSize(l.Width+dividerWidth()+t.Width, max(l.Height, t.Height, 6*theme.Padding()))
+}
+
+func (r *paneSplitRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.s.Leading, r.s.div, r.s.Trailing}
+}
+
+func (r *paneSplitRenderer) Refresh() {
+	r.Layout(r.s.Size())
+	r.s.Leading.Refresh()
+	r.s.div.Refresh()
+	r.s.Trailing.Refresh()
+}
+
+func (r *paneSplitRenderer) Destroy() {}
+
+// paneDivider is the line between the panes; dragging it moves the split.
+type paneDivider struct {
+	widget.BaseWidget
+	split   *paneSplit
+	hovered bool
+	dragX   float32 // where the divider is dragged to, in the split
+	drag    bool
+}
+
+var (
+	_ fyne.Draggable     = (*paneDivider)(nil)
+	_ desktop.Cursorable = (*paneDivider)(nil)
+	_ desktop.Hoverable  = (*paneDivider)(nil)
+)
+
+func (d *paneDivider) CreateRenderer() fyne.WidgetRenderer {
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameSeparator))
+	return &paneDividerRenderer{d: d, bg: bg}
+}
+
+func (d *paneDivider) Cursor() desktop.Cursor { return desktop.HResizeCursor }
+
+func (d *paneDivider) Dragged(e *fyne.DragEvent) {
+	if !d.drag { // from where the divider stood, as Fyne's divider does
+		d.drag = true
+		d.dragX = d.Position().X
+	}
+	d.dragX += e.Dragged.DX
+	s := d.split
+	free := float64(s.Size().Width - dividerWidth())
+	if free <= 0 {
+		return
+	}
+	lo := float64(s.Leading.MinSize().Width) / free
+	hi := 1 - float64(s.Trailing.MinSize().Width)/free
+	off := min(max(float64(d.dragX)/free, lo), hi)
+	if off != s.Offset {
+		s.Offset = off
+		s.Refresh()
+	}
+}
+
+func (d *paneDivider) DragEnd() { d.drag = false }
+
+func (d *paneDivider) MouseIn(*desktop.MouseEvent) {
+	d.hovered = true
+	d.Refresh()
+}
+
+func (d *paneDivider) MouseMoved(*desktop.MouseEvent) {}
+
+func (d *paneDivider) MouseOut() {
+	d.hovered = false
+	d.Refresh()
+}
+
+type paneDividerRenderer struct {
+	d  *paneDivider
+	bg *canvas.Rectangle
+}
+
+func (r *paneDividerRenderer) Layout(size fyne.Size) { r.bg.Resize(size) }
+func (r *paneDividerRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(dividerWidth(), 6*theme.Padding())
+}
+func (r *paneDividerRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.bg} }
+func (r *paneDividerRenderer) Destroy()                     {}
+
+func (r *paneDividerRenderer) Refresh() {
+	if r.d.hovered {
+		r.bg.FillColor = theme.Color(theme.ColorNameHover)
+	} else {
+		r.bg.FillColor = theme.Color(theme.ColorNameSeparator)
+	}
+	r.bg.Refresh()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
@@ -63,4 +64,37 @@ func TestPaneDividerIsSeparator(t *testing.T) {
 func nearColour(a, b color.NRGBA, tol int) bool {
 	d := func(x, y uint8) bool { return int(x)-int(y) <= tol && int(y)-int(x) <= tol }
 	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B)
+}
+
+// The desktop shell holds no theme override: Fyne parses and caches every
+// font face (the 4 MB colour-emoji font included) once per override scope,
+// so the three overrides the split once had (itself and each pane) held
+// ≈ 27 MB more Go heap for the app's life (docs/BENCHMARKS.md, "app").
+func TestShellHasNoThemeOverride(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewShell(&fakeActions{}, settingsState())
+	s.Inbox.SetRows(inboxRows())
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(fyne.NewSize(960, 680))
+	s.Inbox.list.Select(1)
+	if s.Phone() || s.Conversation() == nil {
+		t.Fatal("no conversation beside the inbox at desktop size")
+	}
+	var walk func(o fyne.CanvasObject, path string)
+	walk = func(o fyne.CanvasObject, path string) {
+		if _, ok := o.(*container.ThemeOverride); ok {
+			t.Errorf("a theme override at %s", path)
+		}
+		switch x := o.(type) {
+		case *fyne.Container:
+			for i, c := range x.Objects {
+				walk(c, fmt.Sprintf("%s/%d", path, i))
+			}
+		case fyne.Widget:
+			for i, c := range test.WidgetRenderer(x).Objects() {
+				walk(c, fmt.Sprintf("%s/%T.%d", path, x, i))
+			}
+		}
+	}
+	walk(w.Content(), "content")
 }

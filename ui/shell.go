@@ -157,7 +157,7 @@ type shellLayout struct {
 	mode  int // 0 desktop, 1 phone list, 2 phone conversation; -1 rebuild
 	phone bool
 	tabs  *container.AppTabs
-	split *container.Split
+	split *paneSplit
 }
 
 func (l *shellLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(320, 480) }
@@ -215,10 +215,9 @@ func (l *shellLayout) rebuild(mode int) {
 	if l.split != nil {
 		offset = l.split.Offset
 	}
-	var split fyne.CanvasObject
-	l.split, split = newPaneSplit(l.tabs, right)
+	l.split = newPaneSplit(l.tabs, right)
 	l.split.Offset = offset
-	s.root.Objects = []fyne.CanvasObject{split}
+	s.root.Objects = []fyne.CanvasObject{l.split}
 }
 
 // tabContent keeps a tab's screen clear of the phone's bottom tab bar: a
