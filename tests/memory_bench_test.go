@@ -12,8 +12,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,6 +85,7 @@ func BenchmarkDesktopMemory100k(b *testing.B) {
 				b.ReportMetric(r.HWM, "hwm-MB")
 				b.ReportMetric(r.Anon, "anon-MB")
 				b.ReportMetric(r.File, "file-MB")
+				b.ReportMetric(r.Store, "store-mmap-MB")
 				b.ReportMetric(r.Heap, "goheap-MB")
 				b.ReportMetric(r.Settled, "rss-idle20s-MB")
 				b.ReportMetric(r.Freed, "rss-after-FreeOSMemory-MB")
@@ -111,6 +114,7 @@ type memSpec struct {
 
 type memResult struct {
 	RSS, HWM, Anon, File, Heap, Settled, Freed, FreedFile, Start float64 // MB (10^6 bytes)
+	Store                                                        float64 // MB of RssFile that is the store file's mmap
 	Rows                                                         int     // message rows held
 }
 
@@ -256,6 +260,32 @@ func procStatus(b *testing.B) map[string]float64 {
 	return out
 }
 
+// mappedRSS is the resident size in MB of the mappings of files whose name
+// ends in suffix (/proc/self/smaps): the part of RssFile that is the store.
+func mappedRSS(b *testing.B, suffix string) float64 {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var kb float64
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fs := strings.Fields(line)
+		if len(fs) >= 5 && strings.Contains(fs[0], "-") && !strings.HasSuffix(fs[0], ":") {
+			in = len(fs) >= 6 && strings.HasSuffix(fs[len(fs)-1], suffix)
+			continue
+		}
+		if in && len(fs) == 3 && fs[0] == "Rss:" {
+			n, _ := strconv.ParseFloat(fs[1], 64)
+			kb += n
+		}
+	}
+	return kb * 1024 / 1e6
+}
+
 // memChild is the measured process.
 func memChild(b *testing.B, raw string) {
 	var spec memSpec
@@ -340,6 +370,19 @@ func memChild(b *testing.B, raw string) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.Heap = float64(ms.HeapInuse) / 1e6
+	res.Store = mappedRSS(b, "store.db")
+	// ROUNDS_APP_MEM_PROFILE=DIR keeps a heap profile of the measured
+	// moment (DIR/heap-MODE), for `go tool pprof` (who holds the heap).
+	if dir := os.Getenv("ROUNDS_APP_MEM_PROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, "heap-"+spec.Mode))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
 	// The Go runtime hands freed heap (Argon2id's 64 MiB above all) back to
 	// the OS slowly, in the background: what is left after 20 s of idling,
 	// and after forcing it, tells the held memory from the not-yet-returned.
