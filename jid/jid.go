@@ -72,6 +72,18 @@ func Bare(s string) string {
 	if err != nil {
 		return ""
 	}
+	// Most addresses arrive already folded: then the bare form is the
+	// front of s, and building it anew would allocate for every stanza
+	// (several per archived message during a catch-up).
+	head := s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		head = s[:i]
+	}
+	if j.Local == "" && head == j.Domain ||
+		len(head) == len(j.Local)+1+len(j.Domain) && head[:len(j.Local)] == j.Local &&
+			head[len(j.Local)] == '@' && head[len(j.Local)+1:] == j.Domain {
+		return head
+	}
 	return j.Bare().String()
 }
 

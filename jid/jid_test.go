@@ -23,4 +23,18 @@ func TestParse(t *testing.T) {
 	if !SameBare("ana@h.org/a", "ANA@h.org/b") || SameBare("ana@h.org", "bob@h.org") || SameBare("", "") {
 		t.Error("SameBare")
 	}
+	for in, want := range map[string]string{"ana@h.org": "ana@h.org", "ana@h.org/x": "ana@h.org", "h.org/x": "h.org",
+		"Ana@h.org/x": "ana@h.org", "ana@h.org./x": "ana@h.org", "ana@H.org": "ana@h.org", "h.org.": "h.org", "a/b@c": "a"} {
+		if got := Bare(in); got != want {
+			t.Errorf("Bare(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestBareAllocates: the bare form of an address already folded is a part
+// of it, not a new string (jid.Bare runs several times per stanza).
+func TestBareAllocates(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = SameBare("ana@h.org/phone", "ana@h.org") }); n != 0 {
+		t.Errorf("SameBare of folded addresses: %v allocations, want 0", n)
+	}
 }
