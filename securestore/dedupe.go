@@ -82,8 +82,12 @@ func (d *dedupeIndex) ensure(tx *bbolt.Tx) error {
 
 // lookup returns the message that owns key, if any. The map must be built.
 func (d *dedupeIndex) lookup(key []byte) (MessageID, bool) {
+	return d.lookupKey(toDedupeKey(key))
+}
+
+func (d *dedupeIndex) lookupKey(key dedupeKey) (MessageID, bool) {
 	d.mu.RLock()
-	id, ok := d.m[toDedupeKey(key)]
+	id, ok := d.m[key]
 	d.mu.RUnlock()
 	return id, ok
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"sync"
 	"time"
 
@@ -37,7 +38,10 @@ func orderTime(m *Message) time.Time {
 // orderKey is the conversation index key: HMAC(conv) | time (ns, big-endian)
 // | local id. The time is in clear so the index sorts; see docs/STORE.md.
 func orderKey(convMAC []byte, t time.Time, id MessageID) []byte {
-	k := make([]byte, 0, macSize+16)
+	return appendOrderKey(make([]byte, 0, macSize+16), convMAC, t, id)
+}
+
+func appendOrderKey(k, convMAC []byte, t time.Time, id MessageID) []byte {
 	k = append(k, convMAC...)
 	ns := t.UnixNano()
 	if ns < 0 || t.IsZero() {
@@ -61,12 +65,56 @@ type appendTx struct {
 	newKeys map[dedupeKey]MessageID // dedupe entries written by this tx
 	indexed []indexEntry            // for an active search index, after commit
 	scratch []byte
+
+	// Per-message work reuses these instead of allocating: the keyed hash
+	// of the dedupe keys (one HMAC per id kind present), its input and
+	// output, and a slab that record keys and values are cut from. bbolt
+	// keeps a Put's key and value until commit, so the slab is never
+	// reused within the transaction; it is dropped with it.
+	keyHash hash.Hash
+	macIn   []byte
+	macOut  []byte
+	slab    []byte
 }
 
 type convState struct {
 	mac   []byte
 	c     Conversation
 	dirty bool
+}
+
+// bytes returns n bytes of the transaction's slab (length 0, capacity n).
+func (a *appendTx) bytes(n int) []byte {
+	if cap(a.slab)-len(a.slab) < n {
+		a.slab = make([]byte, 0, max(n, 32<<10))
+	}
+	b := a.slab[len(a.slab) : len(a.slab) : len(a.slab)+n]
+	a.slab = a.slab[:len(a.slab)+n]
+	return b
+}
+
+// dedupeMAC is Store.mac for the dedupe keys of one append, without
+// allocating.
+func (a *appendTx) dedupeMAC(tag byte, parts ...string) dedupeKey {
+	if a.keyHash == nil {
+		a.keyHash, _ = a.s.hmacs.Get().(hash.Hash)
+		if a.keyHash == nil {
+			a.keyHash = newHMAC(a.s.indexKey)
+		}
+	}
+	h := a.keyHash
+	h.Reset()
+	b := append(a.macIn[:0], tag)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	h.Write(b)
+	a.macIn = b
+	a.macOut = h.Sum(a.macOut[:0])
+	return toDedupeKey(a.macOut)
 }
 
 func (s *Store) beginAppend(tx *bbolt.Tx) *appendTx {
@@ -83,6 +131,10 @@ func (s *Store) beginAppend(tx *bbolt.Tx) *appendTx {
 // committed publishes what the transaction made, once it has committed.
 // Callers hold wmu (or s.mu exclusively), so the next writer sees it.
 func (a *appendTx) committed() {
+	if a.keyHash != nil {
+		a.s.hmacs.Put(a.keyHash)
+		a.keyHash = nil
+	}
 	a.s.publishKeys(a.pending)
 	a.s.dedupe.publish(a.newKeys)
 	a.s.convs.publish(a.convs)
@@ -156,12 +208,11 @@ func (a *appendTx) conversation(id string) (*convState, error) {
 // an edited dix entry cannot suppress a message of another conversation.
 // The id itself is not compared: after SetStanzaID a record carries only its
 // newest stanza-id while earlier ones stay indexed.
-func (a *appendTx) owner(key []byte, conv string) (MessageID, error) {
-	dk := toDedupeKey(key)
+func (a *appendTx) owner(dk dedupeKey, conv string) (MessageID, error) {
 	if got, ok := a.newKeys[dk]; ok {
 		return got, nil
 	}
-	got, ok := a.s.dedupe.lookup(key)
+	got, ok := a.s.dedupe.lookupKey(dk)
 	if !ok {
 		return 0, nil
 	}
@@ -185,35 +236,46 @@ func (a *appendTx) owner(key []byte, conv string) (MessageID, error) {
 // it is looked up within the sender's scope (then, for records written
 // before scoping, within the conversation), and it makes m a duplicate only
 // if the stored message says the same thing (sameContent).
-func (a *appendTx) duplicate(m *Message) (keys [][]byte, dup MessageID, err error) {
+func (a *appendTx) duplicate(m *Message) (keys messageKeys, dup MessageID, err error) {
 	if m.StanzaID != "" {
-		sk := a.s.mac(tagStanza, m.ConversationID, m.StanzaID)
+		sk := a.dedupeMAC(tagStanza, m.ConversationID, m.StanzaID)
 		if dup, err = a.owner(sk, m.ConversationID); dup != 0 || err != nil {
-			return nil, dup, err
+			return keys, dup, err
 		}
-		keys = append(keys, sk)
+		keys.k[keys.n] = sk
+		keys.n++
 	}
 	if m.OriginID != "" {
-		scoped := a.s.mac(tagSenderOrigin, m.ConversationID, m.Extra[ExtraSender], m.OriginID)
+		scoped := a.dedupeMAC(tagSenderOrigin, m.ConversationID, m.Extra[ExtraSender], m.OriginID)
 		if dup, err = a.originOwner(scoped, m); dup != 0 || err != nil {
-			return nil, dup, err
+			return keys, dup, err
 		}
-		anyKey := a.s.mac(tagOrigin, m.ConversationID, m.OriginID)
+		anyKey := a.dedupeMAC(tagOrigin, m.ConversationID, m.OriginID)
 		if dup, err = a.originOwner(anyKey, m); dup != 0 || err != nil {
-			return nil, dup, err
+			return keys, dup, err
 		}
-		keys = append(keys, scoped, anyKey)
+		keys.k[keys.n], keys.k[keys.n+1] = scoped, anyKey
+		keys.n += 2
 	}
 	return keys, 0, nil
 }
 
+// messageKeys are the dedupe keys one message owns: its stanza-id's, and
+// its origin-id's in the sender's scope and in any sender's.
+type messageKeys struct {
+	k [3]dedupeKey
+	n int
+}
+
+func (k *messageKeys) list() []dedupeKey { return k.k[:k.n] }
+
 // originOwner returns the message that owns origin key key if it is the
 // same message as m: same conversation, origin-id and sender (a record
 // written before senders were kept has none), and the same content.
-func (a *appendTx) originOwner(key []byte, m *Message) (MessageID, error) {
-	got, ok := a.newKeys[toDedupeKey(key)]
+func (a *appendTx) originOwner(key dedupeKey, m *Message) (MessageID, error) {
+	got, ok := a.newKeys[key]
 	if !ok {
-		if got, ok = a.s.dedupe.lookup(key); !ok {
+		if got, ok = a.s.dedupe.lookupKey(key); !ok {
 			return 0, nil
 		}
 	}
@@ -286,26 +348,27 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	if err != nil {
 		return m, 0, err
 	}
-	key := be64(seq)
+	key := binary.BigEndian.AppendUint64(a.bytes(8), seq)
 	a.scratch = encodeMessage(a.scratch[:0], &m)
-	val := sealV2(make([]byte, 0, v2HeaderSize+len(a.scratch)+tagSize), aead, p, bucketMsg, key, a.scratch)
+	val := sealV2(a.bytes(v2HeaderSize+len(a.scratch)+tagSize), aead, p, bucketMsg, key, a.scratch)
 	if err := a.msgs.Put(key, val); err != nil {
 		return m, 0, err
 	}
-	okey := orderKey(cs.mac, t, m.ID)
+	var okeyBuf [macSize + 16]byte
+	okey := appendOrderKey(okeyBuf[:0], cs.mac, t, m.ID)
 	// One dix entry per message: the ordering tail (conv, time) and the
 	// dedupe keys. cix gets it later, in mergeTail.
-	dv := make([]byte, 0, dixHeader+len(keys)*macSize)
+	dv := a.bytes(dixHeader + keys.n*macSize)
 	dv = append(dv, cs.mac...)
 	dv = binary.BigEndian.AppendUint64(dv, orderNS(&m))
-	for _, k := range keys {
-		dv = append(dv, k...)
+	for _, k := range keys.list() {
+		dv = append(dv, k[:]...)
 	}
 	if err := a.dix.Put(key, dv); err != nil {
 		return m, 0, err
 	}
-	for _, k := range keys {
-		a.newKeys[toDedupeKey(k)] = m.ID
+	for _, k := range keys.list() {
+		a.newKeys[k] = m.ID
 	}
 	if x := a.s.search.Load(); x != nil && x.active.Load() {
 		a.indexed = append(a.indexed, entryOf(&m))
@@ -478,7 +541,7 @@ func (s *Store) SetStanzaID(id MessageID, stanzaID, by string) error {
 			return nil
 		}
 		sk := s.mac(tagStanza, m.ConversationID, stanzaID)
-		owner, err := a.owner(sk, m.ConversationID)
+		owner, err := a.owner(toDedupeKey(sk), m.ConversationID)
 		if err != nil {
 			return err
 		}

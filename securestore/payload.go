@@ -70,15 +70,18 @@ func encodeMessage(dst []byte, m *Message) []byte {
 	w.time(m.Timestamp)
 	w.time(m.ReceivedAt)
 	encodeReceipt(&w, &m.Receipt)
+	// Key lists on the stack: a message has a handful of Extra fields, and
+	// this runs for every message stored.
+	var ks [16]string
 	w.uvarint(uint64(len(m.Members)))
-	for _, k := range sortedKeys(m.Members) {
+	for _, k := range appendSortedKeys(ks[:0], m.Members) {
 		w.str(k)
 		rc := m.Members[k]
 		encodeReceipt(&w, &rc)
 	}
 	w.u8(uint8(m.Urgency))
 	w.uvarint(uint64(len(m.Extra)))
-	for _, k := range sortedKeys(m.Extra) {
+	for _, k := range appendSortedKeys(ks[:0], m.Extra) {
 		w.str(k)
 		w.str(m.Extra[k])
 	}
@@ -259,11 +262,8 @@ func decodeAttachment(b []byte) (Attachment, error) {
 	return a, payloadErr("attachment", &r, v)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	ks := make([]string, 0, len(m))
+// appendSortedKeys appends m's keys to ks, sorted.
+func appendSortedKeys[V any](ks []string, m map[string]V) []string {
 	for k := range m {
 		ks = append(ks, k)
 	}
