@@ -74,6 +74,7 @@ type appendTx struct {
 	keyHash hash.Hash
 	macIn   []byte
 	macOut  []byte
+	adBuf   []byte
 	slab    []byte
 }
 
@@ -350,7 +351,8 @@ func (a *appendTx) add(m Message) (Message, MessageID, error) {
 	}
 	key := binary.BigEndian.AppendUint64(a.bytes(8), seq)
 	a.scratch = encodeMessage(a.scratch[:0], &m)
-	val := sealV2(a.bytes(v2HeaderSize+len(a.scratch)+tagSize), aead, p, bucketMsg, key, a.scratch)
+	a.adBuf = recordAD(a.adBuf[:0], bucketMsg, key) // sized once per transaction
+	val := sealV2AD(a.bytes(v2HeaderSize+len(a.scratch)+tagSize), a.adBuf, aead, p, bucketMsg, key, a.scratch)
 	if err := a.msgs.Put(key, val); err != nil {
 		return m, 0, err
 	}

@@ -41,8 +41,7 @@ func orderNS(m *Message) uint64 {
 	return uint64(ns)
 }
 
-func orderKeyNS(convMAC []byte, ns, id uint64) []byte {
-	k := make([]byte, 0, macSize+16)
+func appendOrderKeyNS(k, convMAC []byte, ns, id uint64) []byte {
 	k = append(k, convMAC...)
 	k = binary.BigEndian.AppendUint64(k, ns)
 	return binary.BigEndian.AppendUint64(k, id)
@@ -72,12 +71,14 @@ func (s *Store) mergedUpTo(tx *bbolt.Tx) (uint64, error) {
 }
 
 // tail calls fn with the order key of every tail entry of conv (all
-// conversations if convMAC is nil), in local-id order.
+// conversations if convMAC is nil), in local-id order. The key is valid
+// only during the call: fn copies what it keeps.
 func (s *Store) tail(tx *bbolt.Tx, convMAC []byte, fn func(okey []byte) error) error {
 	w, err := s.mergedUpTo(tx)
 	if err != nil {
 		return err
 	}
+	var kb [macSize + 16]byte
 	c := tx.Bucket(bucketDedupe).Cursor()
 	for k, v := c.Seek(be64(w + 1)); k != nil; k, v = c.Next() {
 		if err := checkDixEntry(k, v); err != nil {
@@ -86,7 +87,7 @@ func (s *Store) tail(tx *bbolt.Tx, convMAC []byte, fn func(okey []byte) error) e
 		if convMAC != nil && !bytes.Equal(v[:macSize], convMAC) {
 			continue
 		}
-		if err := fn(orderKeyNS(v[:macSize], beUint64(v[macSize:dixHeader]), beUint64(k))); err != nil {
+		if err := fn(appendOrderKeyNS(kb[:0], v[:macSize], beUint64(v[macSize:dixHeader]), beUint64(k))); err != nil {
 			return err
 		}
 	}
@@ -103,8 +104,19 @@ func (a *appendTx) mergeTail() error {
 	if last < w+mergeEvery {
 		return nil
 	}
-	var keys [][]byte
-	if err := a.s.tail(a.tx, nil, func(okey []byte) error { keys = append(keys, okey); return nil }); err != nil {
+	// The keys are cut from one buffer: a merge copies thousands.
+	n := min(last-w, 1<<16)
+	keys := make([][]byte, 0, n)
+	buf := make([]byte, 0, int(n)*(macSize+16))
+	if err := a.s.tail(a.tx, nil, func(okey []byte) error {
+		if cap(buf)-len(buf) < len(okey) {
+			buf = make([]byte, 0, 64*len(okey))
+		}
+		n := len(buf)
+		buf = append(buf, okey...)
+		keys = append(keys, buf[n:len(buf):len(buf)])
+		return nil
+	}); err != nil {
 		return err
 	}
 	slices.SortFunc(keys, bytes.Compare) // one left-to-right pass over cix
@@ -140,7 +152,7 @@ func (s *Store) orderKeysBefore(tx *bbolt.Tx, mac, bound []byte, n int) ([][]byt
 	}
 	err := s.tail(tx, mac, func(okey []byte) error {
 		if bytes.Compare(okey, bound) < 0 {
-			keys = append(keys, okey)
+			keys = append(keys, clone(okey))
 		}
 		return nil
 	})
@@ -170,7 +182,7 @@ func (s *Store) orderKeysAfter(tx *bbolt.Tx, mac, key []byte) ([][]byte, error) 
 	}
 	err := s.tail(tx, mac, func(okey []byte) error {
 		if bytes.Compare(okey, key) > 0 {
-			keys = append(keys, okey)
+			keys = append(keys, clone(okey))
 		}
 		return nil
 	})

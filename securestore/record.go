@@ -92,7 +92,14 @@ func sealV1(dst []byte, aead cipher.AEAD, bucket, key, plaintext []byte) []byte 
 // Purge and Open know which key to use.
 func sealV2(dst []byte, aead cipher.AEAD, period uint64, bucket, key, plaintext []byte) []byte {
 	var adBuf [96]byte
-	ad := recordAD(adBuf[:0], bucket, key)
+	return sealV2AD(dst, adBuf[:0], aead, period, bucket, key, plaintext)
+}
+
+// sealV2AD is sealV2 building the associated data in adScratch: what is
+// handed to the AEAD escapes, so a caller sealing many records passes a
+// buffer it keeps.
+func sealV2AD(dst, adScratch []byte, aead cipher.AEAD, period uint64, bucket, key, plaintext []byte) []byte {
+	ad := recordAD(adScratch[:0], bucket, key)
 	start := len(dst)
 	dst = append(dst, recordV2)
 	dst = binary.BigEndian.AppendUint64(dst, period)
