@@ -8,6 +8,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A hand-written decoder for one RFC 7395 frame: one element in the restricted
@@ -36,8 +37,9 @@ import (
 // whitespace normalisation of XML 1.0 §3.3.3.
 //
 // Names and values in the result are substrings of one copy of the frame
-// (string(frame)), so a string kept from a frame keeps that copy alive, as Raw
-// keeps the frame; namespaces this package knows are its constants instead.
+// (string(frame); the frame itself when the read loop hands over its own
+// copy), so a string kept from a frame keeps that copy alive, as Raw keeps
+// the frame; namespaces this package knows are its constants instead.
 // Only text and values with references or CRs are built separately. The
 // elements, attributes and child lists of a frame each come from one
 // allocation; their slices are capped, so appending to one never overwrites
@@ -163,14 +165,20 @@ type decoder struct {
 	nsHigh   int // most namespace bindings held at once
 }
 
-// decodeFrame parses a frame already checked for size and UTF-8.
-func decodeFrame(frame []byte, lim Limits) (*Element, error) {
+// decodeFrame parses a frame already checked for size and UTF-8. An owned
+// frame is one nobody writes to again (the read loop's own copy): its names
+// and values are then substrings of the frame itself, not of a second copy.
+func decodeFrame(frame []byte, lim Limits, owned bool) (*Element, error) {
 	nEl, nAttr := arenaSizes(frame)
 	nEl = max(1, min(nEl, lim.MaxElements+1))
 	nAttr = min(nAttr, lim.MaxElements*lim.MaxAttrs)
+	text := unsafe.String(unsafe.SliceData(frame), len(frame))
+	if !owned {
+		text = string(frame)
+	}
 	d := decoder{
 		b:      frame,
-		s:      string(frame),
+		s:      text,
 		lim:    lim,
 		sc:     scratchPool.Get().(*decodeScratch),
 		els:    make([]Element, 0, nEl),

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // decodeElementReference is DecodeElement as it was before decode.go: the
@@ -174,6 +175,16 @@ func checkAgainstReference(t *testing.T, in []byte, lim Limits) {
 	want, rerr := decodeElementReference(in, lim)
 	if (got == nil) == (gerr == nil) {
 		t.Fatalf("el=%v err=%v", got, gerr)
+	}
+	// The read loop's path (strings share the frame) decodes the same.
+	owned, oerr := decodeOwnedElement(bytes.Clone(in), lim)
+	if (oerr == nil) != (gerr == nil) || gerr != nil && condition(oerr) != condition(gerr) {
+		t.Fatalf("owned frame: err %v, DecodeElement: %v", oerr, gerr)
+	}
+	if gerr == nil {
+		if d := diffElements("", owned, got); d != "" {
+			t.Fatalf("owned frame decodes differently for %q: %s", in, d)
+		}
 	}
 	var se *StreamError
 	if gerr != nil && (!errors.As(gerr, &se) || !se.Local || se.Condition == "") {
@@ -567,5 +578,36 @@ func TestDecodeAllocs(t *testing.T) {
 	// string(frame), elements, attributes, children, and the body (it has references).
 	if n > 5 {
 		t.Fatalf("%v allocations per MAM result, want <= 5", n)
+	}
+}
+
+// TestOwnedFrameIsTheOnlyCopy: the read loop's frames are decoded in place
+// (names and values are substrings of the frame, no second copy), while
+// DecodeElement still copies, so a caller that reuses its buffer afterwards
+// changes nothing it was given.
+func TestOwnedFrameIsTheOnlyCopy(t *testing.T) {
+	frame := []byte(`<message xmlns='jabber:client' id='abc123' from='ana@h.org/x'><body>HR 72</body></message>`)
+	inFrame := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&frame[0]))
+		return p >= start && p < start+uintptr(len(frame))
+	}
+	el, err := decodeOwnedElement(frame, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inFrame(el.Attr("id")) || !inFrame(el.Attr("from")) {
+		t.Error("owned frame: the id and from are copies, not parts of the frame")
+	}
+	el, err = DecodeElement(frame, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inFrame(el.Attr("id")) {
+		t.Error("DecodeElement: a value shares the caller's buffer")
+	}
+	copy(frame[bytes.Index(frame, []byte("abc123")):], "zzzzzz")
+	if el.Attr("id") != "abc123" {
+		t.Errorf("DecodeElement: id changed with the caller's buffer to %q", el.Attr("id"))
 	}
 }

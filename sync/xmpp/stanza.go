@@ -256,6 +256,18 @@ func isXMLChar(r rune) bool {
 // §11.1), bad-namespace-prefix for undeclared prefixes, policy-violation for
 // input beyond lim. The parser is in decode.go.
 func DecodeElement(frame []byte, lim Limits) (*Element, error) {
+	return decodeElement(frame, lim, false)
+}
+
+// decodeOwnedElement is DecodeElement for a frame the caller gives up: no
+// one may write to it afterwards (the read loop hands over its own copy of
+// each frame). The result's strings then share the frame's bytes, which
+// saves a copy of every frame received.
+func decodeOwnedElement(frame []byte, lim Limits) (*Element, error) {
+	return decodeElement(frame, lim, true)
+}
+
+func decodeElement(frame []byte, lim Limits, owned bool) (*Element, error) {
 	lim = lim.withDefaults()
 	if int64(len(frame)) > lim.MaxFrameBytes {
 		return nil, &StreamError{Condition: "policy-violation", Text: "frame too large", Local: true,
@@ -264,7 +276,7 @@ func DecodeElement(frame []byte, lim Limits) (*Element, error) {
 	if !utf8.Valid(frame) {
 		return nil, &StreamError{Condition: "not-well-formed", Local: true, Err: errors.New("invalid UTF-8")}
 	}
-	return decodeFrame(frame, lim)
+	return decodeFrame(frame, lim, owned)
 }
 
 func xmlLang(lang string) xml.Attr {

@@ -240,7 +240,7 @@ func (t *transport) readStanza(ctx context.Context) (*Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	el, err := DecodeElement(frame, t.lim)
+	el, err := decodeOwnedElement(frame, t.lim) // readFrame's copy: nobody else has it
 	if err != nil {
 		var se *StreamError
 		if errors.As(err, &se) && se.Local {
