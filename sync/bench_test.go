@@ -484,6 +484,7 @@ func BenchmarkStoreArchive10k(b *testing.B) {
 		}()
 		b.StartTimer()
 		cpu0 := cpuTime()
+		var reuse []securestore.Message // as catchUpArchive's writer
 		for p := 0; p < n; p += page {
 			var ap xmpp.ArchivePage
 			for _, f := range frames[p : p+page] {
@@ -497,11 +498,12 @@ func BenchmarkStoreArchive10k(b *testing.B) {
 				ap.Results = append(ap.Results, xmpp.ArchivedMessage{ID: r.Attr("id"), Timestamp: xmpp.ParseDelay(fwd).Stamp, Message: m})
 			}
 			ap.Last = ap.Results[len(ap.Results)-1].ID
-			cp := s.convertPage(ap, s.account)
+			cp := s.convertPage(ap, s.account, reuse)
 			cp.cursor = ap.Last
 			if err := s.storePage(s.cursorKey(""), cp); err != nil {
 				b.Fatal(err)
 			}
+			reuse = reusePage(cp.batch)
 		}
 		cpu += cpuTime() - cpu0
 		b.StopTimer()

@@ -62,11 +62,12 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 	stored := make(chan error, 1)
 	go func() {
 		var err error
+		var reuse []securestore.Message // one page's messages, kept for the next
 		for f := range pages {
 			if err != nil {
 				continue // drain
 			}
-			p := s.convertPage(f.page, owner)
+			p := s.convertPage(f.page, owner, reuse)
 			p.cursor = f.cursor
 			// Pages that arrived while the last one was committing go into
 			// the same transaction, in order, with the cursor of the last:
@@ -79,7 +80,7 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 					if !ok {
 						break more
 					}
-					q := s.convertPage(g.page, owner)
+					q := s.convertPage(g.page, owner, nil)
 					p.batch = append(p.batch, q.batch...)
 					p.signals = append(p.signals, q.signals...)
 					p.edits = append(p.edits, q.edits...)
@@ -91,6 +92,7 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 			if err = s.storePage(key, p); err != nil {
 				stop()
 			}
+			reuse = reusePage(p.batch)
 		}
 		stored <- err
 	}()
@@ -160,8 +162,13 @@ type archivedEdit struct {
 	at time.Time
 }
 
-func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage {
-	p := archivedPage{batch: make([]securestore.Message, 0, len(page.Results))}
+// convertPage turns a page into store messages, appending them to reuse
+// (whose contents it overwrites; nil for a new slice).
+func (s *Session) convertPage(page xmpp.ArchivePage, owner string, reuse []securestore.Message) archivedPage {
+	if cap(reuse) < len(page.Results) {
+		reuse = make([]securestore.Message, 0, len(page.Results))
+	}
+	p := archivedPage{batch: reuse[:0]}
 	var rejected []rejectedResult
 	defer func() { s.auditRejected(owner, rejected) }()
 	for _, r := range page.Results {
@@ -206,6 +213,20 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string) archivedPage 
 	}
 	return p
 }
+
+// reusePage returns a stored page's batch for the next page to fill: the
+// store copied the messages it added, and nothing else keeps the batch.
+// It is emptied first so it holds on to no text, and not kept past
+// maxReusedBatch messages (a few merged pages of the default size).
+func reusePage(batch []securestore.Message) []securestore.Message {
+	if cap(batch) > maxReusedBatch {
+		return nil
+	}
+	clear(batch)
+	return batch[:0]
+}
+
+const maxReusedBatch = 2048
 
 // storePage commits one page, its recalls and corrections and its cursor in
 // one transaction, so the cursor never moves past an edit that is not
