@@ -32,6 +32,12 @@ type Config struct {
 	KeepAlive, PingTimeout time.Duration
 	// StepTimeout bounds each network step of a sign-in (default 30 s).
 	StepTimeout time.Duration
+	// ResumeTimeout bounds the wait for the server's answer to a stream
+	// resumption (default 5 s; XMPP.ResumeTimeout when set wins). Past it the
+	// Session signs in afresh, which loses nothing (catch-up, Outbox,
+	// acked.go): a cluster node can sit on the resume of a session that
+	// lived on its dead peer (docs/ADMIN.md).
+	ResumeTimeout time.Duration
 	// PasswordEveryTime: the caller hands the password to every Session (the
 	// headless tools read it from a secret file each run). No SCRAM keys are
 	// kept in the store, and keys an earlier version kept are removed, so a
@@ -162,6 +168,12 @@ func New(cfg Config) (*Session, error) {
 	}
 	if cfg.CatchUpPage <= 0 {
 		cfg.CatchUpPage = 250
+	}
+	if cfg.ResumeTimeout <= 0 {
+		cfg.ResumeTimeout = 5 * time.Second
+	}
+	if cfg.XMPP.ResumeTimeout <= 0 {
+		cfg.XMPP.ResumeTimeout = cfg.ResumeTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

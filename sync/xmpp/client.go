@@ -48,6 +48,13 @@ type Config struct {
 	// per message. What arrives before then is not resumable: the caller
 	// must be able to read it again from the archive after a cut.
 	LateStreamManagement bool
+	// ResumeTimeout bounds the wait for the server's answer to <resume/>
+	// (zero: only Resume's context bounds it). Past it, Resume gives the old
+	// session up and signs in afresh, returning a *ResumeFailedError with
+	// Condition "timeout": a cluster node whose peer just died can sit on a
+	// resume of a session that lived there (ejabberd 23.01,
+	// docs/ADMIN.md), while a fresh session loses nothing.
+	ResumeTimeout time.Duration
 	// Disco describes us for XEP-0030 / XEP-0115; zero means DefaultDiscoInfo.
 	Disco DiscoInfo
 

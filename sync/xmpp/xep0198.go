@@ -277,10 +277,22 @@ func (c *Client) Resume(ctx context.Context) error {
 		t.abort()
 		return err
 	}
+	actx := ctx
+	if d := c.cfg.ResumeTimeout; d > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	for {
-		el, err := t.readElement(ctx)
+		el, err := t.readElement(actx)
 		if err != nil {
 			t.abort()
+			if ctx.Err() == nil && actx.Err() != nil {
+				// No answer in time: a fresh session on a new socket
+				// (possibly another endpoint) rather than waiting on.
+				c.log.Info("xmpp: no answer to resume; signing in afresh", "after", c.cfg.ResumeTimeout)
+				return c.restartAfterFailedResume(ctx, nil, nil, "timeout")
+			}
 			return err
 		}
 		if el.Name.Space != nsSM {
