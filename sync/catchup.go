@@ -18,6 +18,7 @@ func (s *Session) catchUp(ctx context.Context, c *xmpp.Client) error {
 	if err := s.catchUpArchive(ctx, c, ""); err != nil {
 		return err
 	}
+	s.checkAcked() // acked.go
 	for _, r := range s.joinedRooms() {
 		if err := s.catchUpArchive(ctx, c, r); err != nil {
 			return err
@@ -249,6 +250,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 			s.learnStanzaID(m)
 		}
 	}
+	s.noteArchivedOwn(key, p.batch) // acked.go
 	added, recorded, err := s.store.AppendMessagesAudited(p.batch, edits, key, p.cursor, unreadableAudit)
 	if err != nil {
 		return err

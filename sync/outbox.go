@@ -226,6 +226,7 @@ func (s *Session) flushOutbox(c *xmpp.Client) error {
 	if s.Locked() {
 		return nil // the unlocked Session flushes it
 	}
+	s.resendUnarchived(c) // acked.go: they went out before what is queued
 	pending, err := s.store.Outbox()
 	if err != nil {
 		return err
@@ -270,10 +271,12 @@ func (s *Session) onAcked(el *xmpp.Element) {
 		}
 	case f.keep:
 		s.advance(f.id, "", securestore.ReceiptSent, "")
-		s.ownReplySent(f.id) // textack.go
+		s.ownReplySent(f.id)          // textack.go
+		s.noteAcked(el, f.id, origin) // acked.go
 	default:
 		s.markSent(f.id)
-		s.ownReplySent(f.id) // textack.go
+		s.ownReplySent(f.id)          // textack.go
+		s.noteAcked(el, f.id, origin) // acked.go
 	}
 }
 

@@ -128,6 +128,9 @@ type Session struct {
 	// roomRecordsMu: one change at a time to the kept invitations
 	// (invites.go) and the rooms seen bookmarked (bookmarks.go).
 	roomRecordsMu gosync.Mutex
+	// acked: what the server acknowledged lately, checked against our
+	// archive after a fresh sign-in (acked.go).
+	acked ackedWatch
 }
 
 type inflight struct {
@@ -303,6 +306,7 @@ func (s *Session) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				continue
 			}
+			s.noteCut() // acked.go
 			s.setState(Offline, err, 0, time.Time{})
 			continue // resume at once; back off only if that fails
 		}

@@ -1,0 +1,205 @@
+package sync
+
+import (
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync/xmpp"
+)
+
+// A message the server acknowledged (XEP-0198) and then lost. Once a server
+// acknowledged a message Rounds marks it sent and forgets it: the Outbox is
+// for what the server has not confirmed. ejabberd 23.01 (Mnesia, a cluster)
+// once acknowledged a message in the moment before it was SIGKILLed and
+// never stored or routed it: the recipient never got it, live or from the
+// archive, and the sender's tick stayed at "sent" (docs/ADMIN.md).
+//
+// The loss shows in the sender's own archive, which holds what the account
+// sent: after the fresh sign-in that follows such a cut, the catch-up reads
+// our archive from our cursor, and every message acknowledged on the lost
+// stream was archived after that cursor (setup reads the archive before the
+// stream carries a single message of ours: flushes and live sends come after
+// the catch-up), so the catch-up reads each of them again, unless the server
+// lost it. What the catch-up sees is matched by origin-id, which we chose,
+// on messages our own server archived as sent by this account (a sender
+// cannot make our server archive something as ours); the archive's
+// stanza-ids are our server's and need no matching here.
+//
+// checkAcked, run after the catch-up of our archive, takes as candidates the
+// 1:1 messages acknowledged on the stream that was cut, in the last
+// ackedWindow before the cut (at most ackedKeep): those still at "sent" (no
+// receipt, no read marker; the catch-up applied what the archive held) that
+// the archive does not show are sent again at the flush, with the same
+// origin-id, which Rounds recipients de-duplicate (same sender, same text).
+// The check needs evidence that this server archives what we send: at least
+// one message acknowledged on this device is in what the catch-up read. A
+// server that archives no outgoing messages, or no archive at all, therefore
+// never causes a resend; nor does a lone message with no neighbour (the
+// evidence is missing then, and it stays at "sent", as before).
+//
+// Left out: rooms (a room archives our message in the room's archive, and
+// the room reflects it back to us live; a message the room never reflected
+// is not looked for), corrected or recalled messages (a copy under the old
+// id with other text is not the same message to receivers), and a restart of
+// the app between the cut and the sign-in (what was acknowledged is kept in
+// memory only).
+
+// ackedWindow and ackedKeep bound the candidates: a server loses an
+// acknowledged message only in the moment before it dies, and a dead socket
+// is noticed within KeepAlive+PingTimeout (80 s by default).
+const (
+	ackedWindow = 2 * time.Minute
+	ackedKeep   = 32
+)
+
+// AuditResentUnarchived is the audit kind of a message sent again because
+// the server acknowledged it but its archive, read after a fresh sign-in,
+// did not have it (ids only).
+const AuditResentUnarchived = "resent-unarchived"
+
+type ackedRecord struct {
+	id     securestore.MessageID
+	origin string
+	gen    int // the XMPP session (Session.gen) whose stream acknowledged it
+	at     time.Time
+}
+
+// ackedWatch is the Session's memory of recent acknowledgements.
+type ackedWatch struct {
+	mu       gosync.Mutex
+	recent   []ackedRecord // the last ackedKeep acknowledged 1:1 messages, oldest first
+	cutAt    time.Time     // when the last stream was found cut (zero: none since the last check)
+	cutGen   int
+	archived map[string]bool // origin-ids of our messages the catch-up read in our archive
+	lost     []securestore.MessageID
+}
+
+// noteAcked remembers a 1:1 message the server acknowledged (onAcked).
+func (s *Session) noteAcked(el *xmpp.Element, id securestore.MessageID, origin string) {
+	if el.Attr("type") != "chat" || origin == "" {
+		return
+	}
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	w := &s.acked
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, r := range w.recent {
+		if r.id == id { // sent again: the newest acknowledgement counts
+			w.recent = append(w.recent[:i], w.recent[i+1:]...)
+			break
+		}
+	}
+	if len(w.recent) == ackedKeep {
+		w.recent = w.recent[1:]
+	}
+	w.recent = append(w.recent, ackedRecord{id: id, origin: origin, gen: gen, at: s.clock.Now()})
+}
+
+// noteCut records that the stream of the current XMPP session was lost
+// (Run, when online returns).
+func (s *Session) noteCut() {
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	w := &s.acked
+	w.mu.Lock()
+	w.cutAt, w.cutGen = s.clock.Now(), gen
+	w.mu.Unlock()
+}
+
+// noteArchivedOwn records the origin-ids of our own messages in a page of
+// our own archive (storePage).
+func (s *Session) noteArchivedOwn(key string, batch []securestore.Message) {
+	if key != s.cursorKey("") {
+		return
+	}
+	w := &s.acked
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, m := range batch {
+		if m.Direction != securestore.Outgoing || m.OriginID == "" {
+			continue
+		}
+		if w.archived == nil {
+			w.archived = map[string]bool{}
+		}
+		w.archived[m.OriginID] = true
+	}
+}
+
+// checkAcked runs when the catch-up of our own archive has finished after a
+// fresh sign-in: it picks the acknowledged messages the archive lost, for
+// the flush to send again.
+func (s *Session) checkAcked() {
+	w := &s.acked
+	w.mu.Lock()
+	archived, cutAt, cutGen := w.archived, w.cutAt, w.cutGen
+	w.archived, w.cutAt = nil, time.Time{}
+	var cands []ackedRecord
+	evidence := false
+	if !cutAt.IsZero() {
+		for _, r := range w.recent {
+			if archived[r.origin] {
+				evidence = true
+				continue
+			}
+			if r.gen == cutGen && !r.at.Before(cutAt.Add(-ackedWindow)) {
+				cands = append(cands, r)
+			}
+		}
+	}
+	w.mu.Unlock()
+	if len(cands) == 0 {
+		return
+	}
+	if !evidence {
+		s.log.Info("sync: acknowledged messages not checked against the archive: it shows none of ours", "candidates", len(cands))
+		return
+	}
+	var lost []securestore.MessageID
+	for _, r := range cands {
+		m, err := s.store.Message(r.id)
+		if err != nil || m.Receipt.State != securestore.ReceiptSent || !resendable(m) {
+			continue
+		}
+		lost = append(lost, r.id)
+	}
+	if len(lost) == 0 {
+		return
+	}
+	w.mu.Lock()
+	w.lost = append(w.lost, lost...)
+	w.mu.Unlock()
+}
+
+// resendable: a message that may go out again exactly as first sent.
+func resendable(m securestore.Message) bool {
+	kind, _ := securestore.PendingEdit(m)
+	return kind == "" && len(securestore.History(m)) == 0 && m.Extra[securestore.ExtraRetracted] == ""
+}
+
+// resendUnarchived sends again, before the Outbox flush, what checkAcked
+// found lost. The message keeps its state ("sent"): the user sees nothing
+// new, and the next acknowledgement changes nothing the user sees.
+func (s *Session) resendUnarchived(c *xmpp.Client) {
+	w := &s.acked
+	w.mu.Lock()
+	lost := w.lost
+	w.lost = nil
+	w.mu.Unlock()
+	for _, id := range lost {
+		m, err := s.store.Message(id)
+		if err != nil || m.Receipt.State != securestore.ReceiptSent || !resendable(m) {
+			continue
+		}
+		s.log.Warn("sync: the server acknowledged a message its archive does not have; sending it again with the same origin-id", "message", m.ID, "origin_id", m.OriginID)
+		if err := s.store.Audit(AuditResentUnarchived, fmt.Sprintf("message %d (origin-id %s) acknowledged by the server but missing from the account's archive after a fresh sign-in; sent again with the same origin-id", m.ID, m.OriginID)); err != nil {
+			s.log.Warn("sync: audit", "err", err)
+		}
+		s.transmit(c, m)
+	}
+}

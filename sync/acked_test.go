@@ -1,0 +1,216 @@
+package sync
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"rounds/internal/faultproxy"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// A server that acknowledges a message and loses it (acked.go). ejabberd
+// 23.01 did it once, killed in the moment after the ack; no server does it
+// on demand, so the server here is a real Prosody behind a deliberately
+// hostile relay (faultproxy.Relay): it drops one message of alice's on its
+// way to Prosody and adds one to every <a h/> Prosody sends back, so alice's
+// client sees the message acknowledged, exactly as from a server that lost
+// it after the ack. Then the relay cuts the socket and answers alice's
+// <resume/> with <failed/> (the session lived on the dead node), so alice
+// signs in afresh, as after the node's death.
+
+// lossyRelay is that relay between alice and Prosody.
+type lossyRelay struct {
+	*faultproxy.Relay
+	mu      gosync.Mutex
+	dropped int
+}
+
+var smAckH = regexp.MustCompile(`(\sh=['"])(\d+)(['"])`)
+
+// loseNext drops the next client→server frame holding marker and, from then
+// on, counts it in every acknowledgement the server sends on this stream.
+func (r *lossyRelay) loseNext(marker string) {
+	r.OnUp(func(frame string) ([]string, []string) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.dropped == 0 && strings.HasPrefix(frame, "<message") && strings.Contains(frame, marker) {
+			r.dropped++
+			return nil, nil
+		}
+		return []string{frame}, nil
+	})
+	r.OnDown(func(frame string) []string {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.dropped > 0 && strings.HasPrefix(frame, "<a ") && strings.Contains(frame, "urn:xmpp:sm:3") {
+			if m := smAckH.FindStringSubmatchIndex(frame); m != nil {
+				h, _ := strconv.Atoi(frame[m[4]:m[5]])
+				frame = frame[:m[4]] + strconv.Itoa(h+r.dropped) + frame[m[5]:]
+			}
+		}
+		return []string{frame}
+	})
+}
+
+// killNode cuts alice's socket and refuses her resumption, as the node that
+// held her session would after dying; hideFromArchive, when set, is what the
+// new stream's archive results must not show (a server that lost more, or
+// archives nothing we send).
+func (r *lossyRelay) killNode(hideFromArchive func(frame string) bool) int {
+	r.OnUp(func(frame string) ([]string, []string) {
+		if strings.HasPrefix(frame, "<resume") {
+			return nil, []string{`<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`}
+		}
+		return []string{frame}, nil
+	})
+	r.OnDown(func(frame string) []string {
+		if hideFromArchive != nil && hideFromArchive(frame) {
+			return nil
+		}
+		return []string{frame}
+	})
+	n := len(r.Up())
+	r.Cut()
+	return n
+}
+
+// upFramesWith counts client→server frames from index from on holding s.
+func (r *lossyRelay) upFramesWith(from int, s string) int {
+	n := 0
+	for _, f := range r.Up()[from:] {
+		if strings.HasPrefix(f, "<message") && strings.Contains(f, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// ownArchived matches an archive result holding a message sent by jid.
+func ownArchived(jid string) func(string) bool {
+	re := regexp.MustCompile(`(?s)<result [^>]*xmlns=['"]urn:xmpp:mam:2['"].*<forwarded.*<message[^>]*\sfrom=['"]` + regexp.QuoteMeta(jid))
+	return re.MatchString
+}
+
+func auditCount(t *testing.T, d *device, kind string) int {
+	t.Helper()
+	log, err := d.store.AuditLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range log {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func ackedSetup(t *testing.T) (*testserver.Server, *lossyRelay, *device) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	relay := &lossyRelay{Relay: faultproxy.StartRelay(srv.WSURL())}
+	t.Cleanup(relay.Close)
+	alice := startDevice(t, srv, "alice", deviceOptions{url: relay.URL()})
+	return srv, relay, alice
+}
+
+// sendLost sends the neighbours, then the message the relay loses, and waits
+// until alice's client holds it acknowledged.
+func sendLost(t *testing.T, relay *lossyRelay, alice *device, to string) securestore.Message {
+	alice.allAtLeast(alice.send(to, "acked", 3), securestore.ReceiptSent, 30*time.Second)
+	relay.loseNext("acked-lost")
+	lost, err := alice.session.Send(to, "acked-lost", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.allAtLeast([]securestore.MessageID{lost.ID}, securestore.ReceiptSent, 30*time.Second)
+	relay.mu.Lock()
+	dropped := relay.dropped
+	relay.mu.Unlock()
+	if dropped != 1 {
+		t.Fatalf("relay dropped %d frames, want 1", dropped)
+	}
+	return lost
+}
+
+// TestAckedButLostIsResent: the message the server acknowledged and lost is
+// missing from alice's archive after her fresh sign-in, while the three
+// before it are there: alice sends it again with the same origin-id, bob
+// gets it once, and the audit log says so (ids only).
+func TestAckedButLostIsResent(t *testing.T) {
+	srv, relay, alice := ackedSetup(t)
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	lost := sendLost(t, relay, alice, bob.jid)
+	bob.waitFor("the three before", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 3 })
+	cutAt := relay.killNode(nil)
+	bob.waitFor("the lost message, sent again", 60*time.Second, func() bool { return bob.bodies(alice.jid, securestore.Incoming)["acked-lost"] > 0 })
+	// One more after the failover: by its arrival every resend is done.
+	alice.allAtLeast(alice.send(bob.jid, "after", 1), securestore.ReceiptDelivered, 30*time.Second)
+	got := bob.bodies(alice.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "acked", 3)
+	if got["acked-lost"] != 1 {
+		t.Fatalf("bob holds the lost message %d times, want 1", got["acked-lost"])
+	}
+	if n := relay.upFramesWith(cutAt, lost.OriginID); n != 1 {
+		t.Fatalf("the lost message went out %d times after the cut, want 1", n)
+	}
+	if n := relay.upFramesWith(cutAt, ">acked-0"); n != 0 {
+		t.Fatalf("%d archived neighbours were sent again", n)
+	}
+	if n := auditCount(t, alice, AuditResentUnarchived); n != 1 {
+		t.Fatalf("%d %s audit entries, want 1", n, AuditResentUnarchived)
+	}
+	alice.allAtLeast([]securestore.MessageID{lost.ID}, securestore.ReceiptDelivered, 30*time.Second)
+}
+
+// TestAckedNotCheckedWithoutArchivedNeighbours: a server that does not
+// archive what we send (here: the relay hides every message of alice's from
+// her archive after the cut) shows none of the neighbours either; nothing is
+// sent again, not the lost message, not its neighbours.
+func TestAckedNotCheckedWithoutArchivedNeighbours(t *testing.T) {
+	srv, relay, alice := ackedSetup(t)
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	sendLost(t, relay, alice, bob.jid)
+	cutAt := relay.killNode(ownArchived(alice.jid))
+	alice.allAtLeast(alice.send(bob.jid, "after", 1), securestore.ReceiptDelivered, 30*time.Second)
+	if n := relay.upFramesWith(cutAt, "acked"); n != 0 {
+		t.Fatalf("%d acknowledged messages were sent again without evidence the server archives ours", n)
+	}
+	if n := auditCount(t, alice, AuditResentUnarchived); n != 0 {
+		t.Fatalf("%d %s audit entries, want 0", n, AuditResentUnarchived)
+	}
+}
+
+// TestAckedResentShownOnce: the server had the message after all (bob's
+// archive got it) but alice's archive lost it, so alice sends it again:
+// bob, offline meanwhile, reads both copies from his archive (two
+// stanza-ids, one origin-id, same sender, same text) and shows it once.
+func TestAckedResentShownOnce(t *testing.T) {
+	srv, relay, alice := ackedSetup(t)
+	bobJID := srv.JID("bob")
+	alice.allAtLeast(alice.send(bobJID, "acked", 3), securestore.ReceiptSent, 30*time.Second)
+	lost, err := alice.session.Send(bobJID, "acked-lost", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.allAtLeast([]securestore.MessageID{lost.ID}, securestore.ReceiptSent, 30*time.Second)
+	hide := func(frame string) bool { return strings.Contains(frame, lost.OriginID) && ownArchived(alice.jid)(frame) }
+	cutAt := relay.killNode(hide)
+	alice.allAtLeast(alice.send(bobJID, "after", 1), securestore.ReceiptSent, 60*time.Second)
+	if n := relay.upFramesWith(cutAt, lost.OriginID); n != 1 {
+		t.Fatalf("the message missing from alice's archive went out %d times after the cut, want 1", n)
+	}
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	bob.waitFor("alice's messages", 30*time.Second, func() bool { return bob.bodies(alice.jid, securestore.Incoming)["after-0000"] > 0 })
+	got := bob.bodies(alice.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "acked", 3)
+	if got["acked-lost"] != 1 {
+		t.Fatalf("bob shows the message sent twice %d times, want 1 (%s)", got["acked-lost"], fmt.Sprint(got))
+	}
+}
