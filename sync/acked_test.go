@@ -112,8 +112,8 @@ func auditCount(t *testing.T, d *device, kind string) int {
 	return n
 }
 
-func ackedSetup(t *testing.T) (*testserver.Server, *lossyRelay, *device) {
-	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+func ackedSetup(t *testing.T, k testserver.Kind) (*testserver.Server, *lossyRelay, *device) {
+	srv := k.StartT(t, testserver.Options{}, "alice", "bob")
 	relay := &lossyRelay{Relay: faultproxy.StartRelay(srv.WSURL())}
 	t.Cleanup(relay.Close)
 	alice := startDevice(t, srv, "alice", deviceOptions{url: relay.URL()})
@@ -143,8 +143,10 @@ func sendLost(t *testing.T, relay *lossyRelay, alice *device, to string) secures
 // missing from alice's archive after her fresh sign-in, while the three
 // before it are there: alice sends it again with the same origin-id, bob
 // gets it once, and the audit log says so (ids only).
-func TestAckedButLostIsResent(t *testing.T) {
-	srv, relay, alice := ackedSetup(t)
+func TestAckedButLostIsResent(t *testing.T) { testserver.EachServer(t, testAckedButLostIsResent) }
+
+func testAckedButLostIsResent(t *testing.T, k testserver.Kind) {
+	srv, relay, alice := ackedSetup(t, k)
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	lost := sendLost(t, relay, alice, bob.jid)
 	bob.waitFor("the three before", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 3 })
@@ -174,7 +176,11 @@ func TestAckedButLostIsResent(t *testing.T) {
 // her archive after the cut) shows none of the neighbours either; nothing is
 // sent again, not the lost message, not its neighbours.
 func TestAckedNotCheckedWithoutArchivedNeighbours(t *testing.T) {
-	srv, relay, alice := ackedSetup(t)
+	testserver.EachServer(t, testAckedNotCheckedWithoutArchivedNeighbours)
+}
+
+func testAckedNotCheckedWithoutArchivedNeighbours(t *testing.T, k testserver.Kind) {
+	srv, relay, alice := ackedSetup(t, k)
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	sendLost(t, relay, alice, bob.jid)
 	cutAt := relay.killNode(ownArchived(alice.jid))
@@ -191,8 +197,10 @@ func TestAckedNotCheckedWithoutArchivedNeighbours(t *testing.T) {
 // archive got it) but alice's archive lost it, so alice sends it again:
 // bob, offline meanwhile, reads both copies from his archive (two
 // stanza-ids, one origin-id, same sender, same text) and shows it once.
-func TestAckedResentShownOnce(t *testing.T) {
-	srv, relay, alice := ackedSetup(t)
+func TestAckedResentShownOnce(t *testing.T) { testserver.EachServer(t, testAckedResentShownOnce) }
+
+func testAckedResentShownOnce(t *testing.T, k testserver.Kind) {
+	srv, relay, alice := ackedSetup(t, k)
 	bobJID := srv.JID("bob")
 	alice.allAtLeast(alice.send(bobJID, "acked", 3), securestore.ReceiptSent, 30*time.Second)
 	lost, err := alice.session.Send(bobJID, "acked-lost", SendOptions{})
@@ -200,7 +208,9 @@ func TestAckedResentShownOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.allAtLeast([]securestore.MessageID{lost.ID}, securestore.ReceiptSent, 30*time.Second)
-	hide := func(frame string) bool { return strings.Contains(frame, lost.OriginID) && ownArchived(alice.jid)(frame) }
+	hide := func(frame string) bool {
+		return strings.Contains(frame, lost.OriginID) && ownArchived(alice.jid)(frame)
+	}
 	cutAt := relay.killNode(hide)
 	alice.allAtLeast(alice.send(bobJID, "after", 1), securestore.ReceiptSent, 60*time.Second)
 	if n := relay.upFramesWith(cutAt, lost.OriginID); n != 1 {

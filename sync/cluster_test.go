@@ -73,6 +73,7 @@ func TestClusterFailover(t *testing.T) {
 			ids = append(ids, alice.send(bob.jid, prefix+"-during", 5)...)
 			waitOnNode(alice, urls[1-on])
 			failover = append(failover, time.Since(killed))
+			t.Logf("round %d: failover %v", k, failover[k].Round(time.Millisecond))
 			ids = append(ids, alice.send(bob.jid, prefix+"-after", 5)...)
 			want := 15 * (k + 1)
 			deadline := time.Now().Add(60 * time.Second)
