@@ -69,6 +69,7 @@ func TestMain(m *testing.M) {
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	stopAppArchive() // BenchmarkAppCatchUp10k's server (catchup_bench_test.go)
 	os.Exit(code)
 }
 

@@ -30,6 +30,11 @@ type Controller struct {
 	Version  string
 	// Tray, when set, shows the unread count.
 	Tray *Tray
+	// Applied, when set, is called after each change from the Client has
+	// been applied (its view models reloaded, the redraw queued), on the
+	// Controller's own goroutine. tests/ counts the inbox reloads of a
+	// catch-up with it (BenchmarkAppCatchUp10k).
+	Applied func(app.Change)
 
 	mu     gosync.Mutex
 	client *app.Client
@@ -167,6 +172,11 @@ func (c *Controller) unlockFailed(err error) error {
 	}
 	return err
 }
+
+// Follow shows the shell over a Client opened outside the screens (by
+// app.SignIn or app.Unlock) and applies its changes as after a sign-in on
+// the screens; the benchmark in tests/ drives the real Controller this way.
+func (c *Controller) Follow(cl *app.Client) { c.signedIn(cl) }
 
 // signedIn starts following a new Client's changes and shows the shell.
 func (c *Controller) signedIn(cl *app.Client) {
@@ -346,6 +356,9 @@ func (c *Controller) follow(cl *app.Client) {
 					}
 				})
 			}
+		}
+		if c.Applied != nil {
+			c.Applied(ch)
 		}
 	}
 	// Signed out, wiped or the shift ended. After a switch of user the

@@ -55,6 +55,9 @@ var rooms = map[string][]string{
 	"rounds/internal/faultproxy": nil,
 	"rounds/internal/hostile":    nil,
 	"rounds/internal/testpeer":   nil,
+	// What the catch-up benchmarks share: an archive filled on a real
+	// server and the baselines read from it.
+	"rounds/internal/archivebench": {"rounds/internal/testserver", "rounds/internal/testpeer", "rounds/sync/xmpp"},
 
 	// Ward Wi-Fi for tests: namespaces, loss, rate and handoffs around the
 	// fault proxy.
