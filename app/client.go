@@ -76,7 +76,7 @@ type Client struct {
 func newClient(cfg Config, path string) *Client {
 	c := &Client{
 		cfg: cfg, path: path, log: cfg.Logger,
-		changes:      newChangeQueue(coalesceWindow),
+		changes:      newChangeQueue(coalesceWindow, catchUpWindow),
 		presenceBook: presenceBook{presence: map[string]map[string]presence{}},
 		attention:    attention{notified: map[string]notice{}},
 	}
@@ -112,6 +112,7 @@ func (c *Client) start(st *securestore.Store) error {
 		Logger:          c.log,
 		PubSubService:   c.cfg.PubSubService,
 		FollowBookmarks: true,
+		CatchUpPage:     catchUpPage,
 	})
 	if err != nil {
 		return err

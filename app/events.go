@@ -19,14 +19,20 @@ type roomsAway struct {
 func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	switch e := e.(type) {
 	case sync.MessagesAdded:
+		// What catch-up stored redraws at most every catchUpWindow; a live
+		// message at once (changes.go).
+		push := c.changes.push
+		if e.CatchUp {
+			push = c.changes.pushBulk
+		}
 		seen := map[string]bool{}
 		for _, m := range e.Messages {
 			if !seen[m.ConversationID] {
 				seen[m.ConversationID] = true
-				c.changes.push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
+				push(Change{Kind: ConversationChanged, Conversation: m.ConversationID})
 			}
 		}
-		c.changes.push(Change{Kind: InboxChanged})
+		push(Change{Kind: InboxChanged})
 		// The batch's quick responses, and our own acknowledgements by
 		// text reply, are recorded already: the engine resolves them and
 		// sends ResponseReceived before MessagesAdded, so no alert is

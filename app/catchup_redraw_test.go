@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"rounds/internal/archivebench"
+	"rounds/internal/testserver"
+	"rounds/sync"
+	"rounds/sync/xmpp"
+)
+
+// inboxReloads follows a Client's changes as the UI does: on each
+// InboxChanged it reloads the inbox and notes the unread count of conv.
+type inboxReloads struct {
+	mu     gosync.Mutex
+	unread []int // per reload
+}
+
+func (r *inboxReloads) follow(c *Client, conv string) {
+	go func() {
+		for ch := range c.Changes() {
+			if ch.Kind != InboxChanged {
+				continue
+			}
+			n := -1
+			if rows, err := c.Inbox(""); err == nil {
+				for _, row := range rows {
+					if row.ID == conv {
+						n = row.Unread
+					}
+				}
+			}
+			r.mu.Lock()
+			r.unread = append(r.unread, n)
+			r.mu.Unlock()
+		}
+	}()
+}
+
+func (r *inboxReloads) list() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.unread...)
+}
+
+// catchUpCounted signs reader in (a fresh store) while its archive holds n
+// messages from sender and counts the inbox reloads until the Client is
+// Online. elapsed is the time from just before SignIn to the moment the test
+// saw Online, by the test's own clock: every counted reload happened in it.
+func catchUpCounted(t *testing.T, srv *testserver.Server, n int) (c *Client, r *inboxReloads, reloads int, elapsed time.Duration) {
+	t.Helper()
+	t0 := time.Now()
+	c, err := SignIn(context.Background(), testConfig(t), srv.JID("reader"), testserver.Password, srv.WSURL(), testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.SignOut)
+	r = &inboxReloads{}
+	r.follow(c, srv.JID("sender"))
+	waitFor(t, "reader online", 5*time.Minute, func() bool { return c.Connection().Connectivity == sync.Online })
+	elapsed = time.Since(t0)
+	reloads = len(r.list())
+	waitFor(t, "every archived message in the inbox", 30*time.Second, func() bool {
+		u := r.list()
+		return len(u) > 0 && u[len(u)-1] == n
+	})
+	return c, r, reloads, elapsed
+}
+
+// A catch-up of 1,000 archived messages in pages of 25 (up to 40 commits,
+// each a MessagesAdded) reloads the inbox at most once per catchUpWindow,
+// plus the few deliveries something else forced (sign-in's first draw, the
+// connection's changes). Not timed: the bound is a count over the
+// catch-up's own duration by the test's clock, so a slow machine only
+// loosens it (the queue never delivers catch-up changes closer together
+// than the window, however long the catch-up takes). The window is 5 s
+// here, and the pages small, so the bound stays far below the number of
+// batches even when a loaded machine spreads the pages out (at load 25 a
+// page of 25 took ~0.4 s, farther apart than the real 500 ms window): with
+// the 100 ms window of live changes the count tracks the batches.
+func TestCatchUpReloadsInboxAFewTimesASecond(t *testing.T) {
+	defer func(p int, w time.Duration) { catchUpPage, catchUpWindow = p, w }(catchUpPage, catchUpWindow)
+	catchUpPage, catchUpWindow = 25, 5*time.Second
+	const n = 1000
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "sender", "reader")
+	archivebench.Fill(t, srv, "reader", n)
+	_, _, reloads, elapsed := catchUpCounted(t, srv, n)
+	const forced = 4 // the first draw, connecting, online, one spare
+	bound := forced + int(elapsed/catchUpWindow)
+	t.Logf("catch-up of %d messages: %d inbox reloads in %v (bound %d)", n, reloads, elapsed.Round(time.Millisecond), bound)
+	if reloads > bound {
+		t.Errorf("catch-up of %d messages in %v reloaded the inbox %d times, want at most %d (one per %v)", n, elapsed.Round(time.Millisecond), reloads, bound, catchUpWindow)
+	}
+}
+
+// After a catch-up, a live message reaches the inbox without waiting for the
+// catch-up window: with that window made an hour long, the live message's
+// reload still comes (well within the test's 30 s).
+func TestLiveMessageAfterCatchUpShowsAtOnce(t *testing.T) {
+	defer func(w time.Duration) { catchUpWindow = w }(catchUpWindow)
+	catchUpWindow = time.Hour
+	const n = 750
+	srv := testserver.StartT(t, testserver.Options{NoOffline: true}, "sender", "reader")
+	archivebench.Fill(t, srv, "reader", n)
+	_, r, reloads, _ := catchUpCounted(t, srv, n)
+	if reloads == 0 {
+		t.Fatal("the catch-up reloaded the inbox not even once")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: srv.JID("sender"), Resource: "live",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Send(xmpp.NewChat(srv.JID("reader"), "Live: bed 4 needs review")); err != nil {
+		t.Fatal(err)
+	}
+	// A reload that shows it: the live message is on the screen.
+	waitFor(t, "an inbox reload showing the live message", 30*time.Second, func() bool {
+		u := r.list()
+		return u[len(u)-1] == n+1
+	})
+}
+
+// A change that is not bulk (a live message, the connection, the user's own
+// send) pushed while the queue waits out the catch-up window after a bulk
+// delivery is delivered without waiting for that window, and takes the
+// pending bulk changes with it. The window is an hour: a live change held by
+// it would fail the test's 30 s.
+func TestChangeQueueLiveChangeCutsCatchUpWait(t *testing.T) {
+	q := newChangeQueue(coalesceWindow, time.Hour)
+	defer q.close()
+	next := func(what string) Change {
+		t.Helper()
+		select {
+		case ch := <-q.out:
+			return ch
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s not delivered within 30 s", what)
+		}
+		return Change{}
+	}
+	q.pushBulk(Change{Kind: InboxChanged}) // an idle queue delivers at once
+	if ch := next("the first catch-up change"); ch.Kind != InboxChanged {
+		t.Fatalf("got %v", ch.Kind)
+	}
+	// Now in the hour-long wait: a bulk change waits, a live one does not.
+	q.pushBulk(Change{Kind: InboxChanged})
+	live := Change{Kind: ConversationChanged, Conversation: "bob@rounds.test"}
+	q.push(live)
+	got := map[Change]bool{next("the pending changes"): true}
+	got[next("the pending changes")] = true
+	if !got[live] || !got[Change{Kind: InboxChanged}] {
+		t.Fatalf("delivered %v, want the live change and the pending inbox change", got)
+	}
+}
