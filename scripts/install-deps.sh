@@ -15,9 +15,11 @@ build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-de
        libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: a display (Xvfb + Mesa), screenshots, a session bus with a notification
 # daemon and an unlockable keyring, a foreign XMPP client and a second server
-# (ejabberd) for interop; iproute2 (ip netns) and nftables for the cluster and Wi-Fi tests.
+# (ejabberd, with its SQLite driver and sqlite3 to load its schema, for the
+# archive in SQL) for interop; iproute2 (ip netns) and nftables for the cluster and Wi-Fi tests.
 tests=(xvfb xauth xdotool imagemagick libgl1-mesa-dri dbus dbus-x11 gnome-keyring
-       libsecret-tools dunst python3-slixmpp procps ejabberd iproute2 nftables)
+       libsecret-tools dunst python3-slixmpp procps ejabberd iproute2 nftables
+       erlang-p1-sqlite3 sqlite3)
 
 # Packages (make package-linux / package-windows): the Windows cross-compiler,
 # xz for the archive; for make package-check the .desktop and AppStream

@@ -53,9 +53,12 @@ package testserver
 //     a different order than Prosody; the raw test helpers normalise quotes.
 //   - Over plain ws:// ejabberd offers SASL without any "consider secure" option
 //     (unlike Prosody); c2s on TCP requires STARTTLS.
-//   - SQL: Debian's 23.01 would need the SQLite schema loaded by hand (automatic
-//     schema creation came in 23.10), so Options.SQL is ignored: storage is Mnesia,
-//     including MAM (fine for tests; ejabberd warns that it is limited to 2 GB).
+//   - SQL: Debian's 23.01 does not create its SQL schema (automatic schema
+//     creation came in 23.10), so with Options.SQL the harness loads
+//     /usr/share/ejabberd/sql/lite.sql into db/ejabberd.sqlite with sqlite3 and
+//     sets sql_type: sqlite and mod_mam's db_type: sql (the driver is Debian's
+//     erlang-p1-sqlite3). Everything else, and the archive without Options.SQL,
+//     stays in Mnesia, whose archive stalls on a burst (docs/ADMIN.md).
 //   - Kill is a real crash for Mnesia: disc_only tables go through dets with delayed
 //     writes, so what was written in the last ~0.1-0.3 s before SIGKILL (an account
 //     created just before, the newest archived messages) is gone after Restart,
@@ -122,8 +125,8 @@ type ejabberdState struct {
 // StartEjabberd is Start for ejabberd: it renders ejabberd.yml into a fresh
 // directory, starts the node in the foreground as user ejabberd and returns once
 // the HTTP listener (/ws) and c2s answer. WSURL/WSSURL use the path /ws; uploads
-// are served at HTTPURL()+"/upload". Options.SQL and Options.LogLevel's Prosody
-// names are mapped (SQL is ignored: Mnesia only); LogLevel defaults to "warning"
+// are served at HTTPURL()+"/upload". Options.SQL (the archive in SQLite) and
+// Options.LogLevel's Prosody names are mapped; LogLevel defaults to "warning"
 // or $ROUNDS_EJABBERD_LOG.
 func StartEjabberd(opts Options) (*Server, error) {
 	ej, err := findEjabberd()
@@ -417,7 +420,42 @@ EJABBERD_BYPASS_WARNINGS=true
 	if err := os.WriteFile(filepath.Join(s.Dir, "ejabberdctl.cfg"), []byte(ctlCfg), 0o644); err != nil {
 		return err
 	}
+	if s.opts.SQL {
+		if err := loadSQLiteSchema(s.sqlitePath()); err != nil {
+			return err
+		}
+	}
 	return chownTree(s.Dir, s.ej.uid, s.ej.gid)
+}
+
+// ejabberdSQLiteSchema is the schema Debian's ejabberd ships (the old,
+// single-host schema: new_sql_schema is false). 23.01 does not create it.
+const ejabberdSQLiteSchema = "/usr/share/ejabberd/sql/lite.sql"
+
+func (s *Server) sqlitePath() string { return filepath.Join(s.Dir, "db", "ejabberd.sqlite") }
+
+// loadSQLiteSchema creates the database file with ejabberd's schema (once:
+// a Restart keeps the file). It needs the sqlite3 program and ejabberd's
+// SQLite driver (Debian: sqlite3, erlang-p1-sqlite3).
+func loadSQLiteSchema(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if _, err := os.Stat("/usr/lib/erlang/lib"); err == nil {
+		if m, _ := filepath.Glob("/usr/lib/erlang/lib/p1_sqlite3-*"); len(m) == 0 {
+			return fmt.Errorf("testserver: ejabberd with SQL needs its SQLite driver (Debian: erlang-p1-sqlite3; scripts/install-deps.sh)")
+		}
+	}
+	schema, err := os.ReadFile(ejabberdSQLiteSchema)
+	if err != nil {
+		return fmt.Errorf("testserver: ejabberd's SQLite schema: %w", err)
+	}
+	cmd := exec.Command("sqlite3", path)
+	cmd.Stdin = bytes.NewReader(schema)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("testserver: sqlite3 %s < %s: %v: %s", path, ejabberdSQLiteSchema, err, out)
+	}
+	return nil
 }
 
 // HarnessEjabberdConfig is the harness's own ejabberd.yml for this server's
@@ -438,6 +476,8 @@ func (s *Server) HarnessEjabberdConfig() string {
 		"@SCRAM_HASH@", scramHash,
 		"@SM_RESUME_TIMEOUT@", strconv.Itoa(s.opts.HibernationSeconds),
 		"@UPLOAD_SIZE_LIMIT@", strconv.FormatInt(uploadLimit(s.opts.UploadSizeLimit), 10),
+		"@MAM_DB@", map[bool]string{true: "sql", false: "mnesia"}[s.opts.SQL],
+		"@SQL@", map[bool]string{true: "sql_type: sqlite\nsql_database: \"" + s.sqlitePath() + "\"\n", false: ""}[s.opts.SQL],
 		"@MOD_OFFLINE@", map[bool]string{true: "", false: "  mod_offline:\n    use_mam_for_storage: false\n"}[s.opts.NoOffline],
 	).Replace(ejabberdTemplate)
 }

@@ -370,3 +370,40 @@ func running(pid int) bool {
 	}
 	return true
 }
+
+// TestEjabberdSQLArchivesInSQLite: with Options.SQL the archive is in the
+// SQLite file the harness made from ejabberd's schema (not Mnesia): a
+// message to a user lands as a row of its archive table.
+func TestEjabberdSQLArchivesInSQLite(t *testing.T) {
+	requireEjabberd(t)
+	s := StartEjabberdT(t, Options{SQL: true, NoOffline: true}, "alice", "bob")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r := dialRaw(t, ctx, s.WSURL(), nil)
+	r.open(s.Domain)
+	r.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">` +
+		base64.StdEncoding.EncodeToString([]byte("\x00alice\x00"+Password)) + `</auth>`)
+	if f := r.read(); !strings.Contains(f, "<success") {
+		t.Fatalf("auth: %s", f)
+	}
+	r.open(s.Domain)
+	r.send(`<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`)
+	r.readUntil(`id="b1"`)
+	r.send(`<message xmlns="jabber:client" type="chat" to="` + s.JID("bob") + `"><body>archived in sql</body></message>`)
+	var rows string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := exec.Command("sqlite3", s.sqlitePath(), "select count(*) from archive where username = 'bob' and txt = 'archived in sql'").CombinedOutput()
+		if err != nil {
+			t.Fatalf("sqlite3: %v: %s", err, out)
+		}
+		rows = strings.TrimSpace(string(out))
+		if rows == "1" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if rows != "1" {
+		t.Fatalf("bob's archive in SQLite holds %s rows, want 1\n%s", rows, s.tailLog())
+	}
+}
