@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -187,9 +188,38 @@ func wireCatchUp(b *testing.B, srv *testserver.Server, late bool) (int, time.Dur
 	return count, time.Since(t0)
 }
 
+// catchUpCounts are load-independent counts over the engine's catch-up:
+// store commits (one per transaction), read syscalls of the process
+// (/proc/self/io syscr: socket reads, including those that found nothing and
+// parked the read loop), and context switches of its threads (getrusage:
+// voluntary = a thread slept, on the network poller, a channel, a lock or
+// fsync; involuntary = preempted).
+type catchUpCounts struct {
+	commits, reads, vcsw, ivcsw int64
+}
+
+func processCounts() catchUpCounts {
+	var c catchUpCounts
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	c.vcsw, c.ivcsw = ru.Nvcsw, ru.Nivcsw
+	if b, err := os.ReadFile("/proc/self/io"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "syscr: "); ok {
+				c.reads, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return c
+}
+
+func (c catchUpCounts) since(c0 catchUpCounts) catchUpCounts {
+	return catchUpCounts{c.commits - c0.commits, c.reads - c0.reads, c.vcsw - c0.vcsw, c.ivcsw - c0.ivcsw}
+}
+
 // engineCatchUp signs a fresh store in and returns once the Session is online,
 // which is after the whole archive is stored.
-func engineCatchUp(b *testing.B, srv *testserver.Server) (int, time.Duration, time.Duration) {
+func engineCatchUp(b *testing.B, srv *testserver.Server) (int, time.Duration, time.Duration, catchUpCounts) {
 	path := filepath.Join(b.TempDir(), "reader.db")
 	st := openStore(b, path)
 	defer st.Close()
@@ -198,6 +228,8 @@ func engineCatchUp(b *testing.B, srv *testserver.Server) (int, time.Duration, ti
 	if err != nil {
 		b.Fatal(err)
 	}
+	var commits atomic.Int64
+	s.pageCommitted = func(int) { commits.Add(1) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	online := make(chan struct{})
@@ -208,15 +240,18 @@ func engineCatchUp(b *testing.B, srv *testserver.Server) (int, time.Duration, ti
 			}
 		}
 	}()
+	n0 := processCounts()
 	cpu0, t0 := cpuTime(), time.Now()
 	go func() { _ = s.Run(ctx) }()
 	<-online
 	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	counts := processCounts().since(n0)
+	counts.commits = commits.Load()
 	msgs, err := st.Latest(srv.JID("sender"), 1_000_000)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return len(msgs), wall, cpu
+	return len(msgs), wall, cpu, counts
 }
 
 // catchUpArchive is the Prosody holding BenchmarkCatchUp10k's archive,
@@ -267,9 +302,13 @@ func loadAverage() string {
 // (-benchtime 5x: five rounds). server-cpu-ratio is Prosody's own CPU time
 // while serving the engine ÷ while serving the raw reader.
 func BenchmarkCatchUp10k(b *testing.B) {
-	const n = 10_000
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("ROUNDS_CATCHUP_N")); err == nil && v > 0 {
+		n = v // a shorter run, to try a change (the fill takes the server ~4 ms per message)
+	}
 	srv := filledArchive(b, n)
 	var wallRatio, engS, rawS, engCPU, slixCPU, cpuRatio, srvRatio, smRatio, lateRatio []float64
+	var commits, reads, vcsw, ivcsw []float64
 	for i := range b.N {
 		load := loadAverage()
 		s0, t0 := srv.CPUTime(), time.Now()
@@ -299,7 +338,7 @@ func BenchmarkCatchUp10k(b *testing.B) {
 			_ = pprof.StartCPUProfile(prof)
 		}
 		s1 := srv.CPUTime()
-		got, wall, cpu := engineCatchUp(b, srv)
+		got, wall, cpu, counts := engineCatchUp(b, srv)
 		engSrv := srv.CPUTime() - s1
 		if prof != nil {
 			pprof.StopCPUProfile()
@@ -320,8 +359,12 @@ func BenchmarkCatchUp10k(b *testing.B) {
 		if err != nil || res.Count != n {
 			b.Fatalf("slixmpp read %d of %d: %v", res.Count, n, err)
 		}
-		perMsg := float64(cpu.Microseconds()) / n
-		slix := res.CPUSeconds * 1e6 / n
+		perMsg := float64(cpu.Microseconds()) / float64(n)
+		slix := res.CPUSeconds * 1e6 / float64(n)
+		commits = append(commits, float64(counts.commits))
+		reads = append(reads, float64(counts.reads)/float64(n))
+		vcsw = append(vcsw, float64(counts.vcsw)/float64(n))
+		ivcsw = append(ivcsw, float64(counts.ivcsw)/float64(n))
 		wallRatio = append(wallRatio, wall.Seconds()/rawWall.Seconds())
 		engS, rawS = append(engS, wall.Seconds()), append(rawS, rawWall.Seconds())
 		engCPU, slixCPU = append(engCPU, perMsg), append(slixCPU, slix)
@@ -332,7 +375,13 @@ func BenchmarkCatchUp10k(b *testing.B) {
 		b.Logf("round %d (load %s): raw %.2f s, engine %.2f s, wall ratio %.3f; engine CPU %.1f µs/msg, slixmpp %.1f µs/msg, slixmpp/engine %.2f; Prosody CPU raw %.2f s, engine %.2f s; wire reader SM from the start %.2f s (Prosody %.2f s), SM after the read %.2f s (Prosody %.2f s); load after %s",
 			i+1, load, rawWall.Seconds(), wall.Seconds(), wall.Seconds()/rawWall.Seconds(), perMsg, slix, slix/perMsg, rawSrv.Seconds(), engSrv.Seconds(),
 			smWall[0].Seconds(), smSrv[0].Seconds(), smWall[1].Seconds(), smSrv[1].Seconds(), loadAverage())
+		b.Logf("round %d engine counts: %d commits, %.2f read syscalls/msg, %.2f voluntary and %.2f involuntary context switches/msg",
+			i+1, counts.commits, float64(counts.reads)/float64(n), float64(counts.vcsw)/float64(n), float64(counts.ivcsw)/float64(n))
 	}
+	b.ReportMetric(median(commits), "engine-commits")
+	b.ReportMetric(median(reads), "engine-reads/msg")
+	b.ReportMetric(median(vcsw), "engine-vcsw/msg")
+	b.ReportMetric(median(ivcsw), "engine-ivcsw/msg")
 	b.ReportMetric(median(engS), "engine-s")
 	b.ReportMetric(median(rawS), "raw-s")
 	b.ReportMetric(median(wallRatio), "wall-ratio")
