@@ -116,6 +116,11 @@ type Step struct {
 	// share of the step's wall time summed over threads: CPU contention
 	// from everything else on the machine, which CPU time alone hides.
 	ServerWait, ClientWait float64
+	// ServerPerMessage is the server's CPU time over the step and drain
+	// divided by the messages sent: what one message (with its receipt,
+	// archiving and the idle clients' upkeep meanwhile) costs the server,
+	// a figure the machine's other load changes far less than latency.
+	ServerPerMessage time.Duration
 	// Machine is the whole machine's CPU over the step: busy and iowait as
 	// shares of all cores (/proc/stat), and the load average at the end.
 	Busy, IOWait, Load float64
@@ -483,6 +488,9 @@ func (r *run) step(ctx context.Context, si int, rate float64, rng *rand.Rand) (S
 	}
 	wall := time.Since(start)
 	st.ServerCPU = (r.cfg.ServerCPU() - cpu0).Seconds() / wall.Seconds()
+	if st.Sent > 0 {
+		st.ServerPerMessage = (r.cfg.ServerCPU() - cpu0) / time.Duration(st.Sent)
+	}
 	st.ClientCPU = (selfCPU() - self0).Seconds() / wall.Seconds()
 	st.ServerWait = (runWait(r.serverPIDs()...) - sw0).Seconds() / wall.Seconds()
 	st.ClientWait = (runWait(os.Getpid()) - cw0).Seconds() / wall.Seconds()
@@ -751,11 +759,11 @@ func loadAverage() float64 {
 
 // Table writes the report as the Markdown table docs/BENCHMARKS.md keeps.
 func (rep *Report) Table(w io.Writer) {
-	fmt.Fprintf(w, "| rate asked | achieved | received/sent | p50 | p99 | max | due → sent p99 | server CPU (cores) | server run-queue wait | client process CPU (cores) | client run-queue wait | machine busy | iowait | load | p99 < 1 s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| rate asked | achieved | received/sent | p50 | p99 | max | due → sent p99 | server CPU (cores) | server CPU a message | server run-queue wait | client process CPU (cores) | client run-queue wait | machine busy | iowait | load | p99 < 1 s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range rep.Steps {
-		fmt.Fprintf(w, "| %.0f | %.1f | %d/%d | %v | %v | %v | %v | %.2f | %.2f | %.2f | %.2f | %.0f%% | %.0f%% | %.1f | %v |\n",
+		fmt.Fprintf(w, "| %.0f | %.1f | %d/%d | %v | %v | %v | %v | %.2f | %v | %.2f | %.2f | %.2f | %.0f%% | %.0f%% | %.1f | %v |\n",
 			s.Rate, s.Achieved, s.Received, s.Sent, s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.Max.Round(time.Millisecond),
-			s.SendP99.Round(time.Millisecond), s.ServerCPU, s.ServerWait, s.ClientCPU, s.ClientWait, 100*s.Busy, 100*s.IOWait, s.Load, map[bool]string{true: "yes", false: "**no**"}[s.Pass])
+			s.SendP99.Round(time.Millisecond), s.ServerCPU, s.ServerPerMessage.Round(100*time.Microsecond), s.ServerWait, s.ClientCPU, s.ClientWait, 100*s.Busy, 100*s.IOWait, s.Load, map[bool]string{true: "yes", false: "**no**"}[s.Pass])
 	}
 	fmt.Fprintf(w, "\n%d clients signed in in %v (server CPU %v); best rate with p99 < 1 s: %.0f msg/s; saturated first: %q; lost %d, duplicated %d, misrouted %d, store mismatches %d\n",
 		rep.Clients, rep.SignIn.Round(time.Millisecond), rep.SignInServerCPU, rep.Best, rep.Saturated, rep.Lost, rep.Duplicated, rep.Misrouted, rep.StoreMismatch)
