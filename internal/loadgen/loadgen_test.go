@@ -173,7 +173,9 @@ func report(b *testing.B, name string, rep *Report) {
 
 func BenchmarkLoadProsody(b *testing.B) {
 	for range b.N {
-		srv := testserver.StartT(b, testserver.Options{})
+		// Flat files by default, as every Prosody test; ROUNDS_LOAD_SQL=1
+		// archives in SQLite, as docs/ADMIN.md advises a real site.
+		srv := testserver.StartT(b, testserver.Options{SQL: os.Getenv("ROUNDS_LOAD_SQL") == "1"})
 		cfg := loadConfig(b)
 		cfg.URL, cfg.Accounts, cfg.Dir = srv.WSURL(), accounts(b, srv, loadClients()), b.TempDir()
 		cfg.ServerCPU, cfg.ServerCores = srv.CPUTime, 1 // one Lua thread
