@@ -113,4 +113,4 @@ test-cluster-ward-soak: deps
 # About 3-4 minutes each on 2 cores. ROUNDS_LOAD_CLIENTS / _RATES / _STEP narrow it.
 .PHONY: test-load
 test-load: deps
-	ROUNDS_EJABBERD=1 $(GO) test -count=1 -timeout 30m -run '^$$' -bench 'BenchmarkLoad(Prosody|Cluster)$$' -benchtime 1x ./internal/loadgen/
+	ROUNDS_EJABBERD=1 $(GO) test -count=1 -timeout 30m -v -run '^$$' -bench 'BenchmarkLoad(Prosody|Cluster)$$' -benchtime 1x ./internal/loadgen/

@@ -137,6 +137,14 @@ type Report struct {
 	Steps                   []Step
 	// Best is the highest rate whose step passed (0: none did).
 	Best float64
+	// PerMessage and Idle are a least-squares line through the passing
+	// steps' server CPU against their rate: what one more message a second
+	// costs the server (CPU time a message) and what it spends at no
+	// messages on the connected clients (in cores). Zero with fewer than
+	// two passing steps. One core divided by PerMessage is where a
+	// one-thread server (Prosody) would run out, before anything else.
+	PerMessage time.Duration
+	Idle       float64
 	// Saturated names what ran out first in the first failing step (or
 	// the last step when all passed): "server", "machine CPU", "disk",
 	// or "" when nothing stood out.
@@ -296,6 +304,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if n := len(rep.Steps); n > 0 {
 		rep.Saturated = rep.Steps[n-1].saturated(cfg.ServerCores)
 	}
+	rep.fit()
 	// Stragglers of a failed step get a last chance before counting as lost.
 	r.waitAll(ctx, 60*time.Second)
 	r.check(rep)
@@ -577,6 +586,29 @@ func runWait(pids ...int) time.Duration {
 	return total
 }
 
+// fit draws the line of server cores against rate through the passing
+// steps (a starved failing step would bend it).
+func (rep *Report) fit() {
+	var n, sx, sy, sxx, sxy float64
+	for _, s := range rep.Steps {
+		if !s.Pass {
+			continue
+		}
+		n++
+		sx += s.Rate
+		sy += s.ServerCPU
+		sxx += s.Rate * s.Rate
+		sxy += s.Rate * s.ServerCPU
+	}
+	d := n*sxx - sx*sx
+	if n < 2 || d == 0 {
+		return
+	}
+	slope := (n*sxy - sx*sy) / d
+	rep.PerMessage = time.Duration(slope * float64(time.Second))
+	rep.Idle = (sy - slope*sx) / n
+}
+
 func (r *run) numRecords() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -765,6 +797,6 @@ func (rep *Report) Table(w io.Writer) {
 			s.Rate, s.Achieved, s.Received, s.Sent, s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.Max.Round(time.Millisecond),
 			s.SendP99.Round(time.Millisecond), s.ServerCPU, s.ServerPerMessage.Round(100*time.Microsecond), s.ServerWait, s.ClientCPU, s.ClientWait, 100*s.Busy, 100*s.IOWait, s.Load, map[bool]string{true: "yes", false: "**no**"}[s.Pass])
 	}
-	fmt.Fprintf(w, "\n%d clients signed in in %v (server CPU %v); best rate with p99 < 1 s: %.0f msg/s; saturated first: %q; lost %d, duplicated %d, misrouted %d, store mismatches %d\n",
-		rep.Clients, rep.SignIn.Round(time.Millisecond), rep.SignInServerCPU, rep.Best, rep.Saturated, rep.Lost, rep.Duplicated, rep.Misrouted, rep.StoreMismatch)
+	fmt.Fprintf(w, "\n%d clients signed in in %v (server CPU %v); best rate with p99 < 1 s: %.0f msg/s; saturated first: %q; server CPU a further message %v, at no messages %.2f cores (fit over the passing steps); lost %d, duplicated %d, misrouted %d, store mismatches %d\n",
+		rep.Clients, rep.SignIn.Round(time.Millisecond), rep.SignInServerCPU, rep.Best, rep.Saturated, rep.PerMessage.Round(100*time.Microsecond), rep.Idle, rep.Lost, rep.Duplicated, rep.Misrouted, rep.StoreMismatch)
 }

@@ -168,6 +168,7 @@ func report(b *testing.B, name string, rep *Report) {
 	b.Logf("%s, load average at the end %.1f:\n%s", name, loadAverage(), s.String())
 	b.ReportMetric(rep.Best, "best-msg/s")
 	b.ReportMetric(rep.SignIn.Seconds(), "signin-s")
+	b.ReportMetric(float64(rep.PerMessage.Microseconds())/1000, "server-cpu-ms/msg")
 	checkInvariants(b, rep)
 }
 
