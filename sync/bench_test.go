@@ -189,7 +189,7 @@ func wireCatchUp(b *testing.B, srv *testserver.Server, late bool) (int, time.Dur
 }
 
 // catchUpCounts are load-independent counts over the engine's catch-up:
-// store commits (one per transaction), read syscalls of the process
+// the writer's page transactions (storePage), read syscalls of the process
 // (/proc/self/io syscr: socket reads, including those that found nothing and
 // parked the read loop), and context switches of its threads (getrusage:
 // voluntary = a thread slept, on the network poller, a channel, a lock or
