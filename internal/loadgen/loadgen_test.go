@@ -62,12 +62,14 @@ func checkInvariants(t testing.TB, rep *Report) {
 	}
 }
 
-// TestLoadShort is the CI proof that the generator works against a real
-// Prosody: 20 clients, two short steps, every message once at the right
-// recipient (events and the recipients' stores read back), the figures
-// filled in. It asserts no latency (that is the benchmark's).
-func TestLoadShort(t *testing.T) {
-	srv := testserver.StartT(t, testserver.Options{})
+// TestLoadShort is the CI proof that the generator works against each real
+// server of the matrix: 20 clients, two short steps, every message once at
+// the right recipient (events and the recipients' stores read back), the
+// figures filled in. It asserts no latency (that is the benchmark's).
+func TestLoadShort(t *testing.T) { testserver.EachServer(t, testLoadShort) }
+
+func testLoadShort(t *testing.T, k testserver.Kind) {
+	srv := k.StartT(t, testserver.Options{})
 	cfg := Config{
 		URL: srv.WSURL(), Accounts: accounts(t, srv, 20), Dir: t.TempDir(),
 		Rates: []float64{5, 20}, Step: 3 * time.Second, Drain: 10 * time.Second,
