@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -104,6 +105,8 @@ func (a *appendTx) mergeTail() error {
 	if last < w+mergeEvery {
 		return nil
 	}
+	t0 := time.Now()
+	defer func() { a.s.txMerge = time.Since(t0) }()
 	// The keys are cut from one buffer: a merge copies thousands.
 	n := min(last-w, 1<<16)
 	keys := make([][]byte, 0, n)
@@ -119,6 +122,7 @@ func (a *appendTx) mergeTail() error {
 	}); err != nil {
 		return err
 	}
+	a.s.txMerged = len(keys)
 	slices.SortFunc(keys, bytes.Compare) // one left-to-right pass over cix
 	for _, k := range keys {
 		if err := a.cix.Put(k, []byte{}); err != nil {

@@ -55,6 +55,34 @@ type Options struct {
 	// refuses with ErrInboxFull, so a flood while locked cannot fill the
 	// disk. Default 64 MiB (some 60,000 short messages).
 	MaxInbox int64
+	// OnCommit, when set, receives the timing of every write transaction
+	// that committed (CommitStats: durations and counts, no content). For
+	// latency diagnosis (sync's BenchmarkSendLatency10k); nil in the app.
+	// It runs on the writer's goroutine with the writer lock held: keep it
+	// short.
+	OnCommit func(CommitStats)
+}
+
+// CommitStats is where one write transaction's time went (Options.OnCommit).
+// Build + Spill + Write + the rest (file growth, freelist, publishing to
+// memory) make Total - Wait.
+type CommitStats struct {
+	Start time.Time     // the caller asked to write
+	Wait  time.Duration // for the previous writer (one writer at a time)
+	Build time.Duration // the transaction's own work: encode, seal, puts, the tail merge
+	Spill time.Duration // bbolt: nodes onto pages, page allocation and any remap
+	Write time.Duration // bbolt: page writes and the two fdatasyncs
+	Total time.Duration // Start to committed and published
+	// Merged is how many ordering-tail entries this transaction moved into
+	// cix (order.go), Merge how long that took (part of Build).
+	Merged int
+	Merge  time.Duration
+	// Remapped: bbolt mapped the file anew (it grew past its mapping; the
+	// remap waits for every open read transaction). Grew: the file grew
+	// (truncate + fsync).
+	Remapped bool
+	Grew     bool
+	Pages    int // pages bbolt allocated
 }
 
 func (o Options) withDefaults() Options {
@@ -118,6 +146,11 @@ type Store struct {
 	// auditScrub: an audit append committed; its free pages (holding the
 	// previous head) are still to be scrubbed (audit.go).
 	auditScrub atomic.Bool
+
+	// txMerge: what the running write transaction's tail merge did, for
+	// CommitStats (written and read under the writer lock).
+	txMerged int
+	txMerge  time.Duration
 }
 
 // Bucket names. Short, because they are part of every record's associated data.
@@ -512,6 +545,9 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 func (s *Store) updateThen(fn func(*bbolt.Tx) error, committed func()) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.opts.OnCommit != nil {
+		return s.updateTraced(fn, committed)
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if err := s.updateLocked(fn); err != nil {
@@ -520,6 +556,48 @@ func (s *Store) updateThen(fn func(*bbolt.Tx) error, committed func()) error {
 	if committed != nil {
 		committed()
 	}
+	return nil
+}
+
+// updateTraced is updateThen with Options.OnCommit: the same transaction,
+// timed. bbolt's cumulative statistics change only by this transaction's
+// spill and write while it holds the writer lock.
+func (s *Store) updateTraced(fn func(*bbolt.Tx) error, committed func()) error {
+	cs := CommitStats{Start: time.Now()}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	cs.Wait = time.Since(cs.Start)
+	s.txMerged, s.txMerge = 0, 0
+	var before bbolt.Stats
+	var data uintptr
+	var size int64
+	if s.db != nil {
+		before, data = s.db.Stats(), s.db.Info().Data
+		if fi, err := os.Stat(s.path); err == nil {
+			size = fi.Size()
+		}
+	}
+	err := s.updateLocked(func(tx *bbolt.Tx) error {
+		t := time.Now()
+		defer func() { cs.Build = time.Since(t) }()
+		return fn(tx)
+	})
+	if err != nil {
+		return err
+	}
+	if committed != nil {
+		committed()
+	}
+	after := s.db.Stats()
+	d := after.TxStats.Sub(&before.TxStats)
+	cs.Spill, cs.Write, cs.Pages = d.GetSpillTime(), d.GetWriteTime(), int(d.GetPageCount())
+	cs.Remapped = s.db.Info().Data != data
+	if fi, err := os.Stat(s.path); err == nil {
+		cs.Grew = fi.Size() > size
+	}
+	cs.Merged, cs.Merge = s.txMerged, s.txMerge
+	cs.Total = time.Since(cs.Start)
+	s.opts.OnCommit(cs)
 	return nil
 }
 

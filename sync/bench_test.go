@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -395,19 +395,190 @@ func BenchmarkCatchUp10k(b *testing.B) {
 	}
 }
 
+// latencyN is the number of messages of the latency benchmarks: 10,000, or
+// ROUNDS_LATENCY_N for shorter diagnostic runs.
+func latencyN() int {
+	if v, err := strconv.Atoi(os.Getenv("ROUNDS_LATENCY_N")); err == nil && v > 0 {
+		return v
+	}
+	return 10_000
+}
+
+// reportLatency reports p50, p99, p99.9 and the maximum of lat in ms.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	lat = slices.Clone(lat)
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(0.999), "p99.9-ms")
+	b.ReportMetric(q(1.0), "max-ms")
+}
+
+// commitLog collects a store's write-transaction timings
+// (securestore.Options.OnCommit) during a latency run.
+type commitLog struct {
+	mu gosync.Mutex
+	c  []securestore.CommitStats
+}
+
+func (l *commitLog) add(cs securestore.CommitStats) {
+	l.mu.Lock()
+	l.c = append(l.c, cs)
+	l.mu.Unlock()
+}
+
+func (l *commitLog) all() []securestore.CommitStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.c)
+}
+
+// latencySample is one message of BenchmarkSendLatency10k: sent at t0, Send
+// returned after send (the sender's outbox commit and the hand-off to the
+// socket), bob's engine announced it after lat.
+type latencySample struct {
+	t0        time.Time
+	send, lat time.Duration
+}
+
+// stallSlow is the latency from which a message counts as slow in the
+// stall analysis (the p99 target).
+const stallSlow = 20 * time.Millisecond
+
+// stallKinds name the store events a slow message is checked against. A
+// commit is a "long fsync" when its page writes and two fdatasyncs took
+// 10 ms or more, "long wait" when it waited 10 ms or more for the writer
+// before it.
+var stallKinds = []string{"tail merge", "remap", "file growth", "long fsync", "long wait", "any commit ≥ 10 ms"}
+
+func stallKindsOf(c securestore.CommitStats) []bool {
+	const long = 10 * time.Millisecond
+	return []bool{c.Merged > 0, c.Remapped, c.Grew, c.Write >= long, c.Wait >= long, c.Total >= long}
+}
+
+// logStalls writes where the time went: commits and fdatasyncs per message
+// on each side, each kind of store event with its count and worst duration,
+// and how many slow messages (≥ stallSlow) overlap each kind. Counts and
+// durations of the events are less sensitive to the machine's load than the
+// quantiles are.
+func logStalls(b *testing.B, samples []latencySample, logs map[string][]securestore.CommitStats) {
+	n := len(samples)
+	for _, who := range []string{"alice", "bob"} {
+		cs := logs[who]
+		var grows, remaps, merges, merged int
+		var worst = map[string]time.Duration{}
+		var totals []time.Duration
+		for _, c := range cs {
+			totals = append(totals, c.Total)
+			k := stallKindsOf(c)
+			for i, name := range stallKinds {
+				if k[i] && c.Total > worst[name] {
+					worst[name] = c.Total
+				}
+			}
+			if c.Grew {
+				grows++
+			}
+			if c.Remapped {
+				remaps++
+			}
+			if c.Merged > 0 {
+				merges++
+				merged += c.Merged
+				if c.Merge > worst["merge work"] {
+					worst["merge work"] = c.Merge
+				}
+			}
+		}
+		slices.Sort(totals)
+		qt := func(p float64) time.Duration {
+			if len(totals) == 0 {
+				return 0
+			}
+			return totals[int(p*float64(len(totals)-1))]
+		}
+		b.Logf("%s store: %d commits (%.2f per message, %.2f fdatasyncs per message + %d file-growth fsyncs); commit p50 %v p99 %v max %v; "+
+			"tail merges %d (%d entries, worst commit %v, merge work %v); remaps %d (worst commit %v); file growths %d (worst %v); long fsyncs worst %v",
+			who, len(cs), float64(len(cs))/float64(n), 2*float64(len(cs))/float64(n), grows, qt(0.5).Round(time.Microsecond), qt(0.99).Round(time.Microsecond), qt(1).Round(time.Microsecond),
+			merges, merged, worst["tail merge"].Round(time.Microsecond), worst["merge work"].Round(time.Microsecond), remaps, worst["remap"].Round(time.Microsecond),
+			grows, worst["file growth"].Round(time.Microsecond), worst["long fsync"].Round(time.Microsecond))
+	}
+	// Which slow messages overlap which kind of event (on either store).
+	hit := make([]int, len(stallKinds))
+	slow, explained := 0, 0
+	type ranked struct {
+		s    latencySample
+		why  []string
+		aMax time.Duration
+		bMax time.Duration
+	}
+	var worst []ranked
+	for _, s := range samples {
+		if s.lat < stallSlow {
+			continue
+		}
+		slow++
+		end := s.t0.Add(s.lat)
+		r := ranked{s: s}
+		seen := make([]bool, len(stallKinds))
+		for _, who := range []string{"alice", "bob"} {
+			for _, c := range logs[who] {
+				if c.Start.After(end) || c.Start.Add(c.Total).Before(s.t0) {
+					continue
+				}
+				if who == "alice" {
+					r.aMax = max(r.aMax, c.Total)
+				} else {
+					r.bMax = max(r.bMax, c.Total)
+				}
+				for i, k := range stallKindsOf(c) {
+					if k && !seen[i] {
+						seen[i] = true
+						r.why = append(r.why, who+" "+stallKinds[i])
+					}
+				}
+			}
+		}
+		overlaps := false
+		for i, v := range seen {
+			if v {
+				hit[i]++
+				overlaps = true
+			}
+		}
+		if overlaps {
+			explained++
+		}
+		worst = append(worst, r)
+	}
+	var parts []string
+	for i, name := range stallKinds {
+		parts = append(parts, fmt.Sprintf("%s %d", name, hit[i]))
+	}
+	b.Logf("slow messages (≥ %v): %d of %d; overlapping: %s; with no commit ≥ 10 ms or store event: %d",
+		stallSlow, slow, n, strings.Join(parts, ", "), slow-explained)
+	slices.SortFunc(worst, func(x, y ranked) int { return int(y.s.lat - x.s.lat) })
+	for _, r := range worst[:min(len(worst), 10)] {
+		b.Logf("  slow: %v (Send %v; longest overlapping commit alice %v, bob %v) %s", r.s.lat.Round(time.Microsecond), r.s.send.Round(time.Microsecond),
+			r.aMax.Round(time.Microsecond), r.bMax.Round(time.Microsecond), strings.Join(r.why, ", "))
+	}
+}
+
 // BenchmarkSendLatency10k: send → the peer's engine has stored it, over
 // loopback, one message at a time, 10,000 times. Prosody runs with its default
 // flat-file storage here: with SQLite every message costs the server two
 // synchronous SQLite commits (both archives), which is the server's latency,
 // not the client's (BenchmarkSendLatencyWire measures that floor).
+//
+// Both stores report every commit's timing (securestore.Options.OnCommit),
+// and the run logs which store events the slow messages overlap (logStalls).
 func BenchmarkSendLatency10k(b *testing.B) {
-	n := 10_000
-	if v, err := strconv.Atoi(os.Getenv("ROUNDS_LATENCY_N")); err == nil && v > 0 {
-		n = v // shorter diagnostic runs
-	}
+	n := latencyN()
 	srv := testserver.StartT(b, testserver.Options{}, "alice", "bob")
-	alice := startDevice(b, srv, "alice", deviceOptions{})
-	bob := startDevice(b, srv, "bob", deviceOptions{})
+	logs := map[string]*commitLog{"alice": {}, "bob": {}}
+	alice := startDevice(b, srv, "alice", deviceOptions{onCommit: logs["alice"].add})
+	bob := startDevice(b, srv, "bob", deviceOptions{onCommit: logs["bob"].add})
 	// Read bob's events directly: each MessagesAdded ends one measurement.
 	arrived := make(chan string, 16)
 	bob.mu.Lock()
@@ -429,32 +600,37 @@ func BenchmarkSendLatency10k(b *testing.B) {
 			}
 		}
 	}()
+	var samples []latencySample
 	var lat []time.Duration
 	for range b.N {
-		lat = lat[:0]
+		lat, samples = lat[:0], samples[:0]
+		for _, l := range logs {
+			l.mu.Lock()
+			l.c = l.c[:0]
+			l.mu.Unlock()
+		}
 		for i := range n {
 			body := fmt.Sprintf("lat-%d-%d", b.N, i)
 			t0 := time.Now()
 			if _, err := alice.session.Send(bob.jid, body, SendOptions{}); err != nil {
 				b.Fatal(err)
 			}
+			sent := time.Since(t0)
 			for got := <-arrived; got != body; got = <-arrived {
 			}
 			lat = append(lat, time.Since(t0))
+			samples = append(samples, latencySample{t0: t0, send: sent, lat: lat[len(lat)-1]})
 		}
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(q(0.50), "p50-ms")
-	b.ReportMetric(q(0.99), "p99-ms")
-	b.ReportMetric(q(1.0), "max-ms")
-	_ = securestore.ReceiptSent
+	reportLatency(b, lat)
+	logStalls(b, samples, map[string][]securestore.CommitStats{"alice": logs["alice"].all(), "bob": logs["bob"].all()})
 }
 
 // BenchmarkSendLatencyWire is the floor under BenchmarkSendLatency10k: the same
-// loopback round through Prosody with two bare wire clients that store nothing.
+// loopback round through Prosody with two bare wire clients that store
+// nothing, over as many messages.
 func BenchmarkSendLatencyWire(b *testing.B) {
-	const n = 2000
+	n := latencyN()
 	srv := testserver.StartT(b, testserver.Options{}, "alice", "bob")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -491,10 +667,7 @@ func BenchmarkSendLatencyWire(b *testing.B) {
 			lat = append(lat, time.Since(t0))
 		}
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(q(0.50), "p50-ms")
-	b.ReportMetric(q(0.99), "p99-ms")
+	reportLatency(b, lat)
 }
 
 // BenchmarkStoreArchive10k is the client's own share of a catch-up, without a

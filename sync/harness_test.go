@@ -58,11 +58,19 @@ type deviceOptions struct {
 	// bookmarks: the device follows the account's room bookmarks
 	// (Config.FollowBookmarks), as the app's devices do.
 	bookmarks bool
+	// onCommit receives the store's write-transaction timings
+	// (securestore.Options.OnCommit; the latency benchmark).
+	onCommit func(securestore.CommitStats)
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
 	t.Helper()
-	opts := securestore.Options{KDF: testKDF, Secrets: noSecrets{}}
+	return openStoreTraced(t, path, nil)
+}
+
+func openStoreTraced(t testing.TB, path string, onCommit func(securestore.CommitStats)) *securestore.Store {
+	t.Helper()
+	opts := securestore.Options{KDF: testKDF, Secrets: noSecrets{}, OnCommit: onCommit}
 	// Diagnostic only (benchmarks): how much of a latency tail is fsync on a
 	// shared disk. Never set in tests.
 	opts.NoSync = os.Getenv("ROUNDS_BENCH_NOSYNC") == "1"
@@ -89,7 +97,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 		o.storePath = filepath.Join(t.TempDir(), user+"-"+o.resource+".db")
 	}
 	d := &device{t: t, jid: srv.JID(user), path: o.storePath, notify: make(chan struct{}, 1), done: make(chan error, 1)}
-	d.store = openStore(t, o.storePath)
+	d.store = openStoreTraced(t, o.storePath, o.onCommit)
 	s, err := New(Config{
 		Store: d.store,
 		XMPP: xmpp.Config{
