@@ -151,6 +151,11 @@ type Store struct {
 	// CommitStats (written and read under the writer lock).
 	txMerged int
 	txMerge  time.Duration
+
+	// Sent marks waiting for a write transaction (sentmarks.go).
+	marksMu    sync.Mutex
+	marks      []sentMark
+	marksTimer *time.Timer
 }
 
 // Bucket names. Short, because they are part of every record's associated data.
@@ -463,6 +468,12 @@ func destroy(path string, h *header, opts Options) error {
 
 // Close locks the store: the file is closed and key material zeroed.
 func (s *Store) Close() error {
+	_ = s.FlushSent() // what fails stays on the Outbox
+	for _, mk := range s.takeMarks() {
+		if mk.done != nil {
+			mk.done(false, ErrLocked)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closeLocked()
@@ -542,7 +553,23 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 // updateThen runs a write transaction and, only if it committed, committed()
 // (publishing in-memory state such as dedupe entries), both under wmu so the
 // next write transaction sees what this one published.
+//
+// The sent marks waiting (MarkSentSoon) ride along: they are written in the
+// same transaction after fn, and reported after the locks are released.
 func (s *Store) updateThen(fn func(*bbolt.Tx) error, committed func()) error {
+	marks := s.takeMarks()
+	var results []markResult
+	pending := map[uint64]*periodKey{}
+	err := s.updateThenLocked(s.withMarks(fn, marks, pending, &results), func() {
+		s.publishKeys(pending)
+		if committed != nil {
+			committed()
+		}
+	})
+	return s.settleMarks(marks, results, err)
+}
+
+func (s *Store) updateThenLocked(fn func(*bbolt.Tx) error, committed func()) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.opts.OnCommit != nil {

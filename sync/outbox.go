@@ -274,10 +274,28 @@ func (s *Session) onAcked(el *xmpp.Element) {
 		s.ownReplySent(f.id)          // textack.go
 		s.noteAcked(el, f.id, origin) // acked.go
 	default:
-		s.markSent(f.id)
-		s.ownReplySent(f.id)          // textack.go
+		s.markSentSoon(f.id)
 		s.noteAcked(el, f.id, origin) // acked.go
 	}
+}
+
+// markSentSoon is markSent for the server's ack: the store writes it with
+// its next write transaction (securestore.MarkSentSoon), so an ack costs no
+// commit of its own; ReceiptChanged and the text-acknowledgement rules
+// (ownReplySent) follow once it is written. The message stays on the Outbox
+// until then: a crash before resends it, and receivers drop the copy.
+func (s *Session) markSentSoon(id securestore.MessageID) {
+	now := s.clock.Now()
+	s.store.MarkSentSoon(id, now, func(changed bool, err error) {
+		if err != nil {
+			s.log.Warn("sync: marking sent", "err", err)
+			return
+		}
+		if changed {
+			s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
+		}
+		s.ownReplySent(id) // textack.go
+	})
 }
 
 // markSent advances a message to sent and takes it out of the Outbox.
