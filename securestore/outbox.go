@@ -52,8 +52,11 @@ func (s *Store) Enqueue(m Message) (Message, error) {
 	return stored, nil
 }
 
-// Outbox returns the messages waiting to be sent, in the order they were queued.
+// Outbox returns the messages waiting to be sent, in the order they were
+// queued. Sent marks still waiting (MarkSentSoon) are written first, so a
+// message the server has acknowledged is not among them.
 func (s *Store) Outbox() ([]Message, error) {
+	_ = s.FlushSent() // a mark that fails leaves its message listed
 	var out []Message
 	err := s.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {

@@ -134,19 +134,23 @@ type errOwnWork struct{ err error }
 func (e *errOwnWork) Error() string { return e.err.Error() }
 func (e *errOwnWork) Unwrap() error { return e.err }
 
-// withMarks wraps a write transaction's work so that it also writes marks
-// (after its own work succeeded). *results receives what each mark did.
+// withMarks wraps a write transaction's work so that it writes marks first
+// (they are older: a delivery receipt written with them keeps the ack's
+// time for sent). *results receives what each mark did.
 func (s *Store) withMarks(fn func(*bbolt.Tx) error, marks []sentMark, pending map[uint64]*periodKey, results *[]markResult) func(*bbolt.Tx) error {
 	if len(marks) == 0 {
 		return fn
 	}
 	return func(tx *bbolt.Tx) error {
+		r, err := s.applyMarks(tx, marks, pending)
+		if err != nil {
+			return err
+		}
+		*results = r
 		if err := fn(tx); err != nil {
 			return &errOwnWork{err}
 		}
-		r, err := s.applyMarks(tx, marks, pending)
-		*results = r
-		return err
+		return nil
 	}
 }
 

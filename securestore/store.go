@@ -555,7 +555,7 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 // next write transaction sees what this one published.
 //
 // The sent marks waiting (MarkSentSoon) ride along: they are written in the
-// same transaction after fn, and reported after the locks are released.
+// same transaction before fn, and reported after the locks are released.
 func (s *Store) updateThen(fn func(*bbolt.Tx) error, committed func()) error {
 	marks := s.takeMarks()
 	var results []markResult
