@@ -14,13 +14,11 @@ import (
 // the next message's Enqueue waits behind (docs/BENCHMARKS.md, "Send → peer
 // stored"). MarkSentSoon instead queues the mark in memory; the next write
 // transaction of this store, of any kind, writes it along with its own
-// changes, and when none comes within sentLinger a transaction of its own
-// does. Until it is written the message stays on the Outbox, so a crash in
+// changes, and when none comes within Options.SentLinger (100 ms) a
+// transaction of its own does. Until it is written the message stays on the Outbox, so a crash in
 // between makes the engine send it again, which receivers recognise by its
 // origin-id (the same as a crash between send and ack). Nothing else waits
 // for the mark: no stanza is acknowledged to the server on its strength.
-const sentLinger = 100 * time.Millisecond
-
 type sentMark struct {
 	id   MessageID
 	at   time.Time
@@ -28,7 +26,7 @@ type sentMark struct {
 }
 
 // MarkSentSoon is MarkSentKeepingEdits, written with the next write
-// transaction or within sentLinger (see above). done, if not nil, runs once
+// transaction or within Options.SentLinger (see above). done, if not nil, runs once
 // the mark is written (changed: the receipt moved) or has failed; it runs
 // on the goroutine whose transaction wrote it, with no lock of the store
 // held, so it may use the store.
@@ -37,7 +35,7 @@ func (s *Store) MarkSentSoon(id MessageID, at time.Time, done func(changed bool,
 	defer s.marksMu.Unlock()
 	s.marks = append(s.marks, sentMark{id: id, at: at.UTC(), done: done})
 	if s.marksTimer == nil {
-		s.marksTimer = time.AfterFunc(sentLinger, func() { _ = s.FlushSent() })
+		s.marksTimer = time.AfterFunc(s.opts.SentLinger, func() { _ = s.FlushSent() })
 	}
 }
 
@@ -76,7 +74,7 @@ func (s *Store) returnMarks(m []sentMark) {
 	defer s.marksMu.Unlock()
 	s.marks = append(m, s.marks...)
 	if s.marksTimer == nil {
-		s.marksTimer = time.AfterFunc(sentLinger, func() { _ = s.FlushSent() })
+		s.marksTimer = time.AfterFunc(s.opts.SentLinger, func() { _ = s.FlushSent() })
 	}
 }
 

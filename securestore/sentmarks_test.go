@@ -109,7 +109,7 @@ func TestSentMarkRidesTheNextWrite(t *testing.T) {
 		t.Fatalf("outbox %v, want only message 2", ids)
 	}
 	// The linger timer was stopped: nothing more is written.
-	time.Sleep(2 * sentLinger)
+	time.Sleep(2 * s.opts.SentLinger)
 	if n := commits.n() - before; n != 1 {
 		t.Fatalf("%d commits after the linger, want 1", n)
 	}

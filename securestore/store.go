@@ -61,6 +61,9 @@ type Options struct {
 	// It runs on the writer's goroutine with the writer lock held: keep it
 	// short.
 	OnCommit func(CommitStats)
+	// SentLinger is how long a sent mark (MarkSentSoon) waits for another
+	// write transaction to ride before it is written alone. Default 100 ms.
+	SentLinger time.Duration
 }
 
 // CommitStats is where one write transaction's time went (Options.OnCommit).
@@ -109,6 +112,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = time.Second
+	}
+	if o.SentLinger <= 0 {
+		o.SentLinger = 100 * time.Millisecond
 	}
 	return o
 }

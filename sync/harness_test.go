@@ -61,16 +61,20 @@ type deviceOptions struct {
 	// onCommit receives the store's write-transaction timings
 	// (securestore.Options.OnCommit; the latency benchmark).
 	onCommit func(securestore.CommitStats)
+	// sentLinger: securestore.Options.SentLinger (0: the default).
+	sentLinger time.Duration
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
 	t.Helper()
-	return openStoreTraced(t, path, nil)
+	return openStoreWith(t, path, deviceOptions{})
 }
 
-func openStoreTraced(t testing.TB, path string, onCommit func(securestore.CommitStats)) *securestore.Store {
+// openStoreWith is openStore with the device's store options (onCommit,
+// sentLinger).
+func openStoreWith(t testing.TB, path string, o deviceOptions) *securestore.Store {
 	t.Helper()
-	opts := securestore.Options{KDF: testKDF, Secrets: noSecrets{}, OnCommit: onCommit}
+	opts := securestore.Options{KDF: testKDF, Secrets: noSecrets{}, OnCommit: o.onCommit, SentLinger: o.sentLinger}
 	// Diagnostic only (benchmarks): how much of a latency tail is fsync on a
 	// shared disk. Never set in tests.
 	opts.NoSync = os.Getenv("ROUNDS_BENCH_NOSYNC") == "1"
@@ -97,7 +101,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 		o.storePath = filepath.Join(t.TempDir(), user+"-"+o.resource+".db")
 	}
 	d := &device{t: t, jid: srv.JID(user), path: o.storePath, notify: make(chan struct{}, 1), done: make(chan error, 1)}
-	d.store = openStoreTraced(t, o.storePath, o.onCommit)
+	d.store = openStoreWith(t, o.storePath, o)
 	s, err := New(Config{
 		Store: d.store,
 		XMPP: xmpp.Config{
