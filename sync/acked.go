@@ -160,6 +160,11 @@ func (s *Session) checkAcked() {
 		s.log.Info("sync: acknowledged messages not checked against the archive: it shows none of ours", "candidates", len(cands))
 		return
 	}
+	// Acks still waiting to be written (securestore.MarkSentSoon) are
+	// written first: their messages are "sent" like the others.
+	if err := s.store.FlushSent(); err != nil {
+		s.log.Warn("sync: marking sent", "err", err)
+	}
 	var lost []securestore.MessageID
 	for _, r := range cands {
 		m, err := s.store.Message(r.id)
