@@ -505,6 +505,23 @@ func logStalls(b *testing.B, samples []latencySample, logs map[string][]securest
 			grows, worst["file growth"].Round(time.Microsecond), worst["long fsync"].Round(time.Microsecond))
 	}
 	// Which slow messages overlap which kind of event (on either store).
+	// Commits are sorted by start; a message's window is searched from the
+	// longest commit's length before it.
+	type indexed struct {
+		cs    []securestore.CommitStats
+		kinds [][]bool
+		long  time.Duration
+	}
+	idx := map[string]*indexed{}
+	for _, who := range []string{"alice", "bob"} {
+		x := &indexed{cs: slices.Clone(logs[who])}
+		slices.SortFunc(x.cs, func(a, b securestore.CommitStats) int { return a.Start.Compare(b.Start) })
+		for _, c := range x.cs {
+			x.kinds = append(x.kinds, stallKindsOf(c))
+			x.long = max(x.long, c.Total)
+		}
+		idx[who] = x
+	}
 	hit := make([]int, len(stallKinds))
 	slow, explained := 0, 0
 	type ranked struct {
@@ -523,8 +540,12 @@ func logStalls(b *testing.B, samples []latencySample, logs map[string][]securest
 		r := ranked{s: s}
 		seen := make([]bool, len(stallKinds))
 		for _, who := range []string{"alice", "bob"} {
-			for _, c := range logs[who] {
-				if c.Start.After(end) || c.Start.Add(c.Total).Before(s.t0) {
+			x := idx[who]
+			from := s.t0.Add(-x.long)
+			i, _ := slices.BinarySearchFunc(x.cs, from, func(c securestore.CommitStats, t time.Time) int { return c.Start.Compare(t) })
+			for ; i < len(x.cs) && !x.cs[i].Start.After(end); i++ {
+				c := x.cs[i]
+				if c.Start.Add(c.Total).Before(s.t0) {
 					continue
 				}
 				if who == "alice" {
@@ -532,10 +553,10 @@ func logStalls(b *testing.B, samples []latencySample, logs map[string][]securest
 				} else {
 					r.bMax = max(r.bMax, c.Total)
 				}
-				for i, k := range stallKindsOf(c) {
-					if k && !seen[i] {
-						seen[i] = true
-						r.why = append(r.why, who+" "+stallKinds[i])
+				for k, on := range x.kinds[i] {
+					if on && !seen[k] {
+						seen[k] = true
+						r.why = append(r.why, who+" "+stallKinds[k])
 					}
 				}
 			}
