@@ -17,11 +17,13 @@ import (
 )
 
 // accounts creates n accounts (load-000…) on srv, several at a time: one
-// prosodyctl run costs ~0.1-0.5 s, an ejabberd HTTP API call ~50 ms.
-func accounts(t testing.TB, srv *testserver.Server, n int) []Account {
+// prosodyctl run costs ~0.1-0.5 s, an ejabberd HTTP API call ~50 ms. On a
+// Prosody with SQLite storage one at a time: concurrent prosodyctl runs
+// fail with "database is locked".
+func accounts(t testing.TB, srv *testserver.Server, n int, sqlite bool) []Account {
 	t.Helper()
 	out := make([]Account, n)
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, map[bool]int{false: 8, true: 1}[sqlite])
 	errc := make(chan error, n)
 	var wg gosync.WaitGroup
 	for i := range n {
@@ -71,7 +73,7 @@ func TestLoadShort(t *testing.T) { testserver.EachServer(t, testLoadShort) }
 func testLoadShort(t *testing.T, k testserver.Kind) {
 	srv := k.StartT(t, testserver.Options{})
 	cfg := Config{
-		URL: srv.WSURL(), Accounts: accounts(t, srv, 20), Dir: t.TempDir(),
+		URL: srv.WSURL(), Accounts: accounts(t, srv, 20, false), Dir: t.TempDir(),
 		Rates: []float64{5, 20}, Step: 3 * time.Second, Drain: 10 * time.Second,
 		// A loaded CI machine may miss 1 s; the test is about delivery.
 		Target:    time.Hour,
@@ -178,9 +180,10 @@ func BenchmarkLoadProsody(b *testing.B) {
 	for range b.N {
 		// Flat files by default, as every Prosody test; ROUNDS_LOAD_SQL=1
 		// archives in SQLite, as docs/ADMIN.md advises a real site.
-		srv := testserver.StartT(b, testserver.Options{SQL: os.Getenv("ROUNDS_LOAD_SQL") == "1"})
+		sqlite := os.Getenv("ROUNDS_LOAD_SQL") == "1"
+		srv := testserver.StartT(b, testserver.Options{SQL: sqlite})
 		cfg := loadConfig(b)
-		cfg.URL, cfg.Accounts, cfg.Dir = srv.WSURL(), accounts(b, srv, loadClients()), b.TempDir()
+		cfg.URL, cfg.Accounts, cfg.Dir = srv.WSURL(), accounts(b, srv, loadClients(), sqlite), b.TempDir()
 		cfg.ServerCPU, cfg.ServerCores = srv.CPUTime, 1 // one Lua thread
 		cfg.ServerPIDs = func() []int { return []int{srv.PID()} }
 		b.Logf("prosody: load average %.1f", loadAverage())
@@ -199,7 +202,7 @@ func BenchmarkLoadCluster(b *testing.B) {
 		cfg := loadConfig(b)
 		cfg.URL = strings.Join(cl.WSSURLs(), " ")
 		cfg.HTTPClient, cfg.TLSConfig = cl.HTTPClient(), cl.Nodes[0].TLSConfig()
-		cfg.Accounts, cfg.Dir = accounts(b, cl.Nodes[0], loadClients()), b.TempDir()
+		cfg.Accounts, cfg.Dir = accounts(b, cl.Nodes[0], loadClients(), false), b.TempDir()
 		cfg.ServerCPU = func() time.Duration { return cl.Nodes[0].CPUTime() + cl.Nodes[1].CPUTime() }
 		cfg.ServerCores = 2 // the machine's: both nodes' schedulers share it
 		cfg.ServerPIDs = func() []int { return []int{cl.Nodes[0].PID(), cl.Nodes[1].PID()} }
