@@ -88,8 +88,8 @@ type Config struct {
 	// ServerPIDs, when set, are the server's processes (one per node): how
 	// long their threads waited for a CPU is read from /proc.
 	ServerPIDs func() []int
-	Seed        int64
-	Logger      *slog.Logger
+	Seed       int64
+	Logger     *slog.Logger
 	// Progress, when set, gets one line per phase (the benchmark logs it).
 	Progress func(string)
 }
