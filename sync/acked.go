@@ -140,24 +140,27 @@ func (s *Session) checkAcked() {
 	archived, cutAt, cutGen := w.archived, w.cutAt, w.cutGen
 	w.archived, w.cutAt = nil, time.Time{}
 	var cands []ackedRecord
-	evidence := false
+	evidence, checked := false, 0
 	if !cutAt.IsZero() {
 		for _, r := range w.recent {
+			inWindow := r.gen == cutGen && !r.at.Before(cutAt.Add(-ackedWindow))
+			if inWindow {
+				checked++
+			}
 			if archived[r.origin] {
 				evidence = true
 				continue
 			}
-			if r.gen == cutGen && !r.at.Before(cutAt.Add(-ackedWindow)) {
+			if inWindow {
 				cands = append(cands, r)
 			}
 		}
 	}
 	w.mu.Unlock()
-	if len(cands) == 0 {
-		return
+	if checked > 0 {
+		s.log.Info("sync: acknowledged messages checked against the archive", "checked", checked, "not_archived", len(cands), "evidence", evidence)
 	}
-	if !evidence {
-		s.log.Info("sync: acknowledged messages not checked against the archive: it shows none of ours", "candidates", len(cands))
+	if len(cands) == 0 || !evidence {
 		return
 	}
 	// Acks still waiting to be written (securestore.MarkSentSoon) are
