@@ -15,7 +15,10 @@ import (
 func (s *Session) catchUp(ctx context.Context, c *xmpp.Client) error {
 	// Edits recorded but not applied (a crash, an error) go first.
 	s.settleEdits(nil, nil)
-	if err := s.catchUpArchive(ctx, c, ""); err != nil {
+	s.archive.mu.Lock()
+	err := s.catchUpArchive(ctx, c, "")
+	s.archive.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	s.checkAcked() // acked.go

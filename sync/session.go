@@ -120,6 +120,8 @@ type Session struct {
 	beforeSM, afterSM func()
 	// lk is the locked-but-listening state (locked.go).
 	lk lockedListen
+	// archive: one read of the own archive at a time (archivetail.go).
+	archive archiveReading
 	// profilesMu: one merge of read cards into the store at a time
 	// (profiles.go).
 	profilesMu gosync.Mutex
@@ -388,6 +390,7 @@ func (s *Session) resume(ctx context.Context, c *xmpp.Client) error {
 func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	s.mu.Lock()
 	s.gen++
+	gen := s.gen
 	s.mu.Unlock()
 	locked := s.Locked()
 	if !locked {
@@ -441,6 +444,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.enableStreamManagement(ctx, c); err != nil {
 		return err
 	}
+	go s.followArchiveTail(ctx, c, gen) // archivetail.go
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
 	go s.followProfiles(ctx, c)

@@ -39,6 +39,13 @@ type Session struct {
 	Frames     []string
 	MAMResults []string
 	RoomMAM    map[string][]string
+	// LateMAMResults join MAMResults in the user's archive only LateAfter
+	// after this connection's first MAM query: a server whose archive shows
+	// a message later than it routed it (ejabberd writes the recipient's
+	// archive row in the recipient's session process, which may still be
+	// working through a dead session's backlog). They are never sent live.
+	LateMAMResults []string
+	LateAfter      time.Duration
 }
 
 // Server serves one Session per connection, in order; connections beyond the
@@ -133,6 +140,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	send(open)
 	send(`<stream:features xmlns:stream="http://etherx.jabber.org/streams"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>`)
 	scripted := false
+	var firstMAM time.Time
 	for {
 		f, ok := read()
 		if !ok {
@@ -164,6 +172,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			results, from := sess.MAMResults, ""
 			if to := reTo.FindStringSubmatch(f); to != nil && to[1] != Account {
 				results, from = sess.RoomMAM[to[1]], ` from="`+to[1]+`"`
+			} else {
+				if firstMAM.IsZero() {
+					firstMAM = time.Now()
+				}
+				if len(sess.LateMAMResults) > 0 && time.Since(firstMAM) >= sess.LateAfter {
+					results = append(append([]string(nil), results...), sess.LateMAMResults...)
+				}
 			}
 			for _, res := range results {
 				send(strings.ReplaceAll(res, "QUERYID", q))
