@@ -1,11 +1,16 @@
 package sync
 
 import (
+	"context"
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
 	"rounds/internal/hostile"
+	"rounds/internal/testserver"
 	"rounds/securestore"
+	"rounds/sync/xmpp"
 )
 
 // TestArchiveShowsMessageLate: the server routed a message to a socket that
@@ -33,4 +38,143 @@ func TestArchiveShowsMessageLate(t *testing.T) {
 	if n := srv.Connections(); n != 1 {
 		t.Fatalf("the late message was read on sign-in %d, not on the first", n)
 	}
+}
+
+// TestStalledOldSessionArchivesLate (ejabberd; it reaches into the server)
+// is the CI failure of TestResumeRefusedCatchesUpFromArchive/ejabberd made
+// deterministic. Alice's session process on the server is stalled
+// (sys:suspend, as a loaded server stalled it for over 15 s) when her socket
+// dies. Bob's messages are routed into that process's mailbox: taken by the
+// server (bob's acks), not yet archived, as ejabberd archives a message in
+// the recipient's session process. Alice's resumption waits for the stalled
+// process, hangs 15 s and is refused; the fresh session's catch-up finds
+// nothing of them. Then the old process runs again: it archives the messages
+// (under the ids the router gave them) and drops its queue because they are
+// archived, so they never come live. They must be stored on this sign-in.
+func TestStalledOldSessionArchivesLate(t *testing.T) {
+	testserver.NeedEjabberd(t)
+	srv := testserver.StartEjabberdT(t, testserver.Options{HibernationSeconds: 60, NoOffline: true}, "alice", "bob")
+	pa, urlA := proxiedURL(t, srv)
+	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+
+	stall := fmt.Sprintf(`[P] = [Pid || {_, Pid} <- ejabberd_sm:get_session_sids(<<"alice">>, <<"%s">>)], sys:suspend(P), erlang:register(rounds_stalled, P), ok.`, srv.Domain)
+	if out, err := srv.EjabberdEval(stall); err != nil || out != "ok" {
+		t.Fatalf("stalling alice's session process: %v %s", err, out)
+	}
+	stalled := true
+	defer func() {
+		if stalled {
+			_, _ = srv.EjabberdEval(`sys:resume(rounds_stalled), ok.`)
+		}
+	}()
+	pa.Refuse(true)
+	pa.Cut()
+	alice.waitFor("offline", 10*time.Second, func() bool { return alice.session.State().Connectivity != Online })
+	const n = 20
+	ids := bob.send(alice.jid, "stalled", n)
+	bob.allAtLeast(ids, securestore.ReceiptSent, 30*time.Second)
+	pa.Refuse(false)
+	// The resumption waits 15 s for the stalled process, then the fresh
+	// sign-in reads the archive, which does not hold the messages yet.
+	alice.waitFor("online again", 60*time.Second, func() bool { return alice.session.State().Connectivity == Online })
+	if got := len(alice.bodies(bob.jid, securestore.Incoming)); got != 0 {
+		t.Logf("%d of the messages were stored before the old session ran again (the stall did not hold)", got)
+	}
+	signIns := pa.Accepted()
+	if out, err := srv.EjabberdEval(`sys:resume(rounds_stalled), ok.`); err != nil || out != "ok" {
+		t.Fatalf("resuming alice's old session process: %v %s", err, out)
+	}
+	stalled = false
+	if !waitUntil(70*time.Second, alice, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n }) {
+		explainMissing(t, srv, alice, bob.jid, "stalled", n)
+		t.Fatalf("the messages the old session archived late were not stored on this sign-in")
+	}
+	expectExactlyOnce(t, alice.bodies(bob.jid, securestore.Incoming), "stalled", n)
+	if pa.Accepted() != signIns {
+		t.Fatalf("they were read on a later connection (%d, then %d accepted), not on this sign-in", signIns, pa.Accepted())
+	}
+}
+
+// waitUntil is device.waitFor that reports a timeout instead of failing, so
+// the caller can explain it first.
+func waitUntil(timeout time.Duration, d *device, cond func() bool) bool {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-d.notify:
+		case <-tick.C:
+		case <-deadline:
+			return false
+		}
+	}
+	return true
+}
+
+// explainMissing logs which of the n messages prefix-0000… d has not
+// stored from peer, and whether the server's archive of d's account holds
+// them now (read by a fresh client): "in the archive" means they became
+// visible too late for the catch-up and nothing read them since; "not in the
+// archive" means the server has not archived them (yet). Test bodies only:
+// no clinical text exists here.
+func explainMissing(t *testing.T, srv *testserver.Server, d *device, peer, prefix string, n int) {
+	t.Helper()
+	got := d.bodies(peer, securestore.Incoming)
+	want := map[string]bool{}
+	for i := range n {
+		if b := fmt.Sprintf("%s-%04d", prefix, i); got[b] == 0 {
+			want[b] = true
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := xmpp.Dial(ctx, xmpp.Config{URL: srv.WSURL(), JID: d.jid, Resource: "checker",
+		Credentials: xmpp.Credentials{Password: testserver.Password}})
+	if err != nil {
+		t.Logf("missing %d of %s-*: %v; archive not checked: %v", len(want), prefix, sortedKeys(want), err)
+		return
+	}
+	defer c.Close()
+	archived := map[string]bool{}
+	after := ""
+	for {
+		page, err := c.QueryArchive(ctx, xmpp.ArchiveQuery{After: after, Max: 250})
+		if err != nil {
+			t.Logf("archive read: %v", err)
+			break
+		}
+		for _, r := range page.Results {
+			if r.Message != nil && want[r.Message.Body] {
+				archived[r.Message.Body] = true
+			}
+		}
+		if page.Complete || len(page.Results) == 0 || page.Last == "" {
+			break
+		}
+		after = page.Last
+	}
+	var in, out []string
+	for _, b := range sortedKeys(want) {
+		if archived[b] {
+			in = append(in, b)
+		} else {
+			out = append(out, b)
+		}
+	}
+	cursor, _ := d.store.Cursor(d.session.cursorKey(""))
+	t.Logf("missing %d of %s-*: in the server's archive now %v; not in the archive %v; stored cursor %q", len(want), prefix, in, out, cursor)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	k := make([]string, 0, len(m))
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
 }
