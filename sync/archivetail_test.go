@@ -50,13 +50,19 @@ func TestArchiveShowsMessageLate(t *testing.T) {
 // process, hangs 15 s and is refused; the fresh session's catch-up finds
 // nothing of them. Then the old process runs again: it archives the messages
 // (under the ids the router gave them) and drops its queue because they are
-// archived, so they never come live. They must be stored on this sign-in.
+// archived, so they never come live. Meanwhile a later message, routed to the
+// new session and archived at once, has moved alice's cursor past their ids.
+// They must be stored on this sign-in.
 func TestStalledOldSessionArchivesLate(t *testing.T) {
 	testserver.NeedEjabberd(t)
 	srv := testserver.StartEjabberdT(t, testserver.Options{HibernationSeconds: 60, NoOffline: true}, "alice", "bob")
 	pa, urlA := proxiedURL(t, srv)
 	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
+	bob.send(alice.jid, "before", 1)
+	alice.waitFor("bob's first message", 30*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) == 1 })
+	// A read of the archive gives alice a cursor (the tail read after setup).
+	alice.waitFor("a cursor", 30*time.Second, func() bool { c, _ := alice.store.Cursor(alice.session.cursorKey("")); return c != "" })
 
 	stall := fmt.Sprintf(`[P] = [Pid || {_, Pid} <- ejabberd_sm:get_session_sids(<<"alice">>, <<"%s">>)], sys:suspend(P), erlang:register(rounds_stalled, P), ok.`, srv.Domain)
 	if out, err := srv.EjabberdEval(stall); err != nil || out != "ok" {
@@ -78,15 +84,24 @@ func TestStalledOldSessionArchivesLate(t *testing.T) {
 	// The resumption waits 15 s for the stalled process, then the fresh
 	// sign-in reads the archive, which does not hold the messages yet.
 	alice.waitFor("online again", 60*time.Second, func() bool { return alice.session.State().Connectivity == Online })
-	if got := len(alice.bodies(bob.jid, securestore.Incoming)); got != 0 {
-		t.Logf("%d of the messages were stored before the old session ran again (the stall did not hold)", got)
+	if got := len(alice.bodies(bob.jid, securestore.Incoming)); got != 1 {
+		t.Logf("%d of the messages were stored before the old session ran again (the stall did not hold)", got-1)
 	}
+	// A message routed to the new session is archived at once, under a later
+	// id than the stalled ones; a tail read moves alice's cursor past it
+	// before the old session writes their rows.
+	cursor, _ := alice.store.Cursor(alice.session.cursorKey(""))
+	bob.send(alice.jid, "after", 1)
+	alice.waitFor("the cursor past bob's later message", 40*time.Second, func() bool {
+		c, _ := alice.store.Cursor(alice.session.cursorKey(""))
+		return c != cursor && alice.bodies(bob.jid, securestore.Incoming)["after-0000"] == 1
+	})
 	signIns := pa.Accepted()
 	if out, err := srv.EjabberdEval(`sys:resume(rounds_stalled), ok.`); err != nil || out != "ok" {
 		t.Fatalf("resuming alice's old session process: %v %s", err, out)
 	}
 	stalled = false
-	if !waitUntil(70*time.Second, alice, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n }) {
+	if !waitUntil(70*time.Second, alice, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n+2 }) {
 		explainMissing(t, srv, alice, bob.jid, "stalled", n)
 		t.Fatalf("the messages the old session archived late were not stored on this sign-in")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -98,7 +97,6 @@ func TestResumeRefusedCatchesUpFromArchive(t *testing.T) {
 }
 
 func testResumeRefusedCatchesUpFromArchive(t *testing.T, k testserver.Kind) {
-	skipEjabberdCutDuringCatchUp(t, k)
 	srv := k.StartT(t, testserver.Options{HibernationSeconds: 1}, "alice", "bob")
 	pa, urlA := proxiedURL(t, srv)
 	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA})
@@ -113,7 +111,10 @@ func testResumeRefusedCatchesUpFromArchive(t *testing.T, k testserver.Kind) {
 	time.Sleep(2500 * time.Millisecond) // beyond the 1 s hibernation
 	pa.Refuse(false)
 	alice.waitOnline()
-	alice.waitFor("catch-up", 60*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n })
+	if !waitUntil(60*time.Second, alice, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n }) {
+		explainMissing(t, srv, alice, bob.jid, "while-away", n)
+		t.Fatalf("catch-up: %d of %d stored (state %v)", len(alice.bodies(bob.jid, securestore.Incoming)), n, alice.session.State())
+	}
 	expectExactlyOnce(t, alice.bodies(bob.jid, securestore.Incoming), "while-away", n)
 	alice.allAtLeast(queued, securestore.ReceiptSent, 30*time.Second)
 	bob.waitFor("queued messages", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 10 })
@@ -173,7 +174,6 @@ func TestCutDuringCatchUpLosesNothing(t *testing.T) {
 }
 
 func testCutDuringCatchUpLosesNothing(t *testing.T, k testserver.Kind) {
-	skipEjabberdCutDuringCatchUp(t, k)
 	srv := k.StartT(t, testserver.Options{NoOffline: true}, "alice", "bob")
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	const live, lost = 20, 20
@@ -219,7 +219,12 @@ func testCutDuringCatchUpLosesNothing(t *testing.T, k testserver.Kind) {
 			}
 		}
 	}})
-	alice.waitFor("everything", 60*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n+live+lost })
+	if !waitUntil(60*time.Second, alice, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) >= n+live+lost }) {
+		explainMissing(t, srv, alice, bob.jid, "archived", n)
+		explainMissing(t, srv, alice, bob.jid, "live", live)
+		explainMissing(t, srv, alice, bob.jid, "lost", lost)
+		t.Fatalf("everything: %d of %d stored (state %v)", len(alice.bodies(bob.jid, securestore.Incoming)), n+live+lost, alice.session.State())
+	}
 	got := alice.bodies(bob.jid, securestore.Incoming)
 	expectExactlyOnce(t, got, "archived", n)
 	expectExactlyOnce(t, got, "live", live)
@@ -363,17 +368,4 @@ func TestInviteNotSentBeforeStreamManagement(t *testing.T) {
 		inv, _ := bob.session.Invitations()
 		return len(inv) == 1 && inv[0].Room == room
 	})
-}
-
-// skipEjabberdCutDuringCatchUp: on ejabberd 23.01 a cut around the catch-up
-// (TestCutDuringCatchUpLosesNothing, TestResumeRefusedCatchesUpFromArchive)
-// failed in two clean-clone CI runs on 2026-12-07 (messages not caught up
-// within 60 s; 0 of 4 local reruns failed). The cause is not found: it is
-// listed in docs/STATUS.md as open, and these cases are left out of CI
-// until it is, named by this skip. ROUNDS_EJABBERD_CUT_CATCHUP=1 runs them.
-func skipEjabberdCutDuringCatchUp(t *testing.T, k testserver.Kind) {
-	t.Helper()
-	if k == testserver.Ejabberd && os.Getenv("ROUNDS_EJABBERD_CUT_CATCHUP") != "1" {
-		t.Skip("open on ejabberd 23.01 (docs/STATUS.md): a cut around the catch-up left messages uncaught in CI; ROUNDS_EJABBERD_CUT_CATCHUP=1 runs it")
-	}
 }

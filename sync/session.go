@@ -438,13 +438,14 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err
 	}
+	floor := s.tailFloor() // archivetail.go
 	if err := s.catchUp(ctx, c); err != nil {
 		return err
 	}
 	if err := s.enableStreamManagement(ctx, c); err != nil {
 		return err
 	}
-	go s.followArchiveTail(ctx, c, gen) // archivetail.go
+	go s.followArchiveTail(ctx, c, gen, floor)
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
 	go s.followProfiles(ctx, c)
@@ -464,11 +465,14 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 // whose catch-up reads on from the cursor of the last committed page. Every
 // message the server routed to us in the window is in our archive after that
 // cursor (the cursor only moves with pages read from the archive, never with
-// live traffic), so it is read again; what was stored live dedupes. From
-// <enabled/> on, the stream resumes as before. Presence, carbons, rooms and
-// the roster are set up afresh by the new session. Proved by
-// TestCutDuringCatchUpLosesNothing, TestCutBeforeStreamManagement and
-// TestCutAfterStreamManagement (faults_test.go).
+// live traffic), so it is read again; what was stored live dedupes. The
+// archive may show it only later than the new catch-up reads (ejabberd
+// archives in the old session's process, which may still be busy): the tail
+// reads after setup fetch it then (archivetail.go). From <enabled/> on, the
+// stream resumes as before. Presence, carbons, rooms and the roster are set
+// up afresh by the new session. Proved by TestCutDuringCatchUpLosesNothing,
+// TestCutBeforeStreamManagement, TestCutAfterStreamManagement
+// (faults_test.go) and TestStalledOldSessionArchivesLate (archivetail_test.go).
 func (s *Session) enableStreamManagement(ctx context.Context, c *xmpp.Client) error {
 	if s.beforeSM != nil {
 		s.beforeSM()
