@@ -22,54 +22,48 @@ import (
 // has read the archive, and drops its unacknowledged queue because the rows
 // are archived. Without these reads such a message waits for the next fresh
 // sign-in, which may be hours away. The last read covers a stall of about a
-// minute; a longer one is read at the next sign-in (see tailFloor for which
+// minute; a longer one is read at the next sign-in (see tailLookBack for which
 // rows it can still find then). Proved by TestStalledOldSessionArchivesLate
 // (ejabberd, the old session's process suspended on the server) and
 // TestArchiveShowsMessageLate (a server whose archive shows a message late).
 var archiveTailRereads = []time.Duration{0, 5 * time.Second, 20 * time.Second, 60 * time.Second}
 
-// tailFloorWindow: a fresh sign-in this soon after the device was last
+// tailLookBack is how many archive rows before the stored cursor a tail read
+// reads again when the device was online within tailLookBackWindow: a
+// stalled old session's rows carry the ids the router gave the messages,
+// before this sign-in; a message routed to the new session meanwhile is
+// archived at once under a later id, and once a read moved the cursor past
+// it, reading on from the cursor would skip the late rows for good. The rows
+// newer than them are what reached this session in its first minute, so a
+// page of 100 holds them but for a burst.
+const tailLookBack = 100
+
+// tailLookBackWindow: a fresh sign-in this soon after the device was last
 // online may find its old server session still alive (ejabberd keeps one
-// for resume_timeout, 300 s in the configuration Rounds generates), so its
-// tail reads start where this sign-in's catch-up started.
-const tailFloorWindow = 10 * time.Minute
+// for resume_timeout, 300 s in the configuration Rounds generates). After
+// a longer absence no old session exists, and each tail read is one query.
+const tailLookBackWindow = 10 * time.Minute
 
 // archiveReading lets one read of the own archive run at a time: setup's
 // catch-up and the tail reads would otherwise commit pages and cursors of
 // the same archive side by side.
 type archiveReading struct{ mu gosync.Mutex }
 
-// tailFloor is where this fresh sign-in's tail reads start: the own
-// archive's cursor before its catch-up, if the device was online within
-// tailFloorWindow; else "" (they read on from the stored cursor).
-//
-// Why not simply from the stored cursor: the rows an old session writes late
-// carry the ids the router gave the messages, before this sign-in. A message
-// routed to the new session in the meantime is archived at once under a later
-// id; once a read moved the cursor past it, reading on from the cursor would
-// skip the late rows for good. Reading from the floor re-reads what this
-// sign-in read (each message dedupes) — only after a short absence, when
-// little came in and an old session can still exist.
-func (s *Session) tailFloor() string {
+// recentlyOnline says whether the device was online within
+// tailLookBackWindow (asked before setup marks it online again).
+func (s *Session) recentlyOnline() bool {
 	s.mu.Lock()
 	last := s.lastOnline
 	s.mu.Unlock()
-	if last.IsZero() || s.clock.Now().Sub(last) > tailFloorWindow {
-		return ""
-	}
-	cursor, err := s.store.Cursor(s.cursorKey(""))
-	if err != nil {
-		return ""
-	}
-	return cursor
+	return !last.IsZero() && s.clock.Now().Sub(last) <= tailLookBackWindow
 }
 
 // followArchiveTail runs the tail reads of archiveTailRereads for the fresh
-// session gen, from floor (tailFloor). It ends early when a later fresh
-// sign-in (which reads the archive itself) replaced gen, or ctx ends. A read
-// that fails (socket down, timeout) is not retried: the next one, or the next
-// sign-in, reads again.
-func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int, floor string) {
+// session gen (lookBack: recentlyOnline at its start). It ends early when a
+// later fresh sign-in (which reads the archive itself) replaced gen, or ctx
+// ends. A read that fails (socket down, timeout) is not retried: the next
+// one, or the next sign-in, reads again.
+func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int, lookBack bool) {
 	for _, d := range archiveTailRereads {
 		if d > 0 {
 			select {
@@ -88,10 +82,11 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 			continue // a catch-up is reading it now
 		}
 		var err error
-		if floor == "" {
+		if lookBack {
+			err = s.readBeforeCursor(ctx, c)
+		}
+		if err == nil {
 			err = s.catchUpArchive(ctx, c, "")
-		} else {
-			err = s.rereadArchive(ctx, c, floor)
 		}
 		s.archive.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
@@ -100,39 +95,22 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 	}
 }
 
-// rereadArchive reads the own archive after floor, a cursor this sign-in
-// already read past, to its end, storing each page as the catch-up does.
-// The stored cursor never moves back: pages up to the one holding it commit
-// it unchanged, later ones their own.
-func (s *Session) rereadArchive(ctx context.Context, c *xmpp.Client, floor string) error {
+// readBeforeCursor reads the tailLookBack rows of the own archive just
+// before the stored cursor and stores what is new among them, leaving the
+// cursor where it is.
+func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client) error {
 	key := s.cursorKey("")
-	stored, err := s.store.Cursor(key)
+	cursor, err := s.store.Cursor(key)
+	if err != nil || cursor == "" {
+		return nil // nothing read yet: the read on from the cursor reads everything
+	}
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
+	page, err := c.QueryArchive(sctx, xmpp.ArchiveQuery{Before: cursor, Max: tailLookBack})
+	cancel()
 	if err != nil {
 		return err
 	}
-	passed := stored == floor
-	after := floor
-	for {
-		sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
-		page, err := c.QueryArchive(sctx, xmpp.ArchiveQuery{After: after, Max: s.cfg.CatchUpPage})
-		cancel()
-		if err != nil {
-			return err
-		}
-		for _, r := range page.Results {
-			passed = passed || r.ID == stored
-		}
-		p := s.convertPage(page, s.account)
-		p.cursor = stored
-		if passed && page.Last != "" {
-			p.cursor = page.Last
-		}
-		if err := s.storePage(key, p); err != nil {
-			return err
-		}
-		if page.Complete || len(page.Results) == 0 || page.Last == "" {
-			return nil
-		}
-		after = page.Last
-	}
+	p := s.convertPage(page, s.account)
+	p.cursor = cursor
+	return s.storePage(key, p)
 }

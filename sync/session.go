@@ -438,14 +438,14 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err
 	}
-	floor := s.tailFloor() // archivetail.go
+	lookBack := s.recentlyOnline() // archivetail.go
 	if err := s.catchUp(ctx, c); err != nil {
 		return err
 	}
 	if err := s.enableStreamManagement(ctx, c); err != nil {
 		return err
 	}
-	go s.followArchiveTail(ctx, c, gen, floor)
+	go s.followArchiveTail(ctx, c, gen, lookBack)
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
 	go s.followProfiles(ctx, c)

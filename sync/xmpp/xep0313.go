@@ -34,6 +34,9 @@ type ArchiveQuery struct {
 	After   string // RSM <after>: the last stanza-id we have ("" = from the start)
 	Max     int    // RSM <max> page size (Prosody caps at 250); <= 0: server default
 	With    string // optional filter (user archive only)
+	// Before is RSM <before>: the page of (at most Max) results just
+	// before this id, in archive order. Not used together with After.
+	Before string
 }
 
 // ArchivedMessage is one result of a query.
@@ -144,6 +147,9 @@ func (c *Client) QueryArchive(ctx context.Context, q ArchiveQuery) (ArchivePage,
 		set.Append(NewElement(NSRSM, "max").SetText(strconv.Itoa(q.Max)))
 		limit = q.Max
 	}
+	if q.Before != "" {
+		set.Append(NewElement(NSRSM, "before").SetText(q.Before))
+	}
 	if q.After != "" {
 		set.Append(NewElement(NSRSM, "after").SetText(q.After))
 	}
@@ -164,7 +170,7 @@ func (c *Client) QueryArchive(ctx context.Context, q ArchiveQuery) (ArchivePage,
 	c.mam.mu.Unlock()
 	if err != nil {
 		var se *StanzaError
-		if q.After != "" && errors.As(err, &se) && se.Condition == "item-not-found" {
+		if (q.After != "" || q.Before != "") && errors.As(err, &se) && se.Condition == "item-not-found" {
 			return ArchivePage{}, fmt.Errorf("%w: %w", ErrArchiveCursorGone, err)
 		}
 		return ArchivePage{}, err
