@@ -47,7 +47,12 @@ const tailLookBackWindow = 10 * time.Minute
 // archiveReading lets one read of the own archive run at a time: setup's
 // catch-up and the tail reads would otherwise commit pages and cursors of
 // the same archive side by side.
-type archiveReading struct{ mu gosync.Mutex }
+// Run waits for the tail reads (wg) before it returns, so none writes to a
+// store its owner is about to close.
+type archiveReading struct {
+	mu gosync.Mutex
+	wg gosync.WaitGroup
+}
 
 // recentlyOnline says whether the device was online within
 // tailLookBackWindow (asked before setup marks it online again).
@@ -64,6 +69,7 @@ func (s *Session) recentlyOnline() bool {
 // ends. A read that fails (socket down, timeout) is not retried: the next
 // one, or the next sign-in, reads again.
 func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int, lookBack bool) {
+	defer s.archive.wg.Done()
 	for _, d := range archiveTailRereads {
 		if d > 0 {
 			select {

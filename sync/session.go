@@ -262,6 +262,10 @@ func (s *Session) Run(ctx context.Context) error {
 			_ = c.Close()
 		}
 	}()
+	// The tail reads (archivetail.go) end with ctx; Run waits for them.
+	ctx, stop := context.WithCancel(ctx)
+	defer s.archive.wg.Wait()
+	defer stop()
 	needSetup := true
 	attempt := 0
 	for {
@@ -445,6 +449,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.enableStreamManagement(ctx, c); err != nil {
 		return err
 	}
+	s.archive.wg.Add(1)
 	go s.followArchiveTail(ctx, c, gen, lookBack)
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
