@@ -116,7 +116,7 @@ func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client) error {
 	if err != nil {
 		return err
 	}
-	p := s.convertPage(page, s.account)
+	p := s.convertPage(page, s.account, nil)
 	p.cursor = cursor
 	return s.storePage(key, p)
 }
