@@ -57,7 +57,12 @@ func TestStalledOldSessionArchivesLate(t *testing.T) {
 	testserver.NeedEjabberd(t)
 	srv := testserver.StartEjabberdT(t, testserver.Options{HibernationSeconds: 60, NoOffline: true}, "alice", "bob")
 	pa, urlA := proxiedURL(t, srv)
-	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA})
+	// Alice waits for the answer to her resumption longer than ejabberd's
+	// own 15 s wait for the stalled process, as in the CI failure. (With
+	// the engine's 5 s she gives up first, and the abandoned resumption
+	// completes once the process runs again and replaces her fresh session:
+	// one more sign-in, whose catch-up would read the messages anyway.)
+	alice := startDevice(t, srv, "alice", deviceOptions{url: urlA, resumeTimeout: 30 * time.Second})
 	bob := startDevice(t, srv, "bob", deviceOptions{})
 	bob.send(alice.jid, "before", 1)
 	alice.waitFor("bob's first message", 30*time.Second, func() bool { return len(alice.bodies(bob.jid, securestore.Incoming)) == 1 })

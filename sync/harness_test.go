@@ -48,6 +48,8 @@ type deviceOptions struct {
 	clock      Clock       // nil: the system clock
 	// catchUpPage is the MAM page size (0: the engine's default).
 	catchUpPage int
+	// resumeTimeout is Config.ResumeTimeout (0: the engine's default).
+	resumeTimeout time.Duration
 	// applyEditFault is the session's test hook (session.go), set before Run.
 	applyEditFault func(securestore.ReceivedEdit) error
 	// atCrashPoint runs at the session's crash points (session.go:
@@ -113,6 +115,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 		KeepAlive:       o.keepAlive,
 		Clock:           o.clock,
 		CatchUpPage:     o.catchUpPage,
+		ResumeTimeout:   o.resumeTimeout,
 		FollowBookmarks: o.bookmarks,
 	})
 	if err != nil {
