@@ -11,8 +11,9 @@ import (
 
 // TestMAMPagingAgainstProsody: 600 messages alice→bob, paged out of bob's
 // archive 250 at a time: three pages, Complete only on the last, no gaps or
-// duplicates, ids equal to the stanza-ids bob saw live; After and With work;
-// an unknown After is ErrArchiveCursorGone; results never reach OnMessage.
+// duplicates, ids equal to the stanza-ids bob saw live; After, Before and
+// With work; an unknown After is ErrArchiveCursorGone; results never reach
+// OnMessage.
 func TestMAMPagingAgainstProsody(t *testing.T) {
 	s := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
 	var bobBox inbox
@@ -93,6 +94,21 @@ func TestMAMPagingAgainstProsody(t *testing.T) {
 	}
 	if len(p.Results) != 10 || p.Results[0].ID != all[300].ID || p.Complete || p.Last != all[309].ID {
 		t.Fatalf("after: %d results, first %q, complete %v", len(p.Results), p.Results[0].ID, p.Complete)
+	}
+
+	// Before: the page just before an id, in archive order (the sync
+	// engine's tail reads look back with it).
+	p, err = bob.QueryArchive(ctxT(t), ArchiveQuery{Before: all[300].ID, Max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Results) != 10 {
+		t.Fatalf("before: %d results", len(p.Results))
+	}
+	for i, r := range p.Results {
+		if r.ID != all[290+i].ID {
+			t.Fatalf("before: result %d is %q, want %q (archive order, just before the id)", i, r.ID, all[290+i].ID)
+		}
 	}
 
 	// With: only carol's.
