@@ -321,20 +321,48 @@ func (c *Cluster) Dropped() (int, error) {
 	return total, nil
 }
 
-// Rate limits the link between the clients and every node to kbit kbit/s
-// each way (tc tbf on both ends of each veth, as an access point's rate
-// limiter); 0 removes it.
+// Rate limits the clients' link to kbit kbit/s each way, as an access
+// point's rate limiter (tc tbf, a burst of 6 kB, at most 500 ms queued); 0
+// removes it. Only the clients' traffic is shaped, never the nodes' own
+// (Erlang distribution, Mnesia) that crosses the same bridge: towards the
+// nodes on the clients' bridge (it carries only what the clients' namespace
+// sends; frames bridged between nodes do not pass its queue), back on each
+// node's veth for packets to the clients' address only (htb sorting them
+// with a u32 filter, the rest unshaped).
 func (c *Cluster) Rate(kbit int) error {
+	tc := func(ns string, args ...string) error {
+		out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "tc"}, args...)...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("tc %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	rate := []string{"tbf", "rate", strconv.Itoa(kbit) + "kbit", "burst", "6kb", "latency", "500ms"}
+	_ = tc(c.netns[0], "qdisc", "del", "dev", "br0", "root")
+	if kbit > 0 {
+		if err := tc(c.netns[0], append([]string{"qdisc", "add", "dev", "br0", "root"}, rate...)...); err != nil {
+			return err
+		}
+	}
 	for i := range c.Nodes {
-		for _, end := range [][2]string{{c.netns[0], "n" + strconv.Itoa(i+1)}, {c.netns[i+1], "eth0"}} {
-			_ = exec.Command("ip", "netns", "exec", end[0], "tc", "qdisc", "del", "dev", end[1], "root").Run()
-			if kbit <= 0 {
-				continue
-			}
-			out, err := exec.Command("ip", "netns", "exec", end[0], "tc", "qdisc", "add", "dev", end[1], "root", "tbf",
-				"rate", strconv.Itoa(kbit)+"kbit", "burst", "6kb", "latency", "500ms").CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("tc: %v: %s", err, out)
+		ns := c.netns[i+1]
+		_ = tc(ns, "qdisc", "del", "dev", "eth0", "root")
+		if kbit <= 0 {
+			continue
+		}
+		// htb only sorts (both classes far above the limit); the clients'
+		// class queues in the same tbf as the other direction.
+		steps := [][]string{
+			{"qdisc", "add", "dev", "eth0", "root", "handle", "1:", "htb", "default", "20"},
+			{"class", "add", "dev", "eth0", "parent", "1:", "classid", "1:10", "htb", "rate", "1gbit", "quantum", "60000"},
+			{"class", "add", "dev", "eth0", "parent", "1:", "classid", "1:20", "htb", "rate", "1gbit", "quantum", "60000"},
+			append([]string{"qdisc", "add", "dev", "eth0", "parent", "1:10", "handle", "10:"}, rate...),
+			{"filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+				"match", "ip", "dst", "192.0.2.1/32", "flowid", "1:10"},
+		}
+		for _, st := range steps {
+			if err := tc(ns, st...); err != nil {
+				return err
 			}
 		}
 	}
