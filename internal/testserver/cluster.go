@@ -369,16 +369,25 @@ func (c *Cluster) Rate(kbit int) error {
 	return nil
 }
 
-// Handoff takes the clients' side of the network down for d (the bridge
-// every node hangs off) and brings it back, as a phone changing access
-// point: every node is out of reach meanwhile, sockets stay open.
+// Handoff cuts the clients off every node for d and lets them back, as a
+// phone changing access point: everything the clients' namespace sends or
+// receives is dropped meanwhile (nftables), sockets stay open. The bridge
+// stays up, so the nodes keep their own connection (taking it down would
+// also split the cluster).
 func (c *Cluster) Handoff(d time.Duration) error {
-	if out, err := exec.Command("ip", "-n", c.netns[0], "link", "set", "br0", "down").CombinedOutput(); err != nil {
-		return fmt.Errorf("link down: %v: %s", err, out)
+	ns := c.netns[0]
+	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(`table inet handoff {
+	chain in { type filter hook input priority -10; iifname "br0" drop; }
+	chain out { type filter hook output priority -10; oifname "br0" drop; }
+}
+`)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft: %v: %s", err, out)
 	}
 	time.Sleep(d)
-	if out, err := exec.Command("ip", "-n", c.netns[0], "link", "set", "br0", "up").CombinedOutput(); err != nil {
-		return fmt.Errorf("link up: %v: %s", err, out)
+	if out, err := exec.Command("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "handoff").CombinedOutput(); err != nil {
+		return fmt.Errorf("nft: %v: %s", err, out)
 	}
 	return nil
 }
