@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"rounds/securestore"
@@ -179,7 +180,47 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 	if sm.Direction == securestore.Incoming {
 		noteMentions(&sm, m) // mentions.go
 	}
+	sm.ConversationID = s.names.own(sm.ConversationID)
+	if v, ok := sm.Extra[securestore.ExtraSender]; ok {
+		sm.Extra[securestore.ExtraSender] = s.names.own(v)
+	}
 	return sm, true
+}
+
+// names holds one copy of each conversation id and sender the session has
+// stored messages under. Those parsed from a stanza are parts of its frame
+// (sync/xmpp decodes in place; jid.Bare returns the front of an address
+// already folded), and they are kept for the whole session (the store's
+// conversation cache, the app's per-conversation maps): kept as they are,
+// a 20-byte id would keep a frame of up to 2 MiB alive. Looking up a known
+// name allocates nothing; a new one is copied once.
+type names struct {
+	mu gosync.Mutex
+	m  map[string]string
+}
+
+// maxNames bounds the table (senders from many addresses cannot grow it
+// without end); past it, names are copied each time.
+const maxNames = 1 << 14
+
+// own returns a copy of s that shares no memory with s's frame.
+func (n *names) own(s string) string {
+	if s == "" {
+		return s
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c, ok := n.m[s]; ok {
+		return c
+	}
+	c := strings.Clone(s)
+	if len(n.m) < maxNames {
+		if n.m == nil {
+			n.m = map[string]string{}
+		}
+		n.m[c] = c
+	}
+	return c
 }
 
 // roomPrivateMessage: m is not a groupchat message but comes from, or (ours,

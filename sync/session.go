@@ -99,6 +99,7 @@ type Session struct {
 	show, status string
 	active       bool
 	uploads      uploadCache                        // attachments.go
+	names        names                              // incoming.go: one copy of each conversation id and sender
 	textAck      atomic.Pointer[textAck]            // textack.go
 	escService   atomic.Pointer[string]             // escalation.go
 	textAckMu    gosync.Mutex                       // one reply matched at a time (live and catch-up); guards pages
