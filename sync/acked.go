@@ -41,10 +41,11 @@ import (
 //
 // Left out: rooms (a room archives our message in the room's archive, and
 // the room reflects it back to us live; a message the room never reflected
-// is not looked for), corrected or recalled messages (a copy under the old
-// id with other text is not the same message to receivers), and a restart of
-// the app between the cut and the sign-in (what was acknowledged is kept in
-// memory only).
+// is not looked for), recalled messages, messages corrected on the stream
+// that was cut (resendable), and a restart of the app between the cut and
+// the sign-in (what was acknowledged is kept in memory only). A message
+// corrected after the cut goes again with its first text, then the
+// correction.
 
 // ackedWindow and ackedKeep bound the candidates: a server loses an
 // acknowledged message only in the moment before it dies, and a dead socket
@@ -184,10 +185,20 @@ func (s *Session) checkAcked() {
 	w.mu.Unlock()
 }
 
-// resendable: a message that may go out again exactly as first sent.
+// resendable: a message that may go out again exactly as first sent: one
+// never edited, or one whose correction is still to be sent (made after
+// the cut: the Outbox sends it right after the copy, which carries the text
+// first sent, as wireFor does for a message corrected before its ack).
+// Left out: a recalled message, and one corrected on the stream that was
+// cut (that correction may be lost too, and the first text alone would then
+// stand as the last word).
 func resendable(m securestore.Message) bool {
+	if m.Extra[securestore.ExtraRetracted] != "" {
+		return false
+	}
 	kind, _ := securestore.PendingEdit(m)
-	return kind == "" && len(securestore.History(m)) == 0 && m.Extra[securestore.ExtraRetracted] == ""
+	n := len(securestore.History(m)) // the first text is the oldest version
+	return kind == "correct" && n > 0 || kind == "" && n == 0
 }
 
 // resendUnarchived sends again, before the Outbox flush, what checkAcked
@@ -207,6 +218,16 @@ func (s *Session) resendUnarchived(c *xmpp.Client) {
 		s.log.Warn("sync: the server acknowledged a message its archive does not have; sending it again with the same origin-id", "message", m.ID, "origin_id", m.OriginID)
 		if err := s.store.Audit(AuditResentUnarchived, fmt.Sprintf("message %d (origin-id %s) acknowledged by the server but missing from the account's archive after a fresh sign-in; sent again with the same origin-id", m.ID, m.OriginID)); err != nil {
 			s.log.Warn("sync: audit", "err", err)
+		}
+		if kind, _ := securestore.PendingEdit(m); kind == "correct" {
+			// The text first sent under its id, never the new one: receivers
+			// take a copy with the same id as the same message only when it
+			// says the same thing; the correction, next in the Outbox, then
+			// changes the text (wireFor).
+			first := m
+			first.Body = securestore.History(m)[0].Body
+			s.transmitOne(c, outgoing{s.stanzaFor(first), m.OriginID, inflight{id: m.ID, keep: true}})
+			continue
 		}
 		s.transmit(c, m)
 	}

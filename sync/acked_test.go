@@ -224,3 +224,68 @@ func testAckedResentShownOnce(t *testing.T, k testserver.Kind) {
 		t.Fatalf("bob shows the message sent twice %d times, want 1 (%s)", got["acked-lost"], fmt.Sprint(got))
 	}
 }
+
+// TestAckedLostThenCorrectedIsResent: the nurse corrects the message the
+// server acknowledged and lost while the device signs in again (the tick
+// showed "sent", never "delivered"). The message goes again with the text
+// first sent under its id, then the correction: bob ends with the corrected
+// text, once. Before, a corrected message was left out: only the correction
+// went, naming a message bob never had, and the order was lost for good.
+func TestAckedLostThenCorrectedIsResent(t *testing.T) {
+	srv, relay, alice := ackedSetup(t, testserver.Prosody)
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	lost := sendLost(t, relay, alice, bob.jid)
+	bob.waitFor("the three before", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 3 })
+	// The fresh sign-in waits at resource binding until the correction is
+	// stored: the nurse corrects while the device is offline.
+	gate := make(chan struct{})
+	relay.OnUp(func(frame string) ([]string, []string) {
+		if strings.HasPrefix(frame, "<resume") {
+			return nil, []string{`<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`}
+		}
+		if strings.Contains(frame, "urn:ietf:params:xml:ns:xmpp-bind") {
+			<-gate
+		}
+		return []string{frame}, nil
+	})
+	relay.OnDown(func(frame string) []string { return []string{frame} })
+	cutAt := len(relay.Up())
+	relay.Cut()
+	alice.waitFor("offline", 30*time.Second, func() bool { return alice.session.readyClient() == nil })
+	if err := alice.session.Correct(bob.jid, lost.ID, "acked-lost-corrected"); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	bob.waitFor("the corrected message", 60*time.Second, func() bool {
+		return bob.bodies(alice.jid, securestore.Incoming)["acked-lost-corrected"] > 0
+	})
+	alice.allAtLeast(alice.send(bob.jid, "after", 1), securestore.ReceiptDelivered, 30*time.Second)
+	got := bob.bodies(alice.jid, securestore.Incoming)
+	if got["acked-lost-corrected"] != 1 || got["acked-lost"] != 0 {
+		t.Fatalf("bob holds %v, want the corrected text once and not the first", got)
+	}
+	// The copy under the message's own id carries the text first sent
+	// (receivers take a copy with the same id as the same message only
+	// when it says the same thing), the correction the new one.
+	first, corr := 0, 0
+	for _, f := range relay.Up()[cutAt:] {
+		if !strings.HasPrefix(f, "<message") {
+			continue
+		}
+		switch {
+		case strings.Contains(f, "urn:xmpp:message-correct:0"):
+			corr++
+		case strings.Contains(f, lost.OriginID):
+			if !strings.Contains(f, ">acked-lost<") {
+				t.Fatalf("the copy under the lost message's id does not carry the first text: %s", f)
+			}
+			first++
+		}
+	}
+	if first != 1 || corr != 1 {
+		t.Fatalf("after the cut: %d copies of the lost message and %d corrections went out, want 1 and 1", first, corr)
+	}
+	if n := auditCount(t, alice, AuditResentUnarchived); n != 1 {
+		t.Fatalf("%d %s audit entries, want 1", n, AuditResentUnarchived)
+	}
+}

@@ -201,22 +201,31 @@ func (s *Session) wireFor(m securestore.Message) []outgoing {
 // returned: the message stays in the Outbox and the next sign-in sends it.
 func (s *Session) transmit(c *xmpp.Client, m securestore.Message) {
 	for _, o := range s.wireFor(m) {
-		s.mu.Lock()
-		if f, ok := s.inflight[o.key]; ok && f.gen == s.gen {
-			s.mu.Unlock()
-			continue
-		}
-		o.f.gen = s.gen
-		s.inflight[o.key] = o.f
-		s.mu.Unlock()
-		if err := c.Send(o.el); err != nil {
-			s.log.Info("sync: message waits in outbox", "err", err)
-			s.mu.Lock()
-			delete(s.inflight, o.key)
-			s.mu.Unlock()
+		if !s.transmitOne(c, o) {
 			return
 		}
 	}
+}
+
+// transmitOne hands one stanza to the client unless it went out on this
+// XMPP session already; false when the client refused it.
+func (s *Session) transmitOne(c *xmpp.Client, o outgoing) bool {
+	s.mu.Lock()
+	if f, ok := s.inflight[o.key]; ok && f.gen == s.gen {
+		s.mu.Unlock()
+		return true
+	}
+	o.f.gen = s.gen
+	s.inflight[o.key] = o.f
+	s.mu.Unlock()
+	if err := c.Send(o.el); err != nil {
+		s.log.Info("sync: message waits in outbox", "err", err)
+		s.mu.Lock()
+		delete(s.inflight, o.key)
+		s.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // flushOutbox sends, in order, every message the server has not acknowledged.
