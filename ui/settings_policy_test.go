@@ -49,3 +49,24 @@ func TestSettingsFollowPolicy(t *testing.T) {
 		t.Fatalf("after the policy forbade sender names the screen offers %v", preview)
 	}
 }
+
+// TestSettingsSameStateKeepsScreen: refreshAll hands the shell the state it
+// was just built with; the settings screen stays as it is (no rebuild, no
+// re-measuring of every tab at unlock), and a changed state still rebuilds.
+func TestSettingsSameStateKeepsScreen(t *testing.T) {
+	test.NewTempApp(t)
+	st := settingsState()
+	s := NewShell(&fakeActions{}, st)
+	w := test.NewTempWindow(t, s.Content())
+	w.Resize(s.Content().MinSize().Max(w.Canvas().Size()))
+	built := s.Settings
+	s.SetSettings(settingsState())
+	if s.Settings != built {
+		t.Fatal("the same settings state rebuilt the settings screen")
+	}
+	st.Status = "In theatre"
+	s.SetSettings(st)
+	if s.Settings == built {
+		t.Fatal("a changed settings state left the old screen")
+	}
+}

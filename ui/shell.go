@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"reflect"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -34,6 +35,8 @@ type Shell struct {
 	Inbox     *InboxView
 	Directory *DirectoryView
 	Settings  fyne.CanvasObject
+	// settingsOf is the state Settings was built from (SetSettings).
+	settingsOf SettingsState
 
 	conv        *ConversationView
 	placeholder fyne.CanvasObject
@@ -61,7 +64,7 @@ func NewShell(actions Actions, settings SettingsState) *Shell {
 	s := &Shell{actions: actions}
 	s.Inbox = NewInboxView(nil, actions)
 	s.Directory = NewDirectoryView(nil, actions)
-	s.Settings = SettingsScreen(settings, actions)
+	s.Settings, s.settingsOf = SettingsScreen(settings, actions), settings
 	s.Inbox.OnOpen = func(r app.ConversationRow) {
 		s.ShowConversation(conversationInfo(r), nil, false)
 	}
@@ -128,8 +131,14 @@ func (s *Shell) Back() {
 
 // SetSettings rebuilds the settings screen, e.g. when the hospital's policy
 // changed what it may offer (a shorter lock limit, less notification text).
+// The same state again leaves the screen as it is: the rebuild re-measures
+// every tab (about a third of the app's CPU at unlock, where refreshAll
+// hands over the state the shell was just built with).
 func (s *Shell) SetSettings(st SettingsState) {
-	s.Settings = SettingsScreen(st, s.actions)
+	if reflect.DeepEqual(st, s.settingsOf) {
+		return
+	}
+	s.Settings, s.settingsOf = SettingsScreen(st, s.actions), st
 	if l := s.layout; l != nil && l.tabs != nil && len(l.tabs.Items) == 3 {
 		l.tabs.Items[2].Content = l.tabContent(s.Settings)
 		l.tabs.Refresh()
