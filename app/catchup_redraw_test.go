@@ -8,6 +8,7 @@ import (
 
 	"rounds/internal/archivebench"
 	"rounds/internal/testserver"
+	"rounds/securestore"
 	"rounds/sync"
 	"rounds/sync/xmpp"
 )
@@ -162,5 +163,88 @@ func TestChangeQueueLiveChangeCutsCatchUpWait(t *testing.T) {
 	got[next("the pending changes")] = true
 	if !got[live] || !got[Change{Kind: InboxChanged}] {
 		t.Fatalf("delivered %v, want the live change and the pending inbox change", got)
+	}
+}
+
+// An urgent page that arrives in a catch-up (the archive after a night
+// offline, or the locked inbox merged at unlock) is as urgent on the screen
+// as a live one: its batch is handled while the queue waits out the
+// catch-up window after a delivery of routine catch-up, and the alert card
+// (AlertsChanged) and its inbox row come without waiting for that window.
+// The window is an hour, so any change held by it fails the 30 s; a routine
+// catch-up batch in the same state is shown to wait (the test is in the slow
+// wait, not an idle queue). STAT, urgent, and a routine page asking for an
+// acknowledgement each count.
+func TestUrgentCatchUpCutsCatchUpWait(t *testing.T) {
+	defer func(w time.Duration) { catchUpWindow = w }(catchUpWindow)
+	catchUpWindow = time.Hour
+	for _, tc := range []struct {
+		name    string
+		urgency securestore.Urgency
+		ack     bool
+	}{
+		{"STAT", securestore.UrgencyCritical, false},
+		{"urgent", securestore.UrgencyHigh, false},
+		{"routine asking for an acknowledgement", securestore.UrgencyNormal, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := offlineClient(t)
+			st := c.store
+			const ward, doctor = "ward7@hospital.test", "dr.osei@hospital.test"
+			catchUp := func(from string, urgency securestore.Urgency, ack bool) {
+				t.Helper()
+				m := securestore.Message{ConversationID: from, From: from + "/pager", Direction: securestore.Incoming,
+					Body: "catch-up", Urgency: urgency, Timestamp: time.Now().Add(-time.Hour), ReceivedAt: time.Now()}
+				if ack {
+					m.Extra = map[string]string{extraAck: "required"}
+				}
+				added, err := st.AppendMessages([]securestore.Message{m})
+				if err != nil || len(added) != 1 {
+					t.Fatalf("append: %v (%d added)", err, len(added))
+				}
+				c.handle(st, sync.MessagesAdded{Messages: added, CatchUp: true})
+			}
+			next := func(within time.Duration) (Change, bool) {
+				select {
+				case ch := <-c.changes.out:
+					return ch, true
+				case <-time.After(within):
+					return Change{}, false
+				}
+			}
+			// The clinical state bound to the store first, as after any
+			// earlier batch (its first binding pushes AlertsChanged).
+			c.clin.follow(st)
+			// Routine catch-up: an idle queue delivers it at once, then
+			// waits the (hour-long) catch-up window.
+			catchUp(ward, securestore.UrgencyNormal, false)
+			for seen := map[Change]bool{}; !seen[Change{Kind: InboxChanged}]; {
+				ch, ok := next(30 * time.Second)
+				if !ok {
+					t.Fatal("the first catch-up batch was not delivered")
+				}
+				seen[ch] = true
+			}
+			// More routine catch-up waits for the window.
+			catchUp(ward, securestore.UrgencyNormal, false)
+			if ch, ok := next(300 * time.Millisecond); ok {
+				t.Fatalf("routine catch-up delivered during the catch-up window: %+v", ch)
+			}
+			// The page from the archive does not.
+			catchUp(doctor, tc.urgency, tc.ack)
+			got := map[Change]bool{}
+			for _, want := range []Change{{Kind: AlertsChanged}, {Kind: InboxChanged}, {Kind: ConversationChanged, Conversation: doctor}} {
+				for !got[want] {
+					ch, ok := next(30 * time.Second)
+					if !ok {
+						t.Fatalf("%s page from catch-up: %+v not delivered within 30 s (got %v)", tc.name, want, got)
+					}
+					got[ch] = true
+				}
+			}
+			if len(c.Alerts()) != 1 {
+				t.Fatalf("alerts %+v, want the page's", c.Alerts())
+			}
+		})
 	}
 }
