@@ -359,6 +359,9 @@ func (cl *clinical) raiseAlerts(st *securestore.Store, msgs []securestore.Messag
 	}
 	cl.saveAlertsLocked()
 	cl.mu.Unlock()
+	// A live push even for catch-up: it cuts the catch-up window, so a
+	// page from the archive shows as soon as a live one
+	// (TestUrgentCatchUpCutsCatchUpWait).
 	cl.changes.push(Change{Kind: AlertsChanged})
 	notified = map[string]bool{}
 	for _, a := range ring {

@@ -176,7 +176,24 @@ func (c *Controller) unlockFailed(err error) error {
 // Follow shows the shell over a Client opened outside the screens (by
 // app.SignIn or app.Unlock) and applies its changes as after a sign-in on
 // the screens; the benchmark in tests/ drives the real Controller this way.
-func (c *Controller) Follow(cl *app.Client) { c.signedIn(cl) }
+// A Client already locked gets its lock screen, never the shell: its Locked
+// change may have gone to whoever read Changes before, and the shell over
+// it would look unlocked with no PIN field (TestFollowLockedClientShowsLockScreen).
+// Follow must then be the Client's only reader of Changes.
+func (c *Controller) Follow(cl *app.Client) {
+	if !cl.Locked() {
+		c.signedIn(cl)
+		return
+	}
+	if prev := c.current(); prev != nil && prev != cl {
+		c.leave()
+	}
+	c.mu.Lock()
+	c.client, c.shell, c.thread = cl, nil, nil
+	c.mu.Unlock()
+	go c.follow(cl)
+	c.showUnlock(cl)
+}
 
 // signedIn starts following a new Client's changes and shows the shell.
 func (c *Controller) signedIn(cl *app.Client) {
