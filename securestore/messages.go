@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strings"
 	"sync"
 	"time"
 
@@ -180,11 +181,20 @@ func (a *appendTx) conversation(id string) (*convState, error) {
 	if cs := a.convs[id]; cs != nil {
 		return cs, nil
 	}
+	// What this keeps (the key, Conversation.ID) goes into the cache for
+	// the session: the store's own copy, never the caller's string, which
+	// may be a part of a whole received frame (sync decodes in place).
 	if cached, ok := a.s.convs.get(id); ok {
 		cs := &cached // a copy: the cache changes only after commit
+		if cs.c.ID == id {
+			id = cs.c.ID
+		} else {
+			id = strings.Clone(id)
+		}
 		a.convs[id] = cs
 		return cs, nil
 	}
+	id = strings.Clone(id) // once per conversation and session
 	mac := a.s.mac(tagConv, id)
 	cs := &convState{mac: mac}
 	raw, err := a.s.getV1(a.tx, bucketConv, mac)

@@ -171,7 +171,7 @@ func (x *searchIndex) name(s string) uint32 {
 		return n
 	}
 	n := uint32(len(x.names))
-	x.names[s] = n
+	x.names[strings.Clone(s)] = n // kept for the session: not the caller's memory
 	return n
 }
 
@@ -180,6 +180,7 @@ func (x *searchIndex) patient(p patientTag) uint32 {
 		return n
 	}
 	n := uint32(len(x.patients))
+	p = patientTag{strings.Clone(p.mrn), strings.Clone(p.name), strings.Clone(p.bed)}
 	x.patients = append(x.patients, p)
 	x.patientIDs[p] = n
 	return n
