@@ -105,6 +105,13 @@ func (h *messageHits) search(sa SearchActions, ms app.MessageSearch, label strin
 
 func (h *messageHits) show(hits []app.SearchHit, q string) {
 	drawn := h.box.Visible() // the list has a renderer to scroll
+	if !drawn && q == "" {
+		// Hidden and staying hidden (its hits were cleared when it was
+		// hidden): refreshing would only build and measure the unseen
+		// list, as the filters' defaults did three times per shell.
+		h.hits = nil
+		return
+	}
 	h.hits = hits
 	switch {
 	case q == "":

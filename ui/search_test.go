@@ -158,3 +158,20 @@ func searchScreens() []screenshot {
 		}},
 	}
 }
+
+// TestHiddenHitsStayUnbuilt: an empty query on the hidden hits list (the
+// search filters' defaults, set three times while the shell is built) does
+// no work: no renderer built and measured for a list nobody sees.
+func TestHiddenHitsStayUnbuilt(t *testing.T) {
+	test.NewTempApp(t)
+	build := testing.AllocsPerRun(20, func() { newMessageHits(func(app.SearchHit) {}) })
+	cleared := testing.AllocsPerRun(20, func() {
+		h := newMessageHits(func(app.SearchHit) {})
+		for range 3 {
+			h.show(nil, "")
+		}
+	})
+	if cleared != build {
+		t.Fatalf("clearing a hidden hits list allocated %.0f times (building it %.0f): it built what nobody sees", cleared-build, build)
+	}
+}
