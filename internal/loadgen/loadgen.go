@@ -193,8 +193,14 @@ func (c *Config) Check() error {
 	return nil
 }
 
-// testAddress accepts only a literal loopback address, "localhost", or the
-// cluster harness's TEST-NET-1 (192.0.2.0/24, RFC 5737: never routed).
+// lookupIP resolves "localhost" for testAddress (a test makes it answer
+// elsewhere).
+var lookupIP = net.LookupIP
+
+// testAddress accepts only a literal loopback address, "localhost" when every
+// address it resolves to is loopback, or the cluster harness's TEST-NET-1
+// (192.0.2.0/24, RFC 5737: never routed). The name is resolved, not trusted:
+// Go looks it up in /etc/hosts and then in DNS, which may answer anything.
 func testAddress(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") {
@@ -202,6 +208,15 @@ func testAddress(raw string) error {
 	}
 	h := u.Hostname()
 	if h == "localhost" {
+		ips, err := lookupIP(h)
+		if err != nil || len(ips) == 0 {
+			return fmt.Errorf("%w: localhost does not resolve here: %v", ErrRefused, err)
+		}
+		for _, ip := range ips {
+			if !ip.IsLoopback() {
+				return fmt.Errorf("%w: localhost resolves to %s here, not a loopback address", ErrRefused, ip)
+			}
+		}
 		return nil
 	}
 	ip := net.ParseIP(h)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -113,9 +114,14 @@ func TestLoadRefusesOffTestAddresses(t *testing.T) {
 		"second node off": func(c *Config) {
 			c.URL = "wss://192.0.2.11:5443/ws wss://10.0.0.2:5443/ws"
 		},
-		"too many clients": func(c *Config) { c.Accounts = make([]Account, MaxClients+1) },
-		"rate":             func(c *Config) { c.Rates = []float64{MaxRate + 1} },
-		"long step":        func(c *Config) { c.Step = MaxStep + time.Second },
+		"any address":                func(c *Config) { c.URL = "ws://0.0.0.0:5280/ws" },
+		"any address v6":             func(c *Config) { c.URL = "ws://[::]:5280/ws" },
+		"v4-mapped public":           func(c *Config) { c.URL = "ws://[::ffff:203.0.113.5]:5280/ws" },
+		"loopback userinfo":          func(c *Config) { c.URL = "ws://127.0.0.1@chat.hospital.example/ws" },
+		"name with an address in it": func(c *Config) { c.URL = "wss://192.0.2.11.nip.io/ws" },
+		"too many clients":           func(c *Config) { c.Accounts = make([]Account, MaxClients+1) },
+		"rate":                       func(c *Config) { c.Rates = []float64{MaxRate + 1} },
+		"long step":                  func(c *Config) { c.Step = MaxStep + time.Second },
 		"long run": func(c *Config) {
 			c.Rates = []float64{1, 2, 3, 4, 5, 6, 7, 8}
 			c.Step, c.Drain = MaxStep, MaxStep
@@ -127,7 +133,17 @@ func TestLoadRefusesOffTestAddresses(t *testing.T) {
 			t.Errorf("%s: err %v, want ErrRefused", name, err)
 		}
 	}
-	for _, ok := range []string{"ws://127.0.0.1:1/x", "ws://localhost:1/x", "ws://[::1]:1/x", "wss://192.0.2.11:1/ws wss://192.0.2.12:1/ws"} {
+	// A localhost that resolves off the machine (a hosts file without it,
+	// and DNS answering) is refused.
+	lookupIP = func(string) ([]net.IP, error) { return []net.IP{net.ParseIP("203.0.113.5")}, nil }
+	c := base
+	c.URL = "ws://localhost:5280/ws"
+	err := c.Check()
+	lookupIP = net.LookupIP
+	if !errors.Is(err, ErrRefused) {
+		t.Errorf("localhost resolving to 203.0.113.5: err %v, want ErrRefused", err)
+	}
+	for _, ok := range []string{"ws://127.0.0.1:1/x", "ws://[::ffff:127.0.0.1]:1/x", "ws://localhost:1/x", "ws://[::1]:1/x", "wss://192.0.2.11:1/ws wss://192.0.2.12:1/ws"} {
 		c := base
 		c.URL = ok
 		if err := c.Check(); err != nil {
