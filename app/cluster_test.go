@@ -195,10 +195,13 @@ func TestSignInClusterSurvivesNodeKill(t *testing.T) {
 // (busy ward, bad corner, a 3–8 s handoff, 256 kbit/s) on the link between
 // the clients and the two-node ejabberd cluster: the same mixed load (chat
 // both ways, read receipts, an acknowledged page from the headless sender,
-// a photo) with every client holding both nodes' URLs. Loss (nftables) and
-// rate (tc tbf) act in the clients' namespace on every veth to a node, a
-// handoff takes the clients' bridge down, and the fault proxy's delay ±
-// jitter sits in front of each node. ROUNDS_WARD_SOAK repeats rounds as for
+// a photo) with every client holding both nodes' URLs. Loss (nftables in
+// the clients' namespace), rate (tc tbf on the clients' bridge and, for
+// packets to the clients only, on each node's veth) and a handoff
+// (nftables dropping everything on the clients' bridge; the bridge stays up
+// so the nodes keep their link) shape only the clients' traffic
+// (testserver.Cluster), and the fault proxy's delay ± jitter sits in front
+// of each node. ROUNDS_WARD_SOAK repeats rounds as for
 // the Prosody run (make test-cluster-ward-soak).
 func TestClusterWardLink(t *testing.T) {
 	needWard(t)
