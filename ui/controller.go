@@ -649,7 +649,10 @@ func (a *actions) MarkShown(conv string, upTo app.MessageID) {
 	}
 }
 
+// LoadOlder is the user scrolling back through the history: reading is use,
+// so it defers auto-lock like a tap.
 func (a *actions) LoadOlder(conv string, before app.MessageID) {
+	a.cl.Touch()
 	rows, err := a.cl.Older(conv, before, pageSize)
 	if err != nil {
 		return

@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"context"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"rounds/app"
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// Reading back through a conversation is use: the older pages the view asks
+// for as the user scrolls up defer auto-lock like a tap or a keystroke, so
+// the screen does not lock under a nurse reading old messages. The idle
+// timer runs on an injected clock; nothing here waits on real time.
+func TestLoadOlderDefersAutoLock(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clock := &stepClock{now: time.Now()}
+	cfg := app.Config{DataDir: t.TempDir(), KDF: securestore.KDFParams{Time: 1, Memory: 64, Threads: 1},
+		Secrets: &memKeyring{}, Policy: app.Policy{LockAfter: 10 * time.Minute}, Clock: clock}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, err := app.SignIn(ctx, cfg, srv.JID("alice"), testserver.Password, srv.WSURL(), []byte("482913"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(screenSizes["desktop"])
+	c := &Controller{App: fa, Window: w, Config: cfg}
+	c.signedIn(cl)
+	t.Cleanup(func() {
+		cl.SignOut()
+		drainUI()
+	})
+	conv, err := cl.StartChat(srv.JID("bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Send(conv, "Bed 4 obs due at 14:00"); err != nil {
+		t.Fatal(err)
+	}
+	v := openRealConversation(t, cl, c, conv)
+
+	clock.Advance(9 * time.Minute) // reading, no taps
+	if cl.Locked() {
+		t.Fatal("locked after 9 of 10 idle minutes")
+	}
+	// The user scrolls to the top: the view asks for the page before its
+	// first row, as updateRow does when the loader row comes into view.
+	drainUI()
+	done := make(chan struct{})
+	v.actions = loadOlderDone{v.actions, done}
+	v.requestOlder()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("LoadOlder did not return within 10 s")
+	}
+	drainUI()
+	clock.Advance(2 * time.Minute) // 11 minutes after sign-in, 2 after scrolling
+	if cl.Locked() {
+		t.Fatal("locked 2 minutes after the user scrolled back through the history (LoadOlder is not activity)")
+	}
+	clock.Advance(9 * time.Minute) // now 10+ idle minutes after the scroll
+	if !cl.Locked() {
+		t.Fatal("not locked 11 idle minutes after the last scroll: the test's clock does not drive auto-lock")
+	}
+}
+
+// loadOlderDone says when the real actions' LoadOlder has returned.
+type loadOlderDone struct {
+	ConversationActions
+	done chan struct{}
+}
+
+func (l loadOlderDone) LoadOlder(conv string, before app.MessageID) {
+	l.ConversationActions.LoadOlder(conv, before)
+	close(l.done)
+}
+
+// stepClock is app.Clock moved by hand: AfterFunc callbacks run, in time
+// order, when Advance passes their time.
+type stepClock struct {
+	mu     gosync.Mutex
+	now    time.Time
+	timers []*stepTimer
+}
+
+type stepTimer struct {
+	c       *stepClock
+	at      time.Time
+	f       func()
+	stopped bool
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) AfterFunc(d time.Duration, f func()) app.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &stepTimer{c: c, at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *stepTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.stopped
+	t.stopped = true
+	return was
+}
+
+func (c *stepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	end := c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		var next *stepTimer
+		for _, t := range c.timers {
+			if !t.stopped && !t.at.After(end) && (next == nil || t.at.Before(next.at)) {
+				next = t
+			}
+		}
+		if next == nil {
+			c.now = end
+			c.mu.Unlock()
+			return
+		}
+		next.stopped = true
+		if next.at.After(c.now) {
+			c.now = next.at
+		}
+		c.mu.Unlock()
+		next.f()
+	}
+}
