@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strconv"
 	gosync "sync"
 	"testing"
 	"time"
@@ -246,5 +247,61 @@ func TestUrgentCatchUpCutsCatchUpWait(t *testing.T) {
 				t.Fatalf("alerts %+v, want the page's", c.Alerts())
 			}
 		})
+	}
+}
+
+// A catch-up that never pauses (bulk changes pushed without a break, as a
+// long archive's pages are) is still delivered every catch-up window: no
+// change waits for the trickle to end, and none is lost. The window is
+// 200 ms and the test allows 30 s for each.
+func TestChangeQueueBulkTrickleNotStarved(t *testing.T) {
+	q := newChangeQueue(coalesceWindow, 200*time.Millisecond)
+	defer q.close()
+	stop := make(chan struct{})
+	pushed := make(chan int, 1<<16)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				close(pushed)
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			q.pushBulk(Change{Kind: ConversationChanged, Conversation: "c" + strconv.Itoa(i)})
+			pushed <- i
+		}
+	}()
+	got := map[string]bool{}
+	next := func(what string) {
+		t.Helper()
+		select {
+		case ch := <-q.out:
+			got[ch.Conversation] = true
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: not delivered within 30 s", what)
+		}
+	}
+	// While the trickle runs: a change pushed now comes in a later batch.
+	last := 0
+	for round := 0; round < 5; round++ {
+		var mark int
+		for mark = range pushed {
+			if mark > round*100 {
+				break
+			}
+		}
+		last = max(last, mark)
+		for !got["c"+strconv.Itoa(mark)] {
+			next("c" + strconv.Itoa(mark) + " during the trickle")
+		}
+	}
+	close(stop)
+	for i := range pushed {
+		last = max(last, i)
+	}
+	for i := 0; i <= last; i++ {
+		for !got["c"+strconv.Itoa(i)] {
+			next("c" + strconv.Itoa(i) + " after the trickle")
+		}
 	}
 }
