@@ -32,7 +32,8 @@ import (
 // ackedWindow before the cut (at most ackedKeep): those still at "sent" (no
 // receipt, no read marker; the catch-up applied what the archive held) that
 // the archive does not show are sent again at the flush, with the same
-// origin-id, which Rounds recipients de-duplicate (same sender, same text).
+// origin-id, which Rounds recipients de-duplicate (same sender, same text),
+// and stay on the Outbox until the server acknowledges the copy.
 // The check needs evidence that this server archives what we send: at least
 // one message acknowledged on this device is in what the catch-up read. A
 // server that archives no outgoing messages, or no archive at all, therefore
@@ -175,6 +176,13 @@ func (s *Session) checkAcked() {
 		if err != nil || m.Receipt.State != securestore.ReceiptSent || !resendable(m) {
 			continue
 		}
+		// Back on the Outbox, at its state, until the server acknowledges
+		// the copy: a cut before that ack, or the app killed, must not lose
+		// it again (the copy is handed back unacknowledged to nobody), and
+		// the next catch-up takes it off if the archive shows it after all.
+		if err := s.store.Requeue(r.id); err != nil {
+			s.log.Warn("sync: requeue", "err", err)
+		}
 		lost = append(lost, r.id)
 	}
 	if len(lost) == 0 {
@@ -202,8 +210,9 @@ func resendable(m securestore.Message) bool {
 }
 
 // resendUnarchived sends again, before the Outbox flush, what checkAcked
-// found lost. The message keeps its state ("sent"): the user sees nothing
-// new, and the next acknowledgement changes nothing the user sees.
+// found lost (and put back on the Outbox, where the flush skips it on this
+// stream). The message keeps its state ("sent"): the user sees nothing
+// new, and the next acknowledgement takes it off the Outbox.
 func (s *Session) resendUnarchived(c *xmpp.Client) {
 	w := &s.acked
 	w.mu.Lock()

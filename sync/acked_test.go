@@ -289,3 +289,50 @@ func TestAckedLostThenCorrectedIsResent(t *testing.T) {
 		t.Fatalf("%d %s audit entries, want 1", n, AuditResentUnarchived)
 	}
 }
+
+// TestAckedResendCutAgainBeforeItsAck: the copy sent again is itself lost
+// with the next cut, before the server acknowledged it (the second node of
+// a rolling restart goes down at once). It stays on the Outbox, at its
+// state, until the server acknowledges it, so the sign-in after the second
+// cut sends it again: bob gets it once. Before, the copy was sent from
+// memory only: handed back unacknowledged by the refused resumption, it was
+// on no list, and the message was lost for good.
+func TestAckedResendCutAgainBeforeItsAck(t *testing.T) {
+	srv, relay, alice := ackedSetup(t, testserver.Prosody)
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	lost := sendLost(t, relay, alice, bob.jid)
+	bob.waitFor("the three before", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 3 })
+	// The first sign-in after the cut: the copy sent again never reaches
+	// the server.
+	var mu gosync.Mutex
+	swallowed := 0
+	relay.OnUp(func(frame string) ([]string, []string) {
+		if strings.HasPrefix(frame, "<resume") {
+			return nil, []string{`<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if swallowed == 0 && strings.HasPrefix(frame, "<message") && strings.Contains(frame, lost.OriginID) {
+			swallowed++
+			return nil, nil
+		}
+		return []string{frame}, nil
+	})
+	relay.OnDown(func(frame string) []string { return []string{frame} })
+	relay.Cut()
+	alice.waitFor("the copy sent again", 60*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return swallowed == 1
+	})
+	relay.killNode(nil) // before the server could acknowledge it
+	bob.waitFor("the lost message", 60*time.Second, func() bool { return bob.bodies(alice.jid, securestore.Incoming)["acked-lost"] > 0 })
+	alice.allAtLeast(alice.send(bob.jid, "after", 1), securestore.ReceiptDelivered, 30*time.Second)
+	if got := bob.bodies(alice.jid, securestore.Incoming); got["acked-lost"] != 1 {
+		t.Fatalf("bob holds the lost message %d times, want 1", got["acked-lost"])
+	}
+	alice.allAtLeast([]securestore.MessageID{lost.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	if out, err := alice.store.Outbox(); err != nil || len(out) != 0 {
+		t.Fatalf("outbox after delivery: %d messages (%v), want none", len(out), err)
+	}
+}
