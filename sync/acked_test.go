@@ -336,3 +336,48 @@ func TestAckedResendCutAgainBeforeItsAck(t *testing.T) {
 		t.Fatalf("outbox after delivery: %d messages (%v), want none", len(out), err)
 	}
 }
+
+// TestAckedLostFoundAfterUnansweredResume: the node that held alice's
+// session died and the one she reaches never answers her <resume/>
+// (ejabberd 23.01's surviving node, docs/ADMIN.md). Past ResumeTimeout the
+// Session signs in afresh, catches up and sends the lost message again:
+// the fresh-session path after a timeout, through the engine, not only
+// the client (TestResumeUnansweredSignsInAfresh in sync/xmpp).
+func TestAckedLostFoundAfterUnansweredResume(t *testing.T) {
+	srv, relay, alice := ackedSetup(t, testserver.Prosody)
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	lost := sendLost(t, relay, alice, bob.jid)
+	bob.waitFor("the three before", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 3 })
+	var mu gosync.Mutex
+	resumes := 0
+	relay.OnUp(func(frame string) ([]string, []string) {
+		if strings.HasPrefix(frame, "<resume") {
+			mu.Lock()
+			resumes++
+			mu.Unlock()
+			return nil, nil // never answered
+		}
+		return []string{frame}, nil
+	})
+	relay.OnDown(func(frame string) []string { return []string{frame} })
+	cutAt := len(relay.Up())
+	relay.Cut()
+	start := time.Now()
+	bob.waitFor("the lost message, sent again", 60*time.Second, func() bool { return bob.bodies(alice.jid, securestore.Incoming)["acked-lost"] > 0 })
+	took := time.Since(start)
+	alice.allAtLeast(alice.send(bob.jid, "after", 1), securestore.ReceiptDelivered, 30*time.Second)
+	got := bob.bodies(alice.jid, securestore.Incoming)
+	expectExactlyOnce(t, got, "acked", 3)
+	if got["acked-lost"] != 1 {
+		t.Fatalf("bob holds the lost message %d times, want 1", got["acked-lost"])
+	}
+	if n := relay.upFramesWith(cutAt, lost.OriginID); n != 1 {
+		t.Fatalf("the lost message went out %d times after the cut, want 1", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if resumes != 1 {
+		t.Fatalf("%d resumes tried, want 1 (then a fresh sign-in)", resumes)
+	}
+	t.Logf("unanswered resume to the lost message at bob: %v", took)
+}
