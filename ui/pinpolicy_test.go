@@ -177,3 +177,25 @@ func TestChoosePINStatesMinimum(t *testing.T) {
 		t.Fatalf("6 digits: chosen %q", chosen)
 	}
 }
+
+// TestPINBannerBeforeWindowLaysNothingOut: showShell sets the banner before
+// the shell is on the window; that lays nothing out at size zero (which
+// built the phone's tabs, measuring every tab, only for the window's first
+// layout to build the desktop's), and the banner set then still shows.
+func TestPINBannerBeforeWindowLaysNothingOut(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.Resize(fyne.NewSize(1280, 800))
+	s := NewShell(newClinicalActions(), settingsState())
+	s.SetPINChangeRequired(true, 8)
+	if s.layout.mode != -1 || s.layout.tabs != nil {
+		t.Fatalf("the banner laid the shell out before it was on a window (mode %d, phone %v)", s.layout.mode, s.layout.phone)
+	}
+	w.SetContent(s.Content())
+	if s.layout.phone || s.layout.tabs == nil {
+		t.Fatal("the desktop's tabs are not built on a 1280x800 window")
+	}
+	if !s.PINChangeRequired() || s.pinBanner.Size().Height == 0 || s.pinText.Text != pinChangeText(8) {
+		t.Fatalf("the banner set before the window is not shown (height %.0f)", s.pinBanner.Size().Height)
+	}
+}

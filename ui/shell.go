@@ -273,12 +273,23 @@ func (s *Shell) SetPINChangeRequired(required bool, min int) {
 			s.pinChanger.Hide()
 			s.pinChanger = nil
 		}
-		s.body.Refresh()
+		s.relayoutBody()
 		return
 	}
 	s.pinMin = min
 	s.pinText.SetText(pinChangeText(min))
 	s.pinBanner.Show()
+	s.relayoutBody()
+}
+
+// relayoutBody lays the banner and the panes out again once the shell is on
+// a window; before (showShell sets the banner first) a layout at size zero
+// would build the phone's tabs, measuring every tab, only for the window's
+// first layout to build the desktop's.
+func (s *Shell) relayoutBody() {
+	if s.body.Size().IsZero() {
+		return
+	}
 	s.body.Refresh()
 }
 
