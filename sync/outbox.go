@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	"fmt"
+	gosync "sync"
 
 	"rounds/securestore"
 	"rounds/sync/xmpp"
@@ -293,6 +294,13 @@ func (s *Session) onAcked(el *xmpp.Element) {
 // commit of its own; ReceiptChanged and the text-acknowledgement rules
 // (ownReplySent) follow once it is written. The message stays on the Outbox
 // until then: a crash before resends it, and receivers drop the copy.
+//
+// The store reports the mark on the goroutine of whichever write carried
+// it, with that caller's locks held: one made under textAckMu (textReply,
+// ownTextReply) would deadlock ownReplySent, which takes it. So only the
+// event (a push that never blocks, emitted before the carrier's own, such
+// as a delivery receipt's) is sent there; ownReplySent runs on a goroutine
+// of its own, in the order the marks were written (repliesSent).
 func (s *Session) markSentSoon(id securestore.MessageID) {
 	now := s.clock.Now()
 	s.store.MarkSentSoon(id, now, func(changed bool, err error) {
@@ -303,8 +311,45 @@ func (s *Session) markSentSoon(id securestore.MessageID) {
 		if changed {
 			s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
 		}
-		s.ownReplySent(id) // textack.go
+		if !s.textAckRules().off {
+			s.repliesSent.run(func() { s.ownReplySent(id) }) // textack.go
+		}
 	})
+}
+
+// inOrder runs functions one at a time, in the order given, on a goroutine
+// that lives only while some are waiting (none is left behind when idle).
+type inOrder struct {
+	mu      gosync.Mutex
+	waiting []func()
+	running bool
+}
+
+func (q *inOrder) run(f func()) {
+	q.mu.Lock()
+	q.waiting = append(q.waiting, f)
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if !start {
+		return
+	}
+	go func() {
+		for {
+			q.mu.Lock()
+			if len(q.waiting) == 0 {
+				q.running = false
+				q.waiting = nil
+				q.mu.Unlock()
+				return
+			}
+			f := q.waiting[0]
+			q.waiting[0] = nil
+			q.waiting = q.waiting[1:]
+			q.mu.Unlock()
+			f()
+		}
+	}()
 }
 
 // markSent advances a message to sent and takes it out of the Outbox.

@@ -104,6 +104,7 @@ type Session struct {
 	escService   atomic.Pointer[string]             // escalation.go
 	textAckMu    gosync.Mutex                       // one reply matched at a time (live and catch-up); guards pages
 	pages        map[string][]securestore.MessageID // textack.go: pages per conversation
+	repliesSent  inOrder                            // outbox.go: ownReplySent after a sent mark is written
 	// pageCommitted, when a test sets it, runs after each archive page (and
 	// the edits it recorded) committed and before those edits are applied:
 	// the crash point tests kill the process at.

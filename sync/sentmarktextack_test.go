@@ -1,0 +1,89 @@
+package sync
+
+import (
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+)
+
+// TestSentMarkUnderTextAckLock: a waiting sent mark (securestore.MarkSentSoon)
+// is written by whatever store write comes next, and that may be one made
+// with the text-acknowledgement lock held (textReply marking the page a
+// peer's "ack" answers). The mark's follow-up (our own plain reply "ack",
+// which acknowledges the page it answers, ownReplySent) takes that lock
+// too: run inline it deadlocked, and with it the read loop at the next
+// reply. Here a peer's reply is matched (textReply, as catch-up does on
+// its own goroutine) while the server's ack of our "ack" waits to be
+// written: the match returns, and our "ack" still acknowledges the peer's
+// page.
+func TestSentMarkUnderTextAckLock(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	// A linger longer than the test: the mark waits for a write that
+	// happens anyway.
+	alice := startDevice(t, srv, "alice", deviceOptions{sentLinger: time.Hour})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+
+	// Bob's page to Alice, which Alice's "ack" will answer.
+	pb, err := bob.session.Send(alice.jid, "Bed 4 K+ 6.9", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobsPage := byOrigin(t, alice, bob.jid, pb.OriginID)
+	// Alice's page to Bob, which Bob's "ack" answers.
+	pa, err := alice.session.Send(bob.jid, "Bed 9 lactate 5", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.allAtLeast([]securestore.MessageID{pa.ID}, securestore.ReceiptDelivered, 30*time.Second)
+	// Bob's "ack", stored as catch-up stores it, not yet matched.
+	got, err := alice.store.AppendMessages([]securestore.Message{{ConversationID: bob.jid, From: bob.jid, To: alice.jid,
+		Direction: securestore.Incoming, Body: "ack", OriginID: "bob-ack-1", Timestamp: time.Now(),
+		Extra: map[string]string{securestore.ExtraSender: bob.jid}}})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("storing bob's reply: %v %v", got, err)
+	}
+	bobsAck := got[0]
+	// Bob offline: no delivery receipt comes to write Alice's mark.
+	bob.stop()
+
+	mine, err := alice.session.Send(bob.jid, "ack", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("the server's ack of alice's reply", 30*time.Second, func() bool {
+		alice.session.mu.Lock()
+		defer alice.session.mu.Unlock()
+		_, inflight := alice.session.inflight[mine.OriginID]
+		return !inflight
+	})
+	if st := alice.receiptState(mine.ID); st != securestore.ReceiptQueued {
+		t.Fatalf("alice's reply is %v before the match, want queued (its sent mark waiting)", st)
+	}
+
+	done := make(chan struct{})
+	go func() {
+		alice.session.textReply(bobsAck)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("textReply did not return within 15 s: the sent mark's follow-up waits for the text-acknowledgement lock its carrier holds")
+	}
+	if st := alice.receiptState(pa.ID); st != securestore.ReceiptAcknowledged {
+		t.Errorf("alice's page is %v, want acknowledged by bob's reply", st)
+	}
+	if st := alice.receiptState(mine.ID); st != securestore.ReceiptSent {
+		t.Errorf("alice's reply is %v, want sent (its mark rode the match)", st)
+	}
+	alice.waitFor("alice's own ack of bob's page", 30*time.Second, func() bool {
+		for _, e := range eventsOf[ResponseReceived](alice) {
+			if e.Own && e.ByText && e.To == bobsPage.ID && e.Message.ID == mine.ID {
+				return true
+			}
+		}
+		return false
+	})
+}
