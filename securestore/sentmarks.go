@@ -29,7 +29,10 @@ type sentMark struct {
 // transaction or within Options.SentLinger (see above). done, if not nil, runs once
 // the mark is written (changed: the receipt moved) or has failed; it runs
 // on the goroutine whose transaction wrote it, with no lock of the store
-// held, so it may use the store.
+// held, so it may use the store; but it runs inside that write's call, so
+// with whatever locks its caller holds: done must not wait for a lock that
+// any caller of the store may hold around a write (sync hands such work
+// to a goroutine of its own).
 func (s *Store) MarkSentSoon(id MessageID, at time.Time, done func(changed bool, err error)) {
 	s.marksMu.Lock()
 	defer s.marksMu.Unlock()
