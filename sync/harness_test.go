@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	gosync "sync"
 	"testing"
 	"time"
@@ -157,7 +158,10 @@ func (d *device) stop() {
 	select {
 	case <-d.done:
 	case <-time.After(10 * time.Second):
-		d.t.Errorf("%s: Run did not return", d.jid)
+		// Where it is stuck, for a failure seen only in CI or under load.
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		d.t.Errorf("%s: Run did not return within 10 s of its cancel; goroutines:\n%s", d.jid, buf[:n])
 	}
 	d.cancel = nil
 	_ = d.store.Close()
