@@ -213,12 +213,18 @@ func resendable(m securestore.Message) bool {
 // found lost (and put back on the Outbox, where the flush skips it on this
 // stream). The message keeps its state ("sent"): the user sees nothing
 // new, and the next acknowledgement takes it off the Outbox.
-func (s *Session) resendUnarchived(c *xmpp.Client) {
+//
+// It returns the messages it sent whole, which the flush that follows must
+// skip: their copy's ack can come before the flush reaches them, and the
+// ack ends what stops a second copy on this stream (the in-flight entry)
+// while the Outbox read before it still lists them.
+func (s *Session) resendUnarchived(c *xmpp.Client) map[securestore.MessageID]bool {
 	w := &s.acked
 	w.mu.Lock()
 	lost := w.lost
 	w.lost = nil
 	w.mu.Unlock()
+	var sent map[securestore.MessageID]bool
 	for _, id := range lost {
 		m, err := s.store.Message(id)
 		if err != nil || m.Receipt.State != securestore.ReceiptSent || !resendable(m) {
@@ -239,5 +245,10 @@ func (s *Session) resendUnarchived(c *xmpp.Client) {
 			continue
 		}
 		s.transmit(c, m)
+		if sent == nil {
+			sent = map[securestore.MessageID]bool{}
+		}
+		sent[m.ID] = true
 	}
+	return sent
 }

@@ -381,3 +381,54 @@ func TestAckedLostFoundAfterUnansweredResume(t *testing.T) {
 	}
 	t.Logf("unanswered resume to the lost message at bob: %v", took)
 }
+
+// TestAckedResendNotSentTwiceByTheFlush: the copy sent again is also on the
+// Outbox (TestAckedResendCutAgainBeforeItsAck). The flush that follows on
+// the same stream must not send it once more, however quickly the server
+// acknowledges the copy: here messages written during the outage go out
+// first, so the copy's ack can arrive before the flush reaches it.
+func TestAckedResendNotSentTwiceByTheFlush(t *testing.T) {
+	srv, relay, alice := ackedSetup(t, testserver.Prosody)
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	lost := sendLost(t, relay, alice, bob.jid)
+	bob.waitFor("the three before", 30*time.Second, func() bool { return len(bob.bodies(alice.jid, securestore.Incoming)) >= 3 })
+	// The flush is slow (the relay reads each message written during the
+	// outage slowly, so the client's writes block), while the copy's
+	// acknowledgement comes back at once.
+	gate := make(chan struct{})
+	relay.OnUp(func(frame string) ([]string, []string) {
+		if strings.HasPrefix(frame, "<resume") {
+			return nil, []string{`<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`}
+		}
+		if strings.Contains(frame, "urn:ietf:params:xml:ns:xmpp-bind") {
+			<-gate
+		}
+		if strings.HasPrefix(frame, "<message") && strings.Contains(frame, ">offline-") {
+			time.Sleep(40 * time.Millisecond)
+		}
+		return []string{frame}, nil
+	})
+	relay.OnDown(func(frame string) []string { return []string{frame} })
+	cutAt := len(relay.Up())
+	relay.Cut()
+	alice.waitFor("offline", 30*time.Second, func() bool { return alice.session.readyClient() == nil })
+	pad := strings.Repeat(" ward 4 obs", 9000) // ~100 KB a message
+	var queued []securestore.MessageID
+	for i := range 60 {
+		m, err := alice.session.Send(bob.jid, fmt.Sprintf("offline-%04d%s", i, pad), SendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, m.ID)
+	}
+	close(gate)
+	alice.allAtLeast(queued, securestore.ReceiptSent, 60*time.Second)
+	bob.waitFor("the lost message", 60*time.Second, func() bool { return bob.bodies(alice.jid, securestore.Incoming)["acked-lost"] > 0 })
+	alice.allAtLeast(alice.send(bob.jid, "after", 1), securestore.ReceiptDelivered, 30*time.Second)
+	if n := relay.upFramesWith(cutAt, lost.OriginID); n != 1 {
+		t.Fatalf("the lost message went out %d times after the cut, want 1", n)
+	}
+	if got := bob.bodies(alice.jid, securestore.Incoming); got["acked-lost"] != 1 {
+		t.Fatalf("bob holds the lost message %d times, want 1", got["acked-lost"])
+	}
+}

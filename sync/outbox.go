@@ -236,12 +236,15 @@ func (s *Session) flushOutbox(c *xmpp.Client) error {
 	if s.Locked() {
 		return nil // the unlocked Session flushes it
 	}
-	s.resendUnarchived(c) // acked.go: they went out before what is queued
+	resent := s.resendUnarchived(c) // acked.go: they went out before what is queued
 	pending, err := s.store.Outbox()
 	if err != nil {
 		return err
 	}
 	for _, m := range pending {
+		if resent[m.ID] {
+			continue
+		}
 		s.transmit(c, m)
 	}
 	return nil
