@@ -79,3 +79,20 @@ func TestCheckCountsFromWhatWasDue(t *testing.T) {
 		}
 	})
 }
+
+// TestFitGivesNoFigureFromNoise: passing steps whose server CPU falls as
+// the rate rises (TestLoadShort/ejabberd at load 17 gave "server CPU a
+// further message -8ms") yield no per-message figure rather than a
+// negative one; a rising line gives its slope.
+func TestFitGivesNoFigureFromNoise(t *testing.T) {
+	noisy := Report{Steps: []Step{{Rate: 5, ServerCPU: 0.40, Pass: true}, {Rate: 20, ServerCPU: 0.28, Pass: true}}}
+	noisy.fit()
+	if noisy.PerMessage != 0 || noisy.Idle != 0 {
+		t.Errorf("falling CPU: per message %v, idle %.2f cores; want no figure (0, 0)", noisy.PerMessage, noisy.Idle)
+	}
+	rising := Report{Steps: []Step{{Rate: 10, ServerCPU: 0.07, Pass: true}, {Rate: 20, ServerCPU: 0.12, Pass: true}}}
+	rising.fit()
+	if rising.PerMessage != 5*time.Millisecond || rising.Idle < 0.019 || rising.Idle > 0.021 {
+		t.Errorf("rising CPU: per message %v, idle %.3f cores; want 5ms, 0.02", rising.PerMessage, rising.Idle)
+	}
+}

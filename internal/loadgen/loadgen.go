@@ -141,7 +141,9 @@ type Report struct {
 	// steps' server CPU against their rate: what one more message a second
 	// costs the server (CPU time a message) and what it spends at no
 	// messages on the connected clients (in cores). Zero with fewer than
-	// two passing steps. One core divided by PerMessage is where a
+	// two passing steps, or when the line does not rise with the rate (the
+	// machine's other load outweighed the messages: there is no figure to
+	// give, and a negative CPU a message would be nonsense). One core divided by PerMessage is where a
 	// one-thread server (Prosody) would run out, before anything else.
 	PerMessage time.Duration
 	Idle       float64
@@ -620,8 +622,11 @@ func (rep *Report) fit() {
 		return
 	}
 	slope := (n*sxy - sx*sy) / d
+	if slope <= 0 {
+		return
+	}
 	rep.PerMessage = time.Duration(slope * float64(time.Second))
-	rep.Idle = (sy - slope*sx) / n
+	rep.Idle = max((sy-slope*sx)/n, 0)
 }
 
 func (r *run) numRecords() int {
