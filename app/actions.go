@@ -30,6 +30,7 @@ type conversations struct {
 	changes *changeQueue       // the Client's
 	clin    *clinical          // alerts and ladders pin conversations and mark rows
 	att     *attachmentService // a row's files; forgetting a recalled message's
+	heap    *heapReturn        // returned to the OS once older pages stop coming (memory.go)
 	host    conversationsHost
 }
 

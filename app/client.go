@@ -66,6 +66,9 @@ type Client struct {
 	dnd dndService
 	// People's decoded pictures, with their own lock (faces.go).
 	faces faceBook
+	// Freed heap handed back once a history load settles, with its own
+	// lock (memory.go).
+	heap heapReturn
 	// Broadcast records' writer lock (broadcast.go).
 	broadcasts broadcastBook
 	// headless is set for a command-line run (headless.go), nil for a
@@ -89,7 +92,8 @@ func newClient(cfg Config, path string) *Client {
 	wo := &c.wipeOrders
 	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
 	c.att.log, c.att.clock, c.att.changes, c.att.host = cfg.Logger, cfg.Clock, c.changes, c
-	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, att: &c.att, host: c}
+	c.heap.clock = cfg.Clock
+	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, att: &c.att, heap: &c.heap, host: c}
 	return c
 }
 

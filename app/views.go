@@ -232,6 +232,9 @@ func (cc *conversations) Older(conv string, before securestore.MessageID, n int)
 	if err != nil {
 		return nil, mapErr(err)
 	}
+	if cc.heap != nil {
+		cc.heap.settleAfter(historySettle)
+	}
 	return cc.rows(st, conv, ms)
 }
 
