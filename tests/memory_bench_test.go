@@ -421,5 +421,6 @@ func (nopActions) Open(string)                             {}
 func (nopActions) Send(string, string) error               { return nil }
 func (nopActions) MarkShown(string, securestore.MessageID) {}
 func (nopActions) LoadOlder(string, securestore.MessageID) {}
+func (nopActions) Reading(string)                          {}
 func (nopActions) StartChat(string)                        {}
 func (nopActions) SetPresence(string, string) error        { return nil }

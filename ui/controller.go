@@ -649,6 +649,9 @@ func (a *actions) MarkShown(conv string, upTo app.MessageID) {
 	}
 }
 
+// Reading is the user scrolling the conversation: activity, like a tap.
+func (a *actions) Reading(string) { a.cl.Touch() }
+
 // LoadOlder is the user scrolling back through the history: reading is use,
 // so it defers auto-lock like a tap.
 func (a *actions) LoadOlder(conv string, before app.MessageID) {

@@ -31,6 +31,9 @@ type ConversationActions interface {
 	MarkShown(conv string, upTo app.MessageID)
 	// LoadOlder asks for the page of messages before message before.
 	LoadOlder(conv string, before app.MessageID)
+	// Reading says the user scrolled the conversation: reading is use, and
+	// defers auto-lock. Called on the UI goroutine; it must be cheap.
+	Reading(conv string)
 }
 
 // ConversationInfo is the header of a conversation and what the view needs to
@@ -103,6 +106,11 @@ type ConversationView struct {
 	ready       bool
 	olderAsked  app.MessageID
 	popup       *widget.PopUp
+	// placed is the list's offset (and placedH its height) after the view
+	// last moved it itself (placing while it does) or it was resized: any
+	// other move is the user's (Reading).
+	placed, placedH float32
+	placing         bool
 
 	shownMu      sync.Mutex
 	shownIdx     int
@@ -366,7 +374,7 @@ func (v *ConversationView) Append(rows ...app.MessageRow) {
 	}
 	v.list.Refresh()
 	if atEnd {
-		v.list.ScrollToBottom()
+		v.place(v.list.ScrollToBottom)
 	}
 }
 
@@ -517,16 +525,28 @@ func (v *ConversationView) afterLayout() {
 	if v.list == nil {
 		return
 	}
-	switch {
-	case v.scrollTo >= 0 && v.scrollTo < len(v.rows):
-		v.list.ScrollTo(v.scrollTo + v.offset())
-	case v.scrollEnd:
-		v.list.ScrollToBottom()
-	case v.keepAt >= 0:
-		v.list.ScrollToOffset(v.keepAt)
-	}
+	v.place(func() {
+		switch {
+		case v.scrollTo >= 0 && v.scrollTo < len(v.rows):
+			v.list.ScrollTo(v.scrollTo + v.offset())
+		case v.scrollEnd:
+			v.list.ScrollToBottom()
+		case v.keepAt >= 0:
+			v.list.ScrollToOffset(v.keepAt)
+		}
+	})
 	v.scrollEnd, v.keepAt, v.scrollTo = false, -1, -1
 	v.ready = true
+}
+
+// place runs a move of the list the view makes itself (opening at the
+// newest message, following new ones, keeping the place over an older
+// page): not the user's reading.
+func (v *ConversationView) place(move func()) {
+	v.placing = true
+	move()
+	v.placing = false
+	v.placed, v.placedH = v.list.GetScrollOffset(), v.list.Size().Height
 }
 
 func (v *ConversationView) createRow() fyne.CanvasObject {
@@ -560,6 +580,14 @@ func (v *ConversationView) createRow() fyne.CanvasObject {
 func (v *ConversationView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	c := o.(*fyne.Container)
 	l := c.Layout.(*messageLayout)
+	if v.ready && !v.placing {
+		off, h := v.list.GetScrollOffset(), v.list.Size().Height
+		if off != v.placed && h == v.placedH {
+			v.actions.Reading(v.info.ID) // a row came into view by the user's scrolling
+		}
+		v.placed, v.placedH = off, h
+
+	}
 	if v.hasOlder && id == 0 {
 		l.bind(-1)
 		l.Layout(c.Objects, c.Size())

@@ -125,6 +125,7 @@ type fakeActions struct {
 	opened   []string
 	shown    []app.MessageID
 	older    []app.MessageID
+	reading  int
 	started  []string
 	joined   []string
 	presence []string
@@ -151,6 +152,11 @@ func (f *fakeActions) MarkShown(conv string, upTo app.MessageID) {
 func (f *fakeActions) LoadOlder(conv string, before app.MessageID) {
 	f.mu.Lock()
 	f.older = append(f.older, before)
+	f.mu.Unlock()
+}
+func (f *fakeActions) Reading(conv string) {
+	f.mu.Lock()
+	f.reading++
 	f.mu.Unlock()
 }
 func (f *fakeActions) Open(conv string) {

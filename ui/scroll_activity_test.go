@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -144,5 +145,37 @@ func (c *stepClock) Advance(d time.Duration) {
 		}
 		c.mu.Unlock()
 		next.f()
+	}
+}
+
+// Scrolling the list is reading, and reading is use: the view reports it
+// (Reading, which the controller turns into activity) when the user moves
+// the list, and not when it moves the list itself (opening at the newest
+// message, following a new one).
+func TestScrollingIsReading(t *testing.T) {
+	test.NewTempApp(t)
+	rows := manyMessages(300)
+	v, f, w := openConversation(t, ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, rows, fyne.NewSize(900, 640))
+	reading := func() int { return f.snapshot(func(f *fakeActions) int { return f.reading }) }
+	w.Canvas().Capture()
+	if n := reading(); n != 0 {
+		t.Fatalf("opening the conversation counted as reading %d times", n)
+	}
+	more := manyMessages(1)
+	more[0].ID += 100000
+	v.Append(more...)
+	w.Canvas().Capture()
+	if n := reading(); n != 0 {
+		t.Fatalf("following a new message counted as reading %d times", n)
+	}
+	before := v.list.GetScrollOffset()
+	p := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.list)
+	test.Scroll(w.Canvas(), p.Add(fyne.NewPos(20, 100)), 0, 600) // the wheel, upwards
+	w.Canvas().Capture()
+	if v.list.GetScrollOffset() == before {
+		t.Fatal("the wheel did not move the list")
+	}
+	if n := reading(); n == 0 {
+		t.Fatal("scrolling back through the conversation was not reported as reading (auto-lock would fire)")
 	}
 }
