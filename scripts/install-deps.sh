@@ -55,3 +55,9 @@ $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 if command -v prosodyctl >/dev/null && [ -f /run/prosody/prosody.pid ]; then
   $sudo prosodyctl stop >/dev/null 2>&1 || true
 fi
+# Debian's ejabberd package likewise starts a system node listening on 5222/5269/5280/5443
+# on all interfaces where systemd runs. The tests start their own nodes (own ports and
+# namespaces, no epmd), so the system one is only an open service on a CI machine: stop it.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+  $sudo systemctl disable --now ejabberd >/dev/null 2>&1 || true
+fi
