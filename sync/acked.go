@@ -17,12 +17,17 @@ import (
 // archive, and the sender's tick stayed at "sent" (docs/ADMIN.md).
 //
 // The loss shows in the sender's own archive, which holds what the account
-// sent: after the fresh sign-in that follows such a cut, the catch-up reads
-// our archive from our cursor, and every message acknowledged on the lost
-// stream was archived after that cursor (setup reads the archive before the
-// stream carries a single message of ours: flushes and live sends come after
-// the catch-up), so the catch-up reads each of them again, unless the server
-// lost it. What the catch-up sees is matched by origin-id, which we chose,
+// sent: every message acknowledged on the lost stream was archived after
+// the cursor that stream's setup left (setup reads the archive before the
+// stream carries a single message of ours: flushes and live sends come
+// after the catch-up). From that cursor on, our archive is read by the tail
+// reads during the session (archivetail.go: they move the cursor past
+// messages sent on the stream) and by the catch-up after the next fresh
+// sign-in; the origin-ids of ours that any of these reads saw are kept
+// together (noteArchivedOwn) until checkAcked, after that catch-up, uses
+// and clears them. So each acknowledged message was seen by one of the
+// reads, unless the server lost it (TestAckedReadByTailReadNotResent: reset
+// at each catch-up, they were sent again). What the catch-up sees is matched by origin-id, which we chose,
 // on messages our own server archived as sent by this account (a sender
 // cannot make our server archive something as ours); the archive's
 // stanza-ids are our server's and need no matching here.

@@ -432,3 +432,33 @@ func TestAckedResendNotSentTwiceByTheFlush(t *testing.T) {
 		t.Fatalf("bob holds the lost message %d times, want 1", got["acked-lost"])
 	}
 }
+
+// TestAckedReadByTailReadNotResent: the own archive's tail reads
+// (archivetail.go) move the cursor during the session, past messages sent
+// on it. After the next cut the catch-up reads on from that cursor and does
+// not see them again; they are still at "sent" (bob is offline) and well
+// inside the window. What a tail read saw counts as archived (noteArchivedOwn
+// keeps it until the check), so none of them is sent again.
+func TestAckedReadByTailReadNotResent(t *testing.T) {
+	srv, relay, alice := ackedSetup(t, testserver.Prosody)
+	bobJID := srv.JID("bob") // offline: nothing goes past "sent"
+	key := alice.session.cursorKey("")
+	before, _ := alice.store.Cursor(key)
+	early := alice.send(bobJID, "acked-early", 3)
+	alice.allAtLeast(early, securestore.ReceiptSent, 30*time.Second)
+	// The tail read 5 s after the sign-in moves the cursor past them.
+	alice.waitFor("a tail read past the early messages", 30*time.Second, func() bool {
+		c, _ := alice.store.Cursor(key)
+		return c != before
+	})
+	// One after that read: what the next catch-up shows of ours.
+	alice.allAtLeast(alice.send(bobJID, "acked-late", 1), securestore.ReceiptSent, 30*time.Second)
+	cutAt := relay.killNode(nil)
+	alice.allAtLeast(alice.send(bobJID, "after", 1), securestore.ReceiptSent, 60*time.Second)
+	if n := relay.upFramesWith(cutAt, "acked-"); n != 0 {
+		t.Fatalf("%d archived messages were sent again after the cut", n)
+	}
+	if n := auditCount(t, alice, AuditResentUnarchived); n != 0 {
+		t.Fatalf("%d %s audit entries, want 0", n, AuditResentUnarchived)
+	}
+}
