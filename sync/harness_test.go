@@ -66,6 +66,8 @@ type deviceOptions struct {
 	onCommit func(securestore.CommitStats)
 	// sentLinger: securestore.Options.SentLinger (0: the default).
 	sentLinger time.Duration
+	// backoff: Config.Backoff (zero: 50 ms doubling to 500 ms).
+	backoff Backoff
 }
 
 func openStore(t testing.TB, path string) *securestore.Store {
@@ -100,6 +102,9 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 	if o.resource == "" {
 		o.resource = "dev" + xmpp.NewID()[:6]
 	}
+	if o.backoff == (Backoff{}) {
+		o.backoff = Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond}
+	}
 	if o.storePath == "" {
 		o.storePath = filepath.Join(t.TempDir(), user+"-"+o.resource+".db")
 	}
@@ -112,7 +117,7 @@ func startDevice(t testing.TB, srv *testserver.Server, user string, o deviceOpti
 			Credentials: xmpp.Credentials{Password: testserver.Password},
 			Limits:      o.limits,
 		},
-		Backoff:         Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+		Backoff:         o.backoff,
 		KeepAlive:       o.keepAlive,
 		Clock:           o.clock,
 		CatchUpPage:     o.catchUpPage,

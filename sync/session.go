@@ -270,6 +270,9 @@ func (s *Session) Run(ctx context.Context) error {
 	defer stop()
 	needSetup := true
 	attempt := 0
+	// replacements counts the sessions in a row that ended replaced by
+	// another sign-in with our resource (<conflict/>); see replaced.
+	replacements := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			s.setState(Offline, err, 0, time.Time{})
@@ -315,8 +318,24 @@ func (s *Session) Run(ctx context.Context) error {
 				continue
 			}
 			s.noteCut() // acked.go
-			s.setState(Offline, err, 0, time.Time{})
-			continue // resume at once; back off only if that fails
+			if !replaced(err) {
+				replacements = 0
+				s.setState(Offline, err, 0, time.Time{})
+				continue // resume at once; back off only if that fails
+			}
+			// Another sign-in with our resource took the session over.
+			// Signing in again at once would replace it in turn, and if it
+			// does the same, the two replace each other without end, each
+			// time a full sign-in and catch-up for the server.
+			replacements++
+			delay := s.cfg.Backoff.Delay(replacements, s.rnd)
+			s.log.Warn("sync: replaced by another sign-in with this device's resource; waiting", "times", replacements, "retry_in", delay)
+			s.setState(Offline, err, replacements, s.clock.Now().Add(delay))
+			select {
+			case <-s.clock.After(delay):
+			case <-ctx.Done():
+			}
+			continue
 		}
 		if errors.Is(err, xmpp.ErrNotAuthorized) {
 			s.setState(AuthFailed, err, attempt+1, time.Time{})
@@ -335,6 +354,17 @@ func (s *Session) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
+}
+
+// replaced says the server ended the session because another sign-in bound
+// the same resource (RFC 6120 §4.9.3.3 <conflict/>): a copy of this
+// device's profile elsewhere, or this device's own resumption that the
+// client had given up on and the server completed later (its answer can
+// take longer than ResumeTimeout), which then replaced the fresh session.
+// Proved by TestResourceConflictBacksOff.
+func replaced(err error) bool {
+	var se *xmpp.StreamError
+	return errors.As(err, &se) && !se.Local && se.Condition == "conflict"
 }
 
 // connect creates the client and signs in (a fresh session).
