@@ -65,8 +65,8 @@ func (s *Session) recentlyOnline() bool {
 
 // followArchiveTail runs the tail reads of archiveTailRereads for the fresh
 // session gen (lookBack: recentlyOnline at its start). It ends early when a
-// later fresh sign-in (which reads the archive itself) replaced gen, or ctx
-// ends. A read that fails (socket down, timeout) is not retried: the next
+// later fresh sign-in (which reads the archive itself) replaced gen, the
+// Session is locked (its store closed), or ctx ends. A read that fails (socket down, timeout) is not retried: the next
 // one, or the next sign-in, reads again.
 func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int, lookBack bool) {
 	defer s.archive.wg.Done()
@@ -81,8 +81,8 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 		s.mu.Lock()
 		current := s.gen == gen
 		s.mu.Unlock()
-		if !current {
-			return
+		if !current || s.Locked() {
+			return // locked: the store is closed, the unlock's catch-up reads
 		}
 		if !s.archive.mu.TryLock() {
 			continue // a catch-up is reading it now

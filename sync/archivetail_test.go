@@ -3,7 +3,9 @@ package sync
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,4 +199,60 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// TestLockWaitsForTailRead: Lock promises that once it returns the Session
+// no longer uses the store (the app closes it, and no message text stays in
+// memory). A tail read runs beside the read loop for a minute after each
+// fresh sign-in; Lock must wait for one that is inside the store, as it
+// waits for the read loop's handlers, and the reads after it must leave the
+// closed store alone. Here the tail read that stores the message the
+// archive showed late is held inside the store (after its commit, before it
+// tells the app) while Lock is called.
+func TestLockWaitsForTailRead(t *testing.T) {
+	srv := hostile.Start(hostile.Session{
+		MAMResults:     []string{archived("", "a1", "")},
+		LateMAMResults: []string{archived("", "a2", "")},
+		LateAfter:      3 * time.Second,
+	})
+	defer srv.Close()
+	inside, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	d := hostileDeviceBefore(t, srv, filepath.Join(t.TempDir(), "alice.db"), func(d *device) {
+		d.session.pageCommitted = func(int) {
+			ms, err := d.store.Latest("bob@evil.test", 10)
+			if err == nil && len(ms) == 2 && held.CompareAndSwap(false, true) {
+				close(inside)
+				<-release
+			}
+		}
+	})
+	select {
+	case <-inside:
+	case <-time.After(25 * time.Second):
+		t.Fatal("no tail read stored the late message")
+	}
+	pub, err := d.store.ReceiveKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := securestore.OpenInbox(d.path, pub, securestore.Options{KDF: testKDF, Secrets: noSecrets{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	locked := make(chan struct{})
+	go func() { d.session.Lock(q); close(locked) }()
+	select {
+	case <-locked:
+		close(release)
+		t.Fatal("Lock returned while a tail read was inside the store")
+	case <-time.After(time.Second):
+	}
+	close(release)
+	select {
+	case <-locked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lock did not return after the tail read left the store")
+	}
 }

@@ -237,7 +237,18 @@ const maxReusedBatch = 2048
 // durable; then it applies the edits (and older ones waiting for a message
 // this page brought), tells the app, and applies the page's receipts and
 // markers.
+//
+// It holds Lock off as the read loop's handlers do (enterHandler), so once
+// Lock returns no page is inside the store or about to tell the app; a page
+// that comes after it is not stored (the store is the app's to close). The
+// own archive is read beside the read loop for a minute after each fresh
+// sign-in (archivetail.go). Proved by TestLockWaitsForTailRead.
 func (s *Session) storePage(key string, p archivedPage) error {
+	release, locked := s.enterHandler()
+	defer release()
+	if locked != nil {
+		return securestore.ErrLocked
+	}
 	edits := make([]securestore.ReceivedEdit, 0, len(p.edits))
 	for _, e := range p.edits {
 		if re, ok := s.receivedEdit(e.m, e.at); ok {

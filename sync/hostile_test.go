@@ -22,6 +22,13 @@ func hostileDevice(t *testing.T, srv *hostile.Server) *device {
 // against a hostile server; its events are recorded as startDevice's are.
 func hostileDeviceAt(t *testing.T, srv *hostile.Server, path string) *device {
 	t.Helper()
+	return hostileDeviceBefore(t, srv, path, nil)
+}
+
+// hostileDeviceBefore is hostileDeviceAt with beforeRun run on the Session
+// before Run (to set its test hooks).
+func hostileDeviceBefore(t *testing.T, srv *hostile.Server, path string, beforeRun func(*device)) *device {
+	t.Helper()
 	d := &device{t: t, jid: hostile.Account, path: path, notify: make(chan struct{}, 1), done: make(chan error, 1)}
 	d.store = openStore(t, path)
 	s, err := New(Config{Store: d.store, XMPP: xmpp.Config{URL: srv.URL(), JID: hostile.Account, TLSConfig: srv.TLSConfig(),
@@ -43,6 +50,9 @@ func hostileDeviceAt(t *testing.T, srv *hostile.Server, path string) *device {
 			}
 		}
 	}()
+	if beforeRun != nil {
+		beforeRun(d)
+	}
 	go func() { d.done <- s.Run(ctx) }()
 	t.Cleanup(d.stop)
 	return d
