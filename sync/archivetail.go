@@ -54,21 +54,35 @@ type archiveReading struct {
 	wg gosync.WaitGroup
 }
 
-// recentlyOnline says whether the device was online within
-// tailLookBackWindow (asked before setup marks it online again).
-func (s *Session) recentlyOnline() bool {
+// tailLookBackSlack: the look-back stores only rows the archive stamped
+// at most this long before the device was last online. A late row is a
+// message routed around this sign-in, after the old session last answered;
+// the rows before it on a quiet account can be weeks old, and those this
+// device's retention purged (with their dedupe entries) would otherwise be
+// stored and announced again. The slack allows for the device's clock
+// being off from the server's (the stamps are the server's).
+const tailLookBackSlack = time.Hour
+
+// lookBackFloor is the oldest archive stamp the look-back stores: zero
+// (no look-back) unless the device was online within tailLookBackWindow
+// (asked before setup marks it online again). Proved by
+// TestLookBackRestoresNothingPurged.
+func (s *Session) lookBackFloor() time.Time {
 	s.mu.Lock()
 	last := s.lastOnline
 	s.mu.Unlock()
-	return !last.IsZero() && s.clock.Now().Sub(last) <= tailLookBackWindow
+	if last.IsZero() || s.clock.Now().Sub(last) > tailLookBackWindow {
+		return time.Time{}
+	}
+	return last.Add(-tailLookBackSlack)
 }
 
 // followArchiveTail runs the tail reads of archiveTailRereads for the fresh
-// session gen (lookBack: recentlyOnline at its start). It ends early when a
+// session gen (floor: lookBackFloor at its start; zero: no look-back). It ends early when a
 // later fresh sign-in (which reads the archive itself) replaced gen, the
 // Session is locked (its store closed), or ctx ends. A read that fails (socket down, timeout) is not retried: the next
 // one, or the next sign-in, reads again.
-func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int, lookBack bool) {
+func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int, floor time.Time) {
 	defer s.archive.wg.Done()
 	for _, d := range archiveTailRereads {
 		if d > 0 {
@@ -88,8 +102,8 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 			continue // a catch-up is reading it now
 		}
 		var err error
-		if lookBack {
-			err = s.readBeforeCursor(ctx, c)
+		if !floor.IsZero() {
+			err = s.readBeforeCursor(ctx, c, floor)
 		}
 		if err == nil {
 			err = s.catchUpArchive(ctx, c, "")
@@ -102,9 +116,9 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 }
 
 // readBeforeCursor reads the tailLookBack rows of the own archive just
-// before the stored cursor and stores what is new among them, leaving the
-// cursor where it is.
-func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client) error {
+// before the stored cursor and stores what is new among those stamped at or
+// after floor, leaving the cursor where it is.
+func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client, floor time.Time) error {
 	key := s.cursorKey("")
 	cursor, err := s.store.Cursor(key)
 	if err != nil || cursor == "" {
@@ -116,6 +130,13 @@ func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client) error {
 	if err != nil {
 		return err
 	}
+	recent := page.Results[:0]
+	for _, r := range page.Results {
+		if !r.Timestamp.Before(floor) {
+			recent = append(recent, r)
+		}
+	}
+	page.Results = recent
 	p := s.convertPage(page, s.account, nil)
 	p.cursor = cursor
 	return s.storePage(key, p)

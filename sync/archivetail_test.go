@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -254,5 +255,54 @@ func TestLockWaitsForTailRead(t *testing.T) {
 	case <-locked:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Lock did not return after the tail read left the store")
+	}
+}
+
+// TestLookBackRestoresNothingPurged: the look-back re-reads the rows just
+// before the cursor, which on a quiet account can be weeks old. Messages
+// that the device's retention purged (and their dedupe entries with them)
+// must not come back from it: not on disk again against the policy, not
+// announced to the app as if they were new (an old urgent page ringing
+// again). Late rows, routed around this sign-in, are still stored.
+func TestLookBackRestoresNothingPurged(t *testing.T) {
+	recent := strings.ReplaceAll(archived("", "a3", ""), "2026-11-20T08:00:00Z", time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
+	srv := hostile.Start(
+		hostile.Session{MAMResults: []string{archived("", "a1", "")}}, // stamped 2026-11-20
+		hostile.Session{BeforeMAMResults: []string{archived("", "a1", ""), recent}},
+	)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "alice.db")
+	d := hostileDeviceAt(t, srv, path)
+	d.waitFor("the archived message", 10*time.Second, func() bool { return len(d.conversation("bob@evil.test")) == 1 })
+	d.waitOnline()
+	d.stop()
+
+	// Retention of 7 days on this device: the message goes.
+	st := openStore(t, path)
+	if _, err := st.Purge(time.Now().Add(-7 * 24 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := st.Latest("bob@evil.test", 10); err != nil || len(ms) != 0 {
+		t.Fatalf("after the purge: %d messages, %v", len(ms), err)
+	}
+	_ = st.Close()
+
+	// A fresh sign-in a moment later (the device was online minutes ago).
+	d = hostileDeviceAt(t, srv, path)
+	d.waitFor("the late row", 15*time.Second, func() bool { return d.bodies("bob@evil.test", securestore.Incoming)["archived a3"] == 1 })
+	time.Sleep(time.Second) // the rest of the look-back's page
+	if got := d.bodies("bob@evil.test", securestore.Incoming); got["archived a1"] != 0 {
+		t.Fatalf("stored: %v; the purged message came back from the look-back", got)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, e := range d.events {
+		if ma, ok := e.(MessagesAdded); ok {
+			for _, m := range ma.Messages {
+				if m.Body == "archived a1" {
+					t.Fatal("the purged message was announced to the app again")
+				}
+			}
+		}
 	}
 }

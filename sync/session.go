@@ -474,7 +474,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	if err := s.rejoinRooms(ctx, c); err != nil {
 		return err
 	}
-	lookBack := s.recentlyOnline() // archivetail.go
+	lookBackFrom := s.lookBackFloor() // archivetail.go
 	if err := s.catchUp(ctx, c); err != nil {
 		return err
 	}
@@ -482,7 +482,7 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 		return err
 	}
 	s.archive.wg.Add(1)
-	go s.followArchiveTail(ctx, c, gen, lookBack)
+	go s.followArchiveTail(ctx, c, gen, lookBackFrom)
 	go s.followNodes(ctx, c)
 	go s.followDND(ctx, c) // autoreply.go
 	go s.followProfiles(ctx, c)

@@ -46,6 +46,10 @@ type Session struct {
 	// working through a dead session's backlog). They are never sent live.
 	LateMAMResults []string
 	LateAfter      time.Duration
+	// BeforeMAMResults answer a query of the user's archive that asks for
+	// the rows before an id (RSM <before>): what the archive holds just
+	// before the client's cursor. Nil: such a query is answered as any.
+	BeforeMAMResults []string
 }
 
 // Server serves one Session per connection, in order; connections beyond the
@@ -178,6 +182,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				}
 				if len(sess.LateMAMResults) > 0 && time.Since(firstMAM) >= sess.LateAfter {
 					results = append(append([]string(nil), results...), sess.LateMAMResults...)
+				}
+				if sess.BeforeMAMResults != nil && strings.Contains(f, "<before") {
+					results = sess.BeforeMAMResults
 				}
 			}
 			for _, res := range results {
