@@ -101,13 +101,14 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 		if !s.archive.mu.TryLock() {
 			continue // a catch-up is reading it now
 		}
-		var err error
 		if !floor.IsZero() {
-			err = s.readBeforeCursor(ctx, c, floor)
+			// A failed look-back (a server that does not page backward)
+			// still leaves the read on from the cursor to do.
+			if err := s.readBeforeCursor(ctx, c, floor); err != nil && ctx.Err() == nil {
+				s.log.Info("sync: rows before the archive cursor not read", "err", err)
+			}
 		}
-		if err == nil {
-			err = s.catchUpArchive(ctx, c, "")
-		}
+		err := s.catchUpArchive(ctx, c, "")
 		s.archive.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
 			s.log.Info("sync: archive tail not read", "err", err)

@@ -306,3 +306,31 @@ func TestLookBackRestoresNothingPurged(t *testing.T) {
 		}
 	}
 }
+
+// TestLookBackRefusedStillReadsOn: a server that does not page backward
+// (RSM <before> refused) must not cost the tail reads their read on from
+// the cursor: the message its archive shows late is still stored on this
+// sign-in.
+func TestLookBackRefusedStillReadsOn(t *testing.T) {
+	srv := hostile.Start(
+		hostile.Session{MAMResults: []string{archived("", "a1", "")}},
+		hostile.Session{
+			MAMResults:     []string{archived("", "a1", "")},
+			LateMAMResults: []string{archived("", "a2", "")},
+			LateAfter:      3 * time.Second,
+			RefuseBefore:   true,
+		},
+	)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "alice.db")
+	d := hostileDeviceAt(t, srv, path)
+	d.waitFor("the archived message", 10*time.Second, func() bool { return len(d.conversation("bob@evil.test")) == 1 })
+	d.waitOnline()
+	d.stop()
+	// A fresh sign-in a moment later: the tail reads look back first.
+	d = hostileDeviceAt(t, srv, path)
+	d.waitFor("the message the archive showed late", 25*time.Second, func() bool { return len(d.conversation("bob@evil.test")) >= 2 })
+	if got := d.bodies("bob@evil.test", securestore.Incoming); got["archived a1"] != 1 || got["archived a2"] != 1 || len(got) != 2 {
+		t.Errorf("stored: %v, want each archived message once", got)
+	}
+}

@@ -50,6 +50,9 @@ type Session struct {
 	// the rows before an id (RSM <before>): what the archive holds just
 	// before the client's cursor. Nil: such a query is answered as any.
 	BeforeMAMResults []string
+	// RefuseBefore answers a query with RSM <before> feature-not-implemented
+	// (a server whose archive pages only forward).
+	RefuseBefore bool
 }
 
 // Server serves one Session per connection, in order; connections beyond the
@@ -168,6 +171,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.Contains(f, "xmpp-bind"):
 			send(`<iq xmlns="jabber:client" type="result" id="` + id + `"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><jid>` + Account + `/r1</jid></bind></iq>`)
+		case strings.Contains(f, "urn:xmpp:mam:2") && sess.RefuseBefore && strings.Contains(f, "<before"):
+			send(`<iq xmlns="jabber:client" type="error" id="` + id + `"><error type="cancel"><feature-not-implemented xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
 		case strings.Contains(f, "urn:xmpp:mam:2"):
 			q := ""
 			if qm := reQueryID.FindStringSubmatch(f); qm != nil {
