@@ -103,6 +103,14 @@ func (s *Session) Lock(inbox *securestore.Inbox) { s.LockAnswering(inbox, nil) }
 func (s *Session) LockAnswering(inbox *securestore.Inbox, answer func(m securestore.Message, room bool)) {
 	creds := s.credentials(s.cfg.XMPP.Credentials)
 	s.lk.handling.Lock()
+	// The server's acks still waiting to be written (MarkSentSoon) are
+	// written now, and what follows them (our own text acknowledgement,
+	// repliesSent) done, while the store is still ours: no handler runs
+	// to queue more, and after Lock the app closes the store.
+	if err := s.store.FlushSent(); err != nil {
+		s.log.Warn("sync: marking sent", "err", err)
+	}
+	s.repliesSent.wait()
 	s.lk.state.Store(&lockedState{inbox: inbox, creds: creds, seen: map[string]bool{}, pages: map[string]lockedPage{},
 		answer: answer, sent: map[string]bool{}})
 	s.lk.handling.Unlock()

@@ -326,13 +326,27 @@ type inOrder struct {
 	mu      gosync.Mutex
 	waiting []func()
 	running bool
+	idle    chan struct{} // closed when the running goroutine ends
+}
+
+// wait returns once nothing is waiting or running.
+func (q *inOrder) wait() {
+	q.mu.Lock()
+	running, idle := q.running, q.idle
+	q.mu.Unlock()
+	if running {
+		<-idle
+	}
 }
 
 func (q *inOrder) run(f func()) {
 	q.mu.Lock()
 	q.waiting = append(q.waiting, f)
 	start := !q.running
-	q.running = true
+	if start {
+		q.running = true
+		q.idle = make(chan struct{})
+	}
 	q.mu.Unlock()
 	if !start {
 		return
@@ -343,6 +357,7 @@ func (q *inOrder) run(f func()) {
 			if len(q.waiting) == 0 {
 				q.running = false
 				q.waiting = nil
+				close(q.idle)
 				q.mu.Unlock()
 				return
 			}

@@ -87,3 +87,59 @@ func TestSentMarkUnderTextAckLock(t *testing.T) {
 		return false
 	})
 }
+
+// TestSentMarkWrittenAtLock: Lock writes the sent marks still waiting and
+// finishes what follows them (our own "ack" acknowledging the page it
+// answers) before it returns. After Lock the Session does not use the
+// store and the app closes it: a follow-up left to run then raced the
+// close, and a reply marked sent by Close's own flush never acknowledged
+// its page on this device (the page stayed pending on the nurse's screen).
+func TestSentMarkWrittenAtLock(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{sentLinger: time.Hour})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	// The locked inbox first: the first ReceiveKey makes the key (a write,
+	// which would carry the mark).
+	pub, err := alice.store.ReceiveKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := securestore.OpenInbox(alice.path, pub, securestore.Options{KDF: testKDF, Secrets: noSecrets{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Close() })
+	pb, err := bob.session.Send(alice.jid, "Bed 4 K+ 6.9", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobsPage := byOrigin(t, alice, bob.jid, pb.OriginID)
+	bob.stop() // no delivery receipt comes to write Alice's mark
+
+	mine, err := alice.session.Send(bob.jid, "ack", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("the server's ack of alice's reply", 30*time.Second, func() bool {
+		alice.session.mu.Lock()
+		defer alice.session.mu.Unlock()
+		_, inflight := alice.session.inflight[mine.OriginID]
+		return !inflight
+	})
+	if st := alice.receiptState(mine.ID); st != securestore.ReceiptQueued {
+		t.Fatalf("alice's reply is %v before the lock, want queued (its sent mark waiting)", st)
+	}
+	alice.session.Lock(q)
+	// What Lock returned with, before the app closes the store.
+	m, err := alice.store.Message(mine.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Receipt.State != securestore.ReceiptSent || m.Extra[ExtraTextAckOf] != bobsPage.OriginID {
+		t.Fatalf("after Lock alice's reply is %v, acknowledging %q; want sent, acknowledging bob's page %q",
+			m.Receipt.State, m.Extra[ExtraTextAckOf], bobsPage.OriginID)
+	}
+	if err := alice.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
