@@ -43,12 +43,16 @@ func (s *Store) MarkSentSoon(id MessageID, at time.Time, done func(changed bool,
 }
 
 // FlushSent writes the waiting sent marks now (the engine calls it before it
-// reads the Outbox to resend; Close calls it).
+// reads the Outbox to resend; Close calls it). With none waiting it still
+// waits for the write under way, which may carry marks it took and has not
+// committed (their messages are on the Outbox until it does).
 func (s *Store) FlushSent() error {
 	s.marksMu.Lock()
 	n := len(s.marks)
 	s.marksMu.Unlock()
 	if n == 0 {
+		s.wmu.Lock()
+		s.wmu.Unlock() // empty: only waits for the writer
 		return nil
 	}
 	return s.update(func(*bbolt.Tx) error { return nil })

@@ -267,3 +267,43 @@ func TestTailMergeIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxWaitsForAMarkBeingWritten: a mark another write has taken but
+// not committed yet is not "waiting" any more, yet its message is still on
+// the Outbox until that write commits. Outbox (and so the engine's resend)
+// must not list it meanwhile: FlushSent waits for such a write.
+func TestOutboxWaitsForAMarkBeingWritten(t *testing.T) {
+	s, _, _ := newCountedStore(t, testOptions())
+	m, err := s.Enqueue(Message{ConversationID: "a@h.example", Body: "x", OriginID: "o-1", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MarkSentSoon(m.ID, day0, nil)
+	inside, release := make(chan struct{}), make(chan struct{})
+	carried := make(chan error, 1)
+	go func() {
+		carried <- s.update(func(*bbolt.Tx) error { close(inside); <-release; return nil })
+	}()
+	<-inside // the carrier holds the mark, uncommitted
+	listed := make(chan []Message, 1)
+	go func() {
+		out, err := s.Outbox()
+		if err != nil {
+			t.Error(err)
+		}
+		listed <- out
+	}()
+	select {
+	case out := <-listed:
+		close(release)
+		t.Fatalf("Outbox returned %d messages while the write carrying the ack of %d was uncommitted", len(out), m.ID)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-carried; err != nil {
+		t.Fatal(err)
+	}
+	if out := <-listed; len(out) != 0 {
+		t.Fatalf("Outbox lists %d messages after the write carrying the ack committed", len(out))
+	}
+}

@@ -562,16 +562,30 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 //
 // The sent marks waiting (MarkSentSoon) ride along: they are written in the
 // same transaction before fn, and reported after the locks are released.
+//
+// The marks are taken inside the transaction, under the writer lock, so
+// that FlushSent, which waits for that lock, also waits for a write that
+// has taken marks and not committed them yet.
 func (s *Store) updateThen(fn func(*bbolt.Tx) error, committed func()) error {
-	marks := s.takeMarks()
+	var marks []sentMark
 	var results []markResult
 	pending := map[uint64]*periodKey{}
-	err := s.updateThenLocked(s.withMarks(fn, marks, pending, &results), func() {
+	began := false
+	err := s.updateThenLocked(func(tx *bbolt.Tx) error {
+		began = true
+		marks, results = s.takeMarks(), nil
+		return s.withMarks(fn, marks, pending, &results)(tx)
+	}, func() {
 		s.publishKeys(pending)
 		if committed != nil {
 			committed()
 		}
 	})
+	if !began && err != nil {
+		// Refused before it began (locked, wiped, broken): the waiting
+		// marks fail with it, their messages left on the Outbox.
+		marks = s.takeMarks()
+	}
 	return s.settleMarks(marks, results, err)
 }
 
