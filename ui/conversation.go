@@ -77,6 +77,12 @@ type ConversationView struct {
 	index    map[app.MessageID]int
 	metrics  []rowMetric
 	hasOlder bool
+	// front is rows' backing array with room before rows[0] for the older
+	// pages (Prepend copies only the page); metricsFor is the bubble width
+	// Prepend measured the older page at, so the next list keeps every
+	// height instead of measuring the whole history again (0: measure).
+	front      []app.MessageRow
+	metricsFor float32
 
 	geo       geometry
 	bubbleMax float32 // the bubble width the metrics were computed for
@@ -286,7 +292,7 @@ func (v *ConversationView) SetHeader(info ConversationInfo) {
 // SetMessages replaces every message (oldest first). The list is rebuilt with
 // all heights set in bulk before it is shown, and scrolled to the newest.
 func (v *ConversationView) SetMessages(rows []app.MessageRow, hasOlder bool) {
-	v.rows = rows
+	v.rows, v.metricsFor = rows, 0
 	v.hasOlder = hasOlder
 	v.reindex()
 	v.firstUnread = -1
@@ -322,11 +328,14 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 		return
 	}
 	offset := float32(0)
+	var measured []rowMetric
 	if v.list != nil {
 		offset = v.list.GetScrollOffset()
 		g := v.geometry()
-		for _, r := range older {
-			offset += v.measure(&g, r, v.bubbleMax).h + g.pad
+		measured = make([]rowMetric, len(older))
+		for i, r := range older {
+			measured[i] = v.measure(&g, r, v.bubbleMax)
+			offset += measured[i].h + g.pad
 		}
 		if v.hasOlder && !hasMore {
 			offset -= g.loaderH + g.pad
@@ -334,7 +343,11 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 			offset += g.loaderH + g.pad
 		}
 	}
-	v.rows = append(append(make([]app.MessageRow, 0, len(older)+len(v.rows)), older...), v.rows...)
+	v.prependRows(older)
+	if measured != nil && len(v.metrics) == len(v.rows)-len(older) {
+		v.metrics = append(measured, v.metrics...)
+		v.metricsFor = v.bubbleMax
+	}
 	v.hasOlder = hasMore
 	v.reindex()
 	if v.firstUnread >= 0 {
@@ -349,6 +362,22 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 	v.scrollEnd, v.keepAt = false, offset
 	v.syncAwaiting()
 	v.invalidate()
+}
+
+// prependRows puts older before rows, in front's spare room when it has
+// enough, else in a new array with room for half as many rows again: each
+// row is copied a bounded number of times however far back the user scrolls.
+func (v *ConversationView) prependRows(older []app.MessageRow) {
+	n := len(older)
+	start := len(v.front) - len(v.rows)
+	if v.front == nil || start < n || len(v.rows) == 0 || &v.front[start] != &v.rows[0] {
+		size := len(v.rows) + n
+		v.front = make([]app.MessageRow, size+max(size/2, n))
+		start = len(v.front) - len(v.rows)
+		copy(v.front[start:], v.rows)
+	}
+	copy(v.front[start-n:start], older)
+	v.rows = v.front[start-n : start+len(v.rows) : start+len(v.rows)]
 }
 
 // Append adds new messages at the bottom. A few rows get their heights set one
@@ -499,10 +528,13 @@ func (v *ConversationView) ensureList(width float32) {
 	}
 	v.bubbleMax = bm
 	g := v.geometry()
-	v.metrics = make([]rowMetric, len(v.rows))
-	for i, r := range v.rows {
-		v.metrics[i] = v.measure(&g, r, bm)
+	if v.metricsFor != bm || len(v.metrics) != len(v.rows) {
+		v.metrics = make([]rowMetric, len(v.rows))
+		for i, r := range v.rows {
+			v.metrics[i] = v.measure(&g, r, bm)
+		}
 	}
+	v.metricsFor = 0
 	v.ready = false
 	l := widget.NewList(func() int { return len(v.rows) + v.offset() }, v.createRow, v.updateRow)
 	l.HideSeparators = true
