@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -326,19 +327,30 @@ func (s *Store) EditSent(id MessageID, editID string, at time.Time) (bool, error
 // pending recall or correction after it was put on the wire: the message
 // counts as sent, but leaves the Outbox only if no edit is pending (the
 // edit's own acknowledgement, EditSent, takes it off). One transaction, like
-// MarkSent.
+// MarkSent; none is committed when the message is already sent and off the
+// Outbox (checked inside the transaction, so no other writer can interleave).
 func (s *Store) MarkSentKeepingEdits(id MessageID, at time.Time) (bool, error) {
 	advanced := false
 	_, err := s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
 		advanced = false
+		dequeued := false
 		if kind, _ := PendingEdit(*m); kind == "" {
-			if err := removeFromOutbox(tx, map[MessageID]bool{m.ID: true}); err != nil {
-				return false, err
+			for _, k := range outboxEntries(tx)[m.ID] {
+				if err := tx.Bucket(bucketOutbox).Delete(k); err != nil {
+					return false, err
+				}
+				dequeued = true
 			}
 		}
 		advanced = m.Receipt.advance(ReceiptSent, at.UTC(), "")
+		if !advanced && !dequeued {
+			return false, errUnchanged
+		}
 		return advanced, nil
 	})
+	if errors.Is(err, errUnchanged) {
+		err = nil
+	}
 	return advanced, err
 }
 

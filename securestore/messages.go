@@ -549,38 +549,48 @@ func (s *Store) SetStanzaID(id MessageID, stanzaID, by string) error {
 		if err != nil {
 			return err
 		}
-		if m.StanzaID == stanzaID && m.StanzaIDBy == by {
-			return nil
-		}
-		sk := s.mac(tagStanza, m.ConversationID, stanzaID)
-		owner, err := a.owner(toDedupeKey(sk), m.ConversationID)
-		if err != nil {
-			return err
-		}
-		if owner != 0 && owner != id {
-			return fmt.Errorf("%w: stanza-id already belongs to message %d", ErrDuplicate, owner)
-		}
-		m.StanzaID, m.StanzaIDBy = stanzaID, by
-		if err := s.rewriteMessage(tx, &m, a.pending); err != nil {
-			return err
-		}
-		key := be64(uint64(id))
-		old := a.dix.Get(key)
-		if err := checkDixEntry(key, old); err != nil {
-			return err
-		}
-		for v := old[dixHeader:]; len(v) >= macSize; v = v[macSize:] {
-			if bytes.Equal(v[:macSize], sk) {
-				return nil // already indexed (an earlier SetStanzaID)
-			}
-		}
-		dv := append(append(make([]byte, 0, len(old)+macSize), old...), sk...)
-		if err := a.dix.Put(key, dv); err != nil {
-			return err
-		}
-		a.newKeys[toDedupeKey(sk)] = id
-		return nil
+		_, err = a.learnStanzaID(&m, stanzaID, by)
+		return err
 	}, func() { a.committed() })
+}
+
+// learnStanzaID is SetStanzaID inside a transaction: it records stanzaID
+// (from archive by) on m, rewrites m and indexes the id, and reports whether
+// it wrote anything. ErrDuplicate (nothing written) if another message of the
+// conversation owns the stanza-id.
+func (a *appendTx) learnStanzaID(m *Message, stanzaID, by string) (bool, error) {
+	s, tx := a.s, a.tx
+	if m.StanzaID == stanzaID && m.StanzaIDBy == by {
+		return false, nil
+	}
+	sk := s.mac(tagStanza, m.ConversationID, stanzaID)
+	owner, err := a.owner(toDedupeKey(sk), m.ConversationID)
+	if err != nil {
+		return false, err
+	}
+	if owner != 0 && owner != m.ID {
+		return false, fmt.Errorf("%w: stanza-id already belongs to message %d", ErrDuplicate, owner)
+	}
+	m.StanzaID, m.StanzaIDBy = stanzaID, by
+	if err := s.rewriteMessage(tx, m, a.pending); err != nil {
+		return false, err
+	}
+	key := be64(uint64(m.ID))
+	old := a.dix.Get(key)
+	if err := checkDixEntry(key, old); err != nil {
+		return false, err
+	}
+	for v := old[dixHeader:]; len(v) >= macSize; v = v[macSize:] {
+		if bytes.Equal(v[:macSize], sk) {
+			return true, nil // already indexed (an earlier SetStanzaID)
+		}
+	}
+	dv := append(append(make([]byte, 0, len(old)+macSize), old...), sk...)
+	if err := a.dix.Put(key, dv); err != nil {
+		return false, err
+	}
+	a.newKeys[toDedupeKey(sk)] = m.ID
+	return true, nil
 }
 
 // Latest returns the newest n messages of a conversation, oldest first (the
