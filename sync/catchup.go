@@ -68,6 +68,11 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 		var err error
 		var reuse []securestore.Message // one page's messages, kept for the next
 		for f := range pages {
+			if err == nil && ctx.Err() != nil {
+				// Run is ending: the page stays unread (its cursor is
+				// not stored), the next catch-up reads it again.
+				err = ctx.Err()
+			}
 			if err != nil {
 				continue // drain
 			}
@@ -102,6 +107,9 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 	}()
 	fetchErr := func() error {
 		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
 			page, err := c.QueryArchive(sctx, xmpp.ArchiveQuery{Archive: archive, After: cursor, Max: s.cfg.CatchUpPage})
 			cancel()
@@ -259,11 +267,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 	// before the page and its cursor commit: after the commit the next
 	// catch-up reads past them, so a crash in between must not leave them
 	// queued, or the flush would send them again.
-	for _, m := range p.batch {
-		if m.Direction == securestore.Outgoing {
-			s.learnStanzaID(m)
-		}
-	}
+	s.learnOwnArchived(p.batch, nil)
 	s.noteArchivedOwn(key, p.batch) // acked.go
 	added, recorded, err := s.store.AppendMessagesAudited(p.batch, edits, key, p.cursor, unreadableAudit)
 	if err != nil {
@@ -302,9 +306,38 @@ func (s *Session) reconcileOwn(batch, added []securestore.Message) {
 	for _, m := range added {
 		fresh[m.OriginID] = true
 	}
+	s.learnOwnArchived(batch, fresh)
+}
+
+// learnOwnArchived is learnStanzaID for the own messages of a page (those
+// whose origin-id is not in skip), in one store transaction, none when
+// nothing changes: a tail re-read walks hundreds of our messages the store
+// already knows as sent, and two commits (two fdatasyncs each) per message
+// held Run's return for seconds.
+func (s *Session) learnOwnArchived(batch []securestore.Message, skip map[string]bool) {
+	var items []securestore.OwnArchived
 	for _, m := range batch {
-		if m.Direction == securestore.Outgoing && !fresh[m.OriginID] {
-			s.learnStanzaID(m)
+		if m.Direction == securestore.Outgoing && m.StanzaID != "" && !skip[m.OriginID] {
+			items = append(items, securestore.OwnArchived{Conversation: m.ConversationID, Sender: s.account,
+				OriginID: m.OriginID, StanzaID: m.StanzaID, By: m.StanzaIDBy})
 		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	now := s.clock.Now()
+	r, err := s.store.LearnOwnArchived(items, now)
+	if err != nil {
+		s.log.Warn("sync: recording our archived messages", "err", err)
+		return
+	}
+	if r.Conflicts > 0 {
+		s.log.Warn("sync: recording stanza-id", "err", "stanza-id already belongs to another message", "count", r.Conflicts)
+	}
+	for _, id := range r.Sent {
+		s.emit(ReceiptChanged{Message: id, State: securestore.ReceiptSent, At: now})
+	}
+	for _, id := range r.Found {
+		s.ownReplySent(id) // textack.go
 	}
 }
