@@ -88,3 +88,40 @@ func TestLearnOwnArchived(t *testing.T) {
 		t.Errorf("MarkSentKeepingEdits of a message already sent and off the Outbox committed %d times, want 0", got)
 	}
 }
+
+// TestLearnOwnArchivedCarriesSentMarks: a LearnOwnArchived that changes
+// nothing itself still commits the sent marks waiting to ride a write
+// (MarkSentSoon), rather than rolling them back to wait for another.
+func TestLearnOwnArchivedCarriesSentMarks(t *testing.T) {
+	opts := testOptions()
+	opts.SentLinger = time.Hour
+	s, commits, _ := newCountedStore(t, opts)
+	const conv, me = "bob@h.example", "alice@h.example"
+	m1, err := s.Enqueue(Message{ConversationID: conv, Body: "x", OriginID: "o-1", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := s.Enqueue(Message{ConversationID: conv, Body: "y", OriginID: "o-2", Timestamp: day0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := []OwnArchived{{Conversation: conv, Sender: me, OriginID: "o-1", StanzaID: "s-1", By: me}}
+	if _, err := s.LearnOwnArchived(item, day0); err != nil {
+		t.Fatal(err)
+	}
+	var d markDone
+	s.MarkSentSoon(m2.ID, day0, d.done)
+	before := commits.n()
+	if _, err := s.LearnOwnArchived(item, day0); err != nil {
+		t.Fatal(err)
+	}
+	if calls, changed, err := d.get(); calls != 1 || !changed || err != nil {
+		t.Fatalf("waiting sent mark: %d calls, changed %v, err %v; want written by the no-op batch's transaction", calls, changed, err)
+	}
+	if got := commits.n() - before; got != 1 {
+		t.Errorf("%d commits, want 1 (the mark's)", got)
+	}
+	if m, err := s.Message(m1.ID); err != nil || m.StanzaID != "s-1" {
+		t.Fatalf("m1 stanza-id %q (%v)", m.StanzaID, err)
+	}
+}

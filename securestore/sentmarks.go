@@ -153,6 +153,9 @@ func (s *Store) withMarks(fn func(*bbolt.Tx) error, marks []sentMark, pending ma
 		}
 		*results = r
 		if err := fn(tx); err != nil {
+			if errors.Is(err, errUnchanged) {
+				return nil // its own work wrote nothing; the marks commit
+			}
 			return &errOwnWork{err}
 		}
 		return nil
