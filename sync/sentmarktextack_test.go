@@ -143,3 +143,52 @@ func TestSentMarkWrittenAtLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSentMarkWrittenWhenRunEnds: Run writes the sent marks still waiting
+// and finishes what follows them before it returns, as Lock does: the app
+// (sign-out, a profile switch) and the headless tools close the store once
+// Run returned, and a follow-up left to run then raced that close.
+func TestSentMarkWrittenWhenRunEnds(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := startDevice(t, srv, "alice", deviceOptions{sentLinger: time.Hour})
+	bob := startDevice(t, srv, "bob", deviceOptions{})
+	pb, err := bob.session.Send(alice.jid, "Bed 4 K+ 6.9", SendOptions{Urgency: securestore.UrgencyHigh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobsPage := byOrigin(t, alice, bob.jid, pb.OriginID)
+	bob.stop() // no delivery receipt comes to write Alice's mark
+
+	mine, err := alice.session.Send(bob.jid, "ack", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("the server's ack of alice's reply", 30*time.Second, func() bool {
+		alice.session.mu.Lock()
+		defer alice.session.mu.Unlock()
+		_, inflight := alice.session.inflight[mine.OriginID]
+		return !inflight
+	})
+	if st := alice.receiptState(mine.ID); st != securestore.ReceiptQueued {
+		t.Fatalf("alice's reply is %v before Run ends, want queued (its sent mark waiting)", st)
+	}
+	alice.cancel()
+	select {
+	case <-alice.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	alice.cancel = nil
+	// What Run returned with, before the store is closed.
+	m, err := alice.store.Message(mine.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Receipt.State != securestore.ReceiptSent || m.Extra[ExtraTextAckOf] != bobsPage.OriginID {
+		t.Fatalf("after Run alice's reply is %v, acknowledging %q; want sent, acknowledging bob's page %q",
+			m.Receipt.State, m.Extra[ExtraTextAckOf], bobsPage.OriginID)
+	}
+	if err := alice.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

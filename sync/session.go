@@ -258,6 +258,18 @@ func (s *Session) readyClient() *xmpp.Client {
 // retried: a lost socket is resumed (XEP-0198) or signed in again with backoff.
 func (s *Session) Run(ctx context.Context) error {
 	defer s.events.close()
+	// Last before the events end (after the client closed): the server's
+	// acks still waiting to be written (MarkSentSoon) are written, and what
+	// follows them done, before the caller closes the store. Lock did it
+	// already for a locked Session, which no longer uses the store.
+	defer func() {
+		if !s.Locked() {
+			if err := s.store.FlushSent(); err != nil {
+				s.log.Warn("sync: marking sent", "err", err)
+			}
+		}
+		s.repliesSent.wait()
+	}()
 	var c *xmpp.Client
 	defer func() {
 		if c != nil {
