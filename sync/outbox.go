@@ -241,6 +241,9 @@ func (s *Session) flushOutbox(c *xmpp.Client) error {
 	if err != nil {
 		return err
 	}
+	if s.flushListed != nil {
+		s.flushListed(c, pending)
+	}
 	for _, m := range pending {
 		if resent[m.ID] {
 			continue
@@ -269,9 +272,11 @@ func (s *Session) onAcked(el *xmpp.Element) {
 	}
 	s.mu.Lock()
 	f, ok := s.inflight[origin]
-	delete(s.inflight, origin)
+	if ok && !f.acked {
+		s.noteAckedOnStream(origin, f)
+	}
 	s.mu.Unlock()
-	if !ok {
+	if !ok || f.acked {
 		return // a receipt, marker or other message we do not track
 	}
 	switch {
@@ -289,6 +294,28 @@ func (s *Session) onAcked(el *xmpp.Element) {
 	default:
 		s.markSentSoon(f.id)
 		s.noteAcked(el, f.id, origin) // acked.go
+	}
+}
+
+// ackedOnStreamKeep bounds the acknowledged entries one stream keeps.
+const ackedOnStreamKeep = 4096
+
+// noteAckedOnStream keeps the in-flight entry of a stanza the server
+// acknowledged, marked acked, for the rest of its stream (s.mu held): the
+// message stays on the Outbox until its sent mark is written, and a flush
+// that listed it, or lists it before then, must not send it a second time
+// on this stream. A deliberate resend on the stream (a room's bounce)
+// deletes the entry; the next fresh sign-in drops them all (setup).
+func (s *Session) noteAckedOnStream(key string, f inflight) {
+	f.acked = true
+	s.inflight[key] = f
+	s.ackedKeys = append(s.ackedKeys, key)
+	if len(s.ackedKeys) > ackedOnStreamKeep {
+		old := s.ackedKeys[0]
+		s.ackedKeys = s.ackedKeys[1:]
+		if g, ok := s.inflight[old]; ok && g.acked {
+			delete(s.inflight, old)
+		}
 	}
 }
 

@@ -55,8 +55,8 @@ func TestSentMarkUnderTextAckLock(t *testing.T) {
 	alice.waitFor("the server's ack of alice's reply", 30*time.Second, func() bool {
 		alice.session.mu.Lock()
 		defer alice.session.mu.Unlock()
-		_, inflight := alice.session.inflight[mine.OriginID]
-		return !inflight
+		f, ok := alice.session.inflight[mine.OriginID]
+		return ok && f.acked
 	})
 	if st := alice.receiptState(mine.ID); st != securestore.ReceiptQueued {
 		t.Fatalf("alice's reply is %v before the match, want queued (its sent mark waiting)", st)

@@ -81,9 +81,12 @@ type Session struct {
 	// gen counts fresh XMPP sessions; inflight records in which one each
 	// outgoing message (by origin-id) was handed to the wire, so a flush after
 	// sign-in and a concurrent Send never put the same message twice on one
-	// stream.
-	gen      int
-	inflight map[string]inflight
+	// stream. An entry stays after the server's ack (acked), so a flush whose
+	// Outbox read still lists the message (its sent mark is written later,
+	// securestore.MarkSentSoon) skips it; ackedKeys bounds those per stream.
+	gen       int
+	inflight  map[string]inflight
+	ackedKeys []string
 	rooms    map[string]*room
 	// ready is true while the session is fully set up (rooms joined, caught
 	// up). Only then does Send put messages straight on the wire; before, they
@@ -120,6 +123,9 @@ type Session struct {
 	// before and right after setup enables stream management: the cut
 	// points of the window in which live traffic is not resumable.
 	beforeSM, afterSM func()
+	// flushListed, when a test sets it (before Run), runs in the Outbox
+	// flush between its read of the Outbox and its sends.
+	flushListed func(c *xmpp.Client, pending []securestore.Message)
 	// lk is the locked-but-listening state (locked.go).
 	lk lockedListen
 	// archive: one read of the own archive at a time (archivetail.go).
@@ -145,6 +151,8 @@ type inflight struct {
 	// is still pending).
 	edit string
 	keep bool
+	// acked: the server acknowledged it on stream gen; not sent again on it.
+	acked bool
 }
 
 // New prepares a Session; nothing happens on the network until Run.
@@ -439,6 +447,12 @@ func (s *Session) setup(ctx context.Context, c *xmpp.Client) error {
 	s.mu.Lock()
 	s.gen++
 	gen := s.gen
+	for _, k := range s.ackedKeys {
+		if f, ok := s.inflight[k]; ok && f.acked {
+			delete(s.inflight, k) // acknowledged on an older stream
+		}
+	}
+	s.ackedKeys = nil
 	s.mu.Unlock()
 	locked := s.Locked()
 	if !locked {
