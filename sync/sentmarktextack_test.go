@@ -123,8 +123,8 @@ func TestSentMarkWrittenAtLock(t *testing.T) {
 	alice.waitFor("the server's ack of alice's reply", 30*time.Second, func() bool {
 		alice.session.mu.Lock()
 		defer alice.session.mu.Unlock()
-		_, inflight := alice.session.inflight[mine.OriginID]
-		return !inflight
+		f, ok := alice.session.inflight[mine.OriginID]
+		return ok && f.acked
 	})
 	if st := alice.receiptState(mine.ID); st != securestore.ReceiptQueued {
 		t.Fatalf("alice's reply is %v before the lock, want queued (its sent mark waiting)", st)
@@ -166,8 +166,8 @@ func TestSentMarkWrittenWhenRunEnds(t *testing.T) {
 	alice.waitFor("the server's ack of alice's reply", 30*time.Second, func() bool {
 		alice.session.mu.Lock()
 		defer alice.session.mu.Unlock()
-		_, inflight := alice.session.inflight[mine.OriginID]
-		return !inflight
+		f, ok := alice.session.inflight[mine.OriginID]
+		return ok && f.acked
 	})
 	if st := alice.receiptState(mine.ID); st != securestore.ReceiptQueued {
 		t.Fatalf("alice's reply is %v before Run ends, want queued (its sent mark waiting)", st)
