@@ -87,7 +87,7 @@ type Session struct {
 	gen       int
 	inflight  map[string]inflight
 	ackedKeys []string
-	rooms    map[string]*room
+	rooms     map[string]*room
 	// ready is true while the session is fully set up (rooms joined, caught
 	// up). Only then does Send put messages straight on the wire; before, they
 	// wait in the Outbox for the flush at the end of setup, so a room message
