@@ -421,8 +421,12 @@ func (v *ConversationView) Update(row app.MessageRow) {
 	g := v.geometry()
 	m := v.measure(&g, row, v.bubbleMax)
 	if m != v.metrics[i] {
+		// A row that grows or shrinks (a correction, a recall, a reaction)
+		// can move the list (a shorter last row pulls it up): the view's
+		// move, not the user's reading, or an unattended open conversation
+		// would defer auto-lock.
 		v.metrics[i] = m
-		v.list.SetItemHeight(i+v.offset(), m.h)
+		v.place(func() { v.list.SetItemHeight(i+v.offset(), m.h) })
 	}
 	v.list.RefreshItem(i + v.offset())
 }

@@ -199,3 +199,20 @@ func TestPINBannerBeforeWindowLaysNothingOut(t *testing.T) {
 		t.Fatalf("the banner set before the window is not shown (height %.0f)", s.pinBanner.Size().Height)
 	}
 }
+
+// TestPINBannerBeforePhoneWindow: the banner set before the shell is on a
+// phone-sized window is shown once the window lays the shell out.
+func TestPINBannerBeforePhoneWindow(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.Resize(fyne.NewSize(390, 844))
+	s := NewShell(newClinicalActions(), settingsState())
+	s.SetPINChangeRequired(true, 8)
+	w.SetContent(s.Content())
+	if !s.layout.phone {
+		t.Fatal("a 390 px window is not laid out as a phone")
+	}
+	if !s.pinBanner.Visible() || s.pinBanner.Size().Height == 0 || s.pinBanner.Size().Width == 0 {
+		t.Fatalf("the banner set before the phone window is not shown (%v)", s.pinBanner.Size())
+	}
+}

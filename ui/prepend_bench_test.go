@@ -68,3 +68,34 @@ func TestPrependKeepsRowsAndHeights(t *testing.T) {
 		}
 	}
 }
+
+// After an older page, a correction of a row already shown and a new message
+// reach the right rows (the index moved by the page) and get the heights a
+// fresh measure gives.
+func TestPrependThenCorrectionAndNewMessage(t *testing.T) {
+	test.NewTempApp(t)
+	all := manyMessages(300)
+	all = all[:len(all):len(all)]
+	v, _, _ := openConversation(t, ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, HasOlder: true}, append([]app.MessageRow(nil), all[100:]...), fyne.NewSize(900, 640))
+	r := test.WidgetRenderer(v)
+	r.Layout(v.Size())
+	v.Prepend(all[:100], false)
+	c := all[250]
+	c.Body = "corrected: bed 4 obs due at 14:00, please check the drain and the fluid balance before the round"
+	v.Update(c)
+	all[250] = c
+	n := manyMessages(1)[0]
+	n.ID = 100000
+	v.Append(n)
+	all = append(all, n)
+	r.Layout(v.Size())
+	g := v.geometry()
+	for i := range all {
+		if v.rows[i].ID != all[i].ID || v.rows[i].Body != all[i].Body {
+			t.Fatalf("row %d is message %d %q, want %d %q", i, v.rows[i].ID, v.rows[i].Body, all[i].ID, all[i].Body)
+		}
+		if m := v.measure(&g, all[i], v.bubbleMax); v.metrics[i] != m {
+			t.Fatalf("row %d height %+v, measured afresh %+v", i, v.metrics[i], m)
+		}
+	}
+}

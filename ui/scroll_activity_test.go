@@ -179,3 +179,46 @@ func TestScrollingIsReading(t *testing.T) {
 		t.Fatal("scrolling back through the conversation was not reported as reading (auto-lock would fire)")
 	}
 }
+
+// An open conversation on an unattended desktop: messages arriving and
+// followed, the newest row corrected shorter (a correction, a recall, a
+// reaction withdrawn: the list pulls up), resizes: none of it is reading, or
+// the ward's traffic would keep the screen unlocked.
+func TestIncomingIsNotReading(t *testing.T) {
+	test.NewTempApp(t)
+	rows := manyMessages(300)
+	v, f, w := openConversation(t, ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true}, rows, fyne.NewSize(900, 640))
+	reading := func() int { return f.snapshot(func(f *fakeActions) int { return f.reading }) }
+	w.Canvas().Capture()
+	for i := 0; i < 40; i++ {
+		m := manyMessages(1)[0]
+		m.ID = app.MessageID(200000 + i)
+		if i%3 == 0 {
+			m.Body = "long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long long"
+		}
+		v.Append(m)
+		w.Canvas().Capture()
+		if n := reading(); n != 0 {
+			t.Fatalf("after incoming message %d (before its correction): counted as reading %d times", i, n)
+		}
+		if i%3 == 0 {
+			m.Body = "ok"
+			v.Update(m) // the newest row gets shorter
+			w.Canvas().Capture()
+		}
+		if n := reading(); n != 0 {
+			t.Fatalf("after incoming message %d: counted as reading %d times", i, n)
+		}
+	}
+	w.Resize(fyne.NewSize(900, 500))
+	w.Canvas().Capture()
+	w.Resize(fyne.NewSize(700, 500))
+	w.Canvas().Capture()
+	m := manyMessages(1)[0]
+	m.ID = 300000
+	v.Append(m)
+	w.Canvas().Capture()
+	if n := reading(); n != 0 {
+		t.Fatalf("a resize and a message counted as reading %d times", n)
+	}
+}
