@@ -28,6 +28,9 @@ type OwnLearned struct {
 	// conversation already owns them (SetStanzaID's ErrDuplicate); the rest
 	// of those items was still applied.
 	Conflicts int
+	// Unreadable: items whose stored message could not be read (a damaged
+	// record, ErrCorrupt); skipped, the rest of the page still applied.
+	Unreadable int
 }
 
 // errUnchanged rolls back a write transaction that changed nothing: bbolt
@@ -64,6 +67,14 @@ func (s *Store) LearnOwnArchived(items []OwnArchived, at time.Time) (OwnLearned,
 			}
 			m, err := s.bySenderOriginTx(a, it.Conversation, it.Sender, it.OriginID)
 			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if errors.Is(err, ErrCorrupt) {
+				// One damaged record must not keep the page's other own
+				// messages queued: the page and its cursor commit anyway,
+				// and the flush would send them all again. The lookup
+				// wrote nothing.
+				out.Unreadable++
 				continue
 			}
 			if err != nil {
@@ -123,6 +134,18 @@ func (s *Store) bySenderOriginTx(a *appendTx, conv, sender, originID string) (Me
 		id, ok := s.dedupe.lookup(key)
 		if !ok {
 			return Message{}, ErrNotFound
+		}
+		// A record whose period key is gone is unreadable: say so without
+		// opening it, which inside a write transaction would create a key
+		// for that period (periodAEAD) that a skipped item then commits.
+		if v := a.tx.Bucket(bucketMsg).Get(be64(uint64(id))); v != nil {
+			env, err := decodeEnvelope(v)
+			if err != nil {
+				return Message{}, err
+			}
+			if a.tx.Bucket(bucketKeys).Get(be64(env.period)) == nil {
+				return Message{}, corruptf("period key missing (purged or deleted)")
+			}
 		}
 		m, err := s.openMessageByID(a.tx, id, a.pending)
 		if err == nil && m.ConversationID != conv {

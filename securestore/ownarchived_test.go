@@ -3,6 +3,8 @@ package securestore
 import (
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // TestLearnOwnArchived: one page of our own archived messages is one
@@ -123,5 +125,51 @@ func TestLearnOwnArchivedCarriesSentMarks(t *testing.T) {
 	}
 	if m, err := s.Message(m1.ID); err != nil || m.StanzaID != "s-1" {
 		t.Fatalf("m1 stanza-id %q (%v)", m.StanzaID, err)
+	}
+}
+
+// TestLearnOwnArchivedSkipsUnreadable: one own message whose record cannot
+// be read (bit rot) is counted and skipped; the page's other own messages
+// still count as sent and leave the Outbox. Before, the whole page's
+// transaction failed, and since the page and its cursor commit anyway, the
+// Outbox flush sent every own message of that page a second time.
+func TestLearnOwnArchivedSkipsUnreadable(t *testing.T) {
+	s, _, _ := newCountedStore(t, testOptions())
+	const conv, me = "bob@h.example", "alice@h.example"
+	var own []Message
+	for i, o := range []string{"o-1", "o-2"} {
+		m, err := s.Enqueue(Message{ConversationID: conv, Body: "K+ 6.1", OriginID: o, Timestamp: day0.Add(time.Duration(i) * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own = append(own, m)
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketMsg)
+		k := be64(uint64(own[0].ID))
+		v := clone(b.Get(k))
+		v[len(v)/2] ^= 0x40
+		return b.Put(k, v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	items := []OwnArchived{
+		{Conversation: conv, Sender: me, OriginID: "o-1", StanzaID: "s-1", By: me},
+		{Conversation: conv, Sender: me, OriginID: "o-2", StanzaID: "s-2", By: me},
+	}
+	r, err := s.LearnOwnArchived(items, day0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("LearnOwnArchived with one unreadable record: %v; want the rest applied", err)
+	}
+	if r.Unreadable != 1 || len(r.Sent) != 1 || r.Sent[0] != own[1].ID {
+		t.Errorf("result %+v, want 1 unreadable and message %d sent", r, own[1].ID)
+	}
+	if m, err := s.Message(own[1].ID); err != nil || m.Receipt.State != ReceiptSent || m.StanzaID != "s-2" {
+		t.Errorf("readable message: receipt %v, stanza-id %q (%v); want sent, s-2", m.Receipt.State, m.StanzaID, err)
+	}
+	var queued int
+	s.db.View(func(tx *bbolt.Tx) error { queued = len(outboxEntries(tx)[own[1].ID]); return nil })
+	if queued != 0 {
+		t.Errorf("the readable archived message is still on the Outbox (the flush would send it again)")
 	}
 }

@@ -331,6 +331,9 @@ func (s *Session) learnOwnArchived(batch []securestore.Message, skip map[string]
 		s.log.Warn("sync: recording our archived messages", "err", err)
 		return
 	}
+	if r.Unreadable > 0 {
+		s.log.Warn("sync: own archived messages whose stored record is unreadable", "count", r.Unreadable)
+	}
 	if r.Conflicts > 0 {
 		s.log.Warn("sync: recording stanza-id", "err", "stanza-id already belongs to another message", "count", r.Conflicts)
 	}
