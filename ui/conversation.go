@@ -83,6 +83,9 @@ type ConversationView struct {
 	// height instead of measuring the whole history again (0: measure).
 	front      []app.MessageRow
 	metricsFor float32
+	// metricsText is the text size every height in metrics was measured
+	// at: a theme with another text size measures them all again.
+	metricsText float32
 
 	geo       geometry
 	bubbleMax float32 // the bubble width the metrics were computed for
@@ -344,7 +347,7 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 		}
 	}
 	v.prependRows(older)
-	if measured != nil && len(v.metrics) == len(v.rows)-len(older) {
+	if measured != nil && len(v.metrics) == len(v.rows)-len(older) && v.metricsText == theme.TextSize() {
 		v.metrics = append(measured, v.metrics...)
 		v.metricsFor = v.bubbleMax
 	}
@@ -524,7 +527,7 @@ func bubbleMaxFor(width float32) float32 {
 // heights are computed and set before the new list is shown.
 func (v *ConversationView) ensureList(width float32) {
 	bm := bubbleMaxFor(width)
-	if v.list != nil && bm == v.bubbleMax {
+	if v.list != nil && bm == v.bubbleMax && v.metricsText == theme.TextSize() {
 		return
 	}
 	if v.list != nil && v.bubbleMax != 0 && !v.scrollEnd && v.keepAt < 0 {
@@ -532,7 +535,8 @@ func (v *ConversationView) ensureList(width float32) {
 	}
 	v.bubbleMax = bm
 	g := v.geometry()
-	if v.metricsFor != bm || len(v.metrics) != len(v.rows) {
+	if v.metricsFor != bm || len(v.metrics) != len(v.rows) || v.metricsText != g.m.size {
+		v.metricsText = g.m.size
 		v.metrics = make([]rowMetric, len(v.rows))
 		for i, r := range v.rows {
 			v.metrics[i] = v.measure(&g, r, bm)
