@@ -83,9 +83,6 @@ type ConversationView struct {
 	// height instead of measuring the whole history again (0: measure).
 	front      []app.MessageRow
 	metricsFor float32
-	// metricsText is the text size every height in metrics was measured
-	// at: a theme with another text size measures them all again.
-	metricsText float32
 
 	geo       geometry
 	bubbleMax float32 // the bubble width the metrics were computed for
@@ -347,7 +344,7 @@ func (v *ConversationView) Prepend(older []app.MessageRow, hasMore bool) {
 		}
 	}
 	v.prependRows(older)
-	if measured != nil && len(v.metrics) == len(v.rows)-len(older) && v.metricsText == theme.TextSize() {
+	if measured != nil && len(v.metrics) == len(v.rows)-len(older) {
 		v.metrics = append(measured, v.metrics...)
 		v.metricsFor = v.bubbleMax
 	}
@@ -527,7 +524,7 @@ func bubbleMaxFor(width float32) float32 {
 // heights are computed and set before the new list is shown.
 func (v *ConversationView) ensureList(width float32) {
 	bm := bubbleMaxFor(width)
-	if v.list != nil && bm == v.bubbleMax && v.metricsText == theme.TextSize() {
+	if v.list != nil && bm == v.bubbleMax {
 		return
 	}
 	if v.list != nil && v.bubbleMax != 0 && !v.scrollEnd && v.keepAt < 0 {
@@ -535,8 +532,7 @@ func (v *ConversationView) ensureList(width float32) {
 	}
 	v.bubbleMax = bm
 	g := v.geometry()
-	if v.metricsFor != bm || len(v.metrics) != len(v.rows) || v.metricsText != g.m.size {
-		v.metricsText = g.m.size
+	if v.metricsFor != bm || len(v.metrics) != len(v.rows) {
 		v.metrics = make([]rowMetric, len(v.rows))
 		for i, r := range v.rows {
 			v.metrics[i] = v.measure(&g, r, bm)

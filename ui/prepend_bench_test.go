@@ -1,12 +1,10 @@
 package ui
 
 import (
-	"image/color"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/theme"
 
 	"rounds/app"
 )
@@ -99,50 +97,5 @@ func TestPrependThenCorrectionAndNewMessage(t *testing.T) {
 		if m := v.measure(&g, all[i], v.bubbleMax); v.metrics[i] != m {
 			t.Fatalf("row %d height %+v, measured afresh %+v", i, v.metrics[i], m)
 		}
-	}
-}
-
-// largerText is a theme with a larger body text (an accessibility theme).
-type largerText struct{ fyne.Theme }
-
-func (l largerText) Size(n fyne.ThemeSizeName) float32 {
-	if n == theme.SizeNameText {
-		return 1.5 * l.Theme.Size(n)
-	}
-	return l.Theme.Size(n)
-}
-
-func (l largerText) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	return l.Theme.Color(n, v)
-}
-
-// A theme with another text size measures every row again, at the same
-// width too, and an older page after it keeps no height measured before
-// (78c66f7 keeps the shown rows' heights across a page).
-func TestTextSizeChangeMeasuresRowsAgain(t *testing.T) {
-	a := test.NewTempApp(t)
-	all := manyMessages(300)
-	all = all[:len(all):len(all)]
-	v, _, w := openConversation(t, ConversationInfo{ID: "icu@rooms.rounds.test", Title: "ICU team", IsRoom: true, HasOlder: true}, append([]app.MessageRow(nil), all[200:]...), fyne.NewSize(900, 640))
-	w.Canvas().Capture()
-	check := func(what string) {
-		t.Helper()
-		g := v.geometry()
-		for i := range v.rows {
-			if m := v.measure(&g, v.rows[i], v.bubbleMax); v.metrics[i] != m {
-				t.Fatalf("%s: row %d height %+v, measured afresh %+v", what, i, v.metrics[i], m)
-			}
-		}
-	}
-	v.Prepend(all[100:200], true)
-	w.Canvas().Capture()
-	check("after an older page")
-	a.Settings().SetTheme(largerText{theme.DefaultTheme()})
-	w.Canvas().Capture()
-	v.Prepend(all[:100], false)
-	w.Canvas().Capture()
-	check("after a larger text size and an older page")
-	if len(v.rows) != len(all) {
-		t.Fatalf("%d rows, want %d", len(v.rows), len(all))
 	}
 }
