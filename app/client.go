@@ -92,6 +92,7 @@ func newClient(cfg Config, path string) *Client {
 	wo := &c.wipeOrders
 	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
 	c.att.log, c.att.clock, c.att.changes, c.att.host = cfg.Logger, cfg.Clock, c.changes, c
+	c.dnd.log, c.dnd.clock, c.dnd.changes, c.dnd.host = cfg.Logger, cfg.Clock, c.changes, c
 	c.heap.clock = cfg.Clock
 	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, att: &c.att, heap: &c.heap, host: c}
 	return c
@@ -158,7 +159,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.enforceKeyring(st, pol)
 	c.armRetention(st, true)
 	c.clinicalFor(st) // resume alerts and escalation ladders
-	c.dndStarted(st, sess)
+	c.dnd.started(st, sess)
 
 	runDone := make(chan struct{})
 	go func() {
@@ -200,7 +201,7 @@ func (c *Client) halt() (*securestore.Store, bool) {
 	c.stopRetentionLocked()
 	c.mu.Unlock()
 	c.stopClinical()
-	c.dndStopped()
+	c.dnd.stopped()
 	c.dropThumbnails() // decoded pictures leave memory with the key (attachments.go)
 	stop()
 	<-done

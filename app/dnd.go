@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	gosync "sync"
 	"time"
@@ -57,7 +58,7 @@ type DNDView struct {
 	Line string
 }
 
-// Errors of SetDND.
+// Errors of SetDND (dndService.set).
 var (
 	ErrDNDUntilPast  = errors.New("The end time has already passed")
 	ErrDNDReplyLong  = fmt.Errorf("An automatic reply has at most %d characters", maxDNDReply)
@@ -75,8 +76,12 @@ const AuditDNDForward = "dnd.forward"
 // this period, sealed in the store like every setting.
 const settingDND = "app.dnd"
 
-// dndService is the do-not-disturb state of the open store, with its own
-// lock (never held while calling the Session or the store).
+// dndService is do not disturb: the state of the open store, the
+// automatic replies, the forwards to the cover. Its own lock mu guards the
+// fields above log and is never held while calling the host, the Session
+// or the store; Client.mu may be held when mu is taken, never the reverse.
+// It reaches the rest of the Client only through dndHost. Client's
+// facades are dndhost.go.
 type dndService struct {
 	mu      gosync.Mutex
 	st      *securestore.Store
@@ -86,7 +91,35 @@ type dndService struct {
 	// lockedCover is the cover resolved at the lock, with its name (the
 	// store that names it is closed while locked).
 	lockedCover struct{ jid, name string }
+
+	log     *slog.Logger
+	clock   Clock
+	changes *changeQueue
+	host    dndHost
 }
+
+// dndHost is what do not disturb asks of the rest of the Client. Every
+// method may take Client.mu, so the service never calls it holding d.mu.
+type dndHost interface {
+	// The session (client.go): the open store with its Session, or
+	// ErrLocked; the account; whether this is a command-line run
+	// (headless.go), which never answers for its account.
+	sess() (*securestore.Store, *sync.Session, error)
+	unlocked() (*securestore.Store, error)
+	Account() string
+	isHeadless() bool
+	// The user's own presence (presence.go), restored when it ends.
+	Presence() (show, status string)
+	// Policy and on-call (policy.go, oncall.go): which levels ring
+	// through, the level names, who holds a covering role.
+	Policy() Policy
+	schedule() []Shift
+	// The audit log (audit.go): a forward to the cover.
+	auditWith(st *securestore.Store, kind, detail string)
+}
+
+// clockTime is a time as a thread shows it (conversations.clockTime).
+func (d *dndService) clockTime(t time.Time) string { return threadTime(t, d.clock.Now()) }
 
 type dndRecord struct {
 	Since, Until, Changed time.Time
@@ -95,18 +128,17 @@ type dndRecord struct {
 	Replied               []string
 }
 
-// dndStarted loads the state of a store just opened and, when it is on,
+// started loads the state of a store just opened and, when it is on,
 // announces it (before the Session signs in, so the first presence says
 // so). Called by start.
-func (c *Client) dndStarted(st *securestore.Store, sess *sync.Session) {
+func (d *dndService) started(st *securestore.Store, sess *sync.Session) {
 	var rec dndRecord
 	if b, err := st.Setting(settingDND); err == nil && len(b) > 0 {
 		if err := json.Unmarshal(b, &rec); err != nil {
-			c.log.Warn("app: do-not-disturb setting unreadable; off", "err", err)
+			d.log.Warn("app: do-not-disturb setting unreadable; off", "err", err)
 			rec = dndRecord{}
 		}
 	}
-	d := &c.dnd
 	d.mu.Lock()
 	d.st = st
 	d.state = sync.DND{Since: rec.Since, Until: rec.Until, Changed: rec.Changed, Reply: rec.Reply,
@@ -116,12 +148,11 @@ func (c *Client) dndStarted(st *securestore.Store, sess *sync.Session) {
 		d.replied[r] = true
 	}
 	d.mu.Unlock()
-	c.dndApply(st, sess)
+	d.apply(st, sess)
 }
 
-// dndStopped forgets the store (lock, sign out).
-func (c *Client) dndStopped() {
-	d := &c.dnd
+// stopped forgets the store (lock, sign out).
+func (d *dndService) stopped() {
 	d.mu.Lock()
 	if d.timer != nil {
 		d.timer.Stop()
@@ -131,11 +162,10 @@ func (c *Client) dndStopped() {
 	d.mu.Unlock()
 }
 
-// dndApply makes presence and the end timer follow the state: dnd (xa off
+// apply makes presence and the end timer follow the state: dnd (xa off
 // shift) with the reply as status while on, the user's own choice after.
-func (c *Client) dndApply(st *securestore.Store, sess *sync.Session) {
-	now := c.cfg.Clock.Now()
-	d := &c.dnd
+func (d *dndService) apply(st *securestore.Store, sess *sync.Session) {
+	now := d.clock.Now()
 	d.mu.Lock()
 	if d.st != st {
 		d.mu.Unlock()
@@ -147,16 +177,16 @@ func (c *Client) dndApply(st *securestore.Store, sess *sync.Session) {
 		d.timer = nil
 	}
 	if state.On(now) && !state.Until.IsZero() {
-		d.timer = c.cfg.Clock.AfterFunc(state.Until.Sub(now), func() {
-			if s, ss, err := c.sess(); err == nil && s == st {
-				c.dndApply(st, ss)
+		d.timer = d.clock.AfterFunc(state.Until.Sub(now), func() {
+			if s, ss, err := d.host.sess(); err == nil && s == st {
+				d.apply(st, ss)
 			}
 		})
 	}
 	d.mu.Unlock()
-	show, status := c.Presence()
+	show, status := d.host.Presence()
 	if state.On(now) {
-		show, status = "dnd", previewText(c.dndReplyText(state, ""))
+		show, status = "dnd", previewText(d.replyText(state, ""))
 		if state.OffShift {
 			show = "xa"
 		}
@@ -164,27 +194,27 @@ func (c *Client) dndApply(st *securestore.Store, sess *sync.Session) {
 	if sess != nil {
 		_ = sess.SetPresence(show, status)
 	}
-	c.changes.push(Change{Kind: DNDChanged})
+	d.changes.push(Change{Kind: DNDChanged})
 }
 
-// DND is the do-not-disturb state now.
-func (c *Client) DND() DNDView {
-	now := c.cfg.Clock.Now()
-	c.dnd.mu.Lock()
-	state := c.dnd.state
-	c.dnd.mu.Unlock()
+// view is the do-not-disturb state now (Client.DND).
+func (d *dndService) view() DNDView {
+	now := d.clock.Now()
+	d.mu.Lock()
+	state := d.state
+	d.mu.Unlock()
 	if !state.On(now) {
 		return DNDView{}
 	}
 	v := DNDView{On: true, Since: state.Since, DNDSettings: DNDSettings{Until: state.Until, Reply: state.Reply,
 		Cover: state.Cover, CoverRole: state.CoverRole, OffShift: state.OffShift}}
-	v.CoverName = c.coverName(state)
+	v.CoverName = d.coverName(state)
 	v.Line = "Do not disturb"
 	if state.OffShift {
 		v.Line = "Off shift"
 	}
 	if !state.Until.IsZero() {
-		v.Line += " until " + c.clockTime(state.Until)
+		v.Line += " until " + d.clockTime(state.Until)
 	}
 	if v.CoverName != "" {
 		v.Line += " · " + v.CoverName + " covers"
@@ -192,10 +222,10 @@ func (c *Client) DND() DNDView {
 	return v
 }
 
-// SetDND turns do-not-disturb on (again: a new period, everyone gets a
+// set turns do-not-disturb on (again: a new period, everyone gets a
 // reply again) with s, saves it and tells the user's other devices.
-func (c *Client) SetDND(s DNDSettings) error {
-	now := c.cfg.Clock.Now()
+func (d *dndService) set(s DNDSettings) error {
+	now := d.clock.Now()
 	s.Reply = strings.TrimSpace(s.Reply)
 	s.CoverRole = strings.TrimSpace(s.CoverRole)
 	switch {
@@ -211,7 +241,7 @@ func (c *Client) SetDND(s DNDSettings) error {
 		if err != nil {
 			return err
 		}
-		if strings.EqualFold(bare, c.Account()) {
+		if strings.EqualFold(bare, d.host.Account()) {
 			return ErrDNDCoverSelf
 		}
 		s.Cover = bare
@@ -220,22 +250,21 @@ func (c *Client) SetDND(s DNDSettings) error {
 	if !s.Until.IsZero() {
 		s.Until = s.Until.UTC().Truncate(time.Second)
 	}
-	return c.setDNDState(sync.DND{Since: since, Until: s.Until, Changed: since, Reply: s.Reply,
+	return d.setState(sync.DND{Since: since, Until: s.Until, Changed: since, Reply: s.Reply,
 		Cover: s.Cover, CoverRole: s.CoverRole, OffShift: s.OffShift}, true)
 }
 
-// EndDND turns do-not-disturb off here and on the user's other devices.
-func (c *Client) EndDND() error {
-	return c.setDNDState(sync.DND{Changed: c.cfg.Clock.Now().UTC().Truncate(time.Millisecond)}, true)
+// end turns do-not-disturb off here and on the user's other devices.
+func (d *dndService) end() error {
+	return d.setState(sync.DND{Changed: d.clock.Now().UTC().Truncate(time.Millisecond)}, true)
 }
 
-// setDNDState saves state, applies it and, when publish, shares it.
-func (c *Client) setDNDState(state sync.DND, publish bool) error {
-	st, sess, err := c.sess()
+// setState saves state, applies it and, when publish, shares it.
+func (d *dndService) setState(state sync.DND, publish bool) error {
+	st, sess, err := d.host.sess()
 	if err != nil {
 		return err
 	}
-	d := &c.dnd
 	d.mu.Lock()
 	if d.st != st {
 		d.mu.Unlock()
@@ -246,23 +275,22 @@ func (c *Client) setDNDState(state sync.DND, publish bool) error {
 	}
 	d.state = state
 	d.mu.Unlock()
-	if err := c.saveDND(st); err != nil {
+	if err := d.save(st); err != nil {
 		return mapErr(err)
 	}
-	c.dndApply(st, sess)
+	d.apply(st, sess)
 	if publish {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		defer cancel()
 		if err := sess.PublishDND(ctx, state); err != nil {
-			// Kept here; published at the next sign-in (onDNDChanged).
-			c.log.Info("app: do-not-disturb not shared yet", "err", err)
+			// Kept here; published at the next sign-in (onChanged).
+			d.log.Info("app: do-not-disturb not shared yet", "err", err)
 		}
 	}
 	return nil
 }
 
-func (c *Client) saveDND(st *securestore.Store) error {
-	d := &c.dnd
+func (d *dndService) save(st *securestore.Store) error {
 	d.mu.Lock()
 	rec := dndRecord{Since: d.state.Since, Until: d.state.Until, Changed: d.state.Changed, Reply: d.state.Reply,
 		Cover: d.state.Cover, Role: d.state.CoverRole, OffShift: d.state.OffShift}
@@ -277,11 +305,10 @@ func (c *Client) saveDND(st *securestore.Store) error {
 	return st.SetSetting(settingDND, b)
 }
 
-// onDNDChanged applies the state another device published, or the one read
+// onChanged applies the state another device published, or the one read
 // at sign-in: the later change wins, and a change made here while offline
 // is published now.
-func (c *Client) onDNDChanged(st *securestore.Store, e sync.DNDChanged) {
-	d := &c.dnd
+func (d *dndService) onChanged(st *securestore.Store, e sync.DNDChanged) {
 	d.mu.Lock()
 	if d.st != st {
 		d.mu.Unlock()
@@ -291,8 +318,8 @@ func (c *Client) onDNDChanged(st *securestore.Store, e sync.DNDChanged) {
 	d.mu.Unlock()
 	if e.State.Changed.Before(mine.Changed) || (e.Fetched && e.State.Changed.Equal(mine.Changed) && !e.State.Since.Equal(mine.Since)) {
 		if e.Fetched {
-			if err := c.setDNDState(mine, true); err != nil {
-				c.log.Info("app: do-not-disturb not shared", "err", err)
+			if err := d.setState(mine, true); err != nil {
+				d.log.Info("app: do-not-disturb not shared", "err", err)
 			}
 		}
 		return
@@ -300,34 +327,33 @@ func (c *Client) onDNDChanged(st *securestore.Store, e sync.DNDChanged) {
 	if e.State.Changed.Equal(mine.Changed) && e.State.Since.Equal(mine.Since) {
 		return
 	}
-	if err := c.setDNDState(e.State, false); err != nil {
-		c.log.Info("app: do-not-disturb from another device not applied", "err", err)
+	if err := d.setState(e.State, false); err != nil {
+		d.log.Info("app: do-not-disturb from another device not applied", "err", err)
 	}
 }
 
-// dndIncoming handles a batch of stored messages while do-not-disturb is
+// incoming handles a batch of stored messages while do-not-disturb is
 // on: it answers and forwards, and returns the ids to keep quiet (no
 // alert, no notification, no sound): routine ones, and urgent or STAT ones
 // whose level the policy does not let through.
-func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) map[securestore.MessageID]bool {
-	now := c.cfg.Clock.Now()
-	d := &c.dnd
+func (d *dndService) incoming(st *securestore.Store, msgs []securestore.Message) map[securestore.MessageID]bool {
+	now := d.clock.Now()
 	d.mu.Lock()
 	state, mine := d.state, d.st == st
 	d.mu.Unlock()
 	if mine {
-		c.auditLockedForwards(st, msgs)
+		d.auditLockedForwards(st, msgs)
 	}
-	if !mine || !state.On(now) || c.isHeadless() {
+	if !mine || !state.On(now) || d.host.isHeadless() {
 		return nil // a command-line run never answers for its account
 	}
-	pol := c.Policy().DND
-	account := c.Account()
+	pol := d.host.Policy().DND
+	account := d.host.Account()
 	quiet := map[securestore.MessageID]bool{}
 	for _, m := range msgs {
 		if m.Direction != securestore.Incoming {
 			if m.Extra[sync.ExtraAuto] == sync.AutoReplied {
-				c.dndReplied(st, m.ConversationID, state) // another device of ours answered
+				d.markReplied(st, m.ConversationID, state) // another device of ours answered
 			}
 			continue
 		}
@@ -337,7 +363,7 @@ func (c *Client) dndIncoming(st *securestore.Store, msgs []securestore.Message) 
 		if !dndAnswerable(m, state, account, isRoomConv(st, m.ConversationID)) {
 			continue
 		}
-		c.dndAnswer(st, m, state)
+		d.answer(st, m, state)
 	}
 	return quiet
 }
@@ -347,12 +373,6 @@ func sameDomain(a, b string) bool {
 	x, errA := jid.Parse(a)
 	y, errB := jid.Parse(b)
 	return errA == nil && errB == nil && x.Domain != "" && strings.EqualFold(x.Domain, y.Domain)
-}
-
-func (c *Client) isHeadless() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.headless != nil
 }
 
 // dndAnswerable: a person of our own domain wrote m to us in a chat during
@@ -383,54 +403,53 @@ func isRoomConv(st *securestore.Store, conv string) bool {
 	return err != nil || cv.Kind == securestore.KindRoom
 }
 
-// dndAnswer sends the period's reply to m's conversation (once), and
+// answer sends the period's reply to m's conversation (once), and
 // forwards m to the cover when it is urgent.
-func (c *Client) dndAnswer(st *securestore.Store, m securestore.Message, state sync.DND) {
-	_, sess, err := c.sess()
+func (d *dndService) answer(st *securestore.Store, m securestore.Message, state sync.DND) {
+	_, sess, err := d.host.sess()
 	if err != nil {
 		return
 	}
-	cover, coverName := c.resolveCover(st, state)
-	c.dndRespond(st, sess, m, state, cover, coverName)
+	cover, coverName := d.resolveCover(st, state)
+	d.respond(st, sess, m, state, cover, coverName)
 }
 
-// dndRespond is dndAnswer's work, unlocked (st) or locked (st nil: the
+// respond is answer's work, unlocked (st) or locked (st nil: the
 // Session sends on the wire and seals its copy; the merge stores it, and
-// the audit entry is written then, see dndForward).
-func (c *Client) dndRespond(st *securestore.Store, sess *sync.Session, m securestore.Message, state sync.DND, cover, coverName string) {
+// the audit entry is written then, see forward).
+func (d *dndService) respond(st *securestore.Store, sess *sync.Session, m securestore.Message, state sync.DND, cover, coverName string) {
 	conv := m.ConversationID
 	if m.Urgency >= securestore.UrgencyHigh && cover != "" && !strings.EqualFold(cover, conv) {
-		c.dndForward(st, sess, m, cover, coverName)
+		d.forward(st, sess, m, cover, coverName)
 	}
-	c.dnd.mu.Lock()
-	done := c.dnd.replied[conv]
-	c.dnd.mu.Unlock()
+	d.mu.Lock()
+	done := d.replied[conv]
+	d.mu.Unlock()
 	if done {
 		return
 	}
 	key := "reply\x00" + conv + "\x00" + state.Since.UTC().Format(time.RFC3339Nano)
-	_, err := sess.SendAuto(conv, c.dndReplyText(state, coverName), sync.AutoReplied, key, sync.SendOptions{})
+	_, err := sess.SendAuto(conv, d.replyText(state, coverName), sync.AutoReplied, key, sync.SendOptions{})
 	if err != nil && !errors.Is(err, sync.ErrAlreadySent) {
-		c.log.Warn("app: automatic reply not sent", "err", err)
+		d.log.Warn("app: automatic reply not sent", "err", err)
 		return
 	}
 	if st == nil {
 		// Locked: remembered in memory; the merge stores the reply,
-		// and dndIncoming records it then.
-		c.dnd.mu.Lock()
-		if c.dnd.state.Since.Equal(state.Since) {
-			c.dnd.replied[conv] = true
+		// and incoming records it then.
+		d.mu.Lock()
+		if d.state.Since.Equal(state.Since) {
+			d.replied[conv] = true
 		}
-		c.dnd.mu.Unlock()
+		d.mu.Unlock()
 		return
 	}
-	c.dndReplied(st, conv, state)
+	d.markReplied(st, conv, state)
 }
 
-// dndReplied records that conv was answered in the period that began at
+// markReplied records that conv was answered in the period that began at
 // state.Since.
-func (c *Client) dndReplied(st *securestore.Store, conv string, state sync.DND) {
-	d := &c.dnd
+func (d *dndService) markReplied(st *securestore.Store, conv string, state sync.DND) {
 	d.mu.Lock()
 	if d.st != st || !d.state.Since.Equal(state.Since) || d.replied[conv] {
 		d.mu.Unlock()
@@ -438,19 +457,18 @@ func (c *Client) dndReplied(st *securestore.Store, conv string, state sync.DND) 
 	}
 	d.replied[conv] = true
 	d.mu.Unlock()
-	if err := c.saveDND(st); err != nil {
-		c.log.Warn("app: saving do-not-disturb replies", "err", err)
+	if err := d.save(st); err != nil {
+		d.log.Warn("app: saving do-not-disturb replies", "err", err)
 	}
 }
 
-// dndLocked is the locked Session's do-not-disturb decision (LockAnswering):
+// locked is the locked Session's do-not-disturb decision (LockAnswering):
 // the same rule (dndAnswerable) and the same sends as unlocked, from what
 // the lock kept in memory: the state, the conversations answered in the
 // period, and the cover as resolved at the lock.
-func (c *Client) dndLocked(sess *sync.Session, account string) func(securestore.Message, bool) {
+func (d *dndService) locked(sess *sync.Session, account string) func(securestore.Message, bool) {
 	return func(m securestore.Message, room bool) {
-		now := c.cfg.Clock.Now()
-		d := &c.dnd
+		now := d.clock.Now()
 		d.mu.Lock()
 		state, lc := d.state, d.lockedCover
 		d.mu.Unlock()
@@ -460,7 +478,7 @@ func (c *Client) dndLocked(sess *sync.Session, account string) func(securestore.
 		cover, name := lc.jid, lc.name
 		if state.CoverRole != "" {
 			// Whoever holds the role now (the schedule is in memory).
-			sh, who, _, err := resolveShift(c.schedule(), state.CoverRole, now, account)
+			sh, who, _, err := resolveShift(d.host.schedule(), state.CoverRole, now, account)
 			if err != nil {
 				return
 			}
@@ -469,15 +487,28 @@ func (c *Client) dndLocked(sess *sync.Session, account string) func(securestore.
 			}
 			cover = who
 		}
-		c.dndRespond(nil, sess, m, state, cover, name)
+		d.respond(nil, sess, m, state, cover, name)
 	}
 }
 
-// dndForward passes urgent message m on to the cover, audits it, and tells
+// keepCover resolves and names the cover at the lock, while the store can
+// name it, for the locked Session's decisions (locked); the rest of the
+// state is in memory already.
+func (d *dndService) keepCover(st *securestore.Store) {
+	d.mu.Lock()
+	state := d.state
+	d.mu.Unlock()
+	cover, coverName := d.resolveCover(st, state)
+	d.mu.Lock()
+	d.lockedCover.jid, d.lockedCover.name = cover, coverName
+	d.mu.Unlock()
+}
+
+// forward passes urgent message m on to the cover, audits it, and tells
 // the sender whom it went to. Locked (st nil) it is not audited: the merge
 // stores our copy marked ExtraSentLocked, and the unlocked path, finding
 // it already sent, audits it then (once: the merge stores each entry once).
-func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m securestore.Message, cover, coverName string) {
+func (d *dndService) forward(st *securestore.Store, sess *sync.Session, m securestore.Message, cover, coverName string) {
 	fwd, err := sess.Forward(cover, m, sync.SendOptions{})
 	if errors.Is(err, sync.ErrAlreadySent) {
 		// Another device of ours forwarded it, or this one while locked
@@ -485,17 +516,17 @@ func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m secures
 		return
 	}
 	if err != nil {
-		c.log.Warn("app: urgent message not forwarded to the cover", "err", err)
+		d.log.Warn("app: urgent message not forwarded to the cover", "err", err)
 		return
 	}
 	if st != nil {
-		c.auditForward(st, m, cover, fwd, "")
+		d.auditForward(st, m, cover, fwd, "")
 	}
-	level := c.Policy().Levels.Name(m.Urgency)
+	level := d.host.Policy().Levels.Name(m.Urgency)
 	notice := fmt.Sprintf("Automatic: your %s message was forwarded to %s, who covers for me.", level, coverName)
 	if _, err := sess.SendAuto(m.ConversationID, notice, sync.AutoReplied, "notice\x00"+m.ConversationID+"\x00"+sess.MessageRef(m), sync.SendOptions{}); err != nil &&
 		!errors.Is(err, sync.ErrAlreadySent) {
-		c.log.Warn("app: forward notice not sent", "err", err)
+		d.log.Warn("app: forward notice not sent", "err", err)
 	}
 }
 
@@ -503,31 +534,31 @@ func (c *Client) dndForward(st *securestore.Store, sess *sync.Session, m secures
 // sent while locked, as the merge stores it (marked ExtraSentLocked). It
 // runs whether or not do-not-disturb is still on: the period may have
 // ended before the unlock, and the page went to the cover all the same.
-func (c *Client) auditLockedForwards(st *securestore.Store, msgs []securestore.Message) {
+func (d *dndService) auditLockedForwards(st *securestore.Store, msgs []securestore.Message) {
 	for _, m := range msgs {
 		if m.Direction != securestore.Outgoing || m.Extra[sync.ExtraSentLocked] == "" || m.Extra[sync.ExtraForwardedFrom] == "" {
 			continue
 		}
-		c.auditWith(st, AuditDNDForward, fmt.Sprintf("message from %s (written %s) forwarded to %s (covering) while locked as message %d",
+		d.host.auditWith(st, AuditDNDForward, fmt.Sprintf("message from %s (written %s) forwarded to %s (covering) while locked as message %d",
 			m.Extra[sync.ExtraForwardedFrom], m.Extra[sync.ExtraForwardedAt], m.ConversationID, m.ID))
 	}
 }
 
-func (c *Client) auditForward(st *securestore.Store, m securestore.Message, cover string, fwd securestore.Message, how string) {
-	c.auditWith(st, AuditDNDForward, fmt.Sprintf("message %d (origin-id %s) from %s forwarded to %s (covering)%s as message %d",
+func (d *dndService) auditForward(st *securestore.Store, m securestore.Message, cover string, fwd securestore.Message, how string) {
+	d.host.auditWith(st, AuditDNDForward, fmt.Sprintf("message %d (origin-id %s) from %s forwarded to %s (covering)%s as message %d",
 		m.ID, m.OriginID, m.ConversationID, cover, how, fwd.ID))
 }
 
 // resolveCover is the JID that covers now and how to name it: the
 // colleague, or whoever holds the role (its backup when the holder is us).
-func (c *Client) resolveCover(st *securestore.Store, state sync.DND) (string, string) {
+func (d *dndService) resolveCover(st *securestore.Store, state sync.DND) (string, string) {
 	if state.Cover != "" {
 		return state.Cover, memberName(st, state.Cover, nil)
 	}
 	if state.CoverRole == "" {
 		return "", ""
 	}
-	sh, who, _, err := resolveShift(c.schedule(), state.CoverRole, c.cfg.Clock.Now(), c.Account())
+	sh, who, _, err := resolveShift(d.host.schedule(), state.CoverRole, d.clock.Now(), d.host.Account())
 	if err != nil {
 		return "", ""
 	}
@@ -535,22 +566,22 @@ func (c *Client) resolveCover(st *securestore.Store, state sync.DND) (string, st
 }
 
 // coverName names the cover for the screens without resolving a role.
-func (c *Client) coverName(state sync.DND) string {
+func (d *dndService) coverName(state sync.DND) string {
 	if state.CoverRole != "" {
 		return state.CoverRole
 	}
 	if state.Cover == "" {
 		return ""
 	}
-	if st, err := c.unlocked(); err == nil {
+	if st, err := d.host.unlocked(); err == nil {
 		return memberName(st, state.Cover, nil)
 	}
 	return state.Cover
 }
 
-// dndReplyText is the automatic reply: the user's text (else the state in
+// replyText is the automatic reply: the user's text (else the state in
 // words), and the cover when there is one.
-func (c *Client) dndReplyText(state sync.DND, coverName string) string {
+func (d *dndService) replyText(state sync.DND, coverName string) string {
 	text := state.Reply
 	if text == "" {
 		text = "Do not disturb"
@@ -558,7 +589,7 @@ func (c *Client) dndReplyText(state sync.DND, coverName string) string {
 			text = "Off shift"
 		}
 		if !state.Until.IsZero() {
-			text += " until " + c.clockTime(state.Until)
+			text += " until " + d.clockTime(state.Until)
 		}
 		text += "."
 	}
@@ -585,14 +616,14 @@ func (p DNDPolicy) breaksThrough(u securestore.Urgency) bool {
 	return false
 }
 
-// dndKeepsQuiet says whether a message of level u arriving now stays
+// keepsQuiet says whether a message of level u arriving now stays
 // quiet because do not disturb is on (a locked device's arrivals: the state
 // stays in memory while locked; it holds no message).
-func (c *Client) dndKeepsQuiet(u securestore.Urgency) bool {
-	c.dnd.mu.Lock()
-	state := c.dnd.state
-	c.dnd.mu.Unlock()
-	return state.On(c.cfg.Clock.Now()) && !c.Policy().DND.breaksThrough(u)
+func (d *dndService) keepsQuiet(u securestore.Urgency) bool {
+	d.mu.Lock()
+	state := d.state
+	d.mu.Unlock()
+	return state.On(d.clock.Now()) && !d.host.Policy().DND.breaksThrough(u)
 }
 
 // withoutIDs is msgs less those in drop.

@@ -41,7 +41,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.clin.escalationClosed(e.Messages)
 		// Do not disturb (dnd.go) answers, forwards, and keeps quiet what
 		// the policy does not let through.
-		msgs := withoutIDs(e.Messages, c.dndIncoming(st, e.Messages))
+		msgs := withoutIDs(e.Messages, c.dnd.incoming(st, e.Messages))
 		handled, alerted := c.clin.raiseAlerts(st, msgs, e.CatchUp)
 		rest := msgs
 		if len(handled) > 0 {
@@ -88,7 +88,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 			c.changes.push(Change{Kind: InboxChanged})
 		}
 	case sync.DNDChanged:
-		c.onDNDChanged(st, e)
+		c.dnd.onChanged(st, e)
 	case sync.PolicyUpdated:
 		c.onPolicyUpdated(st, e)
 	case sync.OnCallUpdated:

@@ -243,3 +243,11 @@ func (c *Client) headlessSess() (*securestore.Store, *sync.Session, *headlessRun
 	}
 	return st, s, c.headless, nil
 }
+
+// isHeadless reports whether this is a command-line run (do not disturb
+// never answers for the account of one: dndHost).
+func (c *Client) isHeadless() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.headless != nil
+}

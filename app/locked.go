@@ -91,15 +91,9 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 	}
 	// What do not disturb needs while locked, kept in memory (docs/STORE.md):
 	// the cover resolved and named now, while the store can name it.
-	c.dnd.mu.Lock()
-	state := c.dnd.state
-	c.dnd.mu.Unlock()
-	cover, coverName := c.resolveCover(st, state)
-	c.dnd.mu.Lock()
-	c.dnd.lockedCover.jid, c.dnd.lockedCover.name = cover, coverName
-	c.dnd.mu.Unlock()
+	c.dnd.keepCover(st)
 	// From here on the Session does not touch the store.
-	sess.LockAnswering(q, c.dndLocked(sess, c.Account()))
+	sess.LockAnswering(q, c.dnd.locked(sess, c.Account()))
 	c.mu.Lock()
 	if c.store != st {
 		// Halted meanwhile (sign-out, wipe): nothing to keep.
@@ -121,7 +115,7 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 	c.stopRetentionLocked()
 	c.mu.Unlock()
 	c.stopClinical()
-	c.dndStopped()
+	c.dnd.stopped()
 	c.dropThumbnails()
 	return st, true
 }
@@ -180,7 +174,7 @@ func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
 	startRing := urgent && c.ring == nil
 	c.mu.Unlock()
 	c.changes.push(Change{Kind: LockedWaiting})
-	if quiet || c.dndKeepsQuiet(e.Urgency) { // do not disturb (dnd.go)
+	if quiet || c.dnd.keepsQuiet(e.Urgency) { // do not disturb (dnd.go)
 		return
 	}
 	c.notifyLocked()
