@@ -93,6 +93,8 @@ func newClient(cfg Config, path string) *Client {
 	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
 	c.att.log, c.att.clock, c.att.changes, c.att.host = cfg.Logger, cfg.Clock, c.changes, c
 	c.dnd.log, c.dnd.clock, c.dnd.changes, c.dnd.host = cfg.Logger, cfg.Clock, c.changes, c
+	ll := &c.lockedListening
+	ll.mu, ll.log, ll.clock, ll.notifier, ll.sound, ll.changes, ll.dnd, ll.host = &c.mu, cfg.Logger, cfg.Clock, cfg.Notifier, cfg.Sound, c.changes, &c.dnd, c
 	c.heap.clock = cfg.Clock
 	c.conversations = conversations{log: cfg.Logger, clock: cfg.Clock, changes: c.changes, clin: &c.clin, att: &c.att, heap: &c.heap, host: c}
 	return c

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"rounds/securestore"
@@ -37,7 +39,15 @@ import (
 // while locked). Tapping it only brings Rounds forward.
 const LockedNotification = "rounds:locked"
 
-// lockedListening is the state of a locked Client that still listens.
+// lockedListening is the state of a locked Client that still listens, and
+// the service that counts, notifies and rings for what arrives then. Its
+// state is guarded by Client.mu (mu points at it), not a lock of its own:
+// the lifecycle (lockListening, stopListening, wipeLocked, below) takes and
+// ends the listener under that one lock with the store and the Session, so
+// the …Locked methods expect it held. It reaches the rest of the Client
+// through lockedHost, and never calls it holding mu, except the host's
+// …Locked methods. Client embeds it, so Listening and LockedBanner are
+// Client's facade without a line of their own.
 type lockedListening struct {
 	listen *listener
 	// waiting counts the messages announced while locked, by level
@@ -48,6 +58,25 @@ type lockedListening struct {
 	ring       Timer
 	ringGen    int
 	rings      int
+
+	mu       *gosync.Mutex // Client.mu
+	log      *slog.Logger
+	clock    Clock
+	notifier Notifier
+	sound    Sound
+	changes  *changeQueue
+	dnd      *dndService // whether do not disturb keeps an arrival quiet
+	host     lockedHost
+}
+
+// lockedHost is what locked listening asks of the rest of the Client: the
+// policy (policy.go: policyLocked expects Client.mu held, effectivePolicy
+// takes it) and whom the locked notification names (lockedFor,
+// profiles.go; it takes Client.mu).
+type lockedHost interface {
+	policyLocked() Policy
+	effectivePolicy() Policy
+	lockedFor() string
 }
 
 // listener is the Session that runs on while the Client is locked, and its
@@ -146,40 +175,40 @@ func (c *Client) stopListening() {
 }
 
 // Listening reports whether the Client is locked and still receiving.
-func (c *Client) Listening() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.listen != nil
+func (l *lockedListening) Listening() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.listen != nil
 }
 
 // arrivedLocked is the event loop's step for sync.ArrivedLocked.
-func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
+func (l *lockedListening) arrivedLocked(e sync.ArrivedLocked) {
 	urgent := e.Urgency >= securestore.UrgencyHigh || e.AckRequired
-	c.mu.Lock()
-	if c.listen == nil {
-		c.mu.Unlock()
+	l.mu.Lock()
+	if l.listen == nil {
+		l.mu.Unlock()
 		return // unlocked meanwhile: the merge raises it
 	}
 	if e.AckRequired && e.Urgency < securestore.UrgencyHigh {
-		c.ackWaiting++
+		l.ackWaiting++
 	} else {
-		c.waiting[min(e.Urgency, securestore.UrgencyCritical)]++
+		l.waiting[min(e.Urgency, securestore.UrgencyCritical)]++
 	}
-	quiet := !urgent && c.policyLocked().QuietRoutineWhileLocked
+	quiet := !urgent && l.host.policyLocked().QuietRoutineWhileLocked
 	if urgent {
 		// Each new page gets the policy's repeats: a later STAT is not
 		// left without any because an earlier one used them up.
-		c.rings = 0
+		l.rings = 0
 	}
-	startRing := urgent && c.ring == nil
-	c.mu.Unlock()
-	c.changes.push(Change{Kind: LockedWaiting})
-	if quiet || c.dnd.keepsQuiet(e.Urgency) { // do not disturb (dnd.go)
+	startRing := urgent && l.ring == nil
+	l.mu.Unlock()
+	l.changes.push(Change{Kind: LockedWaiting})
+	if quiet || l.dnd.keepsQuiet(e.Urgency) { // do not disturb (dnd.go)
 		return
 	}
-	c.notifyLocked()
+	l.notifyLocked()
 	if startRing {
-		c.armRing()
+		l.armRing()
 	}
 }
 
@@ -188,42 +217,42 @@ func (c *Client) arrivedLocked(e sync.ArrivedLocked) {
 // team). It no longer counts as urgent: it waits as a routine message, the
 // ring stops when nothing urgent is left, and the notification is replaced
 // (or withdrawn) without a sound.
-func (c *Client) answeredLocked(e sync.LockedAnswered) {
-	c.mu.Lock()
-	if c.listen == nil {
-		c.mu.Unlock()
+func (l *lockedListening) answeredLocked(e sync.LockedAnswered) {
+	l.mu.Lock()
+	if l.listen == nil {
+		l.mu.Unlock()
 		return
 	}
 	if e.AckRequired && e.Urgency < securestore.UrgencyHigh {
-		c.ackWaiting = max(c.ackWaiting-1, 0)
-	} else if u := min(e.Urgency, securestore.UrgencyCritical); c.waiting[u] > 0 {
-		c.waiting[u]--
+		l.ackWaiting = max(l.ackWaiting-1, 0)
+	} else if u := min(e.Urgency, securestore.UrgencyCritical); l.waiting[u] > 0 {
+		l.waiting[u]--
 	}
-	c.waiting[securestore.UrgencyNormal]++
-	urgentLeft := c.ackWaiting > 0
+	l.waiting[securestore.UrgencyNormal]++
+	urgentLeft := l.ackWaiting > 0
 	for u := securestore.UrgencyHigh; u <= securestore.UrgencyCritical; u++ {
-		urgentLeft = urgentLeft || c.waiting[u] > 0
+		urgentLeft = urgentLeft || l.waiting[u] > 0
 	}
 	if !urgentLeft {
-		c.stopRingLocked()
+		l.stopRingLocked()
 	}
-	c.mu.Unlock()
-	c.changes.push(Change{Kind: LockedWaiting})
+	l.mu.Unlock()
+	l.changes.push(Change{Kind: LockedWaiting})
 	if urgentLeft {
 		return
 	}
-	c.cfg.Notifier.Clear(LockedNotification)
-	c.log.Info("app: locked alert answered on another device")
+	l.notifier.Clear(LockedNotification)
+	l.log.Info("app: locked alert answered on another device")
 }
 
 // notifyLocked raises (or replaces) the locked notification for what
 // waits: no sender, no text, no count of routine messages by conversation.
-func (c *Client) notifyLocked() {
-	c.mu.Lock()
-	w, ack := c.waiting, c.ackWaiting
-	levels := c.policyLocked().Levels
-	quietRoutine := c.policyLocked().QuietRoutineWhileLocked
-	c.mu.Unlock()
+func (l *lockedListening) notifyLocked() {
+	l.mu.Lock()
+	w, ack := l.waiting, l.ackWaiting
+	levels := l.host.policyLocked().Levels
+	quietRoutine := l.host.policyLocked().QuietRoutineWhileLocked
+	l.mu.Unlock()
 	top := securestore.UrgencyNormal
 	for u := securestore.UrgencyCritical; u > securestore.UrgencyNormal; u-- {
 		if w[u] > 0 {
@@ -244,46 +273,46 @@ func (c *Client) notifyLocked() {
 		n.Level = levels.Name(securestore.UrgencyHigh)
 		what = "Message to acknowledge"
 	}
-	n.Body = what + c.lockedFor() + " — unlock Rounds"
-	c.cfg.Notifier.Notify(n)
-	c.cfg.Sound.NewMessage(urgent)
-	c.log.Info("app: notified while locked", "urgent", urgent)
+	n.Body = what + l.host.lockedFor() + " — unlock Rounds"
+	l.notifier.Notify(n)
+	l.sound.NewMessage(urgent)
+	l.log.Info("app: notified while locked", "urgent", urgent)
 }
 
 // armRing schedules the next repeat of the locked alert: every
 // Policy.UrgentRepeat, at most UrgentRepeatCount times, while locked.
-func (c *Client) armRing() {
-	p := c.effectivePolicy()
+func (l *lockedListening) armRing() {
+	p := l.host.effectivePolicy()
 	every, count := p.UrgentRepeat, p.UrgentRepeatCount
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.listen == nil || every <= 0 || c.rings >= count {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.listen == nil || every <= 0 || l.rings >= count {
 		return
 	}
-	c.stopRingLocked()
-	gen := c.ringGen
-	c.ring = c.cfg.Clock.AfterFunc(every, func() { c.ringDue(gen) })
+	l.stopRingLocked()
+	gen := l.ringGen
+	l.ring = l.clock.AfterFunc(every, func() { l.ringDue(gen) })
 }
 
-func (c *Client) stopRingLocked() {
-	c.ringGen++
-	if c.ring != nil {
-		c.ring.Stop()
-		c.ring = nil
+func (l *lockedListening) stopRingLocked() {
+	l.ringGen++
+	if l.ring != nil {
+		l.ring.Stop()
+		l.ring = nil
 	}
 }
 
-func (c *Client) ringDue(gen int) {
-	c.mu.Lock()
-	if gen != c.ringGen || c.listen == nil {
-		c.mu.Unlock()
+func (l *lockedListening) ringDue(gen int) {
+	l.mu.Lock()
+	if gen != l.ringGen || l.listen == nil {
+		l.mu.Unlock()
 		return
 	}
-	c.ring = nil
-	c.rings++
-	c.mu.Unlock()
-	c.notifyLocked()
-	c.armRing()
+	l.ring = nil
+	l.rings++
+	l.mu.Unlock()
+	l.notifyLocked()
+	l.armRing()
 }
 
 // LockedBanner is what the unlock screen says about messages that arrived
@@ -292,12 +321,12 @@ func (c *Client) ringDue(gen int) {
 // always count; routine ones only where the policy lets them notify while
 // locked. Empty when nothing is waiting. Urgent is true for urgent, STAT
 // or to-acknowledge messages (the screen draws the banner as an alert).
-func (c *Client) LockedBanner() (text string, urgent bool) {
-	c.mu.Lock()
-	w, ack := c.waiting, c.ackWaiting
-	pol := c.policyLocked()
-	listening := c.listen != nil
-	c.mu.Unlock()
+func (l *lockedListening) LockedBanner() (text string, urgent bool) {
+	l.mu.Lock()
+	w, ack := l.waiting, l.ackWaiting
+	pol := l.host.policyLocked()
+	listening := l.listen != nil
+	l.mu.Unlock()
 	if !listening {
 		return "", false
 	}
