@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,8 +51,43 @@ var ErrTooManyRecipients = fmt.Errorf("a broadcast reaches at most %d people", M
 // ErrNoBroadcast: no broadcast with that id on this device.
 var ErrNoBroadcast = errors.New("no such broadcast on this device")
 
-// broadcastBook serialises changes to the records.
-type broadcastBook struct{ mu gosync.Mutex }
+// broadcastBook is the broadcasts service: sending one, the records that
+// link its messages, and the views and export of them. Its own lock mu
+// serialises changes to the records and is held only around reading and
+// writing them in the store, never while calling the host; Client.mu is
+// never held when it is taken. It reaches the rest of the Client only
+// through broadcastHost. Client's facades are broadcasthost.go.
+type broadcastBook struct {
+	mu    gosync.Mutex
+	log   *slog.Logger
+	clock Clock
+	host  broadcastHost
+}
+
+// broadcastHost is what broadcasts ask of the rest of the Client. Every
+// method may take Client.mu.
+type broadcastHost interface {
+	// The session (client.go, headless.go): the open store, the account,
+	// whether this is a command-line run and its store.
+	unlocked() (*securestore.Store, error)
+	Account() string
+	isHeadless() bool
+	headlessSess() (*securestore.Store, *sync.Session, *headlessRun, error)
+	// Policy and on-call (policy.go, oncall.go, headlesssend.go): the
+	// schedule in force, the one published now, the level names.
+	schedule() []Shift
+	PublishedSchedule(ctx context.Context) ([]Shift, error)
+	effectivePolicy() Policy
+	// Sending one recipient's message (clinicalhost.go, headlesssend.go).
+	SendClinical(to, text string, o ClinicalOptions) (Sent, error)
+	SendPage(conv, body string, o PageOptions) (MessageID, error)
+	// The audit log (audit.go).
+	audit(kind, detail string)
+	auditWith(st *securestore.Store, kind, detail string)
+}
+
+// clockTime is a time as a thread shows it (conversations.clockTime).
+func (b *broadcastBook) clockTime(t time.Time) string { return threadTime(t, b.clock.Now()) }
 
 type broadcastRecord struct {
 	ID      string          `json:"id"`
@@ -91,31 +127,25 @@ type BroadcastRecipient struct {
 	State string
 }
 
-// SendBroadcast sends text to each of to and, when role is set, to
-// everyone holding role now (the on-call schedule; each shift's holder, or
-// its backup when it names none). The user is left out; each recipient
-// gets their own message at o's urgency. One recipient refused (an order
-// to someone not allowed orders) does not stop the others: the view says
-// why. The broadcast is recorded before the first message is sent.
-func (c *Client) SendBroadcast(to []string, role, text string, o ClinicalOptions) (BroadcastView, error) {
-	st, err := c.unlocked()
+// send is Client.SendBroadcast.
+func (b *broadcastBook) send(to []string, role, text string, o ClinicalOptions) (BroadcastView, error) {
+	st, err := b.host.unlocked()
 	if err != nil {
 		return BroadcastView{}, err
 	}
 	if strings.TrimSpace(text) == "" {
 		return BroadcastView{}, ErrEmptyMessage
 	}
-	people, err := c.broadcastRecipients(to, role, c.schedule())
+	people, err := b.recipients(to, role, b.host.schedule())
 	if err != nil {
 		return BroadcastView{}, err
 	}
-	return c.sendBroadcast(st, people, role, text, o)
+	return b.sendTo(st, people, role, text, o)
 }
 
-// SendHeadlessBroadcast is SendBroadcast for the headless sender: a role
-// group is resolved from the on-call schedule published now.
-func (c *Client) SendHeadlessBroadcast(ctx context.Context, to []string, role, text string, o PageOptions) (BroadcastView, error) {
-	st, _, _, err := c.headlessSess()
+// sendHeadless is Client.SendHeadlessBroadcast.
+func (b *broadcastBook) sendHeadless(ctx context.Context, to []string, role, text string, o PageOptions) (BroadcastView, error) {
+	st, _, _, err := b.host.headlessSess()
 	if err != nil {
 		return BroadcastView{}, err
 	}
@@ -124,27 +154,27 @@ func (c *Client) SendHeadlessBroadcast(ctx context.Context, to []string, role, t
 	}
 	var shifts []Shift
 	if strings.TrimSpace(role) != "" {
-		if shifts, err = c.PublishedSchedule(ctx); err != nil {
+		if shifts, err = b.host.PublishedSchedule(ctx); err != nil {
 			return BroadcastView{}, err
 		}
 	}
-	people, err := c.broadcastRecipients(to, role, shifts)
+	people, err := b.recipients(to, role, shifts)
 	if err != nil {
 		return BroadcastView{}, err
 	}
-	return c.sendBroadcast(st, people, role, text, ClinicalOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order})
+	return b.sendTo(st, people, role, text, ClinicalOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order})
 }
 
-// sendBroadcast records the broadcast, then sends each message.
-func (c *Client) sendBroadcast(st *securestore.Store, people []string, role, text string, o ClinicalOptions) (BroadcastView, error) {
+// sendTo records the broadcast, then sends each message.
+func (b *broadcastBook) sendTo(st *securestore.Store, people []string, role, text string, o ClinicalOptions) (BroadcastView, error) {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
-	rec := broadcastRecord{ID: "b-" + hex.EncodeToString(raw[:]), At: c.cfg.Clock.Now().UTC(), Role: strings.TrimSpace(role),
+	rec := broadcastRecord{ID: "b-" + hex.EncodeToString(raw[:]), At: b.clock.Now().UTC(), Role: strings.TrimSpace(role),
 		Urgency: o.Urgency, Ack: asksAck(o.Urgency, o.AckRequired)}
 	for _, p := range people {
 		rec.To = append(rec.To, broadcastSent{JID: p})
 	}
-	if err := c.saveBroadcast(st, rec); err != nil {
+	if err := b.save(st, rec); err != nil {
 		return BroadcastView{}, err
 	}
 	// Who a role group resolved to is known only now (the schedule moves
@@ -154,17 +184,17 @@ func (c *Client) sendBroadcast(st *securestore.Store, people []string, role, tex
 	if rec.Role != "" {
 		whom += " holding " + rec.Role + " now"
 	}
-	c.auditWith(st, AuditBroadcast, whom+": "+strings.Join(people, ", "))
+	b.host.auditWith(st, AuditBroadcast, whom+": "+strings.Join(people, ", "))
 	o.Role, o.ReplyTo = "", 0
 	var ids []string
 	for i, p := range people {
 		var id MessageID
 		var err error
-		if c.headless != nil {
-			id, err = c.SendPage(p, text, PageOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order})
+		if b.host.isHeadless() {
+			id, err = b.host.SendPage(p, text, PageOptions{Urgency: o.Urgency, AckRequired: o.AckRequired, Order: o.Order})
 		} else {
 			var sent Sent
-			sent, err = c.SendClinical(p, text, o)
+			sent, err = b.host.SendClinical(p, text, o)
 			id = sent.ID
 		}
 		if err != nil {
@@ -173,22 +203,22 @@ func (c *Client) sendBroadcast(st *securestore.Store, people []string, role, tex
 			rec.To[i].Message = id
 			ids = append(ids, strconv.FormatUint(uint64(id), 10))
 		}
-		if err := c.saveBroadcast(st, rec); err != nil {
-			c.log.Warn("app: broadcast record not updated", "err", err)
+		if err := b.save(st, rec); err != nil {
+			b.log.Warn("app: broadcast record not updated", "err", err)
 		}
 	}
 	detail := fmt.Sprintf("broadcast %s to %d people", rec.ID, len(people))
 	if rec.Role != "" {
 		detail += " holding " + rec.Role
 	}
-	c.audit(AuditBroadcast, detail+": messages "+strings.Join(ids, ", "))
-	return c.Broadcast(rec.ID)
+	b.host.audit(AuditBroadcast, detail+": messages "+strings.Join(ids, ", "))
+	return b.one(rec.ID)
 }
 
-// broadcastRecipients is the list and the role group, each once, checked,
+// recipients is the list and the role group, each once, checked,
 // without the user.
-func (c *Client) broadcastRecipients(to []string, role string, shifts []Shift) ([]string, error) {
-	self := jid.Bare(c.Account())
+func (b *broadcastBook) recipients(to []string, role string, shifts []Shift) ([]string, error) {
+	self := jid.Bare(b.host.Account())
 	var out []string
 	add := func(a string) error {
 		j, err := chatJID(a)
@@ -209,7 +239,7 @@ func (c *Client) broadcastRecipients(to []string, role string, shifts []Shift) (
 		}
 	}
 	if role = strings.TrimSpace(role); role != "" {
-		holders, err := roleGroup(shifts, role, c.cfg.Clock.Now())
+		holders, err := roleGroup(shifts, role, b.clock.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +304,7 @@ func loadBroadcasts(st *securestore.Store) ([]broadcastRecord, error) {
 var errBroadcastRecords = errors.New("the broadcast records on this device do not read")
 
 // parseBroadcasts reads the stored records, refusing any that is not
-// what saveBroadcast writes: an id "b-" and 16 hex digits, at most
+// what save writes: an id "b-" and 16 hex digits, at most
 // maxBroadcastsKept records of at most MaxBroadcastRecipients bare
 // addresses each, an urgency Rounds knows.
 func parseBroadcasts(raw []byte) ([]broadcastRecord, error) {
@@ -302,11 +332,11 @@ func parseBroadcasts(raw []byte) ([]broadcastRecord, error) {
 	return recs, nil
 }
 
-// saveBroadcast stores rec, replacing the record with its id, and keeps
+// save stores rec, replacing the record with its id, and keeps
 // the latest maxBroadcastsKept.
-func (c *Client) saveBroadcast(st *securestore.Store, rec broadcastRecord) error {
-	c.broadcasts.mu.Lock()
-	defer c.broadcasts.mu.Unlock()
+func (b *broadcastBook) save(st *securestore.Store, rec broadcastRecord) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	recs, err := loadBroadcasts(st)
 	if err != nil {
 		return mapErr(err)
@@ -326,9 +356,9 @@ func (c *Client) saveBroadcast(st *securestore.Store, rec broadcastRecord) error
 	return mapErr(st.SetSetting(settingBroadcasts, raw))
 }
 
-// Broadcasts lists the user's broadcasts on this device, newest first.
-func (c *Client) Broadcasts() ([]BroadcastView, error) {
-	st, err := c.unlocked()
+// list is Client.Broadcasts.
+func (b *broadcastBook) list() ([]BroadcastView, error) {
+	st, err := b.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -339,14 +369,14 @@ func (c *Client) Broadcasts() ([]BroadcastView, error) {
 	names, _ := loadContacts(st)
 	out := make([]BroadcastView, 0, len(recs))
 	for i := len(recs) - 1; i >= 0; i-- {
-		out = append(out, c.broadcastView(st, recs[i], names))
+		out = append(out, b.view(st, recs[i], names))
 	}
 	return out, nil
 }
 
-// Broadcast is one broadcast with each recipient's state now.
-func (c *Client) Broadcast(id string) (BroadcastView, error) {
-	st, err := c.unlocked()
+// one is Client.Broadcast.
+func (b *broadcastBook) one(id string) (BroadcastView, error) {
+	st, err := b.host.unlocked()
 	if err != nil {
 		return BroadcastView{}, err
 	}
@@ -359,10 +389,10 @@ func (c *Client) Broadcast(id string) (BroadcastView, error) {
 		return BroadcastView{}, ErrNoBroadcast
 	}
 	names, _ := loadContacts(st)
-	return c.broadcastView(st, recs[i], names), nil
+	return b.view(st, recs[i], names), nil
 }
 
-func (c *Client) broadcastView(st *securestore.Store, rec broadcastRecord, names contactNames) BroadcastView {
+func (b *broadcastBook) view(st *securestore.Store, rec broadcastRecord, names contactNames) BroadcastView {
 	v := BroadcastView{ID: rec.ID, At: rec.At, Role: rec.Role, Urgency: rec.Urgency, AckRequired: rec.Ack}
 	counts := map[string]int{}
 	for _, t := range rec.To {
@@ -385,7 +415,7 @@ func (c *Client) broadcastView(st *securestore.Store, rec broadcastRecord, names
 				v.Preview = previewText(m.Body)
 			}
 			r.Receipt = m.Receipt
-			r.State = c.broadcastState(m.Receipt, rec.Ack)
+			r.State = b.state(m.Receipt, rec.Ack)
 			counts[m.Receipt.State.String()]++
 		}
 		v.Recipients = append(v.Recipients, r)
@@ -404,11 +434,11 @@ func (c *Client) broadcastView(st *securestore.Store, rec broadcastRecord, names
 	return v
 }
 
-// broadcastState is a recipient's receipt in words with its time.
-func (c *Client) broadcastState(r securestore.Receipt, ack bool) string {
+// state is a recipient's receipt in words with its time.
+func (b *broadcastBook) state(r securestore.Receipt, ack bool) string {
 	at := func(s securestore.ReceiptState) string {
 		if t := r.At[s]; !t.IsZero() {
-			return " " + c.clockTime(t)
+			return " " + b.clockTime(t)
 		}
 		return ""
 	}
@@ -437,10 +467,9 @@ func (c *Client) broadcastState(r securestore.Receipt, ack bool) string {
 var broadcastCSVHeader = []string{"broadcast_id", "broadcast_time", "role", "urgency", "ack_required", "recipient", "message_id", "origin_id",
 	"state", "queued", "sent", "delivered", "read", "acknowledged", "acknowledged_by", "failed", "reason", "not_sent"}
 
-// ExportBroadcast writes broadcast id as CSV: one row per recipient with
-// ids, times and states (no message text), and audits the export.
-func (c *Client) ExportBroadcast(w io.Writer, id string) error {
-	st, err := c.unlocked()
+// export is Client.ExportBroadcast.
+func (b *broadcastBook) export(w io.Writer, id string) error {
+	st, err := b.host.unlocked()
 	if err != nil {
 		return err
 	}
@@ -453,7 +482,7 @@ func (c *Client) ExportBroadcast(w io.Writer, id string) error {
 		return ErrNoBroadcast
 	}
 	rec := recs[i]
-	levels := c.effectivePolicy().Levels
+	levels := b.host.effectivePolicy().Levels
 	if err := st.Audit(securestore.AuditExport, fmt.Sprintf("broadcast %s exported as csv: %d recipients", rec.ID, len(rec.To))); err != nil {
 		return mapErr(err)
 	}

@@ -195,7 +195,7 @@ func TestBroadcastToRoleGroup(t *testing.T) {
 	}
 }
 
-// TestParseBroadcasts: the stored records that saveBroadcast writes read
+// TestParseBroadcasts: the stored records that broadcastBook.save writes read
 // back; records it never writes (a strange id, a full JID, an unknown
 // urgency, nobody, cut short) are refused with errBroadcastRecords.
 func TestParseBroadcasts(t *testing.T) {

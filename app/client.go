@@ -69,7 +69,8 @@ type Client struct {
 	// Freed heap handed back once a history load settles, with its own
 	// lock (memory.go).
 	heap heapReturn
-	// Broadcast records' writer lock (broadcast.go).
+	// Broadcasts: sending one and its records, with their writer lock
+	// (broadcast.go).
 	broadcasts broadcastBook
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
@@ -93,6 +94,7 @@ func newClient(cfg Config, path string) *Client {
 	wo.mu, wo.log, wo.host = &c.mu, cfg.Logger, c
 	c.att.log, c.att.clock, c.att.changes, c.att.host = cfg.Logger, cfg.Clock, c.changes, c
 	c.dnd.log, c.dnd.clock, c.dnd.changes, c.dnd.host = cfg.Logger, cfg.Clock, c.changes, c
+	c.broadcasts.log, c.broadcasts.clock, c.broadcasts.host = cfg.Logger, cfg.Clock, c
 	ll := &c.lockedListening
 	ll.mu, ll.log, ll.clock, ll.notifier, ll.sound, ll.changes, ll.dnd, ll.host = &c.mu, cfg.Logger, cfg.Clock, cfg.Notifier, cfg.Sound, c.changes, &c.dnd, c
 	c.heap.clock = cfg.Clock
