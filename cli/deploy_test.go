@@ -17,7 +17,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -52,12 +51,14 @@ type deployedServer struct {
 	wss    string // what host-meta names
 	// server is given to every command as --server when the domain does not
 	// resolve (it is not "localhost"); "" means discovery from the domain.
-	server  string
-	kind    string
-	cmd     *exec.Cmd
-	output  bytes.Buffer
-	exited  chan struct{}
-	logFile string
+	server string
+	kind   string
+	// nginxLog is the reverse proxy's access log (behind a proxy).
+	nginxLog string
+	cmd      *exec.Cmd
+	output   bytes.Buffer
+	exited   chan struct{}
+	logFile  string
 }
 
 // hospitalCA makes a CA and, for each name, a certificate it signed, written
@@ -180,6 +181,11 @@ func deployProsody(t *testing.T, extra []string, mutate func(string) string, acc
 		"--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run"),
 		"--www-dir", filepath.Join(dir, "well-known"), "--run-as-root", "--write", filepath.Join(dir, "conf")}
 	args = append(args, extra...)
+	if contains(extra, "--behind-proxy") {
+		// The proxy's certificates are the hospital CA's, and it listens on
+		// loopback only.
+		args = append(args, "--proxy-cert-dir", filepath.Join(dir, "certs"), "--proxy-listen", "127.0.0.1")
+	}
 	code, out, _ := runCLI(t, "", args...)
 	if code != ExitOK {
 		t.Fatalf("server-config: exit %d", code)
@@ -220,7 +226,7 @@ func deployProsody(t *testing.T, extra []string, mutate func(string) string, acc
 		t.Fatal(err)
 	}
 	if contains(extra, "--behind-proxy") {
-		d.reverseProxy(t, "http://127.0.0.1:"+strconv.Itoa(ports[0]))
+		d.nginx(t, filepath.Join(dir, "conf", nginxFile))
 	}
 	d.start(t, exec.Command("prosody", "--config", d.cfg, "-F"))
 	for _, a := range accounts {
@@ -401,27 +407,113 @@ func pageThrough(t *testing.T, d *deployedServer) *peer {
 	return doc
 }
 
-// reverseProxy is the hospital's TLS-terminating proxy in front of the
-// server: https://localhost/ (the certificate the generator named) forwarded
-// as plain HTTP to upstream, WebSocket upgrades included, the Host header
-// kept.
-func (d *deployedServer) reverseProxy(t *testing.T, upstream string) {
+// nginx is the hospital's TLS-terminating reverse proxy: a real nginx
+// started from exactly the server block `admin server-config --behind-proxy
+// --write` wrote (conf), which docs/ADMIN.md quotes. The test gives it only
+// what a Debian nginx.conf around conf.d/ would: its own prefix, pid, logs and
+// temporary folders in a temporary directory, no system service.
+func (d *deployedServer) nginx(t *testing.T, conf string) {
 	t.Helper()
-	u, err := url.Parse(upstream)
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, e := os.Stat("/usr/sbin/nginx"); e != nil {
+			t.Fatal("nginx is not installed (scripts/install-deps.sh)")
+		}
+		bin = "/usr/sbin/nginx"
+	}
+	dir := t.TempDir()
+	d.nginxLog = filepath.Join(dir, "access.log")
+	main := fmt.Sprintf(`daemon off;
+user root;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log info;
+events { worker_connections 128; }
+http {
+    access_log %[1]s/access.log;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    include %[2]s;
+}
+`, dir, conf)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-t", "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", filepath.Join(dir, "error.log")).CombinedOutput(); err != nil {
+		gen, _ := os.ReadFile(conf)
+		t.Fatalf("nginx -t refuses the generated block: %v\n%s\n%s", err, out, gen)
+	}
+	cmd := exec.Command(bin, "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", filepath.Join(dir, "error.log"))
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			errLog, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			access, _ := os.ReadFile(d.nginxLog)
+			t.Logf("nginx output:\n%s\nerror.log:\n%s\naccess.log:\n%s", output.String(), errLog, access)
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:443", time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nginx exited during start: %s", output.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx not listening on 127.0.0.1:443: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// throughNginx checks nginx's access log: every way a device uses the
+// server went through the generated block, not around it.
+func (d *deployedServer) throughNginx(t *testing.T, ws string) {
+	t.Helper()
+	data, err := os.ReadFile(d.nginxLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := tls.LoadX509KeyPair(filepath.Join(d.dir, "certs", "localhost.crt"), filepath.Join(d.dir, "certs", "localhost.key"))
-	if err != nil {
-		t.Fatal(err)
+	log := string(data)
+	for _, want := range []string{
+		`"GET /.well-known/host-meta HTTP/1.1" 200`, // discovery
+		`"GET ` + ws + ` HTTP/1.1" 101`,             // the WebSocket, signed in
+		`"PUT /`, `"GET /`,                          // the check's upload, below
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("nginx access log lacks %q:\n%s", want, log)
+		}
 	}
-	l, err := tls.Listen("tcp", "127.0.0.1:443", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
+	var put, get bool
+	for _, line := range strings.Split(log, "\n") {
+		put = put || strings.Contains(line, `"PUT /`) && (strings.Contains(line, `" 201 `) || strings.Contains(line, `" 200 `))
+		get = get || strings.Contains(line, `"GET /`) && strings.Contains(line, `rounds-check.txt`) && strings.Contains(line, `" 200 `)
 	}
-	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(u), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	if !put || !get {
+		t.Errorf("nginx did not carry the upload's PUT (%v) and GET (%v):\n%s", put, get, log)
+	}
 }
 
 // TestDeployProsodyPublicHostIsNotTheDomain: issue 19's first gap. The
@@ -452,6 +544,7 @@ func TestDeployProsodyBehindProxy(t *testing.T) {
 		t.Fatalf("WebSocket %q", d.wss)
 	}
 	pageThrough(t, d)
+	d.throughNginx(t, "/xmpp-websocket")
 }
 
 // TestCheckMisconfiguredProsody: the generated configuration with the
@@ -552,14 +645,16 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 	d := &deployedServer{domain: "localhost", kind: "ejabberd"}
 	srv, err := testserver.StartEjabberd(testserver.Options{Domain: "localhost", Render: func(s *testserver.Server) (string, error) {
 		d.dir = s.Dir
-		code, out, _ := runCLI(t, "", "admin", "server-config", "--server", "ejabberd", "--domain", "localhost", "--behind-proxy",
+		args := []string{"admin", "server-config", "--server", "ejabberd", "--domain", "localhost", "--behind-proxy",
 			"--listen", "127.0.0.1", "--http-port", strconv.Itoa(s.HTTPPort), "--c2s-port", strconv.Itoa(s.C2SPort),
-			"--data-dir", s.Dir, "--cert-dir", filepath.Join(s.Dir, "certs"))
-		if code != ExitOK {
-			return "", fmt.Errorf("server-config: exit %d", code)
+			"--data-dir", s.Dir, "--cert-dir", filepath.Join(s.Dir, "certs"),
+			"--proxy-cert-dir", filepath.Join(s.Dir, "certs"), "--proxy-listen", "127.0.0.1"}
+		if code, _, _ := runCLI(t, "", append(args, "--write", filepath.Join(s.Dir, "conf"))...); code != ExitOK {
+			return "", fmt.Errorf("server-config --write: exit %d", code)
 		}
+		cfg, err := os.ReadFile(filepath.Join(s.Dir, "conf", "ejabberd.yml"))
 		d.caFile, d.roots = hospitalCA(t, filepath.Join(s.Dir, "certs"), "localhost")
-		return out, nil
+		return string(cfg), err
 	}})
 	if err != nil {
 		t.Fatalf("ejabberd from the generated configuration: %v", err)
@@ -571,13 +666,14 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 		srv.Stop()
 	})
 	d.wss = "wss://localhost/ws"
-	d.reverseProxy(t, srv.HTTPURL())
+	d.nginx(t, filepath.Join(d.dir, "conf", nginxFile))
 	for _, u := range []string{"it.admin", "lab.bot", "dr.osei", "rounds.check"} {
 		if out, err := srv.EjabberdCtl("register", u, "localhost", "correct horse battery staple"); err != nil {
 			t.Fatalf("ejabberdctl register %s: %v: %s", u, err, out)
 		}
 	}
 	doc := pageThrough(t, d)
+	d.throughNginx(t, "/ws")
 	botJoinsWard(t, d, doc, func() {
 		args := documentedCommand(t, "ejabberdctl set_room_affiliation", "hospital.example", "localhost")[1:]
 		if out, err := srv.EjabberdCtl(args...); err != nil {

@@ -32,7 +32,15 @@ type deployment struct {
 	// BehindProxy: a reverse proxy terminates TLS and forwards plain HTTP to
 	// the server on HTTPPort (loopback by default).
 	BehindProxy bool
-	Admin       string // the IT account that owns the policy and on-call nodes
+	// ProxyAddrs are the addresses (or CIDR ranges) the reverse proxy
+	// connects from, as the XMPP server sees them: only these are believed
+	// when they say the client came over HTTPS (X-Forwarded-Proto) and from
+	// which address (X-Forwarded-For). Loopback is always among them.
+	ProxyAddrs []string
+	// ProxyListen is the address nginx listens on ("" for every interface);
+	// ProxyCertDir holds the proxy's NAME.crt and NAME.key.
+	ProxyListen, ProxyCertDir string
+	Admin                     string // the IT account that owns the policy and on-call nodes
 	// ArchivePage is the largest archive page the server hands out; the
 	// engine asks for 250 (a smaller cap costs a round trip per 50 messages).
 	ArchivePage   int
@@ -103,6 +111,43 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// TrustedProxies is the Lua list of addresses Prosody believes forwarded
+// headers from.
+func (d deployment) TrustedProxies() string {
+	q := make([]string, len(d.ProxyAddrs))
+	for i, a := range d.ProxyAddrs {
+		q[i] = strconv.Quote(a)
+	}
+	return "{ " + strings.Join(q, ", ") + " }"
+}
+
+// Upstream is where the reverse proxy forwards to: the server's plain HTTP
+// listener.
+func (d deployment) Upstream() string {
+	return net.JoinHostPort(d.HTTPListen, strconv.Itoa(d.HTTPPort))
+}
+
+// ProxyHosts are the names the proxy terminates TLS for, one server block
+// each (each with its own certificate).
+func (d deployment) ProxyHosts() []string {
+	if d.UploadHost == d.PublicHost {
+		return []string{d.PublicHost}
+	}
+	return []string{d.PublicHost, d.UploadHost}
+}
+
+// ProxyListenAddr is nginx's listen argument.
+func (d deployment) ProxyListenAddr() string {
+	if d.ProxyListen == "" {
+		return strconv.Itoa(d.PublicPort)
+	}
+	return net.JoinHostPort(d.ProxyListen, strconv.Itoa(d.PublicPort))
+}
+
+// ProxyBodyMB is the proxy's request body limit: the attachment limit plus
+// room for the encryption's few bytes and the HTTP framing.
+func (d deployment) ProxyBodyMB() int { return d.UploadLimitMB + 5 }
+
 // HostMeta is the XEP-0156 document clients fetch from
 // https://<domain>/.well-known/host-meta.
 func (d deployment) HostMeta() string {
@@ -120,6 +165,16 @@ func (d *deployment) flags(fs *flag.FlagSet) {
 	fs.StringVar(&d.UploadHost, "upload-host", "", "the name in upload URLs (default: the public host)")
 	fs.IntVar(&d.PublicPort, "public-port", 0, "the port in the URLs clients get (default 443 behind a proxy, else --https-port)")
 	fs.BoolVar(&d.BehindProxy, "behind-proxy", false, "a reverse proxy terminates TLS and forwards plain HTTP to --http-listen:--http-port")
+	fs.Func("proxy-address", "with --behind-proxy on another machine: the proxy's address or CIDR range as the XMPP server sees it (comma-separated; loopback is always trusted)", func(v string) error {
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				d.ProxyAddrs = append(d.ProxyAddrs, a)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&d.ProxyListen, "proxy-listen", "", "with --behind-proxy: the address nginx listens on (default: every interface)")
+	fs.StringVar(&d.ProxyCertDir, "proxy-cert-dir", "/etc/ssl/rounds", "with --behind-proxy: where nginx finds NAME.crt and NAME.key for the public names")
 	fs.StringVar(&d.Admin, "admin", "", "the IT account that publishes the policy and on-call schedule (default it.admin@DOMAIN)")
 	fs.IntVar(&d.ArchivePage, "archive-page", minArchivePage, "largest archive (MAM) page the server returns (at least 250)")
 	fs.IntVar(&d.RetentionDays, "retention-days", 30, "days the server keeps archives and uploads (match the policy's <retention days>)")
@@ -162,6 +217,9 @@ func (d *deployment) check() error {
 			d.PublicPort = 443
 		}
 	}
+	if err := d.checkProxy(); err != nil {
+		return err
+	}
 	if d.Admin == "" {
 		d.Admin = "it.admin@" + d.Domain
 	}
@@ -197,6 +255,59 @@ func (d *deployment) check() error {
 	return nil
 }
 
+// checkProxy validates the reverse proxy's side of the description. Prosody
+// believes a request's forwarded headers (the client's address, and that it
+// came over HTTPS, which is what lets it sign in) only from ProxyAddrs, so
+// each must be an exact address or range: a hostname or a typo would either
+// be ignored by Prosody or trust more than the proxy.
+func (d *deployment) checkProxy() error {
+	if !d.BehindProxy {
+		if len(d.ProxyAddrs) > 0 || d.ProxyListen != "" {
+			return fmt.Errorf("--proxy-address and --proxy-listen describe the reverse proxy: give --behind-proxy too")
+		}
+		return nil
+	}
+	remote := false
+	for _, a := range d.ProxyAddrs {
+		if ip, n, err := net.ParseCIDR(a); err == nil {
+			if ones, _ := n.Mask.Size(); ones == 0 {
+				return fmt.Errorf("--proxy-address %s: trusts every address; give the proxy's address or its subnet", a)
+			}
+			remote = remote || !ip.IsLoopback()
+			continue
+		}
+		ip := net.ParseIP(a)
+		if ip == nil || ip.IsUnspecified() {
+			return fmt.Errorf("--proxy-address %q: want the proxy's IP address or a CIDR range such as 10.20.0.0/24", a)
+		}
+		remote = remote || !ip.IsLoopback()
+	}
+	trusted := []string{"127.0.0.1", "::1"}
+	for _, a := range d.ProxyAddrs {
+		if !contains(trusted, a) {
+			trusted = append(trusted, a)
+		}
+	}
+	d.ProxyAddrs = trusted
+	listen := net.ParseIP(d.HTTPListen)
+	if d.HTTPListen != "localhost" && (listen == nil || listen.IsUnspecified()) {
+		return fmt.Errorf("--http-listen %q: behind a proxy, give the one address the proxy connects to", d.HTTPListen)
+	}
+	if remote && loopback(d.HTTPListen) {
+		return fmt.Errorf("--proxy-address names a proxy on another machine, but --http-listen %s answers only this one: give this server's address on the proxy's network", d.HTTPListen)
+	}
+	if !remote && !loopback(d.HTTPListen) {
+		return fmt.Errorf("--http-listen %s: a proxy on another machine connects from its own address, which the server must trust: give it with --proxy-address", d.HTTPListen)
+	}
+	if d.ProxyListen != "" && net.ParseIP(d.ProxyListen) == nil {
+		return fmt.Errorf("--proxy-listen %q: want an IP address", d.ProxyListen)
+	}
+	if !filepath.IsAbs(d.ProxyCertDir) || strings.ContainsAny(d.ProxyCertDir, "\"' ;{}\n") {
+		return fmt.Errorf("--proxy-cert-dir %q: want an absolute path without quotes, spaces or semicolons", d.ProxyCertDir)
+	}
+	return nil
+}
+
 // render writes the server's configuration.
 func (d deployment) render(w io.Writer) error {
 	t := prosodyTemplate
@@ -217,8 +328,23 @@ func (d deployment) CommandLine() string {
 	}
 	if d.BehindProxy {
 		s += " --behind-proxy"
+		if len(d.ProxyAddrs) > 2 {
+			s += " --proxy-address " + strings.Join(d.ProxyAddrs[2:], ",")
+		}
+		if d.HTTPListen != "127.0.0.1" {
+			s += " --http-listen " + d.HTTPListen
+		}
 	}
 	return s
+}
+
+// ProxyCerts lists the proxy's certificate files.
+func (d deployment) ProxyCerts() string {
+	var files []string
+	for _, h := range d.ProxyHosts() {
+		files = append(files, d.ProxyCertDir+"/"+h+".crt and .key")
+	}
+	return strings.Join(files, "; ")
 }
 
 var funcs = template.FuncMap{"join": strings.Join}
@@ -256,10 +382,11 @@ http_ports      = { {{.HTTPPort}} }
 http_interfaces = { "{{.HTTPListen}}" }
 {{- if .BehindProxy}}
 https_ports     = { }            -- the reverse proxy terminates TLS for {{.PublicHost}}
--- The proxy forwards plain HTTP from this address; Prosody then trusts its
--- X-Forwarded-For and treats the WebSocket as secure.
-trusted_proxies = { "127.0.0.1", "::1" }
-consider_websocket_secure = true
+-- The proxy forwards plain HTTP from these addresses. Only from them does
+-- Prosody believe X-Forwarded-For (the device's address) and X-Forwarded-Proto:
+-- https (the device came over TLS, so it may sign in); a plain connection
+-- from anywhere else is not secure and is refused sign-in.
+trusted_proxies = {{.TrustedProxies}}
 {{- else}}
 https_ports      = { {{.HTTPSPort}} }
 https_interfaces = { "{{.Listen}}" }
@@ -503,6 +630,40 @@ modules:
     show_os: false
 `))
 
+// nginxFile is the reverse proxy's configuration --write adds behind a proxy.
+const nginxFile = "nginx-rounds.conf"
+
+// nginxTemplate is the reverse proxy in front of either server
+// (--behind-proxy). cli/deploy_test.go runs a real nginx from exactly this
+// output in front of the real Prosody and ejabberd, and docs/ADMIN.md quotes
+// it as written for the guide's example (TestAdminGuideCommands compares).
+var nginxTemplate = template.Must(template.New("nginx").Funcs(funcs).Parse(`# nginx reverse proxy for Rounds at {{.Domain}} ({{.Server}} behind it).
+# Generated by: {{.CommandLine}}
+# Install as /etc/nginx/conf.d/rounds.conf (it goes inside nginx's http block), then: nginx -t && systemctl reload nginx
+# Certificate: {{.ProxyCerts}}
+# host-meta is served from https://{{.Domain}}/.well-known/host-meta{{if eq .Domain .PublicHost}}, forwarded below{{else}}: by whatever answers for {{.Domain}} (docs/ADMIN.md, step 5){{end}}.
+{{- range .ProxyHosts}}
+server {
+    listen {{$.ProxyListenAddr}} ssl;
+    server_name {{.}};
+    ssl_certificate     {{$.ProxyCertDir}}/{{.}}.crt;
+    ssl_certificate_key {{$.ProxyCertDir}}/{{.}}.key;
+    client_max_body_size {{$.ProxyBodyMB}}m;     # above --upload-limit-mb {{$.UploadLimitMB}}
+    location / {
+        proxy_pass http://{{$.Upstream}};
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;  # WebSocket (RFC 7395)
+        proxy_set_header Connection "upgrade";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto https;  # the device came over TLS: it may sign in
+        proxy_read_timeout 900s;                 # idle WebSockets: Rounds pings every 60 s
+        proxy_request_buffering off;             # uploads stream through
+    }
+}
+{{- end}}
+`))
+
 // serverConfigCommand prints (or, with --write, writes) a complete server
 // configuration for Rounds and the host-meta document that goes with it.
 func serverConfigCommand(args []string, stdout, stderr io.Writer) error {
@@ -532,10 +693,20 @@ func serverConfigCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	name := map[string]string{"prosody": "prosody.cfg.lua", "ejabberd": "ejabberd.yml"}[d.Server]
-	if err := writeGenerated(*write, map[string][]byte{name: cfg.Bytes(), "host-meta": []byte(d.HostMeta())}, *force); err != nil {
+	files := map[string][]byte{name: cfg.Bytes(), "host-meta": []byte(d.HostMeta())}
+	written := []string{name}
+	if d.BehindProxy {
+		var proxy bytes.Buffer
+		if err := nginxTemplate.Execute(&proxy, d); err != nil {
+			return err
+		}
+		files[nginxFile] = proxy.Bytes()
+		written = append(written, nginxFile)
+	}
+	if err := writeGenerated(*write, files, *force); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s and host-meta to %s\nWebSocket: %s\ncertificates needed for: %s\n",
-		name, *write, d.WSS(), strings.Join(d.CertNames(), ", "))
+		strings.Join(written, ", "), *write, d.WSS(), strings.Join(d.CertNames(), ", "))
 	return nil
 }
