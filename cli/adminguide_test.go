@@ -53,6 +53,25 @@ func documentedCommands(t *testing.T, prefix string) []string {
 	return out
 }
 
+// documentedBlock returns the first ```lang block of docs/ADMIN.md as
+// written (each line with its newline).
+func documentedBlock(t *testing.T, lang string) string {
+	t.Helper()
+	data, err := os.ReadFile(adminGuide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "```"+lang+"\n")
+	if !ok {
+		t.Fatalf("docs/ADMIN.md has no ```%s block", lang)
+	}
+	block, _, ok := strings.Cut(rest, "```\n")
+	if !ok {
+		t.Fatalf("docs/ADMIN.md's ```%s block is not closed", lang)
+	}
+	return block
+}
+
 // shellWords splits a command line as sh would for the simple quoting the
 // guide uses.
 func shellWords(t *testing.T, line string) []string {
@@ -97,6 +116,7 @@ func shellWords(t *testing.T, line string) []string {
 // configuration cannot drift apart.
 func TestAdminGuideCommands(t *testing.T) {
 	var generated strings.Builder
+	proxied := false
 	cmds := documentedCommands(t, "rounds-cli admin server-config")
 	if len(cmds) < 3 {
 		t.Fatalf("docs/ADMIN.md shows %d server-config commands, want the three shapes", len(cmds))
@@ -121,6 +141,14 @@ func TestAdminGuideCommands(t *testing.T) {
 		if code, _, _ := runCLI(t, "", args...); code != ExitOK {
 			t.Fatalf("docs/ADMIN.md command %d: %s: exit %d", i+1, c, code)
 		}
+		if proxy, err := os.ReadFile(filepath.Join(dir, nginxFile)); err == nil && strings.Contains(c, "--server prosody") {
+			// The page's nginx block is the generated one, byte for byte:
+			// the one cli/deploy_test.go runs nginx from.
+			if doc := documentedBlock(t, "nginx"); doc != string(proxy) {
+				t.Errorf("docs/ADMIN.md's nginx block is not what %s writes:\n%s", c, proxy)
+			}
+			proxied = true
+		}
 		if cfg, err := os.ReadFile(filepath.Join(dir, "prosody.cfg.lua")); err == nil {
 			generated.Write(cfg)
 			out, err := exec.Command("prosodyctl", "--config", filepath.Join(dir, "prosody.cfg.lua"), "check", "config").CombinedOutput()
@@ -130,6 +158,9 @@ func TestAdminGuideCommands(t *testing.T) {
 		} else if _, err := os.Stat(filepath.Join(dir, "ejabberd.yml")); err != nil {
 			t.Errorf("%s wrote neither configuration", c)
 		}
+	}
+	if !proxied {
+		t.Error("no documented Prosody command wrote an nginx block")
 	}
 	for _, c := range documentedCommands(t, "rounds-cli admin sample") {
 		args := shellWords(t, c)[1:]

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,18 +115,74 @@ func TestGeneratedFilesNeverReplaced(t *testing.T) {
 	}
 }
 
-// TestServerConfigWarnsPlainHTTPOnNetwork: behind a proxy the generated
-// configuration treats the plain WebSocket as secure, so moving its listener
-// off loopback is said on stderr; the default (127.0.0.1) says nothing.
-func TestServerConfigWarnsPlainHTTPOnNetwork(t *testing.T) {
-	for _, server := range []string{"prosody", "ejabberd"} {
-		base := []string{"admin", "server-config", "--server", server, "--domain", "hospital.example", "--behind-proxy"}
-		if code, _, errOut := runCLI(t, "", base...); code != ExitOK || errOut != "" {
-			t.Fatalf("%s default: exit %d, stderr %q", server, code, errOut)
+// TestServerConfigProxyOnAnotherMachine: behind a proxy on another machine
+// the server's plain HTTP listener is on the network and the proxy's address
+// is trusted (--proxy-address). What cannot work, or would trust more than
+// the proxy, is refused with nothing printed; what works warns that the
+// plain side needs a firewall, names the proxy in trusted_proxies and points
+// the generated nginx block at the server's address, and prosodyctl accepts
+// the result.
+func TestServerConfigProxyOnAnotherMachine(t *testing.T) {
+	base := []string{"admin", "server-config", "--server", "prosody", "--domain", "hospital.example", "--behind-proxy"}
+	for _, bad := range [][]string{
+		{"--http-listen", "0.0.0.0"},     // the proxy needs one address to forward to
+		{"--http-listen", "10.20.0.5"},   // the proxy's own address is not trusted
+		{"--proxy-address", "10.20.0.9"}, // a remote proxy cannot reach 127.0.0.1
+		{"--proxy-address", "proxy.hospital.example", "--http-listen", "10.20.0.5"}, // Prosody takes addresses only
+		{"--proxy-address", "0.0.0.0/0", "--http-listen", "10.20.0.5"},              // trusts everyone
+		{"--proxy-address", "10.20.0.9", "--http-listen", "10.20.0.5", "--proxy-listen", "proxy"},
+	} {
+		code, out, _ := runCLI(t, "", append(append([]string{}, base...), bad...)...)
+		if code != ExitUsage || out != "" {
+			t.Errorf("%v: exit %d, %d bytes out", bad, code, len(out))
 		}
-		code, _, errOut := runCLI(t, "", append(base, "--http-listen", "0.0.0.0")...)
-		if code != ExitOK || !strings.Contains(errOut, "warning: --http-listen 0.0.0.0: plain HTTP") {
-			t.Fatalf("%s --http-listen 0.0.0.0: exit %d, stderr %q", server, code, errOut)
+	}
+	if code, out, _ := runCLI(t, "", "admin", "server-config", "--domain", "hospital.example", "--proxy-address", "10.20.0.9"); code != ExitUsage || out != "" {
+		t.Errorf("--proxy-address without --behind-proxy: exit %d", code)
+	}
+	if code, _, errOut := runCLI(t, "", base...); code != ExitOK || errOut != "" {
+		t.Fatalf("default: exit %d, stderr %q", code, errOut)
+	}
+	for _, server := range []string{"prosody", "ejabberd"} {
+		// prosodyctl reads the file as the prosody user: a folder it may enter.
+		base, err := os.MkdirTemp("", "rounds-proxy-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(base) })
+		if err := os.Chmod(base, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(base, "out")
+		args := []string{"admin", "server-config", "--server", server, "--domain", "hospital.example", "--behind-proxy",
+			"--proxy-address", "10.20.0.9, 10.20.1.0/24", "--http-listen", "10.20.0.5", "--write", dir}
+		code, _, errOut := runCLI(t, "", args...)
+		if code != ExitOK || !strings.Contains(errOut, "warning: --http-listen 10.20.0.5: plain HTTP") || !strings.Contains(errOut, "10.20.0.9, 10.20.1.0/24") {
+			t.Fatalf("%s, proxy on another machine: exit %d, stderr %q", server, code, errOut)
+		}
+		proxy, err := os.ReadFile(filepath.Join(dir, nginxFile))
+		if err != nil || !strings.Contains(string(proxy), "proxy_pass http://10.20.0.5:5280;") {
+			t.Errorf("%s: the nginx block does not forward to the server's address: %v\n%s", server, err, proxy)
+		}
+		if server != "prosody" {
+			continue
+		}
+		cfg, err := os.ReadFile(filepath.Join(dir, "prosody.cfg.lua"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`trusted_proxies = { "127.0.0.1", "::1", "10.20.0.9", "10.20.1.0/24" }`, `http_interfaces = { "10.20.0.5" }`,
+			"--proxy-address 10.20.0.9,10.20.1.0/24 --http-listen 10.20.0.5"} {
+			if !strings.Contains(string(cfg), want) {
+				t.Errorf("prosody.cfg.lua lacks %q", want)
+			}
+		}
+		if strings.Contains(string(cfg), "consider_websocket_secure") {
+			t.Error("prosody.cfg.lua makes every plain WebSocket secure, not only the proxy's")
+		}
+		out, err := exec.Command("prosodyctl", "--config", filepath.Join(dir, "prosody.cfg.lua"), "check", "config").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "All checks passed") {
+			t.Errorf("prosodyctl check config: %v\n%s", err, out)
 		}
 	}
 }

@@ -680,9 +680,11 @@ func serverConfigCommand(args []string, stdout, stderr io.Writer) error {
 		return withCode(ExitUsage, err)
 	}
 	if d.BehindProxy && !loopback(d.HTTPListen) {
-		// Behind a proxy the plain WebSocket is treated as secure: on a
-		// shared network anyone on it could sign in in clear and be sniffed.
-		fmt.Fprintf(stderr, "warning: --http-listen %s: plain HTTP (the WebSocket, treated as secure) answers on a network interface; only the proxy may reach it (firewall), or keep 127.0.0.1\n", d.HTTPListen)
+		// Between the proxy and the server everything is in clear: anyone
+		// on that network could read it, and ejabberd would even let them
+		// sign in over it (Prosody refuses sign-in from other addresses).
+		fmt.Fprintf(stderr, "warning: --http-listen %s: plain HTTP (the WebSocket, uploads) answers on a network interface; only the proxy (%s) may reach it (firewall), over a network no one else is on\n",
+			d.HTTPListen, strings.Join(d.ProxyAddrs[2:], ", "))
 	}
 	var cfg bytes.Buffer
 	if err := d.render(&cfg); err != nil {
