@@ -16,10 +16,11 @@ build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-de
 # Tests: a display (Xvfb + Mesa), screenshots, a session bus with a notification
 # daemon and an unlockable keyring, a foreign XMPP client and a second server
 # (ejabberd, with its SQLite driver and sqlite3 to load its schema, for the
-# archive in SQL) for interop; iproute2 (ip netns) and nftables for the cluster and Wi-Fi tests.
+# archive in SQL) for interop; iproute2 (ip netns) and nftables for the cluster and Wi-Fi tests;
+# nginx, the reverse proxy cli/deploy_test.go runs from the generated block.
 tests=(xvfb xauth xdotool imagemagick libgl1-mesa-dri dbus dbus-x11 gnome-keyring
        libsecret-tools dunst python3-slixmpp procps ejabberd iproute2 nftables
-       erlang-p1-sqlite3 sqlite3)
+       erlang-p1-sqlite3 sqlite3 nginx)
 
 # Packages (make package-linux / package-windows): the Windows cross-compiler,
 # xz for the archive; for make package-check the .desktop and AppStream
@@ -60,4 +61,8 @@ fi
 # namespaces, no epmd), so the system one is only an open service on a CI machine: stop it.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
   $sudo systemctl disable --now ejabberd >/dev/null 2>&1 || true
+  # nginx likewise: the tests start their own from a temporary prefix.
+  $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+elif [ -f /run/nginx.pid ] && command -v nginx >/dev/null; then
+  $sudo nginx -s quit >/dev/null 2>&1 || true
 fi
