@@ -2,8 +2,10 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 	"unicode/utf8"
 
@@ -14,12 +16,35 @@ import (
 
 // attention is what the user is looking at and what they were already told:
 // the open conversation, window focus, whether the app is in the background,
-// and the notifications still showing.
+// and the notifications still showing; and the service that notifies. Its
+// state is guarded by Client.mu (mu points at it), not a lock of its own:
+// the lifecycle and locked listening read and reset it under that one lock
+// with the store. It reaches the rest of the Client through attentionHost,
+// never holding mu except for the host's …Locked methods. Client embeds
+// it, so SetOpenConversation is Client's facade without a line of its own.
 type attention struct {
 	open     string
 	focused  bool
 	bg       bool
 	notified map[string]notice
+
+	mu       *gosync.Mutex // Client.mu
+	log      *slog.Logger
+	clock    Clock
+	notifier Notifier
+	sound    Sound
+	host     attentionHost
+}
+
+// attentionHost is what notifications ask of the rest of the Client: the
+// account (client.go; takes Client.mu), whether a store is open
+// (hosts.go), and the policy's preview level and level names (prefs.go,
+// policy.go); the …Locked methods expect Client.mu held.
+type attentionHost interface {
+	Account() string
+	storeLocked() *securestore.Store
+	previewLocked() PreviewLevel
+	policyLocked() Policy
 }
 
 // notice remembers a notification on show, so a burst updates nothing and
@@ -37,37 +62,37 @@ const renotifyAfter = 30 * time.Second
 // SetOpenConversation tells the app which conversation the user has open and
 // whether its window has focus; new messages there raise no notification,
 // and opening it focused withdraws its notification.
-func (c *Client) SetOpenConversation(conv string, focused bool) {
+func (a *attention) SetOpenConversation(conv string, focused bool) {
 	conv = jid.Bare(conv)
-	c.mu.Lock()
-	c.open, c.focused = conv, focused
-	c.mu.Unlock()
+	a.mu.Lock()
+	a.open, a.focused = conv, focused
+	a.mu.Unlock()
 	if conv != "" && focused {
-		c.clearNotification(conv)
+		a.clearNotification(conv)
 	}
 }
 
-func (c *Client) viewing(conv string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return conv != "" && c.open == conv && c.focused && !c.bg
+func (a *attention) viewing(conv string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return conv != "" && a.open == conv && a.focused && !a.bg
 }
 
-func (c *Client) clearNotification(conv string) {
-	c.mu.Lock()
-	_, shown := c.notified[conv]
-	delete(c.notified, conv)
-	c.mu.Unlock()
+func (a *attention) clearNotification(conv string) {
+	a.mu.Lock()
+	_, shown := a.notified[conv]
+	delete(a.notified, conv)
+	a.mu.Unlock()
 	if shown {
-		c.cfg.Notifier.Clear(conv)
+		a.notifier.Clear(conv)
 	}
 }
 
-func (c *Client) shownNotifications() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]string, 0, len(c.notified))
-	for conv := range c.notified {
+func (a *attention) shownNotifications() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.notified))
+	for conv := range a.notified {
 		out = append(out, conv)
 	}
 	return out
@@ -77,7 +102,7 @@ func (c *Client) shownNotifications() []string {
 // of stored messages: only incoming ones, never for the conversation in view
 // nor for those an urgent alert already notified (skip, alerts.go), and for
 // catch-up only where something is still unread.
-func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message, catchUp bool, skip map[string]bool) {
+func (a *attention) notifyExcept(st *securestore.Store, msgs []securestore.Message, catchUp bool, skip map[string]bool) {
 	type group struct {
 		n       int
 		urgent  bool
@@ -104,40 +129,40 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 		g.urgent = g.urgent || m.Urgency >= securestore.UrgencyHigh
 		g.urgency = max(g.urgency, m.Urgency)
 		g.last = m
-		if slices.Contains(sync.Mentions(m), jid.Bare(c.Account())) {
+		if slices.Contains(sync.Mentions(m), jid.Bare(a.host.Account())) {
 			g.mentioned, g.by = true, m
 		}
 	}
 	for _, conv := range order {
 		g := groups[conv]
-		if c.viewing(conv) {
+		if a.viewing(conv) {
 			continue
 		}
 		cv, err := st.Conversation(conv)
 		if err != nil || (catchUp && cv.Unread == 0) {
 			continue
 		}
-		if muted, _ := muteOf(st, conv, c.cfg.Clock.Now()); muted && !g.urgent && !g.mentioned {
+		if muted, _ := muteOf(st, conv, a.clock.Now()); muted && !g.urgent && !g.mentioned {
 			continue // mute.go: routine only; urgent and mentions always notify
 		}
-		now := c.cfg.Clock.Now()
-		c.mu.Lock()
-		prev, shown := c.notified[conv]
+		now := a.clock.Now()
+		a.mu.Lock()
+		prev, shown := a.notified[conv]
 		quiet := shown && now.Sub(prev.at) < renotifyAfter && !(g.urgent && !prev.urgent)
-		if !quiet && c.store != nil {
-			c.notified[conv] = notice{at: now, urgent: g.urgent || (shown && prev.urgent)}
+		if !quiet && a.host.storeLocked() != nil {
+			a.notified[conv] = notice{at: now, urgent: g.urgent || (shown && prev.urgent)}
 		}
-		c.mu.Unlock()
+		a.mu.Unlock()
 		if quiet {
 			continue
 		}
-		n := c.notification(st, cv, g.n, g.urgency, g.last)
+		n := a.notification(st, cv, g.n, g.urgency, g.last)
 		if g.mentioned && !g.urgent {
-			n = c.mentionNotification(st, cv, n, g.by)
+			n = a.mentionNotification(st, cv, n, g.by)
 		}
-		c.cfg.Notifier.Notify(n)
-		c.cfg.Sound.NewMessage(g.urgent)
-		c.log.Info("app: notified", "urgent", g.urgent, "catch_up", catchUp)
+		a.notifier.Notify(n)
+		a.sound.NewMessage(g.urgent)
+		a.log.Info("app: notified", "urgent", g.urgent, "catch_up", catchUp)
 	}
 }
 
@@ -145,13 +170,13 @@ func (c *Client) notifyExcept(st *securestore.Store, msgs []securestore.Message,
 // names the sender or room and never carries message text. urgency is the
 // highest level among the messages it announces (last is the newest); urgent
 // and STAT make it an urgent notification named by the level.
-func (c *Client) notification(st *securestore.Store, cv securestore.Conversation, n int, urgency securestore.Urgency, last securestore.Message) Notification {
+func (a *attention) notification(st *securestore.Store, cv securestore.Conversation, n int, urgency securestore.Urgency, last securestore.Message) Notification {
 	urgent := urgency >= securestore.UrgencyHigh
 	out := Notification{ConversationID: cv.ID, Title: "Rounds", Urgent: urgent}
-	c.mu.Lock()
-	level := c.previewLocked()
-	levels := c.policyLocked().Levels
-	c.mu.Unlock()
+	a.mu.Lock()
+	level := a.host.previewLocked()
+	levels := a.host.policyLocked().Levels
+	a.mu.Unlock()
 	what := "New message"
 	if urgent {
 		// The level's configured name: "STAT message in ICU team".
@@ -208,10 +233,10 @@ func (c *Client) notification(st *securestore.Store, cv securestore.Conversation
 // mentioned you in ICU team" by default, with the text only where the
 // policy shows content, and nothing but "You were mentioned" where it
 // shows none. The name is the one the thread gives the sender.
-func (c *Client) mentionNotification(st *securestore.Store, cv securestore.Conversation, n Notification, by securestore.Message) Notification {
-	c.mu.Lock()
-	level := c.previewLocked()
-	c.mu.Unlock()
+func (a *attention) mentionNotification(st *securestore.Store, cv securestore.Conversation, n Notification, by securestore.Message) Notification {
+	a.mu.Lock()
+	level := a.host.previewLocked()
+	a.mu.Unlock()
 	who := senderName(st, cv, by, nil)
 	if cv.Kind == securestore.KindRoom {
 		who += " mentioned you in " + conversationTitle(st, cv, nil)
