@@ -2,9 +2,11 @@ package app
 
 import (
 	"strings"
+	gosync "sync"
 	"unicode/utf8"
 
 	"rounds/jid"
+	"rounds/securestore"
 	"rounds/sync"
 )
 
@@ -13,19 +15,40 @@ import (
 
 type presence struct{ show, status string }
 
-// presenceBook is what we know of presence: each contact device's, and the
-// show and status we announce.
+// presenceBook is what we know of presence: each contact device's, the
+// show and status we announce, and who asks to see ours; and the service
+// that keeps them (presence.go, requests.go). Its state is guarded by
+// Client.mu (mu points at it), not a lock of its own: the lifecycle
+// announces our presence and forgets theirs under that one lock with the
+// Session. It reaches the rest of the Client through presenceHost, never
+// holding mu except for the host's …Locked methods. Client embeds it, so
+// SetPresence, Presence, PresenceRequests and AnswerPresenceRequest are
+// Client's facade without a line of their own.
 type presenceBook struct {
 	presence map[string]map[string]presence
 	show     string
 	status   string
 	// requests: who asks to see ours, oldest first (requests.go).
 	requests []string
+
+	mu      *gosync.Mutex // Client.mu
+	changes *changeQueue
+	host    presenceHost
+}
+
+// presenceHost is what presence asks of the rest of the Client: the
+// session (client.go, hosts.go: the …Locked ones expect Client.mu held,
+// sess takes it) and how a person is named (people.go).
+type presenceHost interface {
+	sessionLocked() (*securestore.Store, *sync.Session)
+	accountLocked() string
+	sess() (*securestore.Store, *sync.Session, error)
+	Person(bare string) Person
 }
 
 // SetPresence sets availability ("" available, "away", "dnd", "xa", "chat")
 // and a status text ("In surgery"); kept across sign-ins and unlocks.
-func (c *Client) SetPresence(show, status string) error {
+func (b *presenceBook) SetPresence(show, status string) error {
 	switch show {
 	case "", "away", "dnd", "xa", "chat":
 	default:
@@ -35,10 +58,10 @@ func (c *Client) SetPresence(show, status string) error {
 	if utf8.RuneCountInString(status) > 200 {
 		status = string([]rune(status)[:200])
 	}
-	c.mu.Lock()
-	c.show, c.status = show, status
-	s := c.session
-	c.mu.Unlock()
+	b.mu.Lock()
+	b.show, b.status = show, status
+	_, s := b.host.sessionLocked()
+	b.mu.Unlock()
 	if s == nil {
 		return nil // applied at the next unlock
 	}
@@ -46,18 +69,18 @@ func (c *Client) SetPresence(show, status string) error {
 }
 
 // Presence is what SetPresence last set.
-func (c *Client) Presence() (show, status string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.show, c.status
+func (b *presenceBook) Presence() (show, status string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.show, b.status
 }
 
 // presenceOf is a contact's best presence over their devices: available
 // beats dnd beats away beats xa; "" when offline or unknown.
-func (c *Client) presenceOf(bare string) (show, status string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.presenceBook.best(bare)
+func (b *presenceBook) presenceOf(bare string) (show, status string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.best(bare)
 }
 
 // best is bare's best presence over their devices (presenceOf); the caller
@@ -88,18 +111,18 @@ func showRank(s string) int {
 
 // notePresence records a contact device's presence; it reports whether
 // anything changed.
-func (c *Client) notePresence(e sync.PresenceChanged) bool {
+func (b *presenceBook) notePresence(e sync.PresenceChanged) bool {
 	j, err := jid.Parse(e.From)
 	if err != nil {
 		return false
 	}
 	bare := j.Bare().String()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if bare == c.account {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bare == b.host.accountLocked() {
 		return false // our own other devices
 	}
-	return c.presenceBook.note(bare, j.Resource, e.Available, e.Show, e.Status)
+	return b.note(bare, j.Resource, e.Available, e.Show, e.Status)
 }
 
 // note records one device's presence (notePresence); the caller holds

@@ -35,35 +35,35 @@ const maxPresenceRequests = 50
 var ErrNoPresenceRequest = errors.New("this request was already answered")
 
 // notePresenceRequest keeps a request; it reports whether it is new.
-func (c *Client) notePresenceRequest(from string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if slices.Contains(c.requests, from) || len(c.requests) >= maxPresenceRequests {
+func (b *presenceBook) notePresenceRequest(from string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if slices.Contains(b.requests, from) || len(b.requests) >= maxPresenceRequests {
 		return false
 	}
-	c.requests = append(c.requests, from)
+	b.requests = append(b.requests, from)
 	return true
 }
 
 // dropPresenceRequest forgets from's request; it reports whether there was one.
-func (c *Client) dropPresenceRequest(from string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	i := slices.Index(c.requests, from)
+func (b *presenceBook) dropPresenceRequest(from string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.Index(b.requests, from)
 	if i < 0 {
 		return false
 	}
-	c.requests = slices.Delete(c.requests, i, i+1)
+	b.requests = slices.Delete(b.requests, i, i+1)
 	return true
 }
 
 // onPresenceRequested keeps a request and reads the requester's card, so
 // the request can name them.
-func (c *Client) onPresenceRequested(s *sync.Session, e sync.PresenceRequested) {
-	if !c.notePresenceRequest(e.From) {
+func (b *presenceBook) onPresenceRequested(s *sync.Session, e sync.PresenceRequested) {
+	if !b.notePresenceRequest(e.From) {
 		return
 	}
-	c.changes.push(Change{Kind: InboxChanged})
+	b.changes.push(Change{Kind: InboxChanged})
 	if s != nil {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -75,23 +75,23 @@ func (c *Client) onPresenceRequested(s *sync.Session, e sync.PresenceRequested) 
 
 // onRosterAnswered drops a request the roster shows answered (allowed on
 // another device: they now see ours).
-func (c *Client) onRosterAnswered(ct securestore.Contact) {
+func (b *presenceBook) onRosterAnswered(ct securestore.Contact) {
 	if ct.Subscription == "from" || ct.Subscription == "both" {
-		if c.dropPresenceRequest(jid.Bare(ct.JID)) {
-			c.changes.push(Change{Kind: InboxChanged})
+		if b.dropPresenceRequest(jid.Bare(ct.JID)) {
+			b.changes.push(Change{Kind: InboxChanged})
 		}
 	}
 }
 
 // PresenceRequests lists who asks to see this account's presence, oldest
 // first.
-func (c *Client) PresenceRequests() []PresenceRequest {
-	c.mu.Lock()
-	from := slices.Clone(c.requests)
-	c.mu.Unlock()
+func (b *presenceBook) PresenceRequests() []PresenceRequest {
+	b.mu.Lock()
+	from := slices.Clone(b.requests)
+	b.mu.Unlock()
 	out := make([]PresenceRequest, 0, len(from))
 	for _, bare := range from {
-		p := c.Person(bare)
+		p := b.host.Person(bare)
 		who := p.Name
 		if p.Claimed {
 			who += " (" + bare + ")"
@@ -107,15 +107,15 @@ func (c *Client) PresenceRequests() []PresenceRequest {
 // AnswerPresenceRequest allows from to see this account's presence (and
 // asks to see theirs) or refuses. Needs a connection; the request stays
 // listed when it could not be sent.
-func (c *Client) AnswerPresenceRequest(from string, allow bool) error {
+func (b *presenceBook) AnswerPresenceRequest(from string, allow bool) error {
 	bare := jid.Bare(from)
-	c.mu.Lock()
-	asked := slices.Contains(c.requests, bare)
-	c.mu.Unlock()
+	b.mu.Lock()
+	asked := slices.Contains(b.requests, bare)
+	b.mu.Unlock()
 	if !asked {
 		return ErrNoPresenceRequest
 	}
-	_, s, err := c.sess()
+	_, s, err := b.host.sess()
 	if err != nil {
 		return err
 	}
@@ -125,8 +125,8 @@ func (c *Client) AnswerPresenceRequest(from string, allow bool) error {
 		}
 		return err
 	}
-	if c.dropPresenceRequest(bare) {
-		c.changes.push(Change{Kind: InboxChanged})
+	if b.dropPresenceRequest(bare) {
+		b.changes.push(Change{Kind: InboxChanged})
 	}
 	return nil
 }
