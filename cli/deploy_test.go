@@ -569,6 +569,11 @@ func TestCheckMisconfiguredProsody(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(errOut, "not ready for Rounds") {
 		t.Fatalf("check: exit %d, %s", code, errOut)
 	}
+	// The failed upload's error names the host, never the slot URL: its
+	// path is the upload's credential on ejabberd (and names the file).
+	if strings.Contains(out, "rounds-check.txt") || strings.Contains(out, "/file_share/") {
+		t.Errorf("the check prints the upload slot's URL:\n%s", out)
+	}
 	for _, want := range []string{
 		"FAIL  stream management  XEP-0198 is not offered",
 		"FAIL  archive            the server returns at most 50 messages per archive page",

@@ -304,9 +304,11 @@ func probeUpload(ctx context.Context, f *ServerFacts, c *xmpp.Client, hc *http.C
 		return
 	}
 	f.UploadPutURL = slot.PutURL
+	// A slot URL is the upload's credential (ejabberd signs in its path,
+	// and a GET URL is the file): errors name its origin only.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.PutURL, bytes.NewReader(body))
 	if err != nil {
-		f.UploadErr = err
+		f.UploadErr = fmt.Errorf("PUT to %s: %w", urlOrigin(slot.PutURL), withoutURL(err))
 		return
 	}
 	req.Header = slot.PutHeaders.Clone()
@@ -317,7 +319,7 @@ func probeUpload(ctx context.Context, f *ServerFacts, c *xmpp.Client, hc *http.C
 	req.ContentLength = int64(len(body))
 	resp, err := hc.Do(req)
 	if err != nil {
-		f.UploadErr = fmt.Errorf("PUT: %w", err)
+		f.UploadErr = fmt.Errorf("PUT to %s: %w", urlOrigin(slot.PutURL), withoutURL(err))
 		return
 	}
 	io.Copy(io.Discard, resp.Body)
@@ -325,17 +327,26 @@ func probeUpload(ctx context.Context, f *ServerFacts, c *xmpp.Client, hc *http.C
 	f.UploadPut = resp.StatusCode
 	greq, err := http.NewRequestWithContext(ctx, http.MethodGet, slot.GetURL, nil)
 	if err != nil {
-		f.UploadErr = err
+		f.UploadErr = fmt.Errorf("GET from %s: %w", urlOrigin(slot.GetURL), withoutURL(err))
 		return
 	}
 	gresp, err := hc.Do(greq)
 	if err != nil {
-		f.UploadErr = fmt.Errorf("GET: %w", err)
+		f.UploadErr = fmt.Errorf("GET from %s: %w", urlOrigin(slot.GetURL), withoutURL(err))
 		return
 	}
 	got, _ := io.ReadAll(io.LimitReader(gresp.Body, 1<<16))
 	gresp.Body.Close()
 	f.UploadGet, f.UploadSame = gresp.StatusCode, bytes.Equal(got, body)
+}
+
+// urlOrigin is a URL's scheme and host, all an error may say of a slot URL.
+func urlOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "the upload URL"
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }
 
 // probeRooms finds the room service and reads the defaults a room created by

@@ -203,14 +203,21 @@ func ParseUploadSlot(slot *Element) (UploadSlot, error) {
 	return s, nil
 }
 
-// CheckHTTPURL accepts https URLs, and http only to loopback.
+// CheckHTTPURL accepts https URLs, and http only to loopback. Its errors
+// never quote the URL: a slot URL is the upload's credential (ejabberd signs
+// in its path) and a GET URL is the file itself, so at most the scheme and
+// host are named.
 func CheckHTTPURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error quotes the URL
+		}
 		return fmt.Errorf("xmpp: bad upload URL: %w", err)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("xmpp: upload URL %q has no host", raw)
+		return errors.New("xmpp: upload URL has no host")
 	}
 	switch u.Scheme {
 	case "https":
@@ -219,7 +226,7 @@ func CheckHTTPURL(raw string) error {
 		if isLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("xmpp: upload URL %q: plain http is allowed only to loopback", raw)
+		return fmt.Errorf("xmpp: upload URL on %s: plain http is allowed only to loopback", u.Host)
 	}
-	return fmt.Errorf("xmpp: upload URL %q: scheme must be https", raw)
+	return fmt.Errorf("xmpp: upload URL on %s: scheme %q: must be https", u.Host, u.Scheme)
 }

@@ -80,3 +80,31 @@ func TestUploadServiceFromDisco(t *testing.T) {
 		t.Fatal("not a FileTooLargeError")
 	}
 }
+
+// TestUploadSlotErrorsNeverQuoteTheURL: a slot the client refuses is named
+// by its host at most. Its path is the upload's credential on ejabberd (the
+// PUT URL is signed there, the GET URL is the file), and errors reach logs
+// and `rounds admin check` output.
+func TestUploadSlotErrorsNeverQuoteTheURL(t *testing.T) {
+	const secret = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	for name, u := range map[string]string{
+		"plain http remote": "http://upload.example/upload/" + secret + "/x.jpg",
+		"ftp":               "ftp://upload.example/upload/" + secret + "/x.jpg",
+		"no host":           "https:///upload/" + secret + "/x.jpg",
+		"bad escape":        "https://upload.example/upload/" + secret + "/%zz.jpg",
+		"bad host":          "https://upload example/upload/" + secret,
+	} {
+		slot := decodeT(t, `<slot xmlns='urn:xmpp:http:upload:0'><put url='`+u+`'/><get url='`+u+`'/></slot>`)
+		_, err := ParseUploadSlot(slot)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error quotes the slot URL: %v", name, err)
+		}
+		if _, err := NewAESGCMURL(u, make([]byte, AESGCMIVSize), make([]byte, AESGCMKeySize)); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: NewAESGCMURL: %v", name, err)
+		}
+	}
+}
