@@ -27,14 +27,14 @@ const untilUnmuted = "-"
 
 // MuteConversation silences routine notifications of conv until until
 // (zero: until the user unmutes). Urgent and STAT still ring.
-func (c *Client) MuteConversation(conv string, until time.Time) error {
-	st, err := c.unlocked()
+func (cc *conversations) MuteConversation(conv string, until time.Time) error {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return err
 	}
 	v := untilUnmuted
 	if !until.IsZero() {
-		if !until.After(c.cfg.Clock.Now()) {
+		if !until.After(cc.clock.Now()) {
 			return errors.New("a mute must end in the future")
 		}
 		v = until.UTC().Format(time.RFC3339)
@@ -42,31 +42,31 @@ func (c *Client) MuteConversation(conv string, until time.Time) error {
 	if err := st.SetSetting(settingMutePrefix+jid.Bare(conv), []byte(v)); err != nil {
 		return mapErr(err)
 	}
-	c.changes.push(Change{Kind: InboxChanged})
+	cc.changes.push(Change{Kind: InboxChanged})
 	return nil
 }
 
 // UnmuteConversation ends a mute of conv.
-func (c *Client) UnmuteConversation(conv string) error {
-	st, err := c.unlocked()
+func (cc *conversations) UnmuteConversation(conv string) error {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return err
 	}
 	if err := st.DeleteSetting(settingMutePrefix + jid.Bare(conv)); err != nil {
 		return mapErr(err)
 	}
-	c.changes.push(Change{Kind: InboxChanged})
+	cc.changes.push(Change{Kind: InboxChanged})
 	return nil
 }
 
 // Muted says whether conv is muted now, and until when (zero: until
 // unmuted).
-func (c *Client) Muted(conv string) (bool, time.Time) {
-	st, err := c.unlocked()
+func (cc *conversations) Muted(conv string) (bool, time.Time) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return false, time.Time{}
 	}
-	return muteOf(st, jid.Bare(conv), c.cfg.Clock.Now())
+	return muteOf(st, jid.Bare(conv), cc.clock.Now())
 }
 
 // muteOf reads conv's mute as of now; an ended or unreadable one is no mute.
@@ -92,8 +92,8 @@ func muteActive(raw string, now time.Time) (bool, time.Time) {
 // SaveDraft keeps text as conv's unsent draft (blank text deletes it). The
 // composer saves as the user types and when they leave the conversation;
 // the text is kept exactly as typed.
-func (c *Client) SaveDraft(conv, text string) error {
-	st, err := c.unlocked()
+func (cc *conversations) SaveDraft(conv, text string) error {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (c *Client) SaveDraft(conv, text string) error {
 		return mapErr(err)
 	}
 	if draftPreview(st, conv) != before {
-		c.changes.push(Change{Kind: InboxChanged}) // the row says "Draft: …"
+		cc.changes.push(Change{Kind: InboxChanged}) // the row says "Draft: …"
 	}
 	return nil
 }
@@ -127,8 +127,8 @@ func draftPreview(st *securestore.Store, conv string) string {
 }
 
 // Draft is conv's saved draft, "" when none.
-func (c *Client) Draft(conv string) string {
-	st, err := c.unlocked()
+func (cc *conversations) Draft(conv string) string {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return ""
 	}

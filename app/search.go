@@ -53,14 +53,14 @@ type SearchHit struct {
 
 // PrepareSearch builds the search index in the background, so the first
 // query is quick: the search field calls it when it gets focus.
-func (c *Client) PrepareSearch() {
-	st, err := c.unlocked()
+func (cc *conversations) PrepareSearch() {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return
 	}
 	go func() {
 		if err := st.BuildSearchIndex(); err != nil {
-			c.log.Debug("search index not built", "err", err)
+			cc.log.Debug("search index not built", "err", err)
 		}
 	}()
 }
@@ -68,8 +68,8 @@ func (c *Client) PrepareSearch() {
 // SearchMessages finds messages across every conversation, newest first.
 // Shared files (their body is a link with the file's key), recalled
 // messages and placeholders for unreadable stanzas are never hits.
-func (c *Client) SearchMessages(q MessageSearch) ([]SearchHit, error) {
-	st, err := c.unlocked()
+func (cc *conversations) SearchMessages(q MessageSearch) ([]SearchHit, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (c *Client) SearchMessages(q MessageSearch) ([]SearchHit, error) {
 		out = append(out, SearchHit{Patient: patient,
 			Conversation: cv.ID, Title: conversationTitle(st, cv, names), IsRoom: cv.Kind == securestore.KindRoom,
 			Message: m.ID, Sender: senderName(st, cv, m, names), Snippet: snippet(m.Body, q.Text),
-			Timestamp: m.Timestamp, Time: c.clockTime(m.Timestamp), Urgency: m.Urgency,
+			Timestamp: m.Timestamp, Time: cc.clockTime(m.Timestamp), Urgency: m.Urgency,
 		})
 	}
 	return out, nil
@@ -188,8 +188,8 @@ func hasRunePrefixFold(s, prefix []rune) bool {
 // opened on a search hit draws (the conversation view then scrolls to id).
 // It grows the page until id is in it, up to maxAround messages; past that
 // it returns the latest page and false for found.
-func (c *Client) ThreadAround(conv string, id MessageID) (rows []MessageRow, hasOlder, found bool, err error) {
-	st, err := c.unlocked()
+func (cc *conversations) ThreadAround(conv string, id MessageID) (rows []MessageRow, hasOlder, found bool, err error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return nil, false, false, err
 	}
@@ -208,7 +208,7 @@ func (c *Client) ThreadAround(conv string, id MessageID) (rows []MessageRow, has
 			if cut := i - before; cut > 0 {
 				ms, hasOlder = ms[cut:], true
 			}
-			rows, err := c.rows(st, conv, ms)
+			rows, err := cc.rows(st, conv, ms)
 			return rows, hasOlder, found, err
 		}
 	}
