@@ -679,12 +679,54 @@ func TestDeployEjabberdBehindProxy(t *testing.T) {
 	}
 	doc := pageThrough(t, d)
 	d.throughNginx(t, "/ws")
+	retentionRuns(t, srv, filepath.Join(d.dir, "conf", retentionFile), 30)
 	botJoinsWard(t, d, doc, func() {
 		args := documentedCommand(t, "ejabberdctl set_room_affiliation", "hospital.example", "localhost")[1:]
 		if out, err := srv.EjabberdCtl(args...); err != nil {
 			t.Fatalf("ejabberdctl %v: %v: %s", args, err, out)
 		}
 	})
+}
+
+// retentionRuns: the cron job `server-config --server ejabberd --write`
+// generates for archive expiry is a valid cron.d line for Debian's ejabberd
+// user, and its command is one the real ejabberd 23.01 (started from the
+// generated configuration) accepts. A misspelt message type is refused by
+// the same call, so acceptance means something.
+func retentionRuns(t *testing.T, srv *testserver.Server, file string, days int) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs [][]string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			jobs = append(jobs, strings.Fields(line))
+		}
+	}
+	if len(jobs) != 1 || len(jobs[0]) < 8 {
+		t.Fatalf("%s: want one cron.d job (five time fields, user, command), got %q", file, jobs)
+	}
+	job := jobs[0]
+	if _, err := exec.Command("getent", "passwd", job[5]).Output(); err != nil {
+		t.Fatalf("cron job runs as %q, which is no user here: %v", job[5], err)
+	}
+	if job[6] != "/usr/sbin/ejabberdctl" {
+		t.Fatalf("cron job runs %q", job[6])
+	}
+	if _, err := os.Stat(job[6]); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"delete_old_mam_messages", "all", strconv.Itoa(days)}; strings.Join(job[7:], " ") != strings.Join(want, " ") {
+		t.Fatalf("cron job command %q, want %q", job[7:], want)
+	}
+	if out, err := srv.EjabberdCtl(job[7:]...); err != nil {
+		t.Fatalf("ejabberd refuses the generated retention command %v: %v: %s", job[7:], err, out)
+	}
+	if _, err := srv.EjabberdCtl("delete_old_mam_messages", "everything", strconv.Itoa(days)); err == nil {
+		t.Fatal("ejabberdctl accepted a made-up message type: the retention command's acceptance proves nothing")
+	}
 }
 
 // TestCheckEjabberdOpenNodeCreation: the test harness's ejabberd with its
