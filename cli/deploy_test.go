@@ -705,24 +705,29 @@ func retentionRuns(t *testing.T, srv *testserver.Server, file string, days int) 
 			jobs = append(jobs, strings.Fields(line))
 		}
 	}
-	if len(jobs) != 1 || len(jobs[0]) < 8 {
-		t.Fatalf("%s: want one cron.d job (five time fields, user, command), got %q", file, jobs)
+	want := [][]string{{"delete_old_mam_messages", "all", strconv.Itoa(days)}, {"delete_old_messages", strconv.Itoa(days)}}
+	if len(jobs) != len(want) {
+		t.Fatalf("%s: want %d cron.d jobs, got %q", file, len(want), jobs)
 	}
-	job := jobs[0]
-	if _, err := exec.Command("getent", "passwd", job[5]).Output(); err != nil {
-		t.Fatalf("cron job runs as %q, which is no user here: %v", job[5], err)
-	}
-	if job[6] != "/usr/sbin/ejabberdctl" {
-		t.Fatalf("cron job runs %q", job[6])
-	}
-	if _, err := os.Stat(job[6]); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"delete_old_mam_messages", "all", strconv.Itoa(days)}; strings.Join(job[7:], " ") != strings.Join(want, " ") {
-		t.Fatalf("cron job command %q, want %q", job[7:], want)
-	}
-	if out, err := srv.EjabberdCtl(job[7:]...); err != nil {
-		t.Fatalf("ejabberd refuses the generated retention command %v: %v: %s", job[7:], err, out)
+	for i, job := range jobs {
+		if len(job) < 8 {
+			t.Fatalf("%s: %q is not a cron.d job (five time fields, user, command)", file, job)
+		}
+		if _, err := exec.Command("getent", "passwd", job[5]).Output(); err != nil {
+			t.Fatalf("cron job runs as %q, which is no user here: %v", job[5], err)
+		}
+		if job[6] != "/usr/sbin/ejabberdctl" {
+			t.Fatalf("cron job runs %q", job[6])
+		}
+		if _, err := os.Stat(job[6]); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(job[7:], " ") != strings.Join(want[i], " ") {
+			t.Fatalf("cron job command %q, want %q", job[7:], want[i])
+		}
+		if out, err := srv.EjabberdCtl(job[7:]...); err != nil {
+			t.Fatalf("ejabberd refuses the generated retention command %v: %v: %s", job[7:], err, out)
+		}
 	}
 	if _, err := srv.EjabberdCtl("delete_old_mam_messages", "everything", strconv.Itoa(days)); err == nil {
 		t.Fatal("ejabberdctl accepted a made-up message type: the retention command's acceptance proves nothing")
