@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,8 +79,8 @@ type EscalationView struct {
 	EndedBy   string // who acknowledged (display name)
 	EndReason string // "acknowledged", "cancelled", "recalled"
 	// HeldByService: the hospital's escalation service holds the ladder
-	// (it takes the steps, even with this device off); Steps then lists
-	// none of them.
+	// (it takes the steps, even with this device off); Steps lists those
+	// it announced (ByService), as their notices reach this device.
 	HeldByService bool
 }
 
@@ -93,6 +94,18 @@ type EscalationView struct {
 // person twice, which is safer than neither.
 const HandOffWait = 10 * time.Second
 
+// ServiceGrace is how long past a step's deadline a device that handed its
+// ladder to the escalation service waits for the service's notice of that
+// step (or of the ladder's end) before it takes the ladder back and fires
+// the step itself: the watchdog for a service that confirmed and then died
+// (or both instances did). The step notice is the liveness signal because
+// it is the very thing the device needs done, and it reaches the sender's
+// account whenever the service acts (to every device, or from the offline
+// store when it comes back). The device's step uses the same derived
+// origin-ids as the service's (sync.EscalationOriginID), so a receiver keeps
+// one copy if the service was only late and both fire.
+const ServiceGrace = 30 * time.Second
+
 // EscalationRow is one step taken.
 type EscalationRow struct {
 	Step   int // 1-based
@@ -103,6 +116,9 @@ type EscalationRow struct {
 	At     time.Time
 	Copy   securestore.MessageID // the escalated copy (0 if it failed)
 	Failed string                // why the step could not reach anyone
+	// ByService: the escalation service took this step (its copy came
+	// from the service; Copy is 0).
+	ByService bool
 }
 
 // settingLadders lists the messages whose ladders are still running.
@@ -141,6 +157,9 @@ type ladderState struct {
 	HandedTo string    `json:"handed,omitempty"`
 	HandedAt time.Time `json:"handed_at,omitzero"`
 	Held     bool      `json:"held,omitempty"`
+	// TakenBack: the service fell silent past a step's deadline
+	// (ServiceGrace) and this device took the ladder back.
+	TakenBack bool `json:"taken_back,omitempty"`
 }
 
 type reachedStep struct {
@@ -151,6 +170,9 @@ type reachedStep struct {
 	Notice securestore.MessageID `json:"notice,omitempty"`
 	At     time.Time             `json:"at"`
 	Failed string                `json:"failed,omitempty"`
+	// Service: the escalation service took this step (from its notice);
+	// its copy came from the service, so Copy is 0.
+	Service bool `json:"service,omitempty"`
 }
 
 type ladderRun struct {
@@ -374,12 +396,40 @@ func (cl *clinical) scheduleLadderLocked(r *ladderRun, gen int) {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	if !r.active() || r.DueAt.IsZero() || r.Held {
-		return // a ladder the escalation service holds takes no step here
+	if !r.active() || r.DueAt.IsZero() {
+		return
 	}
 	id := r.Message
+	if r.Held {
+		// A ladder the escalation service holds takes no step here, unless
+		// the service's notice of the step due does not come in time.
+		d := max(r.DueAt.Add(ServiceGrace).Sub(cl.clock.Now()), 0)
+		r.timer = cl.clock.AfterFunc(d, func() { cl.ladderWatch(gen, id) })
+		return
+	}
 	d := max(r.DueAt.Sub(cl.clock.Now()), 0)
 	r.timer = cl.clock.AfterFunc(d, func() { cl.ladderDue(gen, id) })
+}
+
+// ladderWatch: the escalation service holds the ladder of message id, and
+// its notice of the step due (or of the ladder's end) has not come by the
+// deadline plus ServiceGrace. The device takes the ladder back and fires
+// that step now; the rest of the ladder runs here.
+func (cl *clinical) ladderWatch(gen int, id securestore.MessageID) {
+	cl.mu.Lock()
+	r := cl.ladders[id]
+	now := cl.clock.Now()
+	if gen != cl.gen || r == nil || !r.Held || !r.active() || r.DueAt.IsZero() || now.Before(r.DueAt.Add(ServiceGrace)) {
+		cl.mu.Unlock()
+		return
+	}
+	r.Held, r.TakenBack = false, true
+	r.DueAt = now
+	cl.saveLadderLocked(r)
+	cl.changes.push(Change{Kind: ConversationChanged, Conversation: r.Conv})
+	cl.mu.Unlock()
+	cl.log.Warn("app: the escalation service did not announce the step due; this device takes the ladder back", "step", r.Next+1)
+	cl.ladderDue(gen, id)
 }
 
 // saveLadderLocked writes the ladder onto its message (cl.mu held).
@@ -431,7 +481,13 @@ func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securest
 		}
 		r := &ladderRun{ladderState: l}
 		cl.ladders[id] = r
-		if l.due(now) {
+		if r.Held && r.DueAt.Add(ServiceGrace).Before(now) {
+			// Back after a while away: the service's notices of what it
+			// did meanwhile come with the catch-up; the watch waits a
+			// grace for them before taking the ladder back.
+			r.DueAt = now
+		}
+		if l.due(now) && !r.Held {
 			due = append(due, id)
 		} else {
 			cl.scheduleLadderLocked(r, gen)
@@ -460,7 +516,7 @@ func (cl *clinical) ladderDue(gen int, id securestore.MessageID) {
 	if ok {
 		rs = cl.escalate(st, s, l, step, n, now)
 	} else {
-		cl.postNotice(s, l, len(l.Steps), "", "", "nobody on the ladder acknowledged",
+		cl.postNotice(s, l, len(l.Steps), "", "", reasonExhausted,
 			fmt.Sprintf("Not acknowledged by anyone on the escalation ladder after %s", l.waited(now)))
 	}
 
@@ -553,7 +609,8 @@ func (cl *clinical) escalate(st *securestore.Store, s *sync.Session, l ladderSta
 		return rs
 	}
 	esc := &sync.Escalation{Of: l.Origin, Step: n, To: rs.JID, Role: step.Role, Reason: reason}
-	cp, err := s.Send(rs.JID, orig.Body, sync.SendOptions{Urgency: l.Urgency, AckRequired: true, Escalation: esc})
+	cp, err := s.Send(rs.JID, orig.Body, sync.SendOptions{Urgency: l.Urgency, AckRequired: true, Escalation: esc,
+		OriginID: cl.ladderOriginID(l, fmt.Sprintf("copy %d", n))})
 	if err != nil {
 		rs.Failed = "could not send"
 		cl.log.Warn("app: escalated copy not stored", "err", err)
@@ -575,12 +632,33 @@ func roomLabel(st *securestore.Store, room string) string {
 // postNotice sends a ladder notice into the original thread, so everyone in
 // it sees the step.
 func (cl *clinical) postNotice(s *sync.Session, l ladderState, step int, to, role, reason, text string) securestore.MessageID {
-	m, err := s.Send(l.Conv, text, sync.SendOptions{Escalation: &sync.Escalation{Of: l.Origin, Step: max(step, 1), To: to, Role: role, Reason: reason}})
+	what := fmt.Sprintf("step %d to %s", max(step, 1), l.Conv)
+	if reason == reasonExhausted {
+		what = "exhausted to " + l.Conv
+	}
+	m, err := s.Send(l.Conv, text, sync.SendOptions{Escalation: &sync.Escalation{Of: l.Origin, Step: max(step, 1), To: to, Role: role, Reason: reason},
+		OriginID: cl.ladderOriginID(l, what)})
 	if err != nil {
 		cl.log.Warn("app: escalation notice not stored", "err", err)
 		return 0
 	}
 	return m.ID
+}
+
+// reasonExhausted is the reason on the notice that nobody on the ladder
+// acknowledged (the service's words too).
+const reasonExhausted = "nobody on the ladder acknowledged"
+
+// ladderOriginID is the origin-id of one message of this device's ladder:
+// the one the escalation service derives for the same message, so a
+// receiver keeps one copy when both fire a step (sync.EscalationOriginID).
+// Only a ladder handed to a service gets one: a ladder the device runs
+// alone keeps fresh ids.
+func (cl *clinical) ladderOriginID(l ladderState, what string) string {
+	if l.HandedTo == "" {
+		return ""
+	}
+	return sync.EscalationOriginID(cl.host.Account(), l.Origin, what)
 }
 
 // ladderAcknowledged ends the ladder covering id: someone reached (by the
@@ -599,7 +677,7 @@ func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bo
 	for _, l := range ended {
 		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 		cl.log.Info("app: escalation ended", "reason", reason, "steps", len(l.Reached))
-		if l.Held && s != nil {
+		if l.HandedTo != "" && s != nil {
 			// The service holds it: it tells everyone it reached. An
 			// acknowledgement seen here (a text reply from a client
 			// without Rounds reaches only the sender) or a cancel stops it.
@@ -614,7 +692,7 @@ func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bo
 		// it is over: their alerts for it stop.
 		targets := []string{}
 		for _, r := range l.Reached {
-			if r.Copy != 0 && !slices.Contains(targets, r.JID) {
+			if (r.Copy != 0 || (r.Service && r.JID != "" && r.Failed == "")) && !slices.Contains(targets, r.JID) {
 				targets = append(targets, r.JID)
 			}
 		}
@@ -672,7 +750,7 @@ func (cl *clinical) closeStep(s *sync.Session, l ladderState, to string) {
 	// step reached and, as its reason, the machine word "acknowledged" or
 	// "cancelled" (the body says it in words).
 	tag := &sync.Escalation{Of: l.Origin, Step: max(len(l.Reached), 1), To: to, Reason: l.EndReason}
-	if _, err := s.Send(to, text, sync.SendOptions{Escalation: tag}); err != nil {
+	if _, err := s.Send(to, text, sync.SendOptions{Escalation: tag, OriginID: cl.ladderOriginID(l, "closed to "+to)}); err != nil {
 		cl.log.Warn("app: escalation closing notice not stored", "err", err)
 	}
 }
@@ -726,6 +804,7 @@ func (cl *clinical) ladderRecalled(st *securestore.Store, s *sync.Session, m sec
 // "acknowledged" or "cancelled") ends our alerts on the original and the
 // escalated copies it covered.
 func (cl *clinical) escalationClosed(msgs []securestore.Message) {
+	cl.serviceSteps(msgs)
 	for _, m := range msgs {
 		of := m.Extra[extraEscalationOf]
 		if of == "" || m.Direction != securestore.Incoming || ackRequired(m) || m.Urgency >= securestore.UrgencyHigh {
@@ -735,8 +814,98 @@ func (cl *clinical) escalationClosed(msgs []securestore.Message) {
 			continue // a step notice: the ladder goes on
 		}
 		conv := m.ConversationID
-		cl.endAlerts(func(a *alertRun) bool { return a.Conversation == conv && (a.escalationOf == of || a.origin == of) })
+		// The original's sender closes a ladder it took back from the
+		// escalation service: the service's copies of it (in the
+		// conversation with the service, naming this sender) stop too.
+		svc, sender := cl.host.effectivePolicy().Escalation.Service, m.Extra[securestore.ExtraSender]
+		cl.mu.Lock()
+		st := cl.st
+		cl.mu.Unlock()
+		serviceCopy := func(a *alertRun) bool {
+			if svc == "" || st == nil || sender == "" || !strings.EqualFold(a.Conversation, svc) || a.escalationOf != of {
+				return false
+			}
+			cp, err := st.Message(a.Message)
+			return err == nil && strings.EqualFold(cp.Extra[sync.ExtraEscalationSender], sender)
+		}
+		cl.endAlerts(func(a *alertRun) bool {
+			return a.Conversation == conv && (a.escalationOf == of || a.origin == of) || serviceCopy(a)
+		})
 		cl.serviceClosed(m, of)
+	}
+}
+
+// serviceSteps: the escalation service that holds one of our ladders
+// announces a step it took (its notice into the original thread, which
+// reaches the sender's account too): the ladder's record here moves on, and
+// the watchdog (ladderWatch) now waits for the next step's notice. A ladder
+// this device took back, or kept because the confirmation came late, goes
+// back to the service when the service announces a step ahead of this
+// device's: the service is evidently alive, and the watchdog still covers
+// it. The engine filed the notice into our thread only if it came from the
+// service the policy names; the ladder must also have been handed to it.
+func (cl *clinical) serviceSteps(msgs []securestore.Message) {
+	for _, m := range msgs {
+		of, from := m.Extra[extraEscalationOf], m.Extra[securestore.ExtraSender]
+		reason := m.Extra[extraEscalationReason]
+		if of == "" || from == "" || m.Direction != securestore.Incoming || ackRequired(m) ||
+			reason == endAcknowledged || reason == endCancelled {
+			continue
+		}
+		n, err := strconv.Atoi(m.Extra[extraEscalStep])
+		if err != nil || n < 1 {
+			continue
+		}
+		cl.serviceStep(m, of, from, n, reason)
+	}
+}
+
+func (cl *clinical) serviceStep(m securestore.Message, of, from string, n int, reason string) {
+
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.st == nil {
+		return
+	}
+	// The next step is expected After from when this device learned of
+	// this one (not the notice's stamp): a notice delivered late, after
+	// this device was offline, only moves the watch later, never makes the
+	// device take back a ladder the service is still running on time.
+	at := cl.clock.Now()
+	for _, r := range cl.ladders {
+		if r.Origin != of || !strings.EqualFold(r.HandedTo, from) || !r.active() || r.stepping {
+			continue
+		}
+		switch {
+		case reason == reasonExhausted:
+			if r.Next < len(r.Steps) {
+				return // the service's ladder is shorter than ours: ours goes on
+			}
+			r.exhaust()
+		case n > r.Next && n <= len(r.Steps):
+			for k := r.Next + 1; k <= n; k++ {
+				rs := reachedStep{Step: k, Target: r.Steps[k-1], At: at, Service: true}
+				if k == n {
+					rs.JID = m.Extra[sync.ExtraEscalationTo]
+				}
+				if rs.JID == "" {
+					rs.Failed = reason
+				}
+				r.Reached = append(r.Reached, rs)
+			}
+			r.Next = n
+			r.DueAt = at.Add(r.After)
+			if r.Reached[len(r.Reached)-1].Failed != "" {
+				r.DueAt = at // the service moves on at once
+			}
+			r.Held = true
+		default:
+			return // a step this device (or the service) announced already
+		}
+		cl.saveLadderLocked(r)
+		cl.scheduleLadderLocked(r, cl.gen)
+		cl.changes.push(Change{Kind: ConversationChanged, Conversation: r.Conv})
+		return
 	}
 }
 
@@ -754,7 +923,7 @@ func (cl *clinical) serviceClosed(m securestore.Message, of string) {
 		return
 	}
 	ended, _ := cl.endLadders(st, func(l *ladderState) bool {
-		return l.Held && l.Origin == of && strings.EqualFold(l.HandedTo, from)
+		return l.HandedTo != "" && l.Origin == of && strings.EqualFold(l.HandedTo, from)
 	}, "", m.Extra[extraEscalationReason], m.Timestamp)
 	for _, l := range ended {
 		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
@@ -788,7 +957,7 @@ func (cl *clinical) escalationView(st *securestore.Store, m securestore.Message,
 		EndedAt: l.EndedAt, EndedBy: l.EndedBy, EndReason: l.EndReason}
 	for _, rs := range l.Reached {
 		row := EscalationRow{Step: rs.Step, To: rs.JID, Role: rs.Target.Role, Room: rs.Target.Room != "",
-			At: rs.At, Copy: rs.Copy, Failed: rs.Failed}
+			At: rs.At, Copy: rs.Copy, Failed: rs.Failed, ByService: rs.Service}
 		switch {
 		case rs.JID == "":
 		case row.Room:

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -26,6 +28,14 @@ func (s serviceClock) After(d time.Duration) <-chan time.Time {
 // clk, until the test ends.
 func startService(t *testing.T, srv *testserver.Server, clk *fakeClock) *escalation.Service {
 	t.Helper()
+	svc, _ := startStoppableService(t, srv, clk)
+	return svc
+}
+
+// startStoppableService is startService with a stop that kills the
+// service (its session goes offline); stop may be called more than once.
+func startStoppableService(t *testing.T, srv *testserver.Server, clk *fakeClock) (*escalation.Service, func()) {
+	t.Helper()
 	st, err := escalation.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -43,8 +53,10 @@ func startService(t *testing.T, srv *testserver.Server, clk *fakeClock) *escalat
 	done := make(chan struct{}, 2)
 	go func() { _ = s.Run(ctx); done <- struct{}{} }()
 	go func() { _ = svc.Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done; st.Close() })
-	return svc
+	var once gosync.Once
+	stop := func() { once.Do(func() { cancel(); <-done; <-done; st.Close() }) }
+	t.Cleanup(stop)
+	return svc, stop
 }
 
 func escalationPolicy(srv *testserver.Server, steps string) string {
@@ -215,5 +227,195 @@ func TestServiceConversationHidden(t *testing.T) {
 	})
 	if _, ok := bob.row(svc); ok {
 		t.Error("Bob's inbox shows a conversation with the escalation service")
+	}
+}
+
+// copiesOf counts the messages holding marker in d's conversation conv.
+func copiesOf(d *device, conv, marker string) int {
+	ms, _ := d.c.Messages(conv, 200)
+	n := 0
+	for _, m := range ms {
+		if strings.Contains(m.Body, marker) {
+			n++
+		}
+	}
+	return n
+}
+
+// serviceLadder starts a two-step ladder (Kim, then Dave) handed to a
+// running service: Alice's STAT page to Bob, confirmed held.
+func serviceLadder(t *testing.T, marker string) (srv *testserver.Server, clk *fakeClock, alice, bob, kim, dave *device, sent Sent, stop func()) {
+	srv = testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "dave", "escalation", testserver.PubSubAdmin)
+	clk = clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/><step to='`+srv.JID("dave")+`'/>`))
+	_, stop = startStoppableService(t, srv, clk)
+	alice = clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob = clinicalSignIn(t, srv, "bob", "phone", clk)
+	kim = clinicalSignIn(t, srv, "kim", "phone", clk)
+	dave = clinicalSignIn(t, srv, "dave", "phone", clk)
+	for _, d := range []*device{alice, bob, kim, dave} {
+		d.waitPolicy(1)
+	}
+	var err error
+	sent, err = alice.c.SendClinical(bob.jid, marker+" Bed 2 BP 70/40", ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the ladder held by the service", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && r.Escalation.HeldByService
+	})
+	return
+}
+
+// heldSteps waits until Alice's view of the ladder shows n steps, the
+// service's, still held by it.
+func heldSteps(t *testing.T, alice *device, conv string, id securestore.MessageID, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("Alice's device sees the service's step %d", n), 20*time.Second, func() bool {
+		r, _ := alice.messageRow(conv, id)
+		e := r.Escalation
+		return e != nil && e.HeldByService && len(e.Steps) == n && e.Steps[n-1].ByService
+	})
+}
+
+// TestHeldLadderWatchdog: the service confirms and takes step 1 (Kim),
+// then dies. Alice's device expects the service's notice of step 2 by its
+// deadline plus ServiceGrace; it does not come, so the device takes the
+// ladder back and pages Dave itself, once; Kim is not paged again. Not
+// before the grace is over: a service that is only slow is not doubled.
+func TestHeldLadderWatchdog(t *testing.T) {
+	srv, clk, alice, bob, kim, dave, sent, stop := serviceLadder(t, "MARKER-W")
+	svc := srv.JID("escalation")
+	clk.Advance(61 * time.Second)
+	kim.waitIncoming(svc, "MARKER-W")
+	heldSteps(t, alice, bob.jid, sent.ID, 1)
+	stop()
+
+	clk.Advance(61 * time.Second)
+	time.Sleep(time.Second)
+	if n := copiesOf(dave, alice.jid, "MARKER-W"); n != 0 {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		t.Logf("now %v view %+v", clk.Now(), r.Escalation)
+		t.Fatalf("Alice's device paged Dave before the grace ran out (%d copies)", n)
+	}
+	clk.Advance(ServiceGrace)
+	dave.waitIncoming(alice.jid, "MARKER-W")
+	waitFor(t, "Alice's view: the ladder back on her device", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		e := r.Escalation
+		return e != nil && e.Active && !e.HeldByService && len(e.Steps) == 2 && !e.Steps[1].ByService
+	})
+	// Past the last step: only the "nobody acknowledged" notice is left.
+	clk.Advance(61 * time.Second)
+	waitFor(t, "the ladder exhausted on Alice's device", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && r.Escalation.Exhausted
+	})
+	time.Sleep(time.Second)
+	if n := copiesOf(dave, alice.jid, "MARKER-W"); n != 1 {
+		t.Errorf("Dave has %d copies from Alice's device, want 1", n)
+	}
+	if n := copiesOf(kim, alice.jid, "MARKER-W") + copiesOf(kim, svc, "MARKER-W"); n != 1 {
+		t.Errorf("Kim has %d copies, want 1 (the service's)", n)
+	}
+	// Dave's ack of the device's copy ends it, and Kim's alert for the
+	// service's copy stops too (the device tells everyone the ladder reached).
+	cp := dave.waitIncoming(alice.jid, "MARKER-W")
+	if err := dave.c.Respond(alice.jid, cp.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Alice's ladder ended by Dave's ack", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && !r.Escalation.Active && r.Escalation.EndReason == endAcknowledged
+	})
+	waitFor(t, "Kim's alert for the service's copy ended", 20*time.Second, func() bool {
+		_, ok := alertOn(kim, svc)
+		return !ok
+	})
+}
+
+// TestHeldLadderServiceAliveNoDoublePage: with the service alive, its
+// notices reach Alice's device before each watch runs out: the device never
+// takes the ladder back. Kim and Dave each hold one copy, the service's,
+// through the last step and past its grace.
+func TestHeldLadderServiceAliveNoDoublePage(t *testing.T) {
+	srv, clk, alice, bob, kim, dave, sent, _ := serviceLadder(t, "MARKER-A")
+	svc := srv.JID("escalation")
+	clk.Advance(61 * time.Second)
+	kim.waitIncoming(svc, "MARKER-A")
+	heldSteps(t, alice, bob.jid, sent.ID, 1)
+	clk.Advance(61 * time.Second)
+	dave.waitIncoming(svc, "MARKER-A")
+	heldSteps(t, alice, bob.jid, sent.ID, 2)
+	clk.Advance(61 * time.Second)
+	waitFor(t, "the service's 'nobody acknowledged' seen on Alice's device", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(bob.jid, sent.ID)
+		return r.Escalation != nil && r.Escalation.Exhausted
+	})
+	clk.Advance(ServiceGrace + time.Minute)
+	time.Sleep(time.Second)
+	for _, d := range []*device{kim, dave} {
+		if n := copiesOf(d, alice.jid, "MARKER-A"); n != 0 {
+			t.Errorf("%s has %d copies from Alice's device: the service was alive", d.jid, n)
+		}
+		if n := copiesOf(d, svc, "MARKER-A"); n != 1 {
+			t.Errorf("%s has %d copies from the service, want 1", d.jid, n)
+		}
+	}
+	if r, _ := alice.messageRow(bob.jid, sent.ID); r.Escalation == nil || !r.Escalation.HeldByService {
+		t.Errorf("Alice's device took the ladder back from a live service: %+v", r.Escalation)
+	}
+}
+
+// TestBothRunnersOneCopy: the service is down when Alice sends, so her
+// device keeps the ladder and pages Kim at the deadline. Then the service
+// starts, reads the hand-off waiting for it, and (its deadline long past)
+// fires step 1 too. Kim keeps one copy: the device's copy and the
+// service's carry the same derived origin-id, and the second is dropped.
+func TestBothRunnersOneCopy(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/>`))
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	bob := clinicalSignIn(t, srv, "bob", "phone", clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	for _, d := range []*device{alice, bob, kim} {
+		d.waitPolicy(1)
+	}
+	svc := srv.JID("escalation")
+	if _, err := alice.c.SendClinical(bob.jid, "MARKER-B K+ 7.2", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(HandOffWait + time.Second)
+	clk.Advance(60 * time.Second)
+	kim.waitIncoming(alice.jid, "MARKER-B")
+	startService(t, srv, clk)
+	// The service's notice of its step 1 to Alice comes after its copy
+	// to Kim was sent.
+	waitFor(t, "the service's notice of step 1 on Alice's device", 20*time.Second, func() bool {
+		ms, _ := alice.c.Messages(bob.jid, 50)
+		for _, m := range ms {
+			if m.Notice && !m.Outgoing {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(2 * time.Second)
+	if n := copiesOf(kim, alice.jid, "MARKER-B") + copiesOf(kim, svc, "MARKER-B"); n != 1 {
+		t.Errorf("Kim has %d copies of step 1, want exactly 1", n)
+	}
+	ms, _ := bob.c.Messages(alice.jid, 50)
+	notices := 0
+	for _, m := range ms {
+		if m.Notice {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("Bob's thread shows %d notices of step 1, want one", notices)
 	}
 }

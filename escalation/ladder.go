@@ -1,8 +1,6 @@
 package escalation
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -88,8 +86,7 @@ func (l *ladder) over() time.Time {
 // "copy 2"): derived from the ladder, so every instance and every restart
 // sends a step's messages with the same ids, and receivers keep one copy.
 func (l *ladder) originID(what string) string {
-	h := sha256.Sum256([]byte("rounds-escalation\x00" + l.key() + "\x00" + what))
-	return "esc-" + hex.EncodeToString(h[:12])
+	return sync.EscalationOriginID(l.Sender, l.Origin, what)
 }
 
 // reached lists who may end the ladder: the original's recipient and

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,6 +98,54 @@ func (s *Session) serviceThread(m *xmpp.Message) string {
 		return xmpp.BareJID(e.Thread)
 	}
 	return ""
+}
+
+// EscalationOriginID is the origin-id of one message of a ladder, named by
+// what ("copy 2", "step 2 to bob@h", "closed to kim@h", "exhausted to
+// bob@h"): derived from the original's sender (bare JID), its origin-id and
+// what. The escalation service (every instance, every restart) and the
+// sender's own device derive the same id for the same step, so a receiver
+// keeps one copy when both fire it (duplicateStep).
+func EscalationOriginID(sender, of, what string) string {
+	h := sha256.Sum256([]byte("rounds-escalation\x00" + strings.ToLower(xmpp.BareJID(sender)) + " " + of + "\x00" + what))
+	return "esc-" + hex.EncodeToString(h[:12])
+}
+
+// duplicateStep: m (incoming, stored as sm) is a ladder message the other
+// party running the same ladder has already delivered here with the same
+// derived origin-id (EscalationOriginID). A ladder is run by the sender's
+// device or by the escalation service, and by both when the device takes it
+// back (the service fell silent, or never confirmed in time, or confirmed
+// too late): each step's copy and notice then come twice, from two JIDs,
+// into two conversations (the service's copy stays in its own). The second
+// is dropped, so the step's target is paged once.
+//
+// Who chose what: the origin-id is the sender's choice. A copy from the
+// service is matched only against one the original's sender (whom the
+// service names, trusted as the policy's service) sent; a message from
+// anyone else only against the service's. So a stranger cannot suppress a
+// step; the original's sender could suppress the service's copy of a step
+// only by paging its target itself with the same id.
+func (s *Session) duplicateStep(m *xmpp.Message, sm securestore.Message) bool {
+	svc, e := s.EscalationService(), m.Escalation
+	if svc == "" || e == nil || e.ID == "" || m.OriginID == "" || m.Type == "groupchat" || sm.Direction != securestore.Incoming {
+		return false
+	}
+	other, convs := svc, []string{svc, sm.ConversationID}
+	if s.fromService(m) {
+		other = xmpp.BareJID(e.Sender)
+		convs = []string{other}
+	}
+	if other == "" || strings.EqualFold(other, xmpp.BareJID(m.From)) {
+		return false
+	}
+	for _, c := range convs {
+		prev, err := s.store.MessageBySenderOriginID(c, other, m.OriginID)
+		if err == nil && prev.Extra[ExtraEscalationOf] == e.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // onHeld reports the service's confirmation of a hand-off.

@@ -184,6 +184,11 @@ func (s *Session) toStored(m *xmpp.Message, archived bool) (securestore.Message,
 	if v, ok := sm.Extra[securestore.ExtraSender]; ok {
 		sm.Extra[securestore.ExtraSender] = s.names.own(v)
 	}
+	if s.duplicateStep(m, sm) { // escalation.go
+		s.log.Info("sync: escalation step already delivered by the ladder's other runner; not stored",
+			"conversation", sm.ConversationID, "origin_id", sm.OriginID)
+		return sm, false
+	}
 	return sm, true
 }
 
