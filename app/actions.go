@@ -55,6 +55,7 @@ type conversationsHost interface {
 	roomRejoined(room string)
 	clearNotification(conv string)
 	// The audit log (audit.go).
+	audit(kind, detail string)
 	auditWith(st *securestore.Store, kind, detail string)
 }
 

@@ -30,8 +30,8 @@ func CanForward(r MessageRow) bool {
 // Forward passes message id on to conversation to (a chat or a room) at the
 // urgency o names. The receiver sees it as from the user, "originally from"
 // the author at the original's time.
-func (c *Client) Forward(id MessageID, to string, o ClinicalOptions) (Sent, error) {
-	st, err := c.unlocked()
+func (cc *conversations) Forward(id MessageID, to string, o ClinicalOptions) (Sent, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return Sent{}, err
 	}
@@ -50,21 +50,21 @@ func (c *Client) Forward(id MessageID, to string, o ClinicalOptions) (Sent, erro
 	author := senderName(st, cv, orig, names)
 	switch {
 	case orig.Direction == securestore.Outgoing:
-		author = memberName(st, c.Account(), names)
+		author = memberName(st, cc.host.Account(), names)
 	case cv.Kind != securestore.KindRoom:
 		author = memberName(st, orig.ConversationID, names) // a name, or the address's local part
 	}
 	o.forward = id
-	o.forwardLabel = author + ", " + c.clockTime(orig.Timestamp)
+	o.forwardLabel = author + ", " + cc.clockTime(orig.Timestamp)
 	o.ReplyTo = 0
-	sent, err := c.SendClinical(jid.Bare(to), orig.Body, o)
+	sent, err := cc.clin.send(jid.Bare(to), orig.Body, o)
 	if err != nil {
 		if errors.Is(err, sync.ErrNotForwardable) {
 			return Sent{}, ErrNotForwardable
 		}
 		return Sent{}, err
 	}
-	c.audit(AuditForward, fmt.Sprintf("message %d of %s forwarded to %s as message %d (%s)",
-		id, orig.ConversationID, sent.Conversation, sent.ID, c.effectivePolicy().Levels.Name(o.Urgency)))
+	cc.host.audit(AuditForward, fmt.Sprintf("message %d of %s forwarded to %s as message %d (%s)",
+		id, orig.ConversationID, sent.Conversation, sent.ID, cc.host.effectivePolicy().Levels.Name(o.Urgency)))
 	return sent, nil
 }

@@ -46,8 +46,8 @@ var ErrReactionNotSent = errors.New("not connected: your reaction is shown here 
 
 // Reply sends text as a reply to message to of conv (XEP-0461, with a
 // quote other clients show). The message answered must be in conv.
-func (c *Client) Reply(conv string, to MessageID, text string, o ClinicalOptions) (Sent, error) {
-	st, err := c.unlocked()
+func (cc *conversations) Reply(conv string, to MessageID, text string, o ClinicalOptions) (Sent, error) {
+	st, err := cc.host.unlocked()
 	if err != nil {
 		return Sent{}, err
 	}
@@ -66,16 +66,16 @@ func (c *Client) Reply(conv string, to MessageID, text string, o ClinicalOptions
 	names, _ := loadContacts(st)
 	o.ReplyTo, o.replyAuthor = to, senderName(st, cv, t, names)
 	if o.replyAuthor == "You" {
-		o.replyAuthor = localPart(c.Account())
+		o.replyAuthor = localPart(cc.host.Account())
 	}
 	o.Role = ""
-	return c.SendClinical(conv, text, o)
+	return cc.clin.send(conv, text, o)
 }
 
 // React adds emoji to the user's reactions to message id of conv, or takes
 // it away when it is there already (a tap on a reaction toggles it).
-func (c *Client) React(conv string, id MessageID, emoji string) error {
-	st, s, err := c.sess()
+func (cc *conversations) React(conv string, id MessageID, emoji string) error {
+	st, s, err := cc.host.sess()
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (c *Client) React(conv string, id MessageID, emoji string) error {
 		return mapErr(err)
 	}
 	var mine []string
-	if r, ok := securestore.Reactions(m)[jid.Bare(c.Account())]; ok {
+	if r, ok := securestore.Reactions(m)[jid.Bare(cc.host.Account())]; ok {
 		mine = slices.Clone(r.Values)
 	}
 	if i := slices.Index(mine, emoji); i >= 0 {
@@ -92,7 +92,7 @@ func (c *Client) React(conv string, id MessageID, emoji string) error {
 	} else {
 		mine = append(mine, emoji)
 	}
-	c.Touch()
+	cc.host.Touch()
 	err = s.React(conv, id, mine)
 	if errors.Is(err, sync.ErrReactionOffline) {
 		return ErrReactionNotSent
