@@ -18,7 +18,7 @@ import (
 func Remove(path string, opts Options) error {
 	opts = opts.withDefaults()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return errors.Join(removeVault(path), removeInbox(path))
+		return errors.Join(removeVault(path), removeInbox(path), RemoveListenTicket(path, opts.Secrets))
 	}
 	var h *header
 	if db, err := openBolt(path, opts); err == nil {

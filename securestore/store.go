@@ -459,7 +459,7 @@ func destroy(path string, h *header, opts Options) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)
 	}
-	errs = append(errs, removeVault(path), removeInbox(path))
+	errs = append(errs, removeVault(path), removeInbox(path), RemoveListenTicket(path, opts.Secrets))
 	syncDir(path)
 	if h != nil && h.keyringSlot != nil {
 		errs = append(errs, opts.Secrets.Delete(h.idHex()))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -597,15 +596,9 @@ func (s *Session) credentials(given xmpp.Credentials) xmpp.Credentials {
 	if err != nil {
 		return given
 	}
-	k := a.Credentials
-	if len(k.ClientKey) == 0 || len(k.ServerKey) == 0 {
-		return given
+	if k, ok := scramKeys(a.Credentials); ok {
+		given.Keys = append(given.Keys, k)
 	}
-	hash := "SHA-1"
-	if strings.HasPrefix(k.Mechanism, "SCRAM-SHA-256") {
-		hash = "SHA-256"
-	}
-	given.Keys = append(given.Keys, xmpp.SCRAMKeys{Hash: hash, Salt: k.Salt, Iterations: k.Iterations, ClientKey: k.ClientKey, ServerKey: k.ServerKey})
 	return given
 }
 
