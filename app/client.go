@@ -167,6 +167,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.armRetention(st, true)
 	c.clinicalFor(st) // resume alerts and escalation ladders
 	c.dnd.started(st, sess)
+	c.keepListenTicket(st, sess) // coldstart.go: listening after a restart
 
 	runDone := make(chan struct{})
 	go func() {
@@ -306,6 +307,10 @@ func (c *Client) Account() string {
 // Changes channel closes.
 func (c *Client) SignOut() {
 	c.stopListening()
+	// Signed out, nobody is heard after a restart either (coldstart.go).
+	if err := securestore.RemoveListenTicket(c.path, c.cfg.Secrets); err != nil {
+		c.log.Warn("app: listen ticket not removed", "err", err)
+	}
 	if st, ok := c.halt(); ok {
 		if err := st.Close(); err != nil {
 			c.log.Warn("app: closing store", "err", err)

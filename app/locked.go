@@ -121,6 +121,7 @@ func (c *Client) lockListening() (*securestore.Store, bool) {
 	// What do not disturb needs while locked, kept in memory (docs/STORE.md):
 	// the cover resolved and named now, while the store can name it.
 	c.dnd.keepCover(st)
+	c.keepListenTicket(st, sess) // the rooms now, for a restart while locked (coldstart.go)
 	// From here on the Session does not touch the store.
 	sess.LockAnswering(q, c.dnd.locked(sess, c.Account()))
 	c.mu.Lock()

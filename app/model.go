@@ -275,6 +275,11 @@ type Policy struct {
 	// sender or text). The zero value notifies ("New message — unlock
 	// Rounds").
 	QuietRoutineWhileLocked bool
+	// DeafAfterRestart: do not keep what lets a restarted desktop listen
+	// locked before its first unlock (coldstart.go). The zero value keeps
+	// it, under a key in the OS keyring, so a nurse-station desktop that
+	// rebooted rings for a STAT at its lock screen.
+	DeafAfterRestart bool
 	// Version is the org policy's version in force (0: none received).
 	Version int
 }

@@ -121,6 +121,9 @@ type OrgPolicy struct {
 	// LockedRoutineNotify: do routine messages notify while locked (false:
 	// only urgent and STAT do); nil says nothing.
 	LockedRoutineNotify *bool `json:"locked_routine_notify,omitempty"`
+	// ColdStartListen: may a desktop listen locked after a restart
+	// (coldstart.go); false turns it off, nil says nothing.
+	ColdStartListen *bool `json:"cold_start_listen,omitempty"`
 }
 
 // TextAckPolicy says whether a plain-text reply ("ack") from someone whose
@@ -320,6 +323,9 @@ func mergePolicy(base Policy, org *OrgPolicy) Policy {
 	}
 	if org.KeyringAllowed != nil && !*org.KeyringAllowed {
 		p.AllowKeyring = false
+	}
+	if org.ColdStartListen != nil && !*org.ColdStartListen {
+		p.DeafAfterRestart = true // off wins: the device may be off already
 	}
 	if org.LockedRoutineNotify != nil && !*org.LockedRoutineNotify {
 		p.QuietRoutineWhileLocked = true // quieter wins: the device may be quiet already
@@ -632,6 +638,10 @@ func orgPolicyFromWire(w sync.OrgPolicy) OrgPolicy {
 	if b := w.LockedRoutineNotify; b != nil {
 		v := *b
 		p.LockedRoutineNotify = &v
+	}
+	if b := w.ColdStartListen; b != nil {
+		v := *b
+		p.ColdStartListen = &v
 	}
 	if pv, ok := previewFromWire(w.NotificationPreview); ok {
 		p.Preview = &pv

@@ -28,6 +28,13 @@ type Room struct {
 // Rooms lists the rooms the Session knows (joined or not), for what the
 // app keeps for a cold start.
 func (s *Session) Rooms() []Room {
+	if !s.Locked() {
+		// Before its first sign-in a Session knows the rooms only from
+		// its store.
+		if err := s.loadRooms(); err != nil {
+			s.log.Warn("sync: rooms not read", "err", err)
+		}
+	}
 	var out []Room
 	for _, r := range s.roomList() {
 		out = append(out, Room{JID: r.jid, Nick: r.nick})

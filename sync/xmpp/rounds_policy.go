@@ -45,6 +45,11 @@ type OrgPolicy struct {
 	// routine messages arriving while the app is locked notify (without
 	// sender or text); nil: not said.
 	LockedRoutineNotify *bool
+	// ColdStartListen is <cold-start listen='true|false'/>: whether a
+	// desktop keeps, under a key in its OS keyring, what lets it sign in
+	// and listen locked after a restart, before the first unlock; nil:
+	// not said.
+	ColdStartListen *bool
 }
 
 // DNDPolicy is <dnd urgent='ring|silent' stat='ring|silent'/>: which urgent
@@ -296,6 +301,19 @@ func parseOrgPolicy(el *Element) (OrgPolicy, error) {
 			if err = once(c); err == nil {
 				p.TextAck, err = parseTextAck(c)
 			}
+		case "cold-start":
+			if err = once(c); err == nil {
+				switch c.Attr("listen") {
+				case "true", "1":
+					t := true
+					p.ColdStartListen = &t
+				case "false", "0":
+					f := false
+					p.ColdStartListen = &f
+				default:
+					err = &PolicyError{"cold-start", "listen", fmt.Sprintf("%s is not true or false", shown(c.Attr("listen")))}
+				}
+			}
 		case "locked-name":
 			if err = once(c); err == nil {
 				switch c.Attr("allowed") {
@@ -485,6 +503,9 @@ func (p OrgPolicy) Element() *Element {
 			e.Append(NewElement(NSPolicy, "word").SetText(w))
 		}
 		el.Append(e)
+	}
+	if p.ColdStartListen != nil {
+		add("cold-start", "listen", strconv.FormatBool(*p.ColdStartListen))
 	}
 	if p.LockedNameAllowed != nil {
 		add("locked-name", "allowed", strconv.FormatBool(*p.LockedNameAllowed))

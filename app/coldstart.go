@@ -1,0 +1,222 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// Listening from a cold start (docs/STORE.md, "Listening from a cold
+// start"; docs/ADMIN.md, <cold-start/>). A locked Client listens (locked.go)
+// with what it holds in memory: the SCRAM keys, the store's public receive
+// key, the rooms. A restart loses those, and without them a nurse-station
+// desktop that rebooted overnight, or Rounds restarted by an update, would
+// hear nothing until someone types a PIN. So each unlock and each lock
+// keeps them in a listen ticket, sealed by securestore under a key filed in
+// the OS keyring, and ListenLocked starts a locked, listening Client from
+// it at the next start. The ticket never holds the password or any key of
+// the store: with it one can sign in as the user (as the SCRAM keys in
+// memory of a locked Client can), never read a message.
+//
+// The policy decides (Policy.DeafAfterRestart, <cold-start listen/>); on
+// by default, because a STAT that rings nowhere is the harm a hospital
+// fears here, and the keys it keeps are the ones a locked session already
+// holds. Where the OS keyring is missing (phones, a desktop without a
+// Secret Service) there is no ticket and the lock screen says so
+// (ColdStartNote).
+
+// listenTicket is what a locked Session needs after a restart. JSON inside
+// the sealed ticket.
+type listenTicket struct {
+	V          int         `json:"v"`
+	Account    string      `json:"account"`
+	URL        string      `json:"url"`
+	Resource   string      `json:"resource"`
+	Mechanism  string      `json:"mechanism"`
+	Salt       []byte      `json:"salt"`
+	Iterations int         `json:"iterations"`
+	ClientKey  []byte      `json:"client_key"`
+	ServerKey  []byte      `json:"server_key"`
+	ReceiveKey []byte      `json:"receive_key"` // the public half: not secret
+	Rooms      []sync.Room `json:"rooms,omitempty"`
+	Org        *OrgPolicy  `json:"org,omitempty"`
+	Created    time.Time   `json:"created"` // the store's set-up time (decideWipe)
+}
+
+const listenTicketVersion = 1
+
+// ErrNotListening: a locked start found nothing to listen with (no ticket,
+// no keyring, policy off, keys refused); messages arrive after the unlock.
+var ErrNotListening = errors.New("messages will arrive only after unlock")
+
+// keepListenTicket files (or, where it must not be kept, removes) the
+// listen ticket of the open store st, whose Session is sess. Called at the
+// end of start (a restart of an unlocked Rounds) and at each lock (the
+// rooms now).
+func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
+	c.mu.Lock()
+	pol := c.policyLocked()
+	org := c.org
+	headless := c.headless != nil
+	c.mu.Unlock()
+	if headless {
+		return // a command-line run keeps no keys (PasswordEveryTime)
+	}
+	if pol.DeafAfterRestart {
+		if err := securestore.RemoveListenTicket(c.path, c.cfg.Secrets); err != nil {
+			c.log.Warn("app: listen ticket not removed", "err", err)
+		}
+		return
+	}
+	acct, err := st.Account()
+	if err != nil {
+		return
+	}
+	k := acct.Credentials
+	if len(k.ClientKey) == 0 || len(k.ServerKey) == 0 {
+		// Only SCRAM keys are kept, never a password (a PLAIN account).
+		_ = securestore.RemoveListenTicket(c.path, c.cfg.Secrets)
+		return
+	}
+	pub, err := st.ReceiveKey()
+	if err != nil {
+		c.log.Warn("app: listen ticket not kept", "err", err)
+		return
+	}
+	t := listenTicket{V: listenTicketVersion, Account: acct.JID, URL: acct.WebSocketURL, Resource: acct.Resource,
+		Mechanism: k.Mechanism, Salt: k.Salt, Iterations: k.Iterations, ClientKey: k.ClientKey, ServerKey: k.ServerKey,
+		ReceiveKey: pub, Rooms: sess.Rooms(), Org: org, Created: storeCreated(st)}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return
+	}
+	err = securestore.SealListenTicket(c.path, c.cfg.Secrets, b)
+	clear(b)
+	if err != nil {
+		// No keyring (a phone, a desktop without a Secret Service):
+		// after a restart this device hears nothing until the unlock,
+		// and its lock screen says so.
+		c.log.Info("app: no listening after a restart on this device", "err", err)
+		_ = securestore.RemoveListenTicket(c.path, c.cfg.Secrets)
+	}
+}
+
+// ListenLocked starts profile id's Client locked and listening, from the
+// listen ticket its last lock or unlock kept: no PIN, the store stays
+// closed, what arrives is sealed into the locked inbox and urgent messages
+// ring without sender or text, exactly as after Lock. Unlock with the PIN
+// then opens the store and merges. It returns ErrNotListening (wrapping
+// the cause) when it cannot listen: the lock screen then shows
+// ColdStartNote and the profile opens with UnlockProfile as before. It
+// does not wait for the server: a refusal of the keys shows in LockedNote.
+func ListenLocked(cfg Config, id string) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if !validProfileID(id) {
+		return nil, fmt.Errorf("%w: no such profile", ErrNotListening)
+	}
+	if cfg.Policy.DeafAfterRestart {
+		return nil, fmt.Errorf("%w: off by policy", ErrNotListening)
+	}
+	path := ProfileStorePath(cfg.DataDir, id)
+	raw, err := securestore.OpenListenTicket(path, cfg.Secrets)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
+	}
+	var t listenTicket
+	err = json.Unmarshal(raw, &t)
+	clear(raw)
+	if err == nil && (t.V != listenTicketVersion || t.Account == "" || len(t.ClientKey) == 0 || len(t.ReceiveKey) != 32) {
+		err = errors.New("listen ticket incomplete")
+	}
+	if err == nil && t.Org != nil && mergePolicy(cfg.Policy, t.Org).DeafAfterRestart {
+		err = errors.New("off by the hospital's policy")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
+	}
+	defer func() { clear(t.ClientKey); clear(t.ServerKey) }()
+	q, err := securestore.OpenInbox(path, t.ReceiveKey, cfg.storeOptions())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
+	}
+	st := securestore.NotOpened(path, cfg.storeOptions())
+	sess, err := sync.StartLocked(sync.Config{
+		Store: st,
+		XMPP: sync.Server{URL: t.URL, JID: t.Account, Resource: t.Resource,
+			TLSConfig: cfg.TLSConfig, HTTPClient: cfg.HTTPClient}.XMPP(),
+		Logger: cfg.Logger, PubSubService: cfg.PubSubService,
+	}, q, securestore.Credentials{Mechanism: t.Mechanism, Salt: t.Salt, Iterations: t.Iterations,
+		ClientKey: clone(t.ClientKey), ServerKey: clone(t.ServerKey)}, t.Rooms)
+	if err != nil {
+		q.Close()
+		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
+	}
+	c := newClient(cfg, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.account = t.Account
+	c.org = t.Org
+	c.listen = &listener{session: sess, inbox: q, stop: cancel, done: done, created: t.Created}
+	c.mu.Unlock()
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		if err := sess.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			c.log.Warn("app: listening from a cold start stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer close(done)
+		for e := range sess.Events() {
+			c.handle(st, e)
+		}
+		<-runDone
+	}()
+	c.log.Info("app: started locked; listening")
+	c.changes.push(Change{Kind: Locked})
+	return c, nil
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// Words for the lock screen when Rounds is locked and does not hear
+// anything (docs/STORE.md): said plainly, so nobody trusts a deaf screen.
+const (
+	noteDeaf        = "Messages will arrive only after you unlock."
+	noteKeysRefused = "The server did not accept this device's saved sign-in (was the password changed?). Messages will arrive only after you unlock."
+)
+
+// ColdStartNote is what the lock screen says when ListenLocked returned
+// err ("" when it listens).
+func ColdStartNote(err error) string {
+	if err == nil {
+		return ""
+	}
+	return noteDeaf
+}
+
+// LockedNote is what the lock screen says about a locked Client that does
+// not hear: no listening session (the inbox could not be opened), or one
+// whose saved keys the server refused (the password changed on the
+// server: the Session stopped, with no retry). "" while it listens, or
+// when unlocked.
+func (c *Client) LockedNote() string {
+	c.mu.Lock()
+	l, locked, ended := c.listen, c.store == nil, c.ended
+	c.mu.Unlock()
+	switch {
+	case !locked || ended:
+		return ""
+	case l == nil:
+		return noteDeaf
+	case l.session.State().Connectivity == sync.AuthFailed:
+		return noteKeysRefused
+	}
+	return ""
+}
