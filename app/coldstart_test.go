@@ -1,0 +1,210 @@
+package app
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"rounds/internal/testserver"
+	"rounds/securestore"
+	"rounds/sync"
+)
+
+// restart ends d's Client as a process that stops does: no sign-out (which
+// would remove the listen ticket), its Session closed, its store closed.
+// It returns the profile's id.
+func restart(t *testing.T, d *device) string {
+	t.Helper()
+	c := d.c
+	c.stopListening()
+	if st, ok := c.halt(); ok {
+		st.Close()
+	}
+	c.finish()
+	return profileID(d.jid)
+}
+
+// coldStart is ListenLocked on d's device, followed like a device.
+func coldStart(t *testing.T, d *device, id string) (*device, error) {
+	t.Helper()
+	c, err := ListenLocked(d.cfg, id)
+	if err != nil {
+		return nil, err
+	}
+	nd := &device{t: t, cfg: d.cfg, c: c, notifier: d.notifier, sound: d.sound, jid: d.jid}
+	nd.collect()
+	t.Cleanup(c.SignOut)
+	return nd, nil
+}
+
+// lockedOnline waits until d's locked Session is signed in.
+func lockedOnline(t *testing.T, d *device) {
+	t.Helper()
+	waitFor(t, d.jid+" listening online", 30*time.Second, func() bool {
+		d.c.mu.Lock()
+		l := d.c.listen
+		d.c.mu.Unlock()
+		return l != nil && l.session.State().Connectivity == sync.Online
+	})
+}
+
+// TestColdStartLockedRingsForStat: Rounds on a desktop restarts (an update,
+// a reboot overnight) and comes up locked. From the listen ticket its last
+// unlock kept it signs in without the PIN and listens: a STAT page raises
+// the content-free notification, repeats, and the lock screen counts it;
+// the sender sees it delivered. Neither the store, the locked inbox nor the
+// ticket file holds the page or the account in clear. The PIN then opens
+// the store, the alert is up at once, and the acknowledgement reaches the
+// sender.
+func TestColdStartLockedRingsForStat(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+	id := restart(t, desk)
+
+	cold, err := coldStart(t, desk, id)
+	if err != nil {
+		t.Fatalf("cold start: %v", err)
+	}
+	if !cold.c.Locked() || !cold.c.Listening() || cold.c.LockedNote() != "" {
+		t.Fatalf("cold start: locked %v listening %v note %q", cold.c.Locked(), cold.c.Listening(), cold.c.LockedNote())
+	}
+	if _, err := cold.c.Inbox(""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Inbox of a cold-started Client: %v", err)
+	}
+	lockedOnline(t, cold)
+	sent, err := alice.c.SendClinical(desk.jid, "MARKER-C1 bed 3 K+ 7.1", ClinicalOptions{Urgency: securestore.UrgencyCritical, Ladder: &EscalationPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "locked notification after a cold start", 20*time.Second, func() bool { return len(lockedNotes(cold)) == 1 })
+	n := lockedNotes(cold)[0]
+	if n.Body != "STAT message — unlock Rounds" || !n.Urgent || containsAny(n, "MARKER") || containsAny(n, "alice") {
+		t.Fatalf("locked notification %+v", n)
+	}
+	if text, urgent := cold.c.LockedBanner(); text != "1 STAT message waiting" || !urgent {
+		t.Fatalf("banner %q %v", text, urgent)
+	}
+	waitFor(t, "delivered at the sender", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(desk.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptDelivered
+	})
+	rings := urgentSounds(cold)
+	clk.Advance(2 * time.Minute)
+	waitFor(t, "repeat while cold-started locked", 5*time.Second, func() bool { return urgentSounds(cold) == rings+1 })
+	for _, f := range storeFilesIn(t, desk.cfg.DataDir) {
+		for _, name := range []string{f, securestore.InboxPath(f), securestore.ListenPath(f)} {
+			raw, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, clear := range []string{"MARKER-C1", desk.jid, "bob@"} {
+				if strings.Contains(string(raw), clear) {
+					t.Fatalf("%s holds %q in clear", name, clear)
+				}
+			}
+		}
+	}
+	if err := cold.c.Respond(alice.jid, 1, ResponseAck, ""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("acknowledge while cold-started locked: %v", err)
+	}
+
+	if err := cold.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alert at once after unlock", 2*time.Second, func() bool { _, ok := alertOn(cold, alice.jid); return ok })
+	if !cold.notifier.clearedFor(LockedNotification) || cold.c.Listening() {
+		t.Fatalf("after unlock: locked notification cleared %v, listening %v", cold.notifier.clearedFor(LockedNotification), cold.c.Listening())
+	}
+	in := cold.waitIncoming(alice.jid, "MARKER-C1")
+	if err := cold.c.Respond(alice.jid, in.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "acknowledged at the sender", 20*time.Second, func() bool {
+		r, _ := alice.messageRow(desk.jid, sent.ID)
+		return r.Receipt.State == securestore.ReceiptAcknowledged
+	})
+}
+
+// TestColdStartDeafSaysSo: without the keyring item (a keyring wiped or
+// unavailable, the ticket copied to another machine) or with a damaged
+// ticket file, or with the policy off, a cold start does not listen, does
+// not crash, says so in the lock screen's words, and the PIN opens the
+// profile as before.
+func TestColdStartDeafSaysSo(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	desk := signIn(t, srv, "bob", Config{})
+	id := restart(t, desk)
+	path := ProfileStorePath(desk.cfg.DataDir, id)
+	if _, err := os.Stat(securestore.ListenPath(path)); err != nil {
+		t.Fatalf("no listen ticket kept at sign-in: %v", err)
+	}
+
+	other := desk.cfg
+	other.Secrets = &fakeKeyring{} // the ticket without its keyring item
+	if _, err := ListenLocked(other, id); !errors.Is(err, ErrNotListening) || ColdStartNote(err) != noteDeaf {
+		t.Fatalf("cold start without the keyring item: %v, note %q", err, ColdStartNote(err))
+	}
+	raw, err := os.ReadFile(securestore.ListenPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)-3] ^= 0x40
+	if err := os.WriteFile(securestore.ListenPath(path), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ListenLocked(desk.cfg, id); !errors.Is(err, ErrNotListening) || !errors.Is(err, securestore.ErrCorrupt) {
+		t.Fatalf("cold start with a damaged ticket: %v", err)
+	}
+	off := desk.cfg
+	off.Policy.DeafAfterRestart = true
+	if _, err := ListenLocked(off, id); !errors.Is(err, ErrNotListening) {
+		t.Fatalf("cold start with the policy off: %v", err)
+	}
+	c, err := UnlockProfile(t.Context(), off, id, testPIN)
+	if err != nil {
+		t.Fatalf("PIN after a deaf cold start: %v", err)
+	}
+	defer c.SignOut()
+	// The policy off removes the ticket at the unlock.
+	if _, err := os.Stat(securestore.ListenPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("listen ticket kept with the policy off: %v", err)
+	}
+}
+
+// TestColdStartKeysRefused: the password was changed on the server while
+// Rounds was stopped. The cold-started Client is refused once, stops (no
+// retry storm), raises nothing and its lock screen says why; the PIN still
+// opens the store.
+func TestColdStartKeysRefused(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	desk := signIn(t, srv, "bob", Config{})
+	id := restart(t, desk)
+	if err := srv.CreateAccount("bob", "a-new-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	cold, err := coldStart(t, desk, id)
+	if err != nil {
+		t.Fatalf("cold start: %v", err)
+	}
+	waitFor(t, "the refusal on the lock screen", 30*time.Second, func() bool { return cold.c.LockedNote() == noteKeysRefused })
+	cold.c.mu.Lock()
+	l := cold.c.listen
+	cold.c.mu.Unlock()
+	time.Sleep(2 * time.Second)
+	if st := l.session.State(); st.Connectivity != sync.AuthFailed || st.Attempt != 1 {
+		t.Fatalf("after the refusal: %+v, want AuthFailed after 1 attempt", st)
+	}
+	if len(lockedNotes(cold)) != 0 {
+		t.Fatalf("notified: %+v", lockedNotes(cold))
+	}
+	if err := cold.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatalf("PIN after the refusal: %v", err)
+	}
+	if cold.c.LockedNote() != "" {
+		t.Fatalf("note after unlock %q", cold.c.LockedNote())
+	}
+}
