@@ -343,9 +343,17 @@ func (c *Controller) follow(cl *app.Client) {
 			c.refreshPINChange(cl)
 		case app.ConnectionChanged:
 			conn := cl.Connection()
+			note, locked := cl.LockedNote(), cl.Locked()
 			doUI(func() {
 				if s := c.currentShell(); s != nil {
 					s.Inbox.SetConnection(conn)
+				}
+				c.mu.Lock()
+				b := c.banner
+				mine := c.client == cl && c.bannerOf == cl
+				c.mu.Unlock()
+				if locked && mine && b != nil {
+					b.SetNote(note) // the server refused the saved sign-in
 				}
 			})
 		case app.LockedWaiting:

@@ -36,6 +36,16 @@ func (c *Controller) showStart() {
 		c.showSignIn(c.Defaults, nil)
 		return
 	}
+	// After a restart, the last person's profile listens locked from
+	// what its last unlock kept (app.ListenLocked): a STAT rings at the
+	// lock screen before anyone types a PIN. Where it cannot, the lock
+	// screen says that messages arrive only after the unlock.
+	cl, err := app.ListenLocked(c.Config, profiles[0].ID)
+	if err == nil {
+		c.Follow(cl)
+		return
+	}
+	slog.Info("ui: not listening before the unlock", "err", err)
 	c.showLock(profiles[0], nil)
 }
 
@@ -67,6 +77,9 @@ func (c *Controller) showLock(p app.Profile, cl *app.Client) {
 	banner := NewLockBanner()
 	if cl != nil {
 		banner.Set(cl.LockedBanner())
+		banner.SetNote(cl.LockedNote())
+	} else {
+		banner.SetNote(app.ColdStartNote(app.ErrNotListening)) // nobody listens for p
 	}
 	c.mu.Lock()
 	c.banner, c.bannerOf = banner, cl

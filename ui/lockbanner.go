@@ -20,6 +20,9 @@ type LockBanner struct {
 	text *canvas.Text
 	icon *widget.Icon
 	pin  fyne.Focusable
+	// note says plainly when the locked screen hears nothing
+	// (app.Client.LockedNote, app.ColdStartNote); hidden while empty.
+	note *widget.Label
 }
 
 // NewLockBanner makes an empty (hidden) banner.
@@ -32,7 +35,30 @@ func NewLockBanner() *LockBanner {
 	b.text.Alignment = fyne.TextAlignCenter
 	b.box = container.NewStack(b.bg, container.NewPadded(container.NewCenter(container.NewHBox(b.icon, b.text))))
 	b.box.Hide()
+	b.note = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	b.note.Importance = widget.WarningImportance
+	b.note.Wrapping = fyne.TextWrapWord
+	b.note.Hide()
 	return b
+}
+
+// SetNote shows text under the banner ("" hides it): that messages will
+// arrive only after the unlock. Call on the UI goroutine.
+func (b *LockBanner) SetNote(text string) {
+	b.note.SetText(text)
+	if text == "" {
+		b.note.Hide()
+	} else {
+		b.note.Show()
+	}
+}
+
+// Note is what the note says ("" when hidden).
+func (b *LockBanner) Note() string {
+	if !b.note.Visible() {
+		return ""
+	}
+	return b.note.Text
 }
 
 // Set shows text ("" hides the banner); urgent draws it as an alert.

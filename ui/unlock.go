@@ -87,6 +87,7 @@ func (u *unlockScreen) build(icon fyne.Resource, who, extra fyne.CanvasObject) f
 	if u.banner != nil {
 		u.banner.pin = u.field
 		form.Add(u.banner.box)
+		form.Add(u.banner.note)
 	}
 	form.Add(who)
 	form.Add(entry)

@@ -184,6 +184,7 @@ func TestOrgPolicyFixtures(t *testing.T) {
 		"fail_locked_name_maybe":           `<locked-name allowed>: "maybe" is not true or false`,
 		"fail_dnd_value":                   `<dnd urgent>: "maybe" is not ring or silent`,
 		"fail_locked_routine_maybe":        `<locked routine-notify>: "sometimes" is not true or false`,
+		"fail_cold_start_maybe":            `<cold-start listen>: "later" is not true or false`,
 	})
 	p, err := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_full.xml"))
 	if err != nil {
@@ -210,6 +211,9 @@ func TestOrgPolicyFixtures(t *testing.T) {
 	}
 	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_locked_quiet.xml")); p.LockedRoutineNotify == nil || *p.LockedRoutineNotify {
 		t.Errorf("good_locked_quiet: %+v", p.LockedRoutineNotify)
+	}
+	if p, _ := DecodeOrgPolicy(mustRead(t, "testdata/policy/good_cold_start_off.xml")); p.ColdStartListen == nil || *p.ColdStartListen {
+		t.Errorf("good_cold_start_off: %+v", p.ColdStartListen)
 	}
 }
 
