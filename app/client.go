@@ -96,6 +96,7 @@ func newClient(cfg Config, path string) *Client {
 	c.dnd.log, c.dnd.clock, c.dnd.changes, c.dnd.host = cfg.Logger, cfg.Clock, c.changes, c
 	c.broadcasts.log, c.broadcasts.clock, c.broadcasts.host = cfg.Logger, cfg.Clock, c
 	c.presenceBook.mu, c.presenceBook.changes, c.presenceBook.host = &c.mu, c.changes, c
+	c.autoLock.mu, c.autoLock.log, c.autoLock.clock, c.autoLock.host = &c.mu, cfg.Logger, cfg.Clock, c
 	at := &c.attention
 	at.mu, at.log, at.clock, at.notifier, at.sound, at.host = &c.mu, cfg.Logger, cfg.Clock, cfg.Notifier, cfg.Sound, c
 	ll := &c.lockedListening
