@@ -176,22 +176,7 @@ func CheckServer(ctx context.Context, sc ServerCheck) ([]Finding, error) {
 	default:
 		add(CheckWarn, "archive", fmt.Sprintf("the archive page size could not be told (%d messages came back)", f.ArchivePage), "")
 	}
-	switch {
-	case f.UploadErr != nil && f.UploadService == "":
-		add(CheckFail, "upload", fmt.Sprintf("no upload service (XEP-0363): %v", f.UploadErr), "add the http_file_share component (Prosody) / mod_http_upload (ejabberd)")
-	case f.UploadErr != nil:
-		add(CheckFail, "upload", fmt.Sprintf("%s: %v", f.UploadService, f.UploadErr),
-			"upload URLs must use a name devices resolve and the certificate covers: http_external_url on the upload component (Prosody) / put_url, get_url (ejabberd)")
-	case f.UploadPut/100 != 2 || f.UploadGet != 200 || !f.UploadSame:
-		add(CheckFail, "upload", fmt.Sprintf("%s: a test file went up with HTTP %d and came back with HTTP %d (same content: %v) via %s", f.UploadService, f.UploadPut, f.UploadGet, f.UploadSame, uploadHost(f.UploadPutURL)),
-			"the upload URL's host must reach the upload service: http_host and http_external_url on the component (Prosody); the proxy must forward it")
-	default:
-		limit := "no size limit announced"
-		if f.UploadMax > 0 {
-			limit = fmt.Sprintf("files up to %d MiB", f.UploadMax>>20)
-		}
-		add(CheckOK, "upload", fmt.Sprintf("%s: %s; a test file went up and came back through %s", f.UploadService, limit, uploadHost(f.UploadPutURL)), "")
-	}
+	out = append(out, uploadFinding(f))
 	out = append(out, roomFindings(f)...)
 	out = append(out, nodeFindings(f, sc.Account, sc.Now())...)
 	return out, nil
@@ -203,6 +188,32 @@ func uploadHost(u string) string {
 		return "?"
 	}
 	return p.Scheme + "://" + p.Host + "/"
+}
+
+// uploadFinding judges the upload round trip, and says what became of the
+// test file: XEP-0363 has no delete, so unless the server took an HTTP DELETE
+// it stays until the upload service expires it.
+func uploadFinding(f *sync.ServerFacts) Finding {
+	switch {
+	case f.UploadErr != nil && f.UploadService == "":
+		return Finding{CheckFail, "upload", fmt.Sprintf("no upload service (XEP-0363): %v", f.UploadErr), "add the http_file_share component (Prosody) / mod_http_upload (ejabberd)"}
+	case f.UploadErr != nil:
+		return Finding{CheckFail, "upload", fmt.Sprintf("%s: %v", f.UploadService, f.UploadErr),
+			"upload URLs must use a name devices resolve and the certificate covers: http_external_url on the upload component (Prosody) / put_url, get_url (ejabberd)"}
+	case f.UploadPut/100 != 2 || f.UploadGet != 200 || !f.UploadSame:
+		return Finding{CheckFail, "upload", fmt.Sprintf("%s: a test file went up with HTTP %d and came back with HTTP %d (same content: %v) via %s", f.UploadService, f.UploadPut, f.UploadGet, f.UploadSame, uploadHost(f.UploadPutURL)),
+			"the upload URL's host must reach the upload service: http_host and http_external_url on the component (Prosody); the proxy must forward it"}
+	default:
+		limit := "no size limit announced"
+		if f.UploadMax > 0 {
+			limit = fmt.Sprintf("files up to %d MiB", f.UploadMax>>20)
+		}
+		left := "deleted again"
+		if !f.UploadDeleted {
+			left = fmt.Sprintf("it (%d bytes, no patient data) stays on the upload service until its expiry: the server refuses deletes", f.UploadSize)
+		}
+		return Finding{CheckOK, "upload", fmt.Sprintf("%s: %s; a test file went up and came back through %s, %s", f.UploadService, limit, uploadHost(f.UploadPutURL), left), ""}
+	}
 }
 
 // roomFindings judges the defaults a room created by another client gets.

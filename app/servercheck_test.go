@@ -26,3 +26,19 @@ func TestCheckNamesScratchNodeLeftBehind(t *testing.T) {
 		t.Fatalf("findings:\n%s", all)
 	}
 }
+
+// TestCheckSaysWhereTheUploadProbeWent: the check's upload leaves a small
+// file behind unless the server took a DELETE (XEP-0363 has none; Prosody
+// 0.12 and ejabberd 23.01 refuse it, as cli's deployment tests show); the ok
+// line says which, so an admin is not surprised by a file per run.
+func TestCheckSaysWhereTheUploadProbeWent(t *testing.T) {
+	f := &sync.ServerFacts{UploadService: "upload.hospital.example", UploadMax: 20 << 20, UploadPutURL: "https://chat.hospital.example/upload/0f1e/rounds-check.txt",
+		UploadPut: 201, UploadGet: 200, UploadSame: true, UploadSize: 37}
+	if got := uploadFinding(f); got.Status != CheckOK || !strings.HasSuffix(got.Says, "came back through https://chat.hospital.example/, it (37 bytes, no patient data) stays on the upload service until its expiry: the server refuses deletes") {
+		t.Errorf("kept: %s %s", got.Status, got.Says)
+	}
+	f.UploadDeleted = true
+	if got := uploadFinding(f); got.Status != CheckOK || !strings.HasSuffix(got.Says, "came back through https://chat.hospital.example/, deleted again") || strings.Contains(got.Says, "0f1e") {
+		t.Errorf("deleted: %s %s", got.Status, got.Says)
+	}
+}

@@ -398,6 +398,7 @@ func pageThrough(t *testing.T, d *deployedServer) *peer {
 	}
 	ws, _ := url.Parse(d.wss)
 	for _, want := range []string{hostMeta, "SCRAM-SHA-256", "archive pages of 250", "came back through https://" + ws.Host + "/",
+		"stays on the upload service until its expiry: the server refuses deletes",
 		"members-only, non-anonymous, persistent, hidden and archived", "policy version 1", "Cardiology on call: dr.osei@" + d.domain,
 		"ordinary users may not create nodes on pubsub." + d.domain} {
 		if !strings.Contains(out, want) {

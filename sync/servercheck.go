@@ -62,6 +62,11 @@ type ServerFacts struct {
 	UploadPut     int    // HTTP status of the PUT
 	UploadGet     int    // HTTP status of the GET
 	UploadSame    bool   // the GET returned what was PUT
+	// UploadDeleted: the server took an HTTP DELETE of the test file.
+	// XEP-0363 defines none (Prosody 0.12 and ejabberd 23.01 refuse it),
+	// so usually the file stays until the upload service expires it.
+	UploadDeleted bool
+	UploadSize    int // the test file's size in bytes
 
 	MUCService   string
 	RoomDefaults map[string]string
@@ -338,6 +343,18 @@ func probeUpload(ctx context.Context, f *ServerFacts, c *xmpp.Client, hc *http.C
 	got, _ := io.ReadAll(io.LimitReader(gresp.Body, 1<<16))
 	gresp.Body.Close()
 	f.UploadGet, f.UploadSame = gresp.StatusCode, bytes.Equal(got, body)
+	f.UploadSize = len(body)
+	// Tidy up where the server allows it, with the slot's own credentials.
+	dreq, err := http.NewRequestWithContext(ctx, http.MethodDelete, slot.PutURL, nil)
+	if err != nil {
+		return
+	}
+	dreq.Header = slot.PutHeaders.Clone()
+	if dresp, err := hc.Do(dreq); err == nil {
+		io.Copy(io.Discard, io.LimitReader(dresp.Body, 1<<16))
+		dresp.Body.Close()
+		f.UploadDeleted = dresp.StatusCode/100 == 2
+	}
 }
 
 // urlOrigin is a URL's scheme and host, all an error may say of a slot URL.
