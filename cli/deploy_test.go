@@ -55,6 +55,7 @@ type deployedServer struct {
 	kind   string
 	// nginxLog is the reverse proxy's access log (behind a proxy).
 	nginxLog string
+	httpPort int // the server's plain HTTP port (Prosody)
 	cmd      *exec.Cmd
 	output   bytes.Buffer
 	exited   chan struct{}
@@ -191,7 +192,7 @@ func deployProsody(t *testing.T, extra []string, mutate func(string) string, acc
 		t.Fatalf("server-config: exit %d", code)
 	}
 	d := &deployedServer{dir: dir, cfg: filepath.Join(dir, "conf", "prosody.cfg.lua"), domain: "localhost", kind: "prosody",
-		logFile: filepath.Join(dir, "log", "prosody.log")}
+		logFile: filepath.Join(dir, "log", "prosody.log"), httpPort: ports[0]}
 	for i, a := range extra {
 		if a == "--domain" && i+1 < len(extra) {
 			d.domain = extra[i+1]
@@ -546,6 +547,15 @@ func TestDeployProsodyBehindProxy(t *testing.T) {
 	}
 	pageThrough(t, d)
 	d.throughNginx(t, "/xmpp-websocket")
+
+	// Around the proxy, Prosody's plain WebSocket is not secure: without the
+	// proxy's X-Forwarded-Proto there is no sign-in (consider_websocket_secure
+	// would have let anyone who reaches the port sign in in clear).
+	plain := append([]string{"send"}, d.accountArgs(t, "lab.bot", t.TempDir())...)
+	plain = append(plain, "--server", "ws://127.0.0.1:"+strconv.Itoa(d.httpPort)+"/xmpp-websocket", "--connect-timeout", "5s", "--to", "dr.osei@localhost")
+	if code, out, errOut := runCLI(t, "plain", plain...); code == ExitOK || !strings.Contains(errOut, "No stream features to proceed with") {
+		t.Fatalf("plain HTTP around the proxy: exit %d, %q, %s", code, out, errOut)
+	}
 }
 
 // TestCheckMisconfiguredProsody: the generated configuration with the
