@@ -270,8 +270,13 @@ func shortDuration(d time.Duration) string {
 }
 
 // asksAck: a message asks for an acknowledgement when its sender asks, and
-// always when it is urgent or STAT.
-func asksAck(u securestore.Urgency, asked bool) bool { return asked || u >= securestore.UrgencyHigh }
+// always when it is urgent or STAT (AckAlways).
+func asksAck(u securestore.Urgency, asked bool) bool { return asked || AckAlways(u) }
+
+// AckAlways reports whether a message of level u asks for an
+// acknowledgement whatever its sender chose: urgent and STAT do. The
+// composers tick and lock their "Ack required" box by it.
+func AckAlways(u Urgency) bool { return u >= securestore.UrgencyHigh }
 
 // send is Client.SendClinical.
 func (cl *clinical) send(conv, text string, o ClinicalOptions) (Sent, error) {

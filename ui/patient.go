@@ -356,7 +356,7 @@ func (v *ConversationView) sendSBAR(sa SBARActions, f [4]string) error {
 	u := v.urgency()
 	o := app.ClinicalOptions{Urgency: u, Patient: v.pat.tag}
 	if v.clin.ack != nil {
-		o.AckRequired = v.clin.ack.Checked || u >= app.UrgencyHigh
+		o.AckRequired = v.clin.ack.Checked || app.AckAlways(u)
 		o.Order = v.clin.order.Checked
 	}
 	if _, err := sa.SendSBAR(v.info.ID, f, o); err != nil {

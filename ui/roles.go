@@ -187,7 +187,7 @@ func (v *RolesView) compose(r app.RoleRow) {
 	urg := widget.NewSelect(levelNames(v.levels), nil)
 	ack := widget.NewCheck("Ack required", nil)
 	urg.OnChanged = func(string) {
-		if urgencyLevels[max(urg.SelectedIndex(), 0)] >= app.UrgencyHigh {
+		if app.AckAlways(urgencyLevels[max(urg.SelectedIndex(), 0)]) {
 			ack.SetChecked(true)
 			ack.Disable()
 		} else {
@@ -211,7 +211,7 @@ func (v *RolesView) compose(r app.RoleRow) {
 			return
 		}
 		u := urgencyLevels[max(urg.SelectedIndex(), 0)]
-		o := app.ClinicalOptions{Urgency: u, AckRequired: ack.Checked || u >= app.UrgencyHigh}
+		o := app.ClinicalOptions{Urgency: u, AckRequired: ack.Checked || app.AckAlways(u)}
 		send.Disable()
 		go func() {
 			sent, err := v.actions.SendToRole(r.Role, text, o)

@@ -289,7 +289,7 @@ func (v *ConversationView) syncAck() {
 	if v.clin.ack == nil {
 		return
 	}
-	if v.urgency() >= app.UrgencyHigh {
+	if app.AckAlways(v.urgency()) {
 		v.clin.ack.SetChecked(true)
 		v.clin.ack.Disable()
 	} else {
@@ -306,7 +306,7 @@ func (v *ConversationView) sendText(text string) error {
 	if !ok || v.clin.ack == nil || (u == app.UrgencyNormal && !v.clin.ack.Checked && !v.clin.order.Checked && v.pat.tag == nil) {
 		return v.actions.Send(v.info.ID, text)
 	}
-	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || u >= app.UrgencyHigh, Order: v.clin.order.Checked,
+	o := app.ClinicalOptions{Urgency: u, AckRequired: v.clin.ack.Checked || app.AckAlways(u), Order: v.clin.order.Checked,
 		Patient: v.pat.tag}
 	if _, err := ca.SendClinical(v.info.ID, text, o); err != nil {
 		return err
