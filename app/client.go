@@ -46,15 +46,15 @@ type Client struct {
 	ended   bool          // signed out or wiped
 	// Each concern's state, in the file that holds its methods; all of it
 	// is guarded by mu unless its type says otherwise.
-	presenceBook    // contacts' presence and our own (presence.go)
-	attention       // what the user is looking at; who was told (notify.go)
-	autoLock        // the idle timer (lock.go)
-	lockedListening // the Session listening while locked (locked.go)
+	presenceBook    // contacts' presence, our own, requests: a service under mu (presence.go)
+	attention       // what the user is looking at; notifications: a service under mu (notify.go)
+	autoLock        // the idle timer: a service under mu (lock.go)
+	lockedListening // the Session listening while locked, its alerts: a service under mu (locked.go)
 	roomsAway       // rooms the last sign-in could not rejoin (events.go)
 	policyState     // policy, preferences, on-call, orders: a service under mu (policy.go)
 	retentionClock  // retention purges and their clock: a service under mu (retention.go)
 	wipeOrders      // remote wipe directives: a service under mu (wipe.go)
-	conversations   // messages, chats and rooms: a service with no state (actions.go)
+	conversations   // messages, chats, rooms, search, replies, mute: a service with no state (actions.go)
 	// Alerts, escalation ladders and responses, with its own lock (alerts.go).
 	clin clinical
 	// Attachments: sending, showing, the copies handed to other apps and
