@@ -541,12 +541,21 @@ func TestDeployProsodyPublicHostIsNotTheDomain(t *testing.T) {
 // trusted_proxies) and names the public URL for uploads.
 func TestDeployProsodyBehindProxy(t *testing.T) {
 	needPort443(t)
-	d := deployProsody(t, []string{"--behind-proxy"}, nil, "it.admin", "lab.bot", "dr.osei", "rounds.check")
+	d := deployProsody(t, []string{"--behind-proxy", "--upload-limit-mb", "2"}, nil, "it.admin", "lab.bot", "dr.osei", "rounds.check")
 	if d.wss != "wss://localhost/xmpp-websocket" {
 		t.Fatalf("WebSocket %q", d.wss)
 	}
-	pageThrough(t, d)
+	doc := pageThrough(t, d)
 	d.throughNginx(t, "/xmpp-websocket")
+
+	// The largest attachment the server takes passes the proxy's body
+	// limit (a photo refused with 413 by the proxy is a go-live surprise).
+	largest := make([]byte, 2<<20-16) // encrypted: exactly the 2 MiB limit
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, _, err := doc.session.Upload(ctx, "it.admin@localhost", bytes.NewReader(largest), "scan.jpg", "image/jpeg", int64(len(largest)), nil); err != nil {
+		t.Fatalf("the largest attachment through nginx: %v", err)
+	}
 
 	// Around the proxy, Prosody's plain WebSocket is not secure: without the
 	// proxy's X-Forwarded-Proto there is no sign-in (consider_websocket_secure
