@@ -91,6 +91,8 @@ type dndService struct {
 	// lockedCover is the cover resolved at the lock, with its name (the
 	// store that names it is closed while locked).
 	lockedCover struct{ jid, name string }
+	// limit bounds the forwards to the cover (dndlimit.go).
+	limit forwardLimit
 
 	log     *slog.Logger
 	clock   Clock
@@ -343,6 +345,7 @@ func (d *dndService) incoming(st *securestore.Store, msgs []securestore.Message)
 	d.mu.Unlock()
 	if mine {
 		d.auditLockedForwards(st, msgs)
+		d.auditHeldLocked(st)
 	}
 	if !mine || !state.On(now) || d.host.isHeadless() {
 		return nil // a command-line run never answers for its account
@@ -509,6 +512,13 @@ func (d *dndService) keepCover(st *securestore.Store) {
 // stores our copy marked ExtraSentLocked, and the unlocked path, finding
 // it already sent, audits it then (once: the merge stores each entry once).
 func (d *dndService) forward(st *securestore.Store, sess *sync.Session, m securestore.Message, cover, coverName string) {
+	d.mu.Lock()
+	ok, tell, n := d.limit.take(m.ConversationID, sess.MessageRef(m), d.clock.Now())
+	d.mu.Unlock()
+	if !ok {
+		d.limited(st, sess, m, cover, coverName, tell, n) // dndlimit.go
+		return
+	}
 	fwd, err := sess.Forward(cover, m, sync.SendOptions{})
 	if errors.Is(err, sync.ErrAlreadySent) {
 		// Another device of ours forwarded it, or this one while locked
