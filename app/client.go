@@ -50,7 +50,7 @@ type Client struct {
 	attention       // what the user is looking at; notifications: a service under mu (notify.go)
 	autoLock        // the idle timer: a service under mu (lock.go)
 	lockedListening // the Session listening while locked, its alerts: a service under mu (locked.go)
-	roomsAway       // rooms the last sign-in could not rejoin (events.go)
+	roomsAway       // rooms the last sign-in could not rejoin: a service under mu (events.go)
 	policyState     // policy, preferences, on-call, orders: a service under mu (policy.go)
 	retentionClock  // retention purges and their clock: a service under mu (retention.go)
 	wipeOrders      // remote wipe directives: a service under mu (wipe.go)
@@ -97,6 +97,7 @@ func newClient(cfg Config, path string) *Client {
 	c.broadcasts.log, c.broadcasts.clock, c.broadcasts.host = cfg.Logger, cfg.Clock, c
 	c.presenceBook.mu, c.presenceBook.changes, c.presenceBook.host = &c.mu, c.changes, c
 	c.autoLock.mu, c.autoLock.log, c.autoLock.clock, c.autoLock.host = &c.mu, cfg.Logger, cfg.Clock, c
+	c.roomsAway.mu, c.roomsAway.changes, c.roomsAway.host = &c.mu, c.changes, c
 	at := &c.attention
 	at.mu, at.log, at.clock, at.notifier, at.sound, at.host = &c.mu, cfg.Logger, cfg.Clock, cfg.Notifier, cfg.Sound, c
 	ll := &c.lockedListening

@@ -2,6 +2,7 @@ package app
 
 import (
 	"strings"
+	gosync "sync"
 
 	"rounds/securestore"
 	"rounds/sync"
@@ -9,8 +10,23 @@ import (
 
 // roomsAway holds remembered rooms the last sign-in could not rejoin, with
 // why (ConversationRow.Unavailable).
+//
+// It is a service guarded by Client.mu (mu points at it): the lifecycle
+// forgets the rooms under that one lock at lock and sign-out. It audits
+// through roomsAwayHost, after letting mu go. Client embeds it; the
+// conversations service asks it through conversationsHost.
 type roomsAway struct {
 	roomsOut map[string]string
+
+	mu      *gosync.Mutex // Client.mu
+	changes *changeQueue
+	host    roomsAwayHost
+}
+
+// roomsAwayHost is what rooms away asks of the rest of the Client: the
+// audit log (audit.go).
+type roomsAwayHost interface {
+	auditWith(st *securestore.Store, kind, detail string)
 }
 
 // handle turns one engine event into UI changes and notifications. It runs on
@@ -137,7 +153,7 @@ const AuditRoomUnavailable = "room-unavailable"
 
 // onRoomUnavailable records why a room was not rejoined, so its row says so,
 // and audits it (room address and the server's condition only).
-func (c *Client) onRoomUnavailable(st *securestore.Store, e sync.RoomUnavailable) {
+func (ra *roomsAway) onRoomUnavailable(st *securestore.Store, e sync.RoomUnavailable) {
 	why := "Could not rejoin this room; trying again at the next sign-in."
 	detail := e.Room + " " + e.Condition
 	switch {
@@ -148,27 +164,27 @@ func (c *Client) onRoomUnavailable(st *securestore.Store, e sync.RoomUnavailable
 	case e.Condition == "forbidden":
 		why = "This room no longer lets you in."
 	}
-	c.mu.Lock()
-	if c.roomsOut == nil {
-		c.roomsOut = map[string]string{}
+	ra.mu.Lock()
+	if ra.roomsOut == nil {
+		ra.roomsOut = map[string]string{}
 	}
-	c.roomsOut[e.Room] = why
-	c.mu.Unlock()
-	c.auditWith(st, AuditRoomUnavailable, strings.TrimSpace(detail))
-	c.changes.push(Change{Kind: ConversationChanged, Conversation: e.Room})
-	c.changes.push(Change{Kind: InboxChanged})
+	ra.roomsOut[e.Room] = why
+	ra.mu.Unlock()
+	ra.host.auditWith(st, AuditRoomUnavailable, strings.TrimSpace(detail))
+	ra.changes.push(Change{Kind: ConversationChanged, Conversation: e.Room})
+	ra.changes.push(Change{Kind: InboxChanged})
 }
 
 // roomUnavailable is why room was not rejoined, or "".
-func (c *Client) roomUnavailable(room string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.roomsOut[room]
+func (ra *roomsAway) roomUnavailable(room string) string {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	return ra.roomsOut[room]
 }
 
 // roomRejoined forgets why room was not rejoined: it is joined now.
-func (c *Client) roomRejoined(room string) {
-	c.mu.Lock()
-	delete(c.roomsOut, room)
-	c.mu.Unlock()
+func (ra *roomsAway) roomRejoined(room string) {
+	ra.mu.Lock()
+	delete(ra.roomsOut, room)
+	ra.mu.Unlock()
 }
