@@ -82,6 +82,9 @@ type EscalationView struct {
 	// (it takes the steps, even with this device off); Steps lists those
 	// it announced (ByService), as their notices reach this device.
 	HeldByService bool
+	// TakenBack: the service confirmed, then did not announce a step in
+	// time (ServiceGrace); this device runs the ladder again.
+	TakenBack bool
 }
 
 // HandOffWait is how long a device waits for the escalation service to
@@ -117,8 +120,9 @@ type EscalationRow struct {
 	Copy   securestore.MessageID // the escalated copy (0 if it failed)
 	Failed string                // why the step could not reach anyone
 	// ByService: the escalation service took this step (its copy came
-	// from the service; Copy is 0).
+	// from the service; Copy is 0); Via says so in the details' words.
 	ByService bool
+	Via       string
 }
 
 // settingLadders lists the messages whose ladders are still running.
@@ -958,11 +962,14 @@ func (cl *clinical) escalationView(st *securestore.Store, m securestore.Message,
 			return nil
 		}
 	}
-	v := &EscalationView{Active: l.active(), NextAt: l.DueAt, Exhausted: l.Exhausted, HeldByService: l.Held,
+	v := &EscalationView{Active: l.active(), NextAt: l.DueAt, Exhausted: l.Exhausted, HeldByService: l.Held, TakenBack: l.TakenBack && !l.Held,
 		EndedAt: l.EndedAt, EndedBy: l.EndedBy, EndReason: l.EndReason}
 	for _, rs := range l.Reached {
 		row := EscalationRow{Step: rs.Step, To: rs.JID, Role: rs.Target.Role, Room: rs.Target.Room != "",
 			At: rs.At, Copy: rs.Copy, Failed: rs.Failed, ByService: rs.Service}
+		if rs.Service {
+			row.Via = "by the escalation service"
+		}
 		switch {
 		case rs.JID == "":
 		case row.Room:

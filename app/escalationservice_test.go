@@ -419,3 +419,77 @@ func TestBothRunnersOneCopy(t *testing.T) {
 		t.Errorf("Bob's thread shows %d notices of step 1, want one", notices)
 	}
 }
+
+// TestDemoStatPageEscalatesToChargeNurse is the demo's STAT page (docs/DEMO.md,
+// walk 3) with the apps the nurses hold: the lab system sends a STAT page to
+// Nurse Kim with `rounds-cli send --escalate` (SendPage + HandOffPage), the
+// service confirms and the lab system exits, so no sender is online. Kim's
+// app alerts on the page; at the deadline the service resolves the charge
+// nurse role and pages her; Kim's app shows the step in her thread with the
+// lab system; the charge nurse's app alerts on the copy naming the lab
+// system, and her acknowledgement ends the ladder: both apps' alerts stop
+// and Kim's thread says who acknowledged.
+func TestDemoStatPageEscalatesToChargeNurse(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "lab.bot", "kim", "charge.nurse", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	lab, charge, svc := srv.JID("lab.bot"), srv.JID("charge.nurse"), srv.JID("escalation")
+	publish(t, admin, OnCallNode, scheduleXML(Shift{Role: "Charge nurse", JID: charge, From: clk.Now().Add(-time.Hour), Until: clk.Now().Add(8 * time.Hour)}))
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step role='Charge nurse'/>`))
+	startService(t, srv, clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	nurse := clinicalSignIn(t, srv, "charge.nurse", "phone", clk)
+	for _, d := range []*device{kim, nurse} {
+		d.waitPolicy(1)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bot, err := OpenHeadless(ctx, HeadlessConfig{Dir: t.TempDir(), Account: lab, Password: testserver.Password, URL: srv.WSURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.WaitOnline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id, err := bot.SendPage(kim.jid, "MARKER-D K+ 7.2 bed 4, repeat sample haemolysed", PageOptions{Urgency: UrgencyCritical, AckRequired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := bot.HandOffPage(ctx, id, 30*time.Second); err != nil || held != svc {
+		t.Fatalf("hand-off: %q, %v", held, err)
+	}
+	bot.Close() // the lab system exits: no sender online from here on
+
+	page := kim.waitIncoming(lab, "MARKER-D")
+	waitFor(t, "Kim's alert on the page", 20*time.Second, func() bool { _, ok := alertOn(kim, lab); return ok })
+	clk.Advance(61 * time.Second)
+	cp := nurse.waitIncoming(svc, "MARKER-D")
+	if !strings.Contains(cp.Body, lab) || !strings.HasSuffix(cp.Body, "MARKER-D K+ 7.2 bed 4, repeat sample haemolysed") {
+		t.Errorf("the charge nurse's copy %q does not name the lab system or lost the text", cp.Body)
+	}
+	waitFor(t, "the charge nurse's alert on the copy", 20*time.Second, func() bool { _, ok := alertOn(nurse, svc); return ok })
+	waitFor(t, "the step's notice in Kim's thread with the lab system", 20*time.Second, func() bool {
+		ms, _ := kim.c.Messages(lab, 50)
+		for _, m := range ms {
+			if m.Notice && m.ID != page.ID && strings.Contains(m.Body, charge) {
+				return true
+			}
+		}
+		return false
+	})
+	if err := nurse.c.Respond(svc, cp.ID, ResponseAck, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Kim's alert ended by the charge nurse's ack", 20*time.Second, func() bool { _, ok := alertOn(kim, lab); return !ok })
+	waitFor(t, "the charge nurse's own alert ended", 20*time.Second, func() bool { _, ok := alertOn(nurse, svc); return !ok })
+	waitFor(t, "Kim's thread says who acknowledged", 20*time.Second, func() bool {
+		ms, _ := kim.c.Messages(lab, 50)
+		for _, m := range ms {
+			if m.Notice && strings.HasPrefix(m.Body, "Acknowledged by "+charge) {
+				return true
+			}
+		}
+		return false
+	})
+}

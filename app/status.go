@@ -132,9 +132,25 @@ func statusLines(r MessageRow, peer string, room bool, clock func(time.Time) str
 		case e.Exhausted && e.EndedAt.IsZero():
 			out = append(out, "Escalation ended: nobody acknowledged")
 		}
+		// Who runs the ladder: the hospital's escalation service (it pages
+		// with this device off), or this device after the service fell
+		// silent (the watchdog, escalation.go).
+		switch {
+		case !e.Active || acked:
+		case e.HeldByService:
+			out = append(out, LineHeldByService)
+		case e.TakenBack:
+			out = append(out, LineTakenBack)
+		}
 	}
 	return out
 }
+
+// The escalation status lines that say who runs a ladder.
+const (
+	LineHeldByService = "Held by the escalation service"
+	LineTakenBack     = "Escalation service silent: this device escalates"
+)
 
 // receiptTime is when r (or, in a room, its first member) reached s.
 func receiptTime(r MessageRow, s ReceiptState) time.Time {

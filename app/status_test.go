@@ -106,6 +106,18 @@ func TestStatusLinesRoleAndEscalation(t *testing.T) {
 	if got := statusLines(out, "Dr Osei", false, statusClock); got[len(got)-1] != "Escalation ended: nobody acknowledged" {
 		t.Fatalf("exhausted ladder %q", got)
 	}
+	// Who runs the ladder: the escalation service, or this device after
+	// the service fell silent.
+	out.Escalation = &EscalationView{Active: true, NextAt: t0.Add(5 * time.Minute), HeldByService: true}
+	got = statusLines(out, "Dr Osei", false, statusClock)
+	if got[len(got)-2] != "Escalates at 14:29 unless acknowledged" || got[len(got)-1] != "Held by the escalation service" {
+		t.Fatalf("held ladder %q", got)
+	}
+	out.Escalation = &EscalationView{Active: true, NextAt: t0.Add(5 * time.Minute), TakenBack: true}
+	got = statusLines(out, "Dr Osei", false, statusClock)
+	if got[len(got)-1] != "Escalation service silent: this device escalates" {
+		t.Fatalf("ladder taken back %q", got)
+	}
 	in := MessageRow{ID: 5, Sender: "Nurse Kim", Body: "x", Marks: MessageMarks{Role: "Charge nurse"}}
 	if got := statusLines(in, "Nurse Kim", false, statusClock); len(got) != 1 || got[0] != "To you as Charge nurse" {
 		t.Fatalf("incoming role line %q", got)

@@ -127,8 +127,11 @@ func clinicalChat() []app.MessageRow {
 			Urgency: app.UrgencyHigh, AckRequired: true, Marks: app.MessageMarks{Order: true}}, // Dr Osei's order
 		{ID: 28, Outgoing: true, Sender: "You", Body: "Bed 7 febrile 39.4, cultures sent.", Timestamp: t.Add(24 * time.Minute),
 			Urgency: app.UrgencyHigh, AckRequired: true, Alerting: true, Receipt: ackReceipt(app.ReceiptDelivered, t.Add(24*time.Minute)),
-			Marks:  app.MessageMarks{Role: "Cardiology on call"}, // sent to the role, reached Dr Osei
-			Status: []string{"To Cardiology on call: reached Dr Osei", "Alerting on Dr Osei's device since 14:26"}},
+			Marks: app.MessageMarks{Role: "Cardiology on call"}, // sent to the role, reached Dr Osei
+			// Its ladder handed to the hospital's escalation service.
+			Escalation: &app.EscalationView{Active: true, HeldByService: true, NextAt: t.Add(29 * time.Minute)},
+			Status: []string{"To Cardiology on call: reached Dr Osei", "Alerting on Dr Osei's device since 14:26",
+				"Escalates at 14:31 unless acknowledged", app.LineHeldByService}},
 	}
 	return rows
 }

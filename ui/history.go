@@ -268,6 +268,9 @@ func (v *ConversationView) showDetails(r app.MessageRow) {
 				who += " (" + st.Role + ")"
 			}
 			line := fmt.Sprintf("Step %d, %s: %s", st.Step, st.At.Local().Format(stampFormat), who)
+			if st.Via != "" {
+				line += ", " + st.Via
+			}
 			if st.Failed != "" {
 				line += ": not reached, " + st.Failed
 			}
