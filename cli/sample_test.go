@@ -165,6 +165,10 @@ func TestServerConfigProxyOnAnotherMachine(t *testing.T) {
 			t.Errorf("%s: the nginx block does not forward to the server's address: %v\n%s", server, err, proxy)
 		}
 		if server != "prosody" {
+			cfg, err := os.ReadFile(filepath.Join(dir, "ejabberd.yml"))
+			if err != nil || !strings.Contains(string(cfg), "trusted_proxies:\n  - \"127.0.0.1\"\n  - \"::1\"\n  - \"10.20.0.9\"\n  - \"10.20.1.0/24\"\n") {
+				t.Errorf("ejabberd.yml does not trust the proxy: %v", err)
+			}
 			continue
 		}
 		cfg, err := os.ReadFile(filepath.Join(dir, "prosody.cfg.lua"))

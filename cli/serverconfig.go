@@ -505,6 +505,16 @@ certfiles:
 
 acme:
   auto: false
+{{- if .BehindProxy}}
+
+# The reverse proxy's addresses: only from these is X-Forwarded-For believed
+# (the device's address in logs), as Prosody's trusted_proxies.
+trusted_proxies:
+{{- range .ProxyAddrs}}
+  - "{{.}}"
+{{- end}}
+{{- end}}
+
 s2s_access: none           # no federation: a ward's messages stay on this server
 
 shaper_rules:
