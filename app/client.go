@@ -72,6 +72,9 @@ type Client struct {
 	// Broadcasts: sending one and its records, with their writer lock
 	// (broadcast.go).
 	broadcasts broadcastBook
+	// The listen ticket's keyring and file work, off the lock and unlock
+	// paths, one job at a time (coldstart.go).
+	tickets listenKeeper
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
@@ -309,10 +312,7 @@ func (c *Client) Account() string {
 // Changes channel closes.
 func (c *Client) SignOut() {
 	c.stopListening()
-	// Signed out, nobody is heard after a restart either (coldstart.go).
-	if err := securestore.RemoveListenTicket(c.path, c.cfg.Secrets); err != nil {
-		c.log.Warn("app: listen ticket not removed", "err", err)
-	}
+	c.dropListenTicket() // signed out, nobody is heard after a restart either (coldstart.go)
 	if st, ok := c.halt(); ok {
 		if err := st.Close(); err != nil {
 			c.log.Warn("app: closing store", "err", err)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	gosync "sync"
 	"time"
 
 	"rounds/securestore"
@@ -68,9 +70,7 @@ func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
 		return // a command-line run keeps no keys (PasswordEveryTime)
 	}
 	if pol.DeafAfterRestart {
-		if err := securestore.RemoveListenTicket(c.path, c.cfg.Secrets); err != nil {
-			c.log.Warn("app: listen ticket not removed", "err", err)
-		}
+		c.dropListenTicket()
 		return
 	}
 	acct, err := st.Account()
@@ -80,7 +80,7 @@ func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
 	k := acct.Credentials
 	if len(k.ClientKey) == 0 || len(k.ServerKey) == 0 {
 		// Only SCRAM keys are kept, never a password (a PLAIN account).
-		_ = securestore.RemoveListenTicket(c.path, c.cfg.Secrets)
+		c.dropListenTicket()
 		return
 	}
 	pub, err := st.ReceiveKey()
@@ -95,16 +95,68 @@ func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
 	if err != nil {
 		return
 	}
-	err = securestore.SealListenTicket(c.path, c.cfg.Secrets, b)
-	clear(b)
-	if err != nil {
-		// No keyring (a phone, a desktop without a Secret Service):
-		// after a restart this device hears nothing until the unlock,
-		// and its lock screen says so.
-		c.log.Info("app: no listening after a restart on this device", "err", err)
-		_ = securestore.RemoveListenTicket(c.path, c.cfg.Secrets)
+	// The keyring is another process (the Secret Service over D-Bus,
+	// which may be slow or ask the user to unlock it): never on the
+	// unlock's or the lock's way.
+	c.tickets.do(func() {
+		err := securestore.SealListenTicket(c.path, c.cfg.Secrets, b)
+		clear(b)
+		if err != nil {
+			// No keyring (a phone, a desktop without a Secret Service):
+			// after a restart this device hears nothing until the
+			// unlock, and its lock screen says so.
+			c.log.Info("app: no listening after a restart on this device", "err", err)
+			_ = securestore.RemoveListenTicket(c.path, c.cfg.Secrets)
+		}
+	})
+}
+
+// dropListenTicket removes the listen ticket: its file at once (without
+// it the keyring item opens nothing), the keyring item after any job
+// still running.
+func (c *Client) dropListenTicket() {
+	c.tickets.do(func() {
+		if err := securestore.RemoveListenTicket(c.path, c.cfg.Secrets); err != nil {
+			c.log.Warn("app: listen ticket not removed", "err", err)
+		}
+	})
+	if err := os.Remove(securestore.ListenPath(c.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		c.log.Warn("app: listen ticket not removed", "err", err)
 	}
 }
+
+// listenKeeper runs the listen ticket's jobs one at a time, in the order
+// they were asked for, each off the caller's path; a job overtaken by a
+// later one before it started is skipped (the later one says what
+// should be on disk).
+type listenKeeper struct {
+	mu    gosync.Mutex // guards asked
+	asked uint64
+	run   gosync.Mutex // held by the job running; guards ran
+	ran   uint64
+	wg    gosync.WaitGroup
+}
+
+func (k *listenKeeper) do(job func()) {
+	k.mu.Lock()
+	k.asked++
+	my := k.asked
+	k.mu.Unlock()
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		k.run.Lock()
+		defer k.run.Unlock()
+		if my < k.ran {
+			return
+		}
+		k.ran = my
+		job()
+	}()
+}
+
+// wait returns when no job is left (tests).
+func (k *listenKeeper) wait() { k.wg.Wait() }
 
 // ListenLocked starts profile id's Client locked and listening, from the
 // listen ticket its last lock or unlock kept: no PIN, the store stays

@@ -18,6 +18,7 @@ import (
 func restart(t *testing.T, d *device) string {
 	t.Helper()
 	c := d.c
+	c.tickets.wait() // what the last unlock or lock kept is on disk
 	c.stopListening()
 	if st, ok := c.halt(); ok {
 		st.Close()
@@ -170,6 +171,7 @@ func TestColdStartDeafSaysSo(t *testing.T) {
 	}
 	defer c.SignOut()
 	// The policy off removes the ticket at the unlock.
+	c.tickets.wait()
 	if _, err := os.Stat(securestore.ListenPath(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("listen ticket kept with the policy off: %v", err)
 	}
@@ -206,5 +208,48 @@ func TestColdStartKeysRefused(t *testing.T) {
 	}
 	if cold.c.LockedNote() != "" {
 		t.Fatalf("note after unlock %q", cold.c.LockedNote())
+	}
+}
+
+// stuckKeyring is a keyring whose Set does not return until released (a
+// Secret Service that hangs, or waits for the user to unlock it).
+type stuckKeyring struct {
+	fakeKeyring
+	release chan struct{}
+}
+
+func (k *stuckKeyring) Set(id string, s []byte) error {
+	<-k.release
+	return k.fakeKeyring.Set(id, s)
+}
+
+// TestListenTicketOffTheUnlockPath: a keyring that hangs does not hold up
+// the sign-in, the lock or the unlock: keeping the listen ticket waits
+// for it on the side.
+func TestListenTicketOffTheUnlockPath(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	k := &stuckKeyring{release: make(chan struct{})}
+	cfg := testConfig(t)
+	cfg.Secrets = k
+	done := make(chan struct{})
+	var d *device
+	go func() {
+		defer close(done)
+		d = signIn(t, srv, "bob", cfg)
+		d.c.Lock()
+		if err := d.c.Unlock(t.Context(), testPIN); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		close(k.release)
+		t.Fatal("sign-in, lock and unlock waited for a hanging keyring")
+	}
+	close(k.release)
+	d.c.tickets.wait()
+	if _, err := os.Stat(securestore.ListenPath(d.c.path)); err != nil {
+		t.Fatalf("the ticket after the keyring answered: %v", err)
 	}
 }
