@@ -232,6 +232,19 @@ func (n *node) held(of string) bool {
 	return false
 }
 
+// heldCount counts the <held/>s for of that n got.
+func (n *node) heldCount(of string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, e := range n.events {
+		if h, ok := e.(sync.LadderHeld); ok && h.Of == of {
+			c++
+		}
+	}
+	return c
+}
+
 // policy publishes the org policy and the on-call schedule as the pubsub
 // admin.
 func publish(t testing.TB, srv *testserver.Server, policy, schedule string) {

@@ -252,6 +252,10 @@ func (s *Service) handle(ev sync.Event) {
 		s.mu.Lock()
 		s.shifts = e.Shifts
 		s.mu.Unlock()
+	case sync.ConnectionChanged:
+		if e.State.Connectivity == sync.Online {
+			s.confirmAgain()
+		}
 	case sync.MessagesAdded:
 		for _, m := range e.Messages {
 			switch {
@@ -395,6 +399,29 @@ func (s *Service) unacceptableStep(steps []sync.EscalationStep) string {
 		}
 	}
 	return ""
+}
+
+// confirmAgain sends <held/> again for every ladder held that has taken no
+// step yet, each time the service is online (after a start, a restart or a
+// reconnection). <held/> is not stored or resent, so one lost with a
+// connection, or never sent (a crash between saving a hand-off and
+// confirming it), would leave the sender's device running the ladder too;
+// a device still before its first step then leaves the ladder to the
+// service (app.HandOffWait), and one past it keeps its own (each receiver
+// keeps one copy of a step both fire: sync.EscalationOriginID).
+func (s *Service) confirmAgain() {
+	s.mu.Lock()
+	type pending struct{ sender, origin string }
+	var todo []pending
+	for _, l := range s.ladders {
+		if l.active() && len(l.Fired) == 0 {
+			todo = append(todo, pending{l.Sender, l.Origin})
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range todo {
+		s.held(p.sender, p.origin)
+	}
 }
 
 func (s *Service) held(sender, origin string) {

@@ -166,3 +166,24 @@ func TestRestartFiresOnce(t *testing.T) {
 	clock.Advance(61 * time.Second)
 	lee.waitFor("step 2", 10*time.Second, func() bool { return lee.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
 }
+
+// TestConfirmedAgainAfterRestart: <held/> is neither stored nor resent, so
+// a service that crashed between saving a hand-off and confirming it (or
+// whose confirmation was lost with a connection) left the sender's device
+// running the ladder too. A service that comes online confirms again every
+// ladder it holds that has taken no step, so the sender's device, still
+// before its first step, leaves the ladder to it.
+func TestConfirmedAgainAfterRestart(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	path := t.TempDir() + "/escalation.db"
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	svc.waitPolicy(0)
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "K+ 7.1 bed 12", nil)
+	alice.waitFor("the service's confirmation", 10*time.Second, func() bool { return alice.held(of) })
+	svc.stop()
+	svc = start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	alice.waitFor("the confirmation again after the restart", 10*time.Second, func() bool { return alice.heldCount(of) >= 2 })
+}
