@@ -458,6 +458,13 @@ func (s *Store) putReceivedEdits(tx *bbolt.Tx, edits []ReceivedEdit, pending map
 		if e.Edit.ReceivedAt.IsZero() {
 			e.Edit.ReceivedAt = s.opts.Now().UTC()
 		}
+		// Recorded once (applied.go): a replay of an edit already
+		// recorded (live, then from an archive) is not recorded again.
+		if seen, err := s.applyOnce(tx, e.Edit.StanzaIDBy, e.Edit.StanzaID, orderTime(&e.Edit)); err != nil {
+			return nil, err
+		} else if seen {
+			continue
+		}
 		seq, err := b.NextSequence()
 		if err != nil {
 			return nil, err

@@ -40,10 +40,21 @@ func Reactions(m Message) map[string]Reaction {
 // latest one an author gave wins. It reports whether anything changed; the
 // same set again changes nothing.
 func (s *Store) SetReaction(id MessageID, author string, values []string, at time.Time) (bool, error) {
+	return s.SetReactionOnce(id, author, values, at, "", "")
+}
+
+// SetReactionOnce is SetReaction for a reaction stanza that carries the id
+// archive by assigned it (XEP-0359 stanza-id; "" for none): it is recorded
+// as applied in the same transaction (applied.go), and one recorded before
+// (live, then again from an archive) changes nothing.
+func (s *Store) SetReactionOnce(id MessageID, author string, values []string, at time.Time, by, stanzaID string) (bool, error) {
 	if author == "" {
 		return false, ErrInvalid
 	}
-	return s.editMessage(id, func(_ *bbolt.Tx, m *Message) (bool, error) {
+	return s.editMessage(id, func(tx *bbolt.Tx, m *Message) (bool, error) {
+		if seen, err := s.applyOnce(tx, by, stanzaID, at); err != nil || seen {
+			return false, err
+		}
 		all := Reactions(*m)
 		if all == nil {
 			all = map[string]Reaction{}

@@ -264,6 +264,9 @@ func (s *Store) Purge(before time.Time) (PurgeReport, error) {
 		if err := purgeReceivedEdits(tx, purged); err != nil {
 			return err
 		}
+		if err := purgeApplied(tx, purged); err != nil {
+			return err
+		}
 		for p := range purged {
 			if err := keys.Delete(be64(p)); err != nil {
 				return err

@@ -101,14 +101,26 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 		if !s.archive.mu.TryLock() {
 			continue // a catch-up is reading it now
 		}
+		var back *lookBack
 		if !floor.IsZero() {
 			// A failed look-back (a server that does not page backward)
 			// still leaves the read on from the cursor to do.
-			if err := s.readBeforeCursor(ctx, c, floor); err != nil && ctx.Err() == nil {
+			var err error
+			if back, err = s.readBeforeCursor(ctx, c, floor); err != nil && ctx.Err() == nil {
 				s.log.Info("sync: rows before the archive cursor not read", "err", err)
 			}
 		}
-		err := s.catchUpArchive(ctx, c, "")
+		var err error
+		if back == nil {
+			err = s.catchUpArchive(ctx, c, "")
+		} else {
+			// On from the row just before the cursor, so the cursor's own
+			// row is among those that come after the look-back's.
+			err = s.catchUpArchiveFrom(ctx, c, "", back.last, back.sawLater)
+			if err == nil {
+				err = s.applyLookBack(back)
+			}
+		}
 		s.archive.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
 			s.log.Info("sync: archive tail not read", "err", err)
@@ -116,21 +128,102 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 	}
 }
 
+// lookBack holds what the look-back read before the cursor and did not
+// apply yet: its recalls, corrections and reactions, in archive order, the
+// id of its last row, and the state keys (stateKey) of the rows the read on
+// from there found after it.
+type lookBack struct {
+	edits, reactions []archivedEdit
+	last             string
+	later            map[string]bool
+}
+
+// sawLater notes a row read after the look-back's (the read on from it).
+func (b *lookBack) sawLater(s *Session, r xmpp.ArchivedMessage) {
+	if s.archiveClaimProblem(r.Message, s.account) != "" {
+		return // the read on drops (and audits) it
+	}
+	if k := s.stateKey(r.Message); k != "" {
+		b.later[k] = true
+	}
+}
+
+// stateKey names the state a row of the own archive sets, so rows setting
+// the same state can be ordered: a correction replaces the text of one
+// message by its author, a reaction stanza the whole set one author gives
+// one message. "" for a recall (final: nothing after it replaces it) and
+// for anything else.
+func (s *Session) stateKey(m *xmpp.Message) string {
+	if m == nil || m.RetractID != "" {
+		return ""
+	}
+	var kind, ref string
+	switch {
+	case m.ReplaceID != "":
+		kind, ref = "correct", m.ReplaceID
+	case m.Reactions != nil:
+		kind, ref = "react", m.Reactions.ID
+	default:
+		return ""
+	}
+	conv, author := xmpp.BareJID(m.From), xmpp.BareJID(m.From)
+	if author == s.account || m.From == "" {
+		conv, author = xmpp.BareJID(m.To), s.account
+	}
+	return kind + "\x00" + conv + "\x00" + author + "\x00" + ref
+}
+
+// applyLookBack applies the look-back's recalls, and of its corrections and
+// reactions those that are the newest of their state in the archive's
+// order (the archive's, never the sender's clock): the last row of their
+// state key in the look-back's page, with none after it in the read on
+// from the cursor. An older one archived late (a correction overtaken by a
+// newer one already shown, a reaction then withdrawn) is not applied. What
+// was applied before, live or from a catch-up, is not applied again
+// (securestore, applied.go). The cursor stays where it is.
+func (s *Session) applyLookBack(b *lookBack) error {
+	newest := func(rows []archivedEdit) []archivedEdit {
+		last := map[string]int{}
+		for i, e := range rows {
+			if k := s.stateKey(e.m); k != "" {
+				last[k] = i
+			}
+		}
+		var out []archivedEdit
+		for i, e := range rows {
+			k := s.stateKey(e.m)
+			if k == "" || last[k] == i && !b.later[k] {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	p := archivedPage{edits: newest(b.edits), reactions: newest(b.reactions)}
+	if len(p.edits) == 0 && len(p.reactions) == 0 {
+		return nil
+	}
+	return s.storePage("", p)
+}
+
 // readBeforeCursor reads the tailLookBack rows of the own archive just
-// before the stored cursor and stores what is new among those stamped at or
-// after floor, leaving the cursor where it is.
-func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client, floor time.Time) error {
+// before the stored cursor and stores what is new among the messages
+// stamped at or after floor, leaving the cursor where it is. Their
+// recalls, corrections and reactions it returns, for applyLookBack once the
+// read on from the cursor has shown what came after them (nil: nothing
+// read).
+func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client, floor time.Time) (*lookBack, error) {
 	key := s.cursorKey("")
 	cursor, err := s.store.Cursor(key)
 	if err != nil || cursor == "" {
-		return nil // nothing read yet: the read on from the cursor reads everything
+		return nil, nil // nothing read yet: the read on from the cursor reads everything
 	}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.StepTimeout)
 	page, err := c.QueryArchive(sctx, xmpp.ArchiveQuery{Before: cursor, Max: tailLookBack})
 	cancel()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	last := page.Last
 	recent := page.Results[:0]
 	for _, r := range page.Results {
 		if !r.Timestamp.Before(floor) {
@@ -140,13 +233,13 @@ func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client, floor ti
 	page.Results = recent
 	p := s.convertPage(page, s.account, nil)
 	p.cursor = cursor
-	// Only messages: dedupe tells a late-archived one from one already
-	// stored. Reactions, corrections and recalls carry no such record, and
-	// the page ends before the cursor's own row, so applying them again
-	// replayed an older state over a newer one (bob's 👀 came back after
-	// its withdrawal, the last row: TestReactionsFromArchiveCatchUp). A
-	// reaction or edit that the archive shows late is therefore not applied
-	// by the look-back (docs/PROTOCOL.md).
+	back := &lookBack{edits: p.edits, reactions: p.reactions, last: last, later: map[string]bool{}}
 	p.reactions, p.edits = nil, nil
-	return s.storePage(key, p)
+	if err := s.storePage(key, p); err != nil {
+		return nil, err
+	}
+	if last == "" {
+		return nil, nil // nothing before the cursor
+	}
+	return back, nil
 }

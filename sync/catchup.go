@@ -50,10 +50,22 @@ func (s *Session) cursorKey(archive string) string {
 // with the cursor of the last. Catch-up is then bound by the server, not by our fsyncs:
 // the server never waits for our work between two pages.
 func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive string) error {
+	return s.catchUpArchiveFrom(ctx, c, archive, "", nil)
+}
+
+// catchUpArchiveFrom is catchUpArchive that reads on from row from of the
+// archive rather than from the stored cursor (""; the tail's look-back:
+// from the row before the cursor) and shows each row read to saw (nil:
+// none), in archive order. A page with nothing after from leaves the cursor.
+func (s *Session) catchUpArchiveFrom(ctx context.Context, c *xmpp.Client, archive, from string, saw func(*Session, xmpp.ArchivedMessage)) error {
 	key := s.cursorKey(archive)
 	cursor, err := s.store.Cursor(key)
 	if err != nil && !errors.Is(err, securestore.ErrNotFound) {
 		return err
+	}
+	storedCursor := cursor
+	if from != "" {
+		cursor = from
 	}
 	owner := archive
 	if owner == "" {
@@ -123,9 +135,17 @@ func (s *Session) catchUpArchive(ctx context.Context, c *xmpp.Client, archive st
 			if err != nil {
 				return err
 			}
+			if saw != nil {
+				for _, r := range page.Results {
+					saw(s, r)
+				}
+			}
 			f := fetchedPage{page: page, cursor: page.Last}
 			if f.cursor == "" {
 				f.cursor = cursor
+				if from != "" && cursor == from {
+					f.cursor = storedCursor // never back to before the cursor
+				}
 			}
 			select {
 			case pages <- f:
@@ -172,6 +192,9 @@ type archivedPage struct {
 type archivedEdit struct {
 	m  *xmpp.Message
 	at time.Time
+	// id is the row's id in archive by (XEP-0313: its stanza-id there),
+	// which records it as applied once (securestore, applied.go).
+	id, by string
 }
 
 // convertPage turns a page into store messages, appending them to reuse
@@ -200,13 +223,13 @@ func (s *Session) convertPage(page xmpp.ArchivePage, owner string, reuse []secur
 			continue
 		}
 		if m.RetractID != "" || m.ReplaceID != "" {
-			p.edits = append(p.edits, archivedEdit{m, r.Timestamp})
+			p.edits = append(p.edits, archivedEdit{m, r.Timestamp, r.ID, owner})
 			continue
 		}
 		if m.Reactions != nil {
 			// As live (handleMessage): a reaction is never a message of its
 			// own, even with a fallback body for clients without XEP-0444.
-			p.reactions = append(p.reactions, archivedEdit{m, r.Timestamp})
+			p.reactions = append(p.reactions, archivedEdit{m, r.Timestamp, r.ID, owner})
 			continue
 		}
 		if m.Body == "" {
@@ -260,6 +283,9 @@ func (s *Session) storePage(key string, p archivedPage) error {
 	edits := make([]securestore.ReceivedEdit, 0, len(p.edits))
 	for _, e := range p.edits {
 		if re, ok := s.receivedEdit(e.m, e.at); ok {
+			if e.id != "" {
+				re.Edit.StanzaID, re.Edit.StanzaIDBy = e.id, e.by
+			}
 			edits = append(edits, re)
 		}
 	}
@@ -286,7 +312,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		s.reconcileOwn(p.batch, added)
 	}
 	for _, e := range p.reactions {
-		s.onReactions(e.m, e.at) // replies.go
+		s.onReactions(e.m, e.at, e.by, e.id) // replies.go
 	}
 	for _, m := range p.signals {
 		if m.ReceiptFor != "" {

@@ -532,6 +532,9 @@ func (s *Session) applyEdit(m *xmpp.Message, at time.Time) {
 		s.log.Error("sync: recording an edit", "err", err)
 		return
 	}
+	if len(rec) == 0 {
+		return // recorded before (securestore, applied.go): applied once
+	}
 	s.settleEdit(rec[0])
 }
 

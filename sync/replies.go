@@ -152,8 +152,11 @@ func (ReactionsChanged) isEvent() {}
 // log). at is when the set was given: zero for a live one (now), the
 // archive's time for one read in catch-up (the user's server or the room
 // stamped it, as it does the edits read there), so an older set read again
-// from an archive never replaces a newer one.
-func (s *Session) onReactions(m *xmpp.Message, at time.Time) {
+// from an archive never replaces a newer one. by and id name the archive
+// row it was read from ("" live: the stanza-id our server, or the room,
+// put on it): a reaction stanza is applied once, however often it is read
+// (securestore, applied.go).
+func (s *Session) onReactions(m *xmpp.Message, at time.Time, by, id string) {
 	r := m.Reactions
 	var conv, author string
 	switch {
@@ -183,7 +186,14 @@ func (s *Session) onReactions(m *xmpp.Message, at time.Time) {
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
-	if changed, err := s.store.SetReaction(t.ID, author, r.Reactions, at); err != nil {
+	if id == "" {
+		by = s.account
+		if m.Type == "groupchat" {
+			by = conv
+		}
+		id = m.StanzaIDBy(by)
+	}
+	if changed, err := s.store.SetReactionOnce(t.ID, author, r.Reactions, at, by, id); err != nil {
 		s.log.Warn("sync: storing reaction", "err", err)
 	} else if changed {
 		s.emit(ReactionsChanged{Conversation: conv, Message: t.ID})
