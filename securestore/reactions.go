@@ -46,7 +46,9 @@ func (s *Store) SetReaction(id MessageID, author string, values []string, at tim
 // SetReactionOnce is SetReaction for a reaction stanza that carries the id
 // archive by assigned it (XEP-0359 stanza-id; "" for none): it is recorded
 // as applied in the same transaction (applied.go), and one recorded before
-// (live, then again from an archive) changes nothing.
+// (live, then again from an archive) changes nothing. Such a set replaces
+// the stored one whatever their times: the caller applies them in the
+// archive's order.
 func (s *Store) SetReactionOnce(id MessageID, author string, values []string, at time.Time, by, stanzaID string) (bool, error) {
 	if author == "" {
 		return false, ErrInvalid
@@ -60,7 +62,14 @@ func (s *Store) SetReactionOnce(id MessageID, author string, values []string, at
 			all = map[string]Reaction{}
 		}
 		old, had := all[author]
-		if had && old.At.After(at) {
+		// A set recorded once comes in the order its archive holds it
+		// (live, the catch-up after the cursor, the look-back's newest):
+		// that order, not the stamps, says which is newer. The stamps
+		// mix this device's clock (live) with the server's whole seconds
+		// (archived): a withdrawal archived in the second of its reaction
+		// read as older than the reaction's live time.
+		ordered := by != "" && stanzaID != ""
+		if had && old.At.After(at) && !ordered {
 			return false, nil
 		}
 		if had && slices.Equal(old.Values, values) || !had && len(values) == 0 {
