@@ -1,0 +1,52 @@
+package securestore
+
+import (
+	"testing"
+	"time"
+)
+
+// TestAppliedOnce: a reaction or an edit that carries its archive's id is
+// applied once, whichever path brings it again, and a reaction set so
+// recorded replaces the stored one in the order the caller applies them
+// (the archive's), not by the stamps (live: this device's clock; archived:
+// the server's whole seconds). Purge drops the records with their period.
+func TestAppliedOnce(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	m := mustAppend(t, s, searchMsg("ana@h.example", "ana@h.example", "Bed 4 K+ 6.1", 1, UrgencyNormal))[0]
+	live := searchDay.Add(time.Hour + 700*time.Millisecond)
+	archived := searchDay.Add(time.Hour) // the withdrawal, in the same second
+	const own = "me@h.example"
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", []string{"👀"}, live, own, "r1"); err != nil || !ch {
+		t.Fatalf("reaction: %v %v", ch, err)
+	}
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", nil, archived, own, "r2"); err != nil || !ch {
+		t.Fatalf("withdrawal stamped in the reaction's second: changed %v %v, want applied", ch, err)
+	}
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", []string{"👀"}, archived.Add(time.Minute), own, "r1"); err != nil || ch {
+		t.Fatalf("the reaction read again: changed %v %v, want nothing", ch, err)
+	}
+	got, _ := s.Message(m.ID)
+	if r := Reactions(got); len(r) != 0 {
+		t.Fatalf("reactions %+v, want withdrawn", r)
+	}
+	// An edit recorded once is not recorded (or applied) again.
+	e := ReceivedEdit{Kind: EditRetract, Ref: "o1", Edit: Message{ConversationID: m.ConversationID,
+		Direction: Incoming, OriginID: "x1", StanzaID: "e1", StanzaIDBy: own, Timestamp: archived}}
+	if rec, err := s.RecordEdits([]ReceivedEdit{e}); err != nil || len(rec) != 1 {
+		t.Fatalf("first record: %v %v", rec, err)
+	}
+	if rec, err := s.RecordEdits([]ReceivedEdit{e}); err != nil || len(rec) != 0 {
+		t.Fatalf("the same edit again recorded: %v %v", rec, err)
+	}
+	if seen, _ := s.Applied(own, "r1"); !seen {
+		t.Fatal("r1 not recorded")
+	}
+	if _, err := s.Purge(searchDay.Add(72 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"r1", "r2", "e1"} {
+		if seen, _ := s.Applied(own, id); seen {
+			t.Errorf("%s still recorded after its period was purged", id)
+		}
+	}
+}
