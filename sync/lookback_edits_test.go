@@ -138,9 +138,6 @@ func TestLookBackAppliesLateRecall(t *testing.T) {
 	}
 	bob.waitFor("the recall sent", 30*time.Second, func() bool { out, _ := bob.store.Outbox(); return len(out) == 0 })
 	alice := signInPastIt(t, srv, relay, path, bob)
-	if m, err := alice.store.Message(got.ID); err != nil || m.Body == "" {
-		t.Fatalf("recalled before the relay showed it: %+v %v (the hiding did not hold)", m.Extra, err)
-	}
 	alice.waitFor("the late recall applied", 40*time.Second, func() bool {
 		m, err := alice.store.Message(got.ID)
 		return err == nil && m.Body == "" && m.Extra[securestore.ExtraRetracted] != ""
