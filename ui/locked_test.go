@@ -22,6 +22,11 @@ func lockedScreens() []screenshot {
 			b.Set("1 STAT message waiting", true)
 			return LockScreenWithBanner(icon, LockWhoOf(p), b, func(string) error { return nil }, nil, func() {})
 		}},
+		{name: "lock-not-listening", desktop: fyne.NewSize(960, 680), build: func() fyne.CanvasObject {
+			b := NewLockBanner()
+			b.SetNote(app.ColdStartNote(app.ErrNotListening))
+			return LockScreenWithBanner(icon, LockWhoOf(p), b, func(string) error { return nil }, nil, func() {})
+		}},
 	}
 }
 
