@@ -847,12 +847,15 @@ func (cl *clinical) escalationClosed(msgs []securestore.Message) {
 // serviceSteps: the escalation service that holds one of our ladders
 // announces a step it took (its notice into the original thread, which
 // reaches the sender's account too): the ladder's record here moves on, and
-// the watchdog (ladderWatch) now waits for the next step's notice. A ladder
-// this device took back, or kept because the confirmation came late, goes
-// back to the service when the service announces a step ahead of this
-// device's: the service is evidently alive, and the watchdog still covers
-// it. The engine filed the notice into our thread only if it came from the
-// service the policy names; the ladder must also have been handed to it.
+// the watchdog (ladderWatch) now waits for the next step's notice. A step
+// notice for a ladder handed over but never confirmed (the <held/> was
+// lost) counts as the confirmation when this device has paged nobody yet,
+// as a late <held/> does (ladderHeld). Once this device has paged someone
+// itself (it took the ladder back, or the confirmation came too late) the
+// service's notices change nothing: both run the ladder to its end, and each
+// receiver keeps one copy of a step (sync.EscalationOriginID). The engine
+// filed the notice into our thread only if it came from the service the
+// policy names; the ladder must also have been handed to it.
 func (cl *clinical) serviceSteps(msgs []securestore.Message) {
 	for _, m := range msgs {
 		of, from := m.Extra[extraEscalationOf], m.Extra[securestore.ExtraSender]
@@ -884,6 +887,12 @@ func (cl *clinical) serviceStep(m securestore.Message, of, from string, n int, r
 	for _, r := range cl.ladders {
 		if r.Origin != of || !strings.EqualFold(r.HandedTo, from) || !r.active() || r.stepping {
 			continue
+		}
+		if !r.Held && slices.ContainsFunc(r.Reached, func(rs reachedStep) bool { return !rs.Service }) {
+			// This device has paged someone itself (it took the ladder
+			// back, or the confirmation came too late): both run it to
+			// the end, and each receiver keeps one copy of a step.
+			return
 		}
 		switch {
 		case reason == reasonExhausted:

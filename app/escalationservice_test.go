@@ -493,3 +493,51 @@ func TestDemoStatPageEscalatesToChargeNurse(t *testing.T) {
 		return false
 	})
 }
+
+// TestStepNoticeConfirmsLostHandOff: the service's <held/> is lost (here a
+// stand-in for the service, signed in as its account, never sends one), so
+// after HandOffWait Alice's device runs the ladder itself. Before its first
+// step the service's notice of step 1 arrives: that is as good as a late
+// confirmation, so the device leaves the ladder to the service (it shows
+// as held, with the service's step) and does not page Kim at its deadline.
+func TestStepNoticeConfirmsLostHandOff(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clk := clinicalClock()
+	admin := clinicalSignIn(t, srv, testserver.PubSubAdmin, "desk", clk)
+	publish(t, admin, sync.NodePolicy, escalationPolicy(srv, `<step to='`+srv.JID("kim")+`'/>`))
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	kim := clinicalSignIn(t, srv, "kim", "phone", clk)
+	standIn := clinicalSignIn(t, srv, "escalation", "svc", clk)
+	alice.waitPolicy(1)
+	bob := srv.JID("bob")
+	sent, err := alice.c.SendClinical(bob, "MARKER-N K+ 7.4", ClinicalOptions{Urgency: securestore.UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(HandOffWait + time.Second)
+	if r, _ := alice.messageRow(bob, sent.ID); r.Escalation == nil || r.Escalation.HeldByService {
+		t.Fatalf("ladder %+v: want the device's own (no confirmation came)", r.Escalation)
+	}
+	st, _, err := alice.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Message(sent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s, err := standIn.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := &sync.Escalation{Of: m.OriginID, Step: 1, To: kim.jid, Reason: "not acknowledged in 1 min", Sender: alice.jid, Thread: bob}
+	if _, err := s.Send(alice.jid, "Not acknowledged in 1 min: escalated to "+kim.jid, sync.SendOptions{Escalation: tag}); err != nil {
+		t.Fatal(err)
+	}
+	heldSteps(t, alice, bob, sent.ID, 1)
+	clk.Advance(60 * time.Second)
+	time.Sleep(time.Second)
+	if n := copiesOf(kim, alice.jid, "MARKER-N"); n != 0 {
+		t.Errorf("Alice's device paged Kim too (%d copies) after the service announced the step", n)
+	}
+}
