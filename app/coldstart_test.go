@@ -253,3 +253,38 @@ func TestListenTicketOffTheUnlockPath(t *testing.T) {
 		t.Fatalf("the ticket after the keyring answered: %v", err)
 	}
 }
+
+// TestColdStartRoomStat: the rooms the person is in are part of what the
+// lock keeps: after a restart the locked Client joins them, and a STAT in
+// the ward's room rings content-free before the PIN; the unlock merges it.
+func TestColdStartRoomStat(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	clk := clinicalClock()
+	alice := clinicalSignIn(t, srv, "alice", "phone", clk)
+	desk := clinicalSignIn(t, srv, "bob", "desk", clk)
+	room := "ward-4b@conference." + srv.Domain
+	if _, err := alice.c.CreateRoom(room, "", "", []string{desk.jid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.c.JoinRoom(room, "Dr Bob"); err != nil {
+		t.Fatal(err)
+	}
+	desk.c.Lock() // the ticket names the room now
+	id := restart(t, desk)
+	cold, err := coldStart(t, desk, id)
+	if err != nil {
+		t.Fatalf("cold start: %v", err)
+	}
+	lockedOnline(t, cold)
+	if _, err := alice.c.SendClinical(room, "MARKER-RS ward 4B arrest bed 2", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the room's STAT rung after a cold start", 30*time.Second, func() bool { return len(lockedNotes(cold)) == 1 })
+	if n := lockedNotes(cold)[0]; n.Body != "STAT message — unlock Rounds" || containsAny(n, "ward") || containsAny(n, "MARKER") {
+		t.Fatalf("locked notification %+v", n)
+	}
+	if err := cold.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	cold.waitIncoming(room, "MARKER-RS")
+}
