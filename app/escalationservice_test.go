@@ -541,3 +541,34 @@ func TestStepNoticeConfirmsLostHandOff(t *testing.T) {
 		t.Errorf("Alice's device paged Kim too (%d copies) after the service announced the step", n)
 	}
 }
+
+// TestHeldLadderWatchdogAfterSignIn: Alice's device signs out while the
+// service holds her ladder, and the service dies. Signed in again well past
+// step 1's deadline plus the grace, the device does not take the ladder
+// back at once: the catch-up may still bring the service's notices. It
+// waits a grace from sign-in, then pages Kim itself.
+func TestHeldLadderWatchdogAfterSignIn(t *testing.T) {
+	_, clk, alice, bob, kim, _, sent, stop := serviceLadder(t, "MARKER-R")
+	alice.c.SignOut()
+	stop()
+	clk.Advance(2 * time.Minute)
+
+	c2, err := Unlock(t.Context(), alice.cfg, testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := &device{t: t, cfg: alice.cfg, c: c2, notifier: alice.notifier, sound: alice.sound, jid: alice.jid}
+	again.collect()
+	t.Cleanup(c2.SignOut)
+	again.waitOnline()
+	clk.Advance(time.Second) // just after sign-in (the fake clock runs a timer due now only when it moves)
+	time.Sleep(time.Second)
+	if n := copiesOf(kim, alice.jid, "MARKER-R"); n != 0 {
+		t.Fatalf("Alice's device took the ladder back at sign-in, before the catch-up's grace (%d copies)", n)
+	}
+	if r, _ := again.messageRow(bob.jid, sent.ID); r.Escalation == nil || !r.Escalation.HeldByService {
+		t.Fatalf("restored ladder %+v: want still held", r.Escalation)
+	}
+	clk.Advance(ServiceGrace + time.Second)
+	kim.waitIncoming(alice.jid, "MARKER-R")
+}
