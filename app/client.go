@@ -78,6 +78,8 @@ type Client struct {
 	// headless is set for a command-line run (headless.go), nil for a
 	// Client behind screens.
 	headless *headlessRun
+	// The headless sender's work: pages, documents, wipes (headlesssend.go).
+	sender headlessSender
 }
 
 func newClient(cfg Config, path string) *Client {
@@ -101,6 +103,7 @@ func newClient(cfg Config, path string) *Client {
 	c.presenceBook.mu, c.presenceBook.changes, c.presenceBook.host = &c.mu, c.changes, c
 	c.autoLock.mu, c.autoLock.log, c.autoLock.clock, c.autoLock.host = &c.mu, cfg.Logger, cfg.Clock, c
 	c.roomsAway.mu, c.roomsAway.changes, c.roomsAway.host = &c.mu, c.changes, c
+	c.sender = headlessSender{configured: &c.cfg.Policy, clock: cfg.Clock, host: c}
 	at := &c.attention
 	at.mu, at.log, at.clock, at.notifier, at.sound, at.host = &c.mu, cfg.Logger, cfg.Clock, cfg.Notifier, cfg.Sound, c
 	ll := &c.lockedListening

@@ -12,6 +12,31 @@ import (
 	"rounds/sync"
 )
 
+// headlessSender is what a command-line run does besides signing in and
+// out (headless.go): send one page and wait for how far it got, hand its
+// ladder to the escalation service, enter and leave rooms, read and
+// publish the policy and on-call documents, send a remote wipe. It has no
+// state and no lock of its own (the run's is headlessRun's, the Session's
+// and the store's); it reaches the rest of the Client only through
+// headlessSenderHost, whose methods take Client.mu, so it is never called
+// with Client.mu held. Client's facades are headlesshost.go.
+type headlessSender struct {
+	configured *Policy // the device's configured policy (Config.Policy)
+	clock      Clock
+	host       headlessSenderHost
+}
+
+// headlessSenderHost is what the headless sender asks of the rest of the
+// Client: the run (headless.go: its store, Session and event watch, or an
+// error for a Client behind screens), the account (client.go), the order
+// rule's audited refusal (orders.go) and the audit log (audit.go).
+type headlessSenderHost interface {
+	headlessSess() (*securestore.Store, *sync.Session, *headlessRun, error)
+	Account() string
+	refuseOrder(err error, conv string) error
+	auditWith(st *securestore.Store, kind, detail string)
+}
+
 // PageOptions is what a headless page asks of its recipient.
 type PageOptions struct {
 	Urgency     Urgency
@@ -24,12 +49,9 @@ type PageOptions struct {
 // acknowledgement (asksAck: when asked, and always for urgent and STAT).
 func (o PageOptions) AsksAck() bool { return asksAck(o.Urgency, o.AckRequired) }
 
-// SendPage stores body for conv and sends it (the outbox carries it over a
-// reconnect), as the headless sender's one message of the run. The checks
-// that refuse a page (orders, roles) run before it: CheckOrderAllowed,
-// RoleHolder.
-func (c *Client) SendPage(conv, body string, o PageOptions) (MessageID, error) {
-	_, s, _, err := c.headlessSess()
+// sendPage is Client.SendPage.
+func (hs *headlessSender) sendPage(conv, body string, o PageOptions) (MessageID, error) {
+	_, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return 0, err
 	}
@@ -78,11 +100,9 @@ type Answer struct {
 	IsText bool
 }
 
-// WaitFor waits until message id reaches want, fails, is declined, or
-// timeout passes (or ctx ends), and says which with the progress then.
-// Every other answer to the message is handed to answered as it arrives.
-func (c *Client) WaitFor(ctx context.Context, id MessageID, want ReceiptState, timeout time.Duration, answered func(Answer)) (Progress, WaitEnd, error) {
-	st, _, h, err := c.headlessSess()
+// waitFor is Client.WaitFor.
+func (hs *headlessSender) waitFor(ctx context.Context, id MessageID, want ReceiptState, timeout time.Duration, answered func(Answer)) (Progress, WaitEnd, error) {
+	st, _, h, err := hs.host.headlessSess()
 	if err != nil {
 		return Progress{}, Interrupted, err
 	}
@@ -183,19 +203,18 @@ func otherResponses(events []sync.Event, m securestore.Message) []Answer {
 	return out
 }
 
-// EnterRoom joins room under nick for this run.
-func (c *Client) EnterRoom(ctx context.Context, room, nick string) error {
-	_, s, _, err := c.headlessSess()
+// enterRoom is Client.EnterRoom.
+func (hs *headlessSender) enterRoom(ctx context.Context, room, nick string) error {
+	_, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return err
 	}
 	return s.JoinRoom(ctx, room, nick)
 }
 
-// LeaveRoom leaves room: a remembered room is rejoined (and its archive
-// read) at every later sign-in, which would slow every later run.
-func (c *Client) LeaveRoom(ctx context.Context, room string) error {
-	_, s, _, err := c.headlessSess()
+// leaveRoom is Client.LeaveRoom.
+func (hs *headlessSender) leaveRoom(ctx context.Context, room string) error {
+	_, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return err
 	}
@@ -213,8 +232,8 @@ func (e *UnreadableNodeError) Unwrap() error { return e.Err }
 
 // publishedDocument reads node's document in force now, parsed by the
 // engine; nil when nothing is published.
-func (c *Client) publishedDocument(ctx context.Context, node string) (sync.Event, error) {
-	_, s, _, err := c.headlessSess()
+func (hs *headlessSender) publishedDocument(ctx context.Context, node string) (sync.Event, error) {
+	_, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return nil, err
 	}
@@ -229,11 +248,9 @@ func (c *Client) publishedDocument(ctx context.Context, node string) (sync.Event
 	return ev, nil
 }
 
-// PublishedSchedule reads the on-call schedule published now:
-// ErrNothingPublished when there is none, *UnreadableNodeError when it does
-// not read.
-func (c *Client) PublishedSchedule(ctx context.Context) ([]Shift, error) {
-	ev, err := c.publishedDocument(ctx, OnCallNode)
+// publishedSchedule is Client.PublishedSchedule.
+func (hs *headlessSender) publishedSchedule(ctx context.Context) ([]Shift, error) {
+	ev, err := hs.publishedDocument(ctx, OnCallNode)
 	if err != nil {
 		return nil, err
 	}
@@ -244,10 +261,9 @@ func (c *Client) PublishedSchedule(ctx context.Context) ([]Shift, error) {
 	return shiftsFromWire(e.Shifts), nil
 }
 
-// PublishedPolicy reads the org policy published now: nil when there is
-// none, *UnreadableNodeError when it does not read.
-func (c *Client) PublishedPolicy(ctx context.Context) (*OrgPolicy, error) {
-	ev, err := c.publishedDocument(ctx, PolicyNode)
+// publishedPolicy is Client.PublishedPolicy.
+func (hs *headlessSender) publishedPolicy(ctx context.Context) (*OrgPolicy, error) {
+	ev, err := hs.publishedDocument(ctx, PolicyNode)
 	if err != nil {
 		return nil, err
 	}
@@ -259,25 +275,19 @@ func (c *Client) PublishedPolicy(ctx context.Context) (*OrgPolicy, error) {
 	return &p, nil
 }
 
-// FollowPublishedTextAck hands the published policy's text-acknowledgement
-// rule to the engine before a page that asks for an acknowledgement, as
-// every Rounds device does: whether a plain "ack" from a client without
-// Rounds counts, and which words. No policy published, or none saying
-// anything: the engine's defaults. A policy that cannot be read switches
-// text acknowledgements off (it may be the one that forbids them); the
-// error says why.
-func (c *Client) FollowPublishedTextAck(ctx context.Context) error {
-	_, s, _, err := c.headlessSess()
+// followPublishedTextAck is Client.FollowPublishedTextAck.
+func (hs *headlessSender) followPublishedTextAck(ctx context.Context) error {
+	_, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return err
 	}
-	p, err := c.PublishedPolicy(ctx)
+	p, err := hs.publishedPolicy(ctx)
 	if err != nil {
 		s.SetTextAck(sync.TextAckRules{Off: true})
 		return err
 	}
 	if p != nil && p.TextAck != nil {
-		s.SetTextAck(textAckRules(mergePolicy(c.cfg.Policy, p)))
+		s.SetTextAck(textAckRules(mergePolicy(*hs.configured, p)))
 	}
 	if p != nil {
 		s.SetEscalationService(p.Escalation.Service)
@@ -285,22 +295,18 @@ func (c *Client) FollowPublishedTextAck(ctx context.Context) error {
 	return nil
 }
 
-// PublishDocument puts payload as item "current" of node, replacing what
-// was there (rounds admin publish-policy, publish-oncall).
-func (c *Client) PublishDocument(ctx context.Context, node string, payload *sync.Document) error {
-	_, s, _, err := c.headlessSess()
+// publishDocument is Client.PublishDocument.
+func (hs *headlessSender) publishDocument(ctx context.Context, node string, payload *sync.Document) error {
+	_, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return err
 	}
 	return s.PublishDocument(ctx, node, payload)
 }
 
-// SendWipe stores a remote-wipe directive for every device of to and sends
-// it; it returns the directive's id, to wait for the server to have it (it
-// then reaches every online device at once and offline ones when they
-// connect).
-func (c *Client) SendWipe(ctx context.Context, to string) (MessageID, error) {
-	st, s, _, err := c.headlessSess()
+// sendWipe is Client.SendWipe.
+func (hs *headlessSender) sendWipe(ctx context.Context, to string) (MessageID, error) {
+	st, s, _, err := hs.host.headlessSess()
 	if err != nil {
 		return 0, err
 	}
@@ -320,39 +326,31 @@ func (c *Client) SendWipe(ctx context.Context, to string) (MessageID, error) {
 	return 0, errors.New("the directive was not stored")
 }
 
-// CheckPublishedOrderRecipient applies the order rule (orders.go) to what is
-// published now: an order may go to the policy's order recipients and to
-// whoever is on a shift marked orders='true' at this moment. A refusal is
-// ErrNotOrderRecipient, audited like the app's own (no PHI: the address
-// only); a policy that does not read is an *UnreadableNodeError (nothing is
-// sent then either); a schedule that does not read lists nobody.
-func (c *Client) CheckPublishedOrderRecipient(ctx context.Context, to string) error {
-	p, err := c.PublishedPolicy(ctx)
+// checkPublishedOrderRecipient is Client.CheckPublishedOrderRecipient.
+func (hs *headlessSender) checkPublishedOrderRecipient(ctx context.Context, to string) error {
+	p, err := hs.publishedPolicy(ctx)
 	if err != nil {
 		return err
 	}
-	pol := mergePolicy(c.cfg.Policy, p)
-	shifts, err := c.PublishedSchedule(ctx)
+	pol := mergePolicy(*hs.configured, p)
+	shifts, err := hs.publishedSchedule(ctx)
 	if err != nil {
 		shifts = nil
 	}
 	jid := normJID(to)
-	if !mayReceiveOrder(pol, normalizeShifts(shifts), jid, c.cfg.Clock) {
-		return c.refuseOrder(fmt.Errorf("%w (%s)", ErrNotOrderRecipient, jid), jid)
+	if !mayReceiveOrder(pol, normalizeShifts(shifts), jid, hs.clock) {
+		return hs.host.refuseOrder(fmt.Errorf("%w (%s)", ErrNotOrderRecipient, jid), jid)
 	}
 	return nil
 }
 
-// PublishedRoleHolder is who holds role now in the on-call schedule
-// published now (the holder, else the shift's backup; the rule of
-// ResolveRole), and until when. Errors: ErrNothingPublished,
-// *UnreadableNodeError, ErrRoleNotInSchedule or ErrRoleUnstaffed.
-func (c *Client) PublishedRoleHolder(ctx context.Context, role string) (string, time.Time, error) {
-	shifts, err := c.PublishedSchedule(ctx)
+// publishedRoleHolder is Client.PublishedRoleHolder.
+func (hs *headlessSender) publishedRoleHolder(ctx context.Context, role string) (string, time.Time, error) {
+	shifts, err := hs.publishedSchedule(ctx)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return RoleHolderAt(shifts, role, c.cfg.Clock.Now(), c.Account())
+	return RoleHolderAt(shifts, role, hs.clock.Now(), hs.host.Account())
 }
 
 // RoleHolderAt is who holds role at now in shifts, and until when: the
@@ -376,16 +374,13 @@ var ErrNoEscalationService = errors.New("the org policy names no escalation serv
 // hand-off in time; nothing escalates the page unless someone runs a ladder.
 var ErrHandOffUnconfirmed = errors.New("the escalation service did not confirm the hand-off")
 
-// HandOffPage hands the ladder of page id (sent with SendPage, asking for an
-// acknowledgement) to the escalation service the published policy names,
-// with the policy's ladder, and waits up to timeout for the service's
-// confirmation (rounds send --escalate). It returns the service's JID.
-func (c *Client) HandOffPage(ctx context.Context, id MessageID, timeout time.Duration) (string, error) {
-	st, s, h, err := c.headlessSess()
+// handOffPage is Client.HandOffPage.
+func (hs *headlessSender) handOffPage(ctx context.Context, id MessageID, timeout time.Duration) (string, error) {
+	st, s, h, err := hs.host.headlessSess()
 	if err != nil {
 		return "", err
 	}
-	p, err := c.PublishedPolicy(ctx)
+	p, err := hs.publishedPolicy(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -418,7 +413,7 @@ func (c *Client) HandOffPage(ctx context.Context, id MessageID, timeout time.Dur
 		events, seen = h.watch.since(seen)
 		for _, e := range events {
 			if held, ok := e.(sync.LadderHeld); ok && held.Of == m.OriginID {
-				c.trail.writeTo(st, "escalation-held", fmt.Sprintf("escalation of message %s held by %s", m.OriginID, svc))
+				hs.host.auditWith(st, "escalation-held", fmt.Sprintf("escalation of message %s held by %s", m.OriginID, svc))
 				return svc, nil
 			}
 		}
