@@ -83,11 +83,12 @@ func sampleCommand(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
+	*domain = strings.ToLower(*domain)
+	if !dnsName(*domain) {
+		return fail(ExitUsage, "--domain %q: want a domain such as hospital.org", *domain)
+	}
 	if *admin == "" {
 		*admin = "it.admin@" + *domain
-	}
-	if _, err := app.CheckPerson("x@" + *domain); *domain == "" || err != nil {
-		return fail(ExitUsage, "--domain %q: want a domain such as hospital.org", *domain)
 	}
 	files := map[string]string{"policy.xml": samplePolicy(*domain, *admin), "oncall.csv": sampleRota(*domain, time.Now())}
 	if _, err := app.PolicyDocument([]byte(files["policy.xml"])); err != nil {

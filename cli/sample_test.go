@@ -55,24 +55,55 @@ func TestPublishOnCallWarnsWhenNobodyHoldsARole(t *testing.T) {
 
 // TestServerConfigRefuses: a page size below what the engine asks for, a
 // domain with a quote (it would break out of the Lua string) and an unknown
-// server are refused before anything is written.
+// server are refused before anything is written. So is every value that
+// would add a line or directive of its own to the Lua, YAML or nginx files
+// (a newline, a semicolon or a quote in a name, a listen address or the
+// admin's address), and an admin of another domain (no federation: it could
+// never sign in to publish the policy).
 func TestServerConfigRefuses(t *testing.T) {
 	for _, args := range [][]string{
 		{"--domain", "hospital.example", "--archive-page", "50"},
 		{"--domain", `hospital".example`},
 		{"--domain", "hospital.example", "--server", "openfire"},
 		{"--domain", "hospital.example", "--data-dir", "relative/path"},
+		{"--domain", "hospital.example\nallow_registration=true--"},
+		{"--domain", "hospital.example", "--public-host", "chat.example;\nlocation=x{return", "--behind-proxy"},
+		{"--domain", "hospital.example", "--upload-host", "files.example;"},
+		{"--domain", "hospital.example", "--listen", `*" } allow_registration = true -- `},
+		{"--domain", "hospital.example", "--http-listen", `127.0.0.1" } allow_registration = true --`},
+		{"--domain", "hospital.example", "--server", "ejabberd", "--listen", "::\"\n    module: ejabberd_http"},
+		{"--domain", "hospital.example", "--admin", "it\n}x@hospital.example"},
+		{"--domain", "hospital.example", "--admin", "it.admin@elsewhere.example"},
 	} {
 		code, out, _ := runCLI(t, "", append([]string{"admin", "server-config"}, args...)...)
 		if code != ExitUsage || out != "" {
-			t.Errorf("%v: exit %d, %q", args, code, out)
+			t.Errorf("%q: exit %d, %d bytes out", args, code, len(out))
 		}
+	}
+	code, out, _ := runCLI(t, "", "admin", "server-config", "--domain", "Hospital.Example", "--listen", "::")
+	if code != ExitOK || !strings.Contains(out, `VirtualHost "hospital.example"`) || !strings.Contains(out, `interfaces      = { "::" }`) {
+		t.Errorf("a domain in capitals and an IPv6 listen address: exit %d", code)
 	}
 	for _, server := range []string{"prosody", "ejabberd"} {
 		code, out, _ := runCLI(t, "", "admin", "server-config", "--server", server, "--domain", "hospital.example",
 			"--public-host", "chat.hospital.example", "--behind-proxy")
 		if code != ExitOK || !strings.Contains(out, "wss://chat.hospital.example/") {
 			t.Errorf("%s: exit %d", server, code)
+		}
+	}
+}
+
+// TestSampleRefusesHostileDomain: the domain is written into every address
+// of the rota and the policy; one with a newline or a comma would add a
+// shift of its own to the CSV, so anything but a DNS name is refused with
+// nothing written.
+func TestSampleRefusesHostileDomain(t *testing.T) {
+	for _, domain := range []string{"hospital.example\nCardiology,mallory@evil.example,2026-01-01T00:00:00Z,2030-01-01T00:00:00Z,,true\n#",
+		"hospital.example,x", "hospital.example'"} {
+		dir := t.TempDir()
+		code, _, _ := runCLI(t, "", "admin", "sample", "--domain", domain, "--write", dir)
+		if entries, _ := os.ReadDir(dir); code != ExitUsage || len(entries) != 0 {
+			t.Errorf("--domain %q: exit %d, %d files written", domain, code, len(entries))
 		}
 	}
 }

@@ -96,6 +96,27 @@ func (d deployment) CertNames() []string {
 	return names
 }
 
+// dnsName says whether s is a host name the configurations may name: LDH
+// labels of at most 63 characters, dot-separated, lowercase. Anything else
+// (a quote, a semicolon, a newline) could end a Lua or YAML string or an
+// nginx directive and add settings of its own.
+func dnsName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // loopback says whether a listen address is this machine only.
 func loopback(addr string) bool {
 	ip := net.ParseIP(addr)
@@ -197,9 +218,11 @@ func (d *deployment) check() error {
 	if d.Server != "prosody" && d.Server != "ejabberd" {
 		return fmt.Errorf("--server %q: want prosody or ejabberd", d.Server)
 	}
-	if d.Domain == "" || strings.ContainsAny(d.Domain, "@/: \t'\"\\") {
+	d.Domain = strings.ToLower(d.Domain)
+	if !dnsName(d.Domain) {
 		return fmt.Errorf("--domain %q: want a domain such as hospital.org", d.Domain)
 	}
+	d.PublicHost, d.UploadHost = strings.ToLower(d.PublicHost), strings.ToLower(d.UploadHost)
 	if d.PublicHost == "" {
 		d.PublicHost = d.Domain
 	}
@@ -207,9 +230,15 @@ func (d *deployment) check() error {
 		d.UploadHost = d.PublicHost
 	}
 	for _, n := range []string{d.PublicHost, d.UploadHost} {
-		if strings.ContainsAny(n, "@/: \t'\"\\") {
+		if !dnsName(n) {
 			return fmt.Errorf("host name %q: want a DNS name such as chat.hospital.org", n)
 		}
+	}
+	if d.Listen != "*" && net.ParseIP(d.Listen) == nil {
+		return fmt.Errorf("--listen %q: want * (every interface) or one IP address", d.Listen)
+	}
+	if d.HTTPListen != "localhost" && net.ParseIP(d.HTTPListen) == nil {
+		return fmt.Errorf("--http-listen %q: want an IP address", d.HTTPListen)
 	}
 	if d.PublicPort == 0 {
 		d.PublicPort = d.HTTPSPort
@@ -223,9 +252,18 @@ func (d *deployment) check() error {
 	if d.Admin == "" {
 		d.Admin = "it.admin@" + d.Domain
 	}
-	if _, err := app.CheckPerson(d.Admin); err != nil {
+	admin, err := app.CheckPerson(d.Admin)
+	if err != nil {
 		return fmt.Errorf("--admin %q: %v", d.Admin, err)
 	}
+	if local, domain, _ := strings.Cut(admin, "@"); domain != d.Domain || strings.ContainsFunc(local, func(r rune) bool {
+		// RFC 7622 forbids these in a localpart; here they would also end
+		// the quoted string the address is written into.
+		return r <= ' ' || r == 0x7f || strings.ContainsRune("\"&'/:<>@\\", r)
+	}) {
+		return fmt.Errorf("--admin %q: want an account of %s, such as it.admin@%s", d.Admin, d.Domain, d.Domain)
+	}
+	d.Admin = admin
 	if d.ArchivePage < minArchivePage {
 		return fmt.Errorf("--archive-page %d: Rounds pages the archive %d at a time; give at least that", d.ArchivePage, minArchivePage)
 	}
