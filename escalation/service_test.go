@@ -187,3 +187,39 @@ func TestConfirmedAgainAfterRestart(t *testing.T) {
 	svc = start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
 	alice.waitFor("the confirmation again after the restart", 10*time.Second, func() bool { return alice.heldCount(of) >= 2 })
 }
+
+// TestStrangerCannotSuppressStep: receivers drop a ladder message that the
+// ladder's other runner (the sender's device, or the service) already
+// delivered with the same derived origin-id. Mallory, a peer of the domain
+// who is neither, sends Kim a message carrying the id of step 1's copy
+// first: the service's copy still reaches Kim. Eve sends one after the
+// service's copy: it is not taken for a duplicate of it (the service's copy
+// names Alice as the sender, not Eve), so it is stored as Eve's message.
+func TestStrangerCannotSuppressStep(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "mallory", "eve", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	kim := start(t, srv, "kim", nodeOptions{})
+	kim.s.SetEscalationService(srv.JID("escalation"))
+	mallory := start(t, srv, "mallory", nodeOptions{})
+	eve := start(t, srv, "eve", nodeOptions{})
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "K+ 7.1 bed 12", nil)
+	alice.waitFor("the service's confirmation", 10*time.Second, func() bool { return alice.held(of) })
+
+	forge := func(n *node) {
+		tag := &sync.Escalation{Of: of, Step: 1, To: srv.JID("kim"), Reason: "not acknowledged in 1 min"}
+		if _, err := n.s.Send(srv.JID("kim"), "forged", sync.SendOptions{Urgency: securestore.UrgencyCritical, AckRequired: true,
+			Escalation: tag, OriginID: sync.EscalationOriginID(srv.JID("alice"), of, "copy 1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forge(mallory)
+	kim.waitFor("Mallory's forgery", 10*time.Second, func() bool { return kim.count(srv.JID("mallory"), escalatedCopy(of)) == 1 })
+	clock.Advance(61 * time.Second)
+	kim.waitFor("the service's copy of step 1", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+	forge(eve)
+	kim.waitFor("Eve's message", 10*time.Second, func() bool { return kim.count(srv.JID("eve"), escalatedCopy(of)) == 1 })
+}

@@ -131,19 +131,25 @@ func (s *Session) duplicateStep(m *xmpp.Message, sm securestore.Message) bool {
 	if svc == "" || e == nil || e.ID == "" || m.OriginID == "" || m.Type == "groupchat" || sm.Direction != securestore.Incoming {
 		return false
 	}
+	from := xmpp.BareJID(m.From)
 	other, convs := svc, []string{svc, sm.ConversationID}
 	if s.fromService(m) {
 		other = xmpp.BareJID(e.Sender)
 		convs = []string{other}
 	}
-	if other == "" || strings.EqualFold(other, xmpp.BareJID(m.From)) {
+	if other == "" || strings.EqualFold(other, from) {
 		return false
 	}
 	for _, c := range convs {
 		prev, err := s.store.MessageBySenderOriginID(c, other, m.OriginID)
-		if err == nil && prev.Extra[ExtraEscalationOf] == e.ID {
-			return true
+		if err != nil || prev.Extra[ExtraEscalationOf] != e.ID {
+			continue
 		}
+		// The service's message must name this sender as the original's.
+		if other == svc && !strings.EqualFold(prev.Extra[ExtraEscalationSender], from) {
+			continue
+		}
+		return true
 	}
 	return false
 }
