@@ -6,23 +6,27 @@ import (
 )
 
 // TestAppliedOnce: a reaction or an edit that carries its archive's id is
-// applied once, whichever path brings it again, and a reaction set so
-// recorded replaces the stored one in the order the caller applies them
-// (the archive's), not by the stamps (live: this device's clock; archived:
-// the server's whole seconds). Purge drops the records with their period.
+// applied once, whichever path brings it again; a reaction set the caller
+// knows to be the newest in the archive's order replaces the stored one
+// whatever the stamps (live: this device's clock; archived: the server's
+// whole seconds), one of unknown order only when not older. Purge drops
+// the records with their period.
 func TestAppliedOnce(t *testing.T) {
 	s, _, _ := newTestStore(t)
 	m := mustAppend(t, s, searchMsg("ana@h.example", "ana@h.example", "Bed 4 K+ 6.1", 1, UrgencyNormal))[0]
 	live := searchDay.Add(time.Hour + 700*time.Millisecond)
 	archived := searchDay.Add(time.Hour) // the withdrawal, in the same second
 	const own = "me@h.example"
-	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", []string{"👀"}, live, own, "r1"); err != nil || !ch {
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", []string{"👀"}, live, own, "r1", false); err != nil || !ch {
 		t.Fatalf("reaction: %v %v", ch, err)
 	}
-	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", nil, archived, own, "r2"); err != nil || !ch {
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", nil, archived, own, "r2", false); err != nil || ch {
+		t.Fatalf("withdrawal stamped before the live reaction's time, order unknown: changed %v %v, want kept", ch, err)
+	}
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", nil, archived, own, "r3", true); err != nil || !ch {
 		t.Fatalf("withdrawal stamped in the reaction's second: changed %v %v, want applied", ch, err)
 	}
-	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", []string{"👀"}, archived.Add(time.Minute), own, "r1"); err != nil || ch {
+	if ch, err := s.SetReactionOnce(m.ID, "ana@h.example", []string{"👀"}, archived.Add(time.Minute), own, "r1", true); err != nil || ch {
 		t.Fatalf("the reaction read again: changed %v %v, want nothing", ch, err)
 	}
 	got, _ := s.Message(m.ID)
@@ -44,7 +48,7 @@ func TestAppliedOnce(t *testing.T) {
 	if _, err := s.Purge(searchDay.Add(72 * time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"r1", "r2", "e1"} {
+	for _, id := range []string{"r1", "r2", "r3", "e1"} {
 		if seen, _ := s.Applied(own, id); seen {
 			t.Errorf("%s still recorded after its period was purged", id)
 		}

@@ -40,16 +40,17 @@ func Reactions(m Message) map[string]Reaction {
 // latest one an author gave wins. It reports whether anything changed; the
 // same set again changes nothing.
 func (s *Store) SetReaction(id MessageID, author string, values []string, at time.Time) (bool, error) {
-	return s.SetReactionOnce(id, author, values, at, "", "")
+	return s.SetReactionOnce(id, author, values, at, "", "", false)
 }
 
 // SetReactionOnce is SetReaction for a reaction stanza that carries the id
 // archive by assigned it (XEP-0359 stanza-id; "" for none): it is recorded
 // as applied in the same transaction (applied.go), and one recorded before
-// (live, then again from an archive) changes nothing. Such a set replaces
-// the stored one whatever their times: the caller applies them in the
-// archive's order.
-func (s *Store) SetReactionOnce(id MessageID, author string, values []string, at time.Time, by, stanzaID string) (bool, error) {
+// (live, then again from an archive) changes nothing. newest: the caller
+// knows this set is the author's newest in the archive's order (the
+// archive tail's look-back), so it replaces the stored one whatever their
+// times.
+func (s *Store) SetReactionOnce(id MessageID, author string, values []string, at time.Time, by, stanzaID string, newest bool) (bool, error) {
 	if author == "" {
 		return false, ErrInvalid
 	}
@@ -62,14 +63,12 @@ func (s *Store) SetReactionOnce(id MessageID, author string, values []string, at
 			all = map[string]Reaction{}
 		}
 		old, had := all[author]
-		// A set recorded once comes in the order its archive holds it
-		// (live, the catch-up after the cursor, the look-back's newest):
-		// that order, not the stamps, says which is newer. The stamps
-		// mix this device's clock (live) with the server's whole seconds
-		// (archived): a withdrawal archived in the second of its reaction
-		// read as older than the reaction's live time.
-		ordered := by != "" && stanzaID != ""
-		if had && old.At.After(at) && !ordered {
+		// Where the archive's order is known, it, not the stamps, says
+		// which is newer. The stamps mix this device's clock (live) with
+		// the server's whole seconds (archived): a withdrawal archived in
+		// the second of its reaction read as older than the reaction's
+		// live time.
+		if had && old.At.After(at) && !newest {
 			return false, nil
 		}
 		if had && slices.Equal(old.Values, values) || !had && len(values) == 0 {

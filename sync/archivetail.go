@@ -198,7 +198,7 @@ func (s *Session) applyLookBack(b *lookBack) error {
 		}
 		return out
 	}
-	p := archivedPage{edits: newest(b.edits), reactions: newest(b.reactions)}
+	p := archivedPage{edits: newest(b.edits), reactions: newest(b.reactions), newest: true}
 	if len(p.edits) == 0 && len(p.reactions) == 0 {
 		return nil
 	}

@@ -187,6 +187,9 @@ type archivedPage struct {
 	// this very page.
 	reactions []archivedEdit
 	cursor    string
+	// newest: each of reactions is its author's newest set in the
+	// archive's order (the look-back's, archivetail.go).
+	newest bool
 }
 
 type archivedEdit struct {
@@ -312,7 +315,7 @@ func (s *Session) storePage(key string, p archivedPage) error {
 		s.reconcileOwn(p.batch, added)
 	}
 	for _, e := range p.reactions {
-		s.onReactions(e.m, e.at, e.by, e.id) // replies.go
+		s.onReactions(e.m, e.at, e.by, e.id, p.newest) // replies.go
 	}
 	for _, m := range p.signals {
 		if m.ReceiptFor != "" {

@@ -37,7 +37,7 @@ func (s *Session) handleMessage(m *xmpp.Message, r *replayed) {
 		s.applyEdit(m, time.Time{})
 		return
 	case m.Reactions != nil:
-		s.onReactions(m, time.Time{}, "", "") // replies.go
+		s.onReactions(m, time.Time{}, "", "", false) // replies.go
 		return
 	case m.ReceiptFor != "":
 		s.onReceipt(m)

@@ -155,8 +155,10 @@ func (ReactionsChanged) isEvent() {}
 // from an archive never replaces a newer one. by and id name the archive
 // row it was read from ("" live: the stanza-id our server, or the room,
 // put on it): a reaction stanza is applied once, however often it is read
-// (securestore, applied.go).
-func (s *Session) onReactions(m *xmpp.Message, at time.Time, by, id string) {
+// (securestore, applied.go). newest: the caller knows it is its author's
+// newest set in the archive's order (the look-back, archivetail.go), so
+// the stamps do not decide.
+func (s *Session) onReactions(m *xmpp.Message, at time.Time, by, id string, newest bool) {
 	r := m.Reactions
 	var conv, author string
 	switch {
@@ -193,7 +195,7 @@ func (s *Session) onReactions(m *xmpp.Message, at time.Time, by, id string) {
 		}
 		id = m.StanzaIDBy(by)
 	}
-	if changed, err := s.store.SetReactionOnce(t.ID, author, r.Reactions, at, by, id); err != nil {
+	if changed, err := s.store.SetReactionOnce(t.ID, author, r.Reactions, at, by, id, newest); err != nil {
 		s.log.Warn("sync: storing reaction", "err", err)
 	} else if changed {
 		s.emit(ReactionsChanged{Conversation: conv, Message: t.ID})
