@@ -39,6 +39,26 @@ const (
 	ReceiptFailed       = securestore.ReceiptFailed
 )
 
+// ReceiptStateName is a receipt state as the screens name it in a
+// message's receipt table ("Delivered"; "Not sent" for none).
+func ReceiptStateName(s ReceiptState) string {
+	switch s {
+	case ReceiptQueued:
+		return "Queued"
+	case ReceiptSent:
+		return "Sent"
+	case ReceiptDelivered:
+		return "Delivered"
+	case ReceiptRead:
+		return "Read"
+	case ReceiptAcknowledged:
+		return "Acknowledged"
+	case ReceiptFailed:
+		return "Failed"
+	}
+	return "Not sent"
+}
+
 // Receipt is a message's receipt state with the time each state was
 // reached (or one room member's copy of it).
 type Receipt = securestore.Receipt

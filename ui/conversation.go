@@ -737,24 +737,6 @@ var receiptOrder = []app.ReceiptState{
 	app.ReceiptRead, app.ReceiptAcknowledged, app.ReceiptFailed,
 }
 
-func receiptName(s app.ReceiptState) string {
-	switch s {
-	case app.ReceiptQueued:
-		return "Queued"
-	case app.ReceiptSent:
-		return "Sent"
-	case app.ReceiptDelivered:
-		return "Delivered"
-	case app.ReceiptRead:
-		return "Read"
-	case app.ReceiptAcknowledged:
-		return "Acknowledged"
-	case app.ReceiptFailed:
-		return "Failed"
-	}
-	return "Not sent"
-}
-
 // receiptTable lists every state with its time ("—" when not reached).
 func receiptTable(r app.Receipt) fyne.CanvasObject {
 	form := container.New(layout.NewFormLayout())
@@ -769,7 +751,7 @@ func receiptTable(r app.Receipt) fyne.CanvasObject {
 		if s == app.ReceiptFailed && r.Reason != "" {
 			at += " · " + r.Reason
 		}
-		name := widget.NewLabel(receiptName(s))
+		name := widget.NewLabel(app.ReceiptStateName(s))
 		val := widget.NewLabel(at)
 		val.Wrapping = fyne.TextWrapWord
 		form.Add(name)
