@@ -838,3 +838,40 @@ func writeShot(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+// startKeyring runs a Secret Service (gnome-keyring-daemon, secrets only)
+// on bus with a fresh login keyring, unlocked: the OS keyring the desktop
+// app keeps its listen ticket's key in (docs/STORE.md "Listening from a
+// cold start").
+func startKeyring(t *testing.T, bus string) {
+	t.Helper()
+	home := t.TempDir()
+	run := filepath.Join(home, "run")
+	if err := os.MkdirAll(run, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		"XDG_RUNTIME_DIR=" + run, "DBUS_SESSION_BUS_ADDRESS=" + bus}
+	p := &proc{name: "gnome-keyring-daemon", out: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+	p.cmd.Env = env
+	p.cmd.Stdin = strings.NewReader("keyring-test-password")
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start gnome-keyring-daemon: %v", err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(p.stop)
+	eventually(t, 30*time.Second, "gnome-keyring-daemon on the bus", func() bool {
+		if p.exited() {
+			t.Fatalf("gnome-keyring-daemon exited: %v\n%s", p.err, p.out.String())
+		}
+		out, err := exec.Command("dbus-send", "--bus="+bus, "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets").CombinedOutput()
+		return err == nil && strings.Contains(string(out), "boolean true")
+	})
+}

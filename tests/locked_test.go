@@ -3,8 +3,10 @@
 package tests
 
 import (
+	"errors"
 	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,24 +26,94 @@ import (
 // page's text.
 func TestDesktopLockedStatRings(t *testing.T) {
 	d := startAliceDesktop(t, "locked")
-	srv, bin, x, notes, dataDir, rounds, win, shots := d.srv, d.bin, d.x, d.notes, d.dataDir, d.rounds, d.win, d.shots
-	settle := func(what string) image.Image {
-		var still image.Image
-		eventually(t, 60*time.Second, what, func() bool {
-			a := shots.grab()
-			time.Sleep(time.Second)
-			still = shots.grab()
-			return changed(a, still, win.rect()) == 0
-		})
-		return still
-	}
-	inbox := settle("the inbox to settle")
+	inbox := d.settle(t, "the inbox to settle")
 
 	// Lock now.
-	x.key(t, "ctrl+l")
+	d.x.key(t, "ctrl+l")
 	eventually(t, 30*time.Second, "the lock screen", func() bool {
-		return changed(inbox, shots.grab(), win.rect()) > 0.02
+		return changed(inbox, d.shots.grab(), d.win.rect()) > 0.02
 	})
+	lockedStatRings(t, d)
+}
+
+// TestDesktopColdStartStatRings: the same page after a restart. alice signs
+// in on the real binary with a Secret Service (gnome-keyring) on the
+// session bus, closes Rounds (an update, a reboot) and starts it again: it
+// comes up locked and, from the listen ticket her unlock kept in the
+// keyring, listens before anyone types the PIN. The STAT page then rings,
+// is counted on the lock screen, and the PIN opens the alert whose
+// acknowledgement reaches the sender, as in TestDesktopLockedStatRings.
+func TestDesktopColdStartStatRings(t *testing.T) {
+	requireTools(t)
+	if _, err := exec.LookPath("gnome-keyring-daemon"); err != nil {
+		t.Fatal("the cold-start test needs gnome-keyring-daemon on PATH (scripts/install-deps.sh test installs it)")
+	}
+	d := aliceDesktop{srv: testserver.StartT(t, testserver.Options{}, "alice", "labbot"), bin: appBinary(t)}
+	lay := desktopLayout
+	d.x = startXvfb(t, lay.screenW, lay.screenH)
+	bus := startBus(t)
+	startKeyring(t, bus)
+	d.notes = startDunst(t, d.x, bus)
+	d.dataDir = t.TempDir()
+	env := appEnv(t, d.x, bus, d.dataDir,
+		"ROUNDS_ACCOUNT="+d.srv.JID("alice"),
+		"ROUNDS_DEMO_PASSWORD="+testserver.Password,
+		"ROUNDS_SERVER_URL="+d.srv.WSURL())
+	d.rounds = startProc(t, "rounds", env, nil, d.bin)
+	d.win = d.x.waitWindow(t, d.rounds, 90*time.Second)
+	d.shots = newShots(t, d.x, "coldstart")
+	d.shots.crop = d.win.rect()
+	signInThroughWindow(t, d.x, d.win, d.shots, d.dataDir, lay.minSignInWidth)
+	eventually(t, 60*time.Second, "the listen ticket on disk", func() bool {
+		fs := storeFiles(d.dataDir)
+		if len(fs) != 1 {
+			return false
+		}
+		_, err := os.Stat(fs[0] + ".listen")
+		return err == nil
+	})
+	d.settle(t, "the inbox to settle")
+	if err := closeWindow(d.x.display, d.win.id); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, d.rounds, 30*time.Second); code != 0 {
+		t.Fatalf("app exited with status %d:\n%s", code, tail(d.rounds.out.String(), 40))
+	}
+	// The restart: a new process, the same data and keyring.
+	d.rounds = startProc(t, "rounds", env, nil, d.bin)
+	d.win = d.x.waitWindow(t, d.rounds, 90*time.Second)
+	d.shots.crop = d.win.rect()
+	eventually(t, 60*time.Second, "listening after the restart", func() bool {
+		return strings.Contains(d.rounds.out.String(), "started locked; listening") &&
+			strings.Contains(d.rounds.out.String(), "sync: started locked")
+	})
+	if strings.Contains(d.rounds.out.String(), "not listening before the unlock") {
+		t.Fatalf("the restarted app does not listen:\n%s", tail(d.rounds.out.String(), 40))
+	}
+	lockedStatRings(t, d)
+}
+
+// settle waits until the window's picture stops changing and returns it.
+func (d aliceDesktop) settle(t *testing.T, what string) image.Image {
+	t.Helper()
+	var still image.Image
+	eventually(t, 60*time.Second, what, func() bool {
+		a := d.shots.grab()
+		time.Sleep(time.Second)
+		still = d.shots.grab()
+		return changed(a, still, d.win.rect()) == 0
+	})
+	return still
+}
+
+// lockedStatRings: alice's Rounds shows its lock screen and listens. A lab
+// system pages her STAT with `rounds send --wait ack`: dunst shows only
+// "STAT message — unlock Rounds", the lock screen a red banner, the sender
+// waits; the PIN opens the alert, Acknowledge reaches the sender, and no
+// file ever held the page's text.
+func lockedStatRings(t *testing.T, d aliceDesktop) {
+	srv, bin, x, notes, dataDir, rounds, win, shots := d.srv, d.bin, d.x, d.notes, d.dataDir, d.rounds, d.win, d.shots
+	settle := func(what string) image.Image { return d.settle(t, what) }
 	locked := settle("the lock screen to settle")
 	redBefore := countNear(locked, win.rect(), statReds, 12)
 	shots.save("1-locked")
@@ -102,7 +174,10 @@ func TestDesktopLockedStatRings(t *testing.T) {
 		t.Fatalf("the sender stopped waiting before the acknowledgement:\n%s", sender.out.String())
 	}
 	for _, f := range storeFiles(dataDir) {
-		for _, p := range []string{f, f + ".inbox"} {
+		for _, p := range []string{f, f + ".inbox", f + ".listen"} {
+			if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) && p != f {
+				continue
+			}
 			raw, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
