@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"image/color"
 	"strings"
 	"time"
@@ -52,51 +51,6 @@ func newPresenceDot() *canvas.Circle {
 	c := canvas.NewCircle(color.Transparent)
 	c.StrokeWidth = 0
 	return c
-}
-
-// relativeTime is the inbox's short time: "now", "5 min", "14:32", "Yesterday",
-// "Mon", "12 Mar", "12 Mar 2024".
-func relativeTime(now, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute && d > -time.Minute:
-		return "now"
-	case d > 0 && d < time.Hour:
-		return fmt.Sprintf("%d min", int(d/time.Minute))
-	}
-	ny, nm, nd := now.Date()
-	ty, tm, td := t.Date()
-	today := time.Date(ny, nm, nd, 0, 0, 0, 0, now.Location())
-	switch {
-	case ty == ny && tm == nm && td == nd:
-		return t.Format("15:04")
-	case !t.Before(today.AddDate(0, 0, -1)):
-		return "Yesterday"
-	case !t.Before(today.AddDate(0, 0, -6)):
-		return t.Format("Mon")
-	case ty == ny:
-		return t.Format("2 Jan")
-	}
-	return t.Format("2 Jan 2006")
-}
-
-// dayLabel is the text of a day separator in a conversation.
-func dayLabel(now, t time.Time) string {
-	ny, nm, nd := now.Date()
-	ty, tm, td := t.Date()
-	today := time.Date(ny, nm, nd, 0, 0, 0, 0, now.Location())
-	switch {
-	case ty == ny && tm == nm && td == nd:
-		return "Today"
-	case !t.Before(today.AddDate(0, 0, -1)) && t.Before(today):
-		return "Yesterday"
-	case ty == ny:
-		return t.Format("Monday 2 January")
-	}
-	return t.Format("Monday 2 January 2006")
 }
 
 // stampFormat is how receipt details print a time: seconds matter in an audit.

@@ -815,7 +815,7 @@ func (l *messageLayout) bind(i int) {
 	r := v.rows[i]
 	fg := theme.Color(theme.ColorNameForeground)
 	if r.DayBreak {
-		l.day.Text = dayLabel(nowFunc(), r.Timestamp.Local())
+		l.day.Text = app.DayLabel(nowFunc(), r.Timestamp.Local())
 		l.day.Color = fg
 		l.day.Show()
 		l.dayBg.FillColor = theme.Color(theme.ColorNameInputBackground)

@@ -341,7 +341,7 @@ func (r *inboxRow) bind(c app.ConversationRow, levels app.UrgencyLevelNames) {
 		r.preview.SetText(firstLine(c.Preview))
 	}
 	r.mutedTag.Hidden = !c.Muted
-	r.when.SetText(relativeTime(nowFunc(), c.LastActivity))
+	r.when.SetText(app.InboxTime(nowFunc(), c.LastActivity))
 	r.urgentBar.Hidden = !c.Urgent
 	r.urgentTag.Hidden = !c.Urgent
 	r.urgentBar.FillColor = theme.Color(theme.ColorNameError)
