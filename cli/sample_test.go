@@ -58,8 +58,9 @@ func TestPublishOnCallWarnsWhenNobodyHoldsARole(t *testing.T) {
 // server are refused before anything is written. So is every value that
 // would add a line or directive of its own to the Lua, YAML or nginx files
 // (a newline, a semicolon or a quote in a name, a listen address or the
-// admin's address), and an admin of another domain (no federation: it could
-// never sign in to publish the policy).
+// admin's address), an admin of another domain (no federation: it could
+// never sign in to publish the policy), and without a proxy, plain HTTP on
+// a network address (ejabberd would take sign-ins over it in clear).
 func TestServerConfigRefuses(t *testing.T) {
 	for _, args := range [][]string{
 		{"--domain", "hospital.example", "--archive-page", "50"},
@@ -74,6 +75,8 @@ func TestServerConfigRefuses(t *testing.T) {
 		{"--domain", "hospital.example", "--server", "ejabberd", "--listen", "::\"\n    module: ejabberd_http"},
 		{"--domain", "hospital.example", "--admin", "it\n}x@hospital.example"},
 		{"--domain", "hospital.example", "--admin", "it.admin@elsewhere.example"},
+		{"--domain", "hospital.example", "--server", "ejabberd", "--http-listen", "0.0.0.0"}, // a plain WebSocket sign-in on the network
+		{"--domain", "hospital.example", "--http-listen", "10.20.0.5"},
 	} {
 		code, out, _ := runCLI(t, "", append([]string{"admin", "server-config"}, args...)...)
 		if code != ExitUsage || out != "" {

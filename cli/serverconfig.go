@@ -303,6 +303,11 @@ func (d *deployment) checkProxy() error {
 		if len(d.ProxyAddrs) > 0 || d.ProxyListen != "" {
 			return fmt.Errorf("--proxy-address and --proxy-listen describe the reverse proxy: give --behind-proxy too")
 		}
+		// Without a proxy the plain HTTP listener is for this machine only:
+		// on ejabberd it carries a WebSocket that signs in without TLS.
+		if !loopback(d.HTTPListen) {
+			return fmt.Errorf("--http-listen %s: without --behind-proxy, plain HTTP answers this machine only (devices use HTTPS on --https-port); give a loopback address", d.HTTPListen)
+		}
 		return nil
 	}
 	remote := false
