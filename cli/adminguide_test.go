@@ -196,3 +196,40 @@ func TestAdminGuideCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminGuideSecretFiles runs docs/ADMIN.md's commands that make the
+// secret files on a blank server (no /etc/rounds yet; a temporary folder
+// stands for it), puts a password in each as an editor would, and has the
+// commands' own reader accept them: the page once said only `install -m 600
+// /dev/null /etc/rounds/it.secret`, which fails where the folder is missing.
+func TestAdminGuideSecretFiles(t *testing.T) {
+	etc := filepath.Join(t.TempDir(), "etc-rounds") // not there yet
+	var made []string
+	for _, c := range documentedCommands(t, "install ") {
+		if !strings.Contains(c, "/etc/rounds/") && !strings.HasSuffix(c, "/etc/rounds") {
+			continue
+		}
+		line := strings.ReplaceAll(c, "/etc/rounds", etc)
+		if out, err := exec.Command("sh", "-c", line).CombinedOutput(); err != nil {
+			t.Fatalf("docs/ADMIN.md: %s: %v: %s", c, err, out)
+		}
+		if w := shellWords(t, line); w[len(w)-1] != etc {
+			made = append(made, w[len(w)-1])
+		}
+	}
+	if len(made) < 2 {
+		t.Fatalf("docs/ADMIN.md makes %d secret files (want it.admin's and the check account's)", len(made))
+	}
+	if fi, err := os.Stat(etc); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the secret files' folder: %v %v", fi, err)
+	}
+	for _, f := range made {
+		// As an editor saves it: the file's mode stays what install gave it.
+		if err := os.WriteFile(f, []byte("correct horse battery staple\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if pw, err := readSecret("it.admin@hospital.example", f, false); err != nil || pw != "correct horse battery staple" {
+			t.Errorf("%s as the guide makes it: %q, %v", f, pw, err)
+		}
+	}
+}
