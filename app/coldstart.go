@@ -48,6 +48,17 @@ type listenTicket struct {
 	Rooms      []sync.Room `json:"rooms,omitempty"`
 	Org        *OrgPolicy  `json:"org,omitempty"`
 	Created    time.Time   `json:"created"` // the store's set-up time (decideWipe)
+	// What do not disturb needs to answer and forward while locked, as
+	// the lock keeps it in memory (docs/STORE.md "Locked inbox"): the
+	// state, the conversations answered in the period, the cover
+	// resolved and named; the on-call schedule (a role covers); our
+	// presence.
+	DND          *sync.DND `json:"dnd,omitempty"`
+	Replied      []string  `json:"replied,omitempty"`
+	Cover        string    `json:"cover,omitempty"`
+	CoverName    string    `json:"cover_name,omitempty"`
+	Shifts       []Shift   `json:"shifts,omitempty"`
+	Show, Status string    `json:",omitempty"`
 }
 
 const listenTicketVersion = 1
@@ -88,7 +99,25 @@ func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
 		c.log.Warn("app: listen ticket not kept", "err", err)
 		return
 	}
-	t := listenTicket{V: listenTicketVersion, Account: acct.JID, URL: acct.WebSocketURL, Resource: acct.Resource,
+	c.mu.Lock()
+	shifts := c.shifts
+	show, status := c.show, c.status
+	c.mu.Unlock()
+	c.dnd.mu.Lock()
+	state := c.dnd.state
+	var replied []string
+	for conv := range c.dnd.replied {
+		replied = append(replied, conv)
+	}
+	c.dnd.mu.Unlock()
+	var dnd *sync.DND
+	var cover, coverName string
+	if !state.Since.IsZero() {
+		dnd = &state
+		cover, coverName = c.dnd.resolveCover(st, state)
+	}
+	t := listenTicket{V: listenTicketVersion, DND: dnd, Replied: replied, Cover: cover, CoverName: coverName,
+		Shifts: shifts, Show: show, Status: status, Account: acct.JID, URL: acct.WebSocketURL, Resource: acct.Resource,
 		Mechanism: k.Mechanism, Salt: k.Salt, Iterations: k.Iterations, ClientKey: k.ClientKey, ServerKey: k.ServerKey,
 		ReceiveKey: pub, Rooms: sess.Rooms(), Org: org, Created: storeCreated(st)}
 	b, err := json.Marshal(t)
@@ -197,23 +226,43 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
 	}
 	st := securestore.NotOpened(path, cfg.storeOptions())
-	sess, err := sync.StartLocked(sync.Config{
+	c := newClient(cfg, path)
+	// Do not disturb answers and forwards as on a locked Client (dnd.go,
+	// locked): the state, answered conversations and cover from the ticket.
+	var sess *sync.Session
+	answer := func(m securestore.Message, room bool) { c.dnd.locked(sess, t.Account)(m, room) }
+	sess, err = sync.StartLocked(sync.Config{
 		Store: st,
 		XMPP: sync.Server{URL: t.URL, JID: t.Account, Resource: t.Resource,
 			TLSConfig: cfg.TLSConfig, HTTPClient: cfg.HTTPClient}.XMPP(),
 		Logger: cfg.Logger, PubSubService: cfg.PubSubService,
 	}, q, securestore.Credentials{Mechanism: t.Mechanism, Salt: t.Salt, Iterations: t.Iterations,
-		ClientKey: clone(t.ClientKey), ServerKey: clone(t.ServerKey)}, t.Rooms)
+		ClientKey: clone(t.ClientKey), ServerKey: clone(t.ServerKey)}, t.Rooms, answer)
 	if err != nil {
 		q.Close()
+		c.changes.close()
 		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
 	}
-	c := newClient(cfg, path)
+	if t.Show != "" || t.Status != "" {
+		_ = sess.SetPresence(t.Show, t.Status)
+	}
+	if t.DND != nil {
+		c.dnd.mu.Lock()
+		c.dnd.state = *t.DND
+		c.dnd.replied = map[string]bool{}
+		for _, conv := range t.Replied {
+			c.dnd.replied[conv] = true
+		}
+		c.dnd.lockedCover.jid, c.dnd.lockedCover.name = t.Cover, t.CoverName
+		c.dnd.mu.Unlock()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	c.mu.Lock()
 	c.account = t.Account
 	c.org = t.Org
+	c.shifts = t.Shifts
+	c.show, c.status = t.Show, t.Status
 	c.listen = &listener{session: sess, inbox: q, stop: cancel, done: done, created: t.Created}
 	c.mu.Unlock()
 	runDone := make(chan struct{})

@@ -288,3 +288,51 @@ func TestColdStartRoomStat(t *testing.T) {
 	}
 	cold.waitIncoming(room, "MARKER-RS")
 }
+
+// TestColdStartCoversForDND: bob is on do not disturb with carol covering
+// when his Rounds restarts. Locked from a cold start it answers and
+// forwards as a locked Rounds does: alice's STAT page reaches carol, alice
+// gets the reply, and after the unlock the forward is audited once.
+func TestColdStartCoversForDND(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	id := restart(t, bob)
+	cold, err := coldStart(t, bob, id)
+	if err != nil {
+		t.Fatalf("cold start: %v", err)
+	}
+	lockedOnline(t, cold)
+	if _, err := alice.c.SendClinical(bob.jid, "MARKER-CD bed 4 K+ 7.1", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the forward at carol from a cold-started locked bob", 30*time.Second, func() bool {
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil && strings.Contains(r.Body, "MARKER-CD") {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "the reply at alice", 30*time.Second, func() bool { return len(automatic(rowsFrom(alice, bob.jid))) >= 1 })
+	if err := cold.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the forward audited once after the unlock", 30*time.Second, func() bool {
+		es, err := cold.c.AuditEntries()
+		if err != nil {
+			return false
+		}
+		n := 0
+		for _, e := range es {
+			if e.Kind == AuditDNDForward {
+				n++
+			}
+		}
+		return n == 1
+	})
+}

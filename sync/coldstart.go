@@ -45,9 +45,10 @@ func (s *Session) Rooms() []Room {
 // StartLocked makes a Session that is locked from the start (see above):
 // keys are the SCRAM keys to sign in with (a password is refused: the
 // ticket never holds one), rooms the rooms to join, inbox where what
-// arrives is sealed. Run it as any Session; the unlock starts a new one on
-// the opened store, which merges the inbox.
-func StartLocked(cfg Config, inbox *securestore.Inbox, keys securestore.Credentials, rooms []Room) (*Session, error) {
+// arrives is sealed, answer what LockAnswering's answer is (nil: none).
+// Run it as any Session; the unlock starts a new one on the opened store,
+// which merges the inbox.
+func StartLocked(cfg Config, inbox *securestore.Inbox, keys securestore.Credentials, rooms []Room, answer func(m securestore.Message, room bool)) (*Session, error) {
 	if inbox == nil {
 		return nil, errors.New("sync: StartLocked needs the locked inbox")
 	}
@@ -71,7 +72,7 @@ func StartLocked(cfg Config, inbox *securestore.Inbox, keys securestore.Credenti
 	}
 	s.mu.Unlock()
 	s.lk.state.Store(&lockedState{inbox: inbox, creds: cfg.XMPP.Credentials, seen: map[string]bool{},
-		pages: map[string]lockedPage{}, sent: map[string]bool{}})
+		pages: map[string]lockedPage{}, answer: answer, sent: map[string]bool{}})
 	s.log.Info("sync: started locked; listening into the locked inbox")
 	return s, nil
 }
