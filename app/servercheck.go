@@ -60,6 +60,12 @@ type ServerCheck struct {
 // ErrServerUnreachable or ErrBadCertificate to tell why.
 var ErrCheckSignIn = errors.New("the check could not sign in")
 
+// ErrCheckOtherDomain: the domain checked is not the check account's. The
+// account's password goes only to its own domain's server: an endpoint
+// discovered from another domain (a typo, or a look-alike name someone
+// registered) could ask for it in the clear (SASL PLAIN inside TLS).
+var ErrCheckOtherDomain = errors.New("the check account is not an account of the domain checked")
+
 // CheckServer probes the server and returns the findings in the order an
 // admin fixes them: names and certificates, discovery, sign-in, then the
 // features. The error is non-nil only when sign-in failed (then the
@@ -67,6 +73,9 @@ var ErrCheckSignIn = errors.New("the check could not sign in")
 func CheckServer(ctx context.Context, sc ServerCheck) ([]Finding, error) {
 	if sc.Now == nil {
 		sc.Now = time.Now
+	}
+	if _, domain, _ := strings.Cut(sc.Account, "@"); !strings.EqualFold(domain, sc.Domain) {
+		return nil, fmt.Errorf("%w: %s is not an account of %s", ErrCheckOtherDomain, sc.Account, sc.Domain)
 	}
 	if sc.PubSubService == "" {
 		sc.PubSubService = "pubsub." + sc.Domain

@@ -22,7 +22,7 @@ func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	var a accountFlags
 	a.register(fs)
-	domain := fs.String("domain", "", "the XMPP domain to check (default: the account's)")
+	domain := fs.String("domain", "", "the XMPP domain to check: the account's own (its password goes to no other server)")
 	pubsub := fs.String("pubsub", "", "the pubsub service holding the policy and on-call nodes (default pubsub.DOMAIN)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
@@ -57,6 +57,8 @@ func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	switch {
+	case errors.Is(err, app.ErrCheckOtherDomain):
+		return fail(ExitUsage, "--domain %s: %v (the check signs in to the domain it checks; make the account there)", *domain, err)
 	case errors.Is(err, app.ErrWrongPassword):
 		return fail(ExitCredentials, "%s: the server refused the credentials; nothing beyond sign-in was checked", account)
 	case err != nil:
