@@ -830,15 +830,28 @@ func (cl *clinical) escalationClosed(msgs []securestore.Message) {
 		cl.mu.Lock()
 		st := cl.st
 		cl.mu.Unlock()
+		// A ladder is its sender's and origin-id's (the origin-id is the
+		// sender's choice: another sender's ladder may name the same one).
+		// The copies in the conversation with the service belong to the
+		// ladder whose sender they name: the service's closing notice ends
+		// those naming the sender it names; the original's sender's own
+		// notice, those naming it.
+		ladderSender := sender
+		if svc != "" && strings.EqualFold(sender, svc) {
+			ladderSender = m.Extra[sync.ExtraEscalationSender]
+		}
 		serviceCopy := func(a *alertRun) bool {
-			if svc == "" || st == nil || sender == "" || !strings.EqualFold(a.Conversation, svc) || a.escalationOf != of {
+			if svc == "" || st == nil || ladderSender == "" || !strings.EqualFold(a.Conversation, svc) || a.escalationOf != of {
 				return false
 			}
 			cp, err := st.Message(a.Message)
-			return err == nil && strings.EqualFold(cp.Extra[sync.ExtraEscalationSender], sender)
+			return err == nil && strings.EqualFold(cp.Extra[sync.ExtraEscalationSender], ladderSender)
 		}
 		cl.endAlerts(func(a *alertRun) bool {
-			return a.Conversation == conv && (a.escalationOf == of || a.origin == of) || serviceCopy(a)
+			if svc != "" && strings.EqualFold(a.Conversation, svc) {
+				return serviceCopy(a)
+			}
+			return a.Conversation == conv && (a.escalationOf == of || a.origin == of)
 		})
 		cl.serviceClosed(m, of)
 	}
@@ -873,7 +886,7 @@ func (cl *clinical) serviceSteps(msgs []securestore.Message) {
 }
 
 func (cl *clinical) serviceStep(m securestore.Message, of, from string, n int, reason string) {
-
+	me := cl.host.Account()
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.st == nil {
@@ -885,7 +898,7 @@ func (cl *clinical) serviceStep(m securestore.Message, of, from string, n int, r
 	// device take back a ladder the service is still running on time.
 	at := cl.clock.Now()
 	for _, r := range cl.ladders {
-		if r.Origin != of || !strings.EqualFold(r.HandedTo, from) || !r.active() || r.stepping {
+		if !ownServiceNotice(&r.ladderState, m, of, from, me) || !r.active() || r.stepping {
 			continue
 		}
 		if !r.Held && slices.ContainsFunc(r.Reached, func(rs reachedStep) bool { return !rs.Service }) {
@@ -933,7 +946,7 @@ func (cl *clinical) serviceStep(m securestore.Message, of, from string, n int, r
 // The engine filed the notice into our thread only if it came from the
 // service the policy names; the ladder must also have been handed to it.
 func (cl *clinical) serviceClosed(m securestore.Message, of string) {
-	from := m.Extra[securestore.ExtraSender]
+	from, me := m.Extra[securestore.ExtraSender], cl.host.Account()
 	cl.mu.Lock()
 	st := cl.st
 	cl.mu.Unlock()
@@ -941,12 +954,27 @@ func (cl *clinical) serviceClosed(m securestore.Message, of string) {
 		return
 	}
 	ended, _ := cl.endLadders(st, func(l *ladderState) bool {
-		return l.HandedTo != "" && l.Origin == of && strings.EqualFold(l.HandedTo, from)
+		return ownServiceNotice(l, m, of, from, me)
 	}, "", m.Extra[extraEscalationReason], m.Timestamp)
 	for _, l := range ended {
 		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
 		cl.changes.push(Change{Kind: InboxChanged})
 	}
+}
+
+// ownServiceNotice: m (of origin-id of, from from) is the notice of the
+// service that holds l about l itself. The service keeps a ladder by its
+// sender and origin-id, and the origin-id is the sender's choice: another
+// account of the domain may hand over a ladder of its own naming the same
+// origin-id and this account as its thread. Its notices come from the
+// service too, but name that account as the original's sender (and the
+// engine files them into the thread with it), so they neither move,
+// confirm nor end this device's ladder.
+// me is this account (the host is asked before clinical.mu is taken).
+func ownServiceNotice(l *ladderState, m securestore.Message, of, from, me string) bool {
+	return l.HandedTo != "" && l.Origin == of && strings.EqualFold(l.HandedTo, from) &&
+		strings.EqualFold(m.Extra[sync.ExtraEscalationSender], me) &&
+		strings.EqualFold(m.ConversationID, l.Conv)
 }
 
 // ladderActiveConversations maps each conversation with a running ladder

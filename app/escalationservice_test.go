@@ -572,3 +572,68 @@ func TestHeldLadderWatchdogAfterSignIn(t *testing.T) {
 	clk.Advance(ServiceGrace + time.Second)
 	kim.waitIncoming(alice.jid, "MARKER-R")
 }
+
+// TestOtherLadderSameOrigin: a ladder is the service's (sender, origin-id),
+// and the origin-id is the sender's choice, seen by everyone the page
+// reached. Dave (any account of the domain) hands the service a ladder of
+// his own that names Alice's page's origin-id and Alice as its thread, with
+// Kim as its step, then stops it. The service's notices of Dave's ladder
+// (from the service, naming that origin-id) must not touch Alice's: her
+// device still shows her ladder held by the service, and Kim's alert on the
+// service's copy of Alice's page goes on (only the copy of Dave's ladder
+// stops).
+func TestOtherLadderSameOrigin(t *testing.T) {
+	srv, clk, alice, bob, kim, dave, sent, _ := serviceLadder(t, "MARKER-O")
+	svc := srv.JID("escalation")
+	st, _, err := alice.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.Message(sent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ds, err := dave.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &sync.EscalationPlan{ID: page.OriginID, To: alice.jid, AfterSeconds: 60,
+		Steps: []sync.EscalationStep{{To: kim.jid}}}
+	if _, err := ds.Send(svc, "MARKER-D other ladder", sync.SendOptions{Urgency: securestore.UrgencyCritical, AckRequired: true, Plan: plan}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the service holds it (Dave's copy below shows it did)
+	clk.Advance(61 * time.Second)
+	alices := kim.waitIncoming(svc, "Escalated page from "+alice.jid)
+	kim.waitIncoming(svc, "Escalated page from "+dave.jid)
+	heldSteps(t, alice, bob.jid, sent.ID, 1)
+	alertFor := func(id securestore.MessageID) bool {
+		for _, a := range kim.c.Alerts() {
+			if a.Message == id {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "Kim's alert on the service's copy of Alice's page", 20*time.Second, func() bool { return alertFor(alices.ID) })
+
+	if err := ds.StopHandOff(svc, page.OriginID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the closing notice of Dave's ladder on Kim's device", 20*time.Second, func() bool {
+		ms, _ := kim.c.Messages(svc, 50)
+		for _, m := range ms {
+			if strings.Contains(m.Body, "stopped the escalation") {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(time.Second)
+	if !alertFor(alices.ID) {
+		t.Errorf("Kim's alert on the copy of Alice's page ended by the closing notice of Dave's ladder")
+	}
+	if r, _ := alice.messageRow(bob.jid, sent.ID); r.Escalation == nil || !r.Escalation.Active || !r.Escalation.HeldByService {
+		t.Errorf("Alice's ladder %+v: ended or no longer held after Dave's ladder of the same origin-id was stopped", r.Escalation)
+	}
+}
