@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -231,5 +232,29 @@ func TestAdminGuideSecretFiles(t *testing.T) {
 		if pw, err := readSecret("it.admin@hospital.example", f, false); err != nil || pw != "correct horse battery staple" {
 			t.Errorf("%s as the guide makes it: %q, %v", f, pw, err)
 		}
+	}
+}
+
+// TestAdminGuideConfigNotWorldReadable: every `install` of a server
+// configuration on the page (in a command block or in the text) gives it a
+// mode no other local user can read (as Debian ships it), since step 6
+// tells an admin using the hospital directory to put its bind password
+// (ldap_password) there. The page once installed prosody.cfg.lua with mode
+// 644.
+func TestAdminGuideConfigNotWorldReadable(t *testing.T) {
+	data, err := os.ReadFile(adminGuide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	installs := regexp.MustCompile("install -m ([0-7]+)[^`\n]*? (/etc/prosody/prosody\\.cfg\\.lua|/etc/ejabberd/ejabberd\\.yml)")
+	found := map[string]bool{}
+	for _, m := range installs.FindAllStringSubmatch(string(data), -1) {
+		found[m[2]] = true
+		if mode := m[1]; mode[len(mode)-1] != '0' {
+			t.Errorf("docs/ADMIN.md: %q: every local user may read the server's configuration", m[0])
+		}
+	}
+	if len(found) != 2 {
+		t.Fatalf("docs/ADMIN.md installs %d of the two server configurations", len(found))
 	}
 }
