@@ -772,7 +772,9 @@ func (s *Service) replicate(m securestore.Message) {
 
 // resume re-sends the steps and notices saved but not marked sent when the
 // service stopped (a crash between saving and sending), with their
-// origin-ids, so nothing is lost and nothing is sent twice.
+// origin-ids, so nothing is lost and nothing is sent twice: steps, the
+// "nobody acknowledged" notices of a ladder saved exhausted, and the
+// closing notices of a ladder saved ended.
 func (s *Service) resume() {
 	if s.cfg.Lease != nil && !s.cfg.Lease.Held() {
 		return
@@ -783,7 +785,7 @@ func (s *Service) resume() {
 		f   fired
 	}
 	var steps []todo
-	var closing []string
+	var closing, exhausted []string
 	for k, l := range s.ladders {
 		if !l.active() && !l.CloseSent {
 			closing = append(closing, k)
@@ -794,10 +796,17 @@ func (s *Service) resume() {
 				steps = append(steps, todo{k, f})
 			}
 		}
+		if l.active() && l.Exhausted && !l.ExhaustSent {
+			// Saved exhausted, stopped before the notices went out.
+			exhausted = append(exhausted, k)
+		}
 	}
 	s.mu.Unlock()
 	for _, t := range steps {
 		s.sendStep(t.key, t.f)
+	}
+	for _, k := range exhausted {
+		s.sendExhausted(k)
 	}
 	for _, k := range closing {
 		s.closeLadder(k)

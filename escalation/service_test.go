@@ -223,3 +223,50 @@ func TestStrangerCannotSuppressStep(t *testing.T) {
 	forge(eve)
 	kim.waitFor("Eve's message", 10*time.Second, func() bool { return kim.count(srv.JID("eve"), escalatedCopy(of)) == 1 })
 }
+
+// TestExhaustedNoticeAfterCrash: the service runs out of steps and saves
+// the ladder exhausted, then crashes before the "nobody acknowledged"
+// notices go out. Started again, it sends them (once): the sender (a lab
+// system long gone, or a device that left the ladder to the service) and
+// the recipient learn that nobody on the ladder acknowledged.
+func TestExhaustedNoticeAfterCrash(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	path := t.TempDir() + "/escalation.db"
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	svc.waitPolicy(0)
+	bob := start(t, srv, "bob", nodeOptions{})
+	bob.s.SetEscalationService(srv.JID("escalation"))
+	kim := start(t, srv, "kim", nodeOptions{})
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "K+ 7.3 bed 14", nil)
+	alice.waitFor("the service's confirmation", 10*time.Second, func() bool { return alice.held(of) })
+	clock.Advance(61 * time.Second)
+	kim.waitFor("step 1", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
+	key := ladderKey(srv.JID("alice"), of)
+	svc.waitFor("step 1 marked sent", 10*time.Second, func() bool {
+		svc.svc.mu.Lock()
+		defer svc.svc.mu.Unlock()
+		a := svc.svc.ladders[key]
+		return a != nil && len(a.Fired) == 1 && a.Fired[0].Sent
+	})
+	// The last wait runs out: fireDue saves the ladder exhausted, and the
+	// service dies before sendExhausted.
+	svc.svc.mu.Lock()
+	l := svc.svc.ladders[key]
+	if _, ok := svc.svc.takeStepLocked(l, clock.Now()); ok {
+		svc.svc.mu.Unlock()
+		t.Fatal("a one-step ladder had a second step")
+	}
+	svc.svc.saveLocked(l)
+	svc.svc.mu.Unlock()
+	svc.stop()
+	exhausted := notice(of, "nobody on the ladder acknowledged")
+	if n := bob.count(srv.JID("alice"), exhausted); n != 0 {
+		t.Fatalf("Bob has %d exhausted notices before the restart", n)
+	}
+	svc = start(t, srv, "escalation", nodeOptions{clock: clock, service: true, path: path, resource: "a"})
+	bob.waitFor("the exhausted notice after the restart", 10*time.Second, func() bool { return bob.count(srv.JID("alice"), exhausted) == 1 })
+	alice.waitFor("the exhausted notice to the sender", 10*time.Second, func() bool { return alice.count(srv.JID("bob"), exhausted) == 1 })
+}
