@@ -336,3 +336,29 @@ func TestColdStartCoversForDND(t *testing.T) {
 		return n == 1
 	})
 }
+
+// TestColdStartPolicyOffLive: the hospital publishes <cold-start
+// listen='false'/> while alice is signed in: her listen ticket goes at
+// once, and a restart does not listen.
+func TestColdStartPolicyOffLive(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "alice")
+	it := signIn(t, srv, testserver.PubSubAdmin, Config{})
+	publish(t, it, PolicyNode, policyXML(1, ``)) // the node exists before alice signs in
+	alice := signIn(t, srv, "alice", Config{})
+	alice.waitPolicy(1)
+	path := ProfileStorePath(alice.cfg.DataDir, profileID(alice.jid))
+	alice.c.tickets.wait()
+	if _, err := os.Stat(securestore.ListenPath(path)); err != nil {
+		t.Fatalf("no ticket before the policy: %v", err)
+	}
+	publish(t, it, PolicyNode, policyXML(2, `<cold-start listen='false'/>`))
+	alice.waitPolicy(2)
+	waitFor(t, "the ticket removed by the policy", 10*time.Second, func() bool {
+		_, err := os.Stat(securestore.ListenPath(path))
+		return errors.Is(err, os.ErrNotExist)
+	})
+	id := restart(t, alice)
+	if _, err := ListenLocked(alice.cfg, id); !errors.Is(err, ErrNotListening) {
+		t.Fatalf("cold start after the policy turned it off: %v", err)
+	}
+}

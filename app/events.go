@@ -107,6 +107,9 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.dnd.onChanged(st, e)
 	case sync.PolicyUpdated:
 		c.onPolicyUpdated(st, e)
+		if c.Policy().DeafAfterRestart {
+			c.dropListenTicket() // <cold-start listen='false'/>: at once (coldstart.go)
+		}
 	case sync.OnCallUpdated:
 		c.onOnCallUpdated(st, e)
 	case sync.WipeRequested:
