@@ -312,14 +312,25 @@ func (s *Service) handOff(m securestore.Message) {
 		s.held(sender, p.ID) // a resend of the hand-off: confirm again
 		return
 	}
-	running := 0
+	running, taken := 0, false
 	for _, l := range s.ladders {
 		if l.active() && !l.Exhausted && strings.EqualFold(l.Sender, sender) {
 			running++
 		}
+		taken = taken || l.Origin == p.ID
 	}
 	pol := s.policy
 	s.mu.Unlock()
+	if taken {
+		// The origin-id is the sender's choice, and a response addressed
+		// to us (an ack from the recipient's client) names only it: two
+		// senders' ladders of one origin-id could not be told apart, so an
+		// account that saw another's page (its recipient, someone a step
+		// reached) could have its own message's ack end that ladder. The
+		// first holds it; the second sender's device runs its own.
+		refuse("a ladder of that message id is held for another sender")
+		return
+	}
 	if running >= s.cfg.MaxPerSender {
 		refuse(fmt.Sprintf("the sender has %d ladders running (the limit)", running))
 		return

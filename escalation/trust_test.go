@@ -347,3 +347,40 @@ func TestPlanStepsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginHeldForAnotherSender: a ladder is its sender's and origin-id's,
+// but an acknowledgement the recipient's client addresses to the service
+// names only the origin-id (the sender chose it; anyone the page reached
+// saw it). Dave hands over a ladder naming the origin-id of Alice's held
+// page and Bob, her page's recipient, as its thread: were it held, Bob's
+// acknowledgement of Dave's message could end Alice's ladder (and its
+// closing notice Bob's alert on her page), or his ack of hers end Dave's
+// and leave hers paging. The service refuses it (audited; no <held/>, so
+// Dave's own device runs his ladder), and Bob's ack ends Alice's ladder.
+func TestOriginHeldForAnotherSender(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "dave", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	alice := start(t, srv, "alice", nodeOptions{})
+	dave := start(t, srv, "dave", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "Bed 3 K+ 7.0", nil)
+	alice.waitFor("Alice's ladder held", 10*time.Second, func() bool { return alice.held(of) })
+
+	dave.s.SetEscalationService(srv.JID("escalation"))
+	if _, err := dave.s.Send(srv.JID("escalation"), "Bed 3 other", sync.SendOptions{Urgency: securestore.UrgencyCritical, AckRequired: true,
+		Plan: &sync.EscalationPlan{ID: of, To: srv.JID("bob"), AfterSeconds: 60, Steps: []sync.EscalationStep{{To: srv.JID("kim")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	svc.waitFor("Dave's plan refused", 10*time.Second, func() bool {
+		return slices.Contains(svc.auditKinds(), "escalation-refused")
+	})
+	time.Sleep(300 * time.Millisecond)
+	if dave.held(of) {
+		t.Errorf("Dave's ladder naming the origin-id of Alice's held page was confirmed")
+	}
+	if a := svc.svc.Active(); len(a) != 1 || !strings.EqualFold(a[0].Sender, srv.JID("alice")) {
+		t.Fatalf("ladders held: %+v, want only Alice's", a)
+	}
+}
