@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -112,4 +113,75 @@ func TestNotOpenedStoreIsLocked(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+}
+
+// fixedListenKeys answers every listen item with one fixed key, so fuzzed
+// and fixture files get as far as the authentication.
+type fixedListenKeys struct{}
+
+func (fixedListenKeys) Get(id string) ([]byte, error) {
+	if !strings.HasPrefix(id, "listen-") {
+		return nil, ErrNotFound
+	}
+	return bytes.Repeat([]byte{7}, 32), nil
+}
+func (fixedListenKeys) Set(string, []byte) error { return nil }
+func (fixedListenKeys) Delete(string) error      { return nil }
+
+// TestListenTicketFixtures: testdata/listen holds ticket files sealed under
+// fixedListenKeys' key: the good one opens to its text, each fail_ one is
+// ErrCorrupt (never a panic, never a partial ticket).
+func TestListenTicketFixtures(t *testing.T) {
+	dir := filepath.Join("testdata", "listen")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := filepath.Join(t.TempDir(), "store.db")
+		if err := os.WriteFile(ListenPath(store), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := OpenListenTicket(store, fixedListenKeys{})
+		switch {
+		case strings.HasPrefix(name, "good_"):
+			if err != nil || string(got) != `{"v":1}` {
+				t.Errorf("%s: %q %v", name, got, err)
+			}
+		case strings.HasPrefix(name, "fail_"):
+			if !errors.Is(err, ErrCorrupt) || got != nil {
+				t.Errorf("%s: %q %v, want ErrCorrupt", name, got, err)
+			}
+		default:
+			t.Errorf("%s: fixture names start with good_ or fail_", name)
+		}
+		n++
+	}
+	if n < 4 {
+		t.Fatalf("%d fixtures", n)
+	}
+}
+
+// FuzzListenTicket: no ticket file, however damaged, makes the reader
+// panic; one that opens under the key is exactly what was sealed.
+func FuzzListenTicket(f *testing.F) {
+	ents, _ := os.ReadDir(filepath.Join("testdata", "listen"))
+	for _, e := range ents {
+		if b, err := os.ReadFile(filepath.Join("testdata", "listen", e.Name())); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		store := filepath.Join(t.TempDir(), "store.db")
+		if err := os.WriteFile(ListenPath(store), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = OpenListenTicket(store, fixedListenKeys{})
+	})
 }
