@@ -79,3 +79,34 @@ func (n *node) steps() int {
 	}
 	return c
 }
+
+// TestLeaseClockSkew: the two instances' clocks disagree by an hour (two
+// hosts, one without NTP). The lease must not depend on them agreeing: an
+// instance whose clock is ahead does not take the lease from a live
+// holder (both would fire), and one whose clock is behind takes it within
+// a few lease lengths of the holder's death (not an hour later).
+func TestLeaseClockSkew(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "escalation", testserver.PubSubAdmin)
+	publish(t, srv, policyDoc(srv, 60, ``), "")
+	const ttl = 3 * time.Second
+	a := start(t, srv, "escalation", nodeOptions{clock: &testClock{}, service: true, resource: "a", leaseTTL: ttl})
+	a.waitFor("a holding the lease", 15*time.Second, a.lease.Held)
+
+	ahead := &testClock{off: time.Hour}
+	b := start(t, srv, "escalation", nodeOptions{clock: ahead, service: true, resource: "b", leaseTTL: ttl, leaseClock: ahead})
+	for end := time.Now().Add(3 * ttl); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if b.lease.Held() {
+			t.Fatalf("the instance whose clock is an hour ahead took the lease while the holder (a) renews it (a holds: %v)", a.lease.Held())
+		}
+	}
+	if !a.lease.Held() {
+		t.Fatal("a lost the lease")
+	}
+	b.stop()
+
+	behind := &testClock{off: -time.Hour}
+	c := start(t, srv, "escalation", nodeOptions{clock: behind, service: true, resource: "c", leaseTTL: ttl, leaseClock: behind})
+	time.Sleep(ttl)
+	a.stop()
+	c.waitFor("the instance whose clock is an hour behind taking the lease after the holder died", 5*ttl, c.lease.Held)
+}

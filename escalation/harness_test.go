@@ -98,6 +98,7 @@ type nodeOptions struct {
 	clock        sync.Clock
 	service      bool          // run a Service on it
 	leaseTTL     time.Duration // one of several instances, with a PubSubLease
+	leaseClock   sync.Clock    // the lease's clock (nil: the wall clock)
 	maxPerSender int           // Config.MaxPerSender
 }
 
@@ -147,7 +148,7 @@ func start(t testing.TB, srv *testserver.Server, account string, o nodeOptions) 
 			// ladder's minutes at once, which would make every lease look
 			// expired at the same moment (in service both are one clock
 			// that moves steadily).
-			n.lease = NewPubSubLease(s, o.resource, o.leaseTTL, nil, nil)
+			n.lease = NewPubSubLease(s, o.resource, o.leaseTTL, o.leaseClock, nil)
 			cfg.Lease = n.lease
 		}
 		n.svc, err = New(cfg)

@@ -26,6 +26,14 @@ import (
 // before the other may start. If both ever fired the same step anyway (a
 // clock jump), the step's origin-ids are derived from the ladder, so
 // receivers store it once.
+//
+// T is written by the holder's clock, and the instances run on two hosts
+// whose clocks may disagree: compared with another clock, an hour's skew
+// would make a reader ahead take the lease from a live holder (both fire),
+// or a reader behind wait an hour after the holder died. So another
+// instance's lease counts as expired only when the item has not changed
+// for TTL by the reader's own clock, from when it first read it as it is
+// (a live holder rewrites it every TTL/3); T itself is not compared.
 
 // PubSubLease is the lease kept in the service account's PEP node.
 type PubSubLease struct {
@@ -38,6 +46,12 @@ type PubSubLease struct {
 
 	mu    gosync.Mutex
 	until time.Time // our lease's end, when we hold it
+
+	// seen is another instance's lease as last read, and when (by our
+	// clock) we first read it so: it is expired once unchanged for ttl.
+	seenHolder string
+	seenUntil  time.Time
+	seenAt     time.Time
 }
 
 // NewPubSubLease makes the lease of instance me (its resource), held for
@@ -90,7 +104,7 @@ func (l *PubSubLease) step(ctx context.Context) {
 	}
 	now := l.clock.Now()
 	mine := holder == l.me
-	if !mine && holder != "" && now.Before(until) {
+	if !mine && holder != "" && !l.stale(holder, until, now) {
 		l.drop()
 		return // another instance holds it
 	}
@@ -114,6 +128,16 @@ func (l *PubSubLease) step(ctx context.Context) {
 	l.mu.Lock()
 	l.until = end
 	l.mu.Unlock()
+}
+
+// stale: another instance's lease, read at now, has not changed for ttl by
+// our clock (its holder stopped renewing it). Only step calls it.
+func (l *PubSubLease) stale(holder string, until, now time.Time) bool {
+	if holder != l.seenHolder || !until.Equal(l.seenUntil) || l.seenAt.IsZero() {
+		l.seenHolder, l.seenUntil, l.seenAt = holder, until, now
+		return false
+	}
+	return now.Sub(l.seenAt) >= l.ttl
 }
 
 func (l *PubSubLease) drop() {
