@@ -150,6 +150,12 @@ func CheckServer(ctx context.Context, sc ServerCheck) ([]Finding, error) {
 		add(CheckWarn, "sign-in", fmt.Sprintf("signed in over %s with %s", sc.URL, f.Mechanism),
 			`store SCRAM-SHA-256 (Prosody password_hash = "SHA-256"; ejabberd auth_scram_hash: sha256) and reset passwords so accounts are rehashed`)
 	}
+	if f.Registration {
+		add(CheckFail, "registration", "the server offers in-band registration (XEP-0077): anyone who reaches it can make an account, read the rota and write to staff",
+			"accounts are made by IT (docs/ADMIN.md, step 6): Prosody allow_registration = false; ejabberd: remove mod_register")
+	} else {
+		add(CheckOK, "registration", "no in-band registration: only IT makes accounts", "")
+	}
 	switch {
 	case !f.SMEnabled:
 		add(CheckFail, "stream management", "XEP-0198 is not offered: every network blip is a fresh sign-in and unacknowledged messages are resent", "enable smacks (Prosody) / mod_stream_mgmt (ejabberd)")

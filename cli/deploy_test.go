@@ -398,7 +398,7 @@ func pageThrough(t *testing.T, d *deployedServer) *peer {
 		hostMeta = "staff would have to type " + d.wss
 	}
 	ws, _ := url.Parse(d.wss)
-	for _, want := range []string{hostMeta, "SCRAM-SHA-256", "archive pages of 250", "came back through https://" + ws.Host + "/",
+	for _, want := range []string{hostMeta, "SCRAM-SHA-256", "ok    registration", "archive pages of 250", "came back through https://" + ws.Host + "/",
 		"stays on the upload service until its expiry: the server refuses deletes",
 		"members-only, non-anonymous, persistent, hidden and archived", "policy version 1", "Cardiology on call: dr.osei@" + d.domain,
 		"ordinary users may not create nodes on pubsub." + d.domain} {
@@ -582,6 +582,8 @@ func TestCheckMisconfiguredProsody(t *testing.T) {
 			"muc_room_default_public_jids = true", "muc_room_default_public_jids = false",
 			`http_external_url = "https://localhost/"`+"\n\thttp_file_share", `http_external_url = "https://upload.localhost/"`+"\n\thttp_file_share",
 			`"smacks";`, "",
+			"allow_registration = false", "allow_registration = true",
+			`"admin_shell";`, `"admin_shell"; "register";`,
 		).Replace(cfg)
 	}, "rounds.check")
 	check := append([]string{"admin", "check"}, d.accountArgs(t, "rounds.check", t.TempDir())...)
@@ -596,6 +598,7 @@ func TestCheckMisconfiguredProsody(t *testing.T) {
 	}
 	for _, want := range []string{
 		"FAIL  stream management  XEP-0198 is not offered",
+		"FAIL  registration       the server offers in-band registration (XEP-0077)", "fix: accounts are made by IT",
 		"FAIL  archive            the server returns at most 50 messages per archive page",
 		"fix: Prosody: max_archive_query_results = 250",
 		"FAIL  upload",

@@ -45,6 +45,9 @@ type ServerFacts struct {
 	SMResumable bool
 	CarbonsErr  error
 	CSI         bool
+	// Registration: the server offers in-band registration (XEP-0077)
+	// before sign-in, so anyone who reaches it can make an account.
+	Registration bool
 
 	MAM bool
 	// ArchivePage is the most results one 250-message query returned;
@@ -116,6 +119,7 @@ func ProbeServer(ctx context.Context, s Server, pubsub string) *ServerFacts {
 	f.Mechanism = c.Mechanism()
 	f.SMEnabled, f.SMResumable = c.StreamManagement()
 	f.CSI = c.Features().Child("urn:xmpp:csi:0", "csi") != nil
+	f.Registration = c.OfferedBeforeSignIn().Child("http://jabber.org/features/iq-register", "register") != nil
 	f.CarbonsErr = c.EnableCarbons(ctx)
 	if !f.HaveDate {
 		probeEntityTime(ctx, f, c)

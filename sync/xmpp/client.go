@@ -121,7 +121,10 @@ type Client struct {
 	keys     *SCRAMKeys
 	mech     string
 	features *Element
-	closed   bool
+	// offered are the stream features before sign-in (what anyone who
+	// reaches the server is offered, such as in-band registration).
+	offered *Element
+	closed  bool
 
 	// endpoint indexes [URL]+Alternates: the one last reached (dialAny).
 	endpoint int
@@ -253,6 +256,7 @@ func (c *Client) login(ctx context.Context) (*transport, *Element, error) {
 			t.abort()
 			return nil, nil, err
 		}
+		offered := feats
 		mech, keys, err := authenticate(ctx, t, feats, c.account.Local, creds)
 		if err != nil {
 			t.abort()
@@ -265,7 +269,7 @@ func (c *Client) login(ctx context.Context) (*transport, *Element, error) {
 			return nil, nil, err
 		}
 		c.mu.Lock()
-		c.mech = mech
+		c.mech, c.offered = mech, offered
 		if keys != nil {
 			c.keys = keys
 			// Keep the keys for resumption; they spare a PBKDF2 run and let the
@@ -541,6 +545,14 @@ func (c *Client) Mechanism() string {
 func (c *Client) ChannelBound() bool {
 	m := c.Mechanism()
 	return len(m) > 5 && m[len(m)-5:] == "-PLUS"
+}
+
+// OfferedBeforeSignIn returns the stream features of the last sign-in
+// before authentication: what the server offers anyone who connects.
+func (c *Client) OfferedBeforeSignIn() *Element {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offered
 }
 
 // Features returns the stream features after authentication.
