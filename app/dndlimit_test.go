@@ -118,3 +118,50 @@ func TestForwardLimitWindow(t *testing.T) {
 		t.Fatalf("over the bound in all: ok %v tell %v", ok, tell)
 	}
 }
+
+// TestDNDForwardsBoundedWhileLocked: the same flood while bob's Rounds is
+// locked (listening): five forwards, one notice; after the unlock the merge
+// forwards none of the others late, and the limit is audited once.
+func TestDNDForwardsBoundedWhileLocked(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	carol := dndSignIn(t, srv, "carol", "desk", Policy{})
+	if err := bob.c.SetDND(DNDSettings{Reply: "In theatre", Cover: carol.jid}); err != nil {
+		t.Fatal(err)
+	}
+	bob.c.Lock()
+	const pages = 7
+	for i := range pages {
+		if _, err := alice.c.SendClinical(bob.jid, fmt.Sprintf("LFLOOD-%d bed 6 arrest", i), ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forwards := func() int {
+		n := 0
+		for _, r := range rowsFrom(carol, bob.jid) {
+			if r.Forward != nil && strings.Contains(r.Body, "LFLOOD-") {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the forwards at carol while bob is locked", 30*time.Second, func() bool { return forwards() >= forwardsPerSender })
+	waitFor(t, "the limit notice at alice", 30*time.Second, func() bool {
+		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
+			if strings.Contains(r.Body, "not forwarded to carol") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := bob.c.Unlock(t.Context(), testPIN); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "all pages at bob after the unlock", 30*time.Second, func() bool { return len(rowsFrom(bob, alice.jid)) == pages })
+	waitFor(t, "the limit audited at the unlock", 30*time.Second, func() bool { return bob.auditHas(AuditDNDForwardLimited, "while locked") })
+	time.Sleep(time.Second)
+	if n := forwards(); n != forwardsPerSender {
+		t.Fatalf("%d forwards at carol after the unlock, want %d", n, forwardsPerSender)
+	}
+}
