@@ -23,6 +23,7 @@ import (
 // audited with who asked. Live messages only: a command caught up from the
 // archive after a restart is not run again.
 func (s *Service) command(m securestore.Message) {
+	defer s.forgetIncoming(m) // handled: its words are not kept
 	from := jid.Bare(m.From)
 	s.mu.Lock()
 	admin := slices.ContainsFunc(s.admins, func(a string) bool { return strings.EqualFold(a, from) })

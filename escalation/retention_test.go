@@ -134,3 +134,28 @@ func TestPageTextForgotten(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedTextForgotten: the service needs a page's text only to send
+// the copies of a ladder it holds. A hand-off it refuses (here a plan with
+// a step of another kind than it runs) and a message it ignores (someone
+// who is not an admin writing to it) leave no text in its store: their
+// bodies become tombstones as soon as they are handled.
+func TestRefusedTextForgotten(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("bob")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	alice := start(t, srv, "alice", nodeOptions{})
+	const chat, page = "MARKER-C Mrs Jones in bed 4 keeps asking", "MARKER-R Bed 4 K+ 7.2"
+	if _, err := alice.s.Send(srv.JID("escalation"), chat, sync.SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	alice.page(srv.JID("bob"), page, &sync.EscalationPlan{AfterSeconds: 60, Steps: []sync.EscalationStep{{Role: "Chief of everything"}}})
+	svc.waitFor("the plan refused", 10*time.Second, func() bool { return slices.Contains(svc.auditKinds(), "escalation-refused") })
+	for _, text := range []string{"MARKER-C", "MARKER-R"} {
+		if where := textIn(t, svc.store, text); len(where) > 0 {
+			t.Errorf("the service's store still holds %s: %v", text, where)
+		}
+	}
+}

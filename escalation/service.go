@@ -279,6 +279,7 @@ func (s *Service) handOff(m securestore.Message) {
 	refuse := func(why string) {
 		s.log.Warn("escalation: hand-off refused", "from", sender, "why", why)
 		s.audit("escalation-refused", "from=%s origin=%s why=%s", sender, m.OriginID, why)
+		s.forgetIncoming(m) // no step will send it
 	}
 	sj, err := jid.Parse(sender)
 	switch {
@@ -627,6 +628,7 @@ func (s *Service) response(e sync.ResponseReceived) {
 	if e.Own {
 		return // our other instance's (none are sent) or a carbon
 	}
+	defer s.forgetIncoming(e.Message) // a decline's words, a text ack
 	from := jid.Bare(e.From)
 	s.mu.Lock()
 	l := s.ladderForResponse(e)
@@ -865,6 +867,20 @@ func (s *Service) forgetText(l *ladder) {
 		if _, err := s.st.Retract(id, now); err != nil && !errors.Is(err, securestore.ErrNotFound) {
 			s.log.Error("escalation: removing a page's text", "err", err)
 		}
+	}
+}
+
+// forgetIncoming makes a received message that the service has handled and
+// will never send on a tombstone: a hand-off it refused, a response, a
+// message to it from someone who is not an admin or an admin's command. Its
+// text (which may name a patient) then stays in the store no longer than
+// it takes to handle it; the audit log says what happened.
+func (s *Service) forgetIncoming(m securestore.Message) {
+	if m.ID == 0 || m.Direction != securestore.Incoming {
+		return
+	}
+	if _, err := s.st.Retract(m.ID, s.clock.Now()); err != nil && !errors.Is(err, securestore.ErrNotFound) {
+		s.log.Error("escalation: removing a message's text", "err", err)
 	}
 }
 
