@@ -80,10 +80,18 @@ func (v *DirectoryView) showBroadcast(ba BroadcastActions) {
 	text := newClinicalField()
 	text.SetPlaceHolder("Message to each of them")
 	levels := levelNames(v.roles.levels)
-	urg := widget.NewRadioGroup(levels, nil)
+	ack := widget.NewCheck("Ask each to acknowledge", nil)
+	urg := widget.NewRadioGroup(levels, func(sel string) {
+		// Urgent and STAT always ask (app.AckAlways), as in the other composers.
+		if app.AckAlways(urgencyLevels[max(0, indexOf(levels, sel))]) {
+			ack.SetChecked(true)
+			ack.Disable()
+		} else {
+			ack.Enable()
+		}
+	})
 	urg.Horizontal, urg.Required = true, true
 	urg.SetSelected(levels[0])
-	ack := widget.NewCheck("Ask each to acknowledge", nil)
 	status := errorLabel()
 	send := widget.NewButtonWithIcon("Send to each", theme.MailSendIcon(), func() {
 		r := ""
@@ -101,7 +109,7 @@ func (v *DirectoryView) showBroadcast(ba BroadcastActions) {
 			return
 		}
 		u := urgencyLevels[max(0, indexOf(levels, urg.Selected))]
-		to, body, asks := slices.Clone(chosen), text.Text, ack.Checked
+		to, body, asks := slices.Clone(chosen), text.Text, ack.Checked || app.AckAlways(u)
 		go func() {
 			b, err := ba.SendBroadcast(to, r, body, u, asks)
 			doUI(func() {

@@ -20,6 +20,10 @@ type broadcastingActions struct {
 	*fakeActions
 	mu   sync.Mutex
 	sent []string
+	// urgency and asks: each broadcast's level and whether it asked for
+	// an acknowledgement.
+	urgency []app.Urgency
+	asks    []bool
 }
 
 func sampleBroadcast() app.BroadcastView {
@@ -40,6 +44,7 @@ func sampleBroadcast() app.BroadcastView {
 func (f *broadcastingActions) SendBroadcast(to []string, role, text string, u app.Urgency, ack bool) (app.BroadcastView, error) {
 	f.mu.Lock()
 	f.sent = append(f.sent, strings.Join(to, ",")+"|"+role+"|"+text)
+	f.urgency, f.asks = append(f.urgency, u), append(f.asks, ack)
 	f.mu.Unlock()
 	return sampleBroadcast(), nil
 }
@@ -115,6 +120,56 @@ func TestBroadcastComposer(t *testing.T) {
 	v.popup.Hide()
 	if v.OpenBroadcast() != "" {
 		t.Error("a closed broadcast view still counts as open")
+	}
+}
+
+// TestBroadcastComposerAckAlways: as in the other composers, urgent and
+// STAT tick "Ask each to acknowledge" and lock it (app.AckAlways); routine
+// frees it again, and a STAT broadcast asks for an acknowledgement.
+func TestBroadcastComposerAckAlways(t *testing.T) {
+	test.NewTempApp(t)
+	f := &broadcastingActions{fakeActions: &fakeActions{}}
+	v := NewDirectoryView(contacts(), f)
+	w := test.NewTempWindow(t, v)
+	w.Resize(fyne.NewSize(390, 844))
+	test.Tap(buttonIn(v, "Broadcast"))
+	pop := v.popup
+	var ack *widget.Check
+	for _, c := range findAll[*widget.Check](pop.Content) {
+		if c.Text == "Ask each to acknowledge" {
+			ack = c
+		}
+	}
+	urg := findAll[*widget.RadioGroup](pop.Content)
+	if ack == nil || len(urg) != 1 {
+		t.Fatalf("composer: ack box %v, %d level choices", ack != nil, len(urg))
+	}
+	if ack.Checked || ack.Disabled() {
+		t.Fatalf("routine: ack checked %v, disabled %v", ack.Checked, ack.Disabled())
+	}
+	levels := urg[0].Options
+	urg[0].SetSelected(levels[2]) // STAT
+	if !ack.Checked || !ack.Disabled() {
+		t.Errorf("STAT: ack checked %v, disabled %v; want ticked and locked", ack.Checked, ack.Disabled())
+	}
+	urg[0].SetSelected(levels[0])
+	if ack.Disabled() {
+		t.Error("routine again: the ack box stays locked")
+	}
+	ack.SetChecked(false)
+	urg[0].SetSelected(levels[1]) // urgent
+	test.Tap(findAll[*widget.Check](pop.Content)[0])
+	for _, e := range findAll[*widget.Entry](pop.Content) {
+		if e.MultiLine {
+			test.Type(e, "Fire drill at 15:00")
+		}
+	}
+	test.Tap(buttonIn(pop.Content, "Send to each"))
+	if !waitFor(func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.sent) == 1 }) {
+		t.Fatal("nothing sent")
+	}
+	if f.urgency[0] != app.UrgencyHigh || !f.asks[0] {
+		t.Errorf("sent at %v asking for an ack %v; want urgent, asking", f.urgency[0], f.asks[0])
 	}
 }
 
