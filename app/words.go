@@ -76,6 +76,36 @@ const (
 	AuthFailed = sync.AuthFailed
 )
 
+// ConnectionLine is what the inbox's status bar says about the connection
+// c at now (the screens' clock): "Online", "Connecting…", why it is offline
+// and when it tries again ("retrying in 20 s", or at a clock time a minute
+// or more away, in now's time zone), or why the server refused the sign-in.
+func ConnectionLine(c Connection, now time.Time) string {
+	switch c.Connectivity {
+	case Online:
+		return "Online"
+	case Connecting:
+		return "Connecting…"
+	case AuthFailed:
+		if c.Reason != nil {
+			return SignInErrorText(c.Reason)
+		}
+		return "Sign-in refused by the server"
+	}
+	msg := "Offline"
+	if c.Reason != nil {
+		msg += ": " + SignInErrorText(c.Reason)
+	}
+	if !c.RetryAt.IsZero() {
+		if d := c.RetryAt.Sub(now); d > 0 && d < time.Minute {
+			msg += fmt.Sprintf(" · retrying in %d s", int(d.Seconds()+0.5))
+		} else {
+			msg += " · retrying at " + c.RetryAt.In(now.Location()).Format("15:04")
+		}
+	}
+	return msg + ". Messages you send wait and go out when back online."
+}
+
 // InboxTime is the inbox's short time: "now", "5 min", "14:32", "Yesterday",
 // "Mon", "12 Mar", "12 Mar 2024".
 func InboxTime(now, t time.Time) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -418,33 +417,13 @@ func (s *statusBar) set(c app.Connection) {
 	s.state = c
 	s.action.Hide()
 	s.Show()
+	s.text.SetText(app.ConnectionLine(c, nowFunc()))
 	switch c.Connectivity {
 	case app.Online:
-		s.text.SetText("Online")
 		s.Hide()
-	case app.Connecting:
-		s.text.SetText("Connecting…")
-		s.bg.FillColor = theme.Color(theme.ColorNameWarning)
-	case app.Offline:
-		msg := "Offline"
-		if c.Reason != nil {
-			msg += ": " + app.SignInErrorText(c.Reason)
-		}
-		if !c.RetryAt.IsZero() {
-			if d := c.RetryAt.Sub(nowFunc()); d > 0 && d < time.Minute {
-				msg += fmt.Sprintf(" · retrying in %d s", int(d.Seconds()+0.5))
-			} else {
-				msg += " · retrying at " + c.RetryAt.Local().Format("15:04")
-			}
-		}
-		s.text.SetText(msg + ". Messages you send wait and go out when back online.")
+	case app.Connecting, app.Offline:
 		s.bg.FillColor = theme.Color(theme.ColorNameWarning)
 	case app.AuthFailed:
-		msg := "Sign-in refused by the server"
-		if c.Reason != nil {
-			msg = app.SignInErrorText(c.Reason)
-		}
-		s.text.SetText(msg)
 		s.bg.FillColor = theme.Color(theme.ColorNameError)
 		s.action.Show()
 	}
