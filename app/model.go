@@ -139,6 +139,9 @@ type MessageRow struct {
 	// sender's live view of an acknowledgement ("Read 14:03 · alerting until
 	// acknowledged"), each quick response, the escalation ladder's state.
 	Status []string
+	// StatusAck marks, parallel to Status (nil when none does), the lines
+	// that say the message was acknowledged: screens draw them strong.
+	StatusAck []bool
 }
 
 // MessageMarks are stored facts about a message that a thread shows beside

@@ -72,20 +72,30 @@ func Excerpt(s string, n int) string {
 // recipient of a chat; clock says a time as the thread does. The role line
 // (roleLine) comes first.
 func statusLines(r MessageRow, peer string, room bool, clock func(time.Time) string) []string {
+	lines, _ := statusRows(r, peer, room, clock)
+	return lines
+}
+
+// statusRows is statusLines with, parallel to the lines, which of them say
+// the message was acknowledged (MessageRow.StatusAck): the live view's
+// "Acknowledged …" and the peer's acknowledgement among the responses.
+func statusRows(r MessageRow, peer string, room bool, clock func(time.Time) string) (out []string, ack []bool) {
 	if !r.Recalled.IsZero() || r.Notice {
-		return nil
+		return nil, nil
 	}
-	var out []string
+	add := func(line string, acked bool) {
+		out, ack = append(out, line), append(ack, acked)
+	}
 	if l := roleLine(r, peer); l != "" {
-		out = append(out, l)
+		add(l, false)
 	}
 	acked := false
 	headline := -1 // the response the live view's line already names
 	if r.Outgoing && r.AckRequired {
-		var ack *ResponseRow
+		var ackResp *ResponseRow
 		for i := range r.Responses {
 			if r.Responses[i].Kind == ResponseAck {
-				ack, headline = &r.Responses[i], i
+				ackResp, headline = &r.Responses[i], i
 				break
 			}
 		}
@@ -99,38 +109,40 @@ func statusLines(r MessageRow, peer string, room bool, clock func(time.Time) str
 			where = "the team's devices"
 		}
 		switch {
-		case ack != nil:
+		case ackResp != nil:
 			acked = true
-			line := "Acknowledged " + clock(ack.At) + " by " + ack.From
-			if ack.ByText {
+			line := "Acknowledged " + clock(ackResp.At) + " by " + ackResp.From
+			if ackResp.ByText {
 				line += " (by text reply)"
 			}
-			out = append(out, line)
+			add(line, true)
 		case state == ReceiptAcknowledged:
 			acked = true
-			out = append(out, "Acknowledged "+clock(receiptTime(r, ReceiptAcknowledged)))
+			add("Acknowledged "+clock(receiptTime(r, ReceiptAcknowledged)), true)
 		case state == ReceiptRead:
-			out = append(out, "Read "+clock(receiptTime(r, ReceiptRead))+" · alerting until acknowledged")
+			add("Read "+clock(receiptTime(r, ReceiptRead))+" · alerting until acknowledged", false)
 		case state == ReceiptDelivered || r.Alerting:
-			out = append(out, "Alerting on "+where+" since "+clock(receiptTime(r, ReceiptDelivered)))
+			add("Alerting on "+where+" since "+clock(receiptTime(r, ReceiptDelivered)), false)
 		case state == ReceiptFailed:
-			out = append(out, "Not delivered: nobody is alerted")
+			add("Not delivered: nobody is alerted", false)
 		default:
-			out = append(out, "Not yet delivered · acknowledgement required")
+			add("Not yet delivered · acknowledgement required", false)
 		}
 	}
 	for i, resp := range r.Responses {
 		if i == headline {
 			continue // already the live view's line
 		}
-		out = append(out, responseLine(resp, room, clock))
+		// The peer's own acknowledgement stands out; in a room, and for
+		// the user's own, the line leads with who answered.
+		add(responseLine(resp, room, clock), resp.Kind == ResponseAck && !resp.Own && !room)
 	}
 	if e := r.Escalation; e != nil && r.Outgoing {
 		switch {
 		case e.Active && !e.NextAt.IsZero() && !acked:
-			out = append(out, "Escalates at "+clock(e.NextAt)+" unless acknowledged")
+			add("Escalates at "+clock(e.NextAt)+" unless acknowledged", false)
 		case e.Exhausted && e.EndedAt.IsZero():
-			out = append(out, "Escalation ended: nobody acknowledged")
+			add("Escalation ended: nobody acknowledged", false)
 		}
 		// Who runs the ladder: the hospital's escalation service (it pages
 		// with this device off), or this device after the service fell
@@ -138,12 +150,12 @@ func statusLines(r MessageRow, peer string, room bool, clock func(time.Time) str
 		switch {
 		case !e.Active || acked:
 		case e.HeldByService:
-			out = append(out, LineHeldByService)
+			add(LineHeldByService, false)
 		case e.TakenBack:
-			out = append(out, LineTakenBack)
+			add(LineTakenBack, false)
 		}
 	}
-	return out
+	return out, ack
 }
 
 // The escalation status lines that say who runs a ladder.

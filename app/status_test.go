@@ -151,3 +151,49 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusAckMarks: the lines that say a message was acknowledged are
+// marked (MessageRow.StatusAck, drawn strong), each once and no other:
+// the sender's live view "Acknowledged … by", an acknowledgement by
+// receipt alone, the peer's ack under a message they were sent; not a
+// room member's or the user's own, which lead with who answered.
+func TestStatusAckMarks(t *testing.T) {
+	t0 := statusNow.Add(-28 * time.Minute)
+	marked := func(r MessageRow, room bool) []string {
+		t.Helper()
+		lines, ack := statusRows(r, "Dr Osei", room, statusClock)
+		if len(ack) != len(lines) {
+			t.Fatalf("%d marks for %d lines", len(ack), len(lines))
+		}
+		var out []string
+		for i, l := range lines {
+			if ack[i] {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	out := MessageRow{Outgoing: true, Timestamp: t0, Urgency: UrgencyCritical, AckRequired: true, Marks: MessageMarks{Role: "Cardiology on call"},
+		Responses: []ResponseRow{{From: "Dr Osei", Kind: ResponseCallMe, At: t0}, {From: "Dr Osei", Kind: ResponseAck, At: t0.Add(2 * time.Minute)}}}
+	out.Receipt.State = ReceiptAcknowledged
+	if got := marked(out, false); strings.Join(got, "|") != "Acknowledged 14:04 by Dr Osei" {
+		t.Errorf("live view: marked %q", got)
+	}
+	out.Responses = nil
+	out.Receipt.At[ReceiptAcknowledged] = t0.Add(3 * time.Minute)
+	if got := marked(out, false); strings.Join(got, "|") != "Acknowledged 14:05" {
+		t.Errorf("by receipt: marked %q", got)
+	}
+	in := MessageRow{Timestamp: t0, Urgency: UrgencyHigh, AckRequired: true,
+		Responses: []ResponseRow{{From: "Dr Osei", Kind: ResponseAck, At: t0}, {From: "Dr Osei", Kind: ResponseDecline, At: t0}}}
+	if got := marked(in, false); strings.Join(got, "|") != "Acknowledged 14:02" {
+		t.Errorf("the peer's ack: marked %q", got)
+	}
+	if got := marked(in, true); len(got) != 0 {
+		t.Errorf("a member's ack in a room: marked %q", got)
+	}
+	in.Responses = []ResponseRow{{From: "You", Own: true, Kind: ResponseAck, At: t0}}
+	if got := marked(in, false); len(got) != 0 {
+		t.Errorf("our own ack: marked %q", got)
+	}
+}

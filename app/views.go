@@ -283,7 +283,12 @@ func (cc *conversations) rows(st *securestore.Store, conv string, ms []securesto
 		replyRows(st, cv, m, names, &r) // replies.go
 		unreadableRow(m, &r)
 		patientRow(m, r.Sender, &r) // patient.go
-		r.Status = append(autoLines(r, cc.clockTime), statusLines(r, title, room, cc.clockTime)...)
+		auto := autoLines(r, cc.clockTime)
+		lines, ack := statusRows(r, title, room, cc.clockTime)
+		r.Status = append(auto, lines...)
+		if slices.Contains(ack, true) {
+			r.StatusAck = append(make([]bool, len(auto)), ack...)
+		}
 		prevDay = day
 		out[i] = r
 	}

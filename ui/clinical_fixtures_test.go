@@ -108,7 +108,7 @@ func clinicalChat() []app.MessageRow {
 		{ID: 21, Outgoing: true, Sender: "You", Body: "Bed 12 K+ 6.8 on repeat, peaked T waves. Please come now.", Timestamp: t, DayBreak: true,
 			Urgency: app.UrgencyCritical, AckRequired: true, Receipt: ackReceipt(app.ReceiptAcknowledged, t),
 			Responses: []app.ResponseRow{{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)}},
-			Status:    []string{"Acknowledged 14:04 by Dr Osei"}},
+			Status:    []string{"Acknowledged 14:04 by Dr Osei"}, StatusAck: []bool{true}},
 		{ID: 22, Sender: "Dr Osei", Body: "✓ Acknowledged", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseAck},
 		{ID: 23, Outgoing: true, Sender: "You", Body: "Bed 4 BP 82/50 after the second bolus.", Timestamp: t.Add(6 * time.Minute),
 			Urgency: app.UrgencyHigh, AckRequired: true, Receipt: ackReceipt(app.ReceiptRead, t.Add(6*time.Minute)),
@@ -185,7 +185,8 @@ func clinicalRoom() []app.MessageRow {
 			{From: "Dr Osei", Kind: app.ResponseAck, At: t.Add(2 * time.Minute)},
 			{From: "Dr Osei", Kind: app.ResponseText, Text: "Coming from theatre 2, start bagging", At: t.Add(2 * time.Minute)},
 		},
-		Status: []string{"Acknowledged 13:52 by Dr Osei", "Nurse Kim: Call me 13:51", "Dr Osei: Reply 13:52: Coming from theatre 2, start bagging"}}
+		Status:    []string{"Acknowledged 13:52 by Dr Osei", "Nurse Kim: Call me 13:51", "Dr Osei: Reply 13:52: Coming from theatre 2, start bagging"},
+		StatusAck: []bool{true, false, false}}
 	return []app.MessageRow{
 		page,
 		{ID: 52, Sender: "Dr Osei", Body: "Coming from theatre 2, start bagging", Timestamp: t.Add(2 * time.Minute), Response: app.ResponseText},

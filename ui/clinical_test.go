@@ -175,6 +175,27 @@ func TestSenderLiveView(t *testing.T) {
 	if strings.Contains(drawnTexts(v), "alerting") {
 		t.Fatalf("still 'alerting' drawn after the ack: %s", drawnTexts(v))
 	}
+	// The lines the app marks as saying it was acknowledged are bold (the
+	// words decide nothing: an unmarked line reading the same is not).
+	bold := func(text string) bool {
+		for _, c := range findAll[*canvas.Text](v) {
+			if c.Text == text && c.Visible() {
+				return c.TextStyle.Bold
+			}
+		}
+		t.Fatalf("%q not drawn: %s", text, drawnTexts(v))
+		return false
+	}
+	r.StatusAck = []bool{true, false, false}
+	v.Update(r)
+	if !bold("Acknowledged 14:04 by Dr Osei") || bold("Declined 14:03: in theatre") {
+		t.Fatalf("marked line bold %v, unmarked bold %v", bold("Acknowledged 14:04 by Dr Osei"), bold("Declined 14:03: in theatre"))
+	}
+	r.StatusAck = nil
+	v.Update(r)
+	if bold("Acknowledged 14:04 by Dr Osei") {
+		t.Fatal("an unmarked 'Acknowledged' line is bold")
+	}
 	// The badge names the level in words, not colour alone.
 	if !strings.Contains(drawnTexts(v), "STAT") {
 		t.Fatalf("no STAT badge: %s", drawnTexts(v))

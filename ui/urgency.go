@@ -438,17 +438,26 @@ func (v *ConversationView) rowStatus(r app.MessageRow) []string {
 	return lines
 }
 
-// fitStatus shortens lines wider than the bubble's text width with "…"
-// (the message's details have them whole).
-func (v *ConversationView) fitStatus(lines []string) []string {
+// statusStrong says whether line i of r's drawn status lines (rowStatus)
+// is bold: those the app marks as saying the message was acknowledged.
+func statusStrong(r app.MessageRow, i int) bool {
+	if len(r.Status) > maxStatusLines && i >= maxStatusLines-1 {
+		return false // "and N more"
+	}
+	return i < len(r.StatusAck) && r.StatusAck[i]
+}
+
+// fitStatus shortens r's drawn status lines wider than the bubble's text
+// width with "…" (the message's details have them whole).
+func (v *ConversationView) fitStatus(r app.MessageRow, lines []string) []string {
 	g := v.geo
 	if g.m == nil || v.bubbleMax <= 0 {
 		return lines
 	}
 	maxW := v.bubbleMax - g.m.padW
 	out := lines[:0:0]
-	for _, s := range lines {
-		style := fyne.TextStyle{Bold: strings.HasPrefix(s, "Acknowledged")}
+	for i, s := range lines {
+		style := fyne.TextStyle{Bold: statusStrong(r, i)}
 		if fyne.MeasureText(s, g.capSize, style).Width > maxW {
 			rs := []rune(s)
 			for len(rs) > 1 && fyne.MeasureText(string(rs)+"…", g.capSize, style).Width > maxW {
@@ -476,17 +485,13 @@ func (l *messageLayout) bindClinical(r app.MessageRow) {
 		rc.badge.Hide()
 		rc.badgeBg.Hide()
 	}
-	lines := v.fitStatus(v.rowStatus(r))
+	lines := v.fitStatus(r, v.rowStatus(r))
 	fg := theme.Color(theme.ColorNameForeground)
 	for i, t := range rc.status {
 		if i < len(lines) {
 			t.Text = lines[i]
 			t.Color = fg
-			if strings.HasPrefix(lines[i], "Acknowledged") {
-				t.TextStyle.Bold = true
-			} else {
-				t.TextStyle.Bold = false
-			}
+			t.TextStyle.Bold = statusStrong(r, i)
 			t.Show()
 			t.Refresh()
 		} else {
@@ -551,10 +556,10 @@ func (g *geometry) caption(s string) float32 {
 // measureClinical adds r's badge, status lines, edited marker and actions
 // button to a row's height h and bubble width w.
 func (v *ConversationView) measureClinical(g *geometry, r app.MessageRow, h, w float32) (float32, float32) {
-	lines := v.fitStatus(v.rowStatus(r))
-	for _, s := range lines {
+	lines := v.fitStatus(r, v.rowStatus(r))
+	for i, s := range lines {
 		h += g.capH
-		w = max(w, fyne.MeasureText(s, g.capSize, fyne.TextStyle{Bold: strings.HasPrefix(s, "Acknowledged")}).Width+g.m.padW)
+		w = max(w, fyne.MeasureText(s, g.capSize, fyne.TextStyle{Bold: statusStrong(r, i)}).Width+g.m.padW)
 	}
 	if v.showSender(r) {
 		bw := g.badgeWidth(v.badge(r))
