@@ -204,7 +204,7 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 		return nil, fmt.Errorf("%w: off by policy", ErrNotListening)
 	}
 	path := ProfileStorePath(cfg.DataDir, id)
-	raw, err := securestore.OpenListenTicket(path, cfg.Secrets)
+	raw, err := openTicketWithin(path, cfg.Secrets, keyringWait)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
 	}
@@ -285,6 +285,36 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// keyringWait is how long a start waits for the keyring (another process:
+// the Secret Service over D-Bus may hang, or wait for the user to unlock
+// it). Past it the start shows the lock screen deaf, saying so, rather than
+// no screen at all.
+var keyringWait = 5 * time.Second
+
+// errKeyringSlow: the keyring did not answer within keyringWait.
+var errKeyringSlow = errors.New("the keyring did not answer in time")
+
+// openTicketWithin is securestore.OpenListenTicket, given up after d (the
+// read goes on in the background and its result is dropped).
+func openTicketWithin(path string, secrets securestore.KeySecrets, d time.Duration) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := securestore.OpenListenTicket(path, secrets)
+		ch <- result{b, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.b, r.err
+	case <-time.After(d):
+		go func() { clear((<-ch).b) }()
+		return nil, errKeyringSlow
+	}
+}
 
 // Words for the lock screen when Rounds is locked and does not hear
 // anything (docs/STORE.md): said plainly, so nobody trusts a deaf screen.

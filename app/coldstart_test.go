@@ -362,3 +362,41 @@ func TestColdStartPolicyOffLive(t *testing.T) {
 		t.Fatalf("cold start after the policy turned it off: %v", err)
 	}
 }
+
+// stuckGetKeyring answers Get only when released.
+type stuckGetKeyring struct {
+	fakeKeyring
+	release chan struct{}
+}
+
+func (k *stuckGetKeyring) Get(id string) ([]byte, error) {
+	<-k.release
+	return k.fakeKeyring.Get(id)
+}
+
+// TestColdStartKeyringHangs: a keyring that does not answer at the start
+// leaves Rounds deaf with the plain words, after keyringWait, instead of
+// holding up the lock screen.
+func TestColdStartKeyringHangs(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	desk := signIn(t, srv, "bob", Config{})
+	id := restart(t, desk)
+	k := &stuckGetKeyring{release: make(chan struct{})}
+	defer close(k.release)
+	desk.cfg.Secrets.(*fakeKeyring).mu.Range(func(key, v any) bool { k.fakeKeyring.mu.Store(key, v); return true })
+	cfg := desk.cfg
+	cfg.Secrets = k
+	old := keyringWait
+	keyringWait = 200 * time.Millisecond
+	defer func() { keyringWait = old }()
+	done := make(chan error, 1)
+	go func() { _, err := ListenLocked(cfg, id); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotListening) || ColdStartNote(err) != noteDeaf {
+			t.Fatalf("cold start with a hanging keyring: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the start waited for a hanging keyring")
+	}
+}
