@@ -539,12 +539,19 @@ func (s *Service) sendStep(key string, f fired) {
 		if err := s.sendCopy(&c, f); err != nil {
 			s.log.Warn("escalation: escalated copy not stored", "step", f.Step, "err", err)
 			f.Failed = "could not send"
+			f.Reason = f.Failed
 			notice = fmt.Sprintf("Could not escalate to %s: %s", label, f.Failed)
 		} else {
 			notice = fmt.Sprintf("Not acknowledged in %s: escalated to %s", strings.TrimPrefix(f.Reason, "not acknowledged in "), label)
 		}
 	}
-	tag := &sync.Escalation{Of: c.Origin, Step: f.Step, To: f.JID, Role: f.Role, Reason: f.Reason, Sender: c.Sender, Thread: c.Thread}
+	// A step that reached nobody names no target: the sender's device
+	// shows it failed, and expects the next step at once.
+	to := f.JID
+	if f.Failed != "" {
+		to = ""
+	}
+	tag := &sync.Escalation{Of: c.Origin, Step: f.Step, To: to, Role: f.Role, Reason: f.Reason, Sender: c.Sender, Thread: c.Thread}
 	s.sendNotices(&c, fmt.Sprintf("step %d", f.Step), notice, tag)
 	s.mu.Lock()
 	if l := s.ladders[key]; l != nil {
@@ -554,9 +561,17 @@ func (s *Service) sendStep(key string, f fired) {
 				l.Fired[i].Failed = f.Failed
 			}
 		}
+		if now := s.clock.Now(); f.Failed != "" && l.active() && l.Next == f.Step && l.DueAt.After(now) {
+			// The step reached nobody (its copy could not be sent): the
+			// next one is due at once, as for a role nobody holds.
+			l.DueAt = now
+		}
 		s.saveLocked(l)
 	}
 	s.mu.Unlock()
+	if f.Failed != "" {
+		s.poke()
+	}
 	s.audit("escalation-step", "sender=%s origin=%s step=%d to=%s role=%s failed=%s", c.Sender, c.Origin, f.Step, f.JID, f.Role, f.Failed)
 	s.log.Info("escalation: step", "step", f.Step, "failed", f.Failed != "")
 }

@@ -270,3 +270,36 @@ func TestExhaustedNoticeAfterCrash(t *testing.T) {
 	bob.waitFor("the exhausted notice after the restart", 10*time.Second, func() bool { return bob.count(srv.JID("alice"), exhausted) == 1 })
 	alice.waitFor("the exhausted notice to the sender", 10*time.Second, func() bool { return alice.count(srv.JID("bob"), exhausted) == 1 })
 }
+
+// TestFailedSendMovesOn: a step that could not be sent (here a room step
+// whose room the service cannot join) reached nobody, so the ladder moves
+// on at once, as for a role nobody holds: the next target is paged now,
+// not a whole wait later.
+func TestFailedSendMovesOn(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step room='ghost@nowhere.invalid'/><step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	kim := start(t, srv, "kim", nodeOptions{})
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "Bed 6 SpO2 82%", nil)
+	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(of) })
+	clock.Advance(61 * time.Second)
+	svc.waitFor("step 1 failed", 30*time.Second, func() bool {
+		svc.svc.mu.Lock()
+		defer svc.svc.mu.Unlock()
+		l := svc.svc.ladders[ladderKey(srv.JID("alice"), of)]
+		return l != nil && len(l.Fired) >= 1 && l.Fired[0].Sent && l.Fired[0].Failed != ""
+	})
+	kim.waitFor("step 2 at once after the failed step", 10*time.Second, func() bool {
+		return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1
+	})
+	// The sender's device learns that step 1 reached nobody (no target
+	// named), so it too expects step 2 at once.
+	alice.waitFor("step 1's notice naming no target", 10*time.Second, func() bool {
+		return alice.count(srv.JID("bob"), func(m securestore.Message) bool {
+			return notice(of, "could not send")(m) && m.Extra[sync.ExtraEscalationStep] == "1" && m.Extra[sync.ExtraEscalationTo] == ""
+		}) == 1
+	})
+}
