@@ -243,8 +243,14 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 		c.changes.close()
 		return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
 	}
-	if t.Show != "" || t.Status != "" {
-		_ = sess.SetPresence(t.Show, t.Status)
+	// Our presence as the lock left it announced: do not disturb's while
+	// it is on (dnd.go presence), else the user's own.
+	show, status := t.Show, t.Status
+	if t.DND != nil {
+		show, status = c.dnd.presence(*t.DND, cfg.Clock.Now(), show, status)
+	}
+	if show != "" || status != "" {
+		_ = sess.SetPresence(show, status)
 	}
 	if t.DND != nil {
 		c.dnd.mu.Lock()

@@ -400,3 +400,38 @@ func TestColdStartKeyringHangs(t *testing.T) {
 		t.Fatal("the start waited for a hanging keyring")
 	}
 }
+
+// TestColdStartKeepsDNDPresence: bob is off shift when his desktop
+// restarts. Locked, his Session went on announcing it (xa with the
+// automatic reply as status); the cold-started one does too, not the
+// presence he chose before (available), which told alice he could be
+// reached.
+func TestColdStartKeepsDNDPresence(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	alice := dndSignIn(t, srv, "alice", "desk", Policy{})
+	bob := dndSignIn(t, srv, "bob", "desk", Policy{})
+	if err := alice.c.AddContact(bob.jid, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alice's request at bob", 30*time.Second, func() bool { return len(bob.c.PresenceRequests()) == 1 })
+	if err := bob.c.AnswerPresenceRequest(alice.jid, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alice sees bob available", 30*time.Second, func() bool { show, _ := alice.c.presenceOf(bob.jid); return show == "available" })
+	if err := bob.c.SetDND(DNDSettings{Reply: "Off shift, page the charge nurse", OffShift: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alice sees bob off shift", 30*time.Second, func() bool { show, _ := alice.c.presenceOf(bob.jid); return show == "xa" })
+	id := restart(t, bob)
+	waitFor(t, "alice sees bob gone", 30*time.Second, func() bool { show, _ := alice.c.presenceOf(bob.jid); return show == "" })
+	cold, err := coldStart(t, bob, id)
+	if err != nil {
+		t.Fatalf("cold start: %v", err)
+	}
+	lockedOnline(t, cold)
+	var show, status string
+	waitFor(t, "alice sees the cold-started bob", 30*time.Second, func() bool { show, status = alice.c.presenceOf(bob.jid); return show != "" })
+	if show != "xa" || status != "Off shift, page the charge nurse" {
+		t.Fatalf("alice sees the cold-started bob as %q %q; want off shift (xa) with his reply", show, status)
+	}
+}

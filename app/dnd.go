@@ -187,16 +187,25 @@ func (d *dndService) apply(st *securestore.Store, sess *sync.Session) {
 	}
 	d.mu.Unlock()
 	show, status := d.host.Presence()
-	if state.On(now) {
-		show, status = "dnd", previewText(d.replyText(state, ""))
-		if state.OffShift {
-			show = "xa"
-		}
-	}
+	show, status = d.presence(state, now, show, status)
 	if sess != nil {
 		_ = sess.SetPresence(show, status)
 	}
 	d.changes.push(Change{Kind: DNDChanged})
+}
+
+// presence is what the user's devices announce with state at now: dnd (xa
+// off shift) with the reply as status while on, else the user's own show
+// and status. A cold-started locked Session announces it too (coldstart.go).
+func (d *dndService) presence(state sync.DND, now time.Time, show, status string) (string, string) {
+	if !state.On(now) {
+		return show, status
+	}
+	show = "dnd"
+	if state.OffShift {
+		show = "xa"
+	}
+	return show, previewText(d.replyText(state, ""))
 }
 
 // view is the do-not-disturb state now (Client.DND).
