@@ -575,37 +575,20 @@ func TestHeldLadderWatchdogAfterSignIn(t *testing.T) {
 
 // TestOtherLadderSameOrigin: a ladder is the service's (sender, origin-id),
 // and the origin-id is the sender's choice, seen by everyone the page
-// reached. Dave (any account of the domain) hands the service a ladder of
-// his own that names Alice's page's origin-id and Alice as its thread, with
-// Kim as its step, then stops it. The service's notices of Dave's ladder
-// (from the service, naming that origin-id) must not touch Alice's: her
-// device still shows her ladder held by the service, and Kim's alert on the
-// service's copy of Alice's page goes on (only the copy of Dave's ladder
-// stops).
+// reached. The service refuses a second sender's plan of a held origin-id
+// (TestOriginHeldForAnotherSender), but one handed over first (the page's
+// recipient racing the sender's hand-off) is held, and its notices come
+// from the service, naming that origin-id and Alice as its thread. Here the
+// service's account (a stand-in resource) sends what it would for Dave's
+// ladder of Alice's page's origin-id: a copy to Kim, a step 2 notice and a
+// closing notice ("cancelled") to Alice and Kim. None of it touches Alice's
+// ladder: her device still shows it held by the service with its one step;
+// Kim's alert on the service's copy of Alice's page goes on.
 func TestOtherLadderSameOrigin(t *testing.T) {
 	srv, clk, alice, bob, kim, dave, sent, _ := serviceLadder(t, "MARKER-O")
 	svc := srv.JID("escalation")
-	st, _, err := alice.c.sess()
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := st.Message(sent.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ds, err := dave.c.sess()
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := &sync.EscalationPlan{ID: page.OriginID, To: alice.jid, AfterSeconds: 60,
-		Steps: []sync.EscalationStep{{To: kim.jid}}}
-	if _, err := ds.Send(svc, "MARKER-D other ladder", sync.SendOptions{Urgency: securestore.UrgencyCritical, AckRequired: true, Plan: plan}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Second) // the service holds it (Dave's copy below shows it did)
 	clk.Advance(61 * time.Second)
 	alices := kim.waitIncoming(svc, "Escalated page from "+alice.jid)
-	kim.waitIncoming(svc, "Escalated page from "+dave.jid)
 	heldSteps(t, alice, bob.jid, sent.ID, 1)
 	alertFor := func(id securestore.MessageID) bool {
 		for _, a := range kim.c.Alerts() {
@@ -617,23 +600,43 @@ func TestOtherLadderSameOrigin(t *testing.T) {
 	}
 	waitFor(t, "Kim's alert on the service's copy of Alice's page", 20*time.Second, func() bool { return alertFor(alices.ID) })
 
-	if err := ds.StopHandOff(svc, page.OriginID); err != nil {
+	st, _, err := alice.c.sess()
+	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the closing notice of Dave's ladder on Kim's device", 20*time.Second, func() bool {
-		ms, _ := kim.c.Messages(svc, 50)
-		for _, m := range ms {
-			if strings.Contains(m.Body, "stopped the escalation") {
-				return true
-			}
+	page, err := st.Message(sent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	standIn := clinicalSignIn(t, srv, "escalation", "standin", clk)
+	_, s, err := standIn.c.sess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	of := page.OriginID
+	daves := func(step int, to, reason string) *sync.Escalation {
+		return &sync.Escalation{Of: of, Step: step, To: to, Reason: reason, Sender: dave.jid, Thread: alice.jid}
+	}
+	if _, err := s.Send(kim.jid, "Escalated page from "+dave.jid+" (not acknowledged in 1 min):\nMARKER-D", sync.SendOptions{
+		Urgency: securestore.UrgencyCritical, AckRequired: true, Escalation: daves(1, kim.jid, "not acknowledged in 1 min")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send(alice.jid, "Not acknowledged in 2 min: escalated to "+kim.jid, sync.SendOptions{Escalation: daves(2, kim.jid, "not acknowledged in 2 min")}); err != nil {
+		t.Fatal(err)
+	}
+	kim.waitIncoming(svc, "MARKER-D")
+	for _, to := range []string{kim.jid, alice.jid} {
+		if _, err := s.Send(to, "MARKER-S The sender stopped the escalation. No action needed.", sync.SendOptions{Escalation: daves(1, "", endCancelled)}); err != nil {
+			t.Fatal(err)
 		}
-		return false
-	})
+	}
+	kim.waitIncoming(svc, "MARKER-S")
+	alice.waitIncoming(dave.jid, "MARKER-S")
 	time.Sleep(time.Second)
 	if !alertFor(alices.ID) {
 		t.Errorf("Kim's alert on the copy of Alice's page ended by the closing notice of Dave's ladder")
 	}
-	if r, _ := alice.messageRow(bob.jid, sent.ID); r.Escalation == nil || !r.Escalation.Active || !r.Escalation.HeldByService {
-		t.Errorf("Alice's ladder %+v: ended or no longer held after Dave's ladder of the same origin-id was stopped", r.Escalation)
+	if r, _ := alice.messageRow(bob.jid, sent.ID); r.Escalation == nil || !r.Escalation.Active || !r.Escalation.HeldByService || len(r.Escalation.Steps) != 1 {
+		t.Errorf("Alice's ladder %+v: moved or ended by the notices of Dave's ladder of the same origin-id", r.Escalation)
 	}
 }
