@@ -32,7 +32,7 @@ type Client struct {
 	changes *changeQueue
 
 	// unlocking is held by Unlock from its first look until it has taken
-	// the listener, and by wipeLocked while it destroys the locked file:
+	// the listener, and by wipeLockedProfile while it destroys the locked file:
 	// a wipe never runs on a store an Unlock has open (it could not read
 	// the header, and would leave the keyring secret behind).
 	unlocking gosync.Mutex
@@ -287,7 +287,7 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 	c.unlocking.Unlock()
 	if wiping {
 		// A remote wipe that arrived while locked claimed the profile
-		// before stopListening did (wipeLocked): its file is going.
+		// before stopListening did (wipeLockedProfile): its file is going.
 		st.Close()
 		return ErrSignedOut
 	}

@@ -354,7 +354,7 @@ func (d *dndService) incoming(st *securestore.Store, msgs []securestore.Message)
 	d.mu.Unlock()
 	if mine {
 		d.auditLockedForwards(st, msgs)
-		d.auditHeldLocked(st)
+		d.auditLockedLimits(st)
 	}
 	if !mine || !state.On(now) || d.host.isHeadless() {
 		return nil // a command-line run never answers for its account

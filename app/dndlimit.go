@@ -140,9 +140,9 @@ func (d *dndService) limited(st *securestore.Store, sess *sync.Session, m secure
 	}
 }
 
-// auditHeldLocked writes, at the unlock, the audit entries of the pages
+// auditLockedLimits writes, at the unlock, the audit entries of the pages
 // the bound kept from the cover while locked.
-func (d *dndService) auditHeldLocked(st *securestore.Store) {
+func (d *dndService) auditLockedLimits(st *securestore.Store) {
 	d.mu.Lock()
 	held := d.limit.heldLocked
 	d.limit.heldLocked = nil

@@ -85,9 +85,9 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	case sync.ConnectionChanged:
 		c.changes.push(Change{Kind: ConnectionChanged})
 	case sync.ArrivedLocked:
-		c.arrivedLocked(e)
+		c.onLockedArrival(e)
 	case sync.LockedAnswered:
-		c.answeredLocked(e)
+		c.onLockedAnswered(e)
 	case sync.RosterChanged, sync.ProfilesUpdated:
 		c.faces.forget() // a picture may have changed
 		if rc, ok := e.(sync.RosterChanged); ok && !rc.Removed {
@@ -114,7 +114,7 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 		c.onOnCallUpdated(st, e)
 	case sync.WipeRequested:
 		if e.Locked {
-			c.onWipeRequestedLocked(e.From, e.ID, e.Issued) // locked.go
+			c.onLockedWipeRequest(e.From, e.ID, e.Issued) // locked.go
 			break
 		}
 		c.onWipeRequested(st, e.From, e.ID, e.Issued)

@@ -32,7 +32,7 @@ import (
 // while locked (a resent copy is announced once, an ack elsewhere ends a
 // page's ring: sync.LockedAnswered); the org policy and the store's set-up
 // time, by which a remote wipe arriving while locked is judged at once
-// (onWipeRequestedLocked). No store key, no message text.
+// (onLockedWipeRequest). No store key, no message text.
 
 // LockedNotification is the ConversationID of the one notification a
 // locked Client raises (it names no conversation: which one is not told
@@ -42,7 +42,7 @@ const LockedNotification = "rounds:locked"
 // lockedListening is the state of a locked Client that still listens, and
 // the service that counts, notifies and rings for what arrives then. Its
 // state is guarded by Client.mu (mu points at it), not a lock of its own:
-// the lifecycle (lockListening, stopListening, wipeLocked, below) takes and
+// the lifecycle (lockListening, stopListening, wipeLockedProfile, below) takes and
 // ends the listener under that one lock with the store and the Session, so
 // the …Locked methods expect it held. It reaches the rest of the Client
 // through lockedHost, and never calls it holding mu, except the host's
@@ -89,7 +89,7 @@ type listener struct {
 	// created is when the store was set up (storeCreated), read before
 	// it closed: with the policy, which stays in memory, it is all a
 	// wipe directive is judged by (decideWipe), so a lost, locked
-	// device is wiped without its key (onWipeRequestedLocked).
+	// device is wiped without its key (onLockedWipeRequest).
 	created time.Time
 	// shown are the conversations with a notification up at the lock:
 	// a wipe withdraws them, as the unlocked wipe does.
@@ -182,8 +182,8 @@ func (l *lockedListening) Listening() bool {
 	return l.listen != nil
 }
 
-// arrivedLocked is the event loop's step for sync.ArrivedLocked.
-func (l *lockedListening) arrivedLocked(e sync.ArrivedLocked) {
+// onLockedArrival is the event loop's step for sync.ArrivedLocked.
+func (l *lockedListening) onLockedArrival(e sync.ArrivedLocked) {
 	urgent := e.Urgency >= securestore.UrgencyHigh || e.AckRequired
 	l.mu.Lock()
 	if l.listen == nil {
@@ -207,18 +207,18 @@ func (l *lockedListening) arrivedLocked(e sync.ArrivedLocked) {
 	if quiet || l.dnd.keepsQuiet(e.Urgency) { // do not disturb (dnd.go)
 		return
 	}
-	l.notifyLocked()
+	l.lockedNotify()
 	if startRing {
 		l.armRing()
 	}
 }
 
-// answeredLocked is the event loop's step for sync.LockedAnswered: a page
+// onLockedAnswered is the event loop's step for sync.LockedAnswered: a page
 // counted while locked was acknowledged on another device (or by the
 // team). It no longer counts as urgent: it waits as a routine message, the
 // ring stops when nothing urgent is left, and the notification is replaced
 // (or withdrawn) without a sound.
-func (l *lockedListening) answeredLocked(e sync.LockedAnswered) {
+func (l *lockedListening) onLockedAnswered(e sync.LockedAnswered) {
 	l.mu.Lock()
 	if l.listen == nil {
 		l.mu.Unlock()
@@ -246,9 +246,9 @@ func (l *lockedListening) answeredLocked(e sync.LockedAnswered) {
 	l.log.Info("app: locked alert answered on another device")
 }
 
-// notifyLocked raises (or replaces) the locked notification for what
+// lockedNotify raises (or replaces) the locked notification for what
 // waits: no sender, no text, no count of routine messages by conversation.
-func (l *lockedListening) notifyLocked() {
+func (l *lockedListening) lockedNotify() {
 	l.mu.Lock()
 	w, ack := l.waiting, l.ackWaiting
 	levels := l.host.policyLocked().Levels
@@ -312,7 +312,7 @@ func (l *lockedListening) ringDue(gen int) {
 	l.ring = nil
 	l.rings++
 	l.mu.Unlock()
-	l.notifyLocked()
+	l.lockedNotify()
 	l.armRing()
 }
 
@@ -365,15 +365,15 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// onWipeRequestedLocked is the event loop's step for a sync.WipeRequested
+// onLockedWipeRequest is the event loop's step for a sync.WipeRequested
 // that arrived while locked. It is judged at once by the rule the unlocked
 // path uses (decideWipe), against the policy in memory and the store's
 // set-up time kept at the lock. A genuine one wipes the profile without
-// its key (wipeLocked). Anything else does nothing now: the directive is
+// its key (wipeLockedProfile). Anything else does nothing now: the directive is
 // sealed in the locked inbox, and the merge at the unlock reports it again
 // to onWipeRequested, which audits it as ignored (the audit log is in the
 // store, closed while locked) or holds it for a policy not yet arrived.
-func (c *Client) onWipeRequestedLocked(from, id string, issued time.Time) {
+func (c *Client) onLockedWipeRequest(from, id string, issued time.Time) {
 	c.mu.Lock()
 	l := c.listen
 	p := c.policyLocked()
@@ -389,13 +389,13 @@ func (c *Client) onWipeRequestedLocked(from, id string, issued time.Time) {
 	c.log.Warn("app: remote wipe by an administrator while locked")
 	// Off the event loop: stopping the locked Session waits for it.
 	go func() {
-		if err := c.wipeLocked(l); err != nil {
+		if err := c.wipeLockedProfile(l); err != nil {
 			c.log.Warn("app: remote wipe while locked", "err", err)
 		}
 	}()
 }
 
-// wipeLocked is wipeDevice for a locked Client: the store, its attachment
+// wipeLockedProfile is wipeDevice for a locked Client: the store, its attachment
 // vault and its locked inbox are destroyed without the key
 // (securestore.Remove), the locked Session ends and the Client signs out.
 // No audit entry: the audit log is inside the store being destroyed (the
@@ -403,7 +403,7 @@ func (c *Client) onWipeRequestedLocked(from, id string, issued time.Time) {
 // Unlock, which also takes the listener (stopListening), checks wiping
 // after it, and both hold unlocking, so exactly one of them has the
 // profile and the file is never destroyed while an Unlock has it open.
-func (c *Client) wipeLocked(l *listener) error {
+func (c *Client) wipeLockedProfile(l *listener) error {
 	c.unlocking.Lock()
 	defer c.unlocking.Unlock()
 	c.mu.Lock()

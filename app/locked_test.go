@@ -400,7 +400,7 @@ func TestLockedWipeRacingUnlock(t *testing.T) {
 	unlockOpened = func() {
 		// The wipe starts while Unlock has the store open; it is given
 		// time to finish (or to wait its turn) before Unlock goes on.
-		go func() { wiped <- alice.c.wipeLocked(l) }()
+		go func() { wiped <- alice.c.wipeLockedProfile(l) }()
 		select {
 		case err := <-wiped:
 			wiped <- err
