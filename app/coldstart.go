@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	gosync "sync"
 	"time"
 
@@ -141,17 +140,24 @@ func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
 }
 
 // dropListenTicket removes the listen ticket: its file at once (without
-// it the keyring item opens nothing), the keyring item after any job
-// still running.
+// it the keyring item opens nothing), the keyring item it named after any
+// job still running, with any ticket such a job filed meanwhile.
 func (c *Client) dropListenTicket() {
+	deleteItem, err := securestore.DetachListenTicket(c.path)
+	if err != nil {
+		c.log.Warn("app: listen ticket not removed", "err", err)
+	}
+	// The detached item goes even when a later job overtakes this one.
+	c.tickets.always(func() {
+		if err := deleteItem(c.cfg.Secrets); err != nil {
+			c.log.Warn("app: listen ticket's keyring item not removed", "err", err)
+		}
+	})
 	c.tickets.do(func() {
 		if err := securestore.RemoveListenTicket(c.path, c.cfg.Secrets); err != nil {
 			c.log.Warn("app: listen ticket not removed", "err", err)
 		}
 	})
-	if err := os.Remove(securestore.ListenPath(c.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		c.log.Warn("app: listen ticket not removed", "err", err)
-	}
 }
 
 // listenKeeper runs the listen ticket's jobs one at a time, in the order
@@ -166,7 +172,12 @@ type listenKeeper struct {
 	wg    gosync.WaitGroup
 }
 
-func (k *listenKeeper) do(job func()) {
+func (k *listenKeeper) do(job func()) { k.queue(job, true) }
+
+// always runs job in turn even when a later job overtakes it.
+func (k *listenKeeper) always(job func()) { k.queue(job, false) }
+
+func (k *listenKeeper) queue(job func(), skippable bool) {
 	k.mu.Lock()
 	k.asked++
 	my := k.asked
@@ -176,10 +187,10 @@ func (k *listenKeeper) do(job func()) {
 		defer k.wg.Done()
 		k.run.Lock()
 		defer k.run.Unlock()
-		if my < k.ran {
+		if skippable && my < k.ran {
 			return
 		}
-		k.ran = my
+		k.ran = max(k.ran, my)
 		job()
 	}()
 }
@@ -213,6 +224,13 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 	clear(raw)
 	if err == nil && (t.V != listenTicketVersion || t.Account == "" || len(t.ClientKey) == 0 || len(t.ReceiveKey) != 32) {
 		err = errors.New("listen ticket incomplete")
+	}
+	if err == nil && profileID(t.Account) != id {
+		// Another profile's ticket in this one's place (each ticket
+		// opens with its own keyring item wherever its file lies): it
+		// would listen as that person under this profile, sealing their
+		// messages into this inbox and asking their PIN for this store.
+		err = errors.New("listen ticket of another profile")
 	}
 	if err == nil && t.Org != nil && mergePolicy(cfg.Policy, t.Org).DeafAfterRestart {
 		err = errors.New("off by the hospital's policy")

@@ -435,3 +435,78 @@ func TestColdStartKeepsDNDPresence(t *testing.T) {
 		t.Fatalf("alice sees the cold-started bob as %q %q; want off shift (xa) with his reply", show, status)
 	}
 }
+
+// listenItems are the listen tickets' items in k.
+func listenItems(k *fakeKeyring) []string {
+	var out []string
+	k.mu.Range(func(key, _ any) bool {
+		if strings.HasPrefix(key.(string), "listen-") {
+			out = append(out, key.(string))
+		}
+		return true
+	})
+	return out
+}
+
+// TestListenTicketSignOutRemovesItsKey: signing out (and End shift that
+// keeps the profile, which signs out) removes the ticket file and its
+// keyring item. A copy of the file taken before (a backup, a disk image)
+// must not open with what the keyring still holds.
+func TestListenTicketSignOutRemovesItsKey(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	desk := signIn(t, srv, "bob", Config{})
+	desk.c.tickets.wait()
+	path := ProfileStorePath(desk.cfg.DataDir, profileID(desk.jid))
+	copied, err := os.ReadFile(securestore.ListenPath(path))
+	if err != nil {
+		t.Fatalf("no ticket kept at sign-in: %v", err)
+	}
+	keys := desk.cfg.Secrets.(*fakeKeyring)
+	if n := len(listenItems(keys)); n != 1 {
+		t.Fatalf("%d listen items in the keyring after sign-in, want 1", n)
+	}
+	desk.c.SignOut()
+	desk.c.tickets.wait()
+	if _, err := os.Stat(securestore.ListenPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ticket file after sign-out: %v", err)
+	}
+	if left := listenItems(keys); len(left) != 0 {
+		t.Fatalf("sign-out left the listen ticket's keyring item %v", left)
+	}
+	if err := os.WriteFile(securestore.ListenPath(path), copied, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ListenLocked(desk.cfg, profileID(desk.jid)); !errors.Is(err, ErrNotListening) {
+		t.Fatalf("a ticket copied before the sign-out still listens: %v", err)
+	}
+}
+
+// TestListenTicketOfAnotherProfile: a shared phone holds two profiles.
+// Alice's ticket file put in place of bob's (a swap on the disk, a
+// restored backup) must not make bob's profile listen as alice: its lock
+// screen would name her, her pages would ring as his and be sealed into
+// his inbox (which his key cannot open), and her PIN typed at his store
+// would count towards erasing it.
+func TestListenTicketOfAnotherProfile(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	base := testConfig(t)
+	alice := signIn(t, srv, "alice", base)
+	aliceID := restart(t, alice)
+	bob := signIn(t, srv, "bob", base)
+	bobID := restart(t, bob)
+	raw, err := os.ReadFile(securestore.ListenPath(ProfileStorePath(base.DataDir, aliceID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(securestore.ListenPath(ProfileStorePath(base.DataDir, bobID)), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ListenLocked(base, bobID)
+	if err == nil {
+		defer c.SignOut()
+		t.Fatalf("bob's profile listens from alice's ticket as %s", c.Account())
+	}
+	if !errors.Is(err, ErrNotListening) {
+		t.Fatalf("bob's profile with alice's ticket: %v", err)
+	}
+}

@@ -171,6 +171,27 @@ func RemoveListenTicket(storePath string, secrets KeySecrets) error {
 	return errors.Join(errs...)
 }
 
+// DetachListenTicket removes the ticket file at once and returns what
+// deletes the keyring item that file named (nothing to delete: a no-op),
+// for a caller that must not wait for the keyring on its way (sign-out)
+// and deletes the item later. Without the file the item opens nothing,
+// but a copy of the file taken before (a backup, a disk image) still
+// opens with it: the item must go too.
+func DetachListenTicket(storePath string) (deleteItem func(KeySecrets) error, err error) {
+	id := listenFileID(storePath)
+	if rerr := os.Remove(ListenPath(storePath)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = rerr
+	}
+	_ = os.Remove(ListenPath(storePath) + ".tmp")
+	syncDir(storePath)
+	return func(secrets KeySecrets) error {
+		if id == nil || secrets == nil {
+			return nil
+		}
+		return secrets.Delete(listenItem(id))
+	}, err
+}
+
 // NotOpened is the store at path as a process that has not opened it sees
 // it: every call answers ErrLocked, as a closed store does. A Session
 // started locked after a restart runs over it, as a locked Session runs
