@@ -16,7 +16,9 @@ import (
 // otherwise become the same flood on the colleague who covers, burying
 // the pages that matter there. In any forwardWindow at most
 // forwardsPerSender forwards go out for one sender and forwardsInAll for
-// everyone together. A page past the bound is not forwarded (never later
+// everyone together, except that each sender's first page in the window
+// is forwarded whatever the others sent (so others' pages never keep a
+// sender from reaching the cover at all). A page past the bound is not forwarded (never later
 // either: it would arrive out of date); it still arrives, rings through
 // per the policy and shows unread on the user's own devices. Once per
 // window the sender gets an automatic notice to page the cover directly,
@@ -83,7 +85,10 @@ func (f *forwardLimit) take(sender, ref string, now time.Time) (ok, tell bool, n
 	f.all = recent(f.all, now)
 	mine := recent(f.bySender[sender], now)
 	f.bySender[sender] = mine
-	if len(mine) < forwardsPerSender && len(f.all) < forwardsInAll {
+	// A sender's first forward in the window goes even when others
+	// filled the bound in all: one account's (or a few accounts') flood
+	// must not keep a colleague's STAT from the cover.
+	if len(mine) < forwardsPerSender && (len(mine) == 0 || len(f.all) < forwardsInAll) {
 		f.bySender[sender] = append(mine, now)
 		f.all = append(f.all, now)
 		if len(f.allowed) >= maxForwardRefused {
