@@ -52,18 +52,3 @@ func (c *Client) clinicalFor(st *securestore.Store) bool { return c.clin.follow(
 
 // stopClinical stops every timer (the store is about to close).
 func (c *Client) stopClinical() { c.clin.stop() }
-
-// notifyAlert shows an alert's notification (clinicalHost): the
-// conversation counts as notified (urgent), and a silent alert (routine,
-// ack asked) notifies as urgent.
-func (c *Client) notifyAlert(st *securestore.Store, cv securestore.Conversation, m securestore.Message, a Alert) {
-	now := c.cfg.Clock.Now()
-	c.mu.Lock()
-	if c.store == st {
-		c.notified[a.Conversation] = notice{at: now, urgent: true}
-	}
-	c.mu.Unlock()
-	n := c.notification(st, cv, 1, max(m.Urgency, securestore.UrgencyHigh), m)
-	n.Message, n.AckRequired = a.Message, a.AckRequired
-	c.cfg.Notifier.Notify(n)
-}

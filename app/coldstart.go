@@ -102,19 +102,7 @@ func (c *Client) keepListenTicket(st *securestore.Store, sess *sync.Session) {
 	shifts := c.shifts
 	show, status := c.show, c.status
 	c.mu.Unlock()
-	c.dnd.mu.Lock()
-	state := c.dnd.state
-	var replied []string
-	for conv := range c.dnd.replied {
-		replied = append(replied, conv)
-	}
-	c.dnd.mu.Unlock()
-	var dnd *sync.DND
-	var cover, coverName string
-	if !state.Since.IsZero() {
-		dnd = &state
-		cover, coverName = c.dnd.resolveCover(st, state)
-	}
+	dnd, replied, cover, coverName := c.dnd.forTicket(st)
 	t := listenTicket{V: listenTicketVersion, DND: dnd, Replied: replied, Cover: cover, CoverName: coverName,
 		Shifts: shifts, Show: show, Status: status, Account: acct.JID, URL: acct.WebSocketURL, Resource: acct.Resource,
 		Mechanism: k.Mechanism, Salt: k.Salt, Iterations: k.Iterations, ClientKey: k.ClientKey, ServerKey: k.ServerKey,
@@ -271,14 +259,7 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 		_ = sess.SetPresence(show, status)
 	}
 	if t.DND != nil {
-		c.dnd.mu.Lock()
-		c.dnd.state = *t.DND
-		c.dnd.replied = map[string]bool{}
-		for _, conv := range t.Replied {
-			c.dnd.replied[conv] = true
-		}
-		c.dnd.lockedCover.jid, c.dnd.lockedCover.name = t.Cover, t.CoverName
-		c.dnd.mu.Unlock()
+		c.dnd.fromTicket(*t.DND, t.Replied, t.Cover, t.CoverName)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -516,6 +516,38 @@ func (d *dndService) keepCover(st *securestore.Store) {
 	d.mu.Unlock()
 }
 
+// forTicket is what the listen ticket keeps of do not disturb
+// (coldstart.go): the state (nil when it was never set), the
+// conversations answered in the period, and the cover resolved and named
+// with open store st.
+func (d *dndService) forTicket(st *securestore.Store) (state *sync.DND, replied []string, cover, coverName string) {
+	d.mu.Lock()
+	s := d.state
+	for conv := range d.replied {
+		replied = append(replied, conv)
+	}
+	d.mu.Unlock()
+	if s.Since.IsZero() {
+		return nil, replied, "", ""
+	}
+	cover, coverName = d.resolveCover(st, s)
+	return &s, replied, cover, coverName
+}
+
+// fromTicket restores, for a cold-started locked Client (ListenLocked),
+// what a lock keeps in memory: the state, the conversations answered and
+// the cover as the ticket kept them.
+func (d *dndService) fromTicket(state sync.DND, replied []string, cover, coverName string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.state = state
+	d.replied = map[string]bool{}
+	for _, conv := range replied {
+		d.replied[conv] = true
+	}
+	d.lockedCover.jid, d.lockedCover.name = cover, coverName
+}
+
 // forward passes urgent message m on to the cover, audits it, and tells
 // the sender whom it went to. Locked (st nil) it is not audited: the merge
 // stores our copy marked ExtraSentLocked, and the unlocked path, finding

@@ -98,6 +98,21 @@ func (a *attention) shownNotifications() []string {
 	return out
 }
 
+// notifyAlert shows an alert's notification (clinicalHost): the
+// conversation counts as notified (urgent), and a silent alert (routine,
+// ack asked) notifies as urgent.
+func (a *attention) notifyAlert(st *securestore.Store, cv securestore.Conversation, m securestore.Message, al Alert) {
+	now := a.clock.Now()
+	a.mu.Lock()
+	if a.host.storeLocked() == st {
+		a.notified[al.Conversation] = notice{at: now, urgent: true}
+	}
+	a.mu.Unlock()
+	n := a.notification(st, cv, 1, max(m.Urgency, securestore.UrgencyHigh), m)
+	n.Message, n.AckRequired = al.Message, al.AckRequired
+	a.notifier.Notify(n)
+}
+
 // notifyExcept raises at most one notification per conversation for a batch
 // of stored messages: only incoming ones, never for the conversation in view
 // nor for those an urgent alert already notified (skip, alerts.go), and for
