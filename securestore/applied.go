@@ -42,6 +42,16 @@ func (s *Store) applyOnce(tx *bbolt.Tx, by, id string, at time.Time) (seen bool,
 	return false, b.Put(key, be64(s.periodOf(at)))
 }
 
+// unapply deletes, inside tx, the record of stanza (by, id): it was
+// recorded but will not be applied (dropped unapplied).
+func (s *Store) unapply(tx *bbolt.Tx, by, id string) error {
+	b := tx.Bucket(bucketApplied)
+	if b == nil || by == "" || id == "" {
+		return nil
+	}
+	return b.Delete(s.mac(tagApplied, by, id))
+}
+
 // Applied reports whether the stanza id of archive by is recorded as
 // applied.
 func (s *Store) Applied(by, id string) (bool, error) {

@@ -1,6 +1,7 @@
 package securestore
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -52,5 +53,42 @@ func TestAppliedOnce(t *testing.T) {
 		if seen, _ := s.Applied(own, id); seen {
 			t.Errorf("%s still recorded after its period was purged", id)
 		}
+	}
+}
+
+// TestTrimmedEditNotRecordedApplied: an edit dropped unapplied from the
+// pending edits (MaxPendingEdits: a room member sends recalls of ids that
+// never arrive) loses its once-only record with it. bob's recall of a
+// message this device has not got yet waits; mallory's flood pushes it
+// out; when the room's archive brings bob's message and his recall again,
+// the recall is recorded again and can apply, not skipped as if applied.
+func TestTrimmedEditNotRecordedApplied(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	defer s.Close()
+	const room = "icu@rooms.hospital.test"
+	recall := ReceivedEdit{Kind: EditRetract, Ref: "s-bob", Edit: Message{ConversationID: room, From: room + "/bob",
+		OriginID: "r-bob", StanzaID: "s-recall", StanzaIDBy: room, Timestamp: time.Now()}}
+	if rec, err := s.RecordEdits([]ReceivedEdit{recall}); err != nil || len(rec) != 1 {
+		t.Fatalf("bob's recall: %v %v", rec, err)
+	}
+	var flood []ReceivedEdit
+	for i := range MaxPendingEdits {
+		flood = append(flood, ReceivedEdit{Kind: EditRetract, Ref: fmt.Sprintf("nope-%d", i), Edit: Message{ConversationID: room,
+			From: room + "/mallory", OriginID: fmt.Sprintf("m-%d", i), StanzaID: fmt.Sprintf("s-%d", i), StanzaIDBy: room, Timestamp: time.Now()}})
+	}
+	if _, err := s.RecordEdits(flood); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := s.ReceivedEdits(room); len(es) != MaxPendingEdits || es[0].Edit.OriginID == "r-bob" {
+		t.Fatalf("%d pending, first %q: want bob's recall pushed out", len(es), es[0].Edit.OriginID)
+	}
+	if seen, _ := s.Applied(room, "s-recall"); seen {
+		t.Error("bob's recall, dropped unapplied, is still recorded as applied")
+	}
+	if rec, err := s.RecordEdits([]ReceivedEdit{recall}); err != nil || len(rec) != 1 {
+		t.Fatalf("bob's recall read again from the room's archive: recorded %d (%v), want 1", len(rec), err)
+	}
+	if seen, _ := s.Applied(room, "s-1"); !seen {
+		t.Error("a kept pending edit lost its record")
 	}
 }

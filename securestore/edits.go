@@ -485,7 +485,7 @@ func (s *Store) putReceivedEdits(tx *bbolt.Tx, edits []ReceivedEdit, pending map
 	for _, e := range out {
 		if conv := e.Edit.ConversationID; !seen[conv] {
 			seen[conv] = true
-			if err := s.trimReceivedEdits(b, conv); err != nil {
+			if err := s.trimReceivedEdits(tx, b, conv, pending); err != nil {
 				return nil, err
 			}
 		}
@@ -504,8 +504,11 @@ func (s *Store) putReceivedEdits(tx *bbolt.Tx, edits []ReceivedEdit, pending map
 const MaxPendingEdits = 256
 
 // trimReceivedEdits deletes the oldest pending edits of conv beyond
-// MaxPendingEdits (keys sort by sequence within a conversation).
-func (s *Store) trimReceivedEdits(b *bbolt.Bucket, conv string) error {
+// MaxPendingEdits (keys sort by sequence within a conversation), and with
+// each its once-only record (applied.go): it was never applied, so when an
+// archive brings it again (with the target it waited for) it is recorded
+// again rather than skipped as applied (TestTrimmedEditNotRecordedApplied).
+func (s *Store) trimReceivedEdits(tx *bbolt.Tx, b *bbolt.Bucket, conv string, pending map[uint64]*periodKey) error {
 	prefix := s.mac(tagEdit, conv)
 	var keys [][]byte
 	c := b.Cursor()
@@ -517,6 +520,11 @@ func (s *Store) trimReceivedEdits(b *bbolt.Bucket, conv string) error {
 	}
 	drop := keys[:len(keys)-MaxPendingEdits]
 	for _, k := range drop {
+		if e, err := s.openReceivedEdit(tx, k, b.Get(k), pending); err == nil {
+			if err := s.unapply(tx, e.Edit.StanzaIDBy, e.Edit.StanzaID); err != nil {
+				return err
+			}
+		}
 		if err := b.Delete(k); err != nil {
 			return err
 		}
