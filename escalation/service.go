@@ -277,9 +277,9 @@ func (s *Service) handle(ev sync.Event) {
 func (s *Service) handOff(m securestore.Message) {
 	sender := jid.Bare(m.From)
 	refuse := func(why string) {
+		s.forgetIncoming(m) // no step will send it
 		s.log.Warn("escalation: hand-off refused", "from", sender, "why", why)
 		s.audit("escalation-refused", "from=%s origin=%s why=%s", sender, m.OriginID, why)
-		s.forgetIncoming(m) // no step will send it
 	}
 	sj, err := jid.Parse(sender)
 	switch {
