@@ -274,7 +274,8 @@ func (c *Client) Unlock(ctx context.Context, pin []byte) error {
 	st, err := openStore(c.path, pin, c.cfg)
 	if err != nil {
 		if errors.Is(err, ErrWiped) {
-			c.stopListening() // its inbox went with the store
+			c.stopListening()    // its inbox went with the store
+			c.dropListenTicket() // the ticket too; also any a job still running keeps
 		}
 		c.unlocking.Unlock()
 		return err
@@ -362,6 +363,7 @@ func (c *Client) wipeDevice(detail string) error {
 		return ErrLocked
 	}
 	err := st.Wipe()
+	c.dropListenTicket() // and any a job still running keeps (coldstart.go)
 	for _, conv := range shown {
 		c.cfg.Notifier.Clear(conv)
 	}
@@ -398,6 +400,7 @@ func (c *Client) ChangePIN(oldPIN, newPIN []byte) error {
 		c.mu.Unlock()
 		shown := c.shownNotifications()
 		c.halt()
+		c.dropListenTicket()
 		c.removeExports()
 		for _, conv := range shown {
 			c.cfg.Notifier.Clear(conv)

@@ -510,3 +510,28 @@ func TestListenTicketOfAnotherProfile(t *testing.T) {
 		t.Fatalf("bob's profile with alice's ticket: %v", err)
 	}
 }
+
+// TestListenTicketNotKeptAfterWipe: the keyring hangs while the sign-in's
+// listen ticket is being kept, and the device is wiped meanwhile (the
+// user, a remote wipe). When the keyring answers, the late job must not
+// put the ticket (the SCRAM keys, with a live keyring item) back next to
+// a wiped profile.
+func TestListenTicketNotKeptAfterWipe(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	k := &stuckKeyring{release: make(chan struct{})}
+	cfg := testConfig(t)
+	cfg.Secrets = k
+	d := signIn(t, srv, "bob", cfg)
+	if err := d.c.WipeDevice(); err != nil {
+		close(k.release)
+		t.Fatal(err)
+	}
+	close(k.release)
+	d.c.tickets.wait()
+	if _, err := os.Stat(securestore.ListenPath(d.c.path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a listen ticket next to the wiped store: %v", err)
+	}
+	if left := listenItems(&k.fakeKeyring); len(left) != 0 {
+		t.Fatalf("the wipe left listen items in the keyring: %v", left)
+	}
+}

@@ -416,6 +416,7 @@ func (c *Client) wipeLockedProfile(l *listener) error {
 	c.stopListening()
 	c.removeExports()
 	err := securestore.Remove(c.path, c.cfg.storeOptions())
+	c.dropListenTicket() // any a job still running keeps (coldstart.go)
 	for _, conv := range l.shown {
 		c.cfg.Notifier.Clear(conv)
 	}
