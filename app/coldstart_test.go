@@ -96,6 +96,12 @@ func TestColdStartLockedRingsForStat(t *testing.T) {
 	rings := urgentSounds(cold)
 	clk.Advance(2 * time.Minute)
 	waitFor(t, "repeat while cold-started locked", 5*time.Second, func() bool { return urgentSounds(cold) == rings+1 })
+	// Delivered, never read: no displayed marker (XEP-0333) leaves a
+	// locked device, cold-started or not.
+	time.Sleep(2 * time.Second)
+	if r, _ := alice.messageRow(desk.jid, sent.ID); r.Receipt.State != securestore.ReceiptDelivered {
+		t.Fatalf("the page at the sender while bob is cold-started locked: receipt state %v, want delivered", r.Receipt.State)
+	}
 	for _, f := range storeFilesIn(t, desk.cfg.DataDir) {
 		for _, name := range []string{f, securestore.InboxPath(f), securestore.ListenPath(f)} {
 			raw, err := os.ReadFile(name)
