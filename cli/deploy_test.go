@@ -784,3 +784,28 @@ func TestCheckEjabberdOpenNodeCreation(t *testing.T) {
 		t.Fatalf("check: exit %d:\n%s", code, out)
 	}
 }
+
+// TestDeployProsodyUploadHostCertificate: with Prosody terminating TLS and
+// uploads on a name of their own (--upload-host), each name (the public
+// host, which is not the domain, and the upload host) is answered with its
+// own certificate, and prosodyctl check config (step 5's command) accepts
+// the file. A global https_ssl naming the public host's certificate wins
+// over the certificate Prosody 0.12 finds for each http_host, so every
+// upload URL got the public host's certificate and failed verification on
+// every device.
+func TestDeployProsodyUploadHostCertificate(t *testing.T) {
+	https := freeLoopbackPorts(t, 1)[0]
+	d := deployProsody(t, []string{"--domain", "hospital.example", "--public-host", "localhost", "--upload-host", "files.hospital.example",
+		"--https-port", strconv.Itoa(https)}, nil)
+	if out, err := exec.Command("prosodyctl", "--config", d.cfg, "check", "config").CombinedOutput(); err != nil {
+		t.Errorf("prosodyctl check config: %v\n%s", err, out)
+	}
+	for _, name := range []string{"files.hospital.example", "localhost"} {
+		c, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(https), &tls.Config{ServerName: name, RootCAs: d.roots})
+		if err != nil {
+			t.Errorf("TLS to %s: %v", name, err)
+			continue
+		}
+		c.Close()
+	}
+}

@@ -438,11 +438,16 @@ https_ports      = { {{.HTTPSPort}} }
 https_interfaces = { "{{.Listen}}" }
 -- HTTPS answers the names given as http_host below ({{.PublicHost}}{{if ne .UploadHost .PublicHost}}, {{.UploadHost}}{{end}}), each with
 -- its certificate from {{.CertDir}}/NAME.crt; a name without a host of its own is refused
--- ("tls: unrecognized name"). This one is for clients that name none.
+-- ("tls: unrecognized name").
+{{- if eq .UploadHost .PublicHost}} This one is for clients that name none.
 https_ssl = {
 	certificate = "{{.CertDir}}/{{.PublicHost}}.crt";
 	key         = "{{.CertDir}}/{{.PublicHost}}.key";
 }
+{{- else}} No https_ssl here: a host's https_ssl wins over the
+-- certificate of its http_host, so one naming {{.PublicHost}}'s would be sent for {{.UploadHost}} too
+-- (and Prosody takes https_ssl only here, in the global section). Clients that name no host get {{.Domain}}'s.
+{{- end}}
 {{- end}}
 -- The {{.Domain}} host's WebSocket and host-meta are served as {{.PublicHost}}
 -- (http_host under VirtualHost), and so is any request under another name.
