@@ -541,3 +541,43 @@ func TestListenTicketNotKeptAfterWipe(t *testing.T) {
 		t.Fatalf("the wipe left listen items in the keyring: %v", left)
 	}
 }
+
+// TestColdStartSharedPhoneListensForTheNextPerson: the 07:00 hand-over on
+// a shared device. Alice's Rounds is locked and listening; bob signs in
+// (the Controller locks and signs alice out first). Then the device
+// restarts: the lock screen's profile (the first in the list) is bob's and
+// listens as bob; alice's ticket and its keyring item are gone, and her
+// profile does not listen.
+func TestColdStartSharedPhoneListensForTheNextPerson(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob")
+	base := testConfig(t)
+	alice := signIn(t, srv, "alice", base)
+	alice.c.Lock()
+	alice.c.SignOut()
+	alice.c.tickets.wait()
+	bob := signIn(t, srv, "bob", base)
+	restart(t, bob)
+	profiles, err := Profiles(base)
+	if err != nil || len(profiles) != 2 {
+		t.Fatalf("profiles %v %v", profiles, err)
+	}
+	if !strings.EqualFold(profiles[0].Account, bob.jid) {
+		t.Fatalf("after bob signed in, the lock screen's profile is %s", profiles[0].Account)
+	}
+	if _, err := ListenLocked(base, profileID(alice.jid)); !errors.Is(err, ErrNotListening) {
+		t.Fatalf("alice's profile listens after she was signed out for bob: %v", err)
+	}
+	if _, err := os.Stat(securestore.ListenPath(ProfileStorePath(base.DataDir, profileID(alice.jid)))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("alice's ticket file after bob signed in: %v", err)
+	}
+	if n := len(listenItems(base.Secrets.(*fakeKeyring))); n != 1 {
+		t.Fatalf("%d listen items in the keyring, want bob's one", n)
+	}
+	cold, err := coldStart(t, bob, profiles[0].ID)
+	if err != nil {
+		t.Fatalf("bob's cold start: %v", err)
+	}
+	if !strings.EqualFold(cold.c.Account(), bob.jid) || !cold.c.Listening() {
+		t.Fatalf("cold start listens as %s (%v)", cold.c.Account(), cold.c.Listening())
+	}
+}
