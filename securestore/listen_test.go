@@ -185,3 +185,45 @@ func FuzzListenTicket(f *testing.F) {
 		_, _ = OpenListenTicket(store, fixedListenKeys{})
 	})
 }
+
+// TestListenTicketDetach: the file goes at once, the item it named stays
+// until the returned deletion runs (a caller that must not wait for the
+// keyring), and then a copy of the file taken before opens nothing.
+func TestListenTicketDetach(t *testing.T) {
+	_, path, opts := newTestStore(t)
+	sec := opts.Secrets.(*fakeSecrets)
+	if err := SealListenTicket(path, sec, []byte("ticket")); err != nil {
+		t.Fatal(err)
+	}
+	copied, err := os.ReadFile(ListenPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleteItem, err := DetachListenTicket(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ListenPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("file after detach: %v", err)
+	}
+	if n := listenItems(sec); n != 1 {
+		t.Fatalf("%d listen items before the deletion ran, want 1", n)
+	}
+	if err := deleteItem(sec); err != nil {
+		t.Fatal(err)
+	}
+	if n := listenItems(sec); n != 0 {
+		t.Fatalf("%d listen items after the deletion", n)
+	}
+	if err := os.WriteFile(ListenPath(path), copied, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenListenTicket(path, sec); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a copy taken before the detach: %v", err)
+	}
+	_ = os.Remove(ListenPath(path))
+	none, err := DetachListenTicket(path)
+	if err != nil || none(sec) != nil {
+		t.Fatalf("detach with no ticket: %v", err)
+	}
+}
