@@ -677,11 +677,12 @@ func (cl *clinical) ladderAcknowledged(st *securestore.Store, id securestore.Mes
 	if at.IsZero() {
 		at = cl.clock.Now()
 	}
-	cl.endLadder(st, func(l *ladderState) bool { return l.covers(id) }, responderName(st, by), endAcknowledged, at)
+	cl.endLadder(st, func(l *ladderState) bool { return l.covers(id) }, responderName(st, by), by, endAcknowledged, at)
 }
 
-// endLadder ends the matching running ladders.
-func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bool, by, reason string, at time.Time) {
+// endLadder ends the matching running ladders; byJID is who acknowledged
+// ("" when not an acknowledgement), told to the escalation service.
+func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bool, by, byJID, reason string, at time.Time) {
 	ended, s := cl.endLadders(st, match, by, reason, at)
 	for _, l := range ended {
 		cl.changes.push(Change{Kind: ConversationChanged, Conversation: l.Conv})
@@ -690,7 +691,11 @@ func (cl *clinical) endLadder(st *securestore.Store, match func(*ladderState) bo
 			// The service holds it: it tells everyone it reached. An
 			// acknowledgement seen here (a text reply from a client
 			// without Rounds reaches only the sender) or a cancel stops it.
-			if err := s.StopHandOff(l.HandedTo, l.Origin); err != nil {
+			acked := ""
+			if reason == endAcknowledged {
+				acked = byJID
+			}
+			if err := s.StopHandOff(l.HandedTo, l.Origin, acked); err != nil {
 				cl.log.Warn("app: the escalation service was not told the ladder ended", "err", err)
 			}
 		}
@@ -774,7 +779,7 @@ func (cl *clinical) cancelEscalation(conv string, id securestore.MessageID) erro
 	if err != nil || m.ConversationID != jid.Bare(conv) {
 		return ErrNoSuchMessage
 	}
-	cl.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endCancelled, cl.clock.Now())
+	cl.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", "", endCancelled, cl.clock.Now())
 	return nil
 }
 
@@ -796,7 +801,7 @@ func (cl *clinical) ladderRecalled(st *securestore.Store, s *sync.Session, m sec
 		}
 	}
 	cl.mu.Unlock()
-	cl.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", endRecalled, cl.clock.Now())
+	cl.endLadder(st, func(l *ladderState) bool { return l.Message == id }, "", "", endRecalled, cl.clock.Now())
 	for _, r := range copies {
 		if r.Copy == 0 || s == nil {
 			continue

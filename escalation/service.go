@@ -661,19 +661,27 @@ func (s *Service) response(e sync.ResponseReceived) {
 	key := l.key()
 	switch e.Kind {
 	case sync.ResponseAck:
-		reason := endAcknowledged
-		if strings.EqualFold(from, l.Sender) {
-			reason = endCancelled
-		}
-		l.EndedAt, l.EndedBy, l.EndReason, l.DueAt = now, from, reason, time.Time{}
-		s.saveLocked(l)
-		s.saveIndexLocked()
-		s.mu.Unlock()
+		reason, by := endAcknowledged, from
 		how := "quick response"
 		if e.ByText {
 			how = "text reply"
 		}
-		s.audit("escalation-ack", "sender=%s origin=%s by=%s how=%s reason=%s", l.Sender, l.Origin, from, how, reason)
+		if strings.EqualFold(from, l.Sender) {
+			reason = endCancelled
+			// The sender stops the ladder: cancelled, or acknowledged by
+			// someone as only the sender saw (a text reply from a client
+			// without Rounds); the audit names them, as the sender's report.
+			if x := e.Message.Extra; x[sync.ExtraEscalationReason] == sync.StopAcknowledged && x[sync.ExtraEscalationOf] == l.Origin {
+				if j, err := jid.Parse(x[sync.ExtraEscalationTo]); err == nil && j.Local != "" {
+					reason, by, how = endAcknowledged, j.Bare().String(), "reported by the sender"
+				}
+			}
+		}
+		l.EndedAt, l.EndedBy, l.EndReason, l.DueAt = now, by, reason, time.Time{}
+		s.saveLocked(l)
+		s.saveIndexLocked()
+		s.mu.Unlock()
+		s.audit("escalation-ack", "sender=%s origin=%s by=%s how=%s reason=%s", l.Sender, l.Origin, by, how, reason)
 		s.closeLadder(key)
 	case sync.ResponseDecline:
 		last := l.Thread

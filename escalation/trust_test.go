@@ -267,7 +267,7 @@ func TestStopFromOutsiderIgnored(t *testing.T) {
 	of := alice.page(srv.JID("bob"), "real page", nil)
 	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(of) })
 	mallory := start(t, srv, "mallory", nodeOptions{})
-	if err := mallory.s.StopHandOff(srv.JID("escalation"), of); err != nil {
+	if err := mallory.s.StopHandOff(srv.JID("escalation"), of, ""); err != nil {
 		t.Fatal(err)
 	}
 	svc.waitFor("mallory's stop received", 10*time.Second, func() bool { return svc.count(srv.JID("mallory"), func(securestore.Message) bool { return true }) > 0 })
@@ -277,7 +277,7 @@ func TestStopFromOutsiderIgnored(t *testing.T) {
 	}
 	clock.Advance(61 * time.Second)
 	kim.waitFor("the step despite mallory's stop", 10*time.Second, func() bool { return kim.count(srv.JID("escalation"), escalatedCopy(of)) == 1 })
-	if err := alice.s.StopHandOff(srv.JID("escalation"), of); err != nil {
+	if err := alice.s.StopHandOff(srv.JID("escalation"), of, ""); err != nil {
 		t.Fatal(err)
 	}
 	svc.waitFor("Alice's stop", 10*time.Second, func() bool { return len(svc.svc.Active()) == 0 })
@@ -382,5 +382,41 @@ func TestOriginHeldForAnotherSender(t *testing.T) {
 	}
 	if a := svc.svc.Active(); len(a) != 1 || !strings.EqualFold(a[0].Sender, srv.JID("alice")) {
 		t.Fatalf("ladders held: %+v, want only Alice's", a)
+	}
+}
+
+// TestSenderReportsAck: an acknowledgement that only the sender saw (a text
+// "ACK" from a client without Rounds reaches only the sender's account)
+// ends the ladder through the sender's stop, which names who acknowledged.
+// The service's audit then says acknowledged by that person, as the
+// sender's report, not that the sender cancelled, and the closing notice
+// in the thread says "Acknowledged by".
+func TestSenderReportsAck(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	bob := start(t, srv, "bob", nodeOptions{})
+	bob.s.SetEscalationService(srv.JID("escalation"))
+	alice := start(t, srv, "alice", nodeOptions{})
+	of := alice.page(srv.JID("bob"), "Bed 5 lactate 6", nil)
+	alice.waitFor("held", 10*time.Second, func() bool { return alice.held(of) })
+	if err := alice.s.StopHandOff(srv.JID("escalation"), of, srv.JID("bob")+"/gajim"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("the closing notice", 10*time.Second, func() bool { return bob.count(srv.JID("alice"), notice(of, "")) == 1 })
+	ms := bob.messages(srv.JID("alice"))
+	if c := ms[len(ms)-1]; c.Extra[sync.ExtraEscalationReason] != "acknowledged" || !strings.HasPrefix(c.Body, "Acknowledged by "+srv.JID("bob")) {
+		t.Errorf("closing notice %q (reason %q): want acknowledged by bob", c.Body, c.Extra[sync.ExtraEscalationReason])
+	}
+	log, err := svc.store.AuditLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(log, func(e securestore.AuditEntry) bool { return e.Kind == "escalation-ack" })
+	if i < 0 || !strings.Contains(log[i].Detail, "by="+srv.JID("bob")+" ") || !strings.Contains(log[i].Detail, "reason=acknowledged") ||
+		!strings.Contains(log[i].Detail, "how=reported by the sender") {
+		t.Fatalf("audit: %+v, want the ack by bob as the sender reports it", log)
 	}
 }

@@ -291,16 +291,29 @@ func (s *Session) WriteLease(ctx context.Context, holder string, until time.Time
 }
 
 // StopHandOff tells the escalation service svc that the sender ended the
-// ladder of its message of origin-id of (cancelled, or acknowledged as
-// only the sender could see: a text reply from a client without Rounds).
-// It is a quick response from the sender quoting the original, which the
-// service reads as "stop" and announces to everyone it reached.
-func (s *Session) StopHandOff(svc, of string) error {
+// ladder of its message of origin-id of: cancelled (ackedBy ""), or
+// acknowledged by ackedBy (a bare JID) as the sender saw it (a text reply
+// from a client without Rounds reaches only the sender). It is a quick
+// response from the sender quoting the original, which the service reads as
+// "stop" and announces to everyone it reached; an acknowledgement also
+// carries <escalation reason='acknowledged' to='ackedBy'/>, so the
+// service's audit says who acknowledged (as the sender reports it) rather
+// than that the sender cancelled.
+func (s *Session) StopHandOff(svc, of, ackedBy string) error {
 	if svc == "" || of == "" {
 		return errors.New("sync: no escalation service or message to stop")
 	}
-	_, err := s.Send(svc, "The sender stopped the escalation.", SendOptions{extra: map[string]string{
+	body, o := "The sender stopped the escalation.", SendOptions{extra: map[string]string{
 		ExtraResponse: string(ResponseAck), ExtraResponseTo: of, extraResponseRef: of,
-	}})
+	}}
+	if ackedBy = xmpp.BareJID(ackedBy); ackedBy != "" {
+		body = "Acknowledged by " + ackedBy + " (the sender saw the acknowledgement)."
+		o.Escalation = &Escalation{Of: of, Step: 1, To: ackedBy, Reason: StopAcknowledged}
+	}
+	_, err := s.Send(svc, body, o)
 	return err
 }
+
+// StopAcknowledged is the reason StopHandOff names when the sender saw an
+// acknowledgement.
+const StopAcknowledged = "acknowledged"
