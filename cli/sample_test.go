@@ -149,6 +149,32 @@ func TestGeneratedFilesNeverReplaced(t *testing.T) {
 	}
 }
 
+// TestGeneratedFilesReplaceLinks: --force into a folder where someone
+// planted a symbolic link in place of a generated file replaces the link
+// with the file; what the link pointed to (here standing for /etc/shadow)
+// is left as it was.
+func TestGeneratedFilesReplaceLinks(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(victim, []byte("root:x:0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, "prosody.cfg.lua")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, _ := runCLI(t, "", "admin", "server-config", "--domain", "hospital.example", "--write", dir, "--force")
+	if got, _ := os.ReadFile(victim); code != ExitOK || string(got) != "root:x:0\n" {
+		t.Fatalf("exit %d; the link's target now holds %d bytes", code, len(got))
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "prosody.cfg.lua"))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("prosody.cfg.lua: %v, %v", fi, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d entries in the folder, want prosody.cfg.lua and host-meta", len(entries))
+	}
+}
+
 // TestServerConfigProxyOnAnotherMachine: behind a proxy on another machine
 // the server's plain HTTP listener is on the network and the proxy's address
 // is trusted (--proxy-address). What cannot work, or would trust more than

@@ -36,9 +36,34 @@ func writeGenerated(dir string, files map[string][]byte, force bool) error {
 		return err
 	}
 	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+		if err := replaceFile(filepath.Join(dir, name), files[name]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// replaceFile writes data to a new file beside path and renames it over
+// path: a symbolic link planted at path (--force into a folder others may
+// write) is replaced, never followed, and a reader never sees half a file.
+func replaceFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
