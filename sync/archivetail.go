@@ -129,7 +129,7 @@ func (s *Session) followArchiveTail(ctx context.Context, c *xmpp.Client, gen int
 }
 
 // lookBack holds what the look-back read before the cursor and did not
-// apply yet: its recalls, corrections and reactions, in archive order, the
+// apply yet: its corrections and reactions, in archive order, the
 // id of its last row, and the state keys (stateKey) of the rows the read on
 // from there found after it.
 type lookBack struct {
@@ -173,9 +173,10 @@ func (s *Session) stateKey(m *xmpp.Message) string {
 	return kind + "\x00" + conv + "\x00" + author + "\x00" + ref
 }
 
-// applyLookBack applies the look-back's recalls, and of its corrections and
-// reactions those that are the newest of their state in the archive's
-// order (the archive's, never the sender's clock): the last row of their
+// applyLookBack applies, of the look-back's corrections and reactions
+// (its recalls went with its messages), those that are the newest of their
+// state in the archive's order (the archive's, never the sender's clock):
+// the last row of their
 // state key in the look-back's page, with none after it in the read on
 // from the cursor. An older one archived late (a correction overtaken by a
 // newer one already shown, a reaction then withdrawn) is not applied. What
@@ -208,7 +209,8 @@ func (s *Session) applyLookBack(b *lookBack) error {
 // readBeforeCursor reads the tailLookBack rows of the own archive just
 // before the stored cursor and stores what is new among the messages
 // stamped at or after floor, leaving the cursor where it is. Their
-// recalls, corrections and reactions it returns, for applyLookBack once the
+// recalls it applies with them (final: nothing after a recall undoes it);
+// their corrections and reactions it returns, for applyLookBack once the
 // read on from the cursor has shown what came after them (nil: nothing
 // read).
 func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client, floor time.Time) (*lookBack, error) {
@@ -233,8 +235,20 @@ func (s *Session) readBeforeCursor(ctx context.Context, c *xmpp.Client, floor ti
 	page.Results = recent
 	p := s.convertPage(page, s.account, nil)
 	p.cursor = cursor
-	back := &lookBack{edits: p.edits, reactions: p.reactions, last: last, later: map[string]bool{}}
-	p.reactions, p.edits = nil, nil
+	// Recalls are final (no later row undoes one): they go with the
+	// page's messages, so a message recalled in the same page is stored
+	// recalled and never announced with its text. Corrections and
+	// reactions wait for the read on (applyLookBack).
+	var recalls, held []archivedEdit
+	for _, e := range p.edits {
+		if e.m.RetractID != "" {
+			recalls = append(recalls, e)
+		} else {
+			held = append(held, e)
+		}
+	}
+	back := &lookBack{edits: held, reactions: p.reactions, last: last, later: map[string]bool{}}
+	p.reactions, p.edits = nil, recalls
 	if err := s.storePage(key, p); err != nil {
 		return nil, err
 	}

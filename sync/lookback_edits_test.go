@@ -252,3 +252,34 @@ func TestLookBackAppliesLateWithdrawal(t *testing.T) {
 		t.Fatalf("after the next sign-in bob's reaction is %v again, want withdrawn", got)
 	}
 }
+
+// TestLookBackLateMessageAndItsRecall: bob sends a message and recalls it
+// while alice is offline, and her catch-up sees neither (both archived
+// late). Her look-back reads both in one page: the message is stored as
+// recalled, and no MessagesAdded ever carries its text (it would alert and
+// show the recalled words until the read on from the cursor was done).
+func TestLookBackLateMessageAndItsRecall(t *testing.T) {
+	srv, relay, path, _, bob, _, _ := lateSetup(t, "bed 2 obs due")
+	relay.hide("LATEPHI", "urn:xmpp:message-retract")
+	sent, err := bob.session.Send(srv.JID("alice"), "K+ 7.2 bed 9 LATEPHI (wrong patient)", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.allAtLeast([]securestore.MessageID{sent.ID}, securestore.ReceiptSent, 30*time.Second)
+	if err := bob.session.Retract(srv.JID("alice"), sent.ID); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("the recall sent", 30*time.Second, func() bool { out, _ := bob.store.Outbox(); return len(out) == 0 })
+	alice := signInPastIt(t, srv, relay, path, bob)
+	alice.waitFor("the late message stored as recalled", 40*time.Second, func() bool {
+		m, err := alice.store.MessageByOriginID(bob.jid, sent.OriginID)
+		return err == nil && isTombstone(m)
+	})
+	for _, e := range eventsOf[MessagesAdded](alice) {
+		for _, m := range e.Messages {
+			if m.OriginID == sent.OriginID && m.Body != "" {
+				t.Fatalf("MessagesAdded carried the recalled text (catch-up %v): %q", e.CatchUp, m.Body)
+			}
+		}
+	}
+}
