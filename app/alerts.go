@@ -159,11 +159,14 @@ func (cl *clinical) follow(st *securestore.Store) bool {
 	cl.ladders = map[securestore.MessageID]*ladderRun{}
 	gen := cl.gen
 	cl.loadAlertsLocked(st, gen)
-	due := cl.loadLaddersLocked(st, gen)
+	due, recalled := cl.loadLaddersLocked(st, gen)
 	cl.mu.Unlock()
 	cl.changes.push(Change{Kind: AlertsChanged})
 	for _, id := range due {
 		go cl.ladderDue(gen, id)
+	}
+	for _, m := range recalled {
+		go cl.ladderRecalled(st, s, m)
 	}
 	return true
 }
@@ -205,8 +208,11 @@ func (cl *clinical) loadAlertsLocked(st *securestore.Store, gen int) {
 	}
 	now := cl.clock.Now()
 	for _, s := range saved {
-		if _, err := st.Message(s.Message); err != nil {
-			continue // purged by retention, or recalled and gone
+		// Purged by retention, or recalled: a recall the store applied
+		// whose event the app never handled (killed, or locked, in
+		// between) must not ring again (TestRecalledAlertNotResumed).
+		if m, err := st.Message(s.Message); err != nil || m.Extra[extraRetracted] != "" {
+			continue
 		}
 		a := &alertRun{Alert: Alert{
 			Conversation: s.Conversation, Message: s.Message, Urgency: s.Urgency, AckRequired: s.AckRequired,

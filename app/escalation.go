@@ -463,22 +463,24 @@ func (cl *clinical) saveLadderIndexLocked() {
 }
 
 // loadLaddersLocked restores the running ladders (cl.mu held) and returns
-// the ones already due, which the caller runs at once.
-func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securestore.MessageID {
+// the ones already due, which the caller runs at once, and the messages of
+// those whose page is recalled, which the caller ends as recalled (a recall
+// the store applied whose event the app never handled: killed, or locked,
+// in between; TestRecalledLadderNotResumed). Neither is scheduled.
+func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) (due []securestore.MessageID, recalled []securestore.Message) {
 	b, err := st.Setting(settingLadders)
 	if err != nil {
 		if !errors.Is(err, securestore.ErrNotFound) {
 			cl.log.Warn("app: loading ladders", "err", err)
 		}
-		return nil
+		return nil, nil
 	}
 	var ids []securestore.MessageID
 	if err := json.Unmarshal(b, &ids); err != nil {
 		cl.log.Warn("app: ladder list unreadable; dropped", "err", err)
-		return nil
+		return nil, nil
 	}
 	now := cl.clock.Now()
-	var due []securestore.MessageID
 	for _, id := range ids {
 		m, err := st.Message(id)
 		if err != nil {
@@ -490,6 +492,10 @@ func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securest
 		}
 		r := &ladderRun{ladderState: l}
 		cl.ladders[id] = r
+		if m.Extra[extraRetracted] != "" {
+			recalled = append(recalled, m)
+			continue
+		}
 		if r.Held && r.DueAt.Add(ServiceGrace).Before(now) {
 			// Back after a while away: the service's notices of what it
 			// did meanwhile come with the catch-up; the watch waits a
@@ -502,7 +508,7 @@ func (cl *clinical) loadLaddersLocked(st *securestore.Store, gen int) []securest
 			cl.scheduleLadderLocked(r, gen)
 		}
 	}
-	return due
+	return due, recalled
 }
 
 // ladderDue takes the ladder's next step.
