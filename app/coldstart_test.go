@@ -581,3 +581,30 @@ func TestColdStartSharedPhoneListensForTheNextPerson(t *testing.T) {
 		t.Fatalf("cold start listens as %s (%v)", cold.c.Account(), cold.c.Listening())
 	}
 }
+
+// TestColdStartPolicyOffWhileColdStarted: the hospital turns listening
+// from a cold start off while a desktop sits cold-started at its lock
+// screen overnight. The ticket (the SCRAM keys) goes as soon as the policy
+// reaches it, as on an unlocked or locked Rounds, not at the next unlock.
+func TestColdStartPolicyOffWhileColdStarted(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, testserver.PubSubAdmin, "alice")
+	it := signIn(t, srv, testserver.PubSubAdmin, Config{})
+	publish(t, it, PolicyNode, policyXML(1, ``))
+	alice := signIn(t, srv, "alice", Config{})
+	alice.waitPolicy(1)
+	id := restart(t, alice)
+	path := ProfileStorePath(alice.cfg.DataDir, id)
+	cold, err := coldStart(t, alice, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockedOnline(t, cold)
+	publish(t, it, PolicyNode, policyXML(2, `<cold-start listen='false'/>`))
+	waitFor(t, "the ticket removed by the policy while cold-started", 15*time.Second, func() bool {
+		_, err := os.Stat(securestore.ListenPath(path))
+		return errors.Is(err, os.ErrNotExist)
+	})
+	waitFor(t, "the ticket's keyring item removed by the policy while cold-started", 10*time.Second, func() bool {
+		return len(listenItems(alice.cfg.Secrets.(*fakeKeyring))) == 0
+	})
+}

@@ -106,6 +106,16 @@ func (c *Client) handle(st *securestore.Store, e sync.Event) {
 	case sync.DNDChanged:
 		c.dnd.onChanged(st, e)
 	case sync.PolicyUpdated:
+		if e.Locked {
+			// The store is closed; the unlock's merge applies it. Only
+			// what must not wait: <cold-start listen='false'/> removes
+			// the listen ticket (its sign-in keys) at once.
+			org := orgPolicyFromWire(e.Policy)
+			if mergePolicy(c.cfg.Policy, &org).DeafAfterRestart {
+				c.dropListenTicket()
+			}
+			break
+		}
 		c.onPolicyUpdated(st, e)
 		if c.Policy().DeafAfterRestart {
 			c.dropListenTicket() // <cold-start listen='false'/>: at once (coldstart.go)

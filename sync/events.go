@@ -112,8 +112,13 @@ type MessageCorrected struct {
 // (pubsub.go): a live notification from the org's pubsub service, or the
 // current item fetched after each fresh sign-in (notifications are not stored
 // for offline devices). A document that does not parse is not reported.
+// Locked: it arrived while the Session is locked; it is also sealed into
+// the locked inbox, and the unlock's merge reports it again to be applied.
+// It is reported at once so that what the device must stop doing (keeping
+// the listen ticket) does not wait for the unlock.
 type PolicyUpdated struct {
 	Policy OrgPolicy
+	Locked bool
 }
 
 // OnCallUpdated: the on-call node has a new schedule in force, parsed; it

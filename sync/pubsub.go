@@ -142,6 +142,22 @@ func (s *Session) onNodeEvent(m *xmpp.Message) {
 	s.reportNode(m.PubSub.Node, m.PubSub.Items)
 }
 
+// onLockedPolicyEvent reports a policy notification that arrived while
+// locked (PolicyUpdated.Locked), from the org's service only, as
+// onNodeEvent does; the sealed copy is applied at the unlock.
+func (s *Session) onLockedPolicyEvent(m *xmpp.Message) {
+	from, err := xmpp.ParseJID(m.From)
+	want, err2 := xmpp.ParseJID(s.cfg.PubSubService)
+	if err != nil || err2 != nil || from != want {
+		return
+	}
+	ev, err := ParseNodeItems(NodePolicy, m.PubSub.Items)
+	if p, ok := ev.(PolicyUpdated); ok && err == nil {
+		p.Locked = true
+		s.emit(p)
+	}
+}
+
 // OrgPolicy is the org policy document as IT published it, decoded and
 // checked against the bounds of docs/PROTOCOL.md; Shift is one shift of the
 // on-call schedule. The app turns them into its own policy and roles.

@@ -102,6 +102,9 @@ func (s *Session) onWireMessage(m *xmpp.Message) {
 	defer release()
 	if locked != nil {
 		s.sealArrival(locked, m)
+		if m.PubSub != nil && m.PubSub.Node == NodePolicy {
+			s.onLockedPolicyEvent(m) // pubsub.go
+		}
 		return
 	}
 	if m.Unreadable != nil {
