@@ -336,6 +336,10 @@ func (s *Service) handOff(m securestore.Message) {
 		refuse(fmt.Sprintf("the sender has %d ladders running (the limit)", running))
 		return
 	}
+	if why := s.unacceptableThread(p.To); why != "" {
+		refuse(why)
+		return
+	}
 	if why := s.unacceptableStep(p.Steps); why != "" {
 		refuse(why)
 		return
@@ -371,6 +375,20 @@ func (s *Service) handOff(m securestore.Message) {
 	s.log.Info("escalation: ladder held", "sender", sender, "steps", len(steps))
 	s.held(sender, p.ID)
 	s.poke()
+}
+
+// unacceptableThread says why the thread a plan names may not be used (""
+// when it may): the service posts its notices there as itself, and its
+// members' acknowledgements end the ladder. Devices hand over only pages to
+// a person (rooms keep the device's ladder), so it must be a person of the
+// service's own domain; the reason never names it.
+func (s *Service) unacceptableThread(to string) string {
+	j, err := jid.Parse(to)
+	if err != nil || j.Local == "" || j.Resource != "" || !strings.EqualFold(j.Domain, s.domain) ||
+		strings.EqualFold(j.Bare().String(), s.account) {
+		return "the plan's thread is not a person of the service's domain"
+	}
+	return ""
 }
 
 // unacceptableStep says why a step of a sender's own plan may not be run

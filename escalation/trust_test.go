@@ -420,3 +420,44 @@ func TestSenderReportsAck(t *testing.T) {
 		t.Fatalf("audit: %+v, want the ack by bob as the sender reports it", log)
 	}
 }
+
+// TestPlanThreadChecked: the thread a plan names (its to) is where the
+// service posts its notices, as itself, and whose messages may end the
+// ladder. Devices hand over only pages to a person (rooms keep the
+// device's ladder; `rounds send --escalate` refuses a room), so a plan
+// whose thread is not a person of the service's domain (a room, another
+// domain, the service itself) is refused, audited, with no <held/>.
+func TestPlanThreadChecked(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "kim", "escalation", testserver.PubSubAdmin)
+	clock := &testClock{}
+	publish(t, srv, policyDoc(srv, 60, `<step to='`+srv.JID("kim")+`'/>`), "")
+	svc := start(t, srv, "escalation", nodeOptions{clock: clock, service: true})
+	svc.waitPolicy(0)
+	alice := start(t, srv, "alice", nodeOptions{})
+	alice.s.SetEscalationService(srv.JID("escalation"))
+	domain := strings.SplitN(srv.JID("kim"), "@", 2)[1]
+	bad := []string{"icu-charge@conference." + domain, "carol@elsewhere.example", srv.JID("escalation")}
+	for i, to := range bad {
+		of := fmt.Sprintf("thread-%d", i)
+		if _, err := alice.s.Send(srv.JID("escalation"), "Bed 2 page", sync.SendOptions{Urgency: securestore.UrgencyCritical, AckRequired: true,
+			Plan: &sync.EscalationPlan{ID: of, To: to, AfterSeconds: 60}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := alice.page(srv.JID("bob"), "Bed 2 page", nil)
+	alice.waitFor("the good plan held", 10*time.Second, func() bool { return alice.held(good) })
+	svc.waitFor("three plans refused", 10*time.Second, func() bool {
+		n := 0
+		for _, k := range svc.auditKinds() {
+			if k == "escalation-refused" {
+				n++
+			}
+		}
+		return n == 3
+	})
+	for i := range bad {
+		if of := fmt.Sprintf("thread-%d", i); alice.held(of) {
+			t.Errorf("a plan whose thread is %s was held", bad[i])
+		}
+	}
+}
