@@ -207,10 +207,12 @@ func (l *lockedListening) onLockedArrival(e sync.ArrivedLocked) {
 	if quiet || l.dnd.keepsQuiet(e.Urgency) { // do not disturb (dnd.go)
 		return
 	}
-	l.lockedNotify()
+	// The repeat is armed before the first ring is heard, so anyone who
+	// hears it (or a test's clock) finds the next one already due.
 	if startRing {
 		l.armRing()
 	}
+	l.lockedNotify()
 }
 
 // onLockedAnswered is the event loop's step for sync.LockedAnswered: a page
@@ -312,8 +314,8 @@ func (l *lockedListening) ringDue(gen int) {
 	l.ring = nil
 	l.rings++
 	l.mu.Unlock()
-	l.lockedNotify()
 	l.armRing()
+	l.lockedNotify()
 }
 
 // LockedBanner is what the unlock screen says about messages that arrived
