@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -47,6 +48,11 @@ func TestFailover(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	firedBefore := active.steps() + standby.steps()
+	// The standby's audit log has the step the holder took, so an export
+	// from either instance tells the whole ladder.
+	if !slices.Contains(standby.auditKinds(), "escalation-step-seen") {
+		t.Errorf("the standby's audit log lacks the holder's step 1: %v", standby.auditKinds())
+	}
 	active.stop() // killed mid-ladder
 
 	standby.waitFor("the standby taking the lease", 15*time.Second, standby.lease.Held)

@@ -821,6 +821,10 @@ func (s *Service) replicate(m securestore.Message) {
 		l.Next++
 		l.DueAt = m.Timestamp.Add(l.After)
 		s.saveLocked(l)
+		// Each instance's audit log tells the whole ladder (an export
+		// from either, say from the one stopped for it, misses no step).
+		s.audit("escalation-step-seen", "sender=%s origin=%s step=%d to=%s role=%s by=the other instance",
+			l.Sender, l.Origin, step, m.ConversationID, m.Extra[sync.ExtraEscalationRole])
 	}
 }
 
