@@ -326,6 +326,7 @@ func openTicketWithin(path string, secrets securestore.KeySecrets, d time.Durati
 const (
 	noteDeaf        = "Messages will arrive only after you unlock."
 	noteKeysRefused = "The server did not accept this device's saved sign-in (was the password changed?). Messages will arrive only after you unlock."
+	noteOffline     = "Not connected to the server: STAT messages cannot ring here until the connection is back."
 )
 
 // ColdStartNote is what the lock screen says when ListenLocked returned
@@ -340,8 +341,8 @@ func ColdStartNote(err error) string {
 // LockedNote is what the lock screen says about a locked Client that does
 // not hear: no listening session (the inbox could not be opened), or one
 // whose saved keys the server refused (the password changed on the
-// server: the Session stopped, with no retry). "" while it listens, or
-// when unlocked.
+// server: the Session stopped, with no retry), or one whose attempts to
+// reach the server keep failing. "" while it listens, or when unlocked.
 func (c *Client) LockedNote() string {
 	c.mu.Lock()
 	l, locked, ended := c.listen, c.store == nil, c.ended
@@ -351,8 +352,15 @@ func (c *Client) LockedNote() string {
 		return ""
 	case l == nil:
 		return noteDeaf
-	case l.session.State().Connectivity == sync.AuthFailed:
+	}
+	switch st := l.session.State(); {
+	case st.Connectivity == sync.AuthFailed:
 		return noteKeysRefused
+	case st.Connectivity != sync.Online && st.Attempt > 0:
+		// Attempts failing (no network, the server down): nothing
+		// rings here meanwhile; the lock screen must not look as if
+		// it listened. What is sent waits on the server.
+		return noteOffline
 	}
 	return ""
 }

@@ -608,3 +608,28 @@ func TestColdStartPolicyOffWhileColdStarted(t *testing.T) {
 		return len(listenItems(alice.cfg.Secrets.(*fakeKeyring))) == 0
 	})
 }
+
+// TestLockedNoteSaysOffline: a lock screen that listens looks the same as
+// one that cannot reach the server. When the locked (here cold-started)
+// Session loses the server and its attempts fail, the lock screen says
+// that nothing can ring here until the connection is back; once it is
+// back, the note goes.
+func TestLockedNoteSaysOffline(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "bob")
+	desk := signIn(t, srv, "bob", Config{})
+	id := restart(t, desk)
+	cold, err := coldStart(t, desk, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockedOnline(t, cold)
+	if n := cold.c.LockedNote(); n != "" {
+		t.Fatalf("note while listening online: %q", n)
+	}
+	srv.Halt()
+	waitFor(t, "the lock screen says it is not connected", 30*time.Second, func() bool { return cold.c.LockedNote() == noteOffline })
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the note gone once connected again", 90*time.Second, func() bool { return cold.c.LockedNote() == "" })
+}
