@@ -633,3 +633,37 @@ func TestLockedNoteSaysOffline(t *testing.T) {
 	}
 	waitFor(t, "the note gone once connected again", 90*time.Second, func() bool { return cold.c.LockedNote() == "" })
 }
+
+// TestEndShiftKeptRemovesListenTicket: End shift that keeps the profile
+// locked for the next shift removes the listen ticket and its keyring
+// item: the profile is kept, nobody listens for the person who left, and
+// a copy of the ticket taken during the shift opens nothing.
+func TestEndShiftKeptRemovesListenTicket(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice")
+	phone := sharedPhone(t, nil, Policy{ShiftKeep: 10 * time.Hour})
+	alice := signIn(t, srv, "alice", phone)
+	alice.c.tickets.wait()
+	id := profileID(alice.jid)
+	path := ProfileStorePath(phone.DataDir, id)
+	copied, err := os.ReadFile(securestore.ListenPath(path))
+	if err != nil {
+		t.Fatalf("no ticket during the shift: %v", err)
+	}
+	h, err := alice.c.EndShift(t.Context())
+	if err != nil || h.Keep == 0 {
+		t.Fatalf("end shift: %+v %v", h, err)
+	}
+	alice.c.tickets.wait()
+	if _, err := os.Stat(securestore.ListenPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ticket file after End shift: %v", err)
+	}
+	if left := listenItems(phone.Secrets.(*fakeKeyring)); len(left) != 0 {
+		t.Fatalf("End shift left the keyring item %v", left)
+	}
+	if err := os.WriteFile(securestore.ListenPath(path), copied, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ListenLocked(phone, id); !errors.Is(err, ErrNotListening) {
+		t.Fatalf("a ticket copied during the shift listens after End shift: %v", err)
+	}
+}
