@@ -18,24 +18,6 @@ import (
 	"rounds/app"
 )
 
-// ConversationActions is what the conversation screen asks of the app.
-//
-// Send is called on the UI goroutine and should return quickly (persist, then
-// queue); its error is shown under the composer and the text is kept.
-// MarkShown and LoadOlder are called on their own goroutines; deliver the older
-// page with fyne.Do(func() { view.Prepend(older, hasMore) }).
-type ConversationActions interface {
-	Send(conv, text string) error
-	// MarkShown says the user has seen the conversation up to and including
-	// message upTo (the newest incoming message drawn on screen).
-	MarkShown(conv string, upTo app.MessageID)
-	// LoadOlder asks for the page of messages before message before.
-	LoadOlder(conv string, before app.MessageID)
-	// Reading says the user scrolled the conversation: reading is use, and
-	// defers auto-lock. Called on the UI goroutine; it must be cheap.
-	Reading(conv string)
-}
-
 // ConversationInfo is the header of a conversation and what the view needs to
 // know about it beyond its messages.
 type ConversationInfo struct {
