@@ -338,6 +338,10 @@ func ColdStartNote(err error) string {
 	return noteDeaf
 }
 
+// OfflineNote is what the lock screen says while a locked Rounds cannot
+// reach the server (LockedNote; the screenshots draw it).
+func OfflineNote() string { return noteOffline }
+
 // LockedNote is what the lock screen says about a locked Client that does
 // not hear: no listening session (the inbox could not be opened), or one
 // whose saved keys the server refused (the password changed on the

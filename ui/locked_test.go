@@ -27,6 +27,11 @@ func lockedScreens() []screenshot {
 			b.SetNote(app.ColdStartNote(app.ErrNotListening))
 			return LockScreenWithBanner(icon, LockWhoOf(p), b, func(string) error { return nil }, nil, func() {})
 		}},
+		{name: "lock-offline", desktop: fyne.NewSize(960, 680), build: func() fyne.CanvasObject {
+			b := NewLockBanner()
+			b.SetNote(app.OfflineNote())
+			return LockScreenWithBanner(icon, LockWhoOf(p), b, func(string) error { return nil }, nil, func() {})
+		}},
 	}
 }
 
