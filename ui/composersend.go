@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"strings"
 
 	"rounds/app"
 )
@@ -43,4 +44,17 @@ func sendErrorText(err error) string {
 		return "Order not sent: " + err.Error()
 	}
 	return "Not sent: " + err.Error()
+}
+
+func (v *ConversationView) submit() {
+	text := strings.TrimSpace(v.composer.Text)
+	if text == "" {
+		return
+	}
+	if err := v.sendText(text); err != nil {
+		v.showComposerNote(sendErrorText(err))
+		return
+	}
+	v.sendErr.Hide()
+	v.composer.SetText("")
 }

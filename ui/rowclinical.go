@@ -16,7 +16,7 @@ import (
 // A message row's clinical drawing: the level badge beside the sender, the
 // status lines under the bubble (who has it, who acknowledged) and the ⋮
 // actions button; measured, bound and laid out with the row
-// (conversation.go's messageLayout).
+// (messagerow.go's messageLayout).
 
 // rowClinical is a message row's clinical drawing: the level badge, the
 // status lines and the ⋮ actions button.
