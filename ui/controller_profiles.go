@@ -73,7 +73,11 @@ func (c *Controller) showLock(p app.Profile, cl *app.Client) {
 		// and Back cannot make a locked phone deaf.
 		switchUser = c.showSwitchUser
 	}
-	another := func() { c.leave(); c.showSignInAnother() }
+	// Signing in another person signs nobody out either: the owner
+	// keeps listening until the new person's sign-in succeeds (signedIn
+	// leaves then), so opening the form and going Back leaves the phone
+	// ringing for its locked owner.
+	another := c.showSignInAnother
 	banner := NewLockBanner()
 	if cl != nil {
 		banner.Set(cl.LockedBanner())
@@ -118,8 +122,7 @@ func (c *Controller) showSwitchUser() {
 		}
 		c.showLock(p, nil)
 	}
-	c.Window.SetContent(SwitchUserScreen(profiles, choose,
-		func() { c.leave(); c.showSignInAnother() }, c.showStart))
+	c.Window.SetContent(SwitchUserScreen(profiles, choose, c.showSignInAnother, c.showStart))
 }
 
 // showSignInAnother is sign-in for someone new on this device, with a way

@@ -15,7 +15,9 @@ import (
 // "Switch user" lists the profiles on the device (app.Profiles, which the
 // lock screen may read: it holds who uses the phone and nothing else) and
 // "Sign in another person" adds one. The Controller signs the current
-// Client out before either (controller.go, leave).
+// Client out only once the next person is in (controller.go, signedIn and
+// leave), so looking at either and going Back leaves the phone listening
+// for its locked owner.
 
 // LockWho is who the lock screen says is signed in.
 type LockWho struct {

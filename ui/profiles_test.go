@@ -410,3 +410,92 @@ func TestSwitchUserBackKeepsListening(t *testing.T) {
 		t.Fatalf("alice's Client still open: %v", err)
 	}
 }
+
+// TestSignInAnotherBackKeepsListening: the phone's owner has locked it and
+// it listens for her. Someone taps "Sign in another person" and goes Back:
+// the owner's Client is still the one listening (a STAT for her still
+// counts), as after Switch user and Back. Only when the new person has
+// signed in (password checked, PIN chosen) is the owner locked and signed
+// out.
+func TestSignInAnotherBackKeepsListening(t *testing.T) {
+	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
+	cfg := sharedConfig(t, 0)
+	ctx := context.Background()
+	carolCfg := sharedConfig(t, 0)
+	carol, err := app.SignIn(ctx, carolCfg, srv.JID("carol"), testserver.Password, srv.WSURL(), []byte("111111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(carol.SignOut)
+	cl, err := app.SignIn(ctx, cfg, srv.JID("alice"), testserver.Password, srv.WSURL(), []byte("222222"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.SignOut()
+	fa := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(screenSizes["phone"])
+	c := &Controller{App: fa, Window: w, Config: cfg, Defaults: SignIn{ServerURL: srv.WSURL()}}
+	c.Start()
+	t.Cleanup(func() {
+		if cl := c.current(); cl != nil {
+			cl.SignOut()
+		}
+		drainUI()
+	})
+	_, pw := entries(w)
+	if len(pw) != 1 {
+		t.Fatalf("%d PIN fields on alice's lock screen", len(pw))
+	}
+	pw[0].SetText("222222")
+	test.Tap(labelledButton(w, "Unlock"))
+	eventually(t, 20*time.Second, "alice's shell", func() bool { return c.currentShell() != nil })
+	alice := c.current()
+	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(LockShortcut)
+	eventually(t, 10*time.Second, "alice locked and listening", func() bool {
+		return alice.Locked() && alice.Listening() && strings.Contains(screenTexts(w), "Rounds is locked")
+	})
+
+	test.Tap(waitButton(t, w, "Sign in another person"))
+	test.Tap(waitButton(t, w, "Back"))
+	drainUI()
+	if c.current() != alice || !alice.Listening() {
+		t.Fatalf("Sign in another person and Back: alice current %v, listening %v", c.current() == alice, alice.Listening())
+	}
+	if _, err := carol.SendUrgent(srv.JID("alice"), "MARKER-SA page for alice", securestore.UrgencyCritical); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "alice's page counted after Back", func() bool {
+		text, _ := alice.LockedBanner()
+		return text == "1 STAT message waiting"
+	})
+
+	// bob signs in as the next person: only now is alice signed out.
+	test.Tap(waitButton(t, w, "Sign in another person"))
+	eventually(t, 20*time.Second, "the sign-in form", func() bool {
+		plain, password := entries(w)
+		return len(plain) >= 1 && len(password) == 1
+	})
+	plain, password := entries(w)
+	plain[0].SetText(srv.JID("bob"))
+	password[0].SetText(testserver.Password)
+	if !alice.Listening() {
+		t.Fatal("alice stopped listening while bob was typing his sign-in")
+	}
+	test.Tap(labelledButton(w, "Sign in"))
+	eventually(t, 20*time.Second, "PIN screen", func() bool { return strings.Contains(screenTexts(w), "Choose a PIN") })
+	_, pins := entries(w)
+	pins[0].SetText("482913")
+	pins[1].SetText("482913")
+	test.Tap(labelledButton(w, "Save PIN"))
+	eventually(t, 20*time.Second, "bob's shell", func() bool {
+		cl := c.current()
+		return cl != nil && cl.Account() == srv.JID("bob") && c.currentShell() != nil
+	})
+	if alice.Listening() {
+		t.Fatal("alice still listening once bob signed in")
+	}
+	if _, err := alice.Inbox(""); !errors.Is(err, app.ErrSignedOut) {
+		t.Fatalf("alice's Client still open: %v", err)
+	}
+}
