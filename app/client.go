@@ -177,20 +177,7 @@ func (c *Client) start(st *securestore.Store) error {
 	c.dnd.started(st, sess)
 	c.keepListenTicket(st, sess) // coldstart.go: listening after a restart
 
-	runDone := make(chan struct{})
-	go func() {
-		defer close(runDone)
-		if err := sess.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			c.log.Warn("app: sync stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer close(done)
-		for e := range sess.Events() {
-			c.handle(st, e)
-		}
-		<-runDone
-	}()
+	c.runSession(ctx, st, sess, done, "app: sync stopped")
 	// Argon2id just used 64 MiB that the Go runtime would otherwise keep from
 	// the OS for minutes; give it back once (docs/BENCHMARKS.md, ## app).
 	debug.FreeOSMemory()
@@ -472,3 +459,25 @@ func (c *Client) Connection() Connection {
 // change of each kind (per conversation) every 100 ms. It closes after
 // SignOut or WipeDevice.
 func (c *Client) Changes() <-chan Change { return c.changes.out }
+
+// runSession runs sess until ctx ends and hands each of its events to
+// handle, in order; done closes once both have finished. st is the
+// profile's store: open after a PIN, not opened for a session listening
+// locked from a cold start (securestore.NotOpened). One loop serves both,
+// so an event is handled the same way whichever started the session.
+func (c *Client) runSession(ctx context.Context, st *securestore.Store, sess *sync.Session, done chan struct{}, stopped string) {
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		if err := sess.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			c.log.Warn(stopped, "err", err)
+		}
+	}()
+	go func() {
+		defer close(done)
+		for e := range sess.Events() {
+			c.handle(st, e)
+		}
+		<-runDone
+	}()
+}

@@ -270,20 +270,7 @@ func ListenLocked(cfg Config, id string) (*Client, error) {
 	c.show, c.status = t.Show, t.Status
 	c.listen = &listener{session: sess, inbox: q, stop: cancel, done: done, created: t.Created}
 	c.mu.Unlock()
-	runDone := make(chan struct{})
-	go func() {
-		defer close(runDone)
-		if err := sess.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			c.log.Warn("app: listening from a cold start stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer close(done)
-		for e := range sess.Events() {
-			c.handle(st, e)
-		}
-		<-runDone
-	}()
+	c.runSession(ctx, st, sess, done, "app: listening from a cold start stopped")
 	c.log.Info("app: started locked; listening")
 	c.changes.push(Change{Kind: Locked})
 	return c, nil
