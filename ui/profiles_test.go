@@ -329,32 +329,7 @@ func TestOSNotifierClearAll(t *testing.T) {
 // deaf to her pages.
 func TestSwitchUserBackKeepsListening(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
-	cfg := sharedConfig(t, 0)
-	ctx := context.Background()
-	carolCfg := sharedConfig(t, 0)
-	carol, err := app.SignIn(ctx, carolCfg, srv.JID("carol"), testserver.Password, srv.WSURL(), []byte("111111"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(carol.SignOut)
-	for _, u := range []struct{ name, pin string }{{"bob", "333333"}, {"alice", "222222"}} {
-		cl, err := app.SignIn(ctx, cfg, srv.JID(u.name), testserver.Password, srv.WSURL(), []byte(u.pin))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl.SignOut()
-	}
-	fa := test.NewTempApp(t)
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(screenSizes["phone"])
-	c := &Controller{App: fa, Window: w, Config: cfg}
-	c.Start()
-	t.Cleanup(func() {
-		if cl := c.current(); cl != nil {
-			cl.SignOut()
-		}
-		drainUI()
-	})
+	c, w, alice, carol := phoneLockedByAlice(t, srv, "bob")
 	unlockWith := func(pin string) {
 		t.Helper()
 		_, pw := entries(w)
@@ -364,14 +339,6 @@ func TestSwitchUserBackKeepsListening(t *testing.T) {
 		pw[0].SetText(pin)
 		test.Tap(labelledButton(w, "Unlock"))
 	}
-	// alice used the phone last: her lock screen; she unlocks and locks.
-	unlockWith("222222")
-	eventually(t, 20*time.Second, "alice's shell", func() bool { return c.currentShell() != nil })
-	alice := c.current()
-	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(LockShortcut)
-	eventually(t, 10*time.Second, "alice locked and listening", func() bool {
-		return alice.Locked() && alice.Listening() && strings.Contains(screenTexts(w), "Rounds is locked")
-	})
 
 	test.Tap(waitButton(t, w, "Switch user"))
 	test.Tap(waitButton(t, w, "Back"))
@@ -419,42 +386,7 @@ func TestSwitchUserBackKeepsListening(t *testing.T) {
 // out.
 func TestSignInAnotherBackKeepsListening(t *testing.T) {
 	srv := testserver.StartT(t, testserver.Options{}, "alice", "bob", "carol")
-	cfg := sharedConfig(t, 0)
-	ctx := context.Background()
-	carolCfg := sharedConfig(t, 0)
-	carol, err := app.SignIn(ctx, carolCfg, srv.JID("carol"), testserver.Password, srv.WSURL(), []byte("111111"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(carol.SignOut)
-	cl, err := app.SignIn(ctx, cfg, srv.JID("alice"), testserver.Password, srv.WSURL(), []byte("222222"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.SignOut()
-	fa := test.NewTempApp(t)
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(screenSizes["phone"])
-	c := &Controller{App: fa, Window: w, Config: cfg, Defaults: SignIn{ServerURL: srv.WSURL()}}
-	c.Start()
-	t.Cleanup(func() {
-		if cl := c.current(); cl != nil {
-			cl.SignOut()
-		}
-		drainUI()
-	})
-	_, pw := entries(w)
-	if len(pw) != 1 {
-		t.Fatalf("%d PIN fields on alice's lock screen", len(pw))
-	}
-	pw[0].SetText("222222")
-	test.Tap(labelledButton(w, "Unlock"))
-	eventually(t, 20*time.Second, "alice's shell", func() bool { return c.currentShell() != nil })
-	alice := c.current()
-	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(LockShortcut)
-	eventually(t, 10*time.Second, "alice locked and listening", func() bool {
-		return alice.Locked() && alice.Listening() && strings.Contains(screenTexts(w), "Rounds is locked")
-	})
+	c, w, alice, carol := phoneLockedByAlice(t, srv)
 
 	test.Tap(waitButton(t, w, "Sign in another person"))
 	test.Tap(waitButton(t, w, "Back"))
@@ -499,3 +431,56 @@ func TestSignInAnotherBackKeepsListening(t *testing.T) {
 		t.Fatalf("alice's Client still open: %v", err)
 	}
 }
+
+// phoneLockedByAlice is a shared phone (phone size) whose profiles are
+// alice's and those of others (signed in once, PIN 333333), with alice the
+// last to use it: the Controller starts at her lock screen, she unlocks
+// (PIN 222222) and locks with Ctrl+L, and her Client stays listening.
+// carol, on a device of her own, can page her.
+func phoneLockedByAlice(t *testing.T, srv *testserver.Server, others ...string) (c *Controller, w fyne.Window, alice, carol *app.Client) {
+	t.Helper()
+	cfg := sharedConfig(t, 0)
+	ctx := context.Background()
+	carol, err := app.SignIn(ctx, sharedConfig(t, 0), srv.JID("carol"), testserver.Password, srv.WSURL(), []byte("111111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(carol.SignOut)
+	type profile struct{ name, pin string }
+	var profiles []profile
+	for _, o := range others {
+		profiles = append(profiles, profile{o, "333333"})
+	}
+	for _, u := range append(profiles, profile{"alice", "222222"}) { // alice last: her lock screen
+		cl, err := app.SignIn(ctx, cfg, srv.JID(u.name), testserver.Password, srv.WSURL(), []byte(u.pin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.SignOut()
+	}
+	fa := test.NewTempApp(t)
+	w = test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(screenSizes["phone"])
+	c = &Controller{App: fa, Window: w, Config: cfg, Defaults: SignIn{ServerURL: srv.WSURL()}}
+	c.Start()
+	t.Cleanup(func() {
+		if cl := c.current(); cl != nil {
+			cl.SignOut()
+		}
+		drainUI()
+	})
+	_, pw := entries(w)
+	if len(pw) != 1 {
+		t.Fatalf("%d PIN fields on alice's lock screen", len(pw))
+	}
+	pw[0].SetText("222222")
+	test.Tap(labelledButton(w, "Unlock"))
+	eventually(t, 20*time.Second, "alice's shell", func() bool { return c.currentShell() != nil })
+	alice = c.current()
+	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(LockShortcut)
+	eventually(t, 10*time.Second, "alice locked and listening", func() bool {
+		return alice.Locked() && alice.Listening() && strings.Contains(screenTexts(w), "Rounds is locked")
+	})
+	return c, w, alice, carol
+}
+
