@@ -34,6 +34,34 @@ func rowsFrom(d *device, conv string) []MessageRow {
 	return out
 }
 
+// forwardsIn counts the forwarded messages among rows whose text holds
+// marker ("" for every forward).
+func forwardsIn(rows []MessageRow, marker string) int {
+	n := 0
+	for _, r := range rows {
+		if r.Forward != nil && strings.Contains(r.Body, marker) {
+			n++
+		}
+	}
+	return n
+}
+
+// automaticSaying counts the automatic messages among rows whose text holds
+// every one of words.
+func automaticSaying(rows []MessageRow, words ...string) int {
+	n := 0
+	for _, r := range automatic(rows) {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(r.Body, w)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
 func automatic(rows []MessageRow) []MessageRow {
 	var out []MessageRow
 	for _, r := range rows {
@@ -302,12 +330,7 @@ func TestDNDCoverForwardsUrgent(t *testing.T) {
 	}
 
 	waitFor(t, "the sender's notice", 30*time.Second, func() bool {
-		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
-			if strings.Contains(r.Body, "forwarded to carol") && strings.Contains(r.Body, "STAT") {
-				return true
-			}
-		}
-		return false
+		return automaticSaying(rowsFrom(alice, bob.jid), "forwarded to carol", "STAT") > 0
 	})
 	entries, err := bob.c.AuditEntries()
 	if err != nil {
@@ -627,25 +650,9 @@ func dndCoversWhileLocked(t *testing.T, restart bool) {
 	if _, err := alice.c.SendClinical(bob.jid, "Bed 4 K+ 7.1 while bob is locked", ClinicalOptions{Urgency: securestore.UrgencyCritical}); err != nil {
 		t.Fatal(err)
 	}
-	forwards := func() int {
-		n := 0
-		for _, r := range rowsFrom(carol, bob.jid) {
-			if r.Forward != nil {
-				n++
-			}
-		}
-		return n
-	}
+	forwards := func() int { return forwardsIn(rowsFrom(carol, bob.jid), "") }
 	waitFor(t, "the forward at carol while bob is locked", 30*time.Second, func() bool { return forwards() == 1 })
-	notice := func() int {
-		n := 0
-		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
-			if strings.Contains(r.Body, "forwarded to carol") {
-				n++
-			}
-		}
-		return n
-	}
+	notice := func() int { return automaticSaying(rowsFrom(alice, bob.jid), "forwarded to carol") }
 	waitFor(t, "the reply and the notice at alice while bob is locked", 30*time.Second, func() bool {
 		return len(automatic(rowsFrom(alice, bob.jid))) == 2 && notice() == 1
 	})

@@ -28,25 +28,9 @@ func TestDNDForwardsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	forwards := func() int {
-		n := 0
-		for _, r := range rowsFrom(carol, bob.jid) {
-			if r.Forward != nil && strings.Contains(r.Body, "FLOOD-") {
-				n++
-			}
-		}
-		return n
-	}
+	forwards := func() int { return forwardsIn(rowsFrom(carol, bob.jid), "FLOOD-") }
 	waitFor(t, "all pages at bob", 30*time.Second, func() bool { return len(rowsFrom(bob, alice.jid)) == pages })
-	limitNotices := func() int {
-		n := 0
-		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
-			if strings.Contains(r.Body, "not forwarded to carol") {
-				n++
-			}
-		}
-		return n
-	}
+	limitNotices := func() int { return automaticSaying(rowsFrom(alice, bob.jid), "not forwarded to carol") }
 	waitFor(t, "the forwards at carol", 30*time.Second, func() bool { return forwards() >= forwardsPerSender })
 	time.Sleep(time.Second) // any forward past the bound would be on its way
 	if n := forwards(); n != forwardsPerSender {
@@ -143,23 +127,10 @@ func TestDNDForwardsBoundedWhileLocked(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	forwards := func() int {
-		n := 0
-		for _, r := range rowsFrom(carol, bob.jid) {
-			if r.Forward != nil && strings.Contains(r.Body, "LFLOOD-") {
-				n++
-			}
-		}
-		return n
-	}
+	forwards := func() int { return forwardsIn(rowsFrom(carol, bob.jid), "LFLOOD-") }
 	waitFor(t, "the forwards at carol while bob is locked", 30*time.Second, func() bool { return forwards() >= forwardsPerSender })
 	waitFor(t, "the limit notice at alice", 30*time.Second, func() bool {
-		for _, r := range automatic(rowsFrom(alice, bob.jid)) {
-			if strings.Contains(r.Body, "not forwarded to carol") {
-				return true
-			}
-		}
-		return false
+		return automaticSaying(rowsFrom(alice, bob.jid), "not forwarded to carol") > 0
 	})
 	if err := bob.c.Unlock(t.Context(), testPIN); err != nil {
 		t.Fatal(err)
